@@ -1,0 +1,172 @@
+//! Detecting the cgroup layout of the host.
+
+use ctr_common::{fs::read_string, Error};
+use serde::Serialize;
+
+/// How the host mounts cgroups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Only v1 hierarchies.
+    Legacy,
+    /// v1 controllers plus a cgroup2 mount (systemd's hybrid layout).
+    Hybrid,
+    /// Only cgroup2 at the root (pure v2).
+    Unified,
+}
+
+/// One mounted hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hierarchy {
+    /// 1 or 2.
+    pub version: u8,
+    /// Where it is mounted.
+    pub mount_point: String,
+    /// Controllers attached (v1: from mount options; v2: `cgroup.controllers`).
+    pub controllers: Vec<String>,
+    /// The caller's cgroup in this hierarchy (from `/proc/self/cgroup`),
+    /// relative to the hierarchy's root.
+    pub own_path: String,
+}
+
+/// The host's cgroup layout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Layout {
+    /// Legacy, hybrid or unified.
+    pub mode: Mode,
+    /// Every mounted hierarchy (v1 named hierarchies such as name=systemd
+    /// included, controller list `["name=systemd"]`).
+    pub hierarchies: Vec<Hierarchy>,
+}
+
+const V1_CONTROLLERS: &[&str] = &[
+    "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio", "perf_event", "net_prio",
+    "hugetlb", "pids", "rdma", "misc",
+];
+
+/// Parse `/proc/self/mountinfo` text into (fstype, mount point, super options).
+fn cgroup_mounts(mountinfo: &str) -> Vec<(String, String, String)> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let mount_point = left.split(' ').nth(4)?.to_string();
+            let mut r = right.split(' ');
+            let fstype = r.next()?.to_string();
+            let _source = r.next();
+            let super_opts = r.next().unwrap_or("").to_string();
+            (fstype == "cgroup" || fstype == "cgroup2").then_some((fstype, mount_point, super_opts))
+        })
+        .collect()
+}
+
+/// Parse `/proc/self/cgroup` into (hierarchy id, controllers, path).
+fn own_cgroups(text: &str) -> Vec<(u32, Vec<String>, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let id = parts.next()?.parse().ok()?;
+            let ctrls = parts.next()?.split(',').filter(|s| !s.is_empty()).map(String::from).collect();
+            Some((id, ctrls, parts.next()?.to_string()))
+        })
+        .collect()
+}
+
+/// Build a [`Layout`] from the texts of mountinfo, /proc/self/cgroup and a
+/// reader for `cgroup.controllers` (so tests can use fixtures).
+pub fn layout_from(
+    mountinfo: &str,
+    self_cgroup: &str,
+    read_controllers: impl Fn(&str) -> Option<String>,
+) -> Layout {
+    let own = own_cgroups(self_cgroup);
+    let mut hierarchies = Vec::new();
+    for (fstype, mount_point, opts) in cgroup_mounts(mountinfo) {
+        if fstype == "cgroup2" {
+            let controllers = read_controllers(&mount_point)
+                .map(|s| s.split_whitespace().map(String::from).collect())
+                .unwrap_or_default();
+            let own_path = own.iter().find(|(id, ..)| *id == 0).map(|o| o.2.clone()).unwrap_or("/".into());
+            hierarchies.push(Hierarchy { version: 2, mount_point, controllers, own_path });
+        } else {
+            let controllers: Vec<String> = opts
+                .split(',')
+                .filter(|o| V1_CONTROLLERS.contains(o) || o.starts_with("name="))
+                .map(String::from)
+                .collect();
+            let own_path = own
+                .iter()
+                .find(|(id, c, _)| *id != 0 && !c.is_empty() && c.iter().all(|x| controllers.contains(x)))
+                .map(|o| o.2.clone())
+                .unwrap_or("/".into());
+            hierarchies.push(Hierarchy { version: 1, mount_point, controllers, own_path });
+        }
+    }
+    let has_v1 = hierarchies.iter().any(|h| h.version == 1);
+    let has_v2 = hierarchies.iter().any(|h| h.version == 2);
+    let mode = match (has_v1, has_v2) {
+        (true, true) => Mode::Hybrid,
+        (false, true) => Mode::Unified,
+        _ => Mode::Legacy,
+    };
+    Layout { mode, hierarchies }
+}
+
+/// Detect the running host's cgroup layout.
+pub fn detect() -> Result<Layout, Error> {
+    let mountinfo = read_string("ECGROUP_DETECT", "/proc/self/mountinfo")?;
+    let self_cgroup = read_string("ECGROUP_DETECT", "/proc/self/cgroup")?;
+    let layout = layout_from(&mountinfo, &self_cgroup, |mp| {
+        std::fs::read_to_string(format!("{mp}/cgroup.controllers")).ok()
+    });
+    if layout.hierarchies.is_empty() {
+        return Err(Error::new("ECGROUP_NOT_MOUNTED", "no cgroup filesystem is mounted").with_path("/proc/self/mountinfo"));
+    }
+    Ok(layout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "\
+30 23 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755
+31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate
+32 30 0:28 / /sys/fs/cgroup/systemd rw,nosuid shared:11 - cgroup cgroup rw,xattr,name=systemd
+35 30 0:31 / /sys/fs/cgroup/memory rw,nosuid shared:15 - cgroup cgroup rw,memory
+36 30 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:16 - cgroup cgroup rw,cpu,cpuacct
+";
+    const SELF: &str = "4:memory:/user.slice\n3:cpu,cpuacct:/\n1:name=systemd:/init.scope\n0::/init.scope\n";
+
+    #[test]
+    fn hybrid_layout() {
+        let l = layout_from(HYBRID, SELF, |_| Some("hugetlb\n".into()));
+        assert_eq!(l.mode, Mode::Hybrid);
+        assert_eq!(l.hierarchies.len(), 4);
+        let v2 = l.hierarchies.iter().find(|h| h.version == 2).unwrap();
+        assert_eq!(v2.mount_point, "/sys/fs/cgroup/unified");
+        assert_eq!(v2.controllers, vec!["hugetlb"]);
+        assert_eq!(v2.own_path, "/init.scope");
+        let mem = l.hierarchies.iter().find(|h| h.controllers == ["memory"]).unwrap();
+        assert_eq!(mem.own_path, "/user.slice");
+        let cpu = l.hierarchies.iter().find(|h| h.mount_point.ends_with("cpu,cpuacct")).unwrap();
+        assert_eq!(cpu.controllers, vec!["cpu", "cpuacct"]);
+    }
+
+    #[test]
+    fn unified_layout() {
+        let mi = "31 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        let l = layout_from(mi, "0::/\n", |_| Some("cpuset cpu io memory pids\n".into()));
+        assert_eq!(l.mode, Mode::Unified);
+        assert_eq!(l.hierarchies[0].controllers.len(), 5);
+    }
+
+    #[test]
+    fn detects_this_host() {
+        let l = detect().unwrap();
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        for h in &l.hierarchies {
+            assert!(mountinfo.contains(&format!(" {} ", h.mount_point)));
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Shared pieces of the ctr crates.
+//!
+//! * [`Error`]: one error type for every crate, carrying a stable string
+//!   `code` (e.g. `ENS_EXEC`), a lower-case message, and where the kernel
+//!   refused, the `errno`, the `syscall` and the `path` at fault.
+//! * [`fs`]: small helpers for reading and writing kernel files with errors
+//!   that name the file.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod fs;
+
+pub use error::{Error, Result};
+
+/// Prefix of a native error's message that carries the JSON form of an
+/// [`Error`]; the TypeScript layer turns it back into a typed error.
+pub const JS_ERROR_PREFIX: &str = "\u{1}ctr-error:";
+
+#[cfg(feature = "napi")]
+impl From<Error> for napi::Error {
+    fn from(e: Error) -> napi::Error {
+        napi::Error::new(napi::Status::GenericFailure, format!("{JS_ERROR_PREFIX}{}", e.to_json()))
+    }
+}
+
+/// Run `f`, turning a panic into a coded error instead of unwinding into
+/// Node (napi catches panics too; this keeps the message and code ours).
+pub fn catch_panic<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::new("EINTERNAL", format!("internal error: {what}")))
+        }
+    }
+}

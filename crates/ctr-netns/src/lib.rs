@@ -1,0 +1,37 @@
+//! Network namespaces for ctr.
+#![deny(missing_docs)]
+
+pub use ctr_common::{Error, Result};
+use serde::Serialize;
+
+/// The network namespace the caller is in and the links it sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CurrentNetns {
+    /// Inode of `/proc/self/ns/net`, which identifies the namespace.
+    pub inode: u64,
+    /// Names of the network interfaces in it (from `/sys/class/net`).
+    pub links: Vec<String>,
+}
+
+/// Describe the caller's network namespace.
+pub fn current() -> Result<CurrentNetns> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata("/proc/self/ns/net")
+        .map_err(|e| Error::io("ENETNS_DETECT", "stat", &e, "stat /proc/self/ns/net").with_path("/proc/self/ns/net"))?;
+    let mut links: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .map_err(|e| Error::io("ENETNS_DETECT", "opendir", &e, "list /sys/class/net").with_path("/sys/class/net"))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    links.sort();
+    Ok(CurrentNetns { inode: meta.ino(), links })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sees_loopback() {
+        let n = super::current().unwrap();
+        assert!(n.links.iter().any(|l| l == "lo"));
+        assert!(n.inode > 0);
+    }
+}

@@ -1,0 +1,23 @@
+//! Namespaces for ctr: which kinds the kernel has, and [`spawn`]ing a
+//! process into new namespaces.
+//!
+//! # Fork safety
+//! The Node process that uses this crate is multi-threaded. The child made
+//! by `clone3` is a copy of one thread of it, and until it execs it may only
+//! make raw system calls: no allocation, no locks, no formatting, no panics.
+//! So everything the child needs is built first into a [`plan::Prepared`]
+//! (C strings and pointer arrays the child only reads) and the child runs
+//! [`child::child_main`], which reports a failure as a (step, errno) pair
+//! over a close-on-exec pipe that the parent turns into an [`Error`].
+#![deny(missing_docs)]
+
+pub mod child;
+pub mod kinds;
+pub mod plan;
+pub mod spawn;
+pub mod sys;
+
+pub use ctr_common::{Error, Result};
+pub use kinds::{supported_namespaces, NamespaceKind};
+pub use plan::{SpawnOptions, Stdio};
+pub use spawn::{spawn, Child, ExitStatus, Stage};

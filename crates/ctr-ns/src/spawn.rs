@@ -1,0 +1,292 @@
+//! The parent side of spawn: pipes, `clone3`, and reading what the child
+//! reports until it execs.
+
+use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_HELD};
+use crate::plan::{Prepared, SpawnOptions, Stdio};
+use crate::sys::{self, clone3, CloneArgs, WaitResult, CLONE_PIDFD};
+use ctr_common::{error::strerror, Error};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Mutex;
+
+/// How a spawned process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitStatus {
+    /// Exit code, if it exited.
+    pub code: Option<i32>,
+    /// Terminating signal number, if it was killed.
+    pub signal: Option<i32>,
+}
+
+impl From<WaitResult> for ExitStatus {
+    fn from(w: WaitResult) -> Self {
+        match w {
+            WaitResult::Exited(c) => ExitStatus { code: Some(c), signal: None },
+            WaitResult::Signaled(s) => ExitStatus { code: None, signal: Some(s) },
+        }
+    }
+}
+
+/// Where the child is after a [`Child::wait_stage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Set up and waiting at the gate for [`Child::release`].
+    Held,
+    /// The program is running (exec succeeded).
+    Running,
+}
+
+/// A spawned child. Dropping it closes the parent's fds; it does not kill
+/// or reap the process (wait for it through [`Child::pidfd`]).
+#[derive(Debug)]
+pub struct Child {
+    /// Host pid.
+    pub pid: i32,
+    /// A pidfd for the child: signals and waits never hit a reused pid.
+    pub pidfd: OwnedFd,
+    /// Parent ends of piped stdio, until taken.
+    stdio: Mutex<[Option<OwnedFd>; 3]>,
+    /// Read end of the status pipe.
+    status: OwnedFd,
+    /// Write end of the gate pipe (only with `hold`).
+    gate: Mutex<Option<OwnedFd>>,
+    /// What was asked to run, for error messages.
+    program: String,
+}
+
+fn spawn_err(e: std::io::Error, what: &str) -> Error {
+    Error::io("ENS_SPAWN", what, &e, format!("spawn: {what}"))
+}
+
+/// Clone a child into the namespaces of `opts` and start it running the
+/// prepared plan. Returns as soon as the child exists; call
+/// [`Child::wait_stage`] to learn whether it is held or has exec'd.
+///
+/// The clone happens on the calling thread, which matters for
+/// `parent_death_signal` (the signal fires when that thread exits).
+pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
+    let prepared = Prepared::new(opts)?;
+
+    let mut devnull: Option<OwnedFd> = None;
+    let mut child_ends: Vec<OwnedFd> = Vec::new();
+    let mut parent_ends: [Option<OwnedFd>; 3] = [None, None, None];
+    let mut stdio_src = [-1 as RawFd; 3];
+    for (i, s) in opts.stdio.iter().enumerate() {
+        stdio_src[i] = match *s {
+            Stdio::Fd(fd) => {
+                if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+                    return Err(Error::sys(
+                        "ENS_INVALID_OPTION",
+                        "fcntl",
+                        sys::errno(),
+                        format!("stdio[{i}]: fd {fd} is not open"),
+                    )
+                    .with_field(format!("stdio[{i}]")));
+                }
+                fd
+            }
+            Stdio::Null => {
+                if devnull.is_none() {
+                    let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+                    if fd < 0 {
+                        return Err(Error::last_os("ENS_SPAWN", "open", "open /dev/null").with_path("/dev/null"));
+                    }
+                    devnull = Some(unsafe { OwnedFd::from_raw_fd(fd) });
+                }
+                devnull.as_ref().unwrap().as_raw_fd()
+            }
+            Stdio::Pipe => {
+                let (r, w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
+                let (child, parent) = if i == 0 { (r, w) } else { (w, r) };
+                let raw = child.as_raw_fd();
+                child_ends.push(child);
+                parent_ends[i] = Some(parent);
+                raw
+            }
+        };
+    }
+
+    let (status_r, status_w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
+    let (gate_r, gate_w) = if prepared.hold {
+        let (r, w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
+        (Some(r), Some(w))
+    } else {
+        (None, None)
+    };
+    let fds = ChildFds::new(
+        status_w.as_raw_fd(),
+        gate_r.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1),
+        stdio_src,
+    );
+
+    let mut pidfd: RawFd = -1;
+    let mut args = CloneArgs {
+        flags: prepared.ns_flags | CLONE_PIDFD,
+        pidfd: &mut pidfd as *mut RawFd as u64,
+        exit_signal: libc::SIGCHLD as u64,
+        ..Default::default()
+    };
+
+    // Block every signal so no handler of Node's runs in the child before
+    // it resets them; the parent restores its mask right after.
+    let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let pid = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old_mask);
+        let pid = clone3(&mut args);
+        if pid == 0 {
+            child_main(&prepared, &fds);
+        }
+        let clone_errno = sys::errno();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
+        if pid < 0 {
+            let hint = if clone_errno == libc::EPERM || clone_errno == libc::ENOSPC {
+                " (creating namespaces needs CAP_SYS_ADMIN or a user namespace)"
+            } else {
+                ""
+            };
+            return Err(Error::sys("ENS_CLONE", "clone3", clone_errno, format!("clone3{hint}")));
+        }
+        pid as i32
+    };
+    drop(status_w);
+    drop(gate_r);
+    drop(child_ends);
+    drop(devnull);
+
+    Ok(Child {
+        pid,
+        pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
+        stdio: Mutex::new(parent_ends),
+        status: status_r,
+        gate: Mutex::new(gate_w),
+        program: opts.program.clone(),
+    })
+}
+
+impl Child {
+    /// The raw status pipe (for callers that poll it themselves).
+    pub fn status_fd(&self) -> RawFd {
+        self.status.as_raw_fd()
+    }
+
+    /// Block until the child reports: held at the gate, exec'd, or failed.
+    /// On failure the child has exited and is reaped here (no zombie).
+    pub fn wait_stage(&self) -> Result<Stage, Error> {
+        let mut buf = [0u8; 12];
+        let mut got = 0;
+        while got < buf.len() {
+            let n = unsafe { libc::read(self.status.as_raw_fd(), buf[got..].as_mut_ptr().cast(), buf.len() - got) };
+            if n < 0 {
+                if sys::errno() == libc::EINTR {
+                    continue;
+                }
+                return Err(Error::last_os("ENS_SPAWN", "read", "read child status"));
+            }
+            if n == 0 {
+                break;
+            }
+            got += n as usize;
+        }
+        self.decode_status(&buf[..got])
+    }
+
+    /// Turn what was read from the status pipe into a stage or an error.
+    pub fn decode_status(&self, msg: &[u8]) -> Result<Stage, Error> {
+        if msg.is_empty() {
+            return Ok(Stage::Running);
+        }
+        let word = |i: usize| u32::from_ne_bytes(msg[i * 4..i * 4 + 4].try_into().unwrap());
+        if msg.len() < 12 {
+            self.reap();
+            return Err(Error::new("ENS_SPAWN", "child exited before reporting its status"));
+        }
+        match word(0) {
+            MSG_HELD => Ok(Stage::Held),
+            MSG_ERROR => {
+                self.reap();
+                let errno = word(2) as i32;
+                let step = Step::from_u32(word(1)).unwrap_or(Step::Exec);
+                Err(self.step_error(step, errno))
+            }
+            other => {
+                self.reap();
+                Err(Error::new("ENS_SPAWN", format!("unexpected child message {other}")))
+            }
+        }
+    }
+
+    fn step_error(&self, step: Step, errno: i32) -> Error {
+        let (code, what, path) = match step {
+            Step::Exec => ("ENS_EXEC", format!("exec {:?}", self.program), Some(self.program.clone())),
+            Step::Chdir => ("ENS_CHDIR", "chdir to the working directory".to_string(), None),
+            Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),
+            Step::MountPrivate => ("ENS_MOUNT", "make / private".to_string(), Some("/".to_string())),
+            Step::MountProc => ("ENS_MOUNT", "mount proc".to_string(), Some("/proc".to_string())),
+            s => ("ENS_SPAWN", format!("child setup step {}", s.name()), None),
+        };
+        let mut e = Error {
+            code: code.to_string(),
+            message: format!("{what}: {}", strerror(errno)),
+            errno: Some(errno),
+            syscall: Some(step.name().to_string()),
+            path: None,
+        };
+        if let Some(p) = path {
+            e = e.with_path(p);
+        }
+        e
+    }
+
+    /// Let a held child go on to exec. Call [`Child::wait_stage`] after it
+    /// to learn whether the exec succeeded.
+    pub fn release(&self) -> Result<(), Error> {
+        let gate = self
+            .gate
+            .lock()
+            .unwrap()
+            .take()
+            .ok_or_else(|| Error::new("ENS_NOT_HELD", "the child is not waiting at the gate"))?;
+        let n = unsafe { libc::write(gate.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+        if n != 1 {
+            return Err(Error::last_os("ENS_SPAWN", "write", "release the child"));
+        }
+        Ok(())
+    }
+
+    /// Abort a held child: close the gate; it exits without exec'ing.
+    pub fn abort_gate(&self) {
+        self.gate.lock().unwrap().take();
+    }
+
+    /// Take the parent ends of the piped stdio streams (once).
+    pub fn take_stdio(&self) -> [Option<OwnedFd>; 3] {
+        std::mem::take(&mut *self.stdio.lock().unwrap())
+    }
+
+    /// Send a signal through the pidfd.
+    pub fn kill(&self, signal: i32) -> Result<(), Error> {
+        sys::pidfd_send_signal(self.pidfd.as_raw_fd(), signal)
+            .map_err(|e| Error::io("ENS_KILL", "pidfd_send_signal", &e, format!("signal pid {}", self.pid)))
+    }
+
+    /// Block until the child exits and reap it.
+    pub fn wait(&self) -> Result<ExitStatus, Error> {
+        match sys::waitid_pidfd(self.pidfd.as_raw_fd(), 0) {
+            Ok(Some(w)) => Ok(w.into()),
+            Ok(None) => Err(Error::new("ENS_WAIT", "waitid returned no child")),
+            Err(e) => Err(Error::io("ENS_WAIT", "waitid", &e, format!("wait for pid {}", self.pid))),
+        }
+    }
+
+    /// Reap without blocking; `None` while it runs.
+    pub fn try_wait(&self) -> Result<Option<ExitStatus>, Error> {
+        sys::waitid_pidfd(self.pidfd.as_raw_fd(), libc::WNOHANG)
+            .map(|o| o.map(Into::into))
+            .map_err(|e| Error::io("ENS_WAIT", "waitid", &e, format!("wait for pid {}", self.pid)))
+    }
+
+    fn reap(&self) {
+        let _ = sys::waitid_pidfd(self.pidfd.as_raw_fd(), 0);
+    }
+}

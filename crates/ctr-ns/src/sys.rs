@@ -1,0 +1,109 @@
+//! Thin wrappers over the system calls the spawn path needs. Everything
+//! here that the child calls is async-signal-safe: a raw syscall, no
+//! allocation, errno read back from the thread's own slot.
+
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+/// `struct clone_args` of `clone3(2)` (version 2, with `cgroup`).
+#[repr(C)]
+#[derive(Default)]
+pub struct CloneArgs {
+    /// Flags (`CLONE_*`).
+    pub flags: u64,
+    /// Where the kernel stores the pidfd (`CLONE_PIDFD`).
+    pub pidfd: u64,
+    /// `CLONE_CHILD_SETTID` target.
+    pub child_tid: u64,
+    /// `CLONE_PARENT_SETTID` target.
+    pub parent_tid: u64,
+    /// Signal sent to the parent when the child exits.
+    pub exit_signal: u64,
+    /// Stack (0: share the copied stack, fork-like).
+    pub stack: u64,
+    /// Stack size.
+    pub stack_size: u64,
+    /// TLS.
+    pub tls: u64,
+    /// `set_tid` array.
+    pub set_tid: u64,
+    /// Its length.
+    pub set_tid_size: u64,
+    /// cgroup fd for `CLONE_INTO_CGROUP`.
+    pub cgroup: u64,
+}
+
+/// `CLONE_PIDFD`.
+pub const CLONE_PIDFD: u64 = 0x1000;
+/// `CLONE_INTO_CGROUP`.
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+/// `CLOSE_RANGE_CLOEXEC`.
+pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+/// `P_PIDFD` for `waitid(2)`.
+pub const P_PIDFD: libc::idtype_t = 3;
+
+/// The calling thread's errno.
+#[inline(always)]
+pub fn errno() -> i32 {
+    unsafe { *libc::__errno_location() }
+}
+
+/// `clone3(2)` behaving like `fork(2)`: returns 0 in the child.
+///
+/// # Safety
+/// The child is a copy of the calling thread only; it must restrict itself
+/// to async-signal-safe calls until it execs or exits.
+pub unsafe fn clone3(args: &mut CloneArgs) -> libc::c_long {
+    libc::syscall(libc::SYS_clone3, args as *mut CloneArgs, std::mem::size_of::<CloneArgs>())
+}
+
+/// A pipe whose both ends are close-on-exec: (read, write).
+pub fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    unsafe { Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))) }
+}
+
+/// Send `signal` through a pidfd (never hits a reused pid).
+pub fn pidfd_send_signal(pidfd: RawFd, signal: i32) -> std::io::Result<()> {
+    let rc = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd, signal, std::ptr::null::<u8>(), 0) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitResult {
+    /// Exited with this code.
+    Exited(i32),
+    /// Killed by this signal.
+    Signaled(i32),
+}
+
+/// `waitid(P_PIDFD, ..., WEXITED | flags)`. `Ok(None)` with `WNOHANG`
+/// while the process still runs.
+pub fn waitid_pidfd(pidfd: RawFd, flags: i32) -> std::io::Result<Option<WaitResult>> {
+    loop {
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::waitid(P_PIDFD, pidfd as libc::id_t, &mut info, libc::WEXITED | flags) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(err);
+        }
+        let pid = unsafe { info.si_pid() };
+        if pid == 0 {
+            return Ok(None);
+        }
+        let status = unsafe { info.si_status() };
+        return Ok(Some(match info.si_code {
+            libc::CLD_EXITED => WaitResult::Exited(status),
+            _ => WaitResult::Signaled(status),
+        }));
+    }
+}

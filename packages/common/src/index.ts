@@ -1,0 +1,7 @@
+/**
+ * Shared pieces of the ctr packages.
+ *
+ * @packageDocumentation
+ */
+export { CtrError, decodeNativeError, withNativeErrors } from './errors';
+export type { CtrErrorInit, CtrErrorClass } from './errors';

@@ -1,0 +1,193 @@
+//! Node-API binding of `ctr-ns`. No logic here: argument conversion and
+//! async plumbing only.
+#![deny(clippy::all)]
+
+use ctr_common::{catch_panic, Error};
+use ctr_ns::{NamespaceKind, SpawnOptions, Stage, Stdio};
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
+use napi_derive::napi;
+use std::os::fd::IntoRawFd;
+use std::sync::{Arc, Mutex};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+/// What to spawn, as the TypeScript layer hands it over.
+#[napi(object)]
+pub struct SpawnRequest {
+    /// Program path or name looked up in the child's PATH.
+    pub program: String,
+    /// argv including argv[0].
+    pub args: Vec<String>,
+    /// Environment as KEY=value.
+    pub env: Vec<String>,
+    /// Working directory.
+    pub cwd: Option<String>,
+    /// Namespace kinds to create.
+    pub namespaces: Vec<String>,
+    /// Mount a fresh /proc.
+    pub mount_proc: bool,
+    /// Hostname to set.
+    pub hostname: Option<String>,
+    /// For fds 0-2: -1 a pipe, -2 /dev/null, n >= 0 the parent's fd n.
+    pub stdio: Vec<i32>,
+    /// Wait before exec until release().
+    pub hold: bool,
+    /// Signal to the child when the spawning thread dies.
+    pub parent_death_signal: Option<i32>,
+    /// setsid in the child.
+    pub new_session: bool,
+}
+
+/// How a child ended.
+#[napi(object)]
+pub struct ExitInfo {
+    /// Exit code, if it exited.
+    pub exit_code: Option<i32>,
+    /// Signal number, if it was killed by one.
+    pub signal: Option<i32>,
+}
+
+/// A spawned child process.
+#[napi]
+pub struct NativeChild {
+    pid: i32,
+    // None once closed: the pidfd and pipes are released as soon as the
+    // last pending wait finishes, not when the GC gets to this object.
+    inner: Mutex<Option<Arc<ctr_ns::Child>>>,
+}
+
+fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
+    let mut opts = SpawnOptions::new(req.program, req.args);
+    opts.env = req.env;
+    opts.cwd = req.cwd;
+    opts.namespaces = req.namespaces.iter().map(|n| NamespaceKind::parse(n)).collect::<Result<_, _>>()?;
+    opts.mount_proc = req.mount_proc;
+    opts.hostname = req.hostname;
+    if req.stdio.len() != 3 {
+        return Err(Error::new("ENS_INVALID_OPTION", "stdio must have three entries").with_field("stdio"));
+    }
+    for (i, v) in req.stdio.iter().enumerate() {
+        opts.stdio[i] = match *v {
+            -1 => Stdio::Pipe,
+            -2 => Stdio::Null,
+            fd if fd >= 0 => Stdio::Fd(fd),
+            _ => return Err(Error::new("ENS_INVALID_OPTION", "invalid stdio entry").with_field(format!("stdio[{i}]"))),
+        };
+    }
+    opts.hold = req.hold;
+    opts.parent_death_signal = req.parent_death_signal;
+    opts.new_session = req.new_session;
+    Ok(opts)
+}
+
+/// Clone a child into new namespaces. Synchronous like
+/// `child_process.spawn`: the clone itself is quick, and happening on the
+/// main thread keeps the parent-death signal tied to a thread that lives.
+#[napi]
+pub fn spawn(req: SpawnRequest) -> napi::Result<NativeChild> {
+    let child = catch_panic(|| ctr_ns::spawn(&to_options(req)?))?;
+    Ok(NativeChild { pid: child.pid, inner: Mutex::new(Some(Arc::new(child))) })
+}
+
+impl NativeChild {
+    fn child(&self) -> Result<Arc<ctr_ns::Child>, Error> {
+        self.inner
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| Error::new("ENS_CLOSED", "the child handle was closed"))
+    }
+}
+
+#[napi]
+impl NativeChild {
+    /// Host pid of the child.
+    #[napi(getter)]
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Release the pidfd and pipes (after the exit was reaped).
+    #[napi]
+    pub fn close(&self) {
+        self.inner.lock().unwrap().take();
+    }
+
+    /// Take the parent ends of piped stdio as raw fds (-1 where none); the
+    /// caller owns them from now on.
+    #[napi]
+    pub fn take_stdio(&self) -> Vec<i32> {
+        let Ok(child) = self.child() else { return vec![-1, -1, -1] };
+        child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect()
+    }
+
+    /// Resolves with "held" or "running" once the child reports, or rejects
+    /// with the coded error of the step that failed (the child is reaped).
+    #[napi(ts_return_type = "Promise<'held' | 'running'>")]
+    pub fn wait_stage<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
+        let child = self.child()?;
+        env.spawn_future(async move {
+            let stage = tokio::task::spawn_blocking(move || catch_panic(|| child.wait_stage()))
+                .await
+                .map_err(|e| Error::new("EINTERNAL", format!("wait task failed: {e}")))??;
+            Ok(match stage {
+                Stage::Held => "held".to_string(),
+                Stage::Running => "running".to_string(),
+            })
+        })
+    }
+
+    /// Let a held child go on to exec.
+    #[napi]
+    pub fn release(&self) -> napi::Result<()> {
+        Ok(self.child()?.release()?)
+    }
+
+    /// Close the gate of a held child without releasing it: it exits.
+    #[napi]
+    pub fn abort(&self) {
+        if let Ok(c) = self.child() {
+            c.abort_gate()
+        }
+    }
+
+    /// Send a signal (number) through the pidfd.
+    #[napi]
+    pub fn kill(&self, signal: i32) -> napi::Result<()> {
+        Ok(self.child()?.kill(signal)?)
+    }
+
+    /// Resolves when the child exits (watched through its pidfd on the
+    /// runtime's epoll, no thread blocked), and reaps it.
+    #[napi]
+    pub fn wait_exit<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
+        let child = self.child()?;
+        env.spawn_future(async move {
+            let dup = child
+                .pidfd
+                .try_clone()
+                .map_err(|e| Error::io("ENS_WAIT", "dup", &e, "duplicate pidfd"))?;
+            // SAFETY: `dup` is an OwnedFd moved into the AsyncFd, so it stays
+            // open and the same for the AsyncFd's whole life.
+            let watch = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }
+                .map_err(|e| Error::io("ENS_WAIT", "epoll_ctl", &e.into_parts().1, "watch pidfd"))?;
+            loop {
+                if let Some(st) = child.try_wait()? {
+                    return Ok(ExitInfo { exit_code: st.code, signal: st.signal });
+                }
+                let mut guard = watch
+                    .readable()
+                    .await
+                    .map_err(|e| Error::io("ENS_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
+                guard.clear_ready();
+            }
+        })
+    }
+}
+
+/// Namespace kinds the running kernel supports (`/proc/self/ns` names).
+#[napi]
+pub fn supported_namespaces() -> Vec<String> {
+    ctr_ns::supported_namespaces().iter().map(|k| k.proc_name().to_string()).collect()
+}

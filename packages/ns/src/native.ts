@@ -1,0 +1,6 @@
+// The generated napi-rs loader (CommonJS) and its types.
+import type * as Native from '../native/index.js';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const native: typeof Native = require('../native/index.js');
+export type { NativeChild, SpawnRequest, ExitInfo } from '../native/index.js';

@@ -1,0 +1,67 @@
+/** The kinds of Linux namespace. */
+export type NamespaceType = 'mnt' | 'pid' | 'net' | 'uts' | 'ipc' | 'user' | 'cgroup' | 'time';
+
+/** Every namespace type, in the order they are created (user first). */
+export const NAMESPACE_TYPES: readonly NamespaceType[] = ['user', 'mnt', 'pid', 'net', 'uts', 'ipc', 'cgroup', 'time'];
+
+/**
+ * Where a standard stream of the child goes: a new pipe (exposed as a Node
+ * stream), the parent's own stream, `/dev/null`, or a file descriptor.
+ */
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number;
+
+/** Options of {@link spawn}. */
+export interface SpawnOptions {
+  /**
+   * Namespaces to create for the child. `mount` and `network` are accepted
+   * as the OCI spellings of `mnt` and `net`.
+   */
+  namespaces?: Array<NamespaceType | 'mount' | 'network'>;
+  /**
+   * Mount a fresh `/proc` in the child (like `unshare --mount-proc`); this
+   * implies a new mount namespace, whose mounts are made private first.
+   */
+  mountProc?: boolean;
+  /** Host name inside the child; needs the `uts` namespace. */
+  hostname?: string;
+  /** Working directory of the child. */
+  cwd?: string;
+  /** Environment; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** `argv[0]`; defaults to the command. */
+  argv0?: string;
+  /** One option for all three streams, or one each. Default `'pipe'`. */
+  stdio?: StdioOption | [StdioOption, StdioOption, StdioOption];
+  /**
+   * Set everything up but stop before exec until {@link NsChildProcess.release}
+   * (the OCI create/start split). Meanwhile the parent can act on the
+   * child's pid (move it to a cgroup, configure its network).
+   */
+  hold?: boolean;
+  /** Signal the child gets if the Node process dies. */
+  parentDeathSignal?: NodeJS.Signals | number;
+  /** Start the child in a new session (`setsid`). */
+  detached?: boolean;
+  /** Aborting this signal kills the child with `killSignal`. */
+  signal?: AbortSignal;
+  /** Signal used by `signal` aborts. Default `'SIGKILL'`. */
+  killSignal?: NodeJS.Signals | number;
+}
+
+/** How a child ended: an exit code, or the signal that killed it. */
+export interface ExitResult {
+  /** Exit code, or `null` if killed by a signal. */
+  exitCode: number | null;
+  /** The signal's name, or `null` if it exited. */
+  signal: NodeJS.Signals | null;
+}
+
+/** What {@link run} returns. */
+export interface RunResult extends ExitResult {
+  /** Host pid the child had. */
+  pid: number;
+  /** Everything the child wrote to stdout. */
+  stdout: string;
+  /** Everything the child wrote to stderr. */
+  stderr: string;
+}

@@ -1,0 +1,254 @@
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { call, NsError } from './errors';
+import { native, type NativeChild } from './native';
+import type { ExitResult, RunResult, SpawnOptions, StdioOption } from './options';
+
+const PIPE = -1;
+const IGNORE = -2;
+
+function signalNumber(sig: NodeJS.Signals | number, field: string): number {
+  if (typeof sig === 'number') return sig;
+  const n = (osConstants.signals as Record<string, number>)[sig];
+  if (n === undefined) throw new NsError({ code: 'ENS_INVALID_OPTION', message: `unknown signal ${sig}`, path: field });
+  return n;
+}
+
+function signalName(n: number): NodeJS.Signals {
+  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
+  return (entry ? entry[0] : `SIG${n}`) as NodeJS.Signals;
+}
+
+function stdioFds(stdio: SpawnOptions['stdio']): number[] {
+  const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
+  if (list.length !== 3) throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'stdio must have three entries', path: 'stdio' });
+  return list.map((s, i) => {
+    if (s === 'pipe') return PIPE;
+    if (s === 'ignore') return IGNORE;
+    if (s === 'inherit') return i;
+    if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return s;
+    throw new NsError({ code: 'ENS_INVALID_OPTION', message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
+  });
+}
+
+function envList(env: SpawnOptions['env']): string[] {
+  return Object.entries(env ?? process.env)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
+}
+
+/**
+ * A process spawned into namespaces. Shaped like Node's `ChildProcess`:
+ * `pid`, `stdin`/`stdout`/`stderr` streams, `kill()`, and the events
+ * `'spawn'`, `'error'`, `'exit'` (code, signal) and `'close'` (after the
+ * streams closed too). It also offers promises: {@link spawned} and
+ * {@link exited}.
+ */
+export class NsChildProcess extends EventEmitter {
+  /** The child's pid in the host's pid namespace. */
+  readonly pid: number;
+  /** The child's stdin, when piped. */
+  readonly stdin: Writable | null;
+  /** The child's stdout, when piped. */
+  readonly stdout: Readable | null;
+  /** The child's stderr, when piped. */
+  readonly stderr: Readable | null;
+  /**
+   * Resolves once the program runs (or, with `hold`, once the child waits
+   * at the gate); rejects with an {@link NsError} naming the failed step.
+   */
+  readonly spawned: Promise<void>;
+  /** Resolves with how the child ended; rejects if it never started. */
+  readonly exited: Promise<ExitResult>;
+  /** Exit code once exited, else `null`. */
+  exitCode: number | null = null;
+  /** Terminating signal once killed, else `null`. */
+  signalCode: NodeJS.Signals | null = null;
+
+  #native: NativeChild;
+  #held: boolean;
+  #done = false;
+
+  /** @internal Use {@link spawn}. */
+  constructor(nativeChild: NativeChild, hold: boolean, opts: SpawnOptions) {
+    super();
+    this.#native = nativeChild;
+    this.#held = hold;
+    this.pid = nativeChild.pid;
+    const [inFd, outFd, errFd] = nativeChild.takeStdio();
+    this.stdin = inFd >= 0 ? new Socket({ fd: inFd, readable: false, writable: true }) : null;
+    this.stdout = outFd >= 0 ? new Socket({ fd: outFd, readable: true, writable: false }) : null;
+    this.stderr = errFd >= 0 ? new Socket({ fd: errFd, readable: true, writable: false }) : null;
+
+    const exit = call(() => nativeChild.waitExit());
+    // When the child fails before exec, waitStage reaps it and this one
+    // fails with ECHILD; `exited` then reports the spawn error instead.
+    exit.catch(() => undefined);
+    this.spawned = call(() => nativeChild.waitStage()).then(() => undefined);
+    this.exited = this.spawned.then(
+      () => exit,
+      (err: unknown) => {
+        throw err;
+      },
+    ).then((info) => {
+      const result: ExitResult = {
+        exitCode: info.exitCode ?? null,
+        signal: info.signal !== undefined && info.signal !== null ? signalName(info.signal) : null,
+      };
+      this.exitCode = result.exitCode;
+      this.signalCode = result.signal;
+      return result;
+    });
+    // Callers may use events only; never let these become unhandled.
+    this.spawned.catch(() => undefined);
+    this.exited.catch(() => undefined);
+
+    this.spawned.then(
+      () => this.emit('spawn'),
+      (err: unknown) => {
+        this.#finish();
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        this.#closeStreams();
+      },
+    );
+    this.exited.then((r) => {
+      this.#finish();
+      this.emit('exit', r.exitCode, r.signal);
+      this.#emitCloseAfterStreams(r);
+    }, () => undefined);
+
+    if (opts.signal) {
+      const killSignal = opts.killSignal ?? 'SIGKILL';
+      const onAbort = () => this.kill(killSignal);
+      if (opts.signal.aborted) onAbort();
+      else {
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+        this.exited.finally(() => opts.signal?.removeEventListener('abort', onAbort)).catch(() => undefined);
+      }
+    }
+  }
+
+  #finish() {
+    this.#done = true;
+    this.#native.close();
+  }
+
+  #closeStreams() {
+    for (const s of [this.stdin, this.stdout, this.stderr]) s?.destroy();
+  }
+
+  #emitCloseAfterStreams(r: ExitResult) {
+    const readers = [this.stdout, this.stderr].filter((s): s is Readable => s !== null && !s.destroyed && !s.readableEnded);
+    let pending = readers.length;
+    const done = () => {
+      if (--pending <= 0) this.emit('close', r.exitCode, r.signal);
+    };
+    if (pending === 0) {
+      pending = 1;
+      queueMicrotask(done);
+      return;
+    }
+    for (const s of readers) s.once('close', done);
+  }
+
+  /**
+   * Let a child spawned with `hold: true` go on to exec its program.
+   * Resolves once it runs; rejects if the exec failed.
+   */
+  async release(): Promise<void> {
+    if (!this.#held) throw new NsError({ code: 'ENS_NOT_HELD', message: 'the child was not spawned with hold: true' });
+    await this.spawned;
+    this.#held = false;
+    call(() => this.#native.release());
+    await call(() => this.#native.waitStage());
+  }
+
+  /**
+   * Send a signal (default `SIGTERM`) through the child's pidfd, so a
+   * reused pid is never hit. Returns false if the child is already gone.
+   * Note that a pid-namespace init (PID 1) ignores signals it has no
+   * handler for, except `SIGKILL`.
+   */
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    if (this.#done) return false;
+    const n = signalNumber(signal, 'signal');
+    try {
+      call(() => this.#native.kill(n));
+      return true;
+    } catch (err) {
+      if (err instanceof NsError && err.errno === osConstants.errno.ESRCH) return false;
+      throw err;
+    }
+  }
+
+  /** Same as awaiting {@link exited}. */
+  wait(): Promise<ExitResult> {
+    return this.exited;
+  }
+}
+
+/**
+ * Spawn `command` with `args` in new namespaces. Like
+ * `child_process.spawn`, it returns at once; invalid options throw an
+ * {@link NsError} synchronously, a failure in the child (a missing binary,
+ * a refused mount) rejects {@link NsChildProcess.spawned} and
+ * {@link NsChildProcess.exited} and emits `'error'`.
+ *
+ * ```ts
+ * const child = spawn('sh', ['-c', 'echo $$'], { namespaces: ['pid', 'net'], mountProc: true });
+ * child.stdout!.pipe(process.stdout);
+ * const { exitCode } = await child.exited;
+ * ```
+ */
+export function spawn(command: string, args: string[] = [], opts: SpawnOptions = {}): NsChildProcess {
+  if (typeof command !== 'string' || command.length === 0) {
+    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'command must be a non-empty string', path: 'command' });
+  }
+  const nativeChild = call(() =>
+    native.spawn({
+      program: command,
+      args: [opts.argv0 ?? command, ...args],
+      env: envList(opts.env),
+      cwd: opts.cwd,
+      namespaces: (opts.namespaces ?? []).map(String),
+      mountProc: opts.mountProc ?? false,
+      hostname: opts.hostname,
+      stdio: stdioFds(opts.stdio),
+      hold: opts.hold ?? false,
+      parentDeathSignal: opts.parentDeathSignal === undefined ? undefined : signalNumber(opts.parentDeathSignal, 'parentDeathSignal'),
+      newSession: opts.detached ?? false,
+    }),
+  );
+  return new NsChildProcess(nativeChild, opts.hold ?? false, opts);
+}
+
+function collect(stream: Readable | null): Promise<string> {
+  if (!stream) return Promise.resolve('');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', reject);
+    stream.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/**
+ * Spawn, collect stdout and stderr, and wait for the exit.
+ *
+ * ```ts
+ * const r = await run('hostname', [], { namespaces: ['uts'], hostname: 'box' });
+ * r.stdout; // 'box\n'
+ * ```
+ */
+export async function run(command: string, args: string[] = [], opts: SpawnOptions = {}): Promise<RunResult> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  const [stdout, stderr, result] = await Promise.all([collect(child.stdout), collect(child.stderr), child.exited]);
+  return { pid: child.pid, stdout, stderr, ...result };
+}
+
+/** The namespace types this kernel supports (from `/proc/self/ns`). */
+export function supportedNamespaces(): string[] {
+  return call(() => native.supportedNamespaces());
+}

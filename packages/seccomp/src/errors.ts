@@ -1,0 +1,7 @@
+import { CtrError, withNativeErrors } from '@ctr/common';
+
+/** Error thrown by `@ctr/seccomp`, with a stable `code` and, where the kernel refused, `errno`, `syscall` and `path`. */
+export class SeccompError extends CtrError {}
+
+/** Run a native call, rethrowing its errors as {@link SeccompError}. */
+export const call = <T>(fn: () => T): T => withNativeErrors(SeccompError, fn);

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian 12 machine, run as root by `npm run demo`,
+# `npm test` and CI: system packages, pnpm, node modules, native and TS builds.
+# Each step checks before it acts, so a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=12.21.0
+APT_PACKAGES=(
+  build-essential pkg-config git ca-certificates
+  libseccomp-dev libcap-dev libnftables-dev
+  busybox-static iproute2 nftables uidmap procps psmisc util-linux
+  runc crun hyperfine
+  qemu-system-x86 kmod cpio xz-utils
+)
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    log "missing apt packages (${missing[*]}); run this script as root"; exit 1
+  fi
+  log "installing apt packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm@$PNPM_VERSION"
+  npm i -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1
+fi
+
+# pnpm is fast when node_modules already matches the lockfile.
+pnpm install --frozen-lockfile --reporter=silent
+
+# The busybox rootfs used by demos, tests and benchmarks.
+bash scripts/make-rootfs.sh
+
+pnpm run -s build
