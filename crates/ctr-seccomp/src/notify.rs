@@ -183,6 +183,11 @@ pub fn send_listener(path: &str, fd: BorrowedFd<'_>, state: &[u8]) -> Result<()>
 /// state JSON and the listener fd sent with it.
 pub fn accept_listener(listener: &UnixListener) -> Result<(Vec<u8>, OwnedFd)> {
     let (sock, _) = listener.accept().map_err(|e| Error::io("ESECCOMP_LISTENER", "accept", &e, "accept an agent connection"))?;
+    recv_listener(&sock)
+}
+
+/// Read the state JSON and the listener fd from a connected runtime.
+pub fn recv_listener(sock: &UnixStream) -> Result<(Vec<u8>, OwnedFd)> {
     let mut data = vec![0u8; 1 << 16];
     // SAFETY: as in send_listener; the received fd is taken into an OwnedFd.
     unsafe {
@@ -222,6 +227,19 @@ pub fn accept_listener(listener: &UnixListener) -> Result<(Vec<u8>, OwnedFd)> {
         let fd = fd.ok_or_else(|| Error::new("ESECCOMP_LISTENER", "the message carried no file descriptor"))?;
         Ok((data, fd))
     }
+}
+
+/// The architecture name (`x86_64`, `x32`, `x86`) and system call name of
+/// what a filter saw, where libseccomp knows them.
+pub fn describe(d: &SeccompData) -> (Option<&'static str>, Option<String>) {
+    use libseccomp::{ScmpArch, ScmpSyscall};
+    let (name, arch) = match (d.arch, d.nr & 0x4000_0000 != 0) {
+        (0xc000_003e, false) => ("x86_64", ScmpArch::X8664),
+        (0xc000_003e, true) => ("x32", ScmpArch::X32),
+        (0x4000_0003, _) => ("x86", ScmpArch::X86),
+        _ => return (None, None),
+    };
+    (Some(name), ScmpSyscall::from(d.nr).get_name_by_arch(arch).ok())
 }
 
 #[cfg(test)]
