@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { closeSync, existsSync, openSync, readFileSync, readSync, constants as fsc } from 'node:fs';
-import { run } from '@ctr/ns';
-import { kernelSupport, Profile, spawnOptions, spawn, type Program } from '../src/index';
+import { run, spawn as nsSpawn } from '@ctr/ns';
+import { kernelSupport, Profile, SeccompAgent, sendListener, spawnOptions, spawn, type Program } from '../src/index';
 import { isRoot, skip, snapshot, leftovers } from '../../../test-support';
 import { cleanup, parseSc, scHelper, scratch } from './support';
 
@@ -127,19 +127,35 @@ test('log action writes an audit record (where the kernel log is readable)', asy
       }
     };
     drain();
-    const r = await sc(await actions.compile(), ['108']);
-    assert.is(r.exitCode, 0);
+    const prog = await actions.compile();
+    // Without auditd the record goes through printk, which is rate
+    // limited machine-wide: try a few times, spaced out.
     let found = false;
-    for (let i = 0; i < 50 && !found; i++) {
-      found = drain().some((l) => l.includes('type=1326') && l.includes(`pid=${r.pid} `) && l.includes('syscall=108') && l.includes('code=0x7ffc0000'));
-      if (!found) await new Promise((res) => setTimeout(res, 20));
+    let limited = false;
+    let pid = 0;
+    for (let attempt = 0; attempt < 3 && !found; attempt++) {
+      if (attempt > 0) await new Promise((res) => setTimeout(res, 2500));
+      const r = await sc(prog, ['108']);
+      assert.is(r.exitCode, 0);
+      assert.is(r.results[0].errno, 0, 'log allows the call');
+      pid = r.pid;
+      for (let i = 0; i < 50 && !found; i++) {
+        const lines = drain();
+        limited ||= lines.some((l) => /printk limit exceeded|callbacks suppressed/.test(l));
+        found = lines.some((l) => l.includes('type=1326') && l.includes(`pid=${r.pid} `) && l.includes('syscall=108') && l.includes('code=0x7ffc0000'));
+        if (!found) await new Promise((res) => setTimeout(res, 20));
+      }
     }
     if (!found && !readFileSync('/proc/sys/kernel/seccomp/actions_logged', 'utf8').includes('log')) {
       skip('log action', 'the kernel does not log SECCOMP_RET_LOG (actions_logged)');
       return;
     }
+    if (!found && limited) {
+      skip('log action', 'the kernel log dropped audit records (printk rate limit) on this busy machine');
+      return;
+    }
     assert.ok(found, 'an audit record type=1326 for the helper\'s getegid');
-    console.log(`  audit record seen for pid ${r.pid}`);
+    console.log(`  audit record seen for pid ${pid}`);
   } finally {
     closeSync(fd);
   }
@@ -229,6 +245,44 @@ test('evaluate agrees with the kernel on a table of calls (x86_64, i386 and x32)
     });
   }
   console.log(`  ${checked} (syscall, args, arch) cases agree with the kernel`);
+});
+
+test('listenerPath: the listener fd and the state reach an agent, which answers', async () => {
+  scHelper();
+  const sock = `${scratch}/agent.sock`;
+  const dir = `${scratch}/agent-dir`;
+  const agent = SeccompAgent.listen(sock);
+  try {
+    const profile = Profile.fromOCI({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: sock,
+      listenerMetadata: 'ctrtest',
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }],
+    });
+    const prog = await profile.compile();
+    const child = nsSpawn(scHelper(), [`83,s:${dir},0755`], { ...spawnOptions(prog), stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    const fd = await new Promise<number>((res) => child.once('seccomp-listener', res));
+    const accepted = agent.accept();
+    const state = { ociVersion: '1.2.0', fds: ['seccompFd'], pid: child.pid, metadata: profile.json.listenerMetadata, state: { ociVersion: '1.2.0', id: `ctrtest-seccomp-${process.pid}`, status: 'creating', pid: child.pid, bundle: scratch } };
+    await sendListener(profile.json.listenerPath!, fd, state);
+    closeSync(fd); // the runtime's copy; the agent has its own now
+    const conn = await accepted;
+    assert.equal(conn.state, state);
+    for await (const req of conn.listener) {
+      assert.is(req.readString(0), dir);
+      req.respondValue(7);
+    }
+    const exit = await child.exited;
+    assert.is(exit.exitCode, 0);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(parseSc(Buffer.concat(out).toString()).map((x) => x.ret), [7]);
+    assert.not.ok(existsSync(dir));
+  } finally {
+    agent.close();
+  }
+  assert.not.ok(existsSync(sock));
 });
 
 test('no leftovers', () => {

@@ -4,6 +4,7 @@
  * (strtoull, base 0, negative allowed) or s:TEXT (a pointer to TEXT).
  * With the 32: prefix the call goes through int $0x80 (the i386 ABI, seen
  * by seccomp as AUDIT_ARCH_I386). Prints "NR ret=R errno=E" per call.
+ * loop:N makes N getpid calls and prints "loop N ns=T" (for bench/).
  * Built by the tests with cc -static.
  */
 #define _GNU_SOURCE
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 static long call32(long nr, long *a) {
   long ret;
@@ -26,6 +28,16 @@ static long call32(long nr, long *a) {
 
 int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "loop:", 5) == 0) {
+      long n = strtol(argv[i] + 5, NULL, 10);
+      struct timespec a, b;
+      clock_gettime(CLOCK_MONOTONIC, &a);
+      for (long k = 0; k < n; k++) syscall(SYS_getpid);
+      clock_gettime(CLOCK_MONOTONIC, &b);
+      printf("loop %ld ns=%lld\n", n, (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+      fflush(stdout);
+      continue;
+    }
     char *spec = strdup(argv[i]);
     int compat = 0;
     if (strncmp(spec, "32:", 3) == 0) { compat = 1; spec += 3; }
