@@ -172,16 +172,21 @@ test('notify: mkdir answered from JS returns the chosen value and no directory a
   const out: Buffer[] = [];
   child.stdout!.on('data', (b: Buffer) => out.push(b));
   const seen: string[] = [];
-  for await (const req of notifications!) {
-    assert.is(req.syscall, 'mkdir');
-    assert.is(req.pid, child.pid);
-    assert.is(req.arch, 'x86_64');
-    assert.ok(req.isValid());
-    const path = req.readString(0);
-    seen.push(path);
-    if (path === dir1) assert.ok(req.respondValue(1234));
-    else if (path === dir2) assert.ok(req.respondErrno(13));
-    else assert.ok(req.respondContinue());
+  try {
+    for await (const req of notifications!) {
+      assert.is(req.syscall, 'mkdir');
+      assert.is(req.pid, child.pid);
+      assert.is(req.arch, 'x86_64');
+      assert.ok(req.isValid());
+      const path = req.readString(0);
+      seen.push(path);
+      if (path === dir1) assert.ok(req.respondValue(1234));
+      else if (path === dir2) assert.ok(req.respondErrno(13));
+      else assert.ok(req.respondContinue());
+    }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await notifications!.close();
   }
   const exit = await child.exited;
   await new Promise((r) => setImmediate(r));
@@ -269,10 +274,15 @@ test('listenerPath: the listener fd and the state reach an agent, which answers'
     await sendListener(profile.json.listenerPath!, fd, state);
     closeSync(fd); // the runtime's copy; the agent has its own now
     const conn = await accepted;
-    assert.equal(conn.state, state);
-    for await (const req of conn.listener) {
-      assert.is(req.readString(0), dir);
-      req.respondValue(7);
+    try {
+      assert.equal(conn.state, state);
+      for await (const req of conn.listener) {
+        assert.is(req.readString(0), dir);
+        req.respondValue(7);
+      }
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await conn.listener.close();
     }
     const exit = await child.exited;
     assert.is(exit.exitCode, 0);
@@ -283,6 +293,36 @@ test('listenerPath: the listener fd and the state reach an agent, which answers'
     agent.close();
   }
   assert.not.ok(existsSync(sock));
+});
+
+test('profile flags reach seccomp(2): LOG, SPEC_ALLOW, TSYNC, WAIT_KILLABLE_RECV', async () => {
+  const plain = Profile.fromOCI({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'],
+    syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO', errnoRet: 77 }],
+  });
+  const r = await sc(await plain.compile(), ['110']);
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(r.results[0].errno, 77);
+  // WAIT_KILLABLE_RECV needs a listener: with a notify rule it is accepted
+  const notify = Profile.fromOCI({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+    syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_NOTIFY' }],
+  });
+  const { child, notifications, program } = await spawn(scHelper(), ['110'], { profile: notify, stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.is(program.flags, 32 | 8);
+  const out: Buffer[] = [];
+  child.stdout!.on('data', (b: Buffer) => out.push(b));
+  try {
+    for await (const req of notifications!) req.respondErrno(78);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await notifications!.close();
+  }
+  assert.is((await child.exited).exitCode, 0);
+  await new Promise((res) => setImmediate(res));
+  assert.is(parseSc(Buffer.concat(out).toString())[0].errno, 78);
 });
 
 test('no leftovers', () => {
