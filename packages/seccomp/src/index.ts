@@ -13,7 +13,7 @@ export { Profile, compile, disassemble, syscallNames, libseccompVersion, clearCa
 export { NotificationListener, NotificationRequest, SeccompAgent, sendListener } from './notify';
 export type { AgentConnection } from './notify';
 export { spawn, spawnOptions } from './spawn';
-export type { SpawnOptions, FilteredChild } from './spawn';
+export type { SpawnOptions, FilterOptions, FilteredChild } from './spawn';
 export type {
   ActionName,
   OciAction,

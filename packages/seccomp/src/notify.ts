@@ -24,8 +24,7 @@ export class NotificationRequest {
   readonly #listener: NativeListener;
   #answered = false;
 
-  /** @internal */
-  constructor(listener: NativeListener, r: NativeRequest) {
+  private constructor(listener: NativeListener, r: NativeRequest) {
     this.#listener = listener;
     this.id = BigInt(r.id as unknown as bigint);
     this.pid = r.pid;
@@ -75,6 +74,10 @@ export class NotificationRequest {
   }
 }
 
+// The constructor is private to the API; the listener builds requests.
+const makeRequest = (l: NativeListener, r: NativeRequest): NotificationRequest =>
+  new (NotificationRequest as unknown as new (l: NativeListener, r: NativeRequest) => NotificationRequest)(l, r);
+
 /**
  * The requests arriving on a seccomp user-notification listener fd, as an
  * async iterator. Receiving happens on the runtime's epoll (never blocking
@@ -96,7 +99,7 @@ export class NotificationListener implements AsyncIterable<NotificationRequest> 
     if (this.#closed) return null;
     const l = await this.#native;
     const r = await call(() => l.recv());
-    return r ? new NotificationRequest(l, r) : null;
+    return r ? makeRequest(l, r) : null;
   }
 
   /** Iterate requests until no process uses the filter any more. */

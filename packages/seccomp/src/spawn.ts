@@ -20,13 +20,16 @@ export function spawnOptions(program: Program, noNewPrivileges = true): Pick<NsS
   };
 }
 
-/** Options of {@link spawn}: `@ctr/ns` options plus the profile. */
-export interface SpawnOptions extends NsSpawnOptions {
+/** What {@link spawn} adds to the `@ctr/ns` spawn options. */
+export interface FilterOptions {
   /** The profile (or a compiled program); default the built-in default profile. */
   profile?: Profile | Program;
   /** Compile options for a profile. */
   compile?: CompileOptions;
 }
+
+/** Options of {@link spawn}: `@ctr/ns` spawn options plus {@link FilterOptions}. */
+export type SpawnOptions = NsSpawnOptions & FilterOptions;
 
 /** A child spawned under a filter. */
 export interface FilteredChild {
