@@ -18,11 +18,25 @@ pub struct CompileOptions {
     /// Use libseccomp's binary-tree layout (`SCMP_FLTATR_CTL_OPTIMIZE` 2),
     /// which makes large filters O(log n) per call. Default true.
     pub binary_tree: bool,
+    /// Architecture the program is for (any spelling
+    /// [`crate::Arch::parse`] takes); `None` for the native one. The
+    /// profile's `architectures` are added to it.
+    pub arch: Option<String>,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { binary_tree: true }
+        CompileOptions { binary_tree: true, arch: None }
+    }
+}
+
+/// The OCI name of the architecture a program is compiled for.
+pub fn target_arch(opts: &CompileOptions) -> Result<&'static str> {
+    match &opts.arch {
+        None => Ok(crate::Arch::native().scmp),
+        Some(a) => crate::Arch::parse(a)
+            .map(|a| a.scmp)
+            .ok_or_else(|| Error::new("ESECCOMP_UNKNOWN_ARCH", format!("unknown architecture {a:?}")).with_field("arch")),
     }
 }
 
@@ -97,6 +111,7 @@ pub fn repeats_index(args: &[ArgCondition]) -> bool {
 /// Compile without the cache.
 pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
     let hash = cache_key(p, opts);
+    let target = target_arch(opts)?;
     let mut ctx = ScmpFilterContext::new(to_scmp_action(p.default_action))
         .map_err(|e| scmp_err("ESECCOMP_COMPILE", "create filter".into(), e))?;
     // no_new_privs is the spawner's business (set before the filter
@@ -104,6 +119,13 @@ pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
     ctx.set_ctl_nnp(false).map_err(|e| scmp_err("ESECCOMP_COMPILE", "set nnp attribute".into(), e))?;
     if opts.binary_tree {
         ctx.set_ctl_optimize(2).map_err(|e| scmp_err("ESECCOMP_COMPILE", "enable binary tree".into(), e))?;
+    }
+    let native = ScmpArch::native();
+    let target_scmp = scmp_arch(target)
+        .ok_or_else(|| Error::new("ESECCOMP_UNKNOWN_ARCH", format!("libseccomp does not know {target}")).with_field("arch"))?;
+    if target_scmp != native {
+        ctx.add_arch(target_scmp).map_err(|e| scmp_err("ESECCOMP_COMPILE", format!("add target arch {target}"), e).with_field("arch"))?;
+        ctx.remove_arch(native).map_err(|e| scmp_err("ESECCOMP_COMPILE", "remove the native arch".into(), e).with_field("arch"))?;
     }
     for (i, a) in p.architectures.iter().enumerate() {
         let arch = scmp_arch(a).ok_or_else(|| {
@@ -167,12 +189,12 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
 }
 
 /// The cache key of a profile: sha256 over the canonical OCI JSON, the
-/// native architecture, the libseccomp version and the options.
+/// target architecture, the libseccomp version and the options.
 pub fn cache_key(p: &Profile, opts: &CompileOptions) -> String {
     let mut h = Sha256::new();
     h.update(p.to_oci_json().to_string().as_bytes());
     h.update(b"\0");
-    h.update(std::env::consts::ARCH.as_bytes());
+    h.update(target_arch(opts).unwrap_or("invalid").as_bytes());
     h.update(b"\0");
     h.update(libseccomp_version().as_bytes());
     h.update(b"\0");

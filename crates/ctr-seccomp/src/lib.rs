@@ -272,8 +272,8 @@ mod tests {
     #[test]
     fn binary_tree_changes_layout_not_meaning() {
         let p = builtin_default(&host()).unwrap();
-        let tree = compile::compile_uncached(&p, &CompileOptions { binary_tree: true }).unwrap();
-        let flat = compile::compile_uncached(&p, &CompileOptions { binary_tree: false }).unwrap();
+        let tree = compile::compile_uncached(&p, &CompileOptions { binary_tree: true, arch: None }).unwrap();
+        let flat = compile::compile_uncached(&p, &CompileOptions { binary_tree: false, arch: None }).unwrap();
         assert_ne!(tree.bpf, flat.bpf);
         for name in syscall_names("x86_64").unwrap() {
             let c = Call { syscall: SyscallRef::Name(name.clone()), args: [0; 6], arch: "x86_64".into() };
@@ -300,6 +300,21 @@ mod tests {
         // on i386 too
         assert_eq!(eval(&p, "unshare", &[], "x86").action, Action::Errno(1));
         assert_eq!(eval(&p, "getpid", &[], "x32").action, Action::Allow);
+    }
+
+    #[test]
+    fn compiles_for_another_architecture() {
+        let arm = ResolveFor { arch: Arch::parse("arm64").unwrap(), ..host() };
+        let p = builtin_default(&arm).unwrap();
+        let opts = CompileOptions { arch: Some("aarch64".into()), ..Default::default() };
+        let prog = compile::compile_uncached(&p, &opts).unwrap();
+        let listing = bpf::disassemble(&bpf::decode(&prog.bpf).unwrap());
+        assert!(listing.contains("0xc00000b7"), "checks AUDIT_ARCH_AARCH64");
+        assert!(listing.contains("0x40000028"), "checks AUDIT_ARCH_ARM");
+        assert!(!listing.contains("0xc000003e"), "no x86_64 arm of the filter");
+        assert_ne!(prog.hash, compile::cache_key(&p, &CompileOptions::default()));
+        let e = compile::compile_uncached(&p, &CompileOptions { arch: Some("vax".into()), ..Default::default() }).unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_UNKNOWN_ARCH", Some("arch")));
     }
 
     #[test]

@@ -102,12 +102,19 @@ export class NotificationListener implements AsyncIterable<NotificationRequest> 
     return r ? makeRequest(l, r) : null;
   }
 
-  /** Iterate requests until no process uses the filter any more. */
+  /**
+   * Iterate requests until no process uses the filter any more. The fd is
+   * closed when the iteration ends (also on `break`).
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<NotificationRequest> {
-    for (;;) {
-      const r = await this.next();
-      if (!r) return;
-      yield r;
+    try {
+      for (;;) {
+        const r = await this.next();
+        if (!r) return;
+        yield r;
+      }
+    } finally {
+      await this.close();
     }
   }
 

@@ -87,6 +87,11 @@ export interface CompileOptions {
   binaryTree?: boolean;
   /** Also keep compiled programs in this directory, keyed by hash. */
   cacheDir?: string;
+  /**
+   * Architecture the program is for (`x86_64`, `aarch64`, `SCMP_ARCH_ARM`,
+   * ...); default the host's. The profile's `architectures` are added.
+   */
+  arch?: string;
 }
 
 /** A compiled filter. */

@@ -63,12 +63,12 @@ export class Profile {
 
   /** Compile off the main thread (through the cache). */
   compile(options: CompileOptions = {}): Promise<Program> {
-    return call(() => native.compile(this.#text, options.binaryTree ?? true, options.cacheDir)).then(toProgram);
+    return call(() => native.compile(this.#text, options.binaryTree ?? true, options.cacheDir, options.arch)).then(toProgram);
   }
 
   /** Compile on the calling thread (through the cache). */
   compileSync(options: CompileOptions = {}): Program {
-    return toProgram(call(() => native.compileSync(this.#text, options.binaryTree ?? true, options.cacheDir)));
+    return toProgram(call(() => native.compileSync(this.#text, options.binaryTree ?? true, options.cacheDir, options.arch)));
   }
 
   /**

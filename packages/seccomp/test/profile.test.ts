@@ -146,6 +146,11 @@ test('compile: flags, warnings, binary tree, disassembly', async () => {
   const flat = big.compileSync({ binaryTree: false });
   assert.is.not(tree.hash, flat.hash);
   assert.not.equal(tree.bpf, flat.bpf);
+  // cross-compiled for arm64: the program checks AUDIT_ARCH_AARCH64/ARM only
+  const arm = disassemble(Profile.default({ arch: 'arm64' }).compileSync({ arch: 'aarch64' }).bpf);
+  assert.match(arm, /0xc00000b7/);
+  assert.not.match(arm, /0xc000003e/);
+  assert.throws(() => big.compileSync({ arch: 'vax' }), (e: SeccompError) => e.code === 'ESECCOMP_UNKNOWN_ARCH' && e.path === 'arch');
   assert.throws(() => disassemble(Buffer.alloc(5)), (e: SeccompError) => e.code === 'ESECCOMP_INVALID_BPF');
 });
 

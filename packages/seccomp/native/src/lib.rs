@@ -96,10 +96,10 @@ pub struct NativeProgram {
     pub cache: String,
 }
 
-fn compile_oci(json: &str, binary_tree: bool, cache_dir: Option<&str>) -> Result<NativeProgram, Error> {
+fn compile_oci(json: &str, binary_tree: bool, cache_dir: Option<&str>, arch: Option<String>) -> Result<NativeProgram, Error> {
     let p = ctr_seccomp::parse_profile(json, Some("oci"), &ResolveFor::host_defaults()?)?;
     let dir = cache_dir.map(PathBuf::from);
-    let (prog, hit) = ctr_seccomp::compile(&p, &ctr_seccomp::CompileOptions { binary_tree }, dir.as_deref())?;
+    let (prog, hit) = ctr_seccomp::compile(&p, &ctr_seccomp::CompileOptions { binary_tree, arch }, dir.as_deref())?;
     Ok(NativeProgram {
         bpf: prog.bpf.clone().into(),
         flags: prog.flags,
@@ -116,15 +116,21 @@ fn compile_oci(json: &str, binary_tree: bool, cache_dir: Option<&str>) -> Result
 
 /// Compile OCI JSON on the calling thread (through the cache).
 #[napi]
-pub fn compile_sync(json: String, binary_tree: bool, cache_dir: Option<String>) -> napi::Result<NativeProgram> {
-    Ok(catch_panic(|| compile_oci(&json, binary_tree, cache_dir.as_deref()))?)
+pub fn compile_sync(json: String, binary_tree: bool, cache_dir: Option<String>, arch: Option<String>) -> napi::Result<NativeProgram> {
+    Ok(catch_panic(|| compile_oci(&json, binary_tree, cache_dir.as_deref(), arch))?)
 }
 
 /// Compile OCI JSON off the main thread (through the cache).
 #[napi]
-pub fn compile<'e>(env: &'e Env, json: String, binary_tree: bool, cache_dir: Option<String>) -> napi::Result<PromiseRaw<'e, NativeProgram>> {
+pub fn compile<'e>(
+    env: &'e Env,
+    json: String,
+    binary_tree: bool,
+    cache_dir: Option<String>,
+    arch: Option<String>,
+) -> napi::Result<PromiseRaw<'e, NativeProgram>> {
     env.spawn_future(async move {
-        let p = tokio::task::spawn_blocking(move || catch_panic(|| compile_oci(&json, binary_tree, cache_dir.as_deref())))
+        let p = tokio::task::spawn_blocking(move || catch_panic(|| compile_oci(&json, binary_tree, cache_dir.as_deref(), arch)))
             .await
             .map_err(|e| Error::new("EINTERNAL", format!("compile task failed: {e}")))??;
         Ok(p)
@@ -184,7 +190,7 @@ fn u64_arg(b: &BigInt, i: usize) -> Result<u64, Error> {
 pub fn evaluate(json: String, binary_tree: bool, call: NativeCall) -> napi::Result<NativeVerdict> {
     Ok(catch_panic(|| {
         let p = ctr_seccomp::parse_profile(&json, Some("oci"), &ResolveFor::host_defaults()?)?;
-        let (prog, _) = ctr_seccomp::compile(&p, &ctr_seccomp::CompileOptions { binary_tree }, None)?;
+        let (prog, _) = ctr_seccomp::compile(&p, &ctr_seccomp::CompileOptions { binary_tree, arch: None }, None)?;
         if call.args.len() > 6 {
             return Err(Error::new("ESECCOMP_INVALID_OPTION", "at most six arguments").with_field("args"));
         }
