@@ -45,7 +45,7 @@ try {
     clearCache();
     profile.compileSync({ cacheDir });
   }, 50);
-  console.log(`libseccomp ${libseccompVersion()}, Docker default.json (${profile.json.syscalls.length} resolved rules)`);
+  console.log(`libseccomp ${libseccompVersion()}, Docker default.json: ${profile.json.syscalls.length} resolved rules, ${profile.compileSync().bpf.length / 8} BPF instructions`);
   console.log(`  parse+resolve          ${fmt(parse)}`);
   console.log(`  cold compile (tree)    ${fmt(cold)}`);
   console.log(`  cold compile (flat)    ${fmt(coldFlat)}`);
