@@ -13,6 +13,9 @@ use std::os::fd::RawFd;
 pub const MSG_HELD: u32 = 1;
 /// A step failed; step and errno follow.
 pub const MSG_ERROR: u32 = 2;
+/// The seccomp filter is installed; the third word is the listener fd
+/// number in the child, which waits for one byte on the gate after it.
+pub const MSG_LISTENER: u32 = 3;
 
 /// The step of child setup that failed, as reported to the parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,13 +43,34 @@ pub enum Step {
     Gate,
     /// `execve`.
     Exec,
+    /// `prctl(PR_SET_NO_NEW_PRIVS)`.
+    NoNewPrivs,
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
+    Seccomp,
+    /// Waiting for the parent to take the seccomp listener fd.
+    SeccompListener,
 }
 
 impl Step {
     /// The step for a number read from the pipe.
     pub fn from_u32(n: u32) -> Option<Step> {
         use Step::*;
-        [Signals, ParentDeathSignal, Setsid, Hostname, MountPrivate, MountProc, Stdio, CloseFds, Chdir, Gate, Exec]
+        [
+            Signals,
+            ParentDeathSignal,
+            Setsid,
+            Hostname,
+            MountPrivate,
+            MountProc,
+            Stdio,
+            CloseFds,
+            Chdir,
+            Gate,
+            Exec,
+            NoNewPrivs,
+            Seccomp,
+            SeccompListener,
+        ]
             .into_iter()
             .find(|s| *s as u32 == n)
     }
@@ -65,6 +89,9 @@ impl Step {
             Step::Chdir => "chdir",
             Step::Gate => "read",
             Step::Exec => "execve",
+            Step::NoNewPrivs => "prctl",
+            Step::Seccomp => "seccomp",
+            Step::SeccompListener => "read",
         }
     }
 }
@@ -119,6 +146,21 @@ unsafe fn close_inherited(fds: &ChildFds) {
         next = fd + 1;
     }
     close_range(next, u32::MAX);
+}
+
+/// Read one byte from the gate; false on end of file (the parent gave up).
+unsafe fn wait_gate(gate: RawFd) -> bool {
+    let mut byte = 0u8;
+    loop {
+        let n = libc::read(gate, (&mut byte as *mut u8).cast(), 1);
+        if n == 1 {
+            return true;
+        }
+        if n < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        return false;
+    }
 }
 
 unsafe fn report(fd: RawFd, kind: u32, step: Step, err: i32) {
@@ -234,23 +276,43 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         check!(fds, Step::Chdir, libc::chdir(cwd.as_ptr()));
     }
 
+    // Signals back to their defaults and unblocked: from here on a held
+    // child can be killed by any signal, like the program it becomes.
+    check!(fds, Step::Signals, unblock_signals());
+
+    if p.no_new_privs {
+        check!(fds, Step::NoNewPrivs, libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+    }
+    // The seccomp filter is the last setup step: after it only the status
+    // pipe write, the gate read (with a listener or hold) and execve run,
+    // so the filter must allow those (as with runc).
+    if let Some(prog) = &p.seccomp {
+        let rc = libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            p.seccomp_flags as libc::c_ulong,
+            prog as *const libc::sock_fprog,
+        );
+        if rc < 0 {
+            fail(fds, Step::Seccomp, errno());
+        }
+        if p.seccomp_listener {
+            // The parent copies the fd with pidfd_getfd and acks on the gate.
+            report(fds.status, MSG_LISTENER, Step::SeccompListener, rc as i32);
+            if !wait_gate(fds.gate) {
+                libc::_exit(1);
+            }
+            // The child's copy is close-on-exec (the kernel makes it so).
+        }
+    }
+
     if p.hold {
         report(fds.status, MSG_HELD, Step::Gate, 0);
-        let mut byte = 0u8;
-        loop {
-            let n = libc::read(fds.gate, (&mut byte as *mut u8).cast(), 1);
-            if n == 1 {
-                break;
-            }
-            if n < 0 && errno() == libc::EINTR {
-                continue;
-            }
+        if !wait_gate(fds.gate) {
             // The parent closed the gate without releasing: give up quietly.
             libc::_exit(1);
         }
     }
-
-    check!(fds, Step::Signals, unblock_signals());
 
     // execvp semantics over the prepared candidates: ENOENT/ENOTDIR move on,
     // EACCES is remembered, anything else stops the search.

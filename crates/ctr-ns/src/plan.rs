@@ -42,6 +42,16 @@ pub struct SpawnOptions {
     pub parent_death_signal: Option<i32>,
     /// Start a new session (`setsid`), detaching from the terminal.
     pub new_session: bool,
+    /// Set `no_new_privs` before exec (and before the seccomp filter).
+    pub no_new_privileges: bool,
+    /// A classic BPF seccomp program: an array of `struct sock_filter`
+    /// (8 bytes each, native byte order), installed as the last setup step.
+    pub seccomp: Option<Vec<u8>>,
+    /// `SECCOMP_FILTER_FLAG_*` flags for `seccomp(SECCOMP_SET_MODE_FILTER)`.
+    pub seccomp_flags: u32,
+    /// Install the filter with `SECCOMP_FILTER_FLAG_NEW_LISTENER` and hand
+    /// the listener fd to the parent (see [`crate::Child::take_seccomp_listener`]).
+    pub seccomp_listener: bool,
 }
 
 impl SpawnOptions {
@@ -61,6 +71,10 @@ impl SpawnOptions {
             hold: false,
             parent_death_signal: None,
             new_session: false,
+            no_new_privileges: false,
+            seccomp: None,
+            seccomp_flags: 0,
+            seccomp_listener: false,
         }
     }
 }
@@ -89,6 +103,15 @@ pub struct Prepared {
     pub pdeathsig: i32,
     /// setsid before exec.
     pub new_session: bool,
+    /// `prctl(PR_SET_NO_NEW_PRIVS)`.
+    pub no_new_privs: bool,
+    /// The seccomp program, if any (points into `_seccomp_filter`).
+    pub seccomp: Option<libc::sock_fprog>,
+    /// Flags for `seccomp(2)`, `NEW_LISTENER` included when asked.
+    pub seccomp_flags: u32,
+    /// The filter makes a listener fd the parent takes.
+    pub seccomp_listener: bool,
+    _seccomp_filter: Vec<libc::sock_filter>,
     // Owners of the strings behind argv/envp.
     _args: Vec<CString>,
     _env: Vec<CString>,
@@ -120,6 +143,38 @@ pub fn exec_candidates(program: &str, env: &[String]) -> Vec<String> {
         .map(|dir| if dir.is_empty() { "." } else { dir })
         .map(|dir| format!("{}/{program}", dir.trim_end_matches('/')))
         .collect()
+}
+
+/// `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
+pub const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 1 << 3;
+/// The most instructions the kernel accepts in one filter (`BPF_MAXINSNS`).
+pub const BPF_MAXINSNS: usize = 4096;
+
+/// Decode a seccomp program given as bytes: an array of `struct
+/// sock_filter { u16 code; u8 jt; u8 jf; u32 k; }` in native byte order.
+pub fn parse_bpf(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, Error> {
+    let bad = |what: String| Err(Error::new("ENS_INVALID_OPTION", what).with_field("seccomp"));
+    if bytes.is_empty() {
+        return bad("seccomp program is empty".into());
+    }
+    if bytes.len() % 8 != 0 {
+        return bad(format!(
+            "seccomp program is {} bytes, not a whole number of 8-byte sock_filter instructions",
+            bytes.len()
+        ));
+    }
+    if bytes.len() / 8 > BPF_MAXINSNS {
+        return bad(format!("seccomp program has {} instructions, more than {BPF_MAXINSNS}", bytes.len() / 8));
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| libc::sock_filter {
+            code: u16::from_ne_bytes([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect())
 }
 
 impl Prepared {
@@ -162,6 +217,26 @@ impl Prepared {
             None => None,
         };
         let cwd = opts.cwd.as_deref().map(|c| cstring("cwd", c)).transpose()?;
+        let seccomp_filter = opts.seccomp.as_deref().map(parse_bpf).transpose()?;
+        let mut seccomp_flags = opts.seccomp_flags;
+        if seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !opts.seccomp_listener {
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "seccompFlags must not include SECCOMP_FILTER_FLAG_NEW_LISTENER: use seccompListener",
+            )
+            .with_field("seccompFlags"));
+        }
+        if opts.seccomp_listener {
+            if seccomp_filter.is_none() {
+                return Err(Error::new("ENS_INVALID_OPTION", "seccompListener needs a seccomp program")
+                    .with_field("seccompListener"));
+            }
+            seccomp_flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        }
+        if seccomp_filter.is_none() && seccomp_flags != 0 {
+            return Err(Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
+                .with_field("seccompFlags"));
+        }
         Ok(Prepared {
             ns_flags,
             exec_paths,
@@ -174,6 +249,11 @@ impl Prepared {
             hold: opts.hold,
             pdeathsig: opts.parent_death_signal.unwrap_or(0),
             new_session: opts.new_session,
+            no_new_privs: opts.no_new_privileges,
+            seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog { len: f.len() as u16, filter: f.as_ptr() as *mut _ }),
+            seccomp_flags,
+            seccomp_listener: opts.seccomp_listener,
+            _seccomp_filter: seccomp_filter.unwrap_or_default(),
             _args: args,
             _env: env,
         })
@@ -208,6 +288,32 @@ mod tests {
         assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("hostname"));
         o.namespaces.push(NamespaceKind::Uts);
         assert!(Prepared::new(&o).is_ok());
+    }
+
+    #[test]
+    fn seccomp_program_is_decoded_and_checked() {
+        let mut o = SpawnOptions::new("true", vec![]);
+        // ret ALLOW
+        let allow = [0x06u16.to_ne_bytes().as_slice(), &[0, 0], &0x7fff_0000u32.to_ne_bytes()].concat();
+        o.seccomp = Some(allow.clone());
+        let p = Prepared::new(&o).unwrap();
+        let prog = p.seccomp.unwrap();
+        assert_eq!(prog.len, 1);
+        assert_eq!(unsafe { (*prog.filter).k }, 0x7fff_0000);
+        o.seccomp = Some(allow[..7].to_vec());
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccomp"));
+        o.seccomp = Some(vec![]);
+        assert!(Prepared::new(&o).is_err());
+        o.seccomp = Some(allow.repeat(BPF_MAXINSNS + 1));
+        assert!(Prepared::new(&o).is_err());
+        o.seccomp = Some(allow);
+        o.seccomp_listener = true;
+        assert_eq!(Prepared::new(&o).unwrap().seccomp_flags, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+        o.seccomp = None;
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccompListener"));
+        o.seccomp_listener = false;
+        o.seccomp_flags = 2;
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccompFlags"));
     }
 
     #[test]

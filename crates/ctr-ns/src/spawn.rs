@@ -1,11 +1,12 @@
 //! The parent side of spawn: pipes, `clone3`, and reading what the child
 //! reports until it execs.
 
-use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_HELD};
+use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_HELD, MSG_LISTENER};
 use crate::plan::{Prepared, SpawnOptions, Stdio};
 use crate::sys::{self, clone3, CloneArgs, WaitResult, CLONE_PIDFD};
 use ctr_common::{error::strerror, Error};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// How a spawned process ended.
@@ -33,6 +34,9 @@ pub enum Stage {
     Held,
     /// The program is running (exec succeeded).
     Running,
+    /// The seccomp filter is installed and its listener fd was taken (see
+    /// [`Child::take_seccomp_listener`]); call [`Child::wait_stage`] again.
+    SeccompListener,
 }
 
 /// A spawned child. Dropping it closes the parent's fds; it does not kill
@@ -47,8 +51,14 @@ pub struct Child {
     stdio: Mutex<[Option<OwnedFd>; 3]>,
     /// Read end of the status pipe.
     status: OwnedFd,
-    /// Write end of the gate pipe (only with `hold`).
+    /// Write end of the gate pipe (with `hold` or a seccomp listener).
     gate: Mutex<Option<OwnedFd>>,
+    /// Held at the gate after the listener handshake.
+    hold: bool,
+    /// The child will report a seccomp listener that was not taken yet.
+    listener_pending: AtomicBool,
+    /// The seccomp listener fd, once copied from the child.
+    listener: Mutex<Option<OwnedFd>>,
     /// What was asked to run, for error messages.
     program: String,
 }
@@ -106,7 +116,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     }
 
     let (status_r, status_w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
-    let (gate_r, gate_w) = if prepared.hold {
+    let (gate_r, gate_w) = if prepared.hold || prepared.seccomp_listener {
         let (r, w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
         (Some(r), Some(w))
     } else {
@@ -160,6 +170,9 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         stdio: Mutex::new(parent_ends),
         status: status_r,
         gate: Mutex::new(gate_w),
+        hold: prepared.hold,
+        listener_pending: AtomicBool::new(prepared.seccomp_listener),
+        listener: Mutex::new(None),
         program: opts.program.clone(),
     })
 }
@@ -203,6 +216,7 @@ impl Child {
         }
         match word(0) {
             MSG_HELD => Ok(Stage::Held),
+            MSG_LISTENER => self.take_listener_from_child(word(2) as RawFd),
             MSG_ERROR => {
                 self.reap();
                 let errno = word(2) as i32;
@@ -216,6 +230,53 @@ impl Child {
         }
     }
 
+    /// Copy the child's seccomp listener fd with `pidfd_getfd` and let the
+    /// child go on. On failure the child is stopped and reaped.
+    fn take_listener_from_child(&self, fd: RawFd) -> Result<Stage, Error> {
+        let got = sys::pidfd_getfd(self.pidfd.as_raw_fd(), fd);
+        let mut gate = self.gate.lock().unwrap();
+        match got {
+            Ok(listener) => {
+                *self.listener.lock().unwrap() = Some(listener);
+                self.listener_pending.store(false, Ordering::SeqCst);
+                let ack = match gate.as_ref() {
+                    Some(g) => unsafe { libc::write(g.as_raw_fd(), [1u8].as_ptr().cast(), 1) },
+                    None => -1,
+                };
+                if ack != 1 {
+                    let e = Error::last_os("ENS_SECCOMP", "write", "let the child go on after taking its seccomp listener");
+                    gate.take();
+                    drop(gate);
+                    let _ = self.kill(libc::SIGKILL);
+                    self.reap();
+                    return Err(e);
+                }
+                if !self.hold {
+                    gate.take();
+                }
+                Ok(Stage::SeccompListener)
+            }
+            Err(e) => {
+                gate.take();
+                drop(gate);
+                let _ = self.kill(libc::SIGKILL);
+                self.reap();
+                Err(Error::io(
+                    "ENS_SECCOMP",
+                    "pidfd_getfd",
+                    &e,
+                    format!("take the seccomp listener fd {fd} from pid {}", self.pid),
+                ))
+            }
+        }
+    }
+
+    /// Take the seccomp listener fd (once), after [`Child::wait_stage`]
+    /// returned [`Stage::SeccompListener`]. The caller owns it.
+    pub fn take_seccomp_listener(&self) -> Option<OwnedFd> {
+        self.listener.lock().unwrap().take()
+    }
+
     fn step_error(&self, step: Step, errno: i32) -> Error {
         let (code, what, path) = match step {
             Step::Exec => ("ENS_EXEC", format!("exec {:?}", self.program), Some(self.program.clone())),
@@ -223,6 +284,15 @@ impl Child {
             Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),
             Step::MountPrivate => ("ENS_MOUNT", "make / private".to_string(), Some("/".to_string())),
             Step::MountProc => ("ENS_MOUNT", "mount proc".to_string(), Some("/proc".to_string())),
+            Step::NoNewPrivs => ("ENS_NO_NEW_PRIVS", "set no_new_privs".to_string(), None),
+            Step::Seccomp => {
+                let hint = if errno == libc::EACCES {
+                    " (set noNewPrivileges or keep CAP_SYS_ADMIN)"
+                } else {
+                    ""
+                };
+                ("ENS_SECCOMP", format!("install the seccomp filter{hint}"), Some("seccomp".to_string()))
+            }
             s => ("ENS_SPAWN", format!("child setup step {}", s.name()), None),
         };
         let mut e = Error {
@@ -241,6 +311,9 @@ impl Child {
     /// Let a held child go on to exec. Call [`Child::wait_stage`] after it
     /// to learn whether the exec succeeded.
     pub fn release(&self) -> Result<(), Error> {
+        if self.listener_pending.load(Ordering::SeqCst) || !self.hold {
+            return Err(Error::new("ENS_NOT_HELD", "the child is not waiting at the gate (call wait_stage first)"));
+        }
         let gate = self
             .gate
             .lock()

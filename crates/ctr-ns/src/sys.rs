@@ -74,6 +74,15 @@ pub fn pidfd_send_signal(pidfd: RawFd, signal: i32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `pidfd_getfd(2)`: a close-on-exec copy of fd `target` of the process.
+pub fn pidfd_getfd(pidfd: RawFd, target: RawFd) -> std::io::Result<OwnedFd> {
+    let rc = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, target, 0u32) };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(rc as RawFd) })
+}
+
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitResult {

@@ -46,6 +46,35 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   /** Signal used by `signal` aborts. Default `'SIGKILL'`. */
   killSignal?: NodeJS.Signals | number;
+  /**
+   * Set `no_new_privs` in the child: exec can never grant privileges
+   * (setuid bits, file capabilities). Needed for {@link seccomp} when the
+   * child does not keep `CAP_SYS_ADMIN`.
+   */
+  noNewPrivileges?: boolean;
+  /**
+   * A seccomp BPF program to install in the child: the bytes of an array
+   * of `struct sock_filter` (8 bytes each, native byte order), as
+   * `@ctr/seccomp` compiles it. It is the last setup step: after it only
+   * the status report, the gate read (with `hold` or
+   * {@link seccompListener}) and `execve` run, so the filter must allow
+   * `write`, `read` and `execve`.
+   */
+  seccomp?: Uint8Array;
+  /**
+   * `SECCOMP_FILTER_FLAG_*` flags for `seccomp(2)` (`LOG` 2, `SPEC_ALLOW`
+   * 4, `TSYNC` 1, `WAIT_KILLABLE_RECV` 32, ...). Use
+   * {@link seccompListener} instead of `NEW_LISTENER`.
+   */
+  seccompFlags?: number;
+  /**
+   * Install the filter with `SECCOMP_FILTER_FLAG_NEW_LISTENER`: the parent
+   * copies the listener fd out of the child (`pidfd_getfd`) before the
+   * child goes on, and exposes it as
+   * {@link NsChildProcess.seccompListenerFd} and the `'seccomp-listener'`
+   * event. The caller owns (and must close) that fd.
+   */
+  seccompListener?: boolean;
 }
 
 /** How a child ended: an exit code, or the signal that killed it. */

@@ -39,11 +39,28 @@ function envList(env: SpawnOptions['env']): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
+function seccompBuffer(prog: Uint8Array | undefined): Buffer | undefined {
+  if (prog === undefined) return undefined;
+  if (!(prog instanceof Uint8Array)) {
+    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'seccomp must be a Buffer or Uint8Array of sock_filter instructions', path: 'seccomp' });
+  }
+  return Buffer.isBuffer(prog) ? prog : Buffer.from(prog.buffer, prog.byteOffset, prog.byteLength);
+}
+
+function uint32(n: number | undefined, field: string): number | undefined {
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new NsError({ code: 'ENS_INVALID_OPTION', message: `${field} must be an unsigned 32-bit integer`, path: field });
+  }
+  return n;
+}
+
 /**
  * A process spawned into namespaces. Shaped like Node's `ChildProcess`:
  * `pid`, `stdin`/`stdout`/`stderr` streams, `kill()`, and the events
- * `'spawn'`, `'error'`, `'exit'` (code, signal) and `'close'` (after the
- * streams closed too). It also offers promises: {@link spawned} and
+ * `'spawn'`, `'error'`, `'exit'` (code, signal), `'close'` (after the
+ * streams closed too) and `'seccomp-listener'` (fd). It also offers
+ * promises: {@link spawned} and
  * {@link exited}.
  */
 export class NsChildProcess extends EventEmitter {
@@ -66,6 +83,15 @@ export class NsChildProcess extends EventEmitter {
   exitCode: number | null = null;
   /** Terminating signal once killed, else `null`. */
   signalCode: NodeJS.Signals | null = null;
+  /**
+   * With `seccompListener: true`: the seccomp user-notification listener
+   * fd (a number in this process), set before {@link spawned} resolves
+   * and announced by the `'seccomp-listener'` event (fd) as soon as the
+   * filter is installed, before the child execs. The caller owns it and
+   * must close it; while nobody reads it, notified syscalls block, and
+   * once it is closed they fail with `ENOSYS`.
+   */
+  seccompListenerFd: number | null = null;
 
   #native: NativeChild;
   #held: boolean;
@@ -86,7 +112,7 @@ export class NsChildProcess extends EventEmitter {
     // When the child fails before exec, waitStage reaps it and this one
     // fails with ECHILD; `exited` then reports the spawn error instead.
     exit.catch(() => undefined);
-    this.spawned = call(() => nativeChild.waitStage()).then(() => undefined);
+    this.spawned = this.#waitSetup();
     this.exited = this.spawned.then(
       () => exit,
       (err: unknown) => {
@@ -126,6 +152,18 @@ export class NsChildProcess extends EventEmitter {
       else {
         opts.signal.addEventListener('abort', onAbort, { once: true });
         this.exited.finally(() => opts.signal?.removeEventListener('abort', onAbort)).catch(() => undefined);
+      }
+    }
+  }
+
+  async #waitSetup(): Promise<void> {
+    for (;;) {
+      const stage = await call(() => this.#native.waitStage());
+      if (stage !== 'seccomp-listener') return;
+      const fd = this.#native.takeSeccompListener();
+      if (fd >= 0) {
+        this.seccompListenerFd = fd;
+        this.emit('seccomp-listener', fd);
       }
     }
   }
@@ -219,6 +257,10 @@ export function spawn(command: string, args: string[] = [], opts: SpawnOptions =
       hold: opts.hold ?? false,
       parentDeathSignal: opts.parentDeathSignal === undefined ? undefined : signalNumber(opts.parentDeathSignal, 'parentDeathSignal'),
       newSession: opts.detached ?? false,
+      noNewPrivileges: opts.noNewPrivileges,
+      seccomp: seccompBuffer(opts.seccomp),
+      seccompFlags: uint32(opts.seccompFlags, 'seccompFlags'),
+      seccompListener: opts.seccompListener,
     }),
   );
   return new NsChildProcess(nativeChild, opts.hold ?? false, opts);

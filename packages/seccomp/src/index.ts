@@ -1,5 +1,7 @@
 /**
- * Seccomp-bpf from Node: profiles compiled to BPF for spawned children.
+ * Seccomp-bpf from Node: OCI and Docker profiles compiled with libseccomp,
+ * cached, explained by interpreting the BPF, installed in children spawned
+ * by `@ctr/ns`, and user notifications answered from JavaScript.
  *
  * @packageDocumentation
  */
@@ -7,6 +9,26 @@ import { call } from './errors';
 import { native } from './native';
 
 export { SeccompError } from './errors';
+export { Profile, compile, disassemble, syscallNames, libseccompVersion, clearCache, dockerDefault } from './profile';
+export { NotificationListener, NotificationRequest, SeccompAgent, sendListener } from './notify';
+export type { AgentConnection } from './notify';
+export { spawn, spawnOptions } from './spawn';
+export type { SpawnOptions, FilterOptions, FilteredChild } from './spawn';
+export type {
+  ActionName,
+  OciAction,
+  OciOperator,
+  OciSyscallArg,
+  OciSyscall,
+  OciSeccomp,
+  ResolveOptions,
+  ParseOptions,
+  CompileOptions,
+  Program,
+  CallArch,
+  CallInput,
+  Verdict,
+} from './options';
 
 /** Seccomp support of the running kernel. */
 export interface KernelSupport {

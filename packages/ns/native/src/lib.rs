@@ -4,7 +4,7 @@
 
 use ctr_common::{catch_panic, Error};
 use ctr_ns::{NamespaceKind, SpawnOptions, Stage, Stdio};
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use std::os::fd::IntoRawFd;
@@ -37,6 +37,14 @@ pub struct SpawnRequest {
     pub parent_death_signal: Option<i32>,
     /// setsid in the child.
     pub new_session: bool,
+    /// Set no_new_privs before exec.
+    pub no_new_privileges: Option<bool>,
+    /// Raw seccomp BPF program (array of struct sock_filter).
+    pub seccomp: Option<Buffer>,
+    /// SECCOMP_FILTER_FLAG_* flags.
+    pub seccomp_flags: Option<u32>,
+    /// Install with NEW_LISTENER and hand the listener fd to the parent.
+    pub seccomp_listener: Option<bool>,
 }
 
 /// How a child ended.
@@ -78,6 +86,10 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     opts.hold = req.hold;
     opts.parent_death_signal = req.parent_death_signal;
     opts.new_session = req.new_session;
+    opts.no_new_privileges = req.no_new_privileges.unwrap_or(false);
+    opts.seccomp = req.seccomp.map(|b| b.to_vec());
+    opts.seccomp_flags = req.seccomp_flags.unwrap_or(0);
+    opts.seccomp_listener = req.seccomp_listener.unwrap_or(false);
     Ok(opts)
 }
 
@@ -122,9 +134,18 @@ impl NativeChild {
         child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect()
     }
 
-    /// Resolves with "held" or "running" once the child reports, or rejects
-    /// with the coded error of the step that failed (the child is reaped).
-    #[napi(ts_return_type = "Promise<'held' | 'running'>")]
+    /// Take the seccomp listener fd (-1 if none or already taken) after
+    /// waitStage resolved "seccomp-listener"; the caller owns it.
+    #[napi]
+    pub fn take_seccomp_listener(&self) -> i32 {
+        let Ok(child) = self.child() else { return -1 };
+        child.take_seccomp_listener().map(|f| f.into_raw_fd()).unwrap_or(-1)
+    }
+
+    /// Resolves with "seccomp-listener" (call again), "held" or "running"
+    /// once the child reports, or rejects with the coded error of the step
+    /// that failed (the child is reaped).
+    #[napi(ts_return_type = "Promise<'seccomp-listener' | 'held' | 'running'>")]
     pub fn wait_stage<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
         let child = self.child()?;
         env.spawn_future(async move {
@@ -134,6 +155,7 @@ impl NativeChild {
             Ok(match stage {
                 Stage::Held => "held".to_string(),
                 Stage::Running => "running".to_string(),
+                Stage::SeccompListener => "seccomp-listener".to_string(),
             })
         })
     }

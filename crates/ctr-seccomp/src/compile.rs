@@ -1,0 +1,286 @@
+//! The back end: a [`Profile`] compiled into a cBPF program by libseccomp,
+//! and a cache of compiled programs.
+
+use crate::profile::{Action, ArgCondition, Op, Profile};
+use crate::{Error, Result};
+use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall, ScmpVersion};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// How to compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Use libseccomp's binary-tree layout (`SCMP_FLTATR_CTL_OPTIMIZE` 2),
+    /// which makes large filters O(log n) per call. Default true.
+    pub binary_tree: bool,
+    /// Architecture the program is for (any spelling
+    /// [`crate::Arch::parse`] takes); `None` for the native one. The
+    /// profile's `architectures` are added to it.
+    pub arch: Option<String>,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { binary_tree: true, arch: None }
+    }
+}
+
+/// The OCI name of the architecture a program is compiled for.
+pub fn target_arch(opts: &CompileOptions) -> Result<&'static str> {
+    match &opts.arch {
+        None => Ok(crate::Arch::native().scmp),
+        Some(a) => crate::Arch::parse(a)
+            .map(|a| a.scmp)
+            .ok_or_else(|| Error::new("ESECCOMP_UNKNOWN_ARCH", format!("unknown architecture {a:?}")).with_field("arch")),
+    }
+}
+
+/// A compiled filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    /// The `struct sock_filter` array as bytes (8 bytes an instruction).
+    pub bpf: Vec<u8>,
+    /// `seccomp(2)` flags to install it with (incl. NEW_LISTENER).
+    pub flags: u32,
+    /// What was skipped (unknown system call names), runc style.
+    pub warnings: Vec<String>,
+    /// The cache key (hex sha256).
+    pub hash: String,
+}
+
+/// The libseccomp version linked in, as `major.minor.micro`.
+pub fn libseccomp_version() -> String {
+    match ScmpVersion::current() {
+        Ok(v) => format!("{}.{}.{}", v.major, v.minor, v.micro),
+        Err(_) => "unknown".into(),
+    }
+}
+
+fn scmp_err(code: &str, what: String, e: libseccomp::error::SeccompError) -> Error {
+    Error::new(code, format!("{what}: {}", e.to_string().to_lowercase()))
+}
+
+fn to_scmp_action(a: Action) -> ScmpAction {
+    match a {
+        Action::Allow => ScmpAction::Allow,
+        Action::Errno(n) => ScmpAction::Errno(n as i32),
+        Action::KillThread => ScmpAction::KillThread,
+        Action::KillProcess => ScmpAction::KillProcess,
+        Action::Trap => ScmpAction::Trap,
+        Action::Trace(n) => ScmpAction::Trace(n as u16),
+        Action::Log => ScmpAction::Log,
+        Action::Notify => ScmpAction::Notify,
+    }
+}
+
+fn to_cmp(c: &ArgCondition) -> ScmpArgCompare {
+    let op = match c.op {
+        Op::Ne => ScmpCompareOp::NotEqual,
+        Op::Lt => ScmpCompareOp::Less,
+        Op::Le => ScmpCompareOp::LessOrEqual,
+        Op::Eq => ScmpCompareOp::Equal,
+        Op::Ge => ScmpCompareOp::GreaterEqual,
+        Op::Gt => ScmpCompareOp::Greater,
+        Op::MaskedEq => ScmpCompareOp::MaskedEqual(c.value),
+    };
+    let datum = if c.op == Op::MaskedEq { c.value_two } else { c.value };
+    ScmpArgCompare::new(c.index, op, datum)
+}
+
+/// The libseccomp architecture of an OCI name.
+pub fn scmp_arch(name: &str) -> Option<ScmpArch> {
+    ScmpArch::from_str(name).ok()
+}
+
+/// Whether conditions repeat an argument index: runc then adds each
+/// condition as its own rule (they are ORed), as libseccomp cannot AND two
+/// conditions on one argument.
+pub fn repeats_index(args: &[ArgCondition]) -> bool {
+    let mut seen = [0u8; 6];
+    args.iter().any(|a| {
+        seen[a.index as usize] += 1;
+        seen[a.index as usize] > 1
+    })
+}
+
+/// Compile without the cache.
+pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
+    let hash = cache_key(p, opts);
+    let target = target_arch(opts)?;
+    let mut ctx = ScmpFilterContext::new(to_scmp_action(p.default_action))
+        .map_err(|e| scmp_err("ESECCOMP_COMPILE", "create filter".into(), e))?;
+    // no_new_privs is the spawner's business (set before the filter
+    // unless the child keeps CAP_SYS_ADMIN), not part of the program.
+    ctx.set_ctl_nnp(false).map_err(|e| scmp_err("ESECCOMP_COMPILE", "set nnp attribute".into(), e))?;
+    if opts.binary_tree {
+        ctx.set_ctl_optimize(2).map_err(|e| scmp_err("ESECCOMP_COMPILE", "enable binary tree".into(), e))?;
+    }
+    let native = ScmpArch::native();
+    let target_scmp = scmp_arch(target)
+        .ok_or_else(|| Error::new("ESECCOMP_UNKNOWN_ARCH", format!("libseccomp does not know {target}")).with_field("arch"))?;
+    if target_scmp != native {
+        ctx.add_arch(target_scmp).map_err(|e| scmp_err("ESECCOMP_COMPILE", format!("add target arch {target}"), e).with_field("arch"))?;
+        ctx.remove_arch(native).map_err(|e| scmp_err("ESECCOMP_COMPILE", "remove the native arch".into(), e).with_field("arch"))?;
+    }
+    for (i, a) in p.architectures.iter().enumerate() {
+        let arch = scmp_arch(a).ok_or_else(|| {
+            Error::new("ESECCOMP_UNKNOWN_ARCH", format!("architectures[{i}]: libseccomp does not know {a:?}"))
+                .with_field(format!("architectures[{i}]"))
+        })?;
+        if !ctx.is_arch_present(arch).unwrap_or(false) {
+            ctx.add_arch(arch).map_err(|e| {
+                scmp_err("ESECCOMP_COMPILE", format!("architectures[{i}]: add {a}"), e).with_field(format!("architectures[{i}]"))
+            })?;
+        }
+    }
+    let mut warnings = Vec::new();
+    for (i, rule) in p.syscalls.iter().enumerate() {
+        if rule.action == p.default_action {
+            // libseccomp refuses rules equal to the default; they change
+            // nothing (runc skips them too).
+            continue;
+        }
+        let action = to_scmp_action(rule.action);
+        let conds: Vec<ScmpArgCompare> = rule.args.iter().map(to_cmp).collect();
+        for (j, name) in rule.names.iter().enumerate() {
+            let field = format!("syscalls[{i}].names[{j}]");
+            let sc = match ScmpSyscall::from_name(name) {
+                Ok(sc) => sc,
+                Err(_) => {
+                    warnings.push(format!("{field}: unknown system call {name:?} skipped"));
+                    continue;
+                }
+            };
+            let res = if conds.is_empty() {
+                ctx.add_rule(action, sc)
+            } else if repeats_index(&rule.args) {
+                conds.iter().try_for_each(|c| ctx.add_rule_conditional(action, sc, &[*c]).map(|_| ())).map(|_| &mut ctx)
+            } else {
+                ctx.add_rule_conditional(action, sc, &conds)
+            };
+            res.map_err(|e| scmp_err("ESECCOMP_COMPILE", format!("{field}: add rule for {name}"), e).with_field(field.clone()))?;
+        }
+    }
+    let bpf = export(&ctx)?;
+    Ok(Program { bpf, flags: p.flag_bits(), warnings, hash })
+}
+
+// libseccomp 2.5 has no seccomp_export_bpf_mem: export into a memfd.
+fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
+    // SAFETY: memfd_create with a static NUL-terminated name.
+    let fd = unsafe { libc::memfd_create(c"ctr-seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(Error::last_os("ESECCOMP_COMPILE", "memfd_create", "create a memfd for the bpf"));
+    }
+    // SAFETY: fd was just created and is owned here.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    ctx.export_bpf(&owned).map_err(|e| scmp_err("ESECCOMP_COMPILE", "export bpf".into(), e))?;
+    let mut f = std::fs::File::from(owned);
+    let mut out = Vec::new();
+    f.seek(SeekFrom::Start(0))
+        .and_then(|_| f.read_to_end(&mut out))
+        .map_err(|e| Error::io("ESECCOMP_COMPILE", "read", &e, "read the exported bpf"))?;
+    Ok(out)
+}
+
+/// The cache key of a profile: sha256 over the canonical OCI JSON, the
+/// target architecture, the libseccomp version and the options.
+pub fn cache_key(p: &Profile, opts: &CompileOptions) -> String {
+    let mut h = Sha256::new();
+    h.update(p.to_oci_json().to_string().as_bytes());
+    h.update(b"\0");
+    h.update(target_arch(opts).unwrap_or("invalid").as_bytes());
+    h.update(b"\0");
+    h.update(libseccomp_version().as_bytes());
+    h.update(b"\0");
+    h.update(if opts.binary_tree { b"tree" } else { b"flat" });
+    h.update(b"\0");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a compiled program came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheHit {
+    /// Compiled now.
+    Miss,
+    /// Found in memory.
+    Memory,
+    /// Read back from the disk cache.
+    Disk,
+}
+
+fn memory() -> &'static Mutex<HashMap<String, Arc<Program>>> {
+    static M: OnceLock<Mutex<HashMap<String, Arc<Program>>>> = OnceLock::new();
+    M.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Drop every program cached in memory.
+pub fn clear_memory_cache() {
+    memory().lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn disk_path(dir: &Path, hash: &str) -> PathBuf {
+    dir.join(format!("{hash}.json"))
+}
+
+fn read_disk(dir: &Path, hash: &str) -> Option<Program> {
+    let text = std::fs::read_to_string(disk_path(dir, hash)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let bpf = unhex(v.get("bpf")?.as_str()?)?;
+    if bpf.is_empty() || bpf.len() % 8 != 0 || v.get("hash")?.as_str()? != hash {
+        return None;
+    }
+    let flags = v.get("flags")?.as_u64()? as u32;
+    let warnings = v
+        .get("warnings")?
+        .as_array()?
+        .iter()
+        .filter_map(|w| w.as_str().map(String::from))
+        .collect();
+    Some(Program { bpf, flags, warnings, hash: hash.to_string() })
+}
+
+fn write_disk(dir: &Path, p: &Program) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("ESECCOMP_CACHE", "mkdir", &e, format!("create {}", dir.display())).with_path(dir))?;
+    let v = serde_json::json!({ "hash": p.hash, "flags": p.flags, "warnings": p.warnings, "bpf": hex(&p.bpf) });
+    ctr_common::fs::write_atomic("ESECCOMP_CACHE", disk_path(dir, &p.hash), v.to_string().as_bytes())
+}
+
+/// Compile through the cache: memory first, then `disk` (a directory) when
+/// given, else libseccomp (and store in both).
+pub fn compile(p: &Profile, opts: &CompileOptions, disk: Option<&Path>) -> Result<(Arc<Program>, CacheHit)> {
+    let hash = cache_key(p, opts);
+    if let Some(hit) = memory().lock().unwrap_or_else(|e| e.into_inner()).get(&hash) {
+        return Ok((hit.clone(), CacheHit::Memory));
+    }
+    if let Some(dir) = disk {
+        if let Some(prog) = read_disk(dir, &hash) {
+            let prog = Arc::new(prog);
+            memory().lock().unwrap_or_else(|e| e.into_inner()).insert(hash, prog.clone());
+            return Ok((prog, CacheHit::Disk));
+        }
+    }
+    let prog = Arc::new(compile_uncached(p, opts)?);
+    if let Some(dir) = disk {
+        write_disk(dir, &prog)?;
+    }
+    memory().lock().unwrap_or_else(|e| e.into_inner()).insert(hash, prog.clone());
+    Ok((prog, CacheHit::Miss))
+}
