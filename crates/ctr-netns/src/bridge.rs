@@ -192,7 +192,7 @@ pub fn create_with(
     }
     for a in nl.addresses(None)? {
         if let IpAddr::V4(v4) = a.address {
-            if a.prefix == 0 || v4.is_loopback() {
+            if a.prefix == 0 {
                 continue;
             }
             let mask = u32::MAX << (32 - a.prefix as u32);

@@ -142,6 +142,7 @@ impl Proto {
 
 /// One published port: host port -> container address and port.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PortMap {
     /// Port on the host.
     pub host_port: u16,
