@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import { BridgeNetwork, NetNS, NetnsError, loopbackOnly } from '../src/index';
 import { isRoot, skip, snapshot, leftovers } from '../../../test-support';
@@ -173,7 +174,13 @@ if (!isRoot) {
     const hostPort = 20000 + (process.pid % 20000);
     try {
       assert.is(net.gateway, `10.231.${X}.1`);
-      const a = await net.attach(nsA, { ifname: 'eth0', ports: [{ hostPort, containerPort: 8080 }] });
+      const a = await net.attach(nsA, {
+        ifname: 'eth0',
+        ports: [
+          { hostPort, containerPort: 8080 },
+          { hostPort, containerPort: 5353, protocol: 'udp' },
+        ],
+      });
       const b = await net.attach(nsB, { ifname: 'eth0' });
       assert.is.not(a.address, b.address);
       assert.match(sh('ip', ['-n', `${P}-A`, 'addr', 'show', 'eth0']), `inet ${a.address}/24`);
@@ -201,6 +208,20 @@ if (!isRoot) {
       const hair = await inNs(`${P}-B`, client(net.gateway, hostPort));
       children.push(hair.child);
       assert.match(hair.out(), 'ready echo:hi');
+
+      // UDP: a datagram to the host's loopback comes back from the namespace.
+      const udp = await inNs(
+        `${P}-A`,
+        `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('udp:'+m,r.port,r.address));s.bind(5353,()=>console.log('ready'))`,
+      );
+      children.push(udp.child);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const s = createSocket('udp4');
+        const t = setTimeout(() => (s.close(), reject(new Error('no udp reply'))), 5000);
+        s.on('message', (m) => (clearTimeout(t), s.close(), resolve(String(m))));
+        s.send('ping', hostPort, '127.0.0.1');
+      });
+      assert.is(reply, 'udp:ping');
 
       // Publishing the same host port again is refused.
       const nsC = await NetNS.create();
