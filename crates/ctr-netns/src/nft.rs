@@ -26,7 +26,6 @@ struct NftCtx {
 #[link(name = "nftables")]
 extern "C" {
     fn nft_ctx_new(flags: u32) -> *mut NftCtx;
-    fn nft_ctx_free(ctx: *mut NftCtx);
     fn nft_ctx_buffer_output(ctx: *mut NftCtx) -> c_int;
     fn nft_ctx_buffer_error(ctx: *mut NftCtx) -> c_int;
     fn nft_ctx_get_output_buffer(ctx: *mut NftCtx) -> *const c_char;
@@ -35,34 +34,42 @@ extern "C" {
     fn nft_run_cmd_from_buffer(ctx: *mut NftCtx, buf: *const c_char) -> c_int;
 }
 
-// libnftables contexts are not thread-safe, and its parser keeps global
-// state in some versions: serialise every use in the process.
-static NFT_LOCK: Mutex<()> = Mutex::new(());
+// A libnftables context is not thread-safe: one per process, created on
+// first use (creating one costs more than most commands), and every use
+// serialised by this lock.
+struct Ctx(*mut NftCtx);
+// SAFETY: the context is only ever touched with NFT_CTX locked.
+unsafe impl Send for Ctx {}
+static NFT_CTX: Mutex<Option<Ctx>> = Mutex::new(None);
 
-/// The real back end: a libnftables context per call (cheap, and never
-/// shared between threads).
+/// The real back end: the process's libnftables context.
 #[derive(Debug, Default)]
 pub struct LibNft;
 
 impl Nft for LibNft {
     fn run(&mut self, cmds: &str) -> Result<String> {
         let c = CString::new(cmds).map_err(|_| Error::new("ENETNS_NFT", "nft commands contain a nul byte"))?;
-        let _guard = NFT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        // SAFETY: plain libnftables API use on a context owned here; the
-        // buffers returned belong to the context and are copied before free.
+        let mut guard = NFT_CTX.lock().unwrap_or_else(|p| p.into_inner());
+        // SAFETY: plain libnftables API use on the process's context, under
+        // the lock; the buffers returned belong to the context and are
+        // copied before the next command.
         unsafe {
-            let ctx = nft_ctx_new(0);
-            if ctx.is_null() {
-                return Err(Error::new("ENETNS_NFT", "cannot create a libnftables context"));
+            if guard.is_none() {
+                let ctx = nft_ctx_new(0);
+                if ctx.is_null() {
+                    return Err(Error::new("ENETNS_NFT", "cannot create a libnftables context"));
+                }
+                nft_ctx_output_set_flags(ctx, 0);
+                nft_ctx_buffer_output(ctx);
+                nft_ctx_buffer_error(ctx);
+                *guard = Some(Ctx(ctx));
             }
-            nft_ctx_output_set_flags(ctx, 0);
-            nft_ctx_buffer_output(ctx);
-            nft_ctx_buffer_error(ctx);
+            let ctx = guard.as_ref().map(|c| c.0).unwrap_or(std::ptr::null_mut());
             let rc = nft_run_cmd_from_buffer(ctx, c.as_ptr());
             let take = |p: *const c_char| if p.is_null() { String::new() } else { CStr::from_ptr(p).to_string_lossy().into_owned() };
+            // Reading a buffer also resets it for the next command.
             let out = take(nft_ctx_get_output_buffer(ctx));
             let err = take(nft_ctx_get_error_buffer(ctx));
-            nft_ctx_free(ctx);
             if rc != 0 {
                 let first = err.lines().next().unwrap_or("nft command failed").trim().to_string();
                 let first = first.strip_prefix("Error: ").unwrap_or(&first).to_string();
