@@ -342,6 +342,31 @@ mod tests {
     }
 
     #[test]
+    fn named_in_a_shared_directory() {
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ns = create_named_in(dir.path(), "blue").unwrap();
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let d = dir.path().to_string_lossy().into_owned();
+        // The directory became a shared mount point, the file a bind mount of an nsfs inode.
+        assert!(info.lines().any(|l| l.split(' ').nth(4) == Some(d.as_str()) && l.contains("shared:")), "{info}");
+        assert!(info.lines().any(|l| l.split(' ').nth(4) == Some(&format!("{d}/blue")) && l.contains(" - nsfs ")));
+        assert_eq!(open_path_ns(dir.path().join("blue")).unwrap().inode, ns.inode);
+        assert_ne!(ns.inode, open_current().unwrap().inode);
+        assert_eq!(create_named_in(dir.path(), "blue").unwrap_err().code, "ENETNS_EXISTS");
+        delete_named_in(dir.path(), "blue").unwrap();
+        assert!(!dir.path().join("blue").exists());
+        assert_eq!(delete_named_in(dir.path(), "blue").unwrap_err().code, "ENETNS_NOT_FOUND");
+        // The namespace lives on while our fd holds it.
+        in_netns(&ns, || Ok(())).unwrap();
+        let c = cstr(dir.path());
+        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+    }
+
+    #[test]
     fn anonymous_and_in_netns() {
         if unsafe { libc::geteuid() } != 0 {
             eprintln!("skipped: needs root");

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import { BridgeNetwork, NetNS, NetnsError, loopbackOnly } from '../src/index';
-import { isRoot, skip, snapshot, leftovers } from '../../../test-support';
+import { isRoot, skip, snapshot, leftovers, eventually } from '../../../test-support';
 
 // Names unique to this process: ctt<pid>...; subnets 10.231.X.0/24 that
 // exist only on our own test bridges.
@@ -93,6 +93,23 @@ if (!isRoot) {
     assert.equal(leftovers(before), []);
   });
 
+  test('host-network mode opens this process\'s namespace; loopback-only mode has just lo, up', async () => {
+    const host = await NetNS.host();
+    const lo = await loopbackOnly();
+    try {
+      assert.is(host.inode, statSync('/proc/self/ns/net').ino);
+      assert.ok((await host.links()).some((l) => l.name === 'lo'));
+      assert.is.not(lo.inode, host.inode);
+      assert.equal((await lo.links()).map((l) => [l.name, l.up]), [['lo', true]]);
+      const byPid = await NetNS.open({ pid: process.pid });
+      assert.is(byPid.inode, host.inode);
+      byPid.close();
+    } finally {
+      host.close();
+      lo.close();
+    }
+  });
+
   test('bad input gives coded errors', async () => {
     assert.is(await code(NetNS.create('bad/name')), 'ENETNS_INVALID_NAME');
     assert.is(await code(NetNS.open(`${P}-nope`)), 'ENETNS_NOT_FOUND');
@@ -166,6 +183,7 @@ if (!isRoot) {
   });
 
   test('bridged namespaces exchange TCP data, reach the gateway, and published ports forward from host loopback', async () => {
+    const before = snapshot();
     const net = await BridgeNetwork.create({ name: `${P}n`, subnet: `10.231.${X}.0/24` });
     const nsA = await NetNS.create(`${P}-A`);
     const nsB = await NetNS.create(`${P}-B`);
@@ -255,6 +273,7 @@ if (!isRoot) {
     assert.not.match(nftRuleset(), `ctr-${P}n`);
     assert.not.ok(existsSync(`/run/ctr/netns/${P}n`));
     assert.not.ok(sh('ip', ['netns', 'list']).includes(`${P}-`));
+    assert.ok(await eventually(() => leftovers(before).length === 0, 5000), leftovers(before).join('; '));
   });
 }
 
