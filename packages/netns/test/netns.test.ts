@@ -192,6 +192,9 @@ if (!isRoot) {
     const hostPort = 20000 + (process.pid % 20000);
     try {
       assert.is(net.gateway, `10.231.${X}.1`);
+      assert.is(await code(BridgeNetwork.create({ name: `${P}o`, subnet: `10.231.${X}.128/25` })), 'ENETNS_SUBNET_OVERLAP');
+      assert.is(await code(BridgeNetwork.create({ name: `${P}n`, subnet: '10.231.255.0/24' })), 'ENETNS_EXISTS');
+      assert.is((await BridgeNetwork.open(`${P}n`)).subnet, `10.231.${X}.0/24`);
       const a = await net.attach(nsA, {
         ifname: 'eth0',
         ports: [
