@@ -1,6 +1,23 @@
 //! Network namespaces for ctr.
+//!
+//! * [`ns`]: named network namespaces compatible with iproute2
+//!   (`/run/netns/NAME`), anonymous ones held by an fd, and running code on
+//!   a thread that joined a namespace.
+//! * [`netlink`]: an rtnetlink client (links, addresses, routes) behind
+//!   the [`netlink::Netlink`] trait, with a fake.
+//! * [`nft`]: nftables through libnftables behind the [`nft::Nft`] trait.
+//! * [`ipam`]: subnets and the persistent, cross-process address allocator.
+//! * [`bridge`]: bridge networks with NAT, attachments and published ports.
 #![deny(missing_docs)]
 
+pub mod bridge;
+pub mod ipam;
+pub mod lock;
+pub mod netlink;
+pub mod nft;
+pub mod ns;
+
+pub use bridge::state_root;
 pub use ctr_common::{Error, Result};
 use serde::Serialize;
 

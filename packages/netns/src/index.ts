@@ -1,5 +1,7 @@
 /**
- * Network namespaces from Node.
+ * Network namespaces from Node: named (iproute2-compatible) and anonymous
+ * namespaces, links, addresses and routes over netlink, and bridged
+ * networks with NAT and published ports over nftables.
  *
  * @packageDocumentation
  */
@@ -7,6 +9,9 @@ import { call } from './errors';
 import { native } from './native';
 
 export { NetnsError } from './errors';
+export { NetNS, loopbackOnly, type NetNSRef } from './netns';
+export { BridgeNetwork } from './network';
+export type * from './options';
 
 /** The caller's network namespace. */
 export interface CurrentNetns {

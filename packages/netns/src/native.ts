@@ -3,3 +3,4 @@ import type * as Native from '../native/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const native: typeof Native = require('../native/index.js');
+export type { NativeNetns } from '../native/index.js';

@@ -1,0 +1,544 @@
+//! Bridge networks: a Linux bridge with the gateway address, NAT for
+//! traffic leaving the subnet and published ports (nftables table
+//! `ctr-<name>`), and attachments of namespaces through veth pairs with
+//! addresses from a persistent allocator.
+//!
+//! State of a network lives in `<state root>/<name>/` (`network.json`,
+//! `leases.json`, `lock`), so any process can open a network another one
+//! made and attach to it.
+
+use crate::ipam::{Allocator, Subnet};
+use crate::netlink::{validate_ifname, Address, LinkChange, LinkKind, LinkSpec, Netlink, Route};
+use crate::nft::{port_element, table_name, table_ruleset, Nft, PortMap};
+use crate::ns::Netns;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+/// What a network is made of (also its `network.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkConfig {
+    /// Network name (also the nft table `ctr-<name>`).
+    pub name: String,
+    /// Bridge interface name.
+    pub bridge: String,
+    /// Subnet in CIDR notation.
+    pub subnet: String,
+    /// Gateway address (on the bridge).
+    pub gateway: Ipv4Addr,
+}
+
+/// Options of [`create`].
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    /// Network name: 1-15 of `[A-Za-z0-9_.-]`.
+    pub name: String,
+    /// IPv4 subnet, e.g. `10.231.1.0/24`.
+    pub subnet: String,
+    /// Gateway (default: the first host of the subnet).
+    pub gateway: Option<String>,
+    /// Bridge name (default: the network name).
+    pub bridge: Option<String>,
+}
+
+/// Options of [`attach`].
+#[derive(Debug, Clone, Default)]
+pub struct AttachOptions {
+    /// Name of the interface inside the namespace (default `eth0`).
+    pub ifname: Option<String>,
+    /// A specific address instead of the next free one.
+    pub address: Option<String>,
+    /// Published ports.
+    pub ports: Vec<PortMap>,
+}
+
+/// An attachment, as kept with its lease and returned to callers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// Lease id.
+    pub id: String,
+    /// Network name.
+    pub network: String,
+    /// Address of the namespace.
+    pub address: Ipv4Addr,
+    /// Prefix length of the subnet.
+    pub prefix: u8,
+    /// Gateway (default route).
+    pub gateway: Ipv4Addr,
+    /// Interface name inside the namespace.
+    pub ifname: String,
+    /// Host end of the veth pair (on the bridge).
+    pub host_ifname: String,
+    /// Inode of the namespace attached.
+    pub netns_inode: u64,
+    /// Published ports.
+    pub ports: Vec<PortMap>,
+}
+
+/// Root of the state directories: `$CTR_NETNS_STATE_DIR` or
+/// `/run/ctr/netns`.
+pub fn state_root() -> PathBuf {
+    std::env::var_os("CTR_NETNS_STATE_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/run/ctr/netns"))
+}
+
+fn validate_network_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 15
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new("ENETNS_INVALID_NAME", format!("invalid network name {name:?} (1-15 of a-z A-Z 0-9 - _ .)"))
+            .with_field("name"))
+    }
+}
+
+fn net_dir(root: &Path, name: &str) -> PathBuf {
+    root.join(name)
+}
+
+/// Read a network's config.
+pub fn load(root: &Path, name: &str) -> Result<NetworkConfig> {
+    validate_network_name(name)?;
+    let p = net_dir(root, name).join("network.json");
+    let data = std::fs::read(&p).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::new("ENETNS_NETWORK_NOT_FOUND", format!("network {name:?} does not exist")).with_path(&p)
+        } else {
+            Error::io("ENETNS_STATE", "read", &e, format!("read {}", p.display())).with_path(&p)
+        }
+    })?;
+    serde_json::from_slice(&data)
+        .map_err(|e| Error::new("ENETNS_STATE", format!("corrupt {}: {e}", p.display())).with_path(&p))
+}
+
+/// Every network in `root`.
+pub fn list(root: &Path) -> Result<Vec<NetworkConfig>> {
+    let mut out = Vec::new();
+    let rd = match std::fs::read_dir(root) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io("ENETNS_STATE", "opendir", &e, format!("list {}", root.display())).with_path(root)),
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().join("network.json").exists() {
+            if let Ok(c) = load(root, &name) {
+                out.push(c);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+fn allocator(root: &Path, c: &NetworkConfig) -> Result<Allocator> {
+    let subnet = Subnet::parse(&c.subnet)?;
+    Ok(Allocator::new(net_dir(root, &c.name), subnet, vec![c.gateway]))
+}
+
+fn write_sysctl(key: &str, value: &str) -> Result<()> {
+    ctr_common::fs::write_value("ENETNS_SYSCTL", crate::ns::sysctl_path(key), value)
+}
+
+/// Create a network: bridge with the gateway address, up; forwarding and
+/// route_localnet on the bridge; the nft table. Undone on failure.
+pub fn create(root: &Path, nl: &mut dyn Netlink, nft: &mut dyn Nft, opts: &CreateOptions) -> Result<NetworkConfig> {
+    create_with(root, nl, nft, opts, &mut |k, v| write_sysctl(k, v))
+}
+
+/// [`create`] with the sysctl writer given (tests pass a recorder).
+pub fn create_with(
+    root: &Path,
+    nl: &mut dyn Netlink,
+    nft: &mut dyn Nft,
+    opts: &CreateOptions,
+    sysctl: &mut dyn FnMut(&str, &str) -> Result<()>,
+) -> Result<NetworkConfig> {
+    validate_network_name(&opts.name)?;
+    let bridge = opts.bridge.clone().unwrap_or_else(|| opts.name.clone());
+    validate_ifname(&bridge).map_err(|e| e.with_field("bridge"))?;
+    let subnet = Subnet::parse(&opts.subnet)?;
+    let gateway = match &opts.gateway {
+        Some(g) => {
+            let ip: Ipv4Addr = g.parse().map_err(|_| {
+                Error::new("ENETNS_INVALID_ADDRESS", format!("invalid gateway {g:?}")).with_field("gateway")
+            })?;
+            if !subnet.is_host(ip) {
+                return Err(Error::new("ENETNS_INVALID_ADDRESS", format!("gateway {ip} is not a host of {subnet}"))
+                    .with_field("gateway"));
+            }
+            ip
+        }
+        None => subnet.first_host(),
+    };
+    let _global = crate::lock::FileLock::exclusive(&root.join(".networks.lock"))?;
+    let dir = net_dir(root, &opts.name);
+    if dir.join("network.json").exists() {
+        return Err(Error::new("ENETNS_EXISTS", format!("network {:?} exists", opts.name)).with_field("name"));
+    }
+    for other in list(root)? {
+        if Subnet::parse(&other.subnet).map(|s| s.overlaps(&subnet)).unwrap_or(false) {
+            return Err(Error::new(
+                "ENETNS_SUBNET_OVERLAP",
+                format!("subnet {subnet} overlaps {} of network {:?}", other.subnet, other.name),
+            )
+            .with_field("subnet"));
+        }
+    }
+    for a in nl.addresses(None)? {
+        if let IpAddr::V4(v4) = a.address {
+            if a.prefix == 0 {
+                continue;
+            }
+            let mask = u32::MAX << (32 - a.prefix as u32);
+            let theirs = Subnet { network: Ipv4Addr::from(u32::from(v4) & mask), prefix: a.prefix };
+            if theirs.overlaps(&subnet) {
+                return Err(Error::new(
+                    "ENETNS_SUBNET_OVERLAP",
+                    format!("subnet {subnet} overlaps {v4}/{} already on this host", a.prefix),
+                )
+                .with_field("subnet"));
+            }
+        }
+    }
+    if nl.link_by_name(&bridge)?.is_some() {
+        return Err(Error::new("ENETNS_EXISTS", format!("link {bridge:?} exists")).with_field("bridge"));
+    }
+    let config = NetworkConfig { name: opts.name.clone(), bridge: bridge.clone(), subnet: subnet.to_string(), gateway };
+    let mut made_bridge = false;
+    let mut made_table = false;
+    let r = (|| -> Result<()> {
+        nl.create_link(&LinkSpec { name: bridge.clone(), kind: LinkKind::Bridge, mtu: None, mac: None })?;
+        made_bridge = true;
+        let br = nl.require_link(&bridge)?;
+        nl.add_address(&Address { index: br.index, address: IpAddr::V4(gateway), prefix: subnet.prefix })?;
+        nl.set_link(br.index, &LinkChange { up: Some(true), ..Default::default() })?;
+        sysctl(&format!("net/ipv4/conf/{bridge}/forwarding"), "1")?;
+        sysctl(&format!("net/ipv4/conf/{bridge}/route_localnet"), "1")?;
+        nft.run(&table_ruleset(&opts.name, &bridge, &subnet.to_string()))?;
+        made_table = true;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io("ENETNS_STATE", "mkdir", &e, format!("create {}", dir.display())).with_path(&dir))?;
+        let data = serde_json::to_vec_pretty(&config).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
+        ctr_common::fs::write_atomic("ENETNS_STATE", dir.join("network.json"), &data)
+    })();
+    if let Err(e) = r {
+        if made_table {
+            let _ = nft.run(&format!("delete table ip {}", table_name(&opts.name)));
+        }
+        if made_bridge {
+            if let Ok(Some(br)) = nl.link_by_name(&bridge) {
+                let _ = nl.delete_link(br.index);
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
+    }
+    Ok(config)
+}
+
+fn random_id() -> String {
+    let mut b = [0u8; 4];
+    // SAFETY: getrandom into a local buffer.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if n != 4 {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        b = (t.subsec_nanos() ^ std::process::id()).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// What has to happen inside the namespace, given to the caller's
+/// in-namespace runner (a thread that joined it).
+#[derive(Debug, Clone)]
+pub struct NsSetup {
+    /// Interface to configure.
+    pub ifname: String,
+    /// Its address.
+    pub address: Ipv4Addr,
+    /// Prefix length.
+    pub prefix: u8,
+    /// Default gateway.
+    pub gateway: Ipv4Addr,
+}
+
+/// The in-namespace part of an attach: address, up, loopback up, default
+/// route. Runs against the namespace's own netlink client.
+pub fn configure_inside(nl: &mut dyn Netlink, s: &NsSetup) -> Result<()> {
+    let link = nl.require_link(&s.ifname)?;
+    nl.add_address(&Address { index: link.index, address: IpAddr::V4(s.address), prefix: s.prefix })?;
+    nl.set_link(link.index, &LinkChange { up: Some(true), ..Default::default() })?;
+    nl.loopback_up()?;
+    nl.add_route(&Route { gateway: Some(IpAddr::V4(s.gateway)), ..Default::default() })
+}
+
+/// Attach `ns` to the network: veth pair whose peer is created directly
+/// inside `ns` under its final name, host end on the bridge, an address
+/// from the allocator, default route, published ports. `inside` runs
+/// [`configure_inside`] in the namespace (the real one uses
+/// [`crate::ns::in_netns`]). Undone on failure.
+pub fn attach(
+    root: &Path,
+    name: &str,
+    nl: &mut dyn Netlink,
+    nft: &mut dyn Nft,
+    ns: &Netns,
+    opts: &AttachOptions,
+    inside: &mut dyn FnMut(&Netns, NsSetup) -> Result<()>,
+) -> Result<Attachment> {
+    let config = load(root, name)?;
+    let ifname = opts.ifname.clone().unwrap_or_else(|| "eth0".into());
+    validate_ifname(&ifname)?;
+    let want = match &opts.address {
+        Some(a) => Some(a.parse::<Ipv4Addr>().map_err(|_| {
+            Error::new("ENETNS_INVALID_ADDRESS", format!("invalid address {a:?}")).with_field("address")
+        })?),
+        None => None,
+    };
+    let mut seen = Vec::new();
+    for p in &opts.ports {
+        if p.host_port == 0 || p.container_port == 0 {
+            return Err(Error::new("ENETNS_INVALID_PORT", "ports must be between 1 and 65535").with_field("ports"));
+        }
+        let k = (p.protocol, p.host_port);
+        if seen.contains(&k) {
+            return Err(Error::new("ENETNS_PORT_IN_USE", format!("host port {}/{} given twice", p.host_port, p.protocol.as_str()))
+                .with_field("ports"));
+        }
+        seen.push(k);
+    }
+    let subnet = Subnet::parse(&config.subnet)?;
+    let alloc = allocator(root, &config)?;
+    let id = random_id();
+    let host_ifname = format!("vctr{id}");
+    let lease = alloc.allocate(&id, want, serde_json::Value::Null)?;
+    let att = Attachment {
+        id: id.clone(),
+        network: config.name.clone(),
+        address: lease.ip,
+        prefix: subnet.prefix,
+        gateway: config.gateway,
+        ifname: ifname.clone(),
+        host_ifname: host_ifname.clone(),
+        netns_inode: ns.inode,
+        ports: opts.ports.clone(),
+    };
+    let mut made_veth = false;
+    let mut made_ports = false;
+    let r = (|| -> Result<()> {
+        let br = nl.link_by_name(&config.bridge)?.ok_or_else(|| {
+            Error::new("ENETNS_NETWORK_NOT_FOUND", format!("bridge {:?} of network {name:?} is gone", config.bridge))
+        })?;
+        nl.create_link(&LinkSpec {
+            name: host_ifname.clone(),
+            kind: LinkKind::Veth { peer: ifname.clone(), peer_netns_fd: Some(ns.as_raw_fd()) },
+            mtu: None,
+            mac: None,
+        })
+        .map_err(|e| {
+            if e.code == "ENETNS_EXISTS" {
+                Error::new("ENETNS_EXISTS", format!("interface {ifname:?} already exists in the namespace")).with_field("ifname")
+            } else {
+                e
+            }
+        })?;
+        made_veth = true;
+        let host = nl.require_link(&host_ifname)?;
+        nl.set_link(host.index, &LinkChange { master: Some(br.index), up: Some(true), ..Default::default() })?;
+        inside(ns, NsSetup { ifname: ifname.clone(), address: lease.ip, prefix: subnet.prefix, gateway: config.gateway })?;
+        if !opts.ports.is_empty() {
+            let cmds: Vec<String> =
+                opts.ports.iter().map(|p| format!("create element {}", port_element(&config.name, p, lease.ip))).collect();
+            nft.run(&cmds.join("\n")).map_err(|e| {
+                if e.code == "ENETNS_EXISTS" {
+                    Error::new("ENETNS_PORT_IN_USE", "a host port is already published on this network").with_field("ports")
+                } else {
+                    e
+                }
+            })?;
+            made_ports = true;
+        }
+        let data = serde_json::to_value(&att).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
+        alloc.update(&id, data)
+    })();
+    if let Err(e) = r {
+        if made_ports {
+            remove_ports(nft, &config.name, &att);
+        }
+        if made_veth {
+            if let Ok(Some(h)) = nl.link_by_name(&host_ifname) {
+                let _ = nl.delete_link(h.index);
+            }
+        }
+        let _ = alloc.release(&id);
+        return Err(e);
+    }
+    Ok(att)
+}
+
+fn remove_ports(nft: &mut dyn Nft, network: &str, att: &Attachment) {
+    for p in &att.ports {
+        let _ = nft.run(&format!("delete element {}", port_element(network, p, att.address)));
+    }
+}
+
+/// The attachments of a network.
+pub fn attachments(root: &Path, name: &str) -> Result<Vec<Attachment>> {
+    let config = load(root, name)?;
+    let alloc = allocator(root, &config)?;
+    Ok(alloc.leases()?.into_iter().filter_map(|l| serde_json::from_value(l.data).ok()).collect())
+}
+
+/// Undo an attach: published ports, the veth pair (its peer in the
+/// namespace goes with it, and with it the address and route), the lease.
+pub fn detach(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft, id: &str) -> Result<Attachment> {
+    let config = load(root, name)?;
+    let alloc = allocator(root, &config)?;
+    let lease = alloc.get(id)?;
+    let att: Option<Attachment> = serde_json::from_value(lease.data.clone()).ok();
+    let host_ifname = format!("vctr{id}");
+    if let Some(att) = &att {
+        remove_ports(nft, &config.name, att);
+    }
+    if let Some(h) = nl.link_by_name(&host_ifname)? {
+        match nl.delete_link(h.index) {
+            Ok(()) => {}
+            Err(e) if e.code == "ENETNS_LINK_NOT_FOUND" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    alloc.release(id)?;
+    Ok(att.unwrap_or(Attachment {
+        id: id.into(),
+        network: config.name.clone(),
+        address: lease.ip,
+        prefix: Subnet::parse(&config.subnet)?.prefix,
+        gateway: config.gateway,
+        ifname: String::new(),
+        host_ifname,
+        netns_inode: 0,
+        ports: vec![],
+    }))
+}
+
+/// Delete a network: detach every attachment, then the nft table, the
+/// bridge (its address and route go with it) and the state directory.
+pub fn delete(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) -> Result<()> {
+    let config = load(root, name)?;
+    let alloc = allocator(root, &config)?;
+    for l in alloc.leases()? {
+        detach(root, name, nl, nft, &l.id)?;
+    }
+    match nft.run(&format!("delete table ip {}", table_name(&config.name))) {
+        Ok(_) => {}
+        Err(e) if e.code == "ENETNS_NFT_NOT_FOUND" => {}
+        Err(e) => return Err(e),
+    }
+    if let Some(br) = nl.link_by_name(&config.bridge)? {
+        nl.delete_link(br.index)?;
+    }
+    let _global = crate::lock::FileLock::exclusive(&root.join(".networks.lock"))?;
+    let dir = net_dir(root, name);
+    std::fs::remove_dir_all(&dir)
+        .map_err(|e| Error::io("ENETNS_STATE", "rmdir", &e, format!("remove {}", dir.display())).with_path(&dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::fake::FakeNetlink;
+    use crate::nft::{fake::FakeNft, Proto};
+
+    fn opts(name: &str, subnet: &str) -> CreateOptions {
+        CreateOptions { name: name.into(), subnet: subnet.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn create_attach_detach_delete_with_fakes() {
+        let root = tempfile::tempdir().unwrap();
+        let mut nl = FakeNetlink::new();
+        let mut nft = FakeNft::default();
+        let mut sysctls = Vec::new();
+        let c = create_with(root.path(), &mut nl, &mut nft, &opts("t0", "10.231.3.0/24"), &mut |k, v| {
+            sysctls.push(format!("{k}={v}"));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(c.gateway, Ipv4Addr::new(10, 231, 3, 1));
+        assert_eq!(sysctls, ["net/ipv4/conf/t0/forwarding=1", "net/ipv4/conf/t0/route_localnet=1"]);
+        let br = nl.require_link("t0").unwrap();
+        assert!(br.up);
+        assert_eq!(nl.addrs, [Address { index: br.index, address: "10.231.3.1".parse().unwrap(), prefix: 24 }]);
+        assert_eq!(nft.tables, ["ctr-t0"]);
+
+        let e = create_with(root.path(), &mut nl, &mut nft, &opts("t1", "10.231.0.0/16"), &mut |_, _| Ok(())).unwrap_err();
+        assert_eq!(e.code, "ENETNS_SUBNET_OVERLAP");
+        let e = create_with(root.path(), &mut nl, &mut nft, &opts("t0", "10.231.4.0/24"), &mut |_, _| Ok(())).unwrap_err();
+        assert_eq!(e.code, "ENETNS_EXISTS");
+        let e = create_with(root.path(), &mut nl, &mut nft, &opts("bad/name", "10.231.4.0/24"), &mut |_, _| Ok(())).unwrap_err();
+        assert_eq!(e.code, "ENETNS_INVALID_NAME");
+
+        let ns = crate::ns::open_current().unwrap();
+        let mut inside = FakeNetlink::new();
+        let ports = vec![PortMap { host_port: 18080, container_port: 80, protocol: Proto::Tcp }];
+        let a = attach(
+            root.path(),
+            "t0",
+            &mut nl,
+            &mut nft,
+            &ns,
+            &AttachOptions { ports: ports.clone(), ..Default::default() },
+            &mut |_, s| {
+                // The fake "namespace" receives the peer, as the kernel would.
+                inside.links.push(crate::netlink::Link { index: 7, name: s.ifname.clone(), kind: Some("veth".into()), up: false, mtu: 1500, mac: String::new(), master: None });
+                configure_inside(&mut inside, &s)
+            },
+        )
+        .unwrap();
+        assert_eq!(a.address, Ipv4Addr::new(10, 231, 3, 2));
+        assert_eq!(a.ifname, "eth0");
+        let host = nl.require_link(&a.host_ifname).unwrap();
+        assert_eq!((host.master, host.up), (Some(br.index), true));
+        assert!(inside.require_link("lo").unwrap().up);
+        assert!(inside.require_link("eth0").unwrap().up);
+        assert_eq!(inside.routes[0].gateway, Some("10.231.3.1".parse().unwrap()));
+        assert_eq!(nft.ports, ["tcp/18080"]);
+
+        // The same host port again is refused and leaves nothing behind.
+        let links_before = nl.links.len();
+        let e = attach(root.path(), "t0", &mut nl, &mut nft, &ns, &AttachOptions { ports, ifname: Some("eth1".into()), ..Default::default() }, &mut |_, _| Ok(())).unwrap_err();
+        assert_eq!(e.code, "ENETNS_PORT_IN_USE");
+        assert_eq!(nl.links.len(), links_before);
+        assert_eq!(attachments(root.path(), "t0").unwrap().len(), 1);
+
+        detach(root.path(), "t0", &mut nl, &mut nft, &a.id).unwrap();
+        assert!(nft.ports.is_empty());
+        assert!(nl.link_by_name(&a.host_ifname).unwrap().is_none());
+        assert_eq!(detach(root.path(), "t0", &mut nl, &mut nft, &a.id).unwrap_err().code, "ENETNS_LEASE_NOT_FOUND");
+
+        delete(root.path(), "t0", &mut nl, &mut nft).unwrap();
+        assert!(nl.link_by_name("t0").unwrap().is_none());
+        assert!(nft.tables.is_empty());
+        assert!(list(root.path()).unwrap().is_empty());
+        assert_eq!(load(root.path(), "t0").unwrap_err().code, "ENETNS_NETWORK_NOT_FOUND");
+    }
+
+    #[test]
+    fn failed_create_is_undone() {
+        let root = tempfile::tempdir().unwrap();
+        let mut nl = FakeNetlink::new();
+        let mut nft = FakeNft::default();
+        let e = create_with(root.path(), &mut nl, &mut nft, &opts("t2", "10.231.5.0/24"), &mut |_, _| {
+            Err(Error::new("ENETNS_SYSCTL", "refused"))
+        })
+        .unwrap_err();
+        assert_eq!(e.code, "ENETNS_SYSCTL");
+        assert!(nl.link_by_name("t2").unwrap().is_none());
+        assert!(list(root.path()).unwrap().is_empty());
+    }
+}

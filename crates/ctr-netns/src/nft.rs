@@ -1,0 +1,255 @@
+//! nftables through libnftables (Debian's libnftables-dev): the NAT table
+//! of a bridge network and its published ports.
+//!
+//! [`Nft`] is the seam: [`LibNft`] hands command text to
+//! `nft_run_cmd_from_buffer` in-process (no `nft` binary is run), and
+//! [`fake::FakeNft`] records commands for unit tests. The rule text is built
+//! by plain functions ([`table_ruleset`], [`port_element`]) tested here.
+
+use crate::{Error, Result};
+use std::ffi::{CStr, CString};
+use std::net::Ipv4Addr;
+use std::os::raw::{c_char, c_int, c_uint};
+use std::sync::Mutex;
+
+/// Runs nft command text.
+pub trait Nft {
+    /// Run `cmds` (one or more lines of `nft -f` syntax) as one transaction.
+    fn run(&mut self, cmds: &str) -> Result<String>;
+}
+
+#[repr(C)]
+struct NftCtx {
+    _p: [u8; 0],
+}
+
+#[link(name = "nftables")]
+extern "C" {
+    fn nft_ctx_new(flags: u32) -> *mut NftCtx;
+    fn nft_ctx_buffer_output(ctx: *mut NftCtx) -> c_int;
+    fn nft_ctx_buffer_error(ctx: *mut NftCtx) -> c_int;
+    fn nft_ctx_get_output_buffer(ctx: *mut NftCtx) -> *const c_char;
+    fn nft_ctx_get_error_buffer(ctx: *mut NftCtx) -> *const c_char;
+    fn nft_ctx_output_set_flags(ctx: *mut NftCtx, flags: c_uint);
+    fn nft_run_cmd_from_buffer(ctx: *mut NftCtx, buf: *const c_char) -> c_int;
+}
+
+// A libnftables context is not thread-safe: one per process, created on
+// first use (creating one costs more than most commands), and every use
+// serialised by this lock.
+struct Ctx(*mut NftCtx);
+// SAFETY: the context is only ever touched with NFT_CTX locked.
+unsafe impl Send for Ctx {}
+static NFT_CTX: Mutex<Option<Ctx>> = Mutex::new(None);
+
+/// The real back end: the process's libnftables context.
+#[derive(Debug, Default)]
+pub struct LibNft;
+
+impl Nft for LibNft {
+    fn run(&mut self, cmds: &str) -> Result<String> {
+        let c = CString::new(cmds).map_err(|_| Error::new("ENETNS_NFT", "nft commands contain a nul byte"))?;
+        let mut guard = NFT_CTX.lock().unwrap_or_else(|p| p.into_inner());
+        // SAFETY: plain libnftables API use on the process's context, under
+        // the lock; the buffers returned belong to the context and are
+        // copied before the next command.
+        unsafe {
+            if guard.is_none() {
+                let ctx = nft_ctx_new(0);
+                if ctx.is_null() {
+                    return Err(Error::new("ENETNS_NFT", "cannot create a libnftables context"));
+                }
+                nft_ctx_output_set_flags(ctx, 0);
+                nft_ctx_buffer_output(ctx);
+                nft_ctx_buffer_error(ctx);
+                *guard = Some(Ctx(ctx));
+            }
+            let ctx = guard.as_ref().map(|c| c.0).unwrap_or(std::ptr::null_mut());
+            let rc = nft_run_cmd_from_buffer(ctx, c.as_ptr());
+            let take = |p: *const c_char| if p.is_null() { String::new() } else { CStr::from_ptr(p).to_string_lossy().into_owned() };
+            // Reading a buffer also resets it for the next command.
+            let out = take(nft_ctx_get_output_buffer(ctx));
+            let err = take(nft_ctx_get_error_buffer(ctx));
+            if rc != 0 {
+                let first = err.lines().next().unwrap_or("nft command failed").trim().to_string();
+                let first = first.strip_prefix("Error: ").unwrap_or(&first).to_string();
+                let lower = first.to_lowercase();
+                let (code, errno) = if lower.contains("file exists") {
+                    ("ENETNS_EXISTS", Some(libc::EEXIST))
+                } else if lower.contains("no such file") {
+                    ("ENETNS_NFT_NOT_FOUND", Some(libc::ENOENT))
+                } else if lower.contains("operation not permitted") {
+                    ("ENETNS_PERMISSION", Some(libc::EPERM))
+                } else {
+                    ("ENETNS_NFT", None)
+                };
+                let mut e = Error::new(code, format!("nftables: {}", lower)).with_syscall("nft_run_cmd_from_buffer");
+                if let Some(n) = errno {
+                    e = e.with_errno(n);
+                }
+                return Err(e);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The nft table that holds a network's rules (family `ip`).
+pub fn table_name(network: &str) -> String {
+    format!("ctr-{network}")
+}
+
+/// The whole table of a network: NAT for traffic leaving the subnet,
+/// published ports as DNAT maps (one per protocol) for traffic from other
+/// hosts/namespaces (prerouting) and from this host (output), and
+/// masquerading of host-loopback and hairpin connections to published
+/// ports so that replies come back through the host.
+pub fn table_ruleset(network: &str, bridge: &str, subnet: &str) -> String {
+    let t = table_name(network);
+    format!(
+        "table ip {t} {{\n\
+         \tmap tcp_ports {{ type inet_service : ipv4_addr . inet_service; }}\n\
+         \tmap udp_ports {{ type inet_service : ipv4_addr . inet_service; }}\n\
+         \tchain prerouting {{ type nat hook prerouting priority dstnat; policy accept;\n\
+         \t\tfib daddr type local dnat ip to tcp dport map @tcp_ports\n\
+         \t\tfib daddr type local dnat ip to udp dport map @udp_ports\n\
+         \t}}\n\
+         \tchain output {{ type nat hook output priority -100; policy accept;\n\
+         \t\tfib daddr type local dnat ip to tcp dport map @tcp_ports\n\
+         \t\tfib daddr type local dnat ip to udp dport map @udp_ports\n\
+         \t}}\n\
+         \tchain postrouting {{ type nat hook postrouting priority srcnat; policy accept;\n\
+         \t\tip saddr {subnet} ip daddr != {subnet} masquerade\n\
+         \t\toifname \"{bridge}\" ip saddr 127.0.0.0/8 masquerade\n\
+         \t\toifname \"{bridge}\" ct status dnat ip saddr {subnet} masquerade\n\
+         \t}}\n\
+         }}\n"
+    )
+}
+
+/// Protocol of a published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Proto {
+    /// `tcp` or `udp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+/// One published port: host port -> container address and port.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortMap {
+    /// Port on the host.
+    pub host_port: u16,
+    /// Port in the namespace.
+    pub container_port: u16,
+    /// Protocol.
+    pub protocol: Proto,
+}
+
+/// The map element of a published port, e.g.
+/// `ip ctr-x tcp_ports { 8080 : 10.0.0.2 . 80 }`.
+pub fn port_element(network: &str, p: &PortMap, ip: Ipv4Addr) -> String {
+    format!("ip {} {}_ports {{ {} : {} . {} }}", table_name(network), p.protocol.as_str(), p.host_port, ip, p.container_port)
+}
+
+/// Test double.
+pub mod fake {
+    use super::*;
+
+    /// Records every command; refuses duplicates of `add element` like the
+    /// kernel (the same host port twice).
+    #[derive(Debug, Default)]
+    pub struct FakeNft {
+        /// Every command text run.
+        pub log: Vec<String>,
+        /// Host ports currently mapped, as `proto/port`.
+        pub ports: Vec<String>,
+        /// Tables present.
+        pub tables: Vec<String>,
+    }
+
+    impl Nft for FakeNft {
+        fn run(&mut self, cmds: &str) -> Result<String> {
+            self.log.push(cmds.to_string());
+            for line in cmds.lines() {
+                let w: Vec<&str> = line.split_whitespace().collect();
+                match w.as_slice() {
+                    ["table", "ip", t, ..] => self.tables.push(t.to_string()),
+                    ["delete", "table", "ip", t] => {
+                        let before = self.tables.len();
+                        self.tables.retain(|x| x != t);
+                        if before == self.tables.len() {
+                            return Err(Error::new("ENETNS_NFT_NOT_FOUND", "no such table"));
+                        }
+                    }
+                    ["add" | "create", "element", "ip", _, map, "{", port, ..] => {
+                        let k = format!("{}/{port}", map.trim_end_matches("_ports"));
+                        if self.ports.contains(&k) {
+                            return Err(Error::new("ENETNS_EXISTS", "nftables: file exists"));
+                        }
+                        self.ports.push(k);
+                    }
+                    ["delete", "element", "ip", _, map, "{", port, ..] => {
+                        let k = format!("{}/{port}", map.trim_end_matches("_ports"));
+                        self.ports.retain(|x| x != &k);
+                    }
+                    _ => {}
+                }
+            }
+            Ok(String::new())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ruleset_names_subnet_bridge_and_maps() {
+        let r = table_ruleset("ctt1", "ctt1br", "10.231.1.0/24");
+        assert!(r.starts_with("table ip ctr-ctt1 {"));
+        assert!(r.contains("ip saddr 10.231.1.0/24 ip daddr != 10.231.1.0/24 masquerade"));
+        assert!(r.contains("oifname \"ctt1br\" ip saddr 127.0.0.0/8 masquerade"));
+        assert_eq!(r.matches("dnat ip to tcp dport map @tcp_ports").count(), 2);
+        let p = PortMap { host_port: 8080, container_port: 80, protocol: Proto::Tcp };
+        assert_eq!(port_element("ctt1", &p, "10.231.1.2".parse().unwrap()), "ip ctr-ctt1 tcp_ports { 8080 : 10.231.1.2 . 80 }");
+    }
+
+    #[test]
+    fn libnftables_checks_our_ruleset() {
+        // `-c`-like check: a dry run needs no privileges beyond parsing;
+        // as root, really add and delete the table.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let name = format!("cttu{}", std::process::id());
+        let mut nft = LibNft;
+        nft.run(&table_ruleset(&name, "cttbr0", "10.231.254.0/24")).unwrap();
+        let p = PortMap { host_port: 18080, container_port: 80, protocol: Proto::Udp };
+        nft.run(&format!("add element {}", port_element(&name, &p, "10.231.254.2".parse().unwrap()))).unwrap();
+        let e = nft.run(&format!("add element {}", port_element(&name, &p, "10.231.254.3".parse().unwrap()))).unwrap_err();
+        assert_eq!(e.code, "ENETNS_EXISTS");
+        let listed = nft.run(&format!("list table ip {}", table_name(&name))).unwrap();
+        assert!(listed.contains("18080 : 10.231.254.2 . 80"), "{listed}");
+        nft.run(&format!("delete table ip {}", table_name(&name))).unwrap();
+        let e = nft.run(&format!("delete table ip {}", table_name(&name))).unwrap_err();
+        assert_eq!(e.code, "ENETNS_NFT_NOT_FOUND");
+        let e = nft.run("this is not nft").unwrap_err();
+        assert_eq!(e.code, "ENETNS_NFT");
+    }
+}

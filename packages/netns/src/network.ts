@@ -1,0 +1,78 @@
+import { callAsync } from './errors';
+import { fromNativeAttachment, toNativeAttach } from './map';
+import { native } from './native';
+import type { NetNS } from './netns';
+import type { Attachment, AttachOptions, BridgeNetworkOptions } from './options';
+
+interface NetworkConfig { name: string; bridge: string; subnet: string; gateway: string }
+
+/**
+ * A bridged network: a Linux bridge holding the gateway address, NAT for
+ * traffic leaving the subnet and published ports in its own nftables table
+ * (`ip ctr-<name>`), and a persistent address allocator shared by every
+ * process (state under `/run/ctr/netns/<name>/`).
+ */
+export class BridgeNetwork {
+  /** Network name. */
+  readonly name: string;
+  /** Bridge interface. */
+  readonly bridge: string;
+  /** Subnet (CIDR). */
+  readonly subnet: string;
+  /** Gateway address on the bridge. */
+  readonly gateway: string;
+
+  private constructor(c: NetworkConfig) {
+    this.name = c.name;
+    this.bridge = c.bridge;
+    this.subnet = c.subnet;
+    this.gateway = c.gateway;
+  }
+
+  /** Create the bridge, its address, forwarding, and the NAT table. */
+  static async create(opts: BridgeNetworkOptions): Promise<BridgeNetwork> {
+    const c = (await callAsync(() =>
+      native.networkCreate({ name: opts.name, subnet: opts.subnet, gateway: opts.gateway, bridge: opts.bridge }),
+    )) as NetworkConfig;
+    return new BridgeNetwork(c);
+  }
+
+  /** Open a network made earlier (by any process). */
+  static async open(name: string): Promise<BridgeNetwork> {
+    return new BridgeNetwork((await callAsync(() => native.networkOpen(name))) as NetworkConfig);
+  }
+
+  /** Every network. */
+  static async list(): Promise<BridgeNetwork[]> {
+    const all = (await callAsync(() => native.networkList())) as NetworkConfig[];
+    return all.map((c) => new BridgeNetwork(c));
+  }
+
+  /**
+   * Attach a namespace: a veth pair with one end on the bridge and the other
+   * inside `netns` as `ifname` (default `eth0`), an address from the
+   * allocator, `lo` up, a default route via the gateway, and the published
+   * ports. Resolves with the lease.
+   */
+  async attach(netns: NetNS, opts: AttachOptions = {}): Promise<Attachment> {
+    const raw = await callAsync(() => native.networkAttach(this.name, netns.native, toNativeAttach(opts)));
+    return fromNativeAttachment(raw as Parameters<typeof fromNativeAttachment>[0]);
+  }
+
+  /** Undo an attach: ports, veth pair (address and route go with it), lease. */
+  async detach(attachment: Attachment | string): Promise<void> {
+    const id = typeof attachment === 'string' ? attachment : attachment.id;
+    await callAsync(() => native.networkDetach(this.name, id));
+  }
+
+  /** The current attachments. */
+  async attachments(): Promise<Attachment[]> {
+    const all = (await callAsync(() => native.networkAttachments(this.name))) as Parameters<typeof fromNativeAttachment>[0][];
+    return all.map(fromNativeAttachment);
+  }
+
+  /** Detach everything, then remove the NAT table, the bridge and the state. */
+  delete(): Promise<void> {
+    return callAsync(() => native.networkDelete(this.name));
+  }
+}
