@@ -436,7 +436,12 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     // Non-dumpable until exec: no ptrace, no /proc/PID/mem or fd access by
     // other processes of the same uid (the runc /proc/self/exe escapes);
     // exec restores it for an ordinary binary.
-    check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0));
+    // A non-root parent's newuidmap checks the owner of /proc/PID, which
+    // is root for a non-dumpable process: stay dumpable until the maps.
+    let late_nondumpable = p.parent_setup && p.dumpable_for_listener;
+    if !late_nondumpable {
+        check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0));
+    }
 
     if p.pdeathsig != 0 {
         check!(fds, Step::ParentDeathSignal, libc::prctl(libc::PR_SET_PDEATHSIG, p.pdeathsig as libc::c_ulong));
@@ -453,6 +458,9 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         report(fds.status, MSG_SETUP, Step::ParentSetup, 0);
         if !wait_gate(fds.gate) {
             libc::_exit(1);
+        }
+        if late_nondumpable {
+            check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0));
         }
     }
     if p.become_root {

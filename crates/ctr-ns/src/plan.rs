@@ -222,7 +222,8 @@ pub struct Prepared {
     /// the child would lose CAP_SYS_ADMIN).
     pub seccomp_early: bool,
     /// Parent is not root: make the child dumpable again before handing
-    /// out the seccomp listener (pidfd_getfd needs ptrace access).
+    /// out the seccomp listener (pidfd_getfd needs ptrace access), and keep
+    /// it dumpable until newuidmap ran.
     pub dumpable_for_listener: bool,
     /// fds above 2 the child keeps until exec (joins), sorted.
     pub keep_fds: Vec<RawFd>,
@@ -383,6 +384,7 @@ impl Prepared {
             clone_flags &= !time;
             unshare_flags |= time;
         }
+        let root_parent = unsafe { libc::geteuid() } == 0;
         let mut joins = Vec::new();
         let mut join_pid = None;
         for (kind, path) in &opts.joins {
@@ -409,7 +411,6 @@ impl Prepared {
                 joins.push(j);
             }
         }
-        let root_parent = unsafe { libc::geteuid() } == 0;
         let parent_setup = opts.id_maps.is_some() || !opts.cgroups.is_empty();
         let become_root = opts.id_maps.as_ref().map(|m| m.uid.iter().any(|l| l.inside == 0) && m.gid.iter().any(|l| l.inside == 0)).unwrap_or(false);
         let domainname = match &opts.domainname {
@@ -431,6 +432,9 @@ impl Prepared {
         let rootfs = match &opts.rootfs {
             Some(spec) => {
                 let mut spec = spec.clone();
+                // mknod is refused in a user namespace: bind the host's nodes.
+                spec.bind_devices |= has(NamespaceKind::User) || !root_parent
+                    || opts.joins.iter().any(|(k, _)| *k == NamespaceKind::User);
                 if opts.mount_proc && !spec.mounts.iter().any(|m| m.destination == "/proc") {
                     spec.mounts.insert(
                         0,
