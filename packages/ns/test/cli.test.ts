@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawn } from '../src/index';
-import { isRoot, skip, snapshot, leftovers } from '../../../test-support';
+import { nsLeftovers } from './support';
+import { isRoot, skip, snapshot } from '../../../test-support';
 
 // The command lines, run from their built bundles (as `npx ctr-unshare`).
 const unshare = resolve(__dirname, '../dist/ctr-unshare.cjs');
@@ -73,7 +74,7 @@ function readFileHostname(): string {
 
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
 });
 
 test.run();

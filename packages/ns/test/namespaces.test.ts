@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { spawn, run, enter, persistNamespace, releaseNamespace, supportedNamespaces, NsError } from '../src/index';
-import { isRoot, skip, snapshot, leftovers } from '../../../test-support';
+import { nsLeftovers } from './support';
+import { isRoot, skip, snapshot } from '../../../test-support';
 
 const before = snapshot();
 const ALL = ['mnt', 'pid', 'net', 'uts', 'ipc', 'user', 'cgroup', 'time'] as const;
@@ -181,7 +182,7 @@ test('persistent namespace: a net namespace outlives its process, is joinable, a
 
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
 });
 
 test.run();

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { run, spawn, NsError } from '../src/index';
-import { isRoot, skip, snapshot, leftovers } from '../../../test-support';
+import { nsLeftovers } from './support';
+import { isRoot, skip, snapshot } from '../../../test-support';
 
 const before = snapshot();
 const status = (out: string, key: string) => (out.match(new RegExp(`^${key}:\\s*(.*)$`, 'm')) ?? [])[1];
@@ -159,7 +160,7 @@ test('fds other than stdio are not inherited, even ones without close-on-exec', 
 
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
 });
 
 test.run();

@@ -4,7 +4,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeF
 import { join, resolve } from 'node:path';
 import { run, spawn, NsError } from '../src/index';
 import type { SpawnOptions } from '../src/index';
-import { isRoot, skip, snapshot, leftovers, mountPoints } from '../../../test-support';
+import { nsLeftovers } from './support';
+import { isRoot, skip, snapshot, mountPoints } from '../../../test-support';
 
 const repo = resolve(__dirname, '../../..');
 const busybox = join(repo, '.cache/rootfs/busybox');
@@ -172,7 +173,7 @@ test('a missing binary inside the rootfs is ENS_EXEC', async () => {
 
 test('cleanup and nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
   rmSync(base, { recursive: true, force: true });
 });
 

@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { run } from '../src/index';
-import { isRoot, skip, snapshot, leftovers } from '../../../test-support';
+import { nsLeftovers } from './support';
+import { isRoot, skip, snapshot } from '../../../test-support';
 
 // A non-root caller: a test user with subordinate ids, running Node with
 // @ctr/ns, gets a user namespace whose maps newuidmap/newgidmap wrote.
@@ -68,7 +69,7 @@ test('rootless: a non-root user spawns into a user namespace through newuidmap/n
 
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
   assert.not.ok(existsSync(join('/home', user)));
 });
 

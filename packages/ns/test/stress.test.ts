@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawn } from '../src/index';
 import type { SpawnOptions } from '../src/index';
-import { isRoot, skip, snapshot, leftovers } from '../../../test-support';
+import { nsLeftovers } from './support';
+import { isRoot, skip, snapshot } from '../../../test-support';
 
 const rootfs = resolve(__dirname, '../../../.cache/rootfs/busybox');
 
@@ -81,7 +82,7 @@ test('500 spawns of the full plan (user ns, rootfs, mounts, /dev, masks), 50 at 
   assert.equal(failures, []);
   assert.is(ok, 500);
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
 });
 
 // Fork safety under load: clone from the main thread while worker threads
@@ -93,7 +94,7 @@ test('300 spawns in new namespaces, 50 at a time, while two workers allocate: no
   const { ok, failures } = await stress(300, 50, { namespaces: ['pid', 'mnt', 'uts', 'ipc', 'net'] }, 120_000);
   assert.equal(failures, []);
   assert.is(ok, 300);
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
 });
 
 test.run();
