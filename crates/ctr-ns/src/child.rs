@@ -20,6 +20,9 @@ pub const MSG_LISTENER: u32 = 3;
 /// The user namespace exists: the parent writes the id maps and moves the
 /// child to its v1 cgroups, then writes one byte on the gate.
 pub const MSG_SETUP: u32 = 4;
+/// The most fds passed beyond stdio.
+pub const MAX_EXTRA_FDS: usize = 64;
+
 /// Size of one status message: kind, step, errno, detail (u32 each).
 pub const MSG_LEN: usize = 16;
 
@@ -182,6 +185,8 @@ pub struct ChildFds {
     pub gate: RawFd,
     /// Sources for fds 0, 1, 2.
     pub stdio: [RawFd; 3],
+    /// Parent fds that become 3, 4, ... in the child (at most [`MAX_EXTRA_FDS`]).
+    pub extra: Vec<RawFd>,
     /// Every fd above 2 the child needs until exec, sorted ascending; all
     /// others are closed first thing (see [`close_inherited`]).
     pub keep: Vec<RawFd>,
@@ -194,7 +199,7 @@ impl ChildFds {
             [status, gate, stdio[0], stdio[1], stdio[2]].into_iter().chain(extra.iter().copied()).filter(|fd| *fd > 2).collect();
         keep.sort_unstable();
         keep.dedup();
-        ChildFds { status, gate, stdio, keep }
+        ChildFds { status, gate, stdio, keep, extra: Vec::new() }
     }
 }
 
@@ -523,21 +528,24 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         }
     }
 
-    // Move every stdio source above 2 first so that a source numbered 0-2
-    // is not overwritten by an earlier dup2; the copies are close-on-exec.
-    let mut high = [-1 as RawFd; 3];
-    for i in 0..3 {
-        high[i] = libc::fcntl(fds.stdio[i], libc::F_DUPFD_CLOEXEC, 3);
+    // Move every source above the last target first so that a source
+    // numbered in the target range is not overwritten by an earlier dup2;
+    // the copies are close-on-exec.
+    let n = 3 + fds.extra.len().min(MAX_EXTRA_FDS);
+    let mut high = [-1 as RawFd; 3 + MAX_EXTRA_FDS];
+    for i in 0..n {
+        let src = if i < 3 { fds.stdio[i] } else { fds.extra[i - 3] };
+        high[i] = libc::fcntl(src, libc::F_DUPFD_CLOEXEC, n as RawFd);
         check!(fds, Step::Stdio, high[i]);
     }
-    for i in 0..3 {
+    for i in 0..n {
         check!(fds, Step::Stdio, libc::dup2(high[i], i as RawFd));
     }
 
-    // Everything but stdio is closed at exec, including the status pipe,
-    // whose closing tells the parent the exec succeeded.
-    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) < 0 {
-        for fd in 3..4096 {
+    // Everything but stdio and the passed fds is closed at exec, including
+    // the status pipe, whose closing tells the parent the exec succeeded.
+    if libc::syscall(libc::SYS_close_range, n as u32, u32::MAX, CLOSE_RANGE_CLOEXEC) < 0 {
+        for fd in n as RawFd..4096 {
             libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
         }
     }

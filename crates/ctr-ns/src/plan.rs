@@ -84,6 +84,9 @@ pub struct SpawnOptions {
     pub cgroups: Vec<String>,
     /// The root filesystem plan.
     pub rootfs: Option<RootfsSpec>,
+    /// Parent fds that become fds 3, 4, ... of the child (everything else
+    /// above 2 is closed).
+    pub extra_fds: Vec<RawFd>,
 }
 
 /// Offsets of the clocks of a new time namespace.
@@ -165,6 +168,7 @@ impl SpawnOptions {
             oom_score_adj: None,
             cgroups: Vec::new(),
             rootfs: None,
+            extra_fds: Vec::new(),
         }
     }
 }

@@ -144,12 +144,23 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     } else {
         (None, None)
     };
-    let fds = ChildFds::new(
+    if opts.extra_fds.len() > crate::child::MAX_EXTRA_FDS {
+        return Err(Error::new("ENS_INVALID_OPTION", format!("at most {} extra fds", crate::child::MAX_EXTRA_FDS)).with_field("extraFds"));
+    }
+    for (i, fd) in opts.extra_fds.iter().enumerate() {
+        if *fd < 0 || unsafe { libc::fcntl(*fd, libc::F_GETFD) } < 0 {
+            return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", libc::EBADF, format!("extraFds[{i}]: fd {fd} is not open"))
+                .with_field(format!("extraFds[{i}]")));
+        }
+    }
+    let keep: Vec<RawFd> = prepared.keep_fds.iter().chain(opts.extra_fds.iter()).copied().collect();
+    let mut fds = ChildFds::new(
         status_w.as_raw_fd(),
         gate_r.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1),
         stdio_src,
-        &prepared.keep_fds,
+        &keep,
     );
+    fds.extra = opts.extra_fds.clone();
 
     // At most one cgroup2 directory is joined by CLONE_INTO_CGROUP; the
     // others (v1 hierarchies) are joined by the parent before the child

@@ -152,6 +152,12 @@ export interface SpawnOptions {
   env?: Record<string, string | undefined>;
   /** `argv[0]`; defaults to the command. */
   argv0?: string;
+  /**
+   * File descriptors of this process that the child gets as fds 3, 4, ...
+   * (like runc's `--preserve-fds` or systemd's `LISTEN_FDS`). Every other fd
+   * above 2 is closed in the child.
+   */
+  extraFds?: number[];
   /** One option for all three streams, or one each. Default `'pipe'`. */
   stdio?: StdioOption | [StdioOption, StdioOption, StdioOption];
   /**

@@ -140,6 +140,10 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
         }
       : undefined,
     oomScoreAdj: opts.oomScoreAdj,
+    extraFds: opts.extraFds?.map((fd, i) => {
+      if (!Number.isInteger(fd) || fd < 0) throw bad(`extraFds[${i}]`, `extraFds[${i}] must be a file descriptor`);
+      return fd;
+    }),
     cgroups: opts.cgroup === undefined ? undefined : Array.isArray(opts.cgroup) ? opts.cgroup : [opts.cgroup],
     rootfs: rootfs
       ? {

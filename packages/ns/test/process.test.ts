@@ -158,6 +158,26 @@ test('fds other than stdio are not inherited, even ones without close-on-exec', 
   }
 });
 
+test('extraFds become fds 3, 4 in the child, nothing else is passed', async () => {
+  const { openSync, closeSync } = await import('node:fs');
+  const a = openSync('/etc/hostname', 'r');
+  const b = openSync('/proc/self/cmdline', 'r');
+  const c = openSync('/etc/passwd', 'r');
+  try {
+    const r = await run('sh', ['-c', 'readlink /proc/self/fd/3 /proc/self/fd/4; ls /proc/self/fd | sort -n | tr "\\n" " "'], { extraFds: [b, a] });
+    assert.is(r.exitCode, 0, r.stderr);
+    const [fd3, fd4, list] = r.stdout.split('\n');
+    assert.match(fd3, /^\/proc\/\d+\/cmdline$/);
+    assert.is(fd4, '/etc/hostname');
+    const fds = list.trim().split(' ').map(Number);
+    assert.ok(fds.includes(3) && fds.includes(4) && !fds.includes(c), `fds: ${fds}`);
+    assert.ok(fds.filter((f) => f > 4).length <= 1, `fds: ${fds}`);
+    assert.throws(() => spawn('true', [], { extraFds: [987654] }), (e: NsError) => e.path === 'extraFds[0]');
+  } finally {
+    for (const fd of [a, b, c]) closeSync(fd);
+  }
+});
+
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(nsLeftovers(before), []);

@@ -77,6 +77,8 @@ pub struct SpawnRequest {
     pub cgroups: Option<Vec<String>>,
     /// Root filesystem plan.
     pub rootfs: Option<RootfsRequest>,
+    /// Parent fds that become 3, 4, ... in the child.
+    pub extra_fds: Option<Vec<i32>>,
 }
 
 /// A namespace to join.
@@ -261,6 +263,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         ambient: c.ambient,
     });
     opts.oom_score_adj = req.oom_score_adj;
+    opts.extra_fds = req.extra_fds.unwrap_or_default();
     opts.cgroups = req.cgroups.unwrap_or_default();
     opts.rootfs = req.rootfs.map(|r| RootfsSpec {
         path: r.path,
