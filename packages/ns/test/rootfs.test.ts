@@ -144,6 +144,28 @@ test('mounts: ro bind of a host dir, tmpfs with data, proc, sysfs ro, mqueue, wi
   assert.not.ok(existsSync(join(base, 'share/x')));
 });
 
+test('overlay and cgroup2 mounts', async () => {
+  if (!ready) return skip('overlay', why);
+  for (const d of ['lower', 'upper', 'work']) mkdirSync(join(base, d), { recursive: true });
+  writeFileSync(join(base, 'lower/from-lower'), 'lower\n');
+  const r = await sh('cat /mnt/ovl/from-lower; echo up > /mnt/ovl/from-upper; ls /mnt/ovl; grep -c " - cgroup2 " /proc/self/mountinfo', {
+    namespaces: ['pid', 'mnt', 'cgroup'],
+    mountProc: true,
+    rootfs: {
+      path: rootfs,
+      mounts: [
+        { destination: '/mnt/ovl', type: 'overlay', source: 'overlay', options: [`lowerdir=${base}/lower`, `upperdir=${base}/upper`, `workdir=${base}/work`] },
+        { destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2', options: ['nosuid', 'nodev', 'noexec'] },
+      ],
+    },
+  });
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(r.stdout, 'lower\nfrom-lower\nfrom-upper\n1\n');
+  // The write went to the upper dir on the host; the lower is untouched.
+  assert.ok(existsSync(join(base, 'upper/from-upper')));
+  assert.not.ok(existsSync(join(base, 'lower/from-upper')));
+});
+
 test('errors: a missing rootfs, a missing bind source, a refused mount — coded, nothing left mounted', async () => {
   if (!ready) return skip('errors', why);
   assert.throws(() => spawn('/bin/true', [], { rootfs: '/nonexistent/ctr-rootfs' }), (e: NsError) => e.code === 'ENS_ROOTFS' && e.errno === 2 && e.path === '/nonexistent/ctr-rootfs');
