@@ -21,9 +21,9 @@ pub struct IdMaps {
     pub uid: Vec<IdMap>,
     /// gid map lines.
     pub gid: Vec<IdMap>,
-    /// Write `deny` to `setgroups` before the gid map (needed when an
-    /// unprivileged writer maps its own gid). `None`: deny exactly when the
-    /// maps are written directly by a non-root parent.
+    /// `Some(true)`: write `deny` to `setgroups` before the gid map;
+    /// `Some(false)`: leave it. `None`: deny exactly when the kernel
+    /// requires it (a non-root parent writing its own gid directly).
     pub setgroups_deny: Option<bool>,
     /// Use newuidmap/newgidmap even as root.
     pub use_helpers: bool,
@@ -73,9 +73,31 @@ fn write_file(pid: i32, file: &str, text: &str) -> Result<(), Error> {
         .map_err(|e| Error::io("ENS_ID_MAP", "write", &e, format!("write {path} ({:?})", text.trim())).with_path(&path))
 }
 
+/// Whether `maps` is exactly one id, `own`, mapped once: an unprivileged
+/// process may write that itself (gid only after `setgroups` `deny`).
+fn only_own(maps: &[IdMap], own: u32) -> bool {
+    maps.is_empty() || (maps.len() == 1 && maps[0].outside == own && maps[0].count == 1)
+}
+
 /// Write the maps of the user namespace of `pid`.
 pub fn write_maps(pid: i32, maps: &IdMaps) -> Result<(), Error> {
     let root = unsafe { libc::geteuid() } == 0;
+    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    // A non-root parent mapping just itself writes directly, like
+    // `unshare -r`; anything else goes through the setuid helpers.
+    let own = !root && !maps.use_helpers && only_own(&maps.uid, euid) && only_own(&maps.gid, egid);
+    if own {
+        if !maps.uid.is_empty() {
+            write_file(pid, "uid_map", &map_text(&maps.uid))?;
+        }
+        if !maps.gid.is_empty() {
+            if maps.setgroups_deny != Some(false) {
+                write_file(pid, "setgroups", "deny")?;
+            }
+            write_file(pid, "gid_map", &map_text(&maps.gid))?;
+        }
+        return Ok(());
+    }
     let helpers = maps.use_helpers || !root;
     if helpers {
         if !maps.uid.is_empty() {

@@ -40,7 +40,15 @@ test('rootless: a non-root user spawns into a user namespace through newuidmap/n
         hostname: 'rootless',
         uidMap: [{ containerID: 0, hostID: ${uid}, size: 1 }, { containerID: 1, hostID: ${subStart}, size: 65536 }],
         gidMap: [{ containerID: 0, hostID: ${gid}, size: 1 }, { containerID: 1, hostID: ${subStart}, size: 65536 }],
-      }).then((r) => process.stdout.write(JSON.stringify({ uid: process.getuid(), ...r })), (e) => process.stdout.write(JSON.stringify({ error: e.code, message: e.message })));`,
+      }).then(async (r) => {
+        // Only its own ids: written directly (setgroups deny), like unshare -r.
+        const own = await run('sh', ['-c', 'id -u; id -g; cat /proc/self/setgroups'], {
+          namespaces: ['user'],
+          uidMap: [{ containerID: 0, hostID: ${uid}, size: 1 }],
+          gidMap: [{ containerID: 0, hostID: ${gid}, size: 1 }],
+        });
+        process.stdout.write(JSON.stringify({ uid: process.getuid(), ...r, own }));
+      }).catch((e) => process.stdout.write(JSON.stringify({ error: e.code, message: e.message })));`,
     );
     const r = await run(process.execPath, [script], { uid, gid, groups: [gid], env: { PATH: process.env.PATH, HOME: '/tmp' } });
     assert.is(r.exitCode, 0, r.stderr);
@@ -50,6 +58,8 @@ test('rootless: a non-root user spawns into a user namespace through newuidmap/n
     assert.is(out.exitCode, 0, out.stderr);
     const lines = out.stdout.trim().split('\n').map((l: string) => l.trim().split(/\s+/).join(' '));
     assert.equal(lines, ['0', '0', `0 ${uid} 1`, `1 ${subStart} 65536`, `0 ${gid} 1`, `1 ${subStart} 65536`, '1', 'rootless']);
+    assert.is(out.own.exitCode, 0, out.own.stderr);
+    assert.equal(out.own.stdout.trim().split('\n'), ['0', '0', 'deny']);
   } finally {
     rmSync(script, { force: true });
     try {
