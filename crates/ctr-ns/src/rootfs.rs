@@ -3,7 +3,7 @@
 //! the clone, destinations already resolved inside the rootfs), and the
 //! executor ([`execute`]) that runs them over a [`Syscalls`] seam.
 
-use crate::syscalls::{Kind, Syscalls};
+use crate::syscalls::{fd_path, Kind, Syscalls};
 use ctr_common::Error;
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -189,6 +189,11 @@ pub enum Op {
         flags: u64,
         /// File system data, or none.
         data: Option<CString>,
+        /// The target relative to the rootfs: when set, the child opens it
+        /// with `openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)` and mounts on
+        /// `/proc/self/fd/N`, so a symlink swapped in after the parent
+        /// resolved the path cannot redirect the mount.
+        beneath: Option<CString>,
     },
     /// Bind remount keeping the locked flags of the mount: `flags` are
     /// added to what `statfs` reports.
@@ -197,7 +202,15 @@ pub enum Op {
         dst: CString,
         /// Flags to add (`MS_RDONLY`, ...).
         flags: u64,
+        /// As for [`Op::Mount`].
+        beneath: Option<CString>,
     },
+    /// Create directories inside the rootfs, outermost first, each with
+    /// `mkdirat` in its parent opened beneath the rootfs (parent `None`:
+    /// the rootfs itself); existing ones are fine.
+    MkdirsBeneath(Vec<(Option<CString>, CString)>),
+    /// Create an empty file inside the rootfs (opened beneath it).
+    CreateFileBeneath(CString),
     /// Create directories (existing ones are fine), outermost first.
     Mkdirs(Vec<CString>),
     /// Create an empty file to bind a file over (existing is fine).
@@ -246,6 +259,8 @@ pub struct OpInfo {
 /// The prepared plan: ops for the child and their descriptions.
 #[derive(Debug, Default)]
 pub struct RootfsPlan {
+    /// The rootfs (canonical host path).
+    pub root: Option<CString>,
     /// Ops, in order.
     pub ops: Vec<Op>,
     /// One per op.
@@ -334,6 +349,7 @@ impl RootfsPlan {
             .map_err(|e| Error::io("ENS_ROOTFS", "realpath", &e, format!("rootfs {}", spec.path)).with_path(&spec.path))?;
         let mut plan = RootfsPlan::default();
         let croot = cpath(&root, "rootfs")?;
+        plan.root = Some(croot.clone());
 
         let prop = match &spec.propagation {
             None => (libc::MS_REC | libc::MS_PRIVATE) as u64,
@@ -341,7 +357,7 @@ impl RootfsPlan {
                 .map(|f| f | libc::MS_REC as u64)
                 .ok_or_else(|| Error::new("ENS_INVALID_OPTION", format!("unknown propagation {p:?}")).with_field("rootfs.propagation"))?,
         };
-        plan.push(Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: prop, data: None }, "set the propagation of /", "/");
+        plan.push(Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: prop, data: None, beneath: None }, "set the propagation of /", "/");
         plan.push(
             Op::Mount {
                 src: Some(croot.clone()),
@@ -349,6 +365,7 @@ impl RootfsPlan {
                 fstype: None,
                 flags: (libc::MS_BIND | libc::MS_REC) as u64,
                 data: None,
+                beneath: None,
             },
             "bind the rootfs onto itself",
             &root,
@@ -370,7 +387,7 @@ impl RootfsPlan {
             plan.push(Op::ReadonlyPath(cs(p, "readonlyPaths")?), "make read-only", p);
         }
         if spec.readonly {
-            plan.push(Op::Remount { dst: cs("/", "rootfs")?, flags: libc::MS_RDONLY as u64 }, "remount / read-only", "/");
+            plan.push(Op::Remount { dst: cs("/", "rootfs")?, flags: libc::MS_RDONLY as u64, beneath: None }, "remount / read-only", "/");
         }
         Ok(plan)
     }
@@ -386,6 +403,7 @@ impl RootfsPlan {
                 fstype: Some(cs("tmpfs", "dev")?),
                 flags: (libc::MS_NOSUID | libc::MS_STRICTATIME) as u64,
                 data: Some(cs("mode=755,size=65536k", "dev")?),
+                beneath: None,
             },
             "mount tmpfs on /dev",
             &dev,
@@ -402,6 +420,7 @@ impl RootfsPlan {
                         fstype: None,
                         flags: libc::MS_BIND as u64,
                         data: None,
+                        beneath: None,
                     },
                     format!("bind /dev/{name} from the host"),
                     &path,
@@ -427,6 +446,7 @@ impl RootfsPlan {
                 fstype: Some(cs("devpts", "dev")?),
                 flags: (libc::MS_NOSUID | libc::MS_NOEXEC) as u64,
                 data: Some(cs("newinstance,ptmxmode=0666,mode=0620", "dev")?),
+                beneath: None,
             },
             "mount devpts on /dev/pts",
             &pts,
@@ -440,10 +460,29 @@ impl RootfsPlan {
                 fstype: Some(cs("tmpfs", "dev")?),
                 flags: (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64,
                 data: Some(cs("mode=1777,size=65536k", "dev")?),
+                beneath: None,
             },
             "mount tmpfs on /dev/shm",
             &shm,
         );
+        Ok(())
+    }
+
+    /// Directories from the rootfs down to `dir` (relative parts), for
+    /// [`Op::MkdirsBeneath`].
+    fn mkdirs_beneath(&mut self, root: &Path, dir: &Path, what: &str, field: &str) -> Result<(), Error> {
+        let rel = dir.strip_prefix(root).unwrap_or(Path::new(""));
+        let mut list = Vec::new();
+        let mut parent = PathBuf::new();
+        for c in rel.components() {
+            let name = c.as_os_str().to_string_lossy().into_owned();
+            let p = if parent.as_os_str().is_empty() { None } else { Some(cpath(&parent, field)?) };
+            list.push((p, cs(&name, field)?));
+            parent.push(&name);
+        }
+        if !list.is_empty() {
+            self.push(Op::MkdirsBeneath(list), format!("create the mount point for {what}"), dir);
+        }
         Ok(())
     }
 
@@ -456,6 +495,8 @@ impl RootfsPlan {
         let fstype = m.fstype.clone().unwrap_or_else(|| if opts.bind { "bind".into() } else { "none".into() });
         let bind = opts.bind || fstype == "bind";
         let dst = secure_join(root, &m.destination)?;
+        let rel = dst.strip_prefix(root).unwrap_or(Path::new(""));
+        let beneath = if rel.as_os_str().is_empty() { None } else { Some(cpath(rel, &field)?) };
         let what = format!("{} on {}", fstype, m.destination);
         // The mount point: a file for a bind of a file, else a directory.
         let source = m.source.clone().unwrap_or_else(|| fstype.clone());
@@ -466,11 +507,14 @@ impl RootfsPlan {
         }
         if file_bind {
             if let Some(parent) = dst.parent() {
-                self.mkdirs(root, parent, &m.destination)?;
+                self.mkdirs_beneath(root, parent, &m.destination, &field)?;
             }
-            self.push(Op::CreateFile(cpath(&dst, &field)?), format!("create the mount point for {}", m.destination), &dst);
+            match &beneath {
+                Some(r) => self.push(Op::CreateFileBeneath(r.clone()), format!("create the mount point for {}", m.destination), &dst),
+                None => return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: cannot bind a file over the root")).with_field(field)),
+            }
         } else {
-            self.mkdirs(root, &dst, &m.destination)?;
+            self.mkdirs_beneath(root, &dst, &m.destination, &field)?;
         }
         let cdst = cpath(&dst, &field)?;
         let mut flags = opts.flags;
@@ -479,23 +523,34 @@ impl RootfsPlan {
             // A bind ignores other flags: bind, then remount with them.
             let extra = flags & !((libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT) as u64);
             self.push(
-                Op::Mount { src: Some(cs(&source, &field)?), dst: cdst.clone(), fstype: None, flags: flags & (libc::MS_BIND | libc::MS_REC) as u64, data: None },
+                Op::Mount {
+                    src: Some(cs(&source, &field)?),
+                    dst: cdst.clone(),
+                    fstype: None,
+                    flags: flags & (libc::MS_BIND | libc::MS_REC) as u64,
+                    data: None,
+                    beneath: beneath.clone(),
+                },
                 format!("mount {what}"),
                 &dst,
             );
             if extra != 0 {
-                self.push(Op::Remount { dst: cdst.clone(), flags: extra }, format!("remount {what} with its flags"), &dst);
+                self.push(Op::Remount { dst: cdst.clone(), flags: extra, beneath: beneath.clone() }, format!("remount {what} with its flags"), &dst);
             }
         } else {
             let data = if opts.data.is_empty() { None } else { Some(cs(&opts.data, &field)?) };
             self.push(
-                Op::Mount { src: Some(cs(&source, &field)?), dst: cdst.clone(), fstype: Some(cs(&fstype, &field)?), flags, data },
+                Op::Mount { src: Some(cs(&source, &field)?), dst: cdst.clone(), fstype: Some(cs(&fstype, &field)?), flags, data, beneath: beneath.clone() },
                 format!("mount {what}"),
                 &dst,
             );
         }
         if opts.propagation != 0 {
-            self.push(Op::Mount { src: None, dst: cdst, fstype: None, flags: opts.propagation, data: None }, format!("set the propagation of {}", m.destination), &dst);
+            self.push(
+                Op::Mount { src: None, dst: cdst, fstype: None, flags: opts.propagation, data: None, beneath },
+                format!("set the propagation of {}", m.destination),
+                &dst,
+            );
         }
         Ok(())
     }
@@ -510,28 +565,96 @@ macro_rules! try_sys {
     }};
 }
 
+/// The rootfs opened as a directory fd (once), for the ops that resolve
+/// beneath it.
+fn root_fd<S: Syscalls>(plan: &RootfsPlan, sys: &S, fd: &mut i32, op: usize) -> Result<i32, Failure> {
+    if *fd < 0 {
+        let root = plan.root.as_ref().map(|c| c.as_ptr()).unwrap_or(c"/".as_ptr());
+        *fd = sys.open_dir(root).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })?;
+    }
+    Ok(*fd)
+}
+
+/// Open `rel` beneath the rootfs (no symlinks) as `O_PATH`.
+fn open_target<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, rel: &CString, op: usize) -> Result<i32, Failure> {
+    let dir = root_fd(plan, sys, rootfd, op)?;
+    sys.open_beneath(dir, rel.as_ptr(), libc::O_PATH, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })
+}
+
 /// Run the plan. Fork-safe with [`crate::syscalls::Raw`]: no allocation.
 pub fn execute<S: Syscalls>(plan: &RootfsPlan, sys: &S) -> Result<(), Failure> {
+    let mut rootfd = -1;
+    let r = run_ops(plan, sys, &mut rootfd);
+    if rootfd >= 0 {
+        sys.close(rootfd);
+    }
+    r
+}
+
+fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32) -> Result<(), Failure> {
     let null = std::ptr::null();
     // Device nodes and mount points get exactly the modes asked for.
     sys.umask(0);
     for (i, op) in plan.ops.iter().enumerate() {
         match op {
-            Op::Mount { src, dst, fstype, flags, data } => {
+            Op::Mount { src, dst, fstype, flags, data, beneath } => {
                 let p = |o: &Option<CString>| o.as_ref().map(|c| c.as_ptr()).unwrap_or(null);
-                try_sys!(i, S_MOUNT, sys.mount(p(src), dst.as_ptr(), p(fstype), *flags, p(data)));
+                match beneath {
+                    None => try_sys!(i, S_MOUNT, sys.mount(p(src), dst.as_ptr(), p(fstype), *flags, p(data))),
+                    Some(rel) => {
+                        let fd = open_target(plan, sys, rootfd, rel, i)?;
+                        let mut buf = [0u8; 32];
+                        let e = sys.mount(p(src), fd_path(fd, &mut buf), p(fstype), *flags, p(data));
+                        sys.close(fd);
+                        try_sys!(i, S_MOUNT, e);
+                    }
+                }
             }
-            Op::Remount { dst, flags } => {
-                let keep = match sys.mount_flags(dst.as_ptr()) {
-                    Ok(f) => f,
-                    Err(e) => return Err(Failure { op: i, syscall: S_STATFS, errno: e }),
+            Op::Remount { dst, flags, beneath } => {
+                let mut buf = [0u8; 32];
+                let (target, fd) = match beneath {
+                    None => (dst.as_ptr(), -1),
+                    Some(rel) => {
+                        let fd = open_target(plan, sys, rootfd, rel, i)?;
+                        (fd_path(fd, &mut buf), fd)
+                    }
                 };
-                let all = (libc::MS_BIND | libc::MS_REMOUNT) as u64 | keep | flags;
-                try_sys!(i, S_MOUNT, sys.mount(null, dst.as_ptr(), null, all, null));
+                let res = match sys.mount_flags(target) {
+                    Ok(keep) => {
+                        let all = (libc::MS_BIND | libc::MS_REMOUNT) as u64 | keep | flags;
+                        match sys.mount(null, target, null, all, null) {
+                            0 => Ok(()),
+                            e => Err(Failure { op: i, syscall: S_MOUNT, errno: e }),
+                        }
+                    }
+                    Err(e) => Err(Failure { op: i, syscall: S_STATFS, errno: e }),
+                };
+                if fd >= 0 {
+                    sys.close(fd);
+                }
+                res?;
             }
             Op::Mkdirs(list) => {
                 for d in list {
                     let e = sys.mkdir(d.as_ptr(), 0o755);
+                    if e != 0 && e != libc::EEXIST {
+                        return Err(Failure { op: i, syscall: S_MKDIR, errno: e });
+                    }
+                }
+            }
+            Op::MkdirsBeneath(list) => {
+                let root = root_fd(plan, sys, rootfd, i)?;
+                for (parent, name) in list {
+                    let dir = match parent {
+                        None => root,
+                        Some(p) => sys
+                            .open_beneath(root, p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY, 0)
+                            .map_err(|e| Failure { op: i, syscall: S_OPEN, errno: e })?,
+                    };
+                    let e = sys.mkdirat(dir, name.as_ptr(), 0o755);
+                    if dir != root {
+                        sys.close(dir);
+                    }
                     if e != 0 && e != libc::EEXIST {
                         return Err(Failure { op: i, syscall: S_MKDIR, errno: e });
                     }
@@ -542,6 +665,13 @@ pub fn execute<S: Syscalls>(plan: &RootfsPlan, sys: &S) -> Result<(), Failure> {
                 if e != 0 && e != libc::EEXIST {
                     return Err(Failure { op: i, syscall: S_OPEN, errno: e });
                 }
+            }
+            Op::CreateFileBeneath(rel) => {
+                let root = root_fd(plan, sys, rootfd, i)?;
+                let fd = sys
+                    .open_beneath(root, rel.as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o644)
+                    .map_err(|e| Failure { op: i, syscall: S_OPEN, errno: e })?;
+                sys.close(fd);
             }
             Op::Mknod { path, mode, dev } => {
                 let e = sys.mknod(path.as_ptr(), *mode, *dev);
@@ -556,6 +686,10 @@ pub fn execute<S: Syscalls>(plan: &RootfsPlan, sys: &S) -> Result<(), Failure> {
                 }
             }
             Op::PivotRoot { root, no_pivot } => {
+                if *rootfd >= 0 {
+                    sys.close(*rootfd);
+                    *rootfd = -1;
+                }
                 try_sys!(i, S_CHDIR, sys.chdir(root.as_ptr()));
                 let dot = c".".as_ptr();
                 let e = if *no_pivot { libc::EINVAL } else { sys.pivot_root(dot, dot) };
@@ -667,16 +801,27 @@ mod tests {
             "umask 0".to_string(),
             format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE),
             format!("mount {rs} {rs} - {:#x} -", libc::MS_BIND | libc::MS_REC),
-            // Mount points are made in the child (they may be under a tmpfs
-            // it mounted); an existing one is fine.
-            format!("mkdir {rs}/proc 755"),
-            format!("mount proc {rs}/proc proc {:#x} -", libc::MS_NOSUID),
-            // The symlink to / stays inside the rootfs.
-            format!("mkdir {rs}/data 755"),
-            format!("mount /etc {rs}/data - {:#x} -", libc::MS_BIND | libc::MS_REC),
-            format!("statfs {rs}/data"),
-            format!("mount - {rs}/data - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
-            format!("mount - {rs}/data - {:#x} -", libc::MS_PRIVATE | libc::MS_REC),
+            // The user's mounts work beneath a dirfd of the rootfs: mount
+            // points made with mkdirat, targets opened with openat2 without
+            // following symlinks and mounted through /proc/self/fd.
+            format!("open_dir {rs}"),
+            "mkdirat 50 proc 755".into(),
+            "openat2 50 proc".into(),
+            format!("mount proc /proc/self/fd/100 proc {:#x} -", libc::MS_NOSUID),
+            "close 100".into(),
+            // The symlink to / was resolved inside the rootfs.
+            "mkdirat 50 data 755".into(),
+            "openat2 50 data".into(),
+            format!("mount /etc /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            "close 100".into(),
+            "openat2 50 data".into(),
+            "statfs /proc/self/fd/100".into(),
+            format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+            "close 100".into(),
+            "openat2 50 data".into(),
+            format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_PRIVATE | libc::MS_REC),
+            "close 100".into(),
+            "close 50".into(),
             format!("chdir {rs}"),
             "pivot_root . .".into(),
             format!("mount - . - {:#x} -", libc::MS_SLAVE | libc::MS_REC),
@@ -723,10 +868,43 @@ mod tests {
         assert_eq!(f.errno, libc::EPERM);
         assert_eq!(plan.info[f.op].what, "mount proc on /proc");
         assert!(plan.info[f.op].path.ends_with("/proc"));
-        let fake = Recorder { fail: Some(("mkdir".into(), libc::EROFS)), ..Default::default() };
+        let fake = Recorder { fail: Some(("mkdirat".into(), libc::EROFS)), ..Default::default() };
         let f = execute(&plan, &fake).unwrap_err();
         assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("mkdir", libc::EROFS));
         assert_eq!(plan.info[f.op].what, "create the mount point for /proc");
+    }
+
+    #[test]
+    fn a_symlink_swapped_in_after_planning_is_refused() {
+        let d = rootfs();
+        let spec = RootfsSpec {
+            path: d.path().to_string_lossy().into(),
+            mounts: vec![MountSpec { destination: "/late/x".into(), fstype: Some("tmpfs".into()), ..Default::default() }],
+            ..Default::default()
+        };
+        let mut plan = RootfsPlan::build(&spec).unwrap();
+        // Planted after the plan was made, pointing outside.
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("late")).unwrap();
+        // Run just the mount-point op for real (no root needed).
+        let idx = plan.ops.iter().position(|o| matches!(o, Op::MkdirsBeneath(_))).unwrap();
+        let op = plan.ops.remove(idx);
+        let info = plan.info.remove(idx);
+        let sub = RootfsPlan { root: plan.root.clone(), ops: vec![op], info: vec![info] };
+        let old = unsafe { libc::umask(0o022) };
+        let f = execute(&sub, &crate::syscalls::Raw).unwrap_err();
+        unsafe { libc::umask(old) };
+        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("open", libc::ELOOP));
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing made outside");
+    }
+
+    #[test]
+    fn fd_paths_are_formatted_without_allocation() {
+        let mut buf = [0u8; 32];
+        let p = fd_path(1234, &mut buf);
+        assert_eq!(unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap(), "/proc/self/fd/1234");
+        let p = fd_path(0, &mut buf);
+        assert_eq!(unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap(), "/proc/self/fd/0");
     }
 
     #[test]

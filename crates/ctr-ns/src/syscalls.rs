@@ -45,6 +45,49 @@ pub trait Syscalls {
     fn mount_flags(&self, path: *const c_char) -> Result<u64, i32>;
     /// What is at `path`, symlinks not followed.
     fn kind(&self, path: *const c_char) -> Result<Kind, i32>;
+    /// `open(path, O_PATH|O_DIRECTORY|O_CLOEXEC)`.
+    fn open_dir(&self, path: *const c_char) -> Result<i32, i32>;
+    /// `openat2(dirfd, rel, flags|O_CLOEXEC, mode)` resolving beneath
+    /// `dirfd` without following any symlink (`RESOLVE_BENEATH |
+    /// RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`).
+    fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, mode: u32) -> Result<i32, i32>;
+    /// `mkdirat(2)`; `EEXIST` is returned as is.
+    fn mkdirat(&self, dirfd: i32, name: *const c_char, mode: u32) -> i32;
+    /// `close(2)`.
+    fn close(&self, fd: i32);
+}
+
+/// `struct open_how` of `openat2(2)`.
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+const RESOLVE_BENEATH: u64 = 0x08;
+
+/// `/proc/self/fd/<fd>` written into `buf` (NUL-terminated), no allocation.
+pub fn fd_path(fd: i32, buf: &mut [u8; 32]) -> *const c_char {
+    let prefix = b"/proc/self/fd/";
+    buf[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 11];
+    let mut n = fd.max(0) as u32;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in 0..len {
+        buf[prefix.len() + i] = digits[len - 1 - i];
+    }
+    buf[prefix.len() + len] = 0;
+    buf.as_ptr().cast()
 }
 
 /// The real system calls (async-signal-safe: fine in the cloned child).
@@ -112,6 +155,33 @@ impl Syscalls for Raw {
             return if e == libc::ENOENT || e == libc::ENOTDIR { Ok(Kind::Missing) } else { Err(e) };
         }
         Ok(if st.st_mode & libc::S_IFMT == libc::S_IFDIR { Kind::Dir } else { Kind::Other })
+    }
+    fn open_dir(&self, path: *const c_char) -> Result<i32, i32> {
+        let fd = unsafe { libc::open(path, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            Err(crate::sys::errno())
+        } else {
+            Ok(fd)
+        }
+    }
+    fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, mode: u32) -> Result<i32, i32> {
+        let how = OpenHow {
+            flags: (flags | libc::O_CLOEXEC) as u64,
+            mode: mode as u64,
+            resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        let fd = unsafe { libc::syscall(libc::SYS_openat2, dirfd, rel, &how as *const OpenHow, std::mem::size_of::<OpenHow>()) };
+        if fd < 0 {
+            Err(crate::sys::errno())
+        } else {
+            Ok(fd as i32)
+        }
+    }
+    fn mkdirat(&self, dirfd: i32, name: *const c_char, mode: u32) -> i32 {
+        rc(unsafe { libc::mkdirat(dirfd, name, mode) })
+    }
+    fn close(&self, fd: i32) {
+        unsafe { libc::close(fd) };
     }
 }
 
@@ -217,6 +287,25 @@ pub mod fake {
                 0 => Ok(*self.kinds.get(&p).unwrap_or(&Kind::Missing)),
                 e => Err(e),
             }
+        }
+        fn open_dir(&self, path: *const c_char) -> Result<i32, i32> {
+            match self.record(format!("open_dir {}", s(path))) {
+                0 => Ok(50),
+                e => Err(e),
+            }
+        }
+        fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, _mode: u32) -> Result<i32, i32> {
+            let creat = if flags & libc::O_CREAT != 0 { " creat" } else { "" };
+            match self.record(format!("openat2 {dirfd} {}{creat}", s(rel))) {
+                0 => Ok(100),
+                e => Err(e),
+            }
+        }
+        fn mkdirat(&self, dirfd: i32, name: *const c_char, mode: u32) -> i32 {
+            self.record(format!("mkdirat {dirfd} {} {mode:o}", s(name)))
+        }
+        fn close(&self, fd: i32) {
+            self.record(format!("close {fd}"));
         }
     }
 }
