@@ -4,6 +4,9 @@
 //! step is written to the status pipe as `[ERROR, step, errno]` and the
 //! child exits; a successful `execve` closes the pipe (close-on-exec), which
 //! the parent reads as end of file.
+// `MS_*` and `CLONE_*` constants are `c_ulong`/`c_int` depending on the
+// target: the casts to u64 are kept for portability.
+#![allow(clippy::unnecessary_cast)]
 
 use crate::kinds::NamespaceKind;
 use crate::plan::Prepared;

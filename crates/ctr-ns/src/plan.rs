@@ -1,5 +1,8 @@
 //! What to spawn ([`SpawnOptions`]) and its prepared, fork-safe form
 //! ([`Prepared`]) that the child reads without allocating.
+// `MS_*` and `CLONE_*` constants are `c_ulong`/`c_int` depending on the
+// target: the casts to u64 are kept for portability.
+#![allow(clippy::unnecessary_cast)]
 
 use crate::caps::{CapNames, CapSets};
 use crate::idmap::IdMaps;

@@ -2,6 +2,9 @@
 //! list of prepared operations the child runs ([`RootfsPlan`], built before
 //! the clone, destinations already resolved inside the rootfs), and the
 //! executor ([`execute`]) that runs them over a [`Syscalls`] seam.
+// `MS_*` and `CLONE_*` constants are `c_ulong`/`c_int` depending on the
+// target: the casts to u64 are kept for portability.
+#![allow(clippy::unnecessary_cast)]
 
 use crate::syscalls::{fd_path, Kind, Syscalls};
 use ctr_common::Error;
@@ -116,7 +119,7 @@ pub fn parse_options(options: &[String]) -> MountOptions {
 /// `private`/`rslave`/... as `MS_*` flags.
 pub fn propagation_flags(name: &str) -> Option<u64> {
     let (rec, base) = match name.strip_prefix('r') {
-        Some(b) if b != "" && name != "rw" => (libc::MS_REC, b),
+        Some(b) if !b.is_empty() && name != "rw" => (libc::MS_REC, b),
         _ => (0, name),
     };
     let f = match base {
