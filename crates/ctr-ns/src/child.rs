@@ -453,6 +453,12 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
 
     if p.pdeathsig != 0 {
         check!(fds, Step::ParentDeathSignal, libc::prctl(libc::PR_SET_PDEATHSIG, p.pdeathsig as libc::c_ulong));
+        // The parent may have died before the prctl (Go checks the same):
+        // then the signal never comes. In a new pid namespace getppid is 0.
+        let ppid = libc::getppid();
+        if ppid != 0 && ppid != p.parent_pid {
+            libc::_exit(1);
+        }
     }
     if p.new_session {
         check!(fds, Step::Setsid, libc::setsid());

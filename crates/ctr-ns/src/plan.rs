@@ -254,6 +254,8 @@ pub struct Prepared {
     pub pdeathsig: i32,
     /// setsid before exec.
     pub new_session: bool,
+    /// The spawning process (to detect its death before the pdeathsig prctl).
+    pub parent_pid: i32,
     /// `prctl(PR_SET_NO_NEW_PRIVS)`.
     pub no_new_privs: bool,
     /// The seccomp program, if any (points into `_seccomp_filter`).
@@ -550,6 +552,7 @@ impl Prepared {
             hold: opts.hold,
             pdeathsig: opts.parent_death_signal.unwrap_or(0),
             new_session: opts.new_session,
+            parent_pid: std::process::id() as i32,
             no_new_privs: opts.no_new_privileges,
             seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog { len: f.len() as u16, filter: f.as_ptr() as *mut _ }),
             seccomp_flags,

@@ -7,7 +7,7 @@
 export { spawn, run, enter, persistNamespace, releaseNamespace, supportedNamespaces, NsChildProcess } from './spawn';
 export type { EnterOptions } from './spawn';
 export { NsError } from './errors';
-export { NAMESPACE_TYPES } from './options';
+export { NAMESPACE_TYPES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './options';
 export type {
   NamespaceType,
   NamespaceName,

@@ -222,3 +222,21 @@ export interface RunResult extends ExitResult {
   /** Everything the child wrote to stderr. */
   stderr: string;
 }
+
+/** The OCI/runc default masked paths (for {@link RootfsOptions.maskedPaths}). */
+export const DEFAULT_MASKED_PATHS: readonly string[] = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+
+/** The OCI/runc default read-only paths (for {@link RootfsOptions.readonlyPaths}). */
+export const DEFAULT_READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];

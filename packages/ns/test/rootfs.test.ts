@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { run, spawn, NsError } from '../src/index';
+import { run, spawn, NsError, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../src/index';
 import type { SpawnOptions } from '../src/index';
 import { nsLeftovers } from './support';
 import { isRoot, skip, snapshot, mountPoints } from '../../../test-support';
@@ -61,11 +61,18 @@ test('masked paths read empty, read-only paths and a read-only root refuse write
       'echo x > /proc/sys/kernel/hostname 2>/dev/null && echo sys:written || echo sys:refused',
       'touch /newfile 2>/dev/null && echo root:written || echo root:refused',
       'touch /dev/shm/ok && echo shm:written',
+      'echo "firmware:$(ls /sys/firmware | wc -l)"',
     ].join('; '),
     {
       mountProc: true,
       namespaces: ['pid', 'mnt', 'uts'],
-      rootfs: { path: rootfs, readonly: true, maskedPaths: ['/proc/kcore', '/etc/secret', '/proc/acpi', '/does/not/exist'], readonlyPaths: ['/proc/sys'] },
+      rootfs: {
+        path: rootfs,
+        readonly: true,
+        mounts: [{ destination: '/sys', type: 'sysfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] }],
+        maskedPaths: [...DEFAULT_MASKED_PATHS, '/etc/secret', '/does/not/exist'],
+        readonlyPaths: [...DEFAULT_READONLY_PATHS],
+      },
     },
   );
   assert.is(r.exitCode, 0, r.stderr);
@@ -75,6 +82,7 @@ test('masked paths read empty, read-only paths and a read-only root refuse write
   assert.match(r.stdout, /sys:refused/);
   assert.match(r.stdout, /root:refused/);
   assert.match(r.stdout, /shm:written/);
+  assert.match(r.stdout, /firmware:0\n/);
   assert.not.ok(existsSync(join(rootfs, 'newfile')));
 });
 
