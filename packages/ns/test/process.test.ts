@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { run, spawn, NsError } from '../src/index';
 import { nsLeftovers } from './support';
-import { isRoot, skip, snapshot } from '../../../test-support';
+import { isRoot, skip, snapshot, eventually } from '../../../test-support';
 
 const before = snapshot();
 const status = (out: string, key: string) => (out.match(new RegExp(`^${key}:\\s*(.*)$`, 'm')) ?? [])[1];
@@ -176,6 +176,19 @@ test('extraFds become fds 3, 4 in the child, nothing else is passed', async () =
   } finally {
     for (const fd of [a, b, c]) closeSync(fd);
   }
+});
+
+test('parentDeathSignal: the child is killed when the spawning process dies', async () => {
+  const dist = require('node:path').resolve(__dirname, '../dist/index.cjs');
+  if (!existsSync(dist)) return skip('pdeathsig', 'package not built');
+  const code = `const { spawn } = require(${JSON.stringify(dist)});
+    const c = spawn('sleep', ['30'], { stdio: 'ignore', parentDeathSignal: 'SIGKILL' });
+    c.spawned.then(() => { process.stdout.write(String(c.pid)); process.exit(0); });`;
+  const r = await run(process.execPath, ['-e', code]);
+  const pid = Number(r.stdout);
+  assert.ok(pid > 0, r.stderr);
+  const gone = await eventually(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 3000);
+  assert.ok(gone, `pid ${pid} survived its parent`);
 });
 
 test('nothing left behind', async () => {
