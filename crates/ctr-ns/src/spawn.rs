@@ -74,6 +74,10 @@ pub struct Child {
     join_paths: Vec<String>,
     /// rlimit resources by index.
     rlimit_names: Vec<i32>,
+    /// Spawned vfork-style: the child exec'd or failed before spawn returned.
+    vforked: bool,
+    /// `stage_now` already consumed the report.
+    stage_taken: AtomicBool,
 }
 
 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
@@ -87,6 +91,67 @@ fn is_cgroup2(dir: &str) -> bool {
 
 fn spawn_err(e: std::io::Error, what: &str) -> Error {
     Error::io("ENS_SPAWN", what, &e, format!("spawn: {what}"))
+}
+
+/// What the vfork-style child gets: pointers to the prepared plan.
+struct ChildArgs {
+    p: *const Prepared,
+    fds: *const ChildFds,
+}
+
+unsafe extern "C" fn child_entry(arg: *mut libc::c_void) -> ! {
+    let a = &*(arg as *const ChildArgs);
+    child_main(&*a.p, &*a.fds)
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn clone3_vfork(args: &mut CloneArgs, a: &ChildArgs) -> libc::c_long {
+    sys::clone3_on_stack(args, child_entry, a as *const ChildArgs as *mut libc::c_void)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn clone3_vfork(args: &mut CloneArgs, _a: &ChildArgs) -> libc::c_long {
+    clone3(args)
+}
+
+/// The vfork-style child's stack: an mmap'd region with a guard page.
+struct ChildStack {
+    map: *mut libc::c_void,
+    len: usize,
+    base: *mut u8,
+    size: usize,
+}
+
+impl ChildStack {
+    const SIZE: usize = 256 * 1024;
+
+    fn new() -> Option<ChildStack> {
+        let page = 4096;
+        let len = Self::SIZE + page;
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if map == libc::MAP_FAILED {
+            return None; // fall back to the copy-on-write clone
+        }
+        // Guard page at the low end: an overflow faults instead of
+        // scribbling over other memory of the parent.
+        unsafe { libc::mprotect(map, page, libc::PROT_NONE) };
+        Some(ChildStack { map, len, base: unsafe { (map as *mut u8).add(page) }, size: Self::SIZE })
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        unsafe { libc::munmap(self.map, self.len) };
+    }
 }
 
 /// Clone a child into the namespaces of `opts` and start it running the
@@ -215,11 +280,35 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     // Block every signal so no handler of Node's runs in the child before
     // it resets them; the parent restores its mask right after.
     let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // A plan with no hand-shake and no mounts beyond /proc runs vfork-style:
+    // the child shares the parent's memory (no page-table copy of the whole
+    // Node process) on a stack of its own, and this thread waits until it
+    // exec'd. Plans that wait for the parent (hold, id maps, listener) or do
+    // long mount work keep the copy-on-write clone.
+    let vfork = cfg!(target_arch = "x86_64")
+        && !prepared.hold
+        && !prepared.seccomp_listener
+        && !prepared.parent_setup
+        && prepared.rootfs.is_none()
+        && prepared.joins.is_empty()
+        && prepared.join_pid.is_none()
+        && std::env::var_os("CTR_NS_NO_VFORK").is_none();
+    let stack = if vfork { ChildStack::new() } else { None };
+    if let Some(st) = &stack {
+        args.flags |= sys::CLONE_VM | sys::CLONE_VFORK;
+        args.stack = st.base as u64;
+        args.stack_size = st.size as u64;
+    }
+    let child_args = ChildArgs { p: &prepared, fds: &fds };
     let pid = unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old_mask);
-        let pid = clone3(&mut args);
+        let pid = if stack.is_some() {
+            clone3_vfork(&mut args, &child_args)
+        } else {
+            clone3(&mut args)
+        };
         if pid == 0 {
             child_main(&prepared, &fds);
         }
@@ -264,6 +353,8 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         rootfs_info: prepared.rootfs.as_ref().map(|r| r.info.clone()).unwrap_or_default(),
         join_paths: prepared.joins.iter().map(|j| j.path.clone()).collect(),
         rlimit_names: prepared.rlimits.iter().map(|r| r.0).collect(),
+        vforked: stack.is_some(),
+        stage_taken: AtomicBool::new(false),
     })
 }
 
@@ -313,6 +404,24 @@ impl Child {
             self.reap();
         }
         res
+    }
+
+    /// Without blocking: the stage if the child already reported it, which
+    /// is the case right after a vfork-style spawn (the child has exec'd or
+    /// failed by the time `spawn` returns). `None`: use [`Child::wait_stage`].
+    pub fn stage_now(&self) -> Option<Result<Stage, Error>> {
+        if !self.vforked || self.stage_taken.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        let mut pfd = libc::pollfd { fd: self.status.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n != 1 {
+            // Another process briefly holds the write end (a fork of some
+            // thread, before its exec): let the blocking path wait.
+            self.stage_taken.store(false, Ordering::SeqCst);
+            return None;
+        }
+        Some(self.wait_stage())
     }
 
     fn read_status(&self) -> Result<Vec<u8>, Error> {

@@ -110,6 +110,10 @@ export class NsChildProcess extends EventEmitter {
   }
 
   async #waitSetup(): Promise<void> {
+    // A simple plan is spawned vfork-style: the child has already exec'd
+    // (or failed) and the answer is there without a round trip.
+    const now = call(() => this.#native.stageNow());
+    if (now === 'running' || now === 'held') return;
     for (;;) {
       const stage = await call(() => this.#native.waitStage());
       if (stage !== 'seccomp-listener') return;

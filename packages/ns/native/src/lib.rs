@@ -350,6 +350,25 @@ impl NativeChild {
         })
     }
 
+    /// The stage if already known without waiting (vfork-style spawns):
+    /// "running" or "held", null when unknown (use waitStage); throws the
+    /// step's error if the child failed (it is reaped).
+    #[napi(ts_return_type = "'held' | 'running' | null")]
+    pub fn stage_now(&self) -> napi::Result<Option<String>> {
+        let child = self.child()?;
+        match child.stage_now() {
+            None => Ok(None),
+            Some(r) => Ok(Some(
+                match r? {
+                    Stage::Held => "held",
+                    Stage::Running => "running",
+                    Stage::SeccompListener => "seccomp-listener",
+                }
+                .to_string(),
+            )),
+        }
+    }
+
     /// Let a held child go on to exec.
     #[napi]
     pub fn release(&self) -> napi::Result<()> {
