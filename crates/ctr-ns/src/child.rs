@@ -190,6 +190,9 @@ pub struct ChildFds {
     pub stdio: [RawFd; 3],
     /// Parent fds that become 3, 4, ... in the child (at most [`MAX_EXTRA_FDS`]).
     pub extra: Vec<RawFd>,
+    /// The child shares the parent's memory (vfork-style): leave mm-wide
+    /// state such as the dumpable flag alone.
+    pub vfork: bool,
     /// Every fd above 2 the child needs until exec, sorted ascending; all
     /// others are closed first thing (see [`close_inherited`]).
     pub keep: Vec<RawFd>,
@@ -202,7 +205,7 @@ impl ChildFds {
             [status, gate, stdio[0], stdio[1], stdio[2]].into_iter().chain(extra.iter().copied()).filter(|fd| *fd > 2).collect();
         keep.sort_unstable();
         keep.dedup();
-        ChildFds { status, gate, stdio, keep, extra: Vec::new() }
+        ChildFds { status, gate, stdio, keep, extra: Vec::new(), vfork: false }
     }
 }
 
@@ -447,7 +450,7 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     // A non-root parent's newuidmap checks the owner of /proc/PID, which
     // is root for a non-dumpable process: stay dumpable until the maps.
     let late_nondumpable = p.parent_setup && p.dumpable_for_listener;
-    if !late_nondumpable {
+    if !late_nondumpable && !fds.vfork {
         check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0));
     }
 

@@ -285,6 +285,13 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     // Node process) on a stack of its own, and this thread waits until it
     // exec'd. Plans that wait for the parent (hold, id maps, listener) or do
     // long mount work keep the copy-on-write clone.
+    //
+    // The child shares the parent's mm, so nothing it does may change state
+    // that lives in the mm: no PR_SET_DUMPABLE (skipped; the child never
+    // waits, so there is no window to exploit), no credential or capability
+    // change (commit_creds resets the mm's dumpable flag), no
+    // oom_score_adj (applied to every process sharing the mm), no time
+    // namespace (its vvar page is installed in the mm).
     let vfork = cfg!(target_arch = "x86_64")
         && !prepared.hold
         && !prepared.seccomp_listener
@@ -292,8 +299,15 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         && prepared.rootfs.is_none()
         && prepared.joins.is_empty()
         && prepared.join_pid.is_none()
+        && prepared.creds.is_none()
+        && prepared.caps.is_none()
+        && prepared.groups.is_none()
+        && prepared.oom_score_adj.is_none()
+        && prepared.time_offsets.is_none()
+        && prepared.ns_flags & crate::kinds::CLONE_NEWTIME == 0
         && std::env::var_os("CTR_NS_NO_VFORK").is_none();
     let stack = if vfork { ChildStack::new() } else { None };
+    fds.vfork = stack.is_some();
     if let Some(st) = &stack {
         args.flags |= sys::CLONE_VM | sys::CLONE_VFORK;
         args.stack = st.base as u64;

@@ -59,6 +59,7 @@ test('an unknown capability name is a coded error naming the set', () => {
 
 test('no_new_privs, rlimits, oom_score_adj and domainname are applied', async () => {
   if (!isRoot) return skip('process', 'needs root');
+  const ownOom = readFileSync('/proc/self/oom_score_adj', 'utf8');
   const r = await run('sh', ['-c', 'grep NoNewPrivs /proc/self/status; ulimit -n; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj; domainname; hostname'], {
     namespaces: ['uts'],
     hostname: 'h1',
@@ -79,6 +80,8 @@ test('no_new_privs, rlimits, oom_score_adj and domainname are applied', async ()
   assert.is(lines[4], '555');
   assert.is(lines[5], 'ctr.example');
   assert.is(lines[6], 'h1');
+  // Applied to the child only (a child sharing our mm would change ours too).
+  assert.is(readFileSync('/proc/self/oom_score_adj', 'utf8'), ownOom);
 });
 
 test('an rlimit the kernel refuses names the step', async () => {
