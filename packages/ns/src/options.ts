@@ -114,7 +114,12 @@ export interface SpawnOptions {
   idMapHelpers?: boolean;
   /** Offsets, in seconds (fractions allowed, negative too), of the clocks of
    * a new time namespace (implied). */
-  timeOffsets?: { monotonic?: number; boottime?: number };
+  timeOffsets?: {
+    /** `CLOCK_MONOTONIC` offset in seconds. */
+    monotonic?: number;
+    /** `CLOCK_BOOTTIME` offset in seconds (what `/proc/uptime` shows). */
+    boottime?: number;
+  };
   /** NIS domain name; needs the `uts` namespace. */
   domainname?: string;
   /** User id to run as. */
