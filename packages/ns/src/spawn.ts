@@ -4,56 +4,9 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { call, NsError } from './errors';
 import { native, type NativeChild } from './native';
-import type { ExitResult, RunResult, SpawnOptions, StdioOption } from './options';
-
-const PIPE = -1;
-const IGNORE = -2;
-
-function signalNumber(sig: NodeJS.Signals | number, field: string): number {
-  if (typeof sig === 'number') return sig;
-  const n = (osConstants.signals as Record<string, number>)[sig];
-  if (n === undefined) throw new NsError({ code: 'ENS_INVALID_OPTION', message: `unknown signal ${sig}`, path: field });
-  return n;
-}
-
-function signalName(n: number): NodeJS.Signals {
-  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
-  return (entry ? entry[0] : `SIG${n}`) as NodeJS.Signals;
-}
-
-function stdioFds(stdio: SpawnOptions['stdio']): number[] {
-  const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
-  if (list.length !== 3) throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'stdio must have three entries', path: 'stdio' });
-  return list.map((s, i) => {
-    if (s === 'pipe') return PIPE;
-    if (s === 'ignore') return IGNORE;
-    if (s === 'inherit') return i;
-    if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return s;
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
-  });
-}
-
-function envList(env: SpawnOptions['env']): string[] {
-  return Object.entries(env ?? process.env)
-    .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([k, v]) => `${k}=${v}`);
-}
-
-function seccompBuffer(prog: Uint8Array | undefined): Buffer | undefined {
-  if (prog === undefined) return undefined;
-  if (!(prog instanceof Uint8Array)) {
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'seccomp must be a Buffer or Uint8Array of sock_filter instructions', path: 'seccomp' });
-  }
-  return Buffer.isBuffer(prog) ? prog : Buffer.from(prog.buffer, prog.byteOffset, prog.byteLength);
-}
-
-function uint32(n: number | undefined, field: string): number | undefined {
-  if (n === undefined) return undefined;
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: `${field} must be an unsigned 32-bit integer`, path: field });
-  }
-  return n;
-}
+import type { ExitResult, RunResult, SpawnOptions } from './options';
+import { NAMESPACE_TYPES, type NamespaceName, type NamespaceType } from './options';
+import { differingNamespaces, signalName, signalNumber, toRequest } from './request';
 
 /**
  * A process spawned into namespaces. Shaped like Node's `ChildProcess`:
@@ -157,6 +110,10 @@ export class NsChildProcess extends EventEmitter {
   }
 
   async #waitSetup(): Promise<void> {
+    // A simple plan is spawned vfork-style: the child has already exec'd
+    // (or failed) and the answer is there without a round trip.
+    const now = call(() => this.#native.stageNow());
+    if (now === 'running' || now === 'held') return;
     for (;;) {
       const stage = await call(() => this.#native.waitStage());
       if (stage !== 'seccomp-listener') return;
@@ -244,25 +201,7 @@ export function spawn(command: string, args: string[] = [], opts: SpawnOptions =
   if (typeof command !== 'string' || command.length === 0) {
     throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'command must be a non-empty string', path: 'command' });
   }
-  const nativeChild = call(() =>
-    native.spawn({
-      program: command,
-      args: [opts.argv0 ?? command, ...args],
-      env: envList(opts.env),
-      cwd: opts.cwd,
-      namespaces: (opts.namespaces ?? []).map(String),
-      mountProc: opts.mountProc ?? false,
-      hostname: opts.hostname,
-      stdio: stdioFds(opts.stdio),
-      hold: opts.hold ?? false,
-      parentDeathSignal: opts.parentDeathSignal === undefined ? undefined : signalNumber(opts.parentDeathSignal, 'parentDeathSignal'),
-      newSession: opts.detached ?? false,
-      noNewPrivileges: opts.noNewPrivileges,
-      seccomp: seccompBuffer(opts.seccomp),
-      seccompFlags: uint32(opts.seccompFlags, 'seccompFlags'),
-      seccompListener: opts.seccompListener,
-    }),
-  );
+  const nativeChild = call(() => native.spawn(toRequest(command, args, opts)));
   return new NsChildProcess(nativeChild, opts.hold ?? false, opts);
 }
 
@@ -293,4 +232,50 @@ export async function run(command: string, args: string[] = [], opts: SpawnOptio
 /** The namespace types this kernel supports (from `/proc/self/ns`). */
 export function supportedNamespaces(): string[] {
   return call(() => native.supportedNamespaces());
+}
+
+/** Options of {@link enter}: those of {@link spawn} plus which namespaces. */
+export interface EnterOptions extends Omit<SpawnOptions, 'namespaces' | 'join'> {
+  /**
+   * Namespaces of the target to join. Default: every one that differs from
+   * this process's (like `nsenter --all`).
+   */
+  namespaces?: NamespaceName[];
+}
+
+/**
+ * Run a command inside the namespaces of a running process (`nsenter`).
+ * With the target's mount namespace the working directory defaults to `/`.
+ *
+ * ```ts
+ * const r = enter(containerPid, 'ip', ['addr'], { namespaces: ['net'] });
+ * await r.exited;
+ * ```
+ */
+export function enter(target: number, command: string, args: string[] = [], opts: EnterOptions = {}): NsChildProcess {
+  if (!Number.isInteger(target) || target <= 0) {
+    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'target must be a pid', path: 'target' });
+  }
+  const { namespaces, ...rest } = opts;
+  const kinds = namespaces ?? (differingNamespaces(target, NAMESPACE_TYPES) as NamespaceName[]);
+  const join: Partial<Record<NamespaceName, number>> = {};
+  for (const k of kinds) join[k] = target;
+  const mnt = kinds.some((k) => k === 'mnt' || k === 'mount');
+  return spawn(command, args, { cwd: mnt ? '/' : undefined, ...rest, join });
+}
+
+/**
+ * Keep the `kind` namespace of process `pid` alive after its processes
+ * exit, by bind-mounting its ns file onto `path` (an empty file is made;
+ * its directory must exist), as `ip netns add` does. Join it later with
+ * `join: { net: path }`; undo with {@link releaseNamespace}. A mount
+ * namespace can only be persisted on a path outside itself.
+ */
+export async function persistNamespace(pid: number, kind: NamespaceType | 'mount' | 'network', path: string): Promise<void> {
+  await call(() => native.persistNamespace(pid, kind, path));
+}
+
+/** Undo {@link persistNamespace}: unmount `path` and remove it. */
+export async function releaseNamespace(path: string): Promise<void> {
+  await call(() => native.releaseNamespace(path));
 }

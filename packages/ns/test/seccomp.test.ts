@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { closeSync, existsSync, readlinkSync } from 'node:fs';
 import { run, spawn, NsError } from '../src/index';
-import { snapshot, leftovers } from '../../../test-support';
+import { snapshot } from '../../../test-support';
+import { nsLeftovers } from './support';
 
 // Raw classic BPF, as @ctr/seccomp will produce it: struct sock_filter[].
 const AUDIT_ARCH_X86_64 = 0xc000003e;
@@ -121,7 +122,7 @@ test('seccompListener with hold: the fd comes first, then the gate', async () =>
 
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
 });
 
 test.run();
