@@ -1,5 +1,14 @@
 /**
- * Cgroups from Node: one API over cgroup v1, v2 and hybrid hosts.
+ * Cgroups from Node: one API over cgroup v1, v2 and hybrid hosts —
+ * limits, statistics, events.
+ *
+ * ```ts
+ * const cg = await Cgroup.create('job', { memory: { max: '5m' }, pids: { max: 10 } });
+ * await cg.addProcess(pid);
+ * cg.on('oom_kill', () => console.log('killed'));
+ * (await cg.stats()).memory.current;
+ * await cg.delete({ kill: true });
+ * ```
  *
  * @packageDocumentation
  */
@@ -7,6 +16,8 @@ import { call } from './errors';
 import { native } from './native';
 
 export { CgroupError } from './errors';
+export { Cgroup } from './cgroup';
+export type * from './options';
 
 /** How the host mounts cgroups. */
 export type CgroupMode = 'legacy' | 'hybrid' | 'unified';
@@ -43,4 +54,15 @@ export function detect(): CgroupLayout {
       ownPath: h.ownPath,
     })),
   };
+}
+
+/** Parse a size such as `'5m'`, `'512k'`, `'1.5g'` into bytes (`-1` for `'max'`). */
+export function parseSize(text: string | number): number {
+  if (typeof text === 'number') return text;
+  return call(() => native.parseSize(text, 'size'));
+}
+
+/** Check a resources object (throws the same coded errors as create) without touching the kernel. */
+export function validateResources(resources: import('./options').Resources): void {
+  call(() => native.validateResources(resources));
 }
