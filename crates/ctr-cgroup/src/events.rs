@@ -41,6 +41,9 @@ struct State {
     counters: BTreeMap<String, u64>,
     v1_oom_kill: u64,
     v1_alive: bool,
+    /// After a v1 OOM notification: re-read `oom_kill` until then (the
+    /// kernel notifies before the killer has picked its victim).
+    recheck_until: Option<std::time::Instant>,
 }
 
 /// Watches one cgroup.
@@ -176,7 +179,12 @@ impl Watcher {
             if let (Some(e), true) = (&self.oom_efd, v1_alive) {
                 fds.push(libc::pollfd { fd: e.as_raw_fd(), events: libc::POLLIN, revents: 0 });
             }
-            let timeout = if self.spec.poll_empty.is_empty() { -1 } else { 500 };
+            let recheck = self.state.lock().unwrap().recheck_until;
+            let timeout = match recheck {
+                Some(_) => 20,
+                None if self.spec.poll_empty.is_empty() => -1,
+                None => 500,
+            };
             // SAFETY: fds is a valid array of pollfd.
             let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
             if n < 0 {
@@ -203,12 +211,18 @@ impl Watcher {
                         st.v1_alive = false;
                     } else {
                         out.push(Event { kind: "oom".into(), count: Some(1), total: None });
-                        let k = self.v1_oom_kill().unwrap_or(st.v1_oom_kill);
-                        if k > st.v1_oom_kill {
-                            out.push(Event { kind: "oom_kill".into(), count: Some(k - st.v1_oom_kill), total: Some(k) });
-                        }
-                        st.v1_oom_kill = k;
+                        st.recheck_until = Some(std::time::Instant::now() + std::time::Duration::from_secs(2));
                     }
+                }
+            }
+            if let Some(until) = st.recheck_until {
+                let k = self.v1_oom_kill().unwrap_or(st.v1_oom_kill);
+                if k > st.v1_oom_kill {
+                    out.push(Event { kind: "oom_kill".into(), count: Some(k - st.v1_oom_kill), total: Some(k) });
+                    st.v1_oom_kill = k;
+                    st.recheck_until = None;
+                } else if std::time::Instant::now() > until {
+                    st.recheck_until = None;
                 }
             }
             if !self.spec.poll_empty.is_empty() {

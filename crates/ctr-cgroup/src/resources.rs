@@ -150,7 +150,7 @@ fn check_keys(m: &Map<String, Value>, field: &str, known: &[&str]) -> Result<(),
 /// A size: number of bytes or a string with units; -1/"max" unlimited.
 fn size(v: &Value, field: &str) -> Result<i64, Error> {
     match v {
-        Value::Number(n) => match n.as_i64() {
+        Value::Number(n) => match n.as_i64().or_else(|| whole(n)) {
             Some(x) if x >= -1 => Ok(x),
             _ => Err(invalid(field, format!("invalid size {n} (must be a non-negative integer or -1)"))),
         },
@@ -159,9 +159,15 @@ fn size(v: &Value, field: &str) -> Result<i64, Error> {
     }
 }
 
+/// A JS number arrives as a float when it is beyond 2^53: accept whole ones.
+fn whole(n: &serde_json::Number) -> Option<i64> {
+    let f = n.as_f64()?;
+    (f.fract() == 0.0 && f.is_finite()).then(|| if f >= i64::MAX as f64 { i64::MAX } else { f as i64 })
+}
+
 fn uint(v: &Value, field: &str) -> Result<u64, Error> {
     match v {
-        Value::Number(n) => n.as_u64().ok_or_else(|| invalid(field, format!("invalid value {n} (must be a non-negative integer)"))),
+        Value::Number(n) => n.as_u64().or_else(|| whole(n).filter(|x| *x >= 0).map(|x| x as u64)).ok_or_else(|| invalid(field, format!("invalid value {n} (must be a non-negative integer)"))),
         Value::String(s) => s.trim().parse().map_err(|_| invalid(field, format!("invalid value {s:?} (must be a non-negative integer)"))),
         _ => Err(invalid(field, "must be a non-negative integer")),
     }
@@ -169,7 +175,7 @@ fn uint(v: &Value, field: &str) -> Result<u64, Error> {
 
 fn int(v: &Value, field: &str) -> Result<i64, Error> {
     match v {
-        Value::Number(n) => n.as_i64().ok_or_else(|| invalid(field, format!("invalid value {n} (must be an integer)"))),
+        Value::Number(n) => n.as_i64().or_else(|| whole(n)).ok_or_else(|| invalid(field, format!("invalid value {n} (must be an integer)"))),
         Value::String(s) if s == "max" => Ok(-1),
         Value::String(s) => s.trim().parse().map_err(|_| invalid(field, format!("invalid value {s:?} (must be an integer)"))),
         _ => Err(invalid(field, "must be an integer")),
@@ -224,7 +230,10 @@ fn parse_memory(v: &Value) -> Result<Memory, Error> {
             return Err(invalid("memory.swappiness", format!("invalid value {s} (0..100)")));
         }
     }
-    if m.get("kernel").is_some_and(|v| !v.is_null()) || m.get("kernelTCP").is_some_and(|v| !v.is_null()) {
+    // Kernel memory limits are gone from kernels >= 5.16: -1 (unlimited, as
+    // OCI generators write) is accepted as a no-op, a real limit refused.
+    let limited = |k: &str| m.get(k).is_some_and(|v| !v.is_null() && v.as_i64() != Some(-1) && v.as_i64() != Some(0));
+    if limited("kernel") || limited("kernelTCP") {
         return Err(Error::new("ECGROUP_UNSUPPORTED", "memory.kernel: kernel memory limits are not supported by kernels >= 5.16")
             .with_field("memory.kernel"));
     }
@@ -286,12 +295,18 @@ fn parse_device_values(v: &Value, field: &str, key: &str) -> Result<Vec<DeviceVa
             let m = obj(d, &f)?;
             let major = m.get("major").map(|x| int(x, &format!("{f}.major"))).transpose()?.ok_or_else(|| invalid(&f, "major is required"))?;
             let minor = m.get("minor").map(|x| int(x, &format!("{f}.minor"))).transpose()?.ok_or_else(|| invalid(&f, "minor is required"))?;
-            let value = m.get(key).map(|x| uint(x, &format!("{f}.{key}"))).transpose()?.ok_or_else(|| invalid(&f, format!("{key} is required")))?;
+            let value = match m.get(key).map(|x| uint(x, &format!("{f}.{key}"))).transpose()? {
+                Some(v) => v,
+                // OCI weightDevice entries may carry only a leafWeight (unused by current kernels).
+                None if key == "weight" => return Ok(None),
+                None => return Err(invalid(&f, format!("{key} is required"))),
+            };
             if major < 0 || minor < 0 {
                 return Err(invalid(&f, "major and minor must be non-negative"));
             }
-            Ok(DeviceValue { major, minor, value })
+            Ok(Some(DeviceValue { major, minor, value }))
         })
+        .filter_map(|r| r.transpose())
         .collect()
 }
 
@@ -359,6 +374,7 @@ pub fn parse(v: &Value) -> Result<Resources, Error> {
     let m = obj(v, "resources")?;
     check_keys(m, "resources", &[
         "memory", "cpu", "cpuset", "pids", "blockIO", "io", "hugepageLimits", "devices", "rdma", "misc", "unified", "network",
+        "oomScoreAdj",
     ])?;
     let mut r = Resources::default();
     if let Some(x) = m.get("memory").filter(|v| !v.is_null()) {

@@ -63,32 +63,32 @@ export class Cgroup extends EventEmitter {
   }
 
   /** Move a process (all its threads) into the cgroup. */
-  addProcess(pid: number): Promise<void> {
+  async addProcess(pid: number): Promise<void> {
     return call(() => this.#native.add(pidNumber(pid), false));
   }
 
   /** Move one thread into the cgroup. */
-  addThread(tid: number): Promise<void> {
+  async addThread(tid: number): Promise<void> {
     return call(() => this.#native.add(pidNumber(tid, 'tid'), true));
   }
 
   /** Pids of the processes directly in the cgroup. */
-  pids(): Promise<number[]> {
+  async pids(): Promise<number[]> {
     return call(() => this.#native.pids());
   }
 
   /** Apply (more) limits. */
-  update(resources: Resources): Promise<void> {
+  async update(resources: Resources): Promise<void> {
     return call(() => this.#native.update(resources));
   }
 
   /** Freeze every process; resolves once the kernel reports it frozen. */
-  freeze(): Promise<void> {
+  async freeze(): Promise<void> {
     return call(() => this.#native.setFrozen(true));
   }
 
   /** Thaw. */
-  thaw(): Promise<void> {
+  async thaw(): Promise<void> {
     return call(() => this.#native.setFrozen(false));
   }
 
@@ -97,7 +97,7 @@ export class Cgroup extends EventEmitter {
    * its children. With SIGKILL it resolves once the group is empty
    * (`cgroup.kill` where there is one, else freeze, kill, thaw, repeat).
    */
-  killAll(signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
+  async killAll(signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
     return call(() => this.#native.killAll(signalNumber(signal)));
   }
 
@@ -121,12 +121,12 @@ export class Cgroup extends EventEmitter {
   }
 
   /** Raw escape hatch: read any file of the cgroup (`'memory.stat'`). */
-  readFile(file: string): Promise<string> {
+  async readFile(file: string): Promise<string> {
     return call(() => this.#native.readFile(file));
   }
 
   /** Raw escape hatch: write any file of the cgroup. */
-  writeFile(file: string, value: string | number): Promise<void> {
+  async writeFile(file: string, value: string | number): Promise<void> {
     return call(() => this.#native.writeFile(file, String(value)));
   }
 

@@ -102,6 +102,11 @@ pub fn program(rules: &[DeviceRule]) -> Vec<Insn> {
             }
         }
         p.extend(block);
+        if n == 2 {
+            // An unconditional rule decides everything: what would follow
+            // is unreachable, which the verifier refuses.
+            return p;
+        }
     }
     p.push(insn(MOV32_K, 0, 0, 0, 1));
     p.push(insn(EXIT, 0, 0, 0, 0));
@@ -152,7 +157,7 @@ fn load(insns: &[Insn]) -> Result<OwnedFd, Error> {
         Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
         Err(errno) => {
             let text = String::from_utf8_lossy(&log[..log.iter().position(|b| *b == 0).unwrap_or(0)]).trim().to_string();
-            let what = if text.is_empty() { "load device program".to_string() } else { format!("load device program (verifier: {})", text.lines().last().unwrap_or("")) };
+            let what = if text.is_empty() { "load device program".to_string() } else { format!("load device program (verifier: {})", text.lines().filter(|l| !l.starts_with("processed")).last().unwrap_or("")) };
             Err(Error::sys("ECGROUP_BPF", "bpf", errno, what))
         }
     }
@@ -282,6 +287,11 @@ mod tests {
         assert_eq!(run(&p, B, 2, 8, 0), 0, "block device");
         // no rules: allow all
         assert_eq!(run(&program(&[]), B, 7, 8, 0), 1);
+        // an unconditional rule ends the program (no unreachable code)
+        let all = parse(&json!({ "devices": [{ "allow": false, "type": "c", "major": 1, "minor": 3, "access": "w" }, { "allow": true, "access": "rwm" }] })).unwrap();
+        let p2 = program(all.devices.as_ref().unwrap());
+        assert_eq!(p2.len(), 8);
+        assert_eq!(run(&p2, C, 4, 1, 3), 1);
         // jumps stay inside the program
         for (i, ins) in p.iter().enumerate() {
             assert!(i + 1 + (ins.off as usize) <= p.len());
