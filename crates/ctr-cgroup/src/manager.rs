@@ -17,8 +17,10 @@ pub const KNOWN_CONTROLLERS: &[&str] = &[
     "net_cls", "net_prio", "perf_event",
 ];
 
-/// How long `delete` waits for tasks to drain before giving up.
+/// How long `delete({ kill: true })` and `killAll` wait for tasks to drain.
 const DRAIN: Duration = Duration::from_secs(5);
+/// How long `delete()` without kill waits for exiting tasks to leave.
+const DRAIN_NO_KILL: Duration = Duration::from_secs(1);
 
 /// What a back end watches for events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -566,7 +568,7 @@ pub fn remove_all(m: &dyn Manager, kill: bool) -> Result<(), Error> {
     if kill {
         kill_all(m, libc::SIGKILL)?;
     }
-    let end = Instant::now() + DRAIN;
+    let end = Instant::now() + if kill { DRAIN } else { DRAIN_NO_KILL };
     for top in m.dirs() {
         for d in subtree_post_order(&top) {
             loop {

@@ -142,14 +142,16 @@ rootTest('freeze stops a busy process and thaw resumes it', async () => {
 
 rootTest('killAll empties the group (children and grandchildren too)', async () => {
   await withCgroup({}, async (cg) => {
-    const child = await Cgroup.create(`${cg.path}/sub`);
-    const p = await startIn(cg, ['sh', '-c', 'sleep 100 & sleep 100 & sleep 100; wait']);
-    const q = await startIn(child, ['sleep', '100']);
+    // processes in leaves only: a v2 cgroup with controllers enabled for its children holds none itself
+    const a = await Cgroup.create(`${cg.path}/a`);
+    const b = await Cgroup.create(`${cg.path}/b`);
+    const p = await startIn(a, ['sh', '-c', 'sleep 100 & sleep 100 & sleep 100; wait']);
+    const q = await startIn(b, ['sleep', '100']);
     await sleep(100);
-    assert.ok((await cg.pids()).length >= 3);
+    assert.ok((await a.pids()).length >= 3);
     await cg.killAll();
-    assert.equal(await cg.pids(), []);
-    assert.equal(await child.pids(), []);
+    assert.equal(await a.pids(), []);
+    assert.equal(await b.pids(), []);
     assert.is((await within(p.exited, 3000, 'sh')).signal, 'SIGKILL');
     assert.is((await within(q.exited, 3000, 'sleep')).signal, 'SIGKILL');
   });

@@ -35,7 +35,12 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
         return Err(Error::new("ECGROUP_UNSUPPORTED", "memory.disableOOMKiller: cgroup v2 cannot disable the oom killer").with_field("memory.disableOOMKiller"));
     }
     if let Some(s) = m.swap {
-        write(dir, "memory.swap.max", &val(swap_to_v2(s, m.limit)?))?;
+        let v = swap_to_v2(s, m.limit)?;
+        // Without swap accounting there is no swap to limit: "none" and
+        // "unlimited" are then no-ops; a real swap limit is refused.
+        if dir.join("memory.swap.max").exists() || v > 0 {
+            write(dir, "memory.swap.max", &val(v))?;
+        }
     }
     if let Some(v) = m.limit {
         write(dir, "memory.max", &val(v))?;
