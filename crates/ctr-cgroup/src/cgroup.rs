@@ -128,10 +128,13 @@ impl Cgroup {
 
     /// Normalised statistics.
     pub fn stats(&self) -> Result<Stats, Error> {
-        if !manager::exists(self.mgr.as_ref()) {
+        let s = self.mgr.stats()?;
+        // Every file missing: the cgroup is gone (checked after, so the
+        // common case costs no extra stat calls).
+        if s == Stats::default() && !manager::exists(self.mgr.as_ref()) {
             return Err(Error::new("ECGROUP_NOT_FOUND", format!("cgroup {} does not exist", self.path)).with_path(&self.mgr.dirs()[0]).with_errno(libc::ENOENT));
         }
-        self.mgr.stats()
+        Ok(s)
     }
 
     /// Read a raw file (`memory.stat`).

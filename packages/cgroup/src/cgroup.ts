@@ -112,12 +112,12 @@ export class Cgroup extends EventEmitter {
 
   /** Statistics in one shape on v1 and v2 (read off the main thread). */
   async stats(): Promise<CgroupStats> {
-    return statsFromNative(await call(() => this.#native.stats()));
+    return statsFromNative(JSON.parse(await call(() => this.#native.stats())));
   }
 
   /** {@link Cgroup.stats}, synchronously (a handful of small cgroupfs reads). */
   statsSync(): CgroupStats {
-    return statsFromNative(call(() => this.#native.statsSync()));
+    return statsFromNative(JSON.parse(call(() => this.#native.statsJson())));
   }
 
   /** Raw escape hatch: read any file of the cgroup (`'memory.stat'`). */

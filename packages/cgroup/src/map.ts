@@ -28,14 +28,16 @@ export function nativeOptions(o: CgroupOptions = {}): { backend?: string; contro
   return { backend: o.backend, controllers: o.controllers };
 }
 
-/** Drop the nulls serde gives for absent fields. */
+/** The binding's stats (absent fields come as null) in the public shape (absent). */
 export function statsFromNative(s: unknown): CgroupStats {
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
     if (v && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = strip(x);
-      return out;
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        if (o[k] === null) delete o[k];
+        else if (typeof o[k] === 'object') strip(o[k]);
+      }
     }
     return v;
   };
