@@ -110,7 +110,9 @@ rootTest('a cpu quota of 20% of one cpu keeps measured usage within a generous b
     assert.ok(used < 0.3, `usage ${used.toFixed(3)} of one cpu exceeds the band`);
     assert.ok(used > 0.05, `usage ${used.toFixed(3)} suspiciously low`);
     const s = await cg.stats();
-    assert.ok(s.cpu.nrThrottled! > 0, 'never throttled');
+    assert.ok(s.cpu.nrPeriods! > 0, 'no cfs periods counted');
+    // on a busy shared machine the loop may get less than its quota; when it used it up, it was throttled
+    if (used > 0.18) assert.ok(s.cpu.nrThrottled! > 0, 'never throttled');
   });
 }, { controllers: ['cpu'] });
 
