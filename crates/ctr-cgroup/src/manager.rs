@@ -435,7 +435,13 @@ impl Manager for V2Manager {
     }
 
     fn add(&self, pid: i32, thread: bool) -> Result<(), Error> {
-        write(&self.dir, if thread { "cgroup.threads" } else { "cgroup.procs" }, &pid.to_string())
+        write(&self.dir, if thread { "cgroup.threads" } else { "cgroup.procs" }, &pid.to_string()).map_err(|e| {
+            if thread && e.errno == Some(libc::EOPNOTSUPP) {
+                Error { code: "ECGROUP_UNSUPPORTED".into(), message: format!("{} (a single thread can only move within a threaded subtree: write \"threaded\" to cgroup.type)", e.message), ..e }
+            } else {
+                e
+            }
+        })
     }
 
     fn set_frozen(&self, frozen: bool) -> Result<(), Error> {

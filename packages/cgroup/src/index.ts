@@ -32,6 +32,8 @@ export interface Hierarchy {
   controllers: string[];
   /** The calling process's cgroup in it, relative to its root. */
   ownPath: string;
+  /** cgroup2: the caller's own cgroup is delegated to its (non-root) uid, so it may create children there. */
+  delegated: boolean;
 }
 
 /** The host's cgroup layout. */
@@ -40,6 +42,8 @@ export interface CgroupLayout {
   mode: CgroupMode;
   /** Every mounted hierarchy. */
   hierarchies: Hierarchy[];
+  /** Whether the caller is in a cgroup namespace other than pid 1's (`undefined`: cannot tell). */
+  cgroupNamespace?: boolean;
 }
 
 /** Detect the host's cgroup layout from `/proc/self/mountinfo` and `/proc/self/cgroup`. */
@@ -52,7 +56,9 @@ export function detect(): CgroupLayout {
       mountPoint: h.mountPoint,
       controllers: h.controllers,
       ownPath: h.ownPath,
+      delegated: h.delegated,
     })),
+    ...(l.cgroupNamespace === undefined || l.cgroupNamespace === null ? {} : { cgroupNamespace: l.cgroupNamespace }),
   };
 }
 

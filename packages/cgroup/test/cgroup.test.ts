@@ -230,6 +230,51 @@ rootTest('async stats equals sync stats; raw files come from the right hierarchy
   });
 }, { controllers: ['memory', 'pids'] });
 
+rootTest('addThread moves one thread (v1 tasks); on v2 a domain cgroup refuses it with ECGROUP_UNSUPPORTED', async () => {
+  await withCgroup({}, async (cg) => {
+    const p = await startIn(cg, ['sleep', '30']);
+    await sleep(50);
+    const other = await Cgroup.create(fresh(), {}, {});
+    try {
+      if (mode === 'unified') {
+        const e = await codeOf(other.addThread(p.pid));
+        assert.is(e.code, 'ECGROUP_UNSUPPORTED');
+      } else {
+        await other.addThread(p.pid);
+        const mine = readFileSync(`/proc/${p.pid}/task/${p.pid}/cgroup`, 'utf8');
+        assert.ok(mine.includes(other.path), mine);
+      }
+    } finally {
+      await other.delete({ kill: true });
+    }
+  });
+});
+
+const hugeSizes = existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB');
+rootTest('hugetlb limits land where the host has hugetlb (the cgroup2 directory on this hybrid host)', async () => {
+  if (!hugeSizes) return skip('hugetlb', 'no 2MB huge pages on this kernel');
+  const rootCtl = v2 ? `${v2.mountPoint}/cgroup.subtree_control` : '';
+  const wasEnabled = rootCtl && readFileSync(rootCtl, 'utf8').split(/\s+/).includes('hugetlb');
+  try {
+    await withCgroup({ hugepageLimits: [{ pageSize: '2MB', limit: '4m' }] }, async (cg) => {
+      const file = v1Has('hugetlb') ? 'hugetlb.2MB.limit_in_bytes' : 'hugetlb.2MB.max';
+      assert.is((await cg.readFile(file)).trim(), '4194304');
+      const s = await cg.stats();
+      assert.is(s.hugetlb['2MB']?.limit, 4194304);
+      assert.is(s.hugetlb['2MB']?.current, 0);
+    });
+  } finally {
+    // leave the shared cgroup2 root as we found it on hybrid hosts
+    if (mode === 'hybrid' && rootCtl && !wasEnabled) {
+      try {
+        require('node:fs').writeFileSync(rootCtl, '-hugetlb');
+      } catch {
+        // another cgroup uses it now; it stays enabled
+      }
+    }
+  }
+}, { controllers: mode === 'hybrid' || mode === 'unified' ? [] : ['hugetlb'] });
+
 async function codeOf(p: Promise<unknown>): Promise<CgroupError> {
   try {
     await p;

@@ -21,6 +21,8 @@ pub struct NativeHierarchy {
     pub controllers: Vec<String>,
     /// The caller's own cgroup path in it.
     pub own_path: String,
+    /// v2: the caller's own cgroup is delegated to its (non-root) uid.
+    pub delegated: bool,
 }
 
 /// The host's cgroup layout.
@@ -30,6 +32,8 @@ pub struct NativeLayout {
     pub mode: String,
     /// Mounted hierarchies.
     pub hierarchies: Vec<NativeHierarchy>,
+    /// In a cgroup namespace other than pid 1's (None: unknown).
+    pub cgroup_namespace: Option<bool>,
 }
 
 /// Detect the host's cgroup layout.
@@ -51,8 +55,10 @@ pub fn detect() -> napi::Result<NativeLayout> {
                 mount_point: h.mount_point,
                 controllers: h.controllers,
                 own_path: h.own_path,
+                delegated: h.delegated,
             })
             .collect(),
+        cgroup_namespace: l.cgroup_namespace,
     })
 }
 
