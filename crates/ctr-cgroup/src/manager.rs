@@ -325,20 +325,18 @@ impl Manager for V1Manager {
 
     fn dir_for(&self, file: &str) -> Result<PathBuf, Error> {
         let ctrl = file.split('.').next().unwrap_or("");
-        if let Some(d) = self.dir_of(ctrl) {
-            return Ok(d.to_path_buf());
+        let unified = self.unified.as_ref().map(|(_, u, _)| u);
+        let v1 = self.dir_of(ctrl).map(Path::to_path_buf).or_else(|| {
+            matches!(ctrl, "cgroup" | "tasks" | "notify_on_release").then(|| self.hier.first().map(|(_, _, d)| d.clone())).flatten()
+        });
+        // A file only the cgroup2 directory has (cgroup.events, *.pressure,
+        // hugetlb here) is read there on hybrid hosts.
+        match (v1, unified) {
+            (Some(d), Some(u)) if !d.join(file).exists() && u.join(file).exists() => Ok(u.clone()),
+            (Some(d), _) => Ok(d),
+            (None, Some(u)) => Ok(u.clone()),
+            (None, None) => Err(Error::new("ECGROUP_UNKNOWN_CONTROLLER", format!("no hierarchy of this cgroup has the controller of {file:?}")).with_field(file.to_string())),
         }
-        if let Some((_, u, c)) = &self.unified {
-            if c.iter().any(|x| x == ctrl) || ctrl == "cgroup" && self.hier.is_empty() {
-                return Ok(u.clone());
-            }
-        }
-        if ctrl == "cgroup" || ctrl == "tasks" || ctrl == "notify_on_release" {
-            if let Some((_, _, d)) = self.hier.first() {
-                return Ok(d.clone());
-            }
-        }
-        Err(Error::new("ECGROUP_UNKNOWN_CONTROLLER", format!("no hierarchy of this cgroup has the controller of {file:?}")).with_field(file.to_string()))
     }
 
     fn events(&self) -> EventSpec {
@@ -695,6 +693,30 @@ mod tests {
         let e = manager_for(&l, "/a", &Options { backend: Backend::Auto, controllers: Some(vec!["bogus".into()]) }).err().unwrap();
         assert_eq!(e.code, "ECGROUP_UNKNOWN_CONTROLLER");
         assert_eq!(manager_for(&l, "../x", &Options::default()).err().unwrap().code, "ECGROUP_INVALID_PATH");
+    }
+
+    #[test]
+    fn raw_files_come_from_the_right_hierarchy() {
+        let t = tempfile::tempdir().unwrap();
+        let (mem, cpu, uni) = (t.path().join("memory"), t.path().join("cpu"), t.path().join("unified"));
+        for d in [&mem, &cpu, &uni] {
+            std::fs::create_dir(d).unwrap();
+        }
+        crate::fsx::fixture(&mem, &[("memory.stat", ""), ("cgroup.procs", "")]);
+        crate::fsx::fixture(&cpu, &[("cpu.shares", ""), ("cgroup.procs", "")]);
+        crate::fsx::fixture(&uni, &[("cgroup.events", ""), ("memory.pressure", ""), ("hugetlb.2MB.max", "")]);
+        let m = V1Manager {
+            hier: vec![(vec!["cpu".into()], t.path().into(), cpu.clone()), (vec!["memory".into()], t.path().into(), mem.clone())],
+            unified: Some((t.path().into(), uni.clone(), vec!["hugetlb".into()])),
+        };
+        assert_eq!(m.dir_for("memory.stat").unwrap(), mem);
+        assert_eq!(m.dir_for("cpu.shares").unwrap(), cpu);
+        assert_eq!(m.dir_for("cgroup.procs").unwrap(), cpu);
+        assert_eq!(m.dir_for("cgroup.events").unwrap(), uni);
+        assert_eq!(m.dir_for("memory.pressure").unwrap(), uni);
+        assert_eq!(m.dir_for("hugetlb.2MB.max").unwrap(), uni);
+        let lone = V1Manager { hier: vec![(vec!["cpu".into()], t.path().into(), cpu)], unified: None };
+        assert_eq!(lone.dir_for("memory.stat").unwrap_err().code, "ECGROUP_UNKNOWN_CONTROLLER");
     }
 
     #[test]
