@@ -71,12 +71,17 @@ fn errno_of(e: &std::io::Error) -> i32 {
 fn mkdirs(root: &Path, dir: &Path, made: &mut Vec<PathBuf>, init: &dyn Fn(&Path) -> Result<(), Error>) -> Result<(), Error> {
     let rel = dir.strip_prefix(root).unwrap_or(dir);
     let mut cur = root.to_path_buf();
-    for c in rel.components() {
+    let n = rel.components().count();
+    for (i, c) in rel.components().enumerate() {
         cur.push(c);
         match std::fs::create_dir(&cur) {
             Ok(()) => {
                 made.push(cur.clone());
                 init(&cur)?;
+            }
+            // The leaf must be ours: never adopt a cgroup someone else made meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && i + 1 == n => {
+                return Err(Error::io("ECGROUP_EXISTS", "mkdir", &e, format!("mkdir {}", cur.display())).with_path(&cur));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(Error::io("ECGROUP_CREATE", "mkdir", &e, format!("mkdir {}", cur.display())).with_path(&cur)),
