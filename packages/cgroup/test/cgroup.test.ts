@@ -253,26 +253,15 @@ rootTest('addThread moves one thread (v1 tasks); on v2 a domain cgroup refuses i
 const hugeSizes = existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB');
 rootTest('hugetlb limits land where the host has hugetlb (the cgroup2 directory on this hybrid host)', async () => {
   if (!hugeSizes) return skip('hugetlb', 'no 2MB huge pages on this kernel');
-  const rootCtl = v2 ? `${v2.mountPoint}/cgroup.subtree_control` : '';
-  const wasEnabled = rootCtl && readFileSync(rootCtl, 'utf8').split(/\s+/).includes('hugetlb');
-  try {
-    await withCgroup({ hugepageLimits: [{ pageSize: '2MB', limit: '4m' }] }, async (cg) => {
-      const file = v1Has('hugetlb') ? 'hugetlb.2MB.limit_in_bytes' : 'hugetlb.2MB.max';
-      assert.is((await cg.readFile(file)).trim(), '4194304');
-      const s = await cg.stats();
-      assert.is(s.hugetlb['2MB']?.limit, 4194304);
-      assert.is(s.hugetlb['2MB']?.current, 0);
-    });
-  } finally {
-    // leave the shared cgroup2 root as we found it on hybrid hosts
-    if (mode === 'hybrid' && rootCtl && !wasEnabled) {
-      try {
-        require('node:fs').writeFileSync(rootCtl, '-hugetlb');
-      } catch {
-        // another cgroup uses it now; it stays enabled
-      }
-    }
-  }
+  // On hybrid hosts this enables hugetlb in the cgroup2 root's subtree_control and leaves it so:
+  // disabling it again would pull it from under concurrent users (docs/cgroup.md).
+  await withCgroup({ hugepageLimits: [{ pageSize: '2MB', limit: '4m' }] }, async (cg) => {
+    const file = v1Has('hugetlb') ? 'hugetlb.2MB.limit_in_bytes' : 'hugetlb.2MB.max';
+    assert.is((await cg.readFile(file)).trim(), '4194304');
+    const s = await cg.stats();
+    assert.is(s.hugetlb['2MB']?.limit, 4194304);
+    assert.is(s.hugetlb['2MB']?.current, 0);
+  });
 }, { controllers: mode === 'hybrid' || mode === 'unified' ? [] : ['hugetlb'] });
 
 async function codeOf(p: Promise<unknown>): Promise<CgroupError> {
