@@ -162,7 +162,7 @@ fn size(v: &Value, field: &str) -> Result<i64, Error> {
 /// A JS number arrives as a float when it is beyond 2^53: accept whole ones.
 fn whole(n: &serde_json::Number) -> Option<i64> {
     let f = n.as_f64()?;
-    (f.fract() == 0.0 && f.is_finite()).then(|| if f >= i64::MAX as f64 { i64::MAX } else { f as i64 })
+    (f.fract() == 0.0 && f.is_finite()).then_some(if f >= i64::MAX as f64 { i64::MAX } else { f as i64 })
 }
 
 fn uint(v: &Value, field: &str) -> Result<u64, Error> {

@@ -157,7 +157,7 @@ fn load(insns: &[Insn]) -> Result<OwnedFd, Error> {
         Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
         Err(errno) => {
             let text = String::from_utf8_lossy(&log[..log.iter().position(|b| *b == 0).unwrap_or(0)]).trim().to_string();
-            let what = if text.is_empty() { "load device program".to_string() } else { format!("load device program (verifier: {})", text.lines().filter(|l| !l.starts_with("processed")).last().unwrap_or("")) };
+            let what = if text.is_empty() { "load device program".to_string() } else { format!("load device program (verifier: {})", text.lines().rfind(|l| !l.starts_with("processed")).unwrap_or("")) };
             Err(Error::sys("ECGROUP_BPF", "bpf", errno, what))
         }
     }
