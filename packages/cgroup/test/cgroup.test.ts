@@ -202,6 +202,32 @@ rootTest('the cgroup2 core (v2 back end): freeze/thaw, populated/empty events vi
   }, { backend: 'v2' });
 }, { v2: true });
 
+rootTest('events() as an async iterator: populated then empty; an AbortSignal ends a waiting iterator', async () => {
+  await withCgroup({}, async (cg) => {
+    const seen: string[] = [];
+    const iter = (async () => {
+      for await (const e of cg.events()) {
+        seen.push(e.type);
+        if (e.type === 'empty') break;
+      }
+    })();
+    await sleep(100);
+    const p = await startIn(cg, ['sleep', '1.2']);
+    await p.exited;
+    await within(iter, 5000, 'populated then empty');
+    assert.equal(seen.filter((t) => t === 'populated' || t === 'empty'), ['populated', 'empty']);
+    const ac = new AbortController();
+    const waiting = (async () => {
+      const got: string[] = [];
+      for await (const e of cg.events({ signal: ac.signal })) got.push(e.type);
+      return got;
+    })();
+    await sleep(50);
+    ac.abort();
+    assert.equal(await within(waiting, 2000, 'the aborted iterator to end'), []);
+  });
+});
+
 rootTest('relative paths live under the caller\'s own cgroup', async () => {
   const own = v2!.ownPath === '/' ? '' : v2!.ownPath;
   const cg = await Cgroup.create(`${PREFIX}rel/x`, {}, { backend: 'v2', controllers: [] });
@@ -322,8 +348,9 @@ rootTest('delete leaves nothing in any hierarchy, even with processes and childr
   assert.is((await within(p.exited, 3000, 'sleep')).signal, 'SIGKILL');
   for (const d of cg.dirs) assert.not.ok(existsSync(d), d);
   assert.equal(leftoverDirs(), []);
-  // deleting again is a no-op
+  // deleting again is a no-op; the deleted cgroup is gone for stats
   await cg.delete();
+  assert.is((await codeOf(cg.stats())).code, 'ECGROUP_NOT_FOUND');
 });
 
 rootTest('create of an existing cgroup fails with ECGROUP_EXISTS and leaves it alone', async () => {

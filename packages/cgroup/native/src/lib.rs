@@ -8,7 +8,7 @@ use ctr_common::{catch_panic, Error};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One mounted cgroup hierarchy.
 #[napi(object)]
@@ -238,14 +238,15 @@ impl NativeCgroup {
     #[napi]
     pub fn watch(&self) -> napi::Result<NativeWatcher> {
         let w = catch_panic(|| Watcher::new(&self.inner.manager().events()))?;
-        Ok(NativeWatcher { inner: Arc::new(w) })
+        Ok(NativeWatcher { inner: Mutex::new(Some(Arc::new(w))) })
     }
 }
 
-/// A cgroup event watcher.
+/// A cgroup event watcher. Its fds are released on close (once a pending
+/// next() returns), not when the GC gets to this object.
 #[napi]
 pub struct NativeWatcher {
-    inner: Arc<Watcher>,
+    inner: Mutex<Option<Arc<Watcher>>>,
 }
 
 #[napi]
@@ -253,8 +254,9 @@ impl NativeWatcher {
     /// The next batch of events, or null once closed.
     #[napi(ts_return_type = "Promise<Array<{ type: string; count?: number; total?: number }> | null>")]
     pub fn next<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, serde_json::Value>> {
-        let w = self.inner.clone();
+        let w = self.inner.lock().unwrap().clone();
         env.spawn_future(async move {
+            let Some(w) = w else { return Ok(serde_json::Value::Null) };
             blocking(move || match w.next()? {
                 Some(ev) => serde_json::to_value(ev).map_err(|e| Error::new("EINTERNAL", e.to_string())),
                 None => Ok(serde_json::Value::Null),
@@ -266,6 +268,8 @@ impl NativeWatcher {
     /// Stop: a pending next() resolves with null.
     #[napi]
     pub fn close(&self) {
-        self.inner.close();
+        if let Some(w) = self.inner.lock().unwrap().take() {
+            w.close();
+        }
     }
 }
