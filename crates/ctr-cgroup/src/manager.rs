@@ -619,7 +619,7 @@ pub fn kill_all(m: &dyn Manager, sig: i32) -> Result<(), Error> {
         write(&u, "cgroup.kill", "1")?;
     }
     let end = Instant::now() + DRAIN;
-    loop {
+    for round in 0.. {
         let pids = subtree_pids(&dirs);
         if pids.is_empty() {
             return Ok(());
@@ -627,7 +627,10 @@ pub fn kill_all(m: &dyn Manager, sig: i32) -> Result<(), Error> {
         if Instant::now() > end {
             return Err(Error::new("ECGROUP_BUSY", format!("processes still in the cgroup after kill: {pids:?}")).with_path(&dirs[0]));
         }
-        let freeze = m.has_freezer();
+        // First round: plain SIGKILL (a task waiting under a v1 OOM with the
+        // killer disabled dies at once but would not freeze). Later rounds
+        // freeze first, so forks cannot outrun the kills.
+        let freeze = round > 0 && m.has_freezer();
         if freeze {
             let _ = m.set_frozen(true);
         }
@@ -640,6 +643,7 @@ pub fn kill_all(m: &dyn Manager, sig: i32) -> Result<(), Error> {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+    Ok(())
 }
 
 /// Whether any directory of the cgroup exists.

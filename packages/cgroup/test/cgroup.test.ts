@@ -62,6 +62,10 @@ rootTest('the seed experiment: 5,000,000 bytes reads back page-rounded, 50 MB al
 }, { controllers: ['memory'] });
 
 rootTest('pure v2: memory.max OOM shows in memory.events and the async iterator; oomGroup kills the whole group', async () => {
+  // what v2 cannot do is refused, not dropped, and leaves nothing
+  const e = await codeOf(Cgroup.create(fresh(), { memory: { max: '5m', disableOOMKiller: true } }));
+  assert.is(e.code, 'ECGROUP_UNSUPPORTED');
+  assert.equal(leftoverDirs(), []);
   await withCgroup({ memory: { max: '5m', swap: '5m', oomGroup: true } }, async (cg) => {
     assert.is((await cg.readFile('memory.oom.group')).trim(), '1');
     const ac = new AbortController();
@@ -85,6 +89,23 @@ rootTest('pure v2: memory.max OOM shows in memory.events and the async iterator;
     assert.ok((await cg.stats()).memory.oomKill! >= 1);
   });
 }, { modes: ['unified'], controllers: ['memory'] });
+
+rootTest('v1: disableOOMKiller leaves the allocating process waiting under OOM, the oom event still comes', async () => {
+  await withCgroup({ memory: { limit: '5m', swap: '5m', disableOOMKiller: true } }, async (cg) => {
+    const oom = new Promise<CgroupEvent>((r) => cg.once('oom', r));
+    await sleep(50);
+    const p = await startIn(cg, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=50M', 'count=1']);
+    await within(oom, 5000, 'the oom event');
+    await sleep(200);
+    assert.match(await cg.readFile('memory.oom_control'), /under_oom 1/);
+    assert.is(p.child.exitCode, null);
+    assert.is(p.child.signalCode, null);
+    assert.is((await cg.stats()).memory.oomKill, 0);
+    await within(cg.killAll(), 5000, 'killAll');
+    assert.is((await p.exited).signal, 'SIGKILL');
+    cg.removeAllListeners();
+  });
+}, { modes: ['legacy', 'hybrid'], controllers: ['memory'] });
 
 rootTest('pids.max = 10 makes further forks fail with EAGAIN', async () => {
   await withCgroup({ pids: { max: 10 } }, async (cg) => {
