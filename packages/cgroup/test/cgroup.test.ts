@@ -311,6 +311,22 @@ rootTest('hugetlb limits land where the host has hugetlb (the cgroup2 directory 
   });
 }, { controllers: mode === 'hybrid' || mode === 'unified' ? [] : ['hugetlb'] });
 
+rootTest('block I/O throttles land in blkio.throttle.* (v1) or io.max (v2) and read back', async () => {
+  const { readdirSync } = await import('node:fs');
+  const disk = readdirSync('/sys/block').find((d) => !d.startsWith('loop') && !d.startsWith('ram') && !d.startsWith('zram'));
+  if (!disk) return skip('block io', 'no block device in /sys/block');
+  const [major, minor] = readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim().split(':').map(Number);
+  await withCgroup({ blockIO: { throttleReadBpsDevice: [{ major, minor, rate: 1048576 }], throttleWriteIOPSDevice: [{ major, minor, rate: 100 }] } }, async (cg) => {
+    if (cg.version === 1) {
+      assert.match(await cg.readFile('blkio.throttle.read_bps_device'), new RegExp(`^${major}:${minor} 1048576$`, 'm'));
+      assert.match(await cg.readFile('blkio.throttle.write_iops_device'), new RegExp(`^${major}:${minor} 100$`, 'm'));
+    } else {
+      assert.match(await cg.readFile('io.max'), new RegExp(`^${major}:${minor} rbps=1048576 wbps=max riops=max wiops=100`, 'm'));
+    }
+    assert.ok(Array.isArray((await cg.stats()).io));
+  });
+}, { controllers: [mode === 'unified' ? 'io' : 'blkio'] });
+
 async function codeOf(p: Promise<unknown>): Promise<CgroupError> {
   try {
     await p;
