@@ -14,18 +14,27 @@ import { Cgroup } from '../packages/cgroup/dist/index.mjs';
 const ROUNDS = 7;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function perSecond(fn, ms = 300) {
-  const rates = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    let n = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < ms) {
-      await fn();
-      n++;
-    }
-    rates.push((n * 1000) / (performance.now() - t0));
+async function rate(fn, ms) {
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    await fn();
+    n++;
   }
-  return median(rates);
+  return (n * 1000) / (performance.now() - t0);
+}
+
+/** Rounds alternate between ours and the reference (the machine is shared, its load drifts). */
+async function compare(ours, ref, ms = 250) {
+  const a = [], b = [], ratios = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const x = await rate(ours, ms);
+    const y = await rate(ref, ms);
+    a.push(x);
+    b.push(y);
+    ratios.push(x / y);
+  }
+  return [median(a), median(b), median(ratios)];
 }
 
 const kv = (text) => Object.fromEntries(text.trim().split('\n').map((l) => l.split(' ')).map(([k, v]) => [k, Number(v)]));
@@ -95,25 +104,20 @@ try {
   const ours = cg.statsSync();
   if (ref.memory.limit !== ours.memory.limit || ref.pids.limit !== ours.pids.limit) throw new Error('reference and stats() disagree');
 
-  const asyncRate = await perSecond(() => cg.stats());
-  const syncRate = await perSecond(() => cg.statsSync());
-  const refRate = await perSecond(() => referenceStats(cg));
   const dirs = cg.dirs.map((d) => d.replace(name, `${name}-ref`));
   let i = 0;
-  const createRate = await perSecond(async () => {
+  const row = (what, [ours, ref, ratio]) => console.log(`${what.padEnd(36)} ${ours.toFixed(0).padStart(7)}/s   reference ${ref.toFixed(0).padStart(7)}/s   ratio ${ratio.toFixed(2)}`);
+  console.log(`cgroup v${cg.version} back end, ${cg.dirs.length} hierarchy directories; medians of ${ROUNDS} alternating rounds`);
+  row('stats() async (off main thread)', await compare(() => cg.stats(), () => referenceStats(cg)));
+  row('statsSync()', await compare(() => cg.statsSync(), () => referenceStats(cg)));
+  console.log('  reference: the same files via fs.readFileSync + parsing in JS');
+  row('Cgroup.create() + delete()', await compare(async () => {
     const c = await Cgroup.create(`${name}-cd-${i++}`);
     await c.delete();
-  });
-  const mkRate = await perSecond(() => {
+  }, () => {
     for (const d of dirs) mkdirSync(d);
     for (const d of dirs) rmdirSync(d);
-  });
-  const row = (what, ours, ref) => console.log(`${what.padEnd(40)} ${ours.toFixed(0).padStart(8)}/s   reference ${ref.toFixed(0).padStart(8)}/s   ratio ${(ours / ref).toFixed(2)}`);
-  console.log(`cgroup v${cg.version} back end, ${cg.dirs.length} hierarchy directories; medians of ${ROUNDS} rounds`);
-  row('stats() async (off main thread)', asyncRate, refRate);
-  row('statsSync()', syncRate, refRate);
-  console.log('  reference: the same files via fs.readFileSync + parsing in JS');
-  row('Cgroup.create() + delete()', createRate, mkRate);
+  }));
   console.log('  reference: fs.mkdirSync + fs.rmdirSync of the same directories');
 } finally {
   child.kill('SIGKILL');
