@@ -88,9 +88,24 @@ esac
 [ -f "$run/cmd.sh" ] || fatal "no command file $run/cmd.sh"
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 say "running the command"
-# through a pipe, so the command's stdout is not a tty (no colours, no tty quirks)
-bash "$run/cmd.sh" < /dev/null 2>&1 | cat > /dev/ttyS1
-rc=${PIPESTATUS[0]}
+# through a pipe, so the command's stdout is not a tty (no colours, no tty
+# quirks); wait for the command only: a process it leaked may hold the pipe
+mkfifo /run/ctr-vm-out
+cat /run/ctr-vm-out > /dev/ttyS1 &
+catpid=$!
+bash "$run/cmd.sh" < /dev/null > /run/ctr-vm-out 2>&1 &
+wait $!
+rc=$?
+for _ in $(seq 30); do kill -0 "$catpid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$catpid" 2>/dev/null; then
+  left=$(for p in /proc/[0-9]*; do
+    n=${p#/proc/}
+    { [ "$n" = 1 ] || [ "$n" = "$catpid" ] || [ "$n" = "$BASHPID" ]; } && continue
+    c=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) && [ -n "$c" ] && printf '%s %s; ' "$n" "$c"
+  done)
+  say "processes the command left running (killed): $left"
+fi
+kill -9 -1 2>/dev/null
 echo "$rc" > "$run/status.tmp" && mv "$run/status.tmp" "$run/status"
 say "command exited with status $rc"
 off
