@@ -23,7 +23,7 @@ off() {
   sync
   echo 1 > /proc/sys/kernel/sysrq
   echo o > /proc/sysrq-trigger
-  sleep 10
+  sleep 10 2>/dev/null # may fail once the 9p root is gone
   exit 1 # panics PID 1: qemu stops thanks to panic=-1 and -no-reboot
 }
 fatal() { say "FATAL: $*"; off; }
