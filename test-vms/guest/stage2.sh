@@ -28,6 +28,11 @@ off() {
 }
 fatal() { say "FATAL: $*"; off; }
 
+# the project share is mounted at its host path; keep it visible when that
+# path lies under a folder covered below (a clone in /tmp, /run...)
+mkdir -p /.ctr-project
+mount --move "$project" /.ctr-project || fatal "cannot move the project share"
+
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts || fatal "devpts"
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null
@@ -40,6 +45,9 @@ mkdir -p /run/lock /run/netns
 mountpoint -q /sys/kernel/security || mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+mkdir -p "$project" && mount --move /.ctr-project "$project" || fatal "cannot mount the project share back at $project"
+rmdir /.ctr-project
 
 # the guest kernel's modules (from the same Debian package) so modprobe
 # and the kernel's module autoloading (veth, bridge, nf_tables...) work
