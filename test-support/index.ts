@@ -90,3 +90,64 @@ export async function eventually(check: () => boolean, ms = 2000): Promise<boole
 
 /** Whether a path exists (a thin alias for readability in tests). */
 export const exists = existsSync;
+
+/** The cgroup layouts test-vms boots: `v2`, `v1` and `hybrid` (see test-vms/README.md). */
+export type VmProfile = 'v2' | 'v1' | 'hybrid';
+
+/**
+ * The test-vms profile this process runs under (test-vms/vm sets
+ * `CTR_VM_PROFILE` in the guest), or null on a plain host. Use it only to
+ * label output or expectations; decide skips from the real layout
+ * (`cgroupLayout()`, `cgroupMounts()`), not from the profile.
+ */
+export function vmProfile(): VmProfile | null {
+  const p = process.env.CTR_VM_PROFILE;
+  return p === 'v2' || p === 'v1' || p === 'hybrid' ? p : null;
+}
+
+/** Where the cgroup hierarchies of this host are mounted. */
+export interface CgroupMounts {
+  /** Mount point of the cgroup2 hierarchy, or null when there is none. */
+  v2: string | null;
+  /** Controllers enabled in the cgroup2 root (`cgroup.controllers`). */
+  v2Controllers: string[];
+  /** v1 controller (or `name=<name>` for named hierarchies) to its mount point. */
+  v1: Record<string, string>;
+}
+
+/** Read the cgroup mounts of this process from /proc/self/mountinfo. */
+export function cgroupMounts(): CgroupMounts {
+  const out: CgroupMounts = { v2: null, v2Controllers: [], v1: {} };
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!post) continue;
+    const [fstype, , superOpts = ''] = post.split(' ');
+    const mountPoint = pre.split(' ')[4];
+    if (fstype === 'cgroup2' && out.v2 === null) {
+      out.v2 = mountPoint;
+      try {
+        out.v2Controllers = readFileSync(`${mountPoint}/cgroup.controllers`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      } catch {
+        // unreadable: leave empty
+      }
+    } else if (fstype === 'cgroup') {
+      for (const opt of superOpts.split(',')) {
+        if (['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'none', 'xattr', 'nsdelegate'].includes(opt) || opt.startsWith('release_agent') || opt.startsWith('clone_children')) continue;
+        if (!(opt in out.v1)) out.v1[opt] = mountPoint;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a cgroup controller can be used on this host: `{ version: 2, path }`
+ * when it is enabled in the cgroup2 root, `{ version: 1, path }` when it has
+ * a v1 hierarchy, or null when neither (skip with that reason).
+ */
+export function cgroupController(name: string): { version: 1 | 2; path: string } | null {
+  const m = cgroupMounts();
+  if (m.v1[name]) return { version: 1, path: m.v1[name] };
+  if (m.v2 && m.v2Controllers.includes(name)) return { version: 2, path: m.v2 };
+  return null;
+}
