@@ -79,7 +79,27 @@ pub fn load_bundle(dir: impl AsRef<Path>, purpose: Purpose) -> Result<Bundle> {
     let spec = parse(&text).map_err(|e| Error { message: format!("{}: {}", cfg.display(), e.message), ..e })?;
     validate(&spec, purpose)?;
     let root = spec.root.as_ref().map(|r| r.path.clone()).unwrap_or_default();
-    let rootfs = if Path::new(&root).is_absolute() { PathBuf::from(&root) } else { dir.join(&root) };
+    let rootfs = if Path::new(&root).is_absolute() {
+        PathBuf::from(&root)
+    } else {
+        // A relative root is inside the bundle; one that climbs out is a mistake.
+        let mut depth = 0i32;
+        for c in Path::new(&root).components() {
+            match c {
+                std::path::Component::ParentDir => depth -= 1,
+                std::path::Component::Normal(_) => depth += 1,
+                _ => {}
+            }
+            if depth < 0 {
+                return Err(Error::new(
+                    "EOCI_INVALID",
+                    format!("root.path: relative path {root:?} leaves the bundle (use an absolute path)"),
+                )
+                .with_field("root.path"));
+            }
+        }
+        dir.join(&root)
+    };
     Ok(Bundle { dir, spec, rootfs })
 }
 
@@ -126,5 +146,12 @@ mod tests {
         assert_eq!(e.code, "EOCI_BUNDLE");
         std::fs::write(d.path().join("config.json"), "{").unwrap();
         assert_eq!(load_bundle(d.path(), Purpose::Create).unwrap_err().code, "EOCI_JSON");
+        std::fs::write(
+            d.path().join("config.json"),
+            r#"{"ociVersion":"1.2.0","root":{"path":"../../etc"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}}"#,
+        )
+        .unwrap();
+        let e = load_bundle(d.path(), Purpose::Create).unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some("root.path")));
     }
 }

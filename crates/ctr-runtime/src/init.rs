@@ -366,8 +366,10 @@ pub fn init_main(state_dir: &str) -> ! {
     if status < 0 {
         unsafe { libc::_exit(121) };
     }
-    // The gate, opened by path now: it is not reachable after pivot_root.
-    let gate = unsafe { libc::open(c(&plan.exec_fifo).as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    // The gate, opened now: the FIFO is not reachable after pivot_root.
+    // We are its reader; `start` opens it for writing and writes one byte.
+    // poll() on a FIFO no writer has opened yet blocks (no POLLHUP).
+    let gate = unsafe { libc::open(c(&plan.exec_fifo).as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
     if gate < 0 {
         report(status, &format!("{}\n", fail("ERUNTIME_INIT", "open", "open exec.fifo".into()).to_json()));
         unsafe { libc::_exit(122) };
@@ -381,16 +383,24 @@ pub fn init_main(state_dir: &str) -> ! {
     };
     report(status, "ok\n");
     unsafe { libc::close(status) };
-    // Block until `start` opens the FIFO for reading, then tell it we go.
-    let fd = unsafe { libc::open(c(&format!("/proc/self/fd/{gate}")).as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        unsafe { libc::_exit(124) };
+    // Block until `start` writes to the gate.
+    loop {
+        let mut pfd = libc::pollfd { fd: gate, events: libc::POLLIN, revents: 0 };
+        let n = unsafe { libc::poll(&mut pfd, 1, -1) };
+        if n < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        let mut byte = 0u8;
+        let r = unsafe { libc::read(gate, (&mut byte as *mut u8).cast(), 1) };
+        if r == 1 {
+            break;
+        }
+        if r == 0 || (r < 0 && errno() != libc::EAGAIN && errno() != libc::EINTR) {
+            // The writer went away without releasing us: give up.
+            unsafe { libc::_exit(124) };
+        }
     }
-    unsafe {
-        libc::write(fd, b"0".as_ptr().cast(), 1);
-        libc::close(fd);
-        libc::close(gate);
-    }
+    unsafe { libc::close(gate) };
     let argv: Vec<CString> = plan.args.iter().map(|a| c(a)).collect();
     let mut argv_p: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_p.push(std::ptr::null());

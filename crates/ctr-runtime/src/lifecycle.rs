@@ -106,7 +106,7 @@ fn create_locked(
 ) -> Result<i32> {
     let dir = &locked.dir;
     let status_fifo = dir.join("init.fifo");
-    mkfifo(&locked.fifo(), 0o622)?;
+    mkfifo(&locked.fifo(), 0o600)?;
     mkfifo(&status_fifo, 0o600)?;
     let plan_json = serde_json::to_vec(init).expect("plan serialises");
     ctr_common::fs::write_atomic("ERUNTIME_STATE", dir.join("init.json"), &plan_json)?;
@@ -214,22 +214,25 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         return Err(Error::new("ERUNTIME_STATE_INVALID", what));
     }
     let pidfd = init_pidfd(&saved).ok_or_else(|| Error::new("ERUNTIME_STATE_INVALID", "cannot start a container that has stopped"))?;
-    let fifo = open_fifo_read(&locked.fifo())?;
-    loop {
-        let ready = util::poll_in(&[fifo.as_raw_fd(), pidfd.as_raw_fd()], 10_000)
-            .map_err(|e| Error::io("ERUNTIME_START", "poll", &e, "wait for container init"))?;
-        if ready[0] {
-            let (data, _) = read_all_nonblock(fifo.as_raw_fd());
-            if data.first() == Some(&b'0') {
-                break;
+    // The init is the FIFO's reader: opening for writing cannot block
+    // (ENXIO means the reader is gone), and one byte releases it.
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let fifo = locked.fifo();
+        let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+        if fd < 0 {
+            let e = util::errno();
+            if e == libc::ENXIO {
+                return Err(Error::new("ERUNTIME_START", "container init exited before it was started"));
             }
+            return Err(Error::sys("ERUNTIME_START", "open", e, format!("open {}", fifo.display())).with_path(&fifo));
         }
-        if ready[1] {
-            return Err(Error::new("ERUNTIME_START", "container init exited before it was started"));
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        if unsafe { libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) } != 1 {
+            return Err(Error::last_os("ERUNTIME_START", "write", "release the container init"));
         }
-        if !ready[0] && !ready[1] {
-            return Err(Error::new("ERUNTIME_START", "container init did not pass the exec.fifo gate within 10 s"));
-        }
+        drop(pidfd);
     }
     let _ = std::fs::remove_file(locked.fifo());
     saved.status = Status::Running;
