@@ -109,7 +109,9 @@ fn create_locked(
     mkfifo(&locked.fifo(), 0o600)?;
     mkfifo(&status_fifo, 0o600)?;
     let plan_json = serde_json::to_vec(init).expect("plan serialises");
-    ctr_common::fs::write_atomic("ERUNTIME_STATE", dir.join("init.json"), &plan_json)?;
+    // Read once by the init right away: no need for write_atomic's fsync.
+    std::fs::write(dir.join("init.json"), &plan_json)
+        .map_err(|e| Error::io("ERUNTIME_STATE", "write", &e, format!("write {}", dir.join("init.json").display())))?;
     let status = open_fifo_read(&status_fifo)?;
 
     let mut so = SpawnOptions::new(o.init_exe.to_string_lossy().into_owned(), vec![
@@ -203,7 +205,7 @@ fn init_pidfd(s: &Saved) -> Option<OwnedFd> {
 /// Start a created container: open `exec.fifo`, which lets its init exec.
 pub fn start(store: &Store, id: &str) -> Result<()> {
     let locked = store.lock(id)?;
-    let mut saved = locked.load()?;
+    let saved = locked.load()?;
     let st = live_status(&locked.dir, &saved);
     if st != Status::Created {
         let what = match st {
@@ -234,9 +236,11 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         }
         drop(pidfd);
     }
-    let _ = std::fs::remove_file(locked.fifo());
-    saved.status = Status::Running;
-    locked.save(&saved)
+    // Removing exec.fifo is what makes the container `running` (the status is
+    // computed from the fifo and the init's liveness, see state::live_status),
+    // so state.json need not be rewritten (and fsync'd) here.
+    std::fs::remove_file(locked.fifo())
+        .map_err(|e| Error::io("ERUNTIME_START", "unlink", &e, "remove exec.fifo").with_path(locked.fifo()))
 }
 
 /// The state of a container, shaped as runc's `state` output.
