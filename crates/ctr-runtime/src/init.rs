@@ -348,6 +348,21 @@ fn setup(p: &InitPlan) -> Result<String> {
     Ok(prog)
 }
 
+/// Refuse to exec the runtime binary itself: a container whose program
+/// resolves to it (e.g. `/proc/self/exe`) could otherwise run and then
+/// overwrite the host's `ctrun` (the runc CVE-2019-5736 class).
+fn not_self(prog: &str, own: Option<&(u64, u64)>) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(prog)
+        .map_err(|e| Error::io("ERUNTIME_EXEC", "stat", &e, format!("stat {prog}")).with_path(prog))?;
+    if own == Some(&(m.dev(), m.ino())) {
+        return Err(Error::new("ERUNTIME_EXEC", format!("exec {prog:?}: refusing to run the runtime binary inside the container"))
+            .with_path(prog)
+            .with_errno(libc::EPERM));
+    }
+    Ok(())
+}
+
 fn report(fd: RawFd, msg: &str) {
     let mut f = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
     let _ = f.write_all(msg.as_bytes());
@@ -374,7 +389,12 @@ pub fn init_main(state_dir: &str) -> ! {
         report(status, &format!("{}\n", fail("ERUNTIME_INIT", "open", "open exec.fifo".into()).to_json()));
         unsafe { libc::_exit(122) };
     }
-    let prog = match setup(&plan) {
+    // Who we are, to refuse exec'ing ourselves from inside (CVE-2019-5736).
+    let own_exe = std::fs::metadata("/proc/self/exe").map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino())
+    });
+    let prog = match setup(&plan).and_then(|p| not_self(&p, own_exe.as_ref().ok()).map(|_| p)) {
         Ok(p) => p,
         Err(e) => {
             report(status, &format!("{}\n", e.to_json()));

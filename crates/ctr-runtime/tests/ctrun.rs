@@ -291,6 +291,7 @@ fn bad_input_corpus_gives_codes_and_leaves_nothing() {
         (mk("no-rootfs", Some(&with(&root_path, "\"path\": \"/nonexistent-ctrtest\""))), "ERUNTIME_ROOTFS"),
         (mk("no-binary", Some(&with("\"sleep\"", "\"/bin/no-such-binary\""))), "ERUNTIME_EXEC"),
         (mk("no-binary-path", Some(&with("\"sleep\"", "\"no-such-binary\""))), "ERUNTIME_EXEC"),
+        (mk("self-exe", Some(&with("\"sleep\"", "\"/proc/self/exe\""))), "ERUNTIME_EXEC"),
         (mk("bad-cwd", Some(&with("\"cwd\": \"/\"", "\"cwd\": \"/no/such/dir\""))), "ERUNTIME_CWD"),
         (mk("resources", Some(&with("\"namespaces\"", "\"resources\":{\"pids\":{\"limit\":5}},\"namespaces\""))), "ERUNTIME_UNSUPPORTED"),
     ];
