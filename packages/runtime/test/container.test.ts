@@ -1,0 +1,136 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Container, CTRUN_PATH, RuntimeError } from '../src/index';
+import { isRoot, skip, snapshot, leftovers as allLeftovers, eventually } from '../../../test-support';
+
+// Other suites run concurrently on this host: only our own mounts count.
+const leftovers = (b: ReturnType<typeof snapshot>) =>
+  allLeftovers(b).map((p) => (p.startsWith('mounts left') ? p.split(', ').filter((m) => m.includes('ctrtest-runtime')).join(', ') : p)).filter((p) => p && !/^mounts left: ?$/.test(p));
+
+const rootfs = resolve(__dirname, '../../../.cache/rootfs/busybox');
+const work = mkdtempSync(join(tmpdir(), `ctrtest-runtime-api-${process.pid}-`));
+const root = join(work, 'state');
+let n = 0;
+const newId = () => `ctrtest-runtime-api-${process.pid}-${n++}`;
+
+function bundle(args: string[], extra: Record<string, unknown> = {}): string {
+  const dir = join(work, `bundle-${n++}`);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      ociVersion: '1.2.0',
+      root: { path: rootfs },
+      process: { cwd: '/', args, env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+      mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }] },
+      ...extra,
+    }),
+  );
+  return dir;
+}
+
+function ready(name: string): boolean {
+  if (!isRoot) return (skip(name, 'needs root'), false);
+  if (!existsSync(join(rootfs, 'bin/busybox'))) return (skip(name, 'no busybox rootfs (scripts/make-rootfs.sh)'), false);
+  if (!existsSync(CTRUN_PATH)) return (skip(name, `no ${CTRUN_PATH} (pnpm run build)`), false);
+  return true;
+}
+
+async function readAll(s: NodeJS.ReadableStream | null): Promise<string> {
+  if (!s) return '';
+  let out = '';
+  for await (const chunk of s) out += chunk.toString();
+  return out;
+}
+
+test('create leaves the init waiting, start runs it, stdout streams, wait gives the exit code, delete removes it', async () => {
+  if (!ready('container lifecycle')) return;
+  const before = snapshot();
+  const id = newId();
+  const c = await Container.create({ id, bundle: bundle(['sh', '-c', 'echo hello from $$; exit 42'], { hostname: 'apibox' }), root, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const s = await c.state();
+    assert.is(s.status, 'created');
+    assert.is(s.pid, c.pid);
+    assert.is(readFileSync(`/proc/${c.pid}/comm`, 'utf8').trim(), 'ctrun');
+    // The same store as ctrun: the command line sees it.
+    const fromCli = spawnSync(CTRUN_PATH, ['--root', root, 'state', id], { encoding: 'utf8' });
+    assert.is(JSON.parse(fromCli.stdout).status, 'created');
+    const out = readAll(c.stdout);
+    const exit = new Promise((res) => c.once('exit', (code, sig) => res([code, sig])));
+    await c.start();
+    assert.is(await out, 'hello from 1\n');
+    assert.equal(await c.wait(), { exitCode: 42, signal: null });
+    assert.equal(await exit, [42, null]);
+    assert.is((await c.state()).status, 'stopped');
+  } finally {
+    await c.delete({ force: true });
+  }
+  assert.not.ok(existsSync(join(root, id)));
+  await eventually(() => assert.equal(leftovers(before), []));
+});
+
+test('kill ends a running container with its signal; load and list see containers made by ctrun', async () => {
+  if (!ready('container kill')) return;
+  const before = snapshot();
+  const a = await Container.create({ id: newId(), bundle: bundle(['sleep', '100']), root, stdio: 'ignore' });
+  const cliId = newId();
+  const r = spawnSync(CTRUN_PATH, ['--root', root, 'create', '--bundle', bundle(['sleep', '100']), cliId], { stdio: 'ignore' });
+  assert.is(r.status, 0);
+  try {
+    await a.start();
+    const ids = (await Container.list(root)).map((s) => [s.id, s.status]).sort();
+    assert.equal(ids, [[a.id, 'running'], [cliId, 'created']].sort());
+    const b = await Container.load(cliId, root);
+    assert.ok(b.pid > 0);
+    await b.start();
+    assert.is((await b.state()).status, 'running');
+    await a.kill('SIGKILL');
+    assert.equal(await a.wait(), { exitCode: null, signal: 'SIGKILL' });
+    await b.kill('SIGKILL');
+    assert.equal(await b.wait(), { exitCode: null, signal: null }, 'not our child: only its end is known');
+  } finally {
+    await a.delete({ force: true });
+    await Container.load(cliId, root).then((b) => b.delete({ force: true }), () => undefined);
+  }
+  assert.equal(await Container.list(root), []);
+  await eventually(() => assert.equal(leftovers(before), []));
+});
+
+test('bad bundles reject with coded RuntimeErrors and leave nothing', async () => {
+  if (!ready('container errors')) return;
+  const before = snapshot();
+  const cases: [string, string][] = [
+    [join(work, 'nope'), 'EOCI_BUNDLE'],
+    [bundle(['/bin/no-such-binary']), 'ERUNTIME_EXEC'],
+    [bundle(['sh'], { linux: { namespaces: [{ type: 'mount' }, { type: 'bogus' }] } }), 'EOCI_INVALID'],
+  ];
+  for (const [b, code] of cases) {
+    const id = newId();
+    const err = await Container.create({ id, bundle: b, root, stdio: 'ignore' }).then(() => null, (e: unknown) => e);
+    assert.instance(err, RuntimeError);
+    assert.is((err as RuntimeError).code, code);
+    assert.not.ok(existsSync(join(root, id)));
+  }
+  await eventually(() => assert.equal(leftovers(before), []));
+});
+
+test('an AbortSignal kills and deletes the container', async () => {
+  if (!ready('container abort')) return;
+  const ac = new AbortController();
+  const id = newId();
+  const c = await Container.create({ id, bundle: bundle(['sleep', '100']), root, stdio: 'ignore', signal: ac.signal });
+  await c.start();
+  ac.abort();
+  const r = await c.wait();
+  assert.is(r.signal, 'SIGKILL');
+  await eventually(() => assert.not.ok(existsSync(join(root, id))));
+});
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+test.run();
