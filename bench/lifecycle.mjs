@@ -7,11 +7,14 @@
 // crun 1.8.1 refuses hybrid hosts whose enabled v1 controllers lack a
 // hierarchy ("cgroups in hybrid mode not supported"). --prepare-crun mounts
 // the missing ones (hugetlb, net_cls+net_prio, perf_event) as systemd does,
-// and unmounts them at the end. Without it, crun is tried and its error shown.
+// and unmounts them at the end (this changes the whole host for the bench's
+// duration: hugetlb leaves cgroup2 meanwhile). Without it, crun is tried and
+// its error shown.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, symlinkSync, rmSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 0) || 100;
@@ -55,10 +58,35 @@ function prepareCrun() {
     for (const l of links) if (!existsSync(`/sys/fs/cgroup/${l}`)) { symlinkSync(dir, `/sys/fs/cgroup/${l}`); mounted.push(`link:/sys/fs/cgroup/${l}`); }
   }
 }
+function hierarchyOf(ctrl) {
+  const line = readFileSync('/proc/cgroups', 'utf8').split('\n').find((l) => l.startsWith(`${ctrl}\t`));
+  return line ? Number(line.split('\t')[1]) : 0;
+}
 function undoCrun() {
+  const opts = { '/sys/fs/cgroup/hugetlb': 'hugetlb', '/sys/fs/cgroup/net_cls,net_prio': 'net_cls,net_prio', '/sys/fs/cgroup/perf_event': 'perf_event' };
   for (const m of mounted.reverse()) {
     if (m.startsWith('link:')) rmSync(m.slice(5), { force: true });
     else { spawnSync('umount', [m]); spawnSync('rmdir', [m]); }
+  }
+  // A v1 hierarchy only goes away (and hugetlb returns to cgroup2) when it is
+  // unmounted with no child cgroups, including dying ones: anything that made
+  // cgroups in it meanwhile (runc, crun, concurrent tests) keeps it alive.
+  // Remount it privately, remove empty children, and unmount again until the
+  // kernel has released it.
+  for (const [path, o] of Object.entries(opts)) {
+    if (!mounted.includes(path)) continue;
+    for (let tries = 0; tries < 20 && hierarchyOf(o.split(',')[0]) !== 0; tries++) {
+      const tmp = mkdtempSync(join(tmpdir(), 'ctr-bench-cg-'));
+      if (spawnSync('mount', ['-t', 'cgroup', '-o', o, 'cgroup', tmp]).status === 0) {
+        const dirs = String(spawnSync('find', [tmp, '-mindepth', '1', '-type', 'd']).stdout).split('\n').filter(Boolean).sort().reverse();
+        for (const d of dirs) spawnSync('rmdir', [d]);
+        spawnSync('sleep', ['0.5']);
+        spawnSync('umount', [tmp]);
+      }
+      rmSync(tmp, { recursive: true, force: true });
+      spawnSync('sleep', ['0.5']); // dying cgroups are released asynchronously
+    }
+    if (hierarchyOf(o.split(',')[0]) !== 0) console.log(`warning: the ${o} v1 hierarchy is still alive (busy cgroups); see /proc/cgroups`);
   }
 }
 
@@ -87,14 +115,33 @@ try {
     bench('crun run', 'crun', `${stateBase}-crun`),
     bench('runc run', 'runc', `${stateBase}-runc`),
   ];
+  // In-process: the Container API of @ctr/runtime (dist), no runtime binary exec'd for the lifecycle.
+  const { Container } = createRequire(import.meta.url)(join(repo, 'packages/runtime/dist/index.cjs'));
+  const api = [];
+  let apiError = null;
+  for (let i = 0; i < runs && !apiError; i++) {
+    const id = `ctr-bench-api-${process.pid}-${i}`;
+    const t = process.hrtime.bigint();
+    try {
+      const c = await Container.create({ id, bundle, root: `${stateBase}-api`, stdio: 'ignore' });
+      await c.start();
+      await c.wait();
+      await c.delete();
+    } catch (e) { apiError = `${e.code}: ${e.message}`; break; }
+    api.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  results.push(apiError ? { name: 'API (in-process)', error: apiError } : { name: 'API (in-process)', median: median(api), min: Math.min(...api), runs });
   const base = results[0].median;
   console.log(`lifecycle: ${runs} x run of /bin/true on the busybox bundle (sequential)`);
   for (const r of results) {
-    if (r.error) console.log(`  ${r.name.padEnd(10)}  failed: ${r.error}`);
-    else console.log(`  ${r.name.padEnd(10)}  median ${r.median.toFixed(2)} ms  min ${r.min.toFixed(2)} ms  ratio to ctrun ${(r.median / base).toFixed(2)}x`);
+    if (r.error) console.log(`  ${r.name.padEnd(17)}  failed: ${r.error}`);
+    else console.log(`  ${r.name.padEnd(17)}  median ${r.median.toFixed(2)} ms  min ${r.min.toFixed(2)} ms  ratio to ctrun ${(r.median / base).toFixed(2)}x`);
   }
+  const crun = results.find((r) => r.name === 'crun run');
+  const apiR = results.find((r) => r.name === 'API (in-process)');
+  if (crun?.median && apiR?.median) console.log(`  in-process API / spawning crun run: ${(apiR.median / crun.median).toFixed(2)} (aim: <= 0.5)`);
 } finally {
   if (prepare) undoCrun();
   rmSync(work, { recursive: true, force: true });
-  for (const r of ['ctrun', 'crun', 'runc']) rmSync(`${stateBase}-${r}`, { recursive: true, force: true });
+  for (const r of ['ctrun', 'crun', 'runc', 'api']) rmSync(`${stateBase}-${r}`, { recursive: true, force: true });
 }
