@@ -248,7 +248,30 @@ pub fn find_program(prog: &str, env: &[String]) -> Result<String> {
     })
 }
 
-fn setup(p: &InitPlan) -> Result<String> {
+fn host_pid() -> i32 {
+    // Before pivot_root, /proc is still the host's: it names our host pid.
+    std::fs::read_link("/proc/self").ok().and_then(|p| p.to_str()?.parse().ok()).unwrap_or(0)
+}
+
+fn wait_fifo_byte(fd: RawFd) -> bool {
+    loop {
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        let n = unsafe { libc::poll(&mut pfd, 1, -1) };
+        if n < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        let mut byte = 0u8;
+        let r = unsafe { libc::read(fd, (&mut byte as *mut u8).cast(), 1) };
+        if r == 1 {
+            return true;
+        }
+        if r == 0 || (r < 0 && errno() != libc::EAGAIN && errno() != libc::EINTR) {
+            return false;
+        }
+    }
+}
+
+fn setup(p: &InitPlan, status: RawFd, sync: RawFd) -> Result<String> {
     let rootfs = Path::new(&p.rootfs);
     if !rootfs.is_dir() {
         return Err(Error::new("ERUNTIME_ROOTFS", format!("root filesystem {} is not a directory", p.rootfs)).with_path(&p.rootfs).with_errno(libc::ENOENT));
@@ -273,6 +296,19 @@ fn setup(p: &InitPlan) -> Result<String> {
             return Err(fail("ERUNTIME_DEVICE", "mknod", format!("mknod {}", d.path)).with_path(&d.path));
         }
         unsafe { libc::chown(cd.as_ptr(), d.uid, d.gid) };
+    }
+    let pid = host_pid();
+    if p.runtime_hooks {
+        // prestart/createRuntime run in the runtime namespace: let the runtime
+        // run them now (namespaces and mounts exist, root not yet pivoted).
+        report(status, "hooks\n");
+        if !wait_fifo_byte(sync) {
+            unsafe { libc::_exit(125) };
+        }
+    }
+    if !p.create_container_hooks.is_empty() {
+        let st = crate::hooks::state_json(&p.id, pid, "creating", &p.bundle, &p.annotations);
+        crate::hooks::run_all("createContainer", &p.create_container_hooks, &st)?;
     }
     pivot(&p.rootfs)?;
     for m in &p.masked {
@@ -394,7 +430,13 @@ pub fn init_main(state_dir: &str) -> ! {
         use std::os::unix::fs::MetadataExt;
         (m.dev(), m.ino())
     });
-    let prog = match setup(&plan).and_then(|p| not_self(&p, own_exe.as_ref().ok()).map(|_| p)) {
+    let sync = if plan.runtime_hooks {
+        unsafe { libc::open(c(&plan.sync_fifo).as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) }
+    } else {
+        -1
+    };
+    let pid_for_hooks = host_pid();
+    let prog = match setup(&plan, status, sync).and_then(|p| not_self(&p, own_exe.as_ref().ok()).map(|_| p)) {
         Ok(p) => p,
         Err(e) => {
             report(status, &format!("{}\n", e.to_json()));
@@ -421,6 +463,14 @@ pub fn init_main(state_dir: &str) -> ! {
         }
     }
     unsafe { libc::close(gate) };
+    if !plan.start_container_hooks.is_empty() {
+        let st = crate::hooks::state_json(&plan.id, pid_for_hooks, "running", &plan.bundle, &plan.annotations);
+        if let Err(e) = crate::hooks::run_all("startContainer", &plan.start_container_hooks, &st) {
+            // start has returned already: say it where it can be seen, then stop.
+            eprintln!("ctrun: {e} [{}]", e.code);
+            unsafe { libc::_exit(126) };
+        }
+    }
     let argv: Vec<CString> = plan.args.iter().map(|a| c(a)).collect();
     let mut argv_p: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_p.push(std::ptr::null());

@@ -4,6 +4,7 @@
 //! command line over this crate.
 #![deny(missing_docs)]
 
+pub mod hooks;
 pub mod init;
 pub mod lifecycle;
 pub mod plan;
@@ -49,7 +50,7 @@ pub fn features() -> serde_json::Value {
         other => other.proc_name(),
     };
     let support = ctr_oci::features::Support {
-        hooks: vec![],
+        hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"].map(String::from).to_vec(),
         mount_options: plan::mount_options(),
         namespaces: ctr_ns::supported_namespaces()
             .into_iter()

@@ -108,6 +108,9 @@ fn create_locked(
     let status_fifo = dir.join("init.fifo");
     mkfifo(&locked.fifo(), 0o600)?;
     mkfifo(&status_fifo, 0o600)?;
+    if init.runtime_hooks {
+        mkfifo(Path::new(&init.sync_fifo), 0o600)?;
+    }
     let plan_json = serde_json::to_vec(init).expect("plan serialises");
     // Read once by the init right away: no need for write_atomic's fsync.
     std::fs::write(dir.join("init.json"), &plan_json)
@@ -129,29 +132,38 @@ fn create_locked(
     let child = child_out.as_ref().unwrap();
     child.wait_stage()?;
 
-    // Wait for the init to report: "ok" or a coded error as JSON.
+    // Wait for the init to report: "hooks" (run prestart/createRuntime now),
+    // then "ok" or a coded error as JSON, one per line.
+    let hooks = bundle.spec.hooks.clone().unwrap_or_default();
+    let annotations = bundle.spec.annotations.clone().unwrap_or_default();
+    let bundle_dir = bundle.dir.to_string_lossy().into_owned();
     let mut msg = Vec::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let text = 'outer: loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now()).as_millis() as i32;
         if left == 0 {
-            return Err(Error::new("ERUNTIME_INIT", "container init did not report within 30 s"));
+            return Err(Error::new("ERUNTIME_INIT", "container init did not report within 60 s"));
         }
         let ready = util::poll_in(&[status.as_raw_fd(), child.pidfd.as_raw_fd()], left)
             .map_err(|e| Error::io("ERUNTIME_INIT", "poll", &e, "wait for container init"))?;
-        if ready[0] {
-            let (data, eof) = read_all_nonblock(status.as_raw_fd());
-            msg.extend_from_slice(&data);
-            if msg.ends_with(b"\n") || eof {
-                break;
+        let (data, eof) = read_all_nonblock(status.as_raw_fd());
+        msg.extend_from_slice(&data);
+        while let Some(nl) = msg.iter().position(|b| *b == b'\n') {
+            let line = String::from_utf8_lossy(&msg[..nl]).trim().to_string();
+            msg.drain(..=nl);
+            if line == "hooks" {
+                let st = crate::hooks::state_json(&o.id, pid, "creating", &bundle_dir, &annotations);
+                crate::hooks::run_all("prestart", hooks.prestart.as_deref().unwrap_or_default(), &st)?;
+                crate::hooks::run_all("createRuntime", hooks.create_runtime.as_deref().unwrap_or_default(), &st)?;
+                release_fifo(Path::new(&init.sync_fifo))?;
+                continue;
             }
-        } else if ready[1] {
-            let (data, _) = read_all_nonblock(status.as_raw_fd());
-            msg.extend_from_slice(&data);
-            break;
+            break 'outer line;
         }
-    }
-    let text = String::from_utf8_lossy(&msg).trim().to_string();
+        if (ready[0] && eof && data.is_empty()) || (ready[1] && data.is_empty()) {
+            break String::from_utf8_lossy(&msg).trim().to_string();
+        }
+    };
     if text != "ok" {
         if let Ok(e) = serde_json::from_str::<ErrorJson>(&text) {
             return Err(e.into());
@@ -159,6 +171,7 @@ fn create_locked(
         let st = child.wait().ok();
         return Err(Error::new("ERUNTIME_INIT", format!("container init exited before it was ready ({st:?})")));
     }
+    let _ = std::fs::remove_file(&init.sync_fifo);
     let _ = std::fs::remove_file(&status_fifo);
     let _ = std::fs::remove_file(dir.join("init.json"));
     let (_, start) = util::proc_stat(pid).ok_or_else(|| Error::new("ERUNTIME_INIT", "container init exited right after it was set up"))?;
@@ -172,12 +185,32 @@ fn create_locked(
         rootfs: bundle.rootfs.to_string_lossy().into_owned(),
         created: util::now_rfc3339(),
         annotations: bundle.spec.annotations.clone().unwrap_or_default(),
+        hooks: bundle.spec.hooks.clone(),
     };
     locked.save(&saved)?;
     if let Some(pf) = &o.pid_file {
         ctr_common::fs::write_atomic("ERUNTIME_PID_FILE", pf, pid.to_string().as_bytes())?;
     }
     Ok(pid)
+}
+
+/// Write one byte to a FIFO whose reader is the container init.
+fn release_fifo(fifo: &Path) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    if fd < 0 {
+        let e = util::errno();
+        if e == libc::ENXIO {
+            return Err(Error::new("ERUNTIME_START", "container init exited before it was released"));
+        }
+        return Err(Error::sys("ERUNTIME_START", "open", e, format!("open {}", fifo.display())).with_path(fifo));
+    }
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    if unsafe { libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) } != 1 {
+        return Err(Error::last_os("ERUNTIME_START", "write", "release the container init"));
+    }
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]
@@ -218,29 +251,18 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
     let pidfd = init_pidfd(&saved).ok_or_else(|| Error::new("ERUNTIME_STATE_INVALID", "cannot start a container that has stopped"))?;
     // The init is the FIFO's reader: opening for writing cannot block
     // (ENXIO means the reader is gone), and one byte releases it.
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let fifo = locked.fifo();
-        let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
-        if fd < 0 {
-            let e = util::errno();
-            if e == libc::ENXIO {
-                return Err(Error::new("ERUNTIME_START", "container init exited before it was started"));
-            }
-            return Err(Error::sys("ERUNTIME_START", "open", e, format!("open {}", fifo.display())).with_path(&fifo));
-        }
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        if unsafe { libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) } != 1 {
-            return Err(Error::last_os("ERUNTIME_START", "write", "release the container init"));
-        }
-        drop(pidfd);
-    }
+    release_fifo(&locked.fifo())?;
+    drop(pidfd);
     // Removing exec.fifo is what makes the container `running` (the status is
     // computed from the fifo and the init's liveness, see state::live_status),
     // so state.json need not be rewritten (and fsync'd) here.
     std::fs::remove_file(locked.fifo())
-        .map_err(|e| Error::io("ERUNTIME_START", "unlink", &e, "remove exec.fifo").with_path(locked.fifo()))
+        .map_err(|e| Error::io("ERUNTIME_START", "unlink", &e, "remove exec.fifo").with_path(locked.fifo()))?;
+    if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststart.as_ref()) {
+        let st = crate::hooks::state_json(&saved.id, saved.pid, "running", &saved.bundle, &saved.annotations);
+        crate::hooks::run_all_warn("poststart", h, &st);
+    }
+    Ok(())
 }
 
 /// The state of a container, shaped as runc's `state` output.
@@ -336,6 +358,10 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         s => {
             return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot delete container {id:?} that is not stopped: {}", s.as_str())))
         }
+    }
+    if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststop.as_ref()) {
+        let st = crate::hooks::state_json(&saved.id, 0, "stopped", &saved.bundle, &saved.annotations);
+        crate::hooks::run_all_warn("poststop", h, &st);
     }
     locked.remove()
 }

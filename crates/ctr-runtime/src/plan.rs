@@ -110,6 +110,20 @@ pub struct InitPlan {
     pub exec_fifo: String,
     /// init status fifo path (host).
     pub status_fifo: String,
+    /// Pause before pivot_root for the runtime's prestart/createRuntime hooks.
+    pub runtime_hooks: bool,
+    /// Fifo the runtime writes to when those hooks are done (host).
+    pub sync_fifo: String,
+    /// createContainer hooks (run by the init before pivot_root).
+    pub create_container_hooks: Vec<ctr_oci::types::Hook>,
+    /// startContainer hooks (run by the init after start, before exec).
+    pub start_container_hooks: Vec<ctr_oci::types::Hook>,
+    /// Container id (for hook state).
+    pub id: String,
+    /// Bundle path (for hook state).
+    pub bundle: String,
+    /// Annotations (for hook state).
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 /// What `ctr_ns::spawn` does before the init plan runs.
@@ -248,13 +262,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
     let linux = spec.linux.clone().unwrap_or_default();
 
     // Things the runtime cannot apply yet: fail, never ignore.
-    if let Some(h) = &spec.hooks {
-        for (name, list) in h.all() {
-            if list.is_some_and(|l| !l.is_empty()) {
-                return Err(unsupported(&format!("hooks.{name}"), "hooks are not supported yet"));
-            }
-        }
-    }
     if p.terminal == Some(true) {
         return Err(unsupported("process.terminal", "a terminal (console socket) is not supported yet; set it to false"));
     }
@@ -373,6 +380,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         };
         (class << 13) | io.priority
     });
+    let hooks = spec.hooks.clone().unwrap_or_default();
     let init = InitPlan {
         rootfs: b.rootfs.to_string_lossy().into_owned(),
         readonly: spec.root.as_ref().and_then(|r| r.readonly).unwrap_or(false),
@@ -399,6 +407,14 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         env: p.env.clone().unwrap_or_default(),
         exec_fifo: state_dir.join("exec.fifo").to_string_lossy().into_owned(),
         status_fifo: state_dir.join("init.fifo").to_string_lossy().into_owned(),
+        runtime_hooks: hooks.prestart.as_ref().is_some_and(|l| !l.is_empty())
+            || hooks.create_runtime.as_ref().is_some_and(|l| !l.is_empty()),
+        sync_fifo: state_dir.join("sync.fifo").to_string_lossy().into_owned(),
+        create_container_hooks: hooks.create_container.clone().unwrap_or_default(),
+        start_container_hooks: hooks.start_container.clone().unwrap_or_default(),
+        id: state_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        bundle: b.dir.to_string_lossy().into_owned(),
+        annotations: spec.annotations.clone().unwrap_or_default(),
     };
     let ns = NsPlan { namespaces, hostname: spec.hostname.clone().filter(|h| !h.is_empty()) };
     Ok((ns, init))
@@ -443,7 +459,6 @@ mod tests {
             (r#""linux":{"namespaces":[{"type":"mount"}],"resources":{"pids":{"limit":5}}}"#, "linux.resources"),
             (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}"#, "linux.seccomp"),
             (r#""linux":{"namespaces":[{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}]}"#, "linux.namespaces[1].path"),
-            (r#""linux":{"namespaces":[{"type":"mount"}]},"hooks":{"prestart":[{"path":"/bin/true"}]}"#, "hooks.prestart"),
             (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
             (r#""linux":{"namespaces":[{"type":"mount"}]},"mounts":[{"destination":"/sys/fs/cgroup","type":"cgroup"}]"#, "mounts[0].type"),
         ];

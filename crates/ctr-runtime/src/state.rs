@@ -60,6 +60,9 @@ pub struct Saved {
     /// Annotations of the config.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    /// The config's hooks (poststart and poststop run after create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<ctr_oci::types::Hooks>,
 }
 
 /// The `state` output, shaped as runc's.
@@ -307,6 +310,7 @@ mod tests {
             rootfs: "/b/rootfs".into(),
             created: util::now_rfc3339(),
             annotations: Default::default(),
+            hooks: None,
         }
     }
 

@@ -437,3 +437,100 @@ fn global_flags_log_and_version() {
     assert_eq!(b.spec, ctr_oci::spec::default_spec());
     assert_eq!(env.ctrun(&["spec", "-b", d.to_str().unwrap()]).status.code(), Some(1));
 }
+
+#[test]
+fn hooks_run_in_order_with_state_on_stdin() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let logdir = env.dir.path().join("hooklog");
+    std::fs::create_dir_all(&logdir).unwrap();
+    let log = logdir.join("log");
+    let host = |kind: &str| serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("echo {kind} $(cat) >> {}", log.display())] });
+    let inside = |kind: &str| serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("echo {kind} $(cat) >> /hooklog/log")] });
+    let b = env.bundle(
+        &["sleep", "100"],
+        serde_json::json!({
+            "mounts": [
+                { "destination": "/proc", "type": "proc", "source": "proc" },
+                { "destination": "/hooklog", "type": "bind", "source": logdir, "options": ["rbind"] }
+            ],
+            "annotations": { "org.example.hook": "yes" },
+            "hooks": {
+                "prestart": [host("prestart")],
+                "createRuntime": [host("createRuntime")],
+                "createContainer": [host("createContainer")],
+                "startContainer": [inside("startContainer")],
+                "poststart": [host("poststart")],
+                "poststop": [host("poststop")]
+            }
+        }),
+    );
+    let id = env.id();
+    let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    assert!(env.ctrun(&["start", &id]).status.success());
+    for _ in 0..200 {
+        if std::fs::read_to_string(&log).unwrap_or_default().contains("startContainer") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<(String, serde_json::Value)> = text
+        .lines()
+        .map(|l| {
+            let (k, j) = l.split_once(' ').unwrap();
+            (k.to_string(), serde_json::from_str(j).unwrap())
+        })
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|(k, _)| k.as_str()).collect();
+    // startContainer runs in the container while poststart runs in the runtime: either order.
+    let mut middle = kinds[3..5].to_vec();
+    middle.sort();
+    assert_eq!(kinds[..3], ["prestart", "createRuntime", "createContainer"], "{text}");
+    assert_eq!(middle, ["poststart", "startContainer"], "{text}");
+    assert_eq!(kinds[5], "poststop", "{text}");
+    for (k, s) in &lines {
+        assert_eq!(s["id"], id.as_str(), "{k}");
+        assert_eq!(s["bundle"], b.to_str().unwrap(), "{k}");
+        assert_eq!(s["annotations"]["org.example.hook"], "yes", "{k}");
+        let want = match k.as_str() {
+            "prestart" | "createRuntime" | "createContainer" => "creating",
+            "poststop" => "stopped",
+            _ => "running",
+        };
+        assert_eq!(s["status"], want, "{k}");
+        if k != "poststop" {
+            assert_eq!(s["pid"].as_i64(), Some(pid), "{k}");
+        }
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn failing_and_slow_hooks_fail_create_and_leave_nothing() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    for (kind, hook, want) in [
+        ("createRuntime", serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", "echo nope >&2; exit 3"] }), "nope"),
+        ("createContainer", serde_json::json!({ "path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1 }), "timed out"),
+        ("prestart", serde_json::json!({ "path": "/no/such/hook" }), "no such file"),
+    ] {
+        let b = env.bundle(&["sleep", "100"], serde_json::json!({ "hooks": { kind: [hook] } }));
+        let id = env.id();
+        let t = std::time::Instant::now();
+        let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{kind}: {err}");
+        assert!(err.contains("ERUNTIME_HOOK") && err.contains(want) && err.contains(&format!("hooks.{kind}[0]")), "{kind}: {err}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(4), "{kind}: the timeout was not applied");
+        assert!(!env.root().join(&id).exists());
+    }
+    env.assert_clean();
+}
