@@ -534,3 +534,46 @@ fn failing_and_slow_hooks_fail_create_and_leave_nothing() {
     }
     env.assert_clean();
 }
+
+#[test]
+fn run_forwards_signals_and_detach_returns() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let marker = env.dir.path().join("ready");
+    let b = env.bundle(
+        &["sh", "-c", "trap 'exit 7' TERM; touch /m/ready; while true; do sleep 0.05; done"],
+        serde_json::json!({ "mounts": [
+            { "destination": "/proc", "type": "proc", "source": "proc" },
+            { "destination": "/m", "type": "bind", "source": env.dir.path(), "options": ["rbind"] }
+        ] }),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ctrun"))
+        .arg("--root")
+        .arg(env.root())
+        .args(["run", "-b", b.to_str().unwrap(), &env.id()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if marker.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(marker.exists(), "container did not start");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(7), "SIGTERM reached the container's trap");
+
+    // run --detach: returns 0 at once, the container keeps running.
+    let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
+    let id = env.id();
+    let o = env.ctrun(&["run", "--detach", "-b", b.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(env.state(&id)["status"], "running");
+    assert!(env.ctrun(&["delete", "-f", &id]).status.success());
+    env.assert_clean();
+}

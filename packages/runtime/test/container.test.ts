@@ -132,5 +132,31 @@ test('an AbortSignal kills and deletes the container', async () => {
   assert.ok(await eventually(() => !existsSync(join(root, id))), 'state dir removed after abort');
 });
 
+test('containers made concurrently by the API and by ctrun, started and deleted, leave nothing', async () => {
+  if (!ready('container concurrency')) return;
+  const before = snapshot();
+  const b = bundle(['sleep', '100']);
+  const { execFile } = await import('node:child_process');
+  const cli = (args: string[]) =>
+    new Promise<number>((res) => execFile(CTRUN_PATH, ['--root', root, ...args], { stdio: 'ignore' } as object, (err) => res(err ? 1 : 0)).on('error', () => res(1)));
+  const viaApi = async () => {
+    const c = await Container.create({ id: newId(), bundle: b, root, stdio: 'ignore' });
+    await c.start();
+    await c.delete({ force: true });
+  };
+  const viaCli = async () => {
+    const id = newId();
+    // ctrun create's stdio is inherited by the container: give it none.
+    const { spawn } = await import('node:child_process');
+    const code = await new Promise<number | null>((res) => spawn(CTRUN_PATH, ['--root', root, 'create', '--bundle', b, id], { stdio: 'ignore' }).on('exit', res));
+    assert.is(code, 0);
+    assert.is(await cli(['start', id]), 0);
+    assert.is(await cli(['delete', '--force', id]), 0);
+  };
+  await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? viaApi() : viaCli())));
+  assert.equal(await Container.list(root), []);
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
 test.after(() => rmSync(work, { recursive: true, force: true }));
 test.run();
