@@ -113,8 +113,19 @@ fn create_locked(
     }
     let plan_json = serde_json::to_vec(init).expect("plan serialises");
     // Read once by the init right away: no need for write_atomic's fsync.
-    std::fs::write(dir.join("init.json"), &plan_json)
-        .map_err(|e| Error::io("ERUNTIME_STATE", "write", &e, format!("write {}", dir.join("init.json").display())))?;
+    // (mode 0600: it holds the process environment)
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let p = dir.join("init.json");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&p)
+            .and_then(|mut f| f.write_all(&plan_json))
+            .map_err(|e| Error::io("ERUNTIME_STATE", "write", &e, format!("write {}", p.display())).with_path(&p))?;
+    }
     let status = open_fifo_read(&status_fifo)?;
 
     let mut so = SpawnOptions::new(o.init_exe.to_string_lossy().into_owned(), vec![

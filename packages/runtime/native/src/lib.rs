@@ -155,8 +155,11 @@ pub fn delete_container<'e>(env: &'e Env, root: String, id: String, force: bool)
             lifecycle::delete(&Store::new(root), &id, force)?;
             let child = children().lock().unwrap().remove(&k);
             if let Some(c) = child {
-                // Dead by now (delete waited for it): reap the zombie.
-                let _ = c.wait();
+                // Dead by now (delete waited for it): reap the zombie, unless a
+                // pending wait() holds it and will reap it (and report the status).
+                if Arc::strong_count(&c) == 1 {
+                    let _ = c.wait();
+                }
             }
             Ok(())
         })
