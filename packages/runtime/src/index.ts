@@ -9,7 +9,8 @@ import { native } from './native';
 
 export { RuntimeError } from './errors';
 export { Container, DEFAULT_ROOT, CTRUN_PATH } from './container';
-export type { ContainerState, CreateOptions, ExitResult, StdioOption } from './options';
+export { run, configFor } from './run';
+export type { ContainerState, CreateOptions, ExitResult, RunOptions, RunResult, StdioOption } from './options';
 
 /** Host facts the runtime depends on. */
 export interface HostInfo {

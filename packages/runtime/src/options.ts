@@ -46,3 +46,39 @@ export interface ExitResult {
   /** Terminating signal, if killed by one. */
   signal: NodeJS.Signals | null;
 }
+
+/** Options of {@link run}: a friendly description turned into an OCI config. */
+export interface RunOptions {
+  /** Root filesystem directory. */
+  rootfs: string;
+  /** argv of the container process. */
+  args: string[];
+  /** Environment (default `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`). */
+  env?: Record<string, string>;
+  /** Working directory inside the container (default `/`). */
+  cwd?: string;
+  /** Host name (a uts namespace is always made). */
+  hostname?: string;
+  /** Mount the root filesystem read-only. */
+  readonly?: boolean;
+  /** User and group ids inside the container (default 0/0). */
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  /** Network: `none` (a new, empty network namespace; the default) or `host`. */
+  network?: 'none' | 'host';
+  /** Container id (default a unique one). */
+  id?: string;
+  /** State root (default `/run/ctrun`). */
+  root?: string;
+  /** Data written to the container's stdin. */
+  input?: string | Buffer;
+  /** Aborting it kills and deletes the container. */
+  signal?: AbortSignal;
+}
+
+/** What {@link run} returns. */
+export interface RunResult extends ExitResult {
+  /** Everything the container wrote to stdout. */
+  stdout: string;
+  /** Everything the container wrote to stderr. */
+  stderr: string;
+}

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Container, CTRUN_PATH, RuntimeError } from '../src/index';
+import { Container, CTRUN_PATH, RuntimeError, run } from '../src/index';
 import { isRoot, skip, snapshot, leftovers as allLeftovers, eventually } from '../../../test-support';
 
 // Other suites run concurrently on this host: only our own mounts count.
@@ -154,6 +154,23 @@ test('containers made concurrently by the API and by ctrun, started and deleted,
     assert.is(await cli(['delete', '--force', id]), 0);
   };
   await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? viaApi() : viaCli())));
+  assert.equal(await Container.list(root), []);
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
+test('run() turns a friendly description into a container and collects its output', async () => {
+  if (!ready('run')) return;
+  const before = snapshot();
+  const r = await run({
+    rootfs,
+    root,
+    args: ['sh', '-c', 'read x; echo "got $x as $(id -u) on $(hostname) in $(pwd)"; grep -c : /proc/net/dev; # only lo: a new network namespace echo oops >&2; exit 3'],
+    hostname: 'friendly',
+    cwd: '/tmp',
+    user: { uid: 1234, gid: 1234 },
+    input: 'hello\n',
+  });
+  assert.equal(r, { exitCode: 3, signal: null, stdout: 'got hello as 1234 on friendly in /tmp\n1\n', stderr: 'oops\n' });
   assert.equal(await Container.list(root), []);
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
