@@ -164,12 +164,13 @@ test('run() turns a friendly description into a container and collects its outpu
   const r = await run({
     rootfs,
     root,
-    args: ['sh', '-c', 'read x; echo "got $x as $(id -u) on $(hostname) in $(pwd)"; grep -c : /proc/net/dev; # only lo: a new network namespace echo oops >&2; exit 3'],
+    args: ['sh', '-c', 'read x; echo "got $x as $(id -u) on $(hostname) in $(pwd)"; grep -c : /proc/net/dev; echo oops >&2; exit 3'],
     hostname: 'friendly',
     cwd: '/tmp',
     user: { uid: 1234, gid: 1234 },
     input: 'hello\n',
   });
+  // /proc/net/dev lists only lo: a new network namespace.
   assert.equal(r, { exitCode: 3, signal: null, stdout: 'got hello as 1234 on friendly in /tmp\n1\n', stderr: 'oops\n' });
   assert.equal(await Container.list(root), []);
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
