@@ -11,7 +11,7 @@
 // duration: hugetlb leaves cgroup2 meanwhile). Without it, crun is tried and
 // its error shown.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, symlinkSync, rmSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, symlinkSync, rmSync, existsSync, mkdirSync, readFileSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -136,6 +136,39 @@ try {
   for (const r of results) {
     if (r.error) console.log(`  ${r.name.padEnd(17)}  failed: ${r.error}`);
     else console.log(`  ${r.name.padEnd(17)}  median ${r.median.toFixed(2)} ms  min ${r.min.toFixed(2)} ms  ratio to ctrun ${(r.median / base).toFixed(2)}x`);
+  }
+  // Memory the runtime adds to the container's cgroup: the peak of a busybox
+  // `sleep` container's memory cgroup (v1 max_usage_in_bytes or v2 memory.peak).
+  const memDir = (path) => ['/sys/fs/cgroup/memory', '/sys/fs/cgroup'].map((d) => join(d, path)).find((d) => existsSync(join(d, 'memory.max_usage_in_bytes')) || existsSync(join(d, 'memory.peak')));
+  const peakOf = (d) => Number(readFileSync(join(d, existsSync(join(d, 'memory.max_usage_in_bytes')) ? 'memory.max_usage_in_bytes' : 'memory.peak'), 'utf8'));
+  console.log('memory peak of a busybox `sleep` container\'s cgroup (median of 5):');
+  for (const [name, bin] of [['ctrun', ctrun], ['crun', 'crun'], ['runc', 'runc']]) {
+    const peaks = [];
+    let failure = null;
+    for (let i = 0; i < 5 && !failure; i++) {
+      const id = `ctr-bench-mem-${name}-${process.pid}-${i}`;
+      const b = join(work, `mem-${id}`);
+      mkdirSync(b);
+      const cfg = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+      cfg.process.args = ['sleep', '0.3'];
+      cfg.linux.cgroupsPath = `/${id}`;
+      cfg.linux.resources = { memory: { limit: 268435456 } };
+      writeFileSync(join(b, 'config.json'), JSON.stringify(cfg));
+      const root = `${stateBase}-${name}`;
+      // A created container keeps `create`'s stdio: a file, never a pipe we wait on.
+      const errFile = join(work, `err-${id}`);
+      const fd = openSync(errFile, 'w');
+      const c = spawnSync(bin, ['--root', root, 'create', '--bundle', b, id], { stdio: ['ignore', 'ignore', fd] });
+      closeSync(fd);
+      if (c.status !== 0) { failure = readFileSync(errFile, 'utf8').trim().split('\n').pop(); break; }
+      spawnSync(bin, ['--root', root, 'start', id]);
+      spawnSync('sleep', ['0.15']);
+      const d = memDir(id);
+      if (d) peaks.push(peakOf(d)); else failure = 'no memory cgroup found';
+      spawnSync(bin, ['--root', root, 'delete', '--force', id]);
+    }
+    if (failure) console.log(`  ${name.padEnd(6)}  failed: ${failure}`);
+    else console.log(`  ${name.padEnd(6)}  ${(median(peaks) / 1024).toFixed(0)} KiB`);
   }
   const crun = results.find((r) => r.name === 'crun run');
   const apiR = results.find((r) => r.name === 'API (in-process)');
