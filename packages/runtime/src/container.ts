@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
@@ -10,8 +10,12 @@ import type { ContainerState, CreateOptions, ExitResult, StdioOption } from './o
 /** The default state root, shared with `ctrun`. */
 export const DEFAULT_ROOT = '/run/ctrun';
 
-/** The `ctrun` binary shipped in this package (the containers' init). */
-export const CTRUN_PATH = resolve(__dirname, '../bin/ctrun');
+/**
+ * The `ctrun` binary shipped in this package (the containers' init). Found
+ * next to the native loader, which works from src/, dist/*.cjs and dist/*.mjs
+ * alike (the ESM build gets a `require` from its banner).
+ */
+export const CTRUN_PATH = resolve(dirname(require.resolve('../native/index.js')), '../bin/ctrun');
 
 function signalNumber(sig: NodeJS.Signals | number): number {
   if (typeof sig === 'number') return sig;
