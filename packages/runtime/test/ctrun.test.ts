@@ -121,5 +121,14 @@ test('ctrun state of a created and a running container validates against state-s
   assert.equal(leftovers(before), []);
 });
 
+test('the built ESM and CJS entry points load and find the shipped ctrun', async () => {
+  const mjs = resolve(__dirname, '../dist/index.mjs');
+  if (!existsSync(mjs) || !haveBin) return skip('dist entry points', 'needs pnpm run build');
+  const esm = await import(mjs);
+  const cjs = require(resolve(__dirname, '../dist/index.cjs'));
+  assert.is(esm.CTRUN_PATH, ctrun);
+  assert.is(cjs.CTRUN_PATH, ctrun);
+});
+
 test.after(() => rmSync(work, { recursive: true, force: true }));
 test.run();
