@@ -4,15 +4,30 @@
 //! step is written to the status pipe as `[ERROR, step, errno]` and the
 //! child exits; a successful `execve` closes the pipe (close-on-exec), which
 //! the parent reads as end of file.
+// `MS_*` and `CLONE_*` constants are `c_ulong`/`c_int` depending on the
+// target: the casts to u64 are kept for portability.
+#![allow(clippy::unnecessary_cast)]
 
+use crate::kinds::NamespaceKind;
 use crate::plan::Prepared;
 use crate::sys::{errno, CLOSE_RANGE_CLOEXEC};
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 /// Message kinds on the status pipe (child to parent).
 pub const MSG_HELD: u32 = 1;
 /// A step failed; step and errno follow.
 pub const MSG_ERROR: u32 = 2;
+/// The seccomp filter is installed; the third word is the listener fd
+/// number in the child, which waits for one byte on the gate after it.
+pub const MSG_LISTENER: u32 = 3;
+/// The user namespace exists: the parent writes the id maps and moves the
+/// child to its v1 cgroups, then writes one byte on the gate.
+pub const MSG_SETUP: u32 = 4;
+/// The most fds passed beyond stdio.
+pub const MAX_EXTRA_FDS: usize = 64;
+
+/// Size of one status message: kind, step, errno, detail (u32 each).
+pub const MSG_LEN: usize = 16;
 
 /// The step of child setup that failed, as reported to the parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,13 +55,88 @@ pub enum Step {
     Gate,
     /// `execve`.
     Exec,
+    /// `prctl(PR_SET_NO_NEW_PRIVS)`.
+    NoNewPrivs,
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
+    Seccomp,
+    /// Waiting for the parent to take the seccomp listener fd.
+    SeccompListener,
+    /// `setns` into a joined namespace (detail: index in the joins).
+    Join,
+    /// `unshare(CLONE_NEWUSER)`.
+    UnshareUser,
+    /// Waiting for the parent to write id maps / move to cgroups.
+    ParentSetup,
+    /// `setresgid`/`setresuid` to 0 in the new user namespace.
+    BecomeRoot,
+    /// `unshare` of the new namespaces after the joins.
+    Unshare,
+    /// `setdomainname`.
+    Domainname,
+    /// Writing `/proc/self/timens_offsets`.
+    TimeOffsets,
+    /// Writing `/proc/self/oom_score_adj`.
+    OomScoreAdj,
+    /// A rootfs op (detail: op index << 8 | syscall).
+    Rootfs,
+    /// `prlimit64` (detail: index in the rlimits).
+    Rlimit,
+    /// `setgroups`.
+    Setgroups,
+    /// `setresgid`.
+    Setgid,
+    /// `setresuid`.
+    Setuid,
+    /// Dropping from the bounding set (detail: capability).
+    CapBounding,
+    /// `capset`.
+    Capset,
+    /// Raising an ambient capability (detail: capability).
+    CapAmbient,
+    /// `prctl(PR_SET_KEEPCAPS)`.
+    KeepCaps,
+    /// `prctl(PR_SET_DUMPABLE)`.
+    Dumpable,
 }
 
 impl Step {
     /// The step for a number read from the pipe.
     pub fn from_u32(n: u32) -> Option<Step> {
         use Step::*;
-        [Signals, ParentDeathSignal, Setsid, Hostname, MountPrivate, MountProc, Stdio, CloseFds, Chdir, Gate, Exec]
+        [
+            Signals,
+            ParentDeathSignal,
+            Setsid,
+            Hostname,
+            MountPrivate,
+            MountProc,
+            Stdio,
+            CloseFds,
+            Chdir,
+            Gate,
+            Exec,
+            NoNewPrivs,
+            Seccomp,
+            SeccompListener,
+            Join,
+            UnshareUser,
+            ParentSetup,
+            BecomeRoot,
+            Unshare,
+            Domainname,
+            TimeOffsets,
+            OomScoreAdj,
+            Rootfs,
+            Rlimit,
+            Setgroups,
+            Setgid,
+            Setuid,
+            CapBounding,
+            Capset,
+            CapAmbient,
+            KeepCaps,
+            Dumpable,
+        ]
             .into_iter()
             .find(|s| *s as u32 == n)
     }
@@ -65,6 +155,27 @@ impl Step {
             Step::Chdir => "chdir",
             Step::Gate => "read",
             Step::Exec => "execve",
+            Step::NoNewPrivs => "prctl",
+            Step::Seccomp => "seccomp",
+            Step::SeccompListener => "read",
+            Step::Join => "setns",
+            Step::UnshareUser => "unshare",
+            Step::ParentSetup => "read",
+            Step::BecomeRoot => "setresuid",
+            Step::Unshare => "unshare",
+            Step::Domainname => "setdomainname",
+            Step::TimeOffsets => "write",
+            Step::OomScoreAdj => "write",
+            Step::Rootfs => "mount",
+            Step::Rlimit => "prlimit64",
+            Step::Setgroups => "setgroups",
+            Step::Setgid => "setresgid",
+            Step::Setuid => "setresuid",
+            Step::CapBounding => "prctl",
+            Step::Capset => "capset",
+            Step::CapAmbient => "prctl",
+            Step::KeepCaps => "prctl",
+            Step::Dumpable => "prctl",
         }
     }
 }
@@ -77,22 +188,24 @@ pub struct ChildFds {
     pub gate: RawFd,
     /// Sources for fds 0, 1, 2.
     pub stdio: [RawFd; 3],
+    /// Parent fds that become 3, 4, ... in the child (at most [`MAX_EXTRA_FDS`]).
+    pub extra: Vec<RawFd>,
+    /// The child shares the parent's memory (vfork-style): leave mm-wide
+    /// state such as the dumpable flag alone.
+    pub vfork: bool,
     /// Every fd above 2 the child needs until exec, sorted ascending; all
     /// others are closed first thing (see [`close_inherited`]).
-    pub keep: [RawFd; 5],
-    /// How many entries of `keep` are used.
-    pub keep_len: usize,
+    pub keep: Vec<RawFd>,
 }
 
 impl ChildFds {
     /// Build the fd set, computing the sorted keep list (in the parent).
-    pub fn new(status: RawFd, gate: RawFd, stdio: [RawFd; 3]) -> ChildFds {
-        let mut keep: Vec<RawFd> = [status, gate, stdio[0], stdio[1], stdio[2]].into_iter().filter(|fd| *fd > 2).collect();
+    pub fn new(status: RawFd, gate: RawFd, stdio: [RawFd; 3], extra: &[RawFd]) -> ChildFds {
+        let mut keep: Vec<RawFd> =
+            [status, gate, stdio[0], stdio[1], stdio[2]].into_iter().chain(extra.iter().copied()).filter(|fd| *fd > 2).collect();
         keep.sort_unstable();
         keep.dedup();
-        let mut arr = [-1; 5];
-        arr[..keep.len()].copy_from_slice(&keep);
-        ChildFds { status, gate, stdio, keep: arr, keep_len: keep.len() }
+        ChildFds { status, gate, stdio, keep, extra: Vec::new(), vfork: false }
     }
 }
 
@@ -111,7 +224,7 @@ unsafe fn close_range(first: u32, last: u32) {
 /// parent from ever seeing end-of-file on them.
 unsafe fn close_inherited(fds: &ChildFds) {
     let mut next: u32 = 3;
-    for &fd in &fds.keep[..fds.keep_len] {
+    for &fd in fds.keep.iter() {
         let fd = fd as u32;
         if fd > next {
             close_range(next, fd - 1);
@@ -121,18 +234,70 @@ unsafe fn close_inherited(fds: &ChildFds) {
     close_range(next, u32::MAX);
 }
 
+/// Read one byte from the gate; false on end of file (the parent gave up).
+unsafe fn wait_gate(gate: RawFd) -> bool {
+    let mut byte = 0u8;
+    loop {
+        let n = libc::read(gate, (&mut byte as *mut u8).cast(), 1);
+        if n == 1 {
+            return true;
+        }
+        if n < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        return false;
+    }
+}
+
 unsafe fn report(fd: RawFd, kind: u32, step: Step, err: i32) {
-    let mut msg = [0u8; 12];
+    report_detail(fd, kind, step, err, 0)
+}
+
+unsafe fn report_detail(fd: RawFd, kind: u32, step: Step, err: i32, detail: u32) {
+    let mut msg = [0u8; MSG_LEN];
     msg[0..4].copy_from_slice(&kind.to_ne_bytes());
     msg[4..8].copy_from_slice(&(step as u32).to_ne_bytes());
     msg[8..12].copy_from_slice(&(err as u32).to_ne_bytes());
+    msg[12..16].copy_from_slice(&detail.to_ne_bytes());
     libc::write(fd, msg.as_ptr().cast(), msg.len());
 }
 
 unsafe fn fail(fds: &ChildFds, step: Step, err: i32) -> ! {
-    report(fds.status, MSG_ERROR, step, err);
+    fail_detail(fds, step, err, 0)
+}
+
+unsafe fn fail_detail(fds: &ChildFds, step: Step, err: i32, detail: u32) -> ! {
+    report_detail(fds.status, MSG_ERROR, step, err, detail);
     libc::_exit(127)
 }
+
+/// Write `data` to a file (one write), for /proc knobs.
+unsafe fn write_file(path: &std::ffi::CStr, data: &[u8]) -> i32 {
+    let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+    if fd < 0 {
+        return errno();
+    }
+    let n = libc::write(fd, data.as_ptr().cast(), data.len());
+    let e = if n < 0 { errno() } else { 0 };
+    libc::close(fd);
+    e
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
 macro_rules! check {
     ($fds:expr, $step:expr, $call:expr) => {
@@ -167,6 +332,110 @@ unsafe fn unblock_signals() -> libc::c_long {
     libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const u64, 0usize, 8usize)
 }
 
+/// Install the seccomp filter and, with a listener, hand it to the parent.
+unsafe fn install_seccomp(p: &Prepared, fds: &ChildFds) {
+    let Some(prog) = &p.seccomp else { return };
+    if p.seccomp_listener && p.dumpable_for_listener {
+        // pidfd_getfd needs ptrace access, which a non-root parent only
+        // has to a dumpable child.
+        check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0));
+    }
+    let rc = libc::syscall(
+        libc::SYS_seccomp,
+        libc::SECCOMP_SET_MODE_FILTER,
+        p.seccomp_flags as libc::c_ulong,
+        prog as *const libc::sock_fprog,
+    );
+    if rc < 0 {
+        fail(fds, Step::Seccomp, errno());
+    }
+    if p.seccomp_listener {
+        // The parent copies the fd with pidfd_getfd and acks on the gate.
+        // The child's copy is close-on-exec (the kernel makes it so).
+        report(fds.status, MSG_LISTENER, Step::SeccompListener, rc as i32);
+        if !wait_gate(fds.gate) {
+            libc::_exit(1);
+        }
+    }
+}
+
+/// Join the namespaces the runc way: everything but the user namespace
+/// first (while we still have the caller's privileges), then the user
+/// namespace, then again whatever was refused for lack of privilege (a
+/// namespace owned by the joined user namespace).
+unsafe fn join_namespaces(p: &Prepared, fds: &ChildFds) {
+    let mut pending = [false; 16];
+    for (i, j) in p.joins.iter().enumerate() {
+        if j.kind == NamespaceKind::User {
+            continue;
+        }
+        if libc::setns(j.fd.as_raw_fd(), j.kind.clone_flag() as i32) < 0 {
+            let e = errno();
+            if e == libc::EPERM && i < pending.len() {
+                pending[i] = true;
+            } else {
+                fail_detail(fds, Step::Join, e, i as u32);
+            }
+        }
+    }
+    for (i, j) in p.joins.iter().enumerate() {
+        if j.kind == NamespaceKind::User && libc::setns(j.fd.as_raw_fd(), libc::CLONE_NEWUSER) < 0 {
+            fail_detail(fds, Step::Join, errno(), i as u32);
+        }
+    }
+    for (i, j) in p.joins.iter().enumerate() {
+        if i < pending.len() && pending[i] && libc::setns(j.fd.as_raw_fd(), j.kind.clone_flag() as i32) < 0 {
+            fail_detail(fds, Step::Join, errno(), i as u32);
+        }
+    }
+    for j in p.joins.iter() {
+        libc::close(j.fd.as_raw_fd());
+    }
+}
+
+/// Capabilities and credentials, in runc's order: bounding set (needs
+/// CAP_SETPCAP), keep caps across the uid change, groups, gid, uid, then
+/// the exact sets and the ambient ones.
+unsafe fn apply_creds(p: &Prepared, fds: &ChildFds) {
+    if let Some(caps) = &p.caps {
+        for cap in 0..=p.last_cap.min(63) {
+            if caps.bounding & (1u64 << cap) == 0 && libc::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0, 0, 0) == 1 {
+                if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) < 0 {
+                    fail_detail(fds, Step::CapBounding, errno(), cap);
+                }
+            }
+        }
+        check!(fds, Step::KeepCaps, libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0));
+    }
+    if let Some(groups) = &p.groups {
+        check!(fds, Step::Setgroups, libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()));
+    }
+    if let Some((uid, gid)) = p.creds {
+        check!(fds, Step::Setgid, libc::syscall(libc::SYS_setresgid, gid, gid, gid));
+        check!(fds, Step::Setuid, libc::syscall(libc::SYS_setresuid, uid, uid, uid));
+    }
+    if let Some(caps) = &p.caps {
+        check!(fds, Step::KeepCaps, libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0));
+        let hdr = CapHeader { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
+        let data = [
+            CapData { effective: caps.effective as u32, permitted: caps.permitted as u32, inheritable: caps.inheritable as u32 },
+            CapData {
+                effective: (caps.effective >> 32) as u32,
+                permitted: (caps.permitted >> 32) as u32,
+                inheritable: (caps.inheritable >> 32) as u32,
+            },
+        ];
+        check!(fds, Step::Capset, libc::syscall(libc::SYS_capset, &hdr as *const CapHeader, data.as_ptr()));
+        for cap in 0..=p.last_cap.min(63) {
+            if caps.ambient & (1u64 << cap) != 0
+                && libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong, cap as libc::c_ulong, 0, 0) < 0
+            {
+                fail_detail(fds, Step::CapAmbient, errno(), cap);
+            }
+        }
+    }
+}
+
 /// Run the prepared plan in the child and exec. Never returns.
 ///
 /// # Safety
@@ -175,17 +444,72 @@ unsafe fn unblock_signals() -> libc::c_long {
 pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     close_inherited(fds);
     reset_signals();
+    // Non-dumpable until exec: no ptrace, no /proc/PID/mem or fd access by
+    // other processes of the same uid (the runc /proc/self/exe escapes);
+    // exec restores it for an ordinary binary.
+    // A non-root parent's newuidmap checks the owner of /proc/PID, which
+    // is root for a non-dumpable process: stay dumpable until the maps.
+    let late_nondumpable = p.parent_setup && p.dumpable_for_listener;
+    if !late_nondumpable && !fds.vfork {
+        check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0));
+    }
 
     if p.pdeathsig != 0 {
         check!(fds, Step::ParentDeathSignal, libc::prctl(libc::PR_SET_PDEATHSIG, p.pdeathsig as libc::c_ulong));
+        // The parent may have died before the prctl (Go checks the same):
+        // then the signal never comes. In a new pid namespace getppid is 0.
+        let ppid = libc::getppid();
+        if ppid != 0 && ppid != p.parent_pid {
+            libc::_exit(1);
+        }
     }
     if p.new_session {
         check!(fds, Step::Setsid, libc::setsid());
     }
+
+    join_namespaces(p, fds);
+    if p.unshare_user {
+        check!(fds, Step::UnshareUser, libc::unshare(libc::CLONE_NEWUSER));
+    }
+    if p.parent_setup {
+        report(fds.status, MSG_SETUP, Step::ParentSetup, 0);
+        if !wait_gate(fds.gate) {
+            libc::_exit(1);
+        }
+        if late_nondumpable {
+            check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0));
+        }
+    }
+    if p.become_root {
+        check!(fds, Step::BecomeRoot, libc::syscall(libc::SYS_setresgid, 0, 0, 0));
+        check!(fds, Step::BecomeRoot, libc::syscall(libc::SYS_setresuid, 0, 0, 0));
+    }
+    if p.unshare_flags != 0 {
+        check!(fds, Step::Unshare, libc::unshare(p.unshare_flags as i32));
+    }
+    if let Some(text) = &p.time_offsets {
+        let e = write_file(c"/proc/self/timens_offsets", text);
+        if e != 0 {
+            fail(fds, Step::TimeOffsets, e);
+        }
+    }
     if let Some(name) = &p.hostname {
         check!(fds, Step::Hostname, libc::sethostname(name.as_ptr().cast(), name.len()));
     }
-    if p.mount_proc {
+    if let Some(name) = &p.domainname {
+        check!(fds, Step::Domainname, libc::setdomainname(name.as_ptr().cast(), name.len()));
+    }
+    if let Some(text) = &p.oom_score_adj {
+        let e = write_file(c"/proc/self/oom_score_adj", text);
+        if e != 0 {
+            fail(fds, Step::OomScoreAdj, e);
+        }
+    }
+    if let Some(plan) = &p.rootfs {
+        if let Err(f) = crate::rootfs::execute(plan, &crate::syscalls::Raw) {
+            fail_detail(fds, Step::Rootfs, f.errno, ((f.op as u32) << 8) | f.syscall as u32);
+        }
+    } else if p.mount_proc {
         // Keep our /proc mount from propagating back to the host.
         check!(
             fds,
@@ -210,47 +534,74 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
             )
         );
     }
+    for (i, (res, lim)) in p.rlimits.iter().enumerate() {
+        if libc::syscall(libc::SYS_prlimit64, 0, *res, lim as *const libc::rlimit64, 0usize) < 0 {
+            fail_detail(fds, Step::Rlimit, errno(), i as u32);
+        }
+    }
 
-    // Move every stdio source above 2 first so that a source numbered 0-2
-    // is not overwritten by an earlier dup2; the copies are close-on-exec.
-    let mut high = [-1 as RawFd; 3];
-    for i in 0..3 {
-        high[i] = libc::fcntl(fds.stdio[i], libc::F_DUPFD_CLOEXEC, 3);
+    // Move every source above the last target first so that a source
+    // numbered in the target range is not overwritten by an earlier dup2;
+    // the copies are close-on-exec.
+    let n = 3 + fds.extra.len().min(MAX_EXTRA_FDS);
+    let mut high = [-1 as RawFd; 3 + MAX_EXTRA_FDS];
+    for i in 0..n {
+        let src = if i < 3 { fds.stdio[i] } else { fds.extra[i - 3] };
+        high[i] = libc::fcntl(src, libc::F_DUPFD_CLOEXEC, n as RawFd);
         check!(fds, Step::Stdio, high[i]);
     }
-    for i in 0..3 {
+    for i in 0..n {
         check!(fds, Step::Stdio, libc::dup2(high[i], i as RawFd));
     }
 
-    // Everything but stdio is closed at exec, including the status pipe,
-    // whose closing tells the parent the exec succeeded.
-    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) < 0 {
-        for fd in 3..4096 {
+    // Everything but stdio and the passed fds is closed at exec, including
+    // the status pipe, whose closing tells the parent the exec succeeded.
+    if libc::syscall(libc::SYS_close_range, n as u32, u32::MAX, CLOSE_RANGE_CLOEXEC) < 0 {
+        for fd in n as RawFd..4096 {
             libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
         }
     }
+
+    // The rootfs plan set umask 0 for its nodes; the program gets its own
+    // (or the usual 022).
+    if let Some(mask) = p.umask {
+        libc::umask(mask);
+    } else if p.rootfs.is_some() {
+        libc::umask(0o022);
+    }
+
+    // Signals back to their defaults and unblocked: from here on a held
+    // child can be killed by any signal, like the program it becomes.
+    check!(fds, Step::Signals, unblock_signals());
+
+    if p.seccomp_early {
+        // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the
+        // credential change below may drop: install it first (as runc).
+        install_seccomp(p, fds);
+    }
+    apply_creds(p, fds);
 
     if let Some(cwd) = &p.cwd {
         check!(fds, Step::Chdir, libc::chdir(cwd.as_ptr()));
     }
 
+    if p.no_new_privs {
+        check!(fds, Step::NoNewPrivs, libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+    }
+    // The seccomp filter is the last setup step: after it only the status
+    // pipe write, the gate read (with a listener or hold) and execve run,
+    // so the filter must allow those (as with runc).
+    if !p.seccomp_early {
+        install_seccomp(p, fds);
+    }
+
     if p.hold {
         report(fds.status, MSG_HELD, Step::Gate, 0);
-        let mut byte = 0u8;
-        loop {
-            let n = libc::read(fds.gate, (&mut byte as *mut u8).cast(), 1);
-            if n == 1 {
-                break;
-            }
-            if n < 0 && errno() == libc::EINTR {
-                continue;
-            }
+        if !wait_gate(fds.gate) {
             // The parent closed the gate without releasing: give up quietly.
             libc::_exit(1);
         }
     }
-
-    check!(fds, Step::Signals, unblock_signals());
 
     // execvp semantics over the prepared candidates: ENOENT/ENOTDIR move on,
     // EACCES is remembered, anything else stops the search.

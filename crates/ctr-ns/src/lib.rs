@@ -11,13 +11,21 @@
 //! over a close-on-exec pipe that the parent turns into an [`Error`].
 #![deny(missing_docs)]
 
+pub mod caps;
 pub mod child;
+pub mod idmap;
 pub mod kinds;
+pub mod persist;
 pub mod plan;
+pub mod rootfs;
 pub mod spawn;
 pub mod sys;
+pub mod syscalls;
 
 pub use ctr_common::{Error, Result};
 pub use kinds::{supported_namespaces, NamespaceKind};
-pub use plan::{SpawnOptions, Stdio};
+pub use caps::CapNames;
+pub use idmap::{IdMap, IdMaps};
+pub use plan::{Rlimit, SpawnOptions, Stdio, TimeOffsets};
+pub use rootfs::{MountSpec, RootfsSpec};
 pub use spawn::{spawn, Child, ExitStatus, Stage};

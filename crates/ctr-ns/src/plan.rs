@@ -1,10 +1,16 @@
 //! What to spawn ([`SpawnOptions`]) and its prepared, fork-safe form
 //! ([`Prepared`]) that the child reads without allocating.
+// `MS_*` and `CLONE_*` constants are `c_ulong`/`c_int` depending on the
+// target: the casts to u64 are kept for portability.
+#![allow(clippy::unnecessary_cast)]
 
+use crate::caps::{CapNames, CapSets};
+use crate::idmap::IdMaps;
 use crate::kinds::NamespaceKind;
+use crate::rootfs::{MountSpec, RootfsPlan, RootfsSpec};
 use ctr_common::Error;
 use std::ffi::CString;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Where one of the child's standard streams goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +48,93 @@ pub struct SpawnOptions {
     pub parent_death_signal: Option<i32>,
     /// Start a new session (`setsid`), detaching from the terminal.
     pub new_session: bool,
+    /// Set `no_new_privs` before exec (and before the seccomp filter).
+    pub no_new_privileges: bool,
+    /// A classic BPF seccomp program: an array of `struct sock_filter`
+    /// (8 bytes each, native byte order), installed as the last setup step.
+    pub seccomp: Option<Vec<u8>>,
+    /// `SECCOMP_FILTER_FLAG_*` flags for `seccomp(SECCOMP_SET_MODE_FILTER)`.
+    pub seccomp_flags: u32,
+    /// Install the filter with `SECCOMP_FILTER_FLAG_NEW_LISTENER` and hand
+    /// the listener fd to the parent (see [`crate::Child::take_seccomp_listener`]).
+    pub seccomp_listener: bool,
+    /// Namespaces to join: kind and path of an ns file (`/proc/PID/ns/net`,
+    /// `/run/netns/NAME`, ...).
+    pub joins: Vec<(NamespaceKind, String)>,
+    /// Id maps of a new user namespace, written by the parent.
+    pub id_maps: Option<IdMaps>,
+    /// Time namespace offsets (seconds, nanoseconds) of the monotonic and
+    /// boot-time clocks; implies a new time namespace.
+    pub time_offsets: Option<TimeOffsets>,
+    /// NIS domain name (needs a new uts namespace).
+    pub domainname: Option<String>,
+    /// User id to run as.
+    pub uid: Option<u32>,
+    /// Group id to run as.
+    pub gid: Option<u32>,
+    /// Supplementary groups (set only when given).
+    pub groups: Option<Vec<u32>>,
+    /// File mode creation mask.
+    pub umask: Option<u32>,
+    /// Resource limits.
+    pub rlimits: Vec<Rlimit>,
+    /// Capability sets; `None` leaves the capabilities as they come.
+    pub capabilities: Option<CapNames>,
+    /// `/proc/self/oom_score_adj`.
+    pub oom_score_adj: Option<i32>,
+    /// Cgroup directories to start in: a cgroup2 one through
+    /// `CLONE_INTO_CGROUP`, v1 ones by the parent before the child goes on.
+    pub cgroups: Vec<String>,
+    /// The root filesystem plan.
+    pub rootfs: Option<RootfsSpec>,
+    /// Parent fds that become fds 3, 4, ... of the child (everything else
+    /// above 2 is closed).
+    pub extra_fds: Vec<RawFd>,
+}
+
+/// Offsets of the clocks of a new time namespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeOffsets {
+    /// `CLOCK_MONOTONIC` offset: seconds, nanoseconds.
+    pub monotonic: (i64, u32),
+    /// `CLOCK_BOOTTIME` offset: seconds, nanoseconds.
+    pub boottime: (i64, u32),
+}
+
+/// One resource limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    /// `RLIMIT_*` number.
+    pub resource: i32,
+    /// Soft limit.
+    pub soft: u64,
+    /// Hard limit.
+    pub hard: u64,
+}
+
+/// The `RLIMIT_*` number of a name (`RLIMIT_NOFILE`, `nofile`).
+pub fn rlimit_from_name(name: &str) -> Option<i32> {
+    let upper = name.to_ascii_uppercase();
+    let n = upper.strip_prefix("RLIMIT_").unwrap_or(&upper);
+    Some(match n {
+        "CPU" => 0,
+        "FSIZE" => 1,
+        "DATA" => 2,
+        "STACK" => 3,
+        "CORE" => 4,
+        "RSS" => 5,
+        "NPROC" => 6,
+        "NOFILE" => 7,
+        "MEMLOCK" => 8,
+        "AS" => 9,
+        "LOCKS" => 10,
+        "SIGPENDING" => 11,
+        "MSGQUEUE" => 12,
+        "NICE" => 13,
+        "RTPRIO" => 14,
+        "RTTIME" => 15,
+        _ => return None,
+    })
 }
 
 impl SpawnOptions {
@@ -61,14 +154,86 @@ impl SpawnOptions {
             hold: false,
             parent_death_signal: None,
             new_session: false,
+            no_new_privileges: false,
+            seccomp: None,
+            seccomp_flags: 0,
+            seccomp_listener: false,
+            joins: Vec::new(),
+            id_maps: None,
+            time_offsets: None,
+            domainname: None,
+            uid: None,
+            gid: None,
+            groups: None,
+            umask: None,
+            rlimits: Vec::new(),
+            capabilities: None,
+            oom_score_adj: None,
+            cgroups: Vec::new(),
+            rootfs: None,
+            extra_fds: Vec::new(),
         }
     }
 }
 
+/// A namespace to join: an open ns file and its `CLONE_NEW*` type.
+#[derive(Debug)]
+pub struct JoinFd {
+    /// The open ns file.
+    pub fd: OwnedFd,
+    /// Its kind.
+    pub kind: NamespaceKind,
+    /// The path it was opened from.
+    pub path: String,
+}
+
 /// The spawn plan as C data: built before `clone3`, only read by the child.
 pub struct Prepared {
-    /// `clone3` flags for the namespaces (no other flags).
+    /// Namespaces asked to be new, as `CLONE_NEW*` flags.
     pub ns_flags: u64,
+    /// Of those, the ones made by `clone3` ...
+    pub clone_flags: u64,
+    /// ... made by `unshare(CLONE_NEWUSER)` in the child (after joins) ...
+    pub unshare_user: bool,
+    /// ... and made by `unshare` after the user namespace and id maps.
+    pub unshare_flags: u64,
+    /// Namespaces joined in the child (pid is joined by the parent).
+    pub joins: Vec<JoinFd>,
+    /// A pid namespace the parent enters around `clone3`.
+    pub join_pid: Option<JoinFd>,
+    /// The child asks the parent to write id maps / move it to cgroups.
+    pub parent_setup: bool,
+    /// After the id maps, become uid/gid 0 of the new user namespace.
+    pub become_root: bool,
+    /// Domain name bytes.
+    pub domainname: Option<Vec<u8>>,
+    /// Text written to `/proc/self/timens_offsets` after `unshare(CLONE_NEWTIME)`.
+    pub time_offsets: Option<Vec<u8>>,
+    /// Text written to `/proc/self/oom_score_adj`.
+    pub oom_score_adj: Option<Vec<u8>>,
+    /// The rootfs plan.
+    pub rootfs: Option<RootfsPlan>,
+    /// Resource limits.
+    pub rlimits: Vec<(i32, libc::rlimit64)>,
+    /// umask.
+    pub umask: Option<u32>,
+    /// uid, gid to switch to.
+    pub creds: Option<(u32, u32)>,
+    /// Supplementary groups, when given.
+    pub groups: Option<Vec<libc::gid_t>>,
+    /// Capability sets to apply.
+    pub caps: Option<CapSets>,
+    /// Highest capability number of the kernel.
+    pub last_cap: u32,
+    /// Install seccomp before dropping capabilities (no no_new_privs and
+    /// the child would lose CAP_SYS_ADMIN).
+    pub seccomp_early: bool,
+    /// Parent is not root: make the child dumpable again before handing
+    /// out the seccomp listener (pidfd_getfd needs ptrace access), and keep
+    /// it dumpable until newuidmap ran.
+    pub dumpable_for_listener: bool,
+    /// fds above 2 the child keeps until exec (joins), sorted.
+    pub keep_fds: Vec<RawFd>,
     /// Candidate paths to `execve`, in order (PATH lookup done up front).
     pub exec_paths: Vec<CString>,
     /// Pointers into `exec_paths`, the child iterates them.
@@ -89,6 +254,17 @@ pub struct Prepared {
     pub pdeathsig: i32,
     /// setsid before exec.
     pub new_session: bool,
+    /// The spawning process (to detect its death before the pdeathsig prctl).
+    pub parent_pid: i32,
+    /// `prctl(PR_SET_NO_NEW_PRIVS)`.
+    pub no_new_privs: bool,
+    /// The seccomp program, if any (points into `_seccomp_filter`).
+    pub seccomp: Option<libc::sock_fprog>,
+    /// Flags for `seccomp(2)`, `NEW_LISTENER` included when asked.
+    pub seccomp_flags: u32,
+    /// The filter makes a listener fd the parent takes.
+    pub seccomp_listener: bool,
+    _seccomp_filter: Vec<libc::sock_filter>,
     // Owners of the strings behind argv/envp.
     _args: Vec<CString>,
     _env: Vec<CString>,
@@ -122,6 +298,41 @@ pub fn exec_candidates(program: &str, env: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `NS_GET_NSTYPE` ioctl: the `CLONE_NEW*` type of a namespace fd.
+pub const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+
+/// `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
+pub const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 1 << 3;
+/// The most instructions the kernel accepts in one filter (`BPF_MAXINSNS`).
+pub const BPF_MAXINSNS: usize = 4096;
+
+/// Decode a seccomp program given as bytes: an array of `struct
+/// sock_filter { u16 code; u8 jt; u8 jf; u32 k; }` in native byte order.
+pub fn parse_bpf(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, Error> {
+    let bad = |what: String| Err(Error::new("ENS_INVALID_OPTION", what).with_field("seccomp"));
+    if bytes.is_empty() {
+        return bad("seccomp program is empty".into());
+    }
+    if bytes.len() % 8 != 0 {
+        return bad(format!(
+            "seccomp program is {} bytes, not a whole number of 8-byte sock_filter instructions",
+            bytes.len()
+        ));
+    }
+    if bytes.len() / 8 > BPF_MAXINSNS {
+        return bad(format!("seccomp program has {} instructions, more than {BPF_MAXINSNS}", bytes.len() / 8));
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| libc::sock_filter {
+            code: u16::from_ne_bytes([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect())
+}
+
 impl Prepared {
     /// Validate `opts` and build the C data the child needs.
     pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
@@ -132,15 +343,141 @@ impl Prepared {
         for k in &opts.namespaces {
             ns_flags |= k.clone_flag();
         }
-        if opts.mount_proc {
+        if opts.mount_proc || opts.rootfs.is_some() {
             ns_flags |= NamespaceKind::Mnt.clone_flag();
         }
-        if opts.hostname.is_some() && ns_flags & NamespaceKind::Uts.clone_flag() == 0 {
+        if opts.time_offsets.is_some() {
+            ns_flags |= NamespaceKind::Time.clone_flag();
+        }
+        let has = |k: NamespaceKind| ns_flags & k.clone_flag() != 0;
+        for (k, _) in &opts.joins {
+            if has(*k) {
+                return Err(Error::new("ENS_INVALID_OPTION", format!("{} namespace both joined and created", k.proc_name()))
+                    .with_field(format!("join.{}", k.proc_name())));
+            }
+        }
+        let joins_uts = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Uts);
+        if opts.hostname.is_some() && !has(NamespaceKind::Uts) && !joins_uts {
             return Err(Error::new(
                 "ENS_INVALID_OPTION",
                 "hostname needs a new uts namespace (add 'uts' to namespaces)",
             )
             .with_field("hostname"));
+        }
+        if opts.domainname.is_some() && !has(NamespaceKind::Uts) && !joins_uts {
+            return Err(Error::new("ENS_INVALID_OPTION", "domainname needs a new uts namespace (add 'uts' to namespaces)")
+                .with_field("domainname"));
+        }
+        if opts.id_maps.is_some() && !has(NamespaceKind::User) {
+            return Err(Error::new("ENS_INVALID_OPTION", "uidMap/gidMap need a new user namespace (add 'user' to namespaces)")
+                .with_field("uidMap"));
+        }
+        if let Some(m) = &opts.id_maps {
+            crate::idmap::validate(m)?;
+        }
+        // Joined namespaces go first in the child, so everything new after
+        // them is made by unshare (owned by a joined user namespace); pid
+        // must be made by clone3 (unshare would only affect children). A
+        // time namespace with offsets is made by unshare too: its offsets
+        // can only be written before a process is in it, and exec enters it.
+        let user = NamespaceKind::User.clone_flag();
+        let pid = NamespaceKind::Pid.clone_flag();
+        let time = NamespaceKind::Time.clone_flag();
+        let (clone_flags, unshare_user, mut unshare_flags) = if opts.joins.is_empty() {
+            (ns_flags, false, 0)
+        } else {
+            (ns_flags & pid, ns_flags & user != 0, ns_flags & !(user | pid))
+        };
+        let mut clone_flags = clone_flags;
+        if opts.time_offsets.is_some() {
+            clone_flags &= !time;
+            unshare_flags |= time;
+        }
+        let root_parent = unsafe { libc::geteuid() } == 0;
+        let mut joins = Vec::new();
+        let mut join_pid = None;
+        for (kind, path) in &opts.joins {
+            let cp = cstring("join", path)?;
+            let fd = unsafe { libc::open(cp.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+            if fd < 0 {
+                return Err(Error::last_os("ENS_JOIN", "open", format!("open the {} namespace {path}", kind.proc_name()))
+                    .with_path(path));
+            }
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            // Check it is a namespace file of that kind.
+            let rc = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
+            if rc >= 0 && rc as u64 != kind.clone_flag() {
+                return Err(Error::sys("ENS_JOIN", "ioctl", libc::EINVAL, format!("{path} is not a {} namespace", kind.proc_name()))
+                    .with_path(path));
+            }
+            if rc < 0 {
+                return Err(Error::last_os("ENS_JOIN", "ioctl", format!("{path} is not a namespace file")).with_path(path));
+            }
+            let j = JoinFd { fd, kind: *kind, path: path.clone() };
+            if *kind == NamespaceKind::Pid {
+                join_pid = Some(j);
+            } else {
+                joins.push(j);
+            }
+        }
+        let parent_setup = opts.id_maps.is_some() || !opts.cgroups.is_empty();
+        let become_root = opts.id_maps.as_ref().map(|m| m.uid.iter().any(|l| l.inside == 0) && m.gid.iter().any(|l| l.inside == 0)).unwrap_or(false);
+        let domainname = match &opts.domainname {
+            Some(h) if h.len() > 64 || h.contains('\0') => {
+                return Err(Error::new("ENS_INVALID_OPTION", "domainname must be at most 64 bytes without NUL").with_field("domainname"))
+            }
+            Some(h) => Some(h.as_bytes().to_vec()),
+            None => None,
+        };
+        let time_offsets = opts.time_offsets.map(|t| {
+            format!("monotonic {} {}\nboottime {} {}\n", t.monotonic.0, t.monotonic.1, t.boottime.0, t.boottime.1).into_bytes()
+        });
+        if let Some(o) = opts.oom_score_adj {
+            if !(-1000..=1000).contains(&o) {
+                return Err(Error::new("ENS_INVALID_OPTION", "oomScoreAdj must be between -1000 and 1000").with_field("oomScoreAdj"));
+            }
+        }
+        let oom_score_adj = opts.oom_score_adj.map(|o| o.to_string().into_bytes());
+        let rootfs = match &opts.rootfs {
+            Some(spec) => {
+                let mut spec = spec.clone();
+                // mknod is refused in a user namespace: bind the host's nodes.
+                spec.bind_devices |= has(NamespaceKind::User) || !root_parent
+                    || opts.joins.iter().any(|(k, _)| *k == NamespaceKind::User);
+                if opts.mount_proc && !spec.mounts.iter().any(|m| m.destination == "/proc") {
+                    spec.mounts.insert(
+                        0,
+                        MountSpec {
+                            destination: "/proc".into(),
+                            source: Some("proc".into()),
+                            fstype: Some("proc".into()),
+                            options: vec!["nosuid".into(), "nodev".into(), "noexec".into()],
+                        },
+                    );
+                }
+                Some(RootfsPlan::build(&spec)?)
+            }
+            None => None,
+        };
+        let rlimits = opts
+            .rlimits
+            .iter()
+            .map(|r| {
+                if r.soft > r.hard {
+                    return Err(Error::new("ENS_INVALID_OPTION", format!("rlimit {}: soft limit above hard limit", r.resource)).with_field("rlimits"));
+                }
+                Ok((r.resource, libc::rlimit64 { rlim_cur: r.soft, rlim_max: r.hard }))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let caps = opts.capabilities.as_ref().map(|c| c.to_sets()).transpose()?;
+        let creds = match (opts.uid, opts.gid) {
+            (None, None) => None,
+            (u, g) => Some((u.unwrap_or(0), g.unwrap_or(0))),
+        };
+        let mut keep_fds: Vec<RawFd> = joins.iter().map(|j| j.fd.as_raw_fd()).collect();
+        keep_fds.sort_unstable();
+        if opts.umask.map(|u| u > 0o777).unwrap_or(false) {
+            return Err(Error::new("ENS_INVALID_OPTION", "umask must be between 0 and 0o777").with_field("umask"));
         }
         let exec_paths = exec_candidates(&opts.program, &opts.env)
             .iter()
@@ -162,8 +499,49 @@ impl Prepared {
             None => None,
         };
         let cwd = opts.cwd.as_deref().map(|c| cstring("cwd", c)).transpose()?;
+        let seccomp_filter = opts.seccomp.as_deref().map(parse_bpf).transpose()?;
+        let mut seccomp_flags = opts.seccomp_flags;
+        if seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !opts.seccomp_listener {
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "seccompFlags must not include SECCOMP_FILTER_FLAG_NEW_LISTENER: use seccompListener",
+            )
+            .with_field("seccompFlags"));
+        }
+        if opts.seccomp_listener {
+            if seccomp_filter.is_none() {
+                return Err(Error::new("ENS_INVALID_OPTION", "seccompListener needs a seccomp program")
+                    .with_field("seccompListener"));
+            }
+            seccomp_flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        }
+        if seccomp_filter.is_none() && seccomp_flags != 0 {
+            return Err(Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
+                .with_field("seccompFlags"));
+        }
+        let seccomp_early = seccomp_filter.is_some() && !opts.no_new_privileges && (caps.is_some() || creds.is_some());
         Ok(Prepared {
             ns_flags,
+            clone_flags,
+            unshare_user,
+            unshare_flags,
+            joins,
+            join_pid,
+            parent_setup,
+            become_root,
+            domainname,
+            time_offsets,
+            oom_score_adj,
+            rootfs,
+            rlimits,
+            umask: opts.umask,
+            creds,
+            groups: opts.groups.clone(),
+            caps,
+            last_cap: crate::caps::last_cap(),
+            seccomp_early,
+            dumpable_for_listener: !root_parent,
+            keep_fds,
             exec_paths,
             exec_path_ptrs,
             argv,
@@ -174,6 +552,12 @@ impl Prepared {
             hold: opts.hold,
             pdeathsig: opts.parent_death_signal.unwrap_or(0),
             new_session: opts.new_session,
+            parent_pid: std::process::id() as i32,
+            no_new_privs: opts.no_new_privileges,
+            seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog { len: f.len() as u16, filter: f.as_ptr() as *mut _ }),
+            seccomp_flags,
+            seccomp_listener: opts.seccomp_listener,
+            _seccomp_filter: seccomp_filter.unwrap_or_default(),
             _args: args,
             _env: env,
         })
@@ -197,6 +581,7 @@ mod tests {
         o.mount_proc = true;
         let p = Prepared::new(&o).unwrap();
         assert_eq!(p.ns_flags, libc::CLONE_NEWNS as u64);
+        assert_eq!(p.clone_flags, libc::CLONE_NEWNS as u64);
         assert_eq!(p.argv.len(), 2);
         assert!(p.argv[1].is_null());
     }
@@ -208,6 +593,70 @@ mod tests {
         assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("hostname"));
         o.namespaces.push(NamespaceKind::Uts);
         assert!(Prepared::new(&o).is_ok());
+    }
+
+    #[test]
+    fn seccomp_program_is_decoded_and_checked() {
+        let mut o = SpawnOptions::new("true", vec![]);
+        // ret ALLOW
+        let allow = [0x06u16.to_ne_bytes().as_slice(), &[0, 0], &0x7fff_0000u32.to_ne_bytes()].concat();
+        o.seccomp = Some(allow.clone());
+        let p = Prepared::new(&o).unwrap();
+        let prog = p.seccomp.unwrap();
+        assert_eq!(prog.len, 1);
+        assert_eq!(unsafe { (*prog.filter).k }, 0x7fff_0000);
+        o.seccomp = Some(allow[..7].to_vec());
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccomp"));
+        o.seccomp = Some(vec![]);
+        assert!(Prepared::new(&o).is_err());
+        o.seccomp = Some(allow.repeat(BPF_MAXINSNS + 1));
+        assert!(Prepared::new(&o).is_err());
+        o.seccomp = Some(allow);
+        o.seccomp_listener = true;
+        assert_eq!(Prepared::new(&o).unwrap().seccomp_flags, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+        o.seccomp = None;
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccompListener"));
+        o.seccomp_listener = false;
+        o.seccomp_flags = 2;
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccompFlags"));
+    }
+
+    #[test]
+    fn joins_move_new_namespaces_to_unshare() {
+        let mut o = SpawnOptions::new("true", vec![]);
+        o.namespaces = vec![NamespaceKind::User, NamespaceKind::Pid, NamespaceKind::Uts];
+        o.joins = vec![(NamespaceKind::Net, "/proc/self/ns/net".into())];
+        let p = Prepared::new(&o).unwrap();
+        assert_eq!(p.clone_flags, libc::CLONE_NEWPID as u64);
+        assert!(p.unshare_user);
+        assert_eq!(p.unshare_flags, libc::CLONE_NEWUTS as u64);
+        assert_eq!(p.joins.len(), 1);
+        assert_eq!(p.keep_fds, vec![p.joins[0].fd.as_raw_fd()]);
+        // A file of the wrong kind is refused before the clone.
+        o.joins = vec![(NamespaceKind::Ipc, "/proc/self/ns/net".into())];
+        assert_eq!(Prepared::new(&o).err().unwrap().code, "ENS_JOIN");
+        o.joins = vec![(NamespaceKind::Ipc, "/nonexistent/ns".into())];
+        let e = Prepared::new(&o).err().unwrap();
+        assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_JOIN", Some(libc::ENOENT), Some("/nonexistent/ns")));
+        o.joins = vec![(NamespaceKind::Uts, "/proc/self/ns/uts".into())];
+        assert!(Prepared::new(&o).is_err(), "joined and created");
+    }
+
+    #[test]
+    fn time_offsets_use_unshare() {
+        let mut o = SpawnOptions::new("true", vec![]);
+        o.time_offsets = Some(TimeOffsets { monotonic: (86400, 0), boottime: (-5, 7) });
+        let p = Prepared::new(&o).unwrap();
+        assert_eq!(p.clone_flags, 0);
+        assert_eq!(p.unshare_flags, crate::kinds::CLONE_NEWTIME);
+        assert_eq!(p.time_offsets.as_deref(), Some(b"monotonic 86400 0\nboottime -5 7\n".as_slice()));
+    }
+
+    #[test]
+    fn rlimit_names() {
+        assert_eq!(rlimit_from_name("RLIMIT_NOFILE"), Some(7));
+        assert_eq!(rlimit_from_name("nproc"), Some(6));
+        assert_eq!(rlimit_from_name("bogus"), None);
     }
 
     #[test]

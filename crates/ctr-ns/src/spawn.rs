@@ -1,11 +1,15 @@
 //! The parent side of spawn: pipes, `clone3`, and reading what the child
 //! reports until it execs.
 
-use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_HELD};
+use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_HELD, MSG_LEN, MSG_LISTENER, MSG_SETUP};
+use crate::idmap::IdMaps;
+use crate::rootfs::{OpInfo, SYSCALL_NAMES};
+use crate::sys::CLONE_INTO_CGROUP;
 use crate::plan::{Prepared, SpawnOptions, Stdio};
 use crate::sys::{self, clone3, CloneArgs, WaitResult, CLONE_PIDFD};
 use ctr_common::{error::strerror, Error};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// How a spawned process ended.
@@ -33,6 +37,9 @@ pub enum Stage {
     Held,
     /// The program is running (exec succeeded).
     Running,
+    /// The seccomp filter is installed and its listener fd was taken (see
+    /// [`Child::take_seccomp_listener`]); call [`Child::wait_stage`] again.
+    SeccompListener,
 }
 
 /// A spawned child. Dropping it closes the parent's fds; it does not kill
@@ -47,14 +54,104 @@ pub struct Child {
     stdio: Mutex<[Option<OwnedFd>; 3]>,
     /// Read end of the status pipe.
     status: OwnedFd,
-    /// Write end of the gate pipe (only with `hold`).
+    /// Write end of the gate pipe (with `hold` or a seccomp listener).
     gate: Mutex<Option<OwnedFd>>,
+    /// Held at the gate after the listener handshake.
+    hold: bool,
+    /// The child will report a seccomp listener that was not taken yet.
+    listener_pending: AtomicBool,
+    /// The seccomp listener fd, once copied from the child.
+    listener: Mutex<Option<OwnedFd>>,
     /// What was asked to run, for error messages.
     program: String,
+    /// Id maps to write when the child asks.
+    id_maps: Option<IdMaps>,
+    /// v1 (or not-cloned-into) cgroup dirs to move the child into.
+    cgroups_to_join: Vec<String>,
+    /// Descriptions of the rootfs ops, to name a failed one.
+    rootfs_info: Vec<OpInfo>,
+    /// Paths of the joined namespaces, by join index.
+    join_paths: Vec<String>,
+    /// rlimit resources by index.
+    rlimit_names: Vec<i32>,
+    /// Spawned vfork-style: the child exec'd or failed before spawn returned.
+    vforked: bool,
+    /// `stage_now` already consumed the report.
+    stage_taken: AtomicBool,
+}
+
+const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+
+/// Whether `dir` is on a cgroup2 file system.
+fn is_cgroup2(dir: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(dir) else { return false };
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    unsafe { libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC }
 }
 
 fn spawn_err(e: std::io::Error, what: &str) -> Error {
     Error::io("ENS_SPAWN", what, &e, format!("spawn: {what}"))
+}
+
+/// What the vfork-style child gets: pointers to the prepared plan.
+struct ChildArgs {
+    p: *const Prepared,
+    fds: *const ChildFds,
+}
+
+unsafe extern "C" fn child_entry(arg: *mut libc::c_void) -> ! {
+    let a = &*(arg as *const ChildArgs);
+    child_main(&*a.p, &*a.fds)
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn clone3_vfork(args: &mut CloneArgs, a: &ChildArgs) -> libc::c_long {
+    sys::clone3_on_stack(args, child_entry, a as *const ChildArgs as *mut libc::c_void)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn clone3_vfork(args: &mut CloneArgs, _a: &ChildArgs) -> libc::c_long {
+    clone3(args)
+}
+
+/// The vfork-style child's stack: an mmap'd region with a guard page.
+struct ChildStack {
+    map: *mut libc::c_void,
+    len: usize,
+    base: *mut u8,
+    size: usize,
+}
+
+impl ChildStack {
+    const SIZE: usize = 256 * 1024;
+
+    fn new() -> Option<ChildStack> {
+        let page = 4096;
+        let len = Self::SIZE + page;
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if map == libc::MAP_FAILED {
+            return None; // fall back to the copy-on-write clone
+        }
+        // Guard page at the low end: an overflow faults instead of
+        // scribbling over other memory of the parent.
+        unsafe { libc::mprotect(map, page, libc::PROT_NONE) };
+        Some(ChildStack { map, len, base: unsafe { (map as *mut u8).add(page) }, size: Self::SIZE })
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        unsafe { libc::munmap(self.map, self.len) };
+    }
 }
 
 /// Clone a child into the namespaces of `opts` and start it running the
@@ -106,41 +203,142 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     }
 
     let (status_r, status_w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
-    let (gate_r, gate_w) = if prepared.hold {
+    let (gate_r, gate_w) = if prepared.hold || prepared.seccomp_listener || prepared.parent_setup {
         let (r, w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
         (Some(r), Some(w))
     } else {
         (None, None)
     };
-    let fds = ChildFds::new(
+    if opts.extra_fds.len() > crate::child::MAX_EXTRA_FDS {
+        return Err(Error::new("ENS_INVALID_OPTION", format!("at most {} extra fds", crate::child::MAX_EXTRA_FDS)).with_field("extraFds"));
+    }
+    for (i, fd) in opts.extra_fds.iter().enumerate() {
+        if *fd < 0 || unsafe { libc::fcntl(*fd, libc::F_GETFD) } < 0 {
+            return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", libc::EBADF, format!("extraFds[{i}]: fd {fd} is not open"))
+                .with_field(format!("extraFds[{i}]")));
+        }
+    }
+    let keep: Vec<RawFd> = prepared.keep_fds.iter().chain(opts.extra_fds.iter()).copied().collect();
+    let mut fds = ChildFds::new(
         status_w.as_raw_fd(),
         gate_r.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1),
         stdio_src,
+        &keep,
     );
+    fds.extra = opts.extra_fds.clone();
+
+    // At most one cgroup2 directory is joined by CLONE_INTO_CGROUP; the
+    // others (v1 hierarchies) are joined by the parent before the child
+    // goes on.
+    let mut cgroup_fd: Option<OwnedFd> = None;
+    let mut cgroups_to_join = Vec::new();
+    for dir in &opts.cgroups {
+        if !std::path::Path::new(dir).is_dir() {
+            return Err(Error::sys("ENS_CGROUP", "stat", libc::ENOENT, format!("cgroup {dir}")).with_path(dir));
+        }
+        if cgroup_fd.is_none() && is_cgroup2(dir) {
+            let c = std::ffi::CString::new(dir.as_str()).map_err(|_| Error::new("ENS_INVALID_OPTION", "cgroup path contains NUL").with_field("cgroup"))?;
+            let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+            if fd < 0 {
+                return Err(Error::last_os("ENS_CGROUP", "open", format!("open cgroup {dir}")).with_path(dir));
+            }
+            cgroup_fd = Some(unsafe { OwnedFd::from_raw_fd(fd) });
+        } else {
+            cgroups_to_join.push(dir.clone());
+        }
+    }
 
     let mut pidfd: RawFd = -1;
     let mut args = CloneArgs {
-        flags: prepared.ns_flags | CLONE_PIDFD,
+        flags: prepared.clone_flags | CLONE_PIDFD,
         pidfd: &mut pidfd as *mut RawFd as u64,
         exit_signal: libc::SIGCHLD as u64,
         ..Default::default()
+    };
+    if let Some(fd) = &cgroup_fd {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+    }
+
+    // Joining a pid namespace only affects children, so this thread enters
+    // it for the clone and returns to its own right after.
+    let own_pid_ns = match &prepared.join_pid {
+        Some(j) => {
+            let own = unsafe { libc::open(c"/proc/thread-self/ns/pid_for_children".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+            if own < 0 {
+                return Err(Error::last_os("ENS_JOIN", "open", "open /proc/thread-self/ns/pid_for_children"));
+            }
+            let own = unsafe { OwnedFd::from_raw_fd(own) };
+            if unsafe { libc::setns(j.fd.as_raw_fd(), libc::CLONE_NEWPID) } < 0 {
+                return Err(Error::last_os("ENS_JOIN", "setns", format!("join the pid namespace {}", j.path)).with_path(&j.path));
+            }
+            Some(own)
+        }
+        None => None,
     };
 
     // Block every signal so no handler of Node's runs in the child before
     // it resets them; the parent restores its mask right after.
     let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // A plan with no hand-shake and no mounts beyond /proc runs vfork-style:
+    // the child shares the parent's memory (no page-table copy of the whole
+    // Node process) on a stack of its own, and this thread waits until it
+    // exec'd. Plans that wait for the parent (hold, id maps, listener) or do
+    // long mount work keep the copy-on-write clone.
+    //
+    // The child shares the parent's mm, so nothing it does may change state
+    // that lives in the mm: no PR_SET_DUMPABLE (skipped; the child never
+    // waits, so there is no window to exploit), no credential or capability
+    // change (commit_creds resets the mm's dumpable flag), no
+    // oom_score_adj (applied to every process sharing the mm), no time
+    // namespace (its vvar page is installed in the mm).
+    let vfork = cfg!(target_arch = "x86_64")
+        && !prepared.hold
+        && !prepared.seccomp_listener
+        && !prepared.parent_setup
+        && prepared.rootfs.is_none()
+        && prepared.joins.is_empty()
+        && prepared.join_pid.is_none()
+        && prepared.creds.is_none()
+        && prepared.caps.is_none()
+        && prepared.groups.is_none()
+        && prepared.oom_score_adj.is_none()
+        && prepared.time_offsets.is_none()
+        && prepared.ns_flags & crate::kinds::CLONE_NEWTIME == 0
+        && std::env::var_os("CTR_NS_NO_VFORK").is_none();
+    let stack = if vfork { ChildStack::new() } else { None };
+    fds.vfork = stack.is_some();
+    if let Some(st) = &stack {
+        args.flags |= sys::CLONE_VM | sys::CLONE_VFORK;
+        args.stack = st.base as u64;
+        args.stack_size = st.size as u64;
+    }
+    let child_args = ChildArgs { p: &prepared, fds: &fds };
     let pid = unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old_mask);
-        let pid = clone3(&mut args);
+        let pid = if stack.is_some() {
+            clone3_vfork(&mut args, &child_args)
+        } else {
+            clone3(&mut args)
+        };
         if pid == 0 {
             child_main(&prepared, &fds);
         }
         let clone_errno = sys::errno();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
+        if let Some(own) = &own_pid_ns {
+            // Cannot fail for our own pid namespace; if it did, later
+            // children of this thread would land in the joined one.
+            if libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) < 0 {
+                panic!("cannot return to the own pid namespace: errno {}", sys::errno());
+            }
+        }
         if pid < 0 {
-            let hint = if clone_errno == libc::EPERM || clone_errno == libc::ENOSPC {
+            let hint = if cgroup_fd.is_some() && (clone_errno == libc::EBUSY || clone_errno == libc::EOPNOTSUPP) {
+                " (the cgroup cannot take processes: it has children with controllers enabled, or is threaded)"
+            } else if clone_errno == libc::EPERM || clone_errno == libc::ENOSPC {
                 " (creating namespaces needs CAP_SYS_ADMIN or a user namespace)"
             } else {
                 ""
@@ -160,7 +358,17 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         stdio: Mutex::new(parent_ends),
         status: status_r,
         gate: Mutex::new(gate_w),
+        hold: prepared.hold,
+        listener_pending: AtomicBool::new(prepared.seccomp_listener),
+        listener: Mutex::new(None),
         program: opts.program.clone(),
+        id_maps: opts.id_maps.clone(),
+        cgroups_to_join,
+        rootfs_info: prepared.rootfs.as_ref().map(|r| r.info.clone()).unwrap_or_default(),
+        join_paths: prepared.joins.iter().map(|j| j.path.clone()).collect(),
+        rlimit_names: prepared.rlimits.iter().map(|r| r.0).collect(),
+        vforked: stack.is_some(),
+        stage_taken: AtomicBool::new(false),
     })
 }
 
@@ -173,7 +381,65 @@ impl Child {
     /// Block until the child reports: held at the gate, exec'd, or failed.
     /// On failure the child has exited and is reaped here (no zombie).
     pub fn wait_stage(&self) -> Result<Stage, Error> {
-        let mut buf = [0u8; 12];
+        loop {
+            let msg = self.read_status()?;
+            if msg.len() == MSG_LEN && u32::from_ne_bytes(msg[0..4].try_into().unwrap()) == MSG_SETUP {
+                self.parent_setup()?;
+                continue;
+            }
+            return self.decode_status(&msg);
+        }
+    }
+
+    /// Write the id maps and join the cgroups, then let the child go on.
+    fn parent_setup(&self) -> Result<(), Error> {
+        let res = (|| {
+            if let Some(m) = &self.id_maps {
+                crate::idmap::write_maps(self.pid, m)?;
+            }
+            for dir in &self.cgroups_to_join {
+                let procs = std::path::Path::new(dir).join("cgroup.procs");
+                std::fs::write(&procs, self.pid.to_string())
+                    .map_err(|e| Error::io("ENS_CGROUP", "write", &e, format!("move pid {} to {}", self.pid, procs.display())).with_path(&procs))?;
+            }
+            let gate = self.gate.lock().unwrap();
+            let n = match gate.as_ref() {
+                Some(g) => unsafe { libc::write(g.as_raw_fd(), [1u8].as_ptr().cast(), 1) },
+                None => -1,
+            };
+            if n != 1 {
+                return Err(Error::last_os("ENS_SPAWN", "write", "let the child go on after the id maps"));
+            }
+            Ok(())
+        })();
+        if res.is_err() {
+            self.gate.lock().unwrap().take();
+            let _ = self.kill(libc::SIGKILL);
+            self.reap();
+        }
+        res
+    }
+
+    /// Without blocking: the stage if the child already reported it, which
+    /// is the case right after a vfork-style spawn (the child has exec'd or
+    /// failed by the time `spawn` returns). `None`: use [`Child::wait_stage`].
+    pub fn stage_now(&self) -> Option<Result<Stage, Error>> {
+        if !self.vforked || self.stage_taken.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        let mut pfd = libc::pollfd { fd: self.status.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n != 1 {
+            // Another process briefly holds the write end (a fork of some
+            // thread, before its exec): let the blocking path wait.
+            self.stage_taken.store(false, Ordering::SeqCst);
+            return None;
+        }
+        Some(self.wait_stage())
+    }
+
+    fn read_status(&self) -> Result<Vec<u8>, Error> {
+        let mut buf = [0u8; MSG_LEN];
         let mut got = 0;
         while got < buf.len() {
             let n = unsafe { libc::read(self.status.as_raw_fd(), buf[got..].as_mut_ptr().cast(), buf.len() - got) };
@@ -188,7 +454,7 @@ impl Child {
             }
             got += n as usize;
         }
-        self.decode_status(&buf[..got])
+        Ok(buf[..got].to_vec())
     }
 
     /// Turn what was read from the status pipe into a stage or an error.
@@ -197,17 +463,18 @@ impl Child {
             return Ok(Stage::Running);
         }
         let word = |i: usize| u32::from_ne_bytes(msg[i * 4..i * 4 + 4].try_into().unwrap());
-        if msg.len() < 12 {
+        if msg.len() < MSG_LEN {
             self.reap();
             return Err(Error::new("ENS_SPAWN", "child exited before reporting its status"));
         }
         match word(0) {
             MSG_HELD => Ok(Stage::Held),
+            MSG_LISTENER => self.take_listener_from_child(word(2) as RawFd),
             MSG_ERROR => {
                 self.reap();
                 let errno = word(2) as i32;
                 let step = Step::from_u32(word(1)).unwrap_or(Step::Exec);
-                Err(self.step_error(step, errno))
+                Err(self.step_error(step, errno, word(3)))
             }
             other => {
                 self.reap();
@@ -216,20 +483,104 @@ impl Child {
         }
     }
 
-    fn step_error(&self, step: Step, errno: i32) -> Error {
+    /// Copy the child's seccomp listener fd with `pidfd_getfd` and let the
+    /// child go on. On failure the child is stopped and reaped.
+    fn take_listener_from_child(&self, fd: RawFd) -> Result<Stage, Error> {
+        let got = sys::pidfd_getfd(self.pidfd.as_raw_fd(), fd);
+        let mut gate = self.gate.lock().unwrap();
+        match got {
+            Ok(listener) => {
+                *self.listener.lock().unwrap() = Some(listener);
+                self.listener_pending.store(false, Ordering::SeqCst);
+                let ack = match gate.as_ref() {
+                    Some(g) => unsafe { libc::write(g.as_raw_fd(), [1u8].as_ptr().cast(), 1) },
+                    None => -1,
+                };
+                if ack != 1 {
+                    let e = Error::last_os("ENS_SECCOMP", "write", "let the child go on after taking its seccomp listener");
+                    gate.take();
+                    drop(gate);
+                    let _ = self.kill(libc::SIGKILL);
+                    self.reap();
+                    return Err(e);
+                }
+                if !self.hold {
+                    gate.take();
+                }
+                Ok(Stage::SeccompListener)
+            }
+            Err(e) => {
+                gate.take();
+                drop(gate);
+                let _ = self.kill(libc::SIGKILL);
+                self.reap();
+                Err(Error::io(
+                    "ENS_SECCOMP",
+                    "pidfd_getfd",
+                    &e,
+                    format!("take the seccomp listener fd {fd} from pid {}", self.pid),
+                ))
+            }
+        }
+    }
+
+    /// Take the seccomp listener fd (once), after [`Child::wait_stage`]
+    /// returned [`Stage::SeccompListener`]. The caller owns it.
+    pub fn take_seccomp_listener(&self) -> Option<OwnedFd> {
+        self.listener.lock().unwrap().take()
+    }
+
+    fn step_error(&self, step: Step, errno: i32, detail: u32) -> Error {
+        let mut syscall = step.name().to_string();
         let (code, what, path) = match step {
+            Step::Rootfs => {
+                let op = (detail >> 8) as usize;
+                syscall = SYSCALL_NAMES.get((detail & 0xff) as usize).unwrap_or(&"mount").to_string();
+                match self.rootfs_info.get(op) {
+                    Some(info) => ("ENS_MOUNT", format!("rootfs: {}", info.what), Some(info.path.clone())),
+                    None => ("ENS_MOUNT", "rootfs setup".to_string(), None),
+                }
+            }
+            Step::Join => {
+                let path = self.join_paths.get(detail as usize).cloned();
+                ("ENS_JOIN", format!("join the namespace {}", path.clone().unwrap_or_default()), path)
+            }
+            Step::UnshareUser | Step::Unshare => ("ENS_UNSHARE", "create namespaces".to_string(), None),
+            Step::BecomeRoot => ("ENS_ID_MAP", "become root in the new user namespace (is 0 mapped?)".to_string(), None),
+            Step::Domainname => ("ENS_HOSTNAME", "set domainname".to_string(), None),
+            Step::TimeOffsets => ("ENS_TIME", "write time namespace offsets".to_string(), Some("/proc/self/timens_offsets".to_string())),
+            Step::OomScoreAdj => ("ENS_OOM_SCORE_ADJ", "write oom_score_adj".to_string(), Some("/proc/self/oom_score_adj".to_string())),
+            Step::Rlimit => {
+                let res = self.rlimit_names.get(detail as usize).copied().unwrap_or(-1);
+                ("ENS_RLIMIT", format!("set rlimit {res}"), Some(format!("rlimits[{detail}]")))
+            }
+            Step::Setgroups | Step::Setgid | Step::Setuid => ("ENS_CREDS", "switch user and groups".to_string(), None),
+            Step::CapBounding | Step::CapAmbient => {
+                let name = crate::caps::CAP_NAMES.get(detail as usize).copied().unwrap_or("?");
+                ("ENS_CAPS", format!("apply capability {name}"), Some("capabilities".to_string()))
+            }
+            Step::Capset | Step::KeepCaps => ("ENS_CAPS", "apply capabilities".to_string(), Some("capabilities".to_string())),
             Step::Exec => ("ENS_EXEC", format!("exec {:?}", self.program), Some(self.program.clone())),
             Step::Chdir => ("ENS_CHDIR", "chdir to the working directory".to_string(), None),
             Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),
             Step::MountPrivate => ("ENS_MOUNT", "make / private".to_string(), Some("/".to_string())),
             Step::MountProc => ("ENS_MOUNT", "mount proc".to_string(), Some("/proc".to_string())),
+            Step::NoNewPrivs => ("ENS_NO_NEW_PRIVS", "set no_new_privs".to_string(), None),
+            Step::Seccomp => {
+                let hint = if errno == libc::EACCES {
+                    " (set noNewPrivileges or keep CAP_SYS_ADMIN)"
+                } else {
+                    ""
+                };
+                ("ENS_SECCOMP", format!("install the seccomp filter{hint}"), Some("seccomp".to_string()))
+            }
             s => ("ENS_SPAWN", format!("child setup step {}", s.name()), None),
         };
         let mut e = Error {
             code: code.to_string(),
             message: format!("{what}: {}", strerror(errno)),
             errno: Some(errno),
-            syscall: Some(step.name().to_string()),
+            syscall: Some(syscall),
             path: None,
         };
         if let Some(p) = path {
@@ -241,6 +592,9 @@ impl Child {
     /// Let a held child go on to exec. Call [`Child::wait_stage`] after it
     /// to learn whether the exec succeeded.
     pub fn release(&self) -> Result<(), Error> {
+        if self.listener_pending.load(Ordering::SeqCst) || !self.hold {
+            return Err(Error::new("ENS_NOT_HELD", "the child is not waiting at the gate (call wait_stage first)"));
+        }
         let gate = self
             .gate
             .lock()

@@ -56,6 +56,49 @@ pub unsafe fn clone3(args: &mut CloneArgs) -> libc::c_long {
     libc::syscall(libc::SYS_clone3, args as *mut CloneArgs, std::mem::size_of::<CloneArgs>())
 }
 
+/// `CLONE_VM`.
+pub const CLONE_VM: u64 = 0x100;
+/// `CLONE_VFORK`.
+pub const CLONE_VFORK: u64 = 0x4000;
+
+/// `clone3(2)` with `CLONE_VM | CLONE_VFORK` semantics done right: the child
+/// runs `entry(arg)` on its own stack (`args.stack`/`args.stack_size` must
+/// be set, top 16-byte aligned) and never returns to the caller's frames,
+/// so the suspended parent's stack is untouched. Returns the child's pid
+/// (after it exec'd or exited) or -1 with errno.
+///
+/// # Safety
+/// The child shares the parent's memory: it may only make raw system
+/// calls and must end in `execve` or `_exit`.
+#[cfg(target_arch = "x86_64")]
+pub unsafe fn clone3_on_stack(args: &mut CloneArgs, entry: unsafe extern "C" fn(*mut libc::c_void) -> !, arg: *mut libc::c_void) -> libc::c_long {
+    let ret: libc::c_long;
+    std::arch::asm!(
+        "syscall",
+        "test rax, rax",
+        "jnz 2f",
+        // Child: the kernel switched to the new stack.
+        "xor ebp, ebp",
+        "mov rdi, r12",
+        "call r13",
+        "ud2",
+        "2:",
+        inlateout("rax") libc::SYS_clone3 => ret,
+        in("rdi") args as *mut CloneArgs,
+        in("rsi") std::mem::size_of::<CloneArgs>(),
+        in("r12") arg,
+        in("r13") entry,
+        lateout("rcx") _,
+        lateout("r11") _,
+        options(nostack),
+    );
+    if ret < 0 {
+        *libc::__errno_location() = -ret as i32;
+        return -1;
+    }
+    ret
+}
+
 /// A pipe whose both ends are close-on-exec: (read, write).
 pub fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as RawFd; 2];
@@ -72,6 +115,15 @@ pub fn pidfd_send_signal(pidfd: RawFd, signal: i32) -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// `pidfd_getfd(2)`: a close-on-exec copy of fd `target` of the process.
+pub fn pidfd_getfd(pidfd: RawFd, target: RawFd) -> std::io::Result<OwnedFd> {
+    let rc = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, target, 0u32) };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(rc as RawFd) })
 }
 
 /// How a process ended.

@@ -4,7 +4,20 @@
  *
  * @packageDocumentation
  */
-export { spawn, run, supportedNamespaces, NsChildProcess } from './spawn';
+export { spawn, run, enter, persistNamespace, releaseNamespace, supportedNamespaces, NsChildProcess } from './spawn';
+export type { EnterOptions } from './spawn';
 export { NsError } from './errors';
-export { NAMESPACE_TYPES } from './options';
-export type { NamespaceType, SpawnOptions, StdioOption, ExitResult, RunResult } from './options';
+export { NAMESPACE_TYPES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './options';
+export type {
+  NamespaceType,
+  NamespaceName,
+  SpawnOptions,
+  StdioOption,
+  ExitResult,
+  RunResult,
+  IdMapEntry,
+  Mount,
+  RootfsOptions,
+  RlimitOption,
+  CapabilitiesOption,
+} from './options';

@@ -10,13 +10,140 @@ export const NAMESPACE_TYPES: readonly NamespaceType[] = ['user', 'mnt', 'pid', 
  */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number;
 
+/** One line of a uid or gid map (OCI `linux.uidMappings` shape). */
+export interface IdMapEntry {
+  /** First id inside the namespace. */
+  containerID: number;
+  /** First id on the host. */
+  hostID: number;
+  /** How many ids. */
+  size: number;
+}
+
+/** One mount of a rootfs plan (OCI `mounts[]` shape). */
+export interface Mount {
+  /** Absolute path inside the rootfs; symlinks in it never lead out. */
+  destination: string;
+  /** Host path for binds; a device or name otherwise (default: the type). */
+  source?: string;
+  /** File system type: `proc`, `sysfs`, `tmpfs`, `devpts`, `mqueue`,
+   * `cgroup`, `cgroup2`, `overlay`, `bind`... */
+  type?: string;
+  /** `mount(8)` options: `ro`, `nosuid`, `nodev`, `noexec`, `bind`,
+   * `rbind`, `rprivate`/`rslave`/`rshared`..., the rest is file-system data
+   * (`size=1m`, `lowerdir=...`). */
+  options?: string[];
+}
+
+/** The root filesystem of the child, set up in its own mount namespace. */
+export interface RootfsOptions {
+  /** Host directory to become `/`. */
+  path: string;
+  /** Propagation applied to every mount first: `private` (default),
+   * `slave`, `shared` or `unbindable` (always recursive). */
+  propagation?: 'private' | 'slave' | 'shared' | 'unbindable' | 'rprivate' | 'rslave' | 'rshared' | 'runbindable';
+  /** Mounts, in order, before `pivot_root`. */
+  mounts?: Mount[];
+  /** Remount `/` read-only at the end. */
+  readonly?: boolean;
+  /** Paths made unreadable: `/dev/null` over files, an empty read-only
+   * tmpfs over directories (paths inside the new root). */
+  maskedPaths?: string[];
+  /** Paths made read-only (inside the new root). */
+  readonlyPaths?: string[];
+  /** Set up `/dev` (tmpfs, null/zero/full/random/urandom/tty, fd/stdin/
+   * stdout/stderr/ptmx links, `pts`, `shm`). Default true. In a user
+   * namespace the nodes are bind-mounted from the host. */
+  dev?: boolean;
+  /** Use `MS_MOVE` + `chroot` instead of `pivot_root` (initramfs roots;
+   * also the automatic fallback when `pivot_root` says `EINVAL`). */
+  noPivot?: boolean;
+}
+
+/** A resource limit (OCI `process.rlimits[]` shape). */
+export interface RlimitOption {
+  /** `RLIMIT_NOFILE`, `RLIMIT_NPROC`, ... (or `nofile`). */
+  type: string;
+  /** Soft limit; `Infinity` for unlimited. */
+  soft: number;
+  /** Hard limit; `Infinity` for unlimited. */
+  hard: number;
+}
+
+/** Capability sets by name (`CAP_NET_ADMIN` or `net_admin`). */
+export interface CapabilitiesOption {
+  /** Bounding set; capabilities not listed are dropped. */
+  bounding?: string[];
+  /** Effective set. */
+  effective?: string[];
+  /** Permitted set. */
+  permitted?: string[];
+  /** Inheritable set. */
+  inheritable?: string[];
+  /** Ambient set (must be permitted and inheritable). */
+  ambient?: string[];
+}
+
+/** Namespace types, with the OCI spellings. */
+export type NamespaceName = NamespaceType | 'mount' | 'network';
+
 /** Options of {@link spawn}. */
 export interface SpawnOptions {
   /**
    * Namespaces to create for the child. `mount` and `network` are accepted
    * as the OCI spellings of `mnt` and `net`.
    */
-  namespaces?: Array<NamespaceType | 'mount' | 'network'>;
+  namespaces?: NamespaceName[];
+  /**
+   * Namespaces to join instead, each by the path of a namespace file
+   * (`/proc/PID/ns/net`, `/run/netns/NAME`, a persisted file) or by a pid
+   * (its `/proc/PID/ns/KIND`). Any mix with new ones works, e.g. join a net
+   * namespace and create a pid one. Order is runc's: everything but the
+   * user namespace, the user namespace, then what needed it.
+   */
+  join?: Partial<Record<NamespaceName, string | number>>;
+  /** uid map of a new user namespace (written by the parent: directly as
+   * root, through `newuidmap` otherwise). */
+  uidMap?: IdMapEntry[];
+  /** gid map of a new user namespace (`newgidmap` when not root). */
+  gidMap?: IdMapEntry[];
+  /** Write `allow`/`deny` to the namespace's `setgroups` file before the
+   * gid map (default: leave it). */
+  setgroups?: 'allow' | 'deny';
+  /** Use `newuidmap`/`newgidmap` even as root. */
+  idMapHelpers?: boolean;
+  /** Offsets, in seconds (fractions allowed, negative too), of the clocks of
+   * a new time namespace (implied). */
+  timeOffsets?: {
+    /** `CLOCK_MONOTONIC` offset in seconds. */
+    monotonic?: number;
+    /** `CLOCK_BOOTTIME` offset in seconds (what `/proc/uptime` shows). */
+    boottime?: number;
+  };
+  /** NIS domain name; needs the `uts` namespace. */
+  domainname?: string;
+  /** User id to run as. */
+  uid?: number;
+  /** Group id to run as. */
+  gid?: number;
+  /** Supplementary groups (set only when given). */
+  groups?: number[];
+  /** File mode creation mask (default: inherited, 022 with a rootfs). */
+  umask?: number;
+  /** Resource limits. */
+  rlimits?: RlimitOption[];
+  /** Capability sets; omitted: unchanged (uid changes drop them as usual). */
+  capabilities?: CapabilitiesOption;
+  /** `/proc/self/oom_score_adj` (-1000..1000). */
+  oomScoreAdj?: number;
+  /**
+   * Cgroup directories the child starts in, before it runs anything: a
+   * cgroup2 directory through `CLONE_INTO_CGROUP`, v1 ones by the parent
+   * writing `cgroup.procs` before the child goes on.
+   */
+  cgroup?: string | string[];
+  /** A root filesystem: a path, or a full plan. Implies a mount namespace. */
+  rootfs?: string | RootfsOptions;
   /**
    * Mount a fresh `/proc` in the child (like `unshare --mount-proc`); this
    * implies a new mount namespace, whose mounts are made private first.
@@ -30,6 +157,12 @@ export interface SpawnOptions {
   env?: Record<string, string | undefined>;
   /** `argv[0]`; defaults to the command. */
   argv0?: string;
+  /**
+   * File descriptors of this process that the child gets as fds 3, 4, ...
+   * (like runc's `--preserve-fds` or systemd's `LISTEN_FDS`). Every other fd
+   * above 2 is closed in the child.
+   */
+  extraFds?: number[];
   /** One option for all three streams, or one each. Default `'pipe'`. */
   stdio?: StdioOption | [StdioOption, StdioOption, StdioOption];
   /**
@@ -46,6 +179,35 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   /** Signal used by `signal` aborts. Default `'SIGKILL'`. */
   killSignal?: NodeJS.Signals | number;
+  /**
+   * Set `no_new_privs` in the child: exec can never grant privileges
+   * (setuid bits, file capabilities). Needed for {@link seccomp} when the
+   * child does not keep `CAP_SYS_ADMIN`.
+   */
+  noNewPrivileges?: boolean;
+  /**
+   * A seccomp BPF program to install in the child: the bytes of an array
+   * of `struct sock_filter` (8 bytes each, native byte order), as
+   * `@ctr/seccomp` compiles it. It is the last setup step: after it only
+   * the status report, the gate read (with `hold` or
+   * {@link seccompListener}) and `execve` run, so the filter must allow
+   * `write`, `read` and `execve`.
+   */
+  seccomp?: Uint8Array;
+  /**
+   * `SECCOMP_FILTER_FLAG_*` flags for `seccomp(2)` (`LOG` 2, `SPEC_ALLOW`
+   * 4, `TSYNC` 1, `WAIT_KILLABLE_RECV` 32, ...). Use
+   * {@link seccompListener} instead of `NEW_LISTENER`.
+   */
+  seccompFlags?: number;
+  /**
+   * Install the filter with `SECCOMP_FILTER_FLAG_NEW_LISTENER`: the parent
+   * copies the listener fd out of the child (`pidfd_getfd`) before the
+   * child goes on, and exposes it as
+   * {@link NsChildProcess.seccompListenerFd} and the `'seccomp-listener'`
+   * event. The caller owns (and must close) that fd.
+   */
+  seccompListener?: boolean;
 }
 
 /** How a child ended: an exit code, or the signal that killed it. */
@@ -65,3 +227,21 @@ export interface RunResult extends ExitResult {
   /** Everything the child wrote to stderr. */
   stderr: string;
 }
+
+/** The OCI/runc default masked paths (for {@link RootfsOptions.maskedPaths}). */
+export const DEFAULT_MASKED_PATHS: readonly string[] = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+
+/** The OCI/runc default read-only paths (for {@link RootfsOptions.readonlyPaths}). */
+export const DEFAULT_READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];

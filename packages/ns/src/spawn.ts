@@ -4,46 +4,16 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { call, NsError } from './errors';
 import { native, type NativeChild } from './native';
-import type { ExitResult, RunResult, SpawnOptions, StdioOption } from './options';
-
-const PIPE = -1;
-const IGNORE = -2;
-
-function signalNumber(sig: NodeJS.Signals | number, field: string): number {
-  if (typeof sig === 'number') return sig;
-  const n = (osConstants.signals as Record<string, number>)[sig];
-  if (n === undefined) throw new NsError({ code: 'ENS_INVALID_OPTION', message: `unknown signal ${sig}`, path: field });
-  return n;
-}
-
-function signalName(n: number): NodeJS.Signals {
-  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
-  return (entry ? entry[0] : `SIG${n}`) as NodeJS.Signals;
-}
-
-function stdioFds(stdio: SpawnOptions['stdio']): number[] {
-  const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
-  if (list.length !== 3) throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'stdio must have three entries', path: 'stdio' });
-  return list.map((s, i) => {
-    if (s === 'pipe') return PIPE;
-    if (s === 'ignore') return IGNORE;
-    if (s === 'inherit') return i;
-    if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return s;
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
-  });
-}
-
-function envList(env: SpawnOptions['env']): string[] {
-  return Object.entries(env ?? process.env)
-    .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([k, v]) => `${k}=${v}`);
-}
+import type { ExitResult, RunResult, SpawnOptions } from './options';
+import { NAMESPACE_TYPES, type NamespaceName, type NamespaceType } from './options';
+import { differingNamespaces, signalName, signalNumber, toRequest } from './request';
 
 /**
  * A process spawned into namespaces. Shaped like Node's `ChildProcess`:
  * `pid`, `stdin`/`stdout`/`stderr` streams, `kill()`, and the events
- * `'spawn'`, `'error'`, `'exit'` (code, signal) and `'close'` (after the
- * streams closed too). It also offers promises: {@link spawned} and
+ * `'spawn'`, `'error'`, `'exit'` (code, signal), `'close'` (after the
+ * streams closed too) and `'seccomp-listener'` (fd). It also offers
+ * promises: {@link spawned} and
  * {@link exited}.
  */
 export class NsChildProcess extends EventEmitter {
@@ -66,6 +36,15 @@ export class NsChildProcess extends EventEmitter {
   exitCode: number | null = null;
   /** Terminating signal once killed, else `null`. */
   signalCode: NodeJS.Signals | null = null;
+  /**
+   * With `seccompListener: true`: the seccomp user-notification listener
+   * fd (a number in this process), set before {@link spawned} resolves
+   * and announced by the `'seccomp-listener'` event (fd) as soon as the
+   * filter is installed, before the child execs. The caller owns it and
+   * must close it; while nobody reads it, notified syscalls block, and
+   * once it is closed they fail with `ENOSYS`.
+   */
+  seccompListenerFd: number | null = null;
 
   #native: NativeChild;
   #held: boolean;
@@ -86,7 +65,7 @@ export class NsChildProcess extends EventEmitter {
     // When the child fails before exec, waitStage reaps it and this one
     // fails with ECHILD; `exited` then reports the spawn error instead.
     exit.catch(() => undefined);
-    this.spawned = call(() => nativeChild.waitStage()).then(() => undefined);
+    this.spawned = this.#waitSetup();
     this.exited = this.spawned.then(
       () => exit,
       (err: unknown) => {
@@ -126,6 +105,22 @@ export class NsChildProcess extends EventEmitter {
       else {
         opts.signal.addEventListener('abort', onAbort, { once: true });
         this.exited.finally(() => opts.signal?.removeEventListener('abort', onAbort)).catch(() => undefined);
+      }
+    }
+  }
+
+  async #waitSetup(): Promise<void> {
+    // A simple plan is spawned vfork-style: the child has already exec'd
+    // (or failed) and the answer is there without a round trip.
+    const now = call(() => this.#native.stageNow());
+    if (now === 'running' || now === 'held') return;
+    for (;;) {
+      const stage = await call(() => this.#native.waitStage());
+      if (stage !== 'seccomp-listener') return;
+      const fd = this.#native.takeSeccompListener();
+      if (fd >= 0) {
+        this.seccompListenerFd = fd;
+        this.emit('seccomp-listener', fd);
       }
     }
   }
@@ -206,21 +201,7 @@ export function spawn(command: string, args: string[] = [], opts: SpawnOptions =
   if (typeof command !== 'string' || command.length === 0) {
     throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'command must be a non-empty string', path: 'command' });
   }
-  const nativeChild = call(() =>
-    native.spawn({
-      program: command,
-      args: [opts.argv0 ?? command, ...args],
-      env: envList(opts.env),
-      cwd: opts.cwd,
-      namespaces: (opts.namespaces ?? []).map(String),
-      mountProc: opts.mountProc ?? false,
-      hostname: opts.hostname,
-      stdio: stdioFds(opts.stdio),
-      hold: opts.hold ?? false,
-      parentDeathSignal: opts.parentDeathSignal === undefined ? undefined : signalNumber(opts.parentDeathSignal, 'parentDeathSignal'),
-      newSession: opts.detached ?? false,
-    }),
-  );
+  const nativeChild = call(() => native.spawn(toRequest(command, args, opts)));
   return new NsChildProcess(nativeChild, opts.hold ?? false, opts);
 }
 
@@ -251,4 +232,50 @@ export async function run(command: string, args: string[] = [], opts: SpawnOptio
 /** The namespace types this kernel supports (from `/proc/self/ns`). */
 export function supportedNamespaces(): string[] {
   return call(() => native.supportedNamespaces());
+}
+
+/** Options of {@link enter}: those of {@link spawn} plus which namespaces. */
+export interface EnterOptions extends Omit<SpawnOptions, 'namespaces' | 'join'> {
+  /**
+   * Namespaces of the target to join. Default: every one that differs from
+   * this process's (like `nsenter --all`).
+   */
+  namespaces?: NamespaceName[];
+}
+
+/**
+ * Run a command inside the namespaces of a running process (`nsenter`).
+ * With the target's mount namespace the working directory defaults to `/`.
+ *
+ * ```ts
+ * const r = enter(containerPid, 'ip', ['addr'], { namespaces: ['net'] });
+ * await r.exited;
+ * ```
+ */
+export function enter(target: number, command: string, args: string[] = [], opts: EnterOptions = {}): NsChildProcess {
+  if (!Number.isInteger(target) || target <= 0) {
+    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'target must be a pid', path: 'target' });
+  }
+  const { namespaces, ...rest } = opts;
+  const kinds = namespaces ?? (differingNamespaces(target, NAMESPACE_TYPES) as NamespaceName[]);
+  const join: Partial<Record<NamespaceName, number>> = {};
+  for (const k of kinds) join[k] = target;
+  const mnt = kinds.some((k) => k === 'mnt' || k === 'mount');
+  return spawn(command, args, { cwd: mnt ? '/' : undefined, ...rest, join });
+}
+
+/**
+ * Keep the `kind` namespace of process `pid` alive after its processes
+ * exit, by bind-mounting its ns file onto `path` (an empty file is made;
+ * its directory must exist), as `ip netns add` does. Join it later with
+ * `join: { net: path }`; undo with {@link releaseNamespace}. A mount
+ * namespace can only be persisted on a path outside itself.
+ */
+export async function persistNamespace(pid: number, kind: NamespaceType | 'mount' | 'network', path: string): Promise<void> {
+  await call(() => native.persistNamespace(pid, kind, path));
+}
+
+/** Undo {@link persistNamespace}: unmount `path` and remove it. */
+export async function releaseNamespace(path: string): Promise<void> {
+  await call(() => native.releaseNamespace(path));
 }

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readlinkSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { spawn, run, supportedNamespaces, NsError, NAMESPACE_TYPES } from '../src/index';
-import { isRoot, skip, snapshot, leftovers, childPids } from '../../../test-support';
+import { nsLeftovers } from './support';
+import { isRoot, skip, snapshot, childPids } from '../../../test-support';
 
 const before = snapshot();
 const ALL = ['mnt', 'pid', 'net', 'uts', 'ipc', 'user', 'cgroup', 'time'];
@@ -174,7 +175,7 @@ test('the child does not inherit the parent fds beyond stdio', async () => {
 
 test('nothing left behind: mounts, child processes, fds', async () => {
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(leftovers(before), []);
+  assert.equal(nsLeftovers(before), []);
 });
 
 test.run();

@@ -3,8 +3,8 @@
 #![deny(clippy::all)]
 
 use ctr_common::{catch_panic, Error};
-use ctr_ns::{NamespaceKind, SpawnOptions, Stage, Stdio};
-use napi::bindgen_prelude::PromiseRaw;
+use ctr_ns::{CapNames, IdMap, IdMaps, MountSpec, NamespaceKind, Rlimit, RootfsSpec, SpawnOptions, Stage, Stdio, TimeOffsets};
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use std::os::fd::IntoRawFd;
@@ -37,6 +37,153 @@ pub struct SpawnRequest {
     pub parent_death_signal: Option<i32>,
     /// setsid in the child.
     pub new_session: bool,
+    /// Set no_new_privs before exec.
+    pub no_new_privileges: Option<bool>,
+    /// Raw seccomp BPF program (array of struct sock_filter).
+    pub seccomp: Option<Buffer>,
+    /// SECCOMP_FILTER_FLAG_* flags.
+    pub seccomp_flags: Option<u32>,
+    /// Install with NEW_LISTENER and hand the listener fd to the parent.
+    pub seccomp_listener: Option<bool>,
+    /// Namespaces to join (kind, ns file path).
+    pub joins: Option<Vec<JoinRequest>>,
+    /// uid map of a new user namespace.
+    pub uid_map: Option<Vec<IdMapRequest>>,
+    /// gid map of a new user namespace.
+    pub gid_map: Option<Vec<IdMapRequest>>,
+    /// Write "deny" to setgroups (undefined: only when needed).
+    pub setgroups_deny: Option<bool>,
+    /// Use newuidmap/newgidmap even as root.
+    pub id_map_helpers: Option<bool>,
+    /// Time namespace offsets.
+    pub time_offsets: Option<TimeOffsetsRequest>,
+    /// NIS domain name.
+    pub domainname: Option<String>,
+    /// uid to run as.
+    pub uid: Option<u32>,
+    /// gid to run as.
+    pub gid: Option<u32>,
+    /// Supplementary groups.
+    pub groups: Option<Vec<u32>>,
+    /// umask.
+    pub umask: Option<u32>,
+    /// Resource limits.
+    pub rlimits: Option<Vec<RlimitRequest>>,
+    /// Capability sets by name.
+    pub capabilities: Option<CapsRequest>,
+    /// oom_score_adj.
+    pub oom_score_adj: Option<i32>,
+    /// Cgroup directories to start in.
+    pub cgroups: Option<Vec<String>>,
+    /// Root filesystem plan.
+    pub rootfs: Option<RootfsRequest>,
+    /// Parent fds that become 3, 4, ... in the child.
+    pub extra_fds: Option<Vec<i32>>,
+}
+
+/// A namespace to join.
+#[napi(object)]
+pub struct JoinRequest {
+    /// Namespace kind.
+    pub kind: String,
+    /// Path of an ns file.
+    pub path: String,
+}
+
+/// One id map line.
+#[napi(object)]
+pub struct IdMapRequest {
+    /// First id inside.
+    pub inside: u32,
+    /// First id outside.
+    pub outside: u32,
+    /// Count.
+    pub count: u32,
+}
+
+/// Time offsets (seconds and nanoseconds).
+#[napi(object)]
+pub struct TimeOffsetsRequest {
+    /// Monotonic seconds.
+    pub monotonic_sec: i64,
+    /// Monotonic nanoseconds.
+    pub monotonic_nsec: u32,
+    /// Boottime seconds.
+    pub boottime_sec: i64,
+    /// Boottime nanoseconds.
+    pub boottime_nsec: u32,
+}
+
+/// One rlimit; -1 is unlimited.
+#[napi(object)]
+pub struct RlimitRequest {
+    /// RLIMIT_* name.
+    pub resource: String,
+    /// Soft limit.
+    pub soft: i64,
+    /// Hard limit.
+    pub hard: i64,
+}
+
+/// Capability sets by name.
+#[napi(object)]
+pub struct CapsRequest {
+    /// Bounding.
+    pub bounding: Vec<String>,
+    /// Effective.
+    pub effective: Vec<String>,
+    /// Permitted.
+    pub permitted: Vec<String>,
+    /// Inheritable.
+    pub inheritable: Vec<String>,
+    /// Ambient.
+    pub ambient: Vec<String>,
+}
+
+/// One mount.
+#[napi(object)]
+pub struct MountRequest {
+    /// Destination inside the rootfs.
+    pub destination: String,
+    /// Source.
+    pub source: Option<String>,
+    /// File system type.
+    pub fstype: Option<String>,
+    /// Options.
+    pub options: Vec<String>,
+}
+
+/// The root filesystem plan.
+#[napi(object)]
+pub struct RootfsRequest {
+    /// Host path of the rootfs.
+    pub path: String,
+    /// Propagation of every mount first.
+    pub propagation: Option<String>,
+    /// Mounts.
+    pub mounts: Vec<MountRequest>,
+    /// Read-only root.
+    pub readonly: bool,
+    /// Masked paths.
+    pub masked_paths: Vec<String>,
+    /// Read-only paths.
+    pub readonly_paths: Vec<String>,
+    /// Set up /dev.
+    pub dev: bool,
+    /// MS_MOVE + chroot instead of pivot_root.
+    pub no_pivot: bool,
+}
+
+fn id_maps(v: Option<Vec<IdMapRequest>>) -> Vec<IdMap> {
+    v.unwrap_or_default().into_iter().map(|m| IdMap { inside: m.inside, outside: m.outside, count: m.count }).collect()
+}
+
+fn limit(v: i64) -> u64 {
+    if v < 0 {
+        u64::MAX
+    } else {
+        v as u64
+    }
 }
 
 /// How a child ended.
@@ -78,6 +225,61 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     opts.hold = req.hold;
     opts.parent_death_signal = req.parent_death_signal;
     opts.new_session = req.new_session;
+    opts.no_new_privileges = req.no_new_privileges.unwrap_or(false);
+    opts.seccomp = req.seccomp.map(|b| b.to_vec());
+    opts.seccomp_flags = req.seccomp_flags.unwrap_or(0);
+    opts.seccomp_listener = req.seccomp_listener.unwrap_or(false);
+    for j in req.joins.unwrap_or_default() {
+        opts.joins.push((NamespaceKind::parse(&j.kind)?, j.path));
+    }
+    if req.uid_map.is_some() || req.gid_map.is_some() {
+        opts.id_maps = Some(IdMaps {
+            uid: id_maps(req.uid_map),
+            gid: id_maps(req.gid_map),
+            setgroups_deny: req.setgroups_deny,
+            use_helpers: req.id_map_helpers.unwrap_or(false),
+        });
+    }
+    opts.time_offsets = req.time_offsets.map(|t| TimeOffsets {
+        monotonic: (t.monotonic_sec, t.monotonic_nsec),
+        boottime: (t.boottime_sec, t.boottime_nsec),
+    });
+    opts.domainname = req.domainname;
+    opts.uid = req.uid;
+    opts.gid = req.gid;
+    opts.groups = req.groups;
+    opts.umask = req.umask;
+    for (i, r) in req.rlimits.unwrap_or_default().into_iter().enumerate() {
+        let resource = ctr_ns::plan::rlimit_from_name(&r.resource).ok_or_else(|| {
+            Error::new("ENS_INVALID_OPTION", format!("unknown rlimit {:?}", r.resource)).with_field(format!("rlimits[{i}].type"))
+        })?;
+        opts.rlimits.push(Rlimit { resource, soft: limit(r.soft), hard: limit(r.hard) });
+    }
+    opts.capabilities = req.capabilities.map(|c| CapNames {
+        bounding: c.bounding,
+        effective: c.effective,
+        permitted: c.permitted,
+        inheritable: c.inheritable,
+        ambient: c.ambient,
+    });
+    opts.oom_score_adj = req.oom_score_adj;
+    opts.extra_fds = req.extra_fds.unwrap_or_default();
+    opts.cgroups = req.cgroups.unwrap_or_default();
+    opts.rootfs = req.rootfs.map(|r| RootfsSpec {
+        path: r.path,
+        propagation: r.propagation,
+        mounts: r
+            .mounts
+            .into_iter()
+            .map(|m| MountSpec { destination: m.destination, source: m.source, fstype: m.fstype, options: m.options })
+            .collect(),
+        readonly: r.readonly,
+        masked_paths: r.masked_paths,
+        readonly_paths: r.readonly_paths,
+        dev: r.dev,
+        bind_devices: false,
+        no_pivot: r.no_pivot,
+    });
     Ok(opts)
 }
 
@@ -122,9 +324,18 @@ impl NativeChild {
         child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect()
     }
 
-    /// Resolves with "held" or "running" once the child reports, or rejects
-    /// with the coded error of the step that failed (the child is reaped).
-    #[napi(ts_return_type = "Promise<'held' | 'running'>")]
+    /// Take the seccomp listener fd (-1 if none or already taken) after
+    /// waitStage resolved "seccomp-listener"; the caller owns it.
+    #[napi]
+    pub fn take_seccomp_listener(&self) -> i32 {
+        let Ok(child) = self.child() else { return -1 };
+        child.take_seccomp_listener().map(|f| f.into_raw_fd()).unwrap_or(-1)
+    }
+
+    /// Resolves with "seccomp-listener" (call again), "held" or "running"
+    /// once the child reports, or rejects with the coded error of the step
+    /// that failed (the child is reaped).
+    #[napi(ts_return_type = "Promise<'seccomp-listener' | 'held' | 'running'>")]
     pub fn wait_stage<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
         let child = self.child()?;
         env.spawn_future(async move {
@@ -134,8 +345,28 @@ impl NativeChild {
             Ok(match stage {
                 Stage::Held => "held".to_string(),
                 Stage::Running => "running".to_string(),
+                Stage::SeccompListener => "seccomp-listener".to_string(),
             })
         })
+    }
+
+    /// The stage if already known without waiting (vfork-style spawns):
+    /// "running" or "held", null when unknown (use waitStage); throws the
+    /// step's error if the child failed (it is reaped).
+    #[napi(ts_return_type = "'held' | 'running' | null")]
+    pub fn stage_now(&self) -> napi::Result<Option<String>> {
+        let child = self.child()?;
+        match child.stage_now() {
+            None => Ok(None),
+            Some(r) => Ok(Some(
+                match r? {
+                    Stage::Held => "held",
+                    Stage::Running => "running",
+                    Stage::SeccompListener => "seccomp-listener",
+                }
+                .to_string(),
+            )),
+        }
     }
 
     /// Let a held child go on to exec.
@@ -184,6 +415,30 @@ impl NativeChild {
             }
         })
     }
+}
+
+/// Keep the `kind` namespace of `pid` (0: this process) alive by
+/// bind-mounting its ns file onto `path`.
+#[napi]
+pub fn persist_namespace<'e>(env: &'e Env, pid: i32, kind: String, path: String) -> napi::Result<PromiseRaw<'e, ()>> {
+    let kind = NamespaceKind::parse(&kind)?;
+    env.spawn_future(async move {
+        tokio::task::spawn_blocking(move || catch_panic(|| ctr_ns::persist::persist(pid, kind, &path)))
+            .await
+            .map_err(|e| Error::new("EINTERNAL", format!("persist task failed: {e}")))??;
+        Ok(())
+    })
+}
+
+/// Undo persistNamespace: unmount and remove `path`.
+#[napi]
+pub fn release_namespace<'e>(env: &'e Env, path: String) -> napi::Result<PromiseRaw<'e, ()>> {
+    env.spawn_future(async move {
+        tokio::task::spawn_blocking(move || catch_panic(|| ctr_ns::persist::release(&path)))
+            .await
+            .map_err(|e| Error::new("EINTERNAL", format!("release task failed: {e}")))??;
+        Ok(())
+    })
 }
 
 /// Namespace kinds the running kernel supports (`/proc/self/ns` names).

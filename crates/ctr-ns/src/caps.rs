@@ -1,0 +1,135 @@
+//! Capability names and sets.
+
+use ctr_common::Error;
+
+/// Capability names in bit order (`CAP_CHOWN` is 0).
+pub const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// The bit of a capability name (`CAP_SYS_ADMIN`, `sys_admin`, `SYS_ADMIN`).
+pub fn cap_from_name(name: &str) -> Option<u32> {
+    let upper = name.to_ascii_uppercase();
+    let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+    CAP_NAMES.iter().position(|n| *n == full).map(|i| i as u32)
+}
+
+/// A set of capability names as a bit mask; `field` names the option.
+pub fn mask_of(names: &[String], field: &str) -> Result<u64, Error> {
+    let mut mask = 0u64;
+    for n in names {
+        let bit = cap_from_name(n).ok_or_else(|| {
+            Error::new("ENS_UNKNOWN_CAPABILITY", format!("unknown capability {n:?} in {field}")).with_field(field.to_string())
+        })?;
+        mask |= 1 << bit;
+    }
+    Ok(mask)
+}
+
+/// The highest capability the running kernel knows.
+pub fn last_cap() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40)
+}
+
+/// The five capability sets, as masks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapSets {
+    /// Bounding set.
+    pub bounding: u64,
+    /// Effective set.
+    pub effective: u64,
+    /// Permitted set.
+    pub permitted: u64,
+    /// Inheritable set.
+    pub inheritable: u64,
+    /// Ambient set.
+    pub ambient: u64,
+}
+
+/// Capability sets given by name.
+#[derive(Debug, Clone, Default)]
+pub struct CapNames {
+    /// Bounding set.
+    pub bounding: Vec<String>,
+    /// Effective set.
+    pub effective: Vec<String>,
+    /// Permitted set.
+    pub permitted: Vec<String>,
+    /// Inheritable set.
+    pub inheritable: Vec<String>,
+    /// Ambient set.
+    pub ambient: Vec<String>,
+}
+
+impl CapNames {
+    /// Resolve every name to a mask.
+    pub fn to_sets(&self) -> Result<CapSets, Error> {
+        Ok(CapSets {
+            bounding: mask_of(&self.bounding, "capabilities.bounding")?,
+            effective: mask_of(&self.effective, "capabilities.effective")?,
+            permitted: mask_of(&self.permitted, "capabilities.permitted")?,
+            inheritable: mask_of(&self.inheritable, "capabilities.inheritable")?,
+            ambient: mask_of(&self.ambient, "capabilities.ambient")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_in_every_spelling() {
+        assert_eq!(cap_from_name("CAP_SYS_ADMIN"), Some(21));
+        assert_eq!(cap_from_name("sys_admin"), Some(21));
+        assert_eq!(cap_from_name("NET_RAW"), Some(13));
+        assert_eq!(cap_from_name("CAP_NOPE"), None);
+        let e = mask_of(&["CAP_NOPE".into()], "capabilities.bounding").unwrap_err();
+        assert_eq!(e.code, "ENS_UNKNOWN_CAPABILITY");
+        assert_eq!(e.path.as_deref(), Some("capabilities.bounding"));
+        assert_eq!(mask_of(&["chown".into(), "kill".into()], "x").unwrap(), 0b100001);
+    }
+}

@@ -1,0 +1,944 @@
+//! The root filesystem plan: what the user asks for ([`RootfsSpec`]), the
+//! list of prepared operations the child runs ([`RootfsPlan`], built before
+//! the clone, destinations already resolved inside the rootfs), and the
+//! executor ([`execute`]) that runs them over a [`Syscalls`] seam.
+// `MS_*` and `CLONE_*` constants are `c_ulong`/`c_int` depending on the
+// target: the casts to u64 are kept for portability.
+#![allow(clippy::unnecessary_cast)]
+
+use crate::syscalls::{fd_path, Kind, Syscalls};
+use ctr_common::Error;
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::path::{Component, Path, PathBuf};
+
+/// One mount of the plan, as given by the user (OCI `mounts[]` shape).
+#[derive(Debug, Clone, Default)]
+pub struct MountSpec {
+    /// Where, inside the rootfs.
+    pub destination: String,
+    /// What: a host path for binds, else a device or a name.
+    pub source: Option<String>,
+    /// File system type (`proc`, `tmpfs`, `bind`, `overlay`, ...).
+    pub fstype: Option<String>,
+    /// `mount(8)`-style options: `ro`, `nosuid`, `rbind`, `rprivate`, ...;
+    /// unknown ones are passed as file system data.
+    pub options: Vec<String>,
+}
+
+/// The root filesystem of a spawn.
+#[derive(Debug, Clone, Default)]
+pub struct RootfsSpec {
+    /// Host path of the root directory.
+    pub path: String,
+    /// Propagation applied to every mount first (`private`, `slave`,
+    /// `shared`, `unbindable`, recursive); default `private`.
+    pub propagation: Option<String>,
+    /// Mounts, in order.
+    pub mounts: Vec<MountSpec>,
+    /// Remount the root read-only at the end.
+    pub readonly: bool,
+    /// Paths hidden (`/dev/null` bound over files, an empty read-only
+    /// tmpfs over directories).
+    pub masked_paths: Vec<String>,
+    /// Paths made read-only.
+    pub readonly_paths: Vec<String>,
+    /// Set up `/dev`: a tmpfs with the standard nodes, links, `pts` and `shm`.
+    pub dev: bool,
+    /// Bind the device nodes from the host instead of `mknod` (needed in a
+    /// user namespace, where `mknod` is refused).
+    pub bind_devices: bool,
+    /// Skip `pivot_root` and use `MS_MOVE` + `chroot` (for initramfs roots).
+    pub no_pivot: bool,
+}
+
+/// Parsed mount options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountOptions {
+    /// `MS_*` flags for the mount itself.
+    pub flags: u64,
+    /// Propagation flags applied afterwards (`MS_PRIVATE` etc., `MS_REC`).
+    pub propagation: u64,
+    /// File-system data (comma-joined unknown options).
+    pub data: String,
+    /// `bind` or `rbind` was given.
+    pub bind: bool,
+}
+
+/// Parse `mount(8)`-style options.
+pub fn parse_options(options: &[String]) -> MountOptions {
+    let mut o = MountOptions::default();
+    let mut data: Vec<&str> = Vec::new();
+    for opt in options {
+        let (set, clear): (u64, u64) = match opt.as_str() {
+            "ro" => (libc::MS_RDONLY, 0),
+            "rw" => (0, libc::MS_RDONLY),
+            "nosuid" => (libc::MS_NOSUID, 0),
+            "suid" => (0, libc::MS_NOSUID),
+            "nodev" => (libc::MS_NODEV, 0),
+            "dev" => (0, libc::MS_NODEV),
+            "noexec" => (libc::MS_NOEXEC, 0),
+            "exec" => (0, libc::MS_NOEXEC),
+            "sync" => (libc::MS_SYNCHRONOUS, 0),
+            "async" => (0, libc::MS_SYNCHRONOUS),
+            "dirsync" => (libc::MS_DIRSYNC, 0),
+            "remount" => (libc::MS_REMOUNT, 0),
+            "mand" => (libc::MS_MANDLOCK, 0),
+            "nomand" => (0, libc::MS_MANDLOCK),
+            "atime" => (0, libc::MS_NOATIME),
+            "noatime" => (libc::MS_NOATIME, 0),
+            "diratime" => (0, libc::MS_NODIRATIME),
+            "nodiratime" => (libc::MS_NODIRATIME, 0),
+            "relatime" => (libc::MS_RELATIME, 0),
+            "norelatime" => (0, libc::MS_RELATIME),
+            "strictatime" => (libc::MS_STRICTATIME, 0),
+            "nostrictatime" => (0, libc::MS_STRICTATIME),
+            "bind" => {
+                o.bind = true;
+                (libc::MS_BIND, 0)
+            }
+            "rbind" => {
+                o.bind = true;
+                (libc::MS_BIND | libc::MS_REC, 0)
+            }
+            "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared" | "unbindable" | "runbindable" => {
+                o.propagation |= propagation_flags(opt).unwrap_or(0);
+                (0, 0)
+            }
+            other => {
+                data.push(other);
+                (0, 0)
+            }
+        };
+        o.flags = (o.flags | set as u64) & !(clear as u64);
+    }
+    o.data = data.join(",");
+    o
+}
+
+/// `private`/`rslave`/... as `MS_*` flags.
+pub fn propagation_flags(name: &str) -> Option<u64> {
+    let (rec, base) = match name.strip_prefix('r') {
+        Some(b) if !b.is_empty() && name != "rw" => (libc::MS_REC, b),
+        _ => (0, name),
+    };
+    let f = match base {
+        "private" => libc::MS_PRIVATE,
+        "slave" => libc::MS_SLAVE,
+        "shared" => libc::MS_SHARED,
+        "unbindable" => libc::MS_UNBINDABLE,
+        _ => return None,
+    };
+    Some((f | rec) as u64)
+}
+
+/// Resolve `unsafe_path` inside `root` the way the kernel would if `root`
+/// were `/`: symlinks are followed but absolute targets and `..` stay
+/// inside `root`. The result is `root` joined with a symlink-free path (as
+/// of now; components that do not exist yet are kept as given).
+pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
+    let mut resolved: Vec<std::ffi::OsString> = Vec::new();
+    let mut queue: VecDeque<std::ffi::OsString> =
+        Path::new(unsafe_path).components().filter_map(norm).collect();
+    let mut links = 0;
+    while let Some(c) = queue.pop_front() {
+        if c == ".." {
+            resolved.pop();
+            continue;
+        }
+        let candidate: PathBuf = root.join(resolved.iter().collect::<PathBuf>()).join(&c);
+        match std::fs::symlink_metadata(&candidate) {
+            Ok(m) if m.file_type().is_symlink() => {
+                links += 1;
+                if links > 255 {
+                    return Err(Error::sys("ENS_ROOTFS", "readlink", libc::ELOOP, format!("resolve {unsafe_path} in the rootfs"))
+                        .with_path(unsafe_path));
+                }
+                let target = std::fs::read_link(&candidate)
+                    .map_err(|e| Error::io("ENS_ROOTFS", "readlink", &e, "read a symlink in the rootfs").with_path(&candidate))?;
+                if target.is_absolute() {
+                    resolved.clear();
+                }
+                for (i, t) in target.components().filter_map(norm).enumerate() {
+                    queue.insert(i, t);
+                }
+            }
+            _ => resolved.push(c),
+        }
+    }
+    Ok(root.join(resolved.iter().collect::<PathBuf>()))
+}
+
+fn norm(c: Component<'_>) -> Option<std::ffi::OsString> {
+    match c {
+        Component::Normal(s) => Some(s.to_os_string()),
+        Component::ParentDir => Some("..".into()),
+        _ => None,
+    }
+}
+
+/// One prepared operation of the child.
+#[derive(Debug)]
+pub enum Op {
+    /// `mount(src, dst, fstype, flags, data)`.
+    Mount {
+        /// Source, or none.
+        src: Option<CString>,
+        /// Target.
+        dst: CString,
+        /// File system type, or none.
+        fstype: Option<CString>,
+        /// `MS_*` flags.
+        flags: u64,
+        /// File system data, or none.
+        data: Option<CString>,
+        /// The target relative to the rootfs: when set, the child opens it
+        /// with `openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)` and mounts on
+        /// `/proc/self/fd/N`, so a symlink swapped in after the parent
+        /// resolved the path cannot redirect the mount.
+        beneath: Option<CString>,
+    },
+    /// Bind remount keeping the locked flags of the mount: `flags` are
+    /// added to what `statfs` reports.
+    Remount {
+        /// Target.
+        dst: CString,
+        /// Flags to add (`MS_RDONLY`, ...).
+        flags: u64,
+        /// As for [`Op::Mount`].
+        beneath: Option<CString>,
+    },
+    /// Create directories inside the rootfs, outermost first, each with
+    /// `mkdirat` in its parent opened beneath the rootfs (parent `None`:
+    /// the rootfs itself); existing ones are fine.
+    MkdirsBeneath(Vec<(Option<CString>, CString)>),
+    /// Create an empty file inside the rootfs (opened beneath it).
+    CreateFileBeneath(CString),
+    /// Create directories (existing ones are fine), outermost first.
+    Mkdirs(Vec<CString>),
+    /// Create an empty file to bind a file over (existing is fine).
+    CreateFile(CString),
+    /// `mknod` a character device (mode includes `S_IFCHR`).
+    Mknod {
+        /// Node path.
+        path: CString,
+        /// Mode.
+        mode: u32,
+        /// Device number.
+        dev: u64,
+    },
+    /// `symlink` (existing is fine).
+    Symlink {
+        /// Link target.
+        target: CString,
+        /// The link.
+        link: CString,
+    },
+    /// Make `root` the new `/`: `pivot_root(".", ".")` and detach the old
+    /// root, or `MS_MOVE` + `chroot` when `pivot_root` is refused with
+    /// `EINVAL` (an initramfs) or `no_pivot` is set.
+    PivotRoot {
+        /// The new root (a mount point).
+        root: CString,
+        /// Skip pivot_root.
+        no_pivot: bool,
+    },
+    /// Hide a path (after the pivot): `/dev/null` over a file, an empty
+    /// read-only tmpfs over a directory, nothing if missing.
+    Mask(CString),
+    /// Make a path read-only (after the pivot) if it exists.
+    ReadonlyPath(CString),
+}
+
+/// What the parent knows about each op, to name it in errors.
+#[derive(Debug, Clone)]
+pub struct OpInfo {
+    /// What the op does, for messages.
+    pub what: String,
+    /// Path at fault.
+    pub path: String,
+}
+
+/// The prepared plan: ops for the child and their descriptions.
+#[derive(Debug, Default)]
+pub struct RootfsPlan {
+    /// The rootfs (canonical host path).
+    pub root: Option<CString>,
+    /// Ops, in order.
+    pub ops: Vec<Op>,
+    /// One per op.
+    pub info: Vec<OpInfo>,
+}
+
+/// A failed op: its index, the system call (see [`SYSCALL_NAMES`]), errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// Index in [`RootfsPlan::ops`].
+    pub op: usize,
+    /// Index in [`SYSCALL_NAMES`].
+    pub syscall: u8,
+    /// The errno.
+    pub errno: i32,
+}
+
+/// Names of the system calls an op can fail in.
+pub const SYSCALL_NAMES: [&str; 10] =
+    ["mount", "umount2", "mkdir", "mknod", "symlink", "open", "pivot_root", "chdir", "chroot", "statfs"];
+const S_MOUNT: u8 = 0;
+const S_UMOUNT: u8 = 1;
+const S_MKDIR: u8 = 2;
+const S_MKNOD: u8 = 3;
+const S_SYMLINK: u8 = 4;
+const S_OPEN: u8 = 5;
+const S_PIVOT: u8 = 6;
+const S_CHDIR: u8 = 7;
+const S_CHROOT: u8 = 8;
+const S_STATFS: u8 = 9;
+
+fn cs(s: &str, field: &str) -> Result<CString, Error> {
+    CString::new(s).map_err(|_| Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte")).with_field(field.to_string()))
+}
+
+fn cpath(p: &Path, field: &str) -> Result<CString, Error> {
+    cs(&p.to_string_lossy(), field)
+}
+
+/// The standard device nodes: name, major, minor.
+pub const DEVICES: [(&str, u32, u32); 6] =
+    [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)];
+/// The standard `/dev` links.
+pub const DEV_LINKS: [(&str, &str); 6] = [
+    ("/proc/self/fd", "fd"),
+    ("/proc/self/fd/0", "stdin"),
+    ("/proc/self/fd/1", "stdout"),
+    ("/proc/self/fd/2", "stderr"),
+    ("pts/ptmx", "ptmx"),
+    ("/proc/kcore", "core"),
+];
+
+impl RootfsPlan {
+    fn push(&mut self, op: Op, what: impl Into<String>, path: impl AsRef<Path>) {
+        self.ops.push(op);
+        self.info.push(OpInfo { what: what.into(), path: path.as_ref().to_string_lossy().into_owned() });
+    }
+
+    /// Directories from the first missing one (under `root`) to `dir`.
+    fn mkdirs(&mut self, root: &Path, dir: &Path, what: &str) -> Result<(), Error> {
+        let mut list = Vec::new();
+        let mut p = dir.to_path_buf();
+        while p != root && p.starts_with(root) {
+            list.push(cpath(&p, "mounts")?);
+            if !p.pop() {
+                break;
+            }
+        }
+        list.reverse();
+        if !list.is_empty() {
+            self.push(Op::Mkdirs(list), format!("create the mount point for {what}"), dir);
+        }
+        Ok(())
+    }
+
+    /// Build the plan for `spec` (reads the rootfs to resolve paths).
+    pub fn build(spec: &RootfsSpec) -> Result<RootfsPlan, Error> {
+        let root = PathBuf::from(&spec.path);
+        let meta = std::fs::metadata(&root)
+            .map_err(|e| Error::io("ENS_ROOTFS", "stat", &e, format!("rootfs {}", spec.path)).with_path(&spec.path))?;
+        if !meta.is_dir() {
+            return Err(Error::sys("ENS_ROOTFS", "stat", libc::ENOTDIR, format!("rootfs {}", spec.path)).with_path(&spec.path));
+        }
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io("ENS_ROOTFS", "realpath", &e, format!("rootfs {}", spec.path)).with_path(&spec.path))?;
+        let mut plan = RootfsPlan::default();
+        let croot = cpath(&root, "rootfs")?;
+        plan.root = Some(croot.clone());
+
+        let prop = match &spec.propagation {
+            None => (libc::MS_REC | libc::MS_PRIVATE) as u64,
+            Some(p) => propagation_flags(p)
+                .map(|f| f | libc::MS_REC as u64)
+                .ok_or_else(|| Error::new("ENS_INVALID_OPTION", format!("unknown propagation {p:?}")).with_field("rootfs.propagation"))?,
+        };
+        plan.push(Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: prop, data: None, beneath: None }, "set the propagation of /", "/");
+        plan.push(
+            Op::Mount {
+                src: Some(croot.clone()),
+                dst: croot.clone(),
+                fstype: None,
+                flags: (libc::MS_BIND | libc::MS_REC) as u64,
+                data: None,
+                beneath: None,
+            },
+            "bind the rootfs onto itself",
+            &root,
+        );
+
+        if spec.dev {
+            plan.dev(&root, spec.bind_devices)?;
+        }
+
+        for (i, m) in spec.mounts.iter().enumerate() {
+            plan.mount(&root, m, i)?;
+        }
+
+        plan.push(Op::PivotRoot { root: croot, no_pivot: spec.no_pivot }, "pivot_root into the rootfs", &root);
+        for p in &spec.masked_paths {
+            plan.push(Op::Mask(cs(p, "maskedPaths")?), "mask", p);
+        }
+        for p in &spec.readonly_paths {
+            plan.push(Op::ReadonlyPath(cs(p, "readonlyPaths")?), "make read-only", p);
+        }
+        if spec.readonly {
+            plan.push(Op::Remount { dst: cs("/", "rootfs")?, flags: libc::MS_RDONLY as u64, beneath: None }, "remount / read-only", "/");
+        }
+        Ok(plan)
+    }
+
+    fn dev(&mut self, root: &Path, bind: bool) -> Result<(), Error> {
+        let dev = secure_join(root, "/dev")?;
+        self.mkdirs(root, &dev, "/dev")?;
+        let cdev = cpath(&dev, "rootfs")?;
+        self.push(
+            Op::Mount {
+                src: Some(cs("tmpfs", "dev")?),
+                dst: cdev,
+                fstype: Some(cs("tmpfs", "dev")?),
+                flags: (libc::MS_NOSUID | libc::MS_STRICTATIME) as u64,
+                data: Some(cs("mode=755,size=65536k", "dev")?),
+                beneath: None,
+            },
+            "mount tmpfs on /dev",
+            &dev,
+        );
+        for (name, major, minor) in DEVICES {
+            let path = dev.join(name);
+            let cp = cpath(&path, "dev")?;
+            if bind {
+                self.push(Op::CreateFile(cp.clone()), format!("create /dev/{name}"), &path);
+                self.push(
+                    Op::Mount {
+                        src: Some(cs(&format!("/dev/{name}"), "dev")?),
+                        dst: cp,
+                        fstype: None,
+                        flags: libc::MS_BIND as u64,
+                        data: None,
+                        beneath: None,
+                    },
+                    format!("bind /dev/{name} from the host"),
+                    &path,
+                );
+            } else {
+                self.push(
+                    Op::Mknod { path: cp, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(major, minor) },
+                    format!("create /dev/{name}"),
+                    &path,
+                );
+            }
+        }
+        for (target, name) in DEV_LINKS {
+            let link = dev.join(name);
+            self.push(Op::Symlink { target: cs(target, "dev")?, link: cpath(&link, "dev")? }, format!("link /dev/{name}"), &link);
+        }
+        let pts = dev.join("pts");
+        self.push(Op::Mkdirs(vec![cpath(&pts, "dev")?]), "create /dev/pts", &pts);
+        self.push(
+            Op::Mount {
+                src: Some(cs("devpts", "dev")?),
+                dst: cpath(&pts, "dev")?,
+                fstype: Some(cs("devpts", "dev")?),
+                flags: (libc::MS_NOSUID | libc::MS_NOEXEC) as u64,
+                data: Some(cs("newinstance,ptmxmode=0666,mode=0620", "dev")?),
+                beneath: None,
+            },
+            "mount devpts on /dev/pts",
+            &pts,
+        );
+        let shm = dev.join("shm");
+        self.push(Op::Mkdirs(vec![cpath(&shm, "dev")?]), "create /dev/shm", &shm);
+        self.push(
+            Op::Mount {
+                src: Some(cs("shm", "dev")?),
+                dst: cpath(&shm, "dev")?,
+                fstype: Some(cs("tmpfs", "dev")?),
+                flags: (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64,
+                data: Some(cs("mode=1777,size=65536k", "dev")?),
+                beneath: None,
+            },
+            "mount tmpfs on /dev/shm",
+            &shm,
+        );
+        Ok(())
+    }
+
+    /// Directories from the rootfs down to `dir` (relative parts), for
+    /// [`Op::MkdirsBeneath`].
+    fn mkdirs_beneath(&mut self, root: &Path, dir: &Path, what: &str, field: &str) -> Result<(), Error> {
+        let rel = dir.strip_prefix(root).unwrap_or(Path::new(""));
+        let mut list = Vec::new();
+        let mut parent = PathBuf::new();
+        for c in rel.components() {
+            let name = c.as_os_str().to_string_lossy().into_owned();
+            let p = if parent.as_os_str().is_empty() { None } else { Some(cpath(&parent, field)?) };
+            list.push((p, cs(&name, field)?));
+            parent.push(&name);
+        }
+        if !list.is_empty() {
+            self.push(Op::MkdirsBeneath(list), format!("create the mount point for {what}"), dir);
+        }
+        Ok(())
+    }
+
+    fn mount(&mut self, root: &Path, m: &MountSpec, i: usize) -> Result<(), Error> {
+        let field = format!("mounts[{i}]");
+        if !m.destination.starts_with('/') {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.destination must be absolute")).with_field(format!("{field}.destination")));
+        }
+        let opts = parse_options(&m.options);
+        let fstype = m.fstype.clone().unwrap_or_else(|| if opts.bind { "bind".into() } else { "none".into() });
+        let bind = opts.bind || fstype == "bind";
+        let dst = secure_join(root, &m.destination)?;
+        let rel = dst.strip_prefix(root).unwrap_or(Path::new(""));
+        let beneath = if rel.as_os_str().is_empty() { None } else { Some(cpath(rel, &field)?) };
+        let what = format!("{} on {}", fstype, m.destination);
+        // The mount point: a file for a bind of a file, else a directory.
+        let source = m.source.clone().unwrap_or_else(|| fstype.clone());
+        let file_bind = bind && std::fs::metadata(&source).map(|md| !md.is_dir()).unwrap_or(false);
+        if bind && std::fs::metadata(&source).is_err() {
+            return Err(Error::sys("ENS_MOUNT", "stat", libc::ENOENT, format!("{field}: bind source {source}"))
+                .with_path(&source));
+        }
+        if file_bind {
+            if let Some(parent) = dst.parent() {
+                self.mkdirs_beneath(root, parent, &m.destination, &field)?;
+            }
+            match &beneath {
+                Some(r) => self.push(Op::CreateFileBeneath(r.clone()), format!("create the mount point for {}", m.destination), &dst),
+                None => return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: cannot bind a file over the root")).with_field(field)),
+            }
+        } else {
+            self.mkdirs_beneath(root, &dst, &m.destination, &field)?;
+        }
+        let cdst = cpath(&dst, &field)?;
+        let mut flags = opts.flags;
+        if bind {
+            flags |= libc::MS_BIND as u64;
+            // A bind ignores other flags: bind, then remount with them.
+            let extra = flags & !((libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT) as u64);
+            self.push(
+                Op::Mount {
+                    src: Some(cs(&source, &field)?),
+                    dst: cdst.clone(),
+                    fstype: None,
+                    flags: flags & (libc::MS_BIND | libc::MS_REC) as u64,
+                    data: None,
+                    beneath: beneath.clone(),
+                },
+                format!("mount {what}"),
+                &dst,
+            );
+            if extra != 0 {
+                self.push(Op::Remount { dst: cdst.clone(), flags: extra, beneath: beneath.clone() }, format!("remount {what} with its flags"), &dst);
+            }
+        } else {
+            let data = if opts.data.is_empty() { None } else { Some(cs(&opts.data, &field)?) };
+            self.push(
+                Op::Mount { src: Some(cs(&source, &field)?), dst: cdst.clone(), fstype: Some(cs(&fstype, &field)?), flags, data, beneath: beneath.clone() },
+                format!("mount {what}"),
+                &dst,
+            );
+        }
+        if opts.propagation != 0 {
+            self.push(
+                Op::Mount { src: None, dst: cdst, fstype: None, flags: opts.propagation, data: None, beneath },
+                format!("set the propagation of {}", m.destination),
+                &dst,
+            );
+        }
+        Ok(())
+    }
+}
+
+macro_rules! try_sys {
+    ($op:expr, $sys:expr, $call:expr) => {{
+        let e = $call;
+        if e != 0 {
+            return Err(Failure { op: $op, syscall: $sys, errno: e });
+        }
+    }};
+}
+
+/// The rootfs opened as a directory fd (once), for the ops that resolve
+/// beneath it.
+fn root_fd<S: Syscalls>(plan: &RootfsPlan, sys: &S, fd: &mut i32, op: usize) -> Result<i32, Failure> {
+    if *fd < 0 {
+        let root = plan.root.as_ref().map(|c| c.as_ptr()).unwrap_or(c"/".as_ptr());
+        *fd = sys.open_dir(root).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })?;
+    }
+    Ok(*fd)
+}
+
+/// Open `rel` beneath the rootfs (no symlinks) as `O_PATH`.
+fn open_target<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, rel: &CString, op: usize) -> Result<i32, Failure> {
+    let dir = root_fd(plan, sys, rootfd, op)?;
+    sys.open_beneath(dir, rel.as_ptr(), libc::O_PATH, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })
+}
+
+/// Run the plan. Fork-safe with [`crate::syscalls::Raw`]: no allocation.
+pub fn execute<S: Syscalls>(plan: &RootfsPlan, sys: &S) -> Result<(), Failure> {
+    let mut rootfd = -1;
+    let r = run_ops(plan, sys, &mut rootfd);
+    if rootfd >= 0 {
+        sys.close(rootfd);
+    }
+    r
+}
+
+fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32) -> Result<(), Failure> {
+    let null = std::ptr::null();
+    // Device nodes and mount points get exactly the modes asked for.
+    sys.umask(0);
+    for (i, op) in plan.ops.iter().enumerate() {
+        match op {
+            Op::Mount { src, dst, fstype, flags, data, beneath } => {
+                let p = |o: &Option<CString>| o.as_ref().map(|c| c.as_ptr()).unwrap_or(null);
+                match beneath {
+                    None => try_sys!(i, S_MOUNT, sys.mount(p(src), dst.as_ptr(), p(fstype), *flags, p(data))),
+                    Some(rel) => {
+                        let fd = open_target(plan, sys, rootfd, rel, i)?;
+                        let mut buf = [0u8; 32];
+                        let e = sys.mount(p(src), fd_path(fd, &mut buf), p(fstype), *flags, p(data));
+                        sys.close(fd);
+                        try_sys!(i, S_MOUNT, e);
+                    }
+                }
+            }
+            Op::Remount { dst, flags, beneath } => {
+                let mut buf = [0u8; 32];
+                let (target, fd) = match beneath {
+                    None => (dst.as_ptr(), -1),
+                    Some(rel) => {
+                        let fd = open_target(plan, sys, rootfd, rel, i)?;
+                        (fd_path(fd, &mut buf), fd)
+                    }
+                };
+                let res = match sys.mount_flags(target) {
+                    Ok(keep) => {
+                        let all = (libc::MS_BIND | libc::MS_REMOUNT) as u64 | keep | flags;
+                        match sys.mount(null, target, null, all, null) {
+                            0 => Ok(()),
+                            e => Err(Failure { op: i, syscall: S_MOUNT, errno: e }),
+                        }
+                    }
+                    Err(e) => Err(Failure { op: i, syscall: S_STATFS, errno: e }),
+                };
+                if fd >= 0 {
+                    sys.close(fd);
+                }
+                res?;
+            }
+            Op::Mkdirs(list) => {
+                for d in list {
+                    let e = sys.mkdir(d.as_ptr(), 0o755);
+                    if e != 0 && e != libc::EEXIST {
+                        return Err(Failure { op: i, syscall: S_MKDIR, errno: e });
+                    }
+                }
+            }
+            Op::MkdirsBeneath(list) => {
+                let root = root_fd(plan, sys, rootfd, i)?;
+                for (parent, name) in list {
+                    let dir = match parent {
+                        None => root,
+                        Some(p) => sys
+                            .open_beneath(root, p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY, 0)
+                            .map_err(|e| Failure { op: i, syscall: S_OPEN, errno: e })?,
+                    };
+                    let e = sys.mkdirat(dir, name.as_ptr(), 0o755);
+                    if dir != root {
+                        sys.close(dir);
+                    }
+                    if e != 0 && e != libc::EEXIST {
+                        return Err(Failure { op: i, syscall: S_MKDIR, errno: e });
+                    }
+                }
+            }
+            Op::CreateFile(p) => {
+                let e = sys.create_file(p.as_ptr());
+                if e != 0 && e != libc::EEXIST {
+                    return Err(Failure { op: i, syscall: S_OPEN, errno: e });
+                }
+            }
+            Op::CreateFileBeneath(rel) => {
+                let root = root_fd(plan, sys, rootfd, i)?;
+                let fd = sys
+                    .open_beneath(root, rel.as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o644)
+                    .map_err(|e| Failure { op: i, syscall: S_OPEN, errno: e })?;
+                sys.close(fd);
+            }
+            Op::Mknod { path, mode, dev } => {
+                let e = sys.mknod(path.as_ptr(), *mode, *dev);
+                if e != 0 && e != libc::EEXIST {
+                    return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
+                }
+            }
+            Op::Symlink { target, link } => {
+                let e = sys.symlink(target.as_ptr(), link.as_ptr());
+                if e != 0 && e != libc::EEXIST {
+                    return Err(Failure { op: i, syscall: S_SYMLINK, errno: e });
+                }
+            }
+            Op::PivotRoot { root, no_pivot } => {
+                if *rootfd >= 0 {
+                    sys.close(*rootfd);
+                    *rootfd = -1;
+                }
+                try_sys!(i, S_CHDIR, sys.chdir(root.as_ptr()));
+                let dot = c".".as_ptr();
+                let e = if *no_pivot { libc::EINVAL } else { sys.pivot_root(dot, dot) };
+                if e == 0 {
+                    // The old root is now stacked under "." : keep its
+                    // unmount from propagating to the host, then detach it.
+                    try_sys!(i, S_MOUNT, sys.mount(null, dot, null, (libc::MS_SLAVE | libc::MS_REC) as u64, null));
+                    try_sys!(i, S_UMOUNT, sys.umount2(dot, libc::MNT_DETACH));
+                } else if e == libc::EINVAL {
+                    try_sys!(i, S_MOUNT, sys.mount(dot, c"/".as_ptr(), null, libc::MS_MOVE as u64, null));
+                    try_sys!(i, S_CHROOT, sys.chroot(dot));
+                } else {
+                    return Err(Failure { op: i, syscall: S_PIVOT, errno: e });
+                }
+                try_sys!(i, S_CHDIR, sys.chdir(c"/".as_ptr()));
+            }
+            Op::Mask(path) => match sys.kind(path.as_ptr()) {
+                Ok(Kind::Missing) => {}
+                Ok(Kind::Dir) => try_sys!(
+                    i,
+                    S_MOUNT,
+                    sys.mount(c"tmpfs".as_ptr(), path.as_ptr(), c"tmpfs".as_ptr(), libc::MS_RDONLY as u64, c"size=0k,mode=0555".as_ptr())
+                ),
+                Ok(Kind::Other) => try_sys!(i, S_MOUNT, sys.mount(c"/dev/null".as_ptr(), path.as_ptr(), null, libc::MS_BIND as u64, null)),
+                Err(e) => return Err(Failure { op: i, syscall: S_OPEN, errno: e }),
+            },
+            Op::ReadonlyPath(path) => match sys.kind(path.as_ptr()) {
+                Ok(Kind::Missing) => {}
+                Ok(_) => {
+                    try_sys!(i, S_MOUNT, sys.mount(path.as_ptr(), path.as_ptr(), null, (libc::MS_BIND | libc::MS_REC) as u64, null));
+                    let keep = match sys.mount_flags(path.as_ptr()) {
+                        Ok(f) => f,
+                        Err(e) => return Err(Failure { op: i, syscall: S_STATFS, errno: e }),
+                    };
+                    let all = (libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY) as u64 | keep;
+                    try_sys!(i, S_MOUNT, sys.mount(null, path.as_ptr(), null, all, null));
+                }
+                Err(e) => return Err(Failure { op: i, syscall: S_OPEN, errno: e }),
+            },
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syscalls::fake::Recorder;
+
+    fn rootfs() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("proc")).unwrap();
+        std::fs::create_dir_all(d.path().join("etc")).unwrap();
+        d
+    }
+
+    #[test]
+    fn options_parse_into_flags_propagation_and_data() {
+        let o = parse_options(&["ro".into(), "nosuid".into(), "rbind".into(), "rslave".into(), "size=1m".into(), "mode=755".into()]);
+        assert_eq!(o.flags, (libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_BIND | libc::MS_REC) as u64);
+        assert_eq!(o.propagation, (libc::MS_SLAVE | libc::MS_REC) as u64);
+        assert_eq!(o.data, "size=1m,mode=755");
+        assert!(o.bind);
+        assert_eq!(parse_options(&["ro".into(), "rw".into()]).flags, 0);
+        assert_eq!(propagation_flags("private"), Some(libc::MS_PRIVATE as u64));
+        assert_eq!(propagation_flags("rw"), None);
+    }
+
+    #[test]
+    fn secure_join_keeps_symlinks_inside() {
+        let d = rootfs();
+        let r = d.path();
+        std::os::unix::fs::symlink("/etc", r.join("abs")).unwrap();
+        std::os::unix::fs::symlink("../../../../../tmp", r.join("rel")).unwrap();
+        std::os::unix::fs::symlink("loop", r.join("loop")).unwrap();
+        assert_eq!(secure_join(r, "/abs/passwd").unwrap(), r.join("etc/passwd"));
+        assert_eq!(secure_join(r, "/rel/x").unwrap(), r.join("tmp/x"));
+        assert_eq!(secure_join(r, "/../../etc").unwrap(), r.join("etc"));
+        assert_eq!(secure_join(r, "/a/./b/../c").unwrap(), r.join("a/c"));
+        assert_eq!(secure_join(r, "/loop").unwrap_err().errno, Some(libc::ELOOP));
+    }
+
+    #[test]
+    fn plan_order_and_calls() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink("/", r.join("escape")).unwrap();
+        let spec = RootfsSpec {
+            path: r.to_string_lossy().into(),
+            mounts: vec![
+                MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), source: Some("proc".into()), options: vec!["nosuid".into()] },
+                MountSpec { destination: "/escape/data".into(), source: Some("/etc".into()), options: vec!["rbind".into(), "ro".into(), "rprivate".into()], fstype: None },
+            ],
+            masked_paths: vec!["/proc/kcore".into(), "/proc/acpi".into()],
+            readonly_paths: vec!["/proc/sys".into()],
+            readonly: true,
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        assert_eq!(plan.ops.len(), plan.info.len());
+        let mut fake = Recorder::default();
+        fake.kinds.insert("/proc/acpi".into(), Kind::Dir);
+        fake.kinds.insert("/proc/kcore".into(), Kind::Other);
+        fake.kinds.insert("/proc/sys".into(), Kind::Dir);
+        execute(&plan, &fake).unwrap();
+        let calls = fake.calls.borrow();
+        let rs = r.to_string_lossy();
+        let want = vec![
+            "umask 0".to_string(),
+            format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE),
+            format!("mount {rs} {rs} - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            // The user's mounts work beneath a dirfd of the rootfs: mount
+            // points made with mkdirat, targets opened with openat2 without
+            // following symlinks and mounted through /proc/self/fd.
+            format!("open_dir {rs}"),
+            "mkdirat 50 proc 755".into(),
+            "openat2 50 proc".into(),
+            format!("mount proc /proc/self/fd/100 proc {:#x} -", libc::MS_NOSUID),
+            "close 100".into(),
+            // The symlink to / was resolved inside the rootfs.
+            "mkdirat 50 data 755".into(),
+            "openat2 50 data".into(),
+            format!("mount /etc /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            "close 100".into(),
+            "openat2 50 data".into(),
+            "statfs /proc/self/fd/100".into(),
+            format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+            "close 100".into(),
+            "openat2 50 data".into(),
+            format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_PRIVATE | libc::MS_REC),
+            "close 100".into(),
+            "close 50".into(),
+            format!("chdir {rs}"),
+            "pivot_root . .".into(),
+            format!("mount - . - {:#x} -", libc::MS_SLAVE | libc::MS_REC),
+            format!("umount2 . {}", libc::MNT_DETACH),
+            "chdir /".into(),
+            "stat /proc/kcore".into(),
+            format!("mount /dev/null /proc/kcore - {:#x} -", libc::MS_BIND),
+            "stat /proc/acpi".into(),
+            format!("mount tmpfs /proc/acpi tmpfs {:#x} size=0k,mode=0555", libc::MS_RDONLY),
+            "stat /proc/sys".into(),
+            format!("mount /proc/sys /proc/sys - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            "statfs /proc/sys".into(),
+            format!("mount - /proc/sys - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+            "statfs /".into(),
+            format!("mount - / - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+        ];
+        assert_eq!(*calls, want);
+    }
+
+    #[test]
+    fn pivot_root_einval_falls_back_to_move_and_chroot() {
+        let d = rootfs();
+        let plan = RootfsPlan::build(&RootfsSpec { path: d.path().to_string_lossy().into(), ..Default::default() }).unwrap();
+        let fake = Recorder { fail: Some(("pivot_root".into(), libc::EINVAL)), ..Default::default() };
+        execute(&plan, &fake).unwrap();
+        let calls = fake.calls.borrow();
+        let tail: Vec<&str> = calls.iter().rev().take(3).rev().map(|s| s.as_str()).collect();
+        assert_eq!(tail, vec![format!("mount . / - {:#x} -", libc::MS_MOVE).as_str(), "chroot .", "chdir /"]);
+    }
+
+    #[test]
+    fn failures_name_the_op_and_syscall() {
+        let d = rootfs();
+        let spec = RootfsSpec {
+            path: d.path().to_string_lossy().into(),
+            mounts: vec![MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), ..Default::default() }],
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        // The source defaults to the fstype.
+        let fake = Recorder { fail: Some(("mount proc".into(), libc::EPERM)), ..Default::default() };
+        let f = execute(&plan, &fake).unwrap_err();
+        assert_eq!(SYSCALL_NAMES[f.syscall as usize], "mount");
+        assert_eq!(f.errno, libc::EPERM);
+        assert_eq!(plan.info[f.op].what, "mount proc on /proc");
+        assert!(plan.info[f.op].path.ends_with("/proc"));
+        let fake = Recorder { fail: Some(("mkdirat".into(), libc::EROFS)), ..Default::default() };
+        let f = execute(&plan, &fake).unwrap_err();
+        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("mkdir", libc::EROFS));
+        assert_eq!(plan.info[f.op].what, "create the mount point for /proc");
+    }
+
+    #[test]
+    fn a_symlink_swapped_in_after_planning_is_refused() {
+        let d = rootfs();
+        let spec = RootfsSpec {
+            path: d.path().to_string_lossy().into(),
+            mounts: vec![MountSpec { destination: "/late/x".into(), fstype: Some("tmpfs".into()), ..Default::default() }],
+            ..Default::default()
+        };
+        let mut plan = RootfsPlan::build(&spec).unwrap();
+        // Planted after the plan was made, pointing outside.
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("late")).unwrap();
+        // Run just the mount-point op for real (no root needed).
+        let idx = plan.ops.iter().position(|o| matches!(o, Op::MkdirsBeneath(_))).unwrap();
+        let op = plan.ops.remove(idx);
+        let info = plan.info.remove(idx);
+        let sub = RootfsPlan { root: plan.root.clone(), ops: vec![op], info: vec![info] };
+        let old = unsafe { libc::umask(0o022) };
+        let f = execute(&sub, &crate::syscalls::Raw).unwrap_err();
+        unsafe { libc::umask(old) };
+        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("open", libc::ELOOP));
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing made outside");
+    }
+
+    #[test]
+    fn fd_paths_are_formatted_without_allocation() {
+        let mut buf = [0u8; 32];
+        let p = fd_path(1234, &mut buf);
+        assert_eq!(unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap(), "/proc/self/fd/1234");
+        let p = fd_path(0, &mut buf);
+        assert_eq!(unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap(), "/proc/self/fd/0");
+    }
+
+    #[test]
+    fn dev_setup_makes_nodes_or_binds_them() {
+        let d = rootfs();
+        let path: String = d.path().canonicalize().unwrap().to_string_lossy().into();
+        for bind in [false, true] {
+            let plan = RootfsPlan::build(&RootfsSpec { path: path.clone(), dev: true, bind_devices: bind, ..Default::default() }).unwrap();
+            let fake = Recorder::default();
+            execute(&plan, &fake).unwrap();
+            let calls = fake.calls.borrow();
+            let null = if bind { format!("mount /dev/null {path}/dev/null - {:#x} -", libc::MS_BIND) } else { format!("mknod {path}/dev/null 20666 {:#x}", libc::makedev(1, 3)) };
+            assert!(calls.contains(&null), "{calls:#?}");
+            assert!(calls.contains(&format!("symlink /proc/self/fd {path}/dev/fd")));
+            assert!(calls.iter().any(|c| c.starts_with(&format!("mount devpts {path}/dev/pts devpts"))));
+            let tmpfs = calls.iter().position(|c| c.starts_with(&format!("mount tmpfs {path}/dev tmpfs"))).unwrap();
+            let pivot = calls.iter().position(|c| c.starts_with("pivot_root")).unwrap();
+            assert!(tmpfs < pivot);
+        }
+    }
+
+    #[test]
+    fn missing_rootfs_and_bind_source_are_coded() {
+        let e = RootfsPlan::build(&RootfsSpec { path: "/nonexistent/ctr-rootfs".into(), ..Default::default() }).unwrap_err();
+        assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_ROOTFS", Some(libc::ENOENT), Some("/nonexistent/ctr-rootfs")));
+        let d = rootfs();
+        let spec = RootfsSpec {
+            path: d.path().to_string_lossy().into(),
+            mounts: vec![MountSpec { destination: "/x".into(), source: Some("/nonexistent/src".into()), options: vec!["bind".into()], ..Default::default() }],
+            ..Default::default()
+        };
+        assert_eq!(RootfsPlan::build(&spec).unwrap_err().path.as_deref(), Some("/nonexistent/src"));
+    }
+}

@@ -1,0 +1,313 @@
+//! The kernel surface the mount/rootfs plan uses, as a trait: the child
+//! runs the plan against [`Raw`] (direct system calls, no allocation), unit
+//! tests run it against [`fake::Recorder`] without root.
+//!
+//! Every method returns 0 or an errno (never `-1` plus a global errno), so
+//! the executor can report failures without touching anything but its
+//! arguments. Pointer arguments are NUL-terminated strings prepared before
+//! the clone (hence safe functions taking raw pointers).
+#![allow(clippy::not_unsafe_ptr_arg_deref, clippy::unnecessary_cast)]
+
+use libc::c_char;
+
+/// What `fstatat(AT_SYMLINK_NOFOLLOW)` found at a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Nothing there.
+    Missing,
+    /// A directory.
+    Dir,
+    /// Anything else (file, device, symlink).
+    Other,
+}
+
+/// The system calls of the rootfs plan.
+pub trait Syscalls {
+    /// `mount(2)`.
+    fn mount(&self, src: *const c_char, dst: *const c_char, fstype: *const c_char, flags: u64, data: *const c_char) -> i32;
+    /// `umount2(2)`.
+    fn umount2(&self, path: *const c_char, flags: i32) -> i32;
+    /// `mkdir(2)`; `EEXIST` is returned as is.
+    fn mkdir(&self, path: *const c_char, mode: u32) -> i32;
+    /// `mknod(2)`.
+    fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32;
+    /// `symlink(2)`.
+    fn symlink(&self, target: *const c_char, link: *const c_char) -> i32;
+    /// Create an empty file (`open(O_CREAT|O_NOFOLLOW)` then `close`).
+    fn create_file(&self, path: *const c_char) -> i32;
+    /// `pivot_root(2)`.
+    fn pivot_root(&self, new_root: *const c_char, put_old: *const c_char) -> i32;
+    /// `chdir(2)`.
+    fn chdir(&self, path: *const c_char) -> i32;
+    /// `chroot(2)`.
+    fn chroot(&self, path: *const c_char) -> i32;
+    /// `umask(2)`.
+    fn umask(&self, mask: u32);
+    /// The `MS_*` flags a bind remount must keep (from `statfs(2)`).
+    fn mount_flags(&self, path: *const c_char) -> Result<u64, i32>;
+    /// What is at `path`, symlinks not followed.
+    fn kind(&self, path: *const c_char) -> Result<Kind, i32>;
+    /// `open(path, O_PATH|O_DIRECTORY|O_CLOEXEC)`.
+    fn open_dir(&self, path: *const c_char) -> Result<i32, i32>;
+    /// `openat2(dirfd, rel, flags|O_CLOEXEC, mode)` resolving beneath
+    /// `dirfd` without following any symlink (`RESOLVE_BENEATH |
+    /// RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`).
+    fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, mode: u32) -> Result<i32, i32>;
+    /// `mkdirat(2)`; `EEXIST` is returned as is.
+    fn mkdirat(&self, dirfd: i32, name: *const c_char, mode: u32) -> i32;
+    /// `close(2)`.
+    fn close(&self, fd: i32);
+}
+
+/// `struct open_how` of `openat2(2)`.
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+const RESOLVE_BENEATH: u64 = 0x08;
+
+/// `/proc/self/fd/<fd>` written into `buf` (NUL-terminated), no allocation.
+pub fn fd_path(fd: i32, buf: &mut [u8; 32]) -> *const c_char {
+    let prefix = b"/proc/self/fd/";
+    buf[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 11];
+    let mut n = fd.max(0) as u32;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in 0..len {
+        buf[prefix.len() + i] = digits[len - 1 - i];
+    }
+    buf[prefix.len() + len] = 0;
+    buf.as_ptr().cast()
+}
+
+/// The real system calls (async-signal-safe: fine in the cloned child).
+pub struct Raw;
+
+#[inline(always)]
+fn rc(r: libc::c_int) -> i32 {
+    if r < 0 {
+        crate::sys::errno()
+    } else {
+        0
+    }
+}
+
+impl Syscalls for Raw {
+    fn mount(&self, src: *const c_char, dst: *const c_char, fstype: *const c_char, flags: u64, data: *const c_char) -> i32 {
+        rc(unsafe { libc::mount(src, dst, fstype, flags as libc::c_ulong, data.cast()) })
+    }
+    fn umount2(&self, path: *const c_char, flags: i32) -> i32 {
+        rc(unsafe { libc::umount2(path, flags) })
+    }
+    fn mkdir(&self, path: *const c_char, mode: u32) -> i32 {
+        rc(unsafe { libc::mkdir(path, mode) })
+    }
+    fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
+        rc(unsafe { libc::mknod(path, mode, dev) })
+    }
+    fn symlink(&self, target: *const c_char, link: *const c_char) -> i32 {
+        rc(unsafe { libc::symlink(target, link) })
+    }
+    fn create_file(&self, path: *const c_char) -> i32 {
+        let fd = unsafe { libc::open(path, libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_WRONLY, 0o644) };
+        if fd < 0 {
+            return crate::sys::errno();
+        }
+        unsafe { libc::close(fd) };
+        0
+    }
+    fn pivot_root(&self, new_root: *const c_char, put_old: *const c_char) -> i32 {
+        rc(unsafe { libc::syscall(libc::SYS_pivot_root, new_root, put_old) } as libc::c_int)
+    }
+    fn chdir(&self, path: *const c_char) -> i32 {
+        rc(unsafe { libc::chdir(path) })
+    }
+    fn chroot(&self, path: *const c_char) -> i32 {
+        rc(unsafe { libc::chroot(path) })
+    }
+    fn umask(&self, mask: u32) {
+        unsafe { libc::umask(mask) };
+    }
+    fn mount_flags(&self, path: *const c_char) -> Result<u64, i32> {
+        // The kernel's struct statfs on 64-bit: ten longs (f_fsid is two
+        // ints), then f_flags, then f_spare[4]. A raw syscall: glibc's
+        // statvfs may read /proc/mounts.
+        let mut st = [0u64; 15];
+        if unsafe { libc::syscall(libc::SYS_statfs, path, st.as_mut_ptr()) } < 0 {
+            return Err(crate::sys::errno());
+        }
+        Ok(statfs_to_mount_flags(st[10]))
+    }
+    fn kind(&self, path: *const c_char) -> Result<Kind, i32> {
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstatat(libc::AT_FDCWD, path, &mut st, libc::AT_SYMLINK_NOFOLLOW) } < 0 {
+            let e = crate::sys::errno();
+            return if e == libc::ENOENT || e == libc::ENOTDIR { Ok(Kind::Missing) } else { Err(e) };
+        }
+        Ok(if st.st_mode & libc::S_IFMT == libc::S_IFDIR { Kind::Dir } else { Kind::Other })
+    }
+    fn open_dir(&self, path: *const c_char) -> Result<i32, i32> {
+        let fd = unsafe { libc::open(path, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            Err(crate::sys::errno())
+        } else {
+            Ok(fd)
+        }
+    }
+    fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, mode: u32) -> Result<i32, i32> {
+        let how = OpenHow {
+            flags: (flags | libc::O_CLOEXEC) as u64,
+            mode: mode as u64,
+            resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        let fd = unsafe { libc::syscall(libc::SYS_openat2, dirfd, rel, &how as *const OpenHow, std::mem::size_of::<OpenHow>()) };
+        if fd < 0 {
+            Err(crate::sys::errno())
+        } else {
+            Ok(fd as i32)
+        }
+    }
+    fn mkdirat(&self, dirfd: i32, name: *const c_char, mode: u32) -> i32 {
+        rc(unsafe { libc::mkdirat(dirfd, name, mode) })
+    }
+    fn close(&self, fd: i32) {
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// `statfs` `ST_*` flags to the `MS_*` flags a remount has to repeat (the
+/// kernel refuses to clear locked ones in a user namespace).
+pub fn statfs_to_mount_flags(st: u64) -> u64 {
+    let mut ms = 0u64;
+    for (stf, msf) in [
+        (libc::ST_RDONLY, libc::MS_RDONLY),
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ] {
+        if st & stf as u64 != 0 {
+            ms |= msf as u64;
+        }
+    }
+    ms
+}
+
+/// A recording fake for unit tests.
+pub mod fake {
+    use super::{Kind, Syscalls};
+    use libc::c_char;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::ffi::CStr;
+
+    /// Records every call as a line of text; answers `kind` from a table
+    /// and fails the first call whose line starts with a given prefix.
+    #[derive(Default)]
+    pub struct Recorder {
+        /// The calls made, in order.
+        pub calls: RefCell<Vec<String>>,
+        /// `kind` answers by path (default: missing).
+        pub kinds: HashMap<String, Kind>,
+        /// Fail calls whose line starts with this, with this errno.
+        pub fail: Option<(String, i32)>,
+    }
+
+    fn s(p: *const c_char) -> String {
+        if p.is_null() {
+            "-".into()
+        } else {
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        }
+    }
+
+    impl Recorder {
+        fn record(&self, line: String) -> i32 {
+            let failed = match &self.fail {
+                Some((prefix, errno)) if line.starts_with(prefix.as_str()) => *errno,
+                _ => 0,
+            };
+            self.calls.borrow_mut().push(line);
+            failed
+        }
+    }
+
+    impl Syscalls for Recorder {
+        fn mount(&self, src: *const c_char, dst: *const c_char, fstype: *const c_char, flags: u64, data: *const c_char) -> i32 {
+            self.record(format!("mount {} {} {} {:#x} {}", s(src), s(dst), s(fstype), flags, s(data)))
+        }
+        fn umount2(&self, path: *const c_char, flags: i32) -> i32 {
+            self.record(format!("umount2 {} {flags}", s(path)))
+        }
+        fn mkdir(&self, path: *const c_char, mode: u32) -> i32 {
+            self.record(format!("mkdir {} {mode:o}", s(path)))
+        }
+        fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
+            self.record(format!("mknod {} {mode:o} {dev:#x}", s(path)))
+        }
+        fn symlink(&self, target: *const c_char, link: *const c_char) -> i32 {
+            self.record(format!("symlink {} {}", s(target), s(link)))
+        }
+        fn create_file(&self, path: *const c_char) -> i32 {
+            self.record(format!("create {}", s(path)))
+        }
+        fn pivot_root(&self, new_root: *const c_char, put_old: *const c_char) -> i32 {
+            self.record(format!("pivot_root {} {}", s(new_root), s(put_old)))
+        }
+        fn chdir(&self, path: *const c_char) -> i32 {
+            self.record(format!("chdir {}", s(path)))
+        }
+        fn chroot(&self, path: *const c_char) -> i32 {
+            self.record(format!("chroot {}", s(path)))
+        }
+        fn umask(&self, mask: u32) {
+            self.record(format!("umask {mask:o}"));
+        }
+        fn mount_flags(&self, path: *const c_char) -> Result<u64, i32> {
+            match self.record(format!("statfs {}", s(path))) {
+                0 => Ok(libc::MS_NOSUID as u64),
+                e => Err(e),
+            }
+        }
+        fn kind(&self, path: *const c_char) -> Result<Kind, i32> {
+            let p = s(path);
+            match self.record(format!("stat {p}")) {
+                0 => Ok(*self.kinds.get(&p).unwrap_or(&Kind::Missing)),
+                e => Err(e),
+            }
+        }
+        fn open_dir(&self, path: *const c_char) -> Result<i32, i32> {
+            match self.record(format!("open_dir {}", s(path))) {
+                0 => Ok(50),
+                e => Err(e),
+            }
+        }
+        fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, _mode: u32) -> Result<i32, i32> {
+            let creat = if flags & libc::O_CREAT != 0 { " creat" } else { "" };
+            match self.record(format!("openat2 {dirfd} {}{creat}", s(rel))) {
+                0 => Ok(100),
+                e => Err(e),
+            }
+        }
+        fn mkdirat(&self, dirfd: i32, name: *const c_char, mode: u32) -> i32 {
+            self.record(format!("mkdirat {dirfd} {} {mode:o}", s(name)))
+        }
+        fn close(&self, fd: i32) {
+            self.record(format!("close {fd}"));
+        }
+    }
+}

@@ -1,0 +1,202 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { run, spawn, NsError } from '../src/index';
+import { nsLeftovers } from './support';
+import { isRoot, skip, snapshot, eventually } from '../../../test-support';
+
+const before = snapshot();
+const status = (out: string, key: string) => (out.match(new RegExp(`^${key}:\\s*(.*)$`, 'm')) ?? [])[1];
+
+test('capabilities: the five sets are exactly what was asked', async () => {
+  if (!isRoot) return skip('caps', 'needs root');
+  const r = await run('cat', ['/proc/self/status'], {
+    capabilities: {
+      bounding: ['CAP_NET_BIND_SERVICE', 'CAP_KILL', 'CAP_CHOWN'],
+      effective: ['CAP_NET_BIND_SERVICE', 'kill'],
+      permitted: ['CAP_NET_BIND_SERVICE', 'CAP_KILL'],
+      inheritable: ['CAP_NET_BIND_SERVICE'],
+      ambient: ['CAP_NET_BIND_SERVICE'],
+    },
+  });
+  assert.is(r.exitCode, 0, r.stderr);
+  // bits: chown 0, kill 5, net_bind_service 10. A root program gets its
+  // whole bounding set as permitted and effective at exec (the kernel's
+  // rule for uid 0); everything outside the bounding set is gone.
+  const bnd = (1 + (1 << 5) + (1 << 10)).toString(16).padStart(16, '0');
+  assert.is(status(r.stdout, 'CapBnd'), bnd);
+  assert.is(status(r.stdout, 'CapPrm'), bnd);
+  assert.is(status(r.stdout, 'CapEff'), bnd);
+  assert.is(status(r.stdout, 'CapInh'), (1 << 10).toString(16).padStart(16, '0'));
+  assert.is(status(r.stdout, 'CapAmb'), (1 << 10).toString(16).padStart(16, '0'));
+});
+
+test('a non-root uid keeps only its ambient capabilities; uid, gid, groups and umask apply', async () => {
+  if (!isRoot) return skip('creds', 'needs root');
+  const r = await run('sh', ['-c', 'id -u; id -g; id -G; umask; grep -E "^Cap(Eff|Amb)" /proc/self/status'], {
+    uid: 1234,
+    gid: 2345,
+    groups: [2345, 3456, 4567],
+    umask: 0o027,
+    capabilities: { bounding: ['NET_RAW'], permitted: ['NET_RAW'], inheritable: ['NET_RAW'], effective: ['NET_RAW'], ambient: ['NET_RAW'] },
+  });
+  assert.is(r.exitCode, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.is(lines[0], '1234');
+  assert.is(lines[1], '2345');
+  assert.equal(lines[2].split(' ').sort(), ['2345', '3456', '4567']);
+  assert.is(lines[3], '0027');
+  assert.is(status(r.stdout, 'CapEff'), (1 << 13).toString(16).padStart(16, '0'));
+  assert.is(status(r.stdout, 'CapAmb'), (1 << 13).toString(16).padStart(16, '0'));
+});
+
+test('an unknown capability name is a coded error naming the set', () => {
+  assert.throws(
+    () => spawn('true', [], { capabilities: { bounding: ['CAP_CHOWN', 'CAP_FLY'] } }),
+    (e: NsError) => e.code === 'ENS_UNKNOWN_CAPABILITY' && e.path === 'capabilities.bounding' && /CAP_FLY/.test(e.message),
+  );
+});
+
+test('no_new_privs, rlimits, oom_score_adj and domainname are applied', async () => {
+  if (!isRoot) return skip('process', 'needs root');
+  const ownOom = readFileSync('/proc/self/oom_score_adj', 'utf8');
+  const r = await run('sh', ['-c', 'grep NoNewPrivs /proc/self/status; ulimit -n; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj; domainname; hostname'], {
+    namespaces: ['uts'],
+    hostname: 'h1',
+    domainname: 'ctr.example',
+    noNewPrivileges: true,
+    oomScoreAdj: 555,
+    rlimits: [
+      { type: 'RLIMIT_NOFILE', soft: 321, hard: 654 },
+      { type: 'core', soft: Infinity, hard: Infinity },
+    ],
+  });
+  assert.is(r.exitCode, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.is(lines[0].replace(/\s+/, ' '), 'NoNewPrivs: 1');
+  assert.is(lines[1], '321');
+  assert.is(lines[2], '654');
+  assert.is(lines[3], 'unlimited');
+  assert.is(lines[4], '555');
+  assert.is(lines[5], 'ctr.example');
+  assert.is(lines[6], 'h1');
+  // Applied to the child only (a child sharing our mm would change ours too).
+  assert.is(readFileSync('/proc/self/oom_score_adj', 'utf8'), ownOom);
+});
+
+test('an rlimit the kernel refuses names the step', async () => {
+  if (!isRoot) return skip('rlimit error', 'needs root');
+  const child = spawn('true', [], { stdio: 'ignore', rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1 << 30, hard: 1 << 30 }] });
+  const err = await child.spawned.then(() => null, (e: NsError) => e);
+  assert.is(err?.code, 'ENS_RLIMIT');
+  assert.is(err?.syscall, 'prlimit64');
+  assert.is(err?.errno, 1);
+  assert.throws(() => spawn('true', [], { rlimits: [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }] }), (e: NsError) => e.path === 'rlimits[0].type');
+});
+
+test('the child is non-dumpable until exec (a capability-less root cannot read it), dumpable after', async () => {
+  if (!isRoot) return skip('dumpable', 'needs root');
+  // Both without capabilities, so only dumpability decides (a target with
+  // more capabilities than the reader would be refused anyway).
+  const held = spawn('sleep', ['30'], { stdio: 'ignore', hold: true, capabilities: {} });
+  await held.spawned;
+  const peek = () => run('sh', ['-c', `cat /proc/${held.pid}/environ > /dev/null && echo readable || echo refused`], { capabilities: {} });
+  try {
+    assert.is((await peek()).stdout.trim(), 'refused');
+    await held.release();
+    assert.is((await peek()).stdout.trim(), 'readable');
+  } finally {
+    held.kill('SIGKILL');
+    await held.exited;
+  }
+});
+
+function cgroup2Root(): string | null {
+  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = l.split(' ');
+    const dash = f.indexOf('-');
+    if (dash > 0 && f[dash + 1] === 'cgroup2') return f[4];
+  }
+  return null;
+}
+
+test('cgroup: cgroup2 through CLONE_INTO_CGROUP, a v1 hierarchy through the parent, before the program runs', async () => {
+  if (!isRoot) return skip('cgroup', 'needs root');
+  const name = `ctrtest-ns-${process.pid}`;
+  const dirs: string[] = [];
+  const v2 = cgroup2Root();
+  if (v2) dirs.push(`${v2}/${name}`);
+  const v1 = existsSync('/sys/fs/cgroup/pids/tasks') ? `/sys/fs/cgroup/pids/${name}` : null;
+  if (v1) dirs.push(v1);
+  if (!dirs.length) return skip('cgroup', 'no writable cgroup hierarchy');
+  for (const d of dirs) mkdirSync(d);
+  try {
+    const r = await run('cat', ['/proc/self/cgroup'], { cgroup: dirs });
+    assert.is(r.exitCode, 0, r.stderr);
+    if (v2) assert.match(r.stdout, new RegExp(`^0::/${name}$`, 'm'));
+    if (v1) assert.match(r.stdout, new RegExp(`:pids:/${name}$`, 'm'));
+    const missing = (() => {
+      try {
+        spawn('true', [], { cgroup: `/sys/fs/cgroup/ctr-no-such-${name}` });
+        return null;
+      } catch (e) {
+        return e as NsError;
+      }
+    })();
+    assert.is(missing?.code, 'ENS_CGROUP');
+  } finally {
+    for (const d of dirs) rmdirSync(d);
+  }
+});
+
+test('fds other than stdio are not inherited, even ones without close-on-exec', async () => {
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync('/etc/hostname', 'r');
+  try {
+    const r = await run('sh', ['-c', 'ls /proc/self/fd']);
+    const fds = r.stdout.trim().split('\n').map(Number).filter((n) => n > 2);
+    assert.ok(fds.length <= 1 && !fds.includes(fd), `inherited: ${fds}`);
+  } finally {
+    closeSync(fd);
+  }
+});
+
+test('extraFds become fds 3, 4 in the child, nothing else is passed', async () => {
+  const { openSync, closeSync } = await import('node:fs');
+  const a = openSync('/etc/hostname', 'r');
+  const b = openSync('/proc/self/cmdline', 'r');
+  const c = openSync('/etc/passwd', 'r');
+  try {
+    const r = await run('sh', ['-c', 'readlink /proc/self/fd/3 /proc/self/fd/4; ls /proc/self/fd | sort -n | tr "\\n" " "'], { extraFds: [b, a] });
+    assert.is(r.exitCode, 0, r.stderr);
+    const [fd3, fd4, list] = r.stdout.split('\n');
+    assert.match(fd3, /^\/proc\/\d+\/cmdline$/);
+    assert.is(fd4, '/etc/hostname');
+    const fds = list.trim().split(' ').map(Number);
+    assert.ok(fds.includes(3) && fds.includes(4) && !fds.includes(c), `fds: ${fds}`);
+    assert.ok(fds.filter((f) => f > 4).length <= 1, `fds: ${fds}`);
+    assert.throws(() => spawn('true', [], { extraFds: [987654] }), (e: NsError) => e.path === 'extraFds[0]');
+  } finally {
+    for (const fd of [a, b, c]) closeSync(fd);
+  }
+});
+
+test('parentDeathSignal: the child is killed when the spawning process dies', async () => {
+  const dist = require('node:path').resolve(__dirname, '../dist/index.cjs');
+  if (!existsSync(dist)) return skip('pdeathsig', 'package not built');
+  const code = `const { spawn } = require(${JSON.stringify(dist)});
+    const c = spawn('sleep', ['30'], { stdio: 'ignore', parentDeathSignal: 'SIGKILL' });
+    c.spawned.then(() => { process.stdout.write(String(c.pid)); process.exit(0); });`;
+  const r = await run(process.execPath, ['-e', code]);
+  const pid = Number(r.stdout);
+  assert.ok(pid > 0, r.stderr);
+  const gone = await eventually(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 3000);
+  assert.ok(gone, `pid ${pid} survived its parent`);
+});
+
+test('nothing left behind', async () => {
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(nsLeftovers(before), []);
+});
+
+test.run();
