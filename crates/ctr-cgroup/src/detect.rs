@@ -27,6 +27,10 @@ pub struct Hierarchy {
     /// The caller's cgroup in this hierarchy (from `/proc/self/cgroup`),
     /// relative to the hierarchy's root.
     pub own_path: String,
+    /// v2 only: the caller's own cgroup was delegated to it (a non-root
+    /// user whose uid owns its `cgroup.procs`, as systemd delegates a
+    /// user's slice), so it may create child cgroups there.
+    pub delegated: bool,
 }
 
 /// The host's cgroup layout.
@@ -37,6 +41,10 @@ pub struct Layout {
     /// Every mounted hierarchy (v1 named hierarchies such as name=systemd
     /// included, controller list `["name=systemd"]`).
     pub hierarchies: Vec<Hierarchy>,
+    /// Whether the caller is in a cgroup namespace other than the one of
+    /// pid 1 (then own paths are relative to the namespace's root); None
+    /// when `/proc/1/ns/cgroup` cannot be read.
+    pub cgroup_namespace: Option<bool>,
 }
 
 const V1_CONTROLLERS: &[&str] = &[
@@ -87,7 +95,7 @@ pub fn layout_from(
                 .map(|s| s.split_whitespace().map(String::from).collect())
                 .unwrap_or_default();
             let own_path = own.iter().find(|(id, ..)| *id == 0).map(|o| o.2.clone()).unwrap_or("/".into());
-            hierarchies.push(Hierarchy { version: 2, mount_point, controllers, own_path });
+            hierarchies.push(Hierarchy { version: 2, mount_point, controllers, own_path, delegated: false });
         } else {
             let controllers: Vec<String> = opts
                 .split(',')
@@ -99,7 +107,7 @@ pub fn layout_from(
                 .find(|(id, c, _)| *id != 0 && !c.is_empty() && c.iter().all(|x| controllers.contains(x)))
                 .map(|o| o.2.clone())
                 .unwrap_or("/".into());
-            hierarchies.push(Hierarchy { version: 1, mount_point, controllers, own_path });
+            hierarchies.push(Hierarchy { version: 1, mount_point, controllers, own_path, delegated: false });
         }
     }
     let has_v1 = hierarchies.iter().any(|h| h.version == 1);
@@ -109,16 +117,28 @@ pub fn layout_from(
         (false, true) => Mode::Unified,
         _ => Mode::Legacy,
     };
-    Layout { mode, hierarchies }
+    Layout { mode, hierarchies, cgroup_namespace: None }
 }
 
 /// Detect the running host's cgroup layout.
 pub fn detect() -> Result<Layout, Error> {
     let mountinfo = read_string("ECGROUP_DETECT", "/proc/self/mountinfo")?;
     let self_cgroup = read_string("ECGROUP_DETECT", "/proc/self/cgroup")?;
-    let layout = layout_from(&mountinfo, &self_cgroup, |mp| {
+    let mut layout = layout_from(&mountinfo, &self_cgroup, |mp| {
         std::fs::read_to_string(format!("{mp}/cgroup.controllers")).ok()
     });
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    for h in layout.hierarchies.iter_mut().filter(|h| h.version == 2) {
+        use std::os::unix::fs::MetadataExt;
+        let own = format!("{}{}/cgroup.procs", h.mount_point.trim_end_matches('/'), if h.own_path == "/" { "" } else { &h.own_path });
+        h.delegated = euid != 0 && std::fs::metadata(&own).map(|m| m.uid() == euid).unwrap_or(false);
+    }
+    let ns = |p: &str| std::fs::read_link(p).ok();
+    layout.cgroup_namespace = match (ns("/proc/self/ns/cgroup"), ns("/proc/1/ns/cgroup")) {
+        (Some(a), Some(b)) => Some(a != b),
+        _ => None,
+    };
     if layout.hierarchies.is_empty() {
         return Err(Error::new("ECGROUP_NOT_MOUNTED", "no cgroup filesystem is mounted").with_path("/proc/self/mountinfo"));
     }

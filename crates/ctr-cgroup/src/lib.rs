@@ -1,11 +1,34 @@
 //! Cgroups for ctr: one API over v1, v2 and hybrid hosts.
 //!
-//! [`detect`] reads `/proc/self/mountinfo` and `/proc/self/cgroup` to learn
-//! the host's layout: which hierarchies are mounted where, which
-//! controllers each one holds, and the caller's own cgroup in each.
+//! * [`detect`] reads `/proc/self/mountinfo` and `/proc/self/cgroup` to
+//!   learn the host's layout.
+//! * [`Cgroup`] creates, opens, limits, freezes, kills and deletes a
+//!   cgroup through a [`Manager`] back end picked once from the layout:
+//!   [`manager::V1Manager`] on legacy and hybrid hosts (on hybrid hosts it
+//!   keeps a matching directory in the cgroup2 hierarchy too),
+//!   [`manager::V2Manager`] on unified ones.
+//! * [`Resources`] are parsed from the OCI `linux.resources` JSON (or
+//!   friendlier spellings with units); each controller is one file under
+//!   [`v1`] or [`v2`].
+//! * [`Stats`] have one shape on both versions; [`events`] delivers OOM and
+//!   populated/empty changes without polling where the kernel can notify.
 #![deny(missing_docs)]
 
+pub mod cgroup;
 pub mod detect;
+pub mod events;
+pub mod fsx;
+pub mod manager;
+pub mod path;
+pub mod resources;
+pub mod stats;
+pub mod units;
+pub mod v1;
+pub mod v2;
 
+pub use cgroup::Cgroup;
 pub use ctr_common::{Error, Result};
 pub use detect::{detect, Hierarchy, Layout, Mode};
+pub use manager::{Backend, Manager, Options};
+pub use resources::Resources;
+pub use stats::Stats;

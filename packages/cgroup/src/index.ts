@@ -1,5 +1,14 @@
 /**
- * Cgroups from Node: one API over cgroup v1, v2 and hybrid hosts.
+ * Cgroups from Node: one API over cgroup v1, v2 and hybrid hosts —
+ * limits, statistics, events.
+ *
+ * ```ts
+ * const cg = await Cgroup.create('job', { memory: { max: '5m' }, pids: { max: 10 } });
+ * await cg.addProcess(pid);
+ * cg.on('oom_kill', () => console.log('killed'));
+ * (await cg.stats()).memory.current;
+ * await cg.delete({ kill: true });
+ * ```
  *
  * @packageDocumentation
  */
@@ -7,6 +16,8 @@ import { call } from './errors';
 import { native } from './native';
 
 export { CgroupError } from './errors';
+export { Cgroup } from './cgroup';
+export type * from './options';
 
 /** How the host mounts cgroups. */
 export type CgroupMode = 'legacy' | 'hybrid' | 'unified';
@@ -21,6 +32,8 @@ export interface Hierarchy {
   controllers: string[];
   /** The calling process's cgroup in it, relative to its root. */
   ownPath: string;
+  /** cgroup2: the caller's own cgroup is delegated to its (non-root) uid, so it may create children there. */
+  delegated: boolean;
 }
 
 /** The host's cgroup layout. */
@@ -29,6 +42,8 @@ export interface CgroupLayout {
   mode: CgroupMode;
   /** Every mounted hierarchy. */
   hierarchies: Hierarchy[];
+  /** Whether the caller is in a cgroup namespace other than pid 1's (`undefined`: cannot tell). */
+  cgroupNamespace?: boolean;
 }
 
 /** Detect the host's cgroup layout from `/proc/self/mountinfo` and `/proc/self/cgroup`. */
@@ -41,6 +56,19 @@ export function detect(): CgroupLayout {
       mountPoint: h.mountPoint,
       controllers: h.controllers,
       ownPath: h.ownPath,
+      delegated: h.delegated,
     })),
+    ...(l.cgroupNamespace === undefined || l.cgroupNamespace === null ? {} : { cgroupNamespace: l.cgroupNamespace }),
   };
+}
+
+/** Parse a size such as `'5m'`, `'512k'`, `'1.5g'` into bytes (`-1` for `'max'`). */
+export function parseSize(text: string | number): number {
+  if (typeof text === 'number') return text;
+  return call(() => native.parseSize(text, 'size'));
+}
+
+/** Check a resources object (throws the same coded errors as create) without touching the kernel. */
+export function validateResources(resources: import('./options').Resources): void {
+  call(() => native.validateResources(resources));
 }

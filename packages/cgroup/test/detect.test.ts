@@ -34,4 +34,19 @@ test('v2 controllers come from cgroup.controllers; own paths from /proc/self/cgr
   }
 });
 
+test('cgroup namespace and delegation are reported', async () => {
+  const layout = detect();
+  const { readlinkSync } = await import('node:fs');
+  let expected: boolean | undefined;
+  try {
+    expected = readlinkSync('/proc/self/ns/cgroup') !== readlinkSync('/proc/1/ns/cgroup');
+  } catch {
+    expected = undefined;
+  }
+  assert.is(layout.cgroupNamespace, expected);
+  for (const h of layout.hierarchies) {
+    if (h.version === 1 || process.getuid!() === 0) assert.is(h.delegated, false);
+  }
+});
+
 test.run();

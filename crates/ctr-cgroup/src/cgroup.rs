@@ -1,0 +1,156 @@
+//! [`Cgroup`]: the object users hold.
+
+use crate::detect::{detect, Layout};
+use crate::manager::{self, manager_for, Manager, Options};
+use crate::resources::Resources;
+use crate::stats::Stats;
+use ctr_common::Error;
+use std::path::PathBuf;
+
+/// A cgroup on every hierarchy of the host that its back end uses.
+pub struct Cgroup {
+    path: String,
+    mgr: Box<dyn Manager>,
+}
+
+impl std::fmt::Debug for Cgroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cgroup").field("path", &self.path).field("dirs", &self.mgr.dirs()).finish()
+    }
+}
+
+impl Cgroup {
+    /// Create the cgroup at `path` (absolute from the hierarchy root, or
+    /// relative to the caller's cgroup) and apply `resources`. Fails with
+    /// `ECGROUP_EXISTS` if it exists; a failed create leaves no directory.
+    pub fn create(path: &str, resources: &Resources, opts: &Options) -> Result<Cgroup, Error> {
+        Self::create_on(&detect()?, path, resources, opts)
+    }
+
+    /// [`Cgroup::create`] on a given layout.
+    pub fn create_on(layout: &Layout, path: &str, resources: &Resources, opts: &Options) -> Result<Cgroup, Error> {
+        let mgr = manager_for(layout, path, opts)?;
+        if let Some(d) = mgr.dirs().into_iter().find(|d| d.exists()) {
+            return Err(Error::new("ECGROUP_EXISTS", format!("cgroup {path} already exists")).with_path(d).with_errno(libc::EEXIST));
+        }
+        mgr.create(resources)?;
+        Ok(Cgroup { path: path.to_string(), mgr })
+    }
+
+    /// Open an existing cgroup (`ECGROUP_NOT_FOUND` when it exists in no
+    /// hierarchy). On v1, hierarchies where it is missing are left out.
+    pub fn open(path: &str, opts: &Options) -> Result<Cgroup, Error> {
+        Self::open_on(&detect()?, path, opts)
+    }
+
+    /// [`Cgroup::open`] on a given layout.
+    pub fn open_on(layout: &Layout, path: &str, opts: &Options) -> Result<Cgroup, Error> {
+        let mut mgr = manager_for(layout, path, opts)?;
+        let dirs = mgr.dirs();
+        if !dirs.iter().any(|d| d.is_dir()) {
+            return Err(Error::new("ECGROUP_NOT_FOUND", format!("cgroup {path} does not exist")).with_path(&dirs[0]).with_errno(libc::ENOENT));
+        }
+        mgr.retain_existing();
+        Ok(Cgroup { path: path.to_string(), mgr })
+    }
+
+    /// The path given at create/open.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// 1 or 2: the back end in use.
+    pub fn version(&self) -> u8 {
+        self.mgr.version()
+    }
+
+    /// The directories of this cgroup, one per hierarchy.
+    pub fn dirs(&self) -> Vec<PathBuf> {
+        self.mgr.dirs()
+    }
+
+    /// The back end.
+    pub fn manager(&self) -> &dyn Manager {
+        self.mgr.as_ref()
+    }
+
+    /// Apply (more) limits.
+    pub fn update(&self, r: &Resources) -> Result<(), Error> {
+        self.mgr.apply(r)
+    }
+
+    /// Move a process in (all its threads).
+    pub fn add_process(&self, pid: i32) -> Result<(), Error> {
+        check_pid(pid)?;
+        self.mgr.add(pid, false)
+    }
+
+    /// Move one thread in.
+    pub fn add_thread(&self, tid: i32) -> Result<(), Error> {
+        check_pid(tid)?;
+        self.mgr.add(tid, true)
+    }
+
+    /// Pids directly in this cgroup (union over hierarchies).
+    pub fn pids(&self) -> Result<Vec<i32>, Error> {
+        let mut out = Vec::new();
+        for d in self.mgr.dirs() {
+            if let Some(t) = crate::fsx::read_opt(&d, "cgroup.procs") {
+                out.extend(crate::fsx::pid_list(&t));
+            } else if !d.is_dir() {
+                return Err(Error::new("ECGROUP_NOT_FOUND", format!("cgroup {} does not exist", self.path)).with_path(&d).with_errno(libc::ENOENT));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Freeze every process.
+    pub fn freeze(&self) -> Result<(), Error> {
+        self.mgr.set_frozen(true)
+    }
+
+    /// Thaw.
+    pub fn thaw(&self) -> Result<(), Error> {
+        self.mgr.set_frozen(false)
+    }
+
+    /// Signal every process of the subtree; with SIGKILL, until empty.
+    pub fn kill_all(&self, signal: i32) -> Result<(), Error> {
+        manager::kill_all(self.mgr.as_ref(), signal)
+    }
+
+    /// Remove the cgroup and its children from every hierarchy.
+    pub fn delete(&self, kill: bool) -> Result<(), Error> {
+        manager::remove_all(self.mgr.as_ref(), kill)
+    }
+
+    /// Normalised statistics.
+    pub fn stats(&self) -> Result<Stats, Error> {
+        let s = self.mgr.stats()?;
+        // Every file missing: the cgroup is gone (checked after, so the
+        // common case costs no extra stat calls).
+        if s == Stats::default() && !manager::exists(self.mgr.as_ref()) {
+            return Err(Error::new("ECGROUP_NOT_FOUND", format!("cgroup {} does not exist", self.path)).with_path(&self.mgr.dirs()[0]).with_errno(libc::ENOENT));
+        }
+        Ok(s)
+    }
+
+    /// Read a raw file (`memory.stat`).
+    pub fn read_file(&self, file: &str) -> Result<String, Error> {
+        manager::read_file(self.mgr.as_ref(), file)
+    }
+
+    /// Write a raw file.
+    pub fn write_file(&self, file: &str, value: &str) -> Result<(), Error> {
+        manager::write_file(self.mgr.as_ref(), file, value)
+    }
+}
+
+fn check_pid(pid: i32) -> Result<(), Error> {
+    if pid <= 0 {
+        return Err(Error::new("ECGROUP_INVALID_VALUE", format!("invalid pid {pid}")).with_field("pid"));
+    }
+    Ok(())
+}
