@@ -58,8 +58,8 @@ pub fn features() -> serde_json::Value {
             .map(|k| oci_name(k).to_string())
             .collect(),
         capabilities: ctr_oci::validate::CAPABILITIES.iter().map(|s| s.to_string()).collect(),
-        cgroup_v1: false,
-        cgroup_v2: false,
+        cgroup_v1: true,
+        cgroup_v2: true,
         seccomp: None,
         annotations: vec![],
     };

@@ -82,14 +82,22 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
             .with_errno(libc::ENOENT));
     }
     let locked = store.claim(&o.id)?;
+    let cg = match ctr_cgroup::Cgroup::create(&nsplan.cgroup_path, &nsplan.resources, &ctr_cgroup::Options::default()) {
+        Ok(cg) => cg,
+        Err(e) => {
+            let _ = locked.remove();
+            return Err(e);
+        }
+    };
     let mut child: Option<Child> = None;
-    match create_locked(&locked, o, &bundle, &nsplan, &init, &mut child) {
+    match create_locked(&locked, o, &bundle, &nsplan, &init, &cg, &mut child) {
         Ok(pid) => Ok(Created { pid, child: child.expect("spawned") }),
         Err(e) => {
             if let Some(c) = &child {
                 let _ = c.kill(libc::SIGKILL);
                 let _ = c.wait();
             }
+            let _ = cg.delete(true);
             let _ = locked.remove();
             Err(e)
         }
@@ -102,6 +110,7 @@ fn create_locked(
     bundle: &ctr_oci::Bundle,
     nsplan: &crate::plan::NsPlan,
     init: &InitPlan,
+    cg: &ctr_cgroup::Cgroup,
     child_out: &mut Option<Child>,
 ) -> Result<i32> {
     let dir = &locked.dir;
@@ -137,6 +146,9 @@ fn create_locked(
     so.namespaces = nsplan.namespaces.clone();
     so.hostname = nsplan.hostname.clone();
     so.stdio = o.stdio;
+    // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,
+    // joined by the parent on v1 before it goes on).
+    so.cgroups = cg.dirs().iter().map(|d| d.to_string_lossy().into_owned()).collect();
     let child = ctr_ns::spawn(&so)?;
     let pid = child.pid;
     *child_out = Some(child);
@@ -197,6 +209,7 @@ fn create_locked(
         created: util::now_rfc3339(),
         annotations: bundle.spec.annotations.clone().unwrap_or_default(),
         hooks: bundle.spec.hooks.clone(),
+        cgroup_path: Some(nsplan.cgroup_path.clone()),
     };
     locked.save(&saved)?;
     if let Some(pf) = &o.pid_file {
@@ -362,6 +375,11 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     match live_status(&locked.dir, &saved) {
         Status::Stopped => {}
         Status::Created => kill_and_wait(&saved)?,
+        Status::Paused if force => {
+            // Thaw so the processes can die of SIGKILL at once.
+            let _ = cgroup_of(&saved).and_then(|c| c.thaw());
+            kill_and_wait(&saved)?
+        }
         s if force => {
             let _ = s;
             kill_and_wait(&saved)?
@@ -370,11 +388,62 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
             return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot delete container {id:?} that is not stopped: {}", s.as_str())))
         }
     }
+    if let Some(p) = &saved.cgroup_path {
+        match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
+            Ok(cg) => cg.delete(true)?,
+            Err(e) if e.code == "ECGROUP_NOT_FOUND" => {}
+            Err(e) => return Err(e),
+        }
+    }
     if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststop.as_ref()) {
         let st = crate::hooks::state_json(&saved.id, 0, "stopped", &saved.bundle, &saved.annotations);
         crate::hooks::run_all_warn("poststop", h, &st);
     }
     locked.remove()
+}
+
+fn cgroup_of(saved: &Saved) -> Result<ctr_cgroup::Cgroup> {
+    let p = saved
+        .cgroup_path
+        .as_deref()
+        .ok_or_else(|| Error::new("ERUNTIME_NO_CGROUP", format!("container {:?} has no cgroup", saved.id)))?;
+    ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())
+}
+
+/// Freeze every process of a running container (cgroup freezer).
+pub fn pause(store: &Store, id: &str) -> Result<()> {
+    let locked = store.lock(id)?;
+    let saved = locked.load()?;
+    match live_status(&locked.dir, &saved) {
+        Status::Running => {}
+        s => return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot pause a container that is {}", s.as_str()))),
+    }
+    cgroup_of(&saved)?.freeze()?;
+    std::fs::write(locked.dir.join("paused"), b"")
+        .map_err(|e| Error::io("ERUNTIME_STATE", "write", &e, "mark the container paused"))
+}
+
+/// Thaw a paused container.
+pub fn resume(store: &Store, id: &str) -> Result<()> {
+    let locked = store.lock(id)?;
+    let saved = locked.load()?;
+    match live_status(&locked.dir, &saved) {
+        Status::Paused => {}
+        s => return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot resume a container that is {}", s.as_str()))),
+    }
+    cgroup_of(&saved)?.thaw()?;
+    std::fs::remove_file(locked.dir.join("paused")).map_err(|e| Error::io("ERUNTIME_STATE", "unlink", &e, "clear the paused mark"))
+}
+
+/// Host pids of every process in the container's cgroup.
+pub fn ps(store: &Store, id: &str) -> Result<Vec<i32>> {
+    let saved = store.read(id)?;
+    if live_status(&store.root.join(id), &saved) == Status::Stopped {
+        return Ok(vec![]);
+    }
+    let mut pids = cgroup_of(&saved)?.pids()?;
+    pids.sort_unstable();
+    Ok(pids)
 }
 
 /// How a container's process ended.

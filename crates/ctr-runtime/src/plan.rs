@@ -127,12 +127,16 @@ pub struct InitPlan {
 }
 
 /// What `ctr_ns::spawn` does before the init plan runs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NsPlan {
     /// Namespaces to create.
     pub namespaces: Vec<NamespaceKind>,
     /// Hostname.
     pub hostname: Option<String>,
+    /// The container's cgroup path.
+    pub cgroup_path: String,
+    /// Its resources.
+    pub resources: ctr_cgroup::Resources,
 }
 
 fn unsupported(path: &str, why: &str) -> Error {
@@ -280,12 +284,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
     if p.exec_cpu_affinity.is_some() {
         return Err(unsupported("process.execCPUAffinity", "cpu affinity is not supported yet"));
     }
-    if linux.resources.as_ref().is_some_and(|r| *r != Resources::default()) {
-        return Err(unsupported("linux.resources", "cgroup resources are not supported until @ctr/cgroup is wired into the runtime"));
-    }
-    if linux.cgroups_path.is_some() {
-        return Err(unsupported("linux.cgroupsPath", "cgroups are not supported until @ctr/cgroup is wired into the runtime"));
-    }
     if linux.seccomp.is_some() {
         return Err(unsupported("linux.seccomp", "seccomp is not supported until @ctr/seccomp is wired into the runtime"));
     }
@@ -416,7 +414,17 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         bundle: b.dir.to_string_lossy().into_owned(),
         annotations: spec.annotations.clone().unwrap_or_default(),
     };
-    let ns = NsPlan { namespaces, hostname: spec.hostname.clone().filter(|h| !h.is_empty()) };
+    // Resources in the OCI shape, checked by @ctr/cgroup (ECGROUP_* codes);
+    // the cgroup is cgroupsPath, or /<id> like runc's default.
+    let resources = match &linux.resources {
+        Some(r) => ctr_cgroup::resources::parse(&serde_json::to_value(r).unwrap_or_default()).map_err(|e| {
+            let path = e.path.clone().map(|p| if p.starts_with("linux.") { p } else { format!("linux.resources.{}", p.trim_start_matches("resources.")) });
+            Error { path, ..e }
+        })?,
+        None => ctr_cgroup::Resources::default(),
+    };
+    let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{}", init.id));
+    let ns = NsPlan { namespaces, hostname: spec.hostname.clone().filter(|h| !h.is_empty()), cgroup_path, resources };
     Ok((ns, init))
 }
 
@@ -456,7 +464,6 @@ mod tests {
     #[test]
     fn unsupported_config_fails_with_path() {
         let cases = [
-            (r#""linux":{"namespaces":[{"type":"mount"}],"resources":{"pids":{"limit":5}}}"#, "linux.resources"),
             (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}"#, "linux.seccomp"),
             (r#""linux":{"namespaces":[{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}]}"#, "linux.namespaces[1].path"),
             (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),

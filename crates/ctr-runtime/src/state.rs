@@ -23,6 +23,8 @@ pub enum Status {
     Running,
     /// The init process has exited.
     Stopped,
+    /// Frozen by `pause` (cgroup freezer).
+    Paused,
 }
 
 impl Status {
@@ -33,6 +35,7 @@ impl Status {
             Status::Created => "created",
             Status::Running => "running",
             Status::Stopped => "stopped",
+            Status::Paused => "paused",
         }
     }
 }
@@ -63,6 +66,9 @@ pub struct Saved {
     /// The config's hooks (poststart and poststop run after create).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<ctr_oci::types::Hooks>,
+    /// The container's cgroup path (removed at delete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_path: Option<String>,
 }
 
 /// The `state` output, shaped as runc's.
@@ -254,7 +260,9 @@ pub fn live_status(dir: &Path, s: &Saved) -> Status {
     if !util::alive(s.pid, s.init_start_time) {
         return Status::Stopped;
     }
-    if dir.join("exec.fifo").exists() {
+    if dir.join("paused").exists() {
+        Status::Paused
+    } else if dir.join("exec.fifo").exists() {
         Status::Created
     } else {
         Status::Running
@@ -311,6 +319,7 @@ mod tests {
             created: util::now_rfc3339(),
             annotations: Default::default(),
             hooks: None,
+            cgroup_path: None,
         }
     }
 

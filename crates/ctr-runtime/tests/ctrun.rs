@@ -293,7 +293,8 @@ fn bad_input_corpus_gives_codes_and_leaves_nothing() {
         (mk("no-binary-path", Some(&with("\"sleep\"", "\"no-such-binary\""))), "ERUNTIME_EXEC"),
         (mk("self-exe", Some(&with("\"sleep\"", "\"/proc/self/exe\""))), "ERUNTIME_EXEC"),
         (mk("bad-cwd", Some(&with("\"cwd\": \"/\"", "\"cwd\": \"/no/such/dir\""))), "ERUNTIME_CWD"),
-        (mk("resources", Some(&with("\"namespaces\"", "\"resources\":{\"pids\":{\"limit\":5}},\"namespaces\""))), "ERUNTIME_UNSUPPORTED"),
+        (mk("seccomp", Some(&with("\"namespaces\"", "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"},\"namespaces\""))), "ERUNTIME_UNSUPPORTED"),
+        (mk("bad-resources", Some(&with("\"namespaces\"", "\"resources\":{\"cpu\":{\"cpus\":\"zz\"}},\"namespaces\""))), "ECGROUP_"),
     ];
     for (bundle, code) in &cases {
         let id = env.id();
@@ -575,5 +576,112 @@ fn run_forwards_signals_and_detach_returns() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(env.state(&id)["status"], "running");
     assert!(env.ctrun(&["delete", "-f", &id]).status.success());
+    env.assert_clean();
+}
+
+fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
+    // Every hierarchy's directory for `path` (v1 controllers and the v2 mount).
+    let mut out = vec![];
+    for line in std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let sep = f.iter().position(|x| *x == "-").unwrap();
+        if f[sep + 1] == "cgroup" || f[sep + 1] == "cgroup2" {
+            out.push(PathBuf::from(f[4]).join(path.trim_start_matches('/')));
+        }
+    }
+    out
+}
+
+#[test]
+fn resources_go_through_the_cgroup_which_delete_removes() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(
+        &["sleep", "100"],
+        serde_json::json!({ "linux": { "resources": { "pids": { "limit": 7 }, "memory": { "limit": 33554432 } } } }),
+    );
+    let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(cg.lines().any(|l| l.ends_with(&format!("/{id}"))), "init is in its cgroup: {cg}");
+    let dirs: Vec<PathBuf> = cgroup_dirs(&id).into_iter().filter(|d| d.exists()).collect();
+    assert!(!dirs.is_empty());
+    let pids_max = dirs.iter().find_map(|d| std::fs::read_to_string(d.join("pids.max")).ok()).unwrap();
+    assert_eq!(pids_max.trim(), "7");
+    let mem = dirs
+        .iter()
+        .find_map(|d| std::fs::read_to_string(d.join("memory.limit_in_bytes")).or_else(|_| std::fs::read_to_string(d.join("memory.max"))).ok())
+        .unwrap();
+    assert_eq!(mem.trim(), "33554432");
+    assert!(env.ctrun(&["start", &id]).status.success());
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success());
+    for d in cgroup_dirs(&id) {
+        assert!(!d.exists(), "cgroup left: {}", d.display());
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn a_memory_limit_ends_in_an_oom_kill() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(
+        &["sh", "-c", "x=$(head -c 60000000 /dev/zero | tr '\\0' a); echo survived"],
+        serde_json::json!({ "linux": { "resources": { "memory": { "limit": 5242880 } } } }),
+    );
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &id]);
+    assert_eq!(o.status.code(), Some(137), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    for d in cgroup_dirs(&id) {
+        assert!(!d.exists(), "cgroup left: {}", d.display());
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn pause_resume_and_ps_use_the_cgroup() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(&["sh", "-c", "sleep 100 & sleep 100 & wait"], serde_json::json!({}));
+    assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
+    assert!(env.ctrun(&["start", &id]).status.success());
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    let mut pids: Vec<i64> = vec![];
+    for _ in 0..200 {
+        pids = serde_json::from_slice(&env.ctrun(&["ps", "--format", "json", &id]).stdout).unwrap();
+        if pids.len() == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    assert!(pids.contains(&pid));
+    assert!(env.ctrun(&["pause", &id]).status.success());
+    assert_eq!(env.state(&id)["status"], "paused");
+    let frozen = cgroup_dirs(&id).into_iter().find_map(|d| {
+        std::fs::read_to_string(d.join("freezer.state")).or_else(|_| std::fs::read_to_string(d.join("cgroup.freeze"))).ok()
+    });
+    assert!(matches!(frozen.as_deref().map(str::trim), Some("FROZEN") | Some("1")), "{frozen:?}");
+    let o = env.ctrun(&["pause", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(env.ctrun(&["resume", &id]).status.success());
+    assert_eq!(env.state(&id)["status"], "running");
+    assert!(env.ctrun(&["pause", &id]).status.success());
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success(), "a paused container is force-deleted");
+    for p in pids {
+        assert!(wait_gone(p));
+    }
+    for d in cgroup_dirs(&id) {
+        assert!(!d.exists(), "cgroup left: {}", d.display());
+    }
     env.assert_clean();
 }

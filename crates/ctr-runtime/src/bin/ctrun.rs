@@ -25,6 +25,9 @@ commands:
   delete    delete a container            (--force) <id>
   list      list containers               (--format table|json, --quiet)
   spec      write a default config.json   (--bundle, --rootless)
+  pause     freeze a running container    <id>
+  resume    thaw a paused container       <id>
+  ps        pids of a container           (--format table|json) <id>
   features  print the features document (JSON)
 
 global options:
@@ -372,6 +375,23 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
         }
         "list" => list_cmd(&store, &parse_args(rest, &["quiet", "q"], &["format", "f"])?),
         "spec" => spec_cmd(&parse_args(rest, &["rootless"], &["bundle", "b"])?),
+        "pause" => lifecycle::pause(&store, &parse_args(rest, &[], &[])?.id("pause")?).map(|_| 0),
+        "resume" => lifecycle::resume(&store, &parse_args(rest, &[], &[])?.id("resume")?).map(|_| 0),
+        "ps" => {
+            let a = parse_args(rest, &[], &["format", "f"])?;
+            let pids = lifecycle::ps(&store, &a.id("ps")?)?;
+            match a.value(&["format", "f"]).as_deref().unwrap_or("table") {
+                "json" => println!("{}", serde_json::to_string(&pids).unwrap()),
+                "table" => {
+                    println!("PID");
+                    for p in pids {
+                        println!("{p}");
+                    }
+                }
+                f => return Err(usage_err(format!("invalid format option {f:?}: use table or json"))),
+            }
+            Ok(0)
+        }
         "features" => {
             println!("{}", serde_json::to_string_pretty(&ctr_runtime::features()).unwrap());
             Ok(0)
