@@ -36,23 +36,37 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
             cmd.env(k, v);
         }
     }
-    cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
+    // Pipes, not /dev/null: a container may have no /dev/null yet.
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::io("ERUNTIME_HOOK", "execve", &e, format!("{field}: run {}", h.path)).with_path(&h.path))?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(state.as_bytes()); // a hook may not read it
     }
+    // Drain both outputs so a chatty hook never blocks on a full pipe.
+    // (A hook's background children may keep the pipes open: never block on them.)
+    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = String::new();
+            if let Some(mut r) = r {
+                use std::io::Read;
+                let _ = r.read_to_string(&mut buf);
+            }
+            let _ = tx.send(buf);
+        });
+        rx
+    };
+    let out_t = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>));
+    let err_t = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>));
     let deadline = h.timeout.map(|t| Instant::now() + Duration::from_secs(t as u64));
     loop {
         if let Some(st) = child.try_wait().map_err(|e| Error::io("ERUNTIME_HOOK", "waitid", &e, format!("{field}: wait")))? {
+            drop(out_t);
+            let err = err_t.recv_timeout(Duration::from_millis(200)).unwrap_or_default();
             if st.success() {
                 return Ok(());
-            }
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                let _ = e.read_to_string(&mut err);
             }
             let err = err.trim();
             let detail = if err.is_empty() { String::new() } else { format!(": {err}") };
@@ -61,6 +75,7 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             let _ = child.kill();
             let _ = child.wait();
+            // (grandchildren may still hold the pipes: do not wait for the drains)
             return Err(Error::new("ERUNTIME_HOOK", format!("{field}: {} timed out after {} s", h.path, h.timeout.unwrap_or(0)))
                 .with_field(field)
                 .with_errno(libc::ETIMEDOUT));

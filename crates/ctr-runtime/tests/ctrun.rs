@@ -78,6 +78,9 @@ impl Env {
         let me = self.dir.path().to_string_lossy().into_owned();
         let procs = procs_mentioning(&me);
         assert!(procs.is_empty(), "processes left: {procs:?}");
+        // The shared rootfs is not written to (devices go on the /dev tmpfs).
+        let dev: Vec<_> = std::fs::read_dir(rootfs().join("dev")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(dev.is_empty(), "the shared rootfs got /dev entries: {dev:?}");
     }
 }
 
@@ -449,13 +452,13 @@ fn hooks_run_in_order_with_state_on_stdin() {
     std::fs::create_dir_all(&logdir).unwrap();
     let log = logdir.join("log");
     let host = |kind: &str| serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("echo {kind} $(cat) >> {}", log.display())] });
-    let inside = |kind: &str| serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("echo {kind} $(cat) >> /hooklog/log")] });
+    let inside = |kind: &str| serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("echo {kind} $(cat) >> /tmp/log")] });
     let b = env.bundle(
         &["sleep", "100"],
         serde_json::json!({
             "mounts": [
                 { "destination": "/proc", "type": "proc", "source": "proc" },
-                { "destination": "/hooklog", "type": "bind", "source": logdir, "options": ["rbind"] }
+                { "destination": "/tmp", "type": "bind", "source": logdir, "options": ["rbind"] }
             ],
             "annotations": { "org.example.hook": "yes" },
             "hooks": {
@@ -544,10 +547,10 @@ fn run_forwards_signals_and_detach_returns() {
     let env = Env::new();
     let marker = env.dir.path().join("ready");
     let b = env.bundle(
-        &["sh", "-c", "trap 'exit 7' TERM; touch /m/ready; while true; do sleep 0.05; done"],
+        &["sh", "-c", "trap 'exit 7' TERM; touch /tmp/ready; while true; do sleep 0.05; done"],
         serde_json::json!({ "mounts": [
             { "destination": "/proc", "type": "proc", "source": "proc" },
-            { "destination": "/m", "type": "bind", "source": env.dir.path(), "options": ["rbind"] }
+            { "destination": "/tmp", "type": "bind", "source": env.dir.path(), "options": ["rbind"] }
         ] }),
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_ctrun"))
