@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { Cgroup, type CgroupStats } from '@ctr/cgroup';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
 import type { ContainerState, CreateOptions, ExitResult, StdioOption } from './options';
@@ -46,7 +47,9 @@ function stdioFds(stdio: CreateOptions['stdio']): number[] {
  * `ctrun list` and vice versa.
  *
  * Events: `'exit'` (exitCode, signal) once the init process ends, for a
- * container this process created and started.
+ * container this process created and started; `'oom'` when the kernel's
+ * OOM killer acts in the container's cgroup (listen before {@link start}
+ * to be sure to see it).
  */
 export class Container extends EventEmitter {
   /** Container id. */
@@ -62,6 +65,8 @@ export class Container extends EventEmitter {
   /** The container's stderr, when piped. */
   readonly stderr: Readable | null;
   #exited: Promise<ExitResult> | null = null;
+  #oom: { cg: Cgroup; stop: AbortController } | null = null;
+  #oomStarting: Promise<void> | null = null;
 
   private constructor(id: string, root: string, pid: number, fds: number[]) {
     super();
@@ -72,6 +77,39 @@ export class Container extends EventEmitter {
     this.stdin = i >= 0 ? new Socket({ fd: i, readable: false, writable: true }) : null;
     this.stdout = o >= 0 ? new Socket({ fd: o, readable: true, writable: false }) : null;
     this.stderr = e >= 0 ? new Socket({ fd: e, readable: true, writable: false }) : null;
+    this.on('newListener', (name: string | symbol) => {
+      if (name === 'oom') void this.#watchOom().catch(() => undefined);
+    });
+  }
+
+  #watchOom(): Promise<void> {
+    this.#oomStarting ??= (async () => {
+      const cg = await this.cgroup();
+      const stop = new AbortController();
+      this.#oom = { cg, stop };
+      const events = cg.events({ signal: stop.signal });
+      // The watcher exists once the first next() has been called, i.e. now.
+      void (async () => {
+        let fired = false;
+        try {
+          for await (const ev of events) {
+            if (!fired && (ev.type === 'oom' || ev.type === 'oom_kill')) {
+              fired = true;
+              this.emit('oom');
+            }
+          }
+        } catch {
+          // the cgroup went away with the container
+        }
+      })();
+    })();
+    return this.#oomStarting;
+  }
+
+  #stopOom(): void {
+    this.#oom?.stop.abort();
+    this.#oom?.cg.close();
+    this.#oom = null;
   }
 
   /**
@@ -108,6 +146,7 @@ export class Container extends EventEmitter {
 
   /** Let the init exec the container's program (state `running`). */
   async start(): Promise<void> {
+    if (this.listenerCount('oom') > 0) await this.#watchOom();
     await call(() => native.start(this.root, this.id));
     void this.wait().then((r) => this.emit('exit', r.exitCode, r.signal), () => undefined);
   }
@@ -115,6 +154,23 @@ export class Container extends EventEmitter {
   /** The OCI state, as `ctrun state` prints it. */
   async state(): Promise<ContainerState> {
     return JSON.parse(await call(() => native.state(this.root, this.id))) as ContainerState;
+  }
+
+  /** The container's cgroup, as an `@ctr/cgroup` {@link Cgroup} (close it when done). */
+  async cgroup(): Promise<Cgroup> {
+    const path = await call(() => native.cgroupPath(this.root, this.id));
+    if (!path) throw new RuntimeError({ code: 'ERUNTIME_NO_CGROUP', message: `container ${this.id} has no cgroup` });
+    return Cgroup.open(path);
+  }
+
+  /** Resource usage of the container's cgroup (`@ctr/cgroup` stats). */
+  async stats(): Promise<CgroupStats> {
+    const cg = await this.cgroup();
+    try {
+      return await cg.stats();
+    } finally {
+      cg.close();
+    }
   }
 
   /** Send a signal to the init, or with `all` to every process of the container. */
@@ -133,6 +189,9 @@ export class Container extends EventEmitter {
 
   /** Remove every trace; a running container needs `force` (it is killed). */
   async delete(opts: { force?: boolean } = {}): Promise<void> {
+    // Let a pending OOM notification arrive before the cgroup goes.
+    if (this.#oom) await new Promise((r) => setTimeout(r, 20));
+    this.#stopOom();
     await call(() => native.deleteContainer(this.root, this.id, opts.force ?? false));
     // stdout/stderr end by themselves (the container is gone); stdin is ours to close.
     this.stdin?.destroy();

@@ -176,5 +176,30 @@ test('run() turns a friendly description into a container and collects its outpu
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
+test("a 5 MB memory limit ends in an 'oom' event and a SIGKILL; stats() reads the cgroup", async () => {
+  if (!ready('container oom')) return;
+  const before = snapshot();
+  const b = bundle(['sh', '-c', 'sleep 0.2; exec tail /dev/zero'], {
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }], resources: { memory: { limit: 5 * 1024 * 1024 } } },
+  });
+  const c = await Container.create({ id: newId(), bundle: b, root, stdio: 'ignore' });
+  try {
+    let ooms = 0;
+    c.on('oom', () => ooms++);
+    await c.start();
+    const s = await c.stats();
+    assert.ok(s.memory === undefined || typeof s.memory === 'object');
+    assert.equal(await c.wait(), { exitCode: null, signal: 'SIGKILL' });
+    assert.ok(await eventually(() => ooms === 1), `oom events: ${ooms}`);
+  } finally {
+    await c.delete({ force: true });
+  }
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
 test.after(() => rmSync(work, { recursive: true, force: true }));
 test.run();

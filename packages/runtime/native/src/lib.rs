@@ -116,6 +116,12 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
     })
 }
 
+/// The container's cgroup path, if it has one.
+#[napi]
+pub fn cgroup_path<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, Option<String>>> {
+    env.spawn_future(async move { Ok(blocking(move || Store::new(root).read(&id)).await?.cgroup_path) })
+}
+
 /// Start a created container.
 #[napi]
 pub fn start<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, ()>> {
