@@ -156,7 +156,7 @@ export class Container extends EventEmitter {
     return JSON.parse(await call(() => native.state(this.root, this.id))) as ContainerState;
   }
 
-  /** The container's cgroup, as an `@ctr/cgroup` {@link Cgroup} (close it when done). */
+  /** The container's cgroup, as an `@ctr/cgroup` `Cgroup` (close it when done). */
   async cgroup(): Promise<Cgroup> {
     const path = await call(() => native.cgroupPath(this.root, this.id));
     if (!path) throw new RuntimeError({ code: 'ERUNTIME_NO_CGROUP', message: `container ${this.id} has no cgroup` });
