@@ -1,11 +1,21 @@
-//! The OCI runtime of ctr.
+//! The OCI runtime of ctr: bundle -> plan ([`plan`]), the container init
+//! ([`init`]), the state store ([`state`]) and the lifecycle of runtime.md
+//! ([`lifecycle`]). The `ctrun` binary (src/bin/ctrun.rs) is a thin
+//! command line over this crate.
 #![deny(missing_docs)]
+
+pub mod hooks;
+pub mod init;
+pub mod lifecycle;
+pub mod plan;
+pub mod state;
+pub mod util;
 
 pub use ctr_common::{Error, Result};
 use serde::Serialize;
 
 /// The OCI runtime-spec version this runtime implements.
-pub const OCI_VERSION: &str = "1.2.0";
+pub const OCI_VERSION: &str = ctr_oci::OCI_VERSION;
 
 /// What the runtime can use on this host.
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +42,30 @@ fn serde_json_mode(mode: ctr_cgroup::Mode) -> String {
     serde_json::to_value(mode).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
+/// The features.md document of this runtime: only what it applies today.
+pub fn features() -> serde_json::Value {
+    let oci_name = |k: ctr_ns::NamespaceKind| match k {
+        ctr_ns::NamespaceKind::Mnt => "mount",
+        ctr_ns::NamespaceKind::Net => "network",
+        other => other.proc_name(),
+    };
+    let support = ctr_oci::features::Support {
+        hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"].map(String::from).to_vec(),
+        mount_options: plan::mount_options(),
+        namespaces: ctr_ns::supported_namespaces()
+            .into_iter()
+            .filter(|k| *k != ctr_ns::NamespaceKind::User)
+            .map(|k| oci_name(k).to_string())
+            .collect(),
+        capabilities: ctr_oci::validate::CAPABILITIES.iter().map(|s| s.to_string()).collect(),
+        cgroup_v1: true,
+        cgroup_v2: true,
+        seccomp: None,
+        annotations: vec![],
+    };
+    ctr_oci::features::features(&support)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -39,5 +73,13 @@ mod tests {
         let h = super::host_info().unwrap();
         assert!(h.namespaces.iter().any(|n| n == "pid"));
         assert!(["legacy", "hybrid", "unified"].contains(&h.cgroup_mode.as_str()));
+    }
+
+    #[test]
+    fn features_name_oci_namespaces() {
+        let f = super::features();
+        let ns: Vec<String> = serde_json::from_value(f["linux"]["namespaces"].clone()).unwrap();
+        assert!(ns.contains(&"mount".to_string()) && ns.contains(&"network".to_string()));
+        assert!(!ns.contains(&"user".to_string()), "user namespaces are not applied yet");
     }
 }

@@ -1,5 +1,6 @@
 /**
- * An OCI container runtime for Node.
+ * An OCI container runtime for Node: a typed {@link Container} API over the
+ * same Rust lifecycle as the `ctrun` command line.
  *
  * @packageDocumentation
  */
@@ -7,6 +8,9 @@ import { call } from './errors';
 import { native } from './native';
 
 export { RuntimeError } from './errors';
+export { Container, DEFAULT_ROOT, CTRUN_PATH } from './container';
+export { run, configFor } from './run';
+export type { ContainerState, CreateOptions, ExitResult, RunOptions, RunResult, StdioOption } from './options';
 
 /** Host facts the runtime depends on. */
 export interface HostInfo {

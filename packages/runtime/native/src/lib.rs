@@ -1,7 +1,18 @@
-//! Node-API binding of `ctr-runtime`. No logic here.
+//! Node-API binding of `ctr-runtime`. No logic here: argument conversion
+//! and async plumbing over `ctr_runtime::lifecycle`.
 #![deny(clippy::all)]
 
+use ctr_common::{catch_panic, Error};
+use ctr_runtime::lifecycle::{self, CreateOptions};
+use ctr_runtime::state::Store;
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
 use napi_derive::napi;
+use std::collections::HashMap;
+use std::os::fd::IntoRawFd;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 /// Host facts the runtime depends on.
 #[napi(object)]
@@ -17,6 +28,188 @@ pub struct NativeHostInfo {
 /// Gather host facts.
 #[napi]
 pub fn host_info() -> napi::Result<NativeHostInfo> {
-    let h = ctr_common::catch_panic(ctr_runtime::host_info)?;
+    let h = catch_panic(ctr_runtime::host_info)?;
     Ok(NativeHostInfo { oci_version: h.oci_version, namespaces: h.namespaces, cgroup_mode: h.cgroup_mode })
+}
+
+/// What to create, as the TypeScript layer hands it over.
+#[napi(object)]
+pub struct CreateRequest {
+    /// State root.
+    pub root: String,
+    /// Container id.
+    pub id: String,
+    /// Bundle directory.
+    pub bundle: String,
+    /// The ctrun binary run as the container's init.
+    pub init_exe: String,
+    /// Pid file to write.
+    pub pid_file: Option<String>,
+    /// For fds 0-2: -1 a pipe, -2 /dev/null, n >= 0 the parent's fd n.
+    pub stdio: Vec<i32>,
+}
+
+/// A created container.
+#[napi(object)]
+pub struct CreatedInfo {
+    /// Host pid of the init.
+    pub pid: i32,
+    /// Parent ends of piped stdio (-1 where not piped); the caller owns them.
+    pub stdio: Vec<i32>,
+}
+
+/// How a container's process ended (both null when not our child).
+#[napi(object)]
+pub struct ExitInfo {
+    /// Exit code, if it exited.
+    pub exit_code: Option<i32>,
+    /// Signal number, if it was killed by one.
+    pub signal: Option<i32>,
+}
+
+/// Children this process created (it is their parent and must reap them).
+fn children() -> &'static Mutex<HashMap<String, Arc<ctr_ns::Child>>> {
+    static C: OnceLock<Mutex<HashMap<String, Arc<ctr_ns::Child>>>> = OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+fn key(root: &str, id: &str) -> String {
+    format!("{root}\0{id}")
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ctr_common::Result<T> + Send + 'static) -> ctr_common::Result<T> {
+    tokio::task::spawn_blocking(move || catch_panic(f))
+        .await
+        .map_err(|e| Error::new("EINTERNAL", format!("blocking task failed: {e}")))?
+}
+
+/// Create a container (off the main thread).
+#[napi]
+pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'e, CreatedInfo>> {
+    env.spawn_future(async move {
+        if req.stdio.len() != 3 {
+            return Err(Error::new("ERUNTIME_INVALID_OPTION", "stdio must have three entries").with_field("stdio").into());
+        }
+        let mut stdio = [ctr_ns::Stdio::Null; 3];
+        for (i, v) in req.stdio.iter().enumerate() {
+            stdio[i] = match *v {
+                -1 => ctr_ns::Stdio::Pipe,
+                -2 => ctr_ns::Stdio::Null,
+                fd if fd >= 0 => ctr_ns::Stdio::Fd(fd),
+                _ => return Err(Error::new("ERUNTIME_INVALID_OPTION", "invalid stdio entry").with_field(format!("stdio[{i}]")).into()),
+            };
+        }
+        let k = key(&req.root, &req.id);
+        let o = CreateOptions {
+            id: req.id,
+            bundle: req.bundle.into(),
+            pid_file: req.pid_file.map(Into::into),
+            init_exe: req.init_exe.into(),
+            stdio,
+        };
+        let store = Store::new(req.root);
+        let created = blocking(move || lifecycle::create(&store, &o)).await?;
+        let fds = created.child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect();
+        let pid = created.pid;
+        children().lock().unwrap().insert(k, Arc::new(created.child));
+        Ok(CreatedInfo { pid, stdio: fds })
+    })
+}
+
+/// The container's cgroup path, if it has one.
+#[napi]
+pub fn cgroup_path<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, Option<String>>> {
+    env.spawn_future(async move { Ok(blocking(move || Store::new(root).read(&id)).await?.cgroup_path) })
+}
+
+/// Start a created container.
+#[napi]
+pub fn start<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, ()>> {
+    env.spawn_future(async move { Ok(blocking(move || lifecycle::start(&Store::new(root), &id)).await?) })
+}
+
+/// The state of a container as runc's JSON.
+#[napi]
+pub fn state<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, String>> {
+    env.spawn_future(async move {
+        let s = blocking(move || lifecycle::state(&Store::new(root), &id)).await?;
+        Ok(serde_json::to_string(&s).unwrap_or_default())
+    })
+}
+
+/// Every container of the store, as a JSON array of states.
+#[napi]
+pub fn list<'e>(env: &'e Env, root: String) -> napi::Result<PromiseRaw<'e, String>> {
+    env.spawn_future(async move {
+        let s = blocking(move || lifecycle::list(&Store::new(root))).await?;
+        Ok(serde_json::to_string(&s).unwrap_or_default())
+    })
+}
+
+/// Send a signal to the init (or every process with `all`).
+#[napi]
+pub fn kill<'e>(env: &'e Env, root: String, id: String, signal: i32, all: bool) -> napi::Result<PromiseRaw<'e, ()>> {
+    env.spawn_future(async move { Ok(blocking(move || lifecycle::kill(&Store::new(root), &id, signal, all)).await?) })
+}
+
+/// Delete a container; a child of ours is reaped too.
+#[napi(js_name = "deleteContainer")]
+pub fn delete_container<'e>(env: &'e Env, root: String, id: String, force: bool) -> napi::Result<PromiseRaw<'e, ()>> {
+    env.spawn_future(async move {
+        let k = key(&root, &id);
+        blocking(move || {
+            lifecycle::delete(&Store::new(root), &id, force)?;
+            let child = children().lock().unwrap().remove(&k);
+            if let Some(c) = child {
+                // Dead by now (delete waited for it): reap the zombie, unless a
+                // pending wait() holds it and will reap it (and report the status).
+                if Arc::strong_count(&c) == 1 {
+                    let _ = c.wait();
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    })
+}
+
+/// Resolves when the container's init exits. For a container this process
+/// created, the exit status is known (and the child reaped); for one loaded
+/// from the store, only that it ended.
+#[napi]
+pub fn wait<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
+    let k = key(&root, &id);
+    let child = children().lock().unwrap().get(&k).cloned();
+    env.spawn_future(async move {
+        let pidfd = match &child {
+            Some(c) => c.pidfd.try_clone().map_err(|e| Error::io("ERUNTIME_WAIT", "dup", &e, "duplicate pidfd"))?,
+            None => {
+                let s = Store::new(root).read(&id)?;
+                if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
+                    return Ok(ExitInfo { exit_code: None, signal: None });
+                }
+                let fd = ctr_runtime::util::pidfd_open(s.pid).map_err(|e| Error::io("ERUNTIME_WAIT", "pidfd_open", &e, "open pidfd"))?;
+                if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
+                    return Ok(ExitInfo { exit_code: None, signal: None });
+                }
+                fd
+            }
+        };
+        // SAFETY: the OwnedFd moves into the AsyncFd and lives as long.
+        let watch = unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }
+            .map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_ctl", &e.into_parts().1, "watch pidfd"))?;
+        loop {
+            if let Some(c) = &child {
+                if let Some(st) = c.try_wait()? {
+                    return Ok(ExitInfo { exit_code: st.code, signal: st.signal });
+                }
+            }
+            let mut guard = watch.readable().await.map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
+            if child.is_none() {
+                return Ok(ExitInfo { exit_code: None, signal: None });
+            }
+            guard.clear_ready();
+        }
+    })
 }

@@ -1,0 +1,65 @@
+//! The `features` document of features.md: what a runtime supports.
+//! The caller states what it supports; this module gives it the spec's shape.
+
+use serde_json::{json, Value};
+
+/// What a runtime implementation supports, to report in `features`.
+#[derive(Debug, Clone, Default)]
+pub struct Support {
+    /// Hook kinds run (`prestart`, `createRuntime`, ...).
+    pub hooks: Vec<String>,
+    /// Mount options understood.
+    pub mount_options: Vec<String>,
+    /// Namespace types (OCI names).
+    pub namespaces: Vec<String>,
+    /// Capability names.
+    pub capabilities: Vec<String>,
+    /// cgroup v1 / v2 / systemd support.
+    pub cgroup_v1: bool,
+    /// cgroup v2.
+    pub cgroup_v2: bool,
+    /// seccomp enabled, with its actions, operators and architectures.
+    pub seccomp: Option<(Vec<String>, Vec<String>, Vec<String>)>,
+    /// Annotations the runtime sets or understands.
+    pub annotations: Vec<(String, String)>,
+}
+
+/// The features.md document for `s`.
+pub fn features(s: &Support) -> Value {
+    let seccomp = match &s.seccomp {
+        Some((actions, operators, archs)) => {
+            json!({ "enabled": true, "actions": actions, "operators": operators, "archs": archs })
+        }
+        None => json!({ "enabled": false }),
+    };
+    let annotations: serde_json::Map<String, Value> =
+        s.annotations.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    json!({
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": crate::OCI_VERSION,
+        "hooks": s.hooks,
+        "mountOptions": s.mount_options,
+        "linux": {
+            "namespaces": s.namespaces,
+            "capabilities": s.capabilities,
+            "cgroup": { "v1": s.cgroup_v1, "v2": s.cgroup_v2, "systemd": false, "systemdUser": false, "rdma": false },
+            "seccomp": seccomp,
+            "apparmor": { "enabled": false },
+            "selinux": { "enabled": false },
+            "intelRdt": { "enabled": false },
+            "mountExtensions": { "idmap": { "enabled": false } }
+        },
+        "annotations": annotations
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn has_required_fields() {
+        let f = super::features(&Default::default());
+        assert_eq!(f["ociVersionMin"], "1.0.0");
+        assert_eq!(f["ociVersionMax"], crate::OCI_VERSION);
+        assert_eq!(f["linux"]["seccomp"]["enabled"], false);
+    }
+}

@@ -1,0 +1,423 @@
+//! `ctrun`: an OCI runtime command line speaking runc's dialect.
+//!
+//! Global flags: `--root`, `--log`, `--log-format text|json`, `--debug`,
+//! `--systemd-cgroup` (rejected). Commands: create, start, state, kill,
+//! delete, run, list, spec, features. Errors exit 1, print to stderr and,
+//! with `--log`, append a line in runc's log format.
+
+use ctr_common::{Error, Result};
+use ctr_runtime::lifecycle::{self, CreateOptions};
+use ctr_runtime::state::{Store, DEFAULT_ROOT};
+use ctr_runtime::util;
+use std::io::Write;
+use std::path::PathBuf;
+
+const USAGE: &str = "ctrun: an OCI container runtime (runc's command line)
+
+usage: ctrun [global options] command [command options] [arguments...]
+
+commands:
+  create    create a container            (--bundle, --pid-file) <id>
+  start     start a created container     <id>
+  run       create and run a container    (--bundle, --pid-file, --detach) <id>
+  state     print the state of a container as JSON  <id>
+  kill      send a signal to the init process       (--all) <id> [signal]
+  delete    delete a container            (--force) <id>
+  list      list containers               (--format table|json, --quiet)
+  spec      write a default config.json   (--bundle, --rootless)
+  pause     freeze a running container    <id>
+  resume    thaw a paused container       <id>
+  ps        pids of a container           (--format table|json) <id>
+  features  print the features document (JSON)
+
+global options:
+  --root PATH          state root (default /run/ctrun)
+  --log PATH           append errors (and --debug lines) to this file
+  --log-format FORMAT  text or json (default text)
+  --debug              log debug lines
+  --systemd-cgroup     not supported (rejected)
+  --version, -v        print the version and the OCI spec version
+";
+
+struct Global {
+    root: PathBuf,
+    log: Option<PathBuf>,
+    json_log: bool,
+    debug: bool,
+}
+
+impl Global {
+    fn log_line(&self, level: &str, msg: &str, code: Option<&str>) {
+        let time = util::now_rfc3339();
+        let line = if self.json_log {
+            let mut v = serde_json::json!({ "level": level, "msg": msg, "time": time });
+            if let Some(c) = code {
+                v["code"] = c.into();
+            }
+            v.to_string()
+        } else {
+            let mut s = format!("time={time:?} level={level} msg={msg:?}");
+            if let Some(c) = code {
+                s.push_str(&format!(" code={c}"));
+            }
+            s
+        };
+        match &self.log {
+            Some(p) => {
+                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
+                    let _ = writeln!(f, "{line}");
+                }
+            }
+            None if level == "debug" => eprintln!("{line}"),
+            None => {}
+        }
+    }
+
+    fn debug(&self, msg: impl AsRef<str>) {
+        if self.debug {
+            self.log_line("debug", msg.as_ref(), None);
+        }
+    }
+}
+
+/// Command arguments: flags (`--x v`, `--x=v`, `-x v`) and positionals.
+struct Args {
+    flags: Vec<(String, Option<String>)>,
+    pos: Vec<String>,
+}
+
+fn usage_err(msg: impl Into<String>) -> Error {
+    Error::new("ERUNTIME_USAGE", msg)
+}
+
+/// Parse `args`; `bool_flags` take no value, `value_flags` take one.
+fn parse_args(args: &[String], bool_flags: &[&str], value_flags: &[&str]) -> Result<Args> {
+    let mut flags = Vec::new();
+    let mut pos = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--" {
+            pos.extend(args[i + 1..].iter().cloned());
+            break;
+        }
+        if a.starts_with('-') && a.len() > 1 && pos.is_empty() {
+            let body = a.trim_start_matches('-');
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (body.to_string(), None),
+            };
+            if bool_flags.contains(&name.as_str()) {
+                flags.push((name, inline));
+            } else if value_flags.contains(&name.as_str()) {
+                let v = match inline {
+                    Some(v) => v,
+                    None => {
+                        i += 1;
+                        args.get(i).cloned().ok_or_else(|| usage_err(format!("flag needs an argument: -{name}")))?
+                    }
+                };
+                flags.push((name, Some(v)));
+            } else {
+                return Err(usage_err(format!("flag provided but not defined: -{name}")));
+            }
+        } else {
+            pos.push(a.clone());
+        }
+        i += 1;
+    }
+    Ok(Args { flags, pos })
+}
+
+impl Args {
+    fn value(&self, names: &[&str]) -> Option<String> {
+        self.flags.iter().rev().find(|(n, _)| names.contains(&n.as_str())).and_then(|(_, v)| v.clone())
+    }
+    fn bool(&self, names: &[&str]) -> bool {
+        self.flags
+            .iter()
+            .rev()
+            .find(|(n, _)| names.contains(&n.as_str()))
+            .map(|(_, v)| v.as_deref().map(|v| v != "false").unwrap_or(true))
+            .unwrap_or(false)
+    }
+    fn id(&self, cmd: &str) -> Result<String> {
+        match self.pos.first() {
+            Some(id) => Ok(id.clone()),
+            None => Err(usage_err(format!("{cmd}: requires exactly 1 argument: the container id"))),
+        }
+    }
+}
+
+fn create_opts(a: &Args, id: String) -> Result<CreateOptions> {
+    if let Some(s) = a.value(&["console-socket"]) {
+        return Err(Error::new("ERUNTIME_UNSUPPORTED", format!("--console-socket {s}: terminals are not supported yet")).with_field("console-socket"));
+    }
+    if a.bool(&["no-pivot"]) {
+        return Err(Error::new("ERUNTIME_UNSUPPORTED", "--no-pivot: only pivot_root is implemented").with_field("no-pivot"));
+    }
+    if let Some(n) = a.value(&["preserve-fds"]) {
+        if n != "0" {
+            return Err(Error::new("ERUNTIME_UNSUPPORTED", "--preserve-fds: passing extra fds is not supported yet").with_field("preserve-fds"));
+        }
+    }
+    let bundle = PathBuf::from(a.value(&["bundle", "b"]).unwrap_or_else(|| ".".into()));
+    let init_exe = std::env::current_exe().map_err(|e| Error::io("ERUNTIME_INIT", "readlink", &e, "find the ctrun binary"))?;
+    Ok(CreateOptions {
+        id,
+        bundle,
+        pid_file: a.value(&["pid-file"]).map(PathBuf::from),
+        init_exe,
+        stdio: [ctr_ns::Stdio::Fd(0), ctr_ns::Stdio::Fd(1), ctr_ns::Stdio::Fd(2)],
+    })
+}
+
+const CREATE_BOOLS: [&str; 3] = ["no-pivot", "no-new-keyring", "detach"];
+const CREATE_VALUES: [&str; 5] = ["bundle", "b", "pid-file", "console-socket", "preserve-fds"];
+
+/// Forward these signals to the container in `run`.
+const FORWARD: [i32; 7] =
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
+
+fn block_forwarded() -> libc::sigset_t {
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in FORWARD {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
+    let id = a.id("run")?;
+    let o = create_opts(a, id.clone())?;
+    let detach = a.bool(&["detach", "d"]);
+    let set = if detach { None } else { Some(block_forwarded()) };
+    let created = lifecycle::create(store, &o)?;
+    g.debug(format!("run: created {id} pid {}", created.pid));
+    if let Err(e) = lifecycle::start(store, &id) {
+        let _ = lifecycle::delete(store, &id, true);
+        let _ = created.child.wait();
+        return Err(e);
+    }
+    if detach {
+        return Ok(0);
+    }
+    let pid = created.pid;
+    let set = set.unwrap();
+    std::thread::spawn(move || loop {
+        let mut sig = 0;
+        if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+            // We are the parent and have not reaped it: the pid is still ours.
+            unsafe { libc::kill(pid, sig) };
+        }
+    });
+    let st = created.child.wait()?;
+    let code = lifecycle::exit_code(st);
+    g.debug(format!("run: {id} exited {st:?}"));
+    lifecycle::delete(store, &id, true)?;
+    Ok(code)
+}
+
+fn list_cmd(store: &Store, a: &Args) -> Result<i32> {
+    let all = lifecycle::list(store)?;
+    let format = a.value(&["format", "f"]).unwrap_or_else(|| "table".into());
+    if a.bool(&["quiet", "q"]) {
+        for s in &all {
+            println!("{}", s.id);
+        }
+        return Ok(0);
+    }
+    match format.as_str() {
+        "json" => {
+            // runc prints `null` for no containers.
+            if all.is_empty() {
+                println!("null");
+            } else {
+                println!("{}", serde_json::to_string(&all).unwrap());
+            }
+        }
+        "table" => {
+            let rows: Vec<[String; 6]> = std::iter::once(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from))
+                .chain(all.iter().map(|s| [s.id.clone(), s.pid.to_string(), s.status.clone(), s.bundle.clone(), s.created.clone(), s.owner.clone()]))
+                .collect();
+            // runc: tabwriter(minwidth 12, padding 3).
+            let mut w = [0usize; 6];
+            for r in &rows {
+                for (i, c) in r.iter().enumerate() {
+                    w[i] = w[i].max(c.len() + 3).max(12);
+                }
+            }
+            for r in &rows {
+                let mut line = String::new();
+                for (i, c) in r.iter().enumerate() {
+                    if i == 5 {
+                        line.push_str(c);
+                    } else {
+                        line.push_str(&format!("{c:<width$}", width = w[i]));
+                    }
+                }
+                println!("{}", line.trim_end());
+            }
+        }
+        f => return Err(usage_err(format!("invalid format option {f:?}: use table or json"))),
+    }
+    Ok(0)
+}
+
+fn spec_cmd(a: &Args) -> Result<i32> {
+    let dir = PathBuf::from(a.value(&["bundle", "b"]).unwrap_or_else(|| ".".into()));
+    let spec = if a.bool(&["rootless"]) {
+        ctr_oci::spec::rootless_spec(unsafe { libc::geteuid() }, unsafe { libc::getegid() })
+    } else {
+        ctr_oci::spec::default_spec()
+    };
+    let path = dir.join("config.json");
+    if path.exists() {
+        return Err(Error::new("ERUNTIME_EXISTS", format!("file {} exists: remove it first", path.display())).with_path(&path));
+    }
+    let text = serde_json::to_string_pretty(&spec).unwrap();
+    std::fs::write(&path, text + "\n")
+        .map_err(|e| Error::io("ERUNTIME_SPEC", "write", &e, format!("write {}", path.display())).with_path(&path))?;
+    Ok(0)
+}
+
+fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
+    let mut g = Global { root: DEFAULT_ROOT.into(), log: None, json_log: false, debug: false };
+    // Global flags come before the command.
+    let mut i = 0;
+    let take = |i: &mut usize, name: &str, inline: Option<String>| -> Result<String> {
+        if let Some(v) = inline {
+            return Ok(v);
+        }
+        *i += 1;
+        argv.get(*i).cloned().ok_or_else(|| usage_err(format!("flag needs an argument: --{name}")))
+    };
+    let mut systemd = false;
+    while i < argv.len() && argv[i].starts_with('-') {
+        let body = argv[i].trim_start_matches('-').to_string();
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (body.clone(), None),
+        };
+        let r: Result<()> = (|| {
+            match name.as_str() {
+                "root" => g.root = take(&mut i, &name, inline)?.into(),
+                "log" => g.log = Some(take(&mut i, &name, inline)?.into()),
+                "log-format" => {
+                    let f = take(&mut i, &name, inline)?;
+                    match f.as_str() {
+                        "text" => g.json_log = false,
+                        "json" => g.json_log = true,
+                        _ => return Err(usage_err(format!("unknown log-format {f:?}: use text or json"))),
+                    }
+                }
+                "debug" => g.debug = inline.as_deref() != Some("false"),
+                "systemd-cgroup" => systemd = inline.as_deref() != Some("false"),
+                "rootless" => {
+                    let _ = take(&mut i, &name, inline);
+                }
+                "version" | "v" => {
+                    println!("ctrun version {}\nspec: {}", env!("CARGO_PKG_VERSION"), ctr_oci::OCI_VERSION);
+                    std::process::exit(0);
+                }
+                "help" | "h" => {
+                    print!("{USAGE}");
+                    std::process::exit(0);
+                }
+                _ => return Err(usage_err(format!("flag provided but not defined: -{name}"))),
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            return Err((g, e));
+        }
+        i += 1;
+    }
+    if systemd {
+        return Err((g, Error::new("ERUNTIME_UNSUPPORTED", "--systemd-cgroup: the systemd cgroup driver is not supported").with_field("systemd-cgroup")));
+    }
+    let Some(cmd) = argv.get(i).cloned() else {
+        print!("{USAGE}");
+        return Ok(0);
+    };
+    let rest = &argv[i + 1..];
+    g.debug(format!("{cmd} {}", rest.join(" ")));
+    let store = Store::new(g.root.clone());
+    let r: Result<i32> = (|| match cmd.as_str() {
+        "create" => {
+            let a = parse_args(rest, &CREATE_BOOLS, &CREATE_VALUES)?;
+            let o = create_opts(&a, a.id("create")?)?;
+            lifecycle::create(&store, &o).map(|_| 0)
+        }
+        "run" => {
+            let a = parse_args(rest, &["no-pivot", "no-new-keyring", "detach", "d", "keep"], &CREATE_VALUES)?;
+            run_cmd(&g, &store, &a)
+        }
+        "start" => lifecycle::start(&store, &parse_args(rest, &[], &[])?.id("start")?).map(|_| 0),
+        "state" => {
+            let s = lifecycle::state(&store, &parse_args(rest, &[], &[])?.id("state")?)?;
+            println!("{}", serde_json::to_string_pretty(&s).unwrap());
+            Ok(0)
+        }
+        "kill" => {
+            let a = parse_args(rest, &["all", "a"], &[])?;
+            let id = a.id("kill")?;
+            let sig = util::parse_signal(a.pos.get(1).map(String::as_str).unwrap_or("SIGTERM"))?;
+            lifecycle::kill(&store, &id, sig, a.bool(&["all", "a"])).map(|_| 0)
+        }
+        "delete" => {
+            let a = parse_args(rest, &["force", "f"], &[])?;
+            lifecycle::delete(&store, &a.id("delete")?, a.bool(&["force", "f"])).map(|_| 0)
+        }
+        "list" => list_cmd(&store, &parse_args(rest, &["quiet", "q"], &["format", "f"])?),
+        "spec" => spec_cmd(&parse_args(rest, &["rootless"], &["bundle", "b"])?),
+        "pause" => lifecycle::pause(&store, &parse_args(rest, &[], &[])?.id("pause")?).map(|_| 0),
+        "resume" => lifecycle::resume(&store, &parse_args(rest, &[], &[])?.id("resume")?).map(|_| 0),
+        "ps" => {
+            let a = parse_args(rest, &[], &["format", "f"])?;
+            let pids = lifecycle::ps(&store, &a.id("ps")?)?;
+            match a.value(&["format", "f"]).as_deref().unwrap_or("table") {
+                "json" => println!("{}", serde_json::to_string(&pids).unwrap()),
+                "table" => {
+                    println!("PID");
+                    for p in pids {
+                        println!("{p}");
+                    }
+                }
+                f => return Err(usage_err(format!("invalid format option {f:?}: use table or json"))),
+            }
+            Ok(0)
+        }
+        "features" => {
+            println!("{}", serde_json::to_string_pretty(&ctr_runtime::features()).unwrap());
+            Ok(0)
+        }
+        "init" => match rest.first() {
+            Some(dir) => ctr_runtime::init::init_main(dir),
+            None => Err(usage_err("init: requires the state directory")),
+        },
+        other => Err(usage_err(format!("no such command: {other:?} (see ctrun --help)"))),
+    })();
+    r.map_err(|e| (g, e))
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let code = match ctr_common::catch_panic(|| Ok(main_inner(argv))) {
+        Ok(Ok(code)) => code,
+        Ok(Err((g, e))) => {
+            g.log_line("error", &e.to_string(), Some(&e.code));
+            eprintln!("ctrun: {e} [{}]", e.code);
+            1
+        }
+        Err(e) => {
+            eprintln!("ctrun: {e} [{}]", e.code);
+            1
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,498 @@
+//! Bundle -> plan: what the init process does between the namespaces
+//! (made by `ctr_ns::spawn`) and the exec of the user program. Anything in
+//! the config this runtime cannot apply yet fails here with
+//! `ERUNTIME_UNSUPPORTED`, naming the JSON path, before anything is made.
+
+use ctr_common::{Error, Result};
+use ctr_ns::NamespaceKind;
+use ctr_oci::types::*;
+use ctr_oci::validate::{capability_number, rlimit_number};
+use ctr_oci::Bundle;
+use serde::{Deserialize, Serialize};
+
+/// One mount, with its options turned into flags and data.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlannedMount {
+    /// Destination inside the container.
+    pub destination: String,
+    /// Source (host path for binds, made absolute against the bundle).
+    pub source: String,
+    /// File system type (`none` for binds).
+    pub typ: String,
+    /// `MS_*` flags.
+    pub flags: u64,
+    /// Flags to clear (not used by mount(2), kept for remounts).
+    pub data: String,
+    /// Propagation flags applied after the mount.
+    pub propagation: Vec<u64>,
+}
+
+/// Device node to create.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlannedDevice {
+    /// Path inside the container.
+    pub path: String,
+    /// `S_IF*` | mode.
+    pub mode: u32,
+    /// Device number.
+    pub dev: u64,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+}
+
+/// Capability sets as bit masks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct CapSets {
+    /// Bounding.
+    pub bounding: u64,
+    /// Effective.
+    pub effective: u64,
+    /// Permitted.
+    pub permitted: u64,
+    /// Inheritable.
+    pub inheritable: u64,
+    /// Ambient.
+    pub ambient: u64,
+}
+
+/// Everything the init process needs, written to `<state>/init.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InitPlan {
+    /// Absolute rootfs.
+    pub rootfs: String,
+    /// Remount / read-only at the end.
+    pub readonly: bool,
+    /// Propagation of / after pivot (`MS_*`), 0 to leave.
+    pub rootfs_propagation: u64,
+    /// Mounts in order.
+    pub mounts: Vec<PlannedMount>,
+    /// Create the default devices and /dev links (a tmpfs is on /dev).
+    pub default_devices: bool,
+    /// Extra device nodes.
+    pub devices: Vec<PlannedDevice>,
+    /// Masked paths.
+    pub masked: Vec<String>,
+    /// Read-only paths.
+    pub readonly_paths: Vec<String>,
+    /// NIS domain name.
+    pub domainname: Option<String>,
+    /// sysctl key -> value.
+    pub sysctl: Vec<(String, String)>,
+    /// oom_score_adj.
+    pub oom_score_adj: Option<i32>,
+    /// (resource, soft, hard).
+    pub rlimits: Vec<(u32, u64, u64)>,
+    /// uid.
+    pub uid: u32,
+    /// gid.
+    pub gid: u32,
+    /// Supplementary gids.
+    pub additional_gids: Vec<u32>,
+    /// umask.
+    pub umask: Option<u32>,
+    /// Capabilities, when given.
+    pub caps: Option<CapSets>,
+    /// no_new_privs.
+    pub no_new_privileges: bool,
+    /// personality(2) value, when given.
+    pub personality: Option<u64>,
+    /// ioprio value, when given.
+    pub io_priority: Option<i32>,
+    /// Working directory.
+    pub cwd: String,
+    /// argv.
+    pub args: Vec<String>,
+    /// Environment.
+    pub env: Vec<String>,
+    /// exec.fifo path (host).
+    pub exec_fifo: String,
+    /// init status fifo path (host).
+    pub status_fifo: String,
+    /// Pause before pivot_root for the runtime's prestart/createRuntime hooks.
+    pub runtime_hooks: bool,
+    /// Fifo the runtime writes to when those hooks are done (host).
+    pub sync_fifo: String,
+    /// createContainer hooks (run by the init before pivot_root).
+    pub create_container_hooks: Vec<ctr_oci::types::Hook>,
+    /// startContainer hooks (run by the init after start, before exec).
+    pub start_container_hooks: Vec<ctr_oci::types::Hook>,
+    /// Container id (for hook state).
+    pub id: String,
+    /// Bundle path (for hook state).
+    pub bundle: String,
+    /// Annotations (for hook state).
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// What `ctr_ns::spawn` does before the init plan runs.
+#[derive(Debug, Clone)]
+pub struct NsPlan {
+    /// Namespaces to create.
+    pub namespaces: Vec<NamespaceKind>,
+    /// Hostname.
+    pub hostname: Option<String>,
+    /// The container's cgroup path.
+    pub cgroup_path: String,
+    /// Its resources.
+    pub resources: ctr_cgroup::Resources,
+}
+
+fn unsupported(path: &str, why: &str) -> Error {
+    Error::new("ERUNTIME_UNSUPPORTED", format!("{path}: {why}")).with_field(path.to_string())
+}
+
+/// `MS_*` flag changes for a mount option: (set, clear), or `None` if the
+/// option is file-system data.
+pub fn mount_flag(opt: &str) -> Option<(u64, u64)> {
+    use libc::*;
+    let f = |x: c_ulong| x as u64;
+    Some(match opt {
+        "async" => (0, f(MS_SYNCHRONOUS)),
+        "atime" => (0, f(MS_NOATIME)),
+        "bind" => (f(MS_BIND), 0),
+        "defaults" => (0, 0),
+        "dev" => (0, f(MS_NODEV)),
+        "diratime" => (0, f(MS_NODIRATIME)),
+        "dirsync" => (f(MS_DIRSYNC), 0),
+        "exec" => (0, f(MS_NOEXEC)),
+        "mand" => (f(MS_MANDLOCK), 0),
+        "noatime" => (f(MS_NOATIME), 0),
+        "nodev" => (f(MS_NODEV), 0),
+        "nodiratime" => (f(MS_NODIRATIME), 0),
+        "noexec" => (f(MS_NOEXEC), 0),
+        "nomand" => (0, f(MS_MANDLOCK)),
+        "norelatime" => (0, f(MS_RELATIME)),
+        "nostrictatime" => (0, f(MS_STRICTATIME)),
+        "nosuid" => (f(MS_NOSUID), 0),
+        "rbind" => (f(MS_BIND | MS_REC), 0),
+        "relatime" => (f(MS_RELATIME), 0),
+        "remount" => (f(MS_REMOUNT), 0),
+        "ro" => (f(MS_RDONLY), 0),
+        "rw" => (0, f(MS_RDONLY)),
+        "silent" => (f(MS_SILENT), 0),
+        "loud" => (0, f(MS_SILENT)),
+        "strictatime" => (f(MS_STRICTATIME), 0),
+        "suid" => (0, f(MS_NOSUID)),
+        "sync" => (f(MS_SYNCHRONOUS), 0),
+        _ => return None,
+    })
+}
+
+/// Propagation flags for an option.
+pub fn propagation_flag(opt: &str) -> Option<u64> {
+    use libc::*;
+    Some(match opt {
+        "private" => MS_PRIVATE,
+        "rprivate" => MS_PRIVATE | MS_REC,
+        "shared" => MS_SHARED,
+        "rshared" => MS_SHARED | MS_REC,
+        "slave" => MS_SLAVE,
+        "rslave" => MS_SLAVE | MS_REC,
+        "unbindable" => MS_UNBINDABLE,
+        "runbindable" => MS_UNBINDABLE | MS_REC,
+        _ => return None,
+    } as u64)
+}
+
+/// The mount options this runtime understands (for `features`).
+pub fn mount_options() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime", "nodev",
+        "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "rbind", "relatime", "remount", "ro",
+        "rw", "silent", "loud", "strictatime", "suid", "sync", "private", "rprivate", "shared", "rshared", "slave",
+        "rslave", "unbindable", "runbindable",
+    ]
+    .map(String::from)
+    .to_vec();
+    v.sort();
+    v
+}
+
+/// Plan one mount.
+pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<PlannedMount> {
+    let field = format!("mounts[{i}]");
+    if m.uid_mappings.is_some() || m.gid_mappings.is_some() {
+        return Err(unsupported(&format!("{field}.uidMappings"), "id-mapped mounts are not supported yet"));
+    }
+    let typ = m.typ.clone().unwrap_or_else(|| "none".into());
+    let mut flags = 0u64;
+    let mut data = Vec::new();
+    let mut propagation = Vec::new();
+    for (j, o) in m.options.iter().flatten().enumerate() {
+        if let Some((set, clear)) = mount_flag(o) {
+            flags = (flags | set) & !clear;
+        } else if let Some(p) = propagation_flag(o) {
+            propagation.push(p);
+        } else if ["rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "idmap", "ridmap", "tmpcopyup"]
+            .contains(&o.as_str())
+            || o.starts_with("rnoatime")
+        {
+            return Err(unsupported(&format!("{field}.options[{j}]"), &format!("mount option {o:?} is not supported yet")));
+        } else {
+            data.push(o.clone());
+        }
+    }
+    if typ == "bind" {
+        flags |= libc::MS_BIND as u64;
+    }
+    if typ == "cgroup" || typ == "cgroup2" {
+        return Err(unsupported(
+            &format!("{field}.type"),
+            "cgroup mounts are not supported until @ctr/cgroup is wired into the runtime",
+        ));
+    }
+    let mut source = m.source.clone().unwrap_or_else(|| typ.clone());
+    if flags & libc::MS_BIND as u64 != 0 {
+        if m.source.is_none() {
+            return Err(Error::new("EOCI_INVALID", format!("{field}.source: a bind mount needs a source")).with_field(format!("{field}.source")));
+        }
+        if !source.starts_with('/') {
+            source = bundle_dir.join(&source).to_string_lossy().into_owned();
+        }
+    }
+    Ok(PlannedMount { destination: m.destination.clone(), source, typ, flags, data: data.join(","), propagation })
+}
+
+fn caps_mask(list: &Option<Vec<String>>) -> u64 {
+    list.iter().flatten().filter_map(|n| capability_number(n)).fold(0u64, |m, c| m | (1u64 << c))
+}
+
+/// Plan a container from a validated bundle. `state_dir` holds the fifos.
+pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan)> {
+    let spec = &b.spec;
+    let p = spec.process.as_ref().expect("validated for create");
+    let linux = spec.linux.clone().unwrap_or_default();
+
+    // Things the runtime cannot apply yet: fail, never ignore.
+    if p.terminal == Some(true) {
+        return Err(unsupported("process.terminal", "a terminal (console socket) is not supported yet; set it to false"));
+    }
+    if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
+        return Err(unsupported("process.apparmorProfile", "apparmor is not available on this host"));
+    }
+    if p.selinux_label.as_ref().is_some_and(|s| !s.is_empty()) {
+        return Err(unsupported("process.selinuxLabel", "selinux is not available on this host"));
+    }
+    if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) {
+        return Err(unsupported("linux.mountLabel", "selinux is not available on this host"));
+    }
+    if p.scheduler.is_some() {
+        return Err(unsupported("process.scheduler", "scheduler policies are not supported yet"));
+    }
+    if p.exec_cpu_affinity.is_some() {
+        return Err(unsupported("process.execCPUAffinity", "cpu affinity is not supported yet"));
+    }
+    if linux.seccomp.is_some() {
+        return Err(unsupported("linux.seccomp", "seccomp is not supported until @ctr/seccomp is wired into the runtime"));
+    }
+    if linux.intel_rdt.is_some() {
+        return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
+    }
+    if linux.net_devices.as_ref().is_some_and(|d| !d.is_empty()) {
+        return Err(unsupported("linux.netDevices", "moving network devices is not supported yet"));
+    }
+    if linux.memory_policy.is_some() {
+        return Err(unsupported("linux.memoryPolicy", "memory policies are not supported yet"));
+    }
+    if linux.time_offsets.is_some() {
+        return Err(unsupported("linux.timeOffsets", "time namespace offsets are not supported yet"));
+    }
+    if linux.uid_mappings.is_some() || linux.gid_mappings.is_some() {
+        return Err(unsupported("linux.uidMappings", "user namespaces are not supported yet"));
+    }
+
+    let mut namespaces = Vec::new();
+    for (i, ns) in linux.namespaces.iter().flatten().enumerate() {
+        if ns.path.is_some() {
+            return Err(unsupported(&format!("linux.namespaces[{i}].path"), "joining an existing namespace is not supported yet"));
+        }
+        let kind = NamespaceKind::parse(&ns.typ).map_err(|e| Error { code: "EOCI_INVALID".into(), ..e })?;
+        if kind == NamespaceKind::User {
+            return Err(unsupported(&format!("linux.namespaces[{i}]"), "user namespaces are not supported yet"));
+        }
+        if !ctr_ns::supported_namespaces().contains(&kind) {
+            return Err(unsupported(&format!("linux.namespaces[{i}]"), &format!("the kernel has no {} namespaces", ns.typ)));
+        }
+        namespaces.push(kind);
+    }
+    if !namespaces.contains(&NamespaceKind::Mnt) {
+        return Err(unsupported("linux.namespaces", "a mount namespace is required (the root filesystem is pivoted into)"));
+    }
+
+    let mut mounts = Vec::new();
+    let mut default_devices = false;
+    for (i, m) in spec.mounts.iter().flatten().enumerate() {
+        let pm = plan_mount(i, m, &b.dir)?;
+        if pm.destination.trim_end_matches('/') == "/dev" && pm.flags & libc::MS_BIND as u64 == 0 {
+            default_devices = true;
+        }
+        mounts.push(pm);
+    }
+    let mut devices = Vec::new();
+    for d in linux.devices.iter().flatten() {
+        let kind = match d.typ.as_str() {
+            "c" | "u" => libc::S_IFCHR,
+            "b" => libc::S_IFBLK,
+            _ => libc::S_IFIFO,
+        };
+        let dev = libc::makedev(d.major.unwrap_or(0) as u32, d.minor.unwrap_or(0) as u32);
+        devices.push(PlannedDevice {
+            path: d.path.clone(),
+            mode: kind | d.file_mode.unwrap_or(0o666),
+            dev,
+            uid: d.uid.unwrap_or(0),
+            gid: d.gid.unwrap_or(0),
+        });
+    }
+    let rootfs_propagation = match linux.rootfs_propagation.as_deref() {
+        None => 0,
+        Some(p) => propagation_flag(p).unwrap_or(0),
+    };
+    let mut rlimits = Vec::new();
+    for r in p.rlimits.iter().flatten() {
+        rlimits.push((rlimit_number(&r.typ).expect("validated"), r.soft, r.hard));
+    }
+    let caps = p.capabilities.as_ref().map(|c| CapSets {
+        bounding: caps_mask(&c.bounding),
+        effective: caps_mask(&c.effective),
+        permitted: caps_mask(&c.permitted),
+        inheritable: caps_mask(&c.inheritable),
+        ambient: caps_mask(&c.ambient),
+    });
+    let personality = match &linux.personality {
+        None => None,
+        Some(per) => {
+            if per.flags.as_ref().is_some_and(|f| !f.is_empty()) {
+                return Err(unsupported("linux.personality.flags", "personality flags are not supported yet"));
+            }
+            Some(if per.domain == "LINUX32" { 0x0008 } else { 0 })
+        }
+    };
+    let io_priority = p.io_priority.as_ref().map(|io| {
+        let class = match io.class.as_str() {
+            "IOPRIO_CLASS_RT" => 1,
+            "IOPRIO_CLASS_BE" => 2,
+            _ => 3,
+        };
+        (class << 13) | io.priority
+    });
+    let hooks = spec.hooks.clone().unwrap_or_default();
+    let init = InitPlan {
+        rootfs: b.rootfs.to_string_lossy().into_owned(),
+        readonly: spec.root.as_ref().and_then(|r| r.readonly).unwrap_or(false),
+        rootfs_propagation,
+        mounts,
+        default_devices,
+        devices,
+        masked: linux.masked_paths.clone().unwrap_or_default(),
+        readonly_paths: linux.readonly_paths.clone().unwrap_or_default(),
+        domainname: spec.domainname.clone().filter(|d| !d.is_empty()),
+        sysctl: linux.sysctl.clone().unwrap_or_default().into_iter().collect(),
+        oom_score_adj: p.oom_score_adj,
+        rlimits,
+        uid: p.user.uid,
+        gid: p.user.gid,
+        additional_gids: p.user.additional_gids.clone().unwrap_or_default(),
+        umask: p.user.umask,
+        caps,
+        no_new_privileges: p.no_new_privileges.unwrap_or(false),
+        personality,
+        io_priority,
+        cwd: p.cwd.clone(),
+        args: p.args.clone().unwrap_or_default(),
+        env: p.env.clone().unwrap_or_default(),
+        exec_fifo: state_dir.join("exec.fifo").to_string_lossy().into_owned(),
+        status_fifo: state_dir.join("init.fifo").to_string_lossy().into_owned(),
+        runtime_hooks: hooks.prestart.as_ref().is_some_and(|l| !l.is_empty())
+            || hooks.create_runtime.as_ref().is_some_and(|l| !l.is_empty()),
+        sync_fifo: state_dir.join("sync.fifo").to_string_lossy().into_owned(),
+        create_container_hooks: hooks.create_container.clone().unwrap_or_default(),
+        start_container_hooks: hooks.start_container.clone().unwrap_or_default(),
+        id: state_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        bundle: b.dir.to_string_lossy().into_owned(),
+        annotations: spec.annotations.clone().unwrap_or_default(),
+    };
+    // Resources in the OCI shape, checked by @ctr/cgroup (ECGROUP_* codes);
+    // the cgroup is cgroupsPath, or /<id> like runc's default.
+    let resources = match &linux.resources {
+        Some(r) => ctr_cgroup::resources::parse(&serde_json::to_value(r).unwrap_or_default()).map_err(|e| {
+            let path = e.path.clone().map(|p| if p.starts_with("linux.") { p } else { format!("linux.resources.{}", p.trim_start_matches("resources.")) });
+            Error { path, ..e }
+        })?,
+        None => ctr_cgroup::Resources::default(),
+    };
+    let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{}", init.id));
+    let ns = NsPlan { namespaces, hostname: spec.hostname.clone().filter(|h| !h.is_empty()), cgroup_path, resources };
+    Ok((ns, init))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ctr_oci::{parse, Purpose};
+
+    fn bundle(json: &str) -> Bundle {
+        let spec = parse(json).unwrap();
+        ctr_oci::validate(&spec, Purpose::Create).unwrap();
+        Bundle { dir: "/b".into(), rootfs: "/b/rootfs".into(), spec }
+    }
+    const BASE: &str = r#""ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}"#;
+
+    #[test]
+    fn mount_options_become_flags_and_data() {
+        let m = Mount {
+            destination: "/dev".into(),
+            source: Some("tmpfs".into()),
+            typ: Some("tmpfs".into()),
+            options: Some(["nosuid", "strictatime", "mode=755", "size=65536k", "rprivate"].map(String::from).to_vec()),
+            ..Default::default()
+        };
+        let p = plan_mount(0, &m, "/b".as_ref()).unwrap();
+        assert_eq!(p.flags, (libc::MS_NOSUID | libc::MS_STRICTATIME) as u64);
+        assert_eq!(p.data, "mode=755,size=65536k");
+        assert_eq!(p.propagation, vec![(libc::MS_PRIVATE | libc::MS_REC) as u64]);
+        let b = Mount { destination: "/x".into(), source: Some("data".into()), options: Some(vec!["rbind".into(), "ro".into()]), ..Default::default() };
+        let p = plan_mount(1, &b, "/b".as_ref()).unwrap();
+        assert_eq!(p.source, "/b/data");
+        assert_eq!(p.flags, (libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY) as u64);
+        let bad = Mount { destination: "/x".into(), options: Some(vec!["rro".into()]), ..Default::default() };
+        assert_eq!(plan_mount(2, &bad, "/b".as_ref()).unwrap_err().path.as_deref(), Some("mounts[2].options[0]"));
+    }
+
+    #[test]
+    fn unsupported_config_fails_with_path() {
+        let cases = [
+            (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}"#, "linux.seccomp"),
+            (r#""linux":{"namespaces":[{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}]}"#, "linux.namespaces[1].path"),
+            (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
+            (r#""linux":{"namespaces":[{"type":"mount"}]},"mounts":[{"destination":"/sys/fs/cgroup","type":"cgroup"}]"#, "mounts[0].type"),
+        ];
+        for (extra, field) in cases {
+            let e = plan(&bundle(&format!("{{{BASE},{extra}}}")), "/s".as_ref()).unwrap_err();
+            assert_eq!(e.code, "ERUNTIME_UNSUPPORTED", "{extra}");
+            assert_eq!(e.path.as_deref(), Some(field), "{extra}");
+        }
+    }
+
+    #[test]
+    fn plan_carries_process_settings() {
+        let json = format!(
+            r#"{{"ociVersion":"1.2.0","root":{{"path":"rootfs","readonly":true}},"hostname":"box",
+            "process":{{"cwd":"/tmp","args":["sh"],"env":["A=1"],"user":{{"uid":1,"gid":2,"additionalGids":[3]}},
+            "rlimits":[{{"type":"RLIMIT_NOFILE","soft":10,"hard":20}}],"noNewPrivileges":true,
+            "capabilities":{{"bounding":["CAP_KILL","CAP_CHOWN"]}}}},
+            "mounts":[{{"destination":"/dev","type":"tmpfs","source":"tmpfs"}}],
+            "linux":{{"namespaces":[{{"type":"mount"}},{{"type":"uts"}},{{"type":"pid"}}],"maskedPaths":["/proc/kcore"]}}}}"#
+        );
+        let (ns, init) = plan(&bundle(&json), "/s".as_ref()).unwrap();
+        assert_eq!(ns.hostname.as_deref(), Some("box"));
+        assert_eq!(ns.namespaces, vec![NamespaceKind::Mnt, NamespaceKind::Uts, NamespaceKind::Pid]);
+        assert!(init.readonly && init.default_devices && init.no_new_privileges);
+        assert_eq!(init.rlimits, vec![(7, 10, 20)]);
+        assert_eq!(init.caps.unwrap().bounding, (1 << 5) | 1);
+        assert_eq!((init.uid, init.gid, init.additional_gids.clone()), (1, 2, vec![3]));
+        assert_eq!(init.exec_fifo, "/s/exec.fifo");
+    }
+}

@@ -1,0 +1,691 @@
+//! `ctrun` driven on the busybox bundle (.cache/rootfs/busybox from
+//! scripts/make-rootfs.sh). Every test uses its own state root and ids
+//! `ctrtest-runtime-<pid>-<n>`, asserts the kernel effect, and checks that
+//! no state dir or process is left.
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static N: AtomicUsize = AtomicUsize::new(0);
+
+fn rootfs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/rootfs/busybox").canonicalize().unwrap_or_default()
+}
+
+fn ready() -> bool {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root");
+        return false;
+    }
+    if !rootfs().join("bin/busybox").exists() {
+        eprintln!("skipped: no busybox rootfs (run scripts/make-rootfs.sh)");
+        return false;
+    }
+    true
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env { dir: tempfile::Builder::new().prefix("ctrtest-runtime-").tempdir().unwrap() }
+    }
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+    fn id(&self) -> String {
+        format!("ctrtest-runtime-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    }
+    /// A bundle whose config is the base with `patch` merged in (JSON).
+    fn bundle(&self, args: &[&str], patch: serde_json::Value) -> PathBuf {
+        let b = self.dir.path().join(format!("bundle-{}", N.fetch_add(1, Ordering::SeqCst)));
+        std::fs::create_dir_all(&b).unwrap();
+        let mut cfg = serde_json::json!({
+            "ociVersion": "1.2.0",
+            "root": { "path": rootfs() },
+            "process": { "cwd": "/", "args": args, "env": ["PATH=/bin:/sbin", "HOME=/root"], "user": { "uid": 0, "gid": 0 } },
+            "mounts": [
+                { "destination": "/proc", "type": "proc", "source": "proc" },
+                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] }
+            ],
+            "linux": { "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }] }
+        });
+        merge(&mut cfg, patch);
+        std::fs::write(b.join("config.json"), serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
+        b
+    }
+    fn ctrun(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
+        c.arg("--root").arg(self.root()).args(args).stdin(Stdio::null());
+        // A created container holds the stdio of `ctrun create`: use files, not pipes.
+        let out = self.dir.path().join(format!("out-{}", N.fetch_add(1, Ordering::SeqCst)));
+        let err = self.dir.path().join(format!("err-{}", N.fetch_add(1, Ordering::SeqCst)));
+        c.stdout(std::fs::File::create(&out).unwrap()).stderr(std::fs::File::create(&err).unwrap());
+        let status = c.status().unwrap();
+        Output { status, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
+    }
+    fn state(&self, id: &str) -> serde_json::Value {
+        let o = self.ctrun(&["state", id]);
+        assert!(o.status.success(), "state: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    }
+    /// Nothing of ours left: no state dirs, no process running from our temp dir.
+    fn assert_clean(&self) {
+        let left: Vec<_> = std::fs::read_dir(self.root()).map(|r| r.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+        assert!(left.is_empty(), "state dirs left: {left:?}");
+        let me = self.dir.path().to_string_lossy().into_owned();
+        let procs = procs_mentioning(&me);
+        assert!(procs.is_empty(), "processes left: {procs:?}");
+        // The shared rootfs is not written to (devices go on the /dev tmpfs).
+        let dev: Vec<_> = std::fs::read_dir(rootfs().join("dev")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(dev.is_empty(), "the shared rootfs got /dev entries: {dev:?}");
+    }
+}
+
+fn procs_mentioning(s: &str) -> Vec<String> {
+    let mut out = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.parse::<i32>().is_err() || stat_state(name.parse().unwrap()) == Some('Z') {
+            continue;
+        }
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(s) {
+                out.push(format!("{name}: {cmd}"));
+            }
+        }
+    }
+    out
+}
+
+fn merge(a: &mut serde_json::Value, b: serde_json::Value) {
+    match (a, b) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (a, b) => *a = b,
+    }
+}
+
+fn stat_state(pid: i64) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s[s.rfind(')')? + 2..].chars().next()
+}
+
+fn wait_gone(pid: i64) -> bool {
+    for _ in 0..500 {
+        match stat_state(pid) {
+            None | Some('Z') => return true,
+            _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    false
+}
+
+#[test]
+fn create_start_kill_delete() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
+    let pidfile = env.dir.path().join("pid");
+    let o = env.ctrun(&["create", "--bundle", b.to_str().unwrap(), "--pid-file", pidfile.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = env.state(&id);
+    assert_eq!(s["status"], "created");
+    let pid = s["pid"].as_i64().unwrap();
+    assert_eq!(std::fs::read_to_string(&pidfile).unwrap(), pid.to_string());
+    // Waiting at the gate: still our init, not yet sleep.
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "ctrun", "init waits before exec");
+    assert_eq!(stat_state(pid), Some('S'));
+    // It is in its own pid namespace.
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).unwrap();
+    assert_ne!(ns(&pid.to_string()), ns("self"));
+
+    assert!(env.ctrun(&["start", &id]).status.success());
+    let s = env.state(&id);
+    assert_eq!(s["status"], "running");
+    assert_eq!(s["pid"].as_i64().unwrap(), pid);
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "sleep");
+    // A second start fails clearly.
+    let o = env.ctrun(&["start", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERUNTIME_STATE_INVALID"));
+    // delete without force refuses a running container.
+    let o = env.ctrun(&["delete", &id]);
+    assert_eq!(o.status.code(), Some(1));
+
+    assert!(env.ctrun(&["kill", &id, "KILL"]).status.success());
+    assert!(wait_gone(pid));
+    let s = env.state(&id);
+    assert_eq!((s["status"].as_str(), s["pid"].as_i64()), (Some("stopped"), Some(0)));
+    let o = env.ctrun(&["kill", &id, "TERM"]);
+    assert_eq!(o.status.code(), Some(1), "kill of a stopped container fails");
+    assert!(env.ctrun(&["delete", &id]).status.success());
+    let o = env.ctrun(&["state", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERUNTIME_NOT_FOUND"));
+    env.assert_clean();
+}
+
+#[test]
+fn delete_force_and_delete_created() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
+    let (a, c) = (env.id(), env.id());
+    for id in [&a, &c] {
+        assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), id]).status.success());
+    }
+    assert!(env.ctrun(&["start", &a]).status.success());
+    let pa = env.state(&a)["pid"].as_i64().unwrap();
+    let pc = env.state(&c)["pid"].as_i64().unwrap();
+    assert!(env.ctrun(&["delete", "--force", &a]).status.success());
+    assert!(env.ctrun(&["delete", &c]).status.success(), "a created container is deleted (killed) as runc does");
+    assert!(wait_gone(pa) && wait_gone(pc));
+    env.assert_clean();
+}
+
+#[test]
+fn run_propagates_exit_codes() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    // (Without a pid namespace, so that sh is not a pid-1 immune to SIGKILL from inside.)
+    let no_pidns = serde_json::json!({ "linux": { "namespaces": [{ "type": "mount" }, { "type": "ipc" }, { "type": "uts" }] } });
+    for (script, code) in [("true", 0), ("exit 1", 1), ("exit 42", 42), ("kill -9 $$", 137)] {
+        let patch = if code == 137 { no_pidns.clone() } else { serde_json::json!({}) };
+        let b = env.bundle(&["sh", "-c", script], patch);
+        let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+        assert_eq!(o.status.code(), Some(code), "{script}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn config_is_seen_from_inside() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let script = "echo host=$(hostname); echo uid=$(id -u) gid=$(id -g) groups=$(id -G); echo cwd=$(pwd); echo env=$FOO; \
+        echo nofile=$(ulimit -n); grep CapBnd /proc/self/status; grep NoNewPrivs /proc/self/status; \
+        touch /rootfile 2>/dev/null && echo root=rw || echo root=ro; \
+        echo keys=$(grep -c ' /proc/keys ' /proc/self/mountinfo) acpi=$(grep ' /proc/acpi ' /proc/self/mountinfo | grep -c tmpfs) keysdev=$(stat -c %t,%T /proc/keys); (echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null && echo sys=rw || echo sys=ro; \
+        echo pid1=$(cat /proc/1/comm); ls /dev/null >/dev/null && echo devnull=ok";
+    let b = env.bundle(
+        &["sh", "-c", script],
+        serde_json::json!({
+            "hostname": "ctrbox",
+            "root": { "readonly": true },
+            "process": {
+                "cwd": "/tmp", "env": ["PATH=/bin:/sbin", "FOO=bar"],
+                "user": { "uid": 1000, "gid": 1001, "additionalGids": [1002] },
+                "rlimits": [{ "type": "RLIMIT_NOFILE", "soft": 123, "hard": 456 }],
+                "capabilities": { "bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] },
+                "noNewPrivileges": true
+            },
+            "linux": { "maskedPaths": ["/proc/keys", "/proc/acpi", "/proc/no-such-path"], "readonlyPaths": ["/proc/sys"] }
+        }),
+    );
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    for want in [
+        "host=ctrbox",
+        "uid=1000 gid=1001 groups=1001 1002",
+        "cwd=/tmp",
+        "env=bar",
+        "nofile=123",
+        "CapBnd:\t0000000000000021",
+        "NoNewPrivs:\t1",
+        "root=ro",
+        "keys=1 acpi=1 keysdev=1,3",
+        "sys=ro",
+        "pid1=sh",
+        "devnull=ok",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn bad_input_corpus_gives_codes_and_leaves_nothing() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let mk = |name: &str, cfg: Option<&str>| -> PathBuf {
+        let d = env.dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        if let Some(c) = cfg {
+            std::fs::write(d.join("config.json"), c).unwrap();
+        }
+        d
+    };
+    let good = env.bundle(&["sleep", "100"], serde_json::json!({}));
+    let good_cfg = std::fs::read_to_string(good.join("config.json")).unwrap();
+    let with = |from: &str, to: &str| {
+        assert!(good_cfg.contains(from), "{from}");
+        good_cfg.replacen(from, to, 1)
+    };
+    let root_path = format!("\"path\": \"{}\"", rootfs().display());
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (mk("missing", None), "EOCI_BUNDLE"),
+        (env.dir.path().join("no-such-bundle"), "EOCI_BUNDLE"),
+        (mk("invalid-json", Some("{\"ociVersion\": ")), "EOCI_JSON"),
+        (mk("wrong-type", Some(&with("\"uid\": 0", "\"uid\": \"root\""))), "EOCI_TYPE"),
+        (mk("unknown-ns", Some(&with("\"type\": \"ipc\"", "\"type\": \"bogus\""))), "EOCI_INVALID"),
+        (mk("dup-ns", Some(&with("\"type\": \"ipc\"", "\"type\": \"pid\""))), "EOCI_INVALID"),
+        (mk("relative-root", Some(&with(&root_path, "\"path\": \"../../etc\""))), "EOCI_INVALID"),
+        (mk("no-rootfs", Some(&with(&root_path, "\"path\": \"/nonexistent-ctrtest\""))), "ERUNTIME_ROOTFS"),
+        (mk("no-binary", Some(&with("\"sleep\"", "\"/bin/no-such-binary\""))), "ERUNTIME_EXEC"),
+        (mk("no-binary-path", Some(&with("\"sleep\"", "\"no-such-binary\""))), "ERUNTIME_EXEC"),
+        (mk("self-exe", Some(&with("\"sleep\"", "\"/proc/self/exe\""))), "ERUNTIME_EXEC"),
+        (mk("bad-cwd", Some(&with("\"cwd\": \"/\"", "\"cwd\": \"/no/such/dir\""))), "ERUNTIME_CWD"),
+        (mk("seccomp", Some(&with("\"namespaces\"", "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"},\"namespaces\""))), "ERUNTIME_UNSUPPORTED"),
+        (mk("bad-resources", Some(&with("\"namespaces\"", "\"resources\":{\"cpu\":{\"cpus\":\"zz\"}},\"namespaces\""))), "ECGROUP_"),
+    ];
+    for (bundle, code) in &cases {
+        let id = env.id();
+        let o = env.ctrun(&["create", "--bundle", bundle.to_str().unwrap(), &id]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{}: {err}", bundle.display());
+        assert!(err.contains(code), "{}: want {code}, got {err}", bundle.display());
+        assert!(!env.root().join(&id).exists(), "{}: state dir left", bundle.display());
+    }
+    // Duplicate id: the second create fails and the first container stays intact.
+    let id = env.id();
+    assert!(env.ctrun(&["create", "-b", good.to_str().unwrap(), &id]).status.success());
+    let o = env.ctrun(&["create", "-b", good.to_str().unwrap(), &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERUNTIME_EXISTS"));
+    assert_eq!(env.state(&id)["status"], "created");
+    let o = env.ctrun(&["create", "-b", good.to_str().unwrap(), "bad/id"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERUNTIME_INVALID_ID"));
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success());
+    env.assert_clean();
+}
+
+#[test]
+fn concurrent_calls_on_one_id_serialise() {
+    if !ready() {
+        return;
+    }
+    let env = std::sync::Arc::new(Env::new());
+    let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
+    // Two creates of one id at once: exactly one wins.
+    let id = env.id();
+    let ts: Vec<_> = (0..2)
+        .map(|_| {
+            let (env, b, id) = (env.clone(), b.clone(), id.clone());
+            std::thread::spawn(move || env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success())
+        })
+        .collect();
+    let wins = ts.into_iter().map(|t| t.join().unwrap()).filter(|w| *w).count();
+    assert_eq!(wins, 1);
+    // start and delete --force at once: either order leaves a readable state, then nothing.
+    let ts: Vec<_> = [vec!["start".to_string(), id.clone()], vec!["delete".into(), "--force".into(), id.clone()]]
+        .into_iter()
+        .map(|args| {
+            let env = env.clone();
+            std::thread::spawn(move || env.ctrun(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        })
+        .collect();
+    for t in ts {
+        t.join().unwrap();
+    }
+    if env.root().join(&id).exists() {
+        let s = env.state(&id);
+        assert!(s["status"] == "running", "{s}");
+        assert!(env.ctrun(&["delete", "--force", &id]).status.success());
+    }
+    // 20 containers created, started and deleted concurrently.
+    let ts: Vec<_> = (0..20)
+        .map(|_| {
+            let (env, b) = (env.clone(), b.clone());
+            std::thread::spawn(move || {
+                let id = env.id();
+                let c = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+                assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+                assert!(env.ctrun(&["start", &id]).status.success());
+                assert!(env.ctrun(&["delete", "-f", &id]).status.success());
+            })
+        })
+        .collect();
+    for t in ts {
+        t.join().unwrap();
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn kill_all_signals_every_process() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let b = env.bundle(&["sh", "-c", "sleep 100 & sleep 100 & wait"], serde_json::json!({}));
+    let id = env.id();
+    assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
+    assert!(env.ctrun(&["start", &id]).status.success());
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    let children = || -> Vec<i64> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect()
+    };
+    for _ in 0..200 {
+        if children().len() == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let kids = children();
+    assert_eq!(kids.len(), 2);
+    // SIGTERM to every process: sh (pid 1 of its namespace) ignores it without
+    // a handler, the sleeps die; then the init exits from `wait`.
+    assert!(env.ctrun(&["kill", "--all", &id, "SIGTERM"]).status.success());
+    for c in &kids {
+        assert!(wait_gone(*c), "child {c} survived kill --all");
+    }
+    assert!(wait_gone(pid));
+    assert!(env.ctrun(&["delete", &id]).status.success());
+    env.assert_clean();
+}
+
+#[test]
+fn global_flags_log_and_version() {
+    let env = Env::new();
+    let o = env.ctrun(&["--version"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("spec: 1.2.0"), "{out}");
+    let log = env.dir.path().join("log.json");
+    let o = env.ctrun(&["--log", log.to_str().unwrap(), "--log-format", "json", "state", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    let line: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert_eq!(line["code"], "ERUNTIME_NOT_FOUND");
+    assert!(line["msg"].as_str().unwrap().contains("does not exist"));
+    assert!(line["time"].as_str().unwrap().ends_with('Z'));
+    let text = env.dir.path().join("log.txt");
+    env.ctrun(&["--log", text.to_str().unwrap(), "state", "nope"]);
+    assert!(std::fs::read_to_string(&text).unwrap().contains("level=error msg="));
+    let o = env.ctrun(&["--systemd-cgroup", "list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("systemd"));
+    let o = env.ctrun(&["list", "--format", "json"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "null");
+    let o = env.ctrun(&["bogus"]);
+    assert_eq!(o.status.code(), Some(1));
+    // spec writes a config that parses and validates, and refuses to overwrite it.
+    let d = env.dir.path().join("spec");
+    std::fs::create_dir_all(&d).unwrap();
+    assert!(env.ctrun(&["spec", "--bundle", d.to_str().unwrap()]).status.success());
+    let b = ctr_oci::load_bundle(&d, ctr_oci::Purpose::Create).unwrap();
+    assert_eq!(b.spec, ctr_oci::spec::default_spec());
+    assert_eq!(env.ctrun(&["spec", "-b", d.to_str().unwrap()]).status.code(), Some(1));
+}
+
+#[test]
+fn hooks_run_in_order_with_state_on_stdin() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let logdir = env.dir.path().join("hooklog");
+    std::fs::create_dir_all(&logdir).unwrap();
+    let log = logdir.join("log");
+    let host = |kind: &str| serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("echo {kind} $(cat) >> {}", log.display())] });
+    let inside = |kind: &str| serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("echo {kind} $(cat) >> /tmp/log")] });
+    let b = env.bundle(
+        &["sleep", "100"],
+        serde_json::json!({
+            "mounts": [
+                { "destination": "/proc", "type": "proc", "source": "proc" },
+                { "destination": "/tmp", "type": "bind", "source": logdir, "options": ["rbind"] }
+            ],
+            "annotations": { "org.example.hook": "yes" },
+            "hooks": {
+                "prestart": [host("prestart")],
+                "createRuntime": [host("createRuntime")],
+                "createContainer": [host("createContainer")],
+                "startContainer": [inside("startContainer")],
+                "poststart": [host("poststart")],
+                "poststop": [host("poststop")]
+            }
+        }),
+    );
+    let id = env.id();
+    let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    assert!(env.ctrun(&["start", &id]).status.success());
+    for _ in 0..200 {
+        if std::fs::read_to_string(&log).unwrap_or_default().contains("startContainer") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<(String, serde_json::Value)> = text
+        .lines()
+        .map(|l| {
+            let (k, j) = l.split_once(' ').unwrap();
+            (k.to_string(), serde_json::from_str(j).unwrap())
+        })
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|(k, _)| k.as_str()).collect();
+    // startContainer runs in the container while poststart runs in the runtime: either order.
+    let mut middle = kinds[3..5].to_vec();
+    middle.sort();
+    assert_eq!(kinds[..3], ["prestart", "createRuntime", "createContainer"], "{text}");
+    assert_eq!(middle, ["poststart", "startContainer"], "{text}");
+    assert_eq!(kinds[5], "poststop", "{text}");
+    for (k, s) in &lines {
+        assert_eq!(s["id"], id.as_str(), "{k}");
+        assert_eq!(s["bundle"], b.to_str().unwrap(), "{k}");
+        assert_eq!(s["annotations"]["org.example.hook"], "yes", "{k}");
+        let want = match k.as_str() {
+            "prestart" | "createRuntime" | "createContainer" => "creating",
+            "poststop" => "stopped",
+            _ => "running",
+        };
+        assert_eq!(s["status"], want, "{k}");
+        if k != "poststop" {
+            assert_eq!(s["pid"].as_i64(), Some(pid), "{k}");
+        }
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn failing_and_slow_hooks_fail_create_and_leave_nothing() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    for (kind, hook, want) in [
+        ("createRuntime", serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", "echo nope >&2; exit 3"] }), "nope"),
+        ("createContainer", serde_json::json!({ "path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1 }), "timed out"),
+        ("prestart", serde_json::json!({ "path": "/no/such/hook" }), "no such file"),
+    ] {
+        let b = env.bundle(&["sleep", "100"], serde_json::json!({ "hooks": { kind: [hook] } }));
+        let id = env.id();
+        let t = std::time::Instant::now();
+        let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{kind}: {err}");
+        assert!(err.contains("ERUNTIME_HOOK") && err.contains(want) && err.contains(&format!("hooks.{kind}[0]")), "{kind}: {err}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(4), "{kind}: the timeout was not applied");
+        assert!(!env.root().join(&id).exists());
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn run_forwards_signals_and_detach_returns() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let marker = env.dir.path().join("ready");
+    let b = env.bundle(
+        &["sh", "-c", "trap 'exit 7' TERM; touch /tmp/ready; while true; do sleep 0.05; done"],
+        serde_json::json!({ "mounts": [
+            { "destination": "/proc", "type": "proc", "source": "proc" },
+            { "destination": "/tmp", "type": "bind", "source": env.dir.path(), "options": ["rbind"] }
+        ] }),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ctrun"))
+        .arg("--root")
+        .arg(env.root())
+        .args(["run", "-b", b.to_str().unwrap(), &env.id()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if marker.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(marker.exists(), "container did not start");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(7), "SIGTERM reached the container's trap");
+
+    // run --detach: returns 0 at once, the container keeps running.
+    let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
+    let id = env.id();
+    let o = env.ctrun(&["run", "--detach", "-b", b.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(env.state(&id)["status"], "running");
+    assert!(env.ctrun(&["delete", "-f", &id]).status.success());
+    env.assert_clean();
+}
+
+fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
+    // Every hierarchy's directory for `path` (v1 controllers and the v2 mount).
+    let mut out = vec![];
+    for line in std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let sep = f.iter().position(|x| *x == "-").unwrap();
+        if f[sep + 1] == "cgroup" || f[sep + 1] == "cgroup2" {
+            out.push(PathBuf::from(f[4]).join(path.trim_start_matches('/')));
+        }
+    }
+    out
+}
+
+#[test]
+fn resources_go_through_the_cgroup_which_delete_removes() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(
+        &["sleep", "100"],
+        serde_json::json!({ "linux": { "resources": { "pids": { "limit": 7 }, "memory": { "limit": 33554432 } } } }),
+    );
+    let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(cg.lines().any(|l| l.ends_with(&format!("/{id}"))), "init is in its cgroup: {cg}");
+    let dirs: Vec<PathBuf> = cgroup_dirs(&id).into_iter().filter(|d| d.exists()).collect();
+    assert!(!dirs.is_empty());
+    let pids_max = dirs.iter().find_map(|d| std::fs::read_to_string(d.join("pids.max")).ok()).unwrap();
+    assert_eq!(pids_max.trim(), "7");
+    let mem = dirs
+        .iter()
+        .find_map(|d| std::fs::read_to_string(d.join("memory.limit_in_bytes")).or_else(|_| std::fs::read_to_string(d.join("memory.max"))).ok())
+        .unwrap();
+    assert_eq!(mem.trim(), "33554432");
+    assert!(env.ctrun(&["start", &id]).status.success());
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success());
+    for d in cgroup_dirs(&id) {
+        assert!(!d.exists(), "cgroup left: {}", d.display());
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn a_memory_limit_ends_in_an_oom_kill() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(
+        // tail buffers /dev/zero's endless line: pid 1 itself grows until killed.
+        &["sh", "-c", "exec tail /dev/zero"],
+        serde_json::json!({ "linux": { "resources": { "memory": { "limit": 5242880 } } } }),
+    );
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &id]);
+    assert_eq!(o.status.code(), Some(137), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    for d in cgroup_dirs(&id) {
+        assert!(!d.exists(), "cgroup left: {}", d.display());
+    }
+    env.assert_clean();
+}
+
+#[test]
+fn pause_resume_and_ps_use_the_cgroup() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(&["sh", "-c", "sleep 100 & sleep 100 & wait"], serde_json::json!({}));
+    assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
+    assert!(env.ctrun(&["start", &id]).status.success());
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    let mut pids: Vec<i64> = vec![];
+    for _ in 0..200 {
+        pids = serde_json::from_slice(&env.ctrun(&["ps", "--format", "json", &id]).stdout).unwrap();
+        if pids.len() == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    assert!(pids.contains(&pid));
+    assert!(env.ctrun(&["pause", &id]).status.success());
+    assert_eq!(env.state(&id)["status"], "paused");
+    let frozen = cgroup_dirs(&id).into_iter().find_map(|d| {
+        std::fs::read_to_string(d.join("freezer.state")).or_else(|_| std::fs::read_to_string(d.join("cgroup.freeze"))).ok()
+    });
+    assert!(matches!(frozen.as_deref().map(str::trim), Some("FROZEN") | Some("1")), "{frozen:?}");
+    let o = env.ctrun(&["pause", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(env.ctrun(&["resume", &id]).status.success());
+    assert_eq!(env.state(&id)["status"], "running");
+    assert!(env.ctrun(&["pause", &id]).status.success());
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success(), "a paused container is force-deleted");
+    for p in pids {
+        assert!(wait_gone(p));
+    }
+    for d in cgroup_dirs(&id) {
+        assert!(!d.exists(), "cgroup left: {}", d.display());
+    }
+    env.assert_clean();
+}

@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { Cgroup, type CgroupStats } from '@ctr/cgroup';
+import { call, RuntimeError } from './errors';
+import { native } from './native';
+import type { ContainerState, CreateOptions, ExitResult, StdioOption } from './options';
+
+/** The default state root, shared with `ctrun`. */
+export const DEFAULT_ROOT = '/run/ctrun';
+
+/**
+ * The `ctrun` binary shipped in this package (the containers' init). Found
+ * next to the native loader, which works from src/, dist/*.cjs and dist/*.mjs
+ * alike (the ESM build gets a `require` from its banner).
+ */
+export const CTRUN_PATH = resolve(dirname(require.resolve('../native/index.js')), '../bin/ctrun');
+
+function signalNumber(sig: NodeJS.Signals | number): number {
+  if (typeof sig === 'number') return sig;
+  const n = (osConstants.signals as Record<string, number>)[sig];
+  if (n === undefined) throw new RuntimeError({ code: 'ERUNTIME_SIGNAL', message: `unknown signal ${sig}`, path: 'signal' });
+  return n;
+}
+
+function signalName(n: number): NodeJS.Signals {
+  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
+  return (entry ? entry[0] : `SIG${n}`) as NodeJS.Signals;
+}
+
+function stdioFds(stdio: CreateOptions['stdio']): number[] {
+  const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
+  return list.map((s, i) => {
+    if (s === 'pipe') return -1;
+    if (s === 'ignore') return -2;
+    if (s === 'inherit') return i;
+    if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return s;
+    throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
+  });
+}
+
+/**
+ * An OCI container in the state store, driven in-process (no runtime
+ * binary is exec'd for the lifecycle). Containers made here show in
+ * `ctrun list` and vice versa.
+ *
+ * Events: `'exit'` (exitCode, signal) once the init process ends, for a
+ * container this process created and started; `'oom'` when the kernel's
+ * OOM killer acts in the container's cgroup (listen before {@link start}
+ * to be sure to see it).
+ */
+export class Container extends EventEmitter {
+  /** Container id. */
+  readonly id: string;
+  /** State root. */
+  readonly root: string;
+  /** Host pid of the init process. */
+  readonly pid: number;
+  /** The container's stdin, when piped. */
+  readonly stdin: Writable | null;
+  /** The container's stdout, when piped. */
+  readonly stdout: Readable | null;
+  /** The container's stderr, when piped. */
+  readonly stderr: Readable | null;
+  #exited: Promise<ExitResult> | null = null;
+  #oom: { cg: Cgroup; stop: AbortController } | null = null;
+  #oomStarting: Promise<void> | null = null;
+
+  private constructor(id: string, root: string, pid: number, fds: number[]) {
+    super();
+    this.id = id;
+    this.root = root;
+    this.pid = pid;
+    const [i, o, e] = fds;
+    this.stdin = i >= 0 ? new Socket({ fd: i, readable: false, writable: true }) : null;
+    this.stdout = o >= 0 ? new Socket({ fd: o, readable: true, writable: false }) : null;
+    this.stderr = e >= 0 ? new Socket({ fd: e, readable: true, writable: false }) : null;
+    this.on('newListener', (name: string | symbol) => {
+      if (name === 'oom') void this.#watchOom().catch(() => undefined);
+    });
+  }
+
+  #watchOom(): Promise<void> {
+    this.#oomStarting ??= (async () => {
+      const cg = await this.cgroup();
+      const stop = new AbortController();
+      this.#oom = { cg, stop };
+      const events = cg.events({ signal: stop.signal });
+      // The watcher exists once the first next() has been called, i.e. now.
+      void (async () => {
+        let fired = false;
+        try {
+          for await (const ev of events) {
+            if (!fired && (ev.type === 'oom' || ev.type === 'oom_kill')) {
+              fired = true;
+              this.emit('oom');
+            }
+          }
+        } catch {
+          // the cgroup went away with the container
+        }
+      })();
+    })();
+    return this.#oomStarting;
+  }
+
+  #stopOom(): void {
+    this.#oom?.stop.abort();
+    this.#oom?.cg.close();
+    this.#oom = null;
+  }
+
+  /**
+   * Create a container from an OCI bundle: the init process is set up and
+   * waits at the gate (state `created`) until {@link start}.
+   */
+  static async create(opts: CreateOptions): Promise<Container> {
+    const root = opts.root ?? DEFAULT_ROOT;
+    if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted before create' });
+    const info = await call(() =>
+      native.create({ root, id: opts.id, bundle: resolve(opts.bundle), initExe: CTRUN_PATH, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
+    );
+    const c = new Container(opts.id, root, info.pid, info.stdio);
+    if (opts.signal) {
+      const onAbort = () => {
+        c.delete({ force: true }).catch(() => undefined);
+      };
+      opts.signal.addEventListener('abort', onAbort, { once: true });
+      c.wait().finally(() => opts.signal?.removeEventListener('abort', onAbort)).catch(() => undefined);
+    }
+    return c;
+  }
+
+  /** A container of the store made by anyone (this process, another, `ctrun`). */
+  static async load(id: string, root: string = DEFAULT_ROOT): Promise<Container> {
+    const s = await new Container(id, root, 0, [-1, -1, -1]).state();
+    return new Container(id, root, s.pid, [-1, -1, -1]);
+  }
+
+  /** The states of every container in the store. */
+  static async list(root: string = DEFAULT_ROOT): Promise<ContainerState[]> {
+    return JSON.parse(await call(() => native.list(root))) as ContainerState[];
+  }
+
+  /** Let the init exec the container's program (state `running`). */
+  async start(): Promise<void> {
+    if (this.listenerCount('oom') > 0) await this.#watchOom();
+    await call(() => native.start(this.root, this.id));
+    void this.wait().then((r) => this.emit('exit', r.exitCode, r.signal), () => undefined);
+  }
+
+  /** The OCI state, as `ctrun state` prints it. */
+  async state(): Promise<ContainerState> {
+    return JSON.parse(await call(() => native.state(this.root, this.id))) as ContainerState;
+  }
+
+  /** The container's cgroup, as an `@ctr/cgroup` `Cgroup` (close it when done). */
+  async cgroup(): Promise<Cgroup> {
+    const path = await call(() => native.cgroupPath(this.root, this.id));
+    if (!path) throw new RuntimeError({ code: 'ERUNTIME_NO_CGROUP', message: `container ${this.id} has no cgroup` });
+    return Cgroup.open(path);
+  }
+
+  /** Resource usage of the container's cgroup (`@ctr/cgroup` stats). */
+  async stats(): Promise<CgroupStats> {
+    const cg = await this.cgroup();
+    try {
+      return await cg.stats();
+    } finally {
+      cg.close();
+    }
+  }
+
+  /** Send a signal to the init, or with `all` to every process of the container. */
+  async kill(signal: NodeJS.Signals | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
+    await call(() => native.kill(this.root, this.id, signalNumber(signal), opts.all ?? false));
+  }
+
+  /** Resolves when the init process ends (exit status known for containers this process created). */
+  wait(): Promise<ExitResult> {
+    this.#exited ??= call(() => native.wait(this.root, this.id)).then((i) => ({
+      exitCode: i.exitCode ?? null,
+      signal: i.signal !== undefined && i.signal !== null ? signalName(i.signal) : null,
+    }));
+    return this.#exited;
+  }
+
+  /** Remove every trace; a running container needs `force` (it is killed). */
+  async delete(opts: { force?: boolean } = {}): Promise<void> {
+    // Let a pending OOM notification arrive before the cgroup goes.
+    if (this.#oom) await new Promise((r) => setTimeout(r, 20));
+    this.#stopOom();
+    await call(() => native.deleteContainer(this.root, this.id, opts.force ?? false));
+    // stdout/stderr end by themselves (the container is gone); stdin is ours to close.
+    this.stdin?.destroy();
+  }
+}
