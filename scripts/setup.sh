@@ -42,3 +42,8 @@ pnpm install --frozen-lockfile --reporter=silent
 bash scripts/make-rootfs.sh
 
 pnpm run -s build
+
+# `ctrun` on PATH, for engines (containerd, podman) and people.
+if [ "$(id -u)" = 0 ] && [ -x packages/runtime/bin/ctrun ]; then
+  ln -sf "$PWD/packages/runtime/bin/ctrun" /usr/local/bin/ctrun
+fi
