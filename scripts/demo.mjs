@@ -44,7 +44,7 @@ section("2. Cgroup.create(..., { memory: { max: 5_000_000 } }) + a 50 MB allocat
     await cg.addProcess(child.pid); // moved in while held at the gate, before it runs
     await child.release();
     const r = await child.exited;
-    const event = await Promise.race([oom, new Promise((res) => setTimeout(() => res(null), 3000))]);
+    const event = await Promise.race([oom, new Promise((res) => setTimeout(() => res(null), 10000))]);
     const s = await cg.stats();
     say(`limit read back: ${s.memory.limit} bytes; dd ended with signal ${r.signal}; oom_kill count ${s.memory.oomKill}`);
     check(r.signal === 'SIGKILL' && event !== null && s.memory.oomKill >= 1, 'the OOM kill was reported as an event and in stats');
@@ -78,9 +78,10 @@ section("4. BridgeNetwork.create({ subnet: '10.233.7.0/24' }) and two attached n
     const received = [];
     server.stdout.on('data', (c) => received.push(c));
     await server.spawned;
-    await new Promise((r) => setTimeout(r, 200));
-    const client = await run('sh', ['-c', `echo hello from b | busybox nc -w 2 ${la.address} 7000`], { join: { net: `/proc/${process.pid}/fd/${b.fd}` } });
-    await Promise.race([server.exited, new Promise((r) => setTimeout(r, 3000))]);
+    // The server may need a moment to listen: the client retries a refused connect.
+    const connect = `for i in $(seq 50); do echo hello from b | busybox nc -w 2 ${la.address} 7000 && exit 0; sleep 0.1; done; exit 1`;
+    const client = await run('sh', ['-c', connect], { join: { net: `/proc/${process.pid}/fd/${b.fd}` } });
+    await Promise.race([server.exited, new Promise((r) => setTimeout(r, 10000))]);
     server.kill('SIGKILL');
     await server.exited.catch(() => undefined);
     const text = Buffer.concat(received).toString().trim();
