@@ -57,6 +57,20 @@ pub struct CapSets {
     pub ambient: u64,
 }
 
+/// A compiled seccomp filter for the init to install.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlannedSeccomp {
+    /// The `struct sock_filter` array as bytes (8 bytes an instruction).
+    pub bpf: Vec<u8>,
+    /// `seccomp(2)` flags (`SECCOMP_FILTER_FLAG_*`, from `linux.seccomp.flags`).
+    pub flags: u32,
+    /// Install before the credential and capability change (no
+    /// `noNewPrivileges`: the filter then needs CAP_SYS_ADMIN, which that
+    /// change drops), else as the last step after `no_new_privs` (as runc
+    /// and ctr-ns do).
+    pub early: bool,
+}
+
 /// Everything the init process needs, written to `<state>/init.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InitPlan {
@@ -100,6 +114,9 @@ pub struct InitPlan {
     pub personality: Option<u64>,
     /// ioprio value, when given.
     pub io_priority: Option<i32>,
+    /// Seccomp filter (only when the config has `linux.seccomp`).
+    #[serde(default)]
+    pub seccomp: Option<PlannedSeccomp>,
     /// Working directory.
     pub cwd: String,
     /// argv.
@@ -259,6 +276,39 @@ fn caps_mask(list: &Option<Vec<String>>) -> u64 {
     list.iter().flatten().filter_map(|n| capability_number(n)).fold(0u64, |m, c| m | (1u64 << c))
 }
 
+/// Where compiled seccomp filters are cached on disk: `$CTRUN_SECCOMP_CACHE`,
+/// else `/run/ctr/seccomp-cache` (a tmpfs: gone at reboot). Entries are
+/// content-addressed (sha256 of the profile and options) and written
+/// atomically, so concurrent runtimes share it safely.
+pub fn seccomp_cache_dir() -> std::path::PathBuf {
+    std::env::var_os("CTRUN_SECCOMP_CACHE").map(Into::into).unwrap_or_else(|| "/run/ctr/seccomp-cache".into())
+}
+
+/// Parse `linux.seccomp` (the OCI object) with @ctr/seccomp and compile it
+/// for the host architecture through its cache (memory, then disk).
+pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<PlannedSeccomp> {
+    let prefix = |e: Error| {
+        let path = Some(match e.path.as_deref() {
+            None | Some("$") | Some("") => "linux.seccomp".to_string(),
+            Some(p) => format!("linux.seccomp.{p}"),
+        });
+        Error { message: format!("linux.seccomp: {}", e.message), path, ..e }
+    };
+    let profile = ctr_seccomp::parse_oci(v).map_err(prefix)?;
+    if profile.has_notify() || profile.listener_path.is_some() {
+        return Err(unsupported("linux.seccomp.listenerPath", "seccomp notify (SCMP_ACT_NOTIFY, listenerPath) is not supported yet"));
+    }
+    let opts = ctr_seccomp::CompileOptions::default();
+    let dir = seccomp_cache_dir();
+    let prog = match ctr_seccomp::compile(&profile, &opts, Some(&dir)) {
+        Ok((prog, _)) => prog,
+        // An unwritable cache only costs the compile time.
+        Err(e) if e.code == "ESECCOMP_CACHE" => ctr_seccomp::compile(&profile, &opts, None).map_err(prefix)?.0,
+        Err(e) => return Err(prefix(e)),
+    };
+    Ok(PlannedSeccomp { bpf: prog.bpf.clone(), flags: prog.flags, early: !no_new_privileges })
+}
+
 /// Plan a container from a validated bundle. `state_dir` holds the fifos.
 pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan)> {
     let spec = &b.spec;
@@ -283,9 +333,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
     }
     if p.exec_cpu_affinity.is_some() {
         return Err(unsupported("process.execCPUAffinity", "cpu affinity is not supported yet"));
-    }
-    if linux.seccomp.is_some() {
-        return Err(unsupported("linux.seccomp", "seccomp is not supported until @ctr/seccomp is wired into the runtime"));
     }
     if linux.intel_rdt.is_some() {
         return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
@@ -378,6 +425,12 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         };
         (class << 13) | io.priority
     });
+    let no_new_privileges = p.no_new_privileges.unwrap_or(false);
+    // OCI semantics: no linux.seccomp, no filter.
+    let seccomp = match &linux.seccomp {
+        None => None,
+        Some(v) => Some(plan_seccomp(v, no_new_privileges)?),
+    };
     let hooks = spec.hooks.clone().unwrap_or_default();
     let init = InitPlan {
         rootfs: b.rootfs.to_string_lossy().into_owned(),
@@ -397,7 +450,8 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         additional_gids: p.user.additional_gids.clone().unwrap_or_default(),
         umask: p.user.umask,
         caps,
-        no_new_privileges: p.no_new_privileges.unwrap_or(false),
+        no_new_privileges,
+        seccomp,
         personality,
         io_priority,
         cwd: p.cwd.clone(),
@@ -464,7 +518,7 @@ mod tests {
     #[test]
     fn unsupported_config_fails_with_path() {
         let cases = [
-            (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}"#, "linux.seccomp"),
+            (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}"#, "linux.seccomp.listenerPath"),
             (r#""linux":{"namespaces":[{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}]}"#, "linux.namespaces[1].path"),
             (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
             (r#""linux":{"namespaces":[{"type":"mount"}]},"mounts":[{"destination":"/sys/fs/cgroup","type":"cgroup"}]"#, "mounts[0].type"),
@@ -474,6 +528,27 @@ mod tests {
             assert_eq!(e.code, "ERUNTIME_UNSUPPORTED", "{extra}");
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
+    }
+
+    #[test]
+    fn seccomp_is_compiled_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::env::set_var("CTRUN_SECCOMP_CACHE", dir.path());
+        let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
+        let (_, init) = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
+        assert_eq!(init.seccomp, None, "no linux.seccomp, no filter");
+        let sc = r#","seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],
+            "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
+        let (_, init) = plan(&bundle(&format!("{{{BASE},{ns}{sc}}}}}")), "/s".as_ref()).unwrap();
+        let s = init.seccomp.unwrap();
+        assert!(!s.bpf.is_empty() && s.bpf.len() % 8 == 0);
+        assert_eq!(s.flags, 2, "SECCOMP_FILTER_FLAG_LOG");
+        assert!(s.early, "without noNewPrivileges the filter goes before the uid/caps change");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the compiled filter is cached on disk");
+        let bad = r#","seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOPE"}]}"#;
+        let e = plan(&bundle(&format!("{{{BASE},{ns}{bad}}}}}")), "/s".as_ref()).unwrap_err();
+        assert!(e.code.starts_with("ESECCOMP_"), "{e:?}");
+        assert!(e.path.as_deref().unwrap_or("").starts_with("linux.seccomp"), "{e:?}");
     }
 
     #[test]

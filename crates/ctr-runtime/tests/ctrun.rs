@@ -296,7 +296,17 @@ fn bad_input_corpus_gives_codes_and_leaves_nothing() {
         (mk("no-binary-path", Some(&with("\"sleep\"", "\"no-such-binary\""))), "ERUNTIME_EXEC"),
         (mk("self-exe", Some(&with("\"sleep\"", "\"/proc/self/exe\""))), "ERUNTIME_EXEC"),
         (mk("bad-cwd", Some(&with("\"cwd\": \"/\"", "\"cwd\": \"/no/such/dir\""))), "ERUNTIME_CWD"),
-        (mk("seccomp", Some(&with("\"namespaces\"", "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"},\"namespaces\""))), "ERUNTIME_UNSUPPORTED"),
+        (mk("bad-seccomp", Some(&with("\"namespaces\"", "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"},\"namespaces\""))), "ESECCOMP_"),
+        (
+            mk(
+                "seccomp-notify",
+                Some(&with(
+                    "\"namespaces\"",
+                    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/x\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]},\"namespaces\"",
+                )),
+            ),
+            "ERUNTIME_UNSUPPORTED",
+        ),
         (mk("bad-resources", Some(&with("\"namespaces\"", "\"resources\":{\"cpu\":{\"cpus\":\"zz\"}},\"namespaces\""))), "ECGROUP_"),
     ];
     for (bundle, code) in &cases {
@@ -687,5 +697,49 @@ fn pause_resume_and_ps_use_the_cgroup() {
     for d in cgroup_dirs(&id) {
         assert!(!d.exists(), "cgroup left: {}", d.display());
     }
+    env.assert_clean();
+}
+
+/// `linux.seccomp` through @ctr/seccomp: a profile that makes mkdir fail
+/// with ENOSPC is seen from inside, with and without noNewPrivileges (the
+/// filter goes before the uid/caps change without it, last with it).
+#[test]
+fn seccomp_profile_denies_mkdir_with_errno() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let cache = env.dir.path().join("seccomp-cache");
+    std::env::set_var("CTRUN_SECCOMP_CACHE", &cache);
+    let profile = serde_json::json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [{ "names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28 }]
+    });
+    let script = "grep '^Seccomp:' /proc/self/status; mkdir /tmp/ctr-sc 2>&1; echo rc=$?; touch /tmp/f && echo touch=ok";
+    for nnp in [false, true] {
+        let b = env.bundle(
+            &["sh", "-c", script],
+            serde_json::json!({
+                "process": {
+                    "user": { "uid": 1000, "gid": 1000 },
+                    "capabilities": { "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] },
+                    "noNewPrivileges": nnp
+                },
+                "mounts": [
+                    { "destination": "/proc", "type": "proc", "source": "proc" },
+                    { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"] }
+                ],
+                "linux": { "seccomp": profile.clone() }
+            }),
+        );
+        let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(o.status.success(), "nnp={nnp}: {out}\n{}", String::from_utf8_lossy(&o.stderr));
+        for want in ["Seccomp:\t2", "No space left on device", "rc=1", "touch=ok"] {
+            assert!(out.contains(want), "nnp={nnp}: missing {want:?} in:\n{out}");
+        }
+    }
+    assert!(std::fs::read_dir(&cache).unwrap().count() >= 1, "the compiled filter is in the disk cache");
     env.assert_clean();
 }
