@@ -62,8 +62,48 @@ fn touch(p: &Path) -> Result<()> {
         .map_err(|e| Error::io("ERUNTIME_MOUNT", "open", &e, format!("create {}", p.display())).with_path(p))
 }
 
-fn do_mount(rootfs: &Path, m: &PlannedMount) -> Result<()> {
+/// A `cgroup`/`cgroup2` mount: the container's own cgroup directories bound
+/// on a tmpfs by hierarchy name (v1 and hybrid), or its cgroup2 directory
+/// bound on the mount point (unified); read-only when asked.
+fn cgroup_mount(dest: &Path, m: &PlannedMount, binds: &[(String, String)]) -> Result<()> {
+    let dest_s = dest.to_string_lossy().into_owned();
+    mkdir_all(dest)?;
+    let ro = m.flags & libc::MS_RDONLY as u64 != 0;
+    let keep = m.flags & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RELATIME | libc::MS_NOATIME) as u64;
+    let bind = |src: &str, dst: &str| -> Result<()> {
+        mount(src, dst, "", (libc::MS_BIND | libc::MS_REC) as u64, "")?;
+        mount("", dst, "", keep | (libc::MS_BIND | libc::MS_REMOUNT) as u64 | if ro { libc::MS_RDONLY as u64 } else { 0 }, "")
+    };
+    if let Some((dir, _)) = binds.iter().find(|(_, n)| n.is_empty()) {
+        return bind(dir, &dest_s);
+    }
+    mount("tmpfs", &dest_s, "tmpfs", keep, "mode=755")?;
+    for (dir, name) in binds {
+        let sub = dest.join(name);
+        mkdir_all(&sub)?;
+        bind(dir, &sub.to_string_lossy())?;
+        // Co-mounted controllers get their links, as on the host (cpu -> cpu,cpuacct).
+        if name.contains(',') {
+            for part in name.split(',') {
+                let l = dest.join(part);
+                if std::fs::symlink_metadata(&l).is_err() {
+                    std::os::unix::fs::symlink(name, &l)
+                        .map_err(|e| Error::io("ERUNTIME_MOUNT", "symlink", &e, format!("link {}", l.display())).with_path(&l))?;
+                }
+            }
+        }
+    }
+    if ro {
+        mount("", &dest_s, "", keep | (libc::MS_REMOUNT | libc::MS_RDONLY) as u64, "mode=755")?;
+    }
+    Ok(())
+}
+
+fn do_mount(rootfs: &Path, m: &PlannedMount, cgroup_binds: &[(String, String)]) -> Result<()> {
     let dest = secure_join(rootfs, &m.destination)?;
+    if m.typ == "cgroup" || m.typ == "cgroup2" {
+        return cgroup_mount(&dest, m, cgroup_binds);
+    }
     let dest_s = dest.to_string_lossy().into_owned();
     let bind = m.flags & libc::MS_BIND as u64 != 0;
     if bind {
@@ -305,7 +345,7 @@ fn setup(p: &InitPlan, status: RawFd, sync: RawFd, own_exe: Option<&(u64, u64)>)
     mount("", "/", "", (libc::MS_SLAVE | libc::MS_REC) as u64, "")?;
     mount(&p.rootfs, &p.rootfs, "", (libc::MS_BIND | libc::MS_REC) as u64, "")?;
     for m in &p.mounts {
-        do_mount(rootfs, m)?;
+        do_mount(rootfs, m, &p.cgroup_binds)?;
     }
     if p.default_devices {
         default_devices(rootfs)?;

@@ -120,7 +120,14 @@ fn create_locked(
     if init.runtime_hooks {
         mkfifo(Path::new(&init.sync_fifo), 0o600)?;
     }
-    let plan_json = serde_json::to_vec(init).expect("plan serialises");
+    let has_cgroup_mount = init.mounts.iter().any(|m| m.typ == "cgroup" || m.typ == "cgroup2");
+    let plan_json = if has_cgroup_mount {
+        let mut with = init.clone();
+        with.cgroup_binds = crate::plan::cgroup_binds(&cg.dirs());
+        serde_json::to_vec(&with).expect("plan serialises")
+    } else {
+        serde_json::to_vec(init).expect("plan serialises")
+    };
     // Read once by the init right away: no need for write_atomic's fsync.
     // (mode 0600: it holds the process environment)
     {

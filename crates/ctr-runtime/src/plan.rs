@@ -86,6 +86,11 @@ pub struct InitPlan {
     pub default_devices: bool,
     /// Extra device nodes.
     pub devices: Vec<PlannedDevice>,
+    /// What a `cgroup`/`cgroup2` mount shows: (host dir of the container's
+    /// cgroup, name under the mount point; empty for the mount point itself
+    /// on a unified host), filled in by `create` once the cgroup exists.
+    #[serde(default)]
+    pub cgroup_binds: Vec<(String, String)>,
     /// Masked paths.
     pub masked: Vec<String>,
     /// Read-only paths.
@@ -254,11 +259,8 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
     if typ == "bind" {
         flags |= libc::MS_BIND as u64;
     }
-    if typ == "cgroup" || typ == "cgroup2" {
-        return Err(unsupported(
-            &format!("{field}.type"),
-            "cgroup mounts are not supported until @ctr/cgroup is wired into the runtime",
-        ));
+    if (typ == "cgroup" || typ == "cgroup2") && flags & libc::MS_BIND as u64 != 0 {
+        return Err(Error::new("EOCI_INVALID", format!("{field}.options: a {typ} mount cannot be a bind mount")).with_field(format!("{field}.options")));
     }
     let mut source = m.source.clone().unwrap_or_else(|| typ.clone());
     if flags & libc::MS_BIND as u64 != 0 {
@@ -274,6 +276,33 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
 
 fn caps_mask(list: &Option<Vec<String>>) -> u64 {
     list.iter().flatten().filter_map(|n| capability_number(n)).fold(0u64, |m, c| m | (1u64 << c))
+}
+
+/// The container's cgroup as `cgroup`/`cgroup`2 mounts show it (runc
+/// style, whatever the cgroup namespace): each hierarchy's directory of the
+/// container bound under the mount point by the hierarchy's name
+/// (`memory`, `cpu,cpuacct`, `unified`, ...), or on a unified host the one
+/// cgroup2 directory bound on the mount point itself.
+pub fn cgroup_binds(dirs: &[std::path::PathBuf]) -> Vec<(String, String)> {
+    let hierarchies = ctr_cgroup::detect().map(|l| l.hierarchies).unwrap_or_default();
+    let mut out = Vec::new();
+    for d in dirs {
+        let ds = d.to_string_lossy().into_owned();
+        let Some(h) = hierarchies
+            .iter()
+            .filter(|h| ds == h.mount_point || ds.starts_with(&format!("{}/", h.mount_point.trim_end_matches('/'))))
+            .max_by_key(|h| h.mount_point.len())
+        else {
+            continue;
+        };
+        let name = if h.mount_point.trim_end_matches('/') == "/sys/fs/cgroup" {
+            String::new()
+        } else {
+            std::path::Path::new(&h.mount_point).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        };
+        out.push((ds, name));
+    }
+    out
 }
 
 /// Where compiled seccomp filters are cached on disk: `$CTRUN_SECCOMP_CACHE`,
@@ -439,6 +468,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         mounts,
         default_devices,
         devices,
+        cgroup_binds: vec![],
         masked: linux.masked_paths.clone().unwrap_or_default(),
         readonly_paths: linux.readonly_paths.clone().unwrap_or_default(),
         domainname: spec.domainname.clone().filter(|d| !d.is_empty()),
@@ -521,7 +551,6 @@ mod tests {
             (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}"#, "linux.seccomp.listenerPath"),
             (r#""linux":{"namespaces":[{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}]}"#, "linux.namespaces[1].path"),
             (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
-            (r#""linux":{"namespaces":[{"type":"mount"}]},"mounts":[{"destination":"/sys/fs/cgroup","type":"cgroup"}]"#, "mounts[0].type"),
         ];
         for (extra, field) in cases {
             let e = plan(&bundle(&format!("{{{BASE},{extra}}}")), "/s".as_ref()).unwrap_err();

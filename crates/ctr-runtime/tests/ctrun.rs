@@ -154,7 +154,15 @@ fn create_start_kill_delete() {
     let s = env.state(&id);
     assert_eq!(s["status"], "running");
     assert_eq!(s["pid"].as_i64().unwrap(), pid);
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    // start returns once the init is released; its execve follows (as runc).
+    let mut comm = String::new();
+    for _ in 0..200 {
+        comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+        if comm.trim() == "sleep" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(comm.trim(), "sleep");
     // A second start fails clearly.
     let o = env.ctrun(&["start", &id]);
@@ -728,6 +736,7 @@ fn seccomp_profile_denies_mkdir_with_errno() {
                 },
                 "mounts": [
                     { "destination": "/proc", "type": "proc", "source": "proc" },
+                    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
                     { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"] }
                 ],
                 "linux": { "seccomp": profile.clone() }
@@ -741,5 +750,67 @@ fn seccomp_profile_denies_mkdir_with_errno() {
         }
     }
     assert!(std::fs::read_dir(&cache).unwrap().count() >= 1, "the compiled filter is in the disk cache");
+    env.assert_clean();
+}
+
+/// The `ctrun spec` default (no linux.seccomp) runs, with no filter.
+#[test]
+fn spec_default_config_runs_without_a_filter() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let d = env.dir.path().join("specrun");
+    std::fs::create_dir_all(&d).unwrap();
+    assert!(env.ctrun(&["spec", "--bundle", d.to_str().unwrap()]).status.success());
+    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("config.json")).unwrap()).unwrap();
+    assert!(cfg["linux"].get("seccomp").is_none(), "the default config has no seccomp");
+    // No terminal here (stdio is files), the shared rootfs, a command.
+    merge(
+        &mut cfg,
+        serde_json::json!({ "root": { "path": rootfs() }, "process": { "terminal": false, "args": ["sh", "-c", "grep '^Seccomp:' /proc/self/status"] } }),
+    );
+    std::fs::write(d.join("config.json"), serde_json::to_vec(&cfg).unwrap()).unwrap();
+    let o = env.ctrun(&["run", "-b", d.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("Seccomp:\t0"), "no linux.seccomp means no filter:\n{out}");
+    env.assert_clean();
+}
+
+/// A `cgroup` mount shows the container's own cgroup (runc style), read-only.
+#[test]
+fn cgroup_mount_shows_the_container_cgroup() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let v1 = std::path::Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists();
+    let (limit_file, dir) = if v1 { ("memory/memory.limit_in_bytes", "memory") } else { ("memory.max", ".") };
+    let script = format!(
+        "echo limit=$(cat /sys/fs/cgroup/{limit_file}); echo procs=$(cat /sys/fs/cgroup/{dir}/cgroup.procs); \
+         mkdir /sys/fs/cgroup/{dir}/x 2>/dev/null && echo cg=rw || echo cg=ro; ls /sys/fs/cgroup"
+    );
+    let b = env.bundle(
+        &["sh", "-c", &script],
+        serde_json::json!({
+            "mounts": [
+                { "destination": "/proc", "type": "proc", "source": "proc" },
+                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
+                { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
+                { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] }
+            ],
+            "linux": { "resources": { "memory": { "limit": 67108864 } } }
+        }),
+    );
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    for want in ["limit=67108864", "procs=1", "cg=ro"] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    if v1 {
+        assert!(out.contains("cpuacct") && out.contains("memory"), "every hierarchy is there:\n{out}");
+    }
     env.assert_clean();
 }
