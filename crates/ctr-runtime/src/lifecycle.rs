@@ -23,6 +23,9 @@ pub struct CreateOptions {
     pub init_exe: PathBuf,
     /// stdio of the container process.
     pub stdio: [Stdio; 3],
+    /// Fds of the caller that become fds 3, 4, ... of the container
+    /// process (`--preserve-fds`).
+    pub extra_fds: Vec<std::os::fd::RawFd>,
 }
 
 /// A created container: its pid and, in the creating process, the child
@@ -151,6 +154,9 @@ fn create_locked(
     ]);
     so.env = vec![];
     so.namespaces = nsplan.namespaces.clone();
+    so.joins = nsplan.joins.clone();
+    so.time_offsets = nsplan.time_offsets;
+    so.extra_fds = o.extra_fds.clone();
     so.hostname = nsplan.hostname.clone();
     so.stdio = o.stdio;
     // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,

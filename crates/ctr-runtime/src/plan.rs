@@ -153,6 +153,10 @@ pub struct InitPlan {
 pub struct NsPlan {
     /// Namespaces to create.
     pub namespaces: Vec<NamespaceKind>,
+    /// Namespaces to join (`linux.namespaces[].path`).
+    pub joins: Vec<(NamespaceKind, String)>,
+    /// Time namespace offsets (`linux.timeOffsets`).
+    pub time_offsets: Option<ctr_ns::TimeOffsets>,
     /// Hostname.
     pub hostname: Option<String>,
     /// The container's cgroup path.
@@ -372,18 +376,13 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
     if linux.memory_policy.is_some() {
         return Err(unsupported("linux.memoryPolicy", "memory policies are not supported yet"));
     }
-    if linux.time_offsets.is_some() {
-        return Err(unsupported("linux.timeOffsets", "time namespace offsets are not supported yet"));
-    }
     if linux.uid_mappings.is_some() || linux.gid_mappings.is_some() {
         return Err(unsupported("linux.uidMappings", "user namespaces are not supported yet"));
     }
 
     let mut namespaces = Vec::new();
+    let mut joins = Vec::new();
     for (i, ns) in linux.namespaces.iter().flatten().enumerate() {
-        if ns.path.is_some() {
-            return Err(unsupported(&format!("linux.namespaces[{i}].path"), "joining an existing namespace is not supported yet"));
-        }
         let kind = NamespaceKind::parse(&ns.typ).map_err(|e| Error { code: "EOCI_INVALID".into(), ..e })?;
         if kind == NamespaceKind::User {
             return Err(unsupported(&format!("linux.namespaces[{i}]"), "user namespaces are not supported yet"));
@@ -391,8 +390,40 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         if !ctr_ns::supported_namespaces().contains(&kind) {
             return Err(unsupported(&format!("linux.namespaces[{i}]"), &format!("the kernel has no {} namespaces", ns.typ)));
         }
-        namespaces.push(kind);
+        match ns.path.as_deref().filter(|p| !p.is_empty()) {
+            Some(_) if kind == NamespaceKind::Mnt => {
+                return Err(unsupported(
+                    &format!("linux.namespaces[{i}].path"),
+                    "joining a mount namespace is not supported (the rootfs is pivoted into a new one)",
+                ))
+            }
+            Some(path) => joins.push((kind, path.to_string())),
+            None => namespaces.push(kind),
+        }
     }
+    let time_offsets = match &linux.time_offsets {
+        None => None,
+        Some(t) => {
+            if !namespaces.contains(&NamespaceKind::Time) {
+                return Err(Error::new("EOCI_INVALID", "linux.timeOffsets: needs a new time namespace (add {\"type\":\"time\"} to linux.namespaces)")
+                    .with_field("linux.timeOffsets"));
+            }
+            let mut o = ctr_ns::TimeOffsets::default();
+            for (clock, off) in t {
+                match clock.as_str() {
+                    "monotonic" => o.monotonic = (off.secs, off.nanosecs),
+                    "boottime" => o.boottime = (off.secs, off.nanosecs),
+                    other => {
+                        return Err(Error::new("EOCI_INVALID", format!("linux.timeOffsets.{other}: unknown clock (monotonic or boottime)"))
+                            .with_field(format!("linux.timeOffsets.{other}")))
+                    }
+                }
+            }
+            // ctr-ns makes the time namespace itself (by unshare, to write the offsets).
+            namespaces.retain(|k| *k != NamespaceKind::Time);
+            Some(o)
+        }
+    };
     if !namespaces.contains(&NamespaceKind::Mnt) {
         return Err(unsupported("linux.namespaces", "a mount namespace is required (the root filesystem is pivoted into)"));
     }
@@ -508,7 +539,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         None => ctr_cgroup::Resources::default(),
     };
     let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{}", init.id));
-    let ns = NsPlan { namespaces, hostname: spec.hostname.clone().filter(|h| !h.is_empty()), cgroup_path, resources };
+    let ns = NsPlan { namespaces, joins, time_offsets, hostname: spec.hostname.clone().filter(|h| !h.is_empty()), cgroup_path, resources };
     Ok((ns, init))
 }
 
@@ -549,7 +580,7 @@ mod tests {
     fn unsupported_config_fails_with_path() {
         let cases = [
             (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}"#, "linux.seccomp.listenerPath"),
-            (r#""linux":{"namespaces":[{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}]}"#, "linux.namespaces[1].path"),
+            (r#""linux":{"namespaces":[{"type":"mount","path":"/proc/1/ns/mnt"}]}"#, "linux.namespaces[0].path"),
             (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
         ];
         for (extra, field) in cases {

@@ -814,3 +814,106 @@ fn cgroup_mount_shows_the_container_cgroup() {
     }
     env.assert_clean();
 }
+
+/// `linux.namespaces[].path`: a second container joins the uts and net
+/// namespaces of a first one.
+#[test]
+fn namespaces_are_joined_by_path() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let a = env.id();
+    let ba = env.bundle(&["sleep", "100"], serde_json::json!({ "hostname": "ctr-joined" }));
+    let o = env.ctrun(&["create", "-b", ba.to_str().unwrap(), &a]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pid = env.state(&a)["pid"].as_i64().unwrap();
+    let host_view = |k: &str| std::fs::read_link(format!("/proc/{pid}/ns/{k}")).unwrap().to_string_lossy().into_owned();
+    let b = env.bundle(
+        &["sh", "-c", "echo host=$(hostname); echo net=$(readlink /proc/self/ns/net); echo uts=$(readlink /proc/self/ns/uts)"],
+        serde_json::json!({ "linux": { "namespaces": [
+            { "type": "pid" }, { "type": "mount" }, { "type": "ipc" },
+            { "type": "uts", "path": format!("/proc/{pid}/ns/uts") },
+            { "type": "network", "path": format!("/proc/{pid}/ns/net") }
+        ] } }),
+    );
+    let (net, uts) = (host_view("net"), host_view("uts"));
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let ok = o.status.success();
+    assert!(env.ctrun(&["delete", "--force", &a]).status.success());
+    assert!(ok, "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    for want in ["host=ctr-joined".to_string(), format!("net={net}"), format!("uts={uts}")] {
+        assert!(out.contains(&want), "missing {want:?} in:\n{out}");
+    }
+    assert_ne!(net, std::fs::read_link("/proc/self/ns/net").unwrap().to_string_lossy(), "not the host's");
+    assert!(wait_gone(pid));
+    env.assert_clean();
+}
+
+/// `linux.timeOffsets` in a new time namespace: the boot-time clock is
+/// ten days ahead inside.
+#[test]
+fn time_offsets_are_seen_from_inside() {
+    if !ready() {
+        return;
+    }
+    if !std::path::Path::new("/proc/self/ns/time").exists() {
+        eprintln!("skipped: no time namespaces");
+        return;
+    }
+    let env = Env::new();
+    let b = env.bundle(
+        &["cat", "/proc/uptime"],
+        serde_json::json!({ "linux": {
+            "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "time" }],
+            "timeOffsets": { "boottime": { "secs": 864000, "nanosecs": 0 } }
+        } }),
+    );
+    let up = || -> f64 { std::fs::read_to_string("/proc/uptime").unwrap().split(' ').next().unwrap().parse().unwrap() };
+    let before = up();
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let after = up();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    let inside: f64 = out.split(' ').next().unwrap().parse().unwrap();
+    assert!(inside >= before + 864000.0 && inside <= after + 864000.0 + 1.0, "uptime {inside} vs host {before}..{after}");
+    env.assert_clean();
+}
+
+/// `--preserve-fds 1`: our fd 3 is the container's fd 3.
+#[test]
+fn preserve_fds_passes_extra_fds() {
+    if !ready() {
+        return;
+    }
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let env = Env::new();
+    let b = env.bundle(&["sh", "-c", "echo through-fd-3 >&3"], serde_json::json!({}));
+    let target = env.dir.path().join("fd3-out");
+    let f = std::fs::File::create(&target).unwrap();
+    let raw = f.as_raw_fd();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
+    c.arg("--root").arg(env.root()).args(["run", "--preserve-fds", "1", "-b", b.to_str().unwrap(), &env.id()]);
+    c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    unsafe {
+        // (dup2 onto itself keeps close-on-exec: clear it then.)
+        c.pre_exec(move || {
+            let r = if raw == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(raw, 3) };
+            if r < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(())
+            }
+        });
+    }
+    let o = c.output().unwrap();
+    drop(f);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "through-fd-3\n");
+    // Without the flag fd 3 is not there.
+    let b = env.bundle(&["sh", "-c", "echo x >&3"], serde_json::json!({}));
+    assert_ne!(env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]).status.code(), Some(0));
+    env.assert_clean();
+}
