@@ -62,8 +62,48 @@ fn touch(p: &Path) -> Result<()> {
         .map_err(|e| Error::io("ERUNTIME_MOUNT", "open", &e, format!("create {}", p.display())).with_path(p))
 }
 
-fn do_mount(rootfs: &Path, m: &PlannedMount) -> Result<()> {
+/// A `cgroup`/`cgroup2` mount: the container's own cgroup directories bound
+/// on a tmpfs by hierarchy name (v1 and hybrid), or its cgroup2 directory
+/// bound on the mount point (unified); read-only when asked.
+fn cgroup_mount(dest: &Path, m: &PlannedMount, binds: &[(String, String)]) -> Result<()> {
+    let dest_s = dest.to_string_lossy().into_owned();
+    mkdir_all(dest)?;
+    let ro = m.flags & libc::MS_RDONLY as u64 != 0;
+    let keep = m.flags & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RELATIME | libc::MS_NOATIME) as u64;
+    let bind = |src: &str, dst: &str| -> Result<()> {
+        mount(src, dst, "", (libc::MS_BIND | libc::MS_REC) as u64, "")?;
+        mount("", dst, "", keep | (libc::MS_BIND | libc::MS_REMOUNT) as u64 | if ro { libc::MS_RDONLY as u64 } else { 0 }, "")
+    };
+    if let Some((dir, _)) = binds.iter().find(|(_, n)| n.is_empty()) {
+        return bind(dir, &dest_s);
+    }
+    mount("tmpfs", &dest_s, "tmpfs", keep, "mode=755")?;
+    for (dir, name) in binds {
+        let sub = dest.join(name);
+        mkdir_all(&sub)?;
+        bind(dir, &sub.to_string_lossy())?;
+        // Co-mounted controllers get their links, as on the host (cpu -> cpu,cpuacct).
+        if name.contains(',') {
+            for part in name.split(',') {
+                let l = dest.join(part);
+                if std::fs::symlink_metadata(&l).is_err() {
+                    std::os::unix::fs::symlink(name, &l)
+                        .map_err(|e| Error::io("ERUNTIME_MOUNT", "symlink", &e, format!("link {}", l.display())).with_path(&l))?;
+                }
+            }
+        }
+    }
+    if ro {
+        mount("", &dest_s, "", keep | (libc::MS_REMOUNT | libc::MS_RDONLY) as u64, "mode=755")?;
+    }
+    Ok(())
+}
+
+fn do_mount(rootfs: &Path, m: &PlannedMount, cgroup_binds: &[(String, String)]) -> Result<()> {
     let dest = secure_join(rootfs, &m.destination)?;
+    if m.typ == "cgroup" || m.typ == "cgroup2" {
+        return cgroup_mount(&dest, m, cgroup_binds);
+    }
     let dest_s = dest.to_string_lossy().into_owned();
     let bind = m.flags & libc::MS_BIND as u64 != 0;
     if bind {
@@ -271,7 +311,32 @@ fn wait_fifo_byte(fd: RawFd) -> bool {
     }
 }
 
-fn setup(p: &InitPlan, status: RawFd, sync: RawFd) -> Result<String> {
+/// Install the seccomp filter (from `linux.seccomp`, compiled by the runtime).
+fn install_seccomp(s: &crate::plan::PlannedSeccomp) -> Result<()> {
+    let filter: Vec<libc::sock_filter> = s
+        .bpf
+        .chunks_exact(8)
+        .map(|b| libc::sock_filter {
+            code: u16::from_ne_bytes([b[0], b[1]]),
+            jt: b[2],
+            jf: b[3],
+            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+        })
+        .collect();
+    if filter.is_empty() || filter.len() * 8 != s.bpf.len() || filter.len() > u16::MAX as usize {
+        return Err(Error::new("ERUNTIME_SECCOMP", format!("seccomp program of {} bytes is not a valid sock_filter array", s.bpf.len())));
+    }
+    let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut libc::sock_filter };
+    let rc = unsafe {
+        libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, s.flags as libc::c_ulong, &prog as *const libc::sock_fprog)
+    };
+    if rc < 0 {
+        return Err(fail("ERUNTIME_SECCOMP", "seccomp", "install the seccomp filter".into()).with_field("linux.seccomp"));
+    }
+    Ok(())
+}
+
+fn setup(p: &InitPlan, status: RawFd, sync: RawFd, own_exe: Option<&(u64, u64)>) -> Result<String> {
     let rootfs = Path::new(&p.rootfs);
     if !rootfs.is_dir() {
         return Err(Error::new("ERUNTIME_ROOTFS", format!("root filesystem {} is not a directory", p.rootfs)).with_path(&p.rootfs).with_errno(libc::ENOENT));
@@ -280,7 +345,7 @@ fn setup(p: &InitPlan, status: RawFd, sync: RawFd) -> Result<String> {
     mount("", "/", "", (libc::MS_SLAVE | libc::MS_REC) as u64, "")?;
     mount(&p.rootfs, &p.rootfs, "", (libc::MS_BIND | libc::MS_REC) as u64, "")?;
     for m in &p.mounts {
-        do_mount(rootfs, m)?;
+        do_mount(rootfs, m, &p.cgroup_binds)?;
     }
     if p.default_devices {
         default_devices(rootfs)?;
@@ -351,6 +416,11 @@ fn setup(p: &InitPlan, status: RawFd, sync: RawFd) -> Result<String> {
             return Err(fail("ERUNTIME_IOPRIO", "ioprio_set", "set io priority".into()));
         }
     }
+    // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the
+    // credential change below may drop: install it first (as runc, ctr-ns).
+    if let Some(sc) = p.seccomp.as_ref().filter(|s| s.early) {
+        install_seccomp(sc)?;
+    }
     // User: drop the bounding set while still privileged, keep the
     // permitted set across the uid change, then set the capability sets.
     if let Some(caps) = &p.caps {
@@ -378,8 +448,14 @@ fn setup(p: &InitPlan, status: RawFd, sync: RawFd) -> Result<String> {
         return Err(fail("ERUNTIME_CWD", "chdir", format!("chdir to cwd {:?} in the container", p.cwd)).with_field("process.cwd"));
     }
     let prog = find_program(&p.args[0], &p.env)?;
+    not_self(&prog, own_exe)?;
     if p.no_new_privileges && unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
         return Err(fail("ERUNTIME_NNP", "prctl", "set no_new_privs".into()));
+    }
+    // The filter is the last setup step: after it only the status write,
+    // the gate read, startContainer hooks and execve run.
+    if let Some(sc) = p.seccomp.as_ref().filter(|s| !s.early) {
+        install_seccomp(sc)?;
     }
     Ok(prog)
 }
@@ -436,7 +512,7 @@ pub fn init_main(state_dir: &str) -> ! {
         -1
     };
     let pid_for_hooks = host_pid();
-    let prog = match setup(&plan, status, sync).and_then(|p| not_self(&p, own_exe.as_ref().ok()).map(|_| p)) {
+    let prog = match setup(&plan, status, sync, own_exe.as_ref().ok()) {
         Ok(p) => p,
         Err(e) => {
             report(status, &format!("{}\n", e.to_json()));

@@ -60,7 +60,14 @@ pub fn features() -> serde_json::Value {
         capabilities: ctr_oci::validate::CAPABILITIES.iter().map(|s| s.to_string()).collect(),
         cgroup_v1: true,
         cgroup_v2: true,
-        seccomp: None,
+        // Notify (agents) is refused, so not listed.
+        seccomp: Some((
+            ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG"]
+                .map(String::from)
+                .to_vec(),
+            ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"].map(String::from).to_vec(),
+            ctr_seccomp::profile::ARCHES.iter().map(|s| s.to_string()).collect(),
+        )),
         annotations: vec![],
     };
     ctr_oci::features::features(&support)
@@ -81,5 +88,8 @@ mod tests {
         let ns: Vec<String> = serde_json::from_value(f["linux"]["namespaces"].clone()).unwrap();
         assert!(ns.contains(&"mount".to_string()) && ns.contains(&"network".to_string()));
         assert!(!ns.contains(&"user".to_string()), "user namespaces are not applied yet");
+        assert_eq!(f["linux"]["seccomp"]["enabled"], true);
+        let actions: Vec<String> = serde_json::from_value(f["linux"]["seccomp"]["actions"].clone()).unwrap();
+        assert!(actions.contains(&"SCMP_ACT_ERRNO".to_string()) && !actions.contains(&"SCMP_ACT_NOTIFY".to_string()));
     }
 }

@@ -23,6 +23,9 @@ pub struct CreateOptions {
     pub init_exe: PathBuf,
     /// stdio of the container process.
     pub stdio: [Stdio; 3],
+    /// Fds of the caller that become fds 3, 4, ... of the container
+    /// process (`--preserve-fds`).
+    pub extra_fds: Vec<std::os::fd::RawFd>,
 }
 
 /// A created container: its pid and, in the creating process, the child
@@ -120,7 +123,14 @@ fn create_locked(
     if init.runtime_hooks {
         mkfifo(Path::new(&init.sync_fifo), 0o600)?;
     }
-    let plan_json = serde_json::to_vec(init).expect("plan serialises");
+    let has_cgroup_mount = init.mounts.iter().any(|m| m.typ == "cgroup" || m.typ == "cgroup2");
+    let plan_json = if has_cgroup_mount {
+        let mut with = init.clone();
+        with.cgroup_binds = crate::plan::cgroup_binds(&cg.dirs());
+        serde_json::to_vec(&with).expect("plan serialises")
+    } else {
+        serde_json::to_vec(init).expect("plan serialises")
+    };
     // Read once by the init right away: no need for write_atomic's fsync.
     // (mode 0600: it holds the process environment)
     {
@@ -144,6 +154,9 @@ fn create_locked(
     ]);
     so.env = vec![];
     so.namespaces = nsplan.namespaces.clone();
+    so.joins = nsplan.joins.clone();
+    so.time_offsets = nsplan.time_offsets;
+    so.extra_fds = o.extra_fds.clone();
     so.hostname = nsplan.hostname.clone();
     so.stdio = o.stdio;
     // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,

@@ -57,6 +57,20 @@ pub struct CapSets {
     pub ambient: u64,
 }
 
+/// A compiled seccomp filter for the init to install.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlannedSeccomp {
+    /// The `struct sock_filter` array as bytes (8 bytes an instruction).
+    pub bpf: Vec<u8>,
+    /// `seccomp(2)` flags (`SECCOMP_FILTER_FLAG_*`, from `linux.seccomp.flags`).
+    pub flags: u32,
+    /// Install before the credential and capability change (no
+    /// `noNewPrivileges`: the filter then needs CAP_SYS_ADMIN, which that
+    /// change drops), else as the last step after `no_new_privs` (as runc
+    /// and ctr-ns do).
+    pub early: bool,
+}
+
 /// Everything the init process needs, written to `<state>/init.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InitPlan {
@@ -72,6 +86,11 @@ pub struct InitPlan {
     pub default_devices: bool,
     /// Extra device nodes.
     pub devices: Vec<PlannedDevice>,
+    /// What a `cgroup`/`cgroup2` mount shows: (host dir of the container's
+    /// cgroup, name under the mount point; empty for the mount point itself
+    /// on a unified host), filled in by `create` once the cgroup exists.
+    #[serde(default)]
+    pub cgroup_binds: Vec<(String, String)>,
     /// Masked paths.
     pub masked: Vec<String>,
     /// Read-only paths.
@@ -100,6 +119,9 @@ pub struct InitPlan {
     pub personality: Option<u64>,
     /// ioprio value, when given.
     pub io_priority: Option<i32>,
+    /// Seccomp filter (only when the config has `linux.seccomp`).
+    #[serde(default)]
+    pub seccomp: Option<PlannedSeccomp>,
     /// Working directory.
     pub cwd: String,
     /// argv.
@@ -131,6 +153,10 @@ pub struct InitPlan {
 pub struct NsPlan {
     /// Namespaces to create.
     pub namespaces: Vec<NamespaceKind>,
+    /// Namespaces to join (`linux.namespaces[].path`).
+    pub joins: Vec<(NamespaceKind, String)>,
+    /// Time namespace offsets (`linux.timeOffsets`).
+    pub time_offsets: Option<ctr_ns::TimeOffsets>,
     /// Hostname.
     pub hostname: Option<String>,
     /// The container's cgroup path.
@@ -237,11 +263,8 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
     if typ == "bind" {
         flags |= libc::MS_BIND as u64;
     }
-    if typ == "cgroup" || typ == "cgroup2" {
-        return Err(unsupported(
-            &format!("{field}.type"),
-            "cgroup mounts are not supported until @ctr/cgroup is wired into the runtime",
-        ));
+    if (typ == "cgroup" || typ == "cgroup2") && flags & libc::MS_BIND as u64 != 0 {
+        return Err(Error::new("EOCI_INVALID", format!("{field}.options: a {typ} mount cannot be a bind mount")).with_field(format!("{field}.options")));
     }
     let mut source = m.source.clone().unwrap_or_else(|| typ.clone());
     if flags & libc::MS_BIND as u64 != 0 {
@@ -257,6 +280,66 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
 
 fn caps_mask(list: &Option<Vec<String>>) -> u64 {
     list.iter().flatten().filter_map(|n| capability_number(n)).fold(0u64, |m, c| m | (1u64 << c))
+}
+
+/// The container's cgroup as `cgroup`/`cgroup`2 mounts show it (runc
+/// style, whatever the cgroup namespace): each hierarchy's directory of the
+/// container bound under the mount point by the hierarchy's name
+/// (`memory`, `cpu,cpuacct`, `unified`, ...), or on a unified host the one
+/// cgroup2 directory bound on the mount point itself.
+pub fn cgroup_binds(dirs: &[std::path::PathBuf]) -> Vec<(String, String)> {
+    let hierarchies = ctr_cgroup::detect().map(|l| l.hierarchies).unwrap_or_default();
+    let mut out = Vec::new();
+    for d in dirs {
+        let ds = d.to_string_lossy().into_owned();
+        let Some(h) = hierarchies
+            .iter()
+            .filter(|h| ds == h.mount_point || ds.starts_with(&format!("{}/", h.mount_point.trim_end_matches('/'))))
+            .max_by_key(|h| h.mount_point.len())
+        else {
+            continue;
+        };
+        let name = if h.mount_point.trim_end_matches('/') == "/sys/fs/cgroup" {
+            String::new()
+        } else {
+            std::path::Path::new(&h.mount_point).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        };
+        out.push((ds, name));
+    }
+    out
+}
+
+/// Where compiled seccomp filters are cached on disk: `$CTRUN_SECCOMP_CACHE`,
+/// else `/run/ctr/seccomp-cache` (a tmpfs: gone at reboot). Entries are
+/// content-addressed (sha256 of the profile and options) and written
+/// atomically, so concurrent runtimes share it safely.
+pub fn seccomp_cache_dir() -> std::path::PathBuf {
+    std::env::var_os("CTRUN_SECCOMP_CACHE").map(Into::into).unwrap_or_else(|| "/run/ctr/seccomp-cache".into())
+}
+
+/// Parse `linux.seccomp` (the OCI object) with @ctr/seccomp and compile it
+/// for the host architecture through its cache (memory, then disk).
+pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<PlannedSeccomp> {
+    let prefix = |e: Error| {
+        let path = Some(match e.path.as_deref() {
+            None | Some("$") | Some("") => "linux.seccomp".to_string(),
+            Some(p) => format!("linux.seccomp.{p}"),
+        });
+        Error { message: format!("linux.seccomp: {}", e.message), path, ..e }
+    };
+    let profile = ctr_seccomp::parse_oci(v).map_err(prefix)?;
+    if profile.has_notify() || profile.listener_path.is_some() {
+        return Err(unsupported("linux.seccomp.listenerPath", "seccomp notify (SCMP_ACT_NOTIFY, listenerPath) is not supported yet"));
+    }
+    let opts = ctr_seccomp::CompileOptions::default();
+    let dir = seccomp_cache_dir();
+    let prog = match ctr_seccomp::compile(&profile, &opts, Some(&dir)) {
+        Ok((prog, _)) => prog,
+        // An unwritable cache only costs the compile time.
+        Err(e) if e.code == "ESECCOMP_CACHE" => ctr_seccomp::compile(&profile, &opts, None).map_err(prefix)?.0,
+        Err(e) => return Err(prefix(e)),
+    };
+    Ok(PlannedSeccomp { bpf: prog.bpf.clone(), flags: prog.flags, early: !no_new_privileges })
 }
 
 /// Plan a container from a validated bundle. `state_dir` holds the fifos.
@@ -284,9 +367,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
     if p.exec_cpu_affinity.is_some() {
         return Err(unsupported("process.execCPUAffinity", "cpu affinity is not supported yet"));
     }
-    if linux.seccomp.is_some() {
-        return Err(unsupported("linux.seccomp", "seccomp is not supported until @ctr/seccomp is wired into the runtime"));
-    }
     if linux.intel_rdt.is_some() {
         return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
     }
@@ -296,18 +376,13 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
     if linux.memory_policy.is_some() {
         return Err(unsupported("linux.memoryPolicy", "memory policies are not supported yet"));
     }
-    if linux.time_offsets.is_some() {
-        return Err(unsupported("linux.timeOffsets", "time namespace offsets are not supported yet"));
-    }
     if linux.uid_mappings.is_some() || linux.gid_mappings.is_some() {
         return Err(unsupported("linux.uidMappings", "user namespaces are not supported yet"));
     }
 
     let mut namespaces = Vec::new();
+    let mut joins = Vec::new();
     for (i, ns) in linux.namespaces.iter().flatten().enumerate() {
-        if ns.path.is_some() {
-            return Err(unsupported(&format!("linux.namespaces[{i}].path"), "joining an existing namespace is not supported yet"));
-        }
         let kind = NamespaceKind::parse(&ns.typ).map_err(|e| Error { code: "EOCI_INVALID".into(), ..e })?;
         if kind == NamespaceKind::User {
             return Err(unsupported(&format!("linux.namespaces[{i}]"), "user namespaces are not supported yet"));
@@ -315,8 +390,40 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         if !ctr_ns::supported_namespaces().contains(&kind) {
             return Err(unsupported(&format!("linux.namespaces[{i}]"), &format!("the kernel has no {} namespaces", ns.typ)));
         }
-        namespaces.push(kind);
+        match ns.path.as_deref().filter(|p| !p.is_empty()) {
+            Some(_) if kind == NamespaceKind::Mnt => {
+                return Err(unsupported(
+                    &format!("linux.namespaces[{i}].path"),
+                    "joining a mount namespace is not supported (the rootfs is pivoted into a new one)",
+                ))
+            }
+            Some(path) => joins.push((kind, path.to_string())),
+            None => namespaces.push(kind),
+        }
     }
+    let time_offsets = match &linux.time_offsets {
+        None => None,
+        Some(t) => {
+            if !namespaces.contains(&NamespaceKind::Time) {
+                return Err(Error::new("EOCI_INVALID", "linux.timeOffsets: needs a new time namespace (add {\"type\":\"time\"} to linux.namespaces)")
+                    .with_field("linux.timeOffsets"));
+            }
+            let mut o = ctr_ns::TimeOffsets::default();
+            for (clock, off) in t {
+                match clock.as_str() {
+                    "monotonic" => o.monotonic = (off.secs, off.nanosecs),
+                    "boottime" => o.boottime = (off.secs, off.nanosecs),
+                    other => {
+                        return Err(Error::new("EOCI_INVALID", format!("linux.timeOffsets.{other}: unknown clock (monotonic or boottime)"))
+                            .with_field(format!("linux.timeOffsets.{other}")))
+                    }
+                }
+            }
+            // ctr-ns makes the time namespace itself (by unshare, to write the offsets).
+            namespaces.retain(|k| *k != NamespaceKind::Time);
+            Some(o)
+        }
+    };
     if !namespaces.contains(&NamespaceKind::Mnt) {
         return Err(unsupported("linux.namespaces", "a mount namespace is required (the root filesystem is pivoted into)"));
     }
@@ -378,6 +485,12 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         };
         (class << 13) | io.priority
     });
+    let no_new_privileges = p.no_new_privileges.unwrap_or(false);
+    // OCI semantics: no linux.seccomp, no filter.
+    let seccomp = match &linux.seccomp {
+        None => None,
+        Some(v) => Some(plan_seccomp(v, no_new_privileges)?),
+    };
     let hooks = spec.hooks.clone().unwrap_or_default();
     let init = InitPlan {
         rootfs: b.rootfs.to_string_lossy().into_owned(),
@@ -386,6 +499,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         mounts,
         default_devices,
         devices,
+        cgroup_binds: vec![],
         masked: linux.masked_paths.clone().unwrap_or_default(),
         readonly_paths: linux.readonly_paths.clone().unwrap_or_default(),
         domainname: spec.domainname.clone().filter(|d| !d.is_empty()),
@@ -397,7 +511,8 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         additional_gids: p.user.additional_gids.clone().unwrap_or_default(),
         umask: p.user.umask,
         caps,
-        no_new_privileges: p.no_new_privileges.unwrap_or(false),
+        no_new_privileges,
+        seccomp,
         personality,
         io_priority,
         cwd: p.cwd.clone(),
@@ -424,7 +539,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         None => ctr_cgroup::Resources::default(),
     };
     let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{}", init.id));
-    let ns = NsPlan { namespaces, hostname: spec.hostname.clone().filter(|h| !h.is_empty()), cgroup_path, resources };
+    let ns = NsPlan { namespaces, joins, time_offsets, hostname: spec.hostname.clone().filter(|h| !h.is_empty()), cgroup_path, resources };
     Ok((ns, init))
 }
 
@@ -464,16 +579,36 @@ mod tests {
     #[test]
     fn unsupported_config_fails_with_path() {
         let cases = [
-            (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}"#, "linux.seccomp"),
-            (r#""linux":{"namespaces":[{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}]}"#, "linux.namespaces[1].path"),
+            (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}"#, "linux.seccomp.listenerPath"),
+            (r#""linux":{"namespaces":[{"type":"mount","path":"/proc/1/ns/mnt"}]}"#, "linux.namespaces[0].path"),
             (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
-            (r#""linux":{"namespaces":[{"type":"mount"}]},"mounts":[{"destination":"/sys/fs/cgroup","type":"cgroup"}]"#, "mounts[0].type"),
         ];
         for (extra, field) in cases {
             let e = plan(&bundle(&format!("{{{BASE},{extra}}}")), "/s".as_ref()).unwrap_err();
             assert_eq!(e.code, "ERUNTIME_UNSUPPORTED", "{extra}");
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
+    }
+
+    #[test]
+    fn seccomp_is_compiled_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::env::set_var("CTRUN_SECCOMP_CACHE", dir.path());
+        let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
+        let (_, init) = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
+        assert_eq!(init.seccomp, None, "no linux.seccomp, no filter");
+        let sc = r#","seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],
+            "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
+        let (_, init) = plan(&bundle(&format!("{{{BASE},{ns}{sc}}}}}")), "/s".as_ref()).unwrap();
+        let s = init.seccomp.unwrap();
+        assert!(!s.bpf.is_empty() && s.bpf.len() % 8 == 0);
+        assert_eq!(s.flags, 2, "SECCOMP_FILTER_FLAG_LOG");
+        assert!(s.early, "without noNewPrivileges the filter goes before the uid/caps change");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the compiled filter is cached on disk");
+        let bad = r#","seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOPE"}]}"#;
+        let e = plan(&bundle(&format!("{{{BASE},{ns}{bad}}}}}")), "/s".as_ref()).unwrap_err();
+        assert!(e.code.starts_with("ESECCOMP_"), "{e:?}");
+        assert!(e.path.as_deref().unwrap_or("").starts_with("linux.seccomp"), "{e:?}");
     }
 
     #[test]

@@ -154,7 +154,15 @@ fn create_start_kill_delete() {
     let s = env.state(&id);
     assert_eq!(s["status"], "running");
     assert_eq!(s["pid"].as_i64().unwrap(), pid);
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    // start returns once the init is released; its execve follows (as runc).
+    let mut comm = String::new();
+    for _ in 0..200 {
+        comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+        if comm.trim() == "sleep" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(comm.trim(), "sleep");
     // A second start fails clearly.
     let o = env.ctrun(&["start", &id]);
@@ -296,7 +304,17 @@ fn bad_input_corpus_gives_codes_and_leaves_nothing() {
         (mk("no-binary-path", Some(&with("\"sleep\"", "\"no-such-binary\""))), "ERUNTIME_EXEC"),
         (mk("self-exe", Some(&with("\"sleep\"", "\"/proc/self/exe\""))), "ERUNTIME_EXEC"),
         (mk("bad-cwd", Some(&with("\"cwd\": \"/\"", "\"cwd\": \"/no/such/dir\""))), "ERUNTIME_CWD"),
-        (mk("seccomp", Some(&with("\"namespaces\"", "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"},\"namespaces\""))), "ERUNTIME_UNSUPPORTED"),
+        (mk("bad-seccomp", Some(&with("\"namespaces\"", "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"},\"namespaces\""))), "ESECCOMP_"),
+        (
+            mk(
+                "seccomp-notify",
+                Some(&with(
+                    "\"namespaces\"",
+                    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/x\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]},\"namespaces\"",
+                )),
+            ),
+            "ERUNTIME_UNSUPPORTED",
+        ),
         (mk("bad-resources", Some(&with("\"namespaces\"", "\"resources\":{\"cpu\":{\"cpus\":\"zz\"}},\"namespaces\""))), "ECGROUP_"),
     ];
     for (bundle, code) in &cases {
@@ -687,5 +705,215 @@ fn pause_resume_and_ps_use_the_cgroup() {
     for d in cgroup_dirs(&id) {
         assert!(!d.exists(), "cgroup left: {}", d.display());
     }
+    env.assert_clean();
+}
+
+/// `linux.seccomp` through @ctr/seccomp: a profile that makes mkdir fail
+/// with ENOSPC is seen from inside, with and without noNewPrivileges (the
+/// filter goes before the uid/caps change without it, last with it).
+#[test]
+fn seccomp_profile_denies_mkdir_with_errno() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let cache = env.dir.path().join("seccomp-cache");
+    std::env::set_var("CTRUN_SECCOMP_CACHE", &cache);
+    let profile = serde_json::json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [{ "names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28 }]
+    });
+    let script = "grep '^Seccomp:' /proc/self/status; mkdir /tmp/ctr-sc 2>&1; echo rc=$?; touch /tmp/f && echo touch=ok";
+    for nnp in [false, true] {
+        let b = env.bundle(
+            &["sh", "-c", script],
+            serde_json::json!({
+                "process": {
+                    "user": { "uid": 1000, "gid": 1000 },
+                    "capabilities": { "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] },
+                    "noNewPrivileges": nnp
+                },
+                "mounts": [
+                    { "destination": "/proc", "type": "proc", "source": "proc" },
+                    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
+                    { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"] }
+                ],
+                "linux": { "seccomp": profile.clone() }
+            }),
+        );
+        let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(o.status.success(), "nnp={nnp}: {out}\n{}", String::from_utf8_lossy(&o.stderr));
+        for want in ["Seccomp:\t2", "No space left on device", "rc=1", "touch=ok"] {
+            assert!(out.contains(want), "nnp={nnp}: missing {want:?} in:\n{out}");
+        }
+    }
+    assert!(std::fs::read_dir(&cache).unwrap().count() >= 1, "the compiled filter is in the disk cache");
+    env.assert_clean();
+}
+
+/// The `ctrun spec` default (no linux.seccomp) runs, with no filter.
+#[test]
+fn spec_default_config_runs_without_a_filter() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let d = env.dir.path().join("specrun");
+    std::fs::create_dir_all(&d).unwrap();
+    assert!(env.ctrun(&["spec", "--bundle", d.to_str().unwrap()]).status.success());
+    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("config.json")).unwrap()).unwrap();
+    assert!(cfg["linux"].get("seccomp").is_none(), "the default config has no seccomp");
+    // No terminal here (stdio is files), the shared rootfs, a command.
+    merge(
+        &mut cfg,
+        serde_json::json!({ "root": { "path": rootfs() }, "process": { "terminal": false, "args": ["sh", "-c", "grep '^Seccomp:' /proc/self/status"] } }),
+    );
+    std::fs::write(d.join("config.json"), serde_json::to_vec(&cfg).unwrap()).unwrap();
+    let o = env.ctrun(&["run", "-b", d.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("Seccomp:\t0"), "no linux.seccomp means no filter:\n{out}");
+    env.assert_clean();
+}
+
+/// A `cgroup` mount shows the container's own cgroup (runc style), read-only.
+#[test]
+fn cgroup_mount_shows_the_container_cgroup() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let v1 = std::path::Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists();
+    let (limit_file, dir) = if v1 { ("memory/memory.limit_in_bytes", "memory") } else { ("memory.max", ".") };
+    let script = format!(
+        "echo limit=$(cat /sys/fs/cgroup/{limit_file}); echo procs=$(cat /sys/fs/cgroup/{dir}/cgroup.procs); \
+         mkdir /sys/fs/cgroup/{dir}/x 2>/dev/null && echo cg=rw || echo cg=ro; ls /sys/fs/cgroup"
+    );
+    let b = env.bundle(
+        &["sh", "-c", &script],
+        serde_json::json!({
+            "mounts": [
+                { "destination": "/proc", "type": "proc", "source": "proc" },
+                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
+                { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
+                { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] }
+            ],
+            "linux": { "resources": { "memory": { "limit": 67108864 } } }
+        }),
+    );
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    for want in ["limit=67108864", "procs=1", "cg=ro"] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    if v1 {
+        assert!(out.contains("cpuacct") && out.contains("memory"), "every hierarchy is there:\n{out}");
+    }
+    env.assert_clean();
+}
+
+/// `linux.namespaces[].path`: a second container joins the uts and net
+/// namespaces of a first one.
+#[test]
+fn namespaces_are_joined_by_path() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let a = env.id();
+    let ba = env.bundle(&["sleep", "100"], serde_json::json!({ "hostname": "ctr-joined" }));
+    let o = env.ctrun(&["create", "-b", ba.to_str().unwrap(), &a]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pid = env.state(&a)["pid"].as_i64().unwrap();
+    let host_view = |k: &str| std::fs::read_link(format!("/proc/{pid}/ns/{k}")).unwrap().to_string_lossy().into_owned();
+    let b = env.bundle(
+        &["sh", "-c", "echo host=$(hostname); echo net=$(readlink /proc/self/ns/net); echo uts=$(readlink /proc/self/ns/uts)"],
+        serde_json::json!({ "linux": { "namespaces": [
+            { "type": "pid" }, { "type": "mount" }, { "type": "ipc" },
+            { "type": "uts", "path": format!("/proc/{pid}/ns/uts") },
+            { "type": "network", "path": format!("/proc/{pid}/ns/net") }
+        ] } }),
+    );
+    let (net, uts) = (host_view("net"), host_view("uts"));
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let ok = o.status.success();
+    assert!(env.ctrun(&["delete", "--force", &a]).status.success());
+    assert!(ok, "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    for want in ["host=ctr-joined".to_string(), format!("net={net}"), format!("uts={uts}")] {
+        assert!(out.contains(&want), "missing {want:?} in:\n{out}");
+    }
+    assert_ne!(net, std::fs::read_link("/proc/self/ns/net").unwrap().to_string_lossy(), "not the host's");
+    assert!(wait_gone(pid));
+    env.assert_clean();
+}
+
+/// `linux.timeOffsets` in a new time namespace: the boot-time clock is
+/// ten days ahead inside.
+#[test]
+fn time_offsets_are_seen_from_inside() {
+    if !ready() {
+        return;
+    }
+    if !std::path::Path::new("/proc/self/ns/time").exists() {
+        eprintln!("skipped: no time namespaces");
+        return;
+    }
+    let env = Env::new();
+    let b = env.bundle(
+        &["cat", "/proc/uptime"],
+        serde_json::json!({ "linux": {
+            "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "time" }],
+            "timeOffsets": { "boottime": { "secs": 864000, "nanosecs": 0 } }
+        } }),
+    );
+    let up = || -> f64 { std::fs::read_to_string("/proc/uptime").unwrap().split(' ').next().unwrap().parse().unwrap() };
+    let before = up();
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let after = up();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    let inside: f64 = out.split(' ').next().unwrap().parse().unwrap();
+    assert!(inside >= before + 864000.0 && inside <= after + 864000.0 + 1.0, "uptime {inside} vs host {before}..{after}");
+    env.assert_clean();
+}
+
+/// `--preserve-fds 1`: our fd 3 is the container's fd 3.
+#[test]
+fn preserve_fds_passes_extra_fds() {
+    if !ready() {
+        return;
+    }
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let env = Env::new();
+    let b = env.bundle(&["sh", "-c", "echo through-fd-3 >&3"], serde_json::json!({}));
+    let target = env.dir.path().join("fd3-out");
+    let f = std::fs::File::create(&target).unwrap();
+    let raw = f.as_raw_fd();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
+    c.arg("--root").arg(env.root()).args(["run", "--preserve-fds", "1", "-b", b.to_str().unwrap(), &env.id()]);
+    c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    unsafe {
+        // (dup2 onto itself keeps close-on-exec: clear it then.)
+        c.pre_exec(move || {
+            let r = if raw == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(raw, 3) };
+            if r < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(())
+            }
+        });
+    }
+    let o = c.output().unwrap();
+    drop(f);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "through-fd-3\n");
+    // Without the flag fd 3 is not there.
+    let b = env.bundle(&["sh", "-c", "echo x >&3"], serde_json::json!({}));
+    assert_ne!(env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]).status.code(), Some(0));
     env.assert_clean();
 }

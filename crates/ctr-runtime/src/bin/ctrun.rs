@@ -156,11 +156,20 @@ fn create_opts(a: &Args, id: String) -> Result<CreateOptions> {
     if a.bool(&["no-pivot"]) {
         return Err(Error::new("ERUNTIME_UNSUPPORTED", "--no-pivot: only pivot_root is implemented").with_field("no-pivot"));
     }
-    if let Some(n) = a.value(&["preserve-fds"]) {
-        if n != "0" {
-            return Err(Error::new("ERUNTIME_UNSUPPORTED", "--preserve-fds: passing extra fds is not supported yet").with_field("preserve-fds"));
+    // --preserve-fds N: our fds 3 .. 3+N become the container's 3 .. 3+N.
+    let extra_fds: Vec<i32> = match a.value(&["preserve-fds"]) {
+        None => vec![],
+        Some(n) => {
+            let n: i32 = n.parse().ok().filter(|n| (0..=64).contains(n)).ok_or_else(|| {
+                Error::new("ERUNTIME_USAGE", format!("--preserve-fds {n}: must be a number from 0 to 64")).with_field("preserve-fds")
+            })?;
+            let fds: Vec<i32> = (3..3 + n).collect();
+            if let Some(fd) = fds.iter().find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0) {
+                return Err(Error::new("ERUNTIME_USAGE", format!("--preserve-fds {n}: fd {fd} is not open")).with_field("preserve-fds"));
+            }
+            fds
         }
-    }
+    };
     let bundle = PathBuf::from(a.value(&["bundle", "b"]).unwrap_or_else(|| ".".into()));
     let init_exe = std::env::current_exe().map_err(|e| Error::io("ERUNTIME_INIT", "readlink", &e, "find the ctrun binary"))?;
     Ok(CreateOptions {
@@ -169,6 +178,7 @@ fn create_opts(a: &Args, id: String) -> Result<CreateOptions> {
         pid_file: a.value(&["pid-file"]).map(PathBuf::from),
         init_exe,
         stdio: [ctr_ns::Stdio::Fd(0), ctr_ns::Stdio::Fd(1), ctr_ns::Stdio::Fd(2)],
+        extra_fds,
     })
 }
 

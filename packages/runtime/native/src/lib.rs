@@ -106,6 +106,7 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
             pid_file: req.pid_file.map(Into::into),
             init_exe: req.init_exe.into(),
             stdio,
+            extra_fds: vec![],
         };
         let store = Store::new(req.root);
         let created = blocking(move || lifecycle::create(&store, &o)).await?;
