@@ -132,7 +132,7 @@ export class Container extends EventEmitter {
       bundle = resolve(opts.bundle);
     } else {
       const config = configFor(opts as Extract<CreateOptions, { rootfs: string }>);
-      tempBundle = bundle = mkdtempSync(join(tmpdir(), 'ctr-run-'));
+      tempBundle = bundle = mkdtempSync(join(tmpdir(), `ctr-run-${process.pid}-`));
       try {
         writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
       } catch (e) {

@@ -19,7 +19,7 @@ const work = mkdtempSync(join(tmpdir(), `ctrtest-runtime-friendly-${process.pid}
 const root = join(work, 'state');
 let n = 0;
 const newId = () => `ctrtest-runtime-fr-${process.pid}-${n++}`;
-const tempBundles = () => readdirSync(tmpdir()).filter((f) => f.startsWith('ctr-run-'));
+const tempBundles = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`ctr-run-${process.pid}-`));
 
 function ready(name: string): boolean {
   if (!isRoot) return (skip(name, 'needs root'), false);
@@ -166,6 +166,17 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
     assert.match(reply, /pong/, `reply ${JSON.stringify(reply)} after ${Date.now() - listenedAt} ms`);
     assert.ok(await eventually(() => cOut.includes('ping'), 5000), `C got: ${JSON.stringify(cOut)}`);
     await c.wait();
+
+    // The same host port twice: the second create rejects and deletes its container, lease and all.
+    const holder = await Container.create({ id: newId(), root, rootfs, network: { bridge: net, ports: [{ host: hostPort + 1, container: 80 }] }, args: ['true'], stdio: 'ignore' });
+    made.push(holder);
+    const dupId = newId();
+    const dup = await Container.create({ id: dupId, root, rootfs, network: { bridge: net, ports: [{ host: hostPort + 1, container: 81 }] }, args: ['true'], stdio: 'ignore' }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(dup instanceof Error && (dup as { code?: string }).code === 'ENETNS_PORT_IN_USE', String(dup));
+    assert.not.ok((await Container.list(root)).some((s) => s.id === dupId), 'failed container deleted');
+    assert.equal((await net.attachments()).map((l) => l.id).sort(), made.map((m) => m.network!.id).sort(), "only the live containers hold leases");
   } finally {
     for (const c of made) await c.delete({ force: true }).catch(() => undefined);
     const left = await net.attachments();
@@ -174,6 +185,7 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
   }
   for (const i of hostIfs) assert.not.ok(existsSync(`/sys/class/net/${i}`), `veth ${i} removed`);
   assert.not.ok(existsSync(`/sys/class/net/${name}`), 'bridge removed');
+  assert.not.ok(existsSync(`/run/ctr/netns/${name}`), 'network state removed');
   assert.not.match(nftTables(), new RegExp(`ctr-${name}\\b`));
   assert.equal(await Container.list(root), []);
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
