@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -74,6 +74,7 @@ export class Container extends EventEmitter {
   #oomStarting: Promise<void> | null = null;
   #network: NetworkSetup | null = null;
   #tempBundle: string | null = null;
+  #deleting: Promise<void> = Promise.resolve();
 
   private constructor(id: string, root: string, pid: number, fds: number[]) {
     super();
@@ -132,11 +133,11 @@ export class Container extends EventEmitter {
       bundle = resolve(opts.bundle);
     } else {
       const config = configFor(opts as Extract<CreateOptions, { rootfs: string }>);
-      tempBundle = bundle = mkdtempSync(join(tmpdir(), `ctr-run-${process.pid}-`));
+      tempBundle = bundle = await mkdtemp(join(tmpdir(), `ctr-run-${process.pid}-`));
       try {
-        writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+        await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
       } catch (e) {
-        rmSync(bundle, { recursive: true, force: true });
+        await rm(bundle, { recursive: true, force: true });
         throw e;
       }
     }
@@ -146,7 +147,7 @@ export class Container extends EventEmitter {
         native.create({ root, id: opts.id, bundle, initExe: CTRUN_PATH, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
       );
     } catch (e) {
-      if (tempBundle) rmSync(tempBundle, { recursive: true, force: true });
+      if (tempBundle) await rm(tempBundle, { recursive: true, force: true });
       throw e;
     }
     const c = new Container(opts.id, root, info.pid, info.stdio);
@@ -231,7 +232,15 @@ export class Container extends EventEmitter {
   }
 
   /** Remove every trace (network attachment and a bundle written for a friendly create included); a running container needs `force` (it is killed). */
-  async delete(opts: { force?: boolean } = {}): Promise<void> {
+  delete(opts: { force?: boolean } = {}): Promise<void> {
+    // Concurrent deletes (an AbortSignal's and the caller's) run one after the other,
+    // so whichever resolves last, every trace is gone by then.
+    const next = this.#deleting.then(() => this.#delete(opts));
+    this.#deleting = next.catch(() => undefined);
+    return next;
+  }
+
+  async #delete(opts: { force?: boolean }): Promise<void> {
     // Let a pending OOM notification arrive before the cgroup goes.
     if (this.#oom) await new Promise((r) => setTimeout(r, 20));
     this.#stopOom();
@@ -241,12 +250,16 @@ export class Container extends EventEmitter {
       // Whether the delete worked or not: once the container is gone, so are our own additions.
       if (!(await this.#exists())) {
         const net = this.#network;
+        const temp = this.#tempBundle;
         this.#network = null;
-        if (this.#tempBundle) rmSync(this.#tempBundle, { recursive: true, force: true });
         this.#tempBundle = null;
         // stdout/stderr end by themselves (the container is gone); stdin is ours to close.
         this.stdin?.destroy();
-        await teardownNetwork(net);
+        try {
+          await teardownNetwork(net);
+        } finally {
+          if (temp) await rm(temp, { recursive: true, force: true });
+        }
       }
     }
   }
