@@ -152,15 +152,14 @@ export class Container extends EventEmitter {
     }
     const c = new Container(opts.id, root, info.pid, info.stdio);
     c.#tempBundle = tempBundle;
-    // The init waits at the gate in its own network namespace: set the network up before start.
-    if (opts.network !== undefined) {
-      try {
-        c.#network = await setupNetwork(c.pid, opts.network);
-        if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted during create' });
-      } catch (e) {
-        await c.delete({ force: true }).catch(() => undefined);
-        throw e;
-      }
+    try {
+      // The init waits at the gate in its own network namespace: set the network up before start.
+      if (opts.network !== undefined) c.#network = await setupNetwork(c.pid, opts.network);
+      // An abort that came while the native create ran has no listener to see it yet.
+      if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted during create' });
+    } catch (e) {
+      await c.delete({ force: true }).catch(() => undefined);
+      throw e;
     }
     if (opts.signal) {
       const onAbort = () => {

@@ -16,7 +16,10 @@ let seq = 0;
 export async function run(opts: RunOptions): Promise<RunResult> {
   const { id: givenId, root, input, signal, ...spec } = opts;
   const id = givenId ?? `ctr-run-${process.pid}-${Date.now().toString(36)}-${seq++}`;
-  const c = await Container.create({ ...spec, id, root, stdio: ['pipe', 'pipe', 'pipe'], signal });
+  const aborted = () => new RuntimeError({ code: 'ERUNTIME_ABORTED', message: `container ${id} aborted` });
+  const c = await Container.create({ ...spec, id, root, stdio: ['pipe', 'pipe', 'pipe'], signal }).catch((e: unknown) => {
+    throw signal?.aborted ? aborted() : e;
+  });
   try {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -25,12 +28,22 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     c.stdout?.on('data', (d: Buffer) => out.push(d));
     c.stderr?.on('data', (d: Buffer) => err.push(d));
     const closed = Promise.all([c.stdout, c.stderr].map((s) => new Promise<void>((r) => (s ? s.on('close', () => r()) : r()))));
-    await c.start();
-    c.stdin?.on('error', () => undefined);
-    c.stdin?.end(input ?? '');
-    const exit = await c.wait();
+    let exit;
+    try {
+      await c.start();
+      c.stdin?.on('error', () => undefined);
+      c.stdin?.end(input ?? '');
+      exit = await c.wait();
+    } catch (e) {
+      // The abort may delete the container under start() or wait().
+      throw signal?.aborted ? aborted() : e;
+    }
+    if (signal?.aborted) {
+      c.stdout?.destroy();
+      c.stderr?.destroy();
+      throw aborted();
+    }
     await closed;
-    if (signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: `container ${id} aborted` });
     // The OOM notification may trail the exit a little.
     for (let i = 0; exit.signal === 'SIGKILL' && !oom && i < 10; i++) await new Promise((r) => setTimeout(r, 20));
     const status = exit.exitCode ?? 128 + ((exit.signal && (osConstants.signals as Record<string, number>)[exit.signal]) || 0);
