@@ -180,7 +180,16 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
           return String(e);
         }
       })();
-      assert.unreachable(`reply ${JSON.stringify(reply)} after ${Date.now() - listenedAt} ms; C: ${cOut}; tcp: ${readFileSync(`/proc/${c.pid}/net/tcp`, 'utf8')}; nft: ${nft}`);
+      let neigh = '';
+      try {
+        neigh = execFileSync('ip', ['neigh', 'show', 'dev', net.bridge], { encoding: 'utf8' });
+      } catch (e) {
+        neigh = String(e);
+      }
+      assert.unreachable(
+        `reply ${JSON.stringify(reply)} after ${Date.now() - listenedAt} ms; A ${a.network!.address} C ${c.network!.address}; C: ${cOut}; ` +
+          `tcp: ${readFileSync(`/proc/${c.pid}/net/tcp`, 'utf8')}; neigh: ${neigh}; nft: ${nft}`,
+      );
     }
     assert.ok(await eventually(() => cOut.includes('ping'), 5000), `C got: ${JSON.stringify(cOut)}`);
     await c.wait();
