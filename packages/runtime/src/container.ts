@@ -1,12 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Cgroup, type CgroupStats } from '@ctr/cgroup';
+import type { Attachment } from '@ctr/netns';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
+import { setupNetwork, teardownNetwork, type NetworkSetup } from './network';
 import type { ContainerState, CreateOptions, ExitResult, StdioOption } from './options';
+import { configFor } from './spec';
 
 /** The default state root, shared with `ctrun`. */
 export const DEFAULT_ROOT = '/run/ctrun';
@@ -67,6 +72,9 @@ export class Container extends EventEmitter {
   #exited: Promise<ExitResult> | null = null;
   #oom: { cg: Cgroup; stop: AbortController } | null = null;
   #oomStarting: Promise<void> | null = null;
+  #network: NetworkSetup | null = null;
+  #tempBundle: string | null = null;
+  #deleting: Promise<void> = Promise.resolve();
 
   private constructor(id: string, root: string, pid: number, fds: number[]) {
     super();
@@ -119,10 +127,40 @@ export class Container extends EventEmitter {
   static async create(opts: CreateOptions): Promise<Container> {
     const root = opts.root ?? DEFAULT_ROOT;
     if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted before create' });
-    const info = await call(() =>
-      native.create({ root, id: opts.id, bundle: resolve(opts.bundle), initExe: CTRUN_PATH, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
-    );
+    let bundle: string;
+    let tempBundle: string | null = null;
+    if ('bundle' in opts && opts.bundle !== undefined) {
+      bundle = resolve(opts.bundle);
+    } else {
+      const config = configFor(opts as Extract<CreateOptions, { rootfs: string }>);
+      tempBundle = bundle = await mkdtemp(join(tmpdir(), `ctr-run-${process.pid}-`));
+      try {
+        await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
+      } catch (e) {
+        await rm(bundle, { recursive: true, force: true });
+        throw e;
+      }
+    }
+    let info;
+    try {
+      info = await call(() =>
+        native.create({ root, id: opts.id, bundle, initExe: CTRUN_PATH, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
+      );
+    } catch (e) {
+      if (tempBundle) await rm(tempBundle, { recursive: true, force: true });
+      throw e;
+    }
     const c = new Container(opts.id, root, info.pid, info.stdio);
+    c.#tempBundle = tempBundle;
+    try {
+      // The init waits at the gate in its own network namespace: set the network up before start.
+      if (opts.network !== undefined) c.#network = await setupNetwork(c.pid, opts.network);
+      // An abort that came while the native create ran has no listener to see it yet.
+      if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted during create' });
+    } catch (e) {
+      await c.delete({ force: true }).catch(() => undefined);
+      throw e;
+    }
     if (opts.signal) {
       const onAbort = () => {
         c.delete({ force: true }).catch(() => undefined);
@@ -131,6 +169,11 @@ export class Container extends EventEmitter {
       c.wait().finally(() => opts.signal?.removeEventListener('abort', onAbort)).catch(() => undefined);
     }
     return c;
+  }
+
+  /** The bridge attachment made for the `network` option (address, interfaces, published ports), or null. */
+  get network(): Attachment | null {
+    return this.#network?.lease ?? null;
   }
 
   /** A container of the store made by anyone (this process, another, `ctrun`). */
@@ -187,13 +230,45 @@ export class Container extends EventEmitter {
     return this.#exited;
   }
 
-  /** Remove every trace; a running container needs `force` (it is killed). */
-  async delete(opts: { force?: boolean } = {}): Promise<void> {
+  /** Remove every trace (network attachment and a bundle written for a friendly create included); a running container needs `force` (it is killed). */
+  delete(opts: { force?: boolean } = {}): Promise<void> {
+    // Concurrent deletes (an AbortSignal's and the caller's) run one after the other,
+    // so whichever resolves last, every trace is gone by then.
+    const next = this.#deleting.then(() => this.#delete(opts));
+    this.#deleting = next.catch(() => undefined);
+    return next;
+  }
+
+  async #delete(opts: { force?: boolean }): Promise<void> {
     // Let a pending OOM notification arrive before the cgroup goes.
     if (this.#oom) await new Promise((r) => setTimeout(r, 20));
     this.#stopOom();
-    await call(() => native.deleteContainer(this.root, this.id, opts.force ?? false));
-    // stdout/stderr end by themselves (the container is gone); stdin is ours to close.
-    this.stdin?.destroy();
+    try {
+      await call(() => native.deleteContainer(this.root, this.id, opts.force ?? false));
+    } finally {
+      // Whether the delete worked or not: once the container is gone, so are our own additions.
+      if (!(await this.#exists())) {
+        const net = this.#network;
+        const temp = this.#tempBundle;
+        this.#network = null;
+        this.#tempBundle = null;
+        // stdout/stderr end by themselves (the container is gone); stdin is ours to close.
+        this.stdin?.destroy();
+        try {
+          await teardownNetwork(net);
+        } finally {
+          if (temp) await rm(temp, { recursive: true, force: true });
+        }
+      }
+    }
+  }
+
+  async #exists(): Promise<boolean> {
+    try {
+      await this.state();
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

@@ -10,7 +10,25 @@ import { native } from './native';
 export { RuntimeError } from './errors';
 export { Container, DEFAULT_ROOT, CTRUN_PATH } from './container';
 export { run, configFor } from './run';
-export type { ContainerState, CreateOptions, ExitResult, RunOptions, RunResult, StdioOption } from './options';
+export { parseSize } from './spec';
+export type {
+  BridgeAttachment,
+  BundleCreateOptions,
+  CommonCreateOptions,
+  ContainerSpec,
+  ContainerState,
+  CreateOptions,
+  ExitResult,
+  Limits,
+  NetworkOption,
+  PortMapping,
+  RunOptions,
+  RunResult,
+  SeccompOption,
+  Size,
+  SpecCreateOptions,
+  StdioOption,
+} from './options';
 
 /** Host facts the runtime depends on. */
 export interface HostInfo {

@@ -1,12 +1,80 @@
+import type { BridgeNetwork } from '@ctr/netns';
+import type { Profile } from '@ctr/seccomp';
+
 /** Where one of the container's standard streams goes. */
 export type StdioOption = 'pipe' | 'ignore' | 'inherit' | number;
 
-/** Options of {@link Container.create}. */
-export interface CreateOptions {
+/** A port published from the host to a bridged container. */
+export interface PortMapping {
+  /** Port on the host (every local address, 127.0.0.1 included). */
+  host: number;
+  /** Port inside the container. */
+  container: number;
+  /** `tcp` (default) or `udp`. */
+  protocol?: 'tcp' | 'udp';
+}
+
+/** A bridged network attachment: the container gets `eth0` on the bridge, `lo` up and a default route. */
+export interface BridgeAttachment {
+  /** The network, or the name of an existing one (`BridgeNetwork.open`). */
+  bridge: BridgeNetwork | string;
+  /** Ports to publish. */
+  ports?: PortMapping[];
+}
+
+/**
+ * Network mode of a container:
+ * - `'none'`: a new network namespace with only `lo`, down (the default);
+ * - `'loopback'`: a new network namespace with `lo` up;
+ * - `'host'`: no network namespace, the host's network;
+ * - `{ bridge, ports }`: a new network namespace attached to a `@ctr/netns` bridge.
+ */
+export type NetworkOption = 'none' | 'loopback' | 'host' | BridgeAttachment;
+
+/** A memory size: bytes, or a string such as `'512k'`, `'5m'`, `'1.5g'`, `'64MiB'` (powers of 1024). */
+export type Size = number | string;
+
+/** Resource limits in readable units, turned into `linux.resources`. */
+export interface Limits {
+  /** Memory limit (`memory.limit`); exceeding it ends in an OOM kill. */
+  memory?: Size;
+  /** Most processes at once (`pids.limit`). */
+  pids?: number;
+  /** CPUs worth of time, e.g. `0.5` (`cpu.quota` over a 100 ms `cpu.period`). */
+  cpu?: number;
+}
+
+/** A seccomp filter: `'default'` (Docker's default profile), a `@ctr/seccomp` `Profile`, or an OCI `linux.seccomp` object. */
+export type SeccompOption = 'default' | Profile | Record<string, unknown>;
+
+/** A container described in friendly terms, turned into an OCI config. */
+export interface ContainerSpec {
+  /** Root filesystem directory. */
+  rootfs: string;
+  /** argv of the container process. */
+  args: string[];
+  /** Environment (default `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`). */
+  env?: Record<string, string>;
+  /** Working directory inside the container (default `/`). */
+  cwd?: string;
+  /** Host name (a uts namespace is always made). */
+  hostname?: string;
+  /** Mount the root filesystem read-only. */
+  readonly?: boolean;
+  /** User and group ids inside the container (default 0/0). */
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  /** Network mode (default `'none'`). */
+  network?: NetworkOption;
+  /** Resource limits. */
+  limits?: Limits;
+  /** Seccomp filter (default none). */
+  seccomp?: SeccompOption;
+}
+
+/** Options of {@link Container.create} common to both forms. */
+export interface CommonCreateOptions {
   /** Container id: 1-1024 of `[A-Za-z0-9_+.-]`, not starting with `.`. */
   id: string;
-  /** OCI bundle directory (holds `config.json`). */
-  bundle: string;
   /** State root shared with `ctrun` (default `/run/ctrun`). */
   root?: string;
   /** Write the init's pid to this file. */
@@ -16,6 +84,24 @@ export interface CreateOptions {
   /** Aborting it kills and deletes the container. */
   signal?: AbortSignal;
 }
+
+/** {@link Container.create} from an OCI bundle. */
+export interface BundleCreateOptions extends CommonCreateOptions {
+  /** OCI bundle directory (holds `config.json`). */
+  bundle: string;
+  /**
+   * Network to set up in the container's new network namespace between
+   * create and start (`'loopback'` or a bridge; `'none'` and `'host'` are
+   * what the bundle's config says). The config must ask for a new network namespace.
+   */
+  network?: NetworkOption;
+}
+
+/** {@link Container.create} from a friendly description (a bundle is written for it and removed at delete). */
+export interface SpecCreateOptions extends CommonCreateOptions, ContainerSpec {}
+
+/** Options of {@link Container.create}: an OCI bundle, or a friendly description. */
+export type CreateOptions = BundleCreateOptions | SpecCreateOptions;
 
 /** The OCI state of a container, as `ctrun state` prints it. */
 export interface ContainerState {
@@ -48,30 +134,14 @@ export interface ExitResult {
 }
 
 /** Options of {@link run}: a friendly description turned into an OCI config. */
-export interface RunOptions {
-  /** Root filesystem directory. */
-  rootfs: string;
-  /** argv of the container process. */
-  args: string[];
-  /** Environment (default `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`). */
-  env?: Record<string, string>;
-  /** Working directory inside the container (default `/`). */
-  cwd?: string;
-  /** Host name (a uts namespace is always made). */
-  hostname?: string;
-  /** Mount the root filesystem read-only. */
-  readonly?: boolean;
-  /** User and group ids inside the container (default 0/0). */
-  user?: { uid: number; gid: number; additionalGids?: number[] };
-  /** Network: `none` (a new, empty network namespace; the default) or `host`. */
-  network?: 'none' | 'host';
+export interface RunOptions extends ContainerSpec {
   /** Container id (default a unique one). */
   id?: string;
   /** State root (default `/run/ctrun`). */
   root?: string;
   /** Data written to the container's stdin. */
   input?: string | Buffer;
-  /** Aborting it kills and deletes the container. */
+  /** Aborting it kills and deletes the container (run rejects with `ERUNTIME_ABORTED`). */
   signal?: AbortSignal;
 }
 
@@ -81,4 +151,8 @@ export interface RunResult extends ExitResult {
   stdout: string;
   /** Everything the container wrote to stderr. */
   stderr: string;
+  /** The kernel's OOM killer acted in the container's cgroup. */
+  oom: boolean;
+  /** Shell-style status: the exit code, or 128 + signal number (137 for SIGKILL). */
+  status: number;
 }

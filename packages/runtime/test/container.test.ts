@@ -171,7 +171,7 @@ test('run() turns a friendly description into a container and collects its outpu
     input: 'hello\n',
   });
   // /proc/net/dev lists only lo: a new network namespace.
-  assert.equal(r, { exitCode: 3, signal: null, stdout: 'got hello as 1234 on friendly in /tmp\n1\n', stderr: 'oops\n' });
+  assert.equal(r, { exitCode: 3, signal: null, status: 3, oom: false, stdout: 'got hello as 1234 on friendly in /tmp\n1\n', stderr: 'oops\n' });
   assert.equal(await Container.list(root), []);
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
