@@ -235,6 +235,38 @@ impl RtNetlink {
         Ok(RtNetlink { sock, seq: 0, buf: vec![0; 64 * 1024] })
     }
 
+    /// One RTM_NEWLINK carrying every change of `change`.
+    fn set_link_once(&mut self, index: u32, change: &LinkChange) -> Result<()> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        if let Some(up) = change.up {
+            m.header.change_mask = LinkFlags::Up;
+            if up {
+                m.header.flags = LinkFlags::Up;
+            }
+        }
+        if let Some(mtu) = change.mtu {
+            m.attributes.push(LinkAttribute::Mtu(mtu));
+        }
+        if let Some(mac) = change.mac {
+            m.attributes.push(LinkAttribute::Address(mac.to_vec()));
+        }
+        if let Some(master) = change.master {
+            m.attributes.push(LinkAttribute::Controller(master));
+        }
+        if let Some(name) = &change.name {
+            validate_ifname(name)?;
+            m.attributes.push(LinkAttribute::IfName(name.clone()));
+        }
+        match change.netns {
+            Some(NsTarget::Fd(fd)) => m.attributes.push(LinkAttribute::NetNsFd(fd)),
+            Some(NsTarget::Pid(pid)) => m.attributes.push(LinkAttribute::NetNsPid(pid)),
+            None => {}
+        }
+        self.request(RouteNetlinkMessage::SetLink(m), 0, &format!("change link #{index}"))?;
+        Ok(())
+    }
+
     fn request(&mut self, msg: RouteNetlinkMessage, flags: u16, what: &str) -> Result<Vec<RouteNetlinkMessage>> {
         let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let mut packet = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::from(msg));
@@ -437,34 +469,33 @@ impl Netlink for RtNetlink {
     }
 
     fn set_link(&mut self, index: u32, change: &LinkChange) -> Result<()> {
-        let mut m = LinkMessage::default();
-        m.header.index = index;
-        if let Some(up) = change.up {
-            m.header.change_mask = LinkFlags::Up;
-            if up {
-                m.header.flags = LinkFlags::Up;
+        match self.set_link_once(index, change) {
+            Err(e) if e.errno == Some(libc::EBUSY) && change.name.is_some() && change.netns.is_none() => {
+                // Linux before 6.2 refuses to rename a link that is up
+                // (dev_change_name: EBUSY, no live renaming), and within one
+                // RTM_NEWLINK the rename runs before the flags change, so
+                // even { name, up: false } fails there. Do what `ip link set
+                // X down; ip link set X name Y; ip link set Y up` does: the
+                // other changes, then down, rename, and up again.
+                let was_up = self.links()?.into_iter().any(|l| l.index == index && l.up);
+                if !was_up {
+                    return Err(e);
+                }
+                let rest = LinkChange { name: None, up: None, ..change.clone() };
+                if rest != LinkChange::default() {
+                    self.set_link_once(index, &rest)?;
+                }
+                self.set_link_once(index, &LinkChange { up: Some(false), ..LinkChange::default() })?;
+                let renamed =
+                    self.set_link_once(index, &LinkChange { name: change.name.clone(), ..LinkChange::default() });
+                if change.up.unwrap_or(true) || renamed.is_err() {
+                    // Up as asked, or as it was when the rename failed.
+                    self.set_link_once(index, &LinkChange { up: Some(true), ..LinkChange::default() })?;
+                }
+                renamed
             }
+            r => r,
         }
-        if let Some(mtu) = change.mtu {
-            m.attributes.push(LinkAttribute::Mtu(mtu));
-        }
-        if let Some(mac) = change.mac {
-            m.attributes.push(LinkAttribute::Address(mac.to_vec()));
-        }
-        if let Some(master) = change.master {
-            m.attributes.push(LinkAttribute::Controller(master));
-        }
-        if let Some(name) = &change.name {
-            validate_ifname(name)?;
-            m.attributes.push(LinkAttribute::IfName(name.clone()));
-        }
-        match change.netns {
-            Some(NsTarget::Fd(fd)) => m.attributes.push(LinkAttribute::NetNsFd(fd)),
-            Some(NsTarget::Pid(pid)) => m.attributes.push(LinkAttribute::NetNsPid(pid)),
-            None => {}
-        }
-        self.request(RouteNetlinkMessage::SetLink(m), 0, &format!("change link #{index}"))?;
-        Ok(())
     }
 
     fn delete_link(&mut self, index: u32) -> Result<()> {

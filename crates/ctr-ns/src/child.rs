@@ -97,6 +97,8 @@ pub enum Step {
     KeepCaps,
     /// `prctl(PR_SET_DUMPABLE)`.
     Dumpable,
+    /// `setns` into the new time namespace (`/proc/self/ns/time_for_children`).
+    EnterTime,
 }
 
 impl Step {
@@ -136,6 +138,7 @@ impl Step {
             CapAmbient,
             KeepCaps,
             Dumpable,
+            EnterTime,
         ]
             .into_iter()
             .find(|s| *s as u32 == n)
@@ -176,6 +179,7 @@ impl Step {
             Step::CapAmbient => "prctl",
             Step::KeepCaps => "prctl",
             Step::Dumpable => "prctl",
+            Step::EnterTime => "setns",
         }
     }
 }
@@ -491,6 +495,27 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         let e = write_file(c"/proc/self/timens_offsets", text);
         if e != 0 {
             fail(fds, Step::TimeOffsets, e);
+        }
+    }
+    if p.unshare_flags & crate::kinds::CLONE_NEWTIME != 0 {
+        // unshare(CLONE_NEWTIME) only sets the namespace for children: the
+        // caller stays in the old one.
+        // Kernels that switch at execve (the 6.18 development host) hide
+        // this; 6.1 does not switch, and then the exec'd program cannot vfork
+        // (EINVAL: a CLONE_VM child may not change time namespace; dash
+        // prints "Cannot fork"). Enter it now: the
+        // offsets are written, so committing them here is fine, and this
+        // clone is single-threaded (never the vfork-style path), which
+        // setns into a time namespace requires.
+        let fd = libc::open(c"/proc/self/ns/time_for_children".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            fail(fds, Step::EnterTime, errno());
+        }
+        let r = libc::setns(fd, crate::kinds::CLONE_NEWTIME as i32);
+        let e = errno();
+        libc::close(fd);
+        if r != 0 {
+            fail(fds, Step::EnterTime, e);
         }
     }
     if let Some(name) = &p.hostname {

@@ -549,6 +549,7 @@ impl Child {
             Step::BecomeRoot => ("ENS_ID_MAP", "become root in the new user namespace (is 0 mapped?)".to_string(), None),
             Step::Domainname => ("ENS_HOSTNAME", "set domainname".to_string(), None),
             Step::TimeOffsets => ("ENS_TIME", "write time namespace offsets".to_string(), Some("/proc/self/timens_offsets".to_string())),
+            Step::EnterTime => ("ENS_TIME", "enter the new time namespace".to_string(), Some("/proc/self/ns/time_for_children".to_string())),
             Step::OomScoreAdj => ("ENS_OOM_SCORE_ADJ", "write oom_score_adj".to_string(), Some("/proc/self/oom_score_adj".to_string())),
             Step::Rlimit => {
                 let res = self.rlimit_names.get(detail as usize).copied().unwrap_or(-1);
