@@ -1,6 +1,6 @@
 // Helpers shared by every test suite (not published): stated skips, the
 // layout the tests run on, and leftover checks.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
 
 /**
  * Mark the running test as skipped, with the reason. uvu has no run-time
@@ -57,30 +57,59 @@ export function openFds(): number[] {
   return readdirSync('/proc/self/fd').map(Number);
 }
 
+/**
+ * The open fds of the kinds ctr's libraries hold for a caller: pidfds,
+ * namespace fds and seccomp listeners (e.g. `anon_inode:[pidfd]`,
+ * `net:[4026531840]`), as their link targets.
+ */
+export function trackedFds(): string[] {
+  const out: string[] = [];
+  for (const fd of openFds()) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (/^anon_inode:(\[pidfd\]|seccomp notify)$/.test(target) || /^(net|mnt|pid|uts|ipc|user|cgroup|time):\[/.test(target)) out.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out.sort();
+}
+
 /** What a test may leave behind, to compare before and after. */
 export interface Snapshot {
   mounts: string[];
   children: number[];
   fds: number[];
+  /** {@link trackedFds} at the time. */
+  tracked: string[];
 }
 
 /** Take a snapshot of mounts, child processes and fds. */
 export function snapshot(): Snapshot {
-  return { mounts: mountPoints(), children: childPids(), fds: openFds() };
+  return { mounts: mountPoints(), children: childPids(), fds: openFds(), tracked: trackedFds() };
 }
 
 /**
- * Describe what is in `after` but not in `before` (empty when clean). Fds
- * are compared loosely: Node opens a few of its own lazily, so only growth
- * beyond `fdSlack` counts.
+ * Describe what is in `after` but not in `before` (empty when clean).
+ * The fds our libraries hold (pidfds, namespace fds, seccomp listeners) are
+ * compared exactly. Other fds only loosely: Node, libuv, tokio and the tsx
+ * compiler service open some of their own lazily (epoll, eventfds, the
+ * signal pipe, esbuild's pipes), so only growth beyond `fdSlack` counts —
+ * enough to catch a per-spawn leak, not a runtime warming up.
  */
-export function leftovers(before: Snapshot, after: Snapshot = snapshot(), fdSlack = 8): string[] {
+export function leftovers(before: Snapshot, after: Snapshot = snapshot(), fdSlack = 24): string[] {
   const problems: string[] = [];
   const newMounts = after.mounts.filter((m) => !before.mounts.includes(m));
   if (newMounts.length) problems.push(`mounts left: ${newMounts.join(', ')}`);
   const newChildren = after.children.filter((p) => !before.children.includes(p));
   if (newChildren.length) problems.push(`child processes left: ${newChildren.join(', ')}`);
   if (after.fds.length > before.fds.length + fdSlack) problems.push(`fds grew from ${before.fds.length} to ${after.fds.length}`);
+  const extra = [...after.tracked];
+  for (const t of before.tracked ?? []) {
+    const i = extra.indexOf(t);
+    if (i >= 0) extra.splice(i, 1);
+  }
+  if (extra.length) problems.push(`fds left: ${extra.join(', ')}`);
   return problems;
 }
 
