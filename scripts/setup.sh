@@ -12,6 +12,7 @@ APT_PACKAGES=(
   busybox-static iproute2 nftables uidmap procps psmisc util-linux
   runc crun hyperfine
   qemu-system-x86 kmod cpio xz-utils
+  containerd podman conmon
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -26,8 +27,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   log "installing apt packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # containerd and podman ship services (containerd.service, podman.socket,
+  # podman-restart.service): never let their maintainer scripts start or
+  # restart a daemon here. Tests run private instances (tests/clients.test.ts);
+  # policy-rc.d answering 101 makes invoke-rc.d / deb-systemd-invoke skip
+  # every start, whether or not systemd runs. An existing policy is kept.
+  policy=/usr/sbin/policy-rc.d own_policy=
+  if [ ! -e "$policy" ]; then
+    own_policy=1
+    printf '#!/bin/sh\n# ctr scripts/setup.sh: no service starts during package installs\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$own_policy" ]; then rm -f "$policy"; trap - EXIT; fi
 fi
 
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
@@ -40,6 +54,8 @@ pnpm install --frozen-lockfile --reporter=silent
 
 # The busybox rootfs used by demos, tests and benchmarks.
 bash scripts/make-rootfs.sh
+# ... and as an OCI image archive for containerd and podman (tests/clients.test.ts).
+node scripts/make-oci-image.mjs >/dev/null
 
 pnpm run -s build
 
