@@ -182,6 +182,13 @@ fn create_start_kill_delete() {
     let o = env.ctrun(&["state", &id]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("ERUNTIME_NOT_FOUND"));
+    // delete of a gone container: an error, except with --force (as runc;
+    // containerd's shim and podman's cleanup rely on it).
+    let o = env.ctrun(&["delete", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERUNTIME_NOT_FOUND"));
+    let o = env.ctrun(&["delete", "--force", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     env.assert_clean();
 }
 

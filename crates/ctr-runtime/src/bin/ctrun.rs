@@ -381,7 +381,13 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
         }
         "delete" => {
             let a = parse_args(rest, &["force", "f"], &[])?;
-            lifecycle::delete(&store, &a.id("delete")?, a.bool(&["force", "f"])).map(|_| 0)
+            let force = a.bool(&["force", "f"]);
+            match lifecycle::delete(&store, &a.id("delete")?, force) {
+                // As runc: engines (containerd's shim, podman's cleanup) call
+                // `delete --force` for containers that may already be gone.
+                Err(e) if force && e.code == "ERUNTIME_NOT_FOUND" => Ok(0),
+                r => r.map(|_| 0),
+            }
         }
         "list" => list_cmd(&store, &parse_args(rest, &["quiet", "q"], &["format", "f"])?),
         "spec" => spec_cmd(&parse_args(rest, &["rootless"], &["bundle", "b"])?),
