@@ -8,7 +8,7 @@
 //!
 //! It is a freshly exec'd single-threaded process, so allocation is fine.
 
-use crate::plan::{InitPlan, PlannedMount};
+use crate::plan::{InitPlan, PlannedDevice, PlannedMount};
 use crate::util::{errno, secure_join};
 use ctr_common::{error::strerror, Error, Result};
 use std::ffi::CString;
@@ -129,9 +129,14 @@ fn do_mount(rootfs: &Path, m: &PlannedMount, cgroup_binds: &[(String, String)]) 
     Ok(())
 }
 
-fn default_devices(rootfs: &Path) -> Result<()> {
+fn default_devices(rootfs: &Path, configured: &[PlannedDevice]) -> Result<()> {
     for name in ["null", "zero", "full", "random", "urandom", "tty"] {
         let host = format!("/dev/{name}");
+        // As runc: a device the config lists (privileged containers list
+        // every host device) is made from the config, not bound here too.
+        if configured.iter().any(|d| d.path == host) {
+            continue;
+        }
         let dest = secure_join(rootfs, &host)?;
         touch(&dest)?;
         mount(&host, &dest.to_string_lossy(), "", libc::MS_BIND as u64, "")?;
@@ -348,9 +353,14 @@ fn setup(p: &InitPlan, status: RawFd, sync: RawFd, own_exe: Option<&(u64, u64)>)
         do_mount(rootfs, m, &p.cgroup_binds)?;
     }
     if p.default_devices {
-        default_devices(rootfs)?;
+        default_devices(rootfs, &p.devices)?;
     }
     for d in &p.devices {
+        // As runc: with a fresh /dev, /dev/ptmx is the link to pts/ptmx
+        // (the devpts instance of the container), whatever the config lists.
+        if p.default_devices && d.path == "/dev/ptmx" {
+            continue;
+        }
         let dest = secure_join(rootfs, &d.path)?;
         if let Some(parent) = dest.parent() {
             mkdir_all(parent)?;
@@ -360,6 +370,8 @@ fn setup(p: &InitPlan, status: RawFd, sync: RawFd, own_exe: Option<&(u64, u64)>)
         if unsafe { libc::mknod(cd.as_ptr(), d.mode, d.dev) } < 0 {
             return Err(fail("ERUNTIME_DEVICE", "mknod", format!("mknod {}", d.path)).with_path(&d.path));
         }
+        // As runc: the exact fileMode, whatever our umask took off.
+        unsafe { libc::chmod(cd.as_ptr(), d.mode & 0o7777) };
         unsafe { libc::chown(cd.as_ptr(), d.uid, d.gid) };
     }
     let pid = host_pid();

@@ -229,6 +229,30 @@ fn run_propagates_exit_codes() {
     env.assert_clean();
 }
 
+/// A privileged engine config (containerd's `ctr run --privileged`) lists
+/// every host device, the defaults and /dev/ptmx included: those come from
+/// the config, with their exact fileMode, and /dev/ptmx stays the link to
+/// pts/ptmx, as with runc.
+#[test]
+fn configured_default_devices_and_modes() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let patch = serde_json::json!({ "linux": { "devices": [
+        { "path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 438, "uid": 0, "gid": 0 },
+        { "path": "/dev/full", "type": "c", "major": 1, "minor": 7, "fileMode": 438, "uid": 0, "gid": 0 },
+        { "path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 416, "uid": 0, "gid": 0 },
+        { "path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2, "fileMode": 438, "uid": 0, "gid": 0 }
+    ] } });
+    let b = env.bundle(&["sh", "-c", "stat -c '%n %a %t,%T' /dev/null /dev/full /dev/kmsg /dev/zero; readlink /dev/ptmx"], patch);
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out, "/dev/null 666 1,3\n/dev/full 666 1,7\n/dev/kmsg 640 1,b\n/dev/zero 666 1,5\npts/ptmx\n");
+    env.assert_clean();
+}
+
 #[test]
 fn config_is_seen_from_inside() {
     if !ready() {
