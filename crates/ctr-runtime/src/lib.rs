@@ -4,6 +4,7 @@
 //! command line over this crate.
 #![deny(missing_docs)]
 
+pub mod devices;
 pub mod hooks;
 pub mod init;
 pub mod lifecycle;
