@@ -15,7 +15,8 @@ import { isRoot, skip, vmProfile, cgroupMounts, cgroupController, eventually, mo
 import { makeOciImage, IMAGE_NAME } from '../scripts/make-oci-image.mjs';
 
 const repo = process.cwd();
-const ctrun = resolve(repo, 'packages/runtime/bin/ctrun');
+/** The runtime under test: the built ctrun, or another binary (CTR_CLIENTS_RUNTIME, e.g. runc as a reference). */
+const ctrun = resolve(repo, process.env.CTR_CLIENTS_RUNTIME ?? 'packages/runtime/bin/ctrun');
 const tag = `ctrtest-clients-${process.pid}`;
 /** ctrun's state root when the engine passes no --root (podman, as root). */
 const ctrunDefaultRoot = '/run/ctrun';
