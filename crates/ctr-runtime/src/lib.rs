@@ -4,7 +4,6 @@
 //! command line over this crate.
 #![deny(missing_docs)]
 
-pub mod devices;
 pub mod hooks;
 pub mod init;
 pub mod lifecycle;

@@ -538,8 +538,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         })?,
         None => ctr_cgroup::Resources::default(),
     };
-    let mut resources = resources;
-    crate::devices::with_default_allowed(&mut resources);
     let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{}", init.id));
     let ns = NsPlan { namespaces, joins, time_offsets, hostname: spec.hostname.clone().filter(|h| !h.is_empty()), cgroup_path, resources };
     Ok((ns, init))

@@ -253,25 +253,6 @@ fn configured_default_devices_and_modes() {
     env.assert_clean();
 }
 
-/// podman's config denies every device in `linux.resources.devices` and
-/// relies on the runtime's default allowed devices (runc's AllowedDevices):
-/// /dev/null and /dev/zero work, mknod works, other devices stay denied.
-#[test]
-fn deny_all_device_rules_keep_the_default_devices() {
-    if !ready() {
-        return;
-    }
-    let env = Env::new();
-    let patch = serde_json::json!({ "linux": { "resources": { "devices": [{ "allow": false, "access": "rwm" }] } } });
-    let script = "head -c1 /dev/zero | wc -c; echo x > /dev/null && echo null ok; mknod /dev/sdx b 8 0 && echo mknod ok; \
-        head -c1 /dev/sdx 2>&1 | grep -q 'not permitted' && echo sdx denied";
-    let b = env.bundle(&["sh", "-c", script], patch);
-    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "1\nnull ok\nmknod ok\nsdx denied\n");
-    env.assert_clean();
-}
-
 #[test]
 fn config_is_seen_from_inside() {
     if !ready() {
