@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { isRoot, skip, vmProfile, cgroupMounts, cgroupController, eventually, mountPoints } from '../test-support';
 // @ts-expect-error plain ESM script without types
 import { makeOciImage, IMAGE_NAME } from '../scripts/make-oci-image.mjs';
@@ -18,8 +18,8 @@ const repo = process.cwd();
 /** The runtime under test: the built ctrun, or another binary (CTR_CLIENTS_RUNTIME, e.g. runc as a reference). */
 const ctrun = resolve(repo, process.env.CTR_CLIENTS_RUNTIME ?? 'packages/runtime/bin/ctrun');
 const tag = `ctrtest-clients-${process.pid}`;
-/** ctrun's state root when the engine passes no --root (podman, as root). */
-const ctrunDefaultRoot = '/run/ctrun';
+/** The runtime's state root when the engine passes no --root (podman, as root). */
+const ctrunDefaultRoot = ({ runc: '/run/runc', crun: '/run/crun' } as Record<string, string>)[basename(ctrun)] ?? '/run/ctrun';
 
 function which(cmd: string): string | null {
   for (const d of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
@@ -488,7 +488,7 @@ test('podman run -d, ps, stop, rm', async () => {
     assert.match(id, /^[0-9a-f]{64}$/);
     const ps = podman(['ps', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Status}}']);
     assert.match(ps.stdout, new RegExp(`^${id} ${name} Up`, 'm'));
-    assert.ok(existsSync(join(ctrunDefaultRoot, id, 'state.json')), 'ctrun state while running');
+    assert.ok(existsSync(join(ctrunDefaultRoot, id)), 'ctrun state while running');
     const state = JSON.parse(sh(ctrun, ['state', id]).stdout);
     assert.is(state.status, 'running');
     const st = podman(['stop', '-t', '10', name]);
