@@ -655,7 +655,16 @@ test('podman: private store removed, no conmon, mounts or cgroups left', async (
 });
 
 test.after(async () => {
-  // Clean up even when a test failed half-way.
+  // Clean up even when a test failed half-way: containers first (shims and
+  // conmon outlive their daemon), then the daemon, mounts, dirs, cgroups.
+  if (cd.daemon) {
+    for (const id of ctr(['task', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
+      ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+      await eventually(() => ctr(['task', 'delete', id]).code === 0, 5_000);
+    }
+    for (const id of ctr(['container', 'ls', '-q']).stdout.split('\n').filter(Boolean)) ctr(['container', 'delete', id]);
+  }
+  if (pm.global.length && existsSync(pm.base)) podman(['rm', '-a', '-f', '-t', '0']);
   await stopContainerd();
   for (const b of [cd.base, pm.base].filter(Boolean)) {
     for (const m of mountPoints().filter((p) => p.startsWith(b)).reverse()) spawnSync('umount', ['-l', m]);
