@@ -27,5 +27,5 @@ pub use kinds::{supported_namespaces, NamespaceKind};
 pub use caps::CapNames;
 pub use idmap::{IdMap, IdMaps};
 pub use plan::{Rlimit, SpawnOptions, Stdio, TimeOffsets};
-pub use rootfs::{MountSpec, RootfsSpec};
+pub use rootfs::{DeviceSpec, MountSpec, RootfsSpec};
 pub use spawn::{spawn, Child, ExitStatus, Stage};

@@ -90,6 +90,28 @@ pub struct SpawnOptions {
     /// Parent fds that become fds 3, 4, ... of the child (everything else
     /// above 2 is closed).
     pub extra_fds: Vec<RawFd>,
+    /// A named FIFO (host path) gating the exec, runc's `exec.fifo`: the
+    /// child opens it `O_PATH` before `pivot_root`, reports
+    /// [`crate::Stage::ExecFifo`], and as the very last step before
+    /// `execve` opens `/proc/self/fd/N` for writing (which blocks until
+    /// some process opens the FIFO for reading) and writes one byte. The
+    /// gate outlives the spawning process: any process may release it.
+    /// After the pivot the child needs a `/proc` (a mount of the rootfs
+    /// plan, or `mount_proc`) to reopen it.
+    pub exec_fifo: Option<String>,
+    /// Stop right before `pivot_root` (after the namespaces, id maps and
+    /// the mounts of the rootfs plan; without a rootfs, before the exec
+    /// setup) and report [`crate::Stage::PrePivot`]; [`crate::Child::resume`]
+    /// lets it go on. The place to run OCI prestart/createRuntime and
+    /// createContainer hooks.
+    pub pre_pivot_sync: bool,
+    /// sysctl keys (`net.ipv4.ip_forward`) and values, written to
+    /// `/proc/sys/...` after the pivot (needs the container's `/proc`).
+    pub sysctl: Vec<(String, String)>,
+    /// `personality(2)` persona (`PER_LINUX32` = 0x0008 ...), set before exec.
+    pub personality: Option<u64>,
+    /// `ioprio_set(IOPRIO_WHO_PROCESS, 0, value)`: class << 13 | level.
+    pub io_priority: Option<i32>,
 }
 
 /// Offsets of the clocks of a new time namespace.
@@ -172,6 +194,11 @@ impl SpawnOptions {
             cgroups: Vec::new(),
             rootfs: None,
             extra_fds: Vec::new(),
+            exec_fifo: None,
+            pre_pivot_sync: false,
+            sysctl: Vec::new(),
+            personality: None,
+            io_priority: None,
         }
     }
 }
@@ -252,6 +279,16 @@ pub struct Prepared {
     pub hold: bool,
     /// Parent-death signal, 0 for none.
     pub pdeathsig: i32,
+    /// The exec FIFO's path (see [`SpawnOptions::exec_fifo`]).
+    pub exec_fifo: Option<CString>,
+    /// Stop before `pivot_root` for the parent.
+    pub pre_pivot_sync: bool,
+    /// (`/proc/sys/...` path, value) to write after the pivot.
+    pub sysctl: Vec<(CString, Vec<u8>)>,
+    /// `personality(2)` value.
+    pub personality: Option<u64>,
+    /// `ioprio_set` value.
+    pub io_priority: Option<i32>,
     /// setsid before exec.
     pub new_session: bool,
     /// The spawning process (to detect its death before the pdeathsig prctl).
@@ -519,6 +556,17 @@ impl Prepared {
             return Err(Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
                 .with_field("seccompFlags"));
         }
+        let exec_fifo = opts.exec_fifo.as_deref().map(|f| cstring("execFifo", f)).transpose()?;
+        let sysctl = opts
+            .sysctl
+            .iter()
+            .map(|(k, v)| {
+                if k.split(['.', '/']).any(|c| c.is_empty()) {
+                    return Err(Error::new("ENS_INVALID_OPTION", format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
+                }
+                Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let seccomp_early = seccomp_filter.is_some() && !opts.no_new_privileges && (caps.is_some() || creds.is_some());
         Ok(Prepared {
             ns_flags,
@@ -551,6 +599,11 @@ impl Prepared {
             mount_proc: opts.mount_proc,
             hold: opts.hold,
             pdeathsig: opts.parent_death_signal.unwrap_or(0),
+            exec_fifo,
+            pre_pivot_sync: opts.pre_pivot_sync,
+            sysctl,
+            personality: opts.personality,
+            io_priority: opts.io_priority,
             new_session: opts.new_session,
             parent_pid: std::process::id() as i32,
             no_new_privs: opts.no_new_privileges,
@@ -666,4 +719,29 @@ mod tests {
         assert_eq!(e.code, "ENS_INVALID_OPTION");
         assert_eq!(e.path.as_deref(), Some("args"));
     }
+
+    #[test]
+    fn exec_fifo_sysctl_and_sync_are_prepared() {
+        let mut o = SpawnOptions::new("true", vec![]);
+        o.exec_fifo = Some("/run/x/exec.fifo".into());
+        o.pre_pivot_sync = true;
+        o.sysctl = vec![("net.ipv4.ip_forward".into(), "1".into()), ("kernel/msgmax".into(), "8192".into())];
+        o.personality = Some(8);
+        let p = Prepared::new(&o).unwrap();
+        assert_eq!(p.exec_fifo.as_deref(), Some(c"/run/x/exec.fifo"));
+        assert!(p.pre_pivot_sync);
+        assert_eq!(p.sysctl[0].0.as_c_str(), c"/proc/sys/net/ipv4/ip_forward");
+        assert_eq!(p.sysctl[1].0.as_c_str(), c"/proc/sys/kernel/msgmax");
+        assert_eq!(p.sysctl[1].1, b"8192");
+        assert_eq!(p.personality, Some(8));
+        for bad in ["", "net..x", "../../etc/passwd", "a/./b/"] {
+            o.sysctl = vec![(bad.into(), "1".into())];
+            let e = Prepared::new(&o).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert_eq!(e.code, "ENS_INVALID_OPTION");
+        }
+        o.sysctl = vec![];
+        o.exec_fifo = Some("a\0b".into());
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("execFifo"));
+    }
+
 }
