@@ -466,6 +466,33 @@ unsafe fn apply_creds(p: &Prepared, fds: &ChildFds) {
     }
 }
 
+/// execvp's lookup without the exec: the first candidate that exists must
+/// be an executable regular file, and not the spawning binary itself.
+unsafe fn check_program(p: &Prepared, fds: &ChildFds) {
+    let mut saved = libc::ENOENT;
+    for path in &p.exec_path_ptrs {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::stat(*path, &mut st) < 0 {
+            let e = errno();
+            if e == libc::EACCES {
+                saved = e;
+            }
+            continue;
+        }
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG || libc::access(*path, libc::X_OK) < 0 {
+            saved = libc::EACCES;
+            continue;
+        }
+        if let Some((dev, ino)) = p.own_exe {
+            if st.st_dev == dev && st.st_ino == ino {
+                fail(fds, Step::Exec, libc::EPERM);
+            }
+        }
+        return;
+    }
+    fail(fds, Step::Exec, saved)
+}
+
 /// Stop at the pre-pivot sync point until the parent writes a byte.
 unsafe fn pre_pivot_sync(fds: &ChildFds) {
     report(fds.status, MSG_PRE_PIVOT, Step::PrePivot, 0);
@@ -588,19 +615,15 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
             fail(fds, Step::OomScoreAdj, e);
         }
     }
-    // The exec FIFO is opened now: after pivot_root its host path is gone.
+    // The exec FIFO (opened by the parent) goes above the range stdio and
+    // the passed fds are moved into.
     let mut fifo_fd: RawFd = -1;
-    if let Some(path) = &p.exec_fifo {
-        let fd = libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC);
-        if fd < 0 {
-            fail_detail(fds, Step::ExecFifo, errno(), 0);
-        }
-        // Above the range stdio and the passed fds are moved into.
-        fifo_fd = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
+    if let Some(f) = &p.exec_fifo {
+        fifo_fd = libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
         if fifo_fd < 0 {
             fail_detail(fds, Step::ExecFifo, errno(), 0);
         }
-        libc::close(fd);
+        libc::close(f.as_raw_fd());
     }
     if let Some(plan) = &p.rootfs {
         let pivot = plan.pivot_index();
@@ -712,6 +735,11 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     // the filter need not allow its open and write; with a listener the
     // parent that takes it is still there only before the gate.
     let fifo_first = fifo_fd >= 0 && !p.seccomp_listener;
+    if fifo_fd >= 0 || p.own_exe.is_some() {
+        // Errors that would only show at exec are reported now, while the
+        // creating parent still listens (runc's LookPath before the fifo).
+        check_program(p, fds);
+    }
     if fifo_first {
         exec_fifo_gate(fds, fifo_fd);
     }

@@ -112,6 +112,11 @@ pub struct SpawnOptions {
     pub personality: Option<u64>,
     /// `ioprio_set(IOPRIO_WHO_PROCESS, 0, value)`: class << 13 | level.
     pub io_priority: Option<i32>,
+    /// Refuse to exec the spawning process's own binary (`/proc/self/exe`
+    /// of a runtime or of node): a container process running it could
+    /// rewrite the host's binary (the runc CVE-2019-5736 class). Checked,
+    /// with the program lookup, before the exec FIFO gate.
+    pub refuse_own_exe: bool,
 }
 
 /// Offsets of the clocks of a new time namespace.
@@ -199,6 +204,7 @@ impl SpawnOptions {
             sysctl: Vec::new(),
             personality: None,
             io_priority: None,
+            refuse_own_exe: false,
         }
     }
 }
@@ -279,8 +285,12 @@ pub struct Prepared {
     pub hold: bool,
     /// Parent-death signal, 0 for none.
     pub pdeathsig: i32,
-    /// The exec FIFO's path (see [`SpawnOptions::exec_fifo`]).
-    pub exec_fifo: Option<CString>,
+    /// The exec FIFO, opened `O_PATH` by the parent (see
+    /// [`SpawnOptions::exec_fifo`]): the child keeps it, so neither a user
+    /// namespace nor the pivot gets in the way of reaching it.
+    pub exec_fifo: Option<OwnedFd>,
+    /// (dev, ino) of the spawning binary when [`SpawnOptions::refuse_own_exe`].
+    pub own_exe: Option<(u64, u64)>,
     /// Stop before `pivot_root` for the parent.
     pub pre_pivot_sync: bool,
     /// (`/proc/sys/...` path, value) to write after the pivot.
@@ -556,7 +566,31 @@ impl Prepared {
             return Err(Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
                 .with_field("seccompFlags"));
         }
-        let exec_fifo = opts.exec_fifo.as_deref().map(|f| cstring("execFifo", f)).transpose()?;
+        let exec_fifo = match opts.exec_fifo.as_deref() {
+            None => None,
+            Some(f) => {
+                let c = cstring("execFifo", f)?;
+                let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+                if fd < 0 {
+                    return Err(Error::last_os("ENS_EXEC_FIFO", "open", format!("open the exec fifo {f}")).with_path(f));
+                }
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+                    return Err(Error::sys("ENS_EXEC_FIFO", "fstat", libc::EINVAL, format!("exec fifo {f} is not a FIFO")).with_path(f));
+                }
+                keep_fds.push(fd.as_raw_fd());
+                keep_fds.sort_unstable();
+                Some(fd)
+            }
+        };
+        let own_exe = if opts.refuse_own_exe {
+            use std::os::unix::fs::MetadataExt;
+            let m = std::fs::metadata("/proc/self/exe").map_err(|e| Error::io("ENS_SPAWN", "stat", &e, "stat /proc/self/exe"))?;
+            Some((m.dev(), m.ino()))
+        } else {
+            None
+        };
         let sysctl = opts
             .sysctl
             .iter()
@@ -600,6 +634,7 @@ impl Prepared {
             hold: opts.hold,
             pdeathsig: opts.parent_death_signal.unwrap_or(0),
             exec_fifo,
+            own_exe,
             pre_pivot_sync: opts.pre_pivot_sync,
             sysctl,
             personality: opts.personality,
@@ -723,12 +758,11 @@ mod tests {
     #[test]
     fn exec_fifo_sysctl_and_sync_are_prepared() {
         let mut o = SpawnOptions::new("true", vec![]);
-        o.exec_fifo = Some("/run/x/exec.fifo".into());
         o.pre_pivot_sync = true;
         o.sysctl = vec![("net.ipv4.ip_forward".into(), "1".into()), ("kernel/msgmax".into(), "8192".into())];
         o.personality = Some(8);
         let p = Prepared::new(&o).unwrap();
-        assert_eq!(p.exec_fifo.as_deref(), Some(c"/run/x/exec.fifo"));
+        assert!(p.exec_fifo.is_none(), "no fifo asked");
         assert!(p.pre_pivot_sync);
         assert_eq!(p.sysctl[0].0.as_c_str(), c"/proc/sys/net/ipv4/ip_forward");
         assert_eq!(p.sysctl[1].0.as_c_str(), c"/proc/sys/kernel/msgmax");
@@ -742,6 +776,20 @@ mod tests {
         o.sysctl = vec![];
         o.exec_fifo = Some("a\0b".into());
         assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("execFifo"));
+        // Not a FIFO, missing: refused before the clone, with the path.
+        o.exec_fifo = Some("/proc/self/status".into());
+        assert_eq!(Prepared::new(&o).err().unwrap().code, "ENS_EXEC_FIFO");
+        o.exec_fifo = Some("/nonexistent/exec.fifo".into());
+        let e = Prepared::new(&o).err().unwrap();
+        assert_eq!((e.errno, e.path.as_deref()), (Some(libc::ENOENT), Some("/nonexistent/exec.fifo")));
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("fifo");
+        let cf = CString::new(f.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(cf.as_ptr(), 0o600) }, 0);
+        o.exec_fifo = Some(f.to_string_lossy().into_owned());
+        let p = Prepared::new(&o).unwrap();
+        let fd = p.exec_fifo.as_ref().unwrap().as_raw_fd();
+        assert!(p.keep_fds.contains(&fd), "the child keeps the fifo fd");
     }
 
 }

@@ -61,6 +61,11 @@ pub struct RootfsSpec {
     /// directory bound under its name (`memory`, `cpu,cpuacct`, ...; links
     /// `cpu` and `cpuacct` are made for co-mounted names), as runc does.
     pub cgroup_binds: Vec<(String, String)>,
+    /// After the mounts, create the standard device nodes (as `dev` does)
+    /// and `/dev` links in whatever `/dev` the mounts provide (an OCI
+    /// config mounts its own tmpfs there); nodes are bound from the host
+    /// when `bind_devices` is set.
+    pub dev_nodes: bool,
 }
 
 /// One device node of [`RootfsSpec::devices`].
@@ -123,6 +128,8 @@ pub fn parse_options(options: &[String]) -> MountOptions {
             "norelatime" => (0, libc::MS_RELATIME),
             "strictatime" => (libc::MS_STRICTATIME, 0),
             "nostrictatime" => (0, libc::MS_STRICTATIME),
+            "defaults" | "loud" => (0, 0),
+            "silent" => (libc::MS_SILENT, 0),
             "bind" => {
                 o.bind = true;
                 (libc::MS_BIND, 0)
@@ -430,6 +437,11 @@ impl RootfsPlan {
                 plan.mount(&root, m, i)?;
             }
         }
+        if spec.dev_nodes {
+            let dev = secure_join(&root, "/dev")?;
+            plan.mkdirs(&root, &dev, "/dev")?;
+            plan.dev_nodes(&dev, spec.bind_devices)?;
+        }
         for (i, d) in spec.devices.iter().enumerate() {
             plan.device(&root, d, i, spec.bind_devices)?;
         }
@@ -463,6 +475,40 @@ impl RootfsPlan {
             "mount tmpfs on /dev",
             &dev,
         );
+        self.dev_nodes(&dev, bind)?;
+        let pts = dev.join("pts");
+        self.push(Op::Mkdirs(vec![cpath(&pts, "dev")?]), "create /dev/pts", &pts);
+        self.push(
+            Op::Mount {
+                src: Some(cs("devpts", "dev")?),
+                dst: cpath(&pts, "dev")?,
+                fstype: Some(cs("devpts", "dev")?),
+                flags: (libc::MS_NOSUID | libc::MS_NOEXEC) as u64,
+                data: Some(cs("newinstance,ptmxmode=0666,mode=0620", "dev")?),
+                beneath: None,
+            },
+            "mount devpts on /dev/pts",
+            &pts,
+        );
+        let shm = dev.join("shm");
+        self.push(Op::Mkdirs(vec![cpath(&shm, "dev")?]), "create /dev/shm", &shm);
+        self.push(
+            Op::Mount {
+                src: Some(cs("shm", "dev")?),
+                dst: cpath(&shm, "dev")?,
+                fstype: Some(cs("tmpfs", "dev")?),
+                flags: (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64,
+                data: Some(cs("mode=1777,size=65536k", "dev")?),
+                beneath: None,
+            },
+            "mount tmpfs on /dev/shm",
+            &shm,
+        );
+        Ok(())
+    }
+
+    /// The standard nodes and links in `dev` (a host path in the rootfs).
+    fn dev_nodes(&mut self, dev: &Path, bind: bool) -> Result<(), Error> {
         for (name, major, minor) in DEVICES {
             let path = dev.join(name);
             let cp = cpath(&path, "dev")?;
@@ -492,34 +538,6 @@ impl RootfsPlan {
             let link = dev.join(name);
             self.push(Op::Symlink { target: cs(target, "dev")?, link: cpath(&link, "dev")? }, format!("link /dev/{name}"), &link);
         }
-        let pts = dev.join("pts");
-        self.push(Op::Mkdirs(vec![cpath(&pts, "dev")?]), "create /dev/pts", &pts);
-        self.push(
-            Op::Mount {
-                src: Some(cs("devpts", "dev")?),
-                dst: cpath(&pts, "dev")?,
-                fstype: Some(cs("devpts", "dev")?),
-                flags: (libc::MS_NOSUID | libc::MS_NOEXEC) as u64,
-                data: Some(cs("newinstance,ptmxmode=0666,mode=0620", "dev")?),
-                beneath: None,
-            },
-            "mount devpts on /dev/pts",
-            &pts,
-        );
-        let shm = dev.join("shm");
-        self.push(Op::Mkdirs(vec![cpath(&shm, "dev")?]), "create /dev/shm", &shm);
-        self.push(
-            Op::Mount {
-                src: Some(cs("shm", "dev")?),
-                dst: cpath(&shm, "dev")?,
-                fstype: Some(cs("tmpfs", "dev")?),
-                flags: (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64,
-                data: Some(cs("mode=1777,size=65536k", "dev")?),
-                beneath: None,
-            },
-            "mount tmpfs on /dev/shm",
-            &shm,
-        );
         Ok(())
     }
 

@@ -82,9 +82,23 @@ fn a_missing_exec_fifo_is_a_coded_error() {
     let mut o = SpawnOptions::new("true", vec![]);
     o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
     o.exec_fifo = Some("/nonexistent/ctr-exec.fifo".into());
-    let child = spawn(&o).unwrap();
-    let e = child.wait_stage().unwrap_err();
+    let e = spawn(&o).unwrap_err();
     assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_EXEC_FIFO", Some(libc::ENOENT), Some("/nonexistent/ctr-exec.fifo")));
+}
+
+#[test]
+fn program_errors_and_the_own_binary_are_caught_before_the_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = fifo(dir.path());
+    for (prog, errno) in [("/nonexistent/ctr-prog", libc::ENOENT), ("/etc/passwd", libc::EACCES), ("/proc/self/exe", libc::EPERM)] {
+        let mut o = SpawnOptions::new(prog, vec![]);
+        o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
+        o.exec_fifo = Some(gate.to_string_lossy().into_owned());
+        o.refuse_own_exe = true;
+        let child = spawn(&o).unwrap();
+        let e = child.wait_stage().unwrap_err();
+        assert_eq!((e.code.as_str(), e.errno), ("ENS_EXEC", Some(errno)), "{prog}");
+    }
 }
 
 #[test]
