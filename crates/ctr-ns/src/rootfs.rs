@@ -61,10 +61,11 @@ pub struct RootfsSpec {
     /// directory bound under its name (`memory`, `cpu,cpuacct`, ...; links
     /// `cpu` and `cpuacct` are made for co-mounted names), as runc does.
     pub cgroup_binds: Vec<(String, String)>,
-    /// After the mounts, create the standard device nodes (as `dev` does)
+    /// After the mounts, make the standard device nodes (as `dev` does)
     /// and `/dev` links in whatever `/dev` the mounts provide (an OCI
-    /// config mounts its own tmpfs there); nodes are bound from the host
-    /// when `bind_devices` is set.
+    /// config mounts its own tmpfs there). The nodes are binds of the
+    /// host's, which a devices cgroup that denies `mknod` (an OCI default)
+    /// and a user namespace both allow.
     pub dev_nodes: bool,
 }
 
@@ -440,7 +441,7 @@ impl RootfsPlan {
         if spec.dev_nodes {
             let dev = secure_join(&root, "/dev")?;
             plan.mkdirs(&root, &dev, "/dev")?;
-            plan.dev_nodes(&dev, spec.bind_devices)?;
+            plan.dev_nodes(&dev, true)?;
         }
         for (i, d) in spec.devices.iter().enumerate() {
             plan.device(&root, d, i, spec.bind_devices)?;
