@@ -49,6 +49,24 @@ fn open_gate(p: &std::path::Path) -> Vec<u8> {
     buf[..n.max(0) as usize].to_vec()
 }
 
+/// Kills the child if a test fails while it waits at a gate (through a
+/// pidfd: never a reused pid), so no blocked child outlives the test.
+struct KillOnDrop(OwnedFd);
+
+impl KillOnDrop {
+    fn new(pid: i32) -> KillOnDrop {
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+        assert!(fd >= 0);
+        KillOnDrop(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        unsafe { libc::syscall(libc::SYS_pidfd_send_signal, self.0.as_raw_fd(), libc::SIGKILL, 0usize, 0u32) };
+    }
+}
+
 fn alive(pid: i32) -> bool {
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::waitid(libc::P_PID, pid as u32, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
@@ -63,6 +81,7 @@ fn exec_fifo_gate_outlives_the_child_handle() {
     o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
     o.exec_fifo = Some(gate.to_string_lossy().into_owned());
     let child = spawn(&o).unwrap();
+    let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::ExecFifo);
     let out = child.take_stdio()[1].take().unwrap();
     let pid = child.pid;
@@ -126,6 +145,7 @@ fn container_init_in_one_spawn_sync_devices_sysctl_personality_fifo() {
     o.pre_pivot_sync = true;
     o.exec_fifo = Some(gate.to_string_lossy().into_owned());
     let child = spawn(&o).unwrap();
+    let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::PrePivot);
     // Before the pivot: the rootfs is mounted in the child's namespace, its
     // root is still the host's.
@@ -160,6 +180,7 @@ fn closing_the_gate_at_the_pre_pivot_point_stops_the_child() {
     o.rootfs = Some(RootfsSpec { path: rootfs, ..Default::default() });
     o.pre_pivot_sync = true;
     let child = spawn(&o).unwrap();
+    let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::PrePivot);
     child.abort_gate();
     assert_eq!(read_all(child.take_stdio()[1].take().unwrap()), "");
@@ -181,6 +202,7 @@ fn the_fifo_gate_needs_no_proc_in_the_container() {
     o.rootfs = Some(RootfsSpec { path: rootfs, ..Default::default() });
     o.exec_fifo = Some(gate.to_string_lossy().into_owned());
     let child = spawn(&o).unwrap();
+    let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::ExecFifo);
     assert_eq!(open_gate(&gate), b"0");
     assert_eq!(child.wait_stage().unwrap(), Stage::Running);
