@@ -8,6 +8,7 @@ pub mod hooks;
 pub mod init;
 pub mod lifecycle;
 pub mod plan;
+pub mod process;
 pub mod state;
 pub mod util;
 

@@ -6,7 +6,6 @@
 use ctr_common::{Error, Result};
 use ctr_ns::NamespaceKind;
 use ctr_oci::types::*;
-use ctr_oci::validate::{capability_number, rlimit_number};
 use ctr_oci::Bundle;
 use serde::{Deserialize, Serialize};
 
@@ -278,10 +277,6 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
     Ok(PlannedMount { destination: m.destination.clone(), source, typ, flags, data: data.join(","), propagation })
 }
 
-fn caps_mask(list: &Option<Vec<String>>) -> u64 {
-    list.iter().flatten().filter_map(|n| capability_number(n)).fold(0u64, |m, c| m | (1u64 << c))
-}
-
 /// The container's cgroup as `cgroup`/`cgroup`2 mounts show it (runc
 /// style, whatever the cgroup namespace): each hierarchy's directory of the
 /// container bound under the mount point by the hierarchy's name
@@ -352,20 +347,9 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
     if p.terminal == Some(true) {
         return Err(unsupported("process.terminal", "a terminal (console socket) is not supported yet; set it to false"));
     }
-    if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("process.apparmorProfile", "apparmor is not available on this host"));
-    }
-    if p.selinux_label.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("process.selinuxLabel", "selinux is not available on this host"));
-    }
+    crate::process::check_supported(p, "process")?;
     if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(unsupported("linux.mountLabel", "selinux is not available on this host"));
-    }
-    if p.scheduler.is_some() {
-        return Err(unsupported("process.scheduler", "scheduler policies are not supported yet"));
-    }
-    if p.exec_cpu_affinity.is_some() {
-        return Err(unsupported("process.execCPUAffinity", "cpu affinity is not supported yet"));
     }
     if linux.intel_rdt.is_some() {
         return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
@@ -457,17 +441,8 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         None => 0,
         Some(p) => propagation_flag(p).unwrap_or(0),
     };
-    let mut rlimits = Vec::new();
-    for r in p.rlimits.iter().flatten() {
-        rlimits.push((rlimit_number(&r.typ).expect("validated"), r.soft, r.hard));
-    }
-    let caps = p.capabilities.as_ref().map(|c| CapSets {
-        bounding: caps_mask(&c.bounding),
-        effective: caps_mask(&c.effective),
-        permitted: caps_mask(&c.permitted),
-        inheritable: caps_mask(&c.inheritable),
-        ambient: caps_mask(&c.ambient),
-    });
+    let rlimits = crate::process::rlimits(p, "process")?;
+    let caps = p.capabilities.as_ref().map(crate::process::cap_sets);
     let personality = match &linux.personality {
         None => None,
         Some(per) => {
@@ -477,14 +452,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
             Some(if per.domain == "LINUX32" { 0x0008 } else { 0 })
         }
     };
-    let io_priority = p.io_priority.as_ref().map(|io| {
-        let class = match io.class.as_str() {
-            "IOPRIO_CLASS_RT" => 1,
-            "IOPRIO_CLASS_BE" => 2,
-            _ => 3,
-        };
-        (class << 13) | io.priority
-    });
+    let io_priority = crate::process::io_priority(p);
     let no_new_privileges = p.no_new_privileges.unwrap_or(false);
     // OCI semantics: no linux.seccomp, no filter.
     let seccomp = match &linux.seccomp {
