@@ -201,11 +201,13 @@ mod tests {
 
     #[test]
     fn stats_take_runc_shape() {
-        let mut s = Stats::default();
-        s.cpu = CpuStats { usage_usec: Some(5), user_usec: Some(3), system_usec: Some(2), nr_periods: Some(0), ..Default::default() };
-        s.memory = MemoryStats { current: Some(4096), peak: Some(8192), limit: Some(1 << 20), cache: Some(0), failcnt: Some(1), ..Default::default() };
-        s.pids = PidsStats { current: Some(2), limit: None };
-        s.io = vec![IoDeviceStats { major: 8, minor: 0, read_bytes: 10, write_bytes: 20, read_ops: 1, write_ops: 2 }];
+        let mut s = Stats {
+            cpu: CpuStats { usage_usec: Some(5), user_usec: Some(3), system_usec: Some(2), nr_periods: Some(0), ..Default::default() },
+            memory: MemoryStats { current: Some(4096), peak: Some(8192), limit: Some(1 << 20), cache: Some(0), failcnt: Some(1), ..Default::default() },
+            pids: PidsStats { current: Some(2), limit: None },
+            io: vec![IoDeviceStats { major: 8, minor: 0, read_bytes: 10, write_bytes: 20, read_ops: 1, write_ops: 2 }],
+            ..Default::default()
+        };
         s.hugetlb.insert("2MB".into(), HugetlbStats { current: 0, peak: None, limit: None, failcnt: Some(0) });
         let v = runc_stats(&s, Some("cache 0\nrss 4096\n"));
         assert_eq!(v["cpu"]["usage"], json!({"total": 5000, "kernel": 2000, "user": 3000}));
