@@ -338,6 +338,32 @@ fn exec_process_file_sets_user_env_and_keeps_the_seccomp_filter() {
 }
 
 #[test]
+fn exec_io_priority_is_set_on_the_held_child() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(&["sleep", "1000"], serde_json::json!({}));
+    env.running(&id, &b);
+    let process = serde_json::json!({
+        "args": ["sleep", "500"], "env": ["PATH=/bin"], "cwd": "/", "user": { "uid": 0, "gid": 0 },
+        "ioPriority": { "class": "IOPRIO_CLASS_BE", "priority": 3 }
+    });
+    let pf = env.dir.path().join("process.json");
+    std::fs::write(&pf, process.to_string()).unwrap();
+    let pidf = env.dir.path().join("io.pid");
+    env.ok(&["exec", "-d", "--pid-file", pidf.to_str().unwrap(), "-p", pf.to_str().unwrap(), &id]);
+    let pid: i32 = std::fs::read_to_string(&pidf).unwrap().trim().parse().unwrap();
+    // IOPRIO_WHO_PROCESS = 1; class BE (2) << 13 | level 3.
+    let prio = unsafe { libc::syscall(libc::SYS_ioprio_get, 1, pid) };
+    assert_eq!(prio, (2 << 13) | 3);
+    env.ok(&["delete", "--force", &id]);
+    assert!(wait_gone(pid as i64));
+    env.assert_clean();
+}
+
+#[test]
 fn update_changes_the_limits_in_the_kernel() {
     if !ready() {
         return;
