@@ -5,6 +5,7 @@
 #![allow(clippy::unnecessary_cast)]
 
 use crate::caps::{CapNames, CapSets};
+use crate::console::{Console, PreparedConsole};
 use crate::idmap::IdMaps;
 use crate::kinds::NamespaceKind;
 use crate::rootfs::{MountSpec, RootfsPlan, RootfsSpec};
@@ -90,6 +91,9 @@ pub struct SpawnOptions {
     /// Parent fds that become fds 3, 4, ... of the child (everything else
     /// above 2 is closed).
     pub extra_fds: Vec<RawFd>,
+    /// Give the child a pseudo-terminal as stdio and controlling terminal
+    /// (`stdio` is then ignored); see [`crate::console`].
+    pub console: Option<Console>,
 }
 
 /// Offsets of the clocks of a new time namespace.
@@ -172,6 +176,7 @@ impl SpawnOptions {
             cgroups: Vec::new(),
             rootfs: None,
             extra_fds: Vec::new(),
+            console: None,
         }
     }
 }
@@ -264,6 +269,8 @@ pub struct Prepared {
     pub seccomp_flags: u32,
     /// The filter makes a listener fd the parent takes.
     pub seccomp_listener: bool,
+    /// The console to set up (the socket fd is filled in by spawn).
+    pub console: Option<PreparedConsole>,
     _seccomp_filter: Vec<libc::sock_filter>,
     // Owners of the strings behind argv/envp.
     _args: Vec<CString>,
@@ -519,6 +526,25 @@ impl Prepared {
             return Err(Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
                 .with_field("seccompFlags"));
         }
+        let console = opts.console.map(|c| {
+            if let Some(sz) = c.size {
+                if sz.cols == 0 || sz.rows == 0 {
+                    return Err(Error::new("ENS_INVALID_OPTION", "console size needs at least one column and one row")
+                        .with_field("consoleSize"));
+                }
+            }
+            Ok(PreparedConsole {
+                socket: match c.socket {
+                    crate::console::ConsoleSocket::Fd(fd) => fd,
+                    crate::console::ConsoleSocket::Return => -1,
+                },
+                size: c.size,
+                bind_console: opts.rootfs.is_some(),
+                owner: creds,
+                setsid: !opts.new_session,
+            })
+        });
+        let console = console.transpose()?;
         let seccomp_early = seccomp_filter.is_some() && !opts.no_new_privileges && (caps.is_some() || creds.is_some());
         Ok(Prepared {
             ns_flags,
@@ -557,6 +583,7 @@ impl Prepared {
             seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog { len: f.len() as u16, filter: f.as_ptr() as *mut _ }),
             seccomp_flags,
             seccomp_listener: opts.seccomp_listener,
+            console,
             _seccomp_filter: seccomp_filter.unwrap_or_default(),
             _args: args,
             _env: env,
