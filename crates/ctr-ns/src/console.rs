@@ -409,6 +409,30 @@ pub fn resize(fd: RawFd, size: WinSize) -> Result<(), ctr_common::Error> {
     Raw.set_size(fd, size).map_err(|e| ctr_common::Error::sys("ENS_CONSOLE", "ioctl", e, "set the window size (TIOCSWINSZ)"))
 }
 
+/// Read from a pty master: the slave side gone (`EIO`) reads as end of
+/// file (0).
+pub fn read_master(fd: RawFd, buf: &mut [u8]) -> std::io::Result<usize> {
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n >= 0 {
+        return Ok(n as usize);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EIO) {
+        Ok(0)
+    } else {
+        Err(e)
+    }
+}
+
+/// Set `O_NONBLOCK` on an fd (its open file description).
+pub fn set_nonblocking(fd: RawFd) -> Result<(), ctr_common::Error> {
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(ctr_common::Error::last_os("ENS_CONSOLE", "fcntl", "make the pty master non-blocking"));
+    }
+    Ok(())
+}
+
 /// The window size of a terminal fd.
 pub fn size(fd: RawFd) -> Result<WinSize, ctr_common::Error> {
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
