@@ -29,5 +29,5 @@ pub use caps::CapNames;
 pub use console::{Console, ConsoleSocket, WinSize};
 pub use idmap::{IdMap, IdMaps};
 pub use plan::{Rlimit, SpawnOptions, Stdio, TimeOffsets};
-pub use rootfs::{MountSpec, RootfsSpec};
+pub use rootfs::{DeviceSpec, MountSpec, RootfsSpec};
 pub use spawn::{spawn, Child, ExitStatus, Stage};

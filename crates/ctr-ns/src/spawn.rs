@@ -1,7 +1,7 @@
 //! The parent side of spawn: pipes, `clone3`, and reading what the child
 //! reports until it execs.
 
-use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_HELD, MSG_LEN, MSG_LISTENER, MSG_SETUP};
+use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_EXEC_FIFO, MSG_HELD, MSG_LEN, MSG_LISTENER, MSG_PRE_PIVOT, MSG_SETUP};
 use crate::idmap::IdMaps;
 use crate::rootfs::{OpInfo, SYSCALL_NAMES};
 use crate::sys::CLONE_INTO_CGROUP;
@@ -40,6 +40,14 @@ pub enum Stage {
     /// The seccomp filter is installed and its listener fd was taken (see
     /// [`Child::take_seccomp_listener`]); call [`Child::wait_stage`] again.
     SeccompListener,
+    /// Stopped right before `pivot_root` (`pre_pivot_sync`): namespaces,
+    /// id maps and mounts exist. Call [`Child::resume`], then
+    /// [`Child::wait_stage`] again.
+    PrePivot,
+    /// Set up and blocked on the exec FIFO (`exec_fifo`): it execs once
+    /// some process opens the FIFO for reading. [`Child::wait_stage`]
+    /// again reports the exec (or its failure).
+    ExecFifo,
 }
 
 /// A spawned child. Dropping it closes the parent's fds; it does not kill
@@ -76,6 +84,10 @@ pub struct Child {
     rlimit_names: Vec<i32>,
     /// Spawned vfork-style: the child exec'd or failed before spawn returned.
     vforked: bool,
+    /// The exec FIFO path, for error messages.
+    exec_fifo: Option<String>,
+    /// sysctl keys by index, for error messages.
+    sysctl_keys: Vec<String>,
     /// `stage_now` already consumed the report.
     stage_taken: AtomicBool,
     /// Parent end of the console socketpair, until the master came.
@@ -231,7 +243,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     }
 
     let (status_r, status_w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
-    let (gate_r, gate_w) = if prepared.hold || prepared.seccomp_listener || prepared.parent_setup {
+    let (gate_r, gate_w) = if prepared.hold || prepared.seccomp_listener || prepared.parent_setup || prepared.pre_pivot_sync {
         let (r, w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
         (Some(r), Some(w))
     } else {
@@ -338,6 +350,8 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         && prepared.groups.is_none()
         && prepared.oom_score_adj.is_none()
         && prepared.time_offsets.is_none()
+        && prepared.exec_fifo.is_none()
+        && !prepared.pre_pivot_sync
         && prepared.ns_flags & crate::kinds::CLONE_NEWTIME == 0
         && std::env::var_os("CTR_NS_NO_VFORK").is_none();
     let stack = if vfork { ChildStack::new() } else { None };
@@ -403,6 +417,8 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         join_paths: prepared.joins.iter().map(|j| j.path.clone()).collect(),
         rlimit_names: prepared.rlimits.iter().map(|r| r.0).collect(),
         vforked: stack.is_some(),
+        exec_fifo: opts.exec_fifo.clone(),
+        sysctl_keys: opts.sysctl.iter().map(|(k, _)| k.clone()).collect(),
         stage_taken: AtomicBool::new(false),
         console_rx: Mutex::new(console_rx),
         console: Mutex::new(None),
@@ -425,7 +441,7 @@ impl Child {
                 continue;
             }
             let stage = self.decode_status(&msg)?;
-            if matches!(stage, Stage::Held | Stage::Running) {
+            if matches!(stage, Stage::Held | Stage::Running | Stage::ExecFifo) {
                 if let Err(e) = self.receive_console() {
                     self.abort_gate();
                     let _ = self.kill(libc::SIGKILL);
@@ -536,6 +552,8 @@ impl Child {
         }
         match word(0) {
             MSG_HELD => Ok(Stage::Held),
+            MSG_PRE_PIVOT => Ok(Stage::PrePivot),
+            MSG_EXEC_FIFO => Ok(Stage::ExecFifo),
             MSG_LISTENER => self.take_listener_from_child(word(2) as RawFd),
             MSG_ERROR => {
                 self.reap();
@@ -628,6 +646,21 @@ impl Child {
                 ("ENS_CAPS", format!("apply capability {name}"), Some("capabilities".to_string()))
             }
             Step::Capset | Step::KeepCaps => ("ENS_CAPS", "apply capabilities".to_string(), Some("capabilities".to_string())),
+            Step::ExecFifo => {
+                let what = match detail {
+                    0 => "open the exec fifo",
+                    1 => "reopen the exec fifo for writing through /proc/self/fd (is /proc mounted?)",
+                    _ => "write to the exec fifo",
+                };
+                ("ENS_EXEC_FIFO", what.to_string(), self.exec_fifo.clone())
+            }
+            Step::PrePivot => ("ENS_SPAWN", "wait at the pre-pivot sync point".to_string(), None),
+            Step::Sysctl => {
+                let key = self.sysctl_keys.get(detail as usize).cloned().unwrap_or_default();
+                ("ENS_SYSCTL", format!("write sysctl {key}"), Some(format!("sysctl.{key}")))
+            }
+            Step::Personality => ("ENS_PERSONALITY", "set the personality".to_string(), Some("personality".to_string())),
+            Step::IoPriority => ("ENS_IOPRIO", "set the io priority".to_string(), Some("ioPriority".to_string())),
             Step::Exec => ("ENS_EXEC", format!("exec {:?}", self.program), Some(self.program.clone())),
             Step::Chdir => ("ENS_CHDIR", "chdir to the working directory".to_string(), None),
             Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),
@@ -679,6 +712,25 @@ impl Child {
         let n = unsafe { libc::write(gate.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
         if n != 1 {
             return Err(Error::last_os("ENS_SPAWN", "write", "release the child"));
+        }
+        Ok(())
+    }
+
+    /// Let a child stopped at [`Stage::PrePivot`] go on (to `pivot_root`
+    /// and the rest of its setup). Call [`Child::wait_stage`] after it.
+    pub fn resume(&self) -> Result<(), Error> {
+        let mut gate = self.gate.lock().unwrap();
+        let n = match gate.as_ref() {
+            Some(g) => unsafe { libc::write(g.as_raw_fd(), [1u8].as_ptr().cast(), 1) },
+            None => return Err(Error::new("ENS_NOT_HELD", "the child is not waiting at the pre-pivot sync point")),
+        };
+        if n != 1 {
+            return Err(Error::last_os("ENS_SPAWN", "write", "let the child go on after the pre-pivot sync point"));
+        }
+        // Nothing else waits on the gate: closing it lets a child that
+        // never gets there see end of file instead of a silent hang.
+        if !self.hold && !self.listener_pending.load(Ordering::SeqCst) {
+            gate.take();
         }
         Ok(())
     }

@@ -17,7 +17,8 @@ import { configFor } from './spec';
 export const DEFAULT_ROOT = '/run/ctrun';
 
 /**
- * The `ctrun` binary shipped in this package (the containers' init). Found
+ * The `ctrun` command line shipped in this package (the in-process API
+ * never execs it: a container's init is a plain spawn of its program). Found
  * next to the native loader, which works from src/, dist/*.cjs and dist/*.mjs
  * alike (the ESM build gets a `require` from its banner).
  */
@@ -144,7 +145,7 @@ export class Container extends EventEmitter {
     let info;
     try {
       info = await call(() =>
-        native.create({ root, id: opts.id, bundle, initExe: CTRUN_PATH, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
+        native.create({ root, id: opts.id, bundle, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
       );
     } catch (e) {
       if (tempBundle) await rm(tempBundle, { recursive: true, force: true });

@@ -17,9 +17,9 @@ const USAGE: &str = "ctrun: an OCI container runtime (runc's command line)
 usage: ctrun [global options] command [command options] [arguments...]
 
 commands:
-  create    create a container            (--bundle, --pid-file) <id>
+  create    create a container            (--bundle, --pid-file, --no-pivot) <id>
   start     start a created container     <id>
-  run       create and run a container    (--bundle, --pid-file, --detach) <id>
+  run       create and run a container    (--bundle, --pid-file, --detach, --no-pivot) <id>
   state     print the state of a container as JSON  <id>
   kill      send a signal to the init process       (--all) <id> [signal]
   delete    delete a container            (--force) <id>
@@ -153,9 +153,6 @@ fn create_opts(a: &Args, id: String) -> Result<CreateOptions> {
     if let Some(s) = a.value(&["console-socket"]) {
         return Err(Error::new("ERUNTIME_UNSUPPORTED", format!("--console-socket {s}: terminals are not supported yet")).with_field("console-socket"));
     }
-    if a.bool(&["no-pivot"]) {
-        return Err(Error::new("ERUNTIME_UNSUPPORTED", "--no-pivot: only pivot_root is implemented").with_field("no-pivot"));
-    }
     // --preserve-fds N: our fds 3 .. 3+N become the container's 3 .. 3+N.
     let extra_fds: Vec<i32> = match a.value(&["preserve-fds"]) {
         None => vec![],
@@ -171,12 +168,11 @@ fn create_opts(a: &Args, id: String) -> Result<CreateOptions> {
         }
     };
     let bundle = PathBuf::from(a.value(&["bundle", "b"]).unwrap_or_else(|| ".".into()));
-    let init_exe = std::env::current_exe().map_err(|e| Error::io("ERUNTIME_INIT", "readlink", &e, "find the ctrun binary"))?;
     Ok(CreateOptions {
         id,
         bundle,
         pid_file: a.value(&["pid-file"]).map(PathBuf::from),
-        init_exe,
+        no_pivot: a.bool(&["no-pivot"]),
         stdio: [ctr_ns::Stdio::Fd(0), ctr_ns::Stdio::Fd(1), ctr_ns::Stdio::Fd(2)],
         extra_fds,
     })
@@ -406,10 +402,6 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
             println!("{}", serde_json::to_string_pretty(&ctr_runtime::features()).unwrap());
             Ok(0)
         }
-        "init" => match rest.first() {
-            Some(dir) => ctr_runtime::init::init_main(dir),
-            None => Err(usage_err("init: requires the state directory")),
-        },
         other => Err(usage_err(format!("no such command: {other:?} (see ctrun --help)"))),
     })();
     r.map_err(|e| (g, e))

@@ -390,6 +390,8 @@ impl NativeChild {
                 Stage::Held => "held".to_string(),
                 Stage::Running => "running".to_string(),
                 Stage::SeccompListener => "seccomp-listener".to_string(),
+                Stage::PrePivot => "pre-pivot".to_string(),
+                Stage::ExecFifo => "exec-fifo".to_string(),
             })
         })
     }
@@ -407,6 +409,8 @@ impl NativeChild {
                     Stage::Held => "held",
                     Stage::Running => "running",
                     Stage::SeccompListener => "seccomp-listener",
+                    Stage::PrePivot => "pre-pivot",
+                    Stage::ExecFifo => "exec-fifo",
                 }
                 .to_string(),
             )),

@@ -41,8 +41,8 @@ pub struct CreateRequest {
     pub id: String,
     /// Bundle directory.
     pub bundle: String,
-    /// The ctrun binary run as the container's init.
-    pub init_exe: String,
+    /// Skip pivot_root (MS_MOVE + chroot).
+    pub no_pivot: Option<bool>,
     /// Pid file to write.
     pub pid_file: Option<String>,
     /// For fds 0-2: -1 a pipe, -2 /dev/null, n >= 0 the parent's fd n.
@@ -104,7 +104,7 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
             id: req.id,
             bundle: req.bundle.into(),
             pid_file: req.pid_file.map(Into::into),
-            init_exe: req.init_exe.into(),
+            no_pivot: req.no_pivot.unwrap_or(false),
             stdio,
             extra_fds: vec![],
         };
