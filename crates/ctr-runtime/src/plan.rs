@@ -234,9 +234,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     let linux = spec.linux.clone().unwrap_or_default();
 
     // Things the runtime cannot apply yet: fail, never ignore.
-    if p.terminal == Some(true) {
-        return Err(unsupported("process.terminal", "a terminal (console socket) is not supported yet; set it to false"));
-    }
     if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(unsupported("process.apparmorProfile", "apparmor is not available on this host"));
     }
@@ -440,6 +437,17 @@ pub fn process_options(p: &Process, so: &mut ctr_ns::SpawnOptions) -> Result<()>
     });
     so.no_new_privileges = p.no_new_privileges.unwrap_or(false);
     so.oom_score_adj = p.oom_score_adj;
+    // process.terminal: a pty made in the container's devpts; where the
+    // master goes (the --console-socket, or back to the caller) is up to
+    // create. consoleSize 0x0 means "unset" (as with runc).
+    so.console = (p.terminal == Some(true)).then(|| {
+        let size = p
+            .console_size
+            .as_ref()
+            .filter(|c| c.width > 0 && c.height > 0)
+            .map(|c| ctr_ns::WinSize { cols: c.width.min(u16::MAX as u32) as u16, rows: c.height.min(u16::MAX as u32) as u16 });
+        ctr_ns::Console::returned(size)
+    });
     Ok(())
 }
 
@@ -529,6 +537,20 @@ mod tests {
         let e = plan(&bundle(&format!("{{{BASE},{ns}{bad}}}}}")), "/s".as_ref()).unwrap_err();
         assert!(e.code.starts_with("ESECCOMP_"), "{e:?}");
         assert!(e.path.as_deref().unwrap_or("").starts_with("linux.seccomp"), "{e:?}");
+    }
+
+    #[test]
+    fn terminal_becomes_a_console_with_the_console_size() {
+        let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
+        let cp = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, None);
+        let json = format!("{{{BASE},{ns}}}}}").replacen(r#""process":{"#, r#""process":{"terminal":true,"consoleSize":{"height":24,"width":80},"#, 1);
+        assert!(json.contains("consoleSize"), "{json}");
+        let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(Some(ctr_ns::WinSize { cols: 80, rows: 24 }))));
+        let json = json.replace(r#","consoleSize":{"height":24,"width":80}"#, "");
+        let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(None)));
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
             no_pivot: req.no_pivot.unwrap_or(false),
             stdio,
             extra_fds: vec![],
+            console_socket: None,
+            detach: false,
         };
         let store = Store::new(req.root);
         let created = blocking(move || lifecycle::create(&store, &o)).await?;
