@@ -307,6 +307,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         dev: r.dev,
         bind_devices: false,
         no_pivot: r.no_pivot,
+        ..Default::default()
     });
     Ok(opts)
 }
