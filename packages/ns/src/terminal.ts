@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import { call, NsError } from './errors';
-import type { NativeTerminal } from './native';
+import { native, type NativeTerminal } from './native';
 
 /** The size of a terminal, in character cells. */
 export interface TerminalSize {
@@ -47,6 +47,22 @@ export class Terminal extends Duplex {
     });
     // A spawn that failed before the pty existed: nothing to read, ever.
     this.#ready.catch(() => this.destroy());
+  }
+
+  /**
+   * Wrap a pty master file descriptor (one received over a console socket,
+   * or handed out by another package such as `@ctr/runtime`); the stream
+   * owns and closes it. Throws `ENS_INVALID_OPTION` if `fd` is not an open
+   * terminal.
+   *
+   * ```ts
+   * const t = Terminal.fromFd(masterFd);
+   * t.pipe(process.stdout);
+   * ```
+   */
+  static fromFd(fd: number): Terminal {
+    if (!Number.isInteger(fd) || fd < 0) throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'fd must be a file descriptor', path: 'fd' });
+    return new Terminal(Promise.resolve(call(() => native.terminalFromFd(fd))));
   }
 
   override _read(): void {

@@ -115,6 +115,25 @@ test('option errors are coded; a failed spawn ends the terminal', async () => {
   assert.ok(await eventually(() => child.terminal!.destroyed));
 });
 
+test('Terminal.fromFd wraps a master and refuses what is not a terminal', async () => {
+  const child = spawn('sh', ['-c', 'echo from-fd'], { terminal: true });
+  await child.spawned;
+  const fd = child.terminal!.takeFd();
+  assert.ok(child.terminal!.destroyed);
+  const t = Terminal.fromFd(fd);
+  const out = await output(t);
+  assert.is(out.trim(), 'from-fd');
+  await child.exited;
+  assert.throws(() => Terminal.fromFd(0x7ffff), (e: NsError) => e.code === 'ENS_INVALID_OPTION' && e.errno === 9);
+  const { openSync, closeSync } = await import('node:fs');
+  const nul = openSync('/dev/null', 'r');
+  try {
+    assert.throws(() => Terminal.fromFd(nul), (e: NsError) => e.code === 'ENS_INVALID_OPTION' && /not a terminal/.test(e.message));
+  } finally {
+    closeSync(nul);
+  }
+});
+
 test('no pty master, child or fd is left', async () => {
   assert.ok(await eventually(() => ptyMasters().length === 0), ptyMasters().join(', '));
   assert.equal(nsLeftovers(before), []);

@@ -7,7 +7,7 @@ use ctr_ns::{CapNames, Console, ConsoleSocket, WinSize, IdMap, IdMaps, MountSpec
 use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
-use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 use std::sync::{Arc, Mutex};
@@ -643,6 +643,20 @@ impl NativeTerminal {
     pub fn close(&self) {
         self.state.close();
     }
+}
+
+/// Wrap a pty master fd (received over a console socket, or from another
+/// package) as a terminal handle; the handle owns it from now on.
+#[napi]
+pub fn terminal_from_fd(fd: i32) -> napi::Result<NativeTerminal> {
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", libc::EBADF, format!("fd {fd} is not open")).with_field("fd").into());
+    }
+    if unsafe { libc::isatty(fd) } != 1 {
+        return Err(Error::sys("ENS_INVALID_OPTION", "isatty", libc::ENOTTY, format!("fd {fd} is not a terminal")).with_field("fd").into());
+    }
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    Ok(NativeTerminal { state: Arc::new(TermState::new(unsafe { OwnedFd::from_raw_fd(fd) })) })
 }
 
 /// Keep the `kind` namespace of `pid` (0: this process) alive by
