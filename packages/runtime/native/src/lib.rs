@@ -56,6 +56,8 @@ pub struct CreatedInfo {
     pub pid: i32,
     /// Parent ends of piped stdio (-1 where not piped); the caller owns them.
     pub stdio: Vec<i32>,
+    /// With process.terminal: the pty master (the caller owns it), else -1.
+    pub terminal: i32,
 }
 
 /// How a container's process ended (both null when not our child).
@@ -113,9 +115,10 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
         let store = Store::new(req.root);
         let created = blocking(move || lifecycle::create(&store, &o)).await?;
         let fds = created.child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect();
+        let terminal = created.child.take_console().map(|f| f.into_raw_fd()).unwrap_or(-1);
         let pid = created.pid;
         children().lock().unwrap().insert(k, Arc::new(created.child));
-        Ok(CreatedInfo { pid, stdio: fds })
+        Ok(CreatedInfo { pid, stdio: fds, terminal })
     })
 }
 
