@@ -508,12 +508,14 @@ unsafe fn pre_pivot_sync(fds: &ChildFds) {
 
 /// Tell the parent we are at the exec FIFO, then block until a reader
 /// opens it and hand it one byte.
-unsafe fn exec_fifo_gate(fds: &ChildFds, fifo_fd: RawFd) {
+unsafe fn exec_fifo_gate(fds: &ChildFds, fifo_fd: RawFd, proc_fd: RawFd) {
     report(fds.status, MSG_EXEC_FIFO, Step::ExecFifo, 0);
     let mut buf = [0u8; 32];
+    // "/proc/self/fd/N", or "self/fd/N" beneath the spawner's /proc.
     let path = crate::syscalls::fd_path(fifo_fd, &mut buf);
+    let (dir, path) = if proc_fd >= 0 { (proc_fd, path.add(6)) } else { (libc::AT_FDCWD, path) };
     let fd = loop {
-        let fd = libc::open(path, libc::O_WRONLY | libc::O_CLOEXEC);
+        let fd = libc::openat(dir, path, libc::O_WRONLY | libc::O_CLOEXEC);
         if fd < 0 && errno() == libc::EINTR {
             continue;
         }
@@ -527,6 +529,9 @@ unsafe fn exec_fifo_gate(fds: &ChildFds, fifo_fd: RawFd) {
     }
     libc::close(fd);
     libc::close(fifo_fd);
+    if proc_fd >= 0 {
+        libc::close(proc_fd);
+    }
 }
 
 /// Run the prepared plan in the child and exec. Never returns.
@@ -622,12 +627,21 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     // The exec FIFO (opened by the parent) goes above the range stdio and
     // the passed fds are moved into.
     let mut fifo_fd: RawFd = -1;
+    let mut proc_fd: RawFd = -1;
     if let Some(f) = &p.exec_fifo {
         fifo_fd = libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
         if fifo_fd < 0 {
             fail_detail(fds, Step::ExecFifo, errno(), 0);
         }
         libc::close(f.as_raw_fd());
+        // The /proc we see now (the spawner's), to reopen the FIFO through
+        // after the pivot: the container may mount no /proc of its own.
+        // Used only by the gate and closed right after it.
+        let pfd = libc::open(c"/proc".as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC);
+        if pfd >= 0 {
+            proc_fd = libc::fcntl(pfd, libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
+            libc::close(pfd);
+        }
     }
     if let Some(plan) = &p.rootfs {
         let pivot = plan.pivot_index();
@@ -761,7 +775,7 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         check_program(p, fds);
     }
     if fifo_first {
-        exec_fifo_gate(fds, fifo_fd);
+        exec_fifo_gate(fds, fifo_fd, proc_fd);
     }
     // The seccomp filter is the last setup step: after it only the status
     // pipe write, the gate read (with a listener or hold) and execve run,
@@ -770,7 +784,7 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         install_seccomp(p, fds);
     }
     if fifo_fd >= 0 && !fifo_first {
-        exec_fifo_gate(fds, fifo_fd);
+        exec_fifo_gate(fds, fifo_fd, proc_fd);
     }
 
     if p.hold {

@@ -97,8 +97,9 @@ pub struct SpawnOptions {
     /// `execve` opens `/proc/self/fd/N` for writing (which blocks until
     /// some process opens the FIFO for reading) and writes one byte. The
     /// gate outlives the spawning process: any process may release it.
-    /// After the pivot the child needs a `/proc` (a mount of the rootfs
-    /// plan, or `mount_proc`) to reopen it.
+    /// The reopen goes through the spawner's `/proc` (opened before the
+    /// pivot, closed right after the gate), so the container needs no
+    /// `/proc` of its own.
     pub exec_fifo: Option<String>,
     /// Stop right before `pivot_root` (after the namespaces, id maps and
     /// the mounts of the rootfs plan; without a rootfs, before the exec

@@ -649,7 +649,7 @@ impl Child {
             Step::ExecFifo => {
                 let what = match detail {
                     0 => "open the exec fifo",
-                    1 => "reopen the exec fifo for writing through /proc/self/fd (is /proc mounted?)",
+                    1 => "reopen the exec fifo for writing",
                     _ => "write to the exec fifo",
                 };
                 ("ENS_EXEC_FIFO", what.to_string(), self.exec_fifo.clone())

@@ -165,3 +165,25 @@ fn closing_the_gate_at_the_pre_pivot_point_stops_the_child() {
     assert_eq!(read_all(child.take_stdio()[1].take().unwrap()), "");
     assert_eq!(child.wait().unwrap().code, Some(1));
 }
+
+#[test]
+fn the_fifo_gate_needs_no_proc_in_the_container() {
+    if !root_or_skip() {
+        return;
+    }
+    let Some(rootfs) = busybox() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let gate = fifo(dir.path());
+    let mut o = SpawnOptions::new("/bin/sh", vec!["sh".into(), "-c".into(), "ls /proc | wc -l".into()]);
+    o.env = vec!["PATH=/bin:/usr/bin".into()];
+    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
+    o.namespaces = vec![NamespaceKind::Mnt];
+    o.rootfs = Some(RootfsSpec { path: rootfs, ..Default::default() });
+    o.exec_fifo = Some(gate.to_string_lossy().into_owned());
+    let child = spawn(&o).unwrap();
+    assert_eq!(child.wait_stage().unwrap(), Stage::ExecFifo);
+    assert_eq!(open_gate(&gate), b"0");
+    assert_eq!(child.wait_stage().unwrap(), Stage::Running);
+    assert_eq!(read_all(child.take_stdio()[1].take().unwrap()).trim(), "0", "no /proc mounted inside");
+    assert_eq!(child.wait().unwrap().code, Some(0));
+}
