@@ -55,7 +55,8 @@ pub struct RootfsSpec {
     /// `bind_devices` is set (in a user namespace, where `mknod` is refused).
     pub devices: Vec<DeviceSpec>,
     /// What a `cgroup`/`cgroup2` mount shows: (host directory of the
-    /// process's cgroup, name under the mount point). With one entry of
+    /// process's cgroup, name under the mount point). Empty: such mounts
+    /// are real cgroup file system mounts. With one entry of
     /// empty name that directory is bound on the mount point itself
     /// (a unified host); otherwise a tmpfs is mounted there and each
     /// directory bound under its name (`memory`, `cpu,cpuacct`, ...; links
@@ -432,7 +433,7 @@ impl RootfsPlan {
         }
 
         for (i, m) in spec.mounts.iter().enumerate() {
-            if matches!(m.fstype.as_deref(), Some("cgroup") | Some("cgroup2")) {
+            if !spec.cgroup_binds.is_empty() && matches!(m.fstype.as_deref(), Some("cgroup") | Some("cgroup2")) {
                 plan.cgroup_mount(&root, m, i, &spec.cgroup_binds)?;
             } else {
                 plan.mount(&root, m, i)?;

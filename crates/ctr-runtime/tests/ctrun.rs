@@ -961,7 +961,15 @@ fn user_namespace_maps_root_to_an_unprivileged_range() {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap().to_string();
     assert_eq!(uid_line.split_whitespace().nth(1), Some("100000"), "{uid_line}");
-    assert_eq!(std::fs::read_link(format!("/proc/{pid}/exe")).unwrap().file_name().unwrap(), "busybox", "the init is the program itself");
+    // start returns once the init took the gate; its execve follows.
+    let exe = || std::fs::read_link(format!("/proc/{pid}/exe")).ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    for _ in 0..500 {
+        if exe().as_deref() == Some("busybox") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(exe().as_deref(), Some("busybox"), "the init is the program itself");
     assert!(env.ctrun(&["delete", "--force", &id]).status.success());
     env.assert_clean();
 }
