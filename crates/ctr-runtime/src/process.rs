@@ -9,10 +9,10 @@
 //! applied fails here with `ERUNTIME_UNSUPPORTED` naming the JSON path,
 //! before anything is spawned.
 
-use crate::plan::{plan_seccomp, CapSets, PlannedSeccomp};
+use crate::plan::{plan_seccomp, PlannedSeccomp};
 use ctr_common::{Error, Result};
 use ctr_oci::types::{Capabilities, Process};
-use ctr_oci::validate::{capability_number, rlimit_number};
+use ctr_oci::validate::rlimit_number;
 
 /// An OCI process, resolved into what `ctr_ns::spawn` applies.
 #[derive(Debug, Clone)]
@@ -86,22 +86,6 @@ pub fn cap_names(c: &Capabilities) -> ctr_ns::CapNames {
         permitted: names(&c.permitted),
         inheritable: names(&c.inheritable),
         ambient: names(&c.ambient),
-    }
-}
-
-fn caps_mask(list: &Option<Vec<String>>) -> u64 {
-    list.iter().flatten().filter_map(|n| capability_number(n)).fold(0u64, |m, c| m | (1u64 << c))
-}
-
-/// `process.capabilities` as bit masks (unknown names were refused by
-/// validation and are skipped).
-pub fn cap_sets(c: &Capabilities) -> CapSets {
-    CapSets {
-        bounding: caps_mask(&c.bounding),
-        effective: caps_mask(&c.effective),
-        permitted: caps_mask(&c.permitted),
-        inheritable: caps_mask(&c.inheritable),
-        ambient: caps_mask(&c.ambient),
     }
 }
 
@@ -265,7 +249,6 @@ mod tests {
         .unwrap();
         let s = map(&p, "process", Some(&v)).unwrap();
         let sc = s.seccomp.clone().unwrap();
-        assert!(!sc.early, "with noNewPrivileges the filter goes last");
         let so = s.spawn_options();
         assert_eq!(so.seccomp.as_deref(), Some(&sc.bpf[..]));
         assert_eq!(so.seccomp_flags, 2);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Cgroup, type CgroupStats } from '@ctr/cgroup';
+import { Terminal } from '@ctr/ns';
 import type { Attachment } from '@ctr/netns';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
@@ -29,7 +30,8 @@ import { ExecProcess } from './exec';
 export const DEFAULT_ROOT = '/run/ctrun';
 
 /**
- * The `ctrun` binary shipped in this package (the containers' init). Found
+ * The `ctrun` command line shipped in this package (the in-process API
+ * never execs it: a container's init is a plain spawn of its program). Found
  * next to the native loader, which works from src/, dist/*.cjs and dist/*.mjs
  * alike (the ESM build gets a `require` from its banner).
  */
@@ -69,6 +71,13 @@ export class Container extends EventEmitter {
   readonly stdout: Readable | null;
   /** The container's stderr, when piped. */
   readonly stderr: Readable | null;
+  /**
+   * With `process.terminal` (the `terminal` option, or a bundle asking for
+   * it): the master side of the container's pty, an `@ctr/ns` `Terminal`
+   * (a Duplex: the container's output, and its input when written to;
+   * `resize(cols, rows)`). It ends when every process on the pty exited.
+   */
+  readonly terminal: Terminal | null;
   #exited: Promise<ExitResult> | null = null;
   #oom: { cg: Cgroup; stop: AbortController } | null = null;
   #oomStarting: Promise<void> | null = null;
@@ -76,7 +85,7 @@ export class Container extends EventEmitter {
   #tempBundle: string | null = null;
   #deleting: Promise<void> = Promise.resolve();
 
-  private constructor(id: string, root: string, pid: number, fds: number[]) {
+  private constructor(id: string, root: string, pid: number, fds: number[], terminal = -1) {
     super();
     this.id = id;
     this.root = root;
@@ -85,6 +94,7 @@ export class Container extends EventEmitter {
     this.stdin = i >= 0 ? new Socket({ fd: i, readable: false, writable: true }) : null;
     this.stdout = o >= 0 ? new Socket({ fd: o, readable: true, writable: false }) : null;
     this.stderr = e >= 0 ? new Socket({ fd: e, readable: true, writable: false }) : null;
+    this.terminal = terminal >= 0 ? Terminal.fromFd(terminal) : null;
     this.on('newListener', (name: string | symbol) => {
       if (name === 'oom') void this.#watchOom().catch(() => undefined);
     });
@@ -144,13 +154,13 @@ export class Container extends EventEmitter {
     let info;
     try {
       info = await call(() =>
-        native.create({ root, id: opts.id, bundle, initExe: CTRUN_PATH, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
+        native.create({ root, id: opts.id, bundle, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
       );
     } catch (e) {
       if (tempBundle) await rm(tempBundle, { recursive: true, force: true });
       throw e;
     }
-    const c = new Container(opts.id, root, info.pid, info.stdio);
+    const c = new Container(opts.id, root, info.pid, info.stdio, info.terminal);
     c.#tempBundle = tempBundle;
     try {
       // The init waits at the gate in its own network namespace: set the network up before start.
@@ -355,8 +365,10 @@ export class Container extends EventEmitter {
         const temp = this.#tempBundle;
         this.#network = null;
         this.#tempBundle = null;
-        // stdout/stderr end by themselves (the container is gone); stdin is ours to close.
+        // stdout/stderr end by themselves (the container is gone); stdin is ours to close,
+        // and so is a terminal nobody reads (one being read ends by itself).
         this.stdin?.destroy();
+        if (this.terminal && !this.terminal.readableFlowing) this.terminal.destroy();
         try {
           await teardownNetwork(net);
         } finally {

@@ -69,6 +69,13 @@ export interface ContainerSpec {
   limits?: Limits;
   /** Seccomp filter (default none). */
   seccomp?: SeccompOption;
+  /**
+   * Give the container process a pseudo-terminal (`process.terminal`, with
+   * `consoleSize` when a size is given): it is made in the container's own
+   * `/dev/pts` and bound onto `/dev/console`, and the master is
+   * {@link Container.terminal}. `stdio` is then not used.
+   */
+  terminal?: boolean | { cols: number; rows: number };
 }
 
 /** Options of {@link Container.create} common to both forms. */
@@ -147,7 +154,8 @@ export interface RunOptions extends ContainerSpec {
 
 /** What {@link run} returns. */
 export interface RunResult extends ExitResult {
-  /** Everything the container wrote to stdout. */
+  /** Everything the container wrote to stdout (with `terminal`: what came
+   * through the pty, line ends as `\r\n`). */
   stdout: string;
   /** Everything the container wrote to stderr. */
   stderr: string;

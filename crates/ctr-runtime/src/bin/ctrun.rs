@@ -10,16 +10,114 @@ use ctr_runtime::lifecycle::{self, CreateOptions};
 use ctr_runtime::state::{Store, DEFAULT_ROOT};
 use ctr_runtime::util;
 use std::io::Write;
-use std::path::PathBuf;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+/// Our stdin in raw mode while `run` relays a terminal (restored on drop).
+struct RawMode {
+    fd: i32,
+    saved: libc::termios,
+}
+
+impl RawMode {
+    fn enter(fd: i32) -> Option<RawMode> {
+        unsafe {
+            if libc::isatty(fd) != 1 {
+                return None;
+            }
+            let mut saved: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(fd, &mut saved) < 0 {
+                return None;
+            }
+            let mut raw = saved;
+            libc::cfmakeraw(&mut raw);
+            libc::tcsetattr(fd, libc::TCSANOW, &raw);
+            Some(RawMode { fd, saved })
+        }
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
+    }
+}
+
+/// Give the pty `master` the window size of our own terminal, if any.
+fn copy_win_size(master: i32) {
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    for fd in [0, 1, 2] {
+        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0 && ws.ws_row > 0 {
+            unsafe { libc::ioctl(master, libc::TIOCSWINSZ, &ws) };
+            return;
+        }
+    }
+}
+
+fn has_console_size(bundle: &Path) -> bool {
+    std::fs::read(bundle.join("config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.pointer("/process/consoleSize").is_some())
+}
+
+fn write_all(fd: i32, mut data: &[u8]) -> bool {
+    while !data.is_empty() {
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n <= 0 {
+            return false;
+        }
+        data = &data[n as usize..];
+    }
+    true
+}
+
+/// `ctrun run` with a terminal and no console socket: copy our stdin to
+/// the pty and the pty to our stdout until the container side is gone
+/// (EIO once every holder of the slave exited).
+fn relay_terminal(master: &OwnedFd) {
+    if let Ok(input) = master.try_clone() {
+        // Blocking reads of our stdin; the thread ends with the process.
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+                if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                if n <= 0 || !write_all(input.as_raw_fd(), &buf[..n as usize]) {
+                    return;
+                }
+            }
+        });
+    }
+    let mut buf = [0u8; 16384];
+    loop {
+        match ctr_ns::console::read_master(master.as_raw_fd(), &mut buf) {
+            Ok(0) => return,
+            Ok(n) => {
+                if !write_all(1, &buf[..n]) {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
 
 const USAGE: &str = "ctrun: an OCI container runtime (runc's command line)
 
 usage: ctrun [global options] command [command options] [arguments...]
 
 commands:
-  create    create a container            (--bundle, --pid-file) <id>
+  create    create a container            (--bundle, --pid-file, --console-socket, --preserve-fds, --no-pivot) <id>
   start     start a created container     <id>
-  run       create and run a container    (--bundle, --pid-file, --detach) <id>
+  run       create and run a container    (--bundle, --pid-file, --console-socket, --detach, --no-pivot) <id>
   state     print the state of a container as JSON  <id>
   kill      send a signal to the init process       (--all) <id> [signal]
   delete    delete a container            (--force) <id>
@@ -153,13 +251,16 @@ impl Args {
     }
 }
 
-fn create_opts(a: &Args, id: String) -> Result<CreateOptions> {
-    if let Some(s) = a.value(&["console-socket"]) {
-        return Err(Error::new("ERUNTIME_UNSUPPORTED", format!("--console-socket {s}: terminals are not supported yet")).with_field("console-socket"));
-    }
-    if a.bool(&["no-pivot"]) {
-        return Err(Error::new("ERUNTIME_UNSUPPORTED", "--no-pivot: only pivot_root is implemented").with_field("no-pivot"));
-    }
+/// `--console-socket PATH`: connect to the receiver's unix socket (it gets
+/// the pty master with SCM_RIGHTS during create).
+fn console_socket(a: &Args) -> Result<Option<UnixStream>> {
+    let Some(path) = a.value(&["console-socket"]) else { return Ok(None) };
+    UnixStream::connect(&path).map(Some).map_err(|e| {
+        Error::io("ERUNTIME_CONSOLE", "connect", &e, format!("--console-socket {path}: connect")).with_path(&path)
+    })
+}
+
+fn create_opts(a: &Args, id: String, console: &Option<UnixStream>, detach: bool) -> Result<CreateOptions> {
     // --preserve-fds N: our fds 3 .. 3+N become the container's 3 .. 3+N.
     let extra_fds: Vec<i32> = match a.value(&["preserve-fds"]) {
         None => vec![],
@@ -175,14 +276,15 @@ fn create_opts(a: &Args, id: String) -> Result<CreateOptions> {
         }
     };
     let bundle = PathBuf::from(a.value(&["bundle", "b"]).unwrap_or_else(|| ".".into()));
-    let init_exe = std::env::current_exe().map_err(|e| Error::io("ERUNTIME_INIT", "readlink", &e, "find the ctrun binary"))?;
     Ok(CreateOptions {
         id,
         bundle,
         pid_file: a.value(&["pid-file"]).map(PathBuf::from),
-        init_exe,
+        no_pivot: a.bool(&["no-pivot"]),
         stdio: [ctr_ns::Stdio::Fd(0), ctr_ns::Stdio::Fd(1), ctr_ns::Stdio::Fd(2)],
         extra_fds,
+        console_socket: console.as_ref().map(|s| s.as_raw_fd()),
+        detach,
     })
 }
 
@@ -207,10 +309,14 @@ fn block_forwarded() -> libc::sigset_t {
 
 fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     let id = a.id("run")?;
-    let o = create_opts(a, id.clone())?;
     let detach = a.bool(&["detach", "d"]);
+    let socket = console_socket(a)?;
+    let o = create_opts(a, id.clone(), &socket, detach)?;
     let set = if detach { None } else { Some(block_forwarded()) };
     let created = lifecycle::create(store, &o)?;
+    drop(socket);
+    // process.terminal without --console-socket: we hold the master (runc).
+    let master = created.child.take_console();
     g.debug(format!("run: created {id} pid {}", created.pid));
     if let Err(e) = lifecycle::start(store, &id) {
         let _ = lifecycle::delete(store, &id, true);
@@ -222,14 +328,32 @@ fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     }
     let pid = created.pid;
     let set = set.unwrap();
+    let master_fd = master.as_ref().map(|m| m.as_raw_fd());
+    if let Some(m) = master_fd {
+        // Without a consoleSize the pty takes our terminal's size.
+        if !has_console_size(&o.bundle) {
+            copy_win_size(m);
+        }
+    }
     std::thread::spawn(move || loop {
         let mut sig = 0;
         if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
-            // We are the parent and have not reaped it: the pid is still ours.
-            unsafe { libc::kill(pid, sig) };
+            match master_fd {
+                // The kernel sends SIGWINCH to the pty's foreground group.
+                Some(m) if sig == libc::SIGWINCH => copy_win_size(m),
+                // We are the parent and have not reaped it: the pid is still ours.
+                _ => unsafe {
+                    libc::kill(pid, sig);
+                },
+            }
         }
     });
+    let _raw = master.as_ref().and_then(|_| RawMode::enter(0));
+    if let Some(m) = &master {
+        relay_terminal(m);
+    }
     let st = created.child.wait()?;
+    drop(_raw);
     let code = lifecycle::exit_code(st);
     g.debug(format!("run: {id} exited {st:?}"));
     lifecycle::delete(store, &id, true)?;
@@ -578,7 +702,8 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
     let r: Result<i32> = (|| match cmd.as_str() {
         "create" => {
             let a = parse_args(rest, &CREATE_BOOLS, &CREATE_VALUES)?;
-            let o = create_opts(&a, a.id("create")?)?;
+            let socket = console_socket(&a)?;
+            let o = create_opts(&a, a.id("create")?, &socket, true)?;
             lifecycle::create(&store, &o).map(|_| 0)
         }
         "run" => {
@@ -636,10 +761,6 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
             println!("{}", serde_json::to_string_pretty(&ctr_runtime::features()).unwrap());
             Ok(0)
         }
-        "init" => match rest.first() {
-            Some(dir) => ctr_runtime::init::init_main(dir),
-            None => Err(usage_err("init: requires the state directory")),
-        },
         other => Err(usage_err(format!("no such command: {other:?} (see ctrun --help)"))),
     })();
     r.map_err(|e| (g, e))

@@ -41,8 +41,8 @@ pub struct CreateRequest {
     pub id: String,
     /// Bundle directory.
     pub bundle: String,
-    /// The ctrun binary run as the container's init.
-    pub init_exe: String,
+    /// Skip pivot_root (MS_MOVE + chroot).
+    pub no_pivot: Option<bool>,
     /// Pid file to write.
     pub pid_file: Option<String>,
     /// For fds 0-2: -1 a pipe, -2 /dev/null, n >= 0 the parent's fd n.
@@ -56,6 +56,8 @@ pub struct CreatedInfo {
     pub pid: i32,
     /// Parent ends of piped stdio (-1 where not piped); the caller owns them.
     pub stdio: Vec<i32>,
+    /// With process.terminal: the pty master (the caller owns it), else -1.
+    pub terminal: i32,
 }
 
 /// How a container's process ended (both null when not our child).
@@ -104,16 +106,19 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
             id: req.id,
             bundle: req.bundle.into(),
             pid_file: req.pid_file.map(Into::into),
-            init_exe: req.init_exe.into(),
+            no_pivot: req.no_pivot.unwrap_or(false),
             stdio,
             extra_fds: vec![],
+            console_socket: None,
+            detach: false,
         };
         let store = Store::new(req.root);
         let created = blocking(move || lifecycle::create(&store, &o)).await?;
         let fds = created.child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect();
+        let terminal = created.child.take_console().map(|f| f.into_raw_fd()).unwrap_or(-1);
         let pid = created.pid;
         children().lock().unwrap().insert(k, Arc::new(created.child));
-        Ok(CreatedInfo { pid, stdio: fds })
+        Ok(CreatedInfo { pid, stdio: fds, terminal })
     })
 }
 
