@@ -29,6 +29,13 @@ pub struct ExecOptions {
     pub pid_file: Option<PathBuf>,
     /// Exec into a paused container too (`--ignore-paused`).
     pub ignore_paused: bool,
+    /// With `process.terminal`: a connected unix socket the pty master is
+    /// sent over (`--console-socket`; the caller keeps the fd). `None`: the
+    /// master comes back through `Exec.child.take_console()`.
+    pub console_socket: Option<RawFd>,
+    /// The caller will not stay to hold a pty master (`--detach`):
+    /// `process.terminal` then needs `console_socket`.
+    pub detach: bool,
 }
 
 /// Command-line style changes to the container's own process (runc's
@@ -172,9 +179,16 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
         }
         _ => return Err(not_running(id)),
     }
-    if o.process.terminal == Some(true) {
-        return Err(Error::new("ERUNTIME_UNSUPPORTED", "process.terminal: a terminal (--tty, --console-socket) is not supported yet")
-            .with_field("process.terminal"));
+    let terminal = o.process.terminal == Some(true);
+    if o.console_socket.is_some() && !terminal {
+        return Err(Error::new("ERUNTIME_CONSOLE", "a console socket was given but process.terminal is false (use --tty)").with_field("process.terminal"));
+    }
+    if o.detach && terminal && o.console_socket.is_none() {
+        return Err(Error::new(
+            "ERUNTIME_CONSOLE",
+            "process.terminal is true but no console socket was given: the pty master would have nowhere to go (use --console-socket)",
+        )
+        .with_field("console-socket"));
     }
     // The pidfd pins the init while its namespaces are opened.
     let pidfd = init_pidfd(&saved).ok_or_else(|| not_running(id))?;
@@ -187,6 +201,9 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     so.joins = namespaces_of(saved.pid);
     so.stdio = o.stdio;
     so.extra_fds = o.extra_fds.clone();
+    if let (Some(c), Some(fd)) = (so.console.as_mut(), o.console_socket) {
+        c.socket = ctr_ns::ConsoleSocket::Fd(fd);
+    }
     if let Some(p) = &saved.cgroup_path {
         match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
             Ok(cg) => so.cgroups = cg.dirs().iter().map(|d| d.to_string_lossy().into_owned()).collect(),
@@ -194,8 +211,6 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
             Err(e) => return Err(e),
         }
     }
-    // ioprio is set by us on the held child (ctr-ns has no step for it).
-    so.hold = settings.io_priority.is_some();
     let child = ctr_ns::spawn(&so)?;
     let pid = child.pid;
     let fail = |c: &Child, e: Error| -> Error {
@@ -204,15 +219,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
         e
     };
     let r = (|| -> Result<()> {
-        let stage = child.wait_stage()?;
-        if let (ctr_ns::Stage::Held, Some(prio)) = (stage, settings.io_priority) {
-            // IOPRIO_WHO_PROCESS = 1
-            if unsafe { libc::syscall(libc::SYS_ioprio_set, 1, pid, prio) } < 0 {
-                return Err(Error::last_os("ERUNTIME_EXEC", "ioprio_set", "set the I/O priority").with_field("process.ioPriority"));
-            }
-            child.release()?;
-            child.wait_stage()?;
-        }
+        child.wait_stage()?;
         // The init must still be the one whose namespaces we opened.
         if !util::alive(saved.pid, saved.init_start_time) {
             return Err(not_running(id));

@@ -44,9 +44,12 @@ pub struct ProcessSettings {
     pub no_new_privileges: bool,
     /// `/proc/self/oom_score_adj`.
     pub oom_score_adj: Option<i32>,
-    /// `ioprio_set` value (class << 13 | level), when given. ctr-ns does not
-    /// apply it: the caller does (to a held child) or refuses.
+    /// `ioprio_set` value (class << 13 | level), when given.
     pub io_priority: Option<i32>,
+    /// `process.terminal`: a pty in the container's devpts as stdio and
+    /// controlling terminal, its master returned to the caller (the caller
+    /// may point it at a console socket instead); `consoleSize` 0x0 is unset.
+    pub console: Option<ctr_ns::Console>,
     /// The compiled filter of `linux.seccomp`, when the config has one.
     pub seccomp: Option<PlannedSeccomp>,
 }
@@ -56,8 +59,7 @@ fn unsupported(path: String, why: &str) -> Error {
 }
 
 /// Refuse the process fields this runtime cannot apply; `prefix` is the
-/// JSON path of the object (`process`). `process.terminal` is left to the
-/// caller (it needs a console socket).
+/// JSON path of the object (`process`).
 pub fn check_supported(p: &Process, prefix: &str) -> Result<()> {
     if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(unsupported(format!("{prefix}.apparmorProfile"), "apparmor is not available on this host"));
@@ -151,6 +153,14 @@ pub fn map(p: &Process, prefix: &str, seccomp: Option<&serde_json::Value>) -> Re
         no_new_privileges,
         oom_score_adj: p.oom_score_adj,
         io_priority: io_priority(p),
+        console: (p.terminal == Some(true)).then(|| {
+            let size = p
+                .console_size
+                .as_ref()
+                .filter(|c| c.width > 0 && c.height > 0)
+                .map(|c| ctr_ns::WinSize { cols: c.width.min(u16::MAX as u32) as u16, rows: c.height.min(u16::MAX as u32) as u16 });
+            ctr_ns::Console::returned(size)
+        }),
         seccomp,
     })
 }
@@ -171,6 +181,8 @@ impl ProcessSettings {
         so.capabilities = self.capabilities.clone();
         so.no_new_privileges = self.no_new_privileges;
         so.oom_score_adj = self.oom_score_adj;
+        so.io_priority = self.io_priority;
+        so.console = self.console;
         match &self.seccomp {
             Some(s) => {
                 so.seccomp = Some(s.bpf.clone());
@@ -223,8 +235,13 @@ mod tests {
         assert_eq!(caps.to_sets().unwrap().bounding, (1 << 5) | 1, "names resolve in ctr-ns");
         assert!(so.no_new_privileges);
         assert_eq!(so.oom_score_adj, Some(200));
-        assert_eq!(s.io_priority, Some((2 << 13) | 4));
+        assert_eq!(so.io_priority, Some((2 << 13) | 4));
         assert!(so.seccomp.is_none());
+        assert!(so.console.is_none());
+        let t = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"terminal":true,"consoleSize":{"height":24,"width":80}}"#);
+        let c = map(&t, "process", None).unwrap().spawn_options().console.unwrap();
+        assert_eq!(c.socket, ctr_ns::ConsoleSocket::Return);
+        assert_eq!(c.size, Some(ctr_ns::WinSize { cols: 80, rows: 24 }));
     }
 
     #[test]

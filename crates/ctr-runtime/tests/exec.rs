@@ -85,6 +85,18 @@ impl Env {
         let status = c.status().unwrap();
         Output { status, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
     }
+    /// A bundle with a devpts on /dev/pts (for terminals).
+    fn tty_bundle(&self) -> PathBuf {
+        self.bundle(
+            &["sleep", "1000"],
+            serde_json::json!({ "mounts": [
+                { "destination": "/proc", "type": "proc", "source": "proc" },
+                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
+                { "destination": "/dev/pts", "type": "devpts", "source": "devpts",
+                  "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] }
+            ] }),
+        )
+    }
     fn ctrun(&self, args: &[&str]) -> Output {
         self.ctrun_in(args, None)
     }
@@ -291,7 +303,7 @@ fn exec_refuses_stopped_and_paused_containers_with_codes() {
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("[ERUNTIME_NOT_RUNNING]"), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
     }
-    let o = env.ctrun(&["exec", "--tty", &id, "sh"]);
+    let o = env.ctrun(&["exec", "--apparmor", "x", &id, "sh"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("[ERUNTIME_UNSUPPORTED]"));
     env.ok(&["delete", &id]);
     env.assert_clean();
@@ -338,7 +350,7 @@ fn exec_process_file_sets_user_env_and_keeps_the_seccomp_filter() {
 }
 
 #[test]
-fn exec_io_priority_is_set_on_the_held_child() {
+fn exec_applies_the_io_priority() {
     if !ready() {
         return;
     }
@@ -457,5 +469,66 @@ fn events_print_stats_and_oom_lines() {
     reader.join().unwrap();
     let _ = std::io::stdout().flush();
     env.ok(&["delete", &id]);
+    env.assert_clean();
+}
+
+#[test]
+fn exec_tty_relays_a_pty_of_the_container_or_sends_it_to_the_console_socket() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.tty_bundle();
+    let init = env.running(&id, &b).to_string();
+    // Without a console socket ctrun holds the master and relays it.
+    let o = env.ctrun(&["exec", "--tty", &id, "sh", "-c", "tty; [ -t 0 ] && [ -t 1 ] && echo on-tty; exit 5"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(5), "{out:?} {}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("/dev/pts/0\r\n") && out.contains("on-tty\r\n"), "through the pty's line discipline: {out:?}");
+    // --console-socket: the master (and the pty name) go to the receiver.
+    let sock = env.dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let receiver = std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        let (conn, _) = listener.accept().unwrap();
+        ctr_ns::console::recv_fd(conn.as_raw_fd(), 0).unwrap().expect("a master fd")
+    });
+    let pf = env.dir.path().join("tty.pid");
+    let process = serde_json::json!({
+        "terminal": true, "consoleSize": { "height": 20, "width": 70 },
+        "args": ["sh", "-c", "read -r line; echo got:$line; stty size; readlink /proc/self/ns/pid"],
+        "env": ["PATH=/bin"], "cwd": "/", "user": { "uid": 0, "gid": 0 }
+    });
+    let p = env.dir.path().join("tty-process.json");
+    std::fs::write(&p, process.to_string()).unwrap();
+    env.ok(&["exec", "-d", "--console-socket", sock.to_str().unwrap(), "--pid-file", pf.to_str().unwrap(), "-p", p.to_str().unwrap(), &id]);
+    let (master, name) = receiver.join().unwrap();
+    assert!(String::from_utf8_lossy(&name).starts_with("/dev/pts/"), "{name:?}");
+    {
+        use std::os::fd::AsRawFd;
+        std::fs::File::from(master.try_clone().unwrap()).write_all(b"typed\n").unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match ctr_ns::console::read_master(master.as_raw_fd(), &mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let out = String::from_utf8_lossy(&out).replace("\r\n", "\n");
+        assert!(out.contains("got:typed\n"), "{out}");
+        assert!(out.contains("20 70\n"), "process.consoleSize: {out}");
+        assert!(out.contains(&ns_link(&init, "pid")), "in the container's pid namespace: {out}");
+    }
+    drop(master);
+    // Misuse is coded: no place for the master, or a socket without a tty.
+    let o = env.ctrun(&["exec", "-d", "-t", &id, "sh"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[ERUNTIME_CONSOLE]"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = env.ctrun(&["exec", "--console-socket", "/nonexistent/ctrtest.sock", "-t", &id, "sh"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[ERUNTIME_CONSOLE]"), "{}", String::from_utf8_lossy(&o.stderr));
+    env.ok(&["delete", "--force", &id]);
     env.assert_clean();
 }

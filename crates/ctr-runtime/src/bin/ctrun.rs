@@ -127,8 +127,8 @@ commands:
   resume    thaw a paused container       <id>
   ps        pids of a container           (--format table|json) <id>
   features  print the features document (JSON)
-  exec      run a process in a container  (--process, --detach, --pid-file, --cwd, --env,
-            --user, --additional-gids, --cap, --no-new-privs, --preserve-fds) <id> [args...]
+  exec      run a process in a container  (--process, --detach, --pid-file, --cwd, --env, --user,
+            --additional-gids, --cap, --no-new-privs, --preserve-fds, --tty, --console-socket) <id> [args...]
   update    change a container's limits   (--resources FILE|-, --memory, --cpu-shares, ...) <id>
   events    stats and OOM events as JSON  (--stats, --interval 5s) <id>
 
@@ -454,15 +454,12 @@ fn preserve_fds(a: &Args) -> Result<Vec<i32>> {
 fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     use ctr_runtime::exec::{self, ExecOptions, ExecOverrides};
     let id = a.id("exec")?;
-    if a.bool(&["tty", "t"]) || a.value(&["console-socket"]).is_some() {
-        return Err(Error::new("ERUNTIME_UNSUPPORTED", "exec --tty/--console-socket: terminals are not supported yet").with_field("tty"));
-    }
     for f in ["apparmor", "process-label", "cgroup", "pidfd-socket"] {
         if let Some(v) = a.value(&[f]) {
             return Err(Error::new("ERUNTIME_UNSUPPORTED", format!("exec --{f} {v}: not supported")).with_field(f.to_string()));
         }
     }
-    let process = match a.value(&["process", "p"]) {
+    let mut process: ctr_oci::types::Process = match a.value(&["process", "p"]) {
         Some(path) => {
             let text = if path == "-" {
                 let mut s = String::new();
@@ -506,7 +503,13 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
             p
         }
     };
+    // --tty / -t (runc): the process gets a pty of the container's devpts.
+    if a.flags.iter().any(|(n, _)| n == "tty" || n == "t") {
+        process.terminal = Some(a.bool(&["tty", "t"]));
+    }
+    let has_console_size = process.console_size.as_ref().is_some_and(|c| c.width > 0 && c.height > 0);
     let detach = a.bool(&["detach", "d"]);
+    let socket = console_socket(a)?;
     let set = if detach { None } else { Some(block_forwarded()) };
     let o = ExecOptions {
         process,
@@ -514,22 +517,45 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
         extra_fds: preserve_fds(a)?,
         pid_file: a.value(&["pid-file"]).map(PathBuf::from),
         ignore_paused: a.bool(&["ignore-paused"]),
+        console_socket: socket.as_ref().map(|s| s.as_raw_fd()),
+        detach,
     };
     let e = exec::exec(store, &id, &o)?;
+    drop(socket);
+    // process.terminal without --console-socket: we hold the master (runc).
+    let master = e.child.take_console();
     g.debug(format!("exec: {id} pid {}", e.pid));
     if detach {
         return Ok(0);
     }
     let pid = e.pid;
     let set = set.unwrap();
+    let master_fd = master.as_ref().map(|m| m.as_raw_fd());
+    if let Some(m) = master_fd {
+        // Without a consoleSize the pty takes our terminal's size.
+        if !has_console_size {
+            copy_win_size(m);
+        }
+    }
     std::thread::spawn(move || loop {
         let mut sig = 0;
         if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
-            // Not reaped yet: the pid is still our child's.
-            unsafe { libc::kill(pid, sig) };
+            match master_fd {
+                // The kernel sends SIGWINCH to the pty's foreground group.
+                Some(m) if sig == libc::SIGWINCH => copy_win_size(m),
+                // Not reaped yet: the pid is still our child's.
+                _ => unsafe {
+                    libc::kill(pid, sig);
+                },
+            }
         }
     });
+    let raw = master.as_ref().and_then(|_| RawMode::enter(0));
+    if let Some(m) = &master {
+        relay_terminal(m);
+    }
     let st = e.child.wait()?;
+    drop(raw);
     g.debug(format!("exec: {id} pid {pid} exited {st:?}"));
     Ok(lifecycle::exit_code(st))
 }

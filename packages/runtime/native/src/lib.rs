@@ -315,7 +315,15 @@ pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, E
                     p
                 }
             };
-            let o = ExecOptions { process, stdio, extra_fds: vec![], pid_file: req.pid_file.map(Into::into), ignore_paused: false };
+            let o = ExecOptions {
+                process,
+                stdio,
+                extra_fds: vec![],
+                pid_file: req.pid_file.map(Into::into),
+                ignore_paused: false,
+                console_socket: None,
+                detach: true,
+            };
             exec::exec(&store, &req.id, &o)
         })
         .await?;
