@@ -237,7 +237,9 @@ export class Container extends EventEmitter {
    * const { exitCode } = await p.wait();
    */
   async exec(process: string[] | OciProcess, opts: ExecOptions = {}): Promise<ExecProcess> {
-    const stdio = stdioFds(opts.stdio);
+    // With a terminal, stdio all go through the pty.
+    const terminal = opts.terminal ?? (!Array.isArray(process) && process.terminal === true);
+    const stdio = terminal ? [-2, -2, -2] : stdioFds(opts.stdio);
     const req = Array.isArray(process)
       ? {
           root: this.root,
@@ -252,10 +254,11 @@ export class Container extends EventEmitter {
           noNewPrivileges: opts.noNewPrivileges,
           stdio,
           pidFile: opts.pidFile,
+          terminal: opts.terminal,
         }
-      : { root: this.root, id: this.id, process: JSON.stringify(process), stdio, pidFile: opts.pidFile };
+      : { root: this.root, id: this.id, process: JSON.stringify(process), stdio, pidFile: opts.pidFile, terminal: opts.terminal };
     const info = await call(() => native.exec(req));
-    return new ExecProcess(info.pid, info.stdio);
+    return new ExecProcess(info.pid, info.stdio, info.terminal);
   }
 
   /** Change the container's limits (memory, pids, cpu) in its cgroup, as `ctrun update`; only what is given changes. */

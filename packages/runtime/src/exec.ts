@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { Terminal } from '@ctr/ns';
 import type { Readable, Writable } from 'node:stream';
 import { call } from './errors';
 import { native } from './native';
@@ -20,17 +21,29 @@ export class ExecProcess {
   readonly stdout: Readable | null;
   /** Its stderr, when piped. */
   readonly stderr: Readable | null;
+  /**
+   * With the `terminal` option (or `process.terminal`): the master side of
+   * its pty (in the container's devpts), an `@ctr/ns` `Terminal` stream;
+   * stdio then all go through it.
+   */
+  readonly terminal: Terminal | null;
   #exited: Promise<ExitResult> | null = null;
 
   /** @internal */
-  constructor(pid: number, fds: number[]) {
+  constructor(pid: number, fds: number[], terminal = -1) {
     this.pid = pid;
+    this.terminal = terminal >= 0 ? Terminal.fromFd(terminal) : null;
     const [i, o, e] = fds;
     this.stdin = i >= 0 ? new Socket({ fd: i, readable: false, writable: true }) : null;
     this.stdout = o >= 0 ? new Socket({ fd: o, readable: true, writable: false }) : null;
     this.stderr = e >= 0 ? new Socket({ fd: e, readable: true, writable: false }) : null;
-    // Reap it even if nobody waits.
-    void this.wait().catch(() => undefined);
+    // Reap it even if nobody waits; a terminal nobody reads is closed then.
+    void this.wait().then(
+      () => {
+        if (this.terminal && !this.terminal.readableFlowing) this.terminal.destroy();
+      },
+      () => undefined,
+    );
   }
 
   /** Resolves with how the process ended (exit code, or the signal that killed it). */

@@ -212,6 +212,8 @@ export interface ExecOptions {
   noNewPrivileges?: boolean;
   /** Write the process's host pid to this file. */
   pidFile?: string;
+  /** Give the process a pty of the container's devpts (`ExecProcess.terminal`); the container needs a devpts mount on /dev/pts. */
+  terminal?: boolean;
 }
 
 /** Options of {@link Container.events}. */

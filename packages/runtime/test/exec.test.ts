@@ -217,5 +217,47 @@ test('events report an OOM of an exec\'d process and end with the container', as
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
+test('exec({ terminal }) gives the process a pty of the container: input in, output out, exit code', async () => {
+  if (!ready('container exec terminal')) return;
+  const before = snapshot();
+  const id = newId();
+  const b = join(work, `bundle-tty-${n++}`);
+  mkdirSync(b);
+  writeFileSync(
+    join(b, 'config.json'),
+    JSON.stringify({
+      ociVersion: '1.2.0',
+      root: { path: rootfs },
+      process: { cwd: '/', args: ['sleep', '1000'], env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+        { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      ],
+      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }] },
+    }),
+  );
+  const c = await Container.create({ id, bundle: b, root, stdio: 'ignore' });
+  try {
+    await c.start();
+    const p = await c.exec(['sh', '-c', 'tty; read -r l; echo got:$l; exit 6'], { terminal: true });
+    assert.ok(p.terminal, 'a terminal');
+    assert.is(p.stdout, null, 'stdio goes through the pty');
+    const chunks: Buffer[] = [];
+    p.terminal!.on('data', (d: Buffer) => chunks.push(d));
+    const ended = new Promise((r) => p.terminal!.on('end', r));
+    p.terminal!.write('typed\n');
+    assert.equal(await p.wait(), { exitCode: 6, signal: null });
+    await ended;
+    const out = Buffer.concat(chunks).toString().replace(/\r\n/g, '\n');
+    assert.ok(/^\/dev\/pts\/\d+$/m.test(out), out);
+    assert.ok(out.includes('got:typed\n'), out);
+    p.terminal!.destroy();
+  } finally {
+    await c.delete({ force: true });
+  }
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
 test.after(() => rmSync(work, { recursive: true, force: true }));
 test.run();

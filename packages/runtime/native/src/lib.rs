@@ -250,6 +250,9 @@ pub struct ExecRequest {
     pub stdio: Vec<i32>,
     /// Write the host pid here.
     pub pid_file: Option<String>,
+    /// Set `process.terminal`: the process gets a pty of the container's
+    /// devpts and the master comes back in `ExecInfo.terminal`.
+    pub terminal: Option<bool>,
 }
 
 /// An exec'd process.
@@ -259,6 +262,8 @@ pub struct ExecInfo {
     pub pid: i32,
     /// Parent ends of piped stdio (-1 where not piped); the caller owns them.
     pub stdio: Vec<i32>,
+    /// The pty master with a terminal, else -1; the caller owns it.
+    pub terminal: i32,
 }
 
 /// Exec'd processes this process spawned and has not reaped, by pid.
@@ -315,6 +320,10 @@ pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, E
                     p
                 }
             };
+            let mut process = process;
+            if let Some(t) = req.terminal {
+                process.terminal = Some(t);
+            }
             let o = ExecOptions {
                 process,
                 stdio,
@@ -322,14 +331,15 @@ pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, E
                 pid_file: req.pid_file.map(Into::into),
                 ignore_paused: false,
                 console_socket: None,
-                detach: true,
+                detach: false,
             };
             exec::exec(&store, &req.id, &o)
         })
         .await?;
         let fds = e.child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect();
+        let terminal = e.child.take_console().map(|f| f.into_raw_fd()).unwrap_or(-1);
         execs().lock().unwrap().insert(e.pid, Arc::new(e.child));
-        Ok(ExecInfo { pid: e.pid, stdio: fds })
+        Ok(ExecInfo { pid: e.pid, stdio: fds, terminal })
     })
 }
 
