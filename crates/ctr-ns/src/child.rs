@@ -115,6 +115,8 @@ pub enum Step {
     Personality,
     /// `ioprio_set(2)`.
     IoPriority,
+    /// Setting up the pty (detail: [`crate::console::Sub`]).
+    Console,
 }
 
 impl Step {
@@ -160,6 +162,7 @@ impl Step {
             Sysctl,
             Personality,
             IoPriority,
+            Console,
         ]
             .into_iter()
             .find(|s| *s as u32 == n)
@@ -206,6 +209,7 @@ impl Step {
             Step::Sysctl => "write",
             Step::Personality => "personality",
             Step::IoPriority => "ioprio_set",
+            Step::Console => "ioctl",
         }
     }
 }
@@ -697,13 +701,29 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         }
     }
 
+    // The pty, after the mounts: with a rootfs /dev/ptmx is the
+    // container's own devpts instance.
+    let mut slave: RawFd = -1;
+    if let Some(c) = &p.console {
+        match crate::console::setup(c, &crate::console::Raw) {
+            Ok(fd) => slave = fd,
+            Err((sub, e)) => fail_detail(fds, Step::Console, e, sub as u32),
+        }
+    }
+
     // Move every source above the last target first so that a source
     // numbered in the target range is not overwritten by an earlier dup2;
     // the copies are close-on-exec.
     let n = 3 + fds.extra.len().min(MAX_EXTRA_FDS);
     let mut high = [-1 as RawFd; 3 + MAX_EXTRA_FDS];
     for i in 0..n {
-        let src = if i < 3 { fds.stdio[i] } else { fds.extra[i - 3] };
+        let src = if i < 3 && slave >= 0 {
+            slave
+        } else if i < 3 {
+            fds.stdio[i]
+        } else {
+            fds.extra[i - 3]
+        };
         high[i] = libc::fcntl(src, libc::F_DUPFD_CLOEXEC, n as RawFd);
         check!(fds, Step::Stdio, high[i]);
     }

@@ -5,6 +5,7 @@
 #![allow(clippy::unnecessary_cast)]
 
 use crate::caps::{CapNames, CapSets};
+use crate::console::{Console, PreparedConsole};
 use crate::idmap::IdMaps;
 use crate::kinds::NamespaceKind;
 use crate::rootfs::{MountSpec, RootfsPlan, RootfsSpec};
@@ -118,6 +119,9 @@ pub struct SpawnOptions {
     /// rewrite the host's binary (the runc CVE-2019-5736 class). Checked,
     /// with the program lookup, before the exec FIFO gate.
     pub refuse_own_exe: bool,
+    /// Give the child a pseudo-terminal as stdio and controlling terminal
+    /// (`stdio` is then ignored); see [`crate::console`].
+    pub console: Option<Console>,
 }
 
 /// Offsets of the clocks of a new time namespace.
@@ -206,6 +210,7 @@ impl SpawnOptions {
             personality: None,
             io_priority: None,
             refuse_own_exe: false,
+            console: None,
         }
     }
 }
@@ -312,6 +317,8 @@ pub struct Prepared {
     pub seccomp_flags: u32,
     /// The filter makes a listener fd the parent takes.
     pub seccomp_listener: bool,
+    /// The console to set up (the socket fd is filled in by spawn).
+    pub console: Option<PreparedConsole>,
     _seccomp_filter: Vec<libc::sock_filter>,
     // Owners of the strings behind argv/envp.
     _args: Vec<CString>,
@@ -602,6 +609,25 @@ impl Prepared {
                 Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let console = opts.console.map(|c| {
+            if let Some(sz) = c.size {
+                if sz.cols == 0 || sz.rows == 0 {
+                    return Err(Error::new("ENS_INVALID_OPTION", "console size needs at least one column and one row")
+                        .with_field("consoleSize"));
+                }
+            }
+            Ok(PreparedConsole {
+                socket: match c.socket {
+                    crate::console::ConsoleSocket::Fd(fd) => fd,
+                    crate::console::ConsoleSocket::Return => -1,
+                },
+                size: c.size,
+                bind_console: opts.rootfs.is_some(),
+                owner: creds,
+                setsid: !opts.new_session,
+            })
+        });
+        let console = console.transpose()?;
         let seccomp_early = seccomp_filter.is_some() && !opts.no_new_privileges && (caps.is_some() || creds.is_some());
         Ok(Prepared {
             ns_flags,
@@ -646,6 +672,7 @@ impl Prepared {
             seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog { len: f.len() as u16, filter: f.as_ptr() as *mut _ }),
             seccomp_flags,
             seccomp_listener: opts.seccomp_listener,
+            console,
             _seccomp_filter: seccomp_filter.unwrap_or_default(),
             _args: args,
             _env: env,

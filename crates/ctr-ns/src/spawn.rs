@@ -90,6 +90,10 @@ pub struct Child {
     sysctl_keys: Vec<String>,
     /// `stage_now` already consumed the report.
     stage_taken: AtomicBool,
+    /// Parent end of the console socketpair, until the master came.
+    console_rx: Mutex<Option<OwnedFd>>,
+    /// The pty master received from the child, until taken.
+    console: Mutex<Option<OwnedFd>>,
 }
 
 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
@@ -173,13 +177,37 @@ impl Drop for ChildStack {
 /// The clone happens on the calling thread, which matters for
 /// `parent_death_signal` (the signal fires when that thread exits).
 pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
-    let prepared = Prepared::new(opts)?;
+    let mut prepared = Prepared::new(opts)?;
+
+    // The console socket: the caller's (checked open) or a socketpair whose
+    // parent end receives the master.
+    let mut console_rx: Option<OwnedFd> = None;
+    let mut console_tx: Option<OwnedFd> = None;
+    if let Some(c) = prepared.console.as_mut() {
+        if c.socket >= 0 {
+            if unsafe { libc::fcntl(c.socket, libc::F_GETFD) } < 0 {
+                return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", sys::errno(), format!("console socket fd {} is not open", c.socket))
+                    .with_field("console.socket"));
+            }
+        } else {
+            let mut sv = [-1 as RawFd; 2];
+            if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, sv.as_mut_ptr()) } < 0 {
+                return Err(Error::last_os("ENS_CONSOLE", "socketpair", "create the console socket pair"));
+            }
+            let (rx, tx) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
+            c.socket = tx.as_raw_fd();
+            console_rx = Some(rx);
+            console_tx = Some(tx);
+        }
+    }
 
     let mut devnull: Option<OwnedFd> = None;
     let mut child_ends: Vec<OwnedFd> = Vec::new();
     let mut parent_ends: [Option<OwnedFd>; 3] = [None, None, None];
     let mut stdio_src = [-1 as RawFd; 3];
-    for (i, s) in opts.stdio.iter().enumerate() {
+    // With a console the pty slave is the child's stdio.
+    let stdio_given: &[Stdio] = if prepared.console.is_some() { &[] } else { &opts.stdio };
+    for (i, s) in stdio_given.iter().enumerate() {
         stdio_src[i] = match *s {
             Stdio::Fd(fd) => {
                 if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
@@ -230,7 +258,13 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
                 .with_field(format!("extraFds[{i}]")));
         }
     }
-    let keep: Vec<RawFd> = prepared.keep_fds.iter().chain(opts.extra_fds.iter()).copied().collect();
+    let keep: Vec<RawFd> = prepared
+        .keep_fds
+        .iter()
+        .chain(opts.extra_fds.iter())
+        .copied()
+        .chain(prepared.console.as_ref().map(|c| c.socket))
+        .collect();
     let mut fds = ChildFds::new(
         status_w.as_raw_fd(),
         gate_r.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1),
@@ -365,6 +399,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     drop(gate_r);
     drop(child_ends);
     drop(devnull);
+    drop(console_tx);
 
     Ok(Child {
         pid,
@@ -385,6 +420,8 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         exec_fifo: opts.exec_fifo.clone(),
         sysctl_keys: opts.sysctl.iter().map(|(k, _)| k.clone()).collect(),
         stage_taken: AtomicBool::new(false),
+        console_rx: Mutex::new(console_rx),
+        console: Mutex::new(None),
     })
 }
 
@@ -403,8 +440,38 @@ impl Child {
                 self.parent_setup()?;
                 continue;
             }
-            return self.decode_status(&msg);
+            let stage = self.decode_status(&msg)?;
+            if matches!(stage, Stage::Held | Stage::Running | Stage::ExecFifo) {
+                if let Err(e) = self.receive_console() {
+                    self.abort_gate();
+                    let _ = self.kill(libc::SIGKILL);
+                    self.reap();
+                    return Err(e);
+                }
+            }
+            return Ok(stage);
         }
+    }
+
+    /// Take the pty master the child sent (it did so before it reported
+    /// held or exec'd, so it is queued: never blocks).
+    fn receive_console(&self) -> Result<(), Error> {
+        let Some(rx) = self.console_rx.lock().unwrap().take() else { return Ok(()) };
+        match crate::console::recv_fd(rx.as_raw_fd(), libc::MSG_DONTWAIT) {
+            Ok(Some((fd, _name))) => {
+                *self.console.lock().unwrap() = Some(fd);
+                Ok(())
+            }
+            Ok(None) => Err(Error::new("ENS_CONSOLE", "the child did not send its pty master")),
+            Err(e) => Err(Error::io("ENS_CONSOLE", "recvmsg", &e, "receive the pty master from the child")),
+        }
+    }
+
+    /// Take the pty master (once) of a child spawned with a console whose
+    /// socket is [`crate::console::ConsoleSocket::Return`], after
+    /// [`Child::wait_stage`] returned held or running.
+    pub fn take_console(&self) -> Option<OwnedFd> {
+        self.console.lock().unwrap().take()
     }
 
     /// Write the id maps and join the cgroups, then let the child go on.
@@ -607,6 +674,13 @@ impl Child {
                     ""
                 };
                 ("ENS_SECCOMP", format!("install the seccomp filter{hint}"), Some("seccomp".to_string()))
+            }
+            Step::Console => {
+                let (call, what, path) = crate::console::Sub::from_u32(detail)
+                    .map(|s| s.describe())
+                    .unwrap_or(("ioctl", "set up the console", None));
+                syscall = call.to_string();
+                ("ENS_CONSOLE", format!("console: {what}"), path.map(str::to_string))
             }
             s => ("ENS_SPAWN", format!("child setup step {}", s.name()), None),
         };

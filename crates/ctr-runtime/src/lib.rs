@@ -4,10 +4,14 @@
 //! command line over this crate.
 #![deny(missing_docs)]
 
+pub mod events;
+pub mod exec;
 pub mod hooks;
 pub mod lifecycle;
 pub mod plan;
+pub mod process;
 pub mod state;
+pub mod update;
 pub mod util;
 
 pub use ctr_common::{Error, Result};

@@ -27,6 +27,15 @@ pub struct CreateOptions {
     /// Fds of the caller that become fds 3, 4, ... of the container
     /// process (`--preserve-fds`).
     pub extra_fds: Vec<std::os::fd::RawFd>,
+    /// With `process.terminal`: a connected unix socket to send the pty
+    /// master over (runc's `--console-socket`; the caller keeps the fd).
+    /// `None`: the master comes back through `Created.child.take_console()`.
+    /// Refused without `process.terminal`.
+    pub console_socket: Option<std::os::fd::RawFd>,
+    /// The caller will not stay to hold a pty master (`ctrun create`,
+    /// `run --detach`): `process.terminal` then needs `console_socket`, as
+    /// with runc.
+    pub detach: bool,
 }
 
 /// A created container: its pid and, in the creating process, the child
@@ -70,6 +79,16 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     let bundle = ctr_oci::load_bundle(&o.bundle, Purpose::Create)?;
     let dir = store.root.join(&o.id);
     let cp = plan(&bundle, &dir)?;
+    if o.console_socket.is_some() && cp.spawn.console.is_none() {
+        return Err(Error::new("ERUNTIME_CONSOLE", "a console socket was given but process.terminal is false").with_field("process.terminal"));
+    }
+    if o.detach && o.console_socket.is_none() && cp.spawn.console.is_some() {
+        return Err(Error::new(
+            "ERUNTIME_CONSOLE",
+            "process.terminal is true but no console socket was given: the pty master would have nowhere to go (use --console-socket)",
+        )
+        .with_field("console-socket"));
+    }
     if !bundle.rootfs.is_dir() {
         return Err(Error::new("ERUNTIME_ROOTFS", format!("root.path: {} is not a directory", bundle.rootfs.display()))
             .with_path(&bundle.rootfs)
@@ -118,6 +137,9 @@ fn create_locked(
     let mut so = cp.spawn.clone();
     so.stdio = o.stdio;
     so.extra_fds = o.extra_fds.clone();
+    if let (Some(c), Some(fd)) = (so.console.as_mut(), o.console_socket) {
+        c.socket = ctr_ns::ConsoleSocket::Fd(fd);
+    }
     // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,
     // joined by the parent on v1 before it goes on).
     so.cgroups = cg.dirs().iter().map(|d| d.to_string_lossy().into_owned()).collect();

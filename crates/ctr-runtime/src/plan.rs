@@ -8,7 +8,6 @@
 use ctr_common::{Error, Result};
 use ctr_ns::NamespaceKind;
 use ctr_oci::types::*;
-use ctr_oci::validate::rlimit_number;
 use ctr_oci::Bundle;
 use serde::{Deserialize, Serialize};
 
@@ -234,23 +233,9 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     let linux = spec.linux.clone().unwrap_or_default();
 
     // Things the runtime cannot apply yet: fail, never ignore.
-    if p.terminal == Some(true) {
-        return Err(unsupported("process.terminal", "a terminal (console socket) is not supported yet; set it to false"));
-    }
-    if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("process.apparmorProfile", "apparmor is not available on this host"));
-    }
-    if p.selinux_label.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("process.selinuxLabel", "selinux is not available on this host"));
-    }
+    crate::process::check_supported(p, "process")?;
     if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(unsupported("linux.mountLabel", "selinux is not available on this host"));
-    }
-    if p.scheduler.is_some() {
-        return Err(unsupported("process.scheduler", "scheduler policies are not supported yet"));
-    }
-    if p.exec_cpu_affinity.is_some() {
-        return Err(unsupported("process.execCPUAffinity", "cpu affinity is not supported yet"));
     }
     if linux.intel_rdt.is_some() {
         return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
@@ -370,22 +355,9 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             Some(if per.domain == "LINUX32" { 0x0008 } else { 0 })
         }
     };
-    let io_priority = p.io_priority.as_ref().map(|io| {
-        let class = match io.class.as_str() {
-            "IOPRIO_CLASS_RT" => 1,
-            "IOPRIO_CLASS_BE" => 2,
-            _ => 3,
-        };
-        (class << 13) | io.priority
-    });
-    let mut so = ctr_ns::SpawnOptions::new(String::new(), vec![]);
-    process_options(p, &mut so)?;
-    // OCI semantics: no linux.seccomp, no filter.
-    if let Some(v) = &linux.seccomp {
-        let sc = plan_seccomp(v, so.no_new_privileges)?;
-        so.seccomp = Some(sc.bpf);
-        so.seccomp_flags = sc.flags;
-    }
+    // The one mapping of OCI `process` (shared with `ctrun exec`), with the
+    // filter of `linux.seccomp` (OCI semantics: none, no filter).
+    let mut so = crate::process::map(p, "process", linux.seccomp.as_ref())?.spawn_options();
     so.namespaces = namespaces;
     so.joins = joins;
     so.id_maps = id_maps;
@@ -395,7 +367,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     so.rootfs = Some(rootfs);
     so.sysctl = linux.sysctl.clone().unwrap_or_default().into_iter().collect();
     so.personality = personality;
-    so.io_priority = io_priority;
     // The init must never become the runtime (or node) binary.
     so.refuse_own_exe = true;
     let id = state_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -410,37 +381,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     };
     let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{id}"));
     Ok(ContainerPlan { spawn: so, cgroup_path, resources, cgroup_mount })
-}
-
-/// OCI `process` -> the spawn options of the process: program and args,
-/// env, cwd, user and groups, umask, rlimits, capabilities,
-/// noNewPrivileges, oomScoreAdj.
-pub fn process_options(p: &Process, so: &mut ctr_ns::SpawnOptions) -> Result<()> {
-    let args = p.args.clone().unwrap_or_default();
-    so.program = args.first().cloned().unwrap_or_default();
-    so.args = args;
-    so.env = p.env.clone().unwrap_or_default();
-    so.cwd = Some(p.cwd.clone());
-    so.uid = Some(p.user.uid);
-    so.gid = Some(p.user.gid);
-    so.groups = Some(p.user.additional_gids.clone().unwrap_or_default());
-    so.umask = p.user.umask;
-    so.rlimits = p
-        .rlimits
-        .iter()
-        .flatten()
-        .map(|r| ctr_ns::Rlimit { resource: rlimit_number(&r.typ).expect("validated") as i32, soft: r.soft, hard: r.hard })
-        .collect();
-    so.capabilities = p.capabilities.as_ref().map(|c| ctr_ns::CapNames {
-        bounding: c.bounding.clone().unwrap_or_default(),
-        effective: c.effective.clone().unwrap_or_default(),
-        permitted: c.permitted.clone().unwrap_or_default(),
-        inheritable: c.inheritable.clone().unwrap_or_default(),
-        ambient: c.ambient.clone().unwrap_or_default(),
-    });
-    so.no_new_privileges = p.no_new_privileges.unwrap_or(false);
-    so.oom_score_adj = p.oom_score_adj;
-    Ok(())
 }
 
 /// `linux.uidMappings`/`gidMappings` for a new user namespace.
@@ -529,6 +469,20 @@ mod tests {
         let e = plan(&bundle(&format!("{{{BASE},{ns}{bad}}}}}")), "/s".as_ref()).unwrap_err();
         assert!(e.code.starts_with("ESECCOMP_"), "{e:?}");
         assert!(e.path.as_deref().unwrap_or("").starts_with("linux.seccomp"), "{e:?}");
+    }
+
+    #[test]
+    fn terminal_becomes_a_console_with_the_console_size() {
+        let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
+        let cp = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, None);
+        let json = format!("{{{BASE},{ns}}}}}").replacen(r#""process":{"#, r#""process":{"terminal":true,"consoleSize":{"height":24,"width":80},"#, 1);
+        assert!(json.contains("consoleSize"), "{json}");
+        let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(Some(ctr_ns::WinSize { cols: 80, rows: 24 }))));
+        let json = json.replace(r#","consoleSize":{"height":24,"width":80}"#, "");
+        let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(None)));
     }
 
     #[test]
