@@ -154,7 +154,7 @@ export class Container extends EventEmitter {
     let info;
     try {
       info = await call(() =>
-        native.create({ root, id: opts.id, bundle, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
+        native.create({ root, id: opts.id, bundle, pidFile: opts.pidFile, noPivot: opts.noPivot, stdio: stdioFds(opts.stdio) }),
       );
     } catch (e) {
       if (tempBundle) await rm(tempBundle, { recursive: true, force: true });

@@ -90,6 +90,12 @@ export interface CommonCreateOptions {
   stdio?: StdioOption | [StdioOption, StdioOption, StdioOption];
   /** Aborting it kills and deletes the container. */
   signal?: AbortSignal;
+  /**
+   * Enter the root filesystem with `MS_MOVE` + `chroot` instead of
+   * `pivot_root` (`ctrun create --no-pivot`: for a rootfs on an initramfs,
+   * where `pivot_root` is refused). Default false.
+   */
+  noPivot?: boolean;
 }
 
 /** {@link Container.create} from an OCI bundle. */

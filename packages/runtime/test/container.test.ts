@@ -77,6 +77,35 @@ test('create leaves the init waiting, start runs it, stdout streams, wait gives 
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
+test('the in-process API makes user namespace containers (root mapped to 100000) and honours noPivot', async () => {
+  if (!ready('container user namespace')) return;
+  const before = snapshot();
+  const id = newId();
+  const userns = {
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'user' }],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+    },
+  };
+  const c = await Container.create({ id, bundle: bundle(['sh', '-c', 'echo uid=$(id -u); sleep 100'], userns), root, stdio: ['ignore', 'pipe', 'ignore'], noPivot: true });
+  try {
+    assert.equal(readFileSync(`/proc/${c.pid}/uid_map`, 'utf8').trim().split(/\s+/), ['0', '100000', '65536']);
+    const out = c.stdout!;
+    await c.start();
+    const line = await new Promise<string>((res) => out.once('data', (d: Buffer) => res(d.toString())));
+    assert.is(line, 'uid=0\n');
+    const uid = readFileSync(`/proc/${c.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!.split(/\s+/)[1];
+    assert.is(uid, '100000');
+    await c.kill('SIGKILL');
+    await c.wait();
+  } finally {
+    await c.delete({ force: true });
+  }
+  assert.not.ok(existsSync(join(root, id)));
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
 test('kill ends a running container with its signal; load and list see containers made by ctrun', async () => {
   if (!ready('container kill')) return;
   const before = snapshot();
