@@ -28,6 +28,11 @@ pub struct Memory {
     pub disable_oom_killer: Option<bool>,
     /// v2 `memory.oom.group`.
     pub oom_group: Option<bool>,
+    /// Kernel memory limit (v1 `memory.kmem.limit_in_bytes`; NOT
+    /// RECOMMENDED by the spec: kernels >= 5.16 accept and ignore it).
+    pub kernel: Option<i64>,
+    /// Kernel TCP buffer limit (v1 `memory.kmem.tcp.limit_in_bytes`).
+    pub kernel_tcp: Option<i64>,
 }
 
 /// CPU limits.
@@ -230,13 +235,6 @@ fn parse_memory(v: &Value) -> Result<Memory, Error> {
             return Err(invalid("memory.swappiness", format!("invalid value {s} (0..100)")));
         }
     }
-    // Kernel memory limits are gone from kernels >= 5.16: -1 (unlimited, as
-    // OCI generators write) is accepted as a no-op, a real limit refused.
-    let limited = |k: &str| m.get(k).is_some_and(|v| !v.is_null() && v.as_i64() != Some(-1) && v.as_i64() != Some(0));
-    if limited("kernel") || limited("kernelTCP") {
-        return Err(Error::new("ECGROUP_UNSUPPORTED", "memory.kernel: kernel memory limits are not supported by kernels >= 5.16")
-            .with_field("memory.kernel"));
-    }
     Ok(Memory {
         limit: first(opt(m, "limit", f, size)?, opt(m, "max", f, size)?),
         reservation: first(opt(m, "reservation", f, size)?, opt(m, "low", f, size)?),
@@ -245,6 +243,8 @@ fn parse_memory(v: &Value) -> Result<Memory, Error> {
         swappiness,
         disable_oom_killer: opt(m, "disableOOMKiller", f, boolean)?,
         oom_group: opt(m, "oomGroup", f, boolean)?,
+        kernel: opt(m, "kernel", f, size)?,
+        kernel_tcp: opt(m, "kernelTCP", f, size)?,
     })
 }
 

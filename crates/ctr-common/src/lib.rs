@@ -3,10 +3,12 @@
 //! * [`Error`]: one error type for every crate, carrying a stable string
 //!   `code` (e.g. `ENS_EXEC`), a lower-case message, and where the kernel
 //!   refused, the `errno`, the `syscall` and the `path` at fault.
+//! * [`caps`]: the capability names.
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
 #![deny(missing_docs)]
 
+pub mod caps;
 pub mod error;
 pub mod fs;
 

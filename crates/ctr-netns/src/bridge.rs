@@ -7,7 +7,7 @@
 //! `leases.json`, `lock`), so any process can open a network another one
 //! made and attach to it.
 
-use crate::ipam::{Allocator, Subnet};
+use crate::ipam::{Allocator, Lease, Subnet};
 use crate::netlink::{validate_ifname, Address, LinkChange, LinkKind, LinkSpec, Netlink, Route};
 use crate::nft::{port_element, table_name, table_ruleset, Nft, PortMap};
 use crate::ns::Netns;
@@ -316,7 +316,21 @@ pub fn attach(
     let alloc = allocator(root, &config)?;
     let id = random_id();
     let host_ifname = format!("vctr{id}");
-    let lease = alloc.allocate(&id, want, serde_json::Value::Null)?;
+    // The lease names its maker until the attachment is complete, so a
+    // lease left by a process that died mid-attach can be told apart from
+    // one still being made (see `prune`).
+    let pending = pending_marker();
+    let lease = match alloc.allocate(&id, want, pending.clone()) {
+        Err(e) if matches!(e.code.as_str(), "ENETNS_SUBNET_EXHAUSTED" | "ENETNS_ADDRESS_IN_USE") => {
+            // Addresses of namespaces that died without a detach come back
+            // before we give up.
+            if prune(root, name, nl, nft)?.is_empty() {
+                return Err(e);
+            }
+            alloc.allocate(&id, want, pending)?
+        }
+        other => other?,
+    };
     let att = Attachment {
         id: id.clone(),
         network: config.name.clone(),
@@ -385,6 +399,79 @@ fn remove_ports(nft: &mut dyn Nft, network: &str, att: &Attachment) {
     for p in &att.ports {
         let _ = nft.run(&format!("delete element {}", port_element(network, p, att.address)));
     }
+}
+
+/// `{"pendingPid": pid, "pendingStart": start time}` of this process.
+fn pending_marker() -> serde_json::Value {
+    let pid = std::process::id() as i32;
+    serde_json::json!({ "pendingPid": pid, "pendingStart": proc_start_time(pid) })
+}
+
+/// The start time (clock ticks since boot) of a live process, so a reused
+/// pid is not mistaken for the one that took a lease.
+fn proc_start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22; the command name (field 2) may hold spaces, so count from
+    // its closing parenthesis.
+    stat[stat.rfind(')')? + 2..].split(' ').nth(19)?.parse().ok()
+}
+
+/// Whether a lease is stale: its attachment is complete but its host veth
+/// is gone (the namespace died, and the kernel removed the pair with it),
+/// or it was never completed and the process that took it is dead.
+fn is_stale(lease: &Lease, host_links: &[String]) -> bool {
+    if let Ok(att) = serde_json::from_value::<Attachment>(lease.data.clone()) {
+        return !host_links.contains(&att.host_ifname);
+    }
+    let pid = lease.data.get("pendingPid").and_then(|v| v.as_i64());
+    let start = lease.data.get("pendingStart").and_then(|v| v.as_u64());
+    match pid {
+        Some(pid) => proc_start_time(pid as i32).is_none_or(|now| Some(now) != start),
+        // A lease without a marker (written by an older version mid-attach)
+        // is left alone: nothing says whether its maker lives.
+        None => false,
+    }
+}
+
+/// Release the leases of namespaces that died without a detach (and of
+/// attaches whose process died half-way): their published ports go, and
+/// their addresses become free. Returns what was reaped. `attach` calls it
+/// by itself when the subnet runs out.
+pub fn prune(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) -> Result<Vec<Attachment>> {
+    let config = load(root, name)?;
+    let alloc = allocator(root, &config)?;
+    let leases = alloc.leases()?;
+    if leases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let host_links: Vec<String> = nl.links()?.into_iter().map(|l| l.name).collect();
+    let prefix = Subnet::parse(&config.subnet)?.prefix;
+    let mut reaped = Vec::new();
+    for lease in leases.iter().filter(|l| is_stale(l, &host_links)) {
+        let att: Attachment = serde_json::from_value(lease.data.clone()).unwrap_or_else(|_| Attachment {
+            id: lease.id.clone(),
+            network: config.name.clone(),
+            address: lease.ip,
+            prefix,
+            gateway: config.gateway,
+            ifname: String::new(),
+            host_ifname: format!("vctr{}", lease.id),
+            netns_inode: 0,
+            ports: vec![],
+        });
+        remove_ports(nft, &config.name, &att);
+        // A half-made attach may have left its host veth behind.
+        if let Some(h) = nl.link_by_name(&att.host_ifname)? {
+            let _ = nl.delete_link(h.index);
+        }
+        match alloc.release(&lease.id) {
+            Ok(_) => reaped.push(att),
+            // Detached meanwhile by its owner: not ours to report.
+            Err(e) if e.code == "ENETNS_LEASE_NOT_FOUND" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(reaped)
 }
 
 /// The attachments of a network.
@@ -526,6 +613,46 @@ mod tests {
         assert!(nft.tables.is_empty());
         assert!(list(root.path()).unwrap().is_empty());
         assert_eq!(load(root.path(), "t0").unwrap_err().code, "ENETNS_NETWORK_NOT_FOUND");
+    }
+
+    #[test]
+    fn prune_reaps_leases_of_dead_namespaces_and_dead_attachers() {
+        let root = tempfile::tempdir().unwrap();
+        let mut nl = FakeNetlink::new();
+        let mut nft = FakeNft::default();
+        // A /30: the gateway and one host address, so a stale lease blocks
+        // every further attach until it is reaped.
+        create_with(root.path(), &mut nl, &mut nft, &opts("t3", "10.231.6.0/30"), &mut |_, _| Ok(())).unwrap();
+        let ns = crate::ns::open_current().unwrap();
+        let ports = vec![PortMap { host_port: 18081, container_port: 80, protocol: Proto::Tcp }];
+        let a = attach(root.path(), "t3", &mut nl, &mut nft, &ns, &AttachOptions { ports, ..Default::default() }, &mut |_, _| Ok(()))
+            .unwrap();
+        assert_eq!(nft.ports, ["tcp/18081"]);
+        // Nothing is stale while the host veth exists.
+        assert!(prune(root.path(), "t3", &mut nl, &mut nft).unwrap().is_empty());
+
+        // The namespace dies: the kernel takes the veth pair with it.
+        let host = nl.require_link(&a.host_ifname).unwrap();
+        nl.delete_link(host.index).unwrap();
+        // The next attach finds the subnet full, reaps, and gets the address.
+        let b = attach(root.path(), "t3", &mut nl, &mut nft, &ns, &AttachOptions::default(), &mut |_, _| Ok(())).unwrap();
+        assert_eq!(b.address, a.address);
+        assert!(nft.ports.is_empty(), "the dead attachment's published port went with it");
+        assert_eq!(attachments(root.path(), "t3").unwrap().iter().map(|x| x.id.clone()).collect::<Vec<_>>(), [b.id.clone()]);
+        detach(root.path(), "t3", &mut nl, &mut nft, &b.id).unwrap();
+
+        // A lease taken by a process that died mid-attach is reaped; one
+        // whose maker lives (this process) is not.
+        let config = load(root.path(), "t3").unwrap();
+        let alloc = allocator(root.path(), &config).unwrap();
+        alloc.allocate("dead0001", None, serde_json::json!({ "pendingPid": i32::MAX, "pendingStart": 1 })).unwrap();
+        let reaped = prune(root.path(), "t3", &mut nl, &mut nft).unwrap();
+        assert_eq!(reaped.len(), 1);
+        assert_eq!(reaped[0].id, "dead0001");
+        alloc.allocate("live0001", None, pending_marker()).unwrap();
+        assert!(prune(root.path(), "t3", &mut nl, &mut nft).unwrap().is_empty());
+        alloc.release("live0001").unwrap();
+        delete(root.path(), "t3", &mut nl, &mut nft).unwrap();
     }
 
     #[test]

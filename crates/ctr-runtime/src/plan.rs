@@ -225,6 +225,38 @@ pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<Pl
     Ok(PlannedSeccomp { bpf: prog.bpf.clone(), flags: prog.flags })
 }
 
+/// Device cgroup rules the runtime adds after the config's own, as runc
+/// and crun do: the default devices of config-linux.md (which the runtime
+/// MUST supply, so they must be usable even under a deny-all rule), pts and
+/// ptmx for terminals, tun, mknod of any node (creating a node grants no
+/// access to it), and every device of `linux.devices`. Only when the config
+/// has device rules at all: without them the cgroup allows everything.
+pub fn with_default_device_rules(mut r: ctr_cgroup::Resources, devices: &[ctr_oci::types::Device]) -> ctr_cgroup::Resources {
+    let Some(rules) = r.devices.as_mut() else { return r };
+    let rule = |kind: char, major: Option<i64>, minor: Option<i64>, access: &str| ctr_cgroup::resources::DeviceRule {
+        allow: true,
+        kind,
+        major,
+        minor,
+        access: access.into(),
+    };
+    rules.push(rule('c', None, None, "m"));
+    rules.push(rule('b', None, None, "m"));
+    for (major, minor) in [(1, 3), (1, 8), (1, 7), (5, 0), (1, 5), (1, 9), (5, 2), (10, 200)] {
+        rules.push(rule('c', Some(major), Some(minor), "rwm"));
+    }
+    rules.push(rule('c', Some(136), None, "rwm"));
+    for d in devices {
+        let kind = match d.typ.as_str() {
+            "b" => 'b',
+            "c" | "u" => 'c',
+            _ => continue, // fifos are not device-controlled
+        };
+        rules.push(rule(kind, d.major, d.minor, "rwm"));
+    }
+    r
+}
+
 /// Plan a container from a validated bundle. `state_dir` is its state
 /// directory (its name is the container id).
 pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
@@ -379,6 +411,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         })?,
         None => ctr_cgroup::Resources::default(),
     };
+    let resources = with_default_device_rules(resources, linux.devices.as_deref().unwrap_or_default());
     let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{id}"));
     Ok(ContainerPlan { spawn: so, cgroup_path, resources, cgroup_mount })
 }

@@ -764,6 +764,33 @@ fn seccomp_profile_denies_mkdir_with_errno() {
 }
 
 /// The `ctrun spec` default (no linux.seccomp) runs, with no filter.
+/// Under a deny-all device rule the default devices stay usable and the
+/// devices of linux.devices are allowed (as runc and crun do); other nodes
+/// can be made but not opened.
+#[test]
+fn default_and_config_devices_are_allowed_under_deny_all() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let script = "echo x > /dev/null && head -c 3 /dev/zero | wc -c; head -c 1 /dev/kk > /dev/null && echo kk-ok; \
+                  mknod /dev/port2 c 1 4 && head -c 1 /dev/port2 2>&1 > /dev/null";
+    let b = env.bundle(
+        &["sh", "-c", script],
+        serde_json::json!({ "linux": {
+            "devices": [{ "path": "/dev/kk", "type": "c", "major": 1, "minor": 11 }],
+            "resources": { "devices": [{ "allow": false, "access": "rwm" }] }
+        } }),
+    );
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    assert_eq!(lines.first().copied(), Some("3"), "/dev/null and /dev/zero usable:\n{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(lines.contains(&"kk-ok"), "a linux.devices node is allowed:\n{out}");
+    assert!(out.contains("Operation not permitted"), "other nodes are denied by the device cgroup:\n{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    env.assert_clean();
+}
+
 #[test]
 fn spec_default_config_runs_without_a_filter() {
     if !ready() {

@@ -24,9 +24,13 @@ export interface MemoryResources {
   disableOOMKiller?: boolean;
   /** Kill the whole group on OOM (v2 `memory.oom.group`). */
   oomGroup?: boolean;
-  /** OCI kernel memory limit: refused (kernels >= 5.16 have none). */
+  /**
+   * OCI kernel memory limit (NOT RECOMMENDED by the spec). v1: written to
+   * `memory.kmem.limit_in_bytes` (kernels >= 5.16 accept and ignore it);
+   * v2: only `-1` is accepted (kernel memory counts toward the memory limit).
+   */
   kernel?: number;
-  /** OCI kernel TCP memory limit: refused likewise. */
+  /** OCI kernel TCP buffer limit: v1 `memory.kmem.tcp.limit_in_bytes`; v2: only `-1`. */
   kernelTCP?: number;
   /** OCI field, ignored (always hierarchical on current kernels). */
   useHierarchy?: boolean;

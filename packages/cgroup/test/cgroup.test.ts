@@ -61,6 +61,27 @@ rootTest('the seed experiment: 5,000,000 bytes reads back page-rounded, 50 MB al
   });
 }, { controllers: ['memory'] });
 
+rootTest('kernel memory: v1 applies kernelTCP and hands kernel to the kernel; v2 refuses a real kernel limit', async () => {
+  const res = { memory: { limit: '64m', kernel: 32 * 1024 * 1024, kernelTCP: 16 * 1024 * 1024 } };
+  if (mode === 'unified') {
+    const e = await codeOf(Cgroup.create(fresh(), res));
+    assert.equal([e.code, e.path], ['ECGROUP_UNSUPPORTED', 'memory.kernel']);
+    assert.equal(leftoverDirs(), []);
+    // -1 (unlimited) is what v2 does anyway: accepted.
+    await withCgroup({ memory: { limit: '64m', kernel: -1, kernelTCP: -1 } }, async (cg) => {
+      assert.is((await cg.readFile('memory.max')).trim(), String(64 * 1024 * 1024));
+    });
+    return;
+  }
+  await withCgroup(res, async (cg) => {
+    assert.is((await cg.readFile('memory.kmem.tcp.limit_in_bytes')).trim(), String(16 * 1024 * 1024));
+    // Kernels >= 5.16 accept the write and keep kernel memory unlimited
+    // (charged to memory.limit_in_bytes); older ones enforce it.
+    const kmem = BigInt((await cg.readFile('memory.kmem.limit_in_bytes')).trim());
+    assert.ok(kmem === BigInt(32 * 1024 * 1024) || kmem >= 2n ** 62n, String(kmem));
+  });
+}, { controllers: ['memory'] });
+
 rootTest('pure v2: memory.max OOM shows in memory.events and the async iterator; oomGroup kills the whole group', async () => {
   // what v2 cannot do is refused, not dropped, and leaves nothing
   const e = await codeOf(Cgroup.create(fresh(), { memory: { max: '5m', disableOOMKiller: true } }));

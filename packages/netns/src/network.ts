@@ -65,6 +65,18 @@ export class BridgeNetwork {
     await callAsync(() => native.networkDetach(this.name, id));
   }
 
+  /**
+   * Release the leases of namespaces that died without a {@link detach}
+   * (their host veth went with them) and of attaches whose process died
+   * half-way: published ports are removed and the addresses become free.
+   * Resolves with what was reaped. {@link attach} does this by itself when
+   * the subnet runs out.
+   */
+  async prune(): Promise<Attachment[]> {
+    const all = (await callAsync(() => native.networkPrune(this.name))) as Parameters<typeof fromNativeAttachment>[0][];
+    return all.map(fromNativeAttachment);
+  }
+
   /** The current attachments. */
   async attachments(): Promise<Attachment[]> {
     const all = (await callAsync(() => native.networkAttachments(this.name))) as Parameters<typeof fromNativeAttachment>[0][];

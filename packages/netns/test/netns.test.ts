@@ -292,6 +292,48 @@ if (!isRoot) {
     assert.not.ok(sh('ip', ['netns', 'list']).includes(`${P}-`));
     assert.ok(await eventually(() => leftovers(before).length === 0, 5000), leftovers(before).join('; '));
   });
+
+  test('prune() frees the lease and ports of a namespace that died without detach; a full subnet reaps by itself', async () => {
+    const before = netnsSnapshot();
+    // A /30 holds the gateway and one address: a stale lease blocks it.
+    const net = await BridgeNetwork.create({ name: `${P}r`, subnet: `10.230.${X}.0/30` });
+    const hostPort = 40000 + (process.pid % 20000);
+    try {
+      const ns1 = await NetNS.create(`${P}-R1`);
+      const a = await net.attach(ns1, { ports: [{ hostPort, containerPort: 80 }] });
+      assert.match(nftRuleset(), `${hostPort} :`);
+      assert.equal(await net.prune(), [], 'a live attachment is not stale');
+      // The namespace goes away without a detach (its owner crashed): the
+      // kernel removes the veth pair, the lease and the port stay.
+      await ns1.delete();
+      assert.ok(await eventually(() => !sh('ip', ['-o', 'link']).includes(a.hostIfname), 5000), 'veth gone with its namespace');
+      assert.is((await net.attachments()).length, 1);
+      const reaped = await net.prune();
+      assert.equal(reaped.map((x) => [x.id, x.address]), [[a.id, a.address]]);
+      assert.not.match(nftRuleset(), `${hostPort} :`);
+      assert.is((await net.attachments()).length, 0);
+
+      // Again, but now the next attach finds the subnet full and reaps itself.
+      const ns2 = await NetNS.create(`${P}-R2`);
+      const b = await net.attach(ns2);
+      await ns2.delete();
+      await eventually(() => !sh('ip', ['-o', 'link']).includes(b.hostIfname), 5000);
+      const ns3 = await NetNS.create(`${P}-R3`);
+      try {
+        const c = await net.attach(ns3);
+        assert.is(c.address, b.address);
+        assert.match(sh('ip', ['-n', `${P}-R3`, 'addr', 'show', 'eth0']), `inet ${c.address}/30`);
+        await net.detach(c);
+      } finally {
+        await ns3.delete().catch(() => {});
+      }
+    } finally {
+      await net.delete().catch(() => {});
+    }
+    assert.not.ok(sh('ip', ['netns', 'list']).includes(`${P}-R`));
+    assert.not.ok(existsSync(`/run/ctr/netns/${P}r`));
+    assert.ok(await eventually(() => leftovers(before).length === 0, 5000), leftovers(before).join('; '));
+  });
 }
 
 test.run();

@@ -1,24 +1,11 @@
 #!/usr/bin/env node
 // ctr-nsenter: run a program in the namespaces of another process, like
 // util-linux nsenter(1), on @ctr/ns.
-import { spawn } from './spawn';
 import { differingNamespaces, nsPath } from './request';
 import { NAMESPACE_TYPES, type NamespaceName, type NamespaceType, type SpawnOptions } from './options';
-import { parseArgs } from './cli/args';
-import { die, relay } from './cli/common';
+import { NAMESPACE_FLAGS, die, parseOrExit, runAndExit } from './cli/common';
 
 const NAME = 'ctr-nsenter';
-const NS: Array<[string, string, NamespaceType]> = [
-  ['mount', 'm', 'mnt'],
-  ['uts', 'u', 'uts'],
-  ['ipc', 'i', 'ipc'],
-  ['net', 'n', 'net'],
-  ['pid', 'p', 'pid'],
-  ['user', 'U', 'user'],
-  ['cgroup', 'C', 'cgroup'],
-  ['time', 'T', 'time'],
-];
-
 const HELP = `Usage: ${NAME} [options] [<program> [<argument>...]]
 
 Run a program with namespaces of other processes.
@@ -42,26 +29,15 @@ Options:
 `;
 
 function main(): Promise<never> {
-  let parsed;
-  try {
-    parsed = parseArgs(process.argv.slice(2), [
-      ...NS.map(([long, short]) => ({ long, short, value: 'optional' as const })),
-      { long: 'all', short: 'a' },
-      { long: 'target', short: 't', value: true },
-      { long: 'setuid', short: 'S', value: true },
-      { long: 'setgid', short: 'G', value: true },
-      { long: 'wd', short: 'w', value: true },
-      { long: 'no-fork', short: 'F' },
-      { long: 'help', short: 'h' },
-    ]);
-  } catch (e) {
-    die(NAME, (e as Error).message);
-  }
-  const { opts, rest } = parsed;
-  if (opts.has('help')) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
+  const { opts, rest } = parseOrExit(NAME, HELP, [
+    ...NAMESPACE_FLAGS.map(([long, short]) => ({ long, short, value: 'optional' as const })),
+    { long: 'all', short: 'a' },
+    { long: 'target', short: 't', value: true },
+    { long: 'setuid', short: 'S', value: true },
+    { long: 'setgid', short: 'G', value: true },
+    { long: 'wd', short: 'w', value: true },
+    { long: 'no-fork', short: 'F' },
+  ]);
   const target = opts.has('target') ? Number(opts.get('target')) : undefined;
   if (target !== undefined && (!Number.isInteger(target) || target <= 0)) die(NAME, 'invalid --target pid');
   const join: Partial<Record<NamespaceName, string>> = {};
@@ -74,21 +50,14 @@ function main(): Promise<never> {
     if (target === undefined) die(NAME, '--all needs --target');
     for (const k of differingNamespaces(target, NAMESPACE_TYPES) as NamespaceType[]) want(k, true);
   }
-  for (const [long, , kind] of NS) if (opts.has(long)) want(kind, opts.get(long)!);
+  for (const [long, , kind] of NAMESPACE_FLAGS) if (opts.has(long)) want(kind, opts.get(long)!);
   if (!Object.keys(join).length) die(NAME, 'no namespace specified');
   const o: SpawnOptions = { stdio: 'inherit', join };
   if (join.mnt) o.cwd = '/';
   if (opts.has('wd')) o.cwd = String(opts.get('wd'));
   if (opts.has('setuid')) o.uid = Number(opts.get('setuid'));
   if (opts.has('setgid')) o.gid = Number(opts.get('setgid'));
-  const [cmd, ...args] = rest.length ? rest : [process.env.SHELL || '/bin/sh'];
-  let child;
-  try {
-    child = spawn(cmd, args, o);
-  } catch (e) {
-    die(NAME, (e as Error).message);
-  }
-  return relay(NAME, child);
+  return runAndExit(NAME, rest, o);
 }
 
 void main();

@@ -1,23 +1,10 @@
 #!/usr/bin/env node
 // ctr-unshare: run a program in new namespaces, like util-linux unshare(1),
 // on @ctr/ns (in-process clone3, no unshare binary involved).
-import { spawn } from './spawn';
 import type { NamespaceType, SpawnOptions } from './options';
-import { parseArgs } from './cli/args';
-import { die, relay } from './cli/common';
+import { NAMESPACE_FLAGS, die, parseOrExit, runAndExit } from './cli/common';
 
 const NAME = 'ctr-unshare';
-const NS: Array<[string, string, NamespaceType]> = [
-  ['mount', 'm', 'mnt'],
-  ['uts', 'u', 'uts'],
-  ['ipc', 'i', 'ipc'],
-  ['net', 'n', 'net'],
-  ['pid', 'p', 'pid'],
-  ['user', 'U', 'user'],
-  ['cgroup', 'C', 'cgroup'],
-  ['time', 'T', 'time'],
-];
-
 const HELP = `Usage: ${NAME} [options] [<program> [<argument>...]]
 
 Run a program with some namespaces unshared from the parent.
@@ -47,33 +34,22 @@ Options:
 `;
 
 function main(): Promise<never> {
-  let parsed;
-  try {
-    parsed = parseArgs(process.argv.slice(2), [
-      ...NS.map(([long, short]) => ({ long, short })),
-      { long: 'fork', short: 'f' },
-      { long: 'mount-proc' },
-      { long: 'map-root-user', short: 'r' },
-      { long: 'map-user', value: true },
-      { long: 'map-group', value: true },
-      { long: 'monotonic', value: true },
-      { long: 'boottime', value: true },
-      { long: 'root', short: 'R', value: true },
-      { long: 'wd', short: 'w', value: true },
-      { long: 'setuid', short: 'S', value: true },
-      { long: 'setgid', short: 'G', value: true },
-      { long: 'hostname', value: true },
-      { long: 'help', short: 'h' },
-    ]);
-  } catch (e) {
-    die(NAME, (e as Error).message);
-  }
-  const { opts, rest } = parsed;
-  if (opts.has('help')) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
-  const namespaces = new Set<NamespaceType>(NS.filter(([long]) => opts.has(long)).map(([, , k]) => k));
+  const { opts, rest } = parseOrExit(NAME, HELP, [
+    ...NAMESPACE_FLAGS.map(([long, short]) => ({ long, short })),
+    { long: 'fork', short: 'f' },
+    { long: 'mount-proc' },
+    { long: 'map-root-user', short: 'r' },
+    { long: 'map-user', value: true },
+    { long: 'map-group', value: true },
+    { long: 'monotonic', value: true },
+    { long: 'boottime', value: true },
+    { long: 'root', short: 'R', value: true },
+    { long: 'wd', short: 'w', value: true },
+    { long: 'setuid', short: 'S', value: true },
+    { long: 'setgid', short: 'G', value: true },
+    { long: 'hostname', value: true },
+  ]);
+  const namespaces = new Set<NamespaceType>(NAMESPACE_FLAGS.filter(([long]) => opts.has(long)).map(([, , k]) => k));
   const num = (name: string) => {
     const v = Number(opts.get(name));
     if (!Number.isFinite(v)) die(NAME, `invalid --${name} value`);
@@ -110,14 +86,7 @@ function main(): Promise<never> {
   if (opts.has('setuid')) o.uid = num('setuid');
   if (opts.has('setgid')) o.gid = num('setgid');
   o.namespaces = [...namespaces];
-  const [cmd, ...args] = rest.length ? rest : [process.env.SHELL || '/bin/sh'];
-  let child;
-  try {
-    child = spawn(cmd, args, o);
-  } catch (e) {
-    die(NAME, (e as Error).message);
-  }
-  return relay(NAME, child);
+  return runAndExit(NAME, rest, o);
 }
 
 void main();

@@ -2,7 +2,6 @@
 //! `mems` (no task can join it), so creation copies the parent's.
 
 use crate::fsx::{read, write};
-use crate::resources::Resources;
 use ctr_common::Error;
 use std::path::Path;
 
@@ -19,17 +18,8 @@ pub fn init(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Apply cpus/mems.
-pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
-    let Some(c) = &r.cpu else { return Ok(()) };
-    if let Some(v) = &c.cpus {
-        write(dir, "cpuset.cpus", v)?;
-    }
-    if let Some(v) = &c.mems {
-        write(dir, "cpuset.mems", v)?;
-    }
-    Ok(())
-}
+/// Apply cpus/mems: the files and their values are the same as on v2.
+pub use crate::v2::cpuset::apply;
 
 #[cfg(test)]
 mod tests {

@@ -56,6 +56,17 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     if let Some(d) = m.disable_oom_killer {
         write(dir, "memory.oom_control", if d { "1" } else { "0" })?;
     }
+    // Kernels >= 5.16 keep memory.kmem.limit_in_bytes but ignore writes to
+    // it (kernel memory is charged to memory.limit_in_bytes); older ones
+    // enforce it. Either way the kernel decides, as with runc and crun.
+    for (v, file, field) in [(m.kernel, "memory.kmem.limit_in_bytes", "memory.kernel"), (m.kernel_tcp, "memory.kmem.tcp.limit_in_bytes", "memory.kernelTCP")] {
+        if let Some(v) = v {
+            if !dir.join(file).exists() {
+                return Err(Error::new("ECGROUP_UNSUPPORTED", format!("{field}: this kernel has no {file}")).with_path(dir.join(file)));
+            }
+            write(dir, file, &bytes(v))?;
+        }
+    }
     Ok(())
 }
 

@@ -31,6 +31,15 @@ pub fn swap_to_v2(swap: i64, limit: Option<i64>) -> Result<i64, Error> {
 /// Apply memory limits.
 pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     let Some(m) = &r.memory else { return Ok(()) };
+    // v2 has no separate kernel limits: kernel memory and TCP buffers are
+    // charged to memory.max. -1 (unlimited, as OCI generators write) is
+    // what v2 does anyway; a real limit cannot be honoured.
+    for (v, field) in [(m.kernel, "memory.kernel"), (m.kernel_tcp, "memory.kernelTCP")] {
+        if v.is_some_and(|v| v != -1) {
+            return Err(Error::new("ECGROUP_UNSUPPORTED", format!("{field}: cgroup v2 has no kernel memory limit (it counts toward memory.limit)"))
+                .with_field(field));
+        }
+    }
     if m.disable_oom_killer == Some(true) {
         return Err(Error::new("ECGROUP_UNSUPPORTED", "memory.disableOOMKiller: cgroup v2 cannot disable the oom killer").with_field("memory.disableOOMKiller"));
     }

@@ -483,6 +483,12 @@ pub fn network_detach<'e>(env: &'e Env, name: String, id: String) -> napi::Resul
     })
 }
 
+/// Release the leases of namespaces that died without a detach.
+#[napi(ts_return_type = "Promise<any[]>")]
+pub fn network_prune<'e>(env: &'e Env, name: String) -> napi::Result<PromiseRaw<'e, Value>> {
+    blocking(env, move || to_json(&bridge::prune(&ctr_netns::state_root(), &name, &mut RtNetlink::new()?, &mut LibNft)?))
+}
+
 /// Attachments of a network.
 #[napi(ts_return_type = "Promise<any[]>")]
 pub fn network_attachments<'e>(env: &'e Env, name: String) -> napi::Result<PromiseRaw<'e, Value>> {

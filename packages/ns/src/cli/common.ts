@@ -1,6 +1,47 @@
 // Shared by ctr-unshare and ctr-nsenter: run the child with inherited
 // stdio and exit like it.
-import type { NsChildProcess } from '../spawn';
+import { spawn, type NsChildProcess } from '../spawn';
+import type { NamespaceType, SpawnOptions } from '../options';
+import { parseArgs, type OptSpec, type Parsed } from './args';
+
+/** util-linux's namespace flags: long name, short letter, namespace. */
+export const NAMESPACE_FLAGS: ReadonlyArray<readonly [string, string, NamespaceType]> = [
+  ['mount', 'm', 'mnt'],
+  ['uts', 'u', 'uts'],
+  ['ipc', 'i', 'ipc'],
+  ['net', 'n', 'net'],
+  ['pid', 'p', 'pid'],
+  ['user', 'U', 'user'],
+  ['cgroup', 'C', 'cgroup'],
+  ['time', 'T', 'time'],
+];
+
+/** Parse the command line; usage errors exit 1, `--help` prints `help` and exits 0. */
+export function parseOrExit(name: string, help: string, specs: OptSpec[]): Parsed {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs(process.argv.slice(2), [...specs, { long: 'help', short: 'h' }]);
+  } catch (e) {
+    die(name, (e as Error).message);
+  }
+  if (parsed.opts.has('help')) {
+    process.stdout.write(help);
+    process.exit(0);
+  }
+  return parsed;
+}
+
+/** Spawn the rest of the command line (or `$SHELL`) with `o`, then exit like it. */
+export function runAndExit(name: string, rest: string[], o: SpawnOptions): Promise<never> {
+  const [cmd, ...args] = rest.length ? rest : [process.env.SHELL || '/bin/sh'];
+  let child;
+  try {
+    child = spawn(cmd, args, o);
+  } catch (e) {
+    die(name, (e as Error).message);
+  }
+  return relay(name, child);
+}
 
 /** Wait for `child`, relaying SIGTERM/SIGHUP, and exit with its status. */
 export async function relay(name: string, child: NsChildProcess): Promise<never> {
