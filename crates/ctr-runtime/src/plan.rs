@@ -8,7 +8,6 @@
 use ctr_common::{Error, Result};
 use ctr_ns::NamespaceKind;
 use ctr_oci::types::*;
-use ctr_oci::validate::rlimit_number;
 use ctr_oci::Bundle;
 use serde::{Deserialize, Serialize};
 
@@ -367,14 +366,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             Some(if per.domain == "LINUX32" { 0x0008 } else { 0 })
         }
     };
-    let io_priority = p.io_priority.as_ref().map(|io| {
-        let class = match io.class.as_str() {
-            "IOPRIO_CLASS_RT" => 1,
-            "IOPRIO_CLASS_BE" => 2,
-            _ => 3,
-        };
-        (class << 13) | io.priority
-    });
+    let io_priority = crate::process::io_priority(p);
     let mut so = ctr_ns::SpawnOptions::new(String::new(), vec![]);
     process_options(p, &mut so)?;
     // OCI semantics: no linux.seccomp, no filter.
@@ -411,43 +403,14 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
 
 /// OCI `process` -> the spawn options of the process: program and args,
 /// env, cwd, user and groups, umask, rlimits, capabilities,
-/// noNewPrivileges, oomScoreAdj.
+/// noNewPrivileges, oomScoreAdj, ioPriority and the terminal. The one
+/// mapping lives in [`crate::process`] (shared with `exec`); the seccomp
+/// filter is the caller's.
 pub fn process_options(p: &Process, so: &mut ctr_ns::SpawnOptions) -> Result<()> {
-    let args = p.args.clone().unwrap_or_default();
-    so.program = args.first().cloned().unwrap_or_default();
-    so.args = args;
-    so.env = p.env.clone().unwrap_or_default();
-    so.cwd = Some(p.cwd.clone());
-    so.uid = Some(p.user.uid);
-    so.gid = Some(p.user.gid);
-    so.groups = Some(p.user.additional_gids.clone().unwrap_or_default());
-    so.umask = p.user.umask;
-    so.rlimits = p
-        .rlimits
-        .iter()
-        .flatten()
-        .map(|r| ctr_ns::Rlimit { resource: rlimit_number(&r.typ).expect("validated") as i32, soft: r.soft, hard: r.hard })
-        .collect();
-    so.capabilities = p.capabilities.as_ref().map(|c| ctr_ns::CapNames {
-        bounding: c.bounding.clone().unwrap_or_default(),
-        effective: c.effective.clone().unwrap_or_default(),
-        permitted: c.permitted.clone().unwrap_or_default(),
-        inheritable: c.inheritable.clone().unwrap_or_default(),
-        ambient: c.ambient.clone().unwrap_or_default(),
-    });
-    so.no_new_privileges = p.no_new_privileges.unwrap_or(false);
-    so.oom_score_adj = p.oom_score_adj;
-    // process.terminal: a pty made in the container's devpts; where the
-    // master goes (the --console-socket, or back to the caller) is up to
-    // create. consoleSize 0x0 means "unset" (as with runc).
-    so.console = (p.terminal == Some(true)).then(|| {
-        let size = p
-            .console_size
-            .as_ref()
-            .filter(|c| c.width > 0 && c.height > 0)
-            .map(|c| ctr_ns::WinSize { cols: c.width.min(u16::MAX as u32) as u16, rows: c.height.min(u16::MAX as u32) as u16 });
-        ctr_ns::Console::returned(size)
-    });
+    let (seccomp, flags) = (so.seccomp.take(), so.seccomp_flags);
+    crate::process::map(p, "process", None)?.apply(so);
+    so.seccomp = seccomp;
+    so.seccomp_flags = flags;
     Ok(())
 }
 
