@@ -532,3 +532,39 @@ fn exec_tty_relays_a_pty_of_the_container_or_sends_it_to_the_console_socket() {
     env.ok(&["delete", "--force", &id]);
     env.assert_clean();
 }
+
+#[test]
+fn exec_joins_a_user_namespace_with_its_mappings() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let id = env.id();
+    let b = env.bundle(
+        &["sleep", "1000"],
+        serde_json::json!({ "linux": {
+            "uidMappings": [{ "containerID": 0, "hostID": 100000, "size": 65536 }],
+            "gidMappings": [{ "containerID": 0, "hostID": 100000, "size": 65536 }],
+            "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }, { "type": "user" }]
+        } }),
+    );
+    let init = env.running(&id, &b).to_string();
+    let o = env.ctrun(&["exec", &id, "sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "0", "root inside: {out}");
+    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"], "{out}");
+    assert_eq!(lines[2], ns_link(&init, "user"), "the init's user namespace: {out}");
+    assert_ne!(ns_link(&init, "user"), ns_link("self", "user"));
+    // Seen from the host, the exec'd process runs as the mapped uid.
+    let pf = env.dir.path().join("u.pid");
+    env.ok(&["exec", "-d", "--pid-file", pf.to_str().unwrap(), &id, "sleep", "500"]);
+    let pid = std::fs::read_to_string(&pf).unwrap().trim().to_string();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert_eq!(uid.split_whitespace().nth(1), Some("100000"), "{uid}");
+    env.ok(&["delete", "--force", &id]);
+    assert!(wait_gone(pid.parse().unwrap()));
+    env.assert_clean();
+}
