@@ -23,6 +23,12 @@ pub const MSG_LISTENER: u32 = 3;
 /// The user namespace exists: the parent writes the id maps and moves the
 /// child to its v1 cgroups, then writes one byte on the gate.
 pub const MSG_SETUP: u32 = 4;
+/// The child opened the exec FIFO and is about to block on it (the last
+/// step before exec; see `SpawnOptions::exec_fifo`).
+pub const MSG_EXEC_FIFO: u32 = 5;
+/// The child is stopped right before `pivot_root`; the parent writes one
+/// byte on the gate to let it go on.
+pub const MSG_PRE_PIVOT: u32 = 6;
 /// The most fds passed beyond stdio.
 pub const MAX_EXTRA_FDS: usize = 64;
 
@@ -99,6 +105,18 @@ pub enum Step {
     Dumpable,
     /// `setns` into the new time namespace (`/proc/self/ns/time_for_children`).
     EnterTime,
+    /// The exec FIFO (detail: 0 open `O_PATH`, 1 reopen for writing, 2 write).
+    ExecFifo,
+    /// Waiting for the parent at the pre-pivot sync point.
+    PrePivot,
+    /// Writing a sysctl (detail: index).
+    Sysctl,
+    /// `personality(2)`.
+    Personality,
+    /// `ioprio_set(2)`.
+    IoPriority,
+    /// Setting up the pty (detail: [`crate::console::Sub`]).
+    Console,
 }
 
 impl Step {
@@ -139,6 +157,12 @@ impl Step {
             KeepCaps,
             Dumpable,
             EnterTime,
+            ExecFifo,
+            PrePivot,
+            Sysctl,
+            Personality,
+            IoPriority,
+            Console,
         ]
             .into_iter()
             .find(|s| *s as u32 == n)
@@ -180,6 +204,12 @@ impl Step {
             Step::KeepCaps => "prctl",
             Step::Dumpable => "prctl",
             Step::EnterTime => "setns",
+            Step::ExecFifo => "open",
+            Step::PrePivot => "read",
+            Step::Sysctl => "write",
+            Step::Personality => "personality",
+            Step::IoPriority => "ioprio_set",
+            Step::Console => "ioctl",
         }
     }
 }
@@ -440,6 +470,70 @@ unsafe fn apply_creds(p: &Prepared, fds: &ChildFds) {
     }
 }
 
+/// execvp's lookup without the exec: the first candidate that exists must
+/// be an executable regular file, and not the spawning binary itself.
+unsafe fn check_program(p: &Prepared, fds: &ChildFds) {
+    let mut saved = libc::ENOENT;
+    for path in &p.exec_path_ptrs {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::stat(*path, &mut st) < 0 {
+            let e = errno();
+            if e == libc::EACCES {
+                saved = e;
+            }
+            continue;
+        }
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG || libc::access(*path, libc::X_OK) < 0 {
+            saved = libc::EACCES;
+            continue;
+        }
+        if let Some((dev, ino)) = p.own_exe {
+            if st.st_dev == dev && st.st_ino == ino {
+                fail(fds, Step::Exec, libc::EPERM);
+            }
+        }
+        return;
+    }
+    fail(fds, Step::Exec, saved)
+}
+
+/// Stop at the pre-pivot sync point until the parent writes a byte.
+unsafe fn pre_pivot_sync(fds: &ChildFds) {
+    report(fds.status, MSG_PRE_PIVOT, Step::PrePivot, 0);
+    if !wait_gate(fds.gate) {
+        // The parent gave up (or failed a hook): stop without exec'ing.
+        libc::_exit(1);
+    }
+}
+
+/// Tell the parent we are at the exec FIFO, then block until a reader
+/// opens it and hand it one byte.
+unsafe fn exec_fifo_gate(fds: &ChildFds, fifo_fd: RawFd, proc_fd: RawFd) {
+    report(fds.status, MSG_EXEC_FIFO, Step::ExecFifo, 0);
+    let mut buf = [0u8; 32];
+    // "/proc/self/fd/N", or "self/fd/N" beneath the spawner's /proc.
+    let path = crate::syscalls::fd_path(fifo_fd, &mut buf);
+    let (dir, path) = if proc_fd >= 0 { (proc_fd, path.add(6)) } else { (libc::AT_FDCWD, path) };
+    let fd = loop {
+        let fd = libc::openat(dir, path, libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        break fd;
+    };
+    if fd < 0 {
+        fail_detail(fds, Step::ExecFifo, errno(), 1);
+    }
+    if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+        fail_detail(fds, Step::ExecFifo, errno(), 2);
+    }
+    libc::close(fd);
+    libc::close(fifo_fd);
+    if proc_fd >= 0 {
+        libc::close(proc_fd);
+    }
+}
+
 /// Run the prepared plan in the child and exec. Never returns.
 ///
 /// # Safety
@@ -530,8 +624,34 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
             fail(fds, Step::OomScoreAdj, e);
         }
     }
+    // The exec FIFO (opened by the parent) goes above the range stdio and
+    // the passed fds are moved into.
+    let mut fifo_fd: RawFd = -1;
+    let mut proc_fd: RawFd = -1;
+    if let Some(f) = &p.exec_fifo {
+        fifo_fd = libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
+        if fifo_fd < 0 {
+            fail_detail(fds, Step::ExecFifo, errno(), 0);
+        }
+        libc::close(f.as_raw_fd());
+        // The /proc we see now (the spawner's), to reopen the FIFO through
+        // after the pivot: the container may mount no /proc of its own.
+        // Used only by the gate and closed right after it.
+        let pfd = libc::open(c"/proc".as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC);
+        if pfd >= 0 {
+            proc_fd = libc::fcntl(pfd, libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
+            libc::close(pfd);
+        }
+    }
     if let Some(plan) = &p.rootfs {
-        if let Err(f) = crate::rootfs::execute(plan, &crate::syscalls::Raw) {
+        let pivot = plan.pivot_index();
+        if let Err(f) = crate::rootfs::execute_range(plan, &crate::syscalls::Raw, 0, pivot) {
+            fail_detail(fds, Step::Rootfs, f.errno, ((f.op as u32) << 8) | f.syscall as u32);
+        }
+        if p.pre_pivot_sync {
+            pre_pivot_sync(fds);
+        }
+        if let Err(f) = crate::rootfs::execute_range(plan, &crate::syscalls::Raw, pivot, plan.ops.len()) {
             fail_detail(fds, Step::Rootfs, f.errno, ((f.op as u32) << 8) | f.syscall as u32);
         }
     } else if p.mount_proc {
@@ -559,9 +679,35 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
             )
         );
     }
+    if p.rootfs.is_none() && p.pre_pivot_sync {
+        pre_pivot_sync(fds);
+    }
+    for (i, (path, value)) in p.sysctl.iter().enumerate() {
+        let e = write_file(path, value);
+        if e != 0 {
+            fail_detail(fds, Step::Sysctl, e, i as u32);
+        }
+    }
+    if let Some(per) = p.personality {
+        check!(fds, Step::Personality, libc::personality(per as libc::c_ulong));
+    }
+    if let Some(io) = p.io_priority {
+        // IOPRIO_WHO_PROCESS, this process.
+        check!(fds, Step::IoPriority, libc::syscall(libc::SYS_ioprio_set, 1, 0, io));
+    }
     for (i, (res, lim)) in p.rlimits.iter().enumerate() {
         if libc::syscall(libc::SYS_prlimit64, 0, *res, lim as *const libc::rlimit64, 0usize) < 0 {
             fail_detail(fds, Step::Rlimit, errno(), i as u32);
+        }
+    }
+
+    // The pty, after the mounts: with a rootfs /dev/ptmx is the
+    // container's own devpts instance.
+    let mut slave: RawFd = -1;
+    if let Some(c) = &p.console {
+        match crate::console::setup(c, &crate::console::Raw) {
+            Ok(fd) => slave = fd,
+            Err((sub, e)) => fail_detail(fds, Step::Console, e, sub as u32),
         }
     }
 
@@ -571,7 +717,13 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     let n = 3 + fds.extra.len().min(MAX_EXTRA_FDS);
     let mut high = [-1 as RawFd; 3 + MAX_EXTRA_FDS];
     for i in 0..n {
-        let src = if i < 3 { fds.stdio[i] } else { fds.extra[i - 3] };
+        let src = if i < 3 && slave >= 0 {
+            slave
+        } else if i < 3 {
+            fds.stdio[i]
+        } else {
+            fds.extra[i - 3]
+        };
         high[i] = libc::fcntl(src, libc::F_DUPFD_CLOEXEC, n as RawFd);
         check!(fds, Step::Stdio, high[i]);
     }
@@ -613,11 +765,26 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     if p.no_new_privs {
         check!(fds, Step::NoNewPrivs, libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
     }
+    // The exec FIFO gate comes before the seccomp filter (as in runc), so
+    // the filter need not allow its open and write; with a listener the
+    // parent that takes it is still there only before the gate.
+    let fifo_first = fifo_fd >= 0 && !p.seccomp_listener;
+    if fifo_fd >= 0 || p.own_exe.is_some() {
+        // Errors that would only show at exec are reported now, while the
+        // creating parent still listens (runc's LookPath before the fifo).
+        check_program(p, fds);
+    }
+    if fifo_first {
+        exec_fifo_gate(fds, fifo_fd, proc_fd);
+    }
     // The seccomp filter is the last setup step: after it only the status
     // pipe write, the gate read (with a listener or hold) and execve run,
     // so the filter must allow those (as with runc).
     if !p.seccomp_early {
         install_seccomp(p, fds);
+    }
+    if fifo_fd >= 0 && !fifo_first {
+        exec_fifo_gate(fds, fifo_fd, proc_fd);
     }
 
     if p.hold {

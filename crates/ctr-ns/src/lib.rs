@@ -13,6 +13,7 @@
 
 pub mod caps;
 pub mod child;
+pub mod console;
 pub mod idmap;
 pub mod kinds;
 pub mod persist;
@@ -25,7 +26,8 @@ pub mod syscalls;
 pub use ctr_common::{Error, Result};
 pub use kinds::{supported_namespaces, NamespaceKind};
 pub use caps::CapNames;
+pub use console::{Console, ConsoleSocket, WinSize};
 pub use idmap::{IdMap, IdMaps};
 pub use plan::{Rlimit, SpawnOptions, Stdio, TimeOffsets};
-pub use rootfs::{MountSpec, RootfsSpec};
+pub use rootfs::{DeviceSpec, MountSpec, RootfsSpec};
 pub use spawn::{spawn, Child, ExitStatus, Stage};

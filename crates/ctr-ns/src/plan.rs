@@ -5,6 +5,7 @@
 #![allow(clippy::unnecessary_cast)]
 
 use crate::caps::{CapNames, CapSets};
+use crate::console::{Console, PreparedConsole};
 use crate::idmap::IdMaps;
 use crate::kinds::NamespaceKind;
 use crate::rootfs::{MountSpec, RootfsPlan, RootfsSpec};
@@ -90,6 +91,37 @@ pub struct SpawnOptions {
     /// Parent fds that become fds 3, 4, ... of the child (everything else
     /// above 2 is closed).
     pub extra_fds: Vec<RawFd>,
+    /// A named FIFO (host path) gating the exec, runc's `exec.fifo`: the
+    /// child opens it `O_PATH` before `pivot_root`, reports
+    /// [`crate::Stage::ExecFifo`], and as the very last step before
+    /// `execve` opens `/proc/self/fd/N` for writing (which blocks until
+    /// some process opens the FIFO for reading) and writes one byte. The
+    /// gate outlives the spawning process: any process may release it.
+    /// The reopen goes through the spawner's `/proc` (opened before the
+    /// pivot, closed right after the gate), so the container needs no
+    /// `/proc` of its own.
+    pub exec_fifo: Option<String>,
+    /// Stop right before `pivot_root` (after the namespaces, id maps and
+    /// the mounts of the rootfs plan; without a rootfs, before the exec
+    /// setup) and report [`crate::Stage::PrePivot`]; [`crate::Child::resume`]
+    /// lets it go on. The place to run OCI prestart/createRuntime and
+    /// createContainer hooks.
+    pub pre_pivot_sync: bool,
+    /// sysctl keys (`net.ipv4.ip_forward`) and values, written to
+    /// `/proc/sys/...` after the pivot (needs the container's `/proc`).
+    pub sysctl: Vec<(String, String)>,
+    /// `personality(2)` persona (`PER_LINUX32` = 0x0008 ...), set before exec.
+    pub personality: Option<u64>,
+    /// `ioprio_set(IOPRIO_WHO_PROCESS, 0, value)`: class << 13 | level.
+    pub io_priority: Option<i32>,
+    /// Refuse to exec the spawning process's own binary (`/proc/self/exe`
+    /// of a runtime or of node): a container process running it could
+    /// rewrite the host's binary (the runc CVE-2019-5736 class). Checked,
+    /// with the program lookup, before the exec FIFO gate.
+    pub refuse_own_exe: bool,
+    /// Give the child a pseudo-terminal as stdio and controlling terminal
+    /// (`stdio` is then ignored); see [`crate::console`].
+    pub console: Option<Console>,
 }
 
 /// Offsets of the clocks of a new time namespace.
@@ -172,6 +204,13 @@ impl SpawnOptions {
             cgroups: Vec::new(),
             rootfs: None,
             extra_fds: Vec::new(),
+            exec_fifo: None,
+            pre_pivot_sync: false,
+            sysctl: Vec::new(),
+            personality: None,
+            io_priority: None,
+            refuse_own_exe: false,
+            console: None,
         }
     }
 }
@@ -252,6 +291,20 @@ pub struct Prepared {
     pub hold: bool,
     /// Parent-death signal, 0 for none.
     pub pdeathsig: i32,
+    /// The exec FIFO, opened `O_PATH` by the parent (see
+    /// [`SpawnOptions::exec_fifo`]): the child keeps it, so neither a user
+    /// namespace nor the pivot gets in the way of reaching it.
+    pub exec_fifo: Option<OwnedFd>,
+    /// (dev, ino) of the spawning binary when [`SpawnOptions::refuse_own_exe`].
+    pub own_exe: Option<(u64, u64)>,
+    /// Stop before `pivot_root` for the parent.
+    pub pre_pivot_sync: bool,
+    /// (`/proc/sys/...` path, value) to write after the pivot.
+    pub sysctl: Vec<(CString, Vec<u8>)>,
+    /// `personality(2)` value.
+    pub personality: Option<u64>,
+    /// `ioprio_set` value.
+    pub io_priority: Option<i32>,
     /// setsid before exec.
     pub new_session: bool,
     /// The spawning process (to detect its death before the pdeathsig prctl).
@@ -264,6 +317,8 @@ pub struct Prepared {
     pub seccomp_flags: u32,
     /// The filter makes a listener fd the parent takes.
     pub seccomp_listener: bool,
+    /// The console to set up (the socket fd is filled in by spawn).
+    pub console: Option<PreparedConsole>,
     _seccomp_filter: Vec<libc::sock_filter>,
     // Owners of the strings behind argv/envp.
     _args: Vec<CString>,
@@ -519,6 +574,60 @@ impl Prepared {
             return Err(Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
                 .with_field("seccompFlags"));
         }
+        let exec_fifo = match opts.exec_fifo.as_deref() {
+            None => None,
+            Some(f) => {
+                let c = cstring("execFifo", f)?;
+                let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+                if fd < 0 {
+                    return Err(Error::last_os("ENS_EXEC_FIFO", "open", format!("open the exec fifo {f}")).with_path(f));
+                }
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+                    return Err(Error::sys("ENS_EXEC_FIFO", "fstat", libc::EINVAL, format!("exec fifo {f} is not a FIFO")).with_path(f));
+                }
+                keep_fds.push(fd.as_raw_fd());
+                keep_fds.sort_unstable();
+                Some(fd)
+            }
+        };
+        let own_exe = if opts.refuse_own_exe {
+            use std::os::unix::fs::MetadataExt;
+            let m = std::fs::metadata("/proc/self/exe").map_err(|e| Error::io("ENS_SPAWN", "stat", &e, "stat /proc/self/exe"))?;
+            Some((m.dev(), m.ino()))
+        } else {
+            None
+        };
+        let sysctl = opts
+            .sysctl
+            .iter()
+            .map(|(k, v)| {
+                if k.split(['.', '/']).any(|c| c.is_empty()) {
+                    return Err(Error::new("ENS_INVALID_OPTION", format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
+                }
+                Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let console = opts.console.map(|c| {
+            if let Some(sz) = c.size {
+                if sz.cols == 0 || sz.rows == 0 {
+                    return Err(Error::new("ENS_INVALID_OPTION", "console size needs at least one column and one row")
+                        .with_field("consoleSize"));
+                }
+            }
+            Ok(PreparedConsole {
+                socket: match c.socket {
+                    crate::console::ConsoleSocket::Fd(fd) => fd,
+                    crate::console::ConsoleSocket::Return => -1,
+                },
+                size: c.size,
+                bind_console: opts.rootfs.is_some(),
+                owner: creds,
+                setsid: !opts.new_session,
+            })
+        });
+        let console = console.transpose()?;
         let seccomp_early = seccomp_filter.is_some() && !opts.no_new_privileges && (caps.is_some() || creds.is_some());
         Ok(Prepared {
             ns_flags,
@@ -551,12 +660,19 @@ impl Prepared {
             mount_proc: opts.mount_proc,
             hold: opts.hold,
             pdeathsig: opts.parent_death_signal.unwrap_or(0),
+            exec_fifo,
+            own_exe,
+            pre_pivot_sync: opts.pre_pivot_sync,
+            sysctl,
+            personality: opts.personality,
+            io_priority: opts.io_priority,
             new_session: opts.new_session,
             parent_pid: std::process::id() as i32,
             no_new_privs: opts.no_new_privileges,
             seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog { len: f.len() as u16, filter: f.as_ptr() as *mut _ }),
             seccomp_flags,
             seccomp_listener: opts.seccomp_listener,
+            console,
             _seccomp_filter: seccomp_filter.unwrap_or_default(),
             _args: args,
             _env: env,
@@ -666,4 +782,42 @@ mod tests {
         assert_eq!(e.code, "ENS_INVALID_OPTION");
         assert_eq!(e.path.as_deref(), Some("args"));
     }
+
+    #[test]
+    fn exec_fifo_sysctl_and_sync_are_prepared() {
+        let mut o = SpawnOptions::new("true", vec![]);
+        o.pre_pivot_sync = true;
+        o.sysctl = vec![("net.ipv4.ip_forward".into(), "1".into()), ("kernel/msgmax".into(), "8192".into())];
+        o.personality = Some(8);
+        let p = Prepared::new(&o).unwrap();
+        assert!(p.exec_fifo.is_none(), "no fifo asked");
+        assert!(p.pre_pivot_sync);
+        assert_eq!(p.sysctl[0].0.as_c_str(), c"/proc/sys/net/ipv4/ip_forward");
+        assert_eq!(p.sysctl[1].0.as_c_str(), c"/proc/sys/kernel/msgmax");
+        assert_eq!(p.sysctl[1].1, b"8192");
+        assert_eq!(p.personality, Some(8));
+        for bad in ["", "net..x", "../../etc/passwd", "a/./b/"] {
+            o.sysctl = vec![(bad.into(), "1".into())];
+            let e = Prepared::new(&o).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert_eq!(e.code, "ENS_INVALID_OPTION");
+        }
+        o.sysctl = vec![];
+        o.exec_fifo = Some("a\0b".into());
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("execFifo"));
+        // Not a FIFO, missing: refused before the clone, with the path.
+        o.exec_fifo = Some("/proc/self/status".into());
+        assert_eq!(Prepared::new(&o).err().unwrap().code, "ENS_EXEC_FIFO");
+        o.exec_fifo = Some("/nonexistent/exec.fifo".into());
+        let e = Prepared::new(&o).err().unwrap();
+        assert_eq!((e.errno, e.path.as_deref()), (Some(libc::ENOENT), Some("/nonexistent/exec.fifo")));
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("fifo");
+        let cf = CString::new(f.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(cf.as_ptr(), 0o600) }, 0);
+        o.exec_fifo = Some(f.to_string_lossy().into_owned());
+        let p = Prepared::new(&o).unwrap();
+        let fd = p.exec_fifo.as_ref().unwrap().as_raw_fd();
+        assert!(p.keep_fds.contains(&fd), "the child keeps the fifo fd");
+    }
+
 }

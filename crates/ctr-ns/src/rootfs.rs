@@ -50,6 +50,43 @@ pub struct RootfsSpec {
     pub bind_devices: bool,
     /// Skip `pivot_root` and use `MS_MOVE` + `chroot` (for initramfs roots).
     pub no_pivot: bool,
+    /// Device nodes to create after the mounts (OCI `linux.devices`):
+    /// `mknod` + `chown`, or a bind of the host node of the same path when
+    /// `bind_devices` is set (in a user namespace, where `mknod` is refused).
+    pub devices: Vec<DeviceSpec>,
+    /// What a `cgroup`/`cgroup2` mount shows: (host directory of the
+    /// process's cgroup, name under the mount point). Empty: such mounts
+    /// are real cgroup file system mounts. With one entry of
+    /// empty name that directory is bound on the mount point itself
+    /// (a unified host); otherwise a tmpfs is mounted there and each
+    /// directory bound under its name (`memory`, `cpu,cpuacct`, ...; links
+    /// `cpu` and `cpuacct` are made for co-mounted names), as runc does.
+    pub cgroup_binds: Vec<(String, String)>,
+    /// After the mounts, make the standard device nodes (as `dev` does)
+    /// and `/dev` links in whatever `/dev` the mounts provide (an OCI
+    /// config mounts its own tmpfs there). The nodes are binds of the
+    /// host's, which a devices cgroup that denies `mknod` (an OCI default)
+    /// and a user namespace both allow.
+    pub dev_nodes: bool,
+}
+
+/// One device node of [`RootfsSpec::devices`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceSpec {
+    /// Path inside the container (`/dev/fuse`).
+    pub path: String,
+    /// `c` (or `u`) character, `b` block, `p` FIFO.
+    pub kind: char,
+    /// Major number (ignored for a FIFO).
+    pub major: u32,
+    /// Minor number (ignored for a FIFO).
+    pub minor: u32,
+    /// Permission bits (default 0o666 when `None`).
+    pub mode: Option<u32>,
+    /// Owner (default 0).
+    pub uid: Option<u32>,
+    /// Group (default 0).
+    pub gid: Option<u32>,
 }
 
 /// Parsed mount options.
@@ -93,6 +130,8 @@ pub fn parse_options(options: &[String]) -> MountOptions {
             "norelatime" => (0, libc::MS_RELATIME),
             "strictatime" => (libc::MS_STRICTATIME, 0),
             "nostrictatime" => (0, libc::MS_STRICTATIME),
+            "defaults" | "loud" => (0, 0),
+            "silent" => (libc::MS_SILENT, 0),
             "bind" => {
                 o.bind = true;
                 (libc::MS_BIND, 0)
@@ -227,6 +266,20 @@ pub enum Op {
         /// Device number.
         dev: u64,
     },
+    /// `mknod` a device node replacing whatever file is there (mode
+    /// includes the `S_IF*` type), then `chown` it (OCI `linux.devices`).
+    Device {
+        /// Node path.
+        path: CString,
+        /// Mode.
+        mode: u32,
+        /// Device number.
+        dev: u64,
+        /// Owner.
+        uid: u32,
+        /// Group.
+        gid: u32,
+    },
     /// `symlink` (existing is fine).
     Symlink {
         /// Link target.
@@ -282,8 +335,8 @@ pub struct Failure {
 }
 
 /// Names of the system calls an op can fail in.
-pub const SYSCALL_NAMES: [&str; 10] =
-    ["mount", "umount2", "mkdir", "mknod", "symlink", "open", "pivot_root", "chdir", "chroot", "statfs"];
+pub const SYSCALL_NAMES: [&str; 11] =
+    ["mount", "umount2", "mkdir", "mknod", "symlink", "open", "pivot_root", "chdir", "chroot", "statfs", "chown"];
 const S_MOUNT: u8 = 0;
 const S_UMOUNT: u8 = 1;
 const S_MKDIR: u8 = 2;
@@ -294,6 +347,7 @@ const S_PIVOT: u8 = 6;
 const S_CHDIR: u8 = 7;
 const S_CHROOT: u8 = 8;
 const S_STATFS: u8 = 9;
+const S_CHOWN: u8 = 10;
 
 fn cs(s: &str, field: &str) -> Result<CString, Error> {
     CString::new(s).map_err(|_| Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte")).with_field(field.to_string()))
@@ -379,7 +433,19 @@ impl RootfsPlan {
         }
 
         for (i, m) in spec.mounts.iter().enumerate() {
-            plan.mount(&root, m, i)?;
+            if !spec.cgroup_binds.is_empty() && matches!(m.fstype.as_deref(), Some("cgroup") | Some("cgroup2")) {
+                plan.cgroup_mount(&root, m, i, &spec.cgroup_binds)?;
+            } else {
+                plan.mount(&root, m, i)?;
+            }
+        }
+        if spec.dev_nodes {
+            let dev = secure_join(&root, "/dev")?;
+            plan.mkdirs(&root, &dev, "/dev")?;
+            plan.dev_nodes(&dev, true)?;
+        }
+        for (i, d) in spec.devices.iter().enumerate() {
+            plan.device(&root, d, i, spec.bind_devices)?;
         }
 
         plan.push(Op::PivotRoot { root: croot, no_pivot: spec.no_pivot }, "pivot_root into the rootfs", &root);
@@ -411,6 +477,40 @@ impl RootfsPlan {
             "mount tmpfs on /dev",
             &dev,
         );
+        self.dev_nodes(&dev, bind)?;
+        let pts = dev.join("pts");
+        self.push(Op::Mkdirs(vec![cpath(&pts, "dev")?]), "create /dev/pts", &pts);
+        self.push(
+            Op::Mount {
+                src: Some(cs("devpts", "dev")?),
+                dst: cpath(&pts, "dev")?,
+                fstype: Some(cs("devpts", "dev")?),
+                flags: (libc::MS_NOSUID | libc::MS_NOEXEC) as u64,
+                data: Some(cs("newinstance,ptmxmode=0666,mode=0620", "dev")?),
+                beneath: None,
+            },
+            "mount devpts on /dev/pts",
+            &pts,
+        );
+        let shm = dev.join("shm");
+        self.push(Op::Mkdirs(vec![cpath(&shm, "dev")?]), "create /dev/shm", &shm);
+        self.push(
+            Op::Mount {
+                src: Some(cs("shm", "dev")?),
+                dst: cpath(&shm, "dev")?,
+                fstype: Some(cs("tmpfs", "dev")?),
+                flags: (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64,
+                data: Some(cs("mode=1777,size=65536k", "dev")?),
+                beneath: None,
+            },
+            "mount tmpfs on /dev/shm",
+            &shm,
+        );
+        Ok(())
+    }
+
+    /// The standard nodes and links in `dev` (a host path in the rootfs).
+    fn dev_nodes(&mut self, dev: &Path, bind: bool) -> Result<(), Error> {
         for (name, major, minor) in DEVICES {
             let path = dev.join(name);
             let cp = cpath(&path, "dev")?;
@@ -440,34 +540,112 @@ impl RootfsPlan {
             let link = dev.join(name);
             self.push(Op::Symlink { target: cs(target, "dev")?, link: cpath(&link, "dev")? }, format!("link /dev/{name}"), &link);
         }
-        let pts = dev.join("pts");
-        self.push(Op::Mkdirs(vec![cpath(&pts, "dev")?]), "create /dev/pts", &pts);
+        Ok(())
+    }
+
+    /// Index of the [`Op::PivotRoot`] op: everything before it runs in the
+    /// host's view of the file system (the pre-pivot sync point of
+    /// [`crate::SpawnOptions::pre_pivot_sync`] is right before it).
+    pub fn pivot_index(&self) -> usize {
+        self.ops.iter().position(|o| matches!(o, Op::PivotRoot { .. })).unwrap_or(self.ops.len())
+    }
+
+    /// One OCI device node.
+    fn device(&mut self, root: &Path, d: &DeviceSpec, i: usize, bind: bool) -> Result<(), Error> {
+        let field = format!("devices[{i}]");
+        if !d.path.starts_with('/') {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.path must be absolute")).with_field(format!("{field}.path")));
+        }
+        let typ = match d.kind {
+            'c' | 'u' => libc::S_IFCHR,
+            'b' => libc::S_IFBLK,
+            'p' => libc::S_IFIFO,
+            k => {
+                return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.type {k:?} is not one of c, u, b, p")).with_field(format!("{field}.type")))
+            }
+        };
+        let dst = secure_join(root, &d.path)?;
+        if let Some(parent) = dst.parent() {
+            self.mkdirs_beneath(root, parent, &d.path, &field)?;
+        }
+        let cp = cpath(&dst, &field)?;
+        if bind {
+            if std::fs::metadata(&d.path).is_err() {
+                return Err(Error::sys("ENS_DEVICE", "stat", libc::ENOENT, format!("{field}: host device {} to bind (mknod is refused in a user namespace)", d.path))
+                    .with_path(&d.path));
+            }
+            self.push(Op::CreateFile(cp.clone()), format!("create {}", d.path), &dst);
+            self.push(
+                Op::Mount { src: Some(cs(&d.path, &field)?), dst: cp, fstype: None, flags: libc::MS_BIND as u64, data: None, beneath: None },
+                format!("bind the device {} from the host", d.path),
+                &dst,
+            );
+        } else {
+            let dev = if d.kind == 'p' { 0 } else { libc::makedev(d.major, d.minor) };
+            self.push(
+                Op::Device { path: cp, mode: typ | (d.mode.unwrap_or(0o666) & 0o7777), dev, uid: d.uid.unwrap_or(0), gid: d.gid.unwrap_or(0) },
+                format!("create the device {}", d.path),
+                &dst,
+            );
+        }
+        Ok(())
+    }
+
+    /// A `cgroup`/`cgroup2` mount: the binds of [`RootfsSpec::cgroup_binds`].
+    fn cgroup_mount(&mut self, root: &Path, m: &MountSpec, i: usize, binds: &[(String, String)]) -> Result<(), Error> {
+        let field = format!("mounts[{i}]");
+        if !m.destination.starts_with('/') {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.destination must be absolute")).with_field(format!("{field}.destination")));
+        }
+        let opts = parse_options(&m.options);
+        if opts.bind {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.options: a cgroup mount cannot be a bind mount")).with_field(format!("{field}.options")));
+        }
+        let dst = secure_join(root, &m.destination)?;
+        self.mkdirs_beneath(root, &dst, &m.destination, &field)?;
+        let cdst = cpath(&dst, &field)?;
+        let ro = opts.flags & libc::MS_RDONLY as u64 != 0;
+        let keep = opts.flags & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RELATIME | libc::MS_NOATIME) as u64;
+        let ro_flag = if ro { libc::MS_RDONLY as u64 } else { 0 };
+        let bind = |plan: &mut RootfsPlan, src: &str, dst: &Path| -> Result<(), Error> {
+            let cd = cpath(dst, &field)?;
+            plan.push(
+                Op::Mount { src: Some(cs(src, &field)?), dst: cd.clone(), fstype: None, flags: (libc::MS_BIND | libc::MS_REC) as u64, data: None, beneath: None },
+                format!("bind the cgroup {src} on {}", m.destination),
+                dst,
+            );
+            plan.push(Op::Remount { dst: cd, flags: keep | ro_flag, beneath: None }, format!("remount the cgroup bind on {}", m.destination), dst);
+            Ok(())
+        };
+        if let Some((dir, _)) = binds.iter().find(|(_, n)| n.is_empty()) {
+            return bind(self, dir, &dst);
+        }
         self.push(
-            Op::Mount {
-                src: Some(cs("devpts", "dev")?),
-                dst: cpath(&pts, "dev")?,
-                fstype: Some(cs("devpts", "dev")?),
-                flags: (libc::MS_NOSUID | libc::MS_NOEXEC) as u64,
-                data: Some(cs("newinstance,ptmxmode=0666,mode=0620", "dev")?),
-                beneath: None,
-            },
-            "mount devpts on /dev/pts",
-            &pts,
+            Op::Mount { src: Some(cs("tmpfs", &field)?), dst: cdst.clone(), fstype: Some(cs("tmpfs", &field)?), flags: keep, data: Some(cs("mode=755", &field)?), beneath: None },
+            format!("mount tmpfs on {}", m.destination),
+            &dst,
         );
-        let shm = dev.join("shm");
-        self.push(Op::Mkdirs(vec![cpath(&shm, "dev")?]), "create /dev/shm", &shm);
-        self.push(
-            Op::Mount {
-                src: Some(cs("shm", "dev")?),
-                dst: cpath(&shm, "dev")?,
-                fstype: Some(cs("tmpfs", "dev")?),
-                flags: (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64,
-                data: Some(cs("mode=1777,size=65536k", "dev")?),
-                beneath: None,
-            },
-            "mount tmpfs on /dev/shm",
-            &shm,
-        );
+        for (dir, name) in binds {
+            if name.contains('/') || name == ".." || name == "." {
+                return Err(Error::new("ENS_INVALID_OPTION", format!("cgroup bind name {name:?} is not a plain name")).with_field("rootfs.cgroupBinds"));
+            }
+            let sub = dst.join(name);
+            self.push(Op::Mkdirs(vec![cpath(&sub, &field)?]), format!("create {}/{name}", m.destination), &sub);
+            bind(self, dir, &sub)?;
+            if name.contains(',') {
+                for part in name.split(',') {
+                    let l = dst.join(part);
+                    self.push(Op::Symlink { target: cs(name, &field)?, link: cpath(&l, &field)? }, format!("link {}/{part}", m.destination), &l);
+                }
+            }
+        }
+        if ro {
+            self.push(
+                Op::Mount { src: None, dst: cdst, fstype: None, flags: keep | (libc::MS_REMOUNT | libc::MS_RDONLY) as u64, data: Some(cs("mode=755", &field)?), beneath: None },
+                format!("remount {} read-only", m.destination),
+                &dst,
+            );
+        }
         Ok(())
     }
 
@@ -586,19 +764,25 @@ fn open_target<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, rel: &
 
 /// Run the plan. Fork-safe with [`crate::syscalls::Raw`]: no allocation.
 pub fn execute<S: Syscalls>(plan: &RootfsPlan, sys: &S) -> Result<(), Failure> {
+    execute_range(plan, sys, 0, plan.ops.len())
+}
+
+/// Run ops `from..to` of the plan (see [`RootfsPlan::pivot_index`] for the
+/// split around the pre-pivot sync point). Fork-safe like [`execute`].
+pub fn execute_range<S: Syscalls>(plan: &RootfsPlan, sys: &S, from: usize, to: usize) -> Result<(), Failure> {
     let mut rootfd = -1;
-    let r = run_ops(plan, sys, &mut rootfd);
+    let r = run_ops(plan, sys, &mut rootfd, from, to.min(plan.ops.len()));
     if rootfd >= 0 {
         sys.close(rootfd);
     }
     r
 }
 
-fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32) -> Result<(), Failure> {
+fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usize, to: usize) -> Result<(), Failure> {
     let null = std::ptr::null();
     // Device nodes and mount points get exactly the modes asked for.
     sys.umask(0);
-    for (i, op) in plan.ops.iter().enumerate() {
+    for (i, op) in plan.ops.iter().enumerate().take(to).skip(from) {
         match op {
             Op::Mount { src, dst, fstype, flags, data, beneath } => {
                 let p = |o: &Option<CString>| o.as_ref().map(|c| c.as_ptr()).unwrap_or(null);
@@ -681,6 +865,15 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32) -> Result<
                 if e != 0 && e != libc::EEXIST {
                     return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
                 }
+            }
+            Op::Device { path, mode, dev, uid, gid } => {
+                // Replace what is there (a file of the image, a default node).
+                let e = sys.unlink(path.as_ptr());
+                if e != 0 && e != libc::ENOENT {
+                    return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
+                }
+                try_sys!(i, S_MKNOD, sys.mknod(path.as_ptr(), *mode, *dev));
+                try_sys!(i, S_CHOWN, sys.lchown(path.as_ptr(), *uid, *gid));
             }
             Op::Symlink { target, link } => {
                 let e = sys.symlink(target.as_ptr(), link.as_ptr());
@@ -941,4 +1134,106 @@ mod tests {
         };
         assert_eq!(RootfsPlan::build(&spec).unwrap_err().path.as_deref(), Some("/nonexistent/src"));
     }
+
+    #[test]
+    fn devices_are_made_after_the_mounts_or_bound_in_a_user_namespace() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let rs = r.to_string_lossy().into_owned();
+        let dev = DeviceSpec { path: "/dev/fuse".into(), kind: 'c', major: 10, minor: 229, mode: Some(0o620), uid: Some(7), gid: Some(8) };
+        let spec = RootfsSpec {
+            path: rs.clone(),
+            mounts: vec![MountSpec { destination: "/dev".into(), fstype: Some("tmpfs".into()), source: Some("tmpfs".into()), options: vec![] }],
+            devices: vec![dev.clone(), DeviceSpec { path: "/dev/fifo0".into(), kind: 'p', ..Default::default() }],
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        let fake = Recorder::default();
+        execute(&plan, &fake).unwrap();
+        let calls = fake.calls.borrow().join("\n");
+        let mount_at = calls.find("mount tmpfs").unwrap();
+        let mknod_at = calls.find(&format!("mknod {rs}/dev/fuse {:o} {:#x}", libc::S_IFCHR | 0o620, libc::makedev(10, 229))).expect(&calls);
+        assert!(mount_at < mknod_at && mknod_at < calls.find("pivot_root").unwrap(), "{calls}");
+        assert!(calls.contains(&format!("unlink {rs}/dev/fuse\nmknod")), "{calls}");
+        assert!(calls.contains(&format!("lchown {rs}/dev/fuse 7 8")), "{calls}");
+        assert!(calls.contains(&format!("mknod {rs}/dev/fifo0 {:o} 0x0", libc::S_IFIFO | 0o666)), "{calls}");
+        // mknod refused (EPERM) names the device.
+        let mut failing = Recorder::default();
+        failing.fail = Some(("mknod".into(), libc::EPERM));
+        let f = execute(&plan, &failing).unwrap_err();
+        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("mknod", libc::EPERM));
+        assert_eq!(plan.info[f.op].what, "create the device /dev/fuse");
+        // Bound from the host instead (the host has /dev/null).
+        let spec = RootfsSpec { path: rs.clone(), bind_devices: true, devices: vec![DeviceSpec { path: "/dev/null".into(), kind: 'c', major: 1, minor: 3, ..Default::default() }], ..Default::default() };
+        let fake = Recorder::default();
+        execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
+        let calls = fake.calls.borrow().join("\n");
+        assert!(calls.contains(&format!("create {rs}/dev/null\nmount /dev/null {rs}/dev/null - {:#x} -", libc::MS_BIND)), "{calls}");
+        assert!(!calls.contains("mknod"), "{calls}");
+        // Bad type and relative path are refused with the field.
+        let bad = RootfsSpec { path: rs.clone(), devices: vec![DeviceSpec { path: "/dev/x".into(), kind: 'q', ..Default::default() }], ..Default::default() };
+        assert_eq!(RootfsPlan::build(&bad).unwrap_err().path.as_deref(), Some("devices[0].type"));
+        let bad = RootfsSpec { path: rs, devices: vec![DeviceSpec { path: "dev/x".into(), kind: 'c', ..Default::default() }], ..Default::default() };
+        assert_eq!(RootfsPlan::build(&bad).unwrap_err().path.as_deref(), Some("devices[0].path"));
+    }
+
+    #[test]
+    fn cgroup_mounts_bind_the_containers_own_directories() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let rs = r.to_string_lossy().into_owned();
+        let m = MountSpec { destination: "/sys/fs/cgroup".into(), fstype: Some("cgroup".into()), source: Some("cgroup".into()), options: vec!["ro".into(), "nosuid".into()] };
+        let spec = RootfsSpec {
+            path: rs.clone(),
+            mounts: vec![m.clone()],
+            cgroup_binds: vec![("/sys/fs/cgroup/memory/ctr/x".into(), "memory".into()), ("/sys/fs/cgroup/cpu,cpuacct/ctr/x".into(), "cpu,cpuacct".into())],
+            ..Default::default()
+        };
+        let fake = Recorder::default();
+        execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
+        let calls = fake.calls.borrow().join("\n");
+        let cg = format!("{rs}/sys/fs/cgroup");
+        for want in [
+            format!("mount tmpfs {cg} tmpfs {:#x} mode=755", libc::MS_NOSUID),
+            format!("mkdir {cg}/memory 755"),
+            format!("mount /sys/fs/cgroup/memory/ctr/x {cg}/memory - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            format!("mount - {cg}/memory - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_RDONLY),
+            format!("symlink cpu,cpuacct {cg}/cpu"),
+            format!("symlink cpu,cpuacct {cg}/cpuacct"),
+            format!("mount - {cg} - {:#x} mode=755", libc::MS_NOSUID | libc::MS_REMOUNT | libc::MS_RDONLY),
+        ] {
+            assert!(calls.contains(&want), "missing {want:?} in\n{calls}");
+        }
+        // A unified host: the one directory on the mount point itself.
+        let spec = RootfsSpec { path: rs.clone(), mounts: vec![m.clone()], cgroup_binds: vec![("/sys/fs/cgroup/ctr/x".into(), String::new())], ..Default::default() };
+        let fake = Recorder::default();
+        execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
+        let calls = fake.calls.borrow().join("\n");
+        assert!(calls.contains(&format!("mount /sys/fs/cgroup/ctr/x {cg} - {:#x} -", libc::MS_BIND | libc::MS_REC)), "{calls}");
+        assert!(!calls.contains("tmpfs"), "{calls}");
+        let bad = RootfsSpec { path: rs, mounts: vec![m], cgroup_binds: vec![("/x".into(), "../y".into())], ..Default::default() };
+        assert!(RootfsPlan::build(&bad).is_err());
+    }
+
+    #[test]
+    fn execute_range_splits_the_plan_at_the_pivot() {
+        let d = rootfs();
+        let spec = RootfsSpec { path: d.path().to_string_lossy().into(), readonly: true, ..Default::default() };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        let k = plan.pivot_index();
+        assert!(matches!(plan.ops[k], Op::PivotRoot { .. }));
+        let before = Recorder::default();
+        execute_range(&plan, &before, 0, k).unwrap();
+        assert!(!before.calls.borrow().iter().any(|c| c.starts_with("pivot_root")));
+        let after = Recorder::default();
+        execute_range(&plan, &after, k, plan.ops.len()).unwrap();
+        let calls = after.calls.borrow();
+        assert_eq!(calls[1].split(' ').next(), Some("chdir"));
+        assert!(calls.iter().any(|c| c.starts_with("pivot_root")));
+        // Together they are the whole plan.
+        let all = Recorder::default();
+        execute(&plan, &all).unwrap();
+        assert_eq!(all.calls.borrow().len(), before.calls.borrow().len() + calls.len() - 1, "one umask per range");
+    }
+
 }

@@ -1,7 +1,7 @@
 //! The parent side of spawn: pipes, `clone3`, and reading what the child
 //! reports until it execs.
 
-use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_HELD, MSG_LEN, MSG_LISTENER, MSG_SETUP};
+use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_EXEC_FIFO, MSG_HELD, MSG_LEN, MSG_LISTENER, MSG_PRE_PIVOT, MSG_SETUP};
 use crate::idmap::IdMaps;
 use crate::rootfs::{OpInfo, SYSCALL_NAMES};
 use crate::sys::CLONE_INTO_CGROUP;
@@ -40,6 +40,14 @@ pub enum Stage {
     /// The seccomp filter is installed and its listener fd was taken (see
     /// [`Child::take_seccomp_listener`]); call [`Child::wait_stage`] again.
     SeccompListener,
+    /// Stopped right before `pivot_root` (`pre_pivot_sync`): namespaces,
+    /// id maps and mounts exist. Call [`Child::resume`], then
+    /// [`Child::wait_stage`] again.
+    PrePivot,
+    /// Set up and blocked on the exec FIFO (`exec_fifo`): it execs once
+    /// some process opens the FIFO for reading. [`Child::wait_stage`]
+    /// again reports the exec (or its failure).
+    ExecFifo,
 }
 
 /// A spawned child. Dropping it closes the parent's fds; it does not kill
@@ -76,8 +84,16 @@ pub struct Child {
     rlimit_names: Vec<i32>,
     /// Spawned vfork-style: the child exec'd or failed before spawn returned.
     vforked: bool,
+    /// The exec FIFO path, for error messages.
+    exec_fifo: Option<String>,
+    /// sysctl keys by index, for error messages.
+    sysctl_keys: Vec<String>,
     /// `stage_now` already consumed the report.
     stage_taken: AtomicBool,
+    /// Parent end of the console socketpair, until the master came.
+    console_rx: Mutex<Option<OwnedFd>>,
+    /// The pty master received from the child, until taken.
+    console: Mutex<Option<OwnedFd>>,
 }
 
 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
@@ -161,13 +177,37 @@ impl Drop for ChildStack {
 /// The clone happens on the calling thread, which matters for
 /// `parent_death_signal` (the signal fires when that thread exits).
 pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
-    let prepared = Prepared::new(opts)?;
+    let mut prepared = Prepared::new(opts)?;
+
+    // The console socket: the caller's (checked open) or a socketpair whose
+    // parent end receives the master.
+    let mut console_rx: Option<OwnedFd> = None;
+    let mut console_tx: Option<OwnedFd> = None;
+    if let Some(c) = prepared.console.as_mut() {
+        if c.socket >= 0 {
+            if unsafe { libc::fcntl(c.socket, libc::F_GETFD) } < 0 {
+                return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", sys::errno(), format!("console socket fd {} is not open", c.socket))
+                    .with_field("console.socket"));
+            }
+        } else {
+            let mut sv = [-1 as RawFd; 2];
+            if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, sv.as_mut_ptr()) } < 0 {
+                return Err(Error::last_os("ENS_CONSOLE", "socketpair", "create the console socket pair"));
+            }
+            let (rx, tx) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
+            c.socket = tx.as_raw_fd();
+            console_rx = Some(rx);
+            console_tx = Some(tx);
+        }
+    }
 
     let mut devnull: Option<OwnedFd> = None;
     let mut child_ends: Vec<OwnedFd> = Vec::new();
     let mut parent_ends: [Option<OwnedFd>; 3] = [None, None, None];
     let mut stdio_src = [-1 as RawFd; 3];
-    for (i, s) in opts.stdio.iter().enumerate() {
+    // With a console the pty slave is the child's stdio.
+    let stdio_given: &[Stdio] = if prepared.console.is_some() { &[] } else { &opts.stdio };
+    for (i, s) in stdio_given.iter().enumerate() {
         stdio_src[i] = match *s {
             Stdio::Fd(fd) => {
                 if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
@@ -203,7 +243,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     }
 
     let (status_r, status_w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
-    let (gate_r, gate_w) = if prepared.hold || prepared.seccomp_listener || prepared.parent_setup {
+    let (gate_r, gate_w) = if prepared.hold || prepared.seccomp_listener || prepared.parent_setup || prepared.pre_pivot_sync {
         let (r, w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
         (Some(r), Some(w))
     } else {
@@ -218,7 +258,13 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
                 .with_field(format!("extraFds[{i}]")));
         }
     }
-    let keep: Vec<RawFd> = prepared.keep_fds.iter().chain(opts.extra_fds.iter()).copied().collect();
+    let keep: Vec<RawFd> = prepared
+        .keep_fds
+        .iter()
+        .chain(opts.extra_fds.iter())
+        .copied()
+        .chain(prepared.console.as_ref().map(|c| c.socket))
+        .collect();
     let mut fds = ChildFds::new(
         status_w.as_raw_fd(),
         gate_r.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1),
@@ -304,6 +350,8 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         && prepared.groups.is_none()
         && prepared.oom_score_adj.is_none()
         && prepared.time_offsets.is_none()
+        && prepared.exec_fifo.is_none()
+        && !prepared.pre_pivot_sync
         && prepared.ns_flags & crate::kinds::CLONE_NEWTIME == 0
         && std::env::var_os("CTR_NS_NO_VFORK").is_none();
     let stack = if vfork { ChildStack::new() } else { None };
@@ -351,6 +399,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     drop(gate_r);
     drop(child_ends);
     drop(devnull);
+    drop(console_tx);
 
     Ok(Child {
         pid,
@@ -368,7 +417,11 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         join_paths: prepared.joins.iter().map(|j| j.path.clone()).collect(),
         rlimit_names: prepared.rlimits.iter().map(|r| r.0).collect(),
         vforked: stack.is_some(),
+        exec_fifo: opts.exec_fifo.clone(),
+        sysctl_keys: opts.sysctl.iter().map(|(k, _)| k.clone()).collect(),
         stage_taken: AtomicBool::new(false),
+        console_rx: Mutex::new(console_rx),
+        console: Mutex::new(None),
     })
 }
 
@@ -387,8 +440,38 @@ impl Child {
                 self.parent_setup()?;
                 continue;
             }
-            return self.decode_status(&msg);
+            let stage = self.decode_status(&msg)?;
+            if matches!(stage, Stage::Held | Stage::Running | Stage::ExecFifo) {
+                if let Err(e) = self.receive_console() {
+                    self.abort_gate();
+                    let _ = self.kill(libc::SIGKILL);
+                    self.reap();
+                    return Err(e);
+                }
+            }
+            return Ok(stage);
         }
+    }
+
+    /// Take the pty master the child sent (it did so before it reported
+    /// held or exec'd, so it is queued: never blocks).
+    fn receive_console(&self) -> Result<(), Error> {
+        let Some(rx) = self.console_rx.lock().unwrap().take() else { return Ok(()) };
+        match crate::console::recv_fd(rx.as_raw_fd(), libc::MSG_DONTWAIT) {
+            Ok(Some((fd, _name))) => {
+                *self.console.lock().unwrap() = Some(fd);
+                Ok(())
+            }
+            Ok(None) => Err(Error::new("ENS_CONSOLE", "the child did not send its pty master")),
+            Err(e) => Err(Error::io("ENS_CONSOLE", "recvmsg", &e, "receive the pty master from the child")),
+        }
+    }
+
+    /// Take the pty master (once) of a child spawned with a console whose
+    /// socket is [`crate::console::ConsoleSocket::Return`], after
+    /// [`Child::wait_stage`] returned held or running.
+    pub fn take_console(&self) -> Option<OwnedFd> {
+        self.console.lock().unwrap().take()
     }
 
     /// Write the id maps and join the cgroups, then let the child go on.
@@ -469,6 +552,8 @@ impl Child {
         }
         match word(0) {
             MSG_HELD => Ok(Stage::Held),
+            MSG_PRE_PIVOT => Ok(Stage::PrePivot),
+            MSG_EXEC_FIFO => Ok(Stage::ExecFifo),
             MSG_LISTENER => self.take_listener_from_child(word(2) as RawFd),
             MSG_ERROR => {
                 self.reap();
@@ -561,6 +646,21 @@ impl Child {
                 ("ENS_CAPS", format!("apply capability {name}"), Some("capabilities".to_string()))
             }
             Step::Capset | Step::KeepCaps => ("ENS_CAPS", "apply capabilities".to_string(), Some("capabilities".to_string())),
+            Step::ExecFifo => {
+                let what = match detail {
+                    0 => "open the exec fifo",
+                    1 => "reopen the exec fifo for writing",
+                    _ => "write to the exec fifo",
+                };
+                ("ENS_EXEC_FIFO", what.to_string(), self.exec_fifo.clone())
+            }
+            Step::PrePivot => ("ENS_SPAWN", "wait at the pre-pivot sync point".to_string(), None),
+            Step::Sysctl => {
+                let key = self.sysctl_keys.get(detail as usize).cloned().unwrap_or_default();
+                ("ENS_SYSCTL", format!("write sysctl {key}"), Some(format!("sysctl.{key}")))
+            }
+            Step::Personality => ("ENS_PERSONALITY", "set the personality".to_string(), Some("personality".to_string())),
+            Step::IoPriority => ("ENS_IOPRIO", "set the io priority".to_string(), Some("ioPriority".to_string())),
             Step::Exec => ("ENS_EXEC", format!("exec {:?}", self.program), Some(self.program.clone())),
             Step::Chdir => ("ENS_CHDIR", "chdir to the working directory".to_string(), None),
             Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),
@@ -574,6 +674,13 @@ impl Child {
                     ""
                 };
                 ("ENS_SECCOMP", format!("install the seccomp filter{hint}"), Some("seccomp".to_string()))
+            }
+            Step::Console => {
+                let (call, what, path) = crate::console::Sub::from_u32(detail)
+                    .map(|s| s.describe())
+                    .unwrap_or(("ioctl", "set up the console", None));
+                syscall = call.to_string();
+                ("ENS_CONSOLE", format!("console: {what}"), path.map(str::to_string))
             }
             s => ("ENS_SPAWN", format!("child setup step {}", s.name()), None),
         };
@@ -605,6 +712,25 @@ impl Child {
         let n = unsafe { libc::write(gate.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
         if n != 1 {
             return Err(Error::last_os("ENS_SPAWN", "write", "release the child"));
+        }
+        Ok(())
+    }
+
+    /// Let a child stopped at [`Stage::PrePivot`] go on (to `pivot_root`
+    /// and the rest of its setup). Call [`Child::wait_stage`] after it.
+    pub fn resume(&self) -> Result<(), Error> {
+        let mut gate = self.gate.lock().unwrap();
+        let n = match gate.as_ref() {
+            Some(g) => unsafe { libc::write(g.as_raw_fd(), [1u8].as_ptr().cast(), 1) },
+            None => return Err(Error::new("ENS_NOT_HELD", "the child is not waiting at the pre-pivot sync point")),
+        };
+        if n != 1 {
+            return Err(Error::last_os("ENS_SPAWN", "write", "let the child go on after the pre-pivot sync point"));
+        }
+        // Nothing else waits on the gate: closing it lets a child that
+        // never gets there see end of file instead of a silent hang.
+        if !self.hold && !self.listener_pending.load(Ordering::SeqCst) {
+            gate.take();
         }
         Ok(())
     }

@@ -57,6 +57,10 @@ pub trait Syscalls {
     fn mkdirat(&self, dirfd: i32, name: *const c_char, mode: u32) -> i32;
     /// `close(2)`.
     fn close(&self, fd: i32);
+    /// `unlink(2)`; `ENOENT` is returned as is.
+    fn unlink(&self, path: *const c_char) -> i32;
+    /// `lchown(2)`.
+    fn lchown(&self, path: *const c_char, uid: u32, gid: u32) -> i32;
 }
 
 /// `struct open_how` of `openat2(2)`.
@@ -185,6 +189,12 @@ impl Syscalls for Raw {
     fn close(&self, fd: i32) {
         unsafe { libc::close(fd) };
     }
+    fn unlink(&self, path: *const c_char) -> i32 {
+        rc(unsafe { libc::unlink(path) })
+    }
+    fn lchown(&self, path: *const c_char, uid: u32, gid: u32) -> i32 {
+        rc(unsafe { libc::lchown(path, uid, gid) })
+    }
 }
 
 /// `statfs` `ST_*` flags to the `MS_*` flags a remount has to repeat (the
@@ -308,6 +318,12 @@ pub mod fake {
         }
         fn close(&self, fd: i32) {
             self.record(format!("close {fd}"));
+        }
+        fn unlink(&self, path: *const c_char) -> i32 {
+            self.record(format!("unlink {}", s(path)))
+        }
+        fn lchown(&self, path: *const c_char, uid: u32, gid: u32) -> i32 {
+            self.record(format!("lchown {} {uid} {gid}", s(path)))
         }
     }
 }

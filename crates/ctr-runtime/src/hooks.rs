@@ -100,3 +100,94 @@ pub fn run_all_warn(kind: &str, hooks: &[Hook], state: &str) {
         }
     }
 }
+
+/// The namespaces of `pid` that differ from ours, as files to join.
+pub fn namespaces_of(pid: i32) -> Vec<(ctr_ns::NamespaceKind, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let ino = |p: String| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    ctr_ns::supported_namespaces()
+        .into_iter()
+        .filter(|k| {
+            let name = k.proc_name();
+            let theirs = ino(format!("/proc/{pid}/ns/{name}"));
+            theirs.is_some() && theirs != ino(format!("/proc/self/ns/{name}"))
+        })
+        .map(|k| (k, format!("/proc/{pid}/ns/{}", k.proc_name())))
+        .collect()
+}
+
+/// Run one hook "in the container namespace" (createContainer,
+/// startContainer): spawned with `ctr_ns::spawn` joining every namespace
+/// of the init `pid`; joining its mount namespace puts the hook at that
+/// namespace's root (the container's root once pivoted). Same contract as
+/// [`run_hook`]: state on stdin, timeout, failure with stderr.
+pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let field = format!("hooks.{kind}[{i}]");
+    let args = h.args.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| vec![h.path.clone()]);
+    let mut so = ctr_ns::SpawnOptions::new(h.path.clone(), args);
+    so.env = h.env.clone().unwrap_or_default();
+    so.joins = namespaces_of(pid);
+    so.cwd = Some("/".into());
+    so.stdio = [ctr_ns::Stdio::Pipe, ctr_ns::Stdio::Pipe, ctr_ns::Stdio::Pipe];
+    let name = |e: Error| Error { message: format!("{field}: {}", e.message), code: "ERUNTIME_HOOK".into(), path: Some(field.clone()), ..e };
+    let child = ctr_ns::spawn(&so).map_err(name)?;
+    let [stdin, out, err] = child.take_stdio();
+    if let Err(e) = child.wait_stage() {
+        return Err(name(e));
+    }
+    if let Some(stdin) = stdin {
+        let mut f = std::fs::File::from(stdin);
+        let _ = f.write_all(state.as_bytes()); // a hook may not read it
+    }
+    let drain = |fd: Option<std::os::fd::OwnedFd>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = String::new();
+            if let Some(fd) = fd {
+                use std::io::Read;
+                let _ = std::fs::File::from(fd).read_to_string(&mut buf);
+            }
+            let _ = tx.send(buf);
+        });
+        rx
+    };
+    let _out_t = drain(out);
+    let err_t = drain(err);
+    let deadline = h.timeout.map(|t| Instant::now() + Duration::from_secs(t as u64));
+    loop {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).as_millis() as i32).unwrap_or(-1);
+        let ready = crate::util::poll_in(&[child.pidfd.as_raw_fd()], left)
+            .map_err(|e| Error::io("ERUNTIME_HOOK", "poll", &e, format!("{field}: wait")))?;
+        if ready[0] {
+            let st = child.wait()?;
+            let err = err_t.recv_timeout(Duration::from_millis(200)).unwrap_or_default();
+            if st.code == Some(0) {
+                return Ok(());
+            }
+            let err = err.trim();
+            let detail = if err.is_empty() { String::new() } else { format!(": {err}") };
+            let how = match (st.code, st.signal) {
+                (Some(c), _) => format!("exit status: {c}"),
+                (None, Some(s)) => format!("signal: {s}"),
+                _ => "unknown status".into(),
+            };
+            return Err(Error::new("ERUNTIME_HOOK", format!("{field}: {} failed ({how}){detail}", h.path)).with_field(field));
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            let _ = child.kill(libc::SIGKILL);
+            let _ = child.wait();
+            return Err(Error::new("ERUNTIME_HOOK", format!("{field}: {} timed out after {} s", h.path, h.timeout.unwrap_or(0)))
+                .with_field(field)
+                .with_errno(libc::ETIMEDOUT));
+        }
+    }
+}
+
+/// [`run_hook_in`] for a list, in order; the first failure stops.
+pub fn run_all_in(kind: &str, hooks: &[Hook], state: &str, pid: i32) -> Result<()> {
+    for (i, h) in hooks.iter().enumerate() {
+        run_hook_in(kind, i, h, state, pid)?;
+    }
+    Ok(())
+}

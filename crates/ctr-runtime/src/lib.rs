@@ -4,11 +4,14 @@
 //! command line over this crate.
 #![deny(missing_docs)]
 
+pub mod events;
+pub mod exec;
 pub mod hooks;
-pub mod init;
 pub mod lifecycle;
 pub mod plan;
+pub mod process;
 pub mod state;
+pub mod update;
 pub mod util;
 
 pub use ctr_common::{Error, Result};
@@ -52,11 +55,7 @@ pub fn features() -> serde_json::Value {
     let support = ctr_oci::features::Support {
         hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"].map(String::from).to_vec(),
         mount_options: plan::mount_options(),
-        namespaces: ctr_ns::supported_namespaces()
-            .into_iter()
-            .filter(|k| *k != ctr_ns::NamespaceKind::User)
-            .map(|k| oci_name(k).to_string())
-            .collect(),
+        namespaces: ctr_ns::supported_namespaces().into_iter().map(|k| oci_name(k).to_string()).collect(),
         capabilities: ctr_oci::validate::CAPABILITIES.iter().map(|s| s.to_string()).collect(),
         cgroup_v1: true,
         cgroup_v2: true,
@@ -87,7 +86,7 @@ mod tests {
         let f = super::features();
         let ns: Vec<String> = serde_json::from_value(f["linux"]["namespaces"].clone()).unwrap();
         assert!(ns.contains(&"mount".to_string()) && ns.contains(&"network".to_string()));
-        assert!(!ns.contains(&"user".to_string()), "user namespaces are not applied yet");
+        assert!(ns.contains(&"user".to_string()), "user namespaces with id maps are applied");
         assert_eq!(f["linux"]["seccomp"]["enabled"], true);
         let actions: Vec<String> = serde_json::from_value(f["linux"]["seccomp"]["actions"].clone()).unwrap();
         assert!(actions.contains(&"SCMP_ACT_ERRNO".to_string()) && !actions.contains(&"SCMP_ACT_NOTIFY".to_string()));

@@ -1,11 +1,11 @@
 //! The lifecycle of runtime.md: create, start, state, kill, delete, and
 //! run (create + start + wait + delete).
 
-use crate::plan::{plan, InitPlan};
+use crate::plan::{plan, ContainerPlan};
 use crate::state::{self, live_status, Locked, Saved, State, Status, Store};
 use crate::util;
 use ctr_common::{Error, Result};
-use ctr_ns::{Child, SpawnOptions, Stdio};
+use ctr_ns::{Child, Stage, Stdio};
 use ctr_oci::Purpose;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -19,13 +19,23 @@ pub struct CreateOptions {
     pub bundle: PathBuf,
     /// Write the init pid here.
     pub pid_file: Option<PathBuf>,
-    /// The `ctrun` binary exec'd as the container's init (`ctrun init`).
-    pub init_exe: PathBuf,
+    /// Skip `pivot_root` (`MS_MOVE` + `chroot` instead: for a rootfs on
+    /// an initramfs, where `pivot_root` is refused).
+    pub no_pivot: bool,
     /// stdio of the container process.
     pub stdio: [Stdio; 3],
     /// Fds of the caller that become fds 3, 4, ... of the container
     /// process (`--preserve-fds`).
     pub extra_fds: Vec<std::os::fd::RawFd>,
+    /// With `process.terminal`: a connected unix socket to send the pty
+    /// master over (runc's `--console-socket`; the caller keeps the fd).
+    /// `None`: the master comes back through `Created.child.take_console()`.
+    /// Refused without `process.terminal`.
+    pub console_socket: Option<std::os::fd::RawFd>,
+    /// The caller will not stay to hold a pty master (`ctrun create`,
+    /// `run --detach`): `process.terminal` then needs `console_socket`, as
+    /// with runc.
+    pub detach: bool,
 }
 
 /// A created container: its pid and, in the creating process, the child
@@ -47,45 +57,45 @@ fn mkfifo(p: &Path, mode: u32) -> Result<()> {
     Ok(())
 }
 
-fn open_fifo_read(p: &Path) -> Result<OwnedFd> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(Error::last_os("ERUNTIME_STATE", "open", format!("open {}", p.display())).with_path(p));
-    }
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn read_all_nonblock(fd: i32) -> (Vec<u8>, bool) {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n > 0 {
-            out.extend_from_slice(&buf[..n as usize]);
-            continue;
-        }
-        return (out, n == 0);
+/// `ctr_ns` errors as the runtime's: `ENS_X` becomes `ERUNTIME_X` (a
+/// failed `chdir` is `ERUNTIME_CWD` on `process.cwd`).
+fn ns_err(e: Error) -> Error {
+    match e.code.strip_prefix("ENS_") {
+        Some("CHDIR") => Error { code: "ERUNTIME_CWD".into(), message: format!("process.cwd: {}", e.message), ..e }.with_field("process.cwd"),
+        Some("EXEC_FIFO") => Error { code: "ERUNTIME_INIT".into(), ..e },
+        Some(rest) => Error { code: format!("ERUNTIME_{rest}"), ..e },
+        None => e,
     }
 }
 
 /// Create a container: validate and plan the bundle, claim the id, spawn
-/// the init into its namespaces and wait until it is set up and waiting at
-/// the `exec.fifo` gate. On any error nothing is left: no process, no
-/// state directory.
+/// the init (`ctr_ns::spawn` of the user's program, no runtime binary)
+/// into its namespaces, run the prestart/createRuntime/createContainer
+/// hooks at its pre-pivot sync point, and return once it is set up and
+/// blocked on the `exec.fifo` gate. On any error nothing is left: no
+/// process, no state directory.
 pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     state::validate_id(&o.id)?;
     let bundle = ctr_oci::load_bundle(&o.bundle, Purpose::Create)?;
     let dir = store.root.join(&o.id);
-    let (nsplan, init) = plan(&bundle, &dir)?;
+    let cp = plan(&bundle, &dir)?;
+    if o.console_socket.is_some() && cp.spawn.console.is_none() {
+        return Err(Error::new("ERUNTIME_CONSOLE", "a console socket was given but process.terminal is false").with_field("process.terminal"));
+    }
+    if o.detach && o.console_socket.is_none() && cp.spawn.console.is_some() {
+        return Err(Error::new(
+            "ERUNTIME_CONSOLE",
+            "process.terminal is true but no console socket was given: the pty master would have nowhere to go (use --console-socket)",
+        )
+        .with_field("console-socket"));
+    }
     if !bundle.rootfs.is_dir() {
         return Err(Error::new("ERUNTIME_ROOTFS", format!("root.path: {} is not a directory", bundle.rootfs.display()))
             .with_path(&bundle.rootfs)
             .with_errno(libc::ENOENT));
     }
     let locked = store.claim(&o.id)?;
-    let cg = match ctr_cgroup::Cgroup::create(&nsplan.cgroup_path, &nsplan.resources, &ctr_cgroup::Options::default()) {
+    let cg = match ctr_cgroup::Cgroup::create(&cp.cgroup_path, &cp.resources, &ctr_cgroup::Options::default()) {
         Ok(cg) => cg,
         Err(e) => {
             let _ = locked.remove();
@@ -93,7 +103,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         }
     };
     let mut child: Option<Child> = None;
-    match create_locked(&locked, o, &bundle, &nsplan, &init, &cg, &mut child) {
+    match create_locked(&locked, o, &bundle, &cp, &cg, &mut child) {
         Ok(pid) => Ok(Created { pid, child: child.expect("spawned") }),
         Err(e) => {
             if let Some(c) = &child {
@@ -111,105 +121,62 @@ fn create_locked(
     locked: &Locked,
     o: &CreateOptions,
     bundle: &ctr_oci::Bundle,
-    nsplan: &crate::plan::NsPlan,
-    init: &InitPlan,
+    cp: &ContainerPlan,
     cg: &ctr_cgroup::Cgroup,
     child_out: &mut Option<Child>,
 ) -> Result<i32> {
-    let dir = &locked.dir;
-    let status_fifo = dir.join("init.fifo");
-    mkfifo(&locked.fifo(), 0o600)?;
-    mkfifo(&status_fifo, 0o600)?;
-    if init.runtime_hooks {
-        mkfifo(Path::new(&init.sync_fifo), 0o600)?;
-    }
-    let has_cgroup_mount = init.mounts.iter().any(|m| m.typ == "cgroup" || m.typ == "cgroup2");
-    let plan_json = if has_cgroup_mount {
-        let mut with = init.clone();
-        with.cgroup_binds = crate::plan::cgroup_binds(&cg.dirs());
-        serde_json::to_vec(&with).expect("plan serialises")
-    } else {
-        serde_json::to_vec(init).expect("plan serialises")
-    };
-    // Read once by the init right away: no need for write_atomic's fsync.
-    // (mode 0600: it holds the process environment)
+    // World-writable like runc's: the init reopens it (through its O_PATH
+    // fd) after switching to the container's user, maybe in a user namespace.
+    let fifo = locked.fifo();
+    mkfifo(&fifo, 0o622)?;
     {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let p = dir.join("init.json");
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&p)
-            .and_then(|mut f| f.write_all(&plan_json))
-            .map_err(|e| Error::io("ERUNTIME_STATE", "write", &e, format!("write {}", p.display())).with_path(&p))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o622))
+            .map_err(|e| Error::io("ERUNTIME_STATE", "chmod", &e, format!("chmod {}", fifo.display())).with_path(&fifo))?;
     }
-    let status = open_fifo_read(&status_fifo)?;
-
-    let mut so = SpawnOptions::new(o.init_exe.to_string_lossy().into_owned(), vec![
-        "ctrun".into(),
-        "init".into(),
-        dir.to_string_lossy().into_owned(),
-    ]);
-    so.env = vec![];
-    so.namespaces = nsplan.namespaces.clone();
-    so.joins = nsplan.joins.clone();
-    so.time_offsets = nsplan.time_offsets;
-    so.extra_fds = o.extra_fds.clone();
-    so.hostname = nsplan.hostname.clone();
+    let mut so = cp.spawn.clone();
     so.stdio = o.stdio;
+    so.extra_fds = o.extra_fds.clone();
+    if let (Some(c), Some(fd)) = (so.console.as_mut(), o.console_socket) {
+        c.socket = ctr_ns::ConsoleSocket::Fd(fd);
+    }
     // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,
     // joined by the parent on v1 before it goes on).
     so.cgroups = cg.dirs().iter().map(|d| d.to_string_lossy().into_owned()).collect();
-    let child = ctr_ns::spawn(&so)?;
+    if let Some(r) = so.rootfs.as_mut() {
+        if cp.cgroup_mount {
+            r.cgroup_binds = crate::plan::cgroup_binds(&cg.dirs());
+        }
+        r.no_pivot = o.no_pivot;
+    }
+    so.exec_fifo = Some(fifo.to_string_lossy().into_owned());
+    let hooks = bundle.spec.hooks.clone().unwrap_or_default();
+    let list = |h: &Option<Vec<ctr_oci::types::Hook>>| h.clone().unwrap_or_default();
+    let (prestart, create_runtime, create_container) = (list(&hooks.prestart), list(&hooks.create_runtime), list(&hooks.create_container));
+    so.pre_pivot_sync = !(prestart.is_empty() && create_runtime.is_empty() && create_container.is_empty());
+
+    let child = ctr_ns::spawn(&so).map_err(ns_err)?;
     let pid = child.pid;
     *child_out = Some(child);
     let child = child_out.as_ref().unwrap();
-    child.wait_stage()?;
-
-    // Wait for the init to report: "hooks" (run prestart/createRuntime now),
-    // then "ok" or a coded error as JSON, one per line.
-    let hooks = bundle.spec.hooks.clone().unwrap_or_default();
     let annotations = bundle.spec.annotations.clone().unwrap_or_default();
     let bundle_dir = bundle.dir.to_string_lossy().into_owned();
-    let mut msg = Vec::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let text = 'outer: loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now()).as_millis() as i32;
-        if left == 0 {
-            return Err(Error::new("ERUNTIME_INIT", "container init did not report within 60 s"));
-        }
-        let ready = util::poll_in(&[status.as_raw_fd(), child.pidfd.as_raw_fd()], left)
-            .map_err(|e| Error::io("ERUNTIME_INIT", "poll", &e, "wait for container init"))?;
-        let (data, eof) = read_all_nonblock(status.as_raw_fd());
-        msg.extend_from_slice(&data);
-        while let Some(nl) = msg.iter().position(|b| *b == b'\n') {
-            let line = String::from_utf8_lossy(&msg[..nl]).trim().to_string();
-            msg.drain(..=nl);
-            if line == "hooks" {
+    loop {
+        match child.wait_stage().map_err(ns_err)? {
+            Stage::PrePivot => {
+                // Namespaces, id maps and mounts exist, the root is not
+                // pivoted yet: prestart and createRuntime run here in the
+                // runtime namespace, createContainer in the container's.
                 let st = crate::hooks::state_json(&o.id, pid, "creating", &bundle_dir, &annotations);
-                crate::hooks::run_all("prestart", hooks.prestart.as_deref().unwrap_or_default(), &st)?;
-                crate::hooks::run_all("createRuntime", hooks.create_runtime.as_deref().unwrap_or_default(), &st)?;
-                release_fifo(Path::new(&init.sync_fifo))?;
-                continue;
+                crate::hooks::run_all("prestart", &prestart, &st)?;
+                crate::hooks::run_all("createRuntime", &create_runtime, &st)?;
+                crate::hooks::run_all_in("createContainer", &create_container, &st, pid)?;
+                child.resume().map_err(ns_err)?;
             }
-            break 'outer line;
+            Stage::ExecFifo => break,
+            s => return Err(Error::new("ERUNTIME_INIT", format!("container init reported {s:?} instead of waiting at exec.fifo"))),
         }
-        if (ready[0] && eof && data.is_empty()) || (ready[1] && data.is_empty()) {
-            break String::from_utf8_lossy(&msg).trim().to_string();
-        }
-    };
-    if text != "ok" {
-        if let Ok(e) = serde_json::from_str::<ErrorJson>(&text) {
-            return Err(e.into());
-        }
-        let st = child.wait().ok();
-        return Err(Error::new("ERUNTIME_INIT", format!("container init exited before it was ready ({st:?})")));
     }
-    let _ = std::fs::remove_file(&init.sync_fifo);
-    let _ = std::fs::remove_file(&status_fifo);
-    let _ = std::fs::remove_file(dir.join("init.json"));
     let (_, start) = util::proc_stat(pid).ok_or_else(|| Error::new("ERUNTIME_INIT", "container init exited right after it was set up"))?;
     let saved = Saved {
         oci_version: ctr_oci::OCI_VERSION.into(),
@@ -222,7 +189,7 @@ fn create_locked(
         created: util::now_rfc3339(),
         annotations: bundle.spec.annotations.clone().unwrap_or_default(),
         hooks: bundle.spec.hooks.clone(),
-        cgroup_path: Some(nsplan.cgroup_path.clone()),
+        cgroup_path: Some(cp.cgroup_path.clone()),
     };
     locked.save(&saved)?;
     if let Some(pf) = &o.pid_file {
@@ -231,37 +198,36 @@ fn create_locked(
     Ok(pid)
 }
 
-/// Write one byte to a FIFO whose reader is the container init.
-fn release_fifo(fifo: &Path) -> Result<()> {
+/// Release the init blocked on `exec.fifo`: open it for reading (which
+/// completes the init's open for writing) and take its one byte. Fails if
+/// the init dies first.
+fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
     if fd < 0 {
-        let e = util::errno();
-        if e == libc::ENXIO {
-            return Err(Error::new("ERUNTIME_START", "container init exited before it was released"));
-        }
-        return Err(Error::sys("ERUNTIME_START", "open", e, format!("open {}", fifo.display())).with_path(fifo));
+        return Err(Error::last_os("ERUNTIME_START", "open", format!("open {}", fifo.display())).with_path(fifo));
     }
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    if unsafe { libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) } != 1 {
-        return Err(Error::last_os("ERUNTIME_START", "write", "release the container init"));
-    }
-    Ok(())
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorJson {
-    code: String,
-    message: String,
-    errno: Option<i32>,
-    syscall: Option<String>,
-    path: Option<String>,
-}
-
-impl From<ErrorJson> for Error {
-    fn from(e: ErrorJson) -> Error {
-        Error { code: e.code, message: e.message, errno: e.errno, syscall: e.syscall, path: e.path }
+    // No POLLHUP before a writer came: this waits for the init's byte or its death.
+    loop {
+        let ready = util::poll_in(&[fd.as_raw_fd(), init.as_raw_fd()], 10_000)
+            .map_err(|e| Error::io("ERUNTIME_START", "poll", &e, "wait for the container init at exec.fifo"))?;
+        let mut byte = 0u8;
+        let n = unsafe { libc::read(fd.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) };
+        if n == 1 {
+            return Ok(());
+        }
+        if ready[1] {
+            return Err(Error::new("ERUNTIME_START", "container init exited before it was released"));
+        }
+        if !ready[0] {
+            return Err(Error::new("ERUNTIME_START", "container init did not take exec.fifo within 10 s"));
+        }
+        if n == 0 {
+            // The writer came and went without its byte.
+            return Err(Error::new("ERUNTIME_START", "container init closed exec.fifo without starting"));
+        }
     }
 }
 
@@ -286,9 +252,17 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         return Err(Error::new("ERUNTIME_STATE_INVALID", what));
     }
     let pidfd = init_pidfd(&saved).ok_or_else(|| Error::new("ERUNTIME_STATE_INVALID", "cannot start a container that has stopped"))?;
-    // The init is the FIFO's reader: opening for writing cannot block
-    // (ENXIO means the reader is gone), and one byte releases it.
-    release_fifo(&locked.fifo())?;
+    // startContainer hooks run in the container after start, before the
+    // user program: in its namespaces while the init still waits. A
+    // failure stops the container (the program never runs).
+    if let Some(h) = saved.hooks.as_ref().and_then(|h| h.start_container.as_ref()).filter(|h| !h.is_empty()) {
+        let st = crate::hooks::state_json(&saved.id, saved.pid, "running", &saved.bundle, &saved.annotations);
+        if let Err(e) = crate::hooks::run_all_in("startContainer", h, &st, saved.pid) {
+            let _ = util::pidfd_signal(pidfd.as_raw_fd(), libc::SIGKILL);
+            return Err(e);
+        }
+    }
+    release_fifo(&locked.fifo(), &pidfd)?;
     drop(pidfd);
     // Removing exec.fifo is what makes the container `running` (the status is
     // computed from the fifo and the init's liveness, see state::live_status),

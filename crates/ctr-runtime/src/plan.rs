@@ -1,12 +1,13 @@
-//! Bundle -> plan: what the init process does between the namespaces
-//! (made by `ctr_ns::spawn`) and the exec of the user program. Anything in
-//! the config this runtime cannot apply yet fails here with
-//! `ERUNTIME_UNSUPPORTED`, naming the JSON path, before anything is made.
+//! Bundle -> plan: the one mapping of an OCI config to the
+//! [`ctr_ns::SpawnOptions`] of the container's init (namespaces, id maps,
+//! rootfs plan, devices, sysctl, process settings) plus its cgroup. The init
+//! is a plain `ctr_ns::spawn` of the user's program: no runtime binary is
+//! exec'd. Anything in the config this runtime cannot apply yet fails here
+//! with `ERUNTIME_UNSUPPORTED`, naming the JSON path, before anything is made.
 
 use ctr_common::{Error, Result};
 use ctr_ns::NamespaceKind;
 use ctr_oci::types::*;
-use ctr_oci::validate::{capability_number, rlimit_number};
 use ctr_oci::Bundle;
 use serde::{Deserialize, Serialize};
 
@@ -27,142 +28,27 @@ pub struct PlannedMount {
     pub propagation: Vec<u64>,
 }
 
-/// Device node to create.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PlannedDevice {
-    /// Path inside the container.
-    pub path: String,
-    /// `S_IF*` | mode.
-    pub mode: u32,
-    /// Device number.
-    pub dev: u64,
-    /// Owner.
-    pub uid: u32,
-    /// Group.
-    pub gid: u32,
-}
-
-/// Capability sets as bit masks.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct CapSets {
-    /// Bounding.
-    pub bounding: u64,
-    /// Effective.
-    pub effective: u64,
-    /// Permitted.
-    pub permitted: u64,
-    /// Inheritable.
-    pub inheritable: u64,
-    /// Ambient.
-    pub ambient: u64,
-}
-
-/// A compiled seccomp filter for the init to install.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// A compiled seccomp filter for the init.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlannedSeccomp {
     /// The `struct sock_filter` array as bytes (8 bytes an instruction).
     pub bpf: Vec<u8>,
     /// `seccomp(2)` flags (`SECCOMP_FILTER_FLAG_*`, from `linux.seccomp.flags`).
     pub flags: u32,
-    /// Install before the credential and capability change (no
-    /// `noNewPrivileges`: the filter then needs CAP_SYS_ADMIN, which that
-    /// change drops), else as the last step after `no_new_privs` (as runc
-    /// and ctr-ns do).
-    pub early: bool,
 }
 
-/// Everything the init process needs, written to `<state>/init.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct InitPlan {
-    /// Absolute rootfs.
-    pub rootfs: String,
-    /// Remount / read-only at the end.
-    pub readonly: bool,
-    /// Propagation of / after pivot (`MS_*`), 0 to leave.
-    pub rootfs_propagation: u64,
-    /// Mounts in order.
-    pub mounts: Vec<PlannedMount>,
-    /// Create the default devices and /dev links (a tmpfs is on /dev).
-    pub default_devices: bool,
-    /// Extra device nodes.
-    pub devices: Vec<PlannedDevice>,
-    /// What a `cgroup`/`cgroup2` mount shows: (host dir of the container's
-    /// cgroup, name under the mount point; empty for the mount point itself
-    /// on a unified host), filled in by `create` once the cgroup exists.
-    #[serde(default)]
-    pub cgroup_binds: Vec<(String, String)>,
-    /// Masked paths.
-    pub masked: Vec<String>,
-    /// Read-only paths.
-    pub readonly_paths: Vec<String>,
-    /// NIS domain name.
-    pub domainname: Option<String>,
-    /// sysctl key -> value.
-    pub sysctl: Vec<(String, String)>,
-    /// oom_score_adj.
-    pub oom_score_adj: Option<i32>,
-    /// (resource, soft, hard).
-    pub rlimits: Vec<(u32, u64, u64)>,
-    /// uid.
-    pub uid: u32,
-    /// gid.
-    pub gid: u32,
-    /// Supplementary gids.
-    pub additional_gids: Vec<u32>,
-    /// umask.
-    pub umask: Option<u32>,
-    /// Capabilities, when given.
-    pub caps: Option<CapSets>,
-    /// no_new_privs.
-    pub no_new_privileges: bool,
-    /// personality(2) value, when given.
-    pub personality: Option<u64>,
-    /// ioprio value, when given.
-    pub io_priority: Option<i32>,
-    /// Seccomp filter (only when the config has `linux.seccomp`).
-    #[serde(default)]
-    pub seccomp: Option<PlannedSeccomp>,
-    /// Working directory.
-    pub cwd: String,
-    /// argv.
-    pub args: Vec<String>,
-    /// Environment.
-    pub env: Vec<String>,
-    /// exec.fifo path (host).
-    pub exec_fifo: String,
-    /// init status fifo path (host).
-    pub status_fifo: String,
-    /// Pause before pivot_root for the runtime's prestart/createRuntime hooks.
-    pub runtime_hooks: bool,
-    /// Fifo the runtime writes to when those hooks are done (host).
-    pub sync_fifo: String,
-    /// createContainer hooks (run by the init before pivot_root).
-    pub create_container_hooks: Vec<ctr_oci::types::Hook>,
-    /// startContainer hooks (run by the init after start, before exec).
-    pub start_container_hooks: Vec<ctr_oci::types::Hook>,
-    /// Container id (for hook state).
-    pub id: String,
-    /// Bundle path (for hook state).
-    pub bundle: String,
-    /// Annotations (for hook state).
-    pub annotations: std::collections::BTreeMap<String, String>,
-}
-
-/// What `ctr_ns::spawn` does before the init plan runs.
+/// A planned container: the init's spawn options and its cgroup.
 #[derive(Debug, Clone)]
-pub struct NsPlan {
-    /// Namespaces to create.
-    pub namespaces: Vec<NamespaceKind>,
-    /// Namespaces to join (`linux.namespaces[].path`).
-    pub joins: Vec<(NamespaceKind, String)>,
-    /// Time namespace offsets (`linux.timeOffsets`).
-    pub time_offsets: Option<ctr_ns::TimeOffsets>,
-    /// Hostname.
-    pub hostname: Option<String>,
+pub struct ContainerPlan {
+    /// The init process, complete but for what `create` fills in (stdio,
+    /// extra fds, cgroup dirs and binds, the exec FIFO).
+    pub spawn: ctr_ns::SpawnOptions,
     /// The container's cgroup path.
     pub cgroup_path: String,
     /// Its resources.
     pub resources: ctr_cgroup::Resources,
+    /// The config has a `cgroup`/`cgroup2` mount (needs the cgroup binds).
+    pub cgroup_mount: bool,
 }
 
 fn unsupported(path: &str, why: &str) -> Error {
@@ -278,10 +164,6 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
     Ok(PlannedMount { destination: m.destination.clone(), source, typ, flags, data: data.join(","), propagation })
 }
 
-fn caps_mask(list: &Option<Vec<String>>) -> u64 {
-    list.iter().flatten().filter_map(|n| capability_number(n)).fold(0u64, |m, c| m | (1u64 << c))
-}
-
 /// The container's cgroup as `cgroup`/`cgroup`2 mounts show it (runc
 /// style, whatever the cgroup namespace): each hierarchy's directory of the
 /// container bound under the mount point by the hierarchy's name
@@ -339,7 +221,8 @@ pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<Pl
         Err(e) if e.code == "ESECCOMP_CACHE" => ctr_seccomp::compile(&profile, &opts, None).map_err(prefix)?.0,
         Err(e) => return Err(prefix(e)),
     };
-    Ok(PlannedSeccomp { bpf: prog.bpf.clone(), flags: prog.flags, early: !no_new_privileges })
+    let _ = no_new_privileges; // ctr-ns orders the filter around the credential change itself
+    Ok(PlannedSeccomp { bpf: prog.bpf.clone(), flags: prog.flags })
 }
 
 /// Device cgroup rules the runtime adds after the config's own, as runc
@@ -374,30 +257,17 @@ pub fn with_default_device_rules(mut r: ctr_cgroup::Resources, devices: &[ctr_oc
     r
 }
 
-/// Plan a container from a validated bundle. `state_dir` holds the fifos.
-pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan)> {
+/// Plan a container from a validated bundle. `state_dir` is its state
+/// directory (its name is the container id).
+pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     let spec = &b.spec;
     let p = spec.process.as_ref().expect("validated for create");
     let linux = spec.linux.clone().unwrap_or_default();
 
     // Things the runtime cannot apply yet: fail, never ignore.
-    if p.terminal == Some(true) {
-        return Err(unsupported("process.terminal", "a terminal (console socket) is not supported yet; set it to false"));
-    }
-    if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("process.apparmorProfile", "apparmor is not available on this host"));
-    }
-    if p.selinux_label.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("process.selinuxLabel", "selinux is not available on this host"));
-    }
+    crate::process::check_supported(p, "process")?;
     if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(unsupported("linux.mountLabel", "selinux is not available on this host"));
-    }
-    if p.scheduler.is_some() {
-        return Err(unsupported("process.scheduler", "scheduler policies are not supported yet"));
-    }
-    if p.exec_cpu_affinity.is_some() {
-        return Err(unsupported("process.execCPUAffinity", "cpu affinity is not supported yet"));
     }
     if linux.intel_rdt.is_some() {
         return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
@@ -408,17 +278,11 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
     if linux.memory_policy.is_some() {
         return Err(unsupported("linux.memoryPolicy", "memory policies are not supported yet"));
     }
-    if linux.uid_mappings.is_some() || linux.gid_mappings.is_some() {
-        return Err(unsupported("linux.uidMappings", "user namespaces are not supported yet"));
-    }
 
     let mut namespaces = Vec::new();
     let mut joins = Vec::new();
     for (i, ns) in linux.namespaces.iter().flatten().enumerate() {
         let kind = NamespaceKind::parse(&ns.typ).map_err(|e| Error { code: "EOCI_INVALID".into(), ..e })?;
-        if kind == NamespaceKind::User {
-            return Err(unsupported(&format!("linux.namespaces[{i}]"), "user namespaces are not supported yet"));
-        }
         if !ctr_ns::supported_namespaces().contains(&kind) {
             return Err(unsupported(&format!("linux.namespaces[{i}]"), &format!("the kernel has no {} namespaces", ns.typ)));
         }
@@ -460,46 +324,60 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         return Err(unsupported("linux.namespaces", "a mount namespace is required (the root filesystem is pivoted into)"));
     }
 
+    let id_maps = id_maps(&linux, &namespaces, &joins)?;
+
     let mut mounts = Vec::new();
-    let mut default_devices = false;
+    let mut dev_nodes = false;
+    let mut cgroup_mount = false;
     for (i, m) in spec.mounts.iter().flatten().enumerate() {
+        // Checked (and bind sources made absolute) here; ctr-ns parses the options.
         let pm = plan_mount(i, m, &b.dir)?;
         if pm.destination.trim_end_matches('/') == "/dev" && pm.flags & libc::MS_BIND as u64 == 0 {
-            default_devices = true;
+            dev_nodes = true;
         }
-        mounts.push(pm);
+        cgroup_mount |= pm.typ == "cgroup" || pm.typ == "cgroup2";
+        let bind = pm.flags & libc::MS_BIND as u64 != 0;
+        mounts.push(ctr_ns::MountSpec {
+            destination: m.destination.clone(),
+            source: Some(pm.source),
+            fstype: Some(if bind { "bind".to_string() } else { pm.typ }),
+            options: m.options.clone().unwrap_or_default(),
+        });
     }
     let mut devices = Vec::new();
     for d in linux.devices.iter().flatten() {
-        let kind = match d.typ.as_str() {
-            "c" | "u" => libc::S_IFCHR,
-            "b" => libc::S_IFBLK,
-            _ => libc::S_IFIFO,
-        };
-        let dev = libc::makedev(d.major.unwrap_or(0) as u32, d.minor.unwrap_or(0) as u32);
-        devices.push(PlannedDevice {
+        devices.push(ctr_ns::DeviceSpec {
             path: d.path.clone(),
-            mode: kind | d.file_mode.unwrap_or(0o666),
-            dev,
-            uid: d.uid.unwrap_or(0),
-            gid: d.gid.unwrap_or(0),
+            kind: d.typ.chars().next().unwrap_or('c'),
+            major: d.major.unwrap_or(0) as u32,
+            minor: d.minor.unwrap_or(0) as u32,
+            mode: d.file_mode,
+            uid: d.uid,
+            gid: d.gid,
         });
     }
-    let rootfs_propagation = match linux.rootfs_propagation.as_deref() {
-        None => 0,
-        Some(p) => propagation_flag(p).unwrap_or(0),
+    // runc: "/" is made rslave unless rootfsPropagation says otherwise.
+    let propagation = match linux.rootfs_propagation.as_deref() {
+        None | Some("") => "rslave".to_string(),
+        Some(p) if propagation_flag(p).is_some() => p.to_string(),
+        Some(p) => {
+            return Err(Error::new("EOCI_INVALID", format!("linux.rootfsPropagation: unknown propagation {p:?}")).with_field("linux.rootfsPropagation"))
+        }
     };
-    let mut rlimits = Vec::new();
-    for r in p.rlimits.iter().flatten() {
-        rlimits.push((rlimit_number(&r.typ).expect("validated"), r.soft, r.hard));
-    }
-    let caps = p.capabilities.as_ref().map(|c| CapSets {
-        bounding: caps_mask(&c.bounding),
-        effective: caps_mask(&c.effective),
-        permitted: caps_mask(&c.permitted),
-        inheritable: caps_mask(&c.inheritable),
-        ambient: caps_mask(&c.ambient),
-    });
+    let rootfs = ctr_ns::RootfsSpec {
+        path: b.rootfs.to_string_lossy().into_owned(),
+        propagation: Some(propagation),
+        mounts,
+        readonly: spec.root.as_ref().and_then(|r| r.readonly).unwrap_or(false),
+        masked_paths: linux.masked_paths.clone().unwrap_or_default(),
+        readonly_paths: linux.readonly_paths.clone().unwrap_or_default(),
+        dev: false,
+        bind_devices: false, // ctr-ns binds them itself in a user namespace
+        no_pivot: false,
+        devices,
+        cgroup_binds: vec![],
+        dev_nodes,
+    };
     let personality = match &linux.personality {
         None => None,
         Some(per) => {
@@ -509,58 +387,21 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
             Some(if per.domain == "LINUX32" { 0x0008 } else { 0 })
         }
     };
-    let io_priority = p.io_priority.as_ref().map(|io| {
-        let class = match io.class.as_str() {
-            "IOPRIO_CLASS_RT" => 1,
-            "IOPRIO_CLASS_BE" => 2,
-            _ => 3,
-        };
-        (class << 13) | io.priority
-    });
-    let no_new_privileges = p.no_new_privileges.unwrap_or(false);
-    // OCI semantics: no linux.seccomp, no filter.
-    let seccomp = match &linux.seccomp {
-        None => None,
-        Some(v) => Some(plan_seccomp(v, no_new_privileges)?),
-    };
-    let hooks = spec.hooks.clone().unwrap_or_default();
-    let init = InitPlan {
-        rootfs: b.rootfs.to_string_lossy().into_owned(),
-        readonly: spec.root.as_ref().and_then(|r| r.readonly).unwrap_or(false),
-        rootfs_propagation,
-        mounts,
-        default_devices,
-        devices,
-        cgroup_binds: vec![],
-        masked: linux.masked_paths.clone().unwrap_or_default(),
-        readonly_paths: linux.readonly_paths.clone().unwrap_or_default(),
-        domainname: spec.domainname.clone().filter(|d| !d.is_empty()),
-        sysctl: linux.sysctl.clone().unwrap_or_default().into_iter().collect(),
-        oom_score_adj: p.oom_score_adj,
-        rlimits,
-        uid: p.user.uid,
-        gid: p.user.gid,
-        additional_gids: p.user.additional_gids.clone().unwrap_or_default(),
-        umask: p.user.umask,
-        caps,
-        no_new_privileges,
-        seccomp,
-        personality,
-        io_priority,
-        cwd: p.cwd.clone(),
-        args: p.args.clone().unwrap_or_default(),
-        env: p.env.clone().unwrap_or_default(),
-        exec_fifo: state_dir.join("exec.fifo").to_string_lossy().into_owned(),
-        status_fifo: state_dir.join("init.fifo").to_string_lossy().into_owned(),
-        runtime_hooks: hooks.prestart.as_ref().is_some_and(|l| !l.is_empty())
-            || hooks.create_runtime.as_ref().is_some_and(|l| !l.is_empty()),
-        sync_fifo: state_dir.join("sync.fifo").to_string_lossy().into_owned(),
-        create_container_hooks: hooks.create_container.clone().unwrap_or_default(),
-        start_container_hooks: hooks.start_container.clone().unwrap_or_default(),
-        id: state_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        bundle: b.dir.to_string_lossy().into_owned(),
-        annotations: spec.annotations.clone().unwrap_or_default(),
-    };
+    // The one mapping of OCI `process` (shared with `ctrun exec`), with the
+    // filter of `linux.seccomp` (OCI semantics: none, no filter).
+    let mut so = crate::process::map(p, "process", linux.seccomp.as_ref())?.spawn_options();
+    so.namespaces = namespaces;
+    so.joins = joins;
+    so.id_maps = id_maps;
+    so.time_offsets = time_offsets;
+    so.hostname = spec.hostname.clone().filter(|h| !h.is_empty());
+    so.domainname = spec.domainname.clone().filter(|d| !d.is_empty());
+    so.rootfs = Some(rootfs);
+    so.sysctl = linux.sysctl.clone().unwrap_or_default().into_iter().collect();
+    so.personality = personality;
+    // The init must never become the runtime (or node) binary.
+    so.refuse_own_exe = true;
+    let id = state_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // Resources in the OCI shape, checked by @ctr/cgroup (ECGROUP_* codes);
     // the cgroup is cgroupsPath, or /<id> like runc's default.
     let resources = match &linux.resources {
@@ -571,9 +412,29 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<(NsPlan, InitPlan
         None => ctr_cgroup::Resources::default(),
     };
     let resources = with_default_device_rules(resources, linux.devices.as_deref().unwrap_or_default());
-    let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{}", init.id));
-    let ns = NsPlan { namespaces, joins, time_offsets, hostname: spec.hostname.clone().filter(|h| !h.is_empty()), cgroup_path, resources };
-    Ok((ns, init))
+    let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{id}"));
+    Ok(ContainerPlan { spawn: so, cgroup_path, resources, cgroup_mount })
+}
+
+/// `linux.uidMappings`/`gidMappings` for a new user namespace.
+fn id_maps(linux: &Linux, namespaces: &[NamespaceKind], joins: &[(NamespaceKind, String)]) -> Result<Option<ctr_ns::IdMaps>> {
+    let has_maps = linux.uid_mappings.as_ref().is_some_and(|m| !m.is_empty()) || linux.gid_mappings.as_ref().is_some_and(|m| !m.is_empty());
+    let new_user = namespaces.contains(&NamespaceKind::User);
+    if !new_user {
+        if has_maps && !joins.iter().any(|(k, _)| *k == NamespaceKind::User) {
+            return Err(Error::new("EOCI_INVALID", "linux.uidMappings: id mappings need a new user namespace (add {\"type\":\"user\"} to linux.namespaces)")
+                .with_field("linux.uidMappings"));
+        }
+        return Ok(None);
+    }
+    let conv = |m: &Option<Vec<IdMapping>>| -> Vec<ctr_ns::IdMap> {
+        m.iter().flatten().map(|m| ctr_ns::IdMap { inside: m.container_id, outside: m.host_id, count: m.size }).collect()
+    };
+    let (uid, gid) = (conv(&linux.uid_mappings), conv(&linux.gid_mappings));
+    if uid.is_empty() || gid.is_empty() {
+        return Err(Error::new("EOCI_INVALID", "linux.uidMappings: a new user namespace needs uidMappings and gidMappings").with_field("linux.uidMappings"));
+    }
+    Ok(Some(ctr_ns::IdMaps { uid, gid, ..Default::default() }))
 }
 
 #[cfg(test)]
@@ -628,20 +489,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::env::set_var("CTRUN_SECCOMP_CACHE", dir.path());
         let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
-        let (_, init) = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
-        assert_eq!(init.seccomp, None, "no linux.seccomp, no filter");
+        let cp = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.seccomp, None, "no linux.seccomp, no filter");
         let sc = r#","seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],
             "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
-        let (_, init) = plan(&bundle(&format!("{{{BASE},{ns}{sc}}}}}")), "/s".as_ref()).unwrap();
-        let s = init.seccomp.unwrap();
-        assert!(!s.bpf.is_empty() && s.bpf.len() % 8 == 0);
-        assert_eq!(s.flags, 2, "SECCOMP_FILTER_FLAG_LOG");
-        assert!(s.early, "without noNewPrivileges the filter goes before the uid/caps change");
+        let cp = plan(&bundle(&format!("{{{BASE},{ns}{sc}}}}}")), "/s".as_ref()).unwrap();
+        let bpf = cp.spawn.seccomp.unwrap();
+        assert!(!bpf.is_empty() && bpf.len() % 8 == 0);
+        assert_eq!(cp.spawn.seccomp_flags, 2, "SECCOMP_FILTER_FLAG_LOG");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the compiled filter is cached on disk");
         let bad = r#","seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOPE"}]}"#;
         let e = plan(&bundle(&format!("{{{BASE},{ns}{bad}}}}}")), "/s".as_ref()).unwrap_err();
         assert!(e.code.starts_with("ESECCOMP_"), "{e:?}");
         assert!(e.path.as_deref().unwrap_or("").starts_with("linux.seccomp"), "{e:?}");
+    }
+
+    #[test]
+    fn terminal_becomes_a_console_with_the_console_size() {
+        let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
+        let cp = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, None);
+        let json = format!("{{{BASE},{ns}}}}}").replacen(r#""process":{"#, r#""process":{"terminal":true,"consoleSize":{"height":24,"width":80},"#, 1);
+        assert!(json.contains("consoleSize"), "{json}");
+        let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(Some(ctr_ns::WinSize { cols: 80, rows: 24 }))));
+        let json = json.replace(r#","consoleSize":{"height":24,"width":80}"#, "");
+        let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
+        assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(None)));
     }
 
     #[test]
@@ -654,13 +528,43 @@ mod tests {
             "mounts":[{{"destination":"/dev","type":"tmpfs","source":"tmpfs"}}],
             "linux":{{"namespaces":[{{"type":"mount"}},{{"type":"uts"}},{{"type":"pid"}}],"maskedPaths":["/proc/kcore"]}}}}"#
         );
-        let (ns, init) = plan(&bundle(&json), "/s".as_ref()).unwrap();
-        assert_eq!(ns.hostname.as_deref(), Some("box"));
-        assert_eq!(ns.namespaces, vec![NamespaceKind::Mnt, NamespaceKind::Uts, NamespaceKind::Pid]);
-        assert!(init.readonly && init.default_devices && init.no_new_privileges);
-        assert_eq!(init.rlimits, vec![(7, 10, 20)]);
-        assert_eq!(init.caps.unwrap().bounding, (1 << 5) | 1);
-        assert_eq!((init.uid, init.gid, init.additional_gids.clone()), (1, 2, vec![3]));
-        assert_eq!(init.exec_fifo, "/s/exec.fifo");
+        let cp = plan(&bundle(&json), "/s/ctr1".as_ref()).unwrap();
+        let so = &cp.spawn;
+        assert_eq!(so.hostname.as_deref(), Some("box"));
+        assert_eq!(so.namespaces, vec![NamespaceKind::Mnt, NamespaceKind::Uts, NamespaceKind::Pid]);
+        let r = so.rootfs.as_ref().unwrap();
+        assert!(r.readonly && r.dev_nodes && so.no_new_privileges);
+        assert_eq!((r.path.as_str(), r.propagation.as_deref()), ("/b/rootfs", Some("rslave")));
+        assert_eq!(r.masked_paths, vec!["/proc/kcore"]);
+        assert_eq!(so.rlimits, vec![ctr_ns::Rlimit { resource: 7, soft: 10, hard: 20 }]);
+        assert_eq!(so.capabilities.as_ref().unwrap().bounding, vec!["CAP_KILL", "CAP_CHOWN"]);
+        assert_eq!((so.uid, so.gid, so.groups.clone()), (Some(1), Some(2), Some(vec![3])));
+        assert_eq!((so.program.as_str(), so.cwd.as_deref(), so.env.clone()), ("sh", Some("/tmp"), vec!["A=1".to_string()]));
+        assert!(so.refuse_own_exe);
+        assert_eq!(cp.cgroup_path, "/ctr1");
+    }
+
+    #[test]
+    fn user_namespace_maps_devices_sysctl_personality() {
+        let json = format!(
+            r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}},{{"type":"user"}}],
+            "uidMappings":[{{"containerID":0,"hostID":100000,"size":65536}}],"gidMappings":[{{"containerID":0,"hostID":200000,"size":10}}],
+            "devices":[{{"path":"/dev/fuse","type":"c","major":10,"minor":229,"fileMode":438}}],
+            "sysctl":{{"kernel.msgmax":"8192"}},"personality":{{"domain":"LINUX32"}},"rootfsPropagation":"private"}}}}"#
+        );
+        let cp = plan(&bundle(&json), "/s/x".as_ref()).unwrap();
+        let so = &cp.spawn;
+        let m = so.id_maps.as_ref().unwrap();
+        assert_eq!((m.uid[0].inside, m.uid[0].outside, m.uid[0].count), (0, 100000, 65536));
+        assert_eq!((m.gid[0].outside, m.gid[0].count), (200000, 10));
+        assert!(so.namespaces.contains(&NamespaceKind::User));
+        let r = so.rootfs.as_ref().unwrap();
+        assert_eq!(r.devices[0], ctr_ns::DeviceSpec { path: "/dev/fuse".into(), kind: 'c', major: 10, minor: 229, mode: Some(0o666), uid: None, gid: None });
+        assert_eq!(r.propagation.as_deref(), Some("private"));
+        assert_eq!(so.sysctl, vec![("kernel.msgmax".to_string(), "8192".to_string())]);
+        assert_eq!(so.personality, Some(8));
+        // A user namespace without maps is refused.
+        let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}},{{"type":"user"}}]}}}}"#);
+        assert_eq!(plan(&bundle(&json), "/s/x".as_ref()).unwrap_err().path.as_deref(), Some("linux.uidMappings"));
     }
 }

@@ -26,11 +26,14 @@ fn ready() -> bool {
 
 struct Env {
     dir: tempfile::TempDir,
+    /// Init pids seen through `state`: the init is the user's program now
+    /// (no `ctrun init <dir>` command line to find it by).
+    pids: std::sync::Mutex<Vec<i64>>,
 }
 
 impl Env {
     fn new() -> Env {
-        Env { dir: tempfile::Builder::new().prefix("ctrtest-runtime-").tempdir().unwrap() }
+        Env { dir: tempfile::Builder::new().prefix("ctrtest-runtime-").tempdir().unwrap(), pids: Default::default() }
     }
     fn root(&self) -> PathBuf {
         self.dir.path().join("state")
@@ -69,7 +72,11 @@ impl Env {
     fn state(&self, id: &str) -> serde_json::Value {
         let o = self.ctrun(&["state", id]);
         assert!(o.status.success(), "state: {}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        if let Some(pid) = v["pid"].as_i64().filter(|p| *p > 0) {
+            self.pids.lock().unwrap().push(pid);
+        }
+        v
     }
     /// Nothing of ours left: no state dirs, no process running from our temp dir.
     fn assert_clean(&self) {
@@ -78,6 +85,9 @@ impl Env {
         let me = self.dir.path().to_string_lossy().into_owned();
         let procs = procs_mentioning(&me);
         assert!(procs.is_empty(), "processes left: {procs:?}");
+        for pid in self.pids.lock().unwrap().iter() {
+            assert!(wait_gone(*pid), "container init {pid} left running");
+        }
         // The shared rootfs is not written to (devices go on the /dev tmpfs).
         let dev: Vec<_> = std::fs::read_dir(rootfs().join("dev")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert!(dev.is_empty(), "the shared rootfs got /dev entries: {dev:?}");
@@ -973,5 +983,82 @@ fn preserve_fds_passes_extra_fds() {
     // Without the flag fd 3 is not there.
     let b = env.bundle(&["sh", "-c", "echo x >&3"], serde_json::json!({}));
     assert_ne!(env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]).status.code(), Some(0));
+    env.assert_clean();
+}
+
+#[test]
+fn user_namespace_maps_root_to_an_unprivileged_range() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let userns = serde_json::json!({
+        "linux": {
+            "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }, { "type": "user" }],
+            "uidMappings": [{ "containerID": 0, "hostID": 100000, "size": 65536 }],
+            "gidMappings": [{ "containerID": 0, "hostID": 100000, "size": 65536 }]
+        }
+    });
+    // Inside: uid 0, and the map.
+    let b = env.bundle(&["sh", "-c", "echo uid=$(id -u) gid=$(id -g); cat /proc/self/uid_map; ls /dev/null"], userns.clone());
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("uid=0 gid=0"), "{out}");
+    assert_eq!(out.lines().nth(1).unwrap().split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"], "{out}");
+    assert!(out.contains("/dev/null"), "{out}");
+    // From the host: the map, and the process runs as host uid 100000.
+    let b = env.bundle(&["sleep", "100"], userns);
+    let id = env.id();
+    let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    assert_eq!(map.split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
+    assert!(env.ctrun(&["start", &id]).status.success());
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap().to_string();
+    assert_eq!(uid_line.split_whitespace().nth(1), Some("100000"), "{uid_line}");
+    // start returns once the init took the gate; its execve follows.
+    let exe = || std::fs::read_link(format!("/proc/{pid}/exe")).ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    for _ in 0..500 {
+        if exe().as_deref() == Some("busybox") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(exe().as_deref(), Some("busybox"), "the init is the program itself");
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success());
+    env.assert_clean();
+}
+
+#[test]
+fn devices_sysctl_personality_and_no_pivot() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let b = env.bundle(
+        &["sh", "-c", "ls -ln /dev/ctrtest-null | tr -s ' ' | cut -d' ' -f1,3,4; cat /proc/sys/kernel/msgmax; uname -m; echo x > /dev/ctrtest-null && echo wrote"],
+        serde_json::json!({
+            "linux": {
+                "devices": [{ "path": "/dev/ctrtest-null", "type": "c", "major": 1, "minor": 3, "fileMode": 384, "uid": 1, "gid": 2 }],
+                "sysctl": { "kernel.msgmax": "4242" },
+                "personality": { "domain": "LINUX32" }
+            }
+        }),
+    );
+    let host_msgmax = std::fs::read_to_string("/proc/sys/kernel/msgmax").unwrap();
+    for extra in [&[][..], &["--no-pivot"][..]] {
+        let mut args = vec!["run", "-b", b.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let id = env.id();
+        args.push(&id);
+        let o = env.ctrun(&args);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(o.status.success(), "{extra:?}: {out}\n{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(out, "crw------- 1 2\n4242\ni686\nwrote\n", "{extra:?}");
+    }
+    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/msgmax").unwrap(), host_msgmax, "the host's ipc namespace is untouched");
     env.assert_clean();
 }

@@ -3,4 +3,4 @@ import type * as Native from '../native/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const native: typeof Native = require('../native/index.js');
-export type { NativeChild, SpawnRequest, ExitInfo } from '../native/index.js';
+export type { NativeChild, NativeTerminal, SpawnRequest, ExitInfo } from '../native/index.js';

@@ -163,8 +163,25 @@ export interface SpawnOptions {
    * above 2 is closed in the child.
    */
   extraFds?: number[];
-  /** One option for all three streams, or one each. Default `'pipe'`. */
+  /** One option for all three streams, or one each. Default `'pipe'`.
+   * Ignored with {@link terminal}. */
   stdio?: StdioOption | [StdioOption, StdioOption, StdioOption];
+  /**
+   * Give the child a pseudo-terminal (like `docker run -t`): `true`, or its
+   * initial size. The pty is made after the child's mounts (with a rootfs:
+   * in the container's own `/dev/pts`, and bound onto `/dev/console`); it
+   * becomes the child's stdin/stdout/stderr and controlling terminal (new
+   * session). The master is {@link NsChildProcess.terminal}, or is sent
+   * over {@link consoleSocket}.
+   */
+  terminal?: boolean | { cols: number; rows: number };
+  /**
+   * With {@link terminal}: a connected unix socket (file descriptor) to
+   * send the pty master over instead (`SCM_RIGHTS`, the pty name
+   * `/dev/pts/N` as payload), as runc's `--console-socket` does; the child
+   * then has no {@link NsChildProcess.terminal}. The caller keeps the fd.
+   */
+  consoleSocket?: number;
   /**
    * Set everything up but stop before exec until {@link NsChildProcess.release}
    * (the OCI create/start split). Meanwhile the parent can act on the

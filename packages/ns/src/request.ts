@@ -3,6 +3,7 @@
 import { readlinkSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { NsError } from './errors';
+import { terminalSize } from './terminal';
 import type { SpawnRequest } from './native';
 import type { IdMapEntry, NamespaceName, SpawnOptions, StdioOption } from './options';
 
@@ -55,6 +56,15 @@ function uint32(n: number | undefined, field: string): number | undefined {
   return n;
 }
 
+
+function consoleRequest(opts: SpawnOptions): SpawnRequest['console'] {
+  const size = terminalSize(opts.terminal);
+  if (opts.consoleSocket !== undefined) {
+    if (!size) throw bad('consoleSocket', 'consoleSocket needs terminal');
+    if (!Number.isInteger(opts.consoleSocket) || opts.consoleSocket < 0) throw bad('consoleSocket', 'consoleSocket must be a file descriptor');
+  }
+  return size ? { ...size, socketFd: opts.consoleSocket } : undefined;
+}
 
 const bad = (path: string, message: string) => new NsError({ code: 'ENS_INVALID_OPTION', message, path });
 
@@ -110,7 +120,8 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
     namespaces: (opts.namespaces ?? []).map(String),
     mountProc: opts.mountProc ?? false,
     hostname: opts.hostname,
-    stdio: stdioFds(opts.stdio),
+    stdio: opts.terminal ? [IGNORE, IGNORE, IGNORE] : stdioFds(opts.stdio),
+    console: consoleRequest(opts),
     hold: opts.hold ?? false,
     parentDeathSignal: opts.parentDeathSignal === undefined ? undefined : signalNumber(opts.parentDeathSignal, 'parentDeathSignal'),
     newSession: opts.detached ?? false,

@@ -3,7 +3,8 @@ import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { call, NsError } from './errors';
-import { native, type NativeChild } from './native';
+import { native, type NativeChild, type NativeTerminal } from './native';
+import { Terminal } from './terminal';
 import type { ExitResult, RunResult, SpawnOptions } from './options';
 import { NAMESPACE_TYPES, type NamespaceName, type NamespaceType } from './options';
 import { differingNamespaces, signalName, signalNumber, toRequest } from './request';
@@ -26,6 +27,12 @@ export class NsChildProcess extends EventEmitter {
   /** The child's stderr, when piped. */
   readonly stderr: Readable | null;
   /**
+   * With `terminal` (and no `consoleSocket`): the master side of the
+   * child's pty as a Duplex stream (its output, and its input when
+   * written to), with {@link Terminal.resize}.
+   */
+  readonly terminal: Terminal | null;
+  /**
    * Resolves once the program runs (or, with `hold`, once the child waits
    * at the gate); rejects with an {@link NsError} naming the failed step.
    */
@@ -47,6 +54,7 @@ export class NsChildProcess extends EventEmitter {
   seccompListenerFd: number | null = null;
 
   #native: NativeChild;
+  #attachTerminal: (ok: boolean) => void;
   #held: boolean;
   #done = false;
 
@@ -60,12 +68,35 @@ export class NsChildProcess extends EventEmitter {
     this.stdin = inFd >= 0 ? new Socket({ fd: inFd, readable: false, writable: true }) : null;
     this.stdout = outFd >= 0 ? new Socket({ fd: outFd, readable: true, writable: false }) : null;
     this.stderr = errFd >= 0 ? new Socket({ fd: errFd, readable: true, writable: false }) : null;
+    let attach: ((t: NativeTerminal) => void) | null = null;
+    let fail: ((err: unknown) => void) | null = null;
+    this.terminal =
+      opts.terminal && opts.consoleSocket === undefined
+        ? new Terminal(
+            new Promise<NativeTerminal>((resolve, reject) => {
+              attach = resolve;
+              fail = reject;
+            }),
+          )
+        : null;
+    this.#attachTerminal = (ok) => {
+      if (!this.terminal) return;
+      const t = ok ? this.#native.takeConsole() : null;
+      if (t) attach!(t);
+      else fail!(new NsError({ code: 'ENS_CONSOLE', message: 'no pty master came back from the child' }));
+    };
 
     const exit = call(() => nativeChild.waitExit());
     // When the child fails before exec, waitStage reaps it and this one
     // fails with ECHILD; `exited` then reports the spawn error instead.
     exit.catch(() => undefined);
-    this.spawned = this.#waitSetup();
+    this.spawned = this.#waitSetup().then(
+      () => this.#attachTerminal(true),
+      (err: unknown) => {
+        this.#attachTerminal(false);
+        throw err;
+      },
+    );
     this.exited = this.spawned.then(
       () => exit,
       (err: unknown) => {
@@ -131,11 +162,11 @@ export class NsChildProcess extends EventEmitter {
   }
 
   #closeStreams() {
-    for (const s of [this.stdin, this.stdout, this.stderr]) s?.destroy();
+    for (const s of [this.stdin, this.stdout, this.stderr, this.terminal]) s?.destroy();
   }
 
   #emitCloseAfterStreams(r: ExitResult) {
-    const readers = [this.stdout, this.stderr].filter((s): s is Readable => s !== null && !s.destroyed && !s.readableEnded);
+    const readers = [this.stdout, this.stderr, this.terminal].filter((s): s is Readable => s !== null && !s.destroyed && !s.readableEnded);
     let pending = readers.length;
     const done = () => {
       if (--pending <= 0) this.emit('close', r.exitCode, r.signal);
@@ -176,6 +207,15 @@ export class NsChildProcess extends EventEmitter {
       if (err instanceof NsError && err.errno === osConstants.errno.ESRCH) return false;
       throw err;
     }
+  }
+
+  /**
+   * Set the window size of the child's pty (see {@link Terminal.resize});
+   * throws `ENS_CONSOLE` without one.
+   */
+  resize(cols: number, rows: number): void {
+    if (!this.terminal) throw new NsError({ code: 'ENS_CONSOLE', message: 'the child has no terminal (spawn it with terminal: true)' });
+    this.terminal.resize(cols, rows);
   }
 
   /** Same as awaiting {@link exited}. */

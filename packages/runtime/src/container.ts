@@ -1,41 +1,43 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Cgroup, type CgroupStats } from '@ctr/cgroup';
+import { Terminal } from '@ctr/ns';
 import type { Attachment } from '@ctr/netns';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
 import { setupNetwork, teardownNetwork, type NetworkSetup } from './network';
-import type { ContainerState, CreateOptions, ExitResult, StdioOption } from './options';
-import { configFor } from './spec';
+import type {
+  ContainerEvent,
+  ContainerState,
+  CreateOptions,
+  EventsOptions,
+  ExecOptions,
+  ExitResult,
+  Limits,
+  OciProcess,
+  RuncStats,
+  StdioOption,
+} from './options';
+import { configFor, resourcesFor } from './spec';
+import { signalName, signalNumber } from './signals';
+import { ExecProcess } from './exec';
 
 /** The default state root, shared with `ctrun`. */
 export const DEFAULT_ROOT = '/run/ctrun';
 
 /**
- * The `ctrun` binary shipped in this package (the containers' init). Found
+ * The `ctrun` command line shipped in this package (the in-process API
+ * never execs it: a container's init is a plain spawn of its program). Found
  * next to the native loader, which works from src/, dist/*.cjs and dist/*.mjs
  * alike (the ESM build gets a `require` from its banner).
  */
 export const CTRUN_PATH = resolve(dirname(require.resolve('../native/index.js')), '../bin/ctrun');
 
-function signalNumber(sig: NodeJS.Signals | number): number {
-  if (typeof sig === 'number') return sig;
-  const n = (osConstants.signals as Record<string, number>)[sig];
-  if (n === undefined) throw new RuntimeError({ code: 'ERUNTIME_SIGNAL', message: `unknown signal ${sig}`, path: 'signal' });
-  return n;
-}
-
-function signalName(n: number): NodeJS.Signals {
-  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
-  return (entry ? entry[0] : `SIG${n}`) as NodeJS.Signals;
-}
-
-function stdioFds(stdio: CreateOptions['stdio']): number[] {
+export function stdioFds(stdio: CreateOptions['stdio']): number[] {
   const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
   return list.map((s, i) => {
     if (s === 'pipe') return -1;
@@ -69,6 +71,13 @@ export class Container extends EventEmitter {
   readonly stdout: Readable | null;
   /** The container's stderr, when piped. */
   readonly stderr: Readable | null;
+  /**
+   * With `process.terminal` (the `terminal` option, or a bundle asking for
+   * it): the master side of the container's pty, an `@ctr/ns` `Terminal`
+   * (a Duplex: the container's output, and its input when written to;
+   * `resize(cols, rows)`). It ends when every process on the pty exited.
+   */
+  readonly terminal: Terminal | null;
   #exited: Promise<ExitResult> | null = null;
   #oom: { cg: Cgroup; stop: AbortController } | null = null;
   #oomStarting: Promise<void> | null = null;
@@ -76,7 +85,7 @@ export class Container extends EventEmitter {
   #tempBundle: string | null = null;
   #deleting: Promise<void> = Promise.resolve();
 
-  private constructor(id: string, root: string, pid: number, fds: number[]) {
+  private constructor(id: string, root: string, pid: number, fds: number[], terminal = -1) {
     super();
     this.id = id;
     this.root = root;
@@ -85,6 +94,7 @@ export class Container extends EventEmitter {
     this.stdin = i >= 0 ? new Socket({ fd: i, readable: false, writable: true }) : null;
     this.stdout = o >= 0 ? new Socket({ fd: o, readable: true, writable: false }) : null;
     this.stderr = e >= 0 ? new Socket({ fd: e, readable: true, writable: false }) : null;
+    this.terminal = terminal >= 0 ? Terminal.fromFd(terminal) : null;
     this.on('newListener', (name: string | symbol) => {
       if (name === 'oom') void this.#watchOom().catch(() => undefined);
     });
@@ -144,13 +154,13 @@ export class Container extends EventEmitter {
     let info;
     try {
       info = await call(() =>
-        native.create({ root, id: opts.id, bundle, initExe: CTRUN_PATH, pidFile: opts.pidFile, stdio: stdioFds(opts.stdio) }),
+        native.create({ root, id: opts.id, bundle, pidFile: opts.pidFile, noPivot: opts.noPivot, stdio: stdioFds(opts.stdio) }),
       );
     } catch (e) {
       if (tempBundle) await rm(tempBundle, { recursive: true, force: true });
       throw e;
     }
-    const c = new Container(opts.id, root, info.pid, info.stdio);
+    const c = new Container(opts.id, root, info.pid, info.stdio, info.terminal);
     c.#tempBundle = tempBundle;
     try {
       // The init waits at the gate in its own network namespace: set the network up before start.
@@ -216,6 +226,112 @@ export class Container extends EventEmitter {
     }
   }
 
+  /**
+   * Run another process in the container (created or running), as `ctrun
+   * exec`: it joins every namespace and the cgroup of the init and gets
+   * the container's seccomp filter. Give argv to change the container's
+   * own process (with `opts`), or a whole OCI `process` object.
+   *
+   * @example
+   * const p = await c.exec(['sh', '-c', 'hostname'], { stdio: ['ignore', 'pipe', 'inherit'] });
+   * const { exitCode } = await p.wait();
+   */
+  async exec(process: string[] | OciProcess, opts: ExecOptions = {}): Promise<ExecProcess> {
+    // With a terminal, stdio all go through the pty.
+    const terminal = opts.terminal ?? (!Array.isArray(process) && process.terminal === true);
+    const stdio = terminal ? [-2, -2, -2] : stdioFds(opts.stdio);
+    const req = Array.isArray(process)
+      ? {
+          root: this.root,
+          id: this.id,
+          args: process,
+          env: opts.env ? Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) : undefined,
+          cwd: opts.cwd,
+          uid: opts.user?.uid,
+          gid: opts.user?.gid,
+          additionalGids: opts.user?.additionalGids,
+          capabilities: opts.capabilities,
+          noNewPrivileges: opts.noNewPrivileges,
+          stdio,
+          pidFile: opts.pidFile,
+          terminal: opts.terminal,
+        }
+      : { root: this.root, id: this.id, process: JSON.stringify(process), stdio, pidFile: opts.pidFile, terminal: opts.terminal };
+    const info = await call(() => native.exec(req));
+    return new ExecProcess(info.pid, info.stdio, info.terminal);
+  }
+
+  /** Change the container's limits (memory, pids, cpu) in its cgroup, as `ctrun update`; only what is given changes. */
+  async update(limits: Limits): Promise<void> {
+    await this.updateResources(resourcesFor(limits) ?? {});
+  }
+
+  /** Apply an OCI `linux.resources` object to the container's cgroup (`ctrun update --resources`; device rules are skipped). */
+  async updateResources(resources: Record<string, unknown>): Promise<void> {
+    await call(() => native.update(this.root, this.id, JSON.stringify(resources)));
+  }
+
+  /** Statistics in runc's `events --stats` shape. */
+  async runcStats(): Promise<RuncStats> {
+    return JSON.parse(await call(() => native.runcStats(this.root, this.id))) as RuncStats;
+  }
+
+  /**
+   * The events `ctrun events` prints: a `stats` event every `interval`
+   * and an `oom` event each time the kernel reports an OOM in the
+   * container's cgroup. Ends when the container's init exits or `signal`
+   * aborts.
+   */
+  async *events(opts: EventsOptions = {}): AsyncGenerator<ContainerEvent> {
+    const interval = opts.interval ?? 5000;
+    if (!(interval > 0)) throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: 'events: interval must be greater than 0', path: 'interval' });
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const queue: ContainerEvent[] = [];
+    let wake: (() => void) | null = null;
+    const push = (e: ContainerEvent) => {
+      queue.push(e);
+      wake?.();
+    };
+    const cg = await this.cgroup();
+    const exited = this.wait().then(
+      () => stop.abort(),
+      () => stop.abort(),
+    );
+    void (async () => {
+      try {
+        for await (const ev of cg.events({ signal: stop.signal })) if (ev.type === 'oom') push({ type: 'oom', id: this.id });
+      } catch {
+        // the cgroup went away with the container
+      }
+    })();
+    const timer = setInterval(() => {
+      this.runcStats().then(
+        (data) => push({ type: 'stats', id: this.id, data }),
+        () => stop.abort(),
+      );
+    }, interval);
+    stop.signal.addEventListener('abort', () => wake?.(), { once: true });
+    try {
+      while (!stop.signal.aborted || queue.length > 0) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((r) => (wake = r));
+        wake = null;
+      }
+    } finally {
+      clearInterval(timer);
+      stop.abort();
+      opts.signal?.removeEventListener('abort', onAbort);
+      cg.close();
+      void exited;
+    }
+  }
+
   /** Send a signal to the init, or with `all` to every process of the container. */
   async kill(signal: NodeJS.Signals | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
     await call(() => native.kill(this.root, this.id, signalNumber(signal), opts.all ?? false));
@@ -252,8 +368,10 @@ export class Container extends EventEmitter {
         const temp = this.#tempBundle;
         this.#network = null;
         this.#tempBundle = null;
-        // stdout/stderr end by themselves (the container is gone); stdin is ours to close.
+        // stdout/stderr end by themselves (the container is gone); stdin is ours to close,
+        // and so is a terminal nobody reads (one being read ends by itself).
         this.stdin?.destroy();
+        if (this.terminal && !this.terminal.readableFlowing) this.terminal.destroy();
         try {
           await teardownNetwork(net);
         } finally {

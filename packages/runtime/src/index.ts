@@ -9,19 +9,25 @@ import { native } from './native';
 
 export { RuntimeError } from './errors';
 export { Container, DEFAULT_ROOT, CTRUN_PATH } from './container';
+export { ExecProcess } from './exec';
 export { run, configFor } from './run';
 export { parseSize } from './spec';
 export type {
   BridgeAttachment,
   BundleCreateOptions,
   CommonCreateOptions,
+  ContainerEvent,
   ContainerSpec,
   ContainerState,
   CreateOptions,
+  EventsOptions,
+  ExecOptions,
   ExitResult,
   Limits,
   NetworkOption,
+  OciProcess,
   PortMapping,
+  RuncStats,
   RunOptions,
   RunResult,
   SeccompOption,

@@ -69,6 +69,13 @@ export interface ContainerSpec {
   limits?: Limits;
   /** Seccomp filter (default none). */
   seccomp?: SeccompOption;
+  /**
+   * Give the container process a pseudo-terminal (`process.terminal`, with
+   * `consoleSize` when a size is given): it is made in the container's own
+   * `/dev/pts` and bound onto `/dev/console`, and the master is
+   * {@link Container.terminal}. `stdio` is then not used.
+   */
+  terminal?: boolean | { cols: number; rows: number };
 }
 
 /** Options of {@link Container.create} common to both forms. */
@@ -83,6 +90,12 @@ export interface CommonCreateOptions {
   stdio?: StdioOption | [StdioOption, StdioOption, StdioOption];
   /** Aborting it kills and deletes the container. */
   signal?: AbortSignal;
+  /**
+   * Enter the root filesystem with `MS_MOVE` + `chroot` instead of
+   * `pivot_root` (`ctrun create --no-pivot`: for a rootfs on an initramfs,
+   * where `pivot_root` is refused). Default false.
+   */
+  noPivot?: boolean;
 }
 
 /** {@link Container.create} from an OCI bundle. */
@@ -147,7 +160,8 @@ export interface RunOptions extends ContainerSpec {
 
 /** What {@link run} returns. */
 export interface RunResult extends ExitResult {
-  /** Everything the container wrote to stdout. */
+  /** Everything the container wrote to stdout (with `terminal`: what came
+   * through the pty, line ends as `\r\n`). */
   stdout: string;
   /** Everything the container wrote to stderr. */
   stderr: string;
@@ -155,4 +169,97 @@ export interface RunResult extends ExitResult {
   oom: boolean;
   /** Shell-style status: the exit code, or 128 + signal number (137 for SIGKILL). */
   status: number;
+}
+
+/**
+ * An OCI `process` object (runtime-spec config.md), for
+ * {@link Container.exec} when the whole process is given.
+ */
+export interface OciProcess {
+  /** argv; `args[0]` is looked up in the process's `PATH` when it has no `/`. */
+  args: string[];
+  /** Environment, `KEY=value`. */
+  env?: string[];
+  /** Absolute working directory inside the container. */
+  cwd: string;
+  /** User and groups. */
+  user: { uid: number; gid: number; umask?: number; additionalGids?: number[] };
+  /** Capability sets (names such as `CAP_KILL`); a missing set is empty. */
+  capabilities?: { bounding?: string[]; effective?: string[]; permitted?: string[]; inheritable?: string[]; ambient?: string[] };
+  /** Resource limits. */
+  rlimits?: { type: string; soft: number; hard: number }[];
+  /** Set `no_new_privs`. */
+  noNewPrivileges?: boolean;
+  /** `/proc/self/oom_score_adj`. */
+  oomScoreAdj?: number;
+  /** Not supported: must be false or absent. */
+  terminal?: boolean;
+  /** Other OCI fields, passed through (unsupported ones are refused with `ERUNTIME_UNSUPPORTED`). */
+  [key: string]: unknown;
+}
+
+/**
+ * Options of {@link Container.exec}. Without `process`, the container's own
+ * process (its config's) is the base and these change it, as `runc exec`'s
+ * flags do.
+ */
+export interface ExecOptions {
+  /** stdin, stdout, stderr of the process (default all `'pipe'`). */
+  stdio?: StdioOption | [StdioOption, StdioOption, StdioOption];
+  /** Added to (or replacing entries of) the container's environment. */
+  env?: Record<string, string>;
+  /** Working directory inside the container. */
+  cwd?: string;
+  /** User and group ids (a gid alone keeps the uid). */
+  user?: { uid?: number; gid?: number; additionalGids?: number[] };
+  /** Capabilities added to the bounding, effective and permitted sets. */
+  capabilities?: string[];
+  /** Set (or with `false` clear) `no_new_privs`. */
+  noNewPrivileges?: boolean;
+  /** Write the process's host pid to this file. */
+  pidFile?: string;
+  /** Give the process a pty of the container's devpts (`ExecProcess.terminal`); the container needs a devpts mount on /dev/pts. */
+  terminal?: boolean;
+}
+
+/** Options of {@link Container.events}. */
+export interface EventsOptions {
+  /** Milliseconds between `stats` events (default 5000, as runc). */
+  interval?: number;
+  /** Ends the stream. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One event of {@link Container.events}, as `ctrun events` prints it:
+ * `stats` carries runc's `types.Stats` shape (cpu, memory, pids, blkio,
+ * hugetlb; times in nanoseconds), `oom` has no data.
+ */
+export type ContainerEvent =
+  | { type: 'stats'; id: string; data: RuncStats }
+  | { type: 'oom'; id: string };
+
+/** runc's statistics shape (`types.Stats`); zero values are omitted, as runc does. */
+export interface RuncStats {
+  /** CPU usage (nanoseconds) and CFS throttling. */
+  cpu: {
+    usage: { total?: number; kernel: number; user: number };
+    throttling: { periods?: number; throttledPeriods?: number; throttledTime?: number };
+  };
+  /** Memory: usage (`usage`, `max`, `limit`, `failcnt`), swap, and the raw `memory.stat` keys. */
+  memory: {
+    cache?: number;
+    usage: { limit: number; usage?: number; max?: number; failcnt: number };
+    swap: { limit: number; usage?: number; max?: number; failcnt: number };
+    raw?: Record<string, number>;
+  };
+  /** Tasks now and the limit (absent when unlimited). */
+  pids: { current?: number; limit?: number };
+  /** Bytes and operations per device. */
+  blkio: {
+    ioServiceBytesRecursive?: { major: number; minor: number; op: string; value: number }[];
+    ioServicedRecursive?: { major: number; minor: number; op: string; value: number }[];
+  };
+  /** Per page size (`2MB`). */
+  hugetlb: Record<string, { usage?: number; max?: number; failcnt: number }>;
 }

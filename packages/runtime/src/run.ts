@@ -27,12 +27,15 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     c.on('oom', () => (oom = true));
     c.stdout?.on('data', (d: Buffer) => out.push(d));
     c.stderr?.on('data', (d: Buffer) => err.push(d));
-    const closed = Promise.all([c.stdout, c.stderr].map((s) => new Promise<void>((r) => (s ? s.on('close', () => r()) : r()))));
+    c.terminal?.on('data', (d: Buffer) => out.push(d));
+    c.terminal?.on('error', () => undefined);
+    const closed = Promise.all([c.stdout, c.stderr, c.terminal].map((s) => new Promise<void>((r) => (s ? s.on('close', () => r()) : r()))));
     let exit;
     try {
       await c.start();
       c.stdin?.on('error', () => undefined);
       c.stdin?.end(input ?? '');
+      if (c.terminal && input !== undefined) c.terminal.write(input);
       exit = await c.wait();
     } catch (e) {
       // The abort may delete the container under start() or wait().
@@ -41,6 +44,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     if (signal?.aborted) {
       c.stdout?.destroy();
       c.stderr?.destroy();
+      c.terminal?.destroy();
       throw aborted();
     }
     await closed;

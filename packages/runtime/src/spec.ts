@@ -54,6 +54,10 @@ export function configFor(opts: ContainerSpec): Record<string, unknown> {
   const network = opts.network ?? 'none';
   const namespaces = ['pid', 'mount', 'ipc', 'uts', ...(network === 'host' ? [] : ['network'])].map((type) => ({ type }));
   const resources = opts.limits ? resourcesFor(opts.limits) : undefined;
+  const size = typeof opts.terminal === 'object' && opts.terminal !== null ? opts.terminal : null;
+  if (size && !(Number.isInteger(size.cols) && Number.isInteger(size.rows) && size.cols > 0 && size.rows > 0 && size.cols < 65536 && size.rows < 65536)) {
+    throw invalid('terminal', 'terminal: cols and rows must be whole numbers from 1 to 65535');
+  }
   return {
     ociVersion: '1.2.0',
     root: { path: resolve(opts.rootfs), readonly: opts.readonly ?? false },
@@ -64,10 +68,13 @@ export function configFor(opts: ContainerSpec): Record<string, unknown> {
       env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       user: { uid: opts.user?.uid ?? 0, gid: opts.user?.gid ?? 0, ...(opts.user?.additionalGids ? { additionalGids: opts.user.additionalGids } : {}) },
       noNewPrivileges: true,
+      ...(opts.terminal ? { terminal: true } : {}),
+      ...(size ? { consoleSize: { width: size.cols, height: size.rows } } : {}),
     },
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     ],
     linux: {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Container, CTRUN_PATH, RuntimeError, run } from '../src/index';
@@ -57,7 +57,9 @@ test('create leaves the init waiting, start runs it, stdout streams, wait gives 
     const s = await c.state();
     assert.is(s.status, 'created');
     assert.is(s.pid, c.pid);
-    assert.is(readFileSync(`/proc/${c.pid}/comm`, 'utf8').trim(), 'ctrun');
+    // No runtime binary is exec'd: until start the init is still the clone
+    // of this process made by ctr_ns::spawn, and start execs the program.
+    assert.is(realpathSync(`/proc/${c.pid}/exe`), realpathSync(process.execPath));
     // The same store as ctrun: the command line sees it.
     const fromCli = spawnSync(CTRUN_PATH, ['--root', root, 'state', id], { encoding: 'utf8' });
     assert.is(JSON.parse(fromCli.stdout).status, 'created');
@@ -68,6 +70,35 @@ test('create leaves the init waiting, start runs it, stdout streams, wait gives 
     assert.equal(await c.wait(), { exitCode: 42, signal: null });
     assert.equal(await exit, [42, null]);
     assert.is((await c.state()).status, 'stopped');
+  } finally {
+    await c.delete({ force: true });
+  }
+  assert.not.ok(existsSync(join(root, id)));
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
+test('the in-process API makes user namespace containers (root mapped to 100000) and honours noPivot', async () => {
+  if (!ready('container user namespace')) return;
+  const before = snapshot();
+  const id = newId();
+  const userns = {
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'user' }],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+    },
+  };
+  const c = await Container.create({ id, bundle: bundle(['sh', '-c', 'echo uid=$(id -u); sleep 100'], userns), root, stdio: ['ignore', 'pipe', 'ignore'], noPivot: true });
+  try {
+    assert.equal(readFileSync(`/proc/${c.pid}/uid_map`, 'utf8').trim().split(/\s+/), ['0', '100000', '65536']);
+    const out = c.stdout!;
+    await c.start();
+    const line = await new Promise<string>((res) => out.once('data', (d: Buffer) => res(d.toString())));
+    assert.is(line, 'uid=0\n');
+    const uid = readFileSync(`/proc/${c.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!.split(/\s+/)[1];
+    assert.is(uid, '100000');
+    await c.kill('SIGKILL');
+    await c.wait();
   } finally {
     await c.delete({ force: true });
   }

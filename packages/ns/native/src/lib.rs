@@ -3,11 +3,13 @@
 #![deny(clippy::all)]
 
 use ctr_common::{catch_panic, Error};
-use ctr_ns::{CapNames, IdMap, IdMaps, MountSpec, NamespaceKind, Rlimit, RootfsSpec, SpawnOptions, Stage, Stdio, TimeOffsets};
+use ctr_ns::{CapNames, Console, ConsoleSocket, WinSize, IdMap, IdMaps, MountSpec, NamespaceKind, Rlimit, RootfsSpec, SpawnOptions, Stage, Stdio, TimeOffsets};
 use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
-use std::os::fd::IntoRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::Notify;
 use std::sync::{Arc, Mutex};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -79,6 +81,20 @@ pub struct SpawnRequest {
     pub rootfs: Option<RootfsRequest>,
     /// Parent fds that become 3, 4, ... in the child.
     pub extra_fds: Option<Vec<i32>>,
+    /// A pty as the child's stdio and controlling terminal.
+    pub console: Option<ConsoleRequest>,
+}
+
+/// The child's pty.
+#[napi(object)]
+pub struct ConsoleRequest {
+    /// A connected unix socket fd to send the master over; none: the
+    /// master comes back through takeConsole().
+    pub socket_fd: Option<i32>,
+    /// Initial columns (with rows).
+    pub cols: Option<u32>,
+    /// Initial rows (with cols).
+    pub rows: Option<u32>,
 }
 
 /// A namespace to join.
@@ -265,6 +281,18 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     opts.oom_score_adj = req.oom_score_adj;
     opts.extra_fds = req.extra_fds.unwrap_or_default();
     opts.cgroups = req.cgroups.unwrap_or_default();
+    if let Some(c) = req.console {
+        let size = match (c.cols, c.rows) {
+            (Some(cols), Some(rows)) => Some(win_size(cols, rows)?),
+            (None, None) => None,
+            _ => return Err(Error::new("ENS_INVALID_OPTION", "terminal size needs both cols and rows").with_field("terminal")),
+        };
+        let socket = match c.socket_fd {
+            Some(fd) => ConsoleSocket::Fd(fd),
+            None => ConsoleSocket::Return,
+        };
+        opts.console = Some(Console { socket, size });
+    }
     opts.rootfs = req.rootfs.map(|r| RootfsSpec {
         path: r.path,
         propagation: r.propagation,
@@ -279,8 +307,16 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         dev: r.dev,
         bind_devices: false,
         no_pivot: r.no_pivot,
+        ..Default::default()
     });
     Ok(opts)
+}
+
+fn win_size(cols: u32, rows: u32) -> Result<WinSize, Error> {
+    if cols == 0 || rows == 0 || cols > u16::MAX as u32 || rows > u16::MAX as u32 {
+        return Err(Error::new("ENS_INVALID_OPTION", "terminal size must be 1..65535 columns and rows").with_field("terminal"));
+    }
+    Ok(WinSize { cols: cols as u16, rows: rows as u16 })
 }
 
 /// Clone a child into new namespaces. Synchronous like
@@ -324,6 +360,15 @@ impl NativeChild {
         child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect()
     }
 
+    /// Take the pty master of a child spawned with a console (and no
+    /// socket fd) as a terminal handle, once, after waitStage/stageNow
+    /// resolved; null if none.
+    #[napi]
+    pub fn take_console(&self) -> Option<NativeTerminal> {
+        let child = self.child().ok()?;
+        child.take_console().map(|fd| NativeTerminal { state: Arc::new(TermState::new(fd)) })
+    }
+
     /// Take the seccomp listener fd (-1 if none or already taken) after
     /// waitStage resolved "seccomp-listener"; the caller owns it.
     #[napi]
@@ -346,6 +391,8 @@ impl NativeChild {
                 Stage::Held => "held".to_string(),
                 Stage::Running => "running".to_string(),
                 Stage::SeccompListener => "seccomp-listener".to_string(),
+                Stage::PrePivot => "pre-pivot".to_string(),
+                Stage::ExecFifo => "exec-fifo".to_string(),
             })
         })
     }
@@ -363,6 +410,8 @@ impl NativeChild {
                     Stage::Held => "held",
                     Stage::Running => "running",
                     Stage::SeccompListener => "seccomp-listener",
+                    Stage::PrePivot => "pre-pivot",
+                    Stage::ExecFifo => "exec-fifo",
                 }
                 .to_string(),
             )),
@@ -415,6 +464,199 @@ impl NativeChild {
             }
         })
     }
+}
+
+/// The master end of a child's pty: non-blocking reads and writes watched
+/// on the runtime's epoll (the event loop never blocks).
+#[napi]
+pub struct NativeTerminal {
+    state: Arc<TermState>,
+}
+
+struct TermState {
+    /// The master, until closed or taken.
+    fd: Mutex<Option<OwnedFd>>,
+    /// The epoll registration (made once, inside the runtime) on a dup of
+    /// the master; dropped on close.
+    watch: Mutex<Option<Arc<AsyncFd<OwnedFd>>>>,
+    closed: AtomicBool,
+    /// Wakes pending reads and writes on close.
+    on_close: Notify,
+}
+
+impl TermState {
+    fn new(fd: OwnedFd) -> TermState {
+        TermState { fd: Mutex::new(Some(fd)), watch: Mutex::new(None), closed: AtomicBool::new(false), on_close: Notify::new() }
+    }
+
+    fn raw(&self) -> Result<i32, Error> {
+        self.fd
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|f| f.as_raw_fd())
+            .ok_or_else(|| Error::new("ENS_CLOSED", "the terminal was closed"))
+    }
+
+    /// Must run inside the runtime (AsyncFd registers with its reactor).
+    fn watch(&self) -> Result<Arc<AsyncFd<OwnedFd>>, Error> {
+        let mut w = self.watch.lock().unwrap();
+        if let Some(a) = w.as_ref() {
+            return Ok(a.clone());
+        }
+        let dup = self
+            .fd
+            .lock()
+            .unwrap()
+            .as_ref()
+            .ok_or_else(|| Error::new("ENS_CLOSED", "the terminal was closed"))?
+            .try_clone()
+            .map_err(|e| Error::io("ENS_CONSOLE", "dup", &e, "duplicate the pty master"))?;
+        ctr_ns::console::set_nonblocking(dup.as_raw_fd())?;
+        // SAFETY: `dup` is an OwnedFd moved into the AsyncFd, so it stays
+        // open and the same for the AsyncFd's whole life.
+        let a = Arc::new(
+            unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE | Interest::WRITABLE) }
+                .map_err(|e| Error::io("ENS_CONSOLE", "epoll_ctl", &e.into_parts().1, "watch the pty master"))?,
+        );
+        *w = Some(a.clone());
+        Ok(a)
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.fd.lock().unwrap().take();
+        self.watch.lock().unwrap().take();
+        self.on_close.notify_waiters();
+    }
+}
+
+#[napi]
+impl NativeTerminal {
+    /// Resolves with the next chunk of output, or null once the child side
+    /// is gone (EIO on the master) or the terminal was closed.
+    #[napi(ts_return_type = "Promise<Buffer | null>")]
+    pub fn read<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Option<Buffer>>> {
+        let st = self.state.clone();
+        env.spawn_future(async move { Self::read_async(st).await.map_err(napi::Error::from) })
+    }
+
+    /// Write all of `data`; resolves when the kernel took it.
+    #[napi]
+    pub fn write<'e>(&self, env: &'e Env, data: Buffer) -> napi::Result<PromiseRaw<'e, ()>> {
+        let st = self.state.clone();
+        let data = data.to_vec();
+        env.spawn_future(async move { Self::write_async(st, data).await.map_err(napi::Error::from) })
+    }
+}
+
+impl NativeTerminal {
+    async fn read_async(st: Arc<TermState>) -> Result<Option<Buffer>, Error> {
+        {
+            let closed = st.on_close.notified();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
+            if st.closed.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            let w = st.watch()?;
+            let mut buf = vec![0u8; 16384];
+            loop {
+                let mut guard = tokio::select! {
+                    g = w.readable() => g.map_err(|e| Error::io("ENS_CONSOLE", "epoll_wait", &e, "wait for the pty"))?,
+                    _ = &mut closed => return Ok(None),
+                };
+                match guard.try_io(|inner| ctr_ns::console::read_master(inner.as_raw_fd(), &mut buf)) {
+                    Ok(Ok(0)) => return Ok(None),
+                    Ok(Ok(n)) => {
+                        buf.truncate(n);
+                        return Ok(Some(buf.into()));
+                    }
+                    Ok(Err(e)) => return Err(Error::io("ENS_CONSOLE", "read", &e, "read the pty master")),
+                    Err(_would_block) => continue,
+                }
+            }
+        }
+    }
+
+    async fn write_async(st: Arc<TermState>, data: Vec<u8>) -> Result<(), Error> {
+        {
+            let closed = st.on_close.notified();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
+            let gone = || Error::new("ENS_CLOSED", "the terminal was closed");
+            if st.closed.load(Ordering::SeqCst) {
+                return Err(gone());
+            }
+            let w = st.watch()?;
+            let mut off = 0;
+            while off < data.len() {
+                let mut guard = tokio::select! {
+                    g = w.writable() => g.map_err(|e| Error::io("ENS_CONSOLE", "epoll_wait", &e, "wait for the pty"))?,
+                    _ = &mut closed => return Err(gone()),
+                };
+                match guard.try_io(|inner| {
+                    let n = unsafe { libc::write(inner.as_raw_fd(), data[off..].as_ptr().cast(), data.len() - off) };
+                    if n < 0 {
+                        Err(std::io::Error::last_os_error())
+                    } else {
+                        Ok(n as usize)
+                    }
+                }) {
+                    Ok(Ok(n)) => off += n,
+                    Ok(Err(e)) => return Err(Error::io("ENS_CONSOLE", "write", &e, "write the pty master")),
+                    Err(_would_block) => continue,
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[napi]
+impl NativeTerminal {
+    /// Set the window size (TIOCSWINSZ): the child gets SIGWINCH.
+    #[napi]
+    pub fn resize(&self, cols: u32, rows: u32) -> napi::Result<()> {
+        Ok(ctr_ns::console::resize(self.state.raw()?, win_size(cols, rows)?)?)
+    }
+
+    /// The window size as [cols, rows].
+    #[napi]
+    pub fn size(&self) -> napi::Result<Vec<u32>> {
+        let s = ctr_ns::console::size(self.state.raw()?)?;
+        Ok(vec![s.cols as u32, s.rows as u32])
+    }
+
+    /// Take the master as a raw fd (the caller owns it; this handle is
+    /// closed); -1 if already closed.
+    #[napi]
+    pub fn take_fd(&self) -> i32 {
+        let fd = self.state.fd.lock().unwrap().take();
+        self.state.close();
+        fd.map(|f| f.into_raw_fd()).unwrap_or(-1)
+    }
+
+    /// Close the master (the child gets SIGHUP once nothing else holds
+    /// it). Pending reads resolve null, pending writes reject.
+    #[napi]
+    pub fn close(&self) {
+        self.state.close();
+    }
+}
+
+/// Wrap a pty master fd (received over a console socket, or from another
+/// package) as a terminal handle; the handle owns it from now on.
+#[napi]
+pub fn terminal_from_fd(fd: i32) -> napi::Result<NativeTerminal> {
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", libc::EBADF, format!("fd {fd} is not open")).with_field("fd").into());
+    }
+    if unsafe { libc::isatty(fd) } != 1 {
+        return Err(Error::sys("ENS_INVALID_OPTION", "isatty", libc::ENOTTY, format!("fd {fd} is not a terminal")).with_field("fd").into());
+    }
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    Ok(NativeTerminal { state: Arc::new(TermState::new(unsafe { OwnedFd::from_raw_fd(fd) })) })
 }
 
 /// Keep the `kind` namespace of `pid` (0: this process) alive by

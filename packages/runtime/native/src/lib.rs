@@ -41,8 +41,8 @@ pub struct CreateRequest {
     pub id: String,
     /// Bundle directory.
     pub bundle: String,
-    /// The ctrun binary run as the container's init.
-    pub init_exe: String,
+    /// Skip pivot_root (MS_MOVE + chroot).
+    pub no_pivot: Option<bool>,
     /// Pid file to write.
     pub pid_file: Option<String>,
     /// For fds 0-2: -1 a pipe, -2 /dev/null, n >= 0 the parent's fd n.
@@ -56,6 +56,8 @@ pub struct CreatedInfo {
     pub pid: i32,
     /// Parent ends of piped stdio (-1 where not piped); the caller owns them.
     pub stdio: Vec<i32>,
+    /// With process.terminal: the pty master (the caller owns it), else -1.
+    pub terminal: i32,
 }
 
 /// How a container's process ended (both null when not our child).
@@ -104,16 +106,19 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
             id: req.id,
             bundle: req.bundle.into(),
             pid_file: req.pid_file.map(Into::into),
-            init_exe: req.init_exe.into(),
+            no_pivot: req.no_pivot.unwrap_or(false),
             stdio,
             extra_fds: vec![],
+            console_socket: None,
+            detach: false,
         };
         let store = Store::new(req.root);
         let created = blocking(move || lifecycle::create(&store, &o)).await?;
         let fds = created.child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect();
+        let terminal = created.child.take_console().map(|f| f.into_raw_fd()).unwrap_or(-1);
         let pid = created.pid;
         children().lock().unwrap().insert(k, Arc::new(created.child));
-        Ok(CreatedInfo { pid, stdio: fds })
+        Ok(CreatedInfo { pid, stdio: fds, terminal })
     })
 }
 
@@ -212,5 +217,178 @@ pub fn wait<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseR
             }
             guard.clear_ready();
         }
+    })
+}
+
+/// What to exec in a container: a whole OCI `process` (JSON), or changes
+/// to the container's own process (runc's `exec` flags).
+#[napi(object)]
+pub struct ExecRequest {
+    /// State root.
+    pub root: String,
+    /// Container id.
+    pub id: String,
+    /// A whole OCI process object as JSON (the other fields are then ignored).
+    pub process: Option<String>,
+    /// argv (without `process`).
+    pub args: Option<Vec<String>>,
+    /// `KEY=value` entries added to the container's environment.
+    pub env: Option<Vec<String>>,
+    /// Working directory.
+    pub cwd: Option<String>,
+    /// User id.
+    pub uid: Option<u32>,
+    /// Group id.
+    pub gid: Option<u32>,
+    /// Supplementary groups.
+    pub additional_gids: Option<Vec<u32>>,
+    /// Capabilities to add.
+    pub capabilities: Option<Vec<String>>,
+    /// Set or clear no_new_privs.
+    pub no_new_privileges: Option<bool>,
+    /// For fds 0-2: -1 a pipe, -2 /dev/null, n >= 0 the parent's fd n.
+    pub stdio: Vec<i32>,
+    /// Write the host pid here.
+    pub pid_file: Option<String>,
+    /// Set `process.terminal`: the process gets a pty of the container's
+    /// devpts and the master comes back in `ExecInfo.terminal`.
+    pub terminal: Option<bool>,
+}
+
+/// An exec'd process.
+#[napi(object)]
+pub struct ExecInfo {
+    /// Host pid (the key for `execWait`/`execKill`).
+    pub pid: i32,
+    /// Parent ends of piped stdio (-1 where not piped); the caller owns them.
+    pub stdio: Vec<i32>,
+    /// The pty master with a terminal, else -1; the caller owns it.
+    pub terminal: i32,
+}
+
+/// Exec'd processes this process spawned and has not reaped, by pid.
+fn execs() -> &'static Mutex<HashMap<i32, Arc<ctr_ns::Child>>> {
+    static C: OnceLock<Mutex<HashMap<i32, Arc<ctr_ns::Child>>>> = OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+fn stdio_of(list: &[i32]) -> ctr_common::Result<[ctr_ns::Stdio; 3]> {
+    if list.len() != 3 {
+        return Err(Error::new("ERUNTIME_INVALID_OPTION", "stdio must have three entries").with_field("stdio"));
+    }
+    let mut stdio = [ctr_ns::Stdio::Null; 3];
+    for (i, v) in list.iter().enumerate() {
+        stdio[i] = match *v {
+            -1 => ctr_ns::Stdio::Pipe,
+            -2 => ctr_ns::Stdio::Null,
+            fd if fd >= 0 => ctr_ns::Stdio::Fd(fd),
+            _ => return Err(Error::new("ERUNTIME_INVALID_OPTION", "invalid stdio entry").with_field(format!("stdio[{i}]"))),
+        };
+    }
+    Ok(stdio)
+}
+
+/// Run a process in a created or running container (off the main thread).
+#[napi]
+pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, ExecInfo>> {
+    use ctr_runtime::exec::{self, ExecOptions, ExecOverrides};
+    env.spawn_future(async move {
+        let stdio = stdio_of(&req.stdio)?;
+        let e = blocking(move || {
+            let store = Store::new(&req.root);
+            let process = match &req.process {
+                Some(json) => serde_json::from_str(json).map_err(|e| {
+                    Error::new("EOCI_INVALID", format!("process: not an OCI process object: {e}")).with_field("process")
+                })?,
+                None => {
+                    let mut p = exec::default_process(&store, &req.id)?;
+                    let o = ExecOverrides {
+                        args: req.args.clone().unwrap_or_default(),
+                        env: req.env.clone().unwrap_or_default(),
+                        cwd: req.cwd.clone(),
+                        user: req.uid.map(|u| (u, req.gid)),
+                        additional_gids: req.additional_gids.clone(),
+                        caps: req.capabilities.clone().unwrap_or_default(),
+                        no_new_privileges: req.no_new_privileges,
+                    };
+                    if req.uid.is_none() {
+                        if let Some(g) = req.gid {
+                            p.user.gid = g;
+                        }
+                    }
+                    exec::apply_overrides(&mut p, &o)?;
+                    p
+                }
+            };
+            let mut process = process;
+            if let Some(t) = req.terminal {
+                process.terminal = Some(t);
+            }
+            let o = ExecOptions {
+                process,
+                stdio,
+                extra_fds: vec![],
+                pid_file: req.pid_file.map(Into::into),
+                ignore_paused: false,
+                console_socket: None,
+                detach: false,
+            };
+            exec::exec(&store, &req.id, &o)
+        })
+        .await?;
+        let fds = e.child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect();
+        let terminal = e.child.take_console().map(|f| f.into_raw_fd()).unwrap_or(-1);
+        execs().lock().unwrap().insert(e.pid, Arc::new(e.child));
+        Ok(ExecInfo { pid: e.pid, stdio: fds, terminal })
+    })
+}
+
+/// Resolves with the exit status of an exec'd process (and reaps it).
+#[napi]
+pub fn exec_wait<'e>(env: &'e Env, pid: i32) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
+    let child = execs().lock().unwrap().get(&pid).cloned();
+    env.spawn_future(async move {
+        let child = child.ok_or_else(|| Error::new("ERUNTIME_NOT_FOUND", format!("no exec'd process {pid} of ours")))?;
+        let pidfd = child.pidfd.try_clone().map_err(|e| Error::io("ERUNTIME_WAIT", "dup", &e, "duplicate pidfd"))?;
+        // SAFETY: the OwnedFd moves into the AsyncFd and lives as long.
+        let watch = unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }
+            .map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_ctl", &e.into_parts().1, "watch pidfd"))?;
+        loop {
+            if let Some(st) = child.try_wait()? {
+                execs().lock().unwrap().remove(&pid);
+                return Ok(ExitInfo { exit_code: st.code, signal: st.signal });
+            }
+            let mut guard = watch.readable().await.map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
+            guard.clear_ready();
+        }
+    })
+}
+
+/// Signal an exec'd process of ours (through its pidfd: never a reused pid).
+#[napi]
+pub fn exec_kill(pid: i32, signal: i32) -> napi::Result<()> {
+    let child = execs().lock().unwrap().get(&pid).cloned();
+    match child {
+        Some(c) => Ok(c.kill(signal)?),
+        None => Err(Error::new("ERUNTIME_NOT_FOUND", format!("no exec'd process {pid} of ours")).into()),
+    }
+}
+
+/// Apply a `linux.resources` object (JSON) to a container's cgroup.
+#[napi]
+pub fn update<'e>(env: &'e Env, root: String, id: String, resources: String) -> napi::Result<PromiseRaw<'e, ()>> {
+    env.spawn_future(async move {
+        let v: serde_json::Value = serde_json::from_str(&resources)
+            .map_err(|e| Error::new("ERUNTIME_INVALID_OPTION", format!("resources: not JSON: {e}")).with_field("resources"))?;
+        Ok(blocking(move || ctr_runtime::update::update(&Store::new(root), &id, &v)).await?)
+    })
+}
+
+/// A container's statistics in runc's `events --stats` shape, as JSON.
+#[napi]
+pub fn runc_stats<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, String>> {
+    env.spawn_future(async move {
+        let v = blocking(move || ctr_runtime::events::stats(&Store::new(root), &id)).await?;
+        Ok(v.to_string())
     })
 }

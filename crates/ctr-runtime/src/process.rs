@@ -1,0 +1,290 @@
+//! One mapping from an OCI `process` object onto the fields of
+//! [`ctr_ns::SpawnOptions`]: program resolution, argv, environment, working
+//! directory, user (uid, gid, umask, additional gids), rlimits, capabilities
+//! (as [`ctr_ns::CapNames`]), `noNewPrivileges`, `oomScoreAdj` and the
+//! seccomp filter of `linux.seccomp` compiled through
+//! [`crate::plan::plan_seccomp`] (and its cache).
+//!
+//! Used by `ctrun exec` (and meant for the container init): what cannot be
+//! applied fails here with `ERUNTIME_UNSUPPORTED` naming the JSON path,
+//! before anything is spawned.
+
+use crate::plan::{plan_seccomp, PlannedSeccomp};
+use ctr_common::{Error, Result};
+use ctr_oci::types::{Capabilities, Process};
+use ctr_oci::validate::rlimit_number;
+
+/// An OCI process, resolved into what `ctr_ns::spawn` applies.
+#[derive(Debug, Clone)]
+pub struct ProcessSettings {
+    /// The program: `args[0]`, looked up in the process's own `PATH` (from
+    /// `env`) by ctr-ns when it has no `/` (as `execvp`, inside the
+    /// container's mount namespace).
+    pub program: String,
+    /// argv, `argv[0]` included.
+    pub args: Vec<String>,
+    /// Environment, `KEY=value`.
+    pub env: Vec<String>,
+    /// Absolute working directory (inside the container).
+    pub cwd: String,
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Supplementary groups (always set: an empty list drops the caller's).
+    pub groups: Vec<u32>,
+    /// umask, when given.
+    pub umask: Option<u32>,
+    /// Resource limits.
+    pub rlimits: Vec<ctr_ns::Rlimit>,
+    /// Capability sets, when `process.capabilities` is given (a missing set
+    /// is empty, as in runc).
+    pub capabilities: Option<ctr_ns::CapNames>,
+    /// `prctl(PR_SET_NO_NEW_PRIVS)`.
+    pub no_new_privileges: bool,
+    /// `/proc/self/oom_score_adj`.
+    pub oom_score_adj: Option<i32>,
+    /// `ioprio_set` value (class << 13 | level), when given.
+    pub io_priority: Option<i32>,
+    /// `process.terminal`: a pty in the container's devpts as stdio and
+    /// controlling terminal, its master returned to the caller (the caller
+    /// may point it at a console socket instead); `consoleSize` 0x0 is unset.
+    pub console: Option<ctr_ns::Console>,
+    /// The compiled filter of `linux.seccomp`, when the config has one.
+    pub seccomp: Option<PlannedSeccomp>,
+}
+
+fn unsupported(path: String, why: &str) -> Error {
+    Error::new("ERUNTIME_UNSUPPORTED", format!("{path}: {why}")).with_field(path)
+}
+
+/// Refuse the process fields this runtime cannot apply; `prefix` is the
+/// JSON path of the object (`process`).
+pub fn check_supported(p: &Process, prefix: &str) -> Result<()> {
+    if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
+        return Err(unsupported(format!("{prefix}.apparmorProfile"), "apparmor is not available on this host"));
+    }
+    if p.selinux_label.as_ref().is_some_and(|s| !s.is_empty()) {
+        return Err(unsupported(format!("{prefix}.selinuxLabel"), "selinux is not available on this host"));
+    }
+    if p.scheduler.is_some() {
+        return Err(unsupported(format!("{prefix}.scheduler"), "scheduler policies are not supported yet"));
+    }
+    if p.exec_cpu_affinity.is_some() {
+        return Err(unsupported(format!("{prefix}.execCPUAffinity"), "cpu affinity is not supported yet"));
+    }
+    Ok(())
+}
+
+fn names(list: &Option<Vec<String>>) -> Vec<String> {
+    list.clone().unwrap_or_default()
+}
+
+/// `process.capabilities` as ctr-ns capability names.
+pub fn cap_names(c: &Capabilities) -> ctr_ns::CapNames {
+    ctr_ns::CapNames {
+        bounding: names(&c.bounding),
+        effective: names(&c.effective),
+        permitted: names(&c.permitted),
+        inheritable: names(&c.inheritable),
+        ambient: names(&c.ambient),
+    }
+}
+
+/// `process.rlimits` as (resource, soft, hard); `prefix` names the object.
+pub fn rlimits(p: &Process, prefix: &str) -> Result<Vec<(u32, u64, u64)>> {
+    let mut out = Vec::new();
+    for (i, r) in p.rlimits.iter().flatten().enumerate() {
+        let n = rlimit_number(&r.typ).ok_or_else(|| {
+            Error::new("EOCI_INVALID", format!("{prefix}.rlimits[{i}].type: unknown rlimit {:?}", r.typ))
+                .with_field(format!("{prefix}.rlimits[{i}].type"))
+        })?;
+        if r.soft > r.hard {
+            return Err(Error::new("EOCI_INVALID", format!("{prefix}.rlimits[{i}]: soft limit above the hard limit"))
+                .with_field(format!("{prefix}.rlimits[{i}]")));
+        }
+        out.push((n, r.soft, r.hard));
+    }
+    Ok(out)
+}
+
+/// `process.ioPriority` as the `ioprio_set` value.
+pub fn io_priority(p: &Process) -> Option<i32> {
+    p.io_priority.as_ref().map(|io| {
+        let class = match io.class.as_str() {
+            "IOPRIO_CLASS_RT" => 1,
+            "IOPRIO_CLASS_BE" => 2,
+            _ => 3,
+        };
+        (class << 13) | io.priority
+    })
+}
+
+/// Map `p` (at JSON path `prefix`) and the config's `linux.seccomp`, if
+/// any (the OCI rule: no `linux.seccomp`, no filter).
+pub fn map(p: &Process, prefix: &str, seccomp: Option<&serde_json::Value>) -> Result<ProcessSettings> {
+    check_supported(p, prefix)?;
+    let args = p.args.clone().unwrap_or_default();
+    let Some(program) = args.first().filter(|a| !a.is_empty()).cloned() else {
+        return Err(Error::new("EOCI_INVALID", format!("{prefix}.args: needs at least the program")).with_field(format!("{prefix}.args")));
+    };
+    if !p.cwd.starts_with('/') {
+        return Err(Error::new("EOCI_INVALID", format!("{prefix}.cwd: {:?} is not absolute", p.cwd)).with_field(format!("{prefix}.cwd")));
+    }
+    let no_new_privileges = p.no_new_privileges.unwrap_or(false);
+    let seccomp = match seccomp {
+        None => None,
+        Some(v) => Some(plan_seccomp(v, no_new_privileges)?),
+    };
+    Ok(ProcessSettings {
+        program,
+        args,
+        env: p.env.clone().unwrap_or_default(),
+        cwd: p.cwd.clone(),
+        uid: p.user.uid,
+        gid: p.user.gid,
+        groups: p.user.additional_gids.clone().unwrap_or_default(),
+        umask: p.user.umask,
+        rlimits: rlimits(p, prefix)?
+            .into_iter()
+            .map(|(r, soft, hard)| ctr_ns::Rlimit { resource: r as i32, soft, hard })
+            .collect(),
+        capabilities: p.capabilities.as_ref().map(cap_names),
+        no_new_privileges,
+        oom_score_adj: p.oom_score_adj,
+        io_priority: io_priority(p),
+        console: (p.terminal == Some(true)).then(|| {
+            let size = p
+                .console_size
+                .as_ref()
+                .filter(|c| c.width > 0 && c.height > 0)
+                .map(|c| ctr_ns::WinSize { cols: c.width.min(u16::MAX as u32) as u16, rows: c.height.min(u16::MAX as u32) as u16 });
+            ctr_ns::Console::returned(size)
+        }),
+        seccomp,
+    })
+}
+
+impl ProcessSettings {
+    /// Set the process fields of `so` (namespaces, cgroups, stdio and the
+    /// rootfs are the caller's).
+    pub fn apply(&self, so: &mut ctr_ns::SpawnOptions) {
+        so.program = self.program.clone();
+        so.args = self.args.clone();
+        so.env = self.env.clone();
+        so.cwd = Some(self.cwd.clone());
+        so.uid = Some(self.uid);
+        so.gid = Some(self.gid);
+        so.groups = Some(self.groups.clone());
+        so.umask = self.umask;
+        so.rlimits = self.rlimits.clone();
+        so.capabilities = self.capabilities.clone();
+        so.no_new_privileges = self.no_new_privileges;
+        so.oom_score_adj = self.oom_score_adj;
+        so.io_priority = self.io_priority;
+        so.console = self.console;
+        match &self.seccomp {
+            Some(s) => {
+                so.seccomp = Some(s.bpf.clone());
+                so.seccomp_flags = s.flags;
+            }
+            None => {
+                so.seccomp = None;
+                so.seccomp_flags = 0;
+            }
+        }
+    }
+
+    /// A [`ctr_ns::SpawnOptions`] with these settings.
+    pub fn spawn_options(&self) -> ctr_ns::SpawnOptions {
+        let mut so = ctr_ns::SpawnOptions::new(self.program.clone(), self.args.clone());
+        self.apply(&mut so);
+        so
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn process(json: &str) -> Process {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn every_field_lands_in_spawn_options() {
+        let p = process(
+            r#"{"args":["sh","-c","id"],"env":["PATH=/bin","A=1"],"cwd":"/tmp",
+            "user":{"uid":1000,"gid":100,"umask":18,"additionalGids":[5,6]},
+            "rlimits":[{"type":"RLIMIT_NOFILE","soft":64,"hard":128}],
+            "capabilities":{"bounding":["CAP_KILL","CAP_CHOWN"],"effective":["CAP_KILL"]},
+            "noNewPrivileges":true,"oomScoreAdj":200,"ioPriority":{"class":"IOPRIO_CLASS_BE","priority":4}}"#,
+        );
+        let s = map(&p, "process", None).unwrap();
+        let so = s.spawn_options();
+        assert_eq!(so.program, "sh");
+        assert_eq!(so.args, ["sh", "-c", "id"]);
+        assert_eq!(so.env, ["PATH=/bin", "A=1"], "only the process's environment, not the caller's");
+        assert_eq!(so.cwd.as_deref(), Some("/tmp"));
+        assert_eq!((so.uid, so.gid, so.groups.clone(), so.umask), (Some(1000), Some(100), Some(vec![5, 6]), Some(18)));
+        assert_eq!(so.rlimits, vec![ctr_ns::Rlimit { resource: 7, soft: 64, hard: 128 }]);
+        let caps = so.capabilities.clone().unwrap();
+        assert_eq!(caps.bounding, ["CAP_KILL", "CAP_CHOWN"]);
+        assert_eq!(caps.effective, ["CAP_KILL"]);
+        assert!(caps.permitted.is_empty() && caps.ambient.is_empty(), "a missing set is empty");
+        assert_eq!(caps.to_sets().unwrap().bounding, (1 << 5) | 1, "names resolve in ctr-ns");
+        assert!(so.no_new_privileges);
+        assert_eq!(so.oom_score_adj, Some(200));
+        assert_eq!(so.io_priority, Some((2 << 13) | 4));
+        assert!(so.seccomp.is_none());
+        assert!(so.console.is_none());
+        let t = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"terminal":true,"consoleSize":{"height":24,"width":80}}"#);
+        let c = map(&t, "process", None).unwrap().spawn_options().console.unwrap();
+        assert_eq!(c.socket, ctr_ns::ConsoleSocket::Return);
+        assert_eq!(c.size, Some(ctr_ns::WinSize { cols: 80, rows: 24 }));
+    }
+
+    #[test]
+    fn defaults_drop_groups_and_keep_caps_as_given() {
+        let p = process(r#"{"args":["/bin/true"],"cwd":"/","user":{"uid":0,"gid":0}}"#);
+        let so = map(&p, "process", None).unwrap().spawn_options();
+        assert_eq!(so.groups, Some(vec![]), "supplementary groups are always set");
+        assert!(so.capabilities.is_none());
+        assert!(!so.no_new_privileges);
+        assert!(so.env.is_empty());
+    }
+
+    #[test]
+    fn seccomp_is_compiled_through_the_cache() {
+        // The same profile as plan's test (which counts its cache entries
+        // while tests run in parallel): the same cache entry.
+        let p = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"noNewPrivileges":true}"#);
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],
+            "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
+        )
+        .unwrap();
+        let s = map(&p, "process", Some(&v)).unwrap();
+        let sc = s.seccomp.clone().unwrap();
+        let so = s.spawn_options();
+        assert_eq!(so.seccomp.as_deref(), Some(&sc.bpf[..]));
+        assert_eq!(so.seccomp_flags, 2);
+    }
+
+    #[test]
+    fn unsupported_and_invalid_fields_name_their_path() {
+        let cases = [
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"apparmorProfile":"x"}"#, "ERUNTIME_UNSUPPORTED", "p.apparmorProfile"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"selinuxLabel":"x"}"#, "ERUNTIME_UNSUPPORTED", "p.selinuxLabel"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER"}}"#, "ERUNTIME_UNSUPPORTED", "p.scheduler"),
+            (r#"{"args":[],"cwd":"/","user":{"uid":0,"gid":0}}"#, "EOCI_INVALID", "p.args"),
+            (r#"{"args":["sh"],"cwd":"tmp","user":{"uid":0,"gid":0}}"#, "EOCI_INVALID", "p.cwd"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_X","soft":1,"hard":1}]}"#, "EOCI_INVALID", "p.rlimits[0].type"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_NOFILE","soft":9,"hard":1}]}"#, "EOCI_INVALID", "p.rlimits[0]"),
+        ];
+        for (json, code, path) in cases {
+            let e = map(&process(json), "p", None).unwrap_err();
+            assert_eq!((e.code.as_str(), e.path.as_deref()), (code, Some(path)), "{json}");
+        }
+    }
+}
