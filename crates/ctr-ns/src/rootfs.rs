@@ -335,8 +335,8 @@ pub struct Failure {
 }
 
 /// Names of the system calls an op can fail in.
-pub const SYSCALL_NAMES: [&str; 11] =
-    ["mount", "umount2", "mkdir", "mknod", "symlink", "open", "pivot_root", "chdir", "chroot", "statfs", "chown"];
+pub const SYSCALL_NAMES: [&str; 12] =
+    ["mount", "umount2", "mkdir", "mknod", "symlink", "open", "pivot_root", "chdir", "chroot", "statfs", "chown", "chmod"];
 const S_MOUNT: u8 = 0;
 const S_UMOUNT: u8 = 1;
 const S_MKDIR: u8 = 2;
@@ -348,6 +348,7 @@ const S_CHDIR: u8 = 7;
 const S_CHROOT: u8 = 8;
 const S_STATFS: u8 = 9;
 const S_CHOWN: u8 = 10;
+const S_CHMOD: u8 = 11;
 
 fn cs(s: &str, field: &str) -> Result<CString, Error> {
     CString::new(s).map_err(|_| Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte")).with_field(field.to_string()))
@@ -428,8 +429,12 @@ impl RootfsPlan {
             &root,
         );
 
+        // As runc: a default node the config lists (privileged containers
+        // list every host device) is made from the config only, and with a
+        // fresh /dev, /dev/ptmx stays the link to the container's devpts.
+        let listed: Vec<&str> = spec.devices.iter().map(|d| d.path.as_str()).collect();
         if spec.dev {
-            plan.dev(&root, spec.bind_devices)?;
+            plan.dev(&root, spec.bind_devices, &listed)?;
         }
 
         for (i, m) in spec.mounts.iter().enumerate() {
@@ -442,9 +447,12 @@ impl RootfsPlan {
         if spec.dev_nodes {
             let dev = secure_join(&root, "/dev")?;
             plan.mkdirs(&root, &dev, "/dev")?;
-            plan.dev_nodes(&dev, true)?;
+            plan.dev_nodes(&dev, true, &listed)?;
         }
         for (i, d) in spec.devices.iter().enumerate() {
+            if (spec.dev || spec.dev_nodes) && d.path == "/dev/ptmx" {
+                continue;
+            }
             plan.device(&root, d, i, spec.bind_devices)?;
         }
 
@@ -461,7 +469,7 @@ impl RootfsPlan {
         Ok(plan)
     }
 
-    fn dev(&mut self, root: &Path, bind: bool) -> Result<(), Error> {
+    fn dev(&mut self, root: &Path, bind: bool, listed: &[&str]) -> Result<(), Error> {
         let dev = secure_join(root, "/dev")?;
         self.mkdirs(root, &dev, "/dev")?;
         let cdev = cpath(&dev, "rootfs")?;
@@ -477,7 +485,7 @@ impl RootfsPlan {
             "mount tmpfs on /dev",
             &dev,
         );
-        self.dev_nodes(&dev, bind)?;
+        self.dev_nodes(&dev, bind, listed)?;
         let pts = dev.join("pts");
         self.push(Op::Mkdirs(vec![cpath(&pts, "dev")?]), "create /dev/pts", &pts);
         self.push(
@@ -510,8 +518,11 @@ impl RootfsPlan {
     }
 
     /// The standard nodes and links in `dev` (a host path in the rootfs).
-    fn dev_nodes(&mut self, dev: &Path, bind: bool) -> Result<(), Error> {
+    fn dev_nodes(&mut self, dev: &Path, bind: bool, listed: &[&str]) -> Result<(), Error> {
         for (name, major, minor) in DEVICES {
+            if listed.iter().any(|l| l.strip_prefix("/dev/") == Some(name)) {
+                continue;
+            }
             let path = dev.join(name);
             let cp = cpath(&path, "dev")?;
             if bind {
@@ -873,6 +884,8 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                     return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
                 }
                 try_sys!(i, S_MKNOD, sys.mknod(path.as_ptr(), *mode, *dev));
+                // The exact fileMode, whatever the umask took off (as runc).
+                try_sys!(i, S_CHMOD, sys.chmod(path.as_ptr(), *mode & 0o7777));
                 try_sys!(i, S_CHOWN, sys.lchown(path.as_ptr(), *uid, *gid));
             }
             Op::Symlink { target, link } => {
@@ -1119,6 +1132,38 @@ mod tests {
             let tmpfs = calls.iter().position(|c| c.starts_with(&format!("mount tmpfs {path}/dev tmpfs"))).unwrap();
             let pivot = calls.iter().position(|c| c.starts_with("pivot_root")).unwrap();
             assert!(tmpfs < pivot);
+        }
+    }
+
+    #[test]
+    fn listed_devices_replace_the_defaults_and_keep_their_mode() {
+        // A privileged config lists every host device, /dev/full and
+        // /dev/ptmx among them: the default /dev/full is not made (or bound)
+        // as well, /dev/ptmx stays the devpts link, and the node gets its
+        // exact mode whatever the umask.
+        let d = rootfs();
+        let path: String = d.path().canonicalize().unwrap().to_string_lossy().into();
+        for bind in [false, true] {
+            let dev = |p: &str, minor: u32| DeviceSpec { path: p.into(), kind: 'c', major: if p == "/dev/ptmx" { 5 } else { 1 }, minor, mode: Some(0o666), ..Default::default() };
+            let spec = RootfsSpec {
+                path: path.clone(),
+                dev: true,
+                bind_devices: bind,
+                devices: vec![dev("/dev/full", 7), dev("/dev/ptmx", 2)],
+                ..Default::default()
+            };
+            let fake = Recorder::default();
+            execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
+            let calls = fake.calls.borrow();
+            let full: Vec<&String> = calls.iter().filter(|c| c.contains(&format!("{path}/dev/full"))).collect();
+            if bind {
+                assert_eq!(full.iter().filter(|c| c.starts_with("mount /dev/full")).count(), 1, "{full:#?}");
+            } else {
+                assert_eq!(full.iter().filter(|c| c.starts_with("mknod")).count(), 1, "{full:#?}");
+                assert!(full.iter().any(|c| **c == format!("chmod {path}/dev/full 666")), "{full:#?}");
+            }
+            assert!(calls.contains(&format!("symlink pts/ptmx {path}/dev/ptmx")), "{calls:#?}");
+            assert!(!calls.iter().any(|c| c.starts_with(&format!("mknod {path}/dev/ptmx")) || c.starts_with(&format!("unlink {path}/dev/ptmx"))), "{calls:#?}");
         }
     }
 

@@ -61,6 +61,8 @@ pub trait Syscalls {
     fn unlink(&self, path: *const c_char) -> i32;
     /// `lchown(2)`.
     fn lchown(&self, path: *const c_char, uid: u32, gid: u32) -> i32;
+    /// `chmod(2)`.
+    fn chmod(&self, path: *const c_char, mode: u32) -> i32;
 }
 
 /// `struct open_how` of `openat2(2)`.
@@ -195,6 +197,9 @@ impl Syscalls for Raw {
     fn lchown(&self, path: *const c_char, uid: u32, gid: u32) -> i32 {
         rc(unsafe { libc::lchown(path, uid, gid) })
     }
+    fn chmod(&self, path: *const c_char, mode: u32) -> i32 {
+        rc(unsafe { libc::chmod(path, mode) })
+    }
 }
 
 /// `statfs` `ST_*` flags to the `MS_*` flags a remount has to repeat (the
@@ -324,6 +329,9 @@ pub mod fake {
         }
         fn lchown(&self, path: *const c_char, uid: u32, gid: u32) -> i32 {
             self.record(format!("lchown {} {uid} {gid}", s(path)))
+        }
+        fn chmod(&self, path: *const c_char, mode: u32) -> i32 {
+            self.record(format!("chmod {} {mode:o}", s(path)))
         }
     }
 }
