@@ -398,7 +398,11 @@ impl Prepared {
         for k in &opts.namespaces {
             ns_flags |= k.clone_flag();
         }
-        if opts.mount_proc || opts.rootfs.is_some() {
+        // A rootfs or /proc needs a mount namespace of the child's own: a new
+        // one, unless the caller joins one (OCI linux.namespaces with a
+        // path), in which the rootfs is then set up, as runc does.
+        let joins_mnt = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
+        if (opts.mount_proc || opts.rootfs.is_some()) && !joins_mnt {
             ns_flags |= NamespaceKind::Mnt.clone_flag();
         }
         if opts.time_offsets.is_some() {

@@ -287,12 +287,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             return Err(unsupported(&format!("linux.namespaces[{i}]"), &format!("the kernel has no {} namespaces", ns.typ)));
         }
         match ns.path.as_deref().filter(|p| !p.is_empty()) {
-            Some(_) if kind == NamespaceKind::Mnt => {
-                return Err(unsupported(
-                    &format!("linux.namespaces[{i}].path"),
-                    "joining a mount namespace is not supported (the rootfs is pivoted into a new one)",
-                ))
-            }
             Some(path) => joins.push((kind, path.to_string())),
             None => namespaces.push(kind),
         }
@@ -320,8 +314,11 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             Some(o)
         }
     };
-    if !namespaces.contains(&NamespaceKind::Mnt) {
-        return Err(unsupported("linux.namespaces", "a mount namespace is required (the root filesystem is pivoted into)"));
+    // Without a mount namespace of its own the config's mounts (and the
+    // rootfs bind) would land in the runtime's namespace and outlive the
+    // container: refused (runc chroots and mounts into the host there).
+    if !namespaces.contains(&NamespaceKind::Mnt) && !joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt) {
+        return Err(unsupported("linux.namespaces", "a mount namespace is required, new or joined by path (the root filesystem is set up in it)"));
     }
 
     let id_maps = id_maps(&linux, &namespaces, &joins)?;
@@ -474,7 +471,6 @@ mod tests {
     fn unsupported_config_fails_with_path() {
         let cases = [
             (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}"#, "linux.seccomp.listenerPath"),
-            (r#""linux":{"namespaces":[{"type":"mount","path":"/proc/1/ns/mnt"}]}"#, "linux.namespaces[0].path"),
             (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
         ];
         for (extra, field) in cases {

@@ -921,6 +921,48 @@ fn namespaces_are_joined_by_path() {
 
 /// `linux.timeOffsets` in a new time namespace: the boot-time clock is
 /// ten days ahead inside.
+/// A mount namespace joined by path gets the rootfs set up inside it (as
+/// runc does): the container sees that namespace, the host's mount table
+/// never sees the container's mounts.
+#[test]
+fn a_mount_namespace_is_joined_by_path() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    // A holder of a private mount namespace (a copy of ours).
+    let mut holder = Command::new("unshare").args(["-m", "--propagation", "private", "sleep", "60"]).spawn().unwrap();
+    let hpid = holder.id();
+    let want = (0..200)
+        .find_map(|_| {
+            let l = std::fs::read_link(format!("/proc/{hpid}/ns/mnt")).ok()?;
+            if l != std::fs::read_link("/proc/self/ns/mnt").ok()? {
+                return Some(l.to_string_lossy().into_owned());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            None
+        })
+        .expect("the holder has its own mount namespace");
+    let b = env.bundle(
+        &["sh", "-c", "echo mnt=$(readlink /proc/self/ns/mnt); ls /bin/busybox"],
+        serde_json::json!({ "linux": { "namespaces": [
+            { "type": "pid" }, { "type": "ipc" }, { "type": "uts" },
+            { "type": "mount", "path": format!("/proc/{hpid}/ns/mnt") }
+        ] } }),
+    );
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let host_mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains(&format!("mnt={want}")), "the joined namespace, {want}:\n{out}");
+    assert!(out.contains("/bin/busybox"), "the rootfs is set up in it:\n{out}");
+    let rootfs = rootfs().to_string_lossy().into_owned();
+    assert!(!host_mounts.contains(&rootfs), "the host's mount table saw the container's mounts");
+    env.assert_clean();
+}
+
 #[test]
 fn time_offsets_are_seen_from_inside() {
     if !ready() {
