@@ -527,7 +527,9 @@ unsafe fn exec_fifo_gate(fds: &ChildFds, fifo_fd: RawFd, proc_fd: RawFd) {
     if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
         fail_detail(fds, Step::ExecFifo, errno(), 2);
     }
-    libc::close(fd);
+    // The write end stays open (O_CLOEXEC) until execve: the reader sees
+    // end-of-file exactly when the program runs (or the child died), so a
+    // `start` that waits for it returns with the program really started.
     libc::close(fifo_fd);
     if proc_fd >= 0 {
         libc::close(proc_fd);

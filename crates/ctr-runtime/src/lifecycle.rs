@@ -216,6 +216,7 @@ fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
         let mut byte = 0u8;
         let n = unsafe { libc::read(fd.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) };
         if n == 1 {
+            wait_for_exec(&fd);
             return Ok(());
         }
         if ready[1] {
@@ -227,6 +228,26 @@ fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
         if n == 0 {
             // The writer came and went without its byte.
             return Err(Error::new("ERUNTIME_START", "container init closed exec.fifo without starting"));
+        }
+    }
+}
+
+/// After the init's byte: its write end of exec.fifo is close-on-exec, so
+/// end-of-file on our side means the user program is running (or the init
+/// died, which `state` reports). Returning only then makes `start` mean the
+/// program has started, not merely that it was released; bounded, since
+/// the byte already proved the init took the gate.
+fn wait_for_exec(fifo: &OwnedFd) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now()).as_millis() as i32;
+        if left == 0 || util::poll_in(&[fifo.as_raw_fd()], left).is_err() {
+            return;
+        }
+        let mut byte = 0u8;
+        let n = unsafe { libc::read(fifo.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) };
+        if n == 0 || (n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EAGAIN)) {
+            return;
         }
     }
 }
