@@ -354,6 +354,19 @@ fn cs(s: &str, field: &str) -> Result<CString, Error> {
     CString::new(s).map_err(|_| Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte")).with_field(field.to_string()))
 }
 
+/// The mount point of the mount that holds `path` (from mountinfo; `/`
+/// when nothing closer is mounted).
+fn mount_point_of(path: &Path) -> PathBuf {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    info.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        // mountinfo escapes spaces and the like as octal (\040).
+        .map(|m| PathBuf::from(m.replace("\\040", " ")))
+        .filter(|m| path.starts_with(m))
+        .max_by_key(|m| m.as_os_str().len())
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
 fn cpath(p: &Path, field: &str) -> Result<CString, Error> {
     cs(&p.to_string_lossy(), field)
 }
@@ -416,6 +429,17 @@ impl RootfsPlan {
                 .ok_or_else(|| Error::new("ENS_INVALID_OPTION", format!("unknown propagation {p:?}")).with_field("rootfs.propagation"))?,
         };
         plan.push(Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: prop, data: None, beneath: None }, "set the propagation of /", "/");
+        if prop & libc::MS_SHARED as u64 != 0 {
+            // As runc: pivot_root refuses a new root whose parent mount is
+            // shared, so that one mount (the one holding the rootfs) becomes
+            // private; the rootfs and what is mounted in it stay shared.
+            let parent = mount_point_of(root.parent().unwrap_or(&root));
+            plan.push(
+                Op::Mount { src: None, dst: cpath(&parent, "rootfs")?, fstype: None, flags: libc::MS_PRIVATE as u64, data: None, beneath: None },
+                "make the mount holding the rootfs private",
+                &parent,
+            );
+        }
         plan.push(
             Op::Mount {
                 src: Some(croot.clone()),

@@ -957,6 +957,20 @@ fn a_mount_namespace_is_joined_by_path() {
     env.assert_clean();
 }
 
+/// rootfsPropagation "shared" still pivots: the mount holding the rootfs is
+/// made private first, as runc does (pivot_root refuses a shared parent).
+#[test]
+fn shared_rootfs_propagation_pivots() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new();
+    let b = env.bundle(&["sh", "-c", "ls /bin/busybox"], serde_json::json!({ "linux": { "rootfsPropagation": "shared" } }));
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
+    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    env.assert_clean();
+}
+
 #[test]
 fn time_offsets_are_seen_from_inside() {
     if !ready() {
