@@ -2,6 +2,9 @@
 //! its controlling terminal, the window size is set), the master coming
 //! back to the parent or over a caller's socket, `/dev/console` in a rootfs.
 
+mod common;
+use common::*;
+
 use ctr_ns::console::{recv_fd, resize, size};
 use ctr_ns::{spawn, Console, ConsoleSocket, NamespaceKind, RootfsSpec, SpawnOptions, Stage, WinSize};
 use std::io::{Read, Write};
@@ -9,16 +12,6 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
-}
-
-fn busybox() -> Option<String> {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/rootfs/busybox");
-    if std::path::Path::new(p).join("bin/busybox").exists() {
-        Some(p.to_string())
-    } else {
-        eprintln!("skipped: busybox rootfs missing (bash scripts/make-rootfs.sh)");
-        None
-    }
 }
 
 fn sh(script: &str) -> SpawnOptions {

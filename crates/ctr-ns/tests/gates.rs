@@ -1,35 +1,13 @@
 //! The runtime-facing spawn options for real: the exec FIFO gate, the
 //! pre-pivot sync point, OCI device nodes, sysctl and personality.
 
+mod common;
+use common::*;
+
 use ctr_ns::{spawn, DeviceSpec, MountSpec, NamespaceKind, RootfsSpec, SpawnOptions, Stage, Stdio};
 use std::ffi::CString;
-use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-
-fn root_or_skip() -> bool {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: needs root");
-        return false;
-    }
-    true
-}
-
-fn busybox() -> Option<String> {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/rootfs/busybox");
-    if std::path::Path::new(p).join("bin/busybox").exists() {
-        Some(p.to_string())
-    } else {
-        eprintln!("skipped: busybox rootfs missing (bash scripts/make-rootfs.sh)");
-        None
-    }
-}
-
-fn read_all(fd: OwnedFd) -> String {
-    let mut s = String::new();
-    std::fs::File::from(fd).read_to_string(&mut s).unwrap();
-    s
-}
 
 fn fifo(dir: &std::path::Path) -> std::path::PathBuf {
     let p = dir.join("exec.fifo");

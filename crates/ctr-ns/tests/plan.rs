@@ -1,33 +1,10 @@
 //! The full plan from Rust (the way ctr-runtime uses the crate): user
 //! namespace with maps, busybox rootfs, capabilities, joins, errors.
 
+mod common;
+use common::*;
+
 use ctr_ns::{spawn, CapNames, IdMap, IdMaps, MountSpec, NamespaceKind, RootfsSpec, SpawnOptions, Stage, Stdio};
-use std::io::Read;
-use std::os::fd::OwnedFd;
-
-fn root_or_skip() -> bool {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: needs root");
-        return false;
-    }
-    true
-}
-
-fn busybox() -> Option<String> {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.cache/rootfs/busybox");
-    if std::path::Path::new(p).join("bin/busybox").exists() {
-        Some(p.to_string())
-    } else {
-        eprintln!("skipped: busybox rootfs missing (bash scripts/make-rootfs.sh)");
-        None
-    }
-}
-
-fn read_all(fd: OwnedFd) -> String {
-    let mut s = String::new();
-    std::fs::File::from(fd).read_to_string(&mut s).unwrap();
-    s
-}
 
 fn sh(script: &str) -> SpawnOptions {
     let mut o = SpawnOptions::new("/bin/sh", vec!["sh".into(), "-c".into(), script.into()]);

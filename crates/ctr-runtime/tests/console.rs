@@ -3,6 +3,8 @@
 //! as containerd and conmon do) and checks that a busybox `sh` in the
 //! container is on a tty of the container's own devpts; `ctrun run`
 //! without a console socket relays the pty itself; misuse is coded.
+mod common;
+use common::*;
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
@@ -11,22 +13,6 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static N: AtomicUsize = AtomicUsize::new(0);
-
-fn rootfs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/rootfs/busybox").canonicalize().unwrap_or_default()
-}
-
-fn ready() -> bool {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: needs root");
-        return false;
-    }
-    if !rootfs().join("bin/busybox").exists() {
-        eprintln!("skipped: no busybox rootfs (run scripts/make-rootfs.sh)");
-        return false;
-    }
-    true
-}
 
 struct Env {
     dir: tempfile::TempDir,

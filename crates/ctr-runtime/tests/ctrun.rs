@@ -2,27 +2,13 @@
 //! scripts/make-rootfs.sh). Every test uses its own state root and ids
 //! `ctrtest-runtime-<pid>-<n>`, asserts the kernel effect, and checks that
 //! no state dir or process is left.
+mod common;
+use common::*;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static N: AtomicUsize = AtomicUsize::new(0);
-
-fn rootfs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/rootfs/busybox").canonicalize().unwrap_or_default()
-}
-
-fn ready() -> bool {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: needs root");
-        return false;
-    }
-    if !rootfs().join("bin/busybox").exists() {
-        eprintln!("skipped: no busybox rootfs (run scripts/make-rootfs.sh)");
-        return false;
-    }
-    true
-}
 
 struct Env {
     dir: tempfile::TempDir,
@@ -92,49 +78,6 @@ impl Env {
         let dev: Vec<_> = std::fs::read_dir(rootfs().join("dev")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert!(dev.is_empty(), "the shared rootfs got /dev entries: {dev:?}");
     }
-}
-
-fn procs_mentioning(s: &str) -> Vec<String> {
-    let mut out = vec![];
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.parse::<i32>().is_err() || stat_state(name.parse().unwrap()) == Some('Z') {
-            continue;
-        }
-        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.contains(s) {
-                out.push(format!("{name}: {cmd}"));
-            }
-        }
-    }
-    out
-}
-
-fn merge(a: &mut serde_json::Value, b: serde_json::Value) {
-    match (a, b) {
-        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
-            for (k, v) in b {
-                merge(a.entry(k).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (a, b) => *a = b,
-    }
-}
-
-fn stat_state(pid: i64) -> Option<char> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    s[s.rfind(')')? + 2..].chars().next()
-}
-
-fn wait_gone(pid: i64) -> bool {
-    for _ in 0..500 {
-        match stat_state(pid) {
-            None | Some('Z') => return true,
-            _ => std::thread::sleep(std::time::Duration::from_millis(10)),
-        }
-    }
-    false
 }
 
 #[test]
@@ -633,19 +576,6 @@ fn run_forwards_signals_and_detach_returns() {
     assert_eq!(env.state(&id)["status"], "running");
     assert!(env.ctrun(&["delete", "-f", &id]).status.success());
     env.assert_clean();
-}
-
-fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
-    // Every hierarchy's directory for `path` (v1 controllers and the v2 mount).
-    let mut out = vec![];
-    for line in std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines() {
-        let f: Vec<&str> = line.split(' ').collect();
-        let sep = f.iter().position(|x| *x == "-").unwrap();
-        if f[sep + 1] == "cgroup" || f[sep + 1] == "cgroup2" {
-            out.push(PathBuf::from(f[4]).join(path.trim_start_matches('/')));
-        }
-    }
-    out
 }
 
 #[test]

@@ -2,28 +2,14 @@
 //! (.cache/rootfs/busybox from scripts/make-rootfs.sh). Every test uses its
 //! own state root and ids `ctrtest-rtexec-<pid>-<n>`, asserts the kernel
 //! effect, and checks that no state dir, cgroup or process is left.
+mod common;
+use common::*;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static N: AtomicUsize = AtomicUsize::new(0);
-
-fn rootfs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/rootfs/busybox").canonicalize().unwrap_or_default()
-}
-
-fn ready() -> bool {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: needs root");
-        return false;
-    }
-    if !rootfs().join("bin/busybox").exists() {
-        eprintln!("skipped: no busybox rootfs (run scripts/make-rootfs.sh)");
-        return false;
-    }
-    true
-}
 
 struct Env {
     dir: tempfile::TempDir,
@@ -135,61 +121,6 @@ impl Drop for Env {
             let _ = self.cmd(&["delete", "--force", id]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
         }
     }
-}
-
-fn procs_mentioning(s: &str) -> Vec<String> {
-    let mut out = vec![];
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.parse::<i32>().is_err() || stat_state(name.parse().unwrap()) == Some('Z') {
-            continue;
-        }
-        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.contains(s) {
-                out.push(format!("{name}: {cmd}"));
-            }
-        }
-    }
-    out
-}
-
-fn merge(a: &mut serde_json::Value, b: serde_json::Value) {
-    match (a, b) {
-        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
-            for (k, v) in b {
-                merge(a.entry(k).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (a, b) => *a = b,
-    }
-}
-
-fn stat_state(pid: i64) -> Option<char> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    s[s.rfind(')')? + 2..].chars().next()
-}
-
-fn wait_gone(pid: i64) -> bool {
-    for _ in 0..500 {
-        match stat_state(pid) {
-            None | Some('Z') => return true,
-            _ => std::thread::sleep(std::time::Duration::from_millis(10)),
-        }
-    }
-    false
-}
-
-fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for line in std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines() {
-        let f: Vec<&str> = line.split(' ').collect();
-        let sep = f.iter().position(|x| *x == "-").unwrap();
-        if f[sep + 1] == "cgroup" || f[sep + 1] == "cgroup2" {
-            out.push(PathBuf::from(f[4]).join(path.trim_start_matches('/')));
-        }
-    }
-    out
 }
 
 fn cgroup_file(id: &str, names: &[&str]) -> String {
