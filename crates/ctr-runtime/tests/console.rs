@@ -9,66 +9,25 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-static N: AtomicUsize = AtomicUsize::new(0);
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env { dir: tempfile::Builder::new().prefix("ctrtest-runtime-console-").tempdir().unwrap() }
+/// `sh -c script` on a devpts, with a terminal of 111x33 or without one.
+fn console_bundle(env: &Env, script: &str, terminal: bool) -> PathBuf {
+    let mut process = serde_json::json!({ "terminal": terminal });
+    if terminal {
+        process["consoleSize"] = serde_json::json!({ "height": 33, "width": 111 });
     }
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-    fn id(&self) -> String {
-        format!("ctrtest-runtime-{}-c{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
-    }
-    fn bundle(&self, script: &str, terminal: bool) -> PathBuf {
-        let b = self.dir.path().join(format!("bundle-{}", N.fetch_add(1, Ordering::SeqCst)));
-        std::fs::create_dir_all(&b).unwrap();
-        let cfg = serde_json::json!({
-            "ociVersion": "1.2.0",
-            "root": { "path": rootfs() },
-            "process": {
-                "terminal": terminal,
-                "consoleSize": if terminal { serde_json::json!({ "height": 33, "width": 111 }) } else { serde_json::Value::Null },
-                "cwd": "/", "args": ["sh", "-c", script], "env": ["PATH=/bin:/sbin", "HOME=/root"], "user": { "uid": 0, "gid": 0 }
-            },
+    env.bundle(
+        &["sh", "-c", script],
+        serde_json::json!({
+            "process": process,
             "mounts": [
                 { "destination": "/proc", "type": "proc", "source": "proc" },
                 { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
                 { "destination": "/dev/pts", "type": "devpts", "source": "devpts",
                   "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] }
-            ],
-            "linux": { "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }] }
-        });
-        let mut cfg = cfg;
-        if !terminal {
-            cfg["process"].as_object_mut().unwrap().remove("consoleSize");
-        }
-        std::fs::write(b.join("config.json"), serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
-        b
-    }
-    fn ctrun(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
-        c.arg("--root").arg(self.root()).args(args).stdin(Stdio::null());
-        let out = self.dir.path().join(format!("out-{}", N.fetch_add(1, Ordering::SeqCst)));
-        let err = self.dir.path().join(format!("err-{}", N.fetch_add(1, Ordering::SeqCst)));
-        c.stdout(std::fs::File::create(&out).unwrap()).stderr(std::fs::File::create(&err).unwrap());
-        let status = c.status().unwrap();
-        Output { status, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
-    }
-    fn assert_clean(&self) {
-        let left: Vec<_> = std::fs::read_dir(self.root()).map(|r| r.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
-        assert!(left.is_empty(), "state dirs left: {left:?}");
-        let dev: Vec<_> = std::fs::read_dir(rootfs().join("dev")).unwrap().flatten().map(|e| e.file_name()).collect();
-        assert!(dev.is_empty(), "the shared rootfs got /dev entries: {dev:?}");
-    }
+            ]
+        }),
+    )
 }
 
 /// Everything the master gives until the container side is gone (EIO).
@@ -99,7 +58,7 @@ fn console_socket_receives_the_master_of_a_shell_on_a_tty() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime-console");
     let sock = env.dir.path().join("console.sock");
     let listener = UnixListener::bind(&sock).unwrap();
     // The receiver: accept one connection, take the master (and the name).
@@ -109,7 +68,7 @@ fn console_socket_receives_the_master_of_a_shell_on_a_tty() {
     });
     let script = "read -r s < /proc/$$/stat; echo stat:$s; tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-tty; stty size; \
                   stat -c %t:%T /dev/console; read -r line; echo got:$line";
-    let b = env.bundle(script, true);
+    let b = console_bundle(&env, script, true);
     let id = env.id();
     let o = env.ctrun(&["create", "--console-socket", sock.to_str().unwrap(), "--bundle", b.to_str().unwrap(), &id]);
     assert!(o.status.success(), "create: {}", String::from_utf8_lossy(&o.stderr));
@@ -150,8 +109,8 @@ fn run_without_a_console_socket_relays_the_pty() {
     if !ready() {
         return;
     }
-    let env = Env::new();
-    let b = env.bundle("tty; stty size; exit 3", true);
+    let env = Env::new("ctrtest-runtime-console");
+    let b = console_bundle(&env, "tty; stty size; exit 3", true);
     let o = env.ctrun(&["run", "--bundle", b.to_str().unwrap(), &env.id()]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(3), "{out} {}", String::from_utf8_lossy(&o.stderr));
@@ -166,9 +125,9 @@ fn console_misuse_is_coded_and_leaves_nothing() {
     if !ready() {
         return;
     }
-    let env = Env::new();
-    let tty = env.bundle("true", true);
-    let plain = env.bundle("true", false);
+    let env = Env::new("ctrtest-runtime-console");
+    let tty = console_bundle(&env, "true", true);
+    let plain = console_bundle(&env, "true", false);
     let sock = env.dir.path().join("console.sock");
     let _listener = UnixListener::bind(&sock).unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![

@@ -5,87 +5,15 @@
 mod common;
 use common::*;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Stdio};
 
-static N: AtomicUsize = AtomicUsize::new(0);
-
-struct Env {
-    dir: tempfile::TempDir,
-    /// Init pids seen through `state`: the init is the user's program now
-    /// (no `ctrun init <dir>` command line to find it by).
-    pids: std::sync::Mutex<Vec<i64>>,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env { dir: tempfile::Builder::new().prefix("ctrtest-runtime-").tempdir().unwrap(), pids: Default::default() }
-    }
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-    fn id(&self) -> String {
-        format!("ctrtest-runtime-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
-    }
-    /// A bundle whose config is the base with `patch` merged in (JSON).
-    fn bundle(&self, args: &[&str], patch: serde_json::Value) -> PathBuf {
-        let b = self.dir.path().join(format!("bundle-{}", N.fetch_add(1, Ordering::SeqCst)));
-        std::fs::create_dir_all(&b).unwrap();
-        let mut cfg = serde_json::json!({
-            "ociVersion": "1.2.0",
-            "root": { "path": rootfs() },
-            "process": { "cwd": "/", "args": args, "env": ["PATH=/bin:/sbin", "HOME=/root"], "user": { "uid": 0, "gid": 0 } },
-            "mounts": [
-                { "destination": "/proc", "type": "proc", "source": "proc" },
-                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] }
-            ],
-            "linux": { "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }] }
-        });
-        merge(&mut cfg, patch);
-        std::fs::write(b.join("config.json"), serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
-        b
-    }
-    fn ctrun(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
-        c.arg("--root").arg(self.root()).args(args).stdin(Stdio::null());
-        // A created container holds the stdio of `ctrun create`: use files, not pipes.
-        let out = self.dir.path().join(format!("out-{}", N.fetch_add(1, Ordering::SeqCst)));
-        let err = self.dir.path().join(format!("err-{}", N.fetch_add(1, Ordering::SeqCst)));
-        c.stdout(std::fs::File::create(&out).unwrap()).stderr(std::fs::File::create(&err).unwrap());
-        let status = c.status().unwrap();
-        Output { status, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
-    }
-    fn state(&self, id: &str) -> serde_json::Value {
-        let o = self.ctrun(&["state", id]);
-        assert!(o.status.success(), "state: {}", String::from_utf8_lossy(&o.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        if let Some(pid) = v["pid"].as_i64().filter(|p| *p > 0) {
-            self.pids.lock().unwrap().push(pid);
-        }
-        v
-    }
-    /// Nothing of ours left: no state dirs, no process running from our temp dir.
-    fn assert_clean(&self) {
-        let left: Vec<_> = std::fs::read_dir(self.root()).map(|r| r.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
-        assert!(left.is_empty(), "state dirs left: {left:?}");
-        let me = self.dir.path().to_string_lossy().into_owned();
-        let procs = procs_mentioning(&me);
-        assert!(procs.is_empty(), "processes left: {procs:?}");
-        for pid in self.pids.lock().unwrap().iter() {
-            assert!(wait_gone(*pid), "container init {pid} left running");
-        }
-        // The shared rootfs is not written to (devices go on the /dev tmpfs).
-        let dev: Vec<_> = std::fs::read_dir(rootfs().join("dev")).unwrap().flatten().map(|e| e.file_name()).collect();
-        assert!(dev.is_empty(), "the shared rootfs got /dev entries: {dev:?}");
-    }
-}
 
 #[test]
 fn create_start_kill_delete() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let id = env.id();
     let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
     let pidfile = env.dir.path().join("pid");
@@ -144,7 +72,7 @@ fn delete_force_and_delete_created() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
     let (a, c) = (env.id(), env.id());
     for id in [&a, &c] {
@@ -164,7 +92,7 @@ fn run_propagates_exit_codes() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     // (Without a pid namespace, so that sh is not a pid-1 immune to SIGKILL from inside.)
     let no_pidns = serde_json::json!({ "linux": { "namespaces": [{ "type": "mount" }, { "type": "ipc" }, { "type": "uts" }] } });
     for (script, code) in [("true", 0), ("exit 1", 1), ("exit 42", 42), ("kill -9 $$", 137)] {
@@ -185,7 +113,7 @@ fn configured_default_devices_and_modes() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let patch = serde_json::json!({ "linux": { "devices": [
         { "path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 438, "uid": 0, "gid": 0 },
         { "path": "/dev/full", "type": "c", "major": 1, "minor": 7, "fileMode": 438, "uid": 0, "gid": 0 },
@@ -205,7 +133,7 @@ fn config_is_seen_from_inside() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let script = "echo host=$(hostname); echo uid=$(id -u) gid=$(id -g) groups=$(id -G); echo cwd=$(pwd); echo env=$FOO; \
         echo nofile=$(ulimit -n); grep CapBnd /proc/self/status; grep NoNewPrivs /proc/self/status; \
         touch /rootfile 2>/dev/null && echo root=rw || echo root=ro; \
@@ -253,7 +181,7 @@ fn bad_input_corpus_gives_codes_and_leaves_nothing() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let mk = |name: &str, cfg: Option<&str>| -> PathBuf {
         let d = env.dir.path().join(name);
         std::fs::create_dir_all(&d).unwrap();
@@ -321,7 +249,7 @@ fn concurrent_calls_on_one_id_serialise() {
     if !ready() {
         return;
     }
-    let env = std::sync::Arc::new(Env::new());
+    let env = std::sync::Arc::new(Env::new("ctrtest-runtime"));
     let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
     // Two creates of one id at once: exactly one wins.
     let id = env.id();
@@ -373,7 +301,7 @@ fn kill_all_signals_every_process() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let b = env.bundle(&["sh", "-c", "sleep 100 & sleep 100 & wait"], serde_json::json!({}));
     let id = env.id();
     assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
@@ -407,7 +335,7 @@ fn kill_all_signals_every_process() {
 
 #[test]
 fn global_flags_log_and_version() {
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let o = env.ctrun(&["--version"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("spec: 1.2.0"), "{out}");
@@ -443,7 +371,7 @@ fn hooks_run_in_order_with_state_on_stdin() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let logdir = env.dir.path().join("hooklog");
     std::fs::create_dir_all(&logdir).unwrap();
     let log = logdir.join("log");
@@ -516,7 +444,7 @@ fn failing_and_slow_hooks_fail_create_and_leave_nothing() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     for (kind, hook, want) in [
         ("createRuntime", serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", "echo nope >&2; exit 3"] }), "nope"),
         ("createContainer", serde_json::json!({ "path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1 }), "timed out"),
@@ -540,7 +468,7 @@ fn run_forwards_signals_and_detach_returns() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let marker = env.dir.path().join("ready");
     let b = env.bundle(
         &["sh", "-c", "trap 'exit 7' TERM; touch /tmp/ready; while true; do sleep 0.05; done"],
@@ -583,7 +511,7 @@ fn resources_go_through_the_cgroup_which_delete_removes() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let id = env.id();
     let b = env.bundle(
         &["sleep", "100"],
@@ -616,7 +544,7 @@ fn a_memory_limit_ends_in_an_oom_kill() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let id = env.id();
     let b = env.bundle(
         // tail buffers /dev/zero's endless line: pid 1 itself grows until killed.
@@ -636,7 +564,7 @@ fn pause_resume_and_ps_use_the_cgroup() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let id = env.id();
     let b = env.bundle(&["sh", "-c", "sleep 100 & sleep 100 & wait"], serde_json::json!({}));
     assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
@@ -681,7 +609,7 @@ fn seccomp_profile_denies_mkdir_with_errno() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let cache = env.dir.path().join("seccomp-cache");
     std::env::set_var("CTRUN_SECCOMP_CACHE", &cache);
     let profile = serde_json::json!({
@@ -727,7 +655,7 @@ fn default_and_config_devices_are_allowed_under_deny_all() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let script = "echo x > /dev/null && head -c 3 /dev/zero | wc -c; head -c 1 /dev/kk > /dev/null && echo kk-ok; \
                   mknod /dev/port2 c 1 4 && head -c 1 /dev/port2 2>&1 > /dev/null";
     let b = env.bundle(
@@ -751,7 +679,7 @@ fn spec_default_config_runs_without_a_filter() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let d = env.dir.path().join("specrun");
     std::fs::create_dir_all(&d).unwrap();
     assert!(env.ctrun(&["spec", "--bundle", d.to_str().unwrap()]).status.success());
@@ -776,7 +704,7 @@ fn cgroup_mount_shows_the_container_cgroup() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let v1 = std::path::Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists();
     let (limit_file, dir) = if v1 { ("memory/memory.limit_in_bytes", "memory") } else { ("memory.max", ".") };
     let script = format!(
@@ -814,7 +742,7 @@ fn namespaces_are_joined_by_path() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let a = env.id();
     let ba = env.bundle(&["sleep", "100"], serde_json::json!({ "hostname": "ctr-joined" }));
     let o = env.ctrun(&["create", "-b", ba.to_str().unwrap(), &a]);
@@ -853,7 +781,7 @@ fn a_mount_namespace_is_joined_by_path() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     // A holder of a private mount namespace (a copy of ours).
     let mut holder = Command::new("unshare").args(["-m", "--propagation", "private", "sleep", "60"]).spawn().unwrap();
     let hpid = holder.id();
@@ -894,7 +822,7 @@ fn shared_rootfs_propagation_pivots() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let b = env.bundle(&["sh", "-c", "ls /bin/busybox"], serde_json::json!({ "linux": { "rootfsPropagation": "shared" } }));
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
     assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
@@ -910,7 +838,7 @@ fn time_offsets_are_seen_from_inside() {
         eprintln!("skipped: no time namespaces");
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let b = env.bundle(
         &["cat", "/proc/uptime"],
         serde_json::json!({ "linux": {
@@ -937,7 +865,7 @@ fn preserve_fds_passes_extra_fds() {
     }
     use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let b = env.bundle(&["sh", "-c", "echo through-fd-3 >&3"], serde_json::json!({}));
     let target = env.dir.path().join("fd3-out");
     let f = std::fs::File::create(&target).unwrap();
@@ -971,7 +899,7 @@ fn user_namespace_maps_root_to_an_unprivileged_range() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let userns = serde_json::json!({
         "linux": {
             "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }, { "type": "user" }],
@@ -1017,7 +945,7 @@ fn devices_sysctl_personality_and_no_pivot() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-runtime");
     let b = env.bundle(
         &["sh", "-c", "ls -ln /dev/ctrtest-null | tr -s ' ' | cut -d' ' -f1,3,4; cat /proc/sys/kernel/msgmax; uname -m; echo x > /dev/ctrtest-null && echo wrote"],
         serde_json::json!({

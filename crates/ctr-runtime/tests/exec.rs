@@ -6,121 +6,40 @@ mod common;
 use common::*;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Stdio;
 
-static N: AtomicUsize = AtomicUsize::new(0);
-
-struct Env {
-    dir: tempfile::TempDir,
-    ids: std::cell::RefCell<Vec<String>>,
+/// The exec tests' base: a hostname to check from inside and a /tmp.
+fn bundle(env: &Env, args: &[&str], patch: serde_json::Value) -> PathBuf {
+    let mut p = serde_json::json!({
+        "hostname": "rtexec-box",
+        "mounts": [
+            { "destination": "/proc", "type": "proc", "source": "proc" },
+            { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
+            { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"] }
+        ]
+    });
+    merge(&mut p, patch);
+    env.bundle(args, p)
 }
 
-impl Env {
-    fn new() -> Env {
-        Env { dir: tempfile::Builder::new().prefix("ctrtest-rtexec-").tempdir().unwrap(), ids: Default::default() }
-    }
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-    fn id(&self) -> String {
-        let id = format!("ctrtest-rtexec-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        self.ids.borrow_mut().push(id.clone());
-        id
-    }
-    fn bundle(&self, args: &[&str], patch: serde_json::Value) -> PathBuf {
-        let b = self.dir.path().join(format!("bundle-{}", N.fetch_add(1, Ordering::SeqCst)));
-        std::fs::create_dir_all(&b).unwrap();
-        let mut cfg = serde_json::json!({
-            "ociVersion": "1.2.0",
-            "root": { "path": rootfs() },
-            "hostname": "rtexec-box",
-            "process": { "cwd": "/", "args": args, "env": ["PATH=/bin:/sbin", "HOME=/root"], "user": { "uid": 0, "gid": 0 } },
-            "mounts": [
-                { "destination": "/proc", "type": "proc", "source": "proc" },
-                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
-                { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"] }
-            ],
-            "linux": { "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }] }
-        });
-        merge(&mut cfg, patch);
-        std::fs::write(b.join("config.json"), serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
-        b
-    }
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
-        c.arg("--root").arg(self.root()).args(args);
-        c
-    }
-    /// Run ctrun with stdio on files (a created container holds them).
-    fn ctrun_in(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut c = self.cmd(args);
-        match stdin {
-            Some(text) => {
-                let p = self.dir.path().join(format!("in-{}", N.fetch_add(1, Ordering::SeqCst)));
-                std::fs::write(&p, text).unwrap();
-                c.stdin(std::fs::File::open(&p).unwrap());
-            }
-            None => {
-                c.stdin(Stdio::null());
-            }
-        }
-        let out = self.dir.path().join(format!("out-{}", N.fetch_add(1, Ordering::SeqCst)));
-        let err = self.dir.path().join(format!("err-{}", N.fetch_add(1, Ordering::SeqCst)));
-        c.stdout(std::fs::File::create(&out).unwrap()).stderr(std::fs::File::create(&err).unwrap());
-        let status = c.status().unwrap();
-        Output { status, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
-    }
-    /// A bundle with a devpts on /dev/pts (for terminals).
-    fn tty_bundle(&self) -> PathBuf {
-        self.bundle(
-            &["sleep", "1000"],
-            serde_json::json!({ "mounts": [
-                { "destination": "/proc", "type": "proc", "source": "proc" },
-                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
-                { "destination": "/dev/pts", "type": "devpts", "source": "devpts",
-                  "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] }
-            ] }),
-        )
-    }
-    fn ctrun(&self, args: &[&str]) -> Output {
-        self.ctrun_in(args, None)
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.ctrun(args);
-        assert!(o.status.success(), "ctrun {args:?}: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-    fn state(&self, id: &str) -> serde_json::Value {
-        serde_json::from_str(&self.ok(&["state", id])).unwrap()
-    }
-    /// `run -d` a container; its init pid.
-    fn running(&self, id: &str, b: &std::path::Path) -> i64 {
-        self.ok(&["run", "-d", "-b", b.to_str().unwrap(), id]);
-        self.state(id)["pid"].as_i64().unwrap()
-    }
-    /// Nothing of ours left: state dirs, cgroups, processes from our dir.
-    fn assert_clean(&self) {
-        let left: Vec<_> = std::fs::read_dir(self.root()).map(|r| r.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
-        assert!(left.is_empty(), "state dirs left: {left:?}");
-        for id in self.ids.borrow().iter() {
-            for d in cgroup_dirs(id) {
-                assert!(!d.exists(), "cgroup left: {}", d.display());
-            }
-        }
-        let me = self.dir.path().to_string_lossy().into_owned();
-        let procs = procs_mentioning(&me);
-        assert!(procs.is_empty(), "processes left: {procs:?}");
-    }
+/// A bundle with a devpts on /dev/pts (for terminals).
+fn tty_bundle(env: &Env) -> PathBuf {
+    bundle(
+        env,
+        &["sleep", "1000"],
+        serde_json::json!({ "mounts": [
+            { "destination": "/proc", "type": "proc", "source": "proc" },
+            { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] },
+            { "destination": "/dev/pts", "type": "devpts", "source": "devpts",
+              "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] }
+        ] }),
+    )
 }
 
-impl Drop for Env {
-    fn drop(&mut self) {
-        // Clean up even when a test failed half way.
-        for id in self.ids.borrow().iter() {
-            let _ = self.cmd(&["delete", "--force", id]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
-        }
-    }
+/// `run -d` a container; its init pid.
+fn running(env: &Env, id: &str, b: &std::path::Path) -> i64 {
+    env.ok(&["run", "-d", "-b", b.to_str().unwrap(), id]);
+    env.state(id)["pid"].as_i64().unwrap()
 }
 
 fn cgroup_file(id: &str, names: &[&str]) -> String {
@@ -141,7 +60,7 @@ fn exec_joins_every_namespace_and_the_cgroup() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     let id = env.id();
     let time = std::path::Path::new("/proc/self/ns/time").exists();
     let mut ns = vec![
@@ -154,8 +73,8 @@ fn exec_joins_every_namespace_and_the_cgroup() {
     if time {
         ns.push(serde_json::json!({"type":"time"}));
     }
-    let b = env.bundle(&["sleep", "1000"], serde_json::json!({ "linux": { "namespaces": ns } }));
-    let init = env.running(&id, &b).to_string();
+    let b = bundle(&env, &["sleep", "1000"], serde_json::json!({ "linux": { "namespaces": ns } }));
+    let init = running(&env, &id, &b).to_string();
     let script = "hostname; for k in pid mnt uts ipc net time; do echo $k=$(readlink /proc/self/ns/$k); done; \
                   grep -E ':(pids|memory):|^0::' /proc/self/cgroup; test -e /linuxrc && echo rootfs=busybox; pwd; exit 7";
     let o = env.ctrun(&["exec", "--cwd", "/tmp", &id, "sh", "-c", script]);
@@ -190,10 +109,10 @@ fn exec_detach_writes_the_pid_file_and_delete_reaps_it() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     let id = env.id();
-    let b = env.bundle(&["sleep", "1000"], serde_json::json!({}));
-    let init = env.running(&id, &b).to_string();
+    let b = bundle(&env, &["sleep", "1000"], serde_json::json!({}));
+    let init = running(&env, &id, &b).to_string();
     let pf = env.dir.path().join("exec.pid");
     env.ok(&["exec", "--detach", "--pid-file", pf.to_str().unwrap(), &id, "sleep", "999"]);
     let pid: i64 = std::fs::read_to_string(&pf).unwrap().trim().parse().unwrap();
@@ -212,9 +131,9 @@ fn exec_refuses_stopped_and_paused_containers_with_codes() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     let id = env.id();
-    let b = env.bundle(&["sleep", "1000"], serde_json::json!({}));
+    let b = bundle(&env, &["sleep", "1000"], serde_json::json!({}));
     // A created container can be exec'd into (as runc).
     env.ok(&["create", "-b", b.to_str().unwrap(), &id]);
     let o = env.ctrun(&["exec", &id, "hostname"]);
@@ -245,15 +164,15 @@ fn exec_process_file_sets_user_env_and_keeps_the_seccomp_filter() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     std::env::set_var("CTRUN_SECCOMP_CACHE", env.dir.path().join("seccomp-cache"));
     let id = env.id();
     let profile = serde_json::json!({
         "defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{ "names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28 }]
     });
-    let b = env.bundle(&["sleep", "1000"], serde_json::json!({ "linux": { "seccomp": profile } }));
-    env.running(&id, &b);
+    let b = bundle(&env, &["sleep", "1000"], serde_json::json!({ "linux": { "seccomp": profile } }));
+    running(&env, &id, &b);
     let process = serde_json::json!({
         "args": ["sh", "-c", "echo uid=$(id -u) gid=$(id -g) groups=$(id -G); echo FOO=$FOO; pwd; grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status; mkdir /tmp/x 2>&1; echo rc=$?"],
         "env": ["PATH=/bin", "FOO=bar"],
@@ -285,10 +204,10 @@ fn exec_applies_the_io_priority() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     let id = env.id();
-    let b = env.bundle(&["sleep", "1000"], serde_json::json!({}));
-    env.running(&id, &b);
+    let b = bundle(&env, &["sleep", "1000"], serde_json::json!({}));
+    running(&env, &id, &b);
     let process = serde_json::json!({
         "args": ["sleep", "500"], "env": ["PATH=/bin"], "cwd": "/", "user": { "uid": 0, "gid": 0 },
         "ioPriority": { "class": "IOPRIO_CLASS_BE", "priority": 3 }
@@ -311,13 +230,13 @@ fn update_changes_the_limits_in_the_kernel() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     let id = env.id();
-    let b = env.bundle(
+    let b = bundle(&env, 
         &["sleep", "1000"],
         serde_json::json!({ "linux": { "resources": { "pids": { "limit": 7 }, "memory": { "limit": 33554432 } } } }),
     );
-    env.running(&id, &b);
+    running(&env, &id, &b);
     assert_eq!(cgroup_file(&id, &["pids.max"]), "7");
     env.ok(&["update", "--memory", "64m", "--pids-limit", "20", "--cpu-shares", "512", &id]);
     assert_eq!(cgroup_file(&id, &["pids.max"]), "20");
@@ -348,10 +267,10 @@ fn events_print_stats_and_oom_lines() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     let id = env.id();
-    let b = env.bundle(&["sleep", "1000"], serde_json::json!({ "linux": { "resources": { "memory": { "limit": 8388608 }, "pids": { "limit": 50 } } } }));
-    env.running(&id, &b);
+    let b = bundle(&env, &["sleep", "1000"], serde_json::json!({ "linux": { "resources": { "memory": { "limit": 8388608 }, "pids": { "limit": 50 } } } }));
+    running(&env, &id, &b);
     let line = env.ok(&["events", "--stats", &id]);
     assert_eq!(line.lines().count(), 1, "{line}");
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -408,10 +327,10 @@ fn exec_tty_relays_a_pty_of_the_container_or_sends_it_to_the_console_socket() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     let id = env.id();
-    let b = env.tty_bundle();
-    let init = env.running(&id, &b).to_string();
+    let b = tty_bundle(&env);
+    let init = running(&env, &id, &b).to_string();
     // Without a console socket ctrun holds the master and relays it.
     let o = env.ctrun(&["exec", "--tty", &id, "sh", "-c", "tty; [ -t 0 ] && [ -t 1 ] && echo on-tty; exit 5"]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -469,9 +388,9 @@ fn exec_joins_a_user_namespace_with_its_mappings() {
     if !ready() {
         return;
     }
-    let env = Env::new();
+    let env = Env::new("ctrtest-rtexec");
     let id = env.id();
-    let b = env.bundle(
+    let b = bundle(&env, 
         &["sleep", "1000"],
         serde_json::json!({ "linux": {
             "uidMappings": [{ "containerID": 0, "hostID": 100000, "size": 65536 }],
@@ -479,7 +398,7 @@ fn exec_joins_a_user_namespace_with_its_mappings() {
             "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }, { "type": "user" }]
         } }),
     );
-    let init = env.running(&id, &b).to_string();
+    let init = running(&env, &id, &b).to_string();
     let o = env.ctrun(&["exec", &id, "sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user"]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
