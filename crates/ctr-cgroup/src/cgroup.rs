@@ -11,6 +11,8 @@ use std::path::PathBuf;
 pub struct Cgroup {
     path: String,
     mgr: Box<dyn Manager>,
+    /// Parent directories `create` made on the way to the cgroup.
+    made_parents: Vec<PathBuf>,
 }
 
 impl std::fmt::Debug for Cgroup {
@@ -33,8 +35,9 @@ impl Cgroup {
         if let Some(d) = mgr.dirs().into_iter().find(|d| d.exists()) {
             return Err(Error::new("ECGROUP_EXISTS", format!("cgroup {path} already exists")).with_path(d).with_errno(libc::EEXIST));
         }
-        mgr.create(resources)?;
-        Ok(Cgroup { path: path.to_string(), mgr })
+        let dirs = mgr.dirs();
+        let made_parents = mgr.create(resources)?.into_iter().filter(|d| !dirs.contains(d)).collect();
+        Ok(Cgroup { path: path.to_string(), mgr, made_parents })
     }
 
     /// Open an existing cgroup (`ECGROUP_NOT_FOUND` when it exists in no
@@ -51,7 +54,7 @@ impl Cgroup {
             return Err(Error::new("ECGROUP_NOT_FOUND", format!("cgroup {path} does not exist")).with_path(&dirs[0]).with_errno(libc::ENOENT));
         }
         mgr.retain_existing();
-        Ok(Cgroup { path: path.to_string(), mgr })
+        Ok(Cgroup { path: path.to_string(), mgr, made_parents: Vec::new() })
     }
 
     /// The path given at create/open.
@@ -121,9 +124,20 @@ impl Cgroup {
         manager::kill_all(self.mgr.as_ref(), signal)
     }
 
-    /// Remove the cgroup and its children from every hierarchy.
+    /// Remove the cgroup and its children from every hierarchy, then the
+    /// parents this handle's `create` made (those still empty).
     pub fn delete(&self, kill: bool) -> Result<(), Error> {
-        manager::remove_all(self.mgr.as_ref(), kill)
+        manager::remove_all(self.mgr.as_ref(), kill)?;
+        remove_made_parents(&self.made_parents);
+        Ok(())
+    }
+
+    /// The parent directories `create` made on the way to this cgroup
+    /// (`/a/b` for a new `/a/b/c` where `/a` existed), parents first; empty
+    /// for an opened cgroup. Keep them to undo the create from another
+    /// process: see [`remove_made_parents`].
+    pub fn made_parents(&self) -> &[PathBuf] {
+        &self.made_parents
     }
 
     /// Normalised statistics.
@@ -146,6 +160,13 @@ impl Cgroup {
     pub fn write_file(&self, file: &str, value: &str) -> Result<(), Error> {
         manager::write_file(self.mgr.as_ref(), file, value)
     }
+}
+
+/// Remove the parents a create made (see [`Cgroup::made_parents`]), deepest
+/// first, after their cgroup was deleted. One another cgroup still uses is
+/// not empty and stays (`rmdir` refuses it).
+pub fn remove_made_parents(made: &[PathBuf]) {
+    manager::undo(made)
 }
 
 fn check_pid(pid: i32) -> Result<(), Error> {

@@ -26,7 +26,7 @@ pub mod units;
 pub mod v1;
 pub mod v2;
 
-pub use cgroup::Cgroup;
+pub use cgroup::{remove_made_parents, Cgroup};
 pub use ctr_common::{Error, Result};
 pub use detect::{detect, Hierarchy, Layout, Mode};
 pub use manager::{Backend, Manager, Options};

@@ -40,8 +40,9 @@ pub trait Manager: Send + Sync {
     fn version(&self) -> u8;
     /// Every directory this cgroup has, one per hierarchy.
     fn dirs(&self) -> Vec<PathBuf>;
-    /// Make the directories (and missing parents); undo on failure.
-    fn create(&self, r: &Resources) -> Result<(), Error>;
+    /// Make the directories (and missing parents); undo on failure. Returns
+    /// every directory it made, parents first.
+    fn create(&self, r: &Resources) -> Result<Vec<PathBuf>, Error>;
     /// Apply limits.
     fn apply(&self, r: &Resources) -> Result<(), Error>;
     /// Move a process (or a thread, `thread = true`) in.
@@ -90,8 +91,10 @@ fn mkdirs(root: &Path, dir: &Path, made: &mut Vec<PathBuf>, init: &dyn Fn(&Path)
     Ok(())
 }
 
-/// Remove directories made by a failed create, newest first.
-fn undo(made: &[PathBuf]) {
+/// Remove directories made by a failed create, newest first (also the
+/// parents a create made, once their cgroup is deleted: an `rmdir` fails
+/// harmlessly on one another cgroup still uses).
+pub(crate) fn undo(made: &[PathBuf]) {
     for d in made.iter().rev() {
         let _ = std::fs::remove_dir(d);
     }
@@ -199,7 +202,7 @@ impl Manager for V1Manager {
         d
     }
 
-    fn create(&self, r: &Resources) -> Result<(), Error> {
+    fn create(&self, r: &Resources) -> Result<Vec<PathBuf>, Error> {
         let mut made = Vec::new();
         let result = (|| {
             for (ctrls, mp, dir) in &self.hier {
@@ -212,10 +215,13 @@ impl Manager for V1Manager {
             }
             self.apply(r)
         })();
-        if result.is_err() {
-            undo(&made);
+        match result {
+            Ok(()) => Ok(made),
+            Err(e) => {
+                undo(&made);
+                Err(e)
+            }
         }
-        result
     }
 
     fn apply(&self, r: &Resources) -> Result<(), Error> {
@@ -407,17 +413,20 @@ impl Manager for V2Manager {
         vec![self.dir.clone()]
     }
 
-    fn create(&self, r: &Resources) -> Result<(), Error> {
+    fn create(&self, r: &Resources) -> Result<Vec<PathBuf>, Error> {
         let mut made = Vec::new();
         let result = (|| {
             mkdirs(&self.root, &self.dir, &mut made, &|_| Ok(()))?;
             enable_v2(&self.root, &self.dir, &self.wanted(r))?;
             self.apply(r)
         })();
-        if result.is_err() {
-            undo(&made);
+        match result {
+            Ok(()) => Ok(made),
+            Err(e) => {
+                undo(&made);
+                Err(e)
+            }
         }
-        result
     }
 
     fn apply(&self, r: &Resources) -> Result<(), Error> {

@@ -190,6 +190,7 @@ fn create_locked(
         annotations: bundle.spec.annotations.clone().unwrap_or_default(),
         hooks: bundle.spec.hooks.clone(),
         cgroup_path: Some(cp.cgroup_path.clone()),
+        cgroup_made_parents: cg.made_parents().to_vec(),
     };
     locked.save(&saved)?;
     if let Some(pf) = &o.pid_file {
@@ -402,6 +403,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
             Err(e) if e.code == "ECGROUP_NOT_FOUND" => {}
             Err(e) => return Err(e),
         }
+        ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);
     }
     if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststop.as_ref()) {
         let st = crate::hooks::state_json(&saved.id, 0, "stopped", &saved.bundle, &saved.annotations);

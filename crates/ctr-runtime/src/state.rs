@@ -69,6 +69,10 @@ pub struct Saved {
     /// The container's cgroup path (removed at delete).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup_path: Option<String>,
+    /// Parent directories of the cgroup that create made (`testdir` of a
+    /// `testdir/cgrouptest` cgroupsPath), removed at delete when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cgroup_made_parents: Vec<std::path::PathBuf>,
 }
 
 /// The `state` output, shaped as runc's.
@@ -320,6 +324,7 @@ mod tests {
             annotations: Default::default(),
             hooks: None,
             cgroup_path: None,
+            cgroup_made_parents: Vec::new(),
         }
     }
 

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
 
 
 #[test]
@@ -826,6 +827,42 @@ fn shared_rootfs_propagation_pivots() {
     let b = env.bundle(&["sh", "-c", "ls /bin/busybox"], serde_json::json!({ "linux": { "rootfsPropagation": "shared" } }));
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
     assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    env.assert_clean();
+}
+
+/// A cgroupsPath under parents that do not exist yet: delete removes the
+/// parents create made, and keeps a parent that was there before.
+#[test]
+fn delete_removes_the_cgroup_parents_create_made() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new("ctrtest-runtime");
+    let parent = format!("/ctrtest-runtime-parent-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let b = env.bundle(&["true"], serde_json::json!({ "linux": { "cgroupsPath": format!("{parent}/a/leaf"), "resources": { "pids": { "limit": 50 } } } }));
+    let id = env.id();
+    assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
+    assert!(cgroup_dirs(&format!("{parent}/a/leaf")).iter().any(|d| d.is_dir()), "the cgroup is made");
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success());
+    let left: Vec<_> = cgroup_dirs(&parent).into_iter().filter(|d| d.exists()).collect();
+    assert!(left.is_empty(), "parents left: {left:?}");
+
+    // A parent that existed before the container is not the runtime's to remove.
+    // (Not on v1 cpuset: a bare mkdir there has no cpus to hand down.)
+    let mine: Vec<_> = cgroup_dirs(&parent)
+        .into_iter()
+        .filter(|d| !d.to_string_lossy().contains("/cpuset/") && std::fs::create_dir(d).is_ok())
+        .collect();
+    let b = env.bundle(&["true"], serde_json::json!({ "linux": { "cgroupsPath": format!("{parent}/leaf") } }));
+    let id = env.id();
+    let created = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success();
+    let deleted = env.ctrun(&["delete", "--force", &id]).status.success();
+    let kept = mine.iter().all(|d| d.is_dir());
+    for d in &mine {
+        let _ = std::fs::remove_dir(d.join("leaf"));
+        let _ = std::fs::remove_dir(d);
+    }
+    assert!(created && deleted && kept, "created {created}, deleted {deleted}, kept the existing parent {kept}");
     env.assert_clean();
 }
 
