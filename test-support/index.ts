@@ -123,6 +123,21 @@ export async function eventually(check: () => boolean, ms = 2000): Promise<boole
   return check();
 }
 
+/**
+ * Whether process `pid` has exited: gone from /proc, or a zombie waiting for its parent.
+ * One read, no exists-then-read: the process can be reaped between two syscalls.
+ */
+export function processExited(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true;
+  }
+  // The state follows the last ')' (the command name may itself contain ')').
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+}
+
 /** Whether a path exists (a thin alias for readability in tests). */
 export const exists = existsSync;
 

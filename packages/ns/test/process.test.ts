@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { run, spawn, NsError } from '../src/index';
 import { nsLeftovers } from './support';
-import { isRoot, skip, snapshot, eventually } from '../../../test-support';
+import { isRoot, skip, snapshot, eventually, processExited } from '../../../test-support';
 
 const before = snapshot();
 const status = (out: string, key: string) => (out.match(new RegExp(`^${key}:\\s*(.*)$`, 'm')) ?? [])[1];
@@ -190,7 +190,7 @@ test('parentDeathSignal: the child is killed when the spawning process dies', as
   const r = await run(process.execPath, ['-e', code]);
   const pid = Number(r.stdout);
   assert.ok(pid > 0, r.stderr);
-  const gone = await eventually(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 3000);
+  const gone = await eventually(() => processExited(pid), 3000);
   assert.ok(gone, `pid ${pid} survived its parent`);
 });
 
