@@ -307,6 +307,40 @@ fn block_forwarded() -> libc::sigset_t {
     }
 }
 
+/// Stay with a started process until it exits (`run` and `exec` without
+/// `--detach`): forward the signals blocked in `set` to it, and with a
+/// terminal relay it to ours in raw mode, keeping the window size in step
+/// (taking ours first when `size_from_ours`: the config gave none).
+fn foreground(child: &ctr_ns::Child, set: libc::sigset_t, master: Option<OwnedFd>, size_from_ours: bool) -> Result<ctr_ns::ExitStatus> {
+    let pid = child.pid;
+    let master_fd = master.as_ref().map(|m| m.as_raw_fd());
+    if let Some(m) = master_fd {
+        if size_from_ours {
+            copy_win_size(m);
+        }
+    }
+    std::thread::spawn(move || loop {
+        let mut sig = 0;
+        if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+            match master_fd {
+                // The kernel sends SIGWINCH to the pty's foreground group.
+                Some(m) if sig == libc::SIGWINCH => copy_win_size(m),
+                // Not reaped yet (we wait below): the pid is still our child's.
+                _ => unsafe {
+                    libc::kill(pid, sig);
+                },
+            }
+        }
+    });
+    let raw = master.as_ref().and_then(|_| RawMode::enter(0));
+    if let Some(m) = &master {
+        relay_terminal(m);
+    }
+    let st = child.wait();
+    drop(raw);
+    st
+}
+
 fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     let id = a.id("run")?;
     let detach = a.bool(&["detach", "d"]);
@@ -326,34 +360,7 @@ fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     if detach {
         return Ok(0);
     }
-    let pid = created.pid;
-    let set = set.unwrap();
-    let master_fd = master.as_ref().map(|m| m.as_raw_fd());
-    if let Some(m) = master_fd {
-        // Without a consoleSize the pty takes our terminal's size.
-        if !has_console_size(&o.bundle) {
-            copy_win_size(m);
-        }
-    }
-    std::thread::spawn(move || loop {
-        let mut sig = 0;
-        if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
-            match master_fd {
-                // The kernel sends SIGWINCH to the pty's foreground group.
-                Some(m) if sig == libc::SIGWINCH => copy_win_size(m),
-                // We are the parent and have not reaped it: the pid is still ours.
-                _ => unsafe {
-                    libc::kill(pid, sig);
-                },
-            }
-        }
-    });
-    let _raw = master.as_ref().and_then(|_| RawMode::enter(0));
-    if let Some(m) = &master {
-        relay_terminal(m);
-    }
-    let st = created.child.wait()?;
-    drop(_raw);
+    let st = foreground(&created.child, set.unwrap(), master, !has_console_size(&o.bundle))?;
     let code = lifecycle::exit_code(st);
     g.debug(format!("run: {id} exited {st:?}"));
     lifecycle::delete(store, &id, true)?;
@@ -529,33 +536,7 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
         return Ok(0);
     }
     let pid = e.pid;
-    let set = set.unwrap();
-    let master_fd = master.as_ref().map(|m| m.as_raw_fd());
-    if let Some(m) = master_fd {
-        // Without a consoleSize the pty takes our terminal's size.
-        if !has_console_size {
-            copy_win_size(m);
-        }
-    }
-    std::thread::spawn(move || loop {
-        let mut sig = 0;
-        if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
-            match master_fd {
-                // The kernel sends SIGWINCH to the pty's foreground group.
-                Some(m) if sig == libc::SIGWINCH => copy_win_size(m),
-                // Not reaped yet: the pid is still our child's.
-                _ => unsafe {
-                    libc::kill(pid, sig);
-                },
-            }
-        }
-    });
-    let raw = master.as_ref().and_then(|_| RawMode::enter(0));
-    if let Some(m) = &master {
-        relay_terminal(m);
-    }
-    let st = e.child.wait()?;
-    drop(raw);
+    let st = foreground(&e.child, set.unwrap(), master, !has_console_size)?;
     g.debug(format!("exec: {id} pid {pid} exited {st:?}"));
     Ok(lifecycle::exit_code(st))
 }
