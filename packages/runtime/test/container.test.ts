@@ -5,17 +5,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Container, CTRUN_PATH, RuntimeError, run } from '../src/index';
-import { isRoot, skip, snapshot, leftovers as allLeftovers, eventually } from '../../../test-support';
+import { isRoot, skip, snapshot, eventually } from '../../../test-support';
+import { leftovers, rootfs, workspace } from './support';
 
-// Other suites run concurrently on this host: only our own mounts count.
-const leftovers = (b: ReturnType<typeof snapshot>) =>
-  allLeftovers(b).map((p) => (p.startsWith('mounts left') ? p.split(', ').filter((m) => m.includes('ctrtest-runtime')).join(', ') : p)).filter((p) => p && !/^mounts left: ?$/.test(p));
-
-const rootfs = resolve(__dirname, '../../../.cache/rootfs/busybox');
-const work = mkdtempSync(join(tmpdir(), `ctrtest-runtime-api-${process.pid}-`));
-const root = join(work, 'state');
+const ws = workspace('api');
+const work = ws.work;
+const root = ws.root;
 let n = 0;
-const newId = () => `ctrtest-runtime-api-${process.pid}-${n++}`;
+const newId = ws.newId;
 
 function bundle(args: string[], extra: Record<string, unknown> = {}): string {
   const dir = join(work, `bundle-${n++}`);
@@ -232,5 +229,5 @@ test("a 5 MB memory limit ends in an 'oom' event and a SIGKILL; stats() reads th
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
-test.after(() => rmSync(work, { recursive: true, force: true }));
+test.after(ws.remove);
 test.run();

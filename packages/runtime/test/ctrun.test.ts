@@ -5,20 +5,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Ajv from 'ajv-draft-04';
-import { isRoot, skip, snapshot, leftovers as allLeftovers } from '../../../test-support';
-
-// Other suites run concurrently on this host: only our own mounts count.
-const leftovers = (b: ReturnType<typeof snapshot>) =>
-  allLeftovers(b).map((p) => (p.startsWith('mounts left') ? p.split(', ').filter((m) => m.includes('ctrtest-runtime')).join(', ') : p)).filter((p) => p && !/^mounts left: ?$/.test(p));
+import { isRoot, skip, snapshot } from '../../../test-support';
+import { leftovers, rootfs, workspace } from './support';
 
 // The shipped binary (package.json "bin"), built by `pnpm run build`.
 const ctrun = resolve(__dirname, '../bin/ctrun');
 const schemaDir = resolve(__dirname, '../../../../shared/data/oci-runtime-spec/schema');
-const rootfs = resolve(__dirname, '../../../.cache/rootfs/busybox');
-const work = mkdtempSync(join(tmpdir(), `ctrtest-runtime-${process.pid}-`));
-const stateRoot = join(work, 'state');
+const ws = workspace('cli');
+const work = ws.work;
+const stateRoot = ws.root;
 let n = 0;
-const uid = () => `ctrtest-runtime-ts-${process.pid}-${n++}`;
+const uid = ws.newId;
 
 function validator(main: string) {
   const ajv = new Ajv({ allErrors: true, strict: false });
@@ -130,5 +127,5 @@ test('the built ESM and CJS entry points load and find the shipped ctrun', async
   assert.is(cjs.CTRUN_PATH, ctrun);
 });
 
-test.after(() => rmSync(work, { recursive: true, force: true }));
+test.after(ws.remove);
 test.run();

@@ -8,17 +8,14 @@ import { join, resolve } from 'node:path';
 import { BridgeNetwork } from '@ctr/netns';
 import { Profile } from '@ctr/seccomp';
 import { Container, CTRUN_PATH, RuntimeError, configFor, parseSize, run } from '../src/index';
-import { isRoot, skip, snapshot, leftovers as allLeftovers, eventually } from '../../../test-support';
+import { isRoot, skip, snapshot, eventually } from '../../../test-support';
+import { leftovers, rootfs, workspace } from './support';
 
-// Other suites run concurrently on this host: only our own mounts count.
-const leftovers = (b: ReturnType<typeof snapshot>) =>
-  allLeftovers(b).map((p) => (p.startsWith('mounts left') ? p.split(', ').filter((m) => m.includes('ctrtest-runtime')).join(', ') : p)).filter((p) => p && !/^mounts left: ?$/.test(p));
-
-const rootfs = resolve(__dirname, '../../../.cache/rootfs/busybox');
-const work = mkdtempSync(join(tmpdir(), `ctrtest-runtime-friendly-${process.pid}-`));
-const root = join(work, 'state');
+const ws = workspace('friendly');
+const work = ws.work;
+const root = ws.root;
 let n = 0;
-const newId = () => `ctrtest-runtime-fr-${process.pid}-${n++}`;
+const newId = ws.newId;
 const tempBundles = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`ctr-run-${process.pid}-`));
 
 function ready(name: string): boolean {
@@ -305,5 +302,5 @@ test('an AbortSignal on run() kills the container and rejects with ERUNTIME_ABOR
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
-test.after(() => rmSync(work, { recursive: true, force: true }));
+test.after(ws.remove);
 test.run();

@@ -5,17 +5,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Terminal } from '@ctr/ns';
 import { Container, CTRUN_PATH, configFor, run } from '../src/index';
-import { isRoot, skip, snapshot, leftovers as allLeftovers, eventually } from '../../../test-support';
+import { isRoot, skip, snapshot, eventually } from '../../../test-support';
+import { leftovers, rootfs, workspace } from './support';
 
-// Other suites run concurrently on this host: only our own mounts count.
-const leftovers = (b: ReturnType<typeof snapshot>) =>
-  allLeftovers(b).map((p) => (p.startsWith('mounts left') ? p.split(', ').filter((m) => m.includes('ctrtest-runtime')).join(', ') : p)).filter((p) => p && !/^mounts left: ?$/.test(p));
-
-const rootfs = resolve(__dirname, '../../../.cache/rootfs/busybox');
-const work = mkdtempSync(join(tmpdir(), `ctrtest-runtime-term-${process.pid}-`));
-const root = join(work, 'state');
+const ws = workspace('term');
+const work = ws.work;
+const root = ws.root;
 let n = 0;
-const newId = () => `ctrtest-runtime-tty-${process.pid}-${n++}`;
+const newId = ws.newId;
 const before = snapshot();
 
 function ready(name: string): boolean {
@@ -91,7 +88,7 @@ test('nothing left', async () => {
   assert.ok(await eventually(() => ptyMasters() === 0));
   assert.equal(leftovers(before), []);
   assert.equal(existsSync(root) ? readdirSync(root) : [], []);
-  rmSync(work, { recursive: true, force: true });
+  ws.remove();
 });
 
 test.run();

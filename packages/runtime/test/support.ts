@@ -1,0 +1,46 @@
+// Shared by this package's suites: the busybox rootfs, a scratch folder
+// with a state root per test file, container ids, and the leftover check.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { leftovers as allLeftovers, type Snapshot } from '../../../test-support';
+
+/** The busybox rootfs scripts/setup.sh builds. */
+export const rootfs = resolve(__dirname, '../../../.cache/rootfs/busybox');
+
+/** Every kernel object and path these suites make starts with this. */
+const PREFIX = 'ctrtest-runtime';
+
+/**
+ * Leftovers since `before` (mounts, child processes, fds). Other suites run
+ * concurrently on this host: only mounts of ours count.
+ */
+export function leftovers(before: Snapshot): string[] {
+  return allLeftovers(before)
+    .map((p) => (p.startsWith('mounts left') ? p.split(', ').filter((m) => m.includes(PREFIX)).join(', ') : p))
+    .filter((p) => p && !/^mounts left: ?$/.test(p));
+}
+
+/** One test file's scratch space. */
+export interface Workspace {
+  /** A fresh folder under the system tmpdir. */
+  work: string;
+  /** The state root (`--root`) inside it. */
+  root: string;
+  /** A container id unique to this process and call. */
+  newId(): string;
+  /** Remove the folder. */
+  remove(): void;
+}
+
+/** A workspace whose folder and ids are `ctrtest-runtime-<tag>-<pid>-...`. */
+export function workspace(tag: string): Workspace {
+  const work = mkdtempSync(join(tmpdir(), `${PREFIX}-${tag}-${process.pid}-`));
+  let n = 0;
+  return {
+    work,
+    root: join(work, 'state'),
+    newId: () => `${PREFIX}-${tag}-${process.pid}-${n++}`,
+    remove: () => rmSync(work, { recursive: true, force: true }),
+  };
+}
