@@ -4,38 +4,18 @@
 //
 //   node bench/exec.mjs [--runs 50]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { ctrun, median, requireRootAndRootfs, writeBundle } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 0) || 50;
-const repo = resolve(new URL('..', import.meta.url).pathname);
-const rootfs = join(repo, '.cache/rootfs/busybox');
-const ctrun = existsSync(join(repo, 'packages/runtime/bin/ctrun')) ? join(repo, 'packages/runtime/bin/ctrun') : join(repo, 'target/release/ctrun');
-if (process.getuid() !== 0) throw new Error('run as root');
-if (!existsSync(join(rootfs, 'bin/busybox'))) throw new Error('no busybox rootfs: bash scripts/make-rootfs.sh');
+requireRootAndRootfs();
 
 const work = mkdtempSync(join(tmpdir(), 'ctr-bench-exec-'));
-const bundle = join(work, 'bundle');
-mkdirSync(bundle);
-writeFileSync(join(bundle, 'config.json'), JSON.stringify({
-  ociVersion: '1.0.2',
-  root: { path: rootfs },
-  hostname: 'bench',
-  process: { terminal: false, cwd: '/', args: ['sleep', '1000'], env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
-  mounts: [
-    { destination: '/proc', type: 'proc', source: 'proc' },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-  ],
-  linux: { namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }] },
-}));
+const bundle = writeBundle(join(work, 'bundle'), ['sleep', '1000']);
 const stateBase = `/run/ctr-bench-exec-${process.pid}`;
-
-function median(a) {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)];
-}
 
 function bench(name, bin) {
   const root = join(stateBase, name);

@@ -13,34 +13,18 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, symlinkSync, rmSync, existsSync, mkdirSync, readFileSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { ctrun, median, repo, requireRootAndRootfs, writeBundle } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 0) || 100;
 const prepare = argv.includes('--prepare-crun');
-const repo = resolve(new URL('..', import.meta.url).pathname);
-const rootfs = join(repo, '.cache/rootfs/busybox');
-const ctrun = existsSync(join(repo, 'packages/runtime/bin/ctrun')) ? join(repo, 'packages/runtime/bin/ctrun') : join(repo, 'target/release/ctrun');
-if (process.getuid() !== 0) throw new Error('run as root');
-if (!existsSync(join(rootfs, 'bin/busybox'))) throw new Error('no busybox rootfs: bash scripts/make-rootfs.sh');
+requireRootAndRootfs();
 
 const work = mkdtempSync(join(tmpdir(), 'ctr-bench-lifecycle-'));
-const bundle = join(work, 'bundle');
-mkdirSync(bundle);
-
 // One config for all three: the namespaces and mounts of a typical container.
-writeFileSync(join(bundle, 'config.json'), JSON.stringify({
-  ociVersion: '1.0.2',
-  root: { path: rootfs },
-  hostname: 'bench',
-  process: { terminal: false, cwd: '/', args: ['/bin/true'], env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
-  mounts: [
-    { destination: '/proc', type: 'proc', source: 'proc' },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-  ],
-  linux: { namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }] },
-}));
+const bundle = writeBundle(join(work, 'bundle'), ['/bin/true']);
 
 // State roots under /run, where runtimes keep them by default.
 const stateBase = `/run/ctr-bench-${process.pid}`;
@@ -89,8 +73,6 @@ function undoCrun() {
     if (hierarchyOf(o.split(',')[0]) !== 0) console.log(`warning: the ${o} v1 hierarchy is still alive (busy cgroups); see /proc/cgroups`);
   }
 }
-
-function median(a) { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; }
 
 function bench(name, bin, root) {
   const times = [];

@@ -7,6 +7,7 @@
 import { spawn as cpSpawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { quantile as q, timeRotated } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}packages/ns/dist/index.mjs`;
@@ -47,25 +48,10 @@ if (existsSync(`${rootfs}/bin/busybox`)) {
   };
 }
 
-const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-const results = {};
-const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-for (const fn of Object.values(cases)) for (let i = 0; i < 20; i++) await fn(); // warm up
-// Blocks of N/3 runs per case, rotated three times: each block runs on its
-// own (net namespace teardown from another case does not leak into it) and
-// slow drifts of the machine's load hit every case alike.
+const times = await timeRotated(cases, N);
 const block = Math.max(1, Math.round(N / 3));
-for (let round = 0; round < 3; round++) {
-  for (const [name, fn] of Object.entries(cases)) {
-    for (let i = 0; i < block; i++) {
-      const s = process.hrtime.bigint();
-      await fn();
-      times[name].push(Number(process.hrtime.bigint() - s) / 1e6);
-    }
-  }
-}
+const results = {};
 for (const [name, t] of Object.entries(times)) {
-  t.sort((a, b) => a - b);
   results[name] = { median: q(t, 0.5), p90: q(t, 0.9) };
 }
 const base = results['ctr/ns spawn (pid,mnt,uts,ipc,net)'].median;

@@ -11,6 +11,7 @@
 import { spawn as cpSpawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { quantile as q, timeRotated } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}packages/ns/dist/index.mjs`;
@@ -48,19 +49,7 @@ const cases = {
     }),
 };
 
-const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-for (const fn of Object.values(cases)) for (let i = 0; i < 20; i++) await fn(); // warm up
-const block = Math.max(1, Math.round(N / 3));
-for (let round = 0; round < 3; round++) {
-  for (const [name, fn] of Object.entries(cases)) {
-    for (let i = 0; i < block; i++) {
-      const t = process.hrtime.bigint();
-      await fn();
-      times[name].push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-  }
-}
+const times = await timeRotated(cases, N);
 
 // Round trip of a line through one long-lived pty (cat echoes it).
 const rt = [];
