@@ -1,16 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Container, CTRUN_PATH, RuntimeError, run } from '../src/index';
-import { isRoot, skip, snapshot, eventually } from '../../../test-support';
-import { leftovers, rootfs, workspace } from './support';
+import { snapshot, eventually } from '../../../test-support';
+import { leftovers, readAll, ready, rootfs, workspace } from './support';
 
 const ws = workspace('api');
-const work = ws.work;
-const root = ws.root;
+const { work, root } = ws;
 let n = 0;
 const newId = ws.newId;
 
@@ -29,20 +27,6 @@ function bundle(args: string[], extra: Record<string, unknown> = {}): string {
     }),
   );
   return dir;
-}
-
-function ready(name: string): boolean {
-  if (!isRoot) return (skip(name, 'needs root'), false);
-  if (!existsSync(join(rootfs, 'bin/busybox'))) return (skip(name, 'no busybox rootfs (scripts/make-rootfs.sh)'), false);
-  if (!existsSync(CTRUN_PATH)) return (skip(name, `no ${CTRUN_PATH} (pnpm run build)`), false);
-  return true;
-}
-
-async function readAll(s: NodeJS.ReadableStream | null): Promise<string> {
-  if (!s) return '';
-  let out = '';
-  for await (const chunk of s) out += chunk.toString();
-  return out;
 }
 
 test('create leaves the init waiting, start runs it, stdout streams, wait gives the exit code, delete removes it', async () => {

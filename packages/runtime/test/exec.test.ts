@@ -1,16 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Container, CTRUN_PATH, RuntimeError, type ContainerEvent } from '../src/index';
-import { isRoot, skip, snapshot, eventually, cgroupController } from '../../../test-support';
-import { leftovers, rootfs, workspace } from './support';
+import { skip, snapshot, eventually, cgroupController } from '../../../test-support';
+import { leftovers, readAll, ready, rootfs, workspace } from './support';
 
 const ws = workspace('exec');
-const work = ws.work;
-const root = ws.root;
+const { work, root } = ws;
 let n = 0;
 const newId = ws.newId;
 
@@ -33,20 +31,6 @@ function bundle(args: string[], linux: Record<string, unknown> = {}): string {
     }),
   );
   return dir;
-}
-
-function ready(name: string): boolean {
-  if (!isRoot) return (skip(name, 'needs root'), false);
-  if (!existsSync(join(rootfs, 'bin/busybox'))) return (skip(name, 'no busybox rootfs (scripts/make-rootfs.sh)'), false);
-  if (!existsSync(CTRUN_PATH)) return (skip(name, `no ${CTRUN_PATH} (pnpm run build)`), false);
-  return true;
-}
-
-async function readAll(s: NodeJS.ReadableStream | null): Promise<string> {
-  if (!s) return '';
-  let out = '';
-  for await (const chunk of s) out += chunk.toString();
-  return out;
 }
 
 /** The file of a controller for the container's cgroup (v1 or v2 name). */

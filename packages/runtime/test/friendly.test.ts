@@ -1,29 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { BridgeNetwork } from '@ctr/netns';
 import { Profile } from '@ctr/seccomp';
-import { Container, CTRUN_PATH, RuntimeError, configFor, parseSize, run } from '../src/index';
-import { isRoot, skip, snapshot, eventually } from '../../../test-support';
-import { leftovers, rootfs, workspace } from './support';
+import { Container, RuntimeError, configFor, parseSize, run } from '../src/index';
+import { skip, snapshot, eventually } from '../../../test-support';
+import { leftovers, ready, rootfs, workspace } from './support';
 
 const ws = workspace('friendly');
-const work = ws.work;
-const root = ws.root;
-let n = 0;
-const newId = ws.newId;
+const { work, root, newId } = ws;
 const tempBundles = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`ctr-run-${process.pid}-`));
-
-function ready(name: string): boolean {
-  if (!isRoot) return (skip(name, 'needs root'), false);
-  if (!existsSync(join(rootfs, 'bin/busybox'))) return (skip(name, 'no busybox rootfs (scripts/make-rootfs.sh)'), false);
-  if (!existsSync(CTRUN_PATH)) return (skip(name, `no ${CTRUN_PATH} (pnpm run build)`), false);
-  return true;
-}
 
 function hostLinks(): string[] {
   return readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean).sort();

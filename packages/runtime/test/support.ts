@@ -1,9 +1,10 @@
 // Shared by this package's suites: the busybox rootfs, a scratch folder
 // with a state root per test file, container ids, and the leftover check.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { leftovers as allLeftovers, type Snapshot } from '../../../test-support';
+import { CTRUN_PATH } from '../src/index';
+import { isRoot, leftovers as allLeftovers, skip, type Snapshot } from '../../../test-support';
 
 /** The busybox rootfs scripts/setup.sh builds. */
 export const rootfs = resolve(__dirname, '../../../.cache/rootfs/busybox');
@@ -43,4 +44,20 @@ export function workspace(tag: string): Workspace {
     newId: () => `${PREFIX}-${tag}-${process.pid}-${n++}`,
     remove: () => rmSync(work, { recursive: true, force: true }),
   };
+}
+
+/** Whether a container test can run here; prints a stated skip when not. */
+export function ready(name: string): boolean {
+  if (!isRoot) return (skip(name, 'needs root'), false);
+  if (!existsSync(join(rootfs, 'bin/busybox'))) return (skip(name, 'no busybox rootfs (scripts/make-rootfs.sh)'), false);
+  if (!existsSync(CTRUN_PATH)) return (skip(name, `no ${CTRUN_PATH} (pnpm run build)`), false);
+  return true;
+}
+
+/** Everything a stream gives until it ends, as text ('' for no stream). */
+export async function readAll(s: NodeJS.ReadableStream | null): Promise<string> {
+  if (!s) return '';
+  let out = '';
+  for await (const chunk of s) out += chunk.toString();
+  return out;
 }

@@ -1,26 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Terminal } from '@ctr/ns';
-import { Container, CTRUN_PATH, configFor, run } from '../src/index';
-import { isRoot, skip, snapshot, eventually } from '../../../test-support';
-import { leftovers, rootfs, workspace } from './support';
+import { Container, configFor, run } from '../src/index';
+import { snapshot, eventually } from '../../../test-support';
+import { leftovers, ready, rootfs, workspace } from './support';
 
 const ws = workspace('term');
-const work = ws.work;
-const root = ws.root;
-let n = 0;
-const newId = ws.newId;
+const { root, newId } = ws;
 const before = snapshot();
-
-function ready(name: string): boolean {
-  if (!isRoot) return (skip(name, 'needs root'), false);
-  if (!existsSync(join(rootfs, 'bin/busybox'))) return (skip(name, 'no busybox rootfs (scripts/make-rootfs.sh)'), false);
-  if (!existsSync(CTRUN_PATH)) return (skip(name, `no ${CTRUN_PATH} (pnpm run build)`), false);
-  return true;
-}
 
 function ptyMasters(): number {
   return readdirSync('/proc/self/fd').filter((fd) => {
