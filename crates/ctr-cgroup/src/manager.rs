@@ -91,6 +91,20 @@ fn mkdirs(root: &Path, dir: &Path, made: &mut Vec<PathBuf>, init: &dyn Fn(&Path)
     Ok(())
 }
 
+/// Run `make`, which records each directory it creates in the list it is
+/// given: the list on success, and on failure every one of them removed
+/// (deepest first) before the error is returned.
+fn creating(make: impl FnOnce(&mut Vec<PathBuf>) -> Result<(), Error>) -> Result<Vec<PathBuf>, Error> {
+    let mut made = Vec::new();
+    match make(&mut made) {
+        Ok(()) => Ok(made),
+        Err(e) => {
+            undo(&made);
+            Err(e)
+        }
+    }
+}
+
 /// Remove directories made by a failed create, newest first (also the
 /// parents a create made, once their cgroup is deleted: an `rmdir` fails
 /// harmlessly on one another cgroup still uses).
@@ -203,25 +217,17 @@ impl Manager for V1Manager {
     }
 
     fn create(&self, r: &Resources) -> Result<Vec<PathBuf>, Error> {
-        let mut made = Vec::new();
-        let result = (|| {
+        creating(|made| {
             for (ctrls, mp, dir) in &self.hier {
                 let cpuset = ctrls.iter().any(|c| c == "cpuset");
-                mkdirs(mp, dir, &mut made, &|d| if cpuset { v1::cpuset::init(d) } else { Ok(()) })?;
+                mkdirs(mp, dir, made, &|d| if cpuset { v1::cpuset::init(d) } else { Ok(()) })?;
             }
             if let Some((mp, dir, _)) = &self.unified {
-                mkdirs(mp, dir, &mut made, &|_| Ok(()))?;
+                mkdirs(mp, dir, made, &|_| Ok(()))?;
                 enable_v2(mp, dir, &self.unified_wants(r))?;
             }
             self.apply(r)
-        })();
-        match result {
-            Ok(()) => Ok(made),
-            Err(e) => {
-                undo(&made);
-                Err(e)
-            }
-        }
+        })
     }
 
     fn apply(&self, r: &Resources) -> Result<(), Error> {
@@ -414,19 +420,11 @@ impl Manager for V2Manager {
     }
 
     fn create(&self, r: &Resources) -> Result<Vec<PathBuf>, Error> {
-        let mut made = Vec::new();
-        let result = (|| {
-            mkdirs(&self.root, &self.dir, &mut made, &|_| Ok(()))?;
+        creating(|made| {
+            mkdirs(&self.root, &self.dir, made, &|_| Ok(()))?;
             enable_v2(&self.root, &self.dir, &self.wanted(r))?;
             self.apply(r)
-        })();
-        match result {
-            Ok(()) => Ok(made),
-            Err(e) => {
-                undo(&made);
-                Err(e)
-            }
-        }
+        })
     }
 
     fn apply(&self, r: &Resources) -> Result<(), Error> {
