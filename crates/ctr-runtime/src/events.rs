@@ -1,6 +1,8 @@
 //! `events`: runc's event stream of a container, one JSON object a line:
 //! `{"type":"stats","id":ID,"data":{...}}` in runc's `types.Stats` shape
-//! (cpu, memory, pids, blkio, hugetlb) from @ctr/cgroup's statistics, and
+//! (cpu, cpuset, memory, pids, blkio, hugetlb, PSI on cgroup v2, the
+//! interfaces of the container's own network namespace, and an empty
+//! `intel_rdt`: no RDT here) from @ctr/cgroup's statistics, and
 //! `{"type":"oom","id":ID}` when the kernel reports an OOM situation in the
 //! container's cgroup (@ctr/cgroup's event watcher: eventfd on v1,
 //! `memory.events` on v2). Without `--stats` it runs until the container's
@@ -129,10 +131,129 @@ fn open_cgroup(store: &Store, id: &str) -> Result<(crate::state::Saved, ctr_cgro
 
 /// The current statistics of container `id` in runc's shape.
 pub fn stats(store: &Store, id: &str) -> Result<Value> {
-    let (_, cg) = open_cgroup(store, id)?;
+    let (saved, cg) = open_cgroup(store, id)?;
+    container_stats(&cg, saved.pid)
+}
+
+/// Everything `events` reports of a container whose init is `pid`: the
+/// cgroup statistics, plus what runc adds from files @ctr/cgroup's `Stats`
+/// leaves out (per-cpu usage and cpuset on v1, PSI on v2) and from the
+/// init's network namespace. A file a layout lacks just leaves its field out.
+fn container_stats(cg: &ctr_cgroup::Cgroup, pid: i32) -> Result<Value> {
     let s = cg.stats()?;
     let raw = cg.read_file("memory.stat").ok();
-    Ok(runc_stats(&s, raw.as_deref()))
+    let mut v = runc_stats(&s, raw.as_deref());
+    let read = |f: &str| cg.read_file(f).ok();
+    if let Some(percpu) = read("cpuacct.usage_percpu") {
+        let per: Vec<u64> = percpu.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        if !per.is_empty() {
+            v["cpu"]["usage"]["percpu"] = per.into();
+        }
+    }
+    v["cpuset"] = cpuset_stats(&read);
+    for (ctrl, key) in [("cpu", "cpu"), ("memory", "memory"), ("io", "blkio")] {
+        if let Some(psi) = read(&format!("{ctrl}.pressure")).and_then(|t| psi_stats(&t)) {
+            v[key]["psi"] = psi;
+        }
+    }
+    v["intel_rdt"] = json!({});
+    v["network_interfaces"] = own_net_ns_interfaces(pid);
+    Ok(v)
+}
+
+/// A kernel cpu or node list (`0-3,8`) as numbers.
+fn parse_list(s: &str) -> Vec<u16> {
+    let mut out = Vec::new();
+    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        if let (Ok(a), Ok(b)) = (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
+            out.extend(a..=b);
+        }
+    }
+    out
+}
+
+/// runc's `cpuset` entry: the effective cpus and memory nodes (v2's
+/// `*.effective`, v1's `effective_*`), and v1's flags.
+fn cpuset_stats(read: &dyn Fn(&str) -> Option<String>) -> Value {
+    let mut m = Map::new();
+    let list = |files: [&str; 3]| files.iter().find_map(|f| read(f)).map(|t| parse_list(&t)).filter(|l| !l.is_empty());
+    if let Some(c) = list(["cpuset.cpus.effective", "cpuset.effective_cpus", "cpuset.cpus"]) {
+        m.insert("cpus".into(), c.into());
+    }
+    if let Some(n) = list(["cpuset.mems.effective", "cpuset.effective_mems", "cpuset.mems"]) {
+        m.insert("mems".into(), n.into());
+    }
+    for (file, key) in [
+        ("cpuset.cpu_exclusive", "cpu_exclusive"),
+        ("cpuset.mem_hardwall", "mem_hardwall"),
+        ("cpuset.mem_exclusive", "mem_exclusive"),
+        ("cpuset.memory_migrate", "memory_migrate"),
+        ("cpuset.memory_spread_page", "memory_spread_page"),
+        ("cpuset.memory_spread_slab", "memory_spread_slab"),
+        ("cpuset.memory_pressure", "memory_pressure"),
+        ("cpuset.sched_load_balance", "sched_load_balance"),
+        ("cpuset.sched_relax_domain_level", "sched_relax_domain_level"),
+    ] {
+        if let Some(n) = read(file).and_then(|t| t.trim().parse::<i64>().ok()) {
+            m.insert(key.into(), n.into());
+        }
+    }
+    Value::Object(m)
+}
+
+/// A `*.pressure` file (`some avg10=.. avg60=.. avg300=.. total=..`, and a
+/// `full` line) as runc's `PSIStats`.
+fn psi_stats(text: &str) -> Option<Value> {
+    let mut m = Map::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let Some(kind @ ("some" | "full")) = words.next() else { continue };
+        let mut d = Map::new();
+        for kv in words {
+            let Some((k, v)) = kv.split_once('=') else { continue };
+            let n: Value = if k == "total" { v.parse::<u64>().ok()?.into() } else { v.parse::<f64>().ok()?.into() };
+            d.insert(k.into(), n);
+        }
+        m.insert(kind.into(), Value::Object(d));
+    }
+    (!m.is_empty()).then_some(Value::Object(m))
+}
+
+/// `/proc/net/dev` as runc's `NetworkInterface` list (its Go field names),
+/// loopback left out.
+fn net_dev_interfaces(text: &str) -> Vec<Value> {
+    text.lines()
+        .skip(2)
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let name = name.trim();
+            let n: Vec<u64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            if name == "lo" || n.len() < 12 {
+                return None;
+            }
+            Some(json!({
+                "Name": name,
+                "RxBytes": n[0], "RxPackets": n[1], "RxErrors": n[2], "RxDropped": n[3],
+                "TxBytes": n[8], "TxPackets": n[9], "TxErrors": n[10], "TxDropped": n[11],
+            }))
+        })
+        .collect()
+}
+
+/// The interfaces of the init's network namespace, when it is not ours
+/// (runc reports the veths it made; a container sharing the host's network
+/// reports none, as there).
+fn own_net_ns_interfaces(pid: i32) -> Value {
+    let ns = |p: &str| std::fs::metadata(p).ok().map(|m| std::os::linux::fs::MetadataExt::st_ino(&m));
+    let theirs = ns(&format!("/proc/{pid}/ns/net"));
+    if theirs.is_none() || theirs == ns("/proc/self/ns/net") {
+        return Value::Null;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/net/dev")) {
+        Ok(text) => net_dev_interfaces(&text).into(),
+        Err(_) => Value::Null,
+    }
 }
 
 /// Write container `id`'s events to `out` as runc does: with
@@ -147,11 +268,7 @@ pub fn events(store: &Store, id: &str, o: &EventsOptions, out: Arc<Mutex<dyn Wri
         let mut w = out.lock().unwrap();
         writeln!(w, "{line}").and_then(|_| w.flush()).map_err(|e| Error::io("ERUNTIME_EVENTS", "write", &e, "write an event"))
     };
-    let stats_line = |cg: &ctr_cgroup::Cgroup| -> Result<String> {
-        let s = cg.stats()?;
-        let raw = cg.read_file("memory.stat").ok();
-        Ok(event_line("stats", id, Some(runc_stats(&s, raw.as_deref()))))
-    };
+    let stats_line = |cg: &ctr_cgroup::Cgroup| -> Result<String> { Ok(event_line("stats", id, Some(container_stats(cg, saved.pid)?))) };
     if o.stats_only {
         return emit(stats_line(&cg)?);
     }
@@ -222,5 +339,29 @@ mod tests {
         let back: Value = serde_json::from_str(&line).unwrap();
         assert_eq!((back["type"].as_str(), back["id"].as_str()), (Some("stats"), Some("c1")));
         assert_eq!(event_line("oom", "c1", None), r#"{"id":"c1","type":"oom"}"#);
+    }
+
+    #[test]
+    fn cpuset_psi_and_interfaces_parse_as_runc_reports_them() {
+        assert_eq!(parse_list("0-3,8\n"), vec![0, 1, 2, 3, 8]);
+        assert_eq!(parse_list(""), Vec::<u16>::new());
+        let files = |f: &str| match f {
+            "cpuset.effective_cpus" => Some("0-1\n".to_string()),
+            "cpuset.effective_mems" => Some("0\n".to_string()),
+            "cpuset.mem_hardwall" => Some("1\n".to_string()),
+            "cpuset.sched_relax_domain_level" => Some("-1\n".to_string()),
+            _ => None,
+        };
+        assert_eq!(cpuset_stats(&files), json!({"cpus": [0, 1], "mems": [0], "mem_hardwall": 1, "sched_relax_domain_level": -1}));
+        let psi = psi_stats("some avg10=1.50 avg60=0.00 avg300=0.00 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n").unwrap();
+        assert_eq!(psi["some"]["avg10"], 1.5);
+        assert_eq!(psi["some"]["total"], 1234);
+        assert_eq!(psi["full"]["total"], 7);
+        assert!(psi_stats("").is_none());
+        let dev = "Inter-|   Receive |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo: 1 2 0 0 0 0 0 0 1 2 0 0 0 0 0 0\n  eth0: 100 3 1 2 0 0 0 0 200 4 5 6 0 0 0 0\n";
+        assert_eq!(
+            net_dev_interfaces(dev),
+            vec![json!({"Name": "eth0", "RxBytes": 100, "RxPackets": 3, "RxErrors": 1, "RxDropped": 2, "TxBytes": 200, "TxPackets": 4, "TxErrors": 5, "TxDropped": 6})]
+        );
     }
 }

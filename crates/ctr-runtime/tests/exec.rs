@@ -282,6 +282,29 @@ fn events_print_stats_and_oom_lines() {
     assert!(d["memory"]["usage"]["usage"].as_u64().unwrap() > 0, "{d}");
     assert!(d["cpu"]["usage"]["total"].as_u64().unwrap() > 0, "{d}");
     assert!(d["hugetlb"].is_object() && d["blkio"].is_object(), "{d}");
+    assert_eq!(d["intel_rdt"], serde_json::json!({}));
+    // cpuset: the kernel's effective cpus of the container's cgroup, as numbers.
+    let cpus = cgroup_file(&id, &["cpuset.cpus.effective", "cpuset.effective_cpus"]);
+    let first_last: Vec<u64> = cpus.split(['-', ',']).map(|x| x.parse().unwrap()).collect();
+    let got: Vec<u64> = d["cpuset"]["cpus"].as_array().unwrap_or_else(|| panic!("no cpuset.cpus: {d}")).iter().map(|x| x.as_u64().unwrap()).collect();
+    assert_eq!((got.first(), got.last()), (first_last.first(), first_last.last()), "{cpus} vs {d}");
+    // PSI wherever the kernel keeps it for the cgroup (v2 with psi on).
+    let has_psi = cgroup_dirs(&id).iter().any(|dir| std::fs::read_to_string(dir.join("cpu.pressure")).is_ok());
+    assert_eq!(d["cpu"].get("psi").is_some(), has_psi, "{d}");
+    // network_interfaces: a veth end moved into the container's network
+    // namespace shows up with its counters (loopback is left out).
+    let host_end = format!("ctrtv{}", std::process::id() % 100000);
+    let init = env.state(&id)["pid"].as_i64().unwrap();
+    let ip = std::process::Command::new("ip")
+        .args(["link", "add", &host_end, "type", "veth", "peer", "name", "ctr0", "netns", &format!("/proc/{init}/ns/net")])
+        .status()
+        .unwrap();
+    assert!(ip.success(), "ip link add");
+    let v: serde_json::Value = serde_json::from_str(&env.ok(&["events", "--stats", &id])).unwrap();
+    let nics = v["data"]["network_interfaces"].as_array().unwrap_or_else(|| panic!("{}", v["data"])).clone();
+    assert_eq!(nics.len(), 1, "{nics:?}");
+    assert_eq!(nics[0]["Name"], "ctr0");
+    assert!(nics[0]["RxBytes"].is_u64() && nics[0]["TxDropped"].is_u64(), "{nics:?}");
 
     // Streaming: stats every interval, oom when the kernel reports one, and
     // the stream ends by itself when the container's init exits.
@@ -320,6 +343,15 @@ fn events_print_stats_and_oom_lines() {
     let _ = std::io::stdout().flush();
     env.ok(&["delete", &id]);
     env.assert_clean();
+    // The veth went with the container's network namespace (freed asynchronously).
+    let gone = (0..200).any(|_| {
+        let there = std::path::Path::new(&format!("/sys/class/net/{host_end}")).exists();
+        if there {
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        !there
+    });
+    assert!(gone, "veth {host_end} left behind");
 }
 
 #[test]
