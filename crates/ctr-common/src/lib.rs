@@ -6,11 +6,13 @@
 //! * [`caps`]: the capability names.
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
+//! * [`sysctl`]: which namespace a sysctl key belongs to.
 #![deny(missing_docs)]
 
 pub mod caps;
 pub mod error;
 pub mod fs;
+pub mod sysctl;
 
 pub use error::{Error, Result};
 

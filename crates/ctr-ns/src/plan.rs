@@ -610,6 +610,22 @@ impl Prepared {
                 if k.split(['.', '/']).any(|c| c.is_empty()) {
                     return Err(Error::new("ENS_INVALID_OPTION", format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
                 }
+                // Only keys of a namespace the child has apart from ours:
+                // any other would be written for the whole host.
+                let own = match ctr_common::sysctl::namespace_of(k) {
+                    Some(ns) => {
+                        let kind = NamespaceKind::parse(ns)?;
+                        ns_flags & kind.clone_flag() != 0 || opts.joins.iter().any(|(j, _)| *j == kind)
+                    }
+                    None => false,
+                };
+                if !own {
+                    let why = match ctr_common::sysctl::namespace_of(k) {
+                        Some(ns) => format!("sysctl {k:?} belongs to the {ns} namespace, which the spawn neither creates nor joins"),
+                        None => format!("sysctl {k:?} is not namespaced: writing it would change the host"),
+                    };
+                    return Err(Error::new("ENS_INVALID_OPTION", why).with_field(format!("sysctl.{k}")));
+                }
                 Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -793,6 +809,11 @@ mod tests {
         o.pre_pivot_sync = true;
         o.sysctl = vec![("net.ipv4.ip_forward".into(), "1".into()), ("kernel/msgmax".into(), "8192".into())];
         o.personality = Some(8);
+        // Each key needs its namespace apart from ours; host-wide keys never.
+        let e = Prepared::new(&o).err().unwrap();
+        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ENS_INVALID_OPTION", Some("sysctl.net.ipv4.ip_forward")));
+        o.namespaces = vec![NamespaceKind::Net];
+        o.joins = vec![(NamespaceKind::Ipc, "/proc/self/ns/ipc".into())];
         let p = Prepared::new(&o).unwrap();
         assert!(p.exec_fifo.is_none(), "no fifo asked");
         assert!(p.pre_pivot_sync);
@@ -800,7 +821,7 @@ mod tests {
         assert_eq!(p.sysctl[1].0.as_c_str(), c"/proc/sys/kernel/msgmax");
         assert_eq!(p.sysctl[1].1, b"8192");
         assert_eq!(p.personality, Some(8));
-        for bad in ["", "net..x", "../../etc/passwd", "a/./b/"] {
+        for bad in ["", "net..x", "../../etc/passwd", "a/./b/", "vm.swappiness", "kernel.pid_max", "kernel.hostname"] {
             o.sysctl = vec![(bad.into(), "1".into())];
             let e = Prepared::new(&o).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
             assert_eq!(e.code, "ENS_INVALID_OPTION");

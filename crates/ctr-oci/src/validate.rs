@@ -272,8 +272,10 @@ fn linux_rules(l: &Linux, spec: &Spec, e: &mut Vec<Error>) {
         }
     }
     for (k, _) in l.sysctl.iter().flatten() {
-        if k.starts_with("net.") && !has("network") {
-            e.push(bad(format!("linux.sysctl.{k}"), "net.* sysctls need a network namespace"));
+        match ctr_common::sysctl::namespace_of(k) {
+            Some(ns) if !has(ns) => e.push(bad(format!("linux.sysctl.{k}"), format!("sysctl {k:?} belongs to the {ns} namespace, which the config neither creates nor joins"))),
+            Some(_) => {}
+            None => e.push(bad(format!("linux.sysctl.{k}"), format!("sysctl {k:?} is not in a separate kernel namespace: it is the host's"))),
         }
     }
     if let Some(c) = &l.cgroups_path {
@@ -323,12 +325,18 @@ mod tests {
             (r#""linux":{"timeOffsets":{"monotonic":{"secs":1}}}"#, "linux.timeOffsets"),
             (r#""hooks":{"poststop":[{"path":"bin/x"}]}"#, "hooks.poststop[0].path"),
             (r#""linux":{"resources":{"hugepageLimits":[{"pageSize":"64kB","limit":1}]}}"#, "linux.resources.hugepageLimits[0].pageSize"),
+            // sysctls: only keys of a namespace the container has (runc's rule).
+            (r#""linux":{"namespaces":[{"type":"ipc"}],"sysctl":{"vm.swappiness":"10"}}"#, "linux.sysctl.vm.swappiness"),
+            (r#""linux":{"namespaces":[{"type":"ipc"}],"sysctl":{"net.ipv4.ip_forward":"1"}}"#, "linux.sysctl.net.ipv4.ip_forward"),
+            (r#""linux":{"namespaces":[{"type":"network"}],"sysctl":{"kernel.shmmax":"1"}}"#, "linux.sysctl.kernel.shmmax"),
+            (r#""linux":{"namespaces":[{"type":"ipc"},{"type":"network"}],"sysctl":{"kernel.hostname":"x"}}"#, "linux.sysctl.kernel.hostname"),
         ];
         for (extra, field) in more {
             let e = check(&format!("{{{BASE},{extra}}}")).unwrap_err();
             assert_eq!(e.code, "EOCI_INVALID");
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
+        check(&format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"ipc"}},{{"type":"network","path":"/run/netns/x"}},{{"type":"uts"}}],"sysctl":{{"fs.mqueue.msg_max":"9","net.core.somaxconn":"1","kernel.domainname":"d"}}}}}}"#)).unwrap();
         let e = check(&format!("{{{BASE},\"linux\":{{\"namespaces\":[{{\"type\":\"bogus\"}}]}}}}")).unwrap_err();
         assert!(e.message.contains("unknown namespace type \"bogus\""), "{}", e.message);
     }

@@ -543,7 +543,7 @@ mod tests {
     #[test]
     fn user_namespace_maps_devices_sysctl_personality() {
         let json = format!(
-            r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}},{{"type":"user"}}],
+            r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}},{{"type":"user"}},{{"type":"ipc"}}],
             "uidMappings":[{{"containerID":0,"hostID":100000,"size":65536}}],"gidMappings":[{{"containerID":0,"hostID":200000,"size":10}}],
             "devices":[{{"path":"/dev/fuse","type":"c","major":10,"minor":229,"fileMode":438}}],
             "sysctl":{{"kernel.msgmax":"8192"}},"personality":{{"domain":"LINUX32"}},"rootfsPropagation":"private"}}}}"#

@@ -22,4 +22,5 @@ export type {
   RootfsOptions,
   RlimitOption,
   CapabilitiesOption,
+  IoPriority,
 } from './options';

@@ -225,6 +225,30 @@ export interface SpawnOptions {
    * event. The caller owns (and must close) that fd.
    */
   seccompListener?: boolean;
+  /**
+   * Kernel parameters written under `/proc/sys` by the child before it
+   * runs the program (`{ 'net.ipv4.ip_unprivileged_port_start': '0' }`).
+   * Only keys of a namespace the child has apart from this process are
+   * accepted (`net.*` with a new or joined network namespace, System V
+   * IPC keys and `fs.mqueue.*` with ipc, `kernel.hostname` and
+   * `kernel.domainname` with uts): any other key is the host's.
+   */
+  sysctl?: Record<string, string>;
+  /**
+   * The execution domain (`personality(2)`): `'LINUX32'` makes `uname -m`
+   * report a 32-bit machine, as `setarch i686` does; or the raw number.
+   */
+  personality?: 'LINUX' | 'LINUX32' | number;
+  /** The child's I/O scheduling class and level (`ioprio_set(2)`, as `ionice`). */
+  ioPriority?: IoPriority;
+}
+
+/** An I/O scheduling class and its level (0 highest to 7 lowest; `idle` has none). */
+export interface IoPriority {
+  /** Real-time, best-effort or idle. */
+  class: 'rt' | 'be' | 'idle';
+  /** 0 (highest) to 7 (lowest). Default 4. */
+  level?: number;
 }
 
 /** How a child ended: an exit code, or the signal that killed it. */

@@ -103,6 +103,39 @@ function limit(v: number, field: string): number {
   return v;
 }
 
+const PERSONALITIES = { LINUX: 0, LINUX32: 0x0008 } as const;
+
+function personality(v: SpawnOptions['personality']): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') {
+    if (!(v in PERSONALITIES)) throw bad('personality', "personality must be 'LINUX', 'LINUX32' or a number");
+    return PERSONALITIES[v as keyof typeof PERSONALITIES];
+  }
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw bad('personality', 'personality must be an unsigned 32-bit integer');
+  return v;
+}
+
+const IO_CLASSES = { rt: 1, be: 2, idle: 3 } as const;
+
+/** `{ class, level }` as the `ioprio_set` value: class << 13 | level. */
+function ioPriority(v: SpawnOptions['ioPriority']): number | undefined {
+  if (v === undefined) return undefined;
+  const cls = IO_CLASSES[v?.class as keyof typeof IO_CLASSES];
+  if (!cls) throw bad('ioPriority.class', "ioPriority.class must be 'rt', 'be' or 'idle'");
+  const level = v.level ?? (v.class === 'idle' ? 0 : 4);
+  if (!Number.isInteger(level) || level < 0 || level > 7) throw bad('ioPriority.level', 'ioPriority.level must be 0 to 7');
+  return (cls << 13) | level;
+}
+
+function sysctl(v: SpawnOptions['sysctl']): Array<{ key: string; value: string }> | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('sysctl', 'sysctl must be an object of key: value strings');
+  return Object.entries(v).map(([key, value]) => {
+    if (typeof value !== 'string') throw bad(`sysctl.${key}`, `sysctl.${key} must be a string`);
+    return { key, value };
+  });
+}
+
 /** Build the native request for {@link spawn}. */
 export function toRequest(command: string, args: string[], opts: SpawnOptions): SpawnRequest {
   const join = Object.entries(opts.join ?? {}).filter((e): e is [NamespaceName, string | number] => e[1] !== undefined);
@@ -151,6 +184,9 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
         }
       : undefined,
     oomScoreAdj: opts.oomScoreAdj,
+    sysctl: sysctl(opts.sysctl),
+    personality: personality(opts.personality),
+    ioPriority: ioPriority(opts.ioPriority),
     extraFds: opts.extraFds?.map((fd, i) => {
       if (!Number.isInteger(fd) || fd < 0) throw bad(`extraFds[${i}]`, `extraFds[${i}] must be a file descriptor`);
       return fd;

@@ -194,6 +194,39 @@ test('parentDeathSignal: the child is killed when the spawning process dies', as
   assert.ok(gone, `pid ${pid} survived its parent`);
 });
 
+test('sysctl: a key of the new network namespace is set there, never on the host; host-wide keys are refused', async () => {
+  if (!isRoot) return skip('sysctl', 'needs root');
+  const key = '/proc/sys/net/ipv4/ip_unprivileged_port_start';
+  const hostValue = readFileSync(key, 'utf8').trim();
+  const want = hostValue === '443' ? '444' : '443';
+  const r = await run('cat', [key], { namespaces: ['net'], sysctl: { 'net.ipv4.ip_unprivileged_port_start': want } });
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(r.stdout.trim(), want);
+  assert.is(readFileSync(key, 'utf8').trim(), hostValue, 'the host keeps its value');
+  for (const [opts, path] of [
+    [{ sysctl: { 'net.ipv4.ip_forward': '1' } }, 'sysctl.net.ipv4.ip_forward'],
+    [{ namespaces: ['net', 'ipc', 'uts'], sysctl: { 'vm.swappiness': '1' } }, 'sysctl.vm.swappiness'],
+    [{ namespaces: ['net'], sysctl: { 'net.ipv4.ip_forward': 1 } }, 'sysctl.net.ipv4.ip_forward'],
+  ] as const) {
+    assert.throws(() => spawn('true', [], opts as never), (e: NsError) => e.code === 'ENS_INVALID_OPTION' && e.path === path, path);
+  }
+});
+
+test('personality LINUX32 is what uname sees; ioPriority is what ionice reads back', async () => {
+  if (!isRoot) return skip('personality', 'needs root');
+  const r = await run('sh', ['-c', 'uname -m; cat /proc/self/personality'], { personality: 'LINUX32' });
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['i686', '00000008']);
+  const io = await run('sh', ['-c', 'ionice -p $$'], { ioPriority: { class: 'be', level: 6 } });
+  assert.is(io.exitCode, 0, io.stderr);
+  assert.is(io.stdout.trim(), 'best-effort: prio 6');
+  const idle = await run('sh', ['-c', 'ionice -p $$'], { ioPriority: { class: 'idle' } });
+  assert.is(idle.stdout.trim(), 'idle');
+  assert.throws(() => spawn('true', [], { personality: 'PDP11' as never }), (e: NsError) => e.path === 'personality');
+  assert.throws(() => spawn('true', [], { ioPriority: { class: 'be', level: 8 } }), (e: NsError) => e.path === 'ioPriority.level');
+  assert.throws(() => spawn('true', [], { ioPriority: { class: 'fast' as never } }), (e: NsError) => e.path === 'ioPriority.class');
+});
+
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(nsLeftovers(before), []);

@@ -83,6 +83,21 @@ pub struct SpawnRequest {
     pub extra_fds: Option<Vec<i32>>,
     /// A pty as the child's stdio and controlling terminal.
     pub console: Option<ConsoleRequest>,
+    /// sysctl keys and values written before exec.
+    pub sysctl: Option<Vec<SysctlRequest>>,
+    /// `personality(2)` value.
+    pub personality: Option<u32>,
+    /// `ioprio_set` value (class << 13 | level).
+    pub io_priority: Option<i32>,
+}
+
+/// One sysctl.
+#[napi(object)]
+pub struct SysctlRequest {
+    /// Dotted key (`net.ipv4.ip_forward`).
+    pub key: String,
+    /// Value written.
+    pub value: String,
 }
 
 /// The child's pty.
@@ -279,6 +294,9 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         ambient: c.ambient,
     });
     opts.oom_score_adj = req.oom_score_adj;
+    opts.sysctl = req.sysctl.unwrap_or_default().into_iter().map(|s| (s.key, s.value)).collect();
+    opts.personality = req.personality.map(u64::from);
+    opts.io_priority = req.io_priority;
     opts.extra_fds = req.extra_fds.unwrap_or_default();
     opts.cgroups = req.cgroups.unwrap_or_default();
     if let Some(c) = req.console {
