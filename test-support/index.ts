@@ -113,8 +113,12 @@ export function leftovers(before: Snapshot, after: Snapshot = snapshot(), fdSlac
   return problems;
 }
 
-/** Wait until `check` returns true, polling, up to `ms`. */
-export async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
+/**
+ * Wait until `check` returns true, polling every 10 ms, up to `ms`. The
+ * default is generous (10 s) on purpose: it returns as soon as the check
+ * holds, and the TCG guests of test-vms run kernel work 10-50x slower.
+ */
+export async function eventually(check: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (check()) return true;
