@@ -10,7 +10,7 @@ APT_PACKAGES=(
   build-essential pkg-config git ca-certificates
   libseccomp-dev libcap-dev libnftables-dev
   busybox-static iproute2 nftables uidmap procps psmisc util-linux
-  runc crun hyperfine
+  runc crun hyperfine gdb
   qemu-system-x86 kmod cpio xz-utils
   containerd podman conmon
 )

@@ -93,6 +93,11 @@ esac
 
 [ "$debug" = shell ] && { say "debug shell (exit to run the command)"; setsid -c bash -i <"$console" >"$console" 2>&1; }
 
+# a crashing test process prints its backtrace into the output (needs gdb)
+if command -v gdb >/dev/null 2>&1; then
+  echo "|$project/test-vms/guest/core-report.sh %P %s %E" > /proc/sys/kernel/core_pattern || say "cannot set core_pattern"
+fi
+
 [ -f "$run/cmd.sh" ] || fatal "no command file $run/cmd.sh"
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 say "running the command"
