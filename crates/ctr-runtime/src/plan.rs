@@ -196,6 +196,10 @@ pub fn cgroup_binds(dirs: &[std::path::PathBuf]) -> Vec<(String, String)> {
 /// content-addressed (sha256 of the profile and options) and written
 /// atomically, so concurrent runtimes share it safely.
 pub fn seccomp_cache_dir() -> std::path::PathBuf {
+    #[cfg(test)]
+    if let Some(d) = tests::CACHE_DIR.with(|d| d.borrow().clone()) {
+        return d;
+    }
     std::env::var_os("CTRUN_SECCOMP_CACHE").map(Into::into).unwrap_or_else(|| "/run/ctr/seccomp-cache".into())
 }
 
@@ -437,6 +441,11 @@ fn id_maps(linux: &Linux, namespaces: &[NamespaceKind], joins: &[(NamespaceKind,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// The seccomp cache dir of the test running on this thread, if it set one.
+        pub(super) static CACHE_DIR: std::cell::RefCell<Option<std::path::PathBuf>> = const { std::cell::RefCell::new(None) };
+    }
     use ctr_oci::{parse, Purpose};
 
     fn bundle(json: &str) -> Bundle {
@@ -483,7 +492,9 @@ mod tests {
     #[test]
     fn seccomp_is_compiled_only_when_asked() {
         let dir = tempfile::tempdir().unwrap();
-        std::env::set_var("CTRUN_SECCOMP_CACHE", dir.path());
+        // This thread's own cache dir: the environment is shared by the
+        // tests running in parallel (they would write into it too).
+        CACHE_DIR.with(|d| *d.borrow_mut() = Some(dir.path().to_path_buf()));
         let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
         let cp = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
         assert_eq!(cp.spawn.seccomp, None, "no linux.seccomp, no filter");

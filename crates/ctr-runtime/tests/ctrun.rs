@@ -611,8 +611,7 @@ fn seccomp_profile_denies_mkdir_with_errno() {
         return;
     }
     let env = Env::new("ctrtest-runtime");
-    let cache = env.dir.path().join("seccomp-cache");
-    std::env::set_var("CTRUN_SECCOMP_CACHE", &cache);
+    let cache = env.seccomp_cache();
     let profile = serde_json::json!({
         "defaultAction": "SCMP_ACT_ALLOW",
         "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],

@@ -165,7 +165,6 @@ fn exec_process_file_sets_user_env_and_keeps_the_seccomp_filter() {
         return;
     }
     let env = Env::new("ctrtest-rtexec");
-    std::env::set_var("CTRUN_SECCOMP_CACHE", env.dir.path().join("seccomp-cache"));
     let id = env.id();
     let profile = serde_json::json!({
         "defaultAction": "SCMP_ACT_ALLOW",

@@ -138,10 +138,16 @@ impl Env {
         std::fs::write(b.join("config.json"), serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
         b
     }
-    /// `ctrun --root <root> args...`, not started.
+    /// This world's compiled-filter cache (`$CTRUN_SECCOMP_CACHE` of its calls).
+    pub fn seccomp_cache(&self) -> PathBuf {
+        self.dir.path().join("seccomp-cache")
+    }
+    /// `ctrun --root <root> args...`, not started. Each world has its own
+    /// seccomp cache, set on the command (never on this process: the tests
+    /// of a binary share its environment and run in parallel).
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
-        c.arg("--root").arg(self.root()).args(args);
+        c.env("CTRUN_SECCOMP_CACHE", self.seccomp_cache()).arg("--root").arg(self.root()).args(args);
         c
     }
     /// Run ctrun with stdio on files: a created container holds the stdio of
