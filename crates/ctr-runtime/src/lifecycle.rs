@@ -63,6 +63,9 @@ fn ns_err(e: Error) -> Error {
     match e.code.strip_prefix("ENS_") {
         Some("CHDIR") => Error { code: "ERUNTIME_CWD".into(), message: format!("process.cwd: {}", e.message), ..e }.with_field("process.cwd"),
         Some("EXEC_FIFO") => Error { code: "ERUNTIME_INIT".into(), ..e },
+        Some("MEMORY_POLICY") => {
+            Error { code: "ERUNTIME_MEMORY_POLICY".into(), message: format!("linux.memoryPolicy: {}", e.message), ..e }.with_field("linux.memoryPolicy")
+        }
         Some(rest) => Error { code: format!("ERUNTIME_{rest}"), ..e },
         None => e,
     }
@@ -114,7 +117,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
                 // init gone, a virtual one would be destroyed).
                 if !moved.is_empty() {
                     if let Ok(ns) = ctr_netns::ns::open_pid(c.pid) {
-                        let _ = crate::netdev::move_out(&moved, &ns);
+                        let _ = crate::netdev::move_out(&moved, &ns, true);
                     }
                 }
                 let _ = c.kill(libc::SIGKILL);
@@ -448,7 +451,7 @@ fn return_net_devices(saved: &Saved) {
         None => init_pidfd(saved).and_then(|_fd| ctr_netns::ns::open_pid(saved.pid).ok()),
     };
     if let Some(ns) = ns {
-        if let Err(e) = crate::netdev::move_out(&saved.net_devices, &ns) {
+        if let Err(e) = crate::netdev::move_out(&saved.net_devices, &ns, false) {
             eprintln!("ctrun: warning: delete {}: {}", saved.id, e.message);
         }
     }

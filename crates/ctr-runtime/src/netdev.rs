@@ -34,6 +34,9 @@ pub struct MovedDevice {
     /// Its addresses when it was moved (`ip/prefix`), restored on the way back.
     #[serde(default)]
     pub addresses: Vec<String>,
+    /// It was up on the host (restored when a failed create undoes the move).
+    #[serde(default)]
+    pub up: bool,
 }
 
 fn field(host: &str) -> String {
@@ -130,17 +133,34 @@ pub fn move_in(devices: &[PlannedDevice], pid: i32, moved: &mut Vec<MovedDevice>
             netns: Some(NsTarget::Pid(pid as u32)),
             ..Default::default()
         };
+        let record = |name: &str| MovedDevice {
+            host_name: d.host_name.clone(),
+            name: name.to_string(),
+            addresses: addrs.iter().map(|a| format!("{}/{}", a.address, a.prefix)).collect(),
+            up: link.up,
+        };
         if let Err(e) = nl.set_link(link.index, &change) {
-            if link.up {
-                let _ = nl.set_link(link.index, &LinkChange { up: Some(true), ..Default::default() });
+            // The kernel may have moved it and then failed the rename (a
+            // name taken in the container, EEXIST): then it is in there
+            // under its host name, and must be moved back like the others.
+            let still_here = nl.links()?.iter().any(|l| l.index == link.index && l.name == d.host_name);
+            if still_here {
+                if link.up {
+                    let _ = nl.set_link(link.index, &LinkChange { up: Some(true), ..Default::default() });
+                }
+            } else {
+                let (a, b) = (d.name.clone(), d.host_name.clone());
+                let found = ctr_netns::ns::in_netns(&ns, move || {
+                    let mut nl = RtNetlink::new()?;
+                    Ok(if nl.link_by_name(&b)?.is_some() { Some(b) } else { nl.link_by_name(&a)?.map(|_| a) })
+                });
+                if let Ok(Some(name)) = found {
+                    moved.push(record(&name));
+                }
             }
             return Err(named(&d.host_name, e));
         }
-        moved.push(MovedDevice {
-            host_name: d.host_name.clone(),
-            name: d.name.clone(),
-            addresses: addrs.iter().map(|a| format!("{}/{}", a.address, a.prefix)).collect(),
-        });
+        moved.push(record(&d.name));
         let (name, host) = (d.name.clone(), d.host_name.clone());
         ctr_netns::ns::in_netns(&ns, move || {
             let mut nl = RtNetlink::new()?;
@@ -164,9 +184,11 @@ fn parse_addr(s: &str) -> Option<(std::net::IpAddr, u8)> {
 }
 
 /// Move devices back from the network namespace `ns` to the runtime's:
-/// down, under their host names, with their addresses. Best effort over
+/// down, under their host names, with their addresses. With `restore_up`
+/// (undoing a failed create: nothing changed) a device that was up is set
+/// up again; on delete they stay down, as the spec asks. Best effort over
 /// the whole list; the first error is returned.
-pub fn move_out(moved: &[MovedDevice], ns: &Netns) -> Result<()> {
+pub fn move_out(moved: &[MovedDevice], ns: &Netns, restore_up: bool) -> Result<()> {
     let mut first: Option<Error> = None;
     let host = ctr_netns::ns::open_current()?;
     for d in moved.iter().rev() {
@@ -192,6 +214,9 @@ pub fn move_out(moved: &[MovedDevice], ns: &Netns) -> Result<()> {
                     Err(e) if e.errno == Some(libc::EEXIST) => {}
                     r => r?,
                 }
+            }
+            if restore_up && d.up {
+                nl.set_link(l.index, &LinkChange { up: Some(true), ..Default::default() })?;
             }
             Ok(())
         });
