@@ -1,6 +1,6 @@
 //! `linux.memoryPolicy` (runtime-spec 1.3): the NUMA policy of the
 //! container's processes, `set_mempolicy(2)` made by the init (and by every
-//! `exec`'d process, as runc does) right before exec. Checked here, with
+//! `exec`'d process: it is the container's policy) right before exec. Checked here, with
 //! codes naming the field, before anything is made; the syscall itself is
 //! made by ctr-ns from a nodemask prepared in the parent.
 

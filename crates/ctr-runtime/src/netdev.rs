@@ -81,7 +81,7 @@ pub fn plan(devices: &std::collections::BTreeMap<String, ctr_oci::types::NetDevi
 }
 
 fn no_device(host: &str) -> Error {
-    Error::new("ERUNTIME_NET_DEVICE", format!("{}: no network device {host:?} in the runtime's network namespace", field(host)))
+    Error::new("ERUNTIME_NET_DEVICE", format!("{}: no network device {host:?} in the runtime's network namespace: no such device", field(host)))
         .with_field(field(host))
         .with_errno(libc::ENODEV)
         .with_syscall("RTM_GETLINK")
