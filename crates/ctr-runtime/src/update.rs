@@ -109,13 +109,20 @@ pub fn update(store: &Store, id: &str, resources: &serde_json::Value) -> Result<
         .as_deref()
         .ok_or_else(|| Error::new("ERUNTIME_NO_CGROUP", format!("container {id:?} has no cgroup")))?;
     let cg = ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())?;
-    if check_before_update(resources) {
-        if let Some(limit) = r.memory.as_ref().and_then(|m| m.limit).filter(|l| *l >= 0) {
-            let usage = cg.stats()?.memory.current;
-            check_limit(limit, usage)?;
-        }
-    }
+    check_memory_usage(&cg, resources, &r)?;
     cg.update(&r)
+}
+
+/// With `memory.checkBeforeUpdate: true` and a memory limit (not -1) in
+/// `resources`, [`check_limit`] against the cgroup's current usage.
+pub fn check_memory_usage(cg: &ctr_cgroup::Cgroup, resources: &serde_json::Value, r: &ctr_cgroup::Resources) -> Result<()> {
+    if !check_before_update(resources) {
+        return Ok(());
+    }
+    match r.memory.as_ref().and_then(|m| m.limit).filter(|l| *l >= 0) {
+        Some(limit) => check_limit(limit, cg.stats()?.memory.current),
+        None => Ok(()),
+    }
 }
 
 /// `memory.checkBeforeUpdate: true` in a resources object.
@@ -187,6 +194,40 @@ mod tests {
         assert_eq!((e.code.as_str(), e.path.as_deref(), e.errno), ("ERUNTIME_MEMORY_BELOW_USAGE", Some("memory.limit"), Some(libc::EBUSY)));
         assert!(e.message.contains("lower than current usage"), "{}", e.message);
         assert_eq!(check_limit(4096, None).unwrap_err().code, "ERUNTIME_MEMORY_USAGE");
+    }
+
+    /// A cgroup v2 hierarchy in a temp dir holding one cgroup whose
+    /// `memory.current` says 1 MiB: the usage v2 hosts report.
+    #[test]
+    fn check_before_update_reads_memory_current_on_v2() {
+        let dir = tempfile::tempdir().unwrap();
+        let cg_dir = dir.path().join("ctrtest-spec13");
+        std::fs::create_dir(&cg_dir).unwrap();
+        std::fs::write(cg_dir.join("memory.current"), "1048576\n").unwrap();
+        std::fs::write(cg_dir.join("memory.max"), "max\n").unwrap();
+        std::fs::write(cg_dir.join("cgroup.procs"), "").unwrap();
+        let layout = ctr_cgroup::Layout {
+            mode: ctr_cgroup::Mode::Unified,
+            hierarchies: vec![ctr_cgroup::Hierarchy {
+                version: 2,
+                mount_point: dir.path().to_string_lossy().into_owned(),
+                controllers: vec!["memory".into()],
+                own_path: "/".into(),
+                delegated: false,
+            }],
+            cgroup_namespace: None,
+        };
+        let cg = ctr_cgroup::Cgroup::open_on(&layout, "/ctrtest-spec13", &ctr_cgroup::Options::default()).unwrap();
+        let low = serde_json::json!({"memory":{"limit":4096,"checkBeforeUpdate":true}});
+        let e = check_memory_usage(&cg, &low, &parse_resources(&low).unwrap()).unwrap_err();
+        assert_eq!(e.code, "ERUNTIME_MEMORY_BELOW_USAGE");
+        assert!(e.message.contains("current usage 1048576"), "{}", e.message);
+        let high = serde_json::json!({"memory":{"limit":2097152,"checkBeforeUpdate":true}});
+        check_memory_usage(&cg, &high, &parse_resources(&high).unwrap()).unwrap();
+        let unchecked = serde_json::json!({"memory":{"limit":4096}});
+        check_memory_usage(&cg, &unchecked, &parse_resources(&unchecked).unwrap()).unwrap();
+        let unlimited = serde_json::json!({"memory":{"limit":-1,"checkBeforeUpdate":true}});
+        check_memory_usage(&cg, &unlimited, &parse_resources(&unlimited).unwrap()).unwrap();
     }
 
     #[test]
