@@ -116,7 +116,11 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
                 // Devices go back while the namespace still exists (with the
                 // init gone, a virtual one would be destroyed).
                 if !moved.is_empty() {
-                    if let Ok(ns) = ctr_netns::ns::open_pid(c.pid) {
+                    let ns = match &cp.netns_path {
+                        Some(p) => ctr_netns::ns::open_path_ns(p),
+                        None => ctr_netns::ns::open_pid(c.pid),
+                    };
+                    if let Ok(ns) = ns {
                         let _ = crate::netdev::move_out(&moved, &ns, true);
                     }
                 }

@@ -126,6 +126,47 @@ fn a_virtual_device_goes_with_a_container_that_stopped() {
 }
 
 #[test]
+fn a_joined_network_namespace_gives_the_device_back_after_the_container_stopped() {
+    if !ready() {
+        return;
+    }
+    let env = Env::new("ctrtest-spec13");
+    let v = Veth::new(5);
+    let ns_name = format!("ctrtest-spec13-{}", std::process::id());
+    let _ = ctr_netns::ns::delete_named(&ns_name);
+    ctr_netns::ns::create_named(&ns_name).unwrap();
+    struct Named(String);
+    impl Drop for Named {
+        fn drop(&mut self) {
+            let _ = ctr_netns::ns::delete_named(&self.0);
+        }
+    }
+    let _named = Named(ns_name.clone());
+    let path = format!("{}/{ns_name}", ctr_netns::ns::NETNS_RUN_DIR);
+    let id = env.id();
+    let b = env.bundle(
+        &["ip", "-4", "addr", "show", "dev", "joined0"],
+        serde_json::json!({ "linux": {
+            "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "network", "path": path }],
+            "netDevices": { v.name.clone(): { "name": "joined0" } }
+        } }),
+    );
+    // run: create, start, wait for the exit, delete. The namespace outlives
+    // the container (it is pinned at /run/netns), so delete finds the
+    // device there and moves it back.
+    let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&v.addr.address.to_string()), "{}", String::from_utf8_lossy(&o.stdout));
+    let back = host_link(&v.name).expect("back on the host");
+    assert!(!back.up);
+    assert_eq!(host_addrs(&v.name), vec![format!("{}/24", v.addr.address)]);
+    let ns = ctr_netns::ns::open_named(&ns_name).unwrap();
+    let left = ctr_netns::ns::in_netns(&ns, || RtNetlink::new()?.links()).unwrap();
+    assert!(left.iter().all(|l| l.name == "lo"), "the joined namespace keeps nothing of ours: {left:?}");
+    env.assert_clean();
+}
+
+#[test]
 fn bad_net_devices_give_codes_and_leave_nothing() {
     if !ready() {
         return;
