@@ -117,6 +117,8 @@ pub enum Step {
     IoPriority,
     /// Setting up the pty (detail: [`crate::console::Sub`]).
     Console,
+    /// `set_mempolicy(2)`.
+    MemoryPolicy,
 }
 
 impl Step {
@@ -163,6 +165,7 @@ impl Step {
             Personality,
             IoPriority,
             Console,
+            MemoryPolicy,
         ]
             .into_iter()
             .find(|s| *s as u32 == n)
@@ -210,6 +213,7 @@ impl Step {
             Step::Personality => "personality",
             Step::IoPriority => "ioprio_set",
             Step::Console => "ioctl",
+            Step::MemoryPolicy => "set_mempolicy",
         }
     }
 }
@@ -692,6 +696,15 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     }
     if let Some(per) = p.personality {
         check!(fds, Step::Personality, libc::personality(per as libc::c_ulong));
+    }
+    if let Some((mode, mask)) = &p.mempolicy {
+        // maxnode counts one past the last bit the kernel reads.
+        let (ptr, maxnode) = if mask.is_empty() {
+            (std::ptr::null(), 0usize)
+        } else {
+            (mask.as_ptr(), mask.len() * libc::c_ulong::BITS as usize + 1)
+        };
+        check!(fds, Step::MemoryPolicy, libc::syscall(libc::SYS_set_mempolicy, *mode, ptr, maxnode));
     }
     if let Some(io) = p.io_priority {
         // IOPRIO_WHO_PROCESS, this process.

@@ -114,6 +114,9 @@ pub struct SpawnOptions {
     pub personality: Option<u64>,
     /// `ioprio_set(IOPRIO_WHO_PROCESS, 0, value)`: class << 13 | level.
     pub io_priority: Option<i32>,
+    /// `set_mempolicy(2)` of the child, made right before exec (the NUMA
+    /// policy the program inherits, OCI `linux.memoryPolicy`).
+    pub memory_policy: Option<MemoryPolicy>,
     /// Refuse to exec the spawning process's own binary (`/proc/self/exe`
     /// of a runtime or of node): a container process running it could
     /// rewrite the host's binary (the runc CVE-2019-5736 class). Checked,
@@ -131,6 +134,45 @@ pub struct TimeOffsets {
     pub monotonic: (i64, u32),
     /// `CLOCK_BOOTTIME` offset: seconds, nanoseconds.
     pub boottime: (i64, u32),
+}
+
+/// A NUMA memory policy for `set_mempolicy(2)`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemoryPolicy {
+    /// `MPOL_DEFAULT` (0), `MPOL_PREFERRED` (1), `MPOL_BIND` (2),
+    /// `MPOL_INTERLEAVE` (3), `MPOL_LOCAL` (4), `MPOL_PREFERRED_MANY` (5),
+    /// `MPOL_WEIGHTED_INTERLEAVE` (6).
+    pub mode: i32,
+    /// Mode flags or'ed into the mode: `MPOL_F_STATIC_NODES` (1 << 15),
+    /// `MPOL_F_RELATIVE_NODES` (1 << 14), `MPOL_F_NUMA_BALANCING` (1 << 13).
+    pub flags: i32,
+    /// The node numbers of the nodemask (empty: a NULL nodemask).
+    pub nodes: Vec<u32>,
+}
+
+/// Nodes at most this high are accepted (the kernel's `MAX_NUMNODES` is at
+/// most 1 << 10); the nodemask is sized to the highest node given.
+pub const MAX_NUMA_NODE: u32 = 1023;
+
+impl MemoryPolicy {
+    /// The `set_mempolicy` arguments: mode | flags and the nodemask words
+    /// (empty for none), made in the parent: the child only passes them.
+    pub fn syscall_args(&self) -> ctr_common::Result<(libc::c_int, Vec<libc::c_ulong>)> {
+        let bits = libc::c_ulong::BITS;
+        let mut mask: Vec<libc::c_ulong> = Vec::new();
+        for &n in &self.nodes {
+            if n > MAX_NUMA_NODE {
+                return Err(Error::new("ENS_INVALID_OPTION", format!("memoryPolicy.nodes: node {n} is out of range (0-{MAX_NUMA_NODE})"))
+                    .with_field("memoryPolicy.nodes"));
+            }
+            let (w, b) = ((n / bits) as usize, n % bits);
+            if mask.len() <= w {
+                mask.resize(w + 1, 0);
+            }
+            mask[w] |= 1 << b;
+        }
+        Ok((self.mode | self.flags, mask))
+    }
 }
 
 /// One resource limit.
@@ -209,6 +251,7 @@ impl SpawnOptions {
             sysctl: Vec::new(),
             personality: None,
             io_priority: None,
+            memory_policy: None,
             refuse_own_exe: false,
             console: None,
         }
@@ -305,6 +348,8 @@ pub struct Prepared {
     pub personality: Option<u64>,
     /// `ioprio_set` value.
     pub io_priority: Option<i32>,
+    /// `set_mempolicy` mode | flags and nodemask words (empty: NULL).
+    pub mempolicy: Option<(libc::c_int, Vec<libc::c_ulong>)>,
     /// setsid before exec.
     pub new_session: bool,
     /// The spawning process (to detect its death before the pdeathsig prctl).
@@ -686,6 +731,7 @@ impl Prepared {
             sysctl,
             personality: opts.personality,
             io_priority: opts.io_priority,
+            mempolicy: opts.memory_policy.as_ref().map(|m| m.syscall_args()).transpose()?,
             new_session: opts.new_session,
             parent_pid: std::process::id() as i32,
             no_new_privs: opts.no_new_privileges,

@@ -661,6 +661,7 @@ impl Child {
             }
             Step::Personality => ("ENS_PERSONALITY", "set the personality".to_string(), Some("personality".to_string())),
             Step::IoPriority => ("ENS_IOPRIO", "set the io priority".to_string(), Some("ioPriority".to_string())),
+            Step::MemoryPolicy => ("ENS_MEMORY_POLICY", "set the memory policy".to_string(), Some("memoryPolicy".to_string())),
             Step::Exec => ("ENS_EXEC", format!("exec {:?}", self.program), Some(self.program.clone())),
             Step::Chdir => ("ENS_CHDIR", "chdir to the working directory".to_string(), None),
             Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),

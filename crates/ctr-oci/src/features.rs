@@ -22,6 +22,10 @@ pub struct Support {
     pub seccomp: Option<(Vec<String>, Vec<String>, Vec<String>)>,
     /// Annotations the runtime sets or understands.
     pub annotations: Vec<(String, String)>,
+    /// `linux.memoryPolicy`: the modes and mode flags applied (None: not supported).
+    pub memory_policy: Option<(Vec<String>, Vec<String>)>,
+    /// `linux.netDevices` applied.
+    pub net_devices: bool,
 }
 
 /// The features.md document for `s`.
@@ -34,6 +38,10 @@ pub fn features(s: &Support) -> Value {
     };
     let annotations: serde_json::Map<String, Value> =
         s.annotations.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let memory_policy = match &s.memory_policy {
+        Some((modes, flags)) => json!({ "modes": modes, "flags": flags }),
+        None => json!({ "modes": [], "flags": [] }),
+    };
     json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": crate::OCI_VERSION,
@@ -47,7 +55,9 @@ pub fn features(s: &Support) -> Value {
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },
             "intelRdt": { "enabled": false },
-            "mountExtensions": { "idmap": { "enabled": false } }
+            "mountExtensions": { "idmap": { "enabled": false } },
+            "netDevices": { "enabled": s.net_devices },
+            "memoryPolicy": memory_policy
         },
         "annotations": annotations
     })

@@ -199,6 +199,9 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     let mut so = SpawnOptions::new(settings.program.clone(), settings.args.clone());
     settings.apply(&mut so);
     so.joins = namespaces_of(saved.pid);
+    // The container's NUMA policy holds for every process of it (as
+    // linux.personality does in runc's setns init).
+    so.memory_policy = config.linux.as_ref().and_then(|l| l.memory_policy.as_ref()).map(crate::mempolicy::plan).transpose()?;
     so.stdio = o.stdio;
     so.extra_fds = o.extra_fds.clone();
     if let (Some(c), Some(fd)) = (so.console.as_mut(), o.console_socket) {

@@ -8,6 +8,8 @@ pub mod events;
 pub mod exec;
 pub mod hooks;
 pub mod lifecycle;
+pub mod mempolicy;
+pub mod netdev;
 pub mod plan;
 pub mod process;
 pub mod state;
@@ -68,6 +70,8 @@ pub fn features() -> serde_json::Value {
             ctr_seccomp::profile::ARCHES.iter().map(|s| s.to_string()).collect(),
         )),
         annotations: vec![],
+        memory_policy: Some((mempolicy::MODES.map(|(n, _)| n.to_string()).to_vec(), mempolicy::FLAGS.map(|(n, _)| n.to_string()).to_vec())),
+        net_devices: true,
     };
     ctr_oci::features::features(&support)
 }
@@ -90,5 +94,11 @@ mod tests {
         assert_eq!(f["linux"]["seccomp"]["enabled"], true);
         let actions: Vec<String> = serde_json::from_value(f["linux"]["seccomp"]["actions"].clone()).unwrap();
         assert!(actions.contains(&"SCMP_ACT_ERRNO".to_string()) && !actions.contains(&"SCMP_ACT_NOTIFY".to_string()));
+        assert_eq!(f["linux"]["netDevices"]["enabled"], true);
+        let modes: Vec<String> = serde_json::from_value(f["linux"]["memoryPolicy"]["modes"].clone()).unwrap();
+        assert_eq!(modes.len(), 7);
+        assert!(modes.contains(&"MPOL_WEIGHTED_INTERLEAVE".to_string()));
+        let flags: Vec<String> = serde_json::from_value(f["linux"]["memoryPolicy"]["flags"].clone()).unwrap();
+        assert_eq!(flags, ["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]);
     }
 }

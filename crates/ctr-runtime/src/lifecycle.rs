@@ -63,6 +63,9 @@ fn ns_err(e: Error) -> Error {
     match e.code.strip_prefix("ENS_") {
         Some("CHDIR") => Error { code: "ERUNTIME_CWD".into(), message: format!("process.cwd: {}", e.message), ..e }.with_field("process.cwd"),
         Some("EXEC_FIFO") => Error { code: "ERUNTIME_INIT".into(), ..e },
+        Some("MEMORY_POLICY") => {
+            Error { code: "ERUNTIME_MEMORY_POLICY".into(), message: format!("linux.memoryPolicy: {}", e.message), ..e }.with_field("linux.memoryPolicy")
+        }
         Some(rest) => Error { code: format!("ERUNTIME_{rest}"), ..e },
         None => e,
     }
@@ -94,6 +97,8 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
             .with_path(&bundle.rootfs)
             .with_errno(libc::ENOENT));
     }
+    // Every device must exist before anything is made.
+    crate::netdev::check_host(&cp.net_devices)?;
     let locked = store.claim(&o.id)?;
     let cg = match ctr_cgroup::Cgroup::create(&cp.cgroup_path, &cp.resources, &ctr_cgroup::Options::default()) {
         Ok(cg) => cg,
@@ -103,10 +108,22 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         }
     };
     let mut child: Option<Child> = None;
-    match create_locked(&locked, o, &bundle, &cp, &cg, &mut child) {
+    let mut moved = Vec::new();
+    match create_locked(&locked, o, &bundle, &cp, &cg, &mut child, &mut moved) {
         Ok(pid) => Ok(Created { pid, child: child.expect("spawned") }),
         Err(e) => {
             if let Some(c) = &child {
+                // Devices go back while the namespace still exists (with the
+                // init gone, a virtual one would be destroyed).
+                if !moved.is_empty() {
+                    let ns = match &cp.netns_path {
+                        Some(p) => ctr_netns::ns::open_path_ns(p),
+                        None => ctr_netns::ns::open_pid(c.pid),
+                    };
+                    if let Ok(ns) = ns {
+                        let _ = crate::netdev::move_out(&moved, &ns, true);
+                    }
+                }
                 let _ = c.kill(libc::SIGKILL);
                 let _ = c.wait();
             }
@@ -124,6 +141,7 @@ fn create_locked(
     cp: &ContainerPlan,
     cg: &ctr_cgroup::Cgroup,
     child_out: &mut Option<Child>,
+    moved: &mut Vec<crate::netdev::MovedDevice>,
 ) -> Result<i32> {
     // World-writable like runc's: the init reopens it (through its O_PATH
     // fd) after switching to the container's user, maybe in a user namespace.
@@ -153,7 +171,10 @@ fn create_locked(
     let hooks = bundle.spec.hooks.clone().unwrap_or_default();
     let list = |h: &Option<Vec<ctr_oci::types::Hook>>| h.clone().unwrap_or_default();
     let (prestart, create_runtime, create_container) = (list(&hooks.prestart), list(&hooks.create_runtime), list(&hooks.create_container));
-    so.pre_pivot_sync = !(prestart.is_empty() && create_runtime.is_empty() && create_container.is_empty());
+    // The sync point is also where network devices move in: the
+    // namespaces exist, the user program is far from running.
+    so.pre_pivot_sync =
+        !(prestart.is_empty() && create_runtime.is_empty() && create_container.is_empty() && cp.net_devices.is_empty());
 
     let child = ctr_ns::spawn(&so).map_err(ns_err)?;
     let pid = child.pid;
@@ -167,6 +188,7 @@ fn create_locked(
                 // Namespaces, id maps and mounts exist, the root is not
                 // pivoted yet: prestart and createRuntime run here in the
                 // runtime namespace, createContainer in the container's.
+                crate::netdev::move_in(&cp.net_devices, pid, moved)?;
                 let st = crate::hooks::state_json(&o.id, pid, "creating", &bundle_dir, &annotations);
                 crate::hooks::run_all("prestart", &prestart, &st)?;
                 crate::hooks::run_all("createRuntime", &create_runtime, &st)?;
@@ -191,6 +213,8 @@ fn create_locked(
         hooks: bundle.spec.hooks.clone(),
         cgroup_path: Some(cp.cgroup_path.clone()),
         cgroup_made_parents: cg.made_parents().to_vec(),
+        net_devices: moved.clone(),
+        netns_path: cp.netns_path.clone(),
     };
     locked.save(&saved)?;
     if let Some(pf) = &o.pid_file {
@@ -381,7 +405,12 @@ fn kill_and_wait(saved: &Saved) -> Result<()> {
 pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     let locked = store.lock(id)?;
     let saved = locked.load()?;
-    match live_status(&locked.dir, &saved) {
+    let status = live_status(&locked.dir, &saved);
+    if status == Status::Stopped || status == Status::Created || force {
+        // Before the kill: the namespace dies with the last process in it.
+        return_net_devices(&saved);
+    }
+    match status {
         Status::Stopped => {}
         Status::Created => kill_and_wait(&saved)?,
         Status::Paused if force => {
@@ -410,6 +439,26 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         crate::hooks::run_all_warn("poststop", h, &st);
     }
     locked.remove()
+}
+
+/// Move the `linux.netDevices` of a container back to the runtime's network
+/// namespace: from the namespace joined by path, or the init's while it
+/// lives. With neither (a stopped container with a namespace of its own),
+/// the kernel already dealt with them as the spec notes: physical devices
+/// went back to the initial namespace, virtual ones were destroyed.
+fn return_net_devices(saved: &Saved) {
+    if saved.net_devices.is_empty() {
+        return;
+    }
+    let ns = match &saved.netns_path {
+        Some(p) => ctr_netns::ns::open_path_ns(p).ok(),
+        None => init_pidfd(saved).and_then(|_fd| ctr_netns::ns::open_pid(saved.pid).ok()),
+    };
+    if let Some(ns) = ns {
+        if let Err(e) = crate::netdev::move_out(&saved.net_devices, &ns, false) {
+            eprintln!("ctrun: warning: delete {}: {}", saved.id, e.message);
+        }
+    }
 }
 
 fn cgroup_of(saved: &Saved) -> Result<ctr_cgroup::Cgroup> {

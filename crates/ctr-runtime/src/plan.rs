@@ -49,6 +49,11 @@ pub struct ContainerPlan {
     pub resources: ctr_cgroup::Resources,
     /// The config has a `cgroup`/`cgroup2` mount (needs the cgroup binds).
     pub cgroup_mount: bool,
+    /// `linux.netDevices` to move into the container's network namespace.
+    pub net_devices: Vec<crate::netdev::PlannedDevice>,
+    /// The network namespace joined by path, if any (where the devices are
+    /// found again on delete, even after the init is gone).
+    pub netns_path: Option<String>,
 }
 
 fn unsupported(path: &str, why: &str) -> Error {
@@ -276,12 +281,6 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     if linux.intel_rdt.is_some() {
         return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
     }
-    if linux.net_devices.as_ref().is_some_and(|d| !d.is_empty()) {
-        return Err(unsupported("linux.netDevices", "moving network devices is not supported yet"));
-    }
-    if linux.memory_policy.is_some() {
-        return Err(unsupported("linux.memoryPolicy", "memory policies are not supported yet"));
-    }
 
     let mut namespaces = Vec::new();
     let mut joins = Vec::new();
@@ -326,6 +325,11 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     }
 
     let id_maps = id_maps(&linux, &namespaces, &joins)?;
+    let netns_path = joins.iter().find(|(k, _)| *k == NamespaceKind::Net).map(|(_, p)| p.clone());
+    let net_devices = crate::netdev::plan(
+        linux.net_devices.as_ref().unwrap_or(&Default::default()),
+        namespaces.contains(&NamespaceKind::Net) || netns_path.is_some(),
+    )?;
 
     let mut mounts = Vec::new();
     let mut dev_nodes = false;
@@ -400,6 +404,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     so.rootfs = Some(rootfs);
     so.sysctl = linux.sysctl.clone().unwrap_or_default().into_iter().collect();
     so.personality = personality;
+    so.memory_policy = linux.memory_policy.as_ref().map(crate::mempolicy::plan).transpose()?;
     // The init must never become the runtime (or node) binary.
     so.refuse_own_exe = true;
     let id = state_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -414,7 +419,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     };
     let resources = with_default_device_rules(resources, linux.devices.as_deref().unwrap_or_default());
     let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{id}"));
-    Ok(ContainerPlan { spawn: so, cgroup_path, resources, cgroup_mount })
+    Ok(ContainerPlan { spawn: so, cgroup_path, resources, cgroup_mount, net_devices, netns_path })
 }
 
 /// `linux.uidMappings`/`gidMappings` for a new user namespace.

@@ -73,6 +73,12 @@ pub struct Saved {
     /// `testdir/cgrouptest` cgroupsPath), removed at delete when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cgroup_made_parents: Vec<std::path::PathBuf>,
+    /// `linux.netDevices` moved into the container (moved back on delete).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub net_devices: Vec<crate::netdev::MovedDevice>,
+    /// The network namespace joined by path, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netns_path: Option<String>,
 }
 
 /// The `state` output, shaped as runc's.
@@ -325,6 +331,8 @@ mod tests {
             hooks: None,
             cgroup_path: None,
             cgroup_made_parents: Vec::new(),
+            net_devices: vec![],
+            netns_path: None,
         }
     }
 

@@ -109,7 +109,50 @@ pub fn update(store: &Store, id: &str, resources: &serde_json::Value) -> Result<
         .as_deref()
         .ok_or_else(|| Error::new("ERUNTIME_NO_CGROUP", format!("container {id:?} has no cgroup")))?;
     let cg = ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())?;
+    check_memory_usage(&cg, resources, &r)?;
     cg.update(&r)
+}
+
+/// With `memory.checkBeforeUpdate: true` and a memory limit (not -1) in
+/// `resources`, [`check_limit`] against the cgroup's current usage.
+pub fn check_memory_usage(cg: &ctr_cgroup::Cgroup, resources: &serde_json::Value, r: &ctr_cgroup::Resources) -> Result<()> {
+    if !check_before_update(resources) {
+        return Ok(());
+    }
+    match r.memory.as_ref().and_then(|m| m.limit).filter(|l| *l >= 0) {
+        Some(limit) => check_limit(limit, cg.stats()?.memory.current),
+        None => Ok(()),
+    }
+}
+
+/// `memory.checkBeforeUpdate: true` in a resources object.
+pub fn check_before_update(resources: &serde_json::Value) -> bool {
+    resources.get("memory").and_then(|m| m.get("checkBeforeUpdate")).and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+/// The check of `memory.checkBeforeUpdate` (runtime-spec 1.3): a new memory
+/// limit lower than the cgroup's current usage (v1 `memory.usage_in_bytes`,
+/// v2 `memory.current`) is refused instead of written. On v1 the kernel
+/// would refuse it too (EBUSY, after trying to reclaim); on v2 it would
+/// OOM-kill the container, which this check exists to avoid. No usage
+/// figure (no memory controller) is a refusal too: the check cannot be made.
+pub fn check_limit(limit: i64, usage: Option<u64>) -> Result<()> {
+    let Some(usage) = usage else {
+        return Err(Error::new(
+            "ERUNTIME_MEMORY_USAGE",
+            "memory.checkBeforeUpdate: the cgroup reports no memory usage (no memory controller), the new limit cannot be checked",
+        )
+        .with_field("memory.checkBeforeUpdate"));
+    };
+    if (limit as u64) < usage {
+        return Err(Error::new(
+            "ERUNTIME_MEMORY_BELOW_USAGE",
+            format!("memory.limit: cannot set memory limit {limit} lower than current usage {usage} (checkBeforeUpdate)"),
+        )
+        .with_field("memory.limit")
+        .with_errno(libc::EBUSY));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -138,6 +181,53 @@ mod tests {
         let cpu = r.cpu.unwrap();
         assert_eq!((cpu.shares, cpu.quota, cpu.cpus.as_deref()), (Some(512), Some(50000), Some("0")));
         assert_eq!(UpdateFlags::default().to_json(), serde_json::json!({}));
+    }
+
+    #[test]
+    fn check_before_update_refuses_a_limit_below_usage() {
+        assert!(check_before_update(&serde_json::json!({"memory":{"limit":1,"checkBeforeUpdate":true}})));
+        assert!(!check_before_update(&serde_json::json!({"memory":{"limit":1,"checkBeforeUpdate":false}})));
+        assert!(!check_before_update(&serde_json::json!({"memory":{"limit":1}})));
+        assert!(check_limit(1 << 20, Some(1 << 19)).is_ok());
+        assert!(check_limit(1 << 20, Some(1 << 20)).is_ok(), "equal to usage is allowed");
+        let e = check_limit(4096, Some(1 << 20)).unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref(), e.errno), ("ERUNTIME_MEMORY_BELOW_USAGE", Some("memory.limit"), Some(libc::EBUSY)));
+        assert!(e.message.contains("lower than current usage"), "{}", e.message);
+        assert_eq!(check_limit(4096, None).unwrap_err().code, "ERUNTIME_MEMORY_USAGE");
+    }
+
+    /// A cgroup v2 hierarchy in a temp dir holding one cgroup whose
+    /// `memory.current` says 1 MiB: the usage v2 hosts report.
+    #[test]
+    fn check_before_update_reads_memory_current_on_v2() {
+        let dir = tempfile::tempdir().unwrap();
+        let cg_dir = dir.path().join("ctrtest-spec13");
+        std::fs::create_dir(&cg_dir).unwrap();
+        std::fs::write(cg_dir.join("memory.current"), "1048576\n").unwrap();
+        std::fs::write(cg_dir.join("memory.max"), "max\n").unwrap();
+        std::fs::write(cg_dir.join("cgroup.procs"), "").unwrap();
+        let layout = ctr_cgroup::Layout {
+            mode: ctr_cgroup::Mode::Unified,
+            hierarchies: vec![ctr_cgroup::Hierarchy {
+                version: 2,
+                mount_point: dir.path().to_string_lossy().into_owned(),
+                controllers: vec!["memory".into()],
+                own_path: "/".into(),
+                delegated: false,
+            }],
+            cgroup_namespace: None,
+        };
+        let cg = ctr_cgroup::Cgroup::open_on(&layout, "/ctrtest-spec13", &ctr_cgroup::Options::default()).unwrap();
+        let low = serde_json::json!({"memory":{"limit":4096,"checkBeforeUpdate":true}});
+        let e = check_memory_usage(&cg, &low, &parse_resources(&low).unwrap()).unwrap_err();
+        assert_eq!(e.code, "ERUNTIME_MEMORY_BELOW_USAGE");
+        assert!(e.message.contains("current usage 1048576"), "{}", e.message);
+        let high = serde_json::json!({"memory":{"limit":2097152,"checkBeforeUpdate":true}});
+        check_memory_usage(&cg, &high, &parse_resources(&high).unwrap()).unwrap();
+        let unchecked = serde_json::json!({"memory":{"limit":4096}});
+        check_memory_usage(&cg, &unchecked, &parse_resources(&unchecked).unwrap()).unwrap();
+        let unlimited = serde_json::json!({"memory":{"limit":-1,"checkBeforeUpdate":true}});
+        check_memory_usage(&cg, &unlimited, &parse_resources(&unlimited).unwrap()).unwrap();
     }
 
     #[test]

@@ -23,4 +23,5 @@ export type {
   RlimitOption,
   CapabilitiesOption,
   IoPriority,
+  MemoryPolicy,
 } from './options';

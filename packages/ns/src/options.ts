@@ -241,6 +241,23 @@ export interface SpawnOptions {
   personality?: 'LINUX' | 'LINUX32' | number;
   /** The child's I/O scheduling class and level (`ioprio_set(2)`, as `ionice`). */
   ioPriority?: IoPriority;
+  /**
+   * The NUMA memory policy the program runs under (`set_mempolicy(2)`, as
+   * `numactl --membind` / `--interleave`), set by the child right before
+   * exec. A policy the kernel refuses (a node that is not online) fails the
+   * spawn with `ENS_MEMORY_POLICY` and the errno.
+   */
+  memoryPolicy?: MemoryPolicy;
+}
+
+/** A NUMA memory policy (OCI `linux.memoryPolicy`). */
+export interface MemoryPolicy {
+  /** The policy mode (`MPOL_BIND` is `'bind'`, `MPOL_PREFERRED_MANY` is `'preferred-many'`, ...). */
+  mode: 'default' | 'preferred' | 'bind' | 'interleave' | 'local' | 'preferred-many' | 'weighted-interleave';
+  /** The nodes, as numbers or a list like `'0-3,7'`. */
+  nodes?: number[] | string;
+  /** Mode flags (`MPOL_F_STATIC_NODES` is `'static-nodes'`, ...). */
+  flags?: Array<'static-nodes' | 'relative-nodes' | 'numa-balancing'>;
 }
 
 /** An I/O scheduling class and its level (0 highest to 7 lowest; `idle` has none). */

@@ -127,6 +127,42 @@ function ioPriority(v: SpawnOptions['ioPriority']): number | undefined {
   return (cls << 13) | level;
 }
 
+const MPOL_MODES = { default: 0, preferred: 1, bind: 2, interleave: 3, local: 4, 'preferred-many': 5, 'weighted-interleave': 6 } as const;
+const MPOL_FLAGS = { 'numa-balancing': 1 << 13, 'relative-nodes': 1 << 14, 'static-nodes': 1 << 15 } as const;
+
+/** Node numbers of `[0, 2]` or `'0-3,7'`. */
+function nodeList(v: number[] | string, field: string): number[] {
+  const out: number[] = [];
+  const node = (n: number) => {
+    if (!Number.isInteger(n) || n < 0 || n > 1023) throw bad(field, `${field}: ${n} is not a node number (0-1023)`);
+    out.push(n);
+  };
+  if (Array.isArray(v)) v.forEach(node);
+  else if (typeof v === 'string') {
+    for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+      if (!m) throw bad(field, `${field}: ${JSON.stringify(part)} is not a node or range (e.g. '0-3,7')`);
+      const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
+      if (a > b) throw bad(field, `${field}: range ${part} is reversed`);
+      for (let n = a; n <= b && n <= 1024; n++) node(n);
+    }
+  } else throw bad(field, `${field} must be an array of node numbers or a string like '0-3,7'`);
+  return out;
+}
+
+function memoryPolicy(v: SpawnOptions['memoryPolicy']): { mode: number; flags: number; nodes: number[] } | undefined {
+  if (v === undefined) return undefined;
+  const mode = MPOL_MODES[v?.mode as keyof typeof MPOL_MODES];
+  if (mode === undefined) throw bad('memoryPolicy.mode', `memoryPolicy.mode must be one of ${Object.keys(MPOL_MODES).join(', ')}`);
+  let flags = 0;
+  for (const [i, f] of (v.flags ?? []).entries()) {
+    const bit = MPOL_FLAGS[f as keyof typeof MPOL_FLAGS];
+    if (bit === undefined) throw bad(`memoryPolicy.flags[${i}]`, `memoryPolicy.flags[${i}] must be one of ${Object.keys(MPOL_FLAGS).join(', ')}`);
+    flags |= bit;
+  }
+  return { mode, flags, nodes: v.nodes === undefined ? [] : nodeList(v.nodes, 'memoryPolicy.nodes') };
+}
+
 function sysctl(v: SpawnOptions['sysctl']): Array<{ key: string; value: string }> | undefined {
   if (v === undefined) return undefined;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('sysctl', 'sysctl must be an object of key: value strings');
@@ -187,6 +223,7 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
     sysctl: sysctl(opts.sysctl),
     personality: personality(opts.personality),
     ioPriority: ioPriority(opts.ioPriority),
+    memoryPolicy: memoryPolicy(opts.memoryPolicy),
     extraFds: opts.extraFds?.map((fd, i) => {
       if (!Number.isInteger(fd) || fd < 0) throw bad(`extraFds[${i}]`, `extraFds[${i}] must be a file descriptor`);
       return fd;

@@ -227,6 +227,28 @@ test('personality LINUX32 is what uname sees; ioPriority is what ionice reads ba
   assert.throws(() => spawn('true', [], { ioPriority: { class: 'fast' as never } }), (e: NsError) => e.path === 'ioPriority.class');
 });
 
+test('memoryPolicy is the policy the program runs under (numa_maps); a refused one is a coded error', async () => {
+  if (!existsSync('/proc/self/numa_maps')) return skip('memoryPolicy', 'no NUMA support in this kernel');
+  const first = async (opts: Parameters<typeof run>[2]) => {
+    const r = await run('cat', ['/proc/self/numa_maps'], opts);
+    assert.is(r.exitCode, 0, r.stderr);
+    return r.stdout.split('\n')[0];
+  };
+  assert.match(await first({ memoryPolicy: { mode: 'bind', nodes: [0] } }), / bind:0 /);
+  assert.match(await first({ memoryPolicy: { mode: 'interleave', nodes: '0', flags: ['static-nodes'] } }), / interleave=static:0 /);
+  assert.match(await first({}), / default /);
+  try {
+    await run('true', [], { memoryPolicy: { mode: 'bind', nodes: '7' } });
+    assert.unreachable('node 7 is not online here');
+  } catch (e) {
+    assert.is((e as NsError).code, 'ENS_MEMORY_POLICY', String(e));
+    assert.is((e as NsError).errno, 22);
+  }
+  assert.throws(() => spawn('true', [], { memoryPolicy: { mode: 'fast' as never } }), (e: NsError) => e.path === 'memoryPolicy.mode');
+  assert.throws(() => spawn('true', [], { memoryPolicy: { mode: 'bind', nodes: '3-1' } }), (e: NsError) => e.path === 'memoryPolicy.nodes');
+  assert.throws(() => spawn('true', [], { memoryPolicy: { mode: 'bind', nodes: [0], flags: ['x' as never] } }), (e: NsError) => e.path === 'memoryPolicy.flags[0]');
+});
+
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(nsLeftovers(before), []);

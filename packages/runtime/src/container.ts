@@ -261,9 +261,16 @@ export class Container extends EventEmitter {
     return new ExecProcess(info.pid, info.stdio, info.terminal);
   }
 
-  /** Change the container's limits (memory, pids, cpu) in its cgroup, as `ctrun update`; only what is given changes. */
-  async update(limits: Limits): Promise<void> {
-    await this.updateResources(resourcesFor(limits) ?? {});
+  /**
+   * Change the container's limits (memory, pids, cpu) in its cgroup, as `ctrun update`; only what is given changes.
+   * With `checkBeforeUpdate`, a memory limit lower than the current usage is refused (code
+   * `ERUNTIME_MEMORY_BELOW_USAGE`) instead of written (OCI `memory.checkBeforeUpdate`: on cgroup v2 the kernel
+   * would OOM-kill the container instead).
+   */
+  async update(limits: Limits, opts: { checkBeforeUpdate?: boolean } = {}): Promise<void> {
+    const r = resourcesFor(limits) ?? {};
+    if (opts.checkBeforeUpdate && r.memory) (r.memory as Record<string, unknown>).checkBeforeUpdate = true;
+    await this.updateResources(r);
   }
 
   /** Apply an OCI `linux.resources` object to the container's cgroup (`ctrun update --resources`; device rules are skipped). */

@@ -89,6 +89,19 @@ pub struct SpawnRequest {
     pub personality: Option<u32>,
     /// `ioprio_set` value (class << 13 | level).
     pub io_priority: Option<i32>,
+    /// `set_mempolicy(2)` before exec.
+    pub memory_policy: Option<MemoryPolicyRequest>,
+}
+
+/// A NUMA memory policy.
+#[napi(object)]
+pub struct MemoryPolicyRequest {
+    /// `MPOL_*` mode number.
+    pub mode: i32,
+    /// `MPOL_F_*` flags.
+    pub flags: i32,
+    /// Node numbers.
+    pub nodes: Vec<u32>,
 }
 
 /// One sysctl.
@@ -297,6 +310,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     opts.sysctl = req.sysctl.unwrap_or_default().into_iter().map(|s| (s.key, s.value)).collect();
     opts.personality = req.personality.map(u64::from);
     opts.io_priority = req.io_priority;
+    opts.memory_policy = req.memory_policy.map(|m| ctr_ns::MemoryPolicy { mode: m.mode, flags: m.flags, nodes: m.nodes });
     opts.extra_fds = req.extra_fds.unwrap_or_default();
     opts.cgroups = req.cgroups.unwrap_or_default();
     if let Some(c) = req.console {

@@ -1,0 +1,184 @@
+//! `linux.memoryPolicy` (runtime-spec 1.3): the NUMA policy of the
+//! container's processes, `set_mempolicy(2)` made by the init (and by every
+//! `exec`'d process: it is the container's policy) right before exec. Checked here, with
+//! codes naming the field, before anything is made; the syscall itself is
+//! made by ctr-ns from a nodemask prepared in the parent.
+
+use ctr_common::{Error, Result};
+use ctr_ns::MemoryPolicy;
+use serde_json::Value;
+
+/// The modes, as named in the spec, with their `MPOL_*` numbers.
+pub const MODES: [(&str, i32); 7] = [
+    ("MPOL_DEFAULT", 0),
+    ("MPOL_PREFERRED", 1),
+    ("MPOL_BIND", 2),
+    ("MPOL_INTERLEAVE", 3),
+    ("MPOL_LOCAL", 4),
+    ("MPOL_PREFERRED_MANY", 5),
+    ("MPOL_WEIGHTED_INTERLEAVE", 6),
+];
+
+/// The mode flags, as named in the spec, with their values.
+pub const FLAGS: [(&str, i32); 3] = [("MPOL_F_NUMA_BALANCING", 1 << 13), ("MPOL_F_RELATIVE_NODES", 1 << 14), ("MPOL_F_STATIC_NODES", 1 << 15)];
+
+fn invalid(field: &str, msg: impl std::fmt::Display) -> Error {
+    Error::new("EOCI_INVALID", format!("linux.memoryPolicy.{field}: {msg}")).with_field(format!("linux.memoryPolicy.{field}"))
+}
+
+/// Parse a node list as the spec writes it: `"0-3,7"` (comma-separated
+/// numbers and inclusive ranges). Nodes sorted, without repeats.
+pub fn parse_nodes(s: &str) -> Result<Vec<u32>> {
+    let bad = |why: String| invalid("nodes", format!("{s:?}: {why} (e.g. \"0-3,7\")"));
+    let mut out = Vec::new();
+    if s.trim().is_empty() {
+        return Ok(out);
+    }
+    for part in s.split(',') {
+        let part = part.trim();
+        let num = |t: &str| -> Result<u32> {
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(format!("{t:?} is not a node number")));
+            }
+            let n: u32 = t.parse().map_err(|_| bad(format!("{t} is too large")))?;
+            if n > ctr_ns::plan::MAX_NUMA_NODE {
+                return Err(bad(format!("node {n} is out of range (0-{})", ctr_ns::plan::MAX_NUMA_NODE)));
+            }
+            Ok(n)
+        };
+        match part.split_once('-') {
+            None => out.push(num(part)?),
+            Some((a, b)) => {
+                let (a, b) = (num(a.trim())?, num(b.trim())?);
+                if a > b {
+                    return Err(bad(format!("range {a}-{b} is reversed")));
+                }
+                out.extend(a..=b);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// Check `linux.memoryPolicy` and turn it into ctr-ns's policy.
+///
+/// * `mode` is required and one of [`MODES`];
+/// * `nodes` is required (non-empty) for `MPOL_BIND`, `MPOL_INTERLEAVE`,
+///   `MPOL_WEIGHTED_INTERLEAVE` and `MPOL_PREFERRED_MANY`, forbidden for
+///   `MPOL_DEFAULT` and `MPOL_LOCAL`, optional for `MPOL_PREFERRED` (none:
+///   allocate on the local node);
+/// * `flags` are [`FLAGS`]; `MPOL_F_STATIC_NODES` and
+///   `MPOL_F_RELATIVE_NODES` exclude each other and need nodes;
+///   `MPOL_F_NUMA_BALANCING` goes only with `MPOL_BIND` or
+///   `MPOL_PREFERRED_MANY` (the kernel's rules, checked early so the error
+///   names the field instead of an `EINVAL` from the init).
+pub fn plan(v: &Value) -> Result<MemoryPolicy> {
+    let m = v.as_object().ok_or_else(|| {
+        Error::new("EOCI_INVALID", "linux.memoryPolicy: expected an object").with_field("linux.memoryPolicy")
+    })?;
+    for k in m.keys() {
+        if !["mode", "nodes", "flags"].contains(&k.as_str()) {
+            return Err(invalid(k, "unknown field (mode, nodes, flags)"));
+        }
+    }
+    let mode_name = match m.get("mode") {
+        Some(Value::String(s)) => s.as_str(),
+        None | Some(Value::Null) => return Err(invalid("mode", "is required")),
+        Some(_) => return Err(invalid("mode", "expected a string")),
+    };
+    let mode = MODES.iter().find(|(n, _)| *n == mode_name).map(|(_, v)| *v).ok_or_else(|| {
+        invalid("mode", format!("unknown mode {mode_name:?} ({})", MODES.map(|(n, _)| n).join(", ")))
+    })?;
+    let nodes = match m.get("nodes") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::String(s)) => parse_nodes(s)?,
+        Some(_) => return Err(invalid("nodes", "expected a string like \"0-3,7\"")),
+    };
+    let mut flags = 0;
+    match m.get("flags") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(a)) => {
+            for (i, f) in a.iter().enumerate() {
+                let name = f.as_str().ok_or_else(|| invalid(&format!("flags[{i}]"), "expected a string"))?;
+                let bit = FLAGS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).ok_or_else(|| {
+                    invalid(&format!("flags[{i}]"), format!("unknown flag {name:?} ({})", FLAGS.map(|(n, _)| n).join(", ")))
+                })?;
+                flags |= bit;
+            }
+        }
+        Some(_) => return Err(invalid("flags", "expected an array of strings")),
+    }
+    let needs_nodes = ["MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED_MANY"].contains(&mode_name);
+    let no_nodes = ["MPOL_DEFAULT", "MPOL_LOCAL"].contains(&mode_name);
+    if needs_nodes && nodes.is_empty() {
+        return Err(invalid("nodes", format!("{mode_name} needs at least one node")));
+    }
+    if no_nodes && !nodes.is_empty() {
+        return Err(invalid("nodes", format!("{mode_name} takes no nodes")));
+    }
+    let (stat, rel, bal) = (1 << 15, 1 << 14, 1 << 13);
+    if flags & stat != 0 && flags & rel != 0 {
+        return Err(invalid("flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other"));
+    }
+    if flags & (stat | rel) != 0 && nodes.is_empty() {
+        return Err(invalid("flags", format!("{} needs nodes", if flags & stat != 0 { "MPOL_F_STATIC_NODES" } else { "MPOL_F_RELATIVE_NODES" })));
+    }
+    if flags & bal != 0 && !["MPOL_BIND", "MPOL_PREFERRED_MANY"].contains(&mode_name) {
+        return Err(invalid("flags", format!("MPOL_F_NUMA_BALANCING goes only with MPOL_BIND or MPOL_PREFERRED_MANY, not {mode_name}")));
+    }
+    Ok(MemoryPolicy { mode, flags, nodes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn node_lists_follow_the_spec_syntax() {
+        assert_eq!(parse_nodes("0-3,7").unwrap(), vec![0, 1, 2, 3, 7]);
+        assert_eq!(parse_nodes("5, 1,1").unwrap(), vec![1, 5]);
+        assert_eq!(parse_nodes("").unwrap(), Vec::<u32>::new());
+        for bad in ["a", "1-", "-1", "3-1", "1,,2", "2048", "99999999999"] {
+            let e = parse_nodes(bad).unwrap_err();
+            assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some("linux.memoryPolicy.nodes")), "{bad}");
+        }
+    }
+
+    #[test]
+    fn modes_flags_and_nodes_are_checked() {
+        let p = plan(&json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_STATIC_NODES"]})).unwrap();
+        assert_eq!(p, MemoryPolicy { mode: 2, flags: 1 << 15, nodes: vec![0] });
+        assert_eq!(p.syscall_args().unwrap(), (2 | 1 << 15, vec![1]));
+        let p = plan(&json!({"mode":"MPOL_INTERLEAVE","nodes":"0,65"})).unwrap();
+        assert_eq!(p.syscall_args().unwrap(), (3, vec![1, 2]));
+        assert_eq!(plan(&json!({"mode":"MPOL_DEFAULT"})).unwrap().syscall_args().unwrap(), (0, vec![]));
+        assert_eq!(plan(&json!({"mode":"MPOL_PREFERRED"})).unwrap().mode, 1, "preferred without nodes: local");
+        assert_eq!(plan(&json!({"mode":"MPOL_LOCAL"})).unwrap().mode, 4);
+        let cases = [
+            (json!({}), "linux.memoryPolicy.mode"),
+            (json!({"mode":"MPOL_NOPE"}), "linux.memoryPolicy.mode"),
+            (json!({"mode":2}), "linux.memoryPolicy.mode"),
+            (json!({"mode":"MPOL_BIND"}), "linux.memoryPolicy.nodes"),
+            (json!({"mode":"MPOL_INTERLEAVE","nodes":""}), "linux.memoryPolicy.nodes"),
+            (json!({"mode":"MPOL_WEIGHTED_INTERLEAVE"}), "linux.memoryPolicy.nodes"),
+            (json!({"mode":"MPOL_PREFERRED_MANY"}), "linux.memoryPolicy.nodes"),
+            (json!({"mode":"MPOL_DEFAULT","nodes":"0"}), "linux.memoryPolicy.nodes"),
+            (json!({"mode":"MPOL_LOCAL","nodes":"0"}), "linux.memoryPolicy.nodes"),
+            (json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_NOPE"]}), "linux.memoryPolicy.flags[0]"),
+            (json!({"mode":"MPOL_BIND","nodes":"0","flags":"MPOL_F_STATIC_NODES"}), "linux.memoryPolicy.flags"),
+            (json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_STATIC_NODES","MPOL_F_RELATIVE_NODES"]}), "linux.memoryPolicy.flags"),
+            (json!({"mode":"MPOL_PREFERRED","flags":["MPOL_F_STATIC_NODES"]}), "linux.memoryPolicy.flags"),
+            (json!({"mode":"MPOL_INTERLEAVE","nodes":"0","flags":["MPOL_F_NUMA_BALANCING"]}), "linux.memoryPolicy.flags"),
+            (json!({"mode":"MPOL_BIND","nodes":"0","extra":1}), "linux.memoryPolicy.extra"),
+            (json!("MPOL_BIND"), "linux.memoryPolicy"),
+        ];
+        for (v, field) in cases {
+            let e = plan(&v).unwrap_err();
+            assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some(field)), "{v}");
+        }
+        assert!(plan(&json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_NUMA_BALANCING"]})).is_ok());
+    }
+}
