@@ -211,6 +211,11 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
             Err(e) => return Err(e),
         }
     }
+    let listener = settings.seccomp.as_ref().and_then(|s| s.listener.clone());
+    // With a seccomp agent the process waits at the gate until the agent
+    // has its listener: if sending fails it is killed before it can exec
+    // (at create the exec.fifo gate does the same).
+    so.hold = listener.is_some();
     let child = ctr_ns::spawn(&so)?;
     let pid = child.pid;
     let fail = |c: &Child, e: Error| -> Error {
@@ -218,7 +223,6 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
         let _ = c.wait();
         e
     };
-    let listener = settings.seccomp.as_ref().and_then(|s| s.listener.clone());
     let r = (|| -> Result<()> {
         loop {
             match child.wait_stage()? {
@@ -234,6 +238,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
                     let st = crate::hooks::state_value(id, saved.pid, status.as_str(), &saved.bundle, &saved.annotations);
                     crate::notify::send(&child, l, &crate::notify::process_state(l, pid, st))?;
                 }
+                Stage::Held if so.hold => child.release()?,
                 _ => break,
             }
         }

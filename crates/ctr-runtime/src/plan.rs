@@ -544,8 +544,12 @@ mod tests {
         }
     }
 
+    /// The tests that point `CTRUN_SECCOMP_CACHE` at their own dir.
+    static CACHE_ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn seccomp_notify_needs_an_absolute_listener_path() {
+        let _g = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         std::env::set_var("CTRUN_SECCOMP_CACHE", dir.path());
         let sc = |extra: &str, action: &str| {
@@ -577,6 +581,7 @@ mod tests {
 
     #[test]
     fn seccomp_is_compiled_only_when_asked() {
+        let _g = CACHE_ENV.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         std::env::set_var("CTRUN_SECCOMP_CACHE", dir.path());
         let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
