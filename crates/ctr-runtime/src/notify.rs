@@ -43,3 +43,22 @@ pub fn send(child: &Child, l: &SeccompListener, state: &serde_json::Value) -> Re
         ..e
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_state_has_the_spec_fields() {
+        let st = crate::hooks::state_value("c1", 42, "creating", "/b", &Default::default());
+        let l = SeccompListener { path: "/run/a.sock".into(), metadata: Some("MKNOD=/dev/null".into()) };
+        let v = process_state(&l, 43, st.clone());
+        assert_eq!(v["ociVersion"], ctr_oci::OCI_VERSION);
+        assert_eq!(v["fds"], serde_json::json!(["seccompFd"]));
+        assert_eq!((v["pid"].as_i64(), v["metadata"].as_str()), (Some(43), Some("MKNOD=/dev/null")));
+        assert_eq!(v["state"], st);
+        assert_eq!(v["state"]["status"], "creating");
+        let v = process_state(&SeccompListener { metadata: None, ..l }, 43, st);
+        assert!(v.get("metadata").is_none(), "no listenerMetadata, no metadata");
+    }
+}
