@@ -227,8 +227,8 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
         loop {
             match child.wait_stage()? {
                 Stage::SeccompListener => {
-                    // As at create: the agent gets the fd before the
-                    // process goes on. The state is the container's (its
+                    // As at create; the process waits at the hold gate until
+                    // the agent has the fd. The state is the container's (its
                     // init pid, its live status); the top-level pid is this
                     // process's, whose filter the fd belongs to.
                     let Some(l) = &listener else {

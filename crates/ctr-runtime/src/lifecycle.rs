@@ -174,9 +174,12 @@ fn create_locked(
                 child.resume().map_err(ns_err)?;
             }
             Stage::SeccompListener => {
-                // The filter is installed; the agent gets the listener now,
-                // before the init goes on (its next system calls may
-                // already wait for the agent). runc sends "creating" too.
+                // The filter is installed and ctr-ns holds its listener (the
+                // init went on: its notified calls wait in the kernel until
+                // the agent has the fd; it cannot exec before `start`, so a
+                // failed send kills it before the program ran). Sent before
+                // waiting for the next stage, which may need the agent.
+                // runc sends "creating" too.
                 let Some(l) = &cp.seccomp_listener else {
                     return Err(Error::new("ERUNTIME_INIT", "container init reported a seccomp listener that was not asked for"));
                 };
