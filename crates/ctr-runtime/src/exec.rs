@@ -11,7 +11,7 @@ use crate::process::ProcessSettings;
 use crate::state::{live_status, Saved, Status, Store};
 use crate::util;
 use ctr_common::{Error, Result};
-use ctr_ns::{Child, NamespaceKind, SpawnOptions, Stdio};
+use ctr_ns::{Child, NamespaceKind, SpawnOptions, Stage, Stdio};
 use ctr_oci::types::{Process, Spec};
 use std::os::fd::{OwnedFd, RawFd};
 use std::path::PathBuf;
@@ -214,6 +214,11 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
             Err(e) => return Err(e),
         }
     }
+    let listener = settings.seccomp.as_ref().and_then(|s| s.listener.clone());
+    // With a seccomp agent the process waits at the gate until the agent
+    // has its listener: if sending fails it is killed before it can exec
+    // (at create the exec.fifo gate does the same).
+    so.hold = listener.is_some();
     let child = ctr_ns::spawn(&so)?;
     let pid = child.pid;
     let fail = |c: &Child, e: Error| -> Error {
@@ -222,7 +227,24 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
         e
     };
     let r = (|| -> Result<()> {
-        child.wait_stage()?;
+        loop {
+            match child.wait_stage()? {
+                Stage::SeccompListener => {
+                    // As at create; the process waits at the hold gate until
+                    // the agent has the fd. The state is the container's (its
+                    // init pid, its live status); the top-level pid is this
+                    // process's, whose filter the fd belongs to.
+                    let Some(l) = &listener else {
+                        return Err(Error::new("ERUNTIME_INIT", "the exec'd process reported a seccomp listener that was not asked for"));
+                    };
+                    let status = live_status(&dir, &saved);
+                    let st = crate::hooks::state_value(id, saved.pid, status.as_str(), &saved.bundle, &saved.annotations);
+                    crate::notify::send(&child, l, &crate::notify::process_state(l, pid, st))?;
+                }
+                Stage::Held if so.hold => child.release()?,
+                _ => break,
+            }
+        }
         // The init must still be the one whose namespaces we opened.
         if !util::alive(saved.pid, saved.init_start_time) {
             return Err(not_running(id));

@@ -9,6 +9,11 @@ use std::time::{Duration, Instant};
 
 /// The state passed to hooks on stdin (state-schema.json).
 pub fn state_json(id: &str, pid: i32, status: &str, bundle: &str, annotations: &std::collections::BTreeMap<String, String>) -> String {
+    state_value(id, pid, status, bundle, annotations).to_string()
+}
+
+/// The state of runtime.md as a JSON value (hooks, seccomp agents).
+pub fn state_value(id: &str, pid: i32, status: &str, bundle: &str, annotations: &std::collections::BTreeMap<String, String>) -> serde_json::Value {
     let mut v = serde_json::json!({ "ociVersion": ctr_oci::OCI_VERSION, "id": id, "status": status, "bundle": bundle });
     if pid > 0 {
         v["pid"] = pid.into();
@@ -16,7 +21,7 @@ pub fn state_json(id: &str, pid: i32, status: &str, bundle: &str, annotations: &
     if !annotations.is_empty() {
         v["annotations"] = serde_json::to_value(annotations).unwrap_or_default();
     }
-    v.to_string()
+    v
 }
 
 /// Run one hook; `kind` and `i` name it in errors (`hooks.createRuntime[0]`).

@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod lifecycle;
 pub mod mempolicy;
 pub mod netdev;
+pub mod notify;
 pub mod plan;
 pub mod process;
 pub mod state;
@@ -61,9 +62,19 @@ pub fn features() -> serde_json::Value {
         capabilities: ctr_oci::validate::CAPABILITIES.iter().map(|s| s.to_string()).collect(),
         cgroup_v1: true,
         cgroup_v2: true,
-        // Notify (agents) is refused, so not listed.
+        // Notify: the listener fd goes to `linux.seccomp.listenerPath`.
         seccomp: Some((
-            ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG"]
+            [
+                "SCMP_ACT_ALLOW",
+                "SCMP_ACT_ERRNO",
+                "SCMP_ACT_KILL",
+                "SCMP_ACT_KILL_THREAD",
+                "SCMP_ACT_KILL_PROCESS",
+                "SCMP_ACT_TRAP",
+                "SCMP_ACT_TRACE",
+                "SCMP_ACT_LOG",
+                "SCMP_ACT_NOTIFY",
+            ]
                 .map(String::from)
                 .to_vec(),
             ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"].map(String::from).to_vec(),
@@ -93,7 +104,7 @@ mod tests {
         assert!(ns.contains(&"user".to_string()), "user namespaces with id maps are applied");
         assert_eq!(f["linux"]["seccomp"]["enabled"], true);
         let actions: Vec<String> = serde_json::from_value(f["linux"]["seccomp"]["actions"].clone()).unwrap();
-        assert!(actions.contains(&"SCMP_ACT_ERRNO".to_string()) && !actions.contains(&"SCMP_ACT_NOTIFY".to_string()));
+        assert!(actions.contains(&"SCMP_ACT_ERRNO".to_string()) && actions.contains(&"SCMP_ACT_NOTIFY".to_string()));
         assert_eq!(f["linux"]["netDevices"]["enabled"], true);
         let modes: Vec<String> = serde_json::from_value(f["linux"]["memoryPolicy"]["modes"].clone()).unwrap();
         assert_eq!(modes.len(), 7);

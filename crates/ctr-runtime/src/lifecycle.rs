@@ -195,6 +195,19 @@ fn create_locked(
                 crate::hooks::run_all_in("createContainer", &create_container, &st, pid)?;
                 child.resume().map_err(ns_err)?;
             }
+            Stage::SeccompListener => {
+                // The filter is installed and ctr-ns holds its listener (the
+                // init went on: its notified calls wait in the kernel until
+                // the agent has the fd; it cannot exec before `start`, so a
+                // failed send kills it before the program ran). Sent before
+                // waiting for the next stage, which may need the agent.
+                // runc sends "creating" too.
+                let Some(l) = &cp.seccomp_listener else {
+                    return Err(Error::new("ERUNTIME_INIT", "container init reported a seccomp listener that was not asked for"));
+                };
+                let st = crate::hooks::state_value(&o.id, pid, "creating", &bundle_dir, &annotations);
+                crate::notify::send(child, l, &crate::notify::process_state(l, pid, st))?;
+            }
             Stage::ExecFifo => break,
             s => return Err(Error::new("ERUNTIME_INIT", format!("container init reported {s:?} instead of waiting at exec.fifo"))),
         }

@@ -35,6 +35,19 @@ pub struct PlannedSeccomp {
     pub bpf: Vec<u8>,
     /// `seccomp(2)` flags (`SECCOMP_FILTER_FLAG_*`, from `linux.seccomp.flags`).
     pub flags: u32,
+    /// With `SCMP_ACT_NOTIFY` rules: where the listener fd goes.
+    pub listener: Option<SeccompListener>,
+}
+
+/// The seccomp agent of `linux.seccomp.listenerPath`: after the filter is
+/// installed the runtime sends it the listener fd with the container
+/// process state (config-linux.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeccompListener {
+    /// Absolute path of the agent's `AF_UNIX` `SOCK_STREAM` socket.
+    pub path: String,
+    /// `listenerMetadata`, sent as `metadata`.
+    pub metadata: Option<String>,
 }
 
 /// A planned container: the init's spawn options and its cgroup.
@@ -54,6 +67,8 @@ pub struct ContainerPlan {
     /// The network namespace joined by path, if any (where the devices are
     /// found again on delete, even after the init is gone).
     pub netns_path: Option<String>,
+    /// The seccomp agent to send the listener fd to (`SCMP_ACT_NOTIFY`).
+    pub seccomp_listener: Option<SeccompListener>,
 }
 
 fn unsupported(path: &str, why: &str) -> Error {
@@ -219,9 +234,7 @@ pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<Pl
         Error { message: format!("linux.seccomp: {}", e.message), path, ..e }
     };
     let profile = ctr_seccomp::parse_oci(v).map_err(prefix)?;
-    if profile.has_notify() || profile.listener_path.is_some() {
-        return Err(unsupported("linux.seccomp.listenerPath", "seccomp notify (SCMP_ACT_NOTIFY, listenerPath) is not supported yet"));
-    }
+    let listener = plan_listener(v, &profile)?;
     let opts = ctr_seccomp::CompileOptions::default();
     let dir = seccomp_cache_dir();
     let prog = match ctr_seccomp::compile(&profile, &opts, Some(&dir)) {
@@ -231,7 +244,53 @@ pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<Pl
         Err(e) => return Err(prefix(e)),
     };
     let _ = no_new_privileges; // ctr-ns orders the filter around the credential change itself
-    Ok(PlannedSeccomp { bpf: prog.bpf.clone(), flags: prog.flags })
+    Ok(PlannedSeccomp { bpf: prog.bpf.clone(), flags: prog.flags, listener })
+}
+
+fn invalid(path: &str, why: String) -> Error {
+    Error::new("EOCI_INVALID", format!("{path}: {why}")).with_field(path.to_string())
+}
+
+/// Check `listenerPath` / `listenerMetadata` against the profile's notify
+/// rules (config-linux.md): `listenerMetadata` needs `listenerPath`;
+/// `SCMP_ACT_NOTIFY` needs an absolute `listenerPath`; without notify rules
+/// `listenerPath` is ignored. Notify on `write` is refused as runc does: the
+/// init reports the installed filter to us with a `write` on its status
+/// pipe, before we hold the listener, so that `write` would wait forever.
+fn plan_listener(v: &serde_json::Value, profile: &ctr_seccomp::Profile) -> Result<Option<SeccompListener>> {
+    if profile.listener_metadata.is_some() && profile.listener_path.is_none() {
+        return Err(invalid("linux.seccomp.listenerMetadata", "must not be set without listenerPath".into()));
+    }
+    if !profile.has_notify() {
+        return Ok(None);
+    }
+    let notifies_write = profile
+        .syscalls
+        .iter()
+        .any(|r| r.action == ctr_seccomp::Action::Notify && r.names.iter().any(|n| n == "write"));
+    if notifies_write {
+        // Name the rule as written (the parsed profile dropped rules that
+        // do not apply to this host, so its indexes may differ).
+        let i = v["syscalls"]
+            .as_array()
+            .and_then(|l| {
+                l.iter().position(|r| {
+                    r["action"] == "SCMP_ACT_NOTIFY" && r["names"].as_array().is_some_and(|n| n.iter().any(|n| n == "write"))
+                })
+            })
+            .unwrap_or(0);
+        return Err(unsupported(
+            &format!("linux.seccomp.syscalls[{i}].names"),
+            "SCMP_ACT_NOTIFY cannot be used for the write system call (the runtime's init writes after installing the filter)",
+        ));
+    }
+    let Some(path) = profile.listener_path.clone().filter(|p| !p.is_empty()) else {
+        return Err(invalid("linux.seccomp.listenerPath", "is required when a rule uses SCMP_ACT_NOTIFY".into()));
+    };
+    if !path.starts_with('/') {
+        return Err(invalid("linux.seccomp.listenerPath", format!("{path:?} is not an absolute path")));
+    }
+    Ok(Some(SeccompListener { path, metadata: profile.listener_metadata.clone() }))
 }
 
 /// Device cgroup rules the runtime adds after the config's own, as runc
@@ -394,7 +453,9 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     };
     // The one mapping of OCI `process` (shared with `ctrun exec`), with the
     // filter of `linux.seccomp` (OCI semantics: none, no filter).
-    let mut so = crate::process::map(p, "process", linux.seccomp.as_ref())?.spawn_options();
+    let settings = crate::process::map(p, "process", linux.seccomp.as_ref())?;
+    let seccomp_listener = settings.seccomp.as_ref().and_then(|s| s.listener.clone());
+    let mut so = settings.spawn_options();
     so.namespaces = namespaces;
     so.joins = joins;
     so.id_maps = id_maps;
@@ -419,7 +480,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     };
     let resources = with_default_device_rules(resources, linux.devices.as_deref().unwrap_or_default());
     let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{id}"));
-    Ok(ContainerPlan { spawn: so, cgroup_path, resources, cgroup_mount, net_devices, netns_path })
+    Ok(ContainerPlan { spawn: so, cgroup_path, resources, cgroup_mount, net_devices, netns_path, seccomp_listener })
 }
 
 /// `linux.uidMappings`/`gidMappings` for a new user namespace.
@@ -484,7 +545,10 @@ mod tests {
     #[test]
     fn unsupported_config_fails_with_path() {
         let cases = [
-            (r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}"#, "linux.seccomp.listenerPath"),
+            (
+                r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["getpid","write"],"action":"SCMP_ACT_NOTIFY"}]}}"#,
+                "linux.seccomp.syscalls[1].names",
+            ),
             (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
         ];
         for (extra, field) in cases {
@@ -492,6 +556,37 @@ mod tests {
             assert_eq!(e.code, "ERUNTIME_UNSUPPORTED", "{extra}");
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
+    }
+
+    #[test]
+    fn seccomp_notify_needs_an_absolute_listener_path() {
+        let dir = tempfile::tempdir().unwrap();
+        CACHE_DIR.with(|d| *d.borrow_mut() = Some(dir.path().to_path_buf()));
+        let sc = |extra: &str, action: &str| {
+            format!(
+                r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}}],"seccomp":{{"defaultAction":"SCMP_ACT_ALLOW"{extra},"syscalls":[{{"names":["mkdir"],"action":"{action}"}}]}}}}}}"#
+            )
+        };
+        let bad = [
+            ("", "SCMP_ACT_NOTIFY", "linux.seccomp.listenerPath", "is required"),
+            (r#","listenerPath":"""#, "SCMP_ACT_NOTIFY", "linux.seccomp.listenerPath", "is required"),
+            (r#","listenerPath":"agent.sock""#, "SCMP_ACT_NOTIFY", "linux.seccomp.listenerPath", "not an absolute path"),
+            (r#","listenerMetadata":"m""#, "SCMP_ACT_ERRNO", "linux.seccomp.listenerMetadata", "without listenerPath"),
+        ];
+        for (extra, action, field, why) in bad {
+            let e = plan(&bundle(&sc(extra, action)), "/s".as_ref()).unwrap_err();
+            assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some(field)), "{extra}");
+            assert!(e.message.starts_with(field) && e.message.contains(why), "{e:?}");
+        }
+        // notify: the listener is asked of ctr-ns, NEW_LISTENER left to it
+        let cp = plan(&bundle(&sc(r#","listenerPath":"/run/agent.sock","listenerMetadata":"m1""#, "SCMP_ACT_NOTIFY")), "/s".as_ref()).unwrap();
+        assert_eq!(cp.seccomp_listener, Some(SeccompListener { path: "/run/agent.sock".into(), metadata: Some("m1".into()) }));
+        assert!(cp.spawn.seccomp_listener);
+        assert_eq!(cp.spawn.seccomp_flags & ctr_seccomp::profile::FLAG_NEW_LISTENER, 0);
+        // without notify rules listenerPath is ignored (config-linux.md)
+        let cp = plan(&bundle(&sc(r#","listenerPath":"relative""#, "SCMP_ACT_ERRNO")), "/s".as_ref()).unwrap();
+        assert_eq!(cp.seccomp_listener, None);
+        assert!(!cp.spawn.seccomp_listener);
     }
 
     #[test]

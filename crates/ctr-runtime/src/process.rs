@@ -186,11 +186,14 @@ impl ProcessSettings {
         match &self.seccomp {
             Some(s) => {
                 so.seccomp = Some(s.bpf.clone());
-                so.seccomp_flags = s.flags;
+                // ctr-ns adds NEW_LISTENER itself when asked for the listener.
+                so.seccomp_flags = s.flags & !ctr_seccomp::profile::FLAG_NEW_LISTENER;
+                so.seccomp_listener = s.listener.is_some();
             }
             None => {
                 so.seccomp = None;
                 so.seccomp_flags = 0;
+                so.seccomp_listener = false;
             }
         }
     }

@@ -217,10 +217,10 @@ fn bad_input_corpus_gives_codes_and_leaves_nothing() {
                 "seccomp-notify",
                 Some(&with(
                     "\"namespaces\"",
-                    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/x\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]},\"namespaces\"",
+                    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/nonexistent-ctrtest/agent.sock\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]},\"namespaces\"",
                 )),
             ),
-            "ERUNTIME_UNSUPPORTED",
+            "ERUNTIME_SECCOMP_LISTENER",
         ),
         (mk("bad-resources", Some(&with("\"namespaces\"", "\"resources\":{\"cpu\":{\"cpus\":\"zz\"}},\"namespaces\""))), "ECGROUP_"),
     ];

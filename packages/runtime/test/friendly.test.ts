@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BridgeNetwork } from '@ctr/netns';
-import { Profile } from '@ctr/seccomp';
+import { Profile, SeccompAgent } from '@ctr/seccomp';
 import { Container, RuntimeError, configFor, parseSize, run } from '../src/index';
 import { skip, snapshot, eventually } from '../../../test-support';
 import { leftovers, ready, rootfs, workspace } from './support';
@@ -271,6 +271,62 @@ test("seccomp: 'default' blocks a syscall in the container", async () => {
       skip('seccomp', 'the Rust runtime refuses linux.seccomp with ERUNTIME_UNSUPPORTED (being wired in crates/ctr-runtime)');
     } else throw e;
   }
+  assert.equal(await Container.list(root), []);
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
+test('seccomp notify: an agent at listenerPath gets the state and answers the container mkdir calls', async () => {
+  if (!ready('seccomp notify')) return;
+  const before = snapshot();
+  const sock = join(work, 'agent.sock');
+  const agent = SeccompAgent.listen(sock);
+  const calls: string[] = [];
+  // The agent: EDQUOT for .../deny, the rest runs (SECCOMP_USER_NOTIF_FLAG_CONTINUE).
+  const served = agent.accept().then(async (conn) => {
+    for await (const req of conn.listener) {
+      const path = req.syscall === 'mkdir' ? req.readString(0) : req.syscall === 'mkdirat' ? req.readString(1) : '';
+      calls.push(`${req.syscall} ${path}`);
+      if (path.endsWith('/deny')) req.respondErrno(122);
+      else req.respondContinue();
+    }
+    return conn.state;
+  });
+  try {
+    const id = newId();
+    const r = await run({
+      id,
+      rootfs,
+      root,
+      seccomp: {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        listenerPath: sock,
+        listenerMetadata: 'ts-agent',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+      },
+      // /dev/shm is a tmpfs of the container (the rootfs is shared).
+      args: ['sh', '-c', 'mkdir /dev/shm/deny; echo deny=$?; mkdir /dev/shm/allow; echo allow=$?; test -d /dev/shm/allow && echo allow-exists'],
+    });
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.match(r.stderr, /Disk quota exceeded/);
+    assert.match(r.stdout, /deny=1\nallow=0\nallow-exists/);
+    const state = (await served) as { ociVersion: string; fds: string[]; pid: number; metadata: string; state: { id: string; status: string; pid: number } };
+    assert.equal(state.fds, ['seccompFd']);
+    assert.is(state.metadata, 'ts-agent');
+    assert.is(state.state.id, id);
+    assert.is(state.state.status, 'creating');
+    assert.is(state.pid, state.state.pid);
+    assert.ok(calls.includes('mkdir /dev/shm/deny') || calls.includes('mkdirat /dev/shm/deny'), calls.join(', '));
+  } finally {
+    agent.close();
+  }
+  // No agent listening: a coded error naming the socket, nothing left.
+  const err = await run({
+    rootfs,
+    root,
+    seccomp: { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
+    args: ['true'],
+  }).catch((e: unknown) => e);
+  assert.ok(err instanceof RuntimeError && err.code === 'ERUNTIME_SECCOMP_LISTENER' && err.path === sock, String(err));
   assert.equal(await Container.list(root), []);
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
