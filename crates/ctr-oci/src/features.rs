@@ -22,6 +22,9 @@ pub struct Support {
     pub seccomp: Option<(Vec<String>, Vec<String>, Vec<String>)>,
     /// Annotations the runtime sets or understands.
     pub annotations: Vec<(String, String)>,
+    /// Id-mapped mounts (`mounts[].uidMappings`, `idmap`/`ridmap`):
+    /// `linux.mountExtensions.idmap.enabled`.
+    pub idmap_mounts: bool,
 }
 
 /// The features.md document for `s`.
@@ -47,7 +50,7 @@ pub fn features(s: &Support) -> Value {
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },
             "intelRdt": { "enabled": false },
-            "mountExtensions": { "idmap": { "enabled": false } }
+            "mountExtensions": { "idmap": { "enabled": s.idmap_mounts } }
         },
         "annotations": annotations
     })
@@ -61,5 +64,8 @@ mod tests {
         assert_eq!(f["ociVersionMin"], "1.0.0");
         assert_eq!(f["ociVersionMax"], crate::OCI_VERSION);
         assert_eq!(f["linux"]["seccomp"]["enabled"], false);
+        assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], false);
+        let f = super::features(&super::Support { idmap_mounts: true, ..Default::default() });
+        assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], true);
     }
 }

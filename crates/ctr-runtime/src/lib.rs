@@ -68,6 +68,9 @@ pub fn features() -> serde_json::Value {
             ctr_seccomp::profile::ARCHES.iter().map(|s| s.to_string()).collect(),
         )),
         annotations: vec![],
+        // open_tree + mount_setattr(MOUNT_ATTR_IDMAP): whether the host's
+        // kernel and file systems allow it shows only when used.
+        idmap_mounts: true,
     };
     ctr_oci::features::features(&support)
 }

@@ -299,7 +299,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         mounts: r
             .mounts
             .into_iter()
-            .map(|m| MountSpec { destination: m.destination, source: m.source, fstype: m.fstype, options: m.options })
+            .map(|m| MountSpec { destination: m.destination, source: m.source, fstype: m.fstype, options: m.options, ..Default::default() })
             .collect(),
         readonly: r.readonly,
         masked_paths: r.masked_paths,

@@ -1,0 +1,294 @@
+//! Detached mounts made by the parent before the clone (see
+//! [`crate::rootfs::Detached`]): a tmpfs filled with a copy of what it will
+//! cover (`tmpcopyup`), and id-mapped clones of bind sources (`idmap`,
+//! `ridmap`). The child only attaches them with `move_mount(2)`.
+//!
+//! Why here and not in the child: the copy walks a directory tree of any
+//! size and the id map needs a helper process in a new user namespace;
+//! neither fits a child that may not allocate (DESIGN.md, fork safety).
+//! A detached mount belongs to no mount namespace: nothing of it is ever
+//! visible on the host, and closing its last fd (the parent's and the
+//! child's copies; the child's at exec or exit) dissolves it unless the
+//! child attached it.
+
+use crate::idmap::{map_text, IdMap};
+use crate::rootfs::{Detached, RootfsPlan};
+use crate::syscalls::{sys_mount_setattr, MountAttr, AT_RECURSIVE, MOUNT_ATTR_IDMAP};
+use crate::syscalls::{MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MOUNT_ATTR_STRICTATIME};
+use ctr_common::Error;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+
+const FSOPEN_CLOEXEC: u32 = 1;
+const FSMOUNT_CLOEXEC: u32 = 1;
+const FSCONFIG_SET_FLAG: u32 = 0;
+const FSCONFIG_SET_STRING: u32 = 1;
+const FSCONFIG_CMD_CREATE: u32 = 6;
+const OPEN_TREE_CLONE: u32 = 1;
+
+fn c(s: &str) -> CString {
+    CString::new(s).unwrap_or_default()
+}
+
+fn cp(p: &Path) -> CString {
+    CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
+}
+
+fn last(code: &str, syscall: &str, what: String) -> Error {
+    Error::last_os(code, syscall, what)
+}
+
+impl RootfsPlan {
+    /// Make the detached mounts of [`RootfsPlan::detached`] (in order, into
+    /// [`RootfsPlan::detached_fds`]). Runs in the parent, before the clone.
+    pub fn prepare_detached(&mut self) -> Result<(), Error> {
+        let mut fds = Vec::with_capacity(self.detached.len());
+        for d in &self.detached {
+            fds.push(match d {
+                Detached::Tmpfs { data, flags, copy_from, field } => tmpfs_copyup(data, *flags, copy_from, field)?,
+                Detached::IdmapBind { source, recursive, recursive_idmap, uid, gid, field } => {
+                    idmapped_clone(source, *recursive, *recursive_idmap, uid, gid, field)?
+                }
+            });
+        }
+        self.detached_fds = fds;
+        Ok(())
+    }
+}
+
+/// `MS_*` flags of a mount as `MOUNT_ATTR_*` for `fsmount(2)` (without
+/// `MOUNT_ATTR_RDONLY`: set after the copy).
+fn ms_to_attr(flags: u64) -> u64 {
+    let mut a = 0;
+    for (ms, attr) in [
+        (libc::MS_NOSUID, MOUNT_ATTR_NOSUID),
+        (libc::MS_NODEV, MOUNT_ATTR_NODEV),
+        (libc::MS_NOEXEC, MOUNT_ATTR_NOEXEC),
+        (libc::MS_NOATIME, MOUNT_ATTR_NOATIME),
+        (libc::MS_STRICTATIME, MOUNT_ATTR_STRICTATIME),
+        (libc::MS_NODIRATIME, MOUNT_ATTR_NODIRATIME),
+    ] {
+        if flags & ms as u64 != 0 {
+            a |= attr;
+        }
+    }
+    if flags & crate::rootfs::MS_NOSYMFOLLOW != 0 {
+        a |= crate::syscalls::MOUNT_ATTR_NOSYMFOLLOW;
+    }
+    a
+}
+
+/// A new detached tmpfs with `data`, filled with a copy of `from` (when it
+/// is a directory), then made read-only if `flags` ask for it.
+pub fn tmpfs_copyup(data: &str, flags: u64, from: &Path, field: &str) -> Result<OwnedFd, Error> {
+    let code = "ENS_MOUNT";
+    let fs = unsafe { libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), FSOPEN_CLOEXEC) };
+    if fs < 0 {
+        return Err(last(code, "fsopen", format!("{field}: create a tmpfs for tmpcopyup (fsopen, Linux 5.2 or later)")));
+    }
+    let fs = unsafe { OwnedFd::from_raw_fd(fs as i32) };
+    let mut has_mode = false;
+    let mut opts: Vec<&str> = data.split(',').filter(|o| !o.is_empty()).collect();
+    if flags & libc::MS_SYNCHRONOUS as u64 != 0 {
+        opts.push("sync");
+    }
+    if flags & libc::MS_DIRSYNC as u64 != 0 {
+        opts.push("dirsync");
+    }
+    for o in opts {
+        let r = match o.split_once('=') {
+            Some((k, v)) => {
+                has_mode |= k == "mode";
+                let (k, v) = (c(k), c(v));
+                unsafe { libc::syscall(libc::SYS_fsconfig, fs.as_raw_fd(), FSCONFIG_SET_STRING, k.as_ptr(), v.as_ptr(), 0) }
+            }
+            None => {
+                let k = c(o);
+                unsafe { libc::syscall(libc::SYS_fsconfig, fs.as_raw_fd(), FSCONFIG_SET_FLAG, k.as_ptr(), std::ptr::null::<u8>(), 0) }
+            }
+        };
+        if r < 0 {
+            return Err(last("ENS_INVALID_OPTION", "fsconfig", format!("{field}: tmpfs option {o:?}")).with_field(format!("{field}.options")));
+        }
+    }
+    if unsafe { libc::syscall(libc::SYS_fsconfig, fs.as_raw_fd(), FSCONFIG_CMD_CREATE, std::ptr::null::<u8>(), std::ptr::null::<u8>(), 0) } < 0 {
+        return Err(last(code, "fsconfig", format!("{field}: create the tmpfs")));
+    }
+    let m = unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, ms_to_attr(flags)) };
+    if m < 0 {
+        return Err(last(code, "fsmount", format!("{field}: mount the tmpfs")));
+    }
+    let m = unsafe { OwnedFd::from_raw_fd(m as i32) };
+    if let Ok(meta) = std::fs::symlink_metadata(from) {
+        if meta.is_dir() {
+            // The tmpfs root through its fd; /proc/self/fd/N resolves to it.
+            let root = std::path::PathBuf::from(format!("/proc/self/fd/{}", m.as_raw_fd()));
+            copy_tree(from, &root)?;
+            let croot = cp(&root);
+            if unsafe { libc::chown(croot.as_ptr(), meta.uid(), meta.gid()) } < 0 {
+                return Err(last(code, "chown", format!("{field}: tmpcopyup: own the tmpfs root like {}", from.display())).with_path(from));
+            }
+            if !has_mode {
+                set_mode(&root, meta.mode() & 0o7777)?;
+            }
+            set_times(&root, &meta)?;
+        }
+    }
+    if flags & libc::MS_RDONLY as u64 != 0 {
+        let e = sys_mount_setattr(m.as_raw_fd(), c"".as_ptr(), libc::AT_EMPTY_PATH as u32, &MountAttr { attr_set: MOUNT_ATTR_RDONLY, ..Default::default() });
+        if e != 0 {
+            return Err(Error::sys(code, "mount_setattr", e, format!("{field}: make the tmpfs read-only")));
+        }
+    }
+    Ok(m)
+}
+
+fn set_mode(p: &Path, mode: u32) -> Result<(), Error> {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io("ENS_MOUNT", "chmod", &e, format!("tmpcopyup: chmod {}", p.display())).with_path(p))
+}
+
+fn set_times(p: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
+    let ts = [
+        libc::timespec { tv_sec: meta.atime(), tv_nsec: meta.atime_nsec() },
+        libc::timespec { tv_sec: meta.mtime(), tv_nsec: meta.mtime_nsec() },
+    ];
+    let c = cp(p);
+    if unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), ts.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) } < 0 {
+        return Err(last("ENS_MOUNT", "utimensat", format!("tmpcopyup: set the times of {}", p.display())).with_path(p));
+    }
+    Ok(())
+}
+
+/// Copy the contents of directory `from` into directory `to`: files,
+/// directories, symlinks (never followed), device nodes and FIFOs, with
+/// their modes, owners and times. Sockets are skipped; hard links become
+/// copies; extended attributes are not copied.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
+    let io = |e: std::io::Error, sys: &str, what: &str, p: &Path| Error::io("ENS_MOUNT", sys, &e, format!("tmpcopyup: {what} {}", p.display())).with_path(p);
+    let entries = std::fs::read_dir(from).map_err(|e| io(e, "open", "read", from))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io(e, "getdents64", "read", from))?;
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        let meta = std::fs::symlink_metadata(&src).map_err(|e| io(e, "lstat", "stat", &src))?;
+        let ft = meta.file_type();
+        let cdst = cp(&dst);
+        if ft.is_dir() {
+            std::fs::create_dir(&dst).map_err(|e| io(e, "mkdir", "create", &dst))?;
+            copy_tree(&src, &dst)?;
+        } else if ft.is_symlink() {
+            let target = std::fs::read_link(&src).map_err(|e| io(e, "readlink", "read", &src))?;
+            std::os::unix::fs::symlink(&target, &dst).map_err(|e| io(e, "symlink", "create", &dst))?;
+        } else if ft.is_file() {
+            let mut r = std::fs::File::open(&src).map_err(|e| io(e, "open", "read", &src))?;
+            let mut w = std::fs::OpenOptions::new().write(true).create_new(true).open(&dst).map_err(|e| io(e, "open", "create", &dst))?;
+            std::io::copy(&mut r, &mut w).map_err(|e| io(e, "copy_file_range", "copy", &src))?;
+        } else if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() {
+            if unsafe { libc::mknod(cdst.as_ptr(), meta.mode(), meta.rdev()) } < 0 {
+                return Err(last("ENS_MOUNT", "mknod", format!("tmpcopyup: create {}", dst.display())).with_path(&dst));
+            }
+        } else {
+            continue; // a socket: meaningless without its listener
+        }
+        if unsafe { libc::lchown(cdst.as_ptr(), meta.uid(), meta.gid()) } < 0 {
+            return Err(last("ENS_MOUNT", "lchown", format!("tmpcopyup: own {}", dst.display())).with_path(&dst));
+        }
+        if !ft.is_symlink() {
+            // After the chown, which clears set-id bits.
+            set_mode(&dst, meta.mode() & 0o7777)?;
+        }
+        set_times(&dst, &meta)?;
+    }
+    Ok(())
+}
+
+/// A user namespace with `uid`/`gid` maps, as an fd (`/proc/PID/ns/user`
+/// of a short-lived helper made with `clone3(CLONE_NEWUSER)`; the helper
+/// makes only raw system calls and is reaped before this returns).
+pub fn userns_with_maps(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, Error> {
+    let code = "ENS_ID_MAP";
+    let mut p = [-1i32; 2];
+    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(last(code, "pipe2", "pipe for the id-map helper".into()));
+    }
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
+    let mut args = crate::sys::CloneArgs { flags: libc::CLONE_NEWUSER as u64, exit_signal: libc::SIGCHLD as u64, ..Default::default() };
+    let (rfd, wfd) = (r.as_raw_fd(), w.as_raw_fd());
+    let pid = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let pid = crate::sys::clone3(&mut args);
+        if pid == 0 {
+            // The helper: raw system calls only, signals stay blocked.
+            libc::syscall(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            libc::syscall(libc::SYS_close, wfd);
+            let mut b = 0u8;
+            libc::syscall(libc::SYS_read, rfd, &mut b as *mut u8, 1usize);
+            libc::syscall(libc::SYS_exit_group, 0);
+        }
+        let e = crate::sys::errno();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        if pid < 0 {
+            return Err(Error::sys(code, "clone3", e, "create a user namespace for an id-mapped mount"));
+        }
+        pid as i32
+    };
+    let result = (|| {
+        for (file, maps) in [("uid_map", uid), ("gid_map", gid)] {
+            let path = format!("/proc/{pid}/{file}");
+            std::fs::write(&path, map_text(maps))
+                .map_err(|e| Error::io(code, "write", &e, format!("write {file} of the id-mapped mount's user namespace")).with_path(&path))?;
+        }
+        let path = c(&format!("/proc/{pid}/ns/user"));
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(last(code, "open", format!("open /proc/{pid}/ns/user")));
+        }
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    })();
+    drop(w);
+    let mut st = 0;
+    while unsafe { libc::waitpid(pid, &mut st, libc::__WALL) } < 0 && crate::sys::errno() == libc::EINTR {}
+    drop(r);
+    result
+}
+
+/// A detached clone of `source` (`open_tree(OPEN_TREE_CLONE)`, its
+/// submounts too when `recursive`) mapped with `uid`/`gid`
+/// (`mount_setattr(MOUNT_ATTR_IDMAP)`, every submount when
+/// `recursive_idmap`).
+pub fn idmapped_clone(source: &str, recursive: bool, recursive_idmap: bool, uid: &[IdMap], gid: &[IdMap], field: &str) -> Result<OwnedFd, Error> {
+    let code = "ENS_MOUNT";
+    let userns = userns_with_maps(uid, gid).map_err(|e| e.with_field(format!("{field}.uidMappings")))?;
+    let src = c(source);
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as u32;
+    if recursive {
+        flags |= AT_RECURSIVE;
+    }
+    let t = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, src.as_ptr(), flags) };
+    if t < 0 {
+        return Err(last(code, "open_tree", format!("{field}: clone the bind source {source} (open_tree, Linux 5.2 or later)")).with_path(source));
+    }
+    let t = unsafe { OwnedFd::from_raw_fd(t as i32) };
+    let mut at = libc::AT_EMPTY_PATH as u32;
+    if recursive_idmap {
+        at |= AT_RECURSIVE;
+    }
+    let attr = MountAttr { attr_set: MOUNT_ATTR_IDMAP, userns_fd: userns.as_raw_fd() as u64, ..Default::default() };
+    let e = sys_mount_setattr(t.as_raw_fd(), c"".as_ptr(), at, &attr);
+    if e != 0 {
+        let hint = match e {
+            libc::ENOSYS => " (mount_setattr needs Linux 5.12 or later)",
+            libc::EINVAL => " (the file system of the source does not support id-mapped mounts on this kernel, e.g. tmpfs before Linux 6.3)",
+            _ => "",
+        };
+        return Err(Error::sys(code, "mount_setattr", e, format!("{field}: id-map the bind of {source}{hint}")).with_path(source));
+    }
+    Ok(t)
+}
