@@ -48,7 +48,7 @@ impl RootfsPlan {
         let mut fds = Vec::with_capacity(self.detached.len());
         for d in &self.detached {
             fds.push(match d {
-                Detached::Tmpfs { data, flags, copy_from, field } => tmpfs_copyup(data, *flags, copy_from, field)?,
+                Detached::Tmpfs { source, data, flags, copy_from, field } => tmpfs_copyup(source, data, *flags, copy_from, field)?,
                 Detached::IdmapBind { source, recursive, recursive_idmap, uid, gid, field } => {
                     idmapped_clone(source, *recursive, *recursive_idmap, uid, gid, field)?
                 }
@@ -83,7 +83,7 @@ fn ms_to_attr(flags: u64) -> u64 {
 
 /// A new detached tmpfs with `data`, filled with a copy of `from` (when it
 /// is a directory), then made read-only if `flags` ask for it.
-pub fn tmpfs_copyup(data: &str, flags: u64, from: &Path, field: &str) -> Result<OwnedFd, Error> {
+pub fn tmpfs_copyup(source: &str, data: &str, flags: u64, from: &Path, field: &str) -> Result<OwnedFd, Error> {
     let code = "ENS_MOUNT";
     let fs = unsafe { libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), FSOPEN_CLOEXEC) };
     if fs < 0 {
@@ -91,7 +91,9 @@ pub fn tmpfs_copyup(data: &str, flags: u64, from: &Path, field: &str) -> Result<
     }
     let fs = unsafe { OwnedFd::from_raw_fd(fs as i32) };
     let mut has_mode = false;
-    let mut opts: Vec<&str> = data.split(',').filter(|o| !o.is_empty()).collect();
+    let src = format!("source={source}");
+    let mut opts: Vec<&str> = vec![src.as_str()];
+    opts.extend(data.split(',').filter(|o| !o.is_empty()));
     if flags & libc::MS_SYNCHRONOUS as u64 != 0 {
         opts.push("sync");
     }

@@ -412,6 +412,8 @@ pub enum Detached {
     /// A tmpfs (`tmpcopyup`): made with `fsopen`/`fsmount` and filled with a
     /// copy of `copy_from` (the directory of the rootfs it will cover).
     Tmpfs {
+        /// The mount's source (what mountinfo shows, usually `tmpfs`).
+        source: String,
         /// File-system data (`size=..,mode=..`).
         data: String,
         /// `MS_*` flags of the mount (`MS_RDONLY` is applied after the copy).
@@ -934,7 +936,7 @@ impl RootfsPlan {
             }
         } else if opts.tmpcopyup {
             let slot = self.detached.len();
-            self.detached.push(Detached::Tmpfs { data: opts.data.clone(), flags, copy_from: dst.clone(), field: field.clone() });
+            self.detached.push(Detached::Tmpfs { source: source.clone(), data: opts.data.clone(), flags, copy_from: dst.clone(), field: field.clone() });
             self.push(
                 Op::MoveMount { slot, dst: cdst.clone(), beneath: beneath.clone() },
                 format!("attach the tmpfs (tmpcopyup) on {} (move_mount)", m.destination),

@@ -99,7 +99,7 @@ fn tmpcopyup_fills_the_tmpfs_with_what_it_covers() {
     std::fs::write(etc.join("conf.d/a.conf"), "a=1\n").unwrap();
     let old = filetime(etc.join("conf.d/a.conf"), 1_000_000_000);
     let before = listing(&etc);
-    let script = "grep ' /etc ' /proc/self/mountinfo | grep -c tmpfs; stat -c '%n %u %g %a %Y' /etc/secret /etc/conf.d/a.conf; \
+    let script = "grep ' /etc ' /proc/self/mountinfo | grep -c 'tmpfs tmpfs'; stat -c '%n %u %g %a %Y' /etc/secret /etc/conf.d/a.conf; \
         readlink /etc/pw-link; cat /etc/secret /etc/conf.d/a.conf; head -1 /etc/passwd; \
         echo new > /etc/new && cat /etc/new && echo more >> /etc/passwd && echo wrote; ls /etc | tr '\\n' ' '";
     let patch = serde_json::json!({ "root": { "path": root, "readonly": true }, "mounts": [
