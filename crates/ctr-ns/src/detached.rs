@@ -11,6 +11,9 @@
 //! child's copies; the child's at exec or exit) dissolves it unless the
 //! child attached it.
 
+// `MS_*` constants are `c_ulong` on some targets: the casts are kept.
+#![allow(clippy::unnecessary_cast)]
+
 use crate::idmap::{map_text, IdMap};
 use crate::rootfs::{Detached, RootfsPlan};
 use crate::syscalls::{sys_mount_setattr, MountAttr, AT_RECURSIVE, MOUNT_ATTR_IDMAP};
@@ -20,7 +23,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const FSOPEN_CLOEXEC: u32 = 1;
 const FSMOUNT_CLOEXEC: u32 = 1;
@@ -48,7 +51,7 @@ impl RootfsPlan {
         let mut fds = Vec::with_capacity(self.detached.len());
         for d in &self.detached {
             fds.push(match d {
-                Detached::Tmpfs { source, data, flags, copy_from, field } => tmpfs_copyup(source, data, *flags, copy_from, field)?,
+                Detached::Tmpfs { source, data, flags, root, copy_from, field } => tmpfs_copyup(source, data, *flags, root, copy_from, field)?,
                 Detached::IdmapBind { source, recursive, recursive_idmap, uid, gid, field } => {
                     idmapped_clone(source, *recursive, *recursive_idmap, uid, gid, field)?
                 }
@@ -81,9 +84,10 @@ fn ms_to_attr(flags: u64) -> u64 {
     a
 }
 
-/// A new detached tmpfs with `data`, filled with a copy of `from` (when it
-/// is a directory), then made read-only if `flags` ask for it.
-pub fn tmpfs_copyup(source: &str, data: &str, flags: u64, from: &Path, field: &str) -> Result<OwnedFd, Error> {
+/// A new detached tmpfs with `data`, filled with a copy of `from` (a path
+/// in the rootfs `root`, when it is a directory there), then made
+/// read-only if `flags` ask for it.
+pub fn tmpfs_copyup(source: &str, data: &str, flags: u64, root: &Path, from: &Path, field: &str) -> Result<OwnedFd, Error> {
     let code = "ENS_MOUNT";
     let fs = unsafe { libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), FSOPEN_CLOEXEC) };
     if fs < 0 {
@@ -124,20 +128,28 @@ pub fn tmpfs_copyup(source: &str, data: &str, flags: u64, from: &Path, field: &s
         return Err(last(code, "fsmount", format!("{field}: mount the tmpfs")));
     }
     let m = unsafe { OwnedFd::from_raw_fd(m as i32) };
-    if let Ok(meta) = std::fs::symlink_metadata(from) {
-        if meta.is_dir() {
-            // The tmpfs root through its fd; /proc/self/fd/N resolves to it.
-            let root = std::path::PathBuf::from(format!("/proc/self/fd/{}", m.as_raw_fd()));
-            copy_tree(from, &root)?;
-            let croot = cp(&root);
-            if unsafe { libc::chown(croot.as_ptr(), meta.uid(), meta.gid()) } < 0 {
-                return Err(last(code, "chown", format!("{field}: tmpcopyup: own the tmpfs root like {}", from.display())).with_path(from));
-            }
-            if !has_mode {
-                set_mode(&root, meta.mode() & 0o7777)?;
-            }
-            set_times(&root, &meta)?;
+    // What the tmpfs covers, opened beneath the rootfs without following
+    // any symlink (one swapped in since planning cannot lead to the host);
+    // the walk then goes by fds and single names, never by host paths.
+    let rel = from.strip_prefix(root).unwrap_or(Path::new(""));
+    let src = match open_beneath_root(root, rel) {
+        Ok(fd) => Some(fd),
+        Err(e) if e == libc::ENOENT || e == libc::ENOTDIR => None, // nothing to copy
+        Err(e) => return Err(Error::sys(code, "openat2", e, format!("{field}: tmpcopyup: open {} in the rootfs", from.display())).with_path(from)),
+    };
+    if let Some(src) = src {
+        let meta = std::fs::metadata(fdp(src.as_raw_fd())).map_err(|e| Error::io(code, "fstat", &e, format!("{field}: tmpcopyup: stat {}", from.display())).with_path(from))?;
+        // The tmpfs root through its fd; /proc/self/fd/N resolves to it.
+        let troot = fdp(m.as_raw_fd());
+        copy_tree(&src, from, &troot)?;
+        let croot = cp(&troot);
+        if unsafe { libc::chown(croot.as_ptr(), meta.uid(), meta.gid()) } < 0 {
+            return Err(last(code, "chown", format!("{field}: tmpcopyup: own the tmpfs root like {}", from.display())).with_path(from));
         }
+        if !has_mode {
+            set_mode(&troot, meta.mode() & 0o7777)?;
+        }
+        set_times(&troot, &meta)?;
     }
     if flags & libc::MS_RDONLY as u64 != 0 {
         let e = sys_mount_setattr(m.as_raw_fd(), c"".as_ptr(), libc::AT_EMPTY_PATH as u32, &MountAttr { attr_set: MOUNT_ATTR_RDONLY, ..Default::default() });
@@ -165,30 +177,69 @@ fn set_times(p: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
     Ok(())
 }
 
-/// Copy the contents of directory `from` into directory `to`: files,
-/// directories, symlinks (never followed), device nodes and FIFOs, with
-/// their modes, owners and times. Sockets are skipped; hard links become
-/// copies; extended attributes are not copied.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
-    let io = |e: std::io::Error, sys: &str, what: &str, p: &Path| Error::io("ENS_MOUNT", sys, &e, format!("tmpcopyup: {what} {}", p.display())).with_path(p);
-    let entries = std::fs::read_dir(from).map_err(|e| io(e, "open", "read", from))?;
+/// `/proc/self/fd/N`: through this magic link a path names exactly the
+/// opened file, whatever has been renamed or swapped since.
+fn fdp(fd: i32) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{fd}"))
+}
+
+/// `rel` opened as a directory beneath `root`, no symlink followed.
+fn open_beneath_root(root: &Path, rel: &Path) -> Result<OwnedFd, i32> {
+    use crate::syscalls::Syscalls;
+    let raw = crate::syscalls::Raw;
+    let dir = raw.open_dir(cp(root).as_ptr())?;
+    let dir = unsafe { OwnedFd::from_raw_fd(dir) };
+    if rel.as_os_str().is_empty() {
+        return Ok(dir);
+    }
+    let fd = raw.open_beneath(dir.as_raw_fd(), cp(rel).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `name` in the directory `dir`, opened without following a symlink.
+fn open_in(dir: &OwnedFd, name: &std::ffi::OsStr, flags: i32) -> std::io::Result<OwnedFd> {
+    let c = CString::new(name.as_bytes()).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Copy the contents of the directory open at `from` (`what` names it in
+/// errors) into the directory `to`: files, directories, symlinks (copied,
+/// never followed), device nodes and FIFOs, with their modes, owners and
+/// times. Sockets are skipped; hard links become copies; extended
+/// attributes are not copied. Every source is reached as `<dir fd>/<name>`.
+pub fn copy_tree(from: &OwnedFd, what: &Path, to: &Path) -> Result<(), Error> {
+    let io = |e: std::io::Error, sys: &str, verb: &str, p: &Path| Error::io("ENS_MOUNT", sys, &e, format!("tmpcopyup: {verb} {}", p.display())).with_path(p);
+    let base = fdp(from.as_raw_fd());
+    let entries = std::fs::read_dir(&base).map_err(|e| io(e, "open", "read", what))?;
     for entry in entries {
-        let entry = entry.map_err(|e| io(e, "getdents64", "read", from))?;
-        let src = entry.path();
-        let dst = to.join(entry.file_name());
-        let meta = std::fs::symlink_metadata(&src).map_err(|e| io(e, "lstat", "stat", &src))?;
+        let entry = entry.map_err(|e| io(e, "getdents64", "read", what))?;
+        let name = entry.file_name();
+        let src = base.join(&name);
+        let shown = what.join(&name);
+        let dst = to.join(&name);
+        let meta = std::fs::symlink_metadata(&src).map_err(|e| io(e, "lstat", "stat", &shown))?;
         let ft = meta.file_type();
         let cdst = cp(&dst);
         if ft.is_dir() {
+            let sub = open_in(from, &name, libc::O_RDONLY | libc::O_DIRECTORY).map_err(|e| io(e, "openat", "open", &shown))?;
             std::fs::create_dir(&dst).map_err(|e| io(e, "mkdir", "create", &dst))?;
-            copy_tree(&src, &dst)?;
+            copy_tree(&sub, &shown, &dst)?;
         } else if ft.is_symlink() {
-            let target = std::fs::read_link(&src).map_err(|e| io(e, "readlink", "read", &src))?;
+            let target = std::fs::read_link(&src).map_err(|e| io(e, "readlink", "read", &shown))?;
             std::os::unix::fs::symlink(&target, &dst).map_err(|e| io(e, "symlink", "create", &dst))?;
         } else if ft.is_file() {
-            let mut r = std::fs::File::open(&src).map_err(|e| io(e, "open", "read", &src))?;
+            // O_NONBLOCK: a FIFO swapped in after the lstat cannot hang us.
+            let fd = open_in(from, &name, libc::O_RDONLY | libc::O_NONBLOCK).map_err(|e| io(e, "openat", "read", &shown))?;
+            let mut r = std::fs::File::from(fd);
+            if !r.metadata().map(|m| m.is_file()).unwrap_or(false) {
+                continue; // changed under us: not what was listed
+            }
             let mut w = std::fs::OpenOptions::new().write(true).create_new(true).open(&dst).map_err(|e| io(e, "open", "create", &dst))?;
-            std::io::copy(&mut r, &mut w).map_err(|e| io(e, "copy_file_range", "copy", &src))?;
+            std::io::copy(&mut r, &mut w).map_err(|e| io(e, "copy_file_range", "copy", &shown))?;
         } else if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() {
             if unsafe { libc::mknod(cdst.as_ptr(), meta.mode(), meta.rdev()) } < 0 {
                 return Err(last("ENS_MOUNT", "mknod", format!("tmpcopyup: create {}", dst.display())).with_path(&dst));

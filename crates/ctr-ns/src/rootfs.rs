@@ -418,7 +418,9 @@ pub enum Detached {
         data: String,
         /// `MS_*` flags of the mount (`MS_RDONLY` is applied after the copy).
         flags: u64,
-        /// Host path of what the tmpfs covers.
+        /// The rootfs (canonical host path).
+        root: PathBuf,
+        /// Host path of what the tmpfs covers (under `root`, resolved).
         copy_from: PathBuf,
         /// The mount's field (`mounts[3]`), for errors.
         field: String,
@@ -889,7 +891,7 @@ impl RootfsPlan {
         if opts.idmap && (m.uid_mappings.is_empty() || m.gid_mappings.is_empty()) {
             return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: an idmap mount needs uidMappings and gidMappings")).with_field(format!("{field}.uidMappings")));
         }
-        if !opts.idmap && !(m.uid_mappings.is_empty() && m.gid_mappings.is_empty()) {
+        if !opts.idmap && (!m.uid_mappings.is_empty() || !m.gid_mappings.is_empty()) {
             return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: uidMappings and gidMappings need the idmap or ridmap option")).with_field(format!("{field}.options")));
         }
         if bind {
@@ -936,7 +938,7 @@ impl RootfsPlan {
             }
         } else if opts.tmpcopyup {
             let slot = self.detached.len();
-            self.detached.push(Detached::Tmpfs { source: source.clone(), data: opts.data.clone(), flags, copy_from: dst.clone(), field: field.clone() });
+            self.detached.push(Detached::Tmpfs { source: source.clone(), data: opts.data.clone(), flags, root: root.to_path_buf(), copy_from: dst.clone(), field: field.clone() });
             self.push(
                 Op::MoveMount { slot, dst: cdst.clone(), beneath: beneath.clone() },
                 format!("attach the tmpfs (tmpcopyup) on {} (move_mount)", m.destination),
