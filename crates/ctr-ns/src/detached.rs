@@ -345,3 +345,80 @@ pub fn idmapped_clone(source: &str, recursive: bool, recursive_idmap: bool, uid:
     }
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root_or_skip() -> bool {
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: fsopen/fsmount need root");
+            return false;
+        }
+        true
+    }
+
+    #[test]
+    fn copyup_copies_links_as_links_and_refuses_a_swapped_in_symlink() {
+        if !root_or_skip() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let (root, outside) = (d.path().join("root"), d.path().join("outside"));
+        std::fs::create_dir_all(root.join("etc/sub")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("host-secret"), "no").unwrap();
+        std::fs::write(root.join("etc/sub/f"), "f").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("etc/out")).unwrap();
+        let m = tmpfs_copyup("tmpfs", "size=1m", 0, &root, &root.join("etc"), "mounts[0]").unwrap();
+        let t = fdp(m.as_raw_fd());
+        assert_eq!(std::fs::read_to_string(t.join("sub/f")).unwrap(), "f");
+        assert_eq!(std::fs::read_link(t.join("out")).unwrap(), outside, "the link is copied, not followed");
+        assert!(std::fs::symlink_metadata(t.join("out")).unwrap().file_type().is_symlink());
+        // A detached mount: in no mount namespace, so not in our mountinfo.
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(!info.contains(d.path().to_str().unwrap()));
+        drop(m);
+        // What the tmpfs covers became a symlink after planning: refused.
+        std::fs::remove_dir_all(root.join("etc")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("etc")).unwrap();
+        let e = tmpfs_copyup("tmpfs", "", 0, &root, &root.join("etc"), "mounts[0]").unwrap_err();
+        assert_eq!((e.errno, e.syscall.as_deref()), (Some(libc::ELOOP), Some("openat2")), "{e:?}");
+        // Nothing there at all: an empty tmpfs.
+        std::fs::remove_file(root.join("etc")).unwrap();
+        let m = tmpfs_copyup("tmpfs", "", 0, &root, &root.join("etc"), "mounts[0]").unwrap();
+        assert_eq!(std::fs::read_dir(fdp(m.as_raw_fd())).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_bad_tmpfs_option_is_named() {
+        if !root_or_skip() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let e = tmpfs_copyup("tmpfs", "size=1m,bogus=2", 0, d.path(), &d.path().join("x"), "mounts[3]").unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ENS_INVALID_OPTION", Some("mounts[3].options")));
+        assert!(e.message.contains("bogus=2"), "{e:?}");
+    }
+
+    #[test]
+    fn userns_helper_gives_a_new_user_namespace_and_is_gone() {
+        if !root_or_skip() {
+            return;
+        }
+        let fd = userns_with_maps(&[IdMap { inside: 0, outside: 1000, count: 10 }], &[IdMap { inside: 0, outside: 2000, count: 5 }]).unwrap();
+        // A user namespace (NS_GET_NSTYPE), not ours.
+        let t = unsafe { libc::ioctl(fd.as_raw_fd(), 0xb703) };
+        assert_eq!(t, libc::CLONE_NEWUSER);
+        let ours = std::fs::metadata("/proc/self/ns/user").unwrap().ino();
+        assert_ne!(std::fs::metadata(fdp(fd.as_raw_fd())).unwrap().ino(), ours);
+        // The helper is gone (it was the namespace's only process): no
+        // process is in that namespace any more.
+        let ns = std::fs::metadata(fdp(fd.as_raw_fd())).unwrap().ino();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            if let Ok(m) = std::fs::metadata(e.path().join("ns/user")) {
+                assert_ne!(m.ino(), ns, "a process is still in the helper's namespace: {:?}", e.file_name());
+            }
+        }
+    }
+}
