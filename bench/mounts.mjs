@@ -1,8 +1,8 @@
 // bench/mounts.mjs: what the OCI mount extensions cost at `run` time.
 // `ctrun run` and Debian's `runc run` of /bin/true on a copy of the busybox
 // rootfs whose /etc holds 500 extra small files, with: no extension (the
-// reference), a tmpfs with tmpcopyup on /etc (the copy), an `rro` rbind of a
-// host dir, an `idmap` bind of a host dir. Medians and ratios to the
+// reference), a tmpfs with tmpcopyup on /etc (the copy), a plain `ro` rbind
+// and an `rro` rbind of a host dir, an `idmap` bind of a host dir. Medians and ratios to the
 // reference, side by side. runc 1.1.5 has tmpcopyup but neither rro nor
 // idmap (runc 1.2 added them): its error is shown. Run as root from the
 // repo root:
@@ -38,6 +38,7 @@ const baseMounts = [
 const variants = {
   reference: [],
   'tmpcopyup /etc': [{ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }],
+  'ro rbind': [{ destination: '/mnt', type: 'bind', source: host, options: ['rbind', 'ro'] }],
   'rro rbind': [{ destination: '/mnt', type: 'bind', source: host, options: ['rbind', 'rro'] }],
   'idmap bind': [{
     destination: '/mnt', type: 'bind', source: host, options: ['bind', 'idmap'],
