@@ -114,7 +114,9 @@ rootTest('pure v2: memory.max OOM shows in memory.events and the async iterator;
 rootTest('v1: disableOOMKiller leaves the allocating process waiting under OOM, the oom event still comes', async () => {
   await withCgroup({ memory: { limit: '5m', swap: '5m', disableOOMKiller: true } }, async (cg) => {
     const oom = new Promise<CgroupEvent>((r) => cg.once('oom', r));
-    await sleep(50);
+    // The listener arms its eventfd off the main thread: give it time (a
+    // TCG guest once missed the event after 50 ms).
+    await sleep(500);
     const p = await startIn(cg, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=50M', 'count=1']);
     await within(oom, 5000, 'the oom event');
     await sleep(200);
