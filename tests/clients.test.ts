@@ -590,17 +590,25 @@ test('podman pause and unpause freeze the container through ctrun', async () => 
   assert.equal(await settled(() => podmanLeftovers(id)), []);
 });
 
-test('podman run --read-only (tmpfs mounts with tmpcopyup)', async () => {
+test('podman run --read-only and --tmpfs (tmpfs mounts with tmpcopyup)', async () => {
   const why = unavailable('podman');
   if (why) return skip('podman read-only', why);
-  const features = JSON.parse(sh(ctrun, ['features']).stdout);
-  if (!features.mountOptions?.includes('tmpcopyup')) {
-    return skip('podman read-only', 'ctrun does not support the tmpcopyup mount option yet (podman --read-only and --tmpfs use it; the mount code is being rewritten on branch rtinit)');
-  }
   assert.ok(pm.global.length, 'podman store not set up (see the first podman test)');
-  const r = podmanRun(['--read-only'], 'touch /x 2>/dev/null && echo root rw || echo root ro; touch /tmp/y && echo tmp rw');
+  const features = JSON.parse(sh(ctrun, ['features']).stdout);
+  assert.ok(features.mountOptions.includes('tmpcopyup'), 'ctrun features lists tmpcopyup');
+  // podman mounts tmpfs with tmpcopyup on /tmp, /var/tmp and /run for
+  // --read-only, and on each --tmpfs path: the image's files show through.
+  const name = `${tag}-${++pm.n}`;
+  const r = podmanRun(
+    ['--name', name, '--read-only', '--tmpfs', '/etc'],
+    'touch /x 2>/dev/null && echo root rw || echo root ro; touch /tmp/y && echo tmp rw; ' +
+      'grep " /tmp " /proc/self/mountinfo | grep -c "tmpfs tmpfs"; grep " /etc " /proc/self/mountinfo | grep -c "tmpfs tmpfs"; ' +
+      'head -1 /etc/passwd; echo z > /etc/new && cat /etc/new',
+  );
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, 'root ro\ntmp rw\n');
+  assert.is(r.stdout, 'root ro\ntmp rw\n1\n1\nroot:x:0:0:root:/root:/bin/sh\nz\n');
+  assert.equal(podmanIds(), [], 'podman run --rm left a container');
+  assert.equal(mountPoints().filter((m) => m.includes(name)), []);
 });
 
 test('podman run -t', async () => {

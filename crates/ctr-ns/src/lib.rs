@@ -14,6 +14,7 @@
 pub mod caps;
 pub mod child;
 pub mod console;
+pub mod detached;
 pub mod idmap;
 pub mod kinds;
 pub mod persist;

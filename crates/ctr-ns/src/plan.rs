@@ -556,10 +556,15 @@ impl Prepared {
                             source: Some("proc".into()),
                             fstype: Some("proc".into()),
                             options: vec!["nosuid".into(), "nodev".into(), "noexec".into()],
+                            ..Default::default()
                         },
                     );
                 }
-                Some(RootfsPlan::build(&spec)?)
+                let mut plan = RootfsPlan::build(&spec)?;
+                // tmpcopyup and id-mapped mounts: made here, detached, for
+                // the child to attach (it cannot allocate or fork a helper).
+                plan.prepare_detached()?;
+                Some(plan)
             }
             None => None,
         };
@@ -579,6 +584,9 @@ impl Prepared {
             (u, g) => Some((u.unwrap_or(0), g.unwrap_or(0))),
         };
         let mut keep_fds: Vec<RawFd> = joins.iter().map(|j| j.fd.as_raw_fd()).collect();
+        if let Some(r) = &rootfs {
+            keep_fds.extend(r.detached_fds.iter().map(|f| f.as_raw_fd()));
+        }
         keep_fds.sort_unstable();
         if opts.umask.map(|u| u > 0o777).unwrap_or(false) {
             return Err(Error::new("ENS_INVALID_OPTION", "umask must be between 0 and 0o777").with_field("umask"));

@@ -22,8 +22,16 @@ pub struct MountSpec {
     /// File system type (`proc`, `tmpfs`, `bind`, `overlay`, ...).
     pub fstype: Option<String>,
     /// `mount(8)`-style options: `ro`, `nosuid`, `rbind`, `rprivate`, ...;
-    /// unknown ones are passed as file system data.
+    /// unknown ones are passed as file system data. Also the recursive
+    /// attributes `rro`, `rnosuid`, ... (`mount_setattr(2)` with
+    /// `AT_RECURSIVE`), `tmpcopyup` (a tmpfs filled with what it covers)
+    /// and `idmap`/`ridmap` (an id-mapped bind, with the maps below).
     pub options: Vec<String>,
+    /// uid map of an `idmap`/`ridmap` bind (inside = id on disk, outside =
+    /// id shown through the mount).
+    pub uid_mappings: Vec<crate::IdMap>,
+    /// gid map of an `idmap`/`ridmap` bind.
+    pub gid_mappings: Vec<crate::IdMap>,
 }
 
 /// The root filesystem of a spawn.
@@ -100,7 +108,47 @@ pub struct MountOptions {
     pub data: String,
     /// `bind` or `rbind` was given.
     pub bind: bool,
+    /// `MOUNT_ATTR_*` set recursively (`rro`, `rnosuid`, ...).
+    pub attr_set: u64,
+    /// `MOUNT_ATTR_*` cleared recursively (`rrw`, `rsuid`, ...).
+    pub attr_clr: u64,
+    /// `idmap` (or `ridmap`, then `recursive_idmap` too).
+    pub idmap: bool,
+    /// `ridmap`: the id mapping applies to every submount of the bind.
+    pub recursive_idmap: bool,
+    /// `tmpcopyup`.
+    pub tmpcopyup: bool,
 }
+
+/// A recursive mount attribute option (`rro`, `rnoatime`, ...) as
+/// (`MOUNT_ATTR_*` to set, to clear), as runc and crun read them.
+pub fn recursive_attr(opt: &str) -> Option<(u64, u64)> {
+    use crate::syscalls::*;
+    let atime = |mode: u64| (mode, MOUNT_ATTR__ATIME);
+    Some(match opt {
+        "rro" => (MOUNT_ATTR_RDONLY, 0),
+        "rrw" => (0, MOUNT_ATTR_RDONLY),
+        "rnosuid" => (MOUNT_ATTR_NOSUID, 0),
+        "rsuid" => (0, MOUNT_ATTR_NOSUID),
+        "rnodev" => (MOUNT_ATTR_NODEV, 0),
+        "rdev" => (0, MOUNT_ATTR_NODEV),
+        "rnoexec" => (MOUNT_ATTR_NOEXEC, 0),
+        "rexec" => (0, MOUNT_ATTR_NOEXEC),
+        "rnodiratime" => (MOUNT_ATTR_NODIRATIME, 0),
+        "rdiratime" => (0, MOUNT_ATTR_NODIRATIME),
+        // The atime mode is one value: the kernel takes a new one only
+        // with the whole MOUNT_ATTR__ATIME field cleared.
+        "rnoatime" => atime(MOUNT_ATTR_NOATIME),
+        "ratime" | "rrelatime" | "rnostrictatime" => atime(MOUNT_ATTR_RELATIME),
+        "rstrictatime" | "rnorelatime" => atime(MOUNT_ATTR_STRICTATIME),
+        "rnosymfollow" => (MOUNT_ATTR_NOSYMFOLLOW, 0),
+        "rsymfollow" => (0, MOUNT_ATTR_NOSYMFOLLOW),
+        _ => return None,
+    })
+}
+
+/// `MS_NOSYMFOLLOW` (Linux 5.10; not in every libc).
+pub const MS_NOSYMFOLLOW: u64 = 256;
 
 /// Parse `mount(8)`-style options.
 pub fn parse_options(options: &[String]) -> MountOptions {
@@ -131,6 +179,21 @@ pub fn parse_options(options: &[String]) -> MountOptions {
             "strictatime" => (libc::MS_STRICTATIME, 0),
             "nostrictatime" => (0, libc::MS_STRICTATIME),
             "defaults" | "loud" => (0, 0),
+            "nosymfollow" => (MS_NOSYMFOLLOW, 0),
+            "symfollow" => (0, MS_NOSYMFOLLOW),
+            "idmap" => {
+                o.idmap = true;
+                (0, 0)
+            }
+            "ridmap" => {
+                o.idmap = true;
+                o.recursive_idmap = true;
+                (0, 0)
+            }
+            "tmpcopyup" => {
+                o.tmpcopyup = true;
+                (0, 0)
+            }
             "silent" => (libc::MS_SILENT, 0),
             "bind" => {
                 o.bind = true;
@@ -145,7 +208,18 @@ pub fn parse_options(options: &[String]) -> MountOptions {
                 (0, 0)
             }
             other => {
-                data.push(other);
+                match recursive_attr(other) {
+                    Some((set, clr)) => {
+                        // A later option wins over an earlier one.
+                        let atime = crate::syscalls::MOUNT_ATTR__ATIME;
+                        if clr & atime != 0 {
+                            o.attr_set &= !atime;
+                        }
+                        o.attr_set = (o.attr_set & !clr) | set;
+                        o.attr_clr = (o.attr_clr & !(set & !atime)) | clr;
+                    }
+                    None => data.push(other),
+                }
                 (0, 0)
             }
         };
@@ -301,6 +375,71 @@ pub enum Op {
     Mask(CString),
     /// Make a path read-only (after the pivot) if it exists.
     ReadonlyPath(CString),
+    /// `mount_setattr(2)` on the mount at `dst` (every mount under it too
+    /// when `recursive`): the `rro`, `rnosuid`, ... options.
+    SetAttr {
+        /// Target.
+        dst: CString,
+        /// As for [`Op::Mount`].
+        beneath: Option<CString>,
+        /// `MOUNT_ATTR_*` to set.
+        set: u64,
+        /// `MOUNT_ATTR_*` to clear.
+        clr: u64,
+        /// `AT_RECURSIVE`.
+        recursive: bool,
+    },
+    /// Attach the detached mount of [`RootfsPlan::detached`] number `slot`
+    /// (made by the parent before the clone, see
+    /// [`RootfsPlan::prepare_detached`]) at `dst` with `move_mount(2)`.
+    MoveMount {
+        /// Index in [`RootfsPlan::detached_fds`].
+        slot: usize,
+        /// Target.
+        dst: CString,
+        /// As for [`Op::Mount`].
+        beneath: Option<CString>,
+    },
+}
+
+/// A mount the parent makes before the clone, detached (not attached
+/// anywhere: `fsmount(2)`/`open_tree(2)`), for the child to attach with
+/// [`Op::MoveMount`]. Work that needs memory (copying a tree) or a helper
+/// process (a user namespace with the mount's id maps) is done here, in
+/// the parent, where allocation is fine: the child only moves the mount.
+#[derive(Debug, Clone)]
+pub enum Detached {
+    /// A tmpfs (`tmpcopyup`): made with `fsopen`/`fsmount` and filled with a
+    /// copy of `copy_from` (the directory of the rootfs it will cover).
+    Tmpfs {
+        /// The mount's source (what mountinfo shows, usually `tmpfs`).
+        source: String,
+        /// File-system data (`size=..,mode=..`).
+        data: String,
+        /// `MS_*` flags of the mount (`MS_RDONLY` is applied after the copy).
+        flags: u64,
+        /// The rootfs (canonical host path).
+        root: PathBuf,
+        /// Host path of what the tmpfs covers (under `root`, resolved).
+        copy_from: PathBuf,
+        /// The mount's field (`mounts[3]`), for errors.
+        field: String,
+    },
+    /// An id-mapped clone of a bind source (`idmap`/`ridmap`).
+    IdmapBind {
+        /// Host path of the bind source.
+        source: String,
+        /// Clone the submounts too (`rbind`).
+        recursive: bool,
+        /// Map the submounts too (`ridmap`).
+        recursive_idmap: bool,
+        /// uid map (inside: id on disk; outside: id seen through the mount).
+        uid: Vec<crate::IdMap>,
+        /// gid map.
+        gid: Vec<crate::IdMap>,
+        /// The mount's field, for errors.
+        field: String,
+    },
 }
 
 /// What the parent knows about each op, to name it in errors.
@@ -321,6 +460,11 @@ pub struct RootfsPlan {
     pub ops: Vec<Op>,
     /// One per op.
     pub info: Vec<OpInfo>,
+    /// Detached mounts to make before the clone.
+    pub detached: Vec<Detached>,
+    /// Their fds once made ([`RootfsPlan::prepare_detached`]); dropping
+    /// the plan closes them, which dissolves any the child did not attach.
+    pub detached_fds: Vec<std::os::fd::OwnedFd>,
 }
 
 /// A failed op: its index, the system call (see [`SYSCALL_NAMES`]), errno.
@@ -335,8 +479,10 @@ pub struct Failure {
 }
 
 /// Names of the system calls an op can fail in.
-pub const SYSCALL_NAMES: [&str; 12] =
-    ["mount", "umount2", "mkdir", "mknod", "symlink", "open", "pivot_root", "chdir", "chroot", "statfs", "chown", "chmod"];
+pub const SYSCALL_NAMES: [&str; 14] = [
+    "mount", "umount2", "mkdir", "mknod", "symlink", "open", "pivot_root", "chdir", "chroot", "statfs", "chown", "chmod", "mount_setattr",
+    "move_mount",
+];
 const S_MOUNT: u8 = 0;
 const S_UMOUNT: u8 = 1;
 const S_MKDIR: u8 = 2;
@@ -349,6 +495,8 @@ const S_CHROOT: u8 = 8;
 const S_STATFS: u8 = 9;
 const S_CHOWN: u8 = 10;
 const S_CHMOD: u8 = 11;
+const S_SETATTR: u8 = 12;
+const S_MOVE: u8 = 13;
 
 fn cs(s: &str, field: &str) -> Result<CString, Error> {
     CString::new(s).map_err(|_| Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte")).with_field(field.to_string()))
@@ -734,30 +882,81 @@ impl RootfsPlan {
         }
         let cdst = cpath(&dst, &field)?;
         let mut flags = opts.flags;
+        if opts.tmpcopyup && (bind || fstype != "tmpfs") {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.options: tmpcopyup is only for tmpfs mounts")).with_field(format!("{field}.options")));
+        }
+        if opts.idmap && !bind {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.options: idmap and ridmap are only for bind mounts")).with_field(format!("{field}.options")));
+        }
+        if opts.idmap && (m.uid_mappings.is_empty() || m.gid_mappings.is_empty()) {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: an idmap mount needs uidMappings and gidMappings")).with_field(format!("{field}.uidMappings")));
+        }
+        if !opts.idmap && (!m.uid_mappings.is_empty() || !m.gid_mappings.is_empty()) {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: uidMappings and gidMappings need the idmap or ridmap option")).with_field(format!("{field}.options")));
+        }
         if bind {
             flags |= libc::MS_BIND as u64;
             // A bind ignores other flags: bind, then remount with them.
             let extra = flags & !((libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT) as u64);
-            self.push(
-                Op::Mount {
-                    src: Some(cs(&source, &field)?),
-                    dst: cdst.clone(),
-                    fstype: None,
-                    flags: flags & (libc::MS_BIND | libc::MS_REC) as u64,
-                    data: None,
-                    beneath: beneath.clone(),
-                },
-                format!("mount {what}"),
-                &dst,
-            );
+            if opts.idmap {
+                for (name, list) in [("uidMappings", &m.uid_mappings), ("gidMappings", &m.gid_mappings)] {
+                    if list.iter().any(|l| l.count == 0) || list.len() > 340 {
+                        return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.{name}: sizes must be positive, at most 340 lines"))
+                            .with_field(format!("{field}.{name}")));
+                    }
+                }
+                let slot = self.detached.len();
+                self.detached.push(Detached::IdmapBind {
+                    source: source.clone(),
+                    recursive: flags & libc::MS_REC as u64 != 0,
+                    recursive_idmap: opts.recursive_idmap,
+                    uid: m.uid_mappings.clone(),
+                    gid: m.gid_mappings.clone(),
+                    field: field.clone(),
+                });
+                self.push(
+                    Op::MoveMount { slot, dst: cdst.clone(), beneath: beneath.clone() },
+                    format!("attach the id-mapped {what} (move_mount)"),
+                    &dst,
+                );
+            } else {
+                self.push(
+                    Op::Mount {
+                        src: Some(cs(&source, &field)?),
+                        dst: cdst.clone(),
+                        fstype: None,
+                        flags: flags & (libc::MS_BIND | libc::MS_REC) as u64,
+                        data: None,
+                        beneath: beneath.clone(),
+                    },
+                    format!("mount {what}"),
+                    &dst,
+                );
+            }
             if extra != 0 {
                 self.push(Op::Remount { dst: cdst.clone(), flags: extra, beneath: beneath.clone() }, format!("remount {what} with its flags"), &dst);
             }
+        } else if opts.tmpcopyup {
+            let slot = self.detached.len();
+            self.detached.push(Detached::Tmpfs { source: source.clone(), data: opts.data.clone(), flags, root: root.to_path_buf(), copy_from: dst.clone(), field: field.clone() });
+            self.push(
+                Op::MoveMount { slot, dst: cdst.clone(), beneath: beneath.clone() },
+                format!("attach the tmpfs (tmpcopyup) on {} (move_mount)", m.destination),
+                &dst,
+            );
         } else {
             let data = if opts.data.is_empty() { None } else { Some(cs(&opts.data, &field)?) };
             self.push(
                 Op::Mount { src: Some(cs(&source, &field)?), dst: cdst.clone(), fstype: Some(cs(&fstype, &field)?), flags, data, beneath: beneath.clone() },
                 format!("mount {what}"),
+                &dst,
+            );
+        }
+        if opts.attr_set != 0 || opts.attr_clr != 0 {
+            let names: Vec<&str> = m.options.iter().map(|o| o.as_str()).filter(|o| recursive_attr(o).is_some()).collect();
+            self.push(
+                Op::SetAttr { dst: cdst.clone(), beneath: beneath.clone(), set: opts.attr_set, clr: opts.attr_clr, recursive: true },
+                format!("set {} recursively on {} (mount_setattr, Linux 5.12 or later)", names.join(","), m.destination),
                 &dst,
             );
         }
@@ -949,6 +1148,31 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 Ok(Kind::Other) => try_sys!(i, S_MOUNT, sys.mount(c"/dev/null".as_ptr(), path.as_ptr(), null, libc::MS_BIND as u64, null)),
                 Err(e) => return Err(Failure { op: i, syscall: S_OPEN, errno: e }),
             },
+            Op::SetAttr { dst, beneath, set, clr, recursive } => {
+                let rec = if *recursive { crate::syscalls::AT_RECURSIVE } else { 0 };
+                match beneath {
+                    None => try_sys!(i, S_SETATTR, sys.mount_setattr(libc::AT_FDCWD, dst.as_ptr(), rec, *set, *clr)),
+                    Some(rel) => {
+                        let fd = open_target(plan, sys, rootfd, rel, i)?;
+                        let e = sys.mount_setattr(fd, c"".as_ptr(), rec | libc::AT_EMPTY_PATH as u32, *set, *clr);
+                        sys.close(fd);
+                        try_sys!(i, S_SETATTR, e);
+                    }
+                }
+            }
+            Op::MoveMount { slot, dst, beneath } => {
+                use std::os::fd::AsRawFd;
+                let from = plan.detached_fds.get(*slot).map(|f| f.as_raw_fd()).unwrap_or(-1);
+                match beneath {
+                    None => try_sys!(i, S_MOVE, sys.move_mount(from, libc::AT_FDCWD, dst.as_ptr())),
+                    Some(rel) => {
+                        let fd = open_target(plan, sys, rootfd, rel, i)?;
+                        let e = sys.move_mount(from, fd, c"".as_ptr());
+                        sys.close(fd);
+                        try_sys!(i, S_MOVE, e);
+                    }
+                }
+            }
             Op::ReadonlyPath(path) => match sys.kind(path.as_ptr()) {
                 Ok(Kind::Missing) => {}
                 Ok(_) => {
@@ -1013,8 +1237,8 @@ mod tests {
         let spec = RootfsSpec {
             path: r.to_string_lossy().into(),
             mounts: vec![
-                MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), source: Some("proc".into()), options: vec!["nosuid".into()] },
-                MountSpec { destination: "/escape/data".into(), source: Some("/etc".into()), options: vec!["rbind".into(), "ro".into(), "rprivate".into()], fstype: None },
+                MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), source: Some("proc".into()), options: vec!["nosuid".into()], ..Default::default() },
+                MountSpec { destination: "/escape/data".into(), source: Some("/etc".into()), options: vec!["rbind".into(), "ro".into(), "rprivate".into()], fstype: None, ..Default::default() },
             ],
             masked_paths: vec!["/proc/kcore".into(), "/proc/acpi".into()],
             readonly_paths: vec!["/proc/sys".into()],
@@ -1123,7 +1347,7 @@ mod tests {
         let idx = plan.ops.iter().position(|o| matches!(o, Op::MkdirsBeneath(_))).unwrap();
         let op = plan.ops.remove(idx);
         let info = plan.info.remove(idx);
-        let sub = RootfsPlan { root: plan.root.clone(), ops: vec![op], info: vec![info] };
+        let sub = RootfsPlan { root: plan.root.clone(), ops: vec![op], info: vec![info], ..Default::default() };
         let old = unsafe { libc::umask(0o022) };
         let f = execute(&sub, &crate::syscalls::Raw).unwrap_err();
         unsafe { libc::umask(old) };
@@ -1212,7 +1436,7 @@ mod tests {
         let dev = DeviceSpec { path: "/dev/fuse".into(), kind: 'c', major: 10, minor: 229, mode: Some(0o620), uid: Some(7), gid: Some(8) };
         let spec = RootfsSpec {
             path: rs.clone(),
-            mounts: vec![MountSpec { destination: "/dev".into(), fstype: Some("tmpfs".into()), source: Some("tmpfs".into()), options: vec![] }],
+            mounts: vec![MountSpec { destination: "/dev".into(), fstype: Some("tmpfs".into()), source: Some("tmpfs".into()), options: vec![], ..Default::default() }],
             devices: vec![dev.clone(), DeviceSpec { path: "/dev/fifo0".into(), kind: 'p', ..Default::default() }],
             ..Default::default()
         };
@@ -1251,7 +1475,7 @@ mod tests {
         let d = rootfs();
         let r = d.path().canonicalize().unwrap();
         let rs = r.to_string_lossy().into_owned();
-        let m = MountSpec { destination: "/sys/fs/cgroup".into(), fstype: Some("cgroup".into()), source: Some("cgroup".into()), options: vec!["ro".into(), "nosuid".into()] };
+        let m = MountSpec { destination: "/sys/fs/cgroup".into(), fstype: Some("cgroup".into()), source: Some("cgroup".into()), options: vec!["ro".into(), "nosuid".into()], ..Default::default() };
         let spec = RootfsSpec {
             path: rs.clone(),
             mounts: vec![m.clone()],
@@ -1303,6 +1527,96 @@ mod tests {
         let all = Recorder::default();
         execute(&plan, &all).unwrap();
         assert_eq!(all.calls.borrow().len(), before.calls.borrow().len() + calls.len() - 1, "one umask per range");
+    }
+
+
+    #[test]
+    fn recursive_attributes_parse_and_run_after_the_mount() {
+        use crate::syscalls::*;
+        let o = parse_options(&["rro".into(), "rnosuid".into(), "rnoatime".into(), "rexec".into()]);
+        assert_eq!(o.attr_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME);
+        assert_eq!(o.attr_clr, MOUNT_ATTR__ATIME | MOUNT_ATTR_NOEXEC);
+        assert_eq!(o.data, "", "recursive options are not file-system data");
+        // The later option wins.
+        let o = parse_options(&["rro".into(), "rrw".into(), "rnoatime".into(), "rstrictatime".into()]);
+        assert_eq!((o.attr_set, o.attr_clr), (MOUNT_ATTR_STRICTATIME, MOUNT_ATTR_RDONLY | MOUNT_ATTR__ATIME));
+        let o = parse_options(&["nosymfollow".into(), "tmpcopyup".into(), "ridmap".into()]);
+        assert_eq!(o.flags, MS_NOSYMFOLLOW);
+        assert!(o.tmpcopyup && o.idmap && o.recursive_idmap);
+
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let spec = RootfsSpec {
+            path: r.to_string_lossy().into(),
+            mounts: vec![MountSpec { destination: "/data".into(), source: Some("/etc".into()), options: vec!["rbind".into(), "ro".into(), "rro".into()], ..Default::default() }],
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        let fake = Recorder::default();
+        execute(&plan, &fake).unwrap();
+        let calls = fake.calls.borrow().join("\n");
+        let remount = calls.find(&format!("mount - /proc/self/fd/100 - {:#x}", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID)).expect(&calls);
+        let setattr = calls.find(&format!("mount_setattr 100  {:#x} {:#x} 0x0", AT_RECURSIVE | libc::AT_EMPTY_PATH as u32, MOUNT_ATTR_RDONLY)).expect(&calls);
+        assert!(remount < setattr, "{calls}");
+        // A refusal (an old kernel) names the op and mount_setattr.
+        let fake = Recorder { fail: Some(("mount_setattr".into(), libc::ENOSYS)), ..Default::default() };
+        let f = execute(&plan, &fake).unwrap_err();
+        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("mount_setattr", libc::ENOSYS));
+        assert_eq!(plan.info[f.op].what, "set rro recursively on /data (mount_setattr, Linux 5.12 or later)");
+    }
+
+    #[test]
+    fn tmpcopyup_and_idmap_become_detached_mounts_the_child_moves() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let map = vec![crate::IdMap { inside: 0, outside: 1000, count: 10 }];
+        let spec = RootfsSpec {
+            path: r.to_string_lossy().into(),
+            mounts: vec![
+                MountSpec { destination: "/etc".into(), source: Some("tmpfs".into()), fstype: Some("tmpfs".into()), options: vec!["tmpcopyup".into(), "ro".into(), "mode=755".into()], ..Default::default() },
+                MountSpec { destination: "/m".into(), source: Some("/etc".into()), fstype: Some("bind".into()), options: vec!["rbind".into(), "idmap".into(), "nosuid".into()], uid_mappings: map.clone(), gid_mappings: map.clone() },
+            ],
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        assert_eq!(plan.detached.len(), 2);
+        match &plan.detached[0] {
+            Detached::Tmpfs { data, flags, copy_from, .. } => {
+                assert_eq!((data.as_str(), *flags, copy_from.clone()), ("mode=755", libc::MS_RDONLY as u64, r.join("etc")));
+            }
+            other => panic!("{other:?}"),
+        }
+        match &plan.detached[1] {
+            Detached::IdmapBind { source, recursive, recursive_idmap, uid, .. } => {
+                assert_eq!((source.as_str(), *recursive, *recursive_idmap, uid.clone()), ("/etc", true, false, map.clone()));
+            }
+            other => panic!("{other:?}"),
+        }
+        let fake = Recorder::default();
+        execute(&plan, &fake).unwrap();
+        let calls = fake.calls.borrow().join("\n");
+        // Not prepared here (no root): the slots are -1.
+        assert!(calls.contains("openat2 50 etc\nmove_mount -1 100 \nclose 100"), "{calls}");
+        assert!(calls.contains("openat2 50 m\nmove_mount -1 100 \nclose 100"), "{calls}");
+        assert!(!calls.contains("mount tmpfs") && !calls.contains("mount /etc"), "{calls}");
+        assert!(calls.contains(&format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID)), "the bind's flags still apply: {calls}");
+        // Checked at plan time.
+        let bad = |o: &[&str], fstype: &str, maps: bool| RootfsSpec {
+            path: r.to_string_lossy().into(),
+            mounts: vec![MountSpec {
+                destination: "/x".into(),
+                source: Some("/etc".into()),
+                fstype: Some(fstype.into()),
+                options: o.iter().map(|s| s.to_string()).collect(),
+                uid_mappings: if maps { map.clone() } else { vec![] },
+                gid_mappings: if maps { map.clone() } else { vec![] },
+            }],
+            ..Default::default()
+        };
+        for (o, fstype, maps) in [(&["tmpcopyup"][..], "proc", false), (&["bind", "tmpcopyup"][..], "bind", false), (&["idmap"][..], "tmpfs", true), (&["bind", "idmap"][..], "bind", false), (&["bind"][..], "bind", true)] {
+            let e = RootfsPlan::build(&bad(o, fstype, maps)).unwrap_err();
+            assert_eq!(e.code, "ENS_INVALID_OPTION", "{o:?}");
+        }
     }
 
 }

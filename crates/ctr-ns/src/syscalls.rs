@@ -63,6 +63,65 @@ pub trait Syscalls {
     fn lchown(&self, path: *const c_char, uid: u32, gid: u32) -> i32;
     /// `chmod(2)`.
     fn chmod(&self, path: *const c_char, mode: u32) -> i32;
+    /// `mount_setattr(2)` on `dirfd`/`path` (`flags`: `AT_*`, e.g.
+    /// `AT_EMPTY_PATH | AT_RECURSIVE`): set and clear `MOUNT_ATTR_*`.
+    fn mount_setattr(&self, dirfd: i32, path: *const c_char, flags: u32, set: u64, clr: u64) -> i32;
+    /// `move_mount(2)` of the detached mount `from` (`MOVE_MOUNT_F_EMPTY_PATH`)
+    /// onto `to_dirfd`/`to_path` (an empty path: `MOVE_MOUNT_T_EMPTY_PATH`).
+    fn move_mount(&self, from: i32, to_dirfd: i32, to_path: *const c_char) -> i32;
+}
+
+/// `MOUNT_ATTR_RDONLY`.
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+/// `MOUNT_ATTR_NOSUID`.
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+/// `MOUNT_ATTR_NODEV`.
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+/// `MOUNT_ATTR_NOEXEC`.
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+/// `MOUNT_ATTR__ATIME`: the atime mode bits (cleared as a whole).
+pub const MOUNT_ATTR__ATIME: u64 = 0x70;
+/// `MOUNT_ATTR_RELATIME` (the value 0 of the atime mode).
+pub const MOUNT_ATTR_RELATIME: u64 = 0x0;
+/// `MOUNT_ATTR_NOATIME`.
+pub const MOUNT_ATTR_NOATIME: u64 = 0x10;
+/// `MOUNT_ATTR_STRICTATIME`.
+pub const MOUNT_ATTR_STRICTATIME: u64 = 0x20;
+/// `MOUNT_ATTR_NODIRATIME`.
+pub const MOUNT_ATTR_NODIRATIME: u64 = 0x80;
+/// `MOUNT_ATTR_IDMAP`.
+pub const MOUNT_ATTR_IDMAP: u64 = 0x10_0000;
+/// `MOUNT_ATTR_NOSYMFOLLOW`.
+pub const MOUNT_ATTR_NOSYMFOLLOW: u64 = 0x20_0000;
+/// `AT_RECURSIVE`.
+pub const AT_RECURSIVE: u32 = 0x8000;
+/// `MOVE_MOUNT_F_EMPTY_PATH`.
+pub const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
+/// `MOVE_MOUNT_T_EMPTY_PATH`.
+pub const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+
+/// `struct mount_attr` of `mount_setattr(2)`.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct MountAttr {
+    /// `MOUNT_ATTR_*` to set.
+    pub attr_set: u64,
+    /// `MOUNT_ATTR_*` to clear.
+    pub attr_clr: u64,
+    /// Propagation (`MS_*`), 0 to leave.
+    pub propagation: u64,
+    /// User namespace fd for `MOUNT_ATTR_IDMAP`.
+    pub userns_fd: u64,
+}
+
+/// Raw `mount_setattr(2)`: 0 or an errno.
+pub fn sys_mount_setattr(dirfd: i32, path: *const c_char, flags: u32, attr: &MountAttr) -> i32 {
+    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, dirfd, path, flags, attr as *const MountAttr, std::mem::size_of::<MountAttr>()) };
+    if r < 0 {
+        crate::sys::errno()
+    } else {
+        0
+    }
 }
 
 /// `struct open_how` of `openat2(2)`.
@@ -200,6 +259,13 @@ impl Syscalls for Raw {
     fn chmod(&self, path: *const c_char, mode: u32) -> i32 {
         rc(unsafe { libc::chmod(path, mode) })
     }
+    fn mount_setattr(&self, dirfd: i32, path: *const c_char, flags: u32, set: u64, clr: u64) -> i32 {
+        sys_mount_setattr(dirfd, path, flags, &MountAttr { attr_set: set, attr_clr: clr, ..Default::default() })
+    }
+    fn move_mount(&self, from: i32, to_dirfd: i32, to_path: *const c_char) -> i32 {
+        let t = if unsafe { *to_path } == 0 { MOVE_MOUNT_T_EMPTY_PATH } else { 0 };
+        rc(unsafe { libc::syscall(libc::SYS_move_mount, from, c"".as_ptr(), to_dirfd, to_path, MOVE_MOUNT_F_EMPTY_PATH | t) } as libc::c_int)
+    }
 }
 
 /// `statfs` `ST_*` flags to the `MS_*` flags a remount has to repeat (the
@@ -332,6 +398,12 @@ pub mod fake {
         }
         fn chmod(&self, path: *const c_char, mode: u32) -> i32 {
             self.record(format!("chmod {} {mode:o}", s(path)))
+        }
+        fn mount_setattr(&self, dirfd: i32, path: *const c_char, flags: u32, set: u64, clr: u64) -> i32 {
+            self.record(format!("mount_setattr {dirfd} {} {flags:#x} {set:#x} {clr:#x}", s(path)))
+        }
+        fn move_mount(&self, from: i32, to_dirfd: i32, to_path: *const c_char) -> i32 {
+            self.record(format!("move_mount {from} {to_dirfd} {}", s(to_path)))
         }
     }
 }

@@ -113,7 +113,7 @@ fn container_init_in_one_spawn_sync_devices_sysctl_personality_fifo() {
     o.namespaces = vec![NamespaceKind::Mnt, NamespaceKind::Pid, NamespaceKind::Uts, NamespaceKind::Ipc];
     o.rootfs = Some(RootfsSpec {
         path: rootfs.clone(),
-        mounts: vec![MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), source: Some("proc".into()), options: vec![] }],
+        mounts: vec![MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), source: Some("proc".into()), options: vec![], ..Default::default() }],
         dev: true,
         devices: vec![DeviceSpec { path: "/dev/ctrtest-null".into(), kind: 'c', major: 1, minor: 3, mode: Some(0o640), uid: Some(5), gid: Some(6) }],
         ..Default::default()

@@ -26,6 +26,9 @@ pub struct Support {
     pub memory_policy: Option<(Vec<String>, Vec<String>)>,
     /// `linux.netDevices` applied.
     pub net_devices: bool,
+    /// Id-mapped mounts (`mounts[].uidMappings`, `idmap`/`ridmap`):
+    /// `linux.mountExtensions.idmap.enabled`.
+    pub idmap_mounts: bool,
 }
 
 /// The features.md document for `s`.
@@ -55,7 +58,7 @@ pub fn features(s: &Support) -> Value {
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },
             "intelRdt": { "enabled": false },
-            "mountExtensions": { "idmap": { "enabled": false } },
+            "mountExtensions": { "idmap": { "enabled": s.idmap_mounts } },
             "netDevices": { "enabled": s.net_devices },
             "memoryPolicy": memory_policy
         },
@@ -71,5 +74,8 @@ mod tests {
         assert_eq!(f["ociVersionMin"], "1.0.0");
         assert_eq!(f["ociVersionMax"], crate::OCI_VERSION);
         assert_eq!(f["linux"]["seccomp"]["enabled"], false);
+        assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], false);
+        let f = super::features(&super::Support { idmap_mounts: true, ..Default::default() });
+        assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], true);
     }
 }

@@ -83,6 +83,9 @@ pub fn features() -> serde_json::Value {
         annotations: vec![],
         memory_policy: Some((mempolicy::MODES.map(|(n, _)| n.to_string()).to_vec(), mempolicy::FLAGS.map(|(n, _)| n.to_string()).to_vec())),
         net_devices: true,
+        // open_tree + mount_setattr(MOUNT_ATTR_IDMAP): whether the host's
+        // kernel and file systems allow it shows only when used.
+        idmap_mounts: true,
     };
     ctr_oci::features::features(&support)
 }

@@ -106,6 +106,8 @@ pub fn mount_flag(opt: &str) -> Option<(u64, u64)> {
         "silent" => (f(MS_SILENT), 0),
         "loud" => (0, f(MS_SILENT)),
         "strictatime" => (f(MS_STRICTATIME), 0),
+        "nosymfollow" => (ctr_ns::rootfs::MS_NOSYMFOLLOW, 0),
+        "symfollow" => (0, ctr_ns::rootfs::MS_NOSYMFOLLOW),
         "suid" => (0, f(MS_NOSUID)),
         "sync" => (f(MS_SYNCHRONOUS), 0),
         _ => return None,
@@ -128,16 +130,27 @@ pub fn propagation_flag(opt: &str) -> Option<u64> {
     } as u64)
 }
 
+/// Mount options of the OCI mount extensions that are not flags: id-mapped
+/// binds and the tmpfs copy-up.
+pub const EXTENSION_OPTIONS: [&str; 3] = ["idmap", "ridmap", "tmpcopyup"];
+
+/// The recursive attribute options (`mount_setattr(2)` with `AT_RECURSIVE`).
+pub const RECURSIVE_OPTIONS: [&str; 18] = [
+    "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnodiratime", "rdiratime", "rnoatime", "ratime",
+    "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow",
+];
+
 /// The mount options this runtime understands (for `features`).
 pub fn mount_options() -> Vec<String> {
     let mut v: Vec<String> = [
         "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime", "nodev",
         "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "rbind", "relatime", "remount", "ro",
         "rw", "silent", "loud", "strictatime", "suid", "sync", "private", "rprivate", "shared", "rshared", "slave",
-        "rslave", "unbindable", "runbindable",
+        "rslave", "unbindable", "runbindable", "nosymfollow", "symfollow",
     ]
     .map(String::from)
     .to_vec();
+    v.extend(RECURSIVE_OPTIONS.iter().chain(EXTENSION_OPTIONS.iter()).map(|o| o.to_string()));
     v.sort();
     v
 }
@@ -145,29 +158,40 @@ pub fn mount_options() -> Vec<String> {
 /// Plan one mount.
 pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<PlannedMount> {
     let field = format!("mounts[{i}]");
-    if m.uid_mappings.is_some() || m.gid_mappings.is_some() {
-        return Err(unsupported(&format!("{field}.uidMappings"), "id-mapped mounts are not supported yet"));
-    }
     let typ = m.typ.clone().unwrap_or_else(|| "none".into());
     let mut flags = 0u64;
     let mut data = Vec::new();
     let mut propagation = Vec::new();
-    for (j, o) in m.options.iter().flatten().enumerate() {
+    for o in m.options.iter().flatten() {
         if let Some((set, clear)) = mount_flag(o) {
             flags = (flags | set) & !clear;
         } else if let Some(p) = propagation_flag(o) {
             propagation.push(p);
-        } else if ["rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "idmap", "ridmap", "tmpcopyup"]
-            .contains(&o.as_str())
-            || o.starts_with("rnoatime")
-        {
-            return Err(unsupported(&format!("{field}.options[{j}]"), &format!("mount option {o:?} is not supported yet")));
+        } else if ctr_ns::rootfs::recursive_attr(o).is_some() || EXTENSION_OPTIONS.contains(&o.as_str()) {
+            // Recursive attributes, idmap/ridmap and tmpcopyup: ctr-ns
+            // applies them (mount_setattr, move_mount of a prepared mount).
         } else {
             data.push(o.clone());
         }
     }
     if typ == "bind" {
         flags |= libc::MS_BIND as u64;
+    }
+    let opts = m.options.as_deref().unwrap_or_default();
+    let has = |o: &str| opts.iter().any(|x| x == o);
+    let idmap = has("idmap") || has("ridmap");
+    let maps = m.uid_mappings.is_some() || m.gid_mappings.is_some();
+    if maps && !idmap {
+        return Err(Error::new("EOCI_INVALID", format!("{field}.uidMappings: id mappings need the idmap or ridmap option")).with_field(format!("{field}.options")));
+    }
+    if m.uid_mappings.is_some() != m.gid_mappings.is_some() {
+        return Err(Error::new("EOCI_INVALID", format!("{field}.uidMappings: uidMappings and gidMappings go together")).with_field(format!("{field}.uidMappings")));
+    }
+    if idmap && flags & libc::MS_BIND as u64 == 0 {
+        return Err(unsupported(&format!("{field}.options"), "idmap and ridmap are supported on bind mounts only"));
+    }
+    if has("tmpcopyup") && typ != "tmpfs" {
+        return Err(Error::new("EOCI_INVALID", format!("{field}.options: tmpcopyup is only for tmpfs mounts")).with_field(format!("{field}.options")));
     }
     if (typ == "cgroup" || typ == "cgroup2") && flags & libc::MS_BIND as u64 != 0 {
         return Err(Error::new("EOCI_INVALID", format!("{field}.options: a {typ} mount cannot be a bind mount")).with_field(format!("{field}.options")));
@@ -401,11 +425,27 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         }
         cgroup_mount |= pm.typ == "cgroup" || pm.typ == "cgroup2";
         let bind = pm.flags & libc::MS_BIND as u64 != 0;
+        let options = m.options.clone().unwrap_or_default();
+        let conv = |v: &Option<Vec<IdMapping>>| -> Vec<ctr_ns::IdMap> {
+            v.iter().flatten().map(|m| ctr_ns::IdMap { inside: m.container_id, outside: m.host_id, count: m.size }).collect()
+        };
+        let (mut uid_mappings, mut gid_mappings) = (conv(&m.uid_mappings), conv(&m.gid_mappings));
+        if options.iter().any(|o| o == "idmap" || o == "ridmap") && uid_mappings.is_empty() {
+            // No maps of its own: the container's user namespace maps.
+            let Some(maps) = &id_maps else {
+                return Err(Error::new("EOCI_INVALID", format!("mounts[{i}]: an idmap mount needs uidMappings and gidMappings (or a user namespace with maps)"))
+                    .with_field(format!("mounts[{i}].uidMappings")));
+            };
+            uid_mappings = maps.uid.clone();
+            gid_mappings = maps.gid.clone();
+        }
         mounts.push(ctr_ns::MountSpec {
             destination: m.destination.clone(),
             source: Some(pm.source),
             fstype: Some(if bind { "bind".to_string() } else { pm.typ }),
-            options: m.options.clone().unwrap_or_default(),
+            options,
+            uid_mappings,
+            gid_mappings,
         });
     }
     let mut devices = Vec::new();
@@ -538,8 +578,17 @@ mod tests {
         let p = plan_mount(1, &b, "/b".as_ref()).unwrap();
         assert_eq!(p.source, "/b/data");
         assert_eq!(p.flags, (libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY) as u64);
-        let bad = Mount { destination: "/x".into(), options: Some(vec!["rro".into()]), ..Default::default() };
-        assert_eq!(plan_mount(2, &bad, "/b".as_ref()).unwrap_err().path.as_deref(), Some("mounts[2].options[0]"));
+        // The mount extensions are accepted (ctr-ns applies them) and checked.
+        let ext = Mount { destination: "/x".into(), source: Some("/d".into()), options: Some(["rbind", "rro", "rnosuid", "ridmap"].map(String::from).to_vec()),
+            uid_mappings: Some(vec![IdMapping { container_id: 0, host_id: 1000, size: 1 }]), gid_mappings: Some(vec![IdMapping { container_id: 0, host_id: 1000, size: 1 }]), ..Default::default() };
+        assert_eq!(plan_mount(2, &ext, "/b".as_ref()).unwrap().data, "");
+        let bad = Mount { destination: "/x".into(), source: Some("/d".into()), options: Some(vec!["rbind".into(), "tmpcopyup".into()]), ..Default::default() };
+        assert_eq!(plan_mount(2, &bad, "/b".as_ref()).unwrap_err().path.as_deref(), Some("mounts[2].options"));
+        let bad = Mount { destination: "/x".into(), typ: Some("tmpfs".into()), options: Some(vec!["idmap".into()]), ..Default::default() };
+        assert_eq!(plan_mount(2, &bad, "/b".as_ref()).unwrap_err().code, "ERUNTIME_UNSUPPORTED");
+        let bad = Mount { destination: "/x".into(), source: Some("/d".into()), options: Some(vec!["bind".into()]), uid_mappings: ext.uid_mappings.clone(), gid_mappings: ext.gid_mappings.clone(), ..Default::default() };
+        assert_eq!(plan_mount(2, &bad, "/b".as_ref()).unwrap_err().path.as_deref(), Some("mounts[2].options"));
+        assert!(mount_options().iter().any(|o| o == "rro") && mount_options().iter().any(|o| o == "tmpcopyup"));
     }
 
     #[test]

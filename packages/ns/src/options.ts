@@ -30,9 +30,17 @@ export interface Mount {
    * `cgroup`, `cgroup2`, `overlay`, `bind`... */
   type?: string;
   /** `mount(8)` options: `ro`, `nosuid`, `nodev`, `noexec`, `bind`,
-   * `rbind`, `rprivate`/`rslave`/`rshared`..., the rest is file-system data
-   * (`size=1m`, `lowerdir=...`). */
+   * `rbind`, `rprivate`/`rslave`/`rshared`..., the recursive attributes
+   * `rro`, `rnosuid`, `rnodev`, `rnoexec`, `rnoatime`... (every submount too,
+   * `mount_setattr(2)`), `tmpcopyup` (a tmpfs filled with a copy of what it
+   * covers), `idmap`/`ridmap` (an id-mapped bind, with the maps below); the
+   * rest is file-system data (`size=1m`, `lowerdir=...`). */
   options?: string[];
+  /** uid map of an `idmap`/`ridmap` bind: a file owned by `containerID` on
+   * disk shows as `hostID` through the mount. Needs `gidMappings` too. */
+  uidMappings?: IdMapEntry[];
+  /** gid map of an `idmap`/`ridmap` bind. */
+  gidMappings?: IdMapEntry[];
 }
 
 /** The root filesystem of the child, set up in its own mount namespace. */

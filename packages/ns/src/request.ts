@@ -233,7 +233,14 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
       ? {
           path: rootfs.path,
           propagation: rootfs.propagation,
-          mounts: (rootfs.mounts ?? []).map((m) => ({ destination: m.destination, source: m.source, fstype: m.type, options: m.options ?? [] })),
+          mounts: (rootfs.mounts ?? []).map((m, i) => ({
+            destination: m.destination,
+            source: m.source,
+            fstype: m.type,
+            options: m.options ?? [],
+            uidMappings: idMap(m.uidMappings, `rootfs.mounts[${i}].uidMappings`),
+            gidMappings: idMap(m.gidMappings, `rootfs.mounts[${i}].gidMappings`),
+          })),
           readonly: rootfs.readonly ?? false,
           maskedPaths: rootfs.maskedPaths ?? [],
           readonlyPaths: rootfs.readonlyPaths ?? [],

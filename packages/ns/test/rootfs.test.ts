@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { run, spawn, NsError, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../src/index';
 import type { SpawnOptions } from '../src/index';
@@ -191,6 +191,49 @@ test('errors: a missing rootfs, a missing bind source, a refused mount — coded
   assert.match(err!.message, /ctr-no-such-fs on \/mnt\/bad/);
   assert.not.ok(existsSync(`/proc/${child.pid}`));
   assert.not.ok(mountPoints().some((m) => m.startsWith(base)));
+});
+
+test('mount extensions: rro reaches submounts, tmpcopyup copies what it covers, idmap maps owners', async () => {
+  if (!ready) return skip('mount extensions', why);
+  // A bind source with a submount (a tmpfs mounted inside the container first).
+  mkdirSync(join(base, 'ext/sub'), { recursive: true });
+  mkdirSync(join(rootfs, 'mnt'), { recursive: true });
+  writeFileSync(join(base, 'ext/owned'), 'x');
+  chownSync(join(base, 'ext/owned'), 5, 7);
+  const r = await sh(
+    [
+      'touch /mnt/sub/f 2>/dev/null && echo sub=rw || echo sub=ro',
+      'echo "etc:$(cat /etc/secret)"',
+      'echo new > /etc/new && echo etc=rw',
+      'grep " /etc " /proc/self/mountinfo | grep -c "tmpfs tmpfs"',
+    ].join('; '),
+    {
+      rootfs: {
+        path: rootfs,
+        readonly: true,
+        mounts: [
+          { destination: '/mnt', type: 'bind', source: join(base, 'ext'), options: ['rbind'] },
+          { destination: '/mnt/sub', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+          // Bound again with rro: the tmpfs under it comes along read-only.
+          { destination: '/mnt', type: 'bind', source: join(rootfs, 'mnt'), options: ['rbind', 'rro'] },
+          { destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nosuid'] },
+        ],
+      },
+      mountProc: true,
+    },
+  );
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(r.stdout, 'sub=ro\netc:top secret\netc=rw\n1\n');
+  assert.not.ok(existsSync(join(rootfs, 'etc/new')), 'the rootfs /etc is untouched');
+  const ids = {
+    destination: '/ids', type: 'bind', source: join(base, 'ext'), options: ['bind', 'idmap'],
+    uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 2000, size: 10 }],
+  };
+  const m = await sh('stat -c "%u %g" /ids/owned', { rootfs: { path: rootfs, mounts: [ids] } }).catch((e: NsError) => e);
+  assert.not.ok(mountPoints().some((p) => p.startsWith(base)));
+  if (m instanceof NsError && /does not support id-mapped mounts/.test(m.message)) return skip('mount extensions idmap', m.message);
+  assert.ok(!(m instanceof Error), String(m));
+  assert.is((m as { stdout: string }).stdout, '1005 2007\n');
 });
 
 test('a missing binary inside the rootfs is ENS_EXEC', async () => {

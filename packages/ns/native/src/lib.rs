@@ -195,6 +195,10 @@ pub struct MountRequest {
     pub fstype: Option<String>,
     /// Options.
     pub options: Vec<String>,
+    /// uid map of an `idmap`/`ridmap` bind.
+    pub uid_mappings: Option<Vec<IdMapRequest>>,
+    /// gid map of an `idmap`/`ridmap` bind.
+    pub gid_mappings: Option<Vec<IdMapRequest>>,
 }
 
 /// The root filesystem plan.
@@ -331,7 +335,14 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         mounts: r
             .mounts
             .into_iter()
-            .map(|m| MountSpec { destination: m.destination, source: m.source, fstype: m.fstype, options: m.options })
+            .map(|m| MountSpec {
+                destination: m.destination,
+                source: m.source,
+                fstype: m.fstype,
+                options: m.options,
+                uid_mappings: id_maps(m.uid_mappings),
+                gid_mappings: id_maps(m.gid_mappings),
+            })
             .collect(),
         readonly: r.readonly,
         masked_paths: r.masked_paths,
