@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { Container, CTRUN_PATH, RuntimeError, run } from '../src/index';
 import { snapshot, eventually } from '../../../test-support';
@@ -9,24 +9,14 @@ import { leftovers, readAll, ready, rootfs, workspace } from './support';
 
 const ws = workspace('api');
 const { work, root } = ws;
-let n = 0;
 const newId = ws.newId;
 
 function bundle(args: string[], extra: Record<string, unknown> = {}): string {
-  const dir = join(work, `bundle-${n++}`);
-  mkdirSync(dir);
-  writeFileSync(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      ociVersion: '1.2.0',
-      root: { path: rootfs },
-      process: { cwd: '/', args, env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
-      mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
-      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }] },
-      ...extra,
-    }),
-  );
-  return dir;
+  return ws.bundle(args, {
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }] },
+    ...extra,
+  });
 }
 
 test('create leaves the init waiting, start runs it, stdout streams, wait gives the exit code, delete removes it', async () => {

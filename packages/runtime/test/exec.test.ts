@@ -1,36 +1,27 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Container, CTRUN_PATH, RuntimeError, type ContainerEvent } from '../src/index';
 import { skip, snapshot, eventually, cgroupController } from '../../../test-support';
-import { leftovers, readAll, ready, rootfs, workspace } from './support';
+import { leftovers, readAll, ready, workspace } from './support';
 
 const ws = workspace('exec');
 const { work, root } = ws;
-let n = 0;
 const newId = ws.newId;
 
 function bundle(args: string[], linux: Record<string, unknown> = {}): string {
-  const dir = join(work, `bundle-${n++}`);
-  mkdirSync(dir);
-  writeFileSync(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      ociVersion: '1.2.0',
-      root: { path: rootfs },
-      hostname: 'rtexec-api',
-      process: { cwd: '/', args, env: ['PATH=/bin', 'A=1'], user: { uid: 0, gid: 0 } },
-      mounts: [
-        { destination: '/proc', type: 'proc', source: 'proc' },
-        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs' },
-        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-      ],
-      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }], ...linux },
-    }),
-  );
-  return dir;
+  return ws.bundle(args, {
+    hostname: 'rtexec-api',
+    process: { cwd: '/', args, env: ['PATH=/bin', 'A=1'], user: { uid: 0, gid: 0 } },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }], ...linux },
+  });
 }
 
 /** The file of a controller for the container's cgroup (v1 or v2 name). */
@@ -203,22 +194,14 @@ test('exec({ terminal }) gives the process a pty of the container: input in, out
   if (!ready('container exec terminal')) return;
   const before = snapshot();
   const id = newId();
-  const b = join(work, `bundle-tty-${n++}`);
-  mkdirSync(b);
-  writeFileSync(
-    join(b, 'config.json'),
-    JSON.stringify({
-      ociVersion: '1.2.0',
-      root: { path: rootfs },
-      process: { cwd: '/', args: ['sleep', '1000'], env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
-      mounts: [
-        { destination: '/proc', type: 'proc', source: 'proc' },
-        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-        { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
-      ],
-      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }] },
-    }),
-  );
+  const b = ws.bundle(['sleep', '1000'], {
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }] },
+  });
   const c = await Container.create({ id, bundle: b, root, stdio: 'ignore' });
   try {
     await c.start();

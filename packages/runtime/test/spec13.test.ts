@@ -3,35 +3,25 @@
 // back from /proc/self/numa_maps), and Container.update's checkBeforeUpdate.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetNS } from '@ctr/netns';
 import { Container, RuntimeError } from '../src/index';
 import { skip, snapshot, eventually, cgroupController } from '../../../test-support';
-import { leftovers, readAll, ready, rootfs, workspace } from './support';
+import { leftovers, readAll, ready, workspace } from './support';
 
 const ws = workspace('spec13');
-const { work, root } = ws;
-let n = 0;
+const { root } = ws;
 const newId = ws.newId;
 
 function bundle(args: string[], linux: Record<string, unknown> = {}): string {
-  const dir = join(work, `bundle-${n++}`);
-  mkdirSync(dir);
-  writeFileSync(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      ociVersion: '1.2.0',
-      root: { path: rootfs },
-      process: { cwd: '/', args, env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
-      mounts: [
-        { destination: '/proc', type: 'proc', source: 'proc' },
-        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-      ],
-      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }], ...linux },
-    }),
-  );
-  return dir;
+  return ws.bundle(args, {
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }], ...linux },
+  });
 }
 
 test('netDevices: a host veth end moves in renamed with its address, and back down on delete', async () => {

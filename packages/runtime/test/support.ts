@@ -1,6 +1,6 @@
 // Shared by this package's suites: the busybox rootfs, a scratch folder
 // with a state root per test file, container ids, and the leftover check.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CTRUN_PATH } from '../src/index';
@@ -30,6 +30,12 @@ export interface Workspace {
   root: string;
   /** A container id unique to this process and call. */
   newId(): string;
+  /**
+   * A new bundle folder in the workspace whose config.json is the busybox
+   * base (`ociVersion`, `root` = {@link rootfs}, a root `process` running
+   * `args` with PATH=/bin) with `config`'s top-level fields over it.
+   */
+  bundle(args: string[], config: Record<string, unknown>): string;
   /** Remove the folder. */
   remove(): void;
 }
@@ -38,10 +44,18 @@ export interface Workspace {
 export function workspace(tag: string): Workspace {
   const work = mkdtempSync(join(tmpdir(), `${PREFIX}-${tag}-${process.pid}-`));
   let n = 0;
+  let b = 0;
   return {
     work,
     root: join(work, 'state'),
     newId: () => `${PREFIX}-${tag}-${process.pid}-${n++}`,
+    bundle: (args, config) => {
+      const dir = join(work, `bundle-${b++}`);
+      mkdirSync(dir);
+      const base = { ociVersion: '1.2.0', root: { path: rootfs }, process: { cwd: '/', args, env: ['PATH=/bin'], user: { uid: 0, gid: 0 } } };
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base, ...config }));
+      return dir;
+    },
     remove: () => rmSync(work, { recursive: true, force: true }),
   };
 }
