@@ -9,17 +9,14 @@
 //
 //   node bench/mounts.mjs [--runs 30]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync, mkdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { ctrun, median, requireRootAndRootfs, rootfs as busybox } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 0) || 30;
-const repo = resolve(new URL('..', import.meta.url).pathname);
-const busybox = join(repo, '.cache/rootfs/busybox');
-const ctrun = existsSync(join(repo, 'packages/runtime/bin/ctrun')) ? join(repo, 'packages/runtime/bin/ctrun') : join(repo, 'target/release/ctrun');
-if (process.getuid() !== 0) throw new Error('run as root');
-if (!existsSync(join(busybox, 'bin/busybox'))) throw new Error('no busybox rootfs: bash scripts/make-rootfs.sh');
+requireRootAndRootfs();
 
 const work = mkdtempSync(join(tmpdir(), 'ctr-bench-mounts-'));
 const rootfs = join(work, 'rootfs');
@@ -58,7 +55,6 @@ function bundle(name, extra) {
   return b;
 }
 
-function median(a) { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; }
 const stateBase = `/run/ctr-bench-mounts-${process.pid}`;
 
 function bench(bin, root, b) {

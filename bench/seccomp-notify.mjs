@@ -8,18 +8,15 @@
 //
 //   node bench/seccomp-notify.mjs [--runs 50]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { ctrun, median, repo, requireRootAndRootfs, rootfs } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 0) || 50;
-const repo = resolve(new URL('..', import.meta.url).pathname);
-const rootfs = join(repo, '.cache/rootfs/busybox');
-const ctrun = existsSync(join(repo, 'packages/runtime/bin/ctrun')) ? join(repo, 'packages/runtime/bin/ctrun') : join(repo, 'target/release/ctrun');
-if (process.getuid() !== 0) throw new Error('run as root');
-if (!existsSync(join(rootfs, 'bin/busybox'))) throw new Error('no busybox rootfs: bash scripts/make-rootfs.sh');
+requireRootAndRootfs();
 const { SeccompAgent } = createRequire(import.meta.url)(join(repo, 'packages/seccomp/dist/index.cjs'));
 
 const work = mkdtempSync(join(tmpdir(), 'ctr-bench-notify-'));
@@ -56,7 +53,6 @@ function exec(bin, args) {
   });
 }
 
-function median(a) { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; }
 
 // The agent takes each connection and closes the fd at once (the
 // containers are never started: nothing would be notified).
