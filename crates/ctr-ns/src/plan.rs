@@ -226,16 +226,17 @@ impl SchedAttr {
 /// `CPU_SETSIZE` = 1024 cpus).
 pub const MAX_CPU: u32 = 1023;
 
-/// A `cpu_set_t` with `cpus` set, made in the parent for the child.
-pub fn cpu_set(cpus: &[u32]) -> ctr_common::Result<libc::cpu_set_t> {
+/// A `cpu_set_t` with `cpus` set, made in the parent for the child; `field`
+/// names the option in errors.
+pub fn cpu_set(cpus: &[u32], field: &str) -> ctr_common::Result<libc::cpu_set_t> {
     // SAFETY: cpu_set_t is plain bits; all zero is the empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     if cpus.is_empty() {
-        return Err(Error::new("ENS_INVALID_OPTION", "cpuAffinity: needs at least one cpu").with_field("cpuAffinity"));
+        return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: needs at least one cpu")).with_field(field));
     }
     for &c in cpus {
         if c > MAX_CPU {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("cpuAffinity: cpu {c} is out of range (0-{MAX_CPU})")).with_field("cpuAffinity"));
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: cpu {c} is out of range (0-{MAX_CPU})")).with_field(field));
         }
         // SAFETY: c < CPU_SETSIZE, checked above.
         unsafe { libc::CPU_SET(c as usize, &mut set) };
@@ -818,8 +819,8 @@ impl Prepared {
             io_priority: opts.io_priority,
             mempolicy: opts.memory_policy.as_ref().map(|m| m.syscall_args()).transpose()?,
             sched: opts.scheduler,
-            affinity: opts.cpu_affinity.as_deref().map(cpu_set).transpose()?,
-            initial_affinity: opts.initial_cpu_affinity.as_deref().map(cpu_set).transpose()?,
+            affinity: opts.cpu_affinity.as_deref().map(|c| cpu_set(c, "cpuAffinity")).transpose()?,
+            initial_affinity: opts.initial_cpu_affinity.as_deref().map(|c| cpu_set(c, "initialCpuAffinity")).transpose()?,
             new_session: opts.new_session,
             parent_pid: std::process::id() as i32,
             no_new_privs: opts.no_new_privileges,

@@ -63,4 +63,5 @@ fn the_affinity_masks_are_applied() {
     // Out of cpu_set_t: refused in the parent, nothing spawned.
     assert_eq!(cpus_of(None, Some(vec![5000])).unwrap_err().code, "ENS_INVALID_OPTION");
     assert_eq!(cpus_of(None, Some(vec![])).unwrap_err().code, "ENS_INVALID_OPTION");
+    assert_eq!(cpus_of(Some(vec![]), None).unwrap_err().path.as_deref(), Some("initialCpuAffinity"));
 }
