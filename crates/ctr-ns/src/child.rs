@@ -119,6 +119,10 @@ pub enum Step {
     Console,
     /// `set_mempolicy(2)`.
     MemoryPolicy,
+    /// `sched_setattr(2)`.
+    Scheduler,
+    /// `sched_setaffinity(2)`.
+    Affinity,
 }
 
 impl Step {
@@ -166,6 +170,8 @@ impl Step {
             IoPriority,
             Console,
             MemoryPolicy,
+            Scheduler,
+            Affinity,
         ]
             .into_iter()
             .find(|s| *s as u32 == n)
@@ -214,6 +220,8 @@ impl Step {
             Step::IoPriority => "ioprio_set",
             Step::Console => "ioctl",
             Step::MemoryPolicy => "set_mempolicy",
+            Step::Scheduler => "sched_setattr",
+            Step::Affinity => "sched_setaffinity",
         }
     }
 }
@@ -548,6 +556,13 @@ unsafe fn exec_fifo_gate(fds: &ChildFds, fifo_fd: RawFd, proc_fd: RawFd) {
 pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     close_inherited(fds);
     reset_signals();
+    if let Some(set) = &p.initial_affinity {
+        // The setup (joins, cgroup move) runs on these cpus; a cpuset
+        // cgroup attach may reset it, the final mask comes before exec.
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) < 0 {
+            fail_detail(fds, Step::Affinity, errno(), 0);
+        }
+    }
     // Non-dumpable until exec: no ptrace, no /proc/PID/mem or fd access by
     // other processes of the same uid (the runc /proc/self/exe escapes);
     // exec restores it for an ordinary binary.
@@ -770,6 +785,18 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the
         // credential change below may drop: install it first (as runc).
         install_seccomp(p, fds);
+    }
+    if let Some(attr) = &p.sched {
+        // Before the credential change: a real-time policy needs
+        // CAP_SYS_NICE, which the container's capabilities may drop.
+        check!(fds, Step::Scheduler, libc::syscall(libc::SYS_sched_setattr, 0, attr as *const crate::plan::SchedAttr, 0));
+    }
+    if let Some(set) = &p.affinity {
+        // After the parent moved us into our cgroups (a cpuset attach
+        // resets the affinity to the cpuset's cpus).
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) < 0 {
+            fail_detail(fds, Step::Affinity, errno(), 1);
+        }
     }
     apply_creds(p, fds);
 

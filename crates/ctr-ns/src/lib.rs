@@ -29,6 +29,6 @@ pub use kinds::{supported_namespaces, NamespaceKind};
 pub use caps::CapNames;
 pub use console::{Console, ConsoleSocket, WinSize};
 pub use idmap::{IdMap, IdMaps};
-pub use plan::{MemoryPolicy, Rlimit, SpawnOptions, Stdio, TimeOffsets};
+pub use plan::{cpu_set, MemoryPolicy, Rlimit, SchedAttr, SpawnOptions, Stdio, TimeOffsets};
 pub use rootfs::{DeviceSpec, MountSpec, RootfsSpec};
 pub use spawn::{spawn, Child, ExitStatus, Stage};

@@ -117,6 +117,18 @@ pub struct SpawnOptions {
     /// `set_mempolicy(2)` of the child, made right before exec (the NUMA
     /// policy the program inherits, OCI `linux.memoryPolicy`).
     pub memory_policy: Option<MemoryPolicy>,
+    /// `sched_setattr(2)` of the child, made right before the credential
+    /// change (so `CAP_SYS_NICE` is still there for real-time policies);
+    /// the program inherits it (OCI `process.scheduler`).
+    pub scheduler: Option<SchedAttr>,
+    /// `sched_setaffinity(2)` of the child right before exec: the cpus it
+    /// may run on (OCI `process.execCPUAffinity.final`, or the container
+    /// cgroup's cpuset so an exec'd process does not inherit the runtime's).
+    pub cpu_affinity: Option<Vec<u32>>,
+    /// `sched_setaffinity(2)` of the child first thing after the clone, so
+    /// its setup (namespace joins, the cgroup move) runs on these cpus (OCI
+    /// `process.execCPUAffinity.initial`; a cpuset cgroup attach resets it).
+    pub initial_cpu_affinity: Option<Vec<u32>>,
     /// Refuse to exec the spawning process's own binary (`/proc/self/exe`
     /// of a runtime or of node): a container process running it could
     /// rewrite the host's binary (the runc CVE-2019-5736 class). Checked,
@@ -173,6 +185,63 @@ impl MemoryPolicy {
         }
         Ok((self.mode | self.flags, mask))
     }
+}
+
+/// The kernel's `struct sched_attr` (`SCHED_ATTR_SIZE_VER1`, 56 bytes) for
+/// `sched_setattr(2)`: built in the parent, the child only passes it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SchedAttr {
+    /// Size of this struct (set by [`SchedAttr::new`]).
+    pub size: u32,
+    /// `SCHED_OTHER` (0), `SCHED_FIFO` (1), `SCHED_RR` (2), `SCHED_BATCH`
+    /// (3), `SCHED_ISO` (4), `SCHED_IDLE` (5), `SCHED_DEADLINE` (6).
+    pub sched_policy: u32,
+    /// `SCHED_FLAG_*` bits.
+    pub sched_flags: u64,
+    /// Nice value (`SCHED_OTHER`, `SCHED_BATCH`).
+    pub sched_nice: i32,
+    /// Static priority (`SCHED_FIFO`, `SCHED_RR`: 1..99).
+    pub sched_priority: u32,
+    /// `SCHED_DEADLINE` runtime, ns.
+    pub sched_runtime: u64,
+    /// `SCHED_DEADLINE` deadline, ns.
+    pub sched_deadline: u64,
+    /// `SCHED_DEADLINE` period, ns.
+    pub sched_period: u64,
+    /// Utilization clamp minimum (`SCHED_FLAG_UTIL_CLAMP_MIN`).
+    pub sched_util_min: u32,
+    /// Utilization clamp maximum (`SCHED_FLAG_UTIL_CLAMP_MAX`).
+    pub sched_util_max: u32,
+}
+
+impl SchedAttr {
+    /// An attr of `policy` with its size set and everything else zero.
+    pub fn new(policy: u32) -> SchedAttr {
+        SchedAttr { size: std::mem::size_of::<SchedAttr>() as u32, sched_policy: policy, ..Default::default() }
+    }
+}
+
+/// The highest cpu number accepted in an affinity mask (`cpu_set_t` holds
+/// `CPU_SETSIZE` = 1024 cpus).
+pub const MAX_CPU: u32 = 1023;
+
+/// A `cpu_set_t` with `cpus` set, made in the parent for the child; `field`
+/// names the option in errors.
+pub fn cpu_set(cpus: &[u32], field: &str) -> ctr_common::Result<libc::cpu_set_t> {
+    // SAFETY: cpu_set_t is plain bits; all zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    if cpus.is_empty() {
+        return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: needs at least one cpu")).with_field(field));
+    }
+    for &c in cpus {
+        if c > MAX_CPU {
+            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: cpu {c} is out of range (0-{MAX_CPU})")).with_field(field));
+        }
+        // SAFETY: c < CPU_SETSIZE, checked above.
+        unsafe { libc::CPU_SET(c as usize, &mut set) };
+    }
+    Ok(set)
 }
 
 /// One resource limit.
@@ -252,6 +321,9 @@ impl SpawnOptions {
             personality: None,
             io_priority: None,
             memory_policy: None,
+            scheduler: None,
+            cpu_affinity: None,
+            initial_cpu_affinity: None,
             refuse_own_exe: false,
             console: None,
         }
@@ -348,6 +420,12 @@ pub struct Prepared {
     pub personality: Option<u64>,
     /// `ioprio_set` value.
     pub io_priority: Option<i32>,
+    /// `sched_setattr` argument.
+    pub sched: Option<SchedAttr>,
+    /// `sched_setaffinity` mask.
+    pub affinity: Option<libc::cpu_set_t>,
+    /// `sched_setaffinity` mask right after the clone.
+    pub initial_affinity: Option<libc::cpu_set_t>,
     /// `set_mempolicy` mode | flags and nodemask words (empty: NULL).
     pub mempolicy: Option<(libc::c_int, Vec<libc::c_ulong>)>,
     /// setsid before exec.
@@ -740,6 +818,9 @@ impl Prepared {
             personality: opts.personality,
             io_priority: opts.io_priority,
             mempolicy: opts.memory_policy.as_ref().map(|m| m.syscall_args()).transpose()?,
+            sched: opts.scheduler,
+            affinity: opts.cpu_affinity.as_deref().map(|c| cpu_set(c, "cpuAffinity")).transpose()?,
+            initial_affinity: opts.initial_cpu_affinity.as_deref().map(|c| cpu_set(c, "initialCpuAffinity")).transpose()?,
             new_session: opts.new_session,
             parent_pid: std::process::id() as i32,
             no_new_privs: opts.no_new_privileges,

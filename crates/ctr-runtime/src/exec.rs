@@ -199,6 +199,13 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     let mut so = SpawnOptions::new(settings.program.clone(), settings.args.clone());
     settings.apply(&mut so);
     so.joins = namespaces_of(saved.pid);
+    // execCPUAffinity (exec only, as in runc): `initial` for the setup,
+    // `final` for the program; without `final` every cpu is asked for,
+    // which the kernel narrows to the container cgroup's cpuset, so the
+    // process does not inherit this runtime's affinity (runc's
+    // tryResetCPUAffinity).
+    so.initial_cpu_affinity = settings.exec_cpu_affinity.initial.clone();
+    so.cpu_affinity = Some(settings.exec_cpu_affinity.r#final.clone().unwrap_or_else(|| (0..=ctr_ns::plan::MAX_CPU).collect()));
     // The container's NUMA policy holds for every process of it (as
     // linux.personality does in runc's setns init).
     so.memory_policy = config.linux.as_ref().and_then(|l| l.memory_policy.as_ref()).map(crate::mempolicy::plan).transpose()?;
@@ -219,7 +226,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     // has its listener: if sending fails it is killed before it can exec
     // (at create the exec.fifo gate does the same).
     so.hold = listener.is_some();
-    let child = ctr_ns::spawn(&so)?;
+    let child = ctr_ns::spawn(&so).map_err(crate::process::oci_step_error)?;
     let pid = child.pid;
     let fail = |c: &Child, e: Error| -> Error {
         let _ = c.kill(libc::SIGKILL);
@@ -257,7 +264,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     drop(pidfd);
     match r {
         Ok(()) => Ok(Exec { pid, child }),
-        Err(e) => Err(fail(&child, e)),
+        Err(e) => Err(fail(&child, crate::process::oci_step_error(e))),
     }
 }
 

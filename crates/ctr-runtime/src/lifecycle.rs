@@ -63,6 +63,7 @@ fn ns_err(e: Error) -> Error {
     match e.code.strip_prefix("ENS_") {
         Some("CHDIR") => Error { code: "ERUNTIME_CWD".into(), message: format!("process.cwd: {}", e.message), ..e }.with_field("process.cwd"),
         Some("EXEC_FIFO") => Error { code: "ERUNTIME_INIT".into(), ..e },
+        Some("SCHEDULER" | "CPU_AFFINITY") => crate::process::oci_step_error(e),
         Some("MEMORY_POLICY") => {
             Error { code: "ERUNTIME_MEMORY_POLICY".into(), message: format!("linux.memoryPolicy: {}", e.message), ..e }.with_field("linux.memoryPolicy")
         }

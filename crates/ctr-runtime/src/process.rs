@@ -11,7 +11,7 @@
 
 use crate::plan::{plan_seccomp, PlannedSeccomp};
 use ctr_common::{Error, Result};
-use ctr_oci::types::{Capabilities, Process};
+use ctr_oci::types::{Capabilities, Process, Scheduler};
 use ctr_oci::validate::rlimit_number;
 
 /// An OCI process, resolved into what `ctr_ns::spawn` applies.
@@ -52,6 +52,168 @@ pub struct ProcessSettings {
     pub console: Option<ctr_ns::Console>,
     /// The compiled filter of `linux.seccomp`, when the config has one.
     pub seccomp: Option<PlannedSeccomp>,
+    /// `process.scheduler` as the `sched_setattr` argument.
+    pub scheduler: Option<ctr_ns::SchedAttr>,
+    /// `process.execCPUAffinity`: applied by exec only (the spec: not to
+    /// the container's init).
+    pub exec_cpu_affinity: ExecCpuAffinity,
+}
+
+/// A refused `sched_setattr`/`sched_setaffinity` of the spawned process
+/// named by its OCI field (`ERUNTIME_SCHEDULER` on `process.scheduler`,
+/// `ERUNTIME_CPU_AFFINITY` on `process.execCPUAffinity.initial|final`);
+/// other errors pass unchanged.
+pub fn oci_step_error(e: Error) -> Error {
+    let (code, field) = match (e.code.as_str(), e.path.as_deref()) {
+        ("ENS_SCHEDULER", _) => ("ERUNTIME_SCHEDULER", "process.scheduler"),
+        ("ENS_CPU_AFFINITY", Some("initialCpuAffinity")) => ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.initial"),
+        ("ENS_CPU_AFFINITY", _) => ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.final"),
+        _ => return e,
+    };
+    Error { code: code.into(), message: format!("{field}: {}", e.message), ..e }.with_field(field)
+}
+
+/// `process.execCPUAffinity` as cpu numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecCpuAffinity {
+    /// `initial`: the cpus the exec'd process's setup runs on.
+    pub initial: Option<Vec<u32>>,
+    /// `final`: the cpus the exec'd program runs on.
+    pub r#final: Option<Vec<u32>>,
+}
+
+fn invalid(path: String, why: impl std::fmt::Display) -> Error {
+    Error::new("EOCI_INVALID", format!("{path}: {why}")).with_field(path)
+}
+
+/// `SCHED_*` policy numbers.
+pub fn sched_policy(name: &str) -> Option<u32> {
+    Some(match name {
+        "SCHED_OTHER" => 0,
+        "SCHED_FIFO" => 1,
+        "SCHED_RR" => 2,
+        "SCHED_BATCH" => 3,
+        "SCHED_ISO" => 4,
+        "SCHED_IDLE" => 5,
+        "SCHED_DEADLINE" => 6,
+        _ => return None,
+    })
+}
+
+/// `SCHED_FLAG_*` bits.
+pub fn sched_flag(name: &str) -> Option<u64> {
+    Some(match name {
+        "SCHED_FLAG_RESET_ON_FORK" => 0x01,
+        "SCHED_FLAG_RECLAIM" => 0x02,
+        "SCHED_FLAG_DL_OVERRUN" => 0x04,
+        "SCHED_FLAG_KEEP_POLICY" => 0x08,
+        "SCHED_FLAG_KEEP_PARAMS" => 0x10,
+        "SCHED_FLAG_UTIL_CLAMP_MIN" => 0x20,
+        "SCHED_FLAG_UTIL_CLAMP_MAX" => 0x40,
+        _ => return None,
+    })
+}
+
+/// `process.scheduler` as a `struct sched_attr`, validated as runc does
+/// (plus the kernel's own rules, so a bad config fails with a field rather
+/// than as `EINVAL` from the container's setup): nice -20..19; priority only
+/// for `SCHED_FIFO`/`SCHED_RR`, and there 1..99; runtime, deadline and
+/// period only for `SCHED_DEADLINE`, and there all three with
+/// runtime <= deadline <= period.
+pub fn scheduler(s: &Scheduler, prefix: &str) -> Result<ctr_ns::SchedAttr> {
+    let f = |name: &str| format!("{prefix}.scheduler.{name}");
+    let policy = sched_policy(&s.policy).ok_or_else(|| invalid(f("policy"), format!("unknown policy {:?}", s.policy)))?;
+    let mut attr = ctr_ns::SchedAttr::new(policy);
+    for (i, name) in s.flags.iter().flatten().enumerate() {
+        let bit = sched_flag(name).ok_or_else(|| invalid(format!("{prefix}.scheduler.flags[{i}]"), format!("unknown flag {name:?}")))?;
+        attr.sched_flags |= bit;
+    }
+    let nice = s.nice.unwrap_or(0);
+    if !(-20..=19).contains(&nice) {
+        return Err(invalid(f("nice"), format!("{nice} is out of range (-20..19)")));
+    }
+    attr.sched_nice = nice;
+    let rt = policy == 1 || policy == 2;
+    match s.priority {
+        Some(p) if rt && !(1..=99).contains(&p) => return Err(invalid(f("priority"), format!("{p} is out of range (1..99) for {}", s.policy))),
+        Some(p) if rt => attr.sched_priority = p as u32,
+        None if rt => return Err(invalid(f("priority"), format!("{} needs a priority (1..99)", s.policy))),
+        Some(p) if p != 0 => return Err(invalid(f("priority"), "is only valid for SCHED_FIFO and SCHED_RR")),
+        _ => {}
+    }
+    let dl = [("runtime", s.runtime), ("deadline", s.deadline), ("period", s.period)];
+    if policy == 6 {
+        for (name, v) in dl {
+            if v.unwrap_or(0) == 0 {
+                return Err(invalid(f(name), "SCHED_DEADLINE needs runtime, deadline and period"));
+            }
+        }
+        let (r, d, p) = (s.runtime.unwrap_or(0), s.deadline.unwrap_or(0), s.period.unwrap_or(0));
+        if r > d {
+            return Err(invalid(f("runtime"), "must not exceed the deadline"));
+        }
+        if d > p {
+            return Err(invalid(f("deadline"), "must not exceed the period"));
+        }
+        (attr.sched_runtime, attr.sched_deadline, attr.sched_period) = (r, d, p);
+    } else {
+        for (name, v) in dl {
+            if v.unwrap_or(0) != 0 {
+                return Err(invalid(f(name), "is only valid for SCHED_DEADLINE"));
+            }
+        }
+    }
+    Ok(attr)
+}
+
+/// A cpu list (`0-1,3`) as cpu numbers; `path` names the field.
+pub fn cpu_list(s: &str, path: &str) -> Result<Vec<u32>> {
+    let bad = |why: String| invalid(path.to_string(), why);
+    let mut out = Vec::new();
+    if s.trim().is_empty() {
+        return Err(bad("is an empty cpu list".into()));
+    }
+    for part in s.split(',') {
+        let part = part.trim();
+        let num = |t: &str| -> Result<u32> {
+            let n: u32 = t.trim().parse().map_err(|_| bad(format!("{s:?} is not a cpu list (like \"0-1,3\")")))?;
+            if n > ctr_ns::plan::MAX_CPU {
+                return Err(bad(format!("cpu {n} is out of range (0-{})", ctr_ns::plan::MAX_CPU)));
+            }
+            Ok(n)
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b {
+                    return Err(bad(format!("range {part:?} is backwards")));
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(num(part)?),
+        }
+    }
+    Ok(out)
+}
+
+/// `process.execCPUAffinity` (`{"initial": "0-1", "final": "1"}`).
+pub fn exec_cpu_affinity(v: &serde_json::Value, prefix: &str) -> Result<ExecCpuAffinity> {
+    let path = format!("{prefix}.execCPUAffinity");
+    let obj = v.as_object().ok_or_else(|| invalid(path.clone(), "must be an object with initial and/or final"))?;
+    let mut out = ExecCpuAffinity::default();
+    for (k, val) in obj {
+        let field = format!("{path}.{k}");
+        let list = match val {
+            serde_json::Value::String(s) => cpu_list(s, &field)?,
+            _ => return Err(invalid(field, "must be a cpu list string")),
+        };
+        match k.as_str() {
+            "initial" => out.initial = Some(list),
+            "final" => out.r#final = Some(list),
+            _ => return Err(invalid(field, "unknown field (initial, final)")),
+        }
+    }
+    Ok(out)
 }
 
 fn unsupported(path: String, why: &str) -> Error {
@@ -66,12 +228,6 @@ pub fn check_supported(p: &Process, prefix: &str) -> Result<()> {
     }
     if p.selinux_label.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(unsupported(format!("{prefix}.selinuxLabel"), "selinux is not available on this host"));
-    }
-    if p.scheduler.is_some() {
-        return Err(unsupported(format!("{prefix}.scheduler"), "scheduler policies are not supported yet"));
-    }
-    if p.exec_cpu_affinity.is_some() {
-        return Err(unsupported(format!("{prefix}.execCPUAffinity"), "cpu affinity is not supported yet"));
     }
     Ok(())
 }
@@ -162,6 +318,8 @@ pub fn map(p: &Process, prefix: &str, seccomp: Option<&serde_json::Value>) -> Re
             ctr_ns::Console::returned(size)
         }),
         seccomp,
+        scheduler: p.scheduler.as_ref().map(|s| scheduler(s, prefix)).transpose()?,
+        exec_cpu_affinity: p.exec_cpu_affinity.as_ref().map(|v| exec_cpu_affinity(v, prefix)).transpose()?.unwrap_or_default(),
     })
 }
 
@@ -183,6 +341,7 @@ impl ProcessSettings {
         so.oom_score_adj = self.oom_score_adj;
         so.io_priority = self.io_priority;
         so.console = self.console;
+        so.scheduler = self.scheduler;
         match &self.seccomp {
             Some(s) => {
                 so.seccomp = Some(s.bpf.clone());
@@ -248,6 +407,29 @@ mod tests {
     }
 
     #[test]
+    fn scheduler_and_affinity_map() {
+        let p = process(
+            r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},
+            "scheduler":{"policy":"SCHED_BATCH","nice":5,"flags":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_KEEP_PARAMS"]},
+            "execCPUAffinity":{"initial":"0-2,5","final":"1"}}"#,
+        );
+        let s = map(&p, "process", None).unwrap();
+        let a = s.spawn_options().scheduler.unwrap();
+        assert_eq!(std::mem::size_of::<ctr_ns::SchedAttr>(), 56, "SCHED_ATTR_SIZE_VER1");
+        assert_eq!((a.size, a.sched_policy, a.sched_flags, a.sched_nice, a.sched_priority), (56, 3, 0x11, 5, 0));
+        assert_eq!(s.exec_cpu_affinity, ExecCpuAffinity { initial: Some(vec![0, 1, 2, 5]), r#final: Some(vec![1]) });
+        assert!(s.spawn_options().cpu_affinity.is_none(), "execCPUAffinity is not the init's");
+        let dl = process(
+            r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},
+            "scheduler":{"policy":"SCHED_DEADLINE","runtime":100000,"deadline":200000,"period":300000}}"#,
+        );
+        let a = map(&dl, "process", None).unwrap().scheduler.unwrap();
+        assert_eq!((a.sched_policy, a.sched_runtime, a.sched_deadline, a.sched_period), (6, 100000, 200000, 300000));
+        let rr = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_RR","priority":99}}"#);
+        assert_eq!(map(&rr, "process", None).unwrap().scheduler.unwrap().sched_priority, 99);
+    }
+
+    #[test]
     fn defaults_drop_groups_and_keep_caps_as_given() {
         let p = process(r#"{"args":["/bin/true"],"cwd":"/","user":{"uid":0,"gid":0}}"#);
         let so = map(&p, "process", None).unwrap().spawn_options();
@@ -279,7 +461,20 @@ mod tests {
         let cases = [
             (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"apparmorProfile":"x"}"#, "ERUNTIME_UNSUPPORTED", "p.apparmorProfile"),
             (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"selinuxLabel":"x"}"#, "ERUNTIME_UNSUPPORTED", "p.selinuxLabel"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER"}}"#, "ERUNTIME_UNSUPPORTED", "p.scheduler"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_NOPE"}}"#, "EOCI_INVALID", "p.scheduler.policy"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","flags":["SCHED_FLAG_X"]}}"#, "EOCI_INVALID", "p.scheduler.flags[0]"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","nice":20}}"#, "EOCI_INVALID", "p.scheduler.nice"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","priority":5}}"#, "EOCI_INVALID", "p.scheduler.priority"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_FIFO","priority":100}}"#, "EOCI_INVALID", "p.scheduler.priority"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_RR"}}"#, "EOCI_INVALID", "p.scheduler.priority"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_BATCH","runtime":10}}"#, "EOCI_INVALID", "p.scheduler.runtime"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":10,"deadline":20}}"#, "EOCI_INVALID", "p.scheduler.period"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":30,"deadline":20,"period":40}}"#, "EOCI_INVALID", "p.scheduler.runtime"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":10,"deadline":50,"period":40}}"#, "EOCI_INVALID", "p.scheduler.deadline"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"0-x"}}"#, "EOCI_INVALID", "p.execCPUAffinity.final"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"3-1"}}"#, "EOCI_INVALID", "p.execCPUAffinity.final"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"initial":"5000"}}"#, "EOCI_INVALID", "p.execCPUAffinity.initial"),
+            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":""}}"#, "EOCI_INVALID", "p.execCPUAffinity.final"),
             (r#"{"args":[],"cwd":"/","user":{"uid":0,"gid":0}}"#, "EOCI_INVALID", "p.args"),
             (r#"{"args":["sh"],"cwd":"tmp","user":{"uid":0,"gid":0}}"#, "EOCI_INVALID", "p.cwd"),
             (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_X","soft":1,"hard":1}]}"#, "EOCI_INVALID", "p.rlimits[0].type"),

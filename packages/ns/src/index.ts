@@ -24,4 +24,5 @@ export type {
   CapabilitiesOption,
   IoPriority,
   MemoryPolicy,
+  Scheduler,
 } from './options';

@@ -256,6 +256,37 @@ export interface SpawnOptions {
    * spawn with `ENS_MEMORY_POLICY` and the errno.
    */
   memoryPolicy?: MemoryPolicy;
+  /**
+   * The scheduling policy the program runs under (`sched_setattr(2)`, as
+   * `chrt`/`nice`), set by the child before it drops credentials. A policy
+   * the kernel refuses (a real-time one in a cgroup without real-time
+   * runtime: EPERM) fails the spawn with `ENS_SCHEDULER` and the errno.
+   */
+  scheduler?: Scheduler;
+  /**
+   * The cpus the program may run on (`sched_setaffinity(2)`, as
+   * `taskset -c`), set by the child right before exec: numbers or a list
+   * like `'0-1,3'`. A cpu the kernel refuses fails with `ENS_CPU_AFFINITY`.
+   */
+  cpuAffinity?: number[] | string;
+}
+
+/** A scheduling policy and its parameters (OCI `process.scheduler`). */
+export interface Scheduler {
+  /** `SCHED_OTHER` is `'other'`, `SCHED_FIFO` is `'fifo'`, ... */
+  policy: 'other' | 'fifo' | 'rr' | 'batch' | 'iso' | 'idle' | 'deadline';
+  /** Nice value, -20 to 19 (`other`, `batch`). */
+  nice?: number;
+  /** Static priority, 1 to 99: required for `fifo` and `rr`, refused for the others. */
+  priority?: number;
+  /** `SCHED_FLAG_*` flags (`SCHED_FLAG_RESET_ON_FORK` is `'reset-on-fork'`, ...). */
+  flags?: Array<'reset-on-fork' | 'reclaim' | 'dl-overrun' | 'keep-policy' | 'keep-params' | 'util-clamp-min' | 'util-clamp-max'>;
+  /** `deadline` only: runtime in ns (at most the deadline). */
+  runtime?: number;
+  /** `deadline` only: relative deadline in ns (at most the period). */
+  deadline?: number;
+  /** `deadline` only: period in ns. */
+  period?: number;
 }
 
 /** A NUMA memory policy (OCI `linux.memoryPolicy`). */

@@ -131,22 +131,29 @@ const MPOL_MODES = { default: 0, preferred: 1, bind: 2, interleave: 3, local: 4,
 const MPOL_FLAGS = { 'numa-balancing': 1 << 13, 'relative-nodes': 1 << 14, 'static-nodes': 1 << 15 } as const;
 
 /** Node numbers of `[0, 2]` or `'0-3,7'`. */
-function nodeList(v: number[] | string, field: string): number[] {
+function nodeList(v: number[] | string, field: string, noun = 'node'): number[] {
   const out: number[] = [];
   const node = (n: number) => {
-    if (!Number.isInteger(n) || n < 0 || n > 1023) throw bad(field, `${field}: ${n} is not a node number (0-1023)`);
+    if (!Number.isInteger(n) || n < 0 || n > 1023) throw bad(field, `${field}: ${n} is not a ${noun} number (0-1023)`);
     out.push(n);
   };
   if (Array.isArray(v)) v.forEach(node);
   else if (typeof v === 'string') {
     for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
       const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-      if (!m) throw bad(field, `${field}: ${JSON.stringify(part)} is not a node or range (e.g. '0-3,7')`);
+      if (!m) throw bad(field, `${field}: ${JSON.stringify(part)} is not a ${noun} or range (e.g. '0-3,7')`);
       const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
       if (a > b) throw bad(field, `${field}: range ${part} is reversed`);
       for (let n = a; n <= b && n <= 1024; n++) node(n);
     }
-  } else throw bad(field, `${field} must be an array of node numbers or a string like '0-3,7'`);
+  } else throw bad(field, `${field} must be an array of ${noun} numbers or a string like '0-3,7'`);
+  return out;
+}
+
+/** Cpu numbers of `[0, 2]` or `'0-1,3'` (at most cpu 1023). */
+function cpuList(v: number[] | string): number[] {
+  const out = nodeList(v, 'cpuAffinity', 'cpu');
+  if (!out.length) throw bad('cpuAffinity', 'cpuAffinity needs at least one cpu');
   return out;
 }
 
@@ -161,6 +168,46 @@ function memoryPolicy(v: SpawnOptions['memoryPolicy']): { mode: number; flags: n
     flags |= bit;
   }
   return { mode, flags, nodes: v.nodes === undefined ? [] : nodeList(v.nodes, 'memoryPolicy.nodes') };
+}
+
+const SCHED_POLICIES = { other: 0, fifo: 1, rr: 2, batch: 3, iso: 4, idle: 5, deadline: 6 } as const;
+const SCHED_FLAGS = {
+  'reset-on-fork': 0x01,
+  reclaim: 0x02,
+  'dl-overrun': 0x04,
+  'keep-policy': 0x08,
+  'keep-params': 0x10,
+  'util-clamp-min': 0x20,
+  'util-clamp-max': 0x40,
+} as const;
+
+/** `scheduler` as the binding's sched_attr fields, checked as the OCI runtime does. */
+function scheduler(v: SpawnOptions['scheduler']) {
+  if (v === undefined) return undefined;
+  const policy = SCHED_POLICIES[v?.policy as keyof typeof SCHED_POLICIES];
+  if (policy === undefined) throw bad('scheduler.policy', `scheduler.policy must be one of ${Object.keys(SCHED_POLICIES).join(', ')}`);
+  let flags = 0;
+  for (const [i, f] of (v.flags ?? []).entries()) {
+    const bit = SCHED_FLAGS[f as keyof typeof SCHED_FLAGS];
+    if (bit === undefined) throw bad(`scheduler.flags[${i}]`, `scheduler.flags[${i}] must be one of ${Object.keys(SCHED_FLAGS).join(', ')}`);
+    flags |= bit;
+  }
+  const nice = v.nice ?? 0;
+  if (!Number.isInteger(nice) || nice < -20 || nice > 19) throw bad('scheduler.nice', 'scheduler.nice must be -20 to 19');
+  const rt = policy === 1 || policy === 2;
+  const priority = v.priority ?? 0;
+  if (rt && (!Number.isInteger(priority) || priority < 1 || priority > 99)) throw bad('scheduler.priority', `scheduler.priority must be 1 to 99 for ${v.policy}`);
+  if (!rt && priority !== 0) throw bad('scheduler.priority', 'scheduler.priority is only valid for fifo and rr');
+  const [runtime, deadline, period] = (['runtime', 'deadline', 'period'] as const).map((k) => {
+    const n = v[k] ?? 0;
+    if (!Number.isSafeInteger(n) || n < 0) throw bad(`scheduler.${k}`, `scheduler.${k} must be a count of nanoseconds`);
+    if (policy === 6 && n === 0) throw bad(`scheduler.${k}`, 'deadline needs runtime, deadline and period');
+    if (policy !== 6 && n !== 0) throw bad(`scheduler.${k}`, `scheduler.${k} is only valid for deadline`);
+    return n;
+  });
+  if (runtime > deadline) throw bad('scheduler.runtime', 'scheduler.runtime must not exceed the deadline');
+  if (deadline > period) throw bad('scheduler.deadline', 'scheduler.deadline must not exceed the period');
+  return { policy, flags, nice, priority, runtime, deadline, period };
 }
 
 function sysctl(v: SpawnOptions['sysctl']): Array<{ key: string; value: string }> | undefined {
@@ -224,6 +271,8 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
     personality: personality(opts.personality),
     ioPriority: ioPriority(opts.ioPriority),
     memoryPolicy: memoryPolicy(opts.memoryPolicy),
+    scheduler: scheduler(opts.scheduler),
+    cpuAffinity: opts.cpuAffinity === undefined ? undefined : cpuList(opts.cpuAffinity),
     extraFds: opts.extraFds?.map((fd, i) => {
       if (!Number.isInteger(fd) || fd < 0) throw bad(`extraFds[${i}]`, `extraFds[${i}] must be a file descriptor`);
       return fd;

@@ -249,9 +249,77 @@ test('memoryPolicy is the policy the program runs under (numa_maps); a refused o
   assert.throws(() => spawn('true', [], { memoryPolicy: { mode: 'bind', nodes: [0], flags: ['x' as never] } }), (e: NsError) => e.path === 'memoryPolicy.flags[0]');
 });
 
+/** (priority, nice, policy): fields 18, 19 and 41 of a /proc/<pid>/stat line. */
+function statSched(line: string): [number, number, number] {
+  const f = line.slice(line.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const n = (field: number) => Number(f[field - 3]);
+  return [n(18), n(19), n(41)];
+}
+
+test('scheduler is the policy the program runs under (/proc/self/stat); a refused one is a coded error', async () => {
+  const stat = async (opts: Parameters<typeof run>[2]) => {
+    const r = await run('cat', ['/proc/self/stat'], opts);
+    assert.is(r.exitCode, 0, r.stderr);
+    return statSched(r.stdout);
+  };
+  // SCHED_BATCH = 3 (priority field 20 + nice), SCHED_IDLE = 5.
+  assert.equal(await stat({ scheduler: { policy: 'batch', nice: 6 } }), [26, 6, 3]);
+  assert.equal((await stat({ scheduler: { policy: 'idle' } }))[2], 5);
+  if (isRoot) {
+    // A negative nice is root's; RESET_ON_FORK hands a forked child nice 0.
+    const r = await run('sh', ['-c', 'cat /proc/$$/stat; cat /proc/self/stat; true'], {
+      scheduler: { policy: 'batch', nice: -4, flags: ['reset-on-fork'] },
+    });
+    assert.is(r.exitCode, 0, r.stderr);
+    const [self, child] = r.stdout.trim().split('\n').map(statSched);
+    assert.equal(self, [16, -4, 3]);
+    assert.equal(child, [20, 0, 3]);
+  } else skip('scheduler reset-on-fork', 'a negative nice needs root');
+  // SCHED_DEADLINE with a runtime under the kernel's 1024 ns minimum: EINVAL in the child.
+  try {
+    await run('true', [], { scheduler: { policy: 'deadline', runtime: 10, deadline: 20, period: 30 } });
+    assert.unreachable('a 10 ns runtime is below the kernel minimum');
+  } catch (e) {
+    assert.is((e as NsError).code, 'ENS_SCHEDULER', String(e));
+    assert.is((e as NsError).errno, 22);
+  }
+  for (const [s, path] of [
+    [{ policy: 'fast' }, 'scheduler.policy'],
+    [{ policy: 'other', nice: 20 }, 'scheduler.nice'],
+    [{ policy: 'fifo' }, 'scheduler.priority'],
+    [{ policy: 'batch', priority: 3 }, 'scheduler.priority'],
+    [{ policy: 'other', flags: ['x'] }, 'scheduler.flags[0]'],
+    [{ policy: 'deadline', runtime: 10, deadline: 20 }, 'scheduler.period'],
+    [{ policy: 'deadline', runtime: 30, deadline: 20, period: 40 }, 'scheduler.runtime'],
+    [{ policy: 'other', period: 40 }, 'scheduler.period'],
+  ] as const) {
+    assert.throws(() => spawn('true', [], { scheduler: s as never }), (e: NsError) => e.code === 'ENS_INVALID_OPTION' && e.path === path, path);
+  }
+});
+
+test('cpuAffinity is the Cpus_allowed_list of the program', async () => {
+  const cpus = async (cpuAffinity: number[] | string) => {
+    const r = await run('grep', ['Cpus_allowed_list', '/proc/self/status'], { cpuAffinity });
+    assert.is(r.exitCode, 0, r.stderr);
+    return r.stdout.split(':')[1].trim();
+  };
+  assert.is(await cpus('0'), '0');
+  assert.is(await cpus([0]), '0');
+  try {
+    await run('true', [], { cpuAffinity: [1000] });
+    assert.unreachable('cpu 1000 is not online here');
+  } catch (e) {
+    assert.is((e as NsError).code, 'ENS_CPU_AFFINITY', String(e));
+    assert.is((e as NsError).errno, 22);
+  }
+  assert.throws(() => spawn('true', [], { cpuAffinity: '1-0' }), (e: NsError) => e.path === 'cpuAffinity');
+  assert.throws(() => spawn('true', [], { cpuAffinity: [] }), (e: NsError) => e.path === 'cpuAffinity');
+});
+
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(nsLeftovers(before), []);
 });
+
 
 test.run();

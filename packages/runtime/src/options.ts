@@ -194,6 +194,24 @@ export interface OciProcess {
   oomScoreAdj?: number;
   /** Not supported: must be false or absent. */
   terminal?: boolean;
+  /**
+   * `sched_setattr(2)` of the process (`SCHED_BATCH`, `SCHED_FIFO` with a
+   * priority, ...); a refusal is `ERUNTIME_SCHEDULER` with the errno.
+   */
+  scheduler?: {
+    policy: 'SCHED_OTHER' | 'SCHED_FIFO' | 'SCHED_RR' | 'SCHED_BATCH' | 'SCHED_ISO' | 'SCHED_IDLE' | 'SCHED_DEADLINE';
+    nice?: number;
+    priority?: number;
+    flags?: string[];
+    runtime?: number;
+    deadline?: number;
+    period?: number;
+  };
+  /**
+   * Cpu lists (`'0-1,3'`) for an exec'd process: `initial` while it is set
+   * up, `final` for the program (without it: the container cgroup's cpuset).
+   */
+  execCPUAffinity?: { initial?: string; final?: string };
   /** Other OCI fields, passed through (unsupported ones are refused with `ERUNTIME_UNSUPPORTED`). */
   [key: string]: unknown;
 }

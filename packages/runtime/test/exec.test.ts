@@ -224,5 +224,40 @@ test('exec({ terminal }) gives the process a pty of the container: input in, out
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
+test('exec applies process.scheduler and execCPUAffinity.final (read back from /proc/self)', async () => {
+  if (!ready('container exec scheduler')) return;
+  const before = snapshot();
+  const id = newId();
+  const c = await Container.create({ id, bundle: bundle(['sleep', '1000']), root, stdio: 'ignore' });
+  try {
+    await c.start();
+    const p = await c.exec({
+      args: ['sh', '-c', 'cat /proc/self/stat; grep Cpus_allowed_list /proc/self/status'],
+      cwd: '/',
+      user: { uid: 0, gid: 0 },
+      env: ['PATH=/bin'],
+      scheduler: { policy: 'SCHED_BATCH', nice: 4 },
+      execCPUAffinity: { final: '0' },
+    });
+    const out = readAll(p.stdout);
+    assert.equal(await p.wait(), { exitCode: 0, signal: null });
+    const [stat, cpus] = (await out).trim().split('\n');
+    // /proc/<pid>/stat fields 18, 19, 41: priority (20 + nice), nice, policy (SCHED_BATCH = 3).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(/\s+/);
+    assert.equal([f[15], f[16], f[38]].map(Number), [24, 4, 3], stat);
+    assert.is(cpus, 'Cpus_allowed_list:\t0');
+    try {
+      await c.exec({ args: ['true'], cwd: '/', user: { uid: 0, gid: 0 }, execCPUAffinity: { final: '1-0' } });
+      assert.unreachable('a backwards cpu range');
+    } catch (e) {
+      assert.is((e as RuntimeError).code, 'EOCI_INVALID');
+      assert.is((e as RuntimeError).path, 'process.execCPUAffinity.final');
+    }
+  } finally {
+    await c.delete({ force: true });
+  }
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
 test.after(ws.remove);
 test.run();

@@ -91,6 +91,29 @@ pub struct SpawnRequest {
     pub io_priority: Option<i32>,
     /// `set_mempolicy(2)` before exec.
     pub memory_policy: Option<MemoryPolicyRequest>,
+    /// `sched_setattr(2)` before the credential change.
+    pub scheduler: Option<SchedulerRequest>,
+    /// `sched_setaffinity(2)` before exec: cpu numbers.
+    pub cpu_affinity: Option<Vec<u32>>,
+}
+
+/// A `struct sched_attr`'s fields.
+#[napi(object)]
+pub struct SchedulerRequest {
+    /// `SCHED_*` policy number.
+    pub policy: u32,
+    /// `SCHED_FLAG_*` bits.
+    pub flags: u32,
+    /// Nice value.
+    pub nice: i32,
+    /// Static priority.
+    pub priority: u32,
+    /// `SCHED_DEADLINE` runtime, ns.
+    pub runtime: i64,
+    /// `SCHED_DEADLINE` deadline, ns.
+    pub deadline: i64,
+    /// `SCHED_DEADLINE` period, ns.
+    pub period: i64,
 }
 
 /// A NUMA memory policy.
@@ -315,6 +338,15 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     opts.personality = req.personality.map(u64::from);
     opts.io_priority = req.io_priority;
     opts.memory_policy = req.memory_policy.map(|m| ctr_ns::MemoryPolicy { mode: m.mode, flags: m.flags, nodes: m.nodes });
+    opts.scheduler = req.scheduler.map(|s| {
+        let mut a = ctr_ns::SchedAttr::new(s.policy);
+        a.sched_flags = u64::from(s.flags);
+        a.sched_nice = s.nice;
+        a.sched_priority = s.priority;
+        (a.sched_runtime, a.sched_deadline, a.sched_period) = (s.runtime.max(0) as u64, s.deadline.max(0) as u64, s.period.max(0) as u64);
+        a
+    });
+    opts.cpu_affinity = req.cpu_affinity;
     opts.extra_fds = req.extra_fds.unwrap_or_default();
     opts.cgroups = req.cgroups.unwrap_or_default();
     if let Some(c) = req.console {

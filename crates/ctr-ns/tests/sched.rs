@@ -1,0 +1,67 @@
+//! `SpawnOptions::scheduler` (`sched_setattr(2)`) and the cpu affinity
+//! options (`sched_setaffinity(2)`) of the child, read back from the
+//! program's `/proc/self/stat` and `/proc/self/status`.
+
+use ctr_ns::{spawn, SchedAttr, SpawnOptions, Stage, Stdio};
+use std::io::Read;
+
+fn run(o: &mut SpawnOptions) -> ctr_ns::Result<String> {
+    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
+    let child = spawn(o)?;
+    let r = child.wait_stage();
+    let out = child.take_stdio()[1].take().map(|fd| {
+        let mut s = String::new();
+        std::fs::File::from(fd).read_to_string(&mut s).unwrap();
+        s
+    });
+    let _ = child.wait();
+    assert_eq!(r?, Stage::Running);
+    Ok(out.unwrap_or_default())
+}
+
+/// (priority, nice, policy) of the program: `/proc/self/stat` fields 18, 19, 41.
+fn stat_of(attr: Option<SchedAttr>) -> ctr_ns::Result<(i64, i64, i64)> {
+    let mut o = SpawnOptions::new("cat", vec!["cat".into(), "/proc/self/stat".into()]);
+    o.scheduler = attr;
+    let stat = run(&mut o)?;
+    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().collect();
+    let n = |i: usize| f[i - 3].parse::<i64>().unwrap();
+    Ok((n(18), n(19), n(41)))
+}
+
+#[test]
+fn the_program_runs_under_the_policy() {
+    let mut batch = SchedAttr::new(3);
+    batch.sched_nice = 9;
+    assert_eq!(stat_of(Some(batch)).unwrap(), (29, 9, 3));
+    assert_eq!(stat_of(Some(SchedAttr::new(5))).unwrap().2, 5, "SCHED_IDLE");
+}
+
+#[test]
+fn a_refused_policy_is_a_coded_error_naming_the_step() {
+    // SCHED_FIFO with priority 0 is EINVAL for any caller.
+    let e = stat_of(Some(SchedAttr::new(1))).unwrap_err();
+    assert_eq!((e.code.as_str(), e.errno, e.syscall.as_deref()), ("ENS_SCHEDULER", Some(libc::EINVAL), Some("sched_setattr")), "{e:?}");
+    assert_eq!(e.path.as_deref(), Some("scheduler"));
+}
+
+fn cpus_of(initial: Option<Vec<u32>>, fin: Option<Vec<u32>>) -> ctr_ns::Result<String> {
+    let mut o = SpawnOptions::new("grep", vec!["grep".into(), "Cpus_allowed_list".into(), "/proc/self/status".into()]);
+    o.initial_cpu_affinity = initial;
+    o.cpu_affinity = fin;
+    Ok(run(&mut o)?.trim().trim_start_matches("Cpus_allowed_list:").trim().to_string())
+}
+
+#[test]
+fn the_affinity_masks_are_applied() {
+    assert_eq!(cpus_of(None, Some(vec![0])).unwrap(), "0");
+    assert_eq!(cpus_of(Some(vec![0]), None).unwrap(), "0", "initial holds when nothing resets it");
+    let e = cpus_of(Some(vec![1000]), None).unwrap_err();
+    assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_CPU_AFFINITY", Some(libc::EINVAL), Some("initialCpuAffinity")), "{e:?}");
+    let e = cpus_of(None, Some(vec![1000])).unwrap_err();
+    assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_CPU_AFFINITY", Some(libc::EINVAL), Some("cpuAffinity")), "{e:?}");
+    // Out of cpu_set_t: refused in the parent, nothing spawned.
+    assert_eq!(cpus_of(None, Some(vec![5000])).unwrap_err().code, "ENS_INVALID_OPTION");
+    assert_eq!(cpus_of(None, Some(vec![])).unwrap_err().code, "ENS_INVALID_OPTION");
+    assert_eq!(cpus_of(Some(vec![]), None).unwrap_err().path.as_deref(), Some("initialCpuAffinity"));
+}
