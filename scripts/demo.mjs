@@ -79,7 +79,10 @@ section("4. BridgeNetwork.create({ subnet: '10.233.7.0/24' }) and two attached n
     server.stdout.on('data', (c) => received.push(c));
     await server.spawned;
     // The server may need a moment to listen: the client retries a refused connect.
-    const connect = `for i in $(seq 50); do echo hello from b | busybox nc -w 2 ${la.address} 7000 && exit 0; sleep 0.1; done; exit 1`;
+    // The message comes from a here-document, in its pipe before nc starts: with
+    // `echo ... | nc` the server's half-close (its stdin is /dev/null) can reach
+    // the client before echo's data, and the client then exits 0 having sent nothing.
+    const connect = `for i in $(seq 50); do busybox nc -w 2 ${la.address} 7000 <<EOF && exit 0\nhello from b\nEOF\nsleep 0.1; done; exit 1`;
     const client = await run('sh', ['-c', connect], { join: { net: `/proc/${process.pid}/fd/${b.fd}` } });
     await Promise.race([server.exited, new Promise((r) => setTimeout(r, 10000))]);
     server.kill('SIGKILL');

@@ -67,7 +67,11 @@ test("network 'none' has lo down, 'loopback' has lo up, 'host' sees the host's l
         '-c',
         `ip -o link show lo; nc -l -p 7001 & for i in $(seq 200); do cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1B59 0*:0000 0A' && break; sleep 0.05; done; ` +
           // Connected: let the listener print what it got and end; never connected: stop it.
-          `ok=0; for i in $(seq ${tries}); do echo ping | nc -w 1 127.0.0.1 7001 && { ok=1; break; }; sleep 0.1; done; [ $ok = 1 ] || kill $! 2>/dev/null; wait`,
+          // The message comes from a here-document, written into its pipe before
+          // nc starts: with `echo ping | nc` the listener's half-close (its stdin
+          // is /dev/null) could reach the client before echo's data and the client
+          // would exit 0 without sending anything.
+          `ok=0; for i in $(seq ${tries}); do nc -w 1 127.0.0.1 7001 <<EOF && { ok=1; break; }\nping\nEOF\nsleep 0.1; done; [ $ok = 1 ] || kill $! 2>/dev/null; wait`,
       ],
     });
   const none = await lo('none', 3);
@@ -118,7 +122,8 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
       rootfs,
       root,
       network: { bridge: name }, // by name: BridgeNetwork.open
-      args: ['sh', '-c', `ip -o -4 addr show eth0; for i in $(seq 50); do echo hello-from-b | nc -w 1 ${a.network!.address} 7000 && exit 0; sleep 0.1; done; exit 9`],
+      // The message from a here-document (in its pipe before nc starts; see the loopback test).
+      args: ['sh', '-c', `ip -o -4 addr show eth0; for i in $(seq 50); do nc -w 1 ${a.network!.address} 7000 <<EOF && exit 0\nhello-from-b\nEOF\nsleep 0.1; done; exit 9`],
     });
     assert.is(b.exitCode, 0, b.stderr);
     assert.match(b.stdout, new RegExp(`inet 10\\.197\\.${process.pid % 250}\\.\\d+/24`));
