@@ -2,23 +2,13 @@
 //! exec, read back from the program's `/proc/self/numa_maps` (no root
 //! needed; this host has node 0).
 
-use ctr_ns::{spawn, MemoryPolicy, SpawnOptions, Stage, Stdio};
-use std::io::Read;
+mod common;
+use ctr_ns::{MemoryPolicy, SpawnOptions};
 
 fn numa_maps_first_line(policy: Option<MemoryPolicy>) -> ctr_ns::Result<String> {
     let mut o = SpawnOptions::new("cat", vec!["cat".into(), "/proc/self/numa_maps".into()]);
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
     o.memory_policy = policy;
-    let child = spawn(&o)?;
-    let r = child.wait_stage();
-    let out = child.take_stdio()[1].take().map(|fd| {
-        let mut s = String::new();
-        std::fs::File::from(fd).read_to_string(&mut s).unwrap();
-        s
-    });
-    let _ = child.wait();
-    assert_eq!(r?, Stage::Running);
-    Ok(out.unwrap_or_default().lines().next().unwrap_or_default().to_string())
+    Ok(common::run_captured(&mut o)?.lines().next().unwrap_or_default().to_string())
 }
 
 #[test]

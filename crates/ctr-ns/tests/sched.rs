@@ -2,22 +2,10 @@
 //! options (`sched_setaffinity(2)`) of the child, read back from the
 //! program's `/proc/self/stat` and `/proc/self/status`.
 
-use ctr_ns::{spawn, SchedAttr, SpawnOptions, Stage, Stdio};
-use std::io::Read;
+mod common;
+use ctr_ns::{SchedAttr, SpawnOptions};
 
-fn run(o: &mut SpawnOptions) -> ctr_ns::Result<String> {
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
-    let child = spawn(o)?;
-    let r = child.wait_stage();
-    let out = child.take_stdio()[1].take().map(|fd| {
-        let mut s = String::new();
-        std::fs::File::from(fd).read_to_string(&mut s).unwrap();
-        s
-    });
-    let _ = child.wait();
-    assert_eq!(r?, Stage::Running);
-    Ok(out.unwrap_or_default())
-}
+use common::run_captured as run;
 
 /// (priority, nice, policy) of the program: `/proc/self/stat` fields 18, 19, 41.
 fn stat_of(attr: Option<SchedAttr>) -> ctr_ns::Result<(i64, i64, i64)> {

@@ -173,9 +173,7 @@ fn exec_sends_its_own_listener() {
     let env = Env::new("ctrtest-rtnotify");
     let (sock, rx) = agent(env.dir.path(), 2);
     let b = bundle(&env, &["sleep", "1000"], profile(&sock), serde_json::json!({}));
-    let id = env.id();
-    env.ok(&["run", "-d", "-b", b.to_str().unwrap(), &id]);
-    let init = env.state(&id)["pid"].as_i64().unwrap();
+    let (id, init) = env.run_detached(&b);
     let o = env.ctrun(&["exec", &id, "sh", "-c", SCRIPT]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));

@@ -177,10 +177,7 @@ fn exec_cpu_affinity_final_and_the_reset() {
         return;
     }
     let env = Env::new("ctrtest-rtsched");
-    let id = env.id();
-    let b = env.bundle(&["sleep", "1000"], serde_json::json!({}));
-    env.ok(&["run", "-d", "-b", b.to_str().unwrap(), &id]);
-    env.state(&id);
+    let (id, _) = env.run_detached(&env.bundle(&["sleep", "1000"], serde_json::json!({})));
     let (ok, out) = exec_cpus(&env, &id, serde_json::json!({ "execCPUAffinity": { "final": "0" } }), None);
     assert!(ok, "{out}");
     assert_eq!(out.trim(), "Cpus_allowed_list:\t0");
@@ -243,10 +240,7 @@ fn exec_applies_the_scheduler() {
         return;
     }
     let env = Env::new("ctrtest-rtsched");
-    let id = env.id();
-    let b = env.bundle(&["sleep", "1000"], serde_json::json!({}));
-    env.ok(&["run", "-d", "-b", b.to_str().unwrap(), &id]);
-    env.state(&id);
+    let (id, _) = env.run_detached(&env.bundle(&["sleep", "1000"], serde_json::json!({})));
     let process = serde_json::json!({
         "args": ["cat", "/proc/self/stat"], "env": ["PATH=/bin"], "cwd": "/", "user": { "uid": 0, "gid": 0 },
         "scheduler": { "policy": "SCHED_BATCH", "nice": 3 }

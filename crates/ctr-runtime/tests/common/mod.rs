@@ -180,6 +180,14 @@ impl Env {
         assert!(o.status.success(), "ctrun {args:?}: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
+    /// `ctrun run -d` the bundle `b` under a fresh id: the id and the init's
+    /// pid (remembered for the leftover check).
+    pub fn run_detached(&self, b: &std::path::Path) -> (String, i64) {
+        let id = self.id();
+        self.ok(&["run", "-d", "-b", b.to_str().unwrap(), &id]);
+        let pid = self.state(&id)["pid"].as_i64().unwrap();
+        (id, pid)
+    }
     /// `ctrun state`, parsed; the init pid is remembered for the leftover check.
     pub fn state(&self, id: &str) -> serde_json::Value {
         let o = self.ctrun(&["state", id]);
