@@ -1,10 +1,15 @@
-//! nftables through libnftables (Debian's libnftables-dev): the NAT table
-//! of a bridge network and its published ports.
+//! nftables through libnftables: the NAT table of a bridge network and its
+//! published ports.
 //!
 //! [`Nft`] is the seam: [`LibNft`] hands command text to
 //! `nft_run_cmd_from_buffer` in-process (no `nft` binary is run), and
 //! [`fake::FakeNft`] records commands for unit tests. The rule text is built
 //! by plain functions ([`table_ruleset`], [`port_element`]) tested here.
+//!
+//! libnftables is opened with `dlopen` the first time NAT or a published port
+//! is asked for, never linked: the addons and `ctrun` load on hosts without
+//! it, and only the features that need it fail, with `ENETNS_NFT_MISSING`
+//! naming the library and the package that provides it.
 
 use crate::{Error, Result};
 use std::ffi::{CStr, CString};
@@ -18,26 +23,76 @@ pub trait Nft {
     fn run(&mut self, cmds: &str) -> Result<String>;
 }
 
+/// The shared object opened on first use (its soname: the ABI we speak).
+pub const LIBNFTABLES: &str = "libnftables.so.1";
+
 #[repr(C)]
 struct NftCtx {
     _p: [u8; 0],
 }
 
-#[link(name = "nftables")]
-extern "C" {
-    fn nft_ctx_new(flags: u32) -> *mut NftCtx;
-    fn nft_ctx_buffer_output(ctx: *mut NftCtx) -> c_int;
-    fn nft_ctx_buffer_error(ctx: *mut NftCtx) -> c_int;
-    fn nft_ctx_get_output_buffer(ctx: *mut NftCtx) -> *const c_char;
-    fn nft_ctx_get_error_buffer(ctx: *mut NftCtx) -> *const c_char;
-    fn nft_ctx_output_set_flags(ctx: *mut NftCtx, flags: c_uint);
-    fn nft_run_cmd_from_buffer(ctx: *mut NftCtx, buf: *const c_char) -> c_int;
+/// The libnftables entry points we use, resolved from the opened library.
+struct Api {
+    ctx_new: unsafe extern "C" fn(flags: u32) -> *mut NftCtx,
+    buffer_output: unsafe extern "C" fn(ctx: *mut NftCtx) -> c_int,
+    buffer_error: unsafe extern "C" fn(ctx: *mut NftCtx) -> c_int,
+    get_output_buffer: unsafe extern "C" fn(ctx: *mut NftCtx) -> *const c_char,
+    get_error_buffer: unsafe extern "C" fn(ctx: *mut NftCtx) -> *const c_char,
+    output_set_flags: unsafe extern "C" fn(ctx: *mut NftCtx, flags: c_uint),
+    run_cmd_from_buffer: unsafe extern "C" fn(ctx: *mut NftCtx, buf: *const c_char) -> c_int,
+    // Keeps the function pointers above valid: never unloaded once opened.
+    _lib: libloading::Library,
+}
+
+/// The coded error for a host without libnftables (or a broken one).
+fn missing(lib: &str, why: &str) -> Error {
+    Error::new(
+        "ENETNS_NFT_MISSING",
+        format!(
+            "nat and published ports need {lib} ({why}); install it: debian/ubuntu `apt install libnftables1`, \
+             alpine `apk add libnftables`, fedora/rhel `dnf install nftables`"
+        ),
+    )
+    .with_syscall("dlopen")
+}
+
+impl Api {
+    /// Open `lib` and resolve every entry point, or say which is missing.
+    fn open(lib: &str) -> Result<Api> {
+        // SAFETY: loading libnftables runs its constructors, which only set
+        // up its own state; each symbol is given the C signature of
+        // <nftables/libnftables.h> (stable since libnftables.so.1).
+        unsafe {
+            let l = libloading::Library::new(lib)
+                .map_err(|e| missing(lib, &e.to_string().to_lowercase()))?;
+            macro_rules! sym {
+                ($name:literal) => {
+                    *l.get(concat!($name, "\0").as_bytes())
+                        .map_err(|e| missing(lib, &e.to_string().to_lowercase()))?
+                };
+            }
+            Ok(Api {
+                ctx_new: sym!("nft_ctx_new"),
+                buffer_output: sym!("nft_ctx_buffer_output"),
+                buffer_error: sym!("nft_ctx_buffer_error"),
+                get_output_buffer: sym!("nft_ctx_get_output_buffer"),
+                get_error_buffer: sym!("nft_ctx_get_error_buffer"),
+                output_set_flags: sym!("nft_ctx_output_set_flags"),
+                run_cmd_from_buffer: sym!("nft_run_cmd_from_buffer"),
+                _lib: l,
+            })
+        }
+    }
 }
 
 // A libnftables context is not thread-safe: one per process, created on
-// first use (creating one costs more than most commands), and every use
-// serialised by this lock.
-struct Ctx(*mut NftCtx);
+// first use (opening the library and creating a context cost more than most
+// commands), and every use serialised by this lock. A failed open is not
+// remembered: installing the library makes the next call work.
+struct Ctx {
+    api: Api,
+    ctx: *mut NftCtx,
+}
 // SAFETY: the context is only ever touched with NFT_CTX locked.
 unsafe impl Send for Ctx {}
 static NFT_CTX: Mutex<Option<Ctx>> = Mutex::new(None);
@@ -46,32 +101,65 @@ static NFT_CTX: Mutex<Option<Ctx>> = Mutex::new(None);
 #[derive(Debug, Default)]
 pub struct LibNft;
 
+/// Check that libnftables can be opened (what NAT and published ports need),
+/// without creating a context. `Err` is `ENETNS_NFT_MISSING`.
+pub fn available() -> Result<()> {
+    let guard = NFT_CTX.lock().unwrap_or_else(|p| p.into_inner());
+    if guard.is_some() {
+        return Ok(());
+    }
+    Api::open(LIBNFTABLES).map(drop)
+}
+
 impl Nft for LibNft {
     fn run(&mut self, cmds: &str) -> Result<String> {
-        let c = CString::new(cmds).map_err(|_| Error::new("ENETNS_NFT", "nft commands contain a nul byte"))?;
+        let c = CString::new(cmds)
+            .map_err(|_| Error::new("ENETNS_NFT", "nft commands contain a nul byte"))?;
         let mut guard = NFT_CTX.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let api = Api::open(LIBNFTABLES)?;
+            // SAFETY: plain libnftables API use; the context lives as long
+            // as the process (it is never freed, like the library).
+            let ctx = unsafe { (api.ctx_new)(0) };
+            if ctx.is_null() {
+                return Err(Error::new(
+                    "ENETNS_NFT",
+                    "cannot create a libnftables context",
+                ));
+            }
+            unsafe {
+                (api.output_set_flags)(ctx, 0);
+                (api.buffer_output)(ctx);
+                (api.buffer_error)(ctx);
+            }
+            *guard = Some(Ctx { api, ctx });
+        }
+        let Some(Ctx { api, ctx }) = guard.as_ref() else {
+            unreachable!("set above")
+        };
+        let ctx = *ctx;
         // SAFETY: plain libnftables API use on the process's context, under
         // the lock; the buffers returned belong to the context and are
         // copied before the next command.
         unsafe {
-            if guard.is_none() {
-                let ctx = nft_ctx_new(0);
-                if ctx.is_null() {
-                    return Err(Error::new("ENETNS_NFT", "cannot create a libnftables context"));
+            let rc = (api.run_cmd_from_buffer)(ctx, c.as_ptr());
+            let take = |p: *const c_char| {
+                if p.is_null() {
+                    String::new()
+                } else {
+                    CStr::from_ptr(p).to_string_lossy().into_owned()
                 }
-                nft_ctx_output_set_flags(ctx, 0);
-                nft_ctx_buffer_output(ctx);
-                nft_ctx_buffer_error(ctx);
-                *guard = Some(Ctx(ctx));
-            }
-            let ctx = guard.as_ref().map(|c| c.0).unwrap_or(std::ptr::null_mut());
-            let rc = nft_run_cmd_from_buffer(ctx, c.as_ptr());
-            let take = |p: *const c_char| if p.is_null() { String::new() } else { CStr::from_ptr(p).to_string_lossy().into_owned() };
+            };
             // Reading a buffer also resets it for the next command.
-            let out = take(nft_ctx_get_output_buffer(ctx));
-            let err = take(nft_ctx_get_error_buffer(ctx));
+            let out = take((api.get_output_buffer)(ctx));
+            let err = take((api.get_error_buffer)(ctx));
             if rc != 0 {
-                let first = err.lines().next().unwrap_or("nft command failed").trim().to_string();
+                let first = err
+                    .lines()
+                    .next()
+                    .unwrap_or("nft command failed")
+                    .trim()
+                    .to_string();
                 let first = first.strip_prefix("Error: ").unwrap_or(&first).to_string();
                 let lower = first.to_lowercase();
                 let (code, errno) = if lower.contains("file exists") {
@@ -83,7 +171,8 @@ impl Nft for LibNft {
                 } else {
                     ("ENETNS_NFT", None)
                 };
-                let mut e = Error::new(code, format!("nftables: {}", lower)).with_syscall("nft_run_cmd_from_buffer");
+                let mut e = Error::new(code, format!("nftables: {}", lower))
+                    .with_syscall("nft_run_cmd_from_buffer");
                 if let Some(n) = errno {
                     e = e.with_errno(n);
                 }
@@ -162,7 +251,14 @@ pub struct PortMap {
 /// The map element of a published port, e.g.
 /// `ip ctr-x tcp_ports { 8080 : 10.0.0.2 . 80 }`.
 pub fn port_element(network: &str, p: &PortMap, ip: Ipv4Addr) -> String {
-    format!("ip {} {}_ports {{ {} : {} . {} }}", table_name(network), p.protocol.as_str(), p.host_port, ip, p.container_port)
+    format!(
+        "ip {} {}_ports {{ {} : {} . {} }}",
+        table_name(network),
+        p.protocol.as_str(),
+        p.host_port,
+        ip,
+        p.container_port
+    )
 }
 
 /// Test double.
@@ -225,8 +321,36 @@ mod tests {
         assert!(r.contains("ip saddr 10.231.1.0/24 ip daddr != 10.231.1.0/24 masquerade"));
         assert!(r.contains("oifname \"ctt1br\" ip saddr 127.0.0.0/8 masquerade"));
         assert_eq!(r.matches("dnat ip to tcp dport map @tcp_ports").count(), 2);
-        let p = PortMap { host_port: 8080, container_port: 80, protocol: Proto::Tcp };
-        assert_eq!(port_element("ctt1", &p, "10.231.1.2".parse().unwrap()), "ip ctr-ctt1 tcp_ports { 8080 : 10.231.1.2 . 80 }");
+        let p = PortMap {
+            host_port: 8080,
+            container_port: 80,
+            protocol: Proto::Tcp,
+        };
+        assert_eq!(
+            port_element("ctt1", &p, "10.231.1.2".parse().unwrap()),
+            "ip ctr-ctt1 tcp_ports { 8080 : 10.231.1.2 . 80 }"
+        );
+    }
+
+    #[test]
+    fn a_missing_library_is_a_coded_error_naming_it_and_its_package() {
+        let e = Api::open("libnftables-ctr-test-absent.so.1")
+            .err()
+            .expect("no such library");
+        assert_eq!(e.code, "ENETNS_NFT_MISSING");
+        assert!(
+            e.message.contains("libnftables-ctr-test-absent.so.1"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("apt install libnftables1")
+                && e.message.contains("apk add libnftables"),
+            "{}",
+            e.message
+        );
+        // The host's own library opens (setup installs libnftables1).
+        available().unwrap();
     }
 
     #[test]
@@ -239,15 +363,34 @@ mod tests {
         }
         let name = format!("cttu{}", std::process::id());
         let mut nft = LibNft;
-        nft.run(&table_ruleset(&name, "cttbr0", "10.231.254.0/24")).unwrap();
-        let p = PortMap { host_port: 18080, container_port: 80, protocol: Proto::Udp };
-        nft.run(&format!("add element {}", port_element(&name, &p, "10.231.254.2".parse().unwrap()))).unwrap();
-        let e = nft.run(&format!("add element {}", port_element(&name, &p, "10.231.254.3".parse().unwrap()))).unwrap_err();
+        nft.run(&table_ruleset(&name, "cttbr0", "10.231.254.0/24"))
+            .unwrap();
+        let p = PortMap {
+            host_port: 18080,
+            container_port: 80,
+            protocol: Proto::Udp,
+        };
+        nft.run(&format!(
+            "add element {}",
+            port_element(&name, &p, "10.231.254.2".parse().unwrap())
+        ))
+        .unwrap();
+        let e = nft
+            .run(&format!(
+                "add element {}",
+                port_element(&name, &p, "10.231.254.3".parse().unwrap())
+            ))
+            .unwrap_err();
         assert_eq!(e.code, "ENETNS_EXISTS");
-        let listed = nft.run(&format!("list table ip {}", table_name(&name))).unwrap();
+        let listed = nft
+            .run(&format!("list table ip {}", table_name(&name)))
+            .unwrap();
         assert!(listed.contains("18080 : 10.231.254.2 . 80"), "{listed}");
-        nft.run(&format!("delete table ip {}", table_name(&name))).unwrap();
-        let e = nft.run(&format!("delete table ip {}", table_name(&name))).unwrap_err();
+        nft.run(&format!("delete table ip {}", table_name(&name)))
+            .unwrap();
+        let e = nft
+            .run(&format!("delete table ip {}", table_name(&name)))
+            .unwrap_err();
         assert_eq!(e.code, "ENETNS_NFT_NOT_FOUND");
         let e = nft.run("this is not nft").unwrap_err();
         assert_eq!(e.code, "ENETNS_NFT");

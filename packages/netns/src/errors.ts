@@ -15,6 +15,8 @@ import { CtrError, withNativeErrors } from '@ctr/common';
  * - `ENETNS_CLOSED`: the handle was closed
  * - `ENETNS_NETLINK`, `ENETNS_INVALID`, `ENETNS_PERMISSION`: the kernel refused a netlink request (`errno`)
  * - `ENETNS_NFT`, `ENETNS_NFT_NOT_FOUND`: libnftables refused a command
+ * - `ENETNS_NFT_MISSING`: NAT or published ports were asked for on a host without `libnftables.so.1`
+ *   (opened on first use, never linked); the message names the package to install
  * - `ENETNS_CREATE`, `ENETNS_DELETE`, `ENETNS_OPEN`, `ENETNS_SETNS`, `ENETNS_SYSCTL`, `ENETNS_STATE`:
  *   a system call failed (`syscall`, `errno`, `path`)
  */
