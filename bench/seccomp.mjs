@@ -12,7 +12,7 @@ import { Profile, clearCache, libseccompVersion, spawnOptions } from '../package
 import { run } from '../packages/ns/dist/index.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const dockerJson = readFileSync(join(root, '../shared/data/docker-seccomp/default.json'), 'utf8');
+const dockerJson = readFileSync(join(root, 'test-data/docker-seccomp/default.json'), 'utf8');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const time = (fn, n) => {
   const out = [];

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CgroupError, parseSize, validateResources, type Resources } from '../src/index';
 
 test('friendly sizes', () => {
@@ -35,7 +36,7 @@ test('bad input is a coded error naming the field', () => {
 
 test('the OCI linux.resources of a real config is accepted as is', () => {
   // From the OCI schema fixtures: every resources object of the good configs.
-  const dir = '../../../shared/data';
+  const dir = resolve(__dirname, '../../../test-data');
   let seen = 0;
   const walk = (v: unknown): void => {
     if (!v || typeof v !== 'object') return;

@@ -9,7 +9,7 @@ import { leftovers, rootfs, workspace } from './support';
 
 // The shipped binary (package.json "bin"), built by `pnpm run build`.
 const ctrun = resolve(__dirname, '../bin/ctrun');
-const schemaDir = resolve(__dirname, '../../../../shared/data/oci-runtime-spec/schema');
+const schemaDir = resolve(__dirname, '../../../test-data/oci-runtime-spec/schema');
 const ws = workspace('cli');
 const work = ws.work;
 const stateRoot = ws.root;

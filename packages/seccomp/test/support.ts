@@ -15,8 +15,8 @@ export function repoRoot(): string {
   return d;
 }
 
-/** Docker's default.json in the shared test data. */
-export const dockerDefaultPath = resolve(repoRoot(), '../shared/data/docker-seccomp/default.json');
+/** Docker's default.json, vendored in the repository's test-data/. */
+export const dockerDefaultPath = resolve(repoRoot(), 'test-data/docker-seccomp/default.json');
 
 /** A scratch folder unique to this process (removed by cleanup()). */
 export const scratch = `/tmp/ctrtest-seccomp-${process.pid}`;
