@@ -244,8 +244,9 @@ pub fn create_with(
 
 fn random_id() -> String {
     let mut b = [0u8; 4];
-    // SAFETY: getrandom into a local buffer.
-    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    // SAFETY: getrandom into a local buffer. The raw syscall, not glibc's
+    // wrapper (2.25+): the addon's glibc floor is 2.17.
+    let n = unsafe { libc::syscall(libc::SYS_getrandom, b.as_mut_ptr(), b.len(), 0) };
     if n != 4 {
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         b = (t.subsec_nanos() ^ std::process::id()).to_le_bytes();

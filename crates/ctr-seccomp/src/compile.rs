@@ -172,8 +172,9 @@ pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
 
 // libseccomp 2.5 has no seccomp_export_bpf_mem: export into a memfd.
 fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
-    // SAFETY: memfd_create with a static NUL-terminated name.
-    let fd = unsafe { libc::memfd_create(c"ctr-seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) };
+    // SAFETY: memfd_create with a static NUL-terminated name. The raw
+    // syscall, not glibc's wrapper (2.27+): the addon's glibc floor is 2.17.
+    let fd = unsafe { libc::syscall(libc::SYS_memfd_create, c"ctr-seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) } as libc::c_int;
     if fd < 0 {
         return Err(Error::last_os("ESECCOMP_COMPILE", "memfd_create", "create a memfd for the bpf"));
     }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,12 +31,18 @@ import { ExecProcess } from './exec';
 export const DEFAULT_ROOT = '/run/ctrun';
 
 /**
- * The `ctrun` command line shipped in this package (the in-process API
- * never execs it: a container's init is a plain spawn of its program). Found
- * next to the native loader, which works from src/, dist/*.cjs and dist/*.mjs
- * alike (the ESM build gets a `require` from its banner).
+ * The native `ctrun` command line (the in-process API never execs it: a
+ * container's init is a plain spawn of its program). In a checkout it is the
+ * build in this package's bin/; installed from npm it sits beside the addon
+ * in the platform package (`@ctr/runtime-linux-x64-gnu`), and the package's
+ * `ctrun` bin execs it.
  */
-export const CTRUN_PATH = resolve(dirname(require.resolve('../native/index.js')), '../bin/ctrun');
+export const CTRUN_PATH = ((): string => {
+  const checkout = resolve(dirname(require.resolve('../native/index.js')), '../bin/ctrun');
+  if (existsSync(checkout)) return checkout;
+  const file = (native as unknown as { __ctrNativeFile?: string }).__ctrNativeFile;
+  return file ? join(dirname(file), 'ctrun') : checkout;
+})();
 
 export function stdioFds(stdio: CreateOptions['stdio']): number[] {
   const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
