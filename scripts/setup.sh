@@ -57,6 +57,37 @@ bash scripts/make-rootfs.sh
 # ... and as an OCI image archive for containerd and podman (tests/clients.test.ts).
 node scripts/make-oci-image.mjs >/dev/null
 
+# --- npm distribution (scripts/release/, tests/release/) ---------------------
+# Repo-local release tools under .cache/release-tools, each skipped when the
+# pinned version is there:
+# - zig and cargo-zigbuild (PyPI) link the addons and ctrun against the glibc
+#   floor of scripts/platforms.mjs (the build below uses them when present);
+# - verdaccio (npm, locked in scripts/release/verdaccio) is the throwaway
+#   registry of `npm run release:dry`.
+RELEASE_TOOLS=.cache/release-tools
+ZIGLANG_VERSION=0.17.1
+CARGO_ZIGBUILD_VERSION=0.24.1
+zig_stamp="ziglang==$ZIGLANG_VERSION cargo-zigbuild==$CARGO_ZIGBUILD_VERSION"
+if [ "$(cat "$RELEASE_TOOLS/.zig-stamp" 2>/dev/null || true)" != "$zig_stamp" ] || [ ! -x "$RELEASE_TOOLS/bin/cargo-zigbuild" ]; then
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    [ "$(id -u)" = 0 ] || { log "python3-venv missing; run this script as root"; exit 1; }
+    log "installing python3-venv"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+  fi
+  log "installing $zig_stamp into $RELEASE_TOOLS"
+  python3 -m venv "$RELEASE_TOOLS"
+  "$RELEASE_TOOLS/bin/pip" install -q --disable-pip-version-check $zig_stamp
+  echo "$zig_stamp" > "$RELEASE_TOOLS/.zig-stamp"
+fi
+if ! cmp -s scripts/release/verdaccio/package-lock.json "$RELEASE_TOOLS/verdaccio/package-lock.json" \
+  || [ ! -e "$RELEASE_TOOLS/verdaccio/node_modules/verdaccio/package.json" ]; then
+  log "installing verdaccio into $RELEASE_TOOLS/verdaccio"
+  rm -rf "$RELEASE_TOOLS/verdaccio" && mkdir -p "$RELEASE_TOOLS/verdaccio"
+  cp scripts/release/verdaccio/package.json scripts/release/verdaccio/package-lock.json "$RELEASE_TOOLS/verdaccio/"
+  (cd "$RELEASE_TOOLS/verdaccio" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+# --- end npm distribution ----------------------------------------------------
+
 pnpm run -s build
 
 # `ctrun` on PATH, for engines (containerd, podman) and people.

@@ -44,6 +44,15 @@ struct Api {
     _lib: libloading::Library,
 }
 
+/// What the dynamic loader said (libloading keeps dlerror() in the source).
+fn dl_reason(e: &libloading::Error) -> String {
+    let mut why = e.to_string();
+    if let Some(src) = std::error::Error::source(e) {
+        why = format!("{why}: {src}");
+    }
+    why.to_lowercase()
+}
+
 /// The coded error for a host without libnftables (or a broken one).
 fn missing(lib: &str, why: &str) -> Error {
     Error::new(
@@ -64,11 +73,11 @@ impl Api {
         // <nftables/libnftables.h> (stable since libnftables.so.1).
         unsafe {
             let l = libloading::Library::new(lib)
-                .map_err(|e| missing(lib, &e.to_string().to_lowercase()))?;
+                .map_err(|e| missing(lib, &dl_reason(&e)))?;
             macro_rules! sym {
                 ($name:literal) => {
                     *l.get(concat!($name, "\0").as_bytes())
-                        .map_err(|e| missing(lib, &e.to_string().to_lowercase()))?
+                        .map_err(|e| missing(lib, &dl_reason(&e)))?
                 };
             }
             Ok(Api {
