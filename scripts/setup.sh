@@ -72,6 +72,7 @@ if [ "$(cat "$RELEASE_TOOLS/.zig-stamp" 2>/dev/null || true)" != "$zig_stamp" ] 
   if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     [ "$(id -u)" = 0 ] || { log "python3-venv missing; run this script as root"; exit 1; }
     log "installing python3-venv"
+    apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
   fi
   log "installing $zig_stamp into $RELEASE_TOOLS"
