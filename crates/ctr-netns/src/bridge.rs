@@ -209,6 +209,8 @@ pub fn create_with(
     if nl.link_by_name(&bridge)?.is_some() {
         return Err(Error::new("ENETNS_EXISTS", format!("link {bridge:?} exists")).with_field("bridge"));
     }
+    // A network is its NAT table: without libnftables, make nothing at all.
+    nft.ready()?;
     let config = NetworkConfig { name: opts.name.clone(), bridge: bridge.clone(), subnet: subnet.to_string(), gateway };
     let mut made_bridge = false;
     let mut made_table = false;
@@ -544,6 +546,26 @@ mod tests {
 
     fn opts(name: &str, subnet: &str) -> CreateOptions {
         CreateOptions { name: name.into(), subnet: subnet.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn without_libnftables_create_makes_nothing() {
+        struct NoLib;
+        impl Nft for NoLib {
+            fn ready(&mut self) -> Result<()> {
+                Err(Error::new("ENETNS_NFT_MISSING", "no libnftables.so.1"))
+            }
+            fn run(&mut self, _: &str) -> Result<String> {
+                panic!("no command may run without the library")
+            }
+        }
+        let root = tempfile::tempdir().unwrap();
+        let mut nl = FakeNetlink::new();
+        let links = nl.links.len();
+        let e = create_with(root.path(), &mut nl, &mut NoLib, &opts("t9", "10.231.9.0/24"), &mut |_, _| panic!("no sysctl")).unwrap_err();
+        assert_eq!(e.code, "ENETNS_NFT_MISSING");
+        assert_eq!(nl.links.len(), links, "no bridge made");
+        assert!(list(root.path()).unwrap().is_empty(), "no network recorded");
     }
 
     #[test]

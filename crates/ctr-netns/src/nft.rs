@@ -21,6 +21,12 @@ use std::sync::Mutex;
 pub trait Nft {
     /// Run `cmds` (one or more lines of `nft -f` syntax) as one transaction.
     fn run(&mut self, cmds: &str) -> Result<String>;
+
+    /// Whether commands can run at all, checked before anything is created
+    /// for them (`ENETNS_NFT_MISSING` without libnftables).
+    fn ready(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The shared object opened on first use (its soname: the ABI we speak).
@@ -121,6 +127,10 @@ pub fn available() -> Result<()> {
 }
 
 impl Nft for LibNft {
+    fn ready(&mut self) -> Result<()> {
+        available()
+    }
+
     fn run(&mut self, cmds: &str) -> Result<String> {
         let c = CString::new(cmds)
             .map_err(|_| Error::new("ENETNS_NFT", "nft commands contain a nul byte"))?;
