@@ -12,7 +12,7 @@
 // Needs root (cgroups, containers), the workspace build (pnpm run build),
 // verdaccio and the busybox rootfs (scripts/setup.sh). Prints one line per
 // check; exits 1 on the first failure. KEEP=1 keeps the scratch folder.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
