@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repo, stage } from './stage.mjs';
 import { startRegistry } from './registry.mjs';
+import { publishStaged } from './publish.mjs';
 
 const fixtures = join(repo, 'tests/release/app');
 const rootfs = process.env.CTR_ROOTFS ?? join(repo, '.cache/rootfs/busybox');
@@ -85,10 +86,9 @@ async function main() {
   const reg = await startRegistry();
   try {
     const staged = stage(join(work, 'staged'));
-    for (const s of staged) {
-      sh('npm', ['publish', s.dir, '--userconfig', reg.npmrc, '--cache', join(work, 'npm-cache')]);
-      console.log(`ok - published ${s.name}`);
-    }
+    // The release path itself (publish.mjs), pointed at the throwaway registry.
+    const published = publishStaged(staged, ['--userconfig', reg.npmrc, '--cache', join(work, 'npm-cache')]);
+    if (published.length !== staged.length) throw new Error(`published ${published.length} of ${staged.length} packages`);
     // What the registry serves has no workspace: range left.
     for (const s of staged) {
       const doc = await (await fetch(`${reg.url}/${s.name.replace('/', '%2f')}`)).json();
