@@ -100,7 +100,7 @@ function load() {
   } catch (cause) {
     throw coded(
       'ECTR_NATIVE_MISSING',
-      \`\${PKG} needs \${platformPackage} on \${platform} and it is not installed (an optional dependency: it is skipped by --omit=optional, --no-optional or a lockfile made elsewhere); install it: npm i \${platformPackage}@\${require('../package.json').version}\`,
+      \`\${PKG} needs \${platformPackage} on \${platform} and it is not installed (an optional dependency: npm skips it with --omit=optional, when --os/--cpu/--libc name another platform, or from a lockfile made elsewhere); install it: npm i \${platformPackage}@\${require('../package.json').version}\`,
       cause,
     );
   }

@@ -106,6 +106,19 @@ async function main() {
     compile(cg, ['check-cgroup.ts']);
     check(cg, ['out/check-cgroup.js'], 'cgroup-ts');
 
+    // As npm installs on Alpine (musl): the glibc package is skipped, the
+    // package itself installs, and requiring it names what is missing.
+    const musl = join(work, 'app-musl');
+    mkdirSync(musl);
+    writeFileSync(join(musl, 'package.json'), JSON.stringify({ name: 'scratch-musl', private: true, version: '0.0.0' }));
+    sh('npm', ['install', '@ctr/cgroup', '--libc=musl', '--userconfig', reg.npmrc, '--cache', join(work, 'npm-cache'), '--no-audit', '--no-fund'], { cwd: musl });
+    if (!existsSync(join(musl, 'node_modules/@ctr/cgroup/package.json'))) throw new Error('--libc=musl: @ctr/cgroup not installed');
+    if (existsSync(join(musl, 'node_modules/@ctr/cgroup-linux-x64-gnu'))) throw new Error('--libc=musl: npm installed the glibc package');
+    const loadErr = spawnSync(process.execPath, ['-e', "try { require('@ctr/cgroup') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }"], { cwd: musl, encoding: 'utf8' });
+    const le = JSON.parse(loadErr.stdout.trim() || '{}');
+    if (le.code !== 'ECTR_NATIVE_MISSING' || !le.message.includes('@ctr/cgroup-linux-x64-gnu')) throw new Error(`--libc=musl: require said ${loadErr.stdout}${loadErr.stderr}`);
+    console.log(`ok - platform-skipped ${JSON.stringify(le)}`);
+
     const rt = app(work, reg, '@ctr/runtime', 'app-runtime');
     for (const f of ['check-runtime.mjs', 'check-runtime.cjs']) copyFileSync(join(fixtures, f), join(rt, f));
     check(rt, ['check-runtime.mjs'], 'runtime-esm');

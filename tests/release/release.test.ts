@@ -135,7 +135,7 @@ test('npm run release:dry: published to a local registry, installed alone, used 
   const r = spawnSync(process.execPath, [join(repo, 'scripts/release/dry-run.mjs')], { cwd: repo, encoding: 'utf8', timeout: 9 * 60_000 });
   const out = `${r.stdout}${r.stderr}`;
   assert.is(r.status, 0, out);
-  for (const check of ['cgroup-esm', 'cgroup-cjs', 'cgroup-ts', 'runtime-esm', 'runtime-cjs', 'runtime-ts', 'no-libnftables']) {
+  for (const check of ['cgroup-esm', 'cgroup-cjs', 'cgroup-ts', 'platform-skipped', 'runtime-esm', 'runtime-cjs', 'runtime-ts', 'no-libnftables']) {
     assert.match(out, new RegExp(`^ok - ${check} `, 'm'), `${check} missing:\n${out}`);
   }
   assert.match(out, /^ok - installed @ctr\/cgroup alone/m);
