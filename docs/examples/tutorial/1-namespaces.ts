@@ -1,5 +1,5 @@
 import { run } from '@ctr/ns';
-import { isEntry, type Log } from './log';
+import { isEntry, type Log } from './log.js';
 
 // (1) `unshare --fork --pid --net --mount-proc sh`, from code: a shell in new
 // pid, net and mount namespaces, with a /proc of its own.

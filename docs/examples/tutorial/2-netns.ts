@@ -1,6 +1,6 @@
 import { run } from '@ctr/ns';
 import { NetNS } from '@ctr/netns';
-import { isEntry, type Log } from './log';
+import { isEntry, type Log } from './log.js';
 
 // (2) A new network namespace has one interface, the loopback, and it is down.
 export async function main(log: Log = console.log) {

@@ -1,8 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Cgroup } from '@ctr/cgroup';
 import { spawn } from '@ctr/ns';
-import { isEntry, tag, type Log } from './log';
+import { isEntry, tag, type Log } from './log.js';
 
 // (3) A memory cgroup: its files, the default limit, a limit of 5000000
 // bytes (the kernel keeps whole pages: 4997120), and a process that

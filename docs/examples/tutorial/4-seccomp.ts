@@ -1,6 +1,6 @@
 import { run } from '@ctr/ns';
 import { Profile, dockerDefault, spawnOptions, syscallNames } from '@ctr/seccomp';
-import { isEntry, type Log } from './log';
+import { isEntry, type Log } from './log.js';
 
 // (4) Seccomp. Docker's default profile is an allow list: count what it
 // blocks, ask it about one call, then write a profile of our own whose rule

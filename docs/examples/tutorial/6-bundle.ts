@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CTRUN_PATH, Container, configFor } from '@ctr/runtime';
-import { isEntry, tag, type Log } from './log';
-import { rootfs } from './rootfs';
+import { isEntry, tag, type Log } from './log.js';
+import { rootfs } from './rootfs.js';
 
 // (6) A whole container from an OCI bundle (a config.json and a rootfs):
 // namespaces, /proc and /dev, a cgroup with limits, the default seccomp

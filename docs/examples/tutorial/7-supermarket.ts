@@ -2,8 +2,8 @@ import { request } from 'node:http';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { BridgeNetwork } from '@ctr/netns';
 import { Container, type Limits } from '@ctr/runtime';
-import { isEntry, tag, type Log } from './log';
-import { rootfs } from './rootfs';
+import { isEntry, tag, type Log } from './log.js';
+import { rootfs } from './rootfs.js';
 
 // (7) The supermarket: a payment API, an inventory API and a database, each
 // in its own container with its own limits, on one bridge network. The
