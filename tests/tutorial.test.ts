@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { leftovers, isRoot, skip, snapshot, vmProfile } from '../test-support';
 import { tag } from '../docs/examples/tutorial/log';
 
@@ -9,6 +9,16 @@ import { tag } from '../docs/examples/tutorial/log';
 // refused call, the route, the replaced replica. Nothing may stay behind.
 
 const lines: string[] = [];
+const page = readFileSync(new URL('../docs/tutorial.md', import.meta.url), 'utf8');
+/** The lines of this step's output that the page shows verbatim (no pid, path or time in them). */
+function onPage(...patterns: RegExp[]) {
+  const out = lines.join('\n').split('\n');
+  for (const p of patterns) {
+    const line = out.find((l) => p.test(l));
+    assert.ok(line, `no output line matches ${p}:\n${out.join('\n')}`);
+    assert.ok(page.includes(line!.trim()), `docs/tutorial.md does not show what the step prints: ${line}`);
+  }
+}
 const log = (l: string) => lines.push(l);
 const rootfsReady = existsSync(new URL('../.cache/rootfs/busybox/bin/busybox', import.meta.url));
 
@@ -53,6 +63,7 @@ step('(2) a new network namespace has only lo, down', async () => {
   assert.equal(r.links, [{ name: 'lo', up: false }]);
   assert.match(r.ipLink.trim(), /^lo\s+DOWN\s/);
   assert.is(r.ipLink.trim().split('\n').length, 1);
+  onPage(/^lo /, /^NetNS.create/);
 });
 
 step('(3) memory cgroup: default limit, 5000000 written and 4997120 read, an OOM kill reported', async () => {
@@ -64,6 +75,7 @@ step('(3) memory cgroup: default limit, 5000000 written and 4997120 read, an OOM
   assert.is(r.signal, 'SIGKILL');
   assert.ok(r.event && (r.event as { type: string }).type === 'oom_kill', JSON.stringify(r.event));
   assert.is(r.oomKill, 1);
+  onPage(/^wrote/); // the event's and the files' lines differ between v1 and v2: asserted above
 });
 
 step('(4) seccomp: Docker default counted and explained; an argument condition allows one call and refuses another', async () => {
@@ -80,6 +92,7 @@ step('(4) seccomp: Docker default counted and explained; an argument condition a
   assert.is(r.allowedRun.stdout.trim(), 'x86_64');
   assert.is(r.refusedRun.exitCode, 1);
   assert.match(r.refusedRun.stderr, /Operation not permitted/);
+  onPage(/^docker default/, /^evaluate\(reboot/, /^evaluate\(personality/, /^\$ setarch x86_64/, /^\$ setarch i686/);
 });
 
 step('(5) two networks are isolated until a router namespace routes between them', async () => {
@@ -89,6 +102,7 @@ step('(5) two networks are isolated until a router namespace routes between them
   assert.equal(r.after, { a1b1: true, b2a2: true });
   assert.ok(r.routes.includes('default via 10.1.1.1'), r.routes.join('; '));
   assert.match(r.traceroute, /1\s+10\.1\.1\.1\s.*\n\s*2\s+10\.1\.2\.2\s/);
+  onPage(/^same network/, /^router on/, /^a1's routes/);
 }, { rootfs: false });
 
 step('(6) a container from a bundle, with @ctr/runtime and with ctrun', async () => {
@@ -99,6 +113,7 @@ step('(6) a container from a bundle, with @ctr/runtime and with ctrun', async ()
   assert.equal(r.exit, { exitCode: 0, signal: null });
   assert.is(r.inProcess.trim(), 'hello from bundled, pid 1, uid 0');
   assert.is(r.ctrun.trim(), 'hello from bundled, pid 1, uid 0');
+  onPage(/^config.json/, /^hello from bundled/);
 }, { rootfs: true });
 
 step('(7) the supermarket: three services, three payment replicas behind one port, a killed replica replaced', async () => {
