@@ -13,6 +13,7 @@ APT_PACKAGES=(
   runc crun hyperfine gdb
   qemu-system-x86 kmod cpio xz-utils
   containerd podman conmon
+  chromium  # the docs site's browser test (tests/docs-browser.test.ts)
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { leftovers, isRoot, skip, snapshot, vmProfile } from '../test-support';
 import { tag } from '../docs/examples/tutorial/log';
@@ -130,5 +131,17 @@ step('(7) the supermarket: three services, three payment replicas behind one por
   assert.match(r.after.join('\n'), /truffles: 0 left/);
   for (const [id, limit] of Object.entries(r.limits)) assert.is(limit, id.endsWith('database') ? 32 << 20 : 16 << 20, id);
 }, { rootfs: true, heavy: true });
+
+// The home page's and the getting-started guide's examples run too, and
+// print what their comments promise.
+step('the home page and getting-started examples print what their comments say', async () => {
+  const runExample = (file: string) => spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 60_000 });
+  const home = runExample('docs/examples/home.ts');
+  assert.is(home.status, 0, home.stderr);
+  assert.is(home.stdout, 'hello from box\n true SIGKILL\n');
+  const start = runExample('docs/examples/getting-started.ts');
+  assert.is(start.status, 0, start.stderr);
+  assert.is(start.stdout, 'hello\nexit 0\nERUNTIME_INVALID_ID\nid undefined\n');
+}, { rootfs: true });
 
 test.run();
