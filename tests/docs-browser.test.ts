@@ -48,6 +48,8 @@ test('the docs site: every page clean, no broken link, search over guides and AP
     // Crawl from the home page: every same-site link, each page once.
     const seen = new Set<string>();
     const queue = [site.url];
+    const ids = new Map<string, Set<string>>(); // page -> element ids, for links to #anchors
+    const anchors: { from: string; page: string; hash: string }[] = [];
     while (queue.length) {
       const url = queue.shift()!;
       if (seen.has(url)) continue;
@@ -58,13 +60,16 @@ test('the docs site: every page clean, no broken link, search over guides and AP
         problems.push(`broken link: ${current} (${res?.status()})`);
         continue;
       }
+      ids.set(url, new Set(await page.$$eval('[id], a[name]', (es) => es.map((e) => e.id || e.getAttribute('name') || ''))));
       const links: string[] = await page.$$eval('a[href]', (as) => as.map((a) => (a as HTMLAnchorElement).href));
       for (const href of links) {
         if (!href.startsWith(site.url)) continue; // GitHub and other outside links are not followed
-        const target = href.split('#')[0];
+        const [target, hash] = href.split('#');
+        if (hash) anchors.push({ from: current, page: target, hash: decodeURIComponent(hash) });
         if (!seen.has(target)) queue.push(target);
       }
     }
+    for (const a of anchors) if (!ids.get(a.page)?.has(a.hash)) problems.push(`broken anchor: ${a.from} -> ${a.page.slice(site.url.length)}#${a.hash}`);
     assert.equal(problems, []);
     assert.ok(seen.size > 100, `${seen.size} pages`);
     for (const doc of ['Tutorial', 'Getting_started', 'Security', 'Performance', 'The_ctrun_command_line', '_ctr_ns__namespaces']) {

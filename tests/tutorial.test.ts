@@ -135,13 +135,17 @@ step('(7) the supermarket: three services, three payment replicas behind one por
 // The home page's and the getting-started guide's examples run too, and
 // print what their comments promise.
 step('the home page and getting-started examples print what their comments say', async () => {
-  const runExample = (file: string) => spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 60_000 });
+  const runExample = (file: string) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_DISABLE_COLORS: '1' } });
+    // eslint-disable-next-line no-control-regex
+    return { ...r, stdout: r.stdout.replace(/\x1b\[[0-9;]*m/g, '') }; // console.log colours booleans when FORCE_COLOR is set
+  };
   const home = runExample('docs/examples/home.ts');
   assert.is(home.status, 0, home.stderr);
-  assert.is(home.stdout, 'hello from box\n true SIGKILL\n');
+  assert.match(home.stdout, /^hello from box\n true SIGKILL$/m, JSON.stringify(home.stdout + home.stderr));
   const start = runExample('docs/examples/getting-started.ts');
   assert.is(start.status, 0, start.stderr);
-  assert.is(start.stdout, 'hello\nexit 0\nERUNTIME_INVALID_ID\nid undefined\n');
+  assert.match(start.stdout, /^hello\nexit 0\nERUNTIME_INVALID_ID\nid undefined$/m, JSON.stringify(start.stdout + start.stderr));
 }, { rootfs: true });
 
 test.run();
