@@ -72,6 +72,7 @@ test('the docs site: every page clean, no broken link, search over guides and AP
     for (const a of anchors) if (!ids.get(a.page)?.has(a.hash)) problems.push(`broken anchor: ${a.from} -> ${a.page.slice(site.url.length)}#${a.hash}`);
     assert.equal(problems, []);
     assert.ok(seen.size > 100, `${seen.size} pages`);
+    assert.ok(anchors.length > 100, `${anchors.length} links to anchors checked`);
     for (const doc of ['Tutorial', 'Getting_started', 'Security', 'Performance', 'The_ctrun_command_line', '_ctr_ns__namespaces']) {
       assert.ok([...seen].some((u) => u.endsWith(`documents/${doc}.html`)), `${doc} reachable from the navigation`);
     }

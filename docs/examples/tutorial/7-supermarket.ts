@@ -63,6 +63,8 @@ export async function main(log: Log = console.log) {
 
   let balancer: ReturnType<typeof createServer> | undefined;
   let checker: NodeJS.Timeout | undefined;
+  let checking: Promise<void> | null = null; // the health check in flight
+  let stopping = false;
   try {
     const db = await start('database', database, { memory: '32m', pids: 16 });
     await untilHealthy(db);
@@ -90,25 +92,24 @@ export async function main(log: Log = console.log) {
     // is deleted and replaced by a new one under the same name.
     let generation = 1;
     const replaced: { old: string; now: string }[] = [];
-    let checking = false;
-    checker = setInterval(async () => {
-      if (checking) return;
-      checking = true;
-      try {
-        for (const [i, r] of replicas.entries()) {
-          if (await healthy(r)) continue;
-          event(`health check: payment-${i + 1} (${r.id}) does not answer; replacing it`);
-          const old = r.id;
-          replicas.splice(i, 1, await start(`payment-${i + 1}-g${++generation}`, payment, { memory: '16m', pids: 16, cpu: 0.5 }, paymentEnv));
-          await untilHealthy(replicas[i]);
-          containers.delete(r);
-          await r.delete({ force: true });
-          replaced.push({ old, now: replicas[i].id });
-          event(`health check: ${replicas[i].id} is healthy, ${old} deleted`);
-        }
-      } finally {
-        checking = false;
+    const check = async () => {
+      for (const [i, r] of replicas.entries()) {
+        if (stopping || (await healthy(r))) continue;
+        event(`health check: payment-${i + 1} (${r.id}) does not answer; replacing it`);
+        const old = r.id;
+        replicas.splice(i, 1, await start(`payment-${i + 1}-g${++generation}`, payment, { memory: '16m', pids: 16, cpu: 0.5 }, paymentEnv));
+        await untilHealthy(replicas[i]);
+        containers.delete(r);
+        await r.delete({ force: true });
+        replaced.push({ old, now: replicas[i].id });
+        event(`health check: ${replicas[i].id} is healthy, ${old} deleted`);
       }
+    };
+    checker = setInterval(() => {
+      if (checking || stopping) return;
+      checking = check()
+        .catch((e) => event(`health check failed: ${e.message}`))
+        .finally(() => (checking = null));
     }, 200);
 
     const buy = async (n: number, item: string) => {
@@ -127,7 +128,9 @@ export async function main(log: Log = console.log) {
     const limits = Object.fromEntries(await Promise.all([db, inv, ...replicas].map(async (c) => [c.id, (await c.stats()).memory.limit])));
     return { events, first, after, replaced, limits, port };
   } finally {
+    stopping = true;
     clearInterval(checker);
+    await checking; // let a check in flight finish before its containers go
     balancer?.close();
     for (const c of containers) await c.delete({ force: true }).catch(() => undefined);
     await net.delete();
