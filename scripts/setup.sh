@@ -13,6 +13,7 @@ APT_PACKAGES=(
   runc crun hyperfine gdb
   qemu-system-x86 kmod cpio xz-utils
   containerd podman conmon
+  chromium  # the docs site's browser test (tests/docs-browser.test.ts)
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -49,8 +50,27 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm i -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1
 fi
 
-# pnpm is fast when node_modules already matches the lockfile.
-pnpm install --frozen-lockfile --reporter=silent
+# Skip what is current: a step whose inputs hash to the value in its stamp
+# under .cache/ (written when it last succeeded) and whose outputs exist is
+# not run again. Inputs are the files git sees (tracked or new, not ignored),
+# so a fresh clone, an edit, a checkout or a pull all count as a change.
+# CTR_SETUP_FORCE=1 runs every step.
+inputs_hash() {
+  git ls-files -co --exclude-standard -- "$@" 2>/dev/null | grep -v -E '^packages/[^/]+/(test/|README)' | sort \
+    | xargs -d '\n' sha256sum 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+is_current() { # stamp-name hash output...
+  local stamp=".cache/$1.stamp" hash=$2; shift 2
+  [ -z "${CTR_SETUP_FORCE:-}" ] && [ -d .git -o -f .git ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] || return 1
+  for out in "$@"; do [ -e "$out" ] || return 1; done
+}
+mark_current() { mkdir -p .cache && echo "$2" > ".cache/$1.stamp"; }
+
+install_hash=$(inputs_hash pnpm-lock.yaml pnpm-workspace.yaml package.json 'packages/*/package.json' docs/examples/package.json)
+if ! is_current pnpm-install "$install_hash" node_modules/.modules.yaml; then
+  pnpm install --frozen-lockfile --reporter=silent
+  mark_current pnpm-install "$install_hash"
+fi
 
 # The busybox rootfs used by demos, tests and benchmarks.
 bash scripts/make-rootfs.sh
@@ -89,7 +109,17 @@ if ! cmp -s scripts/release/verdaccio/package-lock.json "$RELEASE_TOOLS/verdacci
 fi
 # --- end npm distribution ----------------------------------------------------
 
-pnpm run -s build
+# The native addons, ctrun and the TypeScript builds: two minutes even when
+# nothing changed (cargo and tsc check everything), so skipped when current.
+# The zig toolchain in use is an input too (it sets the glibc floor of the binaries).
+build_hash=$(inputs_hash crates packages Cargo.toml Cargo.lock .cargo tsconfig.base.json lerna.json scripts/build-ts.mjs scripts/build-native.mjs scripts/platforms.mjs pnpm-lock.yaml)-$(cat "$RELEASE_TOOLS/.zig-stamp" 2>/dev/null || true)
+build_outputs=(packages/runtime/bin/ctrun packages/*/dist/index.cjs packages/*/native/index.js)
+if is_current build "$build_hash" "${build_outputs[@]}"; then
+  log "build is current (.cache/build.stamp)"
+else
+  pnpm run -s build
+  mark_current build "$build_hash"
+fi
 
 # `ctrun` on PATH, for engines (containerd, podman) and people.
 if [ "$(id -u)" = 0 ] && [ -x packages/runtime/bin/ctrun ]; then

@@ -24,4 +24,18 @@ test('typedoc builds the API site for every package with no warnings', () => {
   }
 });
 
+// Every TypeScript block of the guides and READMEs is a file under
+// docs/examples/, tied to the markdown by a marker (scripts/docs-examples.mjs):
+// the copies must match their files, and no block may be left without one.
+test('every code block of the guides and READMEs is a real file, and the copies are current', () => {
+  const r = spawnSync(process.execPath, ['scripts/docs-examples.mjs', '--check'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+});
+
+test('the example files type-check under strict tsc', () => {
+  if (vmProfile()) return skip('docs examples tsc', `kernel-independent, run on the host (this is the ${vmProfile()} guest)`);
+  const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'docs/examples/tsconfig.json'], { encoding: 'utf8', timeout: 180_000 });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+});
+
 test.run();
