@@ -100,12 +100,14 @@ function setup(): Env {
   return e;
 }
 
-/** (Re)make the copies of ctrun and node the attacks run. */
-function freshCopies(e: Env): void {
+/** (Re)make the copies of ctrun (and node) the attacks run. */
+function freshCopies(e: Env, node = false): void {
   copyFileSync(CTRUN_PATH, e.ctrun);
-  copyFileSync(process.execPath, e.node);
   chmodSync(e.ctrun, 0o755);
-  chmodSync(e.node, 0o755);
+  if (node) {
+    copyFileSync(process.execPath, e.node);
+    chmodSync(e.node, 0o755);
+  }
 }
 
 const id = (e: Env, tag: string) => `${PREFIX}-${tag}-${process.pid}-${e.n++}`;
@@ -185,17 +187,18 @@ async function attackOutcome(root: string): Promise<{ seen: string | null; done:
   return { seen: readFileSync(seen, 'utf8').trim(), done: existsSync(done) ? readFileSync(done, 'utf8').trim() : null };
 }
 
-async function assertNotOverwritten(e: Env, root: string, sums: Record<string, string>, label: string): Promise<void> {
+async function assertNotOverwritten(root: string, sums: Record<string, string>, label: string): Promise<void> {
   const out = await attackOutcome(root);
-  for (const [path, want] of Object.entries({ ...sums, ...e.realSums })) {
+  for (const [path, want] of Object.entries(sums)) {
     assert.is(sha(path), want, `${label}: ${path} was rewritten from the container (attack: ${JSON.stringify(out)})`);
   }
   assert.is(out.seen, null, `${label}: the rootfs' ld.so ran with /proc/self/exe = ${out.seen} (then: ${out.done})`);
 }
 
-function copySums(e: Env): Record<string, string> {
-  freshCopies(e);
-  return { [e.ctrun]: sha(e.ctrun), [e.node]: sha(e.node) };
+/** Fresh copies of the binaries an attack can reach, and their hashes. */
+function copySums(e: Env, node = false): Record<string, string> {
+  freshCopies(e, node);
+  return node ? { [e.ctrun]: sha(e.ctrun), [e.node]: sha(e.node) } : { [e.ctrun]: sha(e.ctrun) };
 }
 
 const ourMounts = () => mountPoints().filter((m) => m.includes(PREFIX));
@@ -213,7 +216,7 @@ test('ctrun run: a #!/proc/self/exe entrypoint and a hostile ld.so cannot rewrit
     const r = ctr(e, ['run', '--detach', '--bundle', bundle(e, root, ['/entry']), cid], 'ignore');
     assert.is(r.status, 0, 'run --detach');
     await waitStopped(e, cid);
-    await assertNotOverwritten(e, root, sums, 'ctrun run');
+    await assertNotOverwritten(root, sums, 'ctrun run');
   } finally {
     ctr(e, ['delete', '--force', cid]);
   }
@@ -230,7 +233,7 @@ test('ctrun create + start: the same attack cannot rewrite ctrun', async () => {
     assert.is(ctr(e, ['create', '--bundle', bundle(e, root, ['/entry']), cid], 'ignore').status, 0, 'create');
     assert.is(ctr(e, ['start', cid]).status, 0, 'start');
     await waitStopped(e, cid);
-    await assertNotOverwritten(e, root, sums, 'ctrun create+start');
+    await assertNotOverwritten(root, sums, 'ctrun create+start');
   } finally {
     ctr(e, ['delete', '--force', cid]);
   }
@@ -249,7 +252,7 @@ test('ctrun exec: the same attack cannot rewrite ctrun', async () => {
     const r = ctr(e, ['exec', '--detach', '--pid-file', pidFile, cid, '/entry'], 'ignore');
     assert.is(r.status, 0, 'exec --detach');
     await waitGone(Number(readFileSync(pidFile, 'utf8')));
-    await assertNotOverwritten(e, root, sums, 'ctrun exec');
+    await assertNotOverwritten(root, sums, 'ctrun exec');
   } finally {
     ctr(e, ['delete', '--force', cid]);
   }
@@ -259,7 +262,7 @@ test('@ctr/runtime API: the same attack cannot rewrite node (the cloned child is
   const why = unavailable();
   if (why) return skip('security exe api', why);
   const e = setup();
-  const sums = copySums(e);
+  const sums = copySums(e, true);
   const root = exeAttackRootfs(e);
   const cid = id(e, 'exe-api');
   try {
@@ -272,7 +275,7 @@ test('@ctr/runtime API: the same attack cannot rewrite node (the cloned child is
     assert.is(r.status, 0, r.stderr);
     assert.is(ctr(e, ['start', cid]).status, 0, 'start');
     await waitStopped(e, cid);
-    await assertNotOverwritten(e, root, sums, '@ctr/runtime');
+    await assertNotOverwritten(root, sums, '@ctr/runtime');
   } finally {
     ctr(e, ['delete', '--force', cid]);
   }
