@@ -7,7 +7,12 @@
 use std::ffi::CString;
 use std::time::Instant;
 
-fn spawn_once(via_helper: Option<(i32, &[*const libc::c_char])>, path: &CString, argv: &[*const libc::c_char], envp: &[*const libc::c_char]) -> f64 {
+fn spawn_once(
+    via_helper: Option<(i32, &[*const libc::c_char])>,
+    path: &CString,
+    argv: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+) -> f64 {
     let t = Instant::now();
     // SAFETY: single-threaded example; the child only execs or exits.
     unsafe {
@@ -15,7 +20,14 @@ fn spawn_once(via_helper: Option<(i32, &[*const libc::c_char])>, path: &CString,
         if pid == 0 {
             match via_helper {
                 Some((fd, hargv)) => {
-                    libc::syscall(libc::SYS_execveat, fd, c"".as_ptr(), hargv.as_ptr(), envp.as_ptr(), libc::AT_EMPTY_PATH);
+                    libc::syscall(
+                        libc::SYS_execveat,
+                        fd,
+                        c"".as_ptr(),
+                        hargv.as_ptr(),
+                        envp.as_ptr(),
+                        libc::AT_EMPTY_PATH,
+                    );
                 }
                 None => {
                     libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr());
@@ -25,7 +37,10 @@ fn spawn_once(via_helper: Option<(i32, &[*const libc::c_char])>, path: &CString,
         }
         let mut st = 0;
         libc::waitpid(pid, &mut st, 0);
-        assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "child failed: {st:#x}");
+        assert!(
+            libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0,
+            "child failed: {st:#x}"
+        );
     }
     t.elapsed().as_secs_f64() * 1000.0
 }
@@ -62,6 +77,9 @@ fn main() {
         helper.push(spawn_once(Some((fd, &hargv)), &path, &argv, &envp));
     }
     let (d, h) = (median(direct), median(helper));
-    println!("exec helper: {} bytes, sealed memfd made once in {make_ms:.3} ms", ctr_ns::exec_helper::HELPER.len());
+    println!(
+        "exec helper: {} bytes, sealed memfd made once in {make_ms:.3} ms",
+        ctr_ns::exec_helper::HELPER.len()
+    );
     println!("fork+exec {program}: direct median {d:.3} ms, through the helper {h:.3} ms, added {:.3} ms per spawn ({runs} runs each)", h - d);
 }
