@@ -337,6 +337,9 @@ pub enum Op {
     Mknod {
         /// Node path.
         path: CString,
+        /// (parent relative to the rootfs, name): made with `mknodat` in
+        /// the parent opened beneath the rootfs, not through `path`.
+        at: Option<(Option<CString>, CString)>,
         /// Mode.
         mode: u32,
         /// Device number.
@@ -362,6 +365,8 @@ pub enum Op {
         target: CString,
         /// The link.
         link: CString,
+        /// As for [`Op::Mknod`]: made with `symlinkat` beneath the rootfs.
+        at: Option<(Option<CString>, CString)>,
     },
     /// Make `root` the new `/`: `pivot_root(".", ".")` and detach the old
     /// root, or `MS_MOVE` + `chroot` when `pivot_root` is refused with
@@ -519,6 +524,17 @@ fn mount_point_of(path: &Path) -> PathBuf {
 
 fn cpath(p: &Path, field: &str) -> Result<CString, Error> {
     cs(&p.to_string_lossy(), field)
+}
+
+/// (parent relative to `root`, file name) of `p`, for [`Op::Mknod`] and
+/// [`Op::Symlink`] made with `*at` calls beneath the rootfs.
+fn at_of(root: &Path, p: &Path, field: &str) -> Result<Option<(Option<CString>, CString)>, Error> {
+    let Some(name) = p.file_name() else { return Ok(None) };
+    if !p.starts_with(root) {
+        return Ok(None);
+    }
+    let parent = p.parent().map(|d| beneath_of(root, d, field)).transpose()?.flatten();
+    Ok(Some((parent, cs(&name.to_string_lossy(), field)?)))
 }
 
 /// `p` relative to `root`, for an op the child resolves beneath the rootfs
@@ -713,7 +729,7 @@ impl RootfsPlan {
                 );
             } else {
                 self.push(
-                    Op::Mknod { path: cp, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(major, minor) },
+                    Op::Mknod { at: at_of(root, &path, "dev")?, path: cp, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(major, minor) },
                     format!("create /dev/{name}"),
                     &path,
                 );
@@ -721,7 +737,7 @@ impl RootfsPlan {
         }
         for (target, name) in DEV_LINKS {
             let link = dev.join(name);
-            self.push(Op::Symlink { target: cs(target, "dev")?, link: cpath(&link, "dev")? }, format!("link /dev/{name}"), &link);
+            self.push(Op::Symlink { target: cs(target, "dev")?, link: cpath(&link, "dev")?, at: at_of(root, &link, "dev")? }, format!("link /dev/{name}"), &link);
         }
         Ok(())
     }
@@ -823,7 +839,7 @@ impl RootfsPlan {
             if name.contains(',') {
                 for part in name.split(',') {
                     let l = dst.join(part);
-                    self.push(Op::Symlink { target: cs(name, &field)?, link: cpath(&l, &field)? }, format!("link {}/{part}", m.destination), &l);
+                    self.push(Op::Symlink { target: cs(name, &field)?, link: cpath(&l, &field)?, at: at_of(root, &l, &field)? }, format!("link {}/{part}", m.destination), &l);
                 }
             }
         }
@@ -993,6 +1009,22 @@ fn root_fd<S: Syscalls>(plan: &RootfsPlan, sys: &S, fd: &mut i32, op: usize) -> 
         *fd = sys.open_dir(root).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })?;
     }
     Ok(*fd)
+}
+
+/// The directory `parent` (relative to the rootfs; `None`: the rootfs
+/// itself) opened beneath the rootfs, for the `*at` calls of an op.
+fn open_parent<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, parent: &Option<CString>, op: usize) -> Result<i32, Failure> {
+    let root = root_fd(plan, sys, rootfd, op)?;
+    match parent {
+        None => Ok(root),
+        Some(p) => sys.open_beneath(root, p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e }),
+    }
+}
+
+fn close_parent<S: Syscalls>(_plan: &RootfsPlan, sys: &S, rootfd: &i32, dir: i32) {
+    if dir != *rootfd {
+        sys.close(dir);
+    }
 }
 
 /// Open `rel` beneath the rootfs (no symlinks) as `O_PATH`.
@@ -1263,8 +1295,16 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                     .map_err(|e| Failure { op: i, syscall: S_OPEN, errno: e })?;
                 sys.close(fd);
             }
-            Op::Mknod { path, mode, dev } => {
-                let e = sys.mknod(path.as_ptr(), *mode, *dev);
+            Op::Mknod { path, mode, dev, at } => {
+                let e = match at {
+                    None => sys.mknod(path.as_ptr(), *mode, *dev),
+                    Some((parent, name)) => {
+                        let dir = open_parent(plan, sys, rootfd, parent, i)?;
+                        let e = sys.mknodat(dir, name.as_ptr(), *mode, *dev);
+                        close_parent(plan, sys, rootfd, dir);
+                        e
+                    }
+                };
                 if e != 0 && e != libc::EEXIST {
                     return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
                 }
@@ -1280,8 +1320,16 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 try_sys!(i, S_CHMOD, sys.chmod(path.as_ptr(), *mode & 0o7777));
                 try_sys!(i, S_CHOWN, sys.lchown(path.as_ptr(), *uid, *gid));
             }
-            Op::Symlink { target, link } => {
-                let e = sys.symlink(target.as_ptr(), link.as_ptr());
+            Op::Symlink { target, link, at } => {
+                let e = match at {
+                    None => sys.symlink(target.as_ptr(), link.as_ptr()),
+                    Some((parent, name)) => {
+                        let dir = open_parent(plan, sys, rootfd, parent, i)?;
+                        let e = sys.symlinkat(target.as_ptr(), dir, name.as_ptr());
+                        close_parent(plan, sys, rootfd, dir);
+                        e
+                    }
+                };
                 if e != 0 && e != libc::EEXIST {
                     return Err(Failure { op: i, syscall: S_SYMLINK, errno: e });
                 }
@@ -1549,10 +1597,10 @@ mod tests {
             let null = if bind {
                 format!("openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -", libc::MS_BIND)
             } else {
-                format!("mknod {path}/dev/null 20666 {:#x}", libc::makedev(1, 3))
+                format!("openat2 50 dev\nmknodat 100 null 20666 {:#x}", libc::makedev(1, 3))
             };
             assert!(joined.contains(&null), "{calls:#?}");
-            assert!(calls.contains(&format!("symlink /proc/self/fd {path}/dev/fd")));
+            assert!(joined.contains("openat2 50 dev\nsymlinkat /proc/self/fd 100 fd"), "{calls:#?}");
             assert!(joined.contains("openat2 50 dev/pts\nmount devpts /proc/self/fd/100 devpts"), "{calls:#?}");
             let tmpfs = calls.iter().position(|c| c.starts_with("mount tmpfs /proc/self/fd/100 tmpfs")).unwrap();
             assert_eq!(calls[tmpfs - 1], "openat2 50 dev");
@@ -1588,7 +1636,8 @@ mod tests {
                 assert_eq!(full.iter().filter(|c| c.starts_with("mknod")).count(), 1, "{full:#?}");
                 assert!(full.iter().any(|c| **c == format!("chmod {path}/dev/full 666")), "{full:#?}");
             }
-            assert!(calls.contains(&format!("symlink pts/ptmx {path}/dev/ptmx")), "{calls:#?}");
+            assert!(calls.contains(&"symlinkat pts/ptmx 100 ptmx".to_string()), "{calls:#?}");
+            assert!(!calls.iter().any(|c| c.starts_with("mknodat 100 full ")), "{calls:#?}");
             assert!(!calls.iter().any(|c| c.starts_with(&format!("mknod {path}/dev/ptmx")) || c.starts_with(&format!("unlink {path}/dev/ptmx"))), "{calls:#?}");
         }
     }
@@ -1673,8 +1722,8 @@ mod tests {
                 "openat2 50 sys/fs/cgroup/memory\nstatfs /proc/self/fd/100\nmount - /proc/self/fd/100 - {:#x} -",
                 libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_RDONLY
             ),
-            format!("symlink cpu,cpuacct {cg}/cpu"),
-            format!("symlink cpu,cpuacct {cg}/cpuacct"),
+            "openat2 50 sys/fs/cgroup\nsymlinkat cpu,cpuacct 100 cpu".to_string(),
+            "openat2 50 sys/fs/cgroup\nsymlinkat cpu,cpuacct 100 cpuacct".to_string(),
             format!("openat2 50 sys/fs/cgroup\nmount - /proc/self/fd/100 - {:#x} mode=755", libc::MS_NOSUID | libc::MS_REMOUNT | libc::MS_RDONLY),
         ] {
             assert!(calls.contains(&want), "missing {want:?} in\n{calls}");

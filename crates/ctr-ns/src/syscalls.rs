@@ -31,6 +31,10 @@ pub trait Syscalls {
     fn mkdir(&self, path: *const c_char, mode: u32) -> i32;
     /// `mknod(2)`.
     fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32;
+    /// `mknodat(2)` of `name` in the directory `dirfd`.
+    fn mknodat(&self, dirfd: i32, name: *const c_char, mode: u32, dev: u64) -> i32;
+    /// `symlinkat(2)`: `name` in the directory `dirfd` pointing to `target`.
+    fn symlinkat(&self, target: *const c_char, dirfd: i32, name: *const c_char) -> i32;
     /// `symlink(2)`.
     fn symlink(&self, target: *const c_char, link: *const c_char) -> i32;
     /// Create an empty file (`open(O_CREAT|O_NOFOLLOW)` then `close`).
@@ -180,6 +184,12 @@ impl Syscalls for Raw {
     }
     fn mkdir(&self, path: *const c_char, mode: u32) -> i32 {
         rc(unsafe { libc::mkdir(path, mode) })
+    }
+    fn mknodat(&self, dirfd: i32, name: *const c_char, mode: u32, dev: u64) -> i32 {
+        rc(unsafe { libc::mknodat(dirfd, name, mode, dev) })
+    }
+    fn symlinkat(&self, target: *const c_char, dirfd: i32, name: *const c_char) -> i32 {
+        rc(unsafe { libc::symlinkat(target, dirfd, name) })
     }
     fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
         rc(unsafe { libc::mknod(path, mode, dev) })
@@ -347,6 +357,12 @@ pub mod fake {
         }
         fn mkdir(&self, path: *const c_char, mode: u32) -> i32 {
             self.record(format!("mkdir {} {mode:o}", s(path)))
+        }
+        fn mknodat(&self, dirfd: i32, name: *const c_char, mode: u32, dev: u64) -> i32 {
+            self.record(format!("mknodat {dirfd} {} {mode:o} {dev:#x}", s(name)))
+        }
+        fn symlinkat(&self, target: *const c_char, dirfd: i32, name: *const c_char) -> i32 {
+            self.record(format!("symlinkat {} {dirfd} {}", s(target), s(name)))
         }
         fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
             self.record(format!("mknod {} {mode:o} {dev:#x}", s(path)))
