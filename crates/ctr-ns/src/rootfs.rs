@@ -350,6 +350,10 @@ pub enum Op {
     Device {
         /// Node path.
         path: CString,
+        /// As for [`Op::Mknod`]: replaced with `unlinkat`/`mknodat` in the
+        /// parent opened beneath the rootfs, then reopened there (no
+        /// symlinks) for the mode and owner.
+        at: Option<(Option<CString>, CString)>,
         /// Mode.
         mode: u32,
         /// Device number.
@@ -786,7 +790,7 @@ impl RootfsPlan {
         } else {
             let dev = if d.kind == 'p' { 0 } else { libc::makedev(d.major, d.minor) };
             self.push(
-                Op::Device { path: cp, mode: typ | (d.mode.unwrap_or(0o666) & 0o7777), dev, uid: d.uid.unwrap_or(0), gid: d.gid.unwrap_or(0) },
+                Op::Device { at: at_of(root, &dst, &field)?, path: cp, mode: typ | (d.mode.unwrap_or(0o666) & 0o7777), dev, uid: d.uid.unwrap_or(0), gid: d.gid.unwrap_or(0) },
                 format!("create the device {}", d.path),
                 &dst,
             );
@@ -1025,6 +1029,34 @@ fn close_parent<S: Syscalls>(_plan: &RootfsPlan, sys: &S, rootfd: &i32, dir: i32
     if dir != *rootfd {
         sys.close(dir);
     }
+}
+
+/// An OCI device node in the directory `dir` (opened beneath the rootfs):
+/// whatever is there replaced, the node made, then reopened without
+/// following symlinks, checked to be the node made, and given its exact
+/// mode (whatever the umask took off, as runc) and owner through that fd.
+#[allow(clippy::too_many_arguments)]
+fn device_at<S: Syscalls>(sys: &S, op: usize, dir: i32, name: &CString, mode: u32, dev: u64, uid: u32, gid: u32) -> Result<(), Failure> {
+    let e = sys.unlinkat(dir, name.as_ptr());
+    if e != 0 && e != libc::ENOENT {
+        return Err(Failure { op, syscall: S_MKNOD, errno: e });
+    }
+    try_sys!(op, S_MKNOD, sys.mknodat(dir, name.as_ptr(), mode, dev));
+    let fd = sys.open_beneath(dir, name.as_ptr(), libc::O_PATH | libc::O_NOFOLLOW, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })?;
+    let mut buf = [0u8; 32];
+    let r = match sys.fd_stat(fd) {
+        Ok((m, _)) if m & libc::S_IFMT != mode & libc::S_IFMT => Err(Failure { op, syscall: S_MKNOD, errno: libc::EEXIST }),
+        Err(e) => Err(Failure { op, syscall: S_OPEN, errno: e }),
+        Ok(_) => match sys.chmod(fd_path(fd, &mut buf), mode & 0o7777) {
+            0 => match sys.fchown_fd(fd, uid, gid) {
+                0 => Ok(()),
+                e => Err(Failure { op, syscall: S_CHOWN, errno: e }),
+            },
+            e => Err(Failure { op, syscall: S_CHMOD, errno: e }),
+        },
+    };
+    sys.close(fd);
+    r
 }
 
 /// Open `rel` beneath the rootfs (no symlinks) as `O_PATH`.
@@ -1309,7 +1341,13 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                     return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
                 }
             }
-            Op::Device { path, mode, dev, uid, gid } => {
+            Op::Device { at: Some((parent, name)), mode, dev, uid, gid, .. } => {
+                let dir = open_parent(plan, sys, rootfd, parent, i)?;
+                let r = device_at(sys, i, dir, name, *mode, *dev, *uid, *gid);
+                close_parent(plan, sys, rootfd, dir);
+                r?;
+            }
+            Op::Device { path, mode, dev, uid, gid, at: None } => {
                 // Replace what is there (a file of the image, a default node).
                 let e = sys.unlink(path.as_ptr());
                 if e != 0 && e != libc::ENOENT {
@@ -1629,16 +1667,17 @@ mod tests {
             let fake = Recorder::default();
             execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
             let calls = fake.calls.borrow();
-            let full: Vec<&String> = calls.iter().filter(|c| c.contains(&format!("{path}/dev/full"))).collect();
+            let joined = calls.join("\n");
             if bind {
                 assert_eq!(calls.iter().filter(|c| c.starts_with("mount /dev/full ")).count(), 1, "{calls:#?}");
             } else {
-                assert_eq!(full.iter().filter(|c| c.starts_with("mknod")).count(), 1, "{full:#?}");
-                assert!(full.iter().any(|c| **c == format!("chmod {path}/dev/full 666")), "{full:#?}");
+                // Made once (the listed node, not the default too), in /dev
+                // opened beneath the rootfs, then reopened for its mode.
+                assert_eq!(calls.iter().filter(|c| c.starts_with("mknodat 100 full ")).count(), 1, "{calls:#?}");
+                assert!(joined.contains("openat2 100 full\nfstat 100\nchmod /proc/self/fd/100 666\nfchown 100 0 0"), "{calls:#?}");
             }
             assert!(calls.contains(&"symlinkat pts/ptmx 100 ptmx".to_string()), "{calls:#?}");
-            assert!(!calls.iter().any(|c| c.starts_with("mknodat 100 full ")), "{calls:#?}");
-            assert!(!calls.iter().any(|c| c.starts_with(&format!("mknod {path}/dev/ptmx")) || c.starts_with(&format!("unlink {path}/dev/ptmx"))), "{calls:#?}");
+            assert!(!calls.iter().any(|c| c.starts_with("mknodat 100 ptmx") || c.starts_with("unlinkat 100 ptmx")), "{calls:#?}");
         }
     }
 
@@ -1672,11 +1711,13 @@ mod tests {
         execute(&plan, &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
         let mount_at = calls.find("mount tmpfs").unwrap();
-        let mknod_at = calls.find(&format!("mknod {rs}/dev/fuse {:o} {:#x}", libc::S_IFCHR | 0o620, libc::makedev(10, 229))).expect(&calls);
+        // Replaced in /dev opened beneath the rootfs, reopened without
+        // symlinks for the exact mode and the owner.
+        let mknod_at = calls.find(&format!("mknodat 100 fuse {:o} {:#x}", libc::S_IFCHR | 0o620, libc::makedev(10, 229))).expect(&calls);
         assert!(mount_at < mknod_at && mknod_at < calls.find("pivot_root").unwrap(), "{calls}");
-        assert!(calls.contains(&format!("unlink {rs}/dev/fuse\nmknod")), "{calls}");
-        assert!(calls.contains(&format!("lchown {rs}/dev/fuse 7 8")), "{calls}");
-        assert!(calls.contains(&format!("mknod {rs}/dev/fifo0 {:o} 0x0", libc::S_IFIFO | 0o666)), "{calls}");
+        assert!(calls.contains("openat2 50 dev\nunlinkat 100 fuse\nmknodat 100 fuse"), "{calls}");
+        assert!(calls.contains("openat2 100 fuse\nfstat 100\nchmod /proc/self/fd/100 620\nfchown 100 7 8\nclose 100"), "{calls}");
+        assert!(calls.contains(&format!("mknodat 100 fifo0 {:o} 0x0", libc::S_IFIFO | 0o666)), "{calls}");
         // mknod refused (EPERM) names the device.
         let mut failing = Recorder::default();
         failing.fail = Some(("mknod".into(), libc::EPERM));

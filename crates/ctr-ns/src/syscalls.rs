@@ -31,6 +31,12 @@ pub trait Syscalls {
     fn mkdir(&self, path: *const c_char, mode: u32) -> i32;
     /// `mknod(2)`.
     fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32;
+    /// `unlinkat(2)` of `name` in the directory `dirfd` (a file, not a
+    /// directory); `ENOENT` is returned as is.
+    fn unlinkat(&self, dirfd: i32, name: *const c_char) -> i32;
+    /// `fchownat(fd, "", uid, gid, AT_EMPTY_PATH)`: the owner of what an
+    /// (`O_PATH`) fd refers to.
+    fn fchown_fd(&self, fd: i32, uid: u32, gid: u32) -> i32;
     /// `mknodat(2)` of `name` in the directory `dirfd`.
     fn mknodat(&self, dirfd: i32, name: *const c_char, mode: u32, dev: u64) -> i32;
     /// `symlinkat(2)`: `name` in the directory `dirfd` pointing to `target`.
@@ -191,6 +197,12 @@ impl Syscalls for Raw {
     fn symlinkat(&self, target: *const c_char, dirfd: i32, name: *const c_char) -> i32 {
         rc(unsafe { libc::symlinkat(target, dirfd, name) })
     }
+    fn unlinkat(&self, dirfd: i32, name: *const c_char) -> i32 {
+        rc(unsafe { libc::unlinkat(dirfd, name, 0) })
+    }
+    fn fchown_fd(&self, fd: i32, uid: u32, gid: u32) -> i32 {
+        rc(unsafe { libc::fchownat(fd, c"".as_ptr(), uid, gid, libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW) })
+    }
     fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
         rc(unsafe { libc::mknod(path, mode, dev) })
     }
@@ -327,6 +339,8 @@ pub mod fake {
         pub fail: Option<(String, i32)>,
         /// The path of the last `open_beneath` (what `fd_stat` describes).
         pub last_open: RefCell<String>,
+        /// Modes of the nodes made with `mknodat`, by name.
+        pub made: RefCell<HashMap<String, u32>>,
     }
 
     fn s(p: *const c_char) -> String {
@@ -359,10 +373,17 @@ pub mod fake {
             self.record(format!("mkdir {} {mode:o}", s(path)))
         }
         fn mknodat(&self, dirfd: i32, name: *const c_char, mode: u32, dev: u64) -> i32 {
+            self.made.borrow_mut().insert(s(name), mode);
             self.record(format!("mknodat {dirfd} {} {mode:o} {dev:#x}", s(name)))
         }
         fn symlinkat(&self, target: *const c_char, dirfd: i32, name: *const c_char) -> i32 {
             self.record(format!("symlinkat {} {dirfd} {}", s(target), s(name)))
+        }
+        fn unlinkat(&self, dirfd: i32, name: *const c_char) -> i32 {
+            self.record(format!("unlinkat {dirfd} {}", s(name)))
+        }
+        fn fchown_fd(&self, fd: i32, uid: u32, gid: u32) -> i32 {
+            self.record(format!("fchown {fd} {uid} {gid}"))
         }
         fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
             self.record(format!("mknod {} {mode:o} {dev:#x}", s(path)))
@@ -437,8 +458,10 @@ pub mod fake {
             // The last path opened: a directory when `kinds` says so, else
             // the character device 1:3 (/dev/null).
             let path = self.last_open.borrow().clone();
+            let made = self.made.borrow().get(path.rsplit('/').next().unwrap_or("")).copied();
             match self.record(format!("fstat {fd}")) {
                 0 if self.kinds.get(&path) == Some(&Kind::Dir) => Ok((libc::S_IFDIR | 0o755, 0)),
+                0 if made.is_some() => Ok((made.unwrap_or(0), 0)),
                 0 => Ok((libc::S_IFCHR | 0o666, libc::makedev(1, 3))),
                 e => Err(e),
             }
