@@ -157,6 +157,14 @@ function ctr(e: Env, args: string[], stdio: any = 'pipe') {
   return spawnSync(e.ctrun, ['--root', e.state, ...args], { encoding: 'utf8', timeout: 60_000, stdio });
 }
 
+/**
+ * Remove a container with the real ctrun: the copy may be the very binary
+ * a (regressed) attack destroyed, and `delete` runs no container code.
+ */
+function remove(e: Env, cid: string): void {
+  spawnSync(CTRUN_PATH, ['--root', e.state, 'delete', '--force', cid], { stdio: 'ignore', timeout: 60_000 });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitStopped(e: Env, cid: string, ms = 15_000): Promise<void> {
@@ -219,7 +227,7 @@ test('ctrun run: a #!/proc/self/exe entrypoint and a hostile ld.so cannot rewrit
     await waitStopped(e, cid);
     await assertNotOverwritten(root, sums, 'ctrun run');
   } finally {
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
   }
 });
 
@@ -236,7 +244,7 @@ test('ctrun create + start: the same attack cannot rewrite ctrun', async () => {
     await waitStopped(e, cid);
     await assertNotOverwritten(root, sums, 'ctrun create+start');
   } finally {
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
   }
 });
 
@@ -255,7 +263,7 @@ test('ctrun exec: the same attack cannot rewrite ctrun', async () => {
     await waitGone(Number(readFileSync(pidFile, 'utf8')));
     await assertNotOverwritten(root, sums, 'ctrun exec');
   } finally {
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
   }
 });
 
@@ -278,7 +286,7 @@ test('@ctr/runtime API: the same attack cannot rewrite node (the cloned child is
     await waitStopped(e, cid);
     await assertNotOverwritten(root, sums, '@ctr/runtime');
   } finally {
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
   }
 });
 
@@ -301,7 +309,7 @@ test('ctrun run: cwd /proc/self/fd/<n> for n = 3..128 never reaches the host', (
   for (const n of FD_NUMBERS) {
     const cid = id(e, 'cwd-run');
     const r = ctr(e, ['run', '--bundle', bundle(e, BUSYBOX, ['sh', '-c', probe(n)], { cwd: `/proc/self/fd/${n}` }), cid]);
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
     assertRefusedOrClean(r.stdout, r.stderr, r.status, `run n=${n}`);
   }
 });
@@ -323,7 +331,7 @@ test('ctrun create + start: cwd /proc/self/fd/<n> never reaches the host', async
       assertRefusedOrClean(readFileSync(outFile, 'utf8'), c.stderr ?? '', c.status, `create n=${n}`);
     } finally {
       closeSync(fd);
-      ctr(e, ['delete', '--force', cid]);
+      remove(e, cid);
     }
   }
 });
@@ -340,7 +348,7 @@ test('ctrun exec --cwd /proc/self/fd/<n> never reaches the host', () => {
       assertRefusedOrClean(r.stdout, r.stderr, r.status, `exec n=${n}`);
     }
   } finally {
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
   }
 });
 
@@ -434,7 +442,7 @@ test('only 0-2 (and preserved fds) are open in the container: run, exec and the 
     assert.is(ctr(e, ['exec', '--detach', '--pid-file', pidFile, cid, 'sleep', '60'], 'ignore').status, 0);
     assert.is(await fdsOf(Number(readFileSync(pidFile, 'utf8'))), '0 1 2', 'exec');
   } finally {
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
   }
   cid = id(e, 'fds');
   const extra = openSync('/dev/null', 'r');
@@ -444,7 +452,7 @@ test('only 0-2 (and preserved fds) are open in the container: run, exec and the 
     assert.is(await fdsOf(initPid(e, cid)), '0 1 2 3 4', 'run --preserve-fds 2');
   } finally {
     closeSync(extra);
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
   }
   const c = await Container.create({ id: id(e, 'fds'), bundle: b, root: e.state, stdio: 'ignore' });
   try {
@@ -471,7 +479,7 @@ test('/proc/self/cgroup reads "/" paths (0::/ on v2): run, exec and the API', as
   const e = setup();
   let cid = id(e, 'cgns');
   const r = ctr(e, ['run', '--bundle', bundle(e, BUSYBOX, ['cat', '/proc/self/cgroup']), cid]);
-  ctr(e, ['delete', '--force', cid]);
+  remove(e, cid);
   assert.is(r.status, 0, r.stderr);
   assertCgroupRoot(r.stdout, 'run');
   cid = id(e, 'cgns');
@@ -481,7 +489,7 @@ test('/proc/self/cgroup reads "/" paths (0::/ on v2): run, exec and the API', as
     assert.is(x.status, 0, x.stderr);
     assertCgroupRoot(x.stdout, 'exec');
   } finally {
-    ctr(e, ['delete', '--force', cid]);
+    remove(e, cid);
   }
   const c = await Container.create({ id: id(e, 'cgns'), bundle: bundle(e, BUSYBOX, ['cat', '/proc/self/cgroup']), root: e.state, stdio: ['ignore', 'pipe', 'ignore'] });
   try {
@@ -514,7 +522,7 @@ test('symlinks planted at /dev, /dev/pts, /dev/null, /sys/fs/cgroup and /proc re
       });
       const cid = id(e, 'link');
       const r = ctr(e, ['run', '--bundle', bundle(e, root, ['true']), cid]);
-      ctr(e, ['delete', '--force', cid]);
+      remove(e, cid);
       if (r.status !== 0) assert.match(r.stderr, /\[E[A-Z_]+\]/, `${at} -> ${target}: uncoded failure ${r.stderr}`);
       assert.equal(readdirSync(escapes), [], `${at} -> ${target}: created on the host: ${readdirSync(escapes)}`);
       rmSync(root, { recursive: true, force: true });
@@ -538,7 +546,7 @@ test('a masked path never gets a planted /dev/null: a symlink to a /proc file is
   if (!masked) return skip('security masked paths', 'no file of the default maskedPaths exists on this kernel');
   const cid = id(e, 'mask');
   const r = ctr(e, ['run', '--bundle', bundle(e, root, ['sh', '-c', `head -c 64 ${masked}; echo END`], { noDev: true }), cid]);
-  ctr(e, ['delete', '--force', cid]);
+  remove(e, cid);
   if (r.status === 0) {
     assert.is(r.stdout, 'END\n', `${masked} was masked with something else than /dev/null: ${JSON.stringify(r.stdout)}`);
   } else {
@@ -547,12 +555,31 @@ test('a masked path never gets a planted /dev/null: a symlink to a /proc file is
   }
 });
 
+/** Cgroup directories of this run's containers still on the host. */
+function leftCgroups(): string[] {
+  const out: string[] = [];
+  const mine = (d: string) => d.startsWith(`${PREFIX}-`) && d.includes(`-${process.pid}-`);
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    try {
+      for (const d of readdirSync(join('/sys/fs/cgroup', h))) if (mine(d)) out.push(join('/sys/fs/cgroup', h, d));
+    } catch {
+      // a file, or a hierarchy we cannot read
+    }
+  }
+  if (readdirSync('/sys/fs/cgroup').some(mine)) out.push('/sys/fs/cgroup');
+  return out;
+}
+
 test.after(() => {
   if (!env) return;
-  for (const [path, want] of Object.entries(env.realSums)) {
+  const e = env;
+  env = null;
+  rmSync(e.work, { recursive: true, force: true });
+  for (const [path, want] of Object.entries(e.realSums)) {
     if (sha(path) !== want) throw new Error(`${path} changed during the security suite`);
   }
-  rmSync(env.work, { recursive: true, force: true });
+  const left = leftCgroups();
+  if (left.length) throw new Error(`cgroups left: ${left.join(', ')}`);
 });
 
 test.run();
