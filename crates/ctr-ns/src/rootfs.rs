@@ -646,7 +646,7 @@ impl RootfsPlan {
 
         plan.push(Op::PivotRoot { root: croot, no_pivot: spec.no_pivot }, "pivot_root into the rootfs", &root);
         for p in &spec.masked_paths {
-            plan.push(Op::Mask(cs(p, "maskedPaths")?), "mask", p);
+            plan.push(Op::Mask(cs(p, "maskedPaths")?), "mask (a symlink is refused; the source /dev/null must be the device 1:3)", p);
         }
         for p in &spec.readonly_paths {
             plan.push(Op::ReadonlyPath(cs(p, "readonlyPaths")?), "make read-only", p);
