@@ -465,6 +465,56 @@ test('only 0-2 (and preserved fds) are open in the container: run, exec and the 
   }
 });
 
+// ---- The exec helper changes nothing a single exec would set ------------
+
+test('credentials after the exec helper are those of one exec: capabilities, ambient, no_new_privs, seccomp', () => {
+  const why = unavailable();
+  if (why) return skip('security exec helper creds', why);
+  const e = setup();
+  const status = (uid: number, caps: Record<string, string[]>, nnp: boolean, seccomp?: unknown) => {
+    const b = bundle(e, BUSYBOX, ['sh', '-c', 'grep -E "^(Cap|NoNewPrivs|Seccomp:)" /proc/self/status']);
+    const cfgPath = join(b, 'config.json');
+    const c = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    c.process.user = { uid, gid: uid };
+    c.process.capabilities = caps;
+    c.process.noNewPrivileges = nnp;
+    if (seccomp) c.linux.seccomp = seccomp;
+    writeFileSync(cfgPath, JSON.stringify(c));
+    const cid = id(e, 'creds');
+    const r = ctr(e, ['run', '--bundle', b, cid]);
+    remove(e, cid);
+    assert.is(r.status, 0, r.stderr);
+    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/:\s+/)));
+  };
+  const three = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']; // bits 0, 5, 10: 0x421
+  // Root: the bounding set becomes permitted and effective at exec.
+  assert.equal(status(0, { bounding: three, effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: [], ambient: [] }, false), {
+    CapInh: '0000000000000000',
+    CapPrm: '0000000000000421',
+    CapEff: '0000000000000421',
+    CapBnd: '0000000000000421',
+    CapAmb: '0000000000000000',
+    NoNewPrivs: '0',
+    Seccomp: '0',
+  });
+  // Non-root: only the ambient set survives exec (twice alike), no_new_privs stays.
+  const kill = ['CAP_KILL'];
+  assert.equal(status(1000, { bounding: three, effective: kill, permitted: kill, inheritable: kill, ambient: kill }, true), {
+    CapInh: '0000000000000020',
+    CapPrm: '0000000000000020',
+    CapEff: '0000000000000020',
+    CapBnd: '0000000000000421',
+    CapAmb: '0000000000000020',
+    NoNewPrivs: '1',
+    Seccomp: '0',
+  });
+  // Non-root without ambient: nothing left, as after one exec.
+  assert.equal(status(1000, { bounding: three, effective: kill, permitted: kill, inheritable: [], ambient: [] }, false).CapPrm, '0000000000000000');
+  // A seccomp filter installed before the helper is the program's too.
+  const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['unshare'], action: 'SCMP_ACT_ERRNO' }] };
+  assert.is(status(0, { bounding: three, effective: three, permitted: three, inheritable: [], ambient: [] }, true, profile).Seccomp, '2');
+});
+
 // ---- The cgroup namespace is rooted at the container's cgroup -----------
 
 function assertCgroupRoot(text: string, label: string): void {
