@@ -525,7 +525,8 @@ impl Prepared {
         // one, unless the caller joins one (OCI linux.namespaces with a
         // path), in which the rootfs is then set up, as runc does.
         let joins_mnt = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
-        if (opts.mount_proc || opts.rootfs.is_some()) && !joins_mnt {
+        let rootfs_mounts = opts.rootfs.as_ref().is_some_and(|r| !r.chroot);
+        if (opts.mount_proc || rootfs_mounts) && !joins_mnt {
             ns_flags |= NamespaceKind::Mnt.clone_flag();
         }
         if opts.time_offsets.is_some() {
@@ -773,7 +774,8 @@ impl Prepared {
                     crate::console::ConsoleSocket::Return => -1,
                 },
                 size: c.size,
-                bind_console: opts.rootfs.is_some(),
+                // (with a chroot only, /dev/console would be a host mount)
+                bind_console: opts.rootfs.as_ref().is_some_and(|r| !r.chroot),
                 owner: creds,
                 setsid: !opts.new_session,
             })

@@ -76,6 +76,10 @@ pub struct RootfsSpec {
     /// host's, which a devices cgroup that denies `mknod` (an OCI default)
     /// and a user namespace both allow.
     pub dev_nodes: bool,
+    /// Share the caller's mount namespace: make no mount at all and only
+    /// `chroot` into `path` (an OCI config without a mount namespace, as
+    /// crun runs it). Every other field but `path` is ignored.
+    pub chroot: bool,
 }
 
 /// One device node of [`RootfsSpec::devices`].
@@ -370,6 +374,12 @@ pub enum Op {
         /// Skip pivot_root.
         no_pivot: bool,
     },
+    /// `chdir` into `root`, `chroot(".")`, `chdir("/")`: the whole rootfs
+    /// setup of [`RootfsSpec::chroot`] (no mount is made).
+    Chroot {
+        /// The new root.
+        root: CString,
+    },
     /// Hide a path (after the pivot): `/dev/null` over a file, an empty
     /// read-only tmpfs over a directory, nothing if missing.
     Mask(CString),
@@ -570,11 +580,22 @@ impl RootfsPlan {
         let croot = cpath(&root, "rootfs")?;
         plan.root = Some(croot.clone());
 
-        let prop = match &spec.propagation {
+        if spec.chroot {
+            plan.push(Op::Chroot { root: croot }, "chroot into the rootfs", &root);
+            return Ok(plan);
+        }
+        let asked = match &spec.propagation {
             None => (libc::MS_REC | libc::MS_PRIVATE) as u64,
             Some(p) => propagation_flags(p)
-                .map(|f| f | libc::MS_REC as u64)
                 .ok_or_else(|| Error::new("ENS_INVALID_OPTION", format!("unknown propagation {p:?}")).with_field("rootfs.propagation"))?,
+        };
+        // Every mount first gets the asked type, recursively (none of the
+        // container's mounts may propagate to the host) -- but unbindable
+        // ones could not be bound below: private until after the pivot.
+        let prop = if asked & libc::MS_UNBINDABLE as u64 != 0 {
+            (libc::MS_REC | libc::MS_PRIVATE) as u64
+        } else {
+            asked | libc::MS_REC as u64
         };
         plan.push(Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: prop, data: None, beneath: None }, "set the propagation of /", "/");
         if prop & libc::MS_SHARED as u64 != 0 {
@@ -629,6 +650,17 @@ impl RootfsPlan {
         }
 
         plan.push(Op::PivotRoot { root: croot, no_pivot: spec.no_pivot }, "pivot_root into the rootfs", &root);
+        // As runc, on the new root once it is "/": the bind of the rootfs
+        // was made private (a shared parent would leak it to the host), so a
+        // shared root gets a peer group of its own here, and an unbindable
+        // one its type (it could not have been bound before).
+        if asked & (libc::MS_SHARED | libc::MS_UNBINDABLE) as u64 != 0 {
+            plan.push(
+                Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: asked, data: None, beneath: None },
+                "set the propagation of the container's /",
+                "/",
+            );
+        }
         for p in &spec.masked_paths {
             plan.push(Op::Mask(cs(p, "maskedPaths")?), "mask", p);
         }
@@ -730,7 +762,7 @@ impl RootfsPlan {
     /// host's view of the file system (the pre-pivot sync point of
     /// [`crate::SpawnOptions::pre_pivot_sync`] is right before it).
     pub fn pivot_index(&self) -> usize {
-        self.ops.iter().position(|o| matches!(o, Op::PivotRoot { .. })).unwrap_or(self.ops.len())
+        self.ops.iter().position(|o| matches!(o, Op::PivotRoot { .. } | Op::Chroot { .. })).unwrap_or(self.ops.len())
     }
 
     /// One OCI device node.
@@ -1136,6 +1168,15 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 } else {
                     return Err(Failure { op: i, syscall: S_PIVOT, errno: e });
                 }
+                try_sys!(i, S_CHDIR, sys.chdir(c"/".as_ptr()));
+            }
+            Op::Chroot { root } => {
+                if *rootfd >= 0 {
+                    sys.close(*rootfd);
+                    *rootfd = -1;
+                }
+                try_sys!(i, S_CHDIR, sys.chdir(root.as_ptr()));
+                try_sys!(i, S_CHROOT, sys.chroot(c".".as_ptr()));
                 try_sys!(i, S_CHDIR, sys.chdir(c"/".as_ptr()));
             }
             Op::Mask(path) => match sys.kind(path.as_ptr()) {

@@ -349,6 +349,12 @@ pub fn with_default_device_rules(mut r: ctr_cgroup::Resources, devices: &[ctr_oc
     r
 }
 
+/// SELinux is enabled on this host (selinuxfs is mounted and reports a
+/// mode), as libselinux's `is_selinux_enabled` decides.
+pub fn selinux_enabled() -> bool {
+    std::path::Path::new("/sys/fs/selinux/enforce").exists()
+}
+
 /// Plan a container from a validated bundle. `state_dir` is its state
 /// directory (its name is the container id).
 pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
@@ -358,8 +364,11 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
 
     // Things the runtime cannot apply yet: fail, never ignore.
     crate::process::check_supported(p, "process")?;
-    if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("linux.mountLabel", "selinux is not available on this host"));
+    // The mount label is a file-system option (`context=`) that only
+    // means something under SELinux: ignored when it is not enabled, as
+    // runc and crun do (engines write it whenever SELinux might be on).
+    if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) && selinux_enabled() {
+        return Err(unsupported("linux.mountLabel", "setting selinux mount labels is not supported by this runtime"));
     }
     if linux.intel_rdt.is_some() {
         return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
@@ -400,12 +409,14 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             Some(o)
         }
     };
-    // Without a mount namespace of its own the config's mounts (and the
-    // rootfs bind) would land in the runtime's namespace and outlive the
-    // container: refused (runc chroots and mounts into the host there).
-    if !namespaces.contains(&NamespaceKind::Mnt) && !joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt) {
-        return Err(unsupported("linux.namespaces", "a mount namespace is required, new or joined by path (the root filesystem is set up in it)"));
-    }
+    // Without a mount namespace (config-linux.md: the container then shares
+    // the runtime's) the init only chroots into the rootfs, as crun does:
+    // the config's mounts, /dev, masked and read-only paths, devices and
+    // root propagation would all be mounts in the host's namespace that
+    // outlive the container, so none is made (runc makes them there).
+    // A chroot is no isolation from a process with CAP_SYS_CHROOT: see
+    // docs/conformance.md.
+    let own_mount_ns = namespaces.contains(&NamespaceKind::Mnt) || joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
 
     let id_maps = id_maps(&linux, &namespaces, &joins)?;
     let netns_path = joins.iter().find(|(k, _)| *k == NamespaceKind::Net).map(|(_, p)| p.clone());
@@ -468,7 +479,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             return Err(Error::new("EOCI_INVALID", format!("linux.rootfsPropagation: unknown propagation {p:?}")).with_field("linux.rootfsPropagation"))
         }
     };
-    let rootfs = ctr_ns::RootfsSpec {
+    let mut rootfs = ctr_ns::RootfsSpec {
         path: b.rootfs.to_string_lossy().into_owned(),
         propagation: Some(propagation),
         mounts,
@@ -481,7 +492,12 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         devices,
         cgroup_binds: vec![],
         dev_nodes,
+        chroot: false,
     };
+    if !own_mount_ns {
+        cgroup_mount = false;
+        rootfs = ctr_ns::RootfsSpec { path: rootfs.path, chroot: true, ..Default::default() };
+    }
     let personality = match &linux.personality {
         None => None,
         Some(per) => {
