@@ -1271,6 +1271,69 @@ mod tests {
     }
 
     #[test]
+    fn root_propagation_shared_and_unbindable_are_set_on_the_new_root() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let rs = r.to_string_lossy().into_owned();
+        let parent = mount_point_of(r.parent().unwrap()).to_string_lossy().into_owned();
+        let run = |prop: &str| {
+            let plan = RootfsPlan::build(&RootfsSpec { path: rs.clone(), propagation: Some(prop.into()), ..Default::default() }).unwrap();
+            let fake = Recorder::default();
+            execute(&plan, &fake).unwrap();
+            let calls = fake.calls.borrow().clone();
+            calls.into_iter().filter(|c| c.starts_with("mount") || c.starts_with("pivot")).collect::<Vec<_>>()
+        };
+        let bind = format!("mount {rs} {rs} - {:#x} -", libc::MS_BIND | libc::MS_REC);
+        let pivot = |after: &[String]| {
+            let mut v = vec!["pivot_root . .".to_string(), format!("mount - . - {:#x} -", libc::MS_SLAVE | libc::MS_REC)];
+            v.extend_from_slice(after);
+            v
+        };
+        // shared: everything shared (nothing leaks: the rootfs's parent is
+        // private), then "/" gets a peer group of its own after the pivot.
+        let mut want = vec![
+            format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_SHARED),
+            format!("mount - {parent} - {:#x} -", libc::MS_PRIVATE),
+            bind.clone(),
+        ];
+        want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_SHARED)]));
+        assert_eq!(run("shared"), want);
+        // unbindable: private until the rootfs is bound, unbindable after.
+        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE), bind.clone()];
+        want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_UNBINDABLE)]));
+        assert_eq!(run("unbindable"), want);
+        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE), bind.clone()];
+        want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_UNBINDABLE | libc::MS_REC)]));
+        assert_eq!(run("runbindable"), want);
+        // slave and private are set before the bind, which inherits them.
+        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_SLAVE), bind.clone()];
+        want.extend(pivot(&[]));
+        assert_eq!(run("slave"), want);
+    }
+
+    #[test]
+    fn chroot_only_makes_no_mount() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let rs = r.to_string_lossy().into_owned();
+        let spec = RootfsSpec {
+            path: rs.clone(),
+            chroot: true,
+            // Ignored: these would be mounts in the caller's namespace.
+            mounts: vec![MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), ..Default::default() }],
+            masked_paths: vec!["/proc/kcore".into()],
+            readonly: true,
+            dev: true,
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        assert_eq!(plan.pivot_index(), 0, "the chroot is where the pre-pivot sync point is");
+        let fake = Recorder::default();
+        execute(&plan, &fake).unwrap();
+        assert_eq!(*fake.calls.borrow(), vec!["umask 0".to_string(), format!("chdir {rs}"), "chroot .".into(), "chdir /".into()]);
+    }
+
+    #[test]
     fn plan_order_and_calls() {
         let d = rootfs();
         let r = d.path().canonicalize().unwrap();

@@ -614,13 +614,48 @@ mod tests {
                 r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["getpid","write"],"action":"SCMP_ACT_NOTIFY"}]}}"#,
                 "linux.seccomp.syscalls[1].names",
             ),
-            (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
+            (r#""linux":{"namespaces":[{"type":"mount"}],"intelRdt":{"closID":"x"}}"#, "linux.intelRdt"),
         ];
         for (extra, field) in cases {
             let e = plan(&bundle(&format!("{{{BASE},{extra}}}")), "/s".as_ref()).unwrap_err();
             assert_eq!(e.code, "ERUNTIME_UNSUPPORTED", "{extra}");
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
+    }
+
+    #[test]
+    fn without_a_mount_namespace_the_rootfs_is_only_a_chroot() {
+        // config-linux.md: no mount namespace, the runtime's is shared. The
+        // mounts, /dev, masks and propagation would be host mounts: none.
+        let json = format!(
+            r#"{{{BASE},"mounts":[{{"destination":"/proc","type":"proc","source":"proc"}},{{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup"}}],
+            "linux":{{"namespaces":[{{"type":"pid"}}],"maskedPaths":["/proc/kcore"],"rootfsPropagation":"shared"}}}}"#
+        );
+        let cp = plan(&bundle(&json), "/s/x".as_ref()).unwrap();
+        let r = cp.spawn.rootfs.as_ref().unwrap();
+        assert!(r.chroot);
+        assert_eq!(r.path, "/b/rootfs");
+        assert!(r.mounts.is_empty() && r.masked_paths.is_empty() && r.propagation.is_none() && !r.dev_nodes);
+        assert!(!cp.cgroup_mount, "no cgroup binds to prepare");
+        assert_eq!(cp.spawn.namespaces, vec![NamespaceKind::Pid]);
+        // With a mount namespace, joined by path too, the rootfs is set up.
+        let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount","path":"/proc/1/ns/mnt"}}]}}}}"#);
+        assert!(!plan(&bundle(&json), "/s/x".as_ref()).unwrap().spawn.rootfs.unwrap().chroot);
+    }
+
+    #[test]
+    fn selinux_labels_without_selinux() {
+        if selinux_enabled() {
+            println!("skipped: SELinux is enabled on this host (the test is about hosts without it)");
+            return;
+        }
+        // The mount label is ignored (runc and crun), a process label refused.
+        let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}}],"mountLabel":"system_u:object_r:svirt_sandbox_file_t:s0:c1,c2"}}}}"#);
+        plan(&bundle(&json), "/s/x".as_ref()).unwrap();
+        let json = json.replacen(r#""process":{"#, r#""process":{"selinuxLabel":"system_u:system_r:svirt_lxc_net_t:s0:c1,c2","#, 1);
+        let e = plan(&bundle(&json), "/s/x".as_ref()).unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ERUNTIME_UNSUPPORTED", Some("process.selinuxLabel")));
+        assert!(e.message.contains("selinux is not enabled"), "{}", e.message);
     }
 
     #[test]
