@@ -105,7 +105,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         Ok(cg) => cg,
         Err(e) => {
             let _ = locked.remove();
-            return Err(e);
+            return Err(crate::plan::resources_field(e));
         }
     };
     let mut child: Option<Child> = None;

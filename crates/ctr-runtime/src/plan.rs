@@ -349,6 +349,23 @@ pub fn with_default_device_rules(mut r: ctr_cgroup::Resources, devices: &[ctr_oc
     r
 }
 
+/// A cgroup error naming a resources field (`network.classID`, `memory`)
+/// names it by its config path (`linux.resources.network.classID`); file
+/// paths stay as they are.
+pub fn resources_field(e: Error) -> Error {
+    match e.path.as_deref() {
+        Some(p) if e.code.starts_with("ECGROUP_") && !p.starts_with('/') && !p.starts_with("linux.") => {
+            let field = format!("linux.resources.{p}");
+            let message = match e.message.strip_prefix(p) {
+                Some(rest) => format!("{field}{rest}"),
+                None => format!("{field}: {}", e.message),
+            };
+            Error { message, path: Some(field), ..e }
+        }
+        _ => e,
+    }
+}
+
 /// SELinux is enabled on this host (selinuxfs is mounted and reports a
 /// mode), as libselinux's `is_selinux_enabled` decides.
 pub fn selinux_enabled() -> bool {
@@ -641,6 +658,18 @@ mod tests {
         // With a mount namespace, joined by path too, the rootfs is set up.
         let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount","path":"/proc/1/ns/mnt"}}]}}}}"#);
         assert!(!plan(&bundle(&json), "/s/x".as_ref()).unwrap().spawn.rootfs.unwrap().chroot);
+    }
+
+    #[test]
+    fn cgroup_errors_name_the_config_field() {
+        let e = Error::new("ECGROUP_UNSUPPORTED", "network.classID: the net_cls controller is not mounted on this host").with_field("network.classID");
+        let e = resources_field(e);
+        assert_eq!(e.path.as_deref(), Some("linux.resources.network.classID"));
+        assert_eq!(e.message, "linux.resources.network.classID: the net_cls controller is not mounted on this host");
+        let e = resources_field(Error::new("ECGROUP_UNSUPPORTED", "the rdma controller is not mounted").with_field("rdma"));
+        assert_eq!((e.path.as_deref(), e.message.as_str()), (Some("linux.resources.rdma"), "linux.resources.rdma: the rdma controller is not mounted"));
+        let e = resources_field(Error::new("ECGROUP_IO", "write").with_path("/sys/fs/cgroup/x"));
+        assert_eq!(e.path.as_deref(), Some("/sys/fs/cgroup/x"), "file paths stay");
     }
 
     #[test]
