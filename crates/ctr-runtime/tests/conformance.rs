@@ -167,7 +167,8 @@ fn network_resources_are_applied_or_refused_by_field() {
     let cg = dir.join(&id);
     let sh = format!(
         "set -e; mount -t cgroup -o net_cls,net_prio ctrtest-net {d}
-         trap '{ctrun} --root {r} delete --force {id} >/dev/null 2>&1; umount {d}' EXIT
+         cleanup() {{ {ctrun} --root {r} delete --force {id} >/dev/null 2>&1; {wait}; umount {d}; }}
+         trap cleanup EXIT
          {ctrun} --root {r} create -b {b} {id} </dev/null >/dev/null
          cat {cg}/net_cls.classid; grep '^lo ' {cg}/net_prio.ifpriomap
          {ctrun} --root {r} delete --force {id}; test ! -e {cg}",
@@ -175,14 +176,22 @@ fn network_resources_are_applied_or_refused_by_field() {
         r = root.display(),
         b = b.display(),
         cg = cg.display(),
+        // The kernel frees a hierarchy at unmount only if it has no child
+        // cgroup then, dying ones included (else it stays, unmounted, for
+        // good): wait until the container's is really gone.
+        wait = "for i in $(seq 100); do [ \"$(awk '$1 == \"net_cls\" { print $3 }' /proc/cgroups)\" = 1 ] && break; sleep 0.05; done",
     );
     let o = std::process::Command::new("unshare").args(["--mount", "--propagation", "private", "sh", "-c", &sh]).env("CTRUN_SECCOMP_CACHE", env.seccomp_cache()).output().unwrap();
     assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "1048577\nlo 2\n");
-    // The mount went with its namespace and the script checked the
-    // container's cgroup is gone. (The kernel then releases the unmounted,
-    // empty hierarchy by itself, when its last reference drops: not
-    // asserted, that can take minutes.)
-    let _ = (cls, prio);
+    // The mount went with its namespace, and the hierarchy with it (unless
+    // the host mounted one meanwhile).
+    if cls == 0 && prio == 0 {
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            v1_hierarchy("net_cls") == Some(0) || mounted("net_cls")
+        });
+        assert!(gone, "the net_cls hierarchy outlived the test");
+    }
     env.assert_clean();
 }
