@@ -166,7 +166,7 @@ fn network_resources_are_applied_or_refused_by_field() {
     let root = env.root();
     let cg = dir.join(&id);
     let sh = format!(
-        "set -e; mount -t cgroup -o net_cls,net_prio ctrtest-net {d}
+        "mount -t cgroup -o net_cls,net_prio ctrtest-net {d} || exit 77; set -e
          cleanup() {{ {ctrun} --root {r} delete --force {id} >/dev/null 2>&1; {wait}; umount {d}; }}
          trap cleanup EXIT
          {ctrun} --root {r} create -b {b} {id} </dev/null >/dev/null
@@ -182,6 +182,12 @@ fn network_resources_are_applied_or_refused_by_field() {
         wait = "for i in $(seq 100); do [ \"$(awk '$1 == \"net_cls\" { print $3 }' /proc/cgroups)\" = 1 ] && break; sleep 0.05; done",
     );
     let o = std::process::Command::new("unshare").args(["--mount", "--propagation", "private", "sh", "-c", &sh]).env("CTRUN_SECCOMP_CACHE", env.seccomp_cache()).output().unwrap();
+    if o.status.code() == Some(77) {
+        // (a kernel booted with cgroup_no_v1, say)
+        eprintln!("skipped: no net_cls,net_prio v1 hierarchy can be mounted here: {}", stderr(&o).trim());
+        env.assert_clean();
+        return;
+    }
     assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "1048577\nlo 2\n");
     // The mount went with its namespace, and the hierarchy with it (unless
