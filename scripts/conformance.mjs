@@ -12,7 +12,12 @@
 // print nothing and exit 0 when the runtime refuses their bad config).
 // Needs root, go, tar. Takes a few minutes per runtime.
 // Usage: node scripts/conformance.mjs [--runtimes ctrun,runc,crun]
-//          [--oci-version RUNTIME=VERSION] [test-name-filter...]
+//          [--oci-version RUNTIME=VERSION] [--v1-hierarchies] [test-name-filter...]
+//
+// --v1-hierarchies: run with hugetlb, net_cls+net_prio and perf_event v1
+// hierarchies, which crun 1.8.1 needs on a hybrid host, in a private mount
+// namespace only (scripts/conformance-v1-window.sh: the controllers are
+// bound to v1 while it runs and released afterwards).
 //
 // --oci-version crun=1.1.0: the suite writes ociVersion 1.3.0, which crun
 // 1.8.1 (Debian 12) refuses outright ("unknown version specified") before
@@ -20,6 +25,7 @@
 // a shim that rewrites the bundle's ociVersion at create/run, so the rest
 // of the suite measures something. The table marks such a runtime.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,7 +38,14 @@ const cache = join(repo, '.cache', 'runtime-tools');
 const src = join(cache, 'src');
 const gopath = join(cache, 'gopath');
 
-const args = process.argv.slice(2);
+let args = process.argv.slice(2);
+if (args.includes('--v1-hierarchies')) {
+  // Run again, inside the window (see the usage above).
+  const window = fileURLToPath(new URL('conformance-v1-window.sh', import.meta.url));
+  const rest = args.filter((a) => a !== '--v1-hierarchies');
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', window, process.execPath, fileURLToPath(import.meta.url), ...rest], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 let runtimes = ['ctrun', 'runc', 'crun'];
 const filters = [];
 const ociVersion = {};
