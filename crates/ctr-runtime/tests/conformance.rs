@@ -155,6 +155,21 @@ fn network_resources_are_applied_or_refused_by_field() {
         let err = stderr(&o);
         assert!(err.contains("[ECGROUP_UNSUPPORTED]") && err.contains("linux.resources.network."), "{err}");
         assert!(!env.root().join(&id).exists());
+    } else {
+        // The host has both: applied there, read from the host's hierarchies.
+        let mount_of = |c: &str| {
+            std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().find_map(|l| {
+                let on = l.contains(" - cgroup ") && l.rsplit(' ').next().is_some_and(|o| o.split(',').any(|x| x == c));
+                on.then(|| std::path::PathBuf::from(l.split(' ').nth(4).unwrap()))
+            })
+        };
+        let id = env.id();
+        let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let read = |c: &str, f: &str| std::fs::read_to_string(mount_of(c).unwrap().join(&id).join(f)).unwrap_or_default();
+        assert_eq!(read("net_cls", "net_cls.classid").trim(), "1048577");
+        assert!(read("net_prio", "net_prio.ifpriomap").lines().any(|l| l == "lo 2"));
+        env.ok(&["delete", "--force", &id]);
     }
     // And applied where the hierarchy exists: mounted here in a private mount
     // namespace only (never a host-wide change), the container run, its
