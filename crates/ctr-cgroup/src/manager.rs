@@ -275,6 +275,17 @@ impl Manager for V1Manager {
         if let Some(d) = need("rdma", !r.rdma.is_empty())? {
             v1::rdma::apply(d, r)?;
         }
+        // Named by the OCI field: hosts often boot without these hierarchies.
+        let (cls, prio) = r.network.as_ref().map(|n| n.uses()).unwrap_or_default();
+        let net = |ctrl: &str, used: bool, field: &str| -> Result<Option<&Path>, Error> {
+            need(ctrl, used).map_err(|e| Error { message: format!("{field}: the {ctrl} controller is not mounted on this host"), path: Some(field.to_string()), ..e })
+        };
+        if let Some(d) = net("net_cls", cls, "network.classID")? {
+            v1::net::apply_cls(d, r)?;
+        }
+        if let Some(d) = net("net_prio", prio, "network.priorities")? {
+            v1::net::apply_prio(d, r)?;
+        }
         if !r.misc.is_empty() {
             match (self.dir_of("misc"), self.v2_only("misc")) {
                 (Some(d), _) | (None, Some(d)) => v1::misc::apply(d, r)?,
@@ -429,6 +440,10 @@ impl Manager for V2Manager {
 
     fn apply(&self, r: &Resources) -> Result<(), Error> {
         let d = &self.dir;
+        if let Some(n) = &r.network {
+            let field = if n.class_id.is_some() { "network.classID" } else { "network.priorities" };
+            return Err(Error::new("ECGROUP_UNSUPPORTED", format!("{field}: cgroup v2 has no net_cls or net_prio controller")).with_field(field));
+        }
         if !r.hugepages.is_empty() {
             enable_v2(&self.root, d, &["hugetlb".to_string()])?;
         }

@@ -132,6 +132,25 @@ pub struct Resources {
     pub misc: BTreeMap<String, i64>,
     /// Raw v2 files -> value.
     pub unified: BTreeMap<String, String>,
+    /// `network`: the v1 net_cls class id and net_prio priorities (cgroup
+    /// v2 has neither controller).
+    pub network: Option<Network>,
+}
+
+/// OCI `linux.resources.network`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Network {
+    /// `classID`: the `net_cls.classid` tag of the container's packets.
+    pub class_id: Option<u32>,
+    /// `priorities`: (interface, priority) lines of `net_prio.ifpriomap`.
+    pub priorities: Vec<(String, u32)>,
+}
+
+impl Network {
+    /// Whether it asks for the net_cls controller, and for net_prio.
+    pub fn uses(&self) -> (bool, bool) {
+        (self.class_id.is_some(), !self.priorities.is_empty())
+    }
 }
 
 fn invalid(field: &str, msg: impl std::fmt::Display) -> Error {
@@ -439,6 +458,9 @@ pub fn parse(v: &Value) -> Result<Resources, Error> {
             r.misc.insert(k.clone(), int(v, &format!("misc.{k}"))?);
         }
     }
+    if let Some(x) = m.get("network").filter(|v| !v.is_null()) {
+        r.network = parse_network(x)?;
+    }
     if let Some(x) = m.get("unified").filter(|v| !v.is_null()) {
         for (k, v) in obj(x, "unified")? {
             if k.contains('/') || k.starts_with('.') || k.is_empty() {
@@ -448,6 +470,32 @@ pub fn parse(v: &Value) -> Result<Resources, Error> {
         }
     }
     Ok(r)
+}
+
+fn parse_network(x: &Value) -> Result<Option<Network>, Error> {
+    let n = obj(x, "network")?;
+    check_keys(n, "network", &["classID", "priorities"])?;
+    let class_id = opt(n, "classID", "network", uint)?;
+    if class_id.is_some_and(|c| c > u32::MAX as u64) {
+        return Err(invalid("network.classID", "must fit in 32 bits"));
+    }
+    let mut net = Network { class_id: class_id.map(|v| v as u32), ..Default::default() };
+    if let Some(p) = n.get("priorities").filter(|v| !v.is_null()) {
+        let arr = p.as_array().ok_or_else(|| invalid("network.priorities", "must be an array"))?;
+        for (i, e) in arr.iter().enumerate() {
+            let f = format!("network.priorities[{i}]");
+            let em = obj(e, &f)?;
+            check_keys(em, &f, &["name", "priority"])?;
+            let name = em.get("name").and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+            let name = name.ok_or_else(|| invalid(&format!("{f}.name"), "an interface name is required"))?;
+            if name.contains(char::is_whitespace) || name.len() > 15 {
+                return Err(invalid(&format!("{f}.name"), format!("{name:?} is not an interface name")));
+            }
+            let prio = opt(em, "priority", &f, uint)?.ok_or_else(|| invalid(&format!("{f}.priority"), "is required"))?;
+            net.priorities.push((name.to_string(), prio as u32));
+        }
+    }
+    Ok(Some(net).filter(|n| *n != Network::default()))
 }
 
 /// v1 cpu.shares -> v2 cpu.weight, as runc and crun 1.8 convert.

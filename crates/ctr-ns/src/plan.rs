@@ -534,7 +534,11 @@ impl Prepared {
         // one, unless the caller joins one (OCI linux.namespaces with a
         // path), in which the rootfs is then set up, as runc does.
         let joins_mnt = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
-        if (opts.mount_proc || opts.rootfs.is_some()) && !joins_mnt {
+        let rootfs_mounts = opts.rootfs.as_ref().is_some_and(|r| !r.chroot);
+        if opts.mount_proc && opts.rootfs.as_ref().is_some_and(|r| r.chroot) {
+            return Err(Error::new("ENS_INVALID_OPTION", "mountProc needs a mount namespace: not with rootfs.chroot (which mounts nothing)").with_field("mountProc"));
+        }
+        if (opts.mount_proc || rootfs_mounts) && !joins_mnt {
             ns_flags |= NamespaceKind::Mnt.clone_flag();
         }
         if opts.time_offsets.is_some() {
@@ -799,7 +803,8 @@ impl Prepared {
                     crate::console::ConsoleSocket::Return => -1,
                 },
                 size: c.size,
-                bind_console: opts.rootfs.is_some(),
+                // (with a chroot only, /dev/console would be a host mount)
+                bind_console: opts.rootfs.as_ref().is_some_and(|r| !r.chroot),
                 owner: creds,
                 setsid: !opts.new_session,
             })
@@ -882,6 +887,17 @@ mod tests {
         let env = vec!["PATH=/a:/b/".to_string()];
         assert_eq!(exec_candidates("sh", &env), vec!["/a/sh", "/b/sh"]);
         assert_eq!(exec_candidates("./x", &env), vec!["./x"]);
+    }
+
+    #[test]
+    fn mount_proc_is_refused_with_a_chroot_only_rootfs() {
+        let mut o = SpawnOptions::new("true", vec!["true".into()]);
+        o.mount_proc = true;
+        o.rootfs = Some(RootfsSpec { path: "/".into(), chroot: true, ..Default::default() });
+        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("mountProc"));
+        o.mount_proc = false;
+        let p = Prepared::new(&o).unwrap();
+        assert_eq!(p.ns_flags & libc::CLONE_NEWNS as u64, 0, "a chroot-only rootfs makes no mount namespace");
     }
 
     #[test]

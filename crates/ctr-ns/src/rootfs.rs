@@ -78,6 +78,10 @@ pub struct RootfsSpec {
     /// host's, which a devices cgroup that denies `mknod` (an OCI default)
     /// and a user namespace both allow.
     pub dev_nodes: bool,
+    /// Share the caller's mount namespace: make no mount at all and only
+    /// `chroot` into `path` (an OCI config without a mount namespace, as
+    /// crun runs it). Every other field but `path` is ignored.
+    pub chroot: bool,
 }
 
 /// One device node of [`RootfsSpec::devices`].
@@ -381,6 +385,12 @@ pub enum Op {
         /// Skip pivot_root.
         no_pivot: bool,
     },
+    /// `chdir` into `root`, `chroot(".")`, `chdir("/")`: the whole rootfs
+    /// setup of [`RootfsSpec::chroot`] (no mount is made).
+    Chroot {
+        /// The new root.
+        root: CString,
+    },
     /// Hide a path (after the pivot): `/dev/null` over a file, an empty
     /// read-only tmpfs over a directory, nothing if missing.
     Mask(CString),
@@ -586,11 +596,22 @@ impl RootfsPlan {
         let croot = cpath(&root, "rootfs")?;
         plan.root = Some(croot.clone());
 
-        let prop = match &spec.propagation {
+        if spec.chroot {
+            plan.push(Op::Chroot { root: croot }, "chroot into the rootfs", &root);
+            return Ok(plan);
+        }
+        let asked = match &spec.propagation {
             None => (libc::MS_REC | libc::MS_PRIVATE) as u64,
             Some(p) => propagation_flags(p)
-                .map(|f| f | libc::MS_REC as u64)
                 .ok_or_else(|| Error::new("ENS_INVALID_OPTION", format!("unknown propagation {p:?}")).with_field("rootfs.propagation"))?,
+        };
+        // Every mount first gets the asked type, recursively (none of the
+        // container's mounts may propagate to the host) -- but unbindable
+        // ones could not be bound below: private until after the pivot.
+        let prop = if asked & libc::MS_UNBINDABLE as u64 != 0 {
+            (libc::MS_REC | libc::MS_PRIVATE) as u64
+        } else {
+            asked | libc::MS_REC as u64
         };
         plan.push(Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: prop, data: None, beneath: None }, "set the propagation of /", "/");
         if prop & libc::MS_SHARED as u64 != 0 {
@@ -645,6 +666,17 @@ impl RootfsPlan {
         }
 
         plan.push(Op::PivotRoot { root: croot, no_pivot: spec.no_pivot }, "pivot_root into the rootfs", &root);
+        // As runc, on the new root once it is "/": the bind of the rootfs
+        // was made private (a shared parent would leak it to the host), so a
+        // shared root gets a peer group of its own here, and an unbindable
+        // one its type (it could not have been bound before).
+        if asked & (libc::MS_SHARED | libc::MS_UNBINDABLE) as u64 != 0 {
+            plan.push(
+                Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: asked, data: None, beneath: None },
+                "set the propagation of the container's /",
+                "/",
+            );
+        }
         for p in &spec.masked_paths {
             plan.push(Op::Mask(cs(p, "maskedPaths")?), "mask (a symlink is refused; the source /dev/null must be the device 1:3)", p);
         }
@@ -750,7 +782,7 @@ impl RootfsPlan {
     /// host's view of the file system (the pre-pivot sync point of
     /// [`crate::SpawnOptions::pre_pivot_sync`] is right before it).
     pub fn pivot_index(&self) -> usize {
-        self.ops.iter().position(|o| matches!(o, Op::PivotRoot { .. })).unwrap_or(self.ops.len())
+        self.ops.iter().position(|o| matches!(o, Op::PivotRoot { .. } | Op::Chroot { .. })).unwrap_or(self.ops.len())
     }
 
     /// One OCI device node.
@@ -1393,6 +1425,15 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 }
                 try_sys!(i, S_CHDIR, sys.chdir(c"/".as_ptr()));
             }
+            Op::Chroot { root } => {
+                if *rootfd >= 0 {
+                    sys.close(*rootfd);
+                    *rootfd = -1;
+                }
+                try_sys!(i, S_CHDIR, sys.chdir(root.as_ptr()));
+                try_sys!(i, S_CHROOT, sys.chroot(c".".as_ptr()));
+                try_sys!(i, S_CHDIR, sys.chdir(c"/".as_ptr()));
+            }
             Op::Mask(path) => mask(sys, i, path)?,
             Op::SetAttr { dst, beneath, set, clr, recursive } => {
                 let rec = if *recursive { crate::syscalls::AT_RECURSIVE } else { 0 };
@@ -1461,6 +1502,69 @@ mod tests {
         assert_eq!(secure_join(r, "/../../etc").unwrap(), r.join("etc"));
         assert_eq!(secure_join(r, "/a/./b/../c").unwrap(), r.join("a/c"));
         assert_eq!(secure_join(r, "/loop").unwrap_err().errno, Some(libc::ELOOP));
+    }
+
+    #[test]
+    fn root_propagation_shared_and_unbindable_are_set_on_the_new_root() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let rs = r.to_string_lossy().into_owned();
+        let parent = mount_point_of(r.parent().unwrap()).to_string_lossy().into_owned();
+        let run = |prop: &str| {
+            let plan = RootfsPlan::build(&RootfsSpec { path: rs.clone(), propagation: Some(prop.into()), ..Default::default() }).unwrap();
+            let fake = Recorder::default();
+            execute(&plan, &fake).unwrap();
+            let calls = fake.calls.borrow().clone();
+            calls.into_iter().filter(|c| c.starts_with("mount") || c.starts_with("pivot")).collect::<Vec<_>>()
+        };
+        let bind = format!("mount {rs} {rs} - {:#x} -", libc::MS_BIND | libc::MS_REC);
+        let pivot = |after: &[String]| {
+            let mut v = vec!["pivot_root . .".to_string(), format!("mount - . - {:#x} -", libc::MS_SLAVE | libc::MS_REC)];
+            v.extend_from_slice(after);
+            v
+        };
+        // shared: everything shared (nothing leaks: the rootfs's parent is
+        // private), then "/" gets a peer group of its own after the pivot.
+        let mut want = vec![
+            format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_SHARED),
+            format!("mount - {parent} - {:#x} -", libc::MS_PRIVATE),
+            bind.clone(),
+        ];
+        want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_SHARED)]));
+        assert_eq!(run("shared"), want);
+        // unbindable: private until the rootfs is bound, unbindable after.
+        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE), bind.clone()];
+        want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_UNBINDABLE)]));
+        assert_eq!(run("unbindable"), want);
+        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE), bind.clone()];
+        want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_UNBINDABLE | libc::MS_REC)]));
+        assert_eq!(run("runbindable"), want);
+        // slave and private are set before the bind, which inherits them.
+        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_SLAVE), bind.clone()];
+        want.extend(pivot(&[]));
+        assert_eq!(run("slave"), want);
+    }
+
+    #[test]
+    fn chroot_only_makes_no_mount() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let rs = r.to_string_lossy().into_owned();
+        let spec = RootfsSpec {
+            path: rs.clone(),
+            chroot: true,
+            // Ignored: these would be mounts in the caller's namespace.
+            mounts: vec![MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), ..Default::default() }],
+            masked_paths: vec!["/proc/kcore".into()],
+            readonly: true,
+            dev: true,
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        assert_eq!(plan.pivot_index(), 0, "the chroot is where the pre-pivot sync point is");
+        let fake = Recorder::default();
+        execute(&plan, &fake).unwrap();
+        assert_eq!(*fake.calls.borrow(), vec!["umask 0".to_string(), format!("chdir {rs}"), "chroot .".into(), "chdir /".into()]);
     }
 
     #[test]
@@ -1754,7 +1858,6 @@ mod tests {
         let fake = Recorder::default();
         execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
-        let cg = format!("{rs}/sys/fs/cgroup");
         for want in [
             format!("openat2 50 sys/fs/cgroup\nmount tmpfs /proc/self/fd/100 tmpfs {:#x} mode=755", libc::MS_NOSUID),
             "openat2 50 sys/fs/cgroup\nmkdirat 100 memory 755".to_string(),

@@ -20,6 +20,11 @@ pub struct Support {
     pub cgroup_v2: bool,
     /// seccomp enabled, with its actions, operators and architectures.
     pub seccomp: Option<(Vec<String>, Vec<String>, Vec<String>)>,
+    /// `linux.seccomp.flags` understood (`knownFlags`) and applied
+    /// (`supportedFlags`, the same list: every known flag is passed on).
+    pub seccomp_flags: Vec<String>,
+    /// `linux.resources.rdma` applied.
+    pub rdma: bool,
     /// Annotations the runtime sets or understands.
     pub annotations: Vec<(String, String)>,
     /// `linux.memoryPolicy`: the modes and mode flags applied (None: not supported).
@@ -35,7 +40,8 @@ pub struct Support {
 pub fn features(s: &Support) -> Value {
     let seccomp = match &s.seccomp {
         Some((actions, operators, archs)) => {
-            json!({ "enabled": true, "actions": actions, "operators": operators, "archs": archs })
+            json!({ "enabled": true, "actions": actions, "operators": operators, "archs": archs,
+                "knownFlags": s.seccomp_flags, "supportedFlags": s.seccomp_flags })
         }
         None => json!({ "enabled": false }),
     };
@@ -53,7 +59,7 @@ pub fn features(s: &Support) -> Value {
         "linux": {
             "namespaces": s.namespaces,
             "capabilities": s.capabilities,
-            "cgroup": { "v1": s.cgroup_v1, "v2": s.cgroup_v2, "systemd": false, "systemdUser": false, "rdma": false },
+            "cgroup": { "v1": s.cgroup_v1, "v2": s.cgroup_v2, "systemd": false, "systemdUser": false, "rdma": s.rdma },
             "seccomp": seccomp,
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },
@@ -77,5 +83,10 @@ mod tests {
         assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], false);
         let f = super::features(&super::Support { idmap_mounts: true, ..Default::default() });
         assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], true);
+        let seccomp = Some((vec!["SCMP_ACT_ALLOW".to_string()], vec![], vec![]));
+        let f = super::features(&super::Support { seccomp, seccomp_flags: vec!["SECCOMP_FILTER_FLAG_LOG".into()], rdma: true, ..Default::default() });
+        assert_eq!(f["linux"]["seccomp"]["knownFlags"][0], "SECCOMP_FILTER_FLAG_LOG");
+        assert_eq!(f["linux"]["seccomp"]["supportedFlags"][0], "SECCOMP_FILTER_FLAG_LOG");
+        assert_eq!(f["linux"]["cgroup"]["rdma"], true);
     }
 }

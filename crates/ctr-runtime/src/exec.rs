@@ -199,6 +199,11 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     let mut so = SpawnOptions::new(settings.program.clone(), settings.args.clone());
     settings.apply(&mut so);
     so.joins = namespaces_of(saved.pid);
+    if !so.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt) {
+        // A container without a mount namespace of its own (it shares
+        // ours): joining gives no root, so chroot into the init's.
+        so.rootfs = Some(ctr_ns::RootfsSpec { path: format!("/proc/{}/root", saved.pid), chroot: true, ..Default::default() });
+    }
     // execCPUAffinity (exec only, as in runc): `initial` for the setup,
     // `final` for the program; without `final` every cpu is asked for,
     // which the kernel narrows to the container cgroup's cpuset, so the

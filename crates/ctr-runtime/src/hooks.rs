@@ -24,6 +24,31 @@ pub fn state_value(id: &str, pid: i32, status: &str, bundle: &str, annotations: 
     v
 }
 
+/// The `status` a hook of `kind` finds in the state on its stdin, by the
+/// lifecycle of runtime.md: `creating` is step 2 (the environment being
+/// made), `created` everything after it until the user program runs, so
+/// `prestart`, `createRuntime`, `createContainer` (steps 3-5) and
+/// `startContainer` (step 7) see `created`; `poststart` (step 9) sees
+/// `running`, `poststop` (step 13) `stopped`. crun and the runtime-tools
+/// suite agree; runc sends `creating` to the first three.
+pub fn hook_status(kind: &str) -> &'static str {
+    match kind {
+        "poststart" => "running",
+        "poststop" => "stopped",
+        _ => "created",
+    }
+}
+
+/// `pid` as seen from its own pid namespace (the last `NSpid` of
+/// `/proc/PID/status`): the state's pid for hooks run in the container
+/// namespace (runtime.md). `pid` itself when that cannot be read.
+pub fn pid_in_container(pid: i32) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("NSpid:").and_then(|v| v.split_whitespace().last()?.parse().ok())))
+        .unwrap_or(pid)
+}
+
 /// Run one hook; `kind` and `i` name it in errors (`hooks.createRuntime[0]`).
 pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
     let field = format!("hooks.{kind}[{i}]");
@@ -195,4 +220,27 @@ pub fn run_all_in(kind: &str, hooks: &[Hook], state: &str, pid: i32) -> Result<(
         run_hook_in(kind, i, h, state, pid)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_hook_kind_gets_the_status_of_its_lifecycle_step() {
+        for k in ["prestart", "createRuntime", "createContainer", "startContainer"] {
+            assert_eq!(hook_status(k), "created", "{k}");
+        }
+        assert_eq!(hook_status("poststart"), "running");
+        assert_eq!(hook_status("poststop"), "stopped");
+    }
+
+    #[test]
+    fn pid_in_container_reads_nspid() {
+        let me = std::process::id() as i32;
+        // The test runs in the host's pid namespace (or is pid 1 of its own).
+        let seen = pid_in_container(me);
+        assert!(seen == me || seen > 0, "{seen}");
+        assert_eq!(pid_in_container(-5), -5, "an unreadable pid stays as given");
+    }
 }

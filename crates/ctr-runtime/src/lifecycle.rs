@@ -105,7 +105,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         Ok(cg) => cg,
         Err(e) => {
             let _ = locked.remove();
-            return Err(e);
+            return Err(crate::plan::resources_field(e));
         }
     };
     let mut child: Option<Child> = None;
@@ -190,10 +190,11 @@ fn create_locked(
                 // pivoted yet: prestart and createRuntime run here in the
                 // runtime namespace, createContainer in the container's.
                 crate::netdev::move_in(&cp.net_devices, pid, moved)?;
-                let st = crate::hooks::state_json(&o.id, pid, "creating", &bundle_dir, &annotations);
-                crate::hooks::run_all("prestart", &prestart, &st)?;
-                crate::hooks::run_all("createRuntime", &create_runtime, &st)?;
-                crate::hooks::run_all_in("createContainer", &create_container, &st, pid)?;
+                let st = |k, pid| crate::hooks::state_json(&o.id, pid, crate::hooks::hook_status(k), &bundle_dir, &annotations);
+                crate::hooks::run_all("prestart", &prestart, &st("prestart", pid))?;
+                crate::hooks::run_all("createRuntime", &create_runtime, &st("createRuntime", pid))?;
+                let in_ctr = crate::hooks::pid_in_container(pid);
+                crate::hooks::run_all_in("createContainer", &create_container, &st("createContainer", in_ctr), pid)?;
                 child.resume().map_err(ns_err)?;
             }
             Stage::SeccompListener => {
@@ -316,7 +317,8 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
     // user program: in its namespaces while the init still waits. A
     // failure stops the container (the program never runs).
     if let Some(h) = saved.hooks.as_ref().and_then(|h| h.start_container.as_ref()).filter(|h| !h.is_empty()) {
-        let st = crate::hooks::state_json(&saved.id, saved.pid, "running", &saved.bundle, &saved.annotations);
+        let pid = crate::hooks::pid_in_container(saved.pid);
+        let st = crate::hooks::state_json(&saved.id, pid, crate::hooks::hook_status("startContainer"), &saved.bundle, &saved.annotations);
         if let Err(e) = crate::hooks::run_all_in("startContainer", h, &st, saved.pid) {
             let _ = util::pidfd_signal(pidfd.as_raw_fd(), libc::SIGKILL);
             return Err(e);
@@ -414,19 +416,19 @@ fn kill_and_wait(saved: &Saved) -> Result<()> {
     Ok(())
 }
 
-/// Delete a container: remove every trace. A running one needs `force`
-/// (it is killed first); a created one is killed as runc does.
+/// Delete a container: remove every trace. One that is not stopped
+/// (created, running, paused) needs `force` and is killed first: runtime.md
+/// says deleting it MUST fail otherwise (runc and crun kill a created one).
 pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     let locked = store.lock(id)?;
     let saved = locked.load()?;
     let status = live_status(&locked.dir, &saved);
-    if status == Status::Stopped || status == Status::Created || force {
+    if status == Status::Stopped || force {
         // Before the kill: the namespace dies with the last process in it.
         return_net_devices(&saved);
     }
     match status {
         Status::Stopped => {}
-        Status::Created => kill_and_wait(&saved)?,
         Status::Paused if force => {
             // Thaw so the processes can die of SIGKILL at once.
             let _ = cgroup_of(&saved).and_then(|c| c.thaw());

@@ -349,6 +349,29 @@ pub fn with_default_device_rules(mut r: ctr_cgroup::Resources, devices: &[ctr_oc
     r
 }
 
+/// A cgroup error naming a resources field (`network.classID`, `memory`)
+/// names it by its config path (`linux.resources.network.classID`); file
+/// paths stay as they are.
+pub fn resources_field(e: Error) -> Error {
+    match e.path.as_deref() {
+        Some(p) if e.code.starts_with("ECGROUP_") && !p.starts_with('/') && !p.starts_with("linux.") => {
+            let field = format!("linux.resources.{p}");
+            let message = match e.message.strip_prefix(p) {
+                Some(rest) => format!("{field}{rest}"),
+                None => format!("{field}: {}", e.message),
+            };
+            Error { message, path: Some(field), ..e }
+        }
+        _ => e,
+    }
+}
+
+/// SELinux is enabled on this host (selinuxfs is mounted and reports a
+/// mode), as libselinux's `is_selinux_enabled` decides.
+pub fn selinux_enabled() -> bool {
+    std::path::Path::new("/sys/fs/selinux/enforce").exists()
+}
+
 /// Plan a container from a validated bundle. `state_dir` is its state
 /// directory (its name is the container id).
 pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
@@ -358,8 +381,11 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
 
     // Things the runtime cannot apply yet: fail, never ignore.
     crate::process::check_supported(p, "process")?;
-    if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("linux.mountLabel", "selinux is not available on this host"));
+    // The mount label is a file-system option (`context=`) that only
+    // means something under SELinux: ignored when it is not enabled, as
+    // runc and crun do (engines write it whenever SELinux might be on).
+    if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) && selinux_enabled() {
+        return Err(unsupported("linux.mountLabel", "setting selinux mount labels is not supported by this runtime"));
     }
     if linux.intel_rdt.is_some() {
         return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
@@ -400,12 +426,14 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             Some(o)
         }
     };
-    // Without a mount namespace of its own the config's mounts (and the
-    // rootfs bind) would land in the runtime's namespace and outlive the
-    // container: refused (runc chroots and mounts into the host there).
-    if !namespaces.contains(&NamespaceKind::Mnt) && !joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt) {
-        return Err(unsupported("linux.namespaces", "a mount namespace is required, new or joined by path (the root filesystem is set up in it)"));
-    }
+    // Without a mount namespace (config-linux.md: the container then shares
+    // the runtime's) the init only chroots into the rootfs, as crun does:
+    // the config's mounts, /dev, masked and read-only paths, devices and
+    // root propagation would all be mounts in the host's namespace that
+    // outlive the container, so none is made (runc makes them there).
+    // A chroot is no isolation from a process with CAP_SYS_CHROOT: see
+    // docs/conformance.md.
+    let own_mount_ns = namespaces.contains(&NamespaceKind::Mnt) || joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
 
     let id_maps = id_maps(&linux, &namespaces, &joins)?;
     let netns_path = joins.iter().find(|(k, _)| *k == NamespaceKind::Net).map(|(_, p)| p.clone());
@@ -468,7 +496,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             return Err(Error::new("EOCI_INVALID", format!("linux.rootfsPropagation: unknown propagation {p:?}")).with_field("linux.rootfsPropagation"))
         }
     };
-    let rootfs = ctr_ns::RootfsSpec {
+    let mut rootfs = ctr_ns::RootfsSpec {
         path: b.rootfs.to_string_lossy().into_owned(),
         propagation: Some(propagation),
         mounts,
@@ -481,7 +509,12 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         devices,
         cgroup_binds: vec![],
         dev_nodes,
+        chroot: false,
     };
+    if !own_mount_ns {
+        cgroup_mount = false;
+        rootfs = ctr_ns::RootfsSpec { path: rootfs.path, chroot: true, ..Default::default() };
+    }
     let personality = match &linux.personality {
         None => None,
         Some(per) => {
@@ -598,13 +631,60 @@ mod tests {
                 r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["getpid","write"],"action":"SCMP_ACT_NOTIFY"}]}}"#,
                 "linux.seccomp.syscalls[1].names",
             ),
-            (r#""linux":{"namespaces":[{"type":"pid"}]}"#, "linux.namespaces"),
+            (r#""linux":{"namespaces":[{"type":"mount"}],"intelRdt":{"closID":"x"}}"#, "linux.intelRdt"),
         ];
         for (extra, field) in cases {
             let e = plan(&bundle(&format!("{{{BASE},{extra}}}")), "/s".as_ref()).unwrap_err();
             assert_eq!(e.code, "ERUNTIME_UNSUPPORTED", "{extra}");
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
+    }
+
+    #[test]
+    fn without_a_mount_namespace_the_rootfs_is_only_a_chroot() {
+        // config-linux.md: no mount namespace, the runtime's is shared. The
+        // mounts, /dev, masks and propagation would be host mounts: none.
+        let json = format!(
+            r#"{{{BASE},"mounts":[{{"destination":"/proc","type":"proc","source":"proc"}},{{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup"}}],
+            "linux":{{"namespaces":[{{"type":"pid"}}],"maskedPaths":["/proc/kcore"],"rootfsPropagation":"shared"}}}}"#
+        );
+        let cp = plan(&bundle(&json), "/s/x".as_ref()).unwrap();
+        let r = cp.spawn.rootfs.as_ref().unwrap();
+        assert!(r.chroot);
+        assert_eq!(r.path, "/b/rootfs");
+        assert!(r.mounts.is_empty() && r.masked_paths.is_empty() && r.propagation.is_none() && !r.dev_nodes);
+        assert!(!cp.cgroup_mount, "no cgroup binds to prepare");
+        assert_eq!(cp.spawn.namespaces, vec![NamespaceKind::Pid]);
+        // With a mount namespace, joined by path too, the rootfs is set up.
+        let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount","path":"/proc/1/ns/mnt"}}]}}}}"#);
+        assert!(!plan(&bundle(&json), "/s/x".as_ref()).unwrap().spawn.rootfs.unwrap().chroot);
+    }
+
+    #[test]
+    fn cgroup_errors_name_the_config_field() {
+        let e = Error::new("ECGROUP_UNSUPPORTED", "network.classID: the net_cls controller is not mounted on this host").with_field("network.classID");
+        let e = resources_field(e);
+        assert_eq!(e.path.as_deref(), Some("linux.resources.network.classID"));
+        assert_eq!(e.message, "linux.resources.network.classID: the net_cls controller is not mounted on this host");
+        let e = resources_field(Error::new("ECGROUP_UNSUPPORTED", "the rdma controller is not mounted").with_field("rdma"));
+        assert_eq!((e.path.as_deref(), e.message.as_str()), (Some("linux.resources.rdma"), "linux.resources.rdma: the rdma controller is not mounted"));
+        let e = resources_field(Error::new("ECGROUP_IO", "write").with_path("/sys/fs/cgroup/x"));
+        assert_eq!(e.path.as_deref(), Some("/sys/fs/cgroup/x"), "file paths stay");
+    }
+
+    #[test]
+    fn selinux_labels_without_selinux() {
+        if selinux_enabled() {
+            println!("skipped: SELinux is enabled on this host (the test is about hosts without it)");
+            return;
+        }
+        // The mount label is ignored (runc and crun), a process label refused.
+        let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}}],"mountLabel":"system_u:object_r:svirt_sandbox_file_t:s0:c1,c2"}}}}"#);
+        plan(&bundle(&json), "/s/x".as_ref()).unwrap();
+        let json = json.replacen(r#""process":{"#, r#""process":{"selinuxLabel":"system_u:system_r:svirt_lxc_net_t:s0:c1,c2","#, 1);
+        let e = plan(&bundle(&json), "/s/x".as_ref()).unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ERUNTIME_UNSUPPORTED", Some("process.selinuxLabel")));
+        assert!(e.message.contains("selinux is not enabled"), "{}", e.message);
     }
 
     #[test]

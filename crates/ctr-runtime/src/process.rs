@@ -226,8 +226,16 @@ pub fn check_supported(p: &Process, prefix: &str) -> Result<()> {
     if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(unsupported(format!("{prefix}.apparmorProfile"), "apparmor is not available on this host"));
     }
+    // A process label is a confinement request: never dropped silently
+    // (runc refuses it too when SELinux is off; crun ignores it). Engines
+    // set it only when the host has SELinux enabled.
     if p.selinux_label.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported(format!("{prefix}.selinuxLabel"), "selinux is not available on this host"));
+        let why = if crate::plan::selinux_enabled() {
+            "setting selinux process labels is not supported by this runtime"
+        } else {
+            "selinux is not enabled on this host"
+        };
+        return Err(unsupported(format!("{prefix}.selinuxLabel"), why));
     }
     Ok(())
 }
@@ -237,13 +245,25 @@ fn names(list: &Option<Vec<String>>) -> Vec<String> {
 }
 
 /// `process.capabilities` as ctr-ns capability names.
+///
+/// An ambient capability the kernel cannot raise (it must be in both the
+/// permitted and the inheritable set, capabilities(7)) is dropped, as runc
+/// and crun do: `runc spec` writes `CAP_KILL` and others as ambient but not
+/// inheritable, and such bundles must run unchanged.
 pub fn cap_names(c: &Capabilities) -> ctr_ns::CapNames {
+    let bits = |l: &Option<Vec<String>>| l.iter().flatten().filter_map(|n| ctr_ns::caps::cap_from_name(n)).collect::<Vec<_>>();
+    let (permitted, inheritable) = (bits(&c.permitted), bits(&c.inheritable));
+    let ambient = names(&c.ambient)
+        .into_iter()
+        // Unknown names stay: ctr-ns refuses them with the field named.
+        .filter(|n| ctr_ns::caps::cap_from_name(n).is_none_or(|b| permitted.contains(&b) && inheritable.contains(&b)))
+        .collect();
     ctr_ns::CapNames {
         bounding: names(&c.bounding),
         effective: names(&c.effective),
         permitted: names(&c.permitted),
         inheritable: names(&c.inheritable),
-        ambient: names(&c.ambient),
+        ambient,
     }
 }
 
@@ -371,6 +391,26 @@ mod tests {
 
     fn process(json: &str) -> Process {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn ambient_capabilities_the_kernel_cannot_raise_are_dropped() {
+        // What Debian's `runc spec` (1.1.5) writes: ambient, not inheritable.
+        let p = process(
+            r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"capabilities":{
+            "bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
+            "effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
+            "inheritable":["CAP_NET_BIND_SERVICE"],
+            "permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
+            "ambient":["CAP_AUDIT_WRITE","CAP_KILL","net_bind_service"]}}"#,
+        );
+        let c = cap_names(p.capabilities.as_ref().unwrap());
+        assert_eq!(c.ambient, vec!["net_bind_service"], "only what is both permitted and inheritable");
+        assert_eq!(c.permitted.len(), 3);
+        assert_eq!(c.inheritable, vec!["CAP_NET_BIND_SERVICE"]);
+        // An unknown name is left for ctr-ns to refuse with its field.
+        let p = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"capabilities":{"ambient":["CAP_NOPE"]}}"#);
+        assert_eq!(cap_names(p.capabilities.as_ref().unwrap()).ambient, vec!["CAP_NOPE"]);
     }
 
     #[test]

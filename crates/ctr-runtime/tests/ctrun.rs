@@ -83,7 +83,13 @@ fn delete_force_and_delete_created() {
     let pa = env.state(&a)["pid"].as_i64().unwrap();
     let pc = env.state(&c)["pid"].as_i64().unwrap();
     assert!(env.ctrun(&["delete", "--force", &a]).status.success());
-    assert!(env.ctrun(&["delete", &c]).status.success(), "a created container is deleted (killed) as runc does");
+    // runtime.md: deleting a container that is not stopped MUST fail and
+    // have no effect; --force kills it.
+    let o = env.ctrun(&["delete", &c]);
+    assert_eq!(o.status.code(), Some(1), "deleting a created container without --force must fail");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[ERUNTIME_STATE_INVALID]"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(env.state(&c)["status"], "created", "the failed delete had no effect");
+    assert!(env.ctrun(&["delete", "--force", &c]).status.success());
     assert!(wait_gone(pa) && wait_gone(pc));
     env.assert_clean();
 }
@@ -428,13 +434,17 @@ fn hooks_run_in_order_with_state_on_stdin() {
         assert_eq!(s["bundle"], b.to_str().unwrap(), "{k}");
         assert_eq!(s["annotations"]["org.example.hook"], "yes", "{k}");
         let want = match k.as_str() {
-            "prestart" | "createRuntime" | "createContainer" => "creating",
+            // runtime.md: `created` after step 2 until the program runs.
+            "prestart" | "createRuntime" | "createContainer" | "startContainer" => "created",
             "poststop" => "stopped",
             _ => "running",
         };
         assert_eq!(s["status"], want, "{k}");
-        if k != "poststop" {
-            assert_eq!(s["pid"].as_i64(), Some(pid), "{k}");
+        match k.as_str() {
+            "poststop" => {}
+            // Run in the container namespace: the pid as the container sees it.
+            "createContainer" | "startContainer" => assert_eq!(s["pid"].as_i64(), Some(1), "{k}"),
+            _ => assert_eq!(s["pid"].as_i64(), Some(pid), "{k}"),
         }
     }
     env.assert_clean();

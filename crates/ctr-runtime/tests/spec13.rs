@@ -94,7 +94,7 @@ fn net_device_moves_in_renamed_with_its_address_and_back_on_delete() {
     let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(host_link(&v.name).is_none());
-    assert!(env.ctrun(&["delete", &id]).status.success());
+    assert!(env.ctrun(&["delete", "--force", &id]).status.success());
     assert!(host_link(&v.name).is_some(), "back after deleting a created container");
     env.assert_clean();
 }

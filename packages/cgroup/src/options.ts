@@ -131,8 +131,12 @@ export interface Resources {
   misc?: Record<string, number>;
   /** Raw cgroup v2 files and values, written last. */
   unified?: Record<string, string>;
-  /** OCI network field: not a cgroup limit here, ignored. */
-  network?: unknown;
+  /**
+   * OCI `network`: `classID` (net_cls.classid) and per-interface
+   * `priorities` (net_prio.ifpriomap). cgroup v1 only, where a hierarchy
+   * has net_cls / net_prio; elsewhere `ECGROUP_UNSUPPORTED` names the field.
+   */
+  network?: { classID?: number; priorities?: Array<{ name: string; priority: number }> };
 }
 
 /** How to reach the cgroup. */

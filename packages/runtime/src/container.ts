@@ -360,7 +360,11 @@ export class Container extends EventEmitter {
     return this.#exited;
   }
 
-  /** Remove every trace (network attachment and a bundle written for a friendly create included); a running container needs `force` (it is killed). */
+  /**
+   * Remove every trace (network attachment and a bundle written for a friendly create included).
+   * A container that is not stopped (created, running or paused) needs `force` (it is killed first);
+   * without it the call rejects with `ERUNTIME_STATE_INVALID` and changes nothing (runtime.md).
+   */
   delete(opts: { force?: boolean } = {}): Promise<void> {
     // Concurrent deletes (an AbortSignal's and the caller's) run one after the other,
     // so whichever resolves last, every trace is gone by then.

@@ -10,5 +10,6 @@ pub mod freezer;
 pub mod hugetlb;
 pub mod memory;
 pub mod misc;
+pub mod net;
 pub mod pids;
 pub mod rdma;
