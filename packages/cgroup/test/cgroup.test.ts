@@ -114,10 +114,18 @@ rootTest('pure v2: memory.max OOM shows in memory.events and the async iterator;
 rootTest('v1: disableOOMKiller leaves the allocating process waiting under OOM, the oom event still comes', async () => {
   await withCgroup({ memory: { limit: '5m', swap: '5m', disableOOMKiller: true } }, async (cg) => {
     const oom = new Promise<CgroupEvent>((r) => cg.once('oom', r));
-    // The listener arms its eventfd off the main thread: give it time (a
-    // TCG guest once missed the event after 50 ms).
-    await sleep(500);
-    const p = await startIn(cg, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=50M', 'count=1']);
+    // The allocation must fault in user mode. With the OOM killer disabled
+    // the kernel only waits (and notifies) in a user-mode page fault; a
+    // charge that fails in kernel mode fails softly instead. `dd` had the
+    // kernel fill its buffer (read of /dev/zero): the read came back short
+    // at the limit and dd went under OOM only if one of its later
+    // user-mode faults (stdio, exit) still needed a page — usually, but
+    // not when reclaimable page cache covered it, and then dd exited 0 and
+    // no oom event ever came (the flake). perl fills its string itself.
+    // (No delay is needed before the allocation: the watcher registers on a
+    // microtask, and the kernel signals an eventfd registered while the
+    // cgroup is already under OOM.)
+    const p = await startIn(cg, ['perl', '-e', '$x = "a" x 50_000_000; print "survived\\n"']);
     await within(oom, 5000, 'the oom event');
     await sleep(200);
     assert.match(await cg.readFile('memory.oom_control'), /under_oom 1/);
