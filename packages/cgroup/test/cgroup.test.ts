@@ -331,10 +331,23 @@ rootTest('addThread moves one thread (v1 tasks); on v2 a domain cgroup refuses i
 });
 
 const hugeSizes = existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB');
-rootTest('hugetlb limits land where the host has hugetlb (the cgroup2 directory on this hybrid host)', async () => {
+rootTest('hugetlb limits land where the host has hugetlb; the cgroup2 root subtree_control is never written for them', async () => {
   if (!hugeSizes) return skip('hugetlb', 'no 2MB huge pages on this kernel');
-  // On hybrid hosts this enables hugetlb in the cgroup2 root's subtree_control and leaves it so:
-  // disabling it again would pull it from under concurrent users (docs/cgroup.md).
+  const v2root = v2?.mountPoint;
+  const rootControl = (): string => (v2root ? readFileSync(`${v2root}/cgroup.subtree_control`, 'utf8') : '');
+  const before = rootControl();
+  // On a hybrid host hugetlb lives only in cgroup2, whose root is shared by
+  // the whole host: ctr enables controllers only in cgroups it created, so
+  // unless the host already passes hugetlb down, a limit is refused.
+  const refused = !v1Has('hugetlb') && !!v2root && !before.split(/\s+/).includes('hugetlb');
+  if (refused) {
+    const e = await codeOf(Cgroup.create(fresh(), { hugepageLimits: [{ pageSize: '2MB', limit: '4m' }] }));
+    assert.equal([e.code, e.path], ['ECGROUP_UNSUPPORTED', 'hugepageLimits']);
+    assert.match(e.message, /cgroup\.subtree_control/);
+    assert.equal(leftoverDirs(), []);
+    assert.is(rootControl(), before, 'the cgroup2 root subtree_control changed');
+    return;
+  }
   await withCgroup({ hugepageLimits: [{ pageSize: '2MB', limit: '4m' }] }, async (cg) => {
     const file = v1Has('hugetlb') ? 'hugetlb.2MB.limit_in_bytes' : 'hugetlb.2MB.max';
     assert.is((await cg.readFile(file)).trim(), '4194304');
@@ -342,6 +355,7 @@ rootTest('hugetlb limits land where the host has hugetlb (the cgroup2 directory 
     assert.is(s.hugetlb['2MB']?.limit, 4194304);
     assert.is(s.hugetlb['2MB']?.current, 0);
   });
+  assert.is(rootControl(), before, 'the cgroup2 root subtree_control changed');
 }, { controllers: mode === 'hybrid' || mode === 'unified' ? [] : ['hugetlb'] });
 
 rootTest('block I/O throttles land in blkio.throttle.* (v1) or io.max (v2) and read back', async () => {
