@@ -25,8 +25,16 @@ pub const OCI_VERSION: &str = "1.2.0";
 /// (`linux.namespaces[0].type`).
 pub fn parse(text: &str) -> Result<Spec> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    match serde_path_to_error::deserialize::<_, Spec>(de) {
-        Ok(s) => Ok(s),
+    match serde_path_to_error::deserialize::<_, Spec>(&mut *de) {
+        // One JSON object and nothing after it but white space: trailing
+        // bytes (a second object, a truncated edit) are refused, not ignored.
+        Ok(s) => match de.end() {
+            Ok(()) => Ok(s),
+            Err(e) => Err(Error::new(
+                "EOCI_JSON",
+                format!("invalid JSON: {}", lower_first(&e.to_string())),
+            )),
+        },
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -71,14 +79,28 @@ pub struct Bundle {
 pub fn load_bundle(dir: impl AsRef<Path>, purpose: Purpose) -> Result<Bundle> {
     let dir = dir.as_ref();
     let dir = std::fs::canonicalize(dir).map_err(|e| {
-        Error::io("EOCI_BUNDLE", "realpath", &e, format!("bundle {}", dir.display())).with_path(dir)
+        Error::io(
+            "EOCI_BUNDLE",
+            "realpath",
+            &e,
+            format!("bundle {}", dir.display()),
+        )
+        .with_path(dir)
     })?;
     let cfg = dir.join("config.json");
-    let text = std::fs::read_to_string(&cfg)
-        .map_err(|e| Error::io("EOCI_BUNDLE", "open", &e, format!("read {}", cfg.display())).with_path(&cfg))?;
-    let spec = parse(&text).map_err(|e| Error { message: format!("{}: {}", cfg.display(), e.message), ..e })?;
+    let text = std::fs::read_to_string(&cfg).map_err(|e| {
+        Error::io("EOCI_BUNDLE", "open", &e, format!("read {}", cfg.display())).with_path(&cfg)
+    })?;
+    let spec = parse(&text).map_err(|e| Error {
+        message: format!("{}: {}", cfg.display(), e.message),
+        ..e
+    })?;
     validate(&spec, purpose)?;
-    let root = spec.root.as_ref().map(|r| r.path.clone()).unwrap_or_default();
+    let root = spec
+        .root
+        .as_ref()
+        .map(|r| r.path.clone())
+        .unwrap_or_default();
     let rootfs = if Path::new(&root).is_absolute() {
         PathBuf::from(&root)
     } else {
@@ -112,7 +134,9 @@ mod tests {
         let e = parse(r#"{"ociVersion":"1.2.0","linux":{"namespaces":[{"type":5}]}}"#).unwrap_err();
         assert_eq!(e.code, "EOCI_TYPE");
         assert_eq!(e.path.as_deref(), Some("linux.namespaces[0].type"));
-        let e = parse(r#"{"ociVersion":"1.2.0","process":{"cwd":"/","user":{"uid":"root","gid":0}}}"#).unwrap_err();
+        let e =
+            parse(r#"{"ociVersion":"1.2.0","process":{"cwd":"/","user":{"uid":"root","gid":0}}}"#)
+                .unwrap_err();
         assert_eq!(e.path.as_deref(), Some("process.user.uid"));
     }
 
@@ -132,7 +156,10 @@ mod tests {
 
     #[test]
     fn unknown_properties_are_ignored() {
-        let s = parse(r#"{"ociVersion":"1.2.0","somethingNew":{"x":1},"root":{"path":"r","future":true}}"#).unwrap();
+        let s = parse(
+            r#"{"ociVersion":"1.2.0","somethingNew":{"x":1},"root":{"path":"r","future":true}}"#,
+        )
+        .unwrap();
         assert_eq!(s.root.unwrap().path, "r");
     }
 
@@ -145,13 +172,28 @@ mod tests {
         let e = load_bundle(d.path().join("nope"), Purpose::Create).unwrap_err();
         assert_eq!(e.code, "EOCI_BUNDLE");
         std::fs::write(d.path().join("config.json"), "{").unwrap();
-        assert_eq!(load_bundle(d.path(), Purpose::Create).unwrap_err().code, "EOCI_JSON");
+        assert_eq!(
+            load_bundle(d.path(), Purpose::Create).unwrap_err().code,
+            "EOCI_JSON"
+        );
+        let ok = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}}"#;
+        for trailing in ["{}", "x", "]"] {
+            std::fs::write(d.path().join("config.json"), format!("{ok}\n{trailing}")).unwrap();
+            let e = load_bundle(d.path(), Purpose::Create).unwrap_err();
+            assert_eq!(e.code, "EOCI_JSON", "{trailing}");
+            assert!(e.message.contains("trailing characters"), "{}", e.message);
+        }
+        std::fs::write(d.path().join("config.json"), format!("{ok}\n\t ")).unwrap();
+        load_bundle(d.path(), Purpose::Create).unwrap();
         std::fs::write(
             d.path().join("config.json"),
             r#"{"ociVersion":"1.2.0","root":{"path":"../../etc"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}}"#,
         )
         .unwrap();
         let e = load_bundle(d.path(), Purpose::Create).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some("root.path")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("EOCI_INVALID", Some("root.path"))
+        );
     }
 }
