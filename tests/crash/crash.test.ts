@@ -13,9 +13,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { run } from './support';
 import { hostLeftovers, isRoot, rootSubtreeControl, seededRandom, skip, snapshot, leftovers, vmProfile } from '../../test-support';
 
 const repo = resolve(__dirname, '../..');
@@ -31,37 +32,6 @@ function ready(name: string): boolean {
   if (!existsSync(join(rootfs, 'bin/busybox'))) return (skip(name, 'no busybox rootfs (scripts/make-rootfs.sh)'), false);
   if (!existsSync(ctrun) || !existsSync(runtimeDist)) return (skip(name, 'ctrun or @ctr/runtime not built (pnpm run build)'), false);
   return true;
-}
-
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  ms: number;
-  out: string;
-}
-
-let logN = 0;
-/**
- * Run a command; with `killAfter`, SIGKILL it after that many ms. Its
- * output goes to a file, not a pipe: a container inherits the runtime's
- * stdio, and a pipe would stay open as long as the container runs.
- */
-function run(cmd: string, args: string[], killAfter?: number): Promise<Ran> {
-  return new Promise((done) => {
-    const log = join(tmpdir(), `${PREFIX}-log-${logN++}`);
-    const fd = openSync(log, 'w');
-    const t0 = performance.now();
-    const p = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const timer = killAfter === undefined ? null : setTimeout(() => p.kill('SIGKILL'), killAfter);
-    p.on('exit', (code, signal) => {
-      const ms = performance.now() - t0;
-      if (timer) clearTimeout(timer);
-      const out = readFileSync(log, 'utf8');
-      rmSync(log, { force: true });
-      done({ code, signal, ms, out });
-    });
-  });
 }
 
 test('kill -9 at random instants of create, run -d, start, delete and a Node API process: every id is listed or gone, deletable and reusable; nothing is left', async () => {
