@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { isRoot, skip } from '../test-support';
+import { hostLeftovers, isRoot, skip } from '../test-support';
 
 // `npm run demo` is the README's first command: it must keep working, and
 // leave nothing behind (its cgroup, bridge, namespaces).
@@ -14,15 +13,8 @@ test('the demo walkthrough runs every step and leaves nothing behind', () => {
   assert.match(r.stdout, /limit read back: \d+ bytes; dd ended with signal SIGKILL; oom_kill count 1/);
   assert.match(r.stdout, /unshare got EPERM/);
   assert.match(r.stdout, /received: "hello from b"/);
-  const tag = 'ctrdemo';
-  assert.equal(readdirSync('/sys/class/net').filter((l) => l.startsWith(tag)), []);
-  for (const h of readdirSync('/sys/fs/cgroup')) {
-    try {
-      assert.equal(readdirSync(`/sys/fs/cgroup/${h}`).filter((d) => d.startsWith(tag)), [], h);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
-    }
-  }
+  // The shared leftover check: cgroups in every hierarchy, mounts, netns, links, nft tables, processes.
+  assert.equal(hostLeftovers('ctrdemo'), []);
 });
 
 test.run();
