@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { run } from './support';
+import { run, type Ran } from './support';
 import { hostLeftovers, isRoot, rootSubtreeControl, seededRandom, skip, snapshot, leftovers, vmProfile } from '../../test-support';
 
 const repo = resolve(__dirname, '../..');

@@ -137,7 +137,7 @@ pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
             unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut r) };
             r.rlim_cur
         });
-    let limit = (stack / 4).min(6 << 20).max(128 << 10) as usize;
+    let limit = (stack / 4).clamp(128 << 10, 6 << 20) as usize;
     let strings: usize = args
         .iter()
         .chain(env.iter())
@@ -294,6 +294,8 @@ fn oom_during_setup(cg: &ctr_cgroup::Cgroup, e: Error) -> Error {
     .with_field("linux.resources.memory.limit")
 }
 
+// The pieces of one create, each owned by `create` for its error path.
+#[allow(clippy::too_many_arguments)]
 fn create_locked(
     locked: &Locked,
     o: &CreateOptions,
@@ -782,7 +784,7 @@ pub fn gc(store: &Store) -> Result<GcReport> {
     };
     for id in store.ids()? {
         let Ok(s) = store.read(&id) else { continue };
-        if !s.owner.is_some_and(|o| !o.alive()) {
+        if s.owner.is_none_or(|o| o.alive()) {
             continue;
         }
         match delete(store, &id, true) {
