@@ -39,11 +39,8 @@ pub fn features(s: &Support) -> Value {
         }
         None => json!({ "enabled": false }),
     };
-    let annotations: serde_json::Map<String, Value> = s
-        .annotations
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
+    let annotations: serde_json::Map<String, Value> =
+        s.annotations.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     let memory_policy = match &s.memory_policy {
         Some((modes, flags)) => json!({ "modes": modes, "flags": flags }),
         None => json!({ "modes": [], "flags": [] }),
@@ -78,10 +75,7 @@ mod tests {
         assert_eq!(f["ociVersionMax"], crate::OCI_VERSION);
         assert_eq!(f["linux"]["seccomp"]["enabled"], false);
         assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], false);
-        let f = super::features(&super::Support {
-            idmap_mounts: true,
-            ..Default::default()
-        });
+        let f = super::features(&super::Support { idmap_mounts: true, ..Default::default() });
         assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], true);
     }
 }

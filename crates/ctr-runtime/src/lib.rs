@@ -39,19 +39,13 @@ pub fn host_info() -> Result<HostInfo> {
     let layout = ctr_cgroup::detect()?;
     Ok(HostInfo {
         oci_version: OCI_VERSION.to_string(),
-        namespaces: ctr_ns::supported_namespaces()
-            .iter()
-            .map(|k| k.proc_name().to_string())
-            .collect(),
+        namespaces: ctr_ns::supported_namespaces().iter().map(|k| k.proc_name().to_string()).collect(),
         cgroup_mode: serde_json_mode(layout.mode),
     })
 }
 
 fn serde_json_mode(mode: ctr_cgroup::Mode) -> String {
-    serde_json::to_value(mode)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
+    serde_json::to_value(mode).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
 /// The features.md document of this runtime: only what it applies today.
@@ -62,25 +56,10 @@ pub fn features() -> serde_json::Value {
         other => other.proc_name(),
     };
     let support = ctr_oci::features::Support {
-        hooks: [
-            "prestart",
-            "createRuntime",
-            "createContainer",
-            "startContainer",
-            "poststart",
-            "poststop",
-        ]
-        .map(String::from)
-        .to_vec(),
+        hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"].map(String::from).to_vec(),
         mount_options: plan::mount_options(),
-        namespaces: ctr_ns::supported_namespaces()
-            .into_iter()
-            .map(|k| oci_name(k).to_string())
-            .collect(),
-        capabilities: ctr_oci::validate::CAPABILITIES
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        namespaces: ctr_ns::supported_namespaces().into_iter().map(|k| oci_name(k).to_string()).collect(),
+        capabilities: ctr_oci::validate::CAPABILITIES.iter().map(|s| s.to_string()).collect(),
         cgroup_v1: true,
         cgroup_v2: true,
         // Notify: the listener fd goes to `linux.seccomp.listenerPath`.
@@ -96,29 +75,13 @@ pub fn features() -> serde_json::Value {
                 "SCMP_ACT_LOG",
                 "SCMP_ACT_NOTIFY",
             ]
-            .map(String::from)
-            .to_vec(),
-            [
-                "SCMP_CMP_NE",
-                "SCMP_CMP_LT",
-                "SCMP_CMP_LE",
-                "SCMP_CMP_EQ",
-                "SCMP_CMP_GE",
-                "SCMP_CMP_GT",
-                "SCMP_CMP_MASKED_EQ",
-            ]
-            .map(String::from)
-            .to_vec(),
-            ctr_seccomp::profile::ARCHES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+                .map(String::from)
+                .to_vec(),
+            ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"].map(String::from).to_vec(),
+            ctr_seccomp::profile::ARCHES.iter().map(|s| s.to_string()).collect(),
         )),
         annotations: vec![],
-        memory_policy: Some((
-            mempolicy::MODES.map(|(n, _)| n.to_string()).to_vec(),
-            mempolicy::FLAGS.map(|(n, _)| n.to_string()).to_vec(),
-        )),
+        memory_policy: Some((mempolicy::MODES.map(|(n, _)| n.to_string()).to_vec(), mempolicy::FLAGS.map(|(n, _)| n.to_string()).to_vec())),
         net_devices: true,
         // open_tree + mount_setattr(MOUNT_ATTR_IDMAP): whether the host's
         // kernel and file systems allow it shows only when used.
@@ -141,31 +104,15 @@ mod tests {
         let f = super::features();
         let ns: Vec<String> = serde_json::from_value(f["linux"]["namespaces"].clone()).unwrap();
         assert!(ns.contains(&"mount".to_string()) && ns.contains(&"network".to_string()));
-        assert!(
-            ns.contains(&"user".to_string()),
-            "user namespaces with id maps are applied"
-        );
+        assert!(ns.contains(&"user".to_string()), "user namespaces with id maps are applied");
         assert_eq!(f["linux"]["seccomp"]["enabled"], true);
-        let actions: Vec<String> =
-            serde_json::from_value(f["linux"]["seccomp"]["actions"].clone()).unwrap();
-        assert!(
-            actions.contains(&"SCMP_ACT_ERRNO".to_string())
-                && actions.contains(&"SCMP_ACT_NOTIFY".to_string())
-        );
+        let actions: Vec<String> = serde_json::from_value(f["linux"]["seccomp"]["actions"].clone()).unwrap();
+        assert!(actions.contains(&"SCMP_ACT_ERRNO".to_string()) && actions.contains(&"SCMP_ACT_NOTIFY".to_string()));
         assert_eq!(f["linux"]["netDevices"]["enabled"], true);
-        let modes: Vec<String> =
-            serde_json::from_value(f["linux"]["memoryPolicy"]["modes"].clone()).unwrap();
+        let modes: Vec<String> = serde_json::from_value(f["linux"]["memoryPolicy"]["modes"].clone()).unwrap();
         assert_eq!(modes.len(), 7);
         assert!(modes.contains(&"MPOL_WEIGHTED_INTERLEAVE".to_string()));
-        let flags: Vec<String> =
-            serde_json::from_value(f["linux"]["memoryPolicy"]["flags"].clone()).unwrap();
-        assert_eq!(
-            flags,
-            [
-                "MPOL_F_NUMA_BALANCING",
-                "MPOL_F_RELATIVE_NODES",
-                "MPOL_F_STATIC_NODES"
-            ]
-        );
+        let flags: Vec<String> = serde_json::from_value(f["linux"]["memoryPolicy"]["flags"].clone()).unwrap();
+        assert_eq!(flags, ["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]);
     }
 }
