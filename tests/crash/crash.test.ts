@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run, type Ran } from './support';
+import { Container, gc } from '../../packages/runtime/src/index';
 import { hostLeftovers, isRoot, rootSubtreeControl, seededRandom, skip, snapshot, leftovers, vmProfile } from '../../test-support';
 
 const repo = resolve(__dirname, '../..');
@@ -146,7 +147,7 @@ test('kill -9 at random instants of create, run -d, start, delete and a Node API
   assert.is(rootSubtreeControl(), subtreeBefore, 'the cgroup2 root subtree_control changed');
 });
 
-test('gc removes the records of a killed Node process and of a killed creator, and leaves detached containers alone', async () => {
+test('a Node process killed with containers: Container.list() shows them, gc() and delete({ force }) remove them; detached containers stay', async () => {
   if (!ready('crash gc')) return;
   const work = mkdtempSync(join(tmpdir(), `${PREFIX}-gc-`));
   const root = join(work, 'state');
@@ -166,6 +167,7 @@ Container.create({ id: process.argv[3], bundle: process.argv[4], root: process.a
   );
   const api = `${PREFIX}-gc-api`;
   const detached = `${PREFIX}-gc-detached`;
+  const api2 = `${PREFIX}-gc-api2`;
   try {
     const p = spawn(process.execPath, [script, root, api, bundle], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => p.stdout.on('data', (c: Buffer) => c.toString().includes('started') && r()));
@@ -177,16 +179,30 @@ Container.create({ id: process.argv[3], bundle: process.argv[4], root: process.a
     assert.is(g.stdout.trim(), '');
     p.kill('SIGKILL');
     await new Promise((r) => p.once('close', r));
-    const list = JSON.parse(spawnSync(ctrun, ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' }).stdout) as Array<{ id: string; status: string }>;
+    // The Node API sees the orphan and removes it with gc().
+    const list = await Container.list(root);
     assert.equal(list.map((s) => [s.id, s.status]).sort(), [[api, 'running'], [detached, 'running']].sort());
-    g = spawnSync(ctrun, ['--root', root, 'gc'], { encoding: 'utf8' });
-    assert.is(g.status, 0, g.stderr);
-    assert.is(g.stdout.trim(), api);
+    const r = await gc(root);
+    assert.equal([r.removed, r.failed], [[api], []]);
     assert.equal(spawnSync(ctrun, ['--root', root, 'list', '--quiet'], { encoding: 'utf8' }).stdout.trim(), detached);
     assert.equal(hostLeftovers(api, { skipNft: true }), []);
+    // And one whose Node process was killed goes with delete({ force }) of a Container loaded by id.
+    const p2 = spawn(process.execPath, [script, root, api2, bundle], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => p2.stdout.on('data', (c: Buffer) => c.toString().includes('started') && r()));
+    p2.kill('SIGKILL');
+    await new Promise((r) => p2.once('close', r));
+    assert.ok((await Container.list(root)).some((s) => s.id === api2));
+    await (await Container.load(api2, root)).delete({ force: true });
+    assert.not.ok((await Container.list(root)).some((s) => s.id === api2));
+    assert.equal(hostLeftovers(api2, { skipNft: true }), []);
+    // ctrun gc too: nothing of a dead owner is left, the detached container stays.
+    g = spawnSync(ctrun, ['--root', root, 'gc'], { encoding: 'utf8' });
+    assert.is(g.status, 0, g.stderr);
+    assert.is(g.stdout.trim(), '');
   } finally {
     spawnSync(ctrun, ['--root', root, 'delete', '--force', api]);
     spawnSync(ctrun, ['--root', root, 'delete', '--force', detached]);
+    spawnSync(ctrun, ['--root', root, 'delete', '--force', api2]);
   }
   const left = hostLeftovers(`${PREFIX}-gc`, { stateRoots: [root] });
   rmSync(work, { recursive: true, force: true });
