@@ -4,7 +4,7 @@
 // one line `N passed, N failed, N skipped` summed over all of them, and
 // exits non-zero if anything failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -63,6 +63,19 @@ export function parseUvu(out) {
 
 const uvu = join(root, 'node_modules/.bin/uvu');
 
+// No host-wide changes: the cgroup2 root's subtree_control must be the same
+// after every suite as before (checked once more at the end).
+function rootSubtreeControl() {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
+  if (!line) return null;
+  try {
+    return readFileSync(`${line.split(' ')[4]}/cgroup.subtree_control`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+const subtreeBefore = rootSubtreeControl();
+
 // 1. Rust unit and integration tests of the library crates.
 const crates = readdirSync(join(root, 'crates')).filter((d) => existsSync(join(root, 'crates', d, 'Cargo.toml')));
 runSuite('cargo', 'cargo', ['test', '--quiet', ...crates.flatMap((c) => ['-p', c])], { cwd: root }, parseCargo);
@@ -83,6 +96,14 @@ if (existsSync(vmRunner) && !process.env.CTR_SKIP_VMS) {
   for (const profile of ['v2', 'v1']) {
     runSuite(`vm-${profile}`, process.execPath, [vmRunner, profile], { cwd: root, timeout: 30 * 60_000 }, parseUvu);
   }
+}
+
+const subtreeAfter = rootSubtreeControl();
+if (wanted('host') || only.length === 0) {
+  const same = subtreeAfter === subtreeBefore;
+  if (!same) process.stdout.write(`\nFAIL: the cgroup2 root cgroup.subtree_control changed during the run: ${JSON.stringify(subtreeBefore)} -> ${JSON.stringify(subtreeAfter)}\n`);
+  suites.push({ name: 'host unchanged', passed: same ? 1 : 0, failed: same ? 0 : 1, skipped: 0, seconds: '0.0', status: 0 });
+  totals[same ? 'passed' : 'failed'] += 1;
 }
 
 process.stdout.write('\n=== summary\n');

@@ -1,6 +1,7 @@
 // Helpers shared by every test suite (not published): stated skips, the
 // layout the tests run on, and leftover checks.
 import { readdirSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 /**
  * Mark the running test as skipped, with the reason. uvu has no run-time
@@ -204,4 +205,117 @@ export function cgroupController(name: string): { version: 1 | 2; path: string }
   if (m.v1[name]) return { version: 1, path: m.v1[name] };
   if (m.v2 && m.v2Controllers.includes(name)) return { version: 2, path: m.v2 };
   return null;
+}
+
+/** Where {@link hostLeftovers} looks, beyond the name prefix. */
+export interface HostLeftoverOptions {
+  /** State roots (`--root`) whose entries must all be gone. */
+  stateRoots?: string[];
+  /** Network link names start with this (links are at most 15 bytes: give a short one). Default: `prefix` cut to 15 bytes. */
+  linkPrefix?: string;
+  /** Skip the `nft list tables` check (it runs a process). */
+  skipNft?: boolean;
+}
+
+/** Every cgroup directory (all hierarchies, any depth) whose name contains `needle`. */
+export function cgroupDirsNamed(needle: string): string[] {
+  const out: string[] = [];
+  const m = cgroupMounts();
+  const roots = new Set<string>([...Object.values(m.v1), ...(m.v2 ? [m.v2] : [])]);
+  const walk = (dir: string, depth: number): void => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // removed meanwhile
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = `${dir}/${e.name}`;
+      if (e.name.includes(needle)) out.push(p);
+      else if (depth < 6) walk(p, depth + 1);
+    }
+  };
+  for (const r of roots) walk(r, 0);
+  return out.sort();
+}
+
+/**
+ * The one leftover check for kernel objects and state that tests name with
+ * a prefix (run it after a suite; other helpers' objects do not match):
+ * cgroups in every hierarchy, mounts, named network namespaces
+ * (/run/netns), network links (veths, bridges), nft tables, processes
+ * (by command line or cgroup), and the entries of the given state roots.
+ * Returns one line per kind of leftover, empty when clean.
+ */
+export function hostLeftovers(prefix: string, opts: HostLeftoverOptions = {}): string[] {
+  const problems: string[] = [];
+  const cgroups = cgroupDirsNamed(prefix);
+  if (cgroups.length) problems.push(`cgroups left: ${cgroups.join(', ')}`);
+  const mounts = mountPoints().filter((m) => m.includes(prefix));
+  if (mounts.length) problems.push(`mounts left: ${mounts.join(', ')}`);
+  try {
+    const ns = readdirSync('/run/netns').filter((n) => n.includes(prefix));
+    if (ns.length) problems.push(`netns left: ${ns.join(', ')}`);
+  } catch {
+    // no /run/netns: none
+  }
+  const linkPrefix = opts.linkPrefix ?? prefix.slice(0, 15);
+  const links = readdirSync('/sys/class/net').filter((l) => l.startsWith(linkPrefix));
+  if (links.length) problems.push(`links left: ${links.join(', ')}`);
+  if (!opts.skipNft) {
+    const r = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+    const tables = r.status === 0 ? r.stdout.split('\n').filter((l) => l.includes(prefix)) : [];
+    if (tables.length) problems.push(`nft tables left: ${tables.join(', ')}`);
+  }
+  const procs: string[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      // A zombie has ended: it waits only for its parent (pid 1 for a
+      // container init whose runtime exited) to reap it, and still shows
+      // the cgroup it died in. A zombie child of the test itself is
+      // caught by leftovers() (childPids).
+      if (processExited(Number(d))) continue;
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const cg = readFileSync(`/proc/${d}/cgroup`, 'utf8');
+      if (cg.includes(prefix) || cmd.includes(prefix)) procs.push(`${d} (${cmd.trim().slice(0, 80)})`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  if (procs.length) problems.push(`processes left: ${procs.join(', ')}`);
+  for (const root of opts.stateRoots ?? []) {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(root);
+    } catch {
+      // no root: nothing in it
+    }
+    if (entries.length) problems.push(`state left in ${root}: ${entries.join(', ')}`);
+  }
+  return problems;
+}
+
+/** The cgroup2 root's `cgroup.subtree_control` (null without cgroup2): tests compare it before and after. */
+export function rootSubtreeControl(): string | null {
+  const v2 = cgroupMounts().v2;
+  if (!v2) return null;
+  try {
+    return readFileSync(`${v2}/cgroup.subtree_control`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** A small seeded PRNG (mulberry32): reproducible random runs, `next()` in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

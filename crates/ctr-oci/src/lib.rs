@@ -25,8 +25,13 @@ pub const OCI_VERSION: &str = "1.2.0";
 /// (`linux.namespaces[0].type`).
 pub fn parse(text: &str) -> Result<Spec> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    match serde_path_to_error::deserialize::<_, Spec>(de) {
-        Ok(s) => Ok(s),
+    match serde_path_to_error::deserialize::<_, Spec>(&mut *de) {
+        // One JSON object and nothing after it but white space: trailing
+        // bytes (a second object, a truncated edit) are refused, not ignored.
+        Ok(s) => match de.end() {
+            Ok(()) => Ok(s),
+            Err(e) => Err(Error::new("EOCI_JSON", format!("invalid JSON: {}", lower_first(&e.to_string())))),
+        },
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -146,6 +151,15 @@ mod tests {
         assert_eq!(e.code, "EOCI_BUNDLE");
         std::fs::write(d.path().join("config.json"), "{").unwrap();
         assert_eq!(load_bundle(d.path(), Purpose::Create).unwrap_err().code, "EOCI_JSON");
+        let ok = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}}"#;
+        for trailing in ["{}", "x", "]"] {
+            std::fs::write(d.path().join("config.json"), format!("{ok}\n{trailing}")).unwrap();
+            let e = load_bundle(d.path(), Purpose::Create).unwrap_err();
+            assert_eq!(e.code, "EOCI_JSON", "{trailing}");
+            assert!(e.message.contains("trailing characters"), "{}", e.message);
+        }
+        std::fs::write(d.path().join("config.json"), format!("{ok}\n\t ")).unwrap();
+        load_bundle(d.path(), Purpose::Create).unwrap();
         std::fs::write(
             d.path().join("config.json"),
             r#"{"ociVersion":"1.2.0","root":{"path":"../../etc"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}}"#,

@@ -2,7 +2,7 @@
 //! run (create + start + wait + delete).
 
 use crate::plan::{plan, ContainerPlan};
-use crate::state::{self, live_status, Locked, Saved, State, Status, Store};
+use crate::state::{self, live_status, Locked, Owner, Saved, State, Status, Store};
 use crate::util;
 use ctr_common::{Error, Result};
 use ctr_ns::{Child, Stage, Stdio};
@@ -72,6 +72,51 @@ fn ns_err(e: Error) -> Error {
     }
 }
 
+/// Whether `process.args` and `process.env` fit what `execve` takes, as
+/// the kernel counts it (fs/exec.c): every string with its NUL, plus a
+/// pointer each, within a quarter of the stack limit (the config's
+/// `RLIMIT_STACK`, else ours), at most 6 MiB and at least 128 KiB; and no
+/// single string over 128 KiB (`MAX_ARG_STRLEN`). Checked before anything
+/// is made: the init's execve only fails at `start`, long after `create`
+/// could say why (it exited 127 with nothing printed).
+pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
+    const MAX_ARG_STRLEN: usize = 32 * 4096;
+    let Some(p) = &spec.process else { return Ok(()) };
+    let (args, env) = (p.args.as_deref().unwrap_or_default(), p.env.as_deref().unwrap_or_default());
+    for (field, list) in [("process.args", args), ("process.env", env)] {
+        if let Some((i, s)) = list.iter().enumerate().find(|(_, s)| s.len() + 1 > MAX_ARG_STRLEN) {
+            return Err(Error::new(
+                "ERUNTIME_E2BIG",
+                format!("{field}[{i}] is {} bytes: execve takes at most {} per string (E2BIG)", s.len(), MAX_ARG_STRLEN - 1),
+            )
+            .with_field(format!("{field}[{i}]"))
+            .with_errno(libc::E2BIG));
+        }
+    }
+    let stack = p
+        .rlimits
+        .as_ref()
+        .and_then(|r| r.iter().find(|r| r.typ == "RLIMIT_STACK").map(|r| r.soft))
+        .unwrap_or_else(|| {
+            let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut r) };
+            r.rlim_cur
+        });
+    let limit = (stack / 4).clamp(128 << 10, 6 << 20) as usize;
+    let strings: usize = args.iter().chain(env.iter()).map(|s| s.len() + 1).sum::<usize>() + args.first().map_or(0, |a| a.len() + 1);
+    let size = strings + (args.len().max(1) + env.len()) * std::mem::size_of::<usize>();
+    if size > limit {
+        let field = if args.iter().map(|s| s.len()).sum::<usize>() >= env.iter().map(|s| s.len()).sum::<usize>() { "process.args" } else { "process.env" };
+        return Err(Error::new(
+            "ERUNTIME_E2BIG",
+            format!("process.args and process.env take {size} bytes, more than the {limit} execve takes here (a quarter of the stack limit; E2BIG)"),
+        )
+        .with_field(field)
+        .with_errno(libc::E2BIG));
+    }
+    Ok(())
+}
+
 /// Create a container: validate and plan the bundle, claim the id, spawn
 /// the init (`ctr_ns::spawn` of the user's program, no runtime binary)
 /// into its namespaces, run the prestart/createRuntime/createContainer
@@ -81,6 +126,7 @@ fn ns_err(e: Error) -> Error {
 pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     state::validate_id(&o.id)?;
     let bundle = ctr_oci::load_bundle(&o.bundle, Purpose::Create)?;
+    check_exec_size(&bundle.spec)?;
     let dir = store.root.join(&o.id);
     let cp = plan(&bundle, &dir)?;
     if o.console_socket.is_some() && cp.spawn.console.is_none() {
@@ -100,17 +146,43 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     }
     // Every device must exist before anything is made.
     crate::netdev::check_host(&cp.net_devices)?;
-    let locked = store.claim(&o.id)?;
-    let cg = match ctr_cgroup::Cgroup::create(&cp.cgroup_path, &cp.resources, &ctr_cgroup::Options::default()) {
+    // The record comes first: everything create is about to make is named
+    // in it (the cgroup, the parents it will add, the namespace it joins),
+    // so a crash from here on leaves a `creating` record that `delete`
+    // can clear (docs/runtime.md, "State protocol").
+    // One layout for both (detect reads mountinfo and /proc/self/cgroup).
+    let layout = ctr_cgroup::detect()?;
+    let planned_parents = ctr_cgroup::Cgroup::planned_parents_on(&layout, &cp.cgroup_path, &ctr_cgroup::Options::default())?;
+    let mut record = Saved {
+        oci_version: ctr_oci::OCI_VERSION.into(),
+        id: o.id.clone(),
+        pid: 0,
+        init_start_time: 0,
+        status: Status::Creating,
+        bundle: bundle.dir.to_string_lossy().into_owned(),
+        rootfs: bundle.rootfs.to_string_lossy().into_owned(),
+        created: util::now_rfc3339(),
+        annotations: bundle.spec.annotations.clone().unwrap_or_default(),
+        hooks: bundle.spec.hooks.clone(),
+        cgroup_path: Some(cp.cgroup_path.clone()),
+        cgroup_made_parents: planned_parents,
+        net_devices: Vec::new(),
+        netns_path: cp.netns_path.clone(),
+        owner: Some(Owner::me()),
+    };
+    let locked = store.claim(&o.id, &record)?;
+    let cg = match ctr_cgroup::Cgroup::create_on(&layout, &cp.cgroup_path, &cp.resources, &ctr_cgroup::Options::default()) {
         Ok(cg) => cg,
         Err(e) => {
             let _ = locked.remove();
             return Err(crate::plan::resources_field(e));
         }
     };
+    // The parents actually made (another create may have made some meanwhile).
+    record.cgroup_made_parents = cg.made_parents().to_vec();
     let mut child: Option<Child> = None;
     let mut moved = Vec::new();
-    match create_locked(&locked, o, &bundle, &cp, &cg, &mut child, &mut moved) {
+    match create_locked(&locked, o, &bundle, &cp, &cg, &mut record, &mut child, &mut moved) {
         Ok(pid) => Ok(Created { pid, child: child.expect("spawned") }),
         Err(e) => {
             if let Some(c) = &child {
@@ -128,6 +200,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
                 let _ = c.kill(libc::SIGKILL);
                 let _ = c.wait();
             }
+            let e = oom_during_setup(&cg, e);
             let _ = cg.delete(true);
             let _ = locked.remove();
             Err(e)
@@ -135,12 +208,32 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     }
 }
 
+/// An init that died while being set up because the memory limit left it
+/// no room (the kernel takes any limit, then OOM-kills): said as such,
+/// naming the field and the least the set-up had used.
+fn oom_during_setup(cg: &ctr_cgroup::Cgroup, e: Error) -> Error {
+    let Ok(s) = cg.stats() else { return e };
+    if s.memory.oom_kill.unwrap_or(0) == 0 {
+        return e;
+    }
+    let limit = s.memory.limit.map(|l| format!(" ({l} bytes)")).unwrap_or_default();
+    let used = s.memory.peak.map(|p| format!(": it had used {p} bytes, so the minimum is above that")).unwrap_or_default();
+    Error::new(
+        "ERUNTIME_MEMORY_TOO_LOW",
+        format!("linux.resources.memory.limit{limit} is too low: the container init was OOM-killed while being set up{used} ({})", e.message),
+    )
+    .with_field("linux.resources.memory.limit")
+}
+
+// The pieces of one create, each owned by `create` for its error path.
+#[allow(clippy::too_many_arguments)]
 fn create_locked(
     locked: &Locked,
     o: &CreateOptions,
     bundle: &ctr_oci::Bundle,
     cp: &ContainerPlan,
     cg: &ctr_cgroup::Cgroup,
+    record: &mut Saved,
     child_out: &mut Option<Child>,
     moved: &mut Vec<crate::netdev::MovedDevice>,
 ) -> Result<i32> {
@@ -181,6 +274,13 @@ fn create_locked(
     let pid = child.pid;
     *child_out = Some(child);
     let child = child_out.as_ref().unwrap();
+    // The init is in the cgroup already (which is what delete kills
+    // through); its pid is recorded for `list` and a direct kill.
+    if let Some((_, start)) = util::proc_stat(pid) {
+        record.pid = pid;
+        record.init_start_time = start;
+        locked.save(record)?;
+    }
     let annotations = bundle.spec.annotations.clone().unwrap_or_default();
     let bundle_dir = bundle.dir.to_string_lossy().into_owned();
     loop {
@@ -215,23 +315,14 @@ fn create_locked(
         }
     }
     let (_, start) = util::proc_stat(pid).ok_or_else(|| Error::new("ERUNTIME_INIT", "container init exited right after it was set up"))?;
-    let saved = Saved {
-        oci_version: ctr_oci::OCI_VERSION.into(),
-        id: o.id.clone(),
-        pid,
-        init_start_time: start,
-        status: Status::Created,
-        bundle: bundle.dir.to_string_lossy().into_owned(),
-        rootfs: bundle.rootfs.to_string_lossy().into_owned(),
-        created: util::now_rfc3339(),
-        annotations: bundle.spec.annotations.clone().unwrap_or_default(),
-        hooks: bundle.spec.hooks.clone(),
-        cgroup_path: Some(cp.cgroup_path.clone()),
-        cgroup_made_parents: cg.made_parents().to_vec(),
-        net_devices: moved.clone(),
-        netns_path: cp.netns_path.clone(),
-    };
-    locked.save(&saved)?;
+    record.pid = pid;
+    record.init_start_time = start;
+    record.status = Status::Created;
+    record.net_devices = moved.clone();
+    // A detached container (`ctrun create`, `run -d`) outlives its creator;
+    // one the creator stays attached to (Node, a foreground `run`) is its.
+    record.owner = if o.detach { None } else { record.owner };
+    locked.save(record)?;
     if let Some(pf) = &o.pid_file {
         ctr_common::fs::write_atomic("ERUNTIME_PID_FILE", pf, pid.to_string().as_bytes())?;
     }
@@ -324,7 +415,10 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
             return Err(e);
         }
     }
-    release_fifo(&locked.fifo(), &pidfd)?;
+    release_fifo(&locked.fifo(), &pidfd).map_err(|e| match cgroup_of(&saved) {
+        Ok(cg) => oom_during_setup(&cg, e),
+        Err(_) => e,
+    })?;
     drop(pidfd);
     // Removing exec.fifo is what makes the container `running` (the status is
     // computed from the fifo and the init's liveness, see state::live_status),
@@ -418,43 +512,102 @@ fn kill_and_wait(saved: &Saved) -> Result<()> {
 
 /// Delete a container: remove every trace. One that is not stopped
 /// (created, running, paused) needs `force` and is killed first: runtime.md
-/// says deleting it MUST fail otherwise (runc and crun kill a created one).
+/// says deleting it MUST fail otherwise. A `creating` one (its creator died:
+/// a live creator holds the lock until it is done) is cleared of whatever
+/// it got to make.
+///
+/// Every step is tried and each failure is named: the process tree (killed
+/// through the cgroup, then the init by its pidfd), the cgroup in every
+/// hierarchy with the parents create made, the state directory. If
+/// anything could not be removed the record stays (so `list` shows it and
+/// `delete` can be tried again) and `ERUNTIME_DELETE` lists what is left.
 pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     let locked = store.lock(id)?;
     let saved = locked.load()?;
     let status = live_status(&locked.dir, &saved);
-    if status == Status::Stopped || force {
-        // Before the kill: the namespace dies with the last process in it.
-        return_net_devices(&saved);
-    }
     match status {
-        Status::Stopped => {}
-        Status::Paused if force => {
-            // Thaw so the processes can die of SIGKILL at once.
-            let _ = cgroup_of(&saved).and_then(|c| c.thaw());
-            kill_and_wait(&saved)?
-        }
-        s if force => {
-            let _ = s;
-            kill_and_wait(&saved)?
-        }
+        Status::Stopped | Status::Creating => {}
+        Status::Created | Status::Running | Status::Paused if force => {}
         s => {
             return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot delete container {id:?} that is not stopped: {}", s.as_str())))
         }
     }
-    if let Some(p) = &saved.cgroup_path {
-        match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
-            Ok(cg) => cg.delete(true)?,
-            Err(e) if e.code == "ECGROUP_NOT_FOUND" => {}
-            Err(e) => return Err(e),
+    // Before the kill: the namespace dies with the last process in it.
+    return_net_devices(&saved);
+    let mut left: Vec<String> = Vec::new();
+    let cgroup = match &saved.cgroup_path {
+        Some(p) => match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
+            Ok(cg) => Some(cg),
+            Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
+            Err(e) => {
+                left.push(format!("cgroup {p}: {}", e.message));
+                None
+            }
+        },
+        None => None,
+    };
+    if status == Status::Paused {
+        // Thaw so the processes can die of SIGKILL at once.
+        if let Some(cg) = &cgroup {
+            let _ = cg.thaw();
         }
-        ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);
     }
-    if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststop.as_ref()) {
-        let st = crate::hooks::state_json(&saved.id, 0, "stopped", &saved.bundle, &saved.annotations);
-        crate::hooks::run_all_warn("poststop", h, &st);
+    // The whole tree through the cgroup (cgroup.kill, or freeze + kill +
+    // thaw on v1), then the directories in every hierarchy.
+    if let Some(cg) = &cgroup {
+        if let Err(e) = cg.delete(true) {
+            left.push(format!("cgroup {}: {}", saved.cgroup_path.as_deref().unwrap_or_default(), e.message));
+        }
+    }
+    // The init itself, should it not be in the cgroup (a shared or missing one).
+    if let Err(e) = kill_and_wait(&saved) {
+        left.push(format!("process {}: {}", saved.pid, e.message));
+    }
+    ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);
+    if !left.is_empty() {
+        return Err(Error::new("ERUNTIME_DELETE", format!("delete {id}: could not remove {}", left.join("; "))));
+    }
+    // A container that never finished creating never ran: no poststop.
+    if saved.status != Status::Creating {
+        if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststop.as_ref()) {
+            let st = crate::hooks::state_json(&saved.id, 0, "stopped", &saved.bundle, &saved.annotations);
+            crate::hooks::run_all_warn("poststop", h, &st);
+        }
     }
     locked.remove()
+}
+
+/// What [`gc`] did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct GcReport {
+    /// Ids removed.
+    pub removed: Vec<String>,
+    /// Ids that could not be removed, with the error.
+    pub failed: Vec<(String, Error)>,
+    /// Leftovers of claims and removals cut short (hidden directories).
+    pub swept: usize,
+}
+
+/// Remove every record whose owner is dead: containers whose creation
+/// never finished (the creating `ctrun` or Node process was killed) and
+/// containers whose attached owner (the Node process that made them, a
+/// foreground `ctrun run`) is gone. Detached containers (`ctrun create`,
+/// `run -d`) have no owner and are left alone, as are records whose owner
+/// still runs.
+pub fn gc(store: &Store) -> Result<GcReport> {
+    let mut report = GcReport { swept: store.sweep(), ..Default::default() };
+    for id in store.ids()? {
+        let Ok(s) = store.read(&id) else { continue };
+        if s.owner.is_none_or(|o| o.alive()) {
+            continue;
+        }
+        match delete(store, &id, true) {
+            Ok(()) => report.removed.push(id),
+            Err(e) if e.code == "ERUNTIME_NOT_FOUND" => {}
+            Err(e) => report.failed.push((id, e)),
+        }
+    }
+    Ok(report)
 }
 
 /// Move the `linux.netDevices` of a container back to the runtime's network
@@ -532,6 +685,24 @@ pub fn exit_code(st: ctr_ns::ExitStatus) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn argv_and_env_beyond_execve_are_refused_with_e2big() {
+        let spec = |args: Vec<String>, env: Vec<String>| {
+            let mut s: ctr_oci::types::Spec = serde_json::from_value(serde_json::json!({ "ociVersion": "1.2.0", "process": { "cwd": "/", "args": ["x"], "user": { "uid": 0, "gid": 0 } } })).unwrap();
+            let p = s.process.as_mut().unwrap();
+            p.args = Some(args);
+            p.env = Some(env);
+            s
+        };
+        super::check_exec_size(&spec(vec!["sh".into(), "-c".into(), "true".into()], vec!["PATH=/bin".into()])).unwrap();
+        let e = super::check_exec_size(&spec(vec!["echo".into(), "a".repeat(200_000)], vec![])).unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref(), e.errno), ("ERUNTIME_E2BIG", Some("process.args[1]"), Some(libc::E2BIG)));
+        let many: Vec<String> = (0..100).map(|i| format!("V{i}={}", "b".repeat(100_000))).collect();
+        let e = super::check_exec_size(&spec(vec!["env".into()], many)).unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ERUNTIME_E2BIG", Some("process.env")));
+        assert!(e.message.contains("E2BIG"), "{}", e.message);
+    }
+
     #[test]
     fn exit_codes_follow_the_shell() {
         use ctr_ns::ExitStatus;

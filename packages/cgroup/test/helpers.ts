@@ -1,8 +1,9 @@
 // Helpers of the @ctr/cgroup suites: unique names, processes started inside
 // a cgroup, and a leftover check over every hierarchy.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { detect, type Cgroup } from '../src/index';
+import { readFileSync } from 'node:fs';
+import type { Cgroup } from '../src/index';
+import { cgroupDirsNamed } from '../../../test-support';
 
 let n = 0;
 /** A prefix no other suite or process uses. */
@@ -10,16 +11,9 @@ export const PREFIX = `ctrtest-cgroup-${process.pid}-`;
 /** A fresh absolute cgroup path. */
 export const fresh = (): string => `/${PREFIX}${n++}`;
 
-/** Every directory named with our prefix, in every hierarchy (top level and the caller's own cgroup). */
+/** Every cgroup directory named with our prefix, in every hierarchy, at any depth (the shared checker of test-support). */
 export function leftoverDirs(): string[] {
-  const out: string[] = [];
-  for (const h of detect().hierarchies) {
-    for (const base of new Set([h.mountPoint, `${h.mountPoint}${h.ownPath === '/' ? '' : h.ownPath}`])) {
-      if (!existsSync(base)) continue;
-      for (const d of readdirSync(base)) if (d.startsWith(PREFIX)) out.push(`${base}/${d}`);
-    }
-  }
-  return out;
+  return cgroupDirsNamed(PREFIX);
 }
 
 /** A started process and its end. */

@@ -10,6 +10,29 @@ fn bytes(v: i64) -> String {
     v.to_string()
 }
 
+/// Write a limit file. The kernel refuses (EBUSY) a limit below what the
+/// cgroup uses now once it cannot reclaim down to it: that is said with the
+/// OCI field and the lowest value it accepts now (the current usage).
+fn write_limit(dir: &Path, file: &str, v: i64) -> Result<(), Error> {
+    write(dir, file, &bytes(v)).map_err(|e| {
+        if e.errno != Some(libc::EBUSY) {
+            return e;
+        }
+        let (field, usage) = if file == "memory.limit_in_bytes" {
+            ("memory.limit", "memory.usage_in_bytes")
+        } else {
+            ("memory.swap", "memory.memsw.usage_in_bytes")
+        };
+        let used = read_u64(dir, usage).unwrap_or(0);
+        Error::new(
+            "ECGROUP_LIMIT_TOO_LOW",
+            format!("{field}: {v} is below what the cgroup uses now and the kernel could not reclaim down to it: the minimum it accepts now is {used} bytes ({file})"),
+        )
+        .with_field(field)
+        .with_errno(libc::EBUSY)
+    })
+}
+
 /// Apply memory limits.
 pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     let Some(m) = &r.memory else { return Ok(()) };
@@ -33,18 +56,18 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     match (m.limit, swap) {
         (Some(l), Some(s)) => {
             // memsw must stay >= limit: raise memsw first when growing.
-            if let Err(e) = write(dir, "memory.limit_in_bytes", &bytes(l)) {
+            if let Err(e) = write_limit(dir, "memory.limit_in_bytes", l) {
                 if e.errno != Some(libc::EINVAL) {
                     return Err(e);
                 }
-                write(dir, "memory.memsw.limit_in_bytes", &bytes(s))?;
-                write(dir, "memory.limit_in_bytes", &bytes(l))?;
+                write_limit(dir, "memory.memsw.limit_in_bytes", s)?;
+                write_limit(dir, "memory.limit_in_bytes", l)?;
             } else {
-                write(dir, "memory.memsw.limit_in_bytes", &bytes(s))?;
+                write_limit(dir, "memory.memsw.limit_in_bytes", s)?;
             }
         }
-        (Some(l), None) => write(dir, "memory.limit_in_bytes", &bytes(l))?,
-        (None, Some(s)) => write(dir, "memory.memsw.limit_in_bytes", &bytes(s))?,
+        (Some(l), None) => write_limit(dir, "memory.limit_in_bytes", l)?,
+        (None, Some(s)) => write_limit(dir, "memory.memsw.limit_in_bytes", s)?,
         (None, None) => {}
     }
     if let Some(v) = m.reservation {
