@@ -528,15 +528,7 @@ unsafe fn close_all_but(first: RawFd, keep: &[RawFd; 5]) {
     close_range(next, u32::MAX);
 }
 
-/// `struct open_how` of `openat2(2)`.
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
-const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-const RESOLVE_IN_ROOT: u64 = 0x10;
+use crate::syscalls::{OpenHow, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS};
 
 /// Detail of a [`Step::Chdir`] failure: the cwd resolved outside the root.
 pub const CHDIR_OUTSIDE_ROOT: u32 = 1;

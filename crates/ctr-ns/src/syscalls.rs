@@ -136,16 +136,17 @@ pub fn sys_mount_setattr(dirfd: i32, path: *const c_char, flags: u32, attr: &Mou
     }
 }
 
-/// `struct open_how` of `openat2(2)`.
+/// `struct open_how` of `openat2(2)` (the libc crate has no binding for it).
 #[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
+pub(crate) struct OpenHow {
+    pub(crate) flags: u64,
+    pub(crate) mode: u64,
+    pub(crate) resolve: u64,
 }
-const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub(crate) const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 const RESOLVE_NO_SYMLINKS: u64 = 0x04;
 const RESOLVE_BENEATH: u64 = 0x08;
+pub(crate) const RESOLVE_IN_ROOT: u64 = 0x10;
 
 /// `/proc/self/fd/<fd>` written into `buf` (NUL-terminated), no allocation.
 pub fn fd_path(fd: i32, buf: &mut [u8; 32]) -> *const c_char {
