@@ -509,6 +509,110 @@ unsafe fn check_program(p: &Prepared, fds: &ChildFds) {
     fail(fds, Step::Exec, saved)
 }
 
+/// Close every fd from `first` up except those in `keep` (-1 entries are
+/// ignored): `close_range` over the gaps, one `close` at a time without it.
+unsafe fn close_all_but(first: RawFd, keep: &[RawFd; 5]) {
+    let mut k = *keep;
+    k.sort_unstable();
+    let mut next = first as u32;
+    for &fd in k.iter() {
+        if fd < first {
+            continue;
+        }
+        let fd = fd as u32;
+        if fd > next {
+            close_range(next, fd - 1);
+        }
+        next = fd + 1;
+    }
+    close_range(next, u32::MAX);
+}
+
+/// `struct open_how` of `openat2(2)`.
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_IN_ROOT: u64 = 0x10;
+
+/// Detail of a [`Step::Chdir`] failure: the cwd resolved outside the root.
+pub const CHDIR_OUTSIDE_ROOT: u32 = 1;
+
+/// Enter the working directory of a contained process: resolved by
+/// `openat2` with `/` as the root (`RESOLVE_IN_ROOT`: `..` and absolute
+/// symlinks stay inside) and no magic links (`/proc/self/fd/N`,
+/// `/proc/1/cwd`: the CVE-2024-21626 class), then checked with `getcwd`,
+/// which the kernel prefixes with "(unreachable)" for a directory outside
+/// the root.
+unsafe fn enter_cwd_in_root(fds: &ChildFds, cwd: &std::ffi::CStr) {
+    let root = libc::open(
+        c"/".as_ptr(),
+        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+    );
+    if root < 0 {
+        fail(fds, Step::Chdir, errno());
+    }
+    let how = OpenHow {
+        flags: (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    let dir = libc::syscall(
+        libc::SYS_openat2,
+        root,
+        cwd.as_ptr(),
+        &how as *const OpenHow,
+        std::mem::size_of::<OpenHow>(),
+    );
+    let e = errno();
+    libc::close(root);
+    if dir < 0 {
+        fail(fds, Step::Chdir, e);
+    }
+    let r = libc::fchdir(dir as RawFd);
+    let e = errno();
+    libc::close(dir as RawFd);
+    if r < 0 {
+        fail(fds, Step::Chdir, e);
+    }
+    let mut buf = [0u8; 4096];
+    let n = libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len());
+    if n < 0 && errno() != libc::ENAMETOOLONG {
+        fail(fds, Step::Chdir, errno());
+    }
+    if n > 0 && buf[0] != b'/' {
+        fail_detail(fds, Step::Chdir, libc::EXDEV, CHDIR_OUTSIDE_ROOT);
+    }
+}
+
+/// The last step of a contained process: exec the sealed exec helper,
+/// which execs the program (see [`crate::exec_helper`]). The status pipe
+/// goes along (the helper reports a failed exec on it and makes it
+/// close-on-exec); nothing else does.
+unsafe fn exec_through_helper(p: &Prepared, fds: &ChildFds) -> ! {
+    if p.helper_argv.is_empty() {
+        // Prepared::set_status_fd was not called: never exec unprotected.
+        fail(fds, Step::Exec, libc::EINVAL);
+    }
+    if libc::fcntl(fds.status, libc::F_SETFD, 0) < 0 {
+        fail(fds, Step::Exec, errno());
+    }
+    libc::syscall(
+        libc::SYS_execveat,
+        p.exec_helper,
+        c"".as_ptr(),
+        p.helper_argv.as_ptr(),
+        p.envp.as_ptr(),
+        libc::AT_EMPTY_PATH,
+    );
+    let e = errno();
+    libc::fcntl(fds.status, libc::F_SETFD, libc::FD_CLOEXEC);
+    fail(fds, Step::Exec, e)
+}
+
 /// Stop at the pre-pivot sync point until the parent writes a byte.
 unsafe fn pre_pivot_sync(fds: &ChildFds) {
     report(fds.status, MSG_PRE_PIVOT, Step::PrePivot, 0);
@@ -800,8 +904,18 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     }
     apply_creds(p, fds);
 
+    // Nothing but stdio, the passed fds and what the last steps need (the
+    // status pipe, the gate, the exec FIFO and the /proc to reach it, the
+    // exec helper, all close-on-exec) stays open from here: no runtime fd
+    // can be reached through /proc/self/fd by the cwd or the program (the
+    // runc CVE-2024-21626 class).
+    close_all_but(n as RawFd, &[fds.status, fds.gate, fifo_fd, proc_fd, p.exec_helper]);
     if let Some(cwd) = &p.cwd {
-        check!(fds, Step::Chdir, libc::chdir(cwd.as_ptr()));
+        if p.contained {
+            enter_cwd_in_root(fds, cwd);
+        } else {
+            check!(fds, Step::Chdir, libc::chdir(cwd.as_ptr()));
+        }
     }
 
     if p.no_new_privs {
@@ -837,6 +951,9 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         }
     }
 
+    if p.exec_helper >= 0 {
+        exec_through_helper(p, fds);
+    }
     // execvp semantics over the prepared candidates: ENOENT/ENOTDIR move on,
     // EACCES is remembered, anything else stops the search.
     let mut saved = libc::ENOENT;

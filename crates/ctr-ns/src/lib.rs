@@ -15,6 +15,7 @@ pub mod caps;
 pub mod child;
 pub mod console;
 pub mod detached;
+pub mod exec_helper;
 pub mod idmap;
 pub mod kinds;
 pub mod persist;

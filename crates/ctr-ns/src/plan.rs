@@ -442,6 +442,15 @@ pub struct Prepared {
     pub seccomp_listener: bool,
     /// The console to set up (the socket fd is filled in by spawn).
     pub console: Option<PreparedConsole>,
+    /// The process ends up in another root (a rootfs, or a joined mount
+    /// namespace): its cwd is resolved inside that root, and it execs
+    /// through the exec helper.
+    pub contained: bool,
+    /// The sealed memfd of [`crate::exec_helper`] the child execs last, or -1.
+    pub exec_helper: RawFd,
+    /// The helper's argv (built by [`Prepared::set_status_fd`]).
+    pub helper_argv: Vec<*const libc::c_char>,
+    _helper_strings: Vec<CString>,
     _seccomp_filter: Vec<libc::sock_filter>,
     // Owners of the strings behind argv/envp.
     _args: Vec<CString>,
@@ -571,6 +580,16 @@ impl Prepared {
             (ns_flags & pid, ns_flags & user != 0, ns_flags & !(user | pid))
         };
         let mut clone_flags = clone_flags;
+        // A new cgroup namespace is rooted at the cgroup its creator is in
+        // at that moment: made by clone3 it would be the spawner's cgroup
+        // (CLONE_INTO_CGROUP and the v1 moves come later), and the
+        // container would read "0::/../../<path>" in /proc/self/cgroup. So
+        // it is unshared after the parent moved the child (as runc, crun).
+        let cgroup_ns = NamespaceKind::Cgroup.clone_flag();
+        if !opts.cgroups.is_empty() && clone_flags & cgroup_ns != 0 {
+            clone_flags &= !cgroup_ns;
+            unshare_flags |= cgroup_ns;
+        }
         if opts.time_offsets.is_some() {
             clone_flags &= !time;
             unshare_flags |= time;
@@ -664,6 +683,13 @@ impl Prepared {
         let mut keep_fds: Vec<RawFd> = joins.iter().map(|j| j.fd.as_raw_fd()).collect();
         if let Some(r) = &rootfs {
             keep_fds.extend(r.detached_fds.iter().map(|f| f.as_raw_fd()));
+        }
+        // A process that ends up in another root never execs its program
+        // while /proc/self/exe is the host's binary (see exec_helper).
+        let contained = rootfs.is_some() || joins.iter().any(|j| j.kind == NamespaceKind::Mnt);
+        let exec_helper = if contained { crate::exec_helper::helper_fd()? } else { -1 };
+        if exec_helper >= 0 {
+            keep_fds.push(exec_helper);
         }
         keep_fds.sort_unstable();
         if opts.umask.map(|u| u > 0o777).unwrap_or(false) {
@@ -828,10 +854,22 @@ impl Prepared {
             seccomp_flags,
             seccomp_listener: opts.seccomp_listener,
             console,
+            contained,
+            exec_helper,
+            helper_argv: Vec::new(),
+            _helper_strings: Vec::new(),
             _seccomp_filter: seccomp_filter.unwrap_or_default(),
             _args: args,
             _env: env,
         })
+    }
+
+    /// Record the child's status pipe: the exec helper reports a failed
+    /// final `execve` on it.
+    pub fn set_status_fd(&mut self, fd: RawFd) {
+        if self.exec_helper >= 0 {
+            self.helper_argv = crate::exec_helper::helper_argv(fd, &self.exec_path_ptrs, &self.argv, &mut self._helper_strings);
+        }
     }
 }
 

@@ -6,7 +6,9 @@
 // target: the casts to u64 are kept for portability.
 #![allow(clippy::unnecessary_cast)]
 
-use crate::syscalls::{fd_path, Kind, Syscalls};
+use crate::syscalls::{fd_path, Syscalls};
+#[cfg(test)]
+use crate::syscalls::Kind;
 use ctr_common::Error;
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -335,6 +337,9 @@ pub enum Op {
     Mknod {
         /// Node path.
         path: CString,
+        /// (parent relative to the rootfs, name): made with `mknodat` in
+        /// the parent opened beneath the rootfs, not through `path`.
+        at: Option<(Option<CString>, CString)>,
         /// Mode.
         mode: u32,
         /// Device number.
@@ -360,6 +365,8 @@ pub enum Op {
         target: CString,
         /// The link.
         link: CString,
+        /// As for [`Op::Mknod`]: made with `symlinkat` beneath the rootfs.
+        at: Option<(Option<CString>, CString)>,
     },
     /// Make `root` the new `/`: `pivot_root(".", ".")` and detach the old
     /// root, or `MS_MOVE` + `chroot` when `pivot_root` is refused with
@@ -519,6 +526,28 @@ fn cpath(p: &Path, field: &str) -> Result<CString, Error> {
     cs(&p.to_string_lossy(), field)
 }
 
+/// (parent relative to `root`, file name) of `p`, for [`Op::Mknod`] and
+/// [`Op::Symlink`] made with `*at` calls beneath the rootfs.
+fn at_of(root: &Path, p: &Path, field: &str) -> Result<Option<(Option<CString>, CString)>, Error> {
+    let Some(name) = p.file_name() else { return Ok(None) };
+    if !p.starts_with(root) {
+        return Ok(None);
+    }
+    let parent = p.parent().map(|d| beneath_of(root, d, field)).transpose()?.flatten();
+    Ok(Some((parent, cs(&name.to_string_lossy(), field)?)))
+}
+
+/// `p` relative to `root`, for an op the child resolves beneath the rootfs
+/// (`openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)`); `None` for the root.
+fn beneath_of(root: &Path, p: &Path, field: &str) -> Result<Option<CString>, Error> {
+    let rel = p.strip_prefix(root).unwrap_or(Path::new(""));
+    if rel.as_os_str().is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(cpath(rel, field)?))
+    }
+}
+
 /// The standard device nodes: name, major, minor.
 pub const DEVICES: [(&str, u32, u32); 6] =
     [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)];
@@ -536,23 +565,6 @@ impl RootfsPlan {
     fn push(&mut self, op: Op, what: impl Into<String>, path: impl AsRef<Path>) {
         self.ops.push(op);
         self.info.push(OpInfo { what: what.into(), path: path.as_ref().to_string_lossy().into_owned() });
-    }
-
-    /// Directories from the first missing one (under `root`) to `dir`.
-    fn mkdirs(&mut self, root: &Path, dir: &Path, what: &str) -> Result<(), Error> {
-        let mut list = Vec::new();
-        let mut p = dir.to_path_buf();
-        while p != root && p.starts_with(root) {
-            list.push(cpath(&p, "mounts")?);
-            if !p.pop() {
-                break;
-            }
-        }
-        list.reverse();
-        if !list.is_empty() {
-            self.push(Op::Mkdirs(list), format!("create the mount point for {what}"), dir);
-        }
-        Ok(())
     }
 
     /// Build the plan for `spec` (reads the rootfs to resolve paths).
@@ -618,8 +630,8 @@ impl RootfsPlan {
         }
         if spec.dev_nodes {
             let dev = secure_join(&root, "/dev")?;
-            plan.mkdirs(&root, &dev, "/dev")?;
-            plan.dev_nodes(&dev, true, &listed)?;
+            plan.mkdirs_beneath(&root, &dev, "/dev", "dev")?;
+            plan.dev_nodes(&root, &dev, true, &listed)?;
         }
         for (i, d) in spec.devices.iter().enumerate() {
             if (spec.dev || spec.dev_nodes) && d.path == "/dev/ptmx" {
@@ -643,7 +655,7 @@ impl RootfsPlan {
 
     fn dev(&mut self, root: &Path, bind: bool, listed: &[&str]) -> Result<(), Error> {
         let dev = secure_join(root, "/dev")?;
-        self.mkdirs(root, &dev, "/dev")?;
+        self.mkdirs_beneath(root, &dev, "/dev", "dev")?;
         let cdev = cpath(&dev, "rootfs")?;
         self.push(
             Op::Mount {
@@ -652,14 +664,14 @@ impl RootfsPlan {
                 fstype: Some(cs("tmpfs", "dev")?),
                 flags: (libc::MS_NOSUID | libc::MS_STRICTATIME) as u64,
                 data: Some(cs("mode=755,size=65536k", "dev")?),
-                beneath: None,
+                beneath: beneath_of(root, &dev, "dev")?,
             },
             "mount tmpfs on /dev",
             &dev,
         );
-        self.dev_nodes(&dev, bind, listed)?;
+        self.dev_nodes(root, &dev, bind, listed)?;
         let pts = dev.join("pts");
-        self.push(Op::Mkdirs(vec![cpath(&pts, "dev")?]), "create /dev/pts", &pts);
+        self.mkdirs_beneath(root, &pts, "/dev/pts", "dev")?;
         self.push(
             Op::Mount {
                 src: Some(cs("devpts", "dev")?),
@@ -667,13 +679,13 @@ impl RootfsPlan {
                 fstype: Some(cs("devpts", "dev")?),
                 flags: (libc::MS_NOSUID | libc::MS_NOEXEC) as u64,
                 data: Some(cs("newinstance,ptmxmode=0666,mode=0620", "dev")?),
-                beneath: None,
+                beneath: beneath_of(root, &pts, "dev")?,
             },
             "mount devpts on /dev/pts",
             &pts,
         );
         let shm = dev.join("shm");
-        self.push(Op::Mkdirs(vec![cpath(&shm, "dev")?]), "create /dev/shm", &shm);
+        self.mkdirs_beneath(root, &shm, "/dev/shm", "dev")?;
         self.push(
             Op::Mount {
                 src: Some(cs("shm", "dev")?),
@@ -681,7 +693,7 @@ impl RootfsPlan {
                 fstype: Some(cs("tmpfs", "dev")?),
                 flags: (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64,
                 data: Some(cs("mode=1777,size=65536k", "dev")?),
-                beneath: None,
+                beneath: beneath_of(root, &shm, "dev")?,
             },
             "mount tmpfs on /dev/shm",
             &shm,
@@ -690,7 +702,7 @@ impl RootfsPlan {
     }
 
     /// The standard nodes and links in `dev` (a host path in the rootfs).
-    fn dev_nodes(&mut self, dev: &Path, bind: bool, listed: &[&str]) -> Result<(), Error> {
+    fn dev_nodes(&mut self, root: &Path, dev: &Path, bind: bool, listed: &[&str]) -> Result<(), Error> {
         for (name, major, minor) in DEVICES {
             if listed.iter().any(|l| l.strip_prefix("/dev/") == Some(name)) {
                 continue;
@@ -698,7 +710,11 @@ impl RootfsPlan {
             let path = dev.join(name);
             let cp = cpath(&path, "dev")?;
             if bind {
-                self.push(Op::CreateFile(cp.clone()), format!("create /dev/{name}"), &path);
+                let rel = beneath_of(root, &path, "dev")?;
+                match &rel {
+                    Some(r) => self.push(Op::CreateFileBeneath(r.clone()), format!("create /dev/{name}"), &path),
+                    None => self.push(Op::CreateFile(cp.clone()), format!("create /dev/{name}"), &path),
+                }
                 self.push(
                     Op::Mount {
                         src: Some(cs(&format!("/dev/{name}"), "dev")?),
@@ -706,14 +722,14 @@ impl RootfsPlan {
                         fstype: None,
                         flags: libc::MS_BIND as u64,
                         data: None,
-                        beneath: None,
+                        beneath: rel,
                     },
                     format!("bind /dev/{name} from the host"),
                     &path,
                 );
             } else {
                 self.push(
-                    Op::Mknod { path: cp, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(major, minor) },
+                    Op::Mknod { at: at_of(root, &path, "dev")?, path: cp, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(major, minor) },
                     format!("create /dev/{name}"),
                     &path,
                 );
@@ -721,7 +737,7 @@ impl RootfsPlan {
         }
         for (target, name) in DEV_LINKS {
             let link = dev.join(name);
-            self.push(Op::Symlink { target: cs(target, "dev")?, link: cpath(&link, "dev")? }, format!("link /dev/{name}"), &link);
+            self.push(Op::Symlink { target: cs(target, "dev")?, link: cpath(&link, "dev")?, at: at_of(root, &link, "dev")? }, format!("link /dev/{name}"), &link);
         }
         Ok(())
     }
@@ -757,9 +773,13 @@ impl RootfsPlan {
                 return Err(Error::sys("ENS_DEVICE", "stat", libc::ENOENT, format!("{field}: host device {} to bind (mknod is refused in a user namespace)", d.path))
                     .with_path(&d.path));
             }
-            self.push(Op::CreateFile(cp.clone()), format!("create {}", d.path), &dst);
+            let rel = beneath_of(root, &dst, &field)?;
+            match &rel {
+                Some(r) => self.push(Op::CreateFileBeneath(r.clone()), format!("create {}", d.path), &dst),
+                None => self.push(Op::CreateFile(cp.clone()), format!("create {}", d.path), &dst),
+            }
             self.push(
-                Op::Mount { src: Some(cs(&d.path, &field)?), dst: cp, fstype: None, flags: libc::MS_BIND as u64, data: None, beneath: None },
+                Op::Mount { src: Some(cs(&d.path, &field)?), dst: cp, fstype: None, flags: libc::MS_BIND as u64, data: None, beneath: rel },
                 format!("bind the device {} from the host", d.path),
                 &dst,
             );
@@ -792,19 +812,20 @@ impl RootfsPlan {
         let ro_flag = if ro { libc::MS_RDONLY as u64 } else { 0 };
         let bind = |plan: &mut RootfsPlan, src: &str, dst: &Path| -> Result<(), Error> {
             let cd = cpath(dst, &field)?;
+            let rel = beneath_of(root, dst, &field)?;
             plan.push(
-                Op::Mount { src: Some(cs(src, &field)?), dst: cd.clone(), fstype: None, flags: (libc::MS_BIND | libc::MS_REC) as u64, data: None, beneath: None },
+                Op::Mount { src: Some(cs(src, &field)?), dst: cd.clone(), fstype: None, flags: (libc::MS_BIND | libc::MS_REC) as u64, data: None, beneath: rel.clone() },
                 format!("bind the cgroup {src} on {}", m.destination),
                 dst,
             );
-            plan.push(Op::Remount { dst: cd, flags: keep | ro_flag, beneath: None }, format!("remount the cgroup bind on {}", m.destination), dst);
+            plan.push(Op::Remount { dst: cd, flags: keep | ro_flag, beneath: rel }, format!("remount the cgroup bind on {}", m.destination), dst);
             Ok(())
         };
         if let Some((dir, _)) = binds.iter().find(|(_, n)| n.is_empty()) {
             return bind(self, dir, &dst);
         }
         self.push(
-            Op::Mount { src: Some(cs("tmpfs", &field)?), dst: cdst.clone(), fstype: Some(cs("tmpfs", &field)?), flags: keep, data: Some(cs("mode=755", &field)?), beneath: None },
+            Op::Mount { src: Some(cs("tmpfs", &field)?), dst: cdst.clone(), fstype: Some(cs("tmpfs", &field)?), flags: keep, data: Some(cs("mode=755", &field)?), beneath: beneath_of(root, &dst, &field)? },
             format!("mount tmpfs on {}", m.destination),
             &dst,
         );
@@ -813,18 +834,18 @@ impl RootfsPlan {
                 return Err(Error::new("ENS_INVALID_OPTION", format!("cgroup bind name {name:?} is not a plain name")).with_field("rootfs.cgroupBinds"));
             }
             let sub = dst.join(name);
-            self.push(Op::Mkdirs(vec![cpath(&sub, &field)?]), format!("create {}/{name}", m.destination), &sub);
+            self.mkdirs_beneath(root, &sub, &format!("{}/{name}", m.destination), &field)?;
             bind(self, dir, &sub)?;
             if name.contains(',') {
                 for part in name.split(',') {
                     let l = dst.join(part);
-                    self.push(Op::Symlink { target: cs(name, &field)?, link: cpath(&l, &field)? }, format!("link {}/{part}", m.destination), &l);
+                    self.push(Op::Symlink { target: cs(name, &field)?, link: cpath(&l, &field)?, at: at_of(root, &l, &field)? }, format!("link {}/{part}", m.destination), &l);
                 }
             }
         }
         if ro {
             self.push(
-                Op::Mount { src: None, dst: cdst, fstype: None, flags: keep | (libc::MS_REMOUNT | libc::MS_RDONLY) as u64, data: Some(cs("mode=755", &field)?), beneath: None },
+                Op::Mount { src: None, dst: cdst, fstype: None, flags: keep | (libc::MS_REMOUNT | libc::MS_RDONLY) as u64, data: Some(cs("mode=755", &field)?), beneath: beneath_of(root, &dst, &field)? },
                 format!("remount {} read-only", m.destination),
                 &dst,
             );
@@ -990,10 +1011,190 @@ fn root_fd<S: Syscalls>(plan: &RootfsPlan, sys: &S, fd: &mut i32, op: usize) -> 
     Ok(*fd)
 }
 
+/// The directory `parent` (relative to the rootfs; `None`: the rootfs
+/// itself) opened beneath the rootfs, for the `*at` calls of an op.
+fn open_parent<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, parent: &Option<CString>, op: usize) -> Result<i32, Failure> {
+    let root = root_fd(plan, sys, rootfd, op)?;
+    match parent {
+        None => Ok(root),
+        Some(p) => sys.open_beneath(root, p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e }),
+    }
+}
+
+fn close_parent<S: Syscalls>(_plan: &RootfsPlan, sys: &S, rootfd: &i32, dir: i32) {
+    if dir != *rootfd {
+        sys.close(dir);
+    }
+}
+
 /// Open `rel` beneath the rootfs (no symlinks) as `O_PATH`.
 fn open_target<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, rel: &CString, op: usize) -> Result<i32, Failure> {
     let dir = root_fd(plan, sys, rootfd, op)?;
     sys.open_beneath(dir, rel.as_ptr(), libc::O_PATH, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })
+}
+
+/// Open `path` (absolute, in the new root after the pivot) beneath `/`
+/// without following any symlink, as `O_PATH`; `Ok(None)` when missing.
+/// The masked and read-only paths go through here, so a symlink the image
+/// planted there cannot point the mount elsewhere (refused with `ELOOP`).
+fn open_in_new_root<S: Syscalls>(
+    sys: &S,
+    op: usize,
+    path: &std::ffi::CStr,
+) -> Result<Option<i32>, Failure> {
+    let bytes = path.to_bytes();
+    let skip = bytes.iter().take_while(|b| **b == b'/').count();
+    if skip == bytes.len() {
+        return Ok(None);
+    }
+    // SAFETY: `skip` < len: the pointer stays inside the NUL-terminated string.
+    let rel = unsafe { path.as_ptr().add(skip) };
+    let slash = sys.open_dir(c"/".as_ptr()).map_err(|e| Failure {
+        op,
+        syscall: S_OPEN,
+        errno: e,
+    })?;
+    let r = sys.open_beneath(slash, rel, libc::O_PATH | libc::O_NOFOLLOW, 0);
+    sys.close(slash);
+    match r {
+        Ok(fd) => Ok(Some(fd)),
+        Err(libc::ENOENT) | Err(libc::ENOTDIR) => Ok(None),
+        Err(e) => Err(Failure {
+            op,
+            syscall: S_OPEN,
+            errno: e,
+        }),
+    }
+}
+
+/// Hide a path: an empty read-only tmpfs over a directory, the new root's
+/// `/dev/null` over anything else. Both ends are opened beneath the root
+/// and that `/dev/null` must be the real character device 1:3: a symlink
+/// or file planted there (the runc CVE-2025-31133 class) would otherwise be
+/// bound, writable, over a masked `/proc` file.
+fn mask<S: Syscalls>(sys: &S, op: usize, path: &std::ffi::CStr) -> Result<(), Failure> {
+    let null = std::ptr::null();
+    let Some(target) = open_in_new_root(sys, op, path)? else {
+        return Ok(());
+    };
+    let mut tbuf = [0u8; 32];
+    let r = match sys.fd_stat(target) {
+        Err(e) => Err(Failure {
+            op,
+            syscall: S_OPEN,
+            errno: e,
+        }),
+        Ok((mode, _)) if mode & libc::S_IFMT == libc::S_IFDIR => match sys.mount(
+            c"tmpfs".as_ptr(),
+            fd_path(target, &mut tbuf),
+            c"tmpfs".as_ptr(),
+            libc::MS_RDONLY as u64,
+            c"size=0k,mode=0555".as_ptr(),
+        ) {
+            0 => Ok(()),
+            e => Err(Failure {
+                op,
+                syscall: S_MOUNT,
+                errno: e,
+            }),
+        },
+        Ok(_) => match open_in_new_root(sys, op, c"/dev/null") {
+            Err(f) => Err(f),
+            Ok(None) => Err(Failure {
+                op,
+                syscall: S_OPEN,
+                errno: libc::ENOENT,
+            }),
+            Ok(Some(src)) => {
+                let r = match sys.fd_stat(src) {
+                    Ok((mode, rdev))
+                        if mode & libc::S_IFMT == libc::S_IFCHR && rdev == libc::makedev(1, 3) =>
+                    {
+                        let mut sbuf = [0u8; 32];
+                        match sys.mount(
+                            fd_path(src, &mut sbuf),
+                            fd_path(target, &mut tbuf),
+                            null,
+                            libc::MS_BIND as u64,
+                            null,
+                        ) {
+                            0 => Ok(()),
+                            e => Err(Failure {
+                                op,
+                                syscall: S_MOUNT,
+                                errno: e,
+                            }),
+                        }
+                    }
+                    Ok(_) => Err(Failure {
+                        op,
+                        syscall: S_OPEN,
+                        errno: libc::ENODEV,
+                    }),
+                    Err(e) => Err(Failure {
+                        op,
+                        syscall: S_OPEN,
+                        errno: e,
+                    }),
+                };
+                sys.close(src);
+                r
+            }
+        },
+    };
+    sys.close(target);
+    r
+}
+
+/// Make a path read-only: bind it onto itself and remount the bind
+/// read-only, both through fds opened beneath the new root.
+fn readonly_path<S: Syscalls>(sys: &S, op: usize, path: &std::ffi::CStr) -> Result<(), Failure> {
+    let null = std::ptr::null();
+    let Some(fd) = open_in_new_root(sys, op, path)? else {
+        return Ok(());
+    };
+    let mut buf = [0u8; 32];
+    let e = sys.mount(
+        fd_path(fd, &mut buf),
+        fd_path(fd, &mut buf),
+        null,
+        (libc::MS_BIND | libc::MS_REC) as u64,
+        null,
+    );
+    sys.close(fd);
+    try_sys!(op, S_MOUNT, e);
+    // Reopen: the fd above is on the mount below the new bind.
+    let Some(fd) = open_in_new_root(sys, op, path)? else {
+        return Err(Failure {
+            op,
+            syscall: S_OPEN,
+            errno: libc::ENOENT,
+        });
+    };
+    let target = fd_path(fd, &mut buf);
+    let r = match sys.mount_flags(target) {
+        Ok(keep) => match sys.mount(
+            null,
+            target,
+            null,
+            (libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY) as u64 | keep,
+            null,
+        ) {
+            0 => Ok(()),
+            e => Err(Failure {
+                op,
+                syscall: S_MOUNT,
+                errno: e,
+            }),
+        },
+        Err(e) => Err(Failure {
+            op,
+            syscall: S_STATFS,
+            errno: e,
+        }),
+    };
+    sys.close(fd);
+    r
 }
 
 /// Run the plan. Fork-safe with [`crate::syscalls::Raw`]: no allocation.
@@ -1094,8 +1295,16 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                     .map_err(|e| Failure { op: i, syscall: S_OPEN, errno: e })?;
                 sys.close(fd);
             }
-            Op::Mknod { path, mode, dev } => {
-                let e = sys.mknod(path.as_ptr(), *mode, *dev);
+            Op::Mknod { path, mode, dev, at } => {
+                let e = match at {
+                    None => sys.mknod(path.as_ptr(), *mode, *dev),
+                    Some((parent, name)) => {
+                        let dir = open_parent(plan, sys, rootfd, parent, i)?;
+                        let e = sys.mknodat(dir, name.as_ptr(), *mode, *dev);
+                        close_parent(plan, sys, rootfd, dir);
+                        e
+                    }
+                };
                 if e != 0 && e != libc::EEXIST {
                     return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
                 }
@@ -1111,8 +1320,16 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 try_sys!(i, S_CHMOD, sys.chmod(path.as_ptr(), *mode & 0o7777));
                 try_sys!(i, S_CHOWN, sys.lchown(path.as_ptr(), *uid, *gid));
             }
-            Op::Symlink { target, link } => {
-                let e = sys.symlink(target.as_ptr(), link.as_ptr());
+            Op::Symlink { target, link, at } => {
+                let e = match at {
+                    None => sys.symlink(target.as_ptr(), link.as_ptr()),
+                    Some((parent, name)) => {
+                        let dir = open_parent(plan, sys, rootfd, parent, i)?;
+                        let e = sys.symlinkat(target.as_ptr(), dir, name.as_ptr());
+                        close_parent(plan, sys, rootfd, dir);
+                        e
+                    }
+                };
                 if e != 0 && e != libc::EEXIST {
                     return Err(Failure { op: i, syscall: S_SYMLINK, errno: e });
                 }
@@ -1138,16 +1355,7 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 }
                 try_sys!(i, S_CHDIR, sys.chdir(c"/".as_ptr()));
             }
-            Op::Mask(path) => match sys.kind(path.as_ptr()) {
-                Ok(Kind::Missing) => {}
-                Ok(Kind::Dir) => try_sys!(
-                    i,
-                    S_MOUNT,
-                    sys.mount(c"tmpfs".as_ptr(), path.as_ptr(), c"tmpfs".as_ptr(), libc::MS_RDONLY as u64, c"size=0k,mode=0555".as_ptr())
-                ),
-                Ok(Kind::Other) => try_sys!(i, S_MOUNT, sys.mount(c"/dev/null".as_ptr(), path.as_ptr(), null, libc::MS_BIND as u64, null)),
-                Err(e) => return Err(Failure { op: i, syscall: S_OPEN, errno: e }),
-            },
+            Op::Mask(path) => mask(sys, i, path)?,
             Op::SetAttr { dst, beneath, set, clr, recursive } => {
                 let rec = if *recursive { crate::syscalls::AT_RECURSIVE } else { 0 };
                 match beneath {
@@ -1173,19 +1381,7 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                     }
                 }
             }
-            Op::ReadonlyPath(path) => match sys.kind(path.as_ptr()) {
-                Ok(Kind::Missing) => {}
-                Ok(_) => {
-                    try_sys!(i, S_MOUNT, sys.mount(path.as_ptr(), path.as_ptr(), null, (libc::MS_BIND | libc::MS_REC) as u64, null));
-                    let keep = match sys.mount_flags(path.as_ptr()) {
-                        Ok(f) => f,
-                        Err(e) => return Err(Failure { op: i, syscall: S_STATFS, errno: e }),
-                    };
-                    let all = (libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY) as u64 | keep;
-                    try_sys!(i, S_MOUNT, sys.mount(null, path.as_ptr(), null, all, null));
-                }
-                Err(e) => return Err(Failure { op: i, syscall: S_OPEN, errno: e }),
-            },
+            Op::ReadonlyPath(path) => readonly_path(sys, i, path)?,
         }
     }
     Ok(())
@@ -1284,14 +1480,36 @@ mod tests {
             format!("mount - . - {:#x} -", libc::MS_SLAVE | libc::MS_REC),
             format!("umount2 . {}", libc::MNT_DETACH),
             "chdir /".into(),
-            "stat /proc/kcore".into(),
-            format!("mount /dev/null /proc/kcore - {:#x} -", libc::MS_BIND),
-            "stat /proc/acpi".into(),
-            format!("mount tmpfs /proc/acpi tmpfs {:#x} size=0k,mode=0555", libc::MS_RDONLY),
-            "stat /proc/sys".into(),
-            format!("mount /proc/sys /proc/sys - {:#x} -", libc::MS_BIND | libc::MS_REC),
-            "statfs /proc/sys".into(),
-            format!("mount - /proc/sys - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+            // Masked and read-only paths: both ends opened beneath the new
+            // root, the mask source checked to be the device 1:3.
+            "open_dir /".into(),
+            "openat2 50 proc/kcore".into(),
+            "close 50".into(),
+            "fstat 100".into(),
+            "open_dir /".into(),
+            "openat2 50 dev/null".into(),
+            "close 50".into(),
+            "fstat 100".into(),
+            format!("mount /proc/self/fd/100 /proc/self/fd/100 - {:#x} -", libc::MS_BIND),
+            "close 100".into(),
+            "close 100".into(),
+            "open_dir /".into(),
+            "openat2 50 proc/acpi".into(),
+            "close 50".into(),
+            "fstat 100".into(),
+            format!("mount tmpfs /proc/self/fd/100 tmpfs {:#x} size=0k,mode=0555", libc::MS_RDONLY),
+            "close 100".into(),
+            "open_dir /".into(),
+            "openat2 50 proc/sys".into(),
+            "close 50".into(),
+            format!("mount /proc/self/fd/100 /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            "close 100".into(),
+            "open_dir /".into(),
+            "openat2 50 proc/sys".into(),
+            "close 50".into(),
+            "statfs /proc/self/fd/100".into(),
+            format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+            "close 100".into(),
             "statfs /".into(),
             format!("mount - / - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
         ];
@@ -1373,11 +1591,19 @@ mod tests {
             let fake = Recorder::default();
             execute(&plan, &fake).unwrap();
             let calls = fake.calls.borrow();
-            let null = if bind { format!("mount /dev/null {path}/dev/null - {:#x} -", libc::MS_BIND) } else { format!("mknod {path}/dev/null 20666 {:#x}", libc::makedev(1, 3)) };
-            assert!(calls.contains(&null), "{calls:#?}");
-            assert!(calls.contains(&format!("symlink /proc/self/fd {path}/dev/fd")));
-            assert!(calls.iter().any(|c| c.starts_with(&format!("mount devpts {path}/dev/pts devpts"))));
-            let tmpfs = calls.iter().position(|c| c.starts_with(&format!("mount tmpfs {path}/dev tmpfs"))).unwrap();
+            let joined = calls.join("\n");
+            // /dev, devpts and bound nodes are mounted through fds opened
+            // beneath the rootfs; nodes and links are made in the new tmpfs.
+            let null = if bind {
+                format!("openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -", libc::MS_BIND)
+            } else {
+                format!("openat2 50 dev\nmknodat 100 null 20666 {:#x}", libc::makedev(1, 3))
+            };
+            assert!(joined.contains(&null), "{calls:#?}");
+            assert!(joined.contains("openat2 50 dev\nsymlinkat /proc/self/fd 100 fd"), "{calls:#?}");
+            assert!(joined.contains("openat2 50 dev/pts\nmount devpts /proc/self/fd/100 devpts"), "{calls:#?}");
+            let tmpfs = calls.iter().position(|c| c.starts_with("mount tmpfs /proc/self/fd/100 tmpfs")).unwrap();
+            assert_eq!(calls[tmpfs - 1], "openat2 50 dev");
             let pivot = calls.iter().position(|c| c.starts_with("pivot_root")).unwrap();
             assert!(tmpfs < pivot);
         }
@@ -1405,12 +1631,13 @@ mod tests {
             let calls = fake.calls.borrow();
             let full: Vec<&String> = calls.iter().filter(|c| c.contains(&format!("{path}/dev/full"))).collect();
             if bind {
-                assert_eq!(full.iter().filter(|c| c.starts_with("mount /dev/full")).count(), 1, "{full:#?}");
+                assert_eq!(calls.iter().filter(|c| c.starts_with("mount /dev/full ")).count(), 1, "{calls:#?}");
             } else {
                 assert_eq!(full.iter().filter(|c| c.starts_with("mknod")).count(), 1, "{full:#?}");
                 assert!(full.iter().any(|c| **c == format!("chmod {path}/dev/full 666")), "{full:#?}");
             }
-            assert!(calls.contains(&format!("symlink pts/ptmx {path}/dev/ptmx")), "{calls:#?}");
+            assert!(calls.contains(&"symlinkat pts/ptmx 100 ptmx".to_string()), "{calls:#?}");
+            assert!(!calls.iter().any(|c| c.starts_with("mknodat 100 full ")), "{calls:#?}");
             assert!(!calls.iter().any(|c| c.starts_with(&format!("mknod {path}/dev/ptmx")) || c.starts_with(&format!("unlink {path}/dev/ptmx"))), "{calls:#?}");
         }
     }
@@ -1461,7 +1688,8 @@ mod tests {
         let fake = Recorder::default();
         execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
-        assert!(calls.contains(&format!("create {rs}/dev/null\nmount /dev/null {rs}/dev/null - {:#x} -", libc::MS_BIND)), "{calls}");
+        assert!(calls.contains("openat2 50 dev/null creat\nclose 100\n"), "{calls}");
+        assert!(calls.contains(&format!("openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -", libc::MS_BIND)), "{calls}");
         assert!(!calls.contains("mknod"), "{calls}");
         // Bad type and relative path are refused with the field.
         let bad = RootfsSpec { path: rs.clone(), devices: vec![DeviceSpec { path: "/dev/x".into(), kind: 'q', ..Default::default() }], ..Default::default() };
@@ -1487,13 +1715,16 @@ mod tests {
         let calls = fake.calls.borrow().join("\n");
         let cg = format!("{rs}/sys/fs/cgroup");
         for want in [
-            format!("mount tmpfs {cg} tmpfs {:#x} mode=755", libc::MS_NOSUID),
-            format!("mkdir {cg}/memory 755"),
-            format!("mount /sys/fs/cgroup/memory/ctr/x {cg}/memory - {:#x} -", libc::MS_BIND | libc::MS_REC),
-            format!("mount - {cg}/memory - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_RDONLY),
-            format!("symlink cpu,cpuacct {cg}/cpu"),
-            format!("symlink cpu,cpuacct {cg}/cpuacct"),
-            format!("mount - {cg} - {:#x} mode=755", libc::MS_NOSUID | libc::MS_REMOUNT | libc::MS_RDONLY),
+            format!("openat2 50 sys/fs/cgroup\nmount tmpfs /proc/self/fd/100 tmpfs {:#x} mode=755", libc::MS_NOSUID),
+            "openat2 50 sys/fs/cgroup\nmkdirat 100 memory 755".to_string(),
+            format!("openat2 50 sys/fs/cgroup/memory\nmount /sys/fs/cgroup/memory/ctr/x /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            format!(
+                "openat2 50 sys/fs/cgroup/memory\nstatfs /proc/self/fd/100\nmount - /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_RDONLY
+            ),
+            "openat2 50 sys/fs/cgroup\nsymlinkat cpu,cpuacct 100 cpu".to_string(),
+            "openat2 50 sys/fs/cgroup\nsymlinkat cpu,cpuacct 100 cpuacct".to_string(),
+            format!("openat2 50 sys/fs/cgroup\nmount - /proc/self/fd/100 - {:#x} mode=755", libc::MS_NOSUID | libc::MS_REMOUNT | libc::MS_RDONLY),
         ] {
             assert!(calls.contains(&want), "missing {want:?} in\n{calls}");
         }
@@ -1502,7 +1733,7 @@ mod tests {
         let fake = Recorder::default();
         execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
-        assert!(calls.contains(&format!("mount /sys/fs/cgroup/ctr/x {cg} - {:#x} -", libc::MS_BIND | libc::MS_REC)), "{calls}");
+        assert!(calls.contains(&format!("openat2 50 sys/fs/cgroup\nmount /sys/fs/cgroup/ctr/x /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REC)), "{calls}");
         assert!(!calls.contains("tmpfs"), "{calls}");
         let bad = RootfsSpec { path: rs, mounts: vec![m], cgroup_binds: vec![("/x".into(), "../y".into())], ..Default::default() };
         assert!(RootfsPlan::build(&bad).is_err());

@@ -243,6 +243,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     }
 
     let (status_r, status_w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
+    prepared.set_status_fd(status_w.as_raw_fd());
     let (gate_r, gate_w) = if prepared.hold || prepared.seccomp_listener || prepared.parent_setup || prepared.pre_pivot_sync {
         let (r, w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
         (Some(r), Some(w))
@@ -666,7 +667,14 @@ impl Child {
             Step::Affinity if detail == 0 => ("ENS_CPU_AFFINITY", "set the initial cpu affinity".to_string(), Some("initialCpuAffinity".to_string())),
             Step::Affinity => ("ENS_CPU_AFFINITY", "set the cpu affinity".to_string(), Some("cpuAffinity".to_string())),
             Step::Exec => ("ENS_EXEC", format!("exec {:?}", self.program), Some(self.program.clone())),
-            Step::Chdir => ("ENS_CHDIR", "chdir to the working directory".to_string(), None),
+            Step::Chdir if detail == crate::child::CHDIR_OUTSIDE_ROOT => {
+                ("ENS_CHDIR", "the working directory resolves outside the container's root".to_string(), Some("cwd".to_string()))
+            }
+            Step::Chdir => (
+                "ENS_CHDIR",
+                "chdir to the working directory (resolved inside the root, no /proc magic links)".to_string(),
+                Some("cwd".to_string()),
+            ),
             Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),
             Step::MountPrivate => ("ENS_MOUNT", "make / private".to_string(), Some("/".to_string())),
             Step::MountProc => ("ENS_MOUNT", "mount proc".to_string(), Some("/proc".to_string())),

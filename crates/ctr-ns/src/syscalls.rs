@@ -31,6 +31,10 @@ pub trait Syscalls {
     fn mkdir(&self, path: *const c_char, mode: u32) -> i32;
     /// `mknod(2)`.
     fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32;
+    /// `mknodat(2)` of `name` in the directory `dirfd`.
+    fn mknodat(&self, dirfd: i32, name: *const c_char, mode: u32, dev: u64) -> i32;
+    /// `symlinkat(2)`: `name` in the directory `dirfd` pointing to `target`.
+    fn symlinkat(&self, target: *const c_char, dirfd: i32, name: *const c_char) -> i32;
     /// `symlink(2)`.
     fn symlink(&self, target: *const c_char, link: *const c_char) -> i32;
     /// Create an empty file (`open(O_CREAT|O_NOFOLLOW)` then `close`).
@@ -69,6 +73,8 @@ pub trait Syscalls {
     /// `move_mount(2)` of the detached mount `from` (`MOVE_MOUNT_F_EMPTY_PATH`)
     /// onto `to_dirfd`/`to_path` (an empty path: `MOVE_MOUNT_T_EMPTY_PATH`).
     fn move_mount(&self, from: i32, to_dirfd: i32, to_path: *const c_char) -> i32;
+    /// `fstat(2)` of an fd (an `O_PATH` one too): `st_mode` and `st_rdev`.
+    fn fd_stat(&self, fd: i32) -> Result<(u32, u64), i32>;
 }
 
 /// `MOUNT_ATTR_RDONLY`.
@@ -179,6 +185,12 @@ impl Syscalls for Raw {
     fn mkdir(&self, path: *const c_char, mode: u32) -> i32 {
         rc(unsafe { libc::mkdir(path, mode) })
     }
+    fn mknodat(&self, dirfd: i32, name: *const c_char, mode: u32, dev: u64) -> i32 {
+        rc(unsafe { libc::mknodat(dirfd, name, mode, dev) })
+    }
+    fn symlinkat(&self, target: *const c_char, dirfd: i32, name: *const c_char) -> i32 {
+        rc(unsafe { libc::symlinkat(target, dirfd, name) })
+    }
     fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
         rc(unsafe { libc::mknod(path, mode, dev) })
     }
@@ -266,6 +278,13 @@ impl Syscalls for Raw {
         let t = if unsafe { *to_path } == 0 { MOVE_MOUNT_T_EMPTY_PATH } else { 0 };
         rc(unsafe { libc::syscall(libc::SYS_move_mount, from, c"".as_ptr(), to_dirfd, to_path, MOVE_MOUNT_F_EMPTY_PATH | t) } as libc::c_int)
     }
+    fn fd_stat(&self, fd: i32) -> Result<(u32, u64), i32> {
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd, &mut st) } < 0 {
+            return Err(crate::sys::errno());
+        }
+        Ok((st.st_mode, st.st_rdev))
+    }
 }
 
 /// `statfs` `ST_*` flags to the `MS_*` flags a remount has to repeat (the
@@ -306,6 +325,8 @@ pub mod fake {
         pub kinds: HashMap<String, Kind>,
         /// Fail calls whose line starts with this, with this errno.
         pub fail: Option<(String, i32)>,
+        /// The path of the last `open_beneath` (what `fd_stat` describes).
+        pub last_open: RefCell<String>,
     }
 
     fn s(p: *const c_char) -> String {
@@ -336,6 +357,12 @@ pub mod fake {
         }
         fn mkdir(&self, path: *const c_char, mode: u32) -> i32 {
             self.record(format!("mkdir {} {mode:o}", s(path)))
+        }
+        fn mknodat(&self, dirfd: i32, name: *const c_char, mode: u32, dev: u64) -> i32 {
+            self.record(format!("mknodat {dirfd} {} {mode:o} {dev:#x}", s(name)))
+        }
+        fn symlinkat(&self, target: *const c_char, dirfd: i32, name: *const c_char) -> i32 {
+            self.record(format!("symlinkat {} {dirfd} {}", s(target), s(name)))
         }
         fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
             self.record(format!("mknod {} {mode:o} {dev:#x}", s(path)))
@@ -379,6 +406,7 @@ pub mod fake {
         }
         fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, _mode: u32) -> Result<i32, i32> {
             let creat = if flags & libc::O_CREAT != 0 { " creat" } else { "" };
+            *self.last_open.borrow_mut() = format!("/{}", s(rel));
             match self.record(format!("openat2 {dirfd} {}{creat}", s(rel))) {
                 0 => Ok(100),
                 e => Err(e),
@@ -404,6 +432,16 @@ pub mod fake {
         }
         fn move_mount(&self, from: i32, to_dirfd: i32, to_path: *const c_char) -> i32 {
             self.record(format!("move_mount {from} {to_dirfd} {}", s(to_path)))
+        }
+        fn fd_stat(&self, fd: i32) -> Result<(u32, u64), i32> {
+            // The last path opened: a directory when `kinds` says so, else
+            // the character device 1:3 (/dev/null).
+            let path = self.last_open.borrow().clone();
+            match self.record(format!("fstat {fd}")) {
+                0 if self.kinds.get(&path) == Some(&Kind::Dir) => Ok((libc::S_IFDIR | 0o755, 0)),
+                0 => Ok((libc::S_IFCHR | 0o666, libc::makedev(1, 3))),
+                e => Err(e),
+            }
         }
     }
 }

@@ -166,9 +166,132 @@ pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
             res.map_err(|e| scmp_err("ESECCOMP_COMPILE", format!("{field}: add rule for {name}"), e).with_field(field.clone()))?;
         }
     }
-    let bpf = export(&ctx)?;
+    let mut bpf = export(&ctx)?;
+    if !matches!(p.default_action, Action::Allow | Action::Log) {
+        let mut arches = vec![target_scmp];
+        arches.extend(p.architectures.iter().filter_map(|a| scmp_arch(a)));
+        bpf = with_enosys_stub(&arches, bpf)?;
+    }
     Ok(Program { bpf, flags: p.flag_bits(), warnings, hash })
 }
+
+/// The highest system call number libseccomp knows on `arch` (its tables
+/// are frozen at its release: 2.5.4 knows nothing after Linux 5.x).
+pub fn highest_known_syscall(arch: ScmpArch) -> Option<u32> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<u32>>>> = OnceLock::new();
+    let key = format!("{arch:?}");
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return *v;
+    }
+    let base = if arch == ScmpArch::X32 {
+        0x4000_0000
+    } else {
+        0
+    };
+    let max = (0..2048u32).rev().find(|nr| {
+        ScmpSyscall::from((base + nr) as i32)
+            .get_name_by_arch(arch)
+            .is_ok()
+    });
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, max);
+    max
+}
+
+/// `__X32_SYSCALL_BIT`: x32 calls come in with this bit on the x86_64 arch.
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+/// `SECCOMP_RET_ERRNO | ENOSYS`.
+pub const RET_ENOSYS: u32 = 0x0005_0000 | libc::ENOSYS as u32;
+
+/// Put runc's ENOSYS stub in front of a libseccomp program: on each arch of
+/// the filter, a system call numbered above the highest one libseccomp
+/// knows there returns `ENOSYS`, so that glibc and language runtimes fall
+/// back from calls newer than the bundled libseccomp (`cachestat`,
+/// `fchmodat2`, `map_shadow_stack`, `mseal`, ...) instead of failing with
+/// the profile's `EPERM`. A profile cannot name such a call anyway
+/// (libseccomp skips the name with a warning), and an unknown call is one
+/// the kernel may not have either, for which ENOSYS is the honest answer.
+/// Known calls, x32 calls and other arches go on to the filter unchanged.
+pub fn with_enosys_stub(arches: &[ScmpArch], program: Vec<u8>) -> Result<Vec<u8>> {
+    const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const JGT: u16 = 0x25; // BPF_JMP | BPF_JGT | BPF_K
+    const JSET: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
+    const JA: u16 = 0x05; // BPF_JMP | BPF_JA
+    const RET: u16 = 0x06; // BPF_RET | BPF_K
+                           // (audit arch, highest known nr, x86_64 also carries x32 calls)
+    let mut blocks: Vec<(u32, u32, bool)> = Vec::new();
+    for &a in arches {
+        if a == ScmpArch::X32 {
+            continue;
+        }
+        let name = match a {
+            ScmpArch::X8664 => "SCMP_ARCH_X86_64",
+            ScmpArch::X86 => "SCMP_ARCH_X86",
+            ScmpArch::Aarch64 => "SCMP_ARCH_AARCH64",
+            ScmpArch::Arm => "SCMP_ARCH_ARM",
+            _ => continue,
+        };
+        let Some(audit) = crate::bpf::audit_arch(name) else {
+            continue;
+        };
+        let Some(max) = highest_known_syscall(a) else {
+            continue;
+        };
+        if !blocks.iter().any(|b| b.0 == audit) {
+            blocks.push((audit, max, a == ScmpArch::X8664));
+        }
+    }
+    if blocks.is_empty() {
+        return Ok(program);
+    }
+    // Layout: ld arch; per arch [jeq arch; ld nr; (jset x32); jgt max];
+    // ja filter; ret ENOSYS; the filter.
+    let mut insns: Vec<(u16, u8, u8, u32)> = vec![(LD_ABS, 0, 0, 4)];
+    let len: usize = 1
+        + blocks
+            .iter()
+            .map(|b| if b.2 { 4 } else { 3 })
+            .sum::<usize>()
+        + 2;
+    let enosys = len - 1;
+    let filter = len;
+    for (audit, max, x32) in &blocks {
+        let here = insns.len();
+        let block = if *x32 { 4 } else { 3 };
+        insns.push((JEQ, 0, (block - 1) as u8, *audit));
+        insns.push((LD_ABS, 0, 0, 0));
+        if *x32 {
+            let at = insns.len();
+            insns.push((JSET, (filter - at - 1) as u8, 0, X32_SYSCALL_BIT));
+        }
+        let at = insns.len();
+        insns.push((JGT, (enosys - at - 1) as u8, (filter - at - 1) as u8, *max));
+        debug_assert_eq!(insns.len(), here + block);
+    }
+    insns.push((JA, 0, 0, 1));
+    insns.push((RET, 0, 0, RET_ENOSYS));
+    debug_assert_eq!(insns.len(), len);
+    let mut out = Vec::with_capacity(len * 8 + program.len());
+    for (code, jt, jf, k) in insns {
+        out.extend_from_slice(&code.to_ne_bytes());
+        out.push(jt);
+        out.push(jf);
+        out.extend_from_slice(&k.to_ne_bytes());
+    }
+    out.extend_from_slice(&program);
+    if out.len() / 8 > 4096 {
+        return Err(Error::new(
+            "ESECCOMP_COMPILE",
+            "the filter with its enosys stub exceeds 4096 instructions",
+        ));
+    }
+    Ok(out)
+}
+
 
 // libseccomp 2.5 has no seccomp_export_bpf_mem: export into a memfd.
 fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
@@ -202,6 +325,8 @@ pub fn cache_key(p: &Profile, opts: &CompileOptions) -> String {
     h.update(if opts.binary_tree { b"tree" } else { b"flat" });
     h.update(b"\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // The program layout (the ENOSYS stub in front of libseccomp's).
+    h.update(b"\0enosys-stub-1");
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 

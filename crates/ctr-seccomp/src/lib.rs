@@ -282,6 +282,63 @@ mod tests {
     }
 
     #[test]
+    fn calls_newer_than_libseccomp_get_enosys_known_ones_keep_the_profile() {
+        let p = builtin_default(&host()).unwrap();
+        let prog = compile::compile_uncached(&p, &CompileOptions::default()).unwrap();
+        let max = compile::highest_known_syscall(ScmpArch::X8664).unwrap();
+        let num = |nr: i32| Call {
+            syscall: SyscallRef::Number(nr),
+            args: [0; 6],
+            arch: "x86_64".into(),
+        };
+        // cachestat 451, fchmodat2 452, map_shadow_stack 453, mseal 462:
+        // whichever this libseccomp does not know get ENOSYS.
+        for nr in [451, 452, 453, 462, 500, 1000] {
+            let v = evaluate(&p, &prog, &num(nr)).unwrap();
+            if nr as u32 > max {
+                assert_eq!(
+                    v.action,
+                    Action::Errno(libc::ENOSYS as u32),
+                    "nr {nr} (libseccomp knows up to {max})"
+                );
+            } else {
+                assert_ne!(v.ret, compile::RET_ENOSYS, "nr {nr}");
+            }
+        }
+        assert!(
+            max < 462,
+            "this libseccomp knows mseal: pick a newer call for the test"
+        );
+        let e = |n: &str| eval(&p, n, &[], "x86_64").action;
+        for n in ["unshare", "mount", "keyctl"] {
+            assert_eq!(e(n), Action::Errno(1), "{n}");
+        }
+        assert_eq!(e("read"), Action::Allow);
+        // i386 calls above the i386 table get ENOSYS too, x32 goes to the filter.
+        let max32 = compile::highest_known_syscall(ScmpArch::X86).unwrap();
+        let v = evaluate(
+            &p,
+            &prog,
+            &Call {
+                syscall: SyscallRef::Number(max32 as i32 + 40),
+                args: [0; 6],
+                arch: "x86".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(v.action, Action::Errno(libc::ENOSYS as u32));
+        // A default-allow profile gets no stub.
+        let mut allow = p.clone();
+        allow.default_action = Action::Allow;
+        allow.syscalls.retain(|r| r.action != Action::Allow);
+        let prog = compile::compile_uncached(&allow, &CompileOptions::default()).unwrap();
+        assert_eq!(
+            evaluate(&allow, &prog, &num(1000)).unwrap().action,
+            Action::Allow
+        );
+    }
+
+    #[test]
     fn builtin_default_matches_docker_semantics() {
         let p = builtin_default(&host()).unwrap();
         let e = |n: &str, a: &[u64]| eval(&p, n, a, "x86_64").action;

@@ -1,0 +1,176 @@
+//! The exec helper: a static program in a sealed memfd that the child
+//! execs as its last step, which then execs the container's program.
+//!
+//! Why (the runc CVE-2019-5736 class): the spawned child is a fork of the
+//! runtime (`ctrun`) or of `node` (the in-process API). Were it to `execve`
+//! the container's program directly, the kernel would resolve a
+//! `#!/proc/self/exe` script, or the program's ELF interpreter, while
+//! `/proc/self/exe` is still the *host's* binary, and run that binary under
+//! the rootfs' hostile `ld.so`, which can then reopen it for writing. Here
+//! the child execs [`helper_fd`] instead (`execveat(fd, "", ..,
+//! AT_EMPTY_PATH)`), so from then on `/proc/self/exe` is a sealed memfd
+//! (`F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL`) holding a
+//! static program without libc or interpreter (`helper/ctr-exec.c`); nothing
+//! of the rootfs is loaded before the program's own `execve`, and there is
+//! no host file to write to.
+//!
+//! Cost: one memfd per process (made on first use and kept, a few KB,
+//! charged to the caller's cgroup, never the container's), and one extra
+//! `execve` of a static binary per spawn (tens of microseconds).
+//!
+//! The memfd is close-on-exec: it is open in the child only until the
+//! helper runs, never in the container.
+use ctr_common::Error;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::OnceLock;
+
+/// The helper program (built by `build.rs` from `helper/ctr-exec.c`).
+pub const HELPER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ctr-exec"));
+
+/// `argv[0]` the helper requires (anything else exits 126).
+pub const MARKER: &std::ffi::CStr = c"ctr-exec:1";
+
+const MFD_CLOEXEC: libc::c_uint = 0x1;
+const MFD_ALLOW_SEALING: libc::c_uint = 0x2;
+/// Linux 6.3: asks for an executable memfd where `vm.memfd_noexec` would
+/// otherwise make it non-executable; older kernels refuse it (EINVAL).
+const MFD_EXEC: libc::c_uint = 0x10;
+const SEALS: libc::c_int =
+    libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+
+static HELPER_FD: OnceLock<Result<OwnedFd, Error>> = OnceLock::new();
+
+/// The sealed memfd of the helper, made once per process and cached.
+pub fn helper_fd() -> Result<RawFd, Error> {
+    match HELPER_FD.get_or_init(make_sealed) {
+        Ok(fd) => Ok(fd.as_raw_fd()),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+fn make_sealed() -> Result<OwnedFd, Error> {
+    let name = c"ctr-exec";
+    let mut fd = unsafe {
+        libc::syscall(
+            libc::SYS_memfd_create,
+            name.as_ptr(),
+            MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC,
+        )
+    };
+    if fd < 0 && crate::sys::errno() == libc::EINVAL {
+        fd = unsafe {
+            libc::syscall(
+                libc::SYS_memfd_create,
+                name.as_ptr(),
+                MFD_CLOEXEC | MFD_ALLOW_SEALING,
+            )
+        };
+    }
+    if fd < 0 {
+        return Err(Error::last_os(
+            "ENS_EXEC_HELPER",
+            "memfd_create",
+            "create the exec helper memfd",
+        ));
+    }
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    let mut done = 0;
+    while done < HELPER.len() {
+        let n = unsafe {
+            libc::write(
+                fd.as_raw_fd(),
+                HELPER[done..].as_ptr().cast(),
+                HELPER.len() - done,
+            )
+        };
+        if n < 0 {
+            if crate::sys::errno() == libc::EINTR {
+                continue;
+            }
+            return Err(Error::last_os(
+                "ENS_EXEC_HELPER",
+                "write",
+                "write the exec helper memfd",
+            ));
+        }
+        done += n as usize;
+    }
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) } < 0 {
+        return Err(Error::last_os(
+            "ENS_EXEC_HELPER",
+            "fcntl",
+            "seal the exec helper memfd",
+        ));
+    }
+    Ok(fd)
+}
+
+/// The helper's argv for a spawn: marker, status fd, candidates, "", argv.
+/// Built in the parent; `storage` keeps the strings alive.
+pub fn helper_argv(
+    status_fd: RawFd,
+    candidates: &[*const libc::c_char],
+    argv: &[*const libc::c_char],
+    storage: &mut Vec<std::ffi::CString>,
+) -> Vec<*const libc::c_char> {
+    storage.clear();
+    storage.push(std::ffi::CString::new(status_fd.to_string()).expect("digits"));
+    let mut v = Vec::with_capacity(candidates.len() + argv.len() + 4);
+    v.push(MARKER.as_ptr());
+    v.push(storage[0].as_ptr());
+    v.extend_from_slice(candidates);
+    v.push(c"".as_ptr());
+    // argv is NULL-terminated already.
+    v.extend(argv.iter().copied().filter(|p| !p.is_null()));
+    v.push(std::ptr::null());
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_helper_is_static_and_small() {
+        assert_eq!(&HELPER[..4], b"\x7fELF");
+        assert!(HELPER.len() < 64 * 1024, "helper is {} bytes", HELPER.len());
+        // No PT_INTERP (type 3) among the program headers: nothing is loaded
+        // from the rootfs before the program's own execve.
+        let phoff = u64::from_ne_bytes(HELPER[0x20..0x28].try_into().unwrap()) as usize;
+        let phentsize = u16::from_ne_bytes(HELPER[0x36..0x38].try_into().unwrap()) as usize;
+        let phnum = u16::from_ne_bytes(HELPER[0x38..0x3a].try_into().unwrap()) as usize;
+        for i in 0..phnum {
+            let t = u32::from_ne_bytes(
+                HELPER[phoff + i * phentsize..phoff + i * phentsize + 4]
+                    .try_into()
+                    .unwrap(),
+            );
+            assert_ne!(t, 3, "the helper has an ELF interpreter");
+        }
+    }
+
+    #[test]
+    fn the_memfd_is_sealed_cached_and_close_on_exec() {
+        let fd = helper_fd().unwrap();
+        assert_eq!(fd, helper_fd().unwrap());
+        let seals = unsafe { libc::fcntl(fd, libc::F_GET_SEALS) };
+        assert_eq!(seals & SEALS, SEALS);
+        assert_ne!(
+            unsafe { libc::fcntl(fd, libc::F_GETFD) } & libc::FD_CLOEXEC,
+            0
+        );
+        // Writing is refused, even through a new open of the file.
+        let path = format!("/proc/self/fd/{fd}");
+        let f = std::fs::OpenOptions::new().write(true).open(&path);
+        if let Ok(mut f) = f {
+            use std::io::Write;
+            assert!(f.write_all(b"x").is_err());
+        }
+    }
+
+    #[test]
+    fn message_numbers_match_the_c_helper() {
+        assert_eq!(crate::child::MSG_ERROR, 2);
+        assert_eq!(crate::child::Step::Exec as u32, 11);
+    }
+}
