@@ -46,6 +46,14 @@ impl Cgroup {
         Self::open_on(&detect()?, path, opts)
     }
 
+    /// The parent directories a [`Cgroup::create`] of `path` would make
+    /// (those missing now), in every hierarchy, parents first: recorded by a
+    /// caller before it creates, so that a crash in between leaves nothing
+    /// it cannot find (see [`remove_made_parents`]).
+    pub fn planned_parents(path: &str, opts: &Options) -> Result<Vec<PathBuf>, Error> {
+        Ok(manager::missing_parents(manager_for(&detect()?, path, opts)?.as_ref()))
+    }
+
     /// [`Cgroup::open`] on a given layout.
     pub fn open_on(layout: &Layout, path: &str, opts: &Options) -> Result<Cgroup, Error> {
         let mut mgr = manager_for(layout, path, opts)?;

@@ -115,9 +115,15 @@ pub(crate) fn undo(made: &[PathBuf]) {
 }
 
 /// Enable `want` controllers (those available) in `cgroup.subtree_control`
-/// of every directory from `root` to the parent of `dir`.
-fn enable_v2(root: &Path, dir: &Path, want: &[String]) -> Result<(), Error> {
-    if want.is_empty() {
+/// on the way from `root` down to the parent of `dir`, but only in the
+/// directories this crate made (`made`): a cgroup it did not create (the
+/// hierarchy root above all, shared by the whole host) is never changed,
+/// and what it enables goes away with the directories it made. A
+/// controller of `required` that an existing ancestor does not pass down
+/// is refused as `ECGROUP_UNSUPPORTED` naming that ancestor; the others of
+/// `want` are merely not enabled.
+fn enable_v2(root: &Path, dir: &Path, want: &[String], required: &[String], made: &[PathBuf]) -> Result<(), Error> {
+    if want.is_empty() && required.is_empty() {
         return Ok(());
     }
     let rel = dir.strip_prefix(root).unwrap_or(dir);
@@ -126,13 +132,25 @@ fn enable_v2(root: &Path, dir: &Path, want: &[String]) -> Result<(), Error> {
     for (i, c) in comps.iter().enumerate() {
         let avail = read_opt(&cur, "cgroup.controllers").unwrap_or_default();
         let enabled = read_opt(&cur, "cgroup.subtree_control").unwrap_or_default();
-        let add: Vec<String> = want
-            .iter()
-            .filter(|w| avail.split_whitespace().any(|a| a == w.as_str()) && !enabled.split_whitespace().any(|a| a == w.as_str()))
-            .map(|w| format!("+{w}"))
-            .collect();
-        if !add.is_empty() {
-            write(&cur, "cgroup.subtree_control", &add.join(" "))?;
+        let has = |list: &str, w: &str| list.split_whitespace().any(|a| a == w);
+        let missing: Vec<&String> = want.iter().chain(required.iter()).filter(|w| !has(&enabled, w)).collect();
+        let ours = made.iter().any(|m| m == &cur);
+        if let Some(r) = missing.iter().find(|w| required.contains(w) && (!ours || !has(&avail, w))) {
+            let file = cur.join("cgroup.subtree_control");
+            let why = if ours { "is not available there" } else { "is not enabled there, and ctr changes subtree_control only in cgroups it created" };
+            return Err(Error::new("ECGROUP_UNSUPPORTED", format!("the {r} controller is needed but {} does not pass it down: it {why}", file.display()))
+                .with_field(field_of(r)));
+        }
+        if ours {
+            let mut add: Vec<String> = Vec::new();
+            for w in missing.iter().filter(|w| has(&avail, w)) {
+                if !add.iter().any(|a| a[1..] == ***w) {
+                    add.push(format!("+{w}"));
+                }
+            }
+            if !add.is_empty() {
+                write(&cur, "cgroup.subtree_control", &add.join(" "))?;
+            }
         }
         if i + 1 == comps.len() {
             break;
@@ -140,6 +158,62 @@ fn enable_v2(root: &Path, dir: &Path, want: &[String]) -> Result<(), Error> {
         cur.push(c);
     }
     Ok(())
+}
+
+/// The OCI field that needs a controller (for errors).
+fn field_of(ctrl: &str) -> String {
+    match ctrl {
+        "hugetlb" => "hugepageLimits",
+        "io" => "blockIO",
+        "cpuset" | "cpu" => "cpu",
+        other => other,
+    }
+    .to_string()
+}
+
+/// The cgroup2 controllers the limits of `r` cannot do without.
+fn required_v2(r: &Resources) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(c) = &r.cpu {
+        if c.cpus.is_some() || c.mems.is_some() {
+            out.push("cpuset");
+        }
+        if c.shares.is_some() || c.weight.is_some() || c.quota.is_some() || c.period.is_some() || c.burst.is_some() || c.idle.is_some() {
+            out.push("cpu");
+        }
+    }
+    if r.memory.is_some() {
+        out.push("memory");
+    }
+    if r.pids.is_some() {
+        out.push("pids");
+    }
+    if r.block_io.is_some() {
+        out.push("io");
+    }
+    if !r.hugepages.is_empty() {
+        out.push("hugetlb");
+    }
+    if !r.rdma.is_empty() {
+        out.push("rdma");
+    }
+    if !r.misc.is_empty() {
+        out.push("misc");
+    }
+    out.into_iter().map(String::from).collect()
+}
+
+/// Where a cgroup's directories will go: the parent directories `path`
+/// needs that do not exist yet (parents first), which a create would make.
+/// Lets a caller record them before creating anything.
+pub fn missing_parents(m: &dyn Manager) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for d in m.dirs() {
+        let mut anc: Vec<PathBuf> = d.ancestors().skip(1).take_while(|a| !a.is_dir()).map(Path::to_path_buf).collect();
+        anc.reverse();
+        out.extend(anc);
+    }
+    out
 }
 
 /// Every directory of the subtree under `dir`, children before parents.
@@ -224,7 +298,8 @@ impl Manager for V1Manager {
             }
             if let Some((mp, dir, _)) = &self.unified {
                 mkdirs(mp, dir, made, &|_| Ok(()))?;
-                enable_v2(mp, dir, &self.unified_wants(r))?;
+                let wants = self.unified_wants(r);
+                enable_v2(mp, dir, &[], &wants, made)?;
             }
             self.apply(r)
         })
@@ -259,7 +334,8 @@ impl Manager for V1Manager {
         }
         if !r.hugepages.is_empty() {
             if let Some(d) = self.v2_only("hugetlb") {
-                enable_v2(&self.unified.as_ref().unwrap().0, d, &["hugetlb".to_string()])?;
+                // Enabled at create (in directories it made) or refused there.
+                enable_v2(&self.unified.as_ref().unwrap().0, d, &[], &["hugetlb".to_string()], &[])?;
                 v2::hugetlb::apply(d, r)?;
             } else if let Some(d) = need("hugetlb", true)? {
                 v1::hugetlb::apply(d, r)?;
@@ -422,7 +498,8 @@ impl Manager for V2Manager {
     fn create(&self, r: &Resources) -> Result<Vec<PathBuf>, Error> {
         creating(|made| {
             mkdirs(&self.root, &self.dir, made, &|_| Ok(()))?;
-            enable_v2(&self.root, &self.dir, &self.wanted(r))?;
+            let required: Vec<String> = required_v2(r).into_iter().filter(|c| self.controllers.as_ref().is_none_or(|cs| cs.contains(c))).collect();
+            enable_v2(&self.root, &self.dir, &self.wanted(r), &required, made)?;
             self.apply(r)
         })
     }
@@ -430,7 +507,8 @@ impl Manager for V2Manager {
     fn apply(&self, r: &Resources) -> Result<(), Error> {
         let d = &self.dir;
         if !r.hugepages.is_empty() {
-            enable_v2(&self.root, d, &["hugetlb".to_string()])?;
+            // Enabled at create (in directories it made) or refused there.
+            enable_v2(&self.root, d, &[], &["hugetlb".to_string()], &[])?;
         }
         v2::cpuset::apply(d, r)?;
         v2::cpu::apply(d, r)?;
@@ -747,7 +825,9 @@ mod tests {
         let e = m.create(&parse(&json!({ "memory": { "max": "5m" } })).unwrap()).unwrap_err();
         assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
         assert!(!root.path().join("a").exists(), "failed create left a directory");
-        assert_eq!(std::fs::read_to_string(root.path().join("cgroup.subtree_control")).unwrap(), "+memory +pids");
+        // The hierarchy root was not made by this crate: never written.
+        assert_eq!(std::fs::read_to_string(root.path().join("cgroup.subtree_control")).unwrap(), "");
+        assert!(e.message.contains("cgroup.subtree_control"), "{}", e.message);
         m.create(&Resources::default()).unwrap();
         assert!(root.path().join("a/b").is_dir());
         std::fs::write(root.path().join("a/b/memory.max"), "").unwrap();
@@ -757,5 +837,28 @@ mod tests {
         std::fs::create_dir(root.path().join("a/b/child")).unwrap();
         remove_all(&m, false).unwrap();
         assert!(!root.path().join("a/b").exists());
+    }
+
+    #[test]
+    fn subtree_control_is_written_only_in_directories_made_here() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::write(r.join("cgroup.controllers"), "memory pids hugetlb").unwrap();
+        std::fs::write(r.join("cgroup.subtree_control"), "memory").unwrap();
+        std::fs::create_dir(r.join("a")).unwrap();
+        std::fs::write(r.join("a/cgroup.controllers"), "memory").unwrap();
+        std::fs::write(r.join("a/cgroup.subtree_control"), "").unwrap();
+        let want = vec!["memory".to_string(), "pids".to_string()];
+        // `a` is ours: memory goes on there; the root keeps what it had.
+        enable_v2(r, &r.join("a/b"), &want, &[], &[r.join("a")]).unwrap();
+        assert_eq!(std::fs::read_to_string(r.join("cgroup.subtree_control")).unwrap(), "memory");
+        assert_eq!(std::fs::read_to_string(r.join("a/cgroup.subtree_control")).unwrap(), "+memory");
+        // hugetlb is needed but the root (not ours) does not pass it down: refused, nothing written.
+        std::fs::write(r.join("a/cgroup.subtree_control"), "").unwrap();
+        let e = enable_v2(r, &r.join("a/b"), &[], &["hugetlb".to_string()], &[r.join("a")]).unwrap_err();
+        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ECGROUP_UNSUPPORTED", Some("hugepageLimits")));
+        assert!(e.message.contains("only in cgroups it created"), "{}", e.message);
+        assert_eq!(std::fs::read_to_string(r.join("cgroup.subtree_control")).unwrap(), "memory");
+        assert_eq!(std::fs::read_to_string(r.join("a/cgroup.subtree_control")).unwrap(), "");
     }
 }

@@ -2,7 +2,7 @@
 //! run (create + start + wait + delete).
 
 use crate::plan::{plan, ContainerPlan};
-use crate::state::{self, live_status, Locked, Saved, State, Status, Store};
+use crate::state::{self, live_status, Locked, Owner, Saved, State, Status, Store};
 use crate::util;
 use ctr_common::{Error, Result};
 use ctr_ns::{Child, Stage, Stdio};
@@ -100,7 +100,29 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     }
     // Every device must exist before anything is made.
     crate::netdev::check_host(&cp.net_devices)?;
-    let locked = store.claim(&o.id)?;
+    // The record comes first: everything create is about to make is named
+    // in it (the cgroup, the parents it will add, the namespace it joins),
+    // so a crash from here on leaves a `creating` record that `delete`
+    // can clear (docs/runtime.md, "State protocol").
+    let planned_parents = ctr_cgroup::Cgroup::planned_parents(&cp.cgroup_path, &ctr_cgroup::Options::default())?;
+    let mut record = Saved {
+        oci_version: ctr_oci::OCI_VERSION.into(),
+        id: o.id.clone(),
+        pid: 0,
+        init_start_time: 0,
+        status: Status::Creating,
+        bundle: bundle.dir.to_string_lossy().into_owned(),
+        rootfs: bundle.rootfs.to_string_lossy().into_owned(),
+        created: util::now_rfc3339(),
+        annotations: bundle.spec.annotations.clone().unwrap_or_default(),
+        hooks: bundle.spec.hooks.clone(),
+        cgroup_path: Some(cp.cgroup_path.clone()),
+        cgroup_made_parents: planned_parents,
+        net_devices: Vec::new(),
+        netns_path: cp.netns_path.clone(),
+        owner: Some(Owner::me()),
+    };
+    let locked = store.claim(&o.id, &record)?;
     let cg = match ctr_cgroup::Cgroup::create(&cp.cgroup_path, &cp.resources, &ctr_cgroup::Options::default()) {
         Ok(cg) => cg,
         Err(e) => {
@@ -108,9 +130,11 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
             return Err(e);
         }
     };
+    // The parents actually made (another create may have made some meanwhile).
+    record.cgroup_made_parents = cg.made_parents().to_vec();
     let mut child: Option<Child> = None;
     let mut moved = Vec::new();
-    match create_locked(&locked, o, &bundle, &cp, &cg, &mut child, &mut moved) {
+    match create_locked(&locked, o, &bundle, &cp, &cg, &mut record, &mut child, &mut moved) {
         Ok(pid) => Ok(Created { pid, child: child.expect("spawned") }),
         Err(e) => {
             if let Some(c) = &child {
@@ -141,6 +165,7 @@ fn create_locked(
     bundle: &ctr_oci::Bundle,
     cp: &ContainerPlan,
     cg: &ctr_cgroup::Cgroup,
+    record: &mut Saved,
     child_out: &mut Option<Child>,
     moved: &mut Vec<crate::netdev::MovedDevice>,
 ) -> Result<i32> {
@@ -181,6 +206,13 @@ fn create_locked(
     let pid = child.pid;
     *child_out = Some(child);
     let child = child_out.as_ref().unwrap();
+    // The init is in the cgroup already (which is what delete kills
+    // through); its pid is recorded for `list` and a direct kill.
+    if let Some((_, start)) = util::proc_stat(pid) {
+        record.pid = pid;
+        record.init_start_time = start;
+        locked.save(record)?;
+    }
     let annotations = bundle.spec.annotations.clone().unwrap_or_default();
     let bundle_dir = bundle.dir.to_string_lossy().into_owned();
     loop {
@@ -214,23 +246,14 @@ fn create_locked(
         }
     }
     let (_, start) = util::proc_stat(pid).ok_or_else(|| Error::new("ERUNTIME_INIT", "container init exited right after it was set up"))?;
-    let saved = Saved {
-        oci_version: ctr_oci::OCI_VERSION.into(),
-        id: o.id.clone(),
-        pid,
-        init_start_time: start,
-        status: Status::Created,
-        bundle: bundle.dir.to_string_lossy().into_owned(),
-        rootfs: bundle.rootfs.to_string_lossy().into_owned(),
-        created: util::now_rfc3339(),
-        annotations: bundle.spec.annotations.clone().unwrap_or_default(),
-        hooks: bundle.spec.hooks.clone(),
-        cgroup_path: Some(cp.cgroup_path.clone()),
-        cgroup_made_parents: cg.made_parents().to_vec(),
-        net_devices: moved.clone(),
-        netns_path: cp.netns_path.clone(),
-    };
-    locked.save(&saved)?;
+    record.pid = pid;
+    record.init_start_time = start;
+    record.status = Status::Created;
+    record.net_devices = moved.clone();
+    // A detached container (`ctrun create`, `run -d`) outlives its creator;
+    // one the creator stays attached to (Node, a foreground `run`) is its.
+    record.owner = if o.detach { None } else { record.owner };
+    locked.save(record)?;
     if let Some(pf) = &o.pid_file {
         ctr_common::fs::write_atomic("ERUNTIME_PID_FILE", pf, pid.to_string().as_bytes())?;
     }
@@ -414,45 +437,103 @@ fn kill_and_wait(saved: &Saved) -> Result<()> {
     Ok(())
 }
 
-/// Delete a container: remove every trace. A running one needs `force`
-/// (it is killed first); a created one is killed as runc does.
+/// Delete a container: remove every trace. A running (or paused) one
+/// needs `force` (it is killed first); a created one is killed as runc
+/// does; a `creating` one (its creator died: a live creator holds the lock
+/// until it is done) is cleared of whatever it got to make.
+///
+/// Every step is tried and each failure is named: the process tree (killed
+/// through the cgroup, then the init by its pidfd), the cgroup in every
+/// hierarchy with the parents create made, the state directory. If
+/// anything could not be removed the record stays (so `list` shows it and
+/// `delete` can be tried again) and `ERUNTIME_DELETE` lists what is left.
 pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     let locked = store.lock(id)?;
     let saved = locked.load()?;
     let status = live_status(&locked.dir, &saved);
-    if status == Status::Stopped || status == Status::Created || force {
-        // Before the kill: the namespace dies with the last process in it.
-        return_net_devices(&saved);
-    }
     match status {
-        Status::Stopped => {}
-        Status::Created => kill_and_wait(&saved)?,
-        Status::Paused if force => {
-            // Thaw so the processes can die of SIGKILL at once.
-            let _ = cgroup_of(&saved).and_then(|c| c.thaw());
-            kill_and_wait(&saved)?
-        }
-        s if force => {
-            let _ = s;
-            kill_and_wait(&saved)?
-        }
+        Status::Stopped | Status::Created | Status::Creating => {}
+        Status::Running | Status::Paused if force => {}
         s => {
             return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot delete container {id:?} that is not stopped: {}", s.as_str())))
         }
     }
-    if let Some(p) = &saved.cgroup_path {
-        match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
-            Ok(cg) => cg.delete(true)?,
-            Err(e) if e.code == "ECGROUP_NOT_FOUND" => {}
-            Err(e) => return Err(e),
+    // Before the kill: the namespace dies with the last process in it.
+    return_net_devices(&saved);
+    let mut left: Vec<String> = Vec::new();
+    let cgroup = match &saved.cgroup_path {
+        Some(p) => match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
+            Ok(cg) => Some(cg),
+            Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
+            Err(e) => {
+                left.push(format!("cgroup {p}: {}", e.message));
+                None
+            }
+        },
+        None => None,
+    };
+    if status == Status::Paused {
+        // Thaw so the processes can die of SIGKILL at once.
+        if let Some(cg) = &cgroup {
+            let _ = cg.thaw();
         }
-        ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);
     }
-    if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststop.as_ref()) {
-        let st = crate::hooks::state_json(&saved.id, 0, "stopped", &saved.bundle, &saved.annotations);
-        crate::hooks::run_all_warn("poststop", h, &st);
+    // The whole tree through the cgroup (cgroup.kill, or freeze + kill +
+    // thaw on v1), then the directories in every hierarchy.
+    if let Some(cg) = &cgroup {
+        if let Err(e) = cg.delete(true) {
+            left.push(format!("cgroup {}: {}", saved.cgroup_path.as_deref().unwrap_or_default(), e.message));
+        }
+    }
+    // The init itself, should it not be in the cgroup (a shared or missing one).
+    if let Err(e) = kill_and_wait(&saved) {
+        left.push(format!("process {}: {}", saved.pid, e.message));
+    }
+    ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);
+    if !left.is_empty() {
+        return Err(Error::new("ERUNTIME_DELETE", format!("delete {id}: could not remove {}", left.join("; "))));
+    }
+    // A container that never finished creating never ran: no poststop.
+    if saved.status != Status::Creating {
+        if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststop.as_ref()) {
+            let st = crate::hooks::state_json(&saved.id, 0, "stopped", &saved.bundle, &saved.annotations);
+            crate::hooks::run_all_warn("poststop", h, &st);
+        }
     }
     locked.remove()
+}
+
+/// What [`gc`] did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct GcReport {
+    /// Ids removed.
+    pub removed: Vec<String>,
+    /// Ids that could not be removed, with the error.
+    pub failed: Vec<(String, Error)>,
+    /// Leftovers of claims and removals cut short (hidden directories).
+    pub swept: usize,
+}
+
+/// Remove every record whose owner is dead: containers whose creation
+/// never finished (the creating `ctrun` or Node process was killed) and
+/// containers whose attached owner (the Node process that made them, a
+/// foreground `ctrun run`) is gone. Detached containers (`ctrun create`,
+/// `run -d`) have no owner and are left alone, as are records whose owner
+/// still runs.
+pub fn gc(store: &Store) -> Result<GcReport> {
+    let mut report = GcReport { swept: store.sweep(), ..Default::default() };
+    for id in store.ids()? {
+        let Ok(s) = store.read(&id) else { continue };
+        if !s.owner.is_some_and(|o| !o.alive()) {
+            continue;
+        }
+        match delete(store, &id, true) {
+            Ok(()) => report.removed.push(id),
+            Err(e) if e.code == "ERUNTIME_NOT_FOUND" => {}
+            Err(e) => report.failed.push((id, e)),
+        }
+    }
+    Ok(report)
 }
 
 /// Move the `linux.netDevices` of a container back to the runtime's network

@@ -1,5 +1,21 @@
 //! The state store: `<root>/<id>/state.json`, one directory per container,
 //! written atomically and guarded by a per-container `flock`.
+//!
+//! The record protocol (docs/runtime.md, "State protocol"): a record
+//! exists before anything of its container does, and every step that
+//! creates something is recorded before it runs, so a `kill -9` of the
+//! runtime (or of Node) at any instant leaves only what `list` shows and
+//! `delete` removes.
+//!
+//! * claim: the record (`creating`, owner pid + start time, cgroup path
+//!   and the parents it will make) is written in a hidden directory and
+//!   renamed to `<id>` with `RENAME_NOREPLACE`, so `<id>/` never exists
+//!   without its `state.json`;
+//! * each step rewrites `state.json` (write + rename: atomic against a
+//!   crash of the process; no fsync, as nothing it names outlives a reboot);
+//! * remove: `<id>/` is renamed away (hidden) first, then removed, so the
+//!   id is free at once and a crash mid-removal leaves only a hidden
+//!   directory that [`Store::sweep`] removes.
 
 use crate::util;
 use ctr_common::{Error, Result};
@@ -79,6 +95,36 @@ pub struct Saved {
     /// The network namespace joined by path, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netns_path: Option<String>,
+    /// The process answerable for the record: the creating process while
+    /// `creating`, and afterwards the one that stays attached to the
+    /// container (the Node API, a foreground `ctrun run`); none for a
+    /// detached container (`ctrun create`, `run -d`). Once it is dead, the
+    /// record is for [`crate::lifecycle::gc`] to remove.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+}
+
+/// A process, as pid and start time (so a reused pid is not mistaken for it).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Owner {
+    /// Host pid.
+    pub pid: i32,
+    /// Start time (ticks since boot, /proc/PID/stat field 22).
+    pub start_time: u64,
+}
+
+impl Owner {
+    /// This process.
+    pub fn me() -> Owner {
+        let pid = std::process::id() as i32;
+        Owner { pid, start_time: util::proc_stat(pid).map(|(_, t)| t).unwrap_or(0) }
+    }
+
+    /// Whether it still runs.
+    pub fn alive(&self) -> bool {
+        util::alive(self.pid, self.start_time)
+    }
 }
 
 /// The `state` output, shaped as runc's.
@@ -136,17 +182,17 @@ pub struct Locked {
     pub id: String,
     /// Its directory.
     pub dir: PathBuf,
-    _lock: OwnedFd,
+    root: PathBuf,
+    /// None when taken over from a dead owner whose lock an orphan holds.
+    _lock: Option<OwnedFd>,
 }
 
 fn flock_dir(dir: &Path, code: &str) -> Result<OwnedFd> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(Error::last_os(code, "open", format!("open {}", dir.display())).with_path(dir));
-    }
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    flock_fd(open_dir(dir, code)?, dir)
+}
+
+/// Take the exclusive lock on `fd`, waiting for it.
+fn flock_fd(fd: OwnedFd, dir: &Path) -> Result<OwnedFd> {
     loop {
         if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX) } == 0 {
             return Ok(fd);
@@ -170,38 +216,117 @@ impl Store {
         })
     }
 
-    /// Claim a new id: make its directory (fails if it exists) and lock it.
-    pub fn claim(&self, id: &str) -> Result<Locked> {
+    /// Claim a new id with its first record: written in a hidden
+    /// directory, locked, then renamed to `<id>` (`RENAME_NOREPLACE`: fails
+    /// with `ERUNTIME_EXISTS` if the id is taken). `<id>/` thus never
+    /// exists without a `state.json`.
+    pub fn claim(&self, id: &str, first: &Saved) -> Result<Locked> {
         validate_id(id)?;
         self.ensure_root()?;
-        let dir = self.root.join(id);
+        let me = Owner::me();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let tmp = self.root.join(format!(".new-{}-{}-{nanos}", me.pid, me.start_time));
         use std::os::unix::fs::DirBuilderExt;
-        if let Err(e) = std::fs::DirBuilder::new().mode(0o711).create(&dir) {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
+        std::fs::DirBuilder::new()
+            .mode(0o711)
+            .create(&tmp)
+            .map_err(|e| Error::io("ERUNTIME_STATE", "mkdir", &e, format!("create {}", tmp.display())).with_path(&tmp))?;
+        let lock = match write_state(&tmp, first).and_then(|_| flock_dir(&tmp, "ERUNTIME_STATE")) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
+        let dir = self.root.join(id);
+        if let Err(e) = rename_noreplace(&tmp, &dir) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            if e.raw_os_error() == Some(libc::EEXIST) || e.raw_os_error() == Some(libc::ENOTEMPTY) {
                 return Err(Error::new("ERUNTIME_EXISTS", format!("container with id {id:?} already exists"))
                     .with_path(&dir)
                     .with_errno(libc::EEXIST));
             }
-            return Err(Error::io("ERUNTIME_STATE", "mkdir", &e, format!("create {}", dir.display())).with_path(&dir));
+            return Err(Error::io("ERUNTIME_STATE", "renameat2", &e, format!("rename {} to {}", tmp.display(), dir.display())).with_path(&dir));
         }
-        let lock = flock_dir(&dir, "ERUNTIME_STATE")?;
-        Ok(Locked { id: id.to_string(), dir, _lock: lock })
+        Ok(Locked { id: id.to_string(), dir, root: self.root.clone(), _lock: Some(lock) })
     }
 
     /// Lock an existing container (waits for other callers on the same id).
+    /// A `creating` record whose owner is dead is taken over even if its
+    /// lock is still held: only an orphan that inherited the owner's fd
+    /// (a half-made container init) can hold it then.
     pub fn lock(&self, id: &str) -> Result<Locked> {
         validate_id(id)?;
         let dir = self.root.join(id);
         let not_found = || Error::new("ERUNTIME_NOT_FOUND", format!("container {id:?} does not exist")).with_errno(libc::ENOENT);
-        if !dir.is_dir() {
+        let fd = open_dir(&dir, "ERUNTIME_STATE").map_err(|e| if e.errno == Some(libc::ENOENT) { not_found() } else { e })?;
+        let since = std::time::Instant::now();
+        let mut held = Some(fd);
+        loop {
+            let raw = held.as_ref().unwrap().as_raw_fd();
+            if unsafe { libc::flock(raw, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                break;
+            }
+            match util::errno() {
+                libc::EINTR => continue,
+                libc::EWOULDBLOCK => {}
+                _ => return Err(Error::last_os("ERUNTIME_LOCK", "flock", format!("lock {}", dir.display())).with_path(&dir)),
+            }
+            let orphaned = read_state(&dir, id).ok().is_some_and(|s| s.status == Status::Creating && s.owner.is_some_and(|o| !o.alive()));
+            if !orphaned {
+                held = Some(flock_fd(held.take().unwrap(), &dir)?);
+                break;
+            }
+            if since.elapsed() > std::time::Duration::from_millis(200) {
+                // Taken over: go on without the lock.
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // Removed (renamed away) while we waited for the lock?
+        if !same_dir(held.as_ref().unwrap(), &dir) || !dir.join("state.json").exists() {
             return Err(not_found());
         }
-        let lock = flock_dir(&dir, "ERUNTIME_STATE").map_err(|e| if e.errno == Some(libc::ENOENT) { not_found() } else { e })?;
-        // Deleted while we waited for the lock?
-        if !dir.join("state.json").exists() {
-            return Err(not_found());
+        Ok(Locked { id: id.to_string(), dir, root: self.root.clone(), _lock: held })
+    }
+
+    /// Remove `<root>/<id>/` if it has no `state.json` and nobody holds its
+    /// lock: what a crashed runtime of an older record layout could leave
+    /// (a directory made before its record). True if it went.
+    pub fn remove_stray(&self, id: &str) -> bool {
+        if validate_id(id).is_err() {
+            return false;
         }
-        Ok(Locked { id: id.to_string(), dir, _lock: lock })
+        let dir = self.root.join(id);
+        let Ok(fd) = open_dir(&dir, "ERUNTIME_STATE") else { return false };
+        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 || dir.join("state.json").exists() {
+            return false;
+        }
+        std::fs::remove_dir_all(&dir).is_ok()
+    }
+
+    /// Remove what crashed processes left of records: `.new-*` claims whose
+    /// creator is dead (nothing was made for them yet) and `.dead-*`
+    /// removals that did not finish. Returns how many went.
+    pub fn sweep(&self) -> usize {
+        let Ok(rd) = std::fs::read_dir(&self.root) else { return 0 };
+        let mut n = 0;
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stale = if let Some(rest) = name.strip_prefix(".new-") {
+                let mut f = rest.split('-');
+                match (f.next().and_then(|p| p.parse().ok()), f.next().and_then(|t| t.parse().ok())) {
+                    (Some(pid), Some(start_time)) => !(Owner { pid, start_time }).alive(),
+                    _ => false,
+                }
+            } else {
+                name.starts_with(".dead-")
+            };
+            if stale && std::fs::remove_dir_all(e.path()).is_ok() {
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Ids of every container directory with a state file.
@@ -223,7 +348,13 @@ impl Store {
     /// Read the saved state of `id` without locking (for list/state).
     pub fn read(&self, id: &str) -> Result<Saved> {
         validate_id(id)?;
-        let p = self.root.join(id).join("state.json");
+        read_state(&self.root.join(id), id)
+    }
+}
+
+fn read_state(dir: &Path, id: &str) -> Result<Saved> {
+    {
+        let p = dir.join("state.json");
         let text = std::fs::read_to_string(&p).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::new("ERUNTIME_NOT_FOUND", format!("container {id:?} does not exist")).with_errno(libc::ENOENT)
@@ -236,11 +367,55 @@ impl Store {
     }
 }
 
+/// Write `dir/state.json` by write + rename: a reader (or a crash) sees the
+/// old record or the new one, never a part. No fsync: the record only has
+/// to survive the death of processes; what it names (processes, cgroups,
+/// namespaces) does not outlive a reboot, and the default root is a tmpfs.
+fn write_state(dir: &Path, s: &Saved) -> Result<()> {
+    let data = serde_json::to_vec(s).expect("state serialises");
+    let path = dir.join("state.json");
+    let tmp = dir.join(format!(".state.json.{}", std::process::id()));
+    std::fs::write(&tmp, &data)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("ERUNTIME_STATE", "write", &e, format!("write {}", path.display())).with_path(&path)
+        })
+}
+
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let (f, t) = (std::ffi::CString::new(from.as_os_str().as_bytes())?, std::ffi::CString::new(to.as_os_str().as_bytes())?);
+    if unsafe { libc::renameat2(libc::AT_FDCWD, f.as_ptr(), libc::AT_FDCWD, t.as_ptr(), libc::RENAME_NOREPLACE) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn open_dir(dir: &Path, code: &str) -> Result<OwnedFd> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(Error::last_os(code, "open", format!("open {}", dir.display())).with_path(dir));
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether `fd` is (still) the directory at `dir`.
+fn same_dir(fd: &OwnedFd, dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+        return false;
+    }
+    std::fs::metadata(dir).is_ok_and(|m| m.ino() == st.st_ino && m.dev() == st.st_dev)
+}
+
 impl Locked {
-    /// Write `state.json` atomically.
+    /// Write `state.json` atomically (see [`write_state`]).
     pub fn save(&self, s: &Saved) -> Result<()> {
-        let data = serde_json::to_vec(s).expect("state serialises");
-        ctr_common::fs::write_atomic("ERUNTIME_STATE", self.dir.join("state.json"), &data)
+        write_state(&self.dir, s)
     }
 
     /// The state file's content.
@@ -253,19 +428,26 @@ impl Locked {
         self.dir.join("exec.fifo")
     }
 
-    /// Remove the directory and everything in it.
+    /// Remove the directory and everything in it: renamed away first (the
+    /// id is free at once, and a crash halfway leaves a hidden `.dead-*`
+    /// directory for [`Store::sweep`], not a half-removed record).
     pub fn remove(self) -> Result<()> {
-        std::fs::remove_dir_all(&self.dir).map_err(|e| {
-            Error::io("ERUNTIME_STATE", "rmdir", &e, format!("remove {}", self.dir.display())).with_path(&self.dir)
-        })
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dead = self.root.join(format!(".dead-{}-{nanos}", std::process::id()));
+        std::fs::rename(&self.dir, &dead).map_err(|e| {
+            Error::io("ERUNTIME_STATE", "rename", &e, format!("remove {}", self.dir.display())).with_path(&self.dir)
+        })?;
+        std::fs::remove_dir_all(&dead).map_err(|e| Error::io("ERUNTIME_STATE", "rmdir", &e, format!("remove {}", dead.display())).with_path(&dead))
     }
 }
 
 /// The live status of a saved container: its pid and start time decide
 /// whether it still runs, `exec.fifo` whether it was started.
 pub fn live_status(dir: &Path, s: &Saved) -> Status {
+    // Never finished creating: `creating` until deleted, whether its owner
+    // still works on it or died (then `delete` or `gc` removes it).
     if s.status == Status::Creating {
-        return if util::alive(s.pid, s.init_start_time) { Status::Creating } else { Status::Stopped };
+        return Status::Creating;
     }
     if !util::alive(s.pid, s.init_start_time) {
         return Status::Stopped;
@@ -303,7 +485,7 @@ pub fn view(store: &Store, s: &Saved) -> State {
     State {
         oci_version: s.oci_version.clone(),
         id: s.id.clone(),
-        pid: if status == Status::Stopped { 0 } else { s.pid },
+        pid: if status == Status::Stopped || !util::alive(s.pid, s.init_start_time) { 0 } else { s.pid },
         status: status.as_str().to_string(),
         bundle: s.bundle.clone(),
         rootfs: s.rootfs.clone(),
@@ -333,6 +515,7 @@ mod tests {
             cgroup_made_parents: Vec::new(),
             net_devices: vec![],
             netns_path: None,
+            owner: None,
         }
     }
 
@@ -348,8 +531,8 @@ mod tests {
     fn claim_is_exclusive_and_state_round_trips() {
         let d = tempfile::tempdir().unwrap();
         let store = Store::new(d.path().join("root"));
-        let l = store.claim("c1").unwrap();
-        assert_eq!(store.claim("c1").unwrap_err().code, "ERUNTIME_EXISTS");
+        let l = store.claim("c1", &saved("c1", 0, 0)).unwrap();
+        assert_eq!(store.claim("c1", &saved("c1", 0, 0)).unwrap_err().code, "ERUNTIME_EXISTS");
         let me = std::process::id() as i32;
         let (_, start) = util::proc_stat(me).unwrap();
         l.save(&saved("c1", me, start)).unwrap();
@@ -373,8 +556,7 @@ mod tests {
     fn lock_serialises_callers() {
         let d = tempfile::tempdir().unwrap();
         let store = Store::new(d.path());
-        let l = store.claim("c").unwrap();
-        l.save(&saved("c", 1, 0)).unwrap();
+        let l = store.claim("c", &saved("c", 1, 0)).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let s2 = store.clone();
         let t = std::thread::spawn(move || {
@@ -385,5 +567,52 @@ mod tests {
         drop(l);
         rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
         t.join().unwrap();
+    }
+
+    #[test]
+    fn claim_never_shows_a_directory_without_its_record_and_remove_frees_the_id() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        let mut first = saved("c", 0, 0);
+        first.status = Status::Creating;
+        let l = store.claim("c", &first).unwrap();
+        assert_eq!(store.read("c").unwrap().status, Status::Creating);
+        assert_eq!(view(&store, &store.read("c").unwrap()).status, "creating");
+        let names: Vec<String> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        assert_eq!(names, vec!["c"], "no claim directory is left behind");
+        l.remove().unwrap();
+        assert_eq!(store.ids().unwrap(), Vec::<String>::new());
+        // Reusable at once.
+        store.claim("c", &first).unwrap().remove().unwrap();
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_creating_record_of_a_dead_owner_is_taken_over_even_if_its_lock_is_held() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        let mut first = saved("c", 0, 0);
+        first.status = Status::Creating;
+        // An owner that is surely dead: pid 1 with a start time it never had.
+        first.owner = Some(Owner { pid: 1, start_time: u64::MAX });
+        let held = store.claim("c", &first).unwrap();
+        let t = std::time::Instant::now();
+        let l = store.lock("c").unwrap();
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        drop(held);
+        l.remove().unwrap();
+    }
+
+    #[test]
+    fn sweep_removes_claims_of_dead_processes_and_unfinished_removals() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        let me = Owner::me();
+        for n in [".new-1-18446744073709551615-5".to_string(), ".dead-1-7".into(), format!(".new-{}-{}-9", me.pid, me.start_time)] {
+            std::fs::create_dir(d.path().join(&n)).unwrap();
+            std::fs::write(d.path().join(n).join("state.json"), "{}").unwrap();
+        }
+        assert_eq!(store.sweep(), 2);
+        assert!(d.path().join(format!(".new-{}-{}-9", me.pid, me.start_time)).exists(), "a live claim stays");
     }
 }

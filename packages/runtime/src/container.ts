@@ -18,6 +18,7 @@ import type {
   EventsOptions,
   ExecOptions,
   ExitResult,
+  GcResult,
   Limits,
   OciProcess,
   RuncStats,
@@ -199,7 +200,10 @@ export class Container extends EventEmitter {
     return new Container(id, root, s.pid, [-1, -1, -1]);
   }
 
-  /** The states of every container in the store. */
+  /**
+   * The states of every container in the store, those still `creating`
+   * included (a creator that died leaves one; `delete({ force })` removes it).
+   */
   static async list(root: string = DEFAULT_ROOT): Promise<ContainerState[]> {
     return JSON.parse(await call(() => native.list(root))) as ContainerState[];
   }
@@ -403,4 +407,17 @@ export class Container extends EventEmitter {
       return false;
     }
   }
+}
+
+/**
+ * Remove every container record whose owner is dead: containers whose
+ * creation never finished (the creating process was killed) and those made
+ * through this API (or a foreground `ctrun run`) whose process is gone.
+ * Containers made detached (`ctrun create`, `ctrun run -d`) are left alone.
+ * Everything of a removed record goes: its processes (killed through the
+ * cgroup), cgroup, network devices and state directory. Same as `ctrun gc`.
+ */
+export async function gc(root: string = DEFAULT_ROOT): Promise<GcResult> {
+  const r = JSON.parse(await call(() => native.gc(root))) as { removed: string[]; failed: Array<[string, { code: string; message: string }]>; swept: number };
+  return { removed: r.removed, failed: r.failed.map(([id, e]) => ({ id, code: e.code, message: e.message })), swept: r.swept };
 }

@@ -124,8 +124,12 @@ export interface ContainerState {
   id: string;
   /** Host pid of the init (0 once stopped). */
   pid: number;
-  /** `created`, `running` or `stopped`. */
-  status: 'creating' | 'created' | 'running' | 'stopped';
+  /**
+   * `creating` (being created, or its creator died before it was done:
+   * `delete({ force })` or {@link gc} removes it), `created`, `running`,
+   * `paused` or `stopped`.
+   */
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
   /** Absolute bundle path. */
   bundle: string;
   /** Absolute rootfs path. */
@@ -280,4 +284,14 @@ export interface RuncStats {
   };
   /** Per page size (`2MB`). */
   hugetlb: Record<string, { usage?: number; max?: number; failcnt: number }>;
+}
+
+/** What {@link gc} removed. */
+export interface GcResult {
+  /** Ids of the records removed. */
+  removed: string[];
+  /** Records that could not be removed, with the reason. */
+  failed: Array<{ id: string; code: string; message: string }>;
+  /** Hidden leftovers of claims and removals cut short that were removed. */
+  swept: number;
 }

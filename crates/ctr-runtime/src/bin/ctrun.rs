@@ -717,6 +717,19 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
             let a = parse_args(rest, &["no-pivot", "no-new-keyring", "detach", "d", "keep"], &CREATE_VALUES)?;
             run_cmd(&g, &store, &a)
         }
+        // Not in runc's command list (hidden from the usage text): remove
+        // every record whose owner died (docs/runtime.md, "State protocol").
+        "gc" => {
+            parse_args(rest, &[], &[])?;
+            let r = lifecycle::gc(&store)?;
+            for id in &r.removed {
+                println!("{id}");
+            }
+            for (id, e) in &r.failed {
+                eprintln!("ctrun: gc: {id}: {} [{}]", e.message, e.code);
+            }
+            Ok(if r.failed.is_empty() { 0 } else { 1 })
+        }
         "start" => lifecycle::start(&store, &parse_args(rest, &[], &[])?.id("start")?).map(|_| 0),
         "state" => {
             let s = lifecycle::state(&store, &parse_args(rest, &[], &[])?.id("state")?)?;
@@ -732,10 +745,12 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
         "delete" => {
             let a = parse_args(rest, &["force", "f"], &[])?;
             let force = a.bool(&["force", "f"]);
-            match lifecycle::delete(&store, &a.id("delete")?, force) {
+            let id = a.id("delete")?;
+            match lifecycle::delete(&store, &id, force) {
                 // As runc: engines (containerd's shim, podman's cleanup) call
-                // `delete --force` for containers that may already be gone.
-                Err(e) if force && e.code == "ERUNTIME_NOT_FOUND" => Ok(0),
+                // `delete --force` for containers that may already be gone;
+                // a directory without a record is removed (runc does too).
+                Err(e) if e.code == "ERUNTIME_NOT_FOUND" && (store.remove_stray(&id) || force) => Ok(0),
                 r => r.map(|_| 0),
             }
         }

@@ -152,6 +152,15 @@ pub fn list<'e>(env: &'e Env, root: String) -> napi::Result<PromiseRaw<'e, Strin
     })
 }
 
+/// Remove every record whose owner is dead; JSON `{ removed, failed: [[id, error]], swept }`.
+#[napi]
+pub fn gc<'e>(env: &'e Env, root: String) -> napi::Result<PromiseRaw<'e, String>> {
+    env.spawn_future(async move {
+        let r = blocking(move || lifecycle::gc(&Store::new(root))).await?;
+        Ok(serde_json::to_string(&r).unwrap_or_default())
+    })
+}
+
 /// Send a signal to the init (or every process with `all`).
 #[napi]
 pub fn kill<'e>(env: &'e Env, root: String, id: String, signal: i32, all: bool) -> napi::Result<PromiseRaw<'e, ()>> {
