@@ -386,7 +386,8 @@ fn write_state(dir: &Path, s: &Saved) -> Result<()> {
 fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let (f, t) = (std::ffi::CString::new(from.as_os_str().as_bytes())?, std::ffi::CString::new(to.as_os_str().as_bytes())?);
-    if unsafe { libc::renameat2(libc::AT_FDCWD, f.as_ptr(), libc::AT_FDCWD, t.as_ptr(), libc::RENAME_NOREPLACE) } < 0 {
+    // A raw syscall: glibc's renameat2 wrapper is 2.28+, above the 2.17 floor the binaries are built for.
+    if unsafe { libc::syscall(libc::SYS_renameat2, libc::AT_FDCWD, f.as_ptr(), libc::AT_FDCWD, t.as_ptr(), libc::RENAME_NOREPLACE) } < 0 {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
