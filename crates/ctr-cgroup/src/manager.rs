@@ -674,6 +674,14 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
 /// Remove every directory of the cgroup (children first), retrying while
 /// tasks drain. `kill` first kills every process in it.
 pub fn remove_all(m: &dyn Manager, kill: bool) -> Result<(), Error> {
+    // The common case, a container whose init was reaped (its pid namespace
+    // took every other process with it): the cgroup is empty and has no
+    // children, and one rmdir per hierarchy removes it, without a kill or
+    // reading cgroup.procs everywhere. The kernel refuses the rmdir (EBUSY)
+    // of a cgroup that still has a process or a child: then the full path.
+    if rmdir_if_empty(m) {
+        return Ok(());
+    }
     if kill {
         kill_all(m, libc::SIGKILL)?;
     }
@@ -702,6 +710,15 @@ pub fn remove_all(m: &dyn Manager, kill: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// Remove every directory of the cgroup with one rmdir each; false at the
+/// first one the kernel refuses (left for the caller's full removal).
+fn rmdir_if_empty(m: &dyn Manager) -> bool {
+    m.dirs().iter().all(|d| match std::fs::remove_dir(d) {
+        Ok(()) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    })
+}
+
 /// Signal every process of the cgroup and its descendants. With SIGKILL,
 /// wait until the group is empty: `cgroup.kill` where the cgroup2
 /// hierarchy has it, else freeze (v1 freezer), kill each pid, thaw, until
@@ -716,7 +733,11 @@ pub fn kill_all(m: &dyn Manager, sig: i32) -> Result<(), Error> {
         return Ok(());
     }
     if let Some(u) = m.kill_file_dir() {
-        write(&u, "cgroup.kill", "1")?;
+        // A cgroup2 directory already removed has no process left to kill.
+        match write(&u, "cgroup.kill", "1") {
+            Err(e) if e.errno == Some(libc::ENOENT) && !u.exists() => {}
+            r => r?,
+        }
     }
     let end = Instant::now() + DRAIN;
     for round in 0.. {

@@ -224,8 +224,7 @@ impl Store {
         validate_id(id)?;
         self.ensure_root()?;
         let me = Owner::me();
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let tmp = self.root.join(format!(".new-{}-{}-{nanos}", me.pid, me.start_time));
+        let tmp = self.root.join(format!(".new-{}-{}-{}", me.pid, me.start_time, unique_suffix()));
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
             .mode(0o711)
@@ -433,13 +432,21 @@ impl Locked {
     /// id is free at once, and a crash halfway leaves a hidden `.dead-*`
     /// directory for [`Store::sweep`], not a half-removed record).
     pub fn remove(self) -> Result<()> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let dead = self.root.join(format!(".dead-{}-{nanos}", std::process::id()));
+        let dead = self.root.join(format!(".dead-{}-{}", std::process::id(), unique_suffix()));
         std::fs::rename(&self.dir, &dead).map_err(|e| {
             Error::io("ERUNTIME_STATE", "rename", &e, format!("remove {}", self.dir.display())).with_path(&self.dir)
         })?;
         std::fs::remove_dir_all(&dead).map_err(|e| Error::io("ERUNTIME_STATE", "rmdir", &e, format!("remove {}", dead.display())).with_path(&dead))
     }
+}
+
+/// A name part no other call of this process returns: the time in
+/// nanoseconds and a counter. The clock alone repeats when two threads of
+/// one process (concurrent creates from Node) ask within its resolution.
+fn unique_suffix() -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{nanos}-{}", SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
 /// The live status of a saved container: its pid and start time decide
@@ -526,6 +533,29 @@ mod tests {
             assert_eq!(validate_id(bad).unwrap_err().code, "ERUNTIME_INVALID_ID", "{bad:?}");
         }
         validate_id("web-1_a.b+c").unwrap();
+    }
+
+    #[test]
+    fn concurrent_claims_and_removals_of_one_process_do_not_collide() {
+        // Node's in-process API claims and removes records from several
+        // threads at once: the hidden names must differ even when the clock does not.
+        let d = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::new(d.path().join("root")));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let id = format!("c{t}-{i}");
+                        store.claim(&id, &saved(&id, 0, 0)).unwrap().remove().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(std::fs::read_dir(d.path().join("root")).unwrap().count(), 0, "nothing left");
     }
 
     #[test]

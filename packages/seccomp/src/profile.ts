@@ -10,6 +10,14 @@ function text(json: object | string): string {
   return typeof json === 'string' ? json : JSON.stringify(json);
 }
 
+/** Bumped by {@link clearCache}: programs a profile remembers from before are stale. */
+let cacheGeneration = 0;
+
+/** A copy the caller may change without touching the remembered program. */
+function copyProgram(p: Program, cache: Program['cache']): Program {
+  return { bpf: Buffer.from(p.bpf), flags: p.flags, warnings: [...p.warnings], hash: p.hash, cache };
+}
+
 function toProgram(p: { bpf: Buffer; flags: number; warnings: string[]; hash: string; cache: string }): Program {
   return { bpf: p.bpf, flags: p.flags, warnings: p.warnings, hash: p.hash, cache: p.cache as Program['cache'] };
 }
@@ -22,6 +30,8 @@ export class Profile {
   /** The canonical OCI `linux.seccomp` object. */
   readonly json: OciSeccomp;
   readonly #text: string;
+  /** Programs compiled from this profile, by options (see compileSync). */
+  readonly #programs = new Map<string, { generation: number; program: Program }>();
 
   private constructor(canonical: string) {
     this.#text = canonical;
@@ -66,9 +76,18 @@ export class Profile {
     return call(() => native.compile(this.#text, options.binaryTree ?? true, options.cacheDir, options.arch)).then(toProgram);
   }
 
-  /** Compile on the calling thread (through the cache). */
+  /**
+   * Compile on the calling thread (through the cache). A profile remembers
+   * its own programs, so compiling it again skips even the native cache's
+   * parse and hash of the whole profile (until {@link clearCache}).
+   */
   compileSync(options: CompileOptions = {}): Program {
-    return toProgram(call(() => native.compileSync(this.#text, options.binaryTree ?? true, options.cacheDir, options.arch)));
+    const key = `${options.binaryTree ?? true}\0${options.cacheDir ?? ''}\0${options.arch ?? ''}`;
+    const hit = this.#programs.get(key);
+    if (hit && hit.generation === cacheGeneration) return copyProgram(hit.program, 'memory');
+    const program = toProgram(call(() => native.compileSync(this.#text, options.binaryTree ?? true, options.cacheDir, options.arch)));
+    this.#programs.set(key, { generation: cacheGeneration, program: copyProgram(program, program.cache) });
+    return program;
   }
 
   /**
@@ -114,6 +133,7 @@ export function libseccompVersion(): string {
 
 /** Drop the in-memory cache of compiled programs. */
 export function clearCache(): void {
+  cacheGeneration++;
   native.clearCache();
 }
 

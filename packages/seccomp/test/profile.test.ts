@@ -154,6 +154,24 @@ test('compile: flags, warnings, binary tree, disassembly', async () => {
   assert.throws(() => disassemble(Buffer.alloc(5)), (e: SeccompError) => e.code === 'ESECCOMP_INVALID_BPF');
 });
 
+test('compileSync: a profile remembers its programs; copies the caller may change; clearCache forgets them', () => {
+  const p = Profile.fromOCI({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getcwd'], action: 'SCMP_ACT_ERRNO', errnoRet: (process.pid % 4000) + 1 }] });
+  clearCache();
+  const a = p.compileSync();
+  const b = p.compileSync();
+  assert.equal([a.cache, b.cache], ['miss', 'memory']);
+  assert.equal(b.bpf, a.bpf);
+  b.bpf.fill(0);
+  b.warnings.push('changed');
+  const c = p.compileSync();
+  assert.equal(c.bpf, a.bpf, 'the remembered program is not the one handed out');
+  assert.equal(c.warnings, a.warnings);
+  // other options are another program
+  assert.is(p.compileSync({ binaryTree: false }).cache, 'miss');
+  clearCache();
+  assert.is(p.compileSync().cache, 'miss');
+});
+
 test('cache: memory hit, then disk hit after the memory cache is dropped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ctrtest-seccomp-cache-'));
   try {

@@ -1,0 +1,372 @@
+// bench/floor.mjs: the in-process API at the kernel's floor (issue 18's
+// measure). One run prints, side by side and as ratios, `@ctr/runtime`'s
+// Container API, `ctrun`, `crun` and `runc` spawned from this same Node
+// process, and the floor (`unshare` with the same namespaces + exec + wait):
+//
+//   1. run to completion (busybox /bin/true: create -> start -> wait -> delete),
+//      medians of interleaved rotated blocks;
+//   2. containers/s at concurrency 1, 2, 4, 8 (API vs spawning `crun run`),
+//      with Node's main-thread CPU per container;
+//   3. `ctrun` create / start / exec / delete each against `crun`'s;
+//   4. memory the runtime adds to the container's cgroup, and the runtime's RSS;
+//   5. seccomp (Docker's profile): the launch cost it adds (a cold compile
+//      for crun, the in-process cache for the API), and a getpid loop under
+//      it inside each runtime's container;
+//   6. with N containers alive (default 500), the last 50 launches against
+//      the first 50, API and crun.
+//
+//   node bench/floor.mjs [--runs 120] [--alive 500] [--only run,rate,steps,memory,seccomp,alive]
+//
+// crun 1.8.1 refuses this hybrid host while the cgroup2 hierarchy has
+// controllers: as bench/exec-protection.mjs, the bench re-runs itself in a
+// private mount namespace where an empty file hides
+// /sys/fs/cgroup/unified/cgroup.controllers (crun and ctrun see the same
+// thing; nothing changes outside that namespace).
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { closeSync, cpSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, hostname, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ctrun, median, repo, requireRootAndRootfs, rootfs, timeRotated } from './lib.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const runs = Number(opt('--runs')) || 120;
+const aliveN = Number(opt('--alive')) || 500;
+const only = opt('--only')?.split(',');
+const want = (s) => !only || only.includes(s);
+requireRootAndRootfs();
+
+const controllers = '/sys/fs/cgroup/unified/cgroup.controllers';
+if (process.env.CTR_BENCH_PRIVATE_NS === '1') {
+  const empty = join(tmpdir(), `ctr-bench-floor-empty-${process.pid}`);
+  writeFileSync(empty, '');
+  const m = spawnSync('mount', ['--bind', empty, controllers]);
+  if (m.status !== 0) throw new Error(`mount --bind over ${controllers}: ${m.stderr}`);
+} else if (existsSync(controllers) && readFileSync(controllers, 'utf8').trim() !== '' && spawnSync('unshare', ['--version']).status === 0) {
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', process.execPath, fileURLToPath(import.meta.url), ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, CTR_BENCH_PRIVATE_NS: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
+const { Container } = createRequire(import.meta.url)(join(repo, 'packages/runtime/dist/index.cjs'));
+const work = mkdtempSync(join(tmpdir(), 'ctr-bench-floor-'));
+const stateBase = `/run/ctr-bench-floor-${process.pid}`;
+const roots = { api: `${stateBase}-api`, ctrun: `${stateBase}-ctrun`, crun: `${stateBase}-crun`, runc: `${stateBase}-runc` };
+const f2 = (x) => x.toFixed(2);
+const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+let seq = 0;
+const nextId = (tag) => `ctr-bf-${tag}-${process.pid}-${seq++}`;
+
+/** A bundle like bench/lib.mjs's, with `extra` merged into config.json. */
+function bundle(name, args, extra = {}, root = rootfs) {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const cfg = {
+    ociVersion: '1.0.2',
+    root: { path: root },
+    hostname: 'bench',
+    process: { terminal: false, cwd: '/', args, env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }] },
+  };
+  for (const [k, v] of Object.entries(extra)) cfg[k] = typeof v === 'object' && !Array.isArray(v) ? { ...cfg[k], ...v } : v;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+  return dir;
+}
+
+/**
+ * One CLI call; throws with the runtime's last stderr line. stderr goes to
+ * a file, never a pipe: a container made by `create` (or `run --detach`)
+ * keeps the runtime's stdio, and spawnSync would wait for the pipe to close.
+ */
+function cli(bin, root, args, stdout = 'ignore') {
+  const errFile = join(work, 'stderr');
+  const fd = openSync(errFile, 'w');
+  let r;
+  try {
+    r = spawnSync(bin, ['--root', root, ...args], { stdio: ['ignore', stdout, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  if (r.status !== 0) throw new Error(`${bin} ${args[0]}: exit ${r.status}: ${readFileSync(errFile, 'utf8').trim().split('\n').pop()}`);
+  return r;
+}
+
+/** `run` to completion through a runtime binary. */
+const runCli = (bin, root, b) => () => {
+  const id = nextId('r');
+  try {
+    cli(bin, root, ['run', '--bundle', b, id]);
+  } catch (e) {
+    spawnSync(bin, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+    throw e;
+  }
+};
+
+/** create -> start -> wait -> delete through the in-process API. */
+async function runApi(b, root = roots.api) {
+  const c = await Container.create({ id: nextId('a'), bundle: b, root, stdio: 'ignore' });
+  try {
+    await c.start();
+    await c.wait();
+  } finally {
+    await c.delete({ force: true });
+  }
+}
+
+/** CPU time (ms) of this process's main thread so far (utime + stime). */
+function mainThreadCpuMs() {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+const commit = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`floor: ${new Date().toISOString()} host ${hostname()} (${cpus().length} cpus, kernel ${release()}, loadavg ${load}) commit ${commit}`);
+console.log(`  ${execFileSync('crun', ['--version'], { encoding: 'utf8' }).split('\n')[0]}, ${execFileSync('runc', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`);
+
+const trueBundle = bundle('true', ['/bin/true']);
+const results = {};
+try {
+  // 1. Run to completion, interleaved.
+  if (want('run')) {
+    const floorNs = ['unshare', ['--pid', '--fork', '--mount', '--net', '--ipc', '--uts', '--mount-proc', '--root', rootfs, '/bin/true']];
+    const times = await timeRotated(
+      {
+        'API (in-process)': () => runApi(trueBundle),
+        'ctrun run': async () => runCli(ctrun, roots.ctrun, trueBundle)(),
+        'crun run': async () => runCli('crun', roots.crun, trueBundle)(),
+        'runc run': async () => runCli('runc', roots.runc, trueBundle)(),
+        'floor (unshare)': async () => {
+          const r = spawnSync(floorNs[0], floorNs[1], { stdio: 'ignore' });
+          if (r.status !== 0) throw new Error(`unshare: exit ${r.status}`);
+        },
+      },
+      runs,
+    );
+    const m = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, median(t)]));
+    results.run = m;
+    console.log(`\n1. run to completion of /bin/true, ${runs} runs each, interleaved (median, p10-p90)`);
+    for (const [k, t] of Object.entries(times)) {
+      console.log(`  ${k.padEnd(18)} ${f2(m[k]).padStart(7)} ms  (${f2(t[Math.floor(t.length * 0.1)])}-${f2(t[Math.floor(t.length * 0.9)])})  / crun ${ratio(m[k], m['crun run'])}  / floor ${ratio(m[k], m['floor (unshare)'])}`);
+    }
+    console.log(`  => API / crun run ${ratio(m['API (in-process)'], m['crun run'])} (aim <= 0.5x), API / floor ${ratio(m['API (in-process)'], m['floor (unshare)'])} (aim <= 1.5x), ctrun run / crun run ${ratio(m['ctrun run'], m['crun run'])} (aim <= 0.8x)`);
+  }
+
+  // 2. Containers per second at concurrency 1, 2, 4, 8.
+  if (want('rate')) {
+    const total = Math.max(runs, 64);
+    console.log(`\n2. containers/s from one Node process, ${total} runs of /bin/true per point`);
+    const crunAsync = () =>
+      new Promise((resolve, reject) => {
+        const id = nextId('c');
+        const p = spawn('crun', ['--root', roots.crun, 'run', '--bundle', trueBundle, id], { stdio: 'ignore' });
+        p.on('error', reject);
+        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`crun run: exit ${code}`))));
+      });
+    const rate = async (fn, c) => {
+      let left = total;
+      const cpu0 = mainThreadCpuMs();
+      const t0 = process.hrtime.bigint();
+      await Promise.all(Array.from({ length: c }, async () => {
+        while (left-- > 0) await fn();
+      }));
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      return { perSec: total / s, cpu: (mainThreadCpuMs() - cpu0) / total };
+    };
+    results.rate = {};
+    for (const c of [1, 2, 4, 8]) {
+      // Alternate which goes first, twice, and keep the better of each (the machine's load drifts).
+      const a1 = await rate(() => runApi(trueBundle), c);
+      const r1 = await rate(crunAsync, c);
+      const r2 = await rate(crunAsync, c);
+      const a2 = await rate(() => runApi(trueBundle), c);
+      const api = a1.perSec > a2.perSec ? a1 : a2;
+      const crun = r1.perSec > r2.perSec ? r1 : r2;
+      results.rate[c] = { api, crun };
+      console.log(`  c=${c}  API ${api.perSec.toFixed(0).padStart(4)}/s (main thread ${f2(api.cpu)} ms CPU each)  crun ${crun.perSec.toFixed(0).padStart(4)}/s (main thread ${f2(crun.cpu)} ms)  API / crun ${ratio(api.perSec, crun.perSec)} (aim >= 2x)`);
+    }
+  }
+
+  // 3. CLI steps: create, start, exec, delete (of a running container), ctrun vs crun.
+  if (want('steps')) {
+    const sleepBundle = bundle('sleep', ['sleep', '100']);
+    const steps = { ctrun: { create: [], start: [], exec: [], delete: [] }, crun: { create: [], start: [], exec: [], delete: [] } };
+    const timed = (arr, fn) => {
+      const t = process.hrtime.bigint();
+      fn();
+      arr.push(Number(process.hrtime.bigint() - t) / 1e6);
+    };
+    const once = (name, bin) => {
+      const root = roots[name];
+      const id = nextId('s');
+      const s = steps[name];
+      try {
+        timed(s.create, () => cli(bin, root, ['create', '--bundle', sleepBundle, id]));
+        timed(s.start, () => cli(bin, root, ['start', id]));
+        timed(s.exec, () => cli(bin, root, ['exec', id, '/bin/true']));
+        timed(s.delete, () => cli(bin, root, ['delete', '--force', id]));
+      } catch (e) {
+        spawnSync(bin, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+        throw e;
+      }
+    };
+    for (let i = 0; i < 10; i++) {
+      once('ctrun', ctrun);
+      once('crun', 'crun');
+    }
+    for (const s of Object.values(steps)) for (const a of Object.values(s)) a.length = 0;
+    const block = Math.max(1, Math.round(runs / 3));
+    for (let r = 0; r < 3; r++) for (const [name, bin] of [['ctrun', ctrun], ['crun', 'crun']]) for (let i = 0; i < block; i++) once(name, bin);
+    console.log(`\n3. CLI steps on a busybox \`sleep\` container, ${block * 3} runs each, rotated blocks (median ms)`);
+    results.steps = {};
+    for (const step of ['create', 'start', 'exec', 'delete']) {
+      const a = median(steps.ctrun[step]);
+      const b = median(steps.crun[step]);
+      results.steps[step] = a / b;
+      console.log(`  ${step.padEnd(7)} ctrun ${f2(a).padStart(6)}  crun ${f2(b).padStart(6)}  ctrun / crun ${ratio(a, b)} (aim <= 1x)`);
+    }
+  }
+
+  // 4. Memory: the container cgroup's peak, and the runtime's own RSS.
+  if (want('memory')) {
+    const memDir = (path) => ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'].map((d) => join(d, path)).find((d) => existsSync(join(d, 'memory.max_usage_in_bytes')) || existsSync(join(d, 'memory.peak')));
+    const peakOf = (d) => Number(readFileSync(join(d, existsSync(join(d, 'memory.max_usage_in_bytes')) ? 'memory.max_usage_in_bytes' : 'memory.peak'), 'utf8'));
+    const memBundle = (id) => bundle(`mem-${id}`, ['sleep', '0.3'], { linux: { cgroupsPath: `/${id}`, resources: { memory: { limit: 268435456 } } } });
+    const peaks = { api: [], crun: [], runc: [] };
+    for (let i = 0; i < 7; i++) {
+      let id = nextId('m');
+      const c = await Container.create({ id, bundle: memBundle(id), root: roots.api, stdio: 'ignore' });
+      await c.start();
+      await new Promise((r) => setTimeout(r, 150));
+      peaks.api.push(peakOf(memDir(id)));
+      await c.delete({ force: true });
+      for (const bin of ['crun', 'runc']) {
+        id = nextId('m');
+        const b = memBundle(id);
+        cli(bin, roots[bin], ['create', '--bundle', b, id]);
+        cli(bin, roots[bin], ['start', id]);
+        spawnSync('sleep', ['0.15']);
+        peaks[bin].push(peakOf(memDir(id)));
+        cli(bin, roots[bin], ['delete', '--force', id]);
+      }
+    }
+    // The runtime's RSS: a runtime binary's peak RSS for `run` (GNU time), and for the
+    // in-process API what this Node process grew by over the runs above (the addon and its state).
+    const maxRss = (bin, root) => {
+      const out = [];
+      for (let i = 0; i < 5; i++) {
+        const r = spawnSync('/usr/bin/time', ['-f', '%M', bin, '--root', root, 'run', '--bundle', trueBundle, nextId('t')], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+        out.push(Number(r.stderr.trim().split('\n').pop()));
+      }
+      return median(out);
+    };
+    const rss = { ctrun: maxRss(ctrun, roots.ctrun), crun: maxRss('crun', roots.crun), runc: maxRss('runc', roots.runc) };
+    const kib = (x) => `${(x / 1024).toFixed(0)} KiB`;
+    console.log('\n4. memory');
+    console.log(`  container cgroup peak (busybox sleep, median of 7): API ${kib(median(peaks.api))}  crun ${kib(median(peaks.crun))}  runc ${kib(median(peaks.runc))}  API / crun ${ratio(median(peaks.api), median(peaks.crun))} (aim <= 1x)`);
+    console.log(`  runtime max RSS of \`run\` (GNU time, median of 5): ctrun ${rss.ctrun} KiB  crun ${rss.crun} KiB  runc ${rss.runc} KiB  ctrun / crun ${ratio(rss.ctrun, rss.crun)} (aim <= 1x)`);
+    results.memory = { cgroup: median(peaks.api) / median(peaks.crun), rss: rss.ctrun / rss.crun };
+  }
+
+  // 5. Seccomp with Docker's default profile.
+  if (want('seccomp')) {
+    const { Profile } = await import(join(repo, 'packages/seccomp/dist/index.mjs'));
+    const docker = Profile.fromDocker(readFileSync(join(repo, 'test-data/docker-seccomp/default.json'), 'utf8')).json;
+    // A private rootfs with the static getpid-loop helper of bench/seccomp.mjs.
+    const scRoot = join(work, 'scroot');
+    cpSync(rootfs, scRoot, { recursive: true, verbatimSymlinks: true });
+    execFileSync('cc', ['-static', '-O2', '-o', join(scRoot, 'sc'), join(repo, 'packages/seccomp/test/helpers/sc.c')]);
+    const plain = bundle('sc-plain', ['/bin/true'], {}, scRoot);
+    const filtered = bundle('sc-docker', ['/bin/true'], { linux: { seccomp: docker } }, scRoot);
+    const n = Math.max(30, Math.round(runs / 2));
+    const times = await timeRotated(
+      {
+        'API': () => runApi(plain),
+        'API + docker': () => runApi(filtered),
+        'crun': async () => runCli('crun', roots.crun, plain)(),
+        'crun + docker': async () => runCli('crun', roots.crun, filtered)(),
+      },
+      n,
+    );
+    const m = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, median(t)]));
+    const apiAdd = m['API + docker'] - m.API;
+    const crunAdd = m['crun + docker'] - m.crun;
+    console.log(`\n5. seccomp, Docker's default profile (${docker.syscalls.length} rules)`);
+    console.log(`  launch cost it adds (median of ${n}): API ${f2(apiAdd)} ms (compiled once per process, cached)  crun ${f2(crunAdd)} ms (compiled per container)`);
+    const N = 2_000_000;
+    const loopIn = (bin, root, b) => {
+      const id = nextId('l');
+      const cfg = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+      cfg.process.args = ['/sc', `loop:${N}`];
+      const lb = join(work, `loop-${id}`);
+      mkdirSync(lb);
+      writeFileSync(join(lb, 'config.json'), JSON.stringify(cfg));
+      const r = cli(bin, root, ['run', '--bundle', lb, id], 'pipe');
+      return Number(/ns=(\d+)/.exec(String(r.stdout))[1]) / N;
+    };
+    const loops = { ctrun: [], 'ctrun + docker': [], crun: [], 'crun + docker': [] };
+    for (let i = 0; i < 7; i++) {
+      loops.ctrun.push(loopIn(ctrun, roots.ctrun, plain));
+      loops['ctrun + docker'].push(loopIn(ctrun, roots.ctrun, filtered));
+      loops.crun.push(loopIn('crun', roots.crun, plain));
+      loops['crun + docker'].push(loopIn('crun', roots.crun, filtered));
+    }
+    const l = Object.fromEntries(Object.entries(loops).map(([k, t]) => [k, median(t)]));
+    const ours = l['ctrun + docker'] - l.ctrun;
+    const theirs = l['crun + docker'] - l.crun;
+    console.log(`  getpid under it (${N} calls, median of 7): ctrun +${ours.toFixed(1)} ns/call (${l.ctrun.toFixed(1)} -> ${l['ctrun + docker'].toFixed(1)})  crun +${theirs.toFixed(1)} ns/call (${l.crun.toFixed(1)} -> ${l['crun + docker'].toFixed(1)})`);
+    console.log('  (cold compile and warm cached load of the profile in-process: bench/seccomp.mjs)');
+    results.seccomp = { apiAdd, crunAdd, ours, theirs };
+  }
+
+  // 6. Launch cost with many containers alive.
+  if (want('alive')) {
+    const sleepBundle = bundle('alive', ['sleep', '3600']);
+    console.log(`\n6. with ${aliveN} containers alive: the last 50 launches (create + start) against the first 50`);
+    // One runtime at a time (N of its own alive, not 2N), API first.
+    const launch = { api: [], crun: [] };
+    const live = [];
+    try {
+      for (let i = 0; i < aliveN; i++) {
+        const t = process.hrtime.bigint();
+        const c = await Container.create({ id: nextId('al'), bundle: sleepBundle, root: roots.api, stdio: 'ignore' });
+        live.push(c);
+        await c.start();
+        launch.api.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    } finally {
+      for (const c of live.splice(0)) await c.delete({ force: true }).catch(() => undefined);
+    }
+    try {
+      for (let i = 0; i < aliveN; i++) {
+        const id = nextId('cl');
+        const t = process.hrtime.bigint();
+        cli('crun', roots.crun, ['run', '--detach', '--bundle', sleepBundle, id]);
+        launch.crun.push(Number(process.hrtime.bigint() - t) / 1e6);
+        live.push(id);
+      }
+    } finally {
+      for (const id of live) spawnSync('crun', ['--root', roots.crun, 'delete', '--force', id], { stdio: 'ignore' });
+    }
+    results.alive = {};
+    for (const [k, t] of Object.entries(launch)) {
+      const first = median(t.slice(0, 50));
+      const last = median(t.slice(-50));
+      results.alive[k] = last / first;
+      console.log(`  ${k.padEnd(5)} first 50 ${f2(first)} ms  last 50 ${f2(last)} ms  last / first ${ratio(last, first)} (aim <= 1.15x)`);
+    }
+  }
+} finally {
+  for (const r of Object.values(roots)) rmSync(r, { recursive: true, force: true });
+  rmSync(join(tmpdir(), `ctr-bench-floor-empty-${process.pid}`), { force: true });
+  rmSync(work, { recursive: true, force: true });
+}
