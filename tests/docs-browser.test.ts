@@ -26,7 +26,7 @@ test('the docs site: every page clean, no broken link, search over guides and AP
   let server: Server | undefined;
   let browser: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
   try {
-    const log: string = build(out);
+    const log: string = build(out, { embed: false });
     assert.not.match(log, /\[warning\]/, log);
     const site = (await serve(out, 0)) as { server: Server; url: string };
     server = site.server;

@@ -1,4 +1,4 @@
-import { Container, run } from '@ctr/runtime';
+import { Container, gc, run } from '@ctr/runtime';
 
 const r = await run({ rootfs: '/path/to/busybox', args: ['sh', '-c', 'echo hi from $(hostname)'], hostname: 'box' });
 r.exitCode; r.stdout; // 0, 'hi from box\n'
@@ -19,7 +19,8 @@ for await (const ev of c.events({ interval: 1000 })) {
 await c.kill('SIGTERM');
 const { exitCode, signal } = await c.wait();
 await c.delete();
-await Container.list();                // also the ones `ctrun` made
+await Container.list();                // also the ones `ctrun` made, and `creating` ones
+await gc();                            // remove records whose owner died (a killed Node or ctrun)
 
 // A terminal (docker run -it): the pty master is an @ctr/ns Terminal (Duplex)
 const sh = await Container.create({ id: 'tty', rootfs: '/path/to/busybox', args: ['sh'], terminal: { cols: 120, rows: 40 } });
