@@ -17,7 +17,10 @@ pub struct Cgroup {
 
 impl std::fmt::Debug for Cgroup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cgroup").field("path", &self.path).field("dirs", &self.mgr.dirs()).finish()
+        f.debug_struct("Cgroup")
+            .field("path", &self.path)
+            .field("dirs", &self.mgr.dirs())
+            .finish()
     }
 }
 
@@ -30,14 +33,31 @@ impl Cgroup {
     }
 
     /// [`Cgroup::create`] on a given layout.
-    pub fn create_on(layout: &Layout, path: &str, resources: &Resources, opts: &Options) -> Result<Cgroup, Error> {
+    pub fn create_on(
+        layout: &Layout,
+        path: &str,
+        resources: &Resources,
+        opts: &Options,
+    ) -> Result<Cgroup, Error> {
         let mgr = manager_for(layout, path, opts)?;
         if let Some(d) = mgr.dirs().into_iter().find(|d| d.exists()) {
-            return Err(Error::new("ECGROUP_EXISTS", format!("cgroup {path} already exists")).with_path(d).with_errno(libc::EEXIST));
+            return Err(
+                Error::new("ECGROUP_EXISTS", format!("cgroup {path} already exists"))
+                    .with_path(d)
+                    .with_errno(libc::EEXIST),
+            );
         }
         let dirs = mgr.dirs();
-        let made_parents = mgr.create(resources)?.into_iter().filter(|d| !dirs.contains(d)).collect();
-        Ok(Cgroup { path: path.to_string(), mgr, made_parents })
+        let made_parents = mgr
+            .create(resources)?
+            .into_iter()
+            .filter(|d| !dirs.contains(d))
+            .collect();
+        Ok(Cgroup {
+            path: path.to_string(),
+            mgr,
+            made_parents,
+        })
     }
 
     /// Open an existing cgroup (`ECGROUP_NOT_FOUND` when it exists in no
@@ -55,8 +75,14 @@ impl Cgroup {
     }
 
     /// [`Cgroup::planned_parents`] on a given layout.
-    pub fn planned_parents_on(layout: &Layout, path: &str, opts: &Options) -> Result<Vec<PathBuf>, Error> {
-        Ok(manager::missing_parents(manager_for(layout, path, opts)?.as_ref()))
+    pub fn planned_parents_on(
+        layout: &Layout,
+        path: &str,
+        opts: &Options,
+    ) -> Result<Vec<PathBuf>, Error> {
+        Ok(manager::missing_parents(
+            manager_for(layout, path, opts)?.as_ref(),
+        ))
     }
 
     /// [`Cgroup::open`] on a given layout.
@@ -64,10 +90,18 @@ impl Cgroup {
         let mut mgr = manager_for(layout, path, opts)?;
         let dirs = mgr.dirs();
         if !dirs.iter().any(|d| d.is_dir()) {
-            return Err(Error::new("ECGROUP_NOT_FOUND", format!("cgroup {path} does not exist")).with_path(&dirs[0]).with_errno(libc::ENOENT));
+            return Err(
+                Error::new("ECGROUP_NOT_FOUND", format!("cgroup {path} does not exist"))
+                    .with_path(&dirs[0])
+                    .with_errno(libc::ENOENT),
+            );
         }
         mgr.retain_existing();
-        Ok(Cgroup { path: path.to_string(), mgr, made_parents: Vec::new() })
+        Ok(Cgroup {
+            path: path.to_string(),
+            mgr,
+            made_parents: Vec::new(),
+        })
     }
 
     /// The path given at create/open.
@@ -114,7 +148,12 @@ impl Cgroup {
             if let Some(t) = crate::fsx::read_opt(&d, "cgroup.procs") {
                 out.extend(crate::fsx::pid_list(&t));
             } else if !d.is_dir() {
-                return Err(Error::new("ECGROUP_NOT_FOUND", format!("cgroup {} does not exist", self.path)).with_path(&d).with_errno(libc::ENOENT));
+                return Err(Error::new(
+                    "ECGROUP_NOT_FOUND",
+                    format!("cgroup {} does not exist", self.path),
+                )
+                .with_path(&d)
+                .with_errno(libc::ENOENT));
             }
         }
         out.sort_unstable();
@@ -159,7 +198,12 @@ impl Cgroup {
         // Every file missing: the cgroup is gone (checked after, so the
         // common case costs no extra stat calls).
         if s == Stats::default() && !manager::exists(self.mgr.as_ref()) {
-            return Err(Error::new("ECGROUP_NOT_FOUND", format!("cgroup {} does not exist", self.path)).with_path(&self.mgr.dirs()[0]).with_errno(libc::ENOENT));
+            return Err(Error::new(
+                "ECGROUP_NOT_FOUND",
+                format!("cgroup {} does not exist", self.path),
+            )
+            .with_path(&self.mgr.dirs()[0])
+            .with_errno(libc::ENOENT));
         }
         Ok(s)
     }
@@ -184,7 +228,9 @@ pub fn remove_made_parents(made: &[PathBuf]) {
 
 fn check_pid(pid: i32) -> Result<(), Error> {
     if pid <= 0 {
-        return Err(Error::new("ECGROUP_INVALID_VALUE", format!("invalid pid {pid}")).with_field("pid"));
+        return Err(
+            Error::new("ECGROUP_INVALID_VALUE", format!("invalid pid {pid}")).with_field("pid"),
+        );
     }
     Ok(())
 }

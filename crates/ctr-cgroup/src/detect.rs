@@ -48,8 +48,20 @@ pub struct Layout {
 }
 
 const V1_CONTROLLERS: &[&str] = &[
-    "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio", "perf_event", "net_prio",
-    "hugetlb", "pids", "rdma", "misc",
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "memory",
+    "devices",
+    "freezer",
+    "net_cls",
+    "blkio",
+    "perf_event",
+    "net_prio",
+    "hugetlb",
+    "pids",
+    "rdma",
+    "misc",
 ];
 
 /// Parse `/proc/self/mountinfo` text into (fstype, mount point, super options).
@@ -74,7 +86,12 @@ fn own_cgroups(text: &str) -> Vec<(u32, Vec<String>, String)> {
         .filter_map(|l| {
             let mut parts = l.splitn(3, ':');
             let id = parts.next()?.parse().ok()?;
-            let ctrls = parts.next()?.split(',').filter(|s| !s.is_empty()).map(String::from).collect();
+            let ctrls = parts
+                .next()?
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
             Some((id, ctrls, parts.next()?.to_string()))
         })
         .collect()
@@ -94,8 +111,18 @@ pub fn layout_from(
             let controllers = read_controllers(&mount_point)
                 .map(|s| s.split_whitespace().map(String::from).collect())
                 .unwrap_or_default();
-            let own_path = own.iter().find(|(id, ..)| *id == 0).map(|o| o.2.clone()).unwrap_or("/".into());
-            hierarchies.push(Hierarchy { version: 2, mount_point, controllers, own_path, delegated: false });
+            let own_path = own
+                .iter()
+                .find(|(id, ..)| *id == 0)
+                .map(|o| o.2.clone())
+                .unwrap_or("/".into());
+            hierarchies.push(Hierarchy {
+                version: 2,
+                mount_point,
+                controllers,
+                own_path,
+                delegated: false,
+            });
         } else {
             let controllers: Vec<String> = opts
                 .split(',')
@@ -104,10 +131,18 @@ pub fn layout_from(
                 .collect();
             let own_path = own
                 .iter()
-                .find(|(id, c, _)| *id != 0 && !c.is_empty() && c.iter().all(|x| controllers.contains(x)))
+                .find(|(id, c, _)| {
+                    *id != 0 && !c.is_empty() && c.iter().all(|x| controllers.contains(x))
+                })
                 .map(|o| o.2.clone())
                 .unwrap_or("/".into());
-            hierarchies.push(Hierarchy { version: 1, mount_point, controllers, own_path, delegated: false });
+            hierarchies.push(Hierarchy {
+                version: 1,
+                mount_point,
+                controllers,
+                own_path,
+                delegated: false,
+            });
         }
     }
     let has_v1 = hierarchies.iter().any(|h| h.version == 1);
@@ -117,7 +152,11 @@ pub fn layout_from(
         (false, true) => Mode::Unified,
         _ => Mode::Legacy,
     };
-    Layout { mode, hierarchies, cgroup_namespace: None }
+    Layout {
+        mode,
+        hierarchies,
+        cgroup_namespace: None,
+    }
 }
 
 /// Detect the running host's cgroup layout.
@@ -131,8 +170,15 @@ pub fn detect() -> Result<Layout, Error> {
     let euid = unsafe { libc::geteuid() };
     for h in layout.hierarchies.iter_mut().filter(|h| h.version == 2) {
         use std::os::unix::fs::MetadataExt;
-        let own = format!("{}{}/cgroup.procs", h.mount_point.trim_end_matches('/'), if h.own_path == "/" { "" } else { &h.own_path });
-        h.delegated = euid != 0 && std::fs::metadata(&own).map(|m| m.uid() == euid).unwrap_or(false);
+        let own = format!(
+            "{}{}/cgroup.procs",
+            h.mount_point.trim_end_matches('/'),
+            if h.own_path == "/" { "" } else { &h.own_path }
+        );
+        h.delegated = euid != 0
+            && std::fs::metadata(&own)
+                .map(|m| m.uid() == euid)
+                .unwrap_or(false);
     }
     let ns = |p: &str| std::fs::read_link(p).ok();
     layout.cgroup_namespace = match (ns("/proc/self/ns/cgroup"), ns("/proc/1/ns/cgroup")) {
@@ -140,7 +186,10 @@ pub fn detect() -> Result<Layout, Error> {
         _ => None,
     };
     if layout.hierarchies.is_empty() {
-        return Err(Error::new("ECGROUP_NOT_MOUNTED", "no cgroup filesystem is mounted").with_path("/proc/self/mountinfo"));
+        return Err(
+            Error::new("ECGROUP_NOT_MOUNTED", "no cgroup filesystem is mounted")
+                .with_path("/proc/self/mountinfo"),
+        );
     }
     Ok(layout)
 }
@@ -156,7 +205,8 @@ mod tests {
 35 30 0:31 / /sys/fs/cgroup/memory rw,nosuid shared:15 - cgroup cgroup rw,memory
 36 30 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:16 - cgroup cgroup rw,cpu,cpuacct
 ";
-    const SELF: &str = "4:memory:/user.slice\n3:cpu,cpuacct:/\n1:name=systemd:/init.scope\n0::/init.scope\n";
+    const SELF: &str =
+        "4:memory:/user.slice\n3:cpu,cpuacct:/\n1:name=systemd:/init.scope\n0::/init.scope\n";
 
     #[test]
     fn hybrid_layout() {
@@ -167,9 +217,17 @@ mod tests {
         assert_eq!(v2.mount_point, "/sys/fs/cgroup/unified");
         assert_eq!(v2.controllers, vec!["hugetlb"]);
         assert_eq!(v2.own_path, "/init.scope");
-        let mem = l.hierarchies.iter().find(|h| h.controllers == ["memory"]).unwrap();
+        let mem = l
+            .hierarchies
+            .iter()
+            .find(|h| h.controllers == ["memory"])
+            .unwrap();
         assert_eq!(mem.own_path, "/user.slice");
-        let cpu = l.hierarchies.iter().find(|h| h.mount_point.ends_with("cpu,cpuacct")).unwrap();
+        let cpu = l
+            .hierarchies
+            .iter()
+            .find(|h| h.mount_point.ends_with("cpu,cpuacct"))
+            .unwrap();
         assert_eq!(cpu.controllers, vec!["cpu", "cpuacct"]);
     }
 

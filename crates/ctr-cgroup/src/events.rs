@@ -60,7 +60,11 @@ fn eventfd() -> Result<OwnedFd, Error> {
     // SAFETY: plain syscall; the fd is owned below.
     let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
     if fd < 0 {
-        return Err(Error::last_os("ECGROUP_EVENTS", "eventfd", "create eventfd"));
+        return Err(Error::last_os(
+            "ECGROUP_EVENTS",
+            "eventfd",
+            "create eventfd",
+        ));
     }
     // SAFETY: fd is new and ours.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -92,7 +96,11 @@ impl Watcher {
             // SAFETY: plain syscall.
             let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
             if fd < 0 {
-                return Err(Error::last_os("ECGROUP_EVENTS", "inotify_init1", "create inotify"));
+                return Err(Error::last_os(
+                    "ECGROUP_EVENTS",
+                    "inotify_init1",
+                    "create inotify",
+                ));
             }
             // SAFETY: fd is new and ours.
             let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -103,8 +111,15 @@ impl Watcher {
                 }
                 let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
                 // SAFETY: c is a valid C string.
-                if unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), libc::IN_MODIFY) } < 0 {
-                    return Err(Error::last_os("ECGROUP_EVENTS", "inotify_add_watch", format!("watch {}", p.display())).with_path(&p));
+                if unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), libc::IN_MODIFY) }
+                    < 0
+                {
+                    return Err(Error::last_os(
+                        "ECGROUP_EVENTS",
+                        "inotify_add_watch",
+                        format!("watch {}", p.display()),
+                    )
+                    .with_path(&p));
                 }
             }
             inotify = Some(fd);
@@ -112,14 +127,36 @@ impl Watcher {
         let (mut oom_efd, mut oom_control) = (None, None);
         if let Some(dir) = &spec.v1_memory {
             let p = dir.join("memory.oom_control");
-            let f = std::fs::File::open(&p).map_err(|e| Error::io("ECGROUP_EVENTS", "open", &e, format!("open {}", p.display())).with_path(&p))?;
+            let f = std::fs::File::open(&p).map_err(|e| {
+                Error::io(
+                    "ECGROUP_EVENTS",
+                    "open",
+                    &e,
+                    format!("open {}", p.display()),
+                )
+                .with_path(&p)
+            })?;
             let efd = eventfd()?;
-            crate::fsx::write(dir, "cgroup.event_control", &format!("{} {}", efd.as_raw_fd(), f.as_raw_fd()))
-                .map_err(|e| Error { code: "ECGROUP_EVENTS".into(), ..e })?;
+            crate::fsx::write(
+                dir,
+                "cgroup.event_control",
+                &format!("{} {}", efd.as_raw_fd(), f.as_raw_fd()),
+            )
+            .map_err(|e| Error {
+                code: "ECGROUP_EVENTS".into(),
+                ..e
+            })?;
             oom_efd = Some(efd);
             oom_control = Some(f);
         }
-        let w = Watcher { spec: spec.clone(), inotify, oom_efd, _oom_control: oom_control, stop, state: Mutex::new(State::default()) };
+        let w = Watcher {
+            spec: spec.clone(),
+            inotify,
+            oom_efd,
+            _oom_control: oom_control,
+            stop,
+            state: Mutex::new(State::default()),
+        };
         {
             let mut st = w.state.lock().unwrap();
             st.v1_alive = w.oom_efd.is_some();
@@ -140,17 +177,27 @@ impl Watcher {
     /// Re-read the v2 files; the events that changed.
     fn collect_v2(&self, st: &mut State) -> Vec<Event> {
         let mut out = Vec::new();
-        let Some(dir) = &self.spec.v2_dir else { return out };
+        let Some(dir) = &self.spec.v2_dir else {
+            return out;
+        };
         if let Some(t) = read_opt(dir, "cgroup.events") {
             if let Some(p) = keyed(&t, "populated").map(|v| v == 1) {
                 if st.populated.is_some_and(|old| old != p) {
-                    out.push(Event { kind: if p { "populated" } else { "empty" }.into(), count: None, total: None });
+                    out.push(Event {
+                        kind: if p { "populated" } else { "empty" }.into(),
+                        count: None,
+                        total: None,
+                    });
                 }
                 st.populated = Some(p);
             }
             if let Some(f) = keyed(&t, "frozen").map(|v| v == 1) {
                 if st.frozen.is_some_and(|old| old != f) {
-                    out.push(Event { kind: if f { "frozen" } else { "thawed" }.into(), count: None, total: None });
+                    out.push(Event {
+                        kind: if f { "frozen" } else { "thawed" }.into(),
+                        count: None,
+                        total: None,
+                    });
                 }
                 st.frozen = Some(f);
             }
@@ -161,7 +208,11 @@ impl Watcher {
                 let Some(v) = keyed(&t, k) else { continue };
                 let old = st.counters.insert(k.to_string(), v).unwrap_or(0);
                 if !first && v > old {
-                    out.push(Event { kind: k.to_string(), count: Some(v - old), total: Some(v) });
+                    out.push(Event {
+                        kind: k.to_string(),
+                        count: Some(v - old),
+                        total: Some(v),
+                    });
                 }
             }
         }
@@ -171,13 +222,25 @@ impl Watcher {
     /// Wait for the next events. `None` once closed.
     pub fn next(&self) -> Result<Option<Vec<Event>>, Error> {
         loop {
-            let mut fds = vec![libc::pollfd { fd: self.stop.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+            let mut fds = vec![libc::pollfd {
+                fd: self.stop.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
             if let Some(i) = &self.inotify {
-                fds.push(libc::pollfd { fd: i.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+                fds.push(libc::pollfd {
+                    fd: i.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
             }
             let v1_alive = self.state.lock().unwrap().v1_alive;
             if let (Some(e), true) = (&self.oom_efd, v1_alive) {
-                fds.push(libc::pollfd { fd: e.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+                fds.push(libc::pollfd {
+                    fd: e.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
             }
             let recheck = self.state.lock().unwrap().recheck_until;
             let timeout = match recheck {
@@ -188,11 +251,18 @@ impl Watcher {
             // SAFETY: fds is a valid array of pollfd.
             let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
             if n < 0 {
-                let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+                let errno = std::io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EIO);
                 if errno == libc::EINTR {
                     continue;
                 }
-                return Err(Error::sys("ECGROUP_EVENTS", "poll", errno, "wait for cgroup events"));
+                return Err(Error::sys(
+                    "ECGROUP_EVENTS",
+                    "poll",
+                    errno,
+                    "wait for cgroup events",
+                ));
             }
             if fds[0].revents != 0 {
                 return Ok(None);
@@ -210,15 +280,24 @@ impl Watcher {
                         // The kernel signals the eventfd when the cgroup goes away.
                         st.v1_alive = false;
                     } else {
-                        out.push(Event { kind: "oom".into(), count: Some(1), total: None });
-                        st.recheck_until = Some(std::time::Instant::now() + std::time::Duration::from_secs(2));
+                        out.push(Event {
+                            kind: "oom".into(),
+                            count: Some(1),
+                            total: None,
+                        });
+                        st.recheck_until =
+                            Some(std::time::Instant::now() + std::time::Duration::from_secs(2));
                     }
                 }
             }
             if let Some(until) = st.recheck_until {
                 let k = self.v1_oom_kill().unwrap_or(st.v1_oom_kill);
                 if k > st.v1_oom_kill {
-                    out.push(Event { kind: "oom_kill".into(), count: Some(k - st.v1_oom_kill), total: Some(k) });
+                    out.push(Event {
+                        kind: "oom_kill".into(),
+                        count: Some(k - st.v1_oom_kill),
+                        total: Some(k),
+                    });
                     st.v1_oom_kill = k;
                     st.recheck_until = None;
                 } else if std::time::Instant::now() > until {
@@ -229,13 +308,21 @@ impl Watcher {
                 // v1 oom kills can be recorded just after the eventfd fired.
                 if let Some(k) = self.v1_oom_kill() {
                     if k > st.v1_oom_kill {
-                        out.push(Event { kind: "oom_kill".into(), count: Some(k - st.v1_oom_kill), total: Some(k) });
+                        out.push(Event {
+                            kind: "oom_kill".into(),
+                            count: Some(k - st.v1_oom_kill),
+                            total: Some(k),
+                        });
                         st.v1_oom_kill = k;
                     }
                 }
                 let p = !subtree_pids(&self.spec.poll_empty).is_empty();
                 if st.populated.is_some_and(|old| old != p) {
-                    out.push(Event { kind: if p { "populated" } else { "empty" }.into(), count: None, total: None });
+                    out.push(Event {
+                        kind: if p { "populated" } else { "empty" }.into(),
+                        count: None,
+                        total: None,
+                    });
                 }
                 st.populated = Some(p);
             }
@@ -254,7 +341,12 @@ impl Watcher {
 
     /// The directories watched (for diagnostics).
     pub fn watched(&self) -> Vec<PathBuf> {
-        self.spec.v2_dir.iter().chain(self.spec.v1_memory.iter()).cloned().collect()
+        self.spec
+            .v2_dir
+            .iter()
+            .chain(self.spec.v1_memory.iter())
+            .cloned()
+            .collect()
     }
 }
 
@@ -266,9 +358,23 @@ mod tests {
     fn v2_fixture_events_via_inotify() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("cgroup.events"), "populated 1\nfrozen 0\n").unwrap();
-        std::fs::write(d.path().join("memory.events"), "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n").unwrap();
-        let w = std::sync::Arc::new(Watcher::new(&EventSpec { v2_dir: Some(d.path().into()), ..Default::default() }).unwrap());
-        std::fs::write(d.path().join("memory.events"), "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n").unwrap();
+        std::fs::write(
+            d.path().join("memory.events"),
+            "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
+        )
+        .unwrap();
+        let w = std::sync::Arc::new(
+            Watcher::new(&EventSpec {
+                v2_dir: Some(d.path().into()),
+                ..Default::default()
+            })
+            .unwrap(),
+        );
+        std::fs::write(
+            d.path().join("memory.events"),
+            "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
+        )
+        .unwrap();
         let ev = w.next().unwrap().unwrap();
         let kinds: Vec<&str> = ev.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, vec!["oom", "oom_kill", "max"]);

@@ -9,19 +9,41 @@ use std::path::Path;
 /// `ECGROUP_WRITE` with the path and errno.
 pub fn write(dir: &Path, file: &str, value: &str) -> Result<(), Error> {
     let path = dir.join(file);
-    let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(&path).map_err(|e| {
-        let code = if e.raw_os_error() == Some(libc::ENOENT) { "ECGROUP_UNSUPPORTED" } else { "ECGROUP_WRITE" };
-        Error::io(code, "open", &e, format!("open {}", path.display())).with_path(&path)
-    })?;
-    f.write_all(value.as_bytes())
-        .map_err(|e| Error::io("ECGROUP_WRITE", "write", &e, format!("write {:?} to {}", value, path.display())).with_path(&path))
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| {
+            let code = if e.raw_os_error() == Some(libc::ENOENT) {
+                "ECGROUP_UNSUPPORTED"
+            } else {
+                "ECGROUP_WRITE"
+            };
+            Error::io(code, "open", &e, format!("open {}", path.display())).with_path(&path)
+        })?;
+    f.write_all(value.as_bytes()).map_err(|e| {
+        Error::io(
+            "ECGROUP_WRITE",
+            "write",
+            &e,
+            format!("write {:?} to {}", value, path.display()),
+        )
+        .with_path(&path)
+    })
 }
 
 /// Read `dir/file` as a string (`ECGROUP_READ` with path and errno).
 pub fn read(dir: &Path, file: &str) -> Result<String, Error> {
     let path = dir.join(file);
-    std::fs::read_to_string(&path)
-        .map_err(|e| Error::io("ECGROUP_READ", "read", &e, format!("read {}", path.display())).with_path(&path))
+    std::fs::read_to_string(&path).map_err(|e| {
+        Error::io(
+            "ECGROUP_READ",
+            "read",
+            &e,
+            format!("read {}", path.display()),
+        )
+        .with_path(&path)
+    })
 }
 
 /// Read `dir/file` if it exists.
@@ -53,12 +75,17 @@ pub fn flat_keyed(text: &str) -> Vec<(&str, u64)> {
 
 /// Value of `key` in "key value" text.
 pub fn keyed(text: &str, key: &str) -> Option<u64> {
-    flat_keyed(text).into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    flat_keyed(text)
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
 }
 
 /// Pids listed in a `cgroup.procs` / `tasks` style file.
 pub fn pid_list(text: &str) -> Vec<i32> {
-    text.split_whitespace().filter_map(|s| s.parse().ok()).collect()
+    text.split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
 }
 
 /// Write a fixture file (tests).

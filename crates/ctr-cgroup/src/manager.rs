@@ -13,8 +13,21 @@ use std::time::{Duration, Instant};
 
 /// Controllers this crate knows.
 pub const KNOWN_CONTROLLERS: &[&str] = &[
-    "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "io", "hugetlb", "pids", "rdma", "misc",
-    "net_cls", "net_prio", "perf_event",
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "memory",
+    "devices",
+    "freezer",
+    "blkio",
+    "io",
+    "hugetlb",
+    "pids",
+    "rdma",
+    "misc",
+    "net_cls",
+    "net_prio",
+    "perf_event",
 ];
 
 /// How long `delete({ kill: true })` and `killAll` wait for tasks to drain.
@@ -69,7 +82,12 @@ fn errno_of(e: &std::io::Error) -> i32 {
 
 /// mkdir every missing directory from `root` (exclusive) to `dir`; returns
 /// those made, in order. `init` runs on each new directory.
-fn mkdirs(root: &Path, dir: &Path, made: &mut Vec<PathBuf>, init: &dyn Fn(&Path) -> Result<(), Error>) -> Result<(), Error> {
+fn mkdirs(
+    root: &Path,
+    dir: &Path,
+    made: &mut Vec<PathBuf>,
+    init: &dyn Fn(&Path) -> Result<(), Error>,
+) -> Result<(), Error> {
     let rel = dir.strip_prefix(root).unwrap_or(dir);
     let mut cur = root.to_path_buf();
     let n = rel.components().count();
@@ -82,10 +100,24 @@ fn mkdirs(root: &Path, dir: &Path, made: &mut Vec<PathBuf>, init: &dyn Fn(&Path)
             }
             // The leaf must be ours: never adopt a cgroup someone else made meanwhile.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && i + 1 == n => {
-                return Err(Error::io("ECGROUP_EXISTS", "mkdir", &e, format!("mkdir {}", cur.display())).with_path(&cur));
+                return Err(Error::io(
+                    "ECGROUP_EXISTS",
+                    "mkdir",
+                    &e,
+                    format!("mkdir {}", cur.display()),
+                )
+                .with_path(&cur));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::io("ECGROUP_CREATE", "mkdir", &e, format!("mkdir {}", cur.display())).with_path(&cur)),
+            Err(e) => {
+                return Err(Error::io(
+                    "ECGROUP_CREATE",
+                    "mkdir",
+                    &e,
+                    format!("mkdir {}", cur.display()),
+                )
+                .with_path(&cur))
+            }
         }
     }
     Ok(())
@@ -94,7 +126,9 @@ fn mkdirs(root: &Path, dir: &Path, made: &mut Vec<PathBuf>, init: &dyn Fn(&Path)
 /// Run `make`, which records each directory it creates in the list it is
 /// given: the list on success, and on failure every one of them removed
 /// (deepest first) before the error is returned.
-fn creating(make: impl FnOnce(&mut Vec<PathBuf>) -> Result<(), Error>) -> Result<Vec<PathBuf>, Error> {
+fn creating(
+    make: impl FnOnce(&mut Vec<PathBuf>) -> Result<(), Error>,
+) -> Result<Vec<PathBuf>, Error> {
     let mut made = Vec::new();
     match make(&mut made) {
         Ok(()) => Ok(made),
@@ -122,7 +156,13 @@ pub(crate) fn undo(made: &[PathBuf]) {
 /// controller of `required` that an existing ancestor does not pass down
 /// is refused as `ECGROUP_UNSUPPORTED` naming that ancestor; the others of
 /// `want` are merely not enabled.
-fn enable_v2(root: &Path, dir: &Path, want: &[String], required: &[String], made: &[PathBuf]) -> Result<(), Error> {
+fn enable_v2(
+    root: &Path,
+    dir: &Path,
+    want: &[String],
+    required: &[String],
+    made: &[PathBuf],
+) -> Result<(), Error> {
     if want.is_empty() && required.is_empty() {
         return Ok(());
     }
@@ -133,13 +173,30 @@ fn enable_v2(root: &Path, dir: &Path, want: &[String], required: &[String], made
         let avail = read_opt(&cur, "cgroup.controllers").unwrap_or_default();
         let enabled = read_opt(&cur, "cgroup.subtree_control").unwrap_or_default();
         let has = |list: &str, w: &str| list.split_whitespace().any(|a| a == w);
-        let missing: Vec<&String> = want.iter().chain(required.iter()).filter(|w| !has(&enabled, w)).collect();
+        let missing: Vec<&String> = want
+            .iter()
+            .chain(required.iter())
+            .filter(|w| !has(&enabled, w))
+            .collect();
         let ours = made.iter().any(|m| m == &cur);
-        if let Some(r) = missing.iter().find(|w| required.contains(w) && (!ours || !has(&avail, w))) {
+        if let Some(r) = missing
+            .iter()
+            .find(|w| required.contains(w) && (!ours || !has(&avail, w)))
+        {
             let file = cur.join("cgroup.subtree_control");
-            let why = if ours { "is not available there" } else { "is not enabled there, and ctr changes subtree_control only in cgroups it created" };
-            return Err(Error::new("ECGROUP_UNSUPPORTED", format!("the {r} controller is needed but {} does not pass it down: it {why}", file.display()))
-                .with_field(field_of(r)));
+            let why = if ours {
+                "is not available there"
+            } else {
+                "is not enabled there, and ctr changes subtree_control only in cgroups it created"
+            };
+            return Err(Error::new(
+                "ECGROUP_UNSUPPORTED",
+                format!(
+                    "the {r} controller is needed but {} does not pass it down: it {why}",
+                    file.display()
+                ),
+            )
+            .with_field(field_of(r)));
         }
         if ours {
             let mut add: Vec<String> = Vec::new();
@@ -178,7 +235,13 @@ fn required_v2(r: &Resources) -> Vec<String> {
         if c.cpus.is_some() || c.mems.is_some() {
             out.push("cpuset");
         }
-        if c.shares.is_some() || c.weight.is_some() || c.quota.is_some() || c.period.is_some() || c.burst.is_some() || c.idle.is_some() {
+        if c.shares.is_some()
+            || c.weight.is_some()
+            || c.quota.is_some()
+            || c.period.is_some()
+            || c.burst.is_some()
+            || c.idle.is_some()
+        {
             out.push("cpu");
         }
     }
@@ -209,7 +272,12 @@ fn required_v2(r: &Resources) -> Vec<String> {
 pub fn missing_parents(m: &dyn Manager) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for d in m.dirs() {
-        let mut anc: Vec<PathBuf> = d.ancestors().skip(1).take_while(|a| !a.is_dir()).map(Path::to_path_buf).collect();
+        let mut anc: Vec<PathBuf> = d
+            .ancestors()
+            .skip(1)
+            .take_while(|a| !a.is_dir())
+            .map(Path::to_path_buf)
+            .collect();
         anc.reverse();
         out.extend(anc);
     }
@@ -258,14 +326,20 @@ pub struct V1Manager {
 
 impl V1Manager {
     fn dir_of(&self, ctrl: &str) -> Option<&Path> {
-        self.hier.iter().find(|(c, ..)| c.iter().any(|x| x == ctrl)).map(|(_, _, d)| d.as_path())
+        self.hier
+            .iter()
+            .find(|(c, ..)| c.iter().any(|x| x == ctrl))
+            .map(|(_, _, d)| d.as_path())
     }
 
     fn v2_only(&self, ctrl: &str) -> Option<&Path> {
         if self.dir_of(ctrl).is_some() {
             return None;
         }
-        self.unified.as_ref().filter(|(_, _, c)| c.iter().any(|x| x == ctrl)).map(|(_, d, _)| d.as_path())
+        self.unified
+            .as_ref()
+            .filter(|(_, _, c)| c.iter().any(|x| x == ctrl))
+            .map(|(_, d, _)| d.as_path())
     }
 
     fn unified_wants(&self, r: &Resources) -> Vec<String> {
@@ -294,7 +368,13 @@ impl Manager for V1Manager {
         creating(|made| {
             for (ctrls, mp, dir) in &self.hier {
                 let cpuset = ctrls.iter().any(|c| c == "cpuset");
-                mkdirs(mp, dir, made, &|d| if cpuset { v1::cpuset::init(d) } else { Ok(()) })?;
+                mkdirs(mp, dir, made, &|d| {
+                    if cpuset {
+                        v1::cpuset::init(d)
+                    } else {
+                        Ok(())
+                    }
+                })?;
             }
             if let Some((mp, dir, _)) = &self.unified {
                 mkdirs(mp, dir, made, &|_| Ok(()))?;
@@ -311,11 +391,24 @@ impl Manager for V1Manager {
                 return Ok(None);
             }
             self.dir_of(ctrl).map(Some).ok_or_else(|| {
-                Error::new("ECGROUP_UNSUPPORTED", format!("the {ctrl} controller is not mounted (or not selected) on this host")).with_field(ctrl.to_string())
+                Error::new(
+                    "ECGROUP_UNSUPPORTED",
+                    format!("the {ctrl} controller is not mounted (or not selected) on this host"),
+                )
+                .with_field(ctrl.to_string())
             })
         };
         let cpu = r.cpu.as_ref();
-        let cpu_used = cpu.is_some_and(|c| c.shares.is_some() || c.weight.is_some() || c.quota.is_some() || c.period.is_some() || c.burst.is_some() || c.idle.is_some() || c.realtime_period.is_some() || c.realtime_runtime.is_some());
+        let cpu_used = cpu.is_some_and(|c| {
+            c.shares.is_some()
+                || c.weight.is_some()
+                || c.quota.is_some()
+                || c.period.is_some()
+                || c.burst.is_some()
+                || c.idle.is_some()
+                || c.realtime_period.is_some()
+                || c.realtime_runtime.is_some()
+        });
         let cpuset_used = cpu.is_some_and(|c| c.cpus.is_some() || c.mems.is_some());
         if let Some(d) = need("cpuset", cpuset_used)? {
             v1::cpuset::apply(d, r)?;
@@ -335,7 +428,13 @@ impl Manager for V1Manager {
         if !r.hugepages.is_empty() {
             if let Some(d) = self.v2_only("hugetlb") {
                 // Enabled at create (in directories it made) or refused there.
-                enable_v2(&self.unified.as_ref().unwrap().0, d, &[], &["hugetlb".to_string()], &[])?;
+                enable_v2(
+                    &self.unified.as_ref().unwrap().0,
+                    d,
+                    &[],
+                    &["hugetlb".to_string()],
+                    &[],
+                )?;
                 v2::hugetlb::apply(d, r)?;
             } else if let Some(d) = need("hugetlb", true)? {
                 v1::hugetlb::apply(d, r)?;
@@ -345,7 +444,13 @@ impl Manager for V1Manager {
             match (self.dir_of("devices"), &self.unified) {
                 (Some(d), _) => v1::devices::apply(d, r)?,
                 (None, Some((_, u, _))) => v2::devices::apply(u, r)?,
-                _ => return Err(Error::new("ECGROUP_UNSUPPORTED", "the devices controller is not mounted on this host").with_field("devices")),
+                _ => {
+                    return Err(Error::new(
+                        "ECGROUP_UNSUPPORTED",
+                        "the devices controller is not mounted on this host",
+                    )
+                    .with_field("devices"))
+                }
             }
         }
         if let Some(d) = need("rdma", !r.rdma.is_empty())? {
@@ -354,7 +459,11 @@ impl Manager for V1Manager {
         // Named by the OCI field: hosts often boot without these hierarchies.
         let (cls, prio) = r.network.as_ref().map(|n| n.uses()).unwrap_or_default();
         let net = |ctrl: &str, used: bool, field: &str| -> Result<Option<&Path>, Error> {
-            need(ctrl, used).map_err(|e| Error { message: format!("{field}: the {ctrl} controller is not mounted on this host"), path: Some(field.to_string()), ..e })
+            need(ctrl, used).map_err(|e| Error {
+                message: format!("{field}: the {ctrl} controller is not mounted on this host"),
+                path: Some(field.to_string()),
+                ..e
+            })
         };
         if let Some(d) = net("net_cls", cls, "network.classID")? {
             v1::net::apply_cls(d, r)?;
@@ -365,13 +474,25 @@ impl Manager for V1Manager {
         if !r.misc.is_empty() {
             match (self.dir_of("misc"), self.v2_only("misc")) {
                 (Some(d), _) | (None, Some(d)) => v1::misc::apply(d, r)?,
-                _ => return Err(Error::new("ECGROUP_UNSUPPORTED", "the misc controller is not available on this host").with_field("misc")),
+                _ => {
+                    return Err(Error::new(
+                        "ECGROUP_UNSUPPORTED",
+                        "the misc controller is not available on this host",
+                    )
+                    .with_field("misc"))
+                }
             }
         }
         if !r.unified.is_empty() {
             match &self.unified {
                 Some((_, u, _)) => v2::unified::apply(u, r)?,
-                None => return Err(Error::new("ECGROUP_UNSUPPORTED", "unified: raw cgroup v2 files need a cgroup2 hierarchy").with_field("unified")),
+                None => {
+                    return Err(Error::new(
+                        "ECGROUP_UNSUPPORTED",
+                        "unified: raw cgroup v2 files need a cgroup2 hierarchy",
+                    )
+                    .with_field("unified"))
+                }
             }
         }
         Ok(())
@@ -383,10 +504,23 @@ impl Manager for V1Manager {
             write(d, file, &pid.to_string())?;
         }
         if let Some((_, u, _)) = &self.unified {
-            write(u, if thread { "cgroup.threads" } else { "cgroup.procs" }, &pid.to_string()).or_else(|e| {
+            write(
+                u,
+                if thread {
+                    "cgroup.threads"
+                } else {
+                    "cgroup.procs"
+                },
+                &pid.to_string(),
+            )
+            .or_else(|e| {
                 // A lone thread cannot move in a domain cgroup2 tree; the v1
                 // hierarchies carry its limits.
-                if thread && e.errno == Some(libc::EOPNOTSUPP) { Ok(()) } else { Err(e) }
+                if thread && e.errno == Some(libc::EOPNOTSUPP) {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
             })?;
         }
         Ok(())
@@ -399,7 +533,10 @@ impl Manager for V1Manager {
         if let Some((_, u, _)) = &self.unified {
             return v2::freezer::set(u, frozen);
         }
-        Err(Error::new("ECGROUP_UNSUPPORTED", "no freezer: the freezer controller is not mounted and there is no cgroup2 hierarchy"))
+        Err(Error::new(
+            "ECGROUP_UNSUPPORTED",
+            "no freezer: the freezer controller is not mounted and there is no cgroup2 hierarchy",
+        ))
     }
 
     fn stats(&self) -> Result<Stats, Error> {
@@ -431,7 +568,9 @@ impl Manager for V1Manager {
         let ctrl = file.split('.').next().unwrap_or("");
         let unified = self.unified.as_ref().map(|(_, u, _)| u);
         let v1 = self.dir_of(ctrl).map(Path::to_path_buf).or_else(|| {
-            matches!(ctrl, "cgroup" | "tasks" | "notify_on_release").then(|| self.hier.first().map(|(_, _, d)| d.clone())).flatten()
+            matches!(ctrl, "cgroup" | "tasks" | "notify_on_release")
+                .then(|| self.hier.first().map(|(_, _, d)| d.clone()))
+                .flatten()
         });
         // A file only the cgroup2 directory has (cgroup.events, *.pressure,
         // hugetlb here) is read there on hybrid hosts.
@@ -439,7 +578,11 @@ impl Manager for V1Manager {
             (Some(d), Some(u)) if !d.join(file).exists() && u.join(file).exists() => Ok(u.clone()),
             (Some(d), _) => Ok(d),
             (None, Some(u)) => Ok(u.clone()),
-            (None, None) => Err(Error::new("ECGROUP_UNKNOWN_CONTROLLER", format!("no hierarchy of this cgroup has the controller of {file:?}")).with_field(file.to_string())),
+            (None, None) => Err(Error::new(
+                "ECGROUP_UNKNOWN_CONTROLLER",
+                format!("no hierarchy of this cgroup has the controller of {file:?}"),
+            )
+            .with_field(file.to_string())),
         }
     }
 
@@ -447,12 +590,23 @@ impl Manager for V1Manager {
         EventSpec {
             v2_dir: self.unified.as_ref().map(|(_, u, _)| u.clone()),
             v1_memory: self.dir_of("memory").map(Path::to_path_buf),
-            poll_empty: if self.unified.is_none() { self.hier.iter().map(|(_, _, d)| d.clone()).take(1).collect() } else { vec![] },
+            poll_empty: if self.unified.is_none() {
+                self.hier
+                    .iter()
+                    .map(|(_, _, d)| d.clone())
+                    .take(1)
+                    .collect()
+            } else {
+                vec![]
+            },
         }
     }
 
     fn kill_file_dir(&self) -> Option<PathBuf> {
-        self.unified.as_ref().map(|(_, u, _)| u.clone()).filter(|u| u.join("cgroup.kill").exists())
+        self.unified
+            .as_ref()
+            .map(|(_, u, _)| u.clone())
+            .filter(|u| u.join("cgroup.kill").exists())
     }
 
     fn has_freezer(&self) -> bool {
@@ -509,7 +663,10 @@ impl Manager for V2Manager {
     fn create(&self, r: &Resources) -> Result<Vec<PathBuf>, Error> {
         creating(|made| {
             mkdirs(&self.root, &self.dir, made, &|_| Ok(()))?;
-            let required: Vec<String> = required_v2(r).into_iter().filter(|c| self.controllers.as_ref().is_none_or(|cs| cs.contains(c))).collect();
+            let required: Vec<String> = required_v2(r)
+                .into_iter()
+                .filter(|c| self.controllers.as_ref().is_none_or(|cs| cs.contains(c)))
+                .collect();
             enable_v2(&self.root, &self.dir, &self.wanted(r), &required, made)?;
             self.apply(r)
         })
@@ -518,8 +675,16 @@ impl Manager for V2Manager {
     fn apply(&self, r: &Resources) -> Result<(), Error> {
         let d = &self.dir;
         if let Some(n) = &r.network {
-            let field = if n.class_id.is_some() { "network.classID" } else { "network.priorities" };
-            return Err(Error::new("ECGROUP_UNSUPPORTED", format!("{field}: cgroup v2 has no net_cls or net_prio controller")).with_field(field));
+            let field = if n.class_id.is_some() {
+                "network.classID"
+            } else {
+                "network.priorities"
+            };
+            return Err(Error::new(
+                "ECGROUP_UNSUPPORTED",
+                format!("{field}: cgroup v2 has no net_cls or net_prio controller"),
+            )
+            .with_field(field));
         }
         if !r.hugepages.is_empty() {
             // Enabled at create (in directories it made) or refused there.
@@ -566,7 +731,11 @@ impl Manager for V2Manager {
     }
 
     fn events(&self) -> EventSpec {
-        EventSpec { v2_dir: Some(self.dir.clone()), v1_memory: None, poll_empty: vec![] }
+        EventSpec {
+            v2_dir: Some(self.dir.clone()),
+            v1_memory: None,
+            poll_empty: vec![],
+        }
     }
 
     fn kill_file_dir(&self) -> Option<PathBuf> {
@@ -601,7 +770,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { backend: Backend::Auto, controllers: None }
+        Options {
+            backend: Backend::Auto,
+            controllers: None,
+        }
     }
 }
 
@@ -611,7 +783,11 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
     if let Some(cs) = &opts.controllers {
         for c in cs {
             if !KNOWN_CONTROLLERS.contains(&c.as_str()) {
-                return Err(Error::new("ECGROUP_UNKNOWN_CONTROLLER", format!("unknown controller {c:?}")).with_field(c.clone()));
+                return Err(Error::new(
+                    "ECGROUP_UNKNOWN_CONTROLLER",
+                    format!("unknown controller {c:?}"),
+                )
+                .with_field(c.clone()));
             }
         }
     }
@@ -622,21 +798,40 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
         Backend::V2 => true,
     };
     if use_v2 {
-        let h = v2h.ok_or_else(|| Error::new("ECGROUP_NOT_MOUNTED", "no cgroup2 hierarchy is mounted"))?;
+        let h = v2h
+            .ok_or_else(|| Error::new("ECGROUP_NOT_MOUNTED", "no cgroup2 hierarchy is mounted"))?;
         let root = PathBuf::from(&h.mount_point);
-        let dir = PathBuf::from(format!("{}{}", h.mount_point.trim_end_matches('/'), resolve(&h.own_path, absolute, &parts)));
+        let dir = PathBuf::from(format!(
+            "{}{}",
+            h.mount_point.trim_end_matches('/'),
+            resolve(&h.own_path, absolute, &parts)
+        ));
         if let Some(cs) = &opts.controllers {
             for c in cs {
                 if !h.controllers.contains(c) {
-                    return Err(Error::new("ECGROUP_UNSUPPORTED", format!("controller {c:?} is not available in the cgroup2 hierarchy")).with_path(root.join("cgroup.controllers")));
+                    return Err(Error::new(
+                        "ECGROUP_UNSUPPORTED",
+                        format!("controller {c:?} is not available in the cgroup2 hierarchy"),
+                    )
+                    .with_path(root.join("cgroup.controllers")));
                 }
             }
         }
-        return Ok(Box::new(V2Manager { root, dir, controllers: opts.controllers.clone(), hybrid: layout.mode == Mode::Hybrid }));
+        return Ok(Box::new(V2Manager {
+            root,
+            dir,
+            controllers: opts.controllers.clone(),
+            hybrid: layout.mode == Mode::Hybrid,
+        }));
     }
     let mut hier = Vec::new();
     for h in layout.hierarchies.iter().filter(|h| h.version == 1) {
-        let ctrls: Vec<String> = h.controllers.iter().filter(|c| !c.starts_with("name=")).cloned().collect();
+        let ctrls: Vec<String> = h
+            .controllers
+            .iter()
+            .filter(|c| !c.starts_with("name="))
+            .cloned()
+            .collect();
         if ctrls.is_empty() {
             continue;
         }
@@ -645,7 +840,11 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
                 continue;
             }
         }
-        let dir = PathBuf::from(format!("{}{}", h.mount_point.trim_end_matches('/'), resolve(&h.own_path, absolute, &parts)));
+        let dir = PathBuf::from(format!(
+            "{}{}",
+            h.mount_point.trim_end_matches('/'),
+            resolve(&h.own_path, absolute, &parts)
+        ));
         hier.push((ctrls, PathBuf::from(&h.mount_point), dir));
     }
     if let Some(want) = &opts.controllers {
@@ -653,20 +852,31 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
             let in_v1 = hier.iter().any(|(cs, ..)| cs.contains(c));
             let in_v2 = v2h.is_some_and(|h| h.controllers.contains(c));
             if !in_v1 && !in_v2 {
-                return Err(Error::new("ECGROUP_UNSUPPORTED", format!("controller {c:?} is not mounted on this host")).with_field(c.clone()));
+                return Err(Error::new(
+                    "ECGROUP_UNSUPPORTED",
+                    format!("controller {c:?} is not mounted on this host"),
+                )
+                .with_field(c.clone()));
             }
         }
     }
     let unified = match (layout.mode, v2h) {
         (Mode::Hybrid, Some(h)) => Some((
             PathBuf::from(&h.mount_point),
-            PathBuf::from(format!("{}{}", h.mount_point.trim_end_matches('/'), resolve(&h.own_path, absolute, &parts))),
+            PathBuf::from(format!(
+                "{}{}",
+                h.mount_point.trim_end_matches('/'),
+                resolve(&h.own_path, absolute, &parts)
+            )),
             h.controllers.clone(),
         )),
         _ => None,
     };
     if hier.is_empty() && unified.is_none() {
-        return Err(Error::new("ECGROUP_NOT_MOUNTED", "no cgroup hierarchy to use"));
+        return Err(Error::new(
+            "ECGROUP_NOT_MOUNTED",
+            "no cgroup hierarchy to use",
+        ));
     }
     Ok(Box::new(V1Manager { hier, unified }))
 }
@@ -699,8 +909,19 @@ pub fn remove_all(m: &dyn Manager, kill: bool) -> Result<(), Error> {
                         std::thread::sleep(Duration::from_millis(5));
                     }
                     Err(e) => {
-                        let code = if errno_of(&e) == libc::EBUSY { "ECGROUP_BUSY" } else { "ECGROUP_DELETE" };
-                        let what = if code == "ECGROUP_BUSY" { format!("rmdir {} (it still has processes; pass kill: true)", d.display()) } else { format!("rmdir {}", d.display()) };
+                        let code = if errno_of(&e) == libc::EBUSY {
+                            "ECGROUP_BUSY"
+                        } else {
+                            "ECGROUP_DELETE"
+                        };
+                        let what = if code == "ECGROUP_BUSY" {
+                            format!(
+                                "rmdir {} (it still has processes; pass kill: true)",
+                                d.display()
+                            )
+                        } else {
+                            format!("rmdir {}", d.display())
+                        };
                         return Err(Error::io(code, "rmdir", &e, what).with_path(&d));
                     }
                 }
@@ -746,7 +967,11 @@ pub fn kill_all(m: &dyn Manager, sig: i32) -> Result<(), Error> {
             return Ok(());
         }
         if Instant::now() > end {
-            return Err(Error::new("ECGROUP_BUSY", format!("processes still in the cgroup after kill: {pids:?}")).with_path(&dirs[0]));
+            return Err(Error::new(
+                "ECGROUP_BUSY",
+                format!("processes still in the cgroup after kill: {pids:?}"),
+            )
+            .with_path(&dirs[0]));
         }
         // First round: plain SIGKILL (a task waiting under a v1 OOM with the
         // killer disabled dies at once but would not freeze). Later rounds
@@ -786,7 +1011,11 @@ pub fn write_file(m: &dyn Manager, file: &str, value: &str) -> Result<(), Error>
 
 fn check_file(file: &str) -> Result<(), Error> {
     if file.is_empty() || file.contains('/') || file.starts_with('.') {
-        return Err(Error::new("ECGROUP_INVALID_PATH", format!("invalid cgroup file name {file:?}")).with_field(file.to_string()));
+        return Err(Error::new(
+            "ECGROUP_INVALID_PATH",
+            format!("invalid cgroup file name {file:?}"),
+        )
+        .with_field(file.to_string()));
     }
     Ok(())
 }
@@ -807,36 +1036,88 @@ mod tests {
 
     #[test]
     fn picks_backends_and_paths() {
-        let l = layout_from(HYBRID, "4:memory:/user\n3:cpu,cpuacct:/\n1:name=systemd:/x\n0::/\n", |_| Some("hugetlb".into()));
+        let l = layout_from(
+            HYBRID,
+            "4:memory:/user\n3:cpu,cpuacct:/\n1:name=systemd:/x\n0::/\n",
+            |_| Some("hugetlb".into()),
+        );
         let m = manager_for(&l, "job", &Options::default()).unwrap();
         assert_eq!(m.version(), 1);
-        assert_eq!(m.dirs(), vec![
-            PathBuf::from("/sys/fs/cgroup/memory/user/job"),
-            PathBuf::from("/sys/fs/cgroup/cpu,cpuacct/job"),
-            PathBuf::from("/sys/fs/cgroup/unified/job"),
-        ]);
-        let m = manager_for(&l, "/job", &Options { backend: Backend::V2, controllers: None }).unwrap();
+        assert_eq!(
+            m.dirs(),
+            vec![
+                PathBuf::from("/sys/fs/cgroup/memory/user/job"),
+                PathBuf::from("/sys/fs/cgroup/cpu,cpuacct/job"),
+                PathBuf::from("/sys/fs/cgroup/unified/job"),
+            ]
+        );
+        let m = manager_for(
+            &l,
+            "/job",
+            &Options {
+                backend: Backend::V2,
+                controllers: None,
+            },
+        )
+        .unwrap();
         assert_eq!(m.dirs(), vec![PathBuf::from("/sys/fs/cgroup/unified/job")]);
-        let m = manager_for(&l, "/a", &Options { backend: Backend::Auto, controllers: Some(vec!["memory".into()]) }).unwrap();
+        let m = manager_for(
+            &l,
+            "/a",
+            &Options {
+                backend: Backend::Auto,
+                controllers: Some(vec!["memory".into()]),
+            },
+        )
+        .unwrap();
         assert_eq!(m.dirs()[0], PathBuf::from("/sys/fs/cgroup/memory/a"));
         assert_eq!(m.dirs().len(), 2);
-        let e = manager_for(&l, "/a", &Options { backend: Backend::Auto, controllers: Some(vec!["bogus".into()]) }).err().unwrap();
+        let e = manager_for(
+            &l,
+            "/a",
+            &Options {
+                backend: Backend::Auto,
+                controllers: Some(vec!["bogus".into()]),
+            },
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.code, "ECGROUP_UNKNOWN_CONTROLLER");
-        assert_eq!(manager_for(&l, "../x", &Options::default()).err().unwrap().code, "ECGROUP_INVALID_PATH");
+        assert_eq!(
+            manager_for(&l, "../x", &Options::default())
+                .err()
+                .unwrap()
+                .code,
+            "ECGROUP_INVALID_PATH"
+        );
     }
 
     #[test]
     fn raw_files_come_from_the_right_hierarchy() {
         let t = tempfile::tempdir().unwrap();
-        let (mem, cpu, uni) = (t.path().join("memory"), t.path().join("cpu"), t.path().join("unified"));
+        let (mem, cpu, uni) = (
+            t.path().join("memory"),
+            t.path().join("cpu"),
+            t.path().join("unified"),
+        );
         for d in [&mem, &cpu, &uni] {
             std::fs::create_dir(d).unwrap();
         }
         crate::fsx::fixture(&mem, &[("memory.stat", ""), ("cgroup.procs", "")]);
         crate::fsx::fixture(&cpu, &[("cpu.shares", ""), ("cgroup.procs", "")]);
-        crate::fsx::fixture(&uni, &[("cgroup.events", ""), ("memory.pressure", ""), ("hugetlb.2MB.max", "")]);
+        crate::fsx::fixture(
+            &uni,
+            &[
+                ("cgroup.events", ""),
+                ("memory.pressure", ""),
+                ("hugetlb.2MB.max", ""),
+            ],
+        );
         let m = V1Manager {
-            hier: vec![(vec!["cpu".into()], t.path().into(), cpu.clone()), (vec!["memory".into()], t.path().into(), mem.clone())],
+            hier: vec![
+                (vec!["cpu".into()], t.path().into(), cpu.clone()),
+                (vec!["memory".into()], t.path().into(), mem.clone()),
+            ],
             unified: Some((t.path().into(), uni.clone(), vec!["hugetlb".into()])),
         };
         assert_eq!(m.dir_for("memory.stat").unwrap(), mem);
@@ -845,8 +1126,14 @@ mod tests {
         assert_eq!(m.dir_for("cgroup.events").unwrap(), uni);
         assert_eq!(m.dir_for("memory.pressure").unwrap(), uni);
         assert_eq!(m.dir_for("hugetlb.2MB.max").unwrap(), uni);
-        let lone = V1Manager { hier: vec![(vec!["cpu".into()], t.path().into(), cpu)], unified: None };
-        assert_eq!(lone.dir_for("memory.stat").unwrap_err().code, "ECGROUP_UNKNOWN_CONTROLLER");
+        let lone = V1Manager {
+            hier: vec![(vec!["cpu".into()], t.path().into(), cpu)],
+            unified: None,
+        };
+        assert_eq!(
+            lone.dir_for("memory.stat").unwrap_err().code,
+            "ECGROUP_UNKNOWN_CONTROLLER"
+        );
     }
 
     #[test]
@@ -856,19 +1143,40 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::write(root.path().join("cgroup.controllers"), "memory pids").unwrap();
         std::fs::write(root.path().join("cgroup.subtree_control"), "").unwrap();
-        let m = V2Manager { root: root.path().into(), dir: root.path().join("a/b"), controllers: Some(vec!["memory".into(), "pids".into()]), hybrid: false };
+        let m = V2Manager {
+            root: root.path().into(),
+            dir: root.path().join("a/b"),
+            controllers: Some(vec!["memory".into(), "pids".into()]),
+            hybrid: false,
+        };
         // memory.max does not exist in a plain dir: apply fails, create undoes.
-        let e = m.create(&parse(&json!({ "memory": { "max": "5m" } })).unwrap()).unwrap_err();
+        let e = m
+            .create(&parse(&json!({ "memory": { "max": "5m" } })).unwrap())
+            .unwrap_err();
         assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
-        assert!(!root.path().join("a").exists(), "failed create left a directory");
+        assert!(
+            !root.path().join("a").exists(),
+            "failed create left a directory"
+        );
         // The hierarchy root was not made by this crate: never written.
-        assert_eq!(std::fs::read_to_string(root.path().join("cgroup.subtree_control")).unwrap(), "");
-        assert!(e.message.contains("cgroup.subtree_control"), "{}", e.message);
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("cgroup.subtree_control")).unwrap(),
+            ""
+        );
+        assert!(
+            e.message.contains("cgroup.subtree_control"),
+            "{}",
+            e.message
+        );
         m.create(&Resources::default()).unwrap();
         assert!(root.path().join("a/b").is_dir());
         std::fs::write(root.path().join("a/b/memory.max"), "").unwrap();
-        m.apply(&parse(&json!({ "memory": { "max": "1m" } })).unwrap()).unwrap();
-        assert_eq!(std::fs::read_to_string(root.path().join("a/b/memory.max")).unwrap(), "1048576");
+        m.apply(&parse(&json!({ "memory": { "max": "1m" } })).unwrap())
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("a/b/memory.max")).unwrap(),
+            "1048576"
+        );
         std::fs::remove_file(root.path().join("a/b/memory.max")).unwrap();
         std::fs::create_dir(root.path().join("a/b/child")).unwrap();
         remove_all(&m, false).unwrap();
@@ -887,14 +1195,40 @@ mod tests {
         let want = vec!["memory".to_string(), "pids".to_string()];
         // `a` is ours: memory goes on there; the root keeps what it had.
         enable_v2(r, &r.join("a/b"), &want, &[], &[r.join("a")]).unwrap();
-        assert_eq!(std::fs::read_to_string(r.join("cgroup.subtree_control")).unwrap(), "memory");
-        assert_eq!(std::fs::read_to_string(r.join("a/cgroup.subtree_control")).unwrap(), "+memory");
+        assert_eq!(
+            std::fs::read_to_string(r.join("cgroup.subtree_control")).unwrap(),
+            "memory"
+        );
+        assert_eq!(
+            std::fs::read_to_string(r.join("a/cgroup.subtree_control")).unwrap(),
+            "+memory"
+        );
         // hugetlb is needed but the root (not ours) does not pass it down: refused, nothing written.
         std::fs::write(r.join("a/cgroup.subtree_control"), "").unwrap();
-        let e = enable_v2(r, &r.join("a/b"), &[], &["hugetlb".to_string()], &[r.join("a")]).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ECGROUP_UNSUPPORTED", Some("hugepageLimits")));
-        assert!(e.message.contains("only in cgroups it created"), "{}", e.message);
-        assert_eq!(std::fs::read_to_string(r.join("cgroup.subtree_control")).unwrap(), "memory");
-        assert_eq!(std::fs::read_to_string(r.join("a/cgroup.subtree_control")).unwrap(), "");
+        let e = enable_v2(
+            r,
+            &r.join("a/b"),
+            &[],
+            &["hugetlb".to_string()],
+            &[r.join("a")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ECGROUP_UNSUPPORTED", Some("hugepageLimits"))
+        );
+        assert!(
+            e.message.contains("only in cgroups it created"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            std::fs::read_to_string(r.join("cgroup.subtree_control")).unwrap(),
+            "memory"
+        );
+        assert_eq!(
+            std::fs::read_to_string(r.join("a/cgroup.subtree_control")).unwrap(),
+            ""
+        );
     }
 }

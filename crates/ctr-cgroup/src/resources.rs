@@ -107,7 +107,13 @@ impl DeviceRule {
     /// The v1 `devices.allow`/`devices.deny` line, e.g. `c 1:3 rw`.
     pub fn v1_line(&self) -> String {
         let n = |x: Option<i64>| x.map(|v| v.to_string()).unwrap_or_else(|| "*".into());
-        format!("{} {}:{} {}", self.kind, n(self.major), n(self.minor), self.access)
+        format!(
+            "{} {}:{} {}",
+            self.kind,
+            n(self.major),
+            n(self.minor),
+            self.access
+        )
     }
 }
 
@@ -158,14 +164,18 @@ fn invalid(field: &str, msg: impl std::fmt::Display) -> Error {
 }
 
 fn obj<'a>(v: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Error> {
-    v.as_object().ok_or_else(|| invalid(field, "must be an object"))
+    v.as_object()
+        .ok_or_else(|| invalid(field, "must be an object"))
 }
 
 fn check_keys(m: &Map<String, Value>, field: &str, known: &[&str]) -> Result<(), Error> {
     for k in m.keys() {
         if !known.contains(&k.as_str()) {
-            return Err(Error::new("ECGROUP_INVALID_OPTION", format!("{field}: unknown key {k:?}"))
-                .with_field(format!("{field}.{k}")));
+            return Err(Error::new(
+                "ECGROUP_INVALID_OPTION",
+                format!("{field}: unknown key {k:?}"),
+            )
+            .with_field(format!("{field}.{k}")));
         }
     }
     Ok(())
@@ -176,7 +186,10 @@ fn size(v: &Value, field: &str) -> Result<i64, Error> {
     match v {
         Value::Number(n) => match n.as_i64().or_else(|| whole(n)) {
             Some(x) if x >= -1 => Ok(x),
-            _ => Err(invalid(field, format!("invalid size {n} (must be a non-negative integer or -1)"))),
+            _ => Err(invalid(
+                field,
+                format!("invalid size {n} (must be a non-negative integer or -1)"),
+            )),
         },
         Value::String(s) => parse_size(s, field),
         _ => Err(invalid(field, "must be a number or a string like '5m'")),
@@ -186,28 +199,52 @@ fn size(v: &Value, field: &str) -> Result<i64, Error> {
 /// A JS number arrives as a float when it is beyond 2^53: accept whole ones.
 fn whole(n: &serde_json::Number) -> Option<i64> {
     let f = n.as_f64()?;
-    (f.fract() == 0.0 && f.is_finite()).then_some(if f >= i64::MAX as f64 { i64::MAX } else { f as i64 })
+    (f.fract() == 0.0 && f.is_finite()).then_some(if f >= i64::MAX as f64 {
+        i64::MAX
+    } else {
+        f as i64
+    })
 }
 
 fn uint(v: &Value, field: &str) -> Result<u64, Error> {
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| whole(n).filter(|x| *x >= 0).map(|x| x as u64)).ok_or_else(|| invalid(field, format!("invalid value {n} (must be a non-negative integer)"))),
-        Value::String(s) => s.trim().parse().map_err(|_| invalid(field, format!("invalid value {s:?} (must be a non-negative integer)"))),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| whole(n).filter(|x| *x >= 0).map(|x| x as u64))
+            .ok_or_else(|| {
+                invalid(
+                    field,
+                    format!("invalid value {n} (must be a non-negative integer)"),
+                )
+            }),
+        Value::String(s) => s.trim().parse().map_err(|_| {
+            invalid(
+                field,
+                format!("invalid value {s:?} (must be a non-negative integer)"),
+            )
+        }),
         _ => Err(invalid(field, "must be a non-negative integer")),
     }
 }
 
 fn int(v: &Value, field: &str) -> Result<i64, Error> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| whole(n)).ok_or_else(|| invalid(field, format!("invalid value {n} (must be an integer)"))),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| whole(n))
+            .ok_or_else(|| invalid(field, format!("invalid value {n} (must be an integer)"))),
         Value::String(s) if s == "max" => Ok(-1),
-        Value::String(s) => s.trim().parse().map_err(|_| invalid(field, format!("invalid value {s:?} (must be an integer)"))),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| invalid(field, format!("invalid value {s:?} (must be an integer)"))),
         _ => Err(invalid(field, "must be an integer")),
     }
 }
 
 fn boolean(v: &Value, field: &str) -> Result<bool, Error> {
-    v.as_bool().ok_or_else(|| invalid(field, "must be a boolean"))
+    v.as_bool()
+        .ok_or_else(|| invalid(field, "must be a boolean"))
 }
 
 fn string(v: &Value, field: &str) -> Result<String, Error> {
@@ -220,17 +257,26 @@ fn string(v: &Value, field: &str) -> Result<String, Error> {
 
 fn cpu_list(v: &Value, field: &str) -> Result<String, Error> {
     let s = string(v, field)?;
-    let ok = !s.trim().is_empty() && s.trim().split(',').all(|part| {
-        let mut it = part.splitn(2, '-');
-        it.all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-    });
+    let ok = !s.trim().is_empty()
+        && s.trim().split(',').all(|part| {
+            let mut it = part.splitn(2, '-');
+            it.all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        });
     if !ok {
-        return Err(invalid(field, format!("invalid cpu/node list {s:?} (e.g. \"0-1,3\")")));
+        return Err(invalid(
+            field,
+            format!("invalid cpu/node list {s:?} (e.g. \"0-1,3\")"),
+        ));
     }
     Ok(s.trim().to_string())
 }
 
-fn opt<T>(m: &Map<String, Value>, key: &str, field: &str, f: impl Fn(&Value, &str) -> Result<T, Error>) -> Result<Option<T>, Error> {
+fn opt<T>(
+    m: &Map<String, Value>,
+    key: &str,
+    field: &str,
+    f: impl Fn(&Value, &str) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => f(v, &format!("{field}.{key}")).map(Some),
@@ -243,15 +289,33 @@ fn first<T>(a: Option<T>, b: Option<T>) -> Option<T> {
 
 fn parse_memory(v: &Value) -> Result<Memory, Error> {
     let m = obj(v, "memory")?;
-    check_keys(m, "memory", &[
-        "limit", "max", "reservation", "low", "high", "swap", "swappiness", "disableOOMKiller", "oomGroup",
-        "kernel", "kernelTCP", "useHierarchy", "checkBeforeUpdate",
-    ])?;
+    check_keys(
+        m,
+        "memory",
+        &[
+            "limit",
+            "max",
+            "reservation",
+            "low",
+            "high",
+            "swap",
+            "swappiness",
+            "disableOOMKiller",
+            "oomGroup",
+            "kernel",
+            "kernelTCP",
+            "useHierarchy",
+            "checkBeforeUpdate",
+        ],
+    )?;
     let f = "memory";
     let swappiness = opt(m, "swappiness", f, uint)?;
     if let Some(s) = swappiness {
         if s > 100 {
-            return Err(invalid("memory.swappiness", format!("invalid value {s} (0..100)")));
+            return Err(invalid(
+                "memory.swappiness",
+                format!("invalid value {s} (0..100)"),
+            ));
         }
     }
     Ok(Memory {
@@ -269,9 +333,23 @@ fn parse_memory(v: &Value) -> Result<Memory, Error> {
 
 fn parse_cpu(v: &Value) -> Result<Cpu, Error> {
     let m = obj(v, "cpu")?;
-    check_keys(m, "cpu", &[
-        "shares", "weight", "quota", "period", "burst", "idle", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "limit",
-    ])?;
+    check_keys(
+        m,
+        "cpu",
+        &[
+            "shares",
+            "weight",
+            "quota",
+            "period",
+            "burst",
+            "idle",
+            "realtimeRuntime",
+            "realtimePeriod",
+            "cpus",
+            "mems",
+            "limit",
+        ],
+    )?;
     let f = "cpu";
     let mut c = Cpu {
         shares: opt(m, "shares", f, uint)?,
@@ -287,17 +365,31 @@ fn parse_cpu(v: &Value) -> Result<Cpu, Error> {
     };
     if let Some(q) = c.quota {
         if q < -1 || q == 0 {
-            return Err(invalid("cpu.quota", format!("invalid value {q} (microseconds > 0, or -1)")));
+            return Err(invalid(
+                "cpu.quota",
+                format!("invalid value {q} (microseconds > 0, or -1)"),
+            ));
         }
     }
     if let Some(w) = c.weight {
         if !(1..=10000).contains(&w) {
-            return Err(invalid("cpu.weight", format!("invalid value {w} (1..10000)")));
+            return Err(invalid(
+                "cpu.weight",
+                format!("invalid value {w} (1..10000)"),
+            ));
         }
     }
     if let Some(limit) = m.get("limit").filter(|v| !v.is_null()) {
         // Friendly: fraction of one cpu (0.2 = 20%), with the default period.
-        let cores = limit.as_f64().filter(|x| *x > 0.0 && x.is_finite()).ok_or_else(|| invalid("cpu.limit", "must be a positive number of cpus (0.2 = 20% of one cpu)"))?;
+        let cores = limit
+            .as_f64()
+            .filter(|x| *x > 0.0 && x.is_finite())
+            .ok_or_else(|| {
+                invalid(
+                    "cpu.limit",
+                    "must be a positive number of cpus (0.2 = 20% of one cpu)",
+                )
+            })?;
         let period = c.period.unwrap_or(100_000);
         c.period = Some(period);
         c.quota = Some(((cores * period as f64).round() as i64).max(1000));
@@ -306,15 +398,29 @@ fn parse_cpu(v: &Value) -> Result<Cpu, Error> {
 }
 
 fn parse_device_values(v: &Value, field: &str, key: &str) -> Result<Vec<DeviceValue>, Error> {
-    let arr = v.as_array().ok_or_else(|| invalid(field, "must be an array"))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| invalid(field, "must be an array"))?;
     arr.iter()
         .enumerate()
         .map(|(i, d)| {
             let f = format!("{field}[{i}]");
             let m = obj(d, &f)?;
-            let major = m.get("major").map(|x| int(x, &format!("{f}.major"))).transpose()?.ok_or_else(|| invalid(&f, "major is required"))?;
-            let minor = m.get("minor").map(|x| int(x, &format!("{f}.minor"))).transpose()?.ok_or_else(|| invalid(&f, "minor is required"))?;
-            let value = match m.get(key).map(|x| uint(x, &format!("{f}.{key}"))).transpose()? {
+            let major = m
+                .get("major")
+                .map(|x| int(x, &format!("{f}.major")))
+                .transpose()?
+                .ok_or_else(|| invalid(&f, "major is required"))?;
+            let minor = m
+                .get("minor")
+                .map(|x| int(x, &format!("{f}.minor")))
+                .transpose()?
+                .ok_or_else(|| invalid(&f, "minor is required"))?;
+            let value = match m
+                .get(key)
+                .map(|x| uint(x, &format!("{f}.{key}")))
+                .transpose()?
+            {
                 Some(v) => v,
                 // OCI weightDevice entries may carry only a leafWeight (unused by current kernels).
                 None if key == "weight" => return Ok(None),
@@ -323,7 +429,11 @@ fn parse_device_values(v: &Value, field: &str, key: &str) -> Result<Vec<DeviceVa
             if major < 0 || minor < 0 {
                 return Err(invalid(&f, "major and minor must be non-negative"));
             }
-            Ok(Some(DeviceValue { major, minor, value }))
+            Ok(Some(DeviceValue {
+                major,
+                minor,
+                value,
+            }))
         })
         .filter_map(|r| r.transpose())
         .collect()
@@ -331,10 +441,19 @@ fn parse_device_values(v: &Value, field: &str, key: &str) -> Result<Vec<DeviceVa
 
 fn parse_block_io(v: &Value) -> Result<BlockIo, Error> {
     let m = obj(v, "blockIO")?;
-    check_keys(m, "blockIO", &[
-        "weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
-        "throttleReadIOPSDevice", "throttleWriteIOPSDevice",
-    ])?;
+    check_keys(
+        m,
+        "blockIO",
+        &[
+            "weight",
+            "leafWeight",
+            "weightDevice",
+            "throttleReadBpsDevice",
+            "throttleWriteBpsDevice",
+            "throttleReadIOPSDevice",
+            "throttleWriteIOPSDevice",
+        ],
+    )?;
     let f = "blockIO";
     let list = |key: &str, val: &str| -> Result<Vec<DeviceValue>, Error> {
         match m.get(key) {
@@ -353,19 +472,30 @@ fn parse_block_io(v: &Value) -> Result<BlockIo, Error> {
 }
 
 fn parse_devices(v: &Value) -> Result<Vec<DeviceRule>, Error> {
-    let arr = v.as_array().ok_or_else(|| invalid("devices", "must be an array"))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| invalid("devices", "must be an array"))?;
     arr.iter()
         .enumerate()
         .map(|(i, d)| {
             let f = format!("devices[{i}]");
             let m = obj(d, &f)?;
             check_keys(m, &f, &["allow", "type", "major", "minor", "access"])?;
-            let allow = m.get("allow").map(|x| boolean(x, &format!("{f}.allow"))).transpose()?.ok_or_else(|| invalid(&f, "allow is required"))?;
+            let allow = m
+                .get("allow")
+                .map(|x| boolean(x, &format!("{f}.allow")))
+                .transpose()?
+                .ok_or_else(|| invalid(&f, "allow is required"))?;
             let kind = match m.get("type").and_then(|t| t.as_str()).unwrap_or("a") {
                 "a" => 'a',
                 "b" => 'b',
                 "c" | "u" => 'c',
-                t => return Err(invalid(&format!("{f}.type"), format!("invalid device type {t:?} (a, b or c)"))),
+                t => {
+                    return Err(invalid(
+                        &format!("{f}.type"),
+                        format!("invalid device type {t:?} (a, b or c)"),
+                    ))
+                }
             };
             let num = |k: &str| -> Result<Option<i64>, Error> {
                 match m.get(k) {
@@ -376,11 +506,24 @@ fn parse_devices(v: &Value) -> Result<Vec<DeviceRule>, Error> {
                     }
                 }
             };
-            let access = m.get("access").and_then(|a| a.as_str()).unwrap_or("rwm").to_string();
+            let access = m
+                .get("access")
+                .and_then(|a| a.as_str())
+                .unwrap_or("rwm")
+                .to_string();
             if access.is_empty() || !access.chars().all(|c| "rwm".contains(c)) {
-                return Err(invalid(&format!("{f}.access"), format!("invalid access {access:?} (subset of rwm)")));
+                return Err(invalid(
+                    &format!("{f}.access"),
+                    format!("invalid access {access:?} (subset of rwm)"),
+                ));
             }
-            Ok(DeviceRule { allow, kind, major: num("major")?, minor: num("minor")?, access })
+            Ok(DeviceRule {
+                allow,
+                kind,
+                major: num("major")?,
+                minor: num("minor")?,
+                access,
+            })
         })
         .collect()
 }
@@ -391,10 +534,25 @@ pub fn parse(v: &Value) -> Result<Resources, Error> {
         return Ok(Resources::default());
     }
     let m = obj(v, "resources")?;
-    check_keys(m, "resources", &[
-        "memory", "cpu", "cpuset", "pids", "blockIO", "io", "hugepageLimits", "devices", "rdma", "misc", "unified", "network",
-        "oomScoreAdj",
-    ])?;
+    check_keys(
+        m,
+        "resources",
+        &[
+            "memory",
+            "cpu",
+            "cpuset",
+            "pids",
+            "blockIO",
+            "io",
+            "hugepageLimits",
+            "devices",
+            "rdma",
+            "misc",
+            "unified",
+            "network",
+            "oomScoreAdj",
+        ],
+    )?;
     let mut r = Resources::default();
     if let Some(x) = m.get("memory").filter(|v| !v.is_null()) {
         r.memory = Some(parse_memory(x)?);
@@ -419,25 +577,44 @@ pub fn parse(v: &Value) -> Result<Resources, Error> {
         let lim = first(opt(p, "limit", "pids", int)?, opt(p, "max", "pids", int)?);
         if let Some(l) = lim {
             if l < -1 {
-                return Err(invalid("pids.limit", format!("invalid value {l} (>= 0, or -1 for max)")));
+                return Err(invalid(
+                    "pids.limit",
+                    format!("invalid value {l} (>= 0, or -1 for max)"),
+                ));
             }
             // OCI: 0 or -1 means unlimited.
             r.pids = Some(if l == 0 { -1 } else { l });
         }
     }
-    if let Some(x) = m.get("blockIO").or_else(|| m.get("io")).filter(|v| !v.is_null()) {
+    if let Some(x) = m
+        .get("blockIO")
+        .or_else(|| m.get("io"))
+        .filter(|v| !v.is_null())
+    {
         r.block_io = Some(parse_block_io(x)?);
     }
     if let Some(x) = m.get("hugepageLimits").filter(|v| !v.is_null()) {
-        let arr = x.as_array().ok_or_else(|| invalid("hugepageLimits", "must be an array"))?;
+        let arr = x
+            .as_array()
+            .ok_or_else(|| invalid("hugepageLimits", "must be an array"))?;
         for (i, h) in arr.iter().enumerate() {
             let f = format!("hugepageLimits[{i}]");
             let hm = obj(h, &f)?;
-            let ps = hm.get("pageSize").and_then(|p| p.as_str()).ok_or_else(|| invalid(&f, "pageSize is required (e.g. \"2MB\")"))?;
+            let ps = hm
+                .get("pageSize")
+                .and_then(|p| p.as_str())
+                .ok_or_else(|| invalid(&f, "pageSize is required (e.g. \"2MB\")"))?;
             if !ps.ends_with('B') || ps.contains('/') {
-                return Err(invalid(&format!("{f}.pageSize"), format!("invalid page size {ps:?} (e.g. \"2MB\")")));
+                return Err(invalid(
+                    &format!("{f}.pageSize"),
+                    format!("invalid page size {ps:?} (e.g. \"2MB\")"),
+                ));
             }
-            let limit = hm.get("limit").map(|l| size(l, &format!("{f}.limit"))).transpose()?.ok_or_else(|| invalid(&f, "limit is required"))?;
+            let limit = hm
+                .get("limit")
+                .map(|l| size(l, &format!("{f}.limit")))
+                .transpose()?
+                .ok_or_else(|| invalid(&f, "limit is required"))?;
             r.hugepages.push((ps.to_string(), limit));
         }
     }
@@ -466,7 +643,8 @@ pub fn parse(v: &Value) -> Result<Resources, Error> {
             if k.contains('/') || k.starts_with('.') || k.is_empty() {
                 return Err(invalid(&format!("unified.{k}"), "invalid file name"));
             }
-            r.unified.insert(k.clone(), string(v, &format!("unified.{k}"))?);
+            r.unified
+                .insert(k.clone(), string(v, &format!("unified.{k}"))?);
         }
     }
     Ok(r)
@@ -479,19 +657,32 @@ fn parse_network(x: &Value) -> Result<Option<Network>, Error> {
     if class_id.is_some_and(|c| c > u32::MAX as u64) {
         return Err(invalid("network.classID", "must fit in 32 bits"));
     }
-    let mut net = Network { class_id: class_id.map(|v| v as u32), ..Default::default() };
+    let mut net = Network {
+        class_id: class_id.map(|v| v as u32),
+        ..Default::default()
+    };
     if let Some(p) = n.get("priorities").filter(|v| !v.is_null()) {
-        let arr = p.as_array().ok_or_else(|| invalid("network.priorities", "must be an array"))?;
+        let arr = p
+            .as_array()
+            .ok_or_else(|| invalid("network.priorities", "must be an array"))?;
         for (i, e) in arr.iter().enumerate() {
             let f = format!("network.priorities[{i}]");
             let em = obj(e, &f)?;
             check_keys(em, &f, &["name", "priority"])?;
-            let name = em.get("name").and_then(|v| v.as_str()).filter(|s| !s.is_empty());
-            let name = name.ok_or_else(|| invalid(&format!("{f}.name"), "an interface name is required"))?;
+            let name = em
+                .get("name")
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty());
+            let name =
+                name.ok_or_else(|| invalid(&format!("{f}.name"), "an interface name is required"))?;
             if name.contains(char::is_whitespace) || name.len() > 15 {
-                return Err(invalid(&format!("{f}.name"), format!("{name:?} is not an interface name")));
+                return Err(invalid(
+                    &format!("{f}.name"),
+                    format!("{name:?} is not an interface name"),
+                ));
             }
-            let prio = opt(em, "priority", &f, uint)?.ok_or_else(|| invalid(&format!("{f}.priority"), "is required"))?;
+            let prio = opt(em, "priority", &f, uint)?
+                .ok_or_else(|| invalid(&format!("{f}.priority"), "is required"))?;
             net.priorities.push((name.to_string(), prio as u32));
         }
     }
@@ -542,9 +733,19 @@ mod tests {
         assert_eq!(m.limit, Some(5_000_000));
         assert_eq!(m.swap, Some(10_000_000));
         let c = r.cpu.unwrap();
-        assert_eq!((c.shares, c.quota, c.period), (Some(512), Some(20000), Some(100000)));
+        assert_eq!(
+            (c.shares, c.quota, c.period),
+            (Some(512), Some(20000), Some(100000))
+        );
         assert_eq!(r.pids, Some(10));
-        assert_eq!(r.block_io.unwrap().read_bps[0], DeviceValue { major: 8, minor: 0, value: 1048576 });
+        assert_eq!(
+            r.block_io.unwrap().read_bps[0],
+            DeviceValue {
+                major: 8,
+                minor: 0,
+                value: 1048576
+            }
+        );
         assert_eq!(r.hugepages, vec![("2MB".to_string(), 0)]);
         let d = r.devices.unwrap();
         assert_eq!(d[0].v1_line(), "a *:* rwm");
@@ -567,13 +768,41 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let cases = [
-            (json!({ "memory": { "limit": -5 } }), "memory.limit", "ECGROUP_INVALID_VALUE"),
-            (json!({ "memory": { "max": "5q" } }), "memory.max", "ECGROUP_INVALID_VALUE"),
-            (json!({ "pids": { "limit": -2 } }), "pids.limit", "ECGROUP_INVALID_VALUE"),
-            (json!({ "cpu": { "cpus": "a-b" } }), "cpu.cpus", "ECGROUP_INVALID_VALUE"),
-            (json!({ "bogus": {} }), "resources.bogus", "ECGROUP_INVALID_OPTION"),
-            (json!({ "devices": [{ "allow": true, "access": "x" }] }), "devices[0].access", "ECGROUP_INVALID_VALUE"),
-            (json!({ "unified": { "../x": "1" } }), "unified.../x", "ECGROUP_INVALID_VALUE"),
+            (
+                json!({ "memory": { "limit": -5 } }),
+                "memory.limit",
+                "ECGROUP_INVALID_VALUE",
+            ),
+            (
+                json!({ "memory": { "max": "5q" } }),
+                "memory.max",
+                "ECGROUP_INVALID_VALUE",
+            ),
+            (
+                json!({ "pids": { "limit": -2 } }),
+                "pids.limit",
+                "ECGROUP_INVALID_VALUE",
+            ),
+            (
+                json!({ "cpu": { "cpus": "a-b" } }),
+                "cpu.cpus",
+                "ECGROUP_INVALID_VALUE",
+            ),
+            (
+                json!({ "bogus": {} }),
+                "resources.bogus",
+                "ECGROUP_INVALID_OPTION",
+            ),
+            (
+                json!({ "devices": [{ "allow": true, "access": "x" }] }),
+                "devices[0].access",
+                "ECGROUP_INVALID_VALUE",
+            ),
+            (
+                json!({ "unified": { "../x": "1" } }),
+                "unified.../x",
+                "ECGROUP_INVALID_VALUE",
+            ),
         ];
         for (v, field, code) in cases {
             let e = parse(&v).unwrap_err();

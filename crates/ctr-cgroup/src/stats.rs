@@ -109,7 +109,11 @@ pub fn io_dev(io: &mut Vec<IoDeviceStats>, major: u64, minor: u64) -> &mut IoDev
     if let Some(i) = io.iter().position(|d| d.major == major && d.minor == minor) {
         return &mut io[i];
     }
-    io.push(IoDeviceStats { major, minor, ..Default::default() });
+    io.push(IoDeviceStats {
+        major,
+        minor,
+        ..Default::default()
+    });
     io.last_mut().unwrap()
 }
 

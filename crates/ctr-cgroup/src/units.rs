@@ -12,10 +12,16 @@ pub fn parse_size(text: &str, field: &str) -> Result<i64, Error> {
         return Ok(-1);
     }
     let bad = || {
-        Error::new("ECGROUP_INVALID_VALUE", format!("{field}: invalid size {text:?} (use bytes or a unit: 512k, 5m, 1.5g, max)"))
-            .with_field(field.to_string())
+        Error::new(
+            "ECGROUP_INVALID_VALUE",
+            format!("{field}: invalid size {text:?} (use bytes or a unit: 512k, 5m, 1.5g, max)"),
+        )
+        .with_field(field.to_string())
     };
-    let t = t.strip_suffix("ib").or_else(|| t.strip_suffix('b')).unwrap_or(&t);
+    let t = t
+        .strip_suffix("ib")
+        .or_else(|| t.strip_suffix('b'))
+        .unwrap_or(&t);
     let (num, mult): (&str, f64) = match t.chars().last() {
         Some('k') => (&t[..t.len() - 1], 1024.0),
         Some('m') => (&t[..t.len() - 1], 1024.0 * 1024.0),

@@ -13,14 +13,19 @@ fn device_program_loads_attaches_and_replaces() {
         eprintln!("skipped: no cgroup2 hierarchy");
         return;
     };
-    let dir = std::path::PathBuf::from(format!("{}/ctrtest-cgroup-rs-{}", v2.mount_point, std::process::id()));
+    let dir = std::path::PathBuf::from(format!(
+        "{}/ctrtest-cgroup-rs-{}",
+        v2.mount_point,
+        std::process::id()
+    ));
     std::fs::create_dir(&dir).unwrap();
     let r = (|| {
         let rules = parse(&serde_json::json!({ "devices": [{ "allow": false, "type": "c", "major": 1, "minor": 3, "access": "w" }] })).unwrap();
         install(&dir, rules.devices.as_ref().unwrap())?;
         assert_eq!(attached_programs(&dir)?.len(), 1);
         let first = attached_programs(&dir)?;
-        let allow_all = parse(&serde_json::json!({ "devices": [{ "allow": true, "access": "rwm" }] })).unwrap();
+        let allow_all =
+            parse(&serde_json::json!({ "devices": [{ "allow": true, "access": "rwm" }] })).unwrap();
         install(&dir, allow_all.devices.as_ref().unwrap())?;
         let second = attached_programs(&dir)?;
         assert_eq!(second.len(), 1);

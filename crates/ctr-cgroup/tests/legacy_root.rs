@@ -47,7 +47,11 @@ fn legacy_path_on_this_host() {
         return;
     }
     let mut layout = ctr_cgroup::detect().unwrap();
-    if !layout.hierarchies.iter().any(|h| h.version == 1 && h.controllers.iter().any(|c| c == "memory")) {
+    if !layout
+        .hierarchies
+        .iter()
+        .any(|h| h.version == 1 && h.controllers.iter().any(|c| c == "memory"))
+    {
         eprintln!("skipped: no v1 memory hierarchy");
         return;
     }
@@ -57,13 +61,26 @@ fn legacy_path_on_this_host() {
     let r = parse(&serde_json::json!({ "memory": { "limit": 5000000, "swap": 5000000 } })).unwrap();
     let cg = Cgroup::create_on(&layout, &path, &r, &Options::default()).unwrap();
     let dirs = cg.dirs();
-    assert!(dirs.iter().all(|d| !d.starts_with("/sys/fs/cgroup/unified")));
+    assert!(dirs
+        .iter()
+        .all(|d| !d.starts_with("/sys/fs/cgroup/unified")));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        assert_eq!(cg.read_file("memory.limit_in_bytes").unwrap().trim(), "4997120");
+        assert_eq!(
+            cg.read_file("memory.limit_in_bytes").unwrap().trim(),
+            "4997120"
+        );
         let w = Arc::new(Watcher::new(&cg.manager().events()).unwrap());
         let mut ev = Collector::start(&w);
         // OOM through the eventfd
-        let mut child = Command::new("sh").args(["-c", "read _ && exec dd if=/dev/zero of=/dev/null bs=50M count=1"]).stdin(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                "read _ && exec dd if=/dev/zero of=/dev/null bs=50M count=1",
+            ])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         cg.add_process(child.id() as i32).unwrap();
         use std::io::Write;
         child.stdin.take().unwrap().write_all(b"go\n").unwrap();

@@ -47,8 +47,10 @@ pub const CAPABILITIES: [&str; 41] = [
     "CAP_CHECKPOINT_RESTORE",
 ];
 
-
 /// The bit of an exact capability name (`CAP_SYS_ADMIN`), as OCI configs spell them.
 pub fn capability_number(name: &str) -> Option<u32> {
-    CAPABILITIES.iter().position(|c| *c == name).map(|i| i as u32)
+    CAPABILITIES
+        .iter()
+        .position(|c| *c == name)
+        .map(|i| i as u32)
 }

@@ -32,19 +32,41 @@ pub struct Error {
 impl Error {
     /// A new error with a code and a message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { code: code.into(), message: message.into(), errno: None, syscall: None, path: None }
+        Error {
+            code: code.into(),
+            message: message.into(),
+            errno: None,
+            syscall: None,
+            path: None,
+        }
     }
 
     /// An error from an errno returned by `syscall`, with `code` and a
     /// message naming what was being done.
-    pub fn sys(code: impl Into<String>, syscall: &str, errno: i32, what: impl Into<String>) -> Self {
+    pub fn sys(
+        code: impl Into<String>,
+        syscall: &str,
+        errno: i32,
+        what: impl Into<String>,
+    ) -> Self {
         let what = what.into();
         let message = format!("{what}: {}", strerror(errno));
-        Error { code: code.into(), message, errno: Some(errno), syscall: Some(syscall.to_string()), path: None }
+        Error {
+            code: code.into(),
+            message,
+            errno: Some(errno),
+            syscall: Some(syscall.to_string()),
+            path: None,
+        }
     }
 
     /// An error built from a [`std::io::Error`].
-    pub fn io(code: impl Into<String>, syscall: &str, err: &std::io::Error, what: impl Into<String>) -> Self {
+    pub fn io(
+        code: impl Into<String>,
+        syscall: &str,
+        err: &std::io::Error,
+        what: impl Into<String>,
+    ) -> Self {
         match err.raw_os_error() {
             Some(errno) => Error::sys(code, syscall, errno, what),
             None => Error::new(code, format!("{}: {err}", what.into())).with_syscall(syscall),
@@ -77,7 +99,9 @@ impl Error {
 
     /// The last OS error (`errno`) of `syscall`.
     pub fn last_os(code: impl Into<String>, syscall: &str, what: impl Into<String>) -> Self {
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
         Error::sys(code, syscall, errno, what)
     }
 

@@ -7,8 +7,9 @@ use std::path::Path;
 /// Read a whole file as a string; errors carry `code`, the path and errno.
 pub fn read_string(code: &str, path: impl AsRef<Path>) -> Result<String, Error> {
     let path = path.as_ref();
-    std::fs::read_to_string(path)
-        .map_err(|e| Error::io(code, "read", &e, format!("read {}", path.display())).with_path(path))
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::io(code, "read", &e, format!("read {}", path.display())).with_path(path)
+    })
 }
 
 /// Write `value` to an existing file in one `write(2)`, as kernel
@@ -19,9 +20,17 @@ pub fn write_value(code: &str, path: impl AsRef<Path>, value: &str) -> Result<()
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .open(path)
-        .map_err(|e| Error::io(code, "open", &e, format!("open {}", path.display())).with_path(path))?;
+        .map_err(|e| {
+            Error::io(code, "open", &e, format!("open {}", path.display())).with_path(path)
+        })?;
     file.write_all(value.as_bytes()).map_err(|e| {
-        Error::io(code, "write", &e, format!("write {:?} to {}", value, path.display())).with_path(path)
+        Error::io(
+            code,
+            "write",
+            &e,
+            format!("write {:?} to {}", value, path.display()),
+        )
+        .with_path(path)
     })
 }
 
@@ -32,7 +41,9 @@ pub fn write_atomic(code: &str, path: impl AsRef<Path>, data: &[u8]) -> Result<(
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp{}",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let result = (|| {

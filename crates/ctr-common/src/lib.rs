@@ -23,7 +23,10 @@ pub const JS_ERROR_PREFIX: &str = "\u{1}ctr-error:";
 #[cfg(feature = "napi")]
 impl From<Error> for napi::Error {
     fn from(e: Error) -> napi::Error {
-        napi::Error::new(napi::Status::GenericFailure, format!("{JS_ERROR_PREFIX}{}", e.to_json()))
+        napi::Error::new(
+            napi::Status::GenericFailure,
+            format!("{JS_ERROR_PREFIX}{}", e.to_json()),
+        )
     }
 }
 

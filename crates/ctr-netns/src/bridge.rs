@@ -81,19 +81,26 @@ pub struct Attachment {
 /// Root of the state directories: `$CTR_NETNS_STATE_DIR` or
 /// `/run/ctr/netns`.
 pub fn state_root() -> PathBuf {
-    std::env::var_os("CTR_NETNS_STATE_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/run/ctr/netns"))
+    std::env::var_os("CTR_NETNS_STATE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/run/ctr/netns"))
 }
 
 fn validate_network_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 15
         && !name.starts_with('.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
-        Err(Error::new("ENETNS_INVALID_NAME", format!("invalid network name {name:?} (1-15 of a-z A-Z 0-9 - _ .)"))
-            .with_field("name"))
+        Err(Error::new(
+            "ENETNS_INVALID_NAME",
+            format!("invalid network name {name:?} (1-15 of a-z A-Z 0-9 - _ .)"),
+        )
+        .with_field("name"))
     }
 }
 
@@ -107,13 +114,18 @@ pub fn load(root: &Path, name: &str) -> Result<NetworkConfig> {
     let p = net_dir(root, name).join("network.json");
     let data = std::fs::read(&p).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::new("ENETNS_NETWORK_NOT_FOUND", format!("network {name:?} does not exist")).with_path(&p)
+            Error::new(
+                "ENETNS_NETWORK_NOT_FOUND",
+                format!("network {name:?} does not exist"),
+            )
+            .with_path(&p)
         } else {
             Error::io("ENETNS_STATE", "read", &e, format!("read {}", p.display())).with_path(&p)
         }
     })?;
-    serde_json::from_slice(&data)
-        .map_err(|e| Error::new("ENETNS_STATE", format!("corrupt {}: {e}", p.display())).with_path(&p))
+    serde_json::from_slice(&data).map_err(|e| {
+        Error::new("ENETNS_STATE", format!("corrupt {}: {e}", p.display())).with_path(&p)
+    })
 }
 
 /// Every network in `root`.
@@ -122,7 +134,15 @@ pub fn list(root: &Path) -> Result<Vec<NetworkConfig>> {
     let rd = match std::fs::read_dir(root) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(Error::io("ENETNS_STATE", "opendir", &e, format!("list {}", root.display())).with_path(root)),
+        Err(e) => {
+            return Err(Error::io(
+                "ENETNS_STATE",
+                "opendir",
+                &e,
+                format!("list {}", root.display()),
+            )
+            .with_path(root))
+        }
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
@@ -138,7 +158,11 @@ pub fn list(root: &Path) -> Result<Vec<NetworkConfig>> {
 
 fn allocator(root: &Path, c: &NetworkConfig) -> Result<Allocator> {
     let subnet = Subnet::parse(&c.subnet)?;
-    Ok(Allocator::new(net_dir(root, &c.name), subnet, vec![c.gateway]))
+    Ok(Allocator::new(
+        net_dir(root, &c.name),
+        subnet,
+        vec![c.gateway],
+    ))
 }
 
 fn write_sysctl(key: &str, value: &str) -> Result<()> {
@@ -147,7 +171,12 @@ fn write_sysctl(key: &str, value: &str) -> Result<()> {
 
 /// Create a network: bridge with the gateway address, up; forwarding and
 /// route_localnet on the bridge; the nft table. Undone on failure.
-pub fn create(root: &Path, nl: &mut dyn Netlink, nft: &mut dyn Nft, opts: &CreateOptions) -> Result<NetworkConfig> {
+pub fn create(
+    root: &Path,
+    nl: &mut dyn Netlink,
+    nft: &mut dyn Nft,
+    opts: &CreateOptions,
+) -> Result<NetworkConfig> {
     create_with(root, nl, nft, opts, &mut |k, v| write_sysctl(k, v))
 }
 
@@ -166,11 +195,15 @@ pub fn create_with(
     let gateway = match &opts.gateway {
         Some(g) => {
             let ip: Ipv4Addr = g.parse().map_err(|_| {
-                Error::new("ENETNS_INVALID_ADDRESS", format!("invalid gateway {g:?}")).with_field("gateway")
+                Error::new("ENETNS_INVALID_ADDRESS", format!("invalid gateway {g:?}"))
+                    .with_field("gateway")
             })?;
             if !subnet.is_host(ip) {
-                return Err(Error::new("ENETNS_INVALID_ADDRESS", format!("gateway {ip} is not a host of {subnet}"))
-                    .with_field("gateway"));
+                return Err(Error::new(
+                    "ENETNS_INVALID_ADDRESS",
+                    format!("gateway {ip} is not a host of {subnet}"),
+                )
+                .with_field("gateway"));
             }
             ip
         }
@@ -179,13 +212,22 @@ pub fn create_with(
     let _global = crate::lock::FileLock::exclusive(&root.join(".networks.lock"))?;
     let dir = net_dir(root, &opts.name);
     if dir.join("network.json").exists() {
-        return Err(Error::new("ENETNS_EXISTS", format!("network {:?} exists", opts.name)).with_field("name"));
+        return Err(
+            Error::new("ENETNS_EXISTS", format!("network {:?} exists", opts.name))
+                .with_field("name"),
+        );
     }
     for other in list(root)? {
-        if Subnet::parse(&other.subnet).map(|s| s.overlaps(&subnet)).unwrap_or(false) {
+        if Subnet::parse(&other.subnet)
+            .map(|s| s.overlaps(&subnet))
+            .unwrap_or(false)
+        {
             return Err(Error::new(
                 "ENETNS_SUBNET_OVERLAP",
-                format!("subnet {subnet} overlaps {} of network {:?}", other.subnet, other.name),
+                format!(
+                    "subnet {subnet} overlaps {} of network {:?}",
+                    other.subnet, other.name
+                ),
             )
             .with_field("subnet"));
         }
@@ -196,37 +238,73 @@ pub fn create_with(
                 continue;
             }
             let mask = u32::MAX << (32 - a.prefix as u32);
-            let theirs = Subnet { network: Ipv4Addr::from(u32::from(v4) & mask), prefix: a.prefix };
+            let theirs = Subnet {
+                network: Ipv4Addr::from(u32::from(v4) & mask),
+                prefix: a.prefix,
+            };
             if theirs.overlaps(&subnet) {
                 return Err(Error::new(
                     "ENETNS_SUBNET_OVERLAP",
-                    format!("subnet {subnet} overlaps {v4}/{} already on this host", a.prefix),
+                    format!(
+                        "subnet {subnet} overlaps {v4}/{} already on this host",
+                        a.prefix
+                    ),
                 )
                 .with_field("subnet"));
             }
         }
     }
     if nl.link_by_name(&bridge)?.is_some() {
-        return Err(Error::new("ENETNS_EXISTS", format!("link {bridge:?} exists")).with_field("bridge"));
+        return Err(
+            Error::new("ENETNS_EXISTS", format!("link {bridge:?} exists")).with_field("bridge"),
+        );
     }
     // A network is its NAT table: without libnftables, make nothing at all.
     nft.ready()?;
-    let config = NetworkConfig { name: opts.name.clone(), bridge: bridge.clone(), subnet: subnet.to_string(), gateway };
+    let config = NetworkConfig {
+        name: opts.name.clone(),
+        bridge: bridge.clone(),
+        subnet: subnet.to_string(),
+        gateway,
+    };
     let mut made_bridge = false;
     let mut made_table = false;
     let r = (|| -> Result<()> {
-        nl.create_link(&LinkSpec { name: bridge.clone(), kind: LinkKind::Bridge, mtu: None, mac: None })?;
+        nl.create_link(&LinkSpec {
+            name: bridge.clone(),
+            kind: LinkKind::Bridge,
+            mtu: None,
+            mac: None,
+        })?;
         made_bridge = true;
         let br = nl.require_link(&bridge)?;
-        nl.add_address(&Address { index: br.index, address: IpAddr::V4(gateway), prefix: subnet.prefix })?;
-        nl.set_link(br.index, &LinkChange { up: Some(true), ..Default::default() })?;
+        nl.add_address(&Address {
+            index: br.index,
+            address: IpAddr::V4(gateway),
+            prefix: subnet.prefix,
+        })?;
+        nl.set_link(
+            br.index,
+            &LinkChange {
+                up: Some(true),
+                ..Default::default()
+            },
+        )?;
         sysctl(&format!("net/ipv4/conf/{bridge}/forwarding"), "1")?;
         sysctl(&format!("net/ipv4/conf/{bridge}/route_localnet"), "1")?;
         nft.run(&table_ruleset(&opts.name, &bridge, &subnet.to_string()))?;
         made_table = true;
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::io("ENETNS_STATE", "mkdir", &e, format!("create {}", dir.display())).with_path(&dir))?;
-        let data = serde_json::to_vec_pretty(&config).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::io(
+                "ENETNS_STATE",
+                "mkdir",
+                &e,
+                format!("create {}", dir.display()),
+            )
+            .with_path(&dir)
+        })?;
+        let data = serde_json::to_vec_pretty(&config)
+            .map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
         ctr_common::fs::write_atomic("ENETNS_STATE", dir.join("network.json"), &data)
     })();
     if let Err(e) = r {
@@ -250,7 +328,9 @@ fn random_id() -> String {
     // wrapper (2.25+): the addon's glibc floor is 2.17.
     let n = unsafe { libc::syscall(libc::SYS_getrandom, b.as_mut_ptr(), b.len(), 0) };
     if n != 4 {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         b = (t.subsec_nanos() ^ std::process::id()).to_le_bytes();
     }
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -274,10 +354,23 @@ pub struct NsSetup {
 /// route. Runs against the namespace's own netlink client.
 pub fn configure_inside(nl: &mut dyn Netlink, s: &NsSetup) -> Result<()> {
     let link = nl.require_link(&s.ifname)?;
-    nl.add_address(&Address { index: link.index, address: IpAddr::V4(s.address), prefix: s.prefix })?;
-    nl.set_link(link.index, &LinkChange { up: Some(true), ..Default::default() })?;
+    nl.add_address(&Address {
+        index: link.index,
+        address: IpAddr::V4(s.address),
+        prefix: s.prefix,
+    })?;
+    nl.set_link(
+        link.index,
+        &LinkChange {
+            up: Some(true),
+            ..Default::default()
+        },
+    )?;
     nl.loopback_up()?;
-    nl.add_route(&Route { gateway: Some(IpAddr::V4(s.gateway)), ..Default::default() })
+    nl.add_route(&Route {
+        gateway: Some(IpAddr::V4(s.gateway)),
+        ..Default::default()
+    })
 }
 
 /// Attach `ns` to the network: veth pair whose peer is created directly
@@ -299,19 +392,30 @@ pub fn attach(
     validate_ifname(&ifname)?;
     let want = match &opts.address {
         Some(a) => Some(a.parse::<Ipv4Addr>().map_err(|_| {
-            Error::new("ENETNS_INVALID_ADDRESS", format!("invalid address {a:?}")).with_field("address")
+            Error::new("ENETNS_INVALID_ADDRESS", format!("invalid address {a:?}"))
+                .with_field("address")
         })?),
         None => None,
     };
     let mut seen = Vec::new();
     for p in &opts.ports {
         if p.host_port == 0 || p.container_port == 0 {
-            return Err(Error::new("ENETNS_INVALID_PORT", "ports must be between 1 and 65535").with_field("ports"));
+            return Err(
+                Error::new("ENETNS_INVALID_PORT", "ports must be between 1 and 65535")
+                    .with_field("ports"),
+            );
         }
         let k = (p.protocol, p.host_port);
         if seen.contains(&k) {
-            return Err(Error::new("ENETNS_PORT_IN_USE", format!("host port {}/{} given twice", p.host_port, p.protocol.as_str()))
-                .with_field("ports"));
+            return Err(Error::new(
+                "ENETNS_PORT_IN_USE",
+                format!(
+                    "host port {}/{} given twice",
+                    p.host_port,
+                    p.protocol.as_str()
+                ),
+            )
+            .with_field("ports"));
         }
         seen.push(k);
     }
@@ -324,7 +428,12 @@ pub fn attach(
     // one still being made (see `prune`).
     let pending = pending_marker();
     let lease = match alloc.allocate(&id, want, pending.clone()) {
-        Err(e) if matches!(e.code.as_str(), "ENETNS_SUBNET_EXHAUSTED" | "ENETNS_ADDRESS_IN_USE") => {
+        Err(e)
+            if matches!(
+                e.code.as_str(),
+                "ENETNS_SUBNET_EXHAUSTED" | "ENETNS_ADDRESS_IN_USE"
+            ) =>
+        {
             // Addresses of namespaces that died without a detach come back
             // before we give up.
             if prune(root, name, nl, nft)?.is_empty() {
@@ -349,38 +458,71 @@ pub fn attach(
     let mut made_ports = false;
     let r = (|| -> Result<()> {
         let br = nl.link_by_name(&config.bridge)?.ok_or_else(|| {
-            Error::new("ENETNS_NETWORK_NOT_FOUND", format!("bridge {:?} of network {name:?} is gone", config.bridge))
+            Error::new(
+                "ENETNS_NETWORK_NOT_FOUND",
+                format!("bridge {:?} of network {name:?} is gone", config.bridge),
+            )
         })?;
         nl.create_link(&LinkSpec {
             name: host_ifname.clone(),
-            kind: LinkKind::Veth { peer: ifname.clone(), peer_netns_fd: Some(ns.as_raw_fd()) },
+            kind: LinkKind::Veth {
+                peer: ifname.clone(),
+                peer_netns_fd: Some(ns.as_raw_fd()),
+            },
             mtu: None,
             mac: None,
         })
         .map_err(|e| {
             if e.code == "ENETNS_EXISTS" {
-                Error::new("ENETNS_EXISTS", format!("interface {ifname:?} already exists in the namespace")).with_field("ifname")
+                Error::new(
+                    "ENETNS_EXISTS",
+                    format!("interface {ifname:?} already exists in the namespace"),
+                )
+                .with_field("ifname")
             } else {
                 e
             }
         })?;
         made_veth = true;
         let host = nl.require_link(&host_ifname)?;
-        nl.set_link(host.index, &LinkChange { master: Some(br.index), up: Some(true), ..Default::default() })?;
-        inside(ns, NsSetup { ifname: ifname.clone(), address: lease.ip, prefix: subnet.prefix, gateway: config.gateway })?;
+        nl.set_link(
+            host.index,
+            &LinkChange {
+                master: Some(br.index),
+                up: Some(true),
+                ..Default::default()
+            },
+        )?;
+        inside(
+            ns,
+            NsSetup {
+                ifname: ifname.clone(),
+                address: lease.ip,
+                prefix: subnet.prefix,
+                gateway: config.gateway,
+            },
+        )?;
         if !opts.ports.is_empty() {
-            let cmds: Vec<String> =
-                opts.ports.iter().map(|p| format!("create element {}", port_element(&config.name, p, lease.ip))).collect();
+            let cmds: Vec<String> = opts
+                .ports
+                .iter()
+                .map(|p| format!("create element {}", port_element(&config.name, p, lease.ip)))
+                .collect();
             nft.run(&cmds.join("\n")).map_err(|e| {
                 if e.code == "ENETNS_EXISTS" {
-                    Error::new("ENETNS_PORT_IN_USE", "a host port is already published on this network").with_field("ports")
+                    Error::new(
+                        "ENETNS_PORT_IN_USE",
+                        "a host port is already published on this network",
+                    )
+                    .with_field("ports")
                 } else {
                     e
                 }
             })?;
             made_ports = true;
         }
-        let data = serde_json::to_value(&att).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
+        let data =
+            serde_json::to_value(&att).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
         alloc.update(&id, data)
     })();
     if let Err(e) = r {
@@ -400,7 +542,10 @@ pub fn attach(
 
 fn remove_ports(nft: &mut dyn Nft, network: &str, att: &Attachment) {
     for p in &att.ports {
-        let _ = nft.run(&format!("delete element {}", port_element(network, p, att.address)));
+        let _ = nft.run(&format!(
+            "delete element {}",
+            port_element(network, p, att.address)
+        ));
     }
 }
 
@@ -416,7 +561,11 @@ fn proc_start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Field 22; the command name (field 2) may hold spaces, so count from
     // its closing parenthesis.
-    stat[stat.rfind(')')? + 2..].split(' ').nth(19)?.parse().ok()
+    stat[stat.rfind(')')? + 2..]
+        .split(' ')
+        .nth(19)?
+        .parse()
+        .ok()
 }
 
 /// Whether a lease is stale: its attachment is complete but its host veth
@@ -440,7 +589,12 @@ fn is_stale(lease: &Lease, host_links: &[String]) -> bool {
 /// attaches whose process died half-way): their published ports go, and
 /// their addresses become free. Returns what was reaped. `attach` calls it
 /// by itself when the subnet runs out.
-pub fn prune(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) -> Result<Vec<Attachment>> {
+pub fn prune(
+    root: &Path,
+    name: &str,
+    nl: &mut dyn Netlink,
+    nft: &mut dyn Nft,
+) -> Result<Vec<Attachment>> {
     let config = load(root, name)?;
     let alloc = allocator(root, &config)?;
     let leases = alloc.leases()?;
@@ -451,17 +605,18 @@ pub fn prune(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) -
     let prefix = Subnet::parse(&config.subnet)?.prefix;
     let mut reaped = Vec::new();
     for lease in leases.iter().filter(|l| is_stale(l, &host_links)) {
-        let att: Attachment = serde_json::from_value(lease.data.clone()).unwrap_or_else(|_| Attachment {
-            id: lease.id.clone(),
-            network: config.name.clone(),
-            address: lease.ip,
-            prefix,
-            gateway: config.gateway,
-            ifname: String::new(),
-            host_ifname: format!("vctr{}", lease.id),
-            netns_inode: 0,
-            ports: vec![],
-        });
+        let att: Attachment =
+            serde_json::from_value(lease.data.clone()).unwrap_or_else(|_| Attachment {
+                id: lease.id.clone(),
+                network: config.name.clone(),
+                address: lease.ip,
+                prefix,
+                gateway: config.gateway,
+                ifname: String::new(),
+                host_ifname: format!("vctr{}", lease.id),
+                netns_inode: 0,
+                ports: vec![],
+            });
         remove_ports(nft, &config.name, &att);
         // A half-made attach may have left its host veth behind.
         if let Some(h) = nl.link_by_name(&att.host_ifname)? {
@@ -481,12 +636,22 @@ pub fn prune(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) -
 pub fn attachments(root: &Path, name: &str) -> Result<Vec<Attachment>> {
     let config = load(root, name)?;
     let alloc = allocator(root, &config)?;
-    Ok(alloc.leases()?.into_iter().filter_map(|l| serde_json::from_value(l.data).ok()).collect())
+    Ok(alloc
+        .leases()?
+        .into_iter()
+        .filter_map(|l| serde_json::from_value(l.data).ok())
+        .collect())
 }
 
 /// Undo an attach: published ports, the veth pair (its peer in the
 /// namespace goes with it, and with it the address and route), the lease.
-pub fn detach(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft, id: &str) -> Result<Attachment> {
+pub fn detach(
+    root: &Path,
+    name: &str,
+    nl: &mut dyn Netlink,
+    nft: &mut dyn Nft,
+    id: &str,
+) -> Result<Attachment> {
     let config = load(root, name)?;
     let alloc = allocator(root, &config)?;
     let lease = alloc.get(id)?;
@@ -534,8 +699,15 @@ pub fn delete(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) 
     }
     let _global = crate::lock::FileLock::exclusive(&root.join(".networks.lock"))?;
     let dir = net_dir(root, name);
-    std::fs::remove_dir_all(&dir)
-        .map_err(|e| Error::io("ENETNS_STATE", "rmdir", &e, format!("remove {}", dir.display())).with_path(&dir))
+    std::fs::remove_dir_all(&dir).map_err(|e| {
+        Error::io(
+            "ENETNS_STATE",
+            "rmdir",
+            &e,
+            format!("remove {}", dir.display()),
+        )
+        .with_path(&dir)
+    })
 }
 
 #[cfg(test)]
@@ -545,7 +717,11 @@ mod tests {
     use crate::nft::{fake::FakeNft, Proto};
 
     fn opts(name: &str, subnet: &str) -> CreateOptions {
-        CreateOptions { name: name.into(), subnet: subnet.into(), ..Default::default() }
+        CreateOptions {
+            name: name.into(),
+            subnet: subnet.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -562,7 +738,14 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let mut nl = FakeNetlink::new();
         let links = nl.links.len();
-        let e = create_with(root.path(), &mut nl, &mut NoLib, &opts("t9", "10.231.9.0/24"), &mut |_, _| panic!("no sysctl")).unwrap_err();
+        let e = create_with(
+            root.path(),
+            &mut nl,
+            &mut NoLib,
+            &opts("t9", "10.231.9.0/24"),
+            &mut |_, _| panic!("no sysctl"),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ENETNS_NFT_MISSING");
         assert_eq!(nl.links.len(), links, "no bridge made");
         assert!(list(root.path()).unwrap().is_empty(), "no network recorded");
@@ -574,38 +757,93 @@ mod tests {
         let mut nl = FakeNetlink::new();
         let mut nft = FakeNft::default();
         let mut sysctls = Vec::new();
-        let c = create_with(root.path(), &mut nl, &mut nft, &opts("t0", "10.231.3.0/24"), &mut |k, v| {
-            sysctls.push(format!("{k}={v}"));
-            Ok(())
-        })
+        let c = create_with(
+            root.path(),
+            &mut nl,
+            &mut nft,
+            &opts("t0", "10.231.3.0/24"),
+            &mut |k, v| {
+                sysctls.push(format!("{k}={v}"));
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(c.gateway, Ipv4Addr::new(10, 231, 3, 1));
-        assert_eq!(sysctls, ["net/ipv4/conf/t0/forwarding=1", "net/ipv4/conf/t0/route_localnet=1"]);
+        assert_eq!(
+            sysctls,
+            [
+                "net/ipv4/conf/t0/forwarding=1",
+                "net/ipv4/conf/t0/route_localnet=1"
+            ]
+        );
         let br = nl.require_link("t0").unwrap();
         assert!(br.up);
-        assert_eq!(nl.addrs, [Address { index: br.index, address: "10.231.3.1".parse().unwrap(), prefix: 24 }]);
+        assert_eq!(
+            nl.addrs,
+            [Address {
+                index: br.index,
+                address: "10.231.3.1".parse().unwrap(),
+                prefix: 24
+            }]
+        );
         assert_eq!(nft.tables, ["ctr-t0"]);
 
-        let e = create_with(root.path(), &mut nl, &mut nft, &opts("t1", "10.231.0.0/16"), &mut |_, _| Ok(())).unwrap_err();
+        let e = create_with(
+            root.path(),
+            &mut nl,
+            &mut nft,
+            &opts("t1", "10.231.0.0/16"),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ENETNS_SUBNET_OVERLAP");
-        let e = create_with(root.path(), &mut nl, &mut nft, &opts("t0", "10.231.4.0/24"), &mut |_, _| Ok(())).unwrap_err();
+        let e = create_with(
+            root.path(),
+            &mut nl,
+            &mut nft,
+            &opts("t0", "10.231.4.0/24"),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ENETNS_EXISTS");
-        let e = create_with(root.path(), &mut nl, &mut nft, &opts("bad/name", "10.231.4.0/24"), &mut |_, _| Ok(())).unwrap_err();
+        let e = create_with(
+            root.path(),
+            &mut nl,
+            &mut nft,
+            &opts("bad/name", "10.231.4.0/24"),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ENETNS_INVALID_NAME");
 
         let ns = crate::ns::open_current().unwrap();
         let mut inside = FakeNetlink::new();
-        let ports = vec![PortMap { host_port: 18080, container_port: 80, protocol: Proto::Tcp }];
+        let ports = vec![PortMap {
+            host_port: 18080,
+            container_port: 80,
+            protocol: Proto::Tcp,
+        }];
         let a = attach(
             root.path(),
             "t0",
             &mut nl,
             &mut nft,
             &ns,
-            &AttachOptions { ports: ports.clone(), ..Default::default() },
+            &AttachOptions {
+                ports: ports.clone(),
+                ..Default::default()
+            },
             &mut |_, s| {
                 // The fake "namespace" receives the peer, as the kernel would.
-                inside.links.push(crate::netlink::Link { index: 7, name: s.ifname.clone(), kind: Some("veth".into()), up: false, mtu: 1500, mac: String::new(), master: None });
+                inside.links.push(crate::netlink::Link {
+                    index: 7,
+                    name: s.ifname.clone(),
+                    kind: Some("veth".into()),
+                    up: false,
+                    mtu: 1500,
+                    mac: String::new(),
+                    master: None,
+                });
                 configure_inside(&mut inside, &s)
             },
         )
@@ -616,12 +854,28 @@ mod tests {
         assert_eq!((host.master, host.up), (Some(br.index), true));
         assert!(inside.require_link("lo").unwrap().up);
         assert!(inside.require_link("eth0").unwrap().up);
-        assert_eq!(inside.routes[0].gateway, Some("10.231.3.1".parse().unwrap()));
+        assert_eq!(
+            inside.routes[0].gateway,
+            Some("10.231.3.1".parse().unwrap())
+        );
         assert_eq!(nft.ports, ["tcp/18080"]);
 
         // The same host port again is refused and leaves nothing behind.
         let links_before = nl.links.len();
-        let e = attach(root.path(), "t0", &mut nl, &mut nft, &ns, &AttachOptions { ports, ifname: Some("eth1".into()), ..Default::default() }, &mut |_, _| Ok(())).unwrap_err();
+        let e = attach(
+            root.path(),
+            "t0",
+            &mut nl,
+            &mut nft,
+            &ns,
+            &AttachOptions {
+                ports,
+                ifname: Some("eth1".into()),
+                ..Default::default()
+            },
+            &mut |_, _| Ok(()),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ENETNS_PORT_IN_USE");
         assert_eq!(nl.links.len(), links_before);
         assert_eq!(attachments(root.path(), "t0").unwrap().len(), 1);
@@ -629,13 +883,21 @@ mod tests {
         detach(root.path(), "t0", &mut nl, &mut nft, &a.id).unwrap();
         assert!(nft.ports.is_empty());
         assert!(nl.link_by_name(&a.host_ifname).unwrap().is_none());
-        assert_eq!(detach(root.path(), "t0", &mut nl, &mut nft, &a.id).unwrap_err().code, "ENETNS_LEASE_NOT_FOUND");
+        assert_eq!(
+            detach(root.path(), "t0", &mut nl, &mut nft, &a.id)
+                .unwrap_err()
+                .code,
+            "ENETNS_LEASE_NOT_FOUND"
+        );
 
         delete(root.path(), "t0", &mut nl, &mut nft).unwrap();
         assert!(nl.link_by_name("t0").unwrap().is_none());
         assert!(nft.tables.is_empty());
         assert!(list(root.path()).unwrap().is_empty());
-        assert_eq!(load(root.path(), "t0").unwrap_err().code, "ENETNS_NETWORK_NOT_FOUND");
+        assert_eq!(
+            load(root.path(), "t0").unwrap_err().code,
+            "ENETNS_NETWORK_NOT_FOUND"
+        );
     }
 
     #[test]
@@ -645,35 +907,86 @@ mod tests {
         let mut nft = FakeNft::default();
         // A /30: the gateway and one host address, so a stale lease blocks
         // every further attach until it is reaped.
-        create_with(root.path(), &mut nl, &mut nft, &opts("t3", "10.231.6.0/30"), &mut |_, _| Ok(())).unwrap();
+        create_with(
+            root.path(),
+            &mut nl,
+            &mut nft,
+            &opts("t3", "10.231.6.0/30"),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
         let ns = crate::ns::open_current().unwrap();
-        let ports = vec![PortMap { host_port: 18081, container_port: 80, protocol: Proto::Tcp }];
-        let a = attach(root.path(), "t3", &mut nl, &mut nft, &ns, &AttachOptions { ports, ..Default::default() }, &mut |_, _| Ok(()))
-            .unwrap();
+        let ports = vec![PortMap {
+            host_port: 18081,
+            container_port: 80,
+            protocol: Proto::Tcp,
+        }];
+        let a = attach(
+            root.path(),
+            "t3",
+            &mut nl,
+            &mut nft,
+            &ns,
+            &AttachOptions {
+                ports,
+                ..Default::default()
+            },
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
         assert_eq!(nft.ports, ["tcp/18081"]);
         // Nothing is stale while the host veth exists.
-        assert!(prune(root.path(), "t3", &mut nl, &mut nft).unwrap().is_empty());
+        assert!(prune(root.path(), "t3", &mut nl, &mut nft)
+            .unwrap()
+            .is_empty());
 
         // The namespace dies: the kernel takes the veth pair with it.
         let host = nl.require_link(&a.host_ifname).unwrap();
         nl.delete_link(host.index).unwrap();
         // The next attach finds the subnet full, reaps, and gets the address.
-        let b = attach(root.path(), "t3", &mut nl, &mut nft, &ns, &AttachOptions::default(), &mut |_, _| Ok(())).unwrap();
+        let b = attach(
+            root.path(),
+            "t3",
+            &mut nl,
+            &mut nft,
+            &ns,
+            &AttachOptions::default(),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
         assert_eq!(b.address, a.address);
-        assert!(nft.ports.is_empty(), "the dead attachment's published port went with it");
-        assert_eq!(attachments(root.path(), "t3").unwrap().iter().map(|x| x.id.clone()).collect::<Vec<_>>(), [b.id.clone()]);
+        assert!(
+            nft.ports.is_empty(),
+            "the dead attachment's published port went with it"
+        );
+        assert_eq!(
+            attachments(root.path(), "t3")
+                .unwrap()
+                .iter()
+                .map(|x| x.id.clone())
+                .collect::<Vec<_>>(),
+            [b.id.clone()]
+        );
         detach(root.path(), "t3", &mut nl, &mut nft, &b.id).unwrap();
 
         // A lease taken by a process that died mid-attach is reaped; one
         // whose maker lives (this process) is not.
         let config = load(root.path(), "t3").unwrap();
         let alloc = allocator(root.path(), &config).unwrap();
-        alloc.allocate("dead0001", None, serde_json::json!({ "pendingPid": i32::MAX, "pendingStart": 1 })).unwrap();
+        alloc
+            .allocate(
+                "dead0001",
+                None,
+                serde_json::json!({ "pendingPid": i32::MAX, "pendingStart": 1 }),
+            )
+            .unwrap();
         let reaped = prune(root.path(), "t3", &mut nl, &mut nft).unwrap();
         assert_eq!(reaped.len(), 1);
         assert_eq!(reaped[0].id, "dead0001");
         alloc.allocate("live0001", None, pending_marker()).unwrap();
-        assert!(prune(root.path(), "t3", &mut nl, &mut nft).unwrap().is_empty());
+        assert!(prune(root.path(), "t3", &mut nl, &mut nft)
+            .unwrap()
+            .is_empty());
         alloc.release("live0001").unwrap();
         delete(root.path(), "t3", &mut nl, &mut nft).unwrap();
     }
@@ -683,9 +996,13 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let mut nl = FakeNetlink::new();
         let mut nft = FakeNft::default();
-        let e = create_with(root.path(), &mut nl, &mut nft, &opts("t2", "10.231.5.0/24"), &mut |_, _| {
-            Err(Error::new("ENETNS_SYSCTL", "refused"))
-        })
+        let e = create_with(
+            root.path(),
+            &mut nl,
+            &mut nft,
+            &opts("t2", "10.231.5.0/24"),
+            &mut |_, _| Err(Error::new("ENETNS_SYSCTL", "refused")),
+        )
         .unwrap_err();
         assert_eq!(e.code, "ENETNS_SYSCTL");
         assert!(nl.link_by_name("t2").unwrap().is_none());

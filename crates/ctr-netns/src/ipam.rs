@@ -24,8 +24,16 @@ impl Subnet {
     /// Parse CIDR notation; the host bits must be zero and the prefix
     /// between 8 and 30 (room for a gateway and at least one address).
     pub fn parse(s: &str) -> Result<Subnet> {
-        let bad = |why: &str| Error::new("ENETNS_INVALID_SUBNET", format!("invalid subnet {s:?}: {why}")).with_field("subnet");
-        let (a, p) = s.split_once('/').ok_or_else(|| bad("expected address/prefix"))?;
+        let bad = |why: &str| {
+            Error::new(
+                "ENETNS_INVALID_SUBNET",
+                format!("invalid subnet {s:?}: {why}"),
+            )
+            .with_field("subnet")
+        };
+        let (a, p) = s
+            .split_once('/')
+            .ok_or_else(|| bad("expected address/prefix"))?;
         let network: Ipv4Addr = a.parse().map_err(|_| bad("not an IPv4 address"))?;
         let prefix: u8 = p.parse().map_err(|_| bad("prefix is not a number"))?;
         if !(8..=30).contains(&prefix) {
@@ -105,7 +113,11 @@ impl Allocator {
     /// An allocator keeping its files in `dir`, handing out hosts of
     /// `subnet` other than `reserved` (the gateway).
     pub fn new(dir: impl Into<PathBuf>, subnet: Subnet, reserved: Vec<Ipv4Addr>) -> Allocator {
-        Allocator { dir: dir.into(), subnet, reserved }
+        Allocator {
+            dir: dir.into(),
+            subnet,
+            reserved,
+        }
     }
 
     fn file(&self) -> PathBuf {
@@ -121,47 +133,85 @@ impl Allocator {
         match std::fs::read(self.file()) {
             Ok(b) if b.is_empty() => Ok(LeaseFile::default()),
             Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                Error::new("ENETNS_STATE", format!("corrupt lease file {}: {e}", self.file().display())).with_path(self.file())
+                Error::new(
+                    "ENETNS_STATE",
+                    format!("corrupt lease file {}: {e}", self.file().display()),
+                )
+                .with_path(self.file())
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LeaseFile::default()),
-            Err(e) => Err(Error::io("ENETNS_STATE", "read", &e, format!("read {}", self.file().display())).with_path(self.file())),
+            Err(e) => Err(Error::io(
+                "ENETNS_STATE",
+                "read",
+                &e,
+                format!("read {}", self.file().display()),
+            )
+            .with_path(self.file())),
         }
     }
 
     fn store(&self, f: &LeaseFile) -> Result<()> {
-        let data = serde_json::to_vec_pretty(f).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
+        let data =
+            serde_json::to_vec_pretty(f).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
         ctr_common::fs::write_atomic("ENETNS_STATE", self.file(), &data)
     }
 
     /// Hand out the lowest free address under lease `id`, or a specific
     /// one. ENETNS_SUBNET_EXHAUSTED when none is left.
-    pub fn allocate(&self, id: &str, want: Option<Ipv4Addr>, data: serde_json::Value) -> Result<Lease> {
+    pub fn allocate(
+        &self,
+        id: &str,
+        want: Option<Ipv4Addr>,
+        data: serde_json::Value,
+    ) -> Result<Lease> {
         let _l = self.lock()?;
         let mut f = self.load()?;
         if f.leases.iter().any(|l| l.id == id) {
-            return Err(Error::new("ENETNS_EXISTS", format!("lease {id:?} exists")).with_field("id"));
+            return Err(
+                Error::new("ENETNS_EXISTS", format!("lease {id:?} exists")).with_field("id")
+            );
         }
-        let taken = |ip: Ipv4Addr, f: &LeaseFile| self.reserved.contains(&ip) || f.leases.iter().any(|l| l.ip == ip);
+        let taken = |ip: Ipv4Addr, f: &LeaseFile| {
+            self.reserved.contains(&ip) || f.leases.iter().any(|l| l.ip == ip)
+        };
         let ip = match want {
             Some(ip) => {
                 if !self.subnet.is_host(ip) || self.reserved.contains(&ip) {
-                    return Err(Error::new("ENETNS_INVALID_ADDRESS", format!("{ip} is not a free host address of {}", self.subnet))
-                        .with_field("address"));
+                    return Err(Error::new(
+                        "ENETNS_INVALID_ADDRESS",
+                        format!("{ip} is not a free host address of {}", self.subnet),
+                    )
+                    .with_field("address"));
                 }
                 if taken(ip, &f) {
-                    return Err(Error::new("ENETNS_ADDRESS_IN_USE", format!("{ip} is already leased")).with_field("address"));
+                    return Err(Error::new(
+                        "ENETNS_ADDRESS_IN_USE",
+                        format!("{ip} is already leased"),
+                    )
+                    .with_field("address"));
                 }
                 ip
             }
             None => {
                 let first = u32::from(self.subnet.network) + 1;
                 let last = u32::from(self.subnet.broadcast()) - 1;
-                (first..=last).map(Ipv4Addr::from).find(|ip| !taken(*ip, &f)).ok_or_else(|| {
-                    Error::new("ENETNS_SUBNET_EXHAUSTED", format!("no free address left in {}", self.subnet)).with_field("subnet")
-                })?
+                (first..=last)
+                    .map(Ipv4Addr::from)
+                    .find(|ip| !taken(*ip, &f))
+                    .ok_or_else(|| {
+                        Error::new(
+                            "ENETNS_SUBNET_EXHAUSTED",
+                            format!("no free address left in {}", self.subnet),
+                        )
+                        .with_field("subnet")
+                    })?
             }
         };
-        let lease = Lease { id: id.to_string(), ip, data };
+        let lease = Lease {
+            id: id.to_string(),
+            ip,
+            data,
+        };
         f.leases.push(lease.clone());
         self.store(&f)?;
         Ok(lease)
@@ -171,7 +221,11 @@ impl Allocator {
     pub fn update(&self, id: &str, data: serde_json::Value) -> Result<()> {
         let _l = self.lock()?;
         let mut f = self.load()?;
-        let l = f.leases.iter_mut().find(|l| l.id == id).ok_or_else(|| not_found(id))?;
+        let l = f
+            .leases
+            .iter_mut()
+            .find(|l| l.id == id)
+            .ok_or_else(|| not_found(id))?;
         l.data = data;
         self.store(&f)
     }
@@ -180,7 +234,11 @@ impl Allocator {
     pub fn release(&self, id: &str) -> Result<Lease> {
         let _l = self.lock()?;
         let mut f = self.load()?;
-        let i = f.leases.iter().position(|l| l.id == id).ok_or_else(|| not_found(id))?;
+        let i = f
+            .leases
+            .iter()
+            .position(|l| l.id == id)
+            .ok_or_else(|| not_found(id))?;
         let l = f.leases.remove(i);
         self.store(&f)?;
         Ok(l)
@@ -194,7 +252,10 @@ impl Allocator {
 
     /// The lease `id`.
     pub fn get(&self, id: &str) -> Result<Lease> {
-        self.leases()?.into_iter().find(|l| l.id == id).ok_or_else(|| not_found(id))
+        self.leases()?
+            .into_iter()
+            .find(|l| l.id == id)
+            .ok_or_else(|| not_found(id))
     }
 
     /// The state directory.
@@ -220,8 +281,20 @@ mod tests {
         assert!(!s.contains("10.231.2.1".parse().unwrap()));
         assert!(s.overlaps(&Subnet::parse("10.231.0.0/16").unwrap()));
         assert!(!s.overlaps(&Subnet::parse("10.231.2.0/24").unwrap()));
-        for bad in ["10.231.1.0", "10.231.1.1/24", "10.231.1.0/33", "10.0.0.0/31", "x/24", "10.231.1.0/x", "::1/64"] {
-            assert_eq!(Subnet::parse(bad).unwrap_err().code, "ENETNS_INVALID_SUBNET", "{bad}");
+        for bad in [
+            "10.231.1.0",
+            "10.231.1.1/24",
+            "10.231.1.0/33",
+            "10.0.0.0/31",
+            "x/24",
+            "10.231.1.0/x",
+            "::1/64",
+        ] {
+            assert_eq!(
+                Subnet::parse(bad).unwrap_err().code,
+                "ENETNS_INVALID_SUBNET",
+                "{bad}"
+            );
         }
     }
 
@@ -230,13 +303,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Subnet::parse("10.231.9.0/29").unwrap(); // hosts .1-.6, .1 is the gateway
         let a = Allocator::new(dir.path(), s, vec![s.first_host()]);
-        let ips: Vec<_> = (0..5).map(|i| a.allocate(&format!("l{i}"), None, serde_json::Value::Null).unwrap().ip).collect();
-        assert_eq!(ips, (2..=6).map(|h| Ipv4Addr::new(10, 231, 9, h)).collect::<Vec<_>>());
-        assert_eq!(a.allocate("l9", None, serde_json::Value::Null).unwrap_err().code, "ENETNS_SUBNET_EXHAUSTED");
+        let ips: Vec<_> = (0..5)
+            .map(|i| {
+                a.allocate(&format!("l{i}"), None, serde_json::Value::Null)
+                    .unwrap()
+                    .ip
+            })
+            .collect();
+        assert_eq!(
+            ips,
+            (2..=6)
+                .map(|h| Ipv4Addr::new(10, 231, 9, h))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            a.allocate("l9", None, serde_json::Value::Null)
+                .unwrap_err()
+                .code,
+            "ENETNS_SUBNET_EXHAUSTED"
+        );
         assert_eq!(a.release("l2").unwrap().ip, Ipv4Addr::new(10, 231, 9, 4));
-        assert_eq!(a.allocate("l9", None, serde_json::Value::Null).unwrap().ip, Ipv4Addr::new(10, 231, 9, 4));
-        assert_eq!(a.allocate("l9", None, serde_json::Value::Null).unwrap_err().code, "ENETNS_EXISTS");
-        assert_eq!(a.release("nope").unwrap_err().code, "ENETNS_LEASE_NOT_FOUND");
+        assert_eq!(
+            a.allocate("l9", None, serde_json::Value::Null).unwrap().ip,
+            Ipv4Addr::new(10, 231, 9, 4)
+        );
+        assert_eq!(
+            a.allocate("l9", None, serde_json::Value::Null)
+                .unwrap_err()
+                .code,
+            "ENETNS_EXISTS"
+        );
+        assert_eq!(
+            a.release("nope").unwrap_err().code,
+            "ENETNS_LEASE_NOT_FOUND"
+        );
         // A second allocator on the same files sees the same leases.
         let b = Allocator::new(dir.path(), s, vec![s.first_host()]);
         assert_eq!(b.leases().unwrap().len(), 5);
@@ -250,11 +350,20 @@ mod tests {
             .map(|t| {
                 let a = Allocator::new(dir.path(), s, vec![s.first_host()]);
                 std::thread::spawn(move || {
-                    (0..10).map(|i| a.allocate(&format!("t{t}-{i}"), None, serde_json::Value::Null).unwrap().ip).collect::<Vec<_>>()
+                    (0..10)
+                        .map(|i| {
+                            a.allocate(&format!("t{t}-{i}"), None, serde_json::Value::Null)
+                                .unwrap()
+                                .ip
+                        })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        let mut all: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        let mut all: Vec<_> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
         all.sort();
         all.dedup();
         assert_eq!(all.len(), 80);

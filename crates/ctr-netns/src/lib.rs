@@ -33,14 +33,22 @@ pub struct CurrentNetns {
 /// Describe the caller's network namespace.
 pub fn current() -> Result<CurrentNetns> {
     use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata("/proc/self/ns/net")
-        .map_err(|e| Error::io("ENETNS_DETECT", "stat", &e, "stat /proc/self/ns/net").with_path("/proc/self/ns/net"))?;
+    let meta = std::fs::metadata("/proc/self/ns/net").map_err(|e| {
+        Error::io("ENETNS_DETECT", "stat", &e, "stat /proc/self/ns/net")
+            .with_path("/proc/self/ns/net")
+    })?;
     let mut links: Vec<String> = std::fs::read_dir("/sys/class/net")
-        .map_err(|e| Error::io("ENETNS_DETECT", "opendir", &e, "list /sys/class/net").with_path("/sys/class/net"))?
+        .map_err(|e| {
+            Error::io("ENETNS_DETECT", "opendir", &e, "list /sys/class/net")
+                .with_path("/sys/class/net")
+        })?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
     links.sort();
-    Ok(CurrentNetns { inode: meta.ino(), links })
+    Ok(CurrentNetns {
+        inode: meta.ino(),
+        links,
+    })
 }
 
 #[cfg(test)]

@@ -17,8 +17,15 @@ impl FileLock {
     /// other holders. Call off the event loop: it may block.
     pub fn exclusive(path: &Path) -> Result<FileLock> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io("ENETNS_STATE", "mkdir", &e, format!("create {}", dir.display())).with_path(dir))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::io(
+                    "ENETNS_STATE",
+                    "mkdir",
+                    &e,
+                    format!("create {}", dir.display()),
+                )
+                .with_path(dir)
+            })?;
         }
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -26,15 +33,31 @@ impl FileLock {
             .read(true)
             .write(true)
             .open(path)
-            .map_err(|e| Error::io("ENETNS_STATE", "open", &e, format!("open {}", path.display())).with_path(path))?;
+            .map_err(|e| {
+                Error::io(
+                    "ENETNS_STATE",
+                    "open",
+                    &e,
+                    format!("open {}", path.display()),
+                )
+                .with_path(path)
+            })?;
         loop {
             // SAFETY: flock on an open fd.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
                 break;
             }
-            let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+            let errno = std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO);
             if errno != libc::EINTR {
-                return Err(Error::sys("ENETNS_STATE", "flock", errno, format!("lock {}", path.display())).with_path(path));
+                return Err(Error::sys(
+                    "ENETNS_STATE",
+                    "flock",
+                    errno,
+                    format!("lock {}", path.display()),
+                )
+                .with_path(path));
             }
         }
         Ok(FileLock { _file: file })

@@ -9,11 +9,13 @@
 
 use crate::{Error, Result};
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoMacVlan, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
+    InfoData, InfoKind, InfoMacVlan, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    MacVlanMode,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -156,14 +158,24 @@ pub trait Netlink {
     /// The link named `name`, or ENETNS_LINK_NOT_FOUND.
     fn require_link(&mut self, name: &str) -> Result<Link> {
         self.link_by_name(name)?.ok_or_else(|| {
-            Error::new("ENETNS_LINK_NOT_FOUND", format!("link {name:?} does not exist")).with_field("name")
+            Error::new(
+                "ENETNS_LINK_NOT_FOUND",
+                format!("link {name:?} does not exist"),
+            )
+            .with_field("name")
         })
     }
 
     /// Bring `lo` up.
     fn loopback_up(&mut self) -> Result<()> {
         let lo = self.require_link("lo")?;
-        self.set_link(lo.index, &LinkChange { up: Some(true), ..Default::default() })
+        self.set_link(
+            lo.index,
+            &LinkChange {
+                up: Some(true),
+                ..Default::default()
+            },
+        )
     }
 }
 
@@ -174,18 +186,24 @@ pub fn validate_ifname(name: &str) -> Result<()> {
         && name.len() <= 15
         && name != "."
         && name != ".."
-        && !name.chars().any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control());
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {
-        Err(Error::new("ENETNS_INVALID_NAME", format!("invalid interface name {name:?} (1-15 characters, no '/', ':' or spaces)"))
-            .with_field("ifname"))
+        Err(Error::new(
+            "ENETNS_INVALID_NAME",
+            format!("invalid interface name {name:?} (1-15 characters, no '/', ':' or spaces)"),
+        )
+        .with_field("ifname"))
     }
 }
 
 /// Parse `aa:bb:cc:dd:ee:ff`.
 pub fn parse_mac(s: &str) -> Result<[u8; 6]> {
-    let bad = || Error::new("ENETNS_INVALID_MAC", format!("invalid mac address {s:?}")).with_field("mac");
+    let bad =
+        || Error::new("ENETNS_INVALID_MAC", format!("invalid mac address {s:?}")).with_field("mac");
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() != 6 {
         return Err(bad());
@@ -202,7 +220,10 @@ pub fn parse_mac(s: &str) -> Result<[u8; 6]> {
 
 /// Format a MAC address.
 pub fn format_mac(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(":")
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 fn errno_code(errno: i32) -> &'static str {
@@ -226,13 +247,18 @@ pub struct RtNetlink {
 impl RtNetlink {
     /// Open a socket in the calling thread's network namespace.
     pub fn new() -> Result<RtNetlink> {
-        let mut sock =
-            Socket::new(NETLINK_ROUTE).map_err(|e| Error::io("ENETNS_NETLINK", "socket", &e, "open netlink socket"))?;
-        sock.bind_auto().map_err(|e| Error::io("ENETNS_NETLINK", "bind", &e, "bind netlink socket"))?;
+        let mut sock = Socket::new(NETLINK_ROUTE)
+            .map_err(|e| Error::io("ENETNS_NETLINK", "socket", &e, "open netlink socket"))?;
+        sock.bind_auto()
+            .map_err(|e| Error::io("ENETNS_NETLINK", "bind", &e, "bind netlink socket"))?;
         sock.connect(&SocketAddr::new(0, 0))
             .map_err(|e| Error::io("ENETNS_NETLINK", "connect", &e, "connect netlink socket"))?;
         let _ = sock.set_ext_ack(true);
-        Ok(RtNetlink { sock, seq: 0, buf: vec![0; 64 * 1024] })
+        Ok(RtNetlink {
+            sock,
+            seq: 0,
+            buf: vec![0; 64 * 1024],
+        })
     }
 
     /// One RTM_NEWLINK carrying every change of `change`.
@@ -263,11 +289,20 @@ impl RtNetlink {
             Some(NsTarget::Pid(pid)) => m.attributes.push(LinkAttribute::NetNsPid(pid)),
             None => {}
         }
-        self.request(RouteNetlinkMessage::SetLink(m), 0, &format!("change link #{index}"))?;
+        self.request(
+            RouteNetlinkMessage::SetLink(m),
+            0,
+            &format!("change link #{index}"),
+        )?;
         Ok(())
     }
 
-    fn request(&mut self, msg: RouteNetlinkMessage, flags: u16, what: &str) -> Result<Vec<RouteNetlinkMessage>> {
+    fn request(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        what: &str,
+    ) -> Result<Vec<RouteNetlinkMessage>> {
         let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let mut packet = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::from(msg));
         packet.header.flags = NLM_F_REQUEST | flags | if dump { 0 } else { NLM_F_ACK };
@@ -286,7 +321,9 @@ impl RtNetlink {
                 match self.sock.recv(&mut b, 0) {
                     Ok(n) => break n,
                     Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-                    Err(e) => return Err(Error::io("ENETNS_NETLINK", "recvmsg", &e, what.to_string())),
+                    Err(e) => {
+                        return Err(Error::io("ENETNS_NETLINK", "recvmsg", &e, what.to_string()))
+                    }
                 }
             };
             let n = n.min(self.buf.len());
@@ -294,14 +331,24 @@ impl RtNetlink {
             while offset < n {
                 let bytes = &self.buf[offset..n];
                 let msg: NetlinkMessage<RouteNetlinkMessage> = NetlinkMessage::deserialize(bytes)
-                    .map_err(|e| Error::new("ENETNS_NETLINK", format!("{what}: cannot parse netlink reply: {e}")))?;
+                    .map_err(|e| {
+                    Error::new(
+                        "ENETNS_NETLINK",
+                        format!("{what}: cannot parse netlink reply: {e}"),
+                    )
+                })?;
                 let len = msg.header.length as usize;
                 if msg.header.sequence_number == self.seq {
                     match msg.payload {
                         NetlinkPayload::Done(d) => {
                             if d.code < 0 {
                                 let errno = -d.code;
-                                return Err(Error::sys(errno_code(errno), "netlink", errno, what.to_string()));
+                                return Err(Error::sys(
+                                    errno_code(errno),
+                                    "netlink",
+                                    errno,
+                                    what.to_string(),
+                                ));
                             }
                             return Ok(replies);
                         }
@@ -309,7 +356,12 @@ impl RtNetlink {
                             None => return Ok(replies),
                             Some(code) => {
                                 let errno = -code.get();
-                                return Err(Error::sys(errno_code(errno), "netlink", errno, what.to_string()));
+                                return Err(Error::sys(
+                                    errno_code(errno),
+                                    "netlink",
+                                    errno,
+                                    what.to_string(),
+                                ));
                             }
                         },
                         NetlinkPayload::InnerMessage(m) => replies.push(m),
@@ -367,22 +419,32 @@ fn route_key_attrs(route: &Route) -> (RouteMessage, String) {
     let v6 = route.v6
         || route.destination.map(|(a, _)| a.is_ipv6()).unwrap_or(false)
         || route.gateway.map(|g| g.is_ipv6()).unwrap_or(false);
-    m.header.address_family = if v6 { AddressFamily::Inet6 } else { AddressFamily::Inet };
+    m.header.address_family = if v6 {
+        AddressFamily::Inet6
+    } else {
+        AddressFamily::Inet
+    };
     m.header.table = RouteHeader::RT_TABLE_MAIN;
     m.header.protocol = RouteProtocol::Boot;
     m.header.kind = RouteType::Unicast;
-    m.header.scope = if route.gateway.is_some() { RouteScope::Universe } else { RouteScope::Link };
+    m.header.scope = if route.gateway.is_some() {
+        RouteScope::Universe
+    } else {
+        RouteScope::Link
+    };
     let mut what = String::from("route ");
     match route.destination {
         Some((a, p)) => {
             m.header.destination_prefix_length = p;
-            m.attributes.push(RouteAttribute::Destination(RouteAddress::from(a)));
+            m.attributes
+                .push(RouteAttribute::Destination(RouteAddress::from(a)));
             what.push_str(&format!("{a}/{p}"));
         }
         None => what.push_str("default"),
     }
     if let Some(g) = route.gateway {
-        m.attributes.push(RouteAttribute::Gateway(RouteAddress::from(g)));
+        m.attributes
+            .push(RouteAttribute::Gateway(RouteAddress::from(g)));
         what.push_str(&format!(" via {g}"));
     }
     if let Some(o) = route.oif {
@@ -402,7 +464,11 @@ fn route_addr(a: &RouteAddress) -> Option<IpAddr> {
 
 impl Netlink for RtNetlink {
     fn links(&mut self) -> Result<Vec<Link>> {
-        let r = self.request(RouteNetlinkMessage::GetLink(LinkMessage::default()), NLM_F_DUMP, "list links")?;
+        let r = self.request(
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_DUMP,
+            "list links",
+        )?;
         Ok(r.into_iter()
             .filter_map(|m| match m {
                 RouteNetlinkMessage::NewLink(l) => Some(link_from(l)),
@@ -415,7 +481,11 @@ impl Netlink for RtNetlink {
         validate_ifname(name)?;
         let mut m = LinkMessage::default();
         m.attributes.push(LinkAttribute::IfName(name.to_string()));
-        match self.request(RouteNetlinkMessage::GetLink(m), 0, &format!("get link {name}")) {
+        match self.request(
+            RouteNetlinkMessage::GetLink(m),
+            0,
+            &format!("get link {name}"),
+        ) {
             Ok(r) => Ok(r.into_iter().find_map(|m| match m {
                 RouteNetlinkMessage::NewLink(l) => Some(link_from(l)),
                 _ => None,
@@ -436,7 +506,10 @@ impl Netlink for RtNetlink {
             m.attributes.push(LinkAttribute::Address(mac.to_vec()));
         }
         let info = match &spec.kind {
-            LinkKind::Veth { peer, peer_netns_fd } => {
+            LinkKind::Veth {
+                peer,
+                peer_netns_fd,
+            } => {
                 validate_ifname(peer)?;
                 let mut p = LinkMessage::default();
                 p.attributes.push(LinkAttribute::IfName(peer.clone()));
@@ -446,7 +519,10 @@ impl Netlink for RtNetlink {
                 if let Some(mtu) = spec.mtu {
                     p.attributes.push(LinkAttribute::Mtu(mtu));
                 }
-                vec![LinkInfo::Kind(InfoKind::Veth), LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(p)))]
+                vec![
+                    LinkInfo::Kind(InfoKind::Veth),
+                    LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(p))),
+                ]
             }
             LinkKind::Bridge => vec![LinkInfo::Kind(InfoKind::Bridge)],
             LinkKind::Dummy => vec![LinkInfo::Kind(InfoKind::Dummy)],
@@ -454,7 +530,9 @@ impl Netlink for RtNetlink {
                 m.attributes.push(LinkAttribute::Link(*parent));
                 vec![
                     LinkInfo::Kind(InfoKind::MacVlan),
-                    LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(MacVlanMode::Bridge)])),
+                    LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
+                        MacVlanMode::Bridge,
+                    )])),
                 ]
             }
         };
@@ -470,7 +548,11 @@ impl Netlink for RtNetlink {
 
     fn set_link(&mut self, index: u32, change: &LinkChange) -> Result<()> {
         match self.set_link_once(index, change) {
-            Err(e) if e.errno == Some(libc::EBUSY) && change.name.is_some() && change.netns.is_none() => {
+            Err(e)
+                if e.errno == Some(libc::EBUSY)
+                    && change.name.is_some()
+                    && change.netns.is_none() =>
+            {
                 // Linux before 6.2 refuses to rename a link that is up
                 // (dev_change_name: EBUSY, no live renaming), and within one
                 // RTM_NEWLINK the rename runs before the flags change, so
@@ -481,16 +563,37 @@ impl Netlink for RtNetlink {
                 if !was_up {
                     return Err(e);
                 }
-                let rest = LinkChange { name: None, up: None, ..change.clone() };
+                let rest = LinkChange {
+                    name: None,
+                    up: None,
+                    ..change.clone()
+                };
                 if rest != LinkChange::default() {
                     self.set_link_once(index, &rest)?;
                 }
-                self.set_link_once(index, &LinkChange { up: Some(false), ..LinkChange::default() })?;
-                let renamed =
-                    self.set_link_once(index, &LinkChange { name: change.name.clone(), ..LinkChange::default() });
+                self.set_link_once(
+                    index,
+                    &LinkChange {
+                        up: Some(false),
+                        ..LinkChange::default()
+                    },
+                )?;
+                let renamed = self.set_link_once(
+                    index,
+                    &LinkChange {
+                        name: change.name.clone(),
+                        ..LinkChange::default()
+                    },
+                );
                 if change.up.unwrap_or(true) || renamed.is_err() {
                     // Up as asked, or as it was when the rename failed.
-                    self.set_link_once(index, &LinkChange { up: Some(true), ..LinkChange::default() })?;
+                    self.set_link_once(
+                        index,
+                        &LinkChange {
+                            up: Some(true),
+                            ..LinkChange::default()
+                        },
+                    )?;
                 }
                 renamed
             }
@@ -501,16 +604,25 @@ impl Netlink for RtNetlink {
     fn delete_link(&mut self, index: u32) -> Result<()> {
         let mut m = LinkMessage::default();
         m.header.index = index;
-        self.request(RouteNetlinkMessage::DelLink(m), 0, &format!("delete link #{index}"))?;
+        self.request(
+            RouteNetlinkMessage::DelLink(m),
+            0,
+            &format!("delete link #{index}"),
+        )?;
         Ok(())
     }
 
     fn addresses(&mut self, index: Option<u32>) -> Result<Vec<Address>> {
-        let r =
-            self.request(RouteNetlinkMessage::GetAddress(AddressMessage::default()), NLM_F_DUMP, "list addresses")?;
+        let r = self.request(
+            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+            NLM_F_DUMP,
+            "list addresses",
+        )?;
         let mut out = Vec::new();
         for m in r {
-            let RouteNetlinkMessage::NewAddress(a) = m else { continue };
+            let RouteNetlinkMessage::NewAddress(a) = m else {
+                continue;
+            };
             if index.is_some_and(|i| i != a.header.index) {
                 continue;
             }
@@ -524,7 +636,11 @@ impl Netlink for RtNetlink {
                 }
             }
             if let Some(ip) = local.or(addr) {
-                out.push(Address { index: a.header.index, address: ip, prefix: a.header.prefix_len });
+                out.push(Address {
+                    index: a.header.index,
+                    address: ip,
+                    prefix: a.header.prefix_len,
+                });
             }
         }
         Ok(out)
@@ -539,7 +655,11 @@ impl Netlink for RtNetlink {
         m.attributes.push(AddressAttribute::Address(addr.address));
         if let IpAddr::V4(v4) = addr.address {
             if addr.prefix < 31 {
-                let mask = if addr.prefix == 0 { 0 } else { u32::MAX << (32 - addr.prefix) };
+                let mask = if addr.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - addr.prefix)
+                };
                 let bcast = u32::from(v4) | !mask;
                 m.attributes.push(AddressAttribute::Broadcast(bcast.into()));
             }
@@ -558,7 +678,11 @@ impl Netlink for RtNetlink {
         m.header.prefix_len = addr.prefix;
         m.header.index = addr.index;
         m.attributes.push(AddressAttribute::Local(addr.address));
-        self.request(RouteNetlinkMessage::DelAddress(m), 0, &format!("delete address {}/{}", addr.address, addr.prefix))?;
+        self.request(
+            RouteNetlinkMessage::DelAddress(m),
+            0,
+            &format!("delete address {}/{}", addr.address, addr.prefix),
+        )?;
         Ok(())
     }
 
@@ -569,11 +693,18 @@ impl Netlink for RtNetlink {
             q.header.address_family = fam;
             let r = self.request(RouteNetlinkMessage::GetRoute(q), NLM_F_DUMP, "list routes")?;
             for m in r {
-                let RouteNetlinkMessage::NewRoute(rt) = m else { continue };
-                if rt.header.table != RouteHeader::RT_TABLE_MAIN || rt.header.kind != RouteType::Unicast {
+                let RouteNetlinkMessage::NewRoute(rt) = m else {
+                    continue;
+                };
+                if rt.header.table != RouteHeader::RT_TABLE_MAIN
+                    || rt.header.kind != RouteType::Unicast
+                {
                     continue;
                 }
-                let mut route = Route { v6: fam == AddressFamily::Inet6, ..Default::default() };
+                let mut route = Route {
+                    v6: fam == AddressFamily::Inet6,
+                    ..Default::default()
+                };
                 let mut dst = None;
                 for a in &rt.attributes {
                     match a {
@@ -592,7 +723,11 @@ impl Netlink for RtNetlink {
 
     fn add_route(&mut self, route: &Route) -> Result<()> {
         let (m, what) = route_key_attrs(route);
-        self.request(RouteNetlinkMessage::NewRoute(m), NLM_F_CREATE | NLM_F_EXCL, &format!("add {what}"))?;
+        self.request(
+            RouteNetlinkMessage::NewRoute(m),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("add {what}"),
+        )?;
         Ok(())
     }
 
@@ -600,7 +735,11 @@ impl Netlink for RtNetlink {
         let (mut m, what) = route_key_attrs(route);
         m.header.protocol = RouteProtocol::Unspec;
         m.header.scope = RouteScope::NoWhere;
-        self.request(RouteNetlinkMessage::DelRoute(m), 0, &format!("delete {what}"))?;
+        self.request(
+            RouteNetlinkMessage::DelRoute(m),
+            0,
+            &format!("delete {what}"),
+        )?;
         Ok(())
     }
 }
@@ -647,7 +786,12 @@ pub mod fake {
 
         fn push(&mut self, name: &str, kind: &str, mtu: Option<u32>) -> Result<()> {
             if self.links.iter().any(|l| l.name == name) {
-                return Err(Error::sys("ENETNS_EXISTS", "netlink", libc::EEXIST, format!("create link {name}")));
+                return Err(Error::sys(
+                    "ENETNS_EXISTS",
+                    "netlink",
+                    libc::EEXIST,
+                    format!("create link {name}"),
+                ));
             }
             self.links.push(Link {
                 index: self.next,
@@ -666,7 +810,14 @@ pub mod fake {
             self.links
                 .iter()
                 .position(|l| l.index == index)
-                .ok_or_else(|| Error::sys("ENETNS_LINK_NOT_FOUND", "netlink", libc::ENODEV, format!("link #{index}")))
+                .ok_or_else(|| {
+                    Error::sys(
+                        "ENETNS_LINK_NOT_FOUND",
+                        "netlink",
+                        libc::ENODEV,
+                        format!("link #{index}"),
+                    )
+                })
         }
     }
 
@@ -680,9 +831,13 @@ pub mod fake {
         }
         fn create_link(&mut self, spec: &LinkSpec) -> Result<()> {
             validate_ifname(&spec.name)?;
-            self.calls.push(format!("create {} {:?}", spec.name, spec.kind));
+            self.calls
+                .push(format!("create {} {:?}", spec.name, spec.kind));
             match &spec.kind {
-                LinkKind::Veth { peer, peer_netns_fd } => {
+                LinkKind::Veth {
+                    peer,
+                    peer_netns_fd,
+                } => {
                     validate_ifname(peer)?;
                     self.push(&spec.name, "veth", spec.mtu)?;
                     match peer_netns_fd {
@@ -705,7 +860,12 @@ pub mod fake {
             if let Some(n) = &c.name {
                 validate_ifname(n)?;
                 if self.links.iter().any(|l| &l.name == n && l.index != index) {
-                    return Err(Error::sys("ENETNS_EXISTS", "netlink", libc::EEXIST, format!("rename to {n}")));
+                    return Err(Error::sys(
+                        "ENETNS_EXISTS",
+                        "netlink",
+                        libc::EEXIST,
+                        format!("rename to {n}"),
+                    ));
                 }
             }
             if let Some(m) = c.master {
@@ -745,13 +905,24 @@ pub mod fake {
             Ok(())
         }
         fn addresses(&mut self, index: Option<u32>) -> Result<Vec<Address>> {
-            Ok(self.addrs.iter().filter(|a| index.is_none_or(|i| a.index == i)).cloned().collect())
+            Ok(self
+                .addrs
+                .iter()
+                .filter(|a| index.is_none_or(|i| a.index == i))
+                .cloned()
+                .collect())
         }
         fn add_address(&mut self, a: &Address) -> Result<()> {
-            self.calls.push(format!("addr add {}/{} #{}", a.address, a.prefix, a.index));
+            self.calls
+                .push(format!("addr add {}/{} #{}", a.address, a.prefix, a.index));
             self.find(a.index)?;
             if self.addrs.contains(a) {
-                return Err(Error::sys("ENETNS_EXISTS", "netlink", libc::EEXIST, "add address"));
+                return Err(Error::sys(
+                    "ENETNS_EXISTS",
+                    "netlink",
+                    libc::EEXIST,
+                    "add address",
+                ));
             }
             self.addrs.push(a.clone());
             Ok(())
@@ -760,7 +931,12 @@ pub mod fake {
             let before = self.addrs.len();
             self.addrs.retain(|x| x != a);
             if before == self.addrs.len() {
-                return Err(Error::sys("ENETNS_LINK_NOT_FOUND", "netlink", libc::EADDRNOTAVAIL, "delete address"));
+                return Err(Error::sys(
+                    "ENETNS_LINK_NOT_FOUND",
+                    "netlink",
+                    libc::EADDRNOTAVAIL,
+                    "delete address",
+                ));
             }
             Ok(())
         }
@@ -770,7 +946,12 @@ pub mod fake {
         fn add_route(&mut self, r: &Route) -> Result<()> {
             self.calls.push(format!("route add {r:?}"));
             if self.routes.contains(r) {
-                return Err(Error::sys("ENETNS_EXISTS", "netlink", libc::EEXIST, "add route"));
+                return Err(Error::sys(
+                    "ENETNS_EXISTS",
+                    "netlink",
+                    libc::EEXIST,
+                    "add route",
+                ));
             }
             self.routes.push(r.clone());
             Ok(())
@@ -779,7 +960,12 @@ pub mod fake {
             let before = self.routes.len();
             self.routes.retain(|x| x != r);
             if before == self.routes.len() {
-                return Err(Error::sys("ENETNS_LINK_NOT_FOUND", "netlink", libc::ESRCH, "delete route"));
+                return Err(Error::sys(
+                    "ENETNS_LINK_NOT_FOUND",
+                    "netlink",
+                    libc::ESRCH,
+                    "delete route",
+                ));
             }
             Ok(())
         }
@@ -796,9 +982,16 @@ mod tests {
         validate_ifname("eth0").unwrap();
         validate_ifname("ctt12345-abcdef").unwrap();
         for bad in ["", "a/b", "a:b", "a b", "sixteen-chars-xx", ".."] {
-            assert_eq!(validate_ifname(bad).unwrap_err().code, "ENETNS_INVALID_NAME", "{bad}");
+            assert_eq!(
+                validate_ifname(bad).unwrap_err().code,
+                "ENETNS_INVALID_NAME",
+                "{bad}"
+            );
         }
-        assert_eq!(parse_mac("02:00:0a:ff:00:01").unwrap(), [2, 0, 10, 255, 0, 1]);
+        assert_eq!(
+            parse_mac("02:00:0a:ff:00:01").unwrap(),
+            [2, 0, 10, 255, 0, 1]
+        );
         assert_eq!(format_mac(&[2, 0, 10, 255, 0, 1]), "02:00:0a:ff:00:01");
         for bad in ["02:00", "zz:00:00:00:00:00", "020:0:00:00:00:00"] {
             assert_eq!(parse_mac(bad).unwrap_err().code, "ENETNS_INVALID_MAC");
@@ -811,10 +1004,26 @@ mod tests {
         assert!(!nl.require_link("lo").unwrap().up);
         nl.loopback_up().unwrap();
         assert!(nl.require_link("lo").unwrap().up);
-        nl.create_link(&LinkSpec { name: "br0".into(), kind: LinkKind::Bridge, mtu: None, mac: None }).unwrap();
-        let e = nl.create_link(&LinkSpec { name: "br0".into(), kind: LinkKind::Dummy, mtu: None, mac: None }).unwrap_err();
+        nl.create_link(&LinkSpec {
+            name: "br0".into(),
+            kind: LinkKind::Bridge,
+            mtu: None,
+            mac: None,
+        })
+        .unwrap();
+        let e = nl
+            .create_link(&LinkSpec {
+                name: "br0".into(),
+                kind: LinkKind::Dummy,
+                mtu: None,
+                mac: None,
+            })
+            .unwrap_err();
         assert_eq!(e.code, "ENETNS_EXISTS");
-        assert_eq!(nl.require_link("nope").unwrap_err().code, "ENETNS_LINK_NOT_FOUND");
+        assert_eq!(
+            nl.require_link("nope").unwrap_err().code,
+            "ENETNS_LINK_NOT_FOUND"
+        );
     }
 
     #[test]
@@ -842,41 +1051,99 @@ mod tests {
             assert!(nl.require_link("lo")?.up);
             // This kernel may be built without the dummy driver: then the
             // kernel's refusal must come back as a coded error.
-            match nl.create_link(&LinkSpec { name: "dm0".into(), kind: LinkKind::Dummy, mtu: None, mac: None }) {
+            match nl.create_link(&LinkSpec {
+                name: "dm0".into(),
+                kind: LinkKind::Dummy,
+                mtu: None,
+                mac: None,
+            }) {
                 Ok(()) => assert_eq!(nl.require_link("dm0")?.kind.as_deref(), Some("dummy")),
-                Err(e) => assert_eq!((e.code.as_str(), e.errno), ("ENETNS_INVALID", Some(libc::EOPNOTSUPP))),
+                Err(e) => assert_eq!(
+                    (e.code.as_str(), e.errno),
+                    ("ENETNS_INVALID", Some(libc::EOPNOTSUPP))
+                ),
             }
             nl.create_link(&LinkSpec {
                 name: "d0".into(),
-                kind: LinkKind::Veth { peer: "d0p".into(), peer_netns_fd: None },
+                kind: LinkKind::Veth {
+                    peer: "d0p".into(),
+                    peer_netns_fd: None,
+                },
                 mtu: Some(1400),
                 mac: Some([2, 0, 0, 0, 0, 9]),
             })?;
             let d = nl.require_link("d0")?;
-            assert_eq!((d.kind.as_deref(), d.mtu, d.mac.as_str()), (Some("veth"), 1400, "02:00:00:00:00:09"));
-            nl.create_link(&LinkSpec { name: "b0".into(), kind: LinkKind::Bridge, mtu: None, mac: None })?;
+            assert_eq!(
+                (d.kind.as_deref(), d.mtu, d.mac.as_str()),
+                (Some("veth"), 1400, "02:00:00:00:00:09")
+            );
+            nl.create_link(&LinkSpec {
+                name: "b0".into(),
+                kind: LinkKind::Bridge,
+                mtu: None,
+                mac: None,
+            })?;
             let b = nl.require_link("b0")?;
-            nl.set_link(d.index, &LinkChange { up: Some(true), master: Some(b.index), mtu: Some(1300), name: Some("d1".into()), ..Default::default() })?;
+            nl.set_link(
+                d.index,
+                &LinkChange {
+                    up: Some(true),
+                    master: Some(b.index),
+                    mtu: Some(1300),
+                    name: Some("d1".into()),
+                    ..Default::default()
+                },
+            )?;
             let d = nl.require_link("d1")?;
             assert_eq!((d.up, d.master, d.mtu), (true, Some(b.index), 1300));
             let parent = nl.require_link("d0p")?.index;
-            nl.create_link(&LinkSpec { name: "mv0".into(), kind: LinkKind::Macvlan { parent }, mtu: None, mac: None })?;
+            nl.create_link(&LinkSpec {
+                name: "mv0".into(),
+                kind: LinkKind::Macvlan { parent },
+                mtu: None,
+                mac: None,
+            })?;
             assert_eq!(nl.require_link("mv0")?.kind.as_deref(), Some("macvlan"));
-            let a = Address { index: d.index, address: "10.231.250.2".parse().unwrap(), prefix: 24 };
+            let a = Address {
+                index: d.index,
+                address: "10.231.250.2".parse().unwrap(),
+                prefix: 24,
+            };
             nl.add_address(&a)?;
-            let a6 = Address { index: d.index, address: "fd00:231::2".parse().unwrap(), prefix: 64 };
+            let a6 = Address {
+                index: d.index,
+                address: "fd00:231::2".parse().unwrap(),
+                prefix: 64,
+            };
             nl.add_address(&a6)?;
             assert!(nl.addresses(Some(d.index))?.contains(&a));
             assert!(nl.addresses(Some(d.index))?.contains(&a6));
             assert_eq!(nl.add_address(&a).unwrap_err().code, "ENETNS_EXISTS");
-            let r = Route { gateway: Some("10.231.250.1".parse().unwrap()), ..Default::default() };
+            let r = Route {
+                gateway: Some("10.231.250.1".parse().unwrap()),
+                ..Default::default()
+            };
             nl.add_route(&r)?;
-            assert!(nl.routes()?.iter().any(|x| x.destination.is_none() && x.gateway == r.gateway));
+            assert!(nl
+                .routes()?
+                .iter()
+                .any(|x| x.destination.is_none() && x.gateway == r.gateway));
             nl.delete_route(&r)?;
-            assert!(!nl.routes()?.iter().any(|x| x.destination.is_none() && x.gateway == r.gateway));
+            assert!(!nl
+                .routes()?
+                .iter()
+                .any(|x| x.destination.is_none() && x.gateway == r.gateway));
             nl.delete_address(&a)?;
             assert!(!nl.addresses(Some(d.index))?.contains(&a));
-            nl.create_link(&LinkSpec { name: "va".into(), kind: LinkKind::Veth { peer: "vb".into(), peer_netns_fd: None }, mtu: None, mac: None })?;
+            nl.create_link(&LinkSpec {
+                name: "va".into(),
+                kind: LinkKind::Veth {
+                    peer: "vb".into(),
+                    peer_netns_fd: None,
+                },
+                mtu: None,
+                mac: None,
+            })?;
             assert_eq!(nl.require_link("vb")?.kind.as_deref(), Some("veth"));
             let va = nl.require_link("va")?;
             nl.delete_link(va.index)?;

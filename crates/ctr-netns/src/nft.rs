@@ -78,8 +78,7 @@ impl Api {
         // up its own state; each symbol is given the C signature of
         // <nftables/libnftables.h> (stable since libnftables.so.1).
         unsafe {
-            let l = libloading::Library::new(lib)
-                .map_err(|e| missing(lib, &dl_reason(&e)))?;
+            let l = libloading::Library::new(lib).map_err(|e| missing(lib, &dl_reason(&e)))?;
             macro_rules! sym {
                 ($name:literal) => {
                     *l.get(concat!($name, "\0").as_bytes())
@@ -270,7 +269,14 @@ pub struct PortMap {
 /// The map element of a published port, e.g.
 /// `ip ctr-x tcp_ports { 8080 : 10.0.0.2 . 80 }`.
 pub fn port_element(network: &str, p: &PortMap, ip: Ipv4Addr) -> String {
-    format!("ip {} {}_ports {{ {} : {} . {} }}", table_name(network), p.protocol.as_str(), p.host_port, ip, p.container_port)
+    format!(
+        "ip {} {}_ports {{ {} : {} . {} }}",
+        table_name(network),
+        p.protocol.as_str(),
+        p.host_port,
+        ip,
+        p.container_port
+    )
 }
 
 /// Test double.
@@ -333,8 +339,15 @@ mod tests {
         assert!(r.contains("ip saddr 10.231.1.0/24 ip daddr != 10.231.1.0/24 masquerade"));
         assert!(r.contains("oifname \"ctt1br\" ip saddr 127.0.0.0/8 masquerade"));
         assert_eq!(r.matches("dnat ip to tcp dport map @tcp_ports").count(), 2);
-        let p = PortMap { host_port: 8080, container_port: 80, protocol: Proto::Tcp };
-        assert_eq!(port_element("ctt1", &p, "10.231.1.2".parse().unwrap()), "ip ctr-ctt1 tcp_ports { 8080 : 10.231.1.2 . 80 }");
+        let p = PortMap {
+            host_port: 8080,
+            container_port: 80,
+            protocol: Proto::Tcp,
+        };
+        assert_eq!(
+            port_element("ctt1", &p, "10.231.1.2".parse().unwrap()),
+            "ip ctr-ctt1 tcp_ports { 8080 : 10.231.1.2 . 80 }"
+        );
     }
 
     #[test]
@@ -368,15 +381,34 @@ mod tests {
         }
         let name = format!("cttu{}", std::process::id());
         let mut nft = LibNft;
-        nft.run(&table_ruleset(&name, "cttbr0", "10.231.254.0/24")).unwrap();
-        let p = PortMap { host_port: 18080, container_port: 80, protocol: Proto::Udp };
-        nft.run(&format!("add element {}", port_element(&name, &p, "10.231.254.2".parse().unwrap()))).unwrap();
-        let e = nft.run(&format!("add element {}", port_element(&name, &p, "10.231.254.3".parse().unwrap()))).unwrap_err();
+        nft.run(&table_ruleset(&name, "cttbr0", "10.231.254.0/24"))
+            .unwrap();
+        let p = PortMap {
+            host_port: 18080,
+            container_port: 80,
+            protocol: Proto::Udp,
+        };
+        nft.run(&format!(
+            "add element {}",
+            port_element(&name, &p, "10.231.254.2".parse().unwrap())
+        ))
+        .unwrap();
+        let e = nft
+            .run(&format!(
+                "add element {}",
+                port_element(&name, &p, "10.231.254.3".parse().unwrap())
+            ))
+            .unwrap_err();
         assert_eq!(e.code, "ENETNS_EXISTS");
-        let listed = nft.run(&format!("list table ip {}", table_name(&name))).unwrap();
+        let listed = nft
+            .run(&format!("list table ip {}", table_name(&name)))
+            .unwrap();
         assert!(listed.contains("18080 : 10.231.254.2 . 80"), "{listed}");
-        nft.run(&format!("delete table ip {}", table_name(&name))).unwrap();
-        let e = nft.run(&format!("delete table ip {}", table_name(&name))).unwrap_err();
+        nft.run(&format!("delete table ip {}", table_name(&name)))
+            .unwrap();
+        let e = nft
+            .run(&format!("delete table ip {}", table_name(&name)))
+            .unwrap_err();
         assert_eq!(e.code, "ENETNS_NFT_NOT_FOUND");
         let e = nft.run("this is not nft").unwrap_err();
         assert_eq!(e.code, "ENETNS_NFT");

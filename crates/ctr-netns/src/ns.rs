@@ -44,7 +44,12 @@ impl Netns {
             .fd
             .try_clone()
             .map_err(|e| Error::io("ENETNS_OPEN", "dup", &e, "duplicate netns fd"))?;
-        Ok(Netns { fd, inode: self.inode, name: self.name.clone(), path: self.path.clone() })
+        Ok(Netns {
+            fd,
+            inode: self.inode,
+            name: self.name.clone(),
+            path: self.path.clone(),
+        })
     }
 
     /// Give up the fd (the caller owns it).
@@ -56,7 +61,12 @@ impl Netns {
     pub fn from_fd(fd: OwnedFd) -> Result<Netns> {
         check_netns_fd(&fd, None)?;
         let inode = fstat_ino(&fd)?;
-        Ok(Netns { fd, inode, name: None, path: None })
+        Ok(Netns {
+            fd,
+            inode,
+            name: None,
+            path: None,
+        })
     }
 }
 
@@ -66,11 +76,17 @@ pub fn validate_name(name: &str) -> Result<()> {
         && name.len() <= 200
         && name != "."
         && name != ".."
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '+'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '+'));
     if ok {
         Ok(())
     } else {
-        Err(Error::new("ENETNS_INVALID_NAME", format!("invalid network namespace name {name:?}")).with_field("name"))
+        Err(Error::new(
+            "ENETNS_INVALID_NAME",
+            format!("invalid network namespace name {name:?}"),
+        )
+        .with_field("name"))
     }
 }
 
@@ -87,8 +103,13 @@ fn check_netns_fd(fd: &OwnedFd, path: Option<&Path>) -> Result<()> {
     // SAFETY: ioctl on an open fd with no argument.
     let t = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE as _) };
     if t != libc::CLONE_NEWNET {
-        let what = path.map(|p| p.display().to_string()).unwrap_or_else(|| format!("fd {}", fd.as_raw_fd()));
-        let mut e = Error::new("ENETNS_NOT_NETNS", format!("{what} is not a network namespace"));
+        let what = path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| format!("fd {}", fd.as_raw_fd()));
+        let mut e = Error::new(
+            "ENETNS_NOT_NETNS",
+            format!("{what} is not a network namespace"),
+        );
         if let Some(p) = path {
             e = e.with_path(p);
         }
@@ -98,14 +119,23 @@ fn check_netns_fd(fd: &OwnedFd, path: Option<&Path>) -> Result<()> {
 }
 
 fn open_path(path: &Path) -> Result<OwnedFd> {
-    let c = CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|_| Error::new("ENETNS_INVALID_PATH", "path contains a nul byte").with_field("path"))?;
+    let c = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
+        Error::new("ENETNS_INVALID_PATH", "path contains a nul byte").with_field("path")
+    })?;
     // SAFETY: valid C string.
     let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
-        let code = if errno == libc::ENOENT || errno == libc::ESRCH { "ENETNS_NOT_FOUND" } else { "ENETNS_OPEN" };
-        return Err(Error::sys(code, "open", errno, format!("open {}", path.display())).with_path(path));
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
+        let code = if errno == libc::ENOENT || errno == libc::ESRCH {
+            "ENETNS_NOT_FOUND"
+        } else {
+            "ENETNS_OPEN"
+        };
+        return Err(
+            Error::sys(code, "open", errno, format!("open {}", path.display())).with_path(path),
+        );
     }
     // SAFETY: fd was just opened and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -118,7 +148,12 @@ pub fn open_path_ns(path: impl AsRef<Path>) -> Result<Netns> {
     let fd = open_path(path)?;
     check_netns_fd(&fd, Some(path))?;
     let inode = fstat_ino(&fd)?;
-    Ok(Netns { fd, inode, name: None, path: Some(path.to_path_buf()) })
+    Ok(Netns {
+        fd,
+        inode,
+        name: None,
+        path: Some(path.to_path_buf()),
+    })
 }
 
 /// Open the named namespace `/run/netns/NAME`.
@@ -127,9 +162,17 @@ pub fn open_named(name: &str) -> Result<Netns> {
     let path = Path::new(NETNS_RUN_DIR).join(name);
     let mut ns = open_path_ns(&path).map_err(|e| {
         if e.code == "ENETNS_NOT_NETNS" {
-            Error::new("ENETNS_NOT_FOUND", format!("network namespace {name:?} does not exist (not mounted)")).with_path(&path)
+            Error::new(
+                "ENETNS_NOT_FOUND",
+                format!("network namespace {name:?} does not exist (not mounted)"),
+            )
+            .with_path(&path)
         } else if e.code == "ENETNS_NOT_FOUND" {
-            Error::new("ENETNS_NOT_FOUND", format!("network namespace {name:?} does not exist")).with_path(&path)
+            Error::new(
+                "ENETNS_NOT_FOUND",
+                format!("network namespace {name:?} does not exist"),
+            )
+            .with_path(&path)
         } else {
             e
         }
@@ -141,7 +184,9 @@ pub fn open_named(name: &str) -> Result<Netns> {
 /// Open the network namespace of process `pid`.
 pub fn open_pid(pid: i32) -> Result<Netns> {
     if pid <= 0 {
-        return Err(Error::new("ENETNS_INVALID_PID", format!("invalid pid {pid}")).with_field("pid"));
+        return Err(
+            Error::new("ENETNS_INVALID_PID", format!("invalid pid {pid}")).with_field("pid"),
+        );
     }
     open_path_ns(format!("/proc/{pid}/ns/net"))
 }
@@ -153,12 +198,22 @@ pub fn open_current() -> Result<Netns> {
 
 /// Run `f` on a new thread that has first joined the namespace `ns`. The
 /// thread ends afterwards, so the caller's threads never change namespace.
-pub fn in_netns<T: Send + 'static>(ns: &Netns, f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    let fd = ns.fd.try_clone().map_err(|e| Error::io("ENETNS_SETNS", "dup", &e, "duplicate netns fd"))?;
+pub fn in_netns<T: Send + 'static>(
+    ns: &Netns,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let fd = ns
+        .fd
+        .try_clone()
+        .map_err(|e| Error::io("ENETNS_SETNS", "dup", &e, "duplicate netns fd"))?;
     run_thread(move || {
         // SAFETY: setns on an owned, open fd; affects only this thread.
         if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
-            return Err(Error::last_os("ENETNS_SETNS", "setns", "join network namespace"));
+            return Err(Error::last_os(
+                "ENETNS_SETNS",
+                "setns",
+                "join network namespace",
+            ));
         }
         drop(fd);
         f()
@@ -171,7 +226,9 @@ fn run_thread<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static)
         .stack_size(256 * 1024)
         .spawn(move || ctr_common::catch_panic(f))
         .map_err(|e| Error::io("ENETNS_THREAD", "clone", &e, "start netns thread"))?;
-    handle.join().map_err(|_| Error::new("EINTERNAL", "netns thread panicked"))?
+    handle
+        .join()
+        .map_err(|_| Error::new("EINTERNAL", "netns thread panicked"))?
 }
 
 /// Create a new, anonymous network namespace and return it, held by an fd
@@ -180,11 +237,20 @@ pub fn create_anonymous() -> Result<Netns> {
     run_thread(|| {
         // SAFETY: unshare affects only this dedicated thread.
         if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
-            return Err(Error::last_os("ENETNS_CREATE", "unshare", "create network namespace"));
+            return Err(Error::last_os(
+                "ENETNS_CREATE",
+                "unshare",
+                "create network namespace",
+            ));
         }
         let fd = open_path(Path::new("/proc/thread-self/ns/net"))?;
         let inode = fstat_ino(&fd)?;
-        Ok(Netns { fd, inode, name: None, path: None })
+        Ok(Netns {
+            fd,
+            inode,
+            name: None,
+            path: None,
+        })
     })
 }
 
@@ -192,11 +258,22 @@ fn cstr(p: &Path) -> CString {
     CString::new(p.as_os_str().as_encoded_bytes()).expect("path without nul")
 }
 
-fn mount(src: &str, target: &Path, fstype: &str, flags: libc::c_ulong) -> std::result::Result<(), i32> {
-    let (s, t, f) = (CString::new(src).unwrap(), cstr(target), CString::new(fstype).unwrap());
+fn mount(
+    src: &str,
+    target: &Path,
+    fstype: &str,
+    flags: libc::c_ulong,
+) -> std::result::Result<(), i32> {
+    let (s, t, f) = (
+        CString::new(src).unwrap(),
+        cstr(target),
+        CString::new(fstype).unwrap(),
+    );
     // SAFETY: valid C strings, null data.
     if unsafe { libc::mount(s.as_ptr(), t.as_ptr(), f.as_ptr(), flags, std::ptr::null()) } < 0 {
-        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+        Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO))
     } else {
         Ok(())
     }
@@ -207,8 +284,15 @@ fn mount(src: &str, target: &Path, fstype: &str, flags: libc::c_ulong) -> std::r
 /// that were created later from this one). Guarded by a lock so concurrent
 /// callers of this library do not stack bind mounts.
 fn prepare_run_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io("ENETNS_CREATE", "mkdir", &e, format!("create {}", dir.display())).with_path(dir))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            "ENETNS_CREATE",
+            "mkdir",
+            &e,
+            format!("create {}", dir.display()),
+        )
+        .with_path(dir)
+    })?;
     let _lock = crate::lock::FileLock::exclusive(&crate::state_root().join(".netns-dir.lock"))?;
     let mut made_mount = false;
     loop {
@@ -216,13 +300,31 @@ fn prepare_run_dir(dir: &Path) -> Result<()> {
             Ok(()) => return Ok(()),
             Err(libc::EINVAL) if !made_mount => {
                 // Not a mount point yet: bind it onto itself, then retry.
-                mount(&dir.to_string_lossy(), dir, "none", libc::MS_BIND | libc::MS_REC).map_err(|errno| {
-                    Error::sys("ENETNS_CREATE", "mount", errno, format!("bind mount {} onto itself", dir.display())).with_path(dir)
+                mount(
+                    &dir.to_string_lossy(),
+                    dir,
+                    "none",
+                    libc::MS_BIND | libc::MS_REC,
+                )
+                .map_err(|errno| {
+                    Error::sys(
+                        "ENETNS_CREATE",
+                        "mount",
+                        errno,
+                        format!("bind mount {} onto itself", dir.display()),
+                    )
+                    .with_path(dir)
                 })?;
                 made_mount = true;
             }
             Err(errno) => {
-                return Err(Error::sys("ENETNS_CREATE", "mount", errno, format!("make {} shared", dir.display())).with_path(dir))
+                return Err(Error::sys(
+                    "ENETNS_CREATE",
+                    "mount",
+                    errno,
+                    format!("make {} shared", dir.display()),
+                )
+                .with_path(dir))
             }
         }
     }
@@ -242,11 +344,25 @@ pub fn create_named_in(dir: &Path, name: &str) -> Result<Netns> {
     let path = dir.join(name);
     let c = cstr(&path);
     // SAFETY: valid C string; the file is an empty mount target.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC, 0) };
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
+            0,
+        )
+    };
     if fd < 0 {
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
-        let code = if errno == libc::EEXIST { "ENETNS_EXISTS" } else { "ENETNS_CREATE" };
-        return Err(Error::sys(code, "open", errno, format!("create {}", path.display())).with_path(&path));
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
+        let code = if errno == libc::EEXIST {
+            "ENETNS_EXISTS"
+        } else {
+            "ENETNS_CREATE"
+        };
+        return Err(
+            Error::sys(code, "open", errno, format!("create {}", path.display())).with_path(&path),
+        );
     }
     // SAFETY: closing the fd we just created.
     unsafe { libc::close(fd) };
@@ -254,11 +370,20 @@ pub fn create_named_in(dir: &Path, name: &str) -> Result<Netns> {
     let made = run_thread(move || {
         // SAFETY: unshare affects only this dedicated thread.
         if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
-            return Err(Error::last_os("ENETNS_CREATE", "unshare", "create network namespace"));
+            return Err(Error::last_os(
+                "ENETNS_CREATE",
+                "unshare",
+                "create network namespace",
+            ));
         }
         mount("/proc/thread-self/ns/net", &target, "none", libc::MS_BIND).map_err(|errno| {
-            Error::sys("ENETNS_CREATE", "mount", errno, format!("bind mount the new namespace onto {}", target.display()))
-                .with_path(&target)
+            Error::sys(
+                "ENETNS_CREATE",
+                "mount",
+                errno,
+                format!("bind mount the new namespace onto {}", target.display()),
+            )
+            .with_path(&target)
         })
     });
     if let Err(e) = made {
@@ -281,18 +406,37 @@ pub fn delete_named_in(dir: &Path, name: &str) -> Result<()> {
     validate_name(name)?;
     let path = dir.join(name);
     if !path.exists() {
-        return Err(Error::new("ENETNS_NOT_FOUND", format!("network namespace {name:?} does not exist")).with_path(&path));
+        return Err(Error::new(
+            "ENETNS_NOT_FOUND",
+            format!("network namespace {name:?} does not exist"),
+        )
+        .with_path(&path));
     }
     let c = cstr(&path);
     // SAFETY: valid C string.
     if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } < 0 {
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
         if errno != libc::EINVAL {
-            return Err(Error::sys("ENETNS_DELETE", "umount2", errno, format!("unmount {}", path.display())).with_path(&path));
+            return Err(Error::sys(
+                "ENETNS_DELETE",
+                "umount2",
+                errno,
+                format!("unmount {}", path.display()),
+            )
+            .with_path(&path));
         }
     }
-    std::fs::remove_file(&path)
-        .map_err(|e| Error::io("ENETNS_DELETE", "unlink", &e, format!("remove {}", path.display())).with_path(&path))
+    std::fs::remove_file(&path).map_err(|e| {
+        Error::io(
+            "ENETNS_DELETE",
+            "unlink",
+            &e,
+            format!("remove {}", path.display()),
+        )
+        .with_path(&path)
+    })
 }
 
 /// Names of the namespaces under /run/netns (what `ip netns list` shows).
@@ -301,7 +445,11 @@ pub fn list_named() -> Result<Vec<String>> {
     let rd = match std::fs::read_dir(NETNS_RUN_DIR) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(Error::io("ENETNS_LIST", "opendir", &e, "list /run/netns").with_path(NETNS_RUN_DIR)),
+        Err(e) => {
+            return Err(
+                Error::io("ENETNS_LIST", "opendir", &e, "list /run/netns").with_path(NETNS_RUN_DIR)
+            )
+        }
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
@@ -335,9 +483,18 @@ mod tests {
     #[test]
     fn open_current_and_reject_non_ns() {
         let ns = open_current().unwrap();
-        assert_eq!(ns.inode, std::fs::metadata("/proc/self/ns/net").unwrap().ino());
-        assert_eq!(open_path_ns("/proc/self/status").unwrap_err().code, "ENETNS_NOT_NETNS");
-        assert_eq!(open_path_ns("/nonexistent/ns").unwrap_err().code, "ENETNS_NOT_FOUND");
+        assert_eq!(
+            ns.inode,
+            std::fs::metadata("/proc/self/ns/net").unwrap().ino()
+        );
+        assert_eq!(
+            open_path_ns("/proc/self/status").unwrap_err().code,
+            "ENETNS_NOT_NETNS"
+        );
+        assert_eq!(
+            open_path_ns("/nonexistent/ns").unwrap_err().code,
+            "ENETNS_NOT_FOUND"
+        );
         assert_eq!(open_pid(-3).unwrap_err().code, "ENETNS_INVALID_PID");
     }
 
@@ -352,14 +509,29 @@ mod tests {
         let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         let d = dir.path().to_string_lossy().into_owned();
         // The directory became a shared mount point, the file a bind mount of an nsfs inode.
-        assert!(info.lines().any(|l| l.split(' ').nth(4) == Some(d.as_str()) && l.contains("shared:")), "{info}");
-        assert!(info.lines().any(|l| l.split(' ').nth(4) == Some(&format!("{d}/blue")) && l.contains(" - nsfs ")));
-        assert_eq!(open_path_ns(dir.path().join("blue")).unwrap().inode, ns.inode);
+        assert!(
+            info.lines()
+                .any(|l| l.split(' ').nth(4) == Some(d.as_str()) && l.contains("shared:")),
+            "{info}"
+        );
+        assert!(info
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some(&format!("{d}/blue")) && l.contains(" - nsfs ")));
+        assert_eq!(
+            open_path_ns(dir.path().join("blue")).unwrap().inode,
+            ns.inode
+        );
         assert_ne!(ns.inode, open_current().unwrap().inode);
-        assert_eq!(create_named_in(dir.path(), "blue").unwrap_err().code, "ENETNS_EXISTS");
+        assert_eq!(
+            create_named_in(dir.path(), "blue").unwrap_err().code,
+            "ENETNS_EXISTS"
+        );
         delete_named_in(dir.path(), "blue").unwrap();
         assert!(!dir.path().join("blue").exists());
-        assert_eq!(delete_named_in(dir.path(), "blue").unwrap_err().code, "ENETNS_NOT_FOUND");
+        assert_eq!(
+            delete_named_in(dir.path(), "blue").unwrap_err().code,
+            "ENETNS_NOT_FOUND"
+        );
         // The namespace lives on while our fd holds it.
         in_netns(&ns, || Ok(())).unwrap();
         let c = cstr(dir.path());
@@ -375,9 +547,15 @@ mod tests {
         let ns = create_anonymous().unwrap();
         let here = open_current().unwrap();
         assert_ne!(ns.inode, here.inode);
-        let seen = in_netns(&ns, || Ok(std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino())).unwrap();
+        let seen = in_netns(&ns, || {
+            Ok(std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino())
+        })
+        .unwrap();
         assert_eq!(seen, ns.inode);
         // The calling thread did not move.
-        assert_eq!(std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino(), here.inode);
+        assert_eq!(
+            std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino(),
+            here.inode
+        );
     }
 }

@@ -7,7 +7,16 @@ fn main() {
     let n = 300;
     for (name, ns) in [
         ("none", vec![]),
-        ("pid,mnt,uts,ipc,net", vec![NamespaceKind::Pid, NamespaceKind::Mnt, NamespaceKind::Uts, NamespaceKind::Ipc, NamespaceKind::Net]),
+        (
+            "pid,mnt,uts,ipc,net",
+            vec![
+                NamespaceKind::Pid,
+                NamespaceKind::Mnt,
+                NamespaceKind::Uts,
+                NamespaceKind::Ipc,
+                NamespaceKind::Net,
+            ],
+        ),
     ] {
         let mut o = SpawnOptions::new("/bin/true", vec![]);
         o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];

@@ -8,7 +8,11 @@ pub use ctr_common::caps::CAPABILITIES as CAP_NAMES;
 /// The bit of a capability name (`CAP_SYS_ADMIN`, `sys_admin`, `SYS_ADMIN`).
 pub fn cap_from_name(name: &str) -> Option<u32> {
     let upper = name.to_ascii_uppercase();
-    let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
     CAP_NAMES.iter().position(|n| *n == full).map(|i| i as u32)
 }
 
@@ -17,7 +21,11 @@ pub fn mask_of(names: &[String], field: &str) -> Result<u64, Error> {
     let mut mask = 0u64;
     for n in names {
         let bit = cap_from_name(n).ok_or_else(|| {
-            Error::new("ENS_UNKNOWN_CAPABILITY", format!("unknown capability {n:?} in {field}")).with_field(field.to_string())
+            Error::new(
+                "ENS_UNKNOWN_CAPABILITY",
+                format!("unknown capability {n:?} in {field}"),
+            )
+            .with_field(field.to_string())
         })?;
         mask |= 1 << bit;
     }
@@ -88,6 +96,9 @@ mod tests {
         let e = mask_of(&["CAP_NOPE".into()], "capabilities.bounding").unwrap_err();
         assert_eq!(e.code, "ENS_UNKNOWN_CAPABILITY");
         assert_eq!(e.path.as_deref(), Some("capabilities.bounding"));
-        assert_eq!(mask_of(&["chown".into(), "kill".into()], "x").unwrap(), 0b100001);
+        assert_eq!(
+            mask_of(&["chown".into(), "kill".into()], "x").unwrap(),
+            0b100001
+        );
     }
 }

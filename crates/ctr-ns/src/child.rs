@@ -173,8 +173,8 @@ impl Step {
             Scheduler,
             Affinity,
         ]
-            .into_iter()
-            .find(|s| *s as u32 == n)
+        .into_iter()
+        .find(|s| *s as u32 == n)
     }
 
     /// Short name used in error messages and the `syscall` field.
@@ -247,11 +247,21 @@ pub struct ChildFds {
 impl ChildFds {
     /// Build the fd set, computing the sorted keep list (in the parent).
     pub fn new(status: RawFd, gate: RawFd, stdio: [RawFd; 3], extra: &[RawFd]) -> ChildFds {
-        let mut keep: Vec<RawFd> =
-            [status, gate, stdio[0], stdio[1], stdio[2]].into_iter().chain(extra.iter().copied()).filter(|fd| *fd > 2).collect();
+        let mut keep: Vec<RawFd> = [status, gate, stdio[0], stdio[1], stdio[2]]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .filter(|fd| *fd > 2)
+            .collect();
         keep.sort_unstable();
         keep.dedup();
-        ChildFds { status, gate, stdio, keep, extra: Vec::new(), vfork: false }
+        ChildFds {
+            status,
+            gate,
+            stdio,
+            keep,
+            extra: Vec::new(),
+            vfork: false,
+        }
     }
 }
 
@@ -363,19 +373,36 @@ unsafe fn reset_signals() {
         restorer: usize,
         mask: u64,
     }
-    let dfl = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+    let dfl = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
     for sig in 1..65 {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
         }
         // Errors (invalid signal numbers) are expected and harmless.
-        libc::syscall(libc::SYS_rt_sigaction, sig, &dfl as *const KernelSigaction, 0usize, 8usize);
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            &dfl as *const KernelSigaction,
+            0usize,
+            8usize,
+        );
     }
 }
 
 unsafe fn unblock_signals() -> libc::c_long {
     let empty: u64 = 0;
-    libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const u64, 0usize, 8usize)
+    libc::syscall(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        &empty as *const u64,
+        0usize,
+        8usize,
+    )
 }
 
 /// Install the seccomp filter and, with a listener, hand it to the parent.
@@ -384,7 +411,11 @@ unsafe fn install_seccomp(p: &Prepared, fds: &ChildFds) {
     if p.seccomp_listener && p.dumpable_for_listener {
         // pidfd_getfd needs ptrace access, which a non-root parent only
         // has to a dumpable child.
-        check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0));
+        check!(
+            fds,
+            Step::Dumpable,
+            libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0)
+        );
     }
     let rc = libc::syscall(
         libc::SYS_seccomp,
@@ -430,7 +461,10 @@ unsafe fn join_namespaces(p: &Prepared, fds: &ChildFds) {
         }
     }
     for (i, j) in p.joins.iter().enumerate() {
-        if i < pending.len() && pending[i] && libc::setns(j.fd.as_raw_fd(), j.kind.clone_flag() as i32) < 0 {
+        if i < pending.len()
+            && pending[i]
+            && libc::setns(j.fd.as_raw_fd(), j.kind.clone_flag() as i32) < 0
+        {
             fail_detail(fds, Step::Join, errno(), i as u32);
         }
     }
@@ -445,36 +479,75 @@ unsafe fn join_namespaces(p: &Prepared, fds: &ChildFds) {
 unsafe fn apply_creds(p: &Prepared, fds: &ChildFds) {
     if let Some(caps) = &p.caps {
         for cap in 0..=p.last_cap.min(63) {
-            if caps.bounding & (1u64 << cap) == 0 && libc::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0, 0, 0) == 1 {
+            if caps.bounding & (1u64 << cap) == 0
+                && libc::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0, 0, 0) == 1
+            {
                 if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) < 0 {
                     fail_detail(fds, Step::CapBounding, errno(), cap);
                 }
             }
         }
-        check!(fds, Step::KeepCaps, libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0));
+        check!(
+            fds,
+            Step::KeepCaps,
+            libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0)
+        );
     }
     if let Some(groups) = &p.groups {
-        check!(fds, Step::Setgroups, libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()));
+        check!(
+            fds,
+            Step::Setgroups,
+            libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr())
+        );
     }
     if let Some((uid, gid)) = p.creds {
-        check!(fds, Step::Setgid, libc::syscall(libc::SYS_setresgid, gid, gid, gid));
-        check!(fds, Step::Setuid, libc::syscall(libc::SYS_setresuid, uid, uid, uid));
+        check!(
+            fds,
+            Step::Setgid,
+            libc::syscall(libc::SYS_setresgid, gid, gid, gid)
+        );
+        check!(
+            fds,
+            Step::Setuid,
+            libc::syscall(libc::SYS_setresuid, uid, uid, uid)
+        );
     }
     if let Some(caps) = &p.caps {
-        check!(fds, Step::KeepCaps, libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0));
-        let hdr = CapHeader { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
+        check!(
+            fds,
+            Step::KeepCaps,
+            libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0)
+        );
+        let hdr = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
         let data = [
-            CapData { effective: caps.effective as u32, permitted: caps.permitted as u32, inheritable: caps.inheritable as u32 },
+            CapData {
+                effective: caps.effective as u32,
+                permitted: caps.permitted as u32,
+                inheritable: caps.inheritable as u32,
+            },
             CapData {
                 effective: (caps.effective >> 32) as u32,
                 permitted: (caps.permitted >> 32) as u32,
                 inheritable: (caps.inheritable >> 32) as u32,
             },
         ];
-        check!(fds, Step::Capset, libc::syscall(libc::SYS_capset, &hdr as *const CapHeader, data.as_ptr()));
+        check!(
+            fds,
+            Step::Capset,
+            libc::syscall(libc::SYS_capset, &hdr as *const CapHeader, data.as_ptr())
+        );
         for cap in 0..=p.last_cap.min(63) {
             if caps.ambient & (1u64 << cap) != 0
-                && libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong, cap as libc::c_ulong, 0, 0) < 0
+                && libc::prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+                    cap as libc::c_ulong,
+                    0,
+                    0,
+                ) < 0
             {
                 fail_detail(fds, Step::CapAmbient, errno(), cap);
             }
@@ -621,7 +694,11 @@ unsafe fn exec_fifo_gate(fds: &ChildFds, fifo_fd: RawFd, proc_fd: RawFd) {
     let mut buf = [0u8; 32];
     // "/proc/self/fd/N", or "self/fd/N" beneath the spawner's /proc.
     let path = crate::syscalls::fd_path(fifo_fd, &mut buf);
-    let (dir, path) = if proc_fd >= 0 { (proc_fd, path.add(6)) } else { (libc::AT_FDCWD, path) };
+    let (dir, path) = if proc_fd >= 0 {
+        (proc_fd, path.add(6))
+    } else {
+        (libc::AT_FDCWD, path)
+    };
     let fd = loop {
         let fd = libc::openat(dir, path, libc::O_WRONLY | libc::O_CLOEXEC);
         if fd < 0 && errno() == libc::EINTR {
@@ -666,11 +743,19 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     // is root for a non-dumpable process: stay dumpable until the maps.
     let late_nondumpable = p.parent_setup && p.dumpable_for_listener;
     if !late_nondumpable && !fds.vfork {
-        check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0));
+        check!(
+            fds,
+            Step::Dumpable,
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0)
+        );
     }
 
     if p.pdeathsig != 0 {
-        check!(fds, Step::ParentDeathSignal, libc::prctl(libc::PR_SET_PDEATHSIG, p.pdeathsig as libc::c_ulong));
+        check!(
+            fds,
+            Step::ParentDeathSignal,
+            libc::prctl(libc::PR_SET_PDEATHSIG, p.pdeathsig as libc::c_ulong)
+        );
         // The parent may have died before the prctl (Go checks the same):
         // then the signal never comes. In a new pid namespace getppid is 0.
         let ppid = libc::getppid();
@@ -692,12 +777,24 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
             libc::_exit(1);
         }
         if late_nondumpable {
-            check!(fds, Step::Dumpable, libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0));
+            check!(
+                fds,
+                Step::Dumpable,
+                libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0)
+            );
         }
     }
     if p.become_root {
-        check!(fds, Step::BecomeRoot, libc::syscall(libc::SYS_setresgid, 0, 0, 0));
-        check!(fds, Step::BecomeRoot, libc::syscall(libc::SYS_setresuid, 0, 0, 0));
+        check!(
+            fds,
+            Step::BecomeRoot,
+            libc::syscall(libc::SYS_setresgid, 0, 0, 0)
+        );
+        check!(
+            fds,
+            Step::BecomeRoot,
+            libc::syscall(libc::SYS_setresuid, 0, 0, 0)
+        );
     }
     if p.unshare_flags != 0 {
         check!(fds, Step::Unshare, libc::unshare(p.unshare_flags as i32));
@@ -718,7 +815,10 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         // offsets are written, so committing them here is fine, and this
         // clone is single-threaded (never the vfork-style path), which
         // setns into a time namespace requires.
-        let fd = libc::open(c"/proc/self/ns/time_for_children".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        let fd = libc::open(
+            c"/proc/self/ns/time_for_children".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        );
         if fd < 0 {
             fail(fds, Step::EnterTime, errno());
         }
@@ -730,10 +830,18 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         }
     }
     if let Some(name) = &p.hostname {
-        check!(fds, Step::Hostname, libc::sethostname(name.as_ptr().cast(), name.len()));
+        check!(
+            fds,
+            Step::Hostname,
+            libc::sethostname(name.as_ptr().cast(), name.len())
+        );
     }
     if let Some(name) = &p.domainname {
-        check!(fds, Step::Domainname, libc::setdomainname(name.as_ptr().cast(), name.len()));
+        check!(
+            fds,
+            Step::Domainname,
+            libc::setdomainname(name.as_ptr().cast(), name.len())
+        );
     }
     if let Some(text) = &p.oom_score_adj {
         let e = write_file(c"/proc/self/oom_score_adj", text);
@@ -746,7 +854,11 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     let mut fifo_fd: RawFd = -1;
     let mut proc_fd: RawFd = -1;
     if let Some(f) = &p.exec_fifo {
-        fifo_fd = libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
+        fifo_fd = libc::fcntl(
+            f.as_raw_fd(),
+            libc::F_DUPFD_CLOEXEC,
+            (3 + MAX_EXTRA_FDS) as RawFd,
+        );
         if fifo_fd < 0 {
             fail_detail(fds, Step::ExecFifo, errno(), 0);
         }
@@ -754,7 +866,10 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         // The /proc we see now (the spawner's), to reopen the FIFO through
         // after the pivot: the container may mount no /proc of its own.
         // Used only by the gate and closed right after it.
-        let pfd = libc::open(c"/proc".as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC);
+        let pfd = libc::open(
+            c"/proc".as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        );
         if pfd >= 0 {
             proc_fd = libc::fcntl(pfd, libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
             libc::close(pfd);
@@ -763,13 +878,25 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     if let Some(plan) = &p.rootfs {
         let pivot = plan.pivot_index();
         if let Err(f) = crate::rootfs::execute_range(plan, &crate::syscalls::Raw, 0, pivot) {
-            fail_detail(fds, Step::Rootfs, f.errno, ((f.op as u32) << 8) | f.syscall as u32);
+            fail_detail(
+                fds,
+                Step::Rootfs,
+                f.errno,
+                ((f.op as u32) << 8) | f.syscall as u32,
+            );
         }
         if p.pre_pivot_sync {
             pre_pivot_sync(fds);
         }
-        if let Err(f) = crate::rootfs::execute_range(plan, &crate::syscalls::Raw, pivot, plan.ops.len()) {
-            fail_detail(fds, Step::Rootfs, f.errno, ((f.op as u32) << 8) | f.syscall as u32);
+        if let Err(f) =
+            crate::rootfs::execute_range(plan, &crate::syscalls::Raw, pivot, plan.ops.len())
+        {
+            fail_detail(
+                fds,
+                Step::Rootfs,
+                f.errno,
+                ((f.op as u32) << 8) | f.syscall as u32,
+            );
         }
     } else if p.mount_proc {
         // Keep our /proc mount from propagating back to the host.
@@ -806,7 +933,11 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         }
     }
     if let Some(per) = p.personality {
-        check!(fds, Step::Personality, libc::personality(per as libc::c_ulong));
+        check!(
+            fds,
+            Step::Personality,
+            libc::personality(per as libc::c_ulong)
+        );
     }
     if let Some((mode, mask)) = &p.mempolicy {
         // maxnode counts one past the last bit the kernel reads.
@@ -815,14 +946,29 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         } else {
             (mask.as_ptr(), mask.len() * libc::c_ulong::BITS as usize + 1)
         };
-        check!(fds, Step::MemoryPolicy, libc::syscall(libc::SYS_set_mempolicy, *mode, ptr, maxnode));
+        check!(
+            fds,
+            Step::MemoryPolicy,
+            libc::syscall(libc::SYS_set_mempolicy, *mode, ptr, maxnode)
+        );
     }
     if let Some(io) = p.io_priority {
         // IOPRIO_WHO_PROCESS, this process.
-        check!(fds, Step::IoPriority, libc::syscall(libc::SYS_ioprio_set, 1, 0, io));
+        check!(
+            fds,
+            Step::IoPriority,
+            libc::syscall(libc::SYS_ioprio_set, 1, 0, io)
+        );
     }
     for (i, (res, lim)) in p.rlimits.iter().enumerate() {
-        if libc::syscall(libc::SYS_prlimit64, 0, *res, lim as *const libc::rlimit64, 0usize) < 0 {
+        if libc::syscall(
+            libc::SYS_prlimit64,
+            0,
+            *res,
+            lim as *const libc::rlimit64,
+            0usize,
+        ) < 0
+        {
             fail_detail(fds, Step::Rlimit, errno(), i as u32);
         }
     }
@@ -859,7 +1005,13 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
 
     // Everything but stdio and the passed fds is closed at exec, including
     // the status pipe, whose closing tells the parent the exec succeeded.
-    if libc::syscall(libc::SYS_close_range, n as u32, u32::MAX, CLOSE_RANGE_CLOEXEC) < 0 {
+    if libc::syscall(
+        libc::SYS_close_range,
+        n as u32,
+        u32::MAX,
+        CLOSE_RANGE_CLOEXEC,
+    ) < 0
+    {
         for fd in n as RawFd..4096 {
             libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
         }
@@ -885,7 +1037,16 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     if let Some(attr) = &p.sched {
         // Before the credential change: a real-time policy needs
         // CAP_SYS_NICE, which the container's capabilities may drop.
-        check!(fds, Step::Scheduler, libc::syscall(libc::SYS_sched_setattr, 0, attr as *const crate::plan::SchedAttr, 0));
+        check!(
+            fds,
+            Step::Scheduler,
+            libc::syscall(
+                libc::SYS_sched_setattr,
+                0,
+                attr as *const crate::plan::SchedAttr,
+                0
+            )
+        );
     }
     if let Some(set) = &p.affinity {
         // After the parent moved us into our cgroups (a cpuset attach
@@ -901,7 +1062,10 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     // exec helper, all close-on-exec) stays open from here: no runtime fd
     // can be reached through /proc/self/fd by the cwd or the program (the
     // runc CVE-2024-21626 class).
-    close_all_but(n as RawFd, &[fds.status, fds.gate, fifo_fd, proc_fd, p.exec_helper]);
+    close_all_but(
+        n as RawFd,
+        &[fds.status, fds.gate, fifo_fd, proc_fd, p.exec_helper],
+    );
     if let Some(cwd) = &p.cwd {
         if p.contained {
             enter_cwd_in_root(fds, cwd);
@@ -911,7 +1075,11 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     }
 
     if p.no_new_privs {
-        check!(fds, Step::NoNewPrivs, libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+        check!(
+            fds,
+            Step::NoNewPrivs,
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        );
     }
     // The exec FIFO gate comes before the seccomp filter (as in runc), so
     // the filter need not allow its open and write; with a listener the

@@ -53,7 +53,10 @@ pub struct Console {
 impl Console {
     /// A console whose master comes back to the caller.
     pub fn returned(size: Option<WinSize>) -> Console {
-        Console { socket: ConsoleSocket::Return, size }
+        Console {
+            socket: ConsoleSocket::Return,
+            size,
+        }
     }
 }
 
@@ -105,9 +108,21 @@ impl Sub {
     /// The sub-step for a number read from the status pipe.
     pub fn from_u32(n: u32) -> Option<Sub> {
         use Sub::*;
-        [OpenPtmx, Unlock, PtyNumber, OpenSlave, WinSize, Chown, CreateConsole, BindConsole, Send, Setsid, Ctty]
-            .into_iter()
-            .find(|s| *s as u32 == n)
+        [
+            OpenPtmx,
+            Unlock,
+            PtyNumber,
+            OpenSlave,
+            WinSize,
+            Chown,
+            CreateConsole,
+            BindConsole,
+            Send,
+            Setsid,
+            Ctty,
+        ]
+        .into_iter()
+        .find(|s| *s as u32 == n)
     }
 
     /// The system call and a description, for error messages.
@@ -120,10 +135,26 @@ impl Sub {
             Sub::WinSize => ("ioctl", "set the window size (TIOCSWINSZ)", None),
             Sub::Chown => ("fchown", "give the pty slave to the process user", None),
             Sub::CreateConsole => ("open", "create /dev/console", Some("/dev/console")),
-            Sub::BindConsole => ("mount", "bind the pty slave onto /dev/console", Some("/dev/console")),
-            Sub::Send => ("sendmsg", "send the pty master over the console socket", None),
-            Sub::Setsid => ("setsid", "start a session for the controlling terminal", None),
-            Sub::Ctty => ("ioctl", "make the pty the controlling terminal (TIOCSCTTY)", None),
+            Sub::BindConsole => (
+                "mount",
+                "bind the pty slave onto /dev/console",
+                Some("/dev/console"),
+            ),
+            Sub::Send => (
+                "sendmsg",
+                "send the pty master over the console socket",
+                None,
+            ),
+            Sub::Setsid => (
+                "setsid",
+                "start a session for the controlling terminal",
+                None,
+            ),
+            Sub::Ctty => (
+                "ioctl",
+                "make the pty the controlling terminal (TIOCSCTTY)",
+                None,
+            ),
         }
     }
 }
@@ -184,7 +215,9 @@ pub fn pts_name(n: u32, buf: &mut [u8; 32]) -> usize {
 /// Set up the console in the child; returns the slave fd (close-on-exec),
 /// which becomes fds 0, 1 and 2. On failure: the sub-step and errno.
 pub fn setup<T: Tty>(c: &PreparedConsole, t: &T) -> Result<RawFd, (Sub, i32)> {
-    let master = t.open(c"/dev/ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY).map_err(|e| (Sub::OpenPtmx, e))?;
+    let master = t
+        .open(c"/dev/ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY)
+        .map_err(|e| (Sub::OpenPtmx, e))?;
     let r = with_master(c, t, master);
     // The child never keeps the master: the receiver owns it.
     t.close(master);
@@ -204,9 +237,9 @@ fn with_master<T: Tty>(c: &PreparedConsole, t: &T, master: RawFd) -> Result<RawF
     let slave = match t.open_peer(master) {
         Ok(fd) => fd,
         // Kernels before 4.13 have no TIOCGPTPEER: open the slave by name.
-        Err(libc::EINVAL) | Err(libc::ENOTTY) => {
-            t.open(name.as_ptr().cast(), libc::O_RDWR | libc::O_NOCTTY).map_err(|e| (Sub::OpenSlave, e))?
-        }
+        Err(libc::EINVAL) | Err(libc::ENOTTY) => t
+            .open(name.as_ptr().cast(), libc::O_RDWR | libc::O_NOCTTY)
+            .map_err(|e| (Sub::OpenSlave, e))?,
         Err(e) => return Err((Sub::OpenSlave, e)),
     };
     let r = (|| {
@@ -217,10 +250,13 @@ fn with_master<T: Tty>(c: &PreparedConsole, t: &T, master: RawFd) -> Result<RawF
             t.fchown(slave, uid, gid).map_err(|e| (Sub::Chown, e))?;
         }
         if c.bind_console {
-            t.create_file(c"/dev/console".as_ptr()).map_err(|e| (Sub::CreateConsole, e))?;
-            t.bind(name.as_ptr().cast(), c"/dev/console".as_ptr()).map_err(|e| (Sub::BindConsole, e))?;
+            t.create_file(c"/dev/console".as_ptr())
+                .map_err(|e| (Sub::CreateConsole, e))?;
+            t.bind(name.as_ptr().cast(), c"/dev/console".as_ptr())
+                .map_err(|e| (Sub::BindConsole, e))?;
         }
-        t.send_fd(c.socket, master, &name[..len]).map_err(|e| (Sub::Send, e))
+        t.send_fd(c.socket, master, &name[..len])
+            .map_err(|e| (Sub::Send, e))
     })();
     match r {
         Ok(()) => Ok(slave),
@@ -265,7 +301,13 @@ impl Tty for Raw {
         Ok(n)
     }
     fn open_peer(&self, master: RawFd) -> Result<RawFd, i32> {
-        let fd = unsafe { libc::ioctl(master, libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+        let fd = unsafe {
+            libc::ioctl(
+                master,
+                libc::TIOCGPTPEER,
+                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+            )
+        };
         if fd < 0 {
             Err(errno())
         } else {
@@ -273,19 +315,32 @@ impl Tty for Raw {
         }
     }
     fn set_size(&self, fd: RawFd, size: WinSize) -> Result<(), i32> {
-        let ws = libc::winsize { ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0 };
+        let ws = libc::winsize {
+            ws_row: size.rows,
+            ws_col: size.cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         ret(unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws as *const libc::winsize) })
     }
     fn fchown(&self, fd: RawFd, uid: u32, gid: u32) -> Result<(), i32> {
         ret(unsafe { libc::fchown(fd, uid, gid) })
     }
     fn create_file(&self, path: *const c_char) -> Result<(), i32> {
-        let fd = unsafe { libc::open(path, libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_WRONLY, 0o644) };
+        let fd = unsafe {
+            libc::open(
+                path,
+                libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_WRONLY,
+                0o644,
+            )
+        };
         if fd < 0 {
             let e = errno();
             // An existing device node or a read-only fs with the file in
             // place are fine: the bind goes over it.
-            if e == libc::EEXIST || ((e == libc::EROFS || e == libc::EACCES || e == libc::ENXIO) && exists(path)) {
+            if e == libc::EEXIST
+                || ((e == libc::EROFS || e == libc::EACCES || e == libc::ENXIO) && exists(path))
+            {
                 return Ok(());
             }
             return Err(e);
@@ -324,8 +379,15 @@ struct CmsgBuf([u8; 64]);
 /// the data (one byte if empty). Fork-safe: stack buffers only.
 pub fn send_fd(socket: RawFd, fd: RawFd, payload: &[u8]) -> Result<(), i32> {
     let zero = [0u8; 1];
-    let data = if payload.is_empty() { &zero[..] } else { payload };
-    let mut iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    let data = if payload.is_empty() {
+        &zero[..]
+    } else {
+        payload
+    };
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
     let mut cbuf = CmsgBuf([0u8; 64]);
     let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -338,7 +400,11 @@ pub fn send_fd(socket: RawFd, fd: RawFd, payload: &[u8]) -> Result<(), i32> {
         (*cmsg).cmsg_level = libc::SOL_SOCKET;
         (*cmsg).cmsg_type = libc::SCM_RIGHTS;
         (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
-        std::ptr::copy_nonoverlapping(&fd as *const RawFd as *const u8, libc::CMSG_DATA(cmsg), std::mem::size_of::<RawFd>());
+        std::ptr::copy_nonoverlapping(
+            &fd as *const RawFd as *const u8,
+            libc::CMSG_DATA(cmsg),
+            std::mem::size_of::<RawFd>(),
+        );
     }
     loop {
         let n = unsafe { libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL) };
@@ -355,10 +421,16 @@ pub fn send_fd(socket: RawFd, fd: RawFd, payload: &[u8]) -> Result<(), i32> {
 /// Receive one fd sent with `SCM_RIGHTS` (close-on-exec) and the payload.
 /// `flags` are `recvmsg` flags (`MSG_DONTWAIT` to not block). `Ok(None)`:
 /// the peer closed the socket without sending a descriptor.
-pub fn recv_fd(socket: RawFd, flags: i32) -> std::io::Result<Option<(std::os::fd::OwnedFd, Vec<u8>)>> {
+pub fn recv_fd(
+    socket: RawFd,
+    flags: i32,
+) -> std::io::Result<Option<(std::os::fd::OwnedFd, Vec<u8>)>> {
     use std::os::fd::FromRawFd;
     let mut data = [0u8; 4096];
-    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
     let mut cbuf = CmsgBuf([0u8; 64]);
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = &mut iov;
@@ -380,7 +452,8 @@ pub fn recv_fd(socket: RawFd, flags: i32) -> std::io::Result<Option<(std::os::fd
         let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
         while !cmsg.is_null() {
             if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-                let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / std::mem::size_of::<RawFd>();
+                let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize)
+                    / std::mem::size_of::<RawFd>();
                 for i in 0..count {
                     let mut fd: RawFd = -1;
                     std::ptr::copy_nonoverlapping(
@@ -406,7 +479,14 @@ pub fn recv_fd(socket: RawFd, flags: i32) -> std::io::Result<Option<(std::os::fd
 
 /// Set the window size of a terminal fd (the master) from the parent.
 pub fn resize(fd: RawFd, size: WinSize) -> Result<(), ctr_common::Error> {
-    Raw.set_size(fd, size).map_err(|e| ctr_common::Error::sys("ENS_CONSOLE", "ioctl", e, "set the window size (TIOCSWINSZ)"))
+    Raw.set_size(fd, size).map_err(|e| {
+        ctr_common::Error::sys(
+            "ENS_CONSOLE",
+            "ioctl",
+            e,
+            "set the window size (TIOCSWINSZ)",
+        )
+    })
 }
 
 /// Read from a pty master: the slave side gone (`EIO`) reads as end of
@@ -428,7 +508,11 @@ pub fn read_master(fd: RawFd, buf: &mut [u8]) -> std::io::Result<usize> {
 pub fn set_nonblocking(fd: RawFd) -> Result<(), ctr_common::Error> {
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(ctr_common::Error::last_os("ENS_CONSOLE", "fcntl", "make the pty master non-blocking"));
+        return Err(ctr_common::Error::last_os(
+            "ENS_CONSOLE",
+            "fcntl",
+            "make the pty master non-blocking",
+        ));
     }
     Ok(())
 }
@@ -437,9 +521,16 @@ pub fn set_nonblocking(fd: RawFd) -> Result<(), ctr_common::Error> {
 pub fn size(fd: RawFd) -> Result<WinSize, ctr_common::Error> {
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws as *mut libc::winsize) } < 0 {
-        return Err(ctr_common::Error::last_os("ENS_CONSOLE", "ioctl", "get the window size (TIOCGWINSZ)"));
+        return Err(ctr_common::Error::last_os(
+            "ENS_CONSOLE",
+            "ioctl",
+            "get the window size (TIOCGWINSZ)",
+        ));
     }
-    Ok(WinSize { cols: ws.ws_col, rows: ws.ws_row })
+    Ok(WinSize {
+        cols: ws.ws_col,
+        rows: ws.ws_row,
+    })
 }
 
 /// A recording fake for unit tests.
@@ -507,7 +598,10 @@ pub mod fake {
             self.record(format!("bind {} {}", s(src), s(dst)))
         }
         fn send_fd(&self, socket: RawFd, fd: RawFd, payload: &[u8]) -> Result<(), i32> {
-            self.record(format!("send {socket} {fd} {}", String::from_utf8_lossy(payload)))
+            self.record(format!(
+                "send {socket} {fd} {}",
+                String::from_utf8_lossy(payload)
+            ))
         }
         fn setsid(&self) -> Result<(), i32> {
             self.record("setsid".into())
@@ -527,7 +621,16 @@ mod tests {
     use super::*;
 
     fn plan() -> PreparedConsole {
-        PreparedConsole { socket: 7, size: Some(WinSize { cols: 100, rows: 30 }), bind_console: true, owner: Some((1000, 1000)), setsid: true }
+        PreparedConsole {
+            socket: 7,
+            size: Some(WinSize {
+                cols: 100,
+                rows: 30,
+            }),
+            bind_console: true,
+            owner: Some((1000, 1000)),
+            setsid: true,
+        }
     }
 
     #[test]
@@ -541,7 +644,10 @@ mod tests {
 
     #[test]
     fn setup_runs_the_runc_sequence() {
-        let t = TtyRecorder { pty: 3, ..Default::default() };
+        let t = TtyRecorder {
+            pty: 3,
+            ..Default::default()
+        };
         assert_eq!(setup(&plan(), &t), Ok(11));
         assert_eq!(
             t.calls.borrow().as_slice(),
@@ -565,34 +671,70 @@ mod tests {
     #[test]
     fn without_rootfs_or_size_nothing_is_bound() {
         let t = TtyRecorder::default();
-        let c = PreparedConsole { socket: 7, size: None, bind_console: false, owner: None, setsid: false };
+        let c = PreparedConsole {
+            socket: 7,
+            size: None,
+            bind_console: false,
+            owner: None,
+            setsid: false,
+        };
         assert_eq!(setup(&c, &t), Ok(11));
         assert_eq!(
             t.calls.borrow().as_slice(),
-            ["open /dev/ptmx", "unlock 10", "ptn 10", "peer 10", "send 7 10 /dev/pts/0", "close 10", "ctty 11"]
+            [
+                "open /dev/ptmx",
+                "unlock 10",
+                "ptn 10",
+                "peer 10",
+                "send 7 10 /dev/pts/0",
+                "close 10",
+                "ctty 11"
+            ]
         );
     }
 
     #[test]
     fn old_kernels_open_the_slave_by_name() {
-        let t = TtyRecorder { pty: 12, fail: Some(("peer".into(), libc::EINVAL)), ..Default::default() };
-        let c = PreparedConsole { socket: 7, size: None, bind_console: false, owner: None, setsid: false };
+        let t = TtyRecorder {
+            pty: 12,
+            fail: Some(("peer".into(), libc::EINVAL)),
+            ..Default::default()
+        };
+        let c = PreparedConsole {
+            socket: 7,
+            size: None,
+            bind_console: false,
+            owner: None,
+            setsid: false,
+        };
         assert_eq!(setup(&c, &t), Ok(11));
         assert!(t.calls.borrow().contains(&"open /dev/pts/12".to_string()));
     }
 
     #[test]
     fn failures_name_the_sub_step_and_close_both_ends() {
-        let t = TtyRecorder { fail: Some(("bind".into(), libc::EPERM)), ..Default::default() };
+        let t = TtyRecorder {
+            fail: Some(("bind".into(), libc::EPERM)),
+            ..Default::default()
+        };
         assert_eq!(setup(&plan(), &t), Err((Sub::BindConsole, libc::EPERM)));
         let calls = t.calls.borrow();
-        assert!(calls.contains(&"close 11".to_string()), "slave closed: {calls:?}");
+        assert!(
+            calls.contains(&"close 11".to_string()),
+            "slave closed: {calls:?}"
+        );
         assert_eq!(calls.last().unwrap(), "close 10");
         assert!(!calls.iter().any(|c| c.starts_with("send")));
 
-        let t = TtyRecorder { fail: Some(("open /dev/ptmx".into(), libc::ENOENT)), ..Default::default() };
+        let t = TtyRecorder {
+            fail: Some(("open /dev/ptmx".into(), libc::ENOENT)),
+            ..Default::default()
+        };
         assert_eq!(setup(&plan(), &t), Err((Sub::OpenPtmx, libc::ENOENT)));
-        let t = TtyRecorder { fail: Some(("ctty".into(), libc::EPERM)), ..Default::default() };
+        let t = TtyRecorder {
+            fail: Some(("ctty".into(), libc::EPERM)),
+            ..Default::default()
+        };
         assert_eq!(setup(&plan(), &t), Err((Sub::Ctty, libc::EPERM)));
         for n in 1..=11 {
             let s = Sub::from_u32(n).unwrap();
@@ -605,7 +747,17 @@ mod tests {
     #[test]
     fn fds_cross_a_socketpair() {
         let mut sv = [0; 2];
-        assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, sv.as_mut_ptr()) }, 0);
+        assert_eq!(
+            unsafe {
+                libc::socketpair(
+                    libc::AF_UNIX,
+                    libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+                    0,
+                    sv.as_mut_ptr(),
+                )
+            },
+            0
+        );
         let f = std::fs::File::open("/dev/null").unwrap();
         use std::os::fd::AsRawFd;
         send_fd(sv[0], f.as_raw_fd(), b"/dev/pts/9").unwrap();
@@ -613,7 +765,10 @@ mod tests {
         assert_eq!(name, b"/dev/pts/9");
         let link = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
         assert_eq!(link.to_str(), Some("/dev/null"));
-        assert_eq!(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) } & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
+        assert_eq!(
+            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) } & libc::FD_CLOEXEC,
+            libc::FD_CLOEXEC
+        );
         unsafe { libc::close(sv[0]) };
         assert!(recv_fd(sv[1], 0).unwrap().is_none());
         unsafe { libc::close(sv[1]) };

@@ -31,18 +31,27 @@ pub struct IdMaps {
 
 /// The text the kernel expects in `uid_map`/`gid_map`.
 pub fn map_text(maps: &[IdMap]) -> String {
-    maps.iter().map(|m| format!("{} {} {}\n", m.inside, m.outside, m.count)).collect()
+    maps.iter()
+        .map(|m| format!("{} {} {}\n", m.inside, m.outside, m.count))
+        .collect()
 }
 
 /// Check the maps before the clone.
 pub fn validate(maps: &IdMaps) -> Result<(), Error> {
     for (name, list) in [("uidMap", &maps.uid), ("gidMap", &maps.gid)] {
         if list.len() > 340 {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{name} has more than 340 lines")).with_field(name));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{name} has more than 340 lines"),
+            )
+            .with_field(name));
         }
         for m in list.iter() {
             if m.count == 0 {
-                return Err(Error::new("ENS_INVALID_OPTION", format!("{name} entry with count 0")).with_field(name));
+                return Err(
+                    Error::new("ENS_INVALID_OPTION", format!("{name} entry with count 0"))
+                        .with_field(name),
+                );
             }
         }
     }
@@ -53,24 +62,45 @@ fn helper(prog: &str, pid: i32, maps: &[IdMap], file: &str) -> Result<(), Error>
     let mut cmd = std::process::Command::new(prog);
     cmd.arg(pid.to_string());
     for m in maps {
-        cmd.arg(m.inside.to_string()).arg(m.outside.to_string()).arg(m.count.to_string());
+        cmd.arg(m.inside.to_string())
+            .arg(m.outside.to_string())
+            .arg(m.count.to_string());
     }
-    let out = cmd.stdin(std::process::Stdio::null()).output().map_err(|e| {
-        Error::io("ENS_ID_MAP", "execve", &e, format!("run {prog} (apt-get install uidmap)")).with_path(prog)
-    })?;
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::io(
+                "ENS_ID_MAP",
+                "execve",
+                &e,
+                format!("run {prog} (apt-get install uidmap)"),
+            )
+            .with_path(prog)
+        })?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stderr).trim().to_lowercase();
-        return Err(Error::new("ENS_ID_MAP", format!("{prog} refused the map for {file}: {msg}"))
-            .with_path(format!("/proc/{pid}/{file}"))
-            .with_syscall(prog.to_string()));
+        return Err(Error::new(
+            "ENS_ID_MAP",
+            format!("{prog} refused the map for {file}: {msg}"),
+        )
+        .with_path(format!("/proc/{pid}/{file}"))
+        .with_syscall(prog.to_string()));
     }
     Ok(())
 }
 
 fn write_file(pid: i32, file: &str, text: &str) -> Result<(), Error> {
     let path = format!("/proc/{pid}/{file}");
-    std::fs::write(&path, text)
-        .map_err(|e| Error::io("ENS_ID_MAP", "write", &e, format!("write {path} ({:?})", text.trim())).with_path(&path))
+    std::fs::write(&path, text).map_err(|e| {
+        Error::io(
+            "ENS_ID_MAP",
+            "write",
+            &e,
+            format!("write {path} ({:?})", text.trim()),
+        )
+        .with_path(&path)
+    })
 }
 
 /// Whether `maps` is exactly one id, `own`, mapped once: an unprivileged
@@ -129,9 +159,27 @@ mod tests {
 
     #[test]
     fn text_and_validation() {
-        let m = [IdMap { inside: 0, outside: 1000, count: 1 }, IdMap { inside: 1, outside: 100000, count: 65536 }];
+        let m = [
+            IdMap {
+                inside: 0,
+                outside: 1000,
+                count: 1,
+            },
+            IdMap {
+                inside: 1,
+                outside: 100000,
+                count: 65536,
+            },
+        ];
         assert_eq!(map_text(&m), "0 1000 1\n1 100000 65536\n");
-        let bad = IdMaps { uid: vec![IdMap { inside: 0, outside: 0, count: 0 }], ..Default::default() };
+        let bad = IdMaps {
+            uid: vec![IdMap {
+                inside: 0,
+                outside: 0,
+                count: 0,
+            }],
+            ..Default::default()
+        };
         assert_eq!(validate(&bad).unwrap_err().path.as_deref(), Some("uidMap"));
     }
 }

@@ -98,7 +98,11 @@ impl NamespaceKind {
 pub fn supported_namespaces() -> Vec<NamespaceKind> {
     NamespaceKind::ALL
         .into_iter()
-        .filter(|k| std::path::Path::new("/proc/self/ns").join(k.proc_name()).exists())
+        .filter(|k| {
+            std::path::Path::new("/proc/self/ns")
+                .join(k.proc_name())
+                .exists()
+        })
         .collect()
 }
 
@@ -118,7 +122,9 @@ mod tests {
     fn supported_matches_proc() {
         let found = supported_namespaces();
         for k in NamespaceKind::ALL {
-            let exists = std::path::Path::new("/proc/self/ns").join(k.proc_name()).exists();
+            let exists = std::path::Path::new("/proc/self/ns")
+                .join(k.proc_name())
+                .exists();
             assert_eq!(found.contains(&k), exists, "{k:?}");
         }
         assert!(found.contains(&NamespaceKind::Pid));

@@ -25,11 +25,11 @@ pub mod spawn;
 pub mod sys;
 pub mod syscalls;
 
-pub use ctr_common::{Error, Result};
-pub use kinds::{supported_namespaces, NamespaceKind};
 pub use caps::CapNames;
 pub use console::{Console, ConsoleSocket, WinSize};
+pub use ctr_common::{Error, Result};
 pub use idmap::{IdMap, IdMaps};
+pub use kinds::{supported_namespaces, NamespaceKind};
 pub use plan::{cpu_set, MemoryPolicy, Rlimit, SchedAttr, SpawnOptions, Stdio, TimeOffsets};
 pub use rootfs::{DeviceSpec, MountSpec, RootfsSpec};
 pub use spawn::{spawn, Child, ExitStatus, Stage};

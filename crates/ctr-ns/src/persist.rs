@@ -8,26 +8,55 @@ use std::ffi::CString;
 use std::path::Path;
 
 fn cpath(p: &str) -> Result<CString, Error> {
-    CString::new(p).map_err(|_| Error::new("ENS_INVALID_OPTION", "path contains a NUL byte").with_field("path"))
+    CString::new(p).map_err(|_| {
+        Error::new("ENS_INVALID_OPTION", "path contains a NUL byte").with_field("path")
+    })
 }
 
 /// Bind-mount `/proc/<pid>/ns/<kind>` onto `path` (created as an empty
 /// file; its directory must exist). `pid` 0 means this process.
 pub fn persist(pid: i32, kind: NamespaceKind, path: &str) -> Result<(), Error> {
-    let src = if pid == 0 { format!("/proc/self/ns/{}", kind.proc_name()) } else { format!("/proc/{pid}/ns/{}", kind.proc_name()) };
+    let src = if pid == 0 {
+        format!("/proc/self/ns/{}", kind.proc_name())
+    } else {
+        format!("/proc/{pid}/ns/{}", kind.proc_name())
+    };
     if !Path::new(&src).exists() {
-        return Err(Error::sys("ENS_PERSIST", "stat", libc::ESRCH, format!("no {} namespace at {src}", kind.proc_name())).with_path(&src));
+        return Err(Error::sys(
+            "ENS_PERSIST",
+            "stat",
+            libc::ESRCH,
+            format!("no {} namespace at {src}", kind.proc_name()),
+        )
+        .with_path(&src));
     }
     let cdst = cpath(path)?;
-    let fd = unsafe { libc::open(cdst.as_ptr(), libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW, 0o444) };
+    let fd = unsafe {
+        libc::open(
+            cdst.as_ptr(),
+            libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            0o444,
+        )
+    };
     if fd < 0 {
-        return Err(Error::last_os("ENS_PERSIST", "open", format!("create {path}")).with_path(path));
+        return Err(
+            Error::last_os("ENS_PERSIST", "open", format!("create {path}")).with_path(path),
+        );
     }
     unsafe { libc::close(fd) };
     let csrc = cpath(&src)?;
-    let rc = unsafe { libc::mount(csrc.as_ptr(), cdst.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) };
+    let rc = unsafe {
+        libc::mount(
+            csrc.as_ptr(),
+            cdst.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND,
+            std::ptr::null(),
+        )
+    };
     if rc < 0 {
-        let e = Error::last_os("ENS_PERSIST", "mount", format!("bind {src} to {path}")).with_path(path);
+        let e =
+            Error::last_os("ENS_PERSIST", "mount", format!("bind {src} to {path}")).with_path(path);
         unsafe { libc::unlink(cdst.as_ptr()) };
         return Err(e);
     }
@@ -39,10 +68,14 @@ pub fn persist(pid: i32, kind: NamespaceKind, path: &str) -> Result<(), Error> {
 pub fn release(path: &str) -> Result<(), Error> {
     let c = cpath(path)?;
     if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) } < 0 {
-        return Err(Error::last_os("ENS_PERSIST", "umount2", format!("unmount {path}")).with_path(path));
+        return Err(
+            Error::last_os("ENS_PERSIST", "umount2", format!("unmount {path}")).with_path(path),
+        );
     }
     if unsafe { libc::unlink(c.as_ptr()) } < 0 {
-        return Err(Error::last_os("ENS_PERSIST", "unlink", format!("remove {path}")).with_path(path));
+        return Err(
+            Error::last_os("ENS_PERSIST", "unlink", format!("remove {path}")).with_path(path),
+        );
     }
     Ok(())
 }

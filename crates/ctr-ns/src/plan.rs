@@ -174,8 +174,11 @@ impl MemoryPolicy {
         let mut mask: Vec<libc::c_ulong> = Vec::new();
         for &n in &self.nodes {
             if n > MAX_NUMA_NODE {
-                return Err(Error::new("ENS_INVALID_OPTION", format!("memoryPolicy.nodes: node {n} is out of range (0-{MAX_NUMA_NODE})"))
-                    .with_field("memoryPolicy.nodes"));
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    format!("memoryPolicy.nodes: node {n} is out of range (0-{MAX_NUMA_NODE})"),
+                )
+                .with_field("memoryPolicy.nodes"));
             }
             let (w, b) = ((n / bits) as usize, n % bits);
             if mask.len() <= w {
@@ -218,7 +221,11 @@ pub struct SchedAttr {
 impl SchedAttr {
     /// An attr of `policy` with its size set and everything else zero.
     pub fn new(policy: u32) -> SchedAttr {
-        SchedAttr { size: std::mem::size_of::<SchedAttr>() as u32, sched_policy: policy, ..Default::default() }
+        SchedAttr {
+            size: std::mem::size_of::<SchedAttr>() as u32,
+            sched_policy: policy,
+            ..Default::default()
+        }
     }
 }
 
@@ -232,11 +239,19 @@ pub fn cpu_set(cpus: &[u32], field: &str) -> ctr_common::Result<libc::cpu_set_t>
     // SAFETY: cpu_set_t is plain bits; all zero is the empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     if cpus.is_empty() {
-        return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: needs at least one cpu")).with_field(field));
+        return Err(Error::new(
+            "ENS_INVALID_OPTION",
+            format!("{field}: needs at least one cpu"),
+        )
+        .with_field(field));
     }
     for &c in cpus {
         if c > MAX_CPU {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: cpu {c} is out of range (0-{MAX_CPU})")).with_field(field));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}: cpu {c} is out of range (0-{MAX_CPU})"),
+            )
+            .with_field(field));
         }
         // SAFETY: c < CPU_SETSIZE, checked above.
         unsafe { libc::CPU_SET(c as usize, &mut set) };
@@ -284,7 +299,11 @@ impl SpawnOptions {
     /// Options that run `program` with `args` and inherit stdio.
     pub fn new(program: impl Into<String>, args: Vec<String>) -> Self {
         let program = program.into();
-        let args = if args.is_empty() { vec![program.clone()] } else { args };
+        let args = if args.is_empty() {
+            vec![program.clone()]
+        } else {
+            args
+        };
         SpawnOptions {
             program,
             args,
@@ -462,7 +481,8 @@ unsafe impl Send for Prepared {}
 
 fn cstring(field: &str, s: &str) -> Result<CString, Error> {
     CString::new(s).map_err(|_| {
-        Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte")).with_field(field.to_string())
+        Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte"))
+            .with_field(field.to_string())
     })
 }
 
@@ -507,7 +527,10 @@ pub fn parse_bpf(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, Error> {
         ));
     }
     if bytes.len() / 8 > BPF_MAXINSNS {
-        return bad(format!("seccomp program has {} instructions, more than {BPF_MAXINSNS}", bytes.len() / 8));
+        return bad(format!(
+            "seccomp program has {} instructions, more than {BPF_MAXINSNS}",
+            bytes.len() / 8
+        ));
     }
     Ok(bytes
         .chunks_exact(8)
@@ -524,7 +547,9 @@ impl Prepared {
     /// Validate `opts` and build the C data the child needs.
     pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
         if opts.program.is_empty() {
-            return Err(Error::new("ENS_INVALID_OPTION", "command must not be empty").with_field("command"));
+            return Err(
+                Error::new("ENS_INVALID_OPTION", "command must not be empty").with_field("command"),
+            );
         }
         let mut ns_flags = 0u64;
         for k in &opts.namespaces {
@@ -536,7 +561,11 @@ impl Prepared {
         let joins_mnt = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
         let rootfs_mounts = opts.rootfs.as_ref().is_some_and(|r| !r.chroot);
         if opts.mount_proc && opts.rootfs.as_ref().is_some_and(|r| r.chroot) {
-            return Err(Error::new("ENS_INVALID_OPTION", "mountProc needs a mount namespace: not with rootfs.chroot (which mounts nothing)").with_field("mountProc"));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "mountProc needs a mount namespace: not with rootfs.chroot (which mounts nothing)",
+            )
+            .with_field("mountProc"));
         }
         if (opts.mount_proc || rootfs_mounts) && !joins_mnt {
             ns_flags |= NamespaceKind::Mnt.clone_flag();
@@ -547,8 +576,11 @@ impl Prepared {
         let has = |k: NamespaceKind| ns_flags & k.clone_flag() != 0;
         for (k, _) in &opts.joins {
             if has(*k) {
-                return Err(Error::new("ENS_INVALID_OPTION", format!("{} namespace both joined and created", k.proc_name()))
-                    .with_field(format!("join.{}", k.proc_name())));
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    format!("{} namespace both joined and created", k.proc_name()),
+                )
+                .with_field(format!("join.{}", k.proc_name())));
             }
         }
         let joins_uts = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Uts);
@@ -560,12 +592,18 @@ impl Prepared {
             .with_field("hostname"));
         }
         if opts.domainname.is_some() && !has(NamespaceKind::Uts) && !joins_uts {
-            return Err(Error::new("ENS_INVALID_OPTION", "domainname needs a new uts namespace (add 'uts' to namespaces)")
-                .with_field("domainname"));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "domainname needs a new uts namespace (add 'uts' to namespaces)",
+            )
+            .with_field("domainname"));
         }
         if opts.id_maps.is_some() && !has(NamespaceKind::User) {
-            return Err(Error::new("ENS_INVALID_OPTION", "uidMap/gidMap need a new user namespace (add 'user' to namespaces)")
-                .with_field("uidMap"));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "uidMap/gidMap need a new user namespace (add 'user' to namespaces)",
+            )
+            .with_field("uidMap"));
         }
         if let Some(m) = &opts.id_maps {
             crate::idmap::validate(m)?;
@@ -581,7 +619,11 @@ impl Prepared {
         let (clone_flags, unshare_user, mut unshare_flags) = if opts.joins.is_empty() {
             (ns_flags, false, 0)
         } else {
-            (ns_flags & pid, ns_flags & user != 0, ns_flags & !(user | pid))
+            (
+                ns_flags & pid,
+                ns_flags & user != 0,
+                ns_flags & !(user | pid),
+            )
         };
         let mut clone_flags = clone_flags;
         // A new cgroup namespace is rooted at the cgroup its creator is in
@@ -605,20 +647,38 @@ impl Prepared {
             let cp = cstring("join", path)?;
             let fd = unsafe { libc::open(cp.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
             if fd < 0 {
-                return Err(Error::last_os("ENS_JOIN", "open", format!("open the {} namespace {path}", kind.proc_name()))
-                    .with_path(path));
+                return Err(Error::last_os(
+                    "ENS_JOIN",
+                    "open",
+                    format!("open the {} namespace {path}", kind.proc_name()),
+                )
+                .with_path(path));
             }
             let fd = unsafe { OwnedFd::from_raw_fd(fd) };
             // Check it is a namespace file of that kind.
             let rc = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
             if rc >= 0 && rc as u64 != kind.clone_flag() {
-                return Err(Error::sys("ENS_JOIN", "ioctl", libc::EINVAL, format!("{path} is not a {} namespace", kind.proc_name()))
-                    .with_path(path));
+                return Err(Error::sys(
+                    "ENS_JOIN",
+                    "ioctl",
+                    libc::EINVAL,
+                    format!("{path} is not a {} namespace", kind.proc_name()),
+                )
+                .with_path(path));
             }
             if rc < 0 {
-                return Err(Error::last_os("ENS_JOIN", "ioctl", format!("{path} is not a namespace file")).with_path(path));
+                return Err(Error::last_os(
+                    "ENS_JOIN",
+                    "ioctl",
+                    format!("{path} is not a namespace file"),
+                )
+                .with_path(path));
             }
-            let j = JoinFd { fd, kind: *kind, path: path.clone() };
+            let j = JoinFd {
+                fd,
+                kind: *kind,
+                path: path.clone(),
+            };
             if *kind == NamespaceKind::Pid {
                 join_pid = Some(j);
             } else {
@@ -626,20 +686,36 @@ impl Prepared {
             }
         }
         let parent_setup = opts.id_maps.is_some() || !opts.cgroups.is_empty();
-        let become_root = opts.id_maps.as_ref().map(|m| m.uid.iter().any(|l| l.inside == 0) && m.gid.iter().any(|l| l.inside == 0)).unwrap_or(false);
+        let become_root = opts
+            .id_maps
+            .as_ref()
+            .map(|m| m.uid.iter().any(|l| l.inside == 0) && m.gid.iter().any(|l| l.inside == 0))
+            .unwrap_or(false);
         let domainname = match &opts.domainname {
             Some(h) if h.len() > 64 || h.contains('\0') => {
-                return Err(Error::new("ENS_INVALID_OPTION", "domainname must be at most 64 bytes without NUL").with_field("domainname"))
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    "domainname must be at most 64 bytes without NUL",
+                )
+                .with_field("domainname"))
             }
             Some(h) => Some(h.as_bytes().to_vec()),
             None => None,
         };
         let time_offsets = opts.time_offsets.map(|t| {
-            format!("monotonic {} {}\nboottime {} {}\n", t.monotonic.0, t.monotonic.1, t.boottime.0, t.boottime.1).into_bytes()
+            format!(
+                "monotonic {} {}\nboottime {} {}\n",
+                t.monotonic.0, t.monotonic.1, t.boottime.0, t.boottime.1
+            )
+            .into_bytes()
         });
         if let Some(o) = opts.oom_score_adj {
             if !(-1000..=1000).contains(&o) {
-                return Err(Error::new("ENS_INVALID_OPTION", "oomScoreAdj must be between -1000 and 1000").with_field("oomScoreAdj"));
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    "oomScoreAdj must be between -1000 and 1000",
+                )
+                .with_field("oomScoreAdj"));
             }
         }
         let oom_score_adj = opts.oom_score_adj.map(|o| o.to_string().into_bytes());
@@ -647,7 +723,8 @@ impl Prepared {
             Some(spec) => {
                 let mut spec = spec.clone();
                 // mknod is refused in a user namespace: bind the host's nodes.
-                spec.bind_devices |= has(NamespaceKind::User) || !root_parent
+                spec.bind_devices |= has(NamespaceKind::User)
+                    || !root_parent
                     || opts.joins.iter().any(|(k, _)| *k == NamespaceKind::User);
                 if opts.mount_proc && !spec.mounts.iter().any(|m| m.destination == "/proc") {
                     spec.mounts.insert(
@@ -674,12 +751,26 @@ impl Prepared {
             .iter()
             .map(|r| {
                 if r.soft > r.hard {
-                    return Err(Error::new("ENS_INVALID_OPTION", format!("rlimit {}: soft limit above hard limit", r.resource)).with_field("rlimits"));
+                    return Err(Error::new(
+                        "ENS_INVALID_OPTION",
+                        format!("rlimit {}: soft limit above hard limit", r.resource),
+                    )
+                    .with_field("rlimits"));
                 }
-                Ok((r.resource, libc::rlimit64 { rlim_cur: r.soft, rlim_max: r.hard }))
+                Ok((
+                    r.resource,
+                    libc::rlimit64 {
+                        rlim_cur: r.soft,
+                        rlim_max: r.hard,
+                    },
+                ))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let caps = opts.capabilities.as_ref().map(|c| c.to_sets()).transpose()?;
+        let caps = opts
+            .capabilities
+            .as_ref()
+            .map(|c| c.to_sets())
+            .transpose()?;
         let creds = match (opts.uid, opts.gid) {
             (None, None) => None,
             (u, g) => Some((u.unwrap_or(0), g.unwrap_or(0))),
@@ -691,29 +782,47 @@ impl Prepared {
         // A process that ends up in another root never execs its program
         // while /proc/self/exe is the host's binary (see exec_helper).
         let contained = rootfs.is_some() || joins.iter().any(|j| j.kind == NamespaceKind::Mnt);
-        let exec_helper = if contained { crate::exec_helper::helper_fd()? } else { -1 };
+        let exec_helper = if contained {
+            crate::exec_helper::helper_fd()?
+        } else {
+            -1
+        };
         if exec_helper >= 0 {
             keep_fds.push(exec_helper);
         }
         keep_fds.sort_unstable();
         if opts.umask.map(|u| u > 0o777).unwrap_or(false) {
-            return Err(Error::new("ENS_INVALID_OPTION", "umask must be between 0 and 0o777").with_field("umask"));
+            return Err(
+                Error::new("ENS_INVALID_OPTION", "umask must be between 0 and 0o777")
+                    .with_field("umask"),
+            );
         }
         let exec_paths = exec_candidates(&opts.program, &opts.env)
             .iter()
             .map(|p| cstring("command", p))
             .collect::<Result<Vec<_>, _>>()?;
         let exec_path_ptrs = exec_paths.iter().map(|p| p.as_ptr()).collect();
-        let args = opts.args.iter().map(|a| cstring("args", a)).collect::<Result<Vec<_>, _>>()?;
-        let env = opts.env.iter().map(|e| cstring("env", e)).collect::<Result<Vec<_>, _>>()?;
+        let args = opts
+            .args
+            .iter()
+            .map(|a| cstring("args", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let env = opts
+            .env
+            .iter()
+            .map(|e| cstring("env", e))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut argv: Vec<_> = args.iter().map(|a| a.as_ptr()).collect();
         argv.push(std::ptr::null());
         let mut envp: Vec<_> = env.iter().map(|e| e.as_ptr()).collect();
         envp.push(std::ptr::null());
         let hostname = match &opts.hostname {
             Some(h) if h.len() > 64 || h.contains('\0') => {
-                return Err(Error::new("ENS_INVALID_OPTION", "hostname must be at most 64 bytes without NUL")
-                    .with_field("hostname"))
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    "hostname must be at most 64 bytes without NUL",
+                )
+                .with_field("hostname"))
             }
             Some(h) => Some(h.as_bytes().to_vec()),
             None => None,
@@ -730,14 +839,19 @@ impl Prepared {
         }
         if opts.seccomp_listener {
             if seccomp_filter.is_none() {
-                return Err(Error::new("ENS_INVALID_OPTION", "seccompListener needs a seccomp program")
-                    .with_field("seccompListener"));
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    "seccompListener needs a seccomp program",
+                )
+                .with_field("seccompListener"));
             }
             seccomp_flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
         }
         if seccomp_filter.is_none() && seccomp_flags != 0 {
-            return Err(Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
-                .with_field("seccompFlags"));
+            return Err(
+                Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
+                    .with_field("seccompFlags"),
+            );
         }
         let exec_fifo = match opts.exec_fifo.as_deref() {
             None => None,
@@ -745,12 +859,25 @@ impl Prepared {
                 let c = cstring("execFifo", f)?;
                 let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
                 if fd < 0 {
-                    return Err(Error::last_os("ENS_EXEC_FIFO", "open", format!("open the exec fifo {f}")).with_path(f));
+                    return Err(Error::last_os(
+                        "ENS_EXEC_FIFO",
+                        "open",
+                        format!("open the exec fifo {f}"),
+                    )
+                    .with_path(f));
                 }
                 let fd = unsafe { OwnedFd::from_raw_fd(fd) };
                 let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
-                    return Err(Error::sys("ENS_EXEC_FIFO", "fstat", libc::EINVAL, format!("exec fifo {f} is not a FIFO")).with_path(f));
+                if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0
+                    || st.st_mode & libc::S_IFMT != libc::S_IFIFO
+                {
+                    return Err(Error::sys(
+                        "ENS_EXEC_FIFO",
+                        "fstat",
+                        libc::EINVAL,
+                        format!("exec fifo {f} is not a FIFO"),
+                    )
+                    .with_path(f));
                 }
                 keep_fds.push(fd.as_raw_fd());
                 keep_fds.sort_unstable();
@@ -759,7 +886,8 @@ impl Prepared {
         };
         let own_exe = if opts.refuse_own_exe {
             use std::os::unix::fs::MetadataExt;
-            let m = std::fs::metadata("/proc/self/exe").map_err(|e| Error::io("ENS_SPAWN", "stat", &e, "stat /proc/self/exe"))?;
+            let m = std::fs::metadata("/proc/self/exe")
+                .map_err(|e| Error::io("ENS_SPAWN", "stat", &e, "stat /proc/self/exe"))?;
             Some((m.dev(), m.ino()))
         } else {
             None
@@ -793,8 +921,11 @@ impl Prepared {
         let console = opts.console.map(|c| {
             if let Some(sz) = c.size {
                 if sz.cols == 0 || sz.rows == 0 {
-                    return Err(Error::new("ENS_INVALID_OPTION", "console size needs at least one column and one row")
-                        .with_field("consoleSize"));
+                    return Err(Error::new(
+                        "ENS_INVALID_OPTION",
+                        "console size needs at least one column and one row",
+                    )
+                    .with_field("consoleSize"));
                 }
             }
             Ok(PreparedConsole {
@@ -810,7 +941,9 @@ impl Prepared {
             })
         });
         let console = console.transpose()?;
-        let seccomp_early = seccomp_filter.is_some() && !opts.no_new_privileges && (caps.is_some() || creds.is_some());
+        let seccomp_early = seccomp_filter.is_some()
+            && !opts.no_new_privileges
+            && (caps.is_some() || creds.is_some());
         Ok(Prepared {
             ns_flags,
             clone_flags,
@@ -848,14 +981,29 @@ impl Prepared {
             sysctl,
             personality: opts.personality,
             io_priority: opts.io_priority,
-            mempolicy: opts.memory_policy.as_ref().map(|m| m.syscall_args()).transpose()?,
+            mempolicy: opts
+                .memory_policy
+                .as_ref()
+                .map(|m| m.syscall_args())
+                .transpose()?,
             sched: opts.scheduler,
-            affinity: opts.cpu_affinity.as_deref().map(|c| cpu_set(c, "cpuAffinity")).transpose()?,
-            initial_affinity: opts.initial_cpu_affinity.as_deref().map(|c| cpu_set(c, "initialCpuAffinity")).transpose()?,
+            affinity: opts
+                .cpu_affinity
+                .as_deref()
+                .map(|c| cpu_set(c, "cpuAffinity"))
+                .transpose()?,
+            initial_affinity: opts
+                .initial_cpu_affinity
+                .as_deref()
+                .map(|c| cpu_set(c, "initialCpuAffinity"))
+                .transpose()?,
             new_session: opts.new_session,
             parent_pid: std::process::id() as i32,
             no_new_privs: opts.no_new_privileges,
-            seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog { len: f.len() as u16, filter: f.as_ptr() as *mut _ }),
+            seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog {
+                len: f.len() as u16,
+                filter: f.as_ptr() as *mut _,
+            }),
             seccomp_flags,
             seccomp_listener: opts.seccomp_listener,
             console,
@@ -873,7 +1021,12 @@ impl Prepared {
     /// final `execve` on it.
     pub fn set_status_fd(&mut self, fd: RawFd) {
         if self.exec_helper >= 0 {
-            self.helper_argv = crate::exec_helper::helper_argv(fd, &self.exec_path_ptrs, &self.argv, &mut self._helper_strings);
+            self.helper_argv = crate::exec_helper::helper_argv(
+                fd,
+                &self.exec_path_ptrs,
+                &self.argv,
+                &mut self._helper_strings,
+            );
         }
     }
 }
@@ -893,11 +1046,22 @@ mod tests {
     fn mount_proc_is_refused_with_a_chroot_only_rootfs() {
         let mut o = SpawnOptions::new("true", vec!["true".into()]);
         o.mount_proc = true;
-        o.rootfs = Some(RootfsSpec { path: "/".into(), chroot: true, ..Default::default() });
-        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("mountProc"));
+        o.rootfs = Some(RootfsSpec {
+            path: "/".into(),
+            chroot: true,
+            ..Default::default()
+        });
+        assert_eq!(
+            Prepared::new(&o).err().unwrap().path.as_deref(),
+            Some("mountProc")
+        );
         o.mount_proc = false;
         let p = Prepared::new(&o).unwrap();
-        assert_eq!(p.ns_flags & libc::CLONE_NEWNS as u64, 0, "a chroot-only rootfs makes no mount namespace");
+        assert_eq!(
+            p.ns_flags & libc::CLONE_NEWNS as u64,
+            0,
+            "a chroot-only rootfs makes no mount namespace"
+        );
     }
 
     #[test]
@@ -915,7 +1079,10 @@ mod tests {
     fn hostname_needs_uts() {
         let mut o = SpawnOptions::new("true", vec![]);
         o.hostname = Some("box".into());
-        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("hostname"));
+        assert_eq!(
+            Prepared::new(&o).err().unwrap().path.as_deref(),
+            Some("hostname")
+        );
         o.namespaces.push(NamespaceKind::Uts);
         assert!(Prepared::new(&o).is_ok());
     }
@@ -924,26 +1091,43 @@ mod tests {
     fn seccomp_program_is_decoded_and_checked() {
         let mut o = SpawnOptions::new("true", vec![]);
         // ret ALLOW
-        let allow = [0x06u16.to_ne_bytes().as_slice(), &[0, 0], &0x7fff_0000u32.to_ne_bytes()].concat();
+        let allow = [
+            0x06u16.to_ne_bytes().as_slice(),
+            &[0, 0],
+            &0x7fff_0000u32.to_ne_bytes(),
+        ]
+        .concat();
         o.seccomp = Some(allow.clone());
         let p = Prepared::new(&o).unwrap();
         let prog = p.seccomp.unwrap();
         assert_eq!(prog.len, 1);
         assert_eq!(unsafe { (*prog.filter).k }, 0x7fff_0000);
         o.seccomp = Some(allow[..7].to_vec());
-        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccomp"));
+        assert_eq!(
+            Prepared::new(&o).err().unwrap().path.as_deref(),
+            Some("seccomp")
+        );
         o.seccomp = Some(vec![]);
         assert!(Prepared::new(&o).is_err());
         o.seccomp = Some(allow.repeat(BPF_MAXINSNS + 1));
         assert!(Prepared::new(&o).is_err());
         o.seccomp = Some(allow);
         o.seccomp_listener = true;
-        assert_eq!(Prepared::new(&o).unwrap().seccomp_flags, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+        assert_eq!(
+            Prepared::new(&o).unwrap().seccomp_flags,
+            SECCOMP_FILTER_FLAG_NEW_LISTENER
+        );
         o.seccomp = None;
-        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccompListener"));
+        assert_eq!(
+            Prepared::new(&o).err().unwrap().path.as_deref(),
+            Some("seccompListener")
+        );
         o.seccomp_listener = false;
         o.seccomp_flags = 2;
-        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("seccompFlags"));
+        assert_eq!(
+            Prepared::new(&o).err().unwrap().path.as_deref(),
+            Some("seccompFlags")
+        );
     }
 
     #[test]
@@ -962,7 +1146,10 @@ mod tests {
         assert_eq!(Prepared::new(&o).err().unwrap().code, "ENS_JOIN");
         o.joins = vec![(NamespaceKind::Ipc, "/nonexistent/ns".into())];
         let e = Prepared::new(&o).err().unwrap();
-        assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_JOIN", Some(libc::ENOENT), Some("/nonexistent/ns")));
+        assert_eq!(
+            (e.code.as_str(), e.errno, e.path.as_deref()),
+            ("ENS_JOIN", Some(libc::ENOENT), Some("/nonexistent/ns"))
+        );
         o.joins = vec![(NamespaceKind::Uts, "/proc/self/ns/uts".into())];
         assert!(Prepared::new(&o).is_err(), "joined and created");
     }
@@ -970,11 +1157,17 @@ mod tests {
     #[test]
     fn time_offsets_use_unshare() {
         let mut o = SpawnOptions::new("true", vec![]);
-        o.time_offsets = Some(TimeOffsets { monotonic: (86400, 0), boottime: (-5, 7) });
+        o.time_offsets = Some(TimeOffsets {
+            monotonic: (86400, 0),
+            boottime: (-5, 7),
+        });
         let p = Prepared::new(&o).unwrap();
         assert_eq!(p.clone_flags, 0);
         assert_eq!(p.unshare_flags, crate::kinds::CLONE_NEWTIME);
-        assert_eq!(p.time_offsets.as_deref(), Some(b"monotonic 86400 0\nboottime -5 7\n".as_slice()));
+        assert_eq!(
+            p.time_offsets.as_deref(),
+            Some(b"monotonic 86400 0\nboottime -5 7\n".as_slice())
+        );
     }
 
     #[test]
@@ -996,11 +1189,17 @@ mod tests {
     fn exec_fifo_sysctl_and_sync_are_prepared() {
         let mut o = SpawnOptions::new("true", vec![]);
         o.pre_pivot_sync = true;
-        o.sysctl = vec![("net.ipv4.ip_forward".into(), "1".into()), ("kernel/msgmax".into(), "8192".into())];
+        o.sysctl = vec![
+            ("net.ipv4.ip_forward".into(), "1".into()),
+            ("kernel/msgmax".into(), "8192".into()),
+        ];
         o.personality = Some(8);
         // Each key needs its namespace apart from ours; host-wide keys never.
         let e = Prepared::new(&o).err().unwrap();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ENS_INVALID_OPTION", Some("sysctl.net.ipv4.ip_forward")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ENS_INVALID_OPTION", Some("sysctl.net.ipv4.ip_forward"))
+        );
         o.namespaces = vec![NamespaceKind::Net];
         o.joins = vec![(NamespaceKind::Ipc, "/proc/self/ns/ipc".into())];
         let p = Prepared::new(&o).unwrap();
@@ -1010,20 +1209,36 @@ mod tests {
         assert_eq!(p.sysctl[1].0.as_c_str(), c"/proc/sys/kernel/msgmax");
         assert_eq!(p.sysctl[1].1, b"8192");
         assert_eq!(p.personality, Some(8));
-        for bad in ["", "net..x", "../../etc/passwd", "a/./b/", "vm.swappiness", "kernel.pid_max", "kernel.hostname"] {
+        for bad in [
+            "",
+            "net..x",
+            "../../etc/passwd",
+            "a/./b/",
+            "vm.swappiness",
+            "kernel.pid_max",
+            "kernel.hostname",
+        ] {
             o.sysctl = vec![(bad.into(), "1".into())];
-            let e = Prepared::new(&o).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
+            let e = Prepared::new(&o)
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} accepted"));
             assert_eq!(e.code, "ENS_INVALID_OPTION");
         }
         o.sysctl = vec![];
         o.exec_fifo = Some("a\0b".into());
-        assert_eq!(Prepared::new(&o).err().unwrap().path.as_deref(), Some("execFifo"));
+        assert_eq!(
+            Prepared::new(&o).err().unwrap().path.as_deref(),
+            Some("execFifo")
+        );
         // Not a FIFO, missing: refused before the clone, with the path.
         o.exec_fifo = Some("/proc/self/status".into());
         assert_eq!(Prepared::new(&o).err().unwrap().code, "ENS_EXEC_FIFO");
         o.exec_fifo = Some("/nonexistent/exec.fifo".into());
         let e = Prepared::new(&o).err().unwrap();
-        assert_eq!((e.errno, e.path.as_deref()), (Some(libc::ENOENT), Some("/nonexistent/exec.fifo")));
+        assert_eq!(
+            (e.errno, e.path.as_deref()),
+            (Some(libc::ENOENT), Some("/nonexistent/exec.fifo"))
+        );
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("fifo");
         let cf = CString::new(f.to_str().unwrap()).unwrap();
@@ -1033,5 +1248,4 @@ mod tests {
         let fd = p.exec_fifo.as_ref().unwrap().as_raw_fd();
         assert!(p.keep_fds.contains(&fd), "the child keeps the fifo fd");
     }
-
 }

@@ -6,9 +6,9 @@
 // target: the casts to u64 are kept for portability.
 #![allow(clippy::unnecessary_cast)]
 
-use crate::syscalls::{fd_path, Syscalls};
 #[cfg(test)]
 use crate::syscalls::Kind;
+use crate::syscalls::{fd_path, Syscalls};
 use ctr_common::Error;
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -209,7 +209,8 @@ pub fn parse_options(options: &[String]) -> MountOptions {
                 o.bind = true;
                 (libc::MS_BIND | libc::MS_REC, 0)
             }
-            "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared" | "unbindable" | "runbindable" => {
+            "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared" | "unbindable"
+            | "runbindable" => {
                 o.propagation |= propagation_flags(opt).unwrap_or(0);
                 (0, 0)
             }
@@ -257,8 +258,10 @@ pub fn propagation_flags(name: &str) -> Option<u64> {
 /// of now; components that do not exist yet are kept as given).
 pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
     let mut resolved: Vec<std::ffi::OsString> = Vec::new();
-    let mut queue: VecDeque<std::ffi::OsString> =
-        Path::new(unsafe_path).components().filter_map(norm).collect();
+    let mut queue: VecDeque<std::ffi::OsString> = Path::new(unsafe_path)
+        .components()
+        .filter_map(norm)
+        .collect();
     let mut links = 0;
     while let Some(c) = queue.pop_front() {
         if c == ".." {
@@ -270,11 +273,18 @@ pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
             Ok(m) if m.file_type().is_symlink() => {
                 links += 1;
                 if links > 255 {
-                    return Err(Error::sys("ENS_ROOTFS", "readlink", libc::ELOOP, format!("resolve {unsafe_path} in the rootfs"))
-                        .with_path(unsafe_path));
+                    return Err(Error::sys(
+                        "ENS_ROOTFS",
+                        "readlink",
+                        libc::ELOOP,
+                        format!("resolve {unsafe_path} in the rootfs"),
+                    )
+                    .with_path(unsafe_path));
                 }
-                let target = std::fs::read_link(&candidate)
-                    .map_err(|e| Error::io("ENS_ROOTFS", "readlink", &e, "read a symlink in the rootfs").with_path(&candidate))?;
+                let target = std::fs::read_link(&candidate).map_err(|e| {
+                    Error::io("ENS_ROOTFS", "readlink", &e, "read a symlink in the rootfs")
+                        .with_path(&candidate)
+                })?;
                 if target.is_absolute() {
                     resolved.clear();
                 }
@@ -501,7 +511,19 @@ pub struct Failure {
 
 /// Names of the system calls an op can fail in.
 pub const SYSCALL_NAMES: [&str; 14] = [
-    "mount", "umount2", "mkdir", "mknod", "symlink", "open", "pivot_root", "chdir", "chroot", "statfs", "chown", "chmod", "mount_setattr",
+    "mount",
+    "umount2",
+    "mkdir",
+    "mknod",
+    "symlink",
+    "open",
+    "pivot_root",
+    "chdir",
+    "chroot",
+    "statfs",
+    "chown",
+    "chmod",
+    "mount_setattr",
     "move_mount",
 ];
 const S_MOUNT: u8 = 0;
@@ -520,7 +542,10 @@ const S_SETATTR: u8 = 12;
 const S_MOVE: u8 = 13;
 
 fn cs(s: &str, field: &str) -> Result<CString, Error> {
-    CString::new(s).map_err(|_| Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte")).with_field(field.to_string()))
+    CString::new(s).map_err(|_| {
+        Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte"))
+            .with_field(field.to_string())
+    })
 }
 
 /// The mount point of the mount that holds `path` (from mountinfo; `/`
@@ -543,11 +568,17 @@ fn cpath(p: &Path, field: &str) -> Result<CString, Error> {
 /// (parent relative to `root`, file name) of `p`, for [`Op::Mknod`] and
 /// [`Op::Symlink`] made with `*at` calls beneath the rootfs.
 fn at_of(root: &Path, p: &Path, field: &str) -> Result<Option<(Option<CString>, CString)>, Error> {
-    let Some(name) = p.file_name() else { return Ok(None) };
+    let Some(name) = p.file_name() else {
+        return Ok(None);
+    };
     if !p.starts_with(root) {
         return Ok(None);
     }
-    let parent = p.parent().map(|d| beneath_of(root, d, field)).transpose()?.flatten();
+    let parent = p
+        .parent()
+        .map(|d| beneath_of(root, d, field))
+        .transpose()?
+        .flatten();
     Ok(Some((parent, cs(&name.to_string_lossy(), field)?)))
 }
 
@@ -563,8 +594,14 @@ fn beneath_of(root: &Path, p: &Path, field: &str) -> Result<Option<CString>, Err
 }
 
 /// The standard device nodes: name, major, minor.
-pub const DEVICES: [(&str, u32, u32); 6] =
-    [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)];
+pub const DEVICES: [(&str, u32, u32); 6] = [
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
 /// The standard `/dev` links.
 pub const DEV_LINKS: [(&str, &str); 6] = [
     ("/proc/self/fd", "fd"),
@@ -578,20 +615,37 @@ pub const DEV_LINKS: [(&str, &str); 6] = [
 impl RootfsPlan {
     fn push(&mut self, op: Op, what: impl Into<String>, path: impl AsRef<Path>) {
         self.ops.push(op);
-        self.info.push(OpInfo { what: what.into(), path: path.as_ref().to_string_lossy().into_owned() });
+        self.info.push(OpInfo {
+            what: what.into(),
+            path: path.as_ref().to_string_lossy().into_owned(),
+        });
     }
 
     /// Build the plan for `spec` (reads the rootfs to resolve paths).
     pub fn build(spec: &RootfsSpec) -> Result<RootfsPlan, Error> {
         let root = PathBuf::from(&spec.path);
-        let meta = std::fs::metadata(&root)
-            .map_err(|e| Error::io("ENS_ROOTFS", "stat", &e, format!("rootfs {}", spec.path)).with_path(&spec.path))?;
+        let meta = std::fs::metadata(&root).map_err(|e| {
+            Error::io("ENS_ROOTFS", "stat", &e, format!("rootfs {}", spec.path))
+                .with_path(&spec.path)
+        })?;
         if !meta.is_dir() {
-            return Err(Error::sys("ENS_ROOTFS", "stat", libc::ENOTDIR, format!("rootfs {}", spec.path)).with_path(&spec.path));
+            return Err(Error::sys(
+                "ENS_ROOTFS",
+                "stat",
+                libc::ENOTDIR,
+                format!("rootfs {}", spec.path),
+            )
+            .with_path(&spec.path));
         }
-        let root = root
-            .canonicalize()
-            .map_err(|e| Error::io("ENS_ROOTFS", "realpath", &e, format!("rootfs {}", spec.path)).with_path(&spec.path))?;
+        let root = root.canonicalize().map_err(|e| {
+            Error::io(
+                "ENS_ROOTFS",
+                "realpath",
+                &e,
+                format!("rootfs {}", spec.path),
+            )
+            .with_path(&spec.path)
+        })?;
         let mut plan = RootfsPlan::default();
         let croot = cpath(&root, "rootfs")?;
         plan.root = Some(croot.clone());
@@ -602,8 +656,10 @@ impl RootfsPlan {
         }
         let asked = match &spec.propagation {
             None => (libc::MS_REC | libc::MS_PRIVATE) as u64,
-            Some(p) => propagation_flags(p)
-                .ok_or_else(|| Error::new("ENS_INVALID_OPTION", format!("unknown propagation {p:?}")).with_field("rootfs.propagation"))?,
+            Some(p) => propagation_flags(p).ok_or_else(|| {
+                Error::new("ENS_INVALID_OPTION", format!("unknown propagation {p:?}"))
+                    .with_field("rootfs.propagation")
+            })?,
         };
         // Every mount first gets the asked type, recursively (none of the
         // container's mounts may propagate to the host) -- but unbindable
@@ -613,14 +669,32 @@ impl RootfsPlan {
         } else {
             asked | libc::MS_REC as u64
         };
-        plan.push(Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: prop, data: None, beneath: None }, "set the propagation of /", "/");
+        plan.push(
+            Op::Mount {
+                src: None,
+                dst: cs("/", "rootfs")?,
+                fstype: None,
+                flags: prop,
+                data: None,
+                beneath: None,
+            },
+            "set the propagation of /",
+            "/",
+        );
         if prop & libc::MS_SHARED as u64 != 0 {
             // As runc: pivot_root refuses a new root whose parent mount is
             // shared, so that one mount (the one holding the rootfs) becomes
             // private; the rootfs and what is mounted in it stay shared.
             let parent = mount_point_of(root.parent().unwrap_or(&root));
             plan.push(
-                Op::Mount { src: None, dst: cpath(&parent, "rootfs")?, fstype: None, flags: libc::MS_PRIVATE as u64, data: None, beneath: None },
+                Op::Mount {
+                    src: None,
+                    dst: cpath(&parent, "rootfs")?,
+                    fstype: None,
+                    flags: libc::MS_PRIVATE as u64,
+                    data: None,
+                    beneath: None,
+                },
                 "make the mount holding the rootfs private",
                 &parent,
             );
@@ -647,7 +721,9 @@ impl RootfsPlan {
         }
 
         for (i, m) in spec.mounts.iter().enumerate() {
-            if !spec.cgroup_binds.is_empty() && matches!(m.fstype.as_deref(), Some("cgroup") | Some("cgroup2")) {
+            if !spec.cgroup_binds.is_empty()
+                && matches!(m.fstype.as_deref(), Some("cgroup") | Some("cgroup2"))
+            {
                 plan.cgroup_mount(&root, m, i, &spec.cgroup_binds)?;
             } else {
                 plan.mount(&root, m, i)?;
@@ -665,26 +741,56 @@ impl RootfsPlan {
             plan.device(&root, d, i, spec.bind_devices)?;
         }
 
-        plan.push(Op::PivotRoot { root: croot, no_pivot: spec.no_pivot }, "pivot_root into the rootfs", &root);
+        plan.push(
+            Op::PivotRoot {
+                root: croot,
+                no_pivot: spec.no_pivot,
+            },
+            "pivot_root into the rootfs",
+            &root,
+        );
         // As runc, on the new root once it is "/": the bind of the rootfs
         // was made private (a shared parent would leak it to the host), so a
         // shared root gets a peer group of its own here, and an unbindable
         // one its type (it could not have been bound before).
         if asked & (libc::MS_SHARED | libc::MS_UNBINDABLE) as u64 != 0 {
             plan.push(
-                Op::Mount { src: None, dst: cs("/", "rootfs")?, fstype: None, flags: asked, data: None, beneath: None },
+                Op::Mount {
+                    src: None,
+                    dst: cs("/", "rootfs")?,
+                    fstype: None,
+                    flags: asked,
+                    data: None,
+                    beneath: None,
+                },
                 "set the propagation of the container's /",
                 "/",
             );
         }
         for p in &spec.masked_paths {
-            plan.push(Op::Mask(cs(p, "maskedPaths")?), "mask (a symlink is refused; the source /dev/null must be the device 1:3)", p);
+            plan.push(
+                Op::Mask(cs(p, "maskedPaths")?),
+                "mask (a symlink is refused; the source /dev/null must be the device 1:3)",
+                p,
+            );
         }
         for p in &spec.readonly_paths {
-            plan.push(Op::ReadonlyPath(cs(p, "readonlyPaths")?), "make read-only", p);
+            plan.push(
+                Op::ReadonlyPath(cs(p, "readonlyPaths")?),
+                "make read-only",
+                p,
+            );
         }
         if spec.readonly {
-            plan.push(Op::Remount { dst: cs("/", "rootfs")?, flags: libc::MS_RDONLY as u64, beneath: None }, "remount / read-only", "/");
+            plan.push(
+                Op::Remount {
+                    dst: cs("/", "rootfs")?,
+                    flags: libc::MS_RDONLY as u64,
+                    beneath: None,
+                },
+                "remount / read-only",
+                "/",
+            );
         }
         Ok(plan)
     }
@@ -738,7 +844,13 @@ impl RootfsPlan {
     }
 
     /// The standard nodes and links in `dev` (a host path in the rootfs).
-    fn dev_nodes(&mut self, root: &Path, dev: &Path, bind: bool, listed: &[&str]) -> Result<(), Error> {
+    fn dev_nodes(
+        &mut self,
+        root: &Path,
+        dev: &Path,
+        bind: bool,
+        listed: &[&str],
+    ) -> Result<(), Error> {
         for (name, major, minor) in DEVICES {
             if listed.iter().any(|l| l.strip_prefix("/dev/") == Some(name)) {
                 continue;
@@ -748,8 +860,16 @@ impl RootfsPlan {
             if bind {
                 let rel = beneath_of(root, &path, "dev")?;
                 match &rel {
-                    Some(r) => self.push(Op::CreateFileBeneath(r.clone()), format!("create /dev/{name}"), &path),
-                    None => self.push(Op::CreateFile(cp.clone()), format!("create /dev/{name}"), &path),
+                    Some(r) => self.push(
+                        Op::CreateFileBeneath(r.clone()),
+                        format!("create /dev/{name}"),
+                        &path,
+                    ),
+                    None => self.push(
+                        Op::CreateFile(cp.clone()),
+                        format!("create /dev/{name}"),
+                        &path,
+                    ),
                 }
                 self.push(
                     Op::Mount {
@@ -765,7 +885,12 @@ impl RootfsPlan {
                 );
             } else {
                 self.push(
-                    Op::Mknod { at: at_of(root, &path, "dev")?, path: cp, mode: libc::S_IFCHR | 0o666, dev: libc::makedev(major, minor) },
+                    Op::Mknod {
+                        at: at_of(root, &path, "dev")?,
+                        path: cp,
+                        mode: libc::S_IFCHR | 0o666,
+                        dev: libc::makedev(major, minor),
+                    },
                     format!("create /dev/{name}"),
                     &path,
                 );
@@ -773,7 +898,15 @@ impl RootfsPlan {
         }
         for (target, name) in DEV_LINKS {
             let link = dev.join(name);
-            self.push(Op::Symlink { target: cs(target, "dev")?, link: cpath(&link, "dev")?, at: at_of(root, &link, "dev")? }, format!("link /dev/{name}"), &link);
+            self.push(
+                Op::Symlink {
+                    target: cs(target, "dev")?,
+                    link: cpath(&link, "dev")?,
+                    at: at_of(root, &link, "dev")?,
+                },
+                format!("link /dev/{name}"),
+                &link,
+            );
         }
         Ok(())
     }
@@ -782,21 +915,32 @@ impl RootfsPlan {
     /// host's view of the file system (the pre-pivot sync point of
     /// [`crate::SpawnOptions::pre_pivot_sync`] is right before it).
     pub fn pivot_index(&self) -> usize {
-        self.ops.iter().position(|o| matches!(o, Op::PivotRoot { .. } | Op::Chroot { .. })).unwrap_or(self.ops.len())
+        self.ops
+            .iter()
+            .position(|o| matches!(o, Op::PivotRoot { .. } | Op::Chroot { .. }))
+            .unwrap_or(self.ops.len())
     }
 
     /// One OCI device node.
     fn device(&mut self, root: &Path, d: &DeviceSpec, i: usize, bind: bool) -> Result<(), Error> {
         let field = format!("devices[{i}]");
         if !d.path.starts_with('/') {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.path must be absolute")).with_field(format!("{field}.path")));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}.path must be absolute"),
+            )
+            .with_field(format!("{field}.path")));
         }
         let typ = match d.kind {
             'c' | 'u' => libc::S_IFCHR,
             'b' => libc::S_IFBLK,
             'p' => libc::S_IFIFO,
             k => {
-                return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.type {k:?} is not one of c, u, b, p")).with_field(format!("{field}.type")))
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    format!("{field}.type {k:?} is not one of c, u, b, p"),
+                )
+                .with_field(format!("{field}.type")))
             }
         };
         let dst = secure_join(root, &d.path)?;
@@ -806,23 +950,57 @@ impl RootfsPlan {
         let cp = cpath(&dst, &field)?;
         if bind {
             if std::fs::metadata(&d.path).is_err() {
-                return Err(Error::sys("ENS_DEVICE", "stat", libc::ENOENT, format!("{field}: host device {} to bind (mknod is refused in a user namespace)", d.path))
-                    .with_path(&d.path));
+                return Err(Error::sys(
+                    "ENS_DEVICE",
+                    "stat",
+                    libc::ENOENT,
+                    format!(
+                        "{field}: host device {} to bind (mknod is refused in a user namespace)",
+                        d.path
+                    ),
+                )
+                .with_path(&d.path));
             }
             let rel = beneath_of(root, &dst, &field)?;
             match &rel {
-                Some(r) => self.push(Op::CreateFileBeneath(r.clone()), format!("create {}", d.path), &dst),
-                None => self.push(Op::CreateFile(cp.clone()), format!("create {}", d.path), &dst),
+                Some(r) => self.push(
+                    Op::CreateFileBeneath(r.clone()),
+                    format!("create {}", d.path),
+                    &dst,
+                ),
+                None => self.push(
+                    Op::CreateFile(cp.clone()),
+                    format!("create {}", d.path),
+                    &dst,
+                ),
             }
             self.push(
-                Op::Mount { src: Some(cs(&d.path, &field)?), dst: cp, fstype: None, flags: libc::MS_BIND as u64, data: None, beneath: rel },
+                Op::Mount {
+                    src: Some(cs(&d.path, &field)?),
+                    dst: cp,
+                    fstype: None,
+                    flags: libc::MS_BIND as u64,
+                    data: None,
+                    beneath: rel,
+                },
                 format!("bind the device {} from the host", d.path),
                 &dst,
             );
         } else {
-            let dev = if d.kind == 'p' { 0 } else { libc::makedev(d.major, d.minor) };
+            let dev = if d.kind == 'p' {
+                0
+            } else {
+                libc::makedev(d.major, d.minor)
+            };
             self.push(
-                Op::Device { at: at_of(root, &dst, &field)?, path: cp, mode: typ | (d.mode.unwrap_or(0o666) & 0o7777), dev, uid: d.uid.unwrap_or(0), gid: d.gid.unwrap_or(0) },
+                Op::Device {
+                    at: at_of(root, &dst, &field)?,
+                    path: cp,
+                    mode: typ | (d.mode.unwrap_or(0o666) & 0o7777),
+                    dev,
+                    uid: d.uid.unwrap_or(0),
+                    gid: d.gid.unwrap_or(0),
+                },
                 format!("create the device {}", d.path),
                 &dst,
             );
@@ -831,43 +1009,88 @@ impl RootfsPlan {
     }
 
     /// A `cgroup`/`cgroup2` mount: the binds of [`RootfsSpec::cgroup_binds`].
-    fn cgroup_mount(&mut self, root: &Path, m: &MountSpec, i: usize, binds: &[(String, String)]) -> Result<(), Error> {
+    fn cgroup_mount(
+        &mut self,
+        root: &Path,
+        m: &MountSpec,
+        i: usize,
+        binds: &[(String, String)],
+    ) -> Result<(), Error> {
         let field = format!("mounts[{i}]");
         if !m.destination.starts_with('/') {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.destination must be absolute")).with_field(format!("{field}.destination")));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}.destination must be absolute"),
+            )
+            .with_field(format!("{field}.destination")));
         }
         let opts = parse_options(&m.options);
         if opts.bind {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.options: a cgroup mount cannot be a bind mount")).with_field(format!("{field}.options")));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}.options: a cgroup mount cannot be a bind mount"),
+            )
+            .with_field(format!("{field}.options")));
         }
         let dst = secure_join(root, &m.destination)?;
         self.mkdirs_beneath(root, &dst, &m.destination, &field)?;
         let cdst = cpath(&dst, &field)?;
         let ro = opts.flags & libc::MS_RDONLY as u64 != 0;
-        let keep = opts.flags & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RELATIME | libc::MS_NOATIME) as u64;
+        let keep = opts.flags
+            & (libc::MS_NOSUID
+                | libc::MS_NODEV
+                | libc::MS_NOEXEC
+                | libc::MS_RELATIME
+                | libc::MS_NOATIME) as u64;
         let ro_flag = if ro { libc::MS_RDONLY as u64 } else { 0 };
         let bind = |plan: &mut RootfsPlan, src: &str, dst: &Path| -> Result<(), Error> {
             let cd = cpath(dst, &field)?;
             let rel = beneath_of(root, dst, &field)?;
             plan.push(
-                Op::Mount { src: Some(cs(src, &field)?), dst: cd.clone(), fstype: None, flags: (libc::MS_BIND | libc::MS_REC) as u64, data: None, beneath: rel.clone() },
+                Op::Mount {
+                    src: Some(cs(src, &field)?),
+                    dst: cd.clone(),
+                    fstype: None,
+                    flags: (libc::MS_BIND | libc::MS_REC) as u64,
+                    data: None,
+                    beneath: rel.clone(),
+                },
                 format!("bind the cgroup {src} on {}", m.destination),
                 dst,
             );
-            plan.push(Op::Remount { dst: cd, flags: keep | ro_flag, beneath: rel }, format!("remount the cgroup bind on {}", m.destination), dst);
+            plan.push(
+                Op::Remount {
+                    dst: cd,
+                    flags: keep | ro_flag,
+                    beneath: rel,
+                },
+                format!("remount the cgroup bind on {}", m.destination),
+                dst,
+            );
             Ok(())
         };
         if let Some((dir, _)) = binds.iter().find(|(_, n)| n.is_empty()) {
             return bind(self, dir, &dst);
         }
         self.push(
-            Op::Mount { src: Some(cs("tmpfs", &field)?), dst: cdst.clone(), fstype: Some(cs("tmpfs", &field)?), flags: keep, data: Some(cs("mode=755", &field)?), beneath: beneath_of(root, &dst, &field)? },
+            Op::Mount {
+                src: Some(cs("tmpfs", &field)?),
+                dst: cdst.clone(),
+                fstype: Some(cs("tmpfs", &field)?),
+                flags: keep,
+                data: Some(cs("mode=755", &field)?),
+                beneath: beneath_of(root, &dst, &field)?,
+            },
             format!("mount tmpfs on {}", m.destination),
             &dst,
         );
         for (dir, name) in binds {
             if name.contains('/') || name == ".." || name == "." {
-                return Err(Error::new("ENS_INVALID_OPTION", format!("cgroup bind name {name:?} is not a plain name")).with_field("rootfs.cgroupBinds"));
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    format!("cgroup bind name {name:?} is not a plain name"),
+                )
+                .with_field("rootfs.cgroupBinds"));
             }
             let sub = dst.join(name);
             self.mkdirs_beneath(root, &sub, &format!("{}/{name}", m.destination), &field)?;
@@ -875,13 +1098,28 @@ impl RootfsPlan {
             if name.contains(',') {
                 for part in name.split(',') {
                     let l = dst.join(part);
-                    self.push(Op::Symlink { target: cs(name, &field)?, link: cpath(&l, &field)?, at: at_of(root, &l, &field)? }, format!("link {}/{part}", m.destination), &l);
+                    self.push(
+                        Op::Symlink {
+                            target: cs(name, &field)?,
+                            link: cpath(&l, &field)?,
+                            at: at_of(root, &l, &field)?,
+                        },
+                        format!("link {}/{part}", m.destination),
+                        &l,
+                    );
                 }
             }
         }
         if ro {
             self.push(
-                Op::Mount { src: None, dst: cdst, fstype: None, flags: keep | (libc::MS_REMOUNT | libc::MS_RDONLY) as u64, data: Some(cs("mode=755", &field)?), beneath: beneath_of(root, &dst, &field)? },
+                Op::Mount {
+                    src: None,
+                    dst: cdst,
+                    fstype: None,
+                    flags: keep | (libc::MS_REMOUNT | libc::MS_RDONLY) as u64,
+                    data: Some(cs("mode=755", &field)?),
+                    beneath: beneath_of(root, &dst, &field)?,
+                },
                 format!("remount {} read-only", m.destination),
                 &dst,
             );
@@ -891,18 +1129,32 @@ impl RootfsPlan {
 
     /// Directories from the rootfs down to `dir` (relative parts), for
     /// [`Op::MkdirsBeneath`].
-    fn mkdirs_beneath(&mut self, root: &Path, dir: &Path, what: &str, field: &str) -> Result<(), Error> {
+    fn mkdirs_beneath(
+        &mut self,
+        root: &Path,
+        dir: &Path,
+        what: &str,
+        field: &str,
+    ) -> Result<(), Error> {
         let rel = dir.strip_prefix(root).unwrap_or(Path::new(""));
         let mut list = Vec::new();
         let mut parent = PathBuf::new();
         for c in rel.components() {
             let name = c.as_os_str().to_string_lossy().into_owned();
-            let p = if parent.as_os_str().is_empty() { None } else { Some(cpath(&parent, field)?) };
+            let p = if parent.as_os_str().is_empty() {
+                None
+            } else {
+                Some(cpath(&parent, field)?)
+            };
             list.push((p, cs(&name, field)?));
             parent.push(&name);
         }
         if !list.is_empty() {
-            self.push(Op::MkdirsBeneath(list), format!("create the mount point for {what}"), dir);
+            self.push(
+                Op::MkdirsBeneath(list),
+                format!("create the mount point for {what}"),
+                dir,
+            );
         }
         Ok(())
     }
@@ -910,29 +1162,61 @@ impl RootfsPlan {
     fn mount(&mut self, root: &Path, m: &MountSpec, i: usize) -> Result<(), Error> {
         let field = format!("mounts[{i}]");
         if !m.destination.starts_with('/') {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.destination must be absolute")).with_field(format!("{field}.destination")));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}.destination must be absolute"),
+            )
+            .with_field(format!("{field}.destination")));
         }
         let opts = parse_options(&m.options);
-        let fstype = m.fstype.clone().unwrap_or_else(|| if opts.bind { "bind".into() } else { "none".into() });
+        let fstype = m.fstype.clone().unwrap_or_else(|| {
+            if opts.bind {
+                "bind".into()
+            } else {
+                "none".into()
+            }
+        });
         let bind = opts.bind || fstype == "bind";
         let dst = secure_join(root, &m.destination)?;
         let rel = dst.strip_prefix(root).unwrap_or(Path::new(""));
-        let beneath = if rel.as_os_str().is_empty() { None } else { Some(cpath(rel, &field)?) };
+        let beneath = if rel.as_os_str().is_empty() {
+            None
+        } else {
+            Some(cpath(rel, &field)?)
+        };
         let what = format!("{} on {}", fstype, m.destination);
         // The mount point: a file for a bind of a file, else a directory.
         let source = m.source.clone().unwrap_or_else(|| fstype.clone());
-        let file_bind = bind && std::fs::metadata(&source).map(|md| !md.is_dir()).unwrap_or(false);
+        let file_bind = bind
+            && std::fs::metadata(&source)
+                .map(|md| !md.is_dir())
+                .unwrap_or(false);
         if bind && std::fs::metadata(&source).is_err() {
-            return Err(Error::sys("ENS_MOUNT", "stat", libc::ENOENT, format!("{field}: bind source {source}"))
-                .with_path(&source));
+            return Err(Error::sys(
+                "ENS_MOUNT",
+                "stat",
+                libc::ENOENT,
+                format!("{field}: bind source {source}"),
+            )
+            .with_path(&source));
         }
         if file_bind {
             if let Some(parent) = dst.parent() {
                 self.mkdirs_beneath(root, parent, &m.destination, &field)?;
             }
             match &beneath {
-                Some(r) => self.push(Op::CreateFileBeneath(r.clone()), format!("create the mount point for {}", m.destination), &dst),
-                None => return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: cannot bind a file over the root")).with_field(field)),
+                Some(r) => self.push(
+                    Op::CreateFileBeneath(r.clone()),
+                    format!("create the mount point for {}", m.destination),
+                    &dst,
+                ),
+                None => {
+                    return Err(Error::new(
+                        "ENS_INVALID_OPTION",
+                        format!("{field}: cannot bind a file over the root"),
+                    )
+                    .with_field(field))
+                }
             }
         } else {
             self.mkdirs_beneath(root, &dst, &m.destination, &field)?;
@@ -940,26 +1224,48 @@ impl RootfsPlan {
         let cdst = cpath(&dst, &field)?;
         let mut flags = opts.flags;
         if opts.tmpcopyup && (bind || fstype != "tmpfs") {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.options: tmpcopyup is only for tmpfs mounts")).with_field(format!("{field}.options")));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}.options: tmpcopyup is only for tmpfs mounts"),
+            )
+            .with_field(format!("{field}.options")));
         }
         if opts.idmap && !bind {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.options: idmap and ridmap are only for bind mounts")).with_field(format!("{field}.options")));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}.options: idmap and ridmap are only for bind mounts"),
+            )
+            .with_field(format!("{field}.options")));
         }
         if opts.idmap && (m.uid_mappings.is_empty() || m.gid_mappings.is_empty()) {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: an idmap mount needs uidMappings and gidMappings")).with_field(format!("{field}.uidMappings")));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}: an idmap mount needs uidMappings and gidMappings"),
+            )
+            .with_field(format!("{field}.uidMappings")));
         }
         if !opts.idmap && (!m.uid_mappings.is_empty() || !m.gid_mappings.is_empty()) {
-            return Err(Error::new("ENS_INVALID_OPTION", format!("{field}: uidMappings and gidMappings need the idmap or ridmap option")).with_field(format!("{field}.options")));
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                format!("{field}: uidMappings and gidMappings need the idmap or ridmap option"),
+            )
+            .with_field(format!("{field}.options")));
         }
         if bind {
             flags |= libc::MS_BIND as u64;
             // A bind ignores other flags: bind, then remount with them.
             let extra = flags & !((libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT) as u64);
             if opts.idmap {
-                for (name, list) in [("uidMappings", &m.uid_mappings), ("gidMappings", &m.gid_mappings)] {
+                for (name, list) in [
+                    ("uidMappings", &m.uid_mappings),
+                    ("gidMappings", &m.gid_mappings),
+                ] {
                     if list.iter().any(|l| l.count == 0) || list.len() > 340 {
-                        return Err(Error::new("ENS_INVALID_OPTION", format!("{field}.{name}: sizes must be positive, at most 340 lines"))
-                            .with_field(format!("{field}.{name}")));
+                        return Err(Error::new(
+                            "ENS_INVALID_OPTION",
+                            format!("{field}.{name}: sizes must be positive, at most 340 lines"),
+                        )
+                        .with_field(format!("{field}.{name}")));
                     }
                 }
                 let slot = self.detached.len();
@@ -972,7 +1278,11 @@ impl RootfsPlan {
                     field: field.clone(),
                 });
                 self.push(
-                    Op::MoveMount { slot, dst: cdst.clone(), beneath: beneath.clone() },
+                    Op::MoveMount {
+                        slot,
+                        dst: cdst.clone(),
+                        beneath: beneath.clone(),
+                    },
                     format!("attach the id-mapped {what} (move_mount)"),
                     &dst,
                 );
@@ -991,35 +1301,90 @@ impl RootfsPlan {
                 );
             }
             if extra != 0 {
-                self.push(Op::Remount { dst: cdst.clone(), flags: extra, beneath: beneath.clone() }, format!("remount {what} with its flags"), &dst);
+                self.push(
+                    Op::Remount {
+                        dst: cdst.clone(),
+                        flags: extra,
+                        beneath: beneath.clone(),
+                    },
+                    format!("remount {what} with its flags"),
+                    &dst,
+                );
             }
         } else if opts.tmpcopyup {
             let slot = self.detached.len();
-            self.detached.push(Detached::Tmpfs { source: source.clone(), data: opts.data.clone(), flags, root: root.to_path_buf(), copy_from: dst.clone(), field: field.clone() });
+            self.detached.push(Detached::Tmpfs {
+                source: source.clone(),
+                data: opts.data.clone(),
+                flags,
+                root: root.to_path_buf(),
+                copy_from: dst.clone(),
+                field: field.clone(),
+            });
             self.push(
-                Op::MoveMount { slot, dst: cdst.clone(), beneath: beneath.clone() },
-                format!("attach the tmpfs (tmpcopyup) on {} (move_mount)", m.destination),
+                Op::MoveMount {
+                    slot,
+                    dst: cdst.clone(),
+                    beneath: beneath.clone(),
+                },
+                format!(
+                    "attach the tmpfs (tmpcopyup) on {} (move_mount)",
+                    m.destination
+                ),
                 &dst,
             );
         } else {
-            let data = if opts.data.is_empty() { None } else { Some(cs(&opts.data, &field)?) };
+            let data = if opts.data.is_empty() {
+                None
+            } else {
+                Some(cs(&opts.data, &field)?)
+            };
             self.push(
-                Op::Mount { src: Some(cs(&source, &field)?), dst: cdst.clone(), fstype: Some(cs(&fstype, &field)?), flags, data, beneath: beneath.clone() },
+                Op::Mount {
+                    src: Some(cs(&source, &field)?),
+                    dst: cdst.clone(),
+                    fstype: Some(cs(&fstype, &field)?),
+                    flags,
+                    data,
+                    beneath: beneath.clone(),
+                },
                 format!("mount {what}"),
                 &dst,
             );
         }
         if opts.attr_set != 0 || opts.attr_clr != 0 {
-            let names: Vec<&str> = m.options.iter().map(|o| o.as_str()).filter(|o| recursive_attr(o).is_some()).collect();
+            let names: Vec<&str> = m
+                .options
+                .iter()
+                .map(|o| o.as_str())
+                .filter(|o| recursive_attr(o).is_some())
+                .collect();
             self.push(
-                Op::SetAttr { dst: cdst.clone(), beneath: beneath.clone(), set: opts.attr_set, clr: opts.attr_clr, recursive: true },
-                format!("set {} recursively on {} (mount_setattr, Linux 5.12 or later)", names.join(","), m.destination),
+                Op::SetAttr {
+                    dst: cdst.clone(),
+                    beneath: beneath.clone(),
+                    set: opts.attr_set,
+                    clr: opts.attr_clr,
+                    recursive: true,
+                },
+                format!(
+                    "set {} recursively on {} (mount_setattr, Linux 5.12 or later)",
+                    names.join(","),
+                    m.destination
+                ),
                 &dst,
             );
         }
         if opts.propagation != 0 {
             self.push(
-                Op::Mount { src: None, dst: cdst, fstype: None, flags: opts.propagation, data: None, beneath },
+                Op::Mount {
+                    src: None,
+                    dst: cdst,
+                    fstype: None,
+                    flags: opts.propagation,
+                    data: None,
+                    beneath,
+                },
                 format!("set the propagation of {}", m.destination),
                 &dst,
             );
@@ -1032,28 +1397,57 @@ macro_rules! try_sys {
     ($op:expr, $sys:expr, $call:expr) => {{
         let e = $call;
         if e != 0 {
-            return Err(Failure { op: $op, syscall: $sys, errno: e });
+            return Err(Failure {
+                op: $op,
+                syscall: $sys,
+                errno: e,
+            });
         }
     }};
 }
 
 /// The rootfs opened as a directory fd (once), for the ops that resolve
 /// beneath it.
-fn root_fd<S: Syscalls>(plan: &RootfsPlan, sys: &S, fd: &mut i32, op: usize) -> Result<i32, Failure> {
+fn root_fd<S: Syscalls>(
+    plan: &RootfsPlan,
+    sys: &S,
+    fd: &mut i32,
+    op: usize,
+) -> Result<i32, Failure> {
     if *fd < 0 {
-        let root = plan.root.as_ref().map(|c| c.as_ptr()).unwrap_or(c"/".as_ptr());
-        *fd = sys.open_dir(root).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })?;
+        let root = plan
+            .root
+            .as_ref()
+            .map(|c| c.as_ptr())
+            .unwrap_or(c"/".as_ptr());
+        *fd = sys.open_dir(root).map_err(|e| Failure {
+            op,
+            syscall: S_OPEN,
+            errno: e,
+        })?;
     }
     Ok(*fd)
 }
 
 /// The directory `parent` (relative to the rootfs; `None`: the rootfs
 /// itself) opened beneath the rootfs, for the `*at` calls of an op.
-fn open_parent<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, parent: &Option<CString>, op: usize) -> Result<i32, Failure> {
+fn open_parent<S: Syscalls>(
+    plan: &RootfsPlan,
+    sys: &S,
+    rootfd: &mut i32,
+    parent: &Option<CString>,
+    op: usize,
+) -> Result<i32, Failure> {
     let root = root_fd(plan, sys, rootfd, op)?;
     match parent {
         None => Ok(root),
-        Some(p) => sys.open_beneath(root, p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e }),
+        Some(p) => sys
+            .open_beneath(root, p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY, 0)
+            .map_err(|e| Failure {
+                op,
+                syscall: S_OPEN,
+                errno: e,
+            }),
     }
 }
 
@@ -1068,23 +1462,58 @@ fn close_parent<S: Syscalls>(_plan: &RootfsPlan, sys: &S, rootfd: &i32, dir: i32
 /// following symlinks, checked to be the node made, and given its exact
 /// mode (whatever the umask took off, as runc) and owner through that fd.
 #[allow(clippy::too_many_arguments)]
-fn device_at<S: Syscalls>(sys: &S, op: usize, dir: i32, name: &CString, mode: u32, dev: u64, uid: u32, gid: u32) -> Result<(), Failure> {
+fn device_at<S: Syscalls>(
+    sys: &S,
+    op: usize,
+    dir: i32,
+    name: &CString,
+    mode: u32,
+    dev: u64,
+    uid: u32,
+    gid: u32,
+) -> Result<(), Failure> {
     let e = sys.unlinkat(dir, name.as_ptr());
     if e != 0 && e != libc::ENOENT {
-        return Err(Failure { op, syscall: S_MKNOD, errno: e });
+        return Err(Failure {
+            op,
+            syscall: S_MKNOD,
+            errno: e,
+        });
     }
     try_sys!(op, S_MKNOD, sys.mknodat(dir, name.as_ptr(), mode, dev));
-    let fd = sys.open_beneath(dir, name.as_ptr(), libc::O_PATH | libc::O_NOFOLLOW, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })?;
+    let fd = sys
+        .open_beneath(dir, name.as_ptr(), libc::O_PATH | libc::O_NOFOLLOW, 0)
+        .map_err(|e| Failure {
+            op,
+            syscall: S_OPEN,
+            errno: e,
+        })?;
     let mut buf = [0u8; 32];
     let r = match sys.fd_stat(fd) {
-        Ok((m, _)) if m & libc::S_IFMT != mode & libc::S_IFMT => Err(Failure { op, syscall: S_MKNOD, errno: libc::EEXIST }),
-        Err(e) => Err(Failure { op, syscall: S_OPEN, errno: e }),
+        Ok((m, _)) if m & libc::S_IFMT != mode & libc::S_IFMT => Err(Failure {
+            op,
+            syscall: S_MKNOD,
+            errno: libc::EEXIST,
+        }),
+        Err(e) => Err(Failure {
+            op,
+            syscall: S_OPEN,
+            errno: e,
+        }),
         Ok(_) => match sys.chmod(fd_path(fd, &mut buf), mode & 0o7777) {
             0 => match sys.fchown_fd(fd, uid, gid) {
                 0 => Ok(()),
-                e => Err(Failure { op, syscall: S_CHOWN, errno: e }),
+                e => Err(Failure {
+                    op,
+                    syscall: S_CHOWN,
+                    errno: e,
+                }),
             },
-            e => Err(Failure { op, syscall: S_CHMOD, errno: e }),
+            e => Err(Failure {
+                op,
+                syscall: S_CHMOD,
+                errno: e,
+            }),
         },
     };
     sys.close(fd);
@@ -1092,9 +1521,20 @@ fn device_at<S: Syscalls>(sys: &S, op: usize, dir: i32, name: &CString, mode: u3
 }
 
 /// Open `rel` beneath the rootfs (no symlinks) as `O_PATH`.
-fn open_target<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, rel: &CString, op: usize) -> Result<i32, Failure> {
+fn open_target<S: Syscalls>(
+    plan: &RootfsPlan,
+    sys: &S,
+    rootfd: &mut i32,
+    rel: &CString,
+    op: usize,
+) -> Result<i32, Failure> {
     let dir = root_fd(plan, sys, rootfd, op)?;
-    sys.open_beneath(dir, rel.as_ptr(), libc::O_PATH, 0).map_err(|e| Failure { op, syscall: S_OPEN, errno: e })
+    sys.open_beneath(dir, rel.as_ptr(), libc::O_PATH, 0)
+        .map_err(|e| Failure {
+            op,
+            syscall: S_OPEN,
+            errno: e,
+        })
 }
 
 /// Open `path` (absolute, in the new root after the pivot) beneath `/`
@@ -1268,7 +1708,12 @@ pub fn execute<S: Syscalls>(plan: &RootfsPlan, sys: &S) -> Result<(), Failure> {
 
 /// Run ops `from..to` of the plan (see [`RootfsPlan::pivot_index`] for the
 /// split around the pre-pivot sync point). Fork-safe like [`execute`].
-pub fn execute_range<S: Syscalls>(plan: &RootfsPlan, sys: &S, from: usize, to: usize) -> Result<(), Failure> {
+pub fn execute_range<S: Syscalls>(
+    plan: &RootfsPlan,
+    sys: &S,
+    from: usize,
+    to: usize,
+) -> Result<(), Failure> {
     let mut rootfd = -1;
     let r = run_ops(plan, sys, &mut rootfd, from, to.min(plan.ops.len()));
     if rootfd >= 0 {
@@ -1277,26 +1722,48 @@ pub fn execute_range<S: Syscalls>(plan: &RootfsPlan, sys: &S, from: usize, to: u
     r
 }
 
-fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usize, to: usize) -> Result<(), Failure> {
+fn run_ops<S: Syscalls>(
+    plan: &RootfsPlan,
+    sys: &S,
+    rootfd: &mut i32,
+    from: usize,
+    to: usize,
+) -> Result<(), Failure> {
     let null = std::ptr::null();
     // Device nodes and mount points get exactly the modes asked for.
     sys.umask(0);
     for (i, op) in plan.ops.iter().enumerate().take(to).skip(from) {
         match op {
-            Op::Mount { src, dst, fstype, flags, data, beneath } => {
+            Op::Mount {
+                src,
+                dst,
+                fstype,
+                flags,
+                data,
+                beneath,
+            } => {
                 let p = |o: &Option<CString>| o.as_ref().map(|c| c.as_ptr()).unwrap_or(null);
                 match beneath {
-                    None => try_sys!(i, S_MOUNT, sys.mount(p(src), dst.as_ptr(), p(fstype), *flags, p(data))),
+                    None => try_sys!(
+                        i,
+                        S_MOUNT,
+                        sys.mount(p(src), dst.as_ptr(), p(fstype), *flags, p(data))
+                    ),
                     Some(rel) => {
                         let fd = open_target(plan, sys, rootfd, rel, i)?;
                         let mut buf = [0u8; 32];
-                        let e = sys.mount(p(src), fd_path(fd, &mut buf), p(fstype), *flags, p(data));
+                        let e =
+                            sys.mount(p(src), fd_path(fd, &mut buf), p(fstype), *flags, p(data));
                         sys.close(fd);
                         try_sys!(i, S_MOUNT, e);
                     }
                 }
             }
-            Op::Remount { dst, flags, beneath } => {
+            Op::Remount {
+                dst,
+                flags,
+                beneath,
+            } => {
                 let mut buf = [0u8; 32];
                 let (target, fd) = match beneath {
                     None => (dst.as_ptr(), -1),
@@ -1310,10 +1777,18 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                         let all = (libc::MS_BIND | libc::MS_REMOUNT) as u64 | keep | flags;
                         match sys.mount(null, target, null, all, null) {
                             0 => Ok(()),
-                            e => Err(Failure { op: i, syscall: S_MOUNT, errno: e }),
+                            e => Err(Failure {
+                                op: i,
+                                syscall: S_MOUNT,
+                                errno: e,
+                            }),
                         }
                     }
-                    Err(e) => Err(Failure { op: i, syscall: S_STATFS, errno: e }),
+                    Err(e) => Err(Failure {
+                        op: i,
+                        syscall: S_STATFS,
+                        errno: e,
+                    }),
                 };
                 if fd >= 0 {
                     sys.close(fd);
@@ -1324,7 +1799,11 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 for d in list {
                     let e = sys.mkdir(d.as_ptr(), 0o755);
                     if e != 0 && e != libc::EEXIST {
-                        return Err(Failure { op: i, syscall: S_MKDIR, errno: e });
+                        return Err(Failure {
+                            op: i,
+                            syscall: S_MKDIR,
+                            errno: e,
+                        });
                     }
                 }
             }
@@ -1335,31 +1814,52 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                         None => root,
                         Some(p) => sys
                             .open_beneath(root, p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY, 0)
-                            .map_err(|e| Failure { op: i, syscall: S_OPEN, errno: e })?,
+                            .map_err(|e| Failure {
+                                op: i,
+                                syscall: S_OPEN,
+                                errno: e,
+                            })?,
                     };
                     let e = sys.mkdirat(dir, name.as_ptr(), 0o755);
                     if dir != root {
                         sys.close(dir);
                     }
                     if e != 0 && e != libc::EEXIST {
-                        return Err(Failure { op: i, syscall: S_MKDIR, errno: e });
+                        return Err(Failure {
+                            op: i,
+                            syscall: S_MKDIR,
+                            errno: e,
+                        });
                     }
                 }
             }
             Op::CreateFile(p) => {
                 let e = sys.create_file(p.as_ptr());
                 if e != 0 && e != libc::EEXIST {
-                    return Err(Failure { op: i, syscall: S_OPEN, errno: e });
+                    return Err(Failure {
+                        op: i,
+                        syscall: S_OPEN,
+                        errno: e,
+                    });
                 }
             }
             Op::CreateFileBeneath(rel) => {
                 let root = root_fd(plan, sys, rootfd, i)?;
                 let fd = sys
                     .open_beneath(root, rel.as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o644)
-                    .map_err(|e| Failure { op: i, syscall: S_OPEN, errno: e })?;
+                    .map_err(|e| Failure {
+                        op: i,
+                        syscall: S_OPEN,
+                        errno: e,
+                    })?;
                 sys.close(fd);
             }
-            Op::Mknod { path, mode, dev, at } => {
+            Op::Mknod {
+                path,
+                mode,
+                dev,
+                at,
+            } => {
                 let e = match at {
                     None => sys.mknod(path.as_ptr(), *mode, *dev),
                     Some((parent, name)) => {
@@ -1370,20 +1870,42 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                     }
                 };
                 if e != 0 && e != libc::EEXIST {
-                    return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
+                    return Err(Failure {
+                        op: i,
+                        syscall: S_MKNOD,
+                        errno: e,
+                    });
                 }
             }
-            Op::Device { at: Some((parent, name)), mode, dev, uid, gid, .. } => {
+            Op::Device {
+                at: Some((parent, name)),
+                mode,
+                dev,
+                uid,
+                gid,
+                ..
+            } => {
                 let dir = open_parent(plan, sys, rootfd, parent, i)?;
                 let r = device_at(sys, i, dir, name, *mode, *dev, *uid, *gid);
                 close_parent(plan, sys, rootfd, dir);
                 r?;
             }
-            Op::Device { path, mode, dev, uid, gid, at: None } => {
+            Op::Device {
+                path,
+                mode,
+                dev,
+                uid,
+                gid,
+                at: None,
+            } => {
                 // Replace what is there (a file of the image, a default node).
                 let e = sys.unlink(path.as_ptr());
                 if e != 0 && e != libc::ENOENT {
-                    return Err(Failure { op: i, syscall: S_MKNOD, errno: e });
+                    return Err(Failure {
+                        op: i,
+                        syscall: S_MKNOD,
+                        errno: e,
+                    });
                 }
                 try_sys!(i, S_MKNOD, sys.mknod(path.as_ptr(), *mode, *dev));
                 // The exact fileMode, whatever the umask took off (as runc).
@@ -1401,7 +1923,11 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                     }
                 };
                 if e != 0 && e != libc::EEXIST {
-                    return Err(Failure { op: i, syscall: S_SYMLINK, errno: e });
+                    return Err(Failure {
+                        op: i,
+                        syscall: S_SYMLINK,
+                        errno: e,
+                    });
                 }
             }
             Op::PivotRoot { root, no_pivot } => {
@@ -1411,17 +1937,39 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 }
                 try_sys!(i, S_CHDIR, sys.chdir(root.as_ptr()));
                 let dot = c".".as_ptr();
-                let e = if *no_pivot { libc::EINVAL } else { sys.pivot_root(dot, dot) };
+                let e = if *no_pivot {
+                    libc::EINVAL
+                } else {
+                    sys.pivot_root(dot, dot)
+                };
                 if e == 0 {
                     // The old root is now stacked under "." : keep its
                     // unmount from propagating to the host, then detach it.
-                    try_sys!(i, S_MOUNT, sys.mount(null, dot, null, (libc::MS_SLAVE | libc::MS_REC) as u64, null));
+                    try_sys!(
+                        i,
+                        S_MOUNT,
+                        sys.mount(
+                            null,
+                            dot,
+                            null,
+                            (libc::MS_SLAVE | libc::MS_REC) as u64,
+                            null
+                        )
+                    );
                     try_sys!(i, S_UMOUNT, sys.umount2(dot, libc::MNT_DETACH));
                 } else if e == libc::EINVAL {
-                    try_sys!(i, S_MOUNT, sys.mount(dot, c"/".as_ptr(), null, libc::MS_MOVE as u64, null));
+                    try_sys!(
+                        i,
+                        S_MOUNT,
+                        sys.mount(dot, c"/".as_ptr(), null, libc::MS_MOVE as u64, null)
+                    );
                     try_sys!(i, S_CHROOT, sys.chroot(dot));
                 } else {
-                    return Err(Failure { op: i, syscall: S_PIVOT, errno: e });
+                    return Err(Failure {
+                        op: i,
+                        syscall: S_PIVOT,
+                        errno: e,
+                    });
                 }
                 try_sys!(i, S_CHDIR, sys.chdir(c"/".as_ptr()));
             }
@@ -1435,13 +1983,33 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
                 try_sys!(i, S_CHDIR, sys.chdir(c"/".as_ptr()));
             }
             Op::Mask(path) => mask(sys, i, path)?,
-            Op::SetAttr { dst, beneath, set, clr, recursive } => {
-                let rec = if *recursive { crate::syscalls::AT_RECURSIVE } else { 0 };
+            Op::SetAttr {
+                dst,
+                beneath,
+                set,
+                clr,
+                recursive,
+            } => {
+                let rec = if *recursive {
+                    crate::syscalls::AT_RECURSIVE
+                } else {
+                    0
+                };
                 match beneath {
-                    None => try_sys!(i, S_SETATTR, sys.mount_setattr(libc::AT_FDCWD, dst.as_ptr(), rec, *set, *clr)),
+                    None => try_sys!(
+                        i,
+                        S_SETATTR,
+                        sys.mount_setattr(libc::AT_FDCWD, dst.as_ptr(), rec, *set, *clr)
+                    ),
                     Some(rel) => {
                         let fd = open_target(plan, sys, rootfd, rel, i)?;
-                        let e = sys.mount_setattr(fd, c"".as_ptr(), rec | libc::AT_EMPTY_PATH as u32, *set, *clr);
+                        let e = sys.mount_setattr(
+                            fd,
+                            c"".as_ptr(),
+                            rec | libc::AT_EMPTY_PATH as u32,
+                            *set,
+                            *clr,
+                        );
                         sys.close(fd);
                         try_sys!(i, S_SETATTR, e);
                     }
@@ -1449,9 +2017,17 @@ fn run_ops<S: Syscalls>(plan: &RootfsPlan, sys: &S, rootfd: &mut i32, from: usiz
             }
             Op::MoveMount { slot, dst, beneath } => {
                 use std::os::fd::AsRawFd;
-                let from = plan.detached_fds.get(*slot).map(|f| f.as_raw_fd()).unwrap_or(-1);
+                let from = plan
+                    .detached_fds
+                    .get(*slot)
+                    .map(|f| f.as_raw_fd())
+                    .unwrap_or(-1);
                 match beneath {
-                    None => try_sys!(i, S_MOVE, sys.move_mount(from, libc::AT_FDCWD, dst.as_ptr())),
+                    None => try_sys!(
+                        i,
+                        S_MOVE,
+                        sys.move_mount(from, libc::AT_FDCWD, dst.as_ptr())
+                    ),
                     Some(rel) => {
                         let fd = open_target(plan, sys, rootfd, rel, i)?;
                         let e = sys.move_mount(from, fd, c"".as_ptr());
@@ -1480,8 +2056,18 @@ mod tests {
 
     #[test]
     fn options_parse_into_flags_propagation_and_data() {
-        let o = parse_options(&["ro".into(), "nosuid".into(), "rbind".into(), "rslave".into(), "size=1m".into(), "mode=755".into()]);
-        assert_eq!(o.flags, (libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_BIND | libc::MS_REC) as u64);
+        let o = parse_options(&[
+            "ro".into(),
+            "nosuid".into(),
+            "rbind".into(),
+            "rslave".into(),
+            "size=1m".into(),
+            "mode=755".into(),
+        ]);
+        assert_eq!(
+            o.flags,
+            (libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_BIND | libc::MS_REC) as u64
+        );
         assert_eq!(o.propagation, (libc::MS_SLAVE | libc::MS_REC) as u64);
         assert_eq!(o.data, "size=1m,mode=755");
         assert!(o.bind);
@@ -1501,7 +2087,10 @@ mod tests {
         assert_eq!(secure_join(r, "/rel/x").unwrap(), r.join("tmp/x"));
         assert_eq!(secure_join(r, "/../../etc").unwrap(), r.join("etc"));
         assert_eq!(secure_join(r, "/a/./b/../c").unwrap(), r.join("a/c"));
-        assert_eq!(secure_join(r, "/loop").unwrap_err().errno, Some(libc::ELOOP));
+        assert_eq!(
+            secure_join(r, "/loop").unwrap_err().errno,
+            Some(libc::ELOOP)
+        );
     }
 
     #[test]
@@ -1509,17 +2098,30 @@ mod tests {
         let d = rootfs();
         let r = d.path().canonicalize().unwrap();
         let rs = r.to_string_lossy().into_owned();
-        let parent = mount_point_of(r.parent().unwrap()).to_string_lossy().into_owned();
+        let parent = mount_point_of(r.parent().unwrap())
+            .to_string_lossy()
+            .into_owned();
         let run = |prop: &str| {
-            let plan = RootfsPlan::build(&RootfsSpec { path: rs.clone(), propagation: Some(prop.into()), ..Default::default() }).unwrap();
+            let plan = RootfsPlan::build(&RootfsSpec {
+                path: rs.clone(),
+                propagation: Some(prop.into()),
+                ..Default::default()
+            })
+            .unwrap();
             let fake = Recorder::default();
             execute(&plan, &fake).unwrap();
             let calls = fake.calls.borrow().clone();
-            calls.into_iter().filter(|c| c.starts_with("mount") || c.starts_with("pivot")).collect::<Vec<_>>()
+            calls
+                .into_iter()
+                .filter(|c| c.starts_with("mount") || c.starts_with("pivot"))
+                .collect::<Vec<_>>()
         };
         let bind = format!("mount {rs} {rs} - {:#x} -", libc::MS_BIND | libc::MS_REC);
         let pivot = |after: &[String]| {
-            let mut v = vec!["pivot_root . .".to_string(), format!("mount - . - {:#x} -", libc::MS_SLAVE | libc::MS_REC)];
+            let mut v = vec![
+                "pivot_root . .".to_string(),
+                format!("mount - . - {:#x} -", libc::MS_SLAVE | libc::MS_REC),
+            ];
             v.extend_from_slice(after);
             v
         };
@@ -1533,14 +2135,29 @@ mod tests {
         want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_SHARED)]));
         assert_eq!(run("shared"), want);
         // unbindable: private until the rootfs is bound, unbindable after.
-        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE), bind.clone()];
-        want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_UNBINDABLE)]));
+        let mut want = vec![
+            format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE),
+            bind.clone(),
+        ];
+        want.extend(pivot(&[format!(
+            "mount - / - {:#x} -",
+            libc::MS_UNBINDABLE
+        )]));
         assert_eq!(run("unbindable"), want);
-        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE), bind.clone()];
-        want.extend(pivot(&[format!("mount - / - {:#x} -", libc::MS_UNBINDABLE | libc::MS_REC)]));
+        let mut want = vec![
+            format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE),
+            bind.clone(),
+        ];
+        want.extend(pivot(&[format!(
+            "mount - / - {:#x} -",
+            libc::MS_UNBINDABLE | libc::MS_REC
+        )]));
         assert_eq!(run("runbindable"), want);
         // slave and private are set before the bind, which inherits them.
-        let mut want = vec![format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_SLAVE), bind.clone()];
+        let mut want = vec![
+            format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_SLAVE),
+            bind.clone(),
+        ];
         want.extend(pivot(&[]));
         assert_eq!(run("slave"), want);
     }
@@ -1554,17 +2171,33 @@ mod tests {
             path: rs.clone(),
             chroot: true,
             // Ignored: these would be mounts in the caller's namespace.
-            mounts: vec![MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), ..Default::default() }],
+            mounts: vec![MountSpec {
+                destination: "/proc".into(),
+                fstype: Some("proc".into()),
+                ..Default::default()
+            }],
             masked_paths: vec!["/proc/kcore".into()],
             readonly: true,
             dev: true,
             ..Default::default()
         };
         let plan = RootfsPlan::build(&spec).unwrap();
-        assert_eq!(plan.pivot_index(), 0, "the chroot is where the pre-pivot sync point is");
+        assert_eq!(
+            plan.pivot_index(),
+            0,
+            "the chroot is where the pre-pivot sync point is"
+        );
         let fake = Recorder::default();
         execute(&plan, &fake).unwrap();
-        assert_eq!(*fake.calls.borrow(), vec!["umask 0".to_string(), format!("chdir {rs}"), "chroot .".into(), "chdir /".into()]);
+        assert_eq!(
+            *fake.calls.borrow(),
+            vec![
+                "umask 0".to_string(),
+                format!("chdir {rs}"),
+                "chroot .".into(),
+                "chdir /".into()
+            ]
+        );
     }
 
     #[test]
@@ -1575,8 +2208,20 @@ mod tests {
         let spec = RootfsSpec {
             path: r.to_string_lossy().into(),
             mounts: vec![
-                MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), source: Some("proc".into()), options: vec!["nosuid".into()], ..Default::default() },
-                MountSpec { destination: "/escape/data".into(), source: Some("/etc".into()), options: vec!["rbind".into(), "ro".into(), "rprivate".into()], fstype: None, ..Default::default() },
+                MountSpec {
+                    destination: "/proc".into(),
+                    fstype: Some("proc".into()),
+                    source: Some("proc".into()),
+                    options: vec!["nosuid".into()],
+                    ..Default::default()
+                },
+                MountSpec {
+                    destination: "/escape/data".into(),
+                    source: Some("/etc".into()),
+                    options: vec!["rbind".into(), "ro".into(), "rprivate".into()],
+                    fstype: None,
+                    ..Default::default()
+                },
             ],
             masked_paths: vec!["/proc/kcore".into(), "/proc/acpi".into()],
             readonly_paths: vec!["/proc/sys".into()],
@@ -1607,14 +2252,23 @@ mod tests {
             // The symlink to / was resolved inside the rootfs.
             "mkdirat 50 data 755".into(),
             "openat2 50 data".into(),
-            format!("mount /etc /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            format!(
+                "mount /etc /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND | libc::MS_REC
+            ),
             "close 100".into(),
             "openat2 50 data".into(),
             "statfs /proc/self/fd/100".into(),
-            format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+            format!(
+                "mount - /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID
+            ),
             "close 100".into(),
             "openat2 50 data".into(),
-            format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_PRIVATE | libc::MS_REC),
+            format!(
+                "mount - /proc/self/fd/100 - {:#x} -",
+                libc::MS_PRIVATE | libc::MS_REC
+            ),
             "close 100".into(),
             "close 50".into(),
             format!("chdir {rs}"),
@@ -1632,28 +2286,43 @@ mod tests {
             "openat2 50 dev/null".into(),
             "close 50".into(),
             "fstat 100".into(),
-            format!("mount /proc/self/fd/100 /proc/self/fd/100 - {:#x} -", libc::MS_BIND),
+            format!(
+                "mount /proc/self/fd/100 /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND
+            ),
             "close 100".into(),
             "close 100".into(),
             "open_dir /".into(),
             "openat2 50 proc/acpi".into(),
             "close 50".into(),
             "fstat 100".into(),
-            format!("mount tmpfs /proc/self/fd/100 tmpfs {:#x} size=0k,mode=0555", libc::MS_RDONLY),
+            format!(
+                "mount tmpfs /proc/self/fd/100 tmpfs {:#x} size=0k,mode=0555",
+                libc::MS_RDONLY
+            ),
             "close 100".into(),
             "open_dir /".into(),
             "openat2 50 proc/sys".into(),
             "close 50".into(),
-            format!("mount /proc/self/fd/100 /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REC),
+            format!(
+                "mount /proc/self/fd/100 /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND | libc::MS_REC
+            ),
             "close 100".into(),
             "open_dir /".into(),
             "openat2 50 proc/sys".into(),
             "close 50".into(),
             "statfs /proc/self/fd/100".into(),
-            format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+            format!(
+                "mount - /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID
+            ),
             "close 100".into(),
             "statfs /".into(),
-            format!("mount - / - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID),
+            format!(
+                "mount - / - {:#x} -",
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID
+            ),
         ];
         assert_eq!(*calls, want);
     }
@@ -1661,12 +2330,32 @@ mod tests {
     #[test]
     fn pivot_root_einval_falls_back_to_move_and_chroot() {
         let d = rootfs();
-        let plan = RootfsPlan::build(&RootfsSpec { path: d.path().to_string_lossy().into(), ..Default::default() }).unwrap();
-        let fake = Recorder { fail: Some(("pivot_root".into(), libc::EINVAL)), ..Default::default() };
+        let plan = RootfsPlan::build(&RootfsSpec {
+            path: d.path().to_string_lossy().into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let fake = Recorder {
+            fail: Some(("pivot_root".into(), libc::EINVAL)),
+            ..Default::default()
+        };
         execute(&plan, &fake).unwrap();
         let calls = fake.calls.borrow();
-        let tail: Vec<&str> = calls.iter().rev().take(3).rev().map(|s| s.as_str()).collect();
-        assert_eq!(tail, vec![format!("mount . / - {:#x} -", libc::MS_MOVE).as_str(), "chroot .", "chdir /"]);
+        let tail: Vec<&str> = calls
+            .iter()
+            .rev()
+            .take(3)
+            .rev()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(
+            tail,
+            vec![
+                format!("mount . / - {:#x} -", libc::MS_MOVE).as_str(),
+                "chroot .",
+                "chdir /"
+            ]
+        );
     }
 
     #[test]
@@ -1674,20 +2363,33 @@ mod tests {
         let d = rootfs();
         let spec = RootfsSpec {
             path: d.path().to_string_lossy().into(),
-            mounts: vec![MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), ..Default::default() }],
+            mounts: vec![MountSpec {
+                destination: "/proc".into(),
+                fstype: Some("proc".into()),
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let plan = RootfsPlan::build(&spec).unwrap();
         // The source defaults to the fstype.
-        let fake = Recorder { fail: Some(("mount proc".into(), libc::EPERM)), ..Default::default() };
+        let fake = Recorder {
+            fail: Some(("mount proc".into(), libc::EPERM)),
+            ..Default::default()
+        };
         let f = execute(&plan, &fake).unwrap_err();
         assert_eq!(SYSCALL_NAMES[f.syscall as usize], "mount");
         assert_eq!(f.errno, libc::EPERM);
         assert_eq!(plan.info[f.op].what, "mount proc on /proc");
         assert!(plan.info[f.op].path.ends_with("/proc"));
-        let fake = Recorder { fail: Some(("mkdirat".into(), libc::EROFS)), ..Default::default() };
+        let fake = Recorder {
+            fail: Some(("mkdirat".into(), libc::EROFS)),
+            ..Default::default()
+        };
         let f = execute(&plan, &fake).unwrap_err();
-        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("mkdir", libc::EROFS));
+        assert_eq!(
+            (SYSCALL_NAMES[f.syscall as usize], f.errno),
+            ("mkdir", libc::EROFS)
+        );
         assert_eq!(plan.info[f.op].what, "create the mount point for /proc");
     }
 
@@ -1696,7 +2398,11 @@ mod tests {
         let d = rootfs();
         let spec = RootfsSpec {
             path: d.path().to_string_lossy().into(),
-            mounts: vec![MountSpec { destination: "/late/x".into(), fstype: Some("tmpfs".into()), ..Default::default() }],
+            mounts: vec![MountSpec {
+                destination: "/late/x".into(),
+                fstype: Some("tmpfs".into()),
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let mut plan = RootfsPlan::build(&spec).unwrap();
@@ -1704,24 +2410,46 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), d.path().join("late")).unwrap();
         // Run just the mount-point op for real (no root needed).
-        let idx = plan.ops.iter().position(|o| matches!(o, Op::MkdirsBeneath(_))).unwrap();
+        let idx = plan
+            .ops
+            .iter()
+            .position(|o| matches!(o, Op::MkdirsBeneath(_)))
+            .unwrap();
         let op = plan.ops.remove(idx);
         let info = plan.info.remove(idx);
-        let sub = RootfsPlan { root: plan.root.clone(), ops: vec![op], info: vec![info], ..Default::default() };
+        let sub = RootfsPlan {
+            root: plan.root.clone(),
+            ops: vec![op],
+            info: vec![info],
+            ..Default::default()
+        };
         let old = unsafe { libc::umask(0o022) };
         let f = execute(&sub, &crate::syscalls::Raw).unwrap_err();
         unsafe { libc::umask(old) };
-        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("open", libc::ELOOP));
-        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing made outside");
+        assert_eq!(
+            (SYSCALL_NAMES[f.syscall as usize], f.errno),
+            ("open", libc::ELOOP)
+        );
+        assert_eq!(
+            std::fs::read_dir(outside.path()).unwrap().count(),
+            0,
+            "nothing made outside"
+        );
     }
 
     #[test]
     fn fd_paths_are_formatted_without_allocation() {
         let mut buf = [0u8; 32];
         let p = fd_path(1234, &mut buf);
-        assert_eq!(unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap(), "/proc/self/fd/1234");
+        assert_eq!(
+            unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap(),
+            "/proc/self/fd/1234"
+        );
         let p = fd_path(0, &mut buf);
-        assert_eq!(unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap(), "/proc/self/fd/0");
+        assert_eq!(
+            unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap(),
+            "/proc/self/fd/0"
+        );
     }
 
     #[test]
@@ -1729,7 +2457,13 @@ mod tests {
         let d = rootfs();
         let path: String = d.path().canonicalize().unwrap().to_string_lossy().into();
         for bind in [false, true] {
-            let plan = RootfsPlan::build(&RootfsSpec { path: path.clone(), dev: true, bind_devices: bind, ..Default::default() }).unwrap();
+            let plan = RootfsPlan::build(&RootfsSpec {
+                path: path.clone(),
+                dev: true,
+                bind_devices: bind,
+                ..Default::default()
+            })
+            .unwrap();
             let fake = Recorder::default();
             execute(&plan, &fake).unwrap();
             let calls = fake.calls.borrow();
@@ -1737,16 +2471,34 @@ mod tests {
             // /dev, devpts and bound nodes are mounted through fds opened
             // beneath the rootfs; nodes and links are made in the new tmpfs.
             let null = if bind {
-                format!("openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -", libc::MS_BIND)
+                format!(
+                    "openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -",
+                    libc::MS_BIND
+                )
             } else {
-                format!("openat2 50 dev\nmknodat 100 null 20666 {:#x}", libc::makedev(1, 3))
+                format!(
+                    "openat2 50 dev\nmknodat 100 null 20666 {:#x}",
+                    libc::makedev(1, 3)
+                )
             };
             assert!(joined.contains(&null), "{calls:#?}");
-            assert!(joined.contains("openat2 50 dev\nsymlinkat /proc/self/fd 100 fd"), "{calls:#?}");
-            assert!(joined.contains("openat2 50 dev/pts\nmount devpts /proc/self/fd/100 devpts"), "{calls:#?}");
-            let tmpfs = calls.iter().position(|c| c.starts_with("mount tmpfs /proc/self/fd/100 tmpfs")).unwrap();
+            assert!(
+                joined.contains("openat2 50 dev\nsymlinkat /proc/self/fd 100 fd"),
+                "{calls:#?}"
+            );
+            assert!(
+                joined.contains("openat2 50 dev/pts\nmount devpts /proc/self/fd/100 devpts"),
+                "{calls:#?}"
+            );
+            let tmpfs = calls
+                .iter()
+                .position(|c| c.starts_with("mount tmpfs /proc/self/fd/100 tmpfs"))
+                .unwrap();
             assert_eq!(calls[tmpfs - 1], "openat2 50 dev");
-            let pivot = calls.iter().position(|c| c.starts_with("pivot_root")).unwrap();
+            let pivot = calls
+                .iter()
+                .position(|c| c.starts_with("pivot_root"))
+                .unwrap();
             assert!(tmpfs < pivot);
         }
     }
@@ -1760,7 +2512,14 @@ mod tests {
         let d = rootfs();
         let path: String = d.path().canonicalize().unwrap().to_string_lossy().into();
         for bind in [false, true] {
-            let dev = |p: &str, minor: u32| DeviceSpec { path: p.into(), kind: 'c', major: if p == "/dev/ptmx" { 5 } else { 1 }, minor, mode: Some(0o666), ..Default::default() };
+            let dev = |p: &str, minor: u32| DeviceSpec {
+                path: p.into(),
+                kind: 'c',
+                major: if p == "/dev/ptmx" { 5 } else { 1 },
+                minor,
+                mode: Some(0o666),
+                ..Default::default()
+            };
             let spec = RootfsSpec {
                 path: path.clone(),
                 dev: true,
@@ -1773,29 +2532,75 @@ mod tests {
             let calls = fake.calls.borrow();
             let joined = calls.join("\n");
             if bind {
-                assert_eq!(calls.iter().filter(|c| c.starts_with("mount /dev/full ")).count(), 1, "{calls:#?}");
+                assert_eq!(
+                    calls
+                        .iter()
+                        .filter(|c| c.starts_with("mount /dev/full "))
+                        .count(),
+                    1,
+                    "{calls:#?}"
+                );
             } else {
                 // Made once (the listed node, not the default too), in /dev
                 // opened beneath the rootfs, then reopened for its mode.
-                assert_eq!(calls.iter().filter(|c| c.starts_with("mknodat 100 full ")).count(), 1, "{calls:#?}");
-                assert!(joined.contains("openat2 100 full\nfstat 100\nchmod /proc/self/fd/100 666\nfchown 100 0 0"), "{calls:#?}");
+                assert_eq!(
+                    calls
+                        .iter()
+                        .filter(|c| c.starts_with("mknodat 100 full "))
+                        .count(),
+                    1,
+                    "{calls:#?}"
+                );
+                assert!(
+                    joined.contains(
+                        "openat2 100 full\nfstat 100\nchmod /proc/self/fd/100 666\nfchown 100 0 0"
+                    ),
+                    "{calls:#?}"
+                );
             }
-            assert!(calls.contains(&"symlinkat pts/ptmx 100 ptmx".to_string()), "{calls:#?}");
-            assert!(!calls.iter().any(|c| c.starts_with("mknodat 100 ptmx") || c.starts_with("unlinkat 100 ptmx")), "{calls:#?}");
+            assert!(
+                calls.contains(&"symlinkat pts/ptmx 100 ptmx".to_string()),
+                "{calls:#?}"
+            );
+            assert!(
+                !calls.iter().any(
+                    |c| c.starts_with("mknodat 100 ptmx") || c.starts_with("unlinkat 100 ptmx")
+                ),
+                "{calls:#?}"
+            );
         }
     }
 
     #[test]
     fn missing_rootfs_and_bind_source_are_coded() {
-        let e = RootfsPlan::build(&RootfsSpec { path: "/nonexistent/ctr-rootfs".into(), ..Default::default() }).unwrap_err();
-        assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_ROOTFS", Some(libc::ENOENT), Some("/nonexistent/ctr-rootfs")));
+        let e = RootfsPlan::build(&RootfsSpec {
+            path: "/nonexistent/ctr-rootfs".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.errno, e.path.as_deref()),
+            (
+                "ENS_ROOTFS",
+                Some(libc::ENOENT),
+                Some("/nonexistent/ctr-rootfs")
+            )
+        );
         let d = rootfs();
         let spec = RootfsSpec {
             path: d.path().to_string_lossy().into(),
-            mounts: vec![MountSpec { destination: "/x".into(), source: Some("/nonexistent/src".into()), options: vec!["bind".into()], ..Default::default() }],
+            mounts: vec![MountSpec {
+                destination: "/x".into(),
+                source: Some("/nonexistent/src".into()),
+                options: vec!["bind".into()],
+                ..Default::default()
+            }],
             ..Default::default()
         };
-        assert_eq!(RootfsPlan::build(&spec).unwrap_err().path.as_deref(), Some("/nonexistent/src"));
+        assert_eq!(
+            RootfsPlan::build(&spec).unwrap_err().path.as_deref(),
+            Some("/nonexistent/src")
+        );
     }
 
     #[test]
@@ -1803,11 +2608,32 @@ mod tests {
         let d = rootfs();
         let r = d.path().canonicalize().unwrap();
         let rs = r.to_string_lossy().into_owned();
-        let dev = DeviceSpec { path: "/dev/fuse".into(), kind: 'c', major: 10, minor: 229, mode: Some(0o620), uid: Some(7), gid: Some(8) };
+        let dev = DeviceSpec {
+            path: "/dev/fuse".into(),
+            kind: 'c',
+            major: 10,
+            minor: 229,
+            mode: Some(0o620),
+            uid: Some(7),
+            gid: Some(8),
+        };
         let spec = RootfsSpec {
             path: rs.clone(),
-            mounts: vec![MountSpec { destination: "/dev".into(), fstype: Some("tmpfs".into()), source: Some("tmpfs".into()), options: vec![], ..Default::default() }],
-            devices: vec![dev.clone(), DeviceSpec { path: "/dev/fifo0".into(), kind: 'p', ..Default::default() }],
+            mounts: vec![MountSpec {
+                destination: "/dev".into(),
+                fstype: Some("tmpfs".into()),
+                source: Some("tmpfs".into()),
+                options: vec![],
+                ..Default::default()
+            }],
+            devices: vec![
+                dev.clone(),
+                DeviceSpec {
+                    path: "/dev/fifo0".into(),
+                    kind: 'p',
+                    ..Default::default()
+                },
+            ],
             ..Default::default()
         };
         let plan = RootfsPlan::build(&spec).unwrap();
@@ -1817,30 +2643,93 @@ mod tests {
         let mount_at = calls.find("mount tmpfs").unwrap();
         // Replaced in /dev opened beneath the rootfs, reopened without
         // symlinks for the exact mode and the owner.
-        let mknod_at = calls.find(&format!("mknodat 100 fuse {:o} {:#x}", libc::S_IFCHR | 0o620, libc::makedev(10, 229))).expect(&calls);
-        assert!(mount_at < mknod_at && mknod_at < calls.find("pivot_root").unwrap(), "{calls}");
-        assert!(calls.contains("openat2 50 dev\nunlinkat 100 fuse\nmknodat 100 fuse"), "{calls}");
+        let mknod_at = calls
+            .find(&format!(
+                "mknodat 100 fuse {:o} {:#x}",
+                libc::S_IFCHR | 0o620,
+                libc::makedev(10, 229)
+            ))
+            .expect(&calls);
+        assert!(
+            mount_at < mknod_at && mknod_at < calls.find("pivot_root").unwrap(),
+            "{calls}"
+        );
+        assert!(
+            calls.contains("openat2 50 dev\nunlinkat 100 fuse\nmknodat 100 fuse"),
+            "{calls}"
+        );
         assert!(calls.contains("openat2 100 fuse\nfstat 100\nchmod /proc/self/fd/100 620\nfchown 100 7 8\nclose 100"), "{calls}");
-        assert!(calls.contains(&format!("mknodat 100 fifo0 {:o} 0x0", libc::S_IFIFO | 0o666)), "{calls}");
+        assert!(
+            calls.contains(&format!(
+                "mknodat 100 fifo0 {:o} 0x0",
+                libc::S_IFIFO | 0o666
+            )),
+            "{calls}"
+        );
         // mknod refused (EPERM) names the device.
         let mut failing = Recorder::default();
         failing.fail = Some(("mknod".into(), libc::EPERM));
         let f = execute(&plan, &failing).unwrap_err();
-        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("mknod", libc::EPERM));
+        assert_eq!(
+            (SYSCALL_NAMES[f.syscall as usize], f.errno),
+            ("mknod", libc::EPERM)
+        );
         assert_eq!(plan.info[f.op].what, "create the device /dev/fuse");
         // Bound from the host instead (the host has /dev/null).
-        let spec = RootfsSpec { path: rs.clone(), bind_devices: true, devices: vec![DeviceSpec { path: "/dev/null".into(), kind: 'c', major: 1, minor: 3, ..Default::default() }], ..Default::default() };
+        let spec = RootfsSpec {
+            path: rs.clone(),
+            bind_devices: true,
+            devices: vec![DeviceSpec {
+                path: "/dev/null".into(),
+                kind: 'c',
+                major: 1,
+                minor: 3,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
         let fake = Recorder::default();
         execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
-        assert!(calls.contains("openat2 50 dev/null creat\nclose 100\n"), "{calls}");
-        assert!(calls.contains(&format!("openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -", libc::MS_BIND)), "{calls}");
+        assert!(
+            calls.contains("openat2 50 dev/null creat\nclose 100\n"),
+            "{calls}"
+        );
+        assert!(
+            calls.contains(&format!(
+                "openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND
+            )),
+            "{calls}"
+        );
         assert!(!calls.contains("mknod"), "{calls}");
         // Bad type and relative path are refused with the field.
-        let bad = RootfsSpec { path: rs.clone(), devices: vec![DeviceSpec { path: "/dev/x".into(), kind: 'q', ..Default::default() }], ..Default::default() };
-        assert_eq!(RootfsPlan::build(&bad).unwrap_err().path.as_deref(), Some("devices[0].type"));
-        let bad = RootfsSpec { path: rs, devices: vec![DeviceSpec { path: "dev/x".into(), kind: 'c', ..Default::default() }], ..Default::default() };
-        assert_eq!(RootfsPlan::build(&bad).unwrap_err().path.as_deref(), Some("devices[0].path"));
+        let bad = RootfsSpec {
+            path: rs.clone(),
+            devices: vec![DeviceSpec {
+                path: "/dev/x".into(),
+                kind: 'q',
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            RootfsPlan::build(&bad).unwrap_err().path.as_deref(),
+            Some("devices[0].type")
+        );
+        let bad = RootfsSpec {
+            path: rs,
+            devices: vec![DeviceSpec {
+                path: "dev/x".into(),
+                kind: 'c',
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            RootfsPlan::build(&bad).unwrap_err().path.as_deref(),
+            Some("devices[0].path")
+        );
     }
 
     #[test]
@@ -1848,11 +2737,23 @@ mod tests {
         let d = rootfs();
         let r = d.path().canonicalize().unwrap();
         let rs = r.to_string_lossy().into_owned();
-        let m = MountSpec { destination: "/sys/fs/cgroup".into(), fstype: Some("cgroup".into()), source: Some("cgroup".into()), options: vec!["ro".into(), "nosuid".into()], ..Default::default() };
+        let m = MountSpec {
+            destination: "/sys/fs/cgroup".into(),
+            fstype: Some("cgroup".into()),
+            source: Some("cgroup".into()),
+            options: vec!["ro".into(), "nosuid".into()],
+            ..Default::default()
+        };
         let spec = RootfsSpec {
             path: rs.clone(),
             mounts: vec![m.clone()],
-            cgroup_binds: vec![("/sys/fs/cgroup/memory/ctr/x".into(), "memory".into()), ("/sys/fs/cgroup/cpu,cpuacct/ctr/x".into(), "cpu,cpuacct".into())],
+            cgroup_binds: vec![
+                ("/sys/fs/cgroup/memory/ctr/x".into(), "memory".into()),
+                (
+                    "/sys/fs/cgroup/cpu,cpuacct/ctr/x".into(),
+                    "cpu,cpuacct".into(),
+                ),
+            ],
             ..Default::default()
         };
         let fake = Recorder::default();
@@ -1873,26 +2774,50 @@ mod tests {
             assert!(calls.contains(&want), "missing {want:?} in\n{calls}");
         }
         // A unified host: the one directory on the mount point itself.
-        let spec = RootfsSpec { path: rs.clone(), mounts: vec![m.clone()], cgroup_binds: vec![("/sys/fs/cgroup/ctr/x".into(), String::new())], ..Default::default() };
+        let spec = RootfsSpec {
+            path: rs.clone(),
+            mounts: vec![m.clone()],
+            cgroup_binds: vec![("/sys/fs/cgroup/ctr/x".into(), String::new())],
+            ..Default::default()
+        };
         let fake = Recorder::default();
         execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
-        assert!(calls.contains(&format!("openat2 50 sys/fs/cgroup\nmount /sys/fs/cgroup/ctr/x /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REC)), "{calls}");
+        assert!(
+            calls.contains(&format!(
+                "openat2 50 sys/fs/cgroup\nmount /sys/fs/cgroup/ctr/x /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND | libc::MS_REC
+            )),
+            "{calls}"
+        );
         assert!(!calls.contains("tmpfs"), "{calls}");
-        let bad = RootfsSpec { path: rs, mounts: vec![m], cgroup_binds: vec![("/x".into(), "../y".into())], ..Default::default() };
+        let bad = RootfsSpec {
+            path: rs,
+            mounts: vec![m],
+            cgroup_binds: vec![("/x".into(), "../y".into())],
+            ..Default::default()
+        };
         assert!(RootfsPlan::build(&bad).is_err());
     }
 
     #[test]
     fn execute_range_splits_the_plan_at_the_pivot() {
         let d = rootfs();
-        let spec = RootfsSpec { path: d.path().to_string_lossy().into(), readonly: true, ..Default::default() };
+        let spec = RootfsSpec {
+            path: d.path().to_string_lossy().into(),
+            readonly: true,
+            ..Default::default()
+        };
         let plan = RootfsPlan::build(&spec).unwrap();
         let k = plan.pivot_index();
         assert!(matches!(plan.ops[k], Op::PivotRoot { .. }));
         let before = Recorder::default();
         execute_range(&plan, &before, 0, k).unwrap();
-        assert!(!before.calls.borrow().iter().any(|c| c.starts_with("pivot_root")));
+        assert!(!before
+            .calls
+            .borrow()
+            .iter()
+            .any(|c| c.starts_with("pivot_root")));
         let after = Recorder::default();
         execute_range(&plan, &after, k, plan.ops.len()).unwrap();
         let calls = after.calls.borrow();
@@ -1901,20 +2826,42 @@ mod tests {
         // Together they are the whole plan.
         let all = Recorder::default();
         execute(&plan, &all).unwrap();
-        assert_eq!(all.calls.borrow().len(), before.calls.borrow().len() + calls.len() - 1, "one umask per range");
+        assert_eq!(
+            all.calls.borrow().len(),
+            before.calls.borrow().len() + calls.len() - 1,
+            "one umask per range"
+        );
     }
-
 
     #[test]
     fn recursive_attributes_parse_and_run_after_the_mount() {
         use crate::syscalls::*;
-        let o = parse_options(&["rro".into(), "rnosuid".into(), "rnoatime".into(), "rexec".into()]);
-        assert_eq!(o.attr_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME);
+        let o = parse_options(&[
+            "rro".into(),
+            "rnosuid".into(),
+            "rnoatime".into(),
+            "rexec".into(),
+        ]);
+        assert_eq!(
+            o.attr_set,
+            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME
+        );
         assert_eq!(o.attr_clr, MOUNT_ATTR__ATIME | MOUNT_ATTR_NOEXEC);
         assert_eq!(o.data, "", "recursive options are not file-system data");
         // The later option wins.
-        let o = parse_options(&["rro".into(), "rrw".into(), "rnoatime".into(), "rstrictatime".into()]);
-        assert_eq!((o.attr_set, o.attr_clr), (MOUNT_ATTR_STRICTATIME, MOUNT_ATTR_RDONLY | MOUNT_ATTR__ATIME));
+        let o = parse_options(&[
+            "rro".into(),
+            "rrw".into(),
+            "rnoatime".into(),
+            "rstrictatime".into(),
+        ]);
+        assert_eq!(
+            (o.attr_set, o.attr_clr),
+            (
+                MOUNT_ATTR_STRICTATIME,
+                MOUNT_ATTR_RDONLY | MOUNT_ATTR__ATIME
+            )
+        );
         let o = parse_options(&["nosymfollow".into(), "tmpcopyup".into(), "ridmap".into()]);
         assert_eq!(o.flags, MS_NOSYMFOLLOW);
         assert!(o.tmpcopyup && o.idmap && o.recursive_idmap);
@@ -1923,47 +2870,106 @@ mod tests {
         let r = d.path().canonicalize().unwrap();
         let spec = RootfsSpec {
             path: r.to_string_lossy().into(),
-            mounts: vec![MountSpec { destination: "/data".into(), source: Some("/etc".into()), options: vec!["rbind".into(), "ro".into(), "rro".into()], ..Default::default() }],
+            mounts: vec![MountSpec {
+                destination: "/data".into(),
+                source: Some("/etc".into()),
+                options: vec!["rbind".into(), "ro".into(), "rro".into()],
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let plan = RootfsPlan::build(&spec).unwrap();
         let fake = Recorder::default();
         execute(&plan, &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
-        let remount = calls.find(&format!("mount - /proc/self/fd/100 - {:#x}", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID)).expect(&calls);
-        let setattr = calls.find(&format!("mount_setattr 100  {:#x} {:#x} 0x0", AT_RECURSIVE | libc::AT_EMPTY_PATH as u32, MOUNT_ATTR_RDONLY)).expect(&calls);
+        let remount = calls
+            .find(&format!(
+                "mount - /proc/self/fd/100 - {:#x}",
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID
+            ))
+            .expect(&calls);
+        let setattr = calls
+            .find(&format!(
+                "mount_setattr 100  {:#x} {:#x} 0x0",
+                AT_RECURSIVE | libc::AT_EMPTY_PATH as u32,
+                MOUNT_ATTR_RDONLY
+            ))
+            .expect(&calls);
         assert!(remount < setattr, "{calls}");
         // A refusal (an old kernel) names the op and mount_setattr.
-        let fake = Recorder { fail: Some(("mount_setattr".into(), libc::ENOSYS)), ..Default::default() };
+        let fake = Recorder {
+            fail: Some(("mount_setattr".into(), libc::ENOSYS)),
+            ..Default::default()
+        };
         let f = execute(&plan, &fake).unwrap_err();
-        assert_eq!((SYSCALL_NAMES[f.syscall as usize], f.errno), ("mount_setattr", libc::ENOSYS));
-        assert_eq!(plan.info[f.op].what, "set rro recursively on /data (mount_setattr, Linux 5.12 or later)");
+        assert_eq!(
+            (SYSCALL_NAMES[f.syscall as usize], f.errno),
+            ("mount_setattr", libc::ENOSYS)
+        );
+        assert_eq!(
+            plan.info[f.op].what,
+            "set rro recursively on /data (mount_setattr, Linux 5.12 or later)"
+        );
     }
 
     #[test]
     fn tmpcopyup_and_idmap_become_detached_mounts_the_child_moves() {
         let d = rootfs();
         let r = d.path().canonicalize().unwrap();
-        let map = vec![crate::IdMap { inside: 0, outside: 1000, count: 10 }];
+        let map = vec![crate::IdMap {
+            inside: 0,
+            outside: 1000,
+            count: 10,
+        }];
         let spec = RootfsSpec {
             path: r.to_string_lossy().into(),
             mounts: vec![
-                MountSpec { destination: "/etc".into(), source: Some("tmpfs".into()), fstype: Some("tmpfs".into()), options: vec!["tmpcopyup".into(), "ro".into(), "mode=755".into()], ..Default::default() },
-                MountSpec { destination: "/m".into(), source: Some("/etc".into()), fstype: Some("bind".into()), options: vec!["rbind".into(), "idmap".into(), "nosuid".into()], uid_mappings: map.clone(), gid_mappings: map.clone() },
+                MountSpec {
+                    destination: "/etc".into(),
+                    source: Some("tmpfs".into()),
+                    fstype: Some("tmpfs".into()),
+                    options: vec!["tmpcopyup".into(), "ro".into(), "mode=755".into()],
+                    ..Default::default()
+                },
+                MountSpec {
+                    destination: "/m".into(),
+                    source: Some("/etc".into()),
+                    fstype: Some("bind".into()),
+                    options: vec!["rbind".into(), "idmap".into(), "nosuid".into()],
+                    uid_mappings: map.clone(),
+                    gid_mappings: map.clone(),
+                },
             ],
             ..Default::default()
         };
         let plan = RootfsPlan::build(&spec).unwrap();
         assert_eq!(plan.detached.len(), 2);
         match &plan.detached[0] {
-            Detached::Tmpfs { data, flags, copy_from, .. } => {
-                assert_eq!((data.as_str(), *flags, copy_from.clone()), ("mode=755", libc::MS_RDONLY as u64, r.join("etc")));
+            Detached::Tmpfs {
+                data,
+                flags,
+                copy_from,
+                ..
+            } => {
+                assert_eq!(
+                    (data.as_str(), *flags, copy_from.clone()),
+                    ("mode=755", libc::MS_RDONLY as u64, r.join("etc"))
+                );
             }
             other => panic!("{other:?}"),
         }
         match &plan.detached[1] {
-            Detached::IdmapBind { source, recursive, recursive_idmap, uid, .. } => {
-                assert_eq!((source.as_str(), *recursive, *recursive_idmap, uid.clone()), ("/etc", true, false, map.clone()));
+            Detached::IdmapBind {
+                source,
+                recursive,
+                recursive_idmap,
+                uid,
+                ..
+            } => {
+                assert_eq!(
+                    (source.as_str(), *recursive, *recursive_idmap, uid.clone()),
+                    ("/etc", true, false, map.clone())
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -1971,10 +2977,25 @@ mod tests {
         execute(&plan, &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
         // Not prepared here (no root): the slots are -1.
-        assert!(calls.contains("openat2 50 etc\nmove_mount -1 100 \nclose 100"), "{calls}");
-        assert!(calls.contains("openat2 50 m\nmove_mount -1 100 \nclose 100"), "{calls}");
-        assert!(!calls.contains("mount tmpfs") && !calls.contains("mount /etc"), "{calls}");
-        assert!(calls.contains(&format!("mount - /proc/self/fd/100 - {:#x} -", libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID)), "the bind's flags still apply: {calls}");
+        assert!(
+            calls.contains("openat2 50 etc\nmove_mount -1 100 \nclose 100"),
+            "{calls}"
+        );
+        assert!(
+            calls.contains("openat2 50 m\nmove_mount -1 100 \nclose 100"),
+            "{calls}"
+        );
+        assert!(
+            !calls.contains("mount tmpfs") && !calls.contains("mount /etc"),
+            "{calls}"
+        );
+        assert!(
+            calls.contains(&format!(
+                "mount - /proc/self/fd/100 - {:#x} -",
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID
+            )),
+            "the bind's flags still apply: {calls}"
+        );
         // Checked at plan time.
         let bad = |o: &[&str], fstype: &str, maps: bool| RootfsSpec {
             path: r.to_string_lossy().into(),
@@ -1988,10 +3009,15 @@ mod tests {
             }],
             ..Default::default()
         };
-        for (o, fstype, maps) in [(&["tmpcopyup"][..], "proc", false), (&["bind", "tmpcopyup"][..], "bind", false), (&["idmap"][..], "tmpfs", true), (&["bind", "idmap"][..], "bind", false), (&["bind"][..], "bind", true)] {
+        for (o, fstype, maps) in [
+            (&["tmpcopyup"][..], "proc", false),
+            (&["bind", "tmpcopyup"][..], "bind", false),
+            (&["idmap"][..], "tmpfs", true),
+            (&["bind", "idmap"][..], "bind", false),
+            (&["bind"][..], "bind", true),
+        ] {
             let e = RootfsPlan::build(&bad(o, fstype, maps)).unwrap_err();
             assert_eq!(e.code, "ENS_INVALID_OPTION", "{o:?}");
         }
     }
-
 }

@@ -1,11 +1,14 @@
 //! The parent side of spawn: pipes, `clone3`, and reading what the child
 //! reports until it execs.
 
-use crate::child::{child_main, ChildFds, Step, MSG_ERROR, MSG_EXEC_FIFO, MSG_HELD, MSG_LEN, MSG_LISTENER, MSG_PRE_PIVOT, MSG_SETUP};
+use crate::child::{
+    child_main, ChildFds, Step, MSG_ERROR, MSG_EXEC_FIFO, MSG_HELD, MSG_LEN, MSG_LISTENER,
+    MSG_PRE_PIVOT, MSG_SETUP,
+};
 use crate::idmap::IdMaps;
+use crate::plan::{Prepared, SpawnOptions, Stdio};
 use crate::rootfs::{OpInfo, SYSCALL_NAMES};
 use crate::sys::CLONE_INTO_CGROUP;
-use crate::plan::{Prepared, SpawnOptions, Stdio};
 use crate::sys::{self, clone3, CloneArgs, WaitResult, CLONE_PIDFD};
 use ctr_common::{error::strerror, Error};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -24,8 +27,14 @@ pub struct ExitStatus {
 impl From<WaitResult> for ExitStatus {
     fn from(w: WaitResult) -> Self {
         match w {
-            WaitResult::Exited(c) => ExitStatus { code: Some(c), signal: None },
-            WaitResult::Signaled(s) => ExitStatus { code: None, signal: Some(s) },
+            WaitResult::Exited(c) => ExitStatus {
+                code: Some(c),
+                signal: None,
+            },
+            WaitResult::Signaled(s) => ExitStatus {
+                code: None,
+                signal: Some(s),
+            },
         }
     }
 }
@@ -100,7 +109,9 @@ const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
 
 /// Whether `dir` is on a cgroup2 file system.
 fn is_cgroup2(dir: &str) -> bool {
-    let Ok(c) = std::ffi::CString::new(dir) else { return false };
+    let Ok(c) = std::ffi::CString::new(dir) else {
+        return false;
+    };
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     unsafe { libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC }
 }
@@ -122,7 +133,11 @@ unsafe extern "C" fn child_entry(arg: *mut libc::c_void) -> ! {
 
 #[cfg(target_arch = "x86_64")]
 unsafe fn clone3_vfork(args: &mut CloneArgs, a: &ChildArgs) -> libc::c_long {
-    sys::clone3_on_stack(args, child_entry, a as *const ChildArgs as *mut libc::c_void)
+    sys::clone3_on_stack(
+        args,
+        child_entry,
+        a as *const ChildArgs as *mut libc::c_void,
+    )
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -160,7 +175,12 @@ impl ChildStack {
         // Guard page at the low end: an overflow faults instead of
         // scribbling over other memory of the parent.
         unsafe { libc::mprotect(map, page, libc::PROT_NONE) };
-        Some(ChildStack { map, len, base: unsafe { (map as *mut u8).add(page) }, size: Self::SIZE })
+        Some(ChildStack {
+            map,
+            len,
+            base: unsafe { (map as *mut u8).add(page) },
+            size: Self::SIZE,
+        })
     }
 }
 
@@ -186,13 +206,30 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     if let Some(c) = prepared.console.as_mut() {
         if c.socket >= 0 {
             if unsafe { libc::fcntl(c.socket, libc::F_GETFD) } < 0 {
-                return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", sys::errno(), format!("console socket fd {} is not open", c.socket))
-                    .with_field("console.socket"));
+                return Err(Error::sys(
+                    "ENS_INVALID_OPTION",
+                    "fcntl",
+                    sys::errno(),
+                    format!("console socket fd {} is not open", c.socket),
+                )
+                .with_field("console.socket"));
             }
         } else {
             let mut sv = [-1 as RawFd; 2];
-            if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, sv.as_mut_ptr()) } < 0 {
-                return Err(Error::last_os("ENS_CONSOLE", "socketpair", "create the console socket pair"));
+            if unsafe {
+                libc::socketpair(
+                    libc::AF_UNIX,
+                    libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+                    0,
+                    sv.as_mut_ptr(),
+                )
+            } < 0
+            {
+                return Err(Error::last_os(
+                    "ENS_CONSOLE",
+                    "socketpair",
+                    "create the console socket pair",
+                ));
             }
             let (rx, tx) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
             c.socket = tx.as_raw_fd();
@@ -206,7 +243,11 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     let mut parent_ends: [Option<OwnedFd>; 3] = [None, None, None];
     let mut stdio_src = [-1 as RawFd; 3];
     // With a console the pty slave is the child's stdio.
-    let stdio_given: &[Stdio] = if prepared.console.is_some() { &[] } else { &opts.stdio };
+    let stdio_given: &[Stdio] = if prepared.console.is_some() {
+        &[]
+    } else {
+        &opts.stdio
+    };
     for (i, s) in stdio_given.iter().enumerate() {
         stdio_src[i] = match *s {
             Stdio::Fd(fd) => {
@@ -223,9 +264,12 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
             }
             Stdio::Null => {
                 if devnull.is_none() {
-                    let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+                    let fd = unsafe {
+                        libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC)
+                    };
                     if fd < 0 {
-                        return Err(Error::last_os("ENS_SPAWN", "open", "open /dev/null").with_path("/dev/null"));
+                        return Err(Error::last_os("ENS_SPAWN", "open", "open /dev/null")
+                            .with_path("/dev/null"));
                     }
                     devnull = Some(unsafe { OwnedFd::from_raw_fd(fd) });
                 }
@@ -244,19 +288,32 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
 
     let (status_r, status_w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
     prepared.set_status_fd(status_w.as_raw_fd());
-    let (gate_r, gate_w) = if prepared.hold || prepared.seccomp_listener || prepared.parent_setup || prepared.pre_pivot_sync {
+    let (gate_r, gate_w) = if prepared.hold
+        || prepared.seccomp_listener
+        || prepared.parent_setup
+        || prepared.pre_pivot_sync
+    {
         let (r, w) = sys::pipe().map_err(|e| spawn_err(e, "pipe2"))?;
         (Some(r), Some(w))
     } else {
         (None, None)
     };
     if opts.extra_fds.len() > crate::child::MAX_EXTRA_FDS {
-        return Err(Error::new("ENS_INVALID_OPTION", format!("at most {} extra fds", crate::child::MAX_EXTRA_FDS)).with_field("extraFds"));
+        return Err(Error::new(
+            "ENS_INVALID_OPTION",
+            format!("at most {} extra fds", crate::child::MAX_EXTRA_FDS),
+        )
+        .with_field("extraFds"));
     }
     for (i, fd) in opts.extra_fds.iter().enumerate() {
         if *fd < 0 || unsafe { libc::fcntl(*fd, libc::F_GETFD) } < 0 {
-            return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", libc::EBADF, format!("extraFds[{i}]: fd {fd} is not open"))
-                .with_field(format!("extraFds[{i}]")));
+            return Err(Error::sys(
+                "ENS_INVALID_OPTION",
+                "fcntl",
+                libc::EBADF,
+                format!("extraFds[{i}]: fd {fd} is not open"),
+            )
+            .with_field(format!("extraFds[{i}]")));
         }
     }
     let keep: Vec<RawFd> = prepared
@@ -281,13 +338,26 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     let mut cgroups_to_join = Vec::new();
     for dir in &opts.cgroups {
         if !std::path::Path::new(dir).is_dir() {
-            return Err(Error::sys("ENS_CGROUP", "stat", libc::ENOENT, format!("cgroup {dir}")).with_path(dir));
+            return Err(
+                Error::sys("ENS_CGROUP", "stat", libc::ENOENT, format!("cgroup {dir}"))
+                    .with_path(dir),
+            );
         }
         if cgroup_fd.is_none() && is_cgroup2(dir) {
-            let c = std::ffi::CString::new(dir.as_str()).map_err(|_| Error::new("ENS_INVALID_OPTION", "cgroup path contains NUL").with_field("cgroup"))?;
-            let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+            let c = std::ffi::CString::new(dir.as_str()).map_err(|_| {
+                Error::new("ENS_INVALID_OPTION", "cgroup path contains NUL").with_field("cgroup")
+            })?;
+            let fd = unsafe {
+                libc::open(
+                    c.as_ptr(),
+                    libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                )
+            };
             if fd < 0 {
-                return Err(Error::last_os("ENS_CGROUP", "open", format!("open cgroup {dir}")).with_path(dir));
+                return Err(
+                    Error::last_os("ENS_CGROUP", "open", format!("open cgroup {dir}"))
+                        .with_path(dir),
+                );
             }
             cgroup_fd = Some(unsafe { OwnedFd::from_raw_fd(fd) });
         } else {
@@ -311,13 +381,27 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     // it for the clone and returns to its own right after.
     let own_pid_ns = match &prepared.join_pid {
         Some(j) => {
-            let own = unsafe { libc::open(c"/proc/thread-self/ns/pid_for_children".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+            let own = unsafe {
+                libc::open(
+                    c"/proc/thread-self/ns/pid_for_children".as_ptr(),
+                    libc::O_RDONLY | libc::O_CLOEXEC,
+                )
+            };
             if own < 0 {
-                return Err(Error::last_os("ENS_JOIN", "open", "open /proc/thread-self/ns/pid_for_children"));
+                return Err(Error::last_os(
+                    "ENS_JOIN",
+                    "open",
+                    "open /proc/thread-self/ns/pid_for_children",
+                ));
             }
             let own = unsafe { OwnedFd::from_raw_fd(own) };
             if unsafe { libc::setns(j.fd.as_raw_fd(), libc::CLONE_NEWPID) } < 0 {
-                return Err(Error::last_os("ENS_JOIN", "setns", format!("join the pid namespace {}", j.path)).with_path(&j.path));
+                return Err(Error::last_os(
+                    "ENS_JOIN",
+                    "setns",
+                    format!("join the pid namespace {}", j.path),
+                )
+                .with_path(&j.path));
             }
             Some(own)
         }
@@ -362,7 +446,10 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         args.stack = st.base as u64;
         args.stack_size = st.size as u64;
     }
-    let child_args = ChildArgs { p: &prepared, fds: &fds };
+    let child_args = ChildArgs {
+        p: &prepared,
+        fds: &fds,
+    };
     let pid = unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
@@ -381,18 +468,28 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
             // Cannot fail for our own pid namespace; if it did, later
             // children of this thread would land in the joined one.
             if libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) < 0 {
-                panic!("cannot return to the own pid namespace: errno {}", sys::errno());
+                panic!(
+                    "cannot return to the own pid namespace: errno {}",
+                    sys::errno()
+                );
             }
         }
         if pid < 0 {
-            let hint = if cgroup_fd.is_some() && (clone_errno == libc::EBUSY || clone_errno == libc::EOPNOTSUPP) {
+            let hint = if cgroup_fd.is_some()
+                && (clone_errno == libc::EBUSY || clone_errno == libc::EOPNOTSUPP)
+            {
                 " (the cgroup cannot take processes: it has children with controllers enabled, or is threaded)"
             } else if clone_errno == libc::EPERM || clone_errno == libc::ENOSPC {
                 " (creating namespaces needs CAP_SYS_ADMIN or a user namespace)"
             } else {
                 ""
             };
-            return Err(Error::sys("ENS_CLONE", "clone3", clone_errno, format!("clone3{hint}")));
+            return Err(Error::sys(
+                "ENS_CLONE",
+                "clone3",
+                clone_errno,
+                format!("clone3{hint}"),
+            ));
         }
         pid as i32
     };
@@ -414,7 +511,11 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         program: opts.program.clone(),
         id_maps: opts.id_maps.clone(),
         cgroups_to_join,
-        rootfs_info: prepared.rootfs.as_ref().map(|r| r.info.clone()).unwrap_or_default(),
+        rootfs_info: prepared
+            .rootfs
+            .as_ref()
+            .map(|r| r.info.clone())
+            .unwrap_or_default(),
         join_paths: prepared.joins.iter().map(|j| j.path.clone()).collect(),
         rlimit_names: prepared.rlimits.iter().map(|r| r.0).collect(),
         vforked: stack.is_some(),
@@ -437,7 +538,9 @@ impl Child {
     pub fn wait_stage(&self) -> Result<Stage, Error> {
         loop {
             let msg = self.read_status()?;
-            if msg.len() == MSG_LEN && u32::from_ne_bytes(msg[0..4].try_into().unwrap()) == MSG_SETUP {
+            if msg.len() == MSG_LEN
+                && u32::from_ne_bytes(msg[0..4].try_into().unwrap()) == MSG_SETUP
+            {
                 self.parent_setup()?;
                 continue;
             }
@@ -457,14 +560,24 @@ impl Child {
     /// Take the pty master the child sent (it did so before it reported
     /// held or exec'd, so it is queued: never blocks).
     fn receive_console(&self) -> Result<(), Error> {
-        let Some(rx) = self.console_rx.lock().unwrap().take() else { return Ok(()) };
+        let Some(rx) = self.console_rx.lock().unwrap().take() else {
+            return Ok(());
+        };
         match crate::console::recv_fd(rx.as_raw_fd(), libc::MSG_DONTWAIT) {
             Ok(Some((fd, _name))) => {
                 *self.console.lock().unwrap() = Some(fd);
                 Ok(())
             }
-            Ok(None) => Err(Error::new("ENS_CONSOLE", "the child did not send its pty master")),
-            Err(e) => Err(Error::io("ENS_CONSOLE", "recvmsg", &e, "receive the pty master from the child")),
+            Ok(None) => Err(Error::new(
+                "ENS_CONSOLE",
+                "the child did not send its pty master",
+            )),
+            Err(e) => Err(Error::io(
+                "ENS_CONSOLE",
+                "recvmsg",
+                &e,
+                "receive the pty master from the child",
+            )),
         }
     }
 
@@ -483,8 +596,15 @@ impl Child {
             }
             for dir in &self.cgroups_to_join {
                 let procs = std::path::Path::new(dir).join("cgroup.procs");
-                std::fs::write(&procs, self.pid.to_string())
-                    .map_err(|e| Error::io("ENS_CGROUP", "write", &e, format!("move pid {} to {}", self.pid, procs.display())).with_path(&procs))?;
+                std::fs::write(&procs, self.pid.to_string()).map_err(|e| {
+                    Error::io(
+                        "ENS_CGROUP",
+                        "write",
+                        &e,
+                        format!("move pid {} to {}", self.pid, procs.display()),
+                    )
+                    .with_path(&procs)
+                })?;
             }
             let gate = self.gate.lock().unwrap();
             let n = match gate.as_ref() {
@@ -492,7 +612,11 @@ impl Child {
                 None => -1,
             };
             if n != 1 {
-                return Err(Error::last_os("ENS_SPAWN", "write", "let the child go on after the id maps"));
+                return Err(Error::last_os(
+                    "ENS_SPAWN",
+                    "write",
+                    "let the child go on after the id maps",
+                ));
             }
             Ok(())
         })();
@@ -511,7 +635,11 @@ impl Child {
         if !self.vforked || self.stage_taken.swap(true, Ordering::SeqCst) {
             return None;
         }
-        let mut pfd = libc::pollfd { fd: self.status.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: self.status.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         let n = unsafe { libc::poll(&mut pfd, 1, 0) };
         if n != 1 {
             // Another process briefly holds the write end (a fork of some
@@ -526,7 +654,13 @@ impl Child {
         let mut buf = [0u8; MSG_LEN];
         let mut got = 0;
         while got < buf.len() {
-            let n = unsafe { libc::read(self.status.as_raw_fd(), buf[got..].as_mut_ptr().cast(), buf.len() - got) };
+            let n = unsafe {
+                libc::read(
+                    self.status.as_raw_fd(),
+                    buf[got..].as_mut_ptr().cast(),
+                    buf.len() - got,
+                )
+            };
             if n < 0 {
                 if sys::errno() == libc::EINTR {
                     continue;
@@ -549,7 +683,10 @@ impl Child {
         let word = |i: usize| u32::from_ne_bytes(msg[i * 4..i * 4 + 4].try_into().unwrap());
         if msg.len() < MSG_LEN {
             self.reap();
-            return Err(Error::new("ENS_SPAWN", "child exited before reporting its status"));
+            return Err(Error::new(
+                "ENS_SPAWN",
+                "child exited before reporting its status",
+            ));
         }
         match word(0) {
             MSG_HELD => Ok(Stage::Held),
@@ -564,7 +701,10 @@ impl Child {
             }
             other => {
                 self.reap();
-                Err(Error::new("ENS_SPAWN", format!("unexpected child message {other}")))
+                Err(Error::new(
+                    "ENS_SPAWN",
+                    format!("unexpected child message {other}"),
+                ))
             }
         }
     }
@@ -583,7 +723,11 @@ impl Child {
                     None => -1,
                 };
                 if ack != 1 {
-                    let e = Error::last_os("ENS_SECCOMP", "write", "let the child go on after taking its seccomp listener");
+                    let e = Error::last_os(
+                        "ENS_SECCOMP",
+                        "write",
+                        "let the child go on after taking its seccomp listener",
+                    );
                     gate.take();
                     drop(gate);
                     let _ = self.kill(libc::SIGKILL);
@@ -621,32 +765,82 @@ impl Child {
         let (code, what, path) = match step {
             Step::Rootfs => {
                 let op = (detail >> 8) as usize;
-                syscall = SYSCALL_NAMES.get((detail & 0xff) as usize).unwrap_or(&"mount").to_string();
+                syscall = SYSCALL_NAMES
+                    .get((detail & 0xff) as usize)
+                    .unwrap_or(&"mount")
+                    .to_string();
                 match self.rootfs_info.get(op) {
-                    Some(info) => ("ENS_MOUNT", format!("rootfs: {}", info.what), Some(info.path.clone())),
+                    Some(info) => (
+                        "ENS_MOUNT",
+                        format!("rootfs: {}", info.what),
+                        Some(info.path.clone()),
+                    ),
                     None => ("ENS_MOUNT", "rootfs setup".to_string(), None),
                 }
             }
             Step::Join => {
                 let path = self.join_paths.get(detail as usize).cloned();
-                ("ENS_JOIN", format!("join the namespace {}", path.clone().unwrap_or_default()), path)
+                (
+                    "ENS_JOIN",
+                    format!("join the namespace {}", path.clone().unwrap_or_default()),
+                    path,
+                )
             }
-            Step::UnshareUser | Step::Unshare => ("ENS_UNSHARE", "create namespaces".to_string(), None),
-            Step::BecomeRoot => ("ENS_ID_MAP", "become root in the new user namespace (is 0 mapped?)".to_string(), None),
+            Step::UnshareUser | Step::Unshare => {
+                ("ENS_UNSHARE", "create namespaces".to_string(), None)
+            }
+            Step::BecomeRoot => (
+                "ENS_ID_MAP",
+                "become root in the new user namespace (is 0 mapped?)".to_string(),
+                None,
+            ),
             Step::Domainname => ("ENS_HOSTNAME", "set domainname".to_string(), None),
-            Step::TimeOffsets => ("ENS_TIME", "write time namespace offsets".to_string(), Some("/proc/self/timens_offsets".to_string())),
-            Step::EnterTime => ("ENS_TIME", "enter the new time namespace".to_string(), Some("/proc/self/ns/time_for_children".to_string())),
-            Step::OomScoreAdj => ("ENS_OOM_SCORE_ADJ", "write oom_score_adj".to_string(), Some("/proc/self/oom_score_adj".to_string())),
+            Step::TimeOffsets => (
+                "ENS_TIME",
+                "write time namespace offsets".to_string(),
+                Some("/proc/self/timens_offsets".to_string()),
+            ),
+            Step::EnterTime => (
+                "ENS_TIME",
+                "enter the new time namespace".to_string(),
+                Some("/proc/self/ns/time_for_children".to_string()),
+            ),
+            Step::OomScoreAdj => (
+                "ENS_OOM_SCORE_ADJ",
+                "write oom_score_adj".to_string(),
+                Some("/proc/self/oom_score_adj".to_string()),
+            ),
             Step::Rlimit => {
-                let res = self.rlimit_names.get(detail as usize).copied().unwrap_or(-1);
-                ("ENS_RLIMIT", format!("set rlimit {res}"), Some(format!("rlimits[{detail}]")))
+                let res = self
+                    .rlimit_names
+                    .get(detail as usize)
+                    .copied()
+                    .unwrap_or(-1);
+                (
+                    "ENS_RLIMIT",
+                    format!("set rlimit {res}"),
+                    Some(format!("rlimits[{detail}]")),
+                )
             }
-            Step::Setgroups | Step::Setgid | Step::Setuid => ("ENS_CREDS", "switch user and groups".to_string(), None),
+            Step::Setgroups | Step::Setgid | Step::Setuid => {
+                ("ENS_CREDS", "switch user and groups".to_string(), None)
+            }
             Step::CapBounding | Step::CapAmbient => {
-                let name = crate::caps::CAP_NAMES.get(detail as usize).copied().unwrap_or("?");
-                ("ENS_CAPS", format!("apply capability {name}"), Some("capabilities".to_string()))
+                let name = crate::caps::CAP_NAMES
+                    .get(detail as usize)
+                    .copied()
+                    .unwrap_or("?");
+                (
+                    "ENS_CAPS",
+                    format!("apply capability {name}"),
+                    Some("capabilities".to_string()),
+                )
             }
-            Step::Capset | Step::KeepCaps => ("ENS_CAPS", "apply capabilities".to_string(), Some("capabilities".to_string())),
+            Step::Capset | Step::KeepCaps => (
+                "ENS_CAPS",
+                "apply capabilities".to_string(),
+                Some("capabilities".to_string()),
+            ),
             Step::ExecFifo => {
                 let what = match detail {
                     0 => "open the exec fifo",
@@ -655,29 +849,80 @@ impl Child {
                 };
                 ("ENS_EXEC_FIFO", what.to_string(), self.exec_fifo.clone())
             }
-            Step::PrePivot => ("ENS_SPAWN", "wait at the pre-pivot sync point".to_string(), None),
+            Step::PrePivot => (
+                "ENS_SPAWN",
+                "wait at the pre-pivot sync point".to_string(),
+                None,
+            ),
             Step::Sysctl => {
-                let key = self.sysctl_keys.get(detail as usize).cloned().unwrap_or_default();
-                ("ENS_SYSCTL", format!("write sysctl {key}"), Some(format!("sysctl.{key}")))
+                let key = self
+                    .sysctl_keys
+                    .get(detail as usize)
+                    .cloned()
+                    .unwrap_or_default();
+                (
+                    "ENS_SYSCTL",
+                    format!("write sysctl {key}"),
+                    Some(format!("sysctl.{key}")),
+                )
             }
-            Step::Personality => ("ENS_PERSONALITY", "set the personality".to_string(), Some("personality".to_string())),
-            Step::IoPriority => ("ENS_IOPRIO", "set the io priority".to_string(), Some("ioPriority".to_string())),
-            Step::MemoryPolicy => ("ENS_MEMORY_POLICY", "set the memory policy".to_string(), Some("memoryPolicy".to_string())),
-            Step::Scheduler => ("ENS_SCHEDULER", "set the scheduling policy".to_string(), Some("scheduler".to_string())),
-            Step::Affinity if detail == 0 => ("ENS_CPU_AFFINITY", "set the initial cpu affinity".to_string(), Some("initialCpuAffinity".to_string())),
-            Step::Affinity => ("ENS_CPU_AFFINITY", "set the cpu affinity".to_string(), Some("cpuAffinity".to_string())),
-            Step::Exec => ("ENS_EXEC", format!("exec {:?}", self.program), Some(self.program.clone())),
-            Step::Chdir if detail == crate::child::CHDIR_OUTSIDE_ROOT => {
-                ("ENS_CHDIR", "the working directory resolves outside the container's root".to_string(), Some("cwd".to_string()))
-            }
+            Step::Personality => (
+                "ENS_PERSONALITY",
+                "set the personality".to_string(),
+                Some("personality".to_string()),
+            ),
+            Step::IoPriority => (
+                "ENS_IOPRIO",
+                "set the io priority".to_string(),
+                Some("ioPriority".to_string()),
+            ),
+            Step::MemoryPolicy => (
+                "ENS_MEMORY_POLICY",
+                "set the memory policy".to_string(),
+                Some("memoryPolicy".to_string()),
+            ),
+            Step::Scheduler => (
+                "ENS_SCHEDULER",
+                "set the scheduling policy".to_string(),
+                Some("scheduler".to_string()),
+            ),
+            Step::Affinity if detail == 0 => (
+                "ENS_CPU_AFFINITY",
+                "set the initial cpu affinity".to_string(),
+                Some("initialCpuAffinity".to_string()),
+            ),
+            Step::Affinity => (
+                "ENS_CPU_AFFINITY",
+                "set the cpu affinity".to_string(),
+                Some("cpuAffinity".to_string()),
+            ),
+            Step::Exec => (
+                "ENS_EXEC",
+                format!("exec {:?}", self.program),
+                Some(self.program.clone()),
+            ),
+            Step::Chdir if detail == crate::child::CHDIR_OUTSIDE_ROOT => (
+                "ENS_CHDIR",
+                "the working directory resolves outside the container's root".to_string(),
+                Some("cwd".to_string()),
+            ),
             Step::Chdir => (
                 "ENS_CHDIR",
-                "chdir to the working directory (resolved inside the root, no /proc magic links)".to_string(),
+                "chdir to the working directory (resolved inside the root, no /proc magic links)"
+                    .to_string(),
                 Some("cwd".to_string()),
             ),
             Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),
-            Step::MountPrivate => ("ENS_MOUNT", "make / private".to_string(), Some("/".to_string())),
-            Step::MountProc => ("ENS_MOUNT", "mount proc".to_string(), Some("/proc".to_string())),
+            Step::MountPrivate => (
+                "ENS_MOUNT",
+                "make / private".to_string(),
+                Some("/".to_string()),
+            ),
+            Step::MountProc => (
+                "ENS_MOUNT",
+                "mount proc".to_string(),
+                Some("/proc".to_string()),
+            ),
             Step::NoNewPrivs => ("ENS_NO_NEW_PRIVS", "set no_new_privs".to_string(), None),
             Step::Seccomp => {
                 let hint = if errno == libc::EACCES {
@@ -685,14 +930,22 @@ impl Child {
                 } else {
                     ""
                 };
-                ("ENS_SECCOMP", format!("install the seccomp filter{hint}"), Some("seccomp".to_string()))
+                (
+                    "ENS_SECCOMP",
+                    format!("install the seccomp filter{hint}"),
+                    Some("seccomp".to_string()),
+                )
             }
             Step::Console => {
                 let (call, what, path) = crate::console::Sub::from_u32(detail)
                     .map(|s| s.describe())
                     .unwrap_or(("ioctl", "set up the console", None));
                 syscall = call.to_string();
-                ("ENS_CONSOLE", format!("console: {what}"), path.map(str::to_string))
+                (
+                    "ENS_CONSOLE",
+                    format!("console: {what}"),
+                    path.map(str::to_string),
+                )
             }
             s => ("ENS_SPAWN", format!("child setup step {}", s.name()), None),
         };
@@ -713,14 +966,15 @@ impl Child {
     /// to learn whether the exec succeeded.
     pub fn release(&self) -> Result<(), Error> {
         if self.listener_pending.load(Ordering::SeqCst) || !self.hold {
-            return Err(Error::new("ENS_NOT_HELD", "the child is not waiting at the gate (call wait_stage first)"));
+            return Err(Error::new(
+                "ENS_NOT_HELD",
+                "the child is not waiting at the gate (call wait_stage first)",
+            ));
         }
-        let gate = self
-            .gate
-            .lock()
-            .unwrap()
-            .take()
-            .ok_or_else(|| Error::new("ENS_NOT_HELD", "the child is not waiting at the gate"))?;
+        let gate =
+            self.gate.lock().unwrap().take().ok_or_else(|| {
+                Error::new("ENS_NOT_HELD", "the child is not waiting at the gate")
+            })?;
         let n = unsafe { libc::write(gate.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
         if n != 1 {
             return Err(Error::last_os("ENS_SPAWN", "write", "release the child"));
@@ -734,10 +988,19 @@ impl Child {
         let mut gate = self.gate.lock().unwrap();
         let n = match gate.as_ref() {
             Some(g) => unsafe { libc::write(g.as_raw_fd(), [1u8].as_ptr().cast(), 1) },
-            None => return Err(Error::new("ENS_NOT_HELD", "the child is not waiting at the pre-pivot sync point")),
+            None => {
+                return Err(Error::new(
+                    "ENS_NOT_HELD",
+                    "the child is not waiting at the pre-pivot sync point",
+                ))
+            }
         };
         if n != 1 {
-            return Err(Error::last_os("ENS_SPAWN", "write", "let the child go on after the pre-pivot sync point"));
+            return Err(Error::last_os(
+                "ENS_SPAWN",
+                "write",
+                "let the child go on after the pre-pivot sync point",
+            ));
         }
         // Nothing else waits on the gate: closing it lets a child that
         // never gets there see end of file instead of a silent hang.
@@ -759,8 +1022,14 @@ impl Child {
 
     /// Send a signal through the pidfd.
     pub fn kill(&self, signal: i32) -> Result<(), Error> {
-        sys::pidfd_send_signal(self.pidfd.as_raw_fd(), signal)
-            .map_err(|e| Error::io("ENS_KILL", "pidfd_send_signal", &e, format!("signal pid {}", self.pid)))
+        sys::pidfd_send_signal(self.pidfd.as_raw_fd(), signal).map_err(|e| {
+            Error::io(
+                "ENS_KILL",
+                "pidfd_send_signal",
+                &e,
+                format!("signal pid {}", self.pid),
+            )
+        })
     }
 
     /// Block until the child exits and reap it.
@@ -768,7 +1037,12 @@ impl Child {
         match sys::waitid_pidfd(self.pidfd.as_raw_fd(), 0) {
             Ok(Some(w)) => Ok(w.into()),
             Ok(None) => Err(Error::new("ENS_WAIT", "waitid returned no child")),
-            Err(e) => Err(Error::io("ENS_WAIT", "waitid", &e, format!("wait for pid {}", self.pid))),
+            Err(e) => Err(Error::io(
+                "ENS_WAIT",
+                "waitid",
+                &e,
+                format!("wait for pid {}", self.pid),
+            )),
         }
     }
 
@@ -776,7 +1050,14 @@ impl Child {
     pub fn try_wait(&self) -> Result<Option<ExitStatus>, Error> {
         sys::waitid_pidfd(self.pidfd.as_raw_fd(), libc::WNOHANG)
             .map(|o| o.map(Into::into))
-            .map_err(|e| Error::io("ENS_WAIT", "waitid", &e, format!("wait for pid {}", self.pid)))
+            .map_err(|e| {
+                Error::io(
+                    "ENS_WAIT",
+                    "waitid",
+                    &e,
+                    format!("wait for pid {}", self.pid),
+                )
+            })
     }
 
     fn reap(&self) {

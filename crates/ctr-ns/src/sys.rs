@@ -53,7 +53,11 @@ pub fn errno() -> i32 {
 /// The child is a copy of the calling thread only; it must restrict itself
 /// to async-signal-safe calls until it execs or exits.
 pub unsafe fn clone3(args: &mut CloneArgs) -> libc::c_long {
-    libc::syscall(libc::SYS_clone3, args as *mut CloneArgs, std::mem::size_of::<CloneArgs>())
+    libc::syscall(
+        libc::SYS_clone3,
+        args as *mut CloneArgs,
+        std::mem::size_of::<CloneArgs>(),
+    )
 }
 
 /// `CLONE_VM`.
@@ -71,7 +75,11 @@ pub const CLONE_VFORK: u64 = 0x4000;
 /// The child shares the parent's memory: it may only make raw system
 /// calls and must end in `execve` or `_exit`.
 #[cfg(target_arch = "x86_64")]
-pub unsafe fn clone3_on_stack(args: &mut CloneArgs, entry: unsafe extern "C" fn(*mut libc::c_void) -> !, arg: *mut libc::c_void) -> libc::c_long {
+pub unsafe fn clone3_on_stack(
+    args: &mut CloneArgs,
+    entry: unsafe extern "C" fn(*mut libc::c_void) -> !,
+    arg: *mut libc::c_void,
+) -> libc::c_long {
     let ret: libc::c_long;
     std::arch::asm!(
         "syscall",
@@ -110,7 +118,15 @@ pub fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
 
 /// Send `signal` through a pidfd (never hits a reused pid).
 pub fn pidfd_send_signal(pidfd: RawFd, signal: i32) -> std::io::Result<()> {
-    let rc = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd, signal, std::ptr::null::<u8>(), 0) };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd,
+            signal,
+            std::ptr::null::<u8>(),
+            0,
+        )
+    };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -140,7 +156,14 @@ pub enum WaitResult {
 pub fn waitid_pidfd(pidfd: RawFd, flags: i32) -> std::io::Result<Option<WaitResult>> {
     loop {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let rc = unsafe { libc::waitid(P_PIDFD, pidfd as libc::id_t, &mut info, libc::WEXITED | flags) };
+        let rc = unsafe {
+            libc::waitid(
+                P_PIDFD,
+                pidfd as libc::id_t,
+                &mut info,
+                libc::WEXITED | flags,
+            )
+        };
         if rc != 0 {
             let err = std::io::Error::last_os_error();
             if err.raw_os_error() == Some(libc::EINTR) {

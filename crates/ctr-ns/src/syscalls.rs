@@ -24,7 +24,14 @@ pub enum Kind {
 /// The system calls of the rootfs plan.
 pub trait Syscalls {
     /// `mount(2)`.
-    fn mount(&self, src: *const c_char, dst: *const c_char, fstype: *const c_char, flags: u64, data: *const c_char) -> i32;
+    fn mount(
+        &self,
+        src: *const c_char,
+        dst: *const c_char,
+        fstype: *const c_char,
+        flags: u64,
+        data: *const c_char,
+    ) -> i32;
     /// `umount2(2)`.
     fn umount2(&self, path: *const c_char, flags: i32) -> i32;
     /// `mkdir(2)`; `EEXIST` is returned as is.
@@ -62,7 +69,13 @@ pub trait Syscalls {
     /// `openat2(dirfd, rel, flags|O_CLOEXEC, mode)` resolving beneath
     /// `dirfd` without following any symlink (`RESOLVE_BENEATH |
     /// RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`).
-    fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, mode: u32) -> Result<i32, i32>;
+    fn open_beneath(
+        &self,
+        dirfd: i32,
+        rel: *const c_char,
+        flags: i32,
+        mode: u32,
+    ) -> Result<i32, i32>;
     /// `mkdirat(2)`; `EEXIST` is returned as is.
     fn mkdirat(&self, dirfd: i32, name: *const c_char, mode: u32) -> i32;
     /// `close(2)`.
@@ -75,7 +88,8 @@ pub trait Syscalls {
     fn chmod(&self, path: *const c_char, mode: u32) -> i32;
     /// `mount_setattr(2)` on `dirfd`/`path` (`flags`: `AT_*`, e.g.
     /// `AT_EMPTY_PATH | AT_RECURSIVE`): set and clear `MOUNT_ATTR_*`.
-    fn mount_setattr(&self, dirfd: i32, path: *const c_char, flags: u32, set: u64, clr: u64) -> i32;
+    fn mount_setattr(&self, dirfd: i32, path: *const c_char, flags: u32, set: u64, clr: u64)
+        -> i32;
     /// `move_mount(2)` of the detached mount `from` (`MOVE_MOUNT_F_EMPTY_PATH`)
     /// onto `to_dirfd`/`to_path` (an empty path: `MOVE_MOUNT_T_EMPTY_PATH`).
     fn move_mount(&self, from: i32, to_dirfd: i32, to_path: *const c_char) -> i32;
@@ -128,7 +142,16 @@ pub struct MountAttr {
 
 /// Raw `mount_setattr(2)`: 0 or an errno.
 pub fn sys_mount_setattr(dirfd: i32, path: *const c_char, flags: u32, attr: &MountAttr) -> i32 {
-    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, dirfd, path, flags, attr as *const MountAttr, std::mem::size_of::<MountAttr>()) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dirfd,
+            path,
+            flags,
+            attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
     if r < 0 {
         crate::sys::errno()
     } else {
@@ -183,7 +206,14 @@ fn rc(r: libc::c_int) -> i32 {
 }
 
 impl Syscalls for Raw {
-    fn mount(&self, src: *const c_char, dst: *const c_char, fstype: *const c_char, flags: u64, data: *const c_char) -> i32 {
+    fn mount(
+        &self,
+        src: *const c_char,
+        dst: *const c_char,
+        fstype: *const c_char,
+        flags: u64,
+        data: *const c_char,
+    ) -> i32 {
         rc(unsafe { libc::mount(src, dst, fstype, flags as libc::c_ulong, data.cast()) })
     }
     fn umount2(&self, path: *const c_char, flags: i32) -> i32 {
@@ -202,7 +232,15 @@ impl Syscalls for Raw {
         rc(unsafe { libc::unlinkat(dirfd, name, 0) })
     }
     fn fchown_fd(&self, fd: i32, uid: u32, gid: u32) -> i32 {
-        rc(unsafe { libc::fchownat(fd, c"".as_ptr(), uid, gid, libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW) })
+        rc(unsafe {
+            libc::fchownat(
+                fd,
+                c"".as_ptr(),
+                uid,
+                gid,
+                libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
+            )
+        })
     }
     fn mknod(&self, path: *const c_char, mode: u32, dev: u64) -> i32 {
         rc(unsafe { libc::mknod(path, mode, dev) })
@@ -211,7 +249,13 @@ impl Syscalls for Raw {
         rc(unsafe { libc::symlink(target, link) })
     }
     fn create_file(&self, path: *const c_char) -> i32 {
-        let fd = unsafe { libc::open(path, libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_WRONLY, 0o644) };
+        let fd = unsafe {
+            libc::open(
+                path,
+                libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_WRONLY,
+                0o644,
+            )
+        };
         if fd < 0 {
             return crate::sys::errno();
         }
@@ -244,9 +288,17 @@ impl Syscalls for Raw {
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         if unsafe { libc::fstatat(libc::AT_FDCWD, path, &mut st, libc::AT_SYMLINK_NOFOLLOW) } < 0 {
             let e = crate::sys::errno();
-            return if e == libc::ENOENT || e == libc::ENOTDIR { Ok(Kind::Missing) } else { Err(e) };
+            return if e == libc::ENOENT || e == libc::ENOTDIR {
+                Ok(Kind::Missing)
+            } else {
+                Err(e)
+            };
         }
-        Ok(if st.st_mode & libc::S_IFMT == libc::S_IFDIR { Kind::Dir } else { Kind::Other })
+        Ok(if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            Kind::Dir
+        } else {
+            Kind::Other
+        })
     }
     fn open_dir(&self, path: *const c_char) -> Result<i32, i32> {
         let fd = unsafe { libc::open(path, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
@@ -256,13 +308,27 @@ impl Syscalls for Raw {
             Ok(fd)
         }
     }
-    fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, mode: u32) -> Result<i32, i32> {
+    fn open_beneath(
+        &self,
+        dirfd: i32,
+        rel: *const c_char,
+        flags: i32,
+        mode: u32,
+    ) -> Result<i32, i32> {
         let how = OpenHow {
             flags: (flags | libc::O_CLOEXEC) as u64,
             mode: mode as u64,
             resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
-        let fd = unsafe { libc::syscall(libc::SYS_openat2, dirfd, rel, &how as *const OpenHow, std::mem::size_of::<OpenHow>()) };
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dirfd,
+                rel,
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
         if fd < 0 {
             Err(crate::sys::errno())
         } else {
@@ -284,12 +350,41 @@ impl Syscalls for Raw {
     fn chmod(&self, path: *const c_char, mode: u32) -> i32 {
         rc(unsafe { libc::chmod(path, mode) })
     }
-    fn mount_setattr(&self, dirfd: i32, path: *const c_char, flags: u32, set: u64, clr: u64) -> i32 {
-        sys_mount_setattr(dirfd, path, flags, &MountAttr { attr_set: set, attr_clr: clr, ..Default::default() })
+    fn mount_setattr(
+        &self,
+        dirfd: i32,
+        path: *const c_char,
+        flags: u32,
+        set: u64,
+        clr: u64,
+    ) -> i32 {
+        sys_mount_setattr(
+            dirfd,
+            path,
+            flags,
+            &MountAttr {
+                attr_set: set,
+                attr_clr: clr,
+                ..Default::default()
+            },
+        )
     }
     fn move_mount(&self, from: i32, to_dirfd: i32, to_path: *const c_char) -> i32 {
-        let t = if unsafe { *to_path } == 0 { MOVE_MOUNT_T_EMPTY_PATH } else { 0 };
-        rc(unsafe { libc::syscall(libc::SYS_move_mount, from, c"".as_ptr(), to_dirfd, to_path, MOVE_MOUNT_F_EMPTY_PATH | t) } as libc::c_int)
+        let t = if unsafe { *to_path } == 0 {
+            MOVE_MOUNT_T_EMPTY_PATH
+        } else {
+            0
+        };
+        rc(unsafe {
+            libc::syscall(
+                libc::SYS_move_mount,
+                from,
+                c"".as_ptr(),
+                to_dirfd,
+                to_path,
+                MOVE_MOUNT_F_EMPTY_PATH | t,
+            )
+        } as libc::c_int)
     }
     fn fd_stat(&self, fd: i32) -> Result<(u32, u64), i32> {
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -364,8 +459,22 @@ pub mod fake {
     }
 
     impl Syscalls for Recorder {
-        fn mount(&self, src: *const c_char, dst: *const c_char, fstype: *const c_char, flags: u64, data: *const c_char) -> i32 {
-            self.record(format!("mount {} {} {} {:#x} {}", s(src), s(dst), s(fstype), flags, s(data)))
+        fn mount(
+            &self,
+            src: *const c_char,
+            dst: *const c_char,
+            fstype: *const c_char,
+            flags: u64,
+            data: *const c_char,
+        ) -> i32 {
+            self.record(format!(
+                "mount {} {} {} {:#x} {}",
+                s(src),
+                s(dst),
+                s(fstype),
+                flags,
+                s(data)
+            ))
         }
         fn umount2(&self, path: *const c_char, flags: i32) -> i32 {
             self.record(format!("umount2 {} {flags}", s(path)))
@@ -426,8 +535,18 @@ pub mod fake {
                 e => Err(e),
             }
         }
-        fn open_beneath(&self, dirfd: i32, rel: *const c_char, flags: i32, _mode: u32) -> Result<i32, i32> {
-            let creat = if flags & libc::O_CREAT != 0 { " creat" } else { "" };
+        fn open_beneath(
+            &self,
+            dirfd: i32,
+            rel: *const c_char,
+            flags: i32,
+            _mode: u32,
+        ) -> Result<i32, i32> {
+            let creat = if flags & libc::O_CREAT != 0 {
+                " creat"
+            } else {
+                ""
+            };
             *self.last_open.borrow_mut() = format!("/{}", s(rel));
             match self.record(format!("openat2 {dirfd} {}{creat}", s(rel))) {
                 0 => Ok(100),
@@ -449,8 +568,18 @@ pub mod fake {
         fn chmod(&self, path: *const c_char, mode: u32) -> i32 {
             self.record(format!("chmod {} {mode:o}", s(path)))
         }
-        fn mount_setattr(&self, dirfd: i32, path: *const c_char, flags: u32, set: u64, clr: u64) -> i32 {
-            self.record(format!("mount_setattr {dirfd} {} {flags:#x} {set:#x} {clr:#x}", s(path)))
+        fn mount_setattr(
+            &self,
+            dirfd: i32,
+            path: *const c_char,
+            flags: u32,
+            set: u64,
+            clr: u64,
+        ) -> i32 {
+            self.record(format!(
+                "mount_setattr {dirfd} {} {flags:#x} {set:#x} {clr:#x}",
+                s(path)
+            ))
         }
         fn move_mount(&self, from: i32, to_dirfd: i32, to_path: *const c_char) -> i32 {
             self.record(format!("move_mount {from} {to_dirfd} {}", s(to_path)))
@@ -459,7 +588,11 @@ pub mod fake {
             // The last path opened: a directory when `kinds` says so, else
             // the character device 1:3 (/dev/null).
             let path = self.last_open.borrow().clone();
-            let made = self.made.borrow().get(path.rsplit('/').next().unwrap_or("")).copied();
+            let made = self
+                .made
+                .borrow()
+                .get(path.rsplit('/').next().unwrap_or(""))
+                .copied();
             match self.record(format!("fstat {fd}")) {
                 0 if self.kinds.get(&path) == Some(&Kind::Dir) => Ok((libc::S_IFDIR | 0o755, 0)),
                 0 if made.is_some() => Ok((made.unwrap_or(0), 0)),

@@ -41,13 +41,28 @@ impl KillOnDrop {
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        unsafe { libc::syscall(libc::SYS_pidfd_send_signal, self.0.as_raw_fd(), libc::SIGKILL, 0usize, 0u32) };
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.0.as_raw_fd(),
+                libc::SIGKILL,
+                0usize,
+                0u32,
+            )
+        };
     }
 }
 
 fn alive(pid: i32) -> bool {
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::waitid(libc::P_PID, pid as u32, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
+    let r = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as u32,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
     r == 0 && unsafe { info.si_pid() } == 0
 }
 
@@ -80,21 +95,36 @@ fn a_missing_exec_fifo_is_a_coded_error() {
     o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
     o.exec_fifo = Some("/nonexistent/ctr-exec.fifo".into());
     let e = spawn(&o).unwrap_err();
-    assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_EXEC_FIFO", Some(libc::ENOENT), Some("/nonexistent/ctr-exec.fifo")));
+    assert_eq!(
+        (e.code.as_str(), e.errno, e.path.as_deref()),
+        (
+            "ENS_EXEC_FIFO",
+            Some(libc::ENOENT),
+            Some("/nonexistent/ctr-exec.fifo")
+        )
+    );
 }
 
 #[test]
 fn program_errors_and_the_own_binary_are_caught_before_the_fifo() {
     let dir = tempfile::tempdir().unwrap();
     let gate = fifo(dir.path());
-    for (prog, errno) in [("/nonexistent/ctr-prog", libc::ENOENT), ("/etc/passwd", libc::EACCES), ("/proc/self/exe", libc::EPERM)] {
+    for (prog, errno) in [
+        ("/nonexistent/ctr-prog", libc::ENOENT),
+        ("/etc/passwd", libc::EACCES),
+        ("/proc/self/exe", libc::EPERM),
+    ] {
         let mut o = SpawnOptions::new(prog, vec![]);
         o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
         o.exec_fifo = Some(gate.to_string_lossy().into_owned());
         o.refuse_own_exe = true;
         let child = spawn(&o).unwrap();
         let e = child.wait_stage().unwrap_err();
-        assert_eq!((e.code.as_str(), e.errno), ("ENS_EXEC", Some(errno)), "{prog}");
+        assert_eq!(
+            (e.code.as_str(), e.errno),
+            ("ENS_EXEC", Some(errno)),
+            "{prog}"
+        );
     }
 }
 
@@ -110,15 +140,37 @@ fn container_init_in_one_spawn_sync_devices_sysctl_personality_fifo() {
     let mut o = SpawnOptions::new("/bin/sh", vec!["sh".into(), "-c".into(), script.into()]);
     o.env = vec!["PATH=/bin:/sbin".into()];
     o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Pipe];
-    o.namespaces = vec![NamespaceKind::Mnt, NamespaceKind::Pid, NamespaceKind::Uts, NamespaceKind::Ipc];
+    o.namespaces = vec![
+        NamespaceKind::Mnt,
+        NamespaceKind::Pid,
+        NamespaceKind::Uts,
+        NamespaceKind::Ipc,
+    ];
     o.rootfs = Some(RootfsSpec {
         path: rootfs.clone(),
-        mounts: vec![MountSpec { destination: "/proc".into(), fstype: Some("proc".into()), source: Some("proc".into()), options: vec![], ..Default::default() }],
+        mounts: vec![MountSpec {
+            destination: "/proc".into(),
+            fstype: Some("proc".into()),
+            source: Some("proc".into()),
+            options: vec![],
+            ..Default::default()
+        }],
         dev: true,
-        devices: vec![DeviceSpec { path: "/dev/ctrtest-null".into(), kind: 'c', major: 1, minor: 3, mode: Some(0o640), uid: Some(5), gid: Some(6) }],
+        devices: vec![DeviceSpec {
+            path: "/dev/ctrtest-null".into(),
+            kind: 'c',
+            major: 1,
+            minor: 3,
+            mode: Some(0o640),
+            uid: Some(5),
+            gid: Some(6),
+        }],
         ..Default::default()
     });
-    o.sysctl = vec![("kernel.hostname".into(), "ctrtest-sysctl".into()), ("kernel.msgmax".into(), "4242".into())];
+    o.sysctl = vec![
+        ("kernel.hostname".into(), "ctrtest-sysctl".into()),
+        ("kernel.msgmax".into(), "4242".into()),
+    ];
     o.personality = Some(0x0008); // PER_LINUX32
     o.pre_pivot_sync = true;
     o.exec_fifo = Some(gate.to_string_lossy().into_owned());
@@ -129,20 +181,38 @@ fn container_init_in_one_spawn_sync_devices_sysctl_personality_fifo() {
     // root is still the host's.
     let root = std::fs::canonicalize(&rootfs).unwrap();
     let mountinfo = std::fs::read_to_string(format!("/proc/{}/mountinfo", child.pid)).unwrap();
-    assert!(mountinfo.contains(&format!(" {}/dev ", root.display())), "{mountinfo}");
-    assert_eq!(std::fs::read_link(format!("/proc/{}/root", child.pid)).unwrap(), std::path::Path::new("/"));
+    assert!(
+        mountinfo.contains(&format!(" {}/dev ", root.display())),
+        "{mountinfo}"
+    );
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{}/root", child.pid)).unwrap(),
+        std::path::Path::new("/")
+    );
     child.resume().unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::ExecFifo);
-    assert_eq!(std::fs::read_link(format!("/proc/{}/root", child.pid)).unwrap(), std::path::Path::new("/"), "pivoted: / of its own");
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{}/root", child.pid)).unwrap(),
+        std::path::Path::new("/"),
+        "pivoted: / of its own"
+    );
     // sysctl went to the child's ipc namespace, not the host's (its value
     // is printed from inside below).
-    assert_ne!(std::fs::read_to_string("/proc/sys/kernel/msgmax").unwrap().trim(), "4242");
+    assert_ne!(
+        std::fs::read_to_string("/proc/sys/kernel/msgmax")
+            .unwrap()
+            .trim(),
+        "4242"
+    );
     assert_eq!(open_gate(&gate), b"0");
     assert_eq!(child.wait_stage().unwrap(), Stage::Running);
     let [_, out, err] = child.take_stdio();
     let (out, err) = (read_all(out.unwrap()), read_all(err.unwrap()));
     assert_eq!(child.wait().unwrap().code, Some(0), "{err}");
-    assert_eq!(out, "ctrtest-sysctl\n4242\ncrw-r----- 5 6 1, 3\ni686\n1\n", "{err}");
+    assert_eq!(
+        out, "ctrtest-sysctl\n4242\ncrw-r----- 5 6 1, 3\ni686\n1\n",
+        "{err}"
+    );
     // Nothing was made on the host.
     assert!(!root.join("dev/ctrtest-null").exists());
 }
@@ -155,7 +225,10 @@ fn closing_the_gate_at_the_pre_pivot_point_stops_the_child() {
     let Some(rootfs) = busybox() else { return };
     let mut o = SpawnOptions::new("/bin/echo", vec!["echo".into(), "should-not-run".into()]);
     o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
-    o.rootfs = Some(RootfsSpec { path: rootfs, ..Default::default() });
+    o.rootfs = Some(RootfsSpec {
+        path: rootfs,
+        ..Default::default()
+    });
     o.pre_pivot_sync = true;
     let child = spawn(&o).unwrap();
     let _guard = KillOnDrop::new(child.pid);
@@ -173,17 +246,27 @@ fn the_fifo_gate_needs_no_proc_in_the_container() {
     let Some(rootfs) = busybox() else { return };
     let dir = tempfile::tempdir().unwrap();
     let gate = fifo(dir.path());
-    let mut o = SpawnOptions::new("/bin/sh", vec!["sh".into(), "-c".into(), "ls /proc | wc -l".into()]);
+    let mut o = SpawnOptions::new(
+        "/bin/sh",
+        vec!["sh".into(), "-c".into(), "ls /proc | wc -l".into()],
+    );
     o.env = vec!["PATH=/bin:/usr/bin".into()];
     o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
     o.namespaces = vec![NamespaceKind::Mnt];
-    o.rootfs = Some(RootfsSpec { path: rootfs, ..Default::default() });
+    o.rootfs = Some(RootfsSpec {
+        path: rootfs,
+        ..Default::default()
+    });
     o.exec_fifo = Some(gate.to_string_lossy().into_owned());
     let child = spawn(&o).unwrap();
     let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::ExecFifo);
     assert_eq!(open_gate(&gate), b"0");
     assert_eq!(child.wait_stage().unwrap(), Stage::Running);
-    assert_eq!(read_all(child.take_stdio()[1].take().unwrap()).trim(), "0", "no /proc mounted inside");
+    assert_eq!(
+        read_all(child.take_stdio()[1].take().unwrap()).trim(),
+        "0",
+        "no /proc mounted inside"
+    );
     assert_eq!(child.wait().unwrap().code, Some(0));
 }

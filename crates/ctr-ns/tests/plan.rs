@@ -4,7 +4,10 @@
 mod common;
 use common::*;
 
-use ctr_ns::{spawn, CapNames, IdMap, IdMaps, MountSpec, NamespaceKind, RootfsSpec, SpawnOptions, Stage, Stdio};
+use ctr_ns::{
+    spawn, CapNames, IdMap, IdMaps, MountSpec, NamespaceKind, RootfsSpec, SpawnOptions, Stage,
+    Stdio,
+};
 
 fn sh(script: &str) -> SpawnOptions {
     let mut o = SpawnOptions::new("/bin/sh", vec!["sh".into(), "-c".into(), script.into()]);
@@ -33,25 +36,58 @@ fn user_namespace_rootfs_and_capabilities() {
     }
     let Some(rootfs) = busybox() else { return };
     let mut o = sh("id -u; cat /proc/self/uid_map; echo $$; ls /dev/null; grep CapBnd /proc/self/status; ls /work 2>&1 | wc -l");
-    o.namespaces = vec![NamespaceKind::User, NamespaceKind::Mnt, NamespaceKind::Pid, NamespaceKind::Net];
+    o.namespaces = vec![
+        NamespaceKind::User,
+        NamespaceKind::Mnt,
+        NamespaceKind::Pid,
+        NamespaceKind::Net,
+    ];
     o.id_maps = Some(IdMaps {
-        uid: vec![IdMap { inside: 0, outside: 100000, count: 65536 }],
-        gid: vec![IdMap { inside: 0, outside: 100000, count: 65536 }],
+        uid: vec![IdMap {
+            inside: 0,
+            outside: 100000,
+            count: 65536,
+        }],
+        gid: vec![IdMap {
+            inside: 0,
+            outside: 100000,
+            count: 65536,
+        }],
         ..Default::default()
     });
     o.mount_proc = true;
     o.rootfs = Some(RootfsSpec {
         path: rootfs,
         dev: true,
-        mounts: vec![MountSpec { destination: "/tmp".into(), fstype: Some("tmpfs".into()), ..Default::default() }],
+        mounts: vec![MountSpec {
+            destination: "/tmp".into(),
+            fstype: Some("tmpfs".into()),
+            ..Default::default()
+        }],
         masked_paths: vec!["/proc/kcore".into()],
         ..Default::default()
     });
-    o.capabilities = Some(CapNames { bounding: vec!["CAP_KILL".into()], ..Default::default() });
+    o.capabilities = Some(CapNames {
+        bounding: vec!["CAP_KILL".into()],
+        ..Default::default()
+    });
     let (out, code) = output(&o);
     assert_eq!(code, Some(0), "{out}");
-    let lines: Vec<String> = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
-    assert_eq!(lines, vec!["0", "0 100000 65536", "1", "/dev/null", "CapBnd: 0000000000000020", "1"]);
+    let lines: Vec<String> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "0",
+            "0 100000 65536",
+            "1",
+            "/dev/null",
+            "CapBnd: 0000000000000020",
+            "1"
+        ]
+    );
 }
 
 #[test]
@@ -83,7 +119,11 @@ fn a_refused_mount_names_the_mount_and_leaves_nothing() {
     let mut o = sh("true");
     o.rootfs = Some(RootfsSpec {
         path: rootfs.clone(),
-        mounts: vec![MountSpec { destination: "/tmp".into(), fstype: Some("ctr-bogus-fs".into()), ..Default::default() }],
+        mounts: vec![MountSpec {
+            destination: "/tmp".into(),
+            fstype: Some("ctr-bogus-fs".into()),
+            ..Default::default()
+        }],
         ..Default::default()
     });
     let child = spawn(&o).unwrap();

@@ -12,7 +12,9 @@ fn stat_of(attr: Option<SchedAttr>) -> ctr_ns::Result<(i64, i64, i64)> {
     let mut o = SpawnOptions::new("cat", vec!["cat".into(), "/proc/self/stat".into()]);
     o.scheduler = attr;
     let stat = run(&mut o)?;
-    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().collect();
+    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
     let n = |i: usize| f[i - 3].parse::<i64>().unwrap();
     Ok((n(18), n(19), n(41)))
 }
@@ -29,27 +31,67 @@ fn the_program_runs_under_the_policy() {
 fn a_refused_policy_is_a_coded_error_naming_the_step() {
     // SCHED_FIFO with priority 0 is EINVAL for any caller.
     let e = stat_of(Some(SchedAttr::new(1))).unwrap_err();
-    assert_eq!((e.code.as_str(), e.errno, e.syscall.as_deref()), ("ENS_SCHEDULER", Some(libc::EINVAL), Some("sched_setattr")), "{e:?}");
+    assert_eq!(
+        (e.code.as_str(), e.errno, e.syscall.as_deref()),
+        ("ENS_SCHEDULER", Some(libc::EINVAL), Some("sched_setattr")),
+        "{e:?}"
+    );
     assert_eq!(e.path.as_deref(), Some("scheduler"));
 }
 
 fn cpus_of(initial: Option<Vec<u32>>, fin: Option<Vec<u32>>) -> ctr_ns::Result<String> {
-    let mut o = SpawnOptions::new("grep", vec!["grep".into(), "Cpus_allowed_list".into(), "/proc/self/status".into()]);
+    let mut o = SpawnOptions::new(
+        "grep",
+        vec![
+            "grep".into(),
+            "Cpus_allowed_list".into(),
+            "/proc/self/status".into(),
+        ],
+    );
     o.initial_cpu_affinity = initial;
     o.cpu_affinity = fin;
-    Ok(run(&mut o)?.trim().trim_start_matches("Cpus_allowed_list:").trim().to_string())
+    Ok(run(&mut o)?
+        .trim()
+        .trim_start_matches("Cpus_allowed_list:")
+        .trim()
+        .to_string())
 }
 
 #[test]
 fn the_affinity_masks_are_applied() {
     assert_eq!(cpus_of(None, Some(vec![0])).unwrap(), "0");
-    assert_eq!(cpus_of(Some(vec![0]), None).unwrap(), "0", "initial holds when nothing resets it");
+    assert_eq!(
+        cpus_of(Some(vec![0]), None).unwrap(),
+        "0",
+        "initial holds when nothing resets it"
+    );
     let e = cpus_of(Some(vec![1000]), None).unwrap_err();
-    assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_CPU_AFFINITY", Some(libc::EINVAL), Some("initialCpuAffinity")), "{e:?}");
+    assert_eq!(
+        (e.code.as_str(), e.errno, e.path.as_deref()),
+        (
+            "ENS_CPU_AFFINITY",
+            Some(libc::EINVAL),
+            Some("initialCpuAffinity")
+        ),
+        "{e:?}"
+    );
     let e = cpus_of(None, Some(vec![1000])).unwrap_err();
-    assert_eq!((e.code.as_str(), e.errno, e.path.as_deref()), ("ENS_CPU_AFFINITY", Some(libc::EINVAL), Some("cpuAffinity")), "{e:?}");
+    assert_eq!(
+        (e.code.as_str(), e.errno, e.path.as_deref()),
+        ("ENS_CPU_AFFINITY", Some(libc::EINVAL), Some("cpuAffinity")),
+        "{e:?}"
+    );
     // Out of cpu_set_t: refused in the parent, nothing spawned.
-    assert_eq!(cpus_of(None, Some(vec![5000])).unwrap_err().code, "ENS_INVALID_OPTION");
-    assert_eq!(cpus_of(None, Some(vec![])).unwrap_err().code, "ENS_INVALID_OPTION");
-    assert_eq!(cpus_of(Some(vec![]), None).unwrap_err().path.as_deref(), Some("initialCpuAffinity"));
+    assert_eq!(
+        cpus_of(None, Some(vec![5000])).unwrap_err().code,
+        "ENS_INVALID_OPTION"
+    );
+    assert_eq!(
+        cpus_of(None, Some(vec![])).unwrap_err().code,
+        "ENS_INVALID_OPTION"
+    );
+    assert_eq!(
+        cpus_of(Some(vec![]), None).unwrap_err().path.as_deref(),
+        Some("initialCpuAffinity")
+    );
 }

@@ -21,9 +21,9 @@ fn mkdir_filter(action: u32) -> Vec<u8> {
     const JEQ_K: u16 = 0x15;
     const RET_K: u16 = 0x06;
     [
-        insn(LD_W_ABS, 0, 0, 4),                 // arch
-        insn(JEQ_K, 0, 3, AUDIT_ARCH_X86_64),   // other arch: allow
-        insn(LD_W_ABS, 0, 0, 0),                 // nr
+        insn(LD_W_ABS, 0, 0, 4),              // arch
+        insn(JEQ_K, 0, 3, AUDIT_ARCH_X86_64), // other arch: allow
+        insn(LD_W_ABS, 0, 0, 0),              // nr
         insn(JEQ_K, 2, 0, libc::SYS_mkdir as u32),
         insn(JEQ_K, 1, 0, libc::SYS_mkdirat as u32),
         insn(RET_K, 0, 0, RET_ALLOW),
@@ -51,7 +51,9 @@ fn tmp_dir_name(tag: &str) -> String {
 #[test]
 fn filter_fails_the_syscall_in_the_child_only() {
     let dir = tmp_dir_name("errno");
-    let mut o = sh(&format!("mkdir {dir} 2>&1; echo rc=$?; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status"));
+    let mut o = sh(&format!(
+        "mkdir {dir} 2>&1; echo rc=$?; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status"
+    ));
     o.seccomp = Some(mkdir_filter(RET_ERRNO | libc::EXDEV as u32));
     o.no_new_privileges = true;
     let child = spawn(&o).unwrap();
@@ -75,7 +77,10 @@ fn no_new_privileges_alone() {
     o.no_new_privileges = true;
     let child = spawn(&o).unwrap();
     child.wait_stage().unwrap();
-    assert_eq!(read_all(child.take_stdio()[1].take().unwrap()).trim(), "NoNewPrivs:\t1");
+    assert_eq!(
+        read_all(child.take_stdio()[1].take().unwrap()).trim(),
+        "NoNewPrivs:\t1"
+    );
     assert_eq!(child.wait().unwrap().code, Some(0));
 }
 
@@ -107,7 +112,10 @@ fn without_no_new_privs_or_cap_sys_admin_the_kernel_refuses() {
         let child = spawn(&o).unwrap();
         child.wait_stage().unwrap();
         let out = read_all(child.take_stdio()[1].take().unwrap());
-        assert!(out.contains("Seccomp:\t2") && out.contains("NoNewPrivs:\t0"), "{out}");
+        assert!(
+            out.contains("Seccomp:\t2") && out.contains("NoNewPrivs:\t0"),
+            "{out}"
+        );
         child.wait().unwrap();
         return;
     }
@@ -142,23 +150,62 @@ fn listener_fd_supervises_the_child() {
 
     // Sizes match what the libc structs assume.
     let mut sizes = NotifSizes::default();
-    let rc = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_GET_NOTIF_SIZES, 0, &mut sizes as *mut NotifSizes) };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_GET_NOTIF_SIZES,
+            0,
+            &mut sizes as *mut NotifSizes,
+        )
+    };
     assert_eq!(rc, 0);
-    assert_eq!(sizes.notif as usize, std::mem::size_of::<libc::seccomp_notif>());
+    assert_eq!(
+        sizes.notif as usize,
+        std::mem::size_of::<libc::seccomp_notif>()
+    );
 
     // Receive the child's mkdir and answer it with EROFS.
     let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req) };
+    let rc = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_RECV,
+            &mut req,
+        )
+    };
     assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
     assert!(req.data.nr == libc::SYS_mkdir as i32 || req.data.nr == libc::SYS_mkdirat as i32);
     let mut id = req.id;
-    assert_eq!(unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &mut id) }, 0);
-    let mut resp = libc::seccomp_notif_resp { id: req.id, val: 0, error: -libc::EROFS, flags: 0 };
-    let rc = unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_SEND, &mut resp) };
+    assert_eq!(
+        unsafe {
+            libc::ioctl(
+                listener.as_raw_fd(),
+                libc::SECCOMP_IOCTL_NOTIF_ID_VALID,
+                &mut id,
+            )
+        },
+        0
+    );
+    let mut resp = libc::seccomp_notif_resp {
+        id: req.id,
+        val: 0,
+        error: -libc::EROFS,
+        flags: 0,
+    };
+    let rc = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SEND,
+            &mut resp,
+        )
+    };
     assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
 
     let out = read_all(child.take_stdio()[1].take().unwrap());
-    assert!(out.contains("Read-only file system") && out.contains("rc=1"), "{out}");
+    assert!(
+        out.contains("Read-only file system") && out.contains("rc=1"),
+        "{out}"
+    );
     assert_eq!(child.wait().unwrap().code, Some(0));
     assert!(!std::path::Path::new(&dir).exists());
 }
@@ -171,7 +218,10 @@ fn listener_then_hold_then_release() {
     o.seccomp_listener = true;
     o.hold = true;
     let child = spawn(&o).unwrap();
-    assert!(child.release().is_err(), "release before the listener handshake is refused");
+    assert!(
+        child.release().is_err(),
+        "release before the listener handshake is refused"
+    );
     assert_eq!(child.wait_stage().unwrap(), Stage::SeccompListener);
     let listener = child.take_seccomp_listener().unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::Held);
@@ -193,6 +243,9 @@ fn closing_the_listener_fails_notified_syscalls_with_enosys() {
     drop(child.take_seccomp_listener());
     assert_eq!(child.wait_stage().unwrap(), Stage::Running);
     let out = read_all(child.take_stdio()[1].take().unwrap());
-    assert!(out.contains("Function not implemented") && out.contains("rc=1"), "{out}");
+    assert!(
+        out.contains("Function not implemented") && out.contains("rc=1"),
+        "{out}"
+    );
     child.wait().unwrap();
 }

@@ -71,7 +71,10 @@ fn held_child_runs_only_after_release() {
     assert!(child.try_wait().unwrap().is_none());
     child.release().unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::Running);
-    assert_eq!(read_all(child.take_stdio()[1].take().unwrap()), "released\n");
+    assert_eq!(
+        read_all(child.take_stdio()[1].take().unwrap()),
+        "released\n"
+    );
     assert_eq!(child.wait().unwrap().code, Some(0));
 }
 

@@ -45,8 +45,11 @@ pub fn features(s: &Support) -> Value {
         }
         None => json!({ "enabled": false }),
     };
-    let annotations: serde_json::Map<String, Value> =
-        s.annotations.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let annotations: serde_json::Map<String, Value> = s
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     let memory_policy = match &s.memory_policy {
         Some((modes, flags)) => json!({ "modes": modes, "flags": flags }),
         None => json!({ "modes": [], "flags": [] }),
@@ -81,12 +84,26 @@ mod tests {
         assert_eq!(f["ociVersionMax"], crate::OCI_VERSION);
         assert_eq!(f["linux"]["seccomp"]["enabled"], false);
         assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], false);
-        let f = super::features(&super::Support { idmap_mounts: true, ..Default::default() });
+        let f = super::features(&super::Support {
+            idmap_mounts: true,
+            ..Default::default()
+        });
         assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], true);
         let seccomp = Some((vec!["SCMP_ACT_ALLOW".to_string()], vec![], vec![]));
-        let f = super::features(&super::Support { seccomp, seccomp_flags: vec!["SECCOMP_FILTER_FLAG_LOG".into()], rdma: true, ..Default::default() });
-        assert_eq!(f["linux"]["seccomp"]["knownFlags"][0], "SECCOMP_FILTER_FLAG_LOG");
-        assert_eq!(f["linux"]["seccomp"]["supportedFlags"][0], "SECCOMP_FILTER_FLAG_LOG");
+        let f = super::features(&super::Support {
+            seccomp,
+            seccomp_flags: vec!["SECCOMP_FILTER_FLAG_LOG".into()],
+            rdma: true,
+            ..Default::default()
+        });
+        assert_eq!(
+            f["linux"]["seccomp"]["knownFlags"][0],
+            "SECCOMP_FILTER_FLAG_LOG"
+        );
+        assert_eq!(
+            f["linux"]["seccomp"]["supportedFlags"][0],
+            "SECCOMP_FILTER_FLAG_LOG"
+        );
         assert_eq!(f["linux"]["cgroup"]["rdma"], true);
     }
 }

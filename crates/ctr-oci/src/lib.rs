@@ -30,7 +30,10 @@ pub fn parse(text: &str) -> Result<Spec> {
         // bytes (a second object, a truncated edit) are refused, not ignored.
         Ok(s) => match de.end() {
             Ok(()) => Ok(s),
-            Err(e) => Err(Error::new("EOCI_JSON", format!("invalid JSON: {}", lower_first(&e.to_string())))),
+            Err(e) => Err(Error::new(
+                "EOCI_JSON",
+                format!("invalid JSON: {}", lower_first(&e.to_string())),
+            )),
         },
         Err(e) => {
             let path = e.path().to_string();
@@ -76,14 +79,28 @@ pub struct Bundle {
 pub fn load_bundle(dir: impl AsRef<Path>, purpose: Purpose) -> Result<Bundle> {
     let dir = dir.as_ref();
     let dir = std::fs::canonicalize(dir).map_err(|e| {
-        Error::io("EOCI_BUNDLE", "realpath", &e, format!("bundle {}", dir.display())).with_path(dir)
+        Error::io(
+            "EOCI_BUNDLE",
+            "realpath",
+            &e,
+            format!("bundle {}", dir.display()),
+        )
+        .with_path(dir)
     })?;
     let cfg = dir.join("config.json");
-    let text = std::fs::read_to_string(&cfg)
-        .map_err(|e| Error::io("EOCI_BUNDLE", "open", &e, format!("read {}", cfg.display())).with_path(&cfg))?;
-    let spec = parse(&text).map_err(|e| Error { message: format!("{}: {}", cfg.display(), e.message), ..e })?;
+    let text = std::fs::read_to_string(&cfg).map_err(|e| {
+        Error::io("EOCI_BUNDLE", "open", &e, format!("read {}", cfg.display())).with_path(&cfg)
+    })?;
+    let spec = parse(&text).map_err(|e| Error {
+        message: format!("{}: {}", cfg.display(), e.message),
+        ..e
+    })?;
     validate(&spec, purpose)?;
-    let root = spec.root.as_ref().map(|r| r.path.clone()).unwrap_or_default();
+    let root = spec
+        .root
+        .as_ref()
+        .map(|r| r.path.clone())
+        .unwrap_or_default();
     let rootfs = if Path::new(&root).is_absolute() {
         PathBuf::from(&root)
     } else {
@@ -117,7 +134,9 @@ mod tests {
         let e = parse(r#"{"ociVersion":"1.2.0","linux":{"namespaces":[{"type":5}]}}"#).unwrap_err();
         assert_eq!(e.code, "EOCI_TYPE");
         assert_eq!(e.path.as_deref(), Some("linux.namespaces[0].type"));
-        let e = parse(r#"{"ociVersion":"1.2.0","process":{"cwd":"/","user":{"uid":"root","gid":0}}}"#).unwrap_err();
+        let e =
+            parse(r#"{"ociVersion":"1.2.0","process":{"cwd":"/","user":{"uid":"root","gid":0}}}"#)
+                .unwrap_err();
         assert_eq!(e.path.as_deref(), Some("process.user.uid"));
     }
 
@@ -137,7 +156,10 @@ mod tests {
 
     #[test]
     fn unknown_properties_are_ignored() {
-        let s = parse(r#"{"ociVersion":"1.2.0","somethingNew":{"x":1},"root":{"path":"r","future":true}}"#).unwrap();
+        let s = parse(
+            r#"{"ociVersion":"1.2.0","somethingNew":{"x":1},"root":{"path":"r","future":true}}"#,
+        )
+        .unwrap();
         assert_eq!(s.root.unwrap().path, "r");
     }
 
@@ -150,7 +172,10 @@ mod tests {
         let e = load_bundle(d.path().join("nope"), Purpose::Create).unwrap_err();
         assert_eq!(e.code, "EOCI_BUNDLE");
         std::fs::write(d.path().join("config.json"), "{").unwrap();
-        assert_eq!(load_bundle(d.path(), Purpose::Create).unwrap_err().code, "EOCI_JSON");
+        assert_eq!(
+            load_bundle(d.path(), Purpose::Create).unwrap_err().code,
+            "EOCI_JSON"
+        );
         let ok = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}}"#;
         for trailing in ["{}", "x", "]"] {
             std::fs::write(d.path().join("config.json"), format!("{ok}\n{trailing}")).unwrap();
@@ -166,6 +191,9 @@ mod tests {
         )
         .unwrap();
         let e = load_bundle(d.path(), Purpose::Create).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some("root.path")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("EOCI_INVALID", Some("root.path"))
+        );
     }
 }

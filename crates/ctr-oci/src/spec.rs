@@ -52,12 +52,28 @@ pub fn default_spec() -> Spec {
 pub fn rootless_spec(uid: u32, gid: u32) -> Spec {
     let mut s = default_spec();
     let linux = s.linux.get_or_insert_with(Default::default);
-    let mut ns: Vec<Namespace> =
-        linux.namespaces.take().unwrap_or_default().into_iter().filter(|n| n.typ != "network" && n.typ != "user").collect();
-    ns.push(Namespace { typ: "user".into(), path: None });
+    let mut ns: Vec<Namespace> = linux
+        .namespaces
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n.typ != "network" && n.typ != "user")
+        .collect();
+    ns.push(Namespace {
+        typ: "user".into(),
+        path: None,
+    });
     linux.namespaces = Some(ns);
-    linux.uid_mappings = Some(vec![IdMapping { container_id: 0, host_id: uid, size: 1 }]);
-    linux.gid_mappings = Some(vec![IdMapping { container_id: 0, host_id: gid, size: 1 }]);
+    linux.uid_mappings = Some(vec![IdMapping {
+        container_id: 0,
+        host_id: uid,
+        size: 1,
+    }]);
+    linux.gid_mappings = Some(vec![IdMapping {
+        container_id: 0,
+        host_id: gid,
+        size: 1,
+    }]);
     linux.resources = None;
     let mounts = s.mounts.take().unwrap_or_default();
     s.mounts = Some(
@@ -69,7 +85,11 @@ pub fn rootless_spec(uid: u32, gid: u32) -> Spec {
                         destination: "/sys".into(),
                         source: Some("/sys".into()),
                         typ: Some("none".into()),
-                        options: Some(["rbind", "nosuid", "noexec", "nodev", "ro"].map(String::from).to_vec()),
+                        options: Some(
+                            ["rbind", "nosuid", "noexec", "nodev", "ro"]
+                                .map(String::from)
+                                .to_vec(),
+                        ),
                         ..Default::default()
                     };
                 }
@@ -94,11 +114,30 @@ mod tests {
         let r = rootless_spec(1000, 1000);
         validate(&r, Purpose::Create).unwrap();
         let l = r.linux.unwrap();
-        assert!(l.namespaces.as_ref().unwrap().iter().any(|n| n.typ == "user"));
-        assert!(!l.namespaces.as_ref().unwrap().iter().any(|n| n.typ == "network"));
+        assert!(l
+            .namespaces
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|n| n.typ == "user"));
+        assert!(!l
+            .namespaces
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|n| n.typ == "network"));
         assert_eq!(l.uid_mappings.unwrap()[0].host_id, 1000);
         assert!(l.resources.is_none());
-        let devpts = r.mounts.unwrap().into_iter().find(|m| m.destination == "/dev/pts").unwrap();
-        assert!(!devpts.options.unwrap().iter().any(|o| o.starts_with("gid=")));
+        let devpts = r
+            .mounts
+            .unwrap()
+            .into_iter()
+            .find(|m| m.destination == "/dev/pts")
+            .unwrap();
+        assert!(!devpts
+            .options
+            .unwrap()
+            .iter()
+            .any(|o| o.starts_with("gid=")));
     }
 }

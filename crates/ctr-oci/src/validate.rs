@@ -20,7 +20,9 @@ fn bad(path: impl Into<String>, msg: impl Into<String>) -> Error {
 }
 
 /// The namespace types of config-linux.md.
-pub const NAMESPACE_TYPES: [&str; 8] = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
+pub const NAMESPACE_TYPES: [&str; 8] = [
+    "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time",
+];
 
 pub use ctr_common::caps::{capability_number, CAPABILITIES};
 
@@ -53,7 +55,11 @@ fn is_semver(v: &str) -> bool {
     let core = v.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+        })
 }
 
 fn abs(path: &str, field: String, errs: &mut Vec<Error>) {
@@ -75,7 +81,10 @@ pub fn validate(spec: &Spec, purpose: Purpose) -> Result<()> {
 pub fn problems(spec: &Spec, purpose: Purpose) -> Vec<Error> {
     let mut e = Vec::new();
     if !is_semver(&spec.oci_version) {
-        e.push(bad("ociVersion", format!("{:?} is not a SemVer 2.0.0 version", spec.oci_version)));
+        e.push(bad(
+            "ociVersion",
+            format!("{:?} is not a SemVer 2.0.0 version", spec.oci_version),
+        ));
     }
     match &spec.root {
         Some(r) if r.path.is_empty() => e.push(bad("root.path", "must not be empty")),
@@ -86,7 +95,9 @@ pub fn problems(spec: &Spec, purpose: Purpose) -> Vec<Error> {
         abs(&m.destination, format!("mounts[{i}].destination"), &mut e);
     }
     match &spec.process {
-        None if purpose == Purpose::Create => e.push(bad("process", "is required to start a container")),
+        None if purpose == Purpose::Create => {
+            e.push(bad("process", "is required to start a container"))
+        }
         None => {}
         Some(p) => process(p, purpose, &mut e),
     }
@@ -96,7 +107,10 @@ pub fn problems(spec: &Spec, purpose: Purpose) -> Vec<Error> {
                 abs(&hook.path, format!("hooks.{name}[{i}].path"), &mut e);
                 if let Some(t) = hook.timeout {
                     if t <= 0 {
-                        e.push(bad(format!("hooks.{name}[{i}].timeout"), "must be greater than zero"));
+                        e.push(bad(
+                            format!("hooks.{name}[{i}].timeout"),
+                            "must be greater than zero",
+                        ));
                     }
                 }
             }
@@ -119,13 +133,18 @@ fn process(p: &Process, purpose: Purpose, e: &mut Vec<Error>) {
                 e.push(bad("process.args[0]", "must not be empty"));
             }
         }
-        _ if purpose == Purpose::Create => e.push(bad("process.args", "at least one entry is required")),
+        _ if purpose == Purpose::Create => {
+            e.push(bad("process.args", "at least one entry is required"))
+        }
         _ => {}
     }
     abs(&p.cwd, "process.cwd".into(), e);
     for (i, kv) in p.env.iter().flatten().enumerate() {
         if !kv.contains('=') || kv.starts_with('=') {
-            e.push(bad(format!("process.env[{i}]"), format!("{kv:?} is not KEY=value")));
+            e.push(bad(
+                format!("process.env[{i}]"),
+                format!("{kv:?} is not KEY=value"),
+            ));
         }
     }
     if let Some(c) = &p.capabilities {
@@ -138,7 +157,10 @@ fn process(p: &Process, purpose: Purpose, e: &mut Vec<Error>) {
         ] {
             for (i, name) in list.iter().flatten().enumerate() {
                 if capability_number(name).is_none() {
-                    e.push(bad(format!("process.capabilities.{set}[{i}]"), format!("unknown capability {name:?}")));
+                    e.push(bad(
+                        format!("process.capabilities.{set}[{i}]"),
+                        format!("unknown capability {name:?}"),
+                    ));
                 }
             }
         }
@@ -146,32 +168,62 @@ fn process(p: &Process, purpose: Purpose, e: &mut Vec<Error>) {
     let mut seen = HashSet::new();
     for (i, r) in p.rlimits.iter().flatten().enumerate() {
         if rlimit_number(&r.typ).is_none() {
-            e.push(bad(format!("process.rlimits[{i}].type"), format!("unknown rlimit {:?}", r.typ)));
+            e.push(bad(
+                format!("process.rlimits[{i}].type"),
+                format!("unknown rlimit {:?}", r.typ),
+            ));
         } else if !seen.insert(r.typ.clone()) {
-            e.push(bad(format!("process.rlimits[{i}].type"), format!("duplicate rlimit {:?}", r.typ)));
+            e.push(bad(
+                format!("process.rlimits[{i}].type"),
+                format!("duplicate rlimit {:?}", r.typ),
+            ));
         }
         if r.soft > r.hard {
-            e.push(bad(format!("process.rlimits[{i}]"), "soft limit is greater than the hard limit"));
+            e.push(bad(
+                format!("process.rlimits[{i}]"),
+                "soft limit is greater than the hard limit",
+            ));
         }
     }
     if let Some(io) = &p.io_priority {
-        if !["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"].contains(&io.class.as_str()) {
-            e.push(bad("process.ioPriority.class", format!("unknown class {:?}", io.class)));
+        if !["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"].contains(&io.class.as_str())
+        {
+            e.push(bad(
+                "process.ioPriority.class",
+                format!("unknown class {:?}", io.class),
+            ));
         }
         if !(0..=7).contains(&io.priority) {
-            e.push(bad("process.ioPriority.priority", "must be between 0 and 7"));
+            e.push(bad(
+                "process.ioPriority.priority",
+                "must be between 0 and 7",
+            ));
         }
     }
     if let Some(s) = &p.scheduler {
-        let policies = ["SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"];
+        let policies = [
+            "SCHED_OTHER",
+            "SCHED_FIFO",
+            "SCHED_RR",
+            "SCHED_BATCH",
+            "SCHED_ISO",
+            "SCHED_IDLE",
+            "SCHED_DEADLINE",
+        ];
         if !policies.contains(&s.policy.as_str()) {
-            e.push(bad("process.scheduler.policy", format!("unknown policy {:?}", s.policy)));
+            e.push(bad(
+                "process.scheduler.policy",
+                format!("unknown policy {:?}", s.policy),
+            ));
         }
     }
     if let Some(cs) = &p.console_size {
         if p.terminal != Some(true) {
             let _ = cs;
-            e.push(bad("process.consoleSize", "is only valid with process.terminal set to true"));
+            e.push(bad(
+                "process.consoleSize",
+                "is only valid with process.terminal set to true",
+            ));
         }
     }
 }
@@ -192,55 +244,90 @@ fn linux_rules(l: &Linux, spec: &Spec, e: &mut Vec<Error>) {
                 .with_field(format!("linux.namespaces[{i}].type")),
             );
         } else if !types.insert(ns.typ.as_str()) {
-            e.push(bad(format!("linux.namespaces[{i}].type"), format!("namespace type {:?} given twice", ns.typ)));
+            e.push(bad(
+                format!("linux.namespaces[{i}].type"),
+                format!("namespace type {:?} given twice", ns.typ),
+            ));
         }
         if let Some(p) = &ns.path {
             abs(p, format!("linux.namespaces[{i}].path"), e);
         }
     }
     let has = |t: &str| types.contains(t);
-    if (l.uid_mappings.as_ref().is_some_and(|m| !m.is_empty()) || l.gid_mappings.as_ref().is_some_and(|m| !m.is_empty()))
+    if (l.uid_mappings.as_ref().is_some_and(|m| !m.is_empty())
+        || l.gid_mappings.as_ref().is_some_and(|m| !m.is_empty()))
         && !has("user")
     {
-        let field = if l.uid_mappings.is_some() { "linux.uidMappings" } else { "linux.gidMappings" };
-        e.push(bad(field, "id mappings need a user namespace in linux.namespaces"));
+        let field = if l.uid_mappings.is_some() {
+            "linux.uidMappings"
+        } else {
+            "linux.gidMappings"
+        };
+        e.push(bad(
+            field,
+            "id mappings need a user namespace in linux.namespaces",
+        ));
     }
     if l.time_offsets.is_some() && !has("time") {
-        e.push(bad("linux.timeOffsets", "time offsets need a time namespace in linux.namespaces"));
+        e.push(bad(
+            "linux.timeOffsets",
+            "time offsets need a time namespace in linux.namespaces",
+        ));
     }
     for k in l.time_offsets.iter().flat_map(|t| t.keys()) {
         if k != "monotonic" && k != "boottime" {
-            e.push(bad(format!("linux.timeOffsets.{k}"), "only monotonic and boottime clocks have offsets"));
+            e.push(bad(
+                format!("linux.timeOffsets.{k}"),
+                "only monotonic and boottime clocks have offsets",
+            ));
         }
     }
     if spec.hostname.as_ref().is_some_and(|h| !h.is_empty()) && !has("uts") {
-        e.push(bad("hostname", "setting the hostname needs a uts namespace in linux.namespaces"));
+        e.push(bad(
+            "hostname",
+            "setting the hostname needs a uts namespace in linux.namespaces",
+        ));
     }
     if spec.domainname.as_ref().is_some_and(|h| !h.is_empty()) && !has("uts") {
-        e.push(bad("domainname", "setting the domainname needs a uts namespace in linux.namespaces"));
+        e.push(bad(
+            "domainname",
+            "setting the domainname needs a uts namespace in linux.namespaces",
+        ));
     }
     for (i, d) in l.devices.iter().flatten().enumerate() {
         abs(&d.path, format!("linux.devices[{i}].path"), e);
         match d.typ.as_str() {
             "c" | "b" | "u" => {
                 if d.major.is_none() || d.minor.is_none() {
-                    e.push(bad(format!("linux.devices[{i}]"), "major and minor are required for c, b and u devices"));
+                    e.push(bad(
+                        format!("linux.devices[{i}]"),
+                        "major and minor are required for c, b and u devices",
+                    ));
                 }
             }
             "p" => {}
-            t => e.push(bad(format!("linux.devices[{i}].type"), format!("unknown device type {t:?} (c, b, u or p)"))),
+            t => e.push(bad(
+                format!("linux.devices[{i}].type"),
+                format!("unknown device type {t:?} (c, b, u or p)"),
+            )),
         }
     }
     if let Some(r) = &l.resources {
         for (i, d) in r.devices.iter().flatten().enumerate() {
             if let Some(t) = &d.typ {
                 if !["a", "c", "b"].contains(&t.as_str()) {
-                    e.push(bad(format!("linux.resources.devices[{i}].type"), format!("unknown type {t:?} (a, c or b)")));
+                    e.push(bad(
+                        format!("linux.resources.devices[{i}].type"),
+                        format!("unknown type {t:?} (a, c or b)"),
+                    ));
                 }
             }
             if let Some(a) = &d.access {
                 if a.is_empty() || !a.chars().all(|c| "rwm".contains(c)) {
-                    e.push(bad(format!("linux.resources.devices[{i}].access"), format!("{a:?} is not a combination of r, w, m")));
+                    e.push(bad(
+                        format!("linux.resources.devices[{i}].access"),
+                        format!("{a:?} is not a combination of r, w, m"),
+                    ));
                 }
             }
         }
@@ -251,13 +338,30 @@ fn linux_rules(l: &Linux, spec: &Spec, e: &mut Vec<Error>) {
                 && ps[..ps.len() - 2].chars().all(|c| c.is_ascii_digit())
                 && !ps.starts_with('0');
             if !ok {
-                e.push(bad(format!("linux.resources.hugepageLimits[{i}].pageSize"), format!("{ps:?} is not like 2MB or 64KB")));
+                e.push(bad(
+                    format!("linux.resources.hugepageLimits[{i}].pageSize"),
+                    format!("{ps:?} is not like 2MB or 64KB"),
+                ));
             }
         }
     }
     if let Some(p) = &l.rootfs_propagation {
-        if !["private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable"].contains(&p.as_str()) {
-            e.push(bad("linux.rootfsPropagation", format!("unknown propagation {p:?}")));
+        if ![
+            "private",
+            "shared",
+            "slave",
+            "unbindable",
+            "rprivate",
+            "rshared",
+            "rslave",
+            "runbindable",
+        ]
+        .contains(&p.as_str())
+        {
+            e.push(bad(
+                "linux.rootfsPropagation",
+                format!("unknown propagation {p:?}"),
+            ));
         }
     }
     for (i, p) in l.masked_paths.iter().flatten().enumerate() {
@@ -268,7 +372,10 @@ fn linux_rules(l: &Linux, spec: &Spec, e: &mut Vec<Error>) {
     }
     if let Some(p) = &l.personality {
         if p.domain != "LINUX" && p.domain != "LINUX32" {
-            e.push(bad("linux.personality.domain", format!("unknown domain {:?} (LINUX or LINUX32)", p.domain)));
+            e.push(bad(
+                "linux.personality.domain",
+                format!("unknown domain {:?} (LINUX or LINUX32)", p.domain),
+            ));
         }
     }
     for (k, _) in l.sysctl.iter().flatten() {
@@ -303,10 +410,19 @@ mod tests {
     #[test]
     fn must_rules_name_the_field() {
         let cases = [
-            (r#"{"ociVersion":"1.2.0","root":{"path":"r"},"process":{"cwd":"/","user":{"uid":0,"gid":0}}}"#, "process.args"),
-            (r#"{"ociVersion":"1.2.0","root":{"path":"r"},"process":{"cwd":"tmp","args":["a"],"user":{"uid":0,"gid":0}}}"#, "process.cwd"),
+            (
+                r#"{"ociVersion":"1.2.0","root":{"path":"r"},"process":{"cwd":"/","user":{"uid":0,"gid":0}}}"#,
+                "process.args",
+            ),
+            (
+                r#"{"ociVersion":"1.2.0","root":{"path":"r"},"process":{"cwd":"tmp","args":["a"],"user":{"uid":0,"gid":0}}}"#,
+                "process.cwd",
+            ),
             (r#"{"ociVersion":"1.2.0","root":{"path":"r"}}"#, "process"),
-            (r#"{"ociVersion":"1.2.0","process":{"cwd":"/","args":["a"],"user":{"uid":0,"gid":0}}}"#, "root"),
+            (
+                r#"{"ociVersion":"1.2.0","process":{"cwd":"/","args":["a"],"user":{"uid":0,"gid":0}}}"#,
+                "root",
+            ),
             (r#"{"ociVersion":"one","root":{"path":"r"}}"#, "ociVersion"),
         ];
         for (json, field) in cases {
@@ -315,21 +431,60 @@ mod tests {
             assert_eq!(e.path.as_deref(), Some(field), "{json}");
         }
         let more = [
-            (r#""mounts":[{"destination":"proc","type":"proc"}]"#, "mounts[0].destination"),
-            (r#""linux":{"namespaces":[{"type":"pid"},{"type":"bogus"}]}"#, "linux.namespaces[1].type"),
-            (r#""linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}"#, "linux.namespaces[1].type"),
-            (r#""linux":{"uidMappings":[{"containerID":0,"hostID":1000,"size":1}]}"#, "linux.uidMappings"),
+            (
+                r#""mounts":[{"destination":"proc","type":"proc"}]"#,
+                "mounts[0].destination",
+            ),
+            (
+                r#""linux":{"namespaces":[{"type":"pid"},{"type":"bogus"}]}"#,
+                "linux.namespaces[1].type",
+            ),
+            (
+                r#""linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}"#,
+                "linux.namespaces[1].type",
+            ),
+            (
+                r#""linux":{"uidMappings":[{"containerID":0,"hostID":1000,"size":1}]}"#,
+                "linux.uidMappings",
+            ),
             (r#""hostname":"box""#, "hostname"),
-            (r#""linux":{"maskedPaths":["proc/kcore"]}"#, "linux.maskedPaths[0]"),
-            (r#""linux":{"devices":[{"type":"x","path":"/dev/x"}]}"#, "linux.devices[0].type"),
-            (r#""linux":{"timeOffsets":{"monotonic":{"secs":1}}}"#, "linux.timeOffsets"),
-            (r#""hooks":{"poststop":[{"path":"bin/x"}]}"#, "hooks.poststop[0].path"),
-            (r#""linux":{"resources":{"hugepageLimits":[{"pageSize":"64kB","limit":1}]}}"#, "linux.resources.hugepageLimits[0].pageSize"),
+            (
+                r#""linux":{"maskedPaths":["proc/kcore"]}"#,
+                "linux.maskedPaths[0]",
+            ),
+            (
+                r#""linux":{"devices":[{"type":"x","path":"/dev/x"}]}"#,
+                "linux.devices[0].type",
+            ),
+            (
+                r#""linux":{"timeOffsets":{"monotonic":{"secs":1}}}"#,
+                "linux.timeOffsets",
+            ),
+            (
+                r#""hooks":{"poststop":[{"path":"bin/x"}]}"#,
+                "hooks.poststop[0].path",
+            ),
+            (
+                r#""linux":{"resources":{"hugepageLimits":[{"pageSize":"64kB","limit":1}]}}"#,
+                "linux.resources.hugepageLimits[0].pageSize",
+            ),
             // sysctls: only keys of a namespace the container has (runc's rule).
-            (r#""linux":{"namespaces":[{"type":"ipc"}],"sysctl":{"vm.swappiness":"10"}}"#, "linux.sysctl.vm.swappiness"),
-            (r#""linux":{"namespaces":[{"type":"ipc"}],"sysctl":{"net.ipv4.ip_forward":"1"}}"#, "linux.sysctl.net.ipv4.ip_forward"),
-            (r#""linux":{"namespaces":[{"type":"network"}],"sysctl":{"kernel.shmmax":"1"}}"#, "linux.sysctl.kernel.shmmax"),
-            (r#""linux":{"namespaces":[{"type":"ipc"},{"type":"network"}],"sysctl":{"kernel.hostname":"x"}}"#, "linux.sysctl.kernel.hostname"),
+            (
+                r#""linux":{"namespaces":[{"type":"ipc"}],"sysctl":{"vm.swappiness":"10"}}"#,
+                "linux.sysctl.vm.swappiness",
+            ),
+            (
+                r#""linux":{"namespaces":[{"type":"ipc"}],"sysctl":{"net.ipv4.ip_forward":"1"}}"#,
+                "linux.sysctl.net.ipv4.ip_forward",
+            ),
+            (
+                r#""linux":{"namespaces":[{"type":"network"}],"sysctl":{"kernel.shmmax":"1"}}"#,
+                "linux.sysctl.kernel.shmmax",
+            ),
+            (
+                r#""linux":{"namespaces":[{"type":"ipc"},{"type":"network"}],"sysctl":{"kernel.hostname":"x"}}"#,
+                "linux.sysctl.kernel.hostname",
+            ),
         ];
         for (extra, field) in more {
             let e = check(&format!("{{{BASE},{extra}}}")).unwrap_err();
@@ -337,17 +492,33 @@ mod tests {
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
         check(&format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"ipc"}},{{"type":"network","path":"/run/netns/x"}},{{"type":"uts"}}],"sysctl":{{"fs.mqueue.msg_max":"9","net.core.somaxconn":"1","kernel.domainname":"d"}}}}}}"#)).unwrap();
-        let e = check(&format!("{{{BASE},\"linux\":{{\"namespaces\":[{{\"type\":\"bogus\"}}]}}}}")).unwrap_err();
-        assert!(e.message.contains("unknown namespace type \"bogus\""), "{}", e.message);
+        let e = check(&format!(
+            "{{{BASE},\"linux\":{{\"namespaces\":[{{\"type\":\"bogus\"}}]}}}}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.message.contains("unknown namespace type \"bogus\""),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn process_fields() {
         let p = r#""ociVersion":"1.2.0","root":{"path":"r"},"process":{"cwd":"/","args":["a"],"user":{"uid":0,"gid":0},"#;
         let cases = [
-            (r#""rlimits":[{"type":"RLIMIT_NOFILE","soft":1,"hard":2},{"type":"RLIMIT_NOFILE","soft":1,"hard":2}]"#, "process.rlimits[1].type"),
-            (r#""rlimits":[{"type":"RLIMIT_BOGUS","soft":1,"hard":2}]"#, "process.rlimits[0].type"),
-            (r#""capabilities":{"bounding":["CAP_NOPE"]}"#, "process.capabilities.bounding[0]"),
+            (
+                r#""rlimits":[{"type":"RLIMIT_NOFILE","soft":1,"hard":2},{"type":"RLIMIT_NOFILE","soft":1,"hard":2}]"#,
+                "process.rlimits[1].type",
+            ),
+            (
+                r#""rlimits":[{"type":"RLIMIT_BOGUS","soft":1,"hard":2}]"#,
+                "process.rlimits[0].type",
+            ),
+            (
+                r#""capabilities":{"bounding":["CAP_NOPE"]}"#,
+                "process.capabilities.bounding[0]",
+            ),
             (r#""env":["NOEQUALS"]"#, "process.env[0]"),
         ];
         for (extra, field) in cases {

@@ -34,7 +34,12 @@ fn put_nz(m: &mut Map<String, Value>, k: &str, v: Option<u64>) {
     }
 }
 
-fn memory_entry(limit: Option<u64>, usage: Option<u64>, max: Option<u64>, failcnt: Option<u64>) -> Value {
+fn memory_entry(
+    limit: Option<u64>,
+    usage: Option<u64>,
+    max: Option<u64>,
+    failcnt: Option<u64>,
+) -> Value {
     // runc reports an unlimited limit as the kernel's huge number; 0 here
     // when the file is absent.
     let mut m = Map::new();
@@ -61,10 +66,16 @@ pub fn runc_stats(s: &Stats, raw_memory: Option<&str>) -> Value {
     let m = &s.memory;
     let mut memory = Map::new();
     put_nz(&mut memory, "cache", m.cache);
-    memory.insert("usage".into(), memory_entry(m.limit, m.current, m.peak, m.failcnt));
+    memory.insert(
+        "usage".into(),
+        memory_entry(m.limit, m.current, m.peak, m.failcnt),
+    );
     memory.insert("swap".into(), memory_entry(None, m.swap, None, None));
     if let Some(text) = raw_memory {
-        let raw: Map<String, Value> = ctr_cgroup::fsx::flat_keyed(text).into_iter().map(|(k, v)| (k.to_string(), v.into())).collect();
+        let raw: Map<String, Value> = ctr_cgroup::fsx::flat_keyed(text)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.into()))
+            .collect();
         if !raw.is_empty() {
             memory.insert("raw".into(), Value::Object(raw));
         }
@@ -75,8 +86,19 @@ pub fn runc_stats(s: &Stats, raw_memory: Option<&str>) -> Value {
     put_nz(&mut pids, "limit", s.pids.limit);
 
     let entry = |d: &ctr_cgroup::stats::IoDeviceStats, op: &str, v: u64| json!({ "major": d.major, "minor": d.minor, "op": op, "value": v });
-    let bytes: Vec<Value> = s.io.iter().flat_map(|d| [entry(d, "Read", d.read_bytes), entry(d, "Write", d.write_bytes)]).collect();
-    let ops: Vec<Value> = s.io.iter().flat_map(|d| [entry(d, "Read", d.read_ops), entry(d, "Write", d.write_ops)]).collect();
+    let bytes: Vec<Value> =
+        s.io.iter()
+            .flat_map(|d| {
+                [
+                    entry(d, "Read", d.read_bytes),
+                    entry(d, "Write", d.write_bytes),
+                ]
+            })
+            .collect();
+    let ops: Vec<Value> =
+        s.io.iter()
+            .flat_map(|d| [entry(d, "Read", d.read_ops), entry(d, "Write", d.write_ops)])
+            .collect();
     let mut blkio = Map::new();
     if !bytes.is_empty() {
         blkio.insert("ioServiceBytesRecursive".into(), bytes.into());
@@ -115,16 +137,27 @@ pub struct EventsOptions {
 
 impl Default for EventsOptions {
     fn default() -> Self {
-        EventsOptions { stats_only: false, interval: Duration::from_secs(5) }
+        EventsOptions {
+            stats_only: false,
+            interval: Duration::from_secs(5),
+        }
     }
 }
 
 fn open_cgroup(store: &Store, id: &str) -> Result<(crate::state::Saved, ctr_cgroup::Cgroup)> {
     let saved = store.read(id)?;
     if live_status(&store.root.join(id), &saved) == Status::Stopped {
-        return Err(Error::new("ERUNTIME_NOT_RUNNING", format!("container with id {id} is not running")));
+        return Err(Error::new(
+            "ERUNTIME_NOT_RUNNING",
+            format!("container with id {id} is not running"),
+        ));
     }
-    let p = saved.cgroup_path.clone().ok_or_else(|| Error::new("ERUNTIME_NO_CGROUP", format!("container {id:?} has no cgroup")))?;
+    let p = saved.cgroup_path.clone().ok_or_else(|| {
+        Error::new(
+            "ERUNTIME_NO_CGROUP",
+            format!("container {id:?} has no cgroup"),
+        )
+    })?;
     let cg = ctr_cgroup::Cgroup::open(&p, &ctr_cgroup::Options::default())?;
     Ok((saved, cg))
 }
@@ -145,7 +178,10 @@ fn container_stats(cg: &ctr_cgroup::Cgroup, pid: i32) -> Result<Value> {
     let mut v = runc_stats(&s, raw.as_deref());
     let read = |f: &str| cg.read_file(f).ok();
     if let Some(percpu) = read("cpuacct.usage_percpu") {
-        let per: Vec<u64> = percpu.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        let per: Vec<u64> = percpu
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
         if !per.is_empty() {
             v["cpu"]["usage"]["percpu"] = per.into();
         }
@@ -177,11 +213,25 @@ fn parse_list(s: &str) -> Vec<u16> {
 /// `*.effective`, v1's `effective_*`), and v1's flags.
 fn cpuset_stats(read: &dyn Fn(&str) -> Option<String>) -> Value {
     let mut m = Map::new();
-    let list = |files: [&str; 3]| files.iter().find_map(|f| read(f)).map(|t| parse_list(&t)).filter(|l| !l.is_empty());
-    if let Some(c) = list(["cpuset.cpus.effective", "cpuset.effective_cpus", "cpuset.cpus"]) {
+    let list = |files: [&str; 3]| {
+        files
+            .iter()
+            .find_map(|f| read(f))
+            .map(|t| parse_list(&t))
+            .filter(|l| !l.is_empty())
+    };
+    if let Some(c) = list([
+        "cpuset.cpus.effective",
+        "cpuset.effective_cpus",
+        "cpuset.cpus",
+    ]) {
         m.insert("cpus".into(), c.into());
     }
-    if let Some(n) = list(["cpuset.mems.effective", "cpuset.effective_mems", "cpuset.mems"]) {
+    if let Some(n) = list([
+        "cpuset.mems.effective",
+        "cpuset.effective_mems",
+        "cpuset.mems",
+    ]) {
         m.insert("mems".into(), n.into());
     }
     for (file, key) in [
@@ -193,7 +243,10 @@ fn cpuset_stats(read: &dyn Fn(&str) -> Option<String>) -> Value {
         ("cpuset.memory_spread_slab", "memory_spread_slab"),
         ("cpuset.memory_pressure", "memory_pressure"),
         ("cpuset.sched_load_balance", "sched_load_balance"),
-        ("cpuset.sched_relax_domain_level", "sched_relax_domain_level"),
+        (
+            "cpuset.sched_relax_domain_level",
+            "sched_relax_domain_level",
+        ),
     ] {
         if let Some(n) = read(file).and_then(|t| t.trim().parse::<i64>().ok()) {
             m.insert(key.into(), n.into());
@@ -208,11 +261,19 @@ fn psi_stats(text: &str) -> Option<Value> {
     let mut m = Map::new();
     for line in text.lines() {
         let mut words = line.split_whitespace();
-        let Some(kind @ ("some" | "full")) = words.next() else { continue };
+        let Some(kind @ ("some" | "full")) = words.next() else {
+            continue;
+        };
         let mut d = Map::new();
         for kv in words {
-            let Some((k, v)) = kv.split_once('=') else { continue };
-            let n: Value = if k == "total" { v.parse::<u64>().ok()?.into() } else { v.parse::<f64>().ok()?.into() };
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
+            let n: Value = if k == "total" {
+                v.parse::<u64>().ok()?.into()
+            } else {
+                v.parse::<f64>().ok()?.into()
+            };
             d.insert(k.into(), n);
         }
         m.insert(kind.into(), Value::Object(d));
@@ -228,7 +289,10 @@ fn net_dev_interfaces(text: &str) -> Vec<Value> {
         .filter_map(|l| {
             let (name, rest) = l.split_once(':')?;
             let name = name.trim();
-            let n: Vec<u64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            let n: Vec<u64> = rest
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
             if name == "lo" || n.len() < 12 {
                 return None;
             }
@@ -245,7 +309,11 @@ fn net_dev_interfaces(text: &str) -> Vec<Value> {
 /// (runc reports the veths it made; a container sharing the host's network
 /// reports none, as there).
 fn own_net_ns_interfaces(pid: i32) -> Value {
-    let ns = |p: &str| std::fs::metadata(p).ok().map(|m| std::os::linux::fs::MetadataExt::st_ino(&m));
+    let ns = |p: &str| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| std::os::linux::fs::MetadataExt::st_ino(&m))
+    };
     let theirs = ns(&format!("/proc/{pid}/ns/net"));
     if theirs.is_none() || theirs == ns("/proc/self/ns/net") {
         return Value::Null;
@@ -259,22 +327,47 @@ fn own_net_ns_interfaces(pid: i32) -> Value {
 /// Write container `id`'s events to `out` as runc does: with
 /// `stats_only` one stats line; else a stats line every interval and an
 /// `oom` line as each OOM happens, until the init exits.
-pub fn events(store: &Store, id: &str, o: &EventsOptions, out: Arc<Mutex<dyn Write + Send>>) -> Result<()> {
+pub fn events(
+    store: &Store,
+    id: &str,
+    o: &EventsOptions,
+    out: Arc<Mutex<dyn Write + Send>>,
+) -> Result<()> {
     if o.interval.is_zero() {
-        return Err(Error::new("ERUNTIME_USAGE", "--interval: duration interval must be greater than 0").with_field("interval"));
+        return Err(Error::new(
+            "ERUNTIME_USAGE",
+            "--interval: duration interval must be greater than 0",
+        )
+        .with_field("interval"));
     }
     let (saved, cg) = open_cgroup(store, id)?;
     let emit = |line: String| -> Result<()> {
         let mut w = out.lock().unwrap();
-        writeln!(w, "{line}").and_then(|_| w.flush()).map_err(|e| Error::io("ERUNTIME_EVENTS", "write", &e, "write an event"))
+        writeln!(w, "{line}")
+            .and_then(|_| w.flush())
+            .map_err(|e| Error::io("ERUNTIME_EVENTS", "write", &e, "write an event"))
     };
-    let stats_line = |cg: &ctr_cgroup::Cgroup| -> Result<String> { Ok(event_line("stats", id, Some(container_stats(cg, saved.pid)?))) };
+    let stats_line = |cg: &ctr_cgroup::Cgroup| -> Result<String> {
+        Ok(event_line(
+            "stats",
+            id,
+            Some(container_stats(cg, saved.pid)?),
+        ))
+    };
     if o.stats_only {
         return emit(stats_line(&cg)?);
     }
-    let pidfd = util::pidfd_open(saved.pid).map_err(|_| Error::new("ERUNTIME_NOT_RUNNING", format!("container with id {id} is not running")))?;
+    let pidfd = util::pidfd_open(saved.pid).map_err(|_| {
+        Error::new(
+            "ERUNTIME_NOT_RUNNING",
+            format!("container with id {id} is not running"),
+        )
+    })?;
     if !util::alive(saved.pid, saved.init_start_time) {
-        return Err(Error::new("ERUNTIME_NOT_RUNNING", format!("container with id {id} is not running")));
+        return Err(Error::new(
+            "ERUNTIME_NOT_RUNNING",
+            format!("container with id {id} is not running"),
+        ));
     }
     let watcher = Arc::new(ctr_cgroup::events::Watcher::new(&cg.manager().events())?);
     let w2 = watcher.clone();
@@ -291,8 +384,12 @@ pub fn events(store: &Store, id: &str, o: &EventsOptions, out: Arc<Mutex<dyn Wri
     let r = (|| -> Result<()> {
         let mut next = Instant::now() + o.interval;
         loop {
-            let left = next.saturating_duration_since(Instant::now()).as_millis().min(i32::MAX as u128) as i32;
-            let ready = util::poll_in(&[pidfd.as_raw_fd()], left).map_err(|e| Error::io("ERUNTIME_EVENTS", "poll", &e, "wait for the init"))?;
+            let left = next
+                .saturating_duration_since(Instant::now())
+                .as_millis()
+                .min(i32::MAX as u128) as i32;
+            let ready = util::poll_in(&[pidfd.as_raw_fd()], left)
+                .map_err(|e| Error::io("ERUNTIME_EVENTS", "poll", &e, "wait for the init"))?;
             if ready[0] {
                 return Ok(());
             }
@@ -319,25 +416,72 @@ mod tests {
     #[test]
     fn stats_take_runc_shape() {
         let mut s = Stats {
-            cpu: CpuStats { usage_usec: Some(5), user_usec: Some(3), system_usec: Some(2), nr_periods: Some(0), ..Default::default() },
-            memory: MemoryStats { current: Some(4096), peak: Some(8192), limit: Some(1 << 20), cache: Some(0), failcnt: Some(1), ..Default::default() },
-            pids: PidsStats { current: Some(2), limit: None },
-            io: vec![IoDeviceStats { major: 8, minor: 0, read_bytes: 10, write_bytes: 20, read_ops: 1, write_ops: 2 }],
+            cpu: CpuStats {
+                usage_usec: Some(5),
+                user_usec: Some(3),
+                system_usec: Some(2),
+                nr_periods: Some(0),
+                ..Default::default()
+            },
+            memory: MemoryStats {
+                current: Some(4096),
+                peak: Some(8192),
+                limit: Some(1 << 20),
+                cache: Some(0),
+                failcnt: Some(1),
+                ..Default::default()
+            },
+            pids: PidsStats {
+                current: Some(2),
+                limit: None,
+            },
+            io: vec![IoDeviceStats {
+                major: 8,
+                minor: 0,
+                read_bytes: 10,
+                write_bytes: 20,
+                read_ops: 1,
+                write_ops: 2,
+            }],
             ..Default::default()
         };
-        s.hugetlb.insert("2MB".into(), HugetlbStats { current: 0, peak: None, limit: None, failcnt: Some(0) });
+        s.hugetlb.insert(
+            "2MB".into(),
+            HugetlbStats {
+                current: 0,
+                peak: None,
+                limit: None,
+                failcnt: Some(0),
+            },
+        );
         let v = runc_stats(&s, Some("cache 0\nrss 4096\n"));
-        assert_eq!(v["cpu"]["usage"], json!({"total": 5000, "kernel": 2000, "user": 3000}));
-        assert_eq!(v["cpu"]["throttling"], json!({}), "zeros are omitted, as Go's omitempty");
-        assert_eq!(v["memory"]["usage"], json!({"limit": 1048576, "usage": 4096, "max": 8192, "failcnt": 1}));
+        assert_eq!(
+            v["cpu"]["usage"],
+            json!({"total": 5000, "kernel": 2000, "user": 3000})
+        );
+        assert_eq!(
+            v["cpu"]["throttling"],
+            json!({}),
+            "zeros are omitted, as Go's omitempty"
+        );
+        assert_eq!(
+            v["memory"]["usage"],
+            json!({"limit": 1048576, "usage": 4096, "max": 8192, "failcnt": 1})
+        );
         assert_eq!(v["memory"]["raw"]["rss"], 4096);
         assert!(v["memory"].get("cache").is_none());
         assert_eq!(v["pids"], json!({"current": 2}));
-        assert_eq!(v["blkio"]["ioServiceBytesRecursive"][1], json!({"major": 8, "minor": 0, "op": "Write", "value": 20}));
+        assert_eq!(
+            v["blkio"]["ioServiceBytesRecursive"][1],
+            json!({"major": 8, "minor": 0, "op": "Write", "value": 20})
+        );
         assert_eq!(v["hugetlb"]["2MB"], json!({"failcnt": 0}));
         let line = event_line("stats", "c1", Some(v));
         let back: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!((back["type"].as_str(), back["id"].as_str()), (Some("stats"), Some("c1")));
+        assert_eq!(
+            (back["type"].as_str(), back["id"].as_str()),
+            (Some("stats"), Some("c1"))
+        );
         assert_eq!(event_line("oom", "c1", None), r#"{"id":"c1","type":"oom"}"#);
     }
 
@@ -352,7 +496,10 @@ mod tests {
             "cpuset.sched_relax_domain_level" => Some("-1\n".to_string()),
             _ => None,
         };
-        assert_eq!(cpuset_stats(&files), json!({"cpus": [0, 1], "mems": [0], "mem_hardwall": 1, "sched_relax_domain_level": -1}));
+        assert_eq!(
+            cpuset_stats(&files),
+            json!({"cpus": [0, 1], "mems": [0], "mem_hardwall": 1, "sched_relax_domain_level": -1})
+        );
         let psi = psi_stats("some avg10=1.50 avg60=0.00 avg300=0.00 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n").unwrap();
         assert_eq!(psi["some"]["avg10"], 1.5);
         assert_eq!(psi["some"]["total"], 1234);
@@ -361,7 +508,9 @@ mod tests {
         let dev = "Inter-|   Receive |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo: 1 2 0 0 0 0 0 0 1 2 0 0 0 0 0 0\n  eth0: 100 3 1 2 0 0 0 0 200 4 5 6 0 0 0 0\n";
         assert_eq!(
             net_dev_interfaces(dev),
-            vec![json!({"Name": "eth0", "RxBytes": 100, "RxPackets": 3, "RxErrors": 1, "RxDropped": 2, "TxBytes": 200, "TxPackets": 4, "TxErrors": 5, "TxDropped": 6})]
+            vec![
+                json!({"Name": "eth0", "RxBytes": 100, "RxPackets": 3, "RxErrors": 1, "RxDropped": 2, "TxBytes": 200, "TxPackets": 4, "TxErrors": 5, "TxDropped": 6})
+            ]
         );
     }
 }

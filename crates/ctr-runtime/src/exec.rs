@@ -68,29 +68,47 @@ pub struct Exec {
 }
 
 fn not_running(id: &str) -> Error {
-    Error::new("ERUNTIME_NOT_RUNNING", format!("cannot exec in container {id:?}: it is not running"))
+    Error::new(
+        "ERUNTIME_NOT_RUNNING",
+        format!("cannot exec in container {id:?}: it is not running"),
+    )
 }
 
 /// The container's config.json (from its bundle, as saved at create).
 pub fn container_config(saved: &Saved) -> Result<Spec> {
     let path = PathBuf::from(&saved.bundle).join("config.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::io("ERUNTIME_BUNDLE", "open", &e, format!("read {}", path.display())).with_path(&path))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::io(
+            "ERUNTIME_BUNDLE",
+            "open",
+            &e,
+            format!("read {}", path.display()),
+        )
+        .with_path(&path)
+    })?;
     ctr_oci::parse(&text)
 }
 
 /// The process of the container's config (what `exec` starts from).
 pub fn default_process(store: &Store, id: &str) -> Result<Process> {
     let saved = store.read(id)?;
-    container_config(&saved)?
-        .process
-        .ok_or_else(|| Error::new("EOCI_INVALID", "process: the container's config has no process").with_field("process"))
+    container_config(&saved)?.process.ok_or_else(|| {
+        Error::new(
+            "EOCI_INVALID",
+            "process: the container's config has no process",
+        )
+        .with_field("process")
+    })
 }
 
 /// Apply runc-style overrides to a process.
 pub fn apply_overrides(p: &mut Process, o: &ExecOverrides) -> Result<()> {
     if o.args.is_empty() {
-        return Err(Error::new("ERUNTIME_USAGE", "exec: needs the command to run (or --process)").with_field("args"));
+        return Err(Error::new(
+            "ERUNTIME_USAGE",
+            "exec: needs the command to run (or --process)",
+        )
+        .with_field("args"));
     }
     p.args = Some(o.args.clone());
     let mut env = p.env.clone().unwrap_or_default();
@@ -117,9 +135,17 @@ pub fn apply_overrides(p: &mut Process, o: &ExecOverrides) -> Result<()> {
         for set in [&mut caps.bounding, &mut caps.effective, &mut caps.permitted] {
             let list = set.get_or_insert_with(Vec::new);
             for c in &o.caps {
-                let name = if c.to_ascii_uppercase().starts_with("CAP_") { c.to_ascii_uppercase() } else { format!("CAP_{}", c.to_ascii_uppercase()) };
+                let name = if c.to_ascii_uppercase().starts_with("CAP_") {
+                    c.to_ascii_uppercase()
+                } else {
+                    format!("CAP_{}", c.to_ascii_uppercase())
+                };
                 if ctr_oci::validate::capability_number(&name).is_none() {
-                    return Err(Error::new("ERUNTIME_USAGE", format!("--cap {c}: unknown capability")).with_field("cap"));
+                    return Err(Error::new(
+                        "ERUNTIME_USAGE",
+                        format!("--cap {c}: unknown capability"),
+                    )
+                    .with_field("cap"));
                 }
                 if !list.contains(&name) {
                     list.push(name);
@@ -181,7 +207,11 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     }
     let terminal = o.process.terminal == Some(true);
     if o.console_socket.is_some() && !terminal {
-        return Err(Error::new("ERUNTIME_CONSOLE", "a console socket was given but process.terminal is false (use --tty)").with_field("process.terminal"));
+        return Err(Error::new(
+            "ERUNTIME_CONSOLE",
+            "a console socket was given but process.terminal is false (use --tty)",
+        )
+        .with_field("process.terminal"));
     }
     if o.detach && terminal && o.console_socket.is_none() {
         return Err(Error::new(
@@ -202,7 +232,11 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     if !so.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt) {
         // A container without a mount namespace of its own (it shares
         // ours): joining gives no root, so chroot into the init's.
-        so.rootfs = Some(ctr_ns::RootfsSpec { path: format!("/proc/{}/root", saved.pid), chroot: true, ..Default::default() });
+        so.rootfs = Some(ctr_ns::RootfsSpec {
+            path: format!("/proc/{}/root", saved.pid),
+            chroot: true,
+            ..Default::default()
+        });
     }
     // execCPUAffinity (exec only, as in runc): `initial` for the setup,
     // `final` for the program; without `final` every cpu is asked for,
@@ -210,10 +244,21 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     // process does not inherit this runtime's affinity (runc's
     // tryResetCPUAffinity).
     so.initial_cpu_affinity = settings.exec_cpu_affinity.initial.clone();
-    so.cpu_affinity = Some(settings.exec_cpu_affinity.r#final.clone().unwrap_or_else(|| (0..=ctr_ns::plan::MAX_CPU).collect()));
+    so.cpu_affinity = Some(
+        settings
+            .exec_cpu_affinity
+            .r#final
+            .clone()
+            .unwrap_or_else(|| (0..=ctr_ns::plan::MAX_CPU).collect()),
+    );
     // The container's NUMA policy holds for every process of it (as
     // linux.personality does in runc's setns init).
-    so.memory_policy = config.linux.as_ref().and_then(|l| l.memory_policy.as_ref()).map(crate::mempolicy::plan).transpose()?;
+    so.memory_policy = config
+        .linux
+        .as_ref()
+        .and_then(|l| l.memory_policy.as_ref())
+        .map(crate::mempolicy::plan)
+        .transpose()?;
     so.stdio = o.stdio;
     so.extra_fds = o.extra_fds.clone();
     if let (Some(c), Some(fd)) = (so.console.as_mut(), o.console_socket) {
@@ -221,7 +266,13 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     }
     if let Some(p) = &saved.cgroup_path {
         match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
-            Ok(cg) => so.cgroups = cg.dirs().iter().map(|d| d.to_string_lossy().into_owned()).collect(),
+            Ok(cg) => {
+                so.cgroups = cg
+                    .dirs()
+                    .iter()
+                    .map(|d| d.to_string_lossy().into_owned())
+                    .collect()
+            }
             Err(e) if e.code == "ECGROUP_NOT_FOUND" => return Err(not_running(id)),
             Err(e) => return Err(e),
         }
@@ -247,10 +298,19 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
                     // init pid, its live status); the top-level pid is this
                     // process's, whose filter the fd belongs to.
                     let Some(l) = &listener else {
-                        return Err(Error::new("ERUNTIME_INIT", "the exec'd process reported a seccomp listener that was not asked for"));
+                        return Err(Error::new(
+                            "ERUNTIME_INIT",
+                            "the exec'd process reported a seccomp listener that was not asked for",
+                        ));
                     };
                     let status = live_status(&dir, &saved);
-                    let st = crate::hooks::state_value(id, saved.pid, status.as_str(), &saved.bundle, &saved.annotations);
+                    let st = crate::hooks::state_value(
+                        id,
+                        saved.pid,
+                        status.as_str(),
+                        &saved.bundle,
+                        &saved.annotations,
+                    );
                     crate::notify::send(&child, l, &crate::notify::process_state(l, pid, st))?;
                 }
                 Stage::Held if so.hold => child.release()?,
@@ -275,7 +335,13 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
 
 /// Parse runc's `--user uid[:gid]`.
 pub fn parse_user(s: &str) -> Result<(u32, Option<u32>)> {
-    let bad = || Error::new("ERUNTIME_USAGE", format!("--user {s}: expected uid[:gid] (numbers)")).with_field("user");
+    let bad = || {
+        Error::new(
+            "ERUNTIME_USAGE",
+            format!("--user {s}: expected uid[:gid] (numbers)"),
+        )
+        .with_field("user")
+    };
     let (u, g) = match s.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (s, None),
@@ -328,9 +394,21 @@ mod tests {
     #[test]
     fn overrides_are_checked() {
         let mut p = base();
-        assert_eq!(apply_overrides(&mut p, &ExecOverrides::default()).unwrap_err().code, "ERUNTIME_USAGE");
-        let o = ExecOverrides { args: vec!["sh".into()], caps: vec!["CAP_NOPE".into()], ..Default::default() };
-        assert_eq!(apply_overrides(&mut p, &o).unwrap_err().path.as_deref(), Some("cap"));
+        assert_eq!(
+            apply_overrides(&mut p, &ExecOverrides::default())
+                .unwrap_err()
+                .code,
+            "ERUNTIME_USAGE"
+        );
+        let o = ExecOverrides {
+            args: vec!["sh".into()],
+            caps: vec!["CAP_NOPE".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            apply_overrides(&mut p, &o).unwrap_err().path.as_deref(),
+            Some("cap")
+        );
     }
 
     #[test]

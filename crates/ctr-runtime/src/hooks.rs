@@ -8,12 +8,24 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The state passed to hooks on stdin (state-schema.json).
-pub fn state_json(id: &str, pid: i32, status: &str, bundle: &str, annotations: &std::collections::BTreeMap<String, String>) -> String {
+pub fn state_json(
+    id: &str,
+    pid: i32,
+    status: &str,
+    bundle: &str,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> String {
     state_value(id, pid, status, bundle, annotations).to_string()
 }
 
 /// The state of runtime.md as a JSON value (hooks, seccomp agents).
-pub fn state_value(id: &str, pid: i32, status: &str, bundle: &str, annotations: &std::collections::BTreeMap<String, String>) -> serde_json::Value {
+pub fn state_value(
+    id: &str,
+    pid: i32,
+    status: &str,
+    bundle: &str,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> serde_json::Value {
     let mut v = serde_json::json!({ "ociVersion": ctr_oci::OCI_VERSION, "id": id, "status": status, "bundle": bundle });
     if pid > 0 {
         v["pid"] = pid.into();
@@ -45,7 +57,12 @@ pub fn hook_status(kind: &str) -> &'static str {
 pub fn pid_in_container(pid: i32) -> i32 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("NSpid:").and_then(|v| v.split_whitespace().last()?.parse().ok())))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("NSpid:")
+                    .and_then(|v| v.split_whitespace().last()?.parse().ok())
+            })
+        })
         .unwrap_or(pid)
 }
 
@@ -67,10 +84,18 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
         }
     }
     // Pipes, not /dev/null: a container may have no /dev/null yet.
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| Error::io("ERUNTIME_HOOK", "execve", &e, format!("{field}: run {}", h.path)).with_path(&h.path))?;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::io(
+            "ERUNTIME_HOOK",
+            "execve",
+            &e,
+            format!("{field}: run {}", h.path),
+        )
+        .with_path(&h.path)
+    })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(state.as_bytes()); // a hook may not read it
     }
@@ -88,27 +113,59 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
         });
         rx
     };
-    let out_t = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>));
-    let err_t = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>));
-    let deadline = h.timeout.map(|t| Instant::now() + Duration::from_secs(t as u64));
+    let out_t = drain(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    );
+    let err_t = drain(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    );
+    let deadline = h
+        .timeout
+        .map(|t| Instant::now() + Duration::from_secs(t as u64));
     loop {
-        if let Some(st) = child.try_wait().map_err(|e| Error::io("ERUNTIME_HOOK", "waitid", &e, format!("{field}: wait")))? {
+        if let Some(st) = child
+            .try_wait()
+            .map_err(|e| Error::io("ERUNTIME_HOOK", "waitid", &e, format!("{field}: wait")))?
+        {
             drop(out_t);
-            let err = err_t.recv_timeout(Duration::from_millis(200)).unwrap_or_default();
+            let err = err_t
+                .recv_timeout(Duration::from_millis(200))
+                .unwrap_or_default();
             if st.success() {
                 return Ok(());
             }
             let err = err.trim();
-            let detail = if err.is_empty() { String::new() } else { format!(": {err}") };
-            return Err(Error::new("ERUNTIME_HOOK", format!("{field}: {} failed ({st}){detail}", h.path)).with_field(field));
+            let detail = if err.is_empty() {
+                String::new()
+            } else {
+                format!(": {err}")
+            };
+            return Err(Error::new(
+                "ERUNTIME_HOOK",
+                format!("{field}: {} failed ({st}){detail}", h.path),
+            )
+            .with_field(field));
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             let _ = child.kill();
             let _ = child.wait();
             // (grandchildren may still hold the pipes: do not wait for the drains)
-            return Err(Error::new("ERUNTIME_HOOK", format!("{field}: {} timed out after {} s", h.path, h.timeout.unwrap_or(0)))
-                .with_field(field)
-                .with_errno(libc::ETIMEDOUT));
+            return Err(Error::new(
+                "ERUNTIME_HOOK",
+                format!(
+                    "{field}: {} timed out after {} s",
+                    h.path,
+                    h.timeout.unwrap_or(0)
+                ),
+            )
+            .with_field(field)
+            .with_errno(libc::ETIMEDOUT));
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -154,13 +211,26 @@ pub fn namespaces_of(pid: i32) -> Vec<(ctr_ns::NamespaceKind, String)> {
 pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Result<()> {
     use std::os::fd::AsRawFd;
     let field = format!("hooks.{kind}[{i}]");
-    let args = h.args.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| vec![h.path.clone()]);
+    let args = h
+        .args
+        .clone()
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| vec![h.path.clone()]);
     let mut so = ctr_ns::SpawnOptions::new(h.path.clone(), args);
     so.env = h.env.clone().unwrap_or_default();
     so.joins = namespaces_of(pid);
     so.cwd = Some("/".into());
-    so.stdio = [ctr_ns::Stdio::Pipe, ctr_ns::Stdio::Pipe, ctr_ns::Stdio::Pipe];
-    let name = |e: Error| Error { message: format!("{field}: {}", e.message), code: "ERUNTIME_HOOK".into(), path: Some(field.clone()), ..e };
+    so.stdio = [
+        ctr_ns::Stdio::Pipe,
+        ctr_ns::Stdio::Pipe,
+        ctr_ns::Stdio::Pipe,
+    ];
+    let name = |e: Error| Error {
+        message: format!("{field}: {}", e.message),
+        code: "ERUNTIME_HOOK".into(),
+        path: Some(field.clone()),
+        ..e
+    };
     let child = ctr_ns::spawn(&so).map_err(name)?;
     let [stdin, out, err] = child.take_stdio();
     if let Err(e) = child.wait_stage() {
@@ -184,32 +254,53 @@ pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Res
     };
     let _out_t = drain(out);
     let err_t = drain(err);
-    let deadline = h.timeout.map(|t| Instant::now() + Duration::from_secs(t as u64));
+    let deadline = h
+        .timeout
+        .map(|t| Instant::now() + Duration::from_secs(t as u64));
     loop {
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).as_millis() as i32).unwrap_or(-1);
+        let left = deadline
+            .map(|d| d.saturating_duration_since(Instant::now()).as_millis() as i32)
+            .unwrap_or(-1);
         let ready = crate::util::poll_in(&[child.pidfd.as_raw_fd()], left)
             .map_err(|e| Error::io("ERUNTIME_HOOK", "poll", &e, format!("{field}: wait")))?;
         if ready[0] {
             let st = child.wait()?;
-            let err = err_t.recv_timeout(Duration::from_millis(200)).unwrap_or_default();
+            let err = err_t
+                .recv_timeout(Duration::from_millis(200))
+                .unwrap_or_default();
             if st.code == Some(0) {
                 return Ok(());
             }
             let err = err.trim();
-            let detail = if err.is_empty() { String::new() } else { format!(": {err}") };
+            let detail = if err.is_empty() {
+                String::new()
+            } else {
+                format!(": {err}")
+            };
             let how = match (st.code, st.signal) {
                 (Some(c), _) => format!("exit status: {c}"),
                 (None, Some(s)) => format!("signal: {s}"),
                 _ => "unknown status".into(),
             };
-            return Err(Error::new("ERUNTIME_HOOK", format!("{field}: {} failed ({how}){detail}", h.path)).with_field(field));
+            return Err(Error::new(
+                "ERUNTIME_HOOK",
+                format!("{field}: {} failed ({how}){detail}", h.path),
+            )
+            .with_field(field));
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             let _ = child.kill(libc::SIGKILL);
             let _ = child.wait();
-            return Err(Error::new("ERUNTIME_HOOK", format!("{field}: {} timed out after {} s", h.path, h.timeout.unwrap_or(0)))
-                .with_field(field)
-                .with_errno(libc::ETIMEDOUT));
+            return Err(Error::new(
+                "ERUNTIME_HOOK",
+                format!(
+                    "{field}: {} timed out after {} s",
+                    h.path,
+                    h.timeout.unwrap_or(0)
+                ),
+            )
+            .with_field(field)
+            .with_errno(libc::ETIMEDOUT));
         }
     }
 }
@@ -228,7 +319,12 @@ mod tests {
 
     #[test]
     fn each_hook_kind_gets_the_status_of_its_lifecycle_step() {
-        for k in ["prestart", "createRuntime", "createContainer", "startContainer"] {
+        for k in [
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+        ] {
             assert_eq!(hook_status(k), "created", "{k}");
         }
         assert_eq!(hook_status("poststart"), "running");

@@ -52,7 +52,12 @@ fn mkfifo(p: &Path, mode: u32) -> Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
     if unsafe { libc::mkfifo(c.as_ptr(), mode) } < 0 {
-        return Err(Error::last_os("ERUNTIME_STATE", "mkfifo", format!("mkfifo {}", p.display())).with_path(p));
+        return Err(Error::last_os(
+            "ERUNTIME_STATE",
+            "mkfifo",
+            format!("mkfifo {}", p.display()),
+        )
+        .with_path(p));
     }
     Ok(())
 }
@@ -61,13 +66,27 @@ fn mkfifo(p: &Path, mode: u32) -> Result<()> {
 /// failed `chdir` is `ERUNTIME_CWD` on `process.cwd`).
 fn ns_err(e: Error) -> Error {
     match e.code.strip_prefix("ENS_") {
-        Some("CHDIR") => Error { code: "ERUNTIME_CWD".into(), message: format!("process.cwd: {}", e.message), ..e }.with_field("process.cwd"),
-        Some("EXEC_FIFO") => Error { code: "ERUNTIME_INIT".into(), ..e },
-        Some("SCHEDULER" | "CPU_AFFINITY") => crate::process::oci_step_error(e),
-        Some("MEMORY_POLICY") => {
-            Error { code: "ERUNTIME_MEMORY_POLICY".into(), message: format!("linux.memoryPolicy: {}", e.message), ..e }.with_field("linux.memoryPolicy")
+        Some("CHDIR") => Error {
+            code: "ERUNTIME_CWD".into(),
+            message: format!("process.cwd: {}", e.message),
+            ..e
         }
-        Some(rest) => Error { code: format!("ERUNTIME_{rest}"), ..e },
+        .with_field("process.cwd"),
+        Some("EXEC_FIFO") => Error {
+            code: "ERUNTIME_INIT".into(),
+            ..e
+        },
+        Some("SCHEDULER" | "CPU_AFFINITY") => crate::process::oci_step_error(e),
+        Some("MEMORY_POLICY") => Error {
+            code: "ERUNTIME_MEMORY_POLICY".into(),
+            message: format!("linux.memoryPolicy: {}", e.message),
+            ..e
+        }
+        .with_field("linux.memoryPolicy"),
+        Some(rest) => Error {
+            code: format!("ERUNTIME_{rest}"),
+            ..e
+        },
         None => e,
     }
 }
@@ -81,13 +100,26 @@ fn ns_err(e: Error) -> Error {
 /// could say why (it exited 127 with nothing printed).
 pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
     const MAX_ARG_STRLEN: usize = 32 * 4096;
-    let Some(p) = &spec.process else { return Ok(()) };
-    let (args, env) = (p.args.as_deref().unwrap_or_default(), p.env.as_deref().unwrap_or_default());
+    let Some(p) = &spec.process else {
+        return Ok(());
+    };
+    let (args, env) = (
+        p.args.as_deref().unwrap_or_default(),
+        p.env.as_deref().unwrap_or_default(),
+    );
     for (field, list) in [("process.args", args), ("process.env", env)] {
-        if let Some((i, s)) = list.iter().enumerate().find(|(_, s)| s.len() + 1 > MAX_ARG_STRLEN) {
+        if let Some((i, s)) = list
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.len() + 1 > MAX_ARG_STRLEN)
+        {
             return Err(Error::new(
                 "ERUNTIME_E2BIG",
-                format!("{field}[{i}] is {} bytes: execve takes at most {} per string (E2BIG)", s.len(), MAX_ARG_STRLEN - 1),
+                format!(
+                    "{field}[{i}] is {} bytes: execve takes at most {} per string (E2BIG)",
+                    s.len(),
+                    MAX_ARG_STRLEN - 1
+                ),
             )
             .with_field(format!("{field}[{i}]"))
             .with_errno(libc::E2BIG));
@@ -98,15 +130,29 @@ pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
         .as_ref()
         .and_then(|r| r.iter().find(|r| r.typ == "RLIMIT_STACK").map(|r| r.soft))
         .unwrap_or_else(|| {
-            let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            let mut r = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
             unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut r) };
             r.rlim_cur
         });
     let limit = (stack / 4).clamp(128 << 10, 6 << 20) as usize;
-    let strings: usize = args.iter().chain(env.iter()).map(|s| s.len() + 1).sum::<usize>() + args.first().map_or(0, |a| a.len() + 1);
+    let strings: usize = args
+        .iter()
+        .chain(env.iter())
+        .map(|s| s.len() + 1)
+        .sum::<usize>()
+        + args.first().map_or(0, |a| a.len() + 1);
     let size = strings + (args.len().max(1) + env.len()) * std::mem::size_of::<usize>();
     if size > limit {
-        let field = if args.iter().map(|s| s.len()).sum::<usize>() >= env.iter().map(|s| s.len()).sum::<usize>() { "process.args" } else { "process.env" };
+        let field = if args.iter().map(|s| s.len()).sum::<usize>()
+            >= env.iter().map(|s| s.len()).sum::<usize>()
+        {
+            "process.args"
+        } else {
+            "process.env"
+        };
         return Err(Error::new(
             "ERUNTIME_E2BIG",
             format!("process.args and process.env take {size} bytes, more than the {limit} execve takes here (a quarter of the stack limit; E2BIG)"),
@@ -130,7 +176,11 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     let dir = store.root.join(&o.id);
     let cp = plan(&bundle, &dir)?;
     if o.console_socket.is_some() && cp.spawn.console.is_none() {
-        return Err(Error::new("ERUNTIME_CONSOLE", "a console socket was given but process.terminal is false").with_field("process.terminal"));
+        return Err(Error::new(
+            "ERUNTIME_CONSOLE",
+            "a console socket was given but process.terminal is false",
+        )
+        .with_field("process.terminal"));
     }
     if o.detach && o.console_socket.is_none() && cp.spawn.console.is_some() {
         return Err(Error::new(
@@ -140,9 +190,12 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         .with_field("console-socket"));
     }
     if !bundle.rootfs.is_dir() {
-        return Err(Error::new("ERUNTIME_ROOTFS", format!("root.path: {} is not a directory", bundle.rootfs.display()))
-            .with_path(&bundle.rootfs)
-            .with_errno(libc::ENOENT));
+        return Err(Error::new(
+            "ERUNTIME_ROOTFS",
+            format!("root.path: {} is not a directory", bundle.rootfs.display()),
+        )
+        .with_path(&bundle.rootfs)
+        .with_errno(libc::ENOENT));
     }
     // Every device must exist before anything is made.
     crate::netdev::check_host(&cp.net_devices)?;
@@ -152,7 +205,11 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     // can clear (docs/runtime.md, "State protocol").
     // One layout for both (detect reads mountinfo and /proc/self/cgroup).
     let layout = ctr_cgroup::detect()?;
-    let planned_parents = ctr_cgroup::Cgroup::planned_parents_on(&layout, &cp.cgroup_path, &ctr_cgroup::Options::default())?;
+    let planned_parents = ctr_cgroup::Cgroup::planned_parents_on(
+        &layout,
+        &cp.cgroup_path,
+        &ctr_cgroup::Options::default(),
+    )?;
     let mut record = Saved {
         oci_version: ctr_oci::OCI_VERSION.into(),
         id: o.id.clone(),
@@ -171,7 +228,12 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         owner: Some(Owner::me()),
     };
     let locked = store.claim(&o.id, &record)?;
-    let cg = match ctr_cgroup::Cgroup::create_on(&layout, &cp.cgroup_path, &cp.resources, &ctr_cgroup::Options::default()) {
+    let cg = match ctr_cgroup::Cgroup::create_on(
+        &layout,
+        &cp.cgroup_path,
+        &cp.resources,
+        &ctr_cgroup::Options::default(),
+    ) {
         Ok(cg) => cg,
         Err(e) => {
             let _ = locked.remove();
@@ -182,8 +244,20 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     record.cgroup_made_parents = cg.made_parents().to_vec();
     let mut child: Option<Child> = None;
     let mut moved = Vec::new();
-    match create_locked(&locked, o, &bundle, &cp, &cg, &mut record, &mut child, &mut moved) {
-        Ok(pid) => Ok(Created { pid, child: child.expect("spawned") }),
+    match create_locked(
+        &locked,
+        o,
+        &bundle,
+        &cp,
+        &cg,
+        &mut record,
+        &mut child,
+        &mut moved,
+    ) {
+        Ok(pid) => Ok(Created {
+            pid,
+            child: child.expect("spawned"),
+        }),
         Err(e) => {
             if let Some(c) = &child {
                 // Devices go back while the namespace still exists (with the
@@ -216,8 +290,16 @@ fn oom_during_setup(cg: &ctr_cgroup::Cgroup, e: Error) -> Error {
     if s.memory.oom_kill.unwrap_or(0) == 0 {
         return e;
     }
-    let limit = s.memory.limit.map(|l| format!(" ({l} bytes)")).unwrap_or_default();
-    let used = s.memory.peak.map(|p| format!(": it had used {p} bytes, so the minimum is above that")).unwrap_or_default();
+    let limit = s
+        .memory
+        .limit
+        .map(|l| format!(" ({l} bytes)"))
+        .unwrap_or_default();
+    let used = s
+        .memory
+        .peak
+        .map(|p| format!(": it had used {p} bytes, so the minimum is above that"))
+        .unwrap_or_default();
     Error::new(
         "ERUNTIME_MEMORY_TOO_LOW",
         format!("linux.resources.memory.limit{limit} is too low: the container init was OOM-killed while being set up{used} ({})", e.message),
@@ -243,8 +325,15 @@ fn create_locked(
     mkfifo(&fifo, 0o622)?;
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o622))
-            .map_err(|e| Error::io("ERUNTIME_STATE", "chmod", &e, format!("chmod {}", fifo.display())).with_path(&fifo))?;
+        std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o622)).map_err(|e| {
+            Error::io(
+                "ERUNTIME_STATE",
+                "chmod",
+                &e,
+                format!("chmod {}", fifo.display()),
+            )
+            .with_path(&fifo)
+        })?;
     }
     let mut so = cp.spawn.clone();
     so.stdio = o.stdio;
@@ -254,7 +343,11 @@ fn create_locked(
     }
     // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,
     // joined by the parent on v1 before it goes on).
-    so.cgroups = cg.dirs().iter().map(|d| d.to_string_lossy().into_owned()).collect();
+    so.cgroups = cg
+        .dirs()
+        .iter()
+        .map(|d| d.to_string_lossy().into_owned())
+        .collect();
     if let Some(r) = so.rootfs.as_mut() {
         if cp.cgroup_mount {
             r.cgroup_binds = crate::plan::cgroup_binds(&cg.dirs());
@@ -264,11 +357,17 @@ fn create_locked(
     so.exec_fifo = Some(fifo.to_string_lossy().into_owned());
     let hooks = bundle.spec.hooks.clone().unwrap_or_default();
     let list = |h: &Option<Vec<ctr_oci::types::Hook>>| h.clone().unwrap_or_default();
-    let (prestart, create_runtime, create_container) = (list(&hooks.prestart), list(&hooks.create_runtime), list(&hooks.create_container));
+    let (prestart, create_runtime, create_container) = (
+        list(&hooks.prestart),
+        list(&hooks.create_runtime),
+        list(&hooks.create_container),
+    );
     // The sync point is also where network devices move in: the
     // namespaces exist, the user program is far from running.
-    so.pre_pivot_sync =
-        !(prestart.is_empty() && create_runtime.is_empty() && create_container.is_empty() && cp.net_devices.is_empty());
+    so.pre_pivot_sync = !(prestart.is_empty()
+        && create_runtime.is_empty()
+        && create_container.is_empty()
+        && cp.net_devices.is_empty());
 
     let child = ctr_ns::spawn(&so).map_err(ns_err)?;
     let pid = child.pid;
@@ -290,11 +389,24 @@ fn create_locked(
                 // pivoted yet: prestart and createRuntime run here in the
                 // runtime namespace, createContainer in the container's.
                 crate::netdev::move_in(&cp.net_devices, pid, moved)?;
-                let st = |k, pid| crate::hooks::state_json(&o.id, pid, crate::hooks::hook_status(k), &bundle_dir, &annotations);
+                let st = |k, pid| {
+                    crate::hooks::state_json(
+                        &o.id,
+                        pid,
+                        crate::hooks::hook_status(k),
+                        &bundle_dir,
+                        &annotations,
+                    )
+                };
                 crate::hooks::run_all("prestart", &prestart, &st("prestart", pid))?;
                 crate::hooks::run_all("createRuntime", &create_runtime, &st("createRuntime", pid))?;
                 let in_ctr = crate::hooks::pid_in_container(pid);
-                crate::hooks::run_all_in("createContainer", &create_container, &st("createContainer", in_ctr), pid)?;
+                crate::hooks::run_all_in(
+                    "createContainer",
+                    &create_container,
+                    &st("createContainer", in_ctr),
+                    pid,
+                )?;
                 child.resume().map_err(ns_err)?;
             }
             Stage::SeccompListener => {
@@ -305,16 +417,30 @@ fn create_locked(
                 // waiting for the next stage, which may need the agent.
                 // runc sends "creating" too.
                 let Some(l) = &cp.seccomp_listener else {
-                    return Err(Error::new("ERUNTIME_INIT", "container init reported a seccomp listener that was not asked for"));
+                    return Err(Error::new(
+                        "ERUNTIME_INIT",
+                        "container init reported a seccomp listener that was not asked for",
+                    ));
                 };
-                let st = crate::hooks::state_value(&o.id, pid, "creating", &bundle_dir, &annotations);
+                let st =
+                    crate::hooks::state_value(&o.id, pid, "creating", &bundle_dir, &annotations);
                 crate::notify::send(child, l, &crate::notify::process_state(l, pid, st))?;
             }
             Stage::ExecFifo => break,
-            s => return Err(Error::new("ERUNTIME_INIT", format!("container init reported {s:?} instead of waiting at exec.fifo"))),
+            s => {
+                return Err(Error::new(
+                    "ERUNTIME_INIT",
+                    format!("container init reported {s:?} instead of waiting at exec.fifo"),
+                ))
+            }
         }
     }
-    let (_, start) = util::proc_stat(pid).ok_or_else(|| Error::new("ERUNTIME_INIT", "container init exited right after it was set up"))?;
+    let (_, start) = util::proc_stat(pid).ok_or_else(|| {
+        Error::new(
+            "ERUNTIME_INIT",
+            "container init exited right after it was set up",
+        )
+    })?;
     record.pid = pid;
     record.init_start_time = start;
     record.status = Status::Created;
@@ -335,15 +461,29 @@ fn create_locked(
 fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        )
+    };
     if fd < 0 {
-        return Err(Error::last_os("ERUNTIME_START", "open", format!("open {}", fifo.display())).with_path(fifo));
+        return Err(
+            Error::last_os("ERUNTIME_START", "open", format!("open {}", fifo.display()))
+                .with_path(fifo),
+        );
     }
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     // No POLLHUP before a writer came: this waits for the init's byte or its death.
     loop {
-        let ready = util::poll_in(&[fd.as_raw_fd(), init.as_raw_fd()], 10_000)
-            .map_err(|e| Error::io("ERUNTIME_START", "poll", &e, "wait for the container init at exec.fifo"))?;
+        let ready = util::poll_in(&[fd.as_raw_fd(), init.as_raw_fd()], 10_000).map_err(|e| {
+            Error::io(
+                "ERUNTIME_START",
+                "poll",
+                &e,
+                "wait for the container init at exec.fifo",
+            )
+        })?;
         let mut byte = 0u8;
         let n = unsafe { libc::read(fd.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) };
         if n == 1 {
@@ -351,14 +491,23 @@ fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
             return Ok(());
         }
         if ready[1] {
-            return Err(Error::new("ERUNTIME_START", "container init exited before it was released"));
+            return Err(Error::new(
+                "ERUNTIME_START",
+                "container init exited before it was released",
+            ));
         }
         if !ready[0] {
-            return Err(Error::new("ERUNTIME_START", "container init did not take exec.fifo within 10 s"));
+            return Err(Error::new(
+                "ERUNTIME_START",
+                "container init did not take exec.fifo within 10 s",
+            ));
         }
         if n == 0 {
             // The writer came and went without its byte.
-            return Err(Error::new("ERUNTIME_START", "container init closed exec.fifo without starting"));
+            return Err(Error::new(
+                "ERUNTIME_START",
+                "container init closed exec.fifo without starting",
+            ));
         }
     }
 }
@@ -371,13 +520,16 @@ fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
 fn wait_for_exec(fifo: &OwnedFd) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now()).as_millis() as i32;
+        let left = deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .as_millis() as i32;
         if left == 0 || util::poll_in(&[fifo.as_raw_fd()], left).is_err() {
             return;
         }
         let mut byte = 0u8;
         let n = unsafe { libc::read(fifo.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) };
-        if n == 0 || (n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EAGAIN)) {
+        if n == 0 || (n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EAGAIN))
+        {
             return;
         }
     }
@@ -403,13 +555,29 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         };
         return Err(Error::new("ERUNTIME_STATE_INVALID", what));
     }
-    let pidfd = init_pidfd(&saved).ok_or_else(|| Error::new("ERUNTIME_STATE_INVALID", "cannot start a container that has stopped"))?;
+    let pidfd = init_pidfd(&saved).ok_or_else(|| {
+        Error::new(
+            "ERUNTIME_STATE_INVALID",
+            "cannot start a container that has stopped",
+        )
+    })?;
     // startContainer hooks run in the container after start, before the
     // user program: in its namespaces while the init still waits. A
     // failure stops the container (the program never runs).
-    if let Some(h) = saved.hooks.as_ref().and_then(|h| h.start_container.as_ref()).filter(|h| !h.is_empty()) {
+    if let Some(h) = saved
+        .hooks
+        .as_ref()
+        .and_then(|h| h.start_container.as_ref())
+        .filter(|h| !h.is_empty())
+    {
         let pid = crate::hooks::pid_in_container(saved.pid);
-        let st = crate::hooks::state_json(&saved.id, pid, crate::hooks::hook_status("startContainer"), &saved.bundle, &saved.annotations);
+        let st = crate::hooks::state_json(
+            &saved.id,
+            pid,
+            crate::hooks::hook_status("startContainer"),
+            &saved.bundle,
+            &saved.annotations,
+        );
         if let Err(e) = crate::hooks::run_all_in("startContainer", h, &st, saved.pid) {
             let _ = util::pidfd_signal(pidfd.as_raw_fd(), libc::SIGKILL);
             return Err(e);
@@ -423,10 +591,17 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
     // Removing exec.fifo is what makes the container `running` (the status is
     // computed from the fifo and the init's liveness, see state::live_status),
     // so state.json need not be rewritten (and fsync'd) here.
-    std::fs::remove_file(locked.fifo())
-        .map_err(|e| Error::io("ERUNTIME_START", "unlink", &e, "remove exec.fifo").with_path(locked.fifo()))?;
+    std::fs::remove_file(locked.fifo()).map_err(|e| {
+        Error::io("ERUNTIME_START", "unlink", &e, "remove exec.fifo").with_path(locked.fifo())
+    })?;
     if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststart.as_ref()) {
-        let st = crate::hooks::state_json(&saved.id, saved.pid, "running", &saved.bundle, &saved.annotations);
+        let st = crate::hooks::state_json(
+            &saved.id,
+            saved.pid,
+            "running",
+            &saved.bundle,
+            &saved.annotations,
+        );
         crate::hooks::run_all_warn("poststart", h, &st);
     }
     Ok(())
@@ -451,12 +626,15 @@ pub fn list(store: &Store) -> Result<Vec<State>> {
 
 fn ns_inode(pid: i32) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(format!("/proc/{pid}/ns/pid")).ok().map(|m| m.ino())
+    std::fs::metadata(format!("/proc/{pid}/ns/pid"))
+        .ok()
+        .map(|m| m.ino())
 }
 
 /// Host pids of every process in the container's pid namespace.
 fn pids_in_ns(init_pid: i32) -> Result<Vec<i32>> {
-    let own = ns_inode(init_pid).ok_or_else(|| Error::new("ERUNTIME_NOT_RUNNING", "container not running"))?;
+    let own = ns_inode(init_pid)
+        .ok_or_else(|| Error::new("ERUNTIME_NOT_RUNNING", "container not running"))?;
     if Some(own) == ns_inode(std::process::id() as i32) {
         return Err(Error::new(
             "ERUNTIME_UNSUPPORTED",
@@ -464,7 +642,10 @@ fn pids_in_ns(init_pid: i32) -> Result<Vec<i32>> {
         ));
     }
     let mut pids = Vec::new();
-    for e in std::fs::read_dir("/proc").map_err(|e| Error::io("ERUNTIME_KILL", "opendir", &e, "list /proc"))?.flatten() {
+    for e in std::fs::read_dir("/proc")
+        .map_err(|e| Error::io("ERUNTIME_KILL", "opendir", &e, "list /proc"))?
+        .flatten()
+    {
         if let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) {
             if ns_inode(pid) == Some(own) {
                 pids.push(pid);
@@ -482,7 +663,8 @@ pub fn kill(store: &Store, id: &str, signal: i32, all: bool) -> Result<()> {
     if st == Status::Stopped {
         return Err(Error::new("ERUNTIME_NOT_RUNNING", "container not running"));
     }
-    let pidfd = init_pidfd(&saved).ok_or_else(|| Error::new("ERUNTIME_NOT_RUNNING", "container not running"))?;
+    let pidfd = init_pidfd(&saved)
+        .ok_or_else(|| Error::new("ERUNTIME_NOT_RUNNING", "container not running"))?;
     if all {
         for pid in pids_in_ns(saved.pid)? {
             if pid != saved.pid {
@@ -490,8 +672,14 @@ pub fn kill(store: &Store, id: &str, signal: i32, all: bool) -> Result<()> {
             }
         }
     }
-    util::pidfd_signal(pidfd.as_raw_fd(), signal)
-        .map_err(|e| Error::io("ERUNTIME_KILL", "pidfd_send_signal", &e, format!("signal {signal} to pid {}", saved.pid)))
+    util::pidfd_signal(pidfd.as_raw_fd(), signal).map_err(|e| {
+        Error::io(
+            "ERUNTIME_KILL",
+            "pidfd_send_signal",
+            &e,
+            format!("signal {signal} to pid {}", saved.pid),
+        )
+    })
 }
 
 fn kill_and_wait(saved: &Saved) -> Result<()> {
@@ -502,9 +690,13 @@ fn kill_and_wait(saved: &Saved) -> Result<()> {
             }
         }
         let _ = util::pidfd_signal(fd.as_raw_fd(), libc::SIGKILL);
-        let ready = util::poll_in(&[fd.as_raw_fd()], 10_000).map_err(|e| Error::io("ERUNTIME_DELETE", "poll", &e, "wait for init"))?;
+        let ready = util::poll_in(&[fd.as_raw_fd()], 10_000)
+            .map_err(|e| Error::io("ERUNTIME_DELETE", "poll", &e, "wait for init"))?;
         if !ready[0] {
-            return Err(Error::new("ERUNTIME_DELETE", format!("pid {} did not die within 10 s of SIGKILL", saved.pid)));
+            return Err(Error::new(
+                "ERUNTIME_DELETE",
+                format!("pid {} did not die within 10 s of SIGKILL", saved.pid),
+            ));
         }
     }
     Ok(())
@@ -529,7 +721,13 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         Status::Stopped | Status::Creating => {}
         Status::Created | Status::Running | Status::Paused if force => {}
         s => {
-            return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot delete container {id:?} that is not stopped: {}", s.as_str())))
+            return Err(Error::new(
+                "ERUNTIME_STATE_INVALID",
+                format!(
+                    "cannot delete container {id:?} that is not stopped: {}",
+                    s.as_str()
+                ),
+            ))
         }
     }
     // Before the kill: the namespace dies with the last process in it.
@@ -556,7 +754,11 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     // thaw on v1), then the directories in every hierarchy.
     if let Some(cg) = &cgroup {
         if let Err(e) = cg.delete(true) {
-            left.push(format!("cgroup {}: {}", saved.cgroup_path.as_deref().unwrap_or_default(), e.message));
+            left.push(format!(
+                "cgroup {}: {}",
+                saved.cgroup_path.as_deref().unwrap_or_default(),
+                e.message
+            ));
         }
     }
     // The init itself, should it not be in the cgroup (a shared or missing one).
@@ -565,12 +767,21 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     }
     ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);
     if !left.is_empty() {
-        return Err(Error::new("ERUNTIME_DELETE", format!("delete {id}: could not remove {}", left.join("; "))));
+        return Err(Error::new(
+            "ERUNTIME_DELETE",
+            format!("delete {id}: could not remove {}", left.join("; ")),
+        ));
     }
     // A container that never finished creating never ran: no poststop.
     if saved.status != Status::Creating {
         if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststop.as_ref()) {
-            let st = crate::hooks::state_json(&saved.id, 0, "stopped", &saved.bundle, &saved.annotations);
+            let st = crate::hooks::state_json(
+                &saved.id,
+                0,
+                "stopped",
+                &saved.bundle,
+                &saved.annotations,
+            );
             crate::hooks::run_all_warn("poststop", h, &st);
         }
     }
@@ -595,7 +806,10 @@ pub struct GcReport {
 /// `run -d`) have no owner and are left alone, as are records whose owner
 /// still runs.
 pub fn gc(store: &Store) -> Result<GcReport> {
-    let mut report = GcReport { swept: store.sweep(), ..Default::default() };
+    let mut report = GcReport {
+        swept: store.sweep(),
+        ..Default::default()
+    };
     for id in store.ids()? {
         let Ok(s) = store.read(&id) else { continue };
         if s.owner.is_none_or(|o| o.alive()) {
@@ -631,10 +845,12 @@ fn return_net_devices(saved: &Saved) {
 }
 
 fn cgroup_of(saved: &Saved) -> Result<ctr_cgroup::Cgroup> {
-    let p = saved
-        .cgroup_path
-        .as_deref()
-        .ok_or_else(|| Error::new("ERUNTIME_NO_CGROUP", format!("container {:?} has no cgroup", saved.id)))?;
+    let p = saved.cgroup_path.as_deref().ok_or_else(|| {
+        Error::new(
+            "ERUNTIME_NO_CGROUP",
+            format!("container {:?} has no cgroup", saved.id),
+        )
+    })?;
     ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())
 }
 
@@ -644,7 +860,12 @@ pub fn pause(store: &Store, id: &str) -> Result<()> {
     let saved = locked.load()?;
     match live_status(&locked.dir, &saved) {
         Status::Running => {}
-        s => return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot pause a container that is {}", s.as_str()))),
+        s => {
+            return Err(Error::new(
+                "ERUNTIME_STATE_INVALID",
+                format!("cannot pause a container that is {}", s.as_str()),
+            ))
+        }
     }
     cgroup_of(&saved)?.freeze()?;
     std::fs::write(locked.dir.join("paused"), b"")
@@ -657,10 +878,16 @@ pub fn resume(store: &Store, id: &str) -> Result<()> {
     let saved = locked.load()?;
     match live_status(&locked.dir, &saved) {
         Status::Paused => {}
-        s => return Err(Error::new("ERUNTIME_STATE_INVALID", format!("cannot resume a container that is {}", s.as_str()))),
+        s => {
+            return Err(Error::new(
+                "ERUNTIME_STATE_INVALID",
+                format!("cannot resume a container that is {}", s.as_str()),
+            ))
+        }
     }
     cgroup_of(&saved)?.thaw()?;
-    std::fs::remove_file(locked.dir.join("paused")).map_err(|e| Error::io("ERUNTIME_STATE", "unlink", &e, "clear the paused mark"))
+    std::fs::remove_file(locked.dir.join("paused"))
+        .map_err(|e| Error::io("ERUNTIME_STATE", "unlink", &e, "clear the paused mark"))
 }
 
 /// Host pids of every process in the container's cgroup.
@@ -694,19 +921,44 @@ mod tests {
             p.env = Some(env);
             s
         };
-        super::check_exec_size(&spec(vec!["sh".into(), "-c".into(), "true".into()], vec!["PATH=/bin".into()])).unwrap();
-        let e = super::check_exec_size(&spec(vec!["echo".into(), "a".repeat(200_000)], vec![])).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref(), e.errno), ("ERUNTIME_E2BIG", Some("process.args[1]"), Some(libc::E2BIG)));
-        let many: Vec<String> = (0..100).map(|i| format!("V{i}={}", "b".repeat(100_000))).collect();
+        super::check_exec_size(&spec(
+            vec!["sh".into(), "-c".into(), "true".into()],
+            vec!["PATH=/bin".into()],
+        ))
+        .unwrap();
+        let e = super::check_exec_size(&spec(vec!["echo".into(), "a".repeat(200_000)], vec![]))
+            .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref(), e.errno),
+            ("ERUNTIME_E2BIG", Some("process.args[1]"), Some(libc::E2BIG))
+        );
+        let many: Vec<String> = (0..100)
+            .map(|i| format!("V{i}={}", "b".repeat(100_000)))
+            .collect();
         let e = super::check_exec_size(&spec(vec!["env".into()], many)).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ERUNTIME_E2BIG", Some("process.env")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ERUNTIME_E2BIG", Some("process.env"))
+        );
         assert!(e.message.contains("E2BIG"), "{}", e.message);
     }
 
     #[test]
     fn exit_codes_follow_the_shell() {
         use ctr_ns::ExitStatus;
-        assert_eq!(super::exit_code(ExitStatus { code: Some(42), signal: None }), 42);
-        assert_eq!(super::exit_code(ExitStatus { code: None, signal: Some(9) }), 137);
+        assert_eq!(
+            super::exit_code(ExitStatus {
+                code: Some(42),
+                signal: None
+            }),
+            42
+        );
+        assert_eq!(
+            super::exit_code(ExitStatus {
+                code: None,
+                signal: Some(9)
+            }),
+            137
+        );
     }
 }

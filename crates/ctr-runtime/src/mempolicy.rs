@@ -20,10 +20,15 @@ pub const MODES: [(&str, i32); 7] = [
 ];
 
 /// The mode flags, as named in the spec, with their values.
-pub const FLAGS: [(&str, i32); 3] = [("MPOL_F_NUMA_BALANCING", 1 << 13), ("MPOL_F_RELATIVE_NODES", 1 << 14), ("MPOL_F_STATIC_NODES", 1 << 15)];
+pub const FLAGS: [(&str, i32); 3] = [
+    ("MPOL_F_NUMA_BALANCING", 1 << 13),
+    ("MPOL_F_RELATIVE_NODES", 1 << 14),
+    ("MPOL_F_STATIC_NODES", 1 << 15),
+];
 
 fn invalid(field: &str, msg: impl std::fmt::Display) -> Error {
-    Error::new("EOCI_INVALID", format!("linux.memoryPolicy.{field}: {msg}")).with_field(format!("linux.memoryPolicy.{field}"))
+    Error::new("EOCI_INVALID", format!("linux.memoryPolicy.{field}: {msg}"))
+        .with_field(format!("linux.memoryPolicy.{field}"))
 }
 
 /// Parse a node list as the spec writes it: `"0-3,7"` (comma-separated
@@ -42,7 +47,10 @@ pub fn parse_nodes(s: &str) -> Result<Vec<u32>> {
             }
             let n: u32 = t.parse().map_err(|_| bad(format!("{t} is too large")))?;
             if n > ctr_ns::plan::MAX_NUMA_NODE {
-                return Err(bad(format!("node {n} is out of range (0-{})", ctr_ns::plan::MAX_NUMA_NODE)));
+                return Err(bad(format!(
+                    "node {n} is out of range (0-{})",
+                    ctr_ns::plan::MAX_NUMA_NODE
+                )));
             }
             Ok(n)
         };
@@ -76,7 +84,8 @@ pub fn parse_nodes(s: &str) -> Result<Vec<u32>> {
 ///   names the field instead of an `EINVAL` from the init).
 pub fn plan(v: &Value) -> Result<MemoryPolicy> {
     let m = v.as_object().ok_or_else(|| {
-        Error::new("EOCI_INVALID", "linux.memoryPolicy: expected an object").with_field("linux.memoryPolicy")
+        Error::new("EOCI_INVALID", "linux.memoryPolicy: expected an object")
+            .with_field("linux.memoryPolicy")
     })?;
     for k in m.keys() {
         if !["mode", "nodes", "flags"].contains(&k.as_str()) {
@@ -88,9 +97,19 @@ pub fn plan(v: &Value) -> Result<MemoryPolicy> {
         None | Some(Value::Null) => return Err(invalid("mode", "is required")),
         Some(_) => return Err(invalid("mode", "expected a string")),
     };
-    let mode = MODES.iter().find(|(n, _)| *n == mode_name).map(|(_, v)| *v).ok_or_else(|| {
-        invalid("mode", format!("unknown mode {mode_name:?} ({})", MODES.map(|(n, _)| n).join(", ")))
-    })?;
+    let mode = MODES
+        .iter()
+        .find(|(n, _)| *n == mode_name)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            invalid(
+                "mode",
+                format!(
+                    "unknown mode {mode_name:?} ({})",
+                    MODES.map(|(n, _)| n).join(", ")
+                ),
+            )
+        })?;
     let nodes = match m.get("nodes") {
         None | Some(Value::Null) => vec![],
         Some(Value::String(s)) => parse_nodes(s)?,
@@ -101,29 +120,63 @@ pub fn plan(v: &Value) -> Result<MemoryPolicy> {
         None | Some(Value::Null) => {}
         Some(Value::Array(a)) => {
             for (i, f) in a.iter().enumerate() {
-                let name = f.as_str().ok_or_else(|| invalid(&format!("flags[{i}]"), "expected a string"))?;
-                let bit = FLAGS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).ok_or_else(|| {
-                    invalid(&format!("flags[{i}]"), format!("unknown flag {name:?} ({})", FLAGS.map(|(n, _)| n).join(", ")))
-                })?;
+                let name = f
+                    .as_str()
+                    .ok_or_else(|| invalid(&format!("flags[{i}]"), "expected a string"))?;
+                let bit = FLAGS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, b)| *b)
+                    .ok_or_else(|| {
+                        invalid(
+                            &format!("flags[{i}]"),
+                            format!(
+                                "unknown flag {name:?} ({})",
+                                FLAGS.map(|(n, _)| n).join(", ")
+                            ),
+                        )
+                    })?;
                 flags |= bit;
             }
         }
         Some(_) => return Err(invalid("flags", "expected an array of strings")),
     }
-    let needs_nodes = ["MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED_MANY"].contains(&mode_name);
+    let needs_nodes = [
+        "MPOL_BIND",
+        "MPOL_INTERLEAVE",
+        "MPOL_WEIGHTED_INTERLEAVE",
+        "MPOL_PREFERRED_MANY",
+    ]
+    .contains(&mode_name);
     let no_nodes = ["MPOL_DEFAULT", "MPOL_LOCAL"].contains(&mode_name);
     if needs_nodes && nodes.is_empty() {
-        return Err(invalid("nodes", format!("{mode_name} needs at least one node")));
+        return Err(invalid(
+            "nodes",
+            format!("{mode_name} needs at least one node"),
+        ));
     }
     if no_nodes && !nodes.is_empty() {
         return Err(invalid("nodes", format!("{mode_name} takes no nodes")));
     }
     let (stat, rel, bal) = (1 << 15, 1 << 14, 1 << 13);
     if flags & stat != 0 && flags & rel != 0 {
-        return Err(invalid("flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other"));
+        return Err(invalid(
+            "flags",
+            "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other",
+        ));
     }
     if flags & (stat | rel) != 0 && nodes.is_empty() {
-        return Err(invalid("flags", format!("{} needs nodes", if flags & stat != 0 { "MPOL_F_STATIC_NODES" } else { "MPOL_F_RELATIVE_NODES" })));
+        return Err(invalid(
+            "flags",
+            format!(
+                "{} needs nodes",
+                if flags & stat != 0 {
+                    "MPOL_F_STATIC_NODES"
+                } else {
+                    "MPOL_F_RELATIVE_NODES"
+                }
+            ),
+        ));
     }
     if flags & bal != 0 && !["MPOL_BIND", "MPOL_PREFERRED_MANY"].contains(&mode_name) {
         return Err(invalid("flags", format!("MPOL_F_NUMA_BALANCING goes only with MPOL_BIND or MPOL_PREFERRED_MANY, not {mode_name}")));
@@ -143,42 +196,104 @@ mod tests {
         assert_eq!(parse_nodes("").unwrap(), Vec::<u32>::new());
         for bad in ["a", "1-", "-1", "3-1", "1,,2", "2048", "99999999999"] {
             let e = parse_nodes(bad).unwrap_err();
-            assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some("linux.memoryPolicy.nodes")), "{bad}");
+            assert_eq!(
+                (e.code.as_str(), e.path.as_deref()),
+                ("EOCI_INVALID", Some("linux.memoryPolicy.nodes")),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn modes_flags_and_nodes_are_checked() {
-        let p = plan(&json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_STATIC_NODES"]})).unwrap();
-        assert_eq!(p, MemoryPolicy { mode: 2, flags: 1 << 15, nodes: vec![0] });
+        let p =
+            plan(&json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_STATIC_NODES"]})).unwrap();
+        assert_eq!(
+            p,
+            MemoryPolicy {
+                mode: 2,
+                flags: 1 << 15,
+                nodes: vec![0]
+            }
+        );
         assert_eq!(p.syscall_args().unwrap(), (2 | 1 << 15, vec![1]));
         let p = plan(&json!({"mode":"MPOL_INTERLEAVE","nodes":"0,65"})).unwrap();
         assert_eq!(p.syscall_args().unwrap(), (3, vec![1, 2]));
-        assert_eq!(plan(&json!({"mode":"MPOL_DEFAULT"})).unwrap().syscall_args().unwrap(), (0, vec![]));
-        assert_eq!(plan(&json!({"mode":"MPOL_PREFERRED"})).unwrap().mode, 1, "preferred without nodes: local");
+        assert_eq!(
+            plan(&json!({"mode":"MPOL_DEFAULT"}))
+                .unwrap()
+                .syscall_args()
+                .unwrap(),
+            (0, vec![])
+        );
+        assert_eq!(
+            plan(&json!({"mode":"MPOL_PREFERRED"})).unwrap().mode,
+            1,
+            "preferred without nodes: local"
+        );
         assert_eq!(plan(&json!({"mode":"MPOL_LOCAL"})).unwrap().mode, 4);
         let cases = [
             (json!({}), "linux.memoryPolicy.mode"),
             (json!({"mode":"MPOL_NOPE"}), "linux.memoryPolicy.mode"),
             (json!({"mode":2}), "linux.memoryPolicy.mode"),
             (json!({"mode":"MPOL_BIND"}), "linux.memoryPolicy.nodes"),
-            (json!({"mode":"MPOL_INTERLEAVE","nodes":""}), "linux.memoryPolicy.nodes"),
-            (json!({"mode":"MPOL_WEIGHTED_INTERLEAVE"}), "linux.memoryPolicy.nodes"),
-            (json!({"mode":"MPOL_PREFERRED_MANY"}), "linux.memoryPolicy.nodes"),
-            (json!({"mode":"MPOL_DEFAULT","nodes":"0"}), "linux.memoryPolicy.nodes"),
-            (json!({"mode":"MPOL_LOCAL","nodes":"0"}), "linux.memoryPolicy.nodes"),
-            (json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_NOPE"]}), "linux.memoryPolicy.flags[0]"),
-            (json!({"mode":"MPOL_BIND","nodes":"0","flags":"MPOL_F_STATIC_NODES"}), "linux.memoryPolicy.flags"),
-            (json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_STATIC_NODES","MPOL_F_RELATIVE_NODES"]}), "linux.memoryPolicy.flags"),
-            (json!({"mode":"MPOL_PREFERRED","flags":["MPOL_F_STATIC_NODES"]}), "linux.memoryPolicy.flags"),
-            (json!({"mode":"MPOL_INTERLEAVE","nodes":"0","flags":["MPOL_F_NUMA_BALANCING"]}), "linux.memoryPolicy.flags"),
-            (json!({"mode":"MPOL_BIND","nodes":"0","extra":1}), "linux.memoryPolicy.extra"),
+            (
+                json!({"mode":"MPOL_INTERLEAVE","nodes":""}),
+                "linux.memoryPolicy.nodes",
+            ),
+            (
+                json!({"mode":"MPOL_WEIGHTED_INTERLEAVE"}),
+                "linux.memoryPolicy.nodes",
+            ),
+            (
+                json!({"mode":"MPOL_PREFERRED_MANY"}),
+                "linux.memoryPolicy.nodes",
+            ),
+            (
+                json!({"mode":"MPOL_DEFAULT","nodes":"0"}),
+                "linux.memoryPolicy.nodes",
+            ),
+            (
+                json!({"mode":"MPOL_LOCAL","nodes":"0"}),
+                "linux.memoryPolicy.nodes",
+            ),
+            (
+                json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_NOPE"]}),
+                "linux.memoryPolicy.flags[0]",
+            ),
+            (
+                json!({"mode":"MPOL_BIND","nodes":"0","flags":"MPOL_F_STATIC_NODES"}),
+                "linux.memoryPolicy.flags",
+            ),
+            (
+                json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_STATIC_NODES","MPOL_F_RELATIVE_NODES"]}),
+                "linux.memoryPolicy.flags",
+            ),
+            (
+                json!({"mode":"MPOL_PREFERRED","flags":["MPOL_F_STATIC_NODES"]}),
+                "linux.memoryPolicy.flags",
+            ),
+            (
+                json!({"mode":"MPOL_INTERLEAVE","nodes":"0","flags":["MPOL_F_NUMA_BALANCING"]}),
+                "linux.memoryPolicy.flags",
+            ),
+            (
+                json!({"mode":"MPOL_BIND","nodes":"0","extra":1}),
+                "linux.memoryPolicy.extra",
+            ),
             (json!("MPOL_BIND"), "linux.memoryPolicy"),
         ];
         for (v, field) in cases {
             let e = plan(&v).unwrap_err();
-            assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some(field)), "{v}");
+            assert_eq!(
+                (e.code.as_str(), e.path.as_deref()),
+                ("EOCI_INVALID", Some(field)),
+                "{v}"
+            );
         }
-        assert!(plan(&json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_NUMA_BALANCING"]})).is_ok());
+        assert!(
+            plan(&json!({"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_NUMA_BALANCING"]}))
+                .is_ok()
+        );
     }
 }

@@ -48,7 +48,10 @@ fn field(host: &str) -> String {
 /// with one name inside, and a network namespace of the container's own
 /// (new or joined by path): moving a device into the runtime's own
 /// namespace would be no isolation at all.
-pub fn plan(devices: &std::collections::BTreeMap<String, ctr_oci::types::NetDevice>, has_netns: bool) -> Result<Vec<PlannedDevice>> {
+pub fn plan(
+    devices: &std::collections::BTreeMap<String, ctr_oci::types::NetDevice>,
+    has_netns: bool,
+) -> Result<Vec<PlannedDevice>> {
     if devices.is_empty() {
         return Ok(vec![]);
     }
@@ -62,34 +65,61 @@ pub fn plan(devices: &std::collections::BTreeMap<String, ctr_oci::types::NetDevi
     let mut out: Vec<PlannedDevice> = Vec::new();
     for (host, d) in devices {
         ctr_netns::netlink::validate_ifname(host).map_err(|e| {
-            Error::new("EOCI_INVALID", format!("{}: {}", field(host), e.message)).with_field(field(host))
+            Error::new("EOCI_INVALID", format!("{}: {}", field(host), e.message))
+                .with_field(field(host))
         })?;
-        let name = d.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| host.clone());
+        let name = d
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| host.clone());
         ctr_netns::netlink::validate_ifname(&name).map_err(|e| {
-            Error::new("EOCI_INVALID", format!("{}.name: {}", field(host), e.message)).with_field(format!("{}.name", field(host)))
+            Error::new(
+                "EOCI_INVALID",
+                format!("{}.name: {}", field(host), e.message),
+            )
+            .with_field(format!("{}.name", field(host)))
         })?;
         if let Some(other) = out.iter().find(|p| p.name == name) {
             return Err(Error::new(
                 "EOCI_INVALID",
-                format!("{}.name: {name:?} is also the name of linux.netDevices.{} in the container", field(host), other.host_name),
+                format!(
+                    "{}.name: {name:?} is also the name of linux.netDevices.{} in the container",
+                    field(host),
+                    other.host_name
+                ),
             )
             .with_field(format!("{}.name", field(host))));
         }
-        out.push(PlannedDevice { host_name: host.clone(), name });
+        out.push(PlannedDevice {
+            host_name: host.clone(),
+            name,
+        });
     }
     Ok(out)
 }
 
 fn no_device(host: &str) -> Error {
-    Error::new("ERUNTIME_NET_DEVICE", format!("{}: no network device {host:?} in the runtime's network namespace: no such device", field(host)))
-        .with_field(field(host))
-        .with_errno(libc::ENODEV)
-        .with_syscall("RTM_GETLINK")
+    Error::new(
+        "ERUNTIME_NET_DEVICE",
+        format!(
+            "{}: no network device {host:?} in the runtime's network namespace: no such device",
+            field(host)
+        ),
+    )
+    .with_field(field(host))
+    .with_errno(libc::ENODEV)
+    .with_syscall("RTM_GETLINK")
 }
 
 fn named(host: &str, e: Error) -> Error {
     let msg = format!("{}: {}", field(host), e.message);
-    Error { code: "ERUNTIME_NET_DEVICE".into(), message: msg, ..e }.with_field(field(host))
+    Error {
+        code: "ERUNTIME_NET_DEVICE".into(),
+        message: msg,
+        ..e
+    }
+    .with_field(field(host))
 }
 
 /// Check that every device exists in the runtime's network namespace,
@@ -122,12 +152,25 @@ pub fn move_in(devices: &[PlannedDevice], pid: i32, moved: &mut Vec<MovedDevice>
     let ns = ctr_netns::ns::open_pid(pid)?;
     let mut nl = RtNetlink::new()?;
     for d in devices {
-        let link = nl.link_by_name(&d.host_name)?.ok_or_else(|| no_device(&d.host_name))?;
-        let addrs: Vec<Address> = nl.addresses(Some(link.index))?.into_iter().filter(|a| !is_link_local_v6(a)).collect();
+        let link = nl
+            .link_by_name(&d.host_name)?
+            .ok_or_else(|| no_device(&d.host_name))?;
+        let addrs: Vec<Address> = nl
+            .addresses(Some(link.index))?
+            .into_iter()
+            .filter(|a| !is_link_local_v6(a))
+            .collect();
         // Down first (runc does: no traffic while it changes hands), then
         // rename and move in one message, so the name never clashes in
         // either namespace.
-        nl.set_link(link.index, &LinkChange { up: Some(false), ..Default::default() }).map_err(|e| named(&d.host_name, e))?;
+        nl.set_link(
+            link.index,
+            &LinkChange {
+                up: Some(false),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| named(&d.host_name, e))?;
         let change = LinkChange {
             name: (d.name != d.host_name).then(|| d.name.clone()),
             netns: Some(NsTarget::Pid(pid as u32)),
@@ -136,23 +179,39 @@ pub fn move_in(devices: &[PlannedDevice], pid: i32, moved: &mut Vec<MovedDevice>
         let record = |name: &str| MovedDevice {
             host_name: d.host_name.clone(),
             name: name.to_string(),
-            addresses: addrs.iter().map(|a| format!("{}/{}", a.address, a.prefix)).collect(),
+            addresses: addrs
+                .iter()
+                .map(|a| format!("{}/{}", a.address, a.prefix))
+                .collect(),
             up: link.up,
         };
         if let Err(e) = nl.set_link(link.index, &change) {
             // The kernel may have moved it and then failed the rename (a
             // name taken in the container, EEXIST): then it is in there
             // under its host name, and must be moved back like the others.
-            let still_here = nl.links()?.iter().any(|l| l.index == link.index && l.name == d.host_name);
+            let still_here = nl
+                .links()?
+                .iter()
+                .any(|l| l.index == link.index && l.name == d.host_name);
             if still_here {
                 if link.up {
-                    let _ = nl.set_link(link.index, &LinkChange { up: Some(true), ..Default::default() });
+                    let _ = nl.set_link(
+                        link.index,
+                        &LinkChange {
+                            up: Some(true),
+                            ..Default::default()
+                        },
+                    );
                 }
             } else {
                 let (a, b) = (d.name.clone(), d.host_name.clone());
                 let found = ctr_netns::ns::in_netns(&ns, move || {
                     let mut nl = RtNetlink::new()?;
-                    Ok(if nl.link_by_name(&b)?.is_some() { Some(b) } else { nl.link_by_name(&a)?.map(|_| a) })
+                    Ok(if nl.link_by_name(&b)?.is_some() {
+                        Some(b)
+                    } else {
+                        nl.link_by_name(&a)?.map(|_| a)
+                    })
                 });
                 if let Ok(Some(name)) = found {
                     moved.push(record(&name));
@@ -166,12 +225,21 @@ pub fn move_in(devices: &[PlannedDevice], pid: i32, moved: &mut Vec<MovedDevice>
             let mut nl = RtNetlink::new()?;
             let l = nl.require_link(&name)?;
             for a in addrs {
-                match nl.add_address(&Address { index: l.index, ..a }) {
+                match nl.add_address(&Address {
+                    index: l.index,
+                    ..a
+                }) {
                     Err(e) if e.errno == Some(libc::EEXIST) => {}
                     r => r?,
                 }
             }
-            nl.set_link(l.index, &LinkChange { up: Some(true), ..Default::default() })
+            nl.set_link(
+                l.index,
+                &LinkChange {
+                    up: Some(true),
+                    ..Default::default()
+                },
+            )
         })
         .map_err(|e| named(&host, e))?;
     }
@@ -198,8 +266,18 @@ pub fn move_out(moved: &[MovedDevice], ns: &Netns, restore_up: bool) -> Result<(
             let Some(l) = nl.link_by_name(&name)? else {
                 return Ok(false); // gone with the namespace, or renamed by the container
             };
-            nl.set_link(l.index, &LinkChange { up: Some(false), ..Default::default() })?;
-            let change = LinkChange { name: (name != host_name).then(|| host_name.clone()), netns: Some(NsTarget::Fd(host_fd)), ..Default::default() };
+            nl.set_link(
+                l.index,
+                &LinkChange {
+                    up: Some(false),
+                    ..Default::default()
+                },
+            )?;
+            let change = LinkChange {
+                name: (name != host_name).then(|| host_name.clone()),
+                netns: Some(NsTarget::Fd(host_fd)),
+                ..Default::default()
+            };
             nl.set_link(l.index, &change)?;
             Ok(true)
         });
@@ -210,13 +288,23 @@ pub fn move_out(moved: &[MovedDevice], ns: &Netns, restore_up: bool) -> Result<(
             let mut nl = RtNetlink::new()?;
             let l = nl.require_link(&d.host_name)?;
             for a in d.addresses.iter().filter_map(|a| parse_addr(a)) {
-                match nl.add_address(&Address { index: l.index, address: a.0, prefix: a.1 }) {
+                match nl.add_address(&Address {
+                    index: l.index,
+                    address: a.0,
+                    prefix: a.1,
+                }) {
                     Err(e) if e.errno == Some(libc::EEXIST) => {}
                     r => r?,
                 }
             }
             if restore_up && d.up {
-                nl.set_link(l.index, &LinkChange { up: Some(true), ..Default::default() })?;
+                nl.set_link(
+                    l.index,
+                    &LinkChange {
+                        up: Some(true),
+                        ..Default::default()
+                    },
+                )?;
             }
             Ok(())
         });
@@ -234,38 +322,78 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn devs(list: &[(&str, Option<&str>)]) -> BTreeMap<String, NetDevice> {
-        list.iter().map(|(h, n)| (h.to_string(), NetDevice { name: n.map(String::from) })).collect()
+        list.iter()
+            .map(|(h, n)| {
+                (
+                    h.to_string(),
+                    NetDevice {
+                        name: n.map(String::from),
+                    },
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn names_are_checked_and_a_netns_is_required() {
-        let p = plan(&devs(&[("eth1", Some("data0")), ("eth2", None), ("eth3", Some(""))]), true).unwrap();
+        let p = plan(
+            &devs(&[("eth1", Some("data0")), ("eth2", None), ("eth3", Some(""))]),
+            true,
+        )
+        .unwrap();
         assert_eq!(
-            p.iter().map(|d| (d.host_name.as_str(), d.name.as_str())).collect::<Vec<_>>(),
+            p.iter()
+                .map(|d| (d.host_name.as_str(), d.name.as_str()))
+                .collect::<Vec<_>>(),
             vec![("eth1", "data0"), ("eth2", "eth2"), ("eth3", "eth3")]
         );
         assert!(plan(&devs(&[]), false).unwrap().is_empty());
         let e = plan(&devs(&[("eth1", None)]), false).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some("linux.netDevices")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("EOCI_INVALID", Some("linux.netDevices"))
+        );
         let cases = [
             (devs(&[("a/b", None)]), "linux.netDevices.a/b"),
             (devs(&[("has space", None)]), "linux.netDevices.has space"),
-            (devs(&[("sixteen-chars-xx", None)]), "linux.netDevices.sixteen-chars-xx"),
-            (devs(&[("eth1", Some("x".repeat(16).as_str()))]), "linux.netDevices.eth1.name"),
+            (
+                devs(&[("sixteen-chars-xx", None)]),
+                "linux.netDevices.sixteen-chars-xx",
+            ),
+            (
+                devs(&[("eth1", Some("x".repeat(16).as_str()))]),
+                "linux.netDevices.eth1.name",
+            ),
             (devs(&[("eth1", Some("a:b"))]), "linux.netDevices.eth1.name"),
-            (devs(&[("eth1", Some("in\t"))]), "linux.netDevices.eth1.name"),
-            (devs(&[("eth1", Some("same")), ("eth2", Some("same"))]), "linux.netDevices.eth2.name"),
+            (
+                devs(&[("eth1", Some("in\t"))]),
+                "linux.netDevices.eth1.name",
+            ),
+            (
+                devs(&[("eth1", Some("same")), ("eth2", Some("same"))]),
+                "linux.netDevices.eth2.name",
+            ),
         ];
         for (d, f) in cases {
             let e = plan(&d, true).unwrap_err();
-            assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some(f)), "{d:?}");
+            assert_eq!(
+                (e.code.as_str(), e.path.as_deref()),
+                ("EOCI_INVALID", Some(f)),
+                "{d:?}"
+            );
         }
     }
 
     #[test]
     fn saved_addresses_parse_back() {
-        assert_eq!(parse_addr("10.1.2.3/24"), Some(("10.1.2.3".parse().unwrap(), 24)));
-        assert_eq!(parse_addr("fd00::1/64"), Some(("fd00::1".parse().unwrap(), 64)));
+        assert_eq!(
+            parse_addr("10.1.2.3/24"),
+            Some(("10.1.2.3".parse().unwrap(), 24))
+        );
+        assert_eq!(
+            parse_addr("fd00::1/64"),
+            Some(("fd00::1".parse().unwrap(), 64))
+        );
         assert_eq!(parse_addr("nope"), None);
     }
 }

@@ -29,9 +29,12 @@ pub fn process_state(l: &SeccompListener, pid: i32, state: serde_json::Value) ->
 /// child on error. Errors are `ERUNTIME_SECCOMP_LISTENER` with the socket
 /// path and the errno of the failed `connect`/`sendmsg`.
 pub fn send(child: &Child, l: &SeccompListener, state: &serde_json::Value) -> Result<()> {
-    let fd = child
-        .take_seccomp_listener()
-        .ok_or_else(|| Error::new("ERUNTIME_SECCOMP_LISTENER", "the container init reported a seccomp listener but none was taken"))?;
+    let fd = child.take_seccomp_listener().ok_or_else(|| {
+        Error::new(
+            "ERUNTIME_SECCOMP_LISTENER",
+            "the container init reported a seccomp listener but none was taken",
+        )
+    })?;
     let msg = state.to_string();
     let r = ctr_seccomp::notify::send_listener(&l.path, fd.as_fd(), msg.as_bytes());
     // Our copy goes now: the agent holds the only one besides the filter's.
@@ -51,14 +54,30 @@ mod tests {
     #[test]
     fn process_state_has_the_spec_fields() {
         let st = crate::hooks::state_value("c1", 42, "creating", "/b", &Default::default());
-        let l = SeccompListener { path: "/run/a.sock".into(), metadata: Some("MKNOD=/dev/null".into()) };
+        let l = SeccompListener {
+            path: "/run/a.sock".into(),
+            metadata: Some("MKNOD=/dev/null".into()),
+        };
         let v = process_state(&l, 43, st.clone());
         assert_eq!(v["ociVersion"], ctr_oci::OCI_VERSION);
         assert_eq!(v["fds"], serde_json::json!(["seccompFd"]));
-        assert_eq!((v["pid"].as_i64(), v["metadata"].as_str()), (Some(43), Some("MKNOD=/dev/null")));
+        assert_eq!(
+            (v["pid"].as_i64(), v["metadata"].as_str()),
+            (Some(43), Some("MKNOD=/dev/null"))
+        );
         assert_eq!(v["state"], st);
         assert_eq!(v["state"]["status"], "creating");
-        let v = process_state(&SeccompListener { metadata: None, ..l }, 43, st);
-        assert!(v.get("metadata").is_none(), "no listenerMetadata, no metadata");
+        let v = process_state(
+            &SeccompListener {
+                metadata: None,
+                ..l
+            },
+            43,
+            st,
+        );
+        assert!(
+            v.get("metadata").is_none(),
+            "no listenerMetadata, no metadata"
+        );
     }
 }

@@ -136,21 +136,75 @@ pub const EXTENSION_OPTIONS: [&str; 3] = ["idmap", "ridmap", "tmpcopyup"];
 
 /// The recursive attribute options (`mount_setattr(2)` with `AT_RECURSIVE`).
 pub const RECURSIVE_OPTIONS: [&str; 18] = [
-    "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnodiratime", "rdiratime", "rnoatime", "ratime",
-    "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow",
+    "rro",
+    "rrw",
+    "rnosuid",
+    "rsuid",
+    "rnodev",
+    "rdev",
+    "rnoexec",
+    "rexec",
+    "rnodiratime",
+    "rdiratime",
+    "rnoatime",
+    "ratime",
+    "rrelatime",
+    "rnorelatime",
+    "rstrictatime",
+    "rnostrictatime",
+    "rnosymfollow",
+    "rsymfollow",
 ];
 
 /// The mount options this runtime understands (for `features`).
 pub fn mount_options() -> Vec<String> {
     let mut v: Vec<String> = [
-        "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime", "nodev",
-        "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "rbind", "relatime", "remount", "ro",
-        "rw", "silent", "loud", "strictatime", "suid", "sync", "private", "rprivate", "shared", "rshared", "slave",
-        "rslave", "unbindable", "runbindable", "nosymfollow", "symfollow",
+        "async",
+        "atime",
+        "bind",
+        "defaults",
+        "dev",
+        "diratime",
+        "dirsync",
+        "exec",
+        "mand",
+        "noatime",
+        "nodev",
+        "nodiratime",
+        "noexec",
+        "nomand",
+        "norelatime",
+        "nostrictatime",
+        "nosuid",
+        "rbind",
+        "relatime",
+        "remount",
+        "ro",
+        "rw",
+        "silent",
+        "loud",
+        "strictatime",
+        "suid",
+        "sync",
+        "private",
+        "rprivate",
+        "shared",
+        "rshared",
+        "slave",
+        "rslave",
+        "unbindable",
+        "runbindable",
+        "nosymfollow",
+        "symfollow",
     ]
     .map(String::from)
     .to_vec();
-    v.extend(RECURSIVE_OPTIONS.iter().chain(EXTENSION_OPTIONS.iter()).map(|o| o.to_string()));
+    v.extend(
+        RECURSIVE_OPTIONS
+            .iter()
+            .chain(EXTENSION_OPTIONS.iter())
+            .map(|o| o.to_string()),
+    );
     v.sort();
     v
 }
@@ -167,7 +221,9 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
             flags = (flags | set) & !clear;
         } else if let Some(p) = propagation_flag(o) {
             propagation.push(p);
-        } else if ctr_ns::rootfs::recursive_attr(o).is_some() || EXTENSION_OPTIONS.contains(&o.as_str()) {
+        } else if ctr_ns::rootfs::recursive_attr(o).is_some()
+            || EXTENSION_OPTIONS.contains(&o.as_str())
+        {
             // Recursive attributes, idmap/ridmap and tmpcopyup: ctr-ns
             // applies them (mount_setattr, move_mount of a prepared mount).
         } else {
@@ -182,30 +238,60 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
     let idmap = has("idmap") || has("ridmap");
     let maps = m.uid_mappings.is_some() || m.gid_mappings.is_some();
     if maps && !idmap {
-        return Err(Error::new("EOCI_INVALID", format!("{field}.uidMappings: id mappings need the idmap or ridmap option")).with_field(format!("{field}.options")));
+        return Err(Error::new(
+            "EOCI_INVALID",
+            format!("{field}.uidMappings: id mappings need the idmap or ridmap option"),
+        )
+        .with_field(format!("{field}.options")));
     }
     if m.uid_mappings.is_some() != m.gid_mappings.is_some() {
-        return Err(Error::new("EOCI_INVALID", format!("{field}.uidMappings: uidMappings and gidMappings go together")).with_field(format!("{field}.uidMappings")));
+        return Err(Error::new(
+            "EOCI_INVALID",
+            format!("{field}.uidMappings: uidMappings and gidMappings go together"),
+        )
+        .with_field(format!("{field}.uidMappings")));
     }
     if idmap && flags & libc::MS_BIND as u64 == 0 {
-        return Err(unsupported(&format!("{field}.options"), "idmap and ridmap are supported on bind mounts only"));
+        return Err(unsupported(
+            &format!("{field}.options"),
+            "idmap and ridmap are supported on bind mounts only",
+        ));
     }
     if has("tmpcopyup") && typ != "tmpfs" {
-        return Err(Error::new("EOCI_INVALID", format!("{field}.options: tmpcopyup is only for tmpfs mounts")).with_field(format!("{field}.options")));
+        return Err(Error::new(
+            "EOCI_INVALID",
+            format!("{field}.options: tmpcopyup is only for tmpfs mounts"),
+        )
+        .with_field(format!("{field}.options")));
     }
     if (typ == "cgroup" || typ == "cgroup2") && flags & libc::MS_BIND as u64 != 0 {
-        return Err(Error::new("EOCI_INVALID", format!("{field}.options: a {typ} mount cannot be a bind mount")).with_field(format!("{field}.options")));
+        return Err(Error::new(
+            "EOCI_INVALID",
+            format!("{field}.options: a {typ} mount cannot be a bind mount"),
+        )
+        .with_field(format!("{field}.options")));
     }
     let mut source = m.source.clone().unwrap_or_else(|| typ.clone());
     if flags & libc::MS_BIND as u64 != 0 {
         if m.source.is_none() {
-            return Err(Error::new("EOCI_INVALID", format!("{field}.source: a bind mount needs a source")).with_field(format!("{field}.source")));
+            return Err(Error::new(
+                "EOCI_INVALID",
+                format!("{field}.source: a bind mount needs a source"),
+            )
+            .with_field(format!("{field}.source")));
         }
         if !source.starts_with('/') {
             source = bundle_dir.join(&source).to_string_lossy().into_owned();
         }
     }
-    Ok(PlannedMount { destination: m.destination.clone(), source, typ, flags, data: data.join(","), propagation })
+    Ok(PlannedMount {
+        destination: m.destination.clone(),
+        source,
+        typ,
+        flags,
+        data: data.join(","),
+        propagation,
+    })
 }
 
 /// The container's cgroup as `cgroup`/`cgroup`2 mounts show it (runc
@@ -214,13 +300,18 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
 /// (`memory`, `cpu,cpuacct`, `unified`, ...), or on a unified host the one
 /// cgroup2 directory bound on the mount point itself.
 pub fn cgroup_binds(dirs: &[std::path::PathBuf]) -> Vec<(String, String)> {
-    let hierarchies = ctr_cgroup::detect().map(|l| l.hierarchies).unwrap_or_default();
+    let hierarchies = ctr_cgroup::detect()
+        .map(|l| l.hierarchies)
+        .unwrap_or_default();
     let mut out = Vec::new();
     for d in dirs {
         let ds = d.to_string_lossy().into_owned();
         let Some(h) = hierarchies
             .iter()
-            .filter(|h| ds == h.mount_point || ds.starts_with(&format!("{}/", h.mount_point.trim_end_matches('/'))))
+            .filter(|h| {
+                ds == h.mount_point
+                    || ds.starts_with(&format!("{}/", h.mount_point.trim_end_matches('/')))
+            })
             .max_by_key(|h| h.mount_point.len())
         else {
             continue;
@@ -228,7 +319,10 @@ pub fn cgroup_binds(dirs: &[std::path::PathBuf]) -> Vec<(String, String)> {
         let name = if h.mount_point.trim_end_matches('/') == "/sys/fs/cgroup" {
             String::new()
         } else {
-            std::path::Path::new(&h.mount_point).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            std::path::Path::new(&h.mount_point)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         };
         out.push((ds, name));
     }
@@ -244,7 +338,9 @@ pub fn seccomp_cache_dir() -> std::path::PathBuf {
     if let Some(d) = tests::CACHE_DIR.with(|d| d.borrow().clone()) {
         return d;
     }
-    std::env::var_os("CTRUN_SECCOMP_CACHE").map(Into::into).unwrap_or_else(|| "/run/ctr/seccomp-cache".into())
+    std::env::var_os("CTRUN_SECCOMP_CACHE")
+        .map(Into::into)
+        .unwrap_or_else(|| "/run/ctr/seccomp-cache".into())
 }
 
 /// Parse `linux.seccomp` (the OCI object) with @ctr/seccomp and compile it
@@ -255,7 +351,11 @@ pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<Pl
             None | Some("$") | Some("") => "linux.seccomp".to_string(),
             Some(p) => format!("linux.seccomp.{p}"),
         });
-        Error { message: format!("linux.seccomp: {}", e.message), path, ..e }
+        Error {
+            message: format!("linux.seccomp: {}", e.message),
+            path,
+            ..e
+        }
     };
     let profile = ctr_seccomp::parse_oci(v).map_err(prefix)?;
     let listener = plan_listener(v, &profile)?;
@@ -264,11 +364,19 @@ pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<Pl
     let prog = match ctr_seccomp::compile(&profile, &opts, Some(&dir)) {
         Ok((prog, _)) => prog,
         // An unwritable cache only costs the compile time.
-        Err(e) if e.code == "ESECCOMP_CACHE" => ctr_seccomp::compile(&profile, &opts, None).map_err(prefix)?.0,
+        Err(e) if e.code == "ESECCOMP_CACHE" => {
+            ctr_seccomp::compile(&profile, &opts, None)
+                .map_err(prefix)?
+                .0
+        }
         Err(e) => return Err(prefix(e)),
     };
     let _ = no_new_privileges; // ctr-ns orders the filter around the credential change itself
-    Ok(PlannedSeccomp { bpf: prog.bpf.clone(), flags: prog.flags, listener })
+    Ok(PlannedSeccomp {
+        bpf: prog.bpf.clone(),
+        flags: prog.flags,
+        listener,
+    })
 }
 
 fn invalid(path: &str, why: String) -> Error {
@@ -281,9 +389,15 @@ fn invalid(path: &str, why: String) -> Error {
 /// `listenerPath` is ignored. Notify on `write` is refused as runc does: the
 /// init reports the installed filter to us with a `write` on its status
 /// pipe, before we hold the listener, so that `write` would wait forever.
-fn plan_listener(v: &serde_json::Value, profile: &ctr_seccomp::Profile) -> Result<Option<SeccompListener>> {
+fn plan_listener(
+    v: &serde_json::Value,
+    profile: &ctr_seccomp::Profile,
+) -> Result<Option<SeccompListener>> {
     if profile.listener_metadata.is_some() && profile.listener_path.is_none() {
-        return Err(invalid("linux.seccomp.listenerMetadata", "must not be set without listenerPath".into()));
+        return Err(invalid(
+            "linux.seccomp.listenerMetadata",
+            "must not be set without listenerPath".into(),
+        ));
     }
     if !profile.has_notify() {
         return Ok(None);
@@ -299,7 +413,10 @@ fn plan_listener(v: &serde_json::Value, profile: &ctr_seccomp::Profile) -> Resul
             .as_array()
             .and_then(|l| {
                 l.iter().position(|r| {
-                    r["action"] == "SCMP_ACT_NOTIFY" && r["names"].as_array().is_some_and(|n| n.iter().any(|n| n == "write"))
+                    r["action"] == "SCMP_ACT_NOTIFY"
+                        && r["names"]
+                            .as_array()
+                            .is_some_and(|n| n.iter().any(|n| n == "write"))
                 })
             })
             .unwrap_or(0);
@@ -309,12 +426,21 @@ fn plan_listener(v: &serde_json::Value, profile: &ctr_seccomp::Profile) -> Resul
         ));
     }
     let Some(path) = profile.listener_path.clone().filter(|p| !p.is_empty()) else {
-        return Err(invalid("linux.seccomp.listenerPath", "is required when a rule uses SCMP_ACT_NOTIFY".into()));
+        return Err(invalid(
+            "linux.seccomp.listenerPath",
+            "is required when a rule uses SCMP_ACT_NOTIFY".into(),
+        ));
     };
     if !path.starts_with('/') {
-        return Err(invalid("linux.seccomp.listenerPath", format!("{path:?} is not an absolute path")));
+        return Err(invalid(
+            "linux.seccomp.listenerPath",
+            format!("{path:?} is not an absolute path"),
+        ));
     }
-    Ok(Some(SeccompListener { path, metadata: profile.listener_metadata.clone() }))
+    Ok(Some(SeccompListener {
+        path,
+        metadata: profile.listener_metadata.clone(),
+    }))
 }
 
 /// Device cgroup rules the runtime adds after the config's own, as runc
@@ -323,18 +449,34 @@ fn plan_listener(v: &serde_json::Value, profile: &ctr_seccomp::Profile) -> Resul
 /// ptmx for terminals, tun, mknod of any node (creating a node grants no
 /// access to it), and every device of `linux.devices`. Only when the config
 /// has device rules at all: without them the cgroup allows everything.
-pub fn with_default_device_rules(mut r: ctr_cgroup::Resources, devices: &[ctr_oci::types::Device]) -> ctr_cgroup::Resources {
-    let Some(rules) = r.devices.as_mut() else { return r };
-    let rule = |kind: char, major: Option<i64>, minor: Option<i64>, access: &str| ctr_cgroup::resources::DeviceRule {
-        allow: true,
-        kind,
-        major,
-        minor,
-        access: access.into(),
+pub fn with_default_device_rules(
+    mut r: ctr_cgroup::Resources,
+    devices: &[ctr_oci::types::Device],
+) -> ctr_cgroup::Resources {
+    let Some(rules) = r.devices.as_mut() else {
+        return r;
+    };
+    let rule = |kind: char, major: Option<i64>, minor: Option<i64>, access: &str| {
+        ctr_cgroup::resources::DeviceRule {
+            allow: true,
+            kind,
+            major,
+            minor,
+            access: access.into(),
+        }
     };
     rules.push(rule('c', None, None, "m"));
     rules.push(rule('b', None, None, "m"));
-    for (major, minor) in [(1, 3), (1, 8), (1, 7), (5, 0), (1, 5), (1, 9), (5, 2), (10, 200)] {
+    for (major, minor) in [
+        (1, 3),
+        (1, 8),
+        (1, 7),
+        (5, 0),
+        (1, 5),
+        (1, 9),
+        (5, 2),
+        (10, 200),
+    ] {
         rules.push(rule('c', Some(major), Some(minor), "rwm"));
     }
     rules.push(rule('c', Some(136), None, "rwm"));
@@ -354,13 +496,21 @@ pub fn with_default_device_rules(mut r: ctr_cgroup::Resources, devices: &[ctr_oc
 /// paths stay as they are.
 pub fn resources_field(e: Error) -> Error {
     match e.path.as_deref() {
-        Some(p) if e.code.starts_with("ECGROUP_") && !p.starts_with('/') && !p.starts_with("linux.") => {
+        Some(p)
+            if e.code.starts_with("ECGROUP_")
+                && !p.starts_with('/')
+                && !p.starts_with("linux.") =>
+        {
             let field = format!("linux.resources.{p}");
             let message = match e.message.strip_prefix(p) {
                 Some(rest) => format!("{field}{rest}"),
                 None => format!("{field}: {}", e.message),
             };
-            Error { message, path: Some(field), ..e }
+            Error {
+                message,
+                path: Some(field),
+                ..e
+            }
         }
         _ => e,
     }
@@ -385,18 +535,30 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     // means something under SELinux: ignored when it is not enabled, as
     // runc and crun do (engines write it whenever SELinux might be on).
     if linux.mount_label.as_ref().is_some_and(|s| !s.is_empty()) && selinux_enabled() {
-        return Err(unsupported("linux.mountLabel", "setting selinux mount labels is not supported by this runtime"));
+        return Err(unsupported(
+            "linux.mountLabel",
+            "setting selinux mount labels is not supported by this runtime",
+        ));
     }
     if linux.intel_rdt.is_some() {
-        return Err(unsupported("linux.intelRdt", "intel RDT is not available on this host"));
+        return Err(unsupported(
+            "linux.intelRdt",
+            "intel RDT is not available on this host",
+        ));
     }
 
     let mut namespaces = Vec::new();
     let mut joins = Vec::new();
     for (i, ns) in linux.namespaces.iter().flatten().enumerate() {
-        let kind = NamespaceKind::parse(&ns.typ).map_err(|e| Error { code: "EOCI_INVALID".into(), ..e })?;
+        let kind = NamespaceKind::parse(&ns.typ).map_err(|e| Error {
+            code: "EOCI_INVALID".into(),
+            ..e
+        })?;
         if !ctr_ns::supported_namespaces().contains(&kind) {
-            return Err(unsupported(&format!("linux.namespaces[{i}]"), &format!("the kernel has no {} namespaces", ns.typ)));
+            return Err(unsupported(
+                &format!("linux.namespaces[{i}]"),
+                &format!("the kernel has no {} namespaces", ns.typ),
+            ));
         }
         match ns.path.as_deref().filter(|p| !p.is_empty()) {
             Some(path) => joins.push((kind, path.to_string())),
@@ -416,8 +578,13 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
                     "monotonic" => o.monotonic = (off.secs, off.nanosecs),
                     "boottime" => o.boottime = (off.secs, off.nanosecs),
                     other => {
-                        return Err(Error::new("EOCI_INVALID", format!("linux.timeOffsets.{other}: unknown clock (monotonic or boottime)"))
-                            .with_field(format!("linux.timeOffsets.{other}")))
+                        return Err(Error::new(
+                            "EOCI_INVALID",
+                            format!(
+                                "linux.timeOffsets.{other}: unknown clock (monotonic or boottime)"
+                            ),
+                        )
+                        .with_field(format!("linux.timeOffsets.{other}")))
                     }
                 }
             }
@@ -433,10 +600,14 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     // outlive the container, so none is made (runc makes them there).
     // A chroot is no isolation from a process with CAP_SYS_CHROOT: see
     // docs/conformance.md.
-    let own_mount_ns = namespaces.contains(&NamespaceKind::Mnt) || joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
+    let own_mount_ns = namespaces.contains(&NamespaceKind::Mnt)
+        || joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
 
     let id_maps = id_maps(&linux, &namespaces, &joins)?;
-    let netns_path = joins.iter().find(|(k, _)| *k == NamespaceKind::Net).map(|(_, p)| p.clone());
+    let netns_path = joins
+        .iter()
+        .find(|(k, _)| *k == NamespaceKind::Net)
+        .map(|(_, p)| p.clone());
     let net_devices = crate::netdev::plan(
         linux.net_devices.as_ref().unwrap_or(&Default::default()),
         namespaces.contains(&NamespaceKind::Net) || netns_path.is_some(),
@@ -455,7 +626,14 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         let bind = pm.flags & libc::MS_BIND as u64 != 0;
         let options = m.options.clone().unwrap_or_default();
         let conv = |v: &Option<Vec<IdMapping>>| -> Vec<ctr_ns::IdMap> {
-            v.iter().flatten().map(|m| ctr_ns::IdMap { inside: m.container_id, outside: m.host_id, count: m.size }).collect()
+            v.iter()
+                .flatten()
+                .map(|m| ctr_ns::IdMap {
+                    inside: m.container_id,
+                    outside: m.host_id,
+                    count: m.size,
+                })
+                .collect()
         };
         let (mut uid_mappings, mut gid_mappings) = (conv(&m.uid_mappings), conv(&m.gid_mappings));
         if options.iter().any(|o| o == "idmap" || o == "ridmap") && uid_mappings.is_empty() {
@@ -493,7 +671,11 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         None | Some("") => "rslave".to_string(),
         Some(p) if propagation_flag(p).is_some() => p.to_string(),
         Some(p) => {
-            return Err(Error::new("EOCI_INVALID", format!("linux.rootfsPropagation: unknown propagation {p:?}")).with_field("linux.rootfsPropagation"))
+            return Err(Error::new(
+                "EOCI_INVALID",
+                format!("linux.rootfsPropagation: unknown propagation {p:?}"),
+            )
+            .with_field("linux.rootfsPropagation"))
         }
     };
     let mut rootfs = ctr_ns::RootfsSpec {
@@ -513,13 +695,20 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     };
     if !own_mount_ns {
         cgroup_mount = false;
-        rootfs = ctr_ns::RootfsSpec { path: rootfs.path, chroot: true, ..Default::default() };
+        rootfs = ctr_ns::RootfsSpec {
+            path: rootfs.path,
+            chroot: true,
+            ..Default::default()
+        };
     }
     let personality = match &linux.personality {
         None => None,
         Some(per) => {
             if per.flags.as_ref().is_some_and(|f| !f.is_empty()) {
-                return Err(unsupported("linux.personality.flags", "personality flags are not supported yet"));
+                return Err(unsupported(
+                    "linux.personality.flags",
+                    "personality flags are not supported yet",
+                ));
             }
             Some(if per.domain == "LINUX32" { 0x0008 } else { 0 })
         }
@@ -536,29 +725,65 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     so.hostname = spec.hostname.clone().filter(|h| !h.is_empty());
     so.domainname = spec.domainname.clone().filter(|d| !d.is_empty());
     so.rootfs = Some(rootfs);
-    so.sysctl = linux.sysctl.clone().unwrap_or_default().into_iter().collect();
+    so.sysctl = linux
+        .sysctl
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     so.personality = personality;
-    so.memory_policy = linux.memory_policy.as_ref().map(crate::mempolicy::plan).transpose()?;
+    so.memory_policy = linux
+        .memory_policy
+        .as_ref()
+        .map(crate::mempolicy::plan)
+        .transpose()?;
     // The init must never become the runtime (or node) binary.
     so.refuse_own_exe = true;
-    let id = state_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let id = state_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     // Resources in the OCI shape, checked by @ctr/cgroup (ECGROUP_* codes);
     // the cgroup is cgroupsPath, or /<id> like runc's default.
     let resources = match &linux.resources {
-        Some(r) => ctr_cgroup::resources::parse(&serde_json::to_value(r).unwrap_or_default()).map_err(|e| {
-            let path = e.path.clone().map(|p| if p.starts_with("linux.") { p } else { format!("linux.resources.{}", p.trim_start_matches("resources.")) });
-            Error { path, ..e }
-        })?,
+        Some(r) => ctr_cgroup::resources::parse(&serde_json::to_value(r).unwrap_or_default())
+            .map_err(|e| {
+                let path = e.path.clone().map(|p| {
+                    if p.starts_with("linux.") {
+                        p
+                    } else {
+                        format!("linux.resources.{}", p.trim_start_matches("resources."))
+                    }
+                });
+                Error { path, ..e }
+            })?,
         None => ctr_cgroup::Resources::default(),
     };
-    let resources = with_default_device_rules(resources, linux.devices.as_deref().unwrap_or_default());
-    let cgroup_path = linux.cgroups_path.clone().unwrap_or_else(|| format!("/{id}"));
-    Ok(ContainerPlan { spawn: so, cgroup_path, resources, cgroup_mount, net_devices, netns_path, seccomp_listener })
+    let resources =
+        with_default_device_rules(resources, linux.devices.as_deref().unwrap_or_default());
+    let cgroup_path = linux
+        .cgroups_path
+        .clone()
+        .unwrap_or_else(|| format!("/{id}"));
+    Ok(ContainerPlan {
+        spawn: so,
+        cgroup_path,
+        resources,
+        cgroup_mount,
+        net_devices,
+        netns_path,
+        seccomp_listener,
+    })
 }
 
 /// `linux.uidMappings`/`gidMappings` for a new user namespace.
-fn id_maps(linux: &Linux, namespaces: &[NamespaceKind], joins: &[(NamespaceKind, String)]) -> Result<Option<ctr_ns::IdMaps>> {
-    let has_maps = linux.uid_mappings.as_ref().is_some_and(|m| !m.is_empty()) || linux.gid_mappings.as_ref().is_some_and(|m| !m.is_empty());
+fn id_maps(
+    linux: &Linux,
+    namespaces: &[NamespaceKind],
+    joins: &[(NamespaceKind, String)],
+) -> Result<Option<ctr_ns::IdMaps>> {
+    let has_maps = linux.uid_mappings.as_ref().is_some_and(|m| !m.is_empty())
+        || linux.gid_mappings.as_ref().is_some_and(|m| !m.is_empty());
     let new_user = namespaces.contains(&NamespaceKind::User);
     if !new_user {
         if has_maps && !joins.iter().any(|(k, _)| *k == NamespaceKind::User) {
@@ -568,13 +793,28 @@ fn id_maps(linux: &Linux, namespaces: &[NamespaceKind], joins: &[(NamespaceKind,
         return Ok(None);
     }
     let conv = |m: &Option<Vec<IdMapping>>| -> Vec<ctr_ns::IdMap> {
-        m.iter().flatten().map(|m| ctr_ns::IdMap { inside: m.container_id, outside: m.host_id, count: m.size }).collect()
+        m.iter()
+            .flatten()
+            .map(|m| ctr_ns::IdMap {
+                inside: m.container_id,
+                outside: m.host_id,
+                count: m.size,
+            })
+            .collect()
     };
     let (uid, gid) = (conv(&linux.uid_mappings), conv(&linux.gid_mappings));
     if uid.is_empty() || gid.is_empty() {
-        return Err(Error::new("EOCI_INVALID", "linux.uidMappings: a new user namespace needs uidMappings and gidMappings").with_field("linux.uidMappings"));
+        return Err(Error::new(
+            "EOCI_INVALID",
+            "linux.uidMappings: a new user namespace needs uidMappings and gidMappings",
+        )
+        .with_field("linux.uidMappings"));
     }
-    Ok(Some(ctr_ns::IdMaps { uid, gid, ..Default::default() }))
+    Ok(Some(ctr_ns::IdMaps {
+        uid,
+        gid,
+        ..Default::default()
+    }))
 }
 
 #[cfg(test)]
@@ -590,7 +830,11 @@ mod tests {
     fn bundle(json: &str) -> Bundle {
         let spec = parse(json).unwrap();
         ctr_oci::validate(&spec, Purpose::Create).unwrap();
-        Bundle { dir: "/b".into(), rootfs: "/b/rootfs".into(), spec }
+        Bundle {
+            dir: "/b".into(),
+            rootfs: "/b/rootfs".into(),
+            spec,
+        }
     }
     const BASE: &str = r#""ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}"#;
 
@@ -600,28 +844,102 @@ mod tests {
             destination: "/dev".into(),
             source: Some("tmpfs".into()),
             typ: Some("tmpfs".into()),
-            options: Some(["nosuid", "strictatime", "mode=755", "size=65536k", "rprivate"].map(String::from).to_vec()),
+            options: Some(
+                [
+                    "nosuid",
+                    "strictatime",
+                    "mode=755",
+                    "size=65536k",
+                    "rprivate",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
             ..Default::default()
         };
         let p = plan_mount(0, &m, "/b".as_ref()).unwrap();
         assert_eq!(p.flags, (libc::MS_NOSUID | libc::MS_STRICTATIME) as u64);
         assert_eq!(p.data, "mode=755,size=65536k");
-        assert_eq!(p.propagation, vec![(libc::MS_PRIVATE | libc::MS_REC) as u64]);
-        let b = Mount { destination: "/x".into(), source: Some("data".into()), options: Some(vec!["rbind".into(), "ro".into()]), ..Default::default() };
+        assert_eq!(
+            p.propagation,
+            vec![(libc::MS_PRIVATE | libc::MS_REC) as u64]
+        );
+        let b = Mount {
+            destination: "/x".into(),
+            source: Some("data".into()),
+            options: Some(vec!["rbind".into(), "ro".into()]),
+            ..Default::default()
+        };
         let p = plan_mount(1, &b, "/b".as_ref()).unwrap();
         assert_eq!(p.source, "/b/data");
-        assert_eq!(p.flags, (libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY) as u64);
+        assert_eq!(
+            p.flags,
+            (libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY) as u64
+        );
         // The mount extensions are accepted (ctr-ns applies them) and checked.
-        let ext = Mount { destination: "/x".into(), source: Some("/d".into()), options: Some(["rbind", "rro", "rnosuid", "ridmap"].map(String::from).to_vec()),
-            uid_mappings: Some(vec![IdMapping { container_id: 0, host_id: 1000, size: 1 }]), gid_mappings: Some(vec![IdMapping { container_id: 0, host_id: 1000, size: 1 }]), ..Default::default() };
+        let ext = Mount {
+            destination: "/x".into(),
+            source: Some("/d".into()),
+            options: Some(
+                ["rbind", "rro", "rnosuid", "ridmap"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            uid_mappings: Some(vec![IdMapping {
+                container_id: 0,
+                host_id: 1000,
+                size: 1,
+            }]),
+            gid_mappings: Some(vec![IdMapping {
+                container_id: 0,
+                host_id: 1000,
+                size: 1,
+            }]),
+            ..Default::default()
+        };
         assert_eq!(plan_mount(2, &ext, "/b".as_ref()).unwrap().data, "");
-        let bad = Mount { destination: "/x".into(), source: Some("/d".into()), options: Some(vec!["rbind".into(), "tmpcopyup".into()]), ..Default::default() };
-        assert_eq!(plan_mount(2, &bad, "/b".as_ref()).unwrap_err().path.as_deref(), Some("mounts[2].options"));
-        let bad = Mount { destination: "/x".into(), typ: Some("tmpfs".into()), options: Some(vec!["idmap".into()]), ..Default::default() };
-        assert_eq!(plan_mount(2, &bad, "/b".as_ref()).unwrap_err().code, "ERUNTIME_UNSUPPORTED");
-        let bad = Mount { destination: "/x".into(), source: Some("/d".into()), options: Some(vec!["bind".into()]), uid_mappings: ext.uid_mappings.clone(), gid_mappings: ext.gid_mappings.clone(), ..Default::default() };
-        assert_eq!(plan_mount(2, &bad, "/b".as_ref()).unwrap_err().path.as_deref(), Some("mounts[2].options"));
-        assert!(mount_options().iter().any(|o| o == "rro") && mount_options().iter().any(|o| o == "tmpcopyup"));
+        let bad = Mount {
+            destination: "/x".into(),
+            source: Some("/d".into()),
+            options: Some(vec!["rbind".into(), "tmpcopyup".into()]),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_mount(2, &bad, "/b".as_ref())
+                .unwrap_err()
+                .path
+                .as_deref(),
+            Some("mounts[2].options")
+        );
+        let bad = Mount {
+            destination: "/x".into(),
+            typ: Some("tmpfs".into()),
+            options: Some(vec!["idmap".into()]),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_mount(2, &bad, "/b".as_ref()).unwrap_err().code,
+            "ERUNTIME_UNSUPPORTED"
+        );
+        let bad = Mount {
+            destination: "/x".into(),
+            source: Some("/d".into()),
+            options: Some(vec!["bind".into()]),
+            uid_mappings: ext.uid_mappings.clone(),
+            gid_mappings: ext.gid_mappings.clone(),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_mount(2, &bad, "/b".as_ref())
+                .unwrap_err()
+                .path
+                .as_deref(),
+            Some("mounts[2].options")
+        );
+        assert!(
+            mount_options().iter().any(|o| o == "rro")
+                && mount_options().iter().any(|o| o == "tmpcopyup")
+        );
     }
 
     #[test]
@@ -631,7 +949,10 @@ mod tests {
                 r#""linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["getpid","write"],"action":"SCMP_ACT_NOTIFY"}]}}"#,
                 "linux.seccomp.syscalls[1].names",
             ),
-            (r#""linux":{"namespaces":[{"type":"mount"}],"intelRdt":{"closID":"x"}}"#, "linux.intelRdt"),
+            (
+                r#""linux":{"namespaces":[{"type":"mount"}],"intelRdt":{"closID":"x"}}"#,
+                "linux.intelRdt",
+            ),
         ];
         for (extra, field) in cases {
             let e = plan(&bundle(&format!("{{{BASE},{extra}}}")), "/s".as_ref()).unwrap_err();
@@ -652,39 +973,88 @@ mod tests {
         let r = cp.spawn.rootfs.as_ref().unwrap();
         assert!(r.chroot);
         assert_eq!(r.path, "/b/rootfs");
-        assert!(r.mounts.is_empty() && r.masked_paths.is_empty() && r.propagation.is_none() && !r.dev_nodes);
+        assert!(
+            r.mounts.is_empty()
+                && r.masked_paths.is_empty()
+                && r.propagation.is_none()
+                && !r.dev_nodes
+        );
         assert!(!cp.cgroup_mount, "no cgroup binds to prepare");
         assert_eq!(cp.spawn.namespaces, vec![NamespaceKind::Pid]);
         // With a mount namespace, joined by path too, the rootfs is set up.
-        let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount","path":"/proc/1/ns/mnt"}}]}}}}"#);
-        assert!(!plan(&bundle(&json), "/s/x".as_ref()).unwrap().spawn.rootfs.unwrap().chroot);
+        let json = format!(
+            r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount","path":"/proc/1/ns/mnt"}}]}}}}"#
+        );
+        assert!(
+            !plan(&bundle(&json), "/s/x".as_ref())
+                .unwrap()
+                .spawn
+                .rootfs
+                .unwrap()
+                .chroot
+        );
     }
 
     #[test]
     fn cgroup_errors_name_the_config_field() {
-        let e = Error::new("ECGROUP_UNSUPPORTED", "network.classID: the net_cls controller is not mounted on this host").with_field("network.classID");
+        let e = Error::new(
+            "ECGROUP_UNSUPPORTED",
+            "network.classID: the net_cls controller is not mounted on this host",
+        )
+        .with_field("network.classID");
         let e = resources_field(e);
         assert_eq!(e.path.as_deref(), Some("linux.resources.network.classID"));
-        assert_eq!(e.message, "linux.resources.network.classID: the net_cls controller is not mounted on this host");
-        let e = resources_field(Error::new("ECGROUP_UNSUPPORTED", "the rdma controller is not mounted").with_field("rdma"));
-        assert_eq!((e.path.as_deref(), e.message.as_str()), (Some("linux.resources.rdma"), "linux.resources.rdma: the rdma controller is not mounted"));
+        assert_eq!(
+            e.message,
+            "linux.resources.network.classID: the net_cls controller is not mounted on this host"
+        );
+        let e = resources_field(
+            Error::new("ECGROUP_UNSUPPORTED", "the rdma controller is not mounted")
+                .with_field("rdma"),
+        );
+        assert_eq!(
+            (e.path.as_deref(), e.message.as_str()),
+            (
+                Some("linux.resources.rdma"),
+                "linux.resources.rdma: the rdma controller is not mounted"
+            )
+        );
         let e = resources_field(Error::new("ECGROUP_IO", "write").with_path("/sys/fs/cgroup/x"));
-        assert_eq!(e.path.as_deref(), Some("/sys/fs/cgroup/x"), "file paths stay");
+        assert_eq!(
+            e.path.as_deref(),
+            Some("/sys/fs/cgroup/x"),
+            "file paths stay"
+        );
     }
 
     #[test]
     fn selinux_labels_without_selinux() {
         if selinux_enabled() {
-            println!("skipped: SELinux is enabled on this host (the test is about hosts without it)");
+            println!(
+                "skipped: SELinux is enabled on this host (the test is about hosts without it)"
+            );
             return;
         }
         // The mount label is ignored (runc and crun), a process label refused.
-        let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}}],"mountLabel":"system_u:object_r:svirt_sandbox_file_t:s0:c1,c2"}}}}"#);
+        let json = format!(
+            r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}}],"mountLabel":"system_u:object_r:svirt_sandbox_file_t:s0:c1,c2"}}}}"#
+        );
         plan(&bundle(&json), "/s/x".as_ref()).unwrap();
-        let json = json.replacen(r#""process":{"#, r#""process":{"selinuxLabel":"system_u:system_r:svirt_lxc_net_t:s0:c1,c2","#, 1);
+        let json = json.replacen(
+            r#""process":{"#,
+            r#""process":{"selinuxLabel":"system_u:system_r:svirt_lxc_net_t:s0:c1,c2","#,
+            1,
+        );
         let e = plan(&bundle(&json), "/s/x".as_ref()).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ERUNTIME_UNSUPPORTED", Some("process.selinuxLabel")));
-        assert!(e.message.contains("selinux is not enabled"), "{}", e.message);
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ERUNTIME_UNSUPPORTED", Some("process.selinuxLabel"))
+        );
+        assert!(
+            e.message.contains("selinux is not enabled"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -697,23 +1067,70 @@ mod tests {
             )
         };
         let bad = [
-            ("", "SCMP_ACT_NOTIFY", "linux.seccomp.listenerPath", "is required"),
-            (r#","listenerPath":"""#, "SCMP_ACT_NOTIFY", "linux.seccomp.listenerPath", "is required"),
-            (r#","listenerPath":"agent.sock""#, "SCMP_ACT_NOTIFY", "linux.seccomp.listenerPath", "not an absolute path"),
-            (r#","listenerMetadata":"m""#, "SCMP_ACT_ERRNO", "linux.seccomp.listenerMetadata", "without listenerPath"),
+            (
+                "",
+                "SCMP_ACT_NOTIFY",
+                "linux.seccomp.listenerPath",
+                "is required",
+            ),
+            (
+                r#","listenerPath":"""#,
+                "SCMP_ACT_NOTIFY",
+                "linux.seccomp.listenerPath",
+                "is required",
+            ),
+            (
+                r#","listenerPath":"agent.sock""#,
+                "SCMP_ACT_NOTIFY",
+                "linux.seccomp.listenerPath",
+                "not an absolute path",
+            ),
+            (
+                r#","listenerMetadata":"m""#,
+                "SCMP_ACT_ERRNO",
+                "linux.seccomp.listenerMetadata",
+                "without listenerPath",
+            ),
         ];
         for (extra, action, field, why) in bad {
             let e = plan(&bundle(&sc(extra, action)), "/s".as_ref()).unwrap_err();
-            assert_eq!((e.code.as_str(), e.path.as_deref()), ("EOCI_INVALID", Some(field)), "{extra}");
-            assert!(e.message.starts_with(field) && e.message.contains(why), "{e:?}");
+            assert_eq!(
+                (e.code.as_str(), e.path.as_deref()),
+                ("EOCI_INVALID", Some(field)),
+                "{extra}"
+            );
+            assert!(
+                e.message.starts_with(field) && e.message.contains(why),
+                "{e:?}"
+            );
         }
         // notify: the listener is asked of ctr-ns, NEW_LISTENER left to it
-        let cp = plan(&bundle(&sc(r#","listenerPath":"/run/agent.sock","listenerMetadata":"m1""#, "SCMP_ACT_NOTIFY")), "/s".as_ref()).unwrap();
-        assert_eq!(cp.seccomp_listener, Some(SeccompListener { path: "/run/agent.sock".into(), metadata: Some("m1".into()) }));
+        let cp = plan(
+            &bundle(&sc(
+                r#","listenerPath":"/run/agent.sock","listenerMetadata":"m1""#,
+                "SCMP_ACT_NOTIFY",
+            )),
+            "/s".as_ref(),
+        )
+        .unwrap();
+        assert_eq!(
+            cp.seccomp_listener,
+            Some(SeccompListener {
+                path: "/run/agent.sock".into(),
+                metadata: Some("m1".into())
+            })
+        );
         assert!(cp.spawn.seccomp_listener);
-        assert_eq!(cp.spawn.seccomp_flags & ctr_seccomp::profile::FLAG_NEW_LISTENER, 0);
+        assert_eq!(
+            cp.spawn.seccomp_flags & ctr_seccomp::profile::FLAG_NEW_LISTENER,
+            0
+        );
         // without notify rules listenerPath is ignored (config-linux.md)
-        let cp = plan(&bundle(&sc(r#","listenerPath":"relative""#, "SCMP_ACT_ERRNO")), "/s".as_ref()).unwrap();
+        let cp = plan(
+            &bundle(&sc(r#","listenerPath":"relative""#, "SCMP_ACT_ERRNO")),
+            "/s".as_ref(),
+        )
+        .unwrap();
         assert_eq!(cp.seccomp_listener, None);
         assert!(!cp.spawn.seccomp_listener);
     }
@@ -733,11 +1150,18 @@ mod tests {
         let bpf = cp.spawn.seccomp.unwrap();
         assert!(!bpf.is_empty() && bpf.len() % 8 == 0);
         assert_eq!(cp.spawn.seccomp_flags, 2, "SECCOMP_FILTER_FLAG_LOG");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the compiled filter is cached on disk");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "the compiled filter is cached on disk"
+        );
         let bad = r#","seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOPE"}]}"#;
         let e = plan(&bundle(&format!("{{{BASE},{ns}{bad}}}}}")), "/s".as_ref()).unwrap_err();
         assert!(e.code.starts_with("ESECCOMP_"), "{e:?}");
-        assert!(e.path.as_deref().unwrap_or("").starts_with("linux.seccomp"), "{e:?}");
+        assert!(
+            e.path.as_deref().unwrap_or("").starts_with("linux.seccomp"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -745,10 +1169,20 @@ mod tests {
         let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
         let cp = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
         assert_eq!(cp.spawn.console, None);
-        let json = format!("{{{BASE},{ns}}}}}").replacen(r#""process":{"#, r#""process":{"terminal":true,"consoleSize":{"height":24,"width":80},"#, 1);
+        let json = format!("{{{BASE},{ns}}}}}").replacen(
+            r#""process":{"#,
+            r#""process":{"terminal":true,"consoleSize":{"height":24,"width":80},"#,
+            1,
+        );
         assert!(json.contains("consoleSize"), "{json}");
         let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
-        assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(Some(ctr_ns::WinSize { cols: 80, rows: 24 }))));
+        assert_eq!(
+            cp.spawn.console,
+            Some(ctr_ns::Console::returned(Some(ctr_ns::WinSize {
+                cols: 80,
+                rows: 24
+            })))
+        );
         let json = json.replace(r#","consoleSize":{"height":24,"width":80}"#, "");
         let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
         assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(None)));
@@ -767,15 +1201,37 @@ mod tests {
         let cp = plan(&bundle(&json), "/s/ctr1".as_ref()).unwrap();
         let so = &cp.spawn;
         assert_eq!(so.hostname.as_deref(), Some("box"));
-        assert_eq!(so.namespaces, vec![NamespaceKind::Mnt, NamespaceKind::Uts, NamespaceKind::Pid]);
+        assert_eq!(
+            so.namespaces,
+            vec![NamespaceKind::Mnt, NamespaceKind::Uts, NamespaceKind::Pid]
+        );
         let r = so.rootfs.as_ref().unwrap();
         assert!(r.readonly && r.dev_nodes && so.no_new_privileges);
-        assert_eq!((r.path.as_str(), r.propagation.as_deref()), ("/b/rootfs", Some("rslave")));
+        assert_eq!(
+            (r.path.as_str(), r.propagation.as_deref()),
+            ("/b/rootfs", Some("rslave"))
+        );
         assert_eq!(r.masked_paths, vec!["/proc/kcore"]);
-        assert_eq!(so.rlimits, vec![ctr_ns::Rlimit { resource: 7, soft: 10, hard: 20 }]);
-        assert_eq!(so.capabilities.as_ref().unwrap().bounding, vec!["CAP_KILL", "CAP_CHOWN"]);
-        assert_eq!((so.uid, so.gid, so.groups.clone()), (Some(1), Some(2), Some(vec![3])));
-        assert_eq!((so.program.as_str(), so.cwd.as_deref(), so.env.clone()), ("sh", Some("/tmp"), vec!["A=1".to_string()]));
+        assert_eq!(
+            so.rlimits,
+            vec![ctr_ns::Rlimit {
+                resource: 7,
+                soft: 10,
+                hard: 20
+            }]
+        );
+        assert_eq!(
+            so.capabilities.as_ref().unwrap().bounding,
+            vec!["CAP_KILL", "CAP_CHOWN"]
+        );
+        assert_eq!(
+            (so.uid, so.gid, so.groups.clone()),
+            (Some(1), Some(2), Some(vec![3]))
+        );
+        assert_eq!(
+            (so.program.as_str(), so.cwd.as_deref(), so.env.clone()),
+            ("sh", Some("/tmp"), vec!["A=1".to_string()])
+        );
         assert!(so.refuse_own_exe);
         assert_eq!(cp.cgroup_path, "/ctr1");
     }
@@ -791,16 +1247,41 @@ mod tests {
         let cp = plan(&bundle(&json), "/s/x".as_ref()).unwrap();
         let so = &cp.spawn;
         let m = so.id_maps.as_ref().unwrap();
-        assert_eq!((m.uid[0].inside, m.uid[0].outside, m.uid[0].count), (0, 100000, 65536));
+        assert_eq!(
+            (m.uid[0].inside, m.uid[0].outside, m.uid[0].count),
+            (0, 100000, 65536)
+        );
         assert_eq!((m.gid[0].outside, m.gid[0].count), (200000, 10));
         assert!(so.namespaces.contains(&NamespaceKind::User));
         let r = so.rootfs.as_ref().unwrap();
-        assert_eq!(r.devices[0], ctr_ns::DeviceSpec { path: "/dev/fuse".into(), kind: 'c', major: 10, minor: 229, mode: Some(0o666), uid: None, gid: None });
+        assert_eq!(
+            r.devices[0],
+            ctr_ns::DeviceSpec {
+                path: "/dev/fuse".into(),
+                kind: 'c',
+                major: 10,
+                minor: 229,
+                mode: Some(0o666),
+                uid: None,
+                gid: None
+            }
+        );
         assert_eq!(r.propagation.as_deref(), Some("private"));
-        assert_eq!(so.sysctl, vec![("kernel.msgmax".to_string(), "8192".to_string())]);
+        assert_eq!(
+            so.sysctl,
+            vec![("kernel.msgmax".to_string(), "8192".to_string())]
+        );
         assert_eq!(so.personality, Some(8));
         // A user namespace without maps is refused.
-        let json = format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}},{{"type":"user"}}]}}}}"#);
-        assert_eq!(plan(&bundle(&json), "/s/x".as_ref()).unwrap_err().path.as_deref(), Some("linux.uidMappings"));
+        let json = format!(
+            r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}},{{"type":"user"}}]}}}}"#
+        );
+        assert_eq!(
+            plan(&bundle(&json), "/s/x".as_ref())
+                .unwrap_err()
+                .path
+                .as_deref(),
+            Some("linux.uidMappings")
+        );
     }
 }

@@ -66,11 +66,18 @@ pub struct ProcessSettings {
 pub fn oci_step_error(e: Error) -> Error {
     let (code, field) = match (e.code.as_str(), e.path.as_deref()) {
         ("ENS_SCHEDULER", _) => ("ERUNTIME_SCHEDULER", "process.scheduler"),
-        ("ENS_CPU_AFFINITY", Some("initialCpuAffinity")) => ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.initial"),
+        ("ENS_CPU_AFFINITY", Some("initialCpuAffinity")) => {
+            ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.initial")
+        }
         ("ENS_CPU_AFFINITY", _) => ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.final"),
         _ => return e,
     };
-    Error { code: code.into(), message: format!("{field}: {}", e.message), ..e }.with_field(field)
+    Error {
+        code: code.into(),
+        message: format!("{field}: {}", e.message),
+        ..e
+    }
+    .with_field(field)
 }
 
 /// `process.execCPUAffinity` as cpu numbers.
@@ -122,33 +129,68 @@ pub fn sched_flag(name: &str) -> Option<u64> {
 /// runtime <= deadline <= period.
 pub fn scheduler(s: &Scheduler, prefix: &str) -> Result<ctr_ns::SchedAttr> {
     let f = |name: &str| format!("{prefix}.scheduler.{name}");
-    let policy = sched_policy(&s.policy).ok_or_else(|| invalid(f("policy"), format!("unknown policy {:?}", s.policy)))?;
+    let policy = sched_policy(&s.policy)
+        .ok_or_else(|| invalid(f("policy"), format!("unknown policy {:?}", s.policy)))?;
     let mut attr = ctr_ns::SchedAttr::new(policy);
     for (i, name) in s.flags.iter().flatten().enumerate() {
-        let bit = sched_flag(name).ok_or_else(|| invalid(format!("{prefix}.scheduler.flags[{i}]"), format!("unknown flag {name:?}")))?;
+        let bit = sched_flag(name).ok_or_else(|| {
+            invalid(
+                format!("{prefix}.scheduler.flags[{i}]"),
+                format!("unknown flag {name:?}"),
+            )
+        })?;
         attr.sched_flags |= bit;
     }
     let nice = s.nice.unwrap_or(0);
     if !(-20..=19).contains(&nice) {
-        return Err(invalid(f("nice"), format!("{nice} is out of range (-20..19)")));
+        return Err(invalid(
+            f("nice"),
+            format!("{nice} is out of range (-20..19)"),
+        ));
     }
     attr.sched_nice = nice;
     let rt = policy == 1 || policy == 2;
     match s.priority {
-        Some(p) if rt && !(1..=99).contains(&p) => return Err(invalid(f("priority"), format!("{p} is out of range (1..99) for {}", s.policy))),
+        Some(p) if rt && !(1..=99).contains(&p) => {
+            return Err(invalid(
+                f("priority"),
+                format!("{p} is out of range (1..99) for {}", s.policy),
+            ))
+        }
         Some(p) if rt => attr.sched_priority = p as u32,
-        None if rt => return Err(invalid(f("priority"), format!("{} needs a priority (1..99)", s.policy))),
-        Some(p) if p != 0 => return Err(invalid(f("priority"), "is only valid for SCHED_FIFO and SCHED_RR")),
+        None if rt => {
+            return Err(invalid(
+                f("priority"),
+                format!("{} needs a priority (1..99)", s.policy),
+            ))
+        }
+        Some(p) if p != 0 => {
+            return Err(invalid(
+                f("priority"),
+                "is only valid for SCHED_FIFO and SCHED_RR",
+            ))
+        }
         _ => {}
     }
-    let dl = [("runtime", s.runtime), ("deadline", s.deadline), ("period", s.period)];
+    let dl = [
+        ("runtime", s.runtime),
+        ("deadline", s.deadline),
+        ("period", s.period),
+    ];
     if policy == 6 {
         for (name, v) in dl {
             if v.unwrap_or(0) == 0 {
-                return Err(invalid(f(name), "SCHED_DEADLINE needs runtime, deadline and period"));
+                return Err(invalid(
+                    f(name),
+                    "SCHED_DEADLINE needs runtime, deadline and period",
+                ));
             }
         }
-        let (r, d, p) = (s.runtime.unwrap_or(0), s.deadline.unwrap_or(0), s.period.unwrap_or(0));
+        let (r, d, p) = (
+            s.runtime.unwrap_or(0),
+            s.deadline.unwrap_or(0),
+            s.period.unwrap_or(0),
+        );
         if r > d {
             return Err(invalid(f("runtime"), "must not exceed the deadline"));
         }
@@ -176,9 +218,15 @@ pub fn cpu_list(s: &str, path: &str) -> Result<Vec<u32>> {
     for part in s.split(',') {
         let part = part.trim();
         let num = |t: &str| -> Result<u32> {
-            let n: u32 = t.trim().parse().map_err(|_| bad(format!("{s:?} is not a cpu list (like \"0-1,3\")")))?;
+            let n: u32 = t
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{s:?} is not a cpu list (like \"0-1,3\")")))?;
             if n > ctr_ns::plan::MAX_CPU {
-                return Err(bad(format!("cpu {n} is out of range (0-{})", ctr_ns::plan::MAX_CPU)));
+                return Err(bad(format!(
+                    "cpu {n} is out of range (0-{})",
+                    ctr_ns::plan::MAX_CPU
+                )));
             }
             Ok(n)
         };
@@ -199,7 +247,9 @@ pub fn cpu_list(s: &str, path: &str) -> Result<Vec<u32>> {
 /// `process.execCPUAffinity` (`{"initial": "0-1", "final": "1"}`).
 pub fn exec_cpu_affinity(v: &serde_json::Value, prefix: &str) -> Result<ExecCpuAffinity> {
     let path = format!("{prefix}.execCPUAffinity");
-    let obj = v.as_object().ok_or_else(|| invalid(path.clone(), "must be an object with initial and/or final"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| invalid(path.clone(), "must be an object with initial and/or final"))?;
     let mut out = ExecCpuAffinity::default();
     for (k, val) in obj {
         let field = format!("{path}.{k}");
@@ -224,7 +274,10 @@ fn unsupported(path: String, why: &str) -> Error {
 /// JSON path of the object (`process`).
 pub fn check_supported(p: &Process, prefix: &str) -> Result<()> {
     if p.apparmor_profile.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported(format!("{prefix}.apparmorProfile"), "apparmor is not available on this host"));
+        return Err(unsupported(
+            format!("{prefix}.apparmorProfile"),
+            "apparmor is not available on this host",
+        ));
     }
     // A process label is a confinement request: never dropped silently
     // (runc refuses it too when SELinux is off; crun ignores it). Engines
@@ -251,12 +304,20 @@ fn names(list: &Option<Vec<String>>) -> Vec<String> {
 /// and crun do: `runc spec` writes `CAP_KILL` and others as ambient but not
 /// inheritable, and such bundles must run unchanged.
 pub fn cap_names(c: &Capabilities) -> ctr_ns::CapNames {
-    let bits = |l: &Option<Vec<String>>| l.iter().flatten().filter_map(|n| ctr_ns::caps::cap_from_name(n)).collect::<Vec<_>>();
+    let bits = |l: &Option<Vec<String>>| {
+        l.iter()
+            .flatten()
+            .filter_map(|n| ctr_ns::caps::cap_from_name(n))
+            .collect::<Vec<_>>()
+    };
     let (permitted, inheritable) = (bits(&c.permitted), bits(&c.inheritable));
     let ambient = names(&c.ambient)
         .into_iter()
         // Unknown names stay: ctr-ns refuses them with the field named.
-        .filter(|n| ctr_ns::caps::cap_from_name(n).is_none_or(|b| permitted.contains(&b) && inheritable.contains(&b)))
+        .filter(|n| {
+            ctr_ns::caps::cap_from_name(n)
+                .is_none_or(|b| permitted.contains(&b) && inheritable.contains(&b))
+        })
         .collect();
     ctr_ns::CapNames {
         bounding: names(&c.bounding),
@@ -272,12 +333,18 @@ pub fn rlimits(p: &Process, prefix: &str) -> Result<Vec<(u32, u64, u64)>> {
     let mut out = Vec::new();
     for (i, r) in p.rlimits.iter().flatten().enumerate() {
         let n = rlimit_number(&r.typ).ok_or_else(|| {
-            Error::new("EOCI_INVALID", format!("{prefix}.rlimits[{i}].type: unknown rlimit {:?}", r.typ))
-                .with_field(format!("{prefix}.rlimits[{i}].type"))
+            Error::new(
+                "EOCI_INVALID",
+                format!("{prefix}.rlimits[{i}].type: unknown rlimit {:?}", r.typ),
+            )
+            .with_field(format!("{prefix}.rlimits[{i}].type"))
         })?;
         if r.soft > r.hard {
-            return Err(Error::new("EOCI_INVALID", format!("{prefix}.rlimits[{i}]: soft limit above the hard limit"))
-                .with_field(format!("{prefix}.rlimits[{i}]")));
+            return Err(Error::new(
+                "EOCI_INVALID",
+                format!("{prefix}.rlimits[{i}]: soft limit above the hard limit"),
+            )
+            .with_field(format!("{prefix}.rlimits[{i}]")));
         }
         out.push((n, r.soft, r.hard));
     }
@@ -298,14 +365,26 @@ pub fn io_priority(p: &Process) -> Option<i32> {
 
 /// Map `p` (at JSON path `prefix`) and the config's `linux.seccomp`, if
 /// any (the OCI rule: no `linux.seccomp`, no filter).
-pub fn map(p: &Process, prefix: &str, seccomp: Option<&serde_json::Value>) -> Result<ProcessSettings> {
+pub fn map(
+    p: &Process,
+    prefix: &str,
+    seccomp: Option<&serde_json::Value>,
+) -> Result<ProcessSettings> {
     check_supported(p, prefix)?;
     let args = p.args.clone().unwrap_or_default();
     let Some(program) = args.first().filter(|a| !a.is_empty()).cloned() else {
-        return Err(Error::new("EOCI_INVALID", format!("{prefix}.args: needs at least the program")).with_field(format!("{prefix}.args")));
+        return Err(Error::new(
+            "EOCI_INVALID",
+            format!("{prefix}.args: needs at least the program"),
+        )
+        .with_field(format!("{prefix}.args")));
     };
     if !p.cwd.starts_with('/') {
-        return Err(Error::new("EOCI_INVALID", format!("{prefix}.cwd: {:?} is not absolute", p.cwd)).with_field(format!("{prefix}.cwd")));
+        return Err(Error::new(
+            "EOCI_INVALID",
+            format!("{prefix}.cwd: {:?} is not absolute", p.cwd),
+        )
+        .with_field(format!("{prefix}.cwd")));
     }
     let no_new_privileges = p.no_new_privileges.unwrap_or(false);
     let seccomp = match seccomp {
@@ -323,7 +402,11 @@ pub fn map(p: &Process, prefix: &str, seccomp: Option<&serde_json::Value>) -> Re
         umask: p.user.umask,
         rlimits: rlimits(p, prefix)?
             .into_iter()
-            .map(|(r, soft, hard)| ctr_ns::Rlimit { resource: r as i32, soft, hard })
+            .map(|(r, soft, hard)| ctr_ns::Rlimit {
+                resource: r as i32,
+                soft,
+                hard,
+            })
             .collect(),
         capabilities: p.capabilities.as_ref().map(cap_names),
         no_new_privileges,
@@ -334,12 +417,24 @@ pub fn map(p: &Process, prefix: &str, seccomp: Option<&serde_json::Value>) -> Re
                 .console_size
                 .as_ref()
                 .filter(|c| c.width > 0 && c.height > 0)
-                .map(|c| ctr_ns::WinSize { cols: c.width.min(u16::MAX as u32) as u16, rows: c.height.min(u16::MAX as u32) as u16 });
+                .map(|c| ctr_ns::WinSize {
+                    cols: c.width.min(u16::MAX as u32) as u16,
+                    rows: c.height.min(u16::MAX as u32) as u16,
+                });
             ctr_ns::Console::returned(size)
         }),
         seccomp,
-        scheduler: p.scheduler.as_ref().map(|s| scheduler(s, prefix)).transpose()?,
-        exec_cpu_affinity: p.exec_cpu_affinity.as_ref().map(|v| exec_cpu_affinity(v, prefix)).transpose()?.unwrap_or_default(),
+        scheduler: p
+            .scheduler
+            .as_ref()
+            .map(|s| scheduler(s, prefix))
+            .transpose()?,
+        exec_cpu_affinity: p
+            .exec_cpu_affinity
+            .as_ref()
+            .map(|v| exec_cpu_affinity(v, prefix))
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 
@@ -405,12 +500,21 @@ mod tests {
             "ambient":["CAP_AUDIT_WRITE","CAP_KILL","net_bind_service"]}}"#,
         );
         let c = cap_names(p.capabilities.as_ref().unwrap());
-        assert_eq!(c.ambient, vec!["net_bind_service"], "only what is both permitted and inheritable");
+        assert_eq!(
+            c.ambient,
+            vec!["net_bind_service"],
+            "only what is both permitted and inheritable"
+        );
         assert_eq!(c.permitted.len(), 3);
         assert_eq!(c.inheritable, vec!["CAP_NET_BIND_SERVICE"]);
         // An unknown name is left for ctr-ns to refuse with its field.
-        let p = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"capabilities":{"ambient":["CAP_NOPE"]}}"#);
-        assert_eq!(cap_names(p.capabilities.as_ref().unwrap()).ambient, vec!["CAP_NOPE"]);
+        let p = process(
+            r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"capabilities":{"ambient":["CAP_NOPE"]}}"#,
+        );
+        assert_eq!(
+            cap_names(p.capabilities.as_ref().unwrap()).ambient,
+            vec!["CAP_NOPE"]
+        );
     }
 
     #[test]
@@ -426,22 +530,49 @@ mod tests {
         let so = s.spawn_options();
         assert_eq!(so.program, "sh");
         assert_eq!(so.args, ["sh", "-c", "id"]);
-        assert_eq!(so.env, ["PATH=/bin", "A=1"], "only the process's environment, not the caller's");
+        assert_eq!(
+            so.env,
+            ["PATH=/bin", "A=1"],
+            "only the process's environment, not the caller's"
+        );
         assert_eq!(so.cwd.as_deref(), Some("/tmp"));
-        assert_eq!((so.uid, so.gid, so.groups.clone(), so.umask), (Some(1000), Some(100), Some(vec![5, 6]), Some(18)));
-        assert_eq!(so.rlimits, vec![ctr_ns::Rlimit { resource: 7, soft: 64, hard: 128 }]);
+        assert_eq!(
+            (so.uid, so.gid, so.groups.clone(), so.umask),
+            (Some(1000), Some(100), Some(vec![5, 6]), Some(18))
+        );
+        assert_eq!(
+            so.rlimits,
+            vec![ctr_ns::Rlimit {
+                resource: 7,
+                soft: 64,
+                hard: 128
+            }]
+        );
         let caps = so.capabilities.clone().unwrap();
         assert_eq!(caps.bounding, ["CAP_KILL", "CAP_CHOWN"]);
         assert_eq!(caps.effective, ["CAP_KILL"]);
-        assert!(caps.permitted.is_empty() && caps.ambient.is_empty(), "a missing set is empty");
-        assert_eq!(caps.to_sets().unwrap().bounding, (1 << 5) | 1, "names resolve in ctr-ns");
+        assert!(
+            caps.permitted.is_empty() && caps.ambient.is_empty(),
+            "a missing set is empty"
+        );
+        assert_eq!(
+            caps.to_sets().unwrap().bounding,
+            (1 << 5) | 1,
+            "names resolve in ctr-ns"
+        );
         assert!(so.no_new_privileges);
         assert_eq!(so.oom_score_adj, Some(200));
         assert_eq!(so.io_priority, Some((2 << 13) | 4));
         assert!(so.seccomp.is_none());
         assert!(so.console.is_none());
-        let t = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"terminal":true,"consoleSize":{"height":24,"width":80}}"#);
-        let c = map(&t, "process", None).unwrap().spawn_options().console.unwrap();
+        let t = process(
+            r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"terminal":true,"consoleSize":{"height":24,"width":80}}"#,
+        );
+        let c = map(&t, "process", None)
+            .unwrap()
+            .spawn_options()
+            .console
+            .unwrap();
         assert_eq!(c.socket, ctr_ns::ConsoleSocket::Return);
         assert_eq!(c.size, Some(ctr_ns::WinSize { cols: 80, rows: 24 }));
     }
@@ -455,25 +586,68 @@ mod tests {
         );
         let s = map(&p, "process", None).unwrap();
         let a = s.spawn_options().scheduler.unwrap();
-        assert_eq!(std::mem::size_of::<ctr_ns::SchedAttr>(), 56, "SCHED_ATTR_SIZE_VER1");
-        assert_eq!((a.size, a.sched_policy, a.sched_flags, a.sched_nice, a.sched_priority), (56, 3, 0x11, 5, 0));
-        assert_eq!(s.exec_cpu_affinity, ExecCpuAffinity { initial: Some(vec![0, 1, 2, 5]), r#final: Some(vec![1]) });
-        assert!(s.spawn_options().cpu_affinity.is_none(), "execCPUAffinity is not the init's");
+        assert_eq!(
+            std::mem::size_of::<ctr_ns::SchedAttr>(),
+            56,
+            "SCHED_ATTR_SIZE_VER1"
+        );
+        assert_eq!(
+            (
+                a.size,
+                a.sched_policy,
+                a.sched_flags,
+                a.sched_nice,
+                a.sched_priority
+            ),
+            (56, 3, 0x11, 5, 0)
+        );
+        assert_eq!(
+            s.exec_cpu_affinity,
+            ExecCpuAffinity {
+                initial: Some(vec![0, 1, 2, 5]),
+                r#final: Some(vec![1])
+            }
+        );
+        assert!(
+            s.spawn_options().cpu_affinity.is_none(),
+            "execCPUAffinity is not the init's"
+        );
         let dl = process(
             r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},
             "scheduler":{"policy":"SCHED_DEADLINE","runtime":100000,"deadline":200000,"period":300000}}"#,
         );
         let a = map(&dl, "process", None).unwrap().scheduler.unwrap();
-        assert_eq!((a.sched_policy, a.sched_runtime, a.sched_deadline, a.sched_period), (6, 100000, 200000, 300000));
-        let rr = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_RR","priority":99}}"#);
-        assert_eq!(map(&rr, "process", None).unwrap().scheduler.unwrap().sched_priority, 99);
+        assert_eq!(
+            (
+                a.sched_policy,
+                a.sched_runtime,
+                a.sched_deadline,
+                a.sched_period
+            ),
+            (6, 100000, 200000, 300000)
+        );
+        let rr = process(
+            r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_RR","priority":99}}"#,
+        );
+        assert_eq!(
+            map(&rr, "process", None)
+                .unwrap()
+                .scheduler
+                .unwrap()
+                .sched_priority,
+            99
+        );
     }
 
     #[test]
     fn defaults_drop_groups_and_keep_caps_as_given() {
         let p = process(r#"{"args":["/bin/true"],"cwd":"/","user":{"uid":0,"gid":0}}"#);
         let so = map(&p, "process", None).unwrap().spawn_options();
-        assert_eq!(so.groups, Some(vec![]), "supplementary groups are always set");
+        assert_eq!(
+            so.groups,
+            Some(vec![]),
+            "supplementary groups are always set"
+        );
         assert!(so.capabilities.is_none());
         assert!(!so.no_new_privileges);
         assert!(so.env.is_empty());
@@ -483,7 +657,8 @@ mod tests {
     fn seccomp_is_compiled_through_the_cache() {
         // The same profile as plan's test (which counts its cache entries
         // while tests run in parallel): the same cache entry.
-        let p = process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"noNewPrivileges":true}"#);
+        let p =
+            process(r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"noNewPrivileges":true}"#);
         let v: serde_json::Value = serde_json::from_str(
             r#"{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],
             "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
@@ -499,30 +674,114 @@ mod tests {
     #[test]
     fn unsupported_and_invalid_fields_name_their_path() {
         let cases = [
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"apparmorProfile":"x"}"#, "ERUNTIME_UNSUPPORTED", "p.apparmorProfile"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"selinuxLabel":"x"}"#, "ERUNTIME_UNSUPPORTED", "p.selinuxLabel"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_NOPE"}}"#, "EOCI_INVALID", "p.scheduler.policy"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","flags":["SCHED_FLAG_X"]}}"#, "EOCI_INVALID", "p.scheduler.flags[0]"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","nice":20}}"#, "EOCI_INVALID", "p.scheduler.nice"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","priority":5}}"#, "EOCI_INVALID", "p.scheduler.priority"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_FIFO","priority":100}}"#, "EOCI_INVALID", "p.scheduler.priority"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_RR"}}"#, "EOCI_INVALID", "p.scheduler.priority"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_BATCH","runtime":10}}"#, "EOCI_INVALID", "p.scheduler.runtime"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":10,"deadline":20}}"#, "EOCI_INVALID", "p.scheduler.period"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":30,"deadline":20,"period":40}}"#, "EOCI_INVALID", "p.scheduler.runtime"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":10,"deadline":50,"period":40}}"#, "EOCI_INVALID", "p.scheduler.deadline"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"0-x"}}"#, "EOCI_INVALID", "p.execCPUAffinity.final"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"3-1"}}"#, "EOCI_INVALID", "p.execCPUAffinity.final"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"initial":"5000"}}"#, "EOCI_INVALID", "p.execCPUAffinity.initial"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":""}}"#, "EOCI_INVALID", "p.execCPUAffinity.final"),
-            (r#"{"args":[],"cwd":"/","user":{"uid":0,"gid":0}}"#, "EOCI_INVALID", "p.args"),
-            (r#"{"args":["sh"],"cwd":"tmp","user":{"uid":0,"gid":0}}"#, "EOCI_INVALID", "p.cwd"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_X","soft":1,"hard":1}]}"#, "EOCI_INVALID", "p.rlimits[0].type"),
-            (r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_NOFILE","soft":9,"hard":1}]}"#, "EOCI_INVALID", "p.rlimits[0]"),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"apparmorProfile":"x"}"#,
+                "ERUNTIME_UNSUPPORTED",
+                "p.apparmorProfile",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"selinuxLabel":"x"}"#,
+                "ERUNTIME_UNSUPPORTED",
+                "p.selinuxLabel",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_NOPE"}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.policy",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","flags":["SCHED_FLAG_X"]}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.flags[0]",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","nice":20}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.nice",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","priority":5}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.priority",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_FIFO","priority":100}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.priority",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_RR"}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.priority",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_BATCH","runtime":10}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.runtime",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":10,"deadline":20}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.period",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":30,"deadline":20,"period":40}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.runtime",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":10,"deadline":50,"period":40}}"#,
+                "EOCI_INVALID",
+                "p.scheduler.deadline",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"0-x"}}"#,
+                "EOCI_INVALID",
+                "p.execCPUAffinity.final",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"3-1"}}"#,
+                "EOCI_INVALID",
+                "p.execCPUAffinity.final",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"initial":"5000"}}"#,
+                "EOCI_INVALID",
+                "p.execCPUAffinity.initial",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":""}}"#,
+                "EOCI_INVALID",
+                "p.execCPUAffinity.final",
+            ),
+            (
+                r#"{"args":[],"cwd":"/","user":{"uid":0,"gid":0}}"#,
+                "EOCI_INVALID",
+                "p.args",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"tmp","user":{"uid":0,"gid":0}}"#,
+                "EOCI_INVALID",
+                "p.cwd",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_X","soft":1,"hard":1}]}"#,
+                "EOCI_INVALID",
+                "p.rlimits[0].type",
+            ),
+            (
+                r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_NOFILE","soft":9,"hard":1}]}"#,
+                "EOCI_INVALID",
+                "p.rlimits[0]",
+            ),
         ];
         for (json, code, path) in cases {
             let e = map(&process(json), "p", None).unwrap_err();
-            assert_eq!((e.code.as_str(), e.path.as_deref()), (code, Some(path)), "{json}");
+            assert_eq!(
+                (e.code.as_str(), e.path.as_deref()),
+                (code, Some(path)),
+                "{json}"
+            );
         }
     }
 }

@@ -118,7 +118,10 @@ impl Owner {
     /// This process.
     pub fn me() -> Owner {
         let pid = std::process::id() as i32;
-        Owner { pid, start_time: util::proc_stat(pid).map(|(_, t)| t).unwrap_or(0) }
+        Owner {
+            pid,
+            start_time: util::proc_stat(pid).map(|(_, t)| t).unwrap_or(0),
+        }
     }
 
     /// Whether it still runs.
@@ -159,12 +162,19 @@ pub fn validate_id(id: &str) -> Result<()> {
         && id != "."
         && id != ".."
         && !id.starts_with('.')
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || "_+-.".contains(c));
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+-.".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(Error::new("ERUNTIME_INVALID_ID", format!("invalid container id {id:?}: use 1-1024 of [A-Za-z0-9_+.-], not starting with '.'"))
-            .with_field("id"))
+        Err(Error::new(
+            "ERUNTIME_INVALID_ID",
+            format!(
+                "invalid container id {id:?}: use 1-1024 of [A-Za-z0-9_+.-], not starting with '.'"
+            ),
+        )
+        .with_field("id"))
     }
 }
 
@@ -198,7 +208,12 @@ fn flock_fd(fd: OwnedFd, dir: &Path) -> Result<OwnedFd> {
             return Ok(fd);
         }
         if util::errno() != libc::EINTR {
-            return Err(Error::last_os("ERUNTIME_LOCK", "flock", format!("lock {}", dir.display())).with_path(dir));
+            return Err(Error::last_os(
+                "ERUNTIME_LOCK",
+                "flock",
+                format!("lock {}", dir.display()),
+            )
+            .with_path(dir));
         }
     }
 }
@@ -211,9 +226,19 @@ impl Store {
 
     fn ensure_root(&self) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.root).map_err(|e| {
-            Error::io("ERUNTIME_STATE", "mkdir", &e, format!("create state root {}", self.root.display())).with_path(&self.root)
-        })
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.root)
+            .map_err(|e| {
+                Error::io(
+                    "ERUNTIME_STATE",
+                    "mkdir",
+                    &e,
+                    format!("create state root {}", self.root.display()),
+                )
+                .with_path(&self.root)
+            })
     }
 
     /// Claim a new id with its first record: written in a hidden
@@ -224,12 +249,25 @@ impl Store {
         validate_id(id)?;
         self.ensure_root()?;
         let me = Owner::me();
-        let tmp = self.root.join(format!(".new-{}-{}-{}", me.pid, me.start_time, unique_suffix()));
+        let tmp = self.root.join(format!(
+            ".new-{}-{}-{}",
+            me.pid,
+            me.start_time,
+            unique_suffix()
+        ));
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
             .mode(0o711)
             .create(&tmp)
-            .map_err(|e| Error::io("ERUNTIME_STATE", "mkdir", &e, format!("create {}", tmp.display())).with_path(&tmp))?;
+            .map_err(|e| {
+                Error::io(
+                    "ERUNTIME_STATE",
+                    "mkdir",
+                    &e,
+                    format!("create {}", tmp.display()),
+                )
+                .with_path(&tmp)
+            })?;
         let lock = match write_state(&tmp, first).and_then(|_| flock_dir(&tmp, "ERUNTIME_STATE")) {
             Ok(l) => l,
             Err(e) => {
@@ -241,13 +279,27 @@ impl Store {
         if let Err(e) = rename_noreplace(&tmp, &dir) {
             let _ = std::fs::remove_dir_all(&tmp);
             if e.raw_os_error() == Some(libc::EEXIST) || e.raw_os_error() == Some(libc::ENOTEMPTY) {
-                return Err(Error::new("ERUNTIME_EXISTS", format!("container with id {id:?} already exists"))
-                    .with_path(&dir)
-                    .with_errno(libc::EEXIST));
+                return Err(Error::new(
+                    "ERUNTIME_EXISTS",
+                    format!("container with id {id:?} already exists"),
+                )
+                .with_path(&dir)
+                .with_errno(libc::EEXIST));
             }
-            return Err(Error::io("ERUNTIME_STATE", "renameat2", &e, format!("rename {} to {}", tmp.display(), dir.display())).with_path(&dir));
+            return Err(Error::io(
+                "ERUNTIME_STATE",
+                "renameat2",
+                &e,
+                format!("rename {} to {}", tmp.display(), dir.display()),
+            )
+            .with_path(&dir));
         }
-        Ok(Locked { id: id.to_string(), dir, root: self.root.clone(), _lock: Some(lock) })
+        Ok(Locked {
+            id: id.to_string(),
+            dir,
+            root: self.root.clone(),
+            _lock: Some(lock),
+        })
     }
 
     /// Lock an existing container (waits for other callers on the same id).
@@ -257,8 +309,20 @@ impl Store {
     pub fn lock(&self, id: &str) -> Result<Locked> {
         validate_id(id)?;
         let dir = self.root.join(id);
-        let not_found = || Error::new("ERUNTIME_NOT_FOUND", format!("container {id:?} does not exist")).with_errno(libc::ENOENT);
-        let fd = open_dir(&dir, "ERUNTIME_STATE").map_err(|e| if e.errno == Some(libc::ENOENT) { not_found() } else { e })?;
+        let not_found = || {
+            Error::new(
+                "ERUNTIME_NOT_FOUND",
+                format!("container {id:?} does not exist"),
+            )
+            .with_errno(libc::ENOENT)
+        };
+        let fd = open_dir(&dir, "ERUNTIME_STATE").map_err(|e| {
+            if e.errno == Some(libc::ENOENT) {
+                not_found()
+            } else {
+                e
+            }
+        })?;
         let since = std::time::Instant::now();
         let mut held = Some(fd);
         loop {
@@ -269,9 +333,18 @@ impl Store {
             match util::errno() {
                 libc::EINTR => continue,
                 libc::EWOULDBLOCK => {}
-                _ => return Err(Error::last_os("ERUNTIME_LOCK", "flock", format!("lock {}", dir.display())).with_path(&dir)),
+                _ => {
+                    return Err(Error::last_os(
+                        "ERUNTIME_LOCK",
+                        "flock",
+                        format!("lock {}", dir.display()),
+                    )
+                    .with_path(&dir))
+                }
             }
-            let orphaned = read_state(&dir, id).ok().is_some_and(|s| s.status == Status::Creating && s.owner.is_some_and(|o| !o.alive()));
+            let orphaned = read_state(&dir, id).ok().is_some_and(|s| {
+                s.status == Status::Creating && s.owner.is_some_and(|o| !o.alive())
+            });
             if !orphaned {
                 held = Some(flock_fd(held.take().unwrap(), &dir)?);
                 break;
@@ -286,7 +359,12 @@ impl Store {
         if !same_dir(held.as_ref().unwrap(), &dir) || !dir.join("state.json").exists() {
             return Err(not_found());
         }
-        Ok(Locked { id: id.to_string(), dir, root: self.root.clone(), _lock: held })
+        Ok(Locked {
+            id: id.to_string(),
+            dir,
+            root: self.root.clone(),
+            _lock: held,
+        })
     }
 
     /// Remove `<root>/<id>/` if it has no `state.json` and nobody holds its
@@ -297,8 +375,12 @@ impl Store {
             return false;
         }
         let dir = self.root.join(id);
-        let Ok(fd) = open_dir(&dir, "ERUNTIME_STATE") else { return false };
-        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 || dir.join("state.json").exists() {
+        let Ok(fd) = open_dir(&dir, "ERUNTIME_STATE") else {
+            return false;
+        };
+        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0
+            || dir.join("state.json").exists()
+        {
             return false;
         }
         std::fs::remove_dir_all(&dir).is_ok()
@@ -308,13 +390,18 @@ impl Store {
     /// creator is dead (nothing was made for them yet) and `.dead-*`
     /// removals that did not finish. Returns how many went.
     pub fn sweep(&self) -> usize {
-        let Ok(rd) = std::fs::read_dir(&self.root) else { return 0 };
+        let Ok(rd) = std::fs::read_dir(&self.root) else {
+            return 0;
+        };
         let mut n = 0;
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let stale = if let Some(rest) = name.strip_prefix(".new-") {
                 let mut f = rest.split('-');
-                match (f.next().and_then(|p| p.parse().ok()), f.next().and_then(|t| t.parse().ok())) {
+                match (
+                    f.next().and_then(|p| p.parse().ok()),
+                    f.next().and_then(|t| t.parse().ok()),
+                ) {
                     (Some(pid), Some(start_time)) => !(Owner { pid, start_time }).alive(),
                     _ => false,
                 }
@@ -333,7 +420,15 @@ impl Store {
         let rd = match std::fs::read_dir(&self.root) {
             Ok(r) => r,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-            Err(e) => return Err(Error::io("ERUNTIME_STATE", "opendir", &e, format!("list {}", self.root.display())).with_path(&self.root)),
+            Err(e) => {
+                return Err(Error::io(
+                    "ERUNTIME_STATE",
+                    "opendir",
+                    &e,
+                    format!("list {}", self.root.display()),
+                )
+                .with_path(&self.root))
+            }
         };
         let mut ids: Vec<String> = rd
             .filter_map(|e| e.ok())
@@ -356,13 +451,28 @@ fn read_state(dir: &Path, id: &str) -> Result<Saved> {
         let p = dir.join("state.json");
         let text = std::fs::read_to_string(&p).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Error::new("ERUNTIME_NOT_FOUND", format!("container {id:?} does not exist")).with_errno(libc::ENOENT)
+                Error::new(
+                    "ERUNTIME_NOT_FOUND",
+                    format!("container {id:?} does not exist"),
+                )
+                .with_errno(libc::ENOENT)
             } else {
-                Error::io("ERUNTIME_STATE", "read", &e, format!("read {}", p.display())).with_path(&p)
+                Error::io(
+                    "ERUNTIME_STATE",
+                    "read",
+                    &e,
+                    format!("read {}", p.display()),
+                )
+                .with_path(&p)
             }
         })?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::new("ERUNTIME_STATE", format!("corrupt state file {}: {e}", p.display())).with_path(&p))
+        serde_json::from_str(&text).map_err(|e| {
+            Error::new(
+                "ERUNTIME_STATE",
+                format!("corrupt state file {}: {e}", p.display()),
+            )
+            .with_path(&p)
+        })
     }
 }
 
@@ -378,15 +488,34 @@ fn write_state(dir: &Path, s: &Saved) -> Result<()> {
         .and_then(|_| std::fs::rename(&tmp, &path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            Error::io("ERUNTIME_STATE", "write", &e, format!("write {}", path.display())).with_path(&path)
+            Error::io(
+                "ERUNTIME_STATE",
+                "write",
+                &e,
+                format!("write {}", path.display()),
+            )
+            .with_path(&path)
         })
 }
 
 fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
-    let (f, t) = (std::ffi::CString::new(from.as_os_str().as_bytes())?, std::ffi::CString::new(to.as_os_str().as_bytes())?);
+    let (f, t) = (
+        std::ffi::CString::new(from.as_os_str().as_bytes())?,
+        std::ffi::CString::new(to.as_os_str().as_bytes())?,
+    );
     // A raw syscall: glibc's renameat2 wrapper is 2.28+, above the 2.17 floor the binaries are built for.
-    if unsafe { libc::syscall(libc::SYS_renameat2, libc::AT_FDCWD, f.as_ptr(), libc::AT_FDCWD, t.as_ptr(), libc::RENAME_NOREPLACE) } < 0 {
+    if unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            f.as_ptr(),
+            libc::AT_FDCWD,
+            t.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    } < 0
+    {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
@@ -395,7 +524,12 @@ fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
 fn open_dir(dir: &Path, code: &str) -> Result<OwnedFd> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
     if fd < 0 {
         return Err(Error::last_os(code, "open", format!("open {}", dir.display())).with_path(dir));
     }
@@ -432,11 +566,27 @@ impl Locked {
     /// id is free at once, and a crash halfway leaves a hidden `.dead-*`
     /// directory for [`Store::sweep`], not a half-removed record).
     pub fn remove(self) -> Result<()> {
-        let dead = self.root.join(format!(".dead-{}-{}", std::process::id(), unique_suffix()));
+        let dead = self
+            .root
+            .join(format!(".dead-{}-{}", std::process::id(), unique_suffix()));
         std::fs::rename(&self.dir, &dead).map_err(|e| {
-            Error::io("ERUNTIME_STATE", "rename", &e, format!("remove {}", self.dir.display())).with_path(&self.dir)
+            Error::io(
+                "ERUNTIME_STATE",
+                "rename",
+                &e,
+                format!("remove {}", self.dir.display()),
+            )
+            .with_path(&self.dir)
         })?;
-        std::fs::remove_dir_all(&dead).map_err(|e| Error::io("ERUNTIME_STATE", "rmdir", &e, format!("remove {}", dead.display())).with_path(&dead))
+        std::fs::remove_dir_all(&dead).map_err(|e| {
+            Error::io(
+                "ERUNTIME_STATE",
+                "rmdir",
+                &e,
+                format!("remove {}", dead.display()),
+            )
+            .with_path(&dead)
+        })
     }
 }
 
@@ -445,8 +595,14 @@ impl Locked {
 /// one process (concurrent creates from Node) ask within its resolution.
 fn unique_suffix() -> String {
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{nanos}-{}", SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{nanos}-{}",
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 
 /// The live status of a saved container: its pid and start time decide
@@ -493,7 +649,11 @@ pub fn view(store: &Store, s: &Saved) -> State {
     State {
         oci_version: s.oci_version.clone(),
         id: s.id.clone(),
-        pid: if status == Status::Stopped || !util::alive(s.pid, s.init_start_time) { 0 } else { s.pid },
+        pid: if status == Status::Stopped || !util::alive(s.pid, s.init_start_time) {
+            0
+        } else {
+            s.pid
+        },
         status: status.as_str().to_string(),
         bundle: s.bundle.clone(),
         rootfs: s.rootfs.clone(),
@@ -530,7 +690,11 @@ mod tests {
     #[test]
     fn ids_are_validated() {
         for bad in ["", ".", "..", ".x", "a/b", "a b", "ä"] {
-            assert_eq!(validate_id(bad).unwrap_err().code, "ERUNTIME_INVALID_ID", "{bad:?}");
+            assert_eq!(
+                validate_id(bad).unwrap_err().code,
+                "ERUNTIME_INVALID_ID",
+                "{bad:?}"
+            );
         }
         validate_id("web-1_a.b+c").unwrap();
     }
@@ -547,7 +711,11 @@ mod tests {
                 std::thread::spawn(move || {
                     for i in 0..50 {
                         let id = format!("c{t}-{i}");
-                        store.claim(&id, &saved(&id, 0, 0)).unwrap().remove().unwrap();
+                        store
+                            .claim(&id, &saved(&id, 0, 0))
+                            .unwrap()
+                            .remove()
+                            .unwrap();
                     }
                 })
             })
@@ -555,7 +723,11 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        assert_eq!(std::fs::read_dir(d.path().join("root")).unwrap().count(), 0, "nothing left");
+        assert_eq!(
+            std::fs::read_dir(d.path().join("root")).unwrap().count(),
+            0,
+            "nothing left"
+        );
     }
 
     #[test]
@@ -563,7 +735,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let store = Store::new(d.path().join("root"));
         let l = store.claim("c1", &saved("c1", 0, 0)).unwrap();
-        assert_eq!(store.claim("c1", &saved("c1", 0, 0)).unwrap_err().code, "ERUNTIME_EXISTS");
+        assert_eq!(
+            store.claim("c1", &saved("c1", 0, 0)).unwrap_err().code,
+            "ERUNTIME_EXISTS"
+        );
         let me = std::process::id() as i32;
         let (_, start) = util::proc_stat(me).unwrap();
         l.save(&saved("c1", me, start)).unwrap();
@@ -594,7 +769,11 @@ mod tests {
             let _l = s2.lock("c").unwrap();
             tx.send(()).unwrap();
         });
-        assert!(rx.recv_timeout(std::time::Duration::from_millis(200)).is_err(), "second lock must wait");
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(200))
+                .is_err(),
+            "second lock must wait"
+        );
         drop(l);
         rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
         t.join().unwrap();
@@ -609,7 +788,10 @@ mod tests {
         let l = store.claim("c", &first).unwrap();
         assert_eq!(store.read("c").unwrap().status, Status::Creating);
         assert_eq!(view(&store, &store.read("c").unwrap()).status, "creating");
-        let names: Vec<String> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let names: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         assert_eq!(names, vec!["c"], "no claim directory is left behind");
         l.remove().unwrap();
         assert_eq!(store.ids().unwrap(), Vec::<String>::new());
@@ -625,7 +807,10 @@ mod tests {
         let mut first = saved("c", 0, 0);
         first.status = Status::Creating;
         // An owner that is surely dead: pid 1 with a start time it never had.
-        first.owner = Some(Owner { pid: 1, start_time: u64::MAX });
+        first.owner = Some(Owner {
+            pid: 1,
+            start_time: u64::MAX,
+        });
         let held = store.claim("c", &first).unwrap();
         let t = std::time::Instant::now();
         let l = store.lock("c").unwrap();
@@ -639,11 +824,20 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let store = Store::new(d.path());
         let me = Owner::me();
-        for n in [".new-1-18446744073709551615-5".to_string(), ".dead-1-7".into(), format!(".new-{}-{}-9", me.pid, me.start_time)] {
+        for n in [
+            ".new-1-18446744073709551615-5".to_string(),
+            ".dead-1-7".into(),
+            format!(".new-{}-{}-9", me.pid, me.start_time),
+        ] {
             std::fs::create_dir(d.path().join(&n)).unwrap();
             std::fs::write(d.path().join(n).join("state.json"), "{}").unwrap();
         }
         assert_eq!(store.sweep(), 2);
-        assert!(d.path().join(format!(".new-{}-{}-9", me.pid, me.start_time)).exists(), "a live claim stays");
+        assert!(
+            d.path()
+                .join(format!(".new-{}-{}-9", me.pid, me.start_time))
+                .exists(),
+            "a live claim stays"
+        );
     }
 }

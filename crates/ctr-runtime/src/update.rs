@@ -44,7 +44,11 @@ impl UpdateFlags {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::{json, Map, Value};
         let mut mem = Map::new();
-        let size = |s: &String| -> Value { s.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(s.clone())) };
+        let size = |s: &String| -> Value {
+            s.parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(s.clone()))
+        };
         if let Some(v) = &self.memory {
             mem.insert("limit".into(), size(v));
         }
@@ -102,12 +106,17 @@ pub fn update(store: &Store, id: &str, resources: &serde_json::Value) -> Result<
     let locked = store.lock(id)?;
     let saved = locked.load()?;
     if live_status(&locked.dir, &saved) == Status::Stopped {
-        return Err(Error::new("ERUNTIME_NOT_RUNNING", format!("cannot update container {id:?}: it is not running")));
+        return Err(Error::new(
+            "ERUNTIME_NOT_RUNNING",
+            format!("cannot update container {id:?}: it is not running"),
+        ));
     }
-    let p = saved
-        .cgroup_path
-        .as_deref()
-        .ok_or_else(|| Error::new("ERUNTIME_NO_CGROUP", format!("container {id:?} has no cgroup")))?;
+    let p = saved.cgroup_path.as_deref().ok_or_else(|| {
+        Error::new(
+            "ERUNTIME_NO_CGROUP",
+            format!("container {id:?} has no cgroup"),
+        )
+    })?;
     let cg = ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())?;
     check_memory_usage(&cg, resources, &r)?;
     cg.update(&r)
@@ -115,7 +124,11 @@ pub fn update(store: &Store, id: &str, resources: &serde_json::Value) -> Result<
 
 /// With `memory.checkBeforeUpdate: true` and a memory limit (not -1) in
 /// `resources`, [`check_limit`] against the cgroup's current usage.
-pub fn check_memory_usage(cg: &ctr_cgroup::Cgroup, resources: &serde_json::Value, r: &ctr_cgroup::Resources) -> Result<()> {
+pub fn check_memory_usage(
+    cg: &ctr_cgroup::Cgroup,
+    resources: &serde_json::Value,
+    r: &ctr_cgroup::Resources,
+) -> Result<()> {
     if !check_before_update(resources) {
         return Ok(());
     }
@@ -127,7 +140,11 @@ pub fn check_memory_usage(cg: &ctr_cgroup::Cgroup, resources: &serde_json::Value
 
 /// `memory.checkBeforeUpdate: true` in a resources object.
 pub fn check_before_update(resources: &serde_json::Value) -> bool {
-    resources.get("memory").and_then(|m| m.get("checkBeforeUpdate")).and_then(|v| v.as_bool()).unwrap_or(false)
+    resources
+        .get("memory")
+        .and_then(|m| m.get("checkBeforeUpdate"))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 /// The check of `memory.checkBeforeUpdate` (runtime-spec 1.3): a new memory
@@ -179,21 +196,47 @@ mod tests {
         assert_eq!(r.memory.unwrap().limit, Some(64 << 20));
         assert_eq!(r.pids, Some(20));
         let cpu = r.cpu.unwrap();
-        assert_eq!((cpu.shares, cpu.quota, cpu.cpus.as_deref()), (Some(512), Some(50000), Some("0")));
+        assert_eq!(
+            (cpu.shares, cpu.quota, cpu.cpus.as_deref()),
+            (Some(512), Some(50000), Some("0"))
+        );
         assert_eq!(UpdateFlags::default().to_json(), serde_json::json!({}));
     }
 
     #[test]
     fn check_before_update_refuses_a_limit_below_usage() {
-        assert!(check_before_update(&serde_json::json!({"memory":{"limit":1,"checkBeforeUpdate":true}})));
-        assert!(!check_before_update(&serde_json::json!({"memory":{"limit":1,"checkBeforeUpdate":false}})));
-        assert!(!check_before_update(&serde_json::json!({"memory":{"limit":1}})));
+        assert!(check_before_update(
+            &serde_json::json!({"memory":{"limit":1,"checkBeforeUpdate":true}})
+        ));
+        assert!(!check_before_update(
+            &serde_json::json!({"memory":{"limit":1,"checkBeforeUpdate":false}})
+        ));
+        assert!(!check_before_update(
+            &serde_json::json!({"memory":{"limit":1}})
+        ));
         assert!(check_limit(1 << 20, Some(1 << 19)).is_ok());
-        assert!(check_limit(1 << 20, Some(1 << 20)).is_ok(), "equal to usage is allowed");
+        assert!(
+            check_limit(1 << 20, Some(1 << 20)).is_ok(),
+            "equal to usage is allowed"
+        );
         let e = check_limit(4096, Some(1 << 20)).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref(), e.errno), ("ERUNTIME_MEMORY_BELOW_USAGE", Some("memory.limit"), Some(libc::EBUSY)));
-        assert!(e.message.contains("lower than current usage"), "{}", e.message);
-        assert_eq!(check_limit(4096, None).unwrap_err().code, "ERUNTIME_MEMORY_USAGE");
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref(), e.errno),
+            (
+                "ERUNTIME_MEMORY_BELOW_USAGE",
+                Some("memory.limit"),
+                Some(libc::EBUSY)
+            )
+        );
+        assert!(
+            e.message.contains("lower than current usage"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            check_limit(4096, None).unwrap_err().code,
+            "ERUNTIME_MEMORY_USAGE"
+        );
     }
 
     /// A cgroup v2 hierarchy in a temp dir holding one cgroup whose
@@ -217,7 +260,12 @@ mod tests {
             }],
             cgroup_namespace: None,
         };
-        let cg = ctr_cgroup::Cgroup::open_on(&layout, "/ctrtest-spec13", &ctr_cgroup::Options::default()).unwrap();
+        let cg = ctr_cgroup::Cgroup::open_on(
+            &layout,
+            "/ctrtest-spec13",
+            &ctr_cgroup::Options::default(),
+        )
+        .unwrap();
         let low = serde_json::json!({"memory":{"limit":4096,"checkBeforeUpdate":true}});
         let e = check_memory_usage(&cg, &low, &parse_resources(&low).unwrap()).unwrap_err();
         assert_eq!(e.code, "ERUNTIME_MEMORY_BELOW_USAGE");

@@ -5,7 +5,9 @@ use std::path::{Component, Path, PathBuf};
 
 /// Now as RFC 3339 with nanoseconds in UTC (`2026-01-02T03:04:05.123456789Z`).
 pub fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     rfc3339(d.as_secs() as i64, d.subsec_nanos())
 }
 
@@ -24,7 +26,12 @@ pub fn rfc3339(secs: i64, nanos: u32) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// What `/proc/PID/stat` says about a process: its state letter and its
@@ -70,12 +77,21 @@ pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf> {
             Ok(m) if m.file_type().is_symlink() => {
                 links += 1;
                 if links > 255 {
-                    return Err(Error::new("ERUNTIME_PATH", format!("too many symlinks resolving {unsafe_path}"))
-                        .with_path(unsafe_path)
-                        .with_errno(libc::ELOOP));
+                    return Err(Error::new(
+                        "ERUNTIME_PATH",
+                        format!("too many symlinks resolving {unsafe_path}"),
+                    )
+                    .with_path(unsafe_path)
+                    .with_errno(libc::ELOOP));
                 }
-                let target = std::fs::read_link(&candidate)
-                    .map_err(|e| Error::io("ERUNTIME_PATH", "readlink", &e, format!("readlink {}", candidate.display())))?;
+                let target = std::fs::read_link(&candidate).map_err(|e| {
+                    Error::io(
+                        "ERUNTIME_PATH",
+                        "readlink",
+                        &e,
+                        format!("readlink {}", candidate.display()),
+                    )
+                })?;
                 let t = target.to_string_lossy().into_owned();
                 if t.starts_with('/') {
                     parts.clear();
@@ -97,7 +113,9 @@ pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf> {
 
 /// The last errno.
 pub fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// `pidfd_open(2)`.
@@ -112,7 +130,15 @@ pub fn pidfd_open(pid: i32) -> std::io::Result<std::os::fd::OwnedFd> {
 
 /// `pidfd_send_signal(2)`.
 pub fn pidfd_signal(fd: i32, sig: i32) -> std::io::Result<()> {
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, fd, sig, std::ptr::null::<u8>(), 0) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd,
+            sig,
+            std::ptr::null::<u8>(),
+            0,
+        )
+    };
     if r < 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -121,7 +147,14 @@ pub fn pidfd_signal(fd: i32, sig: i32) -> std::io::Result<()> {
 
 /// Poll fds for readability; returns which were ready, or none on timeout.
 pub fn poll_in(fds: &[i32], timeout_ms: i32) -> std::io::Result<Vec<bool>> {
-    let mut p: Vec<libc::pollfd> = fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+    let mut p: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
     loop {
         let n = unsafe { libc::poll(p.as_mut_ptr(), p.len() as _, timeout_ms) };
         if n < 0 {
@@ -176,7 +209,11 @@ pub fn parse_signal(s: &str) -> Result<i32> {
         "IO" | "POLL" => libc::SIGIO,
         "PWR" => libc::SIGPWR,
         "SYS" => libc::SIGSYS,
-        _ => return Err(Error::new("ERUNTIME_SIGNAL", format!("unknown signal {s:?}")).with_field("signal")),
+        _ => {
+            return Err(
+                Error::new("ERUNTIME_SIGNAL", format!("unknown signal {s:?}")).with_field("signal"),
+            )
+        }
     };
     Ok(n)
 }
@@ -196,7 +233,10 @@ mod tests {
         let pid = std::process::id() as i32;
         let (_, start) = proc_stat(pid).unwrap();
         assert!(alive(pid, start));
-        assert!(!alive(pid, start + 1), "a different start time means a reused pid");
+        assert!(
+            !alive(pid, start + 1),
+            "a different start time means a reused pid"
+        );
         assert!(!alive(0, start));
     }
 
@@ -211,7 +251,10 @@ mod tests {
         assert_eq!(secure_join(r, "/etc/rel/x").unwrap(), r.join("etc/x"));
         assert_eq!(secure_join(r, "../../proc").unwrap(), r.join("proc"));
         std::os::unix::fs::symlink("loop", r.join("loop")).unwrap();
-        assert_eq!(secure_join(r, "/loop").unwrap_err().errno, Some(libc::ELOOP));
+        assert_eq!(
+            secure_join(r, "/loop").unwrap_err().errno,
+            Some(libc::ELOOP)
+        );
     }
 
     #[test]

@@ -19,13 +19,23 @@ fn root_mountinfo(env: &Env, propagation: &str, caps: bool) -> String {
     }
     let tag = format!("ctrtest-prop-{}-{propagation}", std::process::id());
     // With CAP_SYS_ADMIN: a mount the container makes must stay in it.
-    let script = format!("awk '$5 == \"/\"' /proc/self/mountinfo; {}", if caps { format!("mount -t tmpfs {tag} /tmp") } else { String::new() });
+    let script = format!(
+        "awk '$5 == \"/\"' /proc/self/mountinfo; {}",
+        if caps {
+            format!("mount -t tmpfs {tag} /tmp")
+        } else {
+            String::new()
+        }
+    );
     let b = env.bundle(&["sh", "-c", &script], patch);
     let id = env.id();
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &id]);
     assert!(o.status.success(), "{propagation}: {}", stderr(&o));
     let host = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(!host.contains(&tag), "{propagation}: a mount of the container reached the host");
+    assert!(
+        !host.contains(&tag),
+        "{propagation}: a mount of the container reached the host"
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -41,11 +51,22 @@ fn root_propagation_is_what_the_config_asks() {
     assert!(rshared.contains(" shared:"), "rshared root: {rshared}");
     // Unbindable used to fail create at "bind the rootfs onto itself".
     let unbindable = root_mountinfo(&env, "unbindable", false);
-    assert!(unbindable.contains(" unbindable"), "unbindable root: {unbindable}");
+    assert!(
+        unbindable.contains(" unbindable"),
+        "unbindable root: {unbindable}"
+    );
     let private = root_mountinfo(&env, "private", true);
-    assert!(!private.contains(" shared:") && !private.contains(" master:") && !private.contains("unbindable"), "private root: {private}");
+    assert!(
+        !private.contains(" shared:")
+            && !private.contains(" master:")
+            && !private.contains("unbindable"),
+        "private root: {private}"
+    );
     // slave shows a master only when the host's / is shared (systemd's default).
-    let host_root_shared = std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().any(|l| l.split(' ').nth(4) == Some("/") && l.contains(" shared:"));
+    let host_root_shared = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .any(|l| l.split(' ').nth(4) == Some("/") && l.contains(" shared:"));
     let slave = root_mountinfo(&env, "slave", false);
     assert!(!slave.contains(" shared:"), "slave root: {slave}");
     if host_root_shared {
@@ -68,16 +89,43 @@ fn without_a_mount_namespace_the_container_is_chrooted_and_mounts_nothing() {
     );
     let before = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let rs = rootfs().to_string_lossy().into_owned();
-    let under_rootfs = |mi: &str| mi.lines().filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with(&rs))).count();
+    let under_rootfs = |mi: &str| {
+        mi.lines()
+            .filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with(&rs)))
+            .count()
+    };
     let (id, pid) = env.run_detached(&b);
     let ns = |p: &str| std::fs::read_link(format!("{p}/ns/mnt")).unwrap();
-    assert_eq!(ns(&format!("/proc/{pid}")), ns("/proc/self"), "the host's mount namespace is shared");
-    assert_eq!(std::fs::read_link(format!("/proc/{pid}/root")).unwrap(), rootfs(), "the init is chrooted into the rootfs");
+    assert_eq!(
+        ns(&format!("/proc/{pid}")),
+        ns("/proc/self"),
+        "the host's mount namespace is shared"
+    );
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/root")).unwrap(),
+        rootfs(),
+        "the init is chrooted into the rootfs"
+    );
     let during = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert_eq!(under_rootfs(&during), under_rootfs(&before), "no mount was made under the rootfs");
+    assert_eq!(
+        under_rootfs(&during),
+        under_rootfs(&before),
+        "no mount was made under the rootfs"
+    );
     // exec lands in the same root, not the host's.
-    let o = env.ctrun(&["exec", &id, "sh", "-c", "test -x /bin/busybox && test ! -e /work"]);
-    assert!(o.status.success(), "exec: {}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let o = env.ctrun(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "test -x /bin/busybox && test ! -e /work",
+    ]);
+    assert!(
+        o.status.success(),
+        "exec: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
     env.ok(&["delete", "--force", &id]);
     env.assert_clean();
 }
@@ -98,7 +146,12 @@ fn a_mount_label_is_ignored_and_a_process_label_refused_without_selinux() {
     let b = env.bundle(&["true"], serde_json::json!({ "process": { "selinuxLabel": "system_u:system_r:svirt_lxc_net_t:s0:c715,c811" } }));
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("[ERUNTIME_UNSUPPORTED]") && stderr(&o).contains("process.selinuxLabel"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("[ERUNTIME_UNSUPPORTED]")
+            && stderr(&o).contains("process.selinuxLabel"),
+        "{}",
+        stderr(&o)
+    );
     env.assert_clean();
 }
 
@@ -127,8 +180,14 @@ fn ambient_capabilities_outside_inheritable_are_dropped_not_fatal() {
 /// None when the kernel lacks it or has it disabled.
 fn v1_hierarchy(ctrl: &str) -> Option<u32> {
     let text = std::fs::read_to_string("/proc/cgroups").ok()?;
-    let f: Vec<&str> = text.lines().find(|l| l.split('\t').next() == Some(ctrl))?.split('\t').collect();
-    (f.get(3) == Some(&"1")).then(|| f[1].parse().ok()).flatten()
+    let f: Vec<&str> = text
+        .lines()
+        .find(|l| l.split('\t').next() == Some(ctrl))?
+        .split('\t')
+        .collect();
+    (f.get(3) == Some(&"1"))
+        .then(|| f[1].parse().ok())
+        .flatten()
 }
 
 #[test]
@@ -145,7 +204,15 @@ fn network_resources_are_applied_or_refused_by_field() {
     let script = "cat /proc/self/cgroup >/dev/null";
     let b = env.bundle(&["sh", "-c", script], net.clone());
     let mounted = |c: &str| {
-        std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().any(|l| l.contains(" - cgroup ") && l.rsplit(' ').next().is_some_and(|o| o.split(',').any(|x| x == c)))
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .any(|l| {
+                l.contains(" - cgroup ")
+                    && l.rsplit(' ')
+                        .next()
+                        .is_some_and(|o| o.split(',').any(|x| x == c))
+            })
     };
     if !mounted("net_cls") || !mounted("net_prio") {
         // As this host boots: a clear error naming the field, nothing left.
@@ -153,22 +220,35 @@ fn network_resources_are_applied_or_refused_by_field() {
         let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &id]);
         assert_eq!(o.status.code(), Some(1));
         let err = stderr(&o);
-        assert!(err.contains("[ECGROUP_UNSUPPORTED]") && err.contains("linux.resources.network."), "{err}");
+        assert!(
+            err.contains("[ECGROUP_UNSUPPORTED]") && err.contains("linux.resources.network."),
+            "{err}"
+        );
         assert!(!env.root().join(&id).exists());
     } else {
         // The host has both: applied there, read from the host's hierarchies.
         let mount_of = |c: &str| {
-            std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().find_map(|l| {
-                let on = l.contains(" - cgroup ") && l.rsplit(' ').next().is_some_and(|o| o.split(',').any(|x| x == c));
-                on.then(|| std::path::PathBuf::from(l.split(' ').nth(4).unwrap()))
-            })
+            std::fs::read_to_string("/proc/self/mountinfo")
+                .unwrap()
+                .lines()
+                .find_map(|l| {
+                    let on = l.contains(" - cgroup ")
+                        && l.rsplit(' ')
+                            .next()
+                            .is_some_and(|o| o.split(',').any(|x| x == c));
+                    on.then(|| std::path::PathBuf::from(l.split(' ').nth(4).unwrap()))
+                })
         };
         let id = env.id();
         let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let read = |c: &str, f: &str| std::fs::read_to_string(mount_of(c).unwrap().join(&id).join(f)).unwrap_or_default();
+        let read = |c: &str, f: &str| {
+            std::fs::read_to_string(mount_of(c).unwrap().join(&id).join(f)).unwrap_or_default()
+        };
         assert_eq!(read("net_cls", "net_cls.classid").trim(), "1048577");
-        assert!(read("net_prio", "net_prio.ifpriomap").lines().any(|l| l == "lo 2"));
+        assert!(read("net_prio", "net_prio.ifpriomap")
+            .lines()
+            .any(|l| l == "lo 2"));
         env.ok(&["delete", "--force", &id]);
     }
     // And applied where the hierarchy exists: mounted here in a private mount
@@ -196,14 +276,26 @@ fn network_resources_are_applied_or_refused_by_field() {
         // good): wait until the container's is really gone.
         wait = "for i in $(seq 100); do [ \"$(awk '$1 == \"net_cls\" { print $3 }' /proc/cgroups)\" = 1 ] && break; sleep 0.05; done",
     );
-    let o = std::process::Command::new("unshare").args(["--mount", "--propagation", "private", "sh", "-c", &sh]).env("CTRUN_SECCOMP_CACHE", env.seccomp_cache()).output().unwrap();
+    let o = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &sh])
+        .env("CTRUN_SECCOMP_CACHE", env.seccomp_cache())
+        .output()
+        .unwrap();
     if o.status.code() == Some(77) {
         // (a kernel booted with cgroup_no_v1, say)
-        eprintln!("skipped: no net_cls,net_prio v1 hierarchy can be mounted here: {}", stderr(&o).trim());
+        eprintln!(
+            "skipped: no net_cls,net_prio v1 hierarchy can be mounted here: {}",
+            stderr(&o).trim()
+        );
         env.assert_clean();
         return;
     }
-    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
     assert_eq!(String::from_utf8_lossy(&o.stdout), "1048577\nlo 2\n");
     // The mount went with its namespace, and the hierarchy with it (unless
     // the host mounted one meanwhile).

@@ -49,7 +49,11 @@ fn pty_masters() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .unwrap()
         .flatten()
-        .filter(|e| std::fs::read_link(e.path()).map(|l| l.to_string_lossy().ends_with("ptmx")).unwrap_or(false))
+        .filter(|e| {
+            std::fs::read_link(e.path())
+                .map(|l| l.to_string_lossy().ends_with("ptmx"))
+                .unwrap_or(false)
+        })
         .count()
 }
 
@@ -64,29 +68,60 @@ fn console_socket_receives_the_master_of_a_shell_on_a_tty() {
     // The receiver: accept one connection, take the master (and the name).
     let receiver = std::thread::spawn(move || {
         let (conn, _) = listener.accept().unwrap();
-        ctr_ns::console::recv_fd(conn.as_raw_fd(), 0).unwrap().expect("a master fd")
+        ctr_ns::console::recv_fd(conn.as_raw_fd(), 0)
+            .unwrap()
+            .expect("a master fd")
     });
     let script = "read -r s < /proc/$$/stat; echo stat:$s; tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-tty; stty size; \
                   stat -c %t:%T /dev/console; read -r line; echo got:$line";
     let b = console_bundle(&env, script, true);
     let id = env.id();
-    let o = env.ctrun(&["create", "--console-socket", sock.to_str().unwrap(), "--bundle", b.to_str().unwrap(), &id]);
-    assert!(o.status.success(), "create: {}", String::from_utf8_lossy(&o.stderr));
+    let o = env.ctrun(&[
+        "create",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--bundle",
+        b.to_str().unwrap(),
+        &id,
+    ]);
+    assert!(
+        o.status.success(),
+        "create: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // runc's protocol: the master arrives during create, the pty name as payload.
     let (master, name) = receiver.join().unwrap();
     assert_eq!(String::from_utf8_lossy(&name), "/dev/pts/0");
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGWINSZ, &mut size) }, 0);
+    assert_eq!(
+        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGWINSZ, &mut size) },
+        0
+    );
     assert_eq!((size.ws_col, size.ws_row), (111, 33), "process.consoleSize");
     let o = env.ctrun(&["start", &id]);
-    assert!(o.status.success(), "start: {}", String::from_utf8_lossy(&o.stderr));
-    std::fs::File::from(master.try_clone().unwrap()).write_all(b"typed-in\n").unwrap();
+    assert!(
+        o.status.success(),
+        "start: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::File::from(master.try_clone().unwrap())
+        .write_all(b"typed-in\n")
+        .unwrap();
     let out = drain(master);
     let lines: Vec<&str> = out.lines().collect();
-    let stat = lines.iter().find_map(|l| l.strip_prefix("stat:")).unwrap_or_else(|| panic!("{out}"));
-    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().collect();
+    let stat = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("stat:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
     assert_eq!(f[3], "1", "sh (pid 1) leads its session: {stat}");
-    assert_eq!(f[4], (136 << 8).to_string(), "its controlling terminal is pts 0: {stat}");
+    assert_eq!(
+        f[4],
+        (136 << 8).to_string(),
+        "its controlling terminal is pts 0: {stat}"
+    );
     assert!(lines.contains(&"/dev/pts/0"), "{out}");
     assert!(lines.contains(&"on-tty"), "{out}");
     assert!(lines.contains(&"33 111"), "{out}");
@@ -113,7 +148,12 @@ fn run_without_a_console_socket_relays_the_pty() {
     let b = console_bundle(&env, "tty; stty size; exit 3", true);
     let o = env.ctrun(&["run", "--bundle", b.to_str().unwrap(), &env.id()]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(3), "{out} {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{out} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // Through the pty's line discipline: \r\n line ends.
     assert!(out.contains("/dev/pts/0\r\n"), "{out:?}");
     assert!(out.contains("33 111\r\n"), "{out:?}");
@@ -132,12 +172,36 @@ fn console_misuse_is_coded_and_leaves_nothing() {
     let _listener = UnixListener::bind(&sock).unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         // The master would have nowhere to go.
-        (vec!["create", "-b", tty.to_str().unwrap()], "ERUNTIME_CONSOLE"),
-        (vec!["run", "-d", "-b", tty.to_str().unwrap()], "ERUNTIME_CONSOLE"),
+        (
+            vec!["create", "-b", tty.to_str().unwrap()],
+            "ERUNTIME_CONSOLE",
+        ),
+        (
+            vec!["run", "-d", "-b", tty.to_str().unwrap()],
+            "ERUNTIME_CONSOLE",
+        ),
         // A console socket without a terminal.
-        (vec!["create", "--console-socket", sock.to_str().unwrap(), "-b", plain.to_str().unwrap()], "ERUNTIME_CONSOLE"),
+        (
+            vec![
+                "create",
+                "--console-socket",
+                sock.to_str().unwrap(),
+                "-b",
+                plain.to_str().unwrap(),
+            ],
+            "ERUNTIME_CONSOLE",
+        ),
         // Nobody listening there.
-        (vec!["create", "--console-socket", "/nonexistent/ctrtest.sock", "-b", tty.to_str().unwrap()], "ERUNTIME_CONSOLE"),
+        (
+            vec![
+                "create",
+                "--console-socket",
+                "/nonexistent/ctrtest.sock",
+                "-b",
+                tty.to_str().unwrap(),
+            ],
+            "ERUNTIME_CONSOLE",
+        ),
     ];
     for (args, code) in cases {
         let id = env.id();

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 
-
 #[test]
 fn create_start_kill_delete() {
     if !ready() {
@@ -18,7 +17,14 @@ fn create_start_kill_delete() {
     let id = env.id();
     let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
     let pidfile = env.dir.path().join("pid");
-    let o = env.ctrun(&["create", "--bundle", b.to_str().unwrap(), "--pid-file", pidfile.to_str().unwrap(), &id]);
+    let o = env.ctrun(&[
+        "create",
+        "--bundle",
+        b.to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        &id,
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let s = env.state(&id);
     assert_eq!(s["status"], "created");
@@ -51,9 +57,16 @@ fn create_start_kill_delete() {
     assert!(env.ctrun(&["kill", &id, "KILL"]).status.success());
     assert!(wait_gone(pid));
     let s = env.state(&id);
-    assert_eq!((s["status"].as_str(), s["pid"].as_i64()), (Some("stopped"), Some(0)));
+    assert_eq!(
+        (s["status"].as_str(), s["pid"].as_i64()),
+        (Some("stopped"), Some(0))
+    );
     let o = env.ctrun(&["kill", &id, "TERM"]);
-    assert_eq!(o.status.code(), Some(1), "kill of a stopped container fails");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "kill of a stopped container fails"
+    );
     assert!(env.ctrun(&["delete", &id]).status.success());
     let o = env.ctrun(&["state", &id]);
     assert_eq!(o.status.code(), Some(1));
@@ -64,7 +77,12 @@ fn create_start_kill_delete() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("ERUNTIME_NOT_FOUND"));
     let o = env.ctrun(&["delete", "--force", &id]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     env.assert_clean();
 }
 
@@ -77,7 +95,10 @@ fn delete_force_and_delete_created() {
     let b = env.bundle(&["sleep", "100"], serde_json::json!({}));
     let (a, c) = (env.id(), env.id());
     for id in [&a, &c] {
-        assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), id]).status.success());
+        assert!(env
+            .ctrun(&["create", "-b", b.to_str().unwrap(), id])
+            .status
+            .success());
     }
     assert!(env.ctrun(&["start", &a]).status.success());
     let pa = env.state(&a)["pid"].as_i64().unwrap();
@@ -86,9 +107,21 @@ fn delete_force_and_delete_created() {
     // runtime.md: deleting a container that is not stopped MUST fail and
     // have no effect; --force kills it.
     let o = env.ctrun(&["delete", &c]);
-    assert_eq!(o.status.code(), Some(1), "deleting a created container without --force must fail");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("[ERUNTIME_STATE_INVALID]"), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(env.state(&c)["status"], "created", "the failed delete had no effect");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "deleting a created container without --force must fail"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("[ERUNTIME_STATE_INVALID]"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        env.state(&c)["status"],
+        "created",
+        "the failed delete had no effect"
+    );
     assert!(env.ctrun(&["delete", "--force", &c]).status.success());
     assert!(wait_gone(pa) && wait_gone(pc));
     env.assert_clean();
@@ -102,11 +135,25 @@ fn run_propagates_exit_codes() {
     let env = Env::new("ctrtest-runtime");
     // (Without a pid namespace, so that sh is not a pid-1 immune to SIGKILL from inside.)
     let no_pidns = serde_json::json!({ "linux": { "namespaces": [{ "type": "mount" }, { "type": "ipc" }, { "type": "uts" }] } });
-    for (script, code) in [("true", 0), ("exit 1", 1), ("exit 42", 42), ("kill -9 $$", 137)] {
-        let patch = if code == 137 { no_pidns.clone() } else { serde_json::json!({}) };
+    for (script, code) in [
+        ("true", 0),
+        ("exit 1", 1),
+        ("exit 42", 42),
+        ("kill -9 $$", 137),
+    ] {
+        let patch = if code == 137 {
+            no_pidns.clone()
+        } else {
+            serde_json::json!({})
+        };
         let b = env.bundle(&["sh", "-c", script], patch);
         let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
-        assert_eq!(o.status.code(), Some(code), "{script}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{script}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     env.assert_clean();
 }
@@ -127,11 +174,26 @@ fn configured_default_devices_and_modes() {
         { "path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 416, "uid": 0, "gid": 0 },
         { "path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2, "fileMode": 438, "uid": 0, "gid": 0 }
     ] } });
-    let b = env.bundle(&["sh", "-c", "stat -c '%n %a %t,%T' /dev/null /dev/full /dev/kmsg /dev/zero; readlink /dev/ptmx"], patch);
+    let b = env.bundle(
+        &[
+            "sh",
+            "-c",
+            "stat -c '%n %a %t,%T' /dev/null /dev/full /dev/kmsg /dev/zero; readlink /dev/ptmx",
+        ],
+        patch,
+    );
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(out, "/dev/null 666 1,3\n/dev/full 666 1,7\n/dev/kmsg 640 1,b\n/dev/zero 666 1,5\npts/ptmx\n");
+    assert_eq!(
+        out,
+        "/dev/null 666 1,3\n/dev/full 666 1,7\n/dev/kmsg 640 1,b\n/dev/zero 666 1,5\npts/ptmx\n"
+    );
     env.assert_clean();
 }
 
@@ -163,7 +225,11 @@ fn config_is_seen_from_inside() {
     );
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     for want in [
         "host=ctrbox",
         "uid=1000 gid=1001 groups=1001 1002",
@@ -235,12 +301,23 @@ fn bad_input_corpus_gives_codes_and_leaves_nothing() {
         let o = env.ctrun(&["create", "--bundle", bundle.to_str().unwrap(), &id]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{}: {err}", bundle.display());
-        assert!(err.contains(code), "{}: want {code}, got {err}", bundle.display());
-        assert!(!env.root().join(&id).exists(), "{}: state dir left", bundle.display());
+        assert!(
+            err.contains(code),
+            "{}: want {code}, got {err}",
+            bundle.display()
+        );
+        assert!(
+            !env.root().join(&id).exists(),
+            "{}: state dir left",
+            bundle.display()
+        );
     }
     // Duplicate id: the second create fails and the first container stays intact.
     let id = env.id();
-    assert!(env.ctrun(&["create", "-b", good.to_str().unwrap(), &id]).status.success());
+    assert!(env
+        .ctrun(&["create", "-b", good.to_str().unwrap(), &id])
+        .status
+        .success());
     let o = env.ctrun(&["create", "-b", good.to_str().unwrap(), &id]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("ERUNTIME_EXISTS"));
@@ -263,19 +340,30 @@ fn concurrent_calls_on_one_id_serialise() {
     let ts: Vec<_> = (0..2)
         .map(|_| {
             let (env, b, id) = (env.clone(), b.clone(), id.clone());
-            std::thread::spawn(move || env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success())
+            std::thread::spawn(move || {
+                env.ctrun(&["create", "-b", b.to_str().unwrap(), &id])
+                    .status
+                    .success()
+            })
         })
         .collect();
-    let wins = ts.into_iter().map(|t| t.join().unwrap()).filter(|w| *w).count();
+    let wins = ts
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|w| *w)
+        .count();
     assert_eq!(wins, 1);
     // start and delete --force at once: either order leaves a readable state, then nothing.
-    let ts: Vec<_> = [vec!["start".to_string(), id.clone()], vec!["delete".into(), "--force".into(), id.clone()]]
-        .into_iter()
-        .map(|args| {
-            let env = env.clone();
-            std::thread::spawn(move || env.ctrun(&args.iter().map(String::as_str).collect::<Vec<_>>()))
-        })
-        .collect();
+    let ts: Vec<_> = [
+        vec!["start".to_string(), id.clone()],
+        vec!["delete".into(), "--force".into(), id.clone()],
+    ]
+    .into_iter()
+    .map(|args| {
+        let env = env.clone();
+        std::thread::spawn(move || env.ctrun(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    })
+    .collect();
     for t in ts {
         t.join().unwrap();
     }
@@ -309,9 +397,15 @@ fn kill_all_signals_every_process() {
         return;
     }
     let env = Env::new("ctrtest-runtime");
-    let b = env.bundle(&["sh", "-c", "sleep 100 & sleep 100 & wait"], serde_json::json!({}));
+    let b = env.bundle(
+        &["sh", "-c", "sleep 100 & sleep 100 & wait"],
+        serde_json::json!({}),
+    );
     let id = env.id();
-    assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
+    assert!(env
+        .ctrun(&["create", "-b", b.to_str().unwrap(), &id])
+        .status
+        .success());
     assert!(env.ctrun(&["start", &id]).status.success());
     let pid = env.state(&id)["pid"].as_i64().unwrap();
     let children = || -> Vec<i64> {
@@ -331,7 +425,10 @@ fn kill_all_signals_every_process() {
     assert_eq!(kids.len(), 2);
     // SIGTERM to every process: sh (pid 1 of its namespace) ignores it without
     // a handler, the sleeps die; then the init exits from `wait`.
-    assert!(env.ctrun(&["kill", "--all", &id, "SIGTERM"]).status.success());
+    assert!(env
+        .ctrun(&["kill", "--all", &id, "SIGTERM"])
+        .status
+        .success());
     for c in &kids {
         assert!(wait_gone(*c), "child {c} survived kill --all");
     }
@@ -347,16 +444,32 @@ fn global_flags_log_and_version() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("spec: 1.2.0"), "{out}");
     let log = env.dir.path().join("log.json");
-    let o = env.ctrun(&["--log", log.to_str().unwrap(), "--log-format", "json", "state", "nope"]);
+    let o = env.ctrun(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--log-format",
+        "json",
+        "state",
+        "nope",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    let line: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().next().unwrap()).unwrap();
+    let line: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(line["level"], "error");
     assert_eq!(line["code"], "ERUNTIME_NOT_FOUND");
     assert!(line["msg"].as_str().unwrap().contains("does not exist"));
     assert!(line["time"].as_str().unwrap().ends_with('Z'));
     let text = env.dir.path().join("log.txt");
     env.ctrun(&["--log", text.to_str().unwrap(), "state", "nope"]);
-    assert!(std::fs::read_to_string(&text).unwrap().contains("level=error msg="));
+    assert!(std::fs::read_to_string(&text)
+        .unwrap()
+        .contains("level=error msg="));
     let o = env.ctrun(&["--systemd-cgroup", "list"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("systemd"));
@@ -367,10 +480,18 @@ fn global_flags_log_and_version() {
     // spec writes a config that parses and validates, and refuses to overwrite it.
     let d = env.dir.path().join("spec");
     std::fs::create_dir_all(&d).unwrap();
-    assert!(env.ctrun(&["spec", "--bundle", d.to_str().unwrap()]).status.success());
+    assert!(env
+        .ctrun(&["spec", "--bundle", d.to_str().unwrap()])
+        .status
+        .success());
     let b = ctr_oci::load_bundle(&d, ctr_oci::Purpose::Create).unwrap();
     assert_eq!(b.spec, ctr_oci::spec::default_spec());
-    assert_eq!(env.ctrun(&["spec", "-b", d.to_str().unwrap()]).status.code(), Some(1));
+    assert_eq!(
+        env.ctrun(&["spec", "-b", d.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -408,7 +529,10 @@ fn hooks_run_in_order_with_state_on_stdin() {
     let pid = env.state(&id)["pid"].as_i64().unwrap();
     assert!(env.ctrun(&["start", &id]).status.success());
     for _ in 0..200 {
-        if std::fs::read_to_string(&log).unwrap_or_default().contains("startContainer") {
+        if std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("startContainer")
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -426,7 +550,11 @@ fn hooks_run_in_order_with_state_on_stdin() {
     // startContainer runs in the container while poststart runs in the runtime: either order.
     let mut middle = kinds[3..5].to_vec();
     middle.sort();
-    assert_eq!(kinds[..3], ["prestart", "createRuntime", "createContainer"], "{text}");
+    assert_eq!(
+        kinds[..3],
+        ["prestart", "createRuntime", "createContainer"],
+        "{text}"
+    );
     assert_eq!(middle, ["poststart", "startContainer"], "{text}");
     assert_eq!(kinds[5], "poststop", "{text}");
     for (k, s) in &lines {
@@ -457,18 +585,41 @@ fn failing_and_slow_hooks_fail_create_and_leave_nothing() {
     }
     let env = Env::new("ctrtest-runtime");
     for (kind, hook, want) in [
-        ("createRuntime", serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", "echo nope >&2; exit 3"] }), "nope"),
-        ("createContainer", serde_json::json!({ "path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1 }), "timed out"),
-        ("prestart", serde_json::json!({ "path": "/no/such/hook" }), "no such file"),
+        (
+            "createRuntime",
+            serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", "echo nope >&2; exit 3"] }),
+            "nope",
+        ),
+        (
+            "createContainer",
+            serde_json::json!({ "path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1 }),
+            "timed out",
+        ),
+        (
+            "prestart",
+            serde_json::json!({ "path": "/no/such/hook" }),
+            "no such file",
+        ),
     ] {
-        let b = env.bundle(&["sleep", "100"], serde_json::json!({ "hooks": { kind: [hook] } }));
+        let b = env.bundle(
+            &["sleep", "100"],
+            serde_json::json!({ "hooks": { kind: [hook] } }),
+        );
         let id = env.id();
         let t = std::time::Instant::now();
         let o = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{kind}: {err}");
-        assert!(err.contains("ERUNTIME_HOOK") && err.contains(want) && err.contains(&format!("hooks.{kind}[0]")), "{kind}: {err}");
-        assert!(t.elapsed() < std::time::Duration::from_secs(4), "{kind}: the timeout was not applied");
+        assert!(
+            err.contains("ERUNTIME_HOOK")
+                && err.contains(want)
+                && err.contains(&format!("hooks.{kind}[0]")),
+            "{kind}: {err}"
+        );
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(4),
+            "{kind}: the timeout was not applied"
+        );
         assert!(!env.root().join(&id).exists());
     }
     env.assert_clean();
@@ -532,14 +683,27 @@ fn resources_go_through_the_cgroup_which_delete_removes() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let pid = env.state(&id)["pid"].as_i64().unwrap();
     let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    assert!(cg.lines().any(|l| l.ends_with(&format!("/{id}"))), "init is in its cgroup: {cg}");
-    let dirs: Vec<PathBuf> = cgroup_dirs(&id).into_iter().filter(|d| d.exists()).collect();
+    assert!(
+        cg.lines().any(|l| l.ends_with(&format!("/{id}"))),
+        "init is in its cgroup: {cg}"
+    );
+    let dirs: Vec<PathBuf> = cgroup_dirs(&id)
+        .into_iter()
+        .filter(|d| d.exists())
+        .collect();
     assert!(!dirs.is_empty());
-    let pids_max = dirs.iter().find_map(|d| std::fs::read_to_string(d.join("pids.max")).ok()).unwrap();
+    let pids_max = dirs
+        .iter()
+        .find_map(|d| std::fs::read_to_string(d.join("pids.max")).ok())
+        .unwrap();
     assert_eq!(pids_max.trim(), "7");
     let mem = dirs
         .iter()
-        .find_map(|d| std::fs::read_to_string(d.join("memory.limit_in_bytes")).or_else(|_| std::fs::read_to_string(d.join("memory.max"))).ok())
+        .find_map(|d| {
+            std::fs::read_to_string(d.join("memory.limit_in_bytes"))
+                .or_else(|_| std::fs::read_to_string(d.join("memory.max")))
+                .ok()
+        })
         .unwrap();
     assert_eq!(mem.trim(), "33554432");
     assert!(env.ctrun(&["start", &id]).status.success());
@@ -563,7 +727,13 @@ fn a_memory_limit_ends_in_an_oom_kill() {
         serde_json::json!({ "linux": { "resources": { "memory": { "limit": 5242880 } } } }),
     );
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &id]);
-    assert_eq!(o.status.code(), Some(137), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(137),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     for d in cgroup_dirs(&id) {
         assert!(!d.exists(), "cgroup left: {}", d.display());
     }
@@ -577,8 +747,14 @@ fn pause_resume_and_ps_use_the_cgroup() {
     }
     let env = Env::new("ctrtest-runtime");
     let id = env.id();
-    let b = env.bundle(&["sh", "-c", "sleep 100 & sleep 100 & wait"], serde_json::json!({}));
-    assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
+    let b = env.bundle(
+        &["sh", "-c", "sleep 100 & sleep 100 & wait"],
+        serde_json::json!({}),
+    );
+    assert!(env
+        .ctrun(&["create", "-b", b.to_str().unwrap(), &id])
+        .status
+        .success());
     assert!(env.ctrun(&["start", &id]).status.success());
     let pid = env.state(&id)["pid"].as_i64().unwrap();
     let mut pids: Vec<i64> = vec![];
@@ -594,15 +770,23 @@ fn pause_resume_and_ps_use_the_cgroup() {
     assert!(env.ctrun(&["pause", &id]).status.success());
     assert_eq!(env.state(&id)["status"], "paused");
     let frozen = cgroup_dirs(&id).into_iter().find_map(|d| {
-        std::fs::read_to_string(d.join("freezer.state")).or_else(|_| std::fs::read_to_string(d.join("cgroup.freeze"))).ok()
+        std::fs::read_to_string(d.join("freezer.state"))
+            .or_else(|_| std::fs::read_to_string(d.join("cgroup.freeze")))
+            .ok()
     });
-    assert!(matches!(frozen.as_deref().map(str::trim), Some("FROZEN") | Some("1")), "{frozen:?}");
+    assert!(
+        matches!(frozen.as_deref().map(str::trim), Some("FROZEN") | Some("1")),
+        "{frozen:?}"
+    );
     let o = env.ctrun(&["pause", &id]);
     assert_eq!(o.status.code(), Some(1));
     assert!(env.ctrun(&["resume", &id]).status.success());
     assert_eq!(env.state(&id)["status"], "running");
     assert!(env.ctrun(&["pause", &id]).status.success());
-    assert!(env.ctrun(&["delete", "--force", &id]).status.success(), "a paused container is force-deleted");
+    assert!(
+        env.ctrun(&["delete", "--force", &id]).status.success(),
+        "a paused container is force-deleted"
+    );
     for p in pids {
         assert!(wait_gone(p));
     }
@@ -647,12 +831,19 @@ fn seccomp_profile_denies_mkdir_with_errno() {
         );
         let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        assert!(o.status.success(), "nnp={nnp}: {out}\n{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "nnp={nnp}: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         for want in ["Seccomp:\t2", "No space left on device", "rc=1", "touch=ok"] {
             assert!(out.contains(want), "nnp={nnp}: missing {want:?} in:\n{out}");
         }
     }
-    assert!(std::fs::read_dir(&cache).unwrap().count() >= 1, "the compiled filter is in the disk cache");
+    assert!(
+        std::fs::read_dir(&cache).unwrap().count() >= 1,
+        "the compiled filter is in the disk cache"
+    );
     env.assert_clean();
 }
 
@@ -678,9 +869,21 @@ fn default_and_config_devices_are_allowed_under_deny_all() {
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     let lines: Vec<&str> = out.lines().map(str::trim).collect();
-    assert_eq!(lines.first().copied(), Some("3"), "/dev/null and /dev/zero usable:\n{out}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(lines.contains(&"kk-ok"), "a linux.devices node is allowed:\n{out}");
-    assert!(out.contains("Operation not permitted"), "other nodes are denied by the device cgroup:\n{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        lines.first().copied(),
+        Some("3"),
+        "/dev/null and /dev/zero usable:\n{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        lines.contains(&"kk-ok"),
+        "a linux.devices node is allowed:\n{out}"
+    );
+    assert!(
+        out.contains("Operation not permitted"),
+        "other nodes are denied by the device cgroup:\n{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     env.assert_clean();
 }
 
@@ -692,9 +895,16 @@ fn spec_default_config_runs_without_a_filter() {
     let env = Env::new("ctrtest-runtime");
     let d = env.dir.path().join("specrun");
     std::fs::create_dir_all(&d).unwrap();
-    assert!(env.ctrun(&["spec", "--bundle", d.to_str().unwrap()]).status.success());
-    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("config.json")).unwrap()).unwrap();
-    assert!(cfg["linux"].get("seccomp").is_none(), "the default config has no seccomp");
+    assert!(env
+        .ctrun(&["spec", "--bundle", d.to_str().unwrap()])
+        .status
+        .success());
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("config.json")).unwrap()).unwrap();
+    assert!(
+        cfg["linux"].get("seccomp").is_none(),
+        "the default config has no seccomp"
+    );
     // No terminal here (stdio is files), the shared rootfs, a command.
     merge(
         &mut cfg,
@@ -703,8 +913,15 @@ fn spec_default_config_runs_without_a_filter() {
     std::fs::write(d.join("config.json"), serde_json::to_vec(&cfg).unwrap()).unwrap();
     let o = env.ctrun(&["run", "-b", d.to_str().unwrap(), &env.id()]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(out.contains("Seccomp:\t0"), "no linux.seccomp means no filter:\n{out}");
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("Seccomp:\t0"),
+        "no linux.seccomp means no filter:\n{out}"
+    );
     env.assert_clean();
 }
 
@@ -716,7 +933,11 @@ fn cgroup_mount_shows_the_container_cgroup() {
     }
     let env = Env::new("ctrtest-runtime");
     let v1 = std::path::Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists();
-    let (limit_file, dir) = if v1 { ("memory/memory.limit_in_bytes", "memory") } else { ("memory.max", ".") };
+    let (limit_file, dir) = if v1 {
+        ("memory/memory.limit_in_bytes", "memory")
+    } else {
+        ("memory.max", ".")
+    };
     let script = format!(
         "echo limit=$(cat /sys/fs/cgroup/{limit_file}); echo procs=$(cat /sys/fs/cgroup/{dir}/cgroup.procs); \
          mkdir /sys/fs/cgroup/{dir}/x 2>/dev/null && echo cg=rw || echo cg=ro; ls /sys/fs/cgroup"
@@ -735,12 +956,19 @@ fn cgroup_mount_shows_the_container_cgroup() {
     );
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     for want in ["limit=67108864", "procs=1", "cg=ro"] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
     if v1 {
-        assert!(out.contains("cpuacct") && out.contains("memory"), "every hierarchy is there:\n{out}");
+        assert!(
+            out.contains("cpuacct") && out.contains("memory"),
+            "every hierarchy is there:\n{out}"
+        );
     }
     env.assert_clean();
 }
@@ -754,11 +982,19 @@ fn namespaces_are_joined_by_path() {
     }
     let env = Env::new("ctrtest-runtime");
     let a = env.id();
-    let ba = env.bundle(&["sleep", "100"], serde_json::json!({ "hostname": "ctr-joined" }));
+    let ba = env.bundle(
+        &["sleep", "100"],
+        serde_json::json!({ "hostname": "ctr-joined" }),
+    );
     let o = env.ctrun(&["create", "-b", ba.to_str().unwrap(), &a]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let pid = env.state(&a)["pid"].as_i64().unwrap();
-    let host_view = |k: &str| std::fs::read_link(format!("/proc/{pid}/ns/{k}")).unwrap().to_string_lossy().into_owned();
+    let host_view = |k: &str| {
+        std::fs::read_link(format!("/proc/{pid}/ns/{k}"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
     let b = env.bundle(
         &["sh", "-c", "echo host=$(hostname); echo net=$(readlink /proc/self/ns/net); echo uts=$(readlink /proc/self/ns/uts)"],
         serde_json::json!({ "linux": { "namespaces": [
@@ -773,10 +1009,20 @@ fn namespaces_are_joined_by_path() {
     let ok = o.status.success();
     assert!(env.ctrun(&["delete", "--force", &a]).status.success());
     assert!(ok, "{out}\n{}", String::from_utf8_lossy(&o.stderr));
-    for want in ["host=ctr-joined".to_string(), format!("net={net}"), format!("uts={uts}")] {
+    for want in [
+        "host=ctr-joined".to_string(),
+        format!("net={net}"),
+        format!("uts={uts}"),
+    ] {
         assert!(out.contains(&want), "missing {want:?} in:\n{out}");
     }
-    assert_ne!(net, std::fs::read_link("/proc/self/ns/net").unwrap().to_string_lossy(), "not the host's");
+    assert_ne!(
+        net,
+        std::fs::read_link("/proc/self/ns/net")
+            .unwrap()
+            .to_string_lossy(),
+        "not the host's"
+    );
     assert!(wait_gone(pid));
     env.assert_clean();
 }
@@ -793,7 +1039,10 @@ fn a_mount_namespace_is_joined_by_path() {
     }
     let env = Env::new("ctrtest-runtime");
     // A holder of a private mount namespace (a copy of ours).
-    let mut holder = Command::new("unshare").args(["-m", "--propagation", "private", "sleep", "60"]).spawn().unwrap();
+    let mut holder = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sleep", "60"])
+        .spawn()
+        .unwrap();
     let hpid = holder.id();
     let want = (0..200)
         .find_map(|_| {
@@ -806,7 +1055,11 @@ fn a_mount_namespace_is_joined_by_path() {
         })
         .expect("the holder has its own mount namespace");
     let b = env.bundle(
-        &["sh", "-c", "echo mnt=$(readlink /proc/self/ns/mnt); ls /bin/busybox"],
+        &[
+            "sh",
+            "-c",
+            "echo mnt=$(readlink /proc/self/ns/mnt); ls /bin/busybox",
+        ],
         serde_json::json!({ "linux": { "namespaces": [
             { "type": "pid" }, { "type": "ipc" }, { "type": "uts" },
             { "type": "mount", "path": format!("/proc/{hpid}/ns/mnt") }
@@ -817,11 +1070,24 @@ fn a_mount_namespace_is_joined_by_path() {
     let host_mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let _ = holder.kill();
     let _ = holder.wait();
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(out.contains(&format!("mnt={want}")), "the joined namespace, {want}:\n{out}");
-    assert!(out.contains("/bin/busybox"), "the rootfs is set up in it:\n{out}");
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains(&format!("mnt={want}")),
+        "the joined namespace, {want}:\n{out}"
+    );
+    assert!(
+        out.contains("/bin/busybox"),
+        "the rootfs is set up in it:\n{out}"
+    );
     let rootfs = rootfs().to_string_lossy().into_owned();
-    assert!(!host_mounts.contains(&rootfs), "the host's mount table saw the container's mounts");
+    assert!(
+        !host_mounts.contains(&rootfs),
+        "the host's mount table saw the container's mounts"
+    );
     env.assert_clean();
 }
 
@@ -833,9 +1099,17 @@ fn shared_rootfs_propagation_pivots() {
         return;
     }
     let env = Env::new("ctrtest-runtime");
-    let b = env.bundle(&["sh", "-c", "ls /bin/busybox"], serde_json::json!({ "linux": { "rootfsPropagation": "shared" } }));
+    let b = env.bundle(
+        &["sh", "-c", "ls /bin/busybox"],
+        serde_json::json!({ "linux": { "rootfsPropagation": "shared" } }),
+    );
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
-    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     env.assert_clean();
 }
 
@@ -847,13 +1121,28 @@ fn delete_removes_the_cgroup_parents_create_made() {
         return;
     }
     let env = Env::new("ctrtest-runtime");
-    let parent = format!("/ctrtest-runtime-parent-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let parent = format!(
+        "/ctrtest-runtime-parent-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
     let b = env.bundle(&["true"], serde_json::json!({ "linux": { "cgroupsPath": format!("{parent}/a/leaf"), "resources": { "pids": { "limit": 50 } } } }));
     let id = env.id();
-    assert!(env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success());
-    assert!(cgroup_dirs(&format!("{parent}/a/leaf")).iter().any(|d| d.is_dir()), "the cgroup is made");
+    assert!(env
+        .ctrun(&["create", "-b", b.to_str().unwrap(), &id])
+        .status
+        .success());
+    assert!(
+        cgroup_dirs(&format!("{parent}/a/leaf"))
+            .iter()
+            .any(|d| d.is_dir()),
+        "the cgroup is made"
+    );
     assert!(env.ctrun(&["delete", "--force", &id]).status.success());
-    let left: Vec<_> = cgroup_dirs(&parent).into_iter().filter(|d| d.exists()).collect();
+    let left: Vec<_> = cgroup_dirs(&parent)
+        .into_iter()
+        .filter(|d| d.exists())
+        .collect();
     assert!(left.is_empty(), "parents left: {left:?}");
 
     // A parent that existed before the container is not the runtime's to remove.
@@ -862,16 +1151,25 @@ fn delete_removes_the_cgroup_parents_create_made() {
         .into_iter()
         .filter(|d| !d.to_string_lossy().contains("/cpuset/") && std::fs::create_dir(d).is_ok())
         .collect();
-    let b = env.bundle(&["true"], serde_json::json!({ "linux": { "cgroupsPath": format!("{parent}/leaf") } }));
+    let b = env.bundle(
+        &["true"],
+        serde_json::json!({ "linux": { "cgroupsPath": format!("{parent}/leaf") } }),
+    );
     let id = env.id();
-    let created = env.ctrun(&["create", "-b", b.to_str().unwrap(), &id]).status.success();
+    let created = env
+        .ctrun(&["create", "-b", b.to_str().unwrap(), &id])
+        .status
+        .success();
     let deleted = env.ctrun(&["delete", "--force", &id]).status.success();
     let kept = mine.iter().all(|d| d.is_dir());
     for d in &mine {
         let _ = std::fs::remove_dir(d.join("leaf"));
         let _ = std::fs::remove_dir(d);
     }
-    assert!(created && deleted && kept, "created {created}, deleted {deleted}, kept the existing parent {kept}");
+    assert!(
+        created && deleted && kept,
+        "created {created}, deleted {deleted}, kept the existing parent {kept}"
+    );
     env.assert_clean();
 }
 
@@ -892,14 +1190,29 @@ fn time_offsets_are_seen_from_inside() {
             "timeOffsets": { "boottime": { "secs": 864000, "nanosecs": 0 } }
         } }),
     );
-    let up = || -> f64 { std::fs::read_to_string("/proc/uptime").unwrap().split(' ').next().unwrap().parse().unwrap() };
+    let up = || -> f64 {
+        std::fs::read_to_string("/proc/uptime")
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
     let before = up();
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
     let after = up();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let inside: f64 = out.split(' ').next().unwrap().parse().unwrap();
-    assert!(inside >= before + 864000.0 && inside <= after + 864000.0 + 1.0, "uptime {inside} vs host {before}..{after}");
+    assert!(
+        inside >= before + 864000.0 && inside <= after + 864000.0 + 1.0,
+        "uptime {inside} vs host {before}..{after}"
+    );
     env.assert_clean();
 }
 
@@ -912,17 +1225,33 @@ fn preserve_fds_passes_extra_fds() {
     use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;
     let env = Env::new("ctrtest-runtime");
-    let b = env.bundle(&["sh", "-c", "echo through-fd-3 >&3"], serde_json::json!({}));
+    let b = env.bundle(
+        &["sh", "-c", "echo through-fd-3 >&3"],
+        serde_json::json!({}),
+    );
     let target = env.dir.path().join("fd3-out");
     let f = std::fs::File::create(&target).unwrap();
     let raw = f.as_raw_fd();
     let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
-    c.arg("--root").arg(env.root()).args(["run", "--preserve-fds", "1", "-b", b.to_str().unwrap(), &env.id()]);
-    c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    c.arg("--root").arg(env.root()).args([
+        "run",
+        "--preserve-fds",
+        "1",
+        "-b",
+        b.to_str().unwrap(),
+        &env.id(),
+    ]);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     unsafe {
         // (dup2 onto itself keeps close-on-exec: clear it then.)
         c.pre_exec(move || {
-            let r = if raw == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(raw, 3) };
+            let r = if raw == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(raw, 3)
+            };
             if r < 0 {
                 Err(std::io::Error::last_os_error())
             } else {
@@ -936,7 +1265,12 @@ fn preserve_fds_passes_extra_fds() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "through-fd-3\n");
     // Without the flag fd 3 is not there.
     let b = env.bundle(&["sh", "-c", "echo x >&3"], serde_json::json!({}));
-    assert_ne!(env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]).status.code(), Some(0));
+    assert_ne!(
+        env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()])
+            .status
+            .code(),
+        Some(0)
+    );
     env.assert_clean();
 }
 
@@ -954,12 +1288,31 @@ fn user_namespace_maps_root_to_an_unprivileged_range() {
         }
     });
     // Inside: uid 0, and the map.
-    let b = env.bundle(&["sh", "-c", "echo uid=$(id -u) gid=$(id -g); cat /proc/self/uid_map; ls /dev/null"], userns.clone());
+    let b = env.bundle(
+        &[
+            "sh",
+            "-c",
+            "echo uid=$(id -u) gid=$(id -g); cat /proc/self/uid_map; ls /dev/null",
+        ],
+        userns.clone(),
+    );
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains("uid=0 gid=0"), "{out}");
-    assert_eq!(out.lines().nth(1).unwrap().split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"], "{out}");
+    assert_eq!(
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["0", "100000", "65536"],
+        "{out}"
+    );
     assert!(out.contains("/dev/null"), "{out}");
     // From the host: the map, and the process runs as host uid 100000.
     let b = env.bundle(&["sleep", "100"], userns);
@@ -968,20 +1321,39 @@ fn user_namespace_maps_root_to_an_unprivileged_range() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let pid = env.state(&id)["pid"].as_i64().unwrap();
     let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
-    assert_eq!(map.split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
+    assert_eq!(
+        map.split_whitespace().collect::<Vec<_>>(),
+        ["0", "100000", "65536"]
+    );
     assert!(env.ctrun(&["start", &id]).status.success());
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap().to_string();
-    assert_eq!(uid_line.split_whitespace().nth(1), Some("100000"), "{uid_line}");
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        uid_line.split_whitespace().nth(1),
+        Some("100000"),
+        "{uid_line}"
+    );
     // start returns once the init took the gate; its execve follows.
-    let exe = || std::fs::read_link(format!("/proc/{pid}/exe")).ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let exe = || {
+        std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+    };
     for _ in 0..500 {
         if exe().as_deref() == Some("busybox") {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    assert_eq!(exe().as_deref(), Some("busybox"), "the init is the program itself");
+    assert_eq!(
+        exe().as_deref(),
+        Some("busybox"),
+        "the init is the program itself"
+    );
     assert!(env.ctrun(&["delete", "--force", &id]).status.success());
     env.assert_clean();
 }
@@ -1010,9 +1382,17 @@ fn devices_sysctl_personality_and_no_pivot() {
         args.push(&id);
         let o = env.ctrun(&args);
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        assert!(o.status.success(), "{extra:?}: {out}\n{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{extra:?}: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert_eq!(out, "crw------- 1 2\n4242\ni686\nwrote\n", "{extra:?}");
     }
-    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/msgmax").unwrap(), host_msgmax, "the host's ipc namespace is untouched");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/msgmax").unwrap(),
+        host_msgmax,
+        "the host's ipc namespace is untouched"
+    );
     env.assert_clean();
 }

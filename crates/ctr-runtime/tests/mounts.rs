@@ -12,7 +12,12 @@ use std::path::{Path, PathBuf};
 /// A copy of the busybox rootfs in the test's temp dir, with /mnt.
 fn own_rootfs(env: &Env) -> PathBuf {
     let r = env.dir.path().join("rootfs");
-    let st = std::process::Command::new("cp").arg("-a").arg(rootfs()).arg(&r).status().unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(rootfs())
+        .arg(&r)
+        .status()
+        .unwrap();
     assert!(st.success());
     std::fs::create_dir_all(r.join("mnt")).unwrap();
     r
@@ -21,7 +26,12 @@ fn own_rootfs(env: &Env) -> PathBuf {
 /// Host mounts of ours (under the test's temp dir).
 fn mounts_under(dir: &Path) -> Vec<String> {
     let d = dir.to_string_lossy().into_owned();
-    std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().filter(|l| l.contains(&d)).map(String::from).collect()
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&d))
+        .map(String::from)
+        .collect()
 }
 
 /// A tmpfs mounted on the host for the test's bind source, unmounted on drop.
@@ -30,7 +40,15 @@ impl HostTmpfs {
     fn new(at: &Path) -> HostTmpfs {
         std::fs::create_dir_all(at).unwrap();
         let p = CString::new(at.to_str().unwrap()).unwrap();
-        let r = unsafe { libc::mount(c"tmpfs".as_ptr(), p.as_ptr(), c"tmpfs".as_ptr(), 0, c"size=1m".as_ptr().cast()) };
+        let r = unsafe {
+            libc::mount(
+                c"tmpfs".as_ptr(),
+                p.as_ptr(),
+                c"tmpfs".as_ptr(),
+                0,
+                c"size=1m".as_ptr().cast(),
+            )
+        };
         assert_eq!(r, 0, "mount a tmpfs on {}", at.display());
         HostTmpfs(at.to_path_buf())
     }
@@ -45,7 +63,11 @@ impl Drop for HostTmpfs {
 fn run_in(env: &Env, script: &str, patch: serde_json::Value) -> (i32, String, String) {
     let b = env.bundle(&["sh", "-c", script], patch);
     let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &env.id()]);
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -65,20 +87,36 @@ fn rro_makes_submounts_read_only_where_ro_does_not() {
             { "destination": "/mnt", "type": "bind", "source": src, "options": ["rbind", opt] }
         ] });
         let (code, out, err) = run_in(&env, script, patch);
-        assert!(out.contains("top=1"), "{opt}: the bind itself is read-only: {out}{err}");
+        assert!(
+            out.contains("top=1"),
+            "{opt}: the bind itself is read-only: {out}{err}"
+        );
         assert!(out.contains("Read-only file system"), "{opt}: EROFS: {out}");
         if sub_writable {
-            assert!(out.contains("sub=0\n0\n"), "{opt}: the submount stays writable: {out}{err}");
+            assert!(
+                out.contains("sub=0\n0\n"),
+                "{opt}: the submount stays writable: {out}{err}"
+            );
             assert_eq!(code, 1, "grep -c found no read-only submount");
         } else {
-            assert!(out.contains("sub=1\n1\n"), "{opt}: the submount is read-only too: {out}{err}");
+            assert!(
+                out.contains("sub=1\n1\n"),
+                "{opt}: the submount is read-only too: {out}{err}"
+            );
             assert_eq!(code, 0);
         }
     }
-    assert!(src.join("sub/file").exists() && !src.join("top").exists(), "writes went where expected");
+    assert!(
+        src.join("sub/file").exists() && !src.join("top").exists(),
+        "writes went where expected"
+    );
     drop(sub);
     env.assert_clean();
-    assert!(mounts_under(env.dir.path()).is_empty(), "mounts left: {:?}", mounts_under(env.dir.path()));
+    assert!(
+        mounts_under(env.dir.path()).is_empty(),
+        "mounts left: {:?}",
+        mounts_under(env.dir.path())
+    );
 }
 
 #[test]
@@ -115,20 +153,40 @@ fn tmpcopyup_fills_the_tmpfs_with_what_it_covers() {
     );
     assert!(out.starts_with(&want), "got:\n{out}\nwant:\n{want}{err}");
     let inside: Vec<&str> = out.lines().last().unwrap().split_whitespace().collect();
-    let mut expect: Vec<String> = before.iter().map(|(n, ..)| n.clone()).filter(|n| !n.contains('/')).collect();
+    let mut expect: Vec<String> = before
+        .iter()
+        .map(|(n, ..)| n.clone())
+        .filter(|n| !n.contains('/'))
+        .collect();
     expect.push("new".into());
     expect.sort();
     assert_eq!(inside, expect, "the tmpfs holds the copy plus the new file");
     // The rootfs is untouched.
     assert_eq!(listing(&etc), before, "the host's /etc changed");
     env.assert_clean();
-    assert!(mounts_under(env.dir.path()).is_empty(), "mounts left: {:?}", mounts_under(env.dir.path()));
+    assert!(
+        mounts_under(env.dir.path()).is_empty(),
+        "mounts left: {:?}",
+        mounts_under(env.dir.path())
+    );
 }
 
 fn filetime(p: PathBuf, secs: i64) -> i64 {
     let c = CString::new(p.to_str().unwrap()).unwrap();
-    let ts = [libc::timespec { tv_sec: secs, tv_nsec: 0 }, libc::timespec { tv_sec: secs, tv_nsec: 0 }];
-    assert_eq!(unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), ts.as_ptr(), 0) }, 0);
+    let ts = [
+        libc::timespec {
+            tv_sec: secs,
+            tv_nsec: 0,
+        },
+        libc::timespec {
+            tv_sec: secs,
+            tv_nsec: 0,
+        },
+    ];
+    assert_eq!(
+        unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), ts.as_ptr(), 0) },
+        0
+    );
     secs
 }
 
@@ -139,7 +197,18 @@ fn listing(d: &Path) -> Vec<(String, u32, u32, u32, u64, i64)> {
     while let Some(dir) = stack.pop() {
         for e in std::fs::read_dir(&dir).unwrap().flatten() {
             let m = std::fs::symlink_metadata(e.path()).unwrap();
-            out.push((e.path().strip_prefix(d).unwrap().to_string_lossy().into_owned(), m.mode(), m.uid(), m.gid(), m.size(), m.mtime()));
+            out.push((
+                e.path()
+                    .strip_prefix(d)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                m.mode(),
+                m.uid(),
+                m.gid(),
+                m.size(),
+                m.mtime(),
+            ));
             if m.is_dir() {
                 stack.push(e.path());
             }
@@ -152,7 +221,9 @@ fn listing(d: &Path) -> Vec<(String, u32, u32, u32, u64, i64)> {
 /// The kernel refused the id map for the file system (say 9p or an
 /// overlay on it in a test VM): a stated skip, not a pass.
 fn idmap_unsupported(err: &str) -> bool {
-    if err.contains("does not support id-mapped mounts") || err.contains("mount_setattr needs Linux") {
+    if err.contains("does not support id-mapped mounts")
+        || err.contains("mount_setattr needs Linux")
+    {
         eprintln!("skipped: id-mapped mounts unsupported here: {err}");
         return true;
     }
@@ -183,12 +254,20 @@ fn idmap_bind_shows_mapped_owners() {
         "uidMappings": [{ "containerID": 0, "hostID": 1000, "size": 10 }],
         "gidMappings": [{ "containerID": 0, "hostID": 2000, "size": 10 }]
     }));
-    let (code, out, err) = run_in(&env, "stat -c '%n %u %g' /mnt/a /mnt/b", serde_json::json!({ "root": { "path": root }, "mounts": mounts }));
+    let (code, out, err) = run_in(
+        &env,
+        "stat -c '%n %u %g' /mnt/a /mnt/b",
+        serde_json::json!({ "root": { "path": root }, "mounts": mounts }),
+    );
     if code != 0 && idmap_unsupported(&err) {
         env.assert_clean();
         return;
     }
-    assert_eq!((code, out.as_str()), (0, "/mnt/a 1000 2000\n/mnt/b 1005 2007\n"), "{err}");
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "/mnt/a 1000 2000\n/mnt/b 1005 2007\n"),
+        "{err}"
+    );
 
     // No maps of its own in a user-namespaced container: the container's
     // maps, so the on-disk owners show as they are on the host.
@@ -201,8 +280,16 @@ fn idmap_bind_shows_mapped_owners() {
         "uidMappings": [{ "containerID": 0, "hostID": 100000, "size": 65536 }],
         "gidMappings": [{ "containerID": 0, "hostID": 100000, "size": 65536 }]
     } });
-    let (code, out, err) = run_in(&env, "stat -c '%n %u %g' /mnt/a /mnt/b /plain/a; echo x > /mnt/c && echo wrote", patch);
-    assert_eq!((code, out.as_str()), (0, "/mnt/a 0 0\n/mnt/b 5 7\n/plain/a 65534 65534\nwrote\n"), "{err}");
+    let (code, out, err) = run_in(
+        &env,
+        "stat -c '%n %u %g' /mnt/a /mnt/b /plain/a; echo x > /mnt/c && echo wrote",
+        patch,
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "/mnt/a 0 0\n/mnt/b 5 7\n/plain/a 65534 65534\nwrote\n"),
+        "{err}"
+    );
     // Written as container root through the mapped mount: root on disk.
     let c = std::fs::metadata(src.join("c")).unwrap();
     assert_eq!((c.uid(), c.gid()), (0, 0));
@@ -210,7 +297,11 @@ fn idmap_bind_shows_mapped_owners() {
     let b = std::fs::metadata(src.join("b")).unwrap();
     assert_eq!((b.uid(), b.gid()), (5, 7));
     env.assert_clean();
-    assert!(mounts_under(env.dir.path()).is_empty(), "mounts left: {:?}", mounts_under(env.dir.path()));
+    assert!(
+        mounts_under(env.dir.path()).is_empty(),
+        "mounts left: {:?}",
+        mounts_under(env.dir.path())
+    );
 }
 
 #[test]
@@ -226,7 +317,10 @@ fn mount_extension_errors_are_coded() {
     ] });
     let (code, _, err) = run_in(&env, "true", patch);
     assert_ne!(code, 0);
-    assert!(err.contains("ERUNTIME_UNSUPPORTED") || err.contains("mounts[0].options"), "{err}");
+    assert!(
+        err.contains("ERUNTIME_UNSUPPORTED") || err.contains("mounts[0].options"),
+        "{err}"
+    );
     // A bad tmpfs option under tmpcopyup names the option.
     let patch = serde_json::json!({ "root": { "path": root }, "mounts": [
         { "destination": "/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "nosuchopt=1"] }
@@ -235,5 +329,9 @@ fn mount_extension_errors_are_coded() {
     assert_ne!(code, 0);
     assert!(err.contains("nosuchopt"), "{err}");
     env.assert_clean();
-    assert!(mounts_under(env.dir.path()).is_empty(), "mounts left: {:?}", mounts_under(env.dir.path()));
+    assert!(
+        mounts_under(env.dir.path()).is_empty(),
+        "mounts left: {:?}",
+        mounts_under(env.dir.path())
+    );
 }

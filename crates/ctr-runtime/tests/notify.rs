@@ -32,7 +32,11 @@ struct Seen {
 fn answer(fd: OwnedFd) -> Vec<String> {
     let mut calls = vec![];
     loop {
-        let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         let n = unsafe { libc::poll(&mut p, 1, 20_000) };
         if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
             continue;
@@ -44,7 +48,9 @@ fn answer(fd: OwnedFd) -> Vec<String> {
         if p.revents & libc::POLLIN == 0 {
             return calls; // POLLHUP: the filter has no users left
         }
-        let Some(req) = notify::recv(fd.as_fd()).unwrap() else { continue };
+        let Some(req) = notify::recv(fd.as_fd()).unwrap() else {
+            continue;
+        };
         let (_, name) = notify::describe(&req.data);
         let name = name.unwrap_or_default();
         let addr = match name.as_str() {
@@ -52,8 +58,16 @@ fn answer(fd: OwnedFd) -> Vec<String> {
             "mkdirat" => req.data.args[1],
             _ => 0,
         };
-        let path = if addr != 0 { notify::read_string(fd.as_fd(), &req, addr, 4096).unwrap_or_default() } else { String::new() };
-        let r = if path.starts_with("/tmp/deny") { notify::Response::Errno(EDQUOT) } else { notify::Response::Continue };
+        let path = if addr != 0 {
+            notify::read_string(fd.as_fd(), &req, addr, 4096).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let r = if path.starts_with("/tmp/deny") {
+            notify::Response::Errno(EDQUOT)
+        } else {
+            notify::Response::Continue
+        };
         calls.push(format!("{name} {path}"));
         notify::respond(fd.as_fd(), req.id, r).unwrap();
     }
@@ -67,7 +81,9 @@ fn agent(dir: &Path, conns: usize) -> (PathBuf, mpsc::Receiver<Seen>) {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for _ in 0..conns {
-            let Ok((state, fd)) = notify::accept_listener(&l) else { return };
+            let Ok((state, fd)) = notify::accept_listener(&l) else {
+                return;
+            };
             let tx = tx.clone();
             std::thread::spawn(move || {
                 let state = serde_json::from_slice(&state).unwrap_or(serde_json::Value::Null);
@@ -88,7 +104,12 @@ fn profile(listener: &Path) -> serde_json::Value {
     })
 }
 
-fn bundle(env: &Env, args: &[&str], seccomp: serde_json::Value, process: serde_json::Value) -> PathBuf {
+fn bundle(
+    env: &Env,
+    args: &[&str],
+    seccomp: serde_json::Value,
+    process: serde_json::Value,
+) -> PathBuf {
     env.bundle(
         args,
         serde_json::json!({
@@ -108,7 +129,13 @@ const SCRIPT: &str = "mkdir /tmp/deny 2>&1; echo deny=$?; mkdir /tmp/allow; echo
                       test -d /tmp/allow && echo allow-exists; test -e /tmp/deny || echo deny-absent";
 
 fn check_output(out: &str, what: &str) {
-    for want in ["Disk quota exceeded", "deny=1", "allow=0", "allow-exists", "deny-absent"] {
+    for want in [
+        "Disk quota exceeded",
+        "deny=1",
+        "allow=0",
+        "allow-exists",
+        "deny-absent",
+    ] {
         assert!(out.contains(want), "{what}: missing {want:?} in:\n{out}");
     }
 }
@@ -149,14 +176,35 @@ fn agent_answers_the_container_mkdir() {
         let id = env.id();
         let o = env.ctrun(&["run", "-b", b.to_str().unwrap(), &id]);
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        assert!(o.status.success(), "nnp={nnp}: {out}\n{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "nnp={nnp}: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         check_output(&out, &format!("nnp={nnp}"));
-        let seen = rx.recv_timeout(Duration::from_secs(30)).expect("the agent got the listener");
+        let seen = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the agent got the listener");
         check_state(&seen.state, &id, &b, "creating");
-        assert_eq!(seen.state["pid"], seen.state["state"]["pid"], "create: the fd is the init's");
-        assert!(seen.calls.iter().any(|c| c.ends_with(" /tmp/deny")), "{:?}", seen.calls);
-        assert!(seen.calls.iter().any(|c| c.ends_with(" /tmp/allow")), "{:?}", seen.calls);
-        assert!(!seen.calls.iter().any(|c| c == "timeout"), "the filter lost its users when the container ended: {:?}", seen.calls);
+        assert_eq!(
+            seen.state["pid"], seen.state["state"]["pid"],
+            "create: the fd is the init's"
+        );
+        assert!(
+            seen.calls.iter().any(|c| c.ends_with(" /tmp/deny")),
+            "{:?}",
+            seen.calls
+        );
+        assert!(
+            seen.calls.iter().any(|c| c.ends_with(" /tmp/allow")),
+            "{:?}",
+            seen.calls
+        );
+        assert!(
+            !seen.calls.iter().any(|c| c == "timeout"),
+            "the filter lost its users when the container ended: {:?}",
+            seen.calls
+        );
     }
     env.assert_clean();
 }
@@ -172,34 +220,71 @@ fn exec_sends_its_own_listener() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let env = Env::new("ctrtest-rtnotify");
     let (sock, rx) = agent(env.dir.path(), 2);
-    let b = bundle(&env, &["sleep", "1000"], profile(&sock), serde_json::json!({}));
+    let b = bundle(
+        &env,
+        &["sleep", "1000"],
+        profile(&sock),
+        serde_json::json!({}),
+    );
     let (id, init) = env.run_detached(&b);
     let o = env.ctrun(&["exec", &id, "sh", "-c", SCRIPT]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     check_output(&out, "exec");
     // The exec's filter has no users once it exited: its answers come first.
-    let exec = rx.recv_timeout(Duration::from_secs(30)).expect("the agent got the exec's listener");
+    let exec = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the agent got the exec's listener");
     check_state(&exec.state, &id, &b, "running");
-    assert_eq!(exec.state["state"]["pid"], init, "the state is the container's");
+    assert_eq!(
+        exec.state["state"]["pid"], init,
+        "the state is the container's"
+    );
     assert_ne!(exec.state["pid"], init, "the fd is the exec'd process's");
-    assert!(exec.calls.iter().any(|c| c.ends_with(" /tmp/deny")), "{:?}", exec.calls);
+    assert!(
+        exec.calls.iter().any(|c| c.ends_with(" /tmp/deny")),
+        "{:?}",
+        exec.calls
+    );
 
     // The agent stops listening: exec fails, naming the socket and errno.
     std::fs::remove_file(&sock).unwrap();
     let o = env.ctrun(&["exec", &id, "sh", "-c", "mkdir /tmp/x; echo ran > /tmp/ran"]);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(1), "{err}");
-    for want in ["ERUNTIME_SECCOMP_LISTENER", sock.to_str().unwrap(), "no such file or directory"] {
+    for want in [
+        "ERUNTIME_SECCOMP_LISTENER",
+        sock.to_str().unwrap(),
+        "no such file or directory",
+    ] {
         assert!(err.contains(want), "missing {want:?} in {err}");
     }
-    let o = env.ctrun(&["exec", &id, "sh", "-c", "test -e /tmp/ran && echo ran; true"]);
+    let o = env.ctrun(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "test -e /tmp/ran && echo ran; true",
+    ]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(!out.contains("ran\n"), "the failed exec's program must not have run: {out}");
-    assert_eq!(env.state(&id)["status"], "running", "the container is unaffected");
+    assert!(
+        !out.contains("ran\n"),
+        "the failed exec's program must not have run: {out}"
+    );
+    assert_eq!(
+        env.state(&id)["status"],
+        "running",
+        "the container is unaffected"
+    );
 
     env.ok(&["delete", "--force", &id]);
-    let init_seen = rx.recv_timeout(Duration::from_secs(30)).expect("the init's listener");
+    let init_seen = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the init's listener");
     check_state(&init_seen.state, &id, &b, "creating");
     assert_eq!(init_seen.state["pid"], init);
     env.assert_clean();
@@ -210,7 +295,10 @@ fn listener_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .unwrap()
         .flatten()
-        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().contains("seccomp notify")))
+        .filter(|e| {
+            std::fs::read_link(e.path())
+                .is_ok_and(|l| l.to_string_lossy().contains("seccomp notify"))
+        })
         .count()
 }
 
@@ -228,7 +316,12 @@ fn create_keeps_no_copy_of_the_listener() {
     std::env::set_var("CTRUN_SECCOMP_CACHE", env.dir.path().join("seccomp-cache"));
     let path = env.dir.path().join("agent.sock");
     let l = UnixListener::bind(&path).unwrap();
-    let b = bundle(&env, &["sleep", "1000"], profile(&path), serde_json::json!({}));
+    let b = bundle(
+        &env,
+        &["sleep", "1000"],
+        profile(&path),
+        serde_json::json!({}),
+    );
     let id = env.id();
     let store = ctr_runtime::state::Store::new(env.root());
     let before = listener_fds();
@@ -250,8 +343,16 @@ fn create_keeps_no_copy_of_the_listener() {
     assert_eq!(state["pid"], created.pid);
     assert_eq!(listener_fds(), before + 1, "the agent's copy");
     // A working listener: the init uses the filter, nothing is pending.
-    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-    assert_eq!(unsafe { libc::poll(&mut p, 1, 0) }, 0, "no users lost, nothing pending");
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    assert_eq!(
+        unsafe { libc::poll(&mut p, 1, 0) },
+        0,
+        "no users lost, nothing pending"
+    );
     ctr_runtime::lifecycle::delete(&store, &id, true).unwrap();
     let _ = created.child.wait();
     assert_eq!(unsafe { libc::poll(&mut p, 1, 5000) }, 1);
@@ -282,28 +383,76 @@ fn bad_notify_configs_give_codes_and_leave_nothing() {
         v
     };
     let cases: Vec<(serde_json::Value, &str, String, &str)> = vec![
-        (sc(serde_json::json!({}), notify_mkdir.clone()), "EOCI_INVALID", "linux.seccomp.listenerPath".into(), "is required"),
-        (sc(serde_json::json!({ "listenerPath": "agent.sock" }), notify_mkdir.clone()), "EOCI_INVALID", "linux.seccomp.listenerPath".into(), "absolute"),
         (
-            sc(serde_json::json!({ "listenerMetadata": "x" }), serde_json::json!([])),
+            sc(serde_json::json!({}), notify_mkdir.clone()),
+            "EOCI_INVALID",
+            "linux.seccomp.listenerPath".into(),
+            "is required",
+        ),
+        (
+            sc(
+                serde_json::json!({ "listenerPath": "agent.sock" }),
+                notify_mkdir.clone(),
+            ),
+            "EOCI_INVALID",
+            "linux.seccomp.listenerPath".into(),
+            "absolute",
+        ),
+        (
+            sc(
+                serde_json::json!({ "listenerMetadata": "x" }),
+                serde_json::json!([]),
+            ),
             "EOCI_INVALID",
             "linux.seccomp.listenerMetadata".into(),
             "without listenerPath",
         ),
         (
-            sc(serde_json::json!({ "listenerPath": missing }), serde_json::json!([{ "names": ["write"], "action": "SCMP_ACT_NOTIFY" }])),
+            sc(
+                serde_json::json!({ "listenerPath": missing }),
+                serde_json::json!([{ "names": ["write"], "action": "SCMP_ACT_NOTIFY" }]),
+            ),
             "ERUNTIME_UNSUPPORTED",
             "linux.seccomp.syscalls[0].names".into(),
             "write",
         ),
-        (sc(serde_json::json!({ "listenerPath": missing }), notify_mkdir.clone()), "ERUNTIME_SECCOMP_LISTENER", missing.display().to_string(), "no such file or directory"),
-        (sc(serde_json::json!({ "listenerPath": not_socket }), notify_mkdir.clone()), "ERUNTIME_SECCOMP_LISTENER", not_socket.display().to_string(), "connection refused"),
-        (sc(serde_json::json!({ "listenerPath": dead }), notify_mkdir.clone()), "ERUNTIME_SECCOMP_LISTENER", dead.display().to_string(), "connection refused"),
+        (
+            sc(
+                serde_json::json!({ "listenerPath": missing }),
+                notify_mkdir.clone(),
+            ),
+            "ERUNTIME_SECCOMP_LISTENER",
+            missing.display().to_string(),
+            "no such file or directory",
+        ),
+        (
+            sc(
+                serde_json::json!({ "listenerPath": not_socket }),
+                notify_mkdir.clone(),
+            ),
+            "ERUNTIME_SECCOMP_LISTENER",
+            not_socket.display().to_string(),
+            "connection refused",
+        ),
+        (
+            sc(
+                serde_json::json!({ "listenerPath": dead }),
+                notify_mkdir.clone(),
+            ),
+            "ERUNTIME_SECCOMP_LISTENER",
+            dead.display().to_string(),
+            "connection refused",
+        ),
     ];
     for (k, (seccomp, code, name, why)) in cases.into_iter().enumerate() {
         // A sleep this test alone runs, to find a leftover init by.
         let secs = format!("9{}{k}", std::process::id());
-        let b = bundle(&env, &["sleep", &secs], seccomp.clone(), serde_json::json!({}));
+        let b = bundle(
+            &env,
+            &["sleep", &secs],
+            seccomp.clone(),
+            serde_json::json!({}),
+        );
         let id = env.id();
         let o = env.ctrun(&["create", "--bundle", b.to_str().unwrap(), &id]);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();

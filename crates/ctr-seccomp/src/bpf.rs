@@ -20,10 +20,19 @@ pub struct Insn {
 /// Split program bytes into instructions.
 pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>> {
     if bytes.is_empty() || bytes.len() % 8 != 0 {
-        return Err(Error::new("ESECCOMP_INVALID_BPF", format!("a bpf program is a multiple of 8 bytes, not {}", bytes.len())));
+        return Err(Error::new(
+            "ESECCOMP_INVALID_BPF",
+            format!(
+                "a bpf program is a multiple of 8 bytes, not {}",
+                bytes.len()
+            ),
+        ));
     }
     if bytes.len() / 8 > 4096 {
-        return Err(Error::new("ESECCOMP_INVALID_BPF", "a bpf program has at most 4096 instructions"));
+        return Err(Error::new(
+            "ESECCOMP_INVALID_BPF",
+            "a bpf program has at most 4096 instructions",
+        ));
     }
     Ok(bytes
         .chunks_exact(8)
@@ -80,7 +89,9 @@ pub fn audit_arch(scmp: &str) -> Option<u32> {
 /// Run a filter over `data` and return the 32-bit seccomp return value.
 pub fn run(prog: &[Insn], data: &SeccompData) -> Result<u32> {
     let bytes = data.bytes();
-    let bad = |pc: usize, what: &str| Error::new("ESECCOMP_INVALID_BPF", format!("instruction {pc}: {what}"));
+    let bad = |pc: usize, what: &str| {
+        Error::new("ESECCOMP_INVALID_BPF", format!("instruction {pc}: {what}"))
+    };
     let (mut a, mut x) = (0u32, 0u32);
     let mut mem = [0u32; 16];
     let mut pc = 0usize;
@@ -97,12 +108,17 @@ pub fn run(prog: &[Insn], data: &SeccompData) -> Result<u32> {
                     0x20 => {
                         // ABS: seccomp allows only aligned 32-bit loads
                         if i.code & 0x18 != 0 || k % 4 != 0 || k as usize + 4 > 64 {
-                            return Err(bad(pc, "only aligned 32-bit loads from seccomp_data are allowed"));
+                            return Err(bad(
+                                pc,
+                                "only aligned 32-bit loads from seccomp_data are allowed",
+                            ));
                         }
                         let o = k as usize;
                         u32::from_ne_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]])
                     }
-                    0x60 => *mem.get(k as usize).ok_or_else(|| bad(pc, "scratch index out of range"))?,
+                    0x60 => *mem
+                        .get(k as usize)
+                        .ok_or_else(|| bad(pc, "scratch index out of range"))?,
                     0x80 => 64,
                     _ => return Err(bad(pc, &format!("unsupported load mode {:#x}", i.code))),
                 };
@@ -112,20 +128,30 @@ pub fn run(prog: &[Insn], data: &SeccompData) -> Result<u32> {
                     x = v
                 }
             }
-            0x02 => *mem.get_mut(k as usize).ok_or_else(|| bad(pc, "scratch index out of range"))? = a,
-            0x03 => *mem.get_mut(k as usize).ok_or_else(|| bad(pc, "scratch index out of range"))? = x,
+            0x02 => {
+                *mem.get_mut(k as usize)
+                    .ok_or_else(|| bad(pc, "scratch index out of range"))? = a
+            }
+            0x03 => {
+                *mem.get_mut(k as usize)
+                    .ok_or_else(|| bad(pc, "scratch index out of range"))? = x
+            }
             0x04 => {
                 a = match i.code & 0xf0 {
                     0x00 => a.wrapping_add(src),
                     0x10 => a.wrapping_sub(src),
                     0x20 => a.wrapping_mul(src),
-                    0x30 => a.checked_div(src).ok_or_else(|| bad(pc, "division by zero"))?,
+                    0x30 => a
+                        .checked_div(src)
+                        .ok_or_else(|| bad(pc, "division by zero"))?,
                     0x40 => a | src,
                     0x50 => a & src,
                     0x60 => a.checked_shl(src).unwrap_or(0),
                     0x70 => a.checked_shr(src).unwrap_or(0),
                     0x80 => a.wrapping_neg(),
-                    0x90 => a.checked_rem(src).ok_or_else(|| bad(pc, "division by zero"))?,
+                    0x90 => a
+                        .checked_rem(src)
+                        .ok_or_else(|| bad(pc, "division by zero"))?,
                     0xa0 => a ^ src,
                     _ => return Err(bad(pc, &format!("unknown alu op {:#x}", i.code))),
                 }
@@ -216,7 +242,11 @@ pub fn disassemble(prog: &[Insn]) -> String {
     let mut out = String::new();
     for (pc, i) in prog.iter().enumerate() {
         let k = i.k;
-        let src = if i.code & 0x08 != 0 { "x".to_string() } else { format!("{k:#x}") };
+        let src = if i.code & 0x08 != 0 {
+            "x".to_string()
+        } else {
+            format!("{k:#x}")
+        };
         let text = match i.code & 0x07 {
             0x00 | 0x01 => {
                 let reg = if i.code & 0x07 == 0 { "ld" } else { "ldx" };
@@ -231,10 +261,12 @@ pub fn disassemble(prog: &[Insn]) -> String {
             0x02 => format!("st    M[{k}]"),
             0x03 => format!("stx   M[{k}]"),
             0x04 => {
-                let op = ["add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "neg", "mod", "xor"]
-                    .get((i.code >> 4) as usize)
-                    .copied()
-                    .unwrap_or("alu?");
+                let op = [
+                    "add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "neg", "mod", "xor",
+                ]
+                .get((i.code >> 4) as usize)
+                .copied()
+                .unwrap_or("alu?");
                 if op == "neg" {
                     "neg".into()
                 } else {
@@ -251,7 +283,11 @@ pub fn disassemble(prog: &[Insn]) -> String {
                         0x40 => "jset",
                         _ => "j?",
                     };
-                    format!("{name:<5} {src:<12} true:{:<5} false:{}", pc + 1 + i.jt as usize, pc + 1 + i.jf as usize)
+                    format!(
+                        "{name:<5} {src:<12} true:{:<5} false:{}",
+                        pc + 1 + i.jt as usize,
+                        pc + 1 + i.jf as usize
+                    )
                 }
             },
             0x06 => match i.code & 0x18 {
@@ -294,11 +330,28 @@ mod tests {
             ins(0x06, 0, 0, 0x0003_0000),
             ins(0x06, 0, 0, 0x7fff_0000),
         ];
-        let d = |nr, arch, a0| SeccompData { nr, arch, args: [a0, 0, 0, 0, 0, 0], ..Default::default() };
-        assert_eq!(action_of(run(&prog, &d(39, AUDIT_ARCH_X86_64, 0)).unwrap()), Action::Errno(7));
-        assert_eq!(action_of(run(&prog, &d(1, AUDIT_ARCH_X86_64, 9)).unwrap()), Action::Trap);
-        assert_eq!(action_of(run(&prog, &d(1, AUDIT_ARCH_X86_64, 1)).unwrap()), Action::Allow);
-        assert_eq!(action_of(run(&prog, &d(1, AUDIT_ARCH_I386, 1)).unwrap()), Action::KillProcess);
+        let d = |nr, arch, a0| SeccompData {
+            nr,
+            arch,
+            args: [a0, 0, 0, 0, 0, 0],
+            ..Default::default()
+        };
+        assert_eq!(
+            action_of(run(&prog, &d(39, AUDIT_ARCH_X86_64, 0)).unwrap()),
+            Action::Errno(7)
+        );
+        assert_eq!(
+            action_of(run(&prog, &d(1, AUDIT_ARCH_X86_64, 9)).unwrap()),
+            Action::Trap
+        );
+        assert_eq!(
+            action_of(run(&prog, &d(1, AUDIT_ARCH_X86_64, 1)).unwrap()),
+            Action::Allow
+        );
+        assert_eq!(
+            action_of(run(&prog, &d(1, AUDIT_ARCH_I386, 1)).unwrap()),
+            Action::KillProcess
+        );
         let text = disassemble(&prog);
         assert!(text.contains("0001: jeq   0xc000003e"), "{text}");
         assert!(text.contains("ERRNO(7)"), "{text}");
@@ -311,6 +364,9 @@ mod tests {
         let prog = vec![ins(0x20, 0, 0, 2)];
         assert!(run(&prog, &SeccompData::default()).is_err());
         let prog = vec![ins(0x20, 0, 0, 0)];
-        assert!(run(&prog, &SeccompData::default()).unwrap_err().message.contains("ran off"));
+        assert!(run(&prog, &SeccompData::default())
+            .unwrap_err()
+            .message
+            .contains("ran off"));
     }
 }

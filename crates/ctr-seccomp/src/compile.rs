@@ -3,7 +3,10 @@
 
 use crate::profile::{Action, ArgCondition, Op, Profile};
 use crate::{Error, Result};
-use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall, ScmpVersion};
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+    ScmpVersion,
+};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -26,7 +29,10 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { binary_tree: true, arch: None }
+        CompileOptions {
+            binary_tree: true,
+            arch: None,
+        }
     }
 }
 
@@ -34,9 +40,13 @@ impl Default for CompileOptions {
 pub fn target_arch(opts: &CompileOptions) -> Result<&'static str> {
     match &opts.arch {
         None => Ok(crate::Arch::native().scmp),
-        Some(a) => crate::Arch::parse(a)
-            .map(|a| a.scmp)
-            .ok_or_else(|| Error::new("ESECCOMP_UNKNOWN_ARCH", format!("unknown architecture {a:?}")).with_field("arch")),
+        Some(a) => crate::Arch::parse(a).map(|a| a.scmp).ok_or_else(|| {
+            Error::new(
+                "ESECCOMP_UNKNOWN_ARCH",
+                format!("unknown architecture {a:?}"),
+            )
+            .with_field("arch")
+        }),
     }
 }
 
@@ -88,7 +98,11 @@ fn to_cmp(c: &ArgCondition) -> ScmpArgCompare {
         Op::Gt => ScmpCompareOp::Greater,
         Op::MaskedEq => ScmpCompareOp::MaskedEqual(c.value),
     };
-    let datum = if c.op == Op::MaskedEq { c.value_two } else { c.value };
+    let datum = if c.op == Op::MaskedEq {
+        c.value_two
+    } else {
+        c.value
+    };
     ScmpArgCompare::new(c.index, op, datum)
 }
 
@@ -116,25 +130,44 @@ pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
         .map_err(|e| scmp_err("ESECCOMP_COMPILE", "create filter".into(), e))?;
     // no_new_privs is the spawner's business (set before the filter
     // unless the child keeps CAP_SYS_ADMIN), not part of the program.
-    ctx.set_ctl_nnp(false).map_err(|e| scmp_err("ESECCOMP_COMPILE", "set nnp attribute".into(), e))?;
+    ctx.set_ctl_nnp(false)
+        .map_err(|e| scmp_err("ESECCOMP_COMPILE", "set nnp attribute".into(), e))?;
     if opts.binary_tree {
-        ctx.set_ctl_optimize(2).map_err(|e| scmp_err("ESECCOMP_COMPILE", "enable binary tree".into(), e))?;
+        ctx.set_ctl_optimize(2)
+            .map_err(|e| scmp_err("ESECCOMP_COMPILE", "enable binary tree".into(), e))?;
     }
     let native = ScmpArch::native();
-    let target_scmp = scmp_arch(target)
-        .ok_or_else(|| Error::new("ESECCOMP_UNKNOWN_ARCH", format!("libseccomp does not know {target}")).with_field("arch"))?;
+    let target_scmp = scmp_arch(target).ok_or_else(|| {
+        Error::new(
+            "ESECCOMP_UNKNOWN_ARCH",
+            format!("libseccomp does not know {target}"),
+        )
+        .with_field("arch")
+    })?;
     if target_scmp != native {
-        ctx.add_arch(target_scmp).map_err(|e| scmp_err("ESECCOMP_COMPILE", format!("add target arch {target}"), e).with_field("arch"))?;
-        ctx.remove_arch(native).map_err(|e| scmp_err("ESECCOMP_COMPILE", "remove the native arch".into(), e).with_field("arch"))?;
+        ctx.add_arch(target_scmp).map_err(|e| {
+            scmp_err("ESECCOMP_COMPILE", format!("add target arch {target}"), e).with_field("arch")
+        })?;
+        ctx.remove_arch(native).map_err(|e| {
+            scmp_err("ESECCOMP_COMPILE", "remove the native arch".into(), e).with_field("arch")
+        })?;
     }
     for (i, a) in p.architectures.iter().enumerate() {
         let arch = scmp_arch(a).ok_or_else(|| {
-            Error::new("ESECCOMP_UNKNOWN_ARCH", format!("architectures[{i}]: libseccomp does not know {a:?}"))
-                .with_field(format!("architectures[{i}]"))
+            Error::new(
+                "ESECCOMP_UNKNOWN_ARCH",
+                format!("architectures[{i}]: libseccomp does not know {a:?}"),
+            )
+            .with_field(format!("architectures[{i}]"))
         })?;
         if !ctx.is_arch_present(arch).unwrap_or(false) {
             ctx.add_arch(arch).map_err(|e| {
-                scmp_err("ESECCOMP_COMPILE", format!("architectures[{i}]: add {a}"), e).with_field(format!("architectures[{i}]"))
+                scmp_err(
+                    "ESECCOMP_COMPILE",
+                    format!("architectures[{i}]: add {a}"),
+                    e,
+                )
+                .with_field(format!("architectures[{i}]"))
             })?;
         }
     }
@@ -159,11 +192,21 @@ pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
             let res = if conds.is_empty() {
                 ctx.add_rule(action, sc)
             } else if repeats_index(&rule.args) {
-                conds.iter().try_for_each(|c| ctx.add_rule_conditional(action, sc, &[*c]).map(|_| ())).map(|_| &mut ctx)
+                conds
+                    .iter()
+                    .try_for_each(|c| ctx.add_rule_conditional(action, sc, &[*c]).map(|_| ()))
+                    .map(|_| &mut ctx)
             } else {
                 ctx.add_rule_conditional(action, sc, &conds)
             };
-            res.map_err(|e| scmp_err("ESECCOMP_COMPILE", format!("{field}: add rule for {name}"), e).with_field(field.clone()))?;
+            res.map_err(|e| {
+                scmp_err(
+                    "ESECCOMP_COMPILE",
+                    format!("{field}: add rule for {name}"),
+                    e,
+                )
+                .with_field(field.clone())
+            })?;
         }
     }
     let mut bpf = export(&ctx)?;
@@ -172,7 +215,12 @@ pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
         arches.extend(p.architectures.iter().filter_map(|a| scmp_arch(a)));
         bpf = with_enosys_stub(&arches, bpf)?;
     }
-    Ok(Program { bpf, flags: p.flag_bits(), warnings, hash })
+    Ok(Program {
+        bpf,
+        flags: p.flag_bits(),
+        warnings,
+        hash,
+    })
 }
 
 /// The highest system call number libseccomp knows on `arch` (its tables
@@ -292,18 +340,28 @@ pub fn with_enosys_stub(arches: &[ScmpArch], program: Vec<u8>) -> Result<Vec<u8>
     Ok(out)
 }
 
-
 // libseccomp 2.5 has no seccomp_export_bpf_mem: export into a memfd.
 fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
     // SAFETY: memfd_create with a static NUL-terminated name. The raw
     // syscall, not glibc's wrapper (2.27+): the addon's glibc floor is 2.17.
-    let fd = unsafe { libc::syscall(libc::SYS_memfd_create, c"ctr-seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) } as libc::c_int;
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_memfd_create,
+            c"ctr-seccomp-bpf".as_ptr(),
+            libc::MFD_CLOEXEC,
+        )
+    } as libc::c_int;
     if fd < 0 {
-        return Err(Error::last_os("ESECCOMP_COMPILE", "memfd_create", "create a memfd for the bpf"));
+        return Err(Error::last_os(
+            "ESECCOMP_COMPILE",
+            "memfd_create",
+            "create a memfd for the bpf",
+        ));
     }
     // SAFETY: fd was just created and is owned here.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    ctx.export_bpf(&owned).map_err(|e| scmp_err("ESECCOMP_COMPILE", "export bpf".into(), e))?;
+    ctx.export_bpf(&owned)
+        .map_err(|e| scmp_err("ESECCOMP_COMPILE", "export bpf".into(), e))?;
     let mut f = std::fs::File::from(owned);
     let mut out = Vec::new();
     f.seek(SeekFrom::Start(0))
@@ -359,7 +417,10 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn disk_path(dir: &Path, hash: &str) -> PathBuf {
@@ -380,26 +441,54 @@ fn read_disk(dir: &Path, hash: &str) -> Option<Program> {
         .iter()
         .filter_map(|w| w.as_str().map(String::from))
         .collect();
-    Some(Program { bpf, flags, warnings, hash: hash.to_string() })
+    Some(Program {
+        bpf,
+        flags,
+        warnings,
+        hash: hash.to_string(),
+    })
 }
 
 fn write_disk(dir: &Path, p: &Program) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("ESECCOMP_CACHE", "mkdir", &e, format!("create {}", dir.display())).with_path(dir))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            "ESECCOMP_CACHE",
+            "mkdir",
+            &e,
+            format!("create {}", dir.display()),
+        )
+        .with_path(dir)
+    })?;
     let v = serde_json::json!({ "hash": p.hash, "flags": p.flags, "warnings": p.warnings, "bpf": hex(&p.bpf) });
-    ctr_common::fs::write_atomic("ESECCOMP_CACHE", disk_path(dir, &p.hash), v.to_string().as_bytes())
+    ctr_common::fs::write_atomic(
+        "ESECCOMP_CACHE",
+        disk_path(dir, &p.hash),
+        v.to_string().as_bytes(),
+    )
 }
 
 /// Compile through the cache: memory first, then `disk` (a directory) when
 /// given, else libseccomp (and store in both).
-pub fn compile(p: &Profile, opts: &CompileOptions, disk: Option<&Path>) -> Result<(Arc<Program>, CacheHit)> {
+pub fn compile(
+    p: &Profile,
+    opts: &CompileOptions,
+    disk: Option<&Path>,
+) -> Result<(Arc<Program>, CacheHit)> {
     let hash = cache_key(p, opts);
-    if let Some(hit) = memory().lock().unwrap_or_else(|e| e.into_inner()).get(&hash) {
+    if let Some(hit) = memory()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&hash)
+    {
         return Ok((hit.clone(), CacheHit::Memory));
     }
     if let Some(dir) = disk {
         if let Some(prog) = read_disk(dir, &hash) {
             let prog = Arc::new(prog);
-            memory().lock().unwrap_or_else(|e| e.into_inner()).insert(hash, prog.clone());
+            memory()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(hash, prog.clone());
             return Ok((prog, CacheHit::Disk));
         }
     }
@@ -407,6 +496,9 @@ pub fn compile(p: &Profile, opts: &CompileOptions, disk: Option<&Path>) -> Resul
     if let Some(dir) = disk {
         write_disk(dir, &prog)?;
     }
-    memory().lock().unwrap_or_else(|e| e.into_inner()).insert(hash, prog.clone());
+    memory()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(hash, prog.clone());
     Ok((prog, CacheHit::Miss))
 }

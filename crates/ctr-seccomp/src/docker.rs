@@ -53,11 +53,22 @@ impl KernelVersion {
         // SAFETY: utsname is plain data, uname fills it.
         let mut u: libc::utsname = unsafe { std::mem::zeroed() };
         if unsafe { libc::uname(&mut u) } != 0 {
-            return Err(Error::last_os("ESECCOMP_DETECT", "uname", "read the kernel version"));
+            return Err(Error::last_os(
+                "ESECCOMP_DETECT",
+                "uname",
+                "read the kernel version",
+            ));
         }
         // SAFETY: the release field is NUL terminated by the kernel.
-        let rel = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }.to_string_lossy().into_owned();
-        KernelVersion::parse(&rel).ok_or_else(|| Error::new("ESECCOMP_DETECT", format!("cannot parse kernel release {rel:?}")))
+        let rel = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        KernelVersion::parse(&rel).ok_or_else(|| {
+            Error::new(
+                "ESECCOMP_DETECT",
+                format!("cannot parse kernel release {rel:?}"),
+            )
+        })
     }
 }
 
@@ -118,7 +129,10 @@ impl Arch {
 
     /// The architecture this library was built for.
     pub fn native() -> Arch {
-        Arch::parse(std::env::consts::ARCH).unwrap_or(Arch { go: "amd64", scmp: "SCMP_ARCH_X86_64" })
+        Arch::parse(std::env::consts::ARCH).unwrap_or(Arch {
+            go: "amd64",
+            scmp: "SCMP_ARCH_X86_64",
+        })
     }
 }
 
@@ -140,10 +154,18 @@ fn parse_cond(o: &Map<String, Value>, key: &str, base: &str) -> Result<Option<Co
     let min_kernel = match opt_str(c, "minKernel", &path)? {
         None => None,
         Some(s) => Some(KernelVersion::parse(s).ok_or_else(|| {
-            invalid("ESECCOMP_INVALID_VALUE", &join(&path, "minKernel"), format!("invalid kernel version {s:?}"))
+            invalid(
+                "ESECCOMP_INVALID_VALUE",
+                &join(&path, "minKernel"),
+                format!("invalid kernel version {s:?}"),
+            )
         })?),
     };
-    Ok(Some(Cond { caps, arches, min_kernel }))
+    Ok(Some(Cond {
+        caps,
+        arches,
+        min_kernel,
+    }))
 }
 
 /// Whether a JSON profile is in Docker's format (has `archMap`, or rules
@@ -151,9 +173,15 @@ fn parse_cond(o: &Map<String, Value>, key: &str, base: &str) -> Result<Option<Co
 pub fn is_docker_format(v: &Value) -> bool {
     let Some(o) = v.as_object() else { return false };
     o.contains_key("archMap")
-        || o.get("syscalls").and_then(Value::as_array).is_some_and(|l| {
-            l.iter().any(|r| r.get("includes").is_some() || r.get("excludes").is_some() || r.get("comment").is_some())
-        })
+        || o.get("syscalls")
+            .and_then(Value::as_array)
+            .is_some_and(|l| {
+                l.iter().any(|r| {
+                    r.get("includes").is_some()
+                        || r.get("excludes").is_some()
+                        || r.get("comment").is_some()
+                })
+            })
 }
 
 /// Resolve a Docker-format profile into an OCI profile for `target`.
@@ -171,14 +199,23 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
                 "both architectures and archMap are specified, use either",
             ));
         }
-        let list = map
-            .as_array()
-            .ok_or_else(|| invalid("ESECCOMP_INVALID_TYPE", "archMap", format!("must be an array, not {}", type_name(map))))?;
+        let list = map.as_array().ok_or_else(|| {
+            invalid(
+                "ESECCOMP_INVALID_TYPE",
+                "archMap",
+                format!("must be an array, not {}", type_name(map)),
+            )
+        })?;
         for (i, e) in list.iter().enumerate() {
             let p = format!("archMap[{i}]");
             let eo = as_object(e, &p)?;
-            let a = opt_str(eo, "architecture", &p)?
-                .ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(&p, "architecture"), "is required"))?;
+            let a = opt_str(eo, "architecture", &p)?.ok_or_else(|| {
+                invalid(
+                    "ESECCOMP_MISSING_FIELD",
+                    &join(&p, "architecture"),
+                    "is required",
+                )
+            })?;
             check_arches(&[a.to_string()], &join(&p, "architecture")).map_err(|mut e| {
                 e.path = Some(join(&p, "architecture"));
                 e
@@ -198,9 +235,13 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
     let has = |c: &String| target.caps.iter().any(|t| t == c);
     let mut syscalls = Vec::new();
     if let Some(list) = o.get("syscalls").filter(|v| !v.is_null()) {
-        let list = list
-            .as_array()
-            .ok_or_else(|| invalid("ESECCOMP_INVALID_TYPE", "syscalls", format!("must be an array, not {}", type_name(list))))?;
+        let list = list.as_array().ok_or_else(|| {
+            invalid(
+                "ESECCOMP_INVALID_TYPE",
+                "syscalls",
+                format!("must be an array, not {}", type_name(list)),
+            )
+        })?;
         'rules: for (i, r) in list.iter().enumerate() {
             let base = format!("syscalls[{i}]");
             let ro = as_object(r, &base)?;
@@ -233,13 +274,28 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
                     continue 'rules;
                 }
             }
-            syscalls.push(SyscallRule { names, action, args });
+            syscalls.push(SyscallRule {
+                names,
+                action,
+                args,
+            });
         }
     }
     if default_action == Action::Notify {
-        return Err(invalid("ESECCOMP_INVALID_VALUE", "defaultAction", "SCMP_ACT_NOTIFY cannot be the default action"));
+        return Err(invalid(
+            "ESECCOMP_INVALID_VALUE",
+            "defaultAction",
+            "SCMP_ACT_NOTIFY cannot be the default action",
+        ));
     }
-    Ok(Profile { default_action, architectures, flags, listener_path, listener_metadata, syscalls })
+    Ok(Profile {
+        default_action,
+        architectures,
+        flags,
+        listener_path,
+        listener_metadata,
+        syscalls,
+    })
 }
 
 /// The built-in default profile: Docker's, resolved for `target`.
@@ -262,13 +318,20 @@ mod tests {
     }
 
     fn names_with<'a>(p: &'a Profile, name: &str) -> Vec<&'a SyscallRule> {
-        p.syscalls.iter().filter(|r| r.names.iter().any(|n| n == name)).collect()
+        p.syscalls
+            .iter()
+            .filter(|r| r.names.iter().any(|n| n == name))
+            .collect()
     }
 
     #[test]
     fn builtin_copy_matches_vendored_test_data() {
-        let vendored = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-data/docker-seccomp/default.json");
-        let text = std::fs::read_to_string(vendored).expect("test-data/docker-seccomp/default.json is part of the repository");
+        let vendored = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../test-data/docker-seccomp/default.json"
+        );
+        let text = std::fs::read_to_string(vendored)
+            .expect("test-data/docker-seccomp/default.json is part of the repository");
         let a: Value = serde_json::from_str(&text).unwrap();
         let b: Value = serde_json::from_str(DOCKER_DEFAULT_JSON).unwrap();
         assert_eq!(a, b);
@@ -278,7 +341,10 @@ mod tests {
     fn resolves_like_docker() {
         let v: Value = serde_json::from_str(DOCKER_DEFAULT_JSON).unwrap();
         let p = resolve_docker(&v, &target(DEFAULT_CAPS, "x86_64", "6.18")).unwrap();
-        assert_eq!(p.architectures, ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]);
+        assert_eq!(
+            p.architectures,
+            ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+        );
         assert_eq!(p.default_action, Action::Errno(1));
         // ptrace is allowed from kernel 4.8 on
         assert_eq!(names_with(&p, "ptrace").len(), 1);
@@ -297,11 +363,17 @@ mod tests {
         let mut caps = DEFAULT_CAPS.to_vec();
         caps.push("CAP_SYS_ADMIN");
         let admin = resolve_docker(&v, &target(&caps, "x86_64", "6.18")).unwrap();
-        assert!(names_with(&admin, "clone").iter().any(|r| r.args.is_empty()));
-        assert!(names_with(&admin, "mount").iter().any(|r| r.action == Action::Allow));
+        assert!(names_with(&admin, "clone")
+            .iter()
+            .any(|r| r.args.is_empty()));
+        assert!(names_with(&admin, "mount")
+            .iter()
+            .any(|r| r.action == Action::Allow));
         assert!(names_with(&p, "mount").is_empty());
         // clone3 gets ENOSYS without CAP_SYS_ADMIN
-        assert!(names_with(&p, "clone3").iter().any(|r| r.action == Action::Errno(38)));
+        assert!(names_with(&p, "clone3")
+            .iter()
+            .any(|r| r.action == Action::Errno(38)));
     }
 
     #[test]
@@ -312,12 +384,21 @@ mod tests {
         assert_eq!(e.path.as_deref(), Some("syscalls[0].includes.minKernel"));
         let v = serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "archMap": [{"architecture": "SCMP_ARCH_NOPE"}]});
         let e = resolve_docker(&v, &target(DEFAULT_CAPS, "x86_64", "6.1")).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_UNKNOWN_ARCH", Some("archMap[0].architecture")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_UNKNOWN_ARCH", Some("archMap[0].architecture"))
+        );
     }
 
     #[test]
     fn kernel_versions() {
-        assert_eq!(KernelVersion::parse("6.18.0-1-amd64"), Some(KernelVersion { major: 6, minor: 18 }));
+        assert_eq!(
+            KernelVersion::parse("6.18.0-1-amd64"),
+            Some(KernelVersion {
+                major: 6,
+                minor: 18
+            })
+        );
         assert!(KernelVersion::parse("4.8").unwrap() < KernelVersion::parse("4.14").unwrap());
     }
 }

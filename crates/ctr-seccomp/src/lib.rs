@@ -58,8 +58,11 @@ pub fn kernel_support() -> Result<KernelSupport> {
 /// `"docker"`).
 pub fn parse_profile(json: &str, format: Option<&str>, target: &ResolveFor) -> Result<Profile> {
     let v: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-        Error::new("ESECCOMP_INVALID_JSON", format!("profile is not valid json: {e}"))
-            .with_field(format!("line {} column {}", e.line(), e.column()))
+        Error::new(
+            "ESECCOMP_INVALID_JSON",
+            format!("profile is not valid json: {e}"),
+        )
+        .with_field(format!("line {} column {}", e.line(), e.column()))
     })?;
     match format {
         Some("oci") => parse_oci(&v),
@@ -71,7 +74,11 @@ pub fn parse_profile(json: &str, format: Option<&str>, target: &ResolveFor) -> R
                 parse_oci(&v)
             }
         }
-        Some(f) => Err(Error::new("ESECCOMP_INVALID_OPTION", format!("unknown profile format {f:?}")).with_field("format")),
+        Some(f) => Err(Error::new(
+            "ESECCOMP_INVALID_OPTION",
+            format!("unknown profile format {f:?}"),
+        )
+        .with_field("format")),
     }
 }
 
@@ -117,8 +124,11 @@ fn call_arch(s: &str) -> Result<(ScmpArch, &'static str)> {
         "x86" | "i386" | "386" | "SCMP_ARCH_X86" => (ScmpArch::X86, "SCMP_ARCH_X86"),
         "x32" | "SCMP_ARCH_X32" => (ScmpArch::X32, "SCMP_ARCH_X32"),
         _ => {
-            return Err(Error::new("ESECCOMP_UNKNOWN_ARCH", format!("cannot evaluate calls of architecture {s:?}"))
-                .with_field("arch"))
+            return Err(Error::new(
+                "ESECCOMP_UNKNOWN_ARCH",
+                format!("cannot evaluate calls of architecture {s:?}"),
+            )
+            .with_field("arch"))
         }
     })
 }
@@ -142,13 +152,20 @@ pub fn evaluate(p: &Profile, prog: &Program, call: &Call) -> Result<Verdict> {
     let (nr, name) = match &call.syscall {
         SyscallRef::Name(n) => {
             let sc = ScmpSyscall::from_name_by_arch(n, arch).map_err(|_| {
-                Error::new("ESECCOMP_UNKNOWN_SYSCALL", format!("unknown system call {n:?} on {}", call.arch)).with_field("syscall")
+                Error::new(
+                    "ESECCOMP_UNKNOWN_SYSCALL",
+                    format!("unknown system call {n:?} on {}", call.arch),
+                )
+                .with_field("syscall")
             })?;
             let nr = sc.as_raw_syscall();
             if nr < 0 {
                 return Err(Error::new(
                     "ESECCOMP_UNKNOWN_SYSCALL",
-                    format!("system call {n:?} does not exist on {} (libseccomp pseudo-number {nr})", call.arch),
+                    format!(
+                        "system call {n:?} does not exist on {} (libseccomp pseudo-number {nr})",
+                        call.arch
+                    ),
                 )
                 .with_field("syscall"));
             }
@@ -163,19 +180,29 @@ pub fn evaluate(p: &Profile, prog: &Program, call: &Call) -> Result<Verdict> {
             *a &= 0xffff_ffff;
         }
     }
-    let data = bpf::SeccompData { nr, arch: bpf::audit_arch(scmp_name).unwrap_or(0), instruction_pointer: 0, args };
+    let data = bpf::SeccompData {
+        nr,
+        arch: bpf::audit_arch(scmp_name).unwrap_or(0),
+        instruction_pointer: 0,
+        args,
+    };
     let insns = bpf::decode(&prog.bpf)?;
     let ret = bpf::run(&insns, &data)?;
     let action = bpf::action_of(ret);
     let arch_ok = scmp_name == "SCMP_ARCH_X86_64" || p.architectures.iter().any(|a| a == scmp_name);
     let rule = match (&name, arch_ok) {
-        (Some(n), true) => p
-            .syscalls
-            .iter()
-            .position(|r| r.action == action && r.names.iter().any(|x| x == n) && conditions_hold(r, &args)),
+        (Some(n), true) => p.syscalls.iter().position(|r| {
+            r.action == action && r.names.iter().any(|x| x == n) && conditions_hold(r, &args)
+        }),
         _ => None,
     };
-    Ok(Verdict { action, ret, rule, nr, name })
+    Ok(Verdict {
+        action,
+        ret,
+        rule,
+        nr,
+        name,
+    })
 }
 
 /// Every system call name libseccomp knows on `arch` (numbers 0 to 1023
@@ -183,8 +210,9 @@ pub fn evaluate(p: &Profile, prog: &Program, call: &Call) -> Result<Verdict> {
 pub fn syscall_names(arch: &str) -> Result<Vec<String>> {
     let (a, _) = call_arch(arch)?;
     let base = if a == ScmpArch::X32 { 0x4000_0000 } else { 0 };
-    let mut names: Vec<String> =
-        (0..1024).filter_map(|nr| ScmpSyscall::from(base + nr).get_name_by_arch(a).ok()).collect();
+    let mut names: Vec<String> = (0..1024)
+        .filter_map(|nr| ScmpSyscall::from(base + nr).get_name_by_arch(a).ok())
+        .collect();
     names.sort();
     names.dedup();
     Ok(names)
@@ -202,7 +230,16 @@ mod tests {
         let prog = compile::compile_uncached(p, &CompileOptions::default()).unwrap();
         let mut a = [0u64; 6];
         a[..args.len()].copy_from_slice(args);
-        evaluate(p, &prog, &Call { syscall: SyscallRef::Name(name.into()), args: a, arch: arch.into() }).unwrap()
+        evaluate(
+            p,
+            &prog,
+            &Call {
+                syscall: SyscallRef::Name(name.into()),
+                args: a,
+                arch: arch.into(),
+            },
+        )
+        .unwrap()
     }
 
     #[test]
@@ -259,25 +296,54 @@ mod tests {
         for arch in ["x86_64", "x86", "x32"] {
             for (name, args, action, rule) in cases {
                 let v = eval(&p, name, args, arch);
-                assert_eq!((v.action, v.rule), (*action, *rule), "{name}{args:?} on {arch}");
+                assert_eq!(
+                    (v.action, v.rule),
+                    (*action, *rule),
+                    "{name}{args:?} on {arch}"
+                );
             }
         }
         // comparisons are 64-bit: 2^32+100 is not == 100 but is > 200
         let v = eval(&p, "dup", &[(1 << 32) | 100], "x86_64");
         assert_eq!((v.action, v.rule), (Action::Errno(2), Some(8)));
         let listing = bpf::disassemble(&bpf::decode(&prog.bpf).unwrap());
-        assert!(listing.contains("ERRNO(42)") && listing.contains("NOTIFY"), "{listing}");
+        assert!(
+            listing.contains("ERRNO(42)") && listing.contains("NOTIFY"),
+            "{listing}"
+        );
     }
 
     #[test]
     fn binary_tree_changes_layout_not_meaning() {
         let p = builtin_default(&host()).unwrap();
-        let tree = compile::compile_uncached(&p, &CompileOptions { binary_tree: true, arch: None }).unwrap();
-        let flat = compile::compile_uncached(&p, &CompileOptions { binary_tree: false, arch: None }).unwrap();
+        let tree = compile::compile_uncached(
+            &p,
+            &CompileOptions {
+                binary_tree: true,
+                arch: None,
+            },
+        )
+        .unwrap();
+        let flat = compile::compile_uncached(
+            &p,
+            &CompileOptions {
+                binary_tree: false,
+                arch: None,
+            },
+        )
+        .unwrap();
         assert_ne!(tree.bpf, flat.bpf);
         for name in syscall_names("x86_64").unwrap() {
-            let c = Call { syscall: SyscallRef::Name(name.clone()), args: [0; 6], arch: "x86_64".into() };
-            assert_eq!(evaluate(&p, &tree, &c).unwrap().action, evaluate(&p, &flat, &c).unwrap().action, "{name}");
+            let c = Call {
+                syscall: SyscallRef::Name(name.clone()),
+                args: [0; 6],
+                arch: "x86_64".into(),
+            };
+            assert_eq!(
+                evaluate(&p, &tree, &c).unwrap().action,
+                evaluate(&p, &flat, &c).unwrap().action,
+                "{name}"
+            );
         }
     }
 
@@ -343,7 +409,14 @@ mod tests {
         let p = builtin_default(&host()).unwrap();
         let e = |n: &str, a: &[u64]| eval(&p, n, a, "x86_64").action;
         assert_eq!(e("read", &[]), Action::Allow);
-        for n in ["unshare", "mount", "keyctl", "add_key", "kexec_load", "open_by_handle_at"] {
+        for n in [
+            "unshare",
+            "mount",
+            "keyctl",
+            "add_key",
+            "kexec_load",
+            "open_by_handle_at",
+        ] {
             assert_eq!(e(n, &[]), Action::Errno(1), "{n}");
         }
         assert_eq!(e("clone", &[libc::CLONE_NEWNS as u64]), Action::Errno(1));
@@ -361,17 +434,39 @@ mod tests {
 
     #[test]
     fn compiles_for_another_architecture() {
-        let arm = ResolveFor { arch: Arch::parse("arm64").unwrap(), ..host() };
+        let arm = ResolveFor {
+            arch: Arch::parse("arm64").unwrap(),
+            ..host()
+        };
         let p = builtin_default(&arm).unwrap();
-        let opts = CompileOptions { arch: Some("aarch64".into()), ..Default::default() };
+        let opts = CompileOptions {
+            arch: Some("aarch64".into()),
+            ..Default::default()
+        };
         let prog = compile::compile_uncached(&p, &opts).unwrap();
         let listing = bpf::disassemble(&bpf::decode(&prog.bpf).unwrap());
         assert!(listing.contains("0xc00000b7"), "checks AUDIT_ARCH_AARCH64");
         assert!(listing.contains("0x40000028"), "checks AUDIT_ARCH_ARM");
-        assert!(!listing.contains("0xc000003e"), "no x86_64 arm of the filter");
-        assert_ne!(prog.hash, compile::cache_key(&p, &CompileOptions::default()));
-        let e = compile::compile_uncached(&p, &CompileOptions { arch: Some("vax".into()), ..Default::default() }).unwrap_err();
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_UNKNOWN_ARCH", Some("arch")));
+        assert!(
+            !listing.contains("0xc000003e"),
+            "no x86_64 arm of the filter"
+        );
+        assert_ne!(
+            prog.hash,
+            compile::cache_key(&p, &CompileOptions::default())
+        );
+        let e = compile::compile_uncached(
+            &p,
+            &CompileOptions {
+                arch: Some("vax".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_UNKNOWN_ARCH", Some("arch"))
+        );
     }
 
     #[test]
@@ -383,7 +478,10 @@ mod tests {
         let (b, h2) = compile(&p, &o, Some(dir.path())).unwrap();
         compile::clear_memory_cache();
         let (c, h3) = compile(&p, &o, Some(dir.path())).unwrap();
-        assert_eq!((h1, h2, h3), (CacheHit::Miss, CacheHit::Memory, CacheHit::Disk));
+        assert_eq!(
+            (h1, h2, h3),
+            (CacheHit::Miss, CacheHit::Memory, CacheHit::Disk)
+        );
         assert_eq!(a.bpf, b.bpf);
         assert_eq!(a.as_ref(), c.as_ref());
         assert!(dir.path().join(format!("{}.json", a.hash)).exists());

@@ -81,11 +81,22 @@ fn ioctl(fd: RawFd, req: u64, arg: *mut libc::c_void) -> std::io::Result<()> {
 pub fn recv(fd: BorrowedFd<'_>) -> Result<Option<Request>> {
     let mut n = RawNotif::default();
     loop {
-        match ioctl(fd.as_raw_fd(), NOTIF_RECV, &mut n as *mut RawNotif as *mut _) {
+        match ioctl(
+            fd.as_raw_fd(),
+            NOTIF_RECV,
+            &mut n as *mut RawNotif as *mut _,
+        ) {
             Ok(()) => break,
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
-            Err(e) => return Err(Error::io("ESECCOMP_NOTIFY", "ioctl", &e, "receive a seccomp notification")),
+            Err(e) => {
+                return Err(Error::io(
+                    "ESECCOMP_NOTIFY",
+                    "ioctl",
+                    &e,
+                    "receive a seccomp notification",
+                ))
+            }
         }
     }
     Ok(Some(Request {
@@ -104,27 +115,48 @@ pub fn recv(fd: BorrowedFd<'_>) -> Result<Option<Request>> {
 /// waiting). Check after reading the target's memory and before acting on it.
 pub fn id_valid(fd: BorrowedFd<'_>, id: u64) -> bool {
     let mut id = id;
-    ioctl(fd.as_raw_fd(), NOTIF_ID_VALID, &mut id as *mut u64 as *mut _).is_ok()
+    ioctl(
+        fd.as_raw_fd(),
+        NOTIF_ID_VALID,
+        &mut id as *mut u64 as *mut _,
+    )
+    .is_ok()
 }
 
 /// Answer a request. `Ok(false)` when it is no longer pending (ENOENT: the
 /// caller died or was interrupted).
 pub fn respond(fd: BorrowedFd<'_>, id: u64, r: Response) -> Result<bool> {
-    let mut resp = RawResp { id, ..Default::default() };
+    let mut resp = RawResp {
+        id,
+        ..Default::default()
+    };
     match r {
         Response::Errno(e) => {
             if e <= 0 || e > 4095 {
-                return Err(Error::new("ESECCOMP_NOTIFY", format!("errno must be 1 to 4095, not {e}")).with_field("errno"));
+                return Err(Error::new(
+                    "ESECCOMP_NOTIFY",
+                    format!("errno must be 1 to 4095, not {e}"),
+                )
+                .with_field("errno"));
             }
             resp.error = -e
         }
         Response::Value(v) => resp.val = v,
         Response::Continue => resp.flags = USER_NOTIF_FLAG_CONTINUE,
     }
-    match ioctl(fd.as_raw_fd(), NOTIF_SEND, &mut resp as *mut RawResp as *mut _) {
+    match ioctl(
+        fd.as_raw_fd(),
+        NOTIF_SEND,
+        &mut resp as *mut RawResp as *mut _,
+    ) {
         Ok(()) => Ok(true),
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
-        Err(e) => Err(Error::io("ESECCOMP_NOTIFY", "ioctl", &e, "send a seccomp notification response")),
+        Err(e) => Err(Error::io(
+            "ESECCOMP_NOTIFY",
+            "ioctl",
+            &e,
+            "send a seccomp notification response",
+        )),
     }
 }
 
@@ -133,13 +165,26 @@ pub fn respond(fd: BorrowedFd<'_>, id: u64, r: Response) -> Result<bool> {
 /// so the pid was not reused meanwhile.
 pub fn read_string(fd: BorrowedFd<'_>, req: &Request, addr: u64, max: usize) -> Result<String> {
     let path = format!("/proc/{}/mem", req.pid);
-    let f = std::fs::File::open(&path).map_err(|e| Error::io("ESECCOMP_NOTIFY", "open", &e, format!("open {path}")).with_path(&path))?;
+    let f = std::fs::File::open(&path).map_err(|e| {
+        Error::io("ESECCOMP_NOTIFY", "open", &e, format!("open {path}")).with_path(&path)
+    })?;
     let mut buf = vec![0u8; max];
-    let n = std::os::unix::fs::FileExt::read_at(&f, &mut buf, addr)
-        .map_err(|e| Error::io("ESECCOMP_NOTIFY", "pread", &e, format!("read {path} at {addr:#x}")).with_path(&path))?;
+    let n = std::os::unix::fs::FileExt::read_at(&f, &mut buf, addr).map_err(|e| {
+        Error::io(
+            "ESECCOMP_NOTIFY",
+            "pread",
+            &e,
+            format!("read {path} at {addr:#x}"),
+        )
+        .with_path(&path)
+    })?;
     buf.truncate(n);
     if !id_valid(fd, req.id) {
-        return Err(Error::new("ESECCOMP_NOTIFY_GONE", "the notification is no longer valid").with_errno(libc::ENOENT));
+        return Err(Error::new(
+            "ESECCOMP_NOTIFY_GONE",
+            "the notification is no longer valid",
+        )
+        .with_errno(libc::ENOENT));
     }
     let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
     Ok(String::from_utf8_lossy(&buf[..end]).into_owned())
@@ -149,15 +194,25 @@ pub fn read_string(fd: BorrowedFd<'_>, req: &Request, addr: u64, max: usize) -> 
 /// send `state` (the container process state JSON, with `fds:
 /// ["seccompFd"]`) in one message carrying the listener fd as SCM_RIGHTS.
 pub fn send_listener(path: &str, fd: BorrowedFd<'_>, state: &[u8]) -> Result<()> {
-    let sock = UnixStream::connect(path)
-        .map_err(|e| Error::io("ESECCOMP_LISTENER", "connect", &e, format!("connect to {path}")).with_path(path))?;
+    let sock = UnixStream::connect(path).map_err(|e| {
+        Error::io(
+            "ESECCOMP_LISTENER",
+            "connect",
+            &e,
+            format!("connect to {path}"),
+        )
+        .with_path(path)
+    })?;
     let raw = fd.as_raw_fd();
     // SAFETY: msghdr/cmsg set up by the libc macros over buffers that live
     // for the call; the fd is borrowed for the duration.
     unsafe {
         let space = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
         let mut cbuf = vec![0u8; space];
-        let mut iov = libc::iovec { iov_base: state.as_ptr() as *mut _, iov_len: state.len() };
+        let mut iov = libc::iovec {
+            iov_base: state.as_ptr() as *mut _,
+            iov_len: state.len(),
+        };
         let mut msg: libc::msghdr = std::mem::zeroed();
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
@@ -167,13 +222,26 @@ pub fn send_listener(path: &str, fd: BorrowedFd<'_>, state: &[u8]) -> Result<()>
         (*c).cmsg_level = libc::SOL_SOCKET;
         (*c).cmsg_type = libc::SCM_RIGHTS;
         (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
-        std::ptr::copy_nonoverlapping(&raw as *const RawFd as *const u8, libc::CMSG_DATA(c), std::mem::size_of::<RawFd>());
+        std::ptr::copy_nonoverlapping(
+            &raw as *const RawFd as *const u8,
+            libc::CMSG_DATA(c),
+            std::mem::size_of::<RawFd>(),
+        );
         let n = libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL);
         if n < 0 {
-            return Err(Error::last_os("ESECCOMP_LISTENER", "sendmsg", format!("send the listener fd to {path}")).with_path(path));
+            return Err(Error::last_os(
+                "ESECCOMP_LISTENER",
+                "sendmsg",
+                format!("send the listener fd to {path}"),
+            )
+            .with_path(path));
         }
         if (n as usize) != state.len() {
-            return Err(Error::new("ESECCOMP_LISTENER", format!("short write of the state to {path}")).with_path(path));
+            return Err(Error::new(
+                "ESECCOMP_LISTENER",
+                format!("short write of the state to {path}"),
+            )
+            .with_path(path));
         }
     }
     Ok(())
@@ -182,7 +250,14 @@ pub fn send_listener(path: &str, fd: BorrowedFd<'_>, state: &[u8]) -> Result<()>
 /// The agent's side of `listenerPath`: accept one connection and read the
 /// state JSON and the listener fd sent with it.
 pub fn accept_listener(listener: &UnixListener) -> Result<(Vec<u8>, OwnedFd)> {
-    let (sock, _) = listener.accept().map_err(|e| Error::io("ESECCOMP_LISTENER", "accept", &e, "accept an agent connection"))?;
+    let (sock, _) = listener.accept().map_err(|e| {
+        Error::io(
+            "ESECCOMP_LISTENER",
+            "accept",
+            &e,
+            "accept an agent connection",
+        )
+    })?;
     recv_listener(&sock)
 }
 
@@ -193,7 +268,10 @@ pub fn recv_listener(sock: &UnixStream) -> Result<(Vec<u8>, OwnedFd)> {
     unsafe {
         let space = libc::CMSG_SPACE((4 * std::mem::size_of::<RawFd>()) as u32) as usize;
         let mut cbuf = vec![0u8; space];
-        let mut iov = libc::iovec { iov_base: data.as_mut_ptr() as *mut _, iov_len: data.len() };
+        let mut iov = libc::iovec {
+            iov_base: data.as_mut_ptr() as *mut _,
+            iov_len: data.len(),
+        };
         let mut msg: libc::msghdr = std::mem::zeroed();
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
@@ -201,14 +279,19 @@ pub fn recv_listener(sock: &UnixStream) -> Result<(Vec<u8>, OwnedFd)> {
         msg.msg_controllen = space;
         let n = libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
         if n < 0 {
-            return Err(Error::last_os("ESECCOMP_LISTENER", "recvmsg", "receive the listener fd"));
+            return Err(Error::last_os(
+                "ESECCOMP_LISTENER",
+                "recvmsg",
+                "receive the listener fd",
+            ));
         }
         data.truncate(n as usize);
         let mut fd = None;
         let mut c = libc::CMSG_FIRSTHDR(&msg);
         while !c.is_null() {
             if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-                let count = ((*c).cmsg_len - libc::CMSG_LEN(0) as usize) / std::mem::size_of::<RawFd>();
+                let count =
+                    ((*c).cmsg_len - libc::CMSG_LEN(0) as usize) / std::mem::size_of::<RawFd>();
                 for k in 0..count {
                     let mut raw: RawFd = -1;
                     std::ptr::copy_nonoverlapping(
@@ -224,7 +307,12 @@ pub fn recv_listener(sock: &UnixStream) -> Result<(Vec<u8>, OwnedFd)> {
             }
             c = libc::CMSG_NXTHDR(&msg, c);
         }
-        let fd = fd.ok_or_else(|| Error::new("ESECCOMP_LISTENER", "the message carried no file descriptor"))?;
+        let fd = fd.ok_or_else(|| {
+            Error::new(
+                "ESECCOMP_LISTENER",
+                "the message carried no file descriptor",
+            )
+        })?;
         Ok((data, fd))
     }
 }
@@ -239,7 +327,10 @@ pub fn describe(d: &SeccompData) -> (Option<&'static str>, Option<String>) {
         (0x4000_0003, _) => ("x86", ScmpArch::X86),
         _ => return (None, None),
     };
-    (Some(name), ScmpSyscall::from(d.nr).get_name_by_arch(arch).ok())
+    (
+        Some(name),
+        ScmpSyscall::from(d.nr).get_name_by_arch(arch).ok(),
+    )
 }
 
 #[cfg(test)]
@@ -265,7 +356,12 @@ mod tests {
         let sent_ino = std::fs::metadata(format!("/proc/self/fd/{}", r.as_raw_fd())).ok();
         let p = path.to_str().unwrap().to_string();
         let h = std::thread::spawn(move || accept_listener(&l).unwrap());
-        send_listener(&p, r.as_fd(), br#"{"ociVersion":"1.2.0","fds":["seccompFd"]}"#).unwrap();
+        send_listener(
+            &p,
+            r.as_fd(),
+            br#"{"ociVersion":"1.2.0","fds":["seccompFd"]}"#,
+        )
+        .unwrap();
         let (state, fd) = h.join().unwrap();
         assert_eq!(state, br#"{"ociVersion":"1.2.0","fds":["seccompFd"]}"#);
         // the received fd is the same open file
@@ -273,7 +369,15 @@ mod tests {
         let b = std::fs::read_link(format!("/proc/self/fd/{}", r.as_raw_fd())).unwrap();
         assert_eq!(a, b);
         drop(sent_ino);
-        let e = send_listener(dir.path().join("none.sock").to_str().unwrap(), r.as_fd(), b"{}").unwrap_err();
-        assert_eq!((e.code.as_str(), e.errno), ("ESECCOMP_LISTENER", Some(libc::ENOENT)));
+        let e = send_listener(
+            dir.path().join("none.sock").to_str().unwrap(),
+            r.as_fd(),
+            b"{}",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.errno),
+            ("ESECCOMP_LISTENER", Some(libc::ENOENT))
+        );
     }
 }

@@ -240,7 +240,8 @@ impl Profile {
 
     /// Whether any action is `notify`.
     pub fn has_notify(&self) -> bool {
-        self.default_action == Action::Notify || self.syscalls.iter().any(|r| r.action == Action::Notify)
+        self.default_action == Action::Notify
+            || self.syscalls.iter().any(|r| r.action == Action::Notify)
     }
 
     /// The profile as OCI JSON (the canonical form hashed by the cache).
@@ -252,9 +253,17 @@ impl Profile {
             }
         };
         let mut root = Map::new();
-        action_json(&self.default_action, &mut root, "defaultAction", "defaultErrnoRet");
+        action_json(
+            &self.default_action,
+            &mut root,
+            "defaultAction",
+            "defaultErrnoRet",
+        );
         if !self.architectures.is_empty() {
-            root.insert("architectures".into(), Value::from(self.architectures.clone()));
+            root.insert(
+                "architectures".into(),
+                Value::from(self.architectures.clone()),
+            );
         }
         if !self.flags.is_empty() {
             root.insert("flags".into(), Value::from(self.flags.clone()));
@@ -273,7 +282,10 @@ impl Profile {
                 o.insert("names".into(), Value::from(r.names.clone()));
                 action_json(&r.action, &mut o, "action", "errnoRet");
                 if !r.args.is_empty() {
-                    o.insert("args".into(), serde_json::to_value(&r.args).unwrap_or(Value::Null));
+                    o.insert(
+                        "args".into(),
+                        serde_json::to_value(&r.args).unwrap_or(Value::Null),
+                    );
                 }
                 Value::Object(o)
             })
@@ -285,8 +297,16 @@ impl Profile {
 
 pub(crate) fn invalid(code: &str, path: &str, msg: impl Into<String>) -> Error {
     let msg = msg.into();
-    let message = if path.is_empty() { msg } else { format!("{path}: {msg}") };
-    Error::new(code, message).with_field(if path.is_empty() { "$".to_string() } else { path.to_string() })
+    let message = if path.is_empty() {
+        msg
+    } else {
+        format!("{path}: {msg}")
+    };
+    Error::new(code, message).with_field(if path.is_empty() {
+        "$".to_string()
+    } else {
+        path.to_string()
+    })
 }
 
 pub(crate) fn type_name(v: &Value) -> &'static str {
@@ -309,29 +329,60 @@ pub(crate) fn join(base: &str, key: &str) -> String {
 }
 
 pub(crate) fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>> {
-    v.as_object().ok_or_else(|| invalid("ESECCOMP_INVALID_TYPE", path, format!("must be an object, not {}", type_name(v))))
+    v.as_object().ok_or_else(|| {
+        invalid(
+            "ESECCOMP_INVALID_TYPE",
+            path,
+            format!("must be an object, not {}", type_name(v)),
+        )
+    })
 }
 
-pub(crate) fn opt_str<'a>(o: &'a Map<String, Value>, key: &str, base: &str) -> Result<Option<&'a str>> {
+pub(crate) fn opt_str<'a>(
+    o: &'a Map<String, Value>,
+    key: &str,
+    base: &str,
+) -> Result<Option<&'a str>> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(v) => Err(invalid("ESECCOMP_INVALID_TYPE", &join(base, key), format!("must be a string, not {}", type_name(v)))),
+        Some(v) => Err(invalid(
+            "ESECCOMP_INVALID_TYPE",
+            &join(base, key),
+            format!("must be a string, not {}", type_name(v)),
+        )),
     }
 }
 
-pub(crate) fn opt_u64(o: &Map<String, Value>, key: &str, base: &str, max: u64) -> Result<Option<u64>> {
+pub(crate) fn opt_u64(
+    o: &Map<String, Value>,
+    key: &str,
+    base: &str,
+    max: u64,
+) -> Result<Option<u64>> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_u64() {
             Some(x) if x <= max => Ok(Some(x)),
-            _ => Err(invalid("ESECCOMP_INVALID_VALUE", &join(base, key), format!("must be an integer from 0 to {max}, not {n}"))),
+            _ => Err(invalid(
+                "ESECCOMP_INVALID_VALUE",
+                &join(base, key),
+                format!("must be an integer from 0 to {max}, not {n}"),
+            )),
         },
-        Some(v) => Err(invalid("ESECCOMP_INVALID_TYPE", &join(base, key), format!("must be a number, not {}", type_name(v)))),
+        Some(v) => Err(invalid(
+            "ESECCOMP_INVALID_TYPE",
+            &join(base, key),
+            format!("must be a number, not {}", type_name(v)),
+        )),
     }
 }
 
-pub(crate) fn opt_str_list(o: &Map<String, Value>, key: &str, base: &str) -> Result<Option<Vec<String>>> {
+pub(crate) fn opt_str_list(
+    o: &Map<String, Value>,
+    key: &str,
+    base: &str,
+) -> Result<Option<Vec<String>>> {
     let path = join(base, key);
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -340,21 +391,41 @@ pub(crate) fn opt_str_list(o: &Map<String, Value>, key: &str, base: &str) -> Res
             .enumerate()
             .map(|(i, v)| {
                 v.as_str().map(String::from).ok_or_else(|| {
-                    invalid("ESECCOMP_INVALID_TYPE", &format!("{path}[{i}]"), format!("must be a string, not {}", type_name(v)))
+                    invalid(
+                        "ESECCOMP_INVALID_TYPE",
+                        &format!("{path}[{i}]"),
+                        format!("must be a string, not {}", type_name(v)),
+                    )
                 })
             })
             .collect::<Result<Vec<_>>>()
             .map(Some),
-        Some(v) => Err(invalid("ESECCOMP_INVALID_TYPE", &path, format!("must be an array, not {}", type_name(v)))),
+        Some(v) => Err(invalid(
+            "ESECCOMP_INVALID_TYPE",
+            &path,
+            format!("must be an array, not {}", type_name(v)),
+        )),
     }
 }
 
-pub(crate) fn parse_action(o: &Map<String, Value>, key: &str, errno_key: &str, base: &str, fallback_errno: Option<u32>) -> Result<Action> {
+pub(crate) fn parse_action(
+    o: &Map<String, Value>,
+    key: &str,
+    errno_key: &str,
+    base: &str,
+    fallback_errno: Option<u32>,
+) -> Result<Action> {
     let name = opt_str(o, key, base)?
         .ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(base, key), "is required"))?;
-    let errno = opt_u64(o, errno_key, base, u16::MAX as u64)?.map(|n| n as u32).or(fallback_errno);
+    let errno = opt_u64(o, errno_key, base, u16::MAX as u64)?
+        .map(|n| n as u32)
+        .or(fallback_errno);
     Action::parse(name, errno).ok_or_else(|| {
-        invalid("ESECCOMP_UNKNOWN_ACTION", &join(base, key), format!("unknown action {name:?}"))
+        invalid(
+            "ESECCOMP_UNKNOWN_ACTION",
+            &join(base, key),
+            format!("unknown action {name:?}"),
+        )
     })
 }
 
@@ -363,7 +434,13 @@ pub(crate) fn parse_args(o: &Map<String, Value>, base: &str) -> Result<Vec<ArgCo
     let list = match o.get("args") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(a)) => a,
-        Some(v) => return Err(invalid("ESECCOMP_INVALID_TYPE", &path, format!("must be an array, not {}", type_name(v)))),
+        Some(v) => {
+            return Err(invalid(
+                "ESECCOMP_INVALID_TYPE",
+                &path,
+                format!("must be an array, not {}", type_name(v)),
+            ))
+        }
     };
     let mut out = Vec::new();
     for (i, a) in list.iter().enumerate() {
@@ -381,10 +458,21 @@ pub(crate) fn parse_args(o: &Map<String, Value>, base: &str) -> Result<Vec<ArgCo
         let value = opt_u64(ao, "value", &ap, u64::MAX)?
             .ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(&ap, "value"), "is required"))?;
         let value_two = opt_u64(ao, "valueTwo", &ap, u64::MAX)?.unwrap_or(0);
-        let op_name = opt_str(ao, "op", &ap)?.ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(&ap, "op"), "is required"))?;
-        let op = Op::parse(op_name)
-            .ok_or_else(|| invalid("ESECCOMP_UNKNOWN_OPERATOR", &join(&ap, "op"), format!("unknown operator {op_name:?}")))?;
-        out.push(ArgCondition { index: index as u32, value, value_two, op });
+        let op_name = opt_str(ao, "op", &ap)?
+            .ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(&ap, "op"), "is required"))?;
+        let op = Op::parse(op_name).ok_or_else(|| {
+            invalid(
+                "ESECCOMP_UNKNOWN_OPERATOR",
+                &join(&ap, "op"),
+                format!("unknown operator {op_name:?}"),
+            )
+        })?;
+        out.push(ArgCondition {
+            index: index as u32,
+            value,
+            value_two,
+            op,
+        });
     }
     Ok(out)
 }
@@ -394,14 +482,28 @@ pub(crate) fn parse_names(o: &Map<String, Value>, base: &str) -> Result<Vec<Stri
     let names = match (names, opt_str(o, "name", base)?) {
         (Some(n), _) => n,
         (None, Some(one)) => vec![one.to_string()],
-        (None, None) => return Err(invalid("ESECCOMP_MISSING_FIELD", &join(base, "names"), "is required")),
+        (None, None) => {
+            return Err(invalid(
+                "ESECCOMP_MISSING_FIELD",
+                &join(base, "names"),
+                "is required",
+            ))
+        }
     };
     if names.is_empty() {
-        return Err(invalid("ESECCOMP_EMPTY_NAMES", &join(base, "names"), "must name at least one system call"));
+        return Err(invalid(
+            "ESECCOMP_EMPTY_NAMES",
+            &join(base, "names"),
+            "must name at least one system call",
+        ));
     }
     for (i, n) in names.iter().enumerate() {
         if n.is_empty() {
-            return Err(invalid("ESECCOMP_EMPTY_NAMES", &format!("{}[{i}]", join(base, "names")), "must not be empty"));
+            return Err(invalid(
+                "ESECCOMP_EMPTY_NAMES",
+                &format!("{}[{i}]", join(base, "names")),
+                "must not be empty",
+            ));
         }
     }
     Ok(names)
@@ -410,7 +512,11 @@ pub(crate) fn parse_names(o: &Map<String, Value>, base: &str) -> Result<Vec<Stri
 pub(crate) fn check_arches(list: &[String], path: &str) -> Result<()> {
     for (i, a) in list.iter().enumerate() {
         if !ARCHES.contains(&a.as_str()) {
-            return Err(invalid("ESECCOMP_UNKNOWN_ARCH", &format!("{path}[{i}]"), format!("unknown architecture {a:?}")));
+            return Err(invalid(
+                "ESECCOMP_UNKNOWN_ARCH",
+                &format!("{path}[{i}]"),
+                format!("unknown architecture {a:?}"),
+            ));
         }
     }
     Ok(())
@@ -419,7 +525,11 @@ pub(crate) fn check_arches(list: &[String], path: &str) -> Result<()> {
 pub(crate) fn check_flags(list: &[String], path: &str) -> Result<()> {
     for (i, f) in list.iter().enumerate() {
         if !FLAGS.iter().any(|(n, _)| n == f) {
-            return Err(invalid("ESECCOMP_UNKNOWN_FLAG", &format!("{path}[{i}]"), format!("unknown flag {f:?}")));
+            return Err(invalid(
+                "ESECCOMP_UNKNOWN_FLAG",
+                &format!("{path}[{i}]"),
+                format!("unknown flag {f:?}"),
+            ));
         }
     }
     Ok(())
@@ -447,15 +557,36 @@ pub fn parse_oci(v: &Value) -> Result<Profile> {
                 // A rule's SCMP_ACT_ERRNO without errnoRet returns EPERM
                 // (runc); defaultErrnoRet only applies to the default.
                 let args = parse_args(ro, &base)?;
-                syscalls.push(SyscallRule { names, action, args });
+                syscalls.push(SyscallRule {
+                    names,
+                    action,
+                    args,
+                });
             }
         }
-        Some(v) => return Err(invalid("ESECCOMP_INVALID_TYPE", "syscalls", format!("must be an array, not {}", type_name(v)))),
+        Some(v) => {
+            return Err(invalid(
+                "ESECCOMP_INVALID_TYPE",
+                "syscalls",
+                format!("must be an array, not {}", type_name(v)),
+            ))
+        }
     }
     if default_action == Action::Notify {
-        return Err(invalid("ESECCOMP_INVALID_VALUE", "defaultAction", "SCMP_ACT_NOTIFY cannot be the default action"));
+        return Err(invalid(
+            "ESECCOMP_INVALID_VALUE",
+            "defaultAction",
+            "SCMP_ACT_NOTIFY cannot be the default action",
+        ));
     }
-    Ok(Profile { default_action, architectures, flags, listener_path, listener_metadata, syscalls })
+    Ok(Profile {
+        default_action,
+        architectures,
+        flags,
+        listener_path,
+        listener_metadata,
+        syscalls,
+    })
 }
 
 #[cfg(test)]
@@ -484,7 +615,15 @@ mod tests {
         .unwrap();
         assert_eq!(p.default_action, Action::Errno(38));
         assert_eq!(p.syscalls[2].action, Action::Errno(5));
-        assert_eq!(p.syscalls[2].args[1], ArgCondition { index: 1, value: 255, value_two: 1, op: Op::MaskedEq });
+        assert_eq!(
+            p.syscalls[2].args[1],
+            ArgCondition {
+                index: 1,
+                value: 255,
+                value_two: 1,
+                op: Op::MaskedEq
+            }
+        );
         assert_eq!(p.flag_bits(), 2 | FLAG_NEW_LISTENER);
         // round trip through the canonical JSON
         assert_eq!(parse_oci(&p.to_oci_json()).unwrap(), p);
@@ -493,24 +632,66 @@ mod tests {
     #[test]
     fn errors_name_json_paths() {
         let e = err(json!({"defaultAction": "SCMP_ACT_NOPE"}));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_UNKNOWN_ACTION", Some("defaultAction")));
-        let e = err(json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW"}, {"names": [], "action": "SCMP_ACT_ALLOW"}]}));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_EMPTY_NAMES", Some("syscalls[1].names")));
-        let e = err(json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_INVALID_ARG_INDEX", Some("syscalls[0].args[0].index")));
-        let e = err(json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}, {}, {}, {"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "=="}]}]}));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_UNKNOWN_ACTION", Some("defaultAction"))
+        );
+        let e = err(
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW"}, {"names": [], "action": "SCMP_ACT_ALLOW"}]}),
+        );
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_EMPTY_NAMES", Some("syscalls[1].names"))
+        );
+        let e = err(
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}),
+        );
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            (
+                "ESECCOMP_INVALID_ARG_INDEX",
+                Some("syscalls[0].args[0].index")
+            )
+        );
+        let e = err(
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}, {}, {}, {"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "=="}]}]}),
+        );
         assert_eq!(e.path.as_deref(), Some("syscalls[0].names"));
-        let e = err(json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "=="}]}]}));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_UNKNOWN_OPERATOR", Some("syscalls[0].args[0].op")));
-        let e = err(json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a", 3], "action": "SCMP_ACT_ALLOW"}]}));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_INVALID_TYPE", Some("syscalls[0].names[1]")));
-        let e = err(json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_Z80"]}));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_UNKNOWN_ARCH", Some("architectures[1]")));
+        let e = err(
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "=="}]}]}),
+        );
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_UNKNOWN_OPERATOR", Some("syscalls[0].args[0].op"))
+        );
+        let e = err(
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a", 3], "action": "SCMP_ACT_ALLOW"}]}),
+        );
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_INVALID_TYPE", Some("syscalls[0].names[1]"))
+        );
+        let e = err(
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_Z80"]}),
+        );
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_UNKNOWN_ARCH", Some("architectures[1]"))
+        );
         let e = err(json!({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_X"]}));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_UNKNOWN_FLAG", Some("flags[0]")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_UNKNOWN_FLAG", Some("flags[0]"))
+        );
         let e = err(json!({"defaultAction": 1}));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_INVALID_TYPE", Some("defaultAction")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_INVALID_TYPE", Some("defaultAction"))
+        );
         let e = err(json!([]));
-        assert_eq!((e.code.as_str(), e.path.as_deref()), ("ESECCOMP_INVALID_TYPE", Some("$")));
+        assert_eq!(
+            (e.code.as_str(), e.path.as_deref()),
+            ("ESECCOMP_INVALID_TYPE", Some("$"))
+        );
     }
 }

@@ -52,9 +52,26 @@ mod tests {
     #[test]
     fn writes_and_reads() {
         let d = tempfile::tempdir().unwrap();
-        fixture(d.path(), &[("cpu.shares", ""), ("cpu.cfs_period_us", ""), ("cpu.cfs_quota_us", ""), ("cpu.cfs_burst_us", ""), ("cpu.idle", ""),
-            ("cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 5000000\n")]);
-        apply(d.path(), &parse(&json!({ "cpu": { "weight": 10000, "limit": 0.2, "burst": 1000, "idle": 0 } })).unwrap()).unwrap();
+        fixture(
+            d.path(),
+            &[
+                ("cpu.shares", ""),
+                ("cpu.cfs_period_us", ""),
+                ("cpu.cfs_quota_us", ""),
+                ("cpu.cfs_burst_us", ""),
+                ("cpu.idle", ""),
+                (
+                    "cpu.stat",
+                    "nr_periods 10\nnr_throttled 4\nthrottled_time 5000000\n",
+                ),
+            ],
+        );
+        apply(
+            d.path(),
+            &parse(&json!({ "cpu": { "weight": 10000, "limit": 0.2, "burst": 1000, "idle": 0 } }))
+                .unwrap(),
+        )
+        .unwrap();
         let rd = |f: &str| std::fs::read_to_string(d.path().join(f)).unwrap();
         assert_eq!(rd("cpu.shares"), "262144");
         assert_eq!(rd("cpu.cfs_period_us"), "100000");
@@ -62,9 +79,16 @@ mod tests {
         assert_eq!(rd("cpu.cfs_burst_us"), "1000");
         let mut s = Stats::default();
         stats(d.path(), &mut s);
-        assert_eq!((s.cpu.nr_periods, s.cpu.nr_throttled, s.cpu.throttled_usec), (Some(10), Some(4), Some(5000)));
+        assert_eq!(
+            (s.cpu.nr_periods, s.cpu.nr_throttled, s.cpu.throttled_usec),
+            (Some(10), Some(4), Some(5000))
+        );
         // realtime files missing: unsupported, with the path
-        let e = apply(d.path(), &parse(&json!({ "cpu": { "realtimeRuntime": 1000 } })).unwrap()).unwrap_err();
+        let e = apply(
+            d.path(),
+            &parse(&json!({ "cpu": { "realtimeRuntime": 1000 } })).unwrap(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
         assert!(e.path.unwrap().ends_with("cpu.rt_runtime_us"));
     }

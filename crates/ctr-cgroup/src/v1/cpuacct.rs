@@ -7,7 +7,11 @@ use std::path::Path;
 fn usec_per_tick() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { 1_000_000 / hz as u64 } else { 10_000 }
+    if hz > 0 {
+        1_000_000 / hz as u64
+    } else {
+        10_000
+    }
 }
 
 /// Usage statistics.
@@ -28,7 +32,13 @@ mod tests {
     #[test]
     fn reads_usage() {
         let d = tempfile::tempdir().unwrap();
-        fixture(d.path(), &[("cpuacct.usage", "123456789\n"), ("cpuacct.stat", "user 10\nsystem 5\n")]);
+        fixture(
+            d.path(),
+            &[
+                ("cpuacct.usage", "123456789\n"),
+                ("cpuacct.stat", "user 10\nsystem 5\n"),
+            ],
+        );
         let mut s = Stats::default();
         stats(d.path(), &mut s);
         assert_eq!(s.cpu.usage_usec, Some(123456));

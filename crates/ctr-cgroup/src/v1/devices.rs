@@ -8,9 +8,19 @@ use std::path::Path;
 
 /// Apply the device rules.
 pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
-    let Some(rules) = &r.devices else { return Ok(()) };
+    let Some(rules) = &r.devices else {
+        return Ok(());
+    };
     for rule in rules {
-        write(dir, if rule.allow { "devices.allow" } else { "devices.deny" }, &rule.v1_line())?;
+        write(
+            dir,
+            if rule.allow {
+                "devices.allow"
+            } else {
+                "devices.deny"
+            },
+            &rule.v1_line(),
+        )?;
     }
     Ok(())
 }
@@ -29,7 +39,13 @@ mod tests {
         std::fs::write(d.path().join("devices.deny"), "").unwrap();
         let r = parse(&json!({ "devices": [{ "allow": false, "access": "rwm" }, { "allow": true, "type": "c", "major": 1, "minor": 3, "access": "r" }] })).unwrap();
         apply(d.path(), &r).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("devices.deny")).unwrap(), "a *:* rwm");
-        assert_eq!(std::fs::read_to_string(d.path().join("devices.allow")).unwrap(), "c 1:3 r");
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("devices.deny")).unwrap(),
+            "a *:* rwm"
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("devices.allow")).unwrap(),
+            "c 1:3 r"
+        );
     }
 }

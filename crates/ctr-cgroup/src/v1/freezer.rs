@@ -15,7 +15,10 @@ pub fn set(dir: &Path, frozen: bool) -> Result<(), Error> {
             return Ok(());
         }
         if Instant::now() > end {
-            return Err(Error::new("ECGROUP_FREEZE", format!("freezer did not reach {want}")).with_path(dir.join("freezer.state")));
+            return Err(
+                Error::new("ECGROUP_FREEZE", format!("freezer did not reach {want}"))
+                    .with_path(dir.join("freezer.state")),
+            );
         }
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -30,6 +33,9 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("freezer.state"), "THAWED\n").unwrap();
         set(d.path(), true).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("freezer.state")).unwrap(), "FROZEN");
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("freezer.state")).unwrap(),
+            "FROZEN"
+        );
     }
 }

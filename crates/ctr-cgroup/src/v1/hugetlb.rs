@@ -9,7 +9,11 @@ use std::path::Path;
 /// Apply hugepage limits.
 pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     for (size, lim) in &r.hugepages {
-        write(dir, &format!("hugetlb.{size}.limit_in_bytes"), &lim.to_string())?;
+        write(
+            dir,
+            &format!("hugetlb.{size}.limit_in_bytes"),
+            &lim.to_string(),
+        )?;
     }
     Ok(())
 }
@@ -25,8 +29,18 @@ pub fn host_sizes() -> &'static [String] {
             .flatten()
             .filter_map(|e| {
                 let n = e.file_name().to_string_lossy().into_owned();
-                let kb: u64 = n.strip_prefix("hugepages-")?.strip_suffix("kB")?.parse().ok()?;
-                let name = if kb >= 1 << 20 { format!("{}GB", kb >> 20) } else if kb >= 1 << 10 { format!("{}MB", kb >> 10) } else { format!("{kb}KB") };
+                let kb: u64 = n
+                    .strip_prefix("hugepages-")?
+                    .strip_suffix("kB")?
+                    .parse()
+                    .ok()?;
+                let name = if kb >= 1 << 20 {
+                    format!("{}GB", kb >> 20)
+                } else if kb >= 1 << 10 {
+                    format!("{}MB", kb >> 10)
+                } else {
+                    format!("{kb}KB")
+                };
                 Some((kb, name))
             })
             .collect();
@@ -38,7 +52,11 @@ pub fn host_sizes() -> &'static [String] {
 /// Page sizes present in a hugetlb directory: the host's sizes whose
 /// `hugetlb.<size><suffix>` file exists (one stat each, no directory scan).
 pub fn present_sizes(dir: &Path, suffix: &str) -> Vec<String> {
-    host_sizes().iter().filter(|s| dir.join(format!("hugetlb.{s}{suffix}")).exists()).cloned().collect()
+    host_sizes()
+        .iter()
+        .filter(|s| dir.join(format!("hugetlb.{s}{suffix}")).exists())
+        .cloned()
+        .collect()
 }
 
 /// Page sizes present in a hugetlb directory (`2MB`, `1GB`), by scanning it.
@@ -49,7 +67,10 @@ pub fn sizes(dir: &Path, suffix: &str) -> Vec<String> {
         .flatten()
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            let rest = n.strip_prefix("hugetlb.")?.strip_suffix(suffix)?.to_string();
+            let rest = n
+                .strip_prefix("hugetlb.")?
+                .strip_suffix(suffix)?
+                .to_string();
             (!rest.contains('.')).then_some(rest)
         })
         .collect();
@@ -65,12 +86,15 @@ pub fn stats(dir: &Path, s: &mut Stats) {
     }
     for size in found {
         let f = |k: &str| read_u64(dir, &format!("hugetlb.{size}.{k}"));
-        s.hugetlb.insert(size.clone(), HugetlbStats {
-            current: f("usage_in_bytes").unwrap_or(0),
-            peak: f("max_usage_in_bytes"),
-            limit: limit(f("limit_in_bytes")),
-            failcnt: f("failcnt"),
-        });
+        s.hugetlb.insert(
+            size.clone(),
+            HugetlbStats {
+                current: f("usage_in_bytes").unwrap_or(0),
+                peak: f("max_usage_in_bytes"),
+                limit: limit(f("limit_in_bytes")),
+                failcnt: f("failcnt"),
+            },
+        );
     }
 }
 
@@ -84,12 +108,27 @@ mod tests {
     #[test]
     fn hugetlb() {
         let d = tempfile::tempdir().unwrap();
-        fixture(d.path(), &[("hugetlb.2MB.limit_in_bytes", "9223372036854771712\n"), ("hugetlb.2MB.usage_in_bytes", "0\n"), ("hugetlb.2MB.failcnt", "0\n"), ("hugetlb.2MB.rsvd.usage_in_bytes", "0\n")]);
+        fixture(
+            d.path(),
+            &[
+                ("hugetlb.2MB.limit_in_bytes", "9223372036854771712\n"),
+                ("hugetlb.2MB.usage_in_bytes", "0\n"),
+                ("hugetlb.2MB.failcnt", "0\n"),
+                ("hugetlb.2MB.rsvd.usage_in_bytes", "0\n"),
+            ],
+        );
         let mut s = Stats::default();
         stats(d.path(), &mut s);
         assert_eq!(s.hugetlb.keys().collect::<Vec<_>>(), vec!["2MB"]);
         assert_eq!(s.hugetlb["2MB"].limit, None);
-        apply(d.path(), &parse(&json!({ "hugepageLimits": [{ "pageSize": "2MB", "limit": "4m" }] })).unwrap()).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("hugetlb.2MB.limit_in_bytes")).unwrap(), "4194304");
+        apply(
+            d.path(),
+            &parse(&json!({ "hugepageLimits": [{ "pageSize": "2MB", "limit": "4m" }] })).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("hugetlb.2MB.limit_in_bytes")).unwrap(),
+            "4194304"
+        );
     }
 }

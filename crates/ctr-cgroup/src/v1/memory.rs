@@ -37,17 +37,26 @@ fn write_limit(dir: &Path, file: &str, v: i64) -> Result<(), Error> {
 pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     let Some(m) = &r.memory else { return Ok(()) };
     if m.high.is_some() {
-        return Err(Error::new("ECGROUP_UNSUPPORTED", "memory.high is cgroup v2 only").with_field("memory.high"));
+        return Err(
+            Error::new("ECGROUP_UNSUPPORTED", "memory.high is cgroup v2 only")
+                .with_field("memory.high"),
+        );
     }
     if m.oom_group == Some(true) {
-        return Err(Error::new("ECGROUP_UNSUPPORTED", "memory.oomGroup is cgroup v2 only").with_field("memory.oomGroup"));
+        return Err(
+            Error::new("ECGROUP_UNSUPPORTED", "memory.oomGroup is cgroup v2 only")
+                .with_field("memory.oomGroup"),
+        );
     }
     let has_memsw = dir.join("memory.memsw.limit_in_bytes").exists();
     let swap = match m.swap {
         Some(s) if !has_memsw => {
             if s != -1 && Some(s) != m.limit {
-                return Err(Error::new("ECGROUP_UNSUPPORTED", "memory.swap: this kernel has no swap accounting (memory.memsw.limit_in_bytes)")
-                    .with_path(dir.join("memory.memsw.limit_in_bytes")));
+                return Err(Error::new(
+                    "ECGROUP_UNSUPPORTED",
+                    "memory.swap: this kernel has no swap accounting (memory.memsw.limit_in_bytes)",
+                )
+                .with_path(dir.join("memory.memsw.limit_in_bytes")));
             }
             None
         }
@@ -82,10 +91,21 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     // Kernels >= 5.16 keep memory.kmem.limit_in_bytes but ignore writes to
     // it (kernel memory is charged to memory.limit_in_bytes); older ones
     // enforce it. Either way the kernel decides, as with runc and crun.
-    for (v, file, field) in [(m.kernel, "memory.kmem.limit_in_bytes", "memory.kernel"), (m.kernel_tcp, "memory.kmem.tcp.limit_in_bytes", "memory.kernelTCP")] {
+    for (v, file, field) in [
+        (m.kernel, "memory.kmem.limit_in_bytes", "memory.kernel"),
+        (
+            m.kernel_tcp,
+            "memory.kmem.tcp.limit_in_bytes",
+            "memory.kernelTCP",
+        ),
+    ] {
         if let Some(v) = v {
             if !dir.join(file).exists() {
-                return Err(Error::new("ECGROUP_UNSUPPORTED", format!("{field}: this kernel has no {file}")).with_path(dir.join(file)));
+                return Err(Error::new(
+                    "ECGROUP_UNSUPPORTED",
+                    format!("{field}: this kernel has no {file}"),
+                )
+                .with_path(dir.join(file)));
             }
             write(dir, file, &bytes(v))?;
         }
@@ -121,7 +141,16 @@ mod tests {
     #[test]
     fn writes_limits() {
         let d = tempfile::tempdir().unwrap();
-        fixture(d.path(), &[("memory.limit_in_bytes", ""), ("memory.memsw.limit_in_bytes", ""), ("memory.soft_limit_in_bytes", ""), ("memory.swappiness", ""), ("memory.oom_control", "")]);
+        fixture(
+            d.path(),
+            &[
+                ("memory.limit_in_bytes", ""),
+                ("memory.memsw.limit_in_bytes", ""),
+                ("memory.soft_limit_in_bytes", ""),
+                ("memory.swappiness", ""),
+                ("memory.oom_control", ""),
+            ],
+        );
         let r = parse(&json!({ "memory": { "max": "5m", "swap": "10m", "low": "1m", "swappiness": 0, "disableOOMKiller": true } })).unwrap();
         apply(d.path(), &r).unwrap();
         let rd = |f: &str| std::fs::read_to_string(d.path().join(f)).unwrap();
@@ -130,21 +159,34 @@ mod tests {
         assert_eq!(rd("memory.soft_limit_in_bytes"), "1048576");
         assert_eq!(rd("memory.swappiness"), "0");
         assert_eq!(rd("memory.oom_control"), "1");
-        let e = apply(d.path(), &parse(&json!({ "memory": { "high": 1 } })).unwrap()).unwrap_err();
+        let e = apply(
+            d.path(),
+            &parse(&json!({ "memory": { "high": 1 } })).unwrap(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
     }
 
     #[test]
     fn reads_stats() {
         let d = tempfile::tempdir().unwrap();
-        fixture(d.path(), &[
-            ("memory.usage_in_bytes", "4096000\n"),
-            ("memory.max_usage_in_bytes", "4997120\n"),
-            ("memory.limit_in_bytes", "4997120\n"),
-            ("memory.failcnt", "12\n"),
-            ("memory.stat", "cache 100\nrss 200\ntotal_cache 1000\ntotal_rss 2000\ntotal_swap 0\n"),
-            ("memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n"),
-        ]);
+        fixture(
+            d.path(),
+            &[
+                ("memory.usage_in_bytes", "4096000\n"),
+                ("memory.max_usage_in_bytes", "4997120\n"),
+                ("memory.limit_in_bytes", "4997120\n"),
+                ("memory.failcnt", "12\n"),
+                (
+                    "memory.stat",
+                    "cache 100\nrss 200\ntotal_cache 1000\ntotal_rss 2000\ntotal_swap 0\n",
+                ),
+                (
+                    "memory.oom_control",
+                    "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+                ),
+            ],
+        );
         let mut s = Stats::default();
         stats(d.path(), &mut s);
         assert_eq!(s.memory.limit, Some(4997120));
@@ -152,7 +194,11 @@ mod tests {
         assert_eq!(s.memory.rss, Some(2000));
         assert_eq!(s.memory.oom_kill, Some(1));
         assert_eq!(s.memory.failcnt, Some(12));
-        std::fs::write(d.path().join("memory.limit_in_bytes"), "9223372036854771712\n").unwrap();
+        std::fs::write(
+            d.path().join("memory.limit_in_bytes"),
+            "9223372036854771712\n",
+        )
+        .unwrap();
         stats(d.path(), &mut s);
         assert_eq!(s.memory.limit, None);
     }

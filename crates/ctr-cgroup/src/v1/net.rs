@@ -32,12 +32,21 @@ mod tests {
     #[test]
     fn class_id_and_priorities() {
         let d = tempfile::tempdir().unwrap();
-        fixture(d.path(), &[("net_cls.classid", "0\n"), ("net_prio.ifpriomap", "")]);
+        fixture(
+            d.path(),
+            &[("net_cls.classid", "0\n"), ("net_prio.ifpriomap", "")],
+        );
         let r = parse(&json!({ "network": { "classID": 1048577, "priorities": [{ "name": "lo", "priority": 2 }] } })).unwrap();
         apply_cls(d.path(), &r).unwrap();
         apply_prio(d.path(), &r).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("net_cls.classid")).unwrap(), "1048577");
-        assert_eq!(std::fs::read_to_string(d.path().join("net_prio.ifpriomap")).unwrap(), "lo 2");
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("net_cls.classid")).unwrap(),
+            "1048577"
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("net_prio.ifpriomap")).unwrap(),
+            "lo 2"
+        );
         // Without network nothing is written.
         let e = tempfile::tempdir().unwrap();
         apply_cls(e.path(), &parse(&json!({})).unwrap()).unwrap();
@@ -47,12 +56,17 @@ mod tests {
 
     #[test]
     fn bad_network_values_name_the_field() {
-        let e = parse(&json!({ "network": { "priorities": [{ "name": "a b", "priority": 1 }] } })).unwrap_err();
+        let e = parse(&json!({ "network": { "priorities": [{ "name": "a b", "priority": 1 }] } }))
+            .unwrap_err();
         assert_eq!(e.path.as_deref(), Some("network.priorities[0].name"));
         let e = parse(&json!({ "network": { "classID": -1 } })).unwrap_err();
         assert_eq!(e.path.as_deref(), Some("network.classID"));
         let e = parse(&json!({ "network": { "bogus": 1 } })).unwrap_err();
         assert_eq!(e.path.as_deref(), Some("network.bogus"));
-        assert_eq!(parse(&json!({ "network": {} })).unwrap().network, None, "an empty object asks nothing");
+        assert_eq!(
+            parse(&json!({ "network": {} })).unwrap().network,
+            None,
+            "an empty object asks nothing"
+        );
     }
 }

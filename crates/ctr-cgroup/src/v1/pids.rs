@@ -9,7 +9,15 @@ use std::path::Path;
 /// Apply pids.max.
 pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     if let Some(l) = r.pids {
-        write(dir, "pids.max", &if l < 0 { "max".to_string() } else { l.to_string() })?;
+        write(
+            dir,
+            "pids.max",
+            &if l < 0 {
+                "max".to_string()
+            } else {
+                l.to_string()
+            },
+        )?;
     }
     Ok(())
 }
@@ -31,8 +39,15 @@ mod tests {
     fn pids() {
         let d = tempfile::tempdir().unwrap();
         fixture(d.path(), &[("pids.max", ""), ("pids.current", "3\n")]);
-        apply(d.path(), &parse(&json!({ "pids": { "limit": -1 } })).unwrap()).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("pids.max")).unwrap(), "max");
+        apply(
+            d.path(),
+            &parse(&json!({ "pids": { "limit": -1 } })).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("pids.max")).unwrap(),
+            "max"
+        );
         let mut s = Stats::default();
         stats(d.path(), &mut s);
         assert_eq!((s.pids.current, s.pids.limit), (Some(3), None));

@@ -30,7 +30,15 @@ mod tests {
     fn rdma_line() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("rdma.max"), "").unwrap();
-        apply(d.path(), &parse(&json!({ "rdma": { "mlx4_0": { "hcaHandles": 2, "hcaObjects": 2000 } } })).unwrap()).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("rdma.max")).unwrap(), "mlx4_0 hca_handle=2 hca_object=2000");
+        apply(
+            d.path(),
+            &parse(&json!({ "rdma": { "mlx4_0": { "hcaHandles": 2, "hcaObjects": 2000 } } }))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("rdma.max")).unwrap(),
+            "mlx4_0 hca_handle=2 hca_object=2000"
+        );
     }
 }

@@ -10,7 +10,11 @@ use std::path::Path;
 pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     let Some(c) = &r.cpu else { return Ok(()) };
     if c.realtime_runtime.is_some_and(|v| v != 0) || c.realtime_period.is_some_and(|v| v != 0) {
-        return Err(Error::new("ECGROUP_UNSUPPORTED", "cpu.realtimeRuntime: realtime scheduling limits are cgroup v1 only").with_field("cpu.realtimeRuntime"));
+        return Err(Error::new(
+            "ECGROUP_UNSUPPORTED",
+            "cpu.realtimeRuntime: realtime scheduling limits are cgroup v1 only",
+        )
+        .with_field("cpu.realtimeRuntime"));
     }
     if let Some(w) = c.weight.or(c.shares.map(shares_to_weight)) {
         if w > 0 {
@@ -21,7 +25,10 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
         // Keep whichever half was not given.
         let cur = read(dir, "cpu.max").unwrap_or_else(|_| "max 100000".into());
         let mut it = cur.split_whitespace();
-        let (cq, cp) = (it.next().unwrap_or("max").to_string(), it.next().unwrap_or("100000").to_string());
+        let (cq, cp) = (
+            it.next().unwrap_or("max").to_string(),
+            it.next().unwrap_or("100000").to_string(),
+        );
         let q = match c.quota {
             Some(q) if q < 0 => "max".to_string(),
             Some(q) => q.to_string(),
@@ -63,18 +70,37 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         fixture(d.path(), &[("cpu.weight", ""), ("cpu.max", "max 100000\n"), ("cpu.max.burst", ""), ("cpu.idle", ""),
             ("cpu.stat", "usage_usec 100\nuser_usec 60\nsystem_usec 40\nnr_periods 3\nnr_throttled 2\nthrottled_usec 9\n")]);
-        apply(d.path(), &parse(&json!({ "cpu": { "shares": 1024, "quota": 20000 } })).unwrap()).unwrap();
+        apply(
+            d.path(),
+            &parse(&json!({ "cpu": { "shares": 1024, "quota": 20000 } })).unwrap(),
+        )
+        .unwrap();
         let rd = |f: &str| std::fs::read_to_string(d.path().join(f)).unwrap();
         assert_eq!(rd("cpu.weight"), "39");
         assert_eq!(rd("cpu.max"), "20000 100000");
-        apply(d.path(), &parse(&json!({ "cpu": { "period": 50000 } })).unwrap()).unwrap();
+        apply(
+            d.path(),
+            &parse(&json!({ "cpu": { "period": 50000 } })).unwrap(),
+        )
+        .unwrap();
         assert_eq!(rd("cpu.max"), "20000 50000");
-        apply(d.path(), &parse(&json!({ "cpu": { "quota": -1 } })).unwrap()).unwrap();
+        apply(
+            d.path(),
+            &parse(&json!({ "cpu": { "quota": -1 } })).unwrap(),
+        )
+        .unwrap();
         assert_eq!(rd("cpu.max"), "max 50000");
         let mut s = Stats::default();
         stats(d.path(), &mut s);
-        assert_eq!((s.cpu.usage_usec, s.cpu.nr_throttled, s.cpu.throttled_usec), (Some(100), Some(2), Some(9)));
-        let e = apply(d.path(), &parse(&json!({ "cpu": { "realtimeRuntime": 5 } })).unwrap()).unwrap_err();
+        assert_eq!(
+            (s.cpu.usage_usec, s.cpu.nr_throttled, s.cpu.throttled_usec),
+            (Some(100), Some(2), Some(9))
+        );
+        let e = apply(
+            d.path(),
+            &parse(&json!({ "cpu": { "realtimeRuntime": 5 } })).unwrap(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
     }
 }

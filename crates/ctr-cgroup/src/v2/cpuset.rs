@@ -28,7 +28,14 @@ mod tests {
     fn cpus() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("cpuset.cpus"), "").unwrap();
-        apply(d.path(), &parse(&json!({ "cpu": { "cpus": "0-1" } })).unwrap()).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("cpuset.cpus")).unwrap(), "0-1");
+        apply(
+            d.path(),
+            &parse(&json!({ "cpu": { "cpus": "0-1" } })).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("cpuset.cpus")).unwrap(),
+            "0-1"
+        );
     }
 }

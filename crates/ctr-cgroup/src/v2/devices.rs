@@ -32,7 +32,12 @@ pub struct Insn {
 }
 
 const fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn { code, regs: (src << 4) | dst, off, imm }
+    Insn {
+        code,
+        regs: (src << 4) | dst,
+        off,
+        imm,
+    }
 }
 
 const LDX_W: u8 = 0x61; // BPF_LDX | BPF_MEM | BPF_W
@@ -56,7 +61,15 @@ fn dev_type(kind: char) -> Option<i32> {
 
 /// BPF_DEVCG_ACC_MKNOD | READ | WRITE bits of "rwm".
 fn access_bits(access: &str) -> i32 {
-    access.chars().map(|c| match c { 'm' => 1, 'r' => 2, 'w' => 4, _ => 0 }).fold(0, |a, b| a | b)
+    access
+        .chars()
+        .map(|c| match c {
+            'm' => 1,
+            'r' => 2,
+            'w' => 4,
+            _ => 0,
+        })
+        .fold(0, |a, b| a | b)
 }
 
 /// Compile rules to the program.
@@ -126,9 +139,18 @@ const BPF_F_REPLACE: u32 = 4;
 fn bpf(cmd: libc::c_long, attr: &mut [u64]) -> Result<i64, i32> {
     // SAFETY: attr is a zeroed, 8-byte aligned buffer laid out as the
     // kernel's union bpf_attr for `cmd`; its size is passed along.
-    let r = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), std::mem::size_of_val(attr) as u32) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            cmd,
+            attr.as_mut_ptr(),
+            std::mem::size_of_val(attr) as u32,
+        )
+    };
     if r < 0 {
-        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+        Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO))
     } else {
         Ok(r)
     }
@@ -137,7 +159,12 @@ fn bpf(cmd: libc::c_long, attr: &mut [u64]) -> Result<i64, i32> {
 fn set_u32(attr: &mut [u64], byte_off: usize, v: u32) {
     // SAFETY: byte_off + 4 is within attr (callers use fixed offsets of
     // small structs inside a 128-byte buffer).
-    unsafe { (attr.as_mut_ptr() as *mut u8).add(byte_off).cast::<u32>().write_unaligned(v) }
+    unsafe {
+        (attr.as_mut_ptr() as *mut u8)
+            .add(byte_off)
+            .cast::<u32>()
+            .write_unaligned(v)
+    }
 }
 
 fn load(insns: &[Insn]) -> Result<OwnedFd, Error> {
@@ -156,8 +183,20 @@ fn load(insns: &[Insn]) -> Result<OwnedFd, Error> {
         // SAFETY: the kernel returned a new fd that we now own.
         Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
         Err(errno) => {
-            let text = String::from_utf8_lossy(&log[..log.iter().position(|b| *b == 0).unwrap_or(0)]).trim().to_string();
-            let what = if text.is_empty() { "load device program".to_string() } else { format!("load device program (verifier: {})", text.lines().rfind(|l| !l.starts_with("processed")).unwrap_or("")) };
+            let text =
+                String::from_utf8_lossy(&log[..log.iter().position(|b| *b == 0).unwrap_or(0)])
+                    .trim()
+                    .to_string();
+            let what = if text.is_empty() {
+                "load device program".to_string()
+            } else {
+                format!(
+                    "load device program (verifier: {})",
+                    text.lines()
+                        .rfind(|l| !l.starts_with("processed"))
+                        .unwrap_or("")
+                )
+            };
             Err(Error::sys("ECGROUP_BPF", "bpf", errno, what))
         }
     }
@@ -170,7 +209,8 @@ fn attached(cg: &OwnedFd) -> Result<Vec<u32>, Error> {
     set_u32(&mut attr, 4, BPF_CGROUP_DEVICE);
     attr[2] = ids.as_mut_ptr() as u64;
     set_u32(&mut attr, 24, ids.len() as u32);
-    bpf(BPF_PROG_QUERY, &mut attr).map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, "query attached device programs"))?;
+    bpf(BPF_PROG_QUERY, &mut attr)
+        .map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, "query attached device programs"))?;
     let cnt = (attr[3] & 0xffff_ffff) as usize;
     ids.truncate(cnt.min(64));
     Ok(ids)
@@ -179,12 +219,19 @@ fn attached(cg: &OwnedFd) -> Result<Vec<u32>, Error> {
 fn fd_by_id(id: u32) -> Result<OwnedFd, Error> {
     let mut attr = [0u64; 2];
     set_u32(&mut attr, 0, id);
-    let fd = bpf(BPF_PROG_GET_FD_BY_ID, &mut attr).map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, format!("get device program {id}")))?;
+    let fd = bpf(BPF_PROG_GET_FD_BY_ID, &mut attr)
+        .map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, format!("get device program {id}")))?;
     // SAFETY: new fd owned by us.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
-fn attach_cmd(cmd: libc::c_long, cg: &OwnedFd, prog: &OwnedFd, flags: u32, replace: Option<&OwnedFd>) -> Result<(), i32> {
+fn attach_cmd(
+    cmd: libc::c_long,
+    cg: &OwnedFd,
+    prog: &OwnedFd,
+    flags: u32,
+    replace: Option<&OwnedFd>,
+) -> Result<(), i32> {
     let mut attr = [0u64; 4];
     set_u32(&mut attr, 0, cg.as_raw_fd() as u32);
     set_u32(&mut attr, 4, prog.as_raw_fd() as u32);
@@ -202,7 +249,9 @@ pub fn attached_programs(dir: &Path) -> Result<Vec<u32>, Error> {
 }
 
 fn open_dir(dir: &Path) -> Result<OwnedFd, Error> {
-    let f = std::fs::File::open(dir).map_err(|e| Error::io("ECGROUP_BPF", "open", &e, format!("open {}", dir.display())).with_path(dir))?;
+    let f = std::fs::File::open(dir).map_err(|e| {
+        Error::io("ECGROUP_BPF", "open", &e, format!("open {}", dir.display())).with_path(dir)
+    })?;
     Ok(f.into())
 }
 
@@ -214,17 +263,28 @@ pub fn install(dir: &Path, rules: &[DeviceRule]) -> Result<(), Error> {
     let old = attached(&cg).map_err(|e| e.with_path(dir))?;
     let old_fds: Vec<OwnedFd> = old.iter().filter_map(|id| fd_by_id(*id).ok()).collect();
     if old_fds.len() == 1 {
-        match attach_cmd(BPF_PROG_ATTACH, &cg, &prog, BPF_F_ALLOW_MULTI | BPF_F_REPLACE, Some(&old_fds[0])) {
+        match attach_cmd(
+            BPF_PROG_ATTACH,
+            &cg,
+            &prog,
+            BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
+            Some(&old_fds[0]),
+        ) {
             Ok(()) => return Ok(()),
             Err(libc::EINVAL) => {} // kernel without BPF_F_REPLACE: attach, then detach
-            Err(e) => return Err(Error::sys("ECGROUP_BPF", "bpf", e, "replace device program").with_path(dir)),
+            Err(e) => {
+                return Err(
+                    Error::sys("ECGROUP_BPF", "bpf", e, "replace device program").with_path(dir),
+                )
+            }
         }
     }
     attach_cmd(BPF_PROG_ATTACH, &cg, &prog, BPF_F_ALLOW_MULTI, None)
         .map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, "attach device program").with_path(dir))?;
     for old in &old_fds {
-        attach_cmd(BPF_PROG_DETACH, &cg, old, 0, None)
-            .map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, "detach earlier device program").with_path(dir))?;
+        attach_cmd(BPF_PROG_DETACH, &cg, old, 0, None).map_err(|e| {
+            Error::sys("ECGROUP_BPF", "bpf", e, "detach earlier device program").with_path(dir)
+        })?;
     }
     Ok(())
 }
@@ -259,9 +319,21 @@ mod tests {
                 RSH32_K => r[dst] = ((r[dst] as u32) >> i.imm) as u64,
                 MOV32_X => r[dst] = r[src] as u32 as u64,
                 MOV32_K => r[dst] = i.imm as u32 as u64,
-                JNE_K => if r[dst] != i.imm as i64 as u64 { pc += i.off as usize },
-                JNE_X => if r[dst] != r[src] { pc += i.off as usize },
-                JEQ_K => if r[dst] == i.imm as i64 as u64 { pc += i.off as usize },
+                JNE_K => {
+                    if r[dst] != i.imm as i64 as u64 {
+                        pc += i.off as usize
+                    }
+                }
+                JNE_X => {
+                    if r[dst] != r[src] {
+                        pc += i.off as usize
+                    }
+                }
+                JEQ_K => {
+                    if r[dst] == i.imm as i64 as u64 {
+                        pc += i.off as usize
+                    }
+                }
                 EXIT => return r[0] as u32,
                 c => panic!("unknown opcode {c:#x}"),
             }
@@ -275,12 +347,17 @@ mod tests {
             { "allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm" },
             { "allow": false, "type": "c", "major": 1, "minor": 3, "access": "w" },
             { "allow": true, "type": "c", "major": 5, "access": "r" },
-        ] })).unwrap();
+        ] }))
+        .unwrap();
         let p = program(r.devices.as_ref().unwrap());
         const C: u32 = 2;
         const B: u32 = 1;
         assert_eq!(run(&p, C, 2, 1, 3), 1, "read /dev/null");
-        assert_eq!(run(&p, C, 4, 1, 3), 0, "write /dev/null denied by the later rule");
+        assert_eq!(
+            run(&p, C, 4, 1, 3),
+            0,
+            "write /dev/null denied by the later rule"
+        );
         assert_eq!(run(&p, C, 6, 1, 3), 0, "read+write /dev/null");
         assert_eq!(run(&p, C, 2, 5, 9), 1, "read any 5:*");
         assert_eq!(run(&p, C, 4, 5, 9), 0, "write 5:*");
@@ -301,7 +378,15 @@ mod tests {
     #[test]
     fn instruction_encoding() {
         let p = program(&[]);
-        assert_eq!(p[0], Insn { code: 0x61, regs: 0x12, off: 0, imm: 0 });
+        assert_eq!(
+            p[0],
+            Insn {
+                code: 0x61,
+                regs: 0x12,
+                off: 0,
+                imm: 0
+            }
+        );
         assert_eq!(p.last().unwrap().code, 0x95);
         assert_eq!(std::mem::size_of::<Insn>(), 8);
     }

@@ -16,7 +16,11 @@ pub fn set(dir: &Path, frozen: bool) -> Result<(), Error> {
             return Ok(());
         }
         if Instant::now() > end {
-            return Err(Error::new("ECGROUP_FREEZE", "cgroup did not settle in the requested freezer state").with_path(dir.join("cgroup.events")));
+            return Err(Error::new(
+                "ECGROUP_FREEZE",
+                "cgroup did not settle in the requested freezer state",
+            )
+            .with_path(dir.join("cgroup.events")));
         }
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -32,6 +36,9 @@ mod tests {
         std::fs::write(d.path().join("cgroup.freeze"), "0").unwrap();
         std::fs::write(d.path().join("cgroup.events"), "populated 1\nfrozen 1\n").unwrap();
         set(d.path(), true).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("cgroup.freeze")).unwrap(), "1");
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("cgroup.freeze")).unwrap(),
+            "1"
+        );
     }
 }

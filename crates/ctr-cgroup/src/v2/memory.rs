@@ -7,7 +7,11 @@ use ctr_common::Error;
 use std::path::Path;
 
 fn val(v: i64) -> String {
-    if v < 0 { "max".into() } else { v.to_string() }
+    if v < 0 {
+        "max".into()
+    } else {
+        v.to_string()
+    }
 }
 
 /// OCI swap (memory + swap) to v2 `memory.swap.max` (swap only), as runc.
@@ -20,10 +24,18 @@ pub fn swap_to_v2(swap: i64, limit: Option<i64>) -> Result<i64, Error> {
         return Ok(swap);
     }
     if mem <= 0 {
-        return Err(Error::new("ECGROUP_INVALID_VALUE", "memory.swap: a swap limit needs a memory limit").with_field("memory.swap"));
+        return Err(Error::new(
+            "ECGROUP_INVALID_VALUE",
+            "memory.swap: a swap limit needs a memory limit",
+        )
+        .with_field("memory.swap"));
     }
     if swap < mem {
-        return Err(Error::new("ECGROUP_INVALID_VALUE", "memory.swap: must be >= memory.limit (it counts memory plus swap)").with_field("memory.swap"));
+        return Err(Error::new(
+            "ECGROUP_INVALID_VALUE",
+            "memory.swap: must be >= memory.limit (it counts memory plus swap)",
+        )
+        .with_field("memory.swap"));
     }
     Ok(swap - mem)
 }
@@ -34,14 +46,26 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     // v2 has no separate kernel limits: kernel memory and TCP buffers are
     // charged to memory.max. -1 (unlimited, as OCI generators write) is
     // what v2 does anyway; a real limit cannot be honoured.
-    for (v, field) in [(m.kernel, "memory.kernel"), (m.kernel_tcp, "memory.kernelTCP")] {
+    for (v, field) in [
+        (m.kernel, "memory.kernel"),
+        (m.kernel_tcp, "memory.kernelTCP"),
+    ] {
         if v.is_some_and(|v| v != -1) {
-            return Err(Error::new("ECGROUP_UNSUPPORTED", format!("{field}: cgroup v2 has no kernel memory limit (it counts toward memory.limit)"))
-                .with_field(field));
+            return Err(Error::new(
+                "ECGROUP_UNSUPPORTED",
+                format!(
+                    "{field}: cgroup v2 has no kernel memory limit (it counts toward memory.limit)"
+                ),
+            )
+            .with_field(field));
         }
     }
     if m.disable_oom_killer == Some(true) {
-        return Err(Error::new("ECGROUP_UNSUPPORTED", "memory.disableOOMKiller: cgroup v2 cannot disable the oom killer").with_field("memory.disableOOMKiller"));
+        return Err(Error::new(
+            "ECGROUP_UNSUPPORTED",
+            "memory.disableOOMKiller: cgroup v2 cannot disable the oom killer",
+        )
+        .with_field("memory.disableOOMKiller"));
     }
     if let Some(s) = m.swap {
         let v = swap_to_v2(s, m.limit)?;
@@ -94,7 +118,16 @@ mod tests {
     #[test]
     fn writes_limits() {
         let d = tempfile::tempdir().unwrap();
-        fixture(d.path(), &[("memory.max", ""), ("memory.swap.max", ""), ("memory.low", ""), ("memory.high", ""), ("memory.oom.group", "")]);
+        fixture(
+            d.path(),
+            &[
+                ("memory.max", ""),
+                ("memory.swap.max", ""),
+                ("memory.low", ""),
+                ("memory.high", ""),
+                ("memory.oom.group", ""),
+            ],
+        );
         apply(d.path(), &parse(&json!({ "memory": { "limit": 5000000, "swap": 8000000, "reservation": -1, "high": "4m", "oomGroup": true } })).unwrap()).unwrap();
         let rd = |f: &str| std::fs::read_to_string(d.path().join(f)).unwrap();
         assert_eq!(rd("memory.max"), "5000000");
@@ -109,11 +142,31 @@ mod tests {
     #[test]
     fn reads_stats() {
         let d = tempfile::tempdir().unwrap();
-        fixture(d.path(), &[("memory.current", "4096\n"), ("memory.peak", "5000000\n"), ("memory.max", "4997120\n"), ("memory.stat", "anon 10\nfile 20\n"),
-            ("memory.events", "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n")]);
+        fixture(
+            d.path(),
+            &[
+                ("memory.current", "4096\n"),
+                ("memory.peak", "5000000\n"),
+                ("memory.max", "4997120\n"),
+                ("memory.stat", "anon 10\nfile 20\n"),
+                (
+                    "memory.events",
+                    "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n",
+                ),
+            ],
+        );
         let mut s = Stats::default();
         stats(d.path(), &mut s);
-        assert_eq!((s.memory.rss, s.memory.cache, s.memory.oom, s.memory.oom_kill, s.memory.failcnt), (Some(10), Some(20), Some(1), Some(1), Some(7)));
+        assert_eq!(
+            (
+                s.memory.rss,
+                s.memory.cache,
+                s.memory.oom,
+                s.memory.oom_kill,
+                s.memory.failcnt
+            ),
+            (Some(10), Some(20), Some(1), Some(1), Some(7))
+        );
         assert_eq!(s.memory.limit, Some(4997120));
     }
 }

@@ -23,9 +23,20 @@ mod tests {
     fn raw_files() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("memory.oom.group"), "0").unwrap();
-        apply(d.path(), &parse(&json!({ "unified": { "memory.oom.group": "1" } })).unwrap()).unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("memory.oom.group")).unwrap(), "1");
-        let e = apply(d.path(), &parse(&json!({ "unified": { "nope.file": "1" } })).unwrap()).unwrap_err();
+        apply(
+            d.path(),
+            &parse(&json!({ "unified": { "memory.oom.group": "1" } })).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("memory.oom.group")).unwrap(),
+            "1"
+        );
+        let e = apply(
+            d.path(),
+            &parse(&json!({ "unified": { "nope.file": "1" } })).unwrap(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
     }
 }

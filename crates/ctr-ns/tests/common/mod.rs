@@ -36,7 +36,11 @@ pub fn read_all(fd: OwnedFd) -> String {
 /// run and exit, and give its stdout; a setup step the child refused is the
 /// error (after the child was reaped).
 pub fn run_captured(o: &mut ctr_ns::SpawnOptions) -> ctr_ns::Result<String> {
-    o.stdio = [ctr_ns::Stdio::Null, ctr_ns::Stdio::Pipe, ctr_ns::Stdio::Fd(2)];
+    o.stdio = [
+        ctr_ns::Stdio::Null,
+        ctr_ns::Stdio::Pipe,
+        ctr_ns::Stdio::Fd(2),
+    ];
     let child = ctr_ns::spawn(o)?;
     let stage = child.wait_stage();
     let out = child.take_stdio()[1].take().map(read_all);

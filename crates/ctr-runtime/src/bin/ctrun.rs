@@ -48,7 +48,10 @@ impl Drop for RawMode {
 fn copy_win_size(master: i32) {
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     for fd in [0, 1, 2] {
-        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0 && ws.ws_row > 0 {
+        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0
+            && ws.ws_col > 0
+            && ws.ws_row > 0
+        {
             unsafe { libc::ioctl(master, libc::TIOCSWINSZ, &ws) };
             return;
         }
@@ -86,7 +89,9 @@ fn relay_terminal(master: &OwnedFd) {
             let mut buf = [0u8; 4096];
             loop {
                 let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
-                if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
                     continue;
                 }
                 if n <= 0 || !write_all(input.as_raw_fd(), &buf[..n as usize]) {
@@ -166,7 +171,11 @@ impl Global {
         };
         match &self.log {
             Some(p) => {
-                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                {
                     let _ = writeln!(f, "{line}");
                 }
             }
@@ -216,7 +225,9 @@ fn parse_args(args: &[String], bool_flags: &[&str], value_flags: &[&str]) -> Res
                     Some(v) => v,
                     None => {
                         i += 1;
-                        args.get(i).cloned().ok_or_else(|| usage_err(format!("flag needs an argument: -{name}")))?
+                        args.get(i)
+                            .cloned()
+                            .ok_or_else(|| usage_err(format!("flag needs an argument: -{name}")))?
                     }
                 };
                 flags.push((name, Some(v)));
@@ -233,7 +244,11 @@ fn parse_args(args: &[String], bool_flags: &[&str], value_flags: &[&str]) -> Res
 
 impl Args {
     fn value(&self, names: &[&str]) -> Option<String> {
-        self.flags.iter().rev().find(|(n, _)| names.contains(&n.as_str())).and_then(|(_, v)| v.clone())
+        self.flags
+            .iter()
+            .rev()
+            .find(|(n, _)| names.contains(&n.as_str()))
+            .and_then(|(_, v)| v.clone())
     }
     fn bool(&self, names: &[&str]) -> bool {
         self.flags
@@ -246,7 +261,9 @@ impl Args {
     fn id(&self, cmd: &str) -> Result<String> {
         match self.pos.first() {
             Some(id) => Ok(id.clone()),
-            None => Err(usage_err(format!("{cmd}: requires exactly 1 argument: the container id"))),
+            None => Err(usage_err(format!(
+                "{cmd}: requires exactly 1 argument: the container id"
+            ))),
         }
     }
 }
@@ -254,23 +271,51 @@ impl Args {
 /// `--console-socket PATH`: connect to the receiver's unix socket (it gets
 /// the pty master with SCM_RIGHTS during create).
 fn console_socket(a: &Args) -> Result<Option<UnixStream>> {
-    let Some(path) = a.value(&["console-socket"]) else { return Ok(None) };
+    let Some(path) = a.value(&["console-socket"]) else {
+        return Ok(None);
+    };
     UnixStream::connect(&path).map(Some).map_err(|e| {
-        Error::io("ERUNTIME_CONSOLE", "connect", &e, format!("--console-socket {path}: connect")).with_path(&path)
+        Error::io(
+            "ERUNTIME_CONSOLE",
+            "connect",
+            &e,
+            format!("--console-socket {path}: connect"),
+        )
+        .with_path(&path)
     })
 }
 
-fn create_opts(a: &Args, id: String, console: &Option<UnixStream>, detach: bool) -> Result<CreateOptions> {
+fn create_opts(
+    a: &Args,
+    id: String,
+    console: &Option<UnixStream>,
+    detach: bool,
+) -> Result<CreateOptions> {
     // --preserve-fds N: our fds 3 .. 3+N become the container's 3 .. 3+N.
     let extra_fds: Vec<i32> = match a.value(&["preserve-fds"]) {
         None => vec![],
         Some(n) => {
-            let n: i32 = n.parse().ok().filter(|n| (0..=64).contains(n)).ok_or_else(|| {
-                Error::new("ERUNTIME_USAGE", format!("--preserve-fds {n}: must be a number from 0 to 64")).with_field("preserve-fds")
-            })?;
+            let n: i32 = n
+                .parse()
+                .ok()
+                .filter(|n| (0..=64).contains(n))
+                .ok_or_else(|| {
+                    Error::new(
+                        "ERUNTIME_USAGE",
+                        format!("--preserve-fds {n}: must be a number from 0 to 64"),
+                    )
+                    .with_field("preserve-fds")
+                })?;
             let fds: Vec<i32> = (3..3 + n).collect();
-            if let Some(fd) = fds.iter().find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0) {
-                return Err(Error::new("ERUNTIME_USAGE", format!("--preserve-fds {n}: fd {fd} is not open")).with_field("preserve-fds"));
+            if let Some(fd) = fds
+                .iter()
+                .find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0)
+            {
+                return Err(Error::new(
+                    "ERUNTIME_USAGE",
+                    format!("--preserve-fds {n}: fd {fd} is not open"),
+                )
+                .with_field("preserve-fds"));
             }
             fds
         }
@@ -281,7 +326,11 @@ fn create_opts(a: &Args, id: String, console: &Option<UnixStream>, detach: bool)
         bundle,
         pid_file: a.value(&["pid-file"]).map(PathBuf::from),
         no_pivot: a.bool(&["no-pivot"]),
-        stdio: [ctr_ns::Stdio::Fd(0), ctr_ns::Stdio::Fd(1), ctr_ns::Stdio::Fd(2)],
+        stdio: [
+            ctr_ns::Stdio::Fd(0),
+            ctr_ns::Stdio::Fd(1),
+            ctr_ns::Stdio::Fd(2),
+        ],
         extra_fds,
         console_socket: console.as_ref().map(|s| s.as_raw_fd()),
         detach,
@@ -292,8 +341,15 @@ const CREATE_BOOLS: [&str; 3] = ["no-pivot", "no-new-keyring", "detach"];
 const CREATE_VALUES: [&str; 5] = ["bundle", "b", "pid-file", "console-socket", "preserve-fds"];
 
 /// Forward these signals to the container in `run`.
-const FORWARD: [i32; 7] =
-    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
+const FORWARD: [i32; 7] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+];
 
 fn block_forwarded() -> libc::sigset_t {
     unsafe {
@@ -311,7 +367,12 @@ fn block_forwarded() -> libc::sigset_t {
 /// `--detach`): forward the signals blocked in `set` to it, and with a
 /// terminal relay it to ours in raw mode, keeping the window size in step
 /// (taking ours first when `size_from_ours`: the config gave none).
-fn foreground(child: &ctr_ns::Child, set: libc::sigset_t, master: Option<OwnedFd>, size_from_ours: bool) -> Result<ctr_ns::ExitStatus> {
+fn foreground(
+    child: &ctr_ns::Child,
+    set: libc::sigset_t,
+    master: Option<OwnedFd>,
+    size_from_ours: bool,
+) -> Result<ctr_ns::ExitStatus> {
     let pid = child.pid;
     let master_fd = master.as_ref().map(|m| m.as_raw_fd());
     if let Some(m) = master_fd {
@@ -346,7 +407,11 @@ fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     let detach = a.bool(&["detach", "d"]);
     let socket = console_socket(a)?;
     let o = create_opts(a, id.clone(), &socket, detach)?;
-    let set = if detach { None } else { Some(block_forwarded()) };
+    let set = if detach {
+        None
+    } else {
+        Some(block_forwarded())
+    };
     let created = lifecycle::create(store, &o)?;
     drop(socket);
     // process.terminal without --console-socket: we hold the master (runc).
@@ -360,7 +425,12 @@ fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     if detach {
         return Ok(0);
     }
-    let st = foreground(&created.child, set.unwrap(), master, !has_console_size(&o.bundle))?;
+    let st = foreground(
+        &created.child,
+        set.unwrap(),
+        master,
+        !has_console_size(&o.bundle),
+    )?;
     let code = lifecycle::exit_code(st);
     g.debug(format!("run: {id} exited {st:?}"));
     lifecycle::delete(store, &id, true)?;
@@ -386,9 +456,20 @@ fn list_cmd(store: &Store, a: &Args) -> Result<i32> {
             }
         }
         "table" => {
-            let rows: Vec<[String; 6]> = std::iter::once(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from))
-                .chain(all.iter().map(|s| [s.id.clone(), s.pid.to_string(), s.status.clone(), s.bundle.clone(), s.created.clone(), s.owner.clone()]))
-                .collect();
+            let rows: Vec<[String; 6]> = std::iter::once(
+                ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from),
+            )
+            .chain(all.iter().map(|s| {
+                [
+                    s.id.clone(),
+                    s.pid.to_string(),
+                    s.status.clone(),
+                    s.bundle.clone(),
+                    s.created.clone(),
+                    s.owner.clone(),
+                ]
+            }))
+            .collect();
             // runc: tabwriter(minwidth 12, padding 3).
             let mut w = [0usize; 6];
             for r in &rows {
@@ -408,7 +489,11 @@ fn list_cmd(store: &Store, a: &Args) -> Result<i32> {
                 println!("{}", line.trim_end());
             }
         }
-        f => return Err(usage_err(format!("invalid format option {f:?}: use table or json"))),
+        f => {
+            return Err(usage_err(format!(
+                "invalid format option {f:?}: use table or json"
+            )))
+        }
     }
     Ok(0)
 }
@@ -422,34 +507,90 @@ fn spec_cmd(a: &Args) -> Result<i32> {
     };
     let path = dir.join("config.json");
     if path.exists() {
-        return Err(Error::new("ERUNTIME_EXISTS", format!("file {} exists: remove it first", path.display())).with_path(&path));
+        return Err(Error::new(
+            "ERUNTIME_EXISTS",
+            format!("file {} exists: remove it first", path.display()),
+        )
+        .with_path(&path));
     }
     let text = serde_json::to_string_pretty(&spec).unwrap();
-    std::fs::write(&path, text + "\n")
-        .map_err(|e| Error::io("ERUNTIME_SPEC", "write", &e, format!("write {}", path.display())).with_path(&path))?;
+    std::fs::write(&path, text + "\n").map_err(|e| {
+        Error::io(
+            "ERUNTIME_SPEC",
+            "write",
+            &e,
+            format!("write {}", path.display()),
+        )
+        .with_path(&path)
+    })?;
     Ok(0)
 }
 
-const EXEC_BOOLS: [&str; 8] = ["detach", "d", "tty", "t", "no-new-privs", "ignore-paused", "no-subreaper", "help"];
+const EXEC_BOOLS: [&str; 8] = [
+    "detach",
+    "d",
+    "tty",
+    "t",
+    "no-new-privs",
+    "ignore-paused",
+    "no-subreaper",
+    "help",
+];
 const EXEC_VALUES: [&str; 19] = [
-    "process", "p", "pid-file", "cwd", "env", "e", "user", "u", "additional-gids", "g", "cap", "c", "preserve-fds",
-    "console-socket", "apparmor", "process-label", "cgroup", "pidfd-socket", "log-fd",
+    "process",
+    "p",
+    "pid-file",
+    "cwd",
+    "env",
+    "e",
+    "user",
+    "u",
+    "additional-gids",
+    "g",
+    "cap",
+    "c",
+    "preserve-fds",
+    "console-socket",
+    "apparmor",
+    "process-label",
+    "cgroup",
+    "pidfd-socket",
+    "log-fd",
 ];
 
 fn all_values(a: &Args, names: &[&str]) -> Vec<String> {
-    a.flags.iter().filter(|(n, _)| names.contains(&n.as_str())).filter_map(|(_, v)| v.clone()).collect()
+    a.flags
+        .iter()
+        .filter(|(n, _)| names.contains(&n.as_str()))
+        .filter_map(|(_, v)| v.clone())
+        .collect()
 }
 
 fn preserve_fds(a: &Args) -> Result<Vec<i32>> {
     match a.value(&["preserve-fds"]) {
         None => Ok(vec![]),
         Some(n) => {
-            let n: i32 = n.parse().ok().filter(|n| (0..=64).contains(n)).ok_or_else(|| {
-                Error::new("ERUNTIME_USAGE", format!("--preserve-fds {n}: must be a number from 0 to 64")).with_field("preserve-fds")
-            })?;
+            let n: i32 = n
+                .parse()
+                .ok()
+                .filter(|n| (0..=64).contains(n))
+                .ok_or_else(|| {
+                    Error::new(
+                        "ERUNTIME_USAGE",
+                        format!("--preserve-fds {n}: must be a number from 0 to 64"),
+                    )
+                    .with_field("preserve-fds")
+                })?;
             let fds: Vec<i32> = (3..3 + n).collect();
-            if let Some(fd) = fds.iter().find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0) {
-                return Err(Error::new("ERUNTIME_USAGE", format!("--preserve-fds {n}: fd {fd} is not open")).with_field("preserve-fds"));
+            if let Some(fd) = fds
+                .iter()
+                .find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0)
+            {
+                return Err(Error::new(
+                    "ERUNTIME_USAGE",
+                    format!("--preserve-fds {n}: fd {fd} is not open"),
+                )
+                .with_field("preserve-fds"));
             }
             Ok(fds)
         }
@@ -463,22 +604,38 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     let id = a.id("exec")?;
     for f in ["apparmor", "process-label", "cgroup", "pidfd-socket"] {
         if let Some(v) = a.value(&[f]) {
-            return Err(Error::new("ERUNTIME_UNSUPPORTED", format!("exec --{f} {v}: not supported")).with_field(f.to_string()));
+            return Err(Error::new(
+                "ERUNTIME_UNSUPPORTED",
+                format!("exec --{f} {v}: not supported"),
+            )
+            .with_field(f.to_string()));
         }
     }
     let mut process: ctr_oci::types::Process = match a.value(&["process", "p"]) {
         Some(path) => {
             let text = if path == "-" {
                 let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-                    .map_err(|e| Error::io("ERUNTIME_USAGE", "read", &e, "read the process from stdin"))?;
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
+                    Error::io("ERUNTIME_USAGE", "read", &e, "read the process from stdin")
+                })?;
                 s
             } else {
-                std::fs::read_to_string(&path)
-                    .map_err(|e| Error::io("ERUNTIME_USAGE", "open", &e, format!("read --process {path}")).with_path(&path))?
+                std::fs::read_to_string(&path).map_err(|e| {
+                    Error::io(
+                        "ERUNTIME_USAGE",
+                        "open",
+                        &e,
+                        format!("read --process {path}"),
+                    )
+                    .with_path(&path)
+                })?
             };
             serde_json::from_str(&text).map_err(|e| {
-                Error::new("EOCI_INVALID", format!("--process {path}: not an OCI process object: {e}")).with_field("process")
+                Error::new(
+                    "EOCI_INVALID",
+                    format!("--process {path}: not an OCI process object: {e}"),
+                )
+                .with_field("process")
             })?
         }
         None => {
@@ -490,7 +647,11 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
                     for s in all_values(a, &["additional-gids", "g"]) {
                         for part in s.split(',').filter(|x| !x.is_empty()) {
                             v.push(part.parse::<u32>().map_err(|_| {
-                                Error::new("ERUNTIME_USAGE", format!("--additional-gids {part}: not a number")).with_field("additional-gids")
+                                Error::new(
+                                    "ERUNTIME_USAGE",
+                                    format!("--additional-gids {part}: not a number"),
+                                )
+                                .with_field("additional-gids")
                             })?);
                         }
                     }
@@ -501,10 +662,17 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
                 args: a.pos[1..].to_vec(),
                 env: all_values(a, &["env", "e"]),
                 cwd: a.value(&["cwd"]),
-                user: a.value(&["user", "u"]).map(|u| exec::parse_user(&u)).transpose()?,
+                user: a
+                    .value(&["user", "u"])
+                    .map(|u| exec::parse_user(&u))
+                    .transpose()?,
                 additional_gids: gids,
                 caps: all_values(a, &["cap", "c"]),
-                no_new_privileges: a.flags.iter().any(|(n, _)| n == "no-new-privs").then(|| a.bool(&["no-new-privs"])),
+                no_new_privileges: a
+                    .flags
+                    .iter()
+                    .any(|(n, _)| n == "no-new-privs")
+                    .then(|| a.bool(&["no-new-privs"])),
             };
             exec::apply_overrides(&mut p, &o)?;
             p
@@ -514,13 +682,24 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     if a.flags.iter().any(|(n, _)| n == "tty" || n == "t") {
         process.terminal = Some(a.bool(&["tty", "t"]));
     }
-    let has_console_size = process.console_size.as_ref().is_some_and(|c| c.width > 0 && c.height > 0);
+    let has_console_size = process
+        .console_size
+        .as_ref()
+        .is_some_and(|c| c.width > 0 && c.height > 0);
     let detach = a.bool(&["detach", "d"]);
     let socket = console_socket(a)?;
-    let set = if detach { None } else { Some(block_forwarded()) };
+    let set = if detach {
+        None
+    } else {
+        Some(block_forwarded())
+    };
     let o = ExecOptions {
         process,
-        stdio: [ctr_ns::Stdio::Fd(0), ctr_ns::Stdio::Fd(1), ctr_ns::Stdio::Fd(2)],
+        stdio: [
+            ctr_ns::Stdio::Fd(0),
+            ctr_ns::Stdio::Fd(1),
+            ctr_ns::Stdio::Fd(2),
+        ],
         extra_fds: preserve_fds(a)?,
         pid_file: a.value(&["pid-file"]).map(PathBuf::from),
         ignore_paused: a.bool(&["ignore-paused"]),
@@ -542,16 +721,37 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
 }
 
 const UPDATE_VALUES: [&str; 20] = [
-    "resources", "r", "memory", "memory-reservation", "memory-swap", "cpu-share", "cpu-shares", "cpu-quota", "cpu-period",
-    "cpu-burst", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle", "cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight",
-    "kernel-memory", "kernel-memory-tcp", "l3-cache-schema",
+    "resources",
+    "r",
+    "memory",
+    "memory-reservation",
+    "memory-swap",
+    "cpu-share",
+    "cpu-shares",
+    "cpu-quota",
+    "cpu-period",
+    "cpu-burst",
+    "cpu-rt-period",
+    "cpu-rt-runtime",
+    "cpu-idle",
+    "cpuset-cpus",
+    "cpuset-mems",
+    "pids-limit",
+    "blkio-weight",
+    "kernel-memory",
+    "kernel-memory-tcp",
+    "l3-cache-schema",
 ];
 
 fn num_flag<T: std::str::FromStr>(a: &Args, names: &[&str]) -> Result<Option<T>> {
     match a.value(names) {
         None => Ok(None),
         Some(v) => v.parse().map(Some).map_err(|_| {
-            Error::new("ERUNTIME_USAGE", format!("invalid value for --{}: {v:?}", names[0])).with_field(names[0].to_string())
+            Error::new(
+                "ERUNTIME_USAGE",
+                format!("invalid value for --{}: {v:?}", names[0]),
+            )
+            .with_field(names[0].to_string())
         }),
     }
 }
@@ -562,21 +762,40 @@ fn update_cmd(store: &Store, a: &Args) -> Result<i32> {
     use ctr_runtime::update::{self, UpdateFlags};
     let id = a.id("update")?;
     if let Some(v) = a.value(&["l3-cache-schema"]) {
-        return Err(Error::new("ERUNTIME_UNSUPPORTED", format!("--l3-cache-schema {v}: intel RDT is not available on this host")).with_field("l3-cache-schema"));
+        return Err(Error::new(
+            "ERUNTIME_UNSUPPORTED",
+            format!("--l3-cache-schema {v}: intel RDT is not available on this host"),
+        )
+        .with_field("l3-cache-schema"));
     }
     let resources: serde_json::Value = match a.value(&["resources", "r"]) {
         Some(path) => {
             let text = if path == "-" {
                 let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-                    .map_err(|e| Error::io("ERUNTIME_USAGE", "read", &e, "read the resources from stdin"))?;
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
+                    Error::io(
+                        "ERUNTIME_USAGE",
+                        "read",
+                        &e,
+                        "read the resources from stdin",
+                    )
+                })?;
                 s
             } else {
-                std::fs::read_to_string(&path)
-                    .map_err(|e| Error::io("ERUNTIME_USAGE", "open", &e, format!("read --resources {path}")).with_path(&path))?
+                std::fs::read_to_string(&path).map_err(|e| {
+                    Error::io(
+                        "ERUNTIME_USAGE",
+                        "open",
+                        &e,
+                        format!("read --resources {path}"),
+                    )
+                    .with_path(&path)
+                })?
             };
-            serde_json::from_str(&text)
-                .map_err(|e| Error::new("EOCI_INVALID", format!("--resources {path}: not JSON: {e}")).with_field("resources"))?
+            serde_json::from_str(&text).map_err(|e| {
+                Error::new("EOCI_INVALID", format!("--resources {path}: not JSON: {e}"))
+                    .with_field("resources")
+            })?
         }
         None => {
             for f in ["kernel-memory", "kernel-memory-tcp"] {
@@ -609,7 +828,13 @@ fn update_cmd(store: &Store, a: &Args) -> Result<i32> {
 
 /// A Go-style duration: `5s`, `500ms`, `1m`, `1.5s`, or plain seconds.
 fn parse_duration(s: &str) -> Result<std::time::Duration> {
-    let bad = || Error::new("ERUNTIME_USAGE", format!("--interval {s}: not a duration (like 5s or 500ms)")).with_field("interval");
+    let bad = || {
+        Error::new(
+            "ERUNTIME_USAGE",
+            format!("--interval {s}: not a duration (like 5s or 500ms)"),
+        )
+        .with_field("interval")
+    };
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, "s"),
@@ -638,14 +863,23 @@ fn events_cmd(store: &Store, a: &Args) -> Result<i32> {
         Some(v) => parse_duration(&v)?,
         None => std::time::Duration::from_secs(5),
     };
-    let o = EventsOptions { stats_only: a.bool(&["stats"]), interval };
-    let out: std::sync::Arc<std::sync::Mutex<dyn Write + Send>> = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let o = EventsOptions {
+        stats_only: a.bool(&["stats"]),
+        interval,
+    };
+    let out: std::sync::Arc<std::sync::Mutex<dyn Write + Send>> =
+        std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
     events::events(store, &id, &o, out)?;
     Ok(0)
 }
 
 fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
-    let mut g = Global { root: DEFAULT_ROOT.into(), log: None, json_log: false, debug: false };
+    let mut g = Global {
+        root: DEFAULT_ROOT.into(),
+        log: None,
+        json_log: false,
+        debug: false,
+    };
     // Global flags come before the command.
     let mut i = 0;
     let take = |i: &mut usize, name: &str, inline: Option<String>| -> Result<String> {
@@ -653,7 +887,9 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
             return Ok(v);
         }
         *i += 1;
-        argv.get(*i).cloned().ok_or_else(|| usage_err(format!("flag needs an argument: --{name}")))
+        argv.get(*i)
+            .cloned()
+            .ok_or_else(|| usage_err(format!("flag needs an argument: --{name}")))
     };
     let mut systemd = false;
     while i < argv.len() && argv[i].starts_with('-') {
@@ -671,7 +907,11 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
                     match f.as_str() {
                         "text" => g.json_log = false,
                         "json" => g.json_log = true,
-                        _ => return Err(usage_err(format!("unknown log-format {f:?}: use text or json"))),
+                        _ => {
+                            return Err(usage_err(format!(
+                                "unknown log-format {f:?}: use text or json"
+                            )))
+                        }
                     }
                 }
                 "debug" => g.debug = inline.as_deref() != Some("false"),
@@ -680,7 +920,11 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
                     let _ = take(&mut i, &name, inline);
                 }
                 "version" | "v" => {
-                    println!("ctrun version {}\nspec: {}", env!("CARGO_PKG_VERSION"), ctr_oci::OCI_VERSION);
+                    println!(
+                        "ctrun version {}\nspec: {}",
+                        env!("CARGO_PKG_VERSION"),
+                        ctr_oci::OCI_VERSION
+                    );
                     std::process::exit(0);
                 }
                 "help" | "h" => {
@@ -697,7 +941,14 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
         i += 1;
     }
     if systemd {
-        return Err((g, Error::new("ERUNTIME_UNSUPPORTED", "--systemd-cgroup: the systemd cgroup driver is not supported").with_field("systemd-cgroup")));
+        return Err((
+            g,
+            Error::new(
+                "ERUNTIME_UNSUPPORTED",
+                "--systemd-cgroup: the systemd cgroup driver is not supported",
+            )
+            .with_field("systemd-cgroup"),
+        ));
     }
     let Some(cmd) = argv.get(i).cloned() else {
         print!("{USAGE}");
@@ -714,7 +965,11 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
             lifecycle::create(&store, &o).map(|_| 0)
         }
         "run" => {
-            let a = parse_args(rest, &["no-pivot", "no-new-keyring", "detach", "d", "keep"], &CREATE_VALUES)?;
+            let a = parse_args(
+                rest,
+                &["no-pivot", "no-new-keyring", "detach", "d", "keep"],
+                &CREATE_VALUES,
+            )?;
             run_cmd(&g, &store, &a)
         }
         // Not in runc's command list (hidden from the usage text): remove
@@ -750,14 +1005,21 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
                 // As runc: engines (containerd's shim, podman's cleanup) call
                 // `delete --force` for containers that may already be gone;
                 // a directory without a record is removed (runc does too).
-                Err(e) if e.code == "ERUNTIME_NOT_FOUND" && (store.remove_stray(&id) || force) => Ok(0),
+                Err(e) if e.code == "ERUNTIME_NOT_FOUND" && (store.remove_stray(&id) || force) => {
+                    Ok(0)
+                }
                 r => r.map(|_| 0),
             }
         }
-        "list" => list_cmd(&store, &parse_args(rest, &["quiet", "q"], &["format", "f"])?),
+        "list" => list_cmd(
+            &store,
+            &parse_args(rest, &["quiet", "q"], &["format", "f"])?,
+        ),
         "spec" => spec_cmd(&parse_args(rest, &["rootless"], &["bundle", "b"])?),
         "pause" => lifecycle::pause(&store, &parse_args(rest, &[], &[])?.id("pause")?).map(|_| 0),
-        "resume" => lifecycle::resume(&store, &parse_args(rest, &[], &[])?.id("resume")?).map(|_| 0),
+        "resume" => {
+            lifecycle::resume(&store, &parse_args(rest, &[], &[])?.id("resume")?).map(|_| 0)
+        }
         "ps" => {
             let a = parse_args(rest, &[], &["format", "f"])?;
             let pids = lifecycle::ps(&store, &a.id("ps")?)?;
@@ -769,7 +1031,11 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
                         println!("{p}");
                     }
                 }
-                f => return Err(usage_err(format!("invalid format option {f:?}: use table or json"))),
+                f => {
+                    return Err(usage_err(format!(
+                        "invalid format option {f:?}: use table or json"
+                    )))
+                }
             }
             Ok(0)
         }
@@ -786,10 +1052,15 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
             events_cmd(&store, &a)
         }
         "features" => {
-            println!("{}", serde_json::to_string_pretty(&ctr_runtime::features()).unwrap());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&ctr_runtime::features()).unwrap()
+            );
             Ok(0)
         }
-        other => Err(usage_err(format!("no such command: {other:?} (see ctrun --help)"))),
+        other => Err(usage_err(format!(
+            "no such command: {other:?} (see ctrun --help)"
+        ))),
     })();
     r.map_err(|e| (g, e))
 }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 /// The busybox rootfs made by scripts/make-rootfs.sh.
 pub fn rootfs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/rootfs/busybox").canonicalize().unwrap_or_default()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.cache/rootfs/busybox")
+        .canonicalize()
+        .unwrap_or_default()
 }
 
 /// Whether the tests can run here (root, the rootfs); prints the stated skip if not.
@@ -72,7 +75,10 @@ pub fn wait_gone(pid: i64) -> bool {
 /// Every hierarchy's directory for the cgroup `path` (v1 controllers and the v2 mount).
 pub fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
     let mut out = vec![];
-    for line in std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines() {
+    for line in std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+    {
         let f: Vec<&str> = line.split(' ').collect();
         let sep = f.iter().position(|x| *x == "-").unwrap();
         if f[sep + 1] == "cgroup" || f[sep + 1] == "cgroup2" {
@@ -103,7 +109,10 @@ impl Env {
     /// A new world; ids are `<prefix>-<pid>-<n>`.
     pub fn new(prefix: &str) -> Env {
         Env {
-            dir: tempfile::Builder::new().prefix(&format!("{prefix}-")).tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix(&format!("{prefix}-"))
+                .tempdir()
+                .unwrap(),
             prefix: prefix.into(),
             ids: Default::default(),
             pids: Default::default(),
@@ -115,14 +124,22 @@ impl Env {
     }
     /// A fresh container id, remembered for the cleanup.
     pub fn id(&self) -> String {
-        let id = format!("{}-{}-{}", self.prefix, std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let id = format!(
+            "{}-{}-{}",
+            self.prefix,
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
         self.ids.lock().unwrap().push(id.clone());
         id
     }
     /// A bundle whose config is the base (busybox, /proc, a /dev tmpfs, five
     /// new namespaces) with `patch` merged in.
     pub fn bundle(&self, args: &[&str], patch: serde_json::Value) -> PathBuf {
-        let b = self.dir.path().join(format!("bundle-{}", N.fetch_add(1, Ordering::SeqCst)));
+        let b = self
+            .dir
+            .path()
+            .join(format!("bundle-{}", N.fetch_add(1, Ordering::SeqCst)));
         std::fs::create_dir_all(&b).unwrap();
         let mut cfg = serde_json::json!({
             "ociVersion": "1.2.0",
@@ -135,7 +152,11 @@ impl Env {
             "linux": { "namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }, { "type": "network" }] }
         });
         merge(&mut cfg, patch);
-        std::fs::write(b.join("config.json"), serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
+        std::fs::write(
+            b.join("config.json"),
+            serde_json::to_vec_pretty(&cfg).unwrap(),
+        )
+        .unwrap();
         b
     }
     /// This world's compiled-filter cache (`$CTRUN_SECCOMP_CACHE` of its calls).
@@ -147,7 +168,10 @@ impl Env {
     /// of a binary share its environment and run in parallel).
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ctrun"));
-        c.env("CTRUN_SECCOMP_CACHE", self.seccomp_cache()).arg("--root").arg(self.root()).args(args);
+        c.env("CTRUN_SECCOMP_CACHE", self.seccomp_cache())
+            .arg("--root")
+            .arg(self.root())
+            .args(args);
         c
     }
     /// Run ctrun with stdio on files: a created container holds the stdio of
@@ -156,7 +180,10 @@ impl Env {
         let mut c = self.cmd(args);
         match stdin {
             Some(text) => {
-                let p = self.dir.path().join(format!("in-{}", N.fetch_add(1, Ordering::SeqCst)));
+                let p = self
+                    .dir
+                    .path()
+                    .join(format!("in-{}", N.fetch_add(1, Ordering::SeqCst)));
                 std::fs::write(&p, text).unwrap();
                 c.stdin(std::fs::File::open(&p).unwrap());
             }
@@ -164,11 +191,22 @@ impl Env {
                 c.stdin(Stdio::null());
             }
         }
-        let out = self.dir.path().join(format!("out-{}", N.fetch_add(1, Ordering::SeqCst)));
-        let err = self.dir.path().join(format!("err-{}", N.fetch_add(1, Ordering::SeqCst)));
-        c.stdout(std::fs::File::create(&out).unwrap()).stderr(std::fs::File::create(&err).unwrap());
+        let out = self
+            .dir
+            .path()
+            .join(format!("out-{}", N.fetch_add(1, Ordering::SeqCst)));
+        let err = self
+            .dir
+            .path()
+            .join(format!("err-{}", N.fetch_add(1, Ordering::SeqCst)));
+        c.stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap());
         let status = c.status().unwrap();
-        Output { status, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
+        Output {
+            status,
+            stdout: std::fs::read(&out).unwrap(),
+            stderr: std::fs::read(&err).unwrap(),
+        }
     }
     /// [`Env::ctrun_in`] with stdin on /dev/null.
     pub fn ctrun(&self, args: &[&str]) -> Output {
@@ -177,7 +215,12 @@ impl Env {
     /// A call that must succeed; its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.ctrun(args);
-        assert!(o.status.success(), "ctrun {args:?}: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "ctrun {args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
     /// `ctrun run -d` the bundle `b` under a fresh id: the id and the init's
@@ -191,7 +234,11 @@ impl Env {
     /// `ctrun state`, parsed; the init pid is remembered for the leftover check.
     pub fn state(&self, id: &str) -> serde_json::Value {
         let o = self.ctrun(&["state", id]);
-        assert!(o.status.success(), "state: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "state: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         if let Some(pid) = v["pid"].as_i64().filter(|p| *p > 0) {
             self.pids.lock().unwrap().push(pid);
@@ -202,7 +249,9 @@ impl Env {
     /// running from our temp dir, the inits we saw; the shared rootfs got no
     /// /dev entries (devices go on the /dev tmpfs).
     pub fn assert_clean(&self) {
-        let left: Vec<_> = std::fs::read_dir(self.root()).map(|r| r.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+        let left: Vec<_> = std::fs::read_dir(self.root())
+            .map(|r| r.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
         assert!(left.is_empty(), "state dirs left: {left:?}");
         for id in self.ids.lock().unwrap().iter() {
             for d in cgroup_dirs(id) {
@@ -215,8 +264,15 @@ impl Env {
         for pid in self.pids.lock().unwrap().iter() {
             assert!(wait_gone(*pid), "container init {pid} left running");
         }
-        let dev: Vec<_> = std::fs::read_dir(rootfs().join("dev")).unwrap().flatten().map(|e| e.file_name()).collect();
-        assert!(dev.is_empty(), "the shared rootfs got /dev entries: {dev:?}");
+        let dev: Vec<_> = std::fs::read_dir(rootfs().join("dev"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(
+            dev.is_empty(),
+            "the shared rootfs got /dev entries: {dev:?}"
+        );
     }
 }
 
@@ -224,7 +280,12 @@ impl Drop for Env {
     fn drop(&mut self) {
         // Clean up even when a test failed half way.
         for id in self.ids.lock().unwrap().iter() {
-            let _ = self.cmd(&["delete", "--force", id]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            let _ = self
+                .cmd(&["delete", "--force", id])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
         }
     }
 }

@@ -82,17 +82,30 @@ pub struct NativeOptions {
 }
 
 fn to_options(o: Option<NativeOptions>) -> Result<Options, Error> {
-    let Some(o) = o else { return Ok(Options::default()) };
+    let Some(o) = o else {
+        return Ok(Options::default());
+    };
     let backend = match o.backend.as_deref() {
         None | Some("auto") => Backend::Auto,
         Some("v1") => Backend::V1,
         Some("v2") => Backend::V2,
-        Some(b) => return Err(Error::new("ECGROUP_INVALID_OPTION", format!("invalid backend {b:?} (auto, v1 or v2)")).with_field("backend")),
+        Some(b) => {
+            return Err(Error::new(
+                "ECGROUP_INVALID_OPTION",
+                format!("invalid backend {b:?} (auto, v1 or v2)"),
+            )
+            .with_field("backend"))
+        }
     };
-    Ok(Options { backend, controllers: o.controllers })
+    Ok(Options {
+        backend,
+        controllers: o.controllers,
+    })
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> napi::Result<T> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> napi::Result<T> {
     Ok(tokio::task::spawn_blocking(move || catch_panic(f))
         .await
         .map_err(|e| Error::new("EINTERNAL", format!("cgroup task failed: {e}")))??)
@@ -106,7 +119,12 @@ pub struct NativeCgroup {
 
 /// Create a cgroup and apply resources (OCI `linux.resources` or friendly JSON).
 #[napi(ts_return_type = "Promise<NativeCgroup>")]
-pub fn create<'e>(env: &'e Env, path: String, resources: serde_json::Value, options: Option<NativeOptions>) -> napi::Result<PromiseRaw<'e, NativeCgroup>> {
+pub fn create<'e>(
+    env: &'e Env,
+    path: String,
+    resources: serde_json::Value,
+    options: Option<NativeOptions>,
+) -> napi::Result<PromiseRaw<'e, NativeCgroup>> {
     let opts = to_options(options)?;
     env.spawn_future(async move {
         let cg = blocking(move || {
@@ -114,17 +132,25 @@ pub fn create<'e>(env: &'e Env, path: String, resources: serde_json::Value, opti
             Cgroup::create_on(layout()?, &path, &r, &opts)
         })
         .await?;
-        Ok(NativeCgroup { inner: Arc::new(cg) })
+        Ok(NativeCgroup {
+            inner: Arc::new(cg),
+        })
     })
 }
 
 /// Open an existing cgroup.
 #[napi(ts_return_type = "Promise<NativeCgroup>")]
-pub fn open<'e>(env: &'e Env, path: String, options: Option<NativeOptions>) -> napi::Result<PromiseRaw<'e, NativeCgroup>> {
+pub fn open<'e>(
+    env: &'e Env,
+    path: String,
+    options: Option<NativeOptions>,
+) -> napi::Result<PromiseRaw<'e, NativeCgroup>> {
     let opts = to_options(options)?;
     env.spawn_future(async move {
         let cg = blocking(move || Cgroup::open_on(layout()?, &path, &opts)).await?;
-        Ok(NativeCgroup { inner: Arc::new(cg) })
+        Ok(NativeCgroup {
+            inner: Arc::new(cg),
+        })
     })
 }
 
@@ -158,21 +184,45 @@ impl NativeCgroup {
     /// The directories, one per hierarchy.
     #[napi(getter)]
     pub fn dirs(&self) -> Vec<String> {
-        self.inner.dirs().into_iter().map(|d| d.to_string_lossy().into_owned()).collect()
+        self.inner
+            .dirs()
+            .into_iter()
+            .map(|d| d.to_string_lossy().into_owned())
+            .collect()
     }
 
     /// Apply more limits.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn update<'e>(&self, env: &'e Env, resources: serde_json::Value) -> napi::Result<PromiseRaw<'e, ()>> {
+    pub fn update<'e>(
+        &self,
+        env: &'e Env,
+        resources: serde_json::Value,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let cg = self.inner.clone();
-        env.spawn_future(async move { blocking(move || cg.update(&ctr_cgroup::resources::parse(&resources)?)).await })
+        env.spawn_future(async move {
+            blocking(move || cg.update(&ctr_cgroup::resources::parse(&resources)?)).await
+        })
     }
 
     /// Move a process (thread = false) or one thread in.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn add<'e>(&self, env: &'e Env, pid: i32, thread: bool) -> napi::Result<PromiseRaw<'e, ()>> {
+    pub fn add<'e>(
+        &self,
+        env: &'e Env,
+        pid: i32,
+        thread: bool,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let cg = self.inner.clone();
-        env.spawn_future(async move { blocking(move || if thread { cg.add_thread(pid) } else { cg.add_process(pid) }).await })
+        env.spawn_future(async move {
+            blocking(move || {
+                if thread {
+                    cg.add_thread(pid)
+                } else {
+                    cg.add_process(pid)
+                }
+            })
+            .await
+        })
     }
 
     /// Pids in the group.
@@ -186,7 +236,9 @@ impl NativeCgroup {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn set_frozen<'e>(&self, env: &'e Env, frozen: bool) -> napi::Result<PromiseRaw<'e, ()>> {
         let cg = self.inner.clone();
-        env.spawn_future(async move { blocking(move || if frozen { cg.freeze() } else { cg.thaw() }).await })
+        env.spawn_future(async move {
+            blocking(move || if frozen { cg.freeze() } else { cg.thaw() }).await
+        })
     }
 
     /// Signal every process.
@@ -208,7 +260,11 @@ impl NativeCgroup {
     pub fn stats<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
         let cg = self.inner.clone();
         env.spawn_future(async move {
-            blocking(move || serde_json::to_string(&cg.stats()?).map_err(|e| Error::new("EINTERNAL", e.to_string()))).await
+            blocking(move || {
+                serde_json::to_string(&cg.stats()?)
+                    .map_err(|e| Error::new("EINTERNAL", e.to_string()))
+            })
+            .await
         })
     }
 
@@ -222,14 +278,23 @@ impl NativeCgroup {
 
     /// Read a raw file.
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn read_file<'e>(&self, env: &'e Env, file: String) -> napi::Result<PromiseRaw<'e, String>> {
+    pub fn read_file<'e>(
+        &self,
+        env: &'e Env,
+        file: String,
+    ) -> napi::Result<PromiseRaw<'e, String>> {
         let cg = self.inner.clone();
         env.spawn_future(async move { blocking(move || cg.read_file(&file)).await })
     }
 
     /// Write a raw file.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn write_file<'e>(&self, env: &'e Env, file: String, value: String) -> napi::Result<PromiseRaw<'e, ()>> {
+    pub fn write_file<'e>(
+        &self,
+        env: &'e Env,
+        file: String,
+        value: String,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let cg = self.inner.clone();
         env.spawn_future(async move { blocking(move || cg.write_file(&file, &value)).await })
     }
@@ -238,7 +303,9 @@ impl NativeCgroup {
     #[napi]
     pub fn watch(&self) -> napi::Result<NativeWatcher> {
         let w = catch_panic(|| Watcher::new(&self.inner.manager().events()))?;
-        Ok(NativeWatcher { inner: Mutex::new(Some(Arc::new(w))) })
+        Ok(NativeWatcher {
+            inner: Mutex::new(Some(Arc::new(w))),
+        })
     }
 }
 
@@ -252,13 +319,19 @@ pub struct NativeWatcher {
 #[napi]
 impl NativeWatcher {
     /// The next batch of events, or null once closed.
-    #[napi(ts_return_type = "Promise<Array<{ type: string; count?: number; total?: number }> | null>")]
+    #[napi(
+        ts_return_type = "Promise<Array<{ type: string; count?: number; total?: number }> | null>"
+    )]
     pub fn next<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, serde_json::Value>> {
         let w = self.inner.lock().unwrap().clone();
         env.spawn_future(async move {
-            let Some(w) = w else { return Ok(serde_json::Value::Null) };
+            let Some(w) = w else {
+                return Ok(serde_json::Value::Null);
+            };
             blocking(move || match w.next()? {
-                Some(ev) => serde_json::to_value(ev).map_err(|e| Error::new("EINTERNAL", e.to_string())),
+                Some(ev) => {
+                    serde_json::to_value(ev).map_err(|e| Error::new("EINTERNAL", e.to_string()))
+                }
                 None => Ok(serde_json::Value::Null),
             })
             .await

@@ -6,7 +6,9 @@
 
 use ctr_common::{catch_panic, Error};
 use ctr_netns::bridge::{self, AttachOptions, CreateOptions};
-use ctr_netns::netlink::{self, Address, LinkChange, LinkKind, LinkSpec, Netlink, NsTarget, Route, RtNetlink};
+use ctr_netns::netlink::{
+    self, Address, LinkChange, LinkKind, LinkSpec, Netlink, NsTarget, Route, RtNetlink,
+};
 use ctr_netns::nft::{LibNft, PortMap, Proto};
 use ctr_netns::ns::{self, Netns};
 use napi::bindgen_prelude::PromiseRaw;
@@ -123,7 +125,13 @@ pub struct NativeRoute {
 }
 
 fn parse_cidr(s: &str, field: &str) -> Result<(IpAddr, u8), Error> {
-    let bad = || Error::new("ENETNS_INVALID_ADDRESS", format!("invalid address {s:?} (expected address/prefix)")).with_field(field);
+    let bad = || {
+        Error::new(
+            "ENETNS_INVALID_ADDRESS",
+            format!("invalid address {s:?} (expected address/prefix)"),
+        )
+        .with_field(field)
+    };
     let (a, p) = s.split_once('/').ok_or_else(bad)?;
     let ip: IpAddr = a.parse().map_err(|_| bad())?;
     let p: u8 = p.parse().map_err(|_| bad())?;
@@ -134,13 +142,23 @@ fn parse_cidr(s: &str, field: &str) -> Result<(IpAddr, u8), Error> {
 }
 
 fn parse_ip(s: &str, field: &str) -> Result<IpAddr, Error> {
-    s.parse().map_err(|_| Error::new("ENETNS_INVALID_ADDRESS", format!("invalid address {s:?}")).with_field(field))
+    s.parse().map_err(|_| {
+        Error::new("ENETNS_INVALID_ADDRESS", format!("invalid address {s:?}")).with_field(field)
+    })
 }
 
 fn to_route(nl: &mut RtNetlink, r: &NativeRoute) -> Result<Route, Error> {
     Ok(Route {
-        destination: r.destination.as_deref().map(|d| parse_cidr(d, "destination")).transpose()?,
-        gateway: r.gateway.as_deref().map(|g| parse_ip(g, "gateway")).transpose()?,
+        destination: r
+            .destination
+            .as_deref()
+            .map(|d| parse_cidr(d, "destination"))
+            .transpose()?,
+        gateway: r
+            .gateway
+            .as_deref()
+            .map(|g| parse_ip(g, "gateway"))
+            .transpose()?,
         oif: match &r.dev {
             Some(d) => Some(nl.require_link(d)?.index),
             None => None,
@@ -169,7 +187,12 @@ impl NativeNetns {
     /// The fd (-1 once closed).
     #[napi(getter)]
     pub fn fd(&self) -> i32 {
-        self.inner.lock().unwrap().as_ref().map(|n| n.as_raw_fd()).unwrap_or(-1)
+        self.inner
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|n| n.as_raw_fd())
+            .unwrap_or(-1)
     }
     /// Close the fd (pending operations keep their own reference).
     #[napi]
@@ -205,7 +228,8 @@ impl NativeNetns {
             let kind = match spec.kind.as_str() {
                 "veth" => LinkKind::Veth {
                     peer: spec.peer.clone().ok_or_else(|| {
-                        Error::new("ENETNS_INVALID_OPTION", "a veth needs a peer name").with_field("peer")
+                        Error::new("ENETNS_INVALID_OPTION", "a veth needs a peer name")
+                            .with_field("peer")
                     })?,
                     peer_netns_fd: peer_ns.as_ref().map(|n| n.as_raw_fd()),
                 },
@@ -213,16 +237,28 @@ impl NativeNetns {
                 "dummy" => LinkKind::Dummy,
                 "macvlan" => {
                     let p = spec.parent.as_deref().ok_or_else(|| {
-                        Error::new("ENETNS_INVALID_OPTION", "a macvlan needs a parent link").with_field("parent")
+                        Error::new("ENETNS_INVALID_OPTION", "a macvlan needs a parent link")
+                            .with_field("parent")
                     })?;
-                    LinkKind::Macvlan { parent: nl.require_link(p)?.index }
+                    LinkKind::Macvlan {
+                        parent: nl.require_link(p)?.index,
+                    }
                 }
                 k => {
-                    return Err(Error::new("ENETNS_INVALID_OPTION", format!("unknown link kind {k:?}")).with_field("kind"))
+                    return Err(Error::new(
+                        "ENETNS_INVALID_OPTION",
+                        format!("unknown link kind {k:?}"),
+                    )
+                    .with_field("kind"))
                 }
             };
             let mac = spec.mac.as_deref().map(netlink::parse_mac).transpose()?;
-            nl.create_link(&LinkSpec { name: spec.name.clone(), kind, mtu: spec.mtu, mac })
+            nl.create_link(&LinkSpec {
+                name: spec.name.clone(),
+                kind,
+                mtu: spec.mtu,
+                mac,
+            })
         })
     }
 
@@ -274,7 +310,11 @@ impl NativeNetns {
 
     /// Addresses (of one link, by name, or all) as {index, address, prefix}.
     #[napi(ts_return_type = "Promise<any[]>")]
-    pub fn addresses<'e>(&self, env: &'e Env, link: Option<String>) -> napi::Result<PromiseRaw<'e, Value>> {
+    pub fn addresses<'e>(
+        &self,
+        env: &'e Env,
+        link: Option<String>,
+    ) -> napi::Result<PromiseRaw<'e, Value>> {
         self.with_nl(env, move |nl| {
             let idx = match &link {
                 Some(l) => Some(nl.require_link(l)?.index),
@@ -286,21 +326,39 @@ impl NativeNetns {
 
     /// Add `cidr` to link `name`.
     #[napi]
-    pub fn add_address<'e>(&self, env: &'e Env, name: String, cidr: String) -> napi::Result<PromiseRaw<'e, ()>> {
+    pub fn add_address<'e>(
+        &self,
+        env: &'e Env,
+        name: String,
+        cidr: String,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let (ip, prefix) = parse_cidr(&cidr, "address")?;
         self.with_nl(env, move |nl| {
             let l = nl.require_link(&name)?;
-            nl.add_address(&Address { index: l.index, address: ip, prefix })
+            nl.add_address(&Address {
+                index: l.index,
+                address: ip,
+                prefix,
+            })
         })
     }
 
     /// Delete `cidr` from link `name`.
     #[napi]
-    pub fn delete_address<'e>(&self, env: &'e Env, name: String, cidr: String) -> napi::Result<PromiseRaw<'e, ()>> {
+    pub fn delete_address<'e>(
+        &self,
+        env: &'e Env,
+        name: String,
+        cidr: String,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let (ip, prefix) = parse_cidr(&cidr, "address")?;
         self.with_nl(env, move |nl| {
             let l = nl.require_link(&name)?;
-            nl.delete_address(&Address { index: l.index, address: ip, prefix })
+            nl.delete_address(&Address {
+                index: l.index,
+                address: ip,
+                prefix,
+            })
         })
     }
 
@@ -312,7 +370,11 @@ impl NativeNetns {
 
     /// Add a route.
     #[napi]
-    pub fn add_route<'e>(&self, env: &'e Env, route: NativeRoute) -> napi::Result<PromiseRaw<'e, ()>> {
+    pub fn add_route<'e>(
+        &self,
+        env: &'e Env,
+        route: NativeRoute,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         self.with_nl(env, move |nl| {
             let r = to_route(nl, &route)?;
             nl.add_route(&r)
@@ -321,7 +383,11 @@ impl NativeNetns {
 
     /// Delete a route.
     #[napi]
-    pub fn delete_route<'e>(&self, env: &'e Env, route: NativeRoute) -> napi::Result<PromiseRaw<'e, ()>> {
+    pub fn delete_route<'e>(
+        &self,
+        env: &'e Env,
+        route: NativeRoute,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         self.with_nl(env, move |nl| {
             let r = to_route(nl, &route)?;
             nl.delete_route(&r)
@@ -420,17 +486,32 @@ pub struct NativeAttachOptions {
 
 /// Create a bridge network.
 #[napi(ts_return_type = "Promise<any>")]
-pub fn network_create<'e>(env: &'e Env, opts: NativeNetworkOptions) -> napi::Result<PromiseRaw<'e, Value>> {
+pub fn network_create<'e>(
+    env: &'e Env,
+    opts: NativeNetworkOptions,
+) -> napi::Result<PromiseRaw<'e, Value>> {
     blocking(env, move || {
-        let o = CreateOptions { name: opts.name, subnet: opts.subnet, gateway: opts.gateway, bridge: opts.bridge };
-        to_json(&bridge::create(&ctr_netns::state_root(), &mut RtNetlink::new()?, &mut LibNft, &o)?)
+        let o = CreateOptions {
+            name: opts.name,
+            subnet: opts.subnet,
+            gateway: opts.gateway,
+            bridge: opts.bridge,
+        };
+        to_json(&bridge::create(
+            &ctr_netns::state_root(),
+            &mut RtNetlink::new()?,
+            &mut LibNft,
+            &o,
+        )?)
     })
 }
 
 /// Load a network's config.
 #[napi(ts_return_type = "Promise<any>")]
 pub fn network_open<'e>(env: &'e Env, name: String) -> napi::Result<PromiseRaw<'e, Value>> {
-    blocking(env, move || to_json(&bridge::load(&ctr_netns::state_root(), &name)?))
+    blocking(env, move || {
+        to_json(&bridge::load(&ctr_netns::state_root(), &name)?)
+    })
 }
 
 /// Every network.
@@ -450,7 +531,10 @@ pub fn network_attach<'e>(
     let target = netns.ns()?;
     let mut ports = Vec::new();
     for (i, p) in opts.ports.iter().enumerate() {
-        let bad = |what: &str| Error::new("ENETNS_INVALID_PORT", format!("invalid {what}")).with_field(format!("ports[{i}]"));
+        let bad = |what: &str| {
+            Error::new("ENETNS_INVALID_PORT", format!("invalid {what}"))
+                .with_field(format!("ports[{i}]"))
+        };
         let protocol = match p.protocol.as_str() {
             "tcp" => Proto::Tcp,
             "udp" => Proto::Udp,
@@ -458,9 +542,17 @@ pub fn network_attach<'e>(
         };
         let host_port = u16::try_from(p.host_port).map_err(|_| bad("host port"))?;
         let container_port = u16::try_from(p.container_port).map_err(|_| bad("container port"))?;
-        ports.push(PortMap { host_port, container_port, protocol });
+        ports.push(PortMap {
+            host_port,
+            container_port,
+            protocol,
+        });
     }
-    let o = AttachOptions { ifname: opts.ifname, address: opts.address, ports };
+    let o = AttachOptions {
+        ifname: opts.ifname,
+        address: opts.address,
+        ports,
+    };
     blocking(env, move || {
         let att = bridge::attach(
             &ctr_netns::state_root(),
@@ -469,7 +561,11 @@ pub fn network_attach<'e>(
             &mut LibNft,
             &target,
             &o,
-            &mut |ns, setup| ns::in_netns(ns, move || bridge::configure_inside(&mut RtNetlink::new()?, &setup)),
+            &mut |ns, setup| {
+                ns::in_netns(ns, move || {
+                    bridge::configure_inside(&mut RtNetlink::new()?, &setup)
+                })
+            },
         )?;
         to_json(&att)
     })
@@ -477,28 +573,54 @@ pub fn network_attach<'e>(
 
 /// Detach by lease id.
 #[napi(ts_return_type = "Promise<any>")]
-pub fn network_detach<'e>(env: &'e Env, name: String, id: String) -> napi::Result<PromiseRaw<'e, Value>> {
+pub fn network_detach<'e>(
+    env: &'e Env,
+    name: String,
+    id: String,
+) -> napi::Result<PromiseRaw<'e, Value>> {
     blocking(env, move || {
-        to_json(&bridge::detach(&ctr_netns::state_root(), &name, &mut RtNetlink::new()?, &mut LibNft, &id)?)
+        to_json(&bridge::detach(
+            &ctr_netns::state_root(),
+            &name,
+            &mut RtNetlink::new()?,
+            &mut LibNft,
+            &id,
+        )?)
     })
 }
 
 /// Release the leases of namespaces that died without a detach.
 #[napi(ts_return_type = "Promise<any[]>")]
 pub fn network_prune<'e>(env: &'e Env, name: String) -> napi::Result<PromiseRaw<'e, Value>> {
-    blocking(env, move || to_json(&bridge::prune(&ctr_netns::state_root(), &name, &mut RtNetlink::new()?, &mut LibNft)?))
+    blocking(env, move || {
+        to_json(&bridge::prune(
+            &ctr_netns::state_root(),
+            &name,
+            &mut RtNetlink::new()?,
+            &mut LibNft,
+        )?)
+    })
 }
 
 /// Attachments of a network.
 #[napi(ts_return_type = "Promise<any[]>")]
 pub fn network_attachments<'e>(env: &'e Env, name: String) -> napi::Result<PromiseRaw<'e, Value>> {
-    blocking(env, move || to_json(&bridge::attachments(&ctr_netns::state_root(), &name)?))
+    blocking(env, move || {
+        to_json(&bridge::attachments(&ctr_netns::state_root(), &name)?)
+    })
 }
 
 /// Delete a network and everything attached.
 #[napi]
 pub fn network_delete<'e>(env: &'e Env, name: String) -> napi::Result<PromiseRaw<'e, ()>> {
-    blocking(env, move || bridge::delete(&ctr_netns::state_root(), &name, &mut RtNetlink::new()?, &mut LibNft))
+    blocking(env, move || {
+        bridge::delete(
+            &ctr_netns::state_root(),
+            &name,
+            &mut RtNetlink::new()?,
+            &mut LibNft,
+        )
+    })
 }
 
 /// The caller's network namespace.
@@ -514,5 +636,8 @@ pub struct NativeCurrentNetns {
 #[napi]
 pub fn current() -> napi::Result<NativeCurrentNetns> {
     let n = ctr_common::catch_panic(ctr_netns::current)?;
-    Ok(NativeCurrentNetns { inode: n.inode as i64, links: n.links })
+    Ok(NativeCurrentNetns {
+        inode: n.inode as i64,
+        links: n.links,
+    })
 }

@@ -3,16 +3,19 @@
 #![deny(clippy::all)]
 
 use ctr_common::{catch_panic, Error};
-use ctr_ns::{CapNames, Console, ConsoleSocket, WinSize, IdMap, IdMaps, MountSpec, NamespaceKind, Rlimit, RootfsSpec, SpawnOptions, Stage, Stdio, TimeOffsets};
+use ctr_ns::{
+    CapNames, Console, ConsoleSocket, IdMap, IdMaps, MountSpec, NamespaceKind, Rlimit, RootfsSpec,
+    SpawnOptions, Stage, Stdio, TimeOffsets, WinSize,
+};
 use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::Notify;
 use std::sync::{Arc, Mutex};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
+use tokio::sync::Notify;
 
 /// What to spawn, as the TypeScript layer hands it over.
 #[napi(object)]
@@ -246,7 +249,14 @@ pub struct RootfsRequest {
 }
 
 fn id_maps(v: Option<Vec<IdMapRequest>>) -> Vec<IdMap> {
-    v.unwrap_or_default().into_iter().map(|m| IdMap { inside: m.inside, outside: m.outside, count: m.count }).collect()
+    v.unwrap_or_default()
+        .into_iter()
+        .map(|m| IdMap {
+            inside: m.inside,
+            outside: m.outside,
+            count: m.count,
+        })
+        .collect()
 }
 
 fn limit(v: i64) -> u64 {
@@ -279,18 +289,27 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     let mut opts = SpawnOptions::new(req.program, req.args);
     opts.env = req.env;
     opts.cwd = req.cwd;
-    opts.namespaces = req.namespaces.iter().map(|n| NamespaceKind::parse(n)).collect::<Result<_, _>>()?;
+    opts.namespaces = req
+        .namespaces
+        .iter()
+        .map(|n| NamespaceKind::parse(n))
+        .collect::<Result<_, _>>()?;
     opts.mount_proc = req.mount_proc;
     opts.hostname = req.hostname;
     if req.stdio.len() != 3 {
-        return Err(Error::new("ENS_INVALID_OPTION", "stdio must have three entries").with_field("stdio"));
+        return Err(
+            Error::new("ENS_INVALID_OPTION", "stdio must have three entries").with_field("stdio"),
+        );
     }
     for (i, v) in req.stdio.iter().enumerate() {
         opts.stdio[i] = match *v {
             -1 => Stdio::Pipe,
             -2 => Stdio::Null,
             fd if fd >= 0 => Stdio::Fd(fd),
-            _ => return Err(Error::new("ENS_INVALID_OPTION", "invalid stdio entry").with_field(format!("stdio[{i}]"))),
+            _ => {
+                return Err(Error::new("ENS_INVALID_OPTION", "invalid stdio entry")
+                    .with_field(format!("stdio[{i}]")))
+            }
         };
     }
     opts.hold = req.hold;
@@ -322,9 +341,17 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     opts.umask = req.umask;
     for (i, r) in req.rlimits.unwrap_or_default().into_iter().enumerate() {
         let resource = ctr_ns::plan::rlimit_from_name(&r.resource).ok_or_else(|| {
-            Error::new("ENS_INVALID_OPTION", format!("unknown rlimit {:?}", r.resource)).with_field(format!("rlimits[{i}].type"))
+            Error::new(
+                "ENS_INVALID_OPTION",
+                format!("unknown rlimit {:?}", r.resource),
+            )
+            .with_field(format!("rlimits[{i}].type"))
         })?;
-        opts.rlimits.push(Rlimit { resource, soft: limit(r.soft), hard: limit(r.hard) });
+        opts.rlimits.push(Rlimit {
+            resource,
+            soft: limit(r.soft),
+            hard: limit(r.hard),
+        });
     }
     opts.capabilities = req.capabilities.map(|c| CapNames {
         bounding: c.bounding,
@@ -334,16 +361,29 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         ambient: c.ambient,
     });
     opts.oom_score_adj = req.oom_score_adj;
-    opts.sysctl = req.sysctl.unwrap_or_default().into_iter().map(|s| (s.key, s.value)).collect();
+    opts.sysctl = req
+        .sysctl
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| (s.key, s.value))
+        .collect();
     opts.personality = req.personality.map(u64::from);
     opts.io_priority = req.io_priority;
-    opts.memory_policy = req.memory_policy.map(|m| ctr_ns::MemoryPolicy { mode: m.mode, flags: m.flags, nodes: m.nodes });
+    opts.memory_policy = req.memory_policy.map(|m| ctr_ns::MemoryPolicy {
+        mode: m.mode,
+        flags: m.flags,
+        nodes: m.nodes,
+    });
     opts.scheduler = req.scheduler.map(|s| {
         let mut a = ctr_ns::SchedAttr::new(s.policy);
         a.sched_flags = u64::from(s.flags);
         a.sched_nice = s.nice;
         a.sched_priority = s.priority;
-        (a.sched_runtime, a.sched_deadline, a.sched_period) = (s.runtime.max(0) as u64, s.deadline.max(0) as u64, s.period.max(0) as u64);
+        (a.sched_runtime, a.sched_deadline, a.sched_period) = (
+            s.runtime.max(0) as u64,
+            s.deadline.max(0) as u64,
+            s.period.max(0) as u64,
+        );
         a
     });
     opts.cpu_affinity = req.cpu_affinity;
@@ -353,7 +393,13 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         let size = match (c.cols, c.rows) {
             (Some(cols), Some(rows)) => Some(win_size(cols, rows)?),
             (None, None) => None,
-            _ => return Err(Error::new("ENS_INVALID_OPTION", "terminal size needs both cols and rows").with_field("terminal")),
+            _ => {
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    "terminal size needs both cols and rows",
+                )
+                .with_field("terminal"))
+            }
         };
         let socket = match c.socket_fd {
             Some(fd) => ConsoleSocket::Fd(fd),
@@ -389,9 +435,16 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
 
 fn win_size(cols: u32, rows: u32) -> Result<WinSize, Error> {
     if cols == 0 || rows == 0 || cols > u16::MAX as u32 || rows > u16::MAX as u32 {
-        return Err(Error::new("ENS_INVALID_OPTION", "terminal size must be 1..65535 columns and rows").with_field("terminal"));
+        return Err(Error::new(
+            "ENS_INVALID_OPTION",
+            "terminal size must be 1..65535 columns and rows",
+        )
+        .with_field("terminal"));
     }
-    Ok(WinSize { cols: cols as u16, rows: rows as u16 })
+    Ok(WinSize {
+        cols: cols as u16,
+        rows: rows as u16,
+    })
 }
 
 /// Clone a child into new namespaces. Synchronous like
@@ -400,7 +453,10 @@ fn win_size(cols: u32, rows: u32) -> Result<WinSize, Error> {
 #[napi]
 pub fn spawn(req: SpawnRequest) -> napi::Result<NativeChild> {
     let child = catch_panic(|| ctr_ns::spawn(&to_options(req)?))?;
-    Ok(NativeChild { pid: child.pid, inner: Mutex::new(Some(Arc::new(child))) })
+    Ok(NativeChild {
+        pid: child.pid,
+        inner: Mutex::new(Some(Arc::new(child))),
+    })
 }
 
 impl NativeChild {
@@ -431,8 +487,14 @@ impl NativeChild {
     /// caller owns them from now on.
     #[napi]
     pub fn take_stdio(&self) -> Vec<i32> {
-        let Ok(child) = self.child() else { return vec![-1, -1, -1] };
-        child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect()
+        let Ok(child) = self.child() else {
+            return vec![-1, -1, -1];
+        };
+        child
+            .take_stdio()
+            .into_iter()
+            .map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1))
+            .collect()
     }
 
     /// Take the pty master of a child spawned with a console (and no
@@ -441,7 +503,9 @@ impl NativeChild {
     #[napi]
     pub fn take_console(&self) -> Option<NativeTerminal> {
         let child = self.child().ok()?;
-        child.take_console().map(|fd| NativeTerminal { state: Arc::new(TermState::new(fd)) })
+        child.take_console().map(|fd| NativeTerminal {
+            state: Arc::new(TermState::new(fd)),
+        })
     }
 
     /// Take the seccomp listener fd (-1 if none or already taken) after
@@ -449,7 +513,10 @@ impl NativeChild {
     #[napi]
     pub fn take_seccomp_listener(&self) -> i32 {
         let Ok(child) = self.child() else { return -1 };
-        child.take_seccomp_listener().map(|f| f.into_raw_fd()).unwrap_or(-1)
+        child
+            .take_seccomp_listener()
+            .map(|f| f.into_raw_fd())
+            .unwrap_or(-1)
     }
 
     /// Resolves with "seccomp-listener" (call again), "held" or "running"
@@ -526,10 +593,15 @@ impl NativeChild {
             // SAFETY: `dup` is an OwnedFd moved into the AsyncFd, so it stays
             // open and the same for the AsyncFd's whole life.
             let watch = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }
-                .map_err(|e| Error::io("ENS_WAIT", "epoll_ctl", &e.into_parts().1, "watch pidfd"))?;
+                .map_err(|e| {
+                    Error::io("ENS_WAIT", "epoll_ctl", &e.into_parts().1, "watch pidfd")
+                })?;
             loop {
                 if let Some(st) = child.try_wait()? {
-                    return Ok(ExitInfo { exit_code: st.code, signal: st.signal });
+                    return Ok(ExitInfo {
+                        exit_code: st.code,
+                        signal: st.signal,
+                    });
                 }
                 let mut guard = watch
                     .readable()
@@ -561,7 +633,12 @@ struct TermState {
 
 impl TermState {
     fn new(fd: OwnedFd) -> TermState {
-        TermState { fd: Mutex::new(Some(fd)), watch: Mutex::new(None), closed: AtomicBool::new(false), on_close: Notify::new() }
+        TermState {
+            fd: Mutex::new(Some(fd)),
+            watch: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            on_close: Notify::new(),
+        }
     }
 
     fn raw(&self) -> Result<i32, Error> {
@@ -591,8 +668,17 @@ impl TermState {
         // SAFETY: `dup` is an OwnedFd moved into the AsyncFd, so it stays
         // open and the same for the AsyncFd's whole life.
         let a = Arc::new(
-            unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE | Interest::WRITABLE) }
-                .map_err(|e| Error::io("ENS_CONSOLE", "epoll_ctl", &e.into_parts().1, "watch the pty master"))?,
+            unsafe {
+                AsyncFd::register_with_interest(dup, Interest::READABLE | Interest::WRITABLE)
+            }
+            .map_err(|e| {
+                Error::io(
+                    "ENS_CONSOLE",
+                    "epoll_ctl",
+                    &e.into_parts().1,
+                    "watch the pty master",
+                )
+            })?,
         );
         *w = Some(a.clone());
         Ok(a)
@@ -621,7 +707,9 @@ impl NativeTerminal {
     pub fn write<'e>(&self, env: &'e Env, data: Buffer) -> napi::Result<PromiseRaw<'e, ()>> {
         let st = self.state.clone();
         let data = data.to_vec();
-        env.spawn_future(async move { Self::write_async(st, data).await.map_err(napi::Error::from) })
+        env.spawn_future(
+            async move { Self::write_async(st, data).await.map_err(napi::Error::from) },
+        )
     }
 }
 
@@ -641,13 +729,17 @@ impl NativeTerminal {
                     g = w.readable() => g.map_err(|e| Error::io("ENS_CONSOLE", "epoll_wait", &e, "wait for the pty"))?,
                     _ = &mut closed => return Ok(None),
                 };
-                match guard.try_io(|inner| ctr_ns::console::read_master(inner.as_raw_fd(), &mut buf)) {
+                match guard
+                    .try_io(|inner| ctr_ns::console::read_master(inner.as_raw_fd(), &mut buf))
+                {
                     Ok(Ok(0)) => return Ok(None),
                     Ok(Ok(n)) => {
                         buf.truncate(n);
                         return Ok(Some(buf.into()));
                     }
-                    Ok(Err(e)) => return Err(Error::io("ENS_CONSOLE", "read", &e, "read the pty master")),
+                    Ok(Err(e)) => {
+                        return Err(Error::io("ENS_CONSOLE", "read", &e, "read the pty master"))
+                    }
                     Err(_would_block) => continue,
                 }
             }
@@ -671,7 +763,13 @@ impl NativeTerminal {
                     _ = &mut closed => return Err(gone()),
                 };
                 match guard.try_io(|inner| {
-                    let n = unsafe { libc::write(inner.as_raw_fd(), data[off..].as_ptr().cast(), data.len() - off) };
+                    let n = unsafe {
+                        libc::write(
+                            inner.as_raw_fd(),
+                            data[off..].as_ptr().cast(),
+                            data.len() - off,
+                        )
+                    };
                     if n < 0 {
                         Err(std::io::Error::last_os_error())
                     } else {
@@ -679,7 +777,14 @@ impl NativeTerminal {
                     }
                 }) {
                     Ok(Ok(n)) => off += n,
-                    Ok(Err(e)) => return Err(Error::io("ENS_CONSOLE", "write", &e, "write the pty master")),
+                    Ok(Err(e)) => {
+                        return Err(Error::io(
+                            "ENS_CONSOLE",
+                            "write",
+                            &e,
+                            "write the pty master",
+                        ))
+                    }
                     Err(_would_block) => continue,
                 }
             }
@@ -693,7 +798,10 @@ impl NativeTerminal {
     /// Set the window size (TIOCSWINSZ): the child gets SIGWINCH.
     #[napi]
     pub fn resize(&self, cols: u32, rows: u32) -> napi::Result<()> {
-        Ok(ctr_ns::console::resize(self.state.raw()?, win_size(cols, rows)?)?)
+        Ok(ctr_ns::console::resize(
+            self.state.raw()?,
+            win_size(cols, rows)?,
+        )?)
     }
 
     /// The window size as [cols, rows].
@@ -725,24 +833,47 @@ impl NativeTerminal {
 #[napi]
 pub fn terminal_from_fd(fd: i32) -> napi::Result<NativeTerminal> {
     if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-        return Err(Error::sys("ENS_INVALID_OPTION", "fcntl", libc::EBADF, format!("fd {fd} is not open")).with_field("fd").into());
+        return Err(Error::sys(
+            "ENS_INVALID_OPTION",
+            "fcntl",
+            libc::EBADF,
+            format!("fd {fd} is not open"),
+        )
+        .with_field("fd")
+        .into());
     }
     if unsafe { libc::isatty(fd) } != 1 {
-        return Err(Error::sys("ENS_INVALID_OPTION", "isatty", libc::ENOTTY, format!("fd {fd} is not a terminal")).with_field("fd").into());
+        return Err(Error::sys(
+            "ENS_INVALID_OPTION",
+            "isatty",
+            libc::ENOTTY,
+            format!("fd {fd} is not a terminal"),
+        )
+        .with_field("fd")
+        .into());
     }
     unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    Ok(NativeTerminal { state: Arc::new(TermState::new(unsafe { OwnedFd::from_raw_fd(fd) })) })
+    Ok(NativeTerminal {
+        state: Arc::new(TermState::new(unsafe { OwnedFd::from_raw_fd(fd) })),
+    })
 }
 
 /// Keep the `kind` namespace of `pid` (0: this process) alive by
 /// bind-mounting its ns file onto `path`.
 #[napi]
-pub fn persist_namespace<'e>(env: &'e Env, pid: i32, kind: String, path: String) -> napi::Result<PromiseRaw<'e, ()>> {
+pub fn persist_namespace<'e>(
+    env: &'e Env,
+    pid: i32,
+    kind: String,
+    path: String,
+) -> napi::Result<PromiseRaw<'e, ()>> {
     let kind = NamespaceKind::parse(&kind)?;
     env.spawn_future(async move {
-        tokio::task::spawn_blocking(move || catch_panic(|| ctr_ns::persist::persist(pid, kind, &path)))
-            .await
-            .map_err(|e| Error::new("EINTERNAL", format!("persist task failed: {e}")))??;
+        tokio::task::spawn_blocking(move || {
+            catch_panic(|| ctr_ns::persist::persist(pid, kind, &path))
+        })
+        .await
+        .map_err(|e| Error::new("EINTERNAL", format!("persist task failed: {e}")))??;
         Ok(())
     })
 }
@@ -761,5 +892,8 @@ pub fn release_namespace<'e>(env: &'e Env, path: String) -> napi::Result<Promise
 /// Namespace kinds the running kernel supports (`/proc/self/ns` names).
 #[napi]
 pub fn supported_namespaces() -> Vec<String> {
-    ctr_ns::supported_namespaces().iter().map(|k| k.proc_name().to_string()).collect()
+    ctr_ns::supported_namespaces()
+        .iter()
+        .map(|k| k.proc_name().to_string())
+        .collect()
 }

@@ -29,7 +29,11 @@ pub struct NativeHostInfo {
 #[napi]
 pub fn host_info() -> napi::Result<NativeHostInfo> {
     let h = catch_panic(ctr_runtime::host_info)?;
-    Ok(NativeHostInfo { oci_version: h.oci_version, namespaces: h.namespaces, cgroup_mode: h.cgroup_mode })
+    Ok(NativeHostInfo {
+        oci_version: h.oci_version,
+        namespaces: h.namespaces,
+        cgroup_mode: h.cgroup_mode,
+    })
 }
 
 /// What to create, as the TypeScript layer hands it over.
@@ -79,7 +83,9 @@ fn key(root: &str, id: &str) -> String {
     format!("{root}\0{id}")
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ctr_common::Result<T> + Send + 'static) -> ctr_common::Result<T> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ctr_common::Result<T> + Send + 'static,
+) -> ctr_common::Result<T> {
     tokio::task::spawn_blocking(move || catch_panic(f))
         .await
         .map_err(|e| Error::new("EINTERNAL", format!("blocking task failed: {e}")))?
@@ -90,7 +96,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ctr_common::Result<T> +
 pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'e, CreatedInfo>> {
     env.spawn_future(async move {
         if req.stdio.len() != 3 {
-            return Err(Error::new("ERUNTIME_INVALID_OPTION", "stdio must have three entries").with_field("stdio").into());
+            return Err(
+                Error::new("ERUNTIME_INVALID_OPTION", "stdio must have three entries")
+                    .with_field("stdio")
+                    .into(),
+            );
         }
         let mut stdio = [ctr_ns::Stdio::Null; 3];
         for (i, v) in req.stdio.iter().enumerate() {
@@ -98,7 +108,11 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
                 -1 => ctr_ns::Stdio::Pipe,
                 -2 => ctr_ns::Stdio::Null,
                 fd if fd >= 0 => ctr_ns::Stdio::Fd(fd),
-                _ => return Err(Error::new("ERUNTIME_INVALID_OPTION", "invalid stdio entry").with_field(format!("stdio[{i}]")).into()),
+                _ => {
+                    return Err(Error::new("ERUNTIME_INVALID_OPTION", "invalid stdio entry")
+                        .with_field(format!("stdio[{i}]"))
+                        .into())
+                }
             };
         }
         let k = key(&req.root, &req.id);
@@ -114,24 +128,50 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
         };
         let store = Store::new(req.root);
         let created = blocking(move || lifecycle::create(&store, &o)).await?;
-        let fds = created.child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect();
-        let terminal = created.child.take_console().map(|f| f.into_raw_fd()).unwrap_or(-1);
+        let fds = created
+            .child
+            .take_stdio()
+            .into_iter()
+            .map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1))
+            .collect();
+        let terminal = created
+            .child
+            .take_console()
+            .map(|f| f.into_raw_fd())
+            .unwrap_or(-1);
         let pid = created.pid;
-        children().lock().unwrap().insert(k, Arc::new(created.child));
-        Ok(CreatedInfo { pid, stdio: fds, terminal })
+        children()
+            .lock()
+            .unwrap()
+            .insert(k, Arc::new(created.child));
+        Ok(CreatedInfo {
+            pid,
+            stdio: fds,
+            terminal,
+        })
     })
 }
 
 /// The container's cgroup path, if it has one.
 #[napi]
-pub fn cgroup_path<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, Option<String>>> {
-    env.spawn_future(async move { Ok(blocking(move || Store::new(root).read(&id)).await?.cgroup_path) })
+pub fn cgroup_path<'e>(
+    env: &'e Env,
+    root: String,
+    id: String,
+) -> napi::Result<PromiseRaw<'e, Option<String>>> {
+    env.spawn_future(async move {
+        Ok(blocking(move || Store::new(root).read(&id))
+            .await?
+            .cgroup_path)
+    })
 }
 
 /// Start a created container.
 #[napi]
 pub fn start<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, ()>> {
-    env.spawn_future(async move { Ok(blocking(move || lifecycle::start(&Store::new(root), &id)).await?) })
+    env.spawn_future(async move {
+        Ok(blocking(move || lifecycle::start(&Store::new(root), &id)).await?)
+    })
 }
 
 /// The state of a container as runc's JSON.
@@ -163,13 +203,26 @@ pub fn gc<'e>(env: &'e Env, root: String) -> napi::Result<PromiseRaw<'e, String>
 
 /// Send a signal to the init (or every process with `all`).
 #[napi]
-pub fn kill<'e>(env: &'e Env, root: String, id: String, signal: i32, all: bool) -> napi::Result<PromiseRaw<'e, ()>> {
-    env.spawn_future(async move { Ok(blocking(move || lifecycle::kill(&Store::new(root), &id, signal, all)).await?) })
+pub fn kill<'e>(
+    env: &'e Env,
+    root: String,
+    id: String,
+    signal: i32,
+    all: bool,
+) -> napi::Result<PromiseRaw<'e, ()>> {
+    env.spawn_future(async move {
+        Ok(blocking(move || lifecycle::kill(&Store::new(root), &id, signal, all)).await?)
+    })
 }
 
 /// Delete a container; a child of ours is reaped too.
 #[napi(js_name = "deleteContainer")]
-pub fn delete_container<'e>(env: &'e Env, root: String, id: String, force: bool) -> napi::Result<PromiseRaw<'e, ()>> {
+pub fn delete_container<'e>(
+    env: &'e Env,
+    root: String,
+    id: String,
+    force: bool,
+) -> napi::Result<PromiseRaw<'e, ()>> {
     env.spawn_future(async move {
         let k = key(&root, &id);
         blocking(move || {
@@ -198,31 +251,57 @@ pub fn wait<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseR
     let child = children().lock().unwrap().get(&k).cloned();
     env.spawn_future(async move {
         let pidfd = match &child {
-            Some(c) => c.pidfd.try_clone().map_err(|e| Error::io("ERUNTIME_WAIT", "dup", &e, "duplicate pidfd"))?,
+            Some(c) => c
+                .pidfd
+                .try_clone()
+                .map_err(|e| Error::io("ERUNTIME_WAIT", "dup", &e, "duplicate pidfd"))?,
             None => {
                 let s = Store::new(root).read(&id)?;
                 if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
-                    return Ok(ExitInfo { exit_code: None, signal: None });
+                    return Ok(ExitInfo {
+                        exit_code: None,
+                        signal: None,
+                    });
                 }
-                let fd = ctr_runtime::util::pidfd_open(s.pid).map_err(|e| Error::io("ERUNTIME_WAIT", "pidfd_open", &e, "open pidfd"))?;
+                let fd = ctr_runtime::util::pidfd_open(s.pid)
+                    .map_err(|e| Error::io("ERUNTIME_WAIT", "pidfd_open", &e, "open pidfd"))?;
                 if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
-                    return Ok(ExitInfo { exit_code: None, signal: None });
+                    return Ok(ExitInfo {
+                        exit_code: None,
+                        signal: None,
+                    });
                 }
                 fd
             }
         };
         // SAFETY: the OwnedFd moves into the AsyncFd and lives as long.
-        let watch = unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }
-            .map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_ctl", &e.into_parts().1, "watch pidfd"))?;
+        let watch =
+            unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }.map_err(|e| {
+                Error::io(
+                    "ERUNTIME_WAIT",
+                    "epoll_ctl",
+                    &e.into_parts().1,
+                    "watch pidfd",
+                )
+            })?;
         loop {
             if let Some(c) = &child {
                 if let Some(st) = c.try_wait()? {
-                    return Ok(ExitInfo { exit_code: st.code, signal: st.signal });
+                    return Ok(ExitInfo {
+                        exit_code: st.code,
+                        signal: st.signal,
+                    });
                 }
             }
-            let mut guard = watch.readable().await.map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
+            let mut guard = watch
+                .readable()
+                .await
+                .map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
             if child.is_none() {
-                return Ok(ExitInfo { exit_code: None, signal: None });
+                return Ok(ExitInfo {
+                    exit_code: None,
+                    signal: None,
+                });
             }
             guard.clear_ready();
         }
@@ -283,7 +362,10 @@ fn execs() -> &'static Mutex<HashMap<i32, Arc<ctr_ns::Child>>> {
 
 fn stdio_of(list: &[i32]) -> ctr_common::Result<[ctr_ns::Stdio; 3]> {
     if list.len() != 3 {
-        return Err(Error::new("ERUNTIME_INVALID_OPTION", "stdio must have three entries").with_field("stdio"));
+        return Err(
+            Error::new("ERUNTIME_INVALID_OPTION", "stdio must have three entries")
+                .with_field("stdio"),
+        );
     }
     let mut stdio = [ctr_ns::Stdio::Null; 3];
     for (i, v) in list.iter().enumerate() {
@@ -291,7 +373,10 @@ fn stdio_of(list: &[i32]) -> ctr_common::Result<[ctr_ns::Stdio; 3]> {
             -1 => ctr_ns::Stdio::Pipe,
             -2 => ctr_ns::Stdio::Null,
             fd if fd >= 0 => ctr_ns::Stdio::Fd(fd),
-            _ => return Err(Error::new("ERUNTIME_INVALID_OPTION", "invalid stdio entry").with_field(format!("stdio[{i}]"))),
+            _ => {
+                return Err(Error::new("ERUNTIME_INVALID_OPTION", "invalid stdio entry")
+                    .with_field(format!("stdio[{i}]")))
+            }
         };
     }
     Ok(stdio)
@@ -307,7 +392,11 @@ pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, E
             let store = Store::new(&req.root);
             let process = match &req.process {
                 Some(json) => serde_json::from_str(json).map_err(|e| {
-                    Error::new("EOCI_INVALID", format!("process: not an OCI process object: {e}")).with_field("process")
+                    Error::new(
+                        "EOCI_INVALID",
+                        format!("process: not an OCI process object: {e}"),
+                    )
+                    .with_field("process")
                 })?,
                 None => {
                     let mut p = exec::default_process(&store, &req.id)?;
@@ -345,10 +434,23 @@ pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, E
             exec::exec(&store, &req.id, &o)
         })
         .await?;
-        let fds = e.child.take_stdio().into_iter().map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1)).collect();
-        let terminal = e.child.take_console().map(|f| f.into_raw_fd()).unwrap_or(-1);
+        let fds = e
+            .child
+            .take_stdio()
+            .into_iter()
+            .map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1))
+            .collect();
+        let terminal = e
+            .child
+            .take_console()
+            .map(|f| f.into_raw_fd())
+            .unwrap_or(-1);
         execs().lock().unwrap().insert(e.pid, Arc::new(e.child));
-        Ok(ExecInfo { pid: e.pid, stdio: fds, terminal })
+        Ok(ExecInfo {
+            pid: e.pid,
+            stdio: fds,
+            terminal,
+        })
     })
 }
 
@@ -357,17 +459,38 @@ pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, E
 pub fn exec_wait<'e>(env: &'e Env, pid: i32) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
     let child = execs().lock().unwrap().get(&pid).cloned();
     env.spawn_future(async move {
-        let child = child.ok_or_else(|| Error::new("ERUNTIME_NOT_FOUND", format!("no exec'd process {pid} of ours")))?;
-        let pidfd = child.pidfd.try_clone().map_err(|e| Error::io("ERUNTIME_WAIT", "dup", &e, "duplicate pidfd"))?;
+        let child = child.ok_or_else(|| {
+            Error::new(
+                "ERUNTIME_NOT_FOUND",
+                format!("no exec'd process {pid} of ours"),
+            )
+        })?;
+        let pidfd = child
+            .pidfd
+            .try_clone()
+            .map_err(|e| Error::io("ERUNTIME_WAIT", "dup", &e, "duplicate pidfd"))?;
         // SAFETY: the OwnedFd moves into the AsyncFd and lives as long.
-        let watch = unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }
-            .map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_ctl", &e.into_parts().1, "watch pidfd"))?;
+        let watch =
+            unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }.map_err(|e| {
+                Error::io(
+                    "ERUNTIME_WAIT",
+                    "epoll_ctl",
+                    &e.into_parts().1,
+                    "watch pidfd",
+                )
+            })?;
         loop {
             if let Some(st) = child.try_wait()? {
                 execs().lock().unwrap().remove(&pid);
-                return Ok(ExitInfo { exit_code: st.code, signal: st.signal });
+                return Ok(ExitInfo {
+                    exit_code: st.code,
+                    signal: st.signal,
+                });
             }
-            let mut guard = watch.readable().await.map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
+            let mut guard = watch
+                .readable()
+                .await
+                .map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
             guard.clear_ready();
         }
     })
@@ -379,23 +502,41 @@ pub fn exec_kill(pid: i32, signal: i32) -> napi::Result<()> {
     let child = execs().lock().unwrap().get(&pid).cloned();
     match child {
         Some(c) => Ok(c.kill(signal)?),
-        None => Err(Error::new("ERUNTIME_NOT_FOUND", format!("no exec'd process {pid} of ours")).into()),
+        None => Err(Error::new(
+            "ERUNTIME_NOT_FOUND",
+            format!("no exec'd process {pid} of ours"),
+        )
+        .into()),
     }
 }
 
 /// Apply a `linux.resources` object (JSON) to a container's cgroup.
 #[napi]
-pub fn update<'e>(env: &'e Env, root: String, id: String, resources: String) -> napi::Result<PromiseRaw<'e, ()>> {
+pub fn update<'e>(
+    env: &'e Env,
+    root: String,
+    id: String,
+    resources: String,
+) -> napi::Result<PromiseRaw<'e, ()>> {
     env.spawn_future(async move {
-        let v: serde_json::Value = serde_json::from_str(&resources)
-            .map_err(|e| Error::new("ERUNTIME_INVALID_OPTION", format!("resources: not JSON: {e}")).with_field("resources"))?;
+        let v: serde_json::Value = serde_json::from_str(&resources).map_err(|e| {
+            Error::new(
+                "ERUNTIME_INVALID_OPTION",
+                format!("resources: not JSON: {e}"),
+            )
+            .with_field("resources")
+        })?;
         Ok(blocking(move || ctr_runtime::update::update(&Store::new(root), &id, &v)).await?)
     })
 }
 
 /// A container's statistics in runc's `events --stats` shape, as JSON.
 #[napi]
-pub fn runc_stats<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, String>> {
+pub fn runc_stats<'e>(
+    env: &'e Env,
+    root: String,
+    id: String,
+) -> napi::Result<PromiseRaw<'e, String>> {
     env.spawn_future(async move {
         let v = blocking(move || ctr_runtime::events::stats(&Store::new(root), &id)).await?;
         Ok(v.to_string())

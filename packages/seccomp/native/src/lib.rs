@@ -27,7 +27,10 @@ pub struct NativeKernelSupport {
 #[napi]
 pub fn kernel_support() -> napi::Result<NativeKernelSupport> {
     let s = catch_panic(ctr_seccomp::kernel_support)?;
-    Ok(NativeKernelSupport { available: s.available, actions: s.actions })
+    Ok(NativeKernelSupport {
+        available: s.available,
+        actions: s.actions,
+    })
 }
 
 /// What to resolve a Docker profile for (all optional: Docker's defaults).
@@ -48,12 +51,22 @@ fn target(t: Option<NativeTarget>) -> Result<ResolveFor, Error> {
             r.caps = c;
         }
         if let Some(a) = t.arch {
-            r.arch = Arch::parse(&a)
-                .ok_or_else(|| Error::new("ESECCOMP_UNKNOWN_ARCH", format!("unknown architecture {a:?}")).with_field("arch"))?;
+            r.arch = Arch::parse(&a).ok_or_else(|| {
+                Error::new(
+                    "ESECCOMP_UNKNOWN_ARCH",
+                    format!("unknown architecture {a:?}"),
+                )
+                .with_field("arch")
+            })?;
         }
         if let Some(k) = t.kernel {
-            r.kernel = KernelVersion::parse(&k)
-                .ok_or_else(|| Error::new("ESECCOMP_INVALID_OPTION", format!("invalid kernel version {k:?}")).with_field("kernel"))?;
+            r.kernel = KernelVersion::parse(&k).ok_or_else(|| {
+                Error::new(
+                    "ESECCOMP_INVALID_OPTION",
+                    format!("invalid kernel version {k:?}"),
+                )
+                .with_field("kernel")
+            })?;
         }
     }
     Ok(r)
@@ -62,7 +75,11 @@ fn target(t: Option<NativeTarget>) -> Result<ResolveFor, Error> {
 /// Parse (and for Docker's format resolve) a profile; returns canonical
 /// OCI JSON.
 #[napi]
-pub fn parse_profile(json: String, format: Option<String>, resolve: Option<NativeTarget>) -> napi::Result<String> {
+pub fn parse_profile(
+    json: String,
+    format: Option<String>,
+    resolve: Option<NativeTarget>,
+) -> napi::Result<String> {
     Ok(catch_panic(|| {
         let p = ctr_seccomp::parse_profile(&json, format.as_deref(), &target(resolve)?)?;
         Ok(p.to_oci_json().to_string())
@@ -72,7 +89,11 @@ pub fn parse_profile(json: String, format: Option<String>, resolve: Option<Nativ
 /// The built-in default profile (Docker's, resolved) as OCI JSON.
 #[napi]
 pub fn builtin_profile(resolve: Option<NativeTarget>) -> napi::Result<String> {
-    Ok(catch_panic(|| Ok(ctr_seccomp::builtin_default(&target(resolve)?)?.to_oci_json().to_string()))?)
+    Ok(catch_panic(|| {
+        Ok(ctr_seccomp::builtin_default(&target(resolve)?)?
+            .to_oci_json()
+            .to_string())
+    })?)
 }
 
 /// Docker's default profile JSON as shipped.
@@ -96,10 +117,19 @@ pub struct NativeProgram {
     pub cache: String,
 }
 
-fn compile_oci(json: &str, binary_tree: bool, cache_dir: Option<&str>, arch: Option<String>) -> Result<NativeProgram, Error> {
+fn compile_oci(
+    json: &str,
+    binary_tree: bool,
+    cache_dir: Option<&str>,
+    arch: Option<String>,
+) -> Result<NativeProgram, Error> {
     let p = ctr_seccomp::parse_profile(json, Some("oci"), &ResolveFor::host_defaults()?)?;
     let dir = cache_dir.map(PathBuf::from);
-    let (prog, hit) = ctr_seccomp::compile(&p, &ctr_seccomp::CompileOptions { binary_tree, arch }, dir.as_deref())?;
+    let (prog, hit) = ctr_seccomp::compile(
+        &p,
+        &ctr_seccomp::CompileOptions { binary_tree, arch },
+        dir.as_deref(),
+    )?;
     Ok(NativeProgram {
         bpf: prog.bpf.clone().into(),
         flags: prog.flags,
@@ -116,8 +146,15 @@ fn compile_oci(json: &str, binary_tree: bool, cache_dir: Option<&str>, arch: Opt
 
 /// Compile OCI JSON on the calling thread (through the cache).
 #[napi]
-pub fn compile_sync(json: String, binary_tree: bool, cache_dir: Option<String>, arch: Option<String>) -> napi::Result<NativeProgram> {
-    Ok(catch_panic(|| compile_oci(&json, binary_tree, cache_dir.as_deref(), arch))?)
+pub fn compile_sync(
+    json: String,
+    binary_tree: bool,
+    cache_dir: Option<String>,
+    arch: Option<String>,
+) -> napi::Result<NativeProgram> {
+    Ok(catch_panic(|| {
+        compile_oci(&json, binary_tree, cache_dir.as_deref(), arch)
+    })?)
 }
 
 /// Compile OCI JSON off the main thread (through the cache).
@@ -130,9 +167,11 @@ pub fn compile<'e>(
     arch: Option<String>,
 ) -> napi::Result<PromiseRaw<'e, NativeProgram>> {
     env.spawn_future(async move {
-        let p = tokio::task::spawn_blocking(move || catch_panic(|| compile_oci(&json, binary_tree, cache_dir.as_deref(), arch)))
-            .await
-            .map_err(|e| Error::new("EINTERNAL", format!("compile task failed: {e}")))??;
+        let p = tokio::task::spawn_blocking(move || {
+            catch_panic(|| compile_oci(&json, binary_tree, cache_dir.as_deref(), arch))
+        })
+        .await
+        .map_err(|e| Error::new("EINTERNAL", format!("compile task failed: {e}")))??;
         Ok(p)
     })
 }
@@ -180,9 +219,16 @@ pub struct NativeVerdict {
 fn u64_arg(b: &BigInt, i: usize) -> Result<u64, Error> {
     let (neg, v, lossless) = b.get_u64();
     if !lossless {
-        return Err(Error::new("ESECCOMP_INVALID_OPTION", "argument does not fit 64 bits").with_field(format!("args[{i}]")));
+        return Err(
+            Error::new("ESECCOMP_INVALID_OPTION", "argument does not fit 64 bits")
+                .with_field(format!("args[{i}]")),
+        );
     }
-    Ok(if neg { (v as i64).wrapping_neg() as u64 } else { v })
+    Ok(if neg {
+        (v as i64).wrapping_neg() as u64
+    } else {
+        v
+    })
 }
 
 /// Evaluate a call against an OCI profile by running its compiled program.
@@ -190,9 +236,18 @@ fn u64_arg(b: &BigInt, i: usize) -> Result<u64, Error> {
 pub fn evaluate(json: String, binary_tree: bool, call: NativeCall) -> napi::Result<NativeVerdict> {
     Ok(catch_panic(|| {
         let p = ctr_seccomp::parse_profile(&json, Some("oci"), &ResolveFor::host_defaults()?)?;
-        let (prog, _) = ctr_seccomp::compile(&p, &ctr_seccomp::CompileOptions { binary_tree, arch: None }, None)?;
+        let (prog, _) = ctr_seccomp::compile(
+            &p,
+            &ctr_seccomp::CompileOptions {
+                binary_tree,
+                arch: None,
+            },
+            None,
+        )?;
         if call.args.len() > 6 {
-            return Err(Error::new("ESECCOMP_INVALID_OPTION", "at most six arguments").with_field("args"));
+            return Err(
+                Error::new("ESECCOMP_INVALID_OPTION", "at most six arguments").with_field("args"),
+            );
         }
         let mut args = [0u64; 6];
         for (i, a) in call.args.iter().enumerate() {
@@ -202,7 +257,15 @@ pub fn evaluate(json: String, binary_tree: bool, call: NativeCall) -> napi::Resu
             Ok(n) => ctr_seccomp::SyscallRef::Number(n),
             Err(_) => ctr_seccomp::SyscallRef::Name(call.syscall.clone()),
         };
-        let v = ctr_seccomp::evaluate(&p, &prog, &ctr_seccomp::Call { syscall, args, arch: call.arch.clone() })?;
+        let v = ctr_seccomp::evaluate(
+            &p,
+            &prog,
+            &ctr_seccomp::Call {
+                syscall,
+                args,
+                arch: call.arch.clone(),
+            },
+        )?;
         Ok(NativeVerdict {
             action: v.action.short_name().into(),
             data: v.action.data(),
@@ -217,7 +280,11 @@ pub fn evaluate(json: String, binary_tree: bool, call: NativeCall) -> napi::Resu
 /// Disassemble program bytes.
 #[napi]
 pub fn disassemble(bpf: Buffer) -> napi::Result<String> {
-    Ok(catch_panic(|| Ok(ctr_seccomp::bpf::disassemble(&ctr_seccomp::bpf::decode(&bpf)?)))?)
+    Ok(catch_panic(|| {
+        Ok(ctr_seccomp::bpf::disassemble(&ctr_seccomp::bpf::decode(
+            &bpf,
+        )?))
+    })?)
 }
 
 /// Every name libseccomp knows on an architecture.
@@ -277,7 +344,11 @@ struct AsyncFdHolder {
 
 impl NativeListener {
     fn holder(&self) -> Result<Arc<AsyncFdHolder>, Error> {
-        self.fd.lock().unwrap().clone().ok_or_else(|| Error::new("ESECCOMP_CLOSED", "the listener was closed"))
+        self.fd
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| Error::new("ESECCOMP_CLOSED", "the listener was closed"))
     }
 }
 
@@ -287,11 +358,18 @@ impl NativeListener {
     #[napi(constructor)]
     pub fn new(fd: i32) -> napi::Result<Self> {
         if fd < 0 {
-            return Err(Error::new("ESECCOMP_INVALID_OPTION", format!("invalid listener fd {fd}")).with_field("fd").into());
+            return Err(Error::new(
+                "ESECCOMP_INVALID_OPTION",
+                format!("invalid listener fd {fd}"),
+            )
+            .with_field("fd")
+            .into());
         }
         // SAFETY: the caller hands the fd over; we own it from now on.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(NativeListener { fd: Mutex::new(Some(Arc::new(AsyncFdHolder { fd }))) })
+        Ok(NativeListener {
+            fd: Mutex::new(Some(Arc::new(AsyncFdHolder { fd }))),
+        })
     }
 
     /// The next request, or null once no filter refers to the listener
@@ -300,18 +378,30 @@ impl NativeListener {
     pub fn recv<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Option<NativeRequest>>> {
         let h = self.holder()?;
         env.spawn_future(async move {
-            let dup = h.fd.try_clone().map_err(|e| Error::io("ESECCOMP_NOTIFY", "dup", &e, "duplicate the listener fd"))?;
+            let dup = h.fd.try_clone().map_err(|e| {
+                Error::io("ESECCOMP_NOTIFY", "dup", &e, "duplicate the listener fd")
+            })?;
             // SAFETY: `dup` is an OwnedFd moved into the AsyncFd, so it stays
             // open and the same for the AsyncFd's whole life.
             let watch = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }
                 .map_err(|e| e.into_parts().1)
-                .map_err(|e| Error::io("ESECCOMP_NOTIFY", "epoll_ctl", &e, "watch the listener fd"))?;
+                .map_err(|e| {
+                    Error::io("ESECCOMP_NOTIFY", "epoll_ctl", &e, "watch the listener fd")
+                })?;
             loop {
-                let mut guard = watch
-                    .readable()
-                    .await
-                    .map_err(|e| Error::io("ESECCOMP_NOTIFY", "epoll_wait", &e, "wait on the listener fd"))?;
-                let mut pfd = libc::pollfd { fd: std::os::fd::AsRawFd::as_raw_fd(watch.get_ref()), events: libc::POLLIN, revents: 0 };
+                let mut guard = watch.readable().await.map_err(|e| {
+                    Error::io(
+                        "ESECCOMP_NOTIFY",
+                        "epoll_wait",
+                        &e,
+                        "wait on the listener fd",
+                    )
+                })?;
+                let mut pfd = libc::pollfd {
+                    fd: std::os::fd::AsRawFd::as_raw_fd(watch.get_ref()),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
                 // SAFETY: one pollfd, zero timeout.
                 unsafe { libc::poll(&mut pfd, 1, 0) };
                 if pfd.revents & libc::POLLIN != 0 {
@@ -339,7 +429,11 @@ impl NativeListener {
                 Some(b) => {
                     let (n, lossless) = b.get_i64();
                     if !lossless {
-                        return Err(Error::new("ESECCOMP_INVALID_OPTION", "value does not fit 64 bits").with_field("value"));
+                        return Err(Error::new(
+                            "ESECCOMP_INVALID_OPTION",
+                            "value does not fit 64 bits",
+                        )
+                        .with_field("value"));
                     }
                     n
                 }
@@ -349,7 +443,13 @@ impl NativeListener {
                 "errno" => Response::Errno(v as i32),
                 "value" => Response::Value(v),
                 "continue" => Response::Continue,
-                k => return Err(Error::new("ESECCOMP_INVALID_OPTION", format!("unknown response kind {k:?}")).with_field("kind")),
+                k => {
+                    return Err(Error::new(
+                        "ESECCOMP_INVALID_OPTION",
+                        format!("unknown response kind {k:?}"),
+                    )
+                    .with_field("kind"))
+                }
             };
             notify::respond(h.fd.as_fd(), id, r)
         })?)
@@ -364,10 +464,20 @@ impl NativeListener {
 
     /// Read a C string from the caller's memory, checking the id after.
     #[napi]
-    pub fn read_string(&self, id: BigInt, pid: u32, addr: BigInt, max: u32) -> napi::Result<String> {
+    pub fn read_string(
+        &self,
+        id: BigInt,
+        pid: u32,
+        addr: BigInt,
+        max: u32,
+    ) -> napi::Result<String> {
         Ok(catch_panic(|| {
             let h = self.holder()?;
-            let req = notify::Request { id: id_of(&id)?, pid, data: Default::default() };
+            let req = notify::Request {
+                id: id_of(&id)?,
+                pid,
+                data: Default::default(),
+            };
             notify::read_string(h.fd.as_fd(), &req, u64_arg(&addr, 0)?, max as usize)
         })?)
     }
@@ -381,16 +491,23 @@ impl NativeListener {
 
 /// OCI listenerPath: send the fd and state JSON to an agent's socket.
 #[napi]
-pub fn send_listener<'e>(env: &'e Env, path: String, fd: i32, state: String) -> napi::Result<PromiseRaw<'e, ()>> {
+pub fn send_listener<'e>(
+    env: &'e Env,
+    path: String,
+    fd: i32,
+    state: String,
+) -> napi::Result<PromiseRaw<'e, ()>> {
     // SAFETY: fd is only borrowed for the duration of the call; the
     // caller keeps it open.
     let dup = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
         .try_clone_to_owned()
         .map_err(|e| Error::io("ESECCOMP_LISTENER", "dup", &e, format!("duplicate fd {fd}")))?;
     env.spawn_future(async move {
-        tokio::task::spawn_blocking(move || catch_panic(|| notify::send_listener(&path, dup.as_fd(), state.as_bytes())))
-            .await
-            .map_err(|e| Error::new("EINTERNAL", format!("send task failed: {e}")))??;
+        tokio::task::spawn_blocking(move || {
+            catch_panic(|| notify::send_listener(&path, dup.as_fd(), state.as_bytes()))
+        })
+        .await
+        .map_err(|e| Error::new("EINTERNAL", format!("send task failed: {e}")))??;
         Ok(())
     })
 }
@@ -416,27 +533,56 @@ impl NativeAgent {
     /// Bind a unix socket at `path`.
     #[napi(factory)]
     pub fn bind(path: String) -> napi::Result<Self> {
-        let std_l = std::os::unix::net::UnixListener::bind(&path)
-            .map_err(|e| Error::io("ESECCOMP_LISTENER", "bind", &e, format!("bind {path}")).with_path(&path))?;
-        std_l.set_nonblocking(true).map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "set nonblocking"))?;
-        Ok(NativeAgent { listener: Mutex::new(Some(Arc::new(std_l))), path })
+        let std_l = std::os::unix::net::UnixListener::bind(&path).map_err(|e| {
+            Error::io("ESECCOMP_LISTENER", "bind", &e, format!("bind {path}")).with_path(&path)
+        })?;
+        std_l
+            .set_nonblocking(true)
+            .map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "set nonblocking"))?;
+        Ok(NativeAgent {
+            listener: Mutex::new(Some(Arc::new(std_l))),
+            path,
+        })
     }
 
     /// Accept one runtime connection and read the state and fd.
     #[napi]
     pub fn accept<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, NativeReceived>> {
-        let l = self.listener.lock().unwrap().clone().ok_or_else(|| Error::new("ESECCOMP_CLOSED", "the agent socket was closed"))?;
-        let l = l.try_clone().map_err(|e| Error::io("ESECCOMP_LISTENER", "dup", &e, "duplicate the agent socket"))?;
+        let l = self
+            .listener
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| Error::new("ESECCOMP_CLOSED", "the agent socket was closed"))?;
+        let l = l
+            .try_clone()
+            .map_err(|e| Error::io("ESECCOMP_LISTENER", "dup", &e, "duplicate the agent socket"))?;
         env.spawn_future(async move {
-            let l = tokio::net::UnixListener::from_std(l)
-                .map_err(|e| Error::io("ESECCOMP_LISTENER", "epoll_ctl", &e, "watch the agent socket"))?;
-            let (sock, _) = l.accept().await.map_err(|e| Error::io("ESECCOMP_LISTENER", "accept", &e, "accept"))?;
-            let sock = sock.into_std().map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "convert socket"))?;
-            sock.set_nonblocking(false).map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "set blocking"))?;
-            let (state, fd) = tokio::task::spawn_blocking(move || catch_panic(|| notify::recv_listener(&sock)))
+            let l = tokio::net::UnixListener::from_std(l).map_err(|e| {
+                Error::io(
+                    "ESECCOMP_LISTENER",
+                    "epoll_ctl",
+                    &e,
+                    "watch the agent socket",
+                )
+            })?;
+            let (sock, _) = l
+                .accept()
                 .await
-                .map_err(|e| Error::new("EINTERNAL", format!("receive task failed: {e}")))??;
-            Ok(NativeReceived { state: String::from_utf8_lossy(&state).into_owned(), fd: std::os::fd::IntoRawFd::into_raw_fd(fd) })
+                .map_err(|e| Error::io("ESECCOMP_LISTENER", "accept", &e, "accept"))?;
+            let sock = sock
+                .into_std()
+                .map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "convert socket"))?;
+            sock.set_nonblocking(false)
+                .map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "set blocking"))?;
+            let (state, fd) =
+                tokio::task::spawn_blocking(move || catch_panic(|| notify::recv_listener(&sock)))
+                    .await
+                    .map_err(|e| Error::new("EINTERNAL", format!("receive task failed: {e}")))??;
+            Ok(NativeReceived {
+                state: String::from_utf8_lossy(&state).into_owned(),
+                fd: std::os::fd::IntoRawFd::into_raw_fd(fd),
+            })
         })
     }
 
@@ -448,4 +594,3 @@ impl NativeAgent {
         }
     }
 }
-
