@@ -965,7 +965,7 @@ mod tests {
                 .iter()
                 .map(|x| x.id.clone())
                 .collect::<Vec<_>>(),
-            [b.id.clone()]
+            std::slice::from_ref(&b.id)
         );
         detach(root.path(), "t3", &mut nl, &mut nft, &b.id).unwrap();
 

@@ -481,10 +481,9 @@ unsafe fn apply_creds(p: &Prepared, fds: &ChildFds) {
         for cap in 0..=p.last_cap.min(63) {
             if caps.bounding & (1u64 << cap) == 0
                 && libc::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0, 0, 0) == 1
+                && libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) < 0
             {
-                if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) < 0 {
-                    fail_detail(fds, Step::CapBounding, errno(), cap);
-                }
+                fail_detail(fds, Step::CapBounding, errno(), cap);
             }
         }
         check!(
@@ -988,7 +987,7 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     // the copies are close-on-exec.
     let n = 3 + fds.extra.len().min(MAX_EXTRA_FDS);
     let mut high = [-1 as RawFd; 3 + MAX_EXTRA_FDS];
-    for i in 0..n {
+    for (i, slot) in high.iter_mut().enumerate().take(n) {
         let src = if i < 3 && slave >= 0 {
             slave
         } else if i < 3 {
@@ -996,11 +995,11 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         } else {
             fds.extra[i - 3]
         };
-        high[i] = libc::fcntl(src, libc::F_DUPFD_CLOEXEC, n as RawFd);
-        check!(fds, Step::Stdio, high[i]);
+        *slot = libc::fcntl(src, libc::F_DUPFD_CLOEXEC, n as RawFd);
+        check!(fds, Step::Stdio, *slot);
     }
-    for i in 0..n {
-        check!(fds, Step::Stdio, libc::dup2(high[i], i as RawFd));
+    for (i, &fd) in high.iter().enumerate().take(n) {
+        check!(fds, Step::Stdio, libc::dup2(fd, i as RawFd));
     }
 
     // Everything but stdio and the passed fds is closed at exec, including

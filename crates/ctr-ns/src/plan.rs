@@ -520,7 +520,7 @@ pub fn parse_bpf(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, Error> {
     if bytes.is_empty() {
         return bad("seccomp program is empty".into());
     }
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return bad(format!(
             "seccomp program is {} bytes, not a whole number of 8-byte sock_filter instructions",
             bytes.len()

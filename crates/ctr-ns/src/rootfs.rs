@@ -2667,8 +2667,10 @@ mod tests {
             "{calls}"
         );
         // mknod refused (EPERM) names the device.
-        let mut failing = Recorder::default();
-        failing.fail = Some(("mknod".into(), libc::EPERM));
+        let failing = Recorder {
+            fail: Some(("mknod".into(), libc::EPERM)),
+            ..Default::default()
+        };
         let f = execute(&plan, &failing).unwrap_err();
         assert_eq!(
             (SYSCALL_NAMES[f.syscall as usize], f.errno),

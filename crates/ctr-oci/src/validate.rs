@@ -127,12 +127,11 @@ pub fn problems(spec: &Spec, purpose: Purpose) -> Vec<Error> {
 }
 
 fn process(p: &Process, purpose: Purpose, e: &mut Vec<Error>) {
-    match &p.args {
-        Some(a) if !a.is_empty() => {
-            if a[0].is_empty() {
-                e.push(bad("process.args[0]", "must not be empty"));
-            }
+    match p.args.as_deref() {
+        Some([first, ..]) if first.is_empty() => {
+            e.push(bad("process.args[0]", "must not be empty"));
         }
+        Some([_, ..]) => {}
         _ if purpose == Purpose::Create => {
             e.push(bad("process.args", "at least one entry is required"))
         }

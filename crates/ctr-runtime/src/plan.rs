@@ -79,7 +79,7 @@ fn unsupported(path: &str, why: &str) -> Error {
 /// option is file-system data.
 pub fn mount_flag(opt: &str) -> Option<(u64, u64)> {
     use libc::*;
-    let f = |x: c_ulong| x as u64;
+    let f = |x: c_ulong| x;
     Some(match opt {
         "async" => (0, f(MS_SYNCHRONOUS)),
         "atime" => (0, f(MS_NOATIME)),
@@ -127,7 +127,7 @@ pub fn propagation_flag(opt: &str) -> Option<u64> {
         "unbindable" => MS_UNBINDABLE,
         "runbindable" => MS_UNBINDABLE | MS_REC,
         _ => return None,
-    } as u64)
+    })
 }
 
 /// Mount options of the OCI mount extensions that are not flags: id-mapped
@@ -231,7 +231,7 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
         }
     }
     if typ == "bind" {
-        flags |= libc::MS_BIND as u64;
+        flags |= libc::MS_BIND;
     }
     let opts = m.options.as_deref().unwrap_or_default();
     let has = |o: &str| opts.iter().any(|x| x == o);
@@ -251,7 +251,7 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
         )
         .with_field(format!("{field}.uidMappings")));
     }
-    if idmap && flags & libc::MS_BIND as u64 == 0 {
+    if idmap && flags & libc::MS_BIND == 0 {
         return Err(unsupported(
             &format!("{field}.options"),
             "idmap and ridmap are supported on bind mounts only",
@@ -264,7 +264,7 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
         )
         .with_field(format!("{field}.options")));
     }
-    if (typ == "cgroup" || typ == "cgroup2") && flags & libc::MS_BIND as u64 != 0 {
+    if (typ == "cgroup" || typ == "cgroup2") && flags & libc::MS_BIND != 0 {
         return Err(Error::new(
             "EOCI_INVALID",
             format!("{field}.options: a {typ} mount cannot be a bind mount"),
@@ -272,7 +272,7 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
         .with_field(format!("{field}.options")));
     }
     let mut source = m.source.clone().unwrap_or_else(|| typ.clone());
-    if flags & libc::MS_BIND as u64 != 0 {
+    if flags & libc::MS_BIND != 0 {
         if m.source.is_none() {
             return Err(Error::new(
                 "EOCI_INVALID",
@@ -619,11 +619,11 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     for (i, m) in spec.mounts.iter().flatten().enumerate() {
         // Checked (and bind sources made absolute) here; ctr-ns parses the options.
         let pm = plan_mount(i, m, &b.dir)?;
-        if pm.destination.trim_end_matches('/') == "/dev" && pm.flags & libc::MS_BIND as u64 == 0 {
+        if pm.destination.trim_end_matches('/') == "/dev" && pm.flags & libc::MS_BIND == 0 {
             dev_nodes = true;
         }
         cgroup_mount |= pm.typ == "cgroup" || pm.typ == "cgroup2";
-        let bind = pm.flags & libc::MS_BIND as u64 != 0;
+        let bind = pm.flags & libc::MS_BIND != 0;
         let options = m.options.clone().unwrap_or_default();
         let conv = |v: &Option<Vec<IdMapping>>| -> Vec<ctr_ns::IdMap> {
             v.iter()
@@ -858,12 +858,9 @@ mod tests {
             ..Default::default()
         };
         let p = plan_mount(0, &m, "/b".as_ref()).unwrap();
-        assert_eq!(p.flags, (libc::MS_NOSUID | libc::MS_STRICTATIME) as u64);
+        assert_eq!(p.flags, libc::MS_NOSUID | libc::MS_STRICTATIME);
         assert_eq!(p.data, "mode=755,size=65536k");
-        assert_eq!(
-            p.propagation,
-            vec![(libc::MS_PRIVATE | libc::MS_REC) as u64]
-        );
+        assert_eq!(p.propagation, vec![libc::MS_PRIVATE | libc::MS_REC]);
         let b = Mount {
             destination: "/x".into(),
             source: Some("data".into()),
@@ -872,10 +869,7 @@ mod tests {
         };
         let p = plan_mount(1, &b, "/b".as_ref()).unwrap();
         assert_eq!(p.source, "/b/data");
-        assert_eq!(
-            p.flags,
-            (libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY) as u64
-        );
+        assert_eq!(p.flags, libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY);
         // The mount extensions are accepted (ctr-ns applies them) and checked.
         let ext = Mount {
             destination: "/x".into(),
@@ -1148,7 +1142,7 @@ mod tests {
             "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
         let cp = plan(&bundle(&format!("{{{BASE},{ns}{sc}}}}}")), "/s".as_ref()).unwrap();
         let bpf = cp.spawn.seccomp.unwrap();
-        assert!(!bpf.is_empty() && bpf.len() % 8 == 0);
+        assert!(!bpf.is_empty() && bpf.len().is_multiple_of(8));
         assert_eq!(cp.spawn.seccomp_flags, 2, "SECCOMP_FILTER_FLAG_LOG");
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
@@ -1190,14 +1184,12 @@ mod tests {
 
     #[test]
     fn plan_carries_process_settings() {
-        let json = format!(
-            r#"{{"ociVersion":"1.2.0","root":{{"path":"rootfs","readonly":true}},"hostname":"box",
-            "process":{{"cwd":"/tmp","args":["sh"],"env":["A=1"],"user":{{"uid":1,"gid":2,"additionalGids":[3]}},
-            "rlimits":[{{"type":"RLIMIT_NOFILE","soft":10,"hard":20}}],"noNewPrivileges":true,
-            "capabilities":{{"bounding":["CAP_KILL","CAP_CHOWN"]}}}},
-            "mounts":[{{"destination":"/dev","type":"tmpfs","source":"tmpfs"}}],
-            "linux":{{"namespaces":[{{"type":"mount"}},{{"type":"uts"}},{{"type":"pid"}}],"maskedPaths":["/proc/kcore"]}}}}"#
-        );
+        let json = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs","readonly":true},"hostname":"box",
+            "process":{"cwd":"/tmp","args":["sh"],"env":["A=1"],"user":{"uid":1,"gid":2,"additionalGids":[3]},
+            "rlimits":[{"type":"RLIMIT_NOFILE","soft":10,"hard":20}],"noNewPrivileges":true,
+            "capabilities":{"bounding":["CAP_KILL","CAP_CHOWN"]}},
+            "mounts":[{"destination":"/dev","type":"tmpfs","source":"tmpfs"}],
+            "linux":{"namespaces":[{"type":"mount"},{"type":"uts"},{"type":"pid"}],"maskedPaths":["/proc/kcore"]}}"#.to_string();
         let cp = plan(&bundle(&json), "/s/ctr1".as_ref()).unwrap();
         let so = &cp.spawn;
         assert_eq!(so.hostname.as_deref(), Some("box"));

@@ -873,6 +873,8 @@ fn events_cmd(store: &Store, a: &Args) -> Result<i32> {
     Ok(0)
 }
 
+// The error carries the global flags so main can log it where they say.
+#[allow(clippy::result_large_err)]
 fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
     let mut g = Global {
         root: DEFAULT_ROOT.into(),
