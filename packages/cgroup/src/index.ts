@@ -16,6 +16,7 @@ import { call } from './errors';
 import { native } from './native';
 
 export { CgroupError } from './errors';
+export type { Signal } from '@ctr/common';
 export { Cgroup } from './cgroup';
 export type * from './options';
 
