@@ -225,6 +225,8 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
   if (opts.oomScoreAdj !== undefined && !Number.isInteger(opts.oomScoreAdj)) throw bad('oomScoreAdj', 'oomScoreAdj must be an integer');
   if (opts.groups !== undefined && !Array.isArray(opts.groups)) throw bad('groups', 'groups must be an array of gids');
   if (opts.setgroups !== undefined && opts.setgroups !== 'allow' && opts.setgroups !== 'deny') throw bad('setgroups', "setgroups must be 'allow' or 'deny'");
+  // Only used on abort, but checked now: before anything is spawned.
+  if (opts.killSignal !== undefined) signalNumber(opts.killSignal, 'killSignal');
   return {
     program: command,
     args: [opts.argv0 ?? command, ...args],

@@ -132,7 +132,6 @@ export class NsChildProcess extends EventEmitter {
 
     if (opts.signal) {
       const killSignal = opts.killSignal ?? 'SIGKILL';
-      signalNumber(killSignal, 'killSignal');
       const onAbort = () => void this.kill(killSignal).catch(() => undefined);
       if (opts.signal.aborted) onAbort();
       else {

@@ -32,12 +32,16 @@ export interface BridgeAttachment {
  */
 export type NetworkOption = 'none' | 'loopback' | 'host' | BridgeAttachment;
 
-/** A memory size: bytes, or a string such as `'512k'`, `'5m'`, `'1.5g'`, `'64MiB'` (powers of 1024). */
+/**
+ * A byte size, the same in every ctr package: a whole number of bytes, or a
+ * string such as `'512k'`, `'64m'`, `'1.5g'`, `'64MiB'`, `'1GiB'` (powers of
+ * 1024, any case), or `'max'` / `-1` for unlimited.
+ */
 export type Size = number | string;
 
 /** Resource limits in readable units, turned into `linux.resources`. */
 export interface Limits {
-  /** Memory limit (`memory.limit`); exceeding it ends in an OOM kill. */
+  /** Memory limit (`memory.limit`; `'max'` for none); exceeding it ends in an OOM kill. */
   memory?: Size;
   /** Most processes at once (`pids.limit`). */
   pids?: number;

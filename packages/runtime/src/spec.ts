@@ -1,28 +1,37 @@
 // Friendly options -> OCI config pieces (sizes, limits, seccomp, network namespaces).
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CgroupError, parseSize as parseSizeShared } from '@ctr/cgroup';
 import { Profile } from '@ctr/seccomp';
 import { RuntimeError } from './errors';
 import type { ContainerSpec, Limits, RootfsOptions, SeccompOption, Size } from './options';
 import { rejectRenamed } from './renamed';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
 function invalid(path: string, message: string): RuntimeError {
   return new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message, path });
 }
 
-/** Bytes of a {@link Size}: a number of bytes or `'5m'`, `'512K'`, `'1.5g'`, `'64MiB'`, `'100b'` (powers of 1024). */
+/**
+ * Bytes of a {@link Size}, read as every ctr package reads sizes (the
+ * `@ctr/cgroup` parser, itself the Rust `units.rs` one): a whole number of
+ * bytes, or `'512k'`, `'5m'`, `'1.5g'`, `'64MiB'`, `'1GiB'`, `'100b'`
+ * (powers of 1024, any case), or `'max'` / `-1` for unlimited (`-1`
+ * returned). Anything else throws `ERUNTIME_INVALID_OPTION` naming `path`.
+ */
 export function parseSize(size: Size, path = 'size'): number {
-  if (typeof size === 'number') {
-    if (!Number.isSafeInteger(size) || size <= 0) throw invalid(path, `${path}: ${size} is not a positive whole number of bytes`);
-    return size;
+  try {
+    return parseSizeShared(size, path);
+  } catch (e) {
+    if (e instanceof CgroupError) throw invalid(path, e.message);
+    throw e;
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?\s*$/i.exec(size);
-  if (!m) throw invalid(path, `${path}: cannot read ${JSON.stringify(size)} as a size (e.g. '5m', '512k', '1g')`);
-  const bytes = Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw invalid(path, `${path}: ${JSON.stringify(size)} is not a positive size`);
-  return bytes;
+}
+
+/** A size that must be a positive number of bytes, or unlimited (`-1`). */
+function limitSize(size: Size, path: string): number {
+  const n = parseSize(size, path);
+  if (n === 0) throw invalid(path, `${path}: ${JSON.stringify(size)} is not a positive size (use 'max' for no limit)`);
+  return n;
 }
 
 function isDir(path: string): boolean {
@@ -36,7 +45,7 @@ function isDir(path: string): boolean {
 /** `linux.resources` for {@link Limits}. */
 export function resourcesFor(limits: Limits): Record<string, unknown> | undefined {
   const r: Record<string, unknown> = {};
-  if (limits.memory !== undefined) r.memory = { limit: parseSize(limits.memory, 'limits.memory') };
+  if (limits.memory !== undefined) r.memory = { limit: limitSize(limits.memory, 'limits.memory') };
   if (limits.pids !== undefined) {
     if (!Number.isSafeInteger(limits.pids) || limits.pids <= 0) throw invalid('limits.pids', `limits.pids: ${limits.pids} is not a positive whole number`);
     r.pids = { limit: limits.pids };
