@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Cgroup, type CgroupStats } from '@ctr/cgroup';
 import { Terminal } from '@ctr/ns';
@@ -51,6 +51,13 @@ export const CTRUN_PATH = ((): string => {
   const file = (native as unknown as { __ctrNativeFile?: string }).__ctrNativeFile;
   return file ? join(dirname(file), 'ctrun') : checkout;
 })();
+
+/** Where a friendly create writes its bundle (removed at delete, or by {@link gc} after a crash). */
+export const TEMP_BUNDLE_PREFIX = 'ctr-run-';
+
+function isTempBundle(path: string): boolean {
+  return dirname(path) === resolve(tmpdir()) && basename(path).startsWith(TEMP_BUNDLE_PREFIX);
+}
 
 export function stdioFds(stdio: CreateOptions['stdio']): number[] {
   const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
@@ -160,7 +167,7 @@ export class Container extends EventEmitter {
       const spec = opts as SpecCreateOptions;
       // Checked before anything is made (bad options leave no temp bundle).
       const { overlay } = rootfsOptions(spec.rootfs);
-      tempBundle = bundle = await mkdtemp(join(tmpdir(), `ctr-run-${process.pid}-`));
+      tempBundle = bundle = await mkdtemp(join(tmpdir(), `${TEMP_BUNDLE_PREFIX}${process.pid}-`));
       try {
         const config = configFor(spec, bundle);
         // The overlay's layers live in the bundle, whose path the state records at create: delete removes them with it.
@@ -480,6 +487,13 @@ export class Container extends EventEmitter {
  * cgroup), cgroup, network devices and state directory. Same as `ctrun gc`.
  */
 export async function gc(root: string = DEFAULT_ROOT): Promise<GcResult> {
+  // The bundles a friendly create wrote (with an overlay's upper and work
+  // directories) are recorded in the state: a dead owner never deleted them.
+  const bundles = new Map((await Container.list(root).catch(() => [])).map((s) => [s.id, s.bundle]));
   const r = JSON.parse(await call(() => native.gc(root))) as { removed: string[]; failed: Array<[string, { code: string; message: string }]>; swept: number };
+  for (const id of r.removed) {
+    const b = bundles.get(id);
+    if (b && isTempBundle(b)) await rm(b, { recursive: true, force: true });
+  }
   return { removed: r.removed, failed: r.failed.map(([id, e]) => ({ id, code: e.code, message: e.message })), swept: r.swept };
 }

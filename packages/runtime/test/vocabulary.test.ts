@@ -3,11 +3,12 @@
 // one code for a program that cannot be executed, old spellings refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Container, DEFAULT_STOP_TIMEOUT, RuntimeError, configFor, run } from '../src/index';
-import { snapshot, eventually } from '../../../test-support';
+import { Container, DEFAULT_STOP_TIMEOUT, RuntimeError, configFor, gc, run } from '../src/index';
+import { skip, snapshot, eventually } from '../../../test-support';
 import { leftovers, readAll, ready, rootfs, workspace } from './support';
 
 const ws = workspace('vocab');
@@ -162,6 +163,39 @@ test('rootfs overlay: writes land in the container only, never in the host direc
   }
   assert.equal(tempBundles(), [], 'upper and work directories went with the bundle');
   assert.equal(overlayMounts(), []);
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
+test('rootfs overlay after a crash: gc() removes the dead owner\'s record and its bundle with the upper layer', async () => {
+  if (!ready('rootfs overlay gc')) return;
+  const dist = join(__dirname, '../dist/index.cjs');
+  if (!existsSync(dist)) return skip('rootfs overlay gc', 'no packages/runtime/dist (pnpm run build)');
+  const before = snapshot();
+  const id = newId();
+  const script = join(ws.work, 'overlay-owner.cjs');
+  writeFileSync(
+    script,
+    `const { Container } = require(${JSON.stringify(dist)});
+Container.create({ id: process.argv[3], root: process.argv[2], rootfs: { path: process.argv[4], overlay: true }, args: ['sh', '-c', 'echo x > /written; sleep 1000'], stdio: 'ignore' })
+  .then((c) => c.start()).then(() => { process.stdout.write('started\\n'); setInterval(() => {}, 1000); });
+`,
+  );
+  const p = spawn(process.execPath, [script, root, id, rootfs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((r) => p.stdout.on('data', (c: Buffer) => c.toString().includes('started') && r()));
+    const [state] = (await Container.list(root)).filter((st) => st.id === id);
+    assert.ok(state.bundle.startsWith(join(tmpdir(), `ctr-run-${p.pid}-`)), state.bundle);
+    assert.ok(await eventually(() => existsSync(join(state.bundle, 'overlay/upper/written'))));
+    p.kill('SIGKILL');
+    await new Promise((r) => p.once('close', r));
+    const r = await gc(root);
+    assert.equal([r.removed, r.failed], [[id], []]);
+    assert.not.ok(existsSync(state.bundle), 'the bundle and its overlay layers went with the record');
+    assert.not.ok(existsSync(join(rootfs, 'written')));
+  } finally {
+    p.kill('SIGKILL');
+    await Container.load(id, root).then((c) => c.delete({ force: true }), () => undefined);
+  }
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
