@@ -172,6 +172,10 @@ test('kill takes the one signal vocabulary (SIGTERM, TERM, any case, 1-64) and i
   await u.spawned;
   assert.is(await u.kill(15), true);
   assert.is((await u.exited).signal, 'SIGTERM');
+  const v = spawn('sleep', ['30'], { stdio: 'ignore' });
+  await v.spawned;
+  await v[Symbol.asyncDispose]();
+  assert.is((await v.exited).signal, 'SIGKILL', 'asyncDispose (await using) kills and reaps it');
   assert.throws(() => spawn('true', [], { signal: new AbortController().signal, killSignal: 'SIGNOPE' as 'TERM' }), (e: unknown) => e instanceof NsError && e.path === 'killSignal');
   assert.throws(() => spawn('true', [], { parentDeathSignal: 'NOPE' as 'TERM' }), (e: unknown) => e instanceof NsError && e.path === 'parentDeathSignal');
 });

@@ -80,6 +80,32 @@ test('stop: an init that exits on SIGTERM stops early with its own exit', async 
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
+test('stop of a created (never started) container kills the init at the gate; Symbol.asyncDispose deletes (await using)', async () => {
+  if (!ready('stop created')) return;
+  const before = snapshot();
+  const c = await Container.create({ id: newId(), root, rootfs, args: ['sleep', '100'], stdio: 'ignore' });
+  try {
+    assert.equal(await c.stop({ timeout: 200 }), { exitCode: null, signal: 'SIGKILL' }, 'an init without a TERM handler ignores SIGTERM: SIGKILL after the timeout');
+    assert.is((await c.state()).status, 'stopped');
+  } finally {
+    await c[Symbol.asyncDispose]();
+  }
+  assert.not.ok(existsSync(join(root, c.id)), 'asyncDispose deleted the container');
+  const d = await Container.create({ id: newId(), root, rootfs, args: ['sleep', '100'], stdio: 'ignore' });
+  try {
+    await d.start();
+    const p = await d.exec(['sleep', '100'], { stdio: 'ignore' });
+    await p[Symbol.asyncDispose]();
+    assert.equal(await p.wait(), { exitCode: null, signal: 'SIGKILL' }, 'asyncDispose of an exec kills and reaps it');
+    await d[Symbol.asyncDispose]();
+    assert.not.ok(existsSync(join(root, d.id)), 'asyncDispose of a running container kills and deletes it');
+  } finally {
+    await d.delete({ force: true }).catch(() => undefined);
+  }
+  assert.equal(tempBundles(), []);
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
 test('signals: one spelling set (SIGTERM, TERM, any case, 1-64) and a coded error naming the field', async () => {
   if (!ready('signal spellings')) return;
   const before = snapshot();
