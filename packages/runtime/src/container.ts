@@ -59,6 +59,13 @@ function isTempBundle(path: string): boolean {
   return dirname(path) === resolve(tmpdir()) && basename(path).startsWith(TEMP_BUNDLE_PREFIX);
 }
 
+/** A misspelt option (`timeoutMs`) is refused, not silently ignored. */
+function checkKeys(opts: object, known: string[], what: string): void {
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `${k}: unknown option of ${what} (it takes ${known.join(', ')})`, path: k });
+  }
+}
+
 export function stdioFds(stdio: CreateOptions['stdio']): number[] {
   const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
   return list.map((s, i) => {
@@ -379,6 +386,8 @@ export class Container extends EventEmitter {
    */
   async kill(signal: Signal = 'SIGTERM', opts: KillOptions = {}): Promise<boolean> {
     const n = signalNumber(signal);
+    checkKeys(opts, ['all'], 'kill');
+    if (opts.all !== undefined && typeof opts.all !== 'boolean') throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: 'all: expected a boolean', path: 'all' });
     try {
       await call(() => native.kill(this.root, this.id, n, opts.all ?? false));
       return true;
@@ -397,6 +406,7 @@ export class Container extends EventEmitter {
    * store (`stopped`) until {@link delete}.
    */
   async stop(opts: StopOptions = {}): Promise<ExitResult> {
+    checkKeys(opts, ['timeout', 'signal'], 'stop');
     const timeout = opts.timeout ?? DEFAULT_STOP_TIMEOUT;
     if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
       throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `timeout: ${String(timeout)} is not a number of milliseconds >= 0`, path: 'timeout' });

@@ -77,6 +77,9 @@ test('stop: an init that exits on SIGTERM stops early with its own exit', async 
     await c.delete({ force: true });
   }
   await rejects(c.stop({ timeout: -1 }), 'ERUNTIME_INVALID_OPTION', 'timeout');
+  await rejects(c.stop({ timeoutMs: 5000 } as never), 'ERUNTIME_INVALID_OPTION', 'timeoutMs', /unknown option of stop/);
+  await rejects(c.kill('TERM', { all: 'yes' } as never), 'ERUNTIME_INVALID_OPTION', 'all');
+  await rejects(c.kill('TERM', { everything: true } as never), 'ERUNTIME_INVALID_OPTION', 'everything');
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
