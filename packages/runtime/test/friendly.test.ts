@@ -33,8 +33,13 @@ test('configFor turns limits, seccomp and network modes into the OCI config', ()
   assert.is(parseSize('1.5g'), 1.5 * 1024 ** 3);
   assert.is(parseSize('64MiB'), 64 * 1024 ** 2);
   assert.is(parseSize(4096), 4096);
-  for (const bad of ['', 'lots', '5x', '-1m', 0, 1.5])
+  for (const bad of ['', 'lots', '5x', '-1m', 1.5, -2, NaN, '5 megs'])
     assert.throws(() => parseSize(bad as string), (e: unknown) => e instanceof RuntimeError && e.code === 'ERUNTIME_INVALID_OPTION');
+  // One size vocabulary with @ctr/cgroup: 'max' / -1 is unlimited, 0 is a size (a memory limit of 0 is not).
+  assert.is(parseSize('1GiB'), 1024 ** 3);
+  assert.is(parseSize('max'), -1);
+  assert.is(parseSize(0), 0);
+  assert.throws(() => configFor({ rootfs: '/r', args: [], limits: { memory: 0 } }), (e: unknown) => e instanceof RuntimeError && e.path === 'limits.memory');
   const c = configFor({ rootfs: '/r', args: ['true'], limits: { memory: '5m', pids: 10, cpu: 0.5 }, seccomp: 'default' }) as {
     linux: { resources: unknown; seccomp: { defaultAction: string; syscalls: unknown[] }; namespaces: { type: string }[] };
   };
