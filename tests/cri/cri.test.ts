@@ -338,9 +338,16 @@ test('CRI: pod sandbox run/inspect; container create/start/exec/logs/stats/stop/
   assert.is(e.code, 0, e.stderr);
   assert.equal(e.stdout.split('\n'), [`hi from ${pod.name}`, '/bin/busybox', 'sleep 300 ']);
   assert.is(exec(id, 'exit 3').code, 3, 'the exec\'s exit code');
+  // exec through containerd's streaming server (what `kubectl exec` reaches).
+  const streamed = crictl(['exec', id, 'sh', '-c', 'echo streamed from $(hostname)']);
+  assert.is(streamed.code, 0, streamed.stderr);
+  assert.is(streamed.stdout, `streamed from ${pod.name}\n`);
   // The memory limit reached the container's cgroup.
   const limitFile = cgroupFile(id, 'memory', 'memory.limit_in_bytes', 'memory.max');
   if (limitFile) assert.is(readFileSync(limitFile, 'utf8').trim(), String(64 * 1024 * 1024));
+  // UpdateContainerResources (in-place resize): containerd runs `ctrun update`.
+  crictlOk(['update', '--memory', String(96 * 1024 * 1024), id]);
+  if (limitFile) assert.is(readFileSync(limitFile, 'utf8').trim(), String(96 * 1024 * 1024));
   // logs: both streams, in the CRI log file containerd writes.
   assert.ok(await eventually(() => crictl(['logs', id]).stdout.includes('hello from ctrun'), 5_000));
   const logs = crictl(['logs', id]);
