@@ -581,6 +581,11 @@ test('CRI: everything stopped and removed: no containerd state, mounts, netns, c
     return procs(dir);
   });
   assert.equal(nonEmpty, [], 'cgroups with processes');
+  // ctrun removed each container's and sandbox's own cgroup; what stays are
+  // the pods' parents (the kubelet's to remove, here the teardown's).
+  const subdirs = (d: string): string[] => (existsSync(d) ? readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => [join(d, e.name), ...subdirs(join(d, e.name))]) : []);
+  const left = cgroupRoots().flatMap((r) => subdirs(join(r, tag))).filter((d) => cd.ids.some((id) => d.endsWith(`/${id}`)));
+  assert.equal(left, [], 'container cgroups left by ctrun');
   const problems = await teardown();
   assert.equal(problems, []);
   assert.equal(shimSockets(), [], 'shim sockets');
