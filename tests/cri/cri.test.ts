@@ -586,6 +586,11 @@ test('CRI: everything stopped and removed: no containerd state, mounts, netns, c
   const subdirs = (d: string): string[] => (existsSync(d) ? readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => [join(d, e.name), ...subdirs(join(d, e.name))]) : []);
   const left = cgroupRoots().flatMap((r) => subdirs(join(r, tag))).filter((d) => cd.ids.some((id) => d.endsWith(`/${id}`)));
   assert.equal(left, [], 'container cgroups left by ctrun');
+  // containerd removed every task bundle, sandbox dir and pod netns of the run.
+  const state = join(cd.base, 'state');
+  for (const dir of ['io.containerd.runtime.v2.task/k8s.io', 'io.containerd.grpc.v1.cri/sandboxes', 'io.containerd.grpc.v1.cri/containers', 'io.containerd.grpc.v1.cri/netns']) {
+    assert.equal(existsSync(join(state, dir)) ? readdirSync(join(state, dir)) : [], [], `containerd state left in ${dir}`);
+  }
   const problems = await teardown();
   assert.equal(problems, []);
   assert.equal(shimSockets(), [], 'shim sockets');
