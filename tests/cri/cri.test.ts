@@ -120,8 +120,9 @@ function privateContainerdConfig(doc: string, base: string, binary: string): str
   assert.match(text, /^\s*default_runtime_name = "ctrun"$/m, 'ctrun is the default runtime');
   if (!hasCapability(CAP_SYS_RESOURCE)) {
     // The kubelet and containerd give pod sandboxes oom_score_adj -998;
-    // lowering it needs CAP_SYS_RESOURCE, which this host's root lacks
-    // (TOOLCHAIN.md): let containerd clamp it to its own (docs/kubernetes.md).
+    // lowering it needs CAP_SYS_RESOURCE, which root lacks on some VMs (the
+    // project's CI machines among them): let containerd clamp it to its own
+    // (docs/kubernetes.md).
     const table = '[plugins."io.containerd.grpc.v1.cri"]\n';
     assert.ok(text.includes(table));
     text = text.replace(table, `${table}  restrict_oom_score_adj = true\n`);
