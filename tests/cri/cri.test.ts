@@ -20,7 +20,8 @@ import { BUSYBOX_IMAGE, PAUSE_IMAGE, makeCriImages } from './images';
 
 const repo = process.cwd();
 const ctrun = resolve(repo, 'packages/runtime/bin/ctrun');
-const crictlBin = resolve(repo, '.cache/crictl/bin/crictl');
+/** crictl as scripts/setup.sh builds it (CTR_CRICTL: another build, e.g. another cri-tools version). */
+const crictlBin = resolve(repo, process.env.CTR_CRICTL ?? '.cache/crictl/bin/crictl');
 const examples = join(repo, 'docs/examples/kubernetes');
 /** Every object of this run carries it: cgroups, the bridge, the temp dir, pod names. */
 const tag = `ctrcri-${process.pid}`;
