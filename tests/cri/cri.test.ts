@@ -40,7 +40,7 @@ function unavailable(): string | null {
   if (!isRoot) return 'needs root';
   const vm = vmProfile();
   if (vm && !process.env.CTR_VM_CRI) {
-    return `not run inside the test VMs (profile ${vm}): the guests run containerd's overlayfs snapshotter over 9p and a tmpfs overlay, and under TCG the tier takes many minutes; it runs on the host (set CTR_VM_CRI=1 to try it here)`;
+    return `not run inside the test VMs by default (profile ${vm}): under TCG a containerd, a shim per pod and CNI for a dozen pods take many minutes, and the tier tests the engines' path, not a cgroup layout; it runs on the host (CTR_VM_CRI=1 runs it here)`;
   }
   const missing = ['containerd', 'ctr', 'containerd-shim-runc-v2', 'nft'].filter((b) => !which(b));
   if (missing.length) return `${missing.join(', ')} not installed (scripts/setup.sh installs containerd nftables)`;
