@@ -18,7 +18,7 @@ export const IMAGE_NAME = 'localhost/ctrtest-busybox:latest';
 const FORMAT = 'ctr-oci-image v1';
 
 /** One ustar header block (512 bytes) for `name`. */
-function header(name, { mode, size = 0, type, linkname = '' }) {
+export function header(name, { mode, size = 0, type, linkname = '' }) {
   const h = Buffer.alloc(512);
   let prefix = '';
   if (Buffer.byteLength(name) > 100) {
@@ -50,7 +50,7 @@ function header(name, { mode, size = 0, type, linkname = '' }) {
   return h;
 }
 
-const pad = (n) => Buffer.alloc((512 - (n % 512)) % 512);
+export const pad = (n) => Buffer.alloc((512 - (n % 512)) % 512);
 
 /** A tar of `root`'s tree (dirs, regular files, symlinks), paths relative. */
 export function tarTree(root) {

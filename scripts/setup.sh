@@ -13,6 +13,7 @@ APT_PACKAGES=(
   runc crun hyperfine gdb
   qemu-system-x86 kmod cpio xz-utils
   containerd podman conmon
+  containernetworking-plugins  # CNI bridge/host-local/loopback for the CRI tier (tests/cri/)
   chromium  # the docs site's browser test (tests/docs-browser.test.ts)
 )
 
@@ -76,6 +77,24 @@ fi
 bash scripts/make-rootfs.sh
 # ... and as an OCI image archive for containerd and podman (tests/clients.test.ts).
 node scripts/make-oci-image.mjs >/dev/null
+
+# crictl (cri-tools), the kubelet's stand-in in the CRI tier (tests/cri/):
+# built with Go from the module proxy, pinned, into .cache/crictl/bin;
+# skipped when that version is built. Without Go the tier skips, saying so.
+CRICTL_VERSION=v1.34.0
+if ! is_current crictl "$CRICTL_VERSION" .cache/crictl/bin/crictl; then
+  go=$(command -v go || true)
+  [ -z "$go" ] && [ -x /usr/local/go/bin/go ] && go=/usr/local/go/bin/go
+  if [ -n "$go" ]; then
+    log "building crictl $CRICTL_VERSION into .cache/crictl/bin"
+    GOBIN="$PWD/.cache/crictl/bin" GOFLAGS=-trimpath GOTOOLCHAIN=local "$go" install \
+      -ldflags "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
+      "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+    mark_current crictl "$CRICTL_VERSION"
+  else
+    log "go not found: crictl not built (the CRI tier, tests/cri/, will skip)"
+  fi
+fi
 
 # --- npm distribution (scripts/release/, tests/release/) ---------------------
 # Repo-local release tools under .cache/release-tools, each skipped when the

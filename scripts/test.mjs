@@ -129,8 +129,10 @@ for (const { pkg, dir } of fastOnly ? [] : packages) {
   runSuite(`@ctr/${pkg}`, uvu, args, { cwd: dir }, parseUvu);
 }
 
-// 4. Root integration suites.
-if (!fastOnly && existsSync(join(root, 'tests')) && readdirSync(join(root, 'tests')).some((f) => f.endsWith('.test.ts'))) runSuite('integration', uvu, ['-r', 'tsx', 'tests', '\\.test\\.ts$'], { cwd: root }, parseUvu);
+// 4. Root integration suites; the CRI tier (tests/cri/: containerd's CRI
+// plugin, crictl and CNI driving ctrun) runs next as its own suite.
+if (!fastOnly && existsSync(join(root, 'tests')) && readdirSync(join(root, 'tests')).some((f) => f.endsWith('.test.ts'))) runSuite('integration', uvu, ['-r', 'tsx', 'tests', '\\.test\\.ts$', '-i', '^cri(/|$)'], { cwd: root }, parseUvu);
+if (!fastOnly && existsSync(join(root, 'tests/cri'))) runSuite('cri', uvu, ['-r', 'tsx', 'tests/cri', '\\.test\\.ts$'], { cwd: root }, parseUvu);
 
 // 5. Suites inside the test VMs, when test-vms/ provides a runner.
 const vmRunner = join(root, 'test-vms/run-suites.mjs');

@@ -215,6 +215,10 @@ export interface HostLeftoverOptions {
   linkPrefix?: string;
   /** Skip the `nft list tables` check (it runs a process). */
   skipNft?: boolean;
+  /** Network links named otherwise that must be gone too (e.g. the host ends of veths a CNI plugin named). */
+  links?: string[];
+  /** Strings no line of `nft list ruleset` may contain (a bridge name, a subnet): rules of iptables-nft included. */
+  rules?: string[];
 }
 
 /** Every cgroup directory (all hierarchies, any depth) whose name contains `needle`. */
@@ -263,6 +267,13 @@ export function hostLeftovers(prefix: string, opts: HostLeftoverOptions = {}): s
   const linkPrefix = opts.linkPrefix ?? prefix.slice(0, 15);
   const links = readdirSync('/sys/class/net').filter((l) => l.startsWith(linkPrefix));
   if (links.length) problems.push(`links left: ${links.join(', ')}`);
+  const named = (opts.links ?? []).filter((l) => existsSync(`/sys/class/net/${l}`));
+  if (named.length) problems.push(`links left: ${named.join(', ')}`);
+  if (opts.rules?.length) {
+    const r = spawnSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
+    const lines = r.status === 0 ? r.stdout.split('\n').filter((l) => opts.rules!.some((s) => l.includes(s))) : [];
+    if (lines.length) problems.push(`nft rules left: ${lines.map((l) => l.trim()).join('; ')}`);
+  }
   if (!opts.skipNft) {
     const r = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
     const tables = r.status === 0 ? r.stdout.split('\n').filter((l) => l.includes(prefix)) : [];
