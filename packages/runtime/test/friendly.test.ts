@@ -135,7 +135,7 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
       id: newId(),
       root,
       rootfs,
-      network: { bridge: net, ports: [{ host: hostPort, container: 80, protocol: 'tcp' }] },
+      network: { bridge: net, ports: [{ hostPort, containerPort: 80, protocol: 'tcp' }] },
       args: ['sh', '-c', 'echo pong | nc -l -p 80'],
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -191,10 +191,10 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
     await c.wait();
 
     // The same host port twice: the second create rejects and deletes its container, lease and all.
-    const holder = await Container.create({ id: newId(), root, rootfs, network: { bridge: net, ports: [{ host: hostPort + 1, container: 80 }] }, args: ['true'], stdio: 'ignore' });
+    const holder = await Container.create({ id: newId(), root, rootfs, network: { bridge: net, ports: [{ hostPort: hostPort + 1, containerPort: 80 }] }, args: ['true'], stdio: 'ignore' });
     made.push(holder);
     const dupId = newId();
-    const dup = await Container.create({ id: dupId, root, rootfs, network: { bridge: net, ports: [{ host: hostPort + 1, container: 81 }] }, args: ['true'], stdio: 'ignore' }).catch(
+    const dup = await Container.create({ id: dupId, root, rootfs, network: { bridge: net, ports: [{ hostPort: hostPort + 1, containerPort: 81 }] }, args: ['true'], stdio: 'ignore' }).catch(
       (e: unknown) => e,
     );
     assert.ok(dup instanceof Error && (dup as { code?: string }).code === 'ENETNS_PORT_IN_USE', String(dup));

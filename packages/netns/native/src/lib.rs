@@ -476,6 +476,8 @@ pub struct NativePort {
 /// Options of networkAttach.
 #[napi(object)]
 pub struct NativeAttachOptions {
+    /// Lease id recorded by the caller before the attach (default: random).
+    pub id: Option<String>,
     /// Interface name in the namespace.
     pub ifname: Option<String>,
     /// Specific address.
@@ -514,6 +516,25 @@ pub fn network_open<'e>(env: &'e Env, name: String) -> napi::Result<PromiseRaw<'
     })
 }
 
+/// Where networks keep their state (`CTR_NETNS_STATE_DIR` or `/run/ctr/netns`).
+#[napi]
+pub fn network_state_root() -> String {
+    ctr_netns::state_root().to_string_lossy().into_owned()
+}
+
+/// Connect (or with `connect` false, isolate again) two bridge networks.
+#[napi]
+pub fn network_connect<'e>(
+    env: &'e Env,
+    a: String,
+    b: String,
+    connect: bool,
+) -> napi::Result<PromiseRaw<'e, ()>> {
+    blocking(env, move || {
+        bridge::connect(&ctr_netns::state_root(), &a, &b, &mut LibNft, connect)
+    })
+}
+
 /// Every network.
 #[napi(ts_return_type = "Promise<any[]>")]
 pub fn network_list<'e>(env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
@@ -549,6 +570,7 @@ pub fn network_attach<'e>(
         });
     }
     let o = AttachOptions {
+        id: opts.id,
         ifname: opts.ifname,
         address: opts.address,
         ports,
