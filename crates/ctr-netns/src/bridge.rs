@@ -10,7 +10,7 @@
 use crate::ipam::{Allocator, Lease, Subnet};
 use crate::netlink::{validate_ifname, Address, LinkChange, LinkKind, LinkSpec, Netlink, Route};
 use crate::nft::{connect_commands, port_element, table_name, table_ruleset, Nft, PortMap};
-use crate::ns::Netns;
+use crate::ns::{proc_start_time, Netns};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
@@ -633,19 +633,6 @@ fn remove_ports(nft: &mut dyn Nft, network: &str, att: &Attachment, others: &[Le
 fn pending_marker() -> serde_json::Value {
     let pid = std::process::id() as i32;
     serde_json::json!({ "pendingPid": pid, "pendingStart": proc_start_time(pid) })
-}
-
-/// The start time (clock ticks since boot) of a live process, so a reused
-/// pid is not mistaken for the one that took a lease.
-fn proc_start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22; the command name (field 2) may hold spaces, so count from
-    // its closing parenthesis.
-    stat[stat.rfind(')')? + 2..]
-        .split(' ')
-        .nth(19)?
-        .parse()
-        .ok()
 }
 
 /// Whether a lease is stale: its attachment is complete but its host veth

@@ -234,6 +234,24 @@ test('a network that cannot be set up fails create and leaves no container, bund
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
+test('published ports are { hostPort, containerPort }: the old { host, container } is refused with a coded error before anything exists', async () => {
+  if (!ready('port spelling')) return;
+  const bundles = tempBundles();
+  for (const [ports, path, hint] of [
+    [[{ host: 8080, container: 80 }], 'network.ports[0].host', 'use hostPort'],
+    [[{ hostPort: 8080, container: 80 }], 'network.ports[0].container', 'use containerPort'],
+    [[{ hostPort: 8080, containerPort: 'http' }], 'network.ports[0].containerPort', 'integer'],
+    [{ hostPort: 8080, containerPort: 80 }, 'network.ports', 'array'],
+  ] as const) {
+    const err = await Container.create({ id: newId(), root, rootfs, args: ['true'], network: { bridge: 'unused', ports: ports as never } }).catch((e: unknown) => e);
+    const e = err as { code?: string; path?: string; message?: string };
+    assert.equal([e.code, e.path], ['ENETNS_INVALID_PORT', path], String(err));
+    assert.match(e.message!, hint);
+  }
+  assert.equal(await Container.list(root), []);
+  assert.equal(tempBundles().filter((b) => !bundles.includes(b)), []);
+});
+
 test("limits: '5m' of memory ends in an OOM kill (status 137, 'oom'); pids and cpu reach the cgroup", async () => {
   if (!ready('limits')) return;
   const before = snapshot();
