@@ -362,6 +362,18 @@ pub fn create_anonymous_at(dir: &Path) -> Result<Netns> {
     })
 }
 
+/// [`create_anonymous_at`], or where `dir` cannot be written or mounted on
+/// (an unprivileged caller in a user namespace: `EACCES`, `EPERM`, `EROFS`),
+/// [`create_anonymous`] without a path.
+pub fn create_anonymous_maybe_at(dir: &Path) -> Result<Netns> {
+    match create_anonymous_at(dir) {
+        Err(e) if matches!(e.errno, Some(libc::EACCES | libc::EPERM | libc::EROFS)) => {
+            create_anonymous()
+        }
+        r => r,
+    }
+}
+
 /// Remove the path of an anonymous namespace (lazy unmount, unlink). The
 /// namespace lives on while an fd or process uses it. Idempotent.
 pub fn release_anonymous(path: &Path) -> Result<()> {

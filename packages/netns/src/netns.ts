@@ -70,7 +70,9 @@ export class NetNS {
    * `/run/ctr/netns/.anon/` (`$CTR_NETNS_STATE_DIR/.anon/`) that exists while this
    * handle is open and is removed by {@link close} (undefined after). The file is
    * named after the owning process before it is mounted, so one left by a process
-   * killed before `close()` is removed by the next anonymous `create()`.
+   * killed before `close()` is removed by the next anonymous `create()`. Where that
+   * directory cannot be written or mounted on (unprivileged, in a user namespace),
+   * an anonymous namespace has no path.
    */
   get path(): string | undefined {
     return this.native.path ?? undefined;

@@ -457,7 +457,7 @@ pub fn open_current<'e>(env: &'e Env) -> napi::Result<PromiseRaw<'e, NativeNetns
 #[napi]
 pub fn create_anonymous<'e>(env: &'e Env) -> napi::Result<PromiseRaw<'e, NativeNetns>> {
     blocking(env, || {
-        ns::create_anonymous_at(&ns::anonymous_dir()).map(NativeNetns::wrap_anonymous)
+        ns::create_anonymous_maybe_at(&ns::anonymous_dir()).map(NativeNetns::wrap_anonymous)
     })
 }
 
