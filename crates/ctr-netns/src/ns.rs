@@ -414,6 +414,9 @@ pub fn sweep_anonymous(dir: &Path) -> usize {
         return 0;
     };
     let mut n = 0;
+    // Most paths in a busy directory are this process's own: alive, no /proc read.
+    let me = std::process::id() as i32;
+    let my_start = proc_start_time(me);
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let mut parts = name.splitn(3, '-');
@@ -423,7 +426,12 @@ pub fn sweep_anonymous(dir: &Path) -> usize {
         ) else {
             continue;
         };
-        if proc_start_time(pid) != Some(start) && release_anonymous(&e.path()).is_ok() {
+        let alive = if pid == me {
+            my_start == Some(start)
+        } else {
+            proc_start_time(pid) == Some(start)
+        };
+        if !alive && release_anonymous(&e.path()).is_ok() {
             n += 1;
         }
     }
