@@ -1,8 +1,16 @@
-// The one test command: cargo tests, every package's uvu suites, the
-// root integration suites, and (when test-vms/ provides them) the suites
-// inside the pure-v2 and pure-v1 guests. Prints each suite's output, then
-// one line `N passed, N failed, N skipped` summed over all of them, and
-// exits non-zero if anything failed.
+// The one test command, in tiers, cheapest first:
+//   gate   scripts/gate.mjs: rustfmt, clippy, tsc over packages and tests,
+//          publint, docs examples (each check counts as one test);
+//   fast   unit tests and fakes, no root, no VM (`npm run test:fast`):
+//          every crate's `--lib` tests and the package test files whose
+//          first lines say `tier: fast`;
+//   then   the crates' integration and binary tests, every package's other
+//          uvu suites, the root integration suites, and (when test-vms/
+//          provides them) the suites inside the pure-v2 and pure-v1 guests.
+// Prints each suite's output, then one line `N passed, N failed, N skipped`
+// summed over all of them, and exits non-zero if anything failed.
+//
+//   node scripts/test.mjs [--fast] [suite-name-filter...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +18,8 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const suites = [];
-const only = process.argv.slice(2); // optional suite-name filters
+const fastOnly = process.argv.includes('--fast'); // the fast tier alone
+const only = process.argv.slice(2).filter((a) => a !== '--fast'); // optional suite-name filters
 
 function wanted(name) {
   return only.length === 0 || only.some((o) => name.includes(o));
@@ -76,30 +85,63 @@ function rootSubtreeControl() {
 }
 const subtreeBefore = rootSubtreeControl();
 
-// 1. Rust unit and integration tests of the library crates.
-const crates = readdirSync(join(root, 'crates')).filter((d) => existsSync(join(root, 'crates', d, 'Cargo.toml')));
-runSuite('cargo', 'cargo', ['test', '--quiet', ...crates.flatMap((c) => ['-p', c])], { cwd: root }, parseCargo);
-
-// 2. Every package's uvu suites.
-for (const pkg of readdirSync(join(root, 'packages')).sort()) {
-  const dir = join(root, 'packages', pkg);
-  if (!existsSync(join(dir, 'test'))) continue;
-  runSuite(`@ctr/${pkg}`, uvu, ['-r', 'tsx', 'test', '\\.test\\.ts$'], { cwd: dir }, parseUvu);
+function parseGate(out) {
+  const m = out.match(/^gate: (\d+) passed, (\d+) failed/m);
+  return { passed: m ? +m[1] : 0, failed: m ? +m[2] : 0, skipped: 0 };
 }
 
-// 3. Root integration suites.
-if (existsSync(join(root, 'tests')) && readdirSync(join(root, 'tests')).some((f) => f.endsWith('.test.ts'))) runSuite('integration', uvu, ['-r', 'tsx', 'tests', '\\.test\\.ts$'], { cwd: root }, parseUvu);
+// A package test file is in the fast tier when one of its first lines says
+// `tier: fast`: it needs no root, no kernel object and no VM.
+function fastFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .filter((f) => /tier: fast/.test(readFileSync(join(dir, f), 'utf8').split('\n').slice(0, 5).join('\n')))
+    .sort();
+}
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-// 4. Suites inside the test VMs, when test-vms/ provides a runner.
+const crates = readdirSync(join(root, 'crates')).filter((d) => existsSync(join(root, 'crates', d, 'Cargo.toml')));
+const packages = readdirSync(join(root, 'packages'))
+  .sort()
+  .map((pkg) => ({ pkg, dir: join(root, 'packages', pkg) }))
+  .filter(({ dir }) => existsSync(join(dir, 'test')));
+
+// 0. The lint gate.
+if (!fastOnly) runSuite('gate', process.execPath, [join(root, 'scripts/gate.mjs')], { cwd: root }, parseGate);
+
+// 1. The fast tier: unit tests and fakes.
+runSuite('fast: cargo --lib', 'cargo', ['test', '--quiet', '--lib', ...crates.flatMap((c) => ['-p', c])], { cwd: root }, parseCargo);
+for (const { pkg, dir } of packages) {
+  const files = fastFiles(join(dir, 'test'));
+  if (files.length) runSuite(`fast: @ctr/${pkg}`, uvu, ['-r', 'tsx', 'test', `^(${files.map(escapeRe).join('|')})$`], { cwd: dir }, parseUvu);
+}
+
+// 2. Rust integration and binary tests of the crates (their --lib tests ran above).
+if (!fastOnly) runSuite('cargo', 'cargo', ['test', '--quiet', '--bins', '--test', '*', ...crates.flatMap((c) => ['-p', c])], { cwd: root }, parseCargo);
+
+// 3. Every package's other uvu suites.
+for (const { pkg, dir } of fastOnly ? [] : packages) {
+  const ignore = fastFiles(join(dir, 'test'));
+  const all = readdirSync(join(dir, 'test')).filter((f) => f.endsWith('.test.ts'));
+  if (all.every((f) => ignore.includes(f))) continue; // every file ran in the fast tier
+  const args = ['-r', 'tsx', 'test', '\\.test\\.ts$', ...(ignore.length ? ['-i', `^(${ignore.map(escapeRe).join('|')})$`] : [])];
+  runSuite(`@ctr/${pkg}`, uvu, args, { cwd: dir }, parseUvu);
+}
+
+// 4. Root integration suites.
+if (!fastOnly && existsSync(join(root, 'tests')) && readdirSync(join(root, 'tests')).some((f) => f.endsWith('.test.ts'))) runSuite('integration', uvu, ['-r', 'tsx', 'tests', '\\.test\\.ts$'], { cwd: root }, parseUvu);
+
+// 5. Suites inside the test VMs, when test-vms/ provides a runner.
 const vmRunner = join(root, 'test-vms/run-suites.mjs');
-if (existsSync(vmRunner) && !process.env.CTR_SKIP_VMS) {
+if (!fastOnly && existsSync(vmRunner) && !process.env.CTR_SKIP_VMS) {
   for (const profile of ['v2', 'v1']) {
     runSuite(`vm-${profile}`, process.execPath, [vmRunner, profile], { cwd: root, timeout: 30 * 60_000 }, parseUvu);
   }
 }
 
 const subtreeAfter = rootSubtreeControl();
-if (wanted('host') || only.length === 0) {
+if (!fastOnly && (wanted('host') || only.length === 0)) {
   const same = subtreeAfter === subtreeBefore;
   if (!same) process.stdout.write(`\nFAIL: the cgroup2 root cgroup.subtree_control changed during the run: ${JSON.stringify(subtreeBefore)} -> ${JSON.stringify(subtreeAfter)}\n`);
   suites.push({ name: 'host unchanged', passed: same ? 1 : 0, failed: same ? 0 : 1, skipped: 0, seconds: '0.0', status: 0 });

@@ -63,9 +63,12 @@ fn mkfifo(p: &Path, mode: u32) -> Result<()> {
 }
 
 /// `ctr_ns` errors as the runtime's: `ENS_X` becomes `ERUNTIME_X` (a
-/// failed `chdir` is `ERUNTIME_CWD` on `process.cwd`).
+/// failed `chdir` is `ERUNTIME_CWD` on `process.cwd`), except `ENS_EXEC`:
+/// a program that cannot be executed is one failure with one code wherever
+/// it shows (`@ctr/ns`, `ctr-unshare`, `exec` here); it was `ERUNTIME_EXEC`.
 fn ns_err(e: Error) -> Error {
     match e.code.strip_prefix("ENS_") {
+        Some("EXEC") => e,
         Some("CHDIR") => Error {
             code: "ERUNTIME_CWD".into(),
             message: format!("process.cwd: {}", e.message),

@@ -279,9 +279,9 @@ fn bad_input_corpus_gives_codes_and_leaves_nothing() {
         (mk("dup-ns", Some(&with("\"type\": \"ipc\"", "\"type\": \"pid\""))), "EOCI_INVALID"),
         (mk("relative-root", Some(&with(&root_path, "\"path\": \"../../etc\""))), "EOCI_INVALID"),
         (mk("no-rootfs", Some(&with(&root_path, "\"path\": \"/nonexistent-ctrtest\""))), "ERUNTIME_ROOTFS"),
-        (mk("no-binary", Some(&with("\"sleep\"", "\"/bin/no-such-binary\""))), "ERUNTIME_EXEC"),
-        (mk("no-binary-path", Some(&with("\"sleep\"", "\"no-such-binary\""))), "ERUNTIME_EXEC"),
-        (mk("self-exe", Some(&with("\"sleep\"", "\"/proc/self/exe\""))), "ERUNTIME_EXEC"),
+        (mk("no-binary", Some(&with("\"sleep\"", "\"/bin/no-such-binary\""))), "ENS_EXEC"),
+        (mk("no-binary-path", Some(&with("\"sleep\"", "\"no-such-binary\""))), "ENS_EXEC"),
+        (mk("self-exe", Some(&with("\"sleep\"", "\"/proc/self/exe\""))), "ENS_EXEC"),
         (mk("bad-cwd", Some(&with("\"cwd\": \"/\"", "\"cwd\": \"/no/such/dir\""))), "ERUNTIME_CWD"),
         (mk("bad-seccomp", Some(&with("\"namespaces\"", "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"},\"namespaces\""))), "ESECCOMP_"),
         (

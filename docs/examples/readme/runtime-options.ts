@@ -4,6 +4,12 @@ import { SeccompAgent } from '@ctr/seccomp';
 
 const rootfs = '/path/to/busybox';
 
+// The rootfs is never written by default: read-only (with a fresh tmpfs /tmp),
+// or an overlay per container whose writes go when it is deleted.
+await run({ rootfs, args: ['touch', '/x'] });                          // exitCode 1: read-only file system
+await run({ rootfs: { path: rootfs, overlay: true }, args: ['touch', '/x'] }); // 0; /x never reaches the host dir
+await run({ rootfs: { path: rootfs, readonly: false }, args: ['true'] });      // opt in to writing the host directory
+
 // Network modes: 'none' (new namespace, lo down: the default), 'loopback'
 // (lo up), 'host' (the host's network), or a @ctr/netns bridge with ports.
 await run({ rootfs, args: ['ip', 'link'], network: 'loopback' });

@@ -16,9 +16,9 @@ for await (const ev of c.events({ interval: 1000 })) {
   console.log(ev.type, ev.type === 'stats' ? ev.data.memory.usage : ''); // runc's `events` shape
   break;
 }
-await c.kill('SIGTERM');
-const { exitCode, signal } = await c.wait();
-await c.delete();
+await c.kill('USR1');                  // async like every ctr kill: true once sent, false if it had ended
+const { exitCode, signal } = await c.stop({ timeout: 5000 }); // SIGTERM, SIGKILL after 5 s (default 10 s)
+await c.delete();                      // or `await using c = ...`: delete({ force: true }) at scope end
 await Container.list();                // also the ones `ctrun` made, and `creating` ones
 await gc();                            // remove records whose owner died (a killed Node or ctrun)
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Signal } from '@ctr/common';
 import { call } from './errors';
 import { native } from './native';
 import type { NativeCgroup, NativeWatcher } from '../native/index.js';
@@ -97,7 +98,7 @@ export class Cgroup extends EventEmitter {
    * its children. With SIGKILL it resolves once the group is empty
    * (`cgroup.kill` where there is one, else freeze, kill, thaw, repeat).
    */
-  async killAll(signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
+  async killAll(signal: Signal = 'SIGKILL'): Promise<void> {
     return call(() => this.#native.killAll(signalNumber(signal)));
   }
 

@@ -145,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         await cg.addProcess(child.pid);
       } catch (err) {
-        child.kill('SIGKILL');
+        await child.kill('SIGKILL');
         await child.exited.catch(() => undefined);
         throw err;
       }

@@ -12,10 +12,12 @@
  *
  * @packageDocumentation
  */
-import { call } from './errors';
+import { call, CgroupError } from './errors';
+import type { Size } from './options';
 import { native } from './native';
 
 export { CgroupError } from './errors';
+export type { Signal } from '@ctr/common';
 export { Cgroup } from './cgroup';
 export type * from './options';
 
@@ -62,10 +64,23 @@ export function detect(): CgroupLayout {
   };
 }
 
-/** Parse a size such as `'5m'`, `'512k'`, `'1.5g'` into bytes (`-1` for `'max'`). */
-export function parseSize(text: string | number): number {
-  if (typeof text === 'number') return text;
-  return call(() => native.parseSize(text, 'size'));
+/**
+ * Bytes of a {@link Size}, the one size vocabulary of every ctr package: a
+ * whole number of bytes, or a string with an optional binary unit (`'512k'`,
+ * `'5m'`, `'1.5g'`, `'64MiB'`, `'1GiB'`, `'100b'`: powers of 1024, any case),
+ * or `'max'` / `-1` for unlimited (`-1` returned). Anything else throws
+ * `ECGROUP_INVALID_VALUE` naming `field`. Strings are read by the Rust
+ * parser (`units.rs`) every binding shares.
+ */
+export function parseSize(size: Size, field = 'size'): number {
+  if (typeof size === 'number') {
+    if (Number.isSafeInteger(size) && size >= -1) return size;
+    throw new CgroupError({ code: 'ECGROUP_INVALID_VALUE', message: `${field}: invalid size ${size} (a whole number of bytes, or -1 for unlimited)`, path: field });
+  }
+  if (typeof size !== 'string') {
+    throw new CgroupError({ code: 'ECGROUP_INVALID_VALUE', message: `${field}: invalid size ${String(size)} (use bytes or a unit: 512k, 5m, 1.5g, max)`, path: field });
+  }
+  return call(() => native.parseSize(size, field));
 }
 
 /** Check a resources object (throws the same coded errors as create) without touching the kernel. */

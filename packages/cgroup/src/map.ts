@@ -1,13 +1,12 @@
 // The one module mapping user-facing values to the binding's plain ones.
-import { constants } from 'node:os';
+import { signalError, signalNumberOf, type Signal } from '@ctr/common';
 import { CgroupError } from './errors';
 import type { CgroupOptions, CgroupStats } from './options';
 
-/** Signal name or number to a number. */
-export function signalNumber(sig: NodeJS.Signals | number, field = 'signal'): number {
-  if (typeof sig === 'number' && Number.isInteger(sig) && sig > 0 && sig < 65) return sig;
-  const n = typeof sig === 'string' ? (constants.signals as Record<string, number>)[sig] : undefined;
-  if (n === undefined) throw new CgroupError({ code: 'ECGROUP_INVALID_VALUE', message: `invalid signal ${String(sig)}`, path: field });
+/** The number of a {@link Signal} given for `field`; `ECGROUP_INVALID_VALUE` naming the field for an unknown one. */
+export function signalNumber(sig: Signal, field = 'signal'): number {
+  const n = signalNumberOf(sig);
+  if (n === undefined) throw new CgroupError({ code: 'ECGROUP_INVALID_VALUE', message: signalError(sig, field), path: field });
   return n;
 }
 

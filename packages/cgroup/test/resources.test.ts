@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CgroupError, parseSize, validateResources, type Resources } from '../src/index';
+import { signalNumber } from '../src/map';
 
 test('friendly sizes', () => {
   assert.is(parseSize('5m'), 5 * 1024 * 1024);
@@ -11,6 +12,34 @@ test('friendly sizes', () => {
   assert.is(parseSize('1.5g'), 1.5 * 1024 ** 3);
   assert.is(parseSize('max'), -1);
   assert.is(parseSize(5_000_000), 5_000_000);
+});
+
+test('one size vocabulary: numbers are whole bytes (or -1), strings any case with b/ib, errors name the field', () => {
+  assert.is(parseSize('64m'), 64 * 1024 ** 2);
+  assert.is(parseSize('1GiB'), 1024 ** 3);
+  assert.is(parseSize('64MB'), 64 * 1024 ** 2);
+  assert.is(parseSize('100b'), 100);
+  assert.is(parseSize(-1), -1);
+  assert.is(parseSize(0), 0);
+  for (const bad of [1.5, -2, NaN, Infinity, '5 megs', '', 'lots', '-1m', null]) {
+    assert.throws(
+      () => parseSize(bad as string, 'memory.limit'),
+      (e: unknown) => e instanceof CgroupError && e.code === 'ECGROUP_INVALID_VALUE' && e.path === 'memory.limit' && e.message.startsWith('memory.limit: '),
+      String(bad),
+    );
+  }
+});
+
+test('one signal vocabulary for killAll: SIGTERM, TERM, any case, 1-64; unknown ones name the field', () => {
+  assert.is(signalNumber('TERM'), 15);
+  assert.is(signalNumber('sigkill' as 'SIGKILL'), 9);
+  assert.is(signalNumber(64), 64);
+  for (const bad of ['NOPE', 0, 65]) {
+    assert.throws(
+      () => signalNumber(bad as 'TERM'),
+      (e: unknown) => e instanceof CgroupError && e.code === 'ECGROUP_INVALID_VALUE' && e.path === 'signal' && /'SIGTERM' or 'TERM'/.test(e.message),
+    );
+  }
 });
 
 function codeOf(r: unknown): [string, string | undefined] {

@@ -5,3 +5,5 @@
  */
 export { CtrError, decodeNativeError, withNativeErrors } from './errors';
 export type { CtrErrorInit, CtrErrorClass } from './errors';
+export { MAX_SIGNAL, signalError, signalName, signalNumberOf } from './signals';
+export type { ShortSignalName, Signal } from './signals';

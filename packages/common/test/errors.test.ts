@@ -1,3 +1,4 @@
+// tier: fast (no root, no kernel objects: runs in `npm run test:fast`)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CtrError, decodeNativeError, withNativeErrors } from '../src/index';

@@ -23,7 +23,8 @@ function port(value: unknown, path: string): number {
  * Check a list of published ports and fill in the default protocol. Throws a
  * {@link NetnsError} with code `ENETNS_INVALID_PORT` and `path` naming the
  * field at fault (e.g. `ports[1].hostPort`); an old spelling (`host`,
- * `container`) is refused with a message naming the field that replaces it.
+ * `container`) is refused with `ENETNS_RENAMED_OPTION` and a message naming
+ * the field that replaces it.
  */
 export function parsePorts(value: unknown, path = 'ports'): Required<PublishedPort>[] {
   if (value === undefined) return [];
@@ -33,7 +34,8 @@ export function parsePorts(value: unknown, path = 'ports'): Required<PublishedPo
     if (p === null || typeof p !== 'object' || Array.isArray(p)) throw invalid(at, 'must be an object { hostPort, containerPort, protocol? }');
     for (const k of Object.keys(p)) {
       if (FIELDS.has(k)) continue;
-      if (RENAMED[k]) throw invalid(`${at}.${k}`, `renamed: use ${RENAMED[k]} (ports are { hostPort, containerPort, protocol? })`);
+      if (RENAMED[k])
+        throw new NetnsError({ code: 'ENETNS_RENAMED_OPTION', message: `${at}.${k}: renamed, use ${RENAMED[k]} (ports are { hostPort, containerPort, protocol? })`, path: `${at}.${k}` });
       if (k === 'hostIp') throw invalid(`${at}.hostIp`, 'not supported: a port is published on every local address of the host');
       throw invalid(`${at}.${k}`, 'unknown field (ports are { hostPort, containerPort, protocol? })');
     }

@@ -392,12 +392,13 @@ if (!isRoot) {
       throw new Error(`accepted ${JSON.stringify(ports)}`);
     };
     let e = bad([{ host: 8080, container: 80 }]);
-    assert.is(e.code, 'ENETNS_INVALID_PORT');
+    assert.is(e.code, 'ENETNS_RENAMED_OPTION');
     assert.is(e.path, 'ports[0].host');
     assert.match(e.message, 'use hostPort');
     e = bad([{ hostPort: 8080, container: 80 }]);
-    assert.is(e.path, 'ports[0].container');
+    assert.equal([e.code, e.path], ['ENETNS_RENAMED_OPTION', 'ports[0].container']);
     assert.match(e.message, 'use containerPort');
+    assert.is(bad([{ hostPort: 8080, containerPort: 80, hostIp: '127.0.0.1' }]).code, 'ENETNS_INVALID_PORT');
     assert.is(bad([{ hostPort: 8080, containerPort: 80, hostIp: '127.0.0.1' }]).path, 'ports[0].hostIp');
     assert.is(bad([{ hostPort: 8080, containerPort: 80, colour: 1 }]).path, 'ports[0].colour');
     assert.is(bad([{ hostPort: '8080', containerPort: 80 }]).path, 'ports[0].hostPort');
@@ -412,7 +413,7 @@ if (!isRoot) {
     try {
       const err = await net.attach(ns, { ports: [{ host: 8080, container: 80 } as never] }).catch((x: unknown) => x);
       assert.instance(err, NetnsError);
-      assert.equal([(err as NetnsError).code, (err as NetnsError).path], ['ENETNS_INVALID_PORT', 'ports[0].host']);
+      assert.equal([(err as NetnsError).code, (err as NetnsError).path], ['ENETNS_RENAMED_OPTION', 'ports[0].host']);
       assert.equal(await net.attachments(), []);
       assert.is(await ns.link('eth0'), null);
     } finally {

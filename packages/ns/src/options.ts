@@ -1,3 +1,5 @@
+import type { Signal } from '@ctr/common';
+
 /** The kinds of Linux namespace. */
 export type NamespaceType = 'mnt' | 'pid' | 'net' | 'uts' | 'ipc' | 'user' | 'cgroup' | 'time';
 
@@ -197,13 +199,13 @@ export interface SpawnOptions {
    */
   hold?: boolean;
   /** Signal the child gets if the Node process dies. */
-  parentDeathSignal?: NodeJS.Signals | number;
+  parentDeathSignal?: Signal;
   /** Start the child in a new session (`setsid`). */
   detached?: boolean;
   /** Aborting this signal kills the child with `killSignal`. */
   signal?: AbortSignal;
   /** Signal used by `signal` aborts. Default `'SIGKILL'`. */
-  killSignal?: NodeJS.Signals | number;
+  killSignal?: Signal;
   /**
    * Set `no_new_privs` in the child: exec can never grant privileges
    * (setuid bits, file capabilities). Needed for {@link seccomp} when the

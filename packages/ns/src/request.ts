@@ -1,7 +1,7 @@
 // The one module that maps the user-facing options to the binding's plain
 // request (DESIGN.md: the TS layer maps its types to the binding's).
 import { readlinkSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { signalError, signalName, signalNumberOf, type Signal } from '@ctr/common';
 import { NsError } from './errors';
 import { terminalSize } from './terminal';
 import type { SpawnRequest } from './native';
@@ -10,17 +10,14 @@ import type { IdMapEntry, NamespaceName, SpawnOptions, StdioOption } from './opt
 const PIPE = -1;
 const IGNORE = -2;
 
-export function signalNumber(sig: NodeJS.Signals | number, field: string): number {
-  if (typeof sig === 'number') return sig;
-  const n = (osConstants.signals as Record<string, number>)[sig];
-  if (n === undefined) throw new NsError({ code: 'ENS_INVALID_OPTION', message: `unknown signal ${sig}`, path: field });
+/** The number of a {@link Signal} given for `field`; `ENS_INVALID_OPTION` naming the field for an unknown one. */
+export function signalNumber(sig: Signal, field: string): number {
+  const n = signalNumberOf(sig);
+  if (n === undefined) throw new NsError({ code: 'ENS_INVALID_OPTION', message: signalError(sig, field), path: field });
   return n;
 }
 
-export function signalName(n: number): NodeJS.Signals {
-  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
-  return (entry ? entry[0] : `SIG${n}`) as NodeJS.Signals;
-}
+export { signalName };
 
 function stdioFds(stdio: SpawnOptions['stdio']): number[] {
   const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
@@ -228,6 +225,8 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
   if (opts.oomScoreAdj !== undefined && !Number.isInteger(opts.oomScoreAdj)) throw bad('oomScoreAdj', 'oomScoreAdj must be an integer');
   if (opts.groups !== undefined && !Array.isArray(opts.groups)) throw bad('groups', 'groups must be an array of gids');
   if (opts.setgroups !== undefined && opts.setgroups !== 'allow' && opts.setgroups !== 'deny') throw bad('setgroups', "setgroups must be 'allow' or 'deny'");
+  // Only used on abort, but checked now: before anything is spawned.
+  if (opts.killSignal !== undefined) signalNumber(opts.killSignal, 'killSignal');
   return {
     program: command,
     args: [opts.argv0 ?? command, ...args],

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
+import type { Signal } from '@ctr/common';
 import { call, NsError } from './errors';
 import { native, type NativeChild, type NativeTerminal } from './native';
 import { Terminal } from './terminal';
@@ -131,7 +132,7 @@ export class NsChildProcess extends EventEmitter {
 
     if (opts.signal) {
       const killSignal = opts.killSignal ?? 'SIGKILL';
-      const onAbort = () => this.kill(killSignal);
+      const onAbort = () => void this.kill(killSignal).catch(() => undefined);
       if (opts.signal.aborted) onAbort();
       else {
         opts.signal.addEventListener('abort', onAbort, { once: true });
@@ -193,13 +194,15 @@ export class NsChildProcess extends EventEmitter {
 
   /**
    * Send a signal (default `SIGTERM`) through the child's pidfd, so a
-   * reused pid is never hit. Returns false if the child is already gone.
+   * reused pid is never hit. Resolves true once sent, false if the child
+   * is already gone (as every ctr `kill`: async, same signal spellings);
+   * an unknown signal rejects with `ENS_INVALID_OPTION` naming `signal`.
    * Note that a pid-namespace init (PID 1) ignores signals it has no
    * handler for, except `SIGKILL`.
    */
-  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
-    if (this.#done) return false;
+  async kill(signal: Signal = 'SIGTERM'): Promise<boolean> {
     const n = signalNumber(signal, 'signal');
+    if (this.#done) return false;
     try {
       call(() => this.#native.kill(n));
       return true;
@@ -207,6 +210,12 @@ export class NsChildProcess extends EventEmitter {
       if (err instanceof NsError && err.errno === osConstants.errno.ESRCH) return false;
       throw err;
     }
+  }
+
+  /** `await using child = spawn(...)`: `SIGKILL` it if still running and wait for its end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill('SIGKILL');
+    await this.exited.catch(() => undefined);
   }
 
   /**

@@ -141,11 +141,43 @@ test('events: spawn, exit and close fire like ChildProcess', async () => {
 test('kill delivers a signal and the exit reports it', async () => {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
   await child.spawned;
-  assert.ok(child.kill('SIGKILL'));
+  assert.is(await child.kill('SIGKILL'), true);
   const r = await child.exited;
   assert.is(r.signal, 'SIGKILL');
   assert.is(r.exitCode, null);
-  assert.not.ok(child.kill(), 'no signal after exit');
+  assert.is(await child.kill(), false, 'no signal after exit');
+});
+
+test('kill takes the one signal vocabulary (SIGTERM, TERM, any case, 1-64) and is async like every ctr kill', async () => {
+  const child = spawn('sh', ['-c', 'trap "exit 7" USR1; echo ready; while :; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const ready = new Promise((res) => child.stdout!.once('data', res));
+  await child.spawned;
+  await ready;
+  for (const bad of ['SIGNOPE', 'NOPE', 0, 65, 1.5, -9]) {
+    const p = child.kill(bad as 'TERM');
+    assert.instance(p, Promise, 'kill returns a promise, never throws synchronously');
+    const err = await p.then(() => null, (e: unknown) => e);
+    assert.instance(err, NsError);
+    assert.is((err as NsError).code, 'ENS_INVALID_OPTION');
+    assert.is((err as NsError).path, 'signal');
+    assert.match((err as NsError).message, /unknown signal .*'SIGTERM' or 'TERM'/);
+  }
+  assert.is(await child.kill('usr1' as 'USR1'), true);
+  assert.equal(await child.exited, { exitCode: 7, signal: null });
+  const t = spawn('sleep', ['30'], { stdio: 'ignore' });
+  await t.spawned;
+  assert.is(await t.kill('KILL'), true);
+  assert.is((await t.exited).signal, 'SIGKILL');
+  const u = spawn('sleep', ['30'], { stdio: 'ignore' });
+  await u.spawned;
+  assert.is(await u.kill(15), true);
+  assert.is((await u.exited).signal, 'SIGTERM');
+  const v = spawn('sleep', ['30'], { stdio: 'ignore' });
+  await v.spawned;
+  await v[Symbol.asyncDispose]();
+  assert.is((await v.exited).signal, 'SIGKILL', 'asyncDispose (await using) kills and reaps it');
+  assert.throws(() => spawn('true', [], { signal: new AbortController().signal, killSignal: 'SIGNOPE' as 'TERM' }), (e: unknown) => e instanceof NsError && e.path === 'killSignal');
+  assert.throws(() => spawn('true', [], { parentDeathSignal: 'NOPE' as 'TERM' }), (e: unknown) => e instanceof NsError && e.path === 'parentDeathSignal');
 });
 
 test('AbortSignal kills the child', async () => {

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Cgroup, type CgroupStats } from '@ctr/cgroup';
 import { Terminal } from '@ctr/ns';
@@ -19,17 +19,24 @@ import type {
   ExecOptions,
   ExitResult,
   GcResult,
+  KillOptions,
   Limits,
   OciProcess,
   RuncStats,
+  SpecCreateOptions,
   StdioOption,
+  StopOptions,
 } from './options';
-import { configFor, resourcesFor } from './spec';
+import type { Signal } from '@ctr/common';
+import { configFor, overlayDirs, resourcesFor, rootfsOptions } from './spec';
 import { signalName, signalNumber } from './signals';
 import { ExecProcess } from './exec';
 
 /** The default state root, shared with `ctrun`. */
 export const DEFAULT_ROOT = '/run/ctrun';
+
+/** Milliseconds {@link Container.stop} waits after `SIGTERM` before `SIGKILL` (10 s, as `docker stop`). */
+export const DEFAULT_STOP_TIMEOUT = 10_000;
 
 /**
  * The native `ctrun` command line (the in-process API never execs it: a
@@ -44,6 +51,20 @@ export const CTRUN_PATH = ((): string => {
   const file = (native as unknown as { __ctrNativeFile?: string }).__ctrNativeFile;
   return file ? join(dirname(file), 'ctrun') : checkout;
 })();
+
+/** Where a friendly create writes its bundle (removed at delete, or by {@link gc} after a crash). */
+export const TEMP_BUNDLE_PREFIX = 'ctr-run-';
+
+function isTempBundle(path: string): boolean {
+  return dirname(path) === resolve(tmpdir()) && basename(path).startsWith(TEMP_BUNDLE_PREFIX);
+}
+
+/** A misspelt option (`timeoutMs`) is refused, not silently ignored. */
+function checkKeys(opts: object, known: string[], what: string): void {
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `${k}: unknown option of ${what} (it takes ${known.join(', ')})`, path: k });
+  }
+}
 
 export function stdioFds(stdio: CreateOptions['stdio']): number[] {
   const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
@@ -152,9 +173,14 @@ export class Container extends EventEmitter {
     if ('bundle' in opts && opts.bundle !== undefined) {
       bundle = resolve(opts.bundle);
     } else {
-      const config = configFor(opts as Extract<CreateOptions, { rootfs: string }>);
-      tempBundle = bundle = await mkdtemp(join(tmpdir(), `ctr-run-${process.pid}-`));
+      const spec = opts as SpecCreateOptions;
+      // Checked before anything is made (bad options leave no temp bundle).
+      const { overlay } = rootfsOptions(spec.rootfs);
+      tempBundle = bundle = await mkdtemp(join(tmpdir(), `${TEMP_BUNDLE_PREFIX}${process.pid}-`));
       try {
+        const config = configFor(spec, bundle);
+        // The overlay's layers live in the bundle, whose path the state records at create: delete removes them with it.
+        if (overlay) for (const dir of Object.values(overlayDirs(bundle))) await mkdir(dir, { recursive: true });
         await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
       } catch (e) {
         await rm(bundle, { recursive: true, force: true });
@@ -352,9 +378,58 @@ export class Container extends EventEmitter {
     }
   }
 
-  /** Send a signal to the init, or with `all` to every process of the container. */
-  async kill(signal: NodeJS.Signals | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
-    await call(() => native.kill(this.root, this.id, signalNumber(signal), opts.all ?? false));
+  /**
+   * Send a signal (default `SIGTERM`) to the init, or with `all` to every
+   * process of the container. Resolves true once sent, false when the
+   * container had already stopped (as every ctr `kill`: async, same
+   * signal spellings); an unknown signal rejects with `ERUNTIME_SIGNAL`.
+   * Note that an init (PID 1 of its namespace) ignores signals it has no
+   * handler for, except `SIGKILL`: {@link stop} escalates for you.
+   */
+  async kill(signal: Signal = 'SIGTERM', opts: KillOptions = {}): Promise<boolean> {
+    const n = signalNumber(signal);
+    checkKeys(opts, ['all'], 'kill');
+    if (opts.all !== undefined && typeof opts.all !== 'boolean') throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: 'all: expected a boolean', path: 'all' });
+    try {
+      await call(() => native.kill(this.root, this.id, n, opts.all ?? false));
+      return true;
+    } catch (e) {
+      if (e instanceof RuntimeError && e.code === 'ERUNTIME_NOT_RUNNING') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Stop the container as `docker stop` does: send `signal` (default
+   * `SIGTERM`) to the init, wait up to `timeout` ms (default
+   * {@link DEFAULT_STOP_TIMEOUT}, 10 s) for it to end, then `SIGKILL`
+   * every process of the container. Resolves with how the init ended
+   * (at once for a container already stopped). The container stays in the
+   * store (`stopped`) until {@link delete}.
+   */
+  async stop(opts: StopOptions = {}): Promise<ExitResult> {
+    checkKeys(opts, ['timeout', 'signal'], 'stop');
+    const timeout = opts.timeout ?? DEFAULT_STOP_TIMEOUT;
+    if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
+      throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `timeout: ${String(timeout)} is not a number of milliseconds >= 0`, path: 'timeout' });
+    }
+    const signal = signalNumber(opts.signal ?? 'SIGTERM');
+    const exited = this.wait();
+    if (!(await this.kill(signal))) return exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeout)));
+    try {
+      if ((await Promise.race([exited, late])) !== 'late') return exited;
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.kill('SIGKILL', { all: true });
+    return exited;
+  }
+
+  /** `await using c = await Container.create(...)`: {@link delete} with `force` at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.delete({ force: true });
   }
 
   /** Resolves when the init process ends (exit status known for containers this process created). */
@@ -420,6 +495,13 @@ export class Container extends EventEmitter {
  * cgroup), cgroup, network devices and state directory. Same as `ctrun gc`.
  */
 export async function gc(root: string = DEFAULT_ROOT): Promise<GcResult> {
+  // The bundles a friendly create wrote (with an overlay's upper and work
+  // directories) are recorded in the state: a dead owner never deleted them.
+  const bundles = new Map((await Container.list(root).catch(() => [])).map((s) => [s.id, s.bundle]));
   const r = JSON.parse(await call(() => native.gc(root))) as { removed: string[]; failed: Array<[string, { code: string; message: string }]>; swept: number };
+  for (const id of r.removed) {
+    const b = bundles.get(id);
+    if (b && isTempBundle(b)) await rm(b, { recursive: true, force: true });
+  }
   return { removed: r.removed, failed: r.failed.map(([id, e]) => ({ id, code: e.code, message: e.message })), swept: r.swept };
 }

@@ -1,7 +1,9 @@
 import { Socket } from 'node:net';
 import { Terminal } from '@ctr/ns';
 import type { Readable, Writable } from 'node:stream';
-import { call } from './errors';
+import { constants as osConstants } from 'node:os';
+import type { Signal } from '@ctr/common';
+import { call, RuntimeError } from './errors';
 import { native } from './native';
 import type { ExitResult } from './options';
 import { signalName, signalNumber } from './signals';
@@ -28,6 +30,7 @@ export class ExecProcess {
    */
   readonly terminal: Terminal | null;
   #exited: Promise<ExitResult> | null = null;
+  #ended = false;
 
   /** @internal */
   constructor(pid: number, fds: number[], terminal = -1) {
@@ -40,6 +43,7 @@ export class ExecProcess {
     // Reap it even if nobody waits; a terminal nobody reads is closed then.
     void this.wait().then(
       () => {
+        this.#ended = true;
         if (this.terminal && !this.terminal.readableFlowing) this.terminal.destroy();
       },
       () => undefined,
@@ -55,8 +59,27 @@ export class ExecProcess {
     return this.#exited;
   }
 
-  /** Send a signal (through a pidfd: never to a reused pid). */
-  kill(signal: NodeJS.Signals | number = 'SIGTERM'): void {
-    call(() => native.execKill(this.pid, signalNumber(signal)));
+  /**
+   * Send a signal (default `SIGTERM`) through a pidfd, never to a reused
+   * pid. Resolves true once sent, false when the process had already ended
+   * (as every ctr `kill`: async, same signal spellings); an unknown signal
+   * rejects with `ERUNTIME_SIGNAL`.
+   */
+  async kill(signal: Signal = 'SIGTERM'): Promise<boolean> {
+    const n = signalNumber(signal);
+    if (this.#ended) return false;
+    try {
+      call(() => native.execKill(this.pid, n));
+      return true;
+    } catch (e) {
+      if (e instanceof RuntimeError && (e.code === 'ERUNTIME_NOT_FOUND' || e.errno === osConstants.errno.ESRCH)) return false;
+      throw e;
+    }
+  }
+
+  /** `await using p = await c.exec(...)`: `SIGKILL` it if still running and wait for its end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill('SIGKILL');
+    await this.wait().catch(() => undefined);
   }
 }

@@ -8,7 +8,8 @@ import { call } from './errors';
 import { native } from './native';
 
 export { RuntimeError } from './errors';
-export { Container, DEFAULT_ROOT, CTRUN_PATH, gc } from './container';
+export type { Signal } from '@ctr/common';
+export { Container, DEFAULT_ROOT, DEFAULT_STOP_TIMEOUT, CTRUN_PATH, gc } from './container';
 export { ExecProcess } from './exec';
 export { run, configFor } from './run';
 export { parseSize } from './spec';
@@ -31,6 +32,9 @@ export type {
   RuncStats,
   RunOptions,
   RunResult,
+  RootfsOptions,
+  KillOptions,
+  StopOptions,
   SeccompOption,
   Size,
   SpecCreateOptions,

@@ -2,20 +2,28 @@
 // between create (init held at the gate, pid known) and start.
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
-import { BridgeNetwork, NetNS, parsePorts, type Attachment } from '@ctr/netns';
+import { BridgeNetwork, NetNS, NetnsError, parsePorts, type Attachment } from '@ctr/netns';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
 import type { NetworkOption } from './options';
 
 /**
  * Check a `network` option before anything is made: the mode, and for a
- * bridge its published ports (`ENETNS_INVALID_PORT` naming the field).
+ * bridge its published ports (`@ctr/netns`'s check), as the runtime's codes:
+ * `ERUNTIME_RENAMED_OPTION` for an old spelling (`network.ports[0].host`),
+ * `ERUNTIME_INVALID_OPTION` for any other wrong shape, `path` naming the field.
  */
 export function checkNetworkOption(network: NetworkOption | undefined): void {
   if (network === undefined || network === 'none' || network === 'host' || network === 'loopback') return;
   if (!(network && typeof network === 'object' && 'bridge' in network))
     throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `network: unknown mode ${JSON.stringify(network)}`, path: 'network' });
-  parsePorts(network.ports, 'network.ports');
+  try {
+    parsePorts(network.ports, 'network.ports');
+  } catch (e) {
+    if (!(e instanceof NetnsError)) throw e;
+    const code = e.code === 'ENETNS_RENAMED_OPTION' ? 'ERUNTIME_RENAMED_OPTION' : 'ERUNTIME_INVALID_OPTION';
+    throw new RuntimeError({ code, message: e.message, path: e.path });
+  }
 }
 
 /** What was installed for a container (the container's delete undoes it: the lease is in its record). */

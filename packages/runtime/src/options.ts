@@ -1,3 +1,4 @@
+import type { Signal } from '@ctr/common';
 import type { BridgeNetwork, PublishedPort } from '@ctr/netns';
 import type { Profile } from '@ctr/seccomp';
 
@@ -8,7 +9,7 @@ export type StdioOption = 'pipe' | 'ignore' | 'inherit' | number;
  * A port published from the host to a bridged container: `@ctr/netns`'s
  * `PublishedPort`, `{ hostPort, containerPort, protocol? }` (CNI's and
  * Kubernetes' spelling). The old `{ host, container }` is refused with
- * `ENETNS_INVALID_PORT` naming the new field.
+ * `ERUNTIME_RENAMED_OPTION` naming the new field.
  */
 export type PortMapping = PublishedPort;
 
@@ -29,12 +30,16 @@ export interface BridgeAttachment {
  */
 export type NetworkOption = 'none' | 'loopback' | 'host' | BridgeAttachment;
 
-/** A memory size: bytes, or a string such as `'512k'`, `'5m'`, `'1.5g'`, `'64MiB'` (powers of 1024). */
+/**
+ * A byte size, the same in every ctr package: a whole number of bytes, or a
+ * string such as `'512k'`, `'64m'`, `'1.5g'`, `'64MiB'`, `'1GiB'` (powers of
+ * 1024, any case), or `'max'` / `-1` for unlimited.
+ */
 export type Size = number | string;
 
 /** Resource limits in readable units, turned into `linux.resources`. */
 export interface Limits {
-  /** Memory limit (`memory.limit`); exceeding it ends in an OOM kill. */
+  /** Memory limit (`memory.limit`; `'max'` for none); exceeding it ends in an OOM kill. */
   memory?: Size;
   /** Most processes at once (`pids.limit`). */
   pids?: number;
@@ -45,10 +50,34 @@ export interface Limits {
 /** A seccomp filter: `'default'` (Docker's default profile), a `@ctr/seccomp` `Profile`, or an OCI `linux.seccomp` object. */
 export type SeccompOption = 'default' | Profile | Record<string, unknown>;
 
+/**
+ * The root filesystem of a friendly container. The host directory is never
+ * written by default: it is mounted read-only (with a fresh tmpfs on `/tmp`
+ * when the directory has one), or with `overlay` the container writes to a
+ * private layer of its own that is discarded at delete.
+ */
+export interface RootfsOptions {
+  /** The root filesystem directory on the host. */
+  path: string;
+  /**
+   * Mount it read-only (default `true`). `false` lets the container write
+   * into the host directory itself, which every container sharing it sees.
+   */
+  readonly?: boolean;
+  /**
+   * Give the container a writable overlay over `path` (default `false`):
+   * writes land in an upper directory in the container's bundle, never in
+   * `path` nor in another container, and are removed at delete. The overlay
+   * is mounted in the container's own mount namespace only. Cannot be
+   * combined with `readonly: true`.
+   */
+  overlay?: boolean;
+}
+
 /** A container described in friendly terms, turned into an OCI config. */
 export interface ContainerSpec {
-  /** Root filesystem directory. */
-  rootfs: string;
+  /** Root filesystem: a directory (mounted read-only), or {@link RootfsOptions} (read-only, writable, or an overlay per container). */
+  rootfs: string | RootfsOptions;
   /** argv of the container process. */
   args: string[];
   /** Environment (default `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`). */
@@ -57,8 +86,12 @@ export interface ContainerSpec {
   cwd?: string;
   /** Host name (a uts namespace is always made). */
   hostname?: string;
-  /** Mount the root filesystem read-only. */
-  readonly?: boolean;
+  /**
+   * Replaced by `rootfs: { path, readonly }` (the rootfs is read-only by
+   * default now); giving it is refused with `ERUNTIME_RENAMED_OPTION`.
+   * @deprecated Use `rootfs: { path, readonly }`.
+   */
+  readonly?: never;
   /** User and group ids inside the container (default 0/0). */
   user?: { uid: number; gid: number; additionalGids?: number[] };
   /** Network mode (default `'none'`). */
@@ -240,6 +273,20 @@ export interface ExecOptions {
   pidFile?: string;
   /** Give the process a pty of the container's devpts (`ExecProcess.terminal`); the container needs a devpts mount on /dev/pts. */
   terminal?: boolean;
+}
+
+/** Options of {@link Container.kill}. */
+export interface KillOptions {
+  /** Signal every process of the container, not only the init. */
+  all?: boolean;
+}
+
+/** Options of {@link Container.stop}. */
+export interface StopOptions {
+  /** Milliseconds to wait for the init to end after `signal` before `SIGKILL` (default 10000, as `docker stop`; 0 kills at once). */
+  timeout?: number;
+  /** The polite signal sent first (default `SIGTERM`). */
+  signal?: Signal;
 }
 
 /** Options of {@link Container.events}. */

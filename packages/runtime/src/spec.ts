@@ -1,32 +1,51 @@
 // Friendly options -> OCI config pieces (sizes, limits, seccomp, network namespaces).
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CgroupError, parseSize as parseSizeShared } from '@ctr/cgroup';
 import { Profile } from '@ctr/seccomp';
 import { RuntimeError } from './errors';
-import type { ContainerSpec, Limits, SeccompOption, Size } from './options';
-
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+import type { ContainerSpec, Limits, RootfsOptions, SeccompOption, Size } from './options';
+import { rejectRenamed } from './renamed';
 
 function invalid(path: string, message: string): RuntimeError {
   return new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message, path });
 }
 
-/** Bytes of a {@link Size}: a number of bytes or `'5m'`, `'512K'`, `'1.5g'`, `'64MiB'`, `'100b'` (powers of 1024). */
+/**
+ * Bytes of a {@link Size}, read as every ctr package reads sizes (the
+ * `@ctr/cgroup` parser, itself the Rust `units.rs` one): a whole number of
+ * bytes, or `'512k'`, `'5m'`, `'1.5g'`, `'64MiB'`, `'1GiB'`, `'100b'`
+ * (powers of 1024, any case), or `'max'` / `-1` for unlimited (`-1`
+ * returned). Anything else throws `ERUNTIME_INVALID_OPTION` naming `path`.
+ */
 export function parseSize(size: Size, path = 'size'): number {
-  if (typeof size === 'number') {
-    if (!Number.isSafeInteger(size) || size <= 0) throw invalid(path, `${path}: ${size} is not a positive whole number of bytes`);
-    return size;
+  try {
+    return parseSizeShared(size, path);
+  } catch (e) {
+    if (e instanceof CgroupError) throw invalid(path, e.message);
+    throw e;
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?\s*$/i.exec(size);
-  if (!m) throw invalid(path, `${path}: cannot read ${JSON.stringify(size)} as a size (e.g. '5m', '512k', '1g')`);
-  const bytes = Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw invalid(path, `${path}: ${JSON.stringify(size)} is not a positive size`);
-  return bytes;
+}
+
+/** A size that must be a positive number of bytes, or unlimited (`-1`). */
+function limitSize(size: Size, path: string): number {
+  const n = parseSize(size, path);
+  if (n === 0) throw invalid(path, `${path}: ${JSON.stringify(size)} is not a positive size (use 'max' for no limit)`);
+  return n;
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** `linux.resources` for {@link Limits}. */
 export function resourcesFor(limits: Limits): Record<string, unknown> | undefined {
   const r: Record<string, unknown> = {};
-  if (limits.memory !== undefined) r.memory = { limit: parseSize(limits.memory, 'limits.memory') };
+  if (limits.memory !== undefined) r.memory = { limit: limitSize(limits.memory, 'limits.memory') };
   if (limits.pids !== undefined) {
     if (!Number.isSafeInteger(limits.pids) || limits.pids <= 0) throw invalid('limits.pids', `limits.pids: ${limits.pids} is not a positive whole number`);
     r.pids = { limit: limits.pids };
@@ -48,8 +67,35 @@ export function seccompFor(s: SeccompOption): Record<string, unknown> {
   throw invalid('seccomp', "seccomp: expected 'default', a @ctr/seccomp Profile or an OCI linux.seccomp object");
 }
 
-/** The OCI config for a friendly {@link ContainerSpec}. */
-export function configFor(opts: ContainerSpec): Record<string, unknown> {
+/** Where a container's overlay layers live: in its bundle, so they go with it. */
+export function overlayDirs(bundle: string): { upper: string; work: string; merged: string } {
+  return { upper: join(bundle, 'overlay', 'upper'), work: join(bundle, 'overlay', 'work'), merged: join(bundle, 'rootfs') };
+}
+
+/** The rootfs option in its long form, checked. */
+export function rootfsOptions(rootfs: ContainerSpec['rootfs']): Required<RootfsOptions> {
+  const o: RootfsOptions = typeof rootfs === 'string' ? { path: rootfs } : rootfs;
+  if (!o || typeof o !== 'object' || typeof o.path !== 'string' || o.path === '')
+    throw invalid('rootfs', 'rootfs: expected a directory path or { path, readonly?, overlay? }');
+  for (const k of Object.keys(o)) if (!['path', 'readonly', 'overlay'].includes(k)) throw invalid(`rootfs.${k}`, `rootfs.${k}: unknown option (rootfs takes path, readonly, overlay)`);
+  const overlay = o.overlay ?? false;
+  if (overlay && o.readonly === true) throw invalid('rootfs.readonly', 'rootfs.readonly: an overlay rootfs is writable (the writes stay in the container); drop readonly or overlay');
+  if (overlay && /[,:\\]/.test(resolve(o.path))) throw invalid('rootfs.path', `rootfs.path: ${o.path} has a ',', ':' or '\\', which overlayfs options cannot carry`);
+  return { path: resolve(o.path), readonly: overlay ? false : (o.readonly ?? true), overlay };
+}
+
+/**
+ * The OCI config for a friendly {@link ContainerSpec}. With
+ * `rootfs.overlay`, `bundle` is the bundle directory the config is written
+ * to (the overlay's layers are made in it by {@link Container.create}).
+ */
+export function configFor(opts: ContainerSpec, bundle?: string): Record<string, unknown> {
+  rejectRenamed(opts);
+  const rootfs = rootfsOptions(opts.rootfs);
+  if (rootfs.overlay && bundle === undefined) throw invalid('rootfs.overlay', 'rootfs.overlay: configFor needs the bundle directory the overlay layers go in');
+  const layers = rootfs.overlay ? overlayDirs(resolve(bundle!)) : null;
+  // A read-only rootfs still gets a writable /tmp, as podman's --read-only does (only where the directory exists: no mountpoint is made in the host directory).
+  const tmp = rootfs.readonly && isDir(join(rootfs.path, 'tmp'));
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(opts.env ?? {}) };
   const network = opts.network ?? 'none';
   const namespaces = ['pid', 'mount', 'ipc', 'uts', ...(network === 'host' ? [] : ['network'])].map((type) => ({ type }));
@@ -60,7 +106,7 @@ export function configFor(opts: ContainerSpec): Record<string, unknown> {
   }
   return {
     ociVersion: '1.2.0',
-    root: { path: resolve(opts.rootfs), readonly: opts.readonly ?? false },
+    root: { path: layers ? layers.merged : rootfs.path, readonly: rootfs.readonly },
     hostname: opts.hostname ?? 'ctr',
     process: {
       cwd: opts.cwd ?? '/',
@@ -72,10 +118,14 @@ export function configFor(opts: ContainerSpec): Record<string, unknown> {
       ...(size ? { consoleSize: { width: size.cols, height: size.rows } } : {}),
     },
     mounts: [
+      ...(layers
+        ? [{ destination: '/', type: 'overlay', source: 'overlay', options: [`lowerdir=${rootfs.path}`, `upperdir=${layers.upper}`, `workdir=${layers.work}`] }]
+        : []),
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
       { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      ...(tmp ? [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] }] : []),
     ],
     linux: {
       namespaces,

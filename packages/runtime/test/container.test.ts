@@ -109,7 +109,7 @@ test('bad bundles reject with coded RuntimeErrors and leave nothing', async () =
   const before = snapshot();
   const cases: [string, string][] = [
     [join(work, 'nope'), 'EOCI_BUNDLE'],
-    [bundle(['/bin/no-such-binary']), 'ERUNTIME_EXEC'],
+    [bundle(['/bin/no-such-binary']), 'ENS_EXEC'],
     [bundle(['sh'], { linux: { namespaces: [{ type: 'mount' }, { type: 'bogus' }] } }), 'EOCI_INVALID'],
   ];
   for (const [b, code] of cases) {

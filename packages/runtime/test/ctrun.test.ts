@@ -16,7 +16,8 @@ const stateRoot = ws.root;
 let n = 0;
 const uid = ws.newId;
 
-function validator(main: string) {
+// A plain predicate: ajv's compile() would narrow every validated value to `unknown`.
+function validator(main: string): { (data: unknown): boolean; errors?: unknown } {
   const ajv = new Ajv({ allErrors: true, strict: false });
   for (const f of readdirSync(schemaDir).filter((f) => f.endsWith('.json'))) {
     if (f === main) continue;

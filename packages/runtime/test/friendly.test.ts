@@ -33,8 +33,13 @@ test('configFor turns limits, seccomp and network modes into the OCI config', ()
   assert.is(parseSize('1.5g'), 1.5 * 1024 ** 3);
   assert.is(parseSize('64MiB'), 64 * 1024 ** 2);
   assert.is(parseSize(4096), 4096);
-  for (const bad of ['', 'lots', '5x', '-1m', 0, 1.5])
+  for (const bad of ['', 'lots', '5x', '-1m', 1.5, -2, NaN, '5 megs'])
     assert.throws(() => parseSize(bad as string), (e: unknown) => e instanceof RuntimeError && e.code === 'ERUNTIME_INVALID_OPTION');
+  // One size vocabulary with @ctr/cgroup: 'max' / -1 is unlimited, 0 is a size (a memory limit of 0 is not).
+  assert.is(parseSize('1GiB'), 1024 ** 3);
+  assert.is(parseSize('max'), -1);
+  assert.is(parseSize(0), 0);
+  assert.throws(() => configFor({ rootfs: '/r', args: [], limits: { memory: 0 } }), (e: unknown) => e instanceof RuntimeError && e.path === 'limits.memory');
   const c = configFor({ rootfs: '/r', args: ['true'], limits: { memory: '5m', pids: 10, cpu: 0.5 }, seccomp: 'default' }) as {
     linux: { resources: unknown; seccomp: { defaultAction: string; syscalls: unknown[] }; namespaces: { type: string }[] };
   };
@@ -237,15 +242,16 @@ test('a network that cannot be set up fails create and leaves no container, bund
 test('published ports are { hostPort, containerPort }: the old { host, container } is refused with a coded error before anything exists', async () => {
   if (!ready('port spelling')) return;
   const bundles = tempBundles();
-  for (const [ports, path, hint] of [
-    [[{ host: 8080, container: 80 }], 'network.ports[0].host', 'use hostPort'],
-    [[{ hostPort: 8080, container: 80 }], 'network.ports[0].container', 'use containerPort'],
-    [[{ hostPort: 8080, containerPort: 'http' }], 'network.ports[0].containerPort', 'integer'],
-    [{ hostPort: 8080, containerPort: 80 }, 'network.ports', 'array'],
+  for (const [ports, code, path, hint] of [
+    [[{ host: 8080, container: 80 }], 'ERUNTIME_RENAMED_OPTION', 'network.ports[0].host', 'use hostPort'],
+    [[{ hostPort: 8080, container: 80 }], 'ERUNTIME_RENAMED_OPTION', 'network.ports[0].container', 'use containerPort'],
+    [[{ hostPort: 8080, containerPort: 'http' }], 'ERUNTIME_INVALID_OPTION', 'network.ports[0].containerPort', 'integer'],
+    [{ hostPort: 8080, containerPort: 80 }, 'ERUNTIME_INVALID_OPTION', 'network.ports', 'array'],
   ] as const) {
     const err = await Container.create({ id: newId(), root, rootfs, args: ['true'], network: { bridge: 'unused', ports: ports as never } }).catch((e: unknown) => e);
-    const e = err as { code?: string; path?: string; message?: string };
-    assert.equal([e.code, e.path], ['ENETNS_INVALID_PORT', path], String(err));
+    assert.instance(err, RuntimeError);
+    const e = err as RuntimeError;
+    assert.equal([e.code, e.path], [code, path], String(err));
     assert.match(e.message!, hint);
   }
   assert.equal(await Container.list(root), []);

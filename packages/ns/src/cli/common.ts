@@ -47,7 +47,7 @@ export function runAndExit(name: string, rest: string[], o: SpawnOptions): Promi
 export async function relay(name: string, child: NsChildProcess): Promise<never> {
   // Ctrl-C reaches the child through the terminal's process group.
   process.on('SIGINT', () => undefined);
-  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void child.kill(sig).catch(() => undefined));
   try {
     const { exitCode, signal } = await child.exited;
     process.exit(signal ? 128 + (require('node:os').constants.signals[signal] as number) : exitCode ?? 1);
