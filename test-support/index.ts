@@ -219,6 +219,43 @@ export interface HostLeftoverOptions {
   links?: string[];
   /** Strings no line of `nft list ruleset` may contain (a bridge name, a subnet): rules of iptables-nft included. */
   rules?: string[];
+  /**
+   * `@ctr/netns` bridge networks (by name) that must hold no lease (pending
+   * ones included), no link on their bridge (a veth of an attachment) and no
+   * published port in their nft table. Check before deleting the network:
+   * its delete detaches everything.
+   */
+  networks?: string[];
+  /** State root of those networks (default `$CTR_NETNS_STATE_DIR` or `/run/ctr/netns`). */
+  networkStateRoot?: string;
+}
+
+/** What of a bridge network's attachments is left: leases, bridge ports, published ports. */
+export function networkLeftovers(name: string, stateRoot = process.env.CTR_NETNS_STATE_DIR ?? '/run/ctr/netns'): string[] {
+  const problems: string[] = [];
+  const dir = `${stateRoot}/${name}`;
+  try {
+    const leases = (JSON.parse(readFileSync(`${dir}/leases.json`, 'utf8')) as { leases?: { id: string }[] }).leases ?? [];
+    if (leases.length) problems.push(`leases left in network ${name}: ${leases.map((l) => l.id).join(', ')}`);
+  } catch {
+    // no lease file: no lease
+  }
+  let bridge = name;
+  try {
+    bridge = (JSON.parse(readFileSync(`${dir}/network.json`, 'utf8')) as { bridge: string }).bridge;
+  } catch {
+    // network gone: its bridge is checked by name
+  }
+  try {
+    const ports = readdirSync(`/sys/class/net/${bridge}/brif`);
+    if (ports.length) problems.push(`links left on bridge ${bridge}: ${ports.join(', ')}`);
+  } catch {
+    // no bridge: no port on it
+  }
+  const r = spawnSync('nft', ['list', 'table', 'ip', `ctr-${name}`], { encoding: 'utf8' });
+  const elements = r.status === 0 ? (r.stdout.match(/map (?:tcp|udp)_ports \{[^}]*elements = \{[^}]*\}/g) ?? []) : [];
+  if (elements.length) problems.push(`published ports left in ctr-${name}: ${elements.join(' ').replace(/\s+/g, ' ')}`);
+  return problems;
 }
 
 /** Every cgroup directory (all hierarchies, any depth) whose name contains `needle`. */
@@ -249,7 +286,8 @@ export function cgroupDirsNamed(needle: string): string[] {
  * a prefix (run it after a suite; other helpers' objects do not match):
  * cgroups in every hierarchy, mounts, named network namespaces
  * (/run/netns), network links (veths, bridges), nft tables, processes
- * (by command line or cgroup), and the entries of the given state roots.
+ * (by command line or cgroup), the entries of the given state roots, and the
+ * leases, bridge ports (veths) and published ports of the given networks.
  * Returns one line per kind of leftover, empty when clean.
  */
 export function hostLeftovers(prefix: string, opts: HostLeftoverOptions = {}): string[] {
@@ -296,6 +334,7 @@ export function hostLeftovers(prefix: string, opts: HostLeftoverOptions = {}): s
     }
   }
   if (procs.length) problems.push(`processes left: ${procs.join(', ')}`);
+  for (const n of opts.networks ?? []) problems.push(...networkLeftovers(n, opts.networkStateRoot));
   for (const root of opts.stateRoots ?? []) {
     let entries: string[] = [];
     try {

@@ -1,10 +1,12 @@
 // Crash test (docs/runtime.md, "State protocol"): `kill -9` of `ctrun
 // create`, `ctrun run -d`, `ctrun start`, `ctrun delete` and of a Node
-// process driving the API, each at a random instant over the time the
-// command takes. After every kill the id must be listed or gone, `delete
+// process driving the API (once plain, once with a bridged network and a
+// published port), each at a random instant over the time the command
+// takes. After every kill the id must be listed or gone, `delete
 // --force` must succeed, and the id must be reusable; at the end nothing of
 // the test may remain (processes, cgroups in every hierarchy, mounts,
-// netns, links, nft tables, fds, state).
+// netns, links, nft tables, fds, state), and the bridge network holds no
+// lease, veth or published port after each recovery.
 //
 // Seeded and reproducible: CTR_CRASH_SEED=<n> replays a run (the seed is
 // printed), CTR_CRASH_KILLS=<n> sets the kills per command (default 200 on
@@ -18,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run, type Ran } from './support';
 import { Container, gc } from '../../packages/runtime/src/index';
-import { hostLeftovers, isRoot, rootSubtreeControl, seededRandom, skip, snapshot, leftovers, vmProfile } from '../../test-support';
+import { BridgeNetwork, NetnsError } from '../../packages/netns/src/index';
+import { hostLeftovers, isRoot, networkLeftovers, rootSubtreeControl, seededRandom, skip, snapshot, leftovers, vmProfile } from '../../test-support';
 
 const repo = resolve(__dirname, '../..');
 const ctrun = join(repo, 'packages/runtime/bin/ctrun');
@@ -35,7 +38,24 @@ function ready(name: string): boolean {
   return true;
 }
 
-test('kill -9 at random instants of create, run -d, start, delete and a Node API process: every id is listed or gone, deletable and reusable; nothing is left', async () => {
+let bridgeSkip = '';
+/** A bridge network of the test on a free subnet, or null (with the reason in bridgeSkip) where none can be made. */
+async function bridgeNetwork(name: string): Promise<BridgeNetwork | null> {
+  for (let i = 0; i < 20; i++) {
+    const subnet = `10.226.${(process.pid + i * 37) % 250}.0/24`;
+    try {
+      return await BridgeNetwork.create({ name, subnet });
+    } catch (e) {
+      if (e instanceof NetnsError && e.code === 'ENETNS_SUBNET_OVERLAP') continue;
+      if (e instanceof NetnsError && e.code === 'ENETNS_NFT_MISSING') return ((bridgeSkip = 'no libnftables (bridge networks need it)'), null);
+      throw e;
+    }
+  }
+  bridgeSkip = 'no free 10.226.x.0/24 subnet';
+  return null;
+}
+
+test('kill -9 at random instants of create, run -d, start, delete and a Node API process (plain, and bridged with a published port): every id is listed or gone, deletable and reusable; nothing is left', async () => {
   if (!ready('crash')) return;
   const subtreeBefore = rootSubtreeControl();
   const before = snapshot();
@@ -73,6 +93,26 @@ test('kill -9 at random instants of create, run -d, start, delete and a Node API
 })().catch((e) => { console.error(e); process.exit(1); });
 `,
   );
+  // The bridged Node side: the same, attached to a network with a published port.
+  const netName = PREFIX.slice(0, 15);
+  const hostPort = 30000 + (process.pid % 20000);
+  const net = await bridgeNetwork(netName);
+  const nodeNetScript = join(work, 'api-net.cjs');
+  writeFileSync(
+    nodeNetScript,
+    `const { Container } = require(${JSON.stringify(runtimeDist)});
+(async () => {
+  const [root, id, bundle, net, port] = process.argv.slice(2);
+  const c = await Container.create({ id, bundle, root, stdio: ['ignore', 'ignore', 'ignore'], network: { bridge: net, ports: [{ hostPort: Number(port), containerPort: 80 }] } });
+  await c.start();
+  process.stdout.write('started ' + c.network.address + '\\n');
+  await c.kill('SIGKILL');
+  await c.wait();
+  await c.delete({ force: true });
+  process.stdout.write('deleted\\n');
+})().catch((e) => { console.error(e); process.exit(1); });
+`,
+  );
   const ct = (...args: string[]): Promise<Ran> => run(ctrun, ['--root', root, ...args]);
   const ok = async (r: Promise<Ran>, what: string): Promise<void> => {
     const x = await r;
@@ -83,6 +123,8 @@ test('kill -9 at random instants of create, run -d, start, delete and a Node API
     /** Make what the command needs (not killed). */
     setup?: (id: string) => Promise<void>;
     args: (id: string) => [string, string[]];
+    /** Checked after each recovery: what of the command's own objects is left. */
+    left?: () => string[];
   }
   const commands: Command[] = [
     { name: 'create', args: (id) => [ctrun, ['--root', root, 'create', '--bundle', bundle, id]] },
@@ -91,10 +133,13 @@ test('kill -9 at random instants of create, run -d, start, delete and a Node API
     { name: 'delete', setup: (id) => ok(ct('run', '-d', '--bundle', bundle, id), 'setup run -d'), args: (id) => [ctrun, ['--root', root, 'delete', '--force', id]] },
     { name: 'node', args: (id) => [process.execPath, [nodeScript, root, id, bundle]] },
   ];
+  if (net) commands.push({ name: 'node bridge', args: (id) => [process.execPath, [nodeNetScript, root, id, bundle, netName, String(hostPort)]], left: () => networkLeftovers(netName) });
+  else process.stdout.write(`SKIP: crash: node bridge: ${bridgeSkip}\n`);
   const rand = seededRandom(seed);
   process.stdout.write(`\ncrash: seed ${seed} (CTR_CRASH_SEED=${seed} replays it), ${kills} kills per command${vmProfile() ? ` (scaled down in the ${vmProfile()} guest: TCG is 5-25x slower)` : ''}\n`);
   let n = 0;
   const counts: Record<string, { kills: number; recovered: number; killedMidway: number }> = {};
+  let netLeft: string[] = [];
   try {
     for (const c of commands) {
       // How long the command takes when left alone (median of 3): kills land over that range.
@@ -124,6 +169,8 @@ test('kill -9 at random instants of create, run -d, start, delete and a Node API
         assert.ok(listed || !dir, `${c.name} killed after ${delay.toFixed(1)} ms: ${id} has a state directory that list does not show`);
         await ok(ct('delete', '--force', id), `${c.name} killed after ${delay.toFixed(1)} ms: delete --force ${id}`);
         assert.not.ok(existsSync(join(root, id)), `${id}: state directory left after delete --force`);
+        const netLeft = c.left?.() ?? [];
+        assert.equal(netLeft, [], `${c.name} killed after ${delay.toFixed(1)} ms: after delete --force ${id}: ${netLeft.join('; ')}`);
         // Reusable at once.
         await ok(ct('create', '--bundle', bundle, id), `${c.name} killed after ${delay.toFixed(1)} ms: reuse ${id}`);
         await ok(ct('delete', '--force', id), `delete of the reused ${id}`);
@@ -138,8 +185,11 @@ test('kill -9 at random instants of create, run -d, start, delete and a Node API
       if (!id.startsWith('.')) spawnSync(ctrun, ['--root', root, 'delete', '--force', id]);
     }
     spawnSync(ctrun, ['--root', root, 'gc']);
+    // The network's leases, veths and ports first: deleting the network would detach them.
+    netLeft = net ? networkLeftovers(netName) : [];
+    await net?.delete();
   }
-  const left = [...hostLeftovers(PREFIX, { stateRoots: [root] }), ...leftovers(before).filter((l) => !l.startsWith('mounts left'))];
+  const left = [...netLeft, ...hostLeftovers(PREFIX, { stateRoots: [root] }), ...leftovers(before).filter((l) => !l.startsWith('mounts left'))];
   const total = Object.values(counts).reduce((a, c) => ({ kills: a.kills + c.kills, recovered: a.recovered + c.recovered }), { kills: 0, recovered: 0 });
   process.stdout.write(`crash: ${total.kills} kills, ${total.recovered} recovered, leftovers = ${left.length}\n`);
   rmSync(work, { recursive: true, force: true });

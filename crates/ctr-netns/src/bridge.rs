@@ -9,8 +9,8 @@
 
 use crate::ipam::{Allocator, Lease, Subnet};
 use crate::netlink::{validate_ifname, Address, LinkChange, LinkKind, LinkSpec, Netlink, Route};
-use crate::nft::{port_element, table_name, table_ruleset, Nft, PortMap};
-use crate::ns::Netns;
+use crate::nft::{connect_commands, port_element, table_name, table_ruleset, Nft, PortMap};
+use crate::ns::{proc_start_time, Netns};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
@@ -46,6 +46,11 @@ pub struct CreateOptions {
 /// Options of [`attach`].
 #[derive(Debug, Clone, Default)]
 pub struct AttachOptions {
+    /// Lease id to use instead of a random one: a caller that records the
+    /// id durably *before* attaching (a container's state record) can
+    /// always find and [`detach`] what the attach made, whatever instant
+    /// it was killed at. 1-11 of `0-9 a-f` (the host veth is `vctr<id>`).
+    pub id: Option<String>,
     /// Name of the interface inside the namespace (default `eth0`).
     pub ifname: Option<String>,
     /// A specific address instead of the next free one.
@@ -322,7 +327,26 @@ pub fn create_with(
     Ok(config)
 }
 
-fn random_id() -> String {
+/// Check a caller-supplied lease id (it becomes part of the host veth name).
+pub fn validate_lease_id(id: &str) -> Result<()> {
+    if !id.is_empty()
+        && id.len() <= 11
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(Error::new(
+            "ENETNS_INVALID_OPTION",
+            format!("invalid lease id {id:?} (1-11 of 0-9 a-f)"),
+        )
+        .with_field("id"))
+    }
+}
+
+/// A new random lease id.
+pub fn random_id() -> String {
     let mut b = [0u8; 4];
     // SAFETY: getrandom into a local buffer. The raw syscall, not glibc's
     // wrapper (2.25+): the addon's glibc floor is 2.17.
@@ -421,7 +445,13 @@ pub fn attach(
     }
     let subnet = Subnet::parse(&config.subnet)?;
     let alloc = allocator(root, &config)?;
-    let id = random_id();
+    let id = match &opts.id {
+        Some(id) => {
+            validate_lease_id(id)?;
+            id.clone()
+        }
+        None => random_id(),
+    };
     let host_ifname = format!("vctr{id}");
     // The lease names its maker until the attachment is complete, so a
     // lease left by a process that died mid-attach can be told apart from
@@ -439,7 +469,7 @@ pub fn attach(
             if prune(root, name, nl, nft)?.is_empty() {
                 return Err(e);
             }
-            alloc.allocate(&id, want, pending)?
+            alloc.allocate(&id, want, pending.clone())?
         }
         other => other?,
     };
@@ -457,6 +487,10 @@ pub fn attach(
     let mut made_veth = false;
     let mut made_ports = false;
     let r = (|| -> Result<()> {
+        // Record before create: the lease names the veth and the ports
+        // (still marked pending) before either exists, so whoever finds
+        // the lease after a crash knows everything there is to remove.
+        alloc.update(&id, pending_attachment(&att, &pending)?)?;
         let br = nl.link_by_name(&config.bridge)?.ok_or_else(|| {
             Error::new(
                 "ENETNS_NETWORK_NOT_FOUND",
@@ -527,7 +561,7 @@ pub fn attach(
     })();
     if let Err(e) = r {
         if made_ports {
-            remove_ports(nft, &config.name, &att);
+            remove_ports(nft, &config.name, &att, &[]);
         }
         if made_veth {
             if let Ok(Some(h)) = nl.link_by_name(&host_ifname) {
@@ -540,8 +574,54 @@ pub fn attach(
     Ok(att)
 }
 
-fn remove_ports(nft: &mut dyn Nft, network: &str, att: &Attachment) {
-    for p in &att.ports {
+/// The lease data of an attach in progress: the whole attachment and the
+/// marker naming the process making it.
+fn pending_attachment(att: &Attachment, pending: &serde_json::Value) -> Result<serde_json::Value> {
+    let mut data = serde_json::to_value(att).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
+    if let (Some(d), Some(p)) = (data.as_object_mut(), pending.as_object()) {
+        d.extend(p.clone());
+    }
+    Ok(data)
+}
+
+/// Whether the lease is of an attach not completed (it carries the marker).
+fn is_pending(lease: &Lease) -> bool {
+    lease.data.get("pendingPid").is_some()
+}
+
+/// What a lease says was (or was about to be) made: the recorded
+/// attachment, or for a lease of an older version without one, its id's
+/// veth and no ports.
+fn attachment_of(lease: &Lease, config: &NetworkConfig, prefix: u8) -> Attachment {
+    serde_json::from_value(lease.data.clone()).unwrap_or_else(|_| Attachment {
+        id: lease.id.clone(),
+        network: config.name.clone(),
+        address: lease.ip,
+        prefix,
+        gateway: config.gateway,
+        ifname: String::new(),
+        host_ifname: format!("vctr{}", lease.id),
+        netns_inode: 0,
+        ports: vec![],
+    })
+}
+
+/// Remove the published ports of `att`, except host ports that another
+/// lease of the network names (an attach that died before publishing may
+/// record a port someone else holds: never remove theirs).
+fn remove_ports(nft: &mut dyn Nft, network: &str, att: &Attachment, others: &[Lease]) {
+    let claimed = |p: &PortMap| {
+        others.iter().filter(|l| l.id != att.id).any(|l| {
+            l.data
+                .get("ports")
+                .and_then(|v| serde_json::from_value::<Vec<PortMap>>(v.clone()).ok())
+                .is_some_and(|ps| {
+                    ps.iter()
+                        .any(|q| q.protocol == p.protocol && q.host_port == p.host_port)
+                })
+        })
+    };
+    for p in att.ports.iter().filter(|p| !claimed(p)) {
         let _ = nft.run(&format!(
             "delete element {}",
             port_element(network, p, att.address)
@@ -555,25 +635,14 @@ fn pending_marker() -> serde_json::Value {
     serde_json::json!({ "pendingPid": pid, "pendingStart": proc_start_time(pid) })
 }
 
-/// The start time (clock ticks since boot) of a live process, so a reused
-/// pid is not mistaken for the one that took a lease.
-fn proc_start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22; the command name (field 2) may hold spaces, so count from
-    // its closing parenthesis.
-    stat[stat.rfind(')')? + 2..]
-        .split(' ')
-        .nth(19)?
-        .parse()
-        .ok()
-}
-
 /// Whether a lease is stale: its attachment is complete but its host veth
 /// is gone (the namespace died, and the kernel removed the pair with it),
 /// or it was never completed and the process that took it is dead.
 fn is_stale(lease: &Lease, host_links: &[String]) -> bool {
-    if let Ok(att) = serde_json::from_value::<Attachment>(lease.data.clone()) {
-        return !host_links.contains(&att.host_ifname);
+    if !is_pending(lease) {
+        if let Ok(att) = serde_json::from_value::<Attachment>(lease.data.clone()) {
+            return !host_links.contains(&att.host_ifname);
+        }
     }
     let pid = lease.data.get("pendingPid").and_then(|v| v.as_i64());
     let start = lease.data.get("pendingStart").and_then(|v| v.as_u64());
@@ -605,19 +674,8 @@ pub fn prune(
     let prefix = Subnet::parse(&config.subnet)?.prefix;
     let mut reaped = Vec::new();
     for lease in leases.iter().filter(|l| is_stale(l, &host_links)) {
-        let att: Attachment =
-            serde_json::from_value(lease.data.clone()).unwrap_or_else(|_| Attachment {
-                id: lease.id.clone(),
-                network: config.name.clone(),
-                address: lease.ip,
-                prefix,
-                gateway: config.gateway,
-                ifname: String::new(),
-                host_ifname: format!("vctr{}", lease.id),
-                netns_inode: 0,
-                ports: vec![],
-            });
-        remove_ports(nft, &config.name, &att);
+        let att = attachment_of(lease, &config, prefix);
+        remove_ports(nft, &config.name, &att, &leases);
         // A half-made attach may have left its host veth behind.
         if let Some(h) = nl.link_by_name(&att.host_ifname)? {
             let _ = nl.delete_link(h.index);
@@ -639,6 +697,7 @@ pub fn attachments(root: &Path, name: &str) -> Result<Vec<Attachment>> {
     Ok(alloc
         .leases()?
         .into_iter()
+        .filter(|l| !is_pending(l))
         .filter_map(|l| serde_json::from_value(l.data).ok())
         .collect())
 }
@@ -654,11 +713,14 @@ pub fn detach(
 ) -> Result<Attachment> {
     let config = load(root, name)?;
     let alloc = allocator(root, &config)?;
-    let lease = alloc.get(id)?;
+    let leases = alloc.leases()?;
+    let lease = leases.iter().find(|l| l.id == id).cloned().ok_or_else(|| {
+        Error::new("ENETNS_LEASE_NOT_FOUND", format!("no lease {id:?}")).with_field("id")
+    })?;
     let att: Option<Attachment> = serde_json::from_value(lease.data.clone()).ok();
     let host_ifname = format!("vctr{id}");
     if let Some(att) = &att {
-        remove_ports(nft, &config.name, att);
+        remove_ports(nft, &config.name, att, &leases);
     }
     if let Some(h) = nl.link_by_name(&host_ifname)? {
         match nl.delete_link(h.index) {
@@ -681,6 +743,72 @@ pub fn detach(
     }))
 }
 
+/// Remove what an attach with a recorded lease id made, whatever instant it
+/// stopped at (a container's state record names the network and the id
+/// before the attach starts): published ports, the host veth, the lease.
+/// A network or lease already gone is success: the call is idempotent.
+pub fn release_recorded(
+    root: &Path,
+    name: &str,
+    nl: &mut dyn Netlink,
+    nft: &mut dyn Nft,
+    id: &str,
+) -> Result<()> {
+    validate_lease_id(id)?;
+    match detach(root, name, nl, nft, id) {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.code.as_str(),
+                "ENETNS_NETWORK_NOT_FOUND" | "ENETNS_LEASE_NOT_FOUND"
+            ) =>
+        {
+            // Nothing recorded under the id: its veth cannot exist either
+            // (the lease is taken before the veth is made and released
+            // after it is deleted), but make sure.
+            if let Some(h) = nl.link_by_name(&format!("vctr{id}"))? {
+                match nl.delete_link(h.index) {
+                    Ok(()) => {}
+                    Err(e) if e.code == "ENETNS_LINK_NOT_FOUND" => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Let networks `a` and `b` reach each other (networks are isolated from
+/// each other by default: see [`crate::nft::table_ruleset`]); with
+/// `connect` false, isolate them again. Idempotent both ways. Only the two
+/// networks' own tables change.
+pub fn connect(root: &Path, a: &str, b: &str, nft: &mut dyn Nft, connect: bool) -> Result<()> {
+    let (ca, cb) = (load(root, a)?, load(root, b)?);
+    if ca.name == cb.name {
+        return Err(Error::new(
+            "ENETNS_INVALID_OPTION",
+            format!("cannot connect network {a:?} to itself"),
+        )
+        .with_field("network"));
+    }
+    let cmds = connect_commands(&ca.name, &ca.bridge, &cb.name, &cb.bridge, connect);
+    if connect {
+        // `add element` of an element present is no error: idempotent.
+        nft.run(&cmds).map(drop)
+    } else {
+        // One line at a time: an element already gone is fine.
+        for line in cmds.lines() {
+            match nft.run(line) {
+                Ok(_) => {}
+                Err(e) if e.code == "ENETNS_NFT_NOT_FOUND" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Delete a network: detach every attachment, then the nft table, the
 /// bridge (its address and route go with it) and the state directory.
 pub fn delete(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) -> Result<()> {
@@ -696,6 +824,15 @@ pub fn delete(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) 
     }
     if let Some(br) = nl.link_by_name(&config.bridge)? {
         nl.delete_link(br.index)?;
+    }
+    // Networks it was connected to forget its bridge (a later network of
+    // the same bridge name is not connected to them).
+    for other in list(root)?.iter().filter(|o| o.name != config.name) {
+        let _ = nft.run(&format!(
+            "delete element ip {} peers {{ \"{}\" }}",
+            table_name(&other.name),
+            config.bridge
+        ));
     }
     let _global = crate::lock::FileLock::exclusive(&root.join(".networks.lock"))?;
     let dir = net_dir(root, name);
@@ -989,6 +1126,106 @@ mod tests {
             .is_empty());
         alloc.release("live0001").unwrap();
         delete(root.path(), "t3", &mut nl, &mut nft).unwrap();
+    }
+
+    #[test]
+    fn an_attach_cut_short_is_found_by_its_recorded_id() {
+        let root = tempfile::tempdir().unwrap();
+        let mut nl = FakeNetlink::new();
+        let mut nft = FakeNft::default();
+        create_with(
+            root.path(),
+            &mut nl,
+            &mut nft,
+            &opts("t4", "10.231.7.0/24"),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        let config = load(root.path(), "t4").unwrap();
+        let alloc = allocator(root.path(), &config).unwrap();
+        let ns = crate::ns::open_current().unwrap();
+        let port = |n| PortMap {
+            host_port: n,
+            container_port: 80,
+            protocol: Proto::Tcp,
+        };
+        // While the veth is being configured (it exists, the ports do not
+        // yet), the lease already names the veth and the ports, pending.
+        let mut seen = None;
+        let a = attach(
+            root.path(),
+            "t4",
+            &mut nl,
+            &mut nft,
+            &ns,
+            &AttachOptions {
+                id: Some("abc123".into()),
+                ports: vec![port(18082)],
+                ..Default::default()
+            },
+            &mut |_, _| {
+                seen = Some(alloc.get("abc123").unwrap());
+                Ok(())
+            },
+        )
+        .unwrap();
+        let seen = seen.unwrap();
+        assert_eq!(a.host_ifname, "vctrabc123");
+        assert_eq!(seen.data["hostIfname"], "vctrabc123");
+        assert_eq!(seen.data["ports"][0]["hostPort"], 18082);
+        assert_eq!(seen.data["pendingPid"], std::process::id());
+        assert!(attachments(root.path(), "t4").unwrap().len() == 1);
+        // The attacher is killed right after publishing: the lease is still
+        // pending (its maker now dead), veth and port exist.
+        let mut cut = seen.data.clone();
+        cut["pendingPid"] = serde_json::json!(i32::MAX);
+        alloc.update("abc123", cut).unwrap();
+        assert!(
+            attachments(root.path(), "t4").unwrap().is_empty(),
+            "a pending lease is not an attachment"
+        );
+        assert_eq!(nft.ports, ["tcp/18082"]);
+        release_recorded(root.path(), "t4", &mut nl, &mut nft, "abc123").unwrap();
+        assert!(nft.ports.is_empty());
+        assert!(nl.link_by_name("vctrabc123").unwrap().is_none());
+        assert!(alloc.leases().unwrap().is_empty());
+        // Idempotent, and fine once the network itself is gone.
+        release_recorded(root.path(), "t4", &mut nl, &mut nft, "abc123").unwrap();
+        assert_eq!(
+            release_recorded(root.path(), "t4", &mut nl, &mut nft, "../x")
+                .unwrap_err()
+                .code,
+            "ENETNS_INVALID_OPTION"
+        );
+
+        // A dead attacher's pending lease naming a host port that another,
+        // complete attachment holds: prune reaps the lease, never their port.
+        let b = attach(
+            root.path(),
+            "t4",
+            &mut nl,
+            &mut nft,
+            &ns,
+            &AttachOptions {
+                ports: vec![port(18083)],
+                ..Default::default()
+            },
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        alloc
+            .allocate(
+                "dead02",
+                None,
+                serde_json::json!({ "pendingPid": i32::MAX, "pendingStart": 1, "ports": [port(18083)] }),
+            )
+            .unwrap();
+        let reaped = prune(root.path(), "t4", &mut nl, &mut nft).unwrap();
+        assert_eq!(reaped.len(), 1);
+        assert_eq!(nft.ports, ["tcp/18083"]);
+        detach(root.path(), "t4", &mut nl, &mut nft, &b.id).unwrap();
+        delete(root.path(), "t4", &mut nl, &mut nft).unwrap();
+        release_recorded(root.path(), "t4", &mut nl, &mut nft, "abc123").unwrap();
     }
 
     #[test]

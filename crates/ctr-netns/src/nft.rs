@@ -211,12 +211,27 @@ pub fn table_name(network: &str) -> String {
 /// hosts/namespaces (prerouting) and from this host (output), and
 /// masquerading of host-loopback and hairpin connections to published
 /// ports so that replies come back through the host.
+///
+/// Isolation: the `forward` chain drops connections routed *into* the
+/// bridge from any other interface (another network's bridge above all),
+/// except replies to the network's own connections, published ports
+/// (DNAT), and bridges in the `peers` set ([`connect_commands`]). Traffic
+/// inside the network (same bridge) and out of it is left alone. Only this
+/// table is touched: no other table, no sysctl.
 pub fn table_ruleset(network: &str, bridge: &str, subnet: &str) -> String {
     let t = table_name(network);
     format!(
         "table ip {t} {{\n\
          \tmap tcp_ports {{ type inet_service : ipv4_addr . inet_service; }}\n\
          \tmap udp_ports {{ type inet_service : ipv4_addr . inet_service; }}\n\
+         \tset peers {{ type ifname; }}\n\
+         \tchain forward {{ type filter hook forward priority filter; policy accept;\n\
+         \t\toifname \"{bridge}\" iifname \"{bridge}\" accept\n\
+         \t\toifname \"{bridge}\" ct state established,related accept\n\
+         \t\toifname \"{bridge}\" ct status dnat accept\n\
+         \t\toifname \"{bridge}\" iifname @peers accept\n\
+         \t\toifname \"{bridge}\" drop\n\
+         \t}}\n\
          \tchain prerouting {{ type nat hook prerouting priority dstnat; policy accept;\n\
          \t\tfib daddr type local dnat ip to tcp dport map @tcp_ports\n\
          \t\tfib daddr type local dnat ip to udp dport map @udp_ports\n\
@@ -231,6 +246,18 @@ pub fn table_ruleset(network: &str, bridge: &str, subnet: &str) -> String {
          \t\toifname \"{bridge}\" ct status dnat ip saddr {subnet} masquerade\n\
          \t}}\n\
          }}\n"
+    )
+}
+
+/// The commands that let networks `a` and `b` (with bridges `bridge_a`,
+/// `bridge_b`) reach each other: each bridge in the other's `peers` set.
+/// With `connect` false, the commands that undo it.
+pub fn connect_commands(a: &str, bridge_a: &str, b: &str, bridge_b: &str, connect: bool) -> String {
+    let verb = if connect { "add" } else { "delete" };
+    format!(
+        "{verb} element ip {} peers {{ \"{bridge_b}\" }}\n{verb} element ip {} peers {{ \"{bridge_a}\" }}",
+        table_name(a),
+        table_name(b)
     )
 }
 
@@ -339,6 +366,20 @@ mod tests {
         assert!(r.contains("ip saddr 10.231.1.0/24 ip daddr != 10.231.1.0/24 masquerade"));
         assert!(r.contains("oifname \"ctt1br\" ip saddr 127.0.0.0/8 masquerade"));
         assert_eq!(r.matches("dnat ip to tcp dport map @tcp_ports").count(), 2);
+        // Isolation: new connections routed into the bridge are dropped
+        // unless they come from the bridge itself, a peer, or a published port.
+        let fwd = &r[r.find("chain forward").unwrap()..];
+        let fwd = &fwd[..fwd.find('}').unwrap()];
+        assert!(fwd.contains("hook forward"));
+        assert!(fwd.contains("oifname \"ctt1br\" iifname \"ctt1br\" accept"));
+        assert!(fwd.contains("oifname \"ctt1br\" iifname @peers accept"));
+        assert!(fwd.contains("oifname \"ctt1br\" ct status dnat accept"));
+        assert!(fwd.trim_end().ends_with("oifname \"ctt1br\" drop"));
+        assert_eq!(
+            connect_commands("a", "bra", "b", "brb", true),
+            "add element ip ctr-a peers { \"brb\" }\nadd element ip ctr-b peers { \"bra\" }"
+        );
+        assert!(connect_commands("a", "bra", "b", "brb", false).starts_with("delete element"));
         let p = PortMap {
             host_port: 8080,
             container_port: 80,

@@ -254,6 +254,190 @@ pub fn create_anonymous() -> Result<Netns> {
     })
 }
 
+/// Where anonymous namespaces made by [`create_anonymous_at`] get their
+/// path: `<state root>/.anon` (`/run/ctr/netns/.anon`; no network name
+/// starts with a dot).
+pub fn anonymous_dir() -> PathBuf {
+    crate::state_root().join(".anon")
+}
+
+/// The start time (clock ticks since boot) of a live process, so a reused
+/// pid is not mistaken for the one that made a record.
+pub(crate) fn proc_start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22; the command name (field 2) may hold spaces, so count from
+    // its closing parenthesis.
+    stat[stat.rfind(')')? + 2..]
+        .split(' ')
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+/// Create an empty file to bind a namespace onto; `EEXIST` is `ENETNS_EXISTS`.
+fn create_mount_target(path: &Path) -> Result<()> {
+    let c = cstr(path);
+    // SAFETY: valid C string; the file is an empty mount target.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
+            0o444,
+        )
+    };
+    if fd < 0 {
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
+        let code = if errno == libc::EEXIST {
+            "ENETNS_EXISTS"
+        } else {
+            "ENETNS_CREATE"
+        };
+        return Err(
+            Error::sys(code, "open", errno, format!("create {}", path.display())).with_path(path),
+        );
+    }
+    // SAFETY: closing the fd we just created.
+    unsafe { libc::close(fd) };
+    Ok(())
+}
+
+/// Create an anonymous namespace that also has a path other tools can use
+/// (`nsenter --net=PATH`, CNI plugins, `@ctr/runtime` bundles): a bind
+/// mount on `dir/<pid>-<start time>-<random>`. Record before create: the
+/// file, named after its owner, exists before the mount, so a process
+/// killed at any instant leaves a path [`sweep_anonymous`] recognises as
+/// its own and removes (every call here sweeps first). The owner removes it
+/// with [`release_anonymous`] when the handle is closed.
+pub fn create_anonymous_at(dir: &Path) -> Result<Netns> {
+    sweep_anonymous(dir);
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            "ENETNS_CREATE",
+            "mkdir",
+            &e,
+            format!("create {}", dir.display()),
+        )
+        .with_path(dir)
+    })?;
+    let pid = std::process::id() as i32;
+    let start = proc_start_time(pid).unwrap_or(0);
+    let path = dir.join(format!("{pid}-{start}-{}", crate::bridge::random_id()));
+    create_mount_target(&path)?;
+    let target = path.clone();
+    let made = run_thread(move || {
+        // SAFETY: unshare affects only this dedicated thread.
+        if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
+            return Err(Error::last_os(
+                "ENETNS_CREATE",
+                "unshare",
+                "create network namespace",
+            ));
+        }
+        mount("/proc/thread-self/ns/net", &target, "none", libc::MS_BIND).map_err(|errno| {
+            Error::sys(
+                "ENETNS_CREATE",
+                "mount",
+                errno,
+                format!("bind mount the new namespace onto {}", target.display()),
+            )
+            .with_path(&target)
+        })?;
+        open_path(Path::new("/proc/thread-self/ns/net"))
+    });
+    let fd = match made {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = release_anonymous(&path);
+            return Err(e);
+        }
+    };
+    let inode = fstat_ino(&fd)?;
+    Ok(Netns {
+        fd,
+        inode,
+        name: None,
+        path: Some(path),
+    })
+}
+
+/// [`create_anonymous_at`], or where `dir` cannot be written or mounted on
+/// (an unprivileged caller in a user namespace: `EACCES`, `EPERM`, `EROFS`),
+/// [`create_anonymous`] without a path.
+pub fn create_anonymous_maybe_at(dir: &Path) -> Result<Netns> {
+    match create_anonymous_at(dir) {
+        Err(e) if matches!(e.errno, Some(libc::EACCES | libc::EPERM | libc::EROFS)) => {
+            create_anonymous()
+        }
+        r => r,
+    }
+}
+
+/// Remove the path of an anonymous namespace (lazy unmount, unlink). The
+/// namespace lives on while an fd or process uses it. Idempotent.
+pub fn release_anonymous(path: &Path) -> Result<()> {
+    let c = cstr(path);
+    // SAFETY: valid C string.
+    if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } < 0 {
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
+        // EINVAL: not mounted (a record whose mount never happened).
+        if errno != libc::EINVAL && errno != libc::ENOENT {
+            return Err(Error::sys(
+                "ENETNS_DELETE",
+                "umount2",
+                errno,
+                format!("unmount {}", path.display()),
+            )
+            .with_path(path));
+        }
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(
+            "ENETNS_DELETE",
+            "unlink",
+            &e,
+            format!("remove {}", path.display()),
+        )
+        .with_path(path)),
+    }
+}
+
+/// Remove the paths in `dir` whose owner process is dead (killed before it
+/// closed its namespace). Returns how many went.
+pub fn sweep_anonymous(dir: &Path) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut n = 0;
+    // Most paths in a busy directory are this process's own: alive, no /proc read.
+    let me = std::process::id() as i32;
+    let my_start = proc_start_time(me);
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let mut parts = name.splitn(3, '-');
+        let (Some(Ok(pid)), Some(Ok(start))) = (
+            parts.next().map(str::parse::<i32>),
+            parts.next().map(str::parse::<u64>),
+        ) else {
+            continue;
+        };
+        let alive = if pid == me {
+            my_start == Some(start)
+        } else {
+            proc_start_time(pid) == Some(start)
+        };
+        if !alive && release_anonymous(&e.path()).is_ok() {
+            n += 1;
+        }
+    }
+    n
+}
+
 fn cstr(p: &Path) -> CString {
     CString::new(p.as_os_str().as_encoded_bytes()).expect("path without nul")
 }
@@ -557,5 +741,32 @@ mod tests {
             std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino(),
             here.inode
         );
+    }
+
+    #[test]
+    fn anonymous_path_lives_while_open_and_is_swept_after_its_owner_dies() {
+        if unsafe { libc::geteuid() } != 0 {
+            println!("skipped: needs root (mount)");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ns = create_anonymous_at(dir.path()).unwrap();
+        let path = ns.path.clone().unwrap();
+        assert!(path.starts_with(dir.path()));
+        // The path is the namespace: opening it gives the same inode.
+        assert_eq!(open_path_ns(&path).unwrap().inode, ns.inode);
+        release_anonymous(&path).unwrap();
+        assert!(!path.exists());
+        release_anonymous(&path).unwrap();
+        // A record of a dead owner (made before its mount, or mounted) goes
+        // with the next create; the live one stays.
+        let dead = dir.path().join(format!("{}-1-ab", i32::MAX));
+        create_mount_target(&dead).unwrap();
+        let live = create_anonymous_at(dir.path()).unwrap();
+        assert!(!dead.exists());
+        let live_path = live.path.clone().unwrap();
+        assert!(live_path.exists());
+        assert_eq!(sweep_anonymous(dir.path()), 0);
+        release_anonymous(&live_path).unwrap();
     }
 }

@@ -228,6 +228,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         cgroup_made_parents: planned_parents,
         net_devices: Vec::new(),
         netns_path: cp.netns_path.clone(),
+        bridge_leases: Vec::new(),
         owner: Some(Owner::me()),
     };
     let locked = store.claim(&o.id, &record)?;
@@ -769,6 +770,17 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         left.push(format!("process {}: {}", saved.pid, e.message));
     }
     ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);
+    // After the kill: with the namespace gone its veth ends are gone too;
+    // what remains are the leases, their published ports, and a host veth
+    // an attach cut short may have left.
+    for l in &saved.bridge_leases {
+        if let Err(e) = release_bridge_lease(l) {
+            left.push(format!(
+                "lease {} of network {}: {}",
+                l.lease, l.network, e.message
+            ));
+        }
+    }
     if !left.is_empty() {
         return Err(Error::new(
             "ERUNTIME_DELETE",
@@ -789,6 +801,33 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         }
     }
     locked.remove()
+}
+
+fn release_bridge_lease(l: &crate::state::BridgeLease) -> Result<()> {
+    ctr_netns::bridge::release_recorded(
+        Path::new(&l.state_root),
+        &l.network,
+        &mut ctr_netns::netlink::RtNetlink::new()?,
+        &mut ctr_netns::nft::LibNft,
+        &l.lease,
+    )
+}
+
+/// Record that the container is about to be attached to a bridge network
+/// under lease `lease.lease` (the Node API calls it before the attach), so
+/// [`delete`] and [`gc`] release whatever of the attachment exists.
+pub fn record_bridge_lease(
+    store: &Store,
+    id: &str,
+    lease: crate::state::BridgeLease,
+) -> Result<()> {
+    ctr_netns::bridge::validate_lease_id(&lease.lease)?;
+    let locked = store.lock(id)?;
+    let mut saved = locked.load()?;
+    if !saved.bridge_leases.contains(&lease) {
+        saved.bridge_leases.push(lease);
+    }
+    locked.save(&saved)
 }
 
 /// What [`gc`] did.

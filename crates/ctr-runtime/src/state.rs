@@ -95,6 +95,12 @@ pub struct Saved {
     /// The network namespace joined by path, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netns_path: Option<String>,
+    /// Bridge-network leases (`@ctr/netns` networks) the container is
+    /// attached through, each recorded *before* its attach starts, so the
+    /// veth, published ports and address are found and released at delete
+    /// whatever instant the attaching process died at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bridge_leases: Vec<BridgeLease>,
     /// The process answerable for the record: the creating process while
     /// `creating`, and afterwards the one that stays attached to the
     /// container (the Node API, a foreground `ctrun run`); none for a
@@ -102,6 +108,18 @@ pub struct Saved {
     /// record is for [`crate::lifecycle::gc`] to remove.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<Owner>,
+}
+
+/// A lease of a bridge network: enough to release it (`ctr_netns::bridge::release_recorded`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BridgeLease {
+    /// State root of the networks (`CTR_NETNS_STATE_DIR` or `/run/ctr/netns` of the attacher).
+    pub state_root: String,
+    /// Network name.
+    pub network: String,
+    /// Lease id (the host veth is `vctr<lease>`).
+    pub lease: String,
 }
 
 /// A process, as pid and start time (so a reused pid is not mistaken for it).
@@ -683,6 +701,7 @@ mod tests {
             cgroup_made_parents: Vec::new(),
             net_devices: vec![],
             netns_path: None,
+            bridge_leases: vec![],
             owner: None,
         }
     }

@@ -8,4 +8,5 @@ const host = await NetNS.host();              // "join the host network" mode
 const lo = await loopbackOnly();              // loopback-only mode: new namespace, lo up
 await NetNS.list();                           // names under /run/netns
 anon.fd; anon.inode;                          // hand the fd to setns(2) users
-anon.close();
+anon.path;                                    // /run/ctr/netns/.anon/...: `nsenter --net=PATH`, CNI
+anon.close();                                 // the path goes with it

@@ -13,6 +13,11 @@ const lease = await net.attach(blue, {
 lease.address; // '10.88.0.2' — eth0 up, lo up, default route via 10.88.0.1
 // curl http://127.0.0.1:8080 on the host now reaches port 80 inside `blue`.
 
+// Networks are isolated from each other until connected.
+const other = await BridgeNetwork.create({ name: 'ctr1', subnet: '10.89.0.0/24' });
+await net.connect(other);   // ...and net.disconnect(other)
+await other.delete();
+
 await net.detach(lease); // ports, veth pair, address, route, lease: gone
 await net.prune();       // leases of namespaces that died without detach: freed
 await net.delete();      // nft table `ip ctr-ctr0`, bridge, state: gone

@@ -17,7 +17,7 @@ await run({ rootfs, args: ['ip', 'link'], network: 'loopback' });
 const net = await BridgeNetwork.create({ name: 'ctr0', subnet: '10.88.0.0/24' });
 const web = await Container.create({
   id: 'web', rootfs, args: ['httpd', '-f', '-p', '80'],
-  network: { bridge: net, ports: [{ host: 8080, container: 80, protocol: 'tcp' }] },
+  network: { bridge: net, ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] },
 });
 web.network!.address;  // '10.88.0.2' (eth0 in the container, default route via 10.88.0.1)
 await web.start();     // http://127.0.0.1:8080 on the host reaches it

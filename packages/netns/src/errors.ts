@@ -6,6 +6,7 @@ import { CtrError, withNativeErrors } from '@ctr/common';
  * - `ENETNS_INVALID_NAME`: a namespace, network or interface name is malformed (`path` names the field)
  * - `ENETNS_INVALID_SUBNET`, `ENETNS_INVALID_ADDRESS`, `ENETNS_INVALID_MAC`, `ENETNS_INVALID_PORT`,
  *   `ENETNS_INVALID_PID`, `ENETNS_INVALID_OPTION`: other malformed input
+ * - `ENETNS_RENAMED_OPTION`: an option under its old name (`ports[0].host`); the message names the new one
  * - `ENETNS_SUBNET_OVERLAP`: the subnet overlaps another network or an address on the host
  * - `ENETNS_SUBNET_EXHAUSTED`: no free address left in the network
  * - `ENETNS_ADDRESS_IN_USE`, `ENETNS_PORT_IN_USE`: a requested address or host port is taken

@@ -11,6 +11,7 @@ import { native } from './native';
 export { NetnsError } from './errors';
 export { NetNS, loopbackOnly, type NetNSRef } from './netns';
 export { BridgeNetwork } from './network';
+export { parsePorts } from './ports';
 export type * from './options';
 
 /** The caller's network namespace. */

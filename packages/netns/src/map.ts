@@ -1,6 +1,7 @@
 // The one place where user-facing option types meet the binding's types.
 import type { NativeAttachOptions, NativeLinkChange, NativeRoute } from '../native/index.js';
 import type { Attachment, AttachOptions, LinkChange, PublishedPort, RouteSpec } from './options';
+import { parsePorts } from './ports';
 
 interface RawAttachment {
   id: string; network: string; address: string; prefix: number; gateway: string;
@@ -26,9 +27,10 @@ export function toNativeRoute(r: RouteSpec): NativeRoute {
 /** @internal */
 export function toNativeAttach(o: AttachOptions): NativeAttachOptions {
   return {
+    id: o.id,
     ifname: o.ifname,
     address: o.address,
-    ports: (o.ports ?? []).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol ?? 'tcp' })),
+    ports: parsePorts(o.ports),
   };
 }
 

@@ -10,8 +10,10 @@ export type NetNSRef = string | number | { name: string } | { path: string } | {
  * A network namespace, held open by an fd. Named ones live under
  * `/run/netns/NAME` exactly like iproute2's (`ip netns list`, `ip netns exec`
  * see them); anonymous ones live as long as this handle (or a process in
- * them). Every operation runs off the main thread, on a thread that joined
- * the namespace.
+ * them) and have a {@link path} of their own while the handle is open, to
+ * hand to other tools (`nsenter --net=PATH`, CNI plugins, an OCI bundle's
+ * `linux.namespaces[].path`). Every operation runs off the main thread, on a
+ * thread that joined the namespace.
  */
 export class NetNS {
   /** @internal */
@@ -62,7 +64,16 @@ export class NetNS {
   get name(): string | undefined {
     return this.native.name ?? undefined;
   }
-  /** Path it was opened from, if any. */
+  /**
+   * A path that names the namespace: the file it was opened from, `/run/netns/NAME`
+   * for a named one, and for an anonymous one a bind mount under
+   * `/run/ctr/netns/.anon/` (`$CTR_NETNS_STATE_DIR/.anon/`) that exists while this
+   * handle is open and is removed by {@link close} (undefined after). The file is
+   * named after the owning process before it is mounted, so one left by a process
+   * killed before `close()` is removed by the next anonymous `create()`. Where that
+   * directory cannot be written or mounted on (unprivileged, in a user namespace),
+   * an anonymous namespace has no path.
+   */
   get path(): string | undefined {
     return this.native.path ?? undefined;
   }
@@ -150,7 +161,10 @@ export class NetNS {
   loopbackUp(): Promise<void> {
     return callAsync(() => this.native.loopbackUp());
   }
-  /** Close the fd. An anonymous namespace with nothing else in it goes away. */
+  /**
+   * Close the fd; an anonymous namespace's {@link path} is removed. An anonymous
+   * namespace with nothing else in it (no process, fd or other mount) goes away.
+   */
   close(): void {
     this.native.close();
   }

@@ -42,6 +42,15 @@ export class BridgeNetwork {
     return new BridgeNetwork((await callAsync(() => native.networkOpen(name))) as NetworkConfig);
   }
 
+  /**
+   * Where networks keep their state (network, leases, lock): `$CTR_NETNS_STATE_DIR`
+   * or `/run/ctr/netns`. A caller that records a lease id before {@link attach}
+   * records this with it.
+   */
+  static get stateRoot(): string {
+    return native.networkStateRoot();
+  }
+
   /** Every network. */
   static async list(): Promise<BridgeNetwork[]> {
     const all = (await callAsync(() => native.networkList())) as NetworkConfig[];
@@ -53,6 +62,12 @@ export class BridgeNetwork {
    * inside `netns` as `ifname` (default `eth0`), an address from the
    * allocator, `lo` up, a default route via the gateway, and the published
    * ports. Resolves with the lease.
+   *
+   * With `opts.id` the lease gets that id (1-11 of `0-9 a-f`) instead of a
+   * random one: record it durably first (with the network's name and
+   * {@link stateRoot}), and whatever instant the attaching process dies at,
+   * `detach(id)` (or {@link prune} once the process is dead) removes all of
+   * the attach: the lease names the veth and the ports before they exist.
    */
   async attach(netns: NetNS, opts: AttachOptions = {}): Promise<Attachment> {
     const raw = await callAsync(() => native.networkAttach(this.name, netns.native, toNativeAttach(opts)));
@@ -81,6 +96,24 @@ export class BridgeNetwork {
   async attachments(): Promise<Attachment[]> {
     const all = (await callAsync(() => native.networkAttachments(this.name))) as Parameters<typeof fromNativeAttachment>[0][];
     return all.map(fromNativeAttachment);
+  }
+
+  /**
+   * Let this network and `other` reach each other. Networks are isolated
+   * by default: a connection routed into a network's bridge from anywhere
+   * else (another network above all) is dropped by a rule in the network's
+   * own nft table, unless it answers the network's own connection, goes to
+   * a published port, or comes from a connected network. Idempotent.
+   */
+  async connect(other: BridgeNetwork | string): Promise<void> {
+    const name = typeof other === 'string' ? other : other.name;
+    await callAsync(() => native.networkConnect(this.name, name, true));
+  }
+
+  /** Undo {@link connect}: the two networks are isolated again. Idempotent. */
+  async disconnect(other: BridgeNetwork | string): Promise<void> {
+    const name = typeof other === 'string' ? other : other.name;
+    await callAsync(() => native.networkConnect(this.name, name, false));
   }
 
   /** Detach everything, then remove the NAT table, the bridge and the state. */

@@ -84,7 +84,12 @@ export interface BridgeNetworkOptions {
   bridge?: string;
 }
 
-/** A published port: host port to a port in the namespace. */
+/**
+ * A published port: host port to a port in the namespace. The spelling of
+ * CNI's `portMappings` and Kubernetes' `ContainerPort` (every ctr package
+ * uses it; `host`/`container` are refused with `ENETNS_INVALID_PORT`). There
+ * is no `hostIp`: a port is published on every local address.
+ */
 export interface PublishedPort {
   /** Port on the host (all local addresses, 127.0.0.1 included). */
   hostPort: number;
@@ -96,6 +101,11 @@ export interface PublishedPort {
 
 /** Options of `BridgeNetwork.attach`. */
 export interface AttachOptions {
+  /**
+   * Lease id (1-11 of `0-9 a-f`; default random), for callers that record it
+   * before attaching so a crash mid-attach leaves nothing they cannot find.
+   */
+  id?: string;
   /** Interface name inside the namespace (default `eth0`). */
   ifname?: string;
   /** A specific address instead of the next free one. */

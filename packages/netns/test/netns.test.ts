@@ -1,10 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
-import { BridgeNetwork, NetNS, NetnsError, loopbackOnly } from '../src/index';
+import { BridgeNetwork, NetNS, NetnsError, loopbackOnly, parsePorts } from '../src/index';
 import { isRoot, skip, snapshot, leftovers, eventually } from '../../../test-support';
 
 // Names unique to this process: ctt<pid>...; subnets 10.231.X.0/24 that
@@ -46,6 +47,9 @@ function inNs(ns: string, script: string): Promise<{ child: ChildProcess; out: (
 
 const echoServer = (host: string, port: number) =>
   `require('net').createServer(s=>s.on('data',d=>s.end('echo:'+d))).listen(${port},'${host}',()=>console.log('ready'))`;
+/** A client that gives up after `ms`: prints `ready TIMEOUT` when its packets are dropped. */
+const clientWithin = (host: string, port: number, ms: number) =>
+  `const s=require('net').connect(${port},'${host}',()=>s.write('hi'));let b='';setTimeout(()=>{console.log('ready TIMEOUT');process.exit(2)},${ms});s.on('data',d=>b+=d);s.on('end',()=>{console.log('ready '+b);process.exit(0)});s.on('error',e=>{console.log('ready ERR '+e.code);process.exit(1)})`;
 const client = (host: string, port: number) =>
   `const s=require('net').connect(${port},'${host}',()=>s.write('hi'));let b='';s.on('data',d=>b+=d);s.on('end',()=>{console.log('ready '+b);process.exit(0)});s.on('error',e=>{console.log('ready ERR '+e.code);process.exit(1)})`;
 
@@ -332,6 +336,133 @@ if (!isRoot) {
     }
     assert.not.ok(sh('ip', ['netns', 'list']).includes(`${P}-R`));
     assert.not.ok(existsSync(`/run/ctr/netns/${P}r`));
+    assert.ok(await eventually(() => leftovers(before).length === 0, 5000), leftovers(before).join('; '));
+  });
+  test('an anonymous namespace has a path other tools use while it is open; close removes it; a killed owner\'s path is swept', async () => {
+    const before = netnsSnapshot();
+    const ns = await NetNS.create();
+    const path = ns.path!;
+    try {
+      assert.ok(path, 'an anonymous namespace has a path');
+      assert.ok(path.startsWith(join(BridgeNetwork.stateRoot, '.anon') + '/'), path);
+      assert.is(statSync(path).ino, ns.inode, 'the path is the namespace');
+      await ns.createVeth(`${P}q0`, `${P}q1`);
+      // Another process enters the namespace by the path and sees its links.
+      const seen = sh('nsenter', [`--net=${path}`, 'ip', '-o', 'link']);
+      assert.match(seen, `${P}q0`);
+      assert.not.match(sh('ip', ['-o', 'link']), `${P}q0`, 'not on the host');
+      const again = await NetNS.open(path);
+      assert.is(again.inode, ns.inode);
+      again.close();
+    } finally {
+      ns.close();
+    }
+    assert.not.ok(existsSync(path), 'path removed at close');
+    assert.is(ns.path, undefined);
+    assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), path);
+    const r = spawnSync('nsenter', [`--net=${path}`, 'true']);
+    assert.is.not(r.status, 0, 'nsenter by a closed path fails');
+
+    // A process killed before close() leaves its path; the next anonymous create removes it.
+    const dist = join(__dirname, '../dist/index.cjs');
+    const child = spawn(process.execPath, ['-e', `require(${JSON.stringify(dist)}).NetNS.create().then((n)=>{console.log(n.path);setInterval(()=>{},1000)})`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const leftPath = await new Promise<string>((res) => child.stdout!.on('data', (d: Buffer) => res(String(d).trim())));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    assert.ok(existsSync(leftPath), 'the killed owner left its path');
+    const next = await NetNS.create();
+    next.close();
+    assert.not.ok(existsSync(leftPath), 'swept by the next create');
+    assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), leftPath);
+    assert.ok(await eventually(() => leftovers(before).length === 0, 5000), leftovers(before).join('; '));
+    const mine = readdirSync(join(BridgeNetwork.stateRoot, '.anon')).filter((f) => f.startsWith(`${process.pid}-`));
+    assert.equal(mine, [], 'no path of this process left');
+  });
+
+  test('published ports are { hostPort, containerPort, protocol? }: old spellings and wrong shapes are coded errors naming the field', async () => {
+    assert.equal(parsePorts([{ hostPort: 8080, containerPort: 80 }]), [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
+    assert.equal(parsePorts(undefined), []);
+    const bad = (ports: unknown): NetnsError => {
+      try {
+        parsePorts(ports);
+      } catch (e) {
+        assert.instance(e, NetnsError);
+        return e as NetnsError;
+      }
+      throw new Error(`accepted ${JSON.stringify(ports)}`);
+    };
+    let e = bad([{ host: 8080, container: 80 }]);
+    assert.is(e.code, 'ENETNS_RENAMED_OPTION');
+    assert.is(e.path, 'ports[0].host');
+    assert.match(e.message, 'use hostPort');
+    e = bad([{ hostPort: 8080, container: 80 }]);
+    assert.equal([e.code, e.path], ['ENETNS_RENAMED_OPTION', 'ports[0].container']);
+    assert.match(e.message, 'use containerPort');
+    assert.is(bad([{ hostPort: 8080, containerPort: 80, hostIp: '127.0.0.1' }]).code, 'ENETNS_INVALID_PORT');
+    assert.is(bad([{ hostPort: 8080, containerPort: 80, hostIp: '127.0.0.1' }]).path, 'ports[0].hostIp');
+    assert.is(bad([{ hostPort: 8080, containerPort: 80, colour: 1 }]).path, 'ports[0].colour');
+    assert.is(bad([{ hostPort: '8080', containerPort: 80 }]).path, 'ports[0].hostPort');
+    assert.is(bad([{ hostPort: 8080 }]).path, 'ports[0].containerPort');
+    assert.is(bad([{ hostPort: 8080, containerPort: 80 }, { hostPort: 0, containerPort: 80 }]).path, 'ports[1].hostPort');
+    assert.is(bad([{ hostPort: 8080, containerPort: 80, protocol: 'sctp' }]).path, 'ports[0].protocol');
+    assert.is(bad({ hostPort: 8080, containerPort: 80 }).path, 'ports');
+    assert.is(bad([8080]).path, 'ports[0]');
+    // Through attach: refused before anything is made (no napi InvalidArg).
+    const net = await BridgeNetwork.create({ name: `${P}v`, subnet: `10.227.${X}.0/24` });
+    const ns = await NetNS.create();
+    try {
+      const err = await net.attach(ns, { ports: [{ host: 8080, container: 80 } as never] }).catch((x: unknown) => x);
+      assert.instance(err, NetnsError);
+      assert.equal([(err as NetnsError).code, (err as NetnsError).path], ['ENETNS_RENAMED_OPTION', 'ports[0].host']);
+      assert.equal(await net.attachments(), []);
+      assert.is(await ns.link('eth0'), null);
+    } finally {
+      ns.close();
+      await net.delete();
+    }
+  });
+
+  test('two networks are isolated from each other (TCP to the other bridge\'s addresses is dropped) until connect(); inside a network traffic flows', async () => {
+    const before = netnsSnapshot();
+    const net1 = await BridgeNetwork.create({ name: `${P}i1`, subnet: `10.229.${X}.0/24` });
+    const net2 = await BridgeNetwork.create({ name: `${P}i2`, subnet: `10.228.${X}.0/24` });
+    const names = [`${P}-I1`, `${P}-I2`, `${P}-I3`];
+    const [nsA, nsA2, nsB] = await Promise.all(names.map((n) => NetNS.create(n)));
+    const children: ChildProcess[] = [];
+    const run = async (ns: string, script: string) => {
+      const r = await inNs(ns, script);
+      children.push(r.child);
+      return r.out();
+    };
+    try {
+      const a = await net1.attach(nsA);
+      await net1.attach(nsA2);
+      const b = await net2.attach(nsB);
+      await run(names[0], echoServer('0.0.0.0', 8080));
+      await run(names[2], echoServer('0.0.0.0', 8080));
+      // Same network: A2 reaches A.
+      assert.match(await run(names[1], clientWithin(a.address, 8080, 5000)), 'ready echo:hi');
+      // Across networks, both ways: dropped.
+      assert.match(await run(names[0], clientWithin(b.address, 8080, 1500)), 'ready TIMEOUT');
+      assert.match(await run(names[2], clientWithin(a.address, 8080, 1500)), 'ready TIMEOUT');
+      // The rule lives in the networks' own tables.
+      assert.match(sh('nft', ['list', 'chain', 'ip', `ctr-${P}i2`, 'forward']), `oifname "${P}i2" drop`);
+      // Connected: the host routes between them (the drop was the rule, not a missing route).
+      await net1.connect(net2);
+      await net1.connect(`${P}i2`); // idempotent
+      assert.match(await run(names[0], clientWithin(b.address, 8080, 5000)), 'ready echo:hi');
+      assert.match(await run(names[2], clientWithin(a.address, 8080, 5000)), 'ready echo:hi');
+      await net2.disconnect(net1);
+      await net2.disconnect(net1); // idempotent
+      assert.match(await run(names[0], clientWithin(b.address, 8080, 1500)), 'ready TIMEOUT');
+      assert.is(await code(net1.connect(net1)), 'ENETNS_INVALID_OPTION');
+    } finally {
+      for (const c of children) c.kill('SIGKILL');
+      await net1.delete().catch(() => {});
+      await net2.delete().catch(() => {});
+      for (const n of names) await NetNS.remove(n).catch(() => {});
+    }
+    assert.not.match(nftRuleset(), `ctr-${P}i`);
     assert.ok(await eventually(() => leftovers(before).length === 0, 5000), leftovers(before).join('; '));
   });
 }

@@ -10,7 +10,7 @@ import { Terminal } from '@ctr/ns';
 import type { Attachment } from '@ctr/netns';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
-import { setupNetwork, teardownNetwork, type NetworkSetup } from './network';
+import { checkNetworkOption, setupNetwork, type NetworkSetup } from './network';
 import type {
   ContainerEvent,
   ContainerState,
@@ -166,6 +166,8 @@ export class Container extends EventEmitter {
   static async create(opts: CreateOptions): Promise<Container> {
     const root = opts.root ?? DEFAULT_ROOT;
     if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted before create' });
+    // Bad network options fail before anything exists.
+    checkNetworkOption(opts.network);
     let bundle: string;
     let tempBundle: string | null = null;
     if ('bundle' in opts && opts.bundle !== undefined) {
@@ -198,7 +200,7 @@ export class Container extends EventEmitter {
     c.#tempBundle = tempBundle;
     try {
       // The init waits at the gate in its own network namespace: set the network up before start.
-      if (opts.network !== undefined) c.#network = await setupNetwork(c.pid, opts.network);
+      if (opts.network !== undefined) c.#network = await setupNetwork({ root, id: opts.id, pid: c.pid }, opts.network);
       // An abort that came while the native create ran has no listener to see it yet.
       if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted during create' });
     } catch (e) {
@@ -459,9 +461,9 @@ export class Container extends EventEmitter {
     try {
       await call(() => native.deleteContainer(this.root, this.id, opts.force ?? false));
     } finally {
-      // Whether the delete worked or not: once the container is gone, so are our own additions.
+      // Whether the delete worked or not: once the container is gone, so are our own additions
+      // (the native delete released the network lease named in the record).
       if (!(await this.#exists())) {
-        const net = this.#network;
         const temp = this.#tempBundle;
         this.#network = null;
         this.#tempBundle = null;
@@ -469,11 +471,7 @@ export class Container extends EventEmitter {
         // and so is a terminal nobody reads (one being read ends by itself).
         this.stdin?.destroy();
         if (this.terminal && !this.terminal.readableFlowing) this.terminal.destroy();
-        try {
-          await teardownNetwork(net);
-        } finally {
-          if (temp) await rm(temp, { recursive: true, force: true });
-        }
+        if (temp) await rm(temp, { recursive: true, force: true });
       }
     }
   }

@@ -1,19 +1,17 @@
 import type { Signal } from '@ctr/common';
-import type { BridgeNetwork } from '@ctr/netns';
+import type { BridgeNetwork, PublishedPort } from '@ctr/netns';
 import type { Profile } from '@ctr/seccomp';
 
 /** Where one of the container's standard streams goes. */
 export type StdioOption = 'pipe' | 'ignore' | 'inherit' | number;
 
-/** A port published from the host to a bridged container. */
-export interface PortMapping {
-  /** Port on the host (every local address, 127.0.0.1 included). */
-  host: number;
-  /** Port inside the container. */
-  container: number;
-  /** `tcp` (default) or `udp`. */
-  protocol?: 'tcp' | 'udp';
-}
+/**
+ * A port published from the host to a bridged container: `@ctr/netns`'s
+ * `PublishedPort`, `{ hostPort, containerPort, protocol? }` (CNI's and
+ * Kubernetes' spelling). The old `{ host, container }` is refused with
+ * `ERUNTIME_RENAMED_OPTION` naming the new field.
+ */
+export type PortMapping = PublishedPort;
 
 /** A bridged network attachment: the container gets `eth0` on the bridge, `lo` up and a default route. */
 export interface BridgeAttachment {

@@ -140,7 +140,7 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
       id: newId(),
       root,
       rootfs,
-      network: { bridge: net, ports: [{ host: hostPort, container: 80, protocol: 'tcp' }] },
+      network: { bridge: net, ports: [{ hostPort, containerPort: 80, protocol: 'tcp' }] },
       args: ['sh', '-c', 'echo pong | nc -l -p 80'],
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -196,10 +196,10 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
     await c.wait();
 
     // The same host port twice: the second create rejects and deletes its container, lease and all.
-    const holder = await Container.create({ id: newId(), root, rootfs, network: { bridge: net, ports: [{ host: hostPort + 1, container: 80 }] }, args: ['true'], stdio: 'ignore' });
+    const holder = await Container.create({ id: newId(), root, rootfs, network: { bridge: net, ports: [{ hostPort: hostPort + 1, containerPort: 80 }] }, args: ['true'], stdio: 'ignore' });
     made.push(holder);
     const dupId = newId();
-    const dup = await Container.create({ id: dupId, root, rootfs, network: { bridge: net, ports: [{ host: hostPort + 1, container: 81 }] }, args: ['true'], stdio: 'ignore' }).catch(
+    const dup = await Container.create({ id: dupId, root, rootfs, network: { bridge: net, ports: [{ hostPort: hostPort + 1, containerPort: 81 }] }, args: ['true'], stdio: 'ignore' }).catch(
       (e: unknown) => e,
     );
     assert.ok(dup instanceof Error && (dup as { code?: string }).code === 'ENETNS_PORT_IN_USE', String(dup));
@@ -237,6 +237,25 @@ test('a network that cannot be set up fails create and leaves no container, bund
   assert.equal(await Container.list(root), []);
   assert.equal(tempBundles().filter((b) => !bundles.includes(b)), []);
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
+test('published ports are { hostPort, containerPort }: the old { host, container } is refused with a coded error before anything exists', async () => {
+  if (!ready('port spelling')) return;
+  const bundles = tempBundles();
+  for (const [ports, code, path, hint] of [
+    [[{ host: 8080, container: 80 }], 'ERUNTIME_RENAMED_OPTION', 'network.ports[0].host', 'use hostPort'],
+    [[{ hostPort: 8080, container: 80 }], 'ERUNTIME_RENAMED_OPTION', 'network.ports[0].container', 'use containerPort'],
+    [[{ hostPort: 8080, containerPort: 'http' }], 'ERUNTIME_INVALID_OPTION', 'network.ports[0].containerPort', 'integer'],
+    [{ hostPort: 8080, containerPort: 80 }, 'ERUNTIME_INVALID_OPTION', 'network.ports', 'array'],
+  ] as const) {
+    const err = await Container.create({ id: newId(), root, rootfs, args: ['true'], network: { bridge: 'unused', ports: ports as never } }).catch((e: unknown) => e);
+    assert.instance(err, RuntimeError);
+    const e = err as RuntimeError;
+    assert.equal([e.code, e.path], [code, path], String(err));
+    assert.match(e.message!, hint);
+  }
+  assert.equal(await Container.list(root), []);
+  assert.equal(tempBundles().filter((b) => !bundles.includes(b)), []);
 });
 
 test("limits: '5m' of memory ends in an OOM kill (status 137, 'oom'); pids and cpu reach the cgroup", async () => {

@@ -43,6 +43,9 @@ pub struct NativeNetns {
     inode: i64,
     name: Option<String>,
     path: Option<String>,
+    /// An anonymous namespace's own path (a bind mount), removed at close.
+    anonymous_path: Mutex<Option<std::path::PathBuf>>,
+    anonymous: bool,
 }
 
 impl NativeNetns {
@@ -51,8 +54,17 @@ impl NativeNetns {
             inode: n.inode as i64,
             name: n.name.clone(),
             path: n.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            anonymous_path: Mutex::new(None),
+            anonymous: false,
             inner: Mutex::new(Some(Arc::new(n))),
         }
+    }
+    fn wrap_anonymous(n: Netns) -> NativeNetns {
+        let path = n.path.clone();
+        let mut w = NativeNetns::wrap(n);
+        w.anonymous = true;
+        *w.anonymous_path.lock().unwrap() = path;
+        w
     }
     fn ns(&self) -> Result<Arc<Netns>, Error> {
         self.inner
@@ -179,11 +191,16 @@ impl NativeNetns {
     pub fn name(&self) -> Option<String> {
         self.name.clone()
     }
-    /// Path it was opened from, if any.
+    /// Path it was opened from, or an anonymous namespace's own path while
+    /// it is open (none once closed: close removed it).
     #[napi(getter)]
     pub fn path(&self) -> Option<String> {
+        if self.anonymous && self.inner.lock().unwrap().is_none() {
+            return None;
+        }
         self.path.clone()
     }
+
     /// The fd (-1 once closed).
     #[napi(getter)]
     pub fn fd(&self) -> i32 {
@@ -194,10 +211,15 @@ impl NativeNetns {
             .map(|n| n.as_raw_fd())
             .unwrap_or(-1)
     }
-    /// Close the fd (pending operations keep their own reference).
+    /// Close the fd (pending operations keep their own reference); an
+    /// anonymous namespace's path is removed.
     #[napi]
-    pub fn close(&self) {
+    pub fn close(&self) -> napi::Result<()> {
         self.inner.lock().unwrap().take();
+        if let Some(p) = self.anonymous_path.lock().unwrap().take() {
+            ns::release_anonymous(&p)?;
+        }
+        Ok(())
     }
 
     /// Every link, as plain objects.
@@ -434,7 +456,9 @@ pub fn open_current<'e>(env: &'e Env) -> napi::Result<PromiseRaw<'e, NativeNetns
 /// Create an anonymous namespace held by an fd.
 #[napi]
 pub fn create_anonymous<'e>(env: &'e Env) -> napi::Result<PromiseRaw<'e, NativeNetns>> {
-    blocking(env, || ns::create_anonymous().map(NativeNetns::wrap))
+    blocking(env, || {
+        ns::create_anonymous_maybe_at(&ns::anonymous_dir()).map(NativeNetns::wrap_anonymous)
+    })
 }
 
 /// Unmount and remove /run/netns/NAME.
@@ -476,6 +500,8 @@ pub struct NativePort {
 /// Options of networkAttach.
 #[napi(object)]
 pub struct NativeAttachOptions {
+    /// Lease id recorded by the caller before the attach (default: random).
+    pub id: Option<String>,
     /// Interface name in the namespace.
     pub ifname: Option<String>,
     /// Specific address.
@@ -514,6 +540,25 @@ pub fn network_open<'e>(env: &'e Env, name: String) -> napi::Result<PromiseRaw<'
     })
 }
 
+/// Where networks keep their state (`CTR_NETNS_STATE_DIR` or `/run/ctr/netns`).
+#[napi]
+pub fn network_state_root() -> String {
+    ctr_netns::state_root().to_string_lossy().into_owned()
+}
+
+/// Connect (or with `connect` false, isolate again) two bridge networks.
+#[napi]
+pub fn network_connect<'e>(
+    env: &'e Env,
+    a: String,
+    b: String,
+    connect: bool,
+) -> napi::Result<PromiseRaw<'e, ()>> {
+    blocking(env, move || {
+        bridge::connect(&ctr_netns::state_root(), &a, &b, &mut LibNft, connect)
+    })
+}
+
 /// Every network.
 #[napi(ts_return_type = "Promise<any[]>")]
 pub fn network_list<'e>(env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
@@ -549,6 +594,7 @@ pub fn network_attach<'e>(
         });
     }
     let o = AttachOptions {
+        id: opts.id,
         ifname: opts.ifname,
         address: opts.address,
         ports,

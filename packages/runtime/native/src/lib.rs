@@ -201,6 +201,27 @@ pub fn gc<'e>(env: &'e Env, root: String) -> napi::Result<PromiseRaw<'e, String>
     })
 }
 
+/// Record a bridge-network lease in the container's state before the attach
+/// that takes it (delete and gc release it).
+#[napi]
+pub fn record_bridge_lease<'e>(
+    env: &'e Env,
+    root: String,
+    id: String,
+    state_root: String,
+    network: String,
+    lease: String,
+) -> napi::Result<PromiseRaw<'e, ()>> {
+    env.spawn_future(async move {
+        let l = ctr_runtime::state::BridgeLease {
+            state_root,
+            network,
+            lease,
+        };
+        Ok(blocking(move || lifecycle::record_bridge_lease(&Store::new(root), &id, l)).await?)
+    })
+}
+
 /// Send a signal to the init (or every process with `all`).
 #[napi]
 pub fn kill<'e>(
