@@ -8,7 +8,7 @@ import { call } from './errors';
 import { native } from './native';
 
 export { RuntimeError } from './errors';
-export { Container, DEFAULT_ROOT, CTRUN_PATH, gc } from './container';
+export { Container, DEFAULT_ROOT, defaultRoot, CTRUN_PATH, gc } from './container';
 export { ExecProcess } from './exec';
 export { run, configFor } from './run';
 export { parseSize } from './spec';
@@ -18,6 +18,7 @@ export type {
   CommonCreateOptions,
   ContainerEvent,
   ContainerSpec,
+  IdMapping,
   ContainerState,
   CreateOptions,
   EventsOptions,

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Profile } from '@ctr/seccomp';
 import { RuntimeError } from './errors';
-import type { ContainerSpec, Limits, SeccompOption, Size } from './options';
+import type { ContainerSpec, IdMapping, Limits, SeccompOption, Size } from './options';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -48,11 +48,35 @@ export function seccompFor(s: SeccompOption): Record<string, unknown> {
   throw invalid('seccomp', "seccomp: expected 'default', a @ctr/seccomp Profile or an OCI linux.seccomp object");
 }
 
+/**
+ * The user namespace maps of a spec: those given, or for a caller that is
+ * not root its own uid and gid as 0 (a rootless container, as `ctrun spec
+ * --rootless`); none for root without maps.
+ */
+function userMapsFor(opts: ContainerSpec): { uid: IdMapping[]; gid: IdMapping[] } | null {
+  const euid = process.geteuid?.() ?? 0;
+  const egid = process.getegid?.() ?? 0;
+  if (!opts.uidMap && !opts.gidMap && euid === 0) return null;
+  const check = (field: string, m: IdMapping[]): IdMapping[] => {
+    for (const x of m) {
+      if (![x.containerID, x.hostID, x.size].every((n) => Number.isSafeInteger(n) && n >= 0) || x.size === 0) {
+        throw invalid(field, `${field}: ${JSON.stringify(x)} needs whole containerID, hostID and a positive size`);
+      }
+    }
+    return m;
+  };
+  return {
+    uid: check('uidMap', opts.uidMap ?? [{ containerID: 0, hostID: euid, size: 1 }]),
+    gid: check('gidMap', opts.gidMap ?? [{ containerID: 0, hostID: egid, size: 1 }]),
+  };
+}
+
 /** The OCI config for a friendly {@link ContainerSpec}. */
 export function configFor(opts: ContainerSpec): Record<string, unknown> {
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(opts.env ?? {}) };
   const network = opts.network ?? 'none';
-  const namespaces = ['pid', 'mount', 'ipc', 'uts', ...(network === 'host' ? [] : ['network'])].map((type) => ({ type }));
+  const maps = userMapsFor(opts);
+  const namespaces = ['pid', 'mount', 'ipc', 'uts', ...(network === 'host' ? [] : ['network']), ...(maps ? ['user'] : [])].map((type) => ({ type }));
   const resources = opts.limits ? resourcesFor(opts.limits) : undefined;
   const size = typeof opts.terminal === 'object' && opts.terminal !== null ? opts.terminal : null;
   if (size && !(Number.isInteger(size.cols) && Number.isInteger(size.rows) && size.cols > 0 && size.rows > 0 && size.cols < 65536 && size.rows < 65536)) {
@@ -79,6 +103,7 @@ export function configFor(opts: ContainerSpec): Record<string, unknown> {
     ],
     linux: {
       namespaces,
+      ...(maps ? { uidMappings: maps.uid, gidMappings: maps.gid } : {}),
       ...(resources ? { resources } : {}),
       ...(opts.seccomp !== undefined ? { seccomp: seccompFor(opts.seccomp) } : {}),
       maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],

@@ -7,7 +7,7 @@
 
 use ctr_common::{Error, Result};
 use ctr_runtime::lifecycle::{self, CreateOptions};
-use ctr_runtime::state::{Store, DEFAULT_ROOT};
+use ctr_runtime::state::Store;
 use ctr_runtime::util;
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -138,7 +138,7 @@ commands:
   events    stats and OOM events as JSON  (--stats, --interval 5s) <id>
 
 global options:
-  --root PATH          state root (default /run/ctrun)
+  --root PATH          state root (default /run/ctrun; $XDG_RUNTIME_DIR/ctrun for non-root)
   --log PATH           append errors (and --debug lines) to this file
   --log-format FORMAT  text or json (default text)
   --debug              log debug lines
@@ -877,7 +877,7 @@ fn events_cmd(store: &Store, a: &Args) -> Result<i32> {
 #[allow(clippy::result_large_err)]
 fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
     let mut g = Global {
-        root: DEFAULT_ROOT.into(),
+        root: ctr_runtime::rootless::default_root(),
         log: None,
         json_log: false,
         debug: false,
