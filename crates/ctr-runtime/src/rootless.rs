@@ -44,16 +44,22 @@ fn in_partial_user_namespace() -> bool {
 
 /// The state root when `--root` is not given: `$XDG_RUNTIME_DIR/ctrun`
 /// for a non-root caller that has `XDG_RUNTIME_DIR`, else `/run/ctrun`.
+/// "Root" of a partial user namespace (rootless podman calls the runtime
+/// so) counts as non-root unless `USER` is `root`, as runc's
+/// `shouldHonorXDGRuntimeDir`.
 pub fn default_root() -> PathBuf {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
-    default_root_for(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref())
+    let as_root = euid == 0
+        && (!in_partial_user_namespace() || std::env::var("USER").as_deref() == Ok("root"));
+    default_root_for(!as_root, std::env::var_os("XDG_RUNTIME_DIR").as_deref())
 }
 
-/// [`default_root`] for a given euid and `XDG_RUNTIME_DIR` (tests).
-pub fn default_root_for(euid: u32, xdg: Option<&std::ffi::OsStr>) -> PathBuf {
+/// [`default_root`] for a caller that is rootless or not and its
+/// `XDG_RUNTIME_DIR` (tests).
+pub fn default_root_for(rootless: bool, xdg: Option<&std::ffi::OsStr>) -> PathBuf {
     match xdg {
-        Some(x) if euid != 0 && !x.is_empty() => Path::new(x).join("ctrun"),
+        Some(x) if rootless && !x.is_empty() => Path::new(x).join("ctrun"),
         _ => PathBuf::from(DEFAULT_ROOT),
     }
 }
@@ -209,6 +215,74 @@ pub fn is_permission_error(e: &Error) -> bool {
         e.errno,
         Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS)
     )
+}
+
+/// Before `exec` into a rootless container: the runtime joins the pid
+/// namespace itself (it only affects children), which needs a capability
+/// in the namespace's owner, the container's user namespace. A
+/// single-threaded runtime (`ctrun`) enters that user namespace and the
+/// pid namespace first and drops them from `joins`, so the child joins the
+/// rest from inside it (as runc's nsexec does in its first stage). A multi-threaded process (Node)
+/// cannot enter a user namespace: `ERUNTIME_UNSUPPORTED`, use `ctrun exec`.
+pub fn enter_user_namespace_for_exec(
+    joins: &mut Vec<(ctr_ns::NamespaceKind, String)>,
+) -> Result<()> {
+    use ctr_ns::NamespaceKind;
+    use std::os::fd::AsRawFd;
+    let Some(i) = joins.iter().position(|(k, _)| *k == NamespaceKind::User) else {
+        return Ok(());
+    };
+    if !joins.iter().any(|(k, _)| *k == NamespaceKind::Pid) {
+        return Ok(());
+    }
+    let threads = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:").map(|v| v.trim().to_string()))
+        })
+        .unwrap_or_default();
+    if threads != "1" {
+        return Err(Error::new(
+            "ERUNTIME_UNSUPPORTED",
+            "exec into a rootless container's pid namespace needs a single-threaded runtime to enter its user namespace first: use ctrun exec",
+        )
+        .with_field("exec"));
+    }
+    let path = joins[i].1.clone();
+    let f = std::fs::File::open(&path)
+        .map_err(|e| Error::io("ENS_JOIN", "open", &e, format!("open {path}")).with_path(&path))?;
+    // SAFETY: setns on an open fd; this process has a single thread.
+    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWUSER) } < 0 {
+        return Err(Error::last_os(
+            "ENS_JOIN",
+            "setns",
+            format!("join the user namespace {path}"),
+        )
+        .with_path(&path));
+    }
+    joins.remove(i);
+    // The pid namespace too, for good: only children see it, and this
+    // runtime could not return to its own (owned by the initial user
+    // namespace, where it has no capability); the child made next is the
+    // one that needs it.
+    if let Some(j) = joins.iter().position(|(k, _)| *k == NamespaceKind::Pid) {
+        let path = joins[j].1.clone();
+        let f = std::fs::File::open(&path).map_err(|e| {
+            Error::io("ENS_JOIN", "open", &e, format!("open {path}")).with_path(&path)
+        })?;
+        // SAFETY: setns on an open fd.
+        if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWPID) } < 0 {
+            return Err(Error::last_os(
+                "ENS_JOIN",
+                "setns",
+                format!("join the pid namespace {path}"),
+            )
+            .with_path(&path));
+        }
+        joins.remove(j);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

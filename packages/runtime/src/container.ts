@@ -122,7 +122,13 @@ export class Container extends EventEmitter {
 
   #watchOom(): Promise<void> {
     this.#oomStarting ??= (async () => {
-      const cg = await this.cgroup();
+      // A rootless container without a delegated cgroup has none (and no
+      // limits): there is no OOM of its own to watch.
+      const cg = await this.cgroup().catch((e: unknown) => {
+        if ((e as { code?: string }).code === 'ERUNTIME_NO_CGROUP') return null;
+        throw e;
+      });
+      if (!cg) return;
       const stop = new AbortController();
       this.#oom = { cg, stop };
       const events = cg.events({ signal: stop.signal });

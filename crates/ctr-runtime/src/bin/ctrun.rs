@@ -380,7 +380,10 @@ fn foreground(
             copy_win_size(m);
         }
     }
-    std::thread::spawn(move || loop {
+    // A rootless exec runs with its pid namespace joined for good, where no
+    // thread can be made (EINVAL): then the signals are not forwarded but
+    // unblocked, so they act on ctrun as usual (docs/cli.md, "Rootless").
+    let forwarder = std::thread::Builder::new().spawn(move || loop {
         let mut sig = 0;
         if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
             match master_fd {
@@ -393,6 +396,10 @@ fn foreground(
             }
         }
     });
+    if forwarder.is_err() {
+        // SAFETY: unblocking signals of this thread.
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    }
     let raw = master.as_ref().and_then(|_| RawMode::enter(0));
     if let Some(m) = &master {
         relay_terminal(m);
