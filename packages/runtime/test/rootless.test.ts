@@ -9,11 +9,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, openSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CTRUN_PATH } from '../src/index';
 import { rootfs, workspace, leftovers } from './support';
-import { cgroupLayout, cgroupMounts, isRoot, skip, snapshot } from '../../../test-support';
+import { cgroupLayout, cgroupMounts, isRoot, skip, snapshot, vmProfile } from '../../../test-support';
+// @ts-expect-error plain ESM script without types
+import { makeOciImage, IMAGE_NAME } from '../../../scripts/make-oci-image.mjs';
 
 const user = `ctrrl-${process.pid}`.slice(0, 31);
 const subStart = 2_000_000 + (process.pid % 1000) * 65536;
@@ -56,8 +58,15 @@ interface Run {
 /** Run argv as the test user; stdio through files so a detached init cannot hold a pipe open. */
 function runAsUser(argv: string[], env: Record<string, string> = {}): Run {
   const [cmd, ...args] = asUser(argv, env);
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  const out = join(ws.work, `out-${process.hrtime.bigint()}`);
+  const fd = [openSync(`${out}.1`, 'w'), openSync(`${out}.2`, 'w')];
+  try {
+    const r = spawnSync(cmd, args, { timeout: 60_000, stdio: ['ignore', fd[0], fd[1]] });
+    return { code: r.status, stdout: readFileSync(`${out}.1`, 'utf8'), stderr: readFileSync(`${out}.2`, 'utf8') };
+  } finally {
+    for (const f of fd) closeSync(f);
+    for (const n of [1, 2]) rmSync(`${out}.${n}`, { force: true });
+  }
 }
 
 function ctrun(args: string[]): Run {
@@ -309,6 +318,67 @@ test('a delegated cgroup2 subtree: pids and memory limits are enforced for the r
     }
   }
   assert.not.ok(existsSync(base));
+});
+
+/** Why rootless podman cannot run here, or null. */
+function podmanUnavailable(): string | null {
+  if (why) return why;
+  for (const b of ['podman', 'conmon']) if (spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0) return `${b} not installed (scripts/setup.sh installs podman conmon)`;
+  if (vmProfile() && !process.env.CTR_VM_CLIENTS) return `not run inside the test VMs by default (profile ${vmProfile()}): podman under TCG is slow; set CTR_VM_CLIENTS=1`;
+  return null;
+}
+
+test('rootless podman --runtime ctrun run: uid 0 is the user, subuid range mapped, loopback only, nothing left', () => {
+  const no = podmanUnavailable();
+  if (no) return skip('rootless podman', no);
+  // A private store (vfs: no fuse-overlayfs here) and config, all owned by the user.
+  // Short: podman refuses a runroot longer than 50 characters.
+  const b = `/tmp/ctrrl-pm-${process.pid}`;
+  rmSync(b, { recursive: true, force: true });
+  for (const d of ['', 'tmp', 'root', 'run', 'net', 'home']) {
+    mkdirSync(join(b, d), { recursive: true });
+    chownSync(join(b, d), uid, gid);
+  }
+  writeFileSync(
+    join(b, 'containers.conf'),
+    `[containers]\nnetns = "none"\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "${b}/events.log"\ntmp_dir = "${b}/tmp"\nvolume_path = "${b}/root/volumes"\n[network]\nnetwork_config_dir = "${b}/net"\n`,
+  );
+  writeFileSync(join(b, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${b}/root"\nrunroot = "${b}/run"\n`);
+  const image = join(b, 'image.tar');
+  writeFileSync(image, readFileSync(makeOciImage()));
+  for (const f of ['containers.conf', 'storage.conf', 'image.tar']) chownSync(join(b, f), uid, gid);
+  const env = { HOME: join(b, 'home'), CONTAINERS_CONF: join(b, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(b, 'storage.conf') };
+  const global = ['--root', join(b, 'root'), '--runroot', join(b, 'run'), '--tmpdir', join(b, 'tmp'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--storage-driver', 'vfs', '--runtime', CTRUN_PATH];
+  const podman = (args: string[]) => runAsUser(['podman', ...global, ...args], env);
+  try {
+    const l = podman(['load', '-i', image]);
+    assert.is(l.code, 0, `podman load: ${l.stderr}`);
+    const r = podman(['run', '--rm', '--network', 'none', IMAGE_NAME, 'sh', '-c', `id -u; cat /proc/self/uid_map; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ,; echo`]);
+    assert.is(r.code, 0, `podman run: ${r.stderr}`);
+    const lines = r.stdout.trim().split('\n').map((x) => x.trim().split(/\s+/).join(' '));
+    assert.is(lines[0], '0');
+    // podman's user namespace: uid 0 is the user, then its subordinate ranges (ours among them).
+    assert.is(lines[1], `0 ${uid} 1`);
+    assert.ok(lines.slice(2, -1).some((m) => m.split(' ')[1] === String(subStart) && m.split(' ')[2] === '65536'), `subuid range not mapped: ${lines.join(' | ')}`);
+    assert.is(lines[lines.length - 1], 'lo,');
+    assert.equal(podman(['ps', '-a', '-q']).stdout.trim(), '', 'podman run --rm left a container');
+    // ctrun's state (in the user's $XDG_RUNTIME_DIR/ctrun) holds nothing.
+    assert.equal(stateEntries(), []);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((x) => x.includes(b));
+    assert.equal(mounts, [], 'mounts of the podman store are left');
+  } finally {
+    podman(['rm', '-a', '-f']);
+    // podman keeps a "pause" process holding its user namespace (pause.pid):
+    // podman's own, not the runtime's; stop it with the store.
+    for (const f of [join(b, 'tmp', 'pause.pid'), join(xdg, 'libpod', 'tmp', 'pause.pid')]) {
+      try {
+        process.kill(Number(readFileSync(f, 'utf8').trim()), 'SIGKILL');
+      } catch {
+        // none
+      }
+    }
+    rmSync(b, { recursive: true, force: true });
+  }
 });
 
 test('teardown: the test user, its ranges and every leftover are gone', async () => {
