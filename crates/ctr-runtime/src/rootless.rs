@@ -293,13 +293,13 @@ mod tests {
     fn default_root_follows_xdg_for_non_root() {
         let x = std::ffi::OsStr::new("/run/user/1000");
         assert_eq!(
-            default_root_for(1000, Some(x)),
+            default_root_for(true, Some(x)),
             Path::new("/run/user/1000/ctrun")
         );
-        assert_eq!(default_root_for(0, Some(x)), Path::new(DEFAULT_ROOT));
-        assert_eq!(default_root_for(1000, None), Path::new(DEFAULT_ROOT));
+        assert_eq!(default_root_for(false, Some(x)), Path::new(DEFAULT_ROOT));
+        assert_eq!(default_root_for(true, None), Path::new(DEFAULT_ROOT));
         assert_eq!(
-            default_root_for(1000, Some(std::ffi::OsStr::new(""))),
+            default_root_for(true, Some(std::ffi::OsStr::new(""))),
             Path::new(DEFAULT_ROOT)
         );
     }
