@@ -8,7 +8,7 @@
 // and nothing left behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, openSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CTRUN_PATH } from '../src/index';
@@ -267,6 +267,7 @@ test('a delegated cgroup2 subtree: pids and memory limits are enforced for the r
   const session = join(base, 'session');
   mkdirSync(base);
   const id = ws.newId();
+  let child: ChildProcess | null = null;
   try {
     for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) chownSync(join(base, f), uid, gid);
     mkdirSync(session);
@@ -278,14 +279,15 @@ test('a delegated cgroup2 subtree: pids and memory limits are enforced for the r
     // The user's process enters the delegated session cgroup (moved by root,
     // as systemd places a user's session) before it runs ctrun.
     const [cmd, ...args] = asUser(['sh', '-c', `read go; exec ${CTRUN_PATH} run --bundle ${b} ${id}`]);
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child = proc;
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    writeFileSync(join(session, 'cgroup.procs'), String(child.pid));
-    child.stdin.end('go\n');
+    proc.stdout.on('data', (d) => (stdout += d));
+    proc.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+    writeFileSync(join(session, 'cgroup.procs'), String(proc.pid));
+    proc.stdin.end('go\n');
     const dir = join(base, id);
     let limits: string[] = [];
     for (let i = 0; i < 100 && limits.length === 0; i++) {
@@ -297,17 +299,30 @@ test('a delegated cgroup2 subtree: pids and memory limits are enforced for the r
       }
     }
     assert.equal(limits, ['4', String(64 * 1024 * 1024)], `limits in ${dir}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 1000));
-    const pidsNow = Number(readFileSync(join(dir, 'pids.current'), 'utf8').trim());
-    assert.ok(pidsNow <= 4, `pids.current ${pidsNow} > 4`);
-    const events = readFileSync(join(dir, 'pids.events'), 'utf8');
-    assert.match(events, /max [1-9]/, `no fork was refused: ${events}`);
-    spawnSync(asUser([CTRUN_PATH, 'kill', id, 'KILL'])[0], asUser([CTRUN_PATH, 'kill', id, 'KILL']).slice(1));
+    // The shell starts six background sleeps; with pids.max 4 some forks
+    // must be refused. The cgroup exists before the init runs, and under
+    // TCG the forks take seconds: wait for the refusal (or the shell's end).
+    let events = '';
+    for (let i = 0; i < 300 && !/max [1-9]/.test(events); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = Number(readFileSync(join(dir, 'pids.current'), 'utf8').trim());
+      assert.ok(now <= 4, `pids.current ${now} > 4`);
+      events = readFileSync(join(dir, 'pids.events'), 'utf8');
+    }
+    assert.match(events, /max [1-9]/, `no fork was refused: ${events} ${stderr}`);
+    assert.is(ctrun(['kill', id, 'KILL']).code, 0);
     await exited;
     assert.match(stdout, `0::/`, 'the container has its own cgroup');
     assert.not.ok(existsSync(dir), `the container cgroup ${dir} is left`);
     assert.equal(stateEntries(), []);
   } finally {
+    // `ctrun run` holds the record until its init is gone: kill first, then
+    // wait for it, so that delete does not wait on its lock.
+    ctrun(['kill', id, 'KILL']);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      await Promise.race([new Promise((r) => child!.once('exit', r)), new Promise((r) => setTimeout(r, 20_000))]);
+    }
+    child?.kill('SIGKILL');
     ctrun(['delete', '--force', id]);
     for (const d of [join(base, id), session, base]) {
       try {
