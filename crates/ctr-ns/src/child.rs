@@ -123,6 +123,8 @@ pub enum Step {
     Scheduler,
     /// `sched_setaffinity(2)`.
     Affinity,
+    /// `ioctl(SIOCSIFFLAGS)` bringing `lo` up.
+    LoopbackUp,
 }
 
 impl Step {
@@ -172,6 +174,7 @@ impl Step {
             MemoryPolicy,
             Scheduler,
             Affinity,
+            LoopbackUp,
         ]
         .into_iter()
         .find(|s| *s as u32 == n)
@@ -222,6 +225,7 @@ impl Step {
             Step::MemoryPolicy => "set_mempolicy",
             Step::Scheduler => "sched_setattr",
             Step::Affinity => "sched_setaffinity",
+            Step::LoopbackUp => "ioctl",
         }
     }
 }
@@ -720,6 +724,26 @@ unsafe fn exec_fifo_gate(fds: &ChildFds, fifo_fd: RawFd, proc_fd: RawFd) {
     }
 }
 
+/// Set `IFF_UP` on `lo` of the (new) network namespace: raw syscalls on a
+/// stack `ifreq`.
+unsafe fn loopback_up(fds: &ChildFds) {
+    let mut ifr: libc::ifreq = std::mem::zeroed();
+    ifr.ifr_name[0] = b'l' as libc::c_char;
+    ifr.ifr_name[1] = b'o' as libc::c_char;
+    let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+    if s < 0 {
+        fail(fds, Step::LoopbackUp, errno());
+    }
+    if libc::ioctl(s, libc::SIOCGIFFLAGS, &mut ifr) < 0 {
+        fail(fds, Step::LoopbackUp, errno());
+    }
+    ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+    if libc::ioctl(s, libc::SIOCSIFFLAGS, &ifr) < 0 {
+        fail(fds, Step::LoopbackUp, errno());
+    }
+    libc::close(s);
+}
+
 /// Run the prepared plan in the child and exec. Never returns.
 ///
 /// # Safety
@@ -834,6 +858,9 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
             Step::Hostname,
             libc::sethostname(name.as_ptr().cast(), name.len())
         );
+    }
+    if p.loopback_up {
+        loopback_up(fds);
     }
     if let Some(name) = &p.domainname {
         check!(

@@ -41,6 +41,11 @@ pub struct SpawnOptions {
     pub mount_proc: bool,
     /// Host name to set (needs a new uts namespace).
     pub hostname: Option<String>,
+    /// Bring `lo` up in the new network namespace, from inside it: a
+    /// rootless runtime cannot join the namespace afterwards (the child is
+    /// not dumpable, and the runtime has no capability in its own user
+    /// namespace), so loopback-only networking is set up here.
+    pub loopback_up: bool,
     /// stdin, stdout and stderr.
     pub stdio: [Stdio; 3],
     /// Stop before exec until the parent releases the child.
@@ -312,6 +317,7 @@ impl SpawnOptions {
             namespaces: Vec::new(),
             mount_proc: false,
             hostname: None,
+            loopback_up: false,
             stdio: [Stdio::Fd(0), Stdio::Fd(1), Stdio::Fd(2)],
             hold: false,
             parent_death_signal: None,
@@ -417,6 +423,8 @@ pub struct Prepared {
     pub envp: Vec<*const libc::c_char>,
     /// Host name bytes (not NUL-terminated), if any.
     pub hostname: Option<Vec<u8>>,
+    /// Set `IFF_UP` on `lo` (a new network namespace).
+    pub loopback_up: bool,
     /// Working directory.
     pub cwd: Option<CString>,
     /// Mount a private `/proc`.
@@ -584,6 +592,13 @@ impl Prepared {
             }
         }
         let joins_uts = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Uts);
+        if opts.loopback_up && !has(NamespaceKind::Net) {
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "loopbackUp needs a new network namespace (add 'net' to namespaces)",
+            )
+            .with_field("loopbackUp"));
+        }
         if opts.hostname.is_some() && !has(NamespaceKind::Uts) && !joins_uts {
             return Err(Error::new(
                 "ENS_INVALID_OPTION",
@@ -971,6 +986,7 @@ impl Prepared {
             argv,
             envp,
             hostname,
+            loopback_up: opts.loopback_up,
             cwd,
             mount_proc: opts.mount_proc,
             hold: opts.hold,

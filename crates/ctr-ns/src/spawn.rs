@@ -896,6 +896,11 @@ impl Child {
                 "set the cpu affinity".to_string(),
                 Some("cpuAffinity".to_string()),
             ),
+            Step::LoopbackUp => (
+                "ENS_NETWORK",
+                "bring lo up in the new network namespace".to_string(),
+                Some("loopbackUp".to_string()),
+            ),
             Step::Exec => (
                 "ENS_EXEC",
                 format!("exec {:?}", self.program),

@@ -88,3 +88,28 @@ fn aborted_gate_never_execs() {
     assert_eq!(read_all(child.take_stdio()[1].take().unwrap()), "");
     assert_eq!(child.wait().unwrap().code, Some(1));
 }
+
+#[test]
+fn loopback_up_brings_lo_up_in_the_new_network_namespace() {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    // /proc/net reflects the reader's network namespace: lo is up exactly
+    // when 127.0.0.1 has a local route.
+    let script = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; grep -q 127.0.0.1 /proc/net/fib_trie && echo up || echo down";
+    for (up, want) in [(true, "lo\nup\n"), (false, "lo\ndown\n")] {
+        let mut o = sh(script);
+        o.namespaces = vec![NamespaceKind::Net];
+        o.loopback_up = up;
+        let child = spawn(&o).unwrap();
+        child.wait_stage().unwrap();
+        assert_eq!(read_all(child.take_stdio()[1].take().unwrap()), want);
+        assert_eq!(child.wait().unwrap().code, Some(0));
+    }
+    // Without a new network namespace it is refused before anything runs.
+    let mut o = sh("true");
+    o.loopback_up = true;
+    let e = spawn(&o).unwrap_err();
+    assert_eq!(e.code, "ENS_INVALID_OPTION");
+}

@@ -47,8 +47,11 @@ pub fn default_spec() -> Spec {
 }
 
 /// The rootless variant: a user namespace mapping the caller's euid/egid
-/// to root, no network namespace, `/sys` bind-mounted, no uid=/gid= mount
-/// options, and no cgroup resources (as `runc spec --rootless`).
+/// to root, `/sys` bind-mounted, no uid=/gid= mount options, and no cgroup
+/// resources (as `runc spec --rootless`). Unlike runc it keeps the new
+/// network namespace: owned by the new user namespace it needs no
+/// privilege, and the runtime brings its `lo` up (loopback-only
+/// networking; runc's spec shares the host's network instead).
 pub fn rootless_spec(uid: u32, gid: u32) -> Spec {
     let mut s = default_spec();
     let linux = s.linux.get_or_insert_with(Default::default);
@@ -57,7 +60,7 @@ pub fn rootless_spec(uid: u32, gid: u32) -> Spec {
         .take()
         .unwrap_or_default()
         .into_iter()
-        .filter(|n| n.typ != "network" && n.typ != "user")
+        .filter(|n| n.typ != "user")
         .collect();
     ns.push(Namespace {
         typ: "user".into(),
@@ -120,7 +123,8 @@ mod tests {
             .unwrap()
             .iter()
             .any(|n| n.typ == "user"));
-        assert!(!l
+        // Kept (unlike runc): loopback-only networking needs no privilege.
+        assert!(l
             .namespaces
             .as_ref()
             .unwrap()

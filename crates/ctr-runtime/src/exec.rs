@@ -229,6 +229,9 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     let mut so = SpawnOptions::new(settings.program.clone(), settings.args.clone());
     settings.apply(&mut so);
     so.joins = namespaces_of(saved.pid);
+    if crate::rootless::is_rootless() {
+        crate::rootless::enter_user_namespace_for_exec(&mut so.joins)?;
+    }
     if !so.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt) {
         // A container without a mount namespace of its own (it shares
         // ours): joining gives no root, so chroot into the init's.

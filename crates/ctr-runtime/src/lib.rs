@@ -13,6 +13,7 @@ pub mod netdev;
 pub mod notify;
 pub mod plan;
 pub mod process;
+pub mod rootless;
 pub mod state;
 pub mod update;
 pub mod util;

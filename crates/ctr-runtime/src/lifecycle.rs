@@ -208,11 +208,34 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     // can clear (docs/runtime.md, "State protocol").
     // One layout for both (detect reads mountinfo and /proc/self/cgroup).
     let layout = ctr_cgroup::detect()?;
-    let planned_parents = ctr_cgroup::Cgroup::planned_parents_on(
-        &layout,
-        &cp.cgroup_path,
-        &ctr_cgroup::Options::default(),
-    )?;
+    // Rootless: a cgroup only in a delegated subtree, else none (or an
+    // error when limits are asked for), as runc (crate::rootless).
+    let mut resources = cp.resources.clone();
+    let cgroup_path = if crate::rootless::is_rootless() {
+        // Device rules need privilege a rootless runtime lacks; the user
+        // namespace bars foreign device nodes anyway (runc ignores them).
+        resources.devices = None;
+        let given = bundle
+            .spec
+            .linux
+            .as_ref()
+            .and_then(|l| l.cgroups_path.as_deref());
+        match crate::rootless::choose_cgroup(&layout, &o.id, given, &resources)? {
+            crate::rootless::RootlessCgroup::Delegated(p) => Some(p),
+            crate::rootless::RootlessCgroup::None(why) => {
+                eprintln!("ctrun: warning: {why}");
+                None
+            }
+        }
+    } else {
+        Some(cp.cgroup_path.clone())
+    };
+    let planned_parents = match &cgroup_path {
+        Some(p) => {
+            ctr_cgroup::Cgroup::planned_parents_on(&layout, p, &ctr_cgroup::Options::default())?
+        }
+        None => Vec::new(),
+    };
     let mut record = Saved {
         oci_version: ctr_oci::OCI_VERSION.into(),
         id: o.id.clone(),
@@ -224,7 +247,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         created: util::now_rfc3339(),
         annotations: bundle.spec.annotations.clone().unwrap_or_default(),
         hooks: bundle.spec.hooks.clone(),
-        cgroup_path: Some(cp.cgroup_path.clone()),
+        cgroup_path: cgroup_path.clone(),
         cgroup_made_parents: planned_parents,
         net_devices: Vec::new(),
         netns_path: cp.netns_path.clone(),
@@ -232,20 +255,50 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         owner: Some(Owner::me()),
     };
     let locked = store.claim(&o.id, &record)?;
-    let cg = match ctr_cgroup::Cgroup::create_on(
-        &layout,
-        &cp.cgroup_path,
-        &cp.resources,
-        &ctr_cgroup::Options::default(),
-    ) {
-        Ok(cg) => cg,
-        Err(e) => {
-            let _ = locked.remove();
-            return Err(crate::plan::resources_field(e));
-        }
+    let cg = match &cgroup_path {
+        None => None,
+        Some(p) => match ctr_cgroup::Cgroup::create_on(
+            &layout,
+            p,
+            &resources,
+            &ctr_cgroup::Options::default(),
+        ) {
+            Ok(cg) => Some(cg),
+            // A rootless caller the kernel refuses (a delegated subtree
+            // that is read-only after all) degrades as without one.
+            Err(e)
+                if crate::rootless::is_rootless() && crate::rootless::is_permission_error(&e) =>
+            {
+                match crate::rootless::no_cgroup(&o.id, &resources, &e.message) {
+                    Ok(crate::rootless::RootlessCgroup::None(why)) => {
+                        eprintln!("ctrun: warning: {why}");
+                        record.cgroup_path = None;
+                        record.cgroup_made_parents = Vec::new();
+                        None
+                    }
+                    Ok(_) => unreachable!("no_cgroup never delegates"),
+                    Err(e) => {
+                        let _ = locked.remove();
+                        return Err(e);
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = locked.remove();
+                return Err(crate::plan::resources_field(e));
+            }
+        },
     };
     // The parents actually made (another create may have made some meanwhile).
-    record.cgroup_made_parents = cg.made_parents().to_vec();
+    if let Some(cg) = &cg {
+        record.cgroup_made_parents = cg.made_parents().to_vec();
+    }
+    // Without a cgroup of its own, a `cgroup` mount shows the caller's.
+    let own_dirs: Vec<PathBuf> = layout
+        .hierarchies
+        .iter()
+        .map(|h| Path::new(&h.mount_point).join(h.own_path.trim_start_matches('/')))
+        .collect();
     let mut child: Option<Child> = None;
     let mut moved = Vec::new();
     match create_locked(
@@ -253,7 +306,8 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         o,
         &bundle,
         &cp,
-        &cg,
+        cg.as_ref(),
+        &own_dirs,
         &mut record,
         &mut child,
         &mut moved,
@@ -278,8 +332,14 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
                 let _ = c.kill(libc::SIGKILL);
                 let _ = c.wait();
             }
-            let e = oom_during_setup(&cg, e);
-            let _ = cg.delete(true);
+            let e = match &cg {
+                Some(cg) => {
+                    let e = oom_during_setup(cg, e);
+                    let _ = cg.delete(true);
+                    e
+                }
+                None => e,
+            };
             let _ = locked.remove();
             Err(e)
         }
@@ -318,7 +378,8 @@ fn create_locked(
     o: &CreateOptions,
     bundle: &ctr_oci::Bundle,
     cp: &ContainerPlan,
-    cg: &ctr_cgroup::Cgroup,
+    cg: Option<&ctr_cgroup::Cgroup>,
+    own_dirs: &[PathBuf],
     record: &mut Saved,
     child_out: &mut Option<Child>,
     moved: &mut Vec<crate::netdev::MovedDevice>,
@@ -347,14 +408,14 @@ fn create_locked(
     }
     // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,
     // joined by the parent on v1 before it goes on).
-    so.cgroups = cg
-        .dirs()
+    let dirs = cg.map(|cg| cg.dirs()).unwrap_or_default();
+    so.cgroups = dirs
         .iter()
         .map(|d| d.to_string_lossy().into_owned())
         .collect();
     if let Some(r) = so.rootfs.as_mut() {
         if cp.cgroup_mount {
-            r.cgroup_binds = crate::plan::cgroup_binds(&cg.dirs());
+            r.cgroup_binds = crate::plan::cgroup_binds(if cg.is_some() { &dirs } else { own_dirs });
         }
         r.no_pivot = o.no_pivot;
     }
@@ -368,6 +429,11 @@ fn create_locked(
     );
     // The sync point is also where network devices move in: the
     // namespaces exist, the user program is far from running.
+    // A rootless container's new network namespace gets `lo` up, by the
+    // init itself (loopback-only networking; the runtime could not join it).
+    so.loopback_up = crate::rootless::is_rootless()
+        && so.namespaces.contains(&ctr_ns::NamespaceKind::Net)
+        && so.namespaces.contains(&ctr_ns::NamespaceKind::User);
     so.pre_pivot_sync = !(prestart.is_empty()
         && create_runtime.is_empty()
         && create_container.is_empty()

@@ -448,7 +448,13 @@ impl ProcessSettings {
         so.cwd = Some(self.cwd.clone());
         so.uid = Some(self.uid);
         so.gid = Some(self.gid);
-        so.groups = Some(self.groups.clone());
+        // Rootless with no additional gids: no setgroups at all, as runc
+        // (a user namespace mapping only the caller's gid denies it).
+        so.groups = if self.groups.is_empty() && crate::rootless::is_rootless() {
+            None
+        } else {
+            Some(self.groups.clone())
+        };
         so.umask = self.umask;
         so.rlimits = self.rlimits.clone();
         so.capabilities = self.capabilities.clone();

@@ -32,11 +32,23 @@ import { configFor, overlayDirs, resourcesFor, rootfsOptions } from './spec';
 import { signalName, signalNumber } from './signals';
 import { ExecProcess } from './exec';
 
-/** The default state root, shared with `ctrun`. */
+/** The default state root of root, shared with `ctrun`. */
 export const DEFAULT_ROOT = '/run/ctrun';
 
 /** Milliseconds {@link Container.stop} waits after `SIGTERM` before `SIGKILL` (10 s, as `docker stop`). */
 export const DEFAULT_STOP_TIMEOUT = 10_000;
+
+/**
+ * The state root used when none is given, as `ctrun` picks it: for a
+ * non-root caller with `XDG_RUNTIME_DIR`, `$XDG_RUNTIME_DIR/ctrun` (runc:
+ * `$XDG_RUNTIME_DIR/runc`), else {@link DEFAULT_ROOT}. Read at each call, so
+ * a process that changes its environment or uid sees the new answer.
+ */
+export function defaultRoot(): string {
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  const euid = process.geteuid?.() ?? 0;
+  return euid !== 0 && xdg ? `${xdg.replace(/\/+$/, '')}/ctrun` : DEFAULT_ROOT;
+}
 
 /**
  * The native `ctrun` command line (the in-process API never execs it: a
@@ -131,7 +143,13 @@ export class Container extends EventEmitter {
 
   #watchOom(): Promise<void> {
     this.#oomStarting ??= (async () => {
-      const cg = await this.cgroup();
+      // A rootless container without a delegated cgroup has none (and no
+      // limits): there is no OOM of its own to watch.
+      const cg = await this.cgroup().catch((e: unknown) => {
+        if ((e as { code?: string }).code === 'ERUNTIME_NO_CGROUP') return null;
+        throw e;
+      });
+      if (!cg) return;
       const stop = new AbortController();
       this.#oom = { cg, stop };
       const events = cg.events({ signal: stop.signal });
@@ -164,7 +182,7 @@ export class Container extends EventEmitter {
    * waits at the gate (state `created`) until {@link start}.
    */
   static async create(opts: CreateOptions): Promise<Container> {
-    const root = opts.root ?? DEFAULT_ROOT;
+    const root = opts.root ?? defaultRoot();
     if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted before create' });
     // Bad network options fail before anything exists.
     checkNetworkOption(opts.network);
@@ -223,7 +241,7 @@ export class Container extends EventEmitter {
   }
 
   /** A container of the store made by anyone (this process, another, `ctrun`). */
-  static async load(id: string, root: string = DEFAULT_ROOT): Promise<Container> {
+  static async load(id: string, root: string = defaultRoot()): Promise<Container> {
     const s = await new Container(id, root, 0, [-1, -1, -1]).state();
     return new Container(id, root, s.pid, [-1, -1, -1]);
   }
@@ -232,7 +250,7 @@ export class Container extends EventEmitter {
    * The states of every container in the store, those still `creating`
    * included (a creator that died leaves one; `delete({ force })` removes it).
    */
-  static async list(root: string = DEFAULT_ROOT): Promise<ContainerState[]> {
+  static async list(root: string = defaultRoot()): Promise<ContainerState[]> {
     return JSON.parse(await call(() => native.list(root))) as ContainerState[];
   }
 
@@ -494,7 +512,7 @@ export class Container extends EventEmitter {
  * Everything of a removed record goes: its processes (killed through the
  * cgroup), cgroup, network devices and state directory. Same as `ctrun gc`.
  */
-export async function gc(root: string = DEFAULT_ROOT): Promise<GcResult> {
+export async function gc(root: string = defaultRoot()): Promise<GcResult> {
   // The bundles a friendly create wrote (with an overlay's upper and work
   // directories) are recorded in the state: a dead owner never deleted them.
   const bundles = new Map((await Container.list(root).catch(() => [])).map((s) => [s.id, s.bundle]));

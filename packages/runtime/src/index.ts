@@ -9,7 +9,7 @@ import { native } from './native';
 
 export { RuntimeError } from './errors';
 export type { Signal } from '@ctr/common';
-export { Container, DEFAULT_ROOT, DEFAULT_STOP_TIMEOUT, CTRUN_PATH, gc } from './container';
+export { Container, DEFAULT_ROOT, DEFAULT_STOP_TIMEOUT, defaultRoot, CTRUN_PATH, gc } from './container';
 export { ExecProcess } from './exec';
 export { run, configFor } from './run';
 export { parseSize } from './spec';
@@ -19,6 +19,7 @@ export type {
   CommonCreateOptions,
   ContainerEvent,
   ContainerSpec,
+  IdMapping,
   ContainerState,
   CreateOptions,
   EventsOptions,

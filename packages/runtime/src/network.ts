@@ -55,6 +55,9 @@ export interface NetworkTarget {
 export async function setupNetwork(target: NetworkTarget, network: NetworkOption): Promise<NetworkSetup | null> {
   const { pid } = target;
   if (network === 'none' || network === 'host') return null;
+  // Rootless: the runtime already brought lo up from inside the container's
+  // user namespace (this process may not join its network namespace).
+  if (network === 'loopback' && process.geteuid?.() !== 0) return null;
   if (network !== 'loopback' && !(network && typeof network === 'object' && 'bridge' in network))
     throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `network: unknown mode ${JSON.stringify(network)}`, path: 'network' });
   let nsPath: string;

@@ -94,6 +94,15 @@ export interface ContainerSpec {
   readonly?: never;
   /** User and group ids inside the container (default 0/0). */
   user?: { uid: number; gid: number; additionalGids?: number[] };
+  /**
+   * A new user namespace with these uid maps (OCI `linux.uidMappings`). A
+   * caller that is not root gets one by default mapping its own uid to 0
+   * (as `ctrun spec --rootless`); maps beyond its own id are written by
+   * `newuidmap` from its `/etc/subuid` ranges (docs/runtime.md, "Rootless").
+   */
+  uidMap?: IdMapping[];
+  /** The gid maps of the user namespace (see {@link uidMap}). */
+  gidMap?: IdMapping[];
   /** Network mode (default `'none'`). */
   network?: NetworkOption;
   /** Resource limits. */
@@ -109,11 +118,21 @@ export interface ContainerSpec {
   terminal?: boolean | { cols: number; rows: number };
 }
 
+/** One line of a user namespace's id map. */
+export interface IdMapping {
+  /** First id inside the container. */
+  containerID: number;
+  /** First id on the host. */
+  hostID: number;
+  /** How many ids. */
+  size: number;
+}
+
 /** Options of {@link Container.create} common to both forms. */
 export interface CommonCreateOptions {
   /** Container id: 1-1024 of `[A-Za-z0-9_+.-]`, not starting with `.`. */
   id: string;
-  /** State root shared with `ctrun` (default `/run/ctrun`). */
+  /** State root shared with `ctrun` (default {@link defaultRoot}: `/run/ctrun`, or `$XDG_RUNTIME_DIR/ctrun` for a non-root caller). */
   root?: string;
   /** Write the init's pid to this file. */
   pidFile?: string;
@@ -185,7 +204,7 @@ export interface ExitResult {
 export interface RunOptions extends ContainerSpec {
   /** Container id (default a unique one). */
   id?: string;
-  /** State root (default `/run/ctrun`). */
+  /** State root (default {@link defaultRoot}: `/run/ctrun`, or `$XDG_RUNTIME_DIR/ctrun` for a non-root caller). */
   root?: string;
   /** Data written to the container's stdin. */
   input?: string | Buffer;

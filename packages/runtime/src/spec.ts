@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { CgroupError, parseSize as parseSizeShared } from '@ctr/cgroup';
 import { Profile } from '@ctr/seccomp';
 import { RuntimeError } from './errors';
-import type { ContainerSpec, Limits, RootfsOptions, SeccompOption, Size } from './options';
+import type { ContainerSpec, IdMapping, Limits, RootfsOptions, SeccompOption, Size } from './options';
 import { rejectRenamed } from './renamed';
 
 function invalid(path: string, message: string): RuntimeError {
@@ -85,6 +85,29 @@ export function rootfsOptions(rootfs: ContainerSpec['rootfs']): Required<RootfsO
 }
 
 /**
+ * The user namespace maps of a spec: those given, or for a caller that is
+ * not root its own uid and gid as 0 (a rootless container, as `ctrun spec
+ * --rootless`); none for root without maps.
+ */
+function userMapsFor(opts: ContainerSpec): { uid: IdMapping[]; gid: IdMapping[] } | null {
+  const euid = process.geteuid?.() ?? 0;
+  const egid = process.getegid?.() ?? 0;
+  if (!opts.uidMap && !opts.gidMap && euid === 0) return null;
+  const check = (field: string, m: IdMapping[]): IdMapping[] => {
+    for (const x of m) {
+      if (![x.containerID, x.hostID, x.size].every((n) => Number.isSafeInteger(n) && n >= 0) || x.size === 0) {
+        throw invalid(field, `${field}: ${JSON.stringify(x)} needs whole containerID, hostID and a positive size`);
+      }
+    }
+    return m;
+  };
+  return {
+    uid: check('uidMap', opts.uidMap ?? [{ containerID: 0, hostID: euid, size: 1 }]),
+    gid: check('gidMap', opts.gidMap ?? [{ containerID: 0, hostID: egid, size: 1 }]),
+  };
+}
+
+/**
  * The OCI config for a friendly {@link ContainerSpec}. With
  * `rootfs.overlay`, `bundle` is the bundle directory the config is written
  * to (the overlay's layers are made in it by {@link Container.create}).
@@ -98,7 +121,8 @@ export function configFor(opts: ContainerSpec, bundle?: string): Record<string, 
   const tmp = rootfs.readonly && isDir(join(rootfs.path, 'tmp'));
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(opts.env ?? {}) };
   const network = opts.network ?? 'none';
-  const namespaces = ['pid', 'mount', 'ipc', 'uts', ...(network === 'host' ? [] : ['network'])].map((type) => ({ type }));
+  const maps = userMapsFor(opts);
+  const namespaces = ['pid', 'mount', 'ipc', 'uts', ...(network === 'host' ? [] : ['network']), ...(maps ? ['user'] : [])].map((type) => ({ type }));
   const resources = opts.limits ? resourcesFor(opts.limits) : undefined;
   const size = typeof opts.terminal === 'object' && opts.terminal !== null ? opts.terminal : null;
   if (size && !(Number.isInteger(size.cols) && Number.isInteger(size.rows) && size.cols > 0 && size.rows > 0 && size.cols < 65536 && size.rows < 65536)) {
@@ -129,6 +153,7 @@ export function configFor(opts: ContainerSpec, bundle?: string): Record<string, 
     ],
     linux: {
       namespaces,
+      ...(maps ? { uidMappings: maps.uid, gidMappings: maps.gid } : {}),
       ...(resources ? { resources } : {}),
       ...(opts.seccomp !== undefined ? { seccomp: seccompFor(opts.seccomp) } : {}),
       maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],

@@ -7,7 +7,7 @@
 
 use ctr_common::{Error, Result};
 use ctr_runtime::lifecycle::{self, CreateOptions};
-use ctr_runtime::state::{Store, DEFAULT_ROOT};
+use ctr_runtime::state::Store;
 use ctr_runtime::util;
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -138,7 +138,7 @@ commands:
   events    stats and OOM events as JSON  (--stats, --interval 5s) <id>
 
 global options:
-  --root PATH          state root (default /run/ctrun)
+  --root PATH          state root (default /run/ctrun; $XDG_RUNTIME_DIR/ctrun for non-root)
   --log PATH           append errors (and --debug lines) to this file
   --log-format FORMAT  text or json (default text)
   --debug              log debug lines
@@ -380,7 +380,10 @@ fn foreground(
             copy_win_size(m);
         }
     }
-    std::thread::spawn(move || loop {
+    // A rootless exec runs with its pid namespace joined for good, where no
+    // thread can be made (EINVAL): then the signals are not forwarded but
+    // unblocked, so they act on ctrun as usual (docs/cli.md, "Rootless").
+    let forwarder = std::thread::Builder::new().spawn(move || loop {
         let mut sig = 0;
         if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
             match master_fd {
@@ -393,6 +396,10 @@ fn foreground(
             }
         }
     });
+    if forwarder.is_err() {
+        // SAFETY: unblocking signals of this thread.
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    }
     let raw = master.as_ref().and_then(|_| RawMode::enter(0));
     if let Some(m) = &master {
         relay_terminal(m);
@@ -877,7 +884,7 @@ fn events_cmd(store: &Store, a: &Args) -> Result<i32> {
 #[allow(clippy::result_large_err)]
 fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
     let mut g = Global {
-        root: DEFAULT_ROOT.into(),
+        root: ctr_runtime::rootless::default_root(),
         log: None,
         json_log: false,
         debug: false,
