@@ -208,7 +208,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     let planned_parents = ctr_cgroup::Cgroup::planned_parents_on(
         &layout,
         &cp.cgroup_path,
-        &ctr_cgroup::Options::default(),
+        &ctr_cgroup::Options::relative_to_own_cgroup(),
     )?;
     let mut record = Saved {
         oci_version: ctr_oci::OCI_VERSION.into(),
@@ -232,7 +232,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         &layout,
         &cp.cgroup_path,
         &cp.resources,
-        &ctr_cgroup::Options::default(),
+        &ctr_cgroup::Options::relative_to_own_cgroup(),
     ) {
         Ok(cg) => cg,
         Err(e) => {
@@ -734,14 +734,16 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     return_net_devices(&saved);
     let mut left: Vec<String> = Vec::new();
     let cgroup = match &saved.cgroup_path {
-        Some(p) => match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
-            Ok(cg) => Some(cg),
-            Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
-            Err(e) => {
-                left.push(format!("cgroup {p}: {}", e.message));
-                None
+        Some(p) => {
+            match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup()) {
+                Ok(cg) => Some(cg),
+                Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
+                Err(e) => {
+                    left.push(format!("cgroup {p}: {}", e.message));
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     if status == Status::Paused {
@@ -851,7 +853,7 @@ fn cgroup_of(saved: &Saved) -> Result<ctr_cgroup::Cgroup> {
             format!("container {:?} has no cgroup", saved.id),
         )
     })?;
-    ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())
+    ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup())
 }
 
 /// Freeze every process of a running container (cgroup freezer).
