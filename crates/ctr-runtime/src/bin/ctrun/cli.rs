@@ -46,6 +46,8 @@ executed. Errors print `ctrun: <message> [<CODE>]` on stderr and, with
     // runc: `ctrun` alone prints the help and succeeds.
     arg_required_else_help = false,
     subcommand_required = false,
+    // Go's flag parsing: a repeated flag is not an error, the last one wins.
+    args_override_self = true,
     max_term_width = 100
 )]
 pub struct Cli {
