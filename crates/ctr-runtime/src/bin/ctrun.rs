@@ -235,7 +235,6 @@ fn create_opts(
     console: &Option<UnixStream>,
     detach: bool,
 ) -> Result<CreateOptions> {
-    refuse_pidfd_socket(a.pidfd_socket.as_deref())?;
     Ok(CreateOptions {
         id,
         bundle: a.bundle.clone(),
