@@ -44,7 +44,10 @@ if (binArg > 0) {
   const cargoArgs = zig
     ? ['zigbuild', '--release', '--target', napiTarget, '-p', cargoPkg, '--bin', bin]
     : ['build', '--release', '--target', HOST_TARGET.rust, '-p', cargoPkg, '--bin', bin];
-  execFileSync('cargo', cargoArgs, { stdio: 'inherit', env, cwd: repo });
+  // `ctrun --version` prints the commit it was built from, as runc does
+  // (read by option_env! in the binary only: a new commit rebuilds no library).
+  const commit = gitCommit();
+  execFileSync('cargo', cargoArgs, { stdio: 'inherit', env: commit ? { ...env, CTR_GIT_COMMIT: commit } : env, cwd: repo });
   const targetDir = process.env.CARGO_TARGET_DIR ?? join(repo, 'target');
   const built = join(targetDir, HOST_TARGET.rust, 'release', bin);
   mkdirSync('bin', { recursive: true });
@@ -56,4 +59,13 @@ if (binArg > 0) {
 }
 if (!existsSync(join('native', `${binaryName}.${HOST_TARGET.platform}.node`))) {
   throw new Error(`napi build wrote no native/${binaryName}.${HOST_TARGET.platform}.node`);
+}
+
+/** The checked-out commit (with -dirty for uncommitted changes), or '' outside a git work tree. */
+function gitCommit() {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12', '--match', 'ctrun-no-tag'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
 }

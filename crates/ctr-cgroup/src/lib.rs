@@ -30,5 +30,6 @@ pub use cgroup::{remove_made_parents, Cgroup};
 pub use ctr_common::{Error, Result};
 pub use detect::{detect, Hierarchy, Layout, Mode};
 pub use manager::{Backend, Manager, Options};
+pub use path::RelativePaths;
 pub use resources::Resources;
 pub use stats::Stats;

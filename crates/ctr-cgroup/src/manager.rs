@@ -3,7 +3,7 @@
 
 use crate::detect::{Layout, Mode};
 use crate::fsx::{pid_list, read, read_opt, write};
-use crate::path::{components, resolve};
+use crate::path::{check, resolve, RelativePaths};
 use crate::resources::Resources;
 use crate::stats::Stats;
 use crate::{v1, v2};
@@ -766,6 +766,8 @@ pub struct Options {
     /// Only these controllers (v1: hierarchies holding any of them; v2:
     /// controllers enabled). None: all.
     pub controllers: Option<Vec<String>>,
+    /// How a relative path is read (default: refused; see [`crate::path`]).
+    pub relative: RelativePaths,
 }
 
 impl Default for Options {
@@ -773,13 +775,26 @@ impl Default for Options {
         Options {
             backend: Backend::Auto,
             controllers: None,
+            relative: RelativePaths::Refuse,
+        }
+    }
+}
+
+impl Options {
+    /// The default options, reading a relative path under the caller's
+    /// own cgroup: the runtime's reading of OCI's relative `cgroupsPath`
+    /// (runc's cgroupfs driver does the same).
+    pub fn relative_to_own_cgroup() -> Options {
+        Options {
+            relative: RelativePaths::UnderOwnCgroup,
+            ..Options::default()
         }
     }
 }
 
 /// Build the manager for `path` on `layout`.
 pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dyn Manager>, Error> {
-    let (absolute, parts) = components(path)?;
+    let (absolute, parts) = check(path, opts.relative)?;
     if let Some(cs) = &opts.controllers {
         for c in cs {
             if !KNOWN_CONTROLLERS.contains(&c.as_str()) {
@@ -1041,7 +1056,14 @@ mod tests {
             "4:memory:/user\n3:cpu,cpuacct:/\n1:name=systemd:/x\n0::/\n",
             |_| Some("hugetlb".into()),
         );
-        let m = manager_for(&l, "job", &Options::default()).unwrap();
+        assert_eq!(
+            manager_for(&l, "job", &Options::default())
+                .err()
+                .unwrap()
+                .code,
+            "ECGROUP_RELATIVE_PATH"
+        );
+        let m = manager_for(&l, "job", &Options::relative_to_own_cgroup()).unwrap();
         assert_eq!(m.version(), 1);
         assert_eq!(
             m.dirs(),
@@ -1056,7 +1078,7 @@ mod tests {
             "/job",
             &Options {
                 backend: Backend::V2,
-                controllers: None,
+                ..Options::default()
             },
         )
         .unwrap();
@@ -1067,6 +1089,7 @@ mod tests {
             &Options {
                 backend: Backend::Auto,
                 controllers: Some(vec!["memory".into()]),
+                ..Options::default()
             },
         )
         .unwrap();
@@ -1078,6 +1101,7 @@ mod tests {
             &Options {
                 backend: Backend::Auto,
                 controllers: Some(vec!["bogus".into()]),
+                ..Options::default()
             },
         )
         .err()

@@ -1,10 +1,51 @@
-//! Resolving a user's cgroup path against a hierarchy.
+//! Resolving a user's cgroup path against a hierarchy: the one rule for
+//! every caller (the Rust API, @ctr/cgroup, the `ctr-cgroup` command line
+//! and the runtime).
+//!
+//! - An absolute path (`/jobs/1`) names the same cgroup whoever asks: it
+//!   starts at the root of each hierarchy.
+//! - A relative path (`jobs/1`) is refused (`ECGROUP_RELATIVE_PATH`)
+//!   unless the caller opts in with [`RelativePaths::UnderOwnCgroup`]:
+//!   then it is joined to the caller's own cgroup in each hierarchy (from
+//!   `/proc/self/cgroup`; on v1 that may differ per hierarchy). The
+//!   runtime opts in for OCI's relative `cgroupsPath`, as runc does.
+//! - `..`, `.`, empty names and NUL are refused (`ECGROUP_INVALID_PATH`).
 
 use ctr_common::Error;
 
+/// How a path without a leading `/` is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RelativePaths {
+    /// Refused with `ECGROUP_RELATIVE_PATH` (the default), so a path never
+    /// silently depends on where the caller happens to run.
+    #[default]
+    Refuse,
+    /// Joined to the caller's own cgroup in each hierarchy.
+    UnderOwnCgroup,
+}
+
+/// Check `path` against [`RelativePaths`] and split it: whether it is
+/// relative to the caller's cgroup, and its names.
+pub fn check(path: &str, relative: RelativePaths) -> Result<(bool, Vec<String>), Error> {
+    let (absolute, parts) = components(path)?;
+    if !absolute && relative == RelativePaths::Refuse {
+        return Err(Error::new(
+            "ECGROUP_RELATIVE_PATH",
+            format!(
+                "cgroup path {path:?} is relative: write it from the hierarchy root (\"/{}\"), \
+                 or opt in to joining it to the caller's own cgroup",
+                parts.join("/")
+            ),
+        )
+        .with_field(path.to_string()));
+    }
+    Ok((absolute, parts))
+}
+
 /// Split and check a user path. Absolute paths (`/a/b`) are from the
 /// hierarchy's root; relative ones (`a/b`) are under the caller's own
-/// cgroup. `..`, `.` and empty components are refused.
+/// cgroup (callers go through [`check`], which refuses them unless asked).
+/// `..`, `.` and empty components are refused.
 pub fn components(path: &str) -> Result<(bool, Vec<String>), Error> {
     let bad = |why: &str| {
         Error::new(
@@ -64,10 +105,30 @@ mod tests {
         assert_eq!(resolve("/", abs, &p), "/x");
         for bad in ["", "/", "../x", "a/../../b", "a/./b", "a\0b"] {
             assert_eq!(
+                check(bad, RelativePaths::UnderOwnCgroup).unwrap_err().code,
+                "ECGROUP_INVALID_PATH",
+                "{bad:?}"
+            );
+            assert_eq!(
                 components(bad).unwrap_err().code,
                 "ECGROUP_INVALID_PATH",
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn relative_paths_are_an_explicit_opt_in() {
+        let e = check("jobs/1", RelativePaths::Refuse).unwrap_err();
+        assert_eq!(e.code, "ECGROUP_RELATIVE_PATH");
+        assert!(e.message.contains("\"/jobs/1\""), "{}", e.message);
+        assert_eq!(RelativePaths::default(), RelativePaths::Refuse);
+        let (abs, p) = check("jobs/1", RelativePaths::UnderOwnCgroup).unwrap();
+        assert_eq!(resolve("/user.slice", abs, &p), "/user.slice/jobs/1");
+        // Absolute paths are the same either way.
+        for r in [RelativePaths::Refuse, RelativePaths::UnderOwnCgroup] {
+            let (abs, p) = check("/jobs/1", r).unwrap();
+            assert_eq!(resolve("/user.slice", abs, &p), "/jobs/1");
         }
     }
 }

@@ -231,9 +231,11 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         Some(cp.cgroup_path.clone())
     };
     let planned_parents = match &cgroup_path {
-        Some(p) => {
-            ctr_cgroup::Cgroup::planned_parents_on(&layout, p, &ctr_cgroup::Options::default())?
-        }
+        Some(p) => ctr_cgroup::Cgroup::planned_parents_on(
+            &layout,
+            p,
+            &ctr_cgroup::Options::relative_to_own_cgroup(),
+        )?,
         None => Vec::new(),
     };
     let mut record = Saved {
@@ -261,7 +263,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
             &layout,
             p,
             &resources,
-            &ctr_cgroup::Options::default(),
+            &ctr_cgroup::Options::relative_to_own_cgroup(),
         ) {
             Ok(cg) => Some(cg),
             // A rootless caller the kernel refuses (a delegated subtree
@@ -804,14 +806,16 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     return_net_devices(&saved);
     let mut left: Vec<String> = Vec::new();
     let cgroup = match &saved.cgroup_path {
-        Some(p) => match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
-            Ok(cg) => Some(cg),
-            Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
-            Err(e) => {
-                left.push(format!("cgroup {p}: {}", e.message));
-                None
+        Some(p) => {
+            match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup()) {
+                Ok(cg) => Some(cg),
+                Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
+                Err(e) => {
+                    left.push(format!("cgroup {p}: {}", e.message));
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     if status == Status::Paused {
@@ -959,7 +963,7 @@ fn cgroup_of(saved: &Saved) -> Result<ctr_cgroup::Cgroup> {
             format!("container {:?} has no cgroup", saved.id),
         )
     })?;
-    ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())
+    ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup())
 }
 
 /// Freeze every process of a running container (cgroup freezer).

@@ -117,7 +117,7 @@ pub fn update(store: &Store, id: &str, resources: &serde_json::Value) -> Result<
             format!("container {id:?} has no cgroup"),
         )
     })?;
-    let cg = ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())?;
+    let cg = ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup())?;
     check_memory_usage(&cg, resources, &r)?;
     cg.update(&r)
 }
@@ -263,7 +263,7 @@ mod tests {
         let cg = ctr_cgroup::Cgroup::open_on(
             &layout,
             "/ctrtest-spec13",
-            &ctr_cgroup::Options::default(),
+            &ctr_cgroup::Options::relative_to_own_cgroup(),
         )
         .unwrap();
         let low = serde_json::json!({"memory":{"limit":4096,"checkBeforeUpdate":true}});

@@ -255,7 +255,11 @@ fn exec_sends_its_own_listener() {
     std::fs::remove_file(&sock).unwrap();
     let o = env.ctrun(&["exec", &id, "sh", "-c", "mkdir /tmp/x; echo ran > /tmp/ran"]);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        o.status.code(),
+        Some(255),
+        "a failed exec, runc's 255: {err}"
+    );
     for want in [
         "ERUNTIME_SECCOMP_LISTENER",
         sock.to_str().unwrap(),

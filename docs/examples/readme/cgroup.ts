@@ -1,7 +1,7 @@
 import { Cgroup } from '@ctr/cgroup';
 import { spawn } from '@ctr/ns';
 
-// absolute from the hierarchy root, or relative to this process's cgroup ('job-1')
+// from the hierarchy root; a relative 'job-1' needs { relativeTo: 'own-cgroup' }
 const cg = await Cgroup.create('/job-1', {
   memory: { max: '5m' },       // or the OCI shape: { limit: 5000000 }
   pids: { max: 10 },

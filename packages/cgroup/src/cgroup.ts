@@ -34,16 +34,20 @@ export class Cgroup extends EventEmitter {
   }
 
   /**
-   * Create a cgroup and apply `resources`. `path` is absolute from the
-   * hierarchy root (`'/jobs/1'`) or relative to the caller's own cgroup
-   * (`'jobs/1'`). Fails with `ECGROUP_EXISTS` if it exists; a failed
-   * create leaves no directory behind.
+   * Create a cgroup and apply `resources`. `path` starts at the hierarchy
+   * root (`'/jobs/1'`); a relative path (`'jobs/1'`) fails with
+   * `ECGROUP_RELATIVE_PATH` unless `options.relativeTo` is `'own-cgroup'`
+   * (then it is joined to the caller's own cgroup). Fails with
+   * `ECGROUP_EXISTS` if it exists; a failed create leaves no directory behind.
    */
   static async create(path: string, resources: Resources = {}, options: CgroupOptions = {}): Promise<Cgroup> {
     return new Cgroup(await call(() => native.create(pathString(path), resources, nativeOptions(options))));
   }
 
-  /** Open an existing cgroup (`ECGROUP_NOT_FOUND` if it is in no hierarchy). */
+  /**
+   * Open an existing cgroup (`ECGROUP_NOT_FOUND` if it is in no hierarchy).
+   * Paths as in {@link Cgroup.create}.
+   */
   static async open(path: string, options: CgroupOptions = {}): Promise<Cgroup> {
     return new Cgroup(await call(() => native.open(pathString(path), nativeOptions(options))));
   }

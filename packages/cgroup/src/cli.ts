@@ -4,46 +4,79 @@
 import { spawn } from '@ctr/ns';
 import { Cgroup, CgroupError, detect, type CgroupOptions, type Resources } from './index';
 
-const USAGE = `usage:
-  ctr-cgroup create [-r FILE=VALUE]... [-g] CONTROLLERS:PATH     (e.g. memory:mymemgroup, or just PATH)
-  ctr-cgroup set -r FILE=VALUE [-r ...] [-g] [CONTROLLERS:]PATH  (v1 or v2 names: memory.limit_in_bytes, memory.max)
-  ctr-cgroup exec -g [CONTROLLERS:]PATH -- COMMAND [ARG]...
-  ctr-cgroup stats [-g] [CONTROLLERS:]PATH
-  ctr-cgroup get -r FILE [-g] [CONTROLLERS:]PATH
-  ctr-cgroup delete [-k|--kill] [-g] [CONTROLLERS:]PATH
-  ctr-cgroup detect
-options: --v2 / --v1 force the back end; PATH is absolute (/a/b) or relative to this process's cgroup`;
+/** The usage text (`ctr-cgroup --help`; docs/cgroup.md carries the same). */
+const USAGE = `usage: ctr-cgroup <command> [options] [CONTROLLERS:]PATH
+
+commands:
+  create [-r FILE=VALUE]... PATH    create a cgroup (prints its directories), then write the values
+  set -r FILE=VALUE [-r ...] PATH   write values (v1 or v2 names: memory.limit_in_bytes or memory.max)
+  get -r FILE [-r ...] PATH         print values
+  exec -g PATH -- COMMAND [ARG]...  run a command inside the cgroup from its first instruction
+  stats PATH                        statistics as JSON
+  delete [-k|--kill] PATH           remove the cgroup (with --kill, its processes first)
+  detect                            the host's cgroup layout as JSON
+  help                              this text
+
+options:
+  -g [CONTROLLERS:]PATH  the cgroup (libcgroup's spelling of the PATH argument)
+  -r FILE[=VALUE]        a file, and the value to write (repeatable)
+  -k, --kill             delete: kill the processes first
+  --v1, --v2             force the back end (default: from the host's layout)
+  --relative             read a PATH without a leading / under this process's own cgroup
+  -h, --help             this text
+
+paths:
+  PATH starts at the root of every cgroup hierarchy: /jobs/1 is
+  /sys/fs/cgroup/memory/jobs/1 (and so on) on v1, /sys/fs/cgroup/jobs/1 on v2.
+  A relative PATH (jobs/1) is refused with ECGROUP_RELATIVE_PATH unless
+  --relative joins it to this process's own cgroup (from /proc/self/cgroup).
+  CONTROLLERS (memory,pids or *) limits the hierarchies used: memory:/jobs/1.
+
+exit status: 0 done; 1 an error (its ECGROUP_* code on stderr); 2 a usage
+error; exec: the command's own status (128 + signal when killed).`;
 
 interface Parsed {
   cmd: string;
   sets: Array<[string, string]>;
   target?: string;
   kill: boolean;
+  relative: boolean;
+  help: boolean;
   rest: string[];
   backend?: 'v1' | 'v2';
 }
 
 function usage(msg: string): never {
-  throw new CgroupError({ code: 'ECGROUP_USAGE', message: `${msg}\n${USAGE}` });
+  throw new CgroupError({ code: 'ECGROUP_USAGE', message: `${msg} (ctr-cgroup --help shows the usage)` });
 }
 
+/** The command line, or an `ECGROUP_USAGE` error naming what is wrong. */
 function parse(argv: string[]): Parsed {
-  const p: Parsed = { cmd: argv[0] ?? '', sets: [], kill: false, rest: [] };
-  for (let i = 1; i < argv.length; i++) {
+  const p: Parsed = { cmd: '', sets: [], kill: false, relative: false, help: false, rest: [] };
+  for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
       p.rest = argv.slice(i + 1);
       break;
+    } else if (a === '-h' || a === '--help') {
+      p.help = true;
     } else if (a === '-r') {
       const kv = argv[++i] ?? usage('-r needs FILE=VALUE');
       const eq = kv.indexOf('=');
       p.sets.push(eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)]);
     } else if (a === '-g') {
-      p.target = argv[++i] ?? usage('-g needs CONTROLLERS:PATH');
+      if (p.target) usage(`two cgroups given: ${p.target} and -g`);
+      p.target = argv[++i] ?? usage('-g needs [CONTROLLERS:]PATH');
     } else if (a === '-k' || a === '--kill') {
       p.kill = true;
+    } else if (a === '--relative') {
+      p.relative = true;
     } else if (a === '--v2' || a === '--v1') {
       p.backend = a.slice(2) as 'v1' | 'v2';
+    } else if (a.startsWith('-') && a !== '-') {
+      usage(`unknown option ${a}`);
+    } else if (!p.cmd) {
+      p.cmd = a;
     } else if (!p.target) {
       p.target = a;
     } else {
@@ -54,9 +87,9 @@ function parse(argv: string[]): Parsed {
 }
 
 function target(p: Parsed): { path: string; options: CgroupOptions } {
-  if (!p.target) usage('missing CONTROLLERS:PATH');
+  if (!p.target) usage(`${p.cmd} needs the cgroup: [CONTROLLERS:]PATH`);
   const colon = p.target.indexOf(':');
-  const options: CgroupOptions = { backend: p.backend };
+  const options: CgroupOptions = { backend: p.backend, ...(p.relative ? { relativeTo: 'own-cgroup' as const } : {}) };
   if (colon < 0) return { path: p.target, options };
   const ctrls = p.target.slice(0, colon);
   if (ctrls && ctrls !== '*') options.controllers = ctrls.split(',');
@@ -109,7 +142,16 @@ async function apply(cg: Cgroup, sets: Array<[string, string]>): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    // Misuse, not a request for help: say so, and fail (exit 2).
+    process.stderr.write(`ctr-cgroup: ECGROUP_USAGE: no command given\n${USAGE}\n`);
+    return 2;
+  }
   const p = parse(argv);
+  if (p.help || p.cmd === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   switch (p.cmd) {
     case 'create': {
       const { path, options } = target(p);
@@ -168,11 +210,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(detect(), null, 2)}\n`);
       return 0;
     case '':
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
+      return usage('no command given');
     default:
       return usage(`unknown command ${p.cmd}`);
   }
@@ -182,8 +220,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof CgroupError) {
-      process.stderr.write(`ctr-cgroup: ${err.code}: ${err.message}${err.path && !err.message.includes(err.path) ? ` (${err.path})` : ''}\n`);
-      process.exit(err.code === 'ECGROUP_USAGE' ? 2 : 1);
+      const hint = err.code === 'ECGROUP_RELATIVE_PATH' ? ' (on the command line: --relative)' : '';
+      process.stderr.write(`ctr-cgroup: ${err.code}: ${err.message}${hint}${err.path && !err.message.includes(err.path) ? ` (${err.path})` : ''}\n`);
+      // Misuse (a bad command line, a relative path without --relative): 2.
+      process.exit(err.code === 'ECGROUP_USAGE' || err.code === 'ECGROUP_RELATIVE_PATH' ? 2 : 1);
     }
     process.stderr.write(`ctr-cgroup: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

@@ -3,7 +3,7 @@
  * limits, statistics, events.
  *
  * ```ts
- * const cg = await Cgroup.create('job', { memory: { max: '5m' }, pids: { max: 10 } });
+^ * const cg = await Cgroup.create('/job', { memory: { max: '5m' }, pids: { max: 10 } });
  * await cg.addProcess(pid);
  * cg.on('oom_kill', () => console.log('killed'));
  * (await cg.stats()).memory.current;

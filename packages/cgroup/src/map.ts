@@ -23,8 +23,8 @@ export function pathString(path: string): string {
 }
 
 /** Options for the binding. */
-export function nativeOptions(o: CgroupOptions = {}): { backend?: string; controllers?: string[] } {
-  return { backend: o.backend, controllers: o.controllers };
+export function nativeOptions(o: CgroupOptions = {}): { backend?: string; controllers?: string[]; relativeTo?: string } {
+  return { backend: o.backend, controllers: o.controllers, relativeTo: o.relativeTo };
 }
 
 /** The binding's stats (absent fields come as null) in the public shape (absent). */

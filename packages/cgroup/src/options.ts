@@ -150,6 +150,14 @@ export interface CgroupOptions {
   backend?: 'auto' | 'v1' | 'v2';
   /** Only these controllers (v1: only hierarchies holding them). */
   controllers?: string[];
+  /**
+   * How a path without a leading `/` is read. An absolute path (`'/jobs/1'`)
+   * always starts at the hierarchy root. A relative one (`'jobs/1'`) is
+   * refused with `ECGROUP_RELATIVE_PATH` unless this is `'own-cgroup'`:
+   * then it is joined to the calling process's own cgroup in each
+   * hierarchy (`/proc/self/cgroup`), e.g. for a delegated subtree.
+   */
+  relativeTo?: 'own-cgroup';
 }
 
 /** Options of {@link Cgroup.delete}. */

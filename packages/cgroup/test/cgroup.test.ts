@@ -282,16 +282,27 @@ rootTest('events() as an async iterator: populated then empty; an AbortSignal en
   });
 });
 
-rootTest('relative paths live under the caller\'s own cgroup', async () => {
+rootTest('relative paths are refused unless relativeTo: own-cgroup joins them to the caller\'s cgroup', async () => {
   const own = v2!.ownPath === '/' ? '' : v2!.ownPath;
-  const cg = await Cgroup.create(`${PREFIX}rel/x`, {}, { backend: 'v2', controllers: [] });
+  const where = `${v2!.mountPoint}${own}/${PREFIX}rel`;
+  // Refused by default, naming the rule and the absolute spelling; nothing made.
+  for (const attempt of [Cgroup.create(`${PREFIX}rel/x`, {}, { backend: 'v2', controllers: [] }), Cgroup.open(`${PREFIX}rel`, { backend: 'v2' })]) {
+    const e = (await attempt.then(() => null, (x: unknown) => x)) as CgroupError;
+    assert.ok(e instanceof CgroupError);
+    assert.is(e.code, 'ECGROUP_RELATIVE_PATH');
+    assert.match(e.message, new RegExp(`"/${PREFIX}rel`));
+  }
+  assert.not.ok(existsSync(where));
+  const bad = await Cgroup.create(`${PREFIX}rel/x`, {}, { relativeTo: 'elsewhere' as 'own-cgroup' }).catch((x: unknown) => x);
+  assert.is((bad as CgroupError).code, 'ECGROUP_INVALID_OPTION');
+  const cg = await Cgroup.create(`${PREFIX}rel/x`, {}, { backend: 'v2', controllers: [], relativeTo: 'own-cgroup' });
   try {
-    assert.equal(cg.dirs, [`${v2!.mountPoint}${own}/${PREFIX}rel/x`]);
+    assert.equal(cg.dirs, [`${where}/x`]);
     assert.ok(existsSync(cg.dirs[0]));
     const again = await Cgroup.open(`${own}/${PREFIX}rel/x`, { backend: 'v2' });
     assert.equal(again.dirs, cg.dirs);
   } finally {
-    await (await Cgroup.open(`${PREFIX}rel`, { backend: 'v2' })).delete();
+    await (await Cgroup.open(`${PREFIX}rel`, { backend: 'v2', relativeTo: 'own-cgroup' })).delete();
   }
   assert.not.ok(existsSync(cg.dirs[0]));
 }, { v2: true });

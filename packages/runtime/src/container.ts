@@ -270,7 +270,8 @@ export class Container extends EventEmitter {
   async cgroup(): Promise<Cgroup> {
     const path = await call(() => native.cgroupPath(this.root, this.id));
     if (!path) throw new RuntimeError({ code: 'ERUNTIME_NO_CGROUP', message: `container ${this.id} has no cgroup` });
-    return Cgroup.open(path);
+    // A relative cgroupsPath is under the runtime's own cgroup (OCI; as runc).
+    return Cgroup.open(path, { relativeTo: 'own-cgroup' });
   }
 
   /** Resource usage of the container's cgroup (`@ctr/cgroup` stats). */

@@ -1,151 +1,42 @@
 //! `ctrun`: an OCI runtime command line speaking runc's dialect.
 //!
-//! Global flags: `--root`, `--log`, `--log-format text|json`, `--debug`,
-//! `--systemd-cgroup` (rejected). Commands: create, start, state, kill,
-//! delete, run, list, spec, features, exec, update, events. Errors exit 1, print to stderr and,
-//! with `--log`, append a line in runc's log format.
+//! The command line itself (runc's global flags, commands, flags and
+//! aliases) is declared in `ctrun/cli.rs`; runc's legacy spellings are
+//! rewritten in `ctrun/legacy.rs`; `run` and `exec` in the foreground use
+//! `ctrun/terminal.rs`. This file runs the commands.
+//!
+//! Exit status, as runc's: 0, or the container process's own status from
+//! `run` and `exec` (128 + signal when killed); 1 for a usage error or a
+//! failed command; 255 for a failed `exec`. Errors print
+//! `ctrun: <message> [<CODE>]` on stderr and, with `--log`, a line in
+//! runc's log format.
 
+#[path = "ctrun/cli.rs"]
+mod cli;
+#[path = "ctrun/legacy.rs"]
+mod legacy;
+#[path = "ctrun/terminal.rs"]
+mod terminal;
+
+use clap::{CommandFactory, FromArgMatches};
+use cli::{Cli, Command, Format, LogFormat};
 use ctr_common::{Error, Result};
 use ctr_runtime::lifecycle::{self, CreateOptions};
 use ctr_runtime::state::Store;
 use ctr_runtime::util;
 use std::io::Write;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
-/// Our stdin in raw mode while `run` relays a terminal (restored on drop).
-struct RawMode {
-    fd: i32,
-    saved: libc::termios,
-}
+/// runc's status for a failed command.
+const EXIT_FAILURE: i32 = 1;
+/// runc's status for a failed `exec` (the process could not be started:
+/// no such container, a program that cannot be executed, ...), so that a
+/// caller can tell it from the status of a process that ran.
+const EXIT_EXEC_FAILED: i32 = 255;
 
-impl RawMode {
-    fn enter(fd: i32) -> Option<RawMode> {
-        unsafe {
-            if libc::isatty(fd) != 1 {
-                return None;
-            }
-            let mut saved: libc::termios = std::mem::zeroed();
-            if libc::tcgetattr(fd, &mut saved) < 0 {
-                return None;
-            }
-            let mut raw = saved;
-            libc::cfmakeraw(&mut raw);
-            libc::tcsetattr(fd, libc::TCSANOW, &raw);
-            Some(RawMode { fd, saved })
-        }
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
-    }
-}
-
-/// Give the pty `master` the window size of our own terminal, if any.
-fn copy_win_size(master: i32) {
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    for fd in [0, 1, 2] {
-        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0
-            && ws.ws_col > 0
-            && ws.ws_row > 0
-        {
-            unsafe { libc::ioctl(master, libc::TIOCSWINSZ, &ws) };
-            return;
-        }
-    }
-}
-
-fn has_console_size(bundle: &Path) -> bool {
-    std::fs::read(bundle.join("config.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| v.pointer("/process/consoleSize").is_some())
-}
-
-fn write_all(fd: i32, mut data: &[u8]) -> bool {
-    while !data.is_empty() {
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        if n <= 0 {
-            return false;
-        }
-        data = &data[n as usize..];
-    }
-    true
-}
-
-/// `ctrun run` with a terminal and no console socket: copy our stdin to
-/// the pty and the pty to our stdout until the container side is gone
-/// (EIO once every holder of the slave exited).
-fn relay_terminal(master: &OwnedFd) {
-    if let Ok(input) = master.try_clone() {
-        // Blocking reads of our stdin; the thread ends with the process.
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            loop {
-                let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
-                if n < 0
-                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-                {
-                    continue;
-                }
-                if n <= 0 || !write_all(input.as_raw_fd(), &buf[..n as usize]) {
-                    return;
-                }
-            }
-        });
-    }
-    let mut buf = [0u8; 16384];
-    loop {
-        match ctr_ns::console::read_master(master.as_raw_fd(), &mut buf) {
-            Ok(0) => return,
-            Ok(n) => {
-                if !write_all(1, &buf[..n]) {
-                    return;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
-    }
-}
-
-const USAGE: &str = "ctrun: an OCI container runtime (runc's command line)
-
-usage: ctrun [global options] command [command options] [arguments...]
-
-commands:
-  create    create a container            (--bundle, --pid-file, --console-socket, --preserve-fds, --no-pivot) <id>
-  start     start a created container     <id>
-  run       create and run a container    (--bundle, --pid-file, --console-socket, --detach, --no-pivot) <id>
-  state     print the state of a container as JSON  <id>
-  kill      send a signal to the init process       (--all) <id> [signal]
-  delete    delete a container            (--force) <id>
-  list      list containers               (--format table|json, --quiet)
-  spec      write a default config.json   (--bundle, --rootless)
-  pause     freeze a running container    <id>
-  resume    thaw a paused container       <id>
-  ps        pids of a container           (--format table|json) <id>
-  features  print the features document (JSON)
-  exec      run a process in a container  (--process, --detach, --pid-file, --cwd, --env, --user,
-            --additional-gids, --cap, --no-new-privs, --preserve-fds, --tty, --console-socket) <id> [args...]
-  update    change a container's limits   (--resources FILE|-, --memory, --cpu-shares, ...) <id>
-  events    stats and OOM events as JSON  (--stats, --interval 5s) <id>
-
-global options:
-  --root PATH          state root (default /run/ctrun; $XDG_RUNTIME_DIR/ctrun for non-root)
-  --log PATH           append errors (and --debug lines) to this file
-  --log-format FORMAT  text or json (default text)
-  --debug              log debug lines
-  --systemd-cgroup     not supported (rejected)
-  --version, -v        print the version and the OCI spec version
-";
-
+/// The global flags as the commands use them.
 struct Global {
     root: PathBuf,
     log: Option<PathBuf>,
@@ -154,6 +45,50 @@ struct Global {
 }
 
 impl Global {
+    fn new(g: &cli::GlobalArgs) -> Global {
+        Global {
+            root: g
+                .root
+                .clone()
+                .unwrap_or_else(ctr_runtime::rootless::default_root),
+            log: g.log.clone(),
+            json_log: g.log_format == LogFormat::Json,
+            debug: g.debug,
+        }
+    }
+
+    /// The log flags of a command line clap refused, read as far as they
+    /// can be (global flags before the command), so that the usage error
+    /// still reaches the log an engine reads.
+    fn from_refused(argv: &[String]) -> Global {
+        let mut g = Global {
+            root: ctr_runtime::rootless::default_root(),
+            log: None,
+            json_log: false,
+            debug: false,
+        };
+        let mut it = argv.iter();
+        while let Some(a) = it.next() {
+            let Some(flag) = a.strip_prefix("--") else {
+                break;
+            };
+            let (name, inline) = match flag.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (flag, None),
+            };
+            let mut value = || inline.clone().or_else(|| it.next().cloned());
+            match name {
+                "log" => g.log = value().map(PathBuf::from),
+                "log-format" => g.json_log = value().as_deref() == Some("json"),
+                "root" | "rootless" => {
+                    value();
+                }
+                _ => {}
+            }
+        }
+        g
+    }
+
     fn log_line(&self, level: &str, msg: &str, code: Option<&str>) {
         let time = util::now_rfc3339();
         let line = if self.json_log {
@@ -189,235 +124,152 @@ impl Global {
             self.log_line("debug", msg.as_ref(), None);
         }
     }
-}
 
-/// Command arguments: flags (`--x v`, `--x=v`, `-x v`) and positionals.
-struct Args {
-    flags: Vec<(String, Option<String>)>,
-    pos: Vec<String>,
+    /// Report `e` (stderr and the log) and return the exit status.
+    fn fail(&self, e: &Error, status: i32) -> i32 {
+        self.log_line("error", &e.to_string(), Some(&e.code));
+        eprintln!("ctrun: {e} [{}]", e.code);
+        status
+    }
 }
 
 fn usage_err(msg: impl Into<String>) -> Error {
     Error::new("ERUNTIME_USAGE", msg)
 }
 
-/// Parse `args`; `bool_flags` take no value, `value_flags` take one.
-fn parse_args(args: &[String], bool_flags: &[&str], value_flags: &[&str]) -> Result<Args> {
-    let mut flags = Vec::new();
-    let mut pos = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        if a == "--" {
-            pos.extend(args[i + 1..].iter().cloned());
-            break;
-        }
-        if a.starts_with('-') && a.len() > 1 && pos.is_empty() {
-            let body = a.trim_start_matches('-');
-            let (name, inline) = match body.split_once('=') {
-                Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                None => (body.to_string(), None),
-            };
-            if bool_flags.contains(&name.as_str()) {
-                flags.push((name, inline));
-            } else if value_flags.contains(&name.as_str()) {
-                let v = match inline {
-                    Some(v) => v,
-                    None => {
-                        i += 1;
-                        args.get(i)
-                            .cloned()
-                            .ok_or_else(|| usage_err(format!("flag needs an argument: -{name}")))?
-                    }
-                };
-                flags.push((name, Some(v)));
-            } else {
-                return Err(usage_err(format!("flag provided but not defined: -{name}")));
-            }
-        } else {
-            pos.push(a.clone());
-        }
-        i += 1;
+/// A clap refusal as one lower-case line: the message, the usage line and
+/// where to read more.
+fn usage_error(e: &clap::Error) -> Error {
+    let text = e.render().to_string();
+    let mut paragraphs = text.split("\n\n").map(str::trim);
+    let message = paragraphs
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let usage = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "))
+        .map(str::to_string);
+    let command = usage
+        .as_deref()
+        .and_then(|u| u.split_whitespace().nth(1))
+        .filter(|w| !w.starts_with(['[', '<']))
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default();
+    let mut msg = message;
+    if let Some(u) = usage {
+        msg.push_str(&format!("; usage: {u}"));
     }
-    Ok(Args { flags, pos })
+    msg.push_str(&format!("; see ctrun help{command}"));
+    usage_err(msg)
 }
 
-impl Args {
-    fn value(&self, names: &[&str]) -> Option<String> {
-        self.flags
-            .iter()
-            .rev()
-            .find(|(n, _)| names.contains(&n.as_str()))
-            .and_then(|(_, v)| v.clone())
+/// `ctrun --version`: runc's lines (version, commit, spec, libseccomp).
+fn print_version() {
+    println!("ctrun version {}", env!("CARGO_PKG_VERSION"));
+    // Set by scripts/build-native.mjs for the shipped binary.
+    if let Some(c) = option_env!("CTR_GIT_COMMIT").filter(|c| !c.is_empty()) {
+        println!("commit: {c}");
     }
-    fn bool(&self, names: &[&str]) -> bool {
-        self.flags
-            .iter()
-            .rev()
-            .find(|(n, _)| names.contains(&n.as_str()))
-            .map(|(_, v)| v.as_deref().map(|v| v != "false").unwrap_or(true))
-            .unwrap_or(false)
-    }
-    fn id(&self, cmd: &str) -> Result<String> {
-        match self.pos.first() {
-            Some(id) => Ok(id.clone()),
-            None => Err(usage_err(format!(
-                "{cmd}: requires exactly 1 argument: the container id"
-            ))),
-        }
-    }
+    println!("spec: {}", ctr_oci::OCI_VERSION);
+    println!("libseccomp: {}", ctr_seccomp::compile::libseccomp_version());
 }
 
 /// `--console-socket PATH`: connect to the receiver's unix socket (it gets
 /// the pty master with SCM_RIGHTS during create).
-fn console_socket(a: &Args) -> Result<Option<UnixStream>> {
-    let Some(path) = a.value(&["console-socket"]) else {
+fn console_socket(path: Option<&Path>) -> Result<Option<UnixStream>> {
+    let Some(path) = path else {
         return Ok(None);
     };
-    UnixStream::connect(&path).map(Some).map_err(|e| {
+    UnixStream::connect(path).map(Some).map_err(|e| {
         Error::io(
             "ERUNTIME_CONSOLE",
             "connect",
             &e,
-            format!("--console-socket {path}: connect"),
+            format!("--console-socket {}: connect", path.display()),
         )
-        .with_path(&path)
+        .with_path(path)
     })
 }
 
+/// `--pidfd-socket` (runc 1.2): not implemented; refused by name rather
+/// than ignored, since the caller would wait for a pidfd forever.
+fn refuse_pidfd_socket(path: Option<&Path>) -> Result<()> {
+    match path {
+        None => Ok(()),
+        Some(p) => Err(Error::new(
+            "ERUNTIME_UNSUPPORTED",
+            format!("--pidfd-socket {}: not supported", p.display()),
+        )
+        .with_field("pidfd-socket")),
+    }
+}
+
+/// `--preserve-fds N`: our fds 3 .. 3+N become the process's 3 .. 3+N.
+fn preserve_fds(n: u32) -> Result<Vec<i32>> {
+    if n > 64 {
+        return Err(Error::new(
+            "ERUNTIME_USAGE",
+            format!("--preserve-fds {n}: must be a number from 0 to 64"),
+        )
+        .with_field("preserve-fds"));
+    }
+    let fds: Vec<i32> = (3..3 + n as i32).collect();
+    if let Some(fd) = fds
+        .iter()
+        .find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0)
+    {
+        return Err(Error::new(
+            "ERUNTIME_USAGE",
+            format!("--preserve-fds {n}: fd {fd} is not open"),
+        )
+        .with_field("preserve-fds"));
+    }
+    Ok(fds)
+}
+
 fn create_opts(
-    a: &Args,
+    a: &cli::BundleArgs,
     id: String,
     console: &Option<UnixStream>,
     detach: bool,
 ) -> Result<CreateOptions> {
-    // --preserve-fds N: our fds 3 .. 3+N become the container's 3 .. 3+N.
-    let extra_fds: Vec<i32> = match a.value(&["preserve-fds"]) {
-        None => vec![],
-        Some(n) => {
-            let n: i32 = n
-                .parse()
-                .ok()
-                .filter(|n| (0..=64).contains(n))
-                .ok_or_else(|| {
-                    Error::new(
-                        "ERUNTIME_USAGE",
-                        format!("--preserve-fds {n}: must be a number from 0 to 64"),
-                    )
-                    .with_field("preserve-fds")
-                })?;
-            let fds: Vec<i32> = (3..3 + n).collect();
-            if let Some(fd) = fds
-                .iter()
-                .find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0)
-            {
-                return Err(Error::new(
-                    "ERUNTIME_USAGE",
-                    format!("--preserve-fds {n}: fd {fd} is not open"),
-                )
-                .with_field("preserve-fds"));
-            }
-            fds
-        }
-    };
-    let bundle = PathBuf::from(a.value(&["bundle", "b"]).unwrap_or_else(|| ".".into()));
     Ok(CreateOptions {
         id,
-        bundle,
-        pid_file: a.value(&["pid-file"]).map(PathBuf::from),
-        no_pivot: a.bool(&["no-pivot"]),
+        bundle: a.bundle.clone(),
+        pid_file: a.pid_file.clone(),
+        no_pivot: a.no_pivot,
         stdio: [
             ctr_ns::Stdio::Fd(0),
             ctr_ns::Stdio::Fd(1),
             ctr_ns::Stdio::Fd(2),
         ],
-        extra_fds,
+        extra_fds: preserve_fds(a.preserve_fds)?,
         console_socket: console.as_ref().map(|s| s.as_raw_fd()),
         detach,
     })
 }
 
-const CREATE_BOOLS: [&str; 3] = ["no-pivot", "no-new-keyring", "detach"];
-const CREATE_VALUES: [&str; 5] = ["bundle", "b", "pid-file", "console-socket", "preserve-fds"];
-
-/// Forward these signals to the container in `run`.
-const FORWARD: [i32; 7] = [
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-];
-
-fn block_forwarded() -> libc::sigset_t {
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in FORWARD {
-            libc::sigaddset(&mut set, s);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
-    }
+fn create_cmd(store: &Store, a: &cli::CreateArgs) -> Result<i32> {
+    refuse_pidfd_socket(a.bundle.pidfd_socket.as_deref())?;
+    let socket = console_socket(a.bundle.console_socket.as_deref())?;
+    let o = create_opts(&a.bundle, a.container_id.clone(), &socket, true)?;
+    lifecycle::create(store, &o).map(|_| 0)
 }
 
-/// Stay with a started process until it exits (`run` and `exec` without
-/// `--detach`): forward the signals blocked in `set` to it, and with a
-/// terminal relay it to ours in raw mode, keeping the window size in step
-/// (taking ours first when `size_from_ours`: the config gave none).
-fn foreground(
-    child: &ctr_ns::Child,
-    set: libc::sigset_t,
-    master: Option<OwnedFd>,
-    size_from_ours: bool,
-) -> Result<ctr_ns::ExitStatus> {
-    let pid = child.pid;
-    let master_fd = master.as_ref().map(|m| m.as_raw_fd());
-    if let Some(m) = master_fd {
-        if size_from_ours {
-            copy_win_size(m);
-        }
-    }
-    // A rootless exec runs with its pid namespace joined for good, where no
-    // thread can be made (EINVAL): then the signals are not forwarded but
-    // unblocked, so they act on ctrun as usual (docs/cli.md, "Rootless").
-    let forwarder = std::thread::Builder::new().spawn(move || loop {
-        let mut sig = 0;
-        if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
-            match master_fd {
-                // The kernel sends SIGWINCH to the pty's foreground group.
-                Some(m) if sig == libc::SIGWINCH => copy_win_size(m),
-                // Not reaped yet (we wait below): the pid is still our child's.
-                _ => unsafe {
-                    libc::kill(pid, sig);
-                },
-            }
-        }
-    });
-    if forwarder.is_err() {
-        // SAFETY: unblocking signals of this thread.
-        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
-    }
-    let raw = master.as_ref().and_then(|_| RawMode::enter(0));
-    if let Some(m) = &master {
-        relay_terminal(m);
-    }
-    let st = child.wait();
-    drop(raw);
-    st
-}
-
-fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
-    let id = a.id("run")?;
-    let detach = a.bool(&["detach", "d"]);
-    let socket = console_socket(a)?;
-    let o = create_opts(a, id.clone(), &socket, detach)?;
-    let set = if detach {
+fn run_cmd(g: &Global, store: &Store, a: &cli::RunArgs) -> Result<i32> {
+    let id = a.container_id.clone();
+    refuse_pidfd_socket(a.bundle.pidfd_socket.as_deref())?;
+    let socket = console_socket(a.bundle.console_socket.as_deref())?;
+    let o = create_opts(&a.bundle, id.clone(), &socket, a.detach)?;
+    let set = if a.detach {
         None
     } else {
-        Some(block_forwarded())
+        Some(terminal::block_forwarded())
     };
     let created = lifecycle::create(store, &o)?;
     drop(socket);
@@ -429,32 +281,49 @@ fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
         let _ = created.child.wait();
         return Err(e);
     }
-    if detach {
+    let Some(set) = set else {
         return Ok(0);
-    }
-    let st = foreground(
+    };
+    let st = terminal::foreground(
         &created.child,
-        set.unwrap(),
+        set,
         master,
-        !has_console_size(&o.bundle),
+        !terminal::has_console_size(&o.bundle),
     )?;
     let code = lifecycle::exit_code(st);
     g.debug(format!("run: {id} exited {st:?}"));
-    lifecycle::delete(store, &id, true)?;
+    if !a.keep {
+        lifecycle::delete(store, &id, true)?;
+    }
     Ok(code)
 }
 
-fn list_cmd(store: &Store, a: &Args) -> Result<i32> {
+fn kill_cmd(store: &Store, a: &cli::KillArgs) -> Result<i32> {
+    let sig = util::parse_signal(&a.signal)?;
+    lifecycle::kill(store, &a.container_id, sig, a.all).map(|_| 0)
+}
+
+fn delete_cmd(store: &Store, a: &cli::DeleteArgs) -> Result<i32> {
+    let id = &a.container_id;
+    match lifecycle::delete(store, id, a.force) {
+        // As runc: engines (containerd's shim, podman's cleanup) call
+        // `delete --force` for containers that may already be gone;
+        // a directory without a record is removed (runc does too).
+        Err(e) if e.code == "ERUNTIME_NOT_FOUND" && (store.remove_stray(id) || a.force) => Ok(0),
+        r => r.map(|_| 0),
+    }
+}
+
+fn list_cmd(store: &Store, a: &cli::ListArgs) -> Result<i32> {
     let all = lifecycle::list(store)?;
-    let format = a.value(&["format", "f"]).unwrap_or_else(|| "table".into());
-    if a.bool(&["quiet", "q"]) {
+    if a.quiet {
         for s in &all {
             println!("{}", s.id);
         }
         return Ok(0);
     }
-    match format.as_str() {
-        "json" => {
+    match a.format {
+        Format::Json => {
             // runc prints `null` for no containers.
             if all.is_empty() {
                 println!("null");
@@ -462,7 +331,7 @@ fn list_cmd(store: &Store, a: &Args) -> Result<i32> {
                 println!("{}", serde_json::to_string(&all).unwrap());
             }
         }
-        "table" => {
+        Format::Table => {
             let rows: Vec<[String; 6]> = std::iter::once(
                 ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from),
             )
@@ -496,23 +365,42 @@ fn list_cmd(store: &Store, a: &Args) -> Result<i32> {
                 println!("{}", line.trim_end());
             }
         }
-        f => {
-            return Err(usage_err(format!(
-                "invalid format option {f:?}: use table or json"
-            )))
+    }
+    Ok(0)
+}
+
+fn ps_cmd(store: &Store, a: &cli::PsArgs) -> Result<i32> {
+    let id = &a.container_id;
+    if !a.ps_options.is_empty() {
+        return Err(Error::new(
+            "ERUNTIME_UNSUPPORTED",
+            format!(
+                "ps {}: ps options are not supported (ctrun lists the container's pids; use --format json)",
+                a.ps_options.join(" ")
+            ),
+        )
+        .with_field("ps"));
+    }
+    let pids = lifecycle::ps(store, id)?;
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string(&pids).unwrap()),
+        Format::Table => {
+            println!("PID");
+            for p in pids {
+                println!("{p}");
+            }
         }
     }
     Ok(0)
 }
 
-fn spec_cmd(a: &Args) -> Result<i32> {
-    let dir = PathBuf::from(a.value(&["bundle", "b"]).unwrap_or_else(|| ".".into()));
-    let spec = if a.bool(&["rootless"]) {
+fn spec_cmd(a: &cli::SpecArgs) -> Result<i32> {
+    let spec = if a.rootless {
         ctr_oci::spec::rootless_spec(unsafe { libc::geteuid() }, unsafe { libc::getegid() })
     } else {
         ctr_oci::spec::default_spec()
     };
-    let path = dir.join("config.json");
+    let path = a.bundle.join("config.json");
     if path.exists() {
         return Err(Error::new(
             "ERUNTIME_EXISTS",
@@ -533,110 +421,53 @@ fn spec_cmd(a: &Args) -> Result<i32> {
     Ok(0)
 }
 
-const EXEC_BOOLS: [&str; 8] = [
-    "detach",
-    "d",
-    "tty",
-    "t",
-    "no-new-privs",
-    "ignore-paused",
-    "no-subreaper",
-    "help",
-];
-const EXEC_VALUES: [&str; 19] = [
-    "process",
-    "p",
-    "pid-file",
-    "cwd",
-    "env",
-    "e",
-    "user",
-    "u",
-    "additional-gids",
-    "g",
-    "cap",
-    "c",
-    "preserve-fds",
-    "console-socket",
-    "apparmor",
-    "process-label",
-    "cgroup",
-    "pidfd-socket",
-    "log-fd",
-];
-
-fn all_values(a: &Args, names: &[&str]) -> Vec<String> {
-    a.flags
-        .iter()
-        .filter(|(n, _)| names.contains(&n.as_str()))
-        .filter_map(|(_, v)| v.clone())
-        .collect()
-}
-
-fn preserve_fds(a: &Args) -> Result<Vec<i32>> {
-    match a.value(&["preserve-fds"]) {
-        None => Ok(vec![]),
-        Some(n) => {
-            let n: i32 = n
-                .parse()
-                .ok()
-                .filter(|n| (0..=64).contains(n))
-                .ok_or_else(|| {
-                    Error::new(
-                        "ERUNTIME_USAGE",
-                        format!("--preserve-fds {n}: must be a number from 0 to 64"),
-                    )
-                    .with_field("preserve-fds")
-                })?;
-            let fds: Vec<i32> = (3..3 + n).collect();
-            if let Some(fd) = fds
-                .iter()
-                .find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0)
-            {
-                return Err(Error::new(
-                    "ERUNTIME_USAGE",
-                    format!("--preserve-fds {n}: fd {fd} is not open"),
-                )
-                .with_field("preserve-fds"));
-            }
-            Ok(fds)
-        }
+/// The text of `--process FILE` / `--resources FILE` (`-`: stdin).
+fn read_file_or_stdin(flag: &str, path: &str) -> Result<String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
+            Error::io(
+                "ERUNTIME_USAGE",
+                "read",
+                &e,
+                format!("read --{flag} from stdin"),
+            )
+        })?;
+        return Ok(s);
     }
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::io(
+            "ERUNTIME_USAGE",
+            "open",
+            &e,
+            format!("read --{flag} {path}"),
+        )
+        .with_path(path)
+    })
 }
 
 /// `ctrun exec`: runc's flags; without --detach wait and exit with the
 /// process's code (128 + signal when killed), forwarding signals to it.
-fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
+fn exec_cmd(g: &Global, store: &Store, a: &cli::ExecArgs) -> Result<i32> {
     use ctr_runtime::exec::{self, ExecOptions, ExecOverrides};
-    let id = a.id("exec")?;
-    for f in ["apparmor", "process-label", "cgroup", "pidfd-socket"] {
-        if let Some(v) = a.value(&[f]) {
+    let id = &a.container_id;
+    for (flag, value) in [
+        ("apparmor", &a.apparmor),
+        ("process-label", &a.process_label),
+        ("cgroup", &a.cgroup),
+    ] {
+        if let Some(v) = value {
             return Err(Error::new(
                 "ERUNTIME_UNSUPPORTED",
-                format!("exec --{f} {v}: not supported"),
+                format!("exec --{flag} {v}: not supported"),
             )
-            .with_field(f.to_string()));
+            .with_field(flag.to_string()));
         }
     }
-    let mut process: ctr_oci::types::Process = match a.value(&["process", "p"]) {
+    refuse_pidfd_socket(a.pidfd_socket.as_deref())?;
+    let mut process: ctr_oci::types::Process = match &a.process {
         Some(path) => {
-            let text = if path == "-" {
-                let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
-                    Error::io("ERUNTIME_USAGE", "read", &e, "read the process from stdin")
-                })?;
-                s
-            } else {
-                std::fs::read_to_string(&path).map_err(|e| {
-                    Error::io(
-                        "ERUNTIME_USAGE",
-                        "open",
-                        &e,
-                        format!("read --process {path}"),
-                    )
-                    .with_path(&path)
-                })?
-            };
+            let text = read_file_or_stdin("process", path)?;
             serde_json::from_str(&text).map_err(|e| {
                 Error::new(
                     "EOCI_INVALID",
@@ -646,59 +477,50 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
             })?
         }
         None => {
-            let mut p = exec::default_process(store, &id)?;
-            let gids = match a.value(&["additional-gids", "g"]) {
-                None => None,
-                Some(_) => {
-                    let mut v = Vec::new();
-                    for s in all_values(a, &["additional-gids", "g"]) {
-                        for part in s.split(',').filter(|x| !x.is_empty()) {
-                            v.push(part.parse::<u32>().map_err(|_| {
-                                Error::new(
-                                    "ERUNTIME_USAGE",
-                                    format!("--additional-gids {part}: not a number"),
-                                )
-                                .with_field("additional-gids")
-                            })?);
-                        }
+            let mut p = exec::default_process(store, id)?;
+            let gids = if a.additional_gids.is_empty() {
+                None
+            } else {
+                let mut v = Vec::new();
+                for s in &a.additional_gids {
+                    for part in s.split(',').filter(|x| !x.is_empty()) {
+                        v.push(part.parse::<u32>().map_err(|_| {
+                            Error::new(
+                                "ERUNTIME_USAGE",
+                                format!("--additional-gids {part}: not a number"),
+                            )
+                            .with_field("additional-gids")
+                        })?);
                     }
-                    Some(v)
                 }
+                Some(v)
             };
             let o = ExecOverrides {
-                args: a.pos[1..].to_vec(),
-                env: all_values(a, &["env", "e"]),
-                cwd: a.value(&["cwd"]),
-                user: a
-                    .value(&["user", "u"])
-                    .map(|u| exec::parse_user(&u))
-                    .transpose()?,
+                args: a.command.clone(),
+                env: a.env.clone(),
+                cwd: a.cwd.clone(),
+                user: a.user.as_deref().map(exec::parse_user).transpose()?,
                 additional_gids: gids,
-                caps: all_values(a, &["cap", "c"]),
-                no_new_privileges: a
-                    .flags
-                    .iter()
-                    .any(|(n, _)| n == "no-new-privs")
-                    .then(|| a.bool(&["no-new-privs"])),
+                caps: a.cap.clone(),
+                no_new_privileges: a.no_new_privs,
             };
             exec::apply_overrides(&mut p, &o)?;
             p
         }
     };
     // --tty / -t (runc): the process gets a pty of the container's devpts.
-    if a.flags.iter().any(|(n, _)| n == "tty" || n == "t") {
-        process.terminal = Some(a.bool(&["tty", "t"]));
+    if let Some(tty) = a.tty {
+        process.terminal = Some(tty);
     }
     let has_console_size = process
         .console_size
         .as_ref()
         .is_some_and(|c| c.width > 0 && c.height > 0);
-    let detach = a.bool(&["detach", "d"]);
-    let socket = console_socket(a)?;
-    let set = if detach {
+    let socket = console_socket(a.console_socket.as_deref())?;
+    let set = if a.detach {
         None
     } else {
-        Some(block_forwarded())
+        Some(terminal::block_forwarded())
     };
     let o = ExecOptions {
         process,
@@ -707,386 +529,194 @@ fn exec_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
             ctr_ns::Stdio::Fd(1),
             ctr_ns::Stdio::Fd(2),
         ],
-        extra_fds: preserve_fds(a)?,
-        pid_file: a.value(&["pid-file"]).map(PathBuf::from),
-        ignore_paused: a.bool(&["ignore-paused"]),
+        extra_fds: preserve_fds(a.preserve_fds)?,
+        pid_file: a.pid_file.clone(),
+        ignore_paused: a.ignore_paused,
         console_socket: socket.as_ref().map(|s| s.as_raw_fd()),
-        detach,
+        detach: a.detach,
     };
-    let e = exec::exec(store, &id, &o)?;
+    let e = exec::exec(store, id, &o)?;
     drop(socket);
     // process.terminal without --console-socket: we hold the master (runc).
     let master = e.child.take_console();
     g.debug(format!("exec: {id} pid {}", e.pid));
-    if detach {
+    let Some(set) = set else {
         return Ok(0);
-    }
+    };
     let pid = e.pid;
-    let st = foreground(&e.child, set.unwrap(), master, !has_console_size)?;
+    let st = terminal::foreground(&e.child, set, master, !has_console_size)?;
     g.debug(format!("exec: {id} pid {pid} exited {st:?}"));
     Ok(lifecycle::exit_code(st))
 }
 
-const UPDATE_VALUES: [&str; 20] = [
-    "resources",
-    "r",
-    "memory",
-    "memory-reservation",
-    "memory-swap",
-    "cpu-share",
-    "cpu-shares",
-    "cpu-quota",
-    "cpu-period",
-    "cpu-burst",
-    "cpu-rt-period",
-    "cpu-rt-runtime",
-    "cpu-idle",
-    "cpuset-cpus",
-    "cpuset-mems",
-    "pids-limit",
-    "blkio-weight",
-    "kernel-memory",
-    "kernel-memory-tcp",
-    "l3-cache-schema",
-];
-
-fn num_flag<T: std::str::FromStr>(a: &Args, names: &[&str]) -> Result<Option<T>> {
-    match a.value(names) {
-        None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| {
-            Error::new(
-                "ERUNTIME_USAGE",
-                format!("invalid value for --{}: {v:?}", names[0]),
-            )
-            .with_field(names[0].to_string())
-        }),
-    }
-}
-
 /// `ctrun update`: `--resources FILE|-` (then the other flags are ignored,
 /// as in runc) or the flags.
-fn update_cmd(store: &Store, a: &Args) -> Result<i32> {
+fn update_cmd(store: &Store, a: &cli::UpdateArgs) -> Result<i32> {
     use ctr_runtime::update::{self, UpdateFlags};
-    let id = a.id("update")?;
-    if let Some(v) = a.value(&["l3-cache-schema"]) {
-        return Err(Error::new(
-            "ERUNTIME_UNSUPPORTED",
-            format!("--l3-cache-schema {v}: intel RDT is not available on this host"),
-        )
-        .with_field("l3-cache-schema"));
+    for (flag, value) in [
+        ("l3-cache-schema", &a.l3_cache_schema),
+        ("mem-bw-schema", &a.mem_bw_schema),
+    ] {
+        if let Some(v) = value {
+            return Err(Error::new(
+                "ERUNTIME_UNSUPPORTED",
+                format!("--{flag} {v}: intel RDT is not available on this host"),
+            )
+            .with_field(flag));
+        }
     }
-    let resources: serde_json::Value = match a.value(&["resources", "r"]) {
+    let resources: serde_json::Value = match &a.resources {
         Some(path) => {
-            let text = if path == "-" {
-                let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
-                    Error::io(
-                        "ERUNTIME_USAGE",
-                        "read",
-                        &e,
-                        "read the resources from stdin",
-                    )
-                })?;
-                s
-            } else {
-                std::fs::read_to_string(&path).map_err(|e| {
-                    Error::io(
-                        "ERUNTIME_USAGE",
-                        "open",
-                        &e,
-                        format!("read --resources {path}"),
-                    )
-                    .with_path(&path)
-                })?
-            };
+            let text = read_file_or_stdin("resources", path)?;
             serde_json::from_str(&text).map_err(|e| {
                 Error::new("EOCI_INVALID", format!("--resources {path}: not JSON: {e}"))
                     .with_field("resources")
             })?
         }
         None => {
-            for f in ["kernel-memory", "kernel-memory-tcp"] {
-                if a.value(&[f]).is_some() {
-                    eprintln!("ctrun: setting --{f} is ignored");
+            for (flag, value) in [
+                ("kernel-memory", &a.kernel_memory),
+                ("kernel-memory-tcp", &a.kernel_memory_tcp),
+            ] {
+                if value.is_some() {
+                    eprintln!("ctrun: setting --{flag} is ignored");
                 }
             }
             UpdateFlags {
-                memory: a.value(&["memory"]),
-                memory_reservation: a.value(&["memory-reservation"]),
-                memory_swap: a.value(&["memory-swap"]),
-                cpu_shares: num_flag(a, &["cpu-share", "cpu-shares"])?,
-                cpu_quota: num_flag(a, &["cpu-quota"])?,
-                cpu_period: num_flag(a, &["cpu-period"])?,
-                cpu_burst: num_flag(a, &["cpu-burst"])?,
-                cpu_rt_period: num_flag(a, &["cpu-rt-period"])?,
-                cpu_rt_runtime: num_flag(a, &["cpu-rt-runtime"])?,
-                cpu_idle: num_flag(a, &["cpu-idle"])?,
-                cpuset_cpus: a.value(&["cpuset-cpus"]),
-                cpuset_mems: a.value(&["cpuset-mems"]),
-                pids_limit: num_flag(a, &["pids-limit"])?,
-                blkio_weight: num_flag(a, &["blkio-weight"])?,
+                memory: a.memory.clone(),
+                memory_reservation: a.memory_reservation.clone(),
+                memory_swap: a.memory_swap.clone(),
+                cpu_shares: a.cpu_share,
+                cpu_quota: a.cpu_quota,
+                cpu_period: a.cpu_period,
+                cpu_burst: a.cpu_burst,
+                cpu_rt_period: a.cpu_rt_period,
+                cpu_rt_runtime: a.cpu_rt_runtime,
+                cpu_idle: a.cpu_idle,
+                cpuset_cpus: a.cpuset_cpus.clone(),
+                cpuset_mems: a.cpuset_mems.clone(),
+                pids_limit: a.pids_limit,
+                blkio_weight: a.blkio_weight,
             }
             .to_json()
         }
     };
-    update::update(store, &id, &resources)?;
+    update::update(store, &a.container_id, &resources)?;
     Ok(0)
-}
-
-/// A Go-style duration: `5s`, `500ms`, `1m`, `1.5s`, or plain seconds.
-fn parse_duration(s: &str) -> Result<std::time::Duration> {
-    let bad = || {
-        Error::new(
-            "ERUNTIME_USAGE",
-            format!("--interval {s}: not a duration (like 5s or 500ms)"),
-        )
-        .with_field("interval")
-    };
-    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "ns" => n / 1e9,
-        "us" | "µs" => n / 1e6,
-        "ms" => n / 1e3,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(bad()),
-    };
-    if !(secs.is_finite() && secs >= 0.0) {
-        return Err(bad());
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 /// `ctrun events`: runc's JSON lines on stdout.
-fn events_cmd(store: &Store, a: &Args) -> Result<i32> {
+fn events_cmd(store: &Store, a: &cli::EventsArgs) -> Result<i32> {
     use ctr_runtime::events::{self, EventsOptions};
-    let id = a.id("events")?;
-    let interval = match a.value(&["interval"]) {
-        Some(v) => parse_duration(&v)?,
-        None => std::time::Duration::from_secs(5),
-    };
     let o = EventsOptions {
-        stats_only: a.bool(&["stats"]),
-        interval,
+        stats_only: a.stats,
+        interval: a.interval,
     };
     let out: std::sync::Arc<std::sync::Mutex<dyn Write + Send>> =
         std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
-    events::events(store, &id, &o, out)?;
+    events::events(store, &a.container_id, &o, out)?;
     Ok(0)
 }
 
-// The error carries the global flags so main can log it where they say.
-#[allow(clippy::result_large_err)]
-fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
-    let mut g = Global {
-        root: ctr_runtime::rootless::default_root(),
-        log: None,
-        json_log: false,
-        debug: false,
-    };
-    // Global flags come before the command.
-    let mut i = 0;
-    let take = |i: &mut usize, name: &str, inline: Option<String>| -> Result<String> {
-        if let Some(v) = inline {
-            return Ok(v);
-        }
-        *i += 1;
-        argv.get(*i)
-            .cloned()
-            .ok_or_else(|| usage_err(format!("flag needs an argument: --{name}")))
-    };
-    let mut systemd = false;
-    while i < argv.len() && argv[i].starts_with('-') {
-        let body = argv[i].trim_start_matches('-').to_string();
-        let (name, inline) = match body.split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (body.clone(), None),
-        };
-        let r: Result<()> = (|| {
-            match name.as_str() {
-                "root" => g.root = take(&mut i, &name, inline)?.into(),
-                "log" => g.log = Some(take(&mut i, &name, inline)?.into()),
-                "log-format" => {
-                    let f = take(&mut i, &name, inline)?;
-                    match f.as_str() {
-                        "text" => g.json_log = false,
-                        "json" => g.json_log = true,
-                        _ => {
-                            return Err(usage_err(format!(
-                                "unknown log-format {f:?}: use text or json"
-                            )))
-                        }
-                    }
-                }
-                "debug" => g.debug = inline.as_deref() != Some("false"),
-                "systemd-cgroup" => systemd = inline.as_deref() != Some("false"),
-                "rootless" => {
-                    let _ = take(&mut i, &name, inline);
-                }
-                "version" | "v" => {
-                    println!(
-                        "ctrun version {}\nspec: {}",
-                        env!("CARGO_PKG_VERSION"),
-                        ctr_oci::OCI_VERSION
-                    );
-                    std::process::exit(0);
-                }
-                "help" | "h" => {
-                    print!("{USAGE}");
-                    std::process::exit(0);
-                }
-                _ => return Err(usage_err(format!("flag provided but not defined: -{name}"))),
-            }
-            Ok(())
-        })();
-        if let Err(e) = r {
-            return Err((g, e));
-        }
-        i += 1;
+/// Not in runc's command list (hidden from the help): remove every record
+/// whose owner died (docs/runtime.md, "State protocol").
+fn gc_cmd(store: &Store) -> Result<i32> {
+    let r = lifecycle::gc(store)?;
+    for id in &r.removed {
+        println!("{id}");
     }
-    if systemd {
-        return Err((
-            g,
-            Error::new(
-                "ERUNTIME_UNSUPPORTED",
-                "--systemd-cgroup: the systemd cgroup driver is not supported",
-            )
-            .with_field("systemd-cgroup"),
-        ));
+    for (id, e) in &r.failed {
+        eprintln!("ctrun: gc: {id}: {} [{}]", e.message, e.code);
     }
-    let Some(cmd) = argv.get(i).cloned() else {
-        print!("{USAGE}");
-        return Ok(0);
-    };
-    let rest = &argv[i + 1..];
-    g.debug(format!("{cmd} {}", rest.join(" ")));
-    let store = Store::new(g.root.clone());
-    let r: Result<i32> = (|| match cmd.as_str() {
-        "create" => {
-            let a = parse_args(rest, &CREATE_BOOLS, &CREATE_VALUES)?;
-            let socket = console_socket(&a)?;
-            let o = create_opts(&a, a.id("create")?, &socket, true)?;
-            lifecycle::create(&store, &o).map(|_| 0)
-        }
-        "run" => {
-            let a = parse_args(
-                rest,
-                &["no-pivot", "no-new-keyring", "detach", "d", "keep"],
-                &CREATE_VALUES,
-            )?;
-            run_cmd(&g, &store, &a)
-        }
-        // Not in runc's command list (hidden from the usage text): remove
-        // every record whose owner died (docs/runtime.md, "State protocol").
-        "gc" => {
-            parse_args(rest, &[], &[])?;
-            let r = lifecycle::gc(&store)?;
-            for id in &r.removed {
-                println!("{id}");
-            }
-            for (id, e) in &r.failed {
-                eprintln!("ctrun: gc: {id}: {} [{}]", e.message, e.code);
-            }
-            Ok(if r.failed.is_empty() { 0 } else { 1 })
-        }
-        "start" => lifecycle::start(&store, &parse_args(rest, &[], &[])?.id("start")?).map(|_| 0),
-        "state" => {
-            let s = lifecycle::state(&store, &parse_args(rest, &[], &[])?.id("state")?)?;
+    Ok(if r.failed.is_empty() { 0 } else { 1 })
+}
+
+fn dispatch(g: &Global, store: &Store, cmd: &Command) -> Result<i32> {
+    match cmd {
+        Command::Create(a) => create_cmd(store, a),
+        Command::Run(a) => run_cmd(g, store, a),
+        Command::Start(a) => lifecycle::start(store, &a.container_id).map(|_| 0),
+        Command::State(a) => {
+            let s = lifecycle::state(store, &a.container_id)?;
             println!("{}", serde_json::to_string_pretty(&s).unwrap());
             Ok(0)
         }
-        "kill" => {
-            let a = parse_args(rest, &["all", "a"], &[])?;
-            let id = a.id("kill")?;
-            let sig = util::parse_signal(a.pos.get(1).map(String::as_str).unwrap_or("SIGTERM"))?;
-            lifecycle::kill(&store, &id, sig, a.bool(&["all", "a"])).map(|_| 0)
-        }
-        "delete" => {
-            let a = parse_args(rest, &["force", "f"], &[])?;
-            let force = a.bool(&["force", "f"]);
-            let id = a.id("delete")?;
-            match lifecycle::delete(&store, &id, force) {
-                // As runc: engines (containerd's shim, podman's cleanup) call
-                // `delete --force` for containers that may already be gone;
-                // a directory without a record is removed (runc does too).
-                Err(e) if e.code == "ERUNTIME_NOT_FOUND" && (store.remove_stray(&id) || force) => {
-                    Ok(0)
-                }
-                r => r.map(|_| 0),
-            }
-        }
-        "list" => list_cmd(
-            &store,
-            &parse_args(rest, &["quiet", "q"], &["format", "f"])?,
-        ),
-        "spec" => spec_cmd(&parse_args(rest, &["rootless"], &["bundle", "b"])?),
-        "pause" => lifecycle::pause(&store, &parse_args(rest, &[], &[])?.id("pause")?).map(|_| 0),
-        "resume" => {
-            lifecycle::resume(&store, &parse_args(rest, &[], &[])?.id("resume")?).map(|_| 0)
-        }
-        "ps" => {
-            let a = parse_args(rest, &[], &["format", "f"])?;
-            let pids = lifecycle::ps(&store, &a.id("ps")?)?;
-            match a.value(&["format", "f"]).as_deref().unwrap_or("table") {
-                "json" => println!("{}", serde_json::to_string(&pids).unwrap()),
-                "table" => {
-                    println!("PID");
-                    for p in pids {
-                        println!("{p}");
-                    }
-                }
-                f => {
-                    return Err(usage_err(format!(
-                        "invalid format option {f:?}: use table or json"
-                    )))
-                }
-            }
-            Ok(0)
-        }
-        "exec" => {
-            let a = parse_args(rest, &EXEC_BOOLS, &EXEC_VALUES)?;
-            exec_cmd(&g, &store, &a)
-        }
-        "update" => {
-            let a = parse_args(rest, &[], &UPDATE_VALUES)?;
-            update_cmd(&store, &a)
-        }
-        "events" => {
-            let a = parse_args(rest, &["stats"], &["interval"])?;
-            events_cmd(&store, &a)
-        }
-        "features" => {
+        Command::Kill(a) => kill_cmd(store, a),
+        Command::Delete(a) => delete_cmd(store, a),
+        Command::List(a) => list_cmd(store, a),
+        Command::Ps(a) => ps_cmd(store, a),
+        Command::Spec(a) => spec_cmd(a),
+        Command::Pause(a) => lifecycle::pause(store, &a.container_id).map(|_| 0),
+        Command::Resume(a) => lifecycle::resume(store, &a.container_id).map(|_| 0),
+        Command::Exec(a) => exec_cmd(g, store, a),
+        Command::Update(a) => update_cmd(store, a),
+        Command::Events(a) => events_cmd(store, a),
+        Command::Features => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&ctr_runtime::features()).unwrap()
             );
             Ok(0)
         }
-        other => Err(usage_err(format!(
-            "no such command: {other:?} (see ctrun --help)"
-        ))),
-    })();
-    r.map_err(|e| (g, e))
+        Command::Gc => gc_cmd(store),
+        Command::Checkpoint(_) | Command::Restore(_) => Err(Error::new(
+            "ERUNTIME_UNSUPPORTED",
+            format!(
+                "{}: checkpoint and restore (CRIU) are not supported",
+                cmd.name()
+            ),
+        )),
+    }
+}
+
+/// Parse `argv` (without the program name), run the command, and return
+/// the exit status.
+fn run(argv: Vec<String>) -> i32 {
+    let argv = legacy::normalize(&Cli::command(), &argv);
+    let matches = Cli::command()
+        .try_get_matches_from(std::iter::once("ctrun".to_string()).chain(argv.iter().cloned()));
+    let cli = match matches.and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, help <command>: clap prints it; runc exits 0.
+            let _ = e.print();
+            return 0;
+        }
+        Err(e) => return Global::from_refused(&argv).fail(&usage_error(&e), EXIT_FAILURE),
+    };
+    let g = Global::new(&cli.global);
+    if cli.global.version {
+        print_version();
+        return 0;
+    }
+    let Some(cmd) = cli.command else {
+        // runc: no command prints the help and succeeds.
+        let _ = Cli::command().print_long_help();
+        return 0;
+    };
+    g.debug(format!("{} {}", cmd.name(), argv.join(" ")));
+    if cli.global.systemd_cgroup {
+        let e = Error::new(
+            "ERUNTIME_UNSUPPORTED",
+            "--systemd-cgroup: the systemd cgroup driver is not supported",
+        )
+        .with_field("systemd-cgroup");
+        return g.fail(&e, EXIT_FAILURE);
+    }
+    let store = Store::new(g.root.clone());
+    match ctr_common::catch_panic(|| dispatch(&g, &store, &cmd)) {
+        Ok(code) => code,
+        Err(e) => {
+            let status = match cmd {
+                Command::Exec(_) => EXIT_EXEC_FAILED,
+                _ => EXIT_FAILURE,
+            };
+            g.fail(&e, status)
+        }
+    }
 }
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let code = match ctr_common::catch_panic(|| Ok(main_inner(argv))) {
-        Ok(Ok(code)) => code,
-        Ok(Err((g, e))) => {
-            g.log_line("error", &e.to_string(), Some(&e.code));
-            eprintln!("ctrun: {e} [{}]", e.code);
-            1
-        }
-        Err(e) => {
-            eprintln!("ctrun: {e} [{}]", e.code);
-            1
-        }
-    };
-    std::process::exit(code);
+    std::process::exit(run(argv));
 }

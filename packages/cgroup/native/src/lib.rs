@@ -3,7 +3,7 @@
 #![deny(clippy::all)]
 
 use ctr_cgroup::events::Watcher;
-use ctr_cgroup::{Backend, Cgroup, Layout, Options};
+use ctr_cgroup::{Backend, Cgroup, Layout, Options, RelativePaths};
 use ctr_common::{catch_panic, Error};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
@@ -79,6 +79,8 @@ pub struct NativeOptions {
     pub backend: Option<String>,
     /// Only these controllers.
     pub controllers: Option<Vec<String>>,
+    /// "own-cgroup": read a relative path under the caller's cgroup (else refused).
+    pub relative_to: Option<String>,
 }
 
 fn to_options(o: Option<NativeOptions>) -> Result<Options, Error> {
@@ -97,9 +99,21 @@ fn to_options(o: Option<NativeOptions>) -> Result<Options, Error> {
             .with_field("backend"))
         }
     };
+    let relative = match o.relative_to.as_deref() {
+        None => RelativePaths::Refuse,
+        Some("own-cgroup") => RelativePaths::UnderOwnCgroup,
+        Some(r) => {
+            return Err(Error::new(
+                "ECGROUP_INVALID_OPTION",
+                format!("invalid relativeTo {r:?} (own-cgroup, or leave it out)"),
+            )
+            .with_field("relativeTo"))
+        }
+    };
     Ok(Options {
         backend,
         controllers: o.controllers,
+        relative,
     })
 }
 
