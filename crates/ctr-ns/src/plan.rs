@@ -733,7 +733,7 @@ impl Prepared {
                             destination: "/proc".into(),
                             source: Some("proc".into()),
                             fstype: Some("proc".into()),
-                            options: vec!["nosuid".into(), "nodev".into(), "noexec".into()],
+                            options: crate::MountOptions::parse(&["nosuid", "nodev", "noexec"]),
                             ..Default::default()
                         },
                     );

@@ -417,7 +417,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
                 destination: m.destination,
                 source: m.source,
                 fstype: m.fstype,
-                options: m.options,
+                options: ctr_ns::parse_options(&m.options),
                 uid_mappings: id_maps(m.uid_mappings),
                 gid_mappings: id_maps(m.gid_mappings),
             })
