@@ -1931,6 +1931,15 @@ mod tests {
         assert_eq!(secure_join(r, "/rel/x").unwrap(), r.join("tmp/x"));
         assert_eq!(secure_join(r, "/../../etc").unwrap(), r.join("etc"));
         assert_eq!(secure_join(r, "/a/./b/../c").unwrap(), r.join("a/c"));
+        // A symlink whose target climbs out through an absolute prefix, and
+        // a relative one from a subdirectory (the runtime's former copy
+        // tested these).
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        std::os::unix::fs::symlink("/etc/../../..", r.join("up")).unwrap();
+        std::os::unix::fs::symlink("../../../../etc", r.join("etc/rel")).unwrap();
+        assert_eq!(secure_join(r, "/up/passwd").unwrap(), r.join("passwd"));
+        assert_eq!(secure_join(r, "/etc/rel/x").unwrap(), r.join("etc/x"));
+        assert_eq!(secure_join(r, "../../proc").unwrap(), r.join("proc"));
         assert_eq!(
             secure_join(r, "/loop").unwrap_err().errno,
             Some(libc::ELOOP)

@@ -1,7 +1,6 @@
-//! Small helpers: RFC 3339 time, /proc stat, secure path joins, syscalls.
+//! Small helpers: RFC 3339 time, /proc stat, syscalls.
 
 use ctr_common::{Error, Result};
-use std::path::{Component, Path, PathBuf};
 
 /// Now as RFC 3339 with nanoseconds in UTC (`2026-01-02T03:04:05.123456789Z`).
 pub fn now_rfc3339() -> String {
@@ -55,60 +54,6 @@ pub fn alive(pid: i32, start_time: u64) -> bool {
         Some((state, start)) => start == start_time && state != 'Z' && state != 'X',
         None => false,
     }
-}
-
-/// Join `unsafe_path` under `root`, resolving symlinks as if `root` were
-/// `/`, so the result never leaves `root` (like filepath-securejoin).
-pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf> {
-    let mut parts: Vec<String> = Vec::new();
-    let mut pending: Vec<String> = unsafe_path.split('/').rev().map(String::from).collect();
-    let mut links = 0;
-    while let Some(c) = pending.pop() {
-        match c.as_str() {
-            "" | "." => continue,
-            ".." => {
-                parts.pop();
-                continue;
-            }
-            _ => {}
-        }
-        let candidate: PathBuf = root.join(parts.iter().collect::<PathBuf>()).join(&c);
-        match std::fs::symlink_metadata(&candidate) {
-            Ok(m) if m.file_type().is_symlink() => {
-                links += 1;
-                if links > 255 {
-                    return Err(Error::new(
-                        "ERUNTIME_PATH",
-                        format!("too many symlinks resolving {unsafe_path}"),
-                    )
-                    .with_path(unsafe_path)
-                    .with_errno(libc::ELOOP));
-                }
-                let target = std::fs::read_link(&candidate).map_err(|e| {
-                    Error::io(
-                        "ERUNTIME_PATH",
-                        "readlink",
-                        &e,
-                        format!("readlink {}", candidate.display()),
-                    )
-                })?;
-                let t = target.to_string_lossy().into_owned();
-                if t.starts_with('/') {
-                    parts.clear();
-                }
-                for p in t.split('/').rev() {
-                    pending.push(p.to_string());
-                }
-            }
-            _ => parts.push(c),
-        }
-    }
-    let mut out = root.to_path_buf();
-    for p in parts {
-        out.push(p);
-    }
-    debug_assert!(out.components().all(|c| c != Component::ParentDir));
-    Ok(out)
 }
 
 /// The last errno.
@@ -238,23 +183,6 @@ mod tests {
             "a different start time means a reused pid"
         );
         assert!(!alive(0, start));
-    }
-
-    #[test]
-    fn secure_join_stays_inside() {
-        let d = tempfile::tempdir().unwrap();
-        let r = d.path();
-        std::fs::create_dir_all(r.join("etc")).unwrap();
-        std::os::unix::fs::symlink("/etc/../../..", r.join("up")).unwrap();
-        std::os::unix::fs::symlink("../../../../etc", r.join("etc/rel")).unwrap();
-        assert_eq!(secure_join(r, "/up/passwd").unwrap(), r.join("passwd"));
-        assert_eq!(secure_join(r, "/etc/rel/x").unwrap(), r.join("etc/x"));
-        assert_eq!(secure_join(r, "../../proc").unwrap(), r.join("proc"));
-        std::os::unix::fs::symlink("loop", r.join("loop")).unwrap();
-        assert_eq!(
-            secure_join(r, "/loop").unwrap_err().errno,
-            Some(libc::ELOOP)
-        );
     }
 
     #[test]
