@@ -1017,6 +1017,115 @@ impl Prepared {
         })
     }
 
+    /// The fields of this plan that rule out a vfork-style spawn (the child
+    /// sharing the parent's memory, see [`crate::spawn`]); empty when the
+    /// plan may use it.
+    ///
+    /// Every field is decided here, one by one: the destructuring has no
+    /// `..`, so a new field does not compile until it is put in one of the
+    /// two groups below. A field is allowed only if the child uses it with
+    /// syscalls that change the task alone and never waits for the parent.
+    /// It blocks when the child would wait for the parent (the parent is
+    /// stopped until the child execs), change state that lives in the
+    /// shared mm (dumpable flag, credentials and capabilities through
+    /// `commit_creds`, `oom_score_adj`, a time namespace's vvar page), or do
+    /// long mount work.
+    pub fn vfork_blockers(&self) -> Vec<&'static str> {
+        let Prepared {
+            // Allowed: task-local syscalls on data the child only reads.
+            ns_flags,
+            clone_flags: _,
+            unshare_user: _,
+            unshare_flags: _,
+            become_root: _,
+            domainname: _,
+            rlimits: _,
+            umask: _,
+            last_cap: _,
+            seccomp_early: _,
+            dumpable_for_listener: _,
+            keep_fds: _,
+            exec_paths: _,
+            exec_path_ptrs: _,
+            argv: _,
+            envp: _,
+            hostname: _,
+            cwd: _,
+            mount_proc: _,
+            pdeathsig: _,
+            own_exe: _,
+            sysctl: _,
+            personality: _,
+            io_priority: _,
+            sched: _,
+            affinity: _,
+            initial_affinity: _,
+            mempolicy: _,
+            new_session: _,
+            parent_pid: _,
+            no_new_privs: _,
+            seccomp: _,
+            seccomp_flags: _,
+            console: _,
+            contained: _,
+            exec_helper: _,
+            helper_argv: _,
+            _helper_strings: _,
+            _seccomp_filter: _,
+            _args: _,
+            _env: _,
+            // Decided below, each with its reason.
+            joins,
+            join_pid,
+            parent_setup,
+            time_offsets,
+            oom_score_adj,
+            rootfs,
+            creds,
+            groups,
+            caps,
+            hold,
+            exec_fifo,
+            pre_pivot_sync,
+            seccomp_listener,
+        } = self;
+        let blocks: [(&'static str, bool); 14] = [
+            // The child waits at the gate for the parent.
+            ("hold", *hold),
+            // The parent takes the listener fd while the child waits.
+            ("seccompListener", *seccomp_listener),
+            // The parent writes id maps / moves the child while it waits.
+            ("parentSetup", *parent_setup),
+            // Stops before pivot_root for the parent.
+            ("prePivotSync", *pre_pivot_sync),
+            // Long mount work: keep the parent running meanwhile.
+            ("rootfs", rootfs.is_some()),
+            // setns in the child (a user namespace commits new creds, as `creds`).
+            ("joins", !joins.is_empty()),
+            // The parent thread sits in another pid namespace until the clone returns.
+            ("joinPid", join_pid.is_some()),
+            // commit_creds resets the shared mm's dumpable flag.
+            ("creds", creds.is_some()),
+            ("groups", groups.is_some()),
+            ("caps", caps.is_some()),
+            // Applies to every process sharing the mm.
+            ("oomScoreAdj", oom_score_adj.is_some()),
+            // The time namespace's vvar page is installed in the mm.
+            ("timeOffsets", time_offsets.is_some()),
+            (
+                "namespaces.time",
+                ns_flags & crate::kinds::CLONE_NEWTIME != 0,
+            ),
+            // The child opens the FIFO and blocks until `start`.
+            ("execFifo", exec_fifo.is_some()),
+        ];
+        blocks
+            .into_iter()
+            .filter(|(_, b)| *b)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
     /// Record the child's status pipe: the exec helper reports a failed
     /// final `execve` on it.
     pub fn set_status_fd(&mut self, fd: RawFd) {
@@ -1034,6 +1143,54 @@ impl Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vfork_allow_list_decides_each_knob() {
+        let base = || SpawnOptions::new("true", vec!["true".into()]);
+        let blockers = |o: &SpawnOptions| Prepared::new(o).unwrap().vfork_blockers();
+        assert_eq!(blockers(&base()), Vec::<&str>::new());
+        // Knobs that only change the task keep the plan vfork-eligible.
+        let mut o = base();
+        o.umask = Some(0o22);
+        o.new_session = true;
+        o.no_new_privileges = true;
+        o.namespaces = vec![NamespaceKind::Uts, NamespaceKind::Pid, NamespaceKind::Net];
+        o.hostname = Some("h".into());
+        o.mount_proc = false;
+        o.parent_death_signal = Some(libc::SIGKILL);
+        assert_eq!(blockers(&o), Vec::<&str>::new());
+        // Each knob that needs the copy-on-write clone names itself.
+        type Set = fn(&mut SpawnOptions);
+        let cases: [(&str, Set); 7] = [
+            ("hold", |o| o.hold = true),
+            ("creds", |o| {
+                o.uid = Some(1);
+                o.gid = Some(1);
+            }),
+            ("groups", |o| o.groups = Some(vec![1])),
+            ("oomScoreAdj", |o| o.oom_score_adj = Some(100)),
+            ("rootfs", |o| {
+                o.rootfs = Some(RootfsSpec {
+                    path: "/".into(),
+                    chroot: true,
+                    ..Default::default()
+                })
+            }),
+            ("namespaces.time", |o| {
+                o.namespaces = vec![NamespaceKind::Time]
+            }),
+            ("prePivotSync", |o| o.pre_pivot_sync = true),
+        ];
+        for (name, set) in cases {
+            let mut o = base();
+            set(&mut o);
+            assert!(
+                blockers(&o).contains(&name),
+                "{name} must rule out vfork: {:?}",
+                blockers(&o)
+            );
+        }
+    }
 
     #[test]
     fn path_lookup_follows_env_path() {
