@@ -6,12 +6,16 @@
 //! * [`caps`]: the capability names.
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
+//! * [`proc`]: `/proc/PID/stat` start times and the pidfd calls.
+//! * [`signal`]: signal names and numbers.
 //! * [`sysctl`]: which namespace a sysctl key belongs to.
 #![deny(missing_docs)]
 
 pub mod caps;
 pub mod error;
 pub mod fs;
+pub mod proc;
+pub mod signal;
 pub mod sysctl;
 
 pub use error::{Error, Result};

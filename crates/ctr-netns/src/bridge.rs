@@ -552,20 +552,7 @@ fn remove_ports(nft: &mut dyn Nft, network: &str, att: &Attachment) {
 /// `{"pendingPid": pid, "pendingStart": start time}` of this process.
 fn pending_marker() -> serde_json::Value {
     let pid = std::process::id() as i32;
-    serde_json::json!({ "pendingPid": pid, "pendingStart": proc_start_time(pid) })
-}
-
-/// The start time (clock ticks since boot) of a live process, so a reused
-/// pid is not mistaken for the one that took a lease.
-fn proc_start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22; the command name (field 2) may hold spaces, so count from
-    // its closing parenthesis.
-    stat[stat.rfind(')')? + 2..]
-        .split(' ')
-        .nth(19)?
-        .parse()
-        .ok()
+    serde_json::json!({ "pendingPid": pid, "pendingStart": ctr_common::proc::start_time(pid) })
 }
 
 /// Whether a lease is stale: its attachment is complete but its host veth
@@ -578,7 +565,7 @@ fn is_stale(lease: &Lease, host_links: &[String]) -> bool {
     let pid = lease.data.get("pendingPid").and_then(|v| v.as_i64());
     let start = lease.data.get("pendingStart").and_then(|v| v.as_u64());
     match pid {
-        Some(pid) => proc_start_time(pid as i32).is_none_or(|now| Some(now) != start),
+        Some(pid) => ctr_common::proc::start_time(pid as i32).is_none_or(|now| Some(now) != start),
         // A lease without a marker (written by an older version mid-attach)
         // is left alone: nothing says whether its maker lives.
         None => false,
