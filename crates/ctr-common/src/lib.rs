@@ -7,6 +7,7 @@
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
 //! * [`proc`]: `/proc/PID/stat` start times and the pidfd calls.
+//! * [`rlimit`]: `RLIMIT_*` names and numbers.
 //! * [`signal`]: signal names and numbers.
 //! * [`sysctl`]: which namespace a sysctl key belongs to.
 #![deny(missing_docs)]
@@ -15,6 +16,7 @@ pub mod caps;
 pub mod error;
 pub mod fs;
 pub mod proc;
+pub mod rlimit;
 pub mod signal;
 pub mod sysctl;
 

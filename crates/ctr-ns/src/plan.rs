@@ -270,29 +270,9 @@ pub struct Rlimit {
     pub hard: u64,
 }
 
-/// The `RLIMIT_*` number of a name (`RLIMIT_NOFILE`, `nofile`).
+/// The `RLIMIT_*` number of a name (`RLIMIT_NOFILE`, `nofile`): ctr-common's table.
 pub fn rlimit_from_name(name: &str) -> Option<i32> {
-    let upper = name.to_ascii_uppercase();
-    let n = upper.strip_prefix("RLIMIT_").unwrap_or(&upper);
-    Some(match n {
-        "CPU" => 0,
-        "FSIZE" => 1,
-        "DATA" => 2,
-        "STACK" => 3,
-        "CORE" => 4,
-        "RSS" => 5,
-        "NPROC" => 6,
-        "NOFILE" => 7,
-        "MEMLOCK" => 8,
-        "AS" => 9,
-        "LOCKS" => 10,
-        "SIGPENDING" => 11,
-        "MSGQUEUE" => 12,
-        "NICE" => 13,
-        "RTPRIO" => 14,
-        "RTTIME" => 15,
-        _ => return None,
-    })
+    ctr_common::rlimit::number_lenient(name).map(|n| n as i32)
 }
 
 impl SpawnOptions {
