@@ -6,6 +6,7 @@
 //! * [`caps`]: the capability names.
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
+//! * [`paths`]: the default masked and read-only paths.
 //! * [`proc`]: `/proc/PID/stat` start times and the pidfd calls.
 //! * [`rlimit`]: `RLIMIT_*` names and numbers.
 //! * [`signal`]: signal names and numbers.
@@ -15,6 +16,7 @@
 pub mod caps;
 pub mod error;
 pub mod fs;
+pub mod paths;
 pub mod proc;
 pub mod rlimit;
 pub mod signal;

@@ -1,6 +1,7 @@
 // Friendly options -> OCI config pieces (sizes, limits, seccomp, network namespaces).
 import { resolve } from 'node:path';
 import { Profile } from '@ctr/seccomp';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@ctr/ns';
 import { RuntimeError } from './errors';
 import type { ContainerSpec, Limits, SeccompOption, Size } from './options';
 
@@ -81,8 +82,9 @@ export function configFor(opts: ContainerSpec): Record<string, unknown> {
       namespaces,
       ...(resources ? { resources } : {}),
       ...(opts.seccomp !== undefined ? { seccomp: seccompFor(opts.seccomp) } : {}),
-      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      // One list for every path to a config: ctr_common::paths (through @ctr/ns).
+      maskedPaths: [...DEFAULT_MASKED_PATHS],
+      readonlyPaths: [...DEFAULT_READONLY_PATHS],
     },
   };
 }

@@ -897,3 +897,19 @@ pub fn supported_namespaces() -> Vec<String> {
         .map(|k| k.proc_name().to_string())
         .collect()
 }
+
+/// The default masked paths of a container (ctr-common's one list).
+#[napi]
+pub fn default_masked_paths() -> Vec<String> {
+    ctr_common::paths::DEFAULT_MASKED_PATHS
+        .map(String::from)
+        .to_vec()
+}
+
+/// The default read-only paths of a container (ctr-common's one list).
+#[napi]
+pub fn default_readonly_paths() -> Vec<String> {
+    ctr_common::paths::DEFAULT_READONLY_PATHS
+        .map(String::from)
+        .to_vec()
+}
