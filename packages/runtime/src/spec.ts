@@ -1,25 +1,31 @@
 // Friendly options -> OCI config pieces (sizes, limits, seccomp, network namespaces).
 import { resolve } from 'node:path';
+import { parseSize as parseSizeText } from '@ctr/cgroup';
 import { Profile } from '@ctr/seccomp';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@ctr/ns';
 import { RuntimeError } from './errors';
 import type { ContainerSpec, Limits, SeccompOption, Size } from './options';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
 function invalid(path: string, message: string): RuntimeError {
   return new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message, path });
 }
 
-/** Bytes of a {@link Size}: a number of bytes or `'5m'`, `'512K'`, `'1.5g'`, `'64MiB'`, `'100b'` (powers of 1024). */
+/**
+ * Bytes of a {@link Size}: a number of bytes or `'5m'`, `'512K'`, `'1.5g'`, `'64MiB'`, `'100b'` (powers of 1024).
+ * The text is read by the one size parser, in Rust (`ctr_cgroup::units`, through `@ctr/cgroup`'s `parseSize`);
+ * this maps only the shape: a limit here must be a positive number of bytes.
+ */
 export function parseSize(size: Size, path = 'size'): number {
   if (typeof size === 'number') {
     if (!Number.isSafeInteger(size) || size <= 0) throw invalid(path, `${path}: ${size} is not a positive whole number of bytes`);
     return size;
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?\s*$/i.exec(size);
-  if (!m) throw invalid(path, `${path}: cannot read ${JSON.stringify(size)} as a size (e.g. '5m', '512k', '1g')`);
-  const bytes = Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
+  let bytes: number;
+  try {
+    bytes = parseSizeText(String(size));
+  } catch {
+    throw invalid(path, `${path}: cannot read ${JSON.stringify(size)} as a size (e.g. '5m', '512k', '1g')`);
+  }
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw invalid(path, `${path}: ${JSON.stringify(size)} is not a positive size`);
   return bytes;
 }

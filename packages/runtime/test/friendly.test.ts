@@ -53,6 +53,14 @@ test('configFor turns limits, seccomp and network modes into the OCI config', ()
   assert.throws(() => configFor({ rootfs: '/r', args: [], seccomp: 'strict' as 'default' }), /seccomp/);
 });
 
+test('parseSize reads text with the one Rust parser (ctr_cgroup::units)', () => {
+  // The TS copy floored where Rust rounds, took '1.5' as 1 byte and '5 m' with a space: Rust's reading won.
+  assert.is(parseSize('0.7k'), Math.round(0.7 * 1024));
+  assert.is(parseSize('1.5GiB'), 1536 * 1024 ** 2);
+  for (const bad of ['1.5', '5 m', 'max', '-1', '0'])
+    assert.throws(() => parseSize(bad), (e: unknown) => e instanceof RuntimeError && e.code === 'ERUNTIME_INVALID_OPTION' && e.path === 'size');
+});
+
 test('configFor masks the one default list (ctr_common::paths, shared with @ctr/ns and ctrun spec)', () => {
   // The generated config masked 8 paths where @ctr/ns listed 11: one list now, the longest.
   const c = configFor({ rootfs: '/r', args: ['true'] }) as { linux: { maskedPaths: string[]; readonlyPaths: string[] } };
