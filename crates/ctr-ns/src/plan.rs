@@ -523,6 +523,37 @@ pub fn parse_bpf(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, Error> {
         .collect())
 }
 
+/// The scheduler, memory policy and I/O priority rules
+/// ([`ctr_common::sched`], the same the OCI path checks), so a bad value
+/// fails here naming its field rather than as `EINVAL` from the child.
+fn check_scheduling(opts: &SpawnOptions) -> Result<(), Error> {
+    use ctr_common::sched;
+    let broken = |group: &str, (k, msg): sched::Broken| {
+        Error::new("ENS_INVALID_OPTION", format!("{group}.{k}: {msg}"))
+            .with_field(format!("{group}.{k}"))
+    };
+    if let Some(s) = &opts.scheduler {
+        sched::check_sched(&sched::Sched {
+            policy: s.sched_policy,
+            flags: s.sched_flags,
+            nice: s.sched_nice,
+            priority: s.sched_priority,
+            runtime: s.sched_runtime,
+            deadline: s.sched_deadline,
+            period: s.sched_period,
+        })
+        .map_err(|b| broken("scheduler", b))?;
+    }
+    if let Some(m) = &opts.memory_policy {
+        sched::check_mempolicy(m.mode, m.flags, !m.nodes.is_empty())
+            .map_err(|b| broken("memoryPolicy", b))?;
+    }
+    if let Some(io) = opts.io_priority {
+        sched::check_io_priority(io).map_err(|b| broken("ioPriority", b))?;
+    }
+    Ok(())
+}
+
 impl Prepared {
     /// Validate `opts` and build the C data the child needs.
     pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
@@ -531,6 +562,7 @@ impl Prepared {
                 Error::new("ENS_INVALID_OPTION", "command must not be empty").with_field("command"),
             );
         }
+        check_scheduling(opts)?;
         let mut ns_flags = 0u64;
         for k in &opts.namespaces {
             ns_flags |= k.clone_flag();

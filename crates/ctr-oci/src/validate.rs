@@ -162,8 +162,7 @@ fn process(p: &Process, purpose: Purpose, e: &mut Vec<Error>) {
         }
     }
     if let Some(io) = &p.io_priority {
-        if !["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"].contains(&io.class.as_str())
-        {
+        if ctr_common::sched::ioprio_class(&io.class).is_none() {
             e.push(bad(
                 "process.ioPriority.class",
                 format!("unknown class {:?}", io.class),
@@ -177,16 +176,7 @@ fn process(p: &Process, purpose: Purpose, e: &mut Vec<Error>) {
         }
     }
     if let Some(s) = &p.scheduler {
-        let policies = [
-            "SCHED_OTHER",
-            "SCHED_FIFO",
-            "SCHED_RR",
-            "SCHED_BATCH",
-            "SCHED_ISO",
-            "SCHED_IDLE",
-            "SCHED_DEADLINE",
-        ];
-        if !policies.contains(&s.policy.as_str()) {
+        if ctr_common::sched::sched_policy(&s.policy).is_none() {
             e.push(bad(
                 "process.scheduler.policy",
                 format!("unknown policy {:?}", s.policy),
