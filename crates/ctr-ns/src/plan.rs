@@ -523,46 +523,17 @@ pub fn parse_bpf(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, Error> {
         .collect())
 }
 
-/// The scheduler, memory policy and I/O priority rules
-/// ([`ctr_common::sched`], the same the OCI path checks), so a bad value
-/// fails here naming its field rather than as `EINVAL` from the child.
-fn check_scheduling(opts: &SpawnOptions) -> Result<(), Error> {
-    use ctr_common::sched;
-    let broken = |group: &str, (k, msg): sched::Broken| {
-        Error::new("ENS_INVALID_OPTION", format!("{group}.{k}: {msg}"))
-            .with_field(format!("{group}.{k}"))
-    };
-    if let Some(s) = &opts.scheduler {
-        sched::check_sched(&sched::Sched {
-            policy: s.sched_policy,
-            flags: s.sched_flags,
-            nice: s.sched_nice,
-            priority: s.sched_priority,
-            runtime: s.sched_runtime,
-            deadline: s.sched_deadline,
-            period: s.sched_period,
-        })
-        .map_err(|b| broken("scheduler", b))?;
-    }
-    if let Some(m) = &opts.memory_policy {
-        sched::check_mempolicy(m.mode, m.flags, !m.nodes.is_empty())
-            .map_err(|b| broken("memoryPolicy", b))?;
-    }
-    if let Some(io) = opts.io_priority {
-        sched::check_io_priority(io).map_err(|b| broken("ioPriority", b))?;
-    }
-    Ok(())
+/// Which namespaces are new and how each is made (clone3 or unshare),
+/// checked against the options that need one.
+struct NamespacePlan {
+    ns_flags: u64,
+    clone_flags: u64,
+    unshare_user: bool,
+    unshare_flags: u64,
 }
 
-impl Prepared {
-    /// Validate `opts` and build the C data the child needs.
-    pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
-        if opts.program.is_empty() {
-            return Err(
-                Error::new("ENS_INVALID_OPTION", "command must not be empty").with_field("command"),
-            );
-        }
-        check_scheduling(opts)?;
+impl NamespacePlan {
+    fn new(opts: &SpawnOptions) -> Result<NamespacePlan, Error> {
         let mut ns_flags = 0u64;
         for k in &opts.namespaces {
             ns_flags |= k.clone_flag();
@@ -652,68 +623,349 @@ impl Prepared {
             clone_flags &= !time;
             unshare_flags |= time;
         }
-        let root_parent = unsafe { libc::geteuid() } == 0;
-        let mut joins = Vec::new();
-        let mut join_pid = None;
-        for (kind, path) in &opts.joins {
-            let cp = cstring("join", path)?;
-            let fd = unsafe { libc::open(cp.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-            if fd < 0 {
-                return Err(Error::last_os(
-                    "ENS_JOIN",
-                    "open",
-                    format!("open the {} namespace {path}", kind.proc_name()),
+        Ok(NamespacePlan {
+            ns_flags,
+            clone_flags,
+            unshare_user,
+            unshare_flags,
+        })
+    }
+}
+
+/// Open the namespaces to join (pid apart: the parent enters it).
+fn open_joins(list: &[(NamespaceKind, String)]) -> Result<(Vec<JoinFd>, Option<JoinFd>), Error> {
+    let mut joins = Vec::new();
+    let mut join_pid = None;
+    for (kind, path) in list {
+        let cp = cstring("join", path)?;
+        let fd = unsafe { libc::open(cp.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(Error::last_os(
+                "ENS_JOIN",
+                "open",
+                format!("open the {} namespace {path}", kind.proc_name()),
+            )
+            .with_path(path));
+        }
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // Check it is a namespace file of that kind.
+        let rc = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
+        if rc >= 0 && rc as u64 != kind.clone_flag() {
+            return Err(Error::sys(
+                "ENS_JOIN",
+                "ioctl",
+                libc::EINVAL,
+                format!("{path} is not a {} namespace", kind.proc_name()),
+            )
+            .with_path(path));
+        }
+        if rc < 0 {
+            return Err(Error::last_os(
+                "ENS_JOIN",
+                "ioctl",
+                format!("{path} is not a namespace file"),
+            )
+            .with_path(path));
+        }
+        let j = JoinFd {
+            fd,
+            kind: *kind,
+            path: path.clone(),
+        };
+        if *kind == NamespaceKind::Pid {
+            join_pid = Some(j);
+        } else {
+            joins.push(j);
+        }
+    }
+    Ok((joins, join_pid))
+}
+
+/// A host or domain name: at most 64 bytes, no NUL.
+fn uts_name(field: &str, v: &Option<String>) -> Result<Option<Vec<u8>>, Error> {
+    match v {
+        Some(h) if h.len() > 64 || h.contains('\0') => Err(Error::new(
+            "ENS_INVALID_OPTION",
+            format!("{field} must be at most 64 bytes without NUL"),
+        )
+        .with_field(field.to_string())),
+        Some(h) => Ok(Some(h.as_bytes().to_vec())),
+        None => Ok(None),
+    }
+}
+
+/// The text written to `/proc/self/oom_score_adj`, checked.
+fn oom_score_adj(v: Option<i32>) -> Result<Option<Vec<u8>>, Error> {
+    if let Some(o) = v {
+        if !(-1000..=1000).contains(&o) {
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "oomScoreAdj must be between -1000 and 1000",
+            )
+            .with_field("oomScoreAdj"));
+        }
+    }
+    Ok(v.map(|o| o.to_string().into_bytes()))
+}
+
+/// The rootfs operations, `/proc` added for `mountProc`, detached mounts made.
+fn plan_rootfs(opts: &SpawnOptions, bind_devices: bool) -> Result<Option<RootfsPlan>, Error> {
+    let Some(spec) = &opts.rootfs else {
+        return Ok(None);
+    };
+    let mut spec = spec.clone();
+    spec.bind_devices |= bind_devices;
+    if opts.mount_proc && !spec.mounts.iter().any(|m| m.destination == "/proc") {
+        spec.mounts.insert(
+            0,
+            MountSpec {
+                destination: "/proc".into(),
+                source: Some("proc".into()),
+                fstype: Some("proc".into()),
+                options: crate::MountOptions::parse(&["nosuid", "nodev", "noexec"]),
+                ..Default::default()
+            },
+        );
+    }
+    let mut plan = RootfsPlan::build(&spec)?;
+    // tmpcopyup and id-mapped mounts: made here, detached, for
+    // the child to attach (it cannot allocate or fork a helper).
+    plan.prepare_detached()?;
+    Ok(Some(plan))
+}
+
+/// Resource limits as `setrlimit` arguments, soft never above hard.
+fn plan_rlimits(list: &[Rlimit]) -> Result<Vec<(i32, libc::rlimit64)>, Error> {
+    list.iter()
+        .map(|r| {
+            if r.soft > r.hard {
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    format!("rlimit {}: soft limit above hard limit", r.resource),
                 )
-                .with_path(path));
+                .with_field("rlimits"));
             }
-            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-            // Check it is a namespace file of that kind.
-            let rc = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
-            if rc >= 0 && rc as u64 != kind.clone_flag() {
-                return Err(Error::sys(
-                    "ENS_JOIN",
-                    "ioctl",
-                    libc::EINVAL,
-                    format!("{path} is not a {} namespace", kind.proc_name()),
-                )
-                .with_path(path));
+            Ok((
+                r.resource,
+                libc::rlimit64 {
+                    rlim_cur: r.soft,
+                    rlim_max: r.hard,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// What `execve` gets: candidate paths, argv and envp as C strings and the
+/// NULL-terminated pointer arrays into them.
+struct ExecPlan {
+    exec_paths: Vec<CString>,
+    exec_path_ptrs: Vec<*const libc::c_char>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    args: Vec<CString>,
+    env: Vec<CString>,
+}
+
+impl ExecPlan {
+    fn new(opts: &SpawnOptions) -> Result<ExecPlan, Error> {
+        let exec_paths = exec_candidates(&opts.program, &opts.env)
+            .iter()
+            .map(|p| cstring("command", p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let exec_path_ptrs = exec_paths.iter().map(|p| p.as_ptr()).collect();
+        let args = opts
+            .args
+            .iter()
+            .map(|a| cstring("args", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let env = opts
+            .env
+            .iter()
+            .map(|e| cstring("env", e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut argv: Vec<_> = args.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        let mut envp: Vec<_> = env.iter().map(|e| e.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        Ok(ExecPlan {
+            exec_paths,
+            exec_path_ptrs,
+            argv,
+            envp,
+            args,
+            env,
+        })
+    }
+}
+
+/// The seccomp program and its `seccomp(2)` flags, checked together.
+fn plan_seccomp(opts: &SpawnOptions) -> Result<(Option<Vec<libc::sock_filter>>, u32), Error> {
+    let seccomp_filter = opts.seccomp.as_deref().map(parse_bpf).transpose()?;
+    let mut seccomp_flags = opts.seccomp_flags;
+    if seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !opts.seccomp_listener {
+        return Err(Error::new(
+            "ENS_INVALID_OPTION",
+            "seccompFlags must not include SECCOMP_FILTER_FLAG_NEW_LISTENER: use seccompListener",
+        )
+        .with_field("seccompFlags"));
+    }
+    if opts.seccomp_listener {
+        if seccomp_filter.is_none() {
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "seccompListener needs a seccomp program",
+            )
+            .with_field("seccompListener"));
+        }
+        seccomp_flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    }
+    if seccomp_filter.is_none() && seccomp_flags != 0 {
+        return Err(
+            Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
+                .with_field("seccompFlags"),
+        );
+    }
+    Ok((seccomp_filter, seccomp_flags))
+}
+
+/// The exec FIFO, opened `O_PATH` and checked to be a FIFO.
+fn open_exec_fifo(f: &str) -> Result<OwnedFd, Error> {
+    let c = cstring("execFifo", f)?;
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(
+            Error::last_os("ENS_EXEC_FIFO", "open", format!("open the exec fifo {f}")).with_path(f),
+        );
+    }
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0
+        || st.st_mode & libc::S_IFMT != libc::S_IFIFO
+    {
+        return Err(Error::sys(
+            "ENS_EXEC_FIFO",
+            "fstat",
+            libc::EINVAL,
+            format!("exec fifo {f} is not a FIFO"),
+        )
+        .with_path(f));
+    }
+    Ok(fd)
+}
+
+/// The sysctl writes, each key in a namespace the child has of its own.
+fn plan_sysctl(opts: &SpawnOptions, ns_flags: u64) -> Result<Vec<(CString, Vec<u8>)>, Error> {
+    opts
+        .sysctl
+        .iter()
+        .map(|(k, v)| {
+            if k.split(['.', '/']).any(|c| c.is_empty()) {
+                return Err(Error::new("ENS_INVALID_OPTION", format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
             }
-            if rc < 0 {
-                return Err(Error::last_os(
-                    "ENS_JOIN",
-                    "ioctl",
-                    format!("{path} is not a namespace file"),
-                )
-                .with_path(path));
-            }
-            let j = JoinFd {
-                fd,
-                kind: *kind,
-                path: path.clone(),
+            // Only keys of a namespace the child has apart from ours:
+            // any other would be written for the whole host.
+            let own = match ctr_common::sysctl::namespace_of(k) {
+                Some(ns) => {
+                    let kind = NamespaceKind::parse(ns)?;
+                    ns_flags & kind.clone_flag() != 0 || opts.joins.iter().any(|(j, _)| *j == kind)
+                }
+                None => false,
             };
-            if *kind == NamespaceKind::Pid {
-                join_pid = Some(j);
-            } else {
-                joins.push(j);
+            if !own {
+                let why = match ctr_common::sysctl::namespace_of(k) {
+                    Some(ns) => format!("sysctl {k:?} belongs to the {ns} namespace, which the spawn neither creates nor joins"),
+                    None => format!("sysctl {k:?} is not namespaced: writing it would change the host"),
+                };
+                return Err(Error::new("ENS_INVALID_OPTION", why).with_field(format!("sysctl.{k}")));
+            }
+            Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
+        })
+        .collect()
+}
+
+/// The console to set up, its size checked.
+fn plan_console(
+    opts: &SpawnOptions,
+    creds: Option<(u32, u32)>,
+) -> Result<Option<PreparedConsole>, Error> {
+    let console = opts.console.map(|c| {
+        if let Some(sz) = c.size {
+            if sz.cols == 0 || sz.rows == 0 {
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    "console size needs at least one column and one row",
+                )
+                .with_field("consoleSize"));
             }
         }
+        Ok(PreparedConsole {
+            socket: match c.socket {
+                crate::console::ConsoleSocket::Fd(fd) => fd,
+                crate::console::ConsoleSocket::Return => -1,
+            },
+            size: c.size,
+            // (with a chroot only, /dev/console would be a host mount)
+            bind_console: opts.rootfs.as_ref().is_some_and(|r| !r.chroot),
+            owner: creds,
+            setsid: !opts.new_session,
+        })
+    });
+    console.transpose()
+}
+
+/// The scheduler, memory policy and I/O priority rules
+/// ([`ctr_common::sched`], the same the OCI path checks), so a bad value
+/// fails here naming its field rather than as `EINVAL` from the child.
+fn check_scheduling(opts: &SpawnOptions) -> Result<(), Error> {
+    use ctr_common::sched;
+    let broken = |group: &str, (k, msg): sched::Broken| {
+        Error::new("ENS_INVALID_OPTION", format!("{group}.{k}: {msg}"))
+            .with_field(format!("{group}.{k}"))
+    };
+    if let Some(s) = &opts.scheduler {
+        sched::check_sched(&sched::Sched {
+            policy: s.sched_policy,
+            flags: s.sched_flags,
+            nice: s.sched_nice,
+            priority: s.sched_priority,
+            runtime: s.sched_runtime,
+            deadline: s.sched_deadline,
+            period: s.sched_period,
+        })
+        .map_err(|b| broken("scheduler", b))?;
+    }
+    if let Some(m) = &opts.memory_policy {
+        sched::check_mempolicy(m.mode, m.flags, !m.nodes.is_empty())
+            .map_err(|b| broken("memoryPolicy", b))?;
+    }
+    if let Some(io) = opts.io_priority {
+        sched::check_io_priority(io).map_err(|b| broken("ioPriority", b))?;
+    }
+    Ok(())
+}
+
+impl Prepared {
+    /// Validate `opts` and build the C data the child needs.
+    pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
+        if opts.program.is_empty() {
+            return Err(
+                Error::new("ENS_INVALID_OPTION", "command must not be empty").with_field("command"),
+            );
+        }
+        check_scheduling(opts)?;
+        let ns = NamespacePlan::new(opts)?;
+        let ns_flags = ns.ns_flags;
+        let has = |k: NamespaceKind| ns_flags & k.clone_flag() != 0;
+        let root_parent = unsafe { libc::geteuid() } == 0;
+        let (joins, join_pid) = open_joins(&opts.joins)?;
         let parent_setup = opts.id_maps.is_some() || !opts.cgroups.is_empty();
         let become_root = opts
             .id_maps
             .as_ref()
             .map(|m| m.uid.iter().any(|l| l.inside == 0) && m.gid.iter().any(|l| l.inside == 0))
             .unwrap_or(false);
-        let domainname = match &opts.domainname {
-            Some(h) if h.len() > 64 || h.contains('\0') => {
-                return Err(Error::new(
-                    "ENS_INVALID_OPTION",
-                    "domainname must be at most 64 bytes without NUL",
-                )
-                .with_field("domainname"))
-            }
-            Some(h) => Some(h.as_bytes().to_vec()),
-            None => None,
-        };
+        let domainname = uts_name("domainname", &opts.domainname)?;
         let time_offsets = opts.time_offsets.map(|t| {
             format!(
                 "monotonic {} {}\nboottime {} {}\n",
@@ -721,63 +973,13 @@ impl Prepared {
             )
             .into_bytes()
         });
-        if let Some(o) = opts.oom_score_adj {
-            if !(-1000..=1000).contains(&o) {
-                return Err(Error::new(
-                    "ENS_INVALID_OPTION",
-                    "oomScoreAdj must be between -1000 and 1000",
-                )
-                .with_field("oomScoreAdj"));
-            }
-        }
-        let oom_score_adj = opts.oom_score_adj.map(|o| o.to_string().into_bytes());
-        let rootfs = match &opts.rootfs {
-            Some(spec) => {
-                let mut spec = spec.clone();
-                // mknod is refused in a user namespace: bind the host's nodes.
-                spec.bind_devices |= has(NamespaceKind::User)
-                    || !root_parent
-                    || opts.joins.iter().any(|(k, _)| *k == NamespaceKind::User);
-                if opts.mount_proc && !spec.mounts.iter().any(|m| m.destination == "/proc") {
-                    spec.mounts.insert(
-                        0,
-                        MountSpec {
-                            destination: "/proc".into(),
-                            source: Some("proc".into()),
-                            fstype: Some("proc".into()),
-                            options: crate::MountOptions::parse(&["nosuid", "nodev", "noexec"]),
-                            ..Default::default()
-                        },
-                    );
-                }
-                let mut plan = RootfsPlan::build(&spec)?;
-                // tmpcopyup and id-mapped mounts: made here, detached, for
-                // the child to attach (it cannot allocate or fork a helper).
-                plan.prepare_detached()?;
-                Some(plan)
-            }
-            None => None,
-        };
-        let rlimits = opts
-            .rlimits
-            .iter()
-            .map(|r| {
-                if r.soft > r.hard {
-                    return Err(Error::new(
-                        "ENS_INVALID_OPTION",
-                        format!("rlimit {}: soft limit above hard limit", r.resource),
-                    )
-                    .with_field("rlimits"));
-                }
-                Ok((
-                    r.resource,
-                    libc::rlimit64 {
-                        rlim_cur: r.soft,
-                        rlim_max: r.hard,
-                    },
-                ))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let oom_score_adj = oom_score_adj(opts.oom_score_adj)?;
+        // mknod is refused in a user namespace: bind the host's nodes.
+        let bind_devices = has(NamespaceKind::User)
+            || !root_parent
+            || opts.joins.iter().any(|(k, _)| *k == NamespaceKind::User);
+        let rootfs = plan_rootfs(opts, bind_devices)?;
+        let rlimits = plan_rlimits(&opts.rlimits)?;
         let caps = opts
             .capabilities
             .as_ref()
@@ -809,88 +1011,14 @@ impl Prepared {
                     .with_field("umask"),
             );
         }
-        let exec_paths = exec_candidates(&opts.program, &opts.env)
-            .iter()
-            .map(|p| cstring("command", p))
-            .collect::<Result<Vec<_>, _>>()?;
-        let exec_path_ptrs = exec_paths.iter().map(|p| p.as_ptr()).collect();
-        let args = opts
-            .args
-            .iter()
-            .map(|a| cstring("args", a))
-            .collect::<Result<Vec<_>, _>>()?;
-        let env = opts
-            .env
-            .iter()
-            .map(|e| cstring("env", e))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut argv: Vec<_> = args.iter().map(|a| a.as_ptr()).collect();
-        argv.push(std::ptr::null());
-        let mut envp: Vec<_> = env.iter().map(|e| e.as_ptr()).collect();
-        envp.push(std::ptr::null());
-        let hostname = match &opts.hostname {
-            Some(h) if h.len() > 64 || h.contains('\0') => {
-                return Err(Error::new(
-                    "ENS_INVALID_OPTION",
-                    "hostname must be at most 64 bytes without NUL",
-                )
-                .with_field("hostname"))
-            }
-            Some(h) => Some(h.as_bytes().to_vec()),
-            None => None,
-        };
+        let exec = ExecPlan::new(opts)?;
+        let hostname = uts_name("hostname", &opts.hostname)?;
         let cwd = opts.cwd.as_deref().map(|c| cstring("cwd", c)).transpose()?;
-        let seccomp_filter = opts.seccomp.as_deref().map(parse_bpf).transpose()?;
-        let mut seccomp_flags = opts.seccomp_flags;
-        if seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !opts.seccomp_listener {
-            return Err(Error::new(
-                "ENS_INVALID_OPTION",
-                "seccompFlags must not include SECCOMP_FILTER_FLAG_NEW_LISTENER: use seccompListener",
-            )
-            .with_field("seccompFlags"));
-        }
-        if opts.seccomp_listener {
-            if seccomp_filter.is_none() {
-                return Err(Error::new(
-                    "ENS_INVALID_OPTION",
-                    "seccompListener needs a seccomp program",
-                )
-                .with_field("seccompListener"));
-            }
-            seccomp_flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-        }
-        if seccomp_filter.is_none() && seccomp_flags != 0 {
-            return Err(
-                Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
-                    .with_field("seccompFlags"),
-            );
-        }
+        let (seccomp_filter, seccomp_flags) = plan_seccomp(opts)?;
         let exec_fifo = match opts.exec_fifo.as_deref() {
             None => None,
             Some(f) => {
-                let c = cstring("execFifo", f)?;
-                let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
-                if fd < 0 {
-                    return Err(Error::last_os(
-                        "ENS_EXEC_FIFO",
-                        "open",
-                        format!("open the exec fifo {f}"),
-                    )
-                    .with_path(f));
-                }
-                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-                let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0
-                    || st.st_mode & libc::S_IFMT != libc::S_IFIFO
-                {
-                    return Err(Error::sys(
-                        "ENS_EXEC_FIFO",
-                        "fstat",
-                        libc::EINVAL,
-                        format!("exec fifo {f} is not a FIFO"),
-                    )
-                    .with_path(f));
-                }
+                let fd = open_exec_fifo(f)?;
                 keep_fds.push(fd.as_raw_fd());
                 keep_fds.sort_unstable();
                 Some(fd)
@@ -904,58 +1032,25 @@ impl Prepared {
         } else {
             None
         };
-        let sysctl = opts
-            .sysctl
-            .iter()
-            .map(|(k, v)| {
-                if k.split(['.', '/']).any(|c| c.is_empty()) {
-                    return Err(Error::new("ENS_INVALID_OPTION", format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
-                }
-                // Only keys of a namespace the child has apart from ours:
-                // any other would be written for the whole host.
-                let own = match ctr_common::sysctl::namespace_of(k) {
-                    Some(ns) => {
-                        let kind = NamespaceKind::parse(ns)?;
-                        ns_flags & kind.clone_flag() != 0 || opts.joins.iter().any(|(j, _)| *j == kind)
-                    }
-                    None => false,
-                };
-                if !own {
-                    let why = match ctr_common::sysctl::namespace_of(k) {
-                        Some(ns) => format!("sysctl {k:?} belongs to the {ns} namespace, which the spawn neither creates nor joins"),
-                        None => format!("sysctl {k:?} is not namespaced: writing it would change the host"),
-                    };
-                    return Err(Error::new("ENS_INVALID_OPTION", why).with_field(format!("sysctl.{k}")));
-                }
-                Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let console = opts.console.map(|c| {
-            if let Some(sz) = c.size {
-                if sz.cols == 0 || sz.rows == 0 {
-                    return Err(Error::new(
-                        "ENS_INVALID_OPTION",
-                        "console size needs at least one column and one row",
-                    )
-                    .with_field("consoleSize"));
-                }
-            }
-            Ok(PreparedConsole {
-                socket: match c.socket {
-                    crate::console::ConsoleSocket::Fd(fd) => fd,
-                    crate::console::ConsoleSocket::Return => -1,
-                },
-                size: c.size,
-                // (with a chroot only, /dev/console would be a host mount)
-                bind_console: opts.rootfs.as_ref().is_some_and(|r| !r.chroot),
-                owner: creds,
-                setsid: !opts.new_session,
-            })
-        });
-        let console = console.transpose()?;
+        let sysctl = plan_sysctl(opts, ns_flags)?;
+        let console = plan_console(opts, creds)?;
         let seccomp_early = seccomp_filter.is_some()
             && !opts.no_new_privileges
             && (caps.is_some() || creds.is_some());
+        let NamespacePlan {
+            ns_flags,
+            clone_flags,
+            unshare_user,
+            unshare_flags,
+        } = ns;
+        let ExecPlan {
+            exec_paths,
+            exec_path_ptrs,
+            argv,
+            envp,
+            args,
+            env,
+        } = exec;
         Ok(Prepared {
             ns_flags,
             clone_flags,
