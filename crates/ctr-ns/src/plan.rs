@@ -1043,14 +1043,6 @@ impl Prepared {
             unshare_user,
             unshare_flags,
         } = ns;
-        let ExecPlan {
-            exec_paths,
-            exec_path_ptrs,
-            argv,
-            envp,
-            args,
-            env,
-        } = exec;
         Ok(Prepared {
             ns_flags,
             clone_flags,
@@ -1073,10 +1065,10 @@ impl Prepared {
             seccomp_early,
             dumpable_for_listener: !root_parent,
             keep_fds,
-            exec_paths,
-            exec_path_ptrs,
-            argv,
-            envp,
+            exec_paths: exec.exec_paths,
+            exec_path_ptrs: exec.exec_path_ptrs,
+            argv: exec.argv,
+            envp: exec.envp,
             hostname,
             cwd,
             mount_proc: opts.mount_proc,
@@ -1119,8 +1111,8 @@ impl Prepared {
             helper_argv: Vec::new(),
             _helper_strings: Vec::new(),
             _seccomp_filter: seccomp_filter.unwrap_or_default(),
-            _args: args,
-            _env: env,
+            _args: exec.args,
+            _env: exec.env,
         })
     }
 
