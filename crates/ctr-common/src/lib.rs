@@ -6,12 +6,22 @@
 //! * [`caps`]: the capability names.
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
+//! * [`paths`]: the default masked and read-only paths.
+//! * [`proc`]: `/proc/PID/stat` start times and the pidfd calls.
+//! * [`rlimit`]: `RLIMIT_*` names and numbers.
+//! * [`sched`]: scheduler, memory-policy and I/O-priority names and rules.
+//! * [`signal`]: signal names and numbers.
 //! * [`sysctl`]: which namespace a sysctl key belongs to.
 #![deny(missing_docs)]
 
 pub mod caps;
 pub mod error;
 pub mod fs;
+pub mod paths;
+pub mod proc;
+pub mod rlimit;
+pub mod sched;
+pub mod signal;
 pub mod sysctl;
 
 pub use error::{Error, Result};

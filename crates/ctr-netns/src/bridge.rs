@@ -10,7 +10,7 @@
 use crate::ipam::{Allocator, Lease, Subnet};
 use crate::netlink::{validate_ifname, Address, LinkChange, LinkKind, LinkSpec, Netlink, Route};
 use crate::nft::{connect_commands, port_element, table_name, table_ruleset, Nft, PortMap};
-use crate::ns::{proc_start_time, Netns};
+use crate::ns::Netns;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
@@ -632,7 +632,7 @@ fn remove_ports(nft: &mut dyn Nft, network: &str, att: &Attachment, others: &[Le
 /// `{"pendingPid": pid, "pendingStart": start time}` of this process.
 fn pending_marker() -> serde_json::Value {
     let pid = std::process::id() as i32;
-    serde_json::json!({ "pendingPid": pid, "pendingStart": proc_start_time(pid) })
+    serde_json::json!({ "pendingPid": pid, "pendingStart": ctr_common::proc::start_time(pid) })
 }
 
 /// Whether a lease is stale: its attachment is complete but its host veth
@@ -647,7 +647,7 @@ fn is_stale(lease: &Lease, host_links: &[String]) -> bool {
     let pid = lease.data.get("pendingPid").and_then(|v| v.as_i64());
     let start = lease.data.get("pendingStart").and_then(|v| v.as_u64());
     match pid {
-        Some(pid) => proc_start_time(pid as i32).is_none_or(|now| Some(now) != start),
+        Some(pid) => ctr_common::proc::start_time(pid as i32).is_none_or(|now| Some(now) != start),
         // A lease without a marker (written by an older version mid-attach)
         // is left alone: nothing says whether its maker lives.
         None => false,

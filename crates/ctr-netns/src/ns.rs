@@ -261,19 +261,6 @@ pub fn anonymous_dir() -> PathBuf {
     crate::state_root().join(".anon")
 }
 
-/// The start time (clock ticks since boot) of a live process, so a reused
-/// pid is not mistaken for the one that made a record.
-pub(crate) fn proc_start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22; the command name (field 2) may hold spaces, so count from
-    // its closing parenthesis.
-    stat[stat.rfind(')')? + 2..]
-        .split(' ')
-        .nth(19)?
-        .parse()
-        .ok()
-}
-
 /// Create an empty file to bind a namespace onto; `EEXIST` is `ENETNS_EXISTS`.
 fn create_mount_target(path: &Path) -> Result<()> {
     let c = cstr(path);
@@ -322,7 +309,7 @@ pub fn create_anonymous_at(dir: &Path) -> Result<Netns> {
         .with_path(dir)
     })?;
     let pid = std::process::id() as i32;
-    let start = proc_start_time(pid).unwrap_or(0);
+    let start = ctr_common::proc::start_time(pid).unwrap_or(0);
     let path = dir.join(format!("{pid}-{start}-{}", crate::bridge::random_id()));
     create_mount_target(&path)?;
     let target = path.clone();
@@ -416,7 +403,7 @@ pub fn sweep_anonymous(dir: &Path) -> usize {
     let mut n = 0;
     // Most paths in a busy directory are this process's own: alive, no /proc read.
     let me = std::process::id() as i32;
-    let my_start = proc_start_time(me);
+    let my_start = ctr_common::proc::start_time(me);
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let mut parts = name.splitn(3, '-');
@@ -429,7 +416,7 @@ pub fn sweep_anonymous(dir: &Path) -> usize {
         let alive = if pid == me {
             my_start == Some(start)
         } else {
-            proc_start_time(pid) == Some(start)
+            ctr_common::proc::start_time(pid) == Some(start)
         };
         if !alive && release_anonymous(&e.path()).is_ok() {
             n += 1;

@@ -275,29 +275,9 @@ pub struct Rlimit {
     pub hard: u64,
 }
 
-/// The `RLIMIT_*` number of a name (`RLIMIT_NOFILE`, `nofile`).
+/// The `RLIMIT_*` number of a name (`RLIMIT_NOFILE`, `nofile`): ctr-common's table.
 pub fn rlimit_from_name(name: &str) -> Option<i32> {
-    let upper = name.to_ascii_uppercase();
-    let n = upper.strip_prefix("RLIMIT_").unwrap_or(&upper);
-    Some(match n {
-        "CPU" => 0,
-        "FSIZE" => 1,
-        "DATA" => 2,
-        "STACK" => 3,
-        "CORE" => 4,
-        "RSS" => 5,
-        "NPROC" => 6,
-        "NOFILE" => 7,
-        "MEMLOCK" => 8,
-        "AS" => 9,
-        "LOCKS" => 10,
-        "SIGPENDING" => 11,
-        "MSGQUEUE" => 12,
-        "NICE" => 13,
-        "RTPRIO" => 14,
-        "RTTIME" => 15,
-        _ => return None,
-    })
+    ctr_common::rlimit::number_lenient(name).map(|n| n as i32)
 }
 
 impl SpawnOptions {
@@ -551,14 +531,17 @@ pub fn parse_bpf(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, Error> {
         .collect())
 }
 
-impl Prepared {
-    /// Validate `opts` and build the C data the child needs.
-    pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
-        if opts.program.is_empty() {
-            return Err(
-                Error::new("ENS_INVALID_OPTION", "command must not be empty").with_field("command"),
-            );
-        }
+/// Which namespaces are new and how each is made (clone3 or unshare),
+/// checked against the options that need one.
+struct NamespacePlan {
+    ns_flags: u64,
+    clone_flags: u64,
+    unshare_user: bool,
+    unshare_flags: u64,
+}
+
+impl NamespacePlan {
+    fn new(opts: &SpawnOptions) -> Result<NamespacePlan, Error> {
         let mut ns_flags = 0u64;
         for k in &opts.namespaces {
             ns_flags |= k.clone_flag();
@@ -655,68 +638,349 @@ impl Prepared {
             clone_flags &= !time;
             unshare_flags |= time;
         }
-        let root_parent = unsafe { libc::geteuid() } == 0;
-        let mut joins = Vec::new();
-        let mut join_pid = None;
-        for (kind, path) in &opts.joins {
-            let cp = cstring("join", path)?;
-            let fd = unsafe { libc::open(cp.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-            if fd < 0 {
-                return Err(Error::last_os(
-                    "ENS_JOIN",
-                    "open",
-                    format!("open the {} namespace {path}", kind.proc_name()),
+        Ok(NamespacePlan {
+            ns_flags,
+            clone_flags,
+            unshare_user,
+            unshare_flags,
+        })
+    }
+}
+
+/// Open the namespaces to join (pid apart: the parent enters it).
+fn open_joins(list: &[(NamespaceKind, String)]) -> Result<(Vec<JoinFd>, Option<JoinFd>), Error> {
+    let mut joins = Vec::new();
+    let mut join_pid = None;
+    for (kind, path) in list {
+        let cp = cstring("join", path)?;
+        let fd = unsafe { libc::open(cp.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(Error::last_os(
+                "ENS_JOIN",
+                "open",
+                format!("open the {} namespace {path}", kind.proc_name()),
+            )
+            .with_path(path));
+        }
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // Check it is a namespace file of that kind.
+        let rc = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
+        if rc >= 0 && rc as u64 != kind.clone_flag() {
+            return Err(Error::sys(
+                "ENS_JOIN",
+                "ioctl",
+                libc::EINVAL,
+                format!("{path} is not a {} namespace", kind.proc_name()),
+            )
+            .with_path(path));
+        }
+        if rc < 0 {
+            return Err(Error::last_os(
+                "ENS_JOIN",
+                "ioctl",
+                format!("{path} is not a namespace file"),
+            )
+            .with_path(path));
+        }
+        let j = JoinFd {
+            fd,
+            kind: *kind,
+            path: path.clone(),
+        };
+        if *kind == NamespaceKind::Pid {
+            join_pid = Some(j);
+        } else {
+            joins.push(j);
+        }
+    }
+    Ok((joins, join_pid))
+}
+
+/// A host or domain name: at most 64 bytes, no NUL.
+fn uts_name(field: &str, v: &Option<String>) -> Result<Option<Vec<u8>>, Error> {
+    match v {
+        Some(h) if h.len() > 64 || h.contains('\0') => Err(Error::new(
+            "ENS_INVALID_OPTION",
+            format!("{field} must be at most 64 bytes without NUL"),
+        )
+        .with_field(field.to_string())),
+        Some(h) => Ok(Some(h.as_bytes().to_vec())),
+        None => Ok(None),
+    }
+}
+
+/// The text written to `/proc/self/oom_score_adj`, checked.
+fn oom_score_adj(v: Option<i32>) -> Result<Option<Vec<u8>>, Error> {
+    if let Some(o) = v {
+        if !(-1000..=1000).contains(&o) {
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "oomScoreAdj must be between -1000 and 1000",
+            )
+            .with_field("oomScoreAdj"));
+        }
+    }
+    Ok(v.map(|o| o.to_string().into_bytes()))
+}
+
+/// The rootfs operations, `/proc` added for `mountProc`, detached mounts made.
+fn plan_rootfs(opts: &SpawnOptions, bind_devices: bool) -> Result<Option<RootfsPlan>, Error> {
+    let Some(spec) = &opts.rootfs else {
+        return Ok(None);
+    };
+    let mut spec = spec.clone();
+    spec.bind_devices |= bind_devices;
+    if opts.mount_proc && !spec.mounts.iter().any(|m| m.destination == "/proc") {
+        spec.mounts.insert(
+            0,
+            MountSpec {
+                destination: "/proc".into(),
+                source: Some("proc".into()),
+                fstype: Some("proc".into()),
+                options: crate::MountOptions::parse(&["nosuid", "nodev", "noexec"]),
+                ..Default::default()
+            },
+        );
+    }
+    let mut plan = RootfsPlan::build(&spec)?;
+    // tmpcopyup and id-mapped mounts: made here, detached, for
+    // the child to attach (it cannot allocate or fork a helper).
+    plan.prepare_detached()?;
+    Ok(Some(plan))
+}
+
+/// Resource limits as `setrlimit` arguments, soft never above hard.
+fn plan_rlimits(list: &[Rlimit]) -> Result<Vec<(i32, libc::rlimit64)>, Error> {
+    list.iter()
+        .map(|r| {
+            if r.soft > r.hard {
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    format!("rlimit {}: soft limit above hard limit", r.resource),
                 )
-                .with_path(path));
+                .with_field("rlimits"));
             }
-            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-            // Check it is a namespace file of that kind.
-            let rc = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
-            if rc >= 0 && rc as u64 != kind.clone_flag() {
-                return Err(Error::sys(
-                    "ENS_JOIN",
-                    "ioctl",
-                    libc::EINVAL,
-                    format!("{path} is not a {} namespace", kind.proc_name()),
-                )
-                .with_path(path));
+            Ok((
+                r.resource,
+                libc::rlimit64 {
+                    rlim_cur: r.soft,
+                    rlim_max: r.hard,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// What `execve` gets: candidate paths, argv and envp as C strings and the
+/// NULL-terminated pointer arrays into them.
+struct ExecPlan {
+    exec_paths: Vec<CString>,
+    exec_path_ptrs: Vec<*const libc::c_char>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    args: Vec<CString>,
+    env: Vec<CString>,
+}
+
+impl ExecPlan {
+    fn new(opts: &SpawnOptions) -> Result<ExecPlan, Error> {
+        let exec_paths = exec_candidates(&opts.program, &opts.env)
+            .iter()
+            .map(|p| cstring("command", p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let exec_path_ptrs = exec_paths.iter().map(|p| p.as_ptr()).collect();
+        let args = opts
+            .args
+            .iter()
+            .map(|a| cstring("args", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let env = opts
+            .env
+            .iter()
+            .map(|e| cstring("env", e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut argv: Vec<_> = args.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        let mut envp: Vec<_> = env.iter().map(|e| e.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        Ok(ExecPlan {
+            exec_paths,
+            exec_path_ptrs,
+            argv,
+            envp,
+            args,
+            env,
+        })
+    }
+}
+
+/// The seccomp program and its `seccomp(2)` flags, checked together.
+fn plan_seccomp(opts: &SpawnOptions) -> Result<(Option<Vec<libc::sock_filter>>, u32), Error> {
+    let seccomp_filter = opts.seccomp.as_deref().map(parse_bpf).transpose()?;
+    let mut seccomp_flags = opts.seccomp_flags;
+    if seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !opts.seccomp_listener {
+        return Err(Error::new(
+            "ENS_INVALID_OPTION",
+            "seccompFlags must not include SECCOMP_FILTER_FLAG_NEW_LISTENER: use seccompListener",
+        )
+        .with_field("seccompFlags"));
+    }
+    if opts.seccomp_listener {
+        if seccomp_filter.is_none() {
+            return Err(Error::new(
+                "ENS_INVALID_OPTION",
+                "seccompListener needs a seccomp program",
+            )
+            .with_field("seccompListener"));
+        }
+        seccomp_flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    }
+    if seccomp_filter.is_none() && seccomp_flags != 0 {
+        return Err(
+            Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
+                .with_field("seccompFlags"),
+        );
+    }
+    Ok((seccomp_filter, seccomp_flags))
+}
+
+/// The exec FIFO, opened `O_PATH` and checked to be a FIFO.
+fn open_exec_fifo(f: &str) -> Result<OwnedFd, Error> {
+    let c = cstring("execFifo", f)?;
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(
+            Error::last_os("ENS_EXEC_FIFO", "open", format!("open the exec fifo {f}")).with_path(f),
+        );
+    }
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0
+        || st.st_mode & libc::S_IFMT != libc::S_IFIFO
+    {
+        return Err(Error::sys(
+            "ENS_EXEC_FIFO",
+            "fstat",
+            libc::EINVAL,
+            format!("exec fifo {f} is not a FIFO"),
+        )
+        .with_path(f));
+    }
+    Ok(fd)
+}
+
+/// The sysctl writes, each key in a namespace the child has of its own.
+fn plan_sysctl(opts: &SpawnOptions, ns_flags: u64) -> Result<Vec<(CString, Vec<u8>)>, Error> {
+    opts
+        .sysctl
+        .iter()
+        .map(|(k, v)| {
+            if k.split(['.', '/']).any(|c| c.is_empty()) {
+                return Err(Error::new("ENS_INVALID_OPTION", format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
             }
-            if rc < 0 {
-                return Err(Error::last_os(
-                    "ENS_JOIN",
-                    "ioctl",
-                    format!("{path} is not a namespace file"),
-                )
-                .with_path(path));
-            }
-            let j = JoinFd {
-                fd,
-                kind: *kind,
-                path: path.clone(),
+            // Only keys of a namespace the child has apart from ours:
+            // any other would be written for the whole host.
+            let own = match ctr_common::sysctl::namespace_of(k) {
+                Some(ns) => {
+                    let kind = NamespaceKind::parse(ns)?;
+                    ns_flags & kind.clone_flag() != 0 || opts.joins.iter().any(|(j, _)| *j == kind)
+                }
+                None => false,
             };
-            if *kind == NamespaceKind::Pid {
-                join_pid = Some(j);
-            } else {
-                joins.push(j);
+            if !own {
+                let why = match ctr_common::sysctl::namespace_of(k) {
+                    Some(ns) => format!("sysctl {k:?} belongs to the {ns} namespace, which the spawn neither creates nor joins"),
+                    None => format!("sysctl {k:?} is not namespaced: writing it would change the host"),
+                };
+                return Err(Error::new("ENS_INVALID_OPTION", why).with_field(format!("sysctl.{k}")));
+            }
+            Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
+        })
+        .collect()
+}
+
+/// The console to set up, its size checked.
+fn plan_console(
+    opts: &SpawnOptions,
+    creds: Option<(u32, u32)>,
+) -> Result<Option<PreparedConsole>, Error> {
+    let console = opts.console.map(|c| {
+        if let Some(sz) = c.size {
+            if sz.cols == 0 || sz.rows == 0 {
+                return Err(Error::new(
+                    "ENS_INVALID_OPTION",
+                    "console size needs at least one column and one row",
+                )
+                .with_field("consoleSize"));
             }
         }
+        Ok(PreparedConsole {
+            socket: match c.socket {
+                crate::console::ConsoleSocket::Fd(fd) => fd,
+                crate::console::ConsoleSocket::Return => -1,
+            },
+            size: c.size,
+            // (with a chroot only, /dev/console would be a host mount)
+            bind_console: opts.rootfs.as_ref().is_some_and(|r| !r.chroot),
+            owner: creds,
+            setsid: !opts.new_session,
+        })
+    });
+    console.transpose()
+}
+
+/// The scheduler, memory policy and I/O priority rules
+/// ([`ctr_common::sched`], the same the OCI path checks), so a bad value
+/// fails here naming its field rather than as `EINVAL` from the child.
+fn check_scheduling(opts: &SpawnOptions) -> Result<(), Error> {
+    use ctr_common::sched;
+    let broken = |group: &str, (k, msg): sched::Broken| {
+        Error::new("ENS_INVALID_OPTION", format!("{group}.{k}: {msg}"))
+            .with_field(format!("{group}.{k}"))
+    };
+    if let Some(s) = &opts.scheduler {
+        sched::check_sched(&sched::Sched {
+            policy: s.sched_policy,
+            flags: s.sched_flags,
+            nice: s.sched_nice,
+            priority: s.sched_priority,
+            runtime: s.sched_runtime,
+            deadline: s.sched_deadline,
+            period: s.sched_period,
+        })
+        .map_err(|b| broken("scheduler", b))?;
+    }
+    if let Some(m) = &opts.memory_policy {
+        sched::check_mempolicy(m.mode, m.flags, !m.nodes.is_empty())
+            .map_err(|b| broken("memoryPolicy", b))?;
+    }
+    if let Some(io) = opts.io_priority {
+        sched::check_io_priority(io).map_err(|b| broken("ioPriority", b))?;
+    }
+    Ok(())
+}
+
+impl Prepared {
+    /// Validate `opts` and build the C data the child needs.
+    pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
+        if opts.program.is_empty() {
+            return Err(
+                Error::new("ENS_INVALID_OPTION", "command must not be empty").with_field("command"),
+            );
+        }
+        check_scheduling(opts)?;
+        let ns = NamespacePlan::new(opts)?;
+        let ns_flags = ns.ns_flags;
+        let has = |k: NamespaceKind| ns_flags & k.clone_flag() != 0;
+        let root_parent = unsafe { libc::geteuid() } == 0;
+        let (joins, join_pid) = open_joins(&opts.joins)?;
         let parent_setup = opts.id_maps.is_some() || !opts.cgroups.is_empty();
         let become_root = opts
             .id_maps
             .as_ref()
             .map(|m| m.uid.iter().any(|l| l.inside == 0) && m.gid.iter().any(|l| l.inside == 0))
             .unwrap_or(false);
-        let domainname = match &opts.domainname {
-            Some(h) if h.len() > 64 || h.contains('\0') => {
-                return Err(Error::new(
-                    "ENS_INVALID_OPTION",
-                    "domainname must be at most 64 bytes without NUL",
-                )
-                .with_field("domainname"))
-            }
-            Some(h) => Some(h.as_bytes().to_vec()),
-            None => None,
-        };
+        let domainname = uts_name("domainname", &opts.domainname)?;
         let time_offsets = opts.time_offsets.map(|t| {
             format!(
                 "monotonic {} {}\nboottime {} {}\n",
@@ -724,63 +988,13 @@ impl Prepared {
             )
             .into_bytes()
         });
-        if let Some(o) = opts.oom_score_adj {
-            if !(-1000..=1000).contains(&o) {
-                return Err(Error::new(
-                    "ENS_INVALID_OPTION",
-                    "oomScoreAdj must be between -1000 and 1000",
-                )
-                .with_field("oomScoreAdj"));
-            }
-        }
-        let oom_score_adj = opts.oom_score_adj.map(|o| o.to_string().into_bytes());
-        let rootfs = match &opts.rootfs {
-            Some(spec) => {
-                let mut spec = spec.clone();
-                // mknod is refused in a user namespace: bind the host's nodes.
-                spec.bind_devices |= has(NamespaceKind::User)
-                    || !root_parent
-                    || opts.joins.iter().any(|(k, _)| *k == NamespaceKind::User);
-                if opts.mount_proc && !spec.mounts.iter().any(|m| m.destination == "/proc") {
-                    spec.mounts.insert(
-                        0,
-                        MountSpec {
-                            destination: "/proc".into(),
-                            source: Some("proc".into()),
-                            fstype: Some("proc".into()),
-                            options: vec!["nosuid".into(), "nodev".into(), "noexec".into()],
-                            ..Default::default()
-                        },
-                    );
-                }
-                let mut plan = RootfsPlan::build(&spec)?;
-                // tmpcopyup and id-mapped mounts: made here, detached, for
-                // the child to attach (it cannot allocate or fork a helper).
-                plan.prepare_detached()?;
-                Some(plan)
-            }
-            None => None,
-        };
-        let rlimits = opts
-            .rlimits
-            .iter()
-            .map(|r| {
-                if r.soft > r.hard {
-                    return Err(Error::new(
-                        "ENS_INVALID_OPTION",
-                        format!("rlimit {}: soft limit above hard limit", r.resource),
-                    )
-                    .with_field("rlimits"));
-                }
-                Ok((
-                    r.resource,
-                    libc::rlimit64 {
-                        rlim_cur: r.soft,
-                        rlim_max: r.hard,
-                    },
-                ))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let oom_score_adj = oom_score_adj(opts.oom_score_adj)?;
+        // mknod is refused in a user namespace: bind the host's nodes.
+        let bind_devices = has(NamespaceKind::User)
+            || !root_parent
+            || opts.joins.iter().any(|(k, _)| *k == NamespaceKind::User);
+        let rootfs = plan_rootfs(opts, bind_devices)?;
+        let rlimits = plan_rlimits(&opts.rlimits)?;
         let caps = opts
             .capabilities
             .as_ref()
@@ -812,88 +1026,14 @@ impl Prepared {
                     .with_field("umask"),
             );
         }
-        let exec_paths = exec_candidates(&opts.program, &opts.env)
-            .iter()
-            .map(|p| cstring("command", p))
-            .collect::<Result<Vec<_>, _>>()?;
-        let exec_path_ptrs = exec_paths.iter().map(|p| p.as_ptr()).collect();
-        let args = opts
-            .args
-            .iter()
-            .map(|a| cstring("args", a))
-            .collect::<Result<Vec<_>, _>>()?;
-        let env = opts
-            .env
-            .iter()
-            .map(|e| cstring("env", e))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut argv: Vec<_> = args.iter().map(|a| a.as_ptr()).collect();
-        argv.push(std::ptr::null());
-        let mut envp: Vec<_> = env.iter().map(|e| e.as_ptr()).collect();
-        envp.push(std::ptr::null());
-        let hostname = match &opts.hostname {
-            Some(h) if h.len() > 64 || h.contains('\0') => {
-                return Err(Error::new(
-                    "ENS_INVALID_OPTION",
-                    "hostname must be at most 64 bytes without NUL",
-                )
-                .with_field("hostname"))
-            }
-            Some(h) => Some(h.as_bytes().to_vec()),
-            None => None,
-        };
+        let exec = ExecPlan::new(opts)?;
+        let hostname = uts_name("hostname", &opts.hostname)?;
         let cwd = opts.cwd.as_deref().map(|c| cstring("cwd", c)).transpose()?;
-        let seccomp_filter = opts.seccomp.as_deref().map(parse_bpf).transpose()?;
-        let mut seccomp_flags = opts.seccomp_flags;
-        if seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !opts.seccomp_listener {
-            return Err(Error::new(
-                "ENS_INVALID_OPTION",
-                "seccompFlags must not include SECCOMP_FILTER_FLAG_NEW_LISTENER: use seccompListener",
-            )
-            .with_field("seccompFlags"));
-        }
-        if opts.seccomp_listener {
-            if seccomp_filter.is_none() {
-                return Err(Error::new(
-                    "ENS_INVALID_OPTION",
-                    "seccompListener needs a seccomp program",
-                )
-                .with_field("seccompListener"));
-            }
-            seccomp_flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-        }
-        if seccomp_filter.is_none() && seccomp_flags != 0 {
-            return Err(
-                Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
-                    .with_field("seccompFlags"),
-            );
-        }
+        let (seccomp_filter, seccomp_flags) = plan_seccomp(opts)?;
         let exec_fifo = match opts.exec_fifo.as_deref() {
             None => None,
             Some(f) => {
-                let c = cstring("execFifo", f)?;
-                let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
-                if fd < 0 {
-                    return Err(Error::last_os(
-                        "ENS_EXEC_FIFO",
-                        "open",
-                        format!("open the exec fifo {f}"),
-                    )
-                    .with_path(f));
-                }
-                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-                let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0
-                    || st.st_mode & libc::S_IFMT != libc::S_IFIFO
-                {
-                    return Err(Error::sys(
-                        "ENS_EXEC_FIFO",
-                        "fstat",
-                        libc::EINVAL,
-                        format!("exec fifo {f} is not a FIFO"),
-                    )
-                    .with_path(f));
-                }
+                let fd = open_exec_fifo(f)?;
                 keep_fds.push(fd.as_raw_fd());
                 keep_fds.sort_unstable();
                 Some(fd)
@@ -907,58 +1047,17 @@ impl Prepared {
         } else {
             None
         };
-        let sysctl = opts
-            .sysctl
-            .iter()
-            .map(|(k, v)| {
-                if k.split(['.', '/']).any(|c| c.is_empty()) {
-                    return Err(Error::new("ENS_INVALID_OPTION", format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
-                }
-                // Only keys of a namespace the child has apart from ours:
-                // any other would be written for the whole host.
-                let own = match ctr_common::sysctl::namespace_of(k) {
-                    Some(ns) => {
-                        let kind = NamespaceKind::parse(ns)?;
-                        ns_flags & kind.clone_flag() != 0 || opts.joins.iter().any(|(j, _)| *j == kind)
-                    }
-                    None => false,
-                };
-                if !own {
-                    let why = match ctr_common::sysctl::namespace_of(k) {
-                        Some(ns) => format!("sysctl {k:?} belongs to the {ns} namespace, which the spawn neither creates nor joins"),
-                        None => format!("sysctl {k:?} is not namespaced: writing it would change the host"),
-                    };
-                    return Err(Error::new("ENS_INVALID_OPTION", why).with_field(format!("sysctl.{k}")));
-                }
-                Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let console = opts.console.map(|c| {
-            if let Some(sz) = c.size {
-                if sz.cols == 0 || sz.rows == 0 {
-                    return Err(Error::new(
-                        "ENS_INVALID_OPTION",
-                        "console size needs at least one column and one row",
-                    )
-                    .with_field("consoleSize"));
-                }
-            }
-            Ok(PreparedConsole {
-                socket: match c.socket {
-                    crate::console::ConsoleSocket::Fd(fd) => fd,
-                    crate::console::ConsoleSocket::Return => -1,
-                },
-                size: c.size,
-                // (with a chroot only, /dev/console would be a host mount)
-                bind_console: opts.rootfs.as_ref().is_some_and(|r| !r.chroot),
-                owner: creds,
-                setsid: !opts.new_session,
-            })
-        });
-        let console = console.transpose()?;
+        let sysctl = plan_sysctl(opts, ns_flags)?;
+        let console = plan_console(opts, creds)?;
         let seccomp_early = seccomp_filter.is_some()
             && !opts.no_new_privileges
             && (caps.is_some() || creds.is_some());
+        let NamespacePlan {
+            ns_flags,
+            clone_flags,
+            unshare_user,
+            unshare_flags,
+        } = ns;
         Ok(Prepared {
             ns_flags,
             clone_flags,
@@ -981,10 +1080,10 @@ impl Prepared {
             seccomp_early,
             dumpable_for_listener: !root_parent,
             keep_fds,
-            exec_paths,
-            exec_path_ptrs,
-            argv,
-            envp,
+            exec_paths: exec.exec_paths,
+            exec_path_ptrs: exec.exec_path_ptrs,
+            argv: exec.argv,
+            envp: exec.envp,
             hostname,
             loopback_up: opts.loopback_up,
             cwd,
@@ -1028,9 +1127,120 @@ impl Prepared {
             helper_argv: Vec::new(),
             _helper_strings: Vec::new(),
             _seccomp_filter: seccomp_filter.unwrap_or_default(),
-            _args: args,
-            _env: env,
+            _args: exec.args,
+            _env: exec.env,
         })
+    }
+
+    /// The fields of this plan that rule out a vfork-style spawn (the child
+    /// sharing the parent's memory, see [`crate::spawn`]); empty when the
+    /// plan may use it.
+    ///
+    /// Every field is decided here, one by one: the destructuring has no
+    /// `..`, so a new field does not compile until it is put in one of the
+    /// two groups below. A field is allowed only if the child uses it with
+    /// syscalls that change the task alone and never waits for the parent.
+    /// It blocks when the child would wait for the parent (the parent is
+    /// stopped until the child execs), change state that lives in the
+    /// shared mm (dumpable flag, credentials and capabilities through
+    /// `commit_creds`, `oom_score_adj`, a time namespace's vvar page), or do
+    /// long mount work.
+    pub fn vfork_blockers(&self) -> Vec<&'static str> {
+        let Prepared {
+            // Allowed: task-local syscalls on data the child only reads.
+            ns_flags,
+            clone_flags: _,
+            unshare_user: _,
+            unshare_flags: _,
+            become_root: _,
+            domainname: _,
+            rlimits: _,
+            umask: _,
+            last_cap: _,
+            seccomp_early: _,
+            dumpable_for_listener: _,
+            keep_fds: _,
+            exec_paths: _,
+            exec_path_ptrs: _,
+            argv: _,
+            envp: _,
+            hostname: _,
+            cwd: _,
+            mount_proc: _,
+            // A socket and an ioctl in the child's own network namespace.
+            loopback_up: _,
+            pdeathsig: _,
+            own_exe: _,
+            sysctl: _,
+            personality: _,
+            io_priority: _,
+            sched: _,
+            affinity: _,
+            initial_affinity: _,
+            mempolicy: _,
+            new_session: _,
+            parent_pid: _,
+            no_new_privs: _,
+            seccomp: _,
+            seccomp_flags: _,
+            console: _,
+            contained: _,
+            exec_helper: _,
+            helper_argv: _,
+            _helper_strings: _,
+            _seccomp_filter: _,
+            _args: _,
+            _env: _,
+            // Decided below, each with its reason.
+            joins,
+            join_pid,
+            parent_setup,
+            time_offsets,
+            oom_score_adj,
+            rootfs,
+            creds,
+            groups,
+            caps,
+            hold,
+            exec_fifo,
+            pre_pivot_sync,
+            seccomp_listener,
+        } = self;
+        let blocks: [(&'static str, bool); 14] = [
+            // The child waits at the gate for the parent.
+            ("hold", *hold),
+            // The parent takes the listener fd while the child waits.
+            ("seccompListener", *seccomp_listener),
+            // The parent writes id maps / moves the child while it waits.
+            ("parentSetup", *parent_setup),
+            // Stops before pivot_root for the parent.
+            ("prePivotSync", *pre_pivot_sync),
+            // Long mount work: keep the parent running meanwhile.
+            ("rootfs", rootfs.is_some()),
+            // setns in the child (a user namespace commits new creds, as `creds`).
+            ("joins", !joins.is_empty()),
+            // The parent thread sits in another pid namespace until the clone returns.
+            ("joinPid", join_pid.is_some()),
+            // commit_creds resets the shared mm's dumpable flag.
+            ("creds", creds.is_some()),
+            ("groups", groups.is_some()),
+            ("caps", caps.is_some()),
+            // Applies to every process sharing the mm.
+            ("oomScoreAdj", oom_score_adj.is_some()),
+            // The time namespace's vvar page is installed in the mm.
+            ("timeOffsets", time_offsets.is_some()),
+            (
+                "namespaces.time",
+                ns_flags & crate::kinds::CLONE_NEWTIME != 0,
+            ),
+            // The child opens the FIFO and blocks until `start`.
+            ("execFifo", exec_fifo.is_some()),
+        ];
+        blocks
+            .into_iter()
+            .filter(|(_, b)| *b)
+            .map(|(n, _)| n)
+            .collect()
     }
 
     /// Record the child's status pipe: the exec helper reports a failed
@@ -1050,6 +1260,54 @@ impl Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vfork_allow_list_decides_each_knob() {
+        let base = || SpawnOptions::new("true", vec!["true".into()]);
+        let blockers = |o: &SpawnOptions| Prepared::new(o).unwrap().vfork_blockers();
+        assert_eq!(blockers(&base()), Vec::<&str>::new());
+        // Knobs that only change the task keep the plan vfork-eligible.
+        let mut o = base();
+        o.umask = Some(0o22);
+        o.new_session = true;
+        o.no_new_privileges = true;
+        o.namespaces = vec![NamespaceKind::Uts, NamespaceKind::Pid, NamespaceKind::Net];
+        o.hostname = Some("h".into());
+        o.mount_proc = false;
+        o.parent_death_signal = Some(libc::SIGKILL);
+        assert_eq!(blockers(&o), Vec::<&str>::new());
+        // Each knob that needs the copy-on-write clone names itself.
+        type Set = fn(&mut SpawnOptions);
+        let cases: [(&str, Set); 7] = [
+            ("hold", |o| o.hold = true),
+            ("creds", |o| {
+                o.uid = Some(1);
+                o.gid = Some(1);
+            }),
+            ("groups", |o| o.groups = Some(vec![1])),
+            ("oomScoreAdj", |o| o.oom_score_adj = Some(100)),
+            ("rootfs", |o| {
+                o.rootfs = Some(RootfsSpec {
+                    path: "/".into(),
+                    chroot: true,
+                    ..Default::default()
+                })
+            }),
+            ("namespaces.time", |o| {
+                o.namespaces = vec![NamespaceKind::Time]
+            }),
+            ("prePivotSync", |o| o.pre_pivot_sync = true),
+        ];
+        for (name, set) in cases {
+            let mut o = base();
+            set(&mut o);
+            assert!(
+                blockers(&o).contains(&name),
+                "{name} must rule out vfork: {:?}",
+                blockers(&o)
+            );
+        }
+    }
 
     #[test]
     fn path_lookup_follows_env_path() {

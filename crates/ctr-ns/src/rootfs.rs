@@ -23,12 +23,13 @@ pub struct MountSpec {
     pub source: Option<String>,
     /// File system type (`proc`, `tmpfs`, `bind`, `overlay`, ...).
     pub fstype: Option<String>,
-    /// `mount(8)`-style options: `ro`, `nosuid`, `rbind`, `rprivate`, ...;
-    /// unknown ones are passed as file system data. Also the recursive
-    /// attributes `rro`, `rnosuid`, ... (`mount_setattr(2)` with
-    /// `AT_RECURSIVE`), `tmpcopyup` (a tmpfs filled with what it covers)
-    /// and `idmap`/`ridmap` (an id-mapped bind, with the maps below).
-    pub options: Vec<String>,
+    /// The parsed `mount(8)`-style options ([`parse_options`]): `ro`,
+    /// `nosuid`, `rbind`, `rprivate`, ...; unknown ones are file system
+    /// data. Also the recursive attributes `rro`, `rnosuid`, ...
+    /// (`mount_setattr(2)` with `AT_RECURSIVE`), `tmpcopyup` (a tmpfs
+    /// filled with what it covers) and `idmap`/`ridmap` (an id-mapped bind,
+    /// with the maps below).
+    pub options: MountOptions,
     /// uid map of an `idmap`/`ridmap` bind (inside = id on disk, outside =
     /// id shown through the mount).
     pub uid_mappings: Vec<crate::IdMap>,
@@ -103,154 +104,9 @@ pub struct DeviceSpec {
     pub gid: Option<u32>,
 }
 
-/// Parsed mount options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MountOptions {
-    /// `MS_*` flags for the mount itself.
-    pub flags: u64,
-    /// Propagation flags applied afterwards (`MS_PRIVATE` etc., `MS_REC`).
-    pub propagation: u64,
-    /// File-system data (comma-joined unknown options).
-    pub data: String,
-    /// `bind` or `rbind` was given.
-    pub bind: bool,
-    /// `MOUNT_ATTR_*` set recursively (`rro`, `rnosuid`, ...).
-    pub attr_set: u64,
-    /// `MOUNT_ATTR_*` cleared recursively (`rrw`, `rsuid`, ...).
-    pub attr_clr: u64,
-    /// `idmap` (or `ridmap`, then `recursive_idmap` too).
-    pub idmap: bool,
-    /// `ridmap`: the id mapping applies to every submount of the bind.
-    pub recursive_idmap: bool,
-    /// `tmpcopyup`.
-    pub tmpcopyup: bool,
-}
-
-/// A recursive mount attribute option (`rro`, `rnoatime`, ...) as
-/// (`MOUNT_ATTR_*` to set, to clear), as runc and crun read them.
-pub fn recursive_attr(opt: &str) -> Option<(u64, u64)> {
-    use crate::syscalls::*;
-    let atime = |mode: u64| (mode, MOUNT_ATTR__ATIME);
-    Some(match opt {
-        "rro" => (MOUNT_ATTR_RDONLY, 0),
-        "rrw" => (0, MOUNT_ATTR_RDONLY),
-        "rnosuid" => (MOUNT_ATTR_NOSUID, 0),
-        "rsuid" => (0, MOUNT_ATTR_NOSUID),
-        "rnodev" => (MOUNT_ATTR_NODEV, 0),
-        "rdev" => (0, MOUNT_ATTR_NODEV),
-        "rnoexec" => (MOUNT_ATTR_NOEXEC, 0),
-        "rexec" => (0, MOUNT_ATTR_NOEXEC),
-        "rnodiratime" => (MOUNT_ATTR_NODIRATIME, 0),
-        "rdiratime" => (0, MOUNT_ATTR_NODIRATIME),
-        // The atime mode is one value: the kernel takes a new one only
-        // with the whole MOUNT_ATTR__ATIME field cleared.
-        "rnoatime" => atime(MOUNT_ATTR_NOATIME),
-        "ratime" | "rrelatime" | "rnostrictatime" => atime(MOUNT_ATTR_RELATIME),
-        "rstrictatime" | "rnorelatime" => atime(MOUNT_ATTR_STRICTATIME),
-        "rnosymfollow" => (MOUNT_ATTR_NOSYMFOLLOW, 0),
-        "rsymfollow" => (0, MOUNT_ATTR_NOSYMFOLLOW),
-        _ => return None,
-    })
-}
-
-/// `MS_NOSYMFOLLOW` (Linux 5.10; not in every libc).
-pub const MS_NOSYMFOLLOW: u64 = 256;
-
-/// Parse `mount(8)`-style options.
-pub fn parse_options(options: &[String]) -> MountOptions {
-    let mut o = MountOptions::default();
-    let mut data: Vec<&str> = Vec::new();
-    for opt in options {
-        let (set, clear): (u64, u64) = match opt.as_str() {
-            "ro" => (libc::MS_RDONLY, 0),
-            "rw" => (0, libc::MS_RDONLY),
-            "nosuid" => (libc::MS_NOSUID, 0),
-            "suid" => (0, libc::MS_NOSUID),
-            "nodev" => (libc::MS_NODEV, 0),
-            "dev" => (0, libc::MS_NODEV),
-            "noexec" => (libc::MS_NOEXEC, 0),
-            "exec" => (0, libc::MS_NOEXEC),
-            "sync" => (libc::MS_SYNCHRONOUS, 0),
-            "async" => (0, libc::MS_SYNCHRONOUS),
-            "dirsync" => (libc::MS_DIRSYNC, 0),
-            "remount" => (libc::MS_REMOUNT, 0),
-            "mand" => (libc::MS_MANDLOCK, 0),
-            "nomand" => (0, libc::MS_MANDLOCK),
-            "atime" => (0, libc::MS_NOATIME),
-            "noatime" => (libc::MS_NOATIME, 0),
-            "diratime" => (0, libc::MS_NODIRATIME),
-            "nodiratime" => (libc::MS_NODIRATIME, 0),
-            "relatime" => (libc::MS_RELATIME, 0),
-            "norelatime" => (0, libc::MS_RELATIME),
-            "strictatime" => (libc::MS_STRICTATIME, 0),
-            "nostrictatime" => (0, libc::MS_STRICTATIME),
-            "defaults" | "loud" => (0, 0),
-            "nosymfollow" => (MS_NOSYMFOLLOW, 0),
-            "symfollow" => (0, MS_NOSYMFOLLOW),
-            "idmap" => {
-                o.idmap = true;
-                (0, 0)
-            }
-            "ridmap" => {
-                o.idmap = true;
-                o.recursive_idmap = true;
-                (0, 0)
-            }
-            "tmpcopyup" => {
-                o.tmpcopyup = true;
-                (0, 0)
-            }
-            "silent" => (libc::MS_SILENT, 0),
-            "bind" => {
-                o.bind = true;
-                (libc::MS_BIND, 0)
-            }
-            "rbind" => {
-                o.bind = true;
-                (libc::MS_BIND | libc::MS_REC, 0)
-            }
-            "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared" | "unbindable"
-            | "runbindable" => {
-                o.propagation |= propagation_flags(opt).unwrap_or(0);
-                (0, 0)
-            }
-            other => {
-                match recursive_attr(other) {
-                    Some((set, clr)) => {
-                        // A later option wins over an earlier one.
-                        let atime = crate::syscalls::MOUNT_ATTR__ATIME;
-                        if clr & atime != 0 {
-                            o.attr_set &= !atime;
-                        }
-                        o.attr_set = (o.attr_set & !clr) | set;
-                        o.attr_clr = (o.attr_clr & !(set & !atime)) | clr;
-                    }
-                    None => data.push(other),
-                }
-                (0, 0)
-            }
-        };
-        o.flags = (o.flags | set as u64) & !(clear as u64);
-    }
-    o.data = data.join(",");
-    o
-}
-
-/// `private`/`rslave`/... as `MS_*` flags.
-pub fn propagation_flags(name: &str) -> Option<u64> {
-    let (rec, base) = match name.strip_prefix('r') {
-        Some(b) if !b.is_empty() && name != "rw" => (libc::MS_REC, b),
-        _ => (0, name),
-    };
-    let f = match base {
-        "private" => libc::MS_PRIVATE,
-        "slave" => libc::MS_SLAVE,
-        "shared" => libc::MS_SHARED,
-        "unbindable" => libc::MS_UNBINDABLE,
-        _ => return None,
-    };
-    Some((f | rec) as u64)
-}
+pub use crate::mountopt::{
+    parse_options, propagation_flags, recursive_attr, MountOptions, MS_NOSYMFOLLOW,
+};
 
 /// Resolve `unsafe_path` inside `root` the way the kernel would if `root`
 /// were `/`: symlinks are followed but absolute targets and `..` stay
@@ -1024,7 +880,7 @@ impl RootfsPlan {
             )
             .with_field(format!("{field}.destination")));
         }
-        let opts = parse_options(&m.options);
+        let opts = &m.options;
         if opts.bind {
             return Err(Error::new(
                 "ENS_INVALID_OPTION",
@@ -1168,7 +1024,7 @@ impl RootfsPlan {
             )
             .with_field(format!("{field}.destination")));
         }
-        let opts = parse_options(&m.options);
+        let opts = &m.options;
         let fstype = m.fstype.clone().unwrap_or_else(|| {
             if opts.bind {
                 "bind".into()
@@ -1353,12 +1209,7 @@ impl RootfsPlan {
             );
         }
         if opts.attr_set != 0 || opts.attr_clr != 0 {
-            let names: Vec<&str> = m
-                .options
-                .iter()
-                .map(|o| o.as_str())
-                .filter(|o| recursive_attr(o).is_some())
-                .collect();
+            let names = &opts.attr_names;
             self.push(
                 Op::SetAttr {
                     dst: cdst.clone(),
@@ -2056,14 +1907,7 @@ mod tests {
 
     #[test]
     fn options_parse_into_flags_propagation_and_data() {
-        let o = parse_options(&[
-            "ro".into(),
-            "nosuid".into(),
-            "rbind".into(),
-            "rslave".into(),
-            "size=1m".into(),
-            "mode=755".into(),
-        ]);
+        let o = parse_options(&["ro", "nosuid", "rbind", "rslave", "size=1m", "mode=755"]);
         assert_eq!(
             o.flags,
             (libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_BIND | libc::MS_REC) as u64
@@ -2071,7 +1915,7 @@ mod tests {
         assert_eq!(o.propagation, (libc::MS_SLAVE | libc::MS_REC) as u64);
         assert_eq!(o.data, "size=1m,mode=755");
         assert!(o.bind);
-        assert_eq!(parse_options(&["ro".into(), "rw".into()]).flags, 0);
+        assert_eq!(parse_options(&["ro", "rw"]).flags, 0);
         assert_eq!(propagation_flags("private"), Some(libc::MS_PRIVATE as u64));
         assert_eq!(propagation_flags("rw"), None);
     }
@@ -2087,6 +1931,15 @@ mod tests {
         assert_eq!(secure_join(r, "/rel/x").unwrap(), r.join("tmp/x"));
         assert_eq!(secure_join(r, "/../../etc").unwrap(), r.join("etc"));
         assert_eq!(secure_join(r, "/a/./b/../c").unwrap(), r.join("a/c"));
+        // A symlink whose target climbs out through an absolute prefix, and
+        // a relative one from a subdirectory (the runtime's former copy
+        // tested these).
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        std::os::unix::fs::symlink("/etc/../../..", r.join("up")).unwrap();
+        std::os::unix::fs::symlink("../../../../etc", r.join("etc/rel")).unwrap();
+        assert_eq!(secure_join(r, "/up/passwd").unwrap(), r.join("passwd"));
+        assert_eq!(secure_join(r, "/etc/rel/x").unwrap(), r.join("etc/x"));
+        assert_eq!(secure_join(r, "../../proc").unwrap(), r.join("proc"));
         assert_eq!(
             secure_join(r, "/loop").unwrap_err().errno,
             Some(libc::ELOOP)
@@ -2212,13 +2065,13 @@ mod tests {
                     destination: "/proc".into(),
                     fstype: Some("proc".into()),
                     source: Some("proc".into()),
-                    options: vec!["nosuid".into()],
+                    options: MountOptions::parse(&["nosuid"]),
                     ..Default::default()
                 },
                 MountSpec {
                     destination: "/escape/data".into(),
                     source: Some("/etc".into()),
-                    options: vec!["rbind".into(), "ro".into(), "rprivate".into()],
+                    options: MountOptions::parse(&["rbind", "ro", "rprivate"]),
                     fstype: None,
                     ..Default::default()
                 },
@@ -2592,7 +2445,7 @@ mod tests {
             mounts: vec![MountSpec {
                 destination: "/x".into(),
                 source: Some("/nonexistent/src".into()),
-                options: vec!["bind".into()],
+                options: MountOptions::parse(&["bind"]),
                 ..Default::default()
             }],
             ..Default::default()
@@ -2623,7 +2476,7 @@ mod tests {
                 destination: "/dev".into(),
                 fstype: Some("tmpfs".into()),
                 source: Some("tmpfs".into()),
-                options: vec![],
+                options: Default::default(),
                 ..Default::default()
             }],
             devices: vec![
@@ -2743,7 +2596,7 @@ mod tests {
             destination: "/sys/fs/cgroup".into(),
             fstype: Some("cgroup".into()),
             source: Some("cgroup".into()),
-            options: vec!["ro".into(), "nosuid".into()],
+            options: MountOptions::parse(&["ro", "nosuid"]),
             ..Default::default()
         };
         let spec = RootfsSpec {
@@ -2838,12 +2691,7 @@ mod tests {
     #[test]
     fn recursive_attributes_parse_and_run_after_the_mount() {
         use crate::syscalls::*;
-        let o = parse_options(&[
-            "rro".into(),
-            "rnosuid".into(),
-            "rnoatime".into(),
-            "rexec".into(),
-        ]);
+        let o = parse_options(&["rro", "rnosuid", "rnoatime", "rexec"]);
         assert_eq!(
             o.attr_set,
             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME
@@ -2851,12 +2699,7 @@ mod tests {
         assert_eq!(o.attr_clr, MOUNT_ATTR__ATIME | MOUNT_ATTR_NOEXEC);
         assert_eq!(o.data, "", "recursive options are not file-system data");
         // The later option wins.
-        let o = parse_options(&[
-            "rro".into(),
-            "rrw".into(),
-            "rnoatime".into(),
-            "rstrictatime".into(),
-        ]);
+        let o = parse_options(&["rro", "rrw", "rnoatime", "rstrictatime"]);
         assert_eq!(
             (o.attr_set, o.attr_clr),
             (
@@ -2864,7 +2707,7 @@ mod tests {
                 MOUNT_ATTR_RDONLY | MOUNT_ATTR__ATIME
             )
         );
-        let o = parse_options(&["nosymfollow".into(), "tmpcopyup".into(), "ridmap".into()]);
+        let o = parse_options(&["nosymfollow", "tmpcopyup", "ridmap"]);
         assert_eq!(o.flags, MS_NOSYMFOLLOW);
         assert!(o.tmpcopyup && o.idmap && o.recursive_idmap);
 
@@ -2875,7 +2718,7 @@ mod tests {
             mounts: vec![MountSpec {
                 destination: "/data".into(),
                 source: Some("/etc".into()),
-                options: vec!["rbind".into(), "ro".into(), "rro".into()],
+                options: MountOptions::parse(&["rbind", "ro", "rro"]),
                 ..Default::default()
             }],
             ..Default::default()
@@ -2930,14 +2773,14 @@ mod tests {
                     destination: "/etc".into(),
                     source: Some("tmpfs".into()),
                     fstype: Some("tmpfs".into()),
-                    options: vec!["tmpcopyup".into(), "ro".into(), "mode=755".into()],
+                    options: MountOptions::parse(&["tmpcopyup", "ro", "mode=755"]),
                     ..Default::default()
                 },
                 MountSpec {
                     destination: "/m".into(),
                     source: Some("/etc".into()),
                     fstype: Some("bind".into()),
-                    options: vec!["rbind".into(), "idmap".into(), "nosuid".into()],
+                    options: MountOptions::parse(&["rbind", "idmap", "nosuid"]),
                     uid_mappings: map.clone(),
                     gid_mappings: map.clone(),
                 },
@@ -3005,7 +2848,7 @@ mod tests {
                 destination: "/x".into(),
                 source: Some("/etc".into()),
                 fstype: Some(fstype.into()),
-                options: o.iter().map(|s| s.to_string()).collect(),
+                options: MountOptions::parse(o),
                 uid_mappings: if maps { map.clone() } else { vec![] },
                 gid_mappings: if maps { map.clone() } else { vec![] },
             }],

@@ -415,7 +415,8 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     // the child shares the parent's memory (no page-table copy of the whole
     // Node process) on a stack of its own, and this thread waits until it
     // exec'd. Plans that wait for the parent (hold, id maps, listener) or do
-    // long mount work keep the copy-on-write clone.
+    // long mount work keep the copy-on-write clone: every field of the plan
+    // is decided in `Prepared::vfork_blockers`.
     //
     // The child shares the parent's mm, so nothing it does may change state
     // that lives in the mm: no PR_SET_DUMPABLE (skipped; the child never
@@ -424,20 +425,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     // oom_score_adj (applied to every process sharing the mm), no time
     // namespace (its vvar page is installed in the mm).
     let vfork = cfg!(target_arch = "x86_64")
-        && !prepared.hold
-        && !prepared.seccomp_listener
-        && !prepared.parent_setup
-        && prepared.rootfs.is_none()
-        && prepared.joins.is_empty()
-        && prepared.join_pid.is_none()
-        && prepared.creds.is_none()
-        && prepared.caps.is_none()
-        && prepared.groups.is_none()
-        && prepared.oom_score_adj.is_none()
-        && prepared.time_offsets.is_none()
-        && prepared.exec_fifo.is_none()
-        && !prepared.pre_pivot_sync
-        && prepared.ns_flags & crate::kinds::CLONE_NEWTIME == 0
+        && prepared.vfork_blockers().is_empty()
         && std::env::var_os("CTR_NS_NO_VFORK").is_none();
     let stack = if vfork { ChildStack::new() } else { None };
     fds.vfork = stack.is_some();

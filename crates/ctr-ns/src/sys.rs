@@ -116,31 +116,7 @@ pub fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
     unsafe { Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))) }
 }
 
-/// Send `signal` through a pidfd (never hits a reused pid).
-pub fn pidfd_send_signal(pidfd: RawFd, signal: i32) -> std::io::Result<()> {
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd,
-            signal,
-            std::ptr::null::<u8>(),
-            0,
-        )
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// `pidfd_getfd(2)`: a close-on-exec copy of fd `target` of the process.
-pub fn pidfd_getfd(pidfd: RawFd, target: RawFd) -> std::io::Result<OwnedFd> {
-    let rc = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, target, 0u32) };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(unsafe { OwnedFd::from_raw_fd(rc as RawFd) })
-}
+pub use ctr_common::proc::{pidfd_getfd, pidfd_send_signal};
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -152,7 +152,7 @@ fn container_init_in_one_spawn_sync_devices_sysctl_personality_fifo() {
             destination: "/proc".into(),
             fstype: Some("proc".into()),
             source: Some("proc".into()),
-            options: vec![],
+            options: Default::default(),
             ..Default::default()
         }],
         dev: true,

@@ -29,14 +29,28 @@ fn the_program_runs_under_the_policy() {
 
 #[test]
 fn a_refused_policy_is_a_coded_error_naming_the_step() {
-    // SCHED_FIFO with priority 0 is EINVAL for any caller.
-    let e = stat_of(Some(SchedAttr::new(1))).unwrap_err();
+    // SCHED_DEADLINE with a runtime under 1024 ns passes the rules checked
+    // before the clone but is EINVAL from the kernel for any caller.
+    let mut dl = SchedAttr::new(6);
+    (dl.sched_runtime, dl.sched_deadline, dl.sched_period) = (1, 2, 3);
+    let e = stat_of(Some(dl)).unwrap_err();
     assert_eq!(
         (e.code.as_str(), e.errno, e.syscall.as_deref()),
         ("ENS_SCHEDULER", Some(libc::EINVAL), Some("sched_setattr")),
         "{e:?}"
     );
     assert_eq!(e.path.as_deref(), Some("scheduler"));
+}
+
+#[test]
+fn a_policy_against_the_rules_fails_before_the_clone() {
+    // SCHED_FIFO with priority 0: ctr_common::sched's rules (the ones the
+    // OCI path checks too) refuse it naming the field; it used to reach
+    // the kernel as EINVAL from the child.
+    let e = stat_of(Some(SchedAttr::new(1))).unwrap_err();
+    assert_eq!(e.code, "ENS_INVALID_OPTION", "{e:?}");
+    assert_eq!(e.path.as_deref(), Some("scheduler.priority"));
+    assert_eq!(e.errno, None);
 }
 
 fn cpus_of(initial: Option<Vec<u32>>, fin: Option<Vec<u32>>) -> ctr_ns::Result<String> {

@@ -36,11 +36,8 @@ pub fn default_spec() -> Spec {
             "namespaces": [
                 { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }, { "type": "cgroup" }
             ],
-            "maskedPaths": [
-                "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-                "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"
-            ],
-            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+            "maskedPaths": ctr_common::paths::DEFAULT_MASKED_PATHS,
+            "readonlyPaths": ctr_common::paths::DEFAULT_READONLY_PATHS
         }
     });
     serde_json::from_value(v).expect("the default spec is well-formed")
@@ -110,6 +107,24 @@ pub fn rootless_spec(uid: u32, gid: u32) -> Spec {
 mod tests {
     use super::*;
     use crate::{validate, Purpose};
+
+    #[test]
+    fn default_masks_the_one_list() {
+        // ctrun spec masked 10 paths, @ctr/runtime's generated config 8 and
+        // @ctr/ns's DEFAULT_MASKED_PATHS 11: the longest list won (masking
+        // more is the safe default; powercap is masked by runc 1.2 and moby).
+        let l = default_spec().linux.unwrap();
+        let masked = l.masked_paths.unwrap();
+        assert_eq!(
+            masked,
+            ctr_common::paths::DEFAULT_MASKED_PATHS.map(String::from)
+        );
+        assert!(masked.iter().any(|p| p == "/sys/devices/virtual/powercap"));
+        assert_eq!(
+            l.readonly_paths.unwrap(),
+            ctr_common::paths::DEFAULT_READONLY_PATHS.map(String::from)
+        );
+    }
 
     #[test]
     fn default_and_rootless_validate() {

@@ -26,30 +26,7 @@ pub const NAMESPACE_TYPES: [&str; 8] = [
 
 pub use ctr_common::caps::{capability_number, CAPABILITIES};
 
-/// `RLIMIT_*` names and their resource numbers.
-pub const RLIMITS: [(&str, u32); 16] = [
-    ("RLIMIT_CPU", 0),
-    ("RLIMIT_FSIZE", 1),
-    ("RLIMIT_DATA", 2),
-    ("RLIMIT_STACK", 3),
-    ("RLIMIT_CORE", 4),
-    ("RLIMIT_RSS", 5),
-    ("RLIMIT_NPROC", 6),
-    ("RLIMIT_NOFILE", 7),
-    ("RLIMIT_MEMLOCK", 8),
-    ("RLIMIT_AS", 9),
-    ("RLIMIT_LOCKS", 10),
-    ("RLIMIT_SIGPENDING", 11),
-    ("RLIMIT_MSGQUEUE", 12),
-    ("RLIMIT_NICE", 13),
-    ("RLIMIT_RTPRIO", 14),
-    ("RLIMIT_RTTIME", 15),
-];
-
-/// The resource number of an `RLIMIT_*` name.
-pub fn rlimit_number(name: &str) -> Option<u32> {
-    RLIMITS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-}
+pub use ctr_common::rlimit::{number as rlimit_number, RLIMITS};
 
 fn is_semver(v: &str) -> bool {
     let core = v.split(['-', '+']).next().unwrap_or("");
@@ -185,8 +162,7 @@ fn process(p: &Process, purpose: Purpose, e: &mut Vec<Error>) {
         }
     }
     if let Some(io) = &p.io_priority {
-        if !["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"].contains(&io.class.as_str())
-        {
+        if ctr_common::sched::ioprio_class(&io.class).is_none() {
             e.push(bad(
                 "process.ioPriority.class",
                 format!("unknown class {:?}", io.class),
@@ -200,16 +176,7 @@ fn process(p: &Process, purpose: Purpose, e: &mut Vec<Error>) {
         }
     }
     if let Some(s) = &p.scheduler {
-        let policies = [
-            "SCHED_OTHER",
-            "SCHED_FIFO",
-            "SCHED_RR",
-            "SCHED_BATCH",
-            "SCHED_ISO",
-            "SCHED_IDLE",
-            "SCHED_DEADLINE",
-        ];
-        if !policies.contains(&s.policy.as_str()) {
+        if ctr_common::sched::sched_policy(&s.policy).is_none() {
             e.push(bad(
                 "process.scheduler.policy",
                 format!("unknown policy {:?}", s.policy),

@@ -651,7 +651,7 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
             &saved.annotations,
         );
         if let Err(e) = crate::hooks::run_all_in("startContainer", h, &st, saved.pid) {
-            let _ = util::pidfd_signal(pidfd.as_raw_fd(), libc::SIGKILL);
+            let _ = util::pidfd_send_signal(pidfd.as_raw_fd(), libc::SIGKILL);
             return Err(e);
         }
     }
@@ -744,7 +744,7 @@ pub fn kill(store: &Store, id: &str, signal: i32, all: bool) -> Result<()> {
             }
         }
     }
-    util::pidfd_signal(pidfd.as_raw_fd(), signal).map_err(|e| {
+    util::pidfd_send_signal(pidfd.as_raw_fd(), signal).map_err(|e| {
         Error::io(
             "ERUNTIME_KILL",
             "pidfd_send_signal",
@@ -761,7 +761,7 @@ fn kill_and_wait(saved: &Saved) -> Result<()> {
                 unsafe { libc::kill(p, libc::SIGKILL) };
             }
         }
-        let _ = util::pidfd_signal(fd.as_raw_fd(), libc::SIGKILL);
+        let _ = util::pidfd_send_signal(fd.as_raw_fd(), libc::SIGKILL);
         let ready = util::poll_in(&[fd.as_raw_fd()], 10_000)
             .map_err(|e| Error::io("ERUNTIME_DELETE", "poll", &e, "wait for init"))?;
         if !ready[0] {

@@ -8,23 +8,8 @@ use ctr_common::{Error, Result};
 use ctr_ns::MemoryPolicy;
 use serde_json::Value;
 
-/// The modes, as named in the spec, with their `MPOL_*` numbers.
-pub const MODES: [(&str, i32); 7] = [
-    ("MPOL_DEFAULT", 0),
-    ("MPOL_PREFERRED", 1),
-    ("MPOL_BIND", 2),
-    ("MPOL_INTERLEAVE", 3),
-    ("MPOL_LOCAL", 4),
-    ("MPOL_PREFERRED_MANY", 5),
-    ("MPOL_WEIGHTED_INTERLEAVE", 6),
-];
-
-/// The mode flags, as named in the spec, with their values.
-pub const FLAGS: [(&str, i32); 3] = [
-    ("MPOL_F_NUMA_BALANCING", 1 << 13),
-    ("MPOL_F_RELATIVE_NODES", 1 << 14),
-    ("MPOL_F_STATIC_NODES", 1 << 15),
-];
+/// The modes and flags, as named in the spec: ctr-common's tables.
+pub use ctr_common::sched::{MPOL_FLAGS as FLAGS, MPOL_MODES as MODES};
 
 fn invalid(field: &str, msg: impl std::fmt::Display) -> Error {
     Error::new("EOCI_INVALID", format!("linux.memoryPolicy.{field}: {msg}"))
@@ -141,46 +126,8 @@ pub fn plan(v: &Value) -> Result<MemoryPolicy> {
         }
         Some(_) => return Err(invalid("flags", "expected an array of strings")),
     }
-    let needs_nodes = [
-        "MPOL_BIND",
-        "MPOL_INTERLEAVE",
-        "MPOL_WEIGHTED_INTERLEAVE",
-        "MPOL_PREFERRED_MANY",
-    ]
-    .contains(&mode_name);
-    let no_nodes = ["MPOL_DEFAULT", "MPOL_LOCAL"].contains(&mode_name);
-    if needs_nodes && nodes.is_empty() {
-        return Err(invalid(
-            "nodes",
-            format!("{mode_name} needs at least one node"),
-        ));
-    }
-    if no_nodes && !nodes.is_empty() {
-        return Err(invalid("nodes", format!("{mode_name} takes no nodes")));
-    }
-    let (stat, rel, bal) = (1 << 15, 1 << 14, 1 << 13);
-    if flags & stat != 0 && flags & rel != 0 {
-        return Err(invalid(
-            "flags",
-            "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other",
-        ));
-    }
-    if flags & (stat | rel) != 0 && nodes.is_empty() {
-        return Err(invalid(
-            "flags",
-            format!(
-                "{} needs nodes",
-                if flags & stat != 0 {
-                    "MPOL_F_STATIC_NODES"
-                } else {
-                    "MPOL_F_RELATIVE_NODES"
-                }
-            ),
-        ));
-    }
-    if flags & bal != 0 && !["MPOL_BIND", "MPOL_PREFERRED_MANY"].contains(&mode_name) {
-        return Err(invalid("flags", format!("MPOL_F_NUMA_BALANCING goes only with MPOL_BIND or MPOL_PREFERRED_MANY, not {mode_name}")));
-    }
+    ctr_common::sched::check_mempolicy(mode, flags, !nodes.is_empty())
+        .map_err(|(k, msg)| invalid(k, msg))?;
     Ok(MemoryPolicy { mode, flags, nodes })
 }
 

@@ -9,10 +9,9 @@ use ctr_common::{Error, Result};
 use ctr_ns::NamespaceKind;
 use ctr_oci::types::*;
 use ctr_oci::Bundle;
-use serde::{Deserialize, Serialize};
 
-/// One mount, with its options turned into flags and data.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// One mount, checked, with its options parsed once (by ctr-ns's table).
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlannedMount {
     /// Destination inside the container.
     pub destination: String,
@@ -20,12 +19,15 @@ pub struct PlannedMount {
     pub source: String,
     /// File system type (`none` for binds).
     pub typ: String,
-    /// `MS_*` flags.
-    pub flags: u64,
-    /// Flags to clear (not used by mount(2), kept for remounts).
-    pub data: String,
-    /// Propagation flags applied after the mount.
-    pub propagation: Vec<u64>,
+    /// The parsed options (flags, data, propagation, extensions).
+    pub options: ctr_ns::MountOptions,
+}
+
+impl PlannedMount {
+    /// A bind mount (`bind`/`rbind` option or type `bind`).
+    pub fn is_bind(&self) -> bool {
+        self.options.bind
+    }
 }
 
 /// A compiled seccomp filter for the init.
@@ -75,167 +77,22 @@ fn unsupported(path: &str, why: &str) -> Error {
     Error::new("ERUNTIME_UNSUPPORTED", format!("{path}: {why}")).with_field(path.to_string())
 }
 
-/// `MS_*` flag changes for a mount option: (set, clear), or `None` if the
-/// option is file-system data.
-pub fn mount_flag(opt: &str) -> Option<(u64, u64)> {
-    use libc::*;
-    let f = |x: c_ulong| x;
-    Some(match opt {
-        "async" => (0, f(MS_SYNCHRONOUS)),
-        "atime" => (0, f(MS_NOATIME)),
-        "bind" => (f(MS_BIND), 0),
-        "defaults" => (0, 0),
-        "dev" => (0, f(MS_NODEV)),
-        "diratime" => (0, f(MS_NODIRATIME)),
-        "dirsync" => (f(MS_DIRSYNC), 0),
-        "exec" => (0, f(MS_NOEXEC)),
-        "mand" => (f(MS_MANDLOCK), 0),
-        "noatime" => (f(MS_NOATIME), 0),
-        "nodev" => (f(MS_NODEV), 0),
-        "nodiratime" => (f(MS_NODIRATIME), 0),
-        "noexec" => (f(MS_NOEXEC), 0),
-        "nomand" => (0, f(MS_MANDLOCK)),
-        "norelatime" => (0, f(MS_RELATIME)),
-        "nostrictatime" => (0, f(MS_STRICTATIME)),
-        "nosuid" => (f(MS_NOSUID), 0),
-        "rbind" => (f(MS_BIND | MS_REC), 0),
-        "relatime" => (f(MS_RELATIME), 0),
-        "remount" => (f(MS_REMOUNT), 0),
-        "ro" => (f(MS_RDONLY), 0),
-        "rw" => (0, f(MS_RDONLY)),
-        "silent" => (f(MS_SILENT), 0),
-        "loud" => (0, f(MS_SILENT)),
-        "strictatime" => (f(MS_STRICTATIME), 0),
-        "nosymfollow" => (ctr_ns::rootfs::MS_NOSYMFOLLOW, 0),
-        "symfollow" => (0, ctr_ns::rootfs::MS_NOSYMFOLLOW),
-        "suid" => (0, f(MS_NOSUID)),
-        "sync" => (f(MS_SYNCHRONOUS), 0),
-        _ => return None,
-    })
-}
-
-/// Propagation flags for an option.
-pub fn propagation_flag(opt: &str) -> Option<u64> {
-    use libc::*;
-    Some(match opt {
-        "private" => MS_PRIVATE,
-        "rprivate" => MS_PRIVATE | MS_REC,
-        "shared" => MS_SHARED,
-        "rshared" => MS_SHARED | MS_REC,
-        "slave" => MS_SLAVE,
-        "rslave" => MS_SLAVE | MS_REC,
-        "unbindable" => MS_UNBINDABLE,
-        "runbindable" => MS_UNBINDABLE | MS_REC,
-        _ => return None,
-    })
-}
-
-/// Mount options of the OCI mount extensions that are not flags: id-mapped
-/// binds and the tmpfs copy-up.
-pub const EXTENSION_OPTIONS: [&str; 3] = ["idmap", "ridmap", "tmpcopyup"];
-
-/// The recursive attribute options (`mount_setattr(2)` with `AT_RECURSIVE`).
-pub const RECURSIVE_OPTIONS: [&str; 18] = [
-    "rro",
-    "rrw",
-    "rnosuid",
-    "rsuid",
-    "rnodev",
-    "rdev",
-    "rnoexec",
-    "rexec",
-    "rnodiratime",
-    "rdiratime",
-    "rnoatime",
-    "ratime",
-    "rrelatime",
-    "rnorelatime",
-    "rstrictatime",
-    "rnostrictatime",
-    "rnosymfollow",
-    "rsymfollow",
-];
-
-/// The mount options this runtime understands (for `features`).
+/// The mount options this runtime understands (for `features`): ctr-ns's table.
 pub fn mount_options() -> Vec<String> {
-    let mut v: Vec<String> = [
-        "async",
-        "atime",
-        "bind",
-        "defaults",
-        "dev",
-        "diratime",
-        "dirsync",
-        "exec",
-        "mand",
-        "noatime",
-        "nodev",
-        "nodiratime",
-        "noexec",
-        "nomand",
-        "norelatime",
-        "nostrictatime",
-        "nosuid",
-        "rbind",
-        "relatime",
-        "remount",
-        "ro",
-        "rw",
-        "silent",
-        "loud",
-        "strictatime",
-        "suid",
-        "sync",
-        "private",
-        "rprivate",
-        "shared",
-        "rshared",
-        "slave",
-        "rslave",
-        "unbindable",
-        "runbindable",
-        "nosymfollow",
-        "symfollow",
-    ]
-    .map(String::from)
-    .to_vec();
-    v.extend(
-        RECURSIVE_OPTIONS
-            .iter()
-            .chain(EXTENSION_OPTIONS.iter())
-            .map(|o| o.to_string()),
-    );
-    v.sort();
-    v
+    ctr_ns::mountopt::known_options()
 }
 
 /// Plan one mount.
 pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<PlannedMount> {
     let field = format!("mounts[{i}]");
     let typ = m.typ.clone().unwrap_or_else(|| "none".into());
-    let mut flags = 0u64;
-    let mut data = Vec::new();
-    let mut propagation = Vec::new();
-    for o in m.options.iter().flatten() {
-        if let Some((set, clear)) = mount_flag(o) {
-            flags = (flags | set) & !clear;
-        } else if let Some(p) = propagation_flag(o) {
-            propagation.push(p);
-        } else if ctr_ns::rootfs::recursive_attr(o).is_some()
-            || EXTENSION_OPTIONS.contains(&o.as_str())
-        {
-            // Recursive attributes, idmap/ridmap and tmpcopyup: ctr-ns
-            // applies them (mount_setattr, move_mount of a prepared mount).
-        } else {
-            data.push(o.clone());
-        }
-    }
+    let mut options = ctr_ns::parse_options(m.options.as_deref().unwrap_or_default());
     if typ == "bind" {
-        flags |= libc::MS_BIND;
+        options.bind = true;
+        options.flags |= libc::MS_BIND;
     }
-    let opts = m.options.as_deref().unwrap_or_default();
-    let has = |o: &str| opts.iter().any(|x| x == o);
-    let idmap = has("idmap") || has("ridmap");
+    let flags = options.flags;
+    let idmap = options.idmap;
     let maps = m.uid_mappings.is_some() || m.gid_mappings.is_some();
     if maps && !idmap {
         return Err(Error::new(
@@ -257,7 +114,7 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
             "idmap and ridmap are supported on bind mounts only",
         ));
     }
-    if has("tmpcopyup") && typ != "tmpfs" {
+    if options.tmpcopyup && typ != "tmpfs" {
         return Err(Error::new(
             "EOCI_INVALID",
             format!("{field}.options: tmpcopyup is only for tmpfs mounts"),
@@ -288,9 +145,7 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
         destination: m.destination.clone(),
         source,
         typ,
-        flags,
-        data: data.join(","),
-        propagation,
+        options,
     })
 }
 
@@ -619,12 +474,11 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     for (i, m) in spec.mounts.iter().flatten().enumerate() {
         // Checked (and bind sources made absolute) here; ctr-ns parses the options.
         let pm = plan_mount(i, m, &b.dir)?;
-        if pm.destination.trim_end_matches('/') == "/dev" && pm.flags & libc::MS_BIND == 0 {
+        if pm.destination.trim_end_matches('/') == "/dev" && !pm.is_bind() {
             dev_nodes = true;
         }
         cgroup_mount |= pm.typ == "cgroup" || pm.typ == "cgroup2";
-        let bind = pm.flags & libc::MS_BIND != 0;
-        let options = m.options.clone().unwrap_or_default();
+        let bind = pm.is_bind();
         let conv = |v: &Option<Vec<IdMapping>>| -> Vec<ctr_ns::IdMap> {
             v.iter()
                 .flatten()
@@ -636,7 +490,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
                 .collect()
         };
         let (mut uid_mappings, mut gid_mappings) = (conv(&m.uid_mappings), conv(&m.gid_mappings));
-        if options.iter().any(|o| o == "idmap" || o == "ridmap") && uid_mappings.is_empty() {
+        if pm.options.idmap && uid_mappings.is_empty() {
             // No maps of its own: the container's user namespace maps.
             let Some(maps) = &id_maps else {
                 return Err(Error::new("EOCI_INVALID", format!("mounts[{i}]: an idmap mount needs uidMappings and gidMappings (or a user namespace with maps)"))
@@ -649,7 +503,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
             destination: m.destination.clone(),
             source: Some(pm.source),
             fstype: Some(if bind { "bind".to_string() } else { pm.typ }),
-            options,
+            options: pm.options,
             uid_mappings,
             gid_mappings,
         });
@@ -669,7 +523,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     // runc: "/" is made rslave unless rootfsPropagation says otherwise.
     let propagation = match linux.rootfs_propagation.as_deref() {
         None | Some("") => "rslave".to_string(),
-        Some(p) if propagation_flag(p).is_some() => p.to_string(),
+        Some(p) if ctr_ns::rootfs::propagation_flags(p).is_some() => p.to_string(),
         Some(p) => {
             return Err(Error::new(
                 "EOCI_INVALID",
@@ -858,9 +712,9 @@ mod tests {
             ..Default::default()
         };
         let p = plan_mount(0, &m, "/b".as_ref()).unwrap();
-        assert_eq!(p.flags, libc::MS_NOSUID | libc::MS_STRICTATIME);
-        assert_eq!(p.data, "mode=755,size=65536k");
-        assert_eq!(p.propagation, vec![libc::MS_PRIVATE | libc::MS_REC]);
+        assert_eq!(p.options.flags, libc::MS_NOSUID | libc::MS_STRICTATIME);
+        assert_eq!(p.options.data, "mode=755,size=65536k");
+        assert_eq!(p.options.propagation, libc::MS_PRIVATE | libc::MS_REC);
         let b = Mount {
             destination: "/x".into(),
             source: Some("data".into()),
@@ -869,7 +723,10 @@ mod tests {
         };
         let p = plan_mount(1, &b, "/b".as_ref()).unwrap();
         assert_eq!(p.source, "/b/data");
-        assert_eq!(p.flags, libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY);
+        assert_eq!(
+            p.options.flags,
+            libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY
+        );
         // The mount extensions are accepted (ctr-ns applies them) and checked.
         let ext = Mount {
             destination: "/x".into(),
@@ -891,7 +748,7 @@ mod tests {
             }]),
             ..Default::default()
         };
-        assert_eq!(plan_mount(2, &ext, "/b".as_ref()).unwrap().data, "");
+        assert_eq!(plan_mount(2, &ext, "/b".as_ref()).unwrap().options.data, "");
         let bad = Mount {
             destination: "/x".into(),
             source: Some("/d".into()),

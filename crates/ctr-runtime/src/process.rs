@@ -93,33 +93,7 @@ fn invalid(path: String, why: impl std::fmt::Display) -> Error {
     Error::new("EOCI_INVALID", format!("{path}: {why}")).with_field(path)
 }
 
-/// `SCHED_*` policy numbers.
-pub fn sched_policy(name: &str) -> Option<u32> {
-    Some(match name {
-        "SCHED_OTHER" => 0,
-        "SCHED_FIFO" => 1,
-        "SCHED_RR" => 2,
-        "SCHED_BATCH" => 3,
-        "SCHED_ISO" => 4,
-        "SCHED_IDLE" => 5,
-        "SCHED_DEADLINE" => 6,
-        _ => return None,
-    })
-}
-
-/// `SCHED_FLAG_*` bits.
-pub fn sched_flag(name: &str) -> Option<u64> {
-    Some(match name {
-        "SCHED_FLAG_RESET_ON_FORK" => 0x01,
-        "SCHED_FLAG_RECLAIM" => 0x02,
-        "SCHED_FLAG_DL_OVERRUN" => 0x04,
-        "SCHED_FLAG_KEEP_POLICY" => 0x08,
-        "SCHED_FLAG_KEEP_PARAMS" => 0x10,
-        "SCHED_FLAG_UTIL_CLAMP_MIN" => 0x20,
-        "SCHED_FLAG_UTIL_CLAMP_MAX" => 0x40,
-        _ => return None,
-    })
-}
+pub use ctr_common::sched::{sched_flag, sched_policy};
 
 /// `process.scheduler` as a `struct sched_attr`, validated as runc does
 /// (plus the kernel's own rules, so a bad config fails with a field rather
@@ -131,80 +105,35 @@ pub fn scheduler(s: &Scheduler, prefix: &str) -> Result<ctr_ns::SchedAttr> {
     let f = |name: &str| format!("{prefix}.scheduler.{name}");
     let policy = sched_policy(&s.policy)
         .ok_or_else(|| invalid(f("policy"), format!("unknown policy {:?}", s.policy)))?;
-    let mut attr = ctr_ns::SchedAttr::new(policy);
+    let mut flags = 0;
     for (i, name) in s.flags.iter().flatten().enumerate() {
-        let bit = sched_flag(name).ok_or_else(|| {
+        flags |= sched_flag(name).ok_or_else(|| {
             invalid(
                 format!("{prefix}.scheduler.flags[{i}]"),
                 format!("unknown flag {name:?}"),
             )
         })?;
-        attr.sched_flags |= bit;
     }
-    let nice = s.nice.unwrap_or(0);
-    if !(-20..=19).contains(&nice) {
-        return Err(invalid(
-            f("nice"),
-            format!("{nice} is out of range (-20..19)"),
-        ));
-    }
-    attr.sched_nice = nice;
-    let rt = policy == 1 || policy == 2;
-    match s.priority {
-        Some(p) if rt && !(1..=99).contains(&p) => {
-            return Err(invalid(
-                f("priority"),
-                format!("{p} is out of range (1..99) for {}", s.policy),
-            ))
-        }
-        Some(p) if rt => attr.sched_priority = p as u32,
-        None if rt => {
-            return Err(invalid(
-                f("priority"),
-                format!("{} needs a priority (1..99)", s.policy),
-            ))
-        }
-        Some(p) if p != 0 => {
-            return Err(invalid(
-                f("priority"),
-                "is only valid for SCHED_FIFO and SCHED_RR",
-            ))
-        }
-        _ => {}
-    }
-    let dl = [
-        ("runtime", s.runtime),
-        ("deadline", s.deadline),
-        ("period", s.period),
-    ];
-    if policy == 6 {
-        for (name, v) in dl {
-            if v.unwrap_or(0) == 0 {
-                return Err(invalid(
-                    f(name),
-                    "SCHED_DEADLINE needs runtime, deadline and period",
-                ));
-            }
-        }
-        let (r, d, p) = (
-            s.runtime.unwrap_or(0),
-            s.deadline.unwrap_or(0),
-            s.period.unwrap_or(0),
-        );
-        if r > d {
-            return Err(invalid(f("runtime"), "must not exceed the deadline"));
-        }
-        if d > p {
-            return Err(invalid(f("deadline"), "must not exceed the period"));
-        }
-        (attr.sched_runtime, attr.sched_deadline, attr.sched_period) = (r, d, p);
-    } else {
-        for (name, v) in dl {
-            if v.unwrap_or(0) != 0 {
-                return Err(invalid(f(name), "is only valid for SCHED_DEADLINE"));
-            }
-        }
-    }
+    let priority = match s.priority {
+        Some(p) if p < 0 => return Err(invalid(f("priority"), format!("{p} is negative"))),
+        p => p.unwrap_or(0) as u32,
+    };
+    let want = ctr_common::sched::Sched {
+        policy,
+        flags,
+        nice: s.nice.unwrap_or(0),
+        priority,
+        runtime: s.runtime.unwrap_or(0),
+        deadline: s.deadline.unwrap_or(0),
+        period: s.period.unwrap_or(0),
+    };
+    ctr_common::sched::check_sched(&want).map_err(|(k, msg)| invalid(f(k), msg))?;
+    let mut attr = ctr_ns::SchedAttr::new(policy);
+    attr.sched_flags = want.flags;
+    attr.sched_nice = want.nice;
+    attr.sched_priority = want.priority;
+    (attr.sched_runtime, attr.sched_deadline, attr.sched_period) =
+        (want.runtime, want.deadline, want.period);
     Ok(attr)
 }
 
@@ -353,12 +282,9 @@ pub fn rlimits(p: &Process, prefix: &str) -> Result<Vec<(u32, u64, u64)>> {
 
 /// `process.ioPriority` as the `ioprio_set` value.
 pub fn io_priority(p: &Process) -> Option<i32> {
+    // ctr-oci's validation refused an unknown class or level already.
     p.io_priority.as_ref().map(|io| {
-        let class = match io.class.as_str() {
-            "IOPRIO_CLASS_RT" => 1,
-            "IOPRIO_CLASS_BE" => 2,
-            _ => 3,
-        };
+        let class = ctr_common::sched::ioprio_class(&io.class).unwrap_or(3);
         (class << 13) | io.priority
     })
 }

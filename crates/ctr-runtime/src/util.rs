@@ -1,7 +1,6 @@
-//! Small helpers: RFC 3339 time, /proc stat, secure path joins, syscalls.
+//! Small helpers: RFC 3339 time, /proc stat, syscalls.
 
 use ctr_common::{Error, Result};
-use std::path::{Component, Path, PathBuf};
 
 /// Now as RFC 3339 with nanoseconds in UTC (`2026-01-02T03:04:05.123456789Z`).
 pub fn now_rfc3339() -> String {
@@ -34,115 +33,13 @@ pub fn rfc3339(secs: i64, nanos: u32) -> String {
     )
 }
 
-/// What `/proc/PID/stat` says about a process: its state letter and its
-/// start time (clock ticks since boot).
-pub fn proc_stat(pid: i32) -> Option<(char, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // comm may contain spaces and parentheses: split after the last ')'.
-    let rest = &s[s.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let state = fields.first()?.chars().next()?;
-    let start = fields.get(19)?.parse().ok()?; // field 22 overall
-    Some((state, start))
-}
-
-/// Whether `pid` is the process started at `start_time` and has not exited.
-pub fn alive(pid: i32, start_time: u64) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    match proc_stat(pid) {
-        Some((state, start)) => start == start_time && state != 'Z' && state != 'X',
-        None => false,
-    }
-}
-
-/// Join `unsafe_path` under `root`, resolving symlinks as if `root` were
-/// `/`, so the result never leaves `root` (like filepath-securejoin).
-pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf> {
-    let mut parts: Vec<String> = Vec::new();
-    let mut pending: Vec<String> = unsafe_path.split('/').rev().map(String::from).collect();
-    let mut links = 0;
-    while let Some(c) = pending.pop() {
-        match c.as_str() {
-            "" | "." => continue,
-            ".." => {
-                parts.pop();
-                continue;
-            }
-            _ => {}
-        }
-        let candidate: PathBuf = root.join(parts.iter().collect::<PathBuf>()).join(&c);
-        match std::fs::symlink_metadata(&candidate) {
-            Ok(m) if m.file_type().is_symlink() => {
-                links += 1;
-                if links > 255 {
-                    return Err(Error::new(
-                        "ERUNTIME_PATH",
-                        format!("too many symlinks resolving {unsafe_path}"),
-                    )
-                    .with_path(unsafe_path)
-                    .with_errno(libc::ELOOP));
-                }
-                let target = std::fs::read_link(&candidate).map_err(|e| {
-                    Error::io(
-                        "ERUNTIME_PATH",
-                        "readlink",
-                        &e,
-                        format!("readlink {}", candidate.display()),
-                    )
-                })?;
-                let t = target.to_string_lossy().into_owned();
-                if t.starts_with('/') {
-                    parts.clear();
-                }
-                for p in t.split('/').rev() {
-                    pending.push(p.to_string());
-                }
-            }
-            _ => parts.push(c),
-        }
-    }
-    let mut out = root.to_path_buf();
-    for p in parts {
-        out.push(p);
-    }
-    debug_assert!(out.components().all(|c| c != Component::ParentDir));
-    Ok(out)
-}
+pub use ctr_common::proc::{alive, pidfd_open, pidfd_send_signal, stat as proc_stat};
 
 /// The last errno.
 pub fn errno() -> i32 {
     std::io::Error::last_os_error()
         .raw_os_error()
         .unwrap_or(libc::EIO)
-}
-
-/// `pidfd_open(2)`.
-pub fn pidfd_open(pid: i32) -> std::io::Result<std::os::fd::OwnedFd> {
-    use std::os::fd::FromRawFd;
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
-}
-
-/// `pidfd_send_signal(2)`.
-pub fn pidfd_signal(fd: i32, sig: i32) -> std::io::Result<()> {
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd,
-            sig,
-            std::ptr::null::<u8>(),
-            0,
-        )
-    };
-    if r < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Poll fds for readability; returns which were ready, or none on timeout.
@@ -168,54 +65,11 @@ pub fn poll_in(fds: &[i32], timeout_ms: i32) -> std::io::Result<Vec<bool>> {
     }
 }
 
-/// A signal number from `9`, `KILL` or `SIGKILL`.
+/// A signal number from `9`, `KILL` or `SIGKILL` (ctr-common's table).
 pub fn parse_signal(s: &str) -> Result<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        if (1..=64).contains(&n) {
-            return Ok(n);
-        }
-    }
-    let name = s.to_ascii_uppercase();
-    let name = name.strip_prefix("SIG").unwrap_or(&name);
-    let n = match name {
-        "HUP" => libc::SIGHUP,
-        "INT" => libc::SIGINT,
-        "QUIT" => libc::SIGQUIT,
-        "ILL" => libc::SIGILL,
-        "TRAP" => libc::SIGTRAP,
-        "ABRT" | "IOT" => libc::SIGABRT,
-        "BUS" => libc::SIGBUS,
-        "FPE" => libc::SIGFPE,
-        "KILL" => libc::SIGKILL,
-        "USR1" => libc::SIGUSR1,
-        "SEGV" => libc::SIGSEGV,
-        "USR2" => libc::SIGUSR2,
-        "PIPE" => libc::SIGPIPE,
-        "ALRM" => libc::SIGALRM,
-        "TERM" => libc::SIGTERM,
-        "STKFLT" => libc::SIGSTKFLT,
-        "CHLD" => libc::SIGCHLD,
-        "CONT" => libc::SIGCONT,
-        "STOP" => libc::SIGSTOP,
-        "TSTP" => libc::SIGTSTP,
-        "TTIN" => libc::SIGTTIN,
-        "TTOU" => libc::SIGTTOU,
-        "URG" => libc::SIGURG,
-        "XCPU" => libc::SIGXCPU,
-        "XFSZ" => libc::SIGXFSZ,
-        "VTALRM" => libc::SIGVTALRM,
-        "PROF" => libc::SIGPROF,
-        "WINCH" => libc::SIGWINCH,
-        "IO" | "POLL" => libc::SIGIO,
-        "PWR" => libc::SIGPWR,
-        "SYS" => libc::SIGSYS,
-        _ => {
-            return Err(
-                Error::new("ERUNTIME_SIGNAL", format!("unknown signal {s:?}")).with_field("signal"),
-            )
-        }
-    };
-    Ok(n)
+    ctr_common::signal::number(s).ok_or_else(|| {
+        Error::new("ERUNTIME_SIGNAL", format!("unknown signal {s:?}")).with_field("signal")
+    })
 }
 
 #[cfg(test)]
@@ -226,35 +80,6 @@ mod tests {
     fn rfc3339_formats() {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(rfc3339(1_700_000_000, 5), "2023-11-14T22:13:20.000000005Z");
-    }
-
-    #[test]
-    fn proc_stat_of_self_and_liveness() {
-        let pid = std::process::id() as i32;
-        let (_, start) = proc_stat(pid).unwrap();
-        assert!(alive(pid, start));
-        assert!(
-            !alive(pid, start + 1),
-            "a different start time means a reused pid"
-        );
-        assert!(!alive(0, start));
-    }
-
-    #[test]
-    fn secure_join_stays_inside() {
-        let d = tempfile::tempdir().unwrap();
-        let r = d.path();
-        std::fs::create_dir_all(r.join("etc")).unwrap();
-        std::os::unix::fs::symlink("/etc/../../..", r.join("up")).unwrap();
-        std::os::unix::fs::symlink("../../../../etc", r.join("etc/rel")).unwrap();
-        assert_eq!(secure_join(r, "/up/passwd").unwrap(), r.join("passwd"));
-        assert_eq!(secure_join(r, "/etc/rel/x").unwrap(), r.join("etc/x"));
-        assert_eq!(secure_join(r, "../../proc").unwrap(), r.join("proc"));
-        std::os::unix::fs::symlink("loop", r.join("loop")).unwrap();
-        assert_eq!(
-            secure_join(r, "/loop").unwrap_err().errno,
-            Some(libc::ELOOP)
-        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 import type { Signal } from '@ctr/common';
+import { native } from './native';
 
 /** The kinds of Linux namespace. */
 export type NamespaceType = 'mnt' | 'pid' | 'net' | 'uts' | 'ipc' | 'user' | 'cgroup' | 'time';
@@ -327,20 +328,12 @@ export interface RunResult extends ExitResult {
   stderr: string;
 }
 
-/** The OCI/runc default masked paths (for {@link RootfsOptions.maskedPaths}). */
-export const DEFAULT_MASKED_PATHS: readonly string[] = [
-  '/proc/acpi',
-  '/proc/asound',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-  '/sys/devices/virtual/powercap',
-];
+/**
+ * The default masked paths (for {@link RootfsOptions.maskedPaths}): runc's
+ * defaults plus `/sys/devices/virtual/powercap`. The list lives in Rust
+ * (`ctr_common::paths`), shared with `ctrun spec` and `@ctr/runtime`.
+ */
+export const DEFAULT_MASKED_PATHS: readonly string[] = Object.freeze(native.defaultMaskedPaths());
 
-/** The OCI/runc default read-only paths (for {@link RootfsOptions.readonlyPaths}). */
-export const DEFAULT_READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+/** The default read-only paths (for {@link RootfsOptions.readonlyPaths}); from `ctr_common::paths`. */
+export const DEFAULT_READONLY_PATHS: readonly string[] = Object.freeze(native.defaultReadonlyPaths());

@@ -114,13 +114,17 @@ function personality(v: SpawnOptions['personality']): number | undefined {
 
 const IO_CLASSES = { rt: 1, be: 2, idle: 3 } as const;
 
-/** `{ class, level }` as the `ioprio_set` value: class << 13 | level. */
+/**
+ * `{ class, level }` as the `ioprio_set` value: class << 13 | level. Names and
+ * defaults only: the level's range is checked in Rust (`ctr_common::sched`).
+ */
 function ioPriority(v: SpawnOptions['ioPriority']): number | undefined {
   if (v === undefined) return undefined;
   const cls = IO_CLASSES[v?.class as keyof typeof IO_CLASSES];
   if (!cls) throw bad('ioPriority.class', "ioPriority.class must be 'rt', 'be' or 'idle'");
   const level = v.level ?? (v.class === 'idle' ? 0 : 4);
-  if (!Number.isInteger(level) || level < 0 || level > 7) throw bad('ioPriority.level', 'ioPriority.level must be 0 to 7');
+  // A level the shift cannot carry is refused here; 0-7 is Rust's rule.
+  if (!Number.isInteger(level) || level < 0 || level >= 1 << 13) throw bad('ioPriority.level', 'ioPriority.level must be 0 to 7');
   return (cls << 13) | level;
 }
 
@@ -178,7 +182,11 @@ const SCHED_FLAGS = {
   'util-clamp-max': 0x40,
 } as const;
 
-/** `scheduler` as the binding's sched_attr fields, checked as the OCI runtime does. */
+/**
+ * `scheduler` as the binding's sched_attr fields: names to numbers only. The
+ * rules (nice range, priority only for fifo/rr, deadline's three times) are
+ * checked in Rust (`ctr_common::sched`, the same the OCI path uses).
+ */
 function scheduler(v: SpawnOptions['scheduler']) {
   if (v === undefined) return undefined;
   const policy = SCHED_POLICIES[v?.policy as keyof typeof SCHED_POLICIES];
@@ -189,21 +197,14 @@ function scheduler(v: SpawnOptions['scheduler']) {
     if (bit === undefined) throw bad(`scheduler.flags[${i}]`, `scheduler.flags[${i}] must be one of ${Object.keys(SCHED_FLAGS).join(', ')}`);
     flags |= bit;
   }
-  const nice = v.nice ?? 0;
-  if (!Number.isInteger(nice) || nice < -20 || nice > 19) throw bad('scheduler.nice', 'scheduler.nice must be -20 to 19');
-  const rt = policy === 1 || policy === 2;
-  const priority = v.priority ?? 0;
-  if (rt && (!Number.isInteger(priority) || priority < 1 || priority > 99)) throw bad('scheduler.priority', `scheduler.priority must be 1 to 99 for ${v.policy}`);
-  if (!rt && priority !== 0) throw bad('scheduler.priority', 'scheduler.priority is only valid for fifo and rr');
-  const [runtime, deadline, period] = (['runtime', 'deadline', 'period'] as const).map((k) => {
-    const n = v[k] ?? 0;
-    if (!Number.isSafeInteger(n) || n < 0) throw bad(`scheduler.${k}`, `scheduler.${k} must be a count of nanoseconds`);
-    if (policy === 6 && n === 0) throw bad(`scheduler.${k}`, 'deadline needs runtime, deadline and period');
-    if (policy !== 6 && n !== 0) throw bad(`scheduler.${k}`, `scheduler.${k} is only valid for deadline`);
+  // Shapes the binding's integer fields can carry; the ranges are Rust's.
+  const int = (k: 'nice' | 'priority' | 'runtime' | 'deadline' | 'period', n: number, min: number, max: number) => {
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(`scheduler.${k}`, `scheduler.${k} must be a whole number`);
     return n;
-  });
-  if (runtime > deadline) throw bad('scheduler.runtime', 'scheduler.runtime must not exceed the deadline');
-  if (deadline > period) throw bad('scheduler.deadline', 'scheduler.deadline must not exceed the period');
+  };
+  const nice = int('nice', v.nice ?? 0, -(2 ** 31), 2 ** 31 - 1);
+  const priority = int('priority', v.priority ?? 0, 0, 2 ** 32 - 1);
+  const [runtime, deadline, period] = (['runtime', 'deadline', 'period'] as const).map((k) => int(k, v[k] ?? 0, 0, Number.MAX_SAFE_INTEGER));
   return { policy, flags, nice, priority, runtime, deadline, period };
 }
 

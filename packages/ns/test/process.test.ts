@@ -247,6 +247,13 @@ test('memoryPolicy is the policy the program runs under (numa_maps); a refused o
   assert.throws(() => spawn('true', [], { memoryPolicy: { mode: 'fast' as never } }), (e: NsError) => e.path === 'memoryPolicy.mode');
   assert.throws(() => spawn('true', [], { memoryPolicy: { mode: 'bind', nodes: '3-1' } }), (e: NsError) => e.path === 'memoryPolicy.nodes');
   assert.throws(() => spawn('true', [], { memoryPolicy: { mode: 'bind', nodes: [0], flags: ['x' as never] } }), (e: NsError) => e.path === 'memoryPolicy.flags[0]');
+  // The rules live in Rust (ctr_common::sched), as on the OCI path: the TS copy let these reach the kernel.
+  const refused = (policy: Parameters<typeof spawn>[2] & object, path: string) =>
+    assert.throws(() => spawn('true', [], policy), (e: NsError) => e.code === 'ENS_INVALID_OPTION' && e.path === path);
+  refused({ memoryPolicy: { mode: 'bind' } }, 'memoryPolicy.nodes');
+  refused({ memoryPolicy: { mode: 'local', nodes: [0] } }, 'memoryPolicy.nodes');
+  refused({ memoryPolicy: { mode: 'bind', nodes: [0], flags: ['static-nodes', 'relative-nodes'] } }, 'memoryPolicy.flags');
+  refused({ memoryPolicy: { mode: 'interleave', nodes: [0], flags: ['numa-balancing'] } }, 'memoryPolicy.flags');
 });
 
 /** (priority, nice, policy): fields 18, 19 and 41 of a /proc/<pid>/stat line. */

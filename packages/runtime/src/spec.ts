@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CgroupError, parseSize as parseSizeShared } from '@ctr/cgroup';
 import { Profile } from '@ctr/seccomp';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@ctr/ns';
 import { RuntimeError } from './errors';
 import type { ContainerSpec, IdMapping, Limits, RootfsOptions, SeccompOption, Size } from './options';
 import { rejectRenamed } from './renamed';
@@ -156,8 +157,9 @@ export function configFor(opts: ContainerSpec, bundle?: string): Record<string, 
       ...(maps ? { uidMappings: maps.uid, gidMappings: maps.gid } : {}),
       ...(resources ? { resources } : {}),
       ...(opts.seccomp !== undefined ? { seccomp: seccompFor(opts.seccomp) } : {}),
-      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      // One list for every path to a config: ctr_common::paths (through @ctr/ns).
+      maskedPaths: [...DEFAULT_MASKED_PATHS],
+      readonlyPaths: [...DEFAULT_READONLY_PATHS],
     },
   };
 }

@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BridgeNetwork } from '@ctr/netns';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@ctr/ns';
 import { Profile, SeccompAgent } from '@ctr/seccomp';
 import { Container, RuntimeError, configFor, parseSize, run } from '../src/index';
 import { skip, snapshot, eventually } from '../../../test-support';
@@ -55,6 +56,23 @@ test('configFor turns limits, seccomp and network modes into the OCI config', ()
   assert.throws(() => configFor({ rootfs: '/r', args: [], limits: { pids: 0 } }), /limits\.pids/);
   assert.throws(() => configFor({ rootfs: '/r', args: [], limits: { cpu: -1 } }), /limits\.cpu/);
   assert.throws(() => configFor({ rootfs: '/r', args: [], seccomp: 'strict' as 'default' }), /seccomp/);
+});
+
+test('parseSize reads text with the one Rust parser (ctr_cgroup::units)', () => {
+  // The TS copy floored where Rust rounds, took '1.5' as 1 byte and '5 m' with a space: Rust's reading won.
+  assert.is(parseSize('0.7k'), Math.round(0.7 * 1024));
+  assert.is(parseSize('1.5GiB'), 1536 * 1024 ** 2);
+  for (const bad of ['1.5', '5 m', 'max', '-1', '0'])
+    assert.throws(() => parseSize(bad), (e: unknown) => e instanceof RuntimeError && e.code === 'ERUNTIME_INVALID_OPTION' && e.path === 'size');
+});
+
+test('configFor masks the one default list (ctr_common::paths, shared with @ctr/ns and ctrun spec)', () => {
+  // The generated config masked 8 paths where @ctr/ns listed 11: one list now, the longest.
+  const c = configFor({ rootfs: '/r', args: ['true'] }) as { linux: { maskedPaths: string[]; readonlyPaths: string[] } };
+  assert.equal(c.linux.maskedPaths, [...DEFAULT_MASKED_PATHS]);
+  assert.equal(c.linux.readonlyPaths, [...DEFAULT_READONLY_PATHS]);
+  assert.ok(c.linux.maskedPaths.includes('/sys/devices/virtual/powercap'));
+  assert.ok(c.linux.maskedPaths.includes('/proc/asound'));
 });
 
 test("network 'none' has lo down, 'loopback' has lo up, 'host' sees the host's links", async () => {

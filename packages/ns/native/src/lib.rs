@@ -417,7 +417,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
                 destination: m.destination,
                 source: m.source,
                 fstype: m.fstype,
-                options: m.options,
+                options: ctr_ns::parse_options(&m.options),
                 uid_mappings: id_maps(m.uid_mappings),
                 gid_mappings: id_maps(m.gid_mappings),
             })
@@ -896,4 +896,20 @@ pub fn supported_namespaces() -> Vec<String> {
         .iter()
         .map(|k| k.proc_name().to_string())
         .collect()
+}
+
+/// The default masked paths of a container (ctr-common's one list).
+#[napi]
+pub fn default_masked_paths() -> Vec<String> {
+    ctr_common::paths::DEFAULT_MASKED_PATHS
+        .map(String::from)
+        .to_vec()
+}
+
+/// The default read-only paths of a container (ctr-common's one list).
+#[napi]
+pub fn default_readonly_paths() -> Vec<String> {
+    ctr_common::paths::DEFAULT_READONLY_PATHS
+        .map(String::from)
+        .to_vec()
 }
