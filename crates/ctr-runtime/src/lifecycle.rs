@@ -36,6 +36,10 @@ pub struct CreateOptions {
     /// `run --detach`): `process.terminal` then needs `console_socket`, as
     /// with runc.
     pub detach: bool,
+    /// Make the cgroup a transient systemd scope over D-Bus (runc's
+    /// `--systemd-cgroup`): `linux.cgroupsPath` is `slice:prefix:name`,
+    /// by default `system.slice:ctrun:<id>`.
+    pub systemd_cgroup: bool,
 }
 
 /// A created container: its pid and, in the creating process, the child
@@ -205,11 +209,19 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     // can clear (docs/runtime.md, "State protocol").
     // One layout for both (detect reads mountinfo and /proc/self/cgroup).
     let layout = ctr_cgroup::detect()?;
-    let planned_parents = ctr_cgroup::Cgroup::planned_parents_on(
-        &layout,
+    let (cgroup_path, cgroup_opts, systemd_unit) = crate::plan::cgroup_driver(
         &cp.cgroup_path,
-        &ctr_cgroup::Options::default(),
+        bundle
+            .spec
+            .linux
+            .as_ref()
+            .and_then(|l| l.cgroups_path.as_deref()),
+        &o.id,
+        o.systemd_cgroup,
+        &layout,
     )?;
+    let planned_parents =
+        ctr_cgroup::Cgroup::planned_parents_on(&layout, &cgroup_path, &cgroup_opts)?;
     let mut record = Saved {
         oci_version: ctr_oci::OCI_VERSION.into(),
         id: o.id.clone(),
@@ -221,19 +233,16 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         created: util::now_rfc3339(),
         annotations: bundle.spec.annotations.clone().unwrap_or_default(),
         hooks: bundle.spec.hooks.clone(),
-        cgroup_path: Some(cp.cgroup_path.clone()),
+        cgroup_path: Some(cgroup_path.clone()),
         cgroup_made_parents: planned_parents,
+        systemd_unit,
         net_devices: Vec::new(),
         netns_path: cp.netns_path.clone(),
         owner: Some(Owner::me()),
     };
     let locked = store.claim(&o.id, &record)?;
-    let cg = match ctr_cgroup::Cgroup::create_on(
-        &layout,
-        &cp.cgroup_path,
-        &cp.resources,
-        &ctr_cgroup::Options::default(),
-    ) {
+    let cg = match ctr_cgroup::Cgroup::create_on(&layout, &cgroup_path, &cp.resources, &cgroup_opts)
+    {
         Ok(cg) => cg,
         Err(e) => {
             let _ = locked.remove();
@@ -370,6 +379,8 @@ fn create_locked(
         && cp.net_devices.is_empty());
 
     let child = ctr_ns::spawn(&so).map_err(ns_err)?;
+    // A systemd scope's placeholder leaves once the init is in it.
+    cg.release_placeholder();
     let pid = child.pid;
     *child_out = Some(child);
     let child = child_out.as_ref().unwrap();
@@ -734,7 +745,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     return_net_devices(&saved);
     let mut left: Vec<String> = Vec::new();
     let cgroup = match &saved.cgroup_path {
-        Some(p) => match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default()) {
+        Some(p) => match ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(&saved)) {
             Ok(cg) => Some(cg),
             Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
             Err(e) => {
@@ -759,6 +770,13 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
                 saved.cgroup_path.as_deref().unwrap_or_default(),
                 e.message
             ));
+        }
+    }
+    // A scope whose cgroup is gone (systemd removed it when its last
+    // process died) may still be listed, failed after an OOM kill.
+    if let (None, Some(unit)) = (&cgroup, &saved.systemd_unit) {
+        if let Err(e) = ctr_cgroup::systemd::remove_unit(unit) {
+            left.push(format!("unit {unit}: {}", e.message));
         }
     }
     // The init itself, should it not be in the cgroup (a shared or missing one).
@@ -851,7 +869,7 @@ fn cgroup_of(saved: &Saved) -> Result<ctr_cgroup::Cgroup> {
             format!("container {:?} has no cgroup", saved.id),
         )
     })?;
-    ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::default())
+    ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(saved))
 }
 
 /// Freeze every process of a running container (cgroup freezer).

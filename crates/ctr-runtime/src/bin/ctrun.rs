@@ -1,7 +1,7 @@
 //! `ctrun`: an OCI runtime command line speaking runc's dialect.
 //!
 //! Global flags: `--root`, `--log`, `--log-format text|json`, `--debug`,
-//! `--systemd-cgroup` (rejected). Commands: create, start, state, kill,
+//! `--systemd-cgroup` (cgroups as systemd scopes). Commands: create, start, state, kill,
 //! delete, run, list, spec, features, exec, update, events. Errors exit 1, print to stderr and,
 //! with `--log`, append a line in runc's log format.
 
@@ -142,7 +142,8 @@ global options:
   --log PATH           append errors (and --debug lines) to this file
   --log-format FORMAT  text or json (default text)
   --debug              log debug lines
-  --systemd-cgroup     not supported (rejected)
+  --systemd-cgroup     make each container's cgroup a transient systemd scope over D-Bus
+                       (cgroupsPath slice:prefix:name, default system.slice:ctrun:<id>)
   --version, -v        print the version and the OCI spec version
 ";
 
@@ -150,6 +151,8 @@ struct Global {
     root: PathBuf,
     log: Option<PathBuf>,
     json_log: bool,
+    /// `--systemd-cgroup`: cgroups as systemd scopes.
+    systemd_cgroup: bool,
     debug: bool,
 }
 
@@ -334,6 +337,7 @@ fn create_opts(
         extra_fds,
         console_socket: console.as_ref().map(|s| s.as_raw_fd()),
         detach,
+        systemd_cgroup: false,
     })
 }
 
@@ -406,7 +410,10 @@ fn run_cmd(g: &Global, store: &Store, a: &Args) -> Result<i32> {
     let id = a.id("run")?;
     let detach = a.bool(&["detach", "d"]);
     let socket = console_socket(a)?;
-    let o = create_opts(a, id.clone(), &socket, detach)?;
+    let o = CreateOptions {
+        systemd_cgroup: g.systemd_cgroup,
+        ..create_opts(a, id.clone(), &socket, detach)?
+    };
     let set = if detach {
         None
     } else {
@@ -881,6 +888,7 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
         log: None,
         json_log: false,
         debug: false,
+        systemd_cgroup: false,
     };
     // Global flags come before the command.
     let mut i = 0;
@@ -893,7 +901,6 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
             .cloned()
             .ok_or_else(|| usage_err(format!("flag needs an argument: --{name}")))
     };
-    let mut systemd = false;
     while i < argv.len() && argv[i].starts_with('-') {
         let body = argv[i].trim_start_matches('-').to_string();
         let (name, inline) = match body.split_once('=') {
@@ -917,7 +924,7 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
                     }
                 }
                 "debug" => g.debug = inline.as_deref() != Some("false"),
-                "systemd-cgroup" => systemd = inline.as_deref() != Some("false"),
+                "systemd-cgroup" => g.systemd_cgroup = inline.as_deref() != Some("false"),
                 "rootless" => {
                     let _ = take(&mut i, &name, inline);
                 }
@@ -942,16 +949,6 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
         }
         i += 1;
     }
-    if systemd {
-        return Err((
-            g,
-            Error::new(
-                "ERUNTIME_UNSUPPORTED",
-                "--systemd-cgroup: the systemd cgroup driver is not supported",
-            )
-            .with_field("systemd-cgroup"),
-        ));
-    }
     let Some(cmd) = argv.get(i).cloned() else {
         print!("{USAGE}");
         return Ok(0);
@@ -963,7 +960,10 @@ fn main_inner(argv: Vec<String>) -> std::result::Result<i32, (Global, Error)> {
         "create" => {
             let a = parse_args(rest, &CREATE_BOOLS, &CREATE_VALUES)?;
             let socket = console_socket(&a)?;
-            let o = create_opts(&a, a.id("create")?, &socket, true)?;
+            let o = CreateOptions {
+                systemd_cgroup: g.systemd_cgroup,
+                ..create_opts(&a, a.id("create")?, &socket, true)?
+            };
             lifecycle::create(&store, &o).map(|_| 0)
         }
         "run" => {
