@@ -93,7 +93,7 @@ if (existsSync(join(root, 'tests')) && readdirSync(join(root, 'tests')).some((f)
 // 4. Suites inside the test VMs, when test-vms/ provides a runner.
 const vmRunner = join(root, 'test-vms/run-suites.mjs');
 if (existsSync(vmRunner) && !process.env.CTR_SKIP_VMS) {
-  for (const profile of ['v2', 'v1']) {
+  for (const profile of ['v2', 'v1', 'systemd']) {
     runSuite(`vm-${profile}`, process.execPath, [vmRunner, profile], { cwd: root, timeout: 30 * 60_000 }, parseUvu);
   }
 }
