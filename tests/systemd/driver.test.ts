@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Cgroup } from '../../packages/cgroup/src/index';
@@ -31,8 +31,15 @@ function unavailable(): string | null {
 const why = unavailable();
 
 function run(cmd: string, args: string[]) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  // Files, not pipes: a created container keeps the stdio of `ctrun create`.
+  const out = join(work, `out-${n++}`);
+  const err = join(work, `err-${n++}`);
+  const fo = openSync(out, 'w');
+  const fe = openSync(err, 'w');
+  const r = spawnSync(cmd, args, { stdio: ['ignore', fo, fe], timeout: 120_000 });
+  closeSync(fo);
+  closeSync(fe);
+  return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') + (r.error ? String(r.error) : '') };
 }
 const ctr = (...args: string[]) => run(ctrun, ['--root', stateRoot, '--systemd-cgroup', ...args]);
 const prop = (unit: string, name: string) => run('systemctl', ['show', '-p', name, '--value', unit]).stdout.trim();
@@ -105,14 +112,15 @@ test('ctrun --systemd-cgroup: a 5 MB limit OOM-kills, systemd and memory.events 
   const id = newId();
   const unit = `ctr-${id}.scope`;
   const dir = scopeDir(unit);
-  // tail buffers /dev/zero (no newline) without bound; the shell stays
-  const b = bundle(['sh', '-c', 'tail /dev/zero; sleep 1000'], { memory: { limit: 5 * 1024 * 1024 } }, `system.slice:ctr:${id}`);
+  // tail buffers /dev/zero (no newline) without bound; the shell stays;
+  // the sleep gives `ctrun events` time to watch memory.events
+  const b = bundle(['sh', '-c', 'sleep 3; tail /dev/zero; sleep 1000'], { memory: { limit: 5 * 1024 * 1024 } }, `system.slice:ctr:${id}`);
   let events: ReturnType<typeof spawn> | undefined;
   try {
     assert.is(ctr('create', '--bundle', b, id).status, 0);
     assert.is(prop(unit, 'MemoryMax'), String(5 * 1024 * 1024));
     // ctrun's event stream reports the OOM (runc's `{"type":"oom"}`)
-    events = spawn(ctrun, ['--root', stateRoot, '--systemd-cgroup', 'events', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    events = spawn(ctrun, ['--root', stateRoot, '--systemd-cgroup', 'events', id], { stdio: ['ignore', 'pipe', 'ignore'] });
     let lines = '';
     events.stdout?.on('data', (d) => (lines += d));
     assert.is(ctr('start', id).status, 0);

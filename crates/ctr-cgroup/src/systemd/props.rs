@@ -92,7 +92,7 @@ pub fn scope_properties(
                 per_sec = (quota as u64).saturating_mul(1_000_000) / period;
                 // systemd keeps CPUQuotaPerSecUSec in 10 ms steps: round up,
                 // never giving less than asked (the file gets the exact value).
-                if per_sec % 10_000 != 0 {
+                if !per_sec.is_multiple_of(10_000) {
                     per_sec = (per_sec / 10_000 + 1) * 10_000;
                 }
             }
