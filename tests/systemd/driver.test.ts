@@ -107,7 +107,7 @@ test('ctrun --systemd-cgroup: create puts the init in a scope with the limits as
   }
 });
 
-test('ctrun --systemd-cgroup: a 5 MB limit OOM-kills, systemd and memory.events report it, delete leaves nothing', async () => {
+test('ctrun --systemd-cgroup: a 5 MB limit OOM-kills, memory.events and ctrun events report it, delete leaves nothing', async () => {
   if (why) return skip('systemd driver OOM', why);
   const id = newId();
   const unit = `ctr-${id}.scope`;
@@ -133,7 +133,8 @@ test('ctrun --systemd-cgroup: a 5 MB limit OOM-kills, systemd and memory.events 
     };
     assert.ok(await eventually(() => oomKills() !== 0, 30_000), 'an OOM kill in memory.events');
     assert.ok(await eventually(() => /"type":"oom"/.test(lines), 10_000), `ctrun events reported no oom: ${lines}`);
-    assert.ok(await eventually(() => /oom/.test(prop(unit, 'Result')) || oomKills() > 0, 10_000), `systemd saw the OOM kill (Result=${prop(unit, 'Result')})`);
+    // systemd's view, for the log (252 fails the scope only if OOMPolicy stops it)
+    console.log(`  ${unit}: ActiveState=${prop(unit, 'ActiveState')} Result=${prop(unit, 'Result')}`);
     assert.is(ctr('delete', '--force', id).status, 0);
     assert.not.ok(listed(unit), `${unit} is gone (also when it failed)`);
     assert.not.ok(existsSync(dir));
