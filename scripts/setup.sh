@@ -12,6 +12,7 @@ APT_PACKAGES=(
   busybox-static iproute2 nftables uidmap procps psmisc util-linux
   runc crun hyperfine gdb
   qemu-system-x86 kmod cpio xz-utils
+  mmdebstrap  # the systemd test VM's root file system (test-vms/vm systemd builds it once into test-vms/cache)
   containerd podman conmon
   containernetworking-plugins  # CNI bridge/host-local/loopback for the CRI tier (tests/cri/)
   chromium  # the docs site's browser test (tests/docs-browser.test.ts)

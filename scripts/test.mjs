@@ -137,7 +137,7 @@ if (!fastOnly && existsSync(join(root, 'tests/cri'))) runSuite('cri', uvu, ['-r'
 // 5. Suites inside the test VMs, when test-vms/ provides a runner.
 const vmRunner = join(root, 'test-vms/run-suites.mjs');
 if (!fastOnly && existsSync(vmRunner) && !process.env.CTR_SKIP_VMS) {
-  for (const profile of ['v2', 'v1']) {
+  for (const profile of ['v2', 'v1', 'systemd']) {
     runSuite(`vm-${profile}`, process.execPath, [vmRunner, profile], { cwd: root, timeout: 30 * 60_000 }, parseUvu);
   }
 }

@@ -146,8 +146,8 @@ export function processExited(pid: number): boolean {
 /** Whether a path exists (a thin alias for readability in tests). */
 export const exists = existsSync;
 
-/** The cgroup layouts test-vms boots: `v2`, `v1` and `hybrid` (see test-vms/README.md). */
-export type VmProfile = 'v2' | 'v1' | 'hybrid';
+/** The guests test-vms boots: `v2`, `v1`, `hybrid` and `systemd` (pure v2 under systemd; see test-vms/README.md). */
+export type VmProfile = 'v2' | 'v1' | 'hybrid' | 'systemd';
 
 /**
  * The test-vms profile this process runs under (test-vms/vm sets
@@ -157,7 +157,7 @@ export type VmProfile = 'v2' | 'v1' | 'hybrid';
  */
 export function vmProfile(): VmProfile | null {
   const p = process.env.CTR_VM_PROFILE;
-  return p === 'v2' || p === 'v1' || p === 'hybrid' ? p : null;
+  return p === 'v2' || p === 'v1' || p === 'hybrid' || p === 'systemd' ? p : null;
 }
 
 /** Where the cgroup hierarchies of this host are mounted. */

@@ -5,7 +5,7 @@
 // and `... v1`, which parses the uvu `Total/Passed/Skipped` blocks and
 // `SKIP:` lines of this output.
 //
-//   node test-vms/run-suites.mjs <v2|v1|hybrid> [suite...]
+//   node test-vms/run-suites.mjs <v2|v1|hybrid|systemd> [suite...]
 //
 // Suites are package folder names under packages/ plus `integration` for the
 // root tests/. Which ones run: the arguments, else $CTR_VM_SUITES
@@ -21,11 +21,14 @@ import { join, relative } from 'node:path';
 // @ctr/common is pure TypeScript: the host run covers it. Under TCG the
 // guest runs code 5-25x slower, see README.md for the measured times.
 export const DEFAULT_SUITES = ['cgroup', 'ns', 'runtime', 'seccomp', 'netns', 'integration'];
+// The systemd guest (systemd as PID 1) runs only what needs systemd: the
+// systemd cgroup driver's tests in tests/systemd/ (the `systemd` suite).
+export const SYSTEMD_SUITES = ['systemd'];
 
 const root = new URL('..', import.meta.url).pathname;
 const [profile, ...picked] = process.argv.slice(2);
-if (!['v2', 'v1', 'hybrid'].includes(profile ?? '')) {
-  process.stderr.write('usage: node test-vms/run-suites.mjs <v2|v1|hybrid> [suite...]\n');
+if (!['v2', 'v1', 'hybrid', 'systemd'].includes(profile ?? '')) {
+  process.stderr.write('usage: node test-vms/run-suites.mjs <v2|v1|hybrid|systemd> [suite...]\n');
   process.exit(2);
 }
 
@@ -38,15 +41,18 @@ function allSuites() {
   }
   const tests = join(root, 'tests');
   if (existsSync(tests) && readdirSync(tests).some((f) => f.endsWith('.test.ts'))) out.push({ name: 'integration', label: 'integration', cwd: '.', dir: 'tests' });
+  // tests/systemd/ on its own (it is part of `integration` too, where it skips without systemd)
+  if (existsSync(join(tests, 'systemd'))) out.push({ name: 'systemd', label: 'systemd', cwd: '.', dir: 'tests/systemd' });
   return out;
 }
 
 const env = process.env.CTR_VM_SUITES?.split(/[\s,]+/).filter(Boolean);
-const wanted = picked.length ? picked : env?.length ? env : DEFAULT_SUITES;
+const defaults = profile === 'systemd' ? SYSTEMD_SUITES : DEFAULT_SUITES;
+const wanted = picked.length ? picked : env?.length && profile !== 'systemd' ? env : defaults;
 const all = allSuites();
 const selected = wanted.includes('all') ? all : all.filter((s) => wanted.includes(s.name) || wanted.includes(s.label));
 const notRun = all.filter((s) => !selected.includes(s)).map((s) => s.label);
-const unknown = (wanted === DEFAULT_SUITES ? [] : wanted).filter((w) => w !== 'all' && !all.some((s) => s.name === w || s.label === w));
+const unknown = (wanted === defaults ? [] : wanted).filter((w) => w !== 'all' && !all.some((s) => s.name === w || s.label === w));
 
 process.stdout.write(`[vm ${profile}] suites: ${selected.map((s) => s.label).join(', ') || '(none)'}\n`);
 if (notRun.length) process.stdout.write(`[vm ${profile}] not selected (host run only; CTR_VM_SUITES=all runs them): ${notRun.join(', ')}\n`);

@@ -4,8 +4,10 @@ use crate::detect::{detect, Layout};
 use crate::manager::{self, manager_for, Manager, Options};
 use crate::resources::Resources;
 use crate::stats::Stats;
+use crate::systemd::{self, Scope, Systemd};
 use ctr_common::Error;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A cgroup on every hierarchy of the host that its back end uses.
 pub struct Cgroup {
@@ -13,6 +15,8 @@ pub struct Cgroup {
     mgr: Box<dyn Manager>,
     /// Parent directories `create` made on the way to the cgroup.
     made_parents: Vec<PathBuf>,
+    /// The systemd scope this cgroup is (systemd back end).
+    scope: Option<Scope>,
 }
 
 impl std::fmt::Debug for Cgroup {
@@ -39,6 +43,9 @@ impl Cgroup {
         resources: &Resources,
         opts: &Options,
     ) -> Result<Cgroup, Error> {
+        if opts.backend == manager::Backend::Systemd {
+            return Self::create_scope_on(systemd::system_bus(), layout, path, resources);
+        }
         let mgr = manager_for(layout, path, opts)?;
         if let Some(d) = mgr.dirs().into_iter().find(|d| d.exists()) {
             return Err(
@@ -57,7 +64,63 @@ impl Cgroup {
             path: path.to_string(),
             mgr,
             made_parents,
+            scope: None,
         })
+    }
+
+    /// Create the cgroup as the systemd scope `path` (`slice:prefix:name`)
+    /// through `bus` (see [`crate::systemd`]). A placeholder process holds
+    /// the scope until the first [`Cgroup::add_process`] or
+    /// [`Cgroup::release_placeholder`].
+    pub fn create_scope_on(
+        bus: Arc<dyn Systemd>,
+        layout: &Layout,
+        path: &str,
+        resources: &Resources,
+    ) -> Result<Cgroup, Error> {
+        let (scope, mgr) = systemd::start(bus, layout, path, resources)?;
+        Ok(Cgroup {
+            path: path.to_string(),
+            mgr: Box::new(mgr),
+            made_parents: Vec::new(),
+            scope: Some(scope),
+        })
+    }
+
+    /// [`Cgroup::open_on`] for a systemd scope, acting through `bus`.
+    pub fn open_scope_on(
+        bus: Arc<dyn Systemd>,
+        layout: &Layout,
+        path: &str,
+    ) -> Result<Cgroup, Error> {
+        let (mgr, unit) = systemd::manager_for(layout, path, "path")?;
+        if !mgr.dir.is_dir() {
+            return Err(
+                Error::new("ECGROUP_NOT_FOUND", format!("cgroup {path} does not exist"))
+                    .with_path(&mgr.dir)
+                    .with_errno(libc::ENOENT),
+            );
+        }
+        Ok(Cgroup {
+            path: path.to_string(),
+            mgr: Box::new(mgr),
+            made_parents: Vec::new(),
+            scope: Some(Scope::opened(unit, bus)),
+        })
+    }
+
+    /// The systemd unit this cgroup is (systemd back end), e.g. `ctr-abc.scope`.
+    pub fn systemd_unit(&self) -> Option<&str> {
+        self.scope.as_ref().map(Scope::unit)
+    }
+
+    /// A systemd scope is held by a placeholder process until a real one
+    /// is in it: let it go (the container's init was cloned in). No-op for
+    /// other back ends.
+    pub fn release_placeholder(&self) {
+        if let Some(s) = &self.scope {
+            s.release_placeholder();
+        }
     }
 
     /// Open an existing cgroup (`ECGROUP_NOT_FOUND` when it exists in no
@@ -80,6 +143,11 @@ impl Cgroup {
         path: &str,
         opts: &Options,
     ) -> Result<Vec<PathBuf>, Error> {
+        if opts.backend == manager::Backend::Systemd {
+            // systemd makes (and removes) the slices
+            systemd::manager_for(layout, path, "path")?;
+            return Ok(Vec::new());
+        }
         Ok(manager::missing_parents(
             manager_for(layout, path, opts)?.as_ref(),
         ))
@@ -87,6 +155,9 @@ impl Cgroup {
 
     /// [`Cgroup::open`] on a given layout.
     pub fn open_on(layout: &Layout, path: &str, opts: &Options) -> Result<Cgroup, Error> {
+        if opts.backend == manager::Backend::Systemd {
+            return Self::open_scope_on(systemd::system_bus(), layout, path);
+        }
         let mut mgr = manager_for(layout, path, opts)?;
         let dirs = mgr.dirs();
         if !dirs.iter().any(|d| d.is_dir()) {
@@ -101,6 +172,7 @@ impl Cgroup {
             path: path.to_string(),
             mgr,
             made_parents: Vec::new(),
+            scope: None,
         })
     }
 
@@ -132,7 +204,9 @@ impl Cgroup {
     /// Move a process in (all its threads).
     pub fn add_process(&self, pid: i32) -> Result<(), Error> {
         check_pid(pid)?;
-        self.mgr.add(pid, false)
+        self.mgr.add(pid, false)?;
+        self.release_placeholder();
+        Ok(())
     }
 
     /// Move one thread in.
@@ -179,8 +253,32 @@ impl Cgroup {
     /// Remove the cgroup and its children from every hierarchy, then the
     /// parents this handle's `create` made (those still empty).
     pub fn delete(&self, kill: bool) -> Result<(), Error> {
+        if let Some(scope) = &self.scope {
+            return self.delete_scope(scope, kill);
+        }
         manager::remove_all(self.mgr.as_ref(), kill)?;
         remove_made_parents(&self.made_parents);
+        Ok(())
+    }
+
+    /// A scope: its processes killed (or, without `kill`, refused while
+    /// any is left), the unit stopped and reset, then whatever directory
+    /// systemd left (a delegated subtree) removed.
+    fn delete_scope(&self, scope: &Scope, kill: bool) -> Result<(), Error> {
+        scope.release_placeholder();
+        let m = self.mgr.as_ref();
+        if manager::exists(m) {
+            if kill {
+                manager::kill_all(m, libc::SIGKILL)?;
+            } else if !self.pids()?.is_empty() {
+                // the same EBUSY refusal as for any cgroup in use
+                manager::remove_all(m, false)?;
+            }
+        }
+        scope.remove()?;
+        if manager::exists(m) {
+            manager::remove_all(m, kill)?;
+        }
         Ok(())
     }
 

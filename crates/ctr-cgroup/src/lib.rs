@@ -10,6 +10,8 @@
 //! * [`Resources`] are parsed from the OCI `linux.resources` JSON (or
 //!   friendlier spellings with units); each controller is one file under
 //!   [`v1`] or [`v2`].
+//! * [`systemd`]: the systemd driver ([`Backend::Systemd`]): the cgroup as
+//!   a transient scope unit made over D-Bus.
 //! * [`Stats`] have one shape on both versions; [`events`] delivers OOM and
 //!   populated/empty changes without polling where the kernel can notify.
 #![deny(missing_docs)]
@@ -22,6 +24,7 @@ pub mod manager;
 pub mod path;
 pub mod resources;
 pub mod stats;
+pub mod systemd;
 pub mod units;
 pub mod v1;
 pub mod v2;

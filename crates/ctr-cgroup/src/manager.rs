@@ -756,6 +756,9 @@ pub enum Backend {
     V1,
     /// Only the cgroup2 hierarchy (on hybrid hosts: `/sys/fs/cgroup/unified`).
     V2,
+    /// A transient scope made by systemd over D-Bus (the path is
+    /// `slice:prefix:name`; unified hosts only): see [`crate::systemd`].
+    Systemd,
 }
 
 /// Options for [`open_manager`].
@@ -794,6 +797,11 @@ impl Options {
 
 /// Build the manager for `path` on `layout`.
 pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dyn Manager>, Error> {
+    if opts.backend == Backend::Systemd {
+        return Ok(Box::new(
+            crate::systemd::manager_for(layout, path, "path")?.0,
+        ));
+    }
     let (absolute, parts) = check(path, opts.relative)?;
     if let Some(cs) = &opts.controllers {
         for c in cs {
@@ -811,6 +819,7 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
         Backend::Auto => layout.mode == Mode::Unified,
         Backend::V1 => false,
         Backend::V2 => true,
+        Backend::Systemd => unreachable!("handled above"),
     };
     if use_v2 {
         let h = v2h

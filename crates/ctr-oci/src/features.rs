@@ -18,6 +18,8 @@ pub struct Support {
     pub cgroup_v1: bool,
     /// cgroup v2.
     pub cgroup_v2: bool,
+    /// The systemd cgroup driver (`--systemd-cgroup`, system instance).
+    pub cgroup_systemd: bool,
     /// seccomp enabled, with its actions, operators and architectures.
     pub seccomp: Option<(Vec<String>, Vec<String>, Vec<String>)>,
     /// `linux.seccomp.flags` understood (`knownFlags`) and applied
@@ -62,7 +64,7 @@ pub fn features(s: &Support) -> Value {
         "linux": {
             "namespaces": s.namespaces,
             "capabilities": s.capabilities,
-            "cgroup": { "v1": s.cgroup_v1, "v2": s.cgroup_v2, "systemd": false, "systemdUser": false, "rdma": s.rdma },
+            "cgroup": { "v1": s.cgroup_v1, "v2": s.cgroup_v2, "systemd": s.cgroup_systemd, "systemdUser": false, "rdma": s.rdma },
             "seccomp": seccomp,
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },

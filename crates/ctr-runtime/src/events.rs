@@ -158,7 +158,7 @@ fn open_cgroup(store: &Store, id: &str) -> Result<(crate::state::Saved, ctr_cgro
             format!("container {id:?} has no cgroup"),
         )
     })?;
-    let cg = ctr_cgroup::Cgroup::open(&p, &ctr_cgroup::Options::relative_to_own_cgroup())?;
+    let cg = ctr_cgroup::Cgroup::open(&p, &crate::plan::cgroup_options(&saved))?;
     Ok((saved, cg))
 }
 

@@ -268,7 +268,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
         c.socket = ctr_ns::ConsoleSocket::Fd(fd);
     }
     if let Some(p) = &saved.cgroup_path {
-        match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup()) {
+        match ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(&saved)) {
             Ok(cg) => {
                 so.cgroups = cg
                     .dirs()

@@ -126,6 +126,7 @@ pub fn features() -> serde_json::Value {
             .collect(),
         cgroup_v1: true,
         cgroup_v2: true,
+        cgroup_systemd: true,
         // Notify: the listener fd goes to `linux.seccomp.listenerPath`.
         seccomp: Some((
             [

@@ -36,6 +36,10 @@ pub struct CreateOptions {
     /// `run --detach`): `process.terminal` then needs `console_socket`, as
     /// with runc.
     pub detach: bool,
+    /// Make the cgroup a transient systemd scope over D-Bus (runc's
+    /// `--systemd-cgroup`): `linux.cgroupsPath` is `slice:prefix:name`,
+    /// by default `system.slice:ctrun:<id>`.
+    pub systemd_cgroup: bool,
 }
 
 /// A created container: its pid and, in the creating process, the child
@@ -211,31 +215,30 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     // Rootless: a cgroup only in a delegated subtree, else none (or an
     // error when limits are asked for), as runc (crate::rootless).
     let mut resources = cp.resources.clone();
-    let cgroup_path = if crate::rootless::is_rootless() {
+    let given = bundle
+        .spec
+        .linux
+        .as_ref()
+        .and_then(|l| l.cgroups_path.as_deref());
+    let (cgroup_path, cgroup_opts, systemd_unit) = if crate::rootless::is_rootless() {
         // Device rules need privilege a rootless runtime lacks; the user
         // namespace bars foreign device nodes anyway (runc ignores them).
         resources.devices = None;
-        let given = bundle
-            .spec
-            .linux
-            .as_ref()
-            .and_then(|l| l.cgroups_path.as_deref());
-        match crate::rootless::choose_cgroup(&layout, &o.id, given, &resources)? {
+        let path = match crate::rootless::choose_cgroup(&layout, &o.id, given, &resources)? {
             crate::rootless::RootlessCgroup::Delegated(p) => Some(p),
             crate::rootless::RootlessCgroup::None(why) => {
                 eprintln!("ctrun: warning: {why}");
                 None
             }
-        }
+        };
+        (path, ctr_cgroup::Options::relative_to_own_cgroup(), None)
     } else {
-        Some(cp.cgroup_path.clone())
+        let (path, opts, unit) =
+            crate::plan::cgroup_driver(&cp.cgroup_path, given, &o.id, o.systemd_cgroup, &layout)?;
+        (Some(path), opts, unit)
     };
     let planned_parents = match &cgroup_path {
-        Some(p) => ctr_cgroup::Cgroup::planned_parents_on(
-            &layout,
-            p,
-            &ctr_cgroup::Options::relative_to_own_cgroup(),
-        )?,
+        Some(p) => ctr_cgroup::Cgroup::planned_parents_on(&layout, p, &cgroup_opts)?,
         None => Vec::new(),
     };
     let mut record = Saved {
@@ -251,6 +254,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
         hooks: bundle.spec.hooks.clone(),
         cgroup_path: cgroup_path.clone(),
         cgroup_made_parents: planned_parents,
+        systemd_unit,
         net_devices: Vec::new(),
         netns_path: cp.netns_path.clone(),
         bridge_leases: Vec::new(),
@@ -259,12 +263,7 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     let locked = store.claim(&o.id, &record)?;
     let cg = match &cgroup_path {
         None => None,
-        Some(p) => match ctr_cgroup::Cgroup::create_on(
-            &layout,
-            p,
-            &resources,
-            &ctr_cgroup::Options::relative_to_own_cgroup(),
-        ) {
+        Some(p) => match ctr_cgroup::Cgroup::create_on(&layout, p, &resources, &cgroup_opts) {
             Ok(cg) => Some(cg),
             // A rootless caller the kernel refuses (a delegated subtree
             // that is read-only after all) degrades as without one.
@@ -442,6 +441,10 @@ fn create_locked(
         && cp.net_devices.is_empty());
 
     let child = ctr_ns::spawn(&so).map_err(ns_err)?;
+    // A systemd scope's placeholder leaves once the init is in it.
+    if let Some(cg) = cg {
+        cg.release_placeholder();
+    }
     let pid = child.pid;
     *child_out = Some(child);
     let child = child_out.as_ref().unwrap();
@@ -806,16 +809,14 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     return_net_devices(&saved);
     let mut left: Vec<String> = Vec::new();
     let cgroup = match &saved.cgroup_path {
-        Some(p) => {
-            match ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup()) {
-                Ok(cg) => Some(cg),
-                Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
-                Err(e) => {
-                    left.push(format!("cgroup {p}: {}", e.message));
-                    None
-                }
+        Some(p) => match ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(&saved)) {
+            Ok(cg) => Some(cg),
+            Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
+            Err(e) => {
+                left.push(format!("cgroup {p}: {}", e.message));
+                None
             }
-        }
+        },
         None => None,
     };
     if status == Status::Paused {
@@ -833,6 +834,13 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
                 saved.cgroup_path.as_deref().unwrap_or_default(),
                 e.message
             ));
+        }
+    }
+    // A scope whose cgroup is gone (systemd removed it when its last
+    // process died) may still be listed, failed after an OOM kill.
+    if let (None, Some(unit)) = (&cgroup, &saved.systemd_unit) {
+        if let Err(e) = ctr_cgroup::systemd::remove_unit(unit) {
+            left.push(format!("unit {unit}: {}", e.message));
         }
     }
     // The init itself, should it not be in the cgroup (a shared or missing one).
@@ -963,7 +971,7 @@ fn cgroup_of(saved: &Saved) -> Result<ctr_cgroup::Cgroup> {
             format!("container {:?} has no cgroup", saved.id),
         )
     })?;
-    ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup())
+    ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(saved))
 }
 
 /// Freeze every process of a running container (cgroup freezer).

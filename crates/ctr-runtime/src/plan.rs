@@ -630,6 +630,55 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     })
 }
 
+/// The cgroup a create makes, with its back end and (systemd driver) its
+/// unit name: `planned` (cgroupsPath or `/<id>`) for the cgroupfs driver;
+/// with `systemd`, cgroupsPath in the `slice:prefix:name` form (checked
+/// here, naming the field) or `system.slice:ctrun:<id>` as runc's
+/// `system.slice:runc:<id>`.
+pub fn cgroup_driver(
+    planned: &str,
+    cgroups_path: Option<&str>,
+    id: &str,
+    systemd: bool,
+    layout: &ctr_cgroup::Layout,
+) -> Result<(String, ctr_cgroup::Options, Option<String>)> {
+    if !systemd {
+        return Ok((
+            planned.to_string(),
+            ctr_cgroup::Options::relative_to_own_cgroup(),
+            None,
+        ));
+    }
+    let path = cgroups_path
+        .map(String::from)
+        .unwrap_or_else(|| format!("{}:ctrun:{id}", ctr_cgroup::systemd::unit::DEFAULT_SLICE));
+    ctr_cgroup::systemd::unit::parse(&path, "linux.cgroupsPath")?;
+    let unit = ctr_cgroup::systemd::manager_for(layout, &path, "linux.cgroupsPath")
+        .map_err(|e| Error {
+            message: format!("--systemd-cgroup: {}", e.message),
+            ..e
+        })?
+        .1;
+    let opts = ctr_cgroup::Options {
+        backend: ctr_cgroup::Backend::Systemd,
+        ..Default::default()
+    };
+    Ok((path, opts, Some(unit)))
+}
+
+/// The back end a saved container's cgroup is opened with.
+pub fn cgroup_options(saved: &crate::state::Saved) -> ctr_cgroup::Options {
+    ctr_cgroup::Options {
+        backend: if saved.systemd_unit.is_some() {
+            ctr_cgroup::Backend::Systemd
+        } else {
+            ctr_cgroup::Backend::Auto
+        },
+        // A relative OCI cgroupsPath is under the runtime's own cgroup, as runc reads it.
+        ..ctr_cgroup::Options::relative_to_own_cgroup()
+    }
+}
+
 /// `linux.uidMappings`/`gidMappings` for a new user namespace.
 fn id_maps(
     linux: &Linux,
@@ -1132,5 +1181,56 @@ mod tests {
                 .as_deref(),
             Some("linux.uidMappings")
         );
+    }
+}
+
+#[cfg(test)]
+mod systemd_driver_tests {
+    use super::cgroup_driver;
+
+    fn unified() -> ctr_cgroup::Layout {
+        ctr_cgroup::Layout {
+            mode: ctr_cgroup::Mode::Unified,
+            hierarchies: vec![ctr_cgroup::Hierarchy {
+                version: 2,
+                mount_point: "/sys/fs/cgroup".into(),
+                controllers: vec![],
+                own_path: "/".into(),
+                delegated: false,
+            }],
+            cgroup_namespace: Some(false),
+        }
+    }
+
+    #[test]
+    fn cgroupfs_keeps_the_planned_path() {
+        let (p, o, u) = cgroup_driver("/c1", None, "c1", false, &unified()).unwrap();
+        assert_eq!(
+            (p.as_str(), o.backend, u),
+            ("/c1", ctr_cgroup::Backend::Auto, None)
+        );
+    }
+
+    #[test]
+    fn systemd_defaults_to_a_ctrun_scope_in_system_slice() {
+        let (p, o, u) = cgroup_driver("/c1", None, "c1", true, &unified()).unwrap();
+        assert_eq!(p, "system.slice:ctrun:c1");
+        assert_eq!(o.backend, ctr_cgroup::Backend::Systemd);
+        assert_eq!(u.as_deref(), Some("ctrun-c1.scope"));
+        let (_, _, u) =
+            cgroup_driver("x", Some("system.slice:ctr:abc"), "c1", true, &unified()).unwrap();
+        assert_eq!(u.as_deref(), Some("ctr-abc.scope"));
+    }
+
+    #[test]
+    fn systemd_refuses_a_path_of_another_form_naming_the_field() {
+        let e = cgroup_driver("/a/b", Some("/a/b"), "c1", true, &unified()).unwrap_err();
+        assert_eq!(e.code, "ECGROUP_INVALID_PATH");
+        assert_eq!(e.path.as_deref(), Some("linux.cgroupsPath"));
+        let mut hybrid = unified();
+        hybrid.mode = ctr_cgroup::Mode::Hybrid;
+        let e = cgroup_driver("/c1", None, "c1", true, &hybrid).unwrap_err();
+        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert!(e.message.starts_with("--systemd-cgroup: "), "{}", e.message);
     }
 }

@@ -89,6 +89,10 @@ pub struct Saved {
     /// `testdir/cgrouptest` cgroupsPath), removed at delete when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cgroup_made_parents: Vec<std::path::PathBuf>,
+    /// The systemd scope of the cgroup (`--systemd-cgroup`), named before
+    /// systemd is asked to start it; `delete` stops and resets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systemd_unit: Option<String>,
     /// `linux.netDevices` moved into the container (moved back on delete).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub net_devices: Vec<crate::netdev::MovedDevice>,
@@ -699,6 +703,7 @@ mod tests {
             hooks: None,
             cgroup_path: None,
             cgroup_made_parents: Vec::new(),
+            systemd_unit: None,
             net_devices: vec![],
             netns_path: None,
             bridge_leases: vec![],

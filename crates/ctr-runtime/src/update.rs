@@ -117,7 +117,7 @@ pub fn update(store: &Store, id: &str, resources: &serde_json::Value) -> Result<
             format!("container {id:?} has no cgroup"),
         )
     })?;
-    let cg = ctr_cgroup::Cgroup::open(p, &ctr_cgroup::Options::relative_to_own_cgroup())?;
+    let cg = ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(&saved))?;
     check_memory_usage(&cg, resources, &r)?;
     cg.update(&r)
 }

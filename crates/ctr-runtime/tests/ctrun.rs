@@ -470,9 +470,15 @@ fn global_flags_log_and_version() {
     assert!(std::fs::read_to_string(&text)
         .unwrap()
         .contains("level=error msg="));
+    // The systemd driver is accepted (tested against systemd in the
+    // `systemd` guest, tests/systemd/); here only the flag itself.
     let o = env.ctrun(&["--systemd-cgroup", "list"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("systemd"));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = env.ctrun(&["list", "--format", "json"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "null");
     let o = env.ctrun(&["bogus"]);

@@ -338,6 +338,7 @@ fn create_keeps_no_copy_of_the_listener() {
         extra_fds: vec![],
         console_socket: None,
         detach: true,
+        systemd_cgroup: false,
     };
     let created = ctr_runtime::lifecycle::create(&store, &o).unwrap();
     assert_eq!(listener_fds(), before, "the runtime closed its copy");

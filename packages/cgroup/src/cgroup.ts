@@ -62,6 +62,11 @@ export class Cgroup extends EventEmitter {
     return this.#native.version as 1 | 2;
   }
 
+  /** The systemd unit (`backend: 'systemd'`), e.g. `ctr-abc.scope`; else undefined. */
+  get systemdUnit(): string | undefined {
+    return this.#native.systemdUnit ?? undefined;
+  }
+
   /** The cgroup's directories, one per hierarchy. */
   get dirs(): string[] {
     return this.#native.dirs;

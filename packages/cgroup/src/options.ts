@@ -145,9 +145,16 @@ export interface CgroupOptions {
    * `auto` (default): picked once from the host's layout (v1 + the cgroup2
    * directory on hybrid hosts, v2 on unified). `v2` forces the cgroup2
    * hierarchy only (on a hybrid host, `/sys/fs/cgroup/unified`); `v1`
-   * forces the v1 hierarchies.
+   * forces the v1 hierarchies. `systemd` makes the cgroup a transient
+   * systemd scope over D-Bus, as runc's `--systemd-cgroup` (cgroup v2
+   * hosts with systemd; `path` is `slice:prefix:name`, e.g.
+   * `system.slice:ctr:abc` for `ctr-abc.scope` in `system.slice`):
+   * limits become unit properties and are written to the scope's files;
+   * `delete` stops the unit. systemd keeps a scope only while a process is
+   * in it: a placeholder holds it until the first `addProcess`.
+   * `ECGROUP_SYSTEMD_UNAVAILABLE` (naming the socket) without systemd.
    */
-  backend?: 'auto' | 'v1' | 'v2';
+  backend?: 'auto' | 'v1' | 'v2' | 'systemd';
   /** Only these controllers (v1: only hierarchies holding them). */
   controllers?: string[];
   /**

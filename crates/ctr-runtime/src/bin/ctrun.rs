@@ -42,6 +42,8 @@ struct Global {
     log: Option<PathBuf>,
     json_log: bool,
     debug: bool,
+    /// `--systemd-cgroup`: cgroups as systemd scopes.
+    systemd_cgroup: bool,
 }
 
 impl Global {
@@ -54,6 +56,7 @@ impl Global {
             log: g.log.clone(),
             json_log: g.log_format == LogFormat::Json,
             debug: g.debug,
+            systemd_cgroup: g.systemd_cgroup,
         }
     }
 
@@ -66,6 +69,7 @@ impl Global {
             log: None,
             json_log: false,
             debug: false,
+            systemd_cgroup: false,
         };
         let mut it = argv.iter();
         while let Some(a) = it.next() {
@@ -233,6 +237,7 @@ fn preserve_fds(n: u32) -> Result<Vec<i32>> {
 }
 
 fn create_opts(
+    g: &Global,
     a: &cli::BundleArgs,
     id: String,
     console: &Option<UnixStream>,
@@ -251,13 +256,14 @@ fn create_opts(
         extra_fds: preserve_fds(a.preserve_fds)?,
         console_socket: console.as_ref().map(|s| s.as_raw_fd()),
         detach,
+        systemd_cgroup: g.systemd_cgroup,
     })
 }
 
-fn create_cmd(store: &Store, a: &cli::CreateArgs) -> Result<i32> {
+fn create_cmd(g: &Global, store: &Store, a: &cli::CreateArgs) -> Result<i32> {
     refuse_pidfd_socket(a.bundle.pidfd_socket.as_deref())?;
     let socket = console_socket(a.bundle.console_socket.as_deref())?;
-    let o = create_opts(&a.bundle, a.container_id.clone(), &socket, true)?;
+    let o = create_opts(g, &a.bundle, a.container_id.clone(), &socket, true)?;
     lifecycle::create(store, &o).map(|_| 0)
 }
 
@@ -265,7 +271,7 @@ fn run_cmd(g: &Global, store: &Store, a: &cli::RunArgs) -> Result<i32> {
     let id = a.container_id.clone();
     refuse_pidfd_socket(a.bundle.pidfd_socket.as_deref())?;
     let socket = console_socket(a.bundle.console_socket.as_deref())?;
-    let o = create_opts(&a.bundle, id.clone(), &socket, a.detach)?;
+    let o = create_opts(g, &a.bundle, id.clone(), &socket, a.detach)?;
     let set = if a.detach {
         None
     } else {
@@ -633,7 +639,7 @@ fn gc_cmd(store: &Store) -> Result<i32> {
 
 fn dispatch(g: &Global, store: &Store, cmd: &Command) -> Result<i32> {
     match cmd {
-        Command::Create(a) => create_cmd(store, a),
+        Command::Create(a) => create_cmd(g, store, a),
         Command::Run(a) => run_cmd(g, store, a),
         Command::Start(a) => lifecycle::start(store, &a.container_id).map(|_| 0),
         Command::State(a) => {
@@ -695,14 +701,6 @@ fn run(argv: Vec<String>) -> i32 {
         return 0;
     };
     g.debug(format!("{} {}", cmd.name(), argv.join(" ")));
-    if cli.global.systemd_cgroup {
-        let e = Error::new(
-            "ERUNTIME_UNSUPPORTED",
-            "--systemd-cgroup: the systemd cgroup driver is not supported",
-        )
-        .with_field("systemd-cgroup");
-        return g.fail(&e, EXIT_FAILURE);
-    }
     let store = Store::new(g.root.clone());
     match ctr_common::catch_panic(|| dispatch(&g, &store, &cmd)) {
         Ok(code) => code,

@@ -75,7 +75,7 @@ fn layout() -> Result<&'static Layout, Error> {
 /// Back end options.
 #[napi(object)]
 pub struct NativeOptions {
-    /// "auto", "v1" or "v2".
+    /// "auto", "v1", "v2" or "systemd".
     pub backend: Option<String>,
     /// Only these controllers.
     pub controllers: Option<Vec<String>>,
@@ -91,10 +91,11 @@ fn to_options(o: Option<NativeOptions>) -> Result<Options, Error> {
         None | Some("auto") => Backend::Auto,
         Some("v1") => Backend::V1,
         Some("v2") => Backend::V2,
+        Some("systemd") => Backend::Systemd,
         Some(b) => {
             return Err(Error::new(
                 "ECGROUP_INVALID_OPTION",
-                format!("invalid backend {b:?} (auto, v1 or v2)"),
+                format!("invalid backend {b:?} (auto, v1, v2 or systemd)"),
             )
             .with_field("backend"))
         }
@@ -193,6 +194,12 @@ impl NativeCgroup {
     #[napi(getter)]
     pub fn version(&self) -> u32 {
         self.inner.version() as u32
+    }
+
+    /// The systemd unit (systemd back end), e.g. `ctr-abc.scope`.
+    #[napi(getter)]
+    pub fn systemd_unit(&self) -> Option<String> {
+        self.inner.systemd_unit().map(String::from)
     }
 
     /// The directories, one per hierarchy.

@@ -125,6 +125,7 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
             extra_fds: vec![],
             console_socket: None,
             detach: false,
+            systemd_cgroup: false,
         };
         let store = Store::new(req.root);
         let created = blocking(move || lifecycle::create(&store, &o)).await?;

@@ -79,8 +79,9 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "PATH", global = true, help_heading = GLOBAL)]
     pub root: Option<PathBuf>,
 
-    /// Use the systemd cgroup driver; cgroupsPath is then "slice:prefix:name"
-    /// (not supported yet: refused)
+    /// Use the systemd cgroup driver: each container's cgroup is a transient
+    /// systemd scope made over D-Bus; cgroupsPath is then "slice:prefix:name"
+    /// (default system.slice:ctrun:<id>)
     #[arg(long = "systemd-cgroup", global = true, help_heading = GLOBAL)]
     pub systemd_cgroup: bool,
 
