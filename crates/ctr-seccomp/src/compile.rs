@@ -150,6 +150,7 @@ pub fn compile_uncached(p: &Profile, opts: &CompileOptions) -> Result<Program> {
     let mut bpf = chain_programs(&parts, RET_TRACE | sentinel as u32, RET_KILL_THREAD)?;
     if !matches!(p.default_action, Action::Allow | Action::Log) {
         bpf = with_enosys_stub(&arches, bpf)?;
+        bpf = with_hot_path(p, arches[0], bpf)?;
     }
     Ok(Program {
         bpf,
@@ -327,6 +328,121 @@ pub fn chain_programs(parts: &[Vec<u8>], sentinel: u32, bad_arch: u32) -> Result
     Ok(out)
 }
 
+/// The system calls a typical process makes most (I/O, memory, futexes,
+/// event loops): checked first, one instruction each, when the profile
+/// allows them unconditionally. libseccomp's binary tree ignores
+/// `seccomp_syscall_priority`, so the hot path is ours.
+pub const HOT_SYSCALLS: &[&str] = &[
+    "read",
+    "write",
+    "futex",
+    "epoll_wait",
+    "epoll_pwait",
+    "close",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "madvise",
+    "brk",
+    "rt_sigprocmask",
+    "recvfrom",
+    "sendto",
+    "recvmsg",
+    "sendmsg",
+    "ppoll",
+    "poll",
+    "readv",
+    "writev",
+    "pread64",
+    "pwrite64",
+    "fstat",
+    "newfstatat",
+    "lseek",
+    "openat",
+    "sched_yield",
+    "clock_nanosleep",
+    "nanosleep",
+    "getrandom",
+    "io_uring_enter",
+];
+
+/// Whether `p` allows `name` whatever its arguments: named only by Allow
+/// rules, one of them without conditions.
+fn allowed_unconditionally(p: &Profile, name: &str) -> bool {
+    let rules: Vec<&crate::profile::SyscallRule> = p
+        .syscalls
+        .iter()
+        .filter(|r| r.names.iter().any(|n| n == name))
+        .collect();
+    !rules.is_empty()
+        && rules.iter().all(|r| r.action == Action::Allow)
+        && rules.iter().any(|r| r.args.is_empty())
+}
+
+/// Put the hot path in front of a program: for calls of `arch` (the
+/// target, whose program is first), each [`HOT_SYSCALLS`] entry that `p`
+/// allows unconditionally returns `SECCOMP_RET_ALLOW` at once; every
+/// other call goes on to `program` unchanged (a few instructions more).
+pub fn with_hot_path(p: &Profile, arch: ScmpArch, program: Vec<u8>) -> Result<Vec<u8>> {
+    const LD_ABS: u16 = 0x20;
+    const JEQ: u16 = 0x15;
+    const RET: u16 = 0x06;
+    const RET_ALLOW: u32 = 0x7fff_0000;
+    let audit = match arch {
+        ScmpArch::X8664 => crate::bpf::audit_arch("SCMP_ARCH_X86_64"),
+        ScmpArch::X86 => crate::bpf::audit_arch("SCMP_ARCH_X86"),
+        ScmpArch::Aarch64 => crate::bpf::audit_arch("SCMP_ARCH_AARCH64"),
+        ScmpArch::Arm => crate::bpf::audit_arch("SCMP_ARCH_ARM"),
+        _ => None,
+    };
+    let Some(audit) = audit else {
+        return Ok(program);
+    };
+    let mut nrs: Vec<u32> = HOT_SYSCALLS
+        .iter()
+        .filter(|n| allowed_unconditionally(p, n))
+        .filter_map(|n| ScmpSyscall::from_name_by_arch(n, arch).ok())
+        .map(|s| s.as_raw_syscall())
+        .filter(|nr| *nr >= 0)
+        .map(|nr| nr as u32)
+        .collect();
+    let mut seen = Vec::new();
+    nrs.retain(|nr| {
+        let new = !seen.contains(nr);
+        seen.push(*nr);
+        new
+    });
+    if nrs.is_empty() {
+        return Ok(program);
+    }
+    // ld arch; jeq arch (else to the program); ld nr; jeq nr_i -> allow
+    // (else next); ja program; ret allow; the program.
+    let n = nrs.len();
+    let mut insns: Vec<(u16, u8, u8, u32)> = vec![(LD_ABS, 0, 0, 4)];
+    insns.push((JEQ, 0, (n + 3) as u8, audit));
+    insns.push((LD_ABS, 0, 0, 0));
+    for (i, nr) in nrs.iter().enumerate() {
+        insns.push((JEQ, (n - i) as u8, 0, *nr));
+    }
+    insns.push((0x05, 0, 0, 1)); // ja over the allow
+    insns.push((RET, 0, 0, RET_ALLOW));
+    let mut out = Vec::with_capacity(insns.len() * 8 + program.len());
+    for (code, jt, jf, k) in insns {
+        out.extend_from_slice(&code.to_ne_bytes());
+        out.push(jt);
+        out.push(jf);
+        out.extend_from_slice(&k.to_ne_bytes());
+    }
+    out.extend_from_slice(&program);
+    if out.len() / 8 > 4096 {
+        return Err(Error::new(
+            "ESECCOMP_COMPILE",
+            "the filter with its hot path exceeds 4096 instructions",
+        ));
+    }
+    Ok(out)
+}
+
 /// The highest system call number libseccomp knows on `arch` (its tables
 /// are frozen at its release: 2.5.4 knows nothing after Linux 5.x).
 pub fn highest_known_syscall(arch: ScmpArch) -> Option<u32> {
@@ -489,7 +605,7 @@ pub fn cache_key(p: &Profile, opts: &CompileOptions) -> String {
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     // The program layout (the ENOSYS stub in front of per-arch programs
     // chained).
-    h.update(b"\0enosys-stub-1\0per-arch-chain-1");
+    h.update(b"\0enosys-stub-1\0per-arch-chain-1\0hot-path-1");
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -698,6 +814,60 @@ mod tests {
             }
             assert!(checked > 1500, "only {checked} calls checked");
         }
+    }
+
+    #[test]
+    fn hot_syscalls_are_decided_first_on_the_native_arch() {
+        let p = builtin_default(&ResolveFor::host_defaults().unwrap()).unwrap();
+        let prog = bpf::decode(
+            &compile_uncached(&p, &CompileOptions::default())
+                .unwrap()
+                .bpf,
+        )
+        .unwrap();
+        let native = ScmpArch::native();
+        let read = ScmpSyscall::from_name_by_arch("read", native)
+            .unwrap()
+            .as_raw_syscall() as u32;
+        // ld arch; jeq native; ld nr; then one jeq per hot call.
+        assert_eq!((prog[0].code, prog[0].k), (0x20, 4));
+        assert_eq!((prog[2].code, prog[2].k), (0x20, 0));
+        let hot: Vec<u32> = prog[3..]
+            .iter()
+            .take_while(|i| i.code == 0x15)
+            .map(|i| i.k)
+            .collect();
+        assert!(hot.contains(&read), "{hot:?}");
+        // ptrace is not allowed unconditionally by Docker's profile.
+        let ptrace = ScmpSyscall::from_name_by_arch("ptrace", native)
+            .unwrap()
+            .as_raw_syscall() as u32;
+        assert!(!hot.contains(&ptrace));
+        // A profile allowing read only with a condition gets no hot path for it.
+        let mut q = p.clone();
+        for r in &mut q.syscalls {
+            r.names.retain(|n| n != "read");
+        }
+        q.syscalls.push(crate::profile::SyscallRule {
+            names: vec!["read".into()],
+            action: Action::Allow,
+            args: vec![ArgCondition {
+                index: 0,
+                value: 0,
+                value_two: 0,
+                op: Op::Eq,
+            }],
+        });
+        let prog = bpf::decode(
+            &compile_uncached(&q, &CompileOptions::default())
+                .unwrap()
+                .bpf,
+        )
+        .unwrap();
+        assert!(!prog[3..]
+            .iter()
+            .take_while(|i| i.code == 0x15)
+            .any(|i| i.k == read));
     }
 
     #[test]
