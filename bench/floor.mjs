@@ -10,8 +10,9 @@
 //   3. `ctrun` create / start / exec / delete each against `crun`'s;
 //   4. memory the runtime adds to the container's cgroup, and the runtime's RSS;
 //   5. seccomp (Docker's profile): the launch cost it adds (a cold compile
-//      for crun, the in-process cache for the API), and a getpid loop under
-//      it inside each runtime's container;
+//      for crun, the in-process cache for the API), the cold compile in CPU
+//      time against crun's, and getpid and read loops under it inside each
+//      runtime's container;
 //   6. with N containers alive (default 500), the last 50 launches against
 //      the first 50, API and crun.
 //
