@@ -10,8 +10,9 @@
 //   3. `ctrun` create / start / exec / delete each against `crun`'s;
 //   4. memory the runtime adds to the container's cgroup, and the runtime's RSS;
 //   5. seccomp (Docker's profile): the launch cost it adds (a cold compile
-//      for crun, the in-process cache for the API), and a getpid loop under
-//      it inside each runtime's container;
+//      for crun, the in-process cache for the API), the cold compile in CPU
+//      time against crun's, and getpid and read loops under it inside each
+//      runtime's container;
 //   6. with N containers alive (default 500), the last 50 launches against
 //      the first 50, API and crun.
 //
@@ -302,30 +303,71 @@ try {
     const crunAdd = m['crun + docker'] - m.crun;
     console.log(`\n5. seccomp, Docker's default profile (${docker.syscalls.length} rules)`);
     console.log(`  launch cost it adds (median of ${n}): API ${f2(apiAdd)} ms (compiled once per process, cached)  crun ${f2(crunAdd)} ms (compiled per container)`);
+    // The compile itself, in CPU time (wall time on a shared machine mostly
+    // measures the neighbours): ours in-process, cold (cache cleared), against
+    // the CPU a Docker-profile `crun run` adds to a plain one (children's
+    // utime+stime from /proc/self/stat, interleaved pairs; crun compiles per
+    // container).
+    const { clearCache } = await import(join(repo, 'packages/seccomp/dist/index.mjs'));
+    const dockerProfile = Profile.fromDocker(readFileSync(join(repo, 'test-data/docker-seccomp/default.json'), 'utf8'));
+    const cpuMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const ours = [];
+    for (let i = 0; i < 30; i++) {
+      clearCache();
+      const t = cpuMs();
+      dockerProfile.compileSync();
+      ours.push(cpuMs() - t);
+    }
+    const tick = 1000 / 100; // USER_HZ
+    const childCpu = () => {
+      const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+      return (Number(f[13]) + Number(f[14])) * tick; // cutime, cstime
+    };
+    const cpuOf = { plain: 0, docker: 0 };
+    const pairs = Math.max(40, runs);
+    for (let i = 0; i < pairs; i++) {
+      for (const [k, b] of i % 2 ? [['plain', plain], ['docker', filtered]] : [['docker', filtered], ['plain', plain]]) {
+        const t = childCpu();
+        runCli('crun', roots.crun, b)();
+        cpuOf[k] += childCpu() - t;
+      }
+    }
+    const oursCold = median(ours);
+    const crunCold = (cpuOf.docker - cpuOf.plain) / pairs;
+    console.log(`  cold compile, CPU: ours in-process ${f2(oursCold)} ms (median of 30)  crun ${f2(crunCold)} ms added per launch (mean of ${pairs} pairs)  ours / crun ${ratio(oursCold, crunCold)} (aim <= 1x)`);
     const N = 2_000_000;
-    const loopIn = (bin, root, b) => {
+    // getpid (not on the hot path) and read(-1) (on it).
+    const readNr = process.arch === 'arm64' ? 63 : 0;
+    const loopIn = (bin, root, b, call) => {
       const id = nextId('l');
       const cfg = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
-      cfg.process.args = ['/sc', `loop:${N}`];
+      cfg.process.args = ['/sc', call === 'read' ? `loop:${N}:${readNr}` : `loop:${N}`];
       const lb = join(work, `loop-${id}`);
       mkdirSync(lb);
       writeFileSync(join(lb, 'config.json'), JSON.stringify(cfg));
       const r = cli(bin, root, ['run', '--bundle', lb, id], 'pipe');
       return Number(/ns=(\d+)/.exec(String(r.stdout))[1]) / N;
     };
-    const loops = { ctrun: [], 'ctrun + docker': [], crun: [], 'crun + docker': [] };
-    for (let i = 0; i < 7; i++) {
-      loops.ctrun.push(loopIn(ctrun, roots.ctrun, plain));
-      loops['ctrun + docker'].push(loopIn(ctrun, roots.ctrun, filtered));
-      loops.crun.push(loopIn('crun', roots.crun, plain));
-      loops['crun + docker'].push(loopIn('crun', roots.crun, filtered));
+    const perCall = {};
+    for (const call of ['getpid', 'read']) {
+      const loops = { ctrun: [], 'ctrun + docker': [], crun: [], 'crun + docker': [] };
+      for (let i = 0; i < 7; i++) {
+        loops.ctrun.push(loopIn(ctrun, roots.ctrun, plain, call));
+        loops['ctrun + docker'].push(loopIn(ctrun, roots.ctrun, filtered, call));
+        loops.crun.push(loopIn('crun', roots.crun, plain, call));
+        loops['crun + docker'].push(loopIn('crun', roots.crun, filtered, call));
+      }
+      const l = Object.fromEntries(Object.entries(loops).map(([k, t]) => [k, median(t)]));
+      const o = l['ctrun + docker'] - l.ctrun;
+      const t = l['crun + docker'] - l.crun;
+      perCall[call] = { ours: o, theirs: t };
+      console.log(`  ${call} under it (${N} calls, median of 7): ctrun +${o.toFixed(1)} ns/call (${l.ctrun.toFixed(1)} -> ${l['ctrun + docker'].toFixed(1)})  crun +${t.toFixed(1)} ns/call (${l.crun.toFixed(1)} -> ${l['crun + docker'].toFixed(1)})  filtered ctrun / crun ${ratio(l['ctrun + docker'], l['crun + docker'])}`);
     }
-    const l = Object.fromEntries(Object.entries(loops).map(([k, t]) => [k, median(t)]));
-    const ours = l['ctrun + docker'] - l.ctrun;
-    const theirs = l['crun + docker'] - l.crun;
-    console.log(`  getpid under it (${N} calls, median of 7): ctrun +${ours.toFixed(1)} ns/call (${l.ctrun.toFixed(1)} -> ${l['ctrun + docker'].toFixed(1)})  crun +${theirs.toFixed(1)} ns/call (${l.crun.toFixed(1)} -> ${l['crun + docker'].toFixed(1)})`);
-    console.log('  (cold compile and warm cached load of the profile in-process: bench/seccomp.mjs)');
-    results.seccomp = { apiAdd, crunAdd, ours, theirs };
+    console.log('  (warm cached load of the profile in-process: bench/seccomp.mjs)');
+    results.seccomp = { apiAdd, crunAdd, oursCold, crunCold, perCall };
   }
 
   // 6. Launch cost with many containers alive.
