@@ -62,7 +62,10 @@ test('parseSize reads text with the one Rust parser (ctr_cgroup::units)', () => 
   // The TS copy floored where Rust rounds, took '1.5' as 1 byte and '5 m' with a space: Rust's reading won.
   assert.is(parseSize('0.7k'), Math.round(0.7 * 1024));
   assert.is(parseSize('1.5GiB'), 1536 * 1024 ** 2);
-  for (const bad of ['1.5', '5 m', 'max', '-1', '0'])
+  // 'max' and -1 mean unlimited and 0 is a size (a memory limit refuses it: limits.memory), as every package reads sizes.
+  assert.is(parseSize('max'), -1);
+  assert.is(parseSize('0'), 0);
+  for (const bad of ['1.5', '5 m', '-2', 'lots'])
     assert.throws(() => parseSize(bad), (e: unknown) => e instanceof RuntimeError && e.code === 'ERUNTIME_INVALID_OPTION' && e.path === 'size');
 });
 

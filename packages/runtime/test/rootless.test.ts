@@ -237,7 +237,7 @@ test('@ctr/runtime from an unprivileged Node process: default state root, own-id
   writeFileSync(
     script,
     `const { run, defaultRoot } = require(${JSON.stringify(dist)});
-    run({ rootfs: ${JSON.stringify(rootfs)}, readonly: true, network: 'none', args: ['sh', '-c', ${JSON.stringify(probe)}] })
+    run({ rootfs: { path: ${JSON.stringify(rootfs)}, readonly: true }, network: 'none', args: ['sh', '-c', ${JSON.stringify(probe)}] })
       .then((r) => process.stdout.write(JSON.stringify({ root: defaultRoot(), ...r })))
       .catch((e) => process.stdout.write(JSON.stringify({ error: e.code, message: e.message })));`,
   );
