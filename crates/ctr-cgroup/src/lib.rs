@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod cgroup;
+pub mod code;
 pub mod detect;
 pub mod events;
 pub mod fsx;
@@ -25,6 +26,8 @@ pub mod stats;
 pub mod units;
 pub mod v1;
 pub mod v2;
+
+pub use code::Code;
 
 pub use cgroup::{remove_made_parents, Cgroup};
 pub use ctr_common::{Error, Result};

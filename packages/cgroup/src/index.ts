@@ -16,6 +16,9 @@ import { call } from './errors';
 import { native } from './native';
 
 export { CgroupError } from './errors';
+export { CgroupCodes } from './codes';
+export type { CgroupErrorCode } from './codes';
+export type { CommonErrorCode } from '@ctr/common';
 export { Cgroup } from './cgroup';
 export type * from './options';
 

@@ -4,4 +4,6 @@
  * @packageDocumentation
  */
 export { CtrError, decodeNativeError, withNativeErrors } from './errors';
-export type { CtrErrorInit, CtrErrorClass } from './errors';
+export type { CtrErrorInit, CtrErrorClass, CodeOf } from './errors';
+export { CommonCodes } from './codes';
+export type { CommonErrorCode } from './codes';

@@ -7,6 +7,9 @@
 export { spawn, run, enter, persistNamespace, releaseNamespace, supportedNamespaces, NsChildProcess } from './spawn';
 export type { EnterOptions } from './spawn';
 export { NsError } from './errors';
+export { NsCodes } from './codes';
+export type { NsErrorCode } from './codes';
+export type { CommonErrorCode } from '@ctr/common';
 export { Terminal } from './terminal';
 export type { TerminalSize } from './terminal';
 export { NAMESPACE_TYPES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './options';

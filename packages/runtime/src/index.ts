@@ -8,6 +8,10 @@ import { call } from './errors';
 import { native } from './native';
 
 export { RuntimeError } from './errors';
+export type { AnyRuntimeErrorCode } from './errors';
+export { OciCodes, RuntimeCodes } from './codes';
+export type { OciErrorCode, RuntimeErrorCode } from './codes';
+export type { CommonErrorCode } from '@ctr/common';
 export { Container, DEFAULT_ROOT, CTRUN_PATH, gc } from './container';
 export { ExecProcess } from './exec';
 export { run, configFor } from './run';
