@@ -66,6 +66,15 @@ macro_rules! error_codes {
                     $( $name::$variant => $code, )*
                 }
             }
+
+            /// The variant whose string is `code`, if any: match on it
+            /// where a code string must be told apart in a pattern.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $( $code => Some($name::$variant), )*
+                    _ => None,
+                }
+            }
         }
 
         impl $crate::ErrorCode for $name {
@@ -139,5 +148,7 @@ mod tests {
         assert!(owned == Code::Internal);
         assert!("EINTERNAL" == Code::Internal);
         assert_eq!(Code::NativeMissing.to_string(), "ECTR_NATIVE_MISSING");
+        assert_eq!(Code::from_code("EINTERNAL"), Some(Code::Internal));
+        assert_eq!(Code::from_code("ENOPE_X"), None);
     }
 }
