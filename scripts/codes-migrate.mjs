@@ -63,7 +63,8 @@ let replaced = 0;
 /** The crate a Rust file belongs to (its own `crate::Code`), or null for a binding. */
 function rustOwner(file) {
   const rel = relative(root, file).split('/');
-  if (rel[0] === 'crates') return rel[1];
+  // src/bin/* are crates of their own: they name the library's Code in full
+  if (rel[0] === 'crates' && rel[3] !== 'bin') return rel[1];
   return null; // packages/<pkg>/native/src: a binding, no Code of its own
 }
 
@@ -120,7 +121,7 @@ function migrateRust(file) {
     }
   }
   if (needOwnTop && !hasTopImport(out, importLine)) {
-    const firstUse = out.search(/^use /m);
+    const firstUse = afterUses(out);
     const at = firstUse >= 0 ? firstUse : afterInnerAttrs(out);
     out = `${out.slice(0, at)}${importLine}\n${firstUse >= 0 ? '' : '\n'}${out.slice(at)}`;
   }
@@ -146,6 +147,21 @@ function hasTopImport(text, line) {
   const top = t >= 0 ? text.slice(0, t) : text;
   // `use crate::Code;`, or lib.rs's own `pub use code::{Code, ...}`
   return top.split('\n').some((l) => l.trim() === line) || /^pub use code::(Code\b|\{[^}]*\bCode\b)/m.test(top);
+}
+
+/**
+ * Index just after the last top-level `use` statement of the leading block
+ * of them (so an attribute such as `#[cfg(test)]` on a `use` is never split
+ * from its statement), or -1.
+ */
+function afterUses(text) {
+  let end = -1;
+  for (const m of text.matchAll(/^(pub(\([a-z]+\))? )?use [^;]*;\n/gm)) {
+    const between = end < 0 ? '' : text.slice(end, m.index);
+    if (end >= 0 && /^\s*(pub |fn |struct |enum |impl |const |static |mod |type |trait |macro_rules)/m.test(between)) break;
+    end = m.index + m[0].length;
+  }
+  return end;
 }
 
 /** Index after the leading `//!` docs and `#![...]` attributes. */

@@ -84,12 +84,11 @@ fn code_literals<'a>(text: &'a str, known: &HashSet<&str>) -> Vec<(usize, &'a st
             }
             if bytes.get(end) == Some(&q) {
                 let s = &text[start..end];
-                let shaped = s.len() > 1
-                    && s[1..].contains('_')
-                    && !s[1..].starts_with('_')
-                    && s[1..s.find('_').unwrap()]
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+                // E[A-Z0-9]+_[A-Z0-9_]+ (the scan already kept to [A-Z0-9_])
+                let shaped = match s[1..].find('_') {
+                    Some(u) => u > 0 && s.len() > u + 2,
+                    None => false,
+                };
                 if (shaped || known.contains(s)) && !NOT_CODES.contains(&s) {
                     let line = text[..start].matches('\n').count() + 1;
                     found.push((line, s));
@@ -143,7 +142,8 @@ fn sources(root: &Path) -> Vec<PathBuf> {
     files.retain(|p| {
         let name = p.file_name().unwrap().to_string_lossy();
         // the enums and the files generated from them
-        !(name == "code.rs" || name == "codes.ts")
+        // (and this crate, whose tests spell codes to test the scanner)
+        !(name == "code.rs" || name == "codes.ts" || p.starts_with(root.join("crates/ctr-codes")))
     });
     files.sort();
     files
@@ -176,12 +176,19 @@ fn no_code_literals_outside_the_enums() {
 
 #[test]
 fn the_scanner_finds_codes_and_skips_others() {
-    let known: HashSet<&str> = ["EINTERNAL"].into_iter().collect();
+    let known: HashSet<&str> = [ctr_common::Code::Internal.as_str()].into_iter().collect();
     let text =
-        "a(\"ENS_EXEC\")\nb('ECGROUP_X1') \"EINTERNAL\" \"EXEC_FIFO\" 'E' \"ENOENT\" \"E_X\"";
+        "a(\"ENS_EXEC\")\nb('ECGROUP_X1') \"EINTERNAL\" \"EXEC_FIFO\" 'E' \"ENOENT\" \"E_X\" \"ENS_\"";
     let got: Vec<&str> = code_literals(text, &known)
         .into_iter()
         .map(|(_, s)| s)
         .collect();
-    assert_eq!(got, ["ENS_EXEC", "ECGROUP_X1", "EINTERNAL"]);
+    assert_eq!(
+        got,
+        [
+            ctr_ns::Code::Exec.as_str(),
+            "ECGROUP_X1",
+            ctr_common::Code::Internal.as_str()
+        ]
+    );
 }
