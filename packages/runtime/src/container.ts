@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Cgroup, type CgroupStats } from '@ctr/cgroup';
 import { Terminal } from '@ctr/ns';
 import type { Attachment } from '@ctr/netns';
+import { exitResult } from '@ctr/common';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
 import { setupNetwork, teardownNetwork, type NetworkSetup } from './network';
@@ -25,7 +26,7 @@ import type {
   StdioOption,
 } from './options';
 import { configFor, resourcesFor } from './spec';
-import { signalName, signalNumber } from './signals';
+import { signalNumber } from './signals';
 import { ExecProcess } from './exec';
 
 /** The default state root, shared with `ctrun`. */
@@ -357,10 +358,7 @@ export class Container extends EventEmitter {
 
   /** Resolves when the init process ends (exit status known for containers this process created). */
   wait(): Promise<ExitResult> {
-    this.#exited ??= call(() => native.wait(this.root, this.id)).then((i) => ({
-      exitCode: i.exitCode ?? null,
-      signal: i.signal !== undefined && i.signal !== null ? signalName(i.signal) : null,
-    }));
+    this.#exited ??= call(() => native.wait(this.root, this.id)).then(exitResult);
     return this.#exited;
   }
 
