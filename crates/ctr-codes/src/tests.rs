@@ -59,8 +59,9 @@ fn codes_are_unique_prefixed_and_documented() {
 
 /// Quoted strings that look like codes but are not (why in the comment).
 const NOT_CODES: &[&str] = &[
-    // a step name the container init reports over its status pipe
-    // (crates/ctr-runtime/src/lifecycle.rs), not an error code
+    // the part of `ENS_EXEC_FIFO` after its prefix, as `ns_err` in
+    // crates/ctr-runtime/src/lifecycle.rs matches it after
+    // `strip_prefix("ENS_")` (the full code is spelled `Code::ExecFifo`)
     "EXEC_FIFO",
 ];
 
