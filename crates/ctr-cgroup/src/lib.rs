@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod cgroup;
+pub mod code;
 pub mod detect;
 pub mod events;
 pub mod fsx;
@@ -28,6 +29,8 @@ pub mod systemd;
 pub mod units;
 pub mod v1;
 pub mod v2;
+
+pub use code::Code;
 
 pub use cgroup::{remove_made_parents, Cgroup};
 pub use ctr_common::{Error, Result};

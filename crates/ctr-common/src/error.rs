@@ -182,8 +182,8 @@ mod tests {
 
     #[test]
     fn sys_errors_name_errno_syscall_and_path() {
-        let e = Error::sys("ENS_EXEC", "execve", libc::ENOENT, "exec /nope").with_path("/nope");
-        assert_eq!(e.code, "ENS_EXEC");
+        let e = Error::sys("EINTERNAL", "execve", libc::ENOENT, "exec /nope").with_path("/nope");
+        assert_eq!(e.code, "EINTERNAL");
         assert_eq!(e.errno, Some(libc::ENOENT));
         assert_eq!(e.message, "exec /nope: no such file or directory");
         let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();

@@ -3,6 +3,8 @@
 //! * [`Error`]: one error type for every crate, carrying a stable string
 //!   `code` (e.g. `ENS_EXEC`), a lower-case message, and where the kernel
 //!   refused, the `errno`, the `syscall` and the `path` at fault.
+//! * [`code`]: error codes as enums ([`error_codes!`]), one per crate;
+//!   [`Code`] holds the codes every crate shares.
 //! * [`caps`]: the capability names.
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
@@ -15,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod caps;
+pub mod code;
 pub mod error;
 pub mod fs;
 pub mod paths;
@@ -24,6 +27,7 @@ pub mod sched;
 pub mod signal;
 pub mod sysctl;
 
+pub use code::{Code, ErrorCode};
 pub use error::{Error, Result};
 
 /// Prefix of a native error's message that carries the JSON form of an

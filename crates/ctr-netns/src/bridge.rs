@@ -458,12 +458,7 @@ pub fn attach(
     // one still being made (see `prune`).
     let pending = pending_marker();
     let lease = match alloc.allocate(&id, want, pending.clone()) {
-        Err(e)
-            if matches!(
-                e.code.as_str(),
-                "ENETNS_SUBNET_EXHAUSTED" | "ENETNS_ADDRESS_IN_USE"
-            ) =>
-        {
+        Err(e) if e.code == "ENETNS_SUBNET_EXHAUSTED" || e.code == "ENETNS_ADDRESS_IN_USE" => {
             // Addresses of namespaces that died without a detach come back
             // before we give up.
             if prune(root, name, nl, nft)?.is_empty() {

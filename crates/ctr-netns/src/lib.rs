@@ -11,11 +11,14 @@
 #![deny(missing_docs)]
 
 pub mod bridge;
+pub mod code;
 pub mod ipam;
 pub mod lock;
 pub mod netlink;
 pub mod nft;
 pub mod ns;
+
+pub use code::Code;
 
 pub use bridge::state_root;
 pub use ctr_common::{Error, Result};

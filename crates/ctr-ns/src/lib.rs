@@ -13,6 +13,7 @@
 
 pub mod caps;
 pub mod child;
+pub mod code;
 pub mod console;
 pub mod detached;
 pub mod exec_helper;
@@ -25,6 +26,8 @@ pub mod rootfs;
 pub mod spawn;
 pub mod sys;
 pub mod syscalls;
+
+pub use code::Code;
 
 pub use caps::CapNames;
 pub use console::{Console, ConsoleSocket, WinSize};

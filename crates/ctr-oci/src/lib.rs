@@ -7,10 +7,13 @@
 //! `EOCI_BUNDLE` (the bundle or its config.json cannot be read).
 #![deny(missing_docs)]
 
+pub mod code;
 pub mod features;
 pub mod spec;
 pub mod types;
 pub mod validate;
+
+pub use code::Code;
 
 pub use ctr_common::{Error, Result};
 pub use types::Spec;

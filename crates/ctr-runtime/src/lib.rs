@@ -4,6 +4,7 @@
 //! command line over this crate.
 #![deny(missing_docs)]
 
+pub mod code;
 pub mod events;
 pub mod exec;
 pub mod hooks;
@@ -17,6 +18,8 @@ pub mod rootless;
 pub mod state;
 pub mod update;
 pub mod util;
+
+pub use code::Code;
 
 pub use ctr_common::{Error, Result};
 use serde::Serialize;

@@ -64,12 +64,13 @@ pub struct ProcessSettings {
 /// `ERUNTIME_CPU_AFFINITY` on `process.execCPUAffinity.initial|final`);
 /// other errors pass unchanged.
 pub fn oci_step_error(e: Error) -> Error {
-    let (code, field) = match (e.code.as_str(), e.path.as_deref()) {
-        ("ENS_SCHEDULER", _) => ("ERUNTIME_SCHEDULER", "process.scheduler"),
-        ("ENS_CPU_AFFINITY", Some("initialCpuAffinity")) => {
+    use ctr_ns::Code as Ns;
+    let (code, field) = match (Ns::from_code(&e.code), e.path.as_deref()) {
+        (Some(Ns::Scheduler), _) => ("ERUNTIME_SCHEDULER", "process.scheduler"),
+        (Some(Ns::CpuAffinity), Some("initialCpuAffinity")) => {
             ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.initial")
         }
-        ("ENS_CPU_AFFINITY", _) => ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.final"),
+        (Some(Ns::CpuAffinity), _) => ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.final"),
         _ => return e,
     };
     Error {

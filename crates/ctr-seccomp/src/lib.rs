@@ -16,10 +16,13 @@
 #![deny(missing_docs)]
 
 pub mod bpf;
+pub mod code;
 pub mod compile;
 pub mod docker;
 pub mod notify;
 pub mod profile;
+
+pub use code::Code;
 
 pub use compile::{compile, CacheHit, CompileOptions, Program};
 pub use ctr_common::{Error, Result};

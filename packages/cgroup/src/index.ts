@@ -18,6 +18,8 @@ import { native } from './native';
 
 export { CgroupError } from './errors';
 export type { Signal } from '@ctr/common';
+export type { CgroupErrorCode } from './codes';
+export type { CommonErrorCode } from '@ctr/common';
 export { Cgroup } from './cgroup';
 export type * from './options';
 

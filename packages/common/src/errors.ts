@@ -1,7 +1,9 @@
-/** The fields every ctr error carries. */
-export interface CtrErrorInit {
-  /** Stable machine-readable code, e.g. `ENS_EXEC`. */
-  code: string;
+import type { CommonErrorCode } from './codes';
+
+/** The fields every ctr error carries; `C` is the union of its possible codes. */
+export interface CtrErrorInit<C extends string = string> {
+  /** Stable machine-readable code, e.g. `ENS_EXEC` (every code: docs/errors.md). */
+  code: C | CommonErrorCode;
   /** Lower-case message naming the field or file at fault. */
   message: string;
   /** The errno the kernel returned, if any. */
@@ -16,11 +18,12 @@ export interface CtrErrorInit {
  * Base class of every error the ctr packages throw. Each package has its
  * own subclass (`NsError`, `CgroupError`, …) so callers can tell where an
  * error came from with `instanceof`, and all of them can be handled alike
- * through `code`.
+ * through `code`, which each subclass types as the union of its codes
+ * (generated from the Rust enums; every code is listed in docs/errors.md).
  */
-export class CtrError extends Error {
+export class CtrError<C extends string = string> extends Error {
   /** Stable machine-readable code, e.g. `ENS_EXEC`. Part of the API. */
-  readonly code: string;
+  readonly code: C | CommonErrorCode;
   /** The errno the kernel returned, if any. */
   readonly errno?: number;
   /** The system call (or step) that failed, if any. */
@@ -28,7 +31,7 @@ export class CtrError extends Error {
   /** The file, JSON path or field at fault, if any. */
   readonly path?: string;
 
-  constructor(init: CtrErrorInit) {
+  constructor(init: CtrErrorInit<C>) {
     super(init.message);
     this.name = new.target.name;
     this.code = init.code;
@@ -39,7 +42,10 @@ export class CtrError extends Error {
 }
 
 /** A constructor of a {@link CtrError} subclass. */
-export type CtrErrorClass<E extends CtrError> = new (init: CtrErrorInit) => E;
+export type CtrErrorClass<E extends CtrError<string>> = new (init: CtrErrorInit<CodeOf<E>>) => E;
+
+/** The code union `C` of a `CtrError<C>`. */
+export type CodeOf<E> = E extends CtrError<infer C> ? C : never;
 
 /** Marker the Rust side puts before the JSON form of an error. */
 const PREFIX = '\u0001ctr-error:';
@@ -48,12 +54,12 @@ const PREFIX = '\u0001ctr-error:';
  * Turn an error thrown by a native binding into an instance of `Class`.
  * Errors that did not come from ctr's Rust code are returned unchanged.
  */
-export function decodeNativeError<E extends CtrError>(err: unknown, Class: CtrErrorClass<E>): unknown {
+export function decodeNativeError<E extends CtrError<string>>(err: unknown, Class: CtrErrorClass<E>): unknown {
   if (!(err instanceof Error)) return err;
   const at = err.message.indexOf(PREFIX);
   if (at < 0) return err;
   try {
-    const init = JSON.parse(err.message.slice(at + PREFIX.length)) as CtrErrorInit;
+    const init = JSON.parse(err.message.slice(at + PREFIX.length)) as CtrErrorInit<CodeOf<E>>;
     const decoded = new Class(init);
     return decoded;
   } catch {
@@ -64,7 +70,7 @@ export function decodeNativeError<E extends CtrError>(err: unknown, Class: CtrEr
 /**
  * Call `fn` (sync or async) and rethrow native errors as `Class`.
  */
-export function withNativeErrors<T, E extends CtrError>(Class: CtrErrorClass<E>, fn: () => T): T {
+export function withNativeErrors<T, E extends CtrError<string>>(Class: CtrErrorClass<E>, fn: () => T): T {
   let result: T;
   try {
     result = fn();

@@ -1,4 +1,5 @@
 import { CtrError, withNativeErrors } from '@ctr/common';
+import type { NetnsErrorCode } from './codes';
 
 /**
  * Error thrown by `@ctr/netns`. `code` is stable:
@@ -21,7 +22,7 @@ import { CtrError, withNativeErrors } from '@ctr/common';
  * - `ENETNS_CREATE`, `ENETNS_DELETE`, `ENETNS_OPEN`, `ENETNS_SETNS`, `ENETNS_SYSCTL`, `ENETNS_STATE`:
  *   a system call failed (`syscall`, `errno`, `path`)
  */
-export class NetnsError extends CtrError {}
+export class NetnsError extends CtrError<NetnsErrorCode> {}
 
 /** Run a native call, rethrowing its errors as {@link NetnsError}. */
 export const call = <T>(fn: () => T): T => withNativeErrors(NetnsError, fn);

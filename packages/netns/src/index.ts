@@ -9,6 +9,8 @@ import { call } from './errors';
 import { native } from './native';
 
 export { NetnsError } from './errors';
+export type { NetnsErrorCode } from './codes';
+export type { CommonErrorCode } from '@ctr/common';
 export { NetNS, loopbackOnly, type NetNSRef } from './netns';
 export { BridgeNetwork } from './network';
 export { parsePorts } from './ports';

@@ -1,4 +1,5 @@
 import { CtrError, withNativeErrors } from '@ctr/common';
+import type { NsErrorCode } from './codes';
 
 /**
  * Error thrown by `@ctr/ns`. `code` is stable:
@@ -16,7 +17,7 @@ import { CtrError, withNativeErrors } from '@ctr/common';
  * - `ENS_NOT_HELD`: `release()` on a child that is not held
  * - `ENS_KILL`, `ENS_WAIT`: signalling or waiting failed
  */
-export class NsError extends CtrError {}
+export class NsError extends CtrError<NsErrorCode> {}
 
 /** Run a native call, rethrowing its errors as {@link NsError}. */
 export const call = <T>(fn: () => T): T => withNativeErrors(NsError, fn);

@@ -8,6 +8,8 @@ export { spawn, run, enter, persistNamespace, releaseNamespace, supportedNamespa
 export type { EnterOptions } from './spawn';
 export { NsError } from './errors';
 export type { Signal } from '@ctr/common';
+export type { NsErrorCode } from './codes';
+export type { CommonErrorCode } from '@ctr/common';
 export { Terminal } from './terminal';
 export type { TerminalSize } from './terminal';
 export { NAMESPACE_TYPES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './options';

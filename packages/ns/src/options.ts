@@ -310,13 +310,9 @@ export interface IoPriority {
   level?: number;
 }
 
-/** How a child ended: an exit code, or the signal that killed it. */
-export interface ExitResult {
-  /** Exit code, or `null` if killed by a signal. */
-  exitCode: number | null;
-  /** The signal's name, or `null` if it exited. */
-  signal: NodeJS.Signals | null;
-}
+/** How a child ended: an exit code, or the signal that killed it (shared by every package). */
+export type { ExitResult } from '@ctr/common';
+import type { ExitResult } from '@ctr/common';
 
 /** What {@link run} returns. */
 export interface RunResult extends ExitResult {

@@ -2,13 +2,13 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import type { Signal } from '@ctr/common';
+import { exitResult, type Signal } from '@ctr/common';
 import { call, NsError } from './errors';
 import { native, type NativeChild, type NativeTerminal } from './native';
 import { Terminal } from './terminal';
 import type { ExitResult, RunResult, SpawnOptions } from './options';
 import { NAMESPACE_TYPES, type NamespaceName, type NamespaceType } from './options';
-import { differingNamespaces, signalName, signalNumber, toRequest } from './request';
+import { differingNamespaces, signalNumber, toRequest } from './request';
 
 /**
  * A process spawned into namespaces. Shaped like Node's `ChildProcess`:
@@ -104,10 +104,7 @@ export class NsChildProcess extends EventEmitter {
         throw err;
       },
     ).then((info) => {
-      const result: ExitResult = {
-        exitCode: info.exitCode ?? null,
-        signal: info.signal !== undefined && info.signal !== null ? signalName(info.signal) : null,
-      };
+      const result: ExitResult = exitResult(info);
       this.exitCode = result.exitCode;
       this.signalCode = result.signal;
       return result;

@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Cgroup, type CgroupStats } from '@ctr/cgroup';
 import { Terminal } from '@ctr/ns';
 import type { Attachment } from '@ctr/netns';
+import { exitResult } from '@ctr/common';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
 import { checkNetworkOption, setupNetwork, type NetworkSetup } from './network';
@@ -453,10 +454,7 @@ export class Container extends EventEmitter {
 
   /** Resolves when the init process ends (exit status known for containers this process created). */
   wait(): Promise<ExitResult> {
-    this.#exited ??= call(() => native.wait(this.root, this.id)).then((i) => ({
-      exitCode: i.exitCode ?? null,
-      signal: i.signal !== undefined && i.signal !== null ? signalName(i.signal) : null,
-    }));
+    this.#exited ??= call(() => native.wait(this.root, this.id)).then(exitResult);
     return this.#exited;
   }
 

@@ -2,11 +2,11 @@ import { Socket } from 'node:net';
 import { Terminal } from '@ctr/ns';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
-import type { Signal } from '@ctr/common';
+import { exitResult, type Signal } from '@ctr/common';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
 import type { ExitResult } from './options';
-import { signalName, signalNumber } from './signals';
+import { signalNumber } from './signals';
 
 /**
  * A process started in a container by {@link Container.exec}: it is in
@@ -52,10 +52,7 @@ export class ExecProcess {
 
   /** Resolves with how the process ended (exit code, or the signal that killed it). */
   wait(): Promise<ExitResult> {
-    this.#exited ??= call(() => native.execWait(this.pid)).then((i) => ({
-      exitCode: i.exitCode ?? null,
-      signal: i.signal !== undefined && i.signal !== null ? signalName(i.signal) : null,
-    }));
+    this.#exited ??= call(() => native.execWait(this.pid)).then(exitResult);
     return this.#exited;
   }
 

@@ -9,6 +9,9 @@ import { native } from './native';
 
 export { RuntimeError } from './errors';
 export type { Signal } from '@ctr/common';
+export type { AnyRuntimeErrorCode } from './errors';
+export type { OciErrorCode, RuntimeErrorCode } from './codes';
+export type { CommonErrorCode } from '@ctr/common';
 export { Container, DEFAULT_ROOT, DEFAULT_STOP_TIMEOUT, defaultRoot, CTRUN_PATH, gc } from './container';
 export { ExecProcess } from './exec';
 export { run, configFor } from './run';

@@ -193,12 +193,8 @@ export interface ContainerState {
 }
 
 /** How a container's process ended. Both `null` for a container this process did not create (only its end is known). */
-export interface ExitResult {
-  /** Exit code, if it exited. */
-  exitCode: number | null;
-  /** Terminating signal, if killed by one. */
-  signal: NodeJS.Signals | null;
-}
+export type { ExitResult } from '@ctr/common';
+import type { ExitResult } from '@ctr/common';
 
 /** Options of {@link run}: a friendly description turned into an OCI config. */
 export interface RunOptions extends ContainerSpec {

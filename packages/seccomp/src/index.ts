@@ -9,6 +9,8 @@ import { call } from './errors';
 import { native } from './native';
 
 export { SeccompError } from './errors';
+export type { SeccompErrorCode } from './codes';
+export type { CommonErrorCode } from '@ctr/common';
 export { Profile, compile, disassemble, syscallNames, libseccompVersion, clearCache, dockerDefault } from './profile';
 export { NotificationListener, NotificationRequest, SeccompAgent, sendListener } from './notify';
 export type { AgentConnection } from './notify';

@@ -118,13 +118,7 @@ fn to_options(o: Option<NativeOptions>) -> Result<Options, Error> {
     })
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> napi::Result<T> {
-    Ok(tokio::task::spawn_blocking(move || catch_panic(f))
-        .await
-        .map_err(|e| Error::new("EINTERNAL", format!("cgroup task failed: {e}")))??)
-}
+use ctr_napi::blocking_js as blocking;
 
 /// A cgroup.
 #[napi]

@@ -4,7 +4,7 @@
 //! thread that joined it (`ctr_netns::ns::in_netns`).
 #![deny(clippy::all)]
 
-use ctr_common::{catch_panic, Error};
+use ctr_common::Error;
 use ctr_netns::bridge::{self, AttachOptions, CreateOptions};
 use ctr_netns::netlink::{
     self, Address, LinkChange, LinkKind, LinkSpec, Netlink, NsTarget, Route, RtNetlink,
@@ -19,18 +19,7 @@ use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
-fn blocking<'e, T, F>(env: &'e Env, f: F) -> napi::Result<PromiseRaw<'e, T>>
-where
-    T: 'static + Send + napi::bindgen_prelude::ToNapiValue,
-    F: FnOnce() -> Result<T, Error> + Send + 'static,
-{
-    env.spawn_future(async move {
-        let r = tokio::task::spawn_blocking(move || catch_panic(f))
-            .await
-            .map_err(|e| Error::new("EINTERNAL", format!("blocking task failed: {e}")))??;
-        Ok(r)
-    })
-}
+use ctr_napi::promise as blocking;
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, Error> {
     serde_json::to_value(v).map_err(|e| Error::new("EINTERNAL", e.to_string()))

@@ -3,9 +3,10 @@
 #![deny(clippy::all)]
 
 use ctr_common::{catch_panic, Error};
+use ctr_napi::ExitInfo;
 use ctr_ns::{
     CapNames, Console, ConsoleSocket, IdMap, IdMaps, MountSpec, NamespaceKind, Rlimit, RootfsSpec,
-    SpawnOptions, Stage, Stdio, TimeOffsets, WinSize,
+    SpawnOptions, Stage, TimeOffsets, WinSize,
 };
 use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::Env;
@@ -267,15 +268,6 @@ fn limit(v: i64) -> u64 {
     }
 }
 
-/// How a child ended.
-#[napi(object)]
-pub struct ExitInfo {
-    /// Exit code, if it exited.
-    pub exit_code: Option<i32>,
-    /// Signal number, if it was killed by one.
-    pub signal: Option<i32>,
-}
-
 /// A spawned child process.
 #[napi]
 pub struct NativeChild {
@@ -296,22 +288,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         .collect::<Result<_, _>>()?;
     opts.mount_proc = req.mount_proc;
     opts.hostname = req.hostname;
-    if req.stdio.len() != 3 {
-        return Err(
-            Error::new("ENS_INVALID_OPTION", "stdio must have three entries").with_field("stdio"),
-        );
-    }
-    for (i, v) in req.stdio.iter().enumerate() {
-        opts.stdio[i] = match *v {
-            -1 => Stdio::Pipe,
-            -2 => Stdio::Null,
-            fd if fd >= 0 => Stdio::Fd(fd),
-            _ => {
-                return Err(Error::new("ENS_INVALID_OPTION", "invalid stdio entry")
-                    .with_field(format!("stdio[{i}]")))
-            }
-        };
-    }
+    opts.stdio = ctr_napi::stdio_from_js(&req.stdio, "ENS_INVALID_OPTION", "stdio")?;
     opts.hold = req.hold;
     opts.parent_death_signal = req.parent_death_signal;
     opts.new_session = req.new_session;
@@ -490,11 +467,7 @@ impl NativeChild {
         let Ok(child) = self.child() else {
             return vec![-1, -1, -1];
         };
-        child
-            .take_stdio()
-            .into_iter()
-            .map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1))
-            .collect()
+        ctr_napi::stdio_to_js(&child)
     }
 
     /// Take the pty master of a child spawned with a console (and no
@@ -526,9 +499,7 @@ impl NativeChild {
     pub fn wait_stage<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
         let child = self.child()?;
         env.spawn_future(async move {
-            let stage = tokio::task::spawn_blocking(move || catch_panic(|| child.wait_stage()))
-                .await
-                .map_err(|e| Error::new("EINTERNAL", format!("wait task failed: {e}")))??;
+            let stage = ctr_napi::blocking(move || child.wait_stage()).await?;
             Ok(match stage {
                 Stage::Held => "held".to_string(),
                 Stage::Running => "running".to_string(),
@@ -585,31 +556,7 @@ impl NativeChild {
     #[napi]
     pub fn wait_exit<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
         let child = self.child()?;
-        env.spawn_future(async move {
-            let dup = child
-                .pidfd
-                .try_clone()
-                .map_err(|e| Error::io("ENS_WAIT", "dup", &e, "duplicate pidfd"))?;
-            // SAFETY: `dup` is an OwnedFd moved into the AsyncFd, so it stays
-            // open and the same for the AsyncFd's whole life.
-            let watch = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }
-                .map_err(|e| {
-                    Error::io("ENS_WAIT", "epoll_ctl", &e.into_parts().1, "watch pidfd")
-                })?;
-            loop {
-                if let Some(st) = child.try_wait()? {
-                    return Ok(ExitInfo {
-                        exit_code: st.code,
-                        signal: st.signal,
-                    });
-                }
-                let mut guard = watch
-                    .readable()
-                    .await
-                    .map_err(|e| Error::io("ENS_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
-                guard.clear_ready();
-            }
-        })
+        env.spawn_future(async move { Ok(ctr_napi::wait_child(&child, "ENS_WAIT").await?) })
     }
 }
 
@@ -868,25 +815,13 @@ pub fn persist_namespace<'e>(
     path: String,
 ) -> napi::Result<PromiseRaw<'e, ()>> {
     let kind = NamespaceKind::parse(&kind)?;
-    env.spawn_future(async move {
-        tokio::task::spawn_blocking(move || {
-            catch_panic(|| ctr_ns::persist::persist(pid, kind, &path))
-        })
-        .await
-        .map_err(|e| Error::new("EINTERNAL", format!("persist task failed: {e}")))??;
-        Ok(())
-    })
+    ctr_napi::promise(env, move || ctr_ns::persist::persist(pid, kind, &path))
 }
 
 /// Undo persistNamespace: unmount and remove `path`.
 #[napi]
 pub fn release_namespace<'e>(env: &'e Env, path: String) -> napi::Result<PromiseRaw<'e, ()>> {
-    env.spawn_future(async move {
-        tokio::task::spawn_blocking(move || catch_panic(|| ctr_ns::persist::release(&path)))
-            .await
-            .map_err(|e| Error::new("EINTERNAL", format!("release task failed: {e}")))??;
-        Ok(())
-    })
+    ctr_napi::promise(env, move || ctr_ns::persist::release(&path))
 }
 
 /// Namespace kinds the running kernel supports (`/proc/self/ns` names).

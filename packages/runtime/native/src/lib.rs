@@ -3,16 +3,16 @@
 #![deny(clippy::all)]
 
 use ctr_common::{catch_panic, Error};
+use ctr_napi::{
+    blocking, children, stdio_from_js, stdio_to_js, wait_child, wait_pidfd, ChildKey, ExitInfo,
+};
 use ctr_runtime::lifecycle::{self, CreateOptions};
 use ctr_runtime::state::Store;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
-use std::collections::HashMap;
 use std::os::fd::IntoRawFd;
-use std::sync::{Arc, Mutex, OnceLock};
-use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
+use std::sync::Arc;
 
 /// Host facts the runtime depends on.
 #[napi(object)]
@@ -64,57 +64,19 @@ pub struct CreatedInfo {
     pub terminal: i32,
 }
 
-/// How a container's process ended (both null when not our child).
-#[napi(object)]
-pub struct ExitInfo {
-    /// Exit code, if it exited.
-    pub exit_code: Option<i32>,
-    /// Signal number, if it was killed by one.
-    pub signal: Option<i32>,
-}
-
-/// Children this process created (it is their parent and must reap them).
-fn children() -> &'static Mutex<HashMap<String, Arc<ctr_ns::Child>>> {
-    static C: OnceLock<Mutex<HashMap<String, Arc<ctr_ns::Child>>>> = OnceLock::new();
-    C.get_or_init(Default::default)
-}
-
-fn key(root: &str, id: &str) -> String {
-    format!("{root}\0{id}")
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> ctr_common::Result<T> + Send + 'static,
-) -> ctr_common::Result<T> {
-    tokio::task::spawn_blocking(move || catch_panic(f))
-        .await
-        .map_err(|e| Error::new("EINTERNAL", format!("blocking task failed: {e}")))?
+/// The registry key of a container's init.
+fn key(root: &str, id: &str) -> ChildKey {
+    ChildKey::Init {
+        root: root.to_string(),
+        id: id.to_string(),
+    }
 }
 
 /// Create a container (off the main thread).
 #[napi]
 pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'e, CreatedInfo>> {
     env.spawn_future(async move {
-        if req.stdio.len() != 3 {
-            return Err(
-                Error::new("ERUNTIME_INVALID_OPTION", "stdio must have three entries")
-                    .with_field("stdio")
-                    .into(),
-            );
-        }
-        let mut stdio = [ctr_ns::Stdio::Null; 3];
-        for (i, v) in req.stdio.iter().enumerate() {
-            stdio[i] = match *v {
-                -1 => ctr_ns::Stdio::Pipe,
-                -2 => ctr_ns::Stdio::Null,
-                fd if fd >= 0 => ctr_ns::Stdio::Fd(fd),
-                _ => {
-                    return Err(Error::new("ERUNTIME_INVALID_OPTION", "invalid stdio entry")
-                        .with_field(format!("stdio[{i}]"))
-                        .into())
-                }
-            };
-        }
+        let stdio = stdio_from_js(&req.stdio, "ERUNTIME_INVALID_OPTION", "stdio")?;
         let k = key(&req.root, &req.id);
         let o = CreateOptions {
             id: req.id,
@@ -129,22 +91,14 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
         };
         let store = Store::new(req.root);
         let created = blocking(move || lifecycle::create(&store, &o)).await?;
-        let fds = created
-            .child
-            .take_stdio()
-            .into_iter()
-            .map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1))
-            .collect();
+        let fds = stdio_to_js(&created.child);
         let terminal = created
             .child
             .take_console()
             .map(|f| f.into_raw_fd())
             .unwrap_or(-1);
         let pid = created.pid;
-        children()
-            .lock()
-            .unwrap()
-            .insert(k, Arc::new(created.child));
+        children().insert(k, created.child);
         Ok(CreatedInfo {
             pid,
             stdio: fds,
@@ -249,7 +203,7 @@ pub fn delete_container<'e>(
         let k = key(&root, &id);
         blocking(move || {
             lifecycle::delete(&Store::new(root), &id, force)?;
-            let child = children().lock().unwrap().remove(&k);
+            let child = children().remove(&k);
             if let Some(c) = child {
                 // Dead by now (delete waited for it): reap the zombie, unless a
                 // pending wait() holds it and will reap it (and report the status).
@@ -270,63 +224,23 @@ pub fn delete_container<'e>(
 #[napi]
 pub fn wait<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
     let k = key(&root, &id);
-    let child = children().lock().unwrap().get(&k).cloned();
+    let child = children().get(&k);
     env.spawn_future(async move {
-        let pidfd = match &child {
-            Some(c) => c
-                .pidfd
-                .try_clone()
-                .map_err(|e| Error::io("ERUNTIME_WAIT", "dup", &e, "duplicate pidfd"))?,
-            None => {
-                let s = Store::new(root).read(&id)?;
-                if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
-                    return Ok(ExitInfo {
-                        exit_code: None,
-                        signal: None,
-                    });
-                }
-                let fd = ctr_runtime::util::pidfd_open(s.pid)
-                    .map_err(|e| Error::io("ERUNTIME_WAIT", "pidfd_open", &e, "open pidfd"))?;
-                if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
-                    return Ok(ExitInfo {
-                        exit_code: None,
-                        signal: None,
-                    });
-                }
-                fd
-            }
-        };
-        // SAFETY: the OwnedFd moves into the AsyncFd and lives as long.
-        let watch =
-            unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }.map_err(|e| {
-                Error::io(
-                    "ERUNTIME_WAIT",
-                    "epoll_ctl",
-                    &e.into_parts().1,
-                    "watch pidfd",
-                )
-            })?;
-        loop {
-            if let Some(c) = &child {
-                if let Some(st) = c.try_wait()? {
-                    return Ok(ExitInfo {
-                        exit_code: st.code,
-                        signal: st.signal,
-                    });
-                }
-            }
-            let mut guard = watch
-                .readable()
-                .await
-                .map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
-            if child.is_none() {
-                return Ok(ExitInfo {
-                    exit_code: None,
-                    signal: None,
-                });
-            }
-            guard.clear_ready();
+        if let Some(c) = child {
+            return Ok(wait_child(&c, "ERUNTIME_WAIT").await?);
         }
+        // Not our child: only that it ended can be known.
+        let s = Store::new(root).read(&id)?;
+        if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
+            return Ok(ExitInfo::default());
+        }
+        let fd = ctr_runtime::util::pidfd_open(s.pid)
+            .map_err(|e| Error::io("ERUNTIME_WAIT", "pidfd_open", &e, "open pidfd"))?;
+        // The pid may have been reused between the check and the open.
+        if ctr_runtime::util::alive(s.pid, s.init_start_time) {
+            wait_pidfd(fd, "ERUNTIME_WAIT").await?;
+        }
+        Ok(ExitInfo::default())
     })
 }
 
@@ -376,40 +290,12 @@ pub struct ExecInfo {
     pub terminal: i32,
 }
 
-/// Exec'd processes this process spawned and has not reaped, by pid.
-fn execs() -> &'static Mutex<HashMap<i32, Arc<ctr_ns::Child>>> {
-    static C: OnceLock<Mutex<HashMap<i32, Arc<ctr_ns::Child>>>> = OnceLock::new();
-    C.get_or_init(Default::default)
-}
-
-fn stdio_of(list: &[i32]) -> ctr_common::Result<[ctr_ns::Stdio; 3]> {
-    if list.len() != 3 {
-        return Err(
-            Error::new("ERUNTIME_INVALID_OPTION", "stdio must have three entries")
-                .with_field("stdio"),
-        );
-    }
-    let mut stdio = [ctr_ns::Stdio::Null; 3];
-    for (i, v) in list.iter().enumerate() {
-        stdio[i] = match *v {
-            -1 => ctr_ns::Stdio::Pipe,
-            -2 => ctr_ns::Stdio::Null,
-            fd if fd >= 0 => ctr_ns::Stdio::Fd(fd),
-            _ => {
-                return Err(Error::new("ERUNTIME_INVALID_OPTION", "invalid stdio entry")
-                    .with_field(format!("stdio[{i}]")))
-            }
-        };
-    }
-    Ok(stdio)
-}
-
 /// Run a process in a created or running container (off the main thread).
 #[napi]
 pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, ExecInfo>> {
     use ctr_runtime::exec::{self, ExecOptions, ExecOverrides};
     env.spawn_future(async move {
-        let stdio = stdio_of(&req.stdio)?;
+        let stdio = stdio_from_js(&req.stdio, "ERUNTIME_INVALID_OPTION", "stdio")?;
         let e = blocking(move || {
             let store = Store::new(&req.root);
             let process = match &req.process {
@@ -456,18 +342,13 @@ pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, E
             exec::exec(&store, &req.id, &o)
         })
         .await?;
-        let fds = e
-            .child
-            .take_stdio()
-            .into_iter()
-            .map(|f| f.map(|f| f.into_raw_fd()).unwrap_or(-1))
-            .collect();
+        let fds = stdio_to_js(&e.child);
         let terminal = e
             .child
             .take_console()
             .map(|f| f.into_raw_fd())
             .unwrap_or(-1);
-        execs().lock().unwrap().insert(e.pid, Arc::new(e.child));
+        children().insert(ChildKey::Exec { pid: e.pid }, e.child);
         Ok(ExecInfo {
             pid: e.pid,
             stdio: fds,
@@ -479,7 +360,8 @@ pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, E
 /// Resolves with the exit status of an exec'd process (and reaps it).
 #[napi]
 pub fn exec_wait<'e>(env: &'e Env, pid: i32) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
-    let child = execs().lock().unwrap().get(&pid).cloned();
+    let key = ChildKey::Exec { pid };
+    let child = children().get(&key);
     env.spawn_future(async move {
         let child = child.ok_or_else(|| {
             Error::new(
@@ -487,41 +369,16 @@ pub fn exec_wait<'e>(env: &'e Env, pid: i32) -> napi::Result<PromiseRaw<'e, Exit
                 format!("no exec'd process {pid} of ours"),
             )
         })?;
-        let pidfd = child
-            .pidfd
-            .try_clone()
-            .map_err(|e| Error::io("ERUNTIME_WAIT", "dup", &e, "duplicate pidfd"))?;
-        // SAFETY: the OwnedFd moves into the AsyncFd and lives as long.
-        let watch =
-            unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }.map_err(|e| {
-                Error::io(
-                    "ERUNTIME_WAIT",
-                    "epoll_ctl",
-                    &e.into_parts().1,
-                    "watch pidfd",
-                )
-            })?;
-        loop {
-            if let Some(st) = child.try_wait()? {
-                execs().lock().unwrap().remove(&pid);
-                return Ok(ExitInfo {
-                    exit_code: st.code,
-                    signal: st.signal,
-                });
-            }
-            let mut guard = watch
-                .readable()
-                .await
-                .map_err(|e| Error::io("ERUNTIME_WAIT", "epoll_wait", &e, "wait for pidfd"))?;
-            guard.clear_ready();
-        }
+        let exit = wait_child(&child, "ERUNTIME_WAIT").await?;
+        children().remove(&key);
+        Ok(exit)
     })
 }
 
 /// Signal an exec'd process of ours (through its pidfd: never a reused pid).
 #[napi]
 pub fn exec_kill(pid: i32, signal: i32) -> napi::Result<()> {
-    let child = execs().lock().unwrap().get(&pid).cloned();
+    let child = children().get(&ChildKey::Exec { pid });
     match child {
         Some(c) => Ok(c.kill(signal)?),
         None => Err(Error::new(

@@ -166,13 +166,8 @@ pub fn compile<'e>(
     cache_dir: Option<String>,
     arch: Option<String>,
 ) -> napi::Result<PromiseRaw<'e, NativeProgram>> {
-    env.spawn_future(async move {
-        let p = tokio::task::spawn_blocking(move || {
-            catch_panic(|| compile_oci(&json, binary_tree, cache_dir.as_deref(), arch))
-        })
-        .await
-        .map_err(|e| Error::new("EINTERNAL", format!("compile task failed: {e}")))??;
-        Ok(p)
+    ctr_napi::promise(env, move || {
+        compile_oci(&json, binary_tree, cache_dir.as_deref(), arch)
     })
 }
 
@@ -502,13 +497,8 @@ pub fn send_listener<'e>(
     let dup = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
         .try_clone_to_owned()
         .map_err(|e| Error::io("ESECCOMP_LISTENER", "dup", &e, format!("duplicate fd {fd}")))?;
-    env.spawn_future(async move {
-        tokio::task::spawn_blocking(move || {
-            catch_panic(|| notify::send_listener(&path, dup.as_fd(), state.as_bytes()))
-        })
-        .await
-        .map_err(|e| Error::new("EINTERNAL", format!("send task failed: {e}")))??;
-        Ok(())
+    ctr_napi::promise(env, move || {
+        notify::send_listener(&path, dup.as_fd(), state.as_bytes())
     })
 }
 
@@ -575,10 +565,7 @@ impl NativeAgent {
                 .map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "convert socket"))?;
             sock.set_nonblocking(false)
                 .map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "set blocking"))?;
-            let (state, fd) =
-                tokio::task::spawn_blocking(move || catch_panic(|| notify::recv_listener(&sock)))
-                    .await
-                    .map_err(|e| Error::new("EINTERNAL", format!("receive task failed: {e}")))??;
+            let (state, fd) = ctr_napi::blocking(move || notify::recv_listener(&sock)).await?;
             Ok(NativeReceived {
                 state: String::from_utf8_lossy(&state).into_owned(),
                 fd: std::os::fd::IntoRawFd::into_raw_fd(fd),
