@@ -5,6 +5,7 @@ use crate::manager::{self, manager_for, Manager, Options};
 use crate::resources::Resources;
 use crate::stats::Stats;
 use crate::systemd::{self, Scope, Systemd};
+use crate::Code;
 use ctr_common::Error;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,7 +50,7 @@ impl Cgroup {
         let mgr = manager_for(layout, path, opts)?;
         if let Some(d) = mgr.dirs().into_iter().find(|d| d.exists()) {
             return Err(
-                Error::new("ECGROUP_EXISTS", format!("cgroup {path} already exists"))
+                Error::new(Code::Exists, format!("cgroup {path} already exists"))
                     .with_path(d)
                     .with_errno(libc::EEXIST),
             );
@@ -96,7 +97,7 @@ impl Cgroup {
         let (mgr, unit) = systemd::manager_for(layout, path, "path")?;
         if !mgr.dir.is_dir() {
             return Err(
-                Error::new("ECGROUP_NOT_FOUND", format!("cgroup {path} does not exist"))
+                Error::new(Code::NotFound, format!("cgroup {path} does not exist"))
                     .with_path(&mgr.dir)
                     .with_errno(libc::ENOENT),
             );
@@ -162,7 +163,7 @@ impl Cgroup {
         let dirs = mgr.dirs();
         if !dirs.iter().any(|d| d.is_dir()) {
             return Err(
-                Error::new("ECGROUP_NOT_FOUND", format!("cgroup {path} does not exist"))
+                Error::new(Code::NotFound, format!("cgroup {path} does not exist"))
                     .with_path(&dirs[0])
                     .with_errno(libc::ENOENT),
             );
@@ -223,7 +224,7 @@ impl Cgroup {
                 out.extend(crate::fsx::pid_list(&t));
             } else if !d.is_dir() {
                 return Err(Error::new(
-                    "ECGROUP_NOT_FOUND",
+                    Code::NotFound,
                     format!("cgroup {} does not exist", self.path),
                 )
                 .with_path(&d)
@@ -297,7 +298,7 @@ impl Cgroup {
         // common case costs no extra stat calls).
         if s == Stats::default() && !manager::exists(self.mgr.as_ref()) {
             return Err(Error::new(
-                "ECGROUP_NOT_FOUND",
+                Code::NotFound,
                 format!("cgroup {} does not exist", self.path),
             )
             .with_path(&self.mgr.dirs()[0])
@@ -326,9 +327,7 @@ pub fn remove_made_parents(made: &[PathBuf]) {
 
 fn check_pid(pid: i32) -> Result<(), Error> {
     if pid <= 0 {
-        return Err(
-            Error::new("ECGROUP_INVALID_VALUE", format!("invalid pid {pid}")).with_field("pid"),
-        );
+        return Err(Error::new(Code::InvalidValue, format!("invalid pid {pid}")).with_field("pid"));
     }
     Ok(())
 }

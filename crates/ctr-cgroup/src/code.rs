@@ -45,5 +45,13 @@ ctr_common::error_codes! {
         Usage = "ECGROUP_USAGE" => "run `ctr-cgroup --help` for the usage",
         /// a value could not be written to a cgroup file (`path`)
         Write = "ECGROUP_WRITE" => "check the value is valid for the file and the controller is enabled",
+        /// a relative cgroup path was given where the rule asks for an absolute one
+        RelativePath = "ECGROUP_RELATIVE_PATH" => "start the path with `/` (from the hierarchy root), or opt in to paths under the own cgroup",
+        /// systemd refused the transient scope or a call on it
+        Systemd = "ECGROUP_SYSTEMD" => "read the message: systemd's error name says what it refused (a unit of that name, a property)",
+        /// systemd cannot be reached over D-Bus
+        SystemdUnavailable = "ECGROUP_SYSTEMD_UNAVAILABLE" => "run on a host booted with systemd (the system bus or /run/systemd/private), or drop --systemd-cgroup",
+        /// the caller may not do this (D-Bus or cgroupfs permission)
+        Permission = "ECGROUP_PERMISSION" => "run as root, or in a cgroup subtree delegated to the caller",
     }
 }

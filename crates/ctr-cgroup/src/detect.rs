@@ -1,5 +1,6 @@
 //! Detecting the cgroup layout of the host.
 
+use crate::Code;
 use ctr_common::{fs::read_string, Error};
 use serde::Serialize;
 
@@ -161,8 +162,8 @@ pub fn layout_from(
 
 /// Detect the running host's cgroup layout.
 pub fn detect() -> Result<Layout, Error> {
-    let mountinfo = read_string("ECGROUP_DETECT", "/proc/self/mountinfo")?;
-    let self_cgroup = read_string("ECGROUP_DETECT", "/proc/self/cgroup")?;
+    let mountinfo = read_string(Code::Detect.as_str(), "/proc/self/mountinfo")?;
+    let self_cgroup = read_string(Code::Detect.as_str(), "/proc/self/cgroup")?;
     let mut layout = layout_from(&mountinfo, &self_cgroup, |mp| {
         std::fs::read_to_string(format!("{mp}/cgroup.controllers")).ok()
     });
@@ -187,7 +188,7 @@ pub fn detect() -> Result<Layout, Error> {
     };
     if layout.hierarchies.is_empty() {
         return Err(
-            Error::new("ECGROUP_NOT_MOUNTED", "no cgroup filesystem is mounted")
+            Error::new(Code::NotMounted, "no cgroup filesystem is mounted")
                 .with_path("/proc/self/mountinfo"),
         );
     }

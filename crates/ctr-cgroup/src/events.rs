@@ -13,6 +13,7 @@
 
 use crate::fsx::{keyed, read_opt};
 use crate::manager::{subtree_pids, EventSpec};
+use crate::Code;
 use ctr_common::Error;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,11 +61,7 @@ fn eventfd() -> Result<OwnedFd, Error> {
     // SAFETY: plain syscall; the fd is owned below.
     let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
     if fd < 0 {
-        return Err(Error::last_os(
-            "ECGROUP_EVENTS",
-            "eventfd",
-            "create eventfd",
-        ));
+        return Err(Error::last_os(Code::Events, "eventfd", "create eventfd"));
     }
     // SAFETY: fd is new and ours.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -97,7 +94,7 @@ impl Watcher {
             let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
             if fd < 0 {
                 return Err(Error::last_os(
-                    "ECGROUP_EVENTS",
+                    Code::Events,
                     "inotify_init1",
                     "create inotify",
                 ));
@@ -115,7 +112,7 @@ impl Watcher {
                     < 0
                 {
                     return Err(Error::last_os(
-                        "ECGROUP_EVENTS",
+                        Code::Events,
                         "inotify_add_watch",
                         format!("watch {}", p.display()),
                     )
@@ -128,13 +125,7 @@ impl Watcher {
         if let Some(dir) = &spec.v1_memory {
             let p = dir.join("memory.oom_control");
             let f = std::fs::File::open(&p).map_err(|e| {
-                Error::io(
-                    "ECGROUP_EVENTS",
-                    "open",
-                    &e,
-                    format!("open {}", p.display()),
-                )
-                .with_path(&p)
+                Error::io(Code::Events, "open", &e, format!("open {}", p.display())).with_path(&p)
             })?;
             let efd = eventfd()?;
             crate::fsx::write(
@@ -143,7 +134,7 @@ impl Watcher {
                 &format!("{} {}", efd.as_raw_fd(), f.as_raw_fd()),
             )
             .map_err(|e| Error {
-                code: "ECGROUP_EVENTS".into(),
+                code: Code::Events.into(),
                 ..e
             })?;
             oom_efd = Some(efd);
@@ -258,7 +249,7 @@ impl Watcher {
                     continue;
                 }
                 return Err(Error::sys(
-                    "ECGROUP_EVENTS",
+                    Code::Events,
                     "poll",
                     errno,
                     "wait for cgroup events",

@@ -1,5 +1,6 @@
 //! Reading and writing cgroupfs files with coded errors.
 
+use crate::Code;
 use ctr_common::Error;
 use std::io::Write;
 use std::path::Path;
@@ -15,15 +16,15 @@ pub fn write(dir: &Path, file: &str, value: &str) -> Result<(), Error> {
         .open(&path)
         .map_err(|e| {
             let code = if e.raw_os_error() == Some(libc::ENOENT) {
-                "ECGROUP_UNSUPPORTED"
+                Code::Unsupported.as_str()
             } else {
-                "ECGROUP_WRITE"
+                Code::Write.as_str()
             };
             Error::io(code, "open", &e, format!("open {}", path.display())).with_path(&path)
         })?;
     f.write_all(value.as_bytes()).map_err(|e| {
         Error::io(
-            "ECGROUP_WRITE",
+            Code::Write,
             "write",
             &e,
             format!("write {:?} to {}", value, path.display()),
@@ -36,13 +37,7 @@ pub fn write(dir: &Path, file: &str, value: &str) -> Result<(), Error> {
 pub fn read(dir: &Path, file: &str) -> Result<String, Error> {
     let path = dir.join(file);
     std::fs::read_to_string(&path).map_err(|e| {
-        Error::io(
-            "ECGROUP_READ",
-            "read",
-            &e,
-            format!("read {}", path.display()),
-        )
-        .with_path(&path)
+        Error::io(Code::Read, "read", &e, format!("read {}", path.display())).with_path(&path)
     })
 }
 

@@ -6,6 +6,7 @@ use crate::fsx::{pid_list, read, read_opt, write};
 use crate::path::{check, resolve, RelativePaths};
 use crate::resources::Resources;
 use crate::stats::Stats;
+use crate::Code;
 use crate::{v1, v2};
 use ctr_common::Error;
 use std::path::{Path, PathBuf};
@@ -101,7 +102,7 @@ fn mkdirs(
             // The leaf must be ours: never adopt a cgroup someone else made meanwhile.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && i + 1 == n => {
                 return Err(Error::io(
-                    "ECGROUP_EXISTS",
+                    Code::Exists,
                     "mkdir",
                     &e,
                     format!("mkdir {}", cur.display()),
@@ -111,7 +112,7 @@ fn mkdirs(
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => {
                 return Err(Error::io(
-                    "ECGROUP_CREATE",
+                    Code::Create,
                     "mkdir",
                     &e,
                     format!("mkdir {}", cur.display()),
@@ -190,7 +191,7 @@ fn enable_v2(
                 "is not enabled there, and ctr changes subtree_control only in cgroups it created"
             };
             return Err(Error::new(
-                "ECGROUP_UNSUPPORTED",
+                Code::Unsupported,
                 format!(
                     "the {r} controller is needed but {} does not pass it down: it {why}",
                     file.display()
@@ -392,7 +393,7 @@ impl Manager for V1Manager {
             }
             self.dir_of(ctrl).map(Some).ok_or_else(|| {
                 Error::new(
-                    "ECGROUP_UNSUPPORTED",
+                    Code::Unsupported,
                     format!("the {ctrl} controller is not mounted (or not selected) on this host"),
                 )
                 .with_field(ctrl.to_string())
@@ -446,7 +447,7 @@ impl Manager for V1Manager {
                 (None, Some((_, u, _))) => v2::devices::apply(u, r)?,
                 _ => {
                     return Err(Error::new(
-                        "ECGROUP_UNSUPPORTED",
+                        Code::Unsupported,
                         "the devices controller is not mounted on this host",
                     )
                     .with_field("devices"))
@@ -476,7 +477,7 @@ impl Manager for V1Manager {
                 (Some(d), _) | (None, Some(d)) => v1::misc::apply(d, r)?,
                 _ => {
                     return Err(Error::new(
-                        "ECGROUP_UNSUPPORTED",
+                        Code::Unsupported,
                         "the misc controller is not available on this host",
                     )
                     .with_field("misc"))
@@ -488,7 +489,7 @@ impl Manager for V1Manager {
                 Some((_, u, _)) => v2::unified::apply(u, r)?,
                 None => {
                     return Err(Error::new(
-                        "ECGROUP_UNSUPPORTED",
+                        Code::Unsupported,
                         "unified: raw cgroup v2 files need a cgroup2 hierarchy",
                     )
                     .with_field("unified"))
@@ -534,7 +535,7 @@ impl Manager for V1Manager {
             return v2::freezer::set(u, frozen);
         }
         Err(Error::new(
-            "ECGROUP_UNSUPPORTED",
+            Code::Unsupported,
             "no freezer: the freezer controller is not mounted and there is no cgroup2 hierarchy",
         ))
     }
@@ -579,7 +580,7 @@ impl Manager for V1Manager {
             (Some(d), _) => Ok(d),
             (None, Some(u)) => Ok(u.clone()),
             (None, None) => Err(Error::new(
-                "ECGROUP_UNKNOWN_CONTROLLER",
+                Code::UnknownController,
                 format!("no hierarchy of this cgroup has the controller of {file:?}"),
             )
             .with_field(file.to_string())),
@@ -681,7 +682,7 @@ impl Manager for V2Manager {
                 "network.priorities"
             };
             return Err(Error::new(
-                "ECGROUP_UNSUPPORTED",
+                Code::Unsupported,
                 format!("{field}: cgroup v2 has no net_cls or net_prio controller"),
             )
             .with_field(field));
@@ -705,7 +706,7 @@ impl Manager for V2Manager {
     fn add(&self, pid: i32, thread: bool) -> Result<(), Error> {
         write(&self.dir, if thread { "cgroup.threads" } else { "cgroup.procs" }, &pid.to_string()).map_err(|e| {
             if thread && e.errno == Some(libc::EOPNOTSUPP) {
-                Error { code: "ECGROUP_UNSUPPORTED".into(), message: format!("{} (a single thread can only move within a threaded subtree: write \"threaded\" to cgroup.type)", e.message), ..e }
+                Error { code: Code::Unsupported.into(), message: format!("{} (a single thread can only move within a threaded subtree: write \"threaded\" to cgroup.type)", e.message), ..e }
             } else {
                 e
             }
@@ -807,7 +808,7 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
         for c in cs {
             if !KNOWN_CONTROLLERS.contains(&c.as_str()) {
                 return Err(Error::new(
-                    "ECGROUP_UNKNOWN_CONTROLLER",
+                    Code::UnknownController,
                     format!("unknown controller {c:?}"),
                 )
                 .with_field(c.clone()));
@@ -822,8 +823,8 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
         Backend::Systemd => unreachable!("handled above"),
     };
     if use_v2 {
-        let h = v2h
-            .ok_or_else(|| Error::new("ECGROUP_NOT_MOUNTED", "no cgroup2 hierarchy is mounted"))?;
+        let h =
+            v2h.ok_or_else(|| Error::new(Code::NotMounted, "no cgroup2 hierarchy is mounted"))?;
         let root = PathBuf::from(&h.mount_point);
         let dir = PathBuf::from(format!(
             "{}{}",
@@ -834,7 +835,7 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
             for c in cs {
                 if !h.controllers.contains(c) {
                     return Err(Error::new(
-                        "ECGROUP_UNSUPPORTED",
+                        Code::Unsupported,
                         format!("controller {c:?} is not available in the cgroup2 hierarchy"),
                     )
                     .with_path(root.join("cgroup.controllers")));
@@ -877,7 +878,7 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
             let in_v2 = v2h.is_some_and(|h| h.controllers.contains(c));
             if !in_v1 && !in_v2 {
                 return Err(Error::new(
-                    "ECGROUP_UNSUPPORTED",
+                    Code::Unsupported,
                     format!("controller {c:?} is not mounted on this host"),
                 )
                 .with_field(c.clone()));
@@ -897,10 +898,7 @@ pub fn manager_for(layout: &Layout, path: &str, opts: &Options) -> Result<Box<dy
         _ => None,
     };
     if hier.is_empty() && unified.is_none() {
-        return Err(Error::new(
-            "ECGROUP_NOT_MOUNTED",
-            "no cgroup hierarchy to use",
-        ));
+        return Err(Error::new(Code::NotMounted, "no cgroup hierarchy to use"));
     }
     Ok(Box::new(V1Manager { hier, unified }))
 }
@@ -934,11 +932,11 @@ pub fn remove_all(m: &dyn Manager, kill: bool) -> Result<(), Error> {
                     }
                     Err(e) => {
                         let code = if errno_of(&e) == libc::EBUSY {
-                            "ECGROUP_BUSY"
+                            Code::Busy.as_str()
                         } else {
-                            "ECGROUP_DELETE"
+                            Code::Delete.as_str()
                         };
-                        let what = if code == "ECGROUP_BUSY" {
+                        let what = if code == Code::Busy.as_str() {
                             format!(
                                 "rmdir {} (it still has processes; pass kill: true)",
                                 d.display()
@@ -992,7 +990,7 @@ pub fn kill_all(m: &dyn Manager, sig: i32) -> Result<(), Error> {
         }
         if Instant::now() > end {
             return Err(Error::new(
-                "ECGROUP_BUSY",
+                Code::Busy,
                 format!("processes still in the cgroup after kill: {pids:?}"),
             )
             .with_path(&dirs[0]));
@@ -1036,7 +1034,7 @@ pub fn write_file(m: &dyn Manager, file: &str, value: &str) -> Result<(), Error>
 fn check_file(file: &str) -> Result<(), Error> {
     if file.is_empty() || file.contains('/') || file.starts_with('.') {
         return Err(Error::new(
-            "ECGROUP_INVALID_PATH",
+            Code::InvalidPath,
             format!("invalid cgroup file name {file:?}"),
         )
         .with_field(file.to_string()));
@@ -1070,7 +1068,7 @@ mod tests {
                 .err()
                 .unwrap()
                 .code,
-            "ECGROUP_RELATIVE_PATH"
+            Code::RelativePath.as_str()
         );
         let m = manager_for(&l, "job", &Options::relative_to_own_cgroup()).unwrap();
         assert_eq!(m.version(), 1);
@@ -1115,13 +1113,13 @@ mod tests {
         )
         .err()
         .unwrap();
-        assert_eq!(e.code, "ECGROUP_UNKNOWN_CONTROLLER");
+        assert_eq!(e.code, Code::UnknownController.as_str());
         assert_eq!(
             manager_for(&l, "../x", &Options::default())
                 .err()
                 .unwrap()
                 .code,
-            "ECGROUP_INVALID_PATH"
+            Code::InvalidPath.as_str()
         );
     }
 
@@ -1165,7 +1163,7 @@ mod tests {
         };
         assert_eq!(
             lone.dir_for("memory.stat").unwrap_err().code,
-            "ECGROUP_UNKNOWN_CONTROLLER"
+            Code::UnknownController.as_str()
         );
     }
 
@@ -1186,7 +1184,7 @@ mod tests {
         let e = m
             .create(&parse(&json!({ "memory": { "max": "5m" } })).unwrap())
             .unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert_eq!(e.code, Code::Unsupported.as_str());
         assert!(
             !root.path().join("a").exists(),
             "failed create left a directory"
@@ -1248,7 +1246,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ECGROUP_UNSUPPORTED", Some("hugepageLimits"))
+            (Code::Unsupported.as_str(), Some("hugepageLimits"))
         );
         assert!(
             e.message.contains("only in cgroups it created"),

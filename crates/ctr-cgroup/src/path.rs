@@ -11,6 +11,7 @@
 //!   runtime opts in for OCI's relative `cgroupsPath`, as runc does.
 //! - `..`, `.`, empty names and NUL are refused (`ECGROUP_INVALID_PATH`).
 
+use crate::Code;
 use ctr_common::Error;
 
 /// How a path without a leading `/` is read.
@@ -30,7 +31,7 @@ pub fn check(path: &str, relative: RelativePaths) -> Result<(bool, Vec<String>),
     let (absolute, parts) = components(path)?;
     if !absolute && relative == RelativePaths::Refuse {
         return Err(Error::new(
-            "ECGROUP_RELATIVE_PATH",
+            Code::RelativePath,
             format!(
                 "cgroup path {path:?} is relative: write it from the hierarchy root (\"/{}\"), \
                  or opt in to joining it to the caller's own cgroup",
@@ -49,7 +50,7 @@ pub fn check(path: &str, relative: RelativePaths) -> Result<(bool, Vec<String>),
 pub fn components(path: &str) -> Result<(bool, Vec<String>), Error> {
     let bad = |why: &str| {
         Error::new(
-            "ECGROUP_INVALID_PATH",
+            Code::InvalidPath,
             format!("invalid cgroup path {path:?}: {why}"),
         )
         .with_field(path.to_string())
@@ -106,12 +107,12 @@ mod tests {
         for bad in ["", "/", "../x", "a/../../b", "a/./b", "a\0b"] {
             assert_eq!(
                 check(bad, RelativePaths::UnderOwnCgroup).unwrap_err().code,
-                "ECGROUP_INVALID_PATH",
+                Code::InvalidPath.as_str(),
                 "{bad:?}"
             );
             assert_eq!(
                 components(bad).unwrap_err().code,
-                "ECGROUP_INVALID_PATH",
+                Code::InvalidPath.as_str(),
                 "{bad:?}"
             );
         }
@@ -120,7 +121,7 @@ mod tests {
     #[test]
     fn relative_paths_are_an_explicit_opt_in() {
         let e = check("jobs/1", RelativePaths::Refuse).unwrap_err();
-        assert_eq!(e.code, "ECGROUP_RELATIVE_PATH");
+        assert_eq!(e.code, Code::RelativePath.as_str());
         assert!(e.message.contains("\"/jobs/1\""), "{}", e.message);
         assert_eq!(RelativePaths::default(), RelativePaths::Refuse);
         let (abs, p) = check("jobs/1", RelativePaths::UnderOwnCgroup).unwrap();

@@ -6,6 +6,7 @@
 //! fault (`ECGROUP_INVALID_VALUE`, path `memory.limit`).
 
 use crate::units::parse_size;
+use crate::Code;
 use ctr_common::Error;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -160,7 +161,7 @@ impl Network {
 }
 
 fn invalid(field: &str, msg: impl std::fmt::Display) -> Error {
-    Error::new("ECGROUP_INVALID_VALUE", format!("{field}: {msg}")).with_field(field.to_string())
+    Error::new(Code::InvalidValue, format!("{field}: {msg}")).with_field(field.to_string())
 }
 
 fn obj<'a>(v: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Error> {
@@ -171,11 +172,10 @@ fn obj<'a>(v: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Error> {
 fn check_keys(m: &Map<String, Value>, field: &str, known: &[&str]) -> Result<(), Error> {
     for k in m.keys() {
         if !known.contains(&k.as_str()) {
-            return Err(Error::new(
-                "ECGROUP_INVALID_OPTION",
-                format!("{field}: unknown key {k:?}"),
-            )
-            .with_field(format!("{field}.{k}")));
+            return Err(
+                Error::new(Code::InvalidOption, format!("{field}: unknown key {k:?}"))
+                    .with_field(format!("{field}.{k}")),
+            );
         }
     }
     Ok(())
@@ -771,37 +771,37 @@ mod tests {
             (
                 json!({ "memory": { "limit": -5 } }),
                 "memory.limit",
-                "ECGROUP_INVALID_VALUE",
+                Code::InvalidValue.as_str(),
             ),
             (
                 json!({ "memory": { "max": "5q" } }),
                 "memory.max",
-                "ECGROUP_INVALID_VALUE",
+                Code::InvalidValue.as_str(),
             ),
             (
                 json!({ "pids": { "limit": -2 } }),
                 "pids.limit",
-                "ECGROUP_INVALID_VALUE",
+                Code::InvalidValue.as_str(),
             ),
             (
                 json!({ "cpu": { "cpus": "a-b" } }),
                 "cpu.cpus",
-                "ECGROUP_INVALID_VALUE",
+                Code::InvalidValue.as_str(),
             ),
             (
                 json!({ "bogus": {} }),
                 "resources.bogus",
-                "ECGROUP_INVALID_OPTION",
+                Code::InvalidOption.as_str(),
             ),
             (
                 json!({ "devices": [{ "allow": true, "access": "x" }] }),
                 "devices[0].access",
-                "ECGROUP_INVALID_VALUE",
+                Code::InvalidValue.as_str(),
             ),
             (
                 json!({ "unified": { "../x": "1" } }),
                 "unified.../x",
-                "ECGROUP_INVALID_VALUE",
+                Code::InvalidValue.as_str(),
             ),
         ];
         for (v, field, code) in cases {

@@ -1,6 +1,7 @@
 //! Friendly units: sizes such as `'5m'`, `'512k'`, `'1.5g'` and the word
 //! `max` (unlimited), accepted wherever a byte count or limit is.
 
+use crate::Code;
 use ctr_common::Error;
 
 /// Parse a byte size: a non-negative integer, or a number with a binary
@@ -13,7 +14,7 @@ pub fn parse_size(text: &str, field: &str) -> Result<i64, Error> {
     }
     let bad = || {
         Error::new(
-            "ECGROUP_INVALID_VALUE",
+            Code::InvalidValue,
             format!("{field}: invalid size {text:?} (use bytes or a unit: 512k, 5m, 1.5g, max)"),
         )
         .with_field(field.to_string())
@@ -57,7 +58,7 @@ mod tests {
         assert_eq!(parse_size("max", "f").unwrap(), -1);
         for bad in ["", "-5", "5x", "1.5", "m", "1..5m", "-5m"] {
             let e = parse_size(bad, "memory.max").unwrap_err();
-            assert_eq!(e.code, "ECGROUP_INVALID_VALUE", "{bad}");
+            assert_eq!(e.code, Code::InvalidValue.as_str(), "{bad}");
             assert_eq!(e.path.as_deref(), Some("memory.max"));
         }
     }

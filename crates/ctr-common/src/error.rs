@@ -179,11 +179,12 @@ pub fn errno_name(errno: i32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Code;
 
     #[test]
     fn sys_errors_name_errno_syscall_and_path() {
-        let e = Error::sys("EINTERNAL", "execve", libc::ENOENT, "exec /nope").with_path("/nope");
-        assert_eq!(e.code, "EINTERNAL");
+        let e = Error::sys(Code::Internal, "execve", libc::ENOENT, "exec /nope").with_path("/nope");
+        assert_eq!(e.code, Code::Internal.as_str());
         assert_eq!(e.errno, Some(libc::ENOENT));
         assert_eq!(e.message, "exec /nope: no such file or directory");
         let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();

@@ -55,7 +55,10 @@ pub fn catch_panic<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
                 .map(|s| s.to_string())
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::new("EINTERNAL", format!("internal error: {what}")))
+            Err(Error::new(
+                Code::Internal,
+                format!("internal error: {what}"),
+            ))
         }
     }
 }

@@ -39,7 +39,12 @@ pub async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(move || catch_panic(f))
         .await
-        .map_err(|e| Error::new("EINTERNAL", format!("blocking task failed: {e}")))?
+        .map_err(|e| {
+            Error::new(
+                ctr_common::Code::Internal,
+                format!("blocking task failed: {e}"),
+            )
+        })?
 }
 
 /// [`blocking`] for an `async` block handed to `Env::spawn_future`
@@ -276,7 +281,7 @@ mod tests {
         let e = rt
             .block_on(blocking(|| -> Result<()> { panic!("boom") }))
             .unwrap_err();
-        assert_eq!(e.code, "EINTERNAL");
+        assert_eq!(e.code, ctr_common::Code::Internal.as_str());
         assert!(e.message.contains("boom"));
         assert_eq!(rt.block_on(blocking(|| Ok(3))).unwrap(), 3);
     }

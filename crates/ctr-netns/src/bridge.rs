@@ -11,6 +11,7 @@ use crate::ipam::{Allocator, Lease, Subnet};
 use crate::netlink::{validate_ifname, Address, LinkChange, LinkKind, LinkSpec, Netlink, Route};
 use crate::nft::{connect_commands, port_element, table_name, table_ruleset, Nft, PortMap};
 use crate::ns::Netns;
+use crate::Code;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
@@ -102,7 +103,7 @@ fn validate_network_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::new(
-            "ENETNS_INVALID_NAME",
+            Code::InvalidName,
             format!("invalid network name {name:?} (1-15 of a-z A-Z 0-9 - _ .)"),
         )
         .with_field("name"))
@@ -120,17 +121,16 @@ pub fn load(root: &Path, name: &str) -> Result<NetworkConfig> {
     let data = std::fs::read(&p).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::new(
-                "ENETNS_NETWORK_NOT_FOUND",
+                Code::NetworkNotFound,
                 format!("network {name:?} does not exist"),
             )
             .with_path(&p)
         } else {
-            Error::io("ENETNS_STATE", "read", &e, format!("read {}", p.display())).with_path(&p)
+            Error::io(Code::State, "read", &e, format!("read {}", p.display())).with_path(&p)
         }
     })?;
-    serde_json::from_slice(&data).map_err(|e| {
-        Error::new("ENETNS_STATE", format!("corrupt {}: {e}", p.display())).with_path(&p)
-    })
+    serde_json::from_slice(&data)
+        .map_err(|e| Error::new(Code::State, format!("corrupt {}: {e}", p.display())).with_path(&p))
 }
 
 /// Every network in `root`.
@@ -141,7 +141,7 @@ pub fn list(root: &Path) -> Result<Vec<NetworkConfig>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => {
             return Err(Error::io(
-                "ENETNS_STATE",
+                Code::State,
                 "opendir",
                 &e,
                 format!("list {}", root.display()),
@@ -171,7 +171,7 @@ fn allocator(root: &Path, c: &NetworkConfig) -> Result<Allocator> {
 }
 
 fn write_sysctl(key: &str, value: &str) -> Result<()> {
-    ctr_common::fs::write_value("ENETNS_SYSCTL", crate::ns::sysctl_path(key), value)
+    ctr_common::fs::write_value(Code::Sysctl.as_str(), crate::ns::sysctl_path(key), value)
 }
 
 /// Create a network: bridge with the gateway address, up; forwarding and
@@ -200,12 +200,12 @@ pub fn create_with(
     let gateway = match &opts.gateway {
         Some(g) => {
             let ip: Ipv4Addr = g.parse().map_err(|_| {
-                Error::new("ENETNS_INVALID_ADDRESS", format!("invalid gateway {g:?}"))
+                Error::new(Code::InvalidAddress, format!("invalid gateway {g:?}"))
                     .with_field("gateway")
             })?;
             if !subnet.is_host(ip) {
                 return Err(Error::new(
-                    "ENETNS_INVALID_ADDRESS",
+                    Code::InvalidAddress,
                     format!("gateway {ip} is not a host of {subnet}"),
                 )
                 .with_field("gateway"));
@@ -218,8 +218,7 @@ pub fn create_with(
     let dir = net_dir(root, &opts.name);
     if dir.join("network.json").exists() {
         return Err(
-            Error::new("ENETNS_EXISTS", format!("network {:?} exists", opts.name))
-                .with_field("name"),
+            Error::new(Code::Exists, format!("network {:?} exists", opts.name)).with_field("name"),
         );
     }
     for other in list(root)? {
@@ -228,7 +227,7 @@ pub fn create_with(
             .unwrap_or(false)
         {
             return Err(Error::new(
-                "ENETNS_SUBNET_OVERLAP",
+                Code::SubnetOverlap,
                 format!(
                     "subnet {subnet} overlaps {} of network {:?}",
                     other.subnet, other.name
@@ -249,7 +248,7 @@ pub fn create_with(
             };
             if theirs.overlaps(&subnet) {
                 return Err(Error::new(
-                    "ENETNS_SUBNET_OVERLAP",
+                    Code::SubnetOverlap,
                     format!(
                         "subnet {subnet} overlaps {v4}/{} already on this host",
                         a.prefix
@@ -261,7 +260,7 @@ pub fn create_with(
     }
     if nl.link_by_name(&bridge)?.is_some() {
         return Err(
-            Error::new("ENETNS_EXISTS", format!("link {bridge:?} exists")).with_field("bridge"),
+            Error::new(Code::Exists, format!("link {bridge:?} exists")).with_field("bridge")
         );
     }
     // A network is its NAT table: without libnftables, make nothing at all.
@@ -301,7 +300,7 @@ pub fn create_with(
         made_table = true;
         std::fs::create_dir_all(&dir).map_err(|e| {
             Error::io(
-                "ENETNS_STATE",
+                Code::State,
                 "mkdir",
                 &e,
                 format!("create {}", dir.display()),
@@ -309,8 +308,8 @@ pub fn create_with(
             .with_path(&dir)
         })?;
         let data = serde_json::to_vec_pretty(&config)
-            .map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
-        ctr_common::fs::write_atomic("ENETNS_STATE", dir.join("network.json"), &data)
+            .map_err(|e| Error::new(ctr_common::Code::Internal, e.to_string()))?;
+        ctr_common::fs::write_atomic(Code::State.as_str(), dir.join("network.json"), &data)
     })();
     if let Err(e) = r {
         if made_table {
@@ -338,7 +337,7 @@ pub fn validate_lease_id(id: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::new(
-            "ENETNS_INVALID_OPTION",
+            Code::InvalidOption,
             format!("invalid lease id {id:?} (1-11 of 0-9 a-f)"),
         )
         .with_field("id"))
@@ -416,8 +415,7 @@ pub fn attach(
     validate_ifname(&ifname)?;
     let want = match &opts.address {
         Some(a) => Some(a.parse::<Ipv4Addr>().map_err(|_| {
-            Error::new("ENETNS_INVALID_ADDRESS", format!("invalid address {a:?}"))
-                .with_field("address")
+            Error::new(Code::InvalidAddress, format!("invalid address {a:?}")).with_field("address")
         })?),
         None => None,
     };
@@ -425,14 +423,14 @@ pub fn attach(
     for p in &opts.ports {
         if p.host_port == 0 || p.container_port == 0 {
             return Err(
-                Error::new("ENETNS_INVALID_PORT", "ports must be between 1 and 65535")
+                Error::new(Code::InvalidPort, "ports must be between 1 and 65535")
                     .with_field("ports"),
             );
         }
         let k = (p.protocol, p.host_port);
         if seen.contains(&k) {
             return Err(Error::new(
-                "ENETNS_PORT_IN_USE",
+                Code::PortInUse,
                 format!(
                     "host port {}/{} given twice",
                     p.host_port,
@@ -458,7 +456,10 @@ pub fn attach(
     // one still being made (see `prune`).
     let pending = pending_marker();
     let lease = match alloc.allocate(&id, want, pending.clone()) {
-        Err(e) if e.code == "ENETNS_SUBNET_EXHAUSTED" || e.code == "ENETNS_ADDRESS_IN_USE" => {
+        Err(e)
+            if e.code == Code::SubnetExhausted.as_str()
+                || e.code == Code::AddressInUse.as_str() =>
+        {
             // Addresses of namespaces that died without a detach come back
             // before we give up.
             if prune(root, name, nl, nft)?.is_empty() {
@@ -488,7 +489,7 @@ pub fn attach(
         alloc.update(&id, pending_attachment(&att, &pending)?)?;
         let br = nl.link_by_name(&config.bridge)?.ok_or_else(|| {
             Error::new(
-                "ENETNS_NETWORK_NOT_FOUND",
+                Code::NetworkNotFound,
                 format!("bridge {:?} of network {name:?} is gone", config.bridge),
             )
         })?;
@@ -502,9 +503,9 @@ pub fn attach(
             mac: None,
         })
         .map_err(|e| {
-            if e.code == "ENETNS_EXISTS" {
+            if e.code == Code::Exists.as_str() {
                 Error::new(
-                    "ENETNS_EXISTS",
+                    Code::Exists,
                     format!("interface {ifname:?} already exists in the namespace"),
                 )
                 .with_field("ifname")
@@ -538,9 +539,9 @@ pub fn attach(
                 .map(|p| format!("create element {}", port_element(&config.name, p, lease.ip)))
                 .collect();
             nft.run(&cmds.join("\n")).map_err(|e| {
-                if e.code == "ENETNS_EXISTS" {
+                if e.code == Code::Exists.as_str() {
                     Error::new(
-                        "ENETNS_PORT_IN_USE",
+                        Code::PortInUse,
                         "a host port is already published on this network",
                     )
                     .with_field("ports")
@@ -550,8 +551,8 @@ pub fn attach(
             })?;
             made_ports = true;
         }
-        let data =
-            serde_json::to_value(&att).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
+        let data = serde_json::to_value(&att)
+            .map_err(|e| Error::new(ctr_common::Code::Internal, e.to_string()))?;
         alloc.update(&id, data)
     })();
     if let Err(e) = r {
@@ -572,7 +573,8 @@ pub fn attach(
 /// The lease data of an attach in progress: the whole attachment and the
 /// marker naming the process making it.
 fn pending_attachment(att: &Attachment, pending: &serde_json::Value) -> Result<serde_json::Value> {
-    let mut data = serde_json::to_value(att).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
+    let mut data = serde_json::to_value(att)
+        .map_err(|e| Error::new(ctr_common::Code::Internal, e.to_string()))?;
     if let (Some(d), Some(p)) = (data.as_object_mut(), pending.as_object()) {
         d.extend(p.clone());
     }
@@ -678,7 +680,7 @@ pub fn prune(
         match alloc.release(&lease.id) {
             Ok(_) => reaped.push(att),
             // Detached meanwhile by its owner: not ours to report.
-            Err(e) if e.code == "ENETNS_LEASE_NOT_FOUND" => {}
+            Err(e) if e.code == Code::LeaseNotFound.as_str() => {}
             Err(e) => return Err(e),
         }
     }
@@ -710,7 +712,7 @@ pub fn detach(
     let alloc = allocator(root, &config)?;
     let leases = alloc.leases()?;
     let lease = leases.iter().find(|l| l.id == id).cloned().ok_or_else(|| {
-        Error::new("ENETNS_LEASE_NOT_FOUND", format!("no lease {id:?}")).with_field("id")
+        Error::new(Code::LeaseNotFound, format!("no lease {id:?}")).with_field("id")
     })?;
     let att: Option<Attachment> = serde_json::from_value(lease.data.clone()).ok();
     let host_ifname = format!("vctr{id}");
@@ -720,7 +722,7 @@ pub fn detach(
     if let Some(h) = nl.link_by_name(&host_ifname)? {
         match nl.delete_link(h.index) {
             Ok(()) => {}
-            Err(e) if e.code == "ENETNS_LINK_NOT_FOUND" => {}
+            Err(e) if e.code == Code::LinkNotFound.as_str() => {}
             Err(e) => return Err(e),
         }
     }
@@ -753,10 +755,8 @@ pub fn release_recorded(
     match detach(root, name, nl, nft, id) {
         Ok(_) => Ok(()),
         Err(e)
-            if matches!(
-                e.code.as_str(),
-                "ENETNS_NETWORK_NOT_FOUND" | "ENETNS_LEASE_NOT_FOUND"
-            ) =>
+            if e.code == Code::NetworkNotFound.as_str()
+                || e.code == Code::LeaseNotFound.as_str() =>
         {
             // Nothing recorded under the id: its veth cannot exist either
             // (the lease is taken before the veth is made and released
@@ -764,7 +764,7 @@ pub fn release_recorded(
             if let Some(h) = nl.link_by_name(&format!("vctr{id}"))? {
                 match nl.delete_link(h.index) {
                     Ok(()) => {}
-                    Err(e) if e.code == "ENETNS_LINK_NOT_FOUND" => {}
+                    Err(e) if e.code == Code::LinkNotFound.as_str() => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -782,7 +782,7 @@ pub fn connect(root: &Path, a: &str, b: &str, nft: &mut dyn Nft, connect: bool) 
     let (ca, cb) = (load(root, a)?, load(root, b)?);
     if ca.name == cb.name {
         return Err(Error::new(
-            "ENETNS_INVALID_OPTION",
+            Code::InvalidOption,
             format!("cannot connect network {a:?} to itself"),
         )
         .with_field("network"));
@@ -796,7 +796,7 @@ pub fn connect(root: &Path, a: &str, b: &str, nft: &mut dyn Nft, connect: bool) 
         for line in cmds.lines() {
             match nft.run(line) {
                 Ok(_) => {}
-                Err(e) if e.code == "ENETNS_NFT_NOT_FOUND" => {}
+                Err(e) if e.code == Code::NftNotFound.as_str() => {}
                 Err(e) => return Err(e),
             }
         }
@@ -814,7 +814,7 @@ pub fn delete(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) 
     }
     match nft.run(&format!("delete table ip {}", table_name(&config.name))) {
         Ok(_) => {}
-        Err(e) if e.code == "ENETNS_NFT_NOT_FOUND" => {}
+        Err(e) if e.code == Code::NftNotFound.as_str() => {}
         Err(e) => return Err(e),
     }
     if let Some(br) = nl.link_by_name(&config.bridge)? {
@@ -833,7 +833,7 @@ pub fn delete(root: &Path, name: &str, nl: &mut dyn Netlink, nft: &mut dyn Nft) 
     let dir = net_dir(root, name);
     std::fs::remove_dir_all(&dir).map_err(|e| {
         Error::io(
-            "ENETNS_STATE",
+            Code::State,
             "rmdir",
             &e,
             format!("remove {}", dir.display()),
@@ -861,7 +861,7 @@ mod tests {
         struct NoLib;
         impl Nft for NoLib {
             fn ready(&mut self) -> Result<()> {
-                Err(Error::new("ENETNS_NFT_MISSING", "no libnftables.so.1"))
+                Err(Error::new(Code::NftMissing, "no libnftables.so.1"))
             }
             fn run(&mut self, _: &str) -> Result<String> {
                 panic!("no command may run without the library")
@@ -878,7 +878,7 @@ mod tests {
             &mut |_, _| panic!("no sysctl"),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ENETNS_NFT_MISSING");
+        assert_eq!(e.code, Code::NftMissing.as_str());
         assert_eq!(nl.links.len(), links, "no bridge made");
         assert!(list(root.path()).unwrap().is_empty(), "no network recorded");
     }
@@ -928,7 +928,7 @@ mod tests {
             &mut |_, _| Ok(()),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ENETNS_SUBNET_OVERLAP");
+        assert_eq!(e.code, Code::SubnetOverlap.as_str());
         let e = create_with(
             root.path(),
             &mut nl,
@@ -937,7 +937,7 @@ mod tests {
             &mut |_, _| Ok(()),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ENETNS_EXISTS");
+        assert_eq!(e.code, Code::Exists.as_str());
         let e = create_with(
             root.path(),
             &mut nl,
@@ -946,7 +946,7 @@ mod tests {
             &mut |_, _| Ok(()),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ENETNS_INVALID_NAME");
+        assert_eq!(e.code, Code::InvalidName.as_str());
 
         let ns = crate::ns::open_current().unwrap();
         let mut inside = FakeNetlink::new();
@@ -1008,7 +1008,7 @@ mod tests {
             &mut |_, _| Ok(()),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ENETNS_PORT_IN_USE");
+        assert_eq!(e.code, Code::PortInUse.as_str());
         assert_eq!(nl.links.len(), links_before);
         assert_eq!(attachments(root.path(), "t0").unwrap().len(), 1);
 
@@ -1019,7 +1019,7 @@ mod tests {
             detach(root.path(), "t0", &mut nl, &mut nft, &a.id)
                 .unwrap_err()
                 .code,
-            "ENETNS_LEASE_NOT_FOUND"
+            Code::LeaseNotFound.as_str()
         );
 
         delete(root.path(), "t0", &mut nl, &mut nft).unwrap();
@@ -1028,7 +1028,7 @@ mod tests {
         assert!(list(root.path()).unwrap().is_empty());
         assert_eq!(
             load(root.path(), "t0").unwrap_err().code,
-            "ENETNS_NETWORK_NOT_FOUND"
+            Code::NetworkNotFound.as_str()
         );
     }
 
@@ -1190,7 +1190,7 @@ mod tests {
             release_recorded(root.path(), "t4", &mut nl, &mut nft, "../x")
                 .unwrap_err()
                 .code,
-            "ENETNS_INVALID_OPTION"
+            Code::InvalidOption.as_str()
         );
 
         // A dead attacher's pending lease naming a host port that another,
@@ -1233,10 +1233,10 @@ mod tests {
             &mut nl,
             &mut nft,
             &opts("t2", "10.231.5.0/24"),
-            &mut |_, _| Err(Error::new("ENETNS_SYSCTL", "refused")),
+            &mut |_, _| Err(Error::new(Code::Sysctl, "refused")),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ENETNS_SYSCTL");
+        assert_eq!(e.code, Code::Sysctl.as_str());
         assert!(nl.link_by_name("t2").unwrap().is_none());
         assert!(list(root.path()).unwrap().is_empty());
     }

@@ -73,5 +73,7 @@ ctr_common::error_codes! {
         Sysctl = "ENETNS_SYSCTL" => "run as root; check the interface exists",
         /// the worker thread that enters namespaces failed
         Thread = "ENETNS_THREAD" => "report it with the message",
+        /// an option spelled the old way (the message names the new spelling)
+        RenamedOption = "ENETNS_RENAMED_OPTION" => "use the spelling the message names (ports are { hostPort, containerPort, protocol? })",
     }
 }

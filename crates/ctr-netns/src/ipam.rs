@@ -6,6 +6,7 @@
 //! any number of processes never get the same address.
 
 use crate::lock::FileLock;
+use crate::Code;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -25,11 +26,8 @@ impl Subnet {
     /// between 8 and 30 (room for a gateway and at least one address).
     pub fn parse(s: &str) -> Result<Subnet> {
         let bad = |why: &str| {
-            Error::new(
-                "ENETNS_INVALID_SUBNET",
-                format!("invalid subnet {s:?}: {why}"),
-            )
-            .with_field("subnet")
+            Error::new(Code::InvalidSubnet, format!("invalid subnet {s:?}: {why}"))
+                .with_field("subnet")
         };
         let (a, p) = s
             .split_once('/')
@@ -134,14 +132,14 @@ impl Allocator {
             Ok(b) if b.is_empty() => Ok(LeaseFile::default()),
             Ok(b) => serde_json::from_slice(&b).map_err(|e| {
                 Error::new(
-                    "ENETNS_STATE",
+                    Code::State,
                     format!("corrupt lease file {}: {e}", self.file().display()),
                 )
                 .with_path(self.file())
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LeaseFile::default()),
             Err(e) => Err(Error::io(
-                "ENETNS_STATE",
+                Code::State,
                 "read",
                 &e,
                 format!("read {}", self.file().display()),
@@ -151,9 +149,9 @@ impl Allocator {
     }
 
     fn store(&self, f: &LeaseFile) -> Result<()> {
-        let data =
-            serde_json::to_vec_pretty(f).map_err(|e| Error::new("EINTERNAL", e.to_string()))?;
-        ctr_common::fs::write_atomic("ENETNS_STATE", self.file(), &data)
+        let data = serde_json::to_vec_pretty(f)
+            .map_err(|e| Error::new(ctr_common::Code::Internal, e.to_string()))?;
+        ctr_common::fs::write_atomic(Code::State.as_str(), self.file(), &data)
     }
 
     /// Hand out the lowest free address under lease `id`, or a specific
@@ -167,9 +165,7 @@ impl Allocator {
         let _l = self.lock()?;
         let mut f = self.load()?;
         if f.leases.iter().any(|l| l.id == id) {
-            return Err(
-                Error::new("ENETNS_EXISTS", format!("lease {id:?} exists")).with_field("id")
-            );
+            return Err(Error::new(Code::Exists, format!("lease {id:?} exists")).with_field("id"));
         }
         let taken = |ip: Ipv4Addr, f: &LeaseFile| {
             self.reserved.contains(&ip) || f.leases.iter().any(|l| l.ip == ip)
@@ -178,17 +174,16 @@ impl Allocator {
             Some(ip) => {
                 if !self.subnet.is_host(ip) || self.reserved.contains(&ip) {
                     return Err(Error::new(
-                        "ENETNS_INVALID_ADDRESS",
+                        Code::InvalidAddress,
                         format!("{ip} is not a free host address of {}", self.subnet),
                     )
                     .with_field("address"));
                 }
                 if taken(ip, &f) {
-                    return Err(Error::new(
-                        "ENETNS_ADDRESS_IN_USE",
-                        format!("{ip} is already leased"),
-                    )
-                    .with_field("address"));
+                    return Err(
+                        Error::new(Code::AddressInUse, format!("{ip} is already leased"))
+                            .with_field("address"),
+                    );
                 }
                 ip
             }
@@ -200,7 +195,7 @@ impl Allocator {
                     .find(|ip| !taken(*ip, &f))
                     .ok_or_else(|| {
                         Error::new(
-                            "ENETNS_SUBNET_EXHAUSTED",
+                            Code::SubnetExhausted,
                             format!("no free address left in {}", self.subnet),
                         )
                         .with_field("subnet")
@@ -265,7 +260,7 @@ impl Allocator {
 }
 
 fn not_found(id: &str) -> Error {
-    Error::new("ENETNS_LEASE_NOT_FOUND", format!("no lease {id:?}")).with_field("id")
+    Error::new(Code::LeaseNotFound, format!("no lease {id:?}")).with_field("id")
 }
 
 #[cfg(test)]
@@ -292,7 +287,7 @@ mod tests {
         ] {
             assert_eq!(
                 Subnet::parse(bad).unwrap_err().code,
-                "ENETNS_INVALID_SUBNET",
+                Code::InvalidSubnet.as_str(),
                 "{bad}"
             );
         }
@@ -320,7 +315,7 @@ mod tests {
             a.allocate("l9", None, serde_json::Value::Null)
                 .unwrap_err()
                 .code,
-            "ENETNS_SUBNET_EXHAUSTED"
+            Code::SubnetExhausted.as_str()
         );
         assert_eq!(a.release("l2").unwrap().ip, Ipv4Addr::new(10, 231, 9, 4));
         assert_eq!(
@@ -331,11 +326,11 @@ mod tests {
             a.allocate("l9", None, serde_json::Value::Null)
                 .unwrap_err()
                 .code,
-            "ENETNS_EXISTS"
+            Code::Exists.as_str()
         );
         assert_eq!(
             a.release("nope").unwrap_err().code,
-            "ENETNS_LEASE_NOT_FOUND"
+            Code::LeaseNotFound.as_str()
         );
         // A second allocator on the same files sees the same leases.
         let b = Allocator::new(dir.path(), s, vec![s.first_host()]);

@@ -37,12 +37,11 @@ pub struct CurrentNetns {
 pub fn current() -> Result<CurrentNetns> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata("/proc/self/ns/net").map_err(|e| {
-        Error::io("ENETNS_DETECT", "stat", &e, "stat /proc/self/ns/net")
-            .with_path("/proc/self/ns/net")
+        Error::io(Code::Detect, "stat", &e, "stat /proc/self/ns/net").with_path("/proc/self/ns/net")
     })?;
     let mut links: Vec<String> = std::fs::read_dir("/sys/class/net")
         .map_err(|e| {
-            Error::io("ENETNS_DETECT", "opendir", &e, "list /sys/class/net")
+            Error::io(Code::Detect, "opendir", &e, "list /sys/class/net")
                 .with_path("/sys/class/net")
         })?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))

@@ -1,6 +1,7 @@
 //! An exclusive `flock(2)` on a file, released on drop. Guards state
 //! shared between processes (the lease file of a network).
 
+use crate::Code;
 use crate::{Error, Result};
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -19,7 +20,7 @@ impl FileLock {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::io(
-                    "ENETNS_STATE",
+                    Code::State,
                     "mkdir",
                     &e,
                     format!("create {}", dir.display()),
@@ -34,13 +35,8 @@ impl FileLock {
             .write(true)
             .open(path)
             .map_err(|e| {
-                Error::io(
-                    "ENETNS_STATE",
-                    "open",
-                    &e,
-                    format!("open {}", path.display()),
-                )
-                .with_path(path)
+                Error::io(Code::State, "open", &e, format!("open {}", path.display()))
+                    .with_path(path)
             })?;
         loop {
             // SAFETY: flock on an open fd.
@@ -52,7 +48,7 @@ impl FileLock {
                 .unwrap_or(libc::EIO);
             if errno != libc::EINTR {
                 return Err(Error::sys(
-                    "ENETNS_STATE",
+                    Code::State,
                     "flock",
                     errno,
                     format!("lock {}", path.display()),

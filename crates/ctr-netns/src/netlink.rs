@@ -7,6 +7,7 @@
 //! namespace is made (and used) on a thread that joined it: see
 //! [`crate::ns::in_netns`].
 
+use crate::Code;
 use crate::{Error, Result};
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
@@ -158,11 +159,8 @@ pub trait Netlink {
     /// The link named `name`, or ENETNS_LINK_NOT_FOUND.
     fn require_link(&mut self, name: &str) -> Result<Link> {
         self.link_by_name(name)?.ok_or_else(|| {
-            Error::new(
-                "ENETNS_LINK_NOT_FOUND",
-                format!("link {name:?} does not exist"),
-            )
-            .with_field("name")
+            Error::new(Code::LinkNotFound, format!("link {name:?} does not exist"))
+                .with_field("name")
         })
     }
 
@@ -193,7 +191,7 @@ pub fn validate_ifname(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::new(
-            "ENETNS_INVALID_NAME",
+            Code::InvalidName,
             format!("invalid interface name {name:?} (1-15 characters, no '/', ':' or spaces)"),
         )
         .with_field("ifname"))
@@ -203,7 +201,7 @@ pub fn validate_ifname(name: &str) -> Result<()> {
 /// Parse `aa:bb:cc:dd:ee:ff`.
 pub fn parse_mac(s: &str) -> Result<[u8; 6]> {
     let bad =
-        || Error::new("ENETNS_INVALID_MAC", format!("invalid mac address {s:?}")).with_field("mac");
+        || Error::new(Code::InvalidMac, format!("invalid mac address {s:?}")).with_field("mac");
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() != 6 {
         return Err(bad());
@@ -228,11 +226,13 @@ pub fn format_mac(b: &[u8]) -> String {
 
 fn errno_code(errno: i32) -> &'static str {
     match errno {
-        libc::EEXIST => "ENETNS_EXISTS",
-        libc::ENODEV | libc::ENOENT | libc::ESRCH | libc::EADDRNOTAVAIL => "ENETNS_LINK_NOT_FOUND",
-        libc::EPERM | libc::EACCES => "ENETNS_PERMISSION",
-        libc::EINVAL | libc::ERANGE | libc::EOPNOTSUPP => "ENETNS_INVALID",
-        _ => "ENETNS_NETLINK",
+        libc::EEXIST => Code::Exists.as_str(),
+        libc::ENODEV | libc::ENOENT | libc::ESRCH | libc::EADDRNOTAVAIL => {
+            Code::LinkNotFound.as_str()
+        }
+        libc::EPERM | libc::EACCES => Code::Permission.as_str(),
+        libc::EINVAL | libc::ERANGE | libc::EOPNOTSUPP => Code::Invalid.as_str(),
+        _ => Code::Netlink.as_str(),
     }
 }
 
@@ -248,11 +248,11 @@ impl RtNetlink {
     /// Open a socket in the calling thread's network namespace.
     pub fn new() -> Result<RtNetlink> {
         let mut sock = Socket::new(NETLINK_ROUTE)
-            .map_err(|e| Error::io("ENETNS_NETLINK", "socket", &e, "open netlink socket"))?;
+            .map_err(|e| Error::io(Code::Netlink, "socket", &e, "open netlink socket"))?;
         sock.bind_auto()
-            .map_err(|e| Error::io("ENETNS_NETLINK", "bind", &e, "bind netlink socket"))?;
+            .map_err(|e| Error::io(Code::Netlink, "bind", &e, "bind netlink socket"))?;
         sock.connect(&SocketAddr::new(0, 0))
-            .map_err(|e| Error::io("ENETNS_NETLINK", "connect", &e, "connect netlink socket"))?;
+            .map_err(|e| Error::io(Code::Netlink, "connect", &e, "connect netlink socket"))?;
         let _ = sock.set_ext_ack(true);
         Ok(RtNetlink {
             sock,
@@ -313,7 +313,7 @@ impl RtNetlink {
         packet.serialize(&mut out);
         self.sock
             .send(&out, 0)
-            .map_err(|e| Error::io("ENETNS_NETLINK", "sendmsg", &e, what.to_string()))?;
+            .map_err(|e| Error::io(Code::Netlink, "sendmsg", &e, what.to_string()))?;
         let mut replies = Vec::new();
         loop {
             let n = loop {
@@ -322,7 +322,7 @@ impl RtNetlink {
                     Ok(n) => break n,
                     Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
                     Err(e) => {
-                        return Err(Error::io("ENETNS_NETLINK", "recvmsg", &e, what.to_string()))
+                        return Err(Error::io(Code::Netlink, "recvmsg", &e, what.to_string()))
                     }
                 }
             };
@@ -333,7 +333,7 @@ impl RtNetlink {
                 let msg: NetlinkMessage<RouteNetlinkMessage> = NetlinkMessage::deserialize(bytes)
                     .map_err(|e| {
                     Error::new(
-                        "ENETNS_NETLINK",
+                        Code::Netlink,
                         format!("{what}: cannot parse netlink reply: {e}"),
                     )
                 })?;
@@ -787,7 +787,7 @@ pub mod fake {
         fn push(&mut self, name: &str, kind: &str, mtu: Option<u32>) -> Result<()> {
             if self.links.iter().any(|l| l.name == name) {
                 return Err(Error::sys(
-                    "ENETNS_EXISTS",
+                    Code::Exists,
                     "netlink",
                     libc::EEXIST,
                     format!("create link {name}"),
@@ -812,7 +812,7 @@ pub mod fake {
                 .position(|l| l.index == index)
                 .ok_or_else(|| {
                     Error::sys(
-                        "ENETNS_LINK_NOT_FOUND",
+                        Code::LinkNotFound,
                         "netlink",
                         libc::ENODEV,
                         format!("link #{index}"),
@@ -861,7 +861,7 @@ pub mod fake {
                 validate_ifname(n)?;
                 if self.links.iter().any(|l| &l.name == n && l.index != index) {
                     return Err(Error::sys(
-                        "ENETNS_EXISTS",
+                        Code::Exists,
                         "netlink",
                         libc::EEXIST,
                         format!("rename to {n}"),
@@ -918,7 +918,7 @@ pub mod fake {
             self.find(a.index)?;
             if self.addrs.contains(a) {
                 return Err(Error::sys(
-                    "ENETNS_EXISTS",
+                    Code::Exists,
                     "netlink",
                     libc::EEXIST,
                     "add address",
@@ -932,7 +932,7 @@ pub mod fake {
             self.addrs.retain(|x| x != a);
             if before == self.addrs.len() {
                 return Err(Error::sys(
-                    "ENETNS_LINK_NOT_FOUND",
+                    Code::LinkNotFound,
                     "netlink",
                     libc::EADDRNOTAVAIL,
                     "delete address",
@@ -947,7 +947,7 @@ pub mod fake {
             self.calls.push(format!("route add {r:?}"));
             if self.routes.contains(r) {
                 return Err(Error::sys(
-                    "ENETNS_EXISTS",
+                    Code::Exists,
                     "netlink",
                     libc::EEXIST,
                     "add route",
@@ -961,7 +961,7 @@ pub mod fake {
             self.routes.retain(|x| x != r);
             if before == self.routes.len() {
                 return Err(Error::sys(
-                    "ENETNS_LINK_NOT_FOUND",
+                    Code::LinkNotFound,
                     "netlink",
                     libc::ESRCH,
                     "delete route",
@@ -984,7 +984,7 @@ mod tests {
         for bad in ["", "a/b", "a:b", "a b", "sixteen-chars-xx", ".."] {
             assert_eq!(
                 validate_ifname(bad).unwrap_err().code,
-                "ENETNS_INVALID_NAME",
+                Code::InvalidName.as_str(),
                 "{bad}"
             );
         }
@@ -994,7 +994,7 @@ mod tests {
         );
         assert_eq!(format_mac(&[2, 0, 10, 255, 0, 1]), "02:00:0a:ff:00:01");
         for bad in ["02:00", "zz:00:00:00:00:00", "020:0:00:00:00:00"] {
-            assert_eq!(parse_mac(bad).unwrap_err().code, "ENETNS_INVALID_MAC");
+            assert_eq!(parse_mac(bad).unwrap_err().code, Code::InvalidMac.as_str());
         }
     }
 
@@ -1019,10 +1019,10 @@ mod tests {
                 mac: None,
             })
             .unwrap_err();
-        assert_eq!(e.code, "ENETNS_EXISTS");
+        assert_eq!(e.code, Code::Exists.as_str());
         assert_eq!(
             nl.require_link("nope").unwrap_err().code,
-            "ENETNS_LINK_NOT_FOUND"
+            Code::LinkNotFound.as_str()
         );
     }
 
@@ -1060,7 +1060,7 @@ mod tests {
                 Ok(()) => assert_eq!(nl.require_link("dm0")?.kind.as_deref(), Some("dummy")),
                 Err(e) => assert_eq!(
                     (e.code.as_str(), e.errno),
-                    ("ENETNS_INVALID", Some(libc::EOPNOTSUPP))
+                    (Code::Invalid.as_str(), Some(libc::EOPNOTSUPP))
                 ),
             }
             nl.create_link(&LinkSpec {
@@ -1118,7 +1118,7 @@ mod tests {
             nl.add_address(&a6)?;
             assert!(nl.addresses(Some(d.index))?.contains(&a));
             assert!(nl.addresses(Some(d.index))?.contains(&a6));
-            assert_eq!(nl.add_address(&a).unwrap_err().code, "ENETNS_EXISTS");
+            assert_eq!(nl.add_address(&a).unwrap_err().code, Code::Exists.as_str());
             let r = Route {
                 gateway: Some("10.231.250.1".parse().unwrap()),
                 ..Default::default()

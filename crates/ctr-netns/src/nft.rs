@@ -11,6 +11,7 @@
 //! it, and only the features that need it fail, with `ENETNS_NFT_MISSING`
 //! naming the library and the package that provides it.
 
+use crate::Code;
 use crate::{Error, Result};
 use std::ffi::{CStr, CString};
 use std::net::Ipv4Addr;
@@ -62,7 +63,7 @@ fn dl_reason(e: &libloading::Error) -> String {
 /// The coded error for a host without libnftables (or a broken one).
 fn missing(lib: &str, why: &str) -> Error {
     Error::new(
-        "ENETNS_NFT_MISSING",
+        Code::NftMissing,
         format!(
             "nat and published ports need {lib} ({why}); install it: debian/ubuntu `apt install libnftables1`, \
              alpine `apk add libnftables`, fedora/rhel `dnf install nftables`"
@@ -132,7 +133,7 @@ impl Nft for LibNft {
 
     fn run(&mut self, cmds: &str) -> Result<String> {
         let c = CString::new(cmds)
-            .map_err(|_| Error::new("ENETNS_NFT", "nft commands contain a nul byte"))?;
+            .map_err(|_| Error::new(Code::Nft, "nft commands contain a nul byte"))?;
         let mut guard = NFT_CTX.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             let api = Api::open(LIBNFTABLES)?;
@@ -140,10 +141,7 @@ impl Nft for LibNft {
             // as the process (it is never freed, like the library).
             let ctx = unsafe { (api.ctx_new)(0) };
             if ctx.is_null() {
-                return Err(Error::new(
-                    "ENETNS_NFT",
-                    "cannot create a libnftables context",
-                ));
+                return Err(Error::new(Code::Nft, "cannot create a libnftables context"));
             }
             unsafe {
                 (api.output_set_flags)(ctx, 0);
@@ -181,13 +179,13 @@ impl Nft for LibNft {
                 let first = first.strip_prefix("Error: ").unwrap_or(&first).to_string();
                 let lower = first.to_lowercase();
                 let (code, errno) = if lower.contains("file exists") {
-                    ("ENETNS_EXISTS", Some(libc::EEXIST))
+                    (Code::Exists.as_str(), Some(libc::EEXIST))
                 } else if lower.contains("no such file") {
-                    ("ENETNS_NFT_NOT_FOUND", Some(libc::ENOENT))
+                    (Code::NftNotFound.as_str(), Some(libc::ENOENT))
                 } else if lower.contains("operation not permitted") {
-                    ("ENETNS_PERMISSION", Some(libc::EPERM))
+                    (Code::Permission.as_str(), Some(libc::EPERM))
                 } else {
-                    ("ENETNS_NFT", None)
+                    (Code::Nft.as_str(), None)
                 };
                 let mut e = Error::new(code, format!("nftables: {}", lower))
                     .with_syscall("nft_run_cmd_from_buffer");
@@ -333,13 +331,13 @@ pub mod fake {
                         let before = self.tables.len();
                         self.tables.retain(|x| x != t);
                         if before == self.tables.len() {
-                            return Err(Error::new("ENETNS_NFT_NOT_FOUND", "no such table"));
+                            return Err(Error::new(Code::NftNotFound, "no such table"));
                         }
                     }
                     ["add" | "create", "element", "ip", _, map, "{", port, ..] => {
                         let k = format!("{}/{port}", map.trim_end_matches("_ports"));
                         if self.ports.contains(&k) {
-                            return Err(Error::new("ENETNS_EXISTS", "nftables: file exists"));
+                            return Err(Error::new(Code::Exists, "nftables: file exists"));
                         }
                         self.ports.push(k);
                     }
@@ -396,7 +394,7 @@ mod tests {
         let e = Api::open("libnftables-ctr-test-absent.so.1")
             .err()
             .expect("no such library");
-        assert_eq!(e.code, "ENETNS_NFT_MISSING");
+        assert_eq!(e.code, Code::NftMissing.as_str());
         assert!(
             e.message.contains("libnftables-ctr-test-absent.so.1"),
             "{}",
@@ -440,7 +438,7 @@ mod tests {
                 port_element(&name, &p, "10.231.254.3".parse().unwrap())
             ))
             .unwrap_err();
-        assert_eq!(e.code, "ENETNS_EXISTS");
+        assert_eq!(e.code, Code::Exists.as_str());
         let listed = nft
             .run(&format!("list table ip {}", table_name(&name)))
             .unwrap();
@@ -450,8 +448,8 @@ mod tests {
         let e = nft
             .run(&format!("delete table ip {}", table_name(&name)))
             .unwrap_err();
-        assert_eq!(e.code, "ENETNS_NFT_NOT_FOUND");
+        assert_eq!(e.code, Code::NftNotFound.as_str());
         let e = nft.run("this is not nft").unwrap_err();
-        assert_eq!(e.code, "ENETNS_NFT");
+        assert_eq!(e.code, Code::Nft.as_str());
     }
 }

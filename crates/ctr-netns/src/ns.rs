@@ -7,6 +7,7 @@
 //! dedicated thread that is thrown away afterwards: no thread of the caller
 //! (in Node: no libuv or main thread) ever changes namespace.
 
+use crate::Code;
 use crate::{Error, Result};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -43,7 +44,7 @@ impl Netns {
         let fd = self
             .fd
             .try_clone()
-            .map_err(|e| Error::io("ENETNS_OPEN", "dup", &e, "duplicate netns fd"))?;
+            .map_err(|e| Error::io(Code::Open, "dup", &e, "duplicate netns fd"))?;
         Ok(Netns {
             fd,
             inode: self.inode,
@@ -83,7 +84,7 @@ pub fn validate_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::new(
-            "ENETNS_INVALID_NAME",
+            Code::InvalidName,
             format!("invalid network namespace name {name:?}"),
         )
         .with_field("name"))
@@ -94,7 +95,7 @@ fn fstat_ino(fd: &OwnedFd) -> Result<u64> {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: fd is open, st is a valid out pointer.
     if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
-        return Err(Error::last_os("ENETNS_OPEN", "fstat", "stat netns fd"));
+        return Err(Error::last_os(Code::Open, "fstat", "stat netns fd"));
     }
     Ok(st.st_ino)
 }
@@ -106,10 +107,7 @@ fn check_netns_fd(fd: &OwnedFd, path: Option<&Path>) -> Result<()> {
         let what = path
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| format!("fd {}", fd.as_raw_fd()));
-        let mut e = Error::new(
-            "ENETNS_NOT_NETNS",
-            format!("{what} is not a network namespace"),
-        );
+        let mut e = Error::new(Code::NotNetns, format!("{what} is not a network namespace"));
         if let Some(p) = path {
             e = e.with_path(p);
         }
@@ -120,7 +118,7 @@ fn check_netns_fd(fd: &OwnedFd, path: Option<&Path>) -> Result<()> {
 
 fn open_path(path: &Path) -> Result<OwnedFd> {
     let c = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
-        Error::new("ENETNS_INVALID_PATH", "path contains a nul byte").with_field("path")
+        Error::new(Code::InvalidPath, "path contains a nul byte").with_field("path")
     })?;
     // SAFETY: valid C string.
     let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
@@ -129,9 +127,9 @@ fn open_path(path: &Path) -> Result<OwnedFd> {
             .raw_os_error()
             .unwrap_or(libc::EIO);
         let code = if errno == libc::ENOENT || errno == libc::ESRCH {
-            "ENETNS_NOT_FOUND"
+            Code::NotFound.as_str()
         } else {
-            "ENETNS_OPEN"
+            Code::Open.as_str()
         };
         return Err(
             Error::sys(code, "open", errno, format!("open {}", path.display())).with_path(path),
@@ -161,15 +159,15 @@ pub fn open_named(name: &str) -> Result<Netns> {
     validate_name(name)?;
     let path = Path::new(NETNS_RUN_DIR).join(name);
     let mut ns = open_path_ns(&path).map_err(|e| {
-        if e.code == "ENETNS_NOT_NETNS" {
+        if e.code == Code::NotNetns.as_str() {
             Error::new(
-                "ENETNS_NOT_FOUND",
+                Code::NotFound,
                 format!("network namespace {name:?} does not exist (not mounted)"),
             )
             .with_path(&path)
-        } else if e.code == "ENETNS_NOT_FOUND" {
+        } else if e.code == Code::NotFound.as_str() {
             Error::new(
-                "ENETNS_NOT_FOUND",
+                Code::NotFound,
                 format!("network namespace {name:?} does not exist"),
             )
             .with_path(&path)
@@ -184,9 +182,7 @@ pub fn open_named(name: &str) -> Result<Netns> {
 /// Open the network namespace of process `pid`.
 pub fn open_pid(pid: i32) -> Result<Netns> {
     if pid <= 0 {
-        return Err(
-            Error::new("ENETNS_INVALID_PID", format!("invalid pid {pid}")).with_field("pid"),
-        );
+        return Err(Error::new(Code::InvalidPid, format!("invalid pid {pid}")).with_field("pid"));
     }
     open_path_ns(format!("/proc/{pid}/ns/net"))
 }
@@ -205,12 +201,12 @@ pub fn in_netns<T: Send + 'static>(
     let fd = ns
         .fd
         .try_clone()
-        .map_err(|e| Error::io("ENETNS_SETNS", "dup", &e, "duplicate netns fd"))?;
+        .map_err(|e| Error::io(Code::Setns, "dup", &e, "duplicate netns fd"))?;
     run_thread(move || {
         // SAFETY: setns on an owned, open fd; affects only this thread.
         if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
             return Err(Error::last_os(
-                "ENETNS_SETNS",
+                Code::Setns,
                 "setns",
                 "join network namespace",
             ));
@@ -225,10 +221,10 @@ fn run_thread<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static)
         .name("ctr-netns".into())
         .stack_size(256 * 1024)
         .spawn(move || ctr_common::catch_panic(f))
-        .map_err(|e| Error::io("ENETNS_THREAD", "clone", &e, "start netns thread"))?;
+        .map_err(|e| Error::io(Code::Thread, "clone", &e, "start netns thread"))?;
     handle
         .join()
-        .map_err(|_| Error::new("EINTERNAL", "netns thread panicked"))?
+        .map_err(|_| Error::new(ctr_common::Code::Internal, "netns thread panicked"))?
 }
 
 /// Create a new, anonymous network namespace and return it, held by an fd
@@ -238,7 +234,7 @@ pub fn create_anonymous() -> Result<Netns> {
         // SAFETY: unshare affects only this dedicated thread.
         if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
             return Err(Error::last_os(
-                "ENETNS_CREATE",
+                Code::Create,
                 "unshare",
                 "create network namespace",
             ));
@@ -277,9 +273,9 @@ fn create_mount_target(path: &Path) -> Result<()> {
             .raw_os_error()
             .unwrap_or(libc::EIO);
         let code = if errno == libc::EEXIST {
-            "ENETNS_EXISTS"
+            Code::Exists.as_str()
         } else {
-            "ENETNS_CREATE"
+            Code::Create.as_str()
         };
         return Err(
             Error::sys(code, "open", errno, format!("create {}", path.display())).with_path(path),
@@ -301,7 +297,7 @@ pub fn create_anonymous_at(dir: &Path) -> Result<Netns> {
     sweep_anonymous(dir);
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::io(
-            "ENETNS_CREATE",
+            Code::Create,
             "mkdir",
             &e,
             format!("create {}", dir.display()),
@@ -317,14 +313,14 @@ pub fn create_anonymous_at(dir: &Path) -> Result<Netns> {
         // SAFETY: unshare affects only this dedicated thread.
         if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
             return Err(Error::last_os(
-                "ENETNS_CREATE",
+                Code::Create,
                 "unshare",
                 "create network namespace",
             ));
         }
         mount("/proc/thread-self/ns/net", &target, "none", libc::MS_BIND).map_err(|errno| {
             Error::sys(
-                "ENETNS_CREATE",
+                Code::Create,
                 "mount",
                 errno,
                 format!("bind mount the new namespace onto {}", target.display()),
@@ -373,7 +369,7 @@ pub fn release_anonymous(path: &Path) -> Result<()> {
         // EINVAL: not mounted (a record whose mount never happened).
         if errno != libc::EINVAL && errno != libc::ENOENT {
             return Err(Error::sys(
-                "ENETNS_DELETE",
+                Code::Delete,
                 "umount2",
                 errno,
                 format!("unmount {}", path.display()),
@@ -385,7 +381,7 @@ pub fn release_anonymous(path: &Path) -> Result<()> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(
-            "ENETNS_DELETE",
+            Code::Delete,
             "unlink",
             &e,
             format!("remove {}", path.display()),
@@ -457,7 +453,7 @@ fn mount(
 fn prepare_run_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::io(
-            "ENETNS_CREATE",
+            Code::Create,
             "mkdir",
             &e,
             format!("create {}", dir.display()),
@@ -479,7 +475,7 @@ fn prepare_run_dir(dir: &Path) -> Result<()> {
                 )
                 .map_err(|errno| {
                     Error::sys(
-                        "ENETNS_CREATE",
+                        Code::Create,
                         "mount",
                         errno,
                         format!("bind mount {} onto itself", dir.display()),
@@ -490,7 +486,7 @@ fn prepare_run_dir(dir: &Path) -> Result<()> {
             }
             Err(errno) => {
                 return Err(Error::sys(
-                    "ENETNS_CREATE",
+                    Code::Create,
                     "mount",
                     errno,
                     format!("make {} shared", dir.display()),
@@ -527,9 +523,9 @@ pub fn create_named_in(dir: &Path, name: &str) -> Result<Netns> {
             .raw_os_error()
             .unwrap_or(libc::EIO);
         let code = if errno == libc::EEXIST {
-            "ENETNS_EXISTS"
+            Code::Exists.as_str()
         } else {
-            "ENETNS_CREATE"
+            Code::Create.as_str()
         };
         return Err(
             Error::sys(code, "open", errno, format!("create {}", path.display())).with_path(&path),
@@ -542,14 +538,14 @@ pub fn create_named_in(dir: &Path, name: &str) -> Result<Netns> {
         // SAFETY: unshare affects only this dedicated thread.
         if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
             return Err(Error::last_os(
-                "ENETNS_CREATE",
+                Code::Create,
                 "unshare",
                 "create network namespace",
             ));
         }
         mount("/proc/thread-self/ns/net", &target, "none", libc::MS_BIND).map_err(|errno| {
             Error::sys(
-                "ENETNS_CREATE",
+                Code::Create,
                 "mount",
                 errno,
                 format!("bind mount the new namespace onto {}", target.display()),
@@ -578,7 +574,7 @@ pub fn delete_named_in(dir: &Path, name: &str) -> Result<()> {
     let path = dir.join(name);
     if !path.exists() {
         return Err(Error::new(
-            "ENETNS_NOT_FOUND",
+            Code::NotFound,
             format!("network namespace {name:?} does not exist"),
         )
         .with_path(&path));
@@ -591,7 +587,7 @@ pub fn delete_named_in(dir: &Path, name: &str) -> Result<()> {
             .unwrap_or(libc::EIO);
         if errno != libc::EINVAL {
             return Err(Error::sys(
-                "ENETNS_DELETE",
+                Code::Delete,
                 "umount2",
                 errno,
                 format!("unmount {}", path.display()),
@@ -601,7 +597,7 @@ pub fn delete_named_in(dir: &Path, name: &str) -> Result<()> {
     }
     std::fs::remove_file(&path).map_err(|e| {
         Error::io(
-            "ENETNS_DELETE",
+            Code::Delete,
             "unlink",
             &e,
             format!("remove {}", path.display()),
@@ -618,7 +614,7 @@ pub fn list_named() -> Result<Vec<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => {
             return Err(
-                Error::io("ENETNS_LIST", "opendir", &e, "list /run/netns").with_path(NETNS_RUN_DIR)
+                Error::io(Code::List, "opendir", &e, "list /run/netns").with_path(NETNS_RUN_DIR)
             )
         }
     };
@@ -647,7 +643,10 @@ mod tests {
         validate_name("blue").unwrap();
         validate_name("ctt-1_2.x").unwrap();
         for bad in ["", ".", "..", "a/b", "a b", &"x".repeat(300)] {
-            assert_eq!(validate_name(bad).unwrap_err().code, "ENETNS_INVALID_NAME");
+            assert_eq!(
+                validate_name(bad).unwrap_err().code,
+                Code::InvalidName.as_str()
+            );
         }
     }
 
@@ -660,13 +659,13 @@ mod tests {
         );
         assert_eq!(
             open_path_ns("/proc/self/status").unwrap_err().code,
-            "ENETNS_NOT_NETNS"
+            Code::NotNetns.as_str()
         );
         assert_eq!(
             open_path_ns("/nonexistent/ns").unwrap_err().code,
-            "ENETNS_NOT_FOUND"
+            Code::NotFound.as_str()
         );
-        assert_eq!(open_pid(-3).unwrap_err().code, "ENETNS_INVALID_PID");
+        assert_eq!(open_pid(-3).unwrap_err().code, Code::InvalidPid.as_str());
     }
 
     #[test]
@@ -695,13 +694,13 @@ mod tests {
         assert_ne!(ns.inode, open_current().unwrap().inode);
         assert_eq!(
             create_named_in(dir.path(), "blue").unwrap_err().code,
-            "ENETNS_EXISTS"
+            Code::Exists.as_str()
         );
         delete_named_in(dir.path(), "blue").unwrap();
         assert!(!dir.path().join("blue").exists());
         assert_eq!(
             delete_named_in(dir.path(), "blue").unwrap_err().code,
-            "ENETNS_NOT_FOUND"
+            Code::NotFound.as_str()
         );
         // The namespace lives on while our fd holds it.
         in_netns(&ns, || Ok(())).unwrap();

@@ -2,6 +2,7 @@
 
 use ctr_common::Error;
 
+use crate::Code;
 /// Capability names in bit order (`CAP_CHOWN` is 0).
 pub use ctr_common::caps::CAPABILITIES as CAP_NAMES;
 
@@ -22,7 +23,7 @@ pub fn mask_of(names: &[String], field: &str) -> Result<u64, Error> {
     for n in names {
         let bit = cap_from_name(n).ok_or_else(|| {
             Error::new(
-                "ENS_UNKNOWN_CAPABILITY",
+                Code::UnknownCapability,
                 format!("unknown capability {n:?} in {field}"),
             )
             .with_field(field.to_string())
@@ -94,7 +95,7 @@ mod tests {
         assert_eq!(cap_from_name("NET_RAW"), Some(13));
         assert_eq!(cap_from_name("CAP_NOPE"), None);
         let e = mask_of(&["CAP_NOPE".into()], "capabilities.bounding").unwrap_err();
-        assert_eq!(e.code, "ENS_UNKNOWN_CAPABILITY");
+        assert_eq!(e.code, Code::UnknownCapability.as_str());
         assert_eq!(e.path.as_deref(), Some("capabilities.bounding"));
         assert_eq!(
             mask_of(&["chown".into(), "kill".into()], "x").unwrap(),

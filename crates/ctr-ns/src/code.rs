@@ -77,5 +77,7 @@ ctr_common::error_codes! {
         Unshare = "ENS_UNSHARE" => "run as root or in a user namespace; check the namespace limits",
         /// waiting for the child failed
         Wait = "ENS_WAIT" => "wait once per child; do not reap it elsewhere (SIGCHLD ignored)",
+        /// the loopback device of the new network namespace could not be brought up
+        Network = "ENS_NETWORK" => "check the process may configure its own network namespace (CAP_NET_ADMIN there)",
     }
 }

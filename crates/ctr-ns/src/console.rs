@@ -18,6 +18,7 @@
 //! [`fake::TtyRecorder`].
 #![allow(clippy::not_unsafe_ptr_arg_deref, clippy::unnecessary_cast)]
 
+use crate::Code;
 use libc::c_char;
 use std::os::fd::RawFd;
 
@@ -481,7 +482,7 @@ pub fn recv_fd(
 pub fn resize(fd: RawFd, size: WinSize) -> Result<(), ctr_common::Error> {
     Raw.set_size(fd, size).map_err(|e| {
         ctr_common::Error::sys(
-            "ENS_CONSOLE",
+            Code::Console,
             "ioctl",
             e,
             "set the window size (TIOCSWINSZ)",
@@ -509,7 +510,7 @@ pub fn set_nonblocking(fd: RawFd) -> Result<(), ctr_common::Error> {
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
         return Err(ctr_common::Error::last_os(
-            "ENS_CONSOLE",
+            Code::Console,
             "fcntl",
             "make the pty master non-blocking",
         ));
@@ -522,7 +523,7 @@ pub fn size(fd: RawFd) -> Result<WinSize, ctr_common::Error> {
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws as *mut libc::winsize) } < 0 {
         return Err(ctr_common::Error::last_os(
-            "ENS_CONSOLE",
+            Code::Console,
             "ioctl",
             "get the window size (TIOCGWINSZ)",
         ));

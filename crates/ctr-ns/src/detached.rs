@@ -21,6 +21,7 @@ use crate::syscalls::{
     MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC,
     MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MOUNT_ATTR_STRICTATIME,
 };
+use crate::Code;
 use ctr_common::Error;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -110,7 +111,7 @@ pub fn tmpfs_copyup(
     from: &Path,
     field: &str,
 ) -> Result<OwnedFd, Error> {
-    let code = "ENS_MOUNT";
+    let code = Code::Mount.as_str();
     let fs = unsafe { libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), FSOPEN_CLOEXEC) };
     if fs < 0 {
         return Err(last(
@@ -162,7 +163,7 @@ pub fn tmpfs_copyup(
         };
         if r < 0 {
             return Err(last(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption.as_str(),
                 "fsconfig",
                 format!("{field}: tmpfs option {o:?}"),
             )
@@ -266,7 +267,7 @@ pub fn tmpfs_copyup(
 fn set_mode(p: &Path, mode: u32) -> Result<(), Error> {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).map_err(|e| {
         Error::io(
-            "ENS_MOUNT",
+            Code::Mount,
             "chmod",
             &e,
             format!("tmpcopyup: chmod {}", p.display()),
@@ -297,7 +298,7 @@ fn set_times(p: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
     } < 0
     {
         return Err(last(
-            "ENS_MOUNT",
+            Code::Mount.as_str(),
             "utimensat",
             format!("tmpcopyup: set the times of {}", p.display()),
         )
@@ -355,7 +356,7 @@ fn open_in(dir: &OwnedFd, name: &std::ffi::OsStr, flags: i32) -> std::io::Result
 pub fn copy_tree(from: &OwnedFd, what: &Path, to: &Path) -> Result<(), Error> {
     let io = |e: std::io::Error, sys: &str, verb: &str, p: &Path| {
         Error::io(
-            "ENS_MOUNT",
+            Code::Mount,
             sys,
             &e,
             format!("tmpcopyup: {verb} {}", p.display()),
@@ -399,7 +400,7 @@ pub fn copy_tree(from: &OwnedFd, what: &Path, to: &Path) -> Result<(), Error> {
         } else if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() {
             if unsafe { libc::mknod(cdst.as_ptr(), meta.mode(), meta.rdev()) } < 0 {
                 return Err(last(
-                    "ENS_MOUNT",
+                    Code::Mount.as_str(),
                     "mknod",
                     format!("tmpcopyup: create {}", dst.display()),
                 )
@@ -410,7 +411,7 @@ pub fn copy_tree(from: &OwnedFd, what: &Path, to: &Path) -> Result<(), Error> {
         }
         if unsafe { libc::lchown(cdst.as_ptr(), meta.uid(), meta.gid()) } < 0 {
             return Err(last(
-                "ENS_MOUNT",
+                Code::Mount.as_str(),
                 "lchown",
                 format!("tmpcopyup: own {}", dst.display()),
             )
@@ -429,7 +430,7 @@ pub fn copy_tree(from: &OwnedFd, what: &Path, to: &Path) -> Result<(), Error> {
 /// of a short-lived helper made with `clone3(CLONE_NEWUSER)`; the helper
 /// makes only raw system calls and is reaped before this returns).
 pub fn userns_with_maps(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, Error> {
-    let code = "ENS_ID_MAP";
+    let code = Code::IdMap.as_str();
     let mut p = [-1i32; 2];
     if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
         return Err(last(code, "pipe2", "pipe for the id-map helper".into()));
@@ -508,7 +509,7 @@ pub fn idmapped_clone(
     gid: &[IdMap],
     field: &str,
 ) -> Result<OwnedFd, Error> {
-    let code = "ENS_MOUNT";
+    let code = Code::Mount.as_str();
     let userns =
         userns_with_maps(uid, gid).map_err(|e| e.with_field(format!("{field}.uidMappings")))?;
     let src = c(source);
@@ -625,7 +626,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ENS_INVALID_OPTION", Some("mounts[3].options"))
+            (Code::InvalidOption.as_str(), Some("mounts[3].options"))
         );
         assert!(e.message.contains("bogus=2"), "{e:?}");
     }

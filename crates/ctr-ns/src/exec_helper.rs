@@ -20,6 +20,7 @@
 //!
 //! The memfd is close-on-exec: it is open in the child only until the
 //! helper runs, never in the container.
+use crate::Code;
 use ctr_common::Error;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
@@ -68,7 +69,7 @@ fn make_sealed() -> Result<OwnedFd, Error> {
     }
     if fd < 0 {
         return Err(Error::last_os(
-            "ENS_EXEC_HELPER",
+            Code::ExecHelper,
             "memfd_create",
             "create the exec helper memfd",
         ));
@@ -88,7 +89,7 @@ fn make_sealed() -> Result<OwnedFd, Error> {
                 continue;
             }
             return Err(Error::last_os(
-                "ENS_EXEC_HELPER",
+                Code::ExecHelper,
                 "write",
                 "write the exec helper memfd",
             ));
@@ -97,7 +98,7 @@ fn make_sealed() -> Result<OwnedFd, Error> {
     }
     if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) } < 0 {
         return Err(Error::last_os(
-            "ENS_EXEC_HELPER",
+            Code::ExecHelper,
             "fcntl",
             "seal the exec helper memfd",
         ));

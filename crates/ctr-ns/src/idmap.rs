@@ -1,6 +1,7 @@
 //! User-namespace id maps, written by the parent: directly as root, or
 //! through Debian's setuid `newuidmap`/`newgidmap` helpers otherwise.
 
+use crate::Code;
 use ctr_common::Error;
 
 /// One line of a uid or gid map.
@@ -41,7 +42,7 @@ pub fn validate(maps: &IdMaps) -> Result<(), Error> {
     for (name, list) in [("uidMap", &maps.uid), ("gidMap", &maps.gid)] {
         if list.len() > 340 {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{name} has more than 340 lines"),
             )
             .with_field(name));
@@ -49,7 +50,7 @@ pub fn validate(maps: &IdMaps) -> Result<(), Error> {
         for m in list.iter() {
             if m.count == 0 {
                 return Err(
-                    Error::new("ENS_INVALID_OPTION", format!("{name} entry with count 0"))
+                    Error::new(Code::InvalidOption, format!("{name} entry with count 0"))
                         .with_field(name),
                 );
             }
@@ -71,7 +72,7 @@ fn helper(prog: &str, pid: i32, maps: &[IdMap], file: &str) -> Result<(), Error>
         .output()
         .map_err(|e| {
             Error::io(
-                "ENS_ID_MAP",
+                Code::IdMap,
                 "execve",
                 &e,
                 format!("run {prog} (apt-get install uidmap)"),
@@ -81,7 +82,7 @@ fn helper(prog: &str, pid: i32, maps: &[IdMap], file: &str) -> Result<(), Error>
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stderr).trim().to_lowercase();
         return Err(Error::new(
-            "ENS_ID_MAP",
+            Code::IdMap,
             format!("{prog} refused the map for {file}: {msg}"),
         )
         .with_path(format!("/proc/{pid}/{file}"))
@@ -94,7 +95,7 @@ fn write_file(pid: i32, file: &str, text: &str) -> Result<(), Error> {
     let path = format!("/proc/{pid}/{file}");
     std::fs::write(&path, text).map_err(|e| {
         Error::io(
-            "ENS_ID_MAP",
+            Code::IdMap,
             "write",
             &e,
             format!("write {path} ({:?})", text.trim()),

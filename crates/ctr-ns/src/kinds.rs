@@ -1,5 +1,6 @@
 //! The eight namespace kinds and what the running kernel supports.
 
+use crate::Code;
 use ctr_common::Error;
 use serde::Serialize;
 
@@ -83,7 +84,7 @@ impl NamespaceKind {
             "time" => NamespaceKind::Time,
             other => {
                 return Err(Error::new(
-                    "ENS_UNKNOWN_NAMESPACE",
+                    Code::UnknownNamespace,
                     format!(
                         "unknown namespace type {other:?} (expected one of mnt, pid, net, uts, ipc, user, cgroup, time)"
                     ),
@@ -115,7 +116,7 @@ mod tests {
         assert_eq!(NamespaceKind::parse("network").unwrap(), NamespaceKind::Net);
         assert_eq!(NamespaceKind::parse("mnt").unwrap(), NamespaceKind::Mnt);
         let err = NamespaceKind::parse("bogus").unwrap_err();
-        assert_eq!(err.code, "ENS_UNKNOWN_NAMESPACE");
+        assert_eq!(err.code, Code::UnknownNamespace.as_str());
     }
 
     #[test]

@@ -3,14 +3,14 @@
 //! `unshare --net=FILE` do), and release it again.
 
 use crate::kinds::NamespaceKind;
+use crate::Code;
 use ctr_common::Error;
 use std::ffi::CString;
 use std::path::Path;
 
 fn cpath(p: &str) -> Result<CString, Error> {
-    CString::new(p).map_err(|_| {
-        Error::new("ENS_INVALID_OPTION", "path contains a NUL byte").with_field("path")
-    })
+    CString::new(p)
+        .map_err(|_| Error::new(Code::InvalidOption, "path contains a NUL byte").with_field("path"))
 }
 
 /// Bind-mount `/proc/<pid>/ns/<kind>` onto `path` (created as an empty
@@ -23,7 +23,7 @@ pub fn persist(pid: i32, kind: NamespaceKind, path: &str) -> Result<(), Error> {
     };
     if !Path::new(&src).exists() {
         return Err(Error::sys(
-            "ENS_PERSIST",
+            Code::Persist,
             "stat",
             libc::ESRCH,
             format!("no {} namespace at {src}", kind.proc_name()),
@@ -40,7 +40,7 @@ pub fn persist(pid: i32, kind: NamespaceKind, path: &str) -> Result<(), Error> {
     };
     if fd < 0 {
         return Err(
-            Error::last_os("ENS_PERSIST", "open", format!("create {path}")).with_path(path),
+            Error::last_os(Code::Persist, "open", format!("create {path}")).with_path(path),
         );
     }
     unsafe { libc::close(fd) };
@@ -56,7 +56,7 @@ pub fn persist(pid: i32, kind: NamespaceKind, path: &str) -> Result<(), Error> {
     };
     if rc < 0 {
         let e =
-            Error::last_os("ENS_PERSIST", "mount", format!("bind {src} to {path}")).with_path(path);
+            Error::last_os(Code::Persist, "mount", format!("bind {src} to {path}")).with_path(path);
         unsafe { libc::unlink(cdst.as_ptr()) };
         return Err(e);
     }
@@ -69,12 +69,12 @@ pub fn release(path: &str) -> Result<(), Error> {
     let c = cpath(path)?;
     if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) } < 0 {
         return Err(
-            Error::last_os("ENS_PERSIST", "umount2", format!("unmount {path}")).with_path(path),
+            Error::last_os(Code::Persist, "umount2", format!("unmount {path}")).with_path(path),
         );
     }
     if unsafe { libc::unlink(c.as_ptr()) } < 0 {
         return Err(
-            Error::last_os("ENS_PERSIST", "unlink", format!("remove {path}")).with_path(path),
+            Error::last_os(Code::Persist, "unlink", format!("remove {path}")).with_path(path),
         );
     }
     Ok(())

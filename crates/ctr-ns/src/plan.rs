@@ -9,6 +9,7 @@ use crate::console::{Console, PreparedConsole};
 use crate::idmap::IdMaps;
 use crate::kinds::NamespaceKind;
 use crate::rootfs::{MountSpec, RootfsPlan, RootfsSpec};
+use crate::Code;
 use ctr_common::Error;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -180,7 +181,7 @@ impl MemoryPolicy {
         for &n in &self.nodes {
             if n > MAX_NUMA_NODE {
                 return Err(Error::new(
-                    "ENS_INVALID_OPTION",
+                    Code::InvalidOption,
                     format!("memoryPolicy.nodes: node {n} is out of range (0-{MAX_NUMA_NODE})"),
                 )
                 .with_field("memoryPolicy.nodes"));
@@ -245,7 +246,7 @@ pub fn cpu_set(cpus: &[u32], field: &str) -> ctr_common::Result<libc::cpu_set_t>
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     if cpus.is_empty() {
         return Err(Error::new(
-            "ENS_INVALID_OPTION",
+            Code::InvalidOption,
             format!("{field}: needs at least one cpu"),
         )
         .with_field(field));
@@ -253,7 +254,7 @@ pub fn cpu_set(cpus: &[u32], field: &str) -> ctr_common::Result<libc::cpu_set_t>
     for &c in cpus {
         if c > MAX_CPU {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}: cpu {c} is out of range (0-{MAX_CPU})"),
             )
             .with_field(field));
@@ -469,7 +470,7 @@ unsafe impl Send for Prepared {}
 
 fn cstring(field: &str, s: &str) -> Result<CString, Error> {
     CString::new(s).map_err(|_| {
-        Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte"))
+        Error::new(Code::InvalidOption, format!("{field} contains a NUL byte"))
             .with_field(field.to_string())
     })
 }
@@ -504,7 +505,7 @@ pub const BPF_MAXINSNS: usize = 4096;
 /// Decode a seccomp program given as bytes: an array of `struct
 /// sock_filter { u16 code; u8 jt; u8 jf; u32 k; }` in native byte order.
 pub fn parse_bpf(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, Error> {
-    let bad = |what: String| Err(Error::new("ENS_INVALID_OPTION", what).with_field("seccomp"));
+    let bad = |what: String| Err(Error::new(Code::InvalidOption, what).with_field("seccomp"));
     if bytes.is_empty() {
         return bad("seccomp program is empty".into());
     }
@@ -553,7 +554,7 @@ impl NamespacePlan {
         let rootfs_mounts = opts.rootfs.as_ref().is_some_and(|r| !r.chroot);
         if opts.mount_proc && opts.rootfs.as_ref().is_some_and(|r| r.chroot) {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 "mountProc needs a mount namespace: not with rootfs.chroot (which mounts nothing)",
             )
             .with_field("mountProc"));
@@ -568,7 +569,7 @@ impl NamespacePlan {
         for (k, _) in &opts.joins {
             if has(*k) {
                 return Err(Error::new(
-                    "ENS_INVALID_OPTION",
+                    Code::InvalidOption,
                     format!("{} namespace both joined and created", k.proc_name()),
                 )
                 .with_field(format!("join.{}", k.proc_name())));
@@ -577,28 +578,28 @@ impl NamespacePlan {
         let joins_uts = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Uts);
         if opts.loopback_up && !has(NamespaceKind::Net) {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 "loopbackUp needs a new network namespace (add 'net' to namespaces)",
             )
             .with_field("loopbackUp"));
         }
         if opts.hostname.is_some() && !has(NamespaceKind::Uts) && !joins_uts {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 "hostname needs a new uts namespace (add 'uts' to namespaces)",
             )
             .with_field("hostname"));
         }
         if opts.domainname.is_some() && !has(NamespaceKind::Uts) && !joins_uts {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 "domainname needs a new uts namespace (add 'uts' to namespaces)",
             )
             .with_field("domainname"));
         }
         if opts.id_maps.is_some() && !has(NamespaceKind::User) {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 "uidMap/gidMap need a new user namespace (add 'user' to namespaces)",
             )
             .with_field("uidMap"));
@@ -656,7 +657,7 @@ fn open_joins(list: &[(NamespaceKind, String)]) -> Result<(Vec<JoinFd>, Option<J
         let fd = unsafe { libc::open(cp.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         if fd < 0 {
             return Err(Error::last_os(
-                "ENS_JOIN",
+                Code::Join,
                 "open",
                 format!("open the {} namespace {path}", kind.proc_name()),
             )
@@ -667,7 +668,7 @@ fn open_joins(list: &[(NamespaceKind, String)]) -> Result<(Vec<JoinFd>, Option<J
         let rc = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
         if rc >= 0 && rc as u64 != kind.clone_flag() {
             return Err(Error::sys(
-                "ENS_JOIN",
+                Code::Join,
                 "ioctl",
                 libc::EINVAL,
                 format!("{path} is not a {} namespace", kind.proc_name()),
@@ -676,7 +677,7 @@ fn open_joins(list: &[(NamespaceKind, String)]) -> Result<(Vec<JoinFd>, Option<J
         }
         if rc < 0 {
             return Err(Error::last_os(
-                "ENS_JOIN",
+                Code::Join,
                 "ioctl",
                 format!("{path} is not a namespace file"),
             )
@@ -700,7 +701,7 @@ fn open_joins(list: &[(NamespaceKind, String)]) -> Result<(Vec<JoinFd>, Option<J
 fn uts_name(field: &str, v: &Option<String>) -> Result<Option<Vec<u8>>, Error> {
     match v {
         Some(h) if h.len() > 64 || h.contains('\0') => Err(Error::new(
-            "ENS_INVALID_OPTION",
+            Code::InvalidOption,
             format!("{field} must be at most 64 bytes without NUL"),
         )
         .with_field(field.to_string())),
@@ -714,7 +715,7 @@ fn oom_score_adj(v: Option<i32>) -> Result<Option<Vec<u8>>, Error> {
     if let Some(o) = v {
         if !(-1000..=1000).contains(&o) {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 "oomScoreAdj must be between -1000 and 1000",
             )
             .with_field("oomScoreAdj"));
@@ -755,7 +756,7 @@ fn plan_rlimits(list: &[Rlimit]) -> Result<Vec<(i32, libc::rlimit64)>, Error> {
         .map(|r| {
             if r.soft > r.hard {
                 return Err(Error::new(
-                    "ENS_INVALID_OPTION",
+                    Code::InvalidOption,
                     format!("rlimit {}: soft limit above hard limit", r.resource),
                 )
                 .with_field("rlimits"));
@@ -820,7 +821,7 @@ fn plan_seccomp(opts: &SpawnOptions) -> Result<(Option<Vec<libc::sock_filter>>, 
     let mut seccomp_flags = opts.seccomp_flags;
     if seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !opts.seccomp_listener {
         return Err(Error::new(
-            "ENS_INVALID_OPTION",
+            Code::InvalidOption,
             "seccompFlags must not include SECCOMP_FILTER_FLAG_NEW_LISTENER: use seccompListener",
         )
         .with_field("seccompFlags"));
@@ -828,7 +829,7 @@ fn plan_seccomp(opts: &SpawnOptions) -> Result<(Option<Vec<libc::sock_filter>>, 
     if opts.seccomp_listener {
         if seccomp_filter.is_none() {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 "seccompListener needs a seccomp program",
             )
             .with_field("seccompListener"));
@@ -837,7 +838,7 @@ fn plan_seccomp(opts: &SpawnOptions) -> Result<(Option<Vec<libc::sock_filter>>, 
     }
     if seccomp_filter.is_none() && seccomp_flags != 0 {
         return Err(
-            Error::new("ENS_INVALID_OPTION", "seccompFlags needs a seccomp program")
+            Error::new(Code::InvalidOption, "seccompFlags needs a seccomp program")
                 .with_field("seccompFlags"),
         );
     }
@@ -850,7 +851,7 @@ fn open_exec_fifo(f: &str) -> Result<OwnedFd, Error> {
     let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
     if fd < 0 {
         return Err(
-            Error::last_os("ENS_EXEC_FIFO", "open", format!("open the exec fifo {f}")).with_path(f),
+            Error::last_os(Code::ExecFifo, "open", format!("open the exec fifo {f}")).with_path(f),
         );
     }
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -859,7 +860,7 @@ fn open_exec_fifo(f: &str) -> Result<OwnedFd, Error> {
         || st.st_mode & libc::S_IFMT != libc::S_IFIFO
     {
         return Err(Error::sys(
-            "ENS_EXEC_FIFO",
+            Code::ExecFifo,
             "fstat",
             libc::EINVAL,
             format!("exec fifo {f} is not a FIFO"),
@@ -876,7 +877,7 @@ fn plan_sysctl(opts: &SpawnOptions, ns_flags: u64) -> Result<Vec<(CString, Vec<u
         .iter()
         .map(|(k, v)| {
             if k.split(['.', '/']).any(|c| c.is_empty()) {
-                return Err(Error::new("ENS_INVALID_OPTION", format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
+                return Err(Error::new(Code::InvalidOption, format!("sysctl key {k:?} is not a dotted name")).with_field(format!("sysctl.{k}")));
             }
             // Only keys of a namespace the child has apart from ours:
             // any other would be written for the whole host.
@@ -892,7 +893,7 @@ fn plan_sysctl(opts: &SpawnOptions, ns_flags: u64) -> Result<Vec<(CString, Vec<u
                     Some(ns) => format!("sysctl {k:?} belongs to the {ns} namespace, which the spawn neither creates nor joins"),
                     None => format!("sysctl {k:?} is not namespaced: writing it would change the host"),
                 };
-                return Err(Error::new("ENS_INVALID_OPTION", why).with_field(format!("sysctl.{k}")));
+                return Err(Error::new(Code::InvalidOption, why).with_field(format!("sysctl.{k}")));
             }
             Ok((cstring("sysctl", &format!("/proc/sys/{}", k.replace('.', "/")))?, v.as_bytes().to_vec()))
         })
@@ -908,7 +909,7 @@ fn plan_console(
         if let Some(sz) = c.size {
             if sz.cols == 0 || sz.rows == 0 {
                 return Err(Error::new(
-                    "ENS_INVALID_OPTION",
+                    Code::InvalidOption,
                     "console size needs at least one column and one row",
                 )
                 .with_field("consoleSize"));
@@ -935,7 +936,7 @@ fn plan_console(
 fn check_scheduling(opts: &SpawnOptions) -> Result<(), Error> {
     use ctr_common::sched;
     let broken = |group: &str, (k, msg): sched::Broken| {
-        Error::new("ENS_INVALID_OPTION", format!("{group}.{k}: {msg}"))
+        Error::new(Code::InvalidOption, format!("{group}.{k}: {msg}"))
             .with_field(format!("{group}.{k}"))
     };
     if let Some(s) = &opts.scheduler {
@@ -965,7 +966,7 @@ impl Prepared {
     pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
         if opts.program.is_empty() {
             return Err(
-                Error::new("ENS_INVALID_OPTION", "command must not be empty").with_field("command"),
+                Error::new(Code::InvalidOption, "command must not be empty").with_field("command")
             );
         }
         check_scheduling(opts)?;
@@ -1022,7 +1023,7 @@ impl Prepared {
         keep_fds.sort_unstable();
         if opts.umask.map(|u| u > 0o777).unwrap_or(false) {
             return Err(
-                Error::new("ENS_INVALID_OPTION", "umask must be between 0 and 0o777")
+                Error::new(Code::InvalidOption, "umask must be between 0 and 0o777")
                     .with_field("umask"),
             );
         }
@@ -1042,7 +1043,7 @@ impl Prepared {
         let own_exe = if opts.refuse_own_exe {
             use std::os::unix::fs::MetadataExt;
             let m = std::fs::metadata("/proc/self/exe")
-                .map_err(|e| Error::io("ENS_SPAWN", "stat", &e, "stat /proc/self/exe"))?;
+                .map_err(|e| Error::io(Code::Spawn, "stat", &e, "stat /proc/self/exe"))?;
             Some((m.dev(), m.ino()))
         } else {
             None
@@ -1417,12 +1418,16 @@ mod tests {
         assert_eq!(p.keep_fds, vec![p.joins[0].fd.as_raw_fd()]);
         // A file of the wrong kind is refused before the clone.
         o.joins = vec![(NamespaceKind::Ipc, "/proc/self/ns/net".into())];
-        assert_eq!(Prepared::new(&o).err().unwrap().code, "ENS_JOIN");
+        assert_eq!(Prepared::new(&o).err().unwrap().code, Code::Join.as_str());
         o.joins = vec![(NamespaceKind::Ipc, "/nonexistent/ns".into())];
         let e = Prepared::new(&o).err().unwrap();
         assert_eq!(
             (e.code.as_str(), e.errno, e.path.as_deref()),
-            ("ENS_JOIN", Some(libc::ENOENT), Some("/nonexistent/ns"))
+            (
+                Code::Join.as_str(),
+                Some(libc::ENOENT),
+                Some("/nonexistent/ns")
+            )
         );
         o.joins = vec![(NamespaceKind::Uts, "/proc/self/ns/uts".into())];
         assert!(Prepared::new(&o).is_err(), "joined and created");
@@ -1455,7 +1460,7 @@ mod tests {
     fn nul_bytes_are_rejected_with_field() {
         let o = SpawnOptions::new("true", vec!["a\0b".into()]);
         let e = Prepared::new(&o).err().unwrap();
-        assert_eq!(e.code, "ENS_INVALID_OPTION");
+        assert_eq!(e.code, Code::InvalidOption.as_str());
         assert_eq!(e.path.as_deref(), Some("args"));
     }
 
@@ -1472,7 +1477,10 @@ mod tests {
         let e = Prepared::new(&o).err().unwrap();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ENS_INVALID_OPTION", Some("sysctl.net.ipv4.ip_forward"))
+            (
+                Code::InvalidOption.as_str(),
+                Some("sysctl.net.ipv4.ip_forward")
+            )
         );
         o.namespaces = vec![NamespaceKind::Net];
         o.joins = vec![(NamespaceKind::Ipc, "/proc/self/ns/ipc".into())];
@@ -1496,7 +1504,7 @@ mod tests {
             let e = Prepared::new(&o)
                 .err()
                 .unwrap_or_else(|| panic!("{bad:?} accepted"));
-            assert_eq!(e.code, "ENS_INVALID_OPTION");
+            assert_eq!(e.code, Code::InvalidOption.as_str());
         }
         o.sysctl = vec![];
         o.exec_fifo = Some("a\0b".into());
@@ -1506,7 +1514,10 @@ mod tests {
         );
         // Not a FIFO, missing: refused before the clone, with the path.
         o.exec_fifo = Some("/proc/self/status".into());
-        assert_eq!(Prepared::new(&o).err().unwrap().code, "ENS_EXEC_FIFO");
+        assert_eq!(
+            Prepared::new(&o).err().unwrap().code,
+            Code::ExecFifo.as_str()
+        );
         o.exec_fifo = Some("/nonexistent/exec.fifo".into());
         let e = Prepared::new(&o).err().unwrap();
         assert_eq!(

@@ -9,6 +9,7 @@
 #[cfg(test)]
 use crate::syscalls::Kind;
 use crate::syscalls::{fd_path, Syscalls};
+use crate::Code;
 use ctr_common::Error;
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -130,7 +131,7 @@ pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
                 links += 1;
                 if links > 255 {
                     return Err(Error::sys(
-                        "ENS_ROOTFS",
+                        Code::Rootfs,
                         "readlink",
                         libc::ELOOP,
                         format!("resolve {unsafe_path} in the rootfs"),
@@ -138,7 +139,7 @@ pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
                     .with_path(unsafe_path));
                 }
                 let target = std::fs::read_link(&candidate).map_err(|e| {
-                    Error::io("ENS_ROOTFS", "readlink", &e, "read a symlink in the rootfs")
+                    Error::io(Code::Rootfs, "readlink", &e, "read a symlink in the rootfs")
                         .with_path(&candidate)
                 })?;
                 if target.is_absolute() {
@@ -399,7 +400,7 @@ const S_MOVE: u8 = 13;
 
 fn cs(s: &str, field: &str) -> Result<CString, Error> {
     CString::new(s).map_err(|_| {
-        Error::new("ENS_INVALID_OPTION", format!("{field} contains a NUL byte"))
+        Error::new(Code::InvalidOption, format!("{field} contains a NUL byte"))
             .with_field(field.to_string())
     })
 }
@@ -481,12 +482,12 @@ impl RootfsPlan {
     pub fn build(spec: &RootfsSpec) -> Result<RootfsPlan, Error> {
         let root = PathBuf::from(&spec.path);
         let meta = std::fs::metadata(&root).map_err(|e| {
-            Error::io("ENS_ROOTFS", "stat", &e, format!("rootfs {}", spec.path))
+            Error::io(Code::Rootfs, "stat", &e, format!("rootfs {}", spec.path))
                 .with_path(&spec.path)
         })?;
         if !meta.is_dir() {
             return Err(Error::sys(
-                "ENS_ROOTFS",
+                Code::Rootfs,
                 "stat",
                 libc::ENOTDIR,
                 format!("rootfs {}", spec.path),
@@ -495,7 +496,7 @@ impl RootfsPlan {
         }
         let root = root.canonicalize().map_err(|e| {
             Error::io(
-                "ENS_ROOTFS",
+                Code::Rootfs,
                 "realpath",
                 &e,
                 format!("rootfs {}", spec.path),
@@ -513,7 +514,7 @@ impl RootfsPlan {
         let asked = match &spec.propagation {
             None => (libc::MS_REC | libc::MS_PRIVATE) as u64,
             Some(p) => propagation_flags(p).ok_or_else(|| {
-                Error::new("ENS_INVALID_OPTION", format!("unknown propagation {p:?}"))
+                Error::new(Code::InvalidOption, format!("unknown propagation {p:?}"))
                     .with_field("rootfs.propagation")
             })?,
         };
@@ -782,7 +783,7 @@ impl RootfsPlan {
         let field = format!("devices[{i}]");
         if !d.path.starts_with('/') {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}.path must be absolute"),
             )
             .with_field(format!("{field}.path")));
@@ -793,7 +794,7 @@ impl RootfsPlan {
             'p' => libc::S_IFIFO,
             k => {
                 return Err(Error::new(
-                    "ENS_INVALID_OPTION",
+                    Code::InvalidOption,
                     format!("{field}.type {k:?} is not one of c, u, b, p"),
                 )
                 .with_field(format!("{field}.type")))
@@ -807,7 +808,7 @@ impl RootfsPlan {
         if bind {
             if std::fs::metadata(&d.path).is_err() {
                 return Err(Error::sys(
-                    "ENS_DEVICE",
+                    Code::Device,
                     "stat",
                     libc::ENOENT,
                     format!(
@@ -875,7 +876,7 @@ impl RootfsPlan {
         let field = format!("mounts[{i}]");
         if !m.destination.starts_with('/') {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}.destination must be absolute"),
             )
             .with_field(format!("{field}.destination")));
@@ -883,7 +884,7 @@ impl RootfsPlan {
         let opts = &m.options;
         if opts.bind {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}.options: a cgroup mount cannot be a bind mount"),
             )
             .with_field(format!("{field}.options")));
@@ -943,7 +944,7 @@ impl RootfsPlan {
         for (dir, name) in binds {
             if name.contains('/') || name == ".." || name == "." {
                 return Err(Error::new(
-                    "ENS_INVALID_OPTION",
+                    Code::InvalidOption,
                     format!("cgroup bind name {name:?} is not a plain name"),
                 )
                 .with_field("rootfs.cgroupBinds"));
@@ -1019,7 +1020,7 @@ impl RootfsPlan {
         let field = format!("mounts[{i}]");
         if !m.destination.starts_with('/') {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}.destination must be absolute"),
             )
             .with_field(format!("{field}.destination")));
@@ -1049,7 +1050,7 @@ impl RootfsPlan {
                 .unwrap_or(false);
         if bind && std::fs::metadata(&source).is_err() {
             return Err(Error::sys(
-                "ENS_MOUNT",
+                Code::Mount,
                 "stat",
                 libc::ENOENT,
                 format!("{field}: bind source {source}"),
@@ -1068,7 +1069,7 @@ impl RootfsPlan {
                 ),
                 None => {
                     return Err(Error::new(
-                        "ENS_INVALID_OPTION",
+                        Code::InvalidOption,
                         format!("{field}: cannot bind a file over the root"),
                     )
                     .with_field(field))
@@ -1081,28 +1082,28 @@ impl RootfsPlan {
         let mut flags = opts.flags;
         if opts.tmpcopyup && (bind || fstype != "tmpfs") {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}.options: tmpcopyup is only for tmpfs mounts"),
             )
             .with_field(format!("{field}.options")));
         }
         if opts.idmap && !bind {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}.options: idmap and ridmap are only for bind mounts"),
             )
             .with_field(format!("{field}.options")));
         }
         if opts.idmap && (m.uid_mappings.is_empty() || m.gid_mappings.is_empty()) {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}: an idmap mount needs uidMappings and gidMappings"),
             )
             .with_field(format!("{field}.uidMappings")));
         }
         if !opts.idmap && (!m.uid_mappings.is_empty() || !m.gid_mappings.is_empty()) {
             return Err(Error::new(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 format!("{field}: uidMappings and gidMappings need the idmap or ridmap option"),
             )
             .with_field(format!("{field}.options")));
@@ -1118,7 +1119,7 @@ impl RootfsPlan {
                 ] {
                     if list.iter().any(|l| l.count == 0) || list.len() > 340 {
                         return Err(Error::new(
-                            "ENS_INVALID_OPTION",
+                            Code::InvalidOption,
                             format!("{field}.{name}: sizes must be positive, at most 340 lines"),
                         )
                         .with_field(format!("{field}.{name}")));
@@ -2434,7 +2435,7 @@ mod tests {
         assert_eq!(
             (e.code.as_str(), e.errno, e.path.as_deref()),
             (
-                "ENS_ROOTFS",
+                Code::Rootfs.as_str(),
                 Some(libc::ENOENT),
                 Some("/nonexistent/ctr-rootfs")
             )
@@ -2862,7 +2863,7 @@ mod tests {
             (&["bind"][..], "bind", true),
         ] {
             let e = RootfsPlan::build(&bad(o, fstype, maps)).unwrap_err();
-            assert_eq!(e.code, "ENS_INVALID_OPTION", "{o:?}");
+            assert_eq!(e.code, Code::InvalidOption.as_str(), "{o:?}");
         }
     }
 }

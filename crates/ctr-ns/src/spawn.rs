@@ -10,6 +10,7 @@ use crate::plan::{Prepared, SpawnOptions, Stdio};
 use crate::rootfs::{OpInfo, SYSCALL_NAMES};
 use crate::sys::CLONE_INTO_CGROUP;
 use crate::sys::{self, clone3, CloneArgs, WaitResult, CLONE_PIDFD};
+use crate::Code;
 use ctr_common::{error::strerror, Error};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -117,7 +118,7 @@ fn is_cgroup2(dir: &str) -> bool {
 }
 
 fn spawn_err(e: std::io::Error, what: &str) -> Error {
-    Error::io("ENS_SPAWN", what, &e, format!("spawn: {what}"))
+    Error::io(Code::Spawn, what, &e, format!("spawn: {what}"))
 }
 
 /// What the vfork-style child gets: pointers to the prepared plan.
@@ -207,7 +208,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         if c.socket >= 0 {
             if unsafe { libc::fcntl(c.socket, libc::F_GETFD) } < 0 {
                 return Err(Error::sys(
-                    "ENS_INVALID_OPTION",
+                    Code::InvalidOption,
                     "fcntl",
                     sys::errno(),
                     format!("console socket fd {} is not open", c.socket),
@@ -226,7 +227,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
             } < 0
             {
                 return Err(Error::last_os(
-                    "ENS_CONSOLE",
+                    Code::Console,
                     "socketpair",
                     "create the console socket pair",
                 ));
@@ -253,7 +254,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
             Stdio::Fd(fd) => {
                 if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
                     return Err(Error::sys(
-                        "ENS_INVALID_OPTION",
+                        Code::InvalidOption,
                         "fcntl",
                         sys::errno(),
                         format!("stdio[{i}]: fd {fd} is not open"),
@@ -268,7 +269,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
                         libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC)
                     };
                     if fd < 0 {
-                        return Err(Error::last_os("ENS_SPAWN", "open", "open /dev/null")
+                        return Err(Error::last_os(Code::Spawn, "open", "open /dev/null")
                             .with_path("/dev/null"));
                     }
                     devnull = Some(unsafe { OwnedFd::from_raw_fd(fd) });
@@ -300,7 +301,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     };
     if opts.extra_fds.len() > crate::child::MAX_EXTRA_FDS {
         return Err(Error::new(
-            "ENS_INVALID_OPTION",
+            Code::InvalidOption,
             format!("at most {} extra fds", crate::child::MAX_EXTRA_FDS),
         )
         .with_field("extraFds"));
@@ -308,7 +309,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     for (i, fd) in opts.extra_fds.iter().enumerate() {
         if *fd < 0 || unsafe { libc::fcntl(*fd, libc::F_GETFD) } < 0 {
             return Err(Error::sys(
-                "ENS_INVALID_OPTION",
+                Code::InvalidOption,
                 "fcntl",
                 libc::EBADF,
                 format!("extraFds[{i}]: fd {fd} is not open"),
@@ -339,13 +340,13 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     for dir in &opts.cgroups {
         if !std::path::Path::new(dir).is_dir() {
             return Err(
-                Error::sys("ENS_CGROUP", "stat", libc::ENOENT, format!("cgroup {dir}"))
+                Error::sys(Code::Cgroup, "stat", libc::ENOENT, format!("cgroup {dir}"))
                     .with_path(dir),
             );
         }
         if cgroup_fd.is_none() && is_cgroup2(dir) {
             let c = std::ffi::CString::new(dir.as_str()).map_err(|_| {
-                Error::new("ENS_INVALID_OPTION", "cgroup path contains NUL").with_field("cgroup")
+                Error::new(Code::InvalidOption, "cgroup path contains NUL").with_field("cgroup")
             })?;
             let fd = unsafe {
                 libc::open(
@@ -355,7 +356,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
             };
             if fd < 0 {
                 return Err(
-                    Error::last_os("ENS_CGROUP", "open", format!("open cgroup {dir}"))
+                    Error::last_os(Code::Cgroup, "open", format!("open cgroup {dir}"))
                         .with_path(dir),
                 );
             }
@@ -389,7 +390,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
             };
             if own < 0 {
                 return Err(Error::last_os(
-                    "ENS_JOIN",
+                    Code::Join,
                     "open",
                     "open /proc/thread-self/ns/pid_for_children",
                 ));
@@ -397,7 +398,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
             let own = unsafe { OwnedFd::from_raw_fd(own) };
             if unsafe { libc::setns(j.fd.as_raw_fd(), libc::CLONE_NEWPID) } < 0 {
                 return Err(Error::last_os(
-                    "ENS_JOIN",
+                    Code::Join,
                     "setns",
                     format!("join the pid namespace {}", j.path),
                 )
@@ -473,7 +474,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
                 ""
             };
             return Err(Error::sys(
-                "ENS_CLONE",
+                Code::Clone,
                 "clone3",
                 clone_errno,
                 format!("clone3{hint}"),
@@ -557,11 +558,11 @@ impl Child {
                 Ok(())
             }
             Ok(None) => Err(Error::new(
-                "ENS_CONSOLE",
+                Code::Console,
                 "the child did not send its pty master",
             )),
             Err(e) => Err(Error::io(
-                "ENS_CONSOLE",
+                Code::Console,
                 "recvmsg",
                 &e,
                 "receive the pty master from the child",
@@ -586,7 +587,7 @@ impl Child {
                 let procs = std::path::Path::new(dir).join("cgroup.procs");
                 std::fs::write(&procs, self.pid.to_string()).map_err(|e| {
                     Error::io(
-                        "ENS_CGROUP",
+                        Code::Cgroup,
                         "write",
                         &e,
                         format!("move pid {} to {}", self.pid, procs.display()),
@@ -601,7 +602,7 @@ impl Child {
             };
             if n != 1 {
                 return Err(Error::last_os(
-                    "ENS_SPAWN",
+                    Code::Spawn,
                     "write",
                     "let the child go on after the id maps",
                 ));
@@ -653,7 +654,7 @@ impl Child {
                 if sys::errno() == libc::EINTR {
                     continue;
                 }
-                return Err(Error::last_os("ENS_SPAWN", "read", "read child status"));
+                return Err(Error::last_os(Code::Spawn, "read", "read child status"));
             }
             if n == 0 {
                 break;
@@ -672,7 +673,7 @@ impl Child {
         if msg.len() < MSG_LEN {
             self.reap();
             return Err(Error::new(
-                "ENS_SPAWN",
+                Code::Spawn,
                 "child exited before reporting its status",
             ));
         }
@@ -690,7 +691,7 @@ impl Child {
             other => {
                 self.reap();
                 Err(Error::new(
-                    "ENS_SPAWN",
+                    Code::Spawn,
                     format!("unexpected child message {other}"),
                 ))
             }
@@ -712,7 +713,7 @@ impl Child {
                 };
                 if ack != 1 {
                     let e = Error::last_os(
-                        "ENS_SECCOMP",
+                        Code::Seccomp,
                         "write",
                         "let the child go on after taking its seccomp listener",
                     );
@@ -733,7 +734,7 @@ impl Child {
                 let _ = self.kill(libc::SIGKILL);
                 self.reap();
                 Err(Error::io(
-                    "ENS_SECCOMP",
+                    Code::Seccomp,
                     "pidfd_getfd",
                     &e,
                     format!("take the seccomp listener fd {fd} from pid {}", self.pid),
@@ -759,42 +760,44 @@ impl Child {
                     .to_string();
                 match self.rootfs_info.get(op) {
                     Some(info) => (
-                        "ENS_MOUNT",
+                        Code::Mount.as_str(),
                         format!("rootfs: {}", info.what),
                         Some(info.path.clone()),
                     ),
-                    None => ("ENS_MOUNT", "rootfs setup".to_string(), None),
+                    None => (Code::Mount.as_str(), "rootfs setup".to_string(), None),
                 }
             }
             Step::Join => {
                 let path = self.join_paths.get(detail as usize).cloned();
                 (
-                    "ENS_JOIN",
+                    Code::Join.as_str(),
                     format!("join the namespace {}", path.clone().unwrap_or_default()),
                     path,
                 )
             }
-            Step::UnshareUser | Step::Unshare => {
-                ("ENS_UNSHARE", "create namespaces".to_string(), None)
-            }
+            Step::UnshareUser | Step::Unshare => (
+                Code::Unshare.as_str(),
+                "create namespaces".to_string(),
+                None,
+            ),
             Step::BecomeRoot => (
-                "ENS_ID_MAP",
+                Code::IdMap.as_str(),
                 "become root in the new user namespace (is 0 mapped?)".to_string(),
                 None,
             ),
-            Step::Domainname => ("ENS_HOSTNAME", "set domainname".to_string(), None),
+            Step::Domainname => (Code::Hostname.as_str(), "set domainname".to_string(), None),
             Step::TimeOffsets => (
-                "ENS_TIME",
+                Code::Time.as_str(),
                 "write time namespace offsets".to_string(),
                 Some("/proc/self/timens_offsets".to_string()),
             ),
             Step::EnterTime => (
-                "ENS_TIME",
+                Code::Time.as_str(),
                 "enter the new time namespace".to_string(),
                 Some("/proc/self/ns/time_for_children".to_string()),
             ),
             Step::OomScoreAdj => (
-                "ENS_OOM_SCORE_ADJ",
+                Code::OomScoreAdj.as_str(),
                 "write oom_score_adj".to_string(),
                 Some("/proc/self/oom_score_adj".to_string()),
             ),
@@ -805,27 +808,29 @@ impl Child {
                     .copied()
                     .unwrap_or(-1);
                 (
-                    "ENS_RLIMIT",
+                    Code::Rlimit.as_str(),
                     format!("set rlimit {res}"),
                     Some(format!("rlimits[{detail}]")),
                 )
             }
-            Step::Setgroups | Step::Setgid | Step::Setuid => {
-                ("ENS_CREDS", "switch user and groups".to_string(), None)
-            }
+            Step::Setgroups | Step::Setgid | Step::Setuid => (
+                Code::Creds.as_str(),
+                "switch user and groups".to_string(),
+                None,
+            ),
             Step::CapBounding | Step::CapAmbient => {
                 let name = crate::caps::CAP_NAMES
                     .get(detail as usize)
                     .copied()
                     .unwrap_or("?");
                 (
-                    "ENS_CAPS",
+                    Code::Caps.as_str(),
                     format!("apply capability {name}"),
                     Some("capabilities".to_string()),
                 )
             }
             Step::Capset | Step::KeepCaps => (
-                "ENS_CAPS",
+                Code::Caps.as_str(),
                 "apply capabilities".to_string(),
                 Some("capabilities".to_string()),
             ),
@@ -835,10 +840,14 @@ impl Child {
                     1 => "reopen the exec fifo for writing",
                     _ => "write to the exec fifo",
                 };
-                ("ENS_EXEC_FIFO", what.to_string(), self.exec_fifo.clone())
+                (
+                    Code::ExecFifo.as_str(),
+                    what.to_string(),
+                    self.exec_fifo.clone(),
+                )
             }
             Step::PrePivot => (
-                "ENS_SPAWN",
+                Code::Spawn.as_str(),
                 "wait at the pre-pivot sync point".to_string(),
                 None,
             ),
@@ -849,74 +858,78 @@ impl Child {
                     .cloned()
                     .unwrap_or_default();
                 (
-                    "ENS_SYSCTL",
+                    Code::Sysctl.as_str(),
                     format!("write sysctl {key}"),
                     Some(format!("sysctl.{key}")),
                 )
             }
             Step::Personality => (
-                "ENS_PERSONALITY",
+                Code::Personality.as_str(),
                 "set the personality".to_string(),
                 Some("personality".to_string()),
             ),
             Step::IoPriority => (
-                "ENS_IOPRIO",
+                Code::Ioprio.as_str(),
                 "set the io priority".to_string(),
                 Some("ioPriority".to_string()),
             ),
             Step::MemoryPolicy => (
-                "ENS_MEMORY_POLICY",
+                Code::MemoryPolicy.as_str(),
                 "set the memory policy".to_string(),
                 Some("memoryPolicy".to_string()),
             ),
             Step::Scheduler => (
-                "ENS_SCHEDULER",
+                Code::Scheduler.as_str(),
                 "set the scheduling policy".to_string(),
                 Some("scheduler".to_string()),
             ),
             Step::Affinity if detail == 0 => (
-                "ENS_CPU_AFFINITY",
+                Code::CpuAffinity.as_str(),
                 "set the initial cpu affinity".to_string(),
                 Some("initialCpuAffinity".to_string()),
             ),
             Step::Affinity => (
-                "ENS_CPU_AFFINITY",
+                Code::CpuAffinity.as_str(),
                 "set the cpu affinity".to_string(),
                 Some("cpuAffinity".to_string()),
             ),
             Step::LoopbackUp => (
-                "ENS_NETWORK",
+                Code::Network.as_str(),
                 "bring lo up in the new network namespace".to_string(),
                 Some("loopbackUp".to_string()),
             ),
             Step::Exec => (
-                "ENS_EXEC",
+                Code::Exec.as_str(),
                 format!("exec {:?}", self.program),
                 Some(self.program.clone()),
             ),
             Step::Chdir if detail == crate::child::CHDIR_OUTSIDE_ROOT => (
-                "ENS_CHDIR",
+                Code::Chdir.as_str(),
                 "the working directory resolves outside the container's root".to_string(),
                 Some("cwd".to_string()),
             ),
             Step::Chdir => (
-                "ENS_CHDIR",
+                Code::Chdir.as_str(),
                 "chdir to the working directory (resolved inside the root, no /proc magic links)"
                     .to_string(),
                 Some("cwd".to_string()),
             ),
-            Step::Hostname => ("ENS_HOSTNAME", "set hostname".to_string(), None),
+            Step::Hostname => (Code::Hostname.as_str(), "set hostname".to_string(), None),
             Step::MountPrivate => (
-                "ENS_MOUNT",
+                Code::Mount.as_str(),
                 "make / private".to_string(),
                 Some("/".to_string()),
             ),
             Step::MountProc => (
-                "ENS_MOUNT",
+                Code::Mount.as_str(),
                 "mount proc".to_string(),
                 Some("/proc".to_string()),
             ),
-            Step::NoNewPrivs => ("ENS_NO_NEW_PRIVS", "set no_new_privs".to_string(), None),
+            Step::NoNewPrivs => (
+                Code::NoNewPrivs.as_str(),
+                "set no_new_privs".to_string(),
+                None,
+            ),
             Step::Seccomp => {
                 let hint = if errno == libc::EACCES {
                     " (set noNewPrivileges or keep CAP_SYS_ADMIN)"
@@ -924,7 +937,7 @@ impl Child {
                     ""
                 };
                 (
-                    "ENS_SECCOMP",
+                    Code::Seccomp.as_str(),
                     format!("install the seccomp filter{hint}"),
                     Some("seccomp".to_string()),
                 )
@@ -935,12 +948,16 @@ impl Child {
                     .unwrap_or(("ioctl", "set up the console", None));
                 syscall = call.to_string();
                 (
-                    "ENS_CONSOLE",
+                    Code::Console.as_str(),
                     format!("console: {what}"),
                     path.map(str::to_string),
                 )
             }
-            s => ("ENS_SPAWN", format!("child setup step {}", s.name()), None),
+            s => (
+                Code::Spawn.as_str(),
+                format!("child setup step {}", s.name()),
+                None,
+            ),
         };
         let mut e = Error {
             code: code.to_string(),
@@ -960,17 +977,19 @@ impl Child {
     pub fn release(&self) -> Result<(), Error> {
         if self.listener_pending.load(Ordering::SeqCst) || !self.hold {
             return Err(Error::new(
-                "ENS_NOT_HELD",
+                Code::NotHeld,
                 "the child is not waiting at the gate (call wait_stage first)",
             ));
         }
-        let gate =
-            self.gate.lock().unwrap().take().ok_or_else(|| {
-                Error::new("ENS_NOT_HELD", "the child is not waiting at the gate")
-            })?;
+        let gate = self
+            .gate
+            .lock()
+            .unwrap()
+            .take()
+            .ok_or_else(|| Error::new(Code::NotHeld, "the child is not waiting at the gate"))?;
         let n = unsafe { libc::write(gate.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
         if n != 1 {
-            return Err(Error::last_os("ENS_SPAWN", "write", "release the child"));
+            return Err(Error::last_os(Code::Spawn, "write", "release the child"));
         }
         Ok(())
     }
@@ -983,14 +1002,14 @@ impl Child {
             Some(g) => unsafe { libc::write(g.as_raw_fd(), [1u8].as_ptr().cast(), 1) },
             None => {
                 return Err(Error::new(
-                    "ENS_NOT_HELD",
+                    Code::NotHeld,
                     "the child is not waiting at the pre-pivot sync point",
                 ))
             }
         };
         if n != 1 {
             return Err(Error::last_os(
-                "ENS_SPAWN",
+                Code::Spawn,
                 "write",
                 "let the child go on after the pre-pivot sync point",
             ));
@@ -1017,7 +1036,7 @@ impl Child {
     pub fn kill(&self, signal: i32) -> Result<(), Error> {
         sys::pidfd_send_signal(self.pidfd.as_raw_fd(), signal).map_err(|e| {
             Error::io(
-                "ENS_KILL",
+                Code::Kill,
                 "pidfd_send_signal",
                 &e,
                 format!("signal pid {}", self.pid),
@@ -1029,9 +1048,9 @@ impl Child {
     pub fn wait(&self) -> Result<ExitStatus, Error> {
         match sys::waitid_pidfd(self.pidfd.as_raw_fd(), 0) {
             Ok(Some(w)) => Ok(w.into()),
-            Ok(None) => Err(Error::new("ENS_WAIT", "waitid returned no child")),
+            Ok(None) => Err(Error::new(Code::Wait, "waitid returned no child")),
             Err(e) => Err(Error::io(
-                "ENS_WAIT",
+                Code::Wait,
                 "waitid",
                 &e,
                 format!("wait for pid {}", self.pid),
@@ -1045,7 +1064,7 @@ impl Child {
             .map(|o| o.map(Into::into))
             .map_err(|e| {
                 Error::io(
-                    "ENS_WAIT",
+                    Code::Wait,
                     "waitid",
                     &e,
                     format!("wait for pid {}", self.pid),

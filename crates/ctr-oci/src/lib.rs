@@ -34,7 +34,7 @@ pub fn parse(text: &str) -> Result<Spec> {
         Ok(s) => match de.end() {
             Ok(()) => Ok(s),
             Err(e) => Err(Error::new(
-                "EOCI_JSON",
+                Code::Json,
                 format!("invalid JSON: {}", lower_first(&e.to_string())),
             )),
         },
@@ -43,13 +43,15 @@ pub fn parse(text: &str) -> Result<Spec> {
             let inner = e.into_inner();
             use serde_json::error::Category;
             let (code, what) = match inner.classify() {
-                Category::Syntax | Category::Eof | Category::Io => ("EOCI_JSON", "invalid JSON"),
-                Category::Data => ("EOCI_TYPE", "invalid value"),
+                Category::Syntax | Category::Eof | Category::Io => {
+                    (Code::Json.as_str(), "invalid JSON")
+                }
+                Category::Data => (Code::Type.as_str(), "invalid value"),
             };
             let msg = inner.to_string();
             // serde says "invalid type: string \"x\", expected u32 at line 3 column 4".
             let msg = lower_first(&msg);
-            let err = if code == "EOCI_JSON" || path == "." {
+            let err = if code == Code::Json.as_str() || path == "." {
                 Error::new(code, format!("{what}: {msg}"))
             } else {
                 Error::new(code, format!("{what} at {path}: {msg}")).with_field(path)
@@ -83,7 +85,7 @@ pub fn load_bundle(dir: impl AsRef<Path>, purpose: Purpose) -> Result<Bundle> {
     let dir = dir.as_ref();
     let dir = std::fs::canonicalize(dir).map_err(|e| {
         Error::io(
-            "EOCI_BUNDLE",
+            Code::Bundle,
             "realpath",
             &e,
             format!("bundle {}", dir.display()),
@@ -92,7 +94,7 @@ pub fn load_bundle(dir: impl AsRef<Path>, purpose: Purpose) -> Result<Bundle> {
     })?;
     let cfg = dir.join("config.json");
     let text = std::fs::read_to_string(&cfg).map_err(|e| {
-        Error::io("EOCI_BUNDLE", "open", &e, format!("read {}", cfg.display())).with_path(&cfg)
+        Error::io(Code::Bundle, "open", &e, format!("read {}", cfg.display())).with_path(&cfg)
     })?;
     let spec = parse(&text).map_err(|e| Error {
         message: format!("{}: {}", cfg.display(), e.message),
@@ -117,7 +119,7 @@ pub fn load_bundle(dir: impl AsRef<Path>, purpose: Purpose) -> Result<Bundle> {
             }
             if depth < 0 {
                 return Err(Error::new(
-                    "EOCI_INVALID",
+                    Code::Invalid,
                     format!("root.path: relative path {root:?} leaves the bundle (use an absolute path)"),
                 )
                 .with_field("root.path"));
@@ -135,7 +137,7 @@ mod tests {
     #[test]
     fn type_errors_name_the_json_path() {
         let e = parse(r#"{"ociVersion":"1.2.0","linux":{"namespaces":[{"type":5}]}}"#).unwrap_err();
-        assert_eq!(e.code, "EOCI_TYPE");
+        assert_eq!(e.code, Code::Type.as_str());
         assert_eq!(e.path.as_deref(), Some("linux.namespaces[0].type"));
         let e =
             parse(r#"{"ociVersion":"1.2.0","process":{"cwd":"/","user":{"uid":"root","gid":0}}}"#)
@@ -145,14 +147,14 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_eoci_json() {
-        assert_eq!(parse("{]").unwrap_err().code, "EOCI_JSON");
-        assert_eq!(parse("").unwrap_err().code, "EOCI_JSON");
+        assert_eq!(parse("{]").unwrap_err().code, Code::Json.as_str());
+        assert_eq!(parse("").unwrap_err().code, Code::Json.as_str());
     }
 
     #[test]
     fn missing_required_field() {
         let e = parse(r#"{"ociVersion":"1.2.0","root":{}}"#).unwrap_err();
-        assert_eq!(e.code, "EOCI_TYPE");
+        assert_eq!(e.code, Code::Type.as_str());
         assert!(e.message.contains("missing field `path`"), "{}", e.message);
         assert_eq!(e.path.as_deref(), Some("root"));
     }
@@ -170,20 +172,20 @@ mod tests {
     fn load_bundle_errors() {
         let d = tempfile::tempdir().unwrap();
         let e = load_bundle(d.path(), Purpose::Create).unwrap_err();
-        assert_eq!(e.code, "EOCI_BUNDLE");
+        assert_eq!(e.code, Code::Bundle.as_str());
         assert_eq!(e.errno, Some(libc::ENOENT));
         let e = load_bundle(d.path().join("nope"), Purpose::Create).unwrap_err();
-        assert_eq!(e.code, "EOCI_BUNDLE");
+        assert_eq!(e.code, Code::Bundle.as_str());
         std::fs::write(d.path().join("config.json"), "{").unwrap();
         assert_eq!(
             load_bundle(d.path(), Purpose::Create).unwrap_err().code,
-            "EOCI_JSON"
+            Code::Json.as_str()
         );
         let ok = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}}"#;
         for trailing in ["{}", "x", "]"] {
             std::fs::write(d.path().join("config.json"), format!("{ok}\n{trailing}")).unwrap();
             let e = load_bundle(d.path(), Purpose::Create).unwrap_err();
-            assert_eq!(e.code, "EOCI_JSON", "{trailing}");
+            assert_eq!(e.code, Code::Json.as_str(), "{trailing}");
             assert!(e.message.contains("trailing characters"), "{}", e.message);
         }
         std::fs::write(d.path().join("config.json"), format!("{ok}\n\t ")).unwrap();
@@ -196,7 +198,7 @@ mod tests {
         let e = load_bundle(d.path(), Purpose::Create).unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("EOCI_INVALID", Some("root.path"))
+            (Code::Invalid.as_str(), Some("root.path"))
         );
     }
 }

@@ -2,6 +2,7 @@
 //! express. Every error is `EOCI_INVALID` naming the JSON path.
 
 use crate::types::*;
+use crate::Code;
 use ctr_common::{Error, Result};
 use std::collections::HashSet;
 
@@ -16,7 +17,7 @@ pub enum Purpose {
 
 fn bad(path: impl Into<String>, msg: impl Into<String>) -> Error {
     let path = path.into();
-    Error::new("EOCI_INVALID", format!("{path}: {}", msg.into())).with_field(path)
+    Error::new(Code::Invalid, format!("{path}: {}", msg.into())).with_field(path)
 }
 
 /// The namespace types of config-linux.md.
@@ -200,7 +201,7 @@ fn linux_rules(l: &Linux, spec: &Spec, e: &mut Vec<Error>) {
         if !NAMESPACE_TYPES.contains(&ns.typ.as_str()) {
             e.push(
                 Error::new(
-                    "EOCI_INVALID",
+                    Code::Invalid,
                     format!(
                         "linux.namespaces[{i}].type: unknown namespace type {:?} (expected one of {})",
                         ns.typ,
@@ -393,7 +394,7 @@ mod tests {
         ];
         for (json, field) in cases {
             let e = check(json).unwrap_err();
-            assert_eq!(e.code, "EOCI_INVALID");
+            assert_eq!(e.code, Code::Invalid.as_str());
             assert_eq!(e.path.as_deref(), Some(field), "{json}");
         }
         let more = [
@@ -454,7 +455,7 @@ mod tests {
         ];
         for (extra, field) in more {
             let e = check(&format!("{{{BASE},{extra}}}")).unwrap_err();
-            assert_eq!(e.code, "EOCI_INVALID");
+            assert_eq!(e.code, Code::Invalid.as_str());
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
         check(&format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"ipc"}},{{"type":"network","path":"/run/netns/x"}},{{"type":"uts"}}],"sysctl":{{"fs.mqueue.msg_max":"9","net.core.somaxconn":"1","kernel.domainname":"d"}}}}}}"#)).unwrap();

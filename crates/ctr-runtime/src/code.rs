@@ -79,5 +79,9 @@ ctr_common::error_codes! {
         Usage = "ERUNTIME_USAGE" => "run `ctrun help <command>` for the usage",
         /// waiting for the container's process failed
         Wait = "ERUNTIME_WAIT" => "check the container exists; wait from the process that created it for the exit code",
+        /// a rootless container asks for cgroup limits but no cgroup subtree is delegated to the caller
+        RootlessCgroup = "ERUNTIME_ROOTLESS_CGROUP" => "delegate a cgroup v2 subtree to the user (systemd: Delegate=yes), or drop linux.resources",
+        /// an option spelled the old way (the message names the new spelling)
+        RenamedOption = "ERUNTIME_RENAMED_OPTION" => "use the spelling the message names",
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::state::{live_status, Status, Store};
 use crate::util;
+use crate::Code;
 use ctr_cgroup::stats::Stats;
 use ctr_common::{Error, Result};
 use serde_json::{json, Map, Value};
@@ -148,16 +149,14 @@ fn open_cgroup(store: &Store, id: &str) -> Result<(crate::state::Saved, ctr_cgro
     let saved = store.read(id)?;
     if live_status(&store.root.join(id), &saved) == Status::Stopped {
         return Err(Error::new(
-            "ERUNTIME_NOT_RUNNING",
+            Code::NotRunning,
             format!("container with id {id} is not running"),
         ));
     }
-    let p = saved.cgroup_path.clone().ok_or_else(|| {
-        Error::new(
-            "ERUNTIME_NO_CGROUP",
-            format!("container {id:?} has no cgroup"),
-        )
-    })?;
+    let p = saved
+        .cgroup_path
+        .clone()
+        .ok_or_else(|| Error::new(Code::NoCgroup, format!("container {id:?} has no cgroup")))?;
     let cg = ctr_cgroup::Cgroup::open(&p, &crate::plan::cgroup_options(&saved))?;
     Ok((saved, cg))
 }
@@ -335,7 +334,7 @@ pub fn events(
 ) -> Result<()> {
     if o.interval.is_zero() {
         return Err(Error::new(
-            "ERUNTIME_USAGE",
+            Code::Usage,
             "--interval: duration interval must be greater than 0",
         )
         .with_field("interval"));
@@ -345,7 +344,7 @@ pub fn events(
         let mut w = out.lock().unwrap();
         writeln!(w, "{line}")
             .and_then(|_| w.flush())
-            .map_err(|e| Error::io("ERUNTIME_EVENTS", "write", &e, "write an event"))
+            .map_err(|e| Error::io(Code::Events, "write", &e, "write an event"))
     };
     let stats_line = |cg: &ctr_cgroup::Cgroup| -> Result<String> {
         Ok(event_line(
@@ -359,13 +358,13 @@ pub fn events(
     }
     let pidfd = util::pidfd_open(saved.pid).map_err(|_| {
         Error::new(
-            "ERUNTIME_NOT_RUNNING",
+            Code::NotRunning,
             format!("container with id {id} is not running"),
         )
     })?;
     if !util::alive(saved.pid, saved.init_start_time) {
         return Err(Error::new(
-            "ERUNTIME_NOT_RUNNING",
+            Code::NotRunning,
             format!("container with id {id} is not running"),
         ));
     }
@@ -389,14 +388,14 @@ pub fn events(
                 .as_millis()
                 .min(i32::MAX as u128) as i32;
             let ready = util::poll_in(&[pidfd.as_raw_fd()], left)
-                .map_err(|e| Error::io("ERUNTIME_EVENTS", "poll", &e, "wait for the init"))?;
+                .map_err(|e| Error::io(Code::Events, "poll", &e, "wait for the init"))?;
             if ready[0] {
                 return Ok(());
             }
             if Instant::now() >= next {
                 match stats_line(&cg) {
                     Ok(line) => emit(line)?,
-                    Err(e) if e.code == "ECGROUP_NOT_FOUND" => return Ok(()),
+                    Err(e) if e.code == ctr_cgroup::Code::NotFound.as_str() => return Ok(()),
                     Err(e) => return Err(e),
                 }
                 next += o.interval;

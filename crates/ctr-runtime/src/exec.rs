@@ -10,6 +10,7 @@
 use crate::process::ProcessSettings;
 use crate::state::{live_status, Saved, Status, Store};
 use crate::util;
+use crate::Code;
 use ctr_common::{Error, Result};
 use ctr_ns::{Child, NamespaceKind, SpawnOptions, Stage, Stdio};
 use ctr_oci::types::{Process, Spec};
@@ -69,7 +70,7 @@ pub struct Exec {
 
 fn not_running(id: &str) -> Error {
     Error::new(
-        "ERUNTIME_NOT_RUNNING",
+        Code::NotRunning,
         format!("cannot exec in container {id:?}: it is not running"),
     )
 }
@@ -78,13 +79,7 @@ fn not_running(id: &str) -> Error {
 pub fn container_config(saved: &Saved) -> Result<Spec> {
     let path = PathBuf::from(&saved.bundle).join("config.json");
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::io(
-            "ERUNTIME_BUNDLE",
-            "open",
-            &e,
-            format!("read {}", path.display()),
-        )
-        .with_path(&path)
+        Error::io(Code::Bundle, "open", &e, format!("read {}", path.display())).with_path(&path)
     })?;
     ctr_oci::parse(&text)
 }
@@ -94,7 +89,7 @@ pub fn default_process(store: &Store, id: &str) -> Result<Process> {
     let saved = store.read(id)?;
     container_config(&saved)?.process.ok_or_else(|| {
         Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             "process: the container's config has no process",
         )
         .with_field("process")
@@ -104,11 +99,10 @@ pub fn default_process(store: &Store, id: &str) -> Result<Process> {
 /// Apply runc-style overrides to a process.
 pub fn apply_overrides(p: &mut Process, o: &ExecOverrides) -> Result<()> {
     if o.args.is_empty() {
-        return Err(Error::new(
-            "ERUNTIME_USAGE",
-            "exec: needs the command to run (or --process)",
-        )
-        .with_field("args"));
+        return Err(
+            Error::new(Code::Usage, "exec: needs the command to run (or --process)")
+                .with_field("args"),
+        );
     }
     p.args = Some(o.args.clone());
     let mut env = p.env.clone().unwrap_or_default();
@@ -141,11 +135,10 @@ pub fn apply_overrides(p: &mut Process, o: &ExecOverrides) -> Result<()> {
                     format!("CAP_{}", c.to_ascii_uppercase())
                 };
                 if ctr_oci::validate::capability_number(&name).is_none() {
-                    return Err(Error::new(
-                        "ERUNTIME_USAGE",
-                        format!("--cap {c}: unknown capability"),
-                    )
-                    .with_field("cap"));
+                    return Err(
+                        Error::new(Code::Usage, format!("--cap {c}: unknown capability"))
+                            .with_field("cap"),
+                    );
                 }
                 if !list.contains(&name) {
                     list.push(name);
@@ -199,7 +192,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
         Status::Paused if o.ignore_paused => {}
         Status::Paused => {
             return Err(Error::new(
-                "ERUNTIME_STATE_INVALID",
+                Code::StateInvalid,
                 format!("cannot exec in container {id:?}: it is paused (resume it, or pass --ignore-paused)"),
             ))
         }
@@ -208,14 +201,14 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     let terminal = o.process.terminal == Some(true);
     if o.console_socket.is_some() && !terminal {
         return Err(Error::new(
-            "ERUNTIME_CONSOLE",
+            Code::Console,
             "a console socket was given but process.terminal is false (use --tty)",
         )
         .with_field("process.terminal"));
     }
     if o.detach && terminal && o.console_socket.is_none() {
         return Err(Error::new(
-            "ERUNTIME_CONSOLE",
+            Code::Console,
             "process.terminal is true but no console socket was given: the pty master would have nowhere to go (use --console-socket)",
         )
         .with_field("console-socket"));
@@ -276,7 +269,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
                     .map(|d| d.to_string_lossy().into_owned())
                     .collect()
             }
-            Err(e) if e.code == "ECGROUP_NOT_FOUND" => return Err(not_running(id)),
+            Err(e) if e.code == ctr_cgroup::Code::NotFound.as_str() => return Err(not_running(id)),
             Err(e) => return Err(e),
         }
     }
@@ -302,7 +295,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
                     // process's, whose filter the fd belongs to.
                     let Some(l) = &listener else {
                         return Err(Error::new(
-                            "ERUNTIME_INIT",
+                            Code::Init,
                             "the exec'd process reported a seccomp listener that was not asked for",
                         ));
                     };
@@ -325,7 +318,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
             return Err(not_running(id));
         }
         if let Some(pf) = &o.pid_file {
-            ctr_common::fs::write_atomic("ERUNTIME_PID_FILE", pf, pid.to_string().as_bytes())?;
+            ctr_common::fs::write_atomic(Code::PidFile.as_str(), pf, pid.to_string().as_bytes())?;
         }
         Ok(())
     })();
@@ -340,7 +333,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
 pub fn parse_user(s: &str) -> Result<(u32, Option<u32>)> {
     let bad = || {
         Error::new(
-            "ERUNTIME_USAGE",
+            Code::Usage,
             format!("--user {s}: expected uid[:gid] (numbers)"),
         )
         .with_field("user")
@@ -401,7 +394,7 @@ mod tests {
             apply_overrides(&mut p, &ExecOverrides::default())
                 .unwrap_err()
                 .code,
-            "ERUNTIME_USAGE"
+            Code::Usage.as_str()
         );
         let o = ExecOverrides {
             args: vec!["sh".into()],
@@ -418,7 +411,7 @@ mod tests {
     fn users_parse() {
         assert_eq!(parse_user("5").unwrap(), (5, None));
         assert_eq!(parse_user("5:6").unwrap(), (5, Some(6)));
-        assert_eq!(parse_user("root").unwrap_err().code, "ERUNTIME_USAGE");
+        assert_eq!(parse_user("root").unwrap_err().code, Code::Usage.as_str());
     }
 
     #[test]

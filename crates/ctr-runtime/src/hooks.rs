@@ -1,6 +1,7 @@
 //! OCI hooks: run a hook with the container state on stdin, its args and
 //! env, and its timeout (config.md "POSIX-platform Hooks").
 
+use crate::Code;
 use ctr_common::{Error, Result};
 use ctr_oci::types::Hook;
 use std::io::Write;
@@ -88,13 +89,7 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| {
-        Error::io(
-            "ERUNTIME_HOOK",
-            "execve",
-            &e,
-            format!("{field}: run {}", h.path),
-        )
-        .with_path(&h.path)
+        Error::io(Code::Hook, "execve", &e, format!("{field}: run {}", h.path)).with_path(&h.path)
     })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(state.as_bytes()); // a hook may not read it
@@ -131,7 +126,7 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
     loop {
         if let Some(st) = child
             .try_wait()
-            .map_err(|e| Error::io("ERUNTIME_HOOK", "waitid", &e, format!("{field}: wait")))?
+            .map_err(|e| Error::io(Code::Hook, "waitid", &e, format!("{field}: wait")))?
         {
             drop(out_t);
             let err = err_t
@@ -147,7 +142,7 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
                 format!(": {err}")
             };
             return Err(Error::new(
-                "ERUNTIME_HOOK",
+                Code::Hook,
                 format!("{field}: {} failed ({st}){detail}", h.path),
             )
             .with_field(field));
@@ -157,7 +152,7 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
             let _ = child.wait();
             // (grandchildren may still hold the pipes: do not wait for the drains)
             return Err(Error::new(
-                "ERUNTIME_HOOK",
+                Code::Hook,
                 format!(
                     "{field}: {} timed out after {} s",
                     h.path,
@@ -227,7 +222,7 @@ pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Res
     ];
     let name = |e: Error| Error {
         message: format!("{field}: {}", e.message),
-        code: "ERUNTIME_HOOK".into(),
+        code: Code::Hook.into(),
         path: Some(field.clone()),
         ..e
     };
@@ -262,7 +257,7 @@ pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Res
             .map(|d| d.saturating_duration_since(Instant::now()).as_millis() as i32)
             .unwrap_or(-1);
         let ready = crate::util::poll_in(&[child.pidfd.as_raw_fd()], left)
-            .map_err(|e| Error::io("ERUNTIME_HOOK", "poll", &e, format!("{field}: wait")))?;
+            .map_err(|e| Error::io(Code::Hook, "poll", &e, format!("{field}: wait")))?;
         if ready[0] {
             let st = child.wait()?;
             let err = err_t
@@ -283,7 +278,7 @@ pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Res
                 _ => "unknown status".into(),
             };
             return Err(Error::new(
-                "ERUNTIME_HOOK",
+                Code::Hook,
                 format!("{field}: {} failed ({how}){detail}", h.path),
             )
             .with_field(field));
@@ -292,7 +287,7 @@ pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Res
             let _ = child.kill(libc::SIGKILL);
             let _ = child.wait();
             return Err(Error::new(
-                "ERUNTIME_HOOK",
+                Code::Hook,
                 format!(
                     "{field}: {} timed out after {} s",
                     h.path,

@@ -4,6 +4,7 @@
 use crate::plan::{plan, ContainerPlan};
 use crate::state::{self, live_status, Locked, Owner, Saved, State, Status, Store};
 use crate::util;
+use crate::Code;
 use ctr_common::{Error, Result};
 use ctr_ns::{Child, Stage, Stdio};
 use ctr_oci::Purpose;
@@ -56,12 +57,9 @@ fn mkfifo(p: &Path, mode: u32) -> Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
     if unsafe { libc::mkfifo(c.as_ptr(), mode) } < 0 {
-        return Err(Error::last_os(
-            "ERUNTIME_STATE",
-            "mkfifo",
-            format!("mkfifo {}", p.display()),
-        )
-        .with_path(p));
+        return Err(
+            Error::last_os(Code::State, "mkfifo", format!("mkfifo {}", p.display())).with_path(p),
+        );
     }
     Ok(())
 }
@@ -74,18 +72,18 @@ fn ns_err(e: Error) -> Error {
     match e.code.strip_prefix("ENS_") {
         Some("EXEC") => e,
         Some("CHDIR") => Error {
-            code: "ERUNTIME_CWD".into(),
+            code: Code::Cwd.into(),
             message: format!("process.cwd: {}", e.message),
             ..e
         }
         .with_field("process.cwd"),
         Some("EXEC_FIFO") => Error {
-            code: "ERUNTIME_INIT".into(),
+            code: Code::Init.into(),
             ..e
         },
         Some("SCHEDULER" | "CPU_AFFINITY") => crate::process::oci_step_error(e),
         Some("MEMORY_POLICY") => Error {
-            code: "ERUNTIME_MEMORY_POLICY".into(),
+            code: Code::MemoryPolicy.into(),
             message: format!("linux.memoryPolicy: {}", e.message),
             ..e
         }
@@ -121,7 +119,7 @@ pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
             .find(|(_, s)| s.len() + 1 > MAX_ARG_STRLEN)
         {
             return Err(Error::new(
-                "ERUNTIME_E2BIG",
+                Code::E2big,
                 format!(
                     "{field}[{i}] is {} bytes: execve takes at most {} per string (E2BIG)",
                     s.len(),
@@ -161,7 +159,7 @@ pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
             "process.env"
         };
         return Err(Error::new(
-            "ERUNTIME_E2BIG",
+            Code::E2big,
             format!("process.args and process.env take {size} bytes, more than the {limit} execve takes here (a quarter of the stack limit; E2BIG)"),
         )
         .with_field(field)
@@ -184,21 +182,21 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     let cp = plan(&bundle, &dir)?;
     if o.console_socket.is_some() && cp.spawn.console.is_none() {
         return Err(Error::new(
-            "ERUNTIME_CONSOLE",
+            Code::Console,
             "a console socket was given but process.terminal is false",
         )
         .with_field("process.terminal"));
     }
     if o.detach && o.console_socket.is_none() && cp.spawn.console.is_some() {
         return Err(Error::new(
-            "ERUNTIME_CONSOLE",
+            Code::Console,
             "process.terminal is true but no console socket was given: the pty master would have nowhere to go (use --console-socket)",
         )
         .with_field("console-socket"));
     }
     if !bundle.rootfs.is_dir() {
         return Err(Error::new(
-            "ERUNTIME_ROOTFS",
+            Code::Rootfs,
             format!("root.path: {} is not a directory", bundle.rootfs.display()),
         )
         .with_path(&bundle.rootfs)
@@ -366,7 +364,7 @@ fn oom_during_setup(cg: &ctr_cgroup::Cgroup, e: Error) -> Error {
         .map(|p| format!(": it had used {p} bytes, so the minimum is above that"))
         .unwrap_or_default();
     Error::new(
-        "ERUNTIME_MEMORY_TOO_LOW",
+        Code::MemoryTooLow,
         format!("linux.resources.memory.limit{limit} is too low: the container init was OOM-killed while being set up{used} ({})", e.message),
     )
     .with_field("linux.resources.memory.limit")
@@ -393,7 +391,7 @@ fn create_locked(
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o622)).map_err(|e| {
             Error::io(
-                "ERUNTIME_STATE",
+                Code::State,
                 "chmod",
                 &e,
                 format!("chmod {}", fifo.display()),
@@ -493,7 +491,7 @@ fn create_locked(
                 // runc sends "creating" too.
                 let Some(l) = &cp.seccomp_listener else {
                     return Err(Error::new(
-                        "ERUNTIME_INIT",
+                        Code::Init,
                         "container init reported a seccomp listener that was not asked for",
                     ));
                 };
@@ -504,7 +502,7 @@ fn create_locked(
             Stage::ExecFifo => break,
             s => {
                 return Err(Error::new(
-                    "ERUNTIME_INIT",
+                    Code::Init,
                     format!("container init reported {s:?} instead of waiting at exec.fifo"),
                 ))
             }
@@ -512,7 +510,7 @@ fn create_locked(
     }
     let (_, start) = util::proc_stat(pid).ok_or_else(|| {
         Error::new(
-            "ERUNTIME_INIT",
+            Code::Init,
             "container init exited right after it was set up",
         )
     })?;
@@ -525,7 +523,7 @@ fn create_locked(
     record.owner = if o.detach { None } else { record.owner };
     locked.save(record)?;
     if let Some(pf) = &o.pid_file {
-        ctr_common::fs::write_atomic("ERUNTIME_PID_FILE", pf, pid.to_string().as_bytes())?;
+        ctr_common::fs::write_atomic(Code::PidFile.as_str(), pf, pid.to_string().as_bytes())?;
     }
     Ok(pid)
 }
@@ -544,8 +542,7 @@ fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
     };
     if fd < 0 {
         return Err(
-            Error::last_os("ERUNTIME_START", "open", format!("open {}", fifo.display()))
-                .with_path(fifo),
+            Error::last_os(Code::Start, "open", format!("open {}", fifo.display())).with_path(fifo),
         );
     }
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -553,7 +550,7 @@ fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
     loop {
         let ready = util::poll_in(&[fd.as_raw_fd(), init.as_raw_fd()], 10_000).map_err(|e| {
             Error::io(
-                "ERUNTIME_START",
+                Code::Start,
                 "poll",
                 &e,
                 "wait for the container init at exec.fifo",
@@ -567,20 +564,20 @@ fn release_fifo(fifo: &Path, init: &OwnedFd) -> Result<()> {
         }
         if ready[1] {
             return Err(Error::new(
-                "ERUNTIME_START",
+                Code::Start,
                 "container init exited before it was released",
             ));
         }
         if !ready[0] {
             return Err(Error::new(
-                "ERUNTIME_START",
+                Code::Start,
                 "container init did not take exec.fifo within 10 s",
             ));
         }
         if n == 0 {
             // The writer came and went without its byte.
             return Err(Error::new(
-                "ERUNTIME_START",
+                Code::Start,
                 "container init closed exec.fifo without starting",
             ));
         }
@@ -628,11 +625,11 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
             Status::Stopped => "cannot start a container that has stopped".to_string(),
             s => format!("cannot start a container in the {} state", s.as_str()),
         };
-        return Err(Error::new("ERUNTIME_STATE_INVALID", what));
+        return Err(Error::new(Code::StateInvalid, what));
     }
     let pidfd = init_pidfd(&saved).ok_or_else(|| {
         Error::new(
-            "ERUNTIME_STATE_INVALID",
+            Code::StateInvalid,
             "cannot start a container that has stopped",
         )
     })?;
@@ -667,7 +664,7 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
     // computed from the fifo and the init's liveness, see state::live_status),
     // so state.json need not be rewritten (and fsync'd) here.
     std::fs::remove_file(locked.fifo()).map_err(|e| {
-        Error::io("ERUNTIME_START", "unlink", &e, "remove exec.fifo").with_path(locked.fifo())
+        Error::io(Code::Start, "unlink", &e, "remove exec.fifo").with_path(locked.fifo())
     })?;
     if let Some(h) = saved.hooks.as_ref().and_then(|h| h.poststart.as_ref()) {
         let st = crate::hooks::state_json(
@@ -708,17 +705,17 @@ fn ns_inode(pid: i32) -> Option<u64> {
 
 /// Host pids of every process in the container's pid namespace.
 fn pids_in_ns(init_pid: i32) -> Result<Vec<i32>> {
-    let own = ns_inode(init_pid)
-        .ok_or_else(|| Error::new("ERUNTIME_NOT_RUNNING", "container not running"))?;
+    let own =
+        ns_inode(init_pid).ok_or_else(|| Error::new(Code::NotRunning, "container not running"))?;
     if Some(own) == ns_inode(std::process::id() as i32) {
         return Err(Error::new(
-            "ERUNTIME_UNSUPPORTED",
+            Code::Unsupported,
             "kill --all needs the container to have its own pid namespace until cgroups are wired in",
         ));
     }
     let mut pids = Vec::new();
     for e in std::fs::read_dir("/proc")
-        .map_err(|e| Error::io("ERUNTIME_KILL", "opendir", &e, "list /proc"))?
+        .map_err(|e| Error::io(Code::Kill, "opendir", &e, "list /proc"))?
         .flatten()
     {
         if let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) {
@@ -736,10 +733,10 @@ pub fn kill(store: &Store, id: &str, signal: i32, all: bool) -> Result<()> {
     let dir = store.root.join(id);
     let st = live_status(&dir, &saved);
     if st == Status::Stopped {
-        return Err(Error::new("ERUNTIME_NOT_RUNNING", "container not running"));
+        return Err(Error::new(Code::NotRunning, "container not running"));
     }
-    let pidfd = init_pidfd(&saved)
-        .ok_or_else(|| Error::new("ERUNTIME_NOT_RUNNING", "container not running"))?;
+    let pidfd =
+        init_pidfd(&saved).ok_or_else(|| Error::new(Code::NotRunning, "container not running"))?;
     if all {
         for pid in pids_in_ns(saved.pid)? {
             if pid != saved.pid {
@@ -749,7 +746,7 @@ pub fn kill(store: &Store, id: &str, signal: i32, all: bool) -> Result<()> {
     }
     util::pidfd_send_signal(pidfd.as_raw_fd(), signal).map_err(|e| {
         Error::io(
-            "ERUNTIME_KILL",
+            Code::Kill,
             "pidfd_send_signal",
             &e,
             format!("signal {signal} to pid {}", saved.pid),
@@ -766,10 +763,10 @@ fn kill_and_wait(saved: &Saved) -> Result<()> {
         }
         let _ = util::pidfd_send_signal(fd.as_raw_fd(), libc::SIGKILL);
         let ready = util::poll_in(&[fd.as_raw_fd()], 10_000)
-            .map_err(|e| Error::io("ERUNTIME_DELETE", "poll", &e, "wait for init"))?;
+            .map_err(|e| Error::io(Code::Delete, "poll", &e, "wait for init"))?;
         if !ready[0] {
             return Err(Error::new(
-                "ERUNTIME_DELETE",
+                Code::Delete,
                 format!("pid {} did not die within 10 s of SIGKILL", saved.pid),
             ));
         }
@@ -797,7 +794,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         Status::Created | Status::Running | Status::Paused if force => {}
         s => {
             return Err(Error::new(
-                "ERUNTIME_STATE_INVALID",
+                Code::StateInvalid,
                 format!(
                     "cannot delete container {id:?} that is not stopped: {}",
                     s.as_str()
@@ -811,7 +808,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     let cgroup = match &saved.cgroup_path {
         Some(p) => match ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(&saved)) {
             Ok(cg) => Some(cg),
-            Err(e) if e.code == "ECGROUP_NOT_FOUND" => None,
+            Err(e) if e.code == ctr_cgroup::Code::NotFound.as_str() => None,
             Err(e) => {
                 left.push(format!("cgroup {p}: {}", e.message));
                 None
@@ -861,7 +858,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     }
     if !left.is_empty() {
         return Err(Error::new(
-            "ERUNTIME_DELETE",
+            Code::Delete,
             format!("delete {id}: could not remove {}", left.join("; ")),
         ));
     }
@@ -937,7 +934,7 @@ pub fn gc(store: &Store) -> Result<GcReport> {
         }
         match delete(store, &id, true) {
             Ok(()) => report.removed.push(id),
-            Err(e) if e.code == "ERUNTIME_NOT_FOUND" => {}
+            Err(e) if e.code == Code::NotFound.as_str() => {}
             Err(e) => report.failed.push((id, e)),
         }
     }
@@ -967,7 +964,7 @@ fn return_net_devices(saved: &Saved) {
 fn cgroup_of(saved: &Saved) -> Result<ctr_cgroup::Cgroup> {
     let p = saved.cgroup_path.as_deref().ok_or_else(|| {
         Error::new(
-            "ERUNTIME_NO_CGROUP",
+            Code::NoCgroup,
             format!("container {:?} has no cgroup", saved.id),
         )
     })?;
@@ -982,14 +979,14 @@ pub fn pause(store: &Store, id: &str) -> Result<()> {
         Status::Running => {}
         s => {
             return Err(Error::new(
-                "ERUNTIME_STATE_INVALID",
+                Code::StateInvalid,
                 format!("cannot pause a container that is {}", s.as_str()),
             ))
         }
     }
     cgroup_of(&saved)?.freeze()?;
     std::fs::write(locked.dir.join("paused"), b"")
-        .map_err(|e| Error::io("ERUNTIME_STATE", "write", &e, "mark the container paused"))
+        .map_err(|e| Error::io(Code::State, "write", &e, "mark the container paused"))
 }
 
 /// Thaw a paused container.
@@ -1000,14 +997,14 @@ pub fn resume(store: &Store, id: &str) -> Result<()> {
         Status::Paused => {}
         s => {
             return Err(Error::new(
-                "ERUNTIME_STATE_INVALID",
+                Code::StateInvalid,
                 format!("cannot resume a container that is {}", s.as_str()),
             ))
         }
     }
     cgroup_of(&saved)?.thaw()?;
     std::fs::remove_file(locked.dir.join("paused"))
-        .map_err(|e| Error::io("ERUNTIME_STATE", "unlink", &e, "clear the paused mark"))
+        .map_err(|e| Error::io(Code::State, "unlink", &e, "clear the paused mark"))
 }
 
 /// Host pids of every process in the container's cgroup.
@@ -1032,6 +1029,7 @@ pub fn exit_code(st: ctr_ns::ExitStatus) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    use crate::Code;
     #[test]
     fn argv_and_env_beyond_execve_are_refused_with_e2big() {
         let spec = |args: Vec<String>, env: Vec<String>| {
@@ -1050,7 +1048,11 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref(), e.errno),
-            ("ERUNTIME_E2BIG", Some("process.args[1]"), Some(libc::E2BIG))
+            (
+                Code::E2big.as_str(),
+                Some("process.args[1]"),
+                Some(libc::E2BIG)
+            )
         );
         let many: Vec<String> = (0..100)
             .map(|i| format!("V{i}={}", "b".repeat(100_000)))
@@ -1058,7 +1060,7 @@ mod tests {
         let e = super::check_exec_size(&spec(vec!["env".into()], many)).unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ERUNTIME_E2BIG", Some("process.env"))
+            (Code::E2big.as_str(), Some("process.env"))
         );
         assert!(e.message.contains("E2BIG"), "{}", e.message);
     }

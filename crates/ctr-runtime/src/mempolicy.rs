@@ -12,8 +12,11 @@ use serde_json::Value;
 pub use ctr_common::sched::{MPOL_FLAGS as FLAGS, MPOL_MODES as MODES};
 
 fn invalid(field: &str, msg: impl std::fmt::Display) -> Error {
-    Error::new("EOCI_INVALID", format!("linux.memoryPolicy.{field}: {msg}"))
-        .with_field(format!("linux.memoryPolicy.{field}"))
+    Error::new(
+        ctr_oci::Code::Invalid,
+        format!("linux.memoryPolicy.{field}: {msg}"),
+    )
+    .with_field(format!("linux.memoryPolicy.{field}"))
 }
 
 /// Parse a node list as the spec writes it: `"0-3,7"` (comma-separated
@@ -69,8 +72,11 @@ pub fn parse_nodes(s: &str) -> Result<Vec<u32>> {
 ///   names the field instead of an `EINVAL` from the init).
 pub fn plan(v: &Value) -> Result<MemoryPolicy> {
     let m = v.as_object().ok_or_else(|| {
-        Error::new("EOCI_INVALID", "linux.memoryPolicy: expected an object")
-            .with_field("linux.memoryPolicy")
+        Error::new(
+            ctr_oci::Code::Invalid,
+            "linux.memoryPolicy: expected an object",
+        )
+        .with_field("linux.memoryPolicy")
     })?;
     for k in m.keys() {
         if !["mode", "nodes", "flags"].contains(&k.as_str()) {
@@ -145,7 +151,10 @@ mod tests {
             let e = parse_nodes(bad).unwrap_err();
             assert_eq!(
                 (e.code.as_str(), e.path.as_deref()),
-                ("EOCI_INVALID", Some("linux.memoryPolicy.nodes")),
+                (
+                    ctr_oci::Code::Invalid.as_str(),
+                    Some("linux.memoryPolicy.nodes")
+                ),
                 "{bad}"
             );
         }
@@ -234,7 +243,7 @@ mod tests {
             let e = plan(&v).unwrap_err();
             assert_eq!(
                 (e.code.as_str(), e.path.as_deref()),
-                ("EOCI_INVALID", Some(field)),
+                (ctr_oci::Code::Invalid.as_str(), Some(field)),
                 "{v}"
             );
         }

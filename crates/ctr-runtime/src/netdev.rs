@@ -8,6 +8,7 @@
 //! down, with its name restored). All of it over netlink (@ctr/netns's
 //! client), never by running `ip`.
 
+use crate::Code;
 use ctr_common::{Error, Result};
 use ctr_netns::netlink::{Address, LinkChange, Netlink, NsTarget, RtNetlink};
 use ctr_netns::ns::Netns;
@@ -57,7 +58,7 @@ pub fn plan(
     }
     if !has_netns {
         return Err(Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             "linux.netDevices: needs a network namespace of the container's own (add {\"type\":\"network\"} to linux.namespaces, or a path to join)",
         )
         .with_field("linux.netDevices"));
@@ -65,8 +66,11 @@ pub fn plan(
     let mut out: Vec<PlannedDevice> = Vec::new();
     for (host, d) in devices {
         ctr_netns::netlink::validate_ifname(host).map_err(|e| {
-            Error::new("EOCI_INVALID", format!("{}: {}", field(host), e.message))
-                .with_field(field(host))
+            Error::new(
+                ctr_oci::Code::Invalid,
+                format!("{}: {}", field(host), e.message),
+            )
+            .with_field(field(host))
         })?;
         let name = d
             .name
@@ -75,14 +79,14 @@ pub fn plan(
             .unwrap_or_else(|| host.clone());
         ctr_netns::netlink::validate_ifname(&name).map_err(|e| {
             Error::new(
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid,
                 format!("{}.name: {}", field(host), e.message),
             )
             .with_field(format!("{}.name", field(host)))
         })?;
         if let Some(other) = out.iter().find(|p| p.name == name) {
             return Err(Error::new(
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid,
                 format!(
                     "{}.name: {name:?} is also the name of linux.netDevices.{} in the container",
                     field(host),
@@ -101,7 +105,7 @@ pub fn plan(
 
 fn no_device(host: &str) -> Error {
     Error::new(
-        "ERUNTIME_NET_DEVICE",
+        Code::NetDevice,
         format!(
             "{}: no network device {host:?} in the runtime's network namespace: no such device",
             field(host)
@@ -115,7 +119,7 @@ fn no_device(host: &str) -> Error {
 fn named(host: &str, e: Error) -> Error {
     let msg = format!("{}: {}", field(host), e.message);
     Error {
-        code: "ERUNTIME_NET_DEVICE".into(),
+        code: Code::NetDevice.into(),
         message: msg,
         ..e
     }
@@ -351,7 +355,7 @@ mod tests {
         let e = plan(&devs(&[("eth1", None)]), false).unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("EOCI_INVALID", Some("linux.netDevices"))
+            (ctr_oci::Code::Invalid.as_str(), Some("linux.netDevices"))
         );
         let cases = [
             (devs(&[("a/b", None)]), "linux.netDevices.a/b"),
@@ -378,7 +382,7 @@ mod tests {
             let e = plan(&d, true).unwrap_err();
             assert_eq!(
                 (e.code.as_str(), e.path.as_deref()),
-                ("EOCI_INVALID", Some(f)),
+                (ctr_oci::Code::Invalid.as_str(), Some(f)),
                 "{d:?}"
             );
         }

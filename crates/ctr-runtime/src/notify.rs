@@ -5,6 +5,7 @@
 //! then our copy of the fd is closed.
 
 use crate::plan::SeccompListener;
+use crate::Code;
 use ctr_common::{Error, Result};
 use ctr_ns::Child;
 use std::os::fd::AsFd;
@@ -31,7 +32,7 @@ pub fn process_state(l: &SeccompListener, pid: i32, state: serde_json::Value) ->
 pub fn send(child: &Child, l: &SeccompListener, state: &serde_json::Value) -> Result<()> {
     let fd = child.take_seccomp_listener().ok_or_else(|| {
         Error::new(
-            "ERUNTIME_SECCOMP_LISTENER",
+            Code::SeccompListener,
             "the container init reported a seccomp listener but none was taken",
         )
     })?;
@@ -40,7 +41,7 @@ pub fn send(child: &Child, l: &SeccompListener, state: &serde_json::Value) -> Re
     // Our copy goes now: the agent holds the only one besides the filter's.
     drop(fd);
     r.map_err(|e| Error {
-        code: "ERUNTIME_SECCOMP_LISTENER".into(),
+        code: Code::SeccompListener.into(),
         message: format!("linux.seccomp.listenerPath: {}", e.message),
         path: Some(l.path.clone()),
         ..e

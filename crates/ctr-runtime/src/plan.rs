@@ -5,6 +5,7 @@
 //! exec'd. Anything in the config this runtime cannot apply yet fails here
 //! with `ERUNTIME_UNSUPPORTED`, naming the JSON path, before anything is made.
 
+use crate::Code;
 use ctr_common::{Error, Result};
 use ctr_ns::NamespaceKind;
 use ctr_oci::types::*;
@@ -74,7 +75,7 @@ pub struct ContainerPlan {
 }
 
 fn unsupported(path: &str, why: &str) -> Error {
-    Error::new("ERUNTIME_UNSUPPORTED", format!("{path}: {why}")).with_field(path.to_string())
+    Error::new(Code::Unsupported, format!("{path}: {why}")).with_field(path.to_string())
 }
 
 /// The mount options this runtime understands (for `features`): ctr-ns's table.
@@ -96,14 +97,14 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
     let maps = m.uid_mappings.is_some() || m.gid_mappings.is_some();
     if maps && !idmap {
         return Err(Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             format!("{field}.uidMappings: id mappings need the idmap or ridmap option"),
         )
         .with_field(format!("{field}.options")));
     }
     if m.uid_mappings.is_some() != m.gid_mappings.is_some() {
         return Err(Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             format!("{field}.uidMappings: uidMappings and gidMappings go together"),
         )
         .with_field(format!("{field}.uidMappings")));
@@ -116,14 +117,14 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
     }
     if options.tmpcopyup && typ != "tmpfs" {
         return Err(Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             format!("{field}.options: tmpcopyup is only for tmpfs mounts"),
         )
         .with_field(format!("{field}.options")));
     }
     if (typ == "cgroup" || typ == "cgroup2") && flags & libc::MS_BIND != 0 {
         return Err(Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             format!("{field}.options: a {typ} mount cannot be a bind mount"),
         )
         .with_field(format!("{field}.options")));
@@ -132,7 +133,7 @@ pub fn plan_mount(i: usize, m: &Mount, bundle_dir: &std::path::Path) -> Result<P
     if flags & libc::MS_BIND != 0 {
         if m.source.is_none() {
             return Err(Error::new(
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid,
                 format!("{field}.source: a bind mount needs a source"),
             )
             .with_field(format!("{field}.source")));
@@ -219,7 +220,7 @@ pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<Pl
     let prog = match ctr_seccomp::compile(&profile, &opts, Some(&dir)) {
         Ok((prog, _)) => prog,
         // An unwritable cache only costs the compile time.
-        Err(e) if e.code == "ESECCOMP_CACHE" => {
+        Err(e) if e.code == ctr_seccomp::Code::Cache.as_str() => {
             ctr_seccomp::compile(&profile, &opts, None)
                 .map_err(prefix)?
                 .0
@@ -235,7 +236,7 @@ pub fn plan_seccomp(v: &serde_json::Value, no_new_privileges: bool) -> Result<Pl
 }
 
 fn invalid(path: &str, why: String) -> Error {
-    Error::new("EOCI_INVALID", format!("{path}: {why}")).with_field(path.to_string())
+    Error::new(ctr_oci::Code::Invalid, format!("{path}: {why}")).with_field(path.to_string())
 }
 
 /// Check `listenerPath` / `listenerMetadata` against the profile's notify
@@ -406,7 +407,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     let mut joins = Vec::new();
     for (i, ns) in linux.namespaces.iter().flatten().enumerate() {
         let kind = NamespaceKind::parse(&ns.typ).map_err(|e| Error {
-            code: "EOCI_INVALID".into(),
+            code: ctr_oci::Code::Invalid.into(),
             ..e
         })?;
         if !ctr_ns::supported_namespaces().contains(&kind) {
@@ -424,7 +425,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         None => None,
         Some(t) => {
             if !namespaces.contains(&NamespaceKind::Time) {
-                return Err(Error::new("EOCI_INVALID", "linux.timeOffsets: needs a new time namespace (add {\"type\":\"time\"} to linux.namespaces)")
+                return Err(Error::new(ctr_oci::Code::Invalid, "linux.timeOffsets: needs a new time namespace (add {\"type\":\"time\"} to linux.namespaces)")
                     .with_field("linux.timeOffsets"));
             }
             let mut o = ctr_ns::TimeOffsets::default();
@@ -434,7 +435,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
                     "boottime" => o.boottime = (off.secs, off.nanosecs),
                     other => {
                         return Err(Error::new(
-                            "EOCI_INVALID",
+                            ctr_oci::Code::Invalid,
                             format!(
                                 "linux.timeOffsets.{other}: unknown clock (monotonic or boottime)"
                             ),
@@ -493,7 +494,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         if pm.options.idmap && uid_mappings.is_empty() {
             // No maps of its own: the container's user namespace maps.
             let Some(maps) = &id_maps else {
-                return Err(Error::new("EOCI_INVALID", format!("mounts[{i}]: an idmap mount needs uidMappings and gidMappings (or a user namespace with maps)"))
+                return Err(Error::new(ctr_oci::Code::Invalid, format!("mounts[{i}]: an idmap mount needs uidMappings and gidMappings (or a user namespace with maps)"))
                     .with_field(format!("mounts[{i}].uidMappings")));
             };
             uid_mappings = maps.uid.clone();
@@ -526,7 +527,7 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
         Some(p) if ctr_ns::rootfs::propagation_flags(p).is_some() => p.to_string(),
         Some(p) => {
             return Err(Error::new(
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid,
                 format!("linux.rootfsPropagation: unknown propagation {p:?}"),
             )
             .with_field("linux.rootfsPropagation"))
@@ -690,7 +691,7 @@ fn id_maps(
     let new_user = namespaces.contains(&NamespaceKind::User);
     if !new_user {
         if has_maps && !joins.iter().any(|(k, _)| *k == NamespaceKind::User) {
-            return Err(Error::new("EOCI_INVALID", "linux.uidMappings: id mappings need a new user namespace (add {\"type\":\"user\"} to linux.namespaces)")
+            return Err(Error::new(ctr_oci::Code::Invalid, "linux.uidMappings: id mappings need a new user namespace (add {\"type\":\"user\"} to linux.namespaces)")
                 .with_field("linux.uidMappings"));
         }
         return Ok(None);
@@ -708,7 +709,7 @@ fn id_maps(
     let (uid, gid) = (conv(&linux.uid_mappings), conv(&linux.gid_mappings));
     if uid.is_empty() || gid.is_empty() {
         return Err(Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             "linux.uidMappings: a new user namespace needs uidMappings and gidMappings",
         )
         .with_field("linux.uidMappings"));
@@ -819,7 +820,7 @@ mod tests {
         };
         assert_eq!(
             plan_mount(2, &bad, "/b".as_ref()).unwrap_err().code,
-            "ERUNTIME_UNSUPPORTED"
+            Code::Unsupported.as_str()
         );
         let bad = Mount {
             destination: "/x".into(),
@@ -856,7 +857,7 @@ mod tests {
         ];
         for (extra, field) in cases {
             let e = plan(&bundle(&format!("{{{BASE},{extra}}}")), "/s".as_ref()).unwrap_err();
-            assert_eq!(e.code, "ERUNTIME_UNSUPPORTED", "{extra}");
+            assert_eq!(e.code, Code::Unsupported.as_str(), "{extra}");
             assert_eq!(e.path.as_deref(), Some(field), "{extra}");
         }
     }
@@ -898,7 +899,7 @@ mod tests {
     #[test]
     fn cgroup_errors_name_the_config_field() {
         let e = Error::new(
-            "ECGROUP_UNSUPPORTED",
+            ctr_cgroup::Code::Unsupported,
             "network.classID: the net_cls controller is not mounted on this host",
         )
         .with_field("network.classID");
@@ -909,8 +910,11 @@ mod tests {
             "linux.resources.network.classID: the net_cls controller is not mounted on this host"
         );
         let e = resources_field(
-            Error::new("ECGROUP_UNSUPPORTED", "the rdma controller is not mounted")
-                .with_field("rdma"),
+            Error::new(
+                ctr_cgroup::Code::Unsupported,
+                "the rdma controller is not mounted",
+            )
+            .with_field("rdma"),
         );
         assert_eq!(
             (e.path.as_deref(), e.message.as_str()),
@@ -919,7 +923,9 @@ mod tests {
                 "linux.resources.rdma: the rdma controller is not mounted"
             )
         );
-        let e = resources_field(Error::new("ECGROUP_IO", "write").with_path("/sys/fs/cgroup/x"));
+        let e = resources_field(
+            Error::new(ctr_cgroup::Code::Io, "write").with_path("/sys/fs/cgroup/x"),
+        );
         assert_eq!(
             e.path.as_deref(),
             Some("/sys/fs/cgroup/x"),
@@ -948,7 +954,7 @@ mod tests {
         let e = plan(&bundle(&json), "/s/x".as_ref()).unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ERUNTIME_UNSUPPORTED", Some("process.selinuxLabel"))
+            (Code::Unsupported.as_str(), Some("process.selinuxLabel"))
         );
         assert!(
             e.message.contains("selinux is not enabled"),
@@ -996,7 +1002,7 @@ mod tests {
             let e = plan(&bundle(&sc(extra, action)), "/s".as_ref()).unwrap_err();
             assert_eq!(
                 (e.code.as_str(), e.path.as_deref()),
-                ("EOCI_INVALID", Some(field)),
+                (ctr_oci::Code::Invalid.as_str(), Some(field)),
                 "{extra}"
             );
             assert!(
@@ -1225,12 +1231,12 @@ mod systemd_driver_tests {
     #[test]
     fn systemd_refuses_a_path_of_another_form_naming_the_field() {
         let e = cgroup_driver("/a/b", Some("/a/b"), "c1", true, &unified()).unwrap_err();
-        assert_eq!(e.code, "ECGROUP_INVALID_PATH");
+        assert_eq!(e.code, ctr_cgroup::Code::InvalidPath.as_str());
         assert_eq!(e.path.as_deref(), Some("linux.cgroupsPath"));
         let mut hybrid = unified();
         hybrid.mode = ctr_cgroup::Mode::Hybrid;
         let e = cgroup_driver("/c1", None, "c1", true, &hybrid).unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert_eq!(e.code, ctr_cgroup::Code::Unsupported.as_str());
         assert!(e.message.starts_with("--systemd-cgroup: "), "{}", e.message);
     }
 }

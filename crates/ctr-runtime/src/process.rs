@@ -10,6 +10,7 @@
 //! before anything is spawned.
 
 use crate::plan::{plan_seccomp, PlannedSeccomp};
+use crate::Code;
 use ctr_common::{Error, Result};
 use ctr_oci::types::{Capabilities, Process, Scheduler};
 use ctr_oci::validate::rlimit_number;
@@ -66,11 +67,12 @@ pub struct ProcessSettings {
 pub fn oci_step_error(e: Error) -> Error {
     use ctr_ns::Code as Ns;
     let (code, field) = match (Ns::from_code(&e.code), e.path.as_deref()) {
-        (Some(Ns::Scheduler), _) => ("ERUNTIME_SCHEDULER", "process.scheduler"),
-        (Some(Ns::CpuAffinity), Some("initialCpuAffinity")) => {
-            ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.initial")
-        }
-        (Some(Ns::CpuAffinity), _) => ("ERUNTIME_CPU_AFFINITY", "process.execCPUAffinity.final"),
+        (Some(Ns::Scheduler), _) => (Code::Scheduler.as_str(), "process.scheduler"),
+        (Some(Ns::CpuAffinity), Some("initialCpuAffinity")) => (
+            Code::CpuAffinity.as_str(),
+            "process.execCPUAffinity.initial",
+        ),
+        (Some(Ns::CpuAffinity), _) => (Code::CpuAffinity.as_str(), "process.execCPUAffinity.final"),
         _ => return e,
     };
     Error {
@@ -91,7 +93,7 @@ pub struct ExecCpuAffinity {
 }
 
 fn invalid(path: String, why: impl std::fmt::Display) -> Error {
-    Error::new("EOCI_INVALID", format!("{path}: {why}")).with_field(path)
+    Error::new(ctr_oci::Code::Invalid, format!("{path}: {why}")).with_field(path)
 }
 
 pub use ctr_common::sched::{sched_flag, sched_policy};
@@ -197,7 +199,7 @@ pub fn exec_cpu_affinity(v: &serde_json::Value, prefix: &str) -> Result<ExecCpuA
 }
 
 fn unsupported(path: String, why: &str) -> Error {
-    Error::new("ERUNTIME_UNSUPPORTED", format!("{path}: {why}")).with_field(path)
+    Error::new(Code::Unsupported, format!("{path}: {why}")).with_field(path)
 }
 
 /// Refuse the process fields this runtime cannot apply; `prefix` is the
@@ -264,14 +266,14 @@ pub fn rlimits(p: &Process, prefix: &str) -> Result<Vec<(u32, u64, u64)>> {
     for (i, r) in p.rlimits.iter().flatten().enumerate() {
         let n = rlimit_number(&r.typ).ok_or_else(|| {
             Error::new(
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid,
                 format!("{prefix}.rlimits[{i}].type: unknown rlimit {:?}", r.typ),
             )
             .with_field(format!("{prefix}.rlimits[{i}].type"))
         })?;
         if r.soft > r.hard {
             return Err(Error::new(
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid,
                 format!("{prefix}.rlimits[{i}]: soft limit above the hard limit"),
             )
             .with_field(format!("{prefix}.rlimits[{i}]")));
@@ -301,14 +303,14 @@ pub fn map(
     let args = p.args.clone().unwrap_or_default();
     let Some(program) = args.first().filter(|a| !a.is_empty()).cloned() else {
         return Err(Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             format!("{prefix}.args: needs at least the program"),
         )
         .with_field(format!("{prefix}.args")));
     };
     if !p.cwd.starts_with('/') {
         return Err(Error::new(
-            "EOCI_INVALID",
+            ctr_oci::Code::Invalid,
             format!("{prefix}.cwd: {:?} is not absolute", p.cwd),
         )
         .with_field(format!("{prefix}.cwd")));
@@ -609,102 +611,102 @@ mod tests {
         let cases = [
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"apparmorProfile":"x"}"#,
-                "ERUNTIME_UNSUPPORTED",
+                Code::Unsupported.as_str(),
                 "p.apparmorProfile",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"selinuxLabel":"x"}"#,
-                "ERUNTIME_UNSUPPORTED",
+                Code::Unsupported.as_str(),
                 "p.selinuxLabel",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_NOPE"}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.policy",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","flags":["SCHED_FLAG_X"]}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.flags[0]",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","nice":20}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.nice",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_OTHER","priority":5}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.priority",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_FIFO","priority":100}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.priority",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_RR"}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.priority",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_BATCH","runtime":10}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.runtime",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":10,"deadline":20}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.period",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":30,"deadline":20,"period":40}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.runtime",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_DEADLINE","runtime":10,"deadline":50,"period":40}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.scheduler.deadline",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"0-x"}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.execCPUAffinity.final",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"3-1"}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.execCPUAffinity.final",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"initial":"5000"}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.execCPUAffinity.initial",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":""}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.execCPUAffinity.final",
             ),
             (
                 r#"{"args":[],"cwd":"/","user":{"uid":0,"gid":0}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.args",
             ),
             (
                 r#"{"args":["sh"],"cwd":"tmp","user":{"uid":0,"gid":0}}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.cwd",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_X","soft":1,"hard":1}]}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.rlimits[0].type",
             ),
             (
                 r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_NOFILE","soft":9,"hard":1}]}"#,
-                "EOCI_INVALID",
+                ctr_oci::Code::Invalid.as_str(),
                 "p.rlimits[0]",
             ),
         ];

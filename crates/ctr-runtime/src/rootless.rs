@@ -17,6 +17,7 @@
 //!   limits + no cgrouppath when no permission is granted for cgroups").
 
 use crate::state::DEFAULT_ROOT;
+use crate::Code;
 use ctr_common::{Error, Result};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -195,7 +196,7 @@ pub fn no_cgroup(id: &str, resources: &ctr_cgroup::Resources, why: &str) -> Resu
         // SAFETY: geteuid has no preconditions.
         let euid = unsafe { libc::geteuid() };
         return Err(Error::new(
-            "ERUNTIME_ROOTLESS_CGROUP",
+            Code::RootlessCgroup,
             format!(
                 "linux.resources.{first}: rootless (uid {euid}) and {why}, so the limits ({}) cannot be applied; delegate a cgroup2 subtree (docs/runtime.md, \"Rootless\") or drop the limits",
                 asked.join(", ")
@@ -244,18 +245,19 @@ pub fn enter_user_namespace_for_exec(
         .unwrap_or_default();
     if threads != "1" {
         return Err(Error::new(
-            "ERUNTIME_UNSUPPORTED",
+            Code::Unsupported,
             "exec into a rootless container's pid namespace needs a single-threaded runtime to enter its user namespace first: use ctrun exec",
         )
         .with_field("exec"));
     }
     let path = joins[i].1.clone();
-    let f = std::fs::File::open(&path)
-        .map_err(|e| Error::io("ENS_JOIN", "open", &e, format!("open {path}")).with_path(&path))?;
+    let f = std::fs::File::open(&path).map_err(|e| {
+        Error::io(ctr_ns::Code::Join, "open", &e, format!("open {path}")).with_path(&path)
+    })?;
     // SAFETY: setns on an open fd; this process has a single thread.
     if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWUSER) } < 0 {
         return Err(Error::last_os(
-            "ENS_JOIN",
+            ctr_ns::Code::Join,
             "setns",
             format!("join the user namespace {path}"),
         )
@@ -269,12 +271,12 @@ pub fn enter_user_namespace_for_exec(
     if let Some(j) = joins.iter().position(|(k, _)| *k == NamespaceKind::Pid) {
         let path = joins[j].1.clone();
         let f = std::fs::File::open(&path).map_err(|e| {
-            Error::io("ENS_JOIN", "open", &e, format!("open {path}")).with_path(&path)
+            Error::io(ctr_ns::Code::Join, "open", &e, format!("open {path}")).with_path(&path)
         })?;
         // SAFETY: setns on an open fd.
         if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWPID) } < 0 {
             return Err(Error::last_os(
-                "ENS_JOIN",
+                ctr_ns::Code::Join,
                 "setns",
                 format!("join the pid namespace {path}"),
             )
@@ -316,7 +318,7 @@ mod tests {
         ));
         r.pids = Some(10);
         let e = no_cgroup("c", &r, "none delegated").unwrap_err();
-        assert_eq!(e.code, "ERUNTIME_ROOTLESS_CGROUP");
+        assert_eq!(e.code, Code::RootlessCgroup.as_str());
         assert_eq!(e.path.as_deref(), Some("linux.resources.pids"));
     }
 }

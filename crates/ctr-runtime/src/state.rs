@@ -18,6 +18,7 @@
 //!   directory that [`Store::sweep`] removes.
 
 use crate::util;
+use crate::Code;
 use ctr_common::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -191,7 +192,7 @@ pub fn validate_id(id: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::new(
-            "ERUNTIME_INVALID_ID",
+            Code::InvalidId,
             format!(
                 "invalid container id {id:?}: use 1-1024 of [A-Za-z0-9_+.-], not starting with '.'"
             ),
@@ -230,12 +231,10 @@ fn flock_fd(fd: OwnedFd, dir: &Path) -> Result<OwnedFd> {
             return Ok(fd);
         }
         if util::errno() != libc::EINTR {
-            return Err(Error::last_os(
-                "ERUNTIME_LOCK",
-                "flock",
-                format!("lock {}", dir.display()),
-            )
-            .with_path(dir));
+            return Err(
+                Error::last_os(Code::Lock, "flock", format!("lock {}", dir.display()))
+                    .with_path(dir),
+            );
         }
     }
 }
@@ -254,7 +253,7 @@ impl Store {
             .create(&self.root)
             .map_err(|e| {
                 Error::io(
-                    "ERUNTIME_STATE",
+                    Code::State,
                     "mkdir",
                     &e,
                     format!("create state root {}", self.root.display()),
@@ -283,33 +282,34 @@ impl Store {
             .create(&tmp)
             .map_err(|e| {
                 Error::io(
-                    "ERUNTIME_STATE",
+                    Code::State,
                     "mkdir",
                     &e,
                     format!("create {}", tmp.display()),
                 )
                 .with_path(&tmp)
             })?;
-        let lock = match write_state(&tmp, first).and_then(|_| flock_dir(&tmp, "ERUNTIME_STATE")) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&tmp);
-                return Err(e);
-            }
-        };
+        let lock =
+            match write_state(&tmp, first).and_then(|_| flock_dir(&tmp, Code::State.as_str())) {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    return Err(e);
+                }
+            };
         let dir = self.root.join(id);
         if let Err(e) = rename_noreplace(&tmp, &dir) {
             let _ = std::fs::remove_dir_all(&tmp);
             if e.raw_os_error() == Some(libc::EEXIST) || e.raw_os_error() == Some(libc::ENOTEMPTY) {
                 return Err(Error::new(
-                    "ERUNTIME_EXISTS",
+                    Code::Exists,
                     format!("container with id {id:?} already exists"),
                 )
                 .with_path(&dir)
                 .with_errno(libc::EEXIST));
             }
             return Err(Error::io(
-                "ERUNTIME_STATE",
+                Code::State,
                 "renameat2",
                 &e,
                 format!("rename {} to {}", tmp.display(), dir.display()),
@@ -332,13 +332,10 @@ impl Store {
         validate_id(id)?;
         let dir = self.root.join(id);
         let not_found = || {
-            Error::new(
-                "ERUNTIME_NOT_FOUND",
-                format!("container {id:?} does not exist"),
-            )
-            .with_errno(libc::ENOENT)
+            Error::new(Code::NotFound, format!("container {id:?} does not exist"))
+                .with_errno(libc::ENOENT)
         };
-        let fd = open_dir(&dir, "ERUNTIME_STATE").map_err(|e| {
+        let fd = open_dir(&dir, Code::State.as_str()).map_err(|e| {
             if e.errno == Some(libc::ENOENT) {
                 not_found()
             } else {
@@ -357,7 +354,7 @@ impl Store {
                 libc::EWOULDBLOCK => {}
                 _ => {
                     return Err(Error::last_os(
-                        "ERUNTIME_LOCK",
+                        Code::Lock,
                         "flock",
                         format!("lock {}", dir.display()),
                     )
@@ -397,7 +394,7 @@ impl Store {
             return false;
         }
         let dir = self.root.join(id);
-        let Ok(fd) = open_dir(&dir, "ERUNTIME_STATE") else {
+        let Ok(fd) = open_dir(&dir, Code::State.as_str()) else {
             return false;
         };
         if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0
@@ -444,7 +441,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
             Err(e) => {
                 return Err(Error::io(
-                    "ERUNTIME_STATE",
+                    Code::State,
                     "opendir",
                     &e,
                     format!("list {}", self.root.display()),
@@ -473,24 +470,15 @@ fn read_state(dir: &Path, id: &str) -> Result<Saved> {
         let p = dir.join("state.json");
         let text = std::fs::read_to_string(&p).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Error::new(
-                    "ERUNTIME_NOT_FOUND",
-                    format!("container {id:?} does not exist"),
-                )
-                .with_errno(libc::ENOENT)
+                Error::new(Code::NotFound, format!("container {id:?} does not exist"))
+                    .with_errno(libc::ENOENT)
             } else {
-                Error::io(
-                    "ERUNTIME_STATE",
-                    "read",
-                    &e,
-                    format!("read {}", p.display()),
-                )
-                .with_path(&p)
+                Error::io(Code::State, "read", &e, format!("read {}", p.display())).with_path(&p)
             }
         })?;
         serde_json::from_str(&text).map_err(|e| {
             Error::new(
-                "ERUNTIME_STATE",
+                Code::State,
                 format!("corrupt state file {}: {e}", p.display()),
             )
             .with_path(&p)
@@ -511,7 +499,7 @@ fn write_state(dir: &Path, s: &Saved) -> Result<()> {
         .map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             Error::io(
-                "ERUNTIME_STATE",
+                Code::State,
                 "write",
                 &e,
                 format!("write {}", path.display()),
@@ -593,7 +581,7 @@ impl Locked {
             .join(format!(".dead-{}-{}", std::process::id(), unique_suffix()));
         std::fs::rename(&self.dir, &dead).map_err(|e| {
             Error::io(
-                "ERUNTIME_STATE",
+                Code::State,
                 "rename",
                 &e,
                 format!("remove {}", self.dir.display()),
@@ -602,7 +590,7 @@ impl Locked {
         })?;
         std::fs::remove_dir_all(&dead).map_err(|e| {
             Error::io(
-                "ERUNTIME_STATE",
+                Code::State,
                 "rmdir",
                 &e,
                 format!("remove {}", dead.display()),
@@ -716,7 +704,7 @@ mod tests {
         for bad in ["", ".", "..", ".x", "a/b", "a b", "ä"] {
             assert_eq!(
                 validate_id(bad).unwrap_err().code,
-                "ERUNTIME_INVALID_ID",
+                Code::InvalidId.as_str(),
                 "{bad:?}"
             );
         }
@@ -761,7 +749,7 @@ mod tests {
         let l = store.claim("c1", &saved("c1", 0, 0)).unwrap();
         assert_eq!(
             store.claim("c1", &saved("c1", 0, 0)).unwrap_err().code,
-            "ERUNTIME_EXISTS"
+            Code::Exists.as_str()
         );
         let me = std::process::id() as i32;
         let (_, start) = util::proc_stat(me).unwrap();
@@ -778,8 +766,8 @@ mod tests {
         let v = view(&store, &reused);
         assert_eq!((v.status.as_str(), v.pid), ("stopped", 0));
         store.lock("c1").unwrap().remove().unwrap();
-        assert_eq!(store.lock("c1").unwrap_err().code, "ERUNTIME_NOT_FOUND");
-        assert_eq!(store.read("c1").unwrap_err().code, "ERUNTIME_NOT_FOUND");
+        assert_eq!(store.lock("c1").unwrap_err().code, Code::NotFound.as_str());
+        assert_eq!(store.read("c1").unwrap_err().code, Code::NotFound.as_str());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! As in runc, device rules are not updated (they are skipped).
 
 use crate::state::{live_status, Status, Store};
+use crate::Code;
 use ctr_common::{Error, Result};
 
 /// runc's `update` flags (each `None` leaves the value alone).
@@ -107,16 +108,14 @@ pub fn update(store: &Store, id: &str, resources: &serde_json::Value) -> Result<
     let saved = locked.load()?;
     if live_status(&locked.dir, &saved) == Status::Stopped {
         return Err(Error::new(
-            "ERUNTIME_NOT_RUNNING",
+            Code::NotRunning,
             format!("cannot update container {id:?}: it is not running"),
         ));
     }
-    let p = saved.cgroup_path.as_deref().ok_or_else(|| {
-        Error::new(
-            "ERUNTIME_NO_CGROUP",
-            format!("container {id:?} has no cgroup"),
-        )
-    })?;
+    let p = saved
+        .cgroup_path
+        .as_deref()
+        .ok_or_else(|| Error::new(Code::NoCgroup, format!("container {id:?} has no cgroup")))?;
     let cg = ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(&saved))?;
     check_memory_usage(&cg, resources, &r)?;
     cg.update(&r)
@@ -156,14 +155,14 @@ pub fn check_before_update(resources: &serde_json::Value) -> bool {
 pub fn check_limit(limit: i64, usage: Option<u64>) -> Result<()> {
     let Some(usage) = usage else {
         return Err(Error::new(
-            "ERUNTIME_MEMORY_USAGE",
+            Code::MemoryUsage,
             "memory.checkBeforeUpdate: the cgroup reports no memory usage (no memory controller), the new limit cannot be checked",
         )
         .with_field("memory.checkBeforeUpdate"));
     };
     if (limit as u64) < usage {
         return Err(Error::new(
-            "ERUNTIME_MEMORY_BELOW_USAGE",
+            Code::MemoryBelowUsage,
             format!("memory.limit: cannot set memory limit {limit} lower than current usage {usage} (checkBeforeUpdate)"),
         )
         .with_field("memory.limit")
@@ -223,7 +222,7 @@ mod tests {
         assert_eq!(
             (e.code.as_str(), e.path.as_deref(), e.errno),
             (
-                "ERUNTIME_MEMORY_BELOW_USAGE",
+                Code::MemoryBelowUsage.as_str(),
                 Some("memory.limit"),
                 Some(libc::EBUSY)
             )
@@ -235,7 +234,7 @@ mod tests {
         );
         assert_eq!(
             check_limit(4096, None).unwrap_err().code,
-            "ERUNTIME_MEMORY_USAGE"
+            Code::MemoryUsage.as_str()
         );
     }
 
@@ -268,7 +267,7 @@ mod tests {
         .unwrap();
         let low = serde_json::json!({"memory":{"limit":4096,"checkBeforeUpdate":true}});
         let e = check_memory_usage(&cg, &low, &parse_resources(&low).unwrap()).unwrap_err();
-        assert_eq!(e.code, "ERUNTIME_MEMORY_BELOW_USAGE");
+        assert_eq!(e.code, Code::MemoryBelowUsage.as_str());
         assert!(e.message.contains("current usage 1048576"), "{}", e.message);
         let high = serde_json::json!({"memory":{"limit":2097152,"checkBeforeUpdate":true}});
         check_memory_usage(&cg, &high, &parse_resources(&high).unwrap()).unwrap();

@@ -1,5 +1,6 @@
 //! Small helpers: RFC 3339 time, /proc stat, syscalls.
 
+use crate::Code;
 use ctr_common::{Error, Result};
 
 /// Now as RFC 3339 with nanoseconds in UTC (`2026-01-02T03:04:05.123456789Z`).
@@ -68,7 +69,7 @@ pub fn poll_in(fds: &[i32], timeout_ms: i32) -> std::io::Result<Vec<bool>> {
 /// A signal number from `9`, `KILL` or `SIGKILL` (ctr-common's table).
 pub fn parse_signal(s: &str) -> Result<i32> {
     ctr_common::signal::number(s).ok_or_else(|| {
-        Error::new("ERUNTIME_SIGNAL", format!("unknown signal {s:?}")).with_field("signal")
+        Error::new(Code::Signal, format!("unknown signal {s:?}")).with_field("signal")
     })
 }
 
@@ -87,6 +88,9 @@ mod tests {
         assert_eq!(parse_signal("KILL").unwrap(), 9);
         assert_eq!(parse_signal("SIGTERM").unwrap(), 15);
         assert_eq!(parse_signal("2").unwrap(), 2);
-        assert_eq!(parse_signal("NOPE").unwrap_err().code, "ERUNTIME_SIGNAL");
+        assert_eq!(
+            parse_signal("NOPE").unwrap_err().code,
+            Code::Signal.as_str()
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! runs a seccomp filter, and a readable disassembly.
 
 use crate::profile::Action;
+use crate::Code;
 use crate::{Error, Result};
 
 /// One `struct sock_filter`.
@@ -21,7 +22,7 @@ pub struct Insn {
 pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>> {
     if bytes.is_empty() || bytes.len() % 8 != 0 {
         return Err(Error::new(
-            "ESECCOMP_INVALID_BPF",
+            Code::InvalidBpf,
             format!(
                 "a bpf program is a multiple of 8 bytes, not {}",
                 bytes.len()
@@ -30,7 +31,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>> {
     }
     if bytes.len() / 8 > 4096 {
         return Err(Error::new(
-            "ESECCOMP_INVALID_BPF",
+            Code::InvalidBpf,
             "a bpf program has at most 4096 instructions",
         ));
     }
@@ -89,9 +90,8 @@ pub fn audit_arch(scmp: &str) -> Option<u32> {
 /// Run a filter over `data` and return the 32-bit seccomp return value.
 pub fn run(prog: &[Insn], data: &SeccompData) -> Result<u32> {
     let bytes = data.bytes();
-    let bad = |pc: usize, what: &str| {
-        Error::new("ESECCOMP_INVALID_BPF", format!("instruction {pc}: {what}"))
-    };
+    let bad =
+        |pc: usize, what: &str| Error::new(Code::InvalidBpf, format!("instruction {pc}: {what}"));
     let (mut a, mut x) = (0u32, 0u32);
     let mut mem = [0u32; 16];
     let mut pc = 0usize;
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_programs() {
-        assert_eq!(decode(&[0; 7]).unwrap_err().code, "ESECCOMP_INVALID_BPF");
+        assert_eq!(decode(&[0; 7]).unwrap_err().code, Code::InvalidBpf.as_str());
         let prog = vec![ins(0x20, 0, 0, 2)];
         assert!(run(&prog, &SeccompData::default()).is_err());
         let prog = vec![ins(0x20, 0, 0, 0)];

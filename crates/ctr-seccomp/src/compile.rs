@@ -2,6 +2,7 @@
 //! and a cache of compiled programs.
 
 use crate::profile::{Action, ArgCondition, Op, Profile};
+use crate::Code;
 use crate::{Error, Result};
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
@@ -41,11 +42,7 @@ pub fn target_arch(opts: &CompileOptions) -> Result<&'static str> {
     match &opts.arch {
         None => Ok(crate::Arch::native().scmp),
         Some(a) => crate::Arch::parse(a).map(|a| a.scmp).ok_or_else(|| {
-            Error::new(
-                "ESECCOMP_UNKNOWN_ARCH",
-                format!("unknown architecture {a:?}"),
-            )
-            .with_field("arch")
+            Error::new(Code::UnknownArch, format!("unknown architecture {a:?}")).with_field("arch")
         }),
     }
 }
@@ -166,7 +163,7 @@ fn program_arches(p: &Profile, opts: &CompileOptions) -> Result<Vec<ScmpArch>> {
     let target = target_arch(opts)?;
     let target_scmp = scmp_arch(target).ok_or_else(|| {
         Error::new(
-            "ESECCOMP_UNKNOWN_ARCH",
+            Code::UnknownArch,
             format!("libseccomp does not know {target}"),
         )
         .with_field("arch")
@@ -175,7 +172,7 @@ fn program_arches(p: &Profile, opts: &CompileOptions) -> Result<Vec<ScmpArch>> {
     for (i, a) in p.architectures.iter().enumerate() {
         let arch = scmp_arch(a).ok_or_else(|| {
             Error::new(
-                "ESECCOMP_UNKNOWN_ARCH",
+                Code::UnknownArch,
                 format!("architectures[{i}]: libseccomp does not know {a:?}"),
             )
             .with_field(format!("architectures[{i}]"))
@@ -219,26 +216,26 @@ fn rules_context(
     mut warnings: Option<&mut Vec<String>>,
 ) -> Result<ScmpFilterContext> {
     let mut ctx = ScmpFilterContext::new(to_scmp_action(p.default_action))
-        .map_err(|e| scmp_err("ESECCOMP_COMPILE", "create filter".into(), e))?;
+        .map_err(|e| scmp_err(Code::Compile.as_str(), "create filter".into(), e))?;
     // no_new_privs is the spawner's business (set before the filter
     // unless the child keeps CAP_SYS_ADMIN), not part of the program.
     ctx.set_ctl_nnp(false)
-        .map_err(|e| scmp_err("ESECCOMP_COMPILE", "set nnp attribute".into(), e))?;
+        .map_err(|e| scmp_err(Code::Compile.as_str(), "set nnp attribute".into(), e))?;
     ctx.set_act_badarch(bad_arch)
-        .map_err(|e| scmp_err("ESECCOMP_COMPILE", "set the bad-arch action".into(), e))?;
+        .map_err(|e| scmp_err(Code::Compile.as_str(), "set the bad-arch action".into(), e))?;
     if opts.binary_tree {
         ctx.set_ctl_optimize(2)
-            .map_err(|e| scmp_err("ESECCOMP_COMPILE", "enable binary tree".into(), e))?;
+            .map_err(|e| scmp_err(Code::Compile.as_str(), "enable binary tree".into(), e))?;
     }
     let native = ScmpArch::native();
     for &arch in arches.iter().filter(|a| **a != native) {
         ctx.add_arch(arch).map_err(|e| {
-            scmp_err("ESECCOMP_COMPILE", format!("add arch {arch:?}"), e).with_field("arch")
+            scmp_err(Code::Compile.as_str(), format!("add arch {arch:?}"), e).with_field("arch")
         })?;
     }
     if !arches.contains(&native) {
         ctx.remove_arch(native).map_err(|e| {
-            scmp_err("ESECCOMP_COMPILE", "remove the native arch".into(), e).with_field("arch")
+            scmp_err(Code::Compile.as_str(), "remove the native arch".into(), e).with_field("arch")
         })?;
     }
     for (i, rule) in p.syscalls.iter().enumerate() {
@@ -274,7 +271,7 @@ fn rules_context(
             res.map_err(|e| {
                 let field = format!("syscalls[{i}].names[{j}]");
                 scmp_err(
-                    "ESECCOMP_COMPILE",
+                    Code::Compile.as_str(),
                     format!("{field}: add rule for {name}"),
                     e,
                 )
@@ -296,7 +293,7 @@ pub fn chain_programs(parts: &[Vec<u8>], sentinel: u32, bad_arch: u32) -> Result
     for (k, part) in parts.iter().enumerate() {
         if part.len() % 8 != 0 {
             return Err(Error::new(
-                "ESECCOMP_COMPILE",
+                Code::Compile,
                 "libseccomp exported a partial bpf instruction",
             ));
         }
@@ -321,7 +318,7 @@ pub fn chain_programs(parts: &[Vec<u8>], sentinel: u32, bad_arch: u32) -> Result
     }
     if out.len() / 8 > 4096 {
         return Err(Error::new(
-            "ESECCOMP_COMPILE",
+            Code::Compile,
             "the filter exceeds 4096 instructions",
         ));
     }
@@ -436,7 +433,7 @@ pub fn with_hot_path(p: &Profile, arch: ScmpArch, program: Vec<u8>) -> Result<Ve
     out.extend_from_slice(&program);
     if out.len() / 8 > 4096 {
         return Err(Error::new(
-            "ESECCOMP_COMPILE",
+            Code::Compile,
             "the filter with its hot path exceeds 4096 instructions",
         ));
     }
@@ -553,7 +550,7 @@ pub fn with_enosys_stub(arches: &[ScmpArch], program: Vec<u8>) -> Result<Vec<u8>
     out.extend_from_slice(&program);
     if out.len() / 8 > 4096 {
         return Err(Error::new(
-            "ESECCOMP_COMPILE",
+            Code::Compile,
             "the filter with its enosys stub exceeds 4096 instructions",
         ));
     }
@@ -573,7 +570,7 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
     } as libc::c_int;
     if fd < 0 {
         return Err(Error::last_os(
-            "ESECCOMP_COMPILE",
+            Code::Compile,
             "memfd_create",
             "create a memfd for the bpf",
         ));
@@ -581,12 +578,12 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
     // SAFETY: fd was just created and is owned here.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     ctx.export_bpf(&owned)
-        .map_err(|e| scmp_err("ESECCOMP_COMPILE", "export bpf".into(), e))?;
+        .map_err(|e| scmp_err(Code::Compile.as_str(), "export bpf".into(), e))?;
     let mut f = std::fs::File::from(owned);
     let mut out = Vec::new();
     f.seek(SeekFrom::Start(0))
         .and_then(|_| f.read_to_end(&mut out))
-        .map_err(|e| Error::io("ESECCOMP_COMPILE", "read", &e, "read the exported bpf"))?;
+        .map_err(|e| Error::io(Code::Compile, "read", &e, "read the exported bpf"))?;
     Ok(out)
 }
 
@@ -673,7 +670,7 @@ fn read_disk(dir: &Path, hash: &str) -> Option<Program> {
 fn write_disk(dir: &Path, p: &Program) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::io(
-            "ESECCOMP_CACHE",
+            Code::Cache,
             "mkdir",
             &e,
             format!("create {}", dir.display()),
@@ -682,7 +679,7 @@ fn write_disk(dir: &Path, p: &Program) -> Result<()> {
     })?;
     let v = serde_json::json!({ "hash": p.hash, "flags": p.flags, "warnings": p.warnings, "bpf": hex(&p.bpf) });
     ctr_common::fs::write_atomic(
-        "ESECCOMP_CACHE",
+        Code::Cache.as_str(),
         disk_path(dir, &p.hash),
         v.to_string().as_bytes(),
     )

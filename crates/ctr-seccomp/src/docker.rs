@@ -4,6 +4,7 @@
 //! moby's `profiles/seccomp.setupSeccomp` does it.
 
 use crate::profile::*;
+use crate::Code;
 use crate::{Error, Result};
 use serde_json::{Map, Value};
 
@@ -54,7 +55,7 @@ impl KernelVersion {
         let mut u: libc::utsname = unsafe { std::mem::zeroed() };
         if unsafe { libc::uname(&mut u) } != 0 {
             return Err(Error::last_os(
-                "ESECCOMP_DETECT",
+                Code::Detect,
                 "uname",
                 "read the kernel version",
             ));
@@ -63,12 +64,8 @@ impl KernelVersion {
         let rel = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }
             .to_string_lossy()
             .into_owned();
-        KernelVersion::parse(&rel).ok_or_else(|| {
-            Error::new(
-                "ESECCOMP_DETECT",
-                format!("cannot parse kernel release {rel:?}"),
-            )
-        })
+        KernelVersion::parse(&rel)
+            .ok_or_else(|| Error::new(Code::Detect, format!("cannot parse kernel release {rel:?}")))
     }
 }
 
@@ -155,7 +152,7 @@ fn parse_cond(o: &Map<String, Value>, key: &str, base: &str) -> Result<Option<Co
         None => None,
         Some(s) => Some(KernelVersion::parse(s).ok_or_else(|| {
             invalid(
-                "ESECCOMP_INVALID_VALUE",
+                Code::InvalidValue.as_str(),
                 &join(&path, "minKernel"),
                 format!("invalid kernel version {s:?}"),
             )
@@ -194,14 +191,14 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
     if let Some(map) = o.get("archMap").filter(|v| !v.is_null()) {
         if !arches.is_empty() {
             return Err(invalid(
-                "ESECCOMP_INVALID_PROFILE",
+                Code::InvalidProfile.as_str(),
                 "archMap",
                 "both architectures and archMap are specified, use either",
             ));
         }
         let list = map.as_array().ok_or_else(|| {
             invalid(
-                "ESECCOMP_INVALID_TYPE",
+                Code::InvalidType.as_str(),
                 "archMap",
                 format!("must be an array, not {}", type_name(map)),
             )
@@ -211,7 +208,7 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
             let eo = as_object(e, &p)?;
             let a = opt_str(eo, "architecture", &p)?.ok_or_else(|| {
                 invalid(
-                    "ESECCOMP_MISSING_FIELD",
+                    Code::MissingField.as_str(),
                     &join(&p, "architecture"),
                     "is required",
                 )
@@ -237,7 +234,7 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
     if let Some(list) = o.get("syscalls").filter(|v| !v.is_null()) {
         let list = list.as_array().ok_or_else(|| {
             invalid(
-                "ESECCOMP_INVALID_TYPE",
+                Code::InvalidType.as_str(),
                 "syscalls",
                 format!("must be an array, not {}", type_name(list)),
             )
@@ -283,7 +280,7 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
     }
     if default_action == Action::Notify {
         return Err(invalid(
-            "ESECCOMP_INVALID_VALUE",
+            Code::InvalidValue.as_str(),
             "defaultAction",
             "SCMP_ACT_NOTIFY cannot be the default action",
         ));
@@ -300,8 +297,12 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
 
 /// The built-in default profile: Docker's, resolved for `target`.
 pub fn builtin_default(target: &ResolveFor) -> Result<Profile> {
-    let v: Value = serde_json::from_str(DOCKER_DEFAULT_JSON)
-        .map_err(|e| Error::new("EINTERNAL", format!("built-in profile is not json: {e}")))?;
+    let v: Value = serde_json::from_str(DOCKER_DEFAULT_JSON).map_err(|e| {
+        Error::new(
+            ctr_common::Code::Internal,
+            format!("built-in profile is not json: {e}"),
+        )
+    })?;
     resolve_docker(&v, target)
 }
 
@@ -386,7 +387,7 @@ mod tests {
         let e = resolve_docker(&v, &target(DEFAULT_CAPS, "x86_64", "6.1")).unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_UNKNOWN_ARCH", Some("archMap[0].architecture"))
+            (Code::UnknownArch.as_str(), Some("archMap[0].architecture"))
         );
     }
 

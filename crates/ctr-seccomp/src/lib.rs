@@ -47,7 +47,7 @@ pub struct KernelSupport {
 
 /// Read what seccomp support the running kernel has.
 pub fn kernel_support() -> Result<KernelSupport> {
-    let status = read_string("ESECCOMP_DETECT", "/proc/self/status")?;
+    let status = read_string(Code::Detect.as_str(), "/proc/self/status")?;
     let available = status.lines().any(|l| l.starts_with("Seccomp:"));
     let actions = match std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_avail") {
         Ok(s) => s.split_whitespace().map(String::from).collect(),
@@ -61,11 +61,8 @@ pub fn kernel_support() -> Result<KernelSupport> {
 /// `"docker"`).
 pub fn parse_profile(json: &str, format: Option<&str>, target: &ResolveFor) -> Result<Profile> {
     let v: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-        Error::new(
-            "ESECCOMP_INVALID_JSON",
-            format!("profile is not valid json: {e}"),
-        )
-        .with_field(format!("line {} column {}", e.line(), e.column()))
+        Error::new(Code::InvalidJson, format!("profile is not valid json: {e}"))
+            .with_field(format!("line {} column {}", e.line(), e.column()))
     })?;
     match format {
         Some("oci") => parse_oci(&v),
@@ -77,11 +74,10 @@ pub fn parse_profile(json: &str, format: Option<&str>, target: &ResolveFor) -> R
                 parse_oci(&v)
             }
         }
-        Some(f) => Err(Error::new(
-            "ESECCOMP_INVALID_OPTION",
-            format!("unknown profile format {f:?}"),
-        )
-        .with_field("format")),
+        Some(f) => Err(
+            Error::new(Code::InvalidOption, format!("unknown profile format {f:?}"))
+                .with_field("format"),
+        ),
     }
 }
 
@@ -128,7 +124,7 @@ fn call_arch(s: &str) -> Result<(ScmpArch, &'static str)> {
         "x32" | "SCMP_ARCH_X32" => (ScmpArch::X32, "SCMP_ARCH_X32"),
         _ => {
             return Err(Error::new(
-                "ESECCOMP_UNKNOWN_ARCH",
+                Code::UnknownArch,
                 format!("cannot evaluate calls of architecture {s:?}"),
             )
             .with_field("arch"))
@@ -156,7 +152,7 @@ pub fn evaluate(p: &Profile, prog: &Program, call: &Call) -> Result<Verdict> {
         SyscallRef::Name(n) => {
             let sc = ScmpSyscall::from_name_by_arch(n, arch).map_err(|_| {
                 Error::new(
-                    "ESECCOMP_UNKNOWN_SYSCALL",
+                    Code::UnknownSyscall,
                     format!("unknown system call {n:?} on {}", call.arch),
                 )
                 .with_field("syscall")
@@ -164,7 +160,7 @@ pub fn evaluate(p: &Profile, prog: &Program, call: &Call) -> Result<Verdict> {
             let nr = sc.as_raw_syscall();
             if nr < 0 {
                 return Err(Error::new(
-                    "ESECCOMP_UNKNOWN_SYSCALL",
+                    Code::UnknownSyscall,
                     format!(
                         "system call {n:?} does not exist on {} (libseccomp pseudo-number {nr})",
                         call.arch
@@ -468,7 +464,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_UNKNOWN_ARCH", Some("arch"))
+            (Code::UnknownArch.as_str(), Some("arch"))
         );
     }
 

@@ -4,6 +4,7 @@
 //! state sent to an agent's unix socket with SCM_RIGHTS).
 
 use crate::bpf::SeccompData;
+use crate::Code;
 use crate::{Error, Result};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -91,7 +92,7 @@ pub fn recv(fd: BorrowedFd<'_>) -> Result<Option<Request>> {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
             Err(e) => {
                 return Err(Error::io(
-                    "ESECCOMP_NOTIFY",
+                    Code::Notify,
                     "ioctl",
                     &e,
                     "receive a seccomp notification",
@@ -133,11 +134,10 @@ pub fn respond(fd: BorrowedFd<'_>, id: u64, r: Response) -> Result<bool> {
     match r {
         Response::Errno(e) => {
             if e <= 0 || e > 4095 {
-                return Err(Error::new(
-                    "ESECCOMP_NOTIFY",
-                    format!("errno must be 1 to 4095, not {e}"),
-                )
-                .with_field("errno"));
+                return Err(
+                    Error::new(Code::Notify, format!("errno must be 1 to 4095, not {e}"))
+                        .with_field("errno"),
+                );
             }
             resp.error = -e
         }
@@ -152,7 +152,7 @@ pub fn respond(fd: BorrowedFd<'_>, id: u64, r: Response) -> Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
         Err(e) => Err(Error::io(
-            "ESECCOMP_NOTIFY",
+            Code::Notify,
             "ioctl",
             &e,
             "send a seccomp notification response",
@@ -166,12 +166,12 @@ pub fn respond(fd: BorrowedFd<'_>, id: u64, r: Response) -> Result<bool> {
 pub fn read_string(fd: BorrowedFd<'_>, req: &Request, addr: u64, max: usize) -> Result<String> {
     let path = format!("/proc/{}/mem", req.pid);
     let f = std::fs::File::open(&path).map_err(|e| {
-        Error::io("ESECCOMP_NOTIFY", "open", &e, format!("open {path}")).with_path(&path)
+        Error::io(Code::Notify, "open", &e, format!("open {path}")).with_path(&path)
     })?;
     let mut buf = vec![0u8; max];
     let n = std::os::unix::fs::FileExt::read_at(&f, &mut buf, addr).map_err(|e| {
         Error::io(
-            "ESECCOMP_NOTIFY",
+            Code::Notify,
             "pread",
             &e,
             format!("read {path} at {addr:#x}"),
@@ -180,11 +180,10 @@ pub fn read_string(fd: BorrowedFd<'_>, req: &Request, addr: u64, max: usize) -> 
     })?;
     buf.truncate(n);
     if !id_valid(fd, req.id) {
-        return Err(Error::new(
-            "ESECCOMP_NOTIFY_GONE",
-            "the notification is no longer valid",
-        )
-        .with_errno(libc::ENOENT));
+        return Err(
+            Error::new(Code::NotifyGone, "the notification is no longer valid")
+                .with_errno(libc::ENOENT),
+        );
     }
     let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
     Ok(String::from_utf8_lossy(&buf[..end]).into_owned())
@@ -195,13 +194,7 @@ pub fn read_string(fd: BorrowedFd<'_>, req: &Request, addr: u64, max: usize) -> 
 /// ["seccompFd"]`) in one message carrying the listener fd as SCM_RIGHTS.
 pub fn send_listener(path: &str, fd: BorrowedFd<'_>, state: &[u8]) -> Result<()> {
     let sock = UnixStream::connect(path).map_err(|e| {
-        Error::io(
-            "ESECCOMP_LISTENER",
-            "connect",
-            &e,
-            format!("connect to {path}"),
-        )
-        .with_path(path)
+        Error::io(Code::Listener, "connect", &e, format!("connect to {path}")).with_path(path)
     })?;
     let raw = fd.as_raw_fd();
     // SAFETY: msghdr/cmsg set up by the libc macros over buffers that live
@@ -230,7 +223,7 @@ pub fn send_listener(path: &str, fd: BorrowedFd<'_>, state: &[u8]) -> Result<()>
         let n = libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL);
         if n < 0 {
             return Err(Error::last_os(
-                "ESECCOMP_LISTENER",
+                Code::Listener,
                 "sendmsg",
                 format!("send the listener fd to {path}"),
             )
@@ -238,7 +231,7 @@ pub fn send_listener(path: &str, fd: BorrowedFd<'_>, state: &[u8]) -> Result<()>
         }
         if (n as usize) != state.len() {
             return Err(Error::new(
-                "ESECCOMP_LISTENER",
+                Code::Listener,
                 format!("short write of the state to {path}"),
             )
             .with_path(path));
@@ -250,14 +243,9 @@ pub fn send_listener(path: &str, fd: BorrowedFd<'_>, state: &[u8]) -> Result<()>
 /// The agent's side of `listenerPath`: accept one connection and read the
 /// state JSON and the listener fd sent with it.
 pub fn accept_listener(listener: &UnixListener) -> Result<(Vec<u8>, OwnedFd)> {
-    let (sock, _) = listener.accept().map_err(|e| {
-        Error::io(
-            "ESECCOMP_LISTENER",
-            "accept",
-            &e,
-            "accept an agent connection",
-        )
-    })?;
+    let (sock, _) = listener
+        .accept()
+        .map_err(|e| Error::io(Code::Listener, "accept", &e, "accept an agent connection"))?;
     recv_listener(&sock)
 }
 
@@ -280,7 +268,7 @@ pub fn recv_listener(sock: &UnixStream) -> Result<(Vec<u8>, OwnedFd)> {
         let n = libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
         if n < 0 {
             return Err(Error::last_os(
-                "ESECCOMP_LISTENER",
+                Code::Listener,
                 "recvmsg",
                 "receive the listener fd",
             ));
@@ -307,12 +295,8 @@ pub fn recv_listener(sock: &UnixStream) -> Result<(Vec<u8>, OwnedFd)> {
             }
             c = libc::CMSG_NXTHDR(&msg, c);
         }
-        let fd = fd.ok_or_else(|| {
-            Error::new(
-                "ESECCOMP_LISTENER",
-                "the message carried no file descriptor",
-            )
-        })?;
+        let fd =
+            fd.ok_or_else(|| Error::new(Code::Listener, "the message carried no file descriptor"))?;
         Ok((data, fd))
     }
 }
@@ -375,7 +359,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.errno),
-            ("ESECCOMP_LISTENER", Some(libc::ENOENT))
+            (Code::Listener.as_str(), Some(libc::ENOENT))
         );
     }
 }

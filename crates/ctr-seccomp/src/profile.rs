@@ -1,6 +1,7 @@
 //! The profile model: the OCI `linux.seccomp` object, parsed from JSON with
 //! errors that name the JSON path of the field at fault.
 
+use crate::Code;
 use crate::{Error, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -331,7 +332,7 @@ pub(crate) fn join(base: &str, key: &str) -> String {
 pub(crate) fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>> {
     v.as_object().ok_or_else(|| {
         invalid(
-            "ESECCOMP_INVALID_TYPE",
+            Code::InvalidType.as_str(),
             path,
             format!("must be an object, not {}", type_name(v)),
         )
@@ -347,7 +348,7 @@ pub(crate) fn opt_str<'a>(
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(v) => Err(invalid(
-            "ESECCOMP_INVALID_TYPE",
+            Code::InvalidType.as_str(),
             &join(base, key),
             format!("must be a string, not {}", type_name(v)),
         )),
@@ -365,13 +366,13 @@ pub(crate) fn opt_u64(
         Some(Value::Number(n)) => match n.as_u64() {
             Some(x) if x <= max => Ok(Some(x)),
             _ => Err(invalid(
-                "ESECCOMP_INVALID_VALUE",
+                Code::InvalidValue.as_str(),
                 &join(base, key),
                 format!("must be an integer from 0 to {max}, not {n}"),
             )),
         },
         Some(v) => Err(invalid(
-            "ESECCOMP_INVALID_TYPE",
+            Code::InvalidType.as_str(),
             &join(base, key),
             format!("must be a number, not {}", type_name(v)),
         )),
@@ -392,7 +393,7 @@ pub(crate) fn opt_str_list(
             .map(|(i, v)| {
                 v.as_str().map(String::from).ok_or_else(|| {
                     invalid(
-                        "ESECCOMP_INVALID_TYPE",
+                        Code::InvalidType.as_str(),
                         &format!("{path}[{i}]"),
                         format!("must be a string, not {}", type_name(v)),
                     )
@@ -401,7 +402,7 @@ pub(crate) fn opt_str_list(
             .collect::<Result<Vec<_>>>()
             .map(Some),
         Some(v) => Err(invalid(
-            "ESECCOMP_INVALID_TYPE",
+            Code::InvalidType.as_str(),
             &path,
             format!("must be an array, not {}", type_name(v)),
         )),
@@ -416,13 +417,13 @@ pub(crate) fn parse_action(
     fallback_errno: Option<u32>,
 ) -> Result<Action> {
     let name = opt_str(o, key, base)?
-        .ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(base, key), "is required"))?;
+        .ok_or_else(|| invalid(Code::MissingField.as_str(), &join(base, key), "is required"))?;
     let errno = opt_u64(o, errno_key, base, u16::MAX as u64)?
         .map(|n| n as u32)
         .or(fallback_errno);
     Action::parse(name, errno).ok_or_else(|| {
         invalid(
-            "ESECCOMP_UNKNOWN_ACTION",
+            Code::UnknownAction.as_str(),
             &join(base, key),
             format!("unknown action {name:?}"),
         )
@@ -436,7 +437,7 @@ pub(crate) fn parse_args(o: &Map<String, Value>, base: &str) -> Result<Vec<ArgCo
         Some(Value::Array(a)) => a,
         Some(v) => {
             return Err(invalid(
-                "ESECCOMP_INVALID_TYPE",
+                Code::InvalidType.as_str(),
                 &path,
                 format!("must be an array, not {}", type_name(v)),
             ))
@@ -446,23 +447,33 @@ pub(crate) fn parse_args(o: &Map<String, Value>, base: &str) -> Result<Vec<ArgCo
     for (i, a) in list.iter().enumerate() {
         let ap = format!("{path}[{i}]");
         let ao = as_object(a, &ap)?;
-        let index = opt_u64(ao, "index", &ap, u32::MAX as u64)?
-            .ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(&ap, "index"), "is required"))?;
+        let index = opt_u64(ao, "index", &ap, u32::MAX as u64)?.ok_or_else(|| {
+            invalid(
+                Code::MissingField.as_str(),
+                &join(&ap, "index"),
+                "is required",
+            )
+        })?;
         if index > 5 {
             return Err(invalid(
-                "ESECCOMP_INVALID_ARG_INDEX",
+                Code::InvalidArgIndex.as_str(),
                 &join(&ap, "index"),
                 format!("argument index must be 0 to 5, not {index}"),
             ));
         }
-        let value = opt_u64(ao, "value", &ap, u64::MAX)?
-            .ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(&ap, "value"), "is required"))?;
+        let value = opt_u64(ao, "value", &ap, u64::MAX)?.ok_or_else(|| {
+            invalid(
+                Code::MissingField.as_str(),
+                &join(&ap, "value"),
+                "is required",
+            )
+        })?;
         let value_two = opt_u64(ao, "valueTwo", &ap, u64::MAX)?.unwrap_or(0);
         let op_name = opt_str(ao, "op", &ap)?
-            .ok_or_else(|| invalid("ESECCOMP_MISSING_FIELD", &join(&ap, "op"), "is required"))?;
+            .ok_or_else(|| invalid(Code::MissingField.as_str(), &join(&ap, "op"), "is required"))?;
         let op = Op::parse(op_name).ok_or_else(|| {
             invalid(
-                "ESECCOMP_UNKNOWN_OPERATOR",
+                Code::UnknownOperator.as_str(),
                 &join(&ap, "op"),
                 format!("unknown operator {op_name:?}"),
             )
@@ -484,7 +495,7 @@ pub(crate) fn parse_names(o: &Map<String, Value>, base: &str) -> Result<Vec<Stri
         (None, Some(one)) => vec![one.to_string()],
         (None, None) => {
             return Err(invalid(
-                "ESECCOMP_MISSING_FIELD",
+                Code::MissingField.as_str(),
                 &join(base, "names"),
                 "is required",
             ))
@@ -492,7 +503,7 @@ pub(crate) fn parse_names(o: &Map<String, Value>, base: &str) -> Result<Vec<Stri
     };
     if names.is_empty() {
         return Err(invalid(
-            "ESECCOMP_EMPTY_NAMES",
+            Code::EmptyNames.as_str(),
             &join(base, "names"),
             "must name at least one system call",
         ));
@@ -500,7 +511,7 @@ pub(crate) fn parse_names(o: &Map<String, Value>, base: &str) -> Result<Vec<Stri
     for (i, n) in names.iter().enumerate() {
         if n.is_empty() {
             return Err(invalid(
-                "ESECCOMP_EMPTY_NAMES",
+                Code::EmptyNames.as_str(),
                 &format!("{}[{i}]", join(base, "names")),
                 "must not be empty",
             ));
@@ -513,7 +524,7 @@ pub(crate) fn check_arches(list: &[String], path: &str) -> Result<()> {
     for (i, a) in list.iter().enumerate() {
         if !ARCHES.contains(&a.as_str()) {
             return Err(invalid(
-                "ESECCOMP_UNKNOWN_ARCH",
+                Code::UnknownArch.as_str(),
                 &format!("{path}[{i}]"),
                 format!("unknown architecture {a:?}"),
             ));
@@ -526,7 +537,7 @@ pub(crate) fn check_flags(list: &[String], path: &str) -> Result<()> {
     for (i, f) in list.iter().enumerate() {
         if !FLAGS.iter().any(|(n, _)| n == f) {
             return Err(invalid(
-                "ESECCOMP_UNKNOWN_FLAG",
+                Code::UnknownFlag.as_str(),
                 &format!("{path}[{i}]"),
                 format!("unknown flag {f:?}"),
             ));
@@ -566,7 +577,7 @@ pub fn parse_oci(v: &Value) -> Result<Profile> {
         }
         Some(v) => {
             return Err(invalid(
-                "ESECCOMP_INVALID_TYPE",
+                Code::InvalidType.as_str(),
                 "syscalls",
                 format!("must be an array, not {}", type_name(v)),
             ))
@@ -574,7 +585,7 @@ pub fn parse_oci(v: &Value) -> Result<Profile> {
     }
     if default_action == Action::Notify {
         return Err(invalid(
-            "ESECCOMP_INVALID_VALUE",
+            Code::InvalidValue.as_str(),
             "defaultAction",
             "SCMP_ACT_NOTIFY cannot be the default action",
         ));
@@ -634,14 +645,14 @@ mod tests {
         let e = err(json!({"defaultAction": "SCMP_ACT_NOPE"}));
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_UNKNOWN_ACTION", Some("defaultAction"))
+            (Code::UnknownAction.as_str(), Some("defaultAction"))
         );
         let e = err(
             json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW"}, {"names": [], "action": "SCMP_ACT_ALLOW"}]}),
         );
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_EMPTY_NAMES", Some("syscalls[1].names"))
+            (Code::EmptyNames.as_str(), Some("syscalls[1].names"))
         );
         let e = err(
             json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}),
@@ -649,7 +660,7 @@ mod tests {
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
             (
-                "ESECCOMP_INVALID_ARG_INDEX",
+                Code::InvalidArgIndex.as_str(),
                 Some("syscalls[0].args[0].index")
             )
         );
@@ -662,36 +673,39 @@ mod tests {
         );
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_UNKNOWN_OPERATOR", Some("syscalls[0].args[0].op"))
+            (
+                Code::UnknownOperator.as_str(),
+                Some("syscalls[0].args[0].op")
+            )
         );
         let e = err(
             json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a", 3], "action": "SCMP_ACT_ALLOW"}]}),
         );
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_INVALID_TYPE", Some("syscalls[0].names[1]"))
+            (Code::InvalidType.as_str(), Some("syscalls[0].names[1]"))
         );
         let e = err(
             json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_Z80"]}),
         );
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_UNKNOWN_ARCH", Some("architectures[1]"))
+            (Code::UnknownArch.as_str(), Some("architectures[1]"))
         );
         let e = err(json!({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_X"]}));
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_UNKNOWN_FLAG", Some("flags[0]"))
+            (Code::UnknownFlag.as_str(), Some("flags[0]"))
         );
         let e = err(json!({"defaultAction": 1}));
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_INVALID_TYPE", Some("defaultAction"))
+            (Code::InvalidType.as_str(), Some("defaultAction"))
         );
         let e = err(json!([]));
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ESECCOMP_INVALID_TYPE", Some("$"))
+            (Code::InvalidType.as_str(), Some("$"))
         );
     }
 }

@@ -3,6 +3,7 @@
 // cgexec, cgget, cgdelete) over @ctr/cgroup.
 import { spawn } from '@ctr/ns';
 import { Cgroup, CgroupError, detect, type CgroupOptions, type Resources } from './index';
+import { CgroupCodes } from './codes';
 
 /** The usage text (`ctr-cgroup --help`; docs/cgroup.md carries the same). */
 const USAGE = `usage: ctr-cgroup <command> [options] [CONTROLLERS:]PATH
@@ -47,7 +48,7 @@ interface Parsed {
 }
 
 function usage(msg: string): never {
-  throw new CgroupError({ code: 'ECGROUP_USAGE', message: `${msg} (ctr-cgroup --help shows the usage)` });
+  throw new CgroupError({ code: CgroupCodes.Usage, message: `${msg} (ctr-cgroup --help shows the usage)` });
 }
 
 /** The command line, or an `ECGROUP_USAGE` error naming what is wrong. */
@@ -220,10 +221,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof CgroupError) {
-      const hint = err.code === 'ECGROUP_RELATIVE_PATH' ? ' (on the command line: --relative)' : '';
+      const hint = err.code === CgroupCodes.RelativePath ? ' (on the command line: --relative)' : '';
       process.stderr.write(`ctr-cgroup: ${err.code}: ${err.message}${hint}${err.path && !err.message.includes(err.path) ? ` (${err.path})` : ''}\n`);
       // Misuse (a bad command line, a relative path without --relative): 2.
-      process.exit(err.code === 'ECGROUP_USAGE' || err.code === 'ECGROUP_RELATIVE_PATH' ? 2 : 1);
+      process.exit(err.code === CgroupCodes.Usage || err.code === CgroupCodes.RelativePath ? 2 : 1);
     }
     process.stderr.write(`ctr-cgroup: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

@@ -21,7 +21,11 @@ export type CgroupErrorCode =
   | 'ECGROUP_UNKNOWN_CONTROLLER'
   | 'ECGROUP_UNSUPPORTED'
   | 'ECGROUP_USAGE'
-  | 'ECGROUP_WRITE';
+  | 'ECGROUP_WRITE'
+  | 'ECGROUP_RELATIVE_PATH'
+  | 'ECGROUP_SYSTEMD'
+  | 'ECGROUP_SYSTEMD_UNAVAILABLE'
+  | 'ECGROUP_PERMISSION';
 
 /** The codes of ctr-cgroup by name, for code that throws or matches them. */
 export const CgroupCodes = {
@@ -65,4 +69,12 @@ export const CgroupCodes = {
   Usage: 'ECGROUP_USAGE',
   /** a value could not be written to a cgroup file (`path`) */
   Write: 'ECGROUP_WRITE',
+  /** a relative cgroup path was given where the rule asks for an absolute one */
+  RelativePath: 'ECGROUP_RELATIVE_PATH',
+  /** systemd refused the transient scope or a call on it */
+  Systemd: 'ECGROUP_SYSTEMD',
+  /** systemd cannot be reached over D-Bus */
+  SystemdUnavailable: 'ECGROUP_SYSTEMD_UNAVAILABLE',
+  /** the caller may not do this (D-Bus or cgroupfs permission) */
+  Permission: 'ECGROUP_PERMISSION',
 } as const satisfies Record<string, CgroupErrorCode>;

@@ -15,6 +15,7 @@
 import { call, CgroupError } from './errors';
 import type { Size } from './options';
 import { native } from './native';
+import { CgroupCodes } from './codes';
 
 export { CgroupError } from './errors';
 export type { Signal } from '@ctr/common';
@@ -77,10 +78,10 @@ export function detect(): CgroupLayout {
 export function parseSize(size: Size, field = 'size'): number {
   if (typeof size === 'number') {
     if (Number.isSafeInteger(size) && size >= -1) return size;
-    throw new CgroupError({ code: 'ECGROUP_INVALID_VALUE', message: `${field}: invalid size ${size} (a whole number of bytes, or -1 for unlimited)`, path: field });
+    throw new CgroupError({ code: CgroupCodes.InvalidValue, message: `${field}: invalid size ${size} (a whole number of bytes, or -1 for unlimited)`, path: field });
   }
   if (typeof size !== 'string') {
-    throw new CgroupError({ code: 'ECGROUP_INVALID_VALUE', message: `${field}: invalid size ${String(size)} (use bytes or a unit: 512k, 5m, 1.5g, max)`, path: field });
+    throw new CgroupError({ code: CgroupCodes.InvalidValue, message: `${field}: invalid size ${String(size)} (use bytes or a unit: 512k, 5m, 1.5g, max)`, path: field });
   }
   return call(() => native.parseSize(size, field));
 }

@@ -2,23 +2,24 @@
 import { signalError, signalNumberOf, type Signal } from '@ctr/common';
 import { CgroupError } from './errors';
 import type { CgroupOptions, CgroupStats } from './options';
+import { CgroupCodes } from './codes';
 
 /** The number of a {@link Signal} given for `field`; `ECGROUP_INVALID_VALUE` naming the field for an unknown one. */
 export function signalNumber(sig: Signal, field = 'signal'): number {
   const n = signalNumberOf(sig);
-  if (n === undefined) throw new CgroupError({ code: 'ECGROUP_INVALID_VALUE', message: signalError(sig, field), path: field });
+  if (n === undefined) throw new CgroupError({ code: CgroupCodes.InvalidValue, message: signalError(sig, field), path: field });
   return n;
 }
 
 /** A pid argument. */
 export function pidNumber(pid: number, field = 'pid'): number {
-  if (!Number.isInteger(pid) || pid <= 0) throw new CgroupError({ code: 'ECGROUP_INVALID_VALUE', message: `invalid ${field} ${String(pid)}`, path: field });
+  if (!Number.isInteger(pid) || pid <= 0) throw new CgroupError({ code: CgroupCodes.InvalidValue, message: `invalid ${field} ${String(pid)}`, path: field });
   return pid;
 }
 
 /** A cgroup path argument. */
 export function pathString(path: string): string {
-  if (typeof path !== 'string') throw new CgroupError({ code: 'ECGROUP_INVALID_PATH', message: 'path must be a string', path: 'path' });
+  if (typeof path !== 'string') throw new CgroupError({ code: CgroupCodes.InvalidPath, message: 'path must be a string', path: 'path' });
   return path;
 }
 

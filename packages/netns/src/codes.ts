@@ -35,7 +35,8 @@ export type NetnsErrorCode =
   | 'ENETNS_SUBNET_EXHAUSTED'
   | 'ENETNS_SUBNET_OVERLAP'
   | 'ENETNS_SYSCTL'
-  | 'ENETNS_THREAD';
+  | 'ENETNS_THREAD'
+  | 'ENETNS_RENAMED_OPTION';
 
 /** The codes of ctr-netns by name, for code that throws or matches them. */
 export const NetnsCodes = {
@@ -107,4 +108,6 @@ export const NetnsCodes = {
   Sysctl: 'ENETNS_SYSCTL',
   /** the worker thread that enters namespaces failed */
   Thread: 'ENETNS_THREAD',
+  /** an option spelled the old way (the message names the new spelling) */
+  RenamedOption: 'ENETNS_RENAMED_OPTION',
 } as const satisfies Record<string, NetnsErrorCode>;

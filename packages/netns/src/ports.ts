@@ -3,13 +3,14 @@
 // (`@ctr/runtime` hands its `network.ports` here too).
 import { NetnsError } from './errors';
 import type { PublishedPort } from './options';
+import { NetnsCodes } from './codes';
 
 const FIELDS = new Set(['hostPort', 'containerPort', 'protocol']);
 /** Spellings other packages or older versions used, and what replaces them. */
 const RENAMED: Record<string, string> = { host: 'hostPort', container: 'containerPort', proto: 'protocol' };
 
 function invalid(path: string, message: string): NetnsError {
-  return new NetnsError({ code: 'ENETNS_INVALID_PORT', message: `${path}: ${message}`, path });
+  return new NetnsError({ code: NetnsCodes.InvalidPort, message: `${path}: ${message}`, path });
 }
 
 function port(value: unknown, path: string): number {
@@ -35,7 +36,7 @@ export function parsePorts(value: unknown, path = 'ports'): Required<PublishedPo
     for (const k of Object.keys(p)) {
       if (FIELDS.has(k)) continue;
       if (RENAMED[k])
-        throw new NetnsError({ code: 'ENETNS_RENAMED_OPTION', message: `${at}.${k}: renamed, use ${RENAMED[k]} (ports are { hostPort, containerPort, protocol? })`, path: `${at}.${k}` });
+        throw new NetnsError({ code: NetnsCodes.RenamedOption, message: `${at}.${k}: renamed, use ${RENAMED[k]} (ports are { hostPort, containerPort, protocol? })`, path: `${at}.${k}` });
       if (k === 'hostIp') throw invalid(`${at}.hostIp`, 'not supported: a port is published on every local address of the host');
       throw invalid(`${at}.${k}`, 'unknown field (ports are { hostPort, containerPort, protocol? })');
     }

@@ -37,7 +37,8 @@ export type NsErrorCode =
   | 'ENS_UNKNOWN_CAPABILITY'
   | 'ENS_UNKNOWN_NAMESPACE'
   | 'ENS_UNSHARE'
-  | 'ENS_WAIT';
+  | 'ENS_WAIT'
+  | 'ENS_NETWORK';
 
 /** The codes of ctr-ns by name, for code that throws or matches them. */
 export const NsCodes = {
@@ -113,4 +114,6 @@ export const NsCodes = {
   Unshare: 'ENS_UNSHARE',
   /** waiting for the child failed */
   Wait: 'ENS_WAIT',
+  /** the loopback device of the new network namespace could not be brought up */
+  Network: 'ENS_NETWORK',
 } as const satisfies Record<string, NsErrorCode>;

@@ -6,6 +6,7 @@ import { NsError } from './errors';
 import { terminalSize } from './terminal';
 import type { SpawnRequest } from './native';
 import type { IdMapEntry, NamespaceName, SpawnOptions, StdioOption } from './options';
+import { NsCodes } from './codes';
 
 const PIPE = -1;
 const IGNORE = -2;
@@ -13,7 +14,7 @@ const IGNORE = -2;
 /** The number of a {@link Signal} given for `field`; `ENS_INVALID_OPTION` naming the field for an unknown one. */
 export function signalNumber(sig: Signal, field: string): number {
   const n = signalNumberOf(sig);
-  if (n === undefined) throw new NsError({ code: 'ENS_INVALID_OPTION', message: signalError(sig, field), path: field });
+  if (n === undefined) throw new NsError({ code: NsCodes.InvalidOption, message: signalError(sig, field), path: field });
   return n;
 }
 
@@ -21,13 +22,13 @@ export { signalName };
 
 function stdioFds(stdio: SpawnOptions['stdio']): number[] {
   const list: StdioOption[] = Array.isArray(stdio) ? stdio : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
-  if (list.length !== 3) throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'stdio must have three entries', path: 'stdio' });
+  if (list.length !== 3) throw new NsError({ code: NsCodes.InvalidOption, message: 'stdio must have three entries', path: 'stdio' });
   return list.map((s, i) => {
     if (s === 'pipe') return PIPE;
     if (s === 'ignore') return IGNORE;
     if (s === 'inherit') return i;
     if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return s;
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
+    throw new NsError({ code: NsCodes.InvalidOption, message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
   });
 }
 
@@ -40,7 +41,7 @@ function envList(env: SpawnOptions['env']): string[] {
 function seccompBuffer(prog: Uint8Array | undefined): Buffer | undefined {
   if (prog === undefined) return undefined;
   if (!(prog instanceof Uint8Array)) {
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'seccomp must be a Buffer or Uint8Array of sock_filter instructions', path: 'seccomp' });
+    throw new NsError({ code: NsCodes.InvalidOption, message: 'seccomp must be a Buffer or Uint8Array of sock_filter instructions', path: 'seccomp' });
   }
   return Buffer.isBuffer(prog) ? prog : Buffer.from(prog.buffer, prog.byteOffset, prog.byteLength);
 }
@@ -48,7 +49,7 @@ function seccompBuffer(prog: Uint8Array | undefined): Buffer | undefined {
 function uint32(n: number | undefined, field: string): number | undefined {
   if (n === undefined) return undefined;
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: `${field} must be an unsigned 32-bit integer`, path: field });
+    throw new NsError({ code: NsCodes.InvalidOption, message: `${field} must be an unsigned 32-bit integer`, path: field });
   }
   return n;
 }
@@ -63,7 +64,7 @@ function consoleRequest(opts: SpawnOptions): SpawnRequest['console'] {
   return size ? { ...size, socketFd: opts.consoleSocket } : undefined;
 }
 
-const bad = (path: string, message: string) => new NsError({ code: 'ENS_INVALID_OPTION', message, path });
+const bad = (path: string, message: string) => new NsError({ code: NsCodes.InvalidOption, message, path });
 
 function idMap(list: IdMapEntry[] | undefined, field: string) {
   if (list === undefined) return undefined;

@@ -9,6 +9,7 @@ import { Terminal } from './terminal';
 import type { ExitResult, RunResult, SpawnOptions } from './options';
 import { NAMESPACE_TYPES, type NamespaceName, type NamespaceType } from './options';
 import { differingNamespaces, signalNumber, toRequest } from './request';
+import { NsCodes } from './codes';
 
 /**
  * A process spawned into namespaces. Shaped like Node's `ChildProcess`:
@@ -84,7 +85,7 @@ export class NsChildProcess extends EventEmitter {
       if (!this.terminal) return;
       const t = ok ? this.#native.takeConsole() : null;
       if (t) attach!(t);
-      else fail!(new NsError({ code: 'ENS_CONSOLE', message: 'no pty master came back from the child' }));
+      else fail!(new NsError({ code: NsCodes.Console, message: 'no pty master came back from the child' }));
     };
 
     const exit = call(() => nativeChild.waitExit());
@@ -182,7 +183,7 @@ export class NsChildProcess extends EventEmitter {
    * Resolves once it runs; rejects if the exec failed.
    */
   async release(): Promise<void> {
-    if (!this.#held) throw new NsError({ code: 'ENS_NOT_HELD', message: 'the child was not spawned with hold: true' });
+    if (!this.#held) throw new NsError({ code: NsCodes.NotHeld, message: 'the child was not spawned with hold: true' });
     await this.spawned;
     this.#held = false;
     call(() => this.#native.release());
@@ -220,7 +221,7 @@ export class NsChildProcess extends EventEmitter {
    * throws `ENS_CONSOLE` without one.
    */
   resize(cols: number, rows: number): void {
-    if (!this.terminal) throw new NsError({ code: 'ENS_CONSOLE', message: 'the child has no terminal (spawn it with terminal: true)' });
+    if (!this.terminal) throw new NsError({ code: NsCodes.Console, message: 'the child has no terminal (spawn it with terminal: true)' });
     this.terminal.resize(cols, rows);
   }
 
@@ -245,7 +246,7 @@ export class NsChildProcess extends EventEmitter {
  */
 export function spawn(command: string, args: string[] = [], opts: SpawnOptions = {}): NsChildProcess {
   if (typeof command !== 'string' || command.length === 0) {
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'command must be a non-empty string', path: 'command' });
+    throw new NsError({ code: NsCodes.InvalidOption, message: 'command must be a non-empty string', path: 'command' });
   }
   const nativeChild = call(() => native.spawn(toRequest(command, args, opts)));
   return new NsChildProcess(nativeChild, opts.hold ?? false, opts);
@@ -300,7 +301,7 @@ export interface EnterOptions extends Omit<SpawnOptions, 'namespaces' | 'join'> 
  */
 export function enter(target: number, command: string, args: string[] = [], opts: EnterOptions = {}): NsChildProcess {
   if (!Number.isInteger(target) || target <= 0) {
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'target must be a pid', path: 'target' });
+    throw new NsError({ code: NsCodes.InvalidOption, message: 'target must be a pid', path: 'target' });
   }
   const { namespaces, ...rest } = opts;
   const kinds = namespaces ?? (differingNamespaces(target, NAMESPACE_TYPES) as NamespaceName[]);

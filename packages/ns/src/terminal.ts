@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream';
 import { call, NsError } from './errors';
 import { native, type NativeTerminal } from './native';
+import { NsCodes } from './codes';
 
 /** The size of a terminal, in character cells. */
 export interface TerminalSize {
@@ -16,7 +17,7 @@ function checkSize(cols: number, rows: number): void {
     ['rows', rows],
   ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 65535) {
-      throw new NsError({ code: 'ENS_INVALID_OPTION', message: `terminal ${name} must be an integer from 1 to 65535`, path: `terminal.${name}` });
+      throw new NsError({ code: NsCodes.InvalidOption, message: `terminal ${name} must be an integer from 1 to 65535`, path: `terminal.${name}` });
     }
   }
 }
@@ -61,7 +62,7 @@ export class Terminal extends Duplex {
    * ```
    */
   static fromFd(fd: number): Terminal {
-    if (!Number.isInteger(fd) || fd < 0) throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'fd must be a file descriptor', path: 'fd' });
+    if (!Number.isInteger(fd) || fd < 0) throw new NsError({ code: NsCodes.InvalidOption, message: 'fd must be a file descriptor', path: 'fd' });
     return new Terminal(Promise.resolve(call(() => native.terminalFromFd(fd))));
   }
 
@@ -132,7 +133,7 @@ export class Terminal extends Duplex {
    * the caller owns the fd.
    */
   takeFd(): number {
-    if (!this.#native) throw new NsError({ code: 'ENS_CONSOLE', message: 'the terminal does not exist yet (await spawned)' });
+    if (!this.#native) throw new NsError({ code: NsCodes.Console, message: 'the terminal does not exist yet (await spawned)' });
     const fd = this.#native.takeFd();
     this.destroy();
     return fd;
@@ -144,7 +145,7 @@ export function terminalSize(opt: boolean | TerminalSize | undefined): { cols?: 
   if (opt === undefined || opt === false) return null;
   if (opt === true) return {};
   if (typeof opt !== 'object' || opt === null) {
-    throw new NsError({ code: 'ENS_INVALID_OPTION', message: 'terminal must be true or { cols, rows }', path: 'terminal' });
+    throw new NsError({ code: NsCodes.InvalidOption, message: 'terminal must be true or { cols, rows }', path: 'terminal' });
   }
   checkSize(opt.cols, opt.rows);
   return { cols: opt.cols, rows: opt.rows };

@@ -57,7 +57,9 @@ export type RuntimeErrorCode =
   | 'ERUNTIME_STATE_INVALID'
   | 'ERUNTIME_UNSUPPORTED'
   | 'ERUNTIME_USAGE'
-  | 'ERUNTIME_WAIT';
+  | 'ERUNTIME_WAIT'
+  | 'ERUNTIME_ROOTLESS_CGROUP'
+  | 'ERUNTIME_RENAMED_OPTION';
 
 /** The codes of ctr-runtime by name, for code that throws or matches them. */
 export const RuntimeCodes = {
@@ -135,4 +137,8 @@ export const RuntimeCodes = {
   Usage: 'ERUNTIME_USAGE',
   /** waiting for the container's process failed */
   Wait: 'ERUNTIME_WAIT',
+  /** a rootless container asks for cgroup limits but no cgroup subtree is delegated to the caller */
+  RootlessCgroup: 'ERUNTIME_ROOTLESS_CGROUP',
+  /** an option spelled the old way (the message names the new spelling) */
+  RenamedOption: 'ERUNTIME_RENAMED_OPTION',
 } as const satisfies Record<string, RuntimeErrorCode>;

@@ -32,6 +32,7 @@ import type { Signal } from '@ctr/common';
 import { configFor, overlayDirs, resourcesFor, rootfsOptions } from './spec';
 import { signalName, signalNumber } from './signals';
 import { ExecProcess } from './exec';
+import { RuntimeCodes } from './codes';
 
 /** The default state root of root, shared with `ctrun`. */
 export const DEFAULT_ROOT = '/run/ctrun';
@@ -75,7 +76,7 @@ function isTempBundle(path: string): boolean {
 /** A misspelt option (`timeoutMs`) is refused, not silently ignored. */
 function checkKeys(opts: object, known: string[], what: string): void {
   for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `${k}: unknown option of ${what} (it takes ${known.join(', ')})`, path: k });
+    if (!known.includes(k)) throw new RuntimeError({ code: RuntimeCodes.InvalidOption, message: `${k}: unknown option of ${what} (it takes ${known.join(', ')})`, path: k });
   }
 }
 
@@ -86,7 +87,7 @@ export function stdioFds(stdio: CreateOptions['stdio']): number[] {
     if (s === 'ignore') return -2;
     if (s === 'inherit') return i;
     if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return s;
-    throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
+    throw new RuntimeError({ code: RuntimeCodes.InvalidOption, message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
   });
 }
 
@@ -147,7 +148,7 @@ export class Container extends EventEmitter {
       // A rootless container without a delegated cgroup has none (and no
       // limits): there is no OOM of its own to watch.
       const cg = await this.cgroup().catch((e: unknown) => {
-        if ((e as { code?: string }).code === 'ERUNTIME_NO_CGROUP') return null;
+        if ((e as { code?: string }).code === RuntimeCodes.NoCgroup) return null;
         throw e;
       });
       if (!cg) return;
@@ -184,7 +185,7 @@ export class Container extends EventEmitter {
    */
   static async create(opts: CreateOptions): Promise<Container> {
     const root = opts.root ?? defaultRoot();
-    if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted before create' });
+    if (opts.signal?.aborted) throw new RuntimeError({ code: RuntimeCodes.Aborted, message: 'aborted before create' });
     // Bad network options fail before anything exists.
     checkNetworkOption(opts.network);
     let bundle: string;
@@ -221,7 +222,7 @@ export class Container extends EventEmitter {
       // The init waits at the gate in its own network namespace: set the network up before start.
       if (opts.network !== undefined) c.#network = await setupNetwork({ root, id: opts.id, pid: c.pid }, opts.network);
       // An abort that came while the native create ran has no listener to see it yet.
-      if (opts.signal?.aborted) throw new RuntimeError({ code: 'ERUNTIME_ABORTED', message: 'aborted during create' });
+      if (opts.signal?.aborted) throw new RuntimeError({ code: RuntimeCodes.Aborted, message: 'aborted during create' });
     } catch (e) {
       await c.delete({ force: true }).catch(() => undefined);
       throw e;
@@ -270,7 +271,7 @@ export class Container extends EventEmitter {
   /** The container's cgroup, as an `@ctr/cgroup` `Cgroup` (close it when done). */
   async cgroup(): Promise<Cgroup> {
     const path = await call(() => native.cgroupPath(this.root, this.id));
-    if (!path) throw new RuntimeError({ code: 'ERUNTIME_NO_CGROUP', message: `container ${this.id} has no cgroup` });
+    if (!path) throw new RuntimeError({ code: RuntimeCodes.NoCgroup, message: `container ${this.id} has no cgroup` });
     // A relative cgroupsPath is under the runtime's own cgroup (OCI; as runc).
     return Cgroup.open(path, { relativeTo: 'own-cgroup' });
   }
@@ -350,7 +351,7 @@ export class Container extends EventEmitter {
    */
   async *events(opts: EventsOptions = {}): AsyncGenerator<ContainerEvent> {
     const interval = opts.interval ?? 5000;
-    if (!(interval > 0)) throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: 'events: interval must be greater than 0', path: 'interval' });
+    if (!(interval > 0)) throw new RuntimeError({ code: RuntimeCodes.InvalidOption, message: 'events: interval must be greater than 0', path: 'interval' });
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -409,12 +410,12 @@ export class Container extends EventEmitter {
   async kill(signal: Signal = 'SIGTERM', opts: KillOptions = {}): Promise<boolean> {
     const n = signalNumber(signal);
     checkKeys(opts, ['all'], 'kill');
-    if (opts.all !== undefined && typeof opts.all !== 'boolean') throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: 'all: expected a boolean', path: 'all' });
+    if (opts.all !== undefined && typeof opts.all !== 'boolean') throw new RuntimeError({ code: RuntimeCodes.InvalidOption, message: 'all: expected a boolean', path: 'all' });
     try {
       await call(() => native.kill(this.root, this.id, n, opts.all ?? false));
       return true;
     } catch (e) {
-      if (e instanceof RuntimeError && e.code === 'ERUNTIME_NOT_RUNNING') return false;
+      if (e instanceof RuntimeError && e.code === RuntimeCodes.NotRunning) return false;
       throw e;
     }
   }
@@ -431,7 +432,7 @@ export class Container extends EventEmitter {
     checkKeys(opts, ['timeout', 'signal'], 'stop');
     const timeout = opts.timeout ?? DEFAULT_STOP_TIMEOUT;
     if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
-      throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `timeout: ${String(timeout)} is not a number of milliseconds >= 0`, path: 'timeout' });
+      throw new RuntimeError({ code: RuntimeCodes.InvalidOption, message: `timeout: ${String(timeout)} is not a number of milliseconds >= 0`, path: 'timeout' });
     }
     const signal = signalNumber(opts.signal ?? 'SIGTERM');
     const exited = this.wait();

@@ -7,6 +7,7 @@ import { call, RuntimeError } from './errors';
 import { native } from './native';
 import type { ExitResult } from './options';
 import { signalNumber } from './signals';
+import { RuntimeCodes } from './codes';
 
 /**
  * A process started in a container by {@link Container.exec}: it is in
@@ -69,7 +70,7 @@ export class ExecProcess {
       call(() => native.execKill(this.pid, n));
       return true;
     } catch (e) {
-      if (e instanceof RuntimeError && (e.code === 'ERUNTIME_NOT_FOUND' || e.errno === osConstants.errno.ESRCH)) return false;
+      if (e instanceof RuntimeError && (e.code === RuntimeCodes.NotFound || e.errno === osConstants.errno.ESRCH)) return false;
       throw e;
     }
   }

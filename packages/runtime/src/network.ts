@@ -2,10 +2,11 @@
 // between create (init held at the gate, pid known) and start.
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
-import { BridgeNetwork, NetNS, NetnsError, parsePorts, type Attachment } from '@ctr/netns';
+import { BridgeNetwork, NetNS, NetnsCodes, NetnsError, parsePorts, type Attachment } from '@ctr/netns';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
 import type { NetworkOption } from './options';
+import { RuntimeCodes } from './codes';
 
 /**
  * Check a `network` option before anything is made: the mode, and for a
@@ -16,12 +17,12 @@ import type { NetworkOption } from './options';
 export function checkNetworkOption(network: NetworkOption | undefined): void {
   if (network === undefined || network === 'none' || network === 'host' || network === 'loopback') return;
   if (!(network && typeof network === 'object' && 'bridge' in network))
-    throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `network: unknown mode ${JSON.stringify(network)}`, path: 'network' });
+    throw new RuntimeError({ code: RuntimeCodes.InvalidOption, message: `network: unknown mode ${JSON.stringify(network)}`, path: 'network' });
   try {
     parsePorts(network.ports, 'network.ports');
   } catch (e) {
     if (!(e instanceof NetnsError)) throw e;
-    const code = e.code === 'ENETNS_RENAMED_OPTION' ? 'ERUNTIME_RENAMED_OPTION' : 'ERUNTIME_INVALID_OPTION';
+    const code = e.code === NetnsCodes.RenamedOption ? RuntimeCodes.RenamedOption : RuntimeCodes.InvalidOption;
     throw new RuntimeError({ code, message: e.message, path: e.path });
   }
 }
@@ -59,16 +60,16 @@ export async function setupNetwork(target: NetworkTarget, network: NetworkOption
   // user namespace (this process may not join its network namespace).
   if (network === 'loopback' && process.geteuid?.() !== 0) return null;
   if (network !== 'loopback' && !(network && typeof network === 'object' && 'bridge' in network))
-    throw new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message: `network: unknown mode ${JSON.stringify(network)}`, path: 'network' });
+    throw new RuntimeError({ code: RuntimeCodes.InvalidOption, message: `network: unknown mode ${JSON.stringify(network)}`, path: 'network' });
   let nsPath: string;
   try {
     nsPath = readlinkSync(`/proc/${pid}/ns/net`);
   } catch (e) {
-    throw new RuntimeError({ code: 'ERUNTIME_NOT_RUNNING', message: `cannot read /proc/${pid}/ns/net: ${(e as Error).message}`, path: `/proc/${pid}/ns/net` });
+    throw new RuntimeError({ code: RuntimeCodes.NotRunning, message: `cannot read /proc/${pid}/ns/net: ${(e as Error).message}`, path: `/proc/${pid}/ns/net` });
   }
   if (nsPath === readlinkSync('/proc/self/ns/net'))
     throw new RuntimeError({
-      code: 'ERUNTIME_INVALID_OPTION',
+      code: RuntimeCodes.InvalidOption,
       message: 'network: the container shares the host network namespace (its config has no new network namespace)',
       path: 'network',
     });

@@ -2,10 +2,11 @@
 // refused with ERUNTIME_RENAMED_OPTION naming the new one, never silently
 // accepted or ignored. Each entry stays until the next major version.
 import { RuntimeError } from './errors';
+import { RuntimeCodes } from './codes';
 
 /** An option given under its old name: the code, and the message naming the new spelling. */
 function renamed(path: string, now: string): RuntimeError {
-  return new RuntimeError({ code: 'ERUNTIME_RENAMED_OPTION', message: `${path}: renamed, use ${now}`, path });
+  return new RuntimeError({ code: RuntimeCodes.RenamedOption, message: `${path}: renamed, use ${now}`, path });
 }
 
 /** Refuse the old spellings of a friendly container description. */

@@ -2,6 +2,7 @@ import { constants as osConstants } from 'node:os';
 import { Container } from './container';
 import { RuntimeError } from './errors';
 import type { RunOptions, RunResult } from './options';
+import { RuntimeCodes } from './codes';
 
 export { configFor } from './spec';
 
@@ -16,7 +17,7 @@ let seq = 0;
 export async function run(opts: RunOptions): Promise<RunResult> {
   const { id: givenId, root, input, signal, ...spec } = opts;
   const id = givenId ?? `ctr-run-${process.pid}-${Date.now().toString(36)}-${seq++}`;
-  const aborted = () => new RuntimeError({ code: 'ERUNTIME_ABORTED', message: `container ${id} aborted` });
+  const aborted = () => new RuntimeError({ code: RuntimeCodes.Aborted, message: `container ${id} aborted` });
   const c = await Container.create({ ...spec, id, root, stdio: ['pipe', 'pipe', 'pipe'], signal }).catch((e: unknown) => {
     throw signal?.aborted ? aborted() : e;
   });

@@ -7,9 +7,10 @@ import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@ctr/ns';
 import { RuntimeError } from './errors';
 import type { ContainerSpec, IdMapping, Limits, RootfsOptions, SeccompOption, Size } from './options';
 import { rejectRenamed } from './renamed';
+import { RuntimeCodes } from './codes';
 
 function invalid(path: string, message: string): RuntimeError {
-  return new RuntimeError({ code: 'ERUNTIME_INVALID_OPTION', message, path });
+  return new RuntimeError({ code: RuntimeCodes.InvalidOption, message, path });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { call, SeccompError } from './errors';
 import { native, type NativeListener, type NativeRequest, type NativeAgent } from './native';
+import { SeccompCodes } from './codes';
 
 /**
  * A system call a filtered process is blocked in, waiting for this
@@ -36,7 +37,7 @@ export class NotificationRequest {
   }
 
   #send(kind: 'errno' | 'value' | 'continue', value?: bigint): boolean {
-    if (this.#answered) throw new SeccompError({ code: 'ESECCOMP_NOTIFY', message: 'the request was already answered' });
+    if (this.#answered) throw new SeccompError({ code: SeccompCodes.Notify, message: 'the request was already answered' });
     this.#answered = true;
     return call(() => this.#listener.respond(this.id, kind, value));
   }

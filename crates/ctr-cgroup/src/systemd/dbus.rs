@@ -6,6 +6,7 @@
 
 use super::props::{Property, Value};
 use super::Systemd;
+use crate::Code;
 use ctr_common::Error;
 use futures_lite::StreamExt;
 use std::sync::Mutex;
@@ -32,7 +33,7 @@ pub struct DbusSystemd {
 
 fn unavailable(socket: &str, why: impl std::fmt::Display) -> Error {
     Error::new(
-        "ECGROUP_SYSTEMD_UNAVAILABLE",
+        Code::SystemdUnavailable,
         format!("the systemd cgroup driver cannot reach systemd over d-bus at {socket}: {why} (is systemd PID 1 with its d-bus socket?)"),
     )
     .with_path(socket)
@@ -43,14 +44,14 @@ fn failed(what: &str, e: zbus::Error) -> Error {
         zbus::Error::MethodError(name, ..)
             if name.as_str() == "org.freedesktop.systemd1.UnitExists" =>
         {
-            "ECGROUP_EXISTS"
+            Code::Exists.as_str()
         }
         zbus::Error::MethodError(name, ..)
             if name.as_str() == "org.freedesktop.DBus.Error.AccessDenied" =>
         {
-            "ECGROUP_PERMISSION"
+            Code::Permission.as_str()
         }
-        _ => "ECGROUP_SYSTEMD",
+        _ => Code::Systemd.as_str(),
     };
     Error::new(code, format!("{what}: {e}")).with_syscall("d-bus")
 }
@@ -233,7 +234,7 @@ impl Systemd for DbusSystemd {
                 .map_err(|e| failed(&what, e))?;
             if result != "done" {
                 return Err(Error::new(
-                    "ECGROUP_SYSTEMD",
+                    Code::Systemd,
                     format!("{what}: the job ended with {result:?}"),
                 )
                 .with_syscall("d-bus"));
@@ -248,7 +249,7 @@ impl Systemd for DbusSystemd {
             match Self::job(conn, "StopUnit", &(name, "replace")).await {
                 Ok(r) if r == "done" || r == "skipped" => Ok(()),
                 Ok(r) => Err(Error::new(
-                    "ECGROUP_SYSTEMD",
+                    Code::Systemd,
                     format!("{what}: the job ended with {r:?}"),
                 )
                 .with_syscall("d-bus")),
@@ -285,7 +286,7 @@ mod tests {
         let sock = d.path().join("system_bus_socket");
         let bus = DbusSystemd::at(&format!("unix:path={}", sock.display()));
         let e = bus.version().unwrap_err();
-        assert_eq!(e.code, "ECGROUP_SYSTEMD_UNAVAILABLE", "{e:?}");
+        assert_eq!(e.code, Code::SystemdUnavailable.as_str(), "{e:?}");
         assert_eq!(e.path.as_deref(), Some(sock.to_str().unwrap()));
         assert!(e.message.contains("systemd"), "{}", e.message);
     }

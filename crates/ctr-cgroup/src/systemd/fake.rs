@@ -5,6 +5,7 @@
 use super::props::{Property, Value};
 use super::Systemd;
 use crate::detect::{Hierarchy, Layout, Mode};
+use crate::Code;
 use ctr_common::Error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,7 +81,7 @@ impl FakeSystemd {
 
     fn check(&self) -> Result<(), Error> {
         if self.unavailable {
-            return Err(Error::new("ECGROUP_SYSTEMD_UNAVAILABLE", "fake: no bus")
+            return Err(Error::new(Code::SystemdUnavailable, "fake: no bus")
                 .with_path("/run/dbus/system_bus_socket"));
         }
         Ok(())
@@ -109,7 +110,7 @@ impl Systemd for FakeSystemd {
         self.calls.lock().unwrap().push(format!("start {name}"));
         if self.units.lock().unwrap().contains_key(name) {
             return Err(Error::new(
-                "ECGROUP_EXISTS",
+                Code::Exists,
                 format!("unit {name} already exists"),
             ));
         }
@@ -119,10 +120,7 @@ impl Systemd for FakeSystemd {
             _ => None,
         });
         let Some(pids) = pids.filter(|p| !p.is_empty()) else {
-            return Err(Error::new(
-                "ECGROUP_SYSTEMD",
-                "Scope has no PIDs. Refusing.",
-            ));
+            return Err(Error::new(Code::Systemd, "Scope has no PIDs. Refusing."));
         };
         for p in &pids {
             assert_eq!(

@@ -25,6 +25,7 @@ pub mod unit;
 use crate::detect::{Layout, Mode};
 use crate::manager::V2Manager;
 use crate::resources::Resources;
+use crate::Code;
 use ctr_common::Error;
 use placeholder::Placeholder;
 use std::path::PathBuf;
@@ -116,7 +117,7 @@ pub fn manager_for(layout: &Layout, path: &str, field: &str) -> Result<(V2Manage
         .filter(|_| layout.mode == Mode::Unified)
         .ok_or_else(|| {
             Error::new(
-                "ECGROUP_UNSUPPORTED",
+                Code::Unsupported,
                 "the systemd cgroup driver needs a cgroup v2 (unified) host: this one is not",
             )
             .with_field(field.to_string())
@@ -151,7 +152,7 @@ pub fn start(
     let (mgr, unit) = manager_for(layout, path, "path")?;
     if mgr.dir.exists() {
         return Err(
-            Error::new("ECGROUP_EXISTS", format!("cgroup {path} already exists"))
+            Error::new(Code::Exists, format!("cgroup {path} already exists"))
                 .with_path(&mgr.dir)
                 .with_errno(libc::EEXIST),
         );
@@ -170,7 +171,7 @@ pub fn start(
         Ok(()) => {}
         // A failed scope of that name (an OOM-killed one never deleted)
         // still counts as existing: reset it and try once more, as runc does.
-        Err(e) if e.code == "ECGROUP_EXISTS" => {
+        Err(e) if e.code == Code::Exists.as_str() => {
             bus.reset_failed_unit(&unit)?;
             bus.start_transient_unit(&unit, &props)?;
         }
@@ -185,7 +186,7 @@ pub fn start(
         crate::manager::Manager::apply(&mgr, r)
     } else {
         Err(Error::new(
-            "ECGROUP_SYSTEMD",
+            Code::Systemd,
             format!(
                 "systemd started {} but its cgroup {} does not exist",
                 scope.unit,
@@ -211,6 +212,7 @@ mod tests {
     use super::props::Value;
     use crate::resources::parse;
     use crate::Cgroup;
+    use crate::Code;
     use serde_json::json;
     use std::sync::Arc;
 
@@ -286,7 +288,7 @@ mod tests {
             .join("machine.slice/machine-a.slice/t2.scope")
             .exists());
         let e = Cgroup::open_scope_on(f.clone(), &f.layout(), "machine-a.slice::t2").unwrap_err();
-        assert_eq!(e.code, "ECGROUP_NOT_FOUND");
+        assert_eq!(e.code, Code::NotFound.as_str());
     }
 
     #[test]
@@ -325,7 +327,7 @@ mod tests {
             &Default::default(),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ECGROUP_SYSTEMD_UNAVAILABLE");
+        assert_eq!(e.code, Code::SystemdUnavailable.as_str());
         assert_eq!(e.path.as_deref(), Some("/run/dbus/system_bus_socket"));
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     }
@@ -338,7 +340,7 @@ mod tests {
                 .unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.path.as_deref()),
-            ("ECGROUP_INVALID_PATH", Some("path"))
+            (Code::InvalidPath.as_str(), Some("path"))
         );
         let mut hybrid = f.layout();
         hybrid.mode = crate::Mode::Hybrid;
@@ -349,7 +351,7 @@ mod tests {
             &Default::default(),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert_eq!(e.code, Code::Unsupported.as_str());
         assert!(f.calls().is_empty());
     }
 
@@ -360,7 +362,7 @@ mod tests {
         let r = parse(&json!({ "unified": { "io.max": "8:0 rbps=1" } })).unwrap();
         let e =
             Cgroup::create_scope_on(f.clone(), &f.layout(), "system.slice:ctr:t6", &r).unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED", "{e:?}");
+        assert_eq!(e.code, Code::Unsupported.as_str(), "{e:?}");
         assert!(!d.path().join("system.slice/ctr-t6.scope").exists());
         assert_eq!(
             f.calls(),

@@ -5,6 +5,7 @@
 //! first process. runc and crun start the scope with the init's pid after
 //! the clone; this is the equivalent for a create-then-spawn flow.
 
+use crate::Code;
 use ctr_common::Error;
 
 /// A forked child that only waits (raw system calls: it never returns to
@@ -23,7 +24,7 @@ impl Placeholder {
         let pid = unsafe { libc::fork() };
         if pid < 0 {
             return Err(Error::last_os(
-                "ECGROUP_SYSTEMD",
+                Code::Systemd,
                 "fork",
                 "fork the scope's placeholder process",
             ));

@@ -1,6 +1,7 @@
 //! `cgroupsPath` in the systemd form, `slice:prefix:name`, to the unit
 //! name and the cgroup directory systemd gives it (as runc and crun read it).
 
+use crate::Code;
 use ctr_common::Error;
 
 /// Where a container's scope goes.
@@ -20,7 +21,7 @@ pub struct UnitPath {
 pub const DEFAULT_SLICE: &str = "system.slice";
 
 fn bad(field: &str, what: String) -> Error {
-    Error::new("ECGROUP_INVALID_PATH", what).with_field(field.to_string())
+    Error::new(Code::InvalidPath, what).with_field(field.to_string())
 }
 
 /// Parse `slice:prefix:name`. An empty slice is [`DEFAULT_SLICE`]; `field`
@@ -144,7 +145,7 @@ mod tests {
             "system.slice:ctr:x.slice",
         ] {
             let e = parse(p, "linux.cgroupsPath").unwrap_err();
-            assert_eq!(e.code, "ECGROUP_INVALID_PATH", "{p}");
+            assert_eq!(e.code, Code::InvalidPath.as_str(), "{p}");
             assert_eq!(e.path.as_deref(), Some("linux.cgroupsPath"), "{p}");
             assert!(
                 e.message.starts_with("linux.cgroupsPath: "),

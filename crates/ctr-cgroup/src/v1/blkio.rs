@@ -72,6 +72,7 @@ mod tests {
     use super::*;
     use crate::fsx::fixture;
     use crate::resources::parse;
+    use crate::Code;
     use serde_json::json;
 
     #[test]
@@ -120,6 +121,6 @@ mod tests {
             &parse(&json!({ "blockIO": { "weight": 500 } })).unwrap(),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert_eq!(e.code, Code::Unsupported.as_str());
     }
 }

@@ -47,6 +47,7 @@ mod tests {
     use super::*;
     use crate::fsx::fixture;
     use crate::resources::parse;
+    use crate::Code;
     use serde_json::json;
 
     #[test]
@@ -89,7 +90,7 @@ mod tests {
             &parse(&json!({ "cpu": { "realtimeRuntime": 1000 } })).unwrap(),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert_eq!(e.code, Code::Unsupported.as_str());
         assert!(e.path.unwrap().ends_with("cpu.rt_runtime_us"));
     }
 }

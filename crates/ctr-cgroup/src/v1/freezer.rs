@@ -1,6 +1,7 @@
 //! v1 freezer controller.
 
 use crate::fsx::{read, write};
+use crate::Code;
 use ctr_common::Error;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ pub fn set(dir: &Path, frozen: bool) -> Result<(), Error> {
         }
         if Instant::now() > end {
             return Err(
-                Error::new("ECGROUP_FREEZE", format!("freezer did not reach {want}"))
+                Error::new(Code::Freeze, format!("freezer did not reach {want}"))
                     .with_path(dir.join("freezer.state")),
             );
         }

@@ -3,6 +3,7 @@
 use crate::fsx::{keyed, read_opt, read_u64, write};
 use crate::resources::Resources;
 use crate::stats::{limit, Stats};
+use crate::Code;
 use ctr_common::Error;
 use std::path::Path;
 
@@ -25,7 +26,7 @@ fn write_limit(dir: &Path, file: &str, v: i64) -> Result<(), Error> {
         };
         let used = read_u64(dir, usage).unwrap_or(0);
         Error::new(
-            "ECGROUP_LIMIT_TOO_LOW",
+            Code::LimitTooLow,
             format!("{field}: {v} is below what the cgroup uses now and the kernel could not reclaim down to it: the minimum it accepts now is {used} bytes ({file})"),
         )
         .with_field(field)
@@ -38,13 +39,13 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     let Some(m) = &r.memory else { return Ok(()) };
     if m.high.is_some() {
         return Err(
-            Error::new("ECGROUP_UNSUPPORTED", "memory.high is cgroup v2 only")
+            Error::new(Code::Unsupported, "memory.high is cgroup v2 only")
                 .with_field("memory.high"),
         );
     }
     if m.oom_group == Some(true) {
         return Err(
-            Error::new("ECGROUP_UNSUPPORTED", "memory.oomGroup is cgroup v2 only")
+            Error::new(Code::Unsupported, "memory.oomGroup is cgroup v2 only")
                 .with_field("memory.oomGroup"),
         );
     }
@@ -53,7 +54,7 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
         Some(s) if !has_memsw => {
             if s != -1 && Some(s) != m.limit {
                 return Err(Error::new(
-                    "ECGROUP_UNSUPPORTED",
+                    Code::Unsupported,
                     "memory.swap: this kernel has no swap accounting (memory.memsw.limit_in_bytes)",
                 )
                 .with_path(dir.join("memory.memsw.limit_in_bytes")));
@@ -102,7 +103,7 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
         if let Some(v) = v {
             if !dir.join(file).exists() {
                 return Err(Error::new(
-                    "ECGROUP_UNSUPPORTED",
+                    Code::Unsupported,
                     format!("{field}: this kernel has no {file}"),
                 )
                 .with_path(dir.join(file)));
@@ -164,7 +165,7 @@ mod tests {
             &parse(&json!({ "memory": { "high": 1 } })).unwrap(),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert_eq!(e.code, Code::Unsupported.as_str());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::fsx::{keyed, read, read_opt, write};
 use crate::resources::{shares_to_weight, Resources};
 use crate::stats::Stats;
+use crate::Code;
 use ctr_common::Error;
 use std::path::Path;
 
@@ -11,7 +12,7 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     let Some(c) = &r.cpu else { return Ok(()) };
     if c.realtime_runtime.is_some_and(|v| v != 0) || c.realtime_period.is_some_and(|v| v != 0) {
         return Err(Error::new(
-            "ECGROUP_UNSUPPORTED",
+            Code::Unsupported,
             "cpu.realtimeRuntime: realtime scheduling limits are cgroup v1 only",
         )
         .with_field("cpu.realtimeRuntime"));
@@ -101,6 +102,6 @@ mod tests {
             &parse(&json!({ "cpu": { "realtimeRuntime": 5 } })).unwrap(),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert_eq!(e.code, Code::Unsupported.as_str());
     }
 }

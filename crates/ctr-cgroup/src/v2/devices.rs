@@ -13,6 +13,7 @@
 //! deny rule when the requested access shares a bit with its access.
 
 use crate::resources::{DeviceRule, Resources};
+use crate::Code;
 use ctr_common::Error;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
@@ -197,7 +198,7 @@ fn load(insns: &[Insn]) -> Result<OwnedFd, Error> {
                         .unwrap_or("")
                 )
             };
-            Err(Error::sys("ECGROUP_BPF", "bpf", errno, what))
+            Err(Error::sys(Code::Bpf, "bpf", errno, what))
         }
     }
 }
@@ -210,7 +211,7 @@ fn attached(cg: &OwnedFd) -> Result<Vec<u32>, Error> {
     attr[2] = ids.as_mut_ptr() as u64;
     set_u32(&mut attr, 24, ids.len() as u32);
     bpf(BPF_PROG_QUERY, &mut attr)
-        .map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, "query attached device programs"))?;
+        .map_err(|e| Error::sys(Code::Bpf, "bpf", e, "query attached device programs"))?;
     let cnt = (attr[3] & 0xffff_ffff) as usize;
     ids.truncate(cnt.min(64));
     Ok(ids)
@@ -220,7 +221,7 @@ fn fd_by_id(id: u32) -> Result<OwnedFd, Error> {
     let mut attr = [0u64; 2];
     set_u32(&mut attr, 0, id);
     let fd = bpf(BPF_PROG_GET_FD_BY_ID, &mut attr)
-        .map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, format!("get device program {id}")))?;
+        .map_err(|e| Error::sys(Code::Bpf, "bpf", e, format!("get device program {id}")))?;
     // SAFETY: new fd owned by us.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
@@ -250,7 +251,7 @@ pub fn attached_programs(dir: &Path) -> Result<Vec<u32>, Error> {
 
 fn open_dir(dir: &Path) -> Result<OwnedFd, Error> {
     let f = std::fs::File::open(dir).map_err(|e| {
-        Error::io("ECGROUP_BPF", "open", &e, format!("open {}", dir.display())).with_path(dir)
+        Error::io(Code::Bpf, "open", &e, format!("open {}", dir.display())).with_path(dir)
     })?;
     Ok(f.into())
 }
@@ -273,17 +274,15 @@ pub fn install(dir: &Path, rules: &[DeviceRule]) -> Result<(), Error> {
             Ok(()) => return Ok(()),
             Err(libc::EINVAL) => {} // kernel without BPF_F_REPLACE: attach, then detach
             Err(e) => {
-                return Err(
-                    Error::sys("ECGROUP_BPF", "bpf", e, "replace device program").with_path(dir),
-                )
+                return Err(Error::sys(Code::Bpf, "bpf", e, "replace device program").with_path(dir))
             }
         }
     }
     attach_cmd(BPF_PROG_ATTACH, &cg, &prog, BPF_F_ALLOW_MULTI, None)
-        .map_err(|e| Error::sys("ECGROUP_BPF", "bpf", e, "attach device program").with_path(dir))?;
+        .map_err(|e| Error::sys(Code::Bpf, "bpf", e, "attach device program").with_path(dir))?;
     for old in &old_fds {
         attach_cmd(BPF_PROG_DETACH, &cg, old, 0, None).map_err(|e| {
-            Error::sys("ECGROUP_BPF", "bpf", e, "detach earlier device program").with_path(dir)
+            Error::sys(Code::Bpf, "bpf", e, "detach earlier device program").with_path(dir)
         })?;
     }
     Ok(())

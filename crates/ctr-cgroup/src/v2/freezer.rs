@@ -1,6 +1,7 @@
 //! v2 freezer (`cgroup.freeze`, settled state in `cgroup.events`).
 
 use crate::fsx::{keyed, read, write};
+use crate::Code;
 use ctr_common::Error;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ pub fn set(dir: &Path, frozen: bool) -> Result<(), Error> {
         }
         if Instant::now() > end {
             return Err(Error::new(
-                "ECGROUP_FREEZE",
+                Code::Freeze,
                 "cgroup did not settle in the requested freezer state",
             )
             .with_path(dir.join("cgroup.events")));

@@ -3,6 +3,7 @@
 use crate::fsx::{keyed, read_opt, read_u64, write};
 use crate::resources::Resources;
 use crate::stats::{limit, Stats};
+use crate::Code;
 use ctr_common::Error;
 use std::path::Path;
 
@@ -25,14 +26,14 @@ pub fn swap_to_v2(swap: i64, limit: Option<i64>) -> Result<i64, Error> {
     }
     if mem <= 0 {
         return Err(Error::new(
-            "ECGROUP_INVALID_VALUE",
+            Code::InvalidValue,
             "memory.swap: a swap limit needs a memory limit",
         )
         .with_field("memory.swap"));
     }
     if swap < mem {
         return Err(Error::new(
-            "ECGROUP_INVALID_VALUE",
+            Code::InvalidValue,
             "memory.swap: must be >= memory.limit (it counts memory plus swap)",
         )
         .with_field("memory.swap"));
@@ -52,7 +53,7 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     ] {
         if v.is_some_and(|v| v != -1) {
             return Err(Error::new(
-                "ECGROUP_UNSUPPORTED",
+                Code::Unsupported,
                 format!(
                     "{field}: cgroup v2 has no kernel memory limit (it counts toward memory.limit)"
                 ),
@@ -62,7 +63,7 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
     }
     if m.disable_oom_killer == Some(true) {
         return Err(Error::new(
-            "ECGROUP_UNSUPPORTED",
+            Code::Unsupported,
             "memory.disableOOMKiller: cgroup v2 cannot disable the oom killer",
         )
         .with_field("memory.disableOOMKiller"));

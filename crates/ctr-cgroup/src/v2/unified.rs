@@ -17,6 +17,7 @@ pub fn apply(dir: &Path, r: &Resources) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::resources::parse;
+    use crate::Code;
     use serde_json::json;
 
     #[test]
@@ -37,6 +38,6 @@ mod tests {
             &parse(&json!({ "unified": { "nope.file": "1" } })).unwrap(),
         )
         .unwrap_err();
-        assert_eq!(e.code, "ECGROUP_UNSUPPORTED");
+        assert_eq!(e.code, Code::Unsupported.as_str());
     }
 }

@@ -138,7 +138,7 @@ impl Global {
 }
 
 fn usage_err(msg: impl Into<String>) -> Error {
-    Error::new("ERUNTIME_USAGE", msg)
+    Error::new(ctr_runtime::Code::Usage, msg)
 }
 
 /// A clap refusal as one lower-case line: the message, the usage line and
@@ -191,7 +191,7 @@ fn console_socket(path: Option<&Path>) -> Result<Option<UnixStream>> {
     };
     UnixStream::connect(path).map(Some).map_err(|e| {
         Error::io(
-            "ERUNTIME_CONSOLE",
+            ctr_runtime::Code::Console,
             "connect",
             &e,
             format!("--console-socket {}: connect", path.display()),
@@ -206,7 +206,7 @@ fn refuse_pidfd_socket(path: Option<&Path>) -> Result<()> {
     match path {
         None => Ok(()),
         Some(p) => Err(Error::new(
-            "ERUNTIME_UNSUPPORTED",
+            ctr_runtime::Code::Unsupported,
             format!("--pidfd-socket {}: not supported", p.display()),
         )
         .with_field("pidfd-socket")),
@@ -217,7 +217,7 @@ fn refuse_pidfd_socket(path: Option<&Path>) -> Result<()> {
 fn preserve_fds(n: u32) -> Result<Vec<i32>> {
     if n > 64 {
         return Err(Error::new(
-            "ERUNTIME_USAGE",
+            ctr_runtime::Code::Usage,
             format!("--preserve-fds {n}: must be a number from 0 to 64"),
         )
         .with_field("preserve-fds"));
@@ -228,7 +228,7 @@ fn preserve_fds(n: u32) -> Result<Vec<i32>> {
         .find(|fd| unsafe { libc::fcntl(**fd, libc::F_GETFD) } < 0)
     {
         return Err(Error::new(
-            "ERUNTIME_USAGE",
+            ctr_runtime::Code::Usage,
             format!("--preserve-fds {n}: fd {fd} is not open"),
         )
         .with_field("preserve-fds"));
@@ -315,7 +315,12 @@ fn delete_cmd(store: &Store, a: &cli::DeleteArgs) -> Result<i32> {
         // As runc: engines (containerd's shim, podman's cleanup) call
         // `delete --force` for containers that may already be gone;
         // a directory without a record is removed (runc does too).
-        Err(e) if e.code == "ERUNTIME_NOT_FOUND" && (store.remove_stray(id) || a.force) => Ok(0),
+        Err(e)
+            if e.code == ctr_runtime::Code::NotFound.as_str()
+                && (store.remove_stray(id) || a.force) =>
+        {
+            Ok(0)
+        }
         r => r.map(|_| 0),
     }
 }
@@ -379,7 +384,7 @@ fn ps_cmd(store: &Store, a: &cli::PsArgs) -> Result<i32> {
     let id = &a.container_id;
     if !a.ps_options.is_empty() {
         return Err(Error::new(
-            "ERUNTIME_UNSUPPORTED",
+            ctr_runtime::Code::Unsupported,
             format!(
                 "ps {}: ps options are not supported (ctrun lists the container's pids; use --format json)",
                 a.ps_options.join(" ")
@@ -409,7 +414,7 @@ fn spec_cmd(a: &cli::SpecArgs) -> Result<i32> {
     let path = a.bundle.join("config.json");
     if path.exists() {
         return Err(Error::new(
-            "ERUNTIME_EXISTS",
+            ctr_runtime::Code::Exists,
             format!("file {} exists: remove it first", path.display()),
         )
         .with_path(&path));
@@ -417,7 +422,7 @@ fn spec_cmd(a: &cli::SpecArgs) -> Result<i32> {
     let text = serde_json::to_string_pretty(&spec).unwrap();
     std::fs::write(&path, text + "\n").map_err(|e| {
         Error::io(
-            "ERUNTIME_SPEC",
+            ctr_runtime::Code::Spec,
             "write",
             &e,
             format!("write {}", path.display()),
@@ -433,7 +438,7 @@ fn read_file_or_stdin(flag: &str, path: &str) -> Result<String> {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
             Error::io(
-                "ERUNTIME_USAGE",
+                ctr_runtime::Code::Usage,
                 "read",
                 &e,
                 format!("read --{flag} from stdin"),
@@ -443,7 +448,7 @@ fn read_file_or_stdin(flag: &str, path: &str) -> Result<String> {
     }
     std::fs::read_to_string(path).map_err(|e| {
         Error::io(
-            "ERUNTIME_USAGE",
+            ctr_runtime::Code::Usage,
             "open",
             &e,
             format!("read --{flag} {path}"),
@@ -464,7 +469,7 @@ fn exec_cmd(g: &Global, store: &Store, a: &cli::ExecArgs) -> Result<i32> {
     ] {
         if let Some(v) = value {
             return Err(Error::new(
-                "ERUNTIME_UNSUPPORTED",
+                ctr_runtime::Code::Unsupported,
                 format!("exec --{flag} {v}: not supported"),
             )
             .with_field(flag.to_string()));
@@ -476,7 +481,7 @@ fn exec_cmd(g: &Global, store: &Store, a: &cli::ExecArgs) -> Result<i32> {
             let text = read_file_or_stdin("process", path)?;
             serde_json::from_str(&text).map_err(|e| {
                 Error::new(
-                    "EOCI_INVALID",
+                    ctr_oci::Code::Invalid,
                     format!("--process {path}: not an OCI process object: {e}"),
                 )
                 .with_field("process")
@@ -492,7 +497,7 @@ fn exec_cmd(g: &Global, store: &Store, a: &cli::ExecArgs) -> Result<i32> {
                     for part in s.split(',').filter(|x| !x.is_empty()) {
                         v.push(part.parse::<u32>().map_err(|_| {
                             Error::new(
-                                "ERUNTIME_USAGE",
+                                ctr_runtime::Code::Usage,
                                 format!("--additional-gids {part}: not a number"),
                             )
                             .with_field("additional-gids")
@@ -565,7 +570,7 @@ fn update_cmd(store: &Store, a: &cli::UpdateArgs) -> Result<i32> {
     ] {
         if let Some(v) = value {
             return Err(Error::new(
-                "ERUNTIME_UNSUPPORTED",
+                ctr_runtime::Code::Unsupported,
                 format!("--{flag} {v}: intel RDT is not available on this host"),
             )
             .with_field(flag));
@@ -575,8 +580,11 @@ fn update_cmd(store: &Store, a: &cli::UpdateArgs) -> Result<i32> {
         Some(path) => {
             let text = read_file_or_stdin("resources", path)?;
             serde_json::from_str(&text).map_err(|e| {
-                Error::new("EOCI_INVALID", format!("--resources {path}: not JSON: {e}"))
-                    .with_field("resources")
+                Error::new(
+                    ctr_oci::Code::Invalid,
+                    format!("--resources {path}: not JSON: {e}"),
+                )
+                .with_field("resources")
             })?
         }
         None => {
@@ -666,7 +674,7 @@ fn dispatch(g: &Global, store: &Store, cmd: &Command) -> Result<i32> {
         }
         Command::Gc => gc_cmd(store),
         Command::Checkpoint(_) | Command::Restore(_) => Err(Error::new(
-            "ERUNTIME_UNSUPPORTED",
+            ctr_runtime::Code::Unsupported,
             format!(
                 "{}: checkpoint and restore (CRIU) are not supported",
                 cmd.name()

@@ -94,7 +94,7 @@ fn to_options(o: Option<NativeOptions>) -> Result<Options, Error> {
         Some("systemd") => Backend::Systemd,
         Some(b) => {
             return Err(Error::new(
-                "ECGROUP_INVALID_OPTION",
+                ctr_cgroup::Code::InvalidOption,
                 format!("invalid backend {b:?} (auto, v1, v2 or systemd)"),
             )
             .with_field("backend"))
@@ -105,7 +105,7 @@ fn to_options(o: Option<NativeOptions>) -> Result<Options, Error> {
         Some("own-cgroup") => RelativePaths::UnderOwnCgroup,
         Some(r) => {
             return Err(Error::new(
-                "ECGROUP_INVALID_OPTION",
+                ctr_cgroup::Code::InvalidOption,
                 format!("invalid relativeTo {r:?} (own-cgroup, or leave it out)"),
             )
             .with_field("relativeTo"))
@@ -277,7 +277,7 @@ impl NativeCgroup {
         env.spawn_future(async move {
             blocking(move || {
                 serde_json::to_string(&cg.stats()?)
-                    .map_err(|e| Error::new("EINTERNAL", e.to_string()))
+                    .map_err(|e| Error::new(ctr_common::Code::Internal, e.to_string()))
             })
             .await
         })
@@ -288,7 +288,8 @@ impl NativeCgroup {
     #[napi]
     pub fn stats_json(&self) -> napi::Result<String> {
         let s = catch_panic(|| self.inner.stats())?;
-        Ok(serde_json::to_string(&s).map_err(|e| Error::new("EINTERNAL", e.to_string()))?)
+        Ok(serde_json::to_string(&s)
+            .map_err(|e| Error::new(ctr_common::Code::Internal, e.to_string()))?)
     }
 
     /// Read a raw file.
@@ -344,9 +345,8 @@ impl NativeWatcher {
                 return Ok(serde_json::Value::Null);
             };
             blocking(move || match w.next()? {
-                Some(ev) => {
-                    serde_json::to_value(ev).map_err(|e| Error::new("EINTERNAL", e.to_string()))
-                }
+                Some(ev) => serde_json::to_value(ev)
+                    .map_err(|e| Error::new(ctr_common::Code::Internal, e.to_string())),
                 None => Ok(serde_json::Value::Null),
             })
             .await

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use ctr_napi::promise as blocking;
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, Error> {
-    serde_json::to_value(v).map_err(|e| Error::new("EINTERNAL", e.to_string()))
+    serde_json::to_value(v).map_err(|e| Error::new(ctr_common::Code::Internal, e.to_string()))
 }
 
 /// An open network namespace (the fd keeps it alive until close()).
@@ -56,11 +56,12 @@ impl NativeNetns {
         w
     }
     fn ns(&self) -> Result<Arc<Netns>, Error> {
-        self.inner
-            .lock()
-            .unwrap()
-            .clone()
-            .ok_or_else(|| Error::new("ENETNS_CLOSED", "the network namespace handle was closed"))
+        self.inner.lock().unwrap().clone().ok_or_else(|| {
+            Error::new(
+                ctr_netns::Code::Closed,
+                "the network namespace handle was closed",
+            )
+        })
     }
     /// Run `f` with a netlink client inside this namespace, off the main thread.
     fn with_nl<'e, T, F>(&self, env: &'e Env, f: F) -> napi::Result<PromiseRaw<'e, T>>
@@ -128,7 +129,7 @@ pub struct NativeRoute {
 fn parse_cidr(s: &str, field: &str) -> Result<(IpAddr, u8), Error> {
     let bad = || {
         Error::new(
-            "ENETNS_INVALID_ADDRESS",
+            ctr_netns::Code::InvalidAddress,
             format!("invalid address {s:?} (expected address/prefix)"),
         )
         .with_field(field)
@@ -144,7 +145,11 @@ fn parse_cidr(s: &str, field: &str) -> Result<(IpAddr, u8), Error> {
 
 fn parse_ip(s: &str, field: &str) -> Result<IpAddr, Error> {
     s.parse().map_err(|_| {
-        Error::new("ENETNS_INVALID_ADDRESS", format!("invalid address {s:?}")).with_field(field)
+        Error::new(
+            ctr_netns::Code::InvalidAddress,
+            format!("invalid address {s:?}"),
+        )
+        .with_field(field)
     })
 }
 
@@ -239,7 +244,7 @@ impl NativeNetns {
             let kind = match spec.kind.as_str() {
                 "veth" => LinkKind::Veth {
                     peer: spec.peer.clone().ok_or_else(|| {
-                        Error::new("ENETNS_INVALID_OPTION", "a veth needs a peer name")
+                        Error::new(ctr_netns::Code::InvalidOption, "a veth needs a peer name")
                             .with_field("peer")
                     })?,
                     peer_netns_fd: peer_ns.as_ref().map(|n| n.as_raw_fd()),
@@ -248,8 +253,11 @@ impl NativeNetns {
                 "dummy" => LinkKind::Dummy,
                 "macvlan" => {
                     let p = spec.parent.as_deref().ok_or_else(|| {
-                        Error::new("ENETNS_INVALID_OPTION", "a macvlan needs a parent link")
-                            .with_field("parent")
+                        Error::new(
+                            ctr_netns::Code::InvalidOption,
+                            "a macvlan needs a parent link",
+                        )
+                        .with_field("parent")
                     })?;
                     LinkKind::Macvlan {
                         parent: nl.require_link(p)?.index,
@@ -257,7 +265,7 @@ impl NativeNetns {
                 }
                 k => {
                     return Err(Error::new(
-                        "ENETNS_INVALID_OPTION",
+                        ctr_netns::Code::InvalidOption,
                         format!("unknown link kind {k:?}"),
                     )
                     .with_field("kind"))
@@ -566,7 +574,7 @@ pub fn network_attach<'e>(
     let mut ports = Vec::new();
     for (i, p) in opts.ports.iter().enumerate() {
         let bad = |what: &str| {
-            Error::new("ENETNS_INVALID_PORT", format!("invalid {what}"))
+            Error::new(ctr_netns::Code::InvalidPort, format!("invalid {what}"))
                 .with_field(format!("ports[{i}]"))
         };
         let protocol = match p.protocol.as_str() {

@@ -288,7 +288,8 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         .collect::<Result<_, _>>()?;
     opts.mount_proc = req.mount_proc;
     opts.hostname = req.hostname;
-    opts.stdio = ctr_napi::stdio_from_js(&req.stdio, "ENS_INVALID_OPTION", "stdio")?;
+    opts.stdio =
+        ctr_napi::stdio_from_js(&req.stdio, ctr_ns::Code::InvalidOption.as_str(), "stdio")?;
     opts.hold = req.hold;
     opts.parent_death_signal = req.parent_death_signal;
     opts.new_session = req.new_session;
@@ -319,7 +320,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     for (i, r) in req.rlimits.unwrap_or_default().into_iter().enumerate() {
         let resource = ctr_ns::plan::rlimit_from_name(&r.resource).ok_or_else(|| {
             Error::new(
-                "ENS_INVALID_OPTION",
+                ctr_ns::Code::InvalidOption,
                 format!("unknown rlimit {:?}", r.resource),
             )
             .with_field(format!("rlimits[{i}].type"))
@@ -372,7 +373,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
             (None, None) => None,
             _ => {
                 return Err(Error::new(
-                    "ENS_INVALID_OPTION",
+                    ctr_ns::Code::InvalidOption,
                     "terminal size needs both cols and rows",
                 )
                 .with_field("terminal"))
@@ -413,7 +414,7 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
 fn win_size(cols: u32, rows: u32) -> Result<WinSize, Error> {
     if cols == 0 || rows == 0 || cols > u16::MAX as u32 || rows > u16::MAX as u32 {
         return Err(Error::new(
-            "ENS_INVALID_OPTION",
+            ctr_ns::Code::InvalidOption,
             "terminal size must be 1..65535 columns and rows",
         )
         .with_field("terminal"));
@@ -442,7 +443,7 @@ impl NativeChild {
             .lock()
             .unwrap()
             .clone()
-            .ok_or_else(|| Error::new("ENS_CLOSED", "the child handle was closed"))
+            .ok_or_else(|| Error::new(ctr_ns::Code::Closed, "the child handle was closed"))
     }
 }
 
@@ -556,7 +557,9 @@ impl NativeChild {
     #[napi]
     pub fn wait_exit<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
         let child = self.child()?;
-        env.spawn_future(async move { Ok(ctr_napi::wait_child(&child, "ENS_WAIT").await?) })
+        env.spawn_future(async move {
+            Ok(ctr_napi::wait_child(&child, ctr_ns::Code::Wait.as_str()).await?)
+        })
     }
 }
 
@@ -594,7 +597,7 @@ impl TermState {
             .unwrap()
             .as_ref()
             .map(|f| f.as_raw_fd())
-            .ok_or_else(|| Error::new("ENS_CLOSED", "the terminal was closed"))
+            .ok_or_else(|| Error::new(ctr_ns::Code::Closed, "the terminal was closed"))
     }
 
     /// Must run inside the runtime (AsyncFd registers with its reactor).
@@ -608,9 +611,9 @@ impl TermState {
             .lock()
             .unwrap()
             .as_ref()
-            .ok_or_else(|| Error::new("ENS_CLOSED", "the terminal was closed"))?
+            .ok_or_else(|| Error::new(ctr_ns::Code::Closed, "the terminal was closed"))?
             .try_clone()
-            .map_err(|e| Error::io("ENS_CONSOLE", "dup", &e, "duplicate the pty master"))?;
+            .map_err(|e| Error::io(ctr_ns::Code::Console, "dup", &e, "duplicate the pty master"))?;
         ctr_ns::console::set_nonblocking(dup.as_raw_fd())?;
         // SAFETY: `dup` is an OwnedFd moved into the AsyncFd, so it stays
         // open and the same for the AsyncFd's whole life.
@@ -620,7 +623,7 @@ impl TermState {
             }
             .map_err(|e| {
                 Error::io(
-                    "ENS_CONSOLE",
+                    ctr_ns::Code::Console,
                     "epoll_ctl",
                     &e.into_parts().1,
                     "watch the pty master",
@@ -673,7 +676,7 @@ impl NativeTerminal {
             let mut buf = vec![0u8; 16384];
             loop {
                 let mut guard = tokio::select! {
-                    g = w.readable() => g.map_err(|e| Error::io("ENS_CONSOLE", "epoll_wait", &e, "wait for the pty"))?,
+                    g = w.readable() => g.map_err(|e| Error::io(ctr_ns::Code::Console, "epoll_wait", &e, "wait for the pty"))?,
                     _ = &mut closed => return Ok(None),
                 };
                 match guard
@@ -685,7 +688,12 @@ impl NativeTerminal {
                         return Ok(Some(buf.into()));
                     }
                     Ok(Err(e)) => {
-                        return Err(Error::io("ENS_CONSOLE", "read", &e, "read the pty master"))
+                        return Err(Error::io(
+                            ctr_ns::Code::Console,
+                            "read",
+                            &e,
+                            "read the pty master",
+                        ))
                     }
                     Err(_would_block) => continue,
                 }
@@ -698,7 +706,7 @@ impl NativeTerminal {
             let closed = st.on_close.notified();
             tokio::pin!(closed);
             closed.as_mut().enable();
-            let gone = || Error::new("ENS_CLOSED", "the terminal was closed");
+            let gone = || Error::new(ctr_ns::Code::Closed, "the terminal was closed");
             if st.closed.load(Ordering::SeqCst) {
                 return Err(gone());
             }
@@ -706,7 +714,7 @@ impl NativeTerminal {
             let mut off = 0;
             while off < data.len() {
                 let mut guard = tokio::select! {
-                    g = w.writable() => g.map_err(|e| Error::io("ENS_CONSOLE", "epoll_wait", &e, "wait for the pty"))?,
+                    g = w.writable() => g.map_err(|e| Error::io(ctr_ns::Code::Console, "epoll_wait", &e, "wait for the pty"))?,
                     _ = &mut closed => return Err(gone()),
                 };
                 match guard.try_io(|inner| {
@@ -726,7 +734,7 @@ impl NativeTerminal {
                     Ok(Ok(n)) => off += n,
                     Ok(Err(e)) => {
                         return Err(Error::io(
-                            "ENS_CONSOLE",
+                            ctr_ns::Code::Console,
                             "write",
                             &e,
                             "write the pty master",
@@ -781,7 +789,7 @@ impl NativeTerminal {
 pub fn terminal_from_fd(fd: i32) -> napi::Result<NativeTerminal> {
     if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
         return Err(Error::sys(
-            "ENS_INVALID_OPTION",
+            ctr_ns::Code::InvalidOption,
             "fcntl",
             libc::EBADF,
             format!("fd {fd} is not open"),
@@ -791,7 +799,7 @@ pub fn terminal_from_fd(fd: i32) -> napi::Result<NativeTerminal> {
     }
     if unsafe { libc::isatty(fd) } != 1 {
         return Err(Error::sys(
-            "ENS_INVALID_OPTION",
+            ctr_ns::Code::InvalidOption,
             "isatty",
             libc::ENOTTY,
             format!("fd {fd} is not a terminal"),

@@ -3,6 +3,7 @@
 import { spawn, type NsChildProcess } from '../spawn';
 import type { NamespaceType, SpawnOptions } from '../options';
 import { parseArgs, type OptSpec, type Parsed } from './args';
+import { NsCodes } from '../codes';
 
 /** util-linux's namespace flags: long name, short letter, namespace. */
 export const NAMESPACE_FLAGS: ReadonlyArray<readonly [string, string, NamespaceType]> = [
@@ -54,7 +55,7 @@ export async function relay(name: string, child: NsChildProcess): Promise<never>
   } catch (e) {
     const err = e as { code?: string; message?: string };
     process.stderr.write(`${name}: ${err.message ?? String(e)}${err.code ? ` (${err.code})` : ''}\n`);
-    process.exit(err.code === 'ENS_EXEC' ? 127 : 1);
+    process.exit(err.code === NsCodes.Exec ? 127 : 1);
   }
 }
 

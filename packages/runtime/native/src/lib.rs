@@ -76,7 +76,11 @@ fn key(root: &str, id: &str) -> ChildKey {
 #[napi]
 pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'e, CreatedInfo>> {
     env.spawn_future(async move {
-        let stdio = stdio_from_js(&req.stdio, "ERUNTIME_INVALID_OPTION", "stdio")?;
+        let stdio = stdio_from_js(
+            &req.stdio,
+            ctr_runtime::Code::InvalidOption.as_str(),
+            "stdio",
+        )?;
         let k = key(&req.root, &req.id);
         let o = CreateOptions {
             id: req.id,
@@ -227,7 +231,7 @@ pub fn wait<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseR
     let child = children().get(&k);
     env.spawn_future(async move {
         if let Some(c) = child {
-            return Ok(wait_child(&c, "ERUNTIME_WAIT").await?);
+            return Ok(wait_child(&c, ctr_runtime::Code::Wait.as_str()).await?);
         }
         // Not our child: only that it ended can be known.
         let s = Store::new(root).read(&id)?;
@@ -235,10 +239,10 @@ pub fn wait<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseR
             return Ok(ExitInfo::default());
         }
         let fd = ctr_runtime::util::pidfd_open(s.pid)
-            .map_err(|e| Error::io("ERUNTIME_WAIT", "pidfd_open", &e, "open pidfd"))?;
+            .map_err(|e| Error::io(ctr_runtime::Code::Wait, "pidfd_open", &e, "open pidfd"))?;
         // The pid may have been reused between the check and the open.
         if ctr_runtime::util::alive(s.pid, s.init_start_time) {
-            wait_pidfd(fd, "ERUNTIME_WAIT").await?;
+            wait_pidfd(fd, ctr_runtime::Code::Wait.as_str()).await?;
         }
         Ok(ExitInfo::default())
     })
@@ -295,13 +299,17 @@ pub struct ExecInfo {
 pub fn exec<'e>(env: &'e Env, req: ExecRequest) -> napi::Result<PromiseRaw<'e, ExecInfo>> {
     use ctr_runtime::exec::{self, ExecOptions, ExecOverrides};
     env.spawn_future(async move {
-        let stdio = stdio_from_js(&req.stdio, "ERUNTIME_INVALID_OPTION", "stdio")?;
+        let stdio = stdio_from_js(
+            &req.stdio,
+            ctr_runtime::Code::InvalidOption.as_str(),
+            "stdio",
+        )?;
         let e = blocking(move || {
             let store = Store::new(&req.root);
             let process = match &req.process {
                 Some(json) => serde_json::from_str(json).map_err(|e| {
                     Error::new(
-                        "EOCI_INVALID",
+                        ctr_oci::Code::Invalid,
                         format!("process: not an OCI process object: {e}"),
                     )
                     .with_field("process")
@@ -365,11 +373,11 @@ pub fn exec_wait<'e>(env: &'e Env, pid: i32) -> napi::Result<PromiseRaw<'e, Exit
     env.spawn_future(async move {
         let child = child.ok_or_else(|| {
             Error::new(
-                "ERUNTIME_NOT_FOUND",
+                ctr_runtime::Code::NotFound,
                 format!("no exec'd process {pid} of ours"),
             )
         })?;
-        let exit = wait_child(&child, "ERUNTIME_WAIT").await?;
+        let exit = wait_child(&child, ctr_runtime::Code::Wait.as_str()).await?;
         children().remove(&key);
         Ok(exit)
     })
@@ -382,7 +390,7 @@ pub fn exec_kill(pid: i32, signal: i32) -> napi::Result<()> {
     match child {
         Some(c) => Ok(c.kill(signal)?),
         None => Err(Error::new(
-            "ERUNTIME_NOT_FOUND",
+            ctr_runtime::Code::NotFound,
             format!("no exec'd process {pid} of ours"),
         )
         .into()),
@@ -400,7 +408,7 @@ pub fn update<'e>(
     env.spawn_future(async move {
         let v: serde_json::Value = serde_json::from_str(&resources).map_err(|e| {
             Error::new(
-                "ERUNTIME_INVALID_OPTION",
+                ctr_runtime::Code::InvalidOption,
                 format!("resources: not JSON: {e}"),
             )
             .with_field("resources")

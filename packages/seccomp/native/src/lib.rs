@@ -53,7 +53,7 @@ fn target(t: Option<NativeTarget>) -> Result<ResolveFor, Error> {
         if let Some(a) = t.arch {
             r.arch = Arch::parse(&a).ok_or_else(|| {
                 Error::new(
-                    "ESECCOMP_UNKNOWN_ARCH",
+                    ctr_seccomp::Code::UnknownArch,
                     format!("unknown architecture {a:?}"),
                 )
                 .with_field("arch")
@@ -62,7 +62,7 @@ fn target(t: Option<NativeTarget>) -> Result<ResolveFor, Error> {
         if let Some(k) = t.kernel {
             r.kernel = KernelVersion::parse(&k).ok_or_else(|| {
                 Error::new(
-                    "ESECCOMP_INVALID_OPTION",
+                    ctr_seccomp::Code::InvalidOption,
                     format!("invalid kernel version {k:?}"),
                 )
                 .with_field("kernel")
@@ -214,10 +214,11 @@ pub struct NativeVerdict {
 fn u64_arg(b: &BigInt, i: usize) -> Result<u64, Error> {
     let (neg, v, lossless) = b.get_u64();
     if !lossless {
-        return Err(
-            Error::new("ESECCOMP_INVALID_OPTION", "argument does not fit 64 bits")
-                .with_field(format!("args[{i}]")),
-        );
+        return Err(Error::new(
+            ctr_seccomp::Code::InvalidOption,
+            "argument does not fit 64 bits",
+        )
+        .with_field(format!("args[{i}]")));
     }
     Ok(if neg {
         (v as i64).wrapping_neg() as u64
@@ -241,7 +242,8 @@ pub fn evaluate(json: String, binary_tree: bool, call: NativeCall) -> napi::Resu
         )?;
         if call.args.len() > 6 {
             return Err(
-                Error::new("ESECCOMP_INVALID_OPTION", "at most six arguments").with_field("args"),
+                Error::new(ctr_seccomp::Code::InvalidOption, "at most six arguments")
+                    .with_field("args"),
             );
         }
         let mut args = [0u64; 6];
@@ -343,7 +345,7 @@ impl NativeListener {
             .lock()
             .unwrap()
             .clone()
-            .ok_or_else(|| Error::new("ESECCOMP_CLOSED", "the listener was closed"))
+            .ok_or_else(|| Error::new(ctr_seccomp::Code::Closed, "the listener was closed"))
     }
 }
 
@@ -354,7 +356,7 @@ impl NativeListener {
     pub fn new(fd: i32) -> napi::Result<Self> {
         if fd < 0 {
             return Err(Error::new(
-                "ESECCOMP_INVALID_OPTION",
+                ctr_seccomp::Code::InvalidOption,
                 format!("invalid listener fd {fd}"),
             )
             .with_field("fd")
@@ -374,19 +376,29 @@ impl NativeListener {
         let h = self.holder()?;
         env.spawn_future(async move {
             let dup = h.fd.try_clone().map_err(|e| {
-                Error::io("ESECCOMP_NOTIFY", "dup", &e, "duplicate the listener fd")
+                Error::io(
+                    ctr_seccomp::Code::Notify,
+                    "dup",
+                    &e,
+                    "duplicate the listener fd",
+                )
             })?;
             // SAFETY: `dup` is an OwnedFd moved into the AsyncFd, so it stays
             // open and the same for the AsyncFd's whole life.
             let watch = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }
                 .map_err(|e| e.into_parts().1)
                 .map_err(|e| {
-                    Error::io("ESECCOMP_NOTIFY", "epoll_ctl", &e, "watch the listener fd")
+                    Error::io(
+                        ctr_seccomp::Code::Notify,
+                        "epoll_ctl",
+                        &e,
+                        "watch the listener fd",
+                    )
                 })?;
             loop {
                 let mut guard = watch.readable().await.map_err(|e| {
                     Error::io(
-                        "ESECCOMP_NOTIFY",
+                        ctr_seccomp::Code::Notify,
                         "epoll_wait",
                         &e,
                         "wait on the listener fd",
@@ -425,7 +437,7 @@ impl NativeListener {
                     let (n, lossless) = b.get_i64();
                     if !lossless {
                         return Err(Error::new(
-                            "ESECCOMP_INVALID_OPTION",
+                            ctr_seccomp::Code::InvalidOption,
                             "value does not fit 64 bits",
                         )
                         .with_field("value"));
@@ -440,7 +452,7 @@ impl NativeListener {
                 "continue" => Response::Continue,
                 k => {
                     return Err(Error::new(
-                        "ESECCOMP_INVALID_OPTION",
+                        ctr_seccomp::Code::InvalidOption,
                         format!("unknown response kind {k:?}"),
                     )
                     .with_field("kind"))
@@ -496,7 +508,14 @@ pub fn send_listener<'e>(
     // caller keeps it open.
     let dup = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
         .try_clone_to_owned()
-        .map_err(|e| Error::io("ESECCOMP_LISTENER", "dup", &e, format!("duplicate fd {fd}")))?;
+        .map_err(|e| {
+            Error::io(
+                ctr_seccomp::Code::Listener,
+                "dup",
+                &e,
+                format!("duplicate fd {fd}"),
+            )
+        })?;
     ctr_napi::promise(env, move || {
         notify::send_listener(&path, dup.as_fd(), state.as_bytes())
     })
@@ -524,11 +543,17 @@ impl NativeAgent {
     #[napi(factory)]
     pub fn bind(path: String) -> napi::Result<Self> {
         let std_l = std::os::unix::net::UnixListener::bind(&path).map_err(|e| {
-            Error::io("ESECCOMP_LISTENER", "bind", &e, format!("bind {path}")).with_path(&path)
+            Error::io(
+                ctr_seccomp::Code::Listener,
+                "bind",
+                &e,
+                format!("bind {path}"),
+            )
+            .with_path(&path)
         })?;
         std_l
             .set_nonblocking(true)
-            .map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "set nonblocking"))?;
+            .map_err(|e| Error::io(ctr_seccomp::Code::Listener, "fcntl", &e, "set nonblocking"))?;
         Ok(NativeAgent {
             listener: Mutex::new(Some(Arc::new(std_l))),
             path,
@@ -538,19 +563,22 @@ impl NativeAgent {
     /// Accept one runtime connection and read the state and fd.
     #[napi]
     pub fn accept<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, NativeReceived>> {
-        let l = self
-            .listener
-            .lock()
-            .unwrap()
-            .clone()
-            .ok_or_else(|| Error::new("ESECCOMP_CLOSED", "the agent socket was closed"))?;
-        let l = l
-            .try_clone()
-            .map_err(|e| Error::io("ESECCOMP_LISTENER", "dup", &e, "duplicate the agent socket"))?;
+        let l =
+            self.listener.lock().unwrap().clone().ok_or_else(|| {
+                Error::new(ctr_seccomp::Code::Closed, "the agent socket was closed")
+            })?;
+        let l = l.try_clone().map_err(|e| {
+            Error::io(
+                ctr_seccomp::Code::Listener,
+                "dup",
+                &e,
+                "duplicate the agent socket",
+            )
+        })?;
         env.spawn_future(async move {
             let l = tokio::net::UnixListener::from_std(l).map_err(|e| {
                 Error::io(
-                    "ESECCOMP_LISTENER",
+                    ctr_seccomp::Code::Listener,
                     "epoll_ctl",
                     &e,
                     "watch the agent socket",
@@ -559,12 +587,12 @@ impl NativeAgent {
             let (sock, _) = l
                 .accept()
                 .await
-                .map_err(|e| Error::io("ESECCOMP_LISTENER", "accept", &e, "accept"))?;
-            let sock = sock
-                .into_std()
-                .map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "convert socket"))?;
+                .map_err(|e| Error::io(ctr_seccomp::Code::Listener, "accept", &e, "accept"))?;
+            let sock = sock.into_std().map_err(|e| {
+                Error::io(ctr_seccomp::Code::Listener, "fcntl", &e, "convert socket")
+            })?;
             sock.set_nonblocking(false)
-                .map_err(|e| Error::io("ESECCOMP_LISTENER", "fcntl", &e, "set blocking"))?;
+                .map_err(|e| Error::io(ctr_seccomp::Code::Listener, "fcntl", &e, "set blocking"))?;
             let (state, fd) = ctr_napi::blocking(move || notify::recv_listener(&sock)).await?;
             Ok(NativeReceived {
                 state: String::from_utf8_lossy(&state).into_owned(),
