@@ -9,6 +9,7 @@ import { call } from './errors';
 import { native } from './native';
 
 export { NetnsError } from './errors';
+export { NetnsCodes } from './codes';
 export type { NetnsErrorCode } from './codes';
 export type { CommonErrorCode } from '@ctr/common';
 export { NetNS, loopbackOnly, type NetNSRef } from './netns';
