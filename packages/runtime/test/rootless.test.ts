@@ -290,7 +290,8 @@ test('a delegated cgroup2 subtree: pids and memory limits are enforced for the r
     proc.stdin.end('go\n');
     const dir = join(base, id);
     let limits: string[] = [];
-    for (let i = 0; i < 100 && limits.length === 0; i++) {
+    // Under TCG with a loaded host, the container's cgroup can take tens of seconds to appear.
+    for (let i = 0; i < 600 && limits.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
       try {
         limits = [readFileSync(join(dir, 'pids.max'), 'utf8').trim(), readFileSync(join(dir, 'memory.max'), 'utf8').trim()];
@@ -310,7 +311,10 @@ test('a delegated cgroup2 subtree: pids and memory limits are enforced for the r
       events = readFileSync(join(dir, 'pids.events'), 'utf8');
     }
     assert.match(events, /max [1-9]/, `no fork was refused: ${events} ${stderr}`);
-    assert.is(ctrun(['kill', id, 'KILL']).code, 0);
+    // The shell may end on its own once its forks were refused (seen under
+    // TCG): then there is nothing left to kill, and kill says so with a code.
+    const k = ctrun(['kill', id, 'KILL']);
+    if (k.code !== 0) assert.match(k.stderr, /ERUNTIME_NOT_RUNNING|ERUNTIME_NOT_FOUND/, `kill: ${k.stderr}`);
     await exited;
     assert.match(stdout, `0::/`, 'the container has its own cgroup');
     assert.not.ok(existsSync(dir), `the container cgroup ${dir} is left`);
