@@ -1,6 +1,6 @@
 //! The coded error shared by every ctr crate and surfaced to JavaScript.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
@@ -12,7 +12,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Messages are lower case without a trailing period and name the field or
 /// file at fault. `errno`, `syscall` and `path` are set where the kernel
 /// refused something.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Error {
     /// Stable code, e.g. `ECGROUP_NOT_FOUND`; part of the public API.
     pub code: String,

@@ -57,7 +57,7 @@ pub struct CapSets {
 }
 
 /// Capability sets given by name.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CapNames {
     /// Bounding set.
     pub bounding: Vec<String>,

@@ -575,7 +575,7 @@ unsafe fn check_program(p: &Prepared, fds: &ChildFds) {
             saved = libc::EACCES;
             continue;
         }
-        if let Some((dev, ino)) = p.own_exe {
+        for (dev, ino) in p.own_exe.into_iter().chain(p.spawner_exe) {
             if st.st_dev == dev && st.st_ino == ino {
                 fail(fds, Step::Exec, libc::EPERM);
             }

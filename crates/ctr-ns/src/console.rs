@@ -23,7 +23,7 @@ use libc::c_char;
 use std::os::fd::RawFd;
 
 /// Window size of a terminal, in character cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WinSize {
     /// Columns.
     pub cols: u16,
@@ -32,7 +32,7 @@ pub struct WinSize {
 }
 
 /// Where the master end of the child's pty goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConsoleSocket {
     /// A connected unix socket of the caller (`--console-socket`): the
     /// master is sent over it and the caller keeps ownership of the fd.
@@ -43,7 +43,7 @@ pub enum ConsoleSocket {
 }
 
 /// The child gets a pseudo-terminal as its stdio and controlling terminal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Console {
     /// Where the master goes.
     pub socket: ConsoleSocket,

@@ -50,7 +50,12 @@ pub fn helper_fd() -> Result<RawFd, Error> {
 }
 
 fn make_sealed() -> Result<OwnedFd, Error> {
-    let name = c"ctr-exec";
+    sealed_copy(c"ctr-exec", HELPER)
+}
+
+/// A sealed, close-on-exec, executable memfd holding `bytes` (the exec
+/// helper here; the spawner's program in [`crate::spawner`]).
+pub fn sealed_copy(name: &std::ffi::CStr, bytes: &[u8]) -> Result<OwnedFd, Error> {
     let mut fd = unsafe {
         libc::syscall(
             libc::SYS_memfd_create,
@@ -76,12 +81,12 @@ fn make_sealed() -> Result<OwnedFd, Error> {
     }
     let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
     let mut done = 0;
-    while done < HELPER.len() {
+    while done < bytes.len() {
         let n = unsafe {
             libc::write(
                 fd.as_raw_fd(),
-                HELPER[done..].as_ptr().cast(),
-                HELPER.len() - done,
+                bytes[done..].as_ptr().cast(),
+                bytes.len() - done,
             )
         };
         if n < 0 {

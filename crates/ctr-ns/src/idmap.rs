@@ -5,7 +5,7 @@ use crate::Code;
 use ctr_common::Error;
 
 /// One line of a uid or gid map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IdMap {
     /// First id inside the namespace.
     pub inside: u32,
@@ -16,7 +16,7 @@ pub struct IdMap {
 }
 
 /// The maps of one new user namespace.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IdMaps {
     /// uid map lines.
     pub uid: Vec<IdMap>,

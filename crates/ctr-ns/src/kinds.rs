@@ -5,7 +5,7 @@ use ctr_common::Error;
 use serde::Serialize;
 
 /// A kind of Linux namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NamespaceKind {
     /// Mount points (`CLONE_NEWNS`).

@@ -24,6 +24,7 @@ pub mod persist;
 pub mod plan;
 pub mod rootfs;
 pub mod spawn;
+pub mod spawner;
 pub mod sys;
 pub mod syscalls;
 
@@ -37,4 +38,4 @@ pub use kinds::{supported_namespaces, NamespaceKind};
 pub use mountopt::{parse_options, MountOptions};
 pub use plan::{cpu_set, MemoryPolicy, Rlimit, SchedAttr, SpawnOptions, Stdio, TimeOffsets};
 pub use rootfs::{DeviceSpec, MountSpec, RootfsSpec};
-pub use spawn::{spawn, Child, ExitStatus, Stage};
+pub use spawn::{spawn, spawn_forked, Child, ExitStatus, Stage};

@@ -91,7 +91,7 @@ pub const RECURSIVE_OPTIONS: [(&str, u64, u64); 18] = [
 pub const EXTENSION_OPTIONS: [&str; 3] = ["idmap", "ridmap", "tmpcopyup"];
 
 /// Parsed mount options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MountOptions {
     /// `MS_*` flags for the mount itself.
     pub flags: u64,

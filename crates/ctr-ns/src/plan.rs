@@ -15,7 +15,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Where one of the child's standard streams goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Stdio {
     /// A new pipe; the parent gets the other end.
     Pipe,
@@ -26,7 +26,7 @@ pub enum Stdio {
 }
 
 /// Everything needed to spawn one process into namespaces.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SpawnOptions {
     /// The program: a path, or a name looked up in the child's `PATH`.
     pub program: String,
@@ -146,7 +146,7 @@ pub struct SpawnOptions {
 }
 
 /// Offsets of the clocks of a new time namespace.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimeOffsets {
     /// `CLOCK_MONOTONIC` offset: seconds, nanoseconds.
     pub monotonic: (i64, u32),
@@ -155,7 +155,7 @@ pub struct TimeOffsets {
 }
 
 /// A NUMA memory policy for `set_mempolicy(2)`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct MemoryPolicy {
     /// `MPOL_DEFAULT` (0), `MPOL_PREFERRED` (1), `MPOL_BIND` (2),
     /// `MPOL_INTERLEAVE` (3), `MPOL_LOCAL` (4), `MPOL_PREFERRED_MANY` (5),
@@ -199,7 +199,7 @@ impl MemoryPolicy {
 /// The kernel's `struct sched_attr` (`SCHED_ATTR_SIZE_VER1`, 56 bytes) for
 /// `sched_setattr(2)`: built in the parent, the child only passes it.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SchedAttr {
     /// Size of this struct (set by [`SchedAttr::new`]).
     pub size: u32,
@@ -266,7 +266,7 @@ pub fn cpu_set(cpus: &[u32], field: &str) -> ctr_common::Result<libc::cpu_set_t>
 }
 
 /// One resource limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rlimit {
     /// `RLIMIT_*` number.
     pub resource: i32,
@@ -420,6 +420,9 @@ pub struct Prepared {
     pub exec_fifo: Option<OwnedFd>,
     /// (dev, ino) of the spawning binary when [`SpawnOptions::refuse_own_exe`].
     pub own_exe: Option<(u64, u64)>,
+    /// With [`crate::spawner`]: (dev, ino) of the spawner's own program
+    /// (the child's `/proc/self/exe` until it execs), refused as well.
+    pub spawner_exe: Option<(u64, u64)>,
     /// Stop before `pivot_root` for the parent.
     pub pre_pivot_sync: bool,
     /// (`/proc/sys/...` path, value) to write after the pivot.
@@ -1093,6 +1096,7 @@ impl Prepared {
             pdeathsig: opts.parent_death_signal.unwrap_or(0),
             exec_fifo,
             own_exe,
+            spawner_exe: None,
             pre_pivot_sync: opts.pre_pivot_sync,
             sysctl,
             personality: opts.personality,
@@ -1172,6 +1176,7 @@ impl Prepared {
             loopback_up: _,
             pdeathsig: _,
             own_exe: _,
+            spawner_exe: _,
             sysctl: _,
             personality: _,
             io_priority: _,

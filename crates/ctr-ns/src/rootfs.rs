@@ -16,7 +16,7 @@ use std::ffi::CString;
 use std::path::{Component, Path, PathBuf};
 
 /// One mount of the plan, as given by the user (OCI `mounts[]` shape).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct MountSpec {
     /// Where, inside the rootfs.
     pub destination: String,
@@ -39,7 +39,7 @@ pub struct MountSpec {
 }
 
 /// The root filesystem of a spawn.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct RootfsSpec {
     /// Host path of the root directory.
     pub path: String,
@@ -87,7 +87,7 @@ pub struct RootfsSpec {
 }
 
 /// One device node of [`RootfsSpec::devices`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceSpec {
     /// Path inside the container (`/dev/fuse`).
     pub path: String,
@@ -331,7 +331,7 @@ pub enum Detached {
 }
 
 /// What the parent knows about each op, to name it in errors.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OpInfo {
     /// What the op does, for messages.
     pub what: String,

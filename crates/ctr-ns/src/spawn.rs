@@ -197,8 +197,43 @@ impl Drop for ChildStack {
 ///
 /// The clone happens on the calling thread, which matters for
 /// `parent_death_signal` (the signal fires when that thread exits).
+///
+/// When this process turned the spawner on ([`crate::spawner::enable`]),
+/// the clone is made by the spawner process instead (see
+/// [`crate::spawner`]); otherwise it is a fork of this process.
 pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
+    if crate::spawner::enabled() {
+        return crate::spawner::spawn(opts);
+    }
+    spawn_forked(opts)
+}
+
+/// [`spawn`] as a fork of this process, whatever the spawner setting.
+pub fn spawn_forked(opts: &SpawnOptions) -> Result<Child, Error> {
+    spawn_from(opts, None)
+}
+
+/// The process a spawner clones on behalf of: the child is made with
+/// `CLONE_PARENT`, so its parent is that process, which checks for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OnBehalf {
+    /// The client's pid (the child's parent).
+    pub pid: i32,
+    /// (dev, ino) of the client's `/proc/self/exe`, for `refuse_own_exe`.
+    pub own_exe: Option<(u64, u64)>,
+}
+
+pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Result<Child, Error> {
     let mut prepared = Prepared::new(opts)?;
+    if let Some(b) = behalf {
+        prepared.parent_pid = b.pid;
+        if prepared.own_exe.is_some() {
+            // The caller's binary, and this spawner's (what the child's
+            // `/proc/self/exe` is until it execs).
+            prepared.spawner_exe = prepared.own_exe;
+            prepared.own_exe = b.own_exe;
+        }
+    }
 
     // The console socket: the caller's (checked open) or a socketpair whose
     // parent end receives the master.
@@ -425,7 +460,14 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     // change (commit_creds resets the mm's dumpable flag), no
     // oom_score_adj (applied to every process sharing the mm), no time
     // namespace (its vvar page is installed in the mm).
+    if behalf.is_some() {
+        // The kernel takes the exit signal from the spawner then (the one
+        // its own parent gets: SIGCHLD) and refuses any other.
+        args.flags |= sys::CLONE_PARENT;
+        args.exit_signal = 0;
+    }
     let vfork = cfg!(target_arch = "x86_64")
+        && behalf.is_none()
         && prepared.vfork_blockers().is_empty()
         && std::env::var_os("CTR_NS_NO_VFORK").is_none();
     let stack = if vfork { ChildStack::new() } else { None };
@@ -516,7 +558,106 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     })
 }
 
+/// What a spawner sends back about a child besides its fds: the parent
+/// side's knowledge, to rebuild a [`Child`] in the client.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ChildMeta {
+    pid: i32,
+    hold: bool,
+    listener_pending: bool,
+    program: String,
+    id_maps: Option<IdMaps>,
+    cgroups_to_join: Vec<String>,
+    rootfs_info: Vec<OpInfo>,
+    join_paths: Vec<String>,
+    rlimit_names: Vec<i32>,
+    exec_fifo: Option<String>,
+    sysctl_keys: Vec<String>,
+    /// Which of gate, stdin, stdout, stderr and the console receiver
+    /// follow the pidfd and the status pipe, in that order.
+    present: [bool; 5],
+}
+
 impl Child {
+    /// Split into what crosses the spawner's socket: the metadata and the
+    /// parent-side fds (pidfd, status, then those `present` says).
+    pub(crate) fn into_wire(self) -> (ChildMeta, Vec<OwnedFd>) {
+        let [s0, s1, s2] = self.stdio.into_inner().unwrap();
+        let gate = self.gate.into_inner().unwrap();
+        let console_rx = self.console_rx.into_inner().unwrap();
+        let present = [
+            gate.is_some(),
+            s0.is_some(),
+            s1.is_some(),
+            s2.is_some(),
+            console_rx.is_some(),
+        ];
+        let mut fds = vec![self.pidfd, self.status];
+        fds.extend([gate, s0, s1, s2, console_rx].into_iter().flatten());
+        let meta = ChildMeta {
+            pid: self.pid,
+            hold: self.hold,
+            listener_pending: self.listener_pending.load(Ordering::SeqCst),
+            program: self.program,
+            id_maps: self.id_maps,
+            cgroups_to_join: self.cgroups_to_join,
+            rootfs_info: self.rootfs_info,
+            join_paths: self.join_paths,
+            rlimit_names: self.rlimit_names,
+            exec_fifo: self.exec_fifo,
+            sysctl_keys: self.sysctl_keys,
+            present,
+        };
+        (meta, fds)
+    }
+
+    /// Rebuild a child from [`Child::into_wire`]'s parts.
+    pub(crate) fn from_wire(meta: ChildMeta, fds: Vec<OwnedFd>) -> Result<Child, Error> {
+        let want = 2 + meta.present.iter().filter(|p| **p).count();
+        if fds.len() != want {
+            return Err(Error::new(
+                Code::Spawn,
+                format!(
+                    "spawner: {} fds came with the child, {want} expected",
+                    fds.len()
+                ),
+            ));
+        }
+        let mut it = fds.into_iter();
+        let pidfd = it.next().unwrap();
+        let status = it.next().unwrap();
+        let mut next = |p: bool| if p { it.next() } else { None };
+        let gate = next(meta.present[0]);
+        let stdio = [
+            next(meta.present[1]),
+            next(meta.present[2]),
+            next(meta.present[3]),
+        ];
+        let console_rx = next(meta.present[4]);
+        Ok(Child {
+            pid: meta.pid,
+            pidfd,
+            stdio: Mutex::new(stdio),
+            status,
+            gate: Mutex::new(gate),
+            hold: meta.hold,
+            listener_pending: AtomicBool::new(meta.listener_pending),
+            listener: Mutex::new(None),
+            program: meta.program,
+            id_maps: meta.id_maps,
+            cgroups_to_join: meta.cgroups_to_join,
+            rootfs_info: meta.rootfs_info,
+            join_paths: meta.join_paths,
+            rlimit_names: meta.rlimit_names,
+            vforked: false,
+            exec_fifo: meta.exec_fifo,
+            sysctl_keys: meta.sysctl_keys,
+            stage_taken: AtomicBool::new(false),
+            console_rx: Mutex::new(console_rx),
+            console: Mutex::new(None),
+        })
+    }
+
     /// The raw status pipe (for callers that poll it themselves).
     pub fn status_fd(&self) -> RawFd {
         self.status.as_raw_fd()

@@ -32,6 +32,8 @@ pub struct CloneArgs {
     pub cgroup: u64,
 }
 
+/// `CLONE_PARENT`: the child's parent is the caller's parent.
+pub const CLONE_PARENT: u64 = 0x8000;
 /// `CLONE_PIDFD`.
 pub const CLONE_PIDFD: u64 = 0x1000;
 /// `CLONE_INTO_CGROUP`.

@@ -1,0 +1,163 @@
+//! Spawning through the spawner process (`ctr_ns::spawner`): the child is
+//! in its namespaces, its parent is this process, it gets no fd but its
+//! stdio, errors keep their code, errno and field, and spawns from several
+//! threads at once work. (`CTR_NS_SPAWNER=target/debug/ctr-ns-spawner cargo
+//! test -p ctr-ns --test spawn` runs the whole spawn suite through it too.)
+
+mod common;
+use ctr_ns::{spawn, NamespaceKind, SpawnOptions, Stage, Stdio};
+
+fn enable() {
+    ctr_ns::spawner::enable(Some(env!("CARGO_BIN_EXE_ctr-ns-spawner").to_string()));
+}
+
+fn sh(script: &str) -> SpawnOptions {
+    let mut o = SpawnOptions::new("sh", vec!["sh".into(), "-c".into(), script.into()]);
+    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
+    o
+}
+
+fn ppid_of(pid: i32) -> i32 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_child_is_ours_and_in_its_namespaces() {
+    if !common::root_or_skip() {
+        return;
+    }
+    enable();
+    let mut o = sh("readlink /proc/self/ns/net /proc/self/ns/uts; ls /proc/$$/fd");
+    o.namespaces = vec![NamespaceKind::Net, NamespaceKind::Uts, NamespaceKind::Ipc];
+    o.hold = true;
+    let child = spawn(&o).unwrap();
+    assert_eq!(child.wait_stage().unwrap(), Stage::Held);
+    // The spawner made it, but its parent is this process.
+    let spawner = ctr_ns::spawner::pid().expect("a spawner runs");
+    assert_ne!(child.pid, spawner);
+    assert_eq!(ppid_of(child.pid), std::process::id() as i32);
+    assert_eq!(ppid_of(spawner), std::process::id() as i32);
+    child.release().unwrap();
+    assert_eq!(child.wait_stage().unwrap(), Stage::Running);
+    let out = common::read_all(child.take_stdio()[1].take().unwrap());
+    assert_eq!(child.wait().unwrap().code, Some(0));
+    let lines: Vec<&str> = out.lines().collect();
+    let own = |k: &str| std::fs::read_link(format!("/proc/self/ns/{k}")).unwrap();
+    assert_ne!(lines[0], own("net").to_string_lossy());
+    assert_ne!(lines[1], own("uts").to_string_lossy());
+    // No fd but 0-2 reached the program.
+    let mut fds: Vec<&str> = lines[2..]
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .collect();
+    fds.sort();
+    assert_eq!(fds, ["0", "1", "2"], "fds of the container's shell: {out}");
+}
+
+#[test]
+fn the_spawner_runs_from_a_sealed_memfd_with_only_its_socket() {
+    if !common::root_or_skip() {
+        return;
+    }
+    enable();
+    let child = spawn(&sh("true")).unwrap();
+    child.wait_stage().unwrap();
+    child.wait().unwrap();
+    let spawner = ctr_ns::spawner::pid().unwrap();
+    let exe = std::fs::read_link(format!("/proc/{spawner}/exe")).unwrap();
+    assert!(
+        exe.to_string_lossy().starts_with("/memfd:ctr-spawner"),
+        "spawner exe {exe:?}"
+    );
+    let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{spawner}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    fds.sort();
+    // 0-2 are /dev/null, 3 the socket; the exec helper's memfd may be open
+    // (close-on-exec) once a child was spawned.
+    for fd in &fds {
+        let target = std::fs::read_link(format!("/proc/{spawner}/fd/{fd}"))
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match fd.as_str() {
+            "0" | "1" | "2" => assert_eq!(target, "/dev/null"),
+            "3" => assert!(target.starts_with("socket:"), "{target}"),
+            _ => assert!(target.starts_with("/memfd:ctr-exec"), "fd {fd}: {target}"),
+        }
+    }
+}
+
+#[test]
+fn errors_keep_code_errno_and_field() {
+    enable();
+    // Refused in the spawner while planning.
+    let mut o = sh("true");
+    o.hostname = Some("x".into());
+    let e = spawn(&o).unwrap_err();
+    assert_eq!(e.code, "ENS_INVALID_OPTION");
+    assert_eq!(e.path.as_deref(), Some("hostname"));
+    // Refused by the child.
+    let mut o = SpawnOptions::new("/nonexistent/ctr-binary", vec![]);
+    o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
+    let child = spawn(&o).unwrap();
+    let err = child.wait_stage().unwrap_err();
+    assert_eq!(err.code, "ENS_EXEC");
+    assert_eq!(err.errno, Some(libc::ENOENT));
+    assert!(child.try_wait().is_err(), "reaped");
+    // A closed fd is named as the caller's option.
+    let mut o = sh("true");
+    o.extra_fds = vec![999];
+    let e = spawn(&o).unwrap_err();
+    assert_eq!(e.path.as_deref(), Some("extraFds[0]"));
+}
+
+#[test]
+fn extra_fds_and_relative_paths_cross_as_the_fork_path_does() {
+    enable();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), "from-an-extra-fd").unwrap();
+    let f = std::fs::File::open(dir.path().join("f")).unwrap();
+    use std::os::fd::AsRawFd;
+    let mut o = sh("cat <&3; echo; pwd");
+    o.extra_fds = vec![f.as_raw_fd()];
+    let child = spawn(&o).unwrap();
+    child.wait_stage().unwrap();
+    let out = common::read_all(child.take_stdio()[1].take().unwrap());
+    assert_eq!(child.wait().unwrap().code, Some(0));
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(out, format!("from-an-extra-fd\n{}\n", cwd.display()));
+}
+
+#[test]
+fn spawns_from_several_threads_at_once() {
+    if !common::root_or_skip() {
+        return;
+    }
+    enable();
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..8 {
+                    let mut o = sh(&format!("echo {t}-{i}"));
+                    o.namespaces = vec![NamespaceKind::Pid, NamespaceKind::Uts];
+                    o.mount_proc = true;
+                    let child = spawn(&o).unwrap();
+                    assert_eq!(child.wait_stage().unwrap(), Stage::Running);
+                    let out = common::read_all(child.take_stdio()[1].take().unwrap());
+                    assert_eq!(out, format!("{t}-{i}\n"));
+                    assert_eq!(child.wait().unwrap().code, Some(0));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
