@@ -37,7 +37,8 @@ export function childPids(parent = process.pid): number[] {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (Number(fields[1]) === parent && !(comm === 'esbuild' && fields[0] !== 'Z')) out.push(Number(d));
+      // (@ctr/runtime's spawner, started once per process, is no test's either.)
+      if (Number(fields[1]) === parent && !((comm === 'esbuild' || comm === 'ctr-spawner') && fields[0] !== 'Z')) out.push(Number(d));
     } catch {
       // raced with an exit
     }

@@ -57,6 +57,10 @@ use std::sync::Mutex;
 
 /// `argv[1]` of a program started as the spawner.
 pub const ARG: &str = "__ctr_spawner";
+/// The spawner's `comm` (what `ps` shows).
+const SPAWNER_NAME: &std::ffi::CStr = c"ctr-spawner";
+/// The `comm` a child gets from the spawner (until its exec names it).
+const CHILD_NAME: &std::ffi::CStr = c"ctr-init";
 /// The fd the spawner's socket is on.
 const SOCKET_FD: RawFd = 3;
 /// Most fds one message carries (`SCM_MAX_FD` is 253).
@@ -556,6 +560,7 @@ pub fn serve_main(args: &[String]) -> i32 {
     };
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        libc::prctl(libc::PR_SET_NAME, SPAWNER_NAME.as_ptr());
         if libc::getppid() != parent {
             return 0; // the parent is gone already
         }
@@ -623,11 +628,17 @@ fn serve_one(
         })?;
         *cwd = req.cwd;
     }
-    crate::spawn::spawn_from(
+    // A child copies the `comm` of its parent at the clone: named apart
+    // from the spawner, `ps` (and a test's count of its children) tells
+    // them apart.
+    unsafe { libc::prctl(libc::PR_SET_NAME, CHILD_NAME.as_ptr()) };
+    let child = crate::spawn::spawn_from(
         &opts,
         Some(OnBehalf {
             pid: req.pid,
             own_exe: req.own_exe,
         }),
-    )
+    );
+    unsafe { libc::prctl(libc::PR_SET_NAME, SPAWNER_NAME.as_ptr()) };
+    child
 }

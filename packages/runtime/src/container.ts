@@ -32,6 +32,7 @@ import type { Signal } from '@ctr/common';
 import { configFor, overlayDirs, resourcesFor, rootfsOptions } from './spec';
 import { signalName, signalNumber } from './signals';
 import { ExecProcess } from './exec';
+import { applySpawnMode } from './spawner';
 import { RuntimeCodes } from './codes';
 
 /** The default state root of root, shared with `ctrun`. */
@@ -209,6 +210,7 @@ export class Container extends EventEmitter {
     }
     let info;
     try {
+      applySpawnMode(CTRUN_PATH);
       info = await call(() =>
         native.create({ root, id: opts.id, bundle, pidFile: opts.pidFile, noPivot: opts.noPivot, stdio: stdioFds(opts.stdio) }),
       );
@@ -317,6 +319,7 @@ export class Container extends EventEmitter {
           terminal: opts.terminal,
         }
       : { root: this.root, id: this.id, process: JSON.stringify(process), stdio, pidFile: opts.pidFile, terminal: opts.terminal };
+    applySpawnMode(CTRUN_PATH);
     const info = await call(() => native.exec(req));
     return new ExecProcess(info.pid, info.stdio, info.terminal);
   }

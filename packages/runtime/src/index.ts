@@ -12,6 +12,7 @@ export type { Signal } from '@ctr/common';
 export type { AnyRuntimeErrorCode } from './errors';
 export type { OciErrorCode, RuntimeErrorCode } from './codes';
 export type { CommonErrorCode } from '@ctr/common';
+export { setSpawnMode, spawnMode, spawnerPid, type SpawnMode } from './spawner';
 export { Container, DEFAULT_ROOT, DEFAULT_STOP_TIMEOUT, defaultRoot, CTRUN_PATH, gc } from './container';
 export { ExecProcess } from './exec';
 export { run, configFor } from './run';

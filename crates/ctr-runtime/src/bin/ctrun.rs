@@ -724,5 +724,10 @@ fn run(argv: Vec<String>) -> i32 {
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    // Started by the in-process API as its spawner (ctr_ns::spawner): not
+    // a command of the command line.
+    if argv.first().map(String::as_str) == Some(ctr_ns::spawner::ARG) {
+        std::process::exit(ctr_ns::spawner::serve_main(&argv));
+    }
     std::process::exit(run(argv));
 }

@@ -72,6 +72,20 @@ fn key(root: &str, id: &str) -> ChildKey {
     }
 }
 
+/// Spawn containers' processes from a spawner process running `program`
+/// (`ctrun`, copied into a sealed memfd and started on the next spawn), or,
+/// with `null`, as forks of this process (see `ctr_ns::spawner`).
+#[napi]
+pub fn use_spawner(program: Option<String>) {
+    ctr_ns::spawner::enable(program);
+}
+
+/// The pid of the running spawner, if any.
+#[napi]
+pub fn spawner_pid() -> Option<i32> {
+    ctr_ns::spawner::pid()
+}
+
 /// Create a container (off the main thread).
 #[napi]
 pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'e, CreatedInfo>> {
