@@ -53,7 +53,7 @@ if (process.env.CTR_BENCH_PRIVATE_NS === '1') {
   process.exit(r.status ?? 1);
 }
 
-const { Container } = createRequire(import.meta.url)(join(repo, 'packages/runtime/dist/index.cjs'));
+const { Container, setSpawnMode } = createRequire(import.meta.url)(join(repo, 'packages/runtime/dist/index.cjs'));
 const work = mkdtempSync(join(tmpdir(), 'ctr-bench-floor-'));
 const stateBase = `/run/ctr-bench-floor-${process.pid}`;
 const roots = { api: `${stateBase}-api`, ctrun: `${stateBase}-ctrun`, crun: `${stateBase}-crun`, runc: `${stateBase}-runc` };
@@ -122,6 +122,16 @@ async function runApi(b, root = roots.api) {
   }
 }
 
+/** {@link runApi} with each container process a fork of Node (the spawner's fallback). */
+async function runApiForked(b) {
+  setSpawnMode('fork');
+  try {
+    await runApi(b);
+  } finally {
+    setSpawnMode('spawner');
+  }
+}
+
 /** CPU time (ms) of this process's main thread so far (utime + stime). */
 function mainThreadCpuMs() {
   const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
@@ -143,6 +153,7 @@ try {
     const times = await timeRotated(
       {
         'API (in-process)': () => runApi(trueBundle),
+        'API, fork of Node': () => runApiForked(trueBundle),
         'ctrun run': async () => runCli(ctrun, roots.ctrun, trueBundle)(),
         'crun run': async () => runCli('crun', roots.crun, trueBundle)(),
         'runc run': async () => runCli('runc', roots.runc, trueBundle)(),
@@ -192,8 +203,11 @@ try {
       const a2 = await rate(() => runApi(trueBundle), c);
       const api = a1.perSec > a2.perSec ? a1 : a2;
       const crun = r1.perSec > r2.perSec ? r1 : r2;
-      results.rate[c] = { api, crun };
-      console.log(`  c=${c}  API ${api.perSec.toFixed(0).padStart(4)}/s (main thread ${f2(api.cpu)} ms CPU each)  crun ${crun.perSec.toFixed(0).padStart(4)}/s (main thread ${f2(crun.cpu)} ms)  API / crun ${ratio(api.perSec, crun.perSec)} (aim >= 2x)`);
+      setSpawnMode('fork');
+      const forked = await rate(() => runApi(trueBundle), c);
+      setSpawnMode('spawner');
+      results.rate[c] = { api, crun, forked };
+      console.log(`  c=${c}  API ${api.perSec.toFixed(0).padStart(4)}/s (main thread ${f2(api.cpu)} ms CPU each)  crun ${crun.perSec.toFixed(0).padStart(4)}/s (main thread ${f2(crun.cpu)} ms)  API / crun ${ratio(api.perSec, crun.perSec)} (aim >= 2x)  [API as forks of Node ${forked.perSec.toFixed(0)}/s]`);
     }
   }
 

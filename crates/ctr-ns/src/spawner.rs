@@ -69,7 +69,7 @@ const MAX_FDS: usize = 128;
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static PROGRAM: Mutex<Option<String>> = Mutex::new(None);
 static CONN: Mutex<Option<Conn>> = Mutex::new(None);
-static KEEPER: Mutex<Option<mpsc::Sender<Launch>>> = Mutex::new(None);
+static KEEPER: Mutex<Option<mpsc::Sender<Keep>>> = Mutex::new(None);
 
 /// Make [`crate::spawn`] go through a spawner running `program` (a binary
 /// whose `main` calls [`serve_main`] when `argv[1]` is [`ARG`]), or, with
@@ -77,11 +77,14 @@ static KEEPER: Mutex<Option<mpsc::Sender<Launch>>> = Mutex::new(None);
 pub fn enable(program: Option<String>) {
     let on = program.is_some();
     let mut p = PROGRAM.lock().unwrap();
-    if *p != program {
+    if on && *p != program {
         // A running spawner of another program is let go (end of file).
-        CONN.lock().unwrap().take();
+        retire(CONN.lock().unwrap().take());
     }
-    *p = program;
+    if on {
+        *p = program;
+    }
+    // Turned off, a running spawner stays for when it is turned on again.
     ENABLED.store(on, Ordering::SeqCst);
 }
 
@@ -119,8 +122,24 @@ struct Conn {
     pid: i32,
 }
 
-/// A request to the keeper thread: start a spawner, reply on the channel.
-type Launch = (String, mpsc::Sender<Result<Conn, Error>>);
+/// A request to the keeper thread.
+enum Keep {
+    /// Start a spawner of this program, reply on the channel.
+    Launch(String, mpsc::Sender<Result<Conn, Error>>),
+    /// This spawner's socket was closed (it died, or was let go): reap it.
+    Reap(i32),
+}
+
+/// Close a spawner's socket (it exits at end of file) and have it reaped.
+fn retire(conn: Option<Conn>) {
+    if let Some(c) = conn {
+        let pid = c.pid;
+        drop(c);
+        if let Some(k) = KEEPER.lock().unwrap().as_ref() {
+            let _ = k.send(Keep::Reap(pid));
+        }
+    }
+}
 
 /// Start a spawner running `program` from the keeper thread (made on first
 /// use; it never exits, so the spawner's death signal never fires early).
@@ -128,7 +147,7 @@ fn launch(program: &str) -> Result<Conn, Error> {
     let tx = {
         let mut k = KEEPER.lock().unwrap();
         if k.is_none() {
-            let (tx, rx) = mpsc::channel::<Launch>();
+            let (tx, rx) = mpsc::channel::<Keep>();
             std::thread::Builder::new()
                 .name("ctr-spawner".into())
                 .spawn(move || keeper(rx))
@@ -138,22 +157,31 @@ fn launch(program: &str) -> Result<Conn, Error> {
         k.as_ref().unwrap().clone()
     };
     let (rtx, rrx) = mpsc::channel();
-    tx.send((program.to_string(), rtx))
+    tx.send(Keep::Launch(program.to_string(), rtx))
         .map_err(|_| spawn_error("spawner: the keeper thread is gone"))?;
     rrx.recv()
         .map_err(|_| spawn_error("spawner: the keeper thread is gone"))?
 }
 
-/// The keeper: starts spawners and reaps the ones that ended.
-fn keeper(rx: mpsc::Receiver<Launch>) {
+/// The keeper: starts spawners and reaps the ones let go (a spawner exits
+/// at end of file on its socket, so the wait is short).
+fn keeper(rx: mpsc::Receiver<Keep>) {
     let mut running: Vec<std::process::Child> = Vec::new();
-    while let Ok((program, reply)) = rx.recv() {
-        running.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
-        let r = start(&program).map(|(child, conn)| {
-            running.push(child);
-            conn
-        });
-        let _ = reply.send(r);
+    while let Ok(m) = rx.recv() {
+        match m {
+            Keep::Launch(program, reply) => {
+                let r = start(&program).map(|(child, conn)| {
+                    running.push(child);
+                    conn
+                });
+                let _ = reply.send(r);
+            }
+            Keep::Reap(pid) => {
+                if let Some(i) = running.iter().position(|c| c.id() as i32 == pid) {
+                    let _ = running.swap_remove(i).wait();
+                }
+            }
+        }
     }
 }
 
@@ -524,13 +552,13 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     let (reply, _, got) = match res {
         Ok(Some(m)) => m,
         Ok(None) => {
-            conn.take();
+            retire(conn.take());
             return Err(spawn_error(
                 "spawner: it exited before answering (a new one starts on the next spawn)",
             ));
         }
         Err(e) => {
-            conn.take();
+            retire(conn.take());
             return Err(io_error(e, "talk to the spawner"));
         }
     };
