@@ -1,4 +1,4 @@
-//! `SpawnOptions.console`: the child on a pty (stdin is a tty, the pty is
+//! `SpawnOptions.io.console`: the child on a pty (stdin is a tty, the pty is
 //! its controlling terminal, the window size is set), the master coming
 //! back to the parent or over a caller's socket, `/dev/console` in a rootfs.
 

@@ -1,4 +1,4 @@
-//! `SpawnOptions::memory_policy`: the child's `set_mempolicy(2)` before
+//! `SpawnOptions.resources.memory_policy`: the child's `set_mempolicy(2)` before
 //! exec, read back from the program's `/proc/self/numa_maps` (no root
 //! needed; this host has node 0).
 

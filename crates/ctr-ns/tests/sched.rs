@@ -1,4 +1,4 @@
-//! `SpawnOptions::scheduler` (`sched_setattr(2)`) and the cpu affinity
+//! `SpawnOptions.resources.scheduler` (`sched_setattr(2)`) and the cpu affinity
 //! options (`sched_setaffinity(2)`) of the child, read back from the
 //! program's `/proc/self/stat` and `/proc/self/status`.
 
