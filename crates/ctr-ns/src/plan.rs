@@ -950,12 +950,18 @@ fn plan_sysctl(opts: &NamespaceOptions, ns_flags: u64) -> Result<Vec<(CString, V
         .collect()
 }
 
-/// The console to set up, its size checked.
+/// [`IoOptions`]: the console to set up, its size checked (stdio and the
+/// extra fds are dup'ed by [`crate::spawn`] itself). `/dev/console` is bound
+/// with a rootfs that mounts, the pty owned by the credentials the child
+/// takes, and the child makes its own session unless it already asked for
+/// one.
 fn plan_console(
-    opts: &SpawnOptions,
+    opts: &IoOptions,
+    fs: &FilesystemOptions,
+    process: &ProcessOptions,
     creds: Option<(u32, u32)>,
 ) -> Result<Option<PreparedConsole>, Error> {
-    let console = opts.io.console.map(|c| {
+    let console = opts.console.map(|c| {
         if let Some(sz) = c.size {
             if sz.cols == 0 || sz.rows == 0 {
                 return Err(Error::new(
@@ -972,9 +978,9 @@ fn plan_console(
             },
             size: c.size,
             // (with a chroot only, /dev/console would be a host mount)
-            bind_console: opts.filesystem.rootfs.as_ref().is_some_and(|r| !r.chroot),
+            bind_console: fs.rootfs.as_ref().is_some_and(|r| !r.chroot),
             owner: creds,
-            setsid: !opts.process.new_session,
+            setsid: !process.new_session,
         })
     });
     console.transpose()
@@ -1161,14 +1167,14 @@ impl Prepared {
             filesystem,
             security,
             resources,
-            io: _,
+            io,
             lifecycle,
         } = opts;
         let process_plan = plan_process(process)?;
         let resource_plan = plan_resources(resources)?;
         let security_plan = plan_security(security)?;
         let ns = plan_namespaces(namespaces, filesystem, !resources.cgroups.is_empty())?;
-        let console = plan_console(opts, security_plan.creds)?;
+        let console = plan_console(io, filesystem, process, security_plan.creds)?;
         let root_parent = unsafe { libc::geteuid() } == 0;
         let (joins, join_pid) = open_joins(&namespaces.join)?;
         // mknod is refused in a user namespace: bind the host's nodes.
@@ -1300,7 +1306,9 @@ impl Prepared {
     /// stopped until the child execs), change state that lives in the
     /// shared mm (dumpable flag, credentials and capabilities through
     /// `commit_creds`, `oom_score_adj`, a time namespace's vvar page), or do
-    /// long mount work.
+    /// long mount work. Each public option of [`SpawnOptions`] is tied to
+    /// its decision by the unit test `every_option_is_decided_for_vfork`,
+    /// which destructures every group with no `..` as well.
     pub fn vfork_blockers(&self) -> Vec<&'static str> {
         let Prepared {
             // Allowed: task-local syscalls on data the child only reads.
