@@ -428,17 +428,17 @@ fn take_fds(opts: &mut SpawnOptions) -> Vec<RawFd> {
         fds.push(*fd);
         *fd = (fds.len() - 1) as RawFd;
     };
-    if opts.console.is_none() {
-        for s in opts.stdio.iter_mut() {
+    if opts.io.console.is_none() {
+        for s in opts.io.stdio.iter_mut() {
             if let Stdio::Fd(fd) = s {
                 index(fd);
             }
         }
     }
-    for fd in opts.extra_fds.iter_mut() {
+    for fd in opts.io.extra_fds.iter_mut() {
         index(fd);
     }
-    if let Some(c) = opts.console.as_mut() {
+    if let Some(c) = opts.io.console.as_mut() {
         if let crate::ConsoleSocket::Fd(fd) = &mut c.socket {
             index(fd);
         }
@@ -453,17 +453,17 @@ fn put_fds(opts: &mut SpawnOptions, fds: &[OwnedFd]) -> Result<(), Error> {
         *fd = fds.get(*fd as usize).ok_or_else(bad)?.as_raw_fd();
         Ok(())
     };
-    if opts.console.is_none() {
-        for s in opts.stdio.iter_mut() {
+    if opts.io.console.is_none() {
+        for s in opts.io.stdio.iter_mut() {
             if let Stdio::Fd(fd) = s {
                 get(fd)?;
             }
         }
     }
-    for fd in opts.extra_fds.iter_mut() {
+    for fd in opts.io.extra_fds.iter_mut() {
         get(fd)?;
     }
-    if let Some(c) = opts.console.as_mut() {
+    if let Some(c) = opts.io.console.as_mut() {
         if let crate::ConsoleSocket::Fd(fd) = &mut c.socket {
             get(fd)?;
         }
@@ -487,12 +487,12 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         .clone()
         .ok_or_else(|| spawn_error("spawner: not enabled"))?;
     let mut wire = opts.clone();
-    let seccomp = wire.seccomp.take().unwrap_or_default();
+    let seccomp = wire.security.seccomp.take().unwrap_or_default();
     let fds = take_fds(&mut wire);
     // Checked here, as the fork path does, so a closed fd is named as the
     // caller's option and not as a failed sendmsg.
-    for (i, s) in opts.stdio.iter().enumerate() {
-        if let (Stdio::Fd(fd), None) = (s, &opts.console) {
+    for (i, s) in opts.io.stdio.iter().enumerate() {
+        if let (Stdio::Fd(fd), None) = (s, &opts.io.console) {
             if unsafe { libc::fcntl(*fd, libc::F_GETFD) } < 0 {
                 return Err(Error::sys(
                     Code::InvalidOption,
@@ -504,7 +504,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
             }
         }
     }
-    for (i, fd) in opts.extra_fds.iter().enumerate() {
+    for (i, fd) in opts.io.extra_fds.iter().enumerate() {
         if *fd < 0 || unsafe { libc::fcntl(*fd, libc::F_GETFD) } < 0 {
             return Err(Error::sys(
                 Code::InvalidOption,
@@ -518,7 +518,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     if let Some(crate::Console {
         socket: crate::ConsoleSocket::Fd(fd),
         ..
-    }) = opts.console
+    }) = opts.io.console
     {
         if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
             return Err(Error::sys(
@@ -538,7 +538,11 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         opts: wire,
         cwd,
         pid: std::process::id() as i32,
-        own_exe: if opts.refuse_own_exe { own_exe() } else { None },
+        own_exe: if opts.process.refuse_own_exe {
+            own_exe()
+        } else {
+            None
+        },
     };
     let head = serde_json::to_vec(&req).map_err(|e| spawn_error(format!("spawner: {e}")))?;
 
@@ -642,7 +646,7 @@ fn serve_one(
     let mut opts = req.opts;
     put_fds(&mut opts, fds)?;
     if !blob.is_empty() {
-        opts.seccomp = Some(blob);
+        opts.security.seccomp = Some(blob);
     }
     if *cwd != req.cwd {
         std::env::set_current_dir(&req.cwd).map_err(|e| {

@@ -19,7 +19,7 @@ fn enable() -> std::sync::MutexGuard<'static, ()> {
 
 fn sh(script: &str) -> SpawnOptions {
     let mut o = SpawnOptions::new("sh", vec!["sh".into(), "-c".into(), script.into()]);
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
     o
 }
 
@@ -40,8 +40,8 @@ fn the_child_is_ours_and_in_its_namespaces() {
     }
     let _one = enable();
     let mut o = sh("readlink /proc/self/ns/net /proc/self/ns/uts; ls /proc/$$/fd");
-    o.namespaces = vec![NamespaceKind::Net, NamespaceKind::Uts, NamespaceKind::Ipc];
-    o.hold = true;
+    o.namespaces.create = vec![NamespaceKind::Net, NamespaceKind::Uts, NamespaceKind::Ipc];
+    o.lifecycle.hold = true;
     let child = spawn(&o).unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::Held);
     // The spawner made it, but its parent is this process.
@@ -119,13 +119,13 @@ fn errors_keep_code_errno_and_field() {
     let _one = enable();
     // Refused in the spawner while planning.
     let mut o = sh("true");
-    o.hostname = Some("x".into());
+    o.namespaces.hostname = Some("x".into());
     let e = spawn(&o).unwrap_err();
     assert_eq!(e.code, "ENS_INVALID_OPTION");
     assert_eq!(e.path.as_deref(), Some("hostname"));
     // Refused by the child.
     let mut o = SpawnOptions::new("/nonexistent/ctr-binary", vec![]);
-    o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
+    o.io.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
     let child = spawn(&o).unwrap();
     let err = child.wait_stage().unwrap_err();
     assert_eq!(err.code, "ENS_EXEC");
@@ -133,7 +133,7 @@ fn errors_keep_code_errno_and_field() {
     assert!(child.try_wait().is_err(), "reaped");
     // A closed fd is named as the caller's option.
     let mut o = sh("true");
-    o.extra_fds = vec![999];
+    o.io.extra_fds = vec![999];
     let e = spawn(&o).unwrap_err();
     assert_eq!(e.path.as_deref(), Some("extraFds[0]"));
 }
@@ -146,7 +146,7 @@ fn extra_fds_and_relative_paths_cross_as_the_fork_path_does() {
     let f = std::fs::File::open(dir.path().join("f")).unwrap();
     use std::os::fd::AsRawFd;
     let mut o = sh("cat <&3; echo; pwd");
-    o.extra_fds = vec![f.as_raw_fd()];
+    o.io.extra_fds = vec![f.as_raw_fd()];
     let child = spawn(&o).unwrap();
     child.wait_stage().unwrap();
     let out = common::read_all(child.take_stdio()[1].take().unwrap());
@@ -166,8 +166,8 @@ fn spawns_from_several_threads_at_once() {
             std::thread::spawn(move || {
                 for i in 0..8 {
                     let mut o = sh(&format!("echo {t}-{i}"));
-                    o.namespaces = vec![NamespaceKind::Pid, NamespaceKind::Uts];
-                    o.mount_proc = true;
+                    o.namespaces.create = vec![NamespaceKind::Pid, NamespaceKind::Uts];
+                    o.filesystem.mount_proc = true;
                     let child = spawn(&o).unwrap();
                     assert_eq!(child.wait_stage().unwrap(), Stage::Running);
                     let out = common::read_all(child.take_stdio()[1].take().unwrap());
