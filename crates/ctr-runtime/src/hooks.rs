@@ -237,7 +237,6 @@ fn drain(r: Option<impl std::io::Read + Send + 'static>) -> std::sync::mpsc::Rec
     std::thread::spawn(move || {
         let mut buf = String::new();
         if let Some(mut r) = r {
-            use std::io::Read;
             let _ = r.read_to_string(&mut buf);
         }
         let _ = tx.send(buf);
