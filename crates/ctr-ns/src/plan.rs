@@ -90,7 +90,7 @@ pub struct SpawnOptions {
     /// `/proc/self/oom_score_adj`.
     pub oom_score_adj: Option<i32>,
     /// Cgroup directories to start in: a cgroup2 one through
-    /// `CLONE_INTO_CGROUP`, v1 ones by the parent before the child goes on.
+    /// `CLONE_INTO_CGROUP`, v1 ones by the child itself as its first step.
     pub cgroups: Vec<String>,
     /// The root filesystem plan.
     pub rootfs: Option<RootfsSpec>,
@@ -361,7 +361,7 @@ pub struct Prepared {
     pub joins: Vec<JoinFd>,
     /// A pid namespace the parent enters around `clone3`.
     pub join_pid: Option<JoinFd>,
-    /// The child asks the parent to write id maps / move it to cgroups.
+    /// The child asks the parent to write id maps.
     pub parent_setup: bool,
     /// After the id maps, become uid/gid 0 of the new user namespace.
     pub become_root: bool,
@@ -629,7 +629,7 @@ impl NamespacePlan {
         // at that moment: made by clone3 it would be the spawner's cgroup
         // (CLONE_INTO_CGROUP and the v1 moves come later), and the
         // container would read "0::/../../<path>" in /proc/self/cgroup. So
-        // it is unshared after the parent moved the child (as runc, crun).
+        // it is unshared after the child moved itself (as runc, crun).
         let cgroup_ns = NamespaceKind::Cgroup.clone_flag();
         if !opts.cgroups.is_empty() && clone_flags & cgroup_ns != 0 {
             clone_flags &= !cgroup_ns;
@@ -975,7 +975,7 @@ impl Prepared {
         let has = |k: NamespaceKind| ns_flags & k.clone_flag() != 0;
         let root_parent = unsafe { libc::geteuid() } == 0;
         let (joins, join_pid) = open_joins(&opts.joins)?;
-        let parent_setup = opts.id_maps.is_some() || !opts.cgroups.is_empty();
+        let parent_setup = opts.id_maps.is_some();
         let become_root = opts
             .id_maps
             .as_ref()
@@ -1212,7 +1212,7 @@ impl Prepared {
             ("hold", *hold),
             // The parent takes the listener fd while the child waits.
             ("seccompListener", *seccomp_listener),
-            // The parent writes id maps / moves the child while it waits.
+            // The parent writes id maps while the child waits.
             ("parentSetup", *parent_setup),
             // Stops before pivot_root for the parent.
             ("prePivotSync", *pre_pivot_sync),
