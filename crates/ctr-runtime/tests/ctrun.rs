@@ -716,13 +716,12 @@ fn resources_go_through_the_cgroup_which_delete_removes() {
             );
         }
     }
-    let hierarchies = cg.lines().filter(|l| !l.is_empty()).count();
-    assert_eq!(
-        dirs.len(),
-        hierarchies,
-        "a container cgroup in each hierarchy: {dirs:?}\n{cg}"
-    );
-    for l in cg.lines().filter(|l| !l.is_empty()) {
+    // Every controller hierarchy (named ones such as name=systemd are not
+    // the runtime's) and the unified one: the container's cgroup.
+    for l in cg
+        .lines()
+        .filter(|l| !l.is_empty() && !l.contains(":name="))
+    {
         assert!(
             l.ends_with(&format!("/{id}")),
             "init's cgroup {l} (all:\n{cg})"
