@@ -9,7 +9,7 @@ export const repo = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/,
 /** The busybox rootfs scripts/setup.sh builds. */
 export const rootfs = join(repo, '.cache/rootfs/busybox');
 /** The built ctrun: the package's copy, else cargo's release build. */
-export const ctrun = existsSync(join(repo, 'packages/runtime/bin/ctrun')) ? join(repo, 'packages/runtime/bin/ctrun') : join(repo, 'target/x86_64-unknown-linux-gnu/release/ctrun');
+export const ctrun = existsSync(join(repo, 'packages/runtime/bin/ctrun')) ? join(repo, 'packages/runtime/bin/ctrun') : join(repo, 'target/x86_64-unknown-linux-gnu/ctrun/ctrun');
 
 /** Runtime comparisons run as root on the busybox rootfs: fail early and clearly otherwise. */
 export function requireRootAndRootfs() {

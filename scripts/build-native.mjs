@@ -9,10 +9,13 @@
 // glibc: fine for development, refused by `npm run release` (the floor test
 // in tests/release fails).
 //
-//   node ../../scripts/build-native.mjs [--bin <cargo package>:<bin>]
+//   node ../../scripts/build-native.mjs [--bin <cargo package>:<bin>[:<cargo profile>]]
 //
 // `--bin` also builds a native executable of the workspace the same way
-// (ctrun for @ctr/runtime) and copies it to the package's bin/.
+// (ctrun for @ctr/runtime) and copies it to the package's bin/. The
+// executable gets its own cargo profile when one is named (ctrun's, in
+// Cargo.toml: panic=abort, LTO, size-optimised; the addons keep `release`,
+// whose panics must unwind to the napi boundary).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -40,16 +43,16 @@ writeFileSync('native/index.js', loaderSource({ pkgName: pkg.name, binaryName })
 
 const binArg = process.argv.indexOf('--bin');
 if (binArg > 0) {
-  const [cargoPkg, bin] = process.argv[binArg + 1].split(':');
+  const [cargoPkg, bin, profile = 'release'] = process.argv[binArg + 1].split(':');
   const cargoArgs = zig
-    ? ['zigbuild', '--release', '--target', napiTarget, '-p', cargoPkg, '--bin', bin]
-    : ['build', '--release', '--target', HOST_TARGET.rust, '-p', cargoPkg, '--bin', bin];
+    ? ['zigbuild', '--profile', profile, '--target', napiTarget, '-p', cargoPkg, '--bin', bin]
+    : ['build', '--profile', profile, '--target', HOST_TARGET.rust, '-p', cargoPkg, '--bin', bin];
   // `ctrun --version` prints the commit it was built from, as runc does
   // (read by option_env! in the binary only: a new commit rebuilds no library).
   const commit = gitCommit();
   execFileSync('cargo', cargoArgs, { stdio: 'inherit', env: commit ? { ...env, CTR_GIT_COMMIT: commit } : env, cwd: repo });
   const targetDir = process.env.CARGO_TARGET_DIR ?? join(repo, 'target');
-  const built = join(targetDir, HOST_TARGET.rust, 'release', bin);
+  const built = join(targetDir, HOST_TARGET.rust, profile, bin);
   mkdirSync('bin', { recursive: true });
   // Copy then rename: a running binary (a container's init) keeps its inode.
   const tmp = join('bin', `.${bin}.tmp`);

@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Cgroup, type CgroupStats } from '@ctr/cgroup';
 import { Terminal } from '@ctr/ns';
 import type { Attachment } from '@ctr/netns';
-import { exitResult } from '@ctr/common';
+import { decodeNativeError, exitResult, type NativeExitInfo } from '@ctr/common';
 import { call, RuntimeError } from './errors';
 import { native } from './native';
 import { checkNetworkOption, setupNetwork, type NetworkSetup } from './network';
@@ -88,6 +88,45 @@ export function stdioFds(stdio: CreateOptions['stdio']): number[] {
     if (s === 'inherit') return i;
     if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return s;
     throw new RuntimeError({ code: RuntimeCodes.InvalidOption, message: `invalid stdio entry ${String(s)}`, path: `stdio[${i}]` });
+  });
+}
+
+/** Pending exit waits of this JS environment, by token (see {@link waitExit}). */
+const exitWaits = new Map<number, { resolve: (e: NativeExitInfo) => void; reject: (e: unknown) => void }>();
+let exitToken = 0;
+let exitWatcher: InstanceType<typeof native.ExitWatcher> | null = null;
+/** Keeps Node's loop alive while a wait is pending (the watcher's callback is weak). */
+let exitKeepAlive: NodeJS.Timeout | null = null;
+
+function onExit(ev: { token: number; exitCode?: number | null; signal?: number | null; error?: string | null }): void {
+  const w = exitWaits.get(ev.token);
+  if (!w) return;
+  exitWaits.delete(ev.token);
+  if (exitWaits.size === 0 && exitKeepAlive) {
+    clearInterval(exitKeepAlive);
+    exitKeepAlive = null;
+  }
+  if (ev.error) w.reject(decodeNativeError(new Error(ev.error), RuntimeError));
+  else w.resolve({ exitCode: ev.exitCode, signal: ev.signal });
+}
+
+/**
+ * How the init of `id` ends, through one native watcher per process: a
+ * promise per pending native wait would hold a libuv handle per container
+ * alive, which libuv scans at every wakeup of the loop (the main thread's
+ * work per launch grew with the number of containers alive).
+ */
+function waitExit(root: string, id: string): Promise<NativeExitInfo> {
+  return new Promise((resolve, reject) => {
+    exitWatcher ??= new native.ExitWatcher(onExit);
+    const token = (exitToken = (exitToken + 1) >>> 0);
+    exitWaits.set(token, { resolve, reject });
+    exitKeepAlive ??= setInterval(() => undefined, 0x7fffffff);
+    try {
+      exitWatcher.watch(root, id, token);
+    } catch (e) {
+      onExit({ token, error: e instanceof Error ? e.message : String(e) });
+    }
   });
 }
 
@@ -455,7 +494,7 @@ export class Container extends EventEmitter {
 
   /** Resolves when the init process ends (exit status known for containers this process created). */
   wait(): Promise<ExitResult> {
-    this.#exited ??= call(() => native.wait(this.root, this.id)).then(exitResult);
+    this.#exited ??= waitExit(this.root, this.id).then(exitResult);
     return this.#exited;
   }
 
@@ -476,12 +515,16 @@ export class Container extends EventEmitter {
     // Let a pending OOM notification arrive before the cgroup goes.
     if (this.#oom) await new Promise((r) => setTimeout(r, 20));
     this.#stopOom();
+    let deleted = false;
     try {
       await call(() => native.deleteContainer(this.root, this.id, opts.force ?? false));
+      deleted = true;
     } finally {
       // Whether the delete worked or not: once the container is gone, so are our own additions
-      // (the native delete released the network lease named in the record).
-      if (!(await this.#exists())) {
+      // (the native delete released the network lease named in the record). A delete that
+      // resolved removed the record; only a failed one needs the store asked (one native
+      // round trip fewer per container on the hot path).
+      if (deleted || !(await this.#exists())) {
         const temp = this.#tempBundle;
         this.#network = null;
         this.#tempBundle = null;

@@ -134,6 +134,30 @@ test('an AbortSignal kills and deletes the container', async () => {
   assert.ok(await eventually(() => !existsSync(join(root, id))), 'state dir removed after abort');
 });
 
+test('many pending waits: each resolves with its own container\'s exit, in the order the containers end', async () => {
+  if (!ready('container waits')) return;
+  const before = snapshot();
+  // Every wait of the process goes through one native watcher: each result
+  // must still reach its own container (exit code = index), whatever the order.
+  const n = 6;
+  const cs = await Promise.all(
+    Array.from({ length: n }, (_, i) => Container.create({ id: newId(), bundle: bundle(['sh', '-c', `sleep 0.${n - i}; exit ${10 + i}`]), root, stdio: 'ignore' })),
+  );
+  try {
+    const order: number[] = [];
+    const waits = cs.map((c, i) => c.wait().then((r) => (order.push(i), r)));
+    for (const c of cs) await c.start();
+    const results = await Promise.all(waits);
+    results.forEach((r, i) => assert.equal(r, { exitCode: 10 + i, signal: null }));
+    assert.equal(order, [...order].sort((a, b) => b - a), 'the shortest sleep (last index) ends first');
+    // A second wait on an ended container resolves with the same result.
+    assert.equal(await cs[2].wait(), { exitCode: 12, signal: null });
+  } finally {
+    for (const c of cs) await c.delete({ force: true });
+  }
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
 test('containers made concurrently by the API and by ctrun, started and deleted, leave nothing', async () => {
   if (!ready('container concurrency')) return;
   const before = snapshot();

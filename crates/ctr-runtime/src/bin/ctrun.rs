@@ -37,6 +37,7 @@ const EXIT_FAILURE: i32 = 1;
 const EXIT_EXEC_FAILED: i32 = 255;
 
 /// The global flags as the commands use them.
+#[derive(Clone)]
 struct Global {
     root: PathBuf,
     log: Option<PathBuf>,
@@ -683,11 +684,43 @@ fn dispatch(g: &Global, store: &Store, cmd: &Command) -> Result<i32> {
     }
 }
 
+/// ctrun is built with `panic = "abort"` (Cargo.toml's `ctrun` profile):
+/// a panic (a bug) is reported as an `EINTERNAL` error, on stderr and in
+/// the --log, as the unwinding build's `catch_panic` reported it, before
+/// the process aborts. What it made by then is recorded before it was made
+/// (as after a `kill -9`), so `ctrun delete --force` or `ctrun gc` removes it.
+/// (An unwinding build, as `cargo test`'s, reports through `catch_panic`.)
+fn report_panics(g: &Global) {
+    if !cfg!(panic = "abort") {
+        return;
+    }
+    let g = g.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let e = Error::new(
+            ctr_common::Code::Internal,
+            format!("internal error: {what}{at}"),
+        );
+        g.fail(&e, EXIT_FAILURE);
+    }));
+}
+
 /// Parse `argv` (without the program name), run the command, and return
 /// the exit status.
 fn run(argv: Vec<String>) -> i32 {
-    let argv = legacy::normalize(&Cli::command(), &argv);
-    let matches = Cli::command()
+    // One definition for both passes (building it is most of what a short command allocates).
+    let definition = Cli::command();
+    let argv = legacy::normalize(&definition, &argv);
+    let matches = definition
         .try_get_matches_from(std::iter::once("ctrun".to_string()).chain(argv.iter().cloned()));
     let cli = match matches.and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
@@ -699,6 +732,7 @@ fn run(argv: Vec<String>) -> i32 {
         Err(e) => return Global::from_refused(&argv).fail(&usage_error(&e), EXIT_FAILURE),
     };
     let g = Global::new(&cli.global);
+    report_panics(&g);
     if cli.global.version {
         print_version();
         return 0;

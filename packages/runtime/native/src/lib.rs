@@ -8,7 +8,8 @@ use ctr_napi::{
 };
 use ctr_runtime::lifecycle::{self, CreateOptions};
 use ctr_runtime::state::Store;
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Function, PromiseRaw};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
 use std::os::fd::IntoRawFd;
@@ -227,25 +228,99 @@ pub fn delete_container<'e>(
 /// from the store, only that it ended.
 #[napi]
 pub fn wait<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, ExitInfo>> {
-    let k = key(&root, &id);
-    let child = children().get(&k);
-    env.spawn_future(async move {
-        if let Some(c) = child {
-            return Ok(wait_child(&c, ctr_runtime::Code::Wait.as_str()).await?);
-        }
-        // Not our child: only that it ended can be known.
-        let s = Store::new(root).read(&id)?;
-        if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
-            return Ok(ExitInfo::default());
-        }
-        let fd = ctr_runtime::util::pidfd_open(s.pid)
-            .map_err(|e| Error::io(ctr_runtime::Code::Wait, "pidfd_open", &e, "open pidfd"))?;
-        // The pid may have been reused between the check and the open.
-        if ctr_runtime::util::alive(s.pid, s.init_start_time) {
-            wait_pidfd(fd, ctr_runtime::Code::Wait.as_str()).await?;
-        }
-        Ok(ExitInfo::default())
-    })
+    let child = children().get(&key(&root, &id));
+    env.spawn_future(async move { Ok(wait_exit(child, root, id).await?) })
+}
+
+/// How the init of `id` ended (see [`wait`]); `child` is ours if we created it.
+async fn wait_exit(
+    child: Option<Arc<ctr_ns::Child>>,
+    root: String,
+    id: String,
+) -> ctr_common::Result<ExitInfo> {
+    if let Some(c) = child {
+        return wait_child(&c, ctr_runtime::Code::Wait.as_str()).await;
+    }
+    // Not our child: only that it ended can be known.
+    let s = Store::new(root).read(&id)?;
+    if !ctr_runtime::util::alive(s.pid, s.init_start_time) {
+        return Ok(ExitInfo::default());
+    }
+    let fd = ctr_runtime::util::pidfd_open(s.pid)
+        .map_err(|e| Error::io(ctr_runtime::Code::Wait, "pidfd_open", &e, "open pidfd"))?;
+    // The pid may have been reused between the check and the open.
+    if ctr_runtime::util::alive(s.pid, s.init_start_time) {
+        wait_pidfd(fd, ctr_runtime::Code::Wait.as_str()).await?;
+    }
+    Ok(ExitInfo::default())
+}
+
+/// One container exit, as an [`ExitWatcher`]'s callback receives it.
+#[napi(object)]
+pub struct ExitEvent {
+    /// The token given to [`ExitWatcher::watch`].
+    pub token: u32,
+    /// Exit code, if it exited (and was our child).
+    pub exit_code: Option<i32>,
+    /// Signal number, if it was killed by one (and was our child).
+    pub signal: Option<i32>,
+    /// When the wait failed: the error as a native error message carries it
+    /// (the coded JSON the TS layer decodes).
+    pub error: Option<String>,
+}
+
+/// The watcher's callback: weak (a pending exit does not keep Node's loop
+/// alive by itself; the TS layer holds one timer while any wait is pending).
+type ExitCallback = ThreadsafeFunction<ExitEvent, (), ExitEvent, napi::Status, false, true>;
+
+/// Every exit wait of one JS environment through ONE threadsafe function.
+/// A promise per pending wait (as [`wait`]) holds a libuv async handle per
+/// container alive, and libuv scans every async handle at each wakeup of
+/// the loop: with 500 containers alive that made each launch's main-thread
+/// work grow with the number alive. Here the number alive costs nothing.
+#[napi]
+pub struct ExitWatcher {
+    callback: Arc<ExitCallback>,
+}
+
+#[napi]
+impl ExitWatcher {
+    /// `callback(event)` is called once per [`ExitWatcher::watch`].
+    #[napi(constructor)]
+    pub fn new(callback: Function<ExitEvent, ()>) -> napi::Result<Self> {
+        let callback = callback
+            .build_threadsafe_function::<ExitEvent>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()?;
+        Ok(ExitWatcher {
+            callback: Arc::new(callback),
+        })
+    }
+
+    /// Report how the init of `id` ends, as [`wait`] would, to the callback with `token`.
+    #[napi]
+    pub fn watch(&self, root: String, id: String, token: u32) {
+        let child = children().get(&key(&root, &id));
+        let callback = Arc::clone(&self.callback);
+        napi::bindgen_prelude::spawn(async move {
+            let event = match wait_exit(child, root, id).await {
+                Ok(e) => ExitEvent {
+                    token,
+                    exit_code: e.exit_code,
+                    signal: e.signal,
+                    error: None,
+                },
+                Err(e) => ExitEvent {
+                    token,
+                    exit_code: None,
+                    signal: None,
+                    error: Some(napi::Error::from(e).reason),
+                },
+            };
+            callback.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+        });
+    }
 }
 
 /// What to exec in a container: a whole OCI `process` (JSON), or changes

@@ -113,7 +113,15 @@ pub enum Format {
 }
 
 /// The commands, in runc's order of its help text.
+///
+/// `defer`: a command's flags are declared only when that command is
+/// parsed (or its help printed), so a `ctrun run` does not build the
+/// definitions of the other eighteen commands (most of ctrun's heap, and
+/// of its max RSS, before this). The argument structs below therefore
+/// carry `//` comments, not doc comments: clap would make a struct's doc
+/// the command's about, and the deferred part runs after the variant's.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a container (its process waits for `start`)
     ///
@@ -242,14 +250,14 @@ impl Command {
     }
 }
 
-/// Commands that take only the container id.
+// Commands that take only the container id.
 #[derive(Debug, Args)]
 pub struct IdArgs {
     /// The container's id
     pub container_id: String,
 }
 
-/// Flags shared by `create` and `run`.
+// Flags shared by `create` and `run`.
 #[derive(Debug, Args)]
 pub struct BundleArgs {
     /// The bundle directory (holding config.json)
@@ -284,7 +292,7 @@ pub struct BundleArgs {
     pub preserve_fds: u32,
 }
 
-/// `ctrun create`.
+// `ctrun create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     #[command(flatten)]
@@ -298,7 +306,7 @@ pub struct CreateArgs {
     pub container_id: String,
 }
 
-/// `ctrun run`.
+// `ctrun run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
@@ -321,7 +329,7 @@ pub struct RunArgs {
     pub container_id: String,
 }
 
-/// `ctrun delete`.
+// `ctrun delete`.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// Kill the container's processes (SIGKILL) if it is still running
@@ -332,7 +340,7 @@ pub struct DeleteArgs {
     pub container_id: String,
 }
 
-/// `ctrun events`.
+// `ctrun events`.
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// How often to print statistics (Go duration: 5s, 500ms, 1m)
@@ -347,7 +355,7 @@ pub struct EventsArgs {
     pub container_id: String,
 }
 
-/// `ctrun exec`.
+// `ctrun exec`.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// An AF_UNIX socket that receives the pty master (with --tty)
@@ -440,7 +448,7 @@ pub struct ExecArgs {
     pub command: Vec<String>,
 }
 
-/// `ctrun kill`.
+// `ctrun kill`.
 #[derive(Debug, Args)]
 pub struct KillArgs {
     /// Send the signal to every process of the container, not only init
@@ -455,7 +463,7 @@ pub struct KillArgs {
     pub signal: String,
 }
 
-/// `ctrun list`.
+// `ctrun list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Output format
@@ -467,7 +475,7 @@ pub struct ListArgs {
     pub quiet: bool,
 }
 
-/// `ctrun ps`.
+// `ctrun ps`.
 #[derive(Debug, Args)]
 pub struct PsArgs {
     /// Output format
@@ -482,7 +490,7 @@ pub struct PsArgs {
     pub ps_options: Vec<String>,
 }
 
-/// `ctrun spec`.
+// `ctrun spec`.
 #[derive(Debug, Args)]
 pub struct SpecArgs {
     /// Where to write config.json
@@ -495,7 +503,7 @@ pub struct SpecArgs {
     pub rootless: bool,
 }
 
-/// `ctrun update`.
+// `ctrun update`.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// An OCI linux.resources object (a file, or - for stdin); every other
@@ -591,8 +599,8 @@ pub struct UpdateArgs {
     pub container_id: String,
 }
 
-/// Arguments of a command ctrun does not implement (taken whole, so the
-/// error names the command instead of a flag).
+// Arguments of a command ctrun does not implement (taken whole, so the
+// error names the command instead of a flag).
 #[derive(Debug, Args)]
 pub struct UnsupportedArgs {
     #[arg(allow_hyphen_values = true, hide = true)]

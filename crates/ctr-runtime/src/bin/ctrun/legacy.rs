@@ -18,15 +18,24 @@ use clap::{Arg, ArgAction, Command};
 const STOP_AFTER_ID: [&str; 3] = ["exec", "kill", "ps"];
 
 /// `argv` (without the program name) in clap's spelling for `cmd`.
+///
+/// Only the command named in `argv` is built (a copy of it: its flags are
+/// declared lazily, see `cli::Command`); the top command's own arguments
+/// are the global flags.
 pub fn normalize(cmd: &Command, argv: &[String]) -> Vec<String> {
-    let mut root = cmd.clone();
-    root.build();
+    let root = cmd;
     let globals: Vec<Arg> = root.get_arguments().cloned().collect();
-    let mut current = &root;
+    // clap adds `-h, --help` when it builds a command; the unbuilt top one has none yet.
+    let help = Arg::new("help")
+        .short('h')
+        .long("help")
+        .action(ArgAction::Help);
+    let mut sub: Option<Command> = None;
     let mut positionals = 0;
     let mut out = Vec::with_capacity(argv.len());
     let mut i = 0;
     while i < argv.len() {
+        let current = sub.as_ref().unwrap_or(root);
         let a = &argv[i];
         i += 1;
         if a == "--" {
@@ -41,9 +50,11 @@ pub fn normalize(cmd: &Command, argv: &[String]) -> Vec<String> {
         }
         let Some(body) = a.strip_prefix('-').filter(|b| !b.is_empty()) else {
             // A positional: a command name at the top, else an argument.
-            if std::ptr::eq(current, &root) {
-                if let Some(sub) = root.find_subcommand(a) {
-                    current = sub;
+            if sub.is_none() {
+                if let Some(found) = root.find_subcommand(a) {
+                    let mut built = found.clone();
+                    built.build();
+                    sub = Some(built);
                     out.push(a.clone());
                     continue;
                 }
@@ -58,8 +69,10 @@ pub fn normalize(cmd: &Command, argv: &[String]) -> Vec<String> {
             Some((n, v)) => (n, Some(v)),
             None => (body, None),
         };
-        let found = find_flag(current, name, double)
-            .or_else(|| find_flag_in(&globals, name, double, current, &root));
+        let found = find_flag(current, name, double).or_else(|| match sub {
+            Some(_) => find_flag_in(&globals, name, double),
+            None => matches(&help, name, double).then_some(&help),
+        });
         let Some(arg) = found else {
             out.push(a.clone());
             continue;
@@ -108,16 +121,7 @@ fn find_flag<'a>(cmd: &'a Command, name: &str, double: bool) -> Option<&'a Arg> 
 
 /// A global flag of the top command, when we are in a subcommand (clap
 /// propagates them on its own; we only need to know their shape).
-fn find_flag_in<'a>(
-    globals: &'a [Arg],
-    name: &str,
-    double: bool,
-    current: &Command,
-    root: &Command,
-) -> Option<&'a Arg> {
-    if std::ptr::eq(current, root) {
-        return None;
-    }
+fn find_flag_in<'a>(globals: &'a [Arg], name: &str, double: bool) -> Option<&'a Arg> {
     globals
         .iter()
         .find(|arg| arg.is_global_set() && matches(arg, name, double))
