@@ -19,8 +19,8 @@ fn main() {
         ),
     ] {
         let mut o = SpawnOptions::new("/bin/true", vec![]);
-        o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
-        o.namespaces = ns;
+        o.io.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
+        o.namespaces.create = ns;
         let mut t: Vec<f64> = (0..n)
             .map(|_| {
                 let s = Instant::now();

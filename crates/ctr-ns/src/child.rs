@@ -24,7 +24,7 @@ pub const MSG_LISTENER: u32 = 3;
 /// one byte on the gate.
 pub const MSG_SETUP: u32 = 4;
 /// The child opened the exec FIFO and is about to block on it (the last
-/// step before exec; see `SpawnOptions::exec_fifo`).
+/// step before exec; see `LifecycleOptions::exec_fifo`).
 pub const MSG_EXEC_FIFO: u32 = 5;
 /// The child is stopped right before `pivot_root`; the parent writes one
 /// byte on the gate to let it go on.

@@ -35,6 +35,10 @@ pub use ctr_common::{Error, Result};
 pub use idmap::{IdMap, IdMaps};
 pub use kinds::{supported_namespaces, NamespaceKind};
 pub use mountopt::{parse_options, MountOptions};
-pub use plan::{cpu_set, MemoryPolicy, Rlimit, SchedAttr, SpawnOptions, Stdio, TimeOffsets};
+pub use plan::{
+    cpu_set, FilesystemOptions, IoOptions, LifecycleOptions, MemoryPolicy, NamespaceOptions,
+    ProcessOptions, ResourceOptions, Rlimit, SchedAttr, SecurityOptions, SpawnOptions, Stdio,
+    TimeOffsets,
+};
 pub use rootfs::{DeviceSpec, MountSpec, RootfsSpec};
 pub use spawn::{spawn, Child, ExitStatus, Stage};

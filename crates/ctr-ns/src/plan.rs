@@ -25,9 +25,39 @@ pub enum Stdio {
     Fd(RawFd),
 }
 
-/// Everything needed to spawn one process into namespaces.
-#[derive(Debug, Clone)]
+/// Everything needed to spawn one process into namespaces, grouped the way
+/// the OCI config groups it: what runs ([`ProcessOptions`]), the namespaces
+/// it lives in ([`NamespaceOptions`]), its root filesystem
+/// ([`FilesystemOptions`]), who it runs as and what it may do
+/// ([`SecurityOptions`]), its limits and placement ([`ResourceOptions`]), its
+/// file descriptors ([`IoOptions`]) and how its start is gated
+/// ([`LifecycleOptions`]). Each group is built by the parent and checked by
+/// [`Prepared::new`] in a function of its own.
+///
+/// `Default` runs nothing (an empty program) with an empty environment and
+/// the parent's stdio; [`SpawnOptions::new`] sets the program and inherits
+/// the environment.
+#[derive(Debug, Clone, Default)]
 pub struct SpawnOptions {
+    /// The program, its arguments and environment.
+    pub process: ProcessOptions,
+    /// Namespaces to create and join, and what is set inside them.
+    pub namespaces: NamespaceOptions,
+    /// The root filesystem and `/proc`.
+    pub filesystem: FilesystemOptions,
+    /// Credentials, capabilities and the seccomp filter.
+    pub security: SecurityOptions,
+    /// Cgroups, resource limits, scheduling and memory policy.
+    pub resources: ResourceOptions,
+    /// stdio, extra fds and the console.
+    pub io: IoOptions,
+    /// Gates before exec and the tie to the parent.
+    pub lifecycle: LifecycleOptions,
+}
+
+/// What runs (OCI `process.args`, `env`, `cwd`, `linux.personality`).
+#[derive(Debug, Clone, Default)]
+pub struct ProcessOptions {
     /// The program: a path, or a name looked up in the child's `PATH`.
     pub program: String,
     /// The full argument vector, `argv[0]` included.
@@ -36,25 +66,71 @@ pub struct SpawnOptions {
     pub env: Vec<String>,
     /// Working directory inside the child.
     pub cwd: Option<String>,
+    /// Start a new session (`setsid`), detaching from the terminal.
+    pub new_session: bool,
+    /// `personality(2)` persona (`PER_LINUX32` = 0x0008 ...), set before exec.
+    pub personality: Option<u64>,
+    /// Refuse to exec the spawning process's own binary (`/proc/self/exe`
+    /// of a runtime or of node): a container process running it could
+    /// rewrite the host's binary (the runc CVE-2019-5736 class). Checked,
+    /// with the program lookup, before the exec FIFO gate.
+    pub refuse_own_exe: bool,
+}
+
+/// The namespaces of the child and what is set inside them (OCI
+/// `linux.namespaces`, `uidMappings`/`gidMappings`, `timeOffsets`,
+/// `hostname`, `domainname`, `linux.sysctl`).
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceOptions {
     /// Namespaces to create.
-    pub namespaces: Vec<NamespaceKind>,
-    /// Mount a fresh `/proc` (implies a new mount namespace, made private).
-    pub mount_proc: bool,
+    pub create: Vec<NamespaceKind>,
+    /// Namespaces to join: kind and path of an ns file (`/proc/PID/ns/net`,
+    /// `/run/netns/NAME`, ...).
+    pub join: Vec<(NamespaceKind, String)>,
+    /// Id maps of a new user namespace, written by the parent.
+    pub id_maps: Option<IdMaps>,
+    /// Time namespace offsets (seconds, nanoseconds) of the monotonic and
+    /// boot-time clocks; implies a new time namespace.
+    pub time_offsets: Option<TimeOffsets>,
     /// Host name to set (needs a new uts namespace).
     pub hostname: Option<String>,
+    /// NIS domain name (needs a new uts namespace).
+    pub domainname: Option<String>,
     /// Bring `lo` up in the new network namespace, from inside it: a
     /// rootless runtime cannot join the namespace afterwards (the child is
     /// not dumpable, and the runtime has no capability in its own user
     /// namespace), so loopback-only networking is set up here.
     pub loopback_up: bool,
-    /// stdin, stdout and stderr.
-    pub stdio: [Stdio; 3],
-    /// Stop before exec until the parent releases the child.
-    pub hold: bool,
-    /// Signal delivered to the child when the spawning thread dies.
-    pub parent_death_signal: Option<i32>,
-    /// Start a new session (`setsid`), detaching from the terminal.
-    pub new_session: bool,
+    /// sysctl keys (`net.ipv4.ip_forward`) and values, written to
+    /// `/proc/sys/...` after the pivot (needs the container's `/proc`);
+    /// each key must belong to a namespace the child creates or joins.
+    pub sysctl: Vec<(String, String)>,
+}
+
+/// The child's root filesystem (OCI `root`, `mounts`, `linux.maskedPaths`
+/// ...) and its `/proc`.
+#[derive(Debug, Clone, Default)]
+pub struct FilesystemOptions {
+    /// The root filesystem plan; `None` keeps the parent's root.
+    pub rootfs: Option<RootfsSpec>,
+    /// Mount a fresh `/proc` (implies a new mount namespace, made private).
+    pub mount_proc: bool,
+}
+
+/// Who the child runs as and what it may do (OCI `process.user`,
+/// `process.capabilities`, `process.noNewPrivileges`, `linux.seccomp`).
+#[derive(Debug, Clone, Default)]
+pub struct SecurityOptions {
+    /// User id to run as.
+    pub uid: Option<u32>,
+    /// Group id to run as.
+    pub gid: Option<u32>,
+    /// Supplementary groups (set only when given).
+    pub groups: Option<Vec<u32>>,
+    /// File mode creation mask.
+    pub umask: Option<u32>,
+    /// Capability sets; `None` leaves the capabilities as they come.
+    pub capabilities: Option<CapNames>,
     /// Set `no_new_privs` before exec (and before the seccomp filter).
     pub no_new_privileges: bool,
     /// A classic BPF seccomp program: an array of `struct sock_filter`
@@ -65,64 +141,22 @@ pub struct SpawnOptions {
     /// Install the filter with `SECCOMP_FILTER_FLAG_NEW_LISTENER` and hand
     /// the listener fd to the parent (see [`crate::Child::take_seccomp_listener`]).
     pub seccomp_listener: bool,
-    /// Namespaces to join: kind and path of an ns file (`/proc/PID/ns/net`,
-    /// `/run/netns/NAME`, ...).
-    pub joins: Vec<(NamespaceKind, String)>,
-    /// Id maps of a new user namespace, written by the parent.
-    pub id_maps: Option<IdMaps>,
-    /// Time namespace offsets (seconds, nanoseconds) of the monotonic and
-    /// boot-time clocks; implies a new time namespace.
-    pub time_offsets: Option<TimeOffsets>,
-    /// NIS domain name (needs a new uts namespace).
-    pub domainname: Option<String>,
-    /// User id to run as.
-    pub uid: Option<u32>,
-    /// Group id to run as.
-    pub gid: Option<u32>,
-    /// Supplementary groups (set only when given).
-    pub groups: Option<Vec<u32>>,
-    /// File mode creation mask.
-    pub umask: Option<u32>,
-    /// Resource limits.
-    pub rlimits: Vec<Rlimit>,
-    /// Capability sets; `None` leaves the capabilities as they come.
-    pub capabilities: Option<CapNames>,
-    /// `/proc/self/oom_score_adj`.
-    pub oom_score_adj: Option<i32>,
+}
+
+/// Where the child is accounted and how it is limited and scheduled (OCI
+/// `process.rlimits`, `oomScoreAdj`, `ioPriority`, `scheduler`,
+/// `execCPUAffinity`, `linux.memoryPolicy`, the cgroup).
+#[derive(Debug, Clone, Default)]
+pub struct ResourceOptions {
     /// Cgroup directories to start in: a cgroup2 one through
     /// `CLONE_INTO_CGROUP`, v1 ones by the child itself as its first step.
     pub cgroups: Vec<String>,
-    /// The root filesystem plan.
-    pub rootfs: Option<RootfsSpec>,
-    /// Parent fds that become fds 3, 4, ... of the child (everything else
-    /// above 2 is closed).
-    pub extra_fds: Vec<RawFd>,
-    /// A named FIFO (host path) gating the exec, runc's `exec.fifo`: the
-    /// child opens it `O_PATH` before `pivot_root`, reports
-    /// [`crate::Stage::ExecFifo`], and as the very last step before
-    /// `execve` opens `/proc/self/fd/N` for writing (which blocks until
-    /// some process opens the FIFO for reading) and writes one byte. The
-    /// gate outlives the spawning process: any process may release it.
-    /// The reopen goes through the spawner's `/proc` (opened before the
-    /// pivot, closed right after the gate), so the container needs no
-    /// `/proc` of its own.
-    pub exec_fifo: Option<String>,
-    /// Stop right before `pivot_root` (after the namespaces, id maps and
-    /// the mounts of the rootfs plan; without a rootfs, before the exec
-    /// setup) and report [`crate::Stage::PrePivot`]; [`crate::Child::resume`]
-    /// lets it go on. The place to run OCI prestart/createRuntime and
-    /// createContainer hooks.
-    pub pre_pivot_sync: bool,
-    /// sysctl keys (`net.ipv4.ip_forward`) and values, written to
-    /// `/proc/sys/...` after the pivot (needs the container's `/proc`).
-    pub sysctl: Vec<(String, String)>,
-    /// `personality(2)` persona (`PER_LINUX32` = 0x0008 ...), set before exec.
-    pub personality: Option<u64>,
+    /// Resource limits.
+    pub rlimits: Vec<Rlimit>,
+    /// `/proc/self/oom_score_adj`.
+    pub oom_score_adj: Option<i32>,
     /// `ioprio_set(IOPRIO_WHO_PROCESS, 0, value)`: class << 13 | level.
     pub io_priority: Option<i32>,
-    /// `set_mempolicy(2)` of the child, made right before exec (the NUMA
-    /// policy the program inherits, OCI `linux.memoryPolicy`).
-    pub memory_policy: Option<MemoryPolicy>,
     /// `sched_setattr(2)` of the child, made right before the credential
     /// change (so `CAP_SYS_NICE` is still there for real-time policies);
     /// the program inherits it (OCI `process.scheduler`).
@@ -135,14 +169,59 @@ pub struct SpawnOptions {
     /// its setup (namespace joins, the cgroup move) runs on these cpus (OCI
     /// `process.execCPUAffinity.initial`; a cpuset cgroup attach resets it).
     pub initial_cpu_affinity: Option<Vec<u32>>,
-    /// Refuse to exec the spawning process's own binary (`/proc/self/exe`
-    /// of a runtime or of node): a container process running it could
-    /// rewrite the host's binary (the runc CVE-2019-5736 class). Checked,
-    /// with the program lookup, before the exec FIFO gate.
-    pub refuse_own_exe: bool,
+    /// `set_mempolicy(2)` of the child, made right before exec (the NUMA
+    /// policy the program inherits, OCI `linux.memoryPolicy`).
+    pub memory_policy: Option<MemoryPolicy>,
+}
+
+/// The child's file descriptors (OCI `process.terminal`, `consoleSize`).
+#[derive(Debug, Clone)]
+pub struct IoOptions {
+    /// stdin, stdout and stderr (default: the parent's 0, 1, 2).
+    pub stdio: [Stdio; 3],
+    /// Parent fds that become fds 3, 4, ... of the child (everything else
+    /// above 2 is closed).
+    pub extra_fds: Vec<RawFd>,
     /// Give the child a pseudo-terminal as stdio and controlling terminal
     /// (`stdio` is then ignored); see [`crate::console`].
     pub console: Option<Console>,
+}
+
+impl Default for IoOptions {
+    /// Inherit the parent's stdio, no extra fds, no console.
+    fn default() -> Self {
+        IoOptions {
+            stdio: [Stdio::Fd(0), Stdio::Fd(1), Stdio::Fd(2)],
+            extra_fds: Vec::new(),
+            console: None,
+        }
+    }
+}
+
+/// When the child may go on, and its tie to the parent (runc's create /
+/// start split, OCI hooks).
+#[derive(Debug, Clone, Default)]
+pub struct LifecycleOptions {
+    /// Stop before exec until the parent releases the child.
+    pub hold: bool,
+    /// Stop right before `pivot_root` (after the namespaces, id maps and
+    /// the mounts of the rootfs plan; without a rootfs, before the exec
+    /// setup) and report [`crate::Stage::PrePivot`]; [`crate::Child::resume`]
+    /// lets it go on. The place to run OCI prestart/createRuntime and
+    /// createContainer hooks.
+    pub pre_pivot_sync: bool,
+    /// A named FIFO (host path) gating the exec, runc's `exec.fifo`: the
+    /// child opens it `O_PATH` before `pivot_root`, reports
+    /// [`crate::Stage::ExecFifo`], and as the very last step before
+    /// `execve` opens `/proc/self/fd/N` for writing (which blocks until
+    /// some process opens the FIFO for reading) and writes one byte. The
+    /// gate outlives the spawning process: any process may release it.
+    /// The reopen goes through the spawner's `/proc` (opened before the
+    /// pivot, closed right after the gate), so the container needs no
+    /// `/proc` of its own.
+    pub exec_fifo: Option<String>,
+    /// Signal delivered to the child when the spawning thread dies.
+    pub parent_death_signal: Option<i32>,
 }
 
 /// Offsets of the clocks of a new time namespace.
@@ -282,7 +361,8 @@ pub fn rlimit_from_name(name: &str) -> Option<i32> {
 }
 
 impl SpawnOptions {
-    /// Options that run `program` with `args` and inherit stdio.
+    /// Options that run `program` with `args` (`[program]` when empty),
+    /// inherit this process's environment and stdio, and change nothing else.
     pub fn new(program: impl Into<String>, args: Vec<String>) -> Self {
         let program = program.into();
         let args = if args.is_empty() {
@@ -291,47 +371,13 @@ impl SpawnOptions {
             args
         };
         SpawnOptions {
-            program,
-            args,
-            env: std::env::vars().map(|(k, v)| format!("{k}={v}")).collect(),
-            cwd: None,
-            namespaces: Vec::new(),
-            mount_proc: false,
-            hostname: None,
-            loopback_up: false,
-            stdio: [Stdio::Fd(0), Stdio::Fd(1), Stdio::Fd(2)],
-            hold: false,
-            parent_death_signal: None,
-            new_session: false,
-            no_new_privileges: false,
-            seccomp: None,
-            seccomp_flags: 0,
-            seccomp_listener: false,
-            joins: Vec::new(),
-            id_maps: None,
-            time_offsets: None,
-            domainname: None,
-            uid: None,
-            gid: None,
-            groups: None,
-            umask: None,
-            rlimits: Vec::new(),
-            capabilities: None,
-            oom_score_adj: None,
-            cgroups: Vec::new(),
-            rootfs: None,
-            extra_fds: Vec::new(),
-            exec_fifo: None,
-            pre_pivot_sync: false,
-            sysctl: Vec::new(),
-            personality: None,
-            io_priority: None,
-            memory_policy: None,
-            scheduler: None,
-            cpu_affinity: None,
-            initial_cpu_affinity: None,
-            refuse_own_exe: false,
-            console: None,
+            process: ProcessOptions {
+                program,
+                args,
+                env: std::env::vars().map(|(k, v)| format!("{k}={v}")).collect(),
+                ..Default::default()
+            },
+            ..Default::default()
         }
     }
 }
@@ -363,6 +409,9 @@ pub struct Prepared {
     pub join_pid: Option<JoinFd>,
     /// The child asks the parent to write id maps.
     pub parent_setup: bool,
+    /// Cgroup directories were given: the child may move itself into v1
+    /// ones as its first step (see `child::join_cgroups`).
+    pub cgroups: bool,
     /// After the id maps, become uid/gid 0 of the new user namespace.
     pub become_root: bool,
     /// Domain name bytes.
@@ -415,10 +464,10 @@ pub struct Prepared {
     /// Parent-death signal, 0 for none.
     pub pdeathsig: i32,
     /// The exec FIFO, opened `O_PATH` by the parent (see
-    /// [`SpawnOptions::exec_fifo`]): the child keeps it, so neither a user
+    /// [`LifecycleOptions::exec_fifo`]): the child keeps it, so neither a user
     /// namespace nor the pivot gets in the way of reaching it.
     pub exec_fifo: Option<OwnedFd>,
-    /// (dev, ino) of the spawning binary when [`SpawnOptions::refuse_own_exe`].
+    /// (dev, ino) of the spawning binary when [`ProcessOptions::refuse_own_exe`].
     pub own_exe: Option<(u64, u64)>,
     /// Stop before `pivot_root` for the parent.
     pub pre_pivot_sync: bool,
@@ -542,31 +591,35 @@ struct NamespacePlan {
 }
 
 impl NamespacePlan {
-    fn new(opts: &SpawnOptions) -> Result<NamespacePlan, Error> {
+    fn new(
+        opts: &NamespaceOptions,
+        fs: &FilesystemOptions,
+        into_cgroups: bool,
+    ) -> Result<NamespacePlan, Error> {
         let mut ns_flags = 0u64;
-        for k in &opts.namespaces {
+        for k in &opts.create {
             ns_flags |= k.clone_flag();
         }
         // A rootfs or /proc needs a mount namespace of the child's own: a new
         // one, unless the caller joins one (OCI linux.namespaces with a
         // path), in which the rootfs is then set up, as runc does.
-        let joins_mnt = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
-        let rootfs_mounts = opts.rootfs.as_ref().is_some_and(|r| !r.chroot);
-        if opts.mount_proc && opts.rootfs.as_ref().is_some_and(|r| r.chroot) {
+        let joins_mnt = opts.join.iter().any(|(k, _)| *k == NamespaceKind::Mnt);
+        let rootfs_mounts = fs.rootfs.as_ref().is_some_and(|r| !r.chroot);
+        if fs.mount_proc && fs.rootfs.as_ref().is_some_and(|r| r.chroot) {
             return Err(Error::new(
                 Code::InvalidOption,
                 "mountProc needs a mount namespace: not with rootfs.chroot (which mounts nothing)",
             )
             .with_field("mountProc"));
         }
-        if (opts.mount_proc || rootfs_mounts) && !joins_mnt {
+        if (fs.mount_proc || rootfs_mounts) && !joins_mnt {
             ns_flags |= NamespaceKind::Mnt.clone_flag();
         }
         if opts.time_offsets.is_some() {
             ns_flags |= NamespaceKind::Time.clone_flag();
         }
         let has = |k: NamespaceKind| ns_flags & k.clone_flag() != 0;
-        for (k, _) in &opts.joins {
+        for (k, _) in &opts.join {
             if has(*k) {
                 return Err(Error::new(
                     Code::InvalidOption,
@@ -575,7 +628,7 @@ impl NamespacePlan {
                 .with_field(format!("join.{}", k.proc_name())));
             }
         }
-        let joins_uts = opts.joins.iter().any(|(k, _)| *k == NamespaceKind::Uts);
+        let joins_uts = opts.join.iter().any(|(k, _)| *k == NamespaceKind::Uts);
         if opts.loopback_up && !has(NamespaceKind::Net) {
             return Err(Error::new(
                 Code::InvalidOption,
@@ -615,7 +668,7 @@ impl NamespacePlan {
         let user = NamespaceKind::User.clone_flag();
         let pid = NamespaceKind::Pid.clone_flag();
         let time = NamespaceKind::Time.clone_flag();
-        let (clone_flags, unshare_user, mut unshare_flags) = if opts.joins.is_empty() {
+        let (clone_flags, unshare_user, mut unshare_flags) = if opts.join.is_empty() {
             (ns_flags, false, 0)
         } else {
             (
@@ -631,7 +684,7 @@ impl NamespacePlan {
         // container would read "0::/../../<path>" in /proc/self/cgroup. So
         // it is unshared after the child moved itself (as runc, crun).
         let cgroup_ns = NamespaceKind::Cgroup.clone_flag();
-        if !opts.cgroups.is_empty() && clone_flags & cgroup_ns != 0 {
+        if into_cgroups && clone_flags & cgroup_ns != 0 {
             clone_flags &= !cgroup_ns;
             unshare_flags |= cgroup_ns;
         }
@@ -725,7 +778,7 @@ fn oom_score_adj(v: Option<i32>) -> Result<Option<Vec<u8>>, Error> {
 }
 
 /// The rootfs operations, `/proc` added for `mountProc`, detached mounts made.
-fn plan_rootfs(opts: &SpawnOptions, bind_devices: bool) -> Result<Option<RootfsPlan>, Error> {
+fn plan_rootfs(opts: &FilesystemOptions, bind_devices: bool) -> Result<Option<RootfsPlan>, Error> {
     let Some(spec) = &opts.rootfs else {
         return Ok(None);
     };
@@ -784,7 +837,7 @@ struct ExecPlan {
 }
 
 impl ExecPlan {
-    fn new(opts: &SpawnOptions) -> Result<ExecPlan, Error> {
+    fn new(opts: &ProcessOptions) -> Result<ExecPlan, Error> {
         let exec_paths = exec_candidates(&opts.program, &opts.env)
             .iter()
             .map(|p| cstring("command", p))
@@ -816,7 +869,7 @@ impl ExecPlan {
 }
 
 /// The seccomp program and its `seccomp(2)` flags, checked together.
-fn plan_seccomp(opts: &SpawnOptions) -> Result<(Option<Vec<libc::sock_filter>>, u32), Error> {
+fn plan_seccomp(opts: &SecurityOptions) -> Result<(Option<Vec<libc::sock_filter>>, u32), Error> {
     let seccomp_filter = opts.seccomp.as_deref().map(parse_bpf).transpose()?;
     let mut seccomp_flags = opts.seccomp_flags;
     if seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !opts.seccomp_listener {
@@ -871,7 +924,7 @@ fn open_exec_fifo(f: &str) -> Result<OwnedFd, Error> {
 }
 
 /// The sysctl writes, each key in a namespace the child has of its own.
-fn plan_sysctl(opts: &SpawnOptions, ns_flags: u64) -> Result<Vec<(CString, Vec<u8>)>, Error> {
+fn plan_sysctl(opts: &NamespaceOptions, ns_flags: u64) -> Result<Vec<(CString, Vec<u8>)>, Error> {
     opts
         .sysctl
         .iter()
@@ -884,7 +937,7 @@ fn plan_sysctl(opts: &SpawnOptions, ns_flags: u64) -> Result<Vec<(CString, Vec<u
             let own = match ctr_common::sysctl::namespace_of(k) {
                 Some(ns) => {
                     let kind = NamespaceKind::parse(ns)?;
-                    ns_flags & kind.clone_flag() != 0 || opts.joins.iter().any(|(j, _)| *j == kind)
+                    ns_flags & kind.clone_flag() != 0 || opts.join.iter().any(|(j, _)| *j == kind)
                 }
                 None => false,
             };
@@ -900,9 +953,15 @@ fn plan_sysctl(opts: &SpawnOptions, ns_flags: u64) -> Result<Vec<(CString, Vec<u
         .collect()
 }
 
-/// The console to set up, its size checked.
+/// [`IoOptions`]: the console to set up, its size checked (stdio and the
+/// extra fds are dup'ed by [`crate::spawn`] itself). `/dev/console` is bound
+/// with a rootfs that mounts, the pty owned by the credentials the child
+/// takes, and the child makes its own session unless it already asked for
+/// one.
 fn plan_console(
-    opts: &SpawnOptions,
+    opts: &IoOptions,
+    fs: &FilesystemOptions,
+    process: &ProcessOptions,
     creds: Option<(u32, u32)>,
 ) -> Result<Option<PreparedConsole>, Error> {
     let console = opts.console.map(|c| {
@@ -922,9 +981,9 @@ fn plan_console(
             },
             size: c.size,
             // (with a chroot only, /dev/console would be a host mount)
-            bind_console: opts.rootfs.as_ref().is_some_and(|r| !r.chroot),
+            bind_console: fs.rootfs.as_ref().is_some_and(|r| !r.chroot),
             owner: creds,
-            setsid: !opts.new_session,
+            setsid: !process.new_session,
         })
     });
     console.transpose()
@@ -933,7 +992,7 @@ fn plan_console(
 /// The scheduler, memory policy and I/O priority rules
 /// ([`ctr_common::sched`], the same the OCI path checks), so a bad value
 /// fails here naming its field rather than as `EINVAL` from the child.
-fn check_scheduling(opts: &SpawnOptions) -> Result<(), Error> {
+fn check_scheduling(opts: &ResourceOptions) -> Result<(), Error> {
     use ctr_common::sched;
     let broken = |group: &str, (k, msg): sched::Broken| {
         Error::new(Code::InvalidOption, format!("{group}.{k}: {msg}"))
@@ -961,54 +1020,175 @@ fn check_scheduling(opts: &SpawnOptions) -> Result<(), Error> {
     Ok(())
 }
 
+/// [`ProcessOptions`] prepared: what `execve` gets, the working directory
+/// and the identity of the spawner's own binary.
+struct ProcessPlan {
+    exec: ExecPlan,
+    cwd: Option<CString>,
+    own_exe: Option<(u64, u64)>,
+}
+
+fn plan_process(opts: &ProcessOptions) -> Result<ProcessPlan, Error> {
+    if opts.program.is_empty() {
+        return Err(
+            Error::new(Code::InvalidOption, "command must not be empty").with_field("command")
+        );
+    }
+    let exec = ExecPlan::new(opts)?;
+    let cwd = opts.cwd.as_deref().map(|c| cstring("cwd", c)).transpose()?;
+    let own_exe = if opts.refuse_own_exe {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata("/proc/self/exe")
+            .map_err(|e| Error::io(Code::Spawn, "stat", &e, "stat /proc/self/exe"))?;
+        Some((m.dev(), m.ino()))
+    } else {
+        None
+    };
+    Ok(ProcessPlan { exec, cwd, own_exe })
+}
+
+/// [`ResourceOptions`] checked and made into the syscall arguments the
+/// child passes on.
+struct ResourcePlan {
+    rlimits: Vec<(i32, libc::rlimit64)>,
+    oom_score_adj: Option<Vec<u8>>,
+    mempolicy: Option<(libc::c_int, Vec<libc::c_ulong>)>,
+    affinity: Option<libc::cpu_set_t>,
+    initial_affinity: Option<libc::cpu_set_t>,
+}
+
+fn plan_resources(opts: &ResourceOptions) -> Result<ResourcePlan, Error> {
+    check_scheduling(opts)?;
+    let affinity =
+        |cpus: &Option<Vec<u32>>, field| cpus.as_deref().map(|c| cpu_set(c, field)).transpose();
+    Ok(ResourcePlan {
+        rlimits: plan_rlimits(&opts.rlimits)?,
+        oom_score_adj: oom_score_adj(opts.oom_score_adj)?,
+        mempolicy: opts
+            .memory_policy
+            .as_ref()
+            .map(|m| m.syscall_args())
+            .transpose()?,
+        affinity: affinity(&opts.cpu_affinity, "cpuAffinity")?,
+        initial_affinity: affinity(&opts.initial_cpu_affinity, "initialCpuAffinity")?,
+    })
+}
+
+/// [`SecurityOptions`] checked: the credentials, capability sets and the
+/// decoded seccomp program with its flags.
+struct SecurityPlan {
+    creds: Option<(u32, u32)>,
+    caps: Option<CapSets>,
+    seccomp_filter: Option<Vec<libc::sock_filter>>,
+    seccomp_flags: u32,
+    /// Install seccomp before dropping capabilities (no no_new_privs and
+    /// the child would lose CAP_SYS_ADMIN).
+    seccomp_early: bool,
+}
+
+fn plan_security(opts: &SecurityOptions) -> Result<SecurityPlan, Error> {
+    if opts.umask.map(|u| u > 0o777).unwrap_or(false) {
+        return Err(
+            Error::new(Code::InvalidOption, "umask must be between 0 and 0o777")
+                .with_field("umask"),
+        );
+    }
+    let caps = opts
+        .capabilities
+        .as_ref()
+        .map(|c| c.to_sets())
+        .transpose()?;
+    let creds = match (opts.uid, opts.gid) {
+        (None, None) => None,
+        (u, g) => Some((u.unwrap_or(0), g.unwrap_or(0))),
+    };
+    let (seccomp_filter, seccomp_flags) = plan_seccomp(opts)?;
+    let seccomp_early =
+        seccomp_filter.is_some() && !opts.no_new_privileges && (caps.is_some() || creds.is_some());
+    Ok(SecurityPlan {
+        creds,
+        caps,
+        seccomp_filter,
+        seccomp_flags,
+        seccomp_early,
+    })
+}
+
+/// [`NamespaceOptions`] checked (with the filesystem and cgroups that need
+/// or move namespaces): how each namespace is made and the data written
+/// inside them. The namespaces to join are opened apart ([`open_joins`]).
+struct NamespaceData {
+    flags: NamespacePlan,
+    become_root: bool,
+    hostname: Option<Vec<u8>>,
+    domainname: Option<Vec<u8>>,
+    time_offsets: Option<Vec<u8>>,
+    sysctl: Vec<(CString, Vec<u8>)>,
+}
+
+fn plan_namespaces(
+    opts: &NamespaceOptions,
+    fs: &FilesystemOptions,
+    into_cgroups: bool,
+) -> Result<NamespaceData, Error> {
+    let flags = NamespacePlan::new(opts, fs, into_cgroups)?;
+    let become_root = opts
+        .id_maps
+        .as_ref()
+        .map(|m| m.uid.iter().any(|l| l.inside == 0) && m.gid.iter().any(|l| l.inside == 0))
+        .unwrap_or(false);
+    let time_offsets = opts.time_offsets.map(|t| {
+        format!(
+            "monotonic {} {}\nboottime {} {}\n",
+            t.monotonic.0, t.monotonic.1, t.boottime.0, t.boottime.1
+        )
+        .into_bytes()
+    });
+    Ok(NamespaceData {
+        become_root,
+        hostname: uts_name("hostname", &opts.hostname)?,
+        domainname: uts_name("domainname", &opts.domainname)?,
+        time_offsets,
+        sysctl: plan_sysctl(opts, flags.ns_flags)?,
+        flags,
+    })
+}
+
+/// [`LifecycleOptions`]: the exec FIFO opened (the other gates are flags).
+fn plan_lifecycle(opts: &LifecycleOptions) -> Result<Option<OwnedFd>, Error> {
+    opts.exec_fifo.as_deref().map(open_exec_fifo).transpose()
+}
+
 impl Prepared {
-    /// Validate `opts` and build the C data the child needs.
+    /// Validate `opts` and build the C data the child needs: each group of
+    /// options is checked by its own function, the ones that only check
+    /// first, then those that open fds or make detached mounts.
     pub fn new(opts: &SpawnOptions) -> Result<Prepared, Error> {
-        if opts.program.is_empty() {
-            return Err(
-                Error::new(Code::InvalidOption, "command must not be empty").with_field("command")
-            );
-        }
-        check_scheduling(opts)?;
-        let ns = NamespacePlan::new(opts)?;
-        let ns_flags = ns.ns_flags;
-        let has = |k: NamespaceKind| ns_flags & k.clone_flag() != 0;
+        let SpawnOptions {
+            process,
+            namespaces,
+            filesystem,
+            security,
+            resources,
+            io,
+            lifecycle,
+        } = opts;
+        let process_plan = plan_process(process)?;
+        let resource_plan = plan_resources(resources)?;
+        let security_plan = plan_security(security)?;
+        let ns = plan_namespaces(namespaces, filesystem, !resources.cgroups.is_empty())?;
+        let console = plan_console(io, filesystem, process, security_plan.creds)?;
         let root_parent = unsafe { libc::geteuid() } == 0;
-        let (joins, join_pid) = open_joins(&opts.joins)?;
-        let parent_setup = opts.id_maps.is_some();
-        let become_root = opts
-            .id_maps
-            .as_ref()
-            .map(|m| m.uid.iter().any(|l| l.inside == 0) && m.gid.iter().any(|l| l.inside == 0))
-            .unwrap_or(false);
-        let domainname = uts_name("domainname", &opts.domainname)?;
-        let time_offsets = opts.time_offsets.map(|t| {
-            format!(
-                "monotonic {} {}\nboottime {} {}\n",
-                t.monotonic.0, t.monotonic.1, t.boottime.0, t.boottime.1
-            )
-            .into_bytes()
-        });
-        let oom_score_adj = oom_score_adj(opts.oom_score_adj)?;
+        let (joins, join_pid) = open_joins(&namespaces.join)?;
         // mknod is refused in a user namespace: bind the host's nodes.
-        let bind_devices = has(NamespaceKind::User)
+        let bind_devices = ns.flags.ns_flags & NamespaceKind::User.clone_flag() != 0
             || !root_parent
-            || opts.joins.iter().any(|(k, _)| *k == NamespaceKind::User);
-        let rootfs = plan_rootfs(opts, bind_devices)?;
-        let rlimits = plan_rlimits(&opts.rlimits)?;
-        let caps = opts
-            .capabilities
-            .as_ref()
-            .map(|c| c.to_sets())
-            .transpose()?;
-        let creds = match (opts.uid, opts.gid) {
-            (None, None) => None,
-            (u, g) => Some((u.unwrap_or(0), g.unwrap_or(0))),
-        };
-        let mut keep_fds: Vec<RawFd> = joins.iter().map(|j| j.fd.as_raw_fd()).collect();
-        if let Some(r) = &rootfs {
-            keep_fds.extend(r.detached_fds.iter().map(|f| f.as_raw_fd()));
-        }
+            || namespaces
+                .join
+                .iter()
+                .any(|(k, _)| *k == NamespaceKind::User);
+        let rootfs = plan_rootfs(filesystem, bind_devices)?;
+        let exec_fifo = plan_lifecycle(lifecycle)?;
         // A process that ends up in another root never execs its program
         // while /proc/self/exe is the host's binary (see exec_helper).
         let contained = rootfs.is_some() || joins.iter().any(|j| j.kind == NamespaceKind::Mnt);
@@ -1017,47 +1197,43 @@ impl Prepared {
         } else {
             -1
         };
+        let mut keep_fds: Vec<RawFd> = joins.iter().map(|j| j.fd.as_raw_fd()).collect();
+        if let Some(r) = &rootfs {
+            keep_fds.extend(r.detached_fds.iter().map(|f| f.as_raw_fd()));
+        }
         if exec_helper >= 0 {
             keep_fds.push(exec_helper);
         }
+        keep_fds.extend(exec_fifo.as_ref().map(|f| f.as_raw_fd()));
         keep_fds.sort_unstable();
-        if opts.umask.map(|u| u > 0o777).unwrap_or(false) {
-            return Err(
-                Error::new(Code::InvalidOption, "umask must be between 0 and 0o777")
-                    .with_field("umask"),
-            );
-        }
-        let exec = ExecPlan::new(opts)?;
-        let hostname = uts_name("hostname", &opts.hostname)?;
-        let cwd = opts.cwd.as_deref().map(|c| cstring("cwd", c)).transpose()?;
-        let (seccomp_filter, seccomp_flags) = plan_seccomp(opts)?;
-        let exec_fifo = match opts.exec_fifo.as_deref() {
-            None => None,
-            Some(f) => {
-                let fd = open_exec_fifo(f)?;
-                keep_fds.push(fd.as_raw_fd());
-                keep_fds.sort_unstable();
-                Some(fd)
-            }
-        };
-        let own_exe = if opts.refuse_own_exe {
-            use std::os::unix::fs::MetadataExt;
-            let m = std::fs::metadata("/proc/self/exe")
-                .map_err(|e| Error::io(Code::Spawn, "stat", &e, "stat /proc/self/exe"))?;
-            Some((m.dev(), m.ino()))
-        } else {
-            None
-        };
-        let sysctl = plan_sysctl(opts, ns_flags)?;
-        let console = plan_console(opts, creds)?;
-        let seccomp_early = seccomp_filter.is_some()
-            && !opts.no_new_privileges
-            && (caps.is_some() || creds.is_some());
-        let NamespacePlan {
-            ns_flags,
-            clone_flags,
-            unshare_user,
-            unshare_flags,
+        let ProcessPlan { exec, cwd, own_exe } = process_plan;
+        let ResourcePlan {
+            rlimits,
+            oom_score_adj,
+            mempolicy,
+            affinity,
+            initial_affinity,
+        } = resource_plan;
+        let SecurityPlan {
+            creds,
+            caps,
+            seccomp_filter,
+            seccomp_flags,
+            seccomp_early,
+        } = security_plan;
+        let NamespaceData {
+            flags:
+                NamespacePlan {
+                    ns_flags,
+                    clone_flags,
+                    unshare_user,
+                    unshare_flags,
+                },
+            become_root,
+            hostname,
+            domainname,
+            time_offsets,
+            sysctl,
         } = ns;
         Ok(Prepared {
             ns_flags,
@@ -1066,16 +1242,17 @@ impl Prepared {
             unshare_flags,
             joins,
             join_pid,
-            parent_setup,
+            parent_setup: namespaces.id_maps.is_some(),
+            cgroups: !resources.cgroups.is_empty(),
             become_root,
             domainname,
             time_offsets,
             oom_score_adj,
             rootfs,
             rlimits,
-            umask: opts.umask,
+            umask: security.umask,
             creds,
-            groups: opts.groups.clone(),
+            groups: security.groups.clone(),
             caps,
             last_cap: crate::caps::last_cap(),
             seccomp_early,
@@ -1086,42 +1263,30 @@ impl Prepared {
             argv: exec.argv,
             envp: exec.envp,
             hostname,
-            loopback_up: opts.loopback_up,
+            loopback_up: namespaces.loopback_up,
             cwd,
-            mount_proc: opts.mount_proc,
-            hold: opts.hold,
-            pdeathsig: opts.parent_death_signal.unwrap_or(0),
+            mount_proc: filesystem.mount_proc,
+            hold: lifecycle.hold,
+            pdeathsig: lifecycle.parent_death_signal.unwrap_or(0),
             exec_fifo,
             own_exe,
-            pre_pivot_sync: opts.pre_pivot_sync,
+            pre_pivot_sync: lifecycle.pre_pivot_sync,
             sysctl,
-            personality: opts.personality,
-            io_priority: opts.io_priority,
-            mempolicy: opts
-                .memory_policy
-                .as_ref()
-                .map(|m| m.syscall_args())
-                .transpose()?,
-            sched: opts.scheduler,
-            affinity: opts
-                .cpu_affinity
-                .as_deref()
-                .map(|c| cpu_set(c, "cpuAffinity"))
-                .transpose()?,
-            initial_affinity: opts
-                .initial_cpu_affinity
-                .as_deref()
-                .map(|c| cpu_set(c, "initialCpuAffinity"))
-                .transpose()?,
-            new_session: opts.new_session,
+            personality: process.personality,
+            io_priority: resources.io_priority,
+            mempolicy,
+            sched: resources.scheduler,
+            affinity,
+            initial_affinity,
+            new_session: process.new_session,
             parent_pid: std::process::id() as i32,
-            no_new_privs: opts.no_new_privileges,
+            no_new_privs: security.no_new_privileges,
             seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog {
                 len: f.len() as u16,
                 filter: f.as_ptr() as *mut _,
             }),
             seccomp_flags,
-            seccomp_listener: opts.seccomp_listener,
+            seccomp_listener: security.seccomp_listener,
             console,
             contained,
             exec_helper,
@@ -1145,7 +1310,9 @@ impl Prepared {
     /// stopped until the child execs), change state that lives in the
     /// shared mm (dumpable flag, credentials and capabilities through
     /// `commit_creds`, `oom_score_adj`, a time namespace's vvar page), or do
-    /// long mount work.
+    /// long mount work. Each public option of [`SpawnOptions`] is tied to
+    /// its decision by the unit test `every_option_is_decided_for_vfork`,
+    /// which destructures every group with no `..` as well.
     pub fn vfork_blockers(&self) -> Vec<&'static str> {
         let Prepared {
             // Allowed: task-local syscalls on data the child only reads.
@@ -1196,6 +1363,7 @@ impl Prepared {
             joins,
             join_pid,
             parent_setup,
+            cgroups,
             time_offsets,
             oom_score_adj,
             rootfs,
@@ -1207,13 +1375,16 @@ impl Prepared {
             pre_pivot_sync,
             seccomp_listener,
         } = self;
-        let blocks: [(&'static str, bool); 14] = [
+        let blocks: [(&'static str, bool); 15] = [
             // The child waits at the gate for the parent.
             ("hold", *hold),
             // The parent takes the listener fd while the child waits.
             ("seccompListener", *seccomp_listener),
             // The parent writes id maps while the child waits.
             ("parentSetup", *parent_setup),
+            // A v1 cpuset attach may rebind the shared mm's memory policy,
+            // and v1 memory accounting follows the mm's owner.
+            ("cgroups", *cgroups),
             // Stops before pivot_root for the parent.
             ("prePivotSync", *pre_pivot_sync),
             // Long mount work: keep the parent running meanwhile.
@@ -1269,35 +1440,35 @@ mod tests {
         assert_eq!(blockers(&base()), Vec::<&str>::new());
         // Knobs that only change the task keep the plan vfork-eligible.
         let mut o = base();
-        o.umask = Some(0o22);
-        o.new_session = true;
-        o.no_new_privileges = true;
-        o.namespaces = vec![NamespaceKind::Uts, NamespaceKind::Pid, NamespaceKind::Net];
-        o.hostname = Some("h".into());
-        o.mount_proc = false;
-        o.parent_death_signal = Some(libc::SIGKILL);
+        o.security.umask = Some(0o22);
+        o.process.new_session = true;
+        o.security.no_new_privileges = true;
+        o.namespaces.create = vec![NamespaceKind::Uts, NamespaceKind::Pid, NamespaceKind::Net];
+        o.namespaces.hostname = Some("h".into());
+        o.filesystem.mount_proc = false;
+        o.lifecycle.parent_death_signal = Some(libc::SIGKILL);
         assert_eq!(blockers(&o), Vec::<&str>::new());
         // Each knob that needs the copy-on-write clone names itself.
         type Set = fn(&mut SpawnOptions);
         let cases: [(&str, Set); 7] = [
-            ("hold", |o| o.hold = true),
+            ("hold", |o| o.lifecycle.hold = true),
             ("creds", |o| {
-                o.uid = Some(1);
-                o.gid = Some(1);
+                o.security.uid = Some(1);
+                o.security.gid = Some(1);
             }),
-            ("groups", |o| o.groups = Some(vec![1])),
-            ("oomScoreAdj", |o| o.oom_score_adj = Some(100)),
+            ("groups", |o| o.security.groups = Some(vec![1])),
+            ("oomScoreAdj", |o| o.resources.oom_score_adj = Some(100)),
             ("rootfs", |o| {
-                o.rootfs = Some(RootfsSpec {
+                o.filesystem.rootfs = Some(RootfsSpec {
                     path: "/".into(),
                     chroot: true,
                     ..Default::default()
                 })
             }),
             ("namespaces.time", |o| {
-                o.namespaces = vec![NamespaceKind::Time]
+                o.namespaces.create = vec![NamespaceKind::Time]
             }),
-            ("prePivotSync", |o| o.pre_pivot_sync = true),
+            ("prePivotSync", |o| o.lifecycle.pre_pivot_sync = true),
         ];
         for (name, set) in cases {
             let mut o = base();
@@ -1307,6 +1478,311 @@ mod tests {
                 "{name} must rule out vfork: {:?}",
                 blockers(&o)
             );
+        }
+    }
+
+    /// The names `group.field` of every public option, from a destructuring
+    /// with no `..` at any level: a new field does not compile until it is
+    /// listed here, and then fails [`every_option_is_decided_for_vfork`]
+    /// until it has a case there.
+    macro_rules! every_option {
+        ($($group:ident: $ty:ident { $($field:ident),* $(,)? }),* $(,)?) => {{
+            let SpawnOptions { $($group: $ty { $($field: _),* }),* } = SpawnOptions::default();
+            vec![$($(concat!(stringify!($group), ".", stringify!($field))),*),*]
+        }};
+    }
+
+    #[test]
+    fn every_option_is_decided_for_vfork() {
+        let fields = every_option! {
+            process: ProcessOptions {
+                program, args, env, cwd, new_session, personality, refuse_own_exe,
+            },
+            namespaces: NamespaceOptions {
+                create, join, id_maps, time_offsets, hostname, domainname, loopback_up, sysctl,
+            },
+            filesystem: FilesystemOptions { rootfs, mount_proc },
+            security: SecurityOptions {
+                uid, gid, groups, umask, capabilities, no_new_privileges, seccomp, seccomp_flags,
+                seccomp_listener,
+            },
+            resources: ResourceOptions {
+                cgroups, rlimits, oom_score_adj, io_priority, scheduler, cpu_affinity,
+                initial_cpu_affinity, memory_policy,
+            },
+            io: IoOptions { stdio, extra_fds, console },
+            lifecycle: LifecycleOptions { hold, pre_pivot_sync, exec_fifo, parent_death_signal },
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("exec.fifo");
+        let cf = CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(cf.as_ptr(), 0o600) }, 0);
+        let fifo = fifo.to_string_lossy().into_owned();
+        let allow = [
+            0x06u16.to_ne_bytes().as_slice(),
+            &[0, 0],
+            &0x7fff_0000u32.to_ne_bytes(),
+        ]
+        .concat();
+        // Each option set to a valid value that is not its default, and the
+        // vfork blockers it brings (empty: the vfork spawn may be used).
+        type Set<'a> = Box<dyn Fn(&mut SpawnOptions) + 'a>;
+        let cases: Vec<(&str, Set, &[&str])> = vec![
+            (
+                "process.program",
+                Box::new(|o| o.process.program = "/bin/true".into()),
+                &[],
+            ),
+            (
+                "process.args",
+                Box::new(|o| o.process.args = vec!["x".into()]),
+                &[],
+            ),
+            (
+                "process.env",
+                Box::new(|o| o.process.env = vec!["A=b".into()]),
+                &[],
+            ),
+            (
+                "process.cwd",
+                Box::new(|o| o.process.cwd = Some("/".into())),
+                &[],
+            ),
+            (
+                "process.new_session",
+                Box::new(|o| o.process.new_session = true),
+                &[],
+            ),
+            (
+                "process.personality",
+                Box::new(|o| o.process.personality = Some(8)),
+                &[],
+            ),
+            (
+                "process.refuse_own_exe",
+                Box::new(|o| o.process.refuse_own_exe = true),
+                &[],
+            ),
+            (
+                "namespaces.create",
+                Box::new(|o| o.namespaces.create = vec![NamespaceKind::Uts, NamespaceKind::Pid]),
+                &[],
+            ),
+            (
+                "namespaces.join",
+                Box::new(|o| {
+                    o.namespaces.join = vec![(NamespaceKind::Net, "/proc/self/ns/net".into())]
+                }),
+                &["joins"],
+            ),
+            (
+                "namespaces.id_maps",
+                Box::new(|o| {
+                    let line = vec![crate::IdMap {
+                        inside: 0,
+                        outside: 0,
+                        count: 1,
+                    }];
+                    o.namespaces.create = vec![NamespaceKind::User];
+                    o.namespaces.id_maps = Some(IdMaps {
+                        uid: line.clone(),
+                        gid: line,
+                        ..Default::default()
+                    });
+                }),
+                &["parentSetup"],
+            ),
+            (
+                "namespaces.time_offsets",
+                Box::new(|o| o.namespaces.time_offsets = Some(TimeOffsets::default())),
+                &["timeOffsets", "namespaces.time"],
+            ),
+            (
+                "namespaces.hostname",
+                Box::new(|o| {
+                    o.namespaces.create = vec![NamespaceKind::Uts];
+                    o.namespaces.hostname = Some("box".into());
+                }),
+                &[],
+            ),
+            (
+                "namespaces.domainname",
+                Box::new(|o| {
+                    o.namespaces.create = vec![NamespaceKind::Uts];
+                    o.namespaces.domainname = Some("box".into());
+                }),
+                &[],
+            ),
+            (
+                "namespaces.loopback_up",
+                Box::new(|o| {
+                    o.namespaces.create = vec![NamespaceKind::Net];
+                    o.namespaces.loopback_up = true;
+                }),
+                &[],
+            ),
+            (
+                "namespaces.sysctl",
+                Box::new(|o| {
+                    o.namespaces.create = vec![NamespaceKind::Ipc];
+                    o.namespaces.sysctl = vec![("kernel.msgmax".into(), "8192".into())];
+                }),
+                &[],
+            ),
+            (
+                "filesystem.rootfs",
+                Box::new(|o| {
+                    o.filesystem.rootfs = Some(RootfsSpec {
+                        path: "/".into(),
+                        chroot: true,
+                        ..Default::default()
+                    })
+                }),
+                &["rootfs"],
+            ),
+            (
+                "filesystem.mount_proc",
+                Box::new(|o| o.filesystem.mount_proc = true),
+                &[],
+            ),
+            (
+                "security.uid",
+                Box::new(|o| o.security.uid = Some(1)),
+                &["creds"],
+            ),
+            (
+                "security.gid",
+                Box::new(|o| o.security.gid = Some(1)),
+                &["creds"],
+            ),
+            (
+                "security.groups",
+                Box::new(|o| o.security.groups = Some(vec![1])),
+                &["groups"],
+            ),
+            (
+                "security.umask",
+                Box::new(|o| o.security.umask = Some(0o22)),
+                &[],
+            ),
+            (
+                "security.capabilities",
+                Box::new(|o| o.security.capabilities = Some(CapNames::default())),
+                &["caps"],
+            ),
+            (
+                "security.no_new_privileges",
+                Box::new(|o| o.security.no_new_privileges = true),
+                &[],
+            ),
+            (
+                "security.seccomp",
+                Box::new(|o| o.security.seccomp = Some(allow.clone())),
+                &[],
+            ),
+            (
+                "security.seccomp_flags",
+                Box::new(|o| {
+                    o.security.seccomp = Some(allow.clone());
+                    o.security.seccomp_flags = 2;
+                }),
+                &[],
+            ),
+            (
+                "security.seccomp_listener",
+                Box::new(|o| {
+                    o.security.seccomp = Some(allow.clone());
+                    o.security.seccomp_listener = true;
+                }),
+                &["seccompListener"],
+            ),
+            (
+                "resources.cgroups",
+                Box::new(|o| o.resources.cgroups = vec!["/sys/fs/cgroup/x".into()]),
+                &["cgroups"],
+            ),
+            (
+                "resources.rlimits",
+                Box::new(|o| {
+                    o.resources.rlimits = vec![Rlimit {
+                        resource: libc::RLIMIT_NOFILE as i32,
+                        soft: 1024,
+                        hard: 1024,
+                    }]
+                }),
+                &[],
+            ),
+            (
+                "resources.oom_score_adj",
+                Box::new(|o| o.resources.oom_score_adj = Some(100)),
+                &["oomScoreAdj"],
+            ),
+            (
+                "resources.io_priority",
+                Box::new(|o| o.resources.io_priority = Some(2 << 13 | 4)),
+                &[],
+            ),
+            (
+                "resources.scheduler",
+                Box::new(|o| {
+                    o.resources.scheduler = Some(SchedAttr::new(libc::SCHED_BATCH as u32))
+                }),
+                &[],
+            ),
+            (
+                "resources.cpu_affinity",
+                Box::new(|o| o.resources.cpu_affinity = Some(vec![0])),
+                &[],
+            ),
+            (
+                "resources.initial_cpu_affinity",
+                Box::new(|o| o.resources.initial_cpu_affinity = Some(vec![0])),
+                &[],
+            ),
+            (
+                "resources.memory_policy",
+                Box::new(|o| o.resources.memory_policy = Some(MemoryPolicy::default())),
+                &[],
+            ),
+            // stdio and extra fds are dup'ed by the parent before the clone.
+            ("io.stdio", Box::new(|o| o.io.stdio = [Stdio::Null; 3]), &[]),
+            ("io.extra_fds", Box::new(|o| o.io.extra_fds = vec![0]), &[]),
+            (
+                "io.console",
+                Box::new(|o| o.io.console = Some(Console::returned(None))),
+                &[],
+            ),
+            (
+                "lifecycle.hold",
+                Box::new(|o| o.lifecycle.hold = true),
+                &["hold"],
+            ),
+            (
+                "lifecycle.pre_pivot_sync",
+                Box::new(|o| o.lifecycle.pre_pivot_sync = true),
+                &["prePivotSync"],
+            ),
+            (
+                "lifecycle.exec_fifo",
+                Box::new(|o| o.lifecycle.exec_fifo = Some(fifo.clone())),
+                &["execFifo"],
+            ),
+            (
+                "lifecycle.parent_death_signal",
+                Box::new(|o| o.lifecycle.parent_death_signal = Some(libc::SIGKILL)),
+                &[],
+            ),
+        ];
+        let decided: Vec<&str> = cases.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(
+            decided, fields,
+            "each option needs exactly one case, in field order"
+        );
+        for (name, set, expected) in &cases {
+            let mut o = SpawnOptions::new("true", vec![]);
+            set(&mut o);
+            let p = Prepared::new(&o).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(p.vfork_blockers(), *expected, "{name}");
         }
     }
 
@@ -1320,8 +1796,8 @@ mod tests {
     #[test]
     fn mount_proc_is_refused_with_a_chroot_only_rootfs() {
         let mut o = SpawnOptions::new("true", vec!["true".into()]);
-        o.mount_proc = true;
-        o.rootfs = Some(RootfsSpec {
+        o.filesystem.mount_proc = true;
+        o.filesystem.rootfs = Some(RootfsSpec {
             path: "/".into(),
             chroot: true,
             ..Default::default()
@@ -1330,7 +1806,7 @@ mod tests {
             Prepared::new(&o).err().unwrap().path.as_deref(),
             Some("mountProc")
         );
-        o.mount_proc = false;
+        o.filesystem.mount_proc = false;
         let p = Prepared::new(&o).unwrap();
         assert_eq!(
             p.ns_flags & libc::CLONE_NEWNS as u64,
@@ -1342,7 +1818,7 @@ mod tests {
     #[test]
     fn mount_proc_implies_mount_namespace() {
         let mut o = SpawnOptions::new("true", vec![]);
-        o.mount_proc = true;
+        o.filesystem.mount_proc = true;
         let p = Prepared::new(&o).unwrap();
         assert_eq!(p.ns_flags, libc::CLONE_NEWNS as u64);
         assert_eq!(p.clone_flags, libc::CLONE_NEWNS as u64);
@@ -1353,12 +1829,12 @@ mod tests {
     #[test]
     fn hostname_needs_uts() {
         let mut o = SpawnOptions::new("true", vec![]);
-        o.hostname = Some("box".into());
+        o.namespaces.hostname = Some("box".into());
         assert_eq!(
             Prepared::new(&o).err().unwrap().path.as_deref(),
             Some("hostname")
         );
-        o.namespaces.push(NamespaceKind::Uts);
+        o.namespaces.create.push(NamespaceKind::Uts);
         assert!(Prepared::new(&o).is_ok());
     }
 
@@ -1372,33 +1848,33 @@ mod tests {
             &0x7fff_0000u32.to_ne_bytes(),
         ]
         .concat();
-        o.seccomp = Some(allow.clone());
+        o.security.seccomp = Some(allow.clone());
         let p = Prepared::new(&o).unwrap();
         let prog = p.seccomp.unwrap();
         assert_eq!(prog.len, 1);
         assert_eq!(unsafe { (*prog.filter).k }, 0x7fff_0000);
-        o.seccomp = Some(allow[..7].to_vec());
+        o.security.seccomp = Some(allow[..7].to_vec());
         assert_eq!(
             Prepared::new(&o).err().unwrap().path.as_deref(),
             Some("seccomp")
         );
-        o.seccomp = Some(vec![]);
+        o.security.seccomp = Some(vec![]);
         assert!(Prepared::new(&o).is_err());
-        o.seccomp = Some(allow.repeat(BPF_MAXINSNS + 1));
+        o.security.seccomp = Some(allow.repeat(BPF_MAXINSNS + 1));
         assert!(Prepared::new(&o).is_err());
-        o.seccomp = Some(allow);
-        o.seccomp_listener = true;
+        o.security.seccomp = Some(allow);
+        o.security.seccomp_listener = true;
         assert_eq!(
             Prepared::new(&o).unwrap().seccomp_flags,
             SECCOMP_FILTER_FLAG_NEW_LISTENER
         );
-        o.seccomp = None;
+        o.security.seccomp = None;
         assert_eq!(
             Prepared::new(&o).err().unwrap().path.as_deref(),
             Some("seccompListener")
         );
-        o.seccomp_listener = false;
-        o.seccomp_flags = 2;
+        o.security.seccomp_listener = false;
+        o.security.seccomp_flags = 2;
         assert_eq!(
             Prepared::new(&o).err().unwrap().path.as_deref(),
             Some("seccompFlags")
@@ -1408,8 +1884,8 @@ mod tests {
     #[test]
     fn joins_move_new_namespaces_to_unshare() {
         let mut o = SpawnOptions::new("true", vec![]);
-        o.namespaces = vec![NamespaceKind::User, NamespaceKind::Pid, NamespaceKind::Uts];
-        o.joins = vec![(NamespaceKind::Net, "/proc/self/ns/net".into())];
+        o.namespaces.create = vec![NamespaceKind::User, NamespaceKind::Pid, NamespaceKind::Uts];
+        o.namespaces.join = vec![(NamespaceKind::Net, "/proc/self/ns/net".into())];
         let p = Prepared::new(&o).unwrap();
         assert_eq!(p.clone_flags, libc::CLONE_NEWPID as u64);
         assert!(p.unshare_user);
@@ -1417,9 +1893,9 @@ mod tests {
         assert_eq!(p.joins.len(), 1);
         assert_eq!(p.keep_fds, vec![p.joins[0].fd.as_raw_fd()]);
         // A file of the wrong kind is refused before the clone.
-        o.joins = vec![(NamespaceKind::Ipc, "/proc/self/ns/net".into())];
+        o.namespaces.join = vec![(NamespaceKind::Ipc, "/proc/self/ns/net".into())];
         assert_eq!(Prepared::new(&o).err().unwrap().code, Code::Join.as_str());
-        o.joins = vec![(NamespaceKind::Ipc, "/nonexistent/ns".into())];
+        o.namespaces.join = vec![(NamespaceKind::Ipc, "/nonexistent/ns".into())];
         let e = Prepared::new(&o).err().unwrap();
         assert_eq!(
             (e.code.as_str(), e.errno, e.path.as_deref()),
@@ -1429,14 +1905,14 @@ mod tests {
                 Some("/nonexistent/ns")
             )
         );
-        o.joins = vec![(NamespaceKind::Uts, "/proc/self/ns/uts".into())];
+        o.namespaces.join = vec![(NamespaceKind::Uts, "/proc/self/ns/uts".into())];
         assert!(Prepared::new(&o).is_err(), "joined and created");
     }
 
     #[test]
     fn time_offsets_use_unshare() {
         let mut o = SpawnOptions::new("true", vec![]);
-        o.time_offsets = Some(TimeOffsets {
+        o.namespaces.time_offsets = Some(TimeOffsets {
             monotonic: (86400, 0),
             boottime: (-5, 7),
         });
@@ -1467,12 +1943,12 @@ mod tests {
     #[test]
     fn exec_fifo_sysctl_and_sync_are_prepared() {
         let mut o = SpawnOptions::new("true", vec![]);
-        o.pre_pivot_sync = true;
-        o.sysctl = vec![
+        o.lifecycle.pre_pivot_sync = true;
+        o.namespaces.sysctl = vec![
             ("net.ipv4.ip_forward".into(), "1".into()),
             ("kernel/msgmax".into(), "8192".into()),
         ];
-        o.personality = Some(8);
+        o.process.personality = Some(8);
         // Each key needs its namespace apart from ours; host-wide keys never.
         let e = Prepared::new(&o).err().unwrap();
         assert_eq!(
@@ -1482,8 +1958,8 @@ mod tests {
                 Some("sysctl.net.ipv4.ip_forward")
             )
         );
-        o.namespaces = vec![NamespaceKind::Net];
-        o.joins = vec![(NamespaceKind::Ipc, "/proc/self/ns/ipc".into())];
+        o.namespaces.create = vec![NamespaceKind::Net];
+        o.namespaces.join = vec![(NamespaceKind::Ipc, "/proc/self/ns/ipc".into())];
         let p = Prepared::new(&o).unwrap();
         assert!(p.exec_fifo.is_none(), "no fifo asked");
         assert!(p.pre_pivot_sync);
@@ -1500,25 +1976,25 @@ mod tests {
             "kernel.pid_max",
             "kernel.hostname",
         ] {
-            o.sysctl = vec![(bad.into(), "1".into())];
+            o.namespaces.sysctl = vec![(bad.into(), "1".into())];
             let e = Prepared::new(&o)
                 .err()
                 .unwrap_or_else(|| panic!("{bad:?} accepted"));
             assert_eq!(e.code, Code::InvalidOption.as_str());
         }
-        o.sysctl = vec![];
-        o.exec_fifo = Some("a\0b".into());
+        o.namespaces.sysctl = vec![];
+        o.lifecycle.exec_fifo = Some("a\0b".into());
         assert_eq!(
             Prepared::new(&o).err().unwrap().path.as_deref(),
             Some("execFifo")
         );
         // Not a FIFO, missing: refused before the clone, with the path.
-        o.exec_fifo = Some("/proc/self/status".into());
+        o.lifecycle.exec_fifo = Some("/proc/self/status".into());
         assert_eq!(
             Prepared::new(&o).err().unwrap().code,
             Code::ExecFifo.as_str()
         );
-        o.exec_fifo = Some("/nonexistent/exec.fifo".into());
+        o.lifecycle.exec_fifo = Some("/nonexistent/exec.fifo".into());
         let e = Prepared::new(&o).err().unwrap();
         assert_eq!(
             (e.errno, e.path.as_deref()),
@@ -1528,7 +2004,7 @@ mod tests {
         let f = d.path().join("fifo");
         let cf = CString::new(f.to_str().unwrap()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(cf.as_ptr(), 0o600) }, 0);
-        o.exec_fifo = Some(f.to_string_lossy().into_owned());
+        o.lifecycle.exec_fifo = Some(f.to_string_lossy().into_owned());
         let p = Prepared::new(&o).unwrap();
         let fd = p.exec_fifo.as_ref().unwrap().as_raw_fd();
         assert!(p.keep_fds.contains(&fd), "the child keeps the fifo fd");

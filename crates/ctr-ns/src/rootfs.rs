@@ -770,7 +770,7 @@ impl RootfsPlan {
 
     /// Index of the [`Op::PivotRoot`] op: everything before it runs in the
     /// host's view of the file system (the pre-pivot sync point of
-    /// [`crate::SpawnOptions::pre_pivot_sync`] is right before it).
+    /// [`crate::LifecycleOptions::pre_pivot_sync`] is right before it).
     pub fn pivot_index(&self) -> usize {
         self.ops
             .iter()

@@ -292,7 +292,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     let stdio_given: &[Stdio] = if prepared.console.is_some() {
         &[]
     } else {
-        &opts.stdio
+        &opts.io.stdio
     };
     for (i, s) in stdio_given.iter().enumerate() {
         stdio_src[i] = match *s {
@@ -344,14 +344,14 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     } else {
         (None, None)
     };
-    if opts.extra_fds.len() > crate::child::MAX_EXTRA_FDS {
+    if opts.io.extra_fds.len() > crate::child::MAX_EXTRA_FDS {
         return Err(Error::new(
             Code::InvalidOption,
             format!("at most {} extra fds", crate::child::MAX_EXTRA_FDS),
         )
         .with_field("extraFds"));
     }
-    for (i, fd) in opts.extra_fds.iter().enumerate() {
+    for (i, fd) in opts.io.extra_fds.iter().enumerate() {
         if *fd < 0 || unsafe { libc::fcntl(*fd, libc::F_GETFD) } < 0 {
             return Err(Error::sys(
                 Code::InvalidOption,
@@ -365,7 +365,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     let keep: Vec<RawFd> = prepared
         .keep_fds
         .iter()
-        .chain(opts.extra_fds.iter())
+        .chain(opts.io.extra_fds.iter())
         .copied()
         .chain(prepared.console.as_ref().map(|c| c.socket))
         .collect();
@@ -375,7 +375,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         stdio_src,
         &keep,
     );
-    fds.extra = opts.extra_fds.clone();
+    fds.extra = opts.io.extra_fds.clone();
 
     // At most one cgroup2 directory is joined by CLONE_INTO_CGROUP; the
     // child moves itself into the others (v1 hierarchies) first thing, by
@@ -383,7 +383,7 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     let mut cgroup_fd: Option<OwnedFd> = None;
     let mut cgroup_join_fds: Vec<OwnedFd> = Vec::new();
     let mut cgroup_join_paths = Vec::new();
-    for dir in &opts.cgroups {
+    for dir in &opts.resources.cgroups {
         if !std::path::Path::new(dir).is_dir() {
             return Err(
                 Error::sys(Code::Cgroup, "stat", libc::ENOENT, format!("cgroup {dir}"))
@@ -460,13 +460,8 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     // change (commit_creds resets the mm's dumpable flag), no
     // oom_score_adj (applied to every process sharing the mm), no time
     // namespace (its vvar page is installed in the mm).
-    //
-    // A child that moves itself into v1 cgroups does not share the mm
-    // either: a v1 cpuset attach may rebind the mm's memory policy, and v1
-    // memory accounting follows the mm's owner.
     let vfork = cfg!(target_arch = "x86_64")
         && prepared.vfork_blockers().is_empty()
-        && cgroup_join_fds.is_empty()
         && std::env::var_os("CTR_NS_NO_VFORK").is_none();
     let stack = if vfork { ChildStack::new() } else { None };
     fds.vfork = stack.is_some();
@@ -538,8 +533,8 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         hold: prepared.hold,
         listener_pending: AtomicBool::new(prepared.seccomp_listener),
         listener: Mutex::new(None),
-        program: opts.program.clone(),
-        id_maps: opts.id_maps.clone(),
+        program: opts.process.program.clone(),
+        id_maps: opts.namespaces.id_maps.clone(),
         cgroup_join_paths,
         rootfs_info: prepared
             .rootfs
@@ -549,8 +544,13 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
         join_paths: prepared.joins.iter().map(|j| j.path.clone()).collect(),
         rlimit_names: prepared.rlimits.iter().map(|r| r.0).collect(),
         vforked: stack.is_some(),
-        exec_fifo: opts.exec_fifo.clone(),
-        sysctl_keys: opts.sysctl.iter().map(|(k, _)| k.clone()).collect(),
+        exec_fifo: opts.lifecycle.exec_fifo.clone(),
+        sysctl_keys: opts
+            .namespaces
+            .sysctl
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect(),
         stage_taken: AtomicBool::new(false),
         console_rx: Mutex::new(console_rx),
         console: Mutex::new(None),

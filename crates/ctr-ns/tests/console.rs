@@ -1,4 +1,4 @@
-//! `SpawnOptions.console`: the child on a pty (stdin is a tty, the pty is
+//! `SpawnOptions.io.console`: the child on a pty (stdin is a tty, the pty is
 //! its controlling terminal, the window size is set), the master coming
 //! back to the parent or over a caller's socket, `/dev/console` in a rootfs.
 
@@ -18,7 +18,7 @@ fn is_root() -> bool {
 
 fn sh(script: &str) -> SpawnOptions {
     let mut o = SpawnOptions::new("/bin/sh", vec!["sh".into(), "-c".into(), script.into()]);
-    o.env = vec!["PATH=/usr/bin:/bin:/usr/sbin:/sbin".into()];
+    o.process.env = vec!["PATH=/usr/bin:/bin:/usr/sbin:/sbin".into()];
     o
 }
 
@@ -52,7 +52,7 @@ fn child_is_on_a_pty_with_session_ctty_and_size() {
         "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-tty; tty; stty size; \
                     read -r s < /proc/$$/stat; echo \"stat:$s\"; read -r x; echo \"got:$x\"",
     );
-    o.console = Some(Console::returned(Some(WinSize {
+    o.io.console = Some(Console::returned(Some(WinSize {
         cols: 123,
         rows: 45,
     })));
@@ -105,7 +105,7 @@ fn child_is_on_a_pty_with_session_ctty_and_size() {
 #[test]
 fn resize_is_seen_by_the_child() {
     let mut o = sh("read -r x; stty size");
-    o.console = Some(Console::returned(None));
+    o.io.console = Some(Console::returned(None));
     let child = spawn(&o).unwrap();
     child.wait_stage().unwrap();
     let master = child.take_console().unwrap();
@@ -134,8 +134,8 @@ fn master_goes_over_the_callers_socket() {
     );
     let (ours, theirs) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
     let mut o = sh("tty");
-    o.hold = true;
-    o.console = Some(Console {
+    o.lifecycle.hold = true;
+    o.io.console = Some(Console {
         socket: ConsoleSocket::Fd(theirs.as_raw_fd()),
         size: None,
     });
@@ -170,20 +170,20 @@ fn container_gets_its_own_devpts_and_dev_console() {
         "tty; [ -t 0 ] && echo on-tty; stat -c '%t:%T' /dev/console /dev/pts/0; ls -1 /dev/pts; \
                     grep -c ' /dev/console ' /proc/self/mountinfo",
     );
-    o.env = vec!["PATH=/bin:/sbin".into()];
-    o.namespaces = vec![
+    o.process.env = vec!["PATH=/bin:/sbin".into()];
+    o.namespaces.create = vec![
         NamespaceKind::Mnt,
         NamespaceKind::Pid,
         NamespaceKind::Ipc,
         NamespaceKind::Uts,
     ];
-    o.mount_proc = true;
-    o.rootfs = Some(RootfsSpec {
+    o.filesystem.mount_proc = true;
+    o.filesystem.rootfs = Some(RootfsSpec {
         path: rootfs,
         dev: true,
         ..Default::default()
     });
-    o.console = Some(Console::returned(Some(WinSize { cols: 80, rows: 24 })));
+    o.io.console = Some(Console::returned(Some(WinSize { cols: 80, rows: 24 })));
     let child = spawn(&o).unwrap();
     child.wait_stage().unwrap();
     let master = child.take_console().unwrap();
@@ -210,13 +210,13 @@ fn missing_ptmx_is_a_coded_error_and_the_child_is_reaped() {
         return;
     }
     let mut o = sh("true");
-    o.namespaces = vec![NamespaceKind::Mnt];
-    o.rootfs = Some(RootfsSpec {
+    o.namespaces.create = vec![NamespaceKind::Mnt];
+    o.filesystem.rootfs = Some(RootfsSpec {
         path: rootfs,
         dev: false,
         ..Default::default()
     });
-    o.console = Some(Console::returned(None));
+    o.io.console = Some(Console::returned(None));
     let child = spawn(&o).unwrap();
     let e = child.wait_stage().unwrap_err();
     assert_eq!(e.code, "ENS_CONSOLE", "{e:?}");
@@ -232,13 +232,13 @@ fn missing_ptmx_is_a_coded_error_and_the_child_is_reaped() {
 #[test]
 fn bad_size_and_closed_socket_are_refused_before_the_clone() {
     let mut o = sh("true");
-    o.console = Some(Console::returned(Some(WinSize { cols: 0, rows: 10 })));
+    o.io.console = Some(Console::returned(Some(WinSize { cols: 0, rows: 10 })));
     let e = spawn(&o).unwrap_err();
     assert_eq!(
         (e.code.as_str(), e.path.as_deref()),
         ("ENS_INVALID_OPTION", Some("consoleSize"))
     );
-    o.console = Some(Console {
+    o.io.console = Some(Console {
         socket: ConsoleSocket::Fd(9999),
         size: None,
     });

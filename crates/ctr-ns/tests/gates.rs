@@ -71,8 +71,8 @@ fn exec_fifo_gate_outlives_the_child_handle() {
     let dir = tempfile::tempdir().unwrap();
     let gate = fifo(dir.path());
     let mut o = SpawnOptions::new("sh", vec!["sh".into(), "-c".into(), "echo released".into()]);
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
-    o.exec_fifo = Some(gate.to_string_lossy().into_owned());
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
+    o.lifecycle.exec_fifo = Some(gate.to_string_lossy().into_owned());
     let child = spawn(&o).unwrap();
     let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::ExecFifo);
@@ -92,8 +92,8 @@ fn exec_fifo_gate_outlives_the_child_handle() {
 #[test]
 fn a_missing_exec_fifo_is_a_coded_error() {
     let mut o = SpawnOptions::new("true", vec![]);
-    o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
-    o.exec_fifo = Some("/nonexistent/ctr-exec.fifo".into());
+    o.io.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
+    o.lifecycle.exec_fifo = Some("/nonexistent/ctr-exec.fifo".into());
     let e = spawn(&o).unwrap_err();
     assert_eq!(
         (e.code.as_str(), e.errno, e.path.as_deref()),
@@ -115,9 +115,9 @@ fn program_errors_and_the_own_binary_are_caught_before_the_fifo() {
         ("/proc/self/exe", libc::EPERM),
     ] {
         let mut o = SpawnOptions::new(prog, vec![]);
-        o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
-        o.exec_fifo = Some(gate.to_string_lossy().into_owned());
-        o.refuse_own_exe = true;
+        o.io.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
+        o.lifecycle.exec_fifo = Some(gate.to_string_lossy().into_owned());
+        o.process.refuse_own_exe = true;
         let child = spawn(&o).unwrap();
         let e = child.wait_stage().unwrap_err();
         assert_eq!(
@@ -138,15 +138,15 @@ fn container_init_in_one_spawn_sync_devices_sysctl_personality_fifo() {
     let gate = fifo(dir.path());
     let script = "hostname; cat /proc/sys/kernel/msgmax; ls -ln /dev/ctrtest-null | tr -s ' ' | cut -d' ' -f1,3,4,5,6; uname -m; echo $$";
     let mut o = SpawnOptions::new("/bin/sh", vec!["sh".into(), "-c".into(), script.into()]);
-    o.env = vec!["PATH=/bin:/sbin".into()];
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Pipe];
-    o.namespaces = vec![
+    o.process.env = vec!["PATH=/bin:/sbin".into()];
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Pipe];
+    o.namespaces.create = vec![
         NamespaceKind::Mnt,
         NamespaceKind::Pid,
         NamespaceKind::Uts,
         NamespaceKind::Ipc,
     ];
-    o.rootfs = Some(RootfsSpec {
+    o.filesystem.rootfs = Some(RootfsSpec {
         path: rootfs.clone(),
         mounts: vec![MountSpec {
             destination: "/proc".into(),
@@ -167,13 +167,13 @@ fn container_init_in_one_spawn_sync_devices_sysctl_personality_fifo() {
         }],
         ..Default::default()
     });
-    o.sysctl = vec![
+    o.namespaces.sysctl = vec![
         ("kernel.hostname".into(), "ctrtest-sysctl".into()),
         ("kernel.msgmax".into(), "4242".into()),
     ];
-    o.personality = Some(0x0008); // PER_LINUX32
-    o.pre_pivot_sync = true;
-    o.exec_fifo = Some(gate.to_string_lossy().into_owned());
+    o.process.personality = Some(0x0008); // PER_LINUX32
+    o.lifecycle.pre_pivot_sync = true;
+    o.lifecycle.exec_fifo = Some(gate.to_string_lossy().into_owned());
     let child = spawn(&o).unwrap();
     let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::PrePivot);
@@ -224,12 +224,12 @@ fn closing_the_gate_at_the_pre_pivot_point_stops_the_child() {
     }
     let Some(rootfs) = busybox() else { return };
     let mut o = SpawnOptions::new("/bin/echo", vec!["echo".into(), "should-not-run".into()]);
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
-    o.rootfs = Some(RootfsSpec {
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
+    o.filesystem.rootfs = Some(RootfsSpec {
         path: rootfs,
         ..Default::default()
     });
-    o.pre_pivot_sync = true;
+    o.lifecycle.pre_pivot_sync = true;
     let child = spawn(&o).unwrap();
     let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::PrePivot);
@@ -250,14 +250,14 @@ fn the_fifo_gate_needs_no_proc_in_the_container() {
         "/bin/sh",
         vec!["sh".into(), "-c".into(), "ls /proc | wc -l".into()],
     );
-    o.env = vec!["PATH=/bin:/usr/bin".into()];
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
-    o.namespaces = vec![NamespaceKind::Mnt];
-    o.rootfs = Some(RootfsSpec {
+    o.process.env = vec!["PATH=/bin:/usr/bin".into()];
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
+    o.namespaces.create = vec![NamespaceKind::Mnt];
+    o.filesystem.rootfs = Some(RootfsSpec {
         path: rootfs,
         ..Default::default()
     });
-    o.exec_fifo = Some(gate.to_string_lossy().into_owned());
+    o.lifecycle.exec_fifo = Some(gate.to_string_lossy().into_owned());
     let child = spawn(&o).unwrap();
     let _guard = KillOnDrop::new(child.pid);
     assert_eq!(child.wait_stage().unwrap(), Stage::ExecFifo);

@@ -1,4 +1,4 @@
-//! `SpawnOptions::memory_policy`: the child's `set_mempolicy(2)` before
+//! `SpawnOptions.resources.memory_policy`: the child's `set_mempolicy(2)` before
 //! exec, read back from the program's `/proc/self/numa_maps` (no root
 //! needed; this host has node 0).
 
@@ -7,7 +7,7 @@ use ctr_ns::{MemoryPolicy, SpawnOptions};
 
 fn numa_maps_first_line(policy: Option<MemoryPolicy>) -> ctr_ns::Result<String> {
     let mut o = SpawnOptions::new("cat", vec!["cat".into(), "/proc/self/numa_maps".into()]);
-    o.memory_policy = policy;
+    o.resources.memory_policy = policy;
     Ok(common::run_captured(&mut o)?
         .lines()
         .next()

@@ -11,8 +11,8 @@ use ctr_ns::{
 
 fn sh(script: &str) -> SpawnOptions {
     let mut o = SpawnOptions::new("/bin/sh", vec!["sh".into(), "-c".into(), script.into()]);
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Pipe];
-    o.env = vec!["PATH=/bin:/sbin".into()];
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Pipe];
+    o.process.env = vec!["PATH=/bin:/sbin".into()];
     o
 }
 
@@ -36,13 +36,13 @@ fn user_namespace_rootfs_and_capabilities() {
     }
     let Some(rootfs) = busybox() else { return };
     let mut o = sh("id -u; cat /proc/self/uid_map; echo $$; ls /dev/null; grep CapBnd /proc/self/status; ls /work 2>&1 | wc -l");
-    o.namespaces = vec![
+    o.namespaces.create = vec![
         NamespaceKind::User,
         NamespaceKind::Mnt,
         NamespaceKind::Pid,
         NamespaceKind::Net,
     ];
-    o.id_maps = Some(IdMaps {
+    o.namespaces.id_maps = Some(IdMaps {
         uid: vec![IdMap {
             inside: 0,
             outside: 100000,
@@ -55,8 +55,8 @@ fn user_namespace_rootfs_and_capabilities() {
         }],
         ..Default::default()
     });
-    o.mount_proc = true;
-    o.rootfs = Some(RootfsSpec {
+    o.filesystem.mount_proc = true;
+    o.filesystem.rootfs = Some(RootfsSpec {
         path: rootfs,
         dev: true,
         mounts: vec![MountSpec {
@@ -67,7 +67,7 @@ fn user_namespace_rootfs_and_capabilities() {
         masked_paths: vec!["/proc/kcore".into()],
         ..Default::default()
     });
-    o.capabilities = Some(CapNames {
+    o.security.capabilities = Some(CapNames {
         bounding: vec!["CAP_KILL".into()],
         ..Default::default()
     });
@@ -96,14 +96,14 @@ fn join_by_path_sees_the_held_childs_hostname() {
         return;
     }
     let mut t = SpawnOptions::new("sleep", vec!["sleep".into(), "30".into()]);
-    t.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
-    t.namespaces = vec![NamespaceKind::Uts];
-    t.hostname = Some("rust-held".into());
-    t.hold = true;
+    t.io.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
+    t.namespaces.create = vec![NamespaceKind::Uts];
+    t.namespaces.hostname = Some("rust-held".into());
+    t.lifecycle.hold = true;
     let target = spawn(&t).unwrap();
     assert_eq!(target.wait_stage().unwrap(), Stage::Held);
     let mut o = sh("hostname");
-    o.joins = vec![(NamespaceKind::Uts, format!("/proc/{}/ns/uts", target.pid))];
+    o.namespaces.join = vec![(NamespaceKind::Uts, format!("/proc/{}/ns/uts", target.pid))];
     let (out, _) = output(&o);
     assert_eq!(out, "rust-held\n");
     target.abort_gate();
@@ -117,7 +117,7 @@ fn a_refused_mount_names_the_mount_and_leaves_nothing() {
     }
     let Some(rootfs) = busybox() else { return };
     let mut o = sh("true");
-    o.rootfs = Some(RootfsSpec {
+    o.filesystem.rootfs = Some(RootfsSpec {
         path: rootfs.clone(),
         mounts: vec![MountSpec {
             destination: "/tmp".into(),

@@ -1,4 +1,4 @@
-//! `SpawnOptions::scheduler` (`sched_setattr(2)`) and the cpu affinity
+//! `SpawnOptions.resources.scheduler` (`sched_setattr(2)`) and the cpu affinity
 //! options (`sched_setaffinity(2)`) of the child, read back from the
 //! program's `/proc/self/stat` and `/proc/self/status`.
 
@@ -10,7 +10,7 @@ use common::run_captured as run;
 /// (priority, nice, policy) of the program: `/proc/self/stat` fields 18, 19, 41.
 fn stat_of(attr: Option<SchedAttr>) -> ctr_ns::Result<(i64, i64, i64)> {
     let mut o = SpawnOptions::new("cat", vec!["cat".into(), "/proc/self/stat".into()]);
-    o.scheduler = attr;
+    o.resources.scheduler = attr;
     let stat = run(&mut o)?;
     let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
         .split_whitespace()
@@ -62,8 +62,8 @@ fn cpus_of(initial: Option<Vec<u32>>, fin: Option<Vec<u32>>) -> ctr_ns::Result<S
             "/proc/self/status".into(),
         ],
     );
-    o.initial_cpu_affinity = initial;
-    o.cpu_affinity = fin;
+    o.resources.initial_cpu_affinity = initial;
+    o.resources.cpu_affinity = fin;
     Ok(run(&mut o)?
         .trim()
         .trim_start_matches("Cpus_allowed_list:")

@@ -40,7 +40,7 @@ fn read_all(fd: OwnedFd) -> String {
 
 fn sh(script: &str) -> SpawnOptions {
     let mut o = SpawnOptions::new("sh", vec!["sh".into(), "-c".into(), script.into()]);
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Pipe];
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Pipe];
     o
 }
 
@@ -54,8 +54,8 @@ fn filter_fails_the_syscall_in_the_child_only() {
     let mut o = sh(&format!(
         "mkdir {dir} 2>&1; echo rc=$?; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status"
     ));
-    o.seccomp = Some(mkdir_filter(RET_ERRNO | libc::EXDEV as u32));
-    o.no_new_privileges = true;
+    o.security.seccomp = Some(mkdir_filter(RET_ERRNO | libc::EXDEV as u32));
+    o.security.no_new_privileges = true;
     let child = spawn(&o).unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::Running);
     let [_, out, _] = child.take_stdio();
@@ -74,7 +74,7 @@ fn filter_fails_the_syscall_in_the_child_only() {
 #[test]
 fn no_new_privileges_alone() {
     let mut o = sh("grep NoNewPrivs: /proc/self/status");
-    o.no_new_privileges = true;
+    o.security.no_new_privileges = true;
     let child = spawn(&o).unwrap();
     child.wait_stage().unwrap();
     assert_eq!(
@@ -88,16 +88,17 @@ fn no_new_privileges_alone() {
 fn flags_reach_the_kernel() {
     // WAIT_KILLABLE_RECV is only valid with a listener: the kernel says EINVAL.
     let mut o = sh("true");
-    o.seccomp = Some(mkdir_filter(RET_ALLOW));
-    o.no_new_privileges = true;
-    o.seccomp_flags = libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV as u32;
+    o.security.seccomp = Some(mkdir_filter(RET_ALLOW));
+    o.security.no_new_privileges = true;
+    o.security.seccomp_flags = libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV as u32;
     let child = spawn(&o).unwrap();
     let err = child.wait_stage().unwrap_err();
     assert_eq!(err.code, "ENS_SECCOMP");
     assert_eq!(err.errno, Some(libc::EINVAL));
     assert_eq!(err.syscall.as_deref(), Some("seccomp"));
     // LOG and TSYNC are accepted.
-    o.seccomp_flags = (libc::SECCOMP_FILTER_FLAG_LOG | libc::SECCOMP_FILTER_FLAG_TSYNC) as u32;
+    o.security.seccomp_flags =
+        (libc::SECCOMP_FILTER_FLAG_LOG | libc::SECCOMP_FILTER_FLAG_TSYNC) as u32;
     let child = spawn(&o).unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::Running);
     assert_eq!(child.wait().unwrap().code, Some(0));
@@ -108,7 +109,7 @@ fn without_no_new_privs_or_cap_sys_admin_the_kernel_refuses() {
     if unsafe { libc::geteuid() } == 0 {
         // Root keeps CAP_SYS_ADMIN: the filter installs without no_new_privs.
         let mut o = sh("grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status");
-        o.seccomp = Some(mkdir_filter(RET_ALLOW));
+        o.security.seccomp = Some(mkdir_filter(RET_ALLOW));
         let child = spawn(&o).unwrap();
         child.wait_stage().unwrap();
         let out = read_all(child.take_stdio()[1].take().unwrap());
@@ -120,7 +121,7 @@ fn without_no_new_privs_or_cap_sys_admin_the_kernel_refuses() {
         return;
     }
     let mut o = sh("true");
-    o.seccomp = Some(mkdir_filter(RET_ALLOW));
+    o.security.seccomp = Some(mkdir_filter(RET_ALLOW));
     let err = spawn(&o).unwrap().wait_stage().unwrap_err();
     assert_eq!(err.errno, Some(libc::EACCES));
 }
@@ -137,9 +138,9 @@ struct NotifSizes {
 fn listener_fd_supervises_the_child() {
     let dir = tmp_dir_name("notify");
     let mut o = sh(&format!("mkdir {dir} 2>&1; echo rc=$?"));
-    o.seccomp = Some(mkdir_filter(RET_USER_NOTIF));
-    o.no_new_privileges = true;
-    o.seccomp_listener = true;
+    o.security.seccomp = Some(mkdir_filter(RET_USER_NOTIF));
+    o.security.no_new_privileges = true;
+    o.security.seccomp_listener = true;
     let child = spawn(&o).unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::SeccompListener);
     let listener = child.take_seccomp_listener().expect("listener fd");
@@ -213,10 +214,10 @@ fn listener_fd_supervises_the_child() {
 #[test]
 fn listener_then_hold_then_release() {
     let mut o = sh("echo ran");
-    o.seccomp = Some(mkdir_filter(RET_USER_NOTIF));
-    o.no_new_privileges = true;
-    o.seccomp_listener = true;
-    o.hold = true;
+    o.security.seccomp = Some(mkdir_filter(RET_USER_NOTIF));
+    o.security.no_new_privileges = true;
+    o.security.seccomp_listener = true;
+    o.lifecycle.hold = true;
     let child = spawn(&o).unwrap();
     assert!(
         child.release().is_err(),
@@ -235,9 +236,9 @@ fn listener_then_hold_then_release() {
 #[test]
 fn closing_the_listener_fails_notified_syscalls_with_enosys() {
     let mut o = sh("mkdir /tmp/ctrtest-ns-never 2>&1; echo rc=$?");
-    o.seccomp = Some(mkdir_filter(RET_USER_NOTIF));
-    o.no_new_privileges = true;
-    o.seccomp_listener = true;
+    o.security.seccomp = Some(mkdir_filter(RET_USER_NOTIF));
+    o.security.no_new_privileges = true;
+    o.security.seccomp_listener = true;
     let child = spawn(&o).unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::SeccompListener);
     drop(child.take_seccomp_listener());

@@ -17,7 +17,7 @@ fn read_all(fd: OwnedFd) -> String {
 
 fn sh(script: &str) -> SpawnOptions {
     let mut o = SpawnOptions::new("sh", vec!["sh".into(), "-c".into(), script.into()]);
-    o.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Fd(2)];
     o
 }
 
@@ -33,7 +33,7 @@ fn plain_spawn_pipes_output_and_exit_code() {
 #[test]
 fn missing_binary_is_a_coded_error_and_reaped() {
     let mut o = SpawnOptions::new("/nonexistent/ctr-binary", vec![]);
-    o.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
+    o.io.stdio = [Stdio::Null, Stdio::Null, Stdio::Null];
     let child = spawn(&o).unwrap();
     let err = child.wait_stage().unwrap_err();
     assert_eq!(err.code, "ENS_EXEC");
@@ -50,8 +50,8 @@ fn new_pid_namespace_makes_pid_one() {
         return;
     }
     let mut o = sh("echo $$; readlink /proc/self/ns/pid");
-    o.namespaces = vec![NamespaceKind::Pid];
-    o.mount_proc = true;
+    o.namespaces.create = vec![NamespaceKind::Pid];
+    o.filesystem.mount_proc = true;
     let child = spawn(&o).unwrap();
     child.wait_stage().unwrap();
     let out = read_all(child.take_stdio()[1].take().unwrap());
@@ -65,7 +65,7 @@ fn new_pid_namespace_makes_pid_one() {
 #[test]
 fn held_child_runs_only_after_release() {
     let mut o = sh("echo released");
-    o.hold = true;
+    o.lifecycle.hold = true;
     let child = spawn(&o).unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::Held);
     assert!(child.try_wait().unwrap().is_none());
@@ -81,7 +81,7 @@ fn held_child_runs_only_after_release() {
 #[test]
 fn aborted_gate_never_execs() {
     let mut o = sh("echo should-not-run");
-    o.hold = true;
+    o.lifecycle.hold = true;
     let child = spawn(&o).unwrap();
     assert_eq!(child.wait_stage().unwrap(), Stage::Held);
     child.abort_gate();
@@ -100,8 +100,8 @@ fn loopback_up_brings_lo_up_in_the_new_network_namespace() {
     let script = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; grep -q 127.0.0.1 /proc/net/fib_trie && echo up || echo down";
     for (up, want) in [(true, "lo\nup\n"), (false, "lo\ndown\n")] {
         let mut o = sh(script);
-        o.namespaces = vec![NamespaceKind::Net];
-        o.loopback_up = up;
+        o.namespaces.create = vec![NamespaceKind::Net];
+        o.namespaces.loopback_up = up;
         let child = spawn(&o).unwrap();
         child.wait_stage().unwrap();
         assert_eq!(read_all(child.take_stdio()[1].take().unwrap()), want);
@@ -109,7 +109,7 @@ fn loopback_up_brings_lo_up_in_the_new_network_namespace() {
     }
     // Without a new network namespace it is refused before anything runs.
     let mut o = sh("true");
-    o.loopback_up = true;
+    o.namespaces.loopback_up = true;
     let e = spawn(&o).unwrap_err();
     assert_eq!(e.code, "ENS_INVALID_OPTION");
 }

@@ -221,14 +221,19 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
 
     let mut so = SpawnOptions::new(settings.program.clone(), settings.args.clone());
     settings.apply(&mut so);
-    so.joins = namespaces_of(saved.pid);
+    so.namespaces.join = namespaces_of(saved.pid);
     if crate::rootless::is_rootless() {
-        crate::rootless::enter_user_namespace_for_exec(&mut so.joins)?;
+        crate::rootless::enter_user_namespace_for_exec(&mut so.namespaces.join)?;
     }
-    if !so.joins.iter().any(|(k, _)| *k == NamespaceKind::Mnt) {
+    if !so
+        .namespaces
+        .join
+        .iter()
+        .any(|(k, _)| *k == NamespaceKind::Mnt)
+    {
         // A container without a mount namespace of its own (it shares
         // ours): joining gives no root, so chroot into the init's.
-        so.rootfs = Some(ctr_ns::RootfsSpec {
+        so.filesystem.rootfs = Some(ctr_ns::RootfsSpec {
             path: format!("/proc/{}/root", saved.pid),
             chroot: true,
             ..Default::default()
@@ -239,8 +244,8 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     // which the kernel narrows to the container cgroup's cpuset, so the
     // process does not inherit this runtime's affinity (runc's
     // tryResetCPUAffinity).
-    so.initial_cpu_affinity = settings.exec_cpu_affinity.initial.clone();
-    so.cpu_affinity = Some(
+    so.resources.initial_cpu_affinity = settings.exec_cpu_affinity.initial.clone();
+    so.resources.cpu_affinity = Some(
         settings
             .exec_cpu_affinity
             .r#final
@@ -249,21 +254,21 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     );
     // The container's NUMA policy holds for every process of it (as
     // linux.personality does in runc's setns init).
-    so.memory_policy = config
+    so.resources.memory_policy = config
         .linux
         .as_ref()
         .and_then(|l| l.memory_policy.as_ref())
         .map(crate::mempolicy::plan)
         .transpose()?;
-    so.stdio = o.stdio;
-    so.extra_fds = o.extra_fds.clone();
-    if let (Some(c), Some(fd)) = (so.console.as_mut(), o.console_socket) {
+    so.io.stdio = o.stdio;
+    so.io.extra_fds = o.extra_fds.clone();
+    if let (Some(c), Some(fd)) = (so.io.console.as_mut(), o.console_socket) {
         c.socket = ctr_ns::ConsoleSocket::Fd(fd);
     }
     if let Some(p) = &saved.cgroup_path {
         match ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(&saved)) {
             Ok(cg) => {
-                so.cgroups = cg
+                so.resources.cgroups = cg
                     .dirs()
                     .iter()
                     .map(|d| d.to_string_lossy().into_owned())
@@ -277,7 +282,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
     // With a seccomp agent the process waits at the gate until the agent
     // has its listener: if sending fails it is killed before it can exec
     // (at create the exec.fifo gate does the same).
-    so.hold = listener.is_some();
+    so.lifecycle.hold = listener.is_some();
     let child = ctr_ns::spawn(&so).map_err(crate::process::oci_step_error)?;
     let pid = child.pid;
     let fail = |c: &Child, e: Error| -> Error {
@@ -309,7 +314,7 @@ pub fn exec(store: &Store, id: &str, o: &ExecOptions) -> Result<Exec> {
                     );
                     crate::notify::send(&child, l, &crate::notify::process_state(l, pid, st))?;
                 }
-                Stage::Held if so.hold => child.release()?,
+                Stage::Held if so.lifecycle.hold => child.release()?,
                 _ => break,
             }
         }

@@ -212,10 +212,10 @@ pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Res
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| vec![h.path.clone()]);
     let mut so = ctr_ns::SpawnOptions::new(h.path.clone(), args);
-    so.env = h.env.clone().unwrap_or_default();
-    so.joins = namespaces_of(pid);
-    so.cwd = Some("/".into());
-    so.stdio = [
+    so.process.env = h.env.clone().unwrap_or_default();
+    so.namespaces.join = namespaces_of(pid);
+    so.process.cwd = Some("/".into());
+    so.io.stdio = [
         ctr_ns::Stdio::Pipe,
         ctr_ns::Stdio::Pipe,
         ctr_ns::Stdio::Pipe,

@@ -180,14 +180,14 @@ pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     check_exec_size(&bundle.spec)?;
     let dir = store.root.join(&o.id);
     let cp = plan(&bundle, &dir)?;
-    if o.console_socket.is_some() && cp.spawn.console.is_none() {
+    if o.console_socket.is_some() && cp.spawn.io.console.is_none() {
         return Err(Error::new(
             Code::Console,
             "a console socket was given but process.terminal is false",
         )
         .with_field("process.terminal"));
     }
-    if o.detach && o.console_socket.is_none() && cp.spawn.console.is_some() {
+    if o.detach && o.console_socket.is_none() && cp.spawn.io.console.is_some() {
         return Err(Error::new(
             Code::Console,
             "process.terminal is true but no console socket was given: the pty master would have nowhere to go (use --console-socket)",
@@ -400,25 +400,25 @@ fn create_locked(
         })?;
     }
     let mut so = cp.spawn.clone();
-    so.stdio = o.stdio;
-    so.extra_fds = o.extra_fds.clone();
-    if let (Some(c), Some(fd)) = (so.console.as_mut(), o.console_socket) {
+    so.io.stdio = o.stdio;
+    so.io.extra_fds = o.extra_fds.clone();
+    if let (Some(c), Some(fd)) = (so.io.console.as_mut(), o.console_socket) {
         c.socket = ctr_ns::ConsoleSocket::Fd(fd);
     }
     // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,
     // joined by the child itself on v1, first thing).
     let dirs = cg.map(|cg| cg.dirs()).unwrap_or_default();
-    so.cgroups = dirs
+    so.resources.cgroups = dirs
         .iter()
         .map(|d| d.to_string_lossy().into_owned())
         .collect();
-    if let Some(r) = so.rootfs.as_mut() {
+    if let Some(r) = so.filesystem.rootfs.as_mut() {
         if cp.cgroup_mount {
             r.cgroup_binds = crate::plan::cgroup_binds(if cg.is_some() { &dirs } else { own_dirs });
         }
         r.no_pivot = o.no_pivot;
     }
-    so.exec_fifo = Some(fifo.to_string_lossy().into_owned());
+    so.lifecycle.exec_fifo = Some(fifo.to_string_lossy().into_owned());
     let hooks = bundle.spec.hooks.clone().unwrap_or_default();
     let list = |h: &Option<Vec<ctr_oci::types::Hook>>| h.clone().unwrap_or_default();
     let (prestart, create_runtime, create_container) = (
@@ -430,10 +430,10 @@ fn create_locked(
     // namespaces exist, the user program is far from running.
     // A rootless container's new network namespace gets `lo` up, by the
     // init itself (loopback-only networking; the runtime could not join it).
-    so.loopback_up = crate::rootless::is_rootless()
-        && so.namespaces.contains(&ctr_ns::NamespaceKind::Net)
-        && so.namespaces.contains(&ctr_ns::NamespaceKind::User);
-    so.pre_pivot_sync = !(prestart.is_empty()
+    so.namespaces.loopback_up = crate::rootless::is_rootless()
+        && so.namespaces.create.contains(&ctr_ns::NamespaceKind::Net)
+        && so.namespaces.create.contains(&ctr_ns::NamespaceKind::User);
+    so.lifecycle.pre_pivot_sync = !(prestart.is_empty()
         && create_runtime.is_empty()
         && create_container.is_empty()
         && cp.net_devices.is_empty());

@@ -573,27 +573,27 @@ pub fn plan(b: &Bundle, state_dir: &std::path::Path) -> Result<ContainerPlan> {
     let settings = crate::process::map(p, "process", linux.seccomp.as_ref())?;
     let seccomp_listener = settings.seccomp.as_ref().and_then(|s| s.listener.clone());
     let mut so = settings.spawn_options();
-    so.namespaces = namespaces;
-    so.joins = joins;
-    so.id_maps = id_maps;
-    so.time_offsets = time_offsets;
-    so.hostname = spec.hostname.clone().filter(|h| !h.is_empty());
-    so.domainname = spec.domainname.clone().filter(|d| !d.is_empty());
-    so.rootfs = Some(rootfs);
-    so.sysctl = linux
+    so.namespaces.create = namespaces;
+    so.namespaces.join = joins;
+    so.namespaces.id_maps = id_maps;
+    so.namespaces.time_offsets = time_offsets;
+    so.namespaces.hostname = spec.hostname.clone().filter(|h| !h.is_empty());
+    so.namespaces.domainname = spec.domainname.clone().filter(|d| !d.is_empty());
+    so.filesystem.rootfs = Some(rootfs);
+    so.namespaces.sysctl = linux
         .sysctl
         .clone()
         .unwrap_or_default()
         .into_iter()
         .collect();
-    so.personality = personality;
-    so.memory_policy = linux
+    so.process.personality = personality;
+    so.resources.memory_policy = linux
         .memory_policy
         .as_ref()
         .map(crate::mempolicy::plan)
         .transpose()?;
     // The init must never become the runtime (or node) binary.
-    so.refuse_own_exe = true;
+    so.process.refuse_own_exe = true;
     let id = state_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -871,7 +871,7 @@ mod tests {
             "linux":{{"namespaces":[{{"type":"pid"}}],"maskedPaths":["/proc/kcore"],"rootfsPropagation":"shared"}}}}"#
         );
         let cp = plan(&bundle(&json), "/s/x".as_ref()).unwrap();
-        let r = cp.spawn.rootfs.as_ref().unwrap();
+        let r = cp.spawn.filesystem.rootfs.as_ref().unwrap();
         assert!(r.chroot);
         assert_eq!(r.path, "/b/rootfs");
         assert!(
@@ -881,7 +881,7 @@ mod tests {
                 && !r.dev_nodes
         );
         assert!(!cp.cgroup_mount, "no cgroup binds to prepare");
-        assert_eq!(cp.spawn.namespaces, vec![NamespaceKind::Pid]);
+        assert_eq!(cp.spawn.namespaces.create, vec![NamespaceKind::Pid]);
         // With a mount namespace, joined by path too, the rootfs is set up.
         let json = format!(
             r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount","path":"/proc/1/ns/mnt"}}]}}}}"#
@@ -890,6 +890,7 @@ mod tests {
             !plan(&bundle(&json), "/s/x".as_ref())
                 .unwrap()
                 .spawn
+                .filesystem
                 .rootfs
                 .unwrap()
                 .chroot
@@ -1026,9 +1027,9 @@ mod tests {
                 metadata: Some("m1".into())
             })
         );
-        assert!(cp.spawn.seccomp_listener);
+        assert!(cp.spawn.security.seccomp_listener);
         assert_eq!(
-            cp.spawn.seccomp_flags & ctr_seccomp::profile::FLAG_NEW_LISTENER,
+            cp.spawn.security.seccomp_flags & ctr_seccomp::profile::FLAG_NEW_LISTENER,
             0
         );
         // without notify rules listenerPath is ignored (config-linux.md)
@@ -1038,7 +1039,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cp.seccomp_listener, None);
-        assert!(!cp.spawn.seccomp_listener);
+        assert!(!cp.spawn.security.seccomp_listener);
     }
 
     #[test]
@@ -1049,13 +1050,19 @@ mod tests {
         CACHE_DIR.with(|d| *d.borrow_mut() = Some(dir.path().to_path_buf()));
         let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
         let cp = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
-        assert_eq!(cp.spawn.seccomp, None, "no linux.seccomp, no filter");
+        assert_eq!(
+            cp.spawn.security.seccomp, None,
+            "no linux.seccomp, no filter"
+        );
         let sc = r#","seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],
             "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
         let cp = plan(&bundle(&format!("{{{BASE},{ns}{sc}}}}}")), "/s".as_ref()).unwrap();
-        let bpf = cp.spawn.seccomp.unwrap();
+        let bpf = cp.spawn.security.seccomp.unwrap();
         assert!(!bpf.is_empty() && bpf.len().is_multiple_of(8));
-        assert_eq!(cp.spawn.seccomp_flags, 2, "SECCOMP_FILTER_FLAG_LOG");
+        assert_eq!(
+            cp.spawn.security.seccomp_flags, 2,
+            "SECCOMP_FILTER_FLAG_LOG"
+        );
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,
@@ -1074,7 +1081,7 @@ mod tests {
     fn terminal_becomes_a_console_with_the_console_size() {
         let ns = r#""linux":{"namespaces":[{"type":"mount"}]"#;
         let cp = plan(&bundle(&format!("{{{BASE},{ns}}}}}")), "/s".as_ref()).unwrap();
-        assert_eq!(cp.spawn.console, None);
+        assert_eq!(cp.spawn.io.console, None);
         let json = format!("{{{BASE},{ns}}}}}").replacen(
             r#""process":{"#,
             r#""process":{"terminal":true,"consoleSize":{"height":24,"width":80},"#,
@@ -1083,7 +1090,7 @@ mod tests {
         assert!(json.contains("consoleSize"), "{json}");
         let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
         assert_eq!(
-            cp.spawn.console,
+            cp.spawn.io.console,
             Some(ctr_ns::Console::returned(Some(ctr_ns::WinSize {
                 cols: 80,
                 rows: 24
@@ -1091,7 +1098,7 @@ mod tests {
         );
         let json = json.replace(r#","consoleSize":{"height":24,"width":80}"#, "");
         let cp = plan(&bundle(&json), "/s".as_ref()).unwrap();
-        assert_eq!(cp.spawn.console, Some(ctr_ns::Console::returned(None)));
+        assert_eq!(cp.spawn.io.console, Some(ctr_ns::Console::returned(None)));
     }
 
     #[test]
@@ -1104,20 +1111,20 @@ mod tests {
             "linux":{"namespaces":[{"type":"mount"},{"type":"uts"},{"type":"pid"}],"maskedPaths":["/proc/kcore"]}}"#.to_string();
         let cp = plan(&bundle(&json), "/s/ctr1".as_ref()).unwrap();
         let so = &cp.spawn;
-        assert_eq!(so.hostname.as_deref(), Some("box"));
+        assert_eq!(so.namespaces.hostname.as_deref(), Some("box"));
         assert_eq!(
-            so.namespaces,
+            so.namespaces.create,
             vec![NamespaceKind::Mnt, NamespaceKind::Uts, NamespaceKind::Pid]
         );
-        let r = so.rootfs.as_ref().unwrap();
-        assert!(r.readonly && r.dev_nodes && so.no_new_privileges);
+        let r = so.filesystem.rootfs.as_ref().unwrap();
+        assert!(r.readonly && r.dev_nodes && so.security.no_new_privileges);
         assert_eq!(
             (r.path.as_str(), r.propagation.as_deref()),
             ("/b/rootfs", Some("rslave"))
         );
         assert_eq!(r.masked_paths, vec!["/proc/kcore"]);
         assert_eq!(
-            so.rlimits,
+            so.resources.rlimits,
             vec![ctr_ns::Rlimit {
                 resource: 7,
                 soft: 10,
@@ -1125,18 +1132,22 @@ mod tests {
             }]
         );
         assert_eq!(
-            so.capabilities.as_ref().unwrap().bounding,
+            so.security.capabilities.as_ref().unwrap().bounding,
             vec!["CAP_KILL", "CAP_CHOWN"]
         );
         assert_eq!(
-            (so.uid, so.gid, so.groups.clone()),
+            (so.security.uid, so.security.gid, so.security.groups.clone()),
             (Some(1), Some(2), Some(vec![3]))
         );
         assert_eq!(
-            (so.program.as_str(), so.cwd.as_deref(), so.env.clone()),
+            (
+                so.process.program.as_str(),
+                so.process.cwd.as_deref(),
+                so.process.env.clone()
+            ),
             ("sh", Some("/tmp"), vec!["A=1".to_string()])
         );
-        assert!(so.refuse_own_exe);
+        assert!(so.process.refuse_own_exe);
         assert_eq!(cp.cgroup_path, "/ctr1");
     }
 
@@ -1150,14 +1161,14 @@ mod tests {
         );
         let cp = plan(&bundle(&json), "/s/x".as_ref()).unwrap();
         let so = &cp.spawn;
-        let m = so.id_maps.as_ref().unwrap();
+        let m = so.namespaces.id_maps.as_ref().unwrap();
         assert_eq!(
             (m.uid[0].inside, m.uid[0].outside, m.uid[0].count),
             (0, 100000, 65536)
         );
         assert_eq!((m.gid[0].outside, m.gid[0].count), (200000, 10));
-        assert!(so.namespaces.contains(&NamespaceKind::User));
-        let r = so.rootfs.as_ref().unwrap();
+        assert!(so.namespaces.create.contains(&NamespaceKind::User));
+        let r = so.filesystem.rootfs.as_ref().unwrap();
         assert_eq!(
             r.devices[0],
             ctr_ns::DeviceSpec {
@@ -1172,10 +1183,10 @@ mod tests {
         );
         assert_eq!(r.propagation.as_deref(), Some("private"));
         assert_eq!(
-            so.sysctl,
+            so.namespaces.sysctl,
             vec![("kernel.msgmax".to_string(), "8192".to_string())]
         );
-        assert_eq!(so.personality, Some(8));
+        assert_eq!(so.process.personality, Some(8));
         // A user namespace without maps is refused.
         let json = format!(
             r#"{{{BASE},"linux":{{"namespaces":[{{"type":"mount"}},{{"type":"user"}}]}}}}"#

@@ -371,38 +371,38 @@ impl ProcessSettings {
     /// Set the process fields of `so` (namespaces, cgroups, stdio and the
     /// rootfs are the caller's).
     pub fn apply(&self, so: &mut ctr_ns::SpawnOptions) {
-        so.program = self.program.clone();
-        so.args = self.args.clone();
-        so.env = self.env.clone();
-        so.cwd = Some(self.cwd.clone());
-        so.uid = Some(self.uid);
-        so.gid = Some(self.gid);
+        so.process.program = self.program.clone();
+        so.process.args = self.args.clone();
+        so.process.env = self.env.clone();
+        so.process.cwd = Some(self.cwd.clone());
+        so.security.uid = Some(self.uid);
+        so.security.gid = Some(self.gid);
         // Rootless with no additional gids: no setgroups at all, as runc
         // (a user namespace mapping only the caller's gid denies it).
-        so.groups = if self.groups.is_empty() && crate::rootless::is_rootless() {
+        so.security.groups = if self.groups.is_empty() && crate::rootless::is_rootless() {
             None
         } else {
             Some(self.groups.clone())
         };
-        so.umask = self.umask;
-        so.rlimits = self.rlimits.clone();
-        so.capabilities = self.capabilities.clone();
-        so.no_new_privileges = self.no_new_privileges;
-        so.oom_score_adj = self.oom_score_adj;
-        so.io_priority = self.io_priority;
-        so.console = self.console;
-        so.scheduler = self.scheduler;
+        so.security.umask = self.umask;
+        so.resources.rlimits = self.rlimits.clone();
+        so.security.capabilities = self.capabilities.clone();
+        so.security.no_new_privileges = self.no_new_privileges;
+        so.resources.oom_score_adj = self.oom_score_adj;
+        so.resources.io_priority = self.io_priority;
+        so.io.console = self.console;
+        so.resources.scheduler = self.scheduler;
         match &self.seccomp {
             Some(s) => {
-                so.seccomp = Some(s.bpf.clone());
+                so.security.seccomp = Some(s.bpf.clone());
                 // ctr-ns adds NEW_LISTENER itself when asked for the listener.
-                so.seccomp_flags = s.flags & !ctr_seccomp::profile::FLAG_NEW_LISTENER;
-                so.seccomp_listener = s.listener.is_some();
+                so.security.seccomp_flags = s.flags & !ctr_seccomp::profile::FLAG_NEW_LISTENER;
+                so.security.seccomp_listener = s.listener.is_some();
             }
             None => {
-                so.seccomp = None;
-                so.seccomp_flags = 0;
-                so.seccomp_listener = false;
+                so.security.seccomp = None;
+                so.security.seccomp_flags = 0;
+                so.security.seccomp_listener = false;
             }
         }
     }
@@ -463,27 +463,32 @@ mod tests {
         );
         let s = map(&p, "process", None).unwrap();
         let so = s.spawn_options();
-        assert_eq!(so.program, "sh");
-        assert_eq!(so.args, ["sh", "-c", "id"]);
+        assert_eq!(so.process.program, "sh");
+        assert_eq!(so.process.args, ["sh", "-c", "id"]);
         assert_eq!(
-            so.env,
+            so.process.env,
             ["PATH=/bin", "A=1"],
             "only the process's environment, not the caller's"
         );
-        assert_eq!(so.cwd.as_deref(), Some("/tmp"));
+        assert_eq!(so.process.cwd.as_deref(), Some("/tmp"));
         assert_eq!(
-            (so.uid, so.gid, so.groups.clone(), so.umask),
+            (
+                so.security.uid,
+                so.security.gid,
+                so.security.groups.clone(),
+                so.security.umask
+            ),
             (Some(1000), Some(100), Some(vec![5, 6]), Some(18))
         );
         assert_eq!(
-            so.rlimits,
+            so.resources.rlimits,
             vec![ctr_ns::Rlimit {
                 resource: 7,
                 soft: 64,
                 hard: 128
             }]
         );
-        let caps = so.capabilities.clone().unwrap();
+        let caps = so.security.capabilities.clone().unwrap();
         assert_eq!(caps.bounding, ["CAP_KILL", "CAP_CHOWN"]);
         assert_eq!(caps.effective, ["CAP_KILL"]);
         assert!(
@@ -495,17 +500,18 @@ mod tests {
             (1 << 5) | 1,
             "names resolve in ctr-ns"
         );
-        assert!(so.no_new_privileges);
-        assert_eq!(so.oom_score_adj, Some(200));
-        assert_eq!(so.io_priority, Some((2 << 13) | 4));
-        assert!(so.seccomp.is_none());
-        assert!(so.console.is_none());
+        assert!(so.security.no_new_privileges);
+        assert_eq!(so.resources.oom_score_adj, Some(200));
+        assert_eq!(so.resources.io_priority, Some((2 << 13) | 4));
+        assert!(so.security.seccomp.is_none());
+        assert!(so.io.console.is_none());
         let t = process(
             r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"terminal":true,"consoleSize":{"height":24,"width":80}}"#,
         );
         let c = map(&t, "process", None)
             .unwrap()
             .spawn_options()
+            .io
             .console
             .unwrap();
         assert_eq!(c.socket, ctr_ns::ConsoleSocket::Return);
@@ -520,7 +526,7 @@ mod tests {
             "execCPUAffinity":{"initial":"0-2,5","final":"1"}}"#,
         );
         let s = map(&p, "process", None).unwrap();
-        let a = s.spawn_options().scheduler.unwrap();
+        let a = s.spawn_options().resources.scheduler.unwrap();
         assert_eq!(
             std::mem::size_of::<ctr_ns::SchedAttr>(),
             56,
@@ -544,7 +550,7 @@ mod tests {
             }
         );
         assert!(
-            s.spawn_options().cpu_affinity.is_none(),
+            s.spawn_options().resources.cpu_affinity.is_none(),
             "execCPUAffinity is not the init's"
         );
         let dl = process(
@@ -579,13 +585,13 @@ mod tests {
         let p = process(r#"{"args":["/bin/true"],"cwd":"/","user":{"uid":0,"gid":0}}"#);
         let so = map(&p, "process", None).unwrap().spawn_options();
         assert_eq!(
-            so.groups,
+            so.security.groups,
             Some(vec![]),
             "supplementary groups are always set"
         );
-        assert!(so.capabilities.is_none());
-        assert!(!so.no_new_privileges);
-        assert!(so.env.is_empty());
+        assert!(so.security.capabilities.is_none());
+        assert!(!so.security.no_new_privileges);
+        assert!(so.process.env.is_empty());
     }
 
     #[test]
@@ -602,8 +608,8 @@ mod tests {
         let s = map(&p, "process", Some(&v)).unwrap();
         let sc = s.seccomp.clone().unwrap();
         let so = s.spawn_options();
-        assert_eq!(so.seccomp.as_deref(), Some(&sc.bpf[..]));
-        assert_eq!(so.seccomp_flags, 2);
+        assert_eq!(so.security.seccomp.as_deref(), Some(&sc.bpf[..]));
+        assert_eq!(so.security.seccomp_flags, 2);
     }
 
     #[test]

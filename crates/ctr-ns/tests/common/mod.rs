@@ -36,7 +36,7 @@ pub fn read_all(fd: OwnedFd) -> String {
 /// run and exit, and give its stdout; a setup step the child refused is the
 /// error (after the child was reaped).
 pub fn run_captured(o: &mut ctr_ns::SpawnOptions) -> ctr_ns::Result<String> {
-    o.stdio = [
+    o.io.stdio = [
         ctr_ns::Stdio::Null,
         ctr_ns::Stdio::Pipe,
         ctr_ns::Stdio::Fd(2),

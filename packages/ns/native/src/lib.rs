@@ -279,44 +279,46 @@ pub struct NativeChild {
 
 fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
     let mut opts = SpawnOptions::new(req.program, req.args);
-    opts.env = req.env;
-    opts.cwd = req.cwd;
-    opts.namespaces = req
+    opts.process.env = req.env;
+    opts.process.cwd = req.cwd;
+    opts.namespaces.create = req
         .namespaces
         .iter()
         .map(|n| NamespaceKind::parse(n))
         .collect::<Result<_, _>>()?;
-    opts.mount_proc = req.mount_proc;
-    opts.hostname = req.hostname;
-    opts.stdio =
+    opts.filesystem.mount_proc = req.mount_proc;
+    opts.namespaces.hostname = req.hostname;
+    opts.io.stdio =
         ctr_napi::stdio_from_js(&req.stdio, ctr_ns::Code::InvalidOption.as_str(), "stdio")?;
-    opts.hold = req.hold;
-    opts.parent_death_signal = req.parent_death_signal;
-    opts.new_session = req.new_session;
-    opts.no_new_privileges = req.no_new_privileges.unwrap_or(false);
-    opts.seccomp = req.seccomp.map(|b| b.to_vec());
-    opts.seccomp_flags = req.seccomp_flags.unwrap_or(0);
-    opts.seccomp_listener = req.seccomp_listener.unwrap_or(false);
+    opts.lifecycle.hold = req.hold;
+    opts.lifecycle.parent_death_signal = req.parent_death_signal;
+    opts.process.new_session = req.new_session;
+    opts.security.no_new_privileges = req.no_new_privileges.unwrap_or(false);
+    opts.security.seccomp = req.seccomp.map(|b| b.to_vec());
+    opts.security.seccomp_flags = req.seccomp_flags.unwrap_or(0);
+    opts.security.seccomp_listener = req.seccomp_listener.unwrap_or(false);
     for j in req.joins.unwrap_or_default() {
-        opts.joins.push((NamespaceKind::parse(&j.kind)?, j.path));
+        opts.namespaces
+            .join
+            .push((NamespaceKind::parse(&j.kind)?, j.path));
     }
     if req.uid_map.is_some() || req.gid_map.is_some() {
-        opts.id_maps = Some(IdMaps {
+        opts.namespaces.id_maps = Some(IdMaps {
             uid: id_maps(req.uid_map),
             gid: id_maps(req.gid_map),
             setgroups_deny: req.setgroups_deny,
             use_helpers: req.id_map_helpers.unwrap_or(false),
         });
     }
-    opts.time_offsets = req.time_offsets.map(|t| TimeOffsets {
+    opts.namespaces.time_offsets = req.time_offsets.map(|t| TimeOffsets {
         monotonic: (t.monotonic_sec, t.monotonic_nsec),
         boottime: (t.boottime_sec, t.boottime_nsec),
     });
-    opts.domainname = req.domainname;
-    opts.uid = req.uid;
-    opts.gid = req.gid;
-    opts.groups = req.groups;
-    opts.umask = req.umask;
+    opts.namespaces.domainname = req.domainname;
+    opts.security.uid = req.uid;
+    opts.security.gid = req.gid;
+    opts.security.groups = req.groups;
+    opts.security.umask = req.umask;
     for (i, r) in req.rlimits.unwrap_or_default().into_iter().enumerate() {
         let resource = ctr_ns::plan::rlimit_from_name(&r.resource).ok_or_else(|| {
             Error::new(
@@ -325,34 +327,34 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
             )
             .with_field(format!("rlimits[{i}].type"))
         })?;
-        opts.rlimits.push(Rlimit {
+        opts.resources.rlimits.push(Rlimit {
             resource,
             soft: limit(r.soft),
             hard: limit(r.hard),
         });
     }
-    opts.capabilities = req.capabilities.map(|c| CapNames {
+    opts.security.capabilities = req.capabilities.map(|c| CapNames {
         bounding: c.bounding,
         effective: c.effective,
         permitted: c.permitted,
         inheritable: c.inheritable,
         ambient: c.ambient,
     });
-    opts.oom_score_adj = req.oom_score_adj;
-    opts.sysctl = req
+    opts.resources.oom_score_adj = req.oom_score_adj;
+    opts.namespaces.sysctl = req
         .sysctl
         .unwrap_or_default()
         .into_iter()
         .map(|s| (s.key, s.value))
         .collect();
-    opts.personality = req.personality.map(u64::from);
-    opts.io_priority = req.io_priority;
-    opts.memory_policy = req.memory_policy.map(|m| ctr_ns::MemoryPolicy {
+    opts.process.personality = req.personality.map(u64::from);
+    opts.resources.io_priority = req.io_priority;
+    opts.resources.memory_policy = req.memory_policy.map(|m| ctr_ns::MemoryPolicy {
         mode: m.mode,
         flags: m.flags,
         nodes: m.nodes,
     });
-    opts.scheduler = req.scheduler.map(|s| {
+    opts.resources.scheduler = req.scheduler.map(|s| {
         let mut a = ctr_ns::SchedAttr::new(s.policy);
         a.sched_flags = u64::from(s.flags);
         a.sched_nice = s.nice;
@@ -364,9 +366,9 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
         );
         a
     });
-    opts.cpu_affinity = req.cpu_affinity;
-    opts.extra_fds = req.extra_fds.unwrap_or_default();
-    opts.cgroups = req.cgroups.unwrap_or_default();
+    opts.resources.cpu_affinity = req.cpu_affinity;
+    opts.io.extra_fds = req.extra_fds.unwrap_or_default();
+    opts.resources.cgroups = req.cgroups.unwrap_or_default();
     if let Some(c) = req.console {
         let size = match (c.cols, c.rows) {
             (Some(cols), Some(rows)) => Some(win_size(cols, rows)?),
@@ -383,9 +385,9 @@ fn to_options(req: SpawnRequest) -> Result<SpawnOptions, Error> {
             Some(fd) => ConsoleSocket::Fd(fd),
             None => ConsoleSocket::Return,
         };
-        opts.console = Some(Console { socket, size });
+        opts.io.console = Some(Console { socket, size });
     }
-    opts.rootfs = req.rootfs.map(|r| RootfsSpec {
+    opts.filesystem.rootfs = req.rootfs.map(|r| RootfsSpec {
         path: r.path,
         propagation: r.propagation,
         mounts: r
