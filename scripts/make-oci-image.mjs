@@ -79,56 +79,61 @@ export function tarTree(root) {
 }
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
+const json = (v) => Buffer.from(JSON.stringify(v));
 
-/** Build the OCI layout tar of `rootfs` at `out` unless it is current. */
-export function makeOciImage(rootfs = join(repo, '.cache/rootfs/busybox'), out = join(repo, '.cache/images/busybox-oci.tar')) {
+/**
+ * The stamp text of the layout made from `rootfs` (its own stamp, after
+ * `format`), or an error naming `who` when the rootfs is not built.
+ */
+export function rootfsStamp(rootfs, format, who) {
   const stampFile = join(rootfs, '.ctr-rootfs-stamp');
-  if (!existsSync(stampFile)) throw new Error(`make-oci-image: ${rootfs} is not built (run bash scripts/make-rootfs.sh)`);
-  const want = `${FORMAT} ${readFileSync(stampFile, 'utf8').trim()}`;
-  const outStamp = `${out}.stamp`;
-  if (existsSync(out) && existsSync(outStamp) && readFileSync(outStamp, 'utf8') === want) return out;
+  if (!existsSync(stampFile)) throw new Error(`${who}: ${rootfs} is not built (run bash scripts/make-rootfs.sh)`);
+  return `${format} ${readFileSync(stampFile, 'utf8').trim()}`;
+}
 
-  const layer = tarTree(rootfs);
+/** Whether `out` was written from the inputs `stamp` names. */
+export const isCurrent = (out, stamp) => existsSync(out) && existsSync(`${out}.stamp`) && readFileSync(`${out}.stamp`, 'utf8') === stamp;
+
+/**
+ * Write an OCI image layout tar at `out` (whole: renamed into place, then
+ * `stamp` into `out.stamp`): one `layer` shared by every image of `images`
+ * (`{ name, cmd, createdBy }`), each with its own config and manifest, all
+ * named in the index. Deterministic: the same inputs give the same bytes.
+ */
+export function writeImageLayout(out, layer, images, stamp) {
   const layerDigest = `sha256:${sha(layer)}`;
-  const config = Buffer.from(
-    JSON.stringify({
+  const blobs = [layer];
+  const manifests = images.map(({ name, cmd, createdBy }) => {
+    const config = json({
       created: '1970-01-01T00:00:00Z',
       architecture: 'amd64',
       os: 'linux',
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd, WorkingDir: '/' },
       rootfs: { type: 'layers', diff_ids: [layerDigest] },
-      history: [{ created: '1970-01-01T00:00:00Z', created_by: 'ctr scripts/make-oci-image.mjs (busybox-static)' }],
-    }),
-  );
-  const manifest = Buffer.from(
-    JSON.stringify({
+      history: [{ created: '1970-01-01T00:00:00Z', created_by: createdBy }],
+    });
+    const manifest = json({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length },
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
-    }),
-  );
-  const index = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [
-        {
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          digest: `sha256:${sha(manifest)}`,
-          size: manifest.length,
-          platform: { architecture: 'amd64', os: 'linux' },
-          annotations: { 'io.containerd.image.name': IMAGE_NAME, 'org.opencontainers.image.ref.name': IMAGE_NAME },
-        },
-      ],
-    }),
-  );
+    });
+    blobs.push(config, manifest);
+    return {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${sha(manifest)}`,
+      size: manifest.length,
+      platform: { architecture: 'amd64', os: 'linux' },
+      annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name },
+    };
+  });
+  const index = json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests });
   const files = [
     ['oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}')],
     ['index.json', index],
     ['blobs/', null],
     ['blobs/sha256/', null],
-    ...[layer, config, manifest].map((b) => [`blobs/sha256/${sha(b)}`, b]),
+    ...blobs.map((b) => [`blobs/sha256/${sha(b)}`, b]),
   ];
   const parts = [];
   for (const [name, data] of files) {
@@ -140,8 +145,16 @@ export function makeOciImage(rootfs = join(repo, '.cache/rootfs/busybox'), out =
   const tmp = `${out}.tmp.${process.pid}`;
   writeFileSync(tmp, Buffer.concat(parts));
   renameSync(tmp, out);
-  writeFileSync(outStamp, want);
+  writeFileSync(`${out}.stamp`, stamp);
   return out;
+}
+
+/** Build the OCI layout tar of `rootfs` at `out` unless it is current. */
+export function makeOciImage(rootfs = join(repo, '.cache/rootfs/busybox'), out = join(repo, '.cache/images/busybox-oci.tar')) {
+  const want = rootfsStamp(rootfs, FORMAT, 'make-oci-image');
+  if (isCurrent(out, want)) return out;
+  const image = { name: IMAGE_NAME, cmd: ['sh'], createdBy: 'ctr scripts/make-oci-image.mjs (busybox-static)' };
+  return writeImageLayout(out, tarTree(rootfs), [image], want);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

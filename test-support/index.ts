@@ -1,7 +1,7 @@
 // Helpers shared by every test suite (not published): stated skips, the
 // layout the tests run on, and leftover checks.
 import { readdirSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
 /**
  * Mark the running test as skipped, with the reason. uvu has no run-time
@@ -368,4 +368,25 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Start a daemon a test file runs for itself (a private containerd), its
+ * stdout and stderr appended to `out.log` for assertions and messages.
+ */
+export function spawnDaemon(cmd: string, args: string[], out: { log: string }): ChildProcess {
+  const d = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  d.stdout!.on('data', (b) => (out.log += b));
+  d.stderr!.on('data', (b) => (out.log += b));
+  return d;
+}
+
+/** Stop a daemon of {@link spawnDaemon}: SIGTERM, SIGKILL after `graceMs`; resolves once it exited. */
+export async function stopDaemon(daemon: ChildProcess | null, graceMs = 10_000): Promise<void> {
+  if (!daemon || daemon.exitCode !== null || daemon.signalCode !== null) return;
+  const exited = new Promise<void>((r) => daemon.once('exit', () => r()));
+  daemon.kill('SIGTERM');
+  const t = setTimeout(() => daemon.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
 }

@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { isRoot, skip, vmProfile, cgroupMounts, cgroupController, eventually, mountPoints } from '../test-support';
+import { isRoot, skip, vmProfile, cgroupMounts, cgroupController, eventually, mountPoints, spawnDaemon, stopDaemon } from '../test-support';
 // @ts-expect-error plain ESM script without types
 import { makeOciImage, IMAGE_NAME } from '../scripts/make-oci-image.mjs';
 
@@ -110,7 +110,6 @@ const cd = {
   ns: tag,
   runcRoot: '',
   daemon: null as ChildProcess | null,
-  exited: null as Promise<void> | null,
   log: '',
   hostSockets: [] as string[],
   n: 0,
@@ -148,12 +147,7 @@ function containerdLeftovers(id: string): string[] {
 }
 
 async function stopContainerd(): Promise<void> {
-  if (cd.daemon && cd.daemon.exitCode === null && cd.daemon.signalCode === null) {
-    cd.daemon.kill('SIGTERM');
-    const t = setTimeout(() => cd.daemon?.kill('SIGKILL'), 10_000);
-    await cd.exited;
-    clearTimeout(t);
-  }
+  await stopDaemon(cd.daemon);
   cd.daemon = null;
 }
 
@@ -192,11 +186,7 @@ test('containerd: a private daemon starts and imports the offline busybox image'
   ].join('\n');
   writeFileSync(join(cd.base, 'config.toml'), config);
   const image = makeOciImage();
-  const d = spawn('containerd', ['--config', join(cd.base, 'config.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  cd.daemon = d;
-  cd.exited = new Promise((r) => d.once('exit', () => r()));
-  d.stdout!.on('data', (b) => (cd.log += b));
-  d.stderr!.on('data', (b) => (cd.log += b));
+  cd.daemon = spawnDaemon('containerd', ['--config', join(cd.base, 'config.toml')], cd);
   const up = await eventually(() => existsSync(cd.sock), 20_000);
   assert.ok(up, `containerd did not listen on ${cd.sock}: ${cd.log.slice(-2000)}`);
   const v = ctr(['version']);

@@ -4,21 +4,6 @@
 # systems, lays out cgroups for the profile, runs the command written by
 # test-vms/vm with its output on the second serial port (/dev/ttyS1), writes
 # the exit status into the run folder and powers off.
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-console=/dev/ttyS0
-say() { echo "ctr-vm stage2: $*" > "$console"; }
-
-for arg in $(cat /proc/cmdline); do
-  case "$arg" in
-    ctr.project=*) project=${arg#ctr.project=} ;;
-    ctr.run=*) run=${arg#ctr.run=} ;;
-    ctr.profile=*) profile=${arg#ctr.profile=} ;;
-    ctr.kver=*) kver=${arg#ctr.kver=} ;;
-    ctr.modules=*) modules=${arg#ctr.modules=} ;;
-    ctr.debug=*) debug=${arg#ctr.debug=} ;;
-  esac
-done
-
 off() {
   sync
   echo 1 > /proc/sys/kernel/sysrq
@@ -26,7 +11,9 @@ off() {
   sleep 10 2>/dev/null # may fail once the 9p root is gone
   exit 1 # panics PID 1: qemu stops thanks to panic=-1 and -no-reboot
 }
-fatal() { say "FATAL: $*"; off; }
+stage=stage2
+# read whole before the project share is moved below
+. "${BASH_SOURCE[0]%/*}/stage2-common.sh" || off
 
 # the project share is mounted at its host path; keep it visible when that
 # path lies under a folder covered below (a clone in /tmp, /run...)
@@ -49,11 +36,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir -p "$project" && mount --move /.ctr-project "$project" || fatal "cannot mount the project share back at $project"
 rmdir /.ctr-project
 
-# the guest kernel's modules (from the same Debian package) so modprobe
-# and the kernel's module autoloading (veth, bridge, nf_tables...) work
-if [ -n "$modules" ] && [ -d "$modules/$kver" ]; then
-  mkdir -p "/lib/modules/$kver" && mount --bind "$modules/$kver" "/lib/modules/$kver" || say "cannot bind the modules"
-fi
+bind_modules
 
 hostname "ctr-vm-$profile"
 echo "ctr-vm-$profile" > /etc/hostname
@@ -98,18 +81,7 @@ if command -v gdb >/dev/null 2>&1; then
   echo "|$project/test-vms/guest/core-report.sh %P %s %E" > /proc/sys/kernel/core_pattern || say "cannot set core_pattern"
 fi
 
-[ -f "$run/cmd.sh" ] || fatal "no command file $run/cmd.sh"
-stty -F /dev/ttyS1 raw -echo 2>/dev/null
-say "running the command"
-# through a pipe, so the command's stdout is not a tty (no colours, no tty
-# quirks); wait for the command only: a process it leaked may hold the pipe
-mkfifo /run/ctr-vm-out
-cat /run/ctr-vm-out > /dev/ttyS1 &
-catpid=$!
-bash "$run/cmd.sh" < /dev/null > /run/ctr-vm-out 2>&1 &
-wait $!
-rc=$?
-for _ in $(seq 30); do kill -0 "$catpid" 2>/dev/null || break; sleep 0.1; done
+run_command "running the command"
 if kill -0 "$catpid" 2>/dev/null; then
   left=$(for p in /proc/[0-9]*; do
     n=${p#/proc/}
@@ -119,6 +91,5 @@ if kill -0 "$catpid" 2>/dev/null; then
   say "processes the command left running (killed): $left"
 fi
 kill -9 -1 2>/dev/null
-echo "$rc" > "$run/status.tmp" && mv "$run/status.tmp" "$run/status"
-say "command exited with status $rc"
+write_status
 off

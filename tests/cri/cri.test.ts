@@ -11,11 +11,11 @@
 // namespaces, cgroups, veths, the bridge, nft/iptables rules, processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isRoot, skip, vmProfile, cgroupMounts, cgroupController, eventually, hostLeftovers, mountPoints } from '../../test-support';
+import { isRoot, skip, vmProfile, cgroupMounts, cgroupController, eventually, hostLeftovers, mountPoints, spawnDaemon, stopDaemon } from '../../test-support';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, makeCriImages } from './images';
 
 const repo = process.cwd();
@@ -73,7 +73,6 @@ const cd = {
   sock: '',
   ctrunRoot: '',
   daemon: null as ChildProcess | null,
-  exited: null as Promise<void> | null,
   log: '',
   /** Pod sandbox and container ids made (shim sockets are named after them). */
   ids: [] as string[],
@@ -151,12 +150,7 @@ function privateConflist(base: string): string {
 }
 
 async function stopContainerd(): Promise<void> {
-  if (cd.daemon && cd.daemon.exitCode === null && cd.daemon.signalCode === null) {
-    cd.daemon.kill('SIGTERM');
-    const t = setTimeout(() => cd.daemon?.kill('SIGKILL'), 10_000);
-    await cd.exited;
-    clearTimeout(t);
-  }
+  await stopDaemon(cd.daemon);
   cd.daemon = null;
 }
 
@@ -294,11 +288,7 @@ test('CRI: a private containerd 1.6 with the doc config, ctrun as default runtim
   writeFileSync(join(cd.base, 'net.d', '10-ctrun-bridge.conflist'), privateConflist(cd.base));
   writeFileSync(join(cd.base, 'crictl.yaml'), `runtime-endpoint: unix://${cd.sock}\nimage-endpoint: unix://${cd.sock}\ntimeout: 30\n`);
   const images = makeCriImages();
-  const d = spawn('containerd', ['--config', join(cd.base, 'config.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  cd.daemon = d;
-  cd.exited = new Promise((r) => d.once('exit', () => r()));
-  d.stdout!.on('data', (b) => (cd.log += b));
-  d.stderr!.on('data', (b) => (cd.log += b));
+  cd.daemon = spawnDaemon('containerd', ['--config', join(cd.base, 'config.toml')], cd);
   assert.ok(await eventually(() => existsSync(cd.sock), 20_000), `containerd did not listen on ${cd.sock}: ${cd.log.slice(-2000)}`);
   const imp = sh('ctr', ['--address', cd.sock, '--namespace', K8S_NS, 'images', 'import', images]);
   assert.is(imp.code, 0, imp.stderr);

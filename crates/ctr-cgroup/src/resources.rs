@@ -257,18 +257,13 @@ fn string(v: &Value, field: &str) -> Result<String, Error> {
 
 fn cpu_list(v: &Value, field: &str) -> Result<String, Error> {
     let s = string(v, field)?;
-    let ok = !s.trim().is_empty()
-        && s.trim().split(',').all(|part| {
-            let mut it = part.splitn(2, '-');
-            it.all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-        });
-    if !ok {
-        return Err(invalid(
-            field,
-            format!("invalid cpu/node list {s:?} (e.g. \"0-1,3\")"),
-        ));
+    // Checked by ctr-common's one list parser, written as given.
+    let ok = ctr_common::cpulist::parse(&s, ctr_common::cpulist::CPUSET);
+    match ok {
+        Ok(list) if !list.is_empty() => Ok(s.trim().to_string()),
+        Ok(_) => Err(invalid(field, "is an empty cpu/node list (e.g. \"0-1,3\")")),
+        Err(why) => Err(invalid(field, format!("invalid cpu/node list {why}"))),
     }
-    Ok(s.trim().to_string())
 }
 
 fn opt<T>(

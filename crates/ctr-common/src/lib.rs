@@ -6,6 +6,7 @@
 //! * [`code`]: error codes as enums ([`error_codes!`]), one per crate;
 //!   [`Code`] holds the codes every crate shares.
 //! * [`caps`]: the capability names.
+//! * [`cpulist`]: cpu and NUMA node lists (`0-3,7`).
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
 //! * [`paths`]: the default masked and read-only paths.
@@ -18,6 +19,7 @@
 
 pub mod caps;
 pub mod code;
+pub mod cpulist;
 pub mod error;
 pub mod fs;
 pub mod paths;

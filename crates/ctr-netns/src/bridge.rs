@@ -856,6 +856,37 @@ mod tests {
         }
     }
 
+    /// Create network `name` on `subnet` through the fakes, every sysctl
+    /// accepted.
+    fn create_fake(
+        root: &Path,
+        nl: &mut FakeNetlink,
+        nft: &mut FakeNft,
+        name: &str,
+        subnet: &str,
+    ) -> Result<NetworkConfig> {
+        create_with(root, nl, nft, &opts(name, subnet), &mut |_, _| Ok(()))
+    }
+
+    /// A fresh state root with network `name` on `subnet` made through the
+    /// fakes.
+    fn fake_network(name: &str, subnet: &str) -> (tempfile::TempDir, FakeNetlink, FakeNft) {
+        let root = tempfile::tempdir().unwrap();
+        let mut nl = FakeNetlink::new();
+        let mut nft = FakeNft::default();
+        create_fake(root.path(), &mut nl, &mut nft, name, subnet).unwrap();
+        (root, nl, nft)
+    }
+
+    /// Host port `host_port` published to the container's port 80/tcp.
+    fn tcp(host_port: u16) -> PortMap {
+        PortMap {
+            host_port,
+            container_port: 80,
+            protocol: Proto::Tcp,
+        }
+    }
+
     #[test]
     fn without_libnftables_create_makes_nothing() {
         struct NoLib;
@@ -920,41 +951,18 @@ mod tests {
         );
         assert_eq!(nft.tables, ["ctr-t0"]);
 
-        let e = create_with(
-            root.path(),
-            &mut nl,
-            &mut nft,
-            &opts("t1", "10.231.0.0/16"),
-            &mut |_, _| Ok(()),
-        )
-        .unwrap_err();
-        assert_eq!(e.code, Code::SubnetOverlap.as_str());
-        let e = create_with(
-            root.path(),
-            &mut nl,
-            &mut nft,
-            &opts("t0", "10.231.4.0/24"),
-            &mut |_, _| Ok(()),
-        )
-        .unwrap_err();
-        assert_eq!(e.code, Code::Exists.as_str());
-        let e = create_with(
-            root.path(),
-            &mut nl,
-            &mut nft,
-            &opts("bad/name", "10.231.4.0/24"),
-            &mut |_, _| Ok(()),
-        )
-        .unwrap_err();
-        assert_eq!(e.code, Code::InvalidName.as_str());
+        for (name, subnet, code) in [
+            ("t1", "10.231.0.0/16", Code::SubnetOverlap),
+            ("t0", "10.231.4.0/24", Code::Exists),
+            ("bad/name", "10.231.4.0/24", Code::InvalidName),
+        ] {
+            let e = create_fake(root.path(), &mut nl, &mut nft, name, subnet).unwrap_err();
+            assert_eq!(e.code, code.as_str(), "{name} {subnet}");
+        }
 
         let ns = crate::ns::open_current().unwrap();
         let mut inside = FakeNetlink::new();
-        let ports = vec![PortMap {
-            host_port: 18080,
-            container_port: 80,
-            protocol: Proto::Tcp,
-        }];
+        let ports = vec![tcp(18080)];
         let a = attach(
             root.path(),
             "t0",
@@ -1034,25 +1042,11 @@ mod tests {
 
     #[test]
     fn prune_reaps_leases_of_dead_namespaces_and_dead_attachers() {
-        let root = tempfile::tempdir().unwrap();
-        let mut nl = FakeNetlink::new();
-        let mut nft = FakeNft::default();
         // A /30: the gateway and one host address, so a stale lease blocks
         // every further attach until it is reaped.
-        create_with(
-            root.path(),
-            &mut nl,
-            &mut nft,
-            &opts("t3", "10.231.6.0/30"),
-            &mut |_, _| Ok(()),
-        )
-        .unwrap();
+        let (root, mut nl, mut nft) = fake_network("t3", "10.231.6.0/30");
         let ns = crate::ns::open_current().unwrap();
-        let ports = vec![PortMap {
-            host_port: 18081,
-            container_port: 80,
-            protocol: Proto::Tcp,
-        }];
+        let ports = vec![tcp(18081)];
         let a = attach(
             root.path(),
             "t3",
@@ -1125,25 +1119,10 @@ mod tests {
 
     #[test]
     fn an_attach_cut_short_is_found_by_its_recorded_id() {
-        let root = tempfile::tempdir().unwrap();
-        let mut nl = FakeNetlink::new();
-        let mut nft = FakeNft::default();
-        create_with(
-            root.path(),
-            &mut nl,
-            &mut nft,
-            &opts("t4", "10.231.7.0/24"),
-            &mut |_, _| Ok(()),
-        )
-        .unwrap();
+        let (root, mut nl, mut nft) = fake_network("t4", "10.231.7.0/24");
         let config = load(root.path(), "t4").unwrap();
         let alloc = allocator(root.path(), &config).unwrap();
         let ns = crate::ns::open_current().unwrap();
-        let port = |n| PortMap {
-            host_port: n,
-            container_port: 80,
-            protocol: Proto::Tcp,
-        };
         // While the veth is being configured (it exists, the ports do not
         // yet), the lease already names the veth and the ports, pending.
         let mut seen = None;
@@ -1155,7 +1134,7 @@ mod tests {
             &ns,
             &AttachOptions {
                 id: Some("abc123".into()),
-                ports: vec![port(18082)],
+                ports: vec![tcp(18082)],
                 ..Default::default()
             },
             &mut |_, _| {
@@ -1202,7 +1181,7 @@ mod tests {
             &mut nft,
             &ns,
             &AttachOptions {
-                ports: vec![port(18083)],
+                ports: vec![tcp(18083)],
                 ..Default::default()
             },
             &mut |_, _| Ok(()),
@@ -1212,7 +1191,7 @@ mod tests {
             .allocate(
                 "dead02",
                 None,
-                serde_json::json!({ "pendingPid": i32::MAX, "pendingStart": 1, "ports": [port(18083)] }),
+                serde_json::json!({ "pendingPid": i32::MAX, "pendingStart": 1, "ports": [tcp(18083)] }),
             )
             .unwrap();
         let reaped = prune(root.path(), "t4", &mut nl, &mut nft).unwrap();

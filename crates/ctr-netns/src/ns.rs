@@ -257,15 +257,52 @@ pub fn anonymous_dir() -> PathBuf {
     crate::state_root().join(".anon")
 }
 
-/// Create an empty file to bind a namespace onto; `EEXIST` is `ENETNS_EXISTS`.
-fn create_mount_target(path: &Path) -> Result<()> {
+/// Give the calling thread a new network namespace and bind mount it on
+/// `target` (an existing file). Only on a dedicated thread ([`run_thread`]):
+/// the thread stays in the new namespace.
+fn unshare_onto(target: &Path) -> Result<()> {
+    // SAFETY: unshare affects only this dedicated thread.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
+        return Err(Error::last_os(
+            Code::Create,
+            "unshare",
+            "create network namespace",
+        ));
+    }
+    mount("/proc/thread-self/ns/net", target, "none", libc::MS_BIND).map_err(|errno| {
+        Error::sys(
+            Code::Create,
+            "mount",
+            errno,
+            format!("bind mount the new namespace onto {}", target.display()),
+        )
+        .with_path(target)
+    })
+}
+
+/// Create `dir` and its parents; a failure is `ENETNS_CREATE` naming it.
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            Code::Create,
+            "mkdir",
+            &e,
+            format!("create {}", dir.display()),
+        )
+        .with_path(dir)
+    })
+}
+
+/// Create an empty file of `mode` to bind a namespace onto; `EEXIST` is
+/// `ENETNS_EXISTS`.
+fn create_mount_target(path: &Path, mode: libc::mode_t) -> Result<()> {
     let c = cstr(path);
     // SAFETY: valid C string; the file is an empty mount target.
     let fd = unsafe {
         libc::open(
             c.as_ptr(),
             libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
-            0o444,
+            mode,
         )
     };
     if fd < 0 {
@@ -295,38 +332,14 @@ fn create_mount_target(path: &Path) -> Result<()> {
 /// with [`release_anonymous`] when the handle is closed.
 pub fn create_anonymous_at(dir: &Path) -> Result<Netns> {
     sweep_anonymous(dir);
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Error::io(
-            Code::Create,
-            "mkdir",
-            &e,
-            format!("create {}", dir.display()),
-        )
-        .with_path(dir)
-    })?;
+    create_dir(dir)?;
     let pid = std::process::id() as i32;
     let start = ctr_common::proc::start_time(pid).unwrap_or(0);
     let path = dir.join(format!("{pid}-{start}-{}", crate::bridge::random_id()));
-    create_mount_target(&path)?;
+    create_mount_target(&path, 0o444)?;
     let target = path.clone();
     let made = run_thread(move || {
-        // SAFETY: unshare affects only this dedicated thread.
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
-            return Err(Error::last_os(
-                Code::Create,
-                "unshare",
-                "create network namespace",
-            ));
-        }
-        mount("/proc/thread-self/ns/net", &target, "none", libc::MS_BIND).map_err(|errno| {
-            Error::sys(
-                Code::Create,
-                "mount",
-                errno,
-                format!("bind mount the new namespace onto {}", target.display()),
-            )
-            .with_path(&target)
-        })?;
+        unshare_onto(&target)?;
         open_path(Path::new("/proc/thread-self/ns/net"))
     });
     let fd = match made {
@@ -451,15 +464,7 @@ fn mount(
 /// that were created later from this one). Guarded by a lock so concurrent
 /// callers of this library do not stack bind mounts.
 fn prepare_run_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Error::io(
-            Code::Create,
-            "mkdir",
-            &e,
-            format!("create {}", dir.display()),
-        )
-        .with_path(dir)
-    })?;
+    create_dir(dir)?;
     let _lock = crate::lock::FileLock::exclusive(&crate::state_root().join(".netns-dir.lock"))?;
     let mut made_mount = false;
     loop {
@@ -509,50 +514,9 @@ pub fn create_named_in(dir: &Path, name: &str) -> Result<Netns> {
     validate_name(name)?;
     prepare_run_dir(dir)?;
     let path = dir.join(name);
-    let c = cstr(&path);
-    // SAFETY: valid C string; the file is an empty mount target.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
-            0,
-        )
-    };
-    if fd < 0 {
-        let errno = std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO);
-        let code = if errno == libc::EEXIST {
-            Code::Exists.as_str()
-        } else {
-            Code::Create.as_str()
-        };
-        return Err(
-            Error::sys(code, "open", errno, format!("create {}", path.display())).with_path(&path),
-        );
-    }
-    // SAFETY: closing the fd we just created.
-    unsafe { libc::close(fd) };
+    create_mount_target(&path, 0)?;
     let target = path.clone();
-    let made = run_thread(move || {
-        // SAFETY: unshare affects only this dedicated thread.
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
-            return Err(Error::last_os(
-                Code::Create,
-                "unshare",
-                "create network namespace",
-            ));
-        }
-        mount("/proc/thread-self/ns/net", &target, "none", libc::MS_BIND).map_err(|errno| {
-            Error::sys(
-                Code::Create,
-                "mount",
-                errno,
-                format!("bind mount the new namespace onto {}", target.display()),
-            )
-            .with_path(&target)
-        })
-    });
+    let made = run_thread(move || unshare_onto(&target));
     if let Err(e) = made {
         let _ = std::fs::remove_file(&path);
         return Err(e);
@@ -747,7 +711,7 @@ mod tests {
         // A record of a dead owner (made before its mount, or mounted) goes
         // with the next create; the live one stays.
         let dead = dir.path().join(format!("{}-1-ab", i32::MAX));
-        create_mount_target(&dead).unwrap();
+        create_mount_target(&dead, 0o444).unwrap();
         let live = create_anonymous_at(dir.path()).unwrap();
         assert!(!dead.exists());
         let live_path = live.path.clone().unwrap();

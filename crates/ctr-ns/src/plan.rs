@@ -247,9 +247,9 @@ pub struct MemoryPolicy {
     pub nodes: Vec<u32>,
 }
 
-/// Nodes at most this high are accepted (the kernel's `MAX_NUMNODES` is at
-/// most 1 << 10); the nodemask is sized to the highest node given.
-pub const MAX_NUMA_NODE: u32 = 1023;
+/// Nodes at most this high are accepted (ctr-common's bound of node
+/// lists); the nodemask is sized to the highest node given.
+pub const MAX_NUMA_NODE: u32 = ctr_common::cpulist::MAX_NODE;
 
 impl MemoryPolicy {
     /// The `set_mempolicy` arguments: mode | flags and the nodemask words
@@ -314,9 +314,9 @@ impl SchedAttr {
     }
 }
 
-/// The highest cpu number accepted in an affinity mask (`cpu_set_t` holds
-/// `CPU_SETSIZE` = 1024 cpus).
-pub const MAX_CPU: u32 = 1023;
+/// The highest cpu number accepted in an affinity mask (ctr-common's bound
+/// of cpu lists: `cpu_set_t` holds `CPU_SETSIZE` = 1024 cpus).
+pub const MAX_CPU: u32 = ctr_common::cpulist::MAX_CPU;
 
 /// A `cpu_set_t` with `cpus` set, made in the parent for the child; `field`
 /// names the option in errors.

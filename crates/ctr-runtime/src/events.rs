@@ -196,16 +196,10 @@ fn container_stats(cg: &ctr_cgroup::Cgroup, pid: i32) -> Result<Value> {
     Ok(v)
 }
 
-/// A kernel cpu or node list (`0-3,8`) as numbers.
-fn parse_list(s: &str) -> Vec<u16> {
-    let mut out = Vec::new();
-    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
-        let (a, b) = part.split_once('-').unwrap_or((part, part));
-        if let (Ok(a), Ok(b)) = (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
-            out.extend(a..=b);
-        }
-    }
-    out
+/// A kernel cpu or node list (`0-3,8`) as numbers (none if the kernel
+/// wrote something else).
+fn parse_list(s: &str) -> Vec<u32> {
+    ctr_common::cpulist::parse(s, ctr_common::cpulist::CPUSET).unwrap_or_default()
 }
 
 /// runc's `cpuset` entry: the effective cpus and memory nodes (v2's
@@ -487,7 +481,7 @@ mod tests {
     #[test]
     fn cpuset_psi_and_interfaces_parse_as_runc_reports_them() {
         assert_eq!(parse_list("0-3,8\n"), vec![0, 1, 2, 3, 8]);
-        assert_eq!(parse_list(""), Vec::<u16>::new());
+        assert_eq!(parse_list(""), Vec::<u32>::new());
         let files = |f: &str| match f {
             "cpuset.effective_cpus" => Some("0-1\n".to_string()),
             "cpuset.effective_mems" => Some("0\n".to_string()),

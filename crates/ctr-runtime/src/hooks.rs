@@ -96,30 +96,8 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
     }
     // Drain both outputs so a chatty hook never blocks on a full pipe.
     // (A hook's background children may keep the pipes open: never block on them.)
-    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buf = String::new();
-            if let Some(mut r) = r {
-                use std::io::Read;
-                let _ = r.read_to_string(&mut buf);
-            }
-            let _ = tx.send(buf);
-        });
-        rx
-    };
-    let out_t = drain(
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-    );
-    let err_t = drain(
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-    );
+    let out_t = drain(child.stdout.take());
+    let err_t = drain(child.stderr.take());
     let deadline = h
         .timeout
         .map(|t| Instant::now() + Duration::from_secs(t as u64));
@@ -135,32 +113,13 @@ pub fn run_hook(kind: &str, i: usize, h: &Hook, state: &str) -> Result<()> {
             if st.success() {
                 return Ok(());
             }
-            let err = err.trim();
-            let detail = if err.is_empty() {
-                String::new()
-            } else {
-                format!(": {err}")
-            };
-            return Err(Error::new(
-                Code::Hook,
-                format!("{field}: {} failed ({st}){detail}", h.path),
-            )
-            .with_field(field));
+            return Err(failed(&field, h, st, &err));
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             let _ = child.kill();
             let _ = child.wait();
             // (grandchildren may still hold the pipes: do not wait for the drains)
-            return Err(Error::new(
-                Code::Hook,
-                format!(
-                    "{field}: {} timed out after {} s",
-                    h.path,
-                    h.timeout.unwrap_or(0)
-                ),
-            )
-            .with_field(field)
-            .with_errno(libc::ETIMEDOUT));
+            return Err(timed_out(&field, h));
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -235,20 +194,8 @@ pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Res
         let mut f = std::fs::File::from(stdin);
         let _ = f.write_all(state.as_bytes()); // a hook may not read it
     }
-    let drain = |fd: Option<std::os::fd::OwnedFd>| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buf = String::new();
-            if let Some(fd) = fd {
-                use std::io::Read;
-                let _ = std::fs::File::from(fd).read_to_string(&mut buf);
-            }
-            let _ = tx.send(buf);
-        });
-        rx
-    };
-    let _out_t = drain(out);
-    let err_t = drain(err);
+    let _out_t = drain(out.map(std::fs::File::from));
+    let err_t = drain(err.map(std::fs::File::from));
     let deadline = h
         .timeout
         .map(|t| Instant::now() + Duration::from_secs(t as u64));
@@ -266,38 +213,65 @@ pub fn run_hook_in(kind: &str, i: usize, h: &Hook, state: &str, pid: i32) -> Res
             if st.code == Some(0) {
                 return Ok(());
             }
-            let err = err.trim();
-            let detail = if err.is_empty() {
-                String::new()
-            } else {
-                format!(": {err}")
-            };
             let how = match (st.code, st.signal) {
                 (Some(c), _) => format!("exit status: {c}"),
                 (None, Some(s)) => format!("signal: {s}"),
                 _ => "unknown status".into(),
             };
-            return Err(Error::new(
-                Code::Hook,
-                format!("{field}: {} failed ({how}){detail}", h.path),
-            )
-            .with_field(field));
+            return Err(failed(&field, h, how, &err));
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             let _ = child.kill(libc::SIGKILL);
             let _ = child.wait();
-            return Err(Error::new(
-                Code::Hook,
-                format!(
-                    "{field}: {} timed out after {} s",
-                    h.path,
-                    h.timeout.unwrap_or(0)
-                ),
-            )
-            .with_field(field)
-            .with_errno(libc::ETIMEDOUT));
+            return Err(timed_out(&field, h));
         }
     }
+}
+
+/// Read all of `r` on a thread, the text sent on the returned channel once
+/// the pipe closes: a chatty hook never blocks on a full pipe, and since a
+/// hook's background children may keep the pipe open, callers wait for the
+/// text a bounded time only.
+fn drain(r: Option<impl std::io::Read + Send + 'static>) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = String::new();
+        if let Some(mut r) = r {
+            let _ = r.read_to_string(&mut buf);
+        }
+        let _ = tx.send(buf);
+    });
+    rx
+}
+
+/// Hook `h` (at `field`) ended with `how` (its exit status or signal):
+/// `ERUNTIME_HOOK` with what it wrote on stderr.
+fn failed(field: &str, h: &Hook, how: impl std::fmt::Display, stderr: &str) -> Error {
+    let stderr = stderr.trim();
+    let detail = if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(": {stderr}")
+    };
+    Error::new(
+        Code::Hook,
+        format!("{field}: {} failed ({how}){detail}", h.path),
+    )
+    .with_field(field)
+}
+
+/// Hook `h` (at `field`) was killed at its timeout.
+fn timed_out(field: &str, h: &Hook) -> Error {
+    Error::new(
+        Code::Hook,
+        format!(
+            "{field}: {} timed out after {} s",
+            h.path,
+            h.timeout.unwrap_or(0)
+        ),
+    )
+    .with_field(field)
+    .with_errno(libc::ETIMEDOUT)
 }
 
 /// [`run_hook_in`] for a list, in order; the first failure stops.

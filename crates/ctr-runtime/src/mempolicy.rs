@@ -4,7 +4,7 @@
 //! codes naming the field, before anything is made; the syscall itself is
 //! made by ctr-ns from a nodemask prepared in the parent.
 
-use ctr_common::{Error, Result};
+use ctr_common::{cpulist, Error, Result};
 use ctr_ns::MemoryPolicy;
 use serde_json::Value;
 
@@ -19,43 +19,11 @@ fn invalid(field: &str, msg: impl std::fmt::Display) -> Error {
     .with_field(format!("linux.memoryPolicy.{field}"))
 }
 
-/// Parse a node list as the spec writes it: `"0-3,7"` (comma-separated
-/// numbers and inclusive ranges). Nodes sorted, without repeats.
+/// A node list as the spec writes it (`"0-3,7"`): ctr-common's one
+/// parser. Nodes sorted, without repeats; empty for an empty list.
 pub fn parse_nodes(s: &str) -> Result<Vec<u32>> {
-    let bad = |why: String| invalid("nodes", format!("{s:?}: {why} (e.g. \"0-3,7\")"));
-    let mut out = Vec::new();
-    if s.trim().is_empty() {
-        return Ok(out);
-    }
-    for part in s.split(',') {
-        let part = part.trim();
-        let num = |t: &str| -> Result<u32> {
-            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad(format!("{t:?} is not a node number")));
-            }
-            let n: u32 = t.parse().map_err(|_| bad(format!("{t} is too large")))?;
-            if n > ctr_ns::plan::MAX_NUMA_NODE {
-                return Err(bad(format!(
-                    "node {n} is out of range (0-{})",
-                    ctr_ns::plan::MAX_NUMA_NODE
-                )));
-            }
-            Ok(n)
-        };
-        match part.split_once('-') {
-            None => out.push(num(part)?),
-            Some((a, b)) => {
-                let (a, b) = (num(a.trim())?, num(b.trim())?);
-                if a > b {
-                    return Err(bad(format!("range {a}-{b} is reversed")));
-                }
-                out.extend(a..=b);
-            }
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
+    let field = "linux.memoryPolicy.nodes";
+    cpulist::parse_field(s, cpulist::NODE, ctr_oci::Code::Invalid, field)
 }
 
 /// Check `linux.memoryPolicy` and turn it into ctr-ns's policy.

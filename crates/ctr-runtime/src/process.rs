@@ -140,40 +140,13 @@ pub fn scheduler(s: &Scheduler, prefix: &str) -> Result<ctr_ns::SchedAttr> {
     Ok(attr)
 }
 
-/// A cpu list (`0-1,3`) as cpu numbers; `path` names the field.
+/// A cpu list (`0-1,3`) as cpu numbers (ctr-common's one parser); `path`
+/// names the field. An empty list is refused: an affinity needs a cpu.
 pub fn cpu_list(s: &str, path: &str) -> Result<Vec<u32>> {
-    let bad = |why: String| invalid(path.to_string(), why);
-    let mut out = Vec::new();
     if s.trim().is_empty() {
-        return Err(bad("is an empty cpu list".into()));
+        return Err(invalid(path.to_string(), "is an empty cpu list"));
     }
-    for part in s.split(',') {
-        let part = part.trim();
-        let num = |t: &str| -> Result<u32> {
-            let n: u32 = t
-                .trim()
-                .parse()
-                .map_err(|_| bad(format!("{s:?} is not a cpu list (like \"0-1,3\")")))?;
-            if n > ctr_ns::plan::MAX_CPU {
-                return Err(bad(format!(
-                    "cpu {n} is out of range (0-{})",
-                    ctr_ns::plan::MAX_CPU
-                )));
-            }
-            Ok(n)
-        };
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b) = (num(a)?, num(b)?);
-                if a > b {
-                    return Err(bad(format!("range {part:?} is backwards")));
-                }
-                out.extend(a..=b);
-            }
-            None => out.push(num(part)?),
-        }
-    }
-    Ok(out)
+    ctr_common::cpulist::parse_field(s, ctr_common::cpulist::CPU, ctr_oci::Code::Invalid, path)
 }
 
 /// `process.execCPUAffinity` (`{"initial": "0-1", "final": "1"}`).

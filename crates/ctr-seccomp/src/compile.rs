@@ -423,18 +423,25 @@ pub fn with_hot_path(p: &Profile, arch: ScmpArch, program: Vec<u8>) -> Result<Ve
     }
     insns.push((0x05, 0, 0, 1)); // ja over the allow
     insns.push((RET, 0, 0, RET_ALLOW));
+    prepend(&insns, &program, "its hot path")
+}
+
+/// `insns` (`sock_filter` fields: code, jt, jf, k) as raw instructions in
+/// front of `program`; `what` names them in the error when the whole
+/// exceeds the kernel's 4096 instructions.
+fn prepend(insns: &[(u16, u8, u8, u32)], program: &[u8], what: &str) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(insns.len() * 8 + program.len());
-    for (code, jt, jf, k) in insns {
+    for &(code, jt, jf, k) in insns {
         out.extend_from_slice(&code.to_ne_bytes());
         out.push(jt);
         out.push(jf);
         out.extend_from_slice(&k.to_ne_bytes());
     }
-    out.extend_from_slice(&program);
+    out.extend_from_slice(program);
     if out.len() / 8 > 4096 {
         return Err(Error::new(
             Code::Compile,
-            "the filter with its hot path exceeds 4096 instructions",
+            format!("the filter with {what} exceeds 4096 instructions"),
         ));
     }
     Ok(out)
@@ -540,21 +547,7 @@ pub fn with_enosys_stub(arches: &[ScmpArch], program: Vec<u8>) -> Result<Vec<u8>
     insns.push((JA, 0, 0, 1));
     insns.push((RET, 0, 0, RET_ENOSYS));
     debug_assert_eq!(insns.len(), len);
-    let mut out = Vec::with_capacity(len * 8 + program.len());
-    for (code, jt, jf, k) in insns {
-        out.extend_from_slice(&code.to_ne_bytes());
-        out.push(jt);
-        out.push(jf);
-        out.extend_from_slice(&k.to_ne_bytes());
-    }
-    out.extend_from_slice(&program);
-    if out.len() / 8 > 4096 {
-        return Err(Error::new(
-            Code::Compile,
-            "the filter with its enosys stub exceeds 4096 instructions",
-        ));
-    }
-    Ok(out)
+    prepend(&insns, &program, "its enosys stub")
 }
 
 // libseccomp 2.5 has no seccomp_export_bpf_mem: export into a memfd.

@@ -184,7 +184,16 @@ pub fn is_docker_format(v: &Value) -> bool {
 /// Resolve a Docker-format profile into an OCI profile for `target`.
 pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
     let o = as_object(v, "")?;
-    let default_action = parse_action(o, "defaultAction", "defaultErrnoRet", "", None)?;
+    parse_profile(
+        o,
+        |o| architectures_for(o, target),
+        |ro, base| rule_applies(ro, base, target),
+    )
+}
+
+/// `architectures`, or the `archMap` entry of `target`'s architecture with
+/// its sub-architectures (every entry checked).
+fn architectures_for(o: &Map<String, Value>, target: &ResolveFor) -> Result<Vec<String>> {
     let arches = opt_str_list(o, "architectures", "")?.unwrap_or_default();
     check_arches(&arches, "architectures")?;
     let mut architectures = arches.clone();
@@ -225,74 +234,40 @@ pub fn resolve_docker(v: &Value, target: &ResolveFor) -> Result<Profile> {
             }
         }
     }
-    let flags = opt_str_list(o, "flags", "")?.unwrap_or_default();
-    check_flags(&flags, "flags")?;
-    let listener_path = opt_str(o, "listenerPath", "")?.map(String::from);
-    let listener_metadata = opt_str(o, "listenerMetadata", "")?.map(String::from);
+    Ok(architectures)
+}
+
+/// Whether the rule object `ro` (at `base`) applies to `target`: its
+/// `excludes` and `includes` (architectures, capabilities, kernel version),
+/// checked even when they do not matter here.
+fn rule_applies(ro: &Map<String, Value>, base: &str, target: &ResolveFor) -> Result<bool> {
     let has = |c: &String| target.caps.iter().any(|t| t == c);
-    let mut syscalls = Vec::new();
-    if let Some(list) = o.get("syscalls").filter(|v| !v.is_null()) {
-        let list = list.as_array().ok_or_else(|| {
-            invalid(
-                Code::InvalidType.as_str(),
-                "syscalls",
-                format!("must be an array, not {}", type_name(list)),
-            )
-        })?;
-        'rules: for (i, r) in list.iter().enumerate() {
-            let base = format!("syscalls[{i}]");
-            let ro = as_object(r, &base)?;
-            // Validate everything, even rules that do not apply here.
-            let names = parse_names(ro, &base)?;
-            let action = parse_action(ro, "action", "errnoRet", &base, None)?;
-            let args = parse_args(ro, &base)?;
-            opt_str(ro, "comment", &base)?;
-            let excludes = parse_cond(ro, "excludes", &base)?;
-            let includes = parse_cond(ro, "includes", &base)?;
-            if let Some(ex) = excludes {
-                if ex.arches.iter().any(|a| a == target.arch.go) {
-                    continue 'rules;
-                }
-                if ex.caps.iter().any(has) {
-                    continue 'rules;
-                }
-                if ex.min_kernel.is_some_and(|k| target.kernel >= k) {
-                    continue 'rules;
-                }
-            }
-            if let Some(inc) = includes {
-                if !inc.arches.is_empty() && !inc.arches.iter().any(|a| a == target.arch.go) {
-                    continue 'rules;
-                }
-                if !inc.caps.iter().all(has) {
-                    continue 'rules;
-                }
-                if inc.min_kernel.is_some_and(|k| target.kernel < k) {
-                    continue 'rules;
-                }
-            }
-            syscalls.push(SyscallRule {
-                names,
-                action,
-                args,
-            });
+    opt_str(ro, "comment", base)?;
+    let excludes = parse_cond(ro, "excludes", base)?;
+    let includes = parse_cond(ro, "includes", base)?;
+    if let Some(ex) = excludes {
+        if ex.arches.iter().any(|a| a == target.arch.go) {
+            return Ok(false);
+        }
+        if ex.caps.iter().any(has) {
+            return Ok(false);
+        }
+        if ex.min_kernel.is_some_and(|k| target.kernel >= k) {
+            return Ok(false);
         }
     }
-    if default_action == Action::Notify {
-        return Err(invalid(
-            Code::InvalidValue.as_str(),
-            "defaultAction",
-            "SCMP_ACT_NOTIFY cannot be the default action",
-        ));
+    if let Some(inc) = includes {
+        if !inc.arches.is_empty() && !inc.arches.iter().any(|a| a == target.arch.go) {
+            return Ok(false);
+        }
+        if !inc.caps.iter().all(has) {
+            return Ok(false);
+        }
+        if inc.min_kernel.is_some_and(|k| target.kernel < k) {
+            return Ok(false);
+        }
     }
-    Ok(Profile {
-        default_action,
-        architectures,
-        flags,
-        listener_path,
-        listener_metadata,
-        syscalls,
-    })
+    Ok(true)
 }
 
 /// The built-in default profile: Docker's, resolved for `target`.

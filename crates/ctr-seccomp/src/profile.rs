@@ -549,9 +549,30 @@ pub(crate) fn check_flags(list: &[String], path: &str) -> Result<()> {
 /// Parse the OCI `linux.seccomp` object.
 pub fn parse_oci(v: &Value) -> Result<Profile> {
     let o = as_object(v, "")?;
+    parse_profile(
+        o,
+        |o| {
+            let architectures = opt_str_list(o, "architectures", "")?.unwrap_or_default();
+            check_arches(&architectures, "architectures")?;
+            Ok(architectures)
+        },
+        |_, _| Ok(true),
+    )
+}
+
+/// Parse a profile object of either format (OCI's, Docker's): the fields
+/// both share, checked in one order. `architectures` reads the format's own
+/// architecture fields; `applies` checks a rule object's further fields
+/// (after its names, action and arguments) and says whether the rule is
+/// kept. A rule's `SCMP_ACT_ERRNO` without `errnoRet` returns `EPERM`
+/// (runc): `defaultErrnoRet` only applies to the default.
+pub(crate) fn parse_profile(
+    o: &Map<String, Value>,
+    architectures: impl FnOnce(&Map<String, Value>) -> Result<Vec<String>>,
+    mut applies: impl FnMut(&Map<String, Value>, &str) -> Result<bool>,
+) -> Result<Profile> {
     let default_action = parse_action(o, "defaultAction", "defaultErrnoRet", "", None)?;
-    let architectures = opt_str_list(o, "architectures", "")?.unwrap_or_default();
-    check_arches(&architectures, "architectures")?;
+    let architectures = architectures(o)?;
     let flags = opt_str_list(o, "flags", "")?.unwrap_or_default();
     check_flags(&flags, "flags")?;
     let listener_path = opt_str(o, "listenerPath", "")?.map(String::from);
@@ -563,16 +584,17 @@ pub fn parse_oci(v: &Value) -> Result<Profile> {
             for (i, r) in list.iter().enumerate() {
                 let base = format!("syscalls[{i}]");
                 let ro = as_object(r, &base)?;
+                // Validate everything, even rules that do not apply here.
                 let names = parse_names(ro, &base)?;
                 let action = parse_action(ro, "action", "errnoRet", &base, None)?;
-                // A rule's SCMP_ACT_ERRNO without errnoRet returns EPERM
-                // (runc); defaultErrnoRet only applies to the default.
                 let args = parse_args(ro, &base)?;
-                syscalls.push(SyscallRule {
-                    names,
-                    action,
-                    args,
-                });
+                if applies(ro, &base)? {
+                    syscalls.push(SyscallRule {
+                        names,
+                        action,
+                        args,
+                    });
+                }
             }
         }
         Some(v) => {

@@ -2,9 +2,9 @@
 // request (DESIGN.md: the TS layer maps its types to the binding's).
 import { readlinkSync } from 'node:fs';
 import { signalError, signalName, signalNumberOf, type Signal } from '@ctr/common';
-import { NsError } from './errors';
+import { NsError, call } from './errors';
 import { terminalSize } from './terminal';
-import type { SpawnRequest } from './native';
+import { native, type SpawnRequest } from './native';
 import type { IdMapEntry, NamespaceName, SpawnOptions, StdioOption } from './options';
 import { NsCodes } from './codes';
 
@@ -132,31 +132,19 @@ function ioPriority(v: SpawnOptions['ioPriority']): number | undefined {
 const MPOL_MODES = { default: 0, preferred: 1, bind: 2, interleave: 3, local: 4, 'preferred-many': 5, 'weighted-interleave': 6 } as const;
 const MPOL_FLAGS = { 'numa-balancing': 1 << 13, 'relative-nodes': 1 << 14, 'static-nodes': 1 << 15 } as const;
 
-/** Node numbers of `[0, 2]` or `'0-3,7'`. */
-function nodeList(v: number[] | string, field: string, noun = 'node'): number[] {
-  const out: number[] = [];
-  const node = (n: number) => {
-    if (!Number.isInteger(n) || n < 0 || n > 1023) throw bad(field, `${field}: ${n} is not a ${noun} number (0-1023)`);
-    out.push(n);
-  };
-  if (Array.isArray(v)) v.forEach(node);
-  else if (typeof v === 'string') {
-    for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-      if (!m) throw bad(field, `${field}: ${JSON.stringify(part)} is not a ${noun} or range (e.g. '0-3,7')`);
-      const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
-      if (a > b) throw bad(field, `${field}: range ${part} is reversed`);
-      for (let n = a; n <= b && n <= 1024; n++) node(n);
-    }
-  } else throw bad(field, `${field} must be an array of ${noun} numbers or a string like '0-3,7'`);
-  return out;
-}
-
-/** Cpu numbers of `[0, 2]` or `'0-1,3'` (at most cpu 1023). */
-function cpuList(v: number[] | string): number[] {
-  const out = nodeList(v, 'cpuAffinity', 'cpu');
-  if (!out.length) throw bad('cpuAffinity', 'cpuAffinity needs at least one cpu');
-  return out;
+/**
+ * Cpu or node numbers of `[0, 2]` or `'0-3,7'`. A string goes to Rust's one
+ * list parser (`ctr_common::cpulist`, through the binding); an array only
+ * needs numbers the binding can carry: their range (0-1023) and an empty
+ * affinity are refused in Rust, naming the field, as for the OCI path.
+ */
+function numberList(v: number[] | string, field: string, unit: 'cpu' | 'node'): number[] {
+  if (typeof v === 'string') return call(() => native.parseCpuList(v, unit, field));
+  if (!Array.isArray(v)) throw bad(field, `${field} must be an array of ${unit} numbers or a string like '0-3,7'`);
+  for (const n of v) {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw bad(field, `${field}: ${n} is not a ${unit} number`);
+  }
+  return v;
 }
 
 function memoryPolicy(v: SpawnOptions['memoryPolicy']): { mode: number; flags: number; nodes: number[] } | undefined {
@@ -169,7 +157,7 @@ function memoryPolicy(v: SpawnOptions['memoryPolicy']): { mode: number; flags: n
     if (bit === undefined) throw bad(`memoryPolicy.flags[${i}]`, `memoryPolicy.flags[${i}] must be one of ${Object.keys(MPOL_FLAGS).join(', ')}`);
     flags |= bit;
   }
-  return { mode, flags, nodes: v.nodes === undefined ? [] : nodeList(v.nodes, 'memoryPolicy.nodes') };
+  return { mode, flags, nodes: v.nodes === undefined ? [] : numberList(v.nodes, 'memoryPolicy.nodes', 'node') };
 }
 
 const SCHED_POLICIES = { other: 0, fifo: 1, rr: 2, batch: 3, iso: 4, idle: 5, deadline: 6 } as const;
@@ -273,7 +261,7 @@ export function toRequest(command: string, args: string[], opts: SpawnOptions): 
     ioPriority: ioPriority(opts.ioPriority),
     memoryPolicy: memoryPolicy(opts.memoryPolicy),
     scheduler: scheduler(opts.scheduler),
-    cpuAffinity: opts.cpuAffinity === undefined ? undefined : cpuList(opts.cpuAffinity),
+    cpuAffinity: opts.cpuAffinity === undefined ? undefined : numberList(opts.cpuAffinity, 'cpuAffinity', 'cpu'),
     extraFds: opts.extraFds?.map((fd, i) => {
       if (!Number.isInteger(fd) || fd < 0) throw bad(`extraFds[${i}]`, `extraFds[${i}] must be a file descriptor`);
       return fd;

@@ -372,6 +372,25 @@ test('cpuAffinity is the Cpus_allowed_list of the program', async () => {
   assert.throws(() => spawn('true', [], { cpuAffinity: [] }), (e: NsError) => e.path === 'cpuAffinity');
 });
 
+test('cpu and node lists are parsed by the one Rust parser: a bad list is ENS_INVALID_OPTION naming the field', () => {
+  const refused = (opts: Parameters<typeof spawn>[2] & object, path: string, message: RegExp) =>
+    assert.throws(
+      () => spawn('true', [], opts),
+      (e: NsError) => e instanceof NsError && e.code === 'ENS_INVALID_OPTION' && e.path === path && message.test(e.message),
+      path,
+    );
+  refused({ cpuAffinity: '0-x' }, 'cpuAffinity', /^cpuAffinity: "0-x": "x" is not a cpu number/);
+  refused({ cpuAffinity: '1,,2' }, 'cpuAffinity', /"" is not a cpu number/);
+  refused({ cpuAffinity: '3-1' }, 'cpuAffinity', /range 3-1 is reversed/);
+  refused({ cpuAffinity: '0-1024' }, 'cpuAffinity', /cpu 1024 is out of range \(0-1023\)/);
+  refused({ cpuAffinity: [1024] }, 'cpuAffinity', /cpu 1024 is out of range \(0-1023\)/);
+  refused({ cpuAffinity: '' }, 'cpuAffinity', /at least one cpu/);
+  refused({ cpuAffinity: [-1] }, 'cpuAffinity', /-1 is not a cpu number/);
+  refused({ memoryPolicy: { mode: 'bind', nodes: '0-2048' } }, 'memoryPolicy.nodes', /node 2048 is out of range \(0-1023\)/);
+  refused({ memoryPolicy: { mode: 'bind', nodes: 'zero' } }, 'memoryPolicy.nodes', /^memoryPolicy.nodes: "zero": "zero" is not a node number/);
+  refused({ memoryPolicy: { mode: 'bind', nodes: [2048] } }, 'memoryPolicy.nodes', /node 2048 is out of range/);
+});
+
 test('nothing left behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(nsLeftovers(before), []);

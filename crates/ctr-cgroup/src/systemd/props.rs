@@ -124,26 +124,12 @@ pub fn scope_properties(
 /// file write then reports it, naming the file).
 pub fn bitmask(list: &str) -> Option<Vec<u8>> {
     let mut out: Vec<u8> = Vec::new();
-    for part in list.trim().split(',').filter(|s| !s.is_empty()) {
-        let (a, b) = match part.split_once('-') {
-            Some((a, b)) => (
-                a.trim().parse::<usize>().ok()?,
-                b.trim().parse::<usize>().ok()?,
-            ),
-            None => {
-                let n = part.trim().parse::<usize>().ok()?;
-                (n, n)
-            }
-        };
-        if a > b || b >= 8192 {
-            return None;
+    for n in ctr_common::cpulist::parse(list, ctr_common::cpulist::CPUSET).ok()? {
+        let n = n as usize;
+        if out.len() <= n / 8 {
+            out.resize(n / 8 + 1, 0);
         }
-        for n in a..=b {
-            if out.len() <= n / 8 {
-                out.resize(n / 8 + 1, 0);
-            }
-            out[n / 8] |= 1 << (n % 8);
-        }
+        out[n / 8] |= 1 << (n % 8);
     }
     Some(out)
 }

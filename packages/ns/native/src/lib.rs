@@ -843,6 +843,29 @@ pub fn supported_namespaces() -> Vec<String> {
         .collect()
 }
 
+/// The numbers of a cpu or NUMA node list (`0-3,7`), sorted without
+/// repeats: ctr-common's one parser. `unit` is `cpu` or `node` (the bound
+/// and the noun of the message); a malformed list is `ENS_INVALID_OPTION`
+/// naming `field`.
+#[napi]
+pub fn parse_cpu_list(list: String, unit: String, field: String) -> napi::Result<Vec<u32>> {
+    use ctr_common::cpulist;
+    let unit = match unit.as_str() {
+        "cpu" => cpulist::CPU,
+        "node" => cpulist::NODE,
+        _ => {
+            let msg = format!("unit {unit:?} is not cpu or node");
+            return Err(Error::new(ctr_common::Code::Internal, msg).into());
+        }
+    };
+    Ok(cpulist::parse_field(
+        &list,
+        unit,
+        ctr_ns::Code::InvalidOption,
+        &field,
+    )?)
+}
+
 /// The default masked paths of a container (ctr-common's one list).
 #[napi]
 pub fn default_masked_paths() -> Vec<String> {
