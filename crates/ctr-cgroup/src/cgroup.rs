@@ -126,8 +126,15 @@ impl Cgroup {
 
     /// Open an existing cgroup (`ECGROUP_NOT_FOUND` when it exists in no
     /// hierarchy). On v1, hierarchies where it is missing are left out.
+    /// A cached layout that no longer finds it is detected again once.
     pub fn open(path: &str, opts: &Options) -> Result<Cgroup, Error> {
-        Self::open_on(&detect()?, path, opts)
+        match Self::open_on(&detect()?, path, opts) {
+            Err(e) if e.code == Code::NotFound.as_str() => {
+                crate::detect::forget_layout();
+                Self::open_on(&detect()?, path, opts)
+            }
+            r => r,
+        }
     }
 
     /// The parent directories a [`Cgroup::create`] of `path` would make

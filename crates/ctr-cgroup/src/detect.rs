@@ -160,11 +160,102 @@ pub fn layout_from(
     }
 }
 
-/// Detect the running host's cgroup layout.
+/// The running host's cgroup layout, detected once per process and kept
+/// while it still holds (see [`detect_uncached`] for the detection itself).
+///
+/// Each call re-reads `/proc/self/cgroup` (one small file) and the link of
+/// `/proc/self/ns/cgroup`, and asks the kernel whether the mount table
+/// changed since the cached detection (a `poll` on the `/proc/self/mountinfo`
+/// fd it was read from: the kernel flags every mount and unmount in the
+/// namespace). Any difference, or a change of the effective uid, detects
+/// again. A create that parsed mountinfo twice and a delete once now parse it
+/// once per process. Callers that find a cgroup missing where the layout
+/// says it should be call [`forget_layout`] and detect again.
 pub fn detect() -> Result<Layout, Error> {
-    let mountinfo = read_string(Code::Detect.as_str(), "/proc/self/mountinfo")?;
+    let key = CacheKey::now()?;
+    let mut cache = LAYOUT_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = cache.as_ref() {
+        if c.key == key && !mounts_changed(&c.mountinfo) {
+            return Ok(c.layout.clone());
+        }
+    }
+    *cache = None;
+    let (layout, mountinfo) = detect_with(&key.self_cgroup)?;
+    *cache = Some(CachedLayout {
+        key,
+        mountinfo,
+        layout: layout.clone(),
+    });
+    Ok(layout)
+}
+
+/// Drop the cached layout: the next [`detect`] reads the host again.
+pub fn forget_layout() {
+    *LAYOUT_CACHE.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
+/// Detect the running host's cgroup layout now, without the cache.
+pub fn detect_uncached() -> Result<Layout, Error> {
     let self_cgroup = read_string(Code::Detect.as_str(), "/proc/self/cgroup")?;
-    let mut layout = layout_from(&mountinfo, &self_cgroup, |mp| {
+    detect_with(&self_cgroup).map(|(l, _)| l)
+}
+
+/// What a cached layout depends on besides the mount table.
+#[derive(PartialEq, Eq)]
+struct CacheKey {
+    self_cgroup: String,
+    cgroup_ns: Option<std::path::PathBuf>,
+    euid: u32,
+}
+
+impl CacheKey {
+    fn now() -> Result<CacheKey, Error> {
+        Ok(CacheKey {
+            self_cgroup: read_string(Code::Detect.as_str(), "/proc/self/cgroup")?,
+            cgroup_ns: std::fs::read_link("/proc/self/ns/cgroup").ok(),
+            // SAFETY: geteuid has no preconditions.
+            euid: unsafe { libc::geteuid() },
+        })
+    }
+}
+
+struct CachedLayout {
+    key: CacheKey,
+    /// The fd mountinfo was read from, polled for mount changes.
+    mountinfo: std::fs::File,
+    layout: Layout,
+}
+
+static LAYOUT_CACHE: std::sync::Mutex<Option<CachedLayout>> = std::sync::Mutex::new(None);
+
+/// Whether the mount namespace of `mountinfo` (an open `/proc/<pid>/mountinfo`)
+/// changed since it was opened or last polled: the kernel reports
+/// `POLLERR | POLLPRI` once per change. A failed poll counts as a change.
+pub(crate) fn mounts_changed(mountinfo: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut pfd = libc::pollfd {
+        fd: mountinfo.as_raw_fd(),
+        events: libc::POLLPRI,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no timeout.
+    // Only POLLPRI was asked: any event (or an error, n < 0) is a change.
+    unsafe { libc::poll(&mut pfd, 1, 0) != 0 }
+}
+
+/// Detect from `self_cgroup` (the text of `/proc/self/cgroup`); returns the
+/// mountinfo file it read (opened first, so a change during the read shows
+/// in its next poll).
+fn detect_with(self_cgroup: &str) -> Result<(Layout, std::fs::File), Error> {
+    use std::io::Read;
+    let path = "/proc/self/mountinfo";
+    let io_err = |e: std::io::Error| {
+        Error::io(Code::Detect.as_str(), "read", &e, format!("read {path}")).with_path(path)
+    };
+    let mut file = std::fs::File::open(path).map_err(io_err)?;
+    let mut mountinfo = String::new();
+    file.read_to_string(&mut mountinfo).map_err(io_err)?;
+    let mut layout = layout_from(&mountinfo, self_cgroup, |mp| {
         std::fs::read_to_string(format!("{mp}/cgroup.controllers")).ok()
     });
     // SAFETY: geteuid has no preconditions.
@@ -192,7 +283,7 @@ pub fn detect() -> Result<Layout, Error> {
                 .with_path("/proc/self/mountinfo"),
         );
     }
-    Ok(layout)
+    Ok((layout, file))
 }
 
 #[cfg(test)]
@@ -238,6 +329,88 @@ mod tests {
         let l = layout_from(mi, "0::/\n", |_| Some("cpuset cpu io memory pids\n".into()));
         assert_eq!(l.mode, Mode::Unified);
         assert_eq!(l.hierarchies[0].controllers.len(), 5);
+    }
+
+    #[test]
+    fn the_cached_layout_is_the_detected_one() {
+        let a = detect().unwrap();
+        assert_eq!(a, detect().unwrap());
+        assert_eq!(a, detect_uncached().unwrap());
+        forget_layout();
+        assert_eq!(a, detect().unwrap());
+    }
+
+    /// The cache's mount check on a real kernel: in a forked child with its
+    /// own mount namespace (nothing changes on the host), a mount is seen
+    /// by a mountinfo fd opened before it, once.
+    #[test]
+    fn a_mount_change_shows_in_the_mountinfo_poll() {
+        use std::os::fd::FromRawFd;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: mounting needs root");
+            return;
+        }
+        let target = tempfile::tempdir().unwrap();
+        let t = std::ffi::CString::new(target.path().to_str().unwrap()).unwrap();
+        // SAFETY: the child makes raw syscalls only (no allocation) and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe {
+                let null = std::ptr::null::<libc::c_char>();
+                if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                    libc::_exit(2);
+                }
+                if libc::mount(
+                    null,
+                    c"/".as_ptr(),
+                    null,
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                ) != 0
+                {
+                    libc::_exit(3);
+                }
+                let fd = libc::open(
+                    c"/proc/self/mountinfo".as_ptr(),
+                    libc::O_RDONLY | libc::O_CLOEXEC,
+                );
+                if fd < 0 {
+                    libc::_exit(4);
+                }
+                let f = std::fs::File::from_raw_fd(fd);
+                if mounts_changed(&f) {
+                    libc::_exit(5);
+                }
+                if libc::mount(
+                    c"tmpfs".as_ptr(),
+                    t.as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    std::ptr::null(),
+                ) != 0
+                {
+                    libc::_exit(6);
+                }
+                if !mounts_changed(&f) {
+                    libc::_exit(7);
+                }
+                if mounts_changed(&f) {
+                    libc::_exit(8);
+                }
+                libc::_exit(0);
+            }
+        }
+        assert!(pid > 0);
+        let mut status = 0;
+        // SAFETY: our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status), "status {status}");
+        assert_eq!(
+            libc::WEXITSTATUS(status),
+            0,
+            "the step that failed (see the child)"
+        );
     }
 
     #[test]

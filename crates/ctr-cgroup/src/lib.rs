@@ -34,7 +34,7 @@ pub use code::Code;
 
 pub use cgroup::{remove_made_parents, Cgroup};
 pub use ctr_common::{Error, Result};
-pub use detect::{detect, Hierarchy, Layout, Mode};
+pub use detect::{detect, detect_uncached, forget_layout, Hierarchy, Layout, Mode};
 pub use manager::{Backend, Manager, Options};
 pub use path::RelativePaths;
 pub use resources::Resources;

@@ -20,8 +20,8 @@ pub const MSG_ERROR: u32 = 2;
 /// The seccomp filter is installed; the third word is the listener fd
 /// number in the child, which waits for one byte on the gate after it.
 pub const MSG_LISTENER: u32 = 3;
-/// The user namespace exists: the parent writes the id maps and moves the
-/// child to its v1 cgroups, then writes one byte on the gate.
+/// The user namespace exists: the parent writes the id maps, then writes
+/// one byte on the gate.
 pub const MSG_SETUP: u32 = 4;
 /// The child opened the exec FIFO and is about to block on it (the last
 /// step before exec; see `LifecycleOptions::exec_fifo`).
@@ -71,7 +71,7 @@ pub enum Step {
     Join,
     /// `unshare(CLONE_NEWUSER)`.
     UnshareUser,
-    /// Waiting for the parent to write id maps / move to cgroups.
+    /// Waiting for the parent to write id maps.
     ParentSetup,
     /// `setresgid`/`setresuid` to 0 in the new user namespace.
     BecomeRoot,
@@ -125,6 +125,9 @@ pub enum Step {
     Affinity,
     /// `ioctl(SIOCSIFFLAGS)` bringing `lo` up.
     LoopbackUp,
+    /// Moving itself into a cgroup (detail: index in
+    /// [`ChildFds::cgroup_joins`]).
+    CgroupJoin,
 }
 
 impl Step {
@@ -175,6 +178,7 @@ impl Step {
             Scheduler,
             Affinity,
             LoopbackUp,
+            CgroupJoin,
         ]
         .into_iter()
         .find(|s| *s as u32 == n)
@@ -226,6 +230,7 @@ impl Step {
             Step::Scheduler => "sched_setattr",
             Step::Affinity => "sched_setaffinity",
             Step::LoopbackUp => "ioctl",
+            Step::CgroupJoin => "write",
         }
     }
 }
@@ -246,6 +251,12 @@ pub struct ChildFds {
     /// Every fd above 2 the child needs until exec, sorted ascending; all
     /// others are closed first thing (see [`close_inherited`]).
     pub keep: Vec<RawFd>,
+    /// Cgroup files the child moves itself into first thing, by writing
+    /// "0" (itself): a v1 hierarchy's `tasks` file, or `cgroup.procs` of a
+    /// cgroup2 directory not joined by `CLONE_INTO_CGROUP`. Opened by the
+    /// parent (the kernel checks the opener's credentials); closed by
+    /// [`close_inherited`] right after the moves.
+    pub cgroup_joins: Vec<RawFd>,
 }
 
 impl ChildFds {
@@ -265,6 +276,7 @@ impl ChildFds {
             keep,
             extra: Vec::new(),
             vfork: false,
+            cgroup_joins: Vec::new(),
         }
     }
 }
@@ -744,17 +756,37 @@ unsafe fn loopback_up(fds: &ChildFds) {
     libc::close(s);
 }
 
+/// Move this child into its cgroups, before anything else (its cgroup
+/// namespace, if any, is unshared later and so rooted at these cgroups).
+///
+/// The child writes "0" to a v1 `tasks` file: a single thread moving
+/// itself, for which the kernel skips `cgroup_threadgroup_rwsem`
+/// (`cgroup_procs_write_start`, Linux 6.1 and later). A parent writing the
+/// child's pid to `cgroup.procs` takes that per-cpu rwsem for writing, whose
+/// first writer of a burst waits for an RCU grace period (~7-12 ms on a
+/// 2-cpu host). The child has one thread (clone3 without `CLONE_THREAD`), so
+/// moving that thread moves the process.
+unsafe fn join_cgroups(fds: &ChildFds) {
+    for (i, &fd) in fds.cgroup_joins.iter().enumerate() {
+        if libc::write(fd, c"0".as_ptr().cast(), 1) != 1 {
+            fail_detail(fds, Step::CgroupJoin, errno(), i as u32);
+        }
+    }
+}
+
 /// Run the prepared plan in the child and exec. Never returns.
 ///
 /// # Safety
 /// Call only in the child of [`crate::sys::clone3`]; `p` and `fds` must have
 /// been fully built before the clone.
 pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
+    join_cgroups(fds);
     close_inherited(fds);
     reset_signals();
     if let Some(set) = &p.initial_affinity {
-        // The setup (joins, cgroup move) runs on these cpus; a cpuset
-        // cgroup attach may reset it, the final mask comes before exec.
+        // The setup (namespace joins, mounts) runs on these cpus; set after
+        // the cgroup moves (a cpuset attach resets the affinity to the
+        // cpuset's cpus); the final mask comes before exec.
         if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) < 0 {
             fail_detail(fds, Step::Affinity, errno(), 0);
         }
@@ -1075,8 +1107,8 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         );
     }
     if let Some(set) = &p.affinity {
-        // After the parent moved us into our cgroups (a cpuset attach
-        // resets the affinity to the cpuset's cpus).
+        // After the moves into our cgroups (a cpuset attach resets the
+        // affinity to the cpuset's cpus).
         if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) < 0 {
             fail_detail(fds, Step::Affinity, errno(), 1);
         }

@@ -149,7 +149,7 @@ pub struct SecurityOptions {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResourceOptions {
     /// Cgroup directories to start in: a cgroup2 one through
-    /// `CLONE_INTO_CGROUP`, v1 ones by the parent before the child goes on.
+    /// `CLONE_INTO_CGROUP`, v1 ones by the child itself as its first step.
     pub cgroups: Vec<String>,
     /// Resource limits.
     pub rlimits: Vec<Rlimit>,
@@ -407,8 +407,11 @@ pub struct Prepared {
     pub joins: Vec<JoinFd>,
     /// A pid namespace the parent enters around `clone3`.
     pub join_pid: Option<JoinFd>,
-    /// The child asks the parent to write id maps / move it to cgroups.
+    /// The child asks the parent to write id maps.
     pub parent_setup: bool,
+    /// Cgroup directories were given: the child may move itself into v1
+    /// ones as its first step (see `child::join_cgroups`).
+    pub cgroups: bool,
     /// After the id maps, become uid/gid 0 of the new user namespace.
     pub become_root: bool,
     /// Domain name bytes.
@@ -682,7 +685,7 @@ impl NamespacePlan {
         // at that moment: made by clone3 it would be the spawner's cgroup
         // (CLONE_INTO_CGROUP and the v1 moves come later), and the
         // container would read "0::/../../<path>" in /proc/self/cgroup. So
-        // it is unshared after the parent moved the child (as runc, crun).
+        // it is unshared after the child moved itself (as runc, crun).
         let cgroup_ns = NamespaceKind::Cgroup.clone_flag();
         if into_cgroups && clone_flags & cgroup_ns != 0 {
             clone_flags &= !cgroup_ns;
@@ -1242,7 +1245,8 @@ impl Prepared {
             unshare_flags,
             joins,
             join_pid,
-            parent_setup: namespaces.id_maps.is_some() || !resources.cgroups.is_empty(),
+            parent_setup: namespaces.id_maps.is_some(),
+            cgroups: !resources.cgroups.is_empty(),
             become_root,
             domainname,
             time_offsets,
@@ -1364,6 +1368,7 @@ impl Prepared {
             joins,
             join_pid,
             parent_setup,
+            cgroups,
             time_offsets,
             oom_score_adj,
             rootfs,
@@ -1375,13 +1380,16 @@ impl Prepared {
             pre_pivot_sync,
             seccomp_listener,
         } = self;
-        let blocks: [(&'static str, bool); 14] = [
+        let blocks: [(&'static str, bool); 15] = [
             // The child waits at the gate for the parent.
             ("hold", *hold),
             // The parent takes the listener fd while the child waits.
             ("seccompListener", *seccomp_listener),
-            // The parent writes id maps / moves the child while it waits.
+            // The parent writes id maps while the child waits.
             ("parentSetup", *parent_setup),
+            // A v1 cpuset attach may rebind the shared mm's memory policy,
+            // and v1 memory accounting follows the mm's owner.
+            ("cgroups", *cgroups),
             // Stops before pivot_root for the parent.
             ("prePivotSync", *pre_pivot_sync),
             // Long mount work: keep the parent running meanwhile.
@@ -1696,7 +1704,7 @@ mod tests {
             (
                 "resources.cgroups",
                 Box::new(|o| o.resources.cgroups = vec!["/sys/fs/cgroup/x".into()]),
-                &["parentSetup"],
+                &["cgroups"],
             ),
             (
                 "resources.rlimits",

@@ -84,8 +84,9 @@ pub struct Child {
     program: String,
     /// Id maps to write when the child asks.
     id_maps: Option<IdMaps>,
-    /// v1 (or not-cloned-into) cgroup dirs to move the child into.
-    cgroups_to_join: Vec<String>,
+    /// The cgroup files the child moved itself into, by index (v1 `tasks`,
+    /// or `cgroup.procs` of a cgroup2 dir not cloned into), for errors.
+    cgroup_join_paths: Vec<String>,
     /// Descriptions of the rootfs ops, to name a failed one.
     rootfs_info: Vec<OpInfo>,
     /// Paths of the joined namespaces, by join index.
@@ -115,6 +116,50 @@ fn is_cgroup2(dir: &str) -> bool {
     };
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     unsafe { libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC }
+}
+
+/// Open a cgroup directory (`O_PATH`) for `CLONE_INTO_CGROUP` or to open
+/// its files beneath it.
+fn open_cgroup_dir(dir: &str) -> Result<OwnedFd, Error> {
+    let c = std::ffi::CString::new(dir).map_err(|_| {
+        Error::new(Code::InvalidOption, "cgroup path contains NUL").with_field("cgroup")
+    })?;
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(
+            Error::last_os(Code::Cgroup, "open", format!("open cgroup {dir}")).with_path(dir),
+        );
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Open, beneath `dir`, the file the child writes "0" to to move itself
+/// there: `tasks` on a v1 hierarchy (one thread: no threadgroup lock in the
+/// kernel), `cgroup.procs` on cgroup2 (no `tasks` there). Returns the fd and
+/// the file's path.
+fn open_cgroup_join(dir: &str, dir_fd: &OwnedFd) -> Result<(OwnedFd, String), Error> {
+    let name: &std::ffi::CStr = if is_cgroup2(dir) {
+        c"cgroup.procs"
+    } else {
+        c"tasks"
+    };
+    let path = format!("{dir}/{}", name.to_str().unwrap_or_default());
+    let fd = unsafe {
+        libc::openat(
+            dir_fd.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::last_os(Code::Cgroup, "open", format!("open {path}")).with_path(&path));
+    }
+    Ok((unsafe { OwnedFd::from_raw_fd(fd) }, path))
 }
 
 fn spawn_err(e: std::io::Error, what: &str) -> Error {
@@ -368,10 +413,11 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
     fds.extra = opts.io.extra_fds.clone();
 
     // At most one cgroup2 directory is joined by CLONE_INTO_CGROUP; the
-    // others (v1 hierarchies) are joined by the parent before the child
-    // goes on.
+    // child moves itself into the others (v1 hierarchies) first thing, by
+    // files opened here (see `child::join_cgroups`).
     let mut cgroup_fd: Option<OwnedFd> = None;
-    let mut cgroups_to_join = Vec::new();
+    let mut cgroup_join_fds: Vec<OwnedFd> = Vec::new();
+    let mut cgroup_join_paths = Vec::new();
     for dir in &opts.resources.cgroups {
         if !std::path::Path::new(dir).is_dir() {
             return Err(
@@ -379,27 +425,16 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
                     .with_path(dir),
             );
         }
+        let dir_fd = open_cgroup_dir(dir)?;
         if cgroup_fd.is_none() && is_cgroup2(dir) {
-            let c = std::ffi::CString::new(dir.as_str()).map_err(|_| {
-                Error::new(Code::InvalidOption, "cgroup path contains NUL").with_field("cgroup")
-            })?;
-            let fd = unsafe {
-                libc::open(
-                    c.as_ptr(),
-                    libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-                )
-            };
-            if fd < 0 {
-                return Err(
-                    Error::last_os(Code::Cgroup, "open", format!("open cgroup {dir}"))
-                        .with_path(dir),
-                );
-            }
-            cgroup_fd = Some(unsafe { OwnedFd::from_raw_fd(fd) });
+            cgroup_fd = Some(dir_fd);
         } else {
-            cgroups_to_join.push(dir.clone());
+            let (fd, path) = open_cgroup_join(dir, &dir_fd)?;
+            cgroup_join_fds.push(fd);
+            cgroup_join_paths.push(path);
         }
     }
+    fds.cgroup_joins = cgroup_join_fds.iter().map(|f| f.as_raw_fd()).collect();
 
     let mut pidfd: RawFd = -1;
     let mut args = CloneArgs {
@@ -527,6 +562,7 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
     drop(status_w);
     drop(gate_r);
     drop(child_ends);
+    drop(cgroup_join_fds);
     drop(devnull);
     drop(console_tx);
 
@@ -541,7 +577,7 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
         listener: Mutex::new(None),
         program: opts.process.program.clone(),
         id_maps: opts.namespaces.id_maps.clone(),
-        cgroups_to_join,
+        cgroup_join_paths,
         rootfs_info: prepared
             .rootfs
             .as_ref()
@@ -723,23 +759,11 @@ impl Child {
         self.console.lock().unwrap().take()
     }
 
-    /// Write the id maps and join the cgroups, then let the child go on.
+    /// Write the id maps, then let the child go on.
     fn parent_setup(&self) -> Result<(), Error> {
         let res = (|| {
             if let Some(m) = &self.id_maps {
                 crate::idmap::write_maps(self.pid, m)?;
-            }
-            for dir in &self.cgroups_to_join {
-                let procs = std::path::Path::new(dir).join("cgroup.procs");
-                std::fs::write(&procs, self.pid.to_string()).map_err(|e| {
-                    Error::io(
-                        Code::Cgroup,
-                        "write",
-                        &e,
-                        format!("move pid {} to {}", self.pid, procs.display()),
-                    )
-                    .with_path(&procs)
-                })?;
             }
             let gate = self.gate.lock().unwrap();
             let n = match gate.as_ref() {
@@ -1039,6 +1063,18 @@ impl Child {
                 "set the cpu affinity".to_string(),
                 Some("cpuAffinity".to_string()),
             ),
+            Step::CgroupJoin => {
+                let path = self.cgroup_join_paths.get(detail as usize).cloned();
+                (
+                    Code::Cgroup.as_str(),
+                    format!(
+                        "move pid {} to {}",
+                        self.pid,
+                        path.clone().unwrap_or_default()
+                    ),
+                    path,
+                )
+            }
             Step::LoopbackUp => (
                 Code::Network.as_str(),
                 "bring lo up in the new network namespace".to_string(),

@@ -406,7 +406,7 @@ fn create_locked(
         c.socket = ctr_ns::ConsoleSocket::Fd(fd);
     }
     // The init starts in the container's cgroup (CLONE_INTO_CGROUP on v2,
-    // joined by the parent on v1 before it goes on).
+    // joined by the child itself on v1, first thing).
     let dirs = cg.map(|cg| cg.dirs()).unwrap_or_default();
     so.resources.cgroups = dirs
         .iter()

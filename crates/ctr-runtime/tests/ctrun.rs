@@ -698,6 +698,35 @@ fn resources_go_through_the_cgroup_which_delete_removes() {
         .filter(|d| d.exists())
         .collect();
     assert!(!dirs.is_empty());
+    // In the container's cgroup of every hierarchy (each v1 one, where the
+    // init moved itself, and the unified one), as a process (cgroup.procs)
+    // and with its one thread (v1 `tasks`).
+    for d in &dirs {
+        let procs = std::fs::read_to_string(d.join("cgroup.procs")).unwrap();
+        assert!(
+            procs.lines().any(|l| l == pid.to_string()),
+            "init {pid} in {}/cgroup.procs: {procs:?}\n{cg}",
+            d.display()
+        );
+        if let Ok(tasks) = std::fs::read_to_string(d.join("tasks")) {
+            assert!(
+                tasks.lines().any(|l| l == pid.to_string()),
+                "init {pid} in {}/tasks: {tasks:?}",
+                d.display()
+            );
+        }
+    }
+    // Every controller hierarchy (named ones such as name=systemd are not
+    // the runtime's) and the unified one: the container's cgroup.
+    for l in cg
+        .lines()
+        .filter(|l| !l.is_empty() && !l.contains(":name="))
+    {
+        assert!(
+            l.ends_with(&format!("/{id}")),
+            "init's cgroup {l} (all:\n{cg})"
+        );
+    }
     let pids_max = dirs
         .iter()
         .find_map(|d| std::fs::read_to_string(d.join("pids.max")).ok())

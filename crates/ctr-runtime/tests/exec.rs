@@ -87,7 +87,7 @@ fn exec_joins_every_namespace_and_the_cgroup() {
     );
     let init = running(&env, &id, &b).to_string();
     let script = "hostname; for k in pid mnt uts ipc net time; do echo $k=$(readlink /proc/self/ns/$k); done; \
-                  grep -E ':(pids|memory):|^0::' /proc/self/cgroup; test -e /linuxrc && echo rootfs=busybox; pwd; exit 7";
+                  cat /proc/self/cgroup; test -e /linuxrc && echo rootfs=busybox; pwd; exit 7";
     let o = env.ctrun(&["exec", "--cwd", "/tmp", &id, "sh", "-c", script]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(
@@ -124,6 +124,18 @@ fn exec_joins_every_namespace_and_the_cgroup() {
                 || l.starts_with("0::") && l.ends_with(&format!("/{id}"))),
         "in the cgroup: {out}"
     );
+    // In the init's cgroup of every hierarchy (each v1 one, where the
+    // exec'd process moved itself, and the unified one).
+    let init_cg = std::fs::read_to_string(format!("/proc/{init}/cgroup")).unwrap();
+    for l in init_cg
+        .lines()
+        .filter(|l| !l.is_empty() && !l.contains(":name="))
+    {
+        assert!(
+            out.lines().any(|o| o == l),
+            "the exec'd process shares {l} with the init:\n{out}"
+        );
+    }
     // Killed by a signal: 128 + signal, as run.
     let o = env.ctrun(&["exec", &id, "sh", "-c", "kill -9 $$"]);
     assert_eq!(o.status.code(), Some(137));

@@ -149,8 +149,9 @@ export interface SpawnOptions {
   oomScoreAdj?: number;
   /**
    * Cgroup directories the child starts in, before it runs anything: a
-   * cgroup2 directory through `CLONE_INTO_CGROUP`, v1 ones by the parent
-   * writing `cgroup.procs` before the child goes on.
+   * cgroup2 directory through `CLONE_INTO_CGROUP`, v1 ones by the child
+   * itself as its first step (it writes "0" to each `tasks` file the parent
+   * opened; see docs/ns.md "Cgroups").
    */
   cgroup?: string | string[];
   /** A root filesystem: a path, or a full plan. Implies a mount namespace. */

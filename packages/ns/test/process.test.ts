@@ -120,7 +120,7 @@ function cgroup2Root(): string | null {
   return null;
 }
 
-test('cgroup: cgroup2 through CLONE_INTO_CGROUP, a v1 hierarchy through the parent, before the program runs', async () => {
+test('cgroup: cgroup2 through CLONE_INTO_CGROUP, a v1 hierarchy by the child itself, before the program runs', async () => {
   if (!isRoot) return skip('cgroup', 'needs root');
   const name = `ctrtest-ns-${process.pid}`;
   const dirs: string[] = [];
@@ -146,6 +146,55 @@ test('cgroup: cgroup2 through CLONE_INTO_CGROUP, a v1 hierarchy through the pare
     assert.is(missing?.code, 'ENS_CGROUP');
   } finally {
     for (const d of dirs) rmdirSync(d);
+  }
+});
+
+test('cgroup: the child moves itself into v1 hierarchies first, so a new cgroup namespace is rooted there', async () => {
+  if (!isRoot) return skip('cgroup v1 + cgroupns', 'needs root');
+  const name = `ctrtest-nscg-${process.pid}`;
+  const v1 = ['pids', 'memory', 'freezer'].map((h) => `/sys/fs/cgroup/${h}`).filter((d) => existsSync(`${d}/tasks`));
+  if (!v1.length) return skip('cgroup v1 + cgroupns', 'no cgroup v1 hierarchy (pure cgroup2 host)');
+  if (!existsSync('/proc/self/ns/cgroup')) return skip('cgroup v1 + cgroupns', 'no cgroup namespaces');
+  const dirs = v1.map((d) => `${d}/${name}`);
+  for (const d of dirs) mkdirSync(d);
+  try {
+    // The child's own thread is in each (tasks), and inside its cgroup
+    // namespace each of these hierarchies reads "/".
+    const r = await run('sh', ['-c', 'cat /proc/self/cgroup; echo tasks; for d in "$@"; do cat $d/tasks; done; echo self=$$', 'sh', ...dirs], { cgroup: dirs, namespaces: ['cgroup'] });
+    assert.is(r.exitCode, 0, r.stderr);
+    for (const d of v1) {
+      const h = d.split('/').pop();
+      assert.match(r.stdout, new RegExp(`^\\d+:${h}:/$`, 'm'), `${h} in:\n${r.stdout}`);
+    }
+    const self = r.stdout.match(/^self=(\d+)$/m)?.[1];
+    const tasks = r.stdout.split('\ntasks\n')[1];
+    // No pid namespace here: $$ is the pid the tasks files list.
+    assert.ok(self && tasks.split('\n').filter((l) => l === self).length === dirs.length, `pid ${self} in each tasks file:\n${tasks}`);
+  } finally {
+    for (const d of dirs) rmdirSync(d);
+  }
+});
+
+test('cgroup: a v1 hierarchy that refuses the move fails the spawn with the errno and the file, leaving nothing', async () => {
+  if (!isRoot) return skip('cgroup v1 refused', 'needs root');
+  const cpuset = '/sys/fs/cgroup/cpuset';
+  if (!existsSync(`${cpuset}/tasks`)) return skip('cgroup v1 refused', 'no cgroup v1 cpuset hierarchy');
+  // A new cpuset has no cpus until they are written: the kernel refuses
+  // any task (ENOSPC).
+  const dir = `${cpuset}/ctrtest-nscg-empty-${process.pid}`;
+  mkdirSync(dir);
+  try {
+    if (readFileSync(`${dir}/cpuset.cpus`, 'utf8').trim() !== '') return skip('cgroup v1 refused', 'a new cpuset inherits cpus here (cgroup.clone_children)');
+    const child = spawn('true', [], { stdio: 'ignore', cgroup: [dir] });
+    const err = await child.spawned.then(() => null, (e: NsError) => e);
+    assert.is(err?.code, 'ENS_CGROUP');
+    assert.is(err?.syscall, 'write');
+    assert.is(err?.errno, 28);
+    assert.is(err?.path, `${dir}/tasks`);
+    assert.match(err?.message ?? '', `${dir}/tasks`);
+    assert.is(readFileSync(`${dir}/tasks`, 'utf8'), '');
+  } finally {
+    rmdirSync(dir);
   }
 });
 

@@ -291,12 +291,9 @@ fn run_cmd(g: &Global, store: &Store, a: &cli::RunArgs) -> Result<i32> {
     let Some(set) = set else {
         return Ok(0);
     };
-    let st = terminal::foreground(
-        &created.child,
-        set,
-        master,
-        !terminal::has_console_size(&o.bundle),
-    )?;
+    // The config is read again only for a pty (its size), not per run.
+    let size_from_ours = master.is_some() && !terminal::has_console_size(&o.bundle);
+    let st = terminal::foreground(&created.child, set, master, size_from_ours)?;
     let code = lifecycle::exit_code(st);
     g.debug(format!("run: {id} exited {st:?}"));
     if !a.keep {
