@@ -296,23 +296,14 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
                 .with_field("console.socket"));
             }
         } else {
-            let mut sv = [-1 as RawFd; 2];
-            if unsafe {
-                libc::socketpair(
-                    libc::AF_UNIX,
-                    libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                    0,
-                    sv.as_mut_ptr(),
-                )
-            } < 0
-            {
-                return Err(Error::last_os(
+            let (rx, tx) = sys::socket_pair().map_err(|e| {
+                Error::io(
                     Code::Console,
                     "socketpair",
+                    &e,
                     "create the console socket pair",
-                ));
-            }
-            let (rx, tx) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
+                )
+            })?;
             c.socket = tx.as_raw_fd();
             console_rx = Some(rx);
             console_tx = Some(tx);

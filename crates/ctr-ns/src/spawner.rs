@@ -202,22 +202,8 @@ fn sealed_program(program: &str) -> Result<OwnedFd, Error> {
 fn start(program: &str) -> Result<(std::process::Child, Conn), Error> {
     use std::os::unix::process::CommandExt;
     let memfd = sealed_program(program)?;
-    let mut sv = [-1 as RawFd; 2];
-    if unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-            0,
-            sv.as_mut_ptr(),
-        )
-    } < 0
-    {
-        return Err(io_error(
-            std::io::Error::last_os_error(),
-            "create the socket pair",
-        ));
-    }
-    let (ours, theirs) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
+    let (ours, theirs) =
+        crate::sys::socket_pair().map_err(|e| io_error(e, "create the socket pair"))?;
     let node = std::process::id();
     let (theirs_fd, mem_fd) = (theirs.as_raw_fd(), memfd.as_raw_fd());
     let mut cmd = std::process::Command::new(format!("/proc/self/fd/{}", SOCKET_FD + 1));
