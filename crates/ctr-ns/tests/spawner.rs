@@ -255,7 +255,8 @@ fn concurrent_spawns_run_in_parallel_and_a_failing_one_errors_alone() {
             .unwrap_or(false)
     };
     let mut blocked = None;
-    for _ in 0..1000 {
+    // Up to 30 s: a slow (emulated) machine starts the spawner slowly.
+    for _ in 0..6000 {
         blocked = ctr_ns::spawner::pids().into_iter().find(|p| in_open(*p));
         if blocked.is_some() {
             break;
