@@ -36,14 +36,14 @@ pub fn write(dir: &Path, file: &str, value: &str) -> Result<(), Error> {
 /// Read `dir/file` as a string (`ECGROUP_READ` with path and errno).
 pub fn read(dir: &Path, file: &str) -> Result<String, Error> {
     let path = dir.join(file);
-    std::fs::read_to_string(&path).map_err(|e| {
+    ctr_common::fs::read_small(&path).map_err(|e| {
         Error::io(Code::Read, "read", &e, format!("read {}", path.display())).with_path(&path)
     })
 }
 
 /// Read `dir/file` if it exists.
 pub fn read_opt(dir: &Path, file: &str) -> Option<String> {
-    std::fs::read_to_string(dir.join(file)).ok()
+    ctr_common::fs::read_small(dir.join(file)).ok()
 }
 
 /// Read a single number (`max` is None).

@@ -7,9 +7,35 @@ use std::path::Path;
 /// Read a whole file as a string; errors carry `code`, the path and errno.
 pub fn read_string(code: &str, path: impl AsRef<Path>) -> Result<String, Error> {
     let path = path.as_ref();
-    std::fs::read_to_string(path).map_err(|e| {
+    read_small(path).map_err(|e| {
         Error::io(code, "read", &e, format!("read {}", path.display())).with_path(path)
     })
+}
+
+/// Read a whole file as a string without sizing it first: open and read
+/// only. `std::fs::read_to_string` asks the size with a `statx` (and an
+/// `lseek`) before reading, which for procfs and cgroupfs files is always 0
+/// and only costs a syscall: the runtime reads a dozen such files per
+/// container. The buffer starts at 4 KiB and grows for larger files.
+pub fn read_small(path: impl AsRef<Path>) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(len);
+    String::from_utf8(buf)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
 }
 
 /// Write `value` to an existing file in one `write(2)`, as kernel
@@ -68,6 +94,28 @@ mod tests {
         assert_eq!(err.code, "ETEST");
         assert_eq!(err.errno, Some(libc::ENOENT));
         assert_eq!(err.path.as_deref(), Some("/nonexistent/ctr-file"));
+    }
+
+    #[test]
+    fn read_small_reads_whole_files_of_any_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big");
+        // Larger than the first buffer and not a multiple of it.
+        let big: String = (0..3000).map(|i| format!("{i},")).collect();
+        std::fs::write(&p, &big).unwrap();
+        assert_eq!(read_small(&p).unwrap(), big);
+        std::fs::write(&p, "").unwrap();
+        assert_eq!(read_small(&p).unwrap(), "");
+        // procfs reports size 0: the read loop still gets the whole text.
+        assert_eq!(
+            read_small("/proc/self/stat").unwrap().split(' ').next(),
+            Some(std::process::id().to_string().as_str())
+        );
+        std::fs::write(&p, [0xffu8, 0xfe]).unwrap();
+        assert_eq!(
+            read_small(&p).unwrap_err().kind(),
+            std::io::ErrorKind::InvalidData
+        );
     }
 
     #[test]

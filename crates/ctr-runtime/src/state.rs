@@ -480,7 +480,7 @@ impl Store {
 fn read_state(dir: &Path, id: &str) -> Result<Saved> {
     {
         let p = dir.join("state.json");
-        let text = std::fs::read_to_string(&p).map_err(|e| {
+        let text = ctr_common::fs::read_small(&p).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::new(Code::NotFound, format!("container {id:?} does not exist"))
                     .with_errno(libc::ENOENT)
