@@ -48,16 +48,22 @@ impl Cgroup {
             return Self::create_scope_on(systemd::system_bus(), layout, path, resources);
         }
         let mgr = manager_for(layout, path, opts)?;
-        if let Some(d) = mgr.dirs().into_iter().find(|d| d.exists()) {
-            return Err(
-                Error::new(Code::Exists, format!("cgroup {path} already exists"))
-                    .with_path(d)
-                    .with_errno(libc::EEXIST),
-            );
-        }
         let dirs = mgr.dirs();
+        // No existence check first: the leaf's mkdir fails with EEXIST in
+        // whichever hierarchy has it, and `create` removes what it made
+        // before returning (one statx per hierarchy saved per create).
         let made_parents = mgr
-            .create(resources)?
+            .create(resources)
+            .map_err(|e| {
+                if e.code == Code::Exists.as_str() {
+                    Error {
+                        message: format!("cgroup {path} already exists"),
+                        ..e
+                    }
+                } else {
+                    e
+                }
+            })?
             .into_iter()
             .filter(|d| !dirs.contains(d))
             .collect();
@@ -156,8 +162,14 @@ impl Cgroup {
             systemd::manager_for(layout, path, "path")?;
             return Ok(Vec::new());
         }
-        Ok(manager::missing_parents(
+        let roots: Vec<&std::path::Path> = layout
+            .hierarchies
+            .iter()
+            .map(|h| std::path::Path::new(h.mount_point.as_str()))
+            .collect();
+        Ok(manager::missing_parents_below(
             manager_for(layout, path, opts)?.as_ref(),
+            &roots,
         ))
     }
 

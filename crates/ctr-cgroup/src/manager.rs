@@ -271,12 +271,19 @@ fn required_v2(r: &Resources) -> Vec<String> {
 /// needs that do not exist yet (parents first), which a create would make.
 /// Lets a caller record them before creating anything.
 pub fn missing_parents(m: &dyn Manager) -> Vec<PathBuf> {
+    missing_parents_below(m, &[])
+}
+
+/// [`missing_parents`] knowing the hierarchies' mount points (`roots`),
+/// which exist: an ancestor that is one is not looked up (a cgroup made at
+/// a hierarchy's top, the usual case, costs no `statx` per hierarchy).
+pub fn missing_parents_below(m: &dyn Manager, roots: &[&Path]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for d in m.dirs() {
         let mut anc: Vec<PathBuf> = d
             .ancestors()
             .skip(1)
-            .take_while(|a| !a.is_dir())
+            .take_while(|a| !roots.contains(a) && !a.is_dir())
             .map(Path::to_path_buf)
             .collect();
         anc.reverse();

@@ -109,13 +109,12 @@ pub struct Child {
 
 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
 
-/// Whether `dir` is on a cgroup2 file system.
-fn is_cgroup2(dir: &str) -> bool {
-    let Ok(c) = std::ffi::CString::new(dir) else {
-        return false;
-    };
+/// Whether the directory open as `dir_fd` is on a cgroup2 file system.
+fn is_cgroup2(dir_fd: &OwnedFd) -> bool {
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    unsafe { libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC }
+    unsafe {
+        libc::fstatfs(dir_fd.as_raw_fd(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC
+    }
 }
 
 /// Open a cgroup directory (`O_PATH`) for `CLONE_INTO_CGROUP` or to open
@@ -142,12 +141,8 @@ fn open_cgroup_dir(dir: &str) -> Result<OwnedFd, Error> {
 /// there: `tasks` on a v1 hierarchy (one thread: no threadgroup lock in the
 /// kernel), `cgroup.procs` on cgroup2 (no `tasks` there). Returns the fd and
 /// the file's path.
-fn open_cgroup_join(dir: &str, dir_fd: &OwnedFd) -> Result<(OwnedFd, String), Error> {
-    let name: &std::ffi::CStr = if is_cgroup2(dir) {
-        c"cgroup.procs"
-    } else {
-        c"tasks"
-    };
+fn open_cgroup_join(dir: &str, dir_fd: &OwnedFd, v2: bool) -> Result<(OwnedFd, String), Error> {
+    let name: &std::ffi::CStr = if v2 { c"cgroup.procs" } else { c"tasks" };
     let path = format!("{dir}/{}", name.to_str().unwrap_or_default());
     let fd = unsafe {
         libc::openat(
@@ -410,17 +405,14 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
     let mut cgroup_join_fds: Vec<OwnedFd> = Vec::new();
     let mut cgroup_join_paths = Vec::new();
     for dir in &opts.resources.cgroups {
-        if !std::path::Path::new(dir).is_dir() {
-            return Err(
-                Error::sys(Code::Cgroup, "stat", libc::ENOENT, format!("cgroup {dir}"))
-                    .with_path(dir),
-            );
-        }
+        // A missing directory fails the O_DIRECTORY open (ENOENT, with its
+        // path): no stat first. One fstatfs per directory tells its version.
         let dir_fd = open_cgroup_dir(dir)?;
-        if cgroup_fd.is_none() && is_cgroup2(dir) {
+        let v2 = is_cgroup2(&dir_fd);
+        if cgroup_fd.is_none() && v2 {
             cgroup_fd = Some(dir_fd);
         } else {
-            let (fd, path) = open_cgroup_join(dir, &dir_fd)?;
+            let (fd, path) = open_cgroup_join(dir, &dir_fd, v2)?;
             cgroup_join_fds.push(fd);
             cgroup_join_paths.push(path);
         }
