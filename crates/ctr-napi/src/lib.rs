@@ -32,11 +32,20 @@ use tokio::io::Interest;
 
 pub use ctr_common::JS_ERROR_PREFIX;
 
-/// Run `f` on tokio's blocking pool (off Node's main thread); a panic in
+/// Run `f` off Node's main thread (on tokio's worker, or its blocking pool); a panic in
 /// `f` becomes an `EINTERNAL` error instead of unwinding into Node.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
+    // On a multi-thread runtime (napi-rs's), run `f` on this worker and let
+    // tokio move the worker's other tasks elsewhere: no hand-off to a
+    // blocking-pool thread and back (two wakeups per call, each of which may
+    // wait for a CPU under load).
+    if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        return tokio::task::block_in_place(move || catch_panic(f));
+    }
     tokio::task::spawn_blocking(move || catch_panic(f))
         .await
         .map_err(|e| {
