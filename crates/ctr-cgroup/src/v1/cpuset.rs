@@ -21,16 +21,12 @@ pub fn init(dir: &Path, root: &Path) -> Result<(), Error> {
     let Some(parent) = dir.parent() else {
         return Ok(());
     };
-    let mut balance_checked = false;
     for f in ["cpuset.cpus", "cpuset.mems"] {
         if read(dir, f)?.trim().is_empty() {
-            if f == "cpuset.cpus" && !balance_checked {
-                balance_checked = true;
-                if root_balances(root) {
-                    // Best effort: on failure the write of cpus costs the
-                    // rebuild, nothing else changes.
-                    let _ = write(dir, "cpuset.sched_load_balance", "0");
-                }
+            if f == "cpuset.cpus" && root_balances(root) {
+                // Best effort: on failure the write of cpus costs the
+                // rebuild, nothing else changes.
+                let _ = write(dir, "cpuset.sched_load_balance", "0");
             }
             let v = read(parent, f)?;
             write(dir, f, v.trim())?;
@@ -40,7 +36,9 @@ pub fn init(dir: &Path, root: &Path) -> Result<(), Error> {
 }
 
 /// Whether the cpuset at the hierarchy's mount point balances its CPUs,
-/// i.e. one scheduler domain covers every cpuset below it.
+/// i.e. one scheduler domain covers every cpuset below it (the mount point
+/// is the top cpuset, or in a cgroup namespace the namespace's root: a
+/// balancing cpuset's subtree is covered wherever it sits).
 fn root_balances(root: &Path) -> bool {
     read_opt(root, "cpuset.sched_load_balance").is_some_and(|v| v.trim() == "1")
 }
