@@ -2,7 +2,7 @@
 // containers alive (bench/floor.mjs section 6), as a CPU profile of the
 // whole process tree, per launch, first launches against last.
 //
-//   node bench/_alive-profile.mjs [--alive 500] [--window 50] [--runtime api,crun]
+//   node bench/_alive-profile.mjs [--alive 500] [--window 50] [--runtime api,crun] [--keep DIR]
 //
 // For each runtime, two runs of `--alive` launches of a busybox `sleep`
 // container (create + start; crun: `run --detach`), each under
@@ -11,7 +11,8 @@
 // during the first `--window` launches in one run and the last ones in the
 // other (`perf record --control`). Samples are then divided by the window:
 // CPU ms per launch, by process name and by system call, and for the kernel
-// functions that grow with the number alive. Needs root, the busybox rootfs
+// functions that grow with the number alive (`--keep DIR` keeps the
+// perf.data files there for `perf report`). Needs root, the busybox rootfs
 // and `perf` (Debian: linux-perf); not run by `npm run bench` (the leading
 // underscore): a diagnostic, not a measure.
 import { spawnSync } from 'node:child_process';
@@ -95,7 +96,9 @@ if (spawnSync('perf', ['--version']).status !== 0) {
   console.log('SKIP: perf is not installed (Debian: apt install linux-perf)');
   process.exit(0);
 }
-const work = mkdtempSync(join(tmpdir(), 'ctr-alive-profile-'));
+const keep = opt('--keep');
+if (keep) mkdirSync(keep, { recursive: true });
+const work = keep ?? mkdtempSync(join(tmpdir(), 'ctr-alive-profile-'));
 
 /** Per-launch CPU ms of one window: by name, by system call, and of WATCH. */
 function profile(runtime, window) {
@@ -156,5 +159,10 @@ try {
     }
   }
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (keep) {
+    for (const rt of runtimes) for (const w of ['first', 'last']) for (const f of ['ctl', 'ack']) rmSync(join(work, `${rt}-${w}.${f}`), { force: true });
+    console.log(`\nperf data kept in ${keep} (<runtime>-first.data, <runtime>-last.data)`);
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
