@@ -444,7 +444,8 @@ try {
     const apiSteps = { create: [], start: [] };
     const apiMainCpu = [];
     // CPU per launch of everything a launch runs (the API: Node's threads,
-    // the spawner and the container's init up to its exec; crun: its
+    // the spawner (one: launches here are one at a time, so the pool
+    // never grows) and the container's init up to its exec; crun: its
     // process tree and the init), load-robust where wall time is not: a
     // cost the kernel adds per container alive shows in both runtimes.
     const cpu = { api: [], crun: [] };
