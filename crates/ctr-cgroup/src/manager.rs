@@ -1128,6 +1128,40 @@ mod tests {
     use crate::resources::parse;
     use serde_json::json;
 
+    /// The kill rounds' wait: true once every pidfd's process has exited,
+    /// false at the timeout while one still runs.
+    #[test]
+    fn wait_exited_ends_at_the_exit_or_the_timeout() {
+        let mut child = match std::process::Command::new("sleep").arg("30").spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                println!("skipped: cannot spawn sleep: {e}");
+                return;
+            }
+        };
+        let pid = child.id() as i32;
+        let fd = match ctr_common::proc::pidfd_open(pid) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                println!("skipped: no pidfd_open here: {e}");
+                return;
+            }
+        };
+        assert!(!wait_exited(&[fd.as_raw_fd()], Duration::from_millis(30)));
+        ctr_common::proc::pidfd_send_signal(fd.as_raw_fd(), libc::SIGKILL).unwrap();
+        assert!(wait_exited(&[fd.as_raw_fd()], Duration::from_secs(10)));
+        // Exited but not reaped yet: the pidfd stays readable.
+        assert!(wait_exited(&[fd.as_raw_fd()], Duration::ZERO));
+        let st = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&st),
+            Some(libc::SIGKILL)
+        );
+        assert!(wait_exited(&[], Duration::ZERO));
+    }
+
     const HYBRID: &str = "\
 31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
 32 30 0:28 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd
