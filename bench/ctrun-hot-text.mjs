@@ -1,0 +1,120 @@
+// Regenerate crates/ctr-runtime/ctrun-hot.ld: the functions `ctrun`'s usual
+// commands run, which the linker then packs at the start of its text (see
+// crates/ctr-runtime/build.rs and docs/performance.md, "ctrun's RSS").
+//
+//   node bench/ctrun-hot-text.mjs [--iterations 150]
+//
+// Builds an unstripped `ctrun` (the `ctrun` profile with strip off), samples
+// its user-space instruction pointers with `perf record` (cpu-clock, every
+// 10 us of CPU) over `run`, `create`, `start`, `exec`, `state` and `delete
+// --force` of busybox containers, and writes every sampled function as a
+// linker-script pattern. The hash a symbol name ends with (legacy mangling)
+// changes with every build, so it becomes a wildcard; std's v0 names are
+// stable. Needs root, perf, objdump, the busybox rootfs and cargo-zigbuild
+// (as scripts/build-native.mjs). Names the next build no longer has only
+// stop matching: regenerate after large changes to the run path.
+//
+// The committed list also has 48 functions that neither sampling nor the
+// direct calls found (reached through vtables and function pointers), taken
+// once from a uprobe on every function left in `.text` (tracefs mounted in
+// a private mount namespace, the probes removed after): docs/performance.md.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { HOST_TARGET, zigbuildPath } from '../scripts/platforms.mjs';
+import { repo, requireRootAndRootfs, writeBundle } from './lib.mjs';
+
+const argv = process.argv.slice(2);
+const iterations = Number(argv.includes('--iterations') ? argv[argv.indexOf('--iterations') + 1] : 150);
+requireRootAndRootfs();
+
+const zig = zigbuildPath(repo);
+if (!zig) throw new Error('cargo-zigbuild not found (run scripts/setup.sh)');
+const env = { ...process.env, PATH: `${dirname(zig)}:${process.env.PATH}`, CARGO_PROFILE_CTRUN_STRIP: 'false', CARGO_INCREMENTAL: '0' };
+execFileSync('cargo', ['zigbuild', '--profile', 'ctrun', '--target', `${HOST_TARGET.rust}.${HOST_TARGET.glibcFloor}`, '-p', 'ctr-runtime', '--bin', 'ctrun'], { stdio: 'inherit', env, cwd: repo });
+
+const work = mkdtempSync(join(tmpdir(), 'ctr-hot-text-'));
+const bin = join(work, 'ctrun');
+copyFileSync(join(process.env.CARGO_TARGET_DIR ?? join(repo, 'target'), HOST_TARGET.rust, 'ctrun', 'ctrun'), bin);
+const trueBundle = join(work, 'true');
+const sleepBundle = join(work, 'sleep');
+mkdirSync(trueBundle);
+mkdirSync(sleepBundle);
+writeBundle(trueBundle, ['true']);
+writeBundle(sleepBundle, ['sleep', '100']);
+const root = `/run/ctr-hot-text-${process.pid}`;
+const workload = join(work, 'workload.sh');
+writeFileSync(
+  workload,
+  `set -e
+for i in $(seq ${iterations}); do
+  ${bin} --root ${root} run --bundle ${trueBundle} t-$$-$i >/dev/null 2>&1 </dev/null
+  id=s-$$-$i
+  ${bin} --root ${root} create --bundle ${sleepBundle} $id >/dev/null 2>&1 </dev/null
+  ${bin} --root ${root} start $id
+  ${bin} --root ${root} exec $id /bin/true
+  ${bin} --root ${root} state $id >/dev/null
+  ${bin} --root ${root} delete --force $id
+done
+`,
+);
+const data = join(work, 'perf.data');
+try {
+  const r = spawnSync('perf', ['record', '-q', '-e', 'cpu-clock:u', '-c', '10000', '-o', data, '--', 'sh', workload], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`perf record exited ${r.status}`);
+  const script = execFileSync('perf', ['script', '-i', data, '-F', 'ip,sym,dso', '--no-demangle'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const counts = new Map();
+  for (const line of script.split('\n')) {
+    const m = line.trim().match(/^[0-9a-f]+ (\S+) \((.*)\)$/);
+    if (!m || m[2] !== bin || m[1] === '[unknown]') continue;
+    counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
+  }
+  // Sampling misses the many small functions run once per command (a
+  // setter, an error-free check): add what the sampled ones call directly.
+  const calls = directCalls(execFileSync('objdump', ['-d', '--no-show-raw-insn', bin], { encoding: 'utf8', maxBuffer: 1 << 30 }));
+  const sampled = [...counts.keys()].sort((a, b) => counts.get(b) - counts.get(a));
+  const callees = new Set();
+  for (const f of sampled) for (const c of calls.get(f) ?? []) if (!counts.has(c)) callees.add(c);
+  // The hottest first, then the callees: the folios past the sampled ones
+  // are mapped only where a callee runs.
+  const out = join(repo, 'crates/ctr-runtime/ctrun-hot.ld');
+  // What the current list has beyond these stays, last (the uprobe pass's
+  // finds; a name no build has any more matches nothing).
+  const kept = existsSync(out) ? [...readFileSync(out, 'utf8').matchAll(/^ {4}\*\((\S+)\)$/gm)].map((m) => m[1]) : [];
+  const patterns = [...new Set([...[...sampled, ...[...callees].sort()].map(sectionPattern), ...kept])];
+  writeFileSync(
+    out,
+    `/* Generated by bench/ctrun-hot-text.mjs: the functions ctrun's usual commands run, packed first (see build.rs). */\nSECTIONS\n{\n  .text.ctrun_hot :\n  {\n${patterns.map((p) => `    *(${p})\n`).join('')}  }\n}\nINSERT BEFORE .text;\n`,
+  );
+  console.log(`${sampled.length} sampled functions and ${callees.size} of their callees (${patterns.length} patterns) -> ${out}`);
+} finally {
+  spawnSync('sh', ['-c', `for d in ${root}/*; do [ -d "$d" ] && ${bin} --root ${root} delete --force "$(basename "$d")"; done; rm -rf ${root}`]);
+  if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * The input-section pattern of a function: `.text.` and its symbol, with
+ * what changes from build to build wildcarded (a legacy-mangled name's
+ * hash, the `.N` suffix LTO gives a local symbol whose name it shares).
+ */
+function sectionPattern(symbol) {
+  return `.text.${symbol.replace(/17h[0-9a-f]{16}E(\.\d+)?$/, '17h*E*').replace(/\.\d+$/, '.*')}`;
+}
+
+/** Each function of an `objdump -d` listing and the functions it calls or jumps to directly. */
+function directCalls(listing) {
+  const calls = new Map();
+  let cur = null;
+  for (const line of listing.split('\n')) {
+    const f = line.match(/^[0-9a-f]+ <(.+)>:$/);
+    if (f) {
+      cur = new Set();
+      calls.set(f[1], cur);
+      continue;
+    }
+    const c = cur && line.match(/\s(?:call|jmp)\s+[0-9a-f]+ <([^+>@]+)(?:\+0x[0-9a-f]+)?>/);
+    if (c) cur.add(c[1]);
+  }
+  return calls;
+}
