@@ -1,32 +1,34 @@
 // Regenerate crates/ctr-runtime/ctrun-hot.ld: the functions `ctrun`'s usual
 // commands run, which the linker then packs at the start of its text (see
-// crates/ctr-runtime/build.rs and docs/performance.md, "ctrun's RSS").
+// crates/ctr-runtime/build.rs and docs/performance.md, "`ctrun delete`
+// without a sleep, `run` on one thread, hot text packed").
 //
-//   node bench/ctrun-hot-text.mjs [--iterations 150]
+//   node bench/ctrun-hot-text.mjs [--iterations 3]
 //
-// Builds an unstripped `ctrun` (the `ctrun` profile with strip off), samples
-// its user-space instruction pointers with `perf record` (cpu-clock, every
-// 10 us of CPU) over `run`, `create`, `start`, `exec`, `state` and `delete
-// --force` of busybox containers, and writes every sampled function as a
-// linker-script pattern. The hash a symbol name ends with (legacy mangling)
-// changes with every build, so it becomes a wildcard; std's v0 names are
-// stable. Needs root, perf, objdump, the busybox rootfs and cargo-zigbuild
-// (as scripts/build-native.mjs). Names the next build no longer has only
-// stop matching: regenerate after large changes to the run path.
-//
-// The committed list also has 48 functions that neither sampling nor the
-// direct calls found (reached through vtables and function pointers), taken
-// once from a uprobe on every function left in `.text` (tracefs mounted in
-// a private mount namespace, the probes removed after): docs/performance.md.
+// Builds an unstripped `ctrun` (the `ctrun` profile with strip off), puts a
+// uprobe on the entry of every one of its functions (tracefs mounted in a
+// private mount namespace, the events in their own group and trace
+// instance, all removed at the end), runs `run`, `create`, `start`, `exec`,
+// `state` and `delete --force` of busybox containers, and writes every
+// function whose probe was hit (`uprobe_profile`) as a linker-script
+// pattern. The exact set: sampling (`perf record`) misses the many small
+// functions run once per command, and those are what spread `run` over the
+// binary. A legacy-mangled name's hash and the `.N` suffix LTO gives a
+// local symbol change from build to build: they become wildcards (std's v0
+// names are stable). Needs root, the busybox rootfs, cargo-zigbuild (as
+// scripts/build-native.mjs), binutils (nm, readelf) and a kernel with
+// uprobe events. Registering ~6000 probes one by one takes a few minutes.
+// A name the next build no longer has only stops matching: regenerate after
+// large changes to the run path.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HOST_TARGET, zigbuildPath } from '../scripts/platforms.mjs';
 import { repo, requireRootAndRootfs, writeBundle } from './lib.mjs';
 
 const argv = process.argv.slice(2);
-const iterations = Number(argv.includes('--iterations') ? argv[argv.indexOf('--iterations') + 1] : 150);
+const iterations = Number(argv.includes('--iterations') ? argv[argv.indexOf('--iterations') + 1] : 3);
 requireRootAndRootfs();
 
 const zig = zigbuildPath(repo);
@@ -37,6 +39,26 @@ execFileSync('cargo', ['zigbuild', '--profile', 'ctrun', '--target', `${HOST_TAR
 const work = mkdtempSync(join(tmpdir(), 'ctr-hot-text-'));
 const bin = join(work, 'ctrun');
 copyFileSync(join(process.env.CARGO_TARGET_DIR ?? join(repo, 'target'), HOST_TARGET.rust, 'ctrun', 'ctrun'), bin);
+
+// Every function symbol of the text sections, by file offset (uprobes take
+// the offset in the file).
+const sections = [...execFileSync('readelf', ['-SW', bin], { encoding: 'utf8' }).matchAll(/\]\s+(\.text\S*)\s+PROGBITS\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)/g)].map((m) => ({
+  addr: parseInt(m[2], 16),
+  off: parseInt(m[3], 16),
+  size: parseInt(m[4], 16),
+}));
+const functions = [];
+const seen = new Set();
+for (const line of execFileSync('nm', ['--defined-only', bin], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n')) {
+  const [a, kind, name] = line.split(' ');
+  if (!name || (kind !== 't' && kind !== 'T')) continue;
+  const addr = parseInt(a, 16);
+  const s = sections.find((x) => addr >= x.addr && addr < x.addr + x.size);
+  if (!s || seen.has(addr)) continue;
+  seen.add(addr);
+  functions.push({ name, off: addr - s.addr + s.off });
+}
+
 const trueBundle = join(work, 'true');
 const sleepBundle = join(work, 'sleep');
 mkdirSync(trueBundle);
@@ -44,10 +66,23 @@ mkdirSync(sleepBundle);
 writeBundle(trueBundle, ['true']);
 writeBundle(sleepBundle, ['sleep', '100']);
 const root = `/run/ctr-hot-text-${process.pid}`;
-const workload = join(work, 'workload.sh');
+const group = `ctrhot${process.pid}`;
+writeFileSync(join(work, 'probes'), functions.map((f, i) => `p:${group}/f${i} ${bin}:0x${f.off.toString(16)}\n`).join(''));
 writeFileSync(
-  workload,
-  `set -e
+  join(work, 'trace.sh'),
+  `T=${work}/tracefs
+mkdir -p $T && mount -t tracefs nodev $T || exit 1
+cleanup() {
+  echo 0 > $T/instances/${group}/events/${group}/enable 2>/dev/null
+  rmdir $T/instances/${group} 2>/dev/null
+  for e in $(grep -oE "${group}/f[0-9]+" $T/uprobe_events); do echo "-:$e" >> $T/uprobe_events; done
+  umount $T
+}
+trap cleanup EXIT
+while read -r l; do echo "$l" >> $T/uprobe_events || exit 1; done < ${work}/probes
+mkdir $T/instances/${group}
+echo 16 > $T/instances/${group}/buffer_size_kb
+echo 1 > $T/instances/${group}/events/${group}/enable
 for i in $(seq ${iterations}); do
   ${bin} --root ${root} run --bundle ${trueBundle} t-$$-$i >/dev/null 2>&1 </dev/null
   id=s-$$-$i
@@ -57,40 +92,24 @@ for i in $(seq ${iterations}); do
   ${bin} --root ${root} state $id >/dev/null
   ${bin} --root ${root} delete --force $id
 done
+echo 0 > $T/instances/${group}/events/${group}/enable
+awk '$3 > 0 { print $2 }' $T/uprobe_profile > ${work}/hits
 `,
 );
-const data = join(work, 'perf.data');
 try {
-  const r = spawnSync('perf', ['record', '-q', '-e', 'cpu-clock:u', '-c', '10000', '-o', data, '--', 'sh', workload], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`perf record exited ${r.status}`);
-  const script = execFileSync('perf', ['script', '-i', data, '-F', 'ip,sym,dso', '--no-demangle'], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const counts = new Map();
-  for (const line of script.split('\n')) {
-    const m = line.trim().match(/^[0-9a-f]+ (\S+) \((.*)\)$/);
-    if (!m || m[2] !== bin || m[1] === '[unknown]') continue;
-    counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
-  }
-  // Sampling misses the many small functions run once per command (a
-  // setter, an error-free check): add what the sampled ones call directly.
-  const calls = directCalls(execFileSync('objdump', ['-d', '--no-show-raw-insn', bin], { encoding: 'utf8', maxBuffer: 1 << 30 }));
-  const sampled = [...counts.keys()].sort((a, b) => counts.get(b) - counts.get(a));
-  const callees = new Set();
-  for (const f of sampled) for (const c of calls.get(f) ?? []) if (!counts.has(c)) callees.add(c);
-  // The hottest first, then the callees: the folios past the sampled ones
-  // are mapped only where a callee runs.
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', join(work, 'trace.sh')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`the traced run exited ${r.status}`);
+  const hit = readFileSync(join(work, 'hits'), 'utf8').split('\n').filter(Boolean).map((e) => functions[Number(e.slice(1))].name);
+  const patterns = [...new Set(hit.map(sectionPattern))];
   const out = join(repo, 'crates/ctr-runtime/ctrun-hot.ld');
-  // What the current list has beyond these stays, last (the uprobe pass's
-  // finds; a name no build has any more matches nothing).
-  const kept = existsSync(out) ? [...readFileSync(out, 'utf8').matchAll(/^ {4}\*\((\S+)\)$/gm)].map((m) => m[1]) : [];
-  const patterns = [...new Set([...[...sampled, ...[...callees].sort()].map(sectionPattern), ...kept])];
   writeFileSync(
     out,
     `/* Generated by bench/ctrun-hot-text.mjs: the functions ctrun's usual commands run, packed first (see build.rs). */\nSECTIONS\n{\n  .text.ctrun_hot :\n  {\n${patterns.map((p) => `    *(${p})\n`).join('')}  }\n}\nINSERT BEFORE .text;\n`,
   );
-  console.log(`${sampled.length} sampled functions and ${callees.size} of their callees (${patterns.length} patterns) -> ${out}`);
+  console.log(`${hit.length} of ${functions.length} functions ran (${patterns.length} patterns) -> ${out}`);
 } finally {
   spawnSync('sh', ['-c', `for d in ${root}/*; do [ -d "$d" ] && ${bin} --root ${root} delete --force "$(basename "$d")"; done; rm -rf ${root}`]);
-  if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }
 
 /**
@@ -100,21 +119,4 @@ try {
  */
 function sectionPattern(symbol) {
   return `.text.${symbol.replace(/17h[0-9a-f]{16}E(\.\d+)?$/, '17h*E*').replace(/\.\d+$/, '.*')}`;
-}
-
-/** Each function of an `objdump -d` listing and the functions it calls or jumps to directly. */
-function directCalls(listing) {
-  const calls = new Map();
-  let cur = null;
-  for (const line of listing.split('\n')) {
-    const f = line.match(/^[0-9a-f]+ <(.+)>:$/);
-    if (f) {
-      cur = new Set();
-      calls.set(f[1], cur);
-      continue;
-    }
-    const c = cur && line.match(/\s(?:call|jmp)\s+[0-9a-f]+ <([^+>@]+)(?:\+0x[0-9a-f]+)?>/);
-    if (c) cur.add(c[1]);
-  }
-  return calls;
 }

@@ -5,8 +5,8 @@
 //! (64 KiB and up), so a function touched anywhere maps its neighbours too;
 //! with the hot functions packed, `run` maps a few folios instead of most
 //! of the binary (docs/performance.md). The list is made by
-//! `bench/ctrun-hot-text.sh` from a profile; a name it lacks (new code)
-//! only stays where the linker puts it.
+//! `bench/ctrun-hot-text.mjs` (a uprobe on every function); a name it lacks
+//! (new code) only stays where the linker puts it.
 
 fn main() {
     let script =
