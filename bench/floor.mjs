@@ -24,7 +24,7 @@
 // /sys/fs/cgroup/unified/cgroup.controllers (crun and ctrun see the same
 // thing; nothing changes outside that namespace).
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ if (process.env.CTR_BENCH_PRIVATE_NS === '1') {
   process.exit(r.status ?? 1);
 }
 
-const { Container, setSpawnMode } = createRequire(import.meta.url)(join(repo, 'packages/runtime/dist/index.cjs'));
+const { Container, setSpawnMode, spawnerPid } = createRequire(import.meta.url)(join(repo, 'packages/runtime/dist/index.cjs'));
 const work = mkdtempSync(join(tmpdir(), 'ctr-bench-floor-'));
 const stateBase = `/run/ctr-bench-floor-${process.pid}`;
 const roots = { api: `${stateBase}/api`, ctrun: `${stateBase}/ctrun`, crun: `${stateBase}/crun`, runc: `${stateBase}/runc` };
@@ -151,6 +151,40 @@ async function runApiForked(b) {
  */
 function mainThreadCpuMs() {
   return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
+/** CPU time (ms, `schedstat`) of task `tid` of process `pid` (0 once it is gone). */
+function taskCpuMs(pid, tid = pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (ms) of every thread of process `pid` so far (0 for no process). */
+function processCpuMs(pid) {
+  if (!pid) return 0;
+  try {
+    return readdirSync(`/proc/${pid}/task`).reduce((sum, t) => sum + taskCpuMs(pid, t), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time (ms) of this whole process (getrusage: up to date for the
+ * running thread, where its `schedstat` lags until the next tick).
+ */
+function nodeCpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** CPU time (ms) of this process's reaped children (`cutime + cstime`, 10 ms ticks: sum many). */
+function reapedChildrenCpuMs() {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
 }
 
 const commit = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
@@ -404,45 +438,76 @@ try {
     console.log(`\n6. with ${aliveN} containers alive: the last 50 launches (create + start) against the first 50`);
     // One runtime at a time (N of its own alive, not 2N), API first.
     const launch = { api: [], crun: [] };
-    // The API's main-thread CPU per launch: work of ours that grows with the
-    // number alive shows here whatever the machine's load does to wall time.
+    // The API's create and start apart, and its main-thread CPU per launch:
+    // work of ours that grows with the number alive shows there whatever
+    // the machine's load does to wall time.
+    const apiSteps = { create: [], start: [] };
     const apiMainCpu = [];
+    // CPU per launch of everything a launch runs (the API: Node's threads,
+    // the spawner (one: launches here are one at a time, so the pool
+    // never grows) and the container's init up to its exec; crun: its
+    // process tree and the init), load-robust where wall time is not: a
+    // cost the kernel adds per container alive shows in both runtimes.
+    const cpu = { api: [], crun: [] };
     const live = [];
     try {
       for (let i = 0; i < aliveN; i++) {
+        const tree0 = nodeCpuMs() + processCpuMs(spawnerPid());
         const cpu0 = mainThreadCpuMs();
         const t = process.hrtime.bigint();
         const c = await Container.create({ id: nextId('al'), bundle: sleepBundle, root: roots.api, stdio: 'ignore' });
+        const t1 = process.hrtime.bigint();
         live.push(c);
         await c.start();
-        launch.api.push(Number(process.hrtime.bigint() - t) / 1e6);
+        const t2 = process.hrtime.bigint();
+        launch.api.push(Number(t2 - t) / 1e6);
+        apiSteps.create.push(Number(t1 - t) / 1e6);
+        apiSteps.start.push(Number(t2 - t1) / 1e6);
         apiMainCpu.push(mainThreadCpuMs() - cpu0);
+        cpu.api.push(nodeCpuMs() + processCpuMs(spawnerPid()) - tree0 + taskCpuMs(c.pid));
       }
     } finally {
       for (const c of live.splice(0)) await c.delete({ force: true }).catch(() => undefined);
     }
+    const pidFile = join(work, 'crun.pid');
     try {
       for (let i = 0; i < aliveN; i++) {
         const id = nextId('cl');
+        const cpu0 = reapedChildrenCpuMs();
         const t = process.hrtime.bigint();
-        cli('crun', roots.crun, ['run', '--detach', '--bundle', sleepBundle, id]);
+        cli('crun', roots.crun, ['run', '--detach', '--pid-file', pidFile, '--bundle', sleepBundle, id]);
         launch.crun.push(Number(process.hrtime.bigint() - t) / 1e6);
         live.push(id);
+        cpu.crun.push(reapedChildrenCpuMs() - cpu0 + taskCpuMs(Number(readFileSync(pidFile, 'utf8'))));
       }
     } finally {
       for (const id of live) spawnSync('crun', ['--root', roots.crun, 'delete', '--force', id], { stdio: 'ignore' });
     }
     results.alive = {};
+    const firstLast = (t) => [median(t.slice(0, 50)), median(t.slice(-50))];
+    const mean = (t) => t.reduce((a, b) => a + b, 0) / t.length;
     for (const [k, t] of Object.entries(launch)) {
-      const first = median(t.slice(0, 50));
-      const last = median(t.slice(-50));
+      const [first, last] = firstLast(t);
       results.alive[k] = last / first;
       console.log(`  ${k.padEnd(5)} first 50 ${f2(first)} ms  last 50 ${f2(last)} ms  last / first ${ratio(last, first)} (aim <= 1.15x)`);
     }
-    const cpuFirst = median(apiMainCpu.slice(0, 50));
-    const cpuLast = median(apiMainCpu.slice(-50));
+    for (const [step, t] of Object.entries(apiSteps)) {
+      const [first, last] = firstLast(t);
+      console.log(`  API ${step.padEnd(6)} first 50 ${f2(first)} ms  last 50 ${f2(last)} ms  (+${f2(last - first)} ms)`);
+    }
+    // Means: crun's own CPU comes in 10 ms ticks, summed over the 50.
+    for (const [k, t] of Object.entries(cpu)) {
+      const first = mean(t.slice(0, 50));
+      const last = mean(t.slice(-50));
+      results.alive[`${k}Cpu`] = last / first;
+      console.log(`  ${k.padEnd(5)} CPU per launch (mean): first 50 ${f2(first)} ms  last 50 ${f2(last)} ms  (+${f2(last - first)} ms, ${ratio(last, first)})`);
+    }
+    const [cpuFirst, cpuLast] = firstLast(apiMainCpu);
     results.alive.apiMainCpu = cpuLast / cpuFirst;
     console.log(`  API main-thread CPU per launch: first 50 ${cpuFirst.toFixed(3)} ms  last 50 ${cpuLast.toFixed(3)} ms  last / first ${ratio(cpuLast, cpuFirst)}`);
+    const blocks = (t) => Array.from({ length: Math.floor(t.length / 50) }, (_, b) => f2(median(t.slice(b * 50, b * 50 + 50)))).join(' ');
+    console.log(`  medians of each 50 (ms), API: ${blocks(launch.api)}`);
+    console.log(`  medians of each 50 (ms), crun: ${blocks(launch.crun)}`);
   }
   console.log(`\nloadavg at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 } finally {

@@ -372,7 +372,7 @@ impl Manager for V1Manager {
                 let cpuset = ctrls.iter().any(|c| c == "cpuset");
                 mkdirs(mp, dir, made, &|d| {
                     if cpuset {
-                        v1::cpuset::init(d)
+                        v1::cpuset::init(d, mp)
                     } else {
                         Ok(())
                     }

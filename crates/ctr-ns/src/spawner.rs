@@ -30,11 +30,17 @@
 //!   the same fork-safe [`crate::child::child_main`]. The spawner sends back
 //!   the pidfd and the parent ends of the pipes, then closes every fd it
 //!   received or made for that child.
-//! - One request is in flight at a time (a mutex around the socket): the
-//!   spawner's own share is a plan and a clone of a small process; the
-//!   child's setup runs in the child, in parallel with the next request.
-//! - The spawner dies with this process: `SIGKILL` through the death
-//!   signal, and end of file on its socket. If it dies first, the spawn in
+//! - A spawner serves one request at a time, and there is a small pool of
+//!   them (up to [`pool_size`], started as concurrent spawns need them):
+//!   the spawner's share is a plan and the clone, and the clone creates the
+//!   child's namespaces *in the caller*: a network namespace alone costs
+//!   about half a millisecond of the spawner's CPU (loopback, sysctls,
+//!   netfilter). Through one spawner, every launch of the process waited
+//!   for that of the others, and for the spawner to be scheduled; several
+//!   spawners make those clones on several CPUs at once. The child's own
+//!   setup runs in the child, in parallel with the next request.
+//! - Each spawner dies with this process: `SIGKILL` through the death
+//!   signal, and end of file on its socket. If one dies first, the spawn in
 //!   flight fails (`ENS_SPAWN`) and the next one starts a new spawner.
 //!
 //! What a child inherits from the spawner instead of this process: the
@@ -53,7 +59,7 @@ use ctr_common::Error;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, OnceLock};
 
 /// `argv[1]` of a program started as the spawner.
 pub const ARG: &str = "__ctr_spawner";
@@ -68,8 +74,57 @@ const MAX_FDS: usize = 128;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static PROGRAM: Mutex<Option<String>> = Mutex::new(None);
-static CONN: Mutex<Option<Conn>> = Mutex::new(None);
+static POOL: Mutex<Pool> = Mutex::new(Pool {
+    idle: Vec::new(),
+    pids: Vec::new(),
+    starting: 0,
+    generation: 0,
+});
+/// Signalled when a spawner goes back to the pool (or leaves it).
+static FREED: Condvar = Condvar::new();
 static KEEPER: Mutex<Option<mpsc::Sender<Keep>>> = Mutex::new(None);
+
+/// Most spawners a process runs at once: the CPUs it may use (at least 2,
+/// at most 8), or `CTR_NS_SPAWNERS` when set to a number >= 1.
+pub fn pool_size() -> usize {
+    static SIZE: OnceLock<usize> = OnceLock::new();
+    *SIZE.get_or_init(|| {
+        std::env::var("CTR_NS_SPAWNERS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n >= 1)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+                    .clamp(2, 8)
+            })
+    })
+}
+
+/// The running spawners: the idle ones, and every one's pid.
+struct Pool {
+    /// Spawners waiting for a request.
+    idle: Vec<Conn>,
+    /// Pids of every running spawner, idle or busy, oldest first.
+    pids: Vec<i32>,
+    /// Spawners being started (they count against [`pool_size`]).
+    starting: usize,
+    /// Bumped when the program changes: a busy spawner of an older
+    /// generation is let go when its request is done.
+    generation: u64,
+}
+
+impl Pool {
+    fn running(&self) -> usize {
+        self.pids.len() + self.starting
+    }
+
+    /// Drop `pid` from the running ones.
+    fn forget(&mut self, pid: i32) {
+        self.pids.retain(|p| *p != pid);
+    }
+}
 
 /// Make [`crate::spawn`] go through a spawner running `program` (a binary
 /// whose `main` calls [`serve_main`] when `argv[1]` is [`ARG`]), or, with
@@ -78,8 +133,21 @@ pub fn enable(program: Option<String>) {
     let on = program.is_some();
     let mut p = PROGRAM.lock().unwrap();
     if on && *p != program {
-        // A running spawner of another program is let go (end of file).
-        retire(CONN.lock().unwrap().take());
+        // Running spawners of another program are let go (end of file):
+        // the idle ones now, the busy ones when their request is done.
+        let idle = {
+            let mut pool = POOL.lock().unwrap();
+            pool.generation += 1;
+            let idle = std::mem::take(&mut pool.idle);
+            for c in &idle {
+                pool.forget(c.pid);
+            }
+            idle
+        };
+        for c in idle {
+            retire(c);
+        }
+        FREED.notify_all();
     }
     if on {
         *p = program;
@@ -103,9 +171,14 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::SeqCst)
 }
 
-/// The spawner's pid, if one is running.
+/// The pid of the oldest running spawner, if one is running.
 pub fn pid() -> Option<i32> {
-    CONN.lock().unwrap().as_ref().map(|c| c.pid)
+    POOL.lock().unwrap().pids.first().copied()
+}
+
+/// The pids of every running spawner, oldest first.
+pub fn pids() -> Vec<i32> {
+    POOL.lock().unwrap().pids.clone()
 }
 
 fn spawn_error(what: impl Into<String>) -> Error {
@@ -120,6 +193,8 @@ fn io_error(e: std::io::Error, what: &str) -> Error {
 struct Conn {
     sock: OwnedFd,
     pid: i32,
+    /// The pool's generation when it started.
+    generation: u64,
 }
 
 /// A request to the keeper thread.
@@ -131,14 +206,66 @@ enum Keep {
 }
 
 /// Close a spawner's socket (it exits at end of file) and have it reaped.
-fn retire(conn: Option<Conn>) {
-    if let Some(c) = conn {
-        let pid = c.pid;
-        drop(c);
-        if let Some(k) = KEEPER.lock().unwrap().as_ref() {
-            let _ = k.send(Keep::Reap(pid));
-        }
+fn retire(c: Conn) {
+    let pid = c.pid;
+    drop(c);
+    if let Some(k) = KEEPER.lock().unwrap().as_ref() {
+        let _ = k.send(Keep::Reap(pid));
     }
+}
+
+/// A spawner for one request: an idle one, else a new one while the pool
+/// has room, else the first one freed.
+fn checkout(program: &str) -> Result<Conn, Error> {
+    let mut pool = POOL.lock().unwrap();
+    loop {
+        if let Some(c) = pool.idle.pop() {
+            return Ok(c);
+        }
+        if pool.running() < pool_size() {
+            pool.starting += 1;
+            let generation = pool.generation;
+            drop(pool);
+            let r = launch(program);
+            let mut pool = POOL.lock().unwrap();
+            pool.starting -= 1;
+            return match r {
+                Ok(mut c) => {
+                    c.generation = generation;
+                    pool.pids.push(c.pid);
+                    Ok(c)
+                }
+                Err(e) => {
+                    drop(pool);
+                    // Another waiter may start one (or take a freed one).
+                    FREED.notify_one();
+                    Err(e)
+                }
+            };
+        }
+        pool = FREED.wait(pool).unwrap();
+    }
+}
+
+/// Give a spawner back after a request it answered.
+fn checkin(c: Conn) {
+    let mut pool = POOL.lock().unwrap();
+    if c.generation != pool.generation {
+        pool.forget(c.pid);
+        drop(pool);
+        retire(c);
+    } else {
+        pool.idle.push(c);
+        drop(pool);
+    }
+    FREED.notify_one();
+}
+
+/// Let a spawner go that failed a request (it died, or the talk broke).
+fn discard(c: Conn) {
+    POOL.lock().unwrap().forget(c.pid);
+    retire(c);
+    FREED.notify_one();
 }
 
 /// Start a spawner running `program` from the keeper thread (made on first
@@ -237,7 +364,14 @@ fn start(program: &str) -> Result<(std::process::Child, Conn), Error> {
         .map_err(|e| io_error(e, &format!("start {program}")))?;
     drop(theirs);
     let pid = child.id() as i32;
-    Ok((child, Conn { sock: ours, pid }))
+    Ok((
+        child,
+        Conn {
+            sock: ours,
+            pid,
+            generation: 0,
+        },
+    ))
 }
 
 // ---- the wire -------------------------------------------------------------
@@ -532,27 +666,23 @@ pub fn spawn(opts: &SpawnOptions) -> Result<Child, Error> {
     };
     let head = serde_json::to_vec(&req).map_err(|e| spawn_error(format!("spawner: {e}")))?;
 
-    let mut conn = CONN.lock().unwrap();
-    if conn.is_none() {
-        *conn = Some(launch(&program)?);
-    }
-    let c = conn.as_ref().unwrap();
+    let c = checkout(&program)?;
     let res = send_msg(c.sock.as_raw_fd(), &head, &seccomp, &fds)
         .and_then(|()| recv_msg(c.sock.as_raw_fd()));
     let (reply, _, got) = match res {
         Ok(Some(m)) => m,
         Ok(None) => {
-            retire(conn.take());
+            discard(c);
             return Err(spawn_error(
                 "spawner: it exited before answering (a new one starts on the next spawn)",
             ));
         }
         Err(e) => {
-            retire(conn.take());
+            discard(c);
             return Err(io_error(e, "talk to the spawner"));
         }
     };
-    drop(conn);
+    checkin(c);
     match serde_json::from_slice::<Reply>(&reply) {
         Ok(Reply::Ok(meta)) => Child::from_wire(meta, got),
         Ok(Reply::Err(e)) => Err(e),

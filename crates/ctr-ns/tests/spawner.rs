@@ -181,3 +181,160 @@ fn spawns_from_several_threads_at_once() {
         t.join().unwrap();
     }
 }
+
+/// The fds of `pid`, as (fd, target) pairs.
+fn fds_of(pid: u32) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| {
+            let fd = e.unwrap().file_name().to_string_lossy().into_owned();
+            let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (fd, target)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// This process's children (every thread's), the spawners apart.
+fn children_but_spawners() -> Vec<i32> {
+    let spawners = ctr_ns::spawner::pids();
+    let mut kids = Vec::new();
+    for t in std::fs::read_dir("/proc/self/task").unwrap() {
+        let p = t.unwrap().path().join("children");
+        for k in std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .split_whitespace()
+        {
+            let k: i32 = k.parse().unwrap();
+            if !spawners.contains(&k) {
+                kids.push(k);
+            }
+        }
+    }
+    kids
+}
+
+#[test]
+fn concurrent_spawns_run_in_parallel_and_a_failing_one_errors_alone() {
+    if !common::root_or_skip() {
+        return;
+    }
+    if ctr_ns::spawner::pool_size() < 2 {
+        eprintln!("skipped: CTR_NS_SPAWNERS allows one spawner only");
+        return;
+    }
+    let _one = enable();
+    // One spawner up (and idle) before the baseline: its fds are in it.
+    let warm = spawn(&sh("true")).unwrap();
+    warm.wait_stage().unwrap();
+    warm.wait().unwrap();
+    drop(warm);
+    let spawners_before = ctr_ns::spawner::pids().len();
+    let own_fds = fds_of(std::process::id());
+    let kids = children_but_spawners();
+
+    // Request A blocks its spawner: a namespace to join that is a FIFO
+    // (open for reading waits for a writer).
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("not-a-namespace");
+    let cfifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(cfifo.as_ptr(), 0o600) }, 0);
+    let fifo_path = fifo.to_str().unwrap().to_string();
+    let a = std::thread::spawn(move || {
+        let mut o = sh("true");
+        o.namespaces.join = vec![(NamespaceKind::Net, fifo_path)];
+        spawn(&o).map(|_| ()).unwrap_err()
+    });
+    // Wait until a spawner sits in that open.
+    let in_open = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+            .map(|s| s.split_whitespace().next() == Some(&libc::SYS_openat.to_string()))
+            .unwrap_or(false)
+    };
+    let mut blocked = None;
+    // Up to 30 s: a slow (emulated) machine starts the spawner slowly.
+    for _ in 0..6000 {
+        blocked = ctr_ns::spawner::pids().into_iter().find(|p| in_open(*p));
+        if blocked.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let blocked = blocked.expect("a spawner blocked in the FIFO's open");
+
+    // Meanwhile, launches from several threads go on through the other
+    // spawners, each with its own child, pidfd and exit status.
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..3 {
+                    let code = 10 * t + i + 1;
+                    let mut o = sh(&format!("exit {code}"));
+                    o.namespaces.create = vec![NamespaceKind::Net, NamespaceKind::Uts];
+                    let child = spawn(&o).unwrap();
+                    assert_eq!(child.wait_stage().unwrap(), Stage::Running);
+                    assert_eq!(ppid_of(child.pid), std::process::id() as i32);
+                    assert_eq!(child.wait().unwrap().code, Some(code));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // A held child is killed through its own pidfd.
+    let mut o = sh("sleep 100");
+    o.lifecycle.hold = true;
+    let held = spawn(&o).unwrap();
+    assert_eq!(held.wait_stage().unwrap(), Stage::Held);
+    held.kill(libc::SIGKILL).unwrap();
+    assert_eq!(held.wait().unwrap().signal, Some(libc::SIGKILL));
+    drop(held);
+    assert!(
+        in_open(blocked),
+        "request A still waits in spawner {blocked}"
+    );
+    assert!(ctr_ns::spawner::pids().len() >= 2);
+    assert!(ctr_ns::spawner::pids().len() <= ctr_ns::spawner::pool_size());
+
+    // Release A: its spawner refuses the FIFO, with its code and path.
+    let w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let e = a.join().unwrap();
+    drop(w);
+    assert_eq!(e.code, "ENS_JOIN");
+    assert_eq!(e.path.as_deref(), Some(fifo.to_str().unwrap()));
+    assert!(e.message.contains("not a namespace file"), "{}", e.message);
+
+    // Nothing left behind: no child of ours, no fd here, nothing of a
+    // child in any spawner (each closes what it got right after its
+    // answer, which may be a moment after the answer arrived).
+    let clean = |pid: i32| {
+        fds_of(pid as u32).iter().all(|(fd, t)| match fd.as_str() {
+            "0" | "1" | "2" => t == "/dev/null",
+            "3" => t.starts_with("socket:"),
+            _ => t.starts_with("/memfd:ctr-exec"),
+        })
+    };
+    let mut ok = false;
+    for _ in 0..200 {
+        ok = ctr_ns::spawner::pids().into_iter().all(clean);
+        if ok {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(ok, "a spawner holds an fd of a child");
+    assert_eq!(children_but_spawners(), kids);
+    // Here: what there was, and the socket of each spawner started meanwhile.
+    let started = ctr_ns::spawner::pids().len() - spawners_before;
+    let now = fds_of(std::process::id());
+    let new: Vec<&(String, String)> = now.iter().filter(|f| !own_fds.contains(f)).collect();
+    assert_eq!(new.len(), started, "new fds here: {new:?}");
+    assert!(
+        new.iter().all(|(_, t)| t.starts_with("socket:")),
+        "new fds here: {new:?}"
+    );
+}

@@ -33,11 +33,23 @@ pub fn is_rootless() -> bool {
 }
 
 /// In a user namespace whose uid map is not the initial identity map.
+/// A written map never changes, and the runtime never moves itself to
+/// another user namespace (a threaded process, as Node, cannot), so a map
+/// read once holds for the process (a create asked several times); an
+/// unwritten one is read again.
 fn in_partial_user_namespace() -> bool {
+    static PARTIAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if let Some(p) = PARTIAL.get() {
+        return *p;
+    }
     match std::fs::read_to_string("/proc/self/uid_map") {
         Ok(m) => {
             let f: Vec<&str> = m.split_whitespace().collect();
-            f != ["0", "0", "4294967295"]
+            let partial = f != ["0", "0", "4294967295"];
+            if !f.is_empty() {
+                let _ = PARTIAL.set(partial);
+            }
+            partial
         }
         Err(_) => false,
     }

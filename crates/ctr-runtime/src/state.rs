@@ -140,11 +140,23 @@ pub struct Owner {
 impl Owner {
     /// This process.
     pub fn me() -> Owner {
+        // Read once per process (each create records it, and a read of
+        // /proc/<pid>/stat is tens of microseconds); keyed by pid, so a
+        // forked child never takes its parent's.
+        static ME: std::sync::Mutex<Option<Owner>> = std::sync::Mutex::new(None);
         let pid = std::process::id() as i32;
-        Owner {
+        let mut me = ME.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(o) = me.filter(|o| o.pid == pid) {
+            return o;
+        }
+        let o = Owner {
             pid,
             start_time: util::proc_stat(pid).map(|(_, t)| t).unwrap_or(0),
+        };
+        if o.start_time != 0 {
+            *me = Some(o);
         }
+        o
     }
 
     /// Whether it still runs.

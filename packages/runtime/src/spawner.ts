@@ -9,7 +9,8 @@ import { native } from './native';
  *   each `clone3` with `CLONE_PARENT`, so the process is still Node's child
  *   but is not a copy of Node's address space. Cheaper per container, and
  *   creates from several threads no longer wait on each other for Node's
- *   memory map. It dies with Node.
+ *   memory map. Concurrent creates start a few more (up to one per CPU,
+ *   2 to 8; `CTR_NS_SPAWNERS` sets the most). They die with Node.
  * - `'fork'`: each process is a fork of Node (the earlier behaviour).
  *
  * The environment variable `CTR_SPAWN_MODE=fork` picks `'fork'` for a
@@ -32,7 +33,7 @@ export function spawnMode(): SpawnMode {
   return chosen ?? (process.env.CTR_SPAWN_MODE === 'fork' ? 'fork' : 'spawner');
 }
 
-/** The pid of the running spawner process, if one was started. */
+/** The pid of the running spawner process (the oldest, when concurrent creates started several), if one was started. */
 export function spawnerPid(): number | undefined {
   return native.spawnerPid() ?? undefined;
 }
