@@ -1007,6 +1007,8 @@ pub fn kill_all(m: &dyn Manager, sig: i32) -> Result<(), Error> {
         if freeze {
             let _ = m.set_frozen(true);
         }
+        // Frozen, the group is read again: no fork can escape this round's kill.
+        let pids = if freeze { subtree_pids(&dirs) } else { pids };
         // A pidfd per process, opened before its kill: the signal cannot
         // reach a reused pid, and the wait below ends when these very
         // processes have exited (they leave the cgroup before their pidfd
