@@ -9,6 +9,7 @@ use crate::stats::Stats;
 use crate::Code;
 use crate::{v1, v2};
 use ctr_common::Error;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -923,6 +924,10 @@ pub fn remove_all(m: &dyn Manager, kill: bool) -> Result<(), Error> {
     }
     if kill {
         kill_all(m, libc::SIGKILL)?;
+        // Emptied by the kill: again one rmdir per hierarchy, no walk.
+        if rmdir_if_empty(m) {
+            return Ok(());
+        }
     }
     let end = Instant::now() + if kill { DRAIN } else { DRAIN_NO_KILL };
     for top in m.dirs() {
@@ -1009,16 +1014,92 @@ pub fn kill_all(m: &dyn Manager, sig: i32) -> Result<(), Error> {
         if freeze {
             let _ = m.set_frozen(true);
         }
-        for pid in subtree_pids(&dirs) {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+        // Frozen, the group is read again: no fork can escape this round's kill.
+        let pids = if freeze { subtree_pids(&dirs) } else { pids };
+        // A pidfd per process, opened before its kill: the signal cannot
+        // reach a reused pid, and the wait below ends when these very
+        // processes have exited (they leave the cgroup before their pidfd
+        // turns readable), instead of a fixed sleep between rounds.
+        let fds: Vec<(i32, Option<OwnedFd>)> = pids
+            .iter()
+            .enumerate()
+            .map(|(i, &pid)| {
+                let fd = (i < MAX_PIDFDS)
+                    .then(|| ctr_common::proc::pidfd_open(pid).ok())
+                    .flatten();
+                (pid, fd)
+            })
+            .collect();
+        for (pid, fd) in &fds {
+            let sent = fd.as_ref().is_some_and(|fd| {
+                ctr_common::proc::pidfd_send_signal(fd.as_raw_fd(), libc::SIGKILL).is_ok()
+            });
+            if !sent {
+                // SAFETY: as above.
+                unsafe { libc::kill(*pid, libc::SIGKILL) };
+            }
         }
         if freeze {
             let _ = m.set_frozen(false);
         }
-        std::thread::sleep(Duration::from_millis(2));
+        let waited: Vec<RawFd> = fds
+            .iter()
+            .filter_map(|(_, fd)| fd.as_ref().map(|fd| fd.as_raw_fd()))
+            .collect();
+        // Every process was waited for: the next round only confirms
+        // (or finds a fork that raced the read of cgroup.procs).
+        if waited.len() < pids.len()
+            || !wait_exited(
+                &waited,
+                end.saturating_duration_since(Instant::now())
+                    .min(ROUND_WAIT),
+            )
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
     Ok(())
+}
+
+/// At most this many pidfds are open per kill round (the rest are killed by
+/// pid and waited for with a short sleep, the next round finds them again).
+const MAX_PIDFDS: usize = 256;
+/// How long one kill round waits for its processes to exit before it looks
+/// again (a process stuck in an uninterruptible sleep must not stop the
+/// next round's kill of a fork).
+const ROUND_WAIT: Duration = Duration::from_millis(50);
+
+/// Wait until every pidfd is readable (its process exited), at most
+/// `timeout`; false if some process was still alive then.
+fn wait_exited(fds: &[RawFd], timeout: Duration) -> bool {
+    let end = Instant::now() + timeout;
+    let mut pending: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    while !pending.is_empty() {
+        let left = end.saturating_duration_since(Instant::now());
+        // SAFETY: `pending` is a valid array of pollfd of this length.
+        let n = unsafe {
+            libc::poll(
+                pending.as_mut_ptr(),
+                pending.len() as libc::nfds_t,
+                left.as_millis().min(i32::MAX as u128) as i32,
+            )
+        };
+        if n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return false;
+        }
+        if n == 0 {
+            return false;
+        }
+        pending.retain(|p| p.revents == 0);
+    }
+    true
 }
 
 /// Whether any directory of the cgroup exists.
@@ -1055,6 +1136,40 @@ mod tests {
     use crate::detect::layout_from;
     use crate::resources::parse;
     use serde_json::json;
+
+    /// The kill rounds' wait: true once every pidfd's process has exited,
+    /// false at the timeout while one still runs.
+    #[test]
+    fn wait_exited_ends_at_the_exit_or_the_timeout() {
+        let mut child = match std::process::Command::new("sleep").arg("30").spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                println!("skipped: cannot spawn sleep: {e}");
+                return;
+            }
+        };
+        let pid = child.id() as i32;
+        let fd = match ctr_common::proc::pidfd_open(pid) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                println!("skipped: no pidfd_open here: {e}");
+                return;
+            }
+        };
+        assert!(!wait_exited(&[fd.as_raw_fd()], Duration::from_millis(30)));
+        ctr_common::proc::pidfd_send_signal(fd.as_raw_fd(), libc::SIGKILL).unwrap();
+        assert!(wait_exited(&[fd.as_raw_fd()], Duration::from_secs(10)));
+        // Exited but not reaped yet: the pidfd stays readable.
+        assert!(wait_exited(&[fd.as_raw_fd()], Duration::ZERO));
+        let st = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&st),
+            Some(libc::SIGKILL)
+        );
+        assert!(wait_exited(&[], Duration::ZERO));
+    }
 
     const HYBRID: &str = "\
 31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw

@@ -152,7 +152,15 @@ pub fn foreground(
             copy_win_size(m);
         }
     }
-    // A rootless exec runs with its pid namespace joined for good, where no
+    // Without a terminal the main thread has nothing else to do: it waits
+    // for the signals and the exit together (no thread, no thread stack).
+    if master.is_none() {
+        if let Some(st) = forward_until_exit(child, &set) {
+            return st;
+        }
+    }
+    // With a terminal the main thread relays it and a thread forwards. A
+    // rootless exec runs with its pid namespace joined for good, where no
     // thread can be made (EINVAL): then the signals are not forwarded but
     // unblocked, so they act on ctrun as usual (docs/cli.md, "Rootless").
     let forwarder = std::thread::Builder::new().spawn(move || loop {
@@ -179,4 +187,63 @@ pub fn foreground(
     let st = child.wait();
     drop(raw);
     st
+}
+
+/// Forward the signals of `set` (blocked in this single-threaded process)
+/// to the child until it exits, on one thread: a signalfd for the signals
+/// and the child's pidfd for its exit, polled together; then reap it.
+/// `None` when no signalfd can be made (the caller forwards from a thread).
+fn forward_until_exit(
+    child: &ctr_ns::Child,
+    set: &libc::sigset_t,
+) -> Option<Result<ctr_ns::ExitStatus>> {
+    // SAFETY: a valid sigset; the new fd is owned below.
+    let sfd = unsafe { libc::signalfd(-1, set, libc::SFD_CLOEXEC) };
+    if sfd < 0 {
+        return None;
+    }
+    // SAFETY: a fresh fd nothing else owns.
+    let sfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sfd) };
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: child.pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: sfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: a valid array of two pollfd.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            break;
+        }
+        if fds[1].revents != 0 {
+            // SAFETY: signalfd_siginfo is plain data; read fills whole records.
+            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+            let size = std::mem::size_of::<libc::signalfd_siginfo>();
+            let r = unsafe {
+                libc::read(
+                    sfd.as_raw_fd(),
+                    (&mut info as *mut libc::signalfd_siginfo).cast(),
+                    size,
+                )
+            };
+            if r == size as isize {
+                // Not reaped yet (we wait below): the pid is still our child's.
+                unsafe { libc::kill(child.pid, info.ssi_signo as i32) };
+            }
+        }
+        if fds[0].revents != 0 {
+            break;
+        }
+    }
+    Some(child.wait())
 }
