@@ -257,6 +257,10 @@ pub struct ChildFds {
     /// parent (the kernel checks the opener's credentials); closed by
     /// [`close_inherited`] right after the moves.
     pub cgroup_joins: Vec<RawFd>,
+    /// The signals whose action the child sets back to the default (bit
+    /// `n - 1` for signal `n`): every one unless the parent knows which of
+    /// its own actions are not the default (see [`non_default_signals`]).
+    pub reset_signals: u64,
 }
 
 impl ChildFds {
@@ -277,6 +281,7 @@ impl ChildFds {
             extra: Vec::new(),
             vfork: false,
             cgroup_joins: Vec::new(),
+            reset_signals: u64::MAX,
         }
     }
 }
@@ -379,16 +384,50 @@ macro_rules! check {
     };
 }
 
-/// Reset every signal to its default action (Node ignores SIGPIPE, and its
-/// handlers must never run in the child).
-unsafe fn reset_signals() {
-    #[repr(C)]
-    struct KernelSigaction {
-        handler: usize,
-        flags: u64,
-        restorer: usize,
-        mask: u64,
+/// The kernel's `struct sigaction` (what `SYS_rt_sigaction` takes).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// The signals whose action in this process is not the default (caught or
+/// ignored), as a [`ChildFds::reset_signals`] mask. Only exact for a
+/// process that never changes its actions afterwards (the spawner, which
+/// asks once at start): Node installs handlers whenever a script asks.
+pub fn non_default_signals() -> u64 {
+    let mut mask = 0u64;
+    for sig in 1..65 {
+        let mut old = KernelSigaction {
+            handler: libc::SIG_DFL,
+            flags: 0,
+            restorer: 0,
+            mask: 0,
+        };
+        // SAFETY: a query (no new action) into a struct of the kernel's layout.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                0usize,
+                &mut old as *mut KernelSigaction,
+                8usize,
+            )
+        };
+        if r == 0 && old.handler != libc::SIG_DFL {
+            mask |= 1 << (sig - 1);
+        }
     }
+    mask
+}
+
+/// Set the signals of `mask` back to their default action (Node ignores
+/// SIGPIPE, and its handlers must never run in the child). Caught handlers
+/// would be reset by `execve` anyway, but signals are unblocked before it;
+/// ignored ones survive `execve`, and a container starts with none.
+unsafe fn reset_signals(mask: u64) {
     let dfl = KernelSigaction {
         handler: libc::SIG_DFL,
         flags: 0,
@@ -396,7 +435,7 @@ unsafe fn reset_signals() {
         mask: 0,
     };
     for sig in 1..65 {
-        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP || mask & (1 << (sig - 1)) == 0 {
             continue;
         }
         // Errors (invalid signal numbers) are expected and harmless.
@@ -782,7 +821,7 @@ unsafe fn join_cgroups(fds: &ChildFds) {
 pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     join_cgroups(fds);
     close_inherited(fds);
-    reset_signals();
+    reset_signals(fds.reset_signals);
     if let Some(set) = &p.initial_affinity {
         // The setup (namespace joins, mounts) runs on these cpus; set after
         // the cgroup moves (a cpuset attach resets the affinity to the

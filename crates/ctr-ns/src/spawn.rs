@@ -157,6 +157,21 @@ fn open_cgroup_join(dir: &str, dir_fd: &OwnedFd, v2: bool) -> Result<(OwnedFd, S
     Ok((unsafe { OwnedFd::from_raw_fd(fd) }, path))
 }
 
+/// Open `dir/tasks` for writing if it is there (a v1 hierarchy), with its
+/// path; `None` on any failure, for [`open_cgroup_dir`] and
+/// [`open_cgroup_join`] to tell the version or report the error.
+fn open_v1_tasks(dir: &str) -> Option<(OwnedFd, String)> {
+    let path = format!("{dir}/tasks");
+    let c = std::ffi::CString::new(path.as_str()).ok()?;
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+        )
+    };
+    (fd >= 0).then(|| (unsafe { OwnedFd::from_raw_fd(fd) }, path))
+}
+
 fn spawn_err(e: std::io::Error, what: &str) -> Error {
     Error::io(Code::Spawn, what, &e, format!("spawn: {what}"))
 }
@@ -397,6 +412,8 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
         &keep,
     );
     fds.extra = opts.io.extra_fds.clone();
+    fds.reset_signals =
+        crate::spawner::CHILD_RESET_SIGNALS.load(std::sync::atomic::Ordering::Relaxed);
 
     // At most one cgroup2 directory is joined by CLONE_INTO_CGROUP; the
     // child moves itself into the others (v1 hierarchies) first thing, by
@@ -405,6 +422,13 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
     let mut cgroup_join_fds: Vec<OwnedFd> = Vec::new();
     let mut cgroup_join_paths = Vec::new();
     for dir in &opts.resources.cgroups {
+        // A v1 hierarchy's `tasks` file opens in one call (cgroup2 has
+        // none): no directory fd, fstatfs and close per hierarchy.
+        if let Some((fd, path)) = open_v1_tasks(dir) {
+            cgroup_join_fds.push(fd);
+            cgroup_join_paths.push(path);
+            continue;
+        }
         // A missing directory fails the O_DIRECTORY open (ENOENT, with its
         // path): no stat first. One fstatfs per directory tells its version.
         let dir_fd = open_cgroup_dir(dir)?;

@@ -46,8 +46,10 @@
 //! What a child inherits from the spawner instead of this process: the
 //! rlimits, umask, nice value, cpu affinity, cgroup and capabilities the
 //! process had when the spawner started (the options set each of them
-//! explicitly where it matters), and no signal dispositions (the child
-//! resets them anyway). A child's `parent_death_signal` fires when this
+//! explicitly where it matters), and the spawner's signal actions: a child
+//! resets each that is not the default (the spawner lists them once at
+//! start, Rust's SIGPIPE, SIGSEGV and SIGBUS and any ignored one inherited
+//! through its exec; a child forked from Node resets every signal). A child's `parent_death_signal` fires when this
 //! process exits (its parent thread is the spawner's keeper, which lives
 //! as long as the process), not when the thread that asked exits.
 //!
@@ -57,7 +59,7 @@ use crate::spawn::{Child, ChildMeta, OnBehalf};
 use crate::Code;
 use ctr_common::Error;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex, OnceLock};
 
@@ -73,6 +75,10 @@ const SOCKET_FD: RawFd = 3;
 const MAX_FDS: usize = 128;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
+/// In a spawner, the signals whose action is not the default (asked once at
+/// start; it never changes them): all a child cloned from it must reset.
+/// Elsewhere every signal (Node's handlers change as scripts ask).
+pub(crate) static CHILD_RESET_SIGNALS: AtomicU64 = AtomicU64::new(u64::MAX);
 static PROGRAM: Mutex<Option<String>> = Mutex::new(None);
 static POOL: Mutex<Pool> = Mutex::new(Pool {
     idle: Vec::new(),
@@ -726,6 +732,10 @@ pub fn serve_main(args: &[String]) -> i32 {
         }
         libc::fcntl(SOCKET_FD, libc::F_SETFD, libc::FD_CLOEXEC);
     }
+    // Its actions are those an exec leaves (ignored ones) and Rust's own
+    // (SIGPIPE ignored, SIGSEGV/SIGBUS caught): a child resets just those,
+    // not all 62 (one system call each).
+    CHILD_RESET_SIGNALS.store(crate::child::non_default_signals(), Ordering::Relaxed);
     let mut cwd = String::new();
     loop {
         let (head, blob, fds) = match recv_msg(SOCKET_FD) {

@@ -338,3 +338,35 @@ fn concurrent_spawns_run_in_parallel_and_a_failing_one_errors_alone() {
         "new fds here: {new:?}"
     );
 }
+
+/// The hex mask of a `Sig...:` line of a `/proc/PID/status` text.
+fn sig_mask(status: &str, key: &str) -> u64 {
+    let v = status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .unwrap_or_else(|| panic!("no {key} in {status}"));
+    u64::from_str_radix(v.trim(), 16).unwrap()
+}
+
+#[test]
+fn a_child_starts_with_no_signal_ignored_caught_or_blocked() {
+    let _one = enable();
+    // The child resets only the spawner's own non-default actions (listed
+    // once at its start): Rust's ignored SIGPIPE must not reach the program.
+    let o = sh("exec cat /proc/self/status");
+    let child = spawn(&o).unwrap();
+    child.wait_stage().unwrap();
+    let out = common::read_all(child.take_stdio()[1].take().unwrap());
+    assert_eq!(child.wait().unwrap().code, Some(0));
+    let spawner = ctr_ns::spawner::pid().expect("a spawner runs");
+    let own = std::fs::read_to_string(format!("/proc/{spawner}/status")).unwrap();
+    let pipe = 1u64 << (libc::SIGPIPE - 1);
+    assert_ne!(
+        sig_mask(&own, "SigIgn:") & pipe,
+        0,
+        "the spawner ignores SIGPIPE: {own}"
+    );
+    assert_eq!(sig_mask(&out, "SigIgn:"), 0, "{out}");
+    assert_eq!(sig_mask(&out, "SigCgt:"), 0, "{out}");
+    assert_eq!(sig_mask(&out, "SigBlk:"), 0, "{out}");
+}
