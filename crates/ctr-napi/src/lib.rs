@@ -4,7 +4,8 @@
 //!
 //! * [`blocking`] / [`blocking_js`] / [`promise`]: run blocking Rust work on tokio's blocking
 //!   pool, never on Node's main thread, with panics turned into coded
-//!   errors (`EINTERNAL`);
+//!   errors (`EINTERNAL`); [`uv_promise`]: the same on libuv's thread pool
+//!   (fewer thread wakeups for a short call);
 //! * [`wait_child`] / [`wait_pidfd`]: wait for a process through its pidfd
 //!   on the runtime's epoll (no thread blocked per wait);
 //! * [`ExitInfo`]: the one shape of "how a process ended" every package
@@ -71,6 +72,64 @@ where
     F: FnOnce() -> Result<T> + Send + 'static,
 {
     env.spawn_future(async move { Ok(blocking(f).await?) })
+}
+
+/// Whether [`uv_promise`] uses libuv's thread pool (the default) or, with
+/// `CTR_NAPI_POOL=tokio` in the environment, [`promise`]'s tokio worker
+/// (read once; for comparing the two).
+fn uv_pool() -> bool {
+    static UV: OnceLock<bool> = OnceLock::new();
+    *UV.get_or_init(|| std::env::var("CTR_NAPI_POOL").map_or(true, |v| v != "tokio"))
+}
+
+/// One blocking call as napi async work: `compute` runs on a libuv
+/// thread-pool thread, the promise settles on the main thread.
+struct UvWork<T> {
+    f: Option<Box<dyn FnOnce() -> Result<T> + Send>>,
+}
+
+impl<T> napi::Task for UvWork<T>
+where
+    T: ToNapiValue + napi::bindgen_prelude::TypeName + Send + 'static,
+{
+    type Output = T;
+    type JsValue = T;
+
+    fn compute(&mut self) -> napi::Result<T> {
+        let f = self
+            .f
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("native work ran twice"))?;
+        Ok(catch_panic(f)?)
+    }
+
+    fn resolve(&mut self, _env: Env, out: T) -> napi::Result<T> {
+        Ok(out)
+    }
+}
+
+/// A promise of `f()` run on libuv's thread pool (napi async work), a
+/// panic turned into `EINTERNAL` as in [`blocking`]. For short calls made
+/// once or twice per container (start, delete): the main thread queues the
+/// work and libuv's thread wakes it once when done, where [`promise`]'s
+/// tokio hand-offs wake three or four threads per call (the worker, the
+/// thread `block_in_place` hands the worker's core to, and the ones tokio
+/// wakes to look for work). libuv's pool has 4 threads by default
+/// (`UV_THREADPOOL_SIZE`), shared with Node's `fs`: keep long or
+/// unbounded waits off it.
+pub fn uv_promise<'e, T, F>(env: &'e Env, f: F) -> napi::Result<PromiseRaw<'e, T>>
+where
+    T: ToNapiValue + napi::bindgen_prelude::TypeName + Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    if !uv_pool() {
+        return promise(env, f);
+    }
+    Ok(env
+        .spawn(UvWork {
+            f: Some(Box::new(f)),
+        })?
+        .promise_object())
 }
 
 /// How a process ended. Both fields are null when the process was not a

@@ -4,7 +4,8 @@
 
 use ctr_common::{catch_panic, Error};
 use ctr_napi::{
-    blocking, children, stdio_from_js, stdio_to_js, wait_child, wait_pidfd, ChildKey, ExitInfo,
+    blocking, children, stdio_from_js, stdio_to_js, uv_promise, wait_child, wait_pidfd, ChildKey,
+    ExitInfo,
 };
 use ctr_runtime::lifecycle::{self, CreateOptions};
 use ctr_runtime::state::Store;
@@ -90,7 +91,7 @@ pub fn spawner_pid() -> Option<i32> {
 /// Create a container (off the main thread).
 #[napi]
 pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'e, CreatedInfo>> {
-    env.spawn_future(async move {
+    uv_promise(env, move || {
         let stdio = stdio_from_js(
             &req.stdio,
             ctr_runtime::Code::InvalidOption.as_str(),
@@ -109,7 +110,7 @@ pub fn create<'e>(env: &'e Env, req: CreateRequest) -> napi::Result<PromiseRaw<'
             systemd_cgroup: false,
         };
         let store = Store::new(req.root);
-        let created = blocking(move || lifecycle::create(&store, &o)).await?;
+        let created = lifecycle::create(&store, &o)?;
         let fds = stdio_to_js(&created.child);
         let terminal = created
             .child
@@ -143,9 +144,7 @@ pub fn cgroup_path<'e>(
 /// Start a created container.
 #[napi]
 pub fn start<'e>(env: &'e Env, root: String, id: String) -> napi::Result<PromiseRaw<'e, ()>> {
-    env.spawn_future(async move {
-        Ok(blocking(move || lifecycle::start(&Store::new(root), &id)).await?)
-    })
+    uv_promise(env, move || lifecycle::start(&Store::new(root), &id))
 }
 
 /// The state of a container as runc's JSON.
@@ -218,21 +217,17 @@ pub fn delete_container<'e>(
     id: String,
     force: bool,
 ) -> napi::Result<PromiseRaw<'e, ()>> {
-    env.spawn_future(async move {
-        let k = key(&root, &id);
-        blocking(move || {
-            lifecycle::delete(&Store::new(root), &id, force)?;
-            let child = children().remove(&k);
-            if let Some(c) = child {
-                // Dead by now (delete waited for it): reap the zombie, unless a
-                // pending wait() holds it and will reap it (and report the status).
-                if Arc::strong_count(&c) == 1 {
-                    let _ = c.wait();
-                }
+    let k = key(&root, &id);
+    uv_promise(env, move || {
+        lifecycle::delete(&Store::new(root), &id, force)?;
+        let child = children().remove(&k);
+        if let Some(c) = child {
+            // Dead by now (delete waited for it): reap the zombie, unless a
+            // pending wait() holds it and will reap it (and report the status).
+            if Arc::strong_count(&c) == 1 {
+                let _ = c.wait();
             }
-            Ok(())
-        })
-        .await?;
+        }
         Ok(())
     })
 }
