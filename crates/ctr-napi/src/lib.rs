@@ -82,6 +82,25 @@ fn uv_pool() -> bool {
     *UV.get_or_init(|| std::env::var("CTR_NAPI_POOL").map_or(true, |v| v != "tokio"))
 }
 
+/// How many of libuv's pool threads [`uv_promise`] may hold at once: half
+/// of the pool (`UV_THREADPOOL_SIZE`, 4 by default), so Node's own `fs`,
+/// `dns` and `zlib` work always has threads left, even while our calls wait
+/// (a hook runs up to its timeout inside create or start).
+fn uv_share() -> usize {
+    static SHARE: OnceLock<usize> = OnceLock::new();
+    *SHARE.get_or_init(|| {
+        let size = std::env::var("UV_THREADPOOL_SIZE")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(4);
+        (size / 2).max(1)
+    })
+}
+
+/// Calls of [`uv_promise`] queued or running on libuv's pool.
+static UV_IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// One blocking call as napi async work: `compute` runs on a libuv
 /// thread-pool thread, the promise settles on the main thread.
 struct UvWork<T> {
@@ -100,7 +119,9 @@ where
             .f
             .take()
             .ok_or_else(|| napi::Error::from_reason("native work ran twice"))?;
-        Ok(catch_panic(f)?)
+        let r = catch_panic(f);
+        UV_IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        Ok(r?)
     }
 
     fn resolve(&mut self, _env: Env, out: T) -> napi::Result<T> {
@@ -122,14 +143,26 @@ where
     T: ToNapiValue + napi::bindgen_prelude::TypeName + Send + 'static,
     F: FnOnce() -> Result<T> + Send + 'static,
 {
-    if !uv_pool() {
+    use std::sync::atomic::Ordering;
+    let share = uv_share();
+    let taken = uv_pool()
+        && UV_IN_FLIGHT
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < share).then_some(n + 1)
+            })
+            .is_ok();
+    if !taken {
         return promise(env, f);
     }
-    Ok(env
-        .spawn(UvWork {
-            f: Some(Box::new(f)),
-        })?
-        .promise_object())
+    match env.spawn(UvWork {
+        f: Some(Box::new(f)),
+    }) {
+        Ok(work) => Ok(work.promise_object()),
+        Err(e) => {
+            UV_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            Err(e)
+        }
+    }
 }
 
 /// How a process ended. Both fields are null when the process was not a
