@@ -1,0 +1,55 @@
+// Where the native calls run (ctr_napi::uv_promise): create, start and delete
+// on libuv's thread pool, at most half of it, so Node's own fs work is never
+// starved by containers whose create waits (here: on a slow hook).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Container } from '../src/index';
+import { snapshot, eventually } from '../../../test-support';
+import { leftovers, ready, workspace } from './support';
+
+const ws = workspace('pool');
+const { work, root } = ws;
+
+test.after(() => ws.remove());
+
+test("four creates blocked in a hook leave libuv's pool to Node's fs", async () => {
+  if (!ready('pool')) return;
+  const before = snapshot();
+  const flag = join(work, 'release');
+  const started = join(work, 'started');
+  writeFileSync(join(work, 'data'), 'fs still answers');
+  mkdirSync(started);
+  // The hook runs inside create (on the host) until the flag appears.
+  const b = ws.bundle(['true'], {
+    hooks: { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${started}/$$; while [ ! -e ${flag} ]; do sleep 0.02; done`], timeout: 60 }] },
+  });
+  // libuv's default pool: 4 threads. Four creates at once.
+  const ids = Array.from({ length: 4 }, () => ws.newId());
+  const made = Promise.allSettled(ids.map((id) => Container.create({ id, bundle: b, root, stdio: 'ignore' })));
+  try {
+    assert.ok(await eventually(() => readdirSync(started).length === 4, 20_000), 'all four hooks run');
+    // Every create is blocked in its hook now; a file read still completes.
+    const read = readFile(join(work, 'data'), 'utf8');
+    const late = new Promise((r) => setTimeout(() => r('blocked'), 5_000));
+    assert.is(await Promise.race([read, late]), 'fs still answers');
+
+  } finally {
+    writeFileSync(flag, '');
+  }
+  const settled = await made;
+  const cs = settled.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
+  try {
+    assert.equal(settled.filter((m) => m.status === 'rejected'), []);
+    await Promise.all(cs.map((c) => c.start()));
+    assert.equal(await Promise.all(cs.map((c) => c.wait())), cs.map(() => ({ exitCode: 0, signal: null })));
+  } finally {
+    await Promise.all(cs.map((c) => c.delete({ force: true })));
+  }
+  assert.ok(!existsSync(join(root, ids[0])), 'state removed');
+  assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+});
+
+test.run();
