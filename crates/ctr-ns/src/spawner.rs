@@ -46,11 +46,12 @@
 //! What a child inherits from the spawner instead of this process: the
 //! rlimits, umask, nice value, cpu affinity, cgroup and capabilities the
 //! process had when the spawner started (the options set each of them
-//! explicitly where it matters), and the spawner's signal actions: a child
-//! resets each that is not the default (the spawner lists them once at
-//! start, Rust's SIGPIPE, SIGSEGV and SIGBUS and any ignored one inherited
-//! through its exec; a child forked from Node resets every signal). A child's `parent_death_signal` fires when this
-//! process exits (its parent thread is the spawner's keeper, which lives
+//! explicitly where it matters), and the spawner's signal actions, which
+//! the child sets back to the default: the spawner lists its non-default
+//! ones once at start (Rust's ignored SIGPIPE, its SIGSEGV and SIGBUS
+//! handlers, any ignored one inherited through its exec), so the child
+//! resets those few, not all 62 (a child forked from Node resets every
+//! one). A child's `parent_death_signal` fires when this process exits (its parent thread is the spawner's keeper, which lives
 //! as long as the process), not when the thread that asked exits.
 //!
 //! [`Prepared`]: crate::plan::Prepared
