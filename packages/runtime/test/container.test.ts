@@ -141,17 +141,26 @@ test('many pending waits: each resolves with its own container\'s exit, in the o
   const before = snapshot();
   // Every wait of the process goes through one native watcher: each result
   // must still reach its own container (exit code = index), whatever the order.
+  // Each container exits when its stdin gets a line, so the order they end in
+  // is the test's, not a race of sleeps against the time each start takes.
   const n = 6;
   const cs = await Promise.all(
-    Array.from({ length: n }, (_, i) => Container.create({ id: newId(), bundle: bundle(['sh', '-c', `sleep 0.${n - i}; exit ${10 + i}`]), root, stdio: 'ignore' })),
+    Array.from({ length: n }, (_, i) => Container.create({ id: newId(), bundle: bundle(['sh', '-c', `read x; exit ${10 + i}`]), root, stdio: ['pipe', 'ignore', 'ignore'] })),
   );
   try {
     const order: number[] = [];
     const waits = cs.map((c, i) => c.wait().then((r) => (order.push(i), r)));
     for (const c of cs) await c.start();
+    // End them last index first; each wait must resolve after its own
+    // container's end and before the next one's.
+    for (let i = n - 1; i >= 0; i--) {
+      assert.equal(order, Array.from({ length: n - 1 - i }, (_, k) => n - 1 - k), `only the containers ended so far resolved (before ${i})`);
+      cs[i].stdin!.end('go\n');
+      assert.equal(await waits[i], { exitCode: 10 + i, signal: null });
+    }
     const results = await Promise.all(waits);
     results.forEach((r, i) => assert.equal(r, { exitCode: 10 + i, signal: null }));
-    assert.equal(order, [...order].sort((a, b) => b - a), 'the shortest sleep (last index) ends first');
+    assert.equal(order, [...order].sort((a, b) => b - a), 'the first ended (last index) resolves first');
     // A second wait on an ended container resolves with the same result.
     assert.equal(await cs[2].wait(), { exitCode: 12, signal: null });
   } finally {

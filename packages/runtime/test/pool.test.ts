@@ -7,13 +7,29 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Container } from '../src/index';
-import { snapshot, eventually } from '../../../test-support';
+import { snapshot, eventually, hostLeftovers } from '../../../test-support';
 import { leftovers, ready, workspace } from './support';
 
 const ws = workspace('pool');
 const { work, root } = ws;
+/** Every kernel object and state entry this file makes is named so. */
+const prefix = `ctrtest-runtime-pool-${process.pid}-`;
 
-test.after(() => ws.remove());
+/**
+ * Remove whatever the store still lists (a create that finished after a
+ * failed assertion, or one a killed run left `creating`): the store records
+ * a container before its cgroup exists, so a forced delete finds it all.
+ */
+async function removeListed(): Promise<void> {
+  if (!existsSync(root)) return;
+  const listed = await Container.list(root).catch(() => []);
+  await Promise.allSettled(listed.map((s) => Container.load(s.id, root).then((c) => c.delete({ force: true }))));
+}
+
+test.after(async () => {
+  await removeListed();
+  ws.remove();
+});
 
 test("four creates blocked in a hook leave libuv's pool to Node's fs", async () => {
   if (!ready('pool')) return;
@@ -29,27 +45,38 @@ test("four creates blocked in a hook leave libuv's pool to Node's fs", async () 
   // libuv's default pool: 4 threads. Four creates at once.
   const ids = Array.from({ length: 4 }, () => ws.newId());
   const made = Promise.allSettled(ids.map((id) => Container.create({ id, bundle: b, root, stdio: 'ignore' })));
+  let cs: Container[] = [];
   try {
-    assert.ok(await eventually(() => readdirSync(started).length === 4, 20_000), 'all four hooks run');
-    // Every create is blocked in its hook now; a file read still completes.
-    const read = readFile(join(work, 'data'), 'utf8');
-    const late = new Promise((r) => setTimeout(() => r('blocked'), 5_000));
-    assert.is(await Promise.race([read, late]), 'fs still answers');
-
-  } finally {
-    writeFileSync(flag, '');
-  }
-  const settled = await made;
-  const cs = settled.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
-  try {
+    try {
+      assert.ok(await eventually(() => readdirSync(started).length === 4, 20_000), 'all four hooks run');
+      // Every create is blocked in its hook now; a file read still completes.
+      const read = readFile(join(work, 'data'), 'utf8');
+      const late = new Promise((r) => setTimeout(() => r('blocked'), 5_000));
+      assert.is(await Promise.race([read, late]), 'fs still answers');
+    } finally {
+      // Pass or fail, release the hooks: every pending create ends, and
+      // what it made is deleted below.
+      writeFileSync(flag, '');
+    }
+    const settled = await made;
+    cs = settled.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
     assert.equal(settled.filter((m) => m.status === 'rejected'), []);
     await Promise.all(cs.map((c) => c.start()));
     assert.equal(await Promise.all(cs.map((c) => c.wait())), cs.map(() => ({ exitCode: 0, signal: null })));
   } finally {
-    await Promise.all(cs.map((c) => c.delete({ force: true })));
+    // On the failure path the creates may still be pending: wait for each,
+    // then delete every container made, and anything the store still lists.
+    writeFileSync(flag, '');
+    const settled = await made;
+    cs = settled.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
+    await Promise.allSettled(cs.map((c) => c.delete({ force: true })));
+    await removeListed();
   }
   assert.ok(!existsSync(join(root, ids[0])), 'state removed');
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
+  // No cgroup (any hierarchy), mount, process or state entry of these containers.
+  const host = () => hostLeftovers(prefix, { stateRoots: [root], skipNft: true });
+  assert.ok(await eventually(() => host().length === 0), host().join('; '));
 });
 
 test.run();
