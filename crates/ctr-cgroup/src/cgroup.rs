@@ -196,6 +196,29 @@ impl Cgroup {
         })
     }
 
+    /// Remove the cgroup `path` when it is empty everywhere, with one `rmdir`
+    /// per hierarchy and nothing else (no existence checks, no kill): the
+    /// delete of a container whose init was reaped. True when that removed
+    /// it; false, having removed at most the empty directories, when a
+    /// hierarchy refused (a process or a child left: `EBUSY`), when nothing
+    /// was found (a stale cached layout), or for the systemd back end: then
+    /// [`Cgroup::open`] and [`Cgroup::delete`] do the rest.
+    pub fn remove_if_empty(path: &str, opts: &Options) -> Result<bool, Error> {
+        if opts.backend == manager::Backend::Systemd {
+            return Ok(false);
+        }
+        let mgr = manager_for(&detect()?, path, opts)?;
+        let mut removed = false;
+        for d in mgr.dirs() {
+            match std::fs::remove_dir(&d) {
+                Ok(()) => removed = true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => return Ok(false),
+            }
+        }
+        Ok(removed)
+    }
+
     /// The path given at create/open.
     pub fn path(&self) -> &str {
         &self.path

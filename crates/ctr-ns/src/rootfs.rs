@@ -1567,24 +1567,70 @@ pub fn execute_range<S: Syscalls>(
     to: usize,
 ) -> Result<(), Failure> {
     let mut rootfd = -1;
-    let r = run_ops(plan, sys, &mut rootfd, from, to.min(plan.ops.len()));
+    let mut links = LinkDir {
+        fd: -1,
+        parent: None,
+    };
+    let r = run_ops(
+        plan,
+        sys,
+        &mut rootfd,
+        &mut links,
+        from,
+        to.min(plan.ops.len()),
+    );
+    links.close(sys);
     if rootfd >= 0 {
         sys.close(rootfd);
     }
     r
 }
 
-fn run_ops<S: Syscalls>(
-    plan: &RootfsPlan,
+/// The directory a run of [`Op::Symlink`]s makes its links in (`/dev`'s
+/// six), opened beneath the rootfs once for the run, not once per link.
+/// Closed before any other op, so nothing else (a mount over that path, the
+/// pivot) runs while it is open.
+struct LinkDir<'a> {
+    fd: i32,
+    parent: Option<&'a CString>,
+}
+
+impl LinkDir<'_> {
+    fn close<S: Syscalls>(&mut self, sys: &S) {
+        if self.fd >= 0 {
+            sys.close(self.fd);
+        }
+        self.fd = -1;
+        self.parent = None;
+    }
+}
+
+fn run_ops<'a, S: Syscalls>(
+    plan: &'a RootfsPlan,
     sys: &S,
     rootfd: &mut i32,
+    links: &mut LinkDir<'a>,
     from: usize,
     to: usize,
 ) -> Result<(), Failure> {
     let null = std::ptr::null();
     // Device nodes and mount points get exactly the modes asked for.
     sys.umask(0);
+    // Set when an op also did the next one (a file made and mounted on).
+    let mut done_next = false;
     for (i, op) in plan.ops.iter().enumerate().take(to).skip(from) {
+        if std::mem::take(&mut done_next) {
+            continue;
+        }
+        if !matches!(
+            op,
+            Op::Symlink {
+                at: Some((Some(_), _)),
+                ..
+            }
+        ) {
+            links.close(sys);
+        }
         match op {
             Op::Mount {
                 src,
@@ -1704,7 +1750,37 @@ fn run_ops<S: Syscalls>(
                         syscall: S_OPEN,
                         errno: e,
                     })?;
+                // A bind mount onto the file just made (a /dev node) goes
+                // on this fd: it was opened beneath the rootfs as the mount
+                // op's own O_PATH open would be, one open and close fewer.
+                let mut res = Ok(());
+                if let Some(Op::Mount {
+                    src,
+                    fstype,
+                    flags,
+                    data,
+                    beneath: Some(target),
+                    ..
+                }) = plan.ops.get(i + 1).filter(|_| i + 1 < to)
+                {
+                    if target == rel {
+                        let p =
+                            |o: &Option<CString>| o.as_ref().map(|c| c.as_ptr()).unwrap_or(null);
+                        let mut buf = [0u8; 32];
+                        let e =
+                            sys.mount(p(src), fd_path(fd, &mut buf), p(fstype), *flags, p(data));
+                        if e != 0 {
+                            res = Err(Failure {
+                                op: i + 1,
+                                syscall: S_MOUNT,
+                                errno: e,
+                            });
+                        }
+                        done_next = true;
+                    }
+                }
                 sys.close(fd);
+                res?;
             }
             Op::Mknod {
                 path,
@@ -1767,11 +1843,29 @@ fn run_ops<S: Syscalls>(
             Op::Symlink { target, link, at } => {
                 let e = match at {
                     None => sys.symlink(target.as_ptr(), link.as_ptr()),
-                    Some((parent, name)) => {
-                        let dir = open_parent(plan, sys, rootfd, parent, i)?;
-                        let e = sys.symlinkat(target.as_ptr(), dir, name.as_ptr());
-                        close_parent(plan, sys, rootfd, dir);
-                        e
+                    Some((Some(parent), name)) => {
+                        if links.parent != Some(parent) {
+                            links.close(sys);
+                            let root = root_fd(plan, sys, rootfd, i)?;
+                            links.fd = sys
+                                .open_beneath(
+                                    root,
+                                    parent.as_ptr(),
+                                    libc::O_PATH | libc::O_DIRECTORY,
+                                    0,
+                                )
+                                .map_err(|e| Failure {
+                                    op: i,
+                                    syscall: S_OPEN,
+                                    errno: e,
+                                })?;
+                            links.parent = Some(parent);
+                        }
+                        sys.symlinkat(target.as_ptr(), links.fd, name.as_ptr())
+                    }
+                    Some((None, name)) => {
+                        let dir = root_fd(plan, sys, rootfd, i)?;
+                        sys.symlinkat(target.as_ptr(), dir, name.as_ptr())
                     }
                 };
                 if e != 0 && e != libc::EEXIST {
@@ -2325,8 +2419,9 @@ mod tests {
             // /dev, devpts and bound nodes are mounted through fds opened
             // beneath the rootfs; nodes and links are made in the new tmpfs.
             let null = if bind {
+                // Made and mounted on through one fd opened beneath the rootfs.
                 format!(
-                    "openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -",
+                    "openat2 50 dev/null creat\nmount /dev/null /proc/self/fd/100 - {:#x} -\nclose 100",
                     libc::MS_BIND
                 )
             } else {
@@ -2338,6 +2433,11 @@ mod tests {
             assert!(joined.contains(&null), "{calls:#?}");
             assert!(
                 joined.contains("openat2 50 dev\nsymlinkat /proc/self/fd 100 fd"),
+                "{calls:#?}"
+            );
+            // The links of /dev share one opening of the directory.
+            assert!(
+                joined.contains("symlinkat /proc/self/fd 100 fd\nsymlinkat /proc/self/fd/0 100 stdin\nsymlinkat /proc/self/fd/1 100 stdout"),
                 "{calls:#?}"
             );
             assert!(
@@ -2548,12 +2648,8 @@ mod tests {
         execute(&RootfsPlan::build(&spec).unwrap(), &fake).unwrap();
         let calls = fake.calls.borrow().join("\n");
         assert!(
-            calls.contains("openat2 50 dev/null creat\nclose 100\n"),
-            "{calls}"
-        );
-        assert!(
             calls.contains(&format!(
-                "openat2 50 dev/null\nmount /dev/null /proc/self/fd/100 - {:#x} -",
+                "openat2 50 dev/null creat\nmount /dev/null /proc/self/fd/100 - {:#x} -\nclose 100\n",
                 libc::MS_BIND
             )),
             "{calls}"
@@ -2623,8 +2719,7 @@ mod tests {
                 "openat2 50 sys/fs/cgroup/memory\nstatfs /proc/self/fd/100\nmount - /proc/self/fd/100 - {:#x} -",
                 libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_RDONLY
             ),
-            "openat2 50 sys/fs/cgroup\nsymlinkat cpu,cpuacct 100 cpu".to_string(),
-            "openat2 50 sys/fs/cgroup\nsymlinkat cpu,cpuacct 100 cpuacct".to_string(),
+            "openat2 50 sys/fs/cgroup\nsymlinkat cpu,cpuacct 100 cpu\nsymlinkat cpu,cpuacct 100 cpuacct\nclose 100".to_string(),
             format!("openat2 50 sys/fs/cgroup\nmount - /proc/self/fd/100 - {:#x} mode=755", libc::MS_NOSUID | libc::MS_REMOUNT | libc::MS_RDONLY),
         ] {
             assert!(calls.contains(&want), "missing {want:?} in\n{calls}");

@@ -566,12 +566,18 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
         }
         pid as i32
     };
-    drop(status_w);
-    drop(gate_r);
-    drop(child_ends);
-    drop(cgroup_join_fds);
-    drop(devnull);
-    drop(console_tx);
+    // The child has its copies: ours go, runs of consecutive fds (the v1
+    // `tasks` files, the pipe ends made one after the other) in one call.
+    sys::close_all(
+        [status_w]
+            .into_iter()
+            .chain(gate_r)
+            .chain(child_ends)
+            .chain(cgroup_join_fds)
+            .chain(cgroup_fd.take())
+            .chain(devnull)
+            .chain(console_tx),
+    );
 
     Ok(Child {
         pid,

@@ -758,7 +758,8 @@ pub fn serve_main(args: &[String]) -> i32 {
         if send_msg(SOCKET_FD, &bytes, &[], &raw).is_err() {
             return 1;
         }
-        // `out` and `fds` close here: the spawner keeps nothing of a child.
+        // The spawner keeps nothing of a child (consecutive fds in one call).
+        crate::sys::close_all(out.into_iter().chain(fds));
     }
 }
 

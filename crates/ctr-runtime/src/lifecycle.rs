@@ -805,7 +805,15 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     // Before the kill: the namespace dies with the last process in it.
     return_net_devices(&saved);
     let mut left: Vec<String> = Vec::new();
-    let cgroup = match &saved.cgroup_path {
+    // The common case, an init that was reaped (its pid namespace took every
+    // other process with it): one rmdir per hierarchy, no existence checks.
+    let removed = status == Status::Stopped
+        && saved.systemd_unit.is_none()
+        && saved.cgroup_path.as_deref().is_some_and(|p| {
+            ctr_cgroup::Cgroup::remove_if_empty(p, &crate::plan::cgroup_options(&saved))
+                .unwrap_or(false)
+        });
+    let cgroup = match saved.cgroup_path.as_ref().filter(|_| !removed) {
         Some(p) => match ctr_cgroup::Cgroup::open(p, &crate::plan::cgroup_options(&saved)) {
             Ok(cg) => Some(cg),
             Err(e) if e.code == ctr_cgroup::Code::NotFound.as_str() => None,
