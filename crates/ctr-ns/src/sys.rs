@@ -204,3 +204,37 @@ pub fn waitid_pidfd(pidfd: RawFd, flags: i32) -> std::io::Result<Option<WaitResu
         }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    /// An fd at `at` or above (high numbers: no other test thread gets them).
+    fn fd_at(at: RawFd) -> OwnedFd {
+        let fd = unsafe { libc::fcntl(0, libc::F_DUPFD_CLOEXEC, at) };
+        assert!(fd >= at, "dup: errno {}", errno());
+        unsafe { OwnedFd::from_raw_fd(fd) }
+    }
+
+    fn is_open(fd: RawFd) -> bool {
+        (unsafe { libc::fcntl(fd, libc::F_GETFD) }) >= 0
+    }
+
+    #[test]
+    fn close_all_closes_runs_and_single_fds_and_nothing_else() {
+        // 900..=903 a run, 910 alone, 905 kept (between them, not passed).
+        let fds: Vec<OwnedFd> = (900..=903).chain([910]).map(fd_at).collect();
+        let kept = fd_at(905);
+        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        assert_eq!(raw, [900, 901, 902, 903, 910]);
+        assert_eq!(kept.as_raw_fd(), 905);
+        // Given out of order: sorted into runs.
+        close_all(fds.into_iter().rev());
+        for fd in raw {
+            assert!(!is_open(fd), "fd {fd} still open");
+        }
+        assert!(is_open(905), "an fd not given was closed");
+        drop(kept);
+    }
+}
