@@ -3,8 +3,9 @@
 // starved by containers whose create waits (here: on a slow hook).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Container } from '../src/index';
 import { snapshot, eventually, hostLeftovers } from '../../../test-support';
@@ -20,11 +21,27 @@ const prefix = `ctrtest-runtime-pool-${process.pid}-`;
  * failed assertion, or one a killed run left `creating`): the store records
  * a container before its cgroup exists, so a forced delete finds it all.
  */
-async function removeListed(): Promise<void> {
-  if (!existsSync(root)) return;
-  const listed = await Container.list(root).catch(() => []);
-  await Promise.allSettled(listed.map((s) => Container.load(s.id, root).then((c) => c.delete({ force: true }))));
+async function removeListed(store = root): Promise<void> {
+  if (!existsSync(store)) return;
+  const listed = await Container.list(store).catch(() => []);
+  await Promise.allSettled(listed.map((s) => Container.load(s.id, store).then((c) => c.delete({ force: true }))));
 }
+
+/**
+ * A run of this file that was killed (its process gone) could not clean
+ * up: remove what its store lists, then its workspace. Runs still alive
+ * (in parallel) are left alone.
+ */
+async function removeKilledRuns(): Promise<void> {
+  for (const d of readdirSync(tmpdir())) {
+    const m = /^ctrtest-runtime-pool-(\d+)-/.exec(d);
+    if (!m || Number(m[1]) === process.pid || existsSync(`/proc/${m[1]}`)) continue;
+    await removeListed(join(tmpdir(), d, 'state'));
+    rmSync(join(tmpdir(), d), { recursive: true, force: true });
+  }
+}
+
+test.before(removeKilledRuns);
 
 test.after(async () => {
   await removeListed();
@@ -38,9 +55,10 @@ test("four creates blocked in a hook leave libuv's pool to Node's fs", async () 
   const started = join(work, 'started');
   writeFileSync(join(work, 'data'), 'fs still answers');
   mkdirSync(started);
-  // The hook runs inside create (on the host) until the flag appears.
+  // The hook runs inside create (on the host) until the flag appears, or
+  // until the runtime that started it (this process) is gone.
   const b = ws.bundle(['true'], {
-    hooks: { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${started}/$$; while [ ! -e ${flag} ]; do sleep 0.02; done`], timeout: 60 }] },
+    hooks: { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${started}/$$; while [ ! -e ${flag} ] && kill -0 $PPID 2>/dev/null; do sleep 0.02; done`], timeout: 60 }] },
   });
   // libuv's default pool: 4 threads. Four creates at once.
   const ids = Array.from({ length: 4 }, () => ws.newId());
