@@ -58,7 +58,10 @@ export async function main(log: Log = console.log) {
   };
   const healthy = async (c: Container) => (await get(c.network!.address, 80, '/health').catch(() => '')) === 'ok';
   const untilHealthy = async (c: Container) => {
-    for (let i = 0; i < 100 && !(await healthy(c)); i++) await new Promise((r) => setTimeout(r, 50));
+    // A busy host can take seconds to start a service: wait up to 20 s, then say which one.
+    for (const deadline = Date.now() + 20_000; !(await healthy(c)); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > deadline) throw new Error(`${c.id} does not answer /health after 20 s`);
+    }
   };
 
   let balancer: ReturnType<typeof createServer> | undefined;

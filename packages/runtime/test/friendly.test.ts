@@ -162,7 +162,10 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
       root,
       rootfs,
       network: { bridge: net, ports: [{ hostPort, containerPort: 80, protocol: 'tcp' }] },
-      args: ['sh', '-c', 'echo pong | nc -l -p 80'],
+      // A server that answers every connection (not only the first): under load a
+      // first exchange can outlast the client's idle timeout, and a one-shot server
+      // would then be gone before the retry.
+      args: ['sh', '-c', 'while :; do echo pong | nc -l -p 80; done'],
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     made.push(c);
@@ -208,13 +211,20 @@ test('two containers on one bridge exchange TCP data; a published port reaches a
       } catch (e) {
         neigh = String(e);
       }
+      let tcp = '';
+      try {
+        tcp = readFileSync(`/proc/${c.pid}/net/tcp`, 'utf8');
+      } catch (e) {
+        tcp = `C not running: ${String(e)}`;
+      }
       assert.unreachable(
         `reply ${JSON.stringify(reply)} after ${Date.now() - listenedAt} ms; A ${a.network!.address} C ${c.network!.address}; C: ${cOut}; ` +
-          `tcp: ${readFileSync(`/proc/${c.pid}/net/tcp`, 'utf8')}; neigh: ${neigh}; nft: ${nft}`,
+          `tcp: ${tcp}; neigh: ${neigh}; nft: ${nft}`,
       );
     }
     assert.ok(await eventually(() => cOut.includes('ping'), 5000), `C got: ${JSON.stringify(cOut)}`);
-    await c.wait();
+    await c.kill('SIGKILL');
+    assert.equal((await c.wait()).signal, 'SIGKILL');
 
     // The same host port twice: the second create rejects and deletes its container, lease and all.
     const holder = await Container.create({ id: newId(), root, rootfs, network: { bridge: net, ports: [{ hostPort: hostPort + 1, containerPort: 80 }] }, args: ['true'], stdio: 'ignore' });
