@@ -7,21 +7,10 @@
 //! of the binary (docs/performance.md). The list is made by
 //! `bench/ctrun-hot-text.mjs` (a uprobe on every function); a name it lacks
 //! (new code) only stays where the linker puts it.
-//!
-//! And links it as a fixed-address (non-PIE) executable: a PIE's loader
-//! applies ~3700 relative relocations at every start, which reads all of
-//! `.rela.dyn` (90 KiB) and writes all of `.data.rel.ro` (76 KiB, then
-//! private copies); without them `ctrun run` peaks ~300 KiB lower
-//! (docs/performance.md). The cost: ctrun's own image is not randomised
-//! (its libraries, heap, stack and mmaps still are); ctrun is short-lived
-//! and parses only its caller's input before the container's init
-//! replaces itself by exec.
 
 fn main() {
     let script =
         std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("ctrun-hot.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     println!("cargo:rustc-link-arg-bin=ctrun=-Wl,-T,{}", script.display());
-    // After rustc's own `-pie`: the last one wins.
-    println!("cargo:rustc-link-arg-bin=ctrun=-no-pie");
 }
