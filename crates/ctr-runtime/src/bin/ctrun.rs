@@ -13,6 +13,8 @@
 
 #[path = "ctrun/cli.rs"]
 mod cli;
+#[path = "ctrun/hot.rs"]
+mod hot;
 #[path = "ctrun/legacy.rs"]
 mod legacy;
 #[path = "ctrun/terminal.rs"]
@@ -711,22 +713,36 @@ fn report_panics(g: &Global) {
     }));
 }
 
+/// `argv` (without the program name) read by clap, after runc's legacy
+/// spellings are rewritten.
+fn parse_with_clap(argv: &[String]) -> std::result::Result<Cli, clap::Error> {
+    // One definition for both passes (building it is most of what a short command allocates).
+    let definition = Cli::command();
+    let argv = legacy::normalize(&definition, argv);
+    definition
+        .try_get_matches_from(std::iter::once("ctrun".to_string()).chain(argv))
+        .and_then(|m| Cli::from_arg_matches(&m))
+}
+
 /// Parse `argv` (without the program name), run the command, and return
 /// the exit status.
 fn run(argv: Vec<String>) -> i32 {
-    // One definition for both passes (building it is most of what a short command allocates).
-    let definition = Cli::command();
-    let argv = legacy::normalize(&definition, &argv);
-    let matches = definition
-        .try_get_matches_from(std::iter::once("ctrun".to_string()).chain(argv.iter().cloned()));
-    let cli = match matches.and_then(|m| Cli::from_arg_matches(&m)) {
+    // The usual commands without building clap's definition (hot.rs).
+    let parsed = match hot::parse(&argv) {
+        Some(cli) => Ok(cli),
+        None => parse_with_clap(&argv),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help, help <command>: clap prints it; runc exits 0.
             let _ = e.print();
             return 0;
         }
-        Err(e) => return Global::from_refused(&argv).fail(&usage_error(&e), EXIT_FAILURE),
+        Err(e) => {
+            let argv = legacy::normalize(&Cli::command(), &argv);
+            return Global::from_refused(&argv).fail(&usage_error(&e), EXIT_FAILURE);
+        }
     };
     let g = Global::new(&cli.global);
     report_panics(&g);
@@ -739,7 +755,11 @@ fn run(argv: Vec<String>) -> i32 {
         let _ = Cli::command().print_long_help();
         return 0;
     };
-    g.debug(format!("{} {}", cmd.name(), argv.join(" ")));
+    if g.debug {
+        // The command line as clap read it (runc's legacy spellings rewritten).
+        let argv = legacy::normalize(&Cli::command(), &argv);
+        g.debug(format!("{} {}", cmd.name(), argv.join(" ")));
+    }
     let store = Store::new(g.root.clone());
     match ctr_common::catch_panic(|| dispatch(&g, &store, &cmd)) {
         Ok(code) => code,
