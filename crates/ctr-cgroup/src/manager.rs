@@ -1073,31 +1073,16 @@ const ROUND_WAIT: Duration = Duration::from_millis(50);
 /// `timeout`; false if some process was still alive then.
 fn wait_exited(fds: &[RawFd], timeout: Duration) -> bool {
     let end = Instant::now() + timeout;
-    let mut pending: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
+    let mut pending = fds.to_vec();
     while !pending.is_empty() {
         let left = end.saturating_duration_since(Instant::now());
-        // SAFETY: `pending` is a valid array of pollfd of this length.
-        let n = unsafe {
-            libc::poll(
-                pending.as_mut_ptr(),
-                pending.len() as libc::nfds_t,
-                left.as_millis().min(i32::MAX as u128) as i32,
-            )
-        };
-        if n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return false;
+        match ctr_common::poll::readable(&pending, Some(left)) {
+            Ok(ready) if ready.contains(&true) => {
+                let mut exited = ready.into_iter();
+                pending.retain(|_| !exited.next().unwrap_or(false));
+            }
+            _ => return false,
         }
-        if n == 0 {
-            return false;
-        }
-        pending.retain(|p| p.revents == 0);
     }
     true
 }

@@ -10,6 +10,7 @@
 //! * [`fs`]: small helpers for reading and writing kernel files with errors
 //!   that name the file.
 //! * [`paths`]: the default masked and read-only paths.
+//! * [`poll`]: waiting for fds to become readable, with a deadline.
 //! * [`proc`]: `/proc/PID/stat` start times and the pidfd calls.
 //! * [`rlimit`]: `RLIMIT_*` names and numbers.
 //! * [`sched`]: scheduler, memory-policy and I/O-priority names and rules.
@@ -23,6 +24,7 @@ pub mod cpulist;
 pub mod error;
 pub mod fs;
 pub mod paths;
+pub mod poll;
 pub mod proc;
 pub mod rlimit;
 pub mod sched;

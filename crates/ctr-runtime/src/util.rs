@@ -43,27 +43,13 @@ pub fn errno() -> i32 {
         .unwrap_or(libc::EIO)
 }
 
-/// Poll fds for readability; returns which were ready, or none on timeout.
+/// Poll fds for readability; returns which were ready, or none on timeout
+/// (`timeout_ms` < 0: no timeout).
 pub fn poll_in(fds: &[i32], timeout_ms: i32) -> std::io::Result<Vec<bool>> {
-    let mut p: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    loop {
-        let n = unsafe { libc::poll(p.as_mut_ptr(), p.len() as _, timeout_ms) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return Err(e);
-        }
-        return Ok(p.iter().map(|x| x.revents != 0).collect());
-    }
+    let timeout = u64::try_from(timeout_ms)
+        .ok()
+        .map(std::time::Duration::from_millis);
+    ctr_common::poll::readable(fds, timeout)
 }
 
 /// A signal number from `9`, `KILL` or `SIGKILL` (ctr-common's table).
