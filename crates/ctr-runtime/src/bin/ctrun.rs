@@ -2,7 +2,9 @@
 //!
 //! The command line itself (runc's global flags, commands, flags and
 //! aliases) is declared in `ctrun/cli.rs`; runc's legacy spellings are
-//! rewritten in `ctrun/legacy.rs`; `run` and `exec` in the foreground use
+//! rewritten in `ctrun/legacy.rs`; the commands an engine runs per
+//! container, plainly spelled, are read without clap by `ctrun/hot.rs`
+//! (into the same `Cli`); `run` and `exec` in the foreground use
 //! `ctrun/terminal.rs`. This file runs the commands.
 //!
 //! Exit status, as runc's: 0, or the container process's own status from
