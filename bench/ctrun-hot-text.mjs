@@ -10,8 +10,9 @@
 // private mount namespace, the events in their own group and trace
 // instance, all removed at the end), runs `run`, `create`, `start`, `exec`,
 // `state` and `delete --force` of busybox containers, and writes every
-// function whose probe was hit (`uprobe_profile`) as a linker-script
-// pattern. The exact set: sampling (`perf record`) misses the many small
+// function whose probe was hit (`uprobe_profile`, read after each command)
+// as a linker-script pattern: `run`'s functions first, those more commands
+// share first among them, so that each command spans the fewest folios. The exact set: sampling (`perf record`) misses the many small
 // functions run once per command, and those are what spread `run` over the
 // binary. A legacy-mangled name's hash and the `.N` suffix LTO gives a
 // local symbol change from build to build: they become wildcards (std's v0
@@ -83,24 +84,52 @@ while read -r l; do echo "$l" >> $T/uprobe_events || exit 1; done < ${work}/prob
 mkdir $T/instances/${group}
 echo 16 > $T/instances/${group}/buffer_size_kb
 echo 1 > $T/instances/${group}/events/${group}/enable
+snap() { awk '$3 > 0 { print $2, $3 }' $T/uprobe_profile > ${work}/hits.$1; }
 for i in $(seq ${iterations}); do
-  ${bin} --root ${root} run --bundle ${trueBundle} t-$$-$i >/dev/null 2>&1 </dev/null
+  ${bin} --root ${root} run --bundle ${trueBundle} t-$$-$i >/dev/null 2>&1 </dev/null; snap run.$i
   id=s-$$-$i
-  ${bin} --root ${root} create --bundle ${sleepBundle} $id >/dev/null 2>&1 </dev/null
-  ${bin} --root ${root} start $id
-  ${bin} --root ${root} exec $id /bin/true
-  ${bin} --root ${root} state $id >/dev/null
-  ${bin} --root ${root} delete --force $id
+  ${bin} --root ${root} create --bundle ${sleepBundle} $id >/dev/null 2>&1 </dev/null; snap create.$i
+  ${bin} --root ${root} start $id; snap start.$i
+  ${bin} --root ${root} exec $id /bin/true; snap exec.$i
+  ${bin} --root ${root} state $id >/dev/null; snap state.$i
+  ${bin} --root ${root} delete --force $id; snap delete.$i
 done
 echo 0 > $T/instances/${group}/events/${group}/enable
-awk '$3 > 0 { print $2 }' $T/uprobe_profile > ${work}/hits
 `,
 );
 try {
   const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', join(work, 'trace.sh')], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`the traced run exited ${r.status}`);
-  const hit = readFileSync(join(work, 'hits'), 'utf8').split('\n').filter(Boolean).map((e) => functions[Number(e.slice(1))].name);
-  const patterns = [...new Set(hit.map(sectionPattern))];
+  // The probes hit by each command: the counts' growth over its step.
+  const commands = ['run', 'create', 'start', 'exec', 'state', 'delete'];
+  const usedBy = new Map(); // function index -> the commands that ran it
+  let before = new Map();
+  for (let i = 1; i <= iterations; i++) {
+    for (const cmd of commands) {
+      const now = new Map(
+        readFileSync(join(work, `hits.${cmd}.${i}`), 'utf8')
+          .split('\n')
+          .map((l) => l.match(/\bf(\d+) (\d+)$/))
+          .filter(Boolean)
+          .map((m) => [Number(m[1]), Number(m[2])]),
+      );
+      for (const [f, n] of now) if (n > (before.get(f) ?? 0)) (usedBy.get(f) ?? usedBy.set(f, new Set()).get(f)).add(cmd);
+      before = now;
+    }
+  }
+  // `run` first (what a foreground container maps: its functions then span
+  // the fewest folios), within it the functions more commands share first
+  // (so `state`, `start`, `delete` map a prefix of it); then what only the
+  // other commands run, in the same order.
+  const rank = (f) => [usedBy.get(f).has('run') ? 0 : 1, -usedBy.get(f).size, commands.findIndex((c) => usedBy.get(f).has(c))];
+  const order = [...usedBy.keys()].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || a - b;
+  });
+  const hit = order.map((f) => functions[f].name);
+  // A cold function (`#[cold]`, or one LLVM finds only calls cold code)
+  // is in `.text.unlikely.<symbol>`: both names are matched.
+  const patterns = [...new Set(hit.map(sectionPattern))].map((p) => `${p} ${p.replace(/^\.text\./, '.text.unlikely.')}`);
   const out = join(repo, 'crates/ctr-runtime/ctrun-hot.ld');
   writeFileSync(
     out,

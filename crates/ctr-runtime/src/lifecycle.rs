@@ -176,7 +176,21 @@ pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
 /// process, no state directory.
 pub fn create(store: &Store, o: &CreateOptions) -> Result<Created> {
     state::validate_id(&o.id)?;
-    let bundle = ctr_oci::load_bundle(&o.bundle, Purpose::Create)?;
+    create_from(store, o, load_for_create(&o.bundle)?)
+}
+
+/// The bundle's config, read and checked (out of line: see `create_from`).
+#[inline(never)]
+fn load_for_create(dir: &Path) -> Result<ctr_oci::Bundle> {
+    ctr_oci::load_bundle(dir, Purpose::Create)
+}
+
+/// [`create`] of a loaded bundle. Out of line, as the loading: their
+/// large stack frames (~8 KiB each) and the config's parser (~20 KiB
+/// deep) are not on the stack at once (a short-lived `ctrun`'s stack
+/// pages count in its RSS).
+#[inline(never)]
+fn create_from(store: &Store, o: &CreateOptions, bundle: ctr_oci::Bundle) -> Result<Created> {
     check_exec_size(&bundle.spec)?;
     let dir = store.root.join(&o.id);
     let cp = plan(&bundle, &dir)?;

@@ -2,7 +2,9 @@
 //!
 //! The command line itself (runc's global flags, commands, flags and
 //! aliases) is declared in `ctrun/cli.rs`; runc's legacy spellings are
-//! rewritten in `ctrun/legacy.rs`; `run` and `exec` in the foreground use
+//! rewritten in `ctrun/legacy.rs`; the commands an engine runs per
+//! container, plainly spelled, are read without clap by `ctrun/hot.rs`
+//! (into the same `Cli`); `run` and `exec` in the foreground use
 //! `ctrun/terminal.rs`. This file runs the commands.
 //!
 //! Exit status, as runc's: 0, or the container process's own status from
@@ -13,6 +15,8 @@
 
 #[path = "ctrun/cli.rs"]
 mod cli;
+#[path = "ctrun/hot.rs"]
+mod hot;
 #[path = "ctrun/legacy.rs"]
 mod legacy;
 #[path = "ctrun/terminal.rs"]
@@ -174,6 +178,8 @@ fn usage_error(e: &clap::Error) -> Error {
 }
 
 /// `ctrun --version`: runc's lines (version, commit, spec, libseccomp).
+#[cold]
+#[inline(never)]
 fn print_version() {
     println!("ctrun version {}", env!("CARGO_PKG_VERSION"));
     // Set by scripts/build-native.mjs for the shipped binary.
@@ -261,6 +267,7 @@ fn create_opts(
     })
 }
 
+#[inline(never)] // see `dispatch`
 fn create_cmd(g: &Global, store: &Store, a: &cli::CreateArgs) -> Result<i32> {
     refuse_pidfd_socket(a.bundle.pidfd_socket.as_deref())?;
     let socket = console_socket(a.bundle.console_socket.as_deref())?;
@@ -268,6 +275,7 @@ fn create_cmd(g: &Global, store: &Store, a: &cli::CreateArgs) -> Result<i32> {
     lifecycle::create(store, &o).map(|_| 0)
 }
 
+#[inline(never)] // see `dispatch`
 fn run_cmd(g: &Global, store: &Store, a: &cli::RunArgs) -> Result<i32> {
     let id = a.container_id.clone();
     refuse_pidfd_socket(a.bundle.pidfd_socket.as_deref())?;
@@ -302,11 +310,13 @@ fn run_cmd(g: &Global, store: &Store, a: &cli::RunArgs) -> Result<i32> {
     Ok(code)
 }
 
+#[inline(never)] // see `dispatch`
 fn kill_cmd(store: &Store, a: &cli::KillArgs) -> Result<i32> {
     let sig = util::parse_signal(&a.signal)?;
     lifecycle::kill(store, &a.container_id, sig, a.all).map(|_| 0)
 }
 
+#[inline(never)] // see `dispatch`
 fn delete_cmd(store: &Store, a: &cli::DeleteArgs) -> Result<i32> {
     let id = &a.container_id;
     match lifecycle::delete(store, id, a.force) {
@@ -323,6 +333,7 @@ fn delete_cmd(store: &Store, a: &cli::DeleteArgs) -> Result<i32> {
     }
 }
 
+#[inline(never)] // see `dispatch`
 fn list_cmd(store: &Store, a: &cli::ListArgs) -> Result<i32> {
     let all = lifecycle::list(store)?;
     if a.quiet {
@@ -378,6 +389,7 @@ fn list_cmd(store: &Store, a: &cli::ListArgs) -> Result<i32> {
     Ok(0)
 }
 
+#[inline(never)] // see `dispatch`
 fn ps_cmd(store: &Store, a: &cli::PsArgs) -> Result<i32> {
     let id = &a.container_id;
     if !a.ps_options.is_empty() {
@@ -403,6 +415,7 @@ fn ps_cmd(store: &Store, a: &cli::PsArgs) -> Result<i32> {
     Ok(0)
 }
 
+#[inline(never)] // see `dispatch`
 fn spec_cmd(a: &cli::SpecArgs) -> Result<i32> {
     let spec = if a.rootless {
         ctr_oci::spec::rootless_spec(unsafe { libc::geteuid() }, unsafe { libc::getegid() })
@@ -457,6 +470,7 @@ fn read_file_or_stdin(flag: &str, path: &str) -> Result<String> {
 
 /// `ctrun exec`: runc's flags; without --detach wait and exit with the
 /// process's code (128 + signal when killed), forwarding signals to it.
+#[inline(never)] // see `dispatch`
 fn exec_cmd(g: &Global, store: &Store, a: &cli::ExecArgs) -> Result<i32> {
     use ctr_runtime::exec::{self, ExecOptions, ExecOverrides};
     let id = &a.container_id;
@@ -560,6 +574,7 @@ fn exec_cmd(g: &Global, store: &Store, a: &cli::ExecArgs) -> Result<i32> {
 
 /// `ctrun update`: `--resources FILE|-` (then the other flags are ignored,
 /// as in runc) or the flags.
+#[inline(never)] // see `dispatch`
 fn update_cmd(store: &Store, a: &cli::UpdateArgs) -> Result<i32> {
     use ctr_runtime::update::{self, UpdateFlags};
     for (flag, value) in [
@@ -618,6 +633,7 @@ fn update_cmd(store: &Store, a: &cli::UpdateArgs) -> Result<i32> {
 }
 
 /// `ctrun events`: runc's JSON lines on stdout.
+#[inline(never)] // see `dispatch`
 fn events_cmd(store: &Store, a: &cli::EventsArgs) -> Result<i32> {
     use ctr_runtime::events::{self, EventsOptions};
     let o = EventsOptions {
@@ -632,6 +648,7 @@ fn events_cmd(store: &Store, a: &cli::EventsArgs) -> Result<i32> {
 
 /// Not in runc's command list (hidden from the help): remove every record
 /// whose owner died (docs/runtime.md, "State protocol").
+#[inline(never)] // see `dispatch`
 fn gc_cmd(store: &Store) -> Result<i32> {
     let r = lifecycle::gc(store)?;
     for id in &r.removed {
@@ -643,16 +660,32 @@ fn gc_cmd(store: &Store) -> Result<i32> {
     Ok(if r.failed.is_empty() { 0 } else { 1 })
 }
 
+#[inline(never)] // see `dispatch`
+fn state_cmd(store: &Store, a: &cli::IdArgs) -> Result<i32> {
+    let s = lifecycle::state(store, &a.container_id)?;
+    println!("{}", serde_json::to_string_pretty(&s).unwrap());
+    Ok(0)
+}
+
+#[inline(never)] // see `dispatch`
+fn features_cmd() -> Result<i32> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&ctr_runtime::features()).unwrap()
+    );
+    Ok(0)
+}
+
+/// Run `cmd`. Each command is a function of its own that is not inlined
+/// here: inlined, they made one 68 KiB function with a 10 KiB stack frame,
+/// which every command mapped and touched whole (ctrun's max RSS is mostly
+/// the pages it touches: docs/performance.md).
 fn dispatch(g: &Global, store: &Store, cmd: &Command) -> Result<i32> {
     match cmd {
         Command::Create(a) => create_cmd(g, store, a),
         Command::Run(a) => run_cmd(g, store, a),
         Command::Start(a) => lifecycle::start(store, &a.container_id).map(|_| 0),
-        Command::State(a) => {
-            let s = lifecycle::state(store, &a.container_id)?;
-            println!("{}", serde_json::to_string_pretty(&s).unwrap());
-            Ok(0)
-        }
+        Command::State(a) => state_cmd(store, a),
         Command::Kill(a) => kill_cmd(store, a),
         Command::Delete(a) => delete_cmd(store, a),
         Command::List(a) => list_cmd(store, a),
@@ -663,13 +696,7 @@ fn dispatch(g: &Global, store: &Store, cmd: &Command) -> Result<i32> {
         Command::Exec(a) => exec_cmd(g, store, a),
         Command::Update(a) => update_cmd(store, a),
         Command::Events(a) => events_cmd(store, a),
-        Command::Features => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&ctr_runtime::features()).unwrap()
-            );
-            Ok(0)
-        }
+        Command::Features => features_cmd(),
         Command::Gc => gc_cmd(store),
         Command::Checkpoint(_) | Command::Restore(_) => Err(Error::new(
             ctr_runtime::Code::Unsupported,
@@ -711,22 +738,62 @@ fn report_panics(g: &Global) {
     }));
 }
 
-/// Parse `argv` (without the program name), run the command, and return
-/// the exit status.
-fn run(argv: Vec<String>) -> i32 {
+/// `argv` (without the program name) read by clap, after runc's legacy
+/// spellings are rewritten.
+fn parse_with_clap(argv: &[String]) -> std::result::Result<Cli, clap::Error> {
     // One definition for both passes (building it is most of what a short command allocates).
     let definition = Cli::command();
-    let argv = legacy::normalize(&definition, &argv);
-    let matches = definition
-        .try_get_matches_from(std::iter::once("ctrun".to_string()).chain(argv.iter().cloned()));
-    let cli = match matches.and_then(|m| Cli::from_arg_matches(&m)) {
-        Ok(cli) => cli,
+    let argv = legacy::normalize(&definition, argv);
+    definition
+        .try_get_matches_from(std::iter::once("ctrun".to_string()).chain(argv))
+        .and_then(|m| Cli::from_arg_matches(&m))
+}
+
+/// `ctrun` alone.
+#[cold]
+#[inline(never)]
+fn print_help() {
+    let _ = Cli::command().print_long_help();
+}
+
+/// `--debug`: the command line as clap reads it (runc's legacy spellings
+/// rewritten).
+#[cold]
+#[inline(never)]
+fn debug_command_line(g: &Global, cmd: &Command, argv: &[String]) {
+    let argv = legacy::normalize(&Cli::command(), argv);
+    g.debug(format!("{} {}", cmd.name(), argv.join(" ")));
+}
+
+/// `argv` read by clap; `Err` is the exit status after clap printed the
+/// help (0) or the usage error was reported (1).
+#[cold]
+#[inline(never)]
+fn clap_cli(argv: &[String]) -> std::result::Result<Cli, i32> {
+    match parse_with_clap(argv) {
+        Ok(cli) => Ok(cli),
         Err(e) if !e.use_stderr() => {
             // --help, help <command>: clap prints it; runc exits 0.
             let _ = e.print();
-            return 0;
+            Err(0)
         }
-        Err(e) => return Global::from_refused(&argv).fail(&usage_error(&e), EXIT_FAILURE),
+        Err(e) => {
+            let argv = legacy::normalize(&Cli::command(), argv);
+            Err(Global::from_refused(&argv).fail(&usage_error(&e), EXIT_FAILURE))
+        }
+    }
+}
+
+/// Parse `argv` (without the program name), run the command, and return
+/// the exit status.
+fn run(argv: Vec<String>) -> i32 {
+    // The usual commands without building clap's definition (hot.rs).
+    let cli = match hot::parse(&argv) {
+        Some(cli) => cli,
+        None => match clap_cli(&argv) {
+            Ok(cli) => cli,
+            Err(status) => return status,
+        },
     };
     let g = Global::new(&cli.global);
     report_panics(&g);
@@ -736,10 +803,12 @@ fn run(argv: Vec<String>) -> i32 {
     }
     let Some(cmd) = cli.command else {
         // runc: no command prints the help and succeeds.
-        let _ = Cli::command().print_long_help();
+        print_help();
         return 0;
     };
-    g.debug(format!("{} {}", cmd.name(), argv.join(" ")));
+    if g.debug {
+        debug_command_line(&g, &cmd, &argv);
+    }
     let store = Store::new(g.root.clone());
     match ctr_common::catch_panic(|| dispatch(&g, &store, &cmd)) {
         Ok(code) => code,

@@ -75,7 +75,10 @@ fn write_all(fd: i32, mut data: &[u8]) -> bool {
 
 /// `ctrun run` with a terminal and no console socket: copy our stdin to
 /// the pty and the pty to our stdout until the container side is gone
-/// (EIO once every holder of the slave exited).
+/// (EIO once every holder of the slave exited). Out of line: its 16 KiB
+/// buffer would make `foreground`'s stack frame, which a run without a
+/// terminal touches too, 16 KiB larger.
+#[inline(never)]
 fn relay_terminal(master: &OwnedFd) {
     if let Ok(input) = master.try_clone() {
         // Blocking reads of our stdin; the thread ends with the process.
