@@ -286,8 +286,11 @@ rootTest('relative paths are refused unless relativeTo: own-cgroup joins them to
   const own = v2!.ownPath === '/' ? '' : v2!.ownPath;
   const where = `${v2!.mountPoint}${own}/${PREFIX}rel`;
   // Refused by default, naming the rule and the absolute spelling; nothing made.
-  for (const attempt of [Cgroup.create(`${PREFIX}rel/x`, {}, { backend: 'v2', controllers: [] }), Cgroup.open(`${PREFIX}rel`, { backend: 'v2' })]) {
-    const e = (await attempt.then(() => null, (x: unknown) => x)) as CgroupError;
+  // Each call starts only when the previous one is settled: a promise made
+  // ahead of time that rejects while the first is awaited has no handler yet,
+  // and Node ends the whole run on an unhandled rejection.
+  for (const attempt of [() => Cgroup.create(`${PREFIX}rel/x`, {}, { backend: 'v2', controllers: [] }), () => Cgroup.open(`${PREFIX}rel`, { backend: 'v2' })]) {
+    const e = (await attempt().then(() => null, (x: unknown) => x)) as CgroupError;
     assert.ok(e instanceof CgroupError);
     assert.is(e.code, 'ECGROUP_RELATIVE_PATH');
     assert.match(e.message, new RegExp(`"/${PREFIX}rel`));
