@@ -598,12 +598,16 @@ fn put_fds(opts: &mut SpawnOptions, fds: &[OwnedFd]) -> Result<(), Error> {
     Ok(())
 }
 
-/// (dev, ino) of `/proc/self/exe`.
+/// (dev, ino) of `/proc/self/exe`: the process's image, fixed until it
+/// execs (which starts afresh), so read once.
 fn own_exe() -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self/exe")
-        .ok()
-        .map(|m| (m.dev(), m.ino()))
+    static OWN_EXE: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    if let Some(v) = OWN_EXE.get() {
+        return Some(*v);
+    }
+    let m = std::fs::metadata("/proc/self/exe").ok()?;
+    Some(*OWN_EXE.get_or_init(|| (m.dev(), m.ino())))
 }
 
 /// [`crate::spawn`] through the spawner (started here on first use).
