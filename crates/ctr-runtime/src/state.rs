@@ -504,7 +504,8 @@ fn not_found(id: &str) -> Error {
 fn read_state(dir: &Path, id: &str) -> Result<Saved> {
     {
         let p = dir.join("state.json");
-        let text = ctr_common::fs::read_small(&p).map_err(|e| {
+        // Replaced by rename, never written in place: one read(2) has it whole.
+        let text = ctr_common::fs::read_whole(&p).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 not_found(id)
             } else {

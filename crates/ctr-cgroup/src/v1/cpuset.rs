@@ -11,7 +11,7 @@
 //! cpuset), so a new cpuset's flag is turned off before its `cpus` is
 //! written: the domains stay exactly as they were, without the rebuild.
 
-use crate::fsx::{read, read_opt, write};
+use crate::fsx::{read_value as read, write};
 use ctr_common::Error;
 use std::path::Path;
 
@@ -47,7 +47,7 @@ pub fn init(dir: &Path, root: &Path) -> Result<(), Error> {
 /// is the top cpuset, or in a cgroup namespace the namespace's root: a
 /// balancing cpuset's subtree is covered wherever it sits).
 fn root_balances(root: &Path) -> bool {
-    read_opt(root, "cpuset.sched_load_balance").is_some_and(|v| v.trim() == "1")
+    read(root, "cpuset.sched_load_balance").is_ok_and(|v| v.trim() == "1")
 }
 
 /// Apply cpus/mems: the files and their values are the same as on v2.
