@@ -879,8 +879,15 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
             left.push(format!("unit {unit}: {}", e.message));
         }
     }
-    // The init itself, should it not be in the cgroup (a shared or missing one).
-    if let Err(e) = kill_and_wait(&saved) {
+    // The init itself, should it not be in the cgroup (a shared or missing
+    // one). Not when stopped: that status means the recorded process (pid
+    // and start time) is gone, which it stays, so there is nothing to kill.
+    let killed = if status == Status::Stopped {
+        Ok(())
+    } else {
+        kill_and_wait(&saved)
+    };
+    if let Err(e) = killed {
         left.push(format!("process {}: {}", saved.pid, e.message));
     }
     ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);
