@@ -280,6 +280,11 @@ pub(crate) struct OnBehalf {
 
 pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Result<Child, Error> {
     let mut prepared = Prepared::new(opts)?;
+    if behalf.is_some() && crate::spare_net::eligible(prepared.clone_flags) {
+        if let Some(net) = crate::spare_net::take() {
+            prepared.use_spare_net(net);
+        }
+    }
     if let Some(b) = behalf {
         prepared.parent_pid = b.pid;
         if prepared.own_exe.is_some() {
