@@ -746,6 +746,60 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_makes_a_missing_root_and_refuses_a_root_that_is_a_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("a/b");
+        let store = Store::new(&root);
+        store.claim("c", &saved("c", 1, 2)).unwrap();
+        let mode = std::fs::metadata(&root).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // A second claim finds the root there (no mkdir of it at all).
+        store.claim("d", &saved("d", 1, 2)).unwrap();
+        let file = d.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = Store::new(&file).claim("c", &saved("c", 1, 2)).unwrap_err();
+        assert_eq!(e.code, Code::State.as_str());
+        assert!(e.message.contains("state root"), "{}", e.message);
+    }
+
+    #[test]
+    fn remove_takes_a_record_alone_or_with_anything_beside_it() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        for extra in [None, Some("exec.fifo"), Some("paused")] {
+            let l = store.claim("c", &saved("c", 1, 2)).unwrap();
+            if let Some(f) = extra {
+                std::fs::write(l.dir.join(f), "").unwrap();
+            }
+            l.remove().unwrap();
+            assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0, "{extra:?}");
+            assert_eq!(store.lock("c").unwrap_err().code, Code::NotFound.as_str());
+        }
+    }
+
+    #[test]
+    fn lock_load_gives_the_record_or_not_found() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        assert_eq!(
+            store.lock_load("c").unwrap_err().code,
+            Code::NotFound.as_str()
+        );
+        store.claim("c", &saved("c", 7, 8)).unwrap();
+        let (l, s) = store.lock_load("c").unwrap();
+        assert_eq!((s.pid, s.init_start_time), (7, 8));
+        drop(l);
+        // A directory whose record went: not found, as lock says.
+        std::fs::remove_file(d.path().join("c/state.json")).unwrap();
+        assert_eq!(
+            store.lock_load("c").unwrap_err().code,
+            Code::NotFound.as_str()
+        );
+        assert_eq!(store.lock("c").unwrap_err().code, Code::NotFound.as_str());
+    }
+
+    #[test]
     fn ids_are_validated() {
         for bad in ["", ".", "..", ".x", "a/b", "a b", "ä"] {
             assert_eq!(
