@@ -1040,14 +1040,24 @@ fn plan_process(opts: &ProcessOptions) -> Result<ProcessPlan, Error> {
     let exec = ExecPlan::new(opts)?;
     let cwd = opts.cwd.as_deref().map(|c| cstring("cwd", c)).transpose()?;
     let own_exe = if opts.refuse_own_exe {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata("/proc/self/exe")
-            .map_err(|e| Error::io(Code::Spawn, "stat", &e, "stat /proc/self/exe"))?;
-        Some((m.dev(), m.ino()))
+        Some(own_exe_id()?)
     } else {
         None
     };
     Ok(ProcessPlan { exec, cwd, own_exe })
+}
+
+/// (dev, ino) of this process's own binary, `/proc/self/exe`: it changes
+/// only at an exec, which starts a new image, so one `statx` per process.
+pub(crate) fn own_exe_id() -> Result<(u64, u64), Error> {
+    use std::os::unix::fs::MetadataExt;
+    static ID: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    if let Some(id) = ID.get() {
+        return Ok(*id);
+    }
+    let m = std::fs::metadata("/proc/self/exe")
+        .map_err(|e| Error::io(Code::Spawn, "stat", &e, "stat /proc/self/exe"))?;
+    Ok(*ID.get_or_init(|| (m.dev(), m.ino())))
 }
 
 /// [`ResourceOptions`] checked and made into the syscall arguments the

@@ -109,11 +109,60 @@ pub use crate::mountopt::{
     parse_options, propagation_flags, recursive_attr, MountOptions, MS_NOSYMFOLLOW,
 };
 
+/// `path` as it is when it names a directory reached without a symlink: an
+/// absolute path without `.` or `..` opened with `RESOLVE_NO_SYMLINKS`
+/// (one `openat2` and a `close`) is already its own real path, which
+/// `canonicalize` would find with a `readlink` per component. `None` for
+/// anything else (then the caller takes the slow way, which also names
+/// the error).
+fn symlink_free_dir(path: &Path) -> Option<PathBuf> {
+    use crate::syscalls::{OpenHow, RESOLVE_NO_SYMLINKS};
+    use std::os::unix::ffi::OsStrExt;
+    if !path.is_absolute()
+        || path
+            .components()
+            .any(|c| matches!(c, Component::CurDir | Component::ParentDir))
+    {
+        return None;
+    }
+    // Components drop repeated and trailing slashes, as realpath does.
+    let clean: PathBuf = path.components().collect();
+    let c = CString::new(clean.as_os_str().as_bytes()).ok()?;
+    let how = OpenHow {
+        flags: (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: RESOLVE_NO_SYMLINKS,
+    };
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    unsafe { libc::close(fd as libc::c_int) };
+    Some(clean)
+}
+
 /// Resolve `unsafe_path` inside `root` the way the kernel would if `root`
 /// were `/`: symlinks are followed but absolute targets and `..` stay
 /// inside `root`. The result is `root` joined with a symlink-free path (as
 /// of now; components that do not exist yet are kept as given).
 pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
+    secure_join_seen(root, unsafe_path, &mut |_| {})
+}
+
+/// [`secure_join`], telling `dir` of each path it saw as a directory.
+fn secure_join_seen(
+    root: &Path,
+    unsafe_path: &str,
+    dir: &mut dyn FnMut(&Path),
+) -> Result<PathBuf, Error> {
     let mut resolved: Vec<std::ffi::OsString> = Vec::new();
     let mut queue: VecDeque<std::ffi::OsString> = Path::new(unsafe_path)
         .components()
@@ -149,7 +198,13 @@ pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
                     queue.insert(i, t);
                 }
             }
-            _ => resolved.push(c),
+            Ok(m) => {
+                if m.is_dir() {
+                    dir(&candidate);
+                }
+                resolved.push(c)
+            }
+            Err(_) => resolved.push(c),
         }
     }
     Ok(root.join(resolved.iter().collect::<PathBuf>()))
@@ -353,6 +408,21 @@ pub struct RootfsPlan {
     /// Their fds once made ([`RootfsPlan::prepare_detached`]); dropping
     /// the plan closes them, which dissolves any the child did not attach.
     pub detached_fds: Vec<std::os::fd::OwnedFd>,
+    /// What building the plan learned of the rootfs.
+    known: Known,
+}
+
+/// What [`RootfsPlan::build`] learned of the rootfs while resolving paths,
+/// to spare the child system calls that would change nothing.
+#[derive(Debug, Default)]
+struct Known {
+    /// [`secure_join`] results by the path asked (`/dev` is asked twice).
+    joins: std::collections::HashMap<String, PathBuf>,
+    /// Host paths in the rootfs seen as directories (not symlinks).
+    dirs: std::collections::HashSet<PathBuf>,
+    /// Host paths beneath the rootfs where an earlier op mounts (or may
+    /// change what lies below): what was seen beneath them is stale.
+    covered: Vec<PathBuf>,
 }
 
 /// A failed op: its index, the system call (see [`SYSCALL_NAMES`]), errno.
@@ -471,6 +541,23 @@ pub const DEV_LINKS: [(&str, &str); 6] = [
 
 impl RootfsPlan {
     fn push(&mut self, op: Op, what: impl Into<String>, path: impl AsRef<Path>) {
+        let creates_only = matches!(
+            op,
+            Op::MkdirsBeneath(_)
+                | Op::Mkdirs(_)
+                | Op::CreateFileBeneath(_)
+                | Op::CreateFile(_)
+                | Op::Mknod { .. }
+                | Op::Symlink { .. }
+        );
+        // A mount on the rootfs itself (its bind onto itself, propagation)
+        // keeps what is in it; any other op may hide what was seen.
+        let on_root = matches!(op, Op::Mount { .. })
+            && self.root.as_deref().map(|r| r.to_bytes())
+                == Some(path.as_ref().as_os_str().as_encoded_bytes());
+        if !creates_only && !on_root {
+            self.known.covered.push(path.as_ref().to_path_buf());
+        }
         self.ops.push(op);
         self.info.push(OpInfo {
             what: what.into(),
@@ -481,6 +568,20 @@ impl RootfsPlan {
     /// Build the plan for `spec` (reads the rootfs to resolve paths).
     pub fn build(spec: &RootfsSpec) -> Result<RootfsPlan, Error> {
         let root = PathBuf::from(&spec.path);
+        let root = match symlink_free_dir(&root) {
+            Some(r) => r,
+            None => Self::resolve_root(spec, root)?,
+        };
+        let mut plan = RootfsPlan::default();
+        let croot = cpath(&root, "rootfs")?;
+        plan.root = Some(croot.clone());
+        Self::build_in(plan, spec, root, croot)
+    }
+
+    /// The rootfs as a directory and its real path (`realpath`: a
+    /// `readlink` for every component): the slow way of
+    /// [`symlink_free_dir`], with its errors.
+    fn resolve_root(spec: &RootfsSpec, root: PathBuf) -> Result<PathBuf, Error> {
         let meta = std::fs::metadata(&root).map_err(|e| {
             Error::io(Code::Rootfs, "stat", &e, format!("rootfs {}", spec.path))
                 .with_path(&spec.path)
@@ -503,10 +604,16 @@ impl RootfsPlan {
             )
             .with_path(&spec.path)
         })?;
-        let mut plan = RootfsPlan::default();
-        let croot = cpath(&root, "rootfs")?;
-        plan.root = Some(croot.clone());
+        Ok(root)
+    }
 
+    /// [`RootfsPlan::build`] once the rootfs is resolved.
+    fn build_in(
+        mut plan: RootfsPlan,
+        spec: &RootfsSpec,
+        root: PathBuf,
+        croot: CString,
+    ) -> Result<RootfsPlan, Error> {
         if spec.chroot {
             plan.push(Op::Chroot { root: croot }, "chroot into the rootfs", &root);
             return Ok(plan);
@@ -587,7 +694,7 @@ impl RootfsPlan {
             }
         }
         if spec.dev_nodes {
-            let dev = secure_join(&root, "/dev")?;
+            let dev = plan.join(&root, "/dev")?;
             plan.mkdirs_beneath(&root, &dev, "/dev", "dev")?;
             plan.dev_nodes(&root, &dev, true, &listed)?;
         }
@@ -653,7 +760,7 @@ impl RootfsPlan {
     }
 
     fn dev(&mut self, root: &Path, bind: bool, listed: &[&str]) -> Result<(), Error> {
-        let dev = secure_join(root, "/dev")?;
+        let dev = self.join(root, "/dev")?;
         self.mkdirs_beneath(root, &dev, "/dev", "dev")?;
         let cdev = cpath(&dev, "rootfs")?;
         self.push(
@@ -800,7 +907,7 @@ impl RootfsPlan {
                 .with_field(format!("{field}.type")))
             }
         };
-        let dst = secure_join(root, &d.path)?;
+        let dst = self.join(root, &d.path)?;
         if let Some(parent) = dst.parent() {
             self.mkdirs_beneath(root, parent, &d.path, &field)?;
         }
@@ -889,7 +996,7 @@ impl RootfsPlan {
             )
             .with_field(format!("{field}.options")));
         }
-        let dst = secure_join(root, &m.destination)?;
+        let dst = self.join(root, &m.destination)?;
         self.mkdirs_beneath(root, &dst, &m.destination, &field)?;
         let cdst = cpath(&dst, &field)?;
         let ro = opts.flags & libc::MS_RDONLY as u64 != 0;
@@ -984,8 +1091,36 @@ impl RootfsPlan {
         Ok(())
     }
 
+    /// [`secure_join`] once per path a plan: what it sees (symlinks,
+    /// directories) is the rootfs before the child's ops, asked again or
+    /// not.
+    fn join(&mut self, root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
+        if let Some(p) = self.known.joins.get(unsafe_path) {
+            return Ok(p.clone());
+        }
+        let dirs = &mut self.known.dirs;
+        let p = secure_join_seen(root, unsafe_path, &mut |d| {
+            dirs.insert(d.to_path_buf());
+        })?;
+        self.known.joins.insert(unsafe_path.to_string(), p.clone());
+        Ok(p)
+    }
+
+    /// Whether `dir` is known to exist when the child gets to it: seen as
+    /// a directory, and no earlier op mounts above it. Its `mkdirat` would
+    /// fail with `EEXIST`; the mount on it still opens it beneath the
+    /// rootfs.
+    fn known_dir(&self, dir: &Path) -> bool {
+        self.known.dirs.contains(dir)
+            && !self
+                .known
+                .covered
+                .iter()
+                .any(|c| dir != c && dir.starts_with(c))
+    }
+
     /// Directories from the rootfs down to `dir` (relative parts), for
-    /// [`Op::MkdirsBeneath`].
+    /// [`Op::MkdirsBeneath`], but those [known](Self::known_dir) to exist.
     fn mkdirs_beneath(
         &mut self,
         root: &Path,
@@ -1003,8 +1138,11 @@ impl RootfsPlan {
             } else {
                 Some(cpath(&parent, field)?)
             };
-            list.push((p, cs(&name, field)?));
             parent.push(&name);
+            if self.known_dir(&root.join(&parent)) {
+                continue;
+            }
+            list.push((p, cs(&name, field)?));
         }
         if !list.is_empty() {
             self.push(
@@ -1034,7 +1172,7 @@ impl RootfsPlan {
             }
         });
         let bind = opts.bind || fstype == "bind";
-        let dst = secure_join(root, &m.destination)?;
+        let dst = self.join(root, &m.destination)?;
         let rel = dst.strip_prefix(root).unwrap_or(Path::new(""));
         let beneath = if rel.as_os_str().is_empty() {
             None

@@ -13,7 +13,7 @@ use crate::sys::{self, clone3, CloneArgs, WaitResult, CLONE_PIDFD};
 use crate::Code;
 use ctr_common::{error::strerror, Error};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Mutex;
 
 /// How a spawned process ended.
@@ -278,6 +278,53 @@ pub(crate) struct OnBehalf {
     pub own_exe: Option<(u64, u64)>,
 }
 
+/// Whether `Stdio::Null` takes the process-wide [`shared_dev_null`] (the
+/// spawner, a process of its own that lives as long as its client) rather
+/// than a `/dev/null` opened and closed per spawn.
+static SHARED_DEV_NULL: AtomicBool = AtomicBool::new(false);
+
+/// The spawner's `/dev/null` for a child's ignored stdio: its own fd 0
+/// when that is `/dev/null` open for reading and writing (as the spawner
+/// is started), else one opened once (close-on-exec; a child dups it onto
+/// its stdio and closes it with its other inherited fds).
+static DEV_NULL_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// Use one `/dev/null` for the life of the process (see
+/// [`SHARED_DEV_NULL`]): two system calls less a spawn.
+pub(crate) fn share_dev_null() {
+    SHARED_DEV_NULL.store(true, Ordering::Relaxed);
+}
+
+fn shared_dev_null() -> Result<RawFd, Error> {
+    let fd = DEV_NULL_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        return Ok(fd);
+    }
+    let fd = if is_dev_null_rw(0) {
+        0
+    } else {
+        let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(
+                Error::last_os(Code::Spawn, "open", "open /dev/null").with_path("/dev/null")
+            );
+        }
+        fd
+    };
+    // One thread serves the spawner's requests: no race to open it twice.
+    DEV_NULL_FD.store(fd, Ordering::Relaxed);
+    Ok(fd)
+}
+
+/// Whether `fd` is the null device (1:3) open for reading and writing.
+fn is_dev_null_rw(fd: RawFd) -> bool {
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::fstat(fd, &mut st) } == 0;
+    ok && st.st_mode & libc::S_IFMT == libc::S_IFCHR
+        && st.st_rdev == libc::makedev(1, 3)
+        && unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_ACCMODE == libc::O_RDWR
+}
+
 pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Result<Child, Error> {
     let mut prepared = Prepared::new(opts)?;
     if let Some(b) = behalf {
@@ -344,6 +391,7 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
                 }
                 fd
             }
+            Stdio::Null if SHARED_DEV_NULL.load(Ordering::Relaxed) => shared_dev_null()?,
             Stdio::Null => {
                 if devnull.is_none() {
                     let fd = unsafe {
