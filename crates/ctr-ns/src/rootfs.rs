@@ -12,7 +12,8 @@ use crate::syscalls::{fd_path, Syscalls};
 use crate::Code;
 use ctr_common::Error;
 use std::collections::VecDeque;
-use std::ffi::CString;
+use std::ffi::{CString, OsStr};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 /// One mount of the plan, as given by the user (OCI `mounts[]` shape).
@@ -117,7 +118,6 @@ pub use crate::mountopt::{
 /// the error).
 fn symlink_free_dir(path: &Path) -> Option<PathBuf> {
     use crate::syscalls::{OpenHow, RESOLVE_NO_SYMLINKS};
-    use std::os::unix::ffi::OsStrExt;
     if !path.is_absolute()
         || path
             .components()
@@ -550,18 +550,20 @@ impl RootfsPlan {
                 | Op::Mknod { .. }
                 | Op::Symlink { .. }
         );
-        // A mount on the rootfs itself (its bind onto itself, propagation)
-        // keeps what is in it; any other op may hide what was seen.
-        let on_root = matches!(op, Op::Mount { .. })
-            && self.root.as_deref().map(|r| r.to_bytes())
-                == Some(path.as_ref().as_os_str().as_encoded_bytes());
-        if !creates_only && !on_root {
-            self.known.covered.push(path.as_ref().to_path_buf());
+        // A mount on the rootfs itself (its bind onto itself) keeps what is
+        // in it, one above it (propagation) does not reach into it; any
+        // other op may hide what was seen beneath its path.
+        let root = self.root.as_deref().map(|r| Path::new(OsStr::from_bytes(r.to_bytes())));
+        let path = path.as_ref();
+        let beneath_root = root.is_some_and(|r| path.starts_with(r));
+        let on_root = matches!(op, Op::Mount { .. }) && root == Some(path);
+        if !creates_only && beneath_root && !on_root {
+            self.known.covered.push(path.to_path_buf());
         }
         self.ops.push(op);
         self.info.push(OpInfo {
             what: what.into(),
-            path: path.as_ref().to_string_lossy().into_owned(),
+            path: path.to_string_lossy().into_owned(),
         });
     }
 
@@ -2330,8 +2332,9 @@ mod tests {
             // The user's mounts work beneath a dirfd of the rootfs: mount
             // points made with mkdirat, targets opened with openat2 without
             // following symlinks and mounted through /proc/self/fd.
+            // /proc exists (seen while planning): no mkdirat, still opened
+            // beneath the rootfs.
             format!("open_dir {rs}"),
-            "mkdirat 50 proc 755".into(),
             "openat2 50 proc".into(),
             format!("mount proc /proc/self/fd/100 proc {:#x} -", libc::MS_NOSUID),
             "close 100".into(),
@@ -2445,8 +2448,68 @@ mod tests {
     }
 
     #[test]
+    fn mount_points_seen_are_not_made_again_unless_a_mount_hides_them() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        std::fs::create_dir_all(r.join("dev/mqueue")).unwrap();
+        let spec = RootfsSpec {
+            path: r.to_string_lossy().into(),
+            mounts: vec![
+                MountSpec {
+                    destination: "/proc".into(),
+                    fstype: Some("proc".into()),
+                    ..Default::default()
+                },
+                MountSpec {
+                    destination: "/dev".into(),
+                    fstype: Some("tmpfs".into()),
+                    ..Default::default()
+                },
+                MountSpec {
+                    destination: "/dev/mqueue".into(),
+                    fstype: Some("mqueue".into()),
+                    ..Default::default()
+                },
+                MountSpec {
+                    destination: "/sys".into(),
+                    fstype: Some("sysfs".into()),
+                    ..Default::default()
+                },
+            ],
+            dev_nodes: true,
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        let fake = Recorder::default();
+        execute(&plan, &fake).unwrap();
+        let calls = fake.calls.borrow();
+        let mkdirs: Vec<&str> = calls
+            .iter()
+            .filter(|c| c.starts_with("mkdirat"))
+            .map(|c| c.as_str())
+            .collect();
+        // proc and dev exist; dev/mqueue exists on disk but not on the
+        // tmpfs mounted on /dev before it; sys does not exist.
+        assert_eq!(mkdirs.len(), 2, "{calls:?}");
+        assert!(mkdirs[0].ends_with(" mqueue 755"), "{mkdirs:?}");
+        assert!(mkdirs[1].ends_with(" sys 755"), "{mkdirs:?}");
+        // Every target is still opened beneath the rootfs.
+        for t in ["proc", "dev", "mqueue", "sys"] {
+            assert!(
+                calls
+                    .iter()
+                    .any(|c| c.starts_with("openat2 ") && c.ends_with(&format!(" {t}"))
+                        || c.starts_with("openat2 ") && c.ends_with(&format!("/{t}"))),
+                "{t}: {calls:?}"
+            );
+        }
+    }
+
+    #[test]
     fn failures_name_the_op_and_syscall() {
         let d = rootfs();
+        // Absent, so that the plan makes its mount point.
+        std::fs::remove_dir(d.path().join("proc")).unwrap();
         let spec = RootfsSpec {
             path: d.path().to_string_lossy().into(),
             mounts: vec![MountSpec {
