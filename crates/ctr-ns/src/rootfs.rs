@@ -553,7 +553,10 @@ impl RootfsPlan {
         // A mount on the rootfs itself (its bind onto itself) keeps what is
         // in it, one above it (propagation) does not reach into it; any
         // other op may hide what was seen beneath its path.
-        let root = self.root.as_deref().map(|r| Path::new(OsStr::from_bytes(r.to_bytes())));
+        let root = self
+            .root
+            .as_deref()
+            .map(|r| Path::new(OsStr::from_bytes(r.to_bytes())));
         let path = path.as_ref();
         let beneath_root = root.is_some_and(|r| path.starts_with(r));
         let on_root = matches!(op, Op::Mount { .. }) && root == Some(path);
@@ -1706,6 +1709,19 @@ pub fn execute_range<S: Syscalls>(
     from: usize,
     to: usize,
 ) -> Result<(), Failure> {
+    // Device nodes and mount points get exactly the modes asked for.
+    sys.umask(0);
+    execute_range_umask_0(plan, sys, from, to)
+}
+
+/// [`execute_range`] in a process whose umask is 0 already (the split
+/// plan's second range, after its first): one `umask` call less.
+pub fn execute_range_umask_0<S: Syscalls>(
+    plan: &RootfsPlan,
+    sys: &S,
+    from: usize,
+    to: usize,
+) -> Result<(), Failure> {
     let mut rootfd = -1;
     let mut links = LinkDir {
         fd: -1,
@@ -1754,8 +1770,6 @@ fn run_ops<'a, S: Syscalls>(
     to: usize,
 ) -> Result<(), Failure> {
     let null = std::ptr::null();
-    // Device nodes and mount points get exactly the modes asked for.
-    sys.umask(0);
     // Set when an op also did the next one (a file made and mounted on).
     let mut done_next = false;
     for (i, op) in plan.ops.iter().enumerate().take(to).skip(from) {
@@ -2496,10 +2510,10 @@ mod tests {
         // Every target is still opened beneath the rootfs.
         for t in ["proc", "dev", "mqueue", "sys"] {
             assert!(
-                calls
-                    .iter()
-                    .any(|c| c.starts_with("openat2 ") && c.ends_with(&format!(" {t}"))
-                        || c.starts_with("openat2 ") && c.ends_with(&format!("/{t}"))),
+                calls.iter().any(
+                    |c| c.starts_with("openat2 ") && c.ends_with(&format!(" {t}"))
+                        || c.starts_with("openat2 ") && c.ends_with(&format!("/{t}"))
+                ),
                 "{t}: {calls:?}"
             );
         }
@@ -2983,6 +2997,10 @@ mod tests {
             before.calls.borrow().len() + calls.len() - 1,
             "one umask per range"
         );
+        // The second range in the process that ran the first: no umask.
+        let rest = Recorder::default();
+        execute_range_umask_0(&plan, &rest, k, plan.ops.len()).unwrap();
+        assert_eq!(rest.calls.borrow()[..], calls[1..]);
     }
 
     #[test]
