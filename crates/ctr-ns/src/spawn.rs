@@ -278,6 +278,20 @@ pub(crate) struct OnBehalf {
     pub own_exe: Option<(u64, u64)>,
 }
 
+thread_local! {
+    /// The parent of the last cgroup directory found to be cgroup2 (the
+    /// containers' parent cgroup there): a hint only, to open the next
+    /// directory there first rather than a `tasks` file that a cgroup2
+    /// directory does not have (a failed `openat`). A wrong hint costs
+    /// that open after the directory's, and is dropped.
+    static V2_PARENT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The directory holding the cgroup directory `dir`.
+fn parent_of(dir: &str) -> Option<&str> {
+    dir.trim_end_matches('/').rsplit_once('/').map(|(p, _)| p)
+}
+
 /// Whether `Stdio::Null` takes the process-wide [`shared_dev_null`] (the
 /// spawner, a process of its own that lives as long as its client) rather
 /// than a `/dev/null` opened and closed per spawn.
@@ -471,16 +485,28 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
     let mut cgroup_join_paths = Vec::new();
     for dir in &opts.resources.cgroups {
         // A v1 hierarchy's `tasks` file opens in one call (cgroup2 has
-        // none): no directory fd, fstatfs and close per hierarchy.
-        if let Some((fd, path)) = open_v1_tasks(dir) {
-            cgroup_join_fds.push(fd);
-            cgroup_join_paths.push(path);
-            continue;
+        // none): no directory fd, fstatfs and close per hierarchy. Not
+        // tried where the last directory beside this one was cgroup2.
+        let seen_v2 = V2_PARENT.with(|p| p.borrow().as_deref() == parent_of(dir));
+        if !seen_v2 {
+            if let Some((fd, path)) = open_v1_tasks(dir) {
+                cgroup_join_fds.push(fd);
+                cgroup_join_paths.push(path);
+                continue;
+            }
         }
         // A missing directory fails the O_DIRECTORY open (ENOENT, with its
         // path): no stat first. One fstatfs per directory tells its version.
         let dir_fd = open_cgroup_dir(dir)?;
         let v2 = is_cgroup2(&dir_fd);
+        V2_PARENT.with(|p| {
+            let mut p = p.borrow_mut();
+            match (v2, parent_of(dir)) {
+                (true, Some(parent)) => *p = Some(parent.to_string()),
+                _ if seen_v2 => *p = None,
+                _ => {}
+            }
+        });
         if cgroup_fd.is_none() && v2 {
             cgroup_fd = Some(dir_fd);
         } else {
