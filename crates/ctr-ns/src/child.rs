@@ -861,6 +861,15 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         check!(fds, Step::Setsid, libc::setsid());
     }
 
+    if let Some(net) = &p.spare_net {
+        // The spawner's spare (see spare_net), entered as clone3 would have
+        // made it; should the kernel refuse, the child makes its own.
+        let fd = net.as_raw_fd();
+        if libc::setns(fd, libc::CLONE_NEWNET) < 0 {
+            check!(fds, Step::Unshare, libc::unshare(libc::CLONE_NEWNET));
+        }
+        libc::close(fd);
+    }
     join_namespaces(p, fds);
     if p.unshare_user {
         check!(fds, Step::UnshareUser, libc::unshare(libc::CLONE_NEWUSER));

@@ -23,6 +23,7 @@ pub mod mountopt;
 pub mod persist;
 pub mod plan;
 pub mod rootfs;
+pub mod spare_net;
 pub mod spawn;
 pub mod spawner;
 pub mod sys;

@@ -405,6 +405,10 @@ pub struct Prepared {
     pub unshare_flags: u64,
     /// Namespaces joined in the child (pid is joined by the parent).
     pub joins: Vec<JoinFd>,
+    /// A new network namespace made ahead by the spawner
+    /// ([`crate::spare_net`]): the child enters it as its first namespace
+    /// step instead of `clone3` making one.
+    pub spare_net: Option<OwnedFd>,
     /// A pid namespace the parent enters around `clone3`.
     pub join_pid: Option<JoinFd>,
     /// The child asks the parent to write id maps.
@@ -1173,6 +1177,16 @@ fn plan_lifecycle(opts: &LifecycleOptions) -> Result<Option<OwnedFd>, Error> {
 }
 
 impl Prepared {
+    /// Enter `net`, a new network namespace made ahead
+    /// ([`crate::spare_net`]), instead of having `clone3` make one.
+    pub fn use_spare_net(&mut self, net: OwnedFd) {
+        self.clone_flags &= !(libc::CLONE_NEWNET as u64);
+        let raw = net.as_raw_fd();
+        let at = self.keep_fds.partition_point(|k| *k < raw);
+        self.keep_fds.insert(at, raw);
+        self.spare_net = Some(net);
+    }
+
     /// Validate `opts` and build the C data the child needs: each group of
     /// options is checked by its own function, the ones that only check
     /// first, then those that open fds or make detached mounts.
@@ -1254,6 +1268,7 @@ impl Prepared {
             unshare_user,
             unshare_flags,
             joins,
+            spare_net: None,
             join_pid,
             parent_setup: namespaces.id_maps.is_some(),
             cgroups: !resources.cgroups.is_empty(),
@@ -1351,6 +1366,8 @@ impl Prepared {
             mount_proc: _,
             // A socket and an ioctl in the child's own network namespace.
             loopback_up: _,
+            // setns into a new network namespace: task-local, no creds.
+            spare_net: _,
             pdeathsig: _,
             own_exe: _,
             spawner_exe: _,

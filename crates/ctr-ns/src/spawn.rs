@@ -341,6 +341,11 @@ fn is_dev_null_rw(fd: RawFd) -> bool {
 
 pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Result<Child, Error> {
     let mut prepared = Prepared::new(opts)?;
+    if behalf.is_some() && crate::spare_net::eligible(prepared.clone_flags) {
+        if let Some(net) = crate::spare_net::take() {
+            prepared.use_spare_net(net);
+        }
+    }
     if let Some(b) = behalf {
         prepared.parent_pid = b.pid;
         if prepared.own_exe.is_some() {

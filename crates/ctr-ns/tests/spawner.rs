@@ -82,7 +82,10 @@ fn the_spawner_runs_from_a_sealed_memfd_with_only_its_socket() {
         "spawner exe {exe:?}"
     );
     // 0-2 are /dev/null, 3 the socket; the exec helper's memfd may be open
-    // (close-on-exec) once a child was spawned. Nothing of a child stays:
+    // (close-on-exec) once a child was spawned, and once a child got a new
+    // network namespace, the spare-namespace maker's own one and the spare
+    // (see `a_child_enters_the_network_namespace_made_ahead`). Nothing of a
+    // child stays:
     // the spawner closes what it received and made right after its answer
     // (which may be a moment after the answer arrived here).
     let unexpected = || -> Vec<String> {
@@ -95,11 +98,15 @@ fn the_spawner_runs_from_a_sealed_memfd_with_only_its_socket() {
             let ok = match fd.as_str() {
                 "0" | "1" | "2" => target == "/dev/null",
                 "3" => target.starts_with("socket:"),
-                _ => target.starts_with("/memfd:ctr-exec"),
+                _ => target.starts_with("/memfd:ctr-exec") || target.starts_with("net:["),
             };
             if !ok {
                 odd.push(format!("fd {fd}: {target}"));
             }
+        }
+        let spares = spare_nets(spawner);
+        if spares.len() > 1 {
+            odd.push(format!("more than one spare network namespace: {spares:?}"));
         }
         odd
     };
@@ -112,6 +119,71 @@ fn the_spawner_runs_from_a_sealed_memfd_with_only_its_socket() {
         odd = unexpected();
     }
     assert!(odd.is_empty(), "the spawner holds {odd:?}");
+}
+
+/// The network namespaces the spawner holds an fd of, but its own.
+fn spare_nets(spawner: i32) -> Vec<String> {
+    let own = std::fs::read_link(format!("/proc/{spawner}/ns/net")).unwrap();
+    let mut nets = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{spawner}/fd")).unwrap() {
+        let Ok(t) = std::fs::read_link(e.unwrap().path()) else {
+            continue;
+        };
+        if t.to_string_lossy().starts_with("net:[") && t != own {
+            nets.push(t.to_string_lossy().into_owned());
+        }
+    }
+    nets
+}
+
+#[test]
+fn a_child_enters_the_network_namespace_made_ahead() {
+    if !common::root_or_skip() {
+        return;
+    }
+    let _one = enable();
+    let run = || -> Vec<String> {
+        // Its namespace, and its interfaces: nothing but lo (2 header lines).
+        let mut o = sh("readlink /proc/self/ns/net; wc -l < /proc/net/dev");
+        o.namespaces.create = vec![NamespaceKind::Net, NamespaceKind::Uts];
+        let child = spawn(&o).unwrap();
+        child.wait_stage().unwrap();
+        let out = common::read_all(child.take_stdio()[1].take().unwrap());
+        assert_eq!(child.wait().unwrap().code, Some(0), "{out}");
+        out.lines().map(|l| l.trim().to_string()).collect()
+    };
+    let wait_spare = |spawner: i32| -> String {
+        for _ in 0..300 {
+            if let [one] = spare_nets(spawner).as_slice() {
+                return one.clone();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!(
+            "the spawner never held one spare: {:?}",
+            spare_nets(spawner)
+        );
+    };
+    let host = std::fs::read_link("/proc/self/ns/net")
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let mut seen = vec![host.clone()];
+    let first = run();
+    let spawner = ctr_ns::spawner::pid().expect("a spawner runs");
+    for _ in 0..3 {
+        let spare = wait_spare(spawner);
+        assert!(!seen.contains(&spare), "{spare} is new: {seen:?}");
+        let next = run();
+        // The child entered the spare, and it was as fresh as clone3's.
+        assert_eq!(next, [spare.clone(), "3".to_string()]);
+        seen.push(spare);
+    }
+    assert_ne!(first[0], host);
+    assert_eq!(first[1], "3");
+    // The spawner holds no finished child's namespace: only the next spare.
+    let spare = wait_spare(spawner);
+    assert!(!seen.contains(&spare));
 }
 
 #[test]
@@ -311,12 +383,15 @@ fn concurrent_spawns_run_in_parallel_and_a_failing_one_errors_alone() {
     // Nothing left behind: no child of ours, no fd here, nothing of a
     // child in any spawner (each closes what it got right after its
     // answer, which may be a moment after the answer arrived).
+    // A spawner also keeps its own network namespace and at most one made
+    // ahead (spare_nets) once a child got a new one.
     let clean = |pid: i32| {
-        fds_of(pid as u32).iter().all(|(fd, t)| match fd.as_str() {
+        let fds_ok = fds_of(pid as u32).iter().all(|(fd, t)| match fd.as_str() {
             "0" | "1" | "2" => t == "/dev/null",
             "3" => t.starts_with("socket:"),
-            _ => t.starts_with("/memfd:ctr-exec"),
-        })
+            _ => t.starts_with("/memfd:ctr-exec") || t.starts_with("net:["),
+        });
+        fds_ok && spare_nets(pid).len() <= 1
     };
     let mut ok = false;
     for _ in 0..200 {
