@@ -1205,7 +1205,8 @@ impl Prepared {
         let security_plan = plan_security(security)?;
         let ns = plan_namespaces(namespaces, filesystem, !resources.cgroups.is_empty())?;
         let console = plan_console(io, filesystem, process, security_plan.creds)?;
-        let root_parent = unsafe { libc::geteuid() } == 0;
+        let ids = crate::spawn::spawner_ids();
+        let root_parent = ids.map_or_else(|| unsafe { libc::geteuid() }, |(euid, _)| euid) == 0;
         let (joins, join_pid) = open_joins(&namespaces.join)?;
         // mknod is refused in a user namespace: bind the host's nodes.
         let bind_devices = ns.flags.ns_flags & NamespaceKind::User.clone_flag() != 0
@@ -1308,7 +1309,7 @@ impl Prepared {
             affinity,
             initial_affinity,
             new_session: process.new_session,
-            parent_pid: std::process::id() as i32,
+            parent_pid: ids.map_or_else(|| std::process::id() as i32, |(_, pid)| pid),
             no_new_privs: security.no_new_privileges,
             seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog {
                 len: f.len() as u16,

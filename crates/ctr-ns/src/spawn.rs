@@ -292,10 +292,11 @@ fn parent_of(dir: &str) -> Option<&str> {
     dir.trim_end_matches('/').rsplit_once('/').map(|(p, _)| p)
 }
 
-/// Whether `Stdio::Null` takes the process-wide [`shared_dev_null`] (the
-/// spawner, a process of its own that lives as long as its client) rather
-/// than a `/dev/null` opened and closed per spawn.
-static SHARED_DEV_NULL: AtomicBool = AtomicBool::new(false);
+/// Set in the spawner (a process of its own that lives as long as its
+/// client and never changes its credentials): `Stdio::Null` takes the
+/// process-wide [`shared_dev_null`] rather than a `/dev/null` opened and
+/// closed per spawn, and [`spawner_ids`] are read once.
+static IN_SPAWNER: AtomicBool = AtomicBool::new(false);
 
 /// The spawner's `/dev/null` for a child's ignored stdio: its own fd 0
 /// when that is `/dev/null` open for reading and writing (as the spawner
@@ -303,10 +304,18 @@ static SHARED_DEV_NULL: AtomicBool = AtomicBool::new(false);
 /// its stdio and closes it with its other inherited fds).
 static DEV_NULL_FD: AtomicI32 = AtomicI32::new(-1);
 
-/// Use one `/dev/null` for the life of the process (see
-/// [`SHARED_DEV_NULL`]): two system calls less a spawn.
-pub(crate) fn share_dev_null() {
-    SHARED_DEV_NULL.store(true, Ordering::Relaxed);
+/// Mark this process as the spawner (see [`IN_SPAWNER`]).
+pub(crate) fn mark_spawner() {
+    IN_SPAWNER.store(true, Ordering::Relaxed);
+}
+
+/// In the spawner: its (euid, pid), read once. `None` elsewhere (a Node
+/// process may change its euid; a process that forks gets a new pid).
+pub(crate) fn spawner_ids() -> Option<(u32, i32)> {
+    static IDS: std::sync::OnceLock<(u32, i32)> = std::sync::OnceLock::new();
+    IN_SPAWNER
+        .load(Ordering::Relaxed)
+        .then(|| *IDS.get_or_init(|| (unsafe { libc::geteuid() }, std::process::id() as i32)))
 }
 
 fn shared_dev_null() -> Result<RawFd, Error> {
@@ -410,7 +419,7 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
                 }
                 fd
             }
-            Stdio::Null if SHARED_DEV_NULL.load(Ordering::Relaxed) => shared_dev_null()?,
+            Stdio::Null if IN_SPAWNER.load(Ordering::Relaxed) => shared_dev_null()?,
             Stdio::Null => {
                 if devnull.is_none() {
                     let fd = unsafe {

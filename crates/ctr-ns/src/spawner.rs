@@ -799,7 +799,7 @@ fn serve_one(
     // from the spawner, `ps` (and a test's count of its children) tells
     // them apart.
     unsafe { libc::prctl(libc::PR_SET_NAME, CHILD_NAME.as_ptr()) };
-    crate::spawn::share_dev_null();
+    crate::spawn::mark_spawner();
     let child = crate::spawn::spawn_from(
         &opts,
         Some(OnBehalf {
