@@ -2462,6 +2462,43 @@ mod tests {
     }
 
     #[test]
+    fn the_rootfs_is_its_real_path_however_it_is_named() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let link = tempfile::tempdir().unwrap();
+        let via = link.path().join("via");
+        std::os::unix::fs::symlink(&r, &via).unwrap();
+        let rs = r.to_string_lossy().into_owned();
+        for (given, why) in [
+            (rs.clone(), "plain"),
+            (format!("{rs}//"), "trailing slashes"),
+            (rs.replacen('/', "//", 2), "repeated slashes"),
+            (format!("{rs}/proc/.."), "a dot-dot"),
+            (via.to_string_lossy().into_owned(), "through a symlink"),
+        ] {
+            let spec = RootfsSpec {
+                path: given.clone(),
+                ..Default::default()
+            };
+            let plan = RootfsPlan::build(&spec).unwrap();
+            assert_eq!(
+                plan.root.as_deref().unwrap().to_str().unwrap(),
+                rs,
+                "{why}: {given}"
+            );
+        }
+        // A file is refused as before (the slow way names the error).
+        let file = r.join("etc/f");
+        std::fs::write(&file, "").unwrap();
+        let spec = RootfsSpec {
+            path: file.to_string_lossy().into(),
+            ..Default::default()
+        };
+        let e = RootfsPlan::build(&spec).unwrap_err();
+        assert_eq!(e.errno, Some(libc::ENOTDIR));
+    }
+
+    #[test]
     fn mount_points_seen_are_not_made_again_unless_a_mount_hides_them() {
         let d = rootfs();
         let r = d.path().canonicalize().unwrap();
