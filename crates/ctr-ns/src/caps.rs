@@ -33,12 +33,16 @@ pub fn mask_of(names: &[String], field: &str) -> Result<u64, Error> {
     Ok(mask)
 }
 
-/// The highest capability the running kernel knows.
+/// The highest capability the running kernel knows: a constant of the
+/// kernel, read once per process (four system calls a spawn otherwise).
 pub fn last_cap() -> u32 {
-    ctr_common::fs::read_small("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
+    static LAST: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *LAST.get_or_init(|| {
+        ctr_common::fs::read_small("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40)
+    })
 }
 
 /// The five capability sets, as masks.

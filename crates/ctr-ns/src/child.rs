@@ -994,8 +994,9 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         if p.pre_pivot_sync {
             pre_pivot_sync(fds);
         }
+        // The first range set the umask to 0 (the program's comes later).
         if let Err(f) =
-            crate::rootfs::execute_range(plan, &crate::syscalls::Raw, pivot, plan.ops.len())
+            crate::rootfs::execute_range_umask_0(plan, &crate::syscalls::Raw, pivot, plan.ops.len())
         {
             fail_detail(
                 fds,
@@ -1089,24 +1090,39 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         }
     }
 
-    // Move every source above the last target first so that a source
-    // numbered in the target range is not overwritten by an earlier dup2;
-    // the copies are close-on-exec.
     let n = 3 + fds.extra.len().min(MAX_EXTRA_FDS);
     let mut high = [-1 as RawFd; 3 + MAX_EXTRA_FDS];
     for (i, slot) in high.iter_mut().enumerate().take(n) {
-        let src = if i < 3 && slave >= 0 {
+        *slot = if i < 3 && slave >= 0 {
             slave
         } else if i < 3 {
             fds.stdio[i]
         } else {
             fds.extra[i - 3]
         };
-        *slot = libc::fcntl(src, libc::F_DUPFD_CLOEXEC, n as RawFd);
-        check!(fds, Step::Stdio, *slot);
+    }
+    // Targets are set in order, so a source numbered in the target range
+    // that a later target reads would be overwritten by an earlier dup2:
+    // then every source moves above the last target first (the copies
+    // close-on-exec). Otherwise each goes straight to its target; one
+    // that is already its target only loses close-on-exec (dup2 onto
+    // itself would keep it).
+    let clobbered = (0..n).any(|i| {
+        let src = high[i];
+        src >= 0 && (src as usize) < i && high[src as usize] != src
+    });
+    if clobbered {
+        for slot in high.iter_mut().take(n) {
+            *slot = libc::fcntl(*slot, libc::F_DUPFD_CLOEXEC, n as RawFd);
+            check!(fds, Step::Stdio, *slot);
+        }
     }
     for (i, &fd) in high.iter().enumerate().take(n) {
-        check!(fds, Step::Stdio, libc::dup2(fd, i as RawFd));
+        if fd == i as RawFd {
+            check!(fds, Step::Stdio, libc::fcntl(fd, libc::F_SETFD, 0));
+        } else {
+            check!(fds, Step::Stdio, libc::dup2(fd, i as RawFd));
+        }
     }
 
     // Everything but stdio and the passed fds is closed at exec, including
@@ -1173,7 +1189,13 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         &[fds.status, fds.gate, fifo_fd, proc_fd, p.exec_helper],
     );
     if let Some(cwd) = &p.cwd {
-        if p.contained {
+        if p.contained && p.rootfs.is_some() && cwd.to_bytes() == b"/" {
+            // The rootfs plan ended in the new root's "/" (its pivot or
+            // chroot, then chdir "/"): already there, and inside the root.
+            // chdir "." checks what entering it checks (search permission
+            // for the new credentials) in one call.
+            check!(fds, Step::Chdir, libc::chdir(c".".as_ptr()));
+        } else if p.contained {
             enter_cwd_in_root(fds, cwd);
         } else {
             check!(fds, Step::Chdir, libc::chdir(cwd.as_ptr()));

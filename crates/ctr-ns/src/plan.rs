@@ -1044,14 +1044,24 @@ fn plan_process(opts: &ProcessOptions) -> Result<ProcessPlan, Error> {
     let exec = ExecPlan::new(opts)?;
     let cwd = opts.cwd.as_deref().map(|c| cstring("cwd", c)).transpose()?;
     let own_exe = if opts.refuse_own_exe {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata("/proc/self/exe")
-            .map_err(|e| Error::io(Code::Spawn, "stat", &e, "stat /proc/self/exe"))?;
-        Some((m.dev(), m.ino()))
+        Some(own_exe_id()?)
     } else {
         None
     };
     Ok(ProcessPlan { exec, cwd, own_exe })
+}
+
+/// (dev, ino) of this process's own binary, `/proc/self/exe`: it changes
+/// only at an exec, which starts a new image, so one `statx` per process.
+pub(crate) fn own_exe_id() -> Result<(u64, u64), Error> {
+    use std::os::unix::fs::MetadataExt;
+    static ID: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    if let Some(id) = ID.get() {
+        return Ok(*id);
+    }
+    let m = std::fs::metadata("/proc/self/exe")
+        .map_err(|e| Error::io(Code::Spawn, "stat", &e, "stat /proc/self/exe"))?;
+    Ok(*ID.get_or_init(|| (m.dev(), m.ino())))
 }
 
 /// [`ResourceOptions`] checked and made into the syscall arguments the
@@ -1195,7 +1205,8 @@ impl Prepared {
         let security_plan = plan_security(security)?;
         let ns = plan_namespaces(namespaces, filesystem, !resources.cgroups.is_empty())?;
         let console = plan_console(io, filesystem, process, security_plan.creds)?;
-        let root_parent = unsafe { libc::geteuid() } == 0;
+        let ids = crate::spawn::spawner_ids();
+        let root_parent = ids.map_or_else(|| unsafe { libc::geteuid() }, |(euid, _)| euid) == 0;
         let (joins, join_pid) = open_joins(&namespaces.join)?;
         // mknod is refused in a user namespace: bind the host's nodes.
         let bind_devices = ns.flags.ns_flags & NamespaceKind::User.clone_flag() != 0
@@ -1298,7 +1309,7 @@ impl Prepared {
             affinity,
             initial_affinity,
             new_session: process.new_session,
-            parent_pid: std::process::id() as i32,
+            parent_pid: ids.map_or_else(|| std::process::id() as i32, |(_, pid)| pid),
             no_new_privs: security.no_new_privileges,
             seccomp: seccomp_filter.as_ref().map(|f| libc::sock_fprog {
                 len: f.len() as u16,

@@ -12,7 +12,8 @@ use crate::syscalls::{fd_path, Syscalls};
 use crate::Code;
 use ctr_common::Error;
 use std::collections::VecDeque;
-use std::ffi::CString;
+use std::ffi::{CString, OsStr};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 /// One mount of the plan, as given by the user (OCI `mounts[]` shape).
@@ -109,11 +110,59 @@ pub use crate::mountopt::{
     parse_options, propagation_flags, recursive_attr, MountOptions, MS_NOSYMFOLLOW,
 };
 
+/// `path` as it is when it names a directory reached without a symlink: an
+/// absolute path without `.` or `..` opened with `RESOLVE_NO_SYMLINKS`
+/// (one `openat2` and a `close`) is already its own real path, which
+/// `canonicalize` would find with a `readlink` per component. `None` for
+/// anything else (then the caller takes the slow way, which also names
+/// the error).
+fn symlink_free_dir(path: &Path) -> Option<PathBuf> {
+    use crate::syscalls::{OpenHow, RESOLVE_NO_SYMLINKS};
+    if !path.is_absolute()
+        || path
+            .components()
+            .any(|c| matches!(c, Component::CurDir | Component::ParentDir))
+    {
+        return None;
+    }
+    // Components drop repeated and trailing slashes, as realpath does.
+    let clean: PathBuf = path.components().collect();
+    let c = CString::new(clean.as_os_str().as_bytes()).ok()?;
+    let how = OpenHow {
+        flags: (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: RESOLVE_NO_SYMLINKS,
+    };
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    unsafe { libc::close(fd as libc::c_int) };
+    Some(clean)
+}
+
 /// Resolve `unsafe_path` inside `root` the way the kernel would if `root`
 /// were `/`: symlinks are followed but absolute targets and `..` stay
 /// inside `root`. The result is `root` joined with a symlink-free path (as
 /// of now; components that do not exist yet are kept as given).
 pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
+    secure_join_seen(root, unsafe_path, &mut |_| {})
+}
+
+/// [`secure_join`], telling `dir` of each path it saw as a directory.
+fn secure_join_seen(
+    root: &Path,
+    unsafe_path: &str,
+    dir: &mut dyn FnMut(&Path),
+) -> Result<PathBuf, Error> {
     let mut resolved: Vec<std::ffi::OsString> = Vec::new();
     let mut queue: VecDeque<std::ffi::OsString> = Path::new(unsafe_path)
         .components()
@@ -149,7 +198,13 @@ pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
                     queue.insert(i, t);
                 }
             }
-            _ => resolved.push(c),
+            Ok(m) => {
+                if m.is_dir() {
+                    dir(&candidate);
+                }
+                resolved.push(c)
+            }
+            Err(_) => resolved.push(c),
         }
     }
     Ok(root.join(resolved.iter().collect::<PathBuf>()))
@@ -353,6 +408,21 @@ pub struct RootfsPlan {
     /// Their fds once made ([`RootfsPlan::prepare_detached`]); dropping
     /// the plan closes them, which dissolves any the child did not attach.
     pub detached_fds: Vec<std::os::fd::OwnedFd>,
+    /// What building the plan learned of the rootfs.
+    known: Known,
+}
+
+/// What [`RootfsPlan::build`] learned of the rootfs while resolving paths,
+/// to spare the child system calls that would change nothing.
+#[derive(Debug, Default)]
+struct Known {
+    /// [`secure_join`] results by the path asked (`/dev` is asked twice).
+    joins: std::collections::HashMap<String, PathBuf>,
+    /// Host paths in the rootfs seen as directories (not symlinks).
+    dirs: std::collections::HashSet<PathBuf>,
+    /// Host paths beneath the rootfs where an earlier op mounts (or may
+    /// change what lies below): what was seen beneath them is stale.
+    covered: Vec<PathBuf>,
 }
 
 /// A failed op: its index, the system call (see [`SYSCALL_NAMES`]), errno.
@@ -471,16 +541,52 @@ pub const DEV_LINKS: [(&str, &str); 6] = [
 
 impl RootfsPlan {
     fn push(&mut self, op: Op, what: impl Into<String>, path: impl AsRef<Path>) {
+        let creates_only = matches!(
+            op,
+            Op::MkdirsBeneath(_)
+                | Op::Mkdirs(_)
+                | Op::CreateFileBeneath(_)
+                | Op::CreateFile(_)
+                | Op::Mknod { .. }
+                | Op::Symlink { .. }
+        );
+        // A mount on the rootfs itself (its bind onto itself) keeps what is
+        // in it, one above it (propagation) does not reach into it; any
+        // other op may hide what was seen beneath its path.
+        let root = self
+            .root
+            .as_deref()
+            .map(|r| Path::new(OsStr::from_bytes(r.to_bytes())));
+        let path = path.as_ref();
+        let beneath_root = root.is_some_and(|r| path.starts_with(r));
+        let on_root = matches!(op, Op::Mount { .. }) && root == Some(path);
+        if !creates_only && beneath_root && !on_root {
+            self.known.covered.push(path.to_path_buf());
+        }
         self.ops.push(op);
         self.info.push(OpInfo {
             what: what.into(),
-            path: path.as_ref().to_string_lossy().into_owned(),
+            path: path.to_string_lossy().into_owned(),
         });
     }
 
     /// Build the plan for `spec` (reads the rootfs to resolve paths).
     pub fn build(spec: &RootfsSpec) -> Result<RootfsPlan, Error> {
         let root = PathBuf::from(&spec.path);
+        let root = match symlink_free_dir(&root) {
+            Some(r) => r,
+            None => Self::resolve_root(spec, root)?,
+        };
+        let mut plan = RootfsPlan::default();
+        let croot = cpath(&root, "rootfs")?;
+        plan.root = Some(croot.clone());
+        Self::build_in(plan, spec, root, croot)
+    }
+
+    /// The rootfs as a directory and its real path (`realpath`: a
+    /// `readlink` for every component): the slow way of
+    /// [`symlink_free_dir`], with its errors.
+    fn resolve_root(spec: &RootfsSpec, root: PathBuf) -> Result<PathBuf, Error> {
         let meta = std::fs::metadata(&root).map_err(|e| {
             Error::io(Code::Rootfs, "stat", &e, format!("rootfs {}", spec.path))
                 .with_path(&spec.path)
@@ -503,10 +609,16 @@ impl RootfsPlan {
             )
             .with_path(&spec.path)
         })?;
-        let mut plan = RootfsPlan::default();
-        let croot = cpath(&root, "rootfs")?;
-        plan.root = Some(croot.clone());
+        Ok(root)
+    }
 
+    /// [`RootfsPlan::build`] once the rootfs is resolved.
+    fn build_in(
+        mut plan: RootfsPlan,
+        spec: &RootfsSpec,
+        root: PathBuf,
+        croot: CString,
+    ) -> Result<RootfsPlan, Error> {
         if spec.chroot {
             plan.push(Op::Chroot { root: croot }, "chroot into the rootfs", &root);
             return Ok(plan);
@@ -587,7 +699,7 @@ impl RootfsPlan {
             }
         }
         if spec.dev_nodes {
-            let dev = secure_join(&root, "/dev")?;
+            let dev = plan.join(&root, "/dev")?;
             plan.mkdirs_beneath(&root, &dev, "/dev", "dev")?;
             plan.dev_nodes(&root, &dev, true, &listed)?;
         }
@@ -653,7 +765,7 @@ impl RootfsPlan {
     }
 
     fn dev(&mut self, root: &Path, bind: bool, listed: &[&str]) -> Result<(), Error> {
-        let dev = secure_join(root, "/dev")?;
+        let dev = self.join(root, "/dev")?;
         self.mkdirs_beneath(root, &dev, "/dev", "dev")?;
         let cdev = cpath(&dev, "rootfs")?;
         self.push(
@@ -800,7 +912,7 @@ impl RootfsPlan {
                 .with_field(format!("{field}.type")))
             }
         };
-        let dst = secure_join(root, &d.path)?;
+        let dst = self.join(root, &d.path)?;
         if let Some(parent) = dst.parent() {
             self.mkdirs_beneath(root, parent, &d.path, &field)?;
         }
@@ -889,7 +1001,7 @@ impl RootfsPlan {
             )
             .with_field(format!("{field}.options")));
         }
-        let dst = secure_join(root, &m.destination)?;
+        let dst = self.join(root, &m.destination)?;
         self.mkdirs_beneath(root, &dst, &m.destination, &field)?;
         let cdst = cpath(&dst, &field)?;
         let ro = opts.flags & libc::MS_RDONLY as u64 != 0;
@@ -984,8 +1096,36 @@ impl RootfsPlan {
         Ok(())
     }
 
+    /// [`secure_join`] once per path a plan: what it sees (symlinks,
+    /// directories) is the rootfs before the child's ops, asked again or
+    /// not.
+    fn join(&mut self, root: &Path, unsafe_path: &str) -> Result<PathBuf, Error> {
+        if let Some(p) = self.known.joins.get(unsafe_path) {
+            return Ok(p.clone());
+        }
+        let dirs = &mut self.known.dirs;
+        let p = secure_join_seen(root, unsafe_path, &mut |d| {
+            dirs.insert(d.to_path_buf());
+        })?;
+        self.known.joins.insert(unsafe_path.to_string(), p.clone());
+        Ok(p)
+    }
+
+    /// Whether `dir` is known to exist when the child gets to it: seen as
+    /// a directory, and no earlier op mounts above it. Its `mkdirat` would
+    /// fail with `EEXIST`; the mount on it still opens it beneath the
+    /// rootfs.
+    fn known_dir(&self, dir: &Path) -> bool {
+        self.known.dirs.contains(dir)
+            && !self
+                .known
+                .covered
+                .iter()
+                .any(|c| dir != c && dir.starts_with(c))
+    }
+
     /// Directories from the rootfs down to `dir` (relative parts), for
-    /// [`Op::MkdirsBeneath`].
+    /// [`Op::MkdirsBeneath`], but those [known](Self::known_dir) to exist.
     fn mkdirs_beneath(
         &mut self,
         root: &Path,
@@ -1003,8 +1143,11 @@ impl RootfsPlan {
             } else {
                 Some(cpath(&parent, field)?)
             };
-            list.push((p, cs(&name, field)?));
             parent.push(&name);
+            if self.known_dir(&root.join(&parent)) {
+                continue;
+            }
+            list.push((p, cs(&name, field)?));
         }
         if !list.is_empty() {
             self.push(
@@ -1034,7 +1177,7 @@ impl RootfsPlan {
             }
         });
         let bind = opts.bind || fstype == "bind";
-        let dst = secure_join(root, &m.destination)?;
+        let dst = self.join(root, &m.destination)?;
         let rel = dst.strip_prefix(root).unwrap_or(Path::new(""));
         let beneath = if rel.as_os_str().is_empty() {
             None
@@ -1566,6 +1709,19 @@ pub fn execute_range<S: Syscalls>(
     from: usize,
     to: usize,
 ) -> Result<(), Failure> {
+    // Device nodes and mount points get exactly the modes asked for.
+    sys.umask(0);
+    execute_range_umask_0(plan, sys, from, to)
+}
+
+/// [`execute_range`] in a process whose umask is 0 already (the split
+/// plan's second range, after its first): one `umask` call less.
+pub fn execute_range_umask_0<S: Syscalls>(
+    plan: &RootfsPlan,
+    sys: &S,
+    from: usize,
+    to: usize,
+) -> Result<(), Failure> {
     let mut rootfd = -1;
     let mut links = LinkDir {
         fd: -1,
@@ -1614,8 +1770,6 @@ fn run_ops<'a, S: Syscalls>(
     to: usize,
 ) -> Result<(), Failure> {
     let null = std::ptr::null();
-    // Device nodes and mount points get exactly the modes asked for.
-    sys.umask(0);
     // Set when an op also did the next one (a file made and mounted on).
     let mut done_next = false;
     for (i, op) in plan.ops.iter().enumerate().take(to).skip(from) {
@@ -2192,8 +2346,9 @@ mod tests {
             // The user's mounts work beneath a dirfd of the rootfs: mount
             // points made with mkdirat, targets opened with openat2 without
             // following symlinks and mounted through /proc/self/fd.
+            // /proc exists (seen while planning): no mkdirat, still opened
+            // beneath the rootfs.
             format!("open_dir {rs}"),
-            "mkdirat 50 proc 755".into(),
             "openat2 50 proc".into(),
             format!("mount proc /proc/self/fd/100 proc {:#x} -", libc::MS_NOSUID),
             "close 100".into(),
@@ -2307,8 +2462,105 @@ mod tests {
     }
 
     #[test]
+    fn the_rootfs_is_its_real_path_however_it_is_named() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        let link = tempfile::tempdir().unwrap();
+        let via = link.path().join("via");
+        std::os::unix::fs::symlink(&r, &via).unwrap();
+        let rs = r.to_string_lossy().into_owned();
+        for (given, why) in [
+            (rs.clone(), "plain"),
+            (format!("{rs}//"), "trailing slashes"),
+            (rs.replacen('/', "//", 2), "repeated slashes"),
+            (format!("{rs}/proc/.."), "a dot-dot"),
+            (via.to_string_lossy().into_owned(), "through a symlink"),
+        ] {
+            let spec = RootfsSpec {
+                path: given.clone(),
+                ..Default::default()
+            };
+            let plan = RootfsPlan::build(&spec).unwrap();
+            assert_eq!(
+                plan.root.as_deref().unwrap().to_str().unwrap(),
+                rs,
+                "{why}: {given}"
+            );
+        }
+        // A file is refused as before (the slow way names the error).
+        let file = r.join("etc/f");
+        std::fs::write(&file, "").unwrap();
+        let spec = RootfsSpec {
+            path: file.to_string_lossy().into(),
+            ..Default::default()
+        };
+        let e = RootfsPlan::build(&spec).unwrap_err();
+        assert_eq!(e.errno, Some(libc::ENOTDIR));
+    }
+
+    #[test]
+    fn mount_points_seen_are_not_made_again_unless_a_mount_hides_them() {
+        let d = rootfs();
+        let r = d.path().canonicalize().unwrap();
+        std::fs::create_dir_all(r.join("dev/mqueue")).unwrap();
+        let spec = RootfsSpec {
+            path: r.to_string_lossy().into(),
+            mounts: vec![
+                MountSpec {
+                    destination: "/proc".into(),
+                    fstype: Some("proc".into()),
+                    ..Default::default()
+                },
+                MountSpec {
+                    destination: "/dev".into(),
+                    fstype: Some("tmpfs".into()),
+                    ..Default::default()
+                },
+                MountSpec {
+                    destination: "/dev/mqueue".into(),
+                    fstype: Some("mqueue".into()),
+                    ..Default::default()
+                },
+                MountSpec {
+                    destination: "/sys".into(),
+                    fstype: Some("sysfs".into()),
+                    ..Default::default()
+                },
+            ],
+            dev_nodes: true,
+            ..Default::default()
+        };
+        let plan = RootfsPlan::build(&spec).unwrap();
+        let fake = Recorder::default();
+        execute(&plan, &fake).unwrap();
+        let calls = fake.calls.borrow();
+        let mkdirs: Vec<&str> = calls
+            .iter()
+            .filter(|c| c.starts_with("mkdirat"))
+            .map(|c| c.as_str())
+            .collect();
+        // proc and dev exist; dev/mqueue exists on disk but not on the
+        // tmpfs mounted on /dev before it; sys does not exist.
+        assert_eq!(mkdirs.len(), 2, "{calls:?}");
+        assert!(mkdirs[0].ends_with(" mqueue 755"), "{mkdirs:?}");
+        assert!(mkdirs[1].ends_with(" sys 755"), "{mkdirs:?}");
+        // Every target is still opened beneath the rootfs.
+        for t in ["proc", "dev", "mqueue", "sys"] {
+            assert!(
+                calls.iter().any(
+                    |c| c.starts_with("openat2 ") && c.ends_with(&format!(" {t}"))
+                        || c.starts_with("openat2 ") && c.ends_with(&format!("/{t}"))
+                ),
+                "{t}: {calls:?}"
+            );
+        }
+    }
+
+    #[test]
     fn failures_name_the_op_and_syscall() {
         let d = rootfs();
+        // Absent, so that the plan makes its mount point.
+        std::fs::remove_dir(d.path().join("proc")).unwrap();
         let spec = RootfsSpec {
             path: d.path().to_string_lossy().into(),
             mounts: vec![MountSpec {
@@ -2782,6 +3034,10 @@ mod tests {
             before.calls.borrow().len() + calls.len() - 1,
             "one umask per range"
         );
+        // The second range in the process that ran the first: no umask.
+        let rest = Recorder::default();
+        execute_range_umask_0(&plan, &rest, k, plan.ops.len()).unwrap();
+        assert_eq!(rest.calls.borrow()[..], calls[1..]);
     }
 
     #[test]

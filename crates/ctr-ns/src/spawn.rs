@@ -13,7 +13,7 @@ use crate::sys::{self, clone3, CloneArgs, WaitResult, CLONE_PIDFD};
 use crate::Code;
 use ctr_common::{error::strerror, Error};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Mutex;
 
 /// How a spawned process ended.
@@ -278,6 +278,76 @@ pub(crate) struct OnBehalf {
     pub own_exe: Option<(u64, u64)>,
 }
 
+thread_local! {
+    /// The parent of the last cgroup directory found to be cgroup2 (the
+    /// containers' parent cgroup there): a hint only, to open the next
+    /// directory there first rather than a `tasks` file that a cgroup2
+    /// directory does not have (a failed `openat`). A wrong hint costs
+    /// that open after the directory's, and is dropped.
+    static V2_PARENT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The directory holding the cgroup directory `dir`.
+fn parent_of(dir: &str) -> Option<&str> {
+    dir.trim_end_matches('/').rsplit_once('/').map(|(p, _)| p)
+}
+
+/// Set in the spawner (a process of its own that lives as long as its
+/// client and never changes its credentials): `Stdio::Null` takes the
+/// process-wide [`shared_dev_null`] rather than a `/dev/null` opened and
+/// closed per spawn, and [`spawner_ids`] are read once.
+static IN_SPAWNER: AtomicBool = AtomicBool::new(false);
+
+/// The spawner's `/dev/null` for a child's ignored stdio: its own fd 0
+/// when that is `/dev/null` open for reading and writing (as the spawner
+/// is started), else one opened once (close-on-exec; a child dups it onto
+/// its stdio and closes it with its other inherited fds).
+static DEV_NULL_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// Mark this process as the spawner (see [`IN_SPAWNER`]).
+pub(crate) fn mark_spawner() {
+    IN_SPAWNER.store(true, Ordering::Relaxed);
+}
+
+/// In the spawner: its (euid, pid), read once. `None` elsewhere (a Node
+/// process may change its euid; a process that forks gets a new pid).
+pub(crate) fn spawner_ids() -> Option<(u32, i32)> {
+    static IDS: std::sync::OnceLock<(u32, i32)> = std::sync::OnceLock::new();
+    IN_SPAWNER
+        .load(Ordering::Relaxed)
+        .then(|| *IDS.get_or_init(|| (unsafe { libc::geteuid() }, std::process::id() as i32)))
+}
+
+fn shared_dev_null() -> Result<RawFd, Error> {
+    let fd = DEV_NULL_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        return Ok(fd);
+    }
+    let fd = if is_dev_null_rw(0) {
+        0
+    } else {
+        let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(
+                Error::last_os(Code::Spawn, "open", "open /dev/null").with_path("/dev/null")
+            );
+        }
+        fd
+    };
+    // One thread serves the spawner's requests: no race to open it twice.
+    DEV_NULL_FD.store(fd, Ordering::Relaxed);
+    Ok(fd)
+}
+
+/// Whether `fd` is the null device (1:3) open for reading and writing.
+fn is_dev_null_rw(fd: RawFd) -> bool {
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::fstat(fd, &mut st) } == 0;
+    ok && st.st_mode & libc::S_IFMT == libc::S_IFCHR
+        && st.st_rdev == libc::makedev(1, 3)
+        && unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_ACCMODE == libc::O_RDWR
+}
+
 pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Result<Child, Error> {
     let mut prepared = Prepared::new(opts)?;
     if behalf.is_some() && crate::spare_net::eligible(prepared.clone_flags) {
@@ -349,6 +419,7 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
                 }
                 fd
             }
+            Stdio::Null if IN_SPAWNER.load(Ordering::Relaxed) => shared_dev_null()?,
             Stdio::Null => {
                 if devnull.is_none() {
                     let fd = unsafe {
@@ -428,16 +499,28 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
     let mut cgroup_join_paths = Vec::new();
     for dir in &opts.resources.cgroups {
         // A v1 hierarchy's `tasks` file opens in one call (cgroup2 has
-        // none): no directory fd, fstatfs and close per hierarchy.
-        if let Some((fd, path)) = open_v1_tasks(dir) {
-            cgroup_join_fds.push(fd);
-            cgroup_join_paths.push(path);
-            continue;
+        // none): no directory fd, fstatfs and close per hierarchy. Not
+        // tried where the last directory beside this one was cgroup2.
+        let seen_v2 = V2_PARENT.with(|p| p.borrow().as_deref() == parent_of(dir));
+        if !seen_v2 {
+            if let Some((fd, path)) = open_v1_tasks(dir) {
+                cgroup_join_fds.push(fd);
+                cgroup_join_paths.push(path);
+                continue;
+            }
         }
         // A missing directory fails the O_DIRECTORY open (ENOENT, with its
         // path): no stat first. One fstatfs per directory tells its version.
         let dir_fd = open_cgroup_dir(dir)?;
         let v2 = is_cgroup2(&dir_fd);
+        V2_PARENT.with(|p| {
+            let mut p = p.borrow_mut();
+            match (v2, parent_of(dir)) {
+                (true, Some(parent)) => *p = Some(parent.to_string()),
+                _ if seen_v2 => *p = None,
+                _ => {}
+            }
+        });
         if cgroup_fd.is_none() && v2 {
             cgroup_fd = Some(dir_fd);
         } else {

@@ -340,14 +340,24 @@ fn start(program: &str) -> Result<(std::process::Child, Conn), Error> {
         crate::sys::socket_pair().map_err(|e| io_error(e, "create the socket pair"))?;
     let node = std::process::id();
     let (theirs_fd, mem_fd) = (theirs.as_raw_fd(), memfd.as_raw_fd());
+    // One /dev/null open for reading and writing as 0-2: the spawner hands
+    // it as is to a child whose stdio is ignored (as `Stdio::Null` opens
+    // it), not opening one a spawn.
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| io_error(e, "open /dev/null"))?;
+    let dup = |f: &std::fs::File| f.try_clone().map_err(|e| io_error(e, "dup /dev/null"));
+    let (null1, null2) = (dup(&null)?, dup(&null)?);
     let mut cmd = std::process::Command::new(format!("/proc/self/fd/{}", SOCKET_FD + 1));
     cmd.arg0("ctr-spawner")
         .arg(ARG)
         .arg(node.to_string())
         .env_clear()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stdin(null)
+        .stdout(null1)
+        .stderr(null2);
     // In the forked child, before exec: only raw system calls. The socket
     // becomes fd 3 (kept over exec), the memfd fd 4 (close-on-exec: execve
     // opens it first), everything else above is closed.
@@ -598,16 +608,9 @@ fn put_fds(opts: &mut SpawnOptions, fds: &[OwnedFd]) -> Result<(), Error> {
     Ok(())
 }
 
-/// (dev, ino) of `/proc/self/exe`: the process's image, fixed until it
-/// execs (which starts afresh), so read once.
+/// (dev, ino) of `/proc/self/exe` (read once per process).
 fn own_exe() -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    static OWN_EXE: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
-    if let Some(v) = OWN_EXE.get() {
-        return Some(*v);
-    }
-    let m = std::fs::metadata("/proc/self/exe").ok()?;
-    Some(*OWN_EXE.get_or_init(|| (m.dev(), m.ino())))
+    crate::plan::own_exe_id().ok()
 }
 
 /// [`crate::spawn`] through the spawner (started here on first use).
@@ -796,6 +799,7 @@ fn serve_one(
     // from the spawner, `ps` (and a test's count of its children) tells
     // them apart.
     unsafe { libc::prctl(libc::PR_SET_NAME, CHILD_NAME.as_ptr()) };
+    crate::spawn::mark_spawner();
     let child = crate::spawn::spawn_from(
         &opts,
         Some(OnBehalf {

@@ -113,3 +113,19 @@ fn loopback_up_brings_lo_up_in_the_new_network_namespace() {
     let e = spawn(&o).unwrap_err();
     assert_eq!(e.code, "ENS_INVALID_OPTION");
 }
+
+#[test]
+fn a_source_in_the_target_range_is_read_before_it_is_replaced() {
+    // The child's fd 3 is our fd 1, which its own stdout (a pipe) replaces
+    // first: the moves must read fd 1 before they overwrite it.
+    let mut o = sh("readlink /proc/self/fd/3; readlink /proc/self/fd/0");
+    o.io.extra_fds = vec![1];
+    let child = spawn(&o).unwrap();
+    child.wait_stage().unwrap();
+    let out = read_all(child.take_stdio()[1].take().unwrap());
+    assert_eq!(child.wait().unwrap().code, Some(0));
+    let ours = std::fs::read_link("/proc/self/fd/1").unwrap();
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(ours.to_string_lossy().as_ref()), "{out}");
+    assert_eq!(lines.next(), Some("/dev/null"), "{out}");
+}

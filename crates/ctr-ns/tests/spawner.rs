@@ -445,3 +445,30 @@ fn a_child_starts_with_no_signal_ignored_caught_or_blocked() {
     assert_eq!(sig_mask(&out, "SigCgt:"), 0, "{out}");
     assert_eq!(sig_mask(&out, "SigBlk:"), 0, "{out}");
 }
+
+#[test]
+fn ignored_stdio_is_dev_null_open_for_reading_and_writing() {
+    let _one = enable();
+    // The spawner hands its own /dev/null (fd 0) on: what a /dev/null
+    // opened for the child would be, read-write, and not close-on-exec.
+    let mut o = sh("readlink /proc/self/fd/0 /proc/self/fd/2; \
+                    grep flags /proc/self/fdinfo/0 /proc/self/fdinfo/2; echo x >&2");
+    o.io.stdio = [Stdio::Null, Stdio::Pipe, Stdio::Null];
+    let child = spawn(&o).unwrap();
+    child.wait_stage().unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(
+        &mut std::fs::File::from(child.take_stdio()[1].take().unwrap()),
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(child.wait().unwrap().code, Some(0), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..2], ["/dev/null", "/dev/null"], "{out}");
+    for l in &lines[2..4] {
+        let flags = l.rsplit('\t').next().unwrap();
+        let flags = u32::from_str_radix(flags.trim(), 8).unwrap();
+        assert_eq!(flags & libc::O_ACCMODE as u32, libc::O_RDWR as u32, "{out}");
+        assert_eq!(flags & libc::O_CLOEXEC as u32, 0, "{out}");
+    }
+}
