@@ -211,7 +211,11 @@ struct CacheKey {
 impl CacheKey {
     fn now() -> Result<CacheKey, Error> {
         Ok(CacheKey {
-            self_cgroup: read_string(Code::Detect.as_str(), "/proc/self/cgroup")?,
+            // One record: read whole in one read(2).
+            self_cgroup: ctr_common::fs::read_whole("/proc/self/cgroup").map_err(|e| {
+                Error::io(Code::Detect.as_str(), "read", &e, "read /proc/self/cgroup")
+                    .with_path("/proc/self/cgroup")
+            })?,
             cgroup_ns: std::fs::read_link("/proc/self/ns/cgroup").ok(),
             // SAFETY: geteuid has no preconditions.
             euid: unsafe { libc::geteuid() },

@@ -41,6 +41,16 @@ pub fn read(dir: &Path, file: &str) -> Result<String, Error> {
     })
 }
 
+/// [`read`] of a one-value file (as `cpuset.cpus`): the kernel hands it
+/// over in one read(2), so none is made to see the end
+/// ([`ctr_common::fs::read_whole`]).
+pub fn read_value(dir: &Path, file: &str) -> Result<String, Error> {
+    let path = dir.join(file);
+    ctr_common::fs::read_whole(&path).map_err(|e| {
+        Error::io(Code::Read, "read", &e, format!("read {}", path.display())).with_path(&path)
+    })
+}
+
 /// Read `dir/file` if it exists.
 pub fn read_opt(dir: &Path, file: &str) -> Option<String> {
     ctr_common::fs::read_small(dir.join(file)).ok()

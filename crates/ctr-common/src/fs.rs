@@ -38,6 +38,39 @@ pub fn read_small(path: impl AsRef<Path>) -> std::io::Result<String> {
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
 }
 
+/// [`read_small`] of a file the kernel hands over whole in one read: a
+/// regular file nobody writes in place (a record replaced by rename), or a
+/// single-record seq file (one cgroupfs value, `/proc/PID/stat`,
+/// `/proc/self/cgroup`). A read short of the buffer is then the end, and
+/// the read(2) that would return 0 is skipped (a system call per file).
+/// Not for multi-record files (mountinfo, `cgroup.procs`): their read may
+/// stop short at a record that does not fit.
+pub fn read_whole(path: impl AsRef<Path>) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                len += n;
+                if len < buf.len() {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(len);
+    String::from_utf8(buf)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
 /// Write `value` to an existing file in one `write(2)`, as kernel
 /// interfaces expect; errors carry `code`, the path and errno.
 pub fn write_value(code: &str, path: impl AsRef<Path>, value: &str) -> Result<(), Error> {
@@ -86,6 +119,29 @@ pub fn write_atomic(code: &str, path: impl AsRef<Path>, data: &[u8]) -> Result<(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn read_whole_reads_files_of_any_size_and_proc_values() {
+        let d = tempfile::tempdir().unwrap();
+        for n in [0usize, 1, 4095, 4096, 4097, 9000] {
+            let p = d.path().join(format!("f{n}"));
+            let text: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            std::fs::write(&p, &text).unwrap();
+            assert_eq!(read_whole(&p).unwrap(), text, "{n} bytes");
+        }
+        let stat = read_whole("/proc/self/stat").unwrap();
+        // Whole: from the pid to the closing newline (its times move, so
+        // not compared with a second read).
+        assert!(
+            stat.starts_with(&format!("{} (", std::process::id())),
+            "{stat}"
+        );
+        assert!(
+            stat.ends_with('\n') && stat.split(' ').count() >= 52,
+            "{stat}"
+        );
+        assert!(read_whole(d.path().join("missing")).is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -7,7 +7,7 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 /// What `/proc/PID/stat` says about a process: its state letter and its
 /// start time (field 22, clock ticks since boot).
 pub fn stat(pid: i32) -> Option<(char, u64)> {
-    let s = crate::fs::read_small(format!("/proc/{pid}/stat")).ok()?;
+    let s = crate::fs::read_whole(format!("/proc/{pid}/stat")).ok()?;
     parse_stat(&s)
 }
 

@@ -130,6 +130,19 @@ pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
             .with_errno(libc::E2BIG));
         }
     }
+    let strings: usize = args
+        .iter()
+        .chain(env.iter())
+        .map(|s| s.len() + 1)
+        .sum::<usize>()
+        + args.first().map_or(0, |a| a.len() + 1);
+    let size = strings + (args.len().max(1) + env.len()) * std::mem::size_of::<usize>();
+    // At most the floor fits whatever the stack limit: the common case
+    // then needs no getrlimit (a system call per create).
+    const FLOOR: usize = 128 << 10;
+    if size <= FLOOR {
+        return Ok(());
+    }
     let stack = p
         .rlimits
         .as_ref()
@@ -142,14 +155,7 @@ pub fn check_exec_size(spec: &ctr_oci::types::Spec) -> Result<()> {
             unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut r) };
             r.rlim_cur
         });
-    let limit = (stack / 4).clamp(128 << 10, 6 << 20) as usize;
-    let strings: usize = args
-        .iter()
-        .chain(env.iter())
-        .map(|s| s.len() + 1)
-        .sum::<usize>()
-        + args.first().map_or(0, |a| a.len() + 1);
-    let size = strings + (args.len().max(1) + env.len()) * std::mem::size_of::<usize>();
+    let limit = (stack / 4).clamp(FLOOR as u64, 6 << 20) as usize;
     if size > limit {
         let field = if args.iter().map(|s| s.len()).sum::<usize>()
             >= env.iter().map(|s| s.len()).sum::<usize>()
@@ -444,9 +450,10 @@ fn create_locked(
     // namespaces exist, the user program is far from running.
     // A rootless container's new network namespace gets `lo` up, by the
     // init itself (loopback-only networking; the runtime could not join it).
-    so.namespaces.loopback_up = crate::rootless::is_rootless()
-        && so.namespaces.create.contains(&ctr_ns::NamespaceKind::Net)
-        && so.namespaces.create.contains(&ctr_ns::NamespaceKind::User);
+    // (The namespaces are checked first: is_rootless is a system call.)
+    so.namespaces.loopback_up = so.namespaces.create.contains(&ctr_ns::NamespaceKind::Net)
+        && so.namespaces.create.contains(&ctr_ns::NamespaceKind::User)
+        && crate::rootless::is_rootless();
     so.lifecycle.pre_pivot_sync = !(prestart.is_empty()
         && create_runtime.is_empty()
         && create_container.is_empty()
@@ -462,7 +469,8 @@ fn create_locked(
     let child = child_out.as_ref().unwrap();
     // The init is in the cgroup already (which is what delete kills
     // through); its pid is recorded for `list` and a direct kill.
-    if let Some((_, start)) = util::proc_stat(pid) {
+    let first_start = util::proc_stat(pid).map(|(_, start)| start);
+    if let Some(start) = first_start {
         record.pid = pid;
         record.init_start_time = start;
         locked.save(record)?;
@@ -522,12 +530,17 @@ fn create_locked(
             }
         }
     }
-    let (_, start) = util::proc_stat(pid).ok_or_else(|| {
-        Error::new(
-            Code::Init,
-            "container init exited right after it was set up",
-        )
-    })?;
+    // The init is our child and only we reap it, so a start time read
+    // above still holds (a zombie's stat reads the same); read now only if
+    // that first read failed.
+    let start = first_start
+        .or_else(|| util::proc_stat(pid).map(|(_, start)| start))
+        .ok_or_else(|| {
+            Error::new(
+                Code::Init,
+                "container init exited right after it was set up",
+            )
+        })?;
     record.pid = pid;
     record.init_start_time = start;
     record.status = Status::Created;
@@ -630,8 +643,7 @@ fn init_pidfd(s: &Saved) -> Option<OwnedFd> {
 
 /// Start a created container: open `exec.fifo`, which lets its init exec.
 pub fn start(store: &Store, id: &str) -> Result<()> {
-    let locked = store.lock(id)?;
-    let saved = locked.load()?;
+    let (locked, saved) = store.lock_load(id)?;
     // Opened before the status is read: the liveness check in it (pid and
     // start time) then pins this exact process to the pidfd, as
     // `init_pidfd` does, with one read of /proc/<pid>/stat instead of two.
@@ -806,8 +818,7 @@ fn kill_and_wait(saved: &Saved) -> Result<()> {
 /// anything could not be removed the record stays (so `list` shows it and
 /// `delete` can be tried again) and `ERUNTIME_DELETE` lists what is left.
 pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
-    let locked = store.lock(id)?;
-    let saved = locked.load()?;
+    let (locked, saved) = store.lock_load(id)?;
     let status = live_status(&locked.dir, &saved);
     match status {
         Status::Stopped | Status::Creating => {}
@@ -868,8 +879,15 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
             left.push(format!("unit {unit}: {}", e.message));
         }
     }
-    // The init itself, should it not be in the cgroup (a shared or missing one).
-    if let Err(e) = kill_and_wait(&saved) {
+    // The init itself, should it not be in the cgroup (a shared or missing
+    // one). Not when stopped: that status means the recorded process (pid
+    // and start time) is gone, which it stays, so there is nothing to kill.
+    let killed = if status == Status::Stopped {
+        Ok(())
+    } else {
+        kill_and_wait(&saved)
+    };
+    if let Err(e) = killed {
         left.push(format!("process {}: {}", saved.pid, e.message));
     }
     ctr_cgroup::remove_made_parents(&saved.cgroup_made_parents);

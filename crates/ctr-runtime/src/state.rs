@@ -144,7 +144,7 @@ impl Owner {
         // /proc/<pid>/stat is tens of microseconds); keyed by pid, so a
         // forked child never takes its parent's.
         static ME: std::sync::Mutex<Option<Owner>> = std::sync::Mutex::new(None);
-        let pid = std::process::id() as i32;
+        let pid = util::own_pid();
         let mut me = ME.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(o) = me.filter(|o| o.pid == pid) {
             return o;
@@ -280,7 +280,6 @@ impl Store {
     /// exists without a `state.json`.
     pub fn claim(&self, id: &str, first: &Saved) -> Result<Locked> {
         validate_id(id)?;
-        self.ensure_root()?;
         let me = Owner::me();
         let tmp = self.root.join(format!(
             ".new-{}-{}-{}",
@@ -289,18 +288,25 @@ impl Store {
             unique_suffix()
         ));
         use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .mode(0o711)
-            .create(&tmp)
-            .map_err(|e| {
-                Error::io(
-                    Code::State,
-                    "mkdir",
-                    &e,
-                    format!("create {}", tmp.display()),
-                )
-                .with_path(&tmp)
-            })?;
+        let mkdir_tmp = || std::fs::DirBuilder::new().mode(0o711).create(&tmp);
+        // The root is made only when missing (the claim's own mkdir says
+        // so): two system calls less per create than making sure first.
+        let made = match mkdir_tmp() {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
+                self.ensure_root()?;
+                mkdir_tmp()
+            }
+            made => made,
+        };
+        made.map_err(|e| {
+            Error::io(
+                Code::State,
+                "mkdir",
+                &e,
+                format!("create {}", tmp.display()),
+            )
+            .with_path(&tmp)
+        })?;
         let lock =
             match write_state(&tmp, first).and_then(|_| flock_dir(&tmp, Code::State.as_str())) {
                 Ok(l) => l,
@@ -341,12 +347,26 @@ impl Store {
     /// lock is still held: only an orphan that inherited the owner's fd
     /// (a half-made container init) can hold it then.
     pub fn lock(&self, id: &str) -> Result<Locked> {
+        let locked = self.lock_dir(id)?;
+        if !locked.dir.join("state.json").exists() {
+            return Err(not_found(id));
+        }
+        Ok(locked)
+    }
+
+    /// [`Store::lock`] and [`Locked::load`] in one: the record read stands
+    /// for lock's check that it still exists (one `statx` less).
+    pub fn lock_load(&self, id: &str) -> Result<(Locked, Saved)> {
+        let locked = self.lock_dir(id)?;
+        let saved = read_state(&locked.dir, id)?;
+        Ok((locked, saved))
+    }
+
+    /// Lock `<root>/<id>/` (see [`Store::lock`]), not checking its record.
+    fn lock_dir(&self, id: &str) -> Result<Locked> {
         validate_id(id)?;
         let dir = self.root.join(id);
-        let not_found = || {
-            Error::new(Code::NotFound, format!("container {id:?} does not exist"))
-                .with_errno(libc::ENOENT)
-        };
+        let not_found = || not_found(id);
         let fd = open_dir(&dir, Code::State.as_str()).map_err(|e| {
             if e.errno == Some(libc::ENOENT) {
                 not_found()
@@ -387,7 +407,7 @@ impl Store {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         // Removed (renamed away) while we waited for the lock?
-        if !same_dir(held.as_ref().unwrap(), &dir) || !dir.join("state.json").exists() {
+        if !same_dir(held.as_ref().unwrap(), &dir) {
             return Err(not_found());
         }
         Ok(Locked {
@@ -477,13 +497,17 @@ impl Store {
     }
 }
 
+fn not_found(id: &str) -> Error {
+    Error::new(Code::NotFound, format!("container {id:?} does not exist")).with_errno(libc::ENOENT)
+}
+
 fn read_state(dir: &Path, id: &str) -> Result<Saved> {
     {
         let p = dir.join("state.json");
-        let text = ctr_common::fs::read_small(&p).map_err(|e| {
+        // Replaced by rename, never written in place: one read(2) has it whole.
+        let text = ctr_common::fs::read_whole(&p).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Error::new(Code::NotFound, format!("container {id:?} does not exist"))
-                    .with_errno(libc::ENOENT)
+                not_found(id)
             } else {
                 Error::io(Code::State, "read", &e, format!("read {}", p.display())).with_path(&p)
             }
@@ -505,7 +529,7 @@ fn read_state(dir: &Path, id: &str) -> Result<Saved> {
 fn write_state(dir: &Path, s: &Saved) -> Result<()> {
     let data = serde_json::to_vec(s).expect("state serialises");
     let path = dir.join("state.json");
-    let tmp = dir.join(format!(".state.json.{}", std::process::id()));
+    let tmp = dir.join(format!(".state.json.{}", util::own_pid()));
     std::fs::write(&tmp, &data)
         .and_then(|_| std::fs::rename(&tmp, &path))
         .map_err(|e| {
@@ -590,7 +614,7 @@ impl Locked {
     pub fn remove(self) -> Result<()> {
         let dead = self
             .root
-            .join(format!(".dead-{}-{}", std::process::id(), unique_suffix()));
+            .join(format!(".dead-{}-{}", util::own_pid(), unique_suffix()));
         std::fs::rename(&self.dir, &dead).map_err(|e| {
             Error::io(
                 Code::State,
@@ -600,6 +624,16 @@ impl Locked {
             )
             .with_path(&self.dir)
         })?;
+        // What a record directory holds at delete: state.json alone (start
+        // removed exec.fifo). Anything else (exec.fifo of a container never
+        // started, `paused`, a writer's temporary) falls back to the walk.
+        let only_record = match std::fs::remove_file(dead.join("state.json")) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        };
+        if only_record && std::fs::remove_dir(&dead).is_ok() {
+            return Ok(());
+        }
         std::fs::remove_dir_all(&dead).map_err(|e| {
             Error::io(
                 Code::State,
@@ -709,6 +743,60 @@ mod tests {
             bridge_leases: vec![],
             owner: None,
         }
+    }
+
+    #[test]
+    fn a_claim_makes_a_missing_root_and_refuses_a_root_that_is_a_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("a/b");
+        let store = Store::new(&root);
+        store.claim("c", &saved("c", 1, 2)).unwrap();
+        let mode = std::fs::metadata(&root).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // A second claim finds the root there (no mkdir of it at all).
+        store.claim("d", &saved("d", 1, 2)).unwrap();
+        let file = d.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = Store::new(&file).claim("c", &saved("c", 1, 2)).unwrap_err();
+        assert_eq!(e.code, Code::State.as_str());
+        assert!(e.message.contains("state root"), "{}", e.message);
+    }
+
+    #[test]
+    fn remove_takes_a_record_alone_or_with_anything_beside_it() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        for extra in [None, Some("exec.fifo"), Some("paused")] {
+            let l = store.claim("c", &saved("c", 1, 2)).unwrap();
+            if let Some(f) = extra {
+                std::fs::write(l.dir.join(f), "").unwrap();
+            }
+            l.remove().unwrap();
+            assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0, "{extra:?}");
+            assert_eq!(store.lock("c").unwrap_err().code, Code::NotFound.as_str());
+        }
+    }
+
+    #[test]
+    fn lock_load_gives_the_record_or_not_found() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        assert_eq!(
+            store.lock_load("c").unwrap_err().code,
+            Code::NotFound.as_str()
+        );
+        store.claim("c", &saved("c", 7, 8)).unwrap();
+        let (l, s) = store.lock_load("c").unwrap();
+        assert_eq!((s.pid, s.init_start_time), (7, 8));
+        drop(l);
+        // A directory whose record went: not found, as lock says.
+        std::fs::remove_file(d.path().join("c/state.json")).unwrap();
+        assert_eq!(
+            store.lock_load("c").unwrap_err().code,
+            Code::NotFound.as_str()
+        );
+        assert_eq!(store.lock("c").unwrap_err().code, Code::NotFound.as_str());
     }
 
     #[test]

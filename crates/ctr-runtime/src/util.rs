@@ -36,6 +36,33 @@ pub fn rfc3339(secs: i64, nanos: u32) -> String {
 
 pub use ctr_common::proc::{alive, pidfd_open, pidfd_send_signal, stat as proc_stat};
 
+/// This process's pid. Read once: `getpid` is a system call each time and
+/// the create/delete path names several files after the pid. A pid changes
+/// only across `fork`, whose child (a `pthread_atfork` handler) reads its
+/// own again; the clone'd container init never calls this.
+pub fn own_pid() -> i32 {
+    use std::sync::atomic::Ordering::Relaxed;
+    static ATFORK: std::sync::Once = std::sync::Once::new();
+    let pid = OWN_PID.load(Relaxed);
+    if pid != 0 {
+        return pid;
+    }
+    ATFORK.call_once(|| {
+        // SAFETY: registers a handler that only stores to an atomic
+        // (async-signal-safe, as a fork child's handler must be).
+        unsafe { libc::pthread_atfork(None, None, Some(forget_own_pid)) };
+    });
+    let pid = std::process::id() as i32;
+    OWN_PID.store(pid, Relaxed);
+    pid
+}
+
+static OWN_PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn forget_own_pid() {
+    OWN_PID.store(0, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The last errno.
 pub fn errno() -> i32 {
     std::io::Error::last_os_error()
@@ -67,6 +94,27 @@ mod tests {
     fn rfc3339_formats() {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(rfc3339(1_700_000_000, 5), "2023-11-14T22:13:20.000000005Z");
+    }
+
+    #[test]
+    fn own_pid_is_read_once_and_again_in_a_forked_child() {
+        let me = std::process::id() as i32;
+        assert_eq!(own_pid(), me);
+        assert_eq!(own_pid(), me);
+        // SAFETY: the child only calls own_pid (an atomic, getpid) and _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork: {}", std::io::Error::last_os_error());
+        if child == 0 {
+            let ok = own_pid() == unsafe { libc::getpid() } && own_pid() != me;
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "child saw a stale pid"
+        );
+        assert_eq!(own_pid(), me);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! cpuset), so a new cpuset's flag is turned off before its `cpus` is
 //! written: the domains stay exactly as they were, without the rebuild.
 
-use crate::fsx::{read, read_opt, write};
+use crate::fsx::{read_value as read, write};
 use ctr_common::Error;
 use std::path::Path;
 
@@ -21,16 +21,23 @@ pub fn init(dir: &Path, root: &Path) -> Result<(), Error> {
     let Some(parent) = dir.parent() else {
         return Ok(());
     };
-    for f in ["cpuset.cpus", "cpuset.mems"] {
-        if read(dir, f)?.trim().is_empty() {
-            if f == "cpuset.cpus" && root_balances(root) {
-                // Best effort: on failure the write of cpus costs the
-                // rebuild, nothing else changes.
-                let _ = write(dir, "cpuset.sched_load_balance", "0");
-            }
-            let v = read(parent, f)?;
-            write(dir, f, v.trim())?;
+    let cpus_empty = read(dir, "cpuset.cpus")?.trim().is_empty();
+    if cpus_empty {
+        if root_balances(root) {
+            // Best effort: on failure the write of cpus costs the
+            // rebuild, nothing else changes.
+            let _ = write(dir, "cpuset.sched_load_balance", "0");
         }
+        let v = read(parent, "cpuset.cpus")?;
+        write(dir, "cpuset.cpus", v.trim())?;
+    }
+    // A new cpuset's mems is empty too unless the parent's
+    // `cgroup.clone_children` copied both; copied but with cpus empty
+    // (a parent without cpus) its mems already equals the parent's, which
+    // the write sets again. So after empty cpus, mems is written unread.
+    if cpus_empty || read(dir, "cpuset.mems")?.trim().is_empty() {
+        let v = read(parent, "cpuset.mems")?;
+        write(dir, "cpuset.mems", v.trim())?;
     }
     Ok(())
 }
@@ -40,7 +47,7 @@ pub fn init(dir: &Path, root: &Path) -> Result<(), Error> {
 /// is the top cpuset, or in a cgroup namespace the namespace's root: a
 /// balancing cpuset's subtree is covered wherever it sits).
 fn root_balances(root: &Path) -> bool {
-    read_opt(root, "cpuset.sched_load_balance").is_some_and(|v| v.trim() == "1")
+    read(root, "cpuset.sched_load_balance").is_ok_and(|v| v.trim() == "1")
 }
 
 /// Apply cpus/mems: the files and their values are the same as on v2.
@@ -76,6 +83,58 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(child.join("cpuset.cpus")).unwrap(),
             "1"
+        );
+    }
+
+    #[test]
+    fn a_cloned_cpuset_is_left_as_it_is() {
+        // cgroup.clone_children: the new cpuset has its parent's values
+        // already and its own (here different) flag is not touched.
+        let d = tempfile::tempdir().unwrap();
+        fixture(
+            d.path(),
+            &[
+                ("cpuset.cpus", "0-1\n"),
+                ("cpuset.mems", "0\n"),
+                ("cpuset.sched_load_balance", "1\n"),
+            ],
+        );
+        let child = d.path().join("c");
+        std::fs::create_dir(&child).unwrap();
+        fixture(
+            &child,
+            &[
+                ("cpuset.cpus", "1\n"),
+                ("cpuset.mems", "0\n"),
+                ("cpuset.sched_load_balance", "1"),
+            ],
+        );
+        init(&child, d.path()).unwrap();
+        for (f, want) in [
+            ("cpuset.cpus", "1\n"),
+            ("cpuset.mems", "0\n"),
+            ("cpuset.sched_load_balance", "1"),
+        ] {
+            assert_eq!(std::fs::read_to_string(child.join(f)).unwrap(), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn empty_cpus_get_the_parents_mems_written_unread() {
+        // The mems file is written even where a (cloned) value was there:
+        // it is the parent's either way.
+        let d = tempfile::tempdir().unwrap();
+        fixture(
+            d.path(),
+            &[("cpuset.cpus", "0-1\n"), ("cpuset.mems", "0\n")],
+        );
+        let child = d.path().join("c");
+        std::fs::create_dir(&child).unwrap();
+        fixture(&child, &[("cpuset.cpus", "\n"), ("cpuset.mems", "\n")]);
+        init(&child, d.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(child.join("cpuset.mems")).unwrap(),
+            "0"
         );
     }
 
