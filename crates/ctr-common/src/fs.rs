@@ -18,24 +18,7 @@ pub fn read_string(code: &str, path: impl AsRef<Path>) -> Result<String, Error> 
 /// and only costs a syscall: the runtime reads a dozen such files per
 /// container. The buffer starts at 4 KiB and grows for larger files.
 pub fn read_small(path: impl AsRef<Path>) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 4096];
-    let mut len = 0;
-    loop {
-        if len == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-        match file.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf.truncate(len);
-    String::from_utf8(buf)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+    read_to_end(path, false)
 }
 
 /// [`read_small`] of a file the kernel hands over whole in one read: a
@@ -46,6 +29,12 @@ pub fn read_small(path: impl AsRef<Path>) -> std::io::Result<String> {
 /// Not for multi-record files (mountinfo, `cgroup.procs`): their read may
 /// stop short at a record that does not fit.
 pub fn read_whole(path: impl AsRef<Path>) -> std::io::Result<String> {
+    read_to_end(path, true)
+}
+
+/// Open and read `path` into a string (4 KiB, doubled as needed), until a
+/// read returns 0 or, with `short_is_end`, one stops short of the buffer.
+fn read_to_end(path: impl AsRef<Path>, short_is_end: bool) -> std::io::Result<String> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 4096];
@@ -58,7 +47,7 @@ pub fn read_whole(path: impl AsRef<Path>) -> std::io::Result<String> {
             Ok(0) => break,
             Ok(n) => {
                 len += n;
-                if len < buf.len() {
+                if short_is_end && len < buf.len() {
                     break;
                 }
             }
