@@ -2505,28 +2505,19 @@ mod tests {
         std::fs::create_dir_all(r.join("dev/mqueue")).unwrap();
         let spec = RootfsSpec {
             path: r.to_string_lossy().into(),
-            mounts: vec![
-                MountSpec {
-                    destination: "/proc".into(),
-                    fstype: Some("proc".into()),
-                    ..Default::default()
-                },
-                MountSpec {
-                    destination: "/dev".into(),
-                    fstype: Some("tmpfs".into()),
-                    ..Default::default()
-                },
-                MountSpec {
-                    destination: "/dev/mqueue".into(),
-                    fstype: Some("mqueue".into()),
-                    ..Default::default()
-                },
-                MountSpec {
-                    destination: "/sys".into(),
-                    fstype: Some("sysfs".into()),
-                    ..Default::default()
-                },
-            ],
+            mounts: [
+                ("/proc", "proc"),
+                ("/dev", "tmpfs"),
+                ("/dev/mqueue", "mqueue"),
+                ("/sys", "sysfs"),
+            ]
+            .into_iter()
+            .map(|(destination, fstype)| MountSpec {
+                destination: destination.into(),
+                fstype: Some(fstype.into()),
+                ..Default::default()
+            })
+            .collect(),
             dev_nodes: true,
             ..Default::default()
         };

@@ -60,8 +60,9 @@ mod tests {
     use crate::resources::parse;
     use serde_json::json;
 
-    #[test]
-    fn inherits_then_applies() {
+    /// A parent with cpus 0-1 and mems 0, and its new child (both empty),
+    /// after `init`.
+    fn initialised_empty_child() -> (tempfile::TempDir, std::path::PathBuf) {
         let d = tempfile::tempdir().unwrap();
         fixture(
             d.path(),
@@ -71,6 +72,12 @@ mod tests {
         std::fs::create_dir(&child).unwrap();
         fixture(&child, &[("cpuset.cpus", "\n"), ("cpuset.mems", "\n")]);
         init(&child, d.path()).unwrap();
+        (d, child)
+    }
+
+    #[test]
+    fn inherits_then_applies() {
+        let (_d, child) = initialised_empty_child();
         assert_eq!(
             std::fs::read_to_string(child.join("cpuset.cpus")).unwrap(),
             "0-1"
@@ -123,15 +130,7 @@ mod tests {
     fn empty_cpus_get_the_parents_mems_written_unread() {
         // The mems file is written even where a (cloned) value was there:
         // it is the parent's either way.
-        let d = tempfile::tempdir().unwrap();
-        fixture(
-            d.path(),
-            &[("cpuset.cpus", "0-1\n"), ("cpuset.mems", "0\n")],
-        );
-        let child = d.path().join("c");
-        std::fs::create_dir(&child).unwrap();
-        fixture(&child, &[("cpuset.cpus", "\n"), ("cpuset.mems", "\n")]);
-        init(&child, d.path()).unwrap();
+        let (_d, child) = initialised_empty_child();
         assert_eq!(
             std::fs::read_to_string(child.join("cpuset.mems")).unwrap(),
             "0"
