@@ -67,7 +67,13 @@ fn main() {
     unsafe { libc::pipe(pipe.as_mut_ptr()) };
     let mut storage = Vec::new();
     let cands = [path.as_ptr()];
-    let hargv = ctr_ns::exec_helper::helper_argv(pipe[1], &cands, &argv, &mut storage);
+    let hargv = ctr_ns::exec_helper::helper_argv(
+        pipe[1],
+        c"-1,-1,-1".as_ptr(),
+        &cands,
+        &argv,
+        &mut storage,
+    );
 
     let mut direct = Vec::with_capacity(runs);
     let mut helper = Vec::with_capacity(runs);

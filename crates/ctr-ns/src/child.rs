@@ -732,6 +732,21 @@ unsafe fn exec_through_helper(p: &Prepared, fds: &ChildFds) -> ! {
     fail(fds, Step::Exec, e)
 }
 
+/// Exec the helper with the waits for `start` still to make
+/// ([`Prepared::exec_early`]): the FIFO, the /proc to reach it and the gate
+/// stay open across this exec for the helper, which makes the waits as
+/// [`exec_fifo_gate`] and the hold below would, then closes them.
+unsafe fn exec_helper_early(p: &Prepared, fds: &ChildFds, fifo_fd: RawFd, proc_fd: RawFd) -> ! {
+    let gate = if p.hold { fds.gate } else { -1 };
+    for fd in [fifo_fd, proc_fd, gate] {
+        if fd >= 0 && libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+            fail(fds, Step::Exec, errno());
+        }
+    }
+    p.helper_gates.set(fifo_fd, proc_fd, gate);
+    exec_through_helper(p, fds)
+}
+
 /// Stop at the pre-pivot sync point until the parent writes a byte.
 unsafe fn pre_pivot_sync(fds: &ChildFds) {
     report(fds.status, MSG_PRE_PIVOT, Step::PrePivot, 0);
@@ -1217,6 +1232,9 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         // Errors that would only show at exec are reported now, while the
         // creating parent still listens (runc's LookPath before the fifo).
         check_program(p, fds);
+    }
+    if p.exec_early() {
+        exec_helper_early(p, fds, fifo_fd, proc_fd);
     }
     if fifo_first {
         exec_fifo_gate(fds, fifo_fd, proc_fd);

@@ -111,10 +111,53 @@ pub fn sealed_copy(name: &std::ffi::CStr, bytes: &[u8]) -> Result<OwnedFd, Error
     Ok(fd)
 }
 
-/// The helper's argv for a spawn: marker, status fd, candidates, "", argv.
-/// Built in the parent; `storage` keeps the strings alive.
+/// The helper's "FIFO,PROC,GATE" argument (see `helper/ctr-exec.c`): a
+/// buffer in the plan, "-1,-1,-1" (no gates) unless the child, exec'ing
+/// the helper early, writes its fd numbers in (no allocation there).
+pub struct Gates(std::cell::UnsafeCell<[u8; Gates::LEN]>);
+
+impl Gates {
+    const LEN: usize = 40;
+    const NONE: &'static [u8] = b"-1,-1,-1\0";
+
+    /// The NUL-terminated argument, for the helper's argv.
+    pub fn as_ptr(&self) -> *const libc::c_char {
+        self.0.get().cast()
+    }
+
+    /// Write "FIFO,PROC,GATE" (-1 for none) in, NUL-terminated.
+    ///
+    /// # Safety
+    /// Only in the child before it execs the helper: nothing else reads or
+    /// writes the buffer then (the parent is waiting for the exec with a
+    /// vfork-style clone, and has its own copy otherwise).
+    pub unsafe fn set(&self, fifo: RawFd, proc: RawFd, gate: RawFd) {
+        let buf = &mut *self.0.get();
+        let mut at = 0;
+        for (i, fd) in [fifo, proc, gate].into_iter().enumerate() {
+            if i > 0 {
+                buf[at] = b',';
+                at += 1;
+            }
+            at += crate::syscalls::write_decimal(&mut buf[at..], fd as i64);
+        }
+        buf[at] = 0;
+    }
+}
+
+impl Default for Gates {
+    fn default() -> Self {
+        let mut buf = [0u8; Gates::LEN];
+        buf[..Gates::NONE.len()].copy_from_slice(Gates::NONE);
+        Gates(std::cell::UnsafeCell::new(buf))
+    }
+}
+
+/// The helper's argv for a spawn: marker, status fd, gates, candidates, "",
+/// argv. Built in the parent; `storage` keeps the strings alive.
 pub fn helper_argv(
     status_fd: RawFd,
+    gates: *const libc::c_char,
     candidates: &[*const libc::c_char],
     argv: &[*const libc::c_char],
     storage: &mut Vec<std::ffi::CString>,
@@ -124,6 +167,7 @@ pub fn helper_argv(
     let mut v = Vec::with_capacity(candidates.len() + argv.len() + 4);
     v.push(MARKER.as_ptr());
     v.push(storage[0].as_ptr());
+    v.push(gates);
     v.extend_from_slice(candidates);
     v.push(c"".as_ptr());
     // argv is NULL-terminated already.
@@ -135,6 +179,23 @@ pub fn helper_argv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gates_are_written_in_place_as_the_helper_reads_them() {
+        let g = Gates::default();
+        let read = |g: &Gates| {
+            unsafe { std::ffi::CStr::from_ptr(g.as_ptr()) }
+                .to_bytes()
+                .to_vec()
+        };
+        assert_eq!(read(&g), b"-1,-1,-1");
+        unsafe { g.set(67, 68, -1) };
+        assert_eq!(read(&g), b"67,68,-1");
+        unsafe { g.set(-1, -1, 4) };
+        assert_eq!(read(&g), b"-1,-1,4");
+        unsafe { g.set(i32::MAX, i32::MAX, i32::MAX) };
+        assert_eq!(read(&g), format!("{0},{0},{0}", i32::MAX).as_bytes());
+    }
 
     #[test]
     fn the_helper_is_static_and_small() {

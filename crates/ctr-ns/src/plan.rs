@@ -514,6 +514,9 @@ pub struct Prepared {
     pub exec_helper: RawFd,
     /// The helper's argv (built by [`Prepared::set_status_fd`]).
     pub helper_argv: Vec<*const libc::c_char>,
+    /// The helper's "FIFO,PROC,GATE" argument: "-1,-1,-1" (no gates)
+    /// unless the child, exec'ing it early, writes its fd numbers in.
+    pub helper_gates: Box<crate::exec_helper::Gates>,
     _helper_strings: Vec<CString>,
     _seccomp_filter: Vec<libc::sock_filter>,
     // Owners of the strings behind argv/envp.
@@ -1321,6 +1324,7 @@ impl Prepared {
             contained,
             exec_helper,
             helper_argv: Vec::new(),
+            helper_gates: Box::default(),
             _helper_strings: Vec::new(),
             _seccomp_filter: seccomp_filter.unwrap_or_default(),
             _args: exec.args,
@@ -1388,6 +1392,7 @@ impl Prepared {
             contained: _,
             exec_helper: _,
             helper_argv: _,
+            helper_gates: _,
             _helper_strings: _,
             _seccomp_filter: _,
             _args: _,
@@ -1448,12 +1453,55 @@ impl Prepared {
             .collect()
     }
 
+    /// Whether the child execs the exec helper *before* its waits for
+    /// `start` (the exec FIFO, the hold gate), leaving them to the helper
+    /// (`helper/ctr-exec.c`): the child stops being a copy of the spawner
+    /// (or of Node) as soon as its setup is done, instead of sharing its
+    /// pages copy-on-write until `start`, and a vfork-style clone needs no
+    /// wait before the exec. Not with a seccomp filter: a late one goes
+    /// after the FIFO gate (so the filter need not allow its open and
+    /// write), and an early one would have to allow the helper's own
+    /// calls; nor with a listener, which the parent takes while the child
+    /// waits.
+    pub fn exec_early(&self) -> bool {
+        self.exec_helper >= 0
+            && (self.exec_fifo.is_some() || self.hold)
+            && self.seccomp.is_none()
+            && !self.seccomp_listener
+    }
+
+    /// [`Prepared::vfork_blockers`] for a clone made by a non-dumpable
+    /// spawner (`from_spawner`) or by this process, given
+    /// [`Prepared::exec_early`]:
+    /// - the waits for `start` are the helper's then, after the exec;
+    /// - from a spawner, the memory shared is the spawner's, not Node's:
+    ///   the spawner makes itself non-dumpable when it starts, so the
+    ///   child's credential change (which sets the mm's dumpable flag to
+    ///   `fs.suid_dumpable`) leaves it non-dumpable for users; the
+    ///   spawner has no memory policies for a v1 cpuset attach to rebind
+    ///   and migrates none (`memory_migrate` is off in the cgroups made
+    ///   here), and the pages the child touches are charged to the mm's
+    ///   owner, the spawner, not to the container; and the mount work
+    ///   keeps only the spawner waiting (a pool of them serves the
+    ///   process).
+    pub fn vfork_blockers_for(&self, from_spawner: bool) -> Vec<&'static str> {
+        let early = self.exec_early();
+        self.vfork_blockers()
+            .into_iter()
+            .filter(|b| !(early && matches!(*b, "hold" | "execFifo")))
+            .filter(|b| {
+                !(from_spawner && matches!(*b, "rootfs" | "cgroups" | "creds" | "groups" | "caps"))
+            })
+            .collect()
+    }
+
     /// Record the child's status pipe: the exec helper reports a failed
     /// final `execve` on it.
     pub fn set_status_fd(&mut self, fd: RawFd) {
         if self.exec_helper >= 0 {
             self.helper_argv = crate::exec_helper::helper_argv(
                 fd,
+                self.helper_gates.as_ptr(),
                 &self.exec_path_ptrs,
                 &self.argv,
                 &mut self._helper_strings,
@@ -1512,6 +1560,63 @@ mod tests {
                 blockers(&o)
             );
         }
+    }
+
+    #[test]
+    fn a_contained_plan_waits_in_the_helper_and_a_spawner_clones_it_vfork_style() {
+        let contained = || {
+            let mut o = SpawnOptions::new("true", vec!["true".into()]);
+            o.filesystem.rootfs = Some(RootfsSpec {
+                path: "/".into(),
+                chroot: true,
+                ..Default::default()
+            });
+            o.lifecycle.hold = true;
+            o.security.uid = Some(1);
+            o.security.gid = Some(1);
+            o
+        };
+        let p = Prepared::new(&contained()).unwrap();
+        assert!(
+            p.exec_helper >= 0,
+            "a contained plan execs through the helper"
+        );
+        assert!(p.exec_early());
+        // From a non-dumpable spawner nothing is left; from Node, the
+        // mount work and the credential change still are, the hold is not.
+        assert_eq!(p.vfork_blockers_for(true), Vec::<&str>::new());
+        assert_eq!(p.vfork_blockers_for(false), vec!["rootfs", "creds"]);
+        // The helper's gates argument is "none" until the child sets it.
+        let gates = unsafe { std::ffi::CStr::from_ptr(p.helper_gates.as_ptr()) };
+        assert_eq!(gates.to_bytes(), b"-1,-1,-1");
+
+        // A seccomp filter goes after the waits: the child makes them then.
+        let mut o = contained();
+        let allow = libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ALLOW,
+        };
+        o.security.seccomp = Some(
+            unsafe {
+                std::slice::from_raw_parts(
+                    (&allow as *const libc::sock_filter).cast::<u8>(),
+                    std::mem::size_of::<libc::sock_filter>(),
+                )
+            }
+            .to_vec(),
+        );
+        let p = Prepared::new(&o).unwrap();
+        assert!(!p.exec_early());
+        assert_eq!(p.vfork_blockers_for(true), vec!["hold"]);
+
+        // A plan that does not exec through the helper has no early exec.
+        let mut o = SpawnOptions::new("true", vec!["true".into()]);
+        o.lifecycle.hold = true;
+        let p = Prepared::new(&o).unwrap();
+        assert!(!p.exec_early());
+        assert_eq!(p.vfork_blockers_for(true), vec!["hold"]);
     }
 
     /// The names `group.field` of every public option, from a destructuring

@@ -579,17 +579,21 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
     let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
     // A plan with no hand-shake and no mounts beyond /proc runs vfork-style:
     // the child shares the parent's memory (no page-table copy of the whole
-    // Node process) on a stack of its own, and this thread waits until it
-    // exec'd. Plans that wait for the parent (hold, id maps, listener) or do
-    // long mount work keep the copy-on-write clone: every field of the plan
-    // is decided in `Prepared::vfork_blockers`.
+    // Node process, no copy-on-write faults on either side, no teardown of
+    // the copy at exec) on a stack of its own, and this thread waits until
+    // it exec'd. Plans that wait for the parent (id maps, listener) keep
+    // the copy-on-write clone; so do, from Node, those with long mount work
+    // or a credential change; a container's waits for `start` are the exec
+    // helper's when the child execs it early. Every field of the plan is
+    // decided in `Prepared::vfork_blockers` and `vfork_blockers_for`.
     //
     // The child shares the parent's mm, so nothing it does may change state
     // that lives in the mm: no PR_SET_DUMPABLE (skipped; the child never
-    // waits, so there is no window to exploit), no credential or capability
-    // change (commit_creds resets the mm's dumpable flag), no
-    // oom_score_adj (applied to every process sharing the mm), no time
-    // namespace (its vvar page is installed in the mm).
+    // waits, so there is no window to exploit; a spawner is non-dumpable
+    // throughout), no credential or capability change from Node
+    // (commit_creds resets the mm's dumpable flag), no oom_score_adj
+    // (applied to every process sharing the mm), no time namespace (its
+    // vvar page is installed in the mm).
     if behalf.is_some() {
         // The kernel takes the exit signal from the spawner then (the one
         // its own parent gets: SIGCHLD) and refuses any other.
@@ -597,8 +601,12 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
         args.exit_signal = 0;
     }
     let vfork = cfg!(target_arch = "x86_64")
-        && behalf.is_none()
-        && prepared.vfork_blockers().is_empty()
+        && prepared
+            .vfork_blockers_for(
+                behalf.is_some()
+                    && crate::spawner::NON_DUMPABLE.load(std::sync::atomic::Ordering::Relaxed),
+            )
+            .is_empty()
         && std::env::var_os("CTR_NS_NO_VFORK").is_none();
     let stack = if vfork { ChildStack::new() } else { None };
     fds.vfork = stack.is_some();

@@ -64,6 +64,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex, OnceLock};
 
+/// Set once this process, a spawner, made itself non-dumpable (see
+/// [`serve_main`]): its vfork-style children may change credentials.
+pub(crate) static NON_DUMPABLE: AtomicBool = AtomicBool::new(false);
+
 /// `argv[1]` of a program started as the spawner.
 pub const ARG: &str = "__ctr_spawner";
 /// The spawner's `comm` (what `ps` shows).
@@ -723,6 +727,15 @@ pub fn serve_main(args: &[String]) -> i32 {
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
         libc::prctl(libc::PR_SET_NAME, SPAWNER_NAME.as_ptr());
+        // Non-dumpable as root: no process of the caller's uid may ptrace
+        // it or read its memory, and a vfork-style child, which shares that
+        // memory until it execs the helper, changes nothing by changing
+        // its credentials (see `Prepared::vfork_blockers_for`). Not for an
+        // unprivileged caller: its children inherit the flag, and the
+        // caller writes their id maps, which needs them dumpable.
+        if libc::geteuid() == 0 && libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 {
+            NON_DUMPABLE.store(true, Ordering::Relaxed);
+        }
         if libc::getppid() != parent {
             return 0; // the parent is gone already
         }

@@ -175,8 +175,16 @@ pub(crate) const RESOLVE_IN_ROOT: u64 = 0x10;
 pub fn fd_path(fd: i32, buf: &mut [u8; 32]) -> *const c_char {
     let prefix = b"/proc/self/fd/";
     buf[..prefix.len()].copy_from_slice(prefix);
-    let mut digits = [0u8; 11];
-    let mut n = fd.max(0) as u32;
+    let len = write_decimal(&mut buf[prefix.len()..], fd.max(0) as i64);
+    buf[prefix.len() + len] = 0;
+    buf.as_ptr().cast()
+}
+
+/// `v` in decimal at the start of `buf` (which must have room: 20 bytes
+/// do for any value); returns the length. No allocation (the child uses it).
+pub fn write_decimal(buf: &mut [u8], v: i64) -> usize {
+    let mut digits = [0u8; 20];
+    let mut n = v.unsigned_abs();
     let mut len = 0;
     loop {
         digits[len] = b'0' + (n % 10) as u8;
@@ -186,11 +194,15 @@ pub fn fd_path(fd: i32, buf: &mut [u8; 32]) -> *const c_char {
             break;
         }
     }
-    for i in 0..len {
-        buf[prefix.len() + i] = digits[len - 1 - i];
+    let mut at = 0;
+    if v < 0 {
+        buf[0] = b'-';
+        at = 1;
     }
-    buf[prefix.len() + len] = 0;
-    buf.as_ptr().cast()
+    for i in 0..len {
+        buf[at + i] = digits[len - 1 - i];
+    }
+    at + len
 }
 
 /// The real system calls (async-signal-safe: fine in the cloned child).

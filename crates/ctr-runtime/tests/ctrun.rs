@@ -30,9 +30,15 @@ fn create_start_kill_delete() {
     assert_eq!(s["status"], "created");
     let pid = s["pid"].as_i64().unwrap();
     assert_eq!(std::fs::read_to_string(&pidfile).unwrap(), pid.to_string());
-    // Waiting at the gate: still our init, not yet sleep.
+    // Waiting at the gate: the sealed exec helper (named ctr-init), not yet
+    // sleep, and no copy of ctrun.
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
-    assert_eq!(comm.trim(), "ctrun", "init waits before exec");
+    assert_eq!(comm.trim(), "ctr-init", "init waits before exec");
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert!(
+        exe.to_string_lossy().starts_with("/memfd:ctr-exec"),
+        "init waits in the exec helper: {exe:?}"
+    );
     assert_eq!(stat_state(pid), Some('S'));
     // It is in its own pid namespace.
     let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).unwrap();
