@@ -1348,6 +1348,26 @@ impl Prepared {
     /// its decision by the unit test `every_option_is_decided_for_vfork`,
     /// which destructures every group with no `..` as well.
     pub fn vfork_blockers(&self) -> Vec<&'static str> {
+        self.vfork_blockers_for(false)
+    }
+
+    /// [`Prepared::vfork_blockers`] for a clone made by a non-dumpable
+    /// spawner (`from_spawner`) or by this process, given
+    /// [`Prepared::exec_early`]:
+    /// - the waits for `start` are the helper's then, after the exec;
+    /// - from a spawner, the memory shared is the spawner's, not Node's:
+    ///   the spawner makes itself non-dumpable when it starts, so the
+    ///   child's credential change (which sets the mm's dumpable flag to
+    ///   `fs.suid_dumpable`) leaves it non-dumpable for users; the
+    ///   spawner has no memory policies for a v1 cpuset attach to rebind
+    ///   and migrates none (`memory_migrate` is off in the cgroups made
+    ///   here), and the pages the child touches are charged to the mm's
+    ///   owner, the spawner, not to the container; and the mount work
+    ///   keeps only the spawner waiting (a pool of them serves the
+    ///   process).
+    pub fn vfork_blockers_for(&self, from_spawner: bool) -> Vec<&'static str> {
+        let early = self.exec_early();
+        let node = !from_spawner;
         let Prepared {
             // Allowed: task-local syscalls on data the child only reads.
             ns_flags,
@@ -1414,27 +1434,31 @@ impl Prepared {
             seccomp_listener,
         } = self;
         let blocks: [(&'static str, bool); 15] = [
-            // The child waits at the gate for the parent.
-            ("hold", *hold),
+            // The child waits at the gate for the parent (the helper does,
+            // after the exec, with an early exec).
+            ("hold", *hold && !early),
             // The parent takes the listener fd while the child waits.
             ("seccompListener", *seccomp_listener),
             // The parent writes id maps while the child waits.
             ("parentSetup", *parent_setup),
             // A v1 cpuset attach may rebind the shared mm's memory policy,
-            // and v1 memory accounting follows the mm's owner.
-            ("cgroups", *cgroups),
+            // and v1 memory accounting follows the mm's owner (Node's;
+            // a spawner has no policies, and its pages are its own).
+            ("cgroups", *cgroups && node),
             // Stops before pivot_root for the parent.
             ("prePivotSync", *pre_pivot_sync),
-            // Long mount work: keep the parent running meanwhile.
-            ("rootfs", rootfs.is_some()),
+            // Long mount work: keep Node's thread running meanwhile (only
+            // a spawner of the pool waits).
+            ("rootfs", rootfs.is_some() && node),
             // setns in the child (a user namespace commits new creds, as `creds`).
             ("joins", !joins.is_empty()),
             // The parent thread sits in another pid namespace until the clone returns.
             ("joinPid", join_pid.is_some()),
-            // commit_creds resets the shared mm's dumpable flag.
-            ("creds", creds.is_some()),
-            ("groups", groups.is_some()),
-            ("caps", caps.is_some()),
+            // commit_creds resets the shared mm's dumpable flag (Node's; a
+            // root spawner is non-dumpable throughout).
+            ("creds", creds.is_some() && node),
+            ("groups", groups.is_some() && node),
+            ("caps", caps.is_some() && node),
             // Applies to every process sharing the mm.
             ("oomScoreAdj", oom_score_adj.is_some()),
             // The time namespace's vvar page is installed in the mm.
@@ -1443,8 +1467,9 @@ impl Prepared {
                 "namespaces.time",
                 ns_flags & crate::kinds::CLONE_NEWTIME != 0,
             ),
-            // The child opens the FIFO and blocks until `start`.
-            ("execFifo", exec_fifo.is_some()),
+            // The child opens the FIFO and blocks until `start` (the helper
+            // does, after the exec, with an early exec).
+            ("execFifo", exec_fifo.is_some() && !early),
         ];
         blocks
             .into_iter()
@@ -1468,31 +1493,6 @@ impl Prepared {
             && (self.exec_fifo.is_some() || self.hold)
             && self.seccomp.is_none()
             && !self.seccomp_listener
-    }
-
-    /// [`Prepared::vfork_blockers`] for a clone made by a non-dumpable
-    /// spawner (`from_spawner`) or by this process, given
-    /// [`Prepared::exec_early`]:
-    /// - the waits for `start` are the helper's then, after the exec;
-    /// - from a spawner, the memory shared is the spawner's, not Node's:
-    ///   the spawner makes itself non-dumpable when it starts, so the
-    ///   child's credential change (which sets the mm's dumpable flag to
-    ///   `fs.suid_dumpable`) leaves it non-dumpable for users; the
-    ///   spawner has no memory policies for a v1 cpuset attach to rebind
-    ///   and migrates none (`memory_migrate` is off in the cgroups made
-    ///   here), and the pages the child touches are charged to the mm's
-    ///   owner, the spawner, not to the container; and the mount work
-    ///   keeps only the spawner waiting (a pool of them serves the
-    ///   process).
-    pub fn vfork_blockers_for(&self, from_spawner: bool) -> Vec<&'static str> {
-        let early = self.exec_early();
-        self.vfork_blockers()
-            .into_iter()
-            .filter(|b| !(early && matches!(*b, "hold" | "execFifo")))
-            .filter(|b| {
-                !(from_spawner && matches!(*b, "rootfs" | "cgroups" | "creds" | "groups" | "caps"))
-            })
-            .collect()
     }
 
     /// Record the child's status pipe: the exec helper reports a failed

@@ -63,19 +63,27 @@ test('through the spawner: the init is a child of this Node process, in its name
   assert.ok(await eventually(() => leftovers(before).length === 0), leftovers(before).join('; '));
 });
 
+/** Pids of the spawners whose parent is `parent` (running from the sealed memfd). */
+function spawnersOf(parent: number): number[] {
+  return readdirSync('/proc').flatMap((d) => {
+    if (!/^\d+$/.test(d)) return [];
+    try {
+      return readlinkSync(`/proc/${d}/exe`).startsWith('/memfd:ctr-spawner') && alive(Number(d)) && ppidOf(Number(d)) === parent ? [Number(d)] : [];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
+}
+
 /** Minor page faults so far of every spawner of this process. */
 function spawnerFaults(): number {
-  let sum = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+  return spawnersOf(process.pid).reduce((sum, pid) => {
     try {
-      if (!readlinkSync(`/proc/${d}/exe`).startsWith('/memfd:ctr-spawner') || ppidOf(Number(d)) !== process.pid) continue;
-      sum += Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
+      return sum + Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
     } catch {
-      // gone meanwhile
+      return sum; // gone meanwhile
     }
-  }
-  return sum;
+  }, 0);
 }
 
 test('through the spawner: a container\'s clone shares the spawner\'s memory until it execs the helper, so no page of it is copied', async () => {
@@ -186,13 +194,7 @@ Container.create({ id: process.argv[3], bundle: process.argv[4], root: process.a
   await new Promise((r) => p.once('close', r));
   assert.ok(await eventually(() => !alive(info.spawner)), `spawner ${info.spawner} outlived its Node process`);
   // Only the spawner's own fds were ever its: nothing of it is left.
-  assert.not.ok(readdirSync('/proc').some((d) => /^\d+$/.test(d) && alive(Number(d)) && (() => {
-    try {
-      return readlinkSync(`/proc/${d}/exe`).startsWith('/memfd:ctr-spawner') && ppidOf(Number(d)) === p.pid;
-    } catch {
-      return false;
-    }
-  })()));
+  assert.equal(spawnersOf(p.pid!), []);
   const r = await gc(root);
   assert.equal(r.failed, []);
   assert.ok(r.removed.includes(id));
