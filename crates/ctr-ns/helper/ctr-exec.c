@@ -19,7 +19,7 @@
  * [MSG_ERROR, STEP_EXEC, errno, 0] message on failure, as the child would.
  * Anything else (a "#!/proc/self/exe" script landing here) exits 126.
  *
- * gates is "FIFO,PROC,GATE" (decimal fds, -1 for none): the waits a created
+ * gates is "FIFO,PROC,GATE,MEMCG,INDEX" (decimal fds, -1 for none): the waits a created
  * container makes before `start`, when the child exec'd this helper before
  * them (src/child.rs, `exec_early`) so that it stops sharing the runtime's
  * memory as soon as its setup is done. With a FIFO, the helper reports
@@ -29,6 +29,12 @@
  * one byte (none: the parent gave up, exit 1). Before either it makes itself
  * non-dumpable (exec made it dumpable again), so no process of the
  * container can ptrace it and reach PROC, the host's /proc, while it waits.
+ * With a MEMCG (the container's v1 memory cgroup `tasks` file) it first
+ * writes "0" there: the child exec'd it from the caller's memory cgroup, so
+ * this address space is charged to the caller, as a forking runtime's
+ * waiting init is, while everything from here on (the program's exec
+ * included) is the container's (src/plan.rs, `CallerMemoryCgroup`). A
+ * failed move is reported as the child's cgroup join, detail INDEX.
  *
  * Built by build.rs with: gcc -static -nostdlib -Os (no libc, no loader).
  */
@@ -40,6 +46,7 @@
 #define STEP_EXEC 11     /* crate::child::Step::Exec */
 #define STEP_DUMPABLE 32 /* crate::child::Step::Dumpable */
 #define STEP_EXEC_FIFO 34 /* crate::child::Step::ExecFifo */
+#define STEP_CGROUP_JOIN 44 /* crate::child::Step::CgroupJoin */
 #define EINTR 4
 #define AT_FDCWD -100
 #define O_WRONLY 01
@@ -139,7 +146,7 @@ static void report(long status, unsigned int kind, unsigned int step, unsigned i
 	sys3(NR_write, status, (long)msg, sizeof msg);
 }
 
-/* One decimal fd of "FIFO,PROC,GATE" ("-1": none); advances *s past it and
+/* One decimal number of the gates argument ("-1": no fd); advances *s past it and
  * its comma. Anything malformed exits 126. */
 static long next_fd(const char **s)
 {
@@ -159,6 +166,7 @@ static long next_fd(const char **s)
 static void gates(long status, const char *spec)
 {
 	long fifo = next_fd(&spec), proc = next_fd(&spec), gate = next_fd(&spec);
+	long memcg = next_fd(&spec), index = next_fd(&spec);
 	static const char prefix[] = "/proc/self/fd/";
 	char path[32];
 	char digits[16];
@@ -167,7 +175,7 @@ static void gates(long status, const char *spec)
 
 	if (*spec)
 		die(126);
-	if (fifo < 0 && gate < 0)
+	if (fifo < 0 && gate < 0 && memcg < 0)
 		return;
 	fd = sys3(NR_prctl, PR_SET_DUMPABLE, 0, 0);
 	if (fd < 0) {
@@ -176,6 +184,15 @@ static void gates(long status, const char *spec)
 	}
 	/* Named as the child was until now (ps, and a count of the children). */
 	sys3(NR_prctl, PR_SET_NAME, (long)"ctr-init", 0);
+	if (memcg >= 0) {
+		/* Back in the container's memory cgroup before `create` returns. */
+		fd = sys3(NR_write, memcg, (long)"0", 1);
+		if (fd != 1) {
+			report(status, MSG_ERROR, STEP_CGROUP_JOIN, fd < 0 ? (unsigned int)-fd : 5 /* EIO */, (unsigned int)index);
+			die(1);
+		}
+		sys3(NR_close, memcg, 0, 0);
+	}
 	if (fifo >= 0) {
 		report(status, MSG_EXEC_FIFO, STEP_EXEC_FIFO, 0, 0);
 		for (i = 0; prefix[i]; i++)

@@ -257,6 +257,15 @@ pub struct ChildFds {
     /// parent (the kernel checks the opener's credentials); closed by
     /// [`close_inherited`] right after the moves.
     pub cgroup_joins: Vec<RawFd>,
+    /// With an early exec of the helper and a v1 memory hierarchy (see
+    /// [`crate::CallerMemoryCgroup`]): the container's memory `tasks` file
+    /// (one of `cgroup_joins`, kept open for the helper) ...
+    pub memcg_join: RawFd,
+    /// ... its index in `cgroup_joins`, for the helper's error report ...
+    pub memcg_join_index: u32,
+    /// ... and the caller's memory `tasks` file, which the child moves back
+    /// to for the helper's exec. -1 when not used.
+    pub memcg_home: RawFd,
     /// The signals whose action the child sets back to the default (bit
     /// `n - 1` for signal `n`): every one unless the parent knows which of
     /// its own actions are not the default (see [`non_default_signals`]).
@@ -281,7 +290,19 @@ impl ChildFds {
             extra: Vec::new(),
             vfork: false,
             cgroup_joins: Vec::new(),
+            memcg_join: -1,
+            memcg_join_index: 0,
+            memcg_home: -1,
             reset_signals: u64::MAX,
+        }
+    }
+
+    /// Keep `fd` open through [`close_inherited`] too.
+    pub fn keep_also(&mut self, fd: RawFd) {
+        if fd > 2 {
+            if let Err(at) = self.keep.binary_search(&fd) {
+                self.keep.insert(at, fd);
+            }
         }
     }
 }
@@ -638,7 +659,7 @@ unsafe fn check_program(p: &Prepared, fds: &ChildFds) {
 
 /// Close every fd from `first` up except those in `keep` (-1 entries are
 /// ignored): `close_range` over the gaps, one `close` at a time without it.
-unsafe fn close_all_but(first: RawFd, keep: &[RawFd; 5]) {
+unsafe fn close_all_but(first: RawFd, keep: &[RawFd; 7]) {
     let mut k = *keep;
     k.sort_unstable();
     let mut next = first as u32;
@@ -736,15 +757,53 @@ unsafe fn exec_through_helper(p: &Prepared, fds: &ChildFds) -> ! {
 /// ([`Prepared::exec_early`]): the FIFO, the /proc to reach it and the gate
 /// stay open across this exec for the helper, which makes the waits as
 /// [`exec_fifo_gate`] and the hold below would, then closes them.
-unsafe fn exec_helper_early(p: &Prepared, fds: &ChildFds, fifo_fd: RawFd, proc_fd: RawFd) -> ! {
+unsafe fn exec_helper_early(
+    p: &Prepared,
+    fds: &ChildFds,
+    fifo_fd: RawFd,
+    proc_fd: RawFd,
+    memcg: &MemcgHandoff,
+) -> ! {
     let gate = if p.hold { fds.gate } else { -1 };
-    for fd in [fifo_fd, proc_fd, gate] {
+    for fd in [fifo_fd, proc_fd, gate, memcg.join] {
         if fd >= 0 && libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
             fail(fds, Step::Exec, errno());
         }
     }
-    p.helper_gates.set(fifo_fd, proc_fd, gate);
+    p.helper_gates
+        .set(fifo_fd, proc_fd, gate, memcg.join, memcg.index);
+    // The helper's address space is the runtime's, not the container's:
+    // made while in the caller's memory cgroup, it is charged there (the
+    // helper moves back before it reports). Should the kernel refuse the
+    // move, it is charged to the container as before; nothing else changes.
+    if memcg.join >= 0 && memcg.home >= 0 {
+        libc::write(memcg.home, c"0".as_ptr().cast(), 1);
+    }
     exec_through_helper(p, fds)
+}
+
+/// The memory cgroup files of an early exec (see
+/// [`crate::CallerMemoryCgroup`]), moved above the stdio range; -1: none.
+struct MemcgHandoff {
+    join: RawFd,
+    index: u32,
+    home: RawFd,
+}
+
+/// A copy of `fd` above the range stdio and the passed fds are moved into
+/// (close-on-exec), the original closed; -1 for -1 or when out of fds
+/// (then the handoff is skipped, not the spawn).
+unsafe fn above_stdio(fd: RawFd) -> RawFd {
+    if fd < 0 {
+        return -1;
+    }
+    let high = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, (3 + MAX_EXTRA_FDS) as RawFd);
+    libc::close(fd);
+    if high < 0 {
+        -1
+    } else {
+        high
+    }
 }
 
 /// Stop at the pre-pivot sync point until the parent writes a byte.
@@ -971,9 +1030,15 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         }
     }
     // The exec FIFO (opened by the parent) goes above the range stdio and
-    // the passed fds are moved into.
+    // the passed fds are moved into, as do the memory cgroup files the
+    // helper and its exec use.
     let mut fifo_fd: RawFd = -1;
     let mut proc_fd: RawFd = -1;
+    let memcg = MemcgHandoff {
+        join: above_stdio(fds.memcg_join),
+        index: fds.memcg_join_index,
+        home: above_stdio(fds.memcg_home),
+    };
     if let Some(f) = &p.exec_fifo {
         fifo_fd = libc::fcntl(
             f.as_raw_fd(),
@@ -1201,7 +1266,15 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
     // runc CVE-2024-21626 class).
     close_all_but(
         n as RawFd,
-        &[fds.status, fds.gate, fifo_fd, proc_fd, p.exec_helper],
+        &[
+            fds.status,
+            fds.gate,
+            fifo_fd,
+            proc_fd,
+            p.exec_helper,
+            memcg.join,
+            memcg.home,
+        ],
     );
     if let Some(cwd) = &p.cwd {
         if p.contained && p.rootfs.is_some() && cwd.to_bytes() == b"/" {
@@ -1234,7 +1307,7 @@ pub unsafe fn child_main(p: &Prepared, fds: &ChildFds) -> ! {
         check_program(p, fds);
     }
     if p.exec_early() {
-        exec_helper_early(p, fds, fifo_fd, proc_fd);
+        exec_helper_early(p, fds, fifo_fd, proc_fd, &memcg);
     }
     if fifo_first {
         exec_fifo_gate(fds, fifo_fd, proc_fd);

@@ -111,35 +111,47 @@ pub fn sealed_copy(name: &std::ffi::CStr, bytes: &[u8]) -> Result<OwnedFd, Error
     Ok(fd)
 }
 
-/// The helper's "FIFO,PROC,GATE" argument (see `helper/ctr-exec.c`): a
-/// buffer in the plan, "-1,-1,-1" (no gates) unless the child, exec'ing
-/// the helper early, writes its fd numbers in (no allocation there).
+/// The helper's "FIFO,PROC,GATE,MEMCG,INDEX" argument (see
+/// `helper/ctr-exec.c`): a buffer in the plan, "-1,-1,-1,-1,0" (no gates)
+/// unless the child, exec'ing the helper early, writes its fd numbers in
+/// (no allocation there). MEMCG is the container's memory cgroup `tasks`
+/// file the helper moves into (see [`crate::CallerMemoryCgroup`]), INDEX
+/// its index among the child's cgroup joins, for an error report.
 pub struct Gates(std::cell::UnsafeCell<[u8; Gates::LEN]>);
 
 impl Gates {
-    const LEN: usize = 40;
-    const NONE: &'static [u8] = b"-1,-1,-1\0";
+    const LEN: usize = 64;
+    const NONE: &'static [u8] = b"-1,-1,-1,-1,0\0";
 
     /// The NUL-terminated argument, for the helper's argv.
     pub fn as_ptr(&self) -> *const libc::c_char {
         self.0.get().cast()
     }
 
-    /// Write "FIFO,PROC,GATE" (-1 for none) in, NUL-terminated.
+    /// Write "FIFO,PROC,GATE,MEMCG,INDEX" (-1 for no fd) in, NUL-terminated.
     ///
     /// # Safety
     /// Only in the child before it execs the helper: nothing else reads or
     /// writes the buffer then (the parent is waiting for the exec with a
     /// vfork-style clone, and has its own copy otherwise).
-    pub unsafe fn set(&self, fifo: RawFd, proc: RawFd, gate: RawFd) {
+    pub unsafe fn set(&self, fifo: RawFd, proc: RawFd, gate: RawFd, memcg: RawFd, index: u32) {
         let buf = &mut *self.0.get();
         let mut at = 0;
-        for (i, fd) in [fifo, proc, gate].into_iter().enumerate() {
+        for (i, n) in [
+            fifo as i64,
+            proc as i64,
+            gate as i64,
+            memcg as i64,
+            index as i64,
+        ]
+        .into_iter()
+        .enumerate()
+        {
             if i > 0 {
                 buf[at] = b',';
                 at += 1;
             }
-            at += crate::syscalls::write_decimal(&mut buf[at..], fd as i64);
+            at += crate::syscalls::write_decimal(&mut buf[at..], n);
         }
         buf[at] = 0;
     }
@@ -188,13 +200,39 @@ mod tests {
                 .to_bytes()
                 .to_vec()
         };
-        assert_eq!(read(&g), b"-1,-1,-1");
-        unsafe { g.set(67, 68, -1) };
-        assert_eq!(read(&g), b"67,68,-1");
-        unsafe { g.set(-1, -1, 4) };
-        assert_eq!(read(&g), b"-1,-1,4");
-        unsafe { g.set(i32::MAX, i32::MAX, i32::MAX) };
-        assert_eq!(read(&g), format!("{0},{0},{0}", i32::MAX).as_bytes());
+        assert_eq!(read(&g), b"-1,-1,-1,-1,0");
+        unsafe { g.set(67, 68, -1, -1, 0) };
+        assert_eq!(read(&g), b"67,68,-1,-1,0");
+        unsafe { g.set(-1, -1, 4, 70, 3) };
+        assert_eq!(read(&g), b"-1,-1,4,70,3");
+        unsafe { g.set(i32::MAX, i32::MAX, i32::MAX, i32::MAX, u32::MAX) };
+        assert_eq!(
+            read(&g),
+            format!("{0},{0},{0},{0},{1}", i32::MAX, u32::MAX).as_bytes()
+        );
+    }
+
+    /// The step and message numbers `helper/ctr-exec.c` reports with are
+    /// the child's.
+    #[test]
+    fn the_helper_reports_with_the_childs_numbers() {
+        use crate::child::Step;
+        let src = include_str!("../helper/ctr-exec.c");
+        let define = |name: &str| -> u32 {
+            let line = src
+                .lines()
+                .find(|l| l.starts_with(&format!("#define {name} ")))
+                .unwrap_or_else(|| panic!("no #define {name}"));
+            line.split_whitespace().nth(2).unwrap().parse().unwrap()
+        };
+        assert_eq!(define("STEP_GATE"), Step::Gate as u32);
+        assert_eq!(define("STEP_EXEC"), Step::Exec as u32);
+        assert_eq!(define("STEP_DUMPABLE"), Step::Dumpable as u32);
+        assert_eq!(define("STEP_EXEC_FIFO"), Step::ExecFifo as u32);
+        assert_eq!(define("STEP_CGROUP_JOIN"), Step::CgroupJoin as u32);
+        assert_eq!(define("MSG_HELD"), crate::child::MSG_HELD);
+        assert_eq!(define("MSG_ERROR"), crate::child::MSG_ERROR);
+        assert_eq!(define("MSG_EXEC_FIFO"), crate::child::MSG_EXEC_FIFO);
     }
 
     #[test]

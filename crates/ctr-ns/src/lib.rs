@@ -38,9 +38,9 @@ pub use idmap::{IdMap, IdMaps};
 pub use kinds::{supported_namespaces, NamespaceKind};
 pub use mountopt::{parse_options, MountOptions};
 pub use plan::{
-    cpu_set, FilesystemOptions, IoOptions, LifecycleOptions, MemoryPolicy, NamespaceOptions,
-    ProcessOptions, ResourceOptions, Rlimit, SchedAttr, SecurityOptions, SpawnOptions, Stdio,
-    TimeOffsets,
+    cpu_set, CallerMemoryCgroup, FilesystemOptions, IoOptions, LifecycleOptions, MemoryPolicy,
+    NamespaceOptions, ProcessOptions, ResourceOptions, Rlimit, SchedAttr, SecurityOptions,
+    SpawnOptions, Stdio, TimeOffsets,
 };
 pub use rootfs::{DeviceSpec, MountSpec, RootfsSpec};
 pub use spawn::{spawn, spawn_forked, Child, ExitStatus, Stage};

@@ -172,6 +172,29 @@ pub struct ResourceOptions {
     /// `set_mempolicy(2)` of the child, made right before exec (the NUMA
     /// policy the program inherits, OCI `linux.memoryPolicy`).
     pub memory_policy: Option<MemoryPolicy>,
+    /// On a v1 memory hierarchy, where the runtime's waiting init is charged
+    /// (see [`CallerMemoryCgroup`]); `None` leaves it in the container's.
+    #[serde(default)]
+    pub caller_memory_cgroup: Option<CallerMemoryCgroup>,
+}
+
+/// The caller's own memory cgroup on a v1 hierarchy, and which of
+/// [`ResourceOptions::cgroups`] is the container's memory cgroup there.
+///
+/// A child that execs the helper early ([`Prepared::exec_early`]) moves
+/// itself back to `dir` for that exec, and the helper moves into the
+/// container's memory cgroup again before it reports or waits: so the
+/// helper's address space (page tables, mm, vmas: ~30 KiB), which lives
+/// until `start`, is charged to the caller, as the copy-on-write init of a
+/// forking runtime (crun's, runc's) is, while the container's cgroup is
+/// charged for its setup and its program. Skipped when either move fails.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallerMemoryCgroup {
+    /// Index in [`ResourceOptions::cgroups`] of the container's memory
+    /// cgroup directory (a v1 hierarchy's).
+    pub index: usize,
+    /// The caller's memory cgroup directory in the same hierarchy.
+    pub dir: String,
 }
 
 /// The child's file descriptors (OCI `process.terminal`, `consoleSize`).
@@ -514,7 +537,7 @@ pub struct Prepared {
     pub exec_helper: RawFd,
     /// The helper's argv (built by [`Prepared::set_status_fd`]).
     pub helper_argv: Vec<*const libc::c_char>,
-    /// The helper's "FIFO,PROC,GATE" argument: "-1,-1,-1" (no gates)
+    /// The helper's "FIFO,PROC,GATE,MEMCG,INDEX" argument: "-1,-1,-1,-1,0" (no gates)
     /// unless the child, exec'ing it early, writes its fd numbers in.
     pub helper_gates: Box<crate::exec_helper::Gates>,
     _helper_strings: Vec<CString>,
@@ -1588,7 +1611,7 @@ mod tests {
         assert_eq!(p.vfork_blockers_for(false), vec!["rootfs", "creds"]);
         // The helper's gates argument is "none" until the child sets it.
         let gates = unsafe { std::ffi::CStr::from_ptr(p.helper_gates.as_ptr()) };
-        assert_eq!(gates.to_bytes(), b"-1,-1,-1");
+        assert_eq!(gates.to_bytes(), b"-1,-1,-1,-1,0");
 
         // A seccomp filter goes after the waits: the child makes them then.
         let mut o = contained();
@@ -1646,7 +1669,7 @@ mod tests {
             },
             resources: ResourceOptions {
                 cgroups, rlimits, oom_score_adj, io_priority, scheduler, cpu_affinity,
-                initial_cpu_affinity, memory_policy,
+                initial_cpu_affinity, memory_policy, caller_memory_cgroup,
             },
             io: IoOptions { stdio, extra_fds, console },
             lifecycle: LifecycleOptions { hold, pre_pivot_sync, exec_fifo, parent_death_signal },
@@ -1880,6 +1903,18 @@ mod tests {
             (
                 "resources.memory_policy",
                 Box::new(|o| o.resources.memory_policy = Some(MemoryPolicy::default())),
+                &[],
+            ),
+            // The memory cgroup moves are the child's own (a shared mm stays
+            // charged to its owner, the spawner).
+            (
+                "resources.caller_memory_cgroup",
+                Box::new(|o| {
+                    o.resources.caller_memory_cgroup = Some(CallerMemoryCgroup {
+                        index: 0,
+                        dir: "/sys/fs/cgroup/memory".into(),
+                    })
+                }),
                 &[],
             ),
             // stdio and extra fds are dup'ed by the parent before the clone.

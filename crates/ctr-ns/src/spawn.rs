@@ -497,13 +497,22 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
     let mut cgroup_fd: Option<OwnedFd> = None;
     let mut cgroup_join_fds: Vec<OwnedFd> = Vec::new();
     let mut cgroup_join_paths = Vec::new();
-    for dir in &opts.resources.cgroups {
+    let handoff = opts
+        .resources
+        .caller_memory_cgroup
+        .as_ref()
+        .filter(|_| prepared.exec_early());
+    let mut memcg_join: Option<usize> = None;
+    for (i, dir) in opts.resources.cgroups.iter().enumerate() {
         // A v1 hierarchy's `tasks` file opens in one call (cgroup2 has
         // none): no directory fd, fstatfs and close per hierarchy. Not
         // tried where the last directory beside this one was cgroup2.
         let seen_v2 = V2_PARENT.with(|p| p.borrow().as_deref() == parent_of(dir));
         if !seen_v2 {
             if let Some((fd, path)) = open_v1_tasks(dir) {
+                if handoff.is_some_and(|h| h.index == i) {
+                    memcg_join = Some(cgroup_join_fds.len());
+                }
                 cgroup_join_fds.push(fd);
                 cgroup_join_paths.push(path);
                 continue;
@@ -525,11 +534,28 @@ pub(crate) fn spawn_from(opts: &SpawnOptions, behalf: Option<OnBehalf>) -> Resul
             cgroup_fd = Some(dir_fd);
         } else {
             let (fd, path) = open_cgroup_join(dir, &dir_fd, v2)?;
+            if !v2 && handoff.is_some_and(|h| h.index == i) {
+                memcg_join = Some(cgroup_join_fds.len());
+            }
             cgroup_join_fds.push(fd);
             cgroup_join_paths.push(path);
         }
     }
     fds.cgroup_joins = cgroup_join_fds.iter().map(|f| f.as_raw_fd()).collect();
+    // The caller's memory cgroup for the helper's exec (see
+    // `CallerMemoryCgroup`): a `tasks` file that does not open only
+    // leaves the helper charged to the container.
+    let memcg_home = match (handoff, memcg_join) {
+        (Some(h), Some(j)) => open_v1_tasks(&h.dir).map(|(fd, _)| (fd, j)),
+        _ => None,
+    };
+    if let Some((home, j)) = &memcg_home {
+        fds.memcg_join = fds.cgroup_joins[*j];
+        fds.memcg_join_index = *j as u32;
+        fds.memcg_home = home.as_raw_fd();
+        fds.keep_also(fds.memcg_join);
+        fds.keep_also(fds.memcg_home);
+    }
 
     let mut pidfd: RawFd = -1;
     let mut args = CloneArgs {

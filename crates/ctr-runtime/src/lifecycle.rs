@@ -312,12 +312,6 @@ fn create_from(store: &Store, o: &CreateOptions, bundle: ctr_oci::Bundle) -> Res
     if let Some(cg) = &cg {
         record.cgroup_made_parents = cg.made_parents().to_vec();
     }
-    // Without a cgroup of its own, a `cgroup` mount shows the caller's.
-    let own_dirs: Vec<PathBuf> = layout
-        .hierarchies
-        .iter()
-        .map(|h| Path::new(&h.mount_point).join(h.own_path.trim_start_matches('/')))
-        .collect();
     let mut child: Option<Child> = None;
     let mut moved = Vec::new();
     match create_locked(
@@ -326,7 +320,7 @@ fn create_from(store: &Store, o: &CreateOptions, bundle: ctr_oci::Bundle) -> Res
         &bundle,
         &cp,
         cg.as_ref(),
-        &own_dirs,
+        &layout,
         &mut record,
         &mut child,
         &mut moved,
@@ -390,6 +384,35 @@ fn oom_during_setup(cg: &ctr_cgroup::Cgroup, e: Error) -> Error {
     .with_field("linux.resources.memory.limit")
 }
 
+/// The caller's own memory cgroup on a v1 hierarchy and the index of the
+/// container's among `dirs`: where the init's exec helper is charged until
+/// `start` (see [`ctr_ns::CallerMemoryCgroup`]), as a forking runtime's
+/// waiting init is charged to its caller. None on cgroup2 (one cgroup for
+/// every controller, joined at clone), inside a cgroup namespace (own paths
+/// are relative to its root, not to the mount), without a memory hierarchy,
+/// or where the caller's is the container's.
+fn caller_memory_cgroup(
+    layout: &ctr_cgroup::Layout,
+    dirs: &[PathBuf],
+) -> Option<ctr_ns::CallerMemoryCgroup> {
+    // Unknown (pid 1's namespace unreadable) counts as none: a home that
+    // is not there only fails its open, which skips the handoff.
+    if layout.cgroup_namespace == Some(true) {
+        return None;
+    }
+    let memory = layout
+        .hierarchies
+        .iter()
+        .find(|h| h.version == 1 && h.controllers.iter().any(|c| c == "memory"))?;
+    let mount = Path::new(&memory.mount_point);
+    let index = dirs.iter().position(|d| d.starts_with(mount))?;
+    let home = mount.join(memory.own_path.trim_start_matches('/'));
+    (home != dirs[index]).then(|| ctr_ns::CallerMemoryCgroup {
+        index,
+        dir: home.to_string_lossy().into_owned(),
+    })
+}
+
 // The pieces of one create, each owned by `create` for its error path.
 #[allow(clippy::too_many_arguments)]
 fn create_locked(
@@ -398,7 +421,7 @@ fn create_locked(
     bundle: &ctr_oci::Bundle,
     cp: &ContainerPlan,
     cg: Option<&ctr_cgroup::Cgroup>,
-    own_dirs: &[PathBuf],
+    layout: &ctr_cgroup::Layout,
     record: &mut Saved,
     child_out: &mut Option<Child>,
     moved: &mut Vec<crate::netdev::MovedDevice>,
@@ -432,9 +455,17 @@ fn create_locked(
         .iter()
         .map(|d| d.to_string_lossy().into_owned())
         .collect();
+    so.resources.caller_memory_cgroup = caller_memory_cgroup(layout, &dirs);
     if let Some(r) = so.filesystem.rootfs.as_mut() {
         if cp.cgroup_mount {
-            r.cgroup_binds = crate::plan::cgroup_binds(if cg.is_some() { &dirs } else { own_dirs });
+            // Without a cgroup of its own, a `cgroup` mount shows the caller's.
+            let own_dirs: Vec<PathBuf> = layout
+                .hierarchies
+                .iter()
+                .map(|h| Path::new(&h.mount_point).join(h.own_path.trim_start_matches('/')))
+                .collect();
+            r.cgroup_binds =
+                crate::plan::cgroup_binds(if cg.is_some() { &dirs } else { &own_dirs });
         }
         r.no_pivot = o.no_pivot;
     }

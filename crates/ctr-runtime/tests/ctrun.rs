@@ -92,6 +92,121 @@ fn create_start_kill_delete() {
     env.assert_clean();
 }
 
+/// On a v1 memory hierarchy the init waiting for `start` (the exec helper)
+/// is charged to the caller's memory cgroup, as a forking runtime's init
+/// is, though it is in the container's: its page tables were made there,
+/// and go from there when the program's exec frees them.
+#[test]
+fn the_waiting_init_is_charged_to_the_caller_until_start() {
+    if !ready() {
+        return;
+    }
+    let Some(memory) = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let mut r = right.split(' ');
+            let fstype = r.next()?;
+            let opts = r.nth(1)?;
+            (fstype == "cgroup" && opts.split(',').any(|o| o == "memory"))
+                .then(|| PathBuf::from(left.split(' ').nth(4).unwrap()))
+        })
+    else {
+        eprintln!("skipped: no v1 memory hierarchy");
+        return;
+    };
+    let env = Env::new("ctrtest-runtime");
+    let id = env.id();
+    // The caller: a memory cgroup of its own, removed even on failure.
+    struct Caller(PathBuf);
+    impl Drop for Caller {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let caller = Caller(memory.join(format!("{id}-caller")));
+    std::fs::create_dir(&caller.0).unwrap();
+    let kmem = || -> u64 {
+        std::fs::read_to_string(caller.0.join("memory.kmem.usage_in_bytes"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let b = env.bundle(
+        &["sleep", "100"],
+        serde_json::json!({ "linux": { "cgroupsPath": format!("/{id}") } }),
+    );
+    // stderr on a file: the created container holds `ctrun create`'s stdio.
+    let err = env.dir.path().join("create.err");
+    let o = Command::new("/bin/sh")
+        .args(["-c", "echo 0 > \"$0\" && exec \"$@\""])
+        .arg(caller.0.join("tasks"))
+        .arg(env!("CARGO_BIN_EXE_ctrun"))
+        .arg("--root")
+        .arg(env.root())
+        .args(["create", "--bundle", b.to_str().unwrap(), &id])
+        .env("CTRUN_SECCOMP_CACHE", env.seccomp_cache())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    assert!(o.success(), "{}", std::fs::read_to_string(&err).unwrap());
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    // The init is in the container's memory cgroup, not the caller's ...
+    let tasks = |d: &std::path::Path| std::fs::read_to_string(d.join("tasks")).unwrap();
+    assert!(
+        tasks(&memory.join(&id))
+            .lines()
+            .any(|l| l == pid.to_string()),
+        "the waiting init is in the container's memory cgroup"
+    );
+    assert!(
+        tasks(&caller.0).trim().is_empty(),
+        "nothing runs in the caller's"
+    );
+    // ... and its page tables are charged to the caller: they leave the
+    // caller's kernel memory when the program's exec frees them.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let page_tables: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmPTE:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(page_tables > 0, "{status}");
+    // What `ctrun create` freed on its way out (its own page tables, some
+    // after an RCU grace period) leaves first: the caller's kernel memory
+    // settles before `start`.
+    let mut before = kmem();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = kmem();
+        if now == before {
+            break;
+        }
+        before = now;
+    }
+    assert!(env.ctrun(&["start", &id]).status.success());
+    // Page tables may be freed after an RCU grace period.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut freed = before.saturating_sub(kmem());
+    while freed < page_tables * 1024 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        freed = before.saturating_sub(kmem());
+    }
+    assert!(
+        freed >= page_tables * 1024,
+        "the caller's kernel memory went from {before} by {freed} bytes at start; the init's page tables are {page_tables} KiB"
+    );
+    env.ok(&["delete", "--force", &id]);
+    assert!(wait_gone(pid));
+    drop(caller);
+    assert!(!memory.join(format!("{id}-caller")).exists());
+    env.assert_clean();
+}
+
 #[test]
 fn delete_force_and_delete_created() {
     if !ready() {
